@@ -1,0 +1,85 @@
+"""Run the WSGI app under gunicorn (threads per worker, several workers)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def prepare_metrics_dir(workers: int) -> None:
+    """Several worker processes share Prometheus metrics through a directory."""
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        path = tempfile.mkdtemp(prefix="samverkan-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
+    elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+        shutil.rmtree(path, ignore_errors=True)
+        os.makedirs(path, exist_ok=True)
+
+
+def _child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+class Server(BaseApplication):  # type: ignore[misc]
+    def __init__(self, settings: Settings, *, workers: int, socket_mode: bool) -> None:
+        self.settings = settings
+        self.workers = workers
+        self.socket_mode = socket_mode
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        options = {
+            "bind": f"{s.host}:{s.port}",
+            "workers": self.workers,
+            "threads": s.web_threads,
+            "worker_class": "gthread",
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "accesslog": None,
+            "errorlog": "-",
+            "loglevel": s.log_level.lower(),
+            "child_exit": _child_exit,
+            "proc_name": "samverkan",
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        # Runs in each worker after the fork: engines and thread pools are per process.
+        from bot.wiring import build_runtime
+
+        runtime = build_runtime(self.settings)
+        if self.socket_mode and self.settings.slack_app_token is not None:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            handler = SocketModeHandler(
+                runtime.app, self.settings.slack_app_token.get_secret_value()
+            )
+            handler.connect()  # type: ignore[no-untyped-call]
+            log.info("connected to Slack in Socket Mode")
+        return runtime.web
+
+
+def serve(settings: Settings) -> None:
+    socket_mode = settings.slack_app_token is not None
+    workers = settings.web_concurrency
+    if socket_mode or settings.allow_test_clock:
+        # One process: one Socket Mode connection, and one clock that /_test/clock moves.
+        workers = 1
+    prepare_metrics_dir(workers)
+    Server(settings, workers=workers, socket_mode=socket_mode).run()

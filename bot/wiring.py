@@ -1,0 +1,72 @@
+"""Composition root: settings → engine, clock, deps → bolt app → WSGI app."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from slack_bolt import App
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+from bot.web import WebApp
+from domain.clock import AdjustableClock, Clock, SystemClock
+from handlers.app import SlackConfig, build_app
+from handlers.deps import Deps
+from storage.db import create_db_engine, session_factory
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    deps: Deps
+    app: App
+    web: WebApp
+
+
+def build_clock(settings: Settings) -> Clock:
+    if settings.allow_test_clock:
+        # Starts at SAMVERKAN_TEST_CLOCK (or now) and runs at normal speed.
+        return AdjustableClock(settings.test_clock or SystemClock().now())
+    return SystemClock()
+
+
+def build_runtime(
+    settings: Settings, *, signing_secret: str | None = None, clock: Clock | None = None
+) -> Runtime:
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = create_db_engine(settings.database_url, pool_size=max(5, settings.web_threads))
+    clock = clock or build_clock(settings)
+    deps = Deps(
+        sessions=session_factory(engine),
+        clock=clock,
+        default_locale=settings.language,
+        timezone=settings.timezone,
+    )
+    secret = signing_secret or (
+        settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""
+    )
+    config = SlackConfig(
+        signing_secret=secret,
+        api_url=settings.slack_api_url,
+        bot_token=settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None,
+        client_id=settings.slack_client_id,
+        client_secret=(
+            settings.slack_client_secret.get_secret_value()
+            if settings.slack_client_secret
+            else None
+        ),
+        encryption_key=(
+            settings.token_encryption_key.get_secret_value()
+            if settings.token_encryption_key
+            else None
+        ),
+        engine=engine,
+    )
+    app = build_app(config, deps)
+    test_clock = clock if isinstance(clock, AdjustableClock) else None
+    return Runtime(settings, engine, clock, deps, app, WebApp(app, engine, test_clock=test_clock))

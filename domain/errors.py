@@ -1,0 +1,74 @@
+"""Typed domain errors. Handlers turn them into a friendly message in the user's language.
+
+Each error carries a gettext msgid (English source text, translated through the Babel
+catalogs) and the keyword arguments for it, plus the modal field it belongs to where
+there is one, so a modal can show the error on that field and keep what the user typed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.i18n import N_
+
+
+class DomainError(Exception):
+    """Base class: a refusal the user can understand and act on."""
+
+    msgid: str = N_("Something went wrong. Please try again.")
+
+    def __init__(self, msgid: str | None = None, *, field: str | None = None, **params: Any):
+        self.msgid = msgid or type(self).msgid
+        self.field = field
+        self.params = params
+        super().__init__(self.msgid.format(**params) if params else self.msgid)
+
+
+class NotAMember(DomainError):
+    msgid = N_("Only members of this forum can do that. Ask the forum's coordinator to add you.")
+
+
+class NotCoordinator(DomainError):
+    msgid = N_("Only the forum's coordinators can do that.")
+
+
+class ForumNotFound(DomainError):
+    msgid = N_(
+        "There is no forum in this channel yet. "
+        "A coordinator can create one with /samverkan forum ny."
+    )
+
+
+class ForumExists(DomainError):
+    msgid = N_("This channel already has a forum ({name}).")
+
+
+class CodeTaken(DomainError):
+    msgid = N_("The code {code} is already used by another forum.")
+
+
+class InvalidInput(DomainError):
+    """A value the user typed that cannot be used (bad code, empty name, bad schedule …)."""
+
+
+class IdentifyingDataRefused(DomainError):
+    """Free text that contains what looks like personal data (privacy guard)."""
+
+    msgid = N_(
+        "This looks like identifying data. Identifying details must never be written here: "
+        "use the case reference and non-identifying text."
+    )
+
+
+class DatabaseUnavailable(DomainError):
+    msgid = N_("The database is not answering right now. Please try again in a moment.")
+
+
+class InputErrors(DomainError):
+    """Several field errors at once, so a modal can mark every field that needs fixing."""
+
+    msgid = N_("Some fields need to be fixed.")
+
+    def __init__(self, errors: dict[str, DomainError]):
+        super().__init__()
+        self.errors = errors

@@ -1,0 +1,655 @@
+"""Forums, agencies, members and areas, and the access rules that follow membership."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from domain import audit, privacy
+from domain.clock import Clock
+from domain.errors import (
+    CodeTaken,
+    DomainError,
+    ForumExists,
+    ForumNotFound,
+    IdentifyingDataRefused,
+    InputErrors,
+    InvalidInput,
+    NotAMember,
+    NotCoordinator,
+)
+from domain.i18n import N_
+from domain.schedule import (
+    DEFAULT_END,
+    DEFAULT_RRULE,
+    DEFAULT_START,
+    Schedule,
+    validate_schedule,
+)
+from storage.models import Agency, Area, AuditAction, Forum, Member, Role
+
+DEFAULT_AGENCIES: tuple[str, ...] = (
+    "Grundskola",
+    "Elevhälsa",
+    "Socialtjänst/IFO",
+    "Öppna insatser/familjestöd",
+    "Första linjen",
+    "BUP",
+    "Polis",
+    "Fritidsgård",
+    "Fältassistenter",
+    "Förskola",
+    "Gymnasium",
+)
+
+NAME_MAX = 80
+AGENCY_MAX = 75  # Slack option text limit
+AREA_MAX = 75
+CODE_RE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}$")
+
+
+@dataclass(frozen=True)
+class ForumTemplate:
+    key: str
+    label: str
+    name: str
+    code: str
+    agencies: tuple[str, ...]
+    rrule: str
+    start: dt.time
+    end: dt.time
+    areas: tuple[str, ...] = ()
+    settings: dict[str, object] = field(default_factory=dict)
+
+
+TEMPLATES: dict[str, ForumTemplate] = {
+    t.key: t
+    for t in (
+        ForumTemplate(
+            key="fossam",
+            label=N_("Weekly case forum (like FOSSAM)"),
+            name="FOSSAM",
+            code="FOS",
+            agencies=(
+                "Första linjen",
+                "Grundskola",
+                "Elevhälsa",
+                "Socialtjänst/IFO",
+                "Öppna insatser/familjestöd",
+            ),
+            rrule=DEFAULT_RRULE,
+            start=DEFAULT_START,
+            end=DEFAULT_END,
+            settings={"situation_picture": "none"},
+        ),
+        ForumTemplate(
+            key="osf",
+            label=N_("Crime-prevention forum (like OSF)"),
+            name="OSF",
+            code="OSF",
+            agencies=(
+                "Socialtjänst/IFO",
+                "Polis",
+                "Fritidsgård",
+                "Fältassistenter",
+                "Grundskola",
+                "Gymnasium",
+            ),
+            rrule="FREQ=MONTHLY;BYDAY=1TH,3TH",
+            start=DEFAULT_START,
+            end=DEFAULT_END,
+            areas=(
+                "Gråbo",
+                "Hemse",
+                "Droger",
+                "Alkohol",
+                "Psykisk ohälsa",
+                "Utsatthet i sociala medier",
+                "Hot/utpressning",
+                "Sexuellt våld",
+            ),
+            settings={"situation_picture": "every_other"},
+        ),
+        ForumTemplate(
+            key="sspf",
+            label=N_("School, social services, police, leisure (SSPF)"),
+            name="SSPF",
+            code="SSPF",
+            agencies=("Grundskola", "Socialtjänst/IFO", "Polis", "Fritidsgård"),
+            rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
+            start=DEFAULT_START,
+            end=DEFAULT_END,
+            areas=("Droger", "Kriminalitet/nätverk", "Otrygga platser"),
+            settings={"situation_picture": "every"},
+        ),
+    )
+}
+
+
+@dataclass
+class ForumDraft:
+    """What a coordinator typed in the forum modal, before it is checked."""
+
+    name: str
+    code: str
+    agencies: list[str]
+    own_agency: str | None
+    rrule: str
+    start: dt.time | None
+    end: dt.time | None
+    areas: list[str]
+    template: str | None = None
+
+
+@dataclass(frozen=True)
+class Access:
+    """The member making a request, with their forum."""
+
+    forum: Forum
+    member: Member
+
+    @property
+    def is_coordinator(self) -> bool:
+        return self.member.role in (Role.COORDINATOR, Role.ADMIN)
+
+
+def draft_from_template(key: str | None) -> ForumDraft:
+    tpl = TEMPLATES.get(key or "")
+    if tpl is None:
+        return ForumDraft(
+            name="",
+            code="",
+            agencies=[],
+            own_agency=None,
+            rrule=DEFAULT_RRULE,
+            start=DEFAULT_START,
+            end=DEFAULT_END,
+            areas=[],
+            template=None,
+        )
+    return ForumDraft(
+        name=tpl.name,
+        code=tpl.code,
+        agencies=list(tpl.agencies),
+        own_agency=None,
+        rrule=tpl.rrule,
+        start=tpl.start,
+        end=tpl.end,
+        areas=list(tpl.areas),
+        template=tpl.key,
+    )
+
+
+def split_lines(text: str | None) -> list[str]:
+    """One entry per line (commas also separate); blanks and repeats dropped, order kept."""
+    seen: dict[str, None] = {}
+    for part in re.split(r"[\n,;]", text or ""):
+        item = " ".join(part.split())
+        if item and item.casefold() not in {s.casefold() for s in seen}:
+            seen[item] = None
+    return list(seen)
+
+
+# --- lookups and access -------------------------------------------------------------------
+
+
+def forum_for_channel(session: Session, *, team_id: str, channel_id: str) -> Forum | None:
+    return session.scalar(
+        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
+    )
+
+
+def require_forum(session: Session, *, team_id: str, channel_id: str) -> Forum:
+    forum = forum_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if forum is None:
+        raise ForumNotFound()
+    return forum
+
+
+def get_forum(session: Session, *, forum_id: int, team_id: str) -> Forum:
+    forum = session.get(Forum, forum_id)
+    if forum is None or forum.team_id != team_id:
+        raise ForumNotFound()
+    return forum
+
+
+def find_member(session: Session, *, forum: Forum, slack_user_id: str) -> Member | None:
+    return session.scalar(
+        select(Member)
+        .options(selectinload(Member.agency))
+        .where(
+            Member.forum_id == forum.id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
+        )
+    )
+
+
+def require_member(session: Session, *, forum: Forum, slack_user_id: str) -> Access:
+    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
+    if member is None:
+        raise NotAMember()
+    return Access(forum=forum, member=member)
+
+
+def require_coordinator(session: Session, *, forum: Forum, slack_user_id: str) -> Access:
+    access = require_member(session, forum=forum, slack_user_id=slack_user_id)
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    return access
+
+
+def forums_of_user(session: Session, *, team_id: str, slack_user_id: str) -> list[Forum]:
+    return list(
+        session.scalars(
+            select(Forum)
+            .join(Member, Member.forum_id == Forum.id)
+            .where(
+                Forum.team_id == team_id,
+                Member.slack_user_id == slack_user_id,
+                Member.active.is_(True),
+            )
+            .order_by(Forum.name)
+        )
+    )
+
+
+def active_members(session: Session, forum: Forum) -> list[Member]:
+    return list(
+        session.scalars(
+            select(Member)
+            .options(selectinload(Member.agency))
+            .where(Member.forum_id == forum.id, Member.active.is_(True))
+            .order_by(Member.agency_id, Member.id)
+        )
+    )
+
+
+def active_agencies(forum: Forum) -> list[Agency]:
+    return [a for a in forum.agencies if a.active]
+
+
+def active_areas(forum: Forum) -> list[Area]:
+    return [a for a in forum.areas if a.active]
+
+
+def forum_schedule(forum: Forum) -> Schedule:
+    return Schedule(
+        forum.schedule_rrule, forum.meeting_start, forum.meeting_minutes, forum.timezone
+    )
+
+
+# --- checking a draft ---------------------------------------------------------------------
+
+
+def _check_draft(
+    session: Session,
+    clock: Clock,
+    draft: ForumDraft,
+    *,
+    team_id: str,
+    timezone: str,
+    forum: Forum | None,
+) -> Schedule:
+    errors: dict[str, DomainError] = {}
+    texts = {
+        "name": draft.name,
+        "agencies_other": "\n".join(draft.agencies),
+        "areas": "\n".join(draft.areas),
+    }
+    for fld, msgid in privacy.check_fields(texts).items():
+        errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+
+    name = draft.name.strip()
+    if not name:
+        errors.setdefault("name", InvalidInput(N_("Give the forum a name."), field="name"))
+    elif len(name) > NAME_MAX:
+        errors.setdefault(
+            "name",
+            InvalidInput(N_("The name can be at most {n} characters."), field="name", n=NAME_MAX),
+        )
+
+    code = draft.code.strip().upper()
+    if not CODE_RE.match(code):
+        errors["code"] = InvalidInput(
+            N_("The code is 2–6 letters or digits starting with a letter, e.g. FOS."),
+            field="code",
+        )
+    else:
+        taken = session.scalar(select(Forum).where(Forum.team_id == team_id, Forum.code == code))
+        if taken is not None and (forum is None or taken.id != forum.id):
+            errors["code"] = CodeTaken(field="code", code=code)
+
+    if not draft.agencies:
+        errors["agencies"] = InvalidInput(
+            N_("Choose at least one agency that takes part."), field="agencies"
+        )
+    too_long = [a for a in draft.agencies if len(a) > AGENCY_MAX]
+    if too_long:
+        errors.setdefault(
+            "agencies_other",
+            InvalidInput(
+                N_("An agency name can be at most {n} characters: {name}"),
+                field="agencies_other",
+                n=AGENCY_MAX,
+                name=too_long[0][:40],
+            ),
+        )
+    if forum is None:
+        if not draft.own_agency:
+            errors["own_agency"] = InvalidInput(
+                N_("Choose the agency you represent."), field="own_agency"
+            )
+        elif draft.own_agency not in draft.agencies:
+            errors["own_agency"] = InvalidInput(
+                N_("Your agency must be one of the forum's agencies."), field="own_agency"
+            )
+
+    long_areas = [a for a in draft.areas if len(a) > AREA_MAX]
+    if long_areas:
+        errors.setdefault(
+            "areas",
+            InvalidInput(
+                N_("An area name can be at most {n} characters: {name}"),
+                field="areas",
+                n=AREA_MAX,
+                name=long_areas[0][:40],
+            ),
+        )
+
+    schedule: Schedule | None = None
+    if draft.start is None:
+        errors["start"] = InvalidInput(N_("Choose when the meeting starts."), field="start")
+    if draft.end is None:
+        errors["end"] = InvalidInput(N_("Choose when the meeting ends."), field="end")
+    if draft.start is not None and draft.end is not None:
+        try:
+            schedule = validate_schedule(draft.rrule, draft.start, draft.end, timezone, clock.now())
+        except InvalidInput as exc:
+            errors.setdefault(exc.field or "rrule", exc)
+
+    if errors:
+        raise InputErrors(errors)
+    assert schedule is not None
+    return schedule
+
+
+def _sync_agencies(forum: Forum, names: Sequence[str]) -> None:
+    by_name = {a.name.casefold(): a for a in forum.agencies}
+    for position, name in enumerate(names):
+        existing = by_name.get(name.casefold())
+        if existing is None:
+            forum.agencies.append(Agency(name=name, position=position, active=True))
+        else:
+            existing.active, existing.position = True, position
+    wanted = {n.casefold() for n in names}
+    for agency in forum.agencies:
+        if agency.name.casefold() not in wanted:
+            # Kept (cases and members refer to it) but no longer offered.
+            agency.active = False
+
+
+def _sync_areas(forum: Forum, names: Sequence[str]) -> None:
+    by_name = {a.name.casefold(): a for a in forum.areas}
+    for position, name in enumerate(names):
+        existing = by_name.get(name.casefold())
+        if existing is None:
+            forum.areas.append(Area(name=name, position=position, active=True))
+        else:
+            existing.active, existing.position = True, position
+    wanted = {n.casefold() for n in names}
+    for area in forum.areas:
+        if area.name.casefold() not in wanted:
+            area.active = False
+
+
+# --- changes ------------------------------------------------------------------------------
+
+
+def create_forum(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    draft: ForumDraft,
+    timezone: str = "Europe/Stockholm",
+    language: str = "sv",
+) -> Forum:
+    """Create a forum in a channel; the creator becomes its admin for their agency."""
+    existing = forum_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if existing is not None:
+        raise ForumExists(name=existing.name)
+    schedule = _check_draft(session, clock, draft, team_id=team_id, timezone=timezone, forum=None)
+    now = clock.now()
+    tpl = TEMPLATES.get(draft.template or "")
+    forum = Forum(
+        team_id=team_id,
+        channel_id=channel_id,
+        name=draft.name.strip(),
+        code=draft.code.strip().upper(),
+        template=draft.template,
+        schedule_rrule=schedule.rrule,
+        meeting_start=schedule.start,
+        meeting_minutes=schedule.minutes,
+        timezone=timezone,
+        language=language,
+        settings=dict(tpl.settings) if tpl else {},
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        agencies=[],
+        areas=[],
+    )
+    _sync_agencies(forum, draft.agencies)
+    _sync_areas(forum, draft.areas)
+    session.add(forum)
+    session.flush()
+    own = next(a for a in forum.agencies if a.name == draft.own_agency)
+    session.add(
+        Member(
+            forum_id=forum.id,
+            agency_id=own.id,
+            slack_user_id=actor,
+            role=Role.ADMIN,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="forum",
+        object_ref=forum.code,
+        team_id=team_id,
+        forum_id=forum.id,
+        actor_agency_id=own.id,
+    )
+    return forum
+
+
+def update_forum(
+    session: Session, clock: Clock, *, forum: Forum, actor: str, draft: ForumDraft
+) -> Forum:
+    access = require_coordinator(session, forum=forum, slack_user_id=actor)
+    schedule = _check_draft(
+        session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
+    )
+    in_use = {m.agency.name.casefold() for m in active_members(session, forum)}
+    dropped = [
+        a.name
+        for a in active_agencies(forum)
+        if a.name.casefold() in in_use
+        and a.name.casefold() not in {n.casefold() for n in draft.agencies}
+    ]
+    if dropped:
+        raise InputErrors(
+            {
+                "agencies": InvalidInput(
+                    N_("{name} still has members. Move or remove them first."),
+                    field="agencies",
+                    name=dropped[0],
+                )
+            }
+        )
+    forum.name = draft.name.strip()
+    forum.code = draft.code.strip().upper()
+    forum.schedule_rrule = schedule.rrule
+    forum.meeting_start = schedule.start
+    forum.meeting_minutes = schedule.minutes
+    forum.updated_at = clock.now()
+    _sync_agencies(forum, draft.agencies)
+    _sync_areas(forum, draft.areas)
+    session.flush()
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="forum",
+        object_ref=forum.code,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=access.member.agency_id,
+    )
+    return forum
+
+
+def add_members(
+    session: Session,
+    clock: Clock,
+    *,
+    forum: Forum,
+    actor: str,
+    slack_user_ids: Iterable[str],
+    agency_id: int,
+    role: Role,
+    bot_user_ids: Iterable[str] = (),
+) -> list[Member]:
+    """Add (or re-activate, or move) members for one agency. Coordinators only."""
+    access = require_coordinator(session, forum=forum, slack_user_id=actor)
+    agency = next((a for a in active_agencies(forum) if a.id == agency_id), None)
+    if agency is None:
+        raise InvalidInput(N_("Choose one of the forum's agencies."), field="agency")
+    users = list(dict.fromkeys(slack_user_ids))
+    if not users:
+        raise InvalidInput(N_("Choose at least one person."), field="users")
+    bots = set(bot_user_ids)
+    if bots & set(users):
+        raise InvalidInput(N_("Bots cannot be members of a forum."), field="users")
+    if role is Role.ADMIN and access.member.role is not Role.ADMIN:
+        raise NotCoordinator(N_("Only an admin of the forum can add admins."))
+    now = clock.now()
+    result = []
+    for user in users:
+        member = session.scalar(
+            select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == user)
+        )
+        if member is None:
+            member = Member(
+                forum_id=forum.id,
+                slack_user_id=user,
+                agency_id=agency.id,
+                role=role,
+                active=True,
+                created_at=now,
+                updated_at=now,
+            )
+            session.add(member)
+        else:
+            if member.role is Role.ADMIN and user == actor and role is not Role.ADMIN:
+                _ensure_other_admin(session, forum, member)
+            member.agency_id, member.role, member.active, member.updated_at = (
+                agency.id,
+                role,
+                True,
+                now,
+            )
+        result.append(member)
+        audit.record(
+            session,
+            clock,
+            actor=actor,
+            action=AuditAction.UPDATE,
+            object_type="member",
+            object_ref=user,
+            team_id=forum.team_id,
+            forum_id=forum.id,
+            actor_agency_id=access.member.agency_id,
+            detail={"agency": agency.name, "role": role.value},
+        )
+    session.flush()
+    return result
+
+
+def _ensure_other_admin(session: Session, forum: Forum, leaving: Member) -> None:
+    admins = [
+        m for m in active_members(session, forum) if m.role is Role.ADMIN and m.id != leaving.id
+    ]
+    if not admins:
+        raise InvalidInput(
+            N_("A forum needs at least one admin. Make someone else admin first."), field="users"
+        )
+
+
+def remove_member(
+    session: Session, clock: Clock, *, forum: Forum, actor: str, member_id: int
+) -> Member:
+    access = require_coordinator(session, forum=forum, slack_user_id=actor)
+    member = session.get(Member, member_id)
+    if member is None or member.forum_id != forum.id or not member.active:
+        raise InvalidInput(N_("That person is no longer a member of the forum."))
+    if member.role is Role.ADMIN:
+        if access.member.role is not Role.ADMIN:
+            raise NotCoordinator(N_("Only an admin of the forum can remove an admin."))
+        _ensure_other_admin(session, forum, member)
+    member.active = False
+    member.updated_at = clock.now()
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.DELETE,
+        object_type="member",
+        object_ref=member.slack_user_id,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=access.member.agency_id,
+    )
+    return member
+
+
+def member_left_channel(
+    session: Session, clock: Clock, *, team_id: str, channel_id: str, slack_user_id: str
+) -> bool:
+    """A member who leaves the forum's channel loses access. Returns True if one did."""
+    forum = forum_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if forum is None:
+        return False
+    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
+    if member is None:
+        return False
+    member.active = False
+    member.updated_at = clock.now()
+    audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.DELETE,
+        object_type="member",
+        object_ref=slack_user_id,
+        team_id=team_id,
+        forum_id=forum.id,
+        actor_agency_id=member.agency_id,
+        detail={"reason": "left_channel"},
+    )
+    return True

@@ -1,0 +1,94 @@
+"""Translations and Swedish-first formatting through Babel.
+
+Source strings (msgids) are English; the Swedish catalog (``domain/locale/sv``) is the
+default UI language. Catalogs are read from the ``.po`` files and compiled in memory once,
+so no generated ``.mo`` file needs to live in git.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+
+Locale = Literal["sv", "en"]
+LOCALES: tuple[Locale, ...] = ("sv", "en")
+DEFAULT_LOCALE: Locale = "sv"
+DOMAIN = "samverkan"
+LOCALE_DIR = Path(__file__).parent / "locale"
+
+
+def normalize_locale(value: str | None, default: Locale = DEFAULT_LOCALE) -> Locale:
+    """Map a Slack user locale (``en-US``, ``sv-SE``) or a setting to a supported locale."""
+    if not value:
+        return default
+    lang = value.replace("_", "-").split("-", 1)[0].lower()
+    return "en" if lang == "en" else "sv" if lang == "sv" else default
+
+
+@cache
+def translations(locale: Locale) -> NullTranslations:
+    po_path = LOCALE_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if not po_path.exists():
+        return NullTranslations()
+    with po_path.open("rb") as fh:
+        catalog = read_po(fh, locale=locale, domain=DOMAIN)
+    buf = io.BytesIO()
+    write_mo(buf, catalog)
+    buf.seek(0)
+    return Translations(fp=buf, domain=DOMAIN)
+
+
+def gettext(locale: Locale, msgid: str, /, **params: Any) -> str:
+    """Translate ``msgid`` and fill in ``{named}`` parameters."""
+    text = translations(locale).gettext(msgid)
+    return text.format(**params) if params else text
+
+
+def ngettext(locale: Locale, singular: str, plural: str, n: int, /, **params: Any) -> str:
+    text = translations(locale).ngettext(singular, plural, n)
+    return text.format(n=n, **params)
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for extraction without translating it yet."""
+    return msgid
+
+
+def format_day(day: dt.date, locale: Locale = DEFAULT_LOCALE, *, year: bool = True) -> str:
+    """``torsdag 3 december 2026`` (sv) / ``Thursday 3 December 2026`` (en)."""
+    pattern = "EEEE d MMMM y" if year else "EEEE d MMMM"
+    return format_date(day, pattern, locale=locale)
+
+
+def format_day_time(moment: dt.datetime, tz: dt.tzinfo, locale: Locale = DEFAULT_LOCALE) -> str:
+    """``torsdag 3 december 2026 13:00`` in the forum's time zone."""
+    local = moment.astimezone(tz)
+    return f"{format_day(local.date(), locale)} {format_time(local, 'HH:mm', locale=locale)}"
+
+
+def format_timestamp(moment: dt.datetime, tz: dt.tzinfo, locale: Locale = DEFAULT_LOCALE) -> str:
+    return format_datetime(moment.astimezone(tz), "y-MM-dd HH:mm", locale=locale)
+
+
+class Translator:
+    """``t = Translator("sv"); t("Hello {name}", name="Ada")`` — bound to one locale."""
+
+    def __init__(self, locale: Locale) -> None:
+        self.locale = locale
+
+    def __call__(self, msgid: str, /, **params: Any) -> str:
+        return gettext(self.locale, msgid, **params)
+
+    def day(self, day: dt.date, *, year: bool = True) -> str:
+        return format_day(day, self.locale, year=year)
+
+    def day_time(self, moment: dt.datetime, tz: dt.tzinfo) -> str:
+        return format_day_time(moment, tz, self.locale)

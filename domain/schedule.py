@@ -1,0 +1,144 @@
+"""Meeting schedules: RFC 5545 RRULEs (python-dateutil) evaluated in the forum's time zone."""
+
+from __future__ import annotations
+
+import calendar
+import concurrent.futures
+import datetime as dt
+import zoneinfo
+from dataclasses import dataclass
+
+from dateutil.rrule import DAILY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
+
+from domain.errors import InvalidInput
+from domain.i18n import N_
+
+DEFAULT_RRULE = "FREQ=WEEKLY;BYDAY=TH"
+DEFAULT_START = dt.time(13, 0)
+DEFAULT_END = dt.time(15, 0)
+HORIZON = dt.timedelta(days=2 * 366)
+_ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
+# dateutil scans to year 9999 for rules that can never match; a bounded check keeps a
+# typo from tying up a worker.
+_CHECK_SECONDS = 1.0
+_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrule-check")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    rrule: str
+    start: dt.time
+    minutes: int
+    timezone: str
+
+    @property
+    def zone(self) -> zoneinfo.ZoneInfo:
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+def normalize_rrule(text: str) -> str:
+    rule = " ".join(text.split()).strip().upper()
+    rule = rule.removeprefix("RRULE:")
+    return rule.replace(" ", "")
+
+
+def _build(rule: str, start: dt.time, after_local: dt.datetime) -> rrule:
+    dtstart = dt.datetime.combine(after_local.date(), start)
+    parsed = rrulestr(rule, dtstart=dtstart, ignoretz=True)
+    if not isinstance(parsed, rrule):
+        raise ValueError("not a single rule")
+    return parsed
+
+
+def _statically_impossible(rule: rrule) -> bool:
+    months = rule._bymonth or tuple(range(1, 13))  # type: ignore[attr-defined]
+    days = rule._bymonthday  # type: ignore[attr-defined]
+    if not days:
+        return False
+    longest = {m: (29 if m == 2 else calendar.monthrange(2001, m)[1]) for m in months}
+    return all(d > longest[m] for m in months for d in days)
+
+
+def validate_schedule(
+    rule_text: str, start: dt.time, end: dt.time, timezone: str, now: dt.datetime
+) -> Schedule:
+    """Check a schedule a coordinator typed; raise :class:`InvalidInput` on the right field."""
+    rule = normalize_rrule(rule_text)
+    if not rule:
+        raise InvalidInput(N_("Write a schedule rule, e.g. FREQ=WEEKLY;BYDAY=TH."), field="rrule")
+    if "DTSTART" in rule:
+        raise InvalidInput(
+            N_("Leave out DTSTART: the start time is set in its own field."), field="rrule"
+        )
+    if start.hour == 2 or end.hour == 2:
+        raise InvalidInput(
+            N_(
+                "Times between 02:00 and 02:59 are skipped or repeated when daylight saving "
+                "time changes. Choose another time."
+            ),
+            field="start" if start.hour == 2 else "end",
+        )
+    minutes = dt.datetime.combine(dt.date.min, end) - dt.datetime.combine(dt.date.min, start)
+    if minutes <= dt.timedelta(0):
+        raise InvalidInput(N_("The meeting must end after it starts."), field="end")
+    zone = zoneinfo.ZoneInfo(timezone)
+    local_now = now.astimezone(zone).replace(tzinfo=None)
+    try:
+        parsed = _build(rule, start, local_now)
+    except (ValueError, TypeError, KeyError):
+        raise InvalidInput(
+            N_("This is not a valid schedule rule (RRULE), e.g. FREQ=WEEKLY;BYDAY=TH."),
+            field="rrule",
+        ) from None
+    if parsed._freq not in _ALLOWED_FREQ:  # type: ignore[attr-defined]
+        raise InvalidInput(
+            N_("A forum meets at most once a day: use DAILY, WEEKLY, MONTHLY or YEARLY."),
+            field="rrule",
+        )
+    never = InvalidInput(
+        N_("This schedule never has a meeting in the next two years. Check the rule."),
+        field="rrule",
+    )
+    if _statically_impossible(parsed):
+        raise never
+    future = _pool.submit(parsed.between, local_now, local_now + HORIZON, True)
+    try:
+        first = future.result(timeout=_CHECK_SECONDS)
+    except concurrent.futures.TimeoutError:
+        raise never from None
+    if not first:
+        raise never
+    return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone)
+
+
+def occurrences(schedule: Schedule, after: dt.datetime, until: dt.datetime) -> list[dt.datetime]:
+    """Meeting starts (aware, in the forum's zone) with ``after <= start < until``."""
+    zone = schedule.zone
+    local_after = after.astimezone(zone).replace(tzinfo=None)
+    local_until = until.astimezone(zone).replace(tzinfo=None)
+    rule = _build(schedule.rrule, schedule.start, local_after - dt.timedelta(days=1))
+    result = []
+    for naive in rule.between(local_after - dt.timedelta(days=1), local_until, inc=True):
+        # Wall-clock time in the forum's zone; fold=0 picks the first of a repeated hour.
+        aware = naive.replace(tzinfo=zone)
+        if after <= aware < until:
+            result.append(aware)
+    return result
+
+
+def next_occurrences(schedule: Schedule, now: dt.datetime, count: int) -> list[dt.datetime]:
+    found: list[dt.datetime] = []
+    window = dt.timedelta(days=62)
+    start = now
+    while len(found) < count and start < now + HORIZON:
+        found.extend(occurrences(schedule, start, start + window))
+        start += window
+    return found[:count]
+
+
+def describe(schedule: Schedule) -> str:
+    """A compact, language-neutral description: ``FREQ=WEEKLY;BYDAY=TH 13:00–15:00``."""
+    end = dt.datetime.combine(dt.date(2000, 1, 1), schedule.start) + dt.timedelta(
+        minutes=schedule.minutes
+    )
+    return f"{schedule.rrule} {schedule.start:%H:%M}–{end:%H:%M}"

@@ -1,0 +1,96 @@
+"""The one factory that builds the bolt ``App`` with every listener registered."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import App
+from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_sdk import WebClient
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from sqlalchemy import Engine
+
+from handlers import commands, events, forum
+from handlers.deps import Deps
+from handlers.oauth_store import EncryptedInstallationStore, build_state_store
+
+log = logging.getLogger(__name__)
+
+BOT_SCOPES = [
+    "commands",
+    "chat:write",
+    "im:write",
+    "users:read",
+    "channels:read",
+    "groups:read",
+    "files:write",
+]
+
+
+@dataclass(frozen=True)
+class SlackConfig:
+    signing_secret: str
+    api_url: str
+    bot_token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    encryption_key: str | None = None
+    engine: Engine | None = None  # for the OAuth stores
+    process_before_response: bool = False
+
+
+def retry_handlers() -> list[Any]:
+    """slack_sdk retries only connection errors by default; also honour 429 and 5xx."""
+    return [
+        ConnectionErrorRetryHandler(max_retry_count=2),
+        RateLimitErrorRetryHandler(max_retry_count=3),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
+
+
+def build_web_client(api_url: str, token: str | None = None) -> WebClient:
+    return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
+
+
+def build_app(config: SlackConfig, deps: Deps) -> App:
+    client = build_web_client(config.api_url, config.bot_token)
+    kwargs: dict[str, Any] = {
+        "signing_secret": config.signing_secret,
+        "client": client,
+        "process_before_response": config.process_before_response,
+        # Verified lazily on the first request, so a Slack hiccup does not stop start-up.
+        "token_verification_enabled": False,
+        "url_verification_enabled": True,
+    }
+    if config.client_id and config.client_secret and not config.bot_token:
+        if config.engine is None or not config.encryption_key:
+            raise ValueError("OAuth needs the database engine and SAMVERKAN_TOKEN_ENCRYPTION_KEY")
+        kwargs["oauth_settings"] = OAuthSettings(
+            client_id=config.client_id,
+            client_secret=config.client_secret,
+            scopes=BOT_SCOPES,
+            installation_store=EncryptedInstallationStore(
+                client_id=config.client_id,
+                engine=config.engine,
+                encryption_key=config.encryption_key,
+            ),
+            state_store=build_state_store(config.engine),
+            install_path="/slack/install",
+            redirect_uri_path="/slack/oauth_redirect",
+        )
+    app = App(**kwargs)
+
+    @app.error
+    def on_error(error: Exception, body: dict[str, Any]) -> None:
+        log.error("unhandled error in listener: %s", error.__class__.__name__, exc_info=error)
+
+    commands.register(app, deps)
+    forum.register(app, deps)
+    events.register(app, deps)
+    return app

@@ -1,0 +1,152 @@
+"""Small pure Block Kit helpers. Every builder returns plain dicts and respects Slack's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+Block = dict[str, Any]
+
+SECTION_TEXT_MAX = 3000
+HEADER_MAX = 150
+OPTION_TEXT_MAX = 75
+MODAL_TITLE_MAX = 24
+BUTTON_TEXT_MAX = 75
+CONTEXT_TEXT_MAX = 2000
+MESSAGE_BLOCKS_MAX = 50
+MODAL_BLOCKS_MAX = 100
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
+    return {"type": "plain_text", "text": clip(text, limit), "emoji": True}
+
+
+def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
+    return {"type": "mrkdwn", "text": clip(text, limit)}
+
+
+def escape(text: str) -> str:
+    """Escape user text for mrkdwn (Slack's three control characters)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def header(text: str) -> Block:
+    return {"type": "header", "text": plain(text, HEADER_MAX)}
+
+
+def section(text: str, *, block_id: str | None = None, accessory: Block | None = None) -> Block:
+    block: Block = {"type": "section", "text": mrkdwn(text)}
+    if block_id:
+        block["block_id"] = block_id
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def context(text: str) -> Block:
+    return {"type": "context", "elements": [mrkdwn(text, CONTEXT_TEXT_MAX)]}
+
+
+def divider() -> Block:
+    return {"type": "divider"}
+
+
+def button(
+    text: str, action_id: str, *, value: str | None = None, style: str | None = None
+) -> Block:
+    element: Block = {
+        "type": "button",
+        "text": plain(text, BUTTON_TEXT_MAX),
+        "action_id": action_id,
+    }
+    if value is not None:
+        element["value"] = value
+    if style:
+        element["style"] = style
+    return element
+
+
+def actions(*elements: Block, block_id: str | None = None) -> Block:
+    block: Block = {"type": "actions", "elements": list(elements)}
+    if block_id:
+        block["block_id"] = block_id
+    return block
+
+
+def option(text: str, value: str) -> Block:
+    return {"text": plain(text, OPTION_TEXT_MAX), "value": value}
+
+
+def input_block(
+    block_id: str,
+    label: str,
+    element: Block,
+    *,
+    optional: bool = False,
+    hint: str | None = None,
+    dispatch_action: bool = False,
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label, 2000),
+        "element": element,
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint, 2000)
+    if dispatch_action:
+        block["dispatch_action"] = True
+    return block
+
+
+def text_input(
+    action_id: str,
+    *,
+    initial: str | None = None,
+    multiline: bool = False,
+    max_length: int | None = None,
+    placeholder: str | None = None,
+) -> Block:
+    element: Block = {"type": "plain_text_input", "action_id": action_id, "multiline": multiline}
+    if initial:
+        element["initial_value"] = initial
+    if max_length:
+        element["max_length"] = max_length
+    if placeholder:
+        element["placeholder"] = plain(placeholder, 150)
+    return element
+
+
+def modal(
+    *,
+    callback_id: str,
+    title: str,
+    blocks: list[Block],
+    submit: str | None = None,
+    close: str | None = None,
+    private_metadata: str = "",
+    external_id: str | None = None,
+) -> Block:
+    view: Block = {
+        "type": "modal",
+        "callback_id": callback_id,
+        "title": plain(title, MODAL_TITLE_MAX),
+        "blocks": blocks[:MODAL_BLOCKS_MAX],
+        "private_metadata": private_metadata,
+    }
+    if submit:
+        view["submit"] = plain(submit, MODAL_TITLE_MAX)
+    if close:
+        view["close"] = plain(close, MODAL_TITLE_MAX)
+    if external_id:
+        view["external_id"] = external_id
+    return view
+
+
+def message(text: str, blocks: list[Block]) -> dict[str, Any]:
+    """A message payload: fallback text for notifications plus at most 50 blocks."""
+    return {"text": clip(text, 3000), "blocks": blocks[:MESSAGE_BLOCKS_MAX]}

@@ -1,0 +1,390 @@
+"""Block Kit for forums: help, the menu, the forum modal, the members modal, messages."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.forums import DEFAULT_AGENCIES, TEMPLATES, ForumDraft
+from domain.i18n import Translator
+from handlers.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    divider,
+    escape,
+    header,
+    input_block,
+    message,
+    modal,
+    option,
+    section,
+    text_input,
+)
+
+CB_FORUM_CREATE = "forum_create"
+CB_FORUM_EDIT = "forum_edit"
+CB_MEMBERS = "forum_members"
+ACTION_TEMPLATE = "forum_template"
+ACTION_MENU_HELP = "menu_help"
+ACTION_MENU_FORUM_NEW = "menu_forum_new"
+ACTION_MENU_FORUM = "menu_forum"
+ACTION_MENU_MEMBERS = "menu_members"
+ACTION_OPEN_MEMBERS = "forum_open_members"
+ACTION_REMOVE_MEMBER = "member_remove"
+ROLE_VALUES = ("member", "coordinator", "admin")
+MAX_LISTED_MEMBERS = 60  # keeps the members modal under 100 blocks
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member_id: int
+    slack_user_id: str
+    agency: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ForumSummary:
+    name: str
+    code: str
+    channel_id: str
+    agencies: Sequence[str]
+    areas: Sequence[str]
+    next_meetings: Sequence[dt.datetime]
+    timezone: dt.tzinfo
+    rrule: str
+    member_count: int
+    your_role: str | None = None
+    your_agency: str | None = None
+
+
+def role_label(t: Translator, role: str) -> str:
+    return {
+        "member": t("member"),
+        "coordinator": t("coordinator"),
+        "admin": t("admin"),
+    }.get(role, role)
+
+
+def help_blocks(t: Translator) -> list[Block]:
+    lines = [
+        ("/samverkan", t("opens the menu")),
+        (t("/samverkan help"), t("shows this help")),
+        (
+            t("/samverkan forum new"),
+            t("creates a forum in this channel (name, code, agencies, schedule, areas)"),
+        ),
+        ("/samverkan forum", t("shows the forum; coordinators change its settings")),
+        (t("/samverkan forum members"), t("coordinators add and remove members")),
+    ]
+    body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
+    return [
+        header(t("Samverkan – what I can do")),
+        section(body),
+        context(
+            t(
+                "Never write names, personal identity numbers, phone numbers or addresses: "
+                "use case references and non-identifying text."
+            )
+        ),
+    ]
+
+
+def help_message(t: Translator) -> dict[str, object]:
+    return message(t("Samverkan – what I can do"), help_blocks(t))
+
+
+def unknown_command_message(t: Translator, word: str) -> dict[str, object]:
+    blocks = [section(t("I don't know the command *{word}*.", word=escape(word[:40])))]
+    blocks.extend(help_blocks(t)[1:])
+    return message(t("Unknown command"), blocks)
+
+
+def menu_message(t: Translator, *, has_forum: bool, forum_name: str | None) -> dict[str, object]:
+    intro = (
+        t("Forum in this channel: *{name}*", name=escape(forum_name))
+        if has_forum and forum_name
+        else t("There is no forum in this channel yet.")
+    )
+    buttons = [button(t("Help"), ACTION_MENU_HELP)]
+    if has_forum:
+        buttons.append(button(t("Forum"), ACTION_MENU_FORUM))
+        buttons.append(button(t("Members"), ACTION_MENU_MEMBERS))
+    else:
+        buttons.append(button(t("Create forum"), ACTION_MENU_FORUM_NEW, style="primary"))
+    return message(t("Samverkan"), [header(t("Samverkan")), section(intro), actions(*buttons)])
+
+
+def text_message(text: str) -> dict[str, object]:
+    return message(text, [section(text)])
+
+
+def _agency_options(names: Sequence[str]) -> list[Block]:
+    merged = list(dict.fromkeys([*DEFAULT_AGENCIES, *names]))[:100]
+    return [option(n, n) for n in merged]
+
+
+def forum_modal(
+    t: Translator,
+    draft: ForumDraft,
+    *,
+    private_metadata: str,
+    editing: bool,
+    version: int = 0,
+) -> Block:
+    """The forum set-up modal. ``version`` renews block ids so a template re-fills the fields."""
+
+    def bid(name: str) -> str:
+        return f"{name}.{version}"
+
+    blocks: list[Block] = []
+    if not editing:
+        template_options = [option(t(tpl.label), key) for key, tpl in TEMPLATES.items()]
+        template_select: Block = {
+            "type": "static_select",
+            "action_id": ACTION_TEMPLATE,
+            "placeholder": {"type": "plain_text", "text": t("Choose a template")},
+            "options": template_options,
+        }
+        if draft.template in TEMPLATES:
+            template_select["initial_option"] = next(
+                o for o in template_options if o["value"] == draft.template
+            )
+        blocks.append(
+            input_block(
+                "template",
+                t("Template"),
+                template_select,
+                optional=True,
+                hint=t("A template fills in the form for a common kind of forum."),
+                dispatch_action=True,
+            )
+        )
+    blocks.append(
+        input_block(
+            bid("name"),
+            t("Name"),
+            text_input("value", initial=draft.name, max_length=80, placeholder="FOSSAM"),
+        )
+    )
+    blocks.append(
+        input_block(
+            bid("code"),
+            t("Code for case references"),
+            text_input("value", initial=draft.code, max_length=6, placeholder="FOS"),
+            hint=t("2–6 letters, used in references like FOS-2026-017."),
+        )
+    )
+    known = [a for a in draft.agencies if a in DEFAULT_AGENCIES]
+    extra = [a for a in draft.agencies if a not in DEFAULT_AGENCIES]
+    agency_options = _agency_options([])
+    agencies_el: Block = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "placeholder": {"type": "plain_text", "text": t("Choose agencies")},
+        "options": agency_options,
+    }
+    if known:
+        agencies_el["initial_options"] = [o for o in agency_options if o["value"] in known]
+    blocks.append(input_block(bid("agencies"), t("Agencies that take part"), agencies_el))
+    blocks.append(
+        input_block(
+            bid("agencies_other"),
+            t("Other agencies"),
+            text_input("value", initial="\n".join(extra), multiline=True),
+            optional=True,
+            hint=t("One per line, e.g. Ungdomsmottagning."),
+        )
+    )
+    if not editing:
+        own_el: Block = {
+            "type": "static_select",
+            "action_id": "value",
+            "placeholder": {"type": "plain_text", "text": t("Choose your agency")},
+            "options": _agency_options(draft.agencies),
+        }
+        blocks.append(
+            input_block(
+                bid("own_agency"),
+                t("Your agency"),
+                own_el,
+                hint=t("You become the forum's admin for this agency."),
+            )
+        )
+    blocks.append(
+        input_block(
+            bid("rrule"),
+            t("Meeting schedule (RRULE)"),
+            text_input("value", initial=draft.rrule, max_length=500),
+            hint=t(
+                "Every Thursday: FREQ=WEEKLY;BYDAY=TH · every other Thursday: "
+                "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH · 1st and 3rd Thursday: FREQ=MONTHLY;BYDAY=1TH,3TH"
+            ),
+        )
+    )
+    for name, label, value in (
+        ("start", t("Meeting starts"), draft.start),
+        ("end", t("Meeting ends"), draft.end),
+    ):
+        picker: Block = {"type": "timepicker", "action_id": "value"}
+        if value is not None:
+            picker["initial_time"] = value.strftime("%H:%M")
+        blocks.append(input_block(bid(name), label, picker))
+    blocks.append(
+        input_block(
+            bid("areas"),
+            t("Areas the forum rates (places and themes)"),
+            text_input("value", initial="\n".join(draft.areas), multiline=True),
+            optional=True,
+            hint=t("One per line, e.g. Gråbo, Droger, Psykisk ohälsa."),
+        )
+    )
+    if editing:
+        blocks.append(actions(button(t("Manage members"), ACTION_OPEN_MEMBERS)))
+    return modal(
+        callback_id=CB_FORUM_EDIT if editing else CB_FORUM_CREATE,
+        title=t("Forum settings") if editing else t("New forum"),
+        submit=t("Save") if editing else t("Create"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def members_modal(
+    t: Translator,
+    *,
+    forum_name: str,
+    agencies: Sequence[tuple[int, str]],
+    members: Sequence[MemberRow],
+    private_metadata: str,
+    can_edit: bool,
+    notice: str | None = None,
+) -> Block:
+    blocks: list[Block] = [section(t("Members of *{name}*", name=escape(forum_name)))]
+    if notice:
+        blocks.append(context(notice))
+    for row in members[:MAX_LISTED_MEMBERS]:
+        text = f"<@{row.slack_user_id}> · {escape(row.agency)} · {role_label(t, row.role)}"
+        accessory = (
+            button(t("Remove"), ACTION_REMOVE_MEMBER, value=str(row.member_id), style="danger")
+            if can_edit
+            else None
+        )
+        blocks.append(section(text, block_id=f"member.{row.member_id}", accessory=accessory))
+    if len(members) > MAX_LISTED_MEMBERS:
+        blocks.append(context(t("…and {n} more.", n=len(members) - MAX_LISTED_MEMBERS)))
+    if not can_edit:
+        return modal(
+            callback_id=CB_MEMBERS,
+            title=t("Members"),
+            close=t("Close"),
+            blocks=blocks,
+            private_metadata=private_metadata,
+        )
+    blocks.append(divider())
+    blocks.append(section(t("*Add members*")))
+    blocks.append(
+        input_block(
+            "users",
+            t("People"),
+            {"type": "multi_users_select", "action_id": "value"},
+        )
+    )
+    blocks.append(
+        input_block(
+            "agency",
+            t("Agency they represent"),
+            {
+                "type": "static_select",
+                "action_id": "value",
+                "options": [option(name, str(agency_id)) for agency_id, name in agencies][:100],
+            },
+        )
+    )
+    role_options = [option(role_label(t, r), r) for r in ROLE_VALUES]
+    blocks.append(
+        input_block(
+            "role",
+            t("Role"),
+            {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": role_options,
+                "initial_option": role_options[0],
+            },
+            hint=t(
+                "Coordinators run the meetings and change the forum; admins also manage admins."
+            ),
+        )
+    )
+    return modal(
+        callback_id=CB_MEMBERS,
+        title=t("Members"),
+        submit=t("Add"),
+        close=t("Close"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
+    meetings = ", ".join(t.day_time(m, summary.timezone) for m in summary.next_meetings) or "–"
+    labels = {
+        "code": t("Code"),
+        "next": t("Next meetings"),
+        "schedule": t("Schedule"),
+        "agencies": t("Agencies"),
+        "areas": t("Areas"),
+        "members": t("Members"),
+    }
+    lines = [
+        f"*{labels['code']}:* {escape(summary.code)}",
+        f"*{labels['next']}:* {meetings}",
+        f"*{labels['schedule']}:* `{escape(summary.rrule)}`",
+        f"*{labels['agencies']}:* {escape(', '.join(summary.agencies)) or '–'}",
+        f"*{labels['areas']}:* {escape(', '.join(summary.areas)) or '–'}",
+        f"*{labels['members']}:* {summary.member_count}",
+    ]
+    blocks = [header(summary.name), section("\n".join(lines))]
+    if summary.your_role and summary.your_agency:
+        blocks.append(
+            context(
+                t(
+                    "You take part as {role} for {agency}.",
+                    role=role_label(t, summary.your_role),
+                    agency=escape(summary.your_agency),
+                )
+            )
+        )
+    return blocks
+
+
+def forum_created_message(t: Translator, summary: ForumSummary) -> dict[str, object]:
+    """The channel post after set-up: names, dates and agencies only, no personal data."""
+    text = t("The forum {name} now meets in this channel.", name=summary.name)
+    blocks = [section(f"*{escape(text)}*"), *forum_summary_blocks(t, summary)[1:]]
+    blocks.append(context(t("Type /samverkan help to see what I can do.")))
+    return message(text, blocks)
+
+
+def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
+    blocks: list[Block] = [header(t("Samverkan"))]
+    if not forums:
+        blocks.append(
+            section(
+                t(
+                    "You are not a member of any forum yet. A coordinator adds you, or create a "
+                    "forum with /samverkan forum new in the forum's channel."
+                )
+            )
+        )
+    for summary in forums[:20]:
+        blocks.append(divider())
+        blocks.append(section(f"*{escape(summary.name)}* · <#{summary.channel_id}>"))
+        blocks.extend(forum_summary_blocks(t, summary)[1:])
+    blocks.append(context(t("Type /samverkan help to see what I can do.")))
+    return {"type": "home", "blocks": blocks[:100]}

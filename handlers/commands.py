@@ -1,0 +1,161 @@
+"""The one slash command, ``/samverkan``, with Swedish and English subcommands."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from domain import forums as forum_service
+from domain.errors import DomainError, InvalidInput
+from domain.i18n import N_, Translator
+from handlers import forum as forum_handlers
+from handlers.blocks import forum as ui
+from handlers.deps import Deps
+from handlers.errors import database_errors, error_text
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+HELP = {"hjälp", "hjalp", "help", "?", "-h", "--help"}
+FORUM = {"forum"}
+NEW = {"ny", "nytt", "new", "skapa", "create"}
+MEMBERS = {"medlemmar", "members", "medlem", "member"}
+SETTINGS = {"", "inställningar", "installningar", "settings"}
+
+
+@dataclass(frozen=True)
+class CommandRequest:
+    team_id: str
+    channel_id: str
+    user_id: str
+    trigger_id: str
+    text: str
+
+
+Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
+
+
+def parse(text: str) -> tuple[str, list[str]]:
+    words = text.strip().split()
+    if not words:
+        return "", []
+    return words[0].casefold(), [w.casefold() for w in words[1:]]
+
+
+def _require_channel(req: CommandRequest) -> None:
+    if req.channel_id.startswith("D"):
+        raise InvalidInput(N_("Run this in the forum's channel, not in a direct message."))
+
+
+def route(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest
+) -> dict[str, Any] | None:
+    """Do what the command asks; return an ephemeral message, or None when a modal opened."""
+    word, rest = parse(req.text)
+    if word in HELP:
+        return ui.help_message(t)
+    if word == "":
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.forum_for_channel(
+                session, team_id=req.team_id, channel_id=req.channel_id
+            )
+            name = forum.name if forum else None
+        return ui.menu_message(t, has_forum=name is not None, forum_name=name)
+    if word in FORUM or word in MEMBERS:
+        sub = rest[0] if rest else ""
+        if word in MEMBERS or sub in MEMBERS:
+            _require_channel(req)
+            forum_handlers.open_members(
+                deps,
+                client,
+                t,
+                team_id=req.team_id,
+                channel_id=req.channel_id,
+                user_id=req.user_id,
+                trigger_id=req.trigger_id,
+            )
+            return None
+        if sub in NEW:
+            _require_channel(req)
+            forum_handlers.open_create_modal(
+                deps,
+                client,
+                t,
+                team_id=req.team_id,
+                channel_id=req.channel_id,
+                trigger_id=req.trigger_id,
+            )
+            return None
+        if sub in SETTINGS:
+            _require_channel(req)
+            return forum_handlers.open_forum(
+                deps,
+                client,
+                t,
+                team_id=req.team_id,
+                channel_id=req.channel_id,
+                user_id=req.user_id,
+                trigger_id=req.trigger_id,
+            )
+    return ui.unknown_command_message(t, req.text.strip())
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_command(ack: Ack) -> None:
+        ack()  # within milliseconds; the work happens in the lazy listener below
+
+    def run_command(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        req = CommandRequest(
+            team_id=body.get("team_id", ""),
+            channel_id=body.get("channel_id", ""),
+            user_id=body["user_id"],
+            trigger_id=body.get("trigger_id", ""),
+            text=body.get("text", ""),
+        )
+        t = deps.translator(client, req.team_id, req.user_id)
+        try:
+            reply = route(deps, client, t, req)
+        except DomainError as exc:
+            reply = ui.text_message(":information_source: " + error_text(t, exc))
+        if reply is not None:
+            respond(response_type="ephemeral", replace_original=False, **reply)
+
+    app.command("/samverkan")(ack=ack_command, lazy=[run_command])
+
+    menu_routes = {
+        ui.ACTION_MENU_HELP: "hjälp",
+        ui.ACTION_MENU_FORUM_NEW: "forum ny",
+        ui.ACTION_MENU_FORUM: "forum",
+        ui.ACTION_MENU_MEMBERS: "forum medlemmar",
+    }
+
+    def ack_menu(ack: Ack) -> None:
+        ack()
+
+    def run_menu(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        action_id = body["actions"][0]["action_id"]
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id", ""
+        )
+        req = CommandRequest(
+            team_id=(body.get("team") or {}).get("id", ""),
+            channel_id=channel,
+            user_id=body["user"]["id"],
+            trigger_id=body.get("trigger_id", ""),
+            text=menu_routes[action_id],
+        )
+        t = deps.translator(client, req.team_id, req.user_id)
+        try:
+            reply = route(deps, client, t, req)
+        except DomainError as exc:
+            reply = ui.text_message(":information_source: " + error_text(t, exc))
+        if reply is not None:
+            respond(response_type="ephemeral", replace_original=False, **reply)
+
+    for action_id in menu_routes:
+        app.action(action_id)(ack=ack_menu, lazy=[run_menu])

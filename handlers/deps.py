@@ -1,0 +1,49 @@
+"""What the Slack handlers need from the composition root (``bot``)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from threading import Lock
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain.clock import Clock
+from domain.i18n import Locale, Translator, normalize_locale
+
+
+@dataclass
+class Deps:
+    sessions: sessionmaker[Session]
+    clock: Clock
+    default_locale: Locale = "sv"
+    timezone: str = "Europe/Stockholm"
+    locale_ttl_seconds: float = 3600.0
+    monotonic: Callable[[], float] = time.monotonic
+    _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
+    _lock: Lock = field(default_factory=Lock)
+
+    def user_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale:
+        """The user's Slack locale (``users.info``), cached; Swedish when unknown."""
+        key = (team_id or "", user_id)
+        now = self.monotonic()
+        with self._lock:
+            hit = self._locales.get(key)
+        if hit and now - hit[0] < self.locale_ttl_seconds:
+            return hit[1]
+        locale = self.default_locale
+        try:
+            info = client.users_info(user=user_id, include_locale=True)
+            locale = normalize_locale(info.get("user", {}).get("locale"), self.default_locale)
+        except Exception:  # a missing locale must never block the answer
+            pass
+        with self._lock:
+            if len(self._locales) > 10_000:
+                self._locales.clear()
+            self._locales[key] = (now, locale)
+        return locale
+
+    def translator(self, client: Any, team_id: str | None, user_id: str) -> Translator:
+        return Translator(self.user_locale(client, team_id, user_id))

@@ -1,0 +1,48 @@
+"""Turn domain errors into friendly text in the user's language (never a stack trace)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from domain.errors import DatabaseUnavailable, DomainError, InputErrors
+from domain.i18n import Translator
+
+log = logging.getLogger(__name__)
+
+
+def error_text(t: Translator, exc: DomainError) -> str:
+    params = {k: (t(v) if k == "kind" and isinstance(v, str) else v) for k, v in exc.params.items()}
+    return t(exc.msgid, **params)
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Report a database outage as :class:`DatabaseUnavailable` instead of a traceback."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        log.warning("database error: %s", exc.__class__.__name__, exc_info=exc)
+        raise DatabaseUnavailable() from exc
+
+
+def view_errors(
+    t: Translator, exc: DomainError, block_ids: Sequence[str], *, version: int = 0
+) -> dict[str, str]:
+    """Map field errors to the modal's input blocks (``<field>.<version>`` or ``<field>``).
+
+    An error without a field (or a field not in the modal) goes on the first input, so the
+    user always sees it and everything they typed stays in the modal.
+    """
+    by_field = exc.errors if isinstance(exc, InputErrors) else {exc.field or "": exc}
+    known = set(block_ids)
+    result: dict[str, str] = {}
+    for fld, err in by_field.items():
+        candidates = [f"{fld}.{version}", fld]
+        target = next((c for c in candidates if c in known), block_ids[0] if block_ids else fld)
+        text = error_text(t, err)
+        result[target] = f"{result[target]} {text}" if target in result else text
+    return result

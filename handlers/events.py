@@ -1,0 +1,49 @@
+"""Events API listeners: channel membership and App Home."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from domain import forums as forum_service
+from handlers.blocks import forum as ui
+from handlers.deps import Deps
+from handlers.errors import database_errors
+from handlers.forum import summarize
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.event("member_left_channel")
+    def member_left(event: dict[str, Any], context: Any) -> None:
+        # Idempotent: a retried event finds the member already inactive.
+        with database_errors(), transaction(deps.sessions) as session:
+            forum_service.member_left_channel(
+                session,
+                deps.clock,
+                team_id=event.get("team") or context.get("team_id") or "",
+                channel_id=event["channel"],
+                slack_user_id=event["user"],
+            )
+
+    @app.event("member_joined_channel")
+    def member_joined(ack: Any) -> None:
+        # Joining the channel gives no access by itself: a coordinator adds members.
+        return None
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user_id = event["user"]
+        team_id = context.get("team_id") or ""
+        t = deps.translator(client, team_id, user_id)
+        with database_errors(), transaction(deps.sessions) as session:
+            forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
+            summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
+        client.views_publish(user_id=user_id, view=ui.home_view(t, summaries))

@@ -1,0 +1,342 @@
+"""Listeners for forum set-up, settings and members. Parse → ack → domain → render."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain import forums as forum_service
+from domain.errors import DomainError, ForumExists, InvalidInput
+from domain.forums import ForumDraft
+from domain.i18n import Translator
+from domain.schedule import next_occurrences
+from handlers import forms
+from handlers.blocks import forum as ui
+from handlers.blocks.common import message
+from handlers.deps import Deps
+from handlers.errors import database_errors, error_text, view_errors
+from handlers.metadata import ViewMeta
+from storage.db import transaction
+from storage.models import Forum, Role
+
+log = logging.getLogger(__name__)
+
+
+def summarize(
+    session: Session, deps: Deps, forum: Forum, *, user_id: str | None = None
+) -> ui.ForumSummary:
+    schedule = forum_service.forum_schedule(forum)
+    members = forum_service.active_members(session, forum)
+    you = next((m for m in members if m.slack_user_id == user_id), None)
+    return ui.ForumSummary(
+        name=forum.name,
+        code=forum.code,
+        channel_id=forum.channel_id,
+        agencies=[a.name for a in forum_service.active_agencies(forum)],
+        areas=[a.name for a in forum_service.active_areas(forum)],
+        next_meetings=next_occurrences(schedule, deps.clock.now(), 3),
+        timezone=schedule.zone,
+        rrule=forum.schedule_rrule,
+        member_count=len(members),
+        your_role=you.role.value if you else None,
+        your_agency=you.agency.name if you else None,
+    )
+
+
+def draft_of(forum: Forum) -> ForumDraft:
+    end = forum_service.forum_schedule(forum)
+    import datetime as dt
+
+    end_time = (
+        dt.datetime.combine(dt.date(2000, 1, 1), end.start) + dt.timedelta(minutes=end.minutes)
+    ).time()
+    return ForumDraft(
+        name=forum.name,
+        code=forum.code,
+        agencies=[a.name for a in forum_service.active_agencies(forum)],
+        own_agency=None,
+        rrule=forum.schedule_rrule,
+        start=forum.meeting_start,
+        end=end_time,
+        areas=[a.name for a in forum_service.active_areas(forum)],
+        template=forum.template,
+    )
+
+
+def members_view(
+    session: Session, t: Translator, forum: Forum, *, actor: str, notice: str | None = None
+) -> dict[str, Any]:
+    access = forum_service.require_member(session, forum=forum, slack_user_id=actor)
+    rows = [
+        ui.MemberRow(m.id, m.slack_user_id, m.agency.name, m.role.value)
+        for m in forum_service.active_members(session, forum)
+    ]
+    meta = ViewMeta(locale=t.locale, channel_id=forum.channel_id, forum_id=forum.id)
+    return ui.members_modal(
+        t,
+        forum_name=forum.name,
+        agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+        members=rows,
+        private_metadata=meta.dump(),
+        can_edit=access.is_coordinator,
+        notice=notice,
+    )
+
+
+# --- entry points used by the command router ---------------------------------------------
+
+
+def open_create_modal(
+    deps: Deps, client: WebClient, t: Translator, *, team_id: str, channel_id: str, trigger_id: str
+) -> None:
+    with database_errors(), transaction(deps.sessions) as session:
+        existing = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel_id)
+        if existing is not None:
+            raise ForumExists(name=existing.name)
+    meta = ViewMeta(locale=t.locale, channel_id=channel_id)
+    draft = forum_service.draft_from_template(None)
+    client.views_open(
+        trigger_id=trigger_id,
+        view=ui.forum_modal(t, draft, private_metadata=meta.dump(), editing=False),
+    )
+
+
+def open_forum(
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    trigger_id: str,
+) -> dict[str, Any] | None:
+    """Coordinators get the settings modal; members get the forum summary (returned)."""
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
+        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        if not access.is_coordinator:
+            return message(
+                forum.name,
+                ui.forum_summary_blocks(t, summarize(session, deps, forum, user_id=user_id)),
+            )
+        meta = ViewMeta(locale=t.locale, channel_id=channel_id, forum_id=forum.id)
+        view = ui.forum_modal(t, draft_of(forum), private_metadata=meta.dump(), editing=True)
+    client.views_open(trigger_id=trigger_id, view=view)
+    return None
+
+
+def open_members(
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    trigger_id: str,
+) -> None:
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
+        view = members_view(session, t, forum, actor=user_id)
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+# --- listeners ------------------------------------------------------------------------------
+
+
+def register(app: App, deps: Deps) -> None:
+    @app.action(ui.ACTION_TEMPLATE)
+    def choose_template(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        key = (body["actions"][0].get("selected_option") or {}).get("value")
+        meta.version += 1
+        draft = forum_service.draft_from_template(key)
+        t = Translator(meta.locale)
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=ui.forum_modal(
+                t, draft, private_metadata=meta.dump(), editing=False, version=meta.version
+            ),
+        )
+
+    @app.view(ui.CB_FORUM_CREATE)
+    def submit_create(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
+    ) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
+        draft = forms.forum_draft(view["state"]["values"])
+        ids = forms.block_ids(view)
+        if not meta.channel_id:
+            ack(response_action="errors", errors=view_errors(t, InvalidInput(), ids))
+            return
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.create_forum(
+                    session,
+                    deps.clock,
+                    team_id=team_id,
+                    channel_id=meta.channel_id,
+                    actor=user_id,
+                    draft=draft,
+                    timezone=deps.timezone,
+                    language=deps.default_locale,
+                )
+                summary = summarize(session, deps, forum, user_id=user_id)
+        except IntegrityError:
+            # Another submission won the race for this channel or code.
+            err = InvalidInput(ui_msg_taken(), field="code")
+            ack(response_action="errors", errors=view_errors(t, err, ids, version=meta.version))
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
+            return
+        ack()
+        channel_t = Translator(deps.default_locale)
+        post = ui.forum_created_message(channel_t, summary)
+        try:
+            client.chat_postMessage(channel=meta.channel_id, **post)  # type: ignore[arg-type]
+        except SlackApiError as exc:
+            log.info("could not post in channel: %s", exc.response.get("error"))
+            client.chat_postMessage(
+                channel=user_id,
+                text=t(
+                    "The forum {name} is created. Invite me to the channel (/invite @Samverkan) "
+                    "so I can post there.",
+                    name=summary.name,
+                ),
+            )
+
+    @app.view(ui.CB_FORUM_EDIT)
+    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
+        draft = forms.forum_draft(view["state"]["values"])
+        ids = forms.block_ids(view)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=team_id
+                )
+                draft.template = forum.template
+                forum_service.update_forum(
+                    session, deps.clock, forum=forum, actor=user_id, draft=draft
+                )
+        except IntegrityError:
+            err = InvalidInput(ui_msg_taken(), field="code")
+            ack(response_action="errors", errors=view_errors(t, err, ids))
+            return
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            return
+        ack()
+
+    @app.action(ui.ACTION_OPEN_MEMBERS)
+    def open_members_from_settings(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        meta = ViewMeta.load(body["view"].get("private_metadata"))
+        t = Translator(meta.locale)
+        team_id = body["team"]["id"]
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+            view = members_view(session, t, forum, actor=body["user"]["id"])
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+
+    @app.view(ui.CB_MEMBERS)
+    def submit_members(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
+    ) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        team_id = body["team"]["id"]
+        values = view["state"]["values"]
+        users = forms.selected_many(values, "users")
+        ids = forms.block_ids(view)
+        try:
+            unknown = [u for u in users if not _is_person(client, u)]
+            if unknown:
+                raise InvalidInput(ui_msg_unknown_user(), field="users", user=f"<@{unknown[0]}>")
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=team_id
+                )
+                agency = forms.selected(values, "agency")
+                role = Role(forms.selected(values, "role") or "member")
+                forum_service.add_members(
+                    session,
+                    deps.clock,
+                    forum=forum,
+                    actor=user_id,
+                    slack_user_ids=users,
+                    agency_id=int(agency) if agency and agency.isdigit() else 0,
+                    role=role,
+                    bot_user_ids=[context.get("bot_user_id") or ""],
+                )
+                notice = t("Added {n} member(s).", n=len(users))
+                updated = members_view(session, t, forum, actor=user_id, notice=notice)
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            return
+        ack(response_action="update", view=updated)
+
+    @app.action(ui.ACTION_REMOVE_MEMBER)
+    def remove_member(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
+        ack()
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        member_id = int(body["actions"][0].get("value") or 0)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=body["team"]["id"]
+                )
+                removed = forum_service.remove_member(
+                    session, deps.clock, forum=forum, actor=user_id, member_id=member_id
+                )
+                notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
+        except DomainError as exc:
+            notice = ":warning: " + error_text(t, exc)
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id or 0, team_id=body["team"]["id"]
+            )
+            updated = members_view(session, t, forum, actor=user_id, notice=notice)
+        client.views_update(view_id=view["id"], view=updated)
+
+
+def _is_person(client: WebClient, user_id: str) -> bool:
+    """A real, active, human user of the workspace (not a bot, not deleted)."""
+    try:
+        user = client.users_info(user=user_id).get("user") or {}
+    except SlackApiError:
+        return False
+    return not (user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT")
+
+
+def ui_msg_taken() -> str:
+    from domain.i18n import N_
+
+    return N_("That forum or code was just taken by someone else. Choose another code.")
+
+
+def ui_msg_unknown_user() -> str:
+    from domain.i18n import N_
+
+    return N_("{user} is not a person in this workspace (or is a bot).")

@@ -1,0 +1,266 @@
+"""Slack OAuth stores on our own tables, with every token encrypted at rest.
+
+The tables (``slack_installations``, ``slack_bots``, ``slack_oauth_states``) are declared in
+:mod:`storage.models` and created by Alembic; this module only points slack_sdk's SQLAlchemy
+stores at them. Secrets are Fernet-encrypted before they are written and decrypted when read.
+
+``SAMVERKAN_TOKEN_ENCRYPTION_KEY`` may hold several comma-separated Fernet keys for rotation:
+the first key encrypts, every key decrypts. A value no key can decrypt raises
+:class:`TokenDecryptionError`; ciphertext is never handed out as a token.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from logging import Logger
+from typing import Any, Final
+
+import sqlalchemy
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from slack_sdk.oauth.installation_store.models.bot import Bot
+from slack_sdk.oauth.installation_store.models.installation import Installation
+from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
+from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
+from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
+from sqlalchemy import Connection, Engine, Table, and_, desc
+
+from storage.models import slack_bots, slack_installations, slack_oauth_states
+
+__all__ = [
+    "BOT_SECRET_FIELDS",
+    "INSTALLATION_SECRET_FIELDS",
+    "EncryptedInstallationStore",
+    "TokenDecryptionError",
+    "build_state_store",
+    "load_fernet",
+]
+
+_log = logging.getLogger(__name__)
+
+# Every column that holds a credential. Webhook URLs carry their own secret in the path.
+INSTALLATION_SECRET_FIELDS: Final = (
+    "bot_token",
+    "bot_refresh_token",
+    "user_token",
+    "user_refresh_token",
+    "incoming_webhook_url",
+)
+BOT_SECRET_FIELDS: Final = ("bot_token", "bot_refresh_token")
+
+_DATETIME_FIELDS: Final = ("installed_at", "bot_token_expires_at", "user_token_expires_at")
+
+
+class TokenDecryptionError(RuntimeError):
+    """A stored secret could not be decrypted with any configured key."""
+
+
+def load_fernet(encryption_key: str) -> MultiFernet:
+    """Parse a comma-separated list of Fernet keys: the first encrypts, all of them decrypt."""
+    keys = [part.strip() for part in encryption_key.split(",") if part.strip()]
+    if not keys:
+        raise ValueError("SAMVERKAN_TOKEN_ENCRYPTION_KEY: no Fernet key given")
+    fernets: list[Fernet] = []
+    for position, key in enumerate(keys, start=1):
+        try:
+            fernets.append(Fernet(key.encode("ascii")))
+        except (ValueError, UnicodeEncodeError):
+            # Never echo the key itself: it is a secret even when malformed.
+            raise ValueError(
+                f"SAMVERKAN_TOKEN_ENCRYPTION_KEY: key #{position} is not a Fernet key "
+                "(32 url-safe base64-encoded bytes)"
+            ) from None
+    return MultiFernet(fernets)
+
+
+class EncryptedInstallationStore(SQLAlchemyInstallationStore):
+    """slack_sdk's installation store on ``storage.models`` tables, tokens Fernet-encrypted."""
+
+    bots: Table
+
+    def __init__(
+        self,
+        client_id: str,
+        engine: Engine,
+        encryption_key: str,
+        *,
+        logger: Logger | None = None,
+    ) -> None:
+        # Deliberately not calling super().__init__: it builds a private MetaData with
+        # slack_sdk's own (narrower) tables. We use the Alembic-managed ones instead.
+        self.client_id = client_id
+        self.engine = engine
+        self._logger = logger or _log
+        self.metadata = slack_installations.metadata
+        self.installations = slack_installations
+        self.bots = slack_bots
+        self._fernet = load_fernet(encryption_key)
+
+    def create_tables(self) -> None:
+        # No-op on purpose: Alembic migrations (storage.db.migrate) own these tables.
+        return None
+
+    # --- writes ---------------------------------------------------------------------------
+    def save(self, installation: Installation) -> None:
+        values = self._row_values(self.installations, installation.to_dict())
+        self._encrypt(values, INSTALLATION_SECRET_FIELDS)
+        bot_values = self._row_values(self.bots, installation.to_bot().to_dict())
+        self._encrypt(bot_values, BOT_SECRET_FIELDS)
+        # One transaction for both rows, so a failure cannot leave half an installation.
+        with self.engine.begin() as conn:
+            self._upsert(conn, self.installations, values)
+            self._upsert(conn, self.bots, bot_values)
+
+    def save_bot(self, bot: Bot) -> None:
+        values = self._row_values(self.bots, bot.to_dict())
+        self._encrypt(values, BOT_SECRET_FIELDS)
+        with self.engine.begin() as conn:
+            self._upsert(conn, self.bots, values)
+
+    # --- reads ----------------------------------------------------------------------------
+    def find_bot(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        is_enterprise_install: bool | None = False,
+    ) -> Bot | None:
+        # The parent's query only filters on plaintext columns; the Bot it builds is ours.
+        bot = super().find_bot(
+            enterprise_id=enterprise_id,
+            team_id=team_id,
+            is_enterprise_install=is_enterprise_install,
+        )
+        if bot is None:
+            return None
+        where = _where(bot.enterprise_id, bot.team_id)
+        bot.bot_token = self._decrypt_required(bot.bot_token, "slack_bots.bot_token", where)
+        bot.bot_refresh_token = self._decrypt(
+            bot.bot_refresh_token, "slack_bots.bot_refresh_token", where
+        )
+        return bot
+
+    def find_installation(
+        self,
+        *,
+        enterprise_id: str | None,
+        team_id: str | None,
+        user_id: str | None = None,
+        is_enterprise_install: bool | None = False,
+    ) -> Installation | None:
+        # Same query and bot fallback as slack_sdk, but the bot tokens are compared only after
+        # decryption (Fernet ciphertexts of one token differ from write to write).
+        if is_enterprise_install or team_id is None:
+            team_id = None
+        c = self.installations.c
+        conditions = [
+            c.client_id == self.client_id,
+            c.enterprise_id == enterprise_id,
+            c.team_id == team_id,
+        ]
+        if user_id is not None:
+            conditions.append(c.user_id == user_id)
+        query = (
+            self.installations.select()
+            .where(and_(*conditions))
+            .order_by(desc(c.installed_at))
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
+            return None
+
+        where = _where(enterprise_id, team_id)
+        decrypted = dict(row)
+        for field in INSTALLATION_SECRET_FIELDS:
+            decrypted[field] = self._decrypt(row[field], f"slack_installations.{field}", where)
+        installation: Installation = self.build_installation_entity(decrypted)
+
+        if user_id is not None or installation.bot_token is None:
+            # The latest bot token wins, see https://github.com/slackapi/bolt-python/issues/664
+            latest = self.find_bot(
+                enterprise_id=enterprise_id,
+                team_id=team_id,
+                is_enterprise_install=is_enterprise_install,
+            )
+            if latest is not None and installation.bot_token != latest.bot_token:
+                installation.bot_id = latest.bot_id
+                installation.bot_user_id = latest.bot_user_id
+                installation.bot_token = latest.bot_token
+                installation.bot_scopes = latest.bot_scopes
+                installation.bot_refresh_token = latest.bot_refresh_token
+                installation.bot_token_expires_at = latest.bot_token_expires_at
+        return installation
+
+    # --- helpers --------------------------------------------------------------------------
+    def _row_values(self, table: Table, entity: Mapping[str, Any]) -> dict[str, Any]:
+        """Column values for ``table`` from an entity's ``to_dict()`` (custom values dropped)."""
+        values = {key: value for key, value in entity.items() if key in table.c}
+        values["client_id"] = self.client_id
+        for field in _DATETIME_FIELDS:
+            if field in values:
+                values[field] = normalize_datetime_for_db(values[field])
+        return values
+
+    def _encrypt(self, values: dict[str, Any], fields: tuple[str, ...]) -> None:
+        for field in fields:
+            plaintext = values.get(field)
+            if plaintext is not None:
+                values[field] = self._fernet.encrypt(str(plaintext).encode("utf-8")).decode("ascii")
+
+    def _decrypt(self, value: Any, column: str, where: str) -> str | None:
+        if value is None:
+            return None
+        try:
+            return self._fernet.decrypt(str(value).encode("ascii")).decode("utf-8")
+        except (InvalidToken, UnicodeError):
+            raise TokenDecryptionError(
+                f"{column} ({where}) cannot be decrypted with any key in "
+                "SAMVERKAN_TOKEN_ENCRYPTION_KEY: wrong key, a key rotated out too early, "
+                "or a value written without encryption"
+            ) from None
+
+    def _decrypt_required(self, value: Any, column: str, where: str) -> str:
+        plaintext = self._decrypt(value, column, where)
+        if plaintext is None:  # find_bot only returns rows that have a bot token
+            raise TokenDecryptionError(f"{column} ({where}) is empty")
+        return plaintext
+
+    def _upsert(self, conn: Connection, table: Table, values: dict[str, Any]) -> None:
+        """Insert, or update the row of the same installation (slack_sdk's matching rule)."""
+        c = table.c
+        existing = conn.execute(
+            sqlalchemy.select(c.id)
+            .where(
+                and_(
+                    c.client_id == self.client_id,
+                    c.enterprise_id == values.get("enterprise_id"),
+                    c.team_id == values.get("team_id"),
+                    c.installed_at == values.get("installed_at"),
+                )
+            )
+            .limit(1)
+        ).scalar()
+        if existing is None:
+            conn.execute(table.insert().values(**values))
+        else:
+            conn.execute(table.update().where(c.id == existing).values(**values))
+
+
+def _where(enterprise_id: str | None, team_id: str | None) -> str:
+    return f"enterprise_id={enterprise_id!r}, team_id={team_id!r}"
+
+
+class _MigratedOAuthStateStore(SQLAlchemyOAuthStateStore):
+    def create_tables(self) -> None:
+        # No-op on purpose: Alembic migrations (storage.db.migrate) own slack_oauth_states.
+        return None
+
+
+def build_state_store(engine: Engine, expiration_seconds: int = 600) -> SQLAlchemyOAuthStateStore:
+    """slack_sdk's OAuth state store on our Alembic-managed ``slack_oauth_states`` table."""
+    store = _MigratedOAuthStateStore(expiration_seconds=expiration_seconds, engine=engine)
+    store.metadata = slack_oauth_states.metadata
+    store.oauth_states = slack_oauth_states
+    return store

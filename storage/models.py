@@ -1,0 +1,599 @@
+"""SQLAlchemy 2.x models for every core object of Samverkan.
+
+Names follow the product vocabulary (forum, agency, member, case, consent, rating round,
+meeting, agenda, action, audit event, deviation). Timestamps are timezone-aware UTC
+everywhere; SQLite gives naive values back, so :class:`UTCDateTime` restores the zone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+# Constraint names that are stable across SQLite and PostgreSQL, so Alembic can alter them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC timestamp on every backend; naive input is refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime: pass an aware datetime (use the injected clock)")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        dt.datetime: UTCDateTime(),
+        dict[str, Any]: JSON,
+    }
+
+
+def _enum(cls: type[enum.Enum]) -> Enum:
+    # Stored as plain strings with a CHECK constraint: portable and readable in SQL.
+    return Enum(
+        cls,
+        native_enum=False,
+        create_constraint=True,
+        length=32,
+        values_callable=lambda e: [m.value for m in e],
+        name=cls.__name__.lower(),
+    )
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
+class AreaKind(enum.StrEnum):
+    PLACE = "place"
+    THEME = "theme"
+
+
+class CaseStatus(enum.StrEnum):
+    NEW = "new"
+    SCHEDULED = "scheduled"
+    DISCUSSED = "discussed"
+    FOLLOW_UP = "follow_up"
+    CLOSED = "closed"
+
+
+class ConsentGiver(enum.StrEnum):
+    GUARDIANS = "guardians"
+    CHILD = "child"
+    BOTH = "both"
+    NONE = "none"
+
+
+class SipStatus(enum.StrEnum):
+    NOT_RELEVANT = "not_relevant"
+    NEEDED = "needed"
+    STARTED = "started"
+
+
+class MeetingStatus(enum.StrEnum):
+    PLANNED = "planned"
+    CANCELLED = "cancelled"
+    HELD = "held"
+
+
+class AgendaItemKind(enum.StrEnum):
+    NEW_CASE = "new_case"
+    FOLLOW_UP = "follow_up"
+    SITUATION_PICTURE = "situation_picture"
+    ACTION = "action"
+    OTHER = "other"
+
+
+class RatingRoundStatus(enum.StrEnum):
+    PLANNED = "planned"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ActionStatus(enum.StrEnum):
+    OPEN = "open"
+    DONE = "done"
+    CANCELLED = "cancelled"
+
+
+class Effect(enum.StrEnum):
+    YES = "yes"
+    PARTLY = "partly"
+    NO = "no"
+
+
+class AuditAction(enum.StrEnum):
+    READ = "read"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    EXPORT = "export"
+
+
+class EffectStatus(enum.StrEnum):
+    """State of a scheduled effect row (agenda post, round open/remind/close, reminders)."""
+
+    PENDING = "pending"
+    CLAIMED = "claimed"
+    DONE = "done"
+    SKIPPED = "skipped"
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class TimestampMixin:
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class Forum(TimestampMixin, Base):
+    """A standing meeting group bound to one Slack channel."""
+
+    __tablename__ = "forums"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id"),
+        UniqueConstraint("team_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    code: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str | None] = mapped_column(String(32))
+    # RFC 5545 RRULE without DTSTART, evaluated in ``timezone`` from ``meeting_start``.
+    schedule_rrule: Mapped[str] = mapped_column(String(500))
+    meeting_start: Mapped[dt.time] = mapped_column(Time())
+    meeting_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    language: Mapped[str] = mapped_column(String(8), default="sv")
+    # Per-forum choices that later features read (situation picture cadence, holidays …).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_by: Mapped[str] = mapped_column(String(32))
+
+    agencies: Mapped[list[Agency]] = relationship(
+        back_populates="forum", order_by="Agency.position", cascade="all, delete-orphan"
+    )
+    members: Mapped[list[Member]] = relationship(
+        back_populates="forum", cascade="all, delete-orphan"
+    )
+    areas: Mapped[list[Area]] = relationship(
+        back_populates="forum", order_by="Area.position", cascade="all, delete-orphan"
+    )
+
+
+class Agency(Base):
+    """An organisation (verksamhet) taking part in a forum."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(75))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    forum: Mapped[Forum] = relationship(back_populates="agencies")
+
+
+class Member(TimestampMixin, Base):
+    """A Slack user representing an agency in a forum."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("forum_id", "slack_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
+    slack_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    away_until: Mapped[dt.date | None] = mapped_column(Date())
+    stand_in_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+
+    forum: Mapped[Forum] = relationship(back_populates="members")
+    agency: Mapped[Agency] = relationship()
+
+
+class Area(Base):
+    """A place or theme the forum rates in its situation picture."""
+
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(75))
+    kind: Mapped[AreaKind] = mapped_column(_enum(AreaKind), default=AreaKind.THEME)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    forum: Mapped[Forum] = relationship(back_populates="areas")
+
+
+class Meeting(Base):
+    """One occurrence of a forum's schedule; keyed by the schedule occurrence it came from."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("forum_id", "occurrence"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    occurrence: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.PLANNED
+    )
+    has_situation_picture: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    attendance: Mapped[list[Any] | None] = mapped_column(JSON)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    agenda_channel_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+case_agencies = Table(
+    "case_agencies",
+    Base.metadata,
+    Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+consent_agencies = Table(
+    "consent_agencies",
+    Base.metadata,
+    Column("consent_id", ForeignKey("consents.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Case(TimestampMixin, Base):
+    """An ärende raised by a member on behalf of their agency. Never holds identities."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        UniqueConstraint("forum_id", "reference"),
+        UniqueConstraint("forum_id", "year", "sequence"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    reference: Mapped[str] = mapped_column(String(32))
+    year: Mapped[int] = mapped_column(SmallInteger)
+    sequence: Mapped[int] = mapped_column(Integer)
+    raised_by: Mapped[str] = mapped_column(String(32))
+    raising_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    summary: Mapped[str | None] = mapped_column(Text)
+    concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    age_band: Mapped[str] = mapped_column(String(8))
+    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.NEW)
+    sip: Mapped[SipStatus] = mapped_column(_enum(SipStatus), default=SipStatus.NOT_RELEVANT)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(Text)
+    effect: Mapped[Effect | None] = mapped_column(_enum(Effect))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    agencies: Mapped[list[Agency]] = relationship(secondary=case_agencies)
+    consents: Mapped[list[Consent]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="Consent.id"
+    )
+
+
+class CaseEvent(Base):
+    """The history of a case: status changes and edits, with who and when."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    actor: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(32))
+    to_status: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Consent(Base):
+    """Samtycke: who gave it, when, until when, for which agencies, and withdrawal."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    given_by: Mapped[ConsentGiver] = mapped_column(_enum(ConsentGiver))
+    given_on: Mapped[dt.date | None] = mapped_column(Date())
+    expires_on: Mapped[dt.date | None] = mapped_column(Date())
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    withdrawn_by: Mapped[str | None] = mapped_column(String(32))
+
+    case: Mapped[Case] = relationship(back_populates="consents")
+    agencies: Mapped[list[Agency]] = relationship(secondary=consent_agencies)
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(
+        ForeignKey("meetings.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[AgendaItemKind] = mapped_column(_enum(AgendaItemKind))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    text: Mapped[str | None] = mapped_column(Text)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    added_by: Mapped[str | None] = mapped_column(String(32))
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    discussed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class RatingRound(Base):
+    """For one meeting: every agency rates every area on the five-level scale."""
+
+    __tablename__ = "rating_rounds"
+    __table_args__ = (UniqueConstraint("meeting_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    deadline_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[RatingRoundStatus] = mapped_column(
+        _enum(RatingRoundStatus), default=RatingRoundStatus.PLANNED
+    )
+
+
+class Rating(Base):
+    """One agency's answer for one area. Every answer is kept; the latest one stands."""
+
+    __tablename__ = "ratings"
+    __table_args__ = (Index("ix_ratings_round_agency_area", "round_id", "agency_id", "area_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rating_rounds.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    # 1 normalt · 2 avvikande · 3 oroande · 4 kritiskt · 5 allvarligt
+    level: Mapped[int] = mapped_column(SmallInteger)
+    comment: Mapped[str | None] = mapped_column(Text)
+    rated_by: Mapped[str] = mapped_column(String(32))
+    rated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Action(TimestampMixin, Base):
+    """An insats/åtgärd owned by an agency and a person, with a due date and follow-up."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    description: Mapped[str] = mapped_column(Text)
+    owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    owner: Mapped[str] = mapped_column(String(32))
+    due_on: Mapped[dt.date] = mapped_column(Date())
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    hoped_effect: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.OPEN)
+    effect: Mapped[Effect | None] = mapped_column(_enum(Effect))
+    created_by: Mapped[str] = mapped_column(String(32))
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Deviation(TimestampMixin, Base):
+    """Avvikelse: a report that collaboration failed in a case or routine."""
+
+    __tablename__ = "deviations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    reported_by: Mapped[str] = mapped_column(String(32))
+    reporting_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    agency_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    kind: Mapped[str] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    case_reference: Mapped[str | None] = mapped_column(String(32))
+    followed_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    follow_up_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AuditEvent(Base):
+    """Who read or changed what, when. Written in the same transaction as the read/change."""
+
+    __tablename__ = "audit_events"
+    __table_args__ = (Index("ix_audit_events_forum_at", "forum_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="SET NULL"))
+    actor: Mapped[str] = mapped_column(String(32), index=True)
+    actor_agency_id: Mapped[int | None] = mapped_column(
+        ForeignKey("agencies.id", ondelete="SET NULL")
+    )
+    action: Mapped[AuditAction] = mapped_column(_enum(AuditAction))
+    object_type: Mapped[str] = mapped_column(String(32))
+    object_ref: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class ScheduledEffect(Base):
+    """One scheduled effect per (forum, kind, occurrence): claimed by one replica only."""
+
+    __tablename__ = "scheduled_effects"
+    __table_args__ = (
+        UniqueConstraint("forum_id", "kind", "occurrence"),
+        Index("ix_scheduled_effects_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    occurrence: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[EffectStatus] = mapped_column(_enum(EffectStatus), default=EffectStatus.PENDING)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A Slack Web API call waiting to be delivered (with retries), exactly once per key."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("dedupe_key"),
+        Index("ix_outbox_pending", "status", "not_before"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str | None] = mapped_column(String(32))
+    method: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    dedupe_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str | None] = mapped_column(Text)
+    result_ts: Mapped[str | None] = mapped_column(String(32))
+
+
+# --- Slack OAuth stores -------------------------------------------------------------------
+# Same columns as slack_sdk's SQLAlchemy installation and state stores (a test keeps them in
+# step), declared here so Alembic manages them and storage imports nothing from Slack. Token
+# columns are wider because the gateway stores them Fernet-encrypted.
+_TOKEN = String(500)
+
+slack_installations = Table(
+    "slack_installations",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("enterprise_url", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", _TOKEN),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", _TOKEN),
+    Column("bot_token_expires_at", DateTime),
+    Column("user_id", String(32), nullable=False),
+    Column("user_token", _TOKEN),
+    Column("user_scopes", String(1000)),
+    Column("user_refresh_token", _TOKEN),
+    Column("user_token_expires_at", DateTime),
+    Column("incoming_webhook_url", _TOKEN),
+    Column("incoming_webhook_channel", String(200)),
+    Column("incoming_webhook_channel_id", String(200)),
+    Column("incoming_webhook_configuration_url", String(200)),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("token_type", String(32)),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index(
+        "slack_installations_idx",
+        "client_id",
+        "enterprise_id",
+        "team_id",
+        "user_id",
+        "installed_at",
+    ),
+)
+
+slack_bots = Table(
+    "slack_bots",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("client_id", String(32), nullable=False),
+    Column("app_id", String(32), nullable=False),
+    Column("enterprise_id", String(32)),
+    Column("enterprise_name", String(200)),
+    Column("team_id", String(32)),
+    Column("team_name", String(200)),
+    Column("bot_token", _TOKEN),
+    Column("bot_id", String(32)),
+    Column("bot_user_id", String(32)),
+    Column("bot_scopes", String(1000)),
+    Column("bot_refresh_token", _TOKEN),
+    Column("bot_token_expires_at", DateTime),
+    Column("is_enterprise_install", Boolean, default=False, nullable=False),
+    Column("installed_at", DateTime, nullable=False, default=func.now()),
+    Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+)
+
+slack_oauth_states = Table(
+    "slack_oauth_states",
+    Base.metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("state", String(200), nullable=False),
+    Column("expire_at", DateTime, nullable=False),
+)

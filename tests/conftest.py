@@ -1,0 +1,170 @@
+"""Shared fixtures: a database per backend, the Slack stand-in, and the real bot over HTTP.
+
+Every test that takes ``database_url`` (directly or through ``bot``) runs on SQLite and on
+PostgreSQL. PostgreSQL comes from ``SAMVERKAN_TEST_POSTGRES_URL``; when
+``SAMVERKAN_REQUIRE_POSTGRES=1`` (CI) a missing PostgreSQL fails the run instead of skipping.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import socketserver
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.settings import Settings, load_settings
+from bot.wiring import Runtime, build_runtime
+from domain.clock import AdjustableClock
+from sandbox.webapi import SlackWebApiStub
+from storage.db import create_db_engine, migrate, normalize_url
+from storage.models import Base
+from tests.support.slack_driver import SlackDriver
+
+SIGNING_SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+# Monday 23 November 2026, 10:00 Stockholm: a normal working day before a Thursday meeting.
+DEFAULT_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+PG_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_URL", "")
+REQUIRE_PG = os.environ.get("SAMVERKAN_REQUIRE_POSTGRES") == "1"
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file; each test gets a copy (much faster than migrating)."""
+    path = tmp_path_factory.mktemp("db") / "template.db"
+    migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_database() -> Iterator[str]:
+    if not PG_URL:
+        if REQUIRE_PG:
+            pytest.fail("SAMVERKAN_TEST_POSTGRES_URL is not set but PostgreSQL is required")
+        pytest.skip("PostgreSQL tests need SAMVERKAN_TEST_POSTGRES_URL")
+    admin_url = normalize_url(PG_URL)
+    name = f"samverkan_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        if REQUIRE_PG:
+            pytest.fail(f"PostgreSQL is required but not reachable: {exc}")
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    migrate(url)
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "samverkan.db"
+        shutil.copy(template, target)
+        return f"sqlite:///{target}"
+    url: str = request.getfixturevalue("postgres_database")
+    _truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+    engine = create_db_engine(database_url)
+    yield sessionmaker(bind=engine, expire_on_commit=False)
+    engine.dispose()
+
+
+@pytest.fixture
+def clock() -> AdjustableClock:
+    return AdjustableClock(DEFAULT_NOW, frozen=True)
+
+
+# --- Slack stand-in and the real bot ---------------------------------------------------------
+
+
+@pytest.fixture
+def slack() -> Iterator[SlackWebApiStub]:
+    with SlackWebApiStub() as stub:
+        yield stub
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:
+        return None
+
+
+class _ThreadingWSGIServer(socketserver.ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+@dataclass
+class Bot:
+    """The real bolt app behind a real HTTP server, talking to the Slack stand-in."""
+
+    url: str
+    slack: SlackWebApiStub
+    driver: SlackDriver
+    runtime: Runtime
+    clock: AdjustableClock
+
+    @property
+    def sessions(self) -> sessionmaker[Session]:
+        return self.runtime.deps.sessions
+
+
+def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
+    return load_settings(
+        database_url=database_url,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=api_url,
+        **extra,
+    )
+
+
+@pytest.fixture
+def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> Iterator[Bot]:
+    settings = make_settings(database_url, slack.base_url)
+    runtime = build_runtime(settings, clock=clock)
+    server = make_server(
+        "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+    try:
+        yield Bot(url=url, slack=slack, driver=driver, runtime=runtime, clock=clock)
+    finally:
+        server.shutdown()
+        server.server_close()
+        runtime.engine.dispose()

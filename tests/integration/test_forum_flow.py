@@ -1,0 +1,327 @@
+"""Setting up a forum, its members and access, through the real app and the Slack stand-in."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from storage.models import AuditEvent, Forum, Member, Role
+from tests.conftest import Bot
+from tests.support.slack_driver import (
+    multi_select_values,
+    multi_users_values,
+    plain_value,
+    radio_value,
+    select_value,
+    time_value,
+)
+from tests.support.wait import eventually
+
+CHANNEL = "C0001"
+
+
+def forum_values(
+    *,
+    name: str = "FOSSAM",
+    code: str = "FOS",
+    agencies: tuple[str, ...] = ("Grundskola", "Elevhälsa", "Socialtjänst/IFO"),
+    other: str = "",
+    own: str | None = "Grundskola",
+    rrule: str = "FREQ=WEEKLY;BYDAY=TH",
+    start: str = "13:00",
+    end: str = "15:00",
+    areas: str = "",
+    version: int = 0,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    values = {
+        f"name.{version}": {"value": plain_value(name)},
+        f"code.{version}": {"value": plain_value(code)},
+        f"agencies.{version}": {"value": multi_select_values(list(agencies))},
+        f"agencies_other.{version}": {"value": plain_value(other or None)},
+        f"rrule.{version}": {"value": plain_value(rrule)},
+        f"start.{version}": {"value": time_value(start)},
+        f"end.{version}": {"value": time_value(end)},
+        f"areas.{version}": {"value": plain_value(areas or None)},
+    }
+    if own is not None:
+        values[f"own_agency.{version}"] = {"value": select_value(own)}
+    return values
+
+
+def meta(**fields: Any) -> str:
+    return json.dumps({"locale": "sv", "channel_id": CHANNEL, **fields})
+
+
+def blocks_of(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "input", "block_id": block_id} for block_id in values]
+
+
+def submit_create(bot: Bot, user: str = "U1", **kwargs: Any) -> Any:
+    values = forum_values(**kwargs)
+    return bot.driver.view_submission(
+        "forum_create", values, user=user, private_metadata=meta(), blocks=blocks_of(values)
+    )
+
+
+def create_forum(bot: Bot, user: str = "U1", **kwargs: Any) -> int:
+    response = submit_create(bot, user, **kwargs)
+    assert response.status == 200, response.body
+    assert response.json() is None, response.body  # a bare ack closes the modal
+    with bot.sessions() as session:
+        forum = session.scalar(select(Forum).where(Forum.channel_id == CHANNEL))
+        assert forum is not None
+        return forum.id
+
+
+def count(bot: Bot, model: Any) -> int:
+    with bot.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def last_reply_text(bot: Bot) -> str:
+    call = bot.slack.wait_for("response_url")[-1]
+    blocks = json.dumps(call.args.get("blocks", []), ensure_ascii=False)
+    return blocks + str(call.args.get("text", ""))
+
+
+def test_forum_ny_opens_the_set_up_modal(bot: Bot) -> None:
+    bot.driver.command("forum ny", user="U1")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "forum_create"
+    assert view["title"]["text"] == "Nytt forum"
+    block_ids = [b.get("block_id") for b in view["blocks"]]
+    for field in ("template", "name.0", "code.0", "agencies.0", "own_agency.0", "rrule.0"):
+        assert field in block_ids
+    rrule = next(b for b in view["blocks"] if b.get("block_id") == "rrule.0")
+    assert rrule["element"]["initial_value"] == "FREQ=WEEKLY;BYDAY=TH"
+    bot.slack.assert_no_violations()
+
+
+def test_a_template_prefills_the_modal(bot: Bot) -> None:
+    bot.driver.command("forum ny", user="U1")
+    opened = bot.slack.wait_for("views.open")[0]
+    bot.driver.block_action(
+        "forum_template",
+        user="U1",
+        view={**opened.args["view"], "id": "V0001"},
+        selected_option={"text": {"type": "plain_text", "text": "OSF"}, "value": "osf"},
+    )
+    view = bot.slack.wait_for("views.update")[0].args["view"]
+    by_id = {b.get("block_id"): b for b in view["blocks"]}
+    assert by_id["name.1"]["element"]["initial_value"] == "OSF"
+    assert by_id["rrule.1"]["element"]["initial_value"] == "FREQ=MONTHLY;BYDAY=1TH,3TH"
+    assert "Gråbo" in by_id["areas.1"]["element"]["initial_value"]
+    chosen = [o["value"] for o in by_id["agencies.1"]["element"]["initial_options"]]
+    assert "Polis" in chosen
+    bot.slack.assert_no_violations()
+
+
+def test_creating_a_forum_stores_it_and_posts_no_personal_data(bot: Bot) -> None:
+    forum_id = create_forum(bot, other="Ungdomsmottagning", areas="Gråbo\nDroger")
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        assert (forum.name, forum.code, forum.schedule_rrule) == (
+            "FOSSAM",
+            "FOS",
+            "FREQ=WEEKLY;BYDAY=TH",
+        )
+        assert [a.name for a in forum.agencies] == [
+            "Grundskola",
+            "Elevhälsa",
+            "Socialtjänst/IFO",
+            "Ungdomsmottagning",
+        ]
+        assert [a.name for a in forum.areas] == ["Gråbo", "Droger"]
+        admin = session.scalar(select(Member).where(Member.forum_id == forum_id))
+        assert admin is not None and admin.role is Role.ADMIN and admin.slack_user_id == "U1"
+        assert session.scalar(select(func.count()).select_from(AuditEvent)) == 1
+    post = bot.slack.wait_for("chat.postMessage")[0]
+    assert post.args["channel"] == CHANNEL
+    text = json.dumps(post.args["blocks"], ensure_ascii=False)
+    assert "FOSSAM" in text
+    assert "torsdag 26 november 2026 13:00" in text  # next meeting, Swedish date
+    bot.slack.assert_no_violations()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "block", "expected"),
+    [
+        ({"name": "Ärende 19811218-9876"}, "name.0", "personnummer"),
+        ({"code": "F"}, "code.0", "2–6"),
+        ({"rrule": "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"}, "rrule.0", "aldrig"),
+        ({"rrule": "nonsense"}, "rrule.0", "RRULE"),
+        ({"start": "02:30", "end": "04:00"}, "start.0", "sommartid"),
+        ({"start": "15:00", "end": "13:00"}, "end.0", "sluta efter"),
+        ({"areas": "Gråbo\nring 070-123 45 67"}, "areas.0", "telefonnummer"),
+        ({"agencies": (), "own": None}, "agencies.0", "minst en verksamhet"),
+    ],
+)
+def test_bad_input_gets_a_field_error_and_stores_nothing(
+    bot: Bot, kwargs: dict[str, Any], block: str, expected: str
+) -> None:
+    response = submit_create(bot, **kwargs)
+    assert response.status == 200
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert block in body["errors"], body
+    assert expected in body["errors"][block]
+    assert count(bot, Forum) == 0
+
+
+def test_a_code_already_used_and_a_second_forum_in_a_channel_are_refused(bot: Bot) -> None:
+    create_forum(bot)
+    # Same code from another channel.
+    values = forum_values(name="Annat forum")
+    response = bot.driver.view_submission(
+        "forum_create",
+        values,
+        user="U9",
+        private_metadata=json.dumps({"locale": "sv", "channel_id": "C0002"}),
+        blocks=blocks_of(values),
+    )
+    errors = response.json()["errors"]
+    assert "FOS" in errors["code.0"] and "redan" in errors["code.0"]
+    # A second forum in the same channel.
+    bot.driver.command("forum ny", user="U2")
+    assert "redan ett forum" in last_reply_text(bot)
+    assert count(bot, Forum) == 1
+
+
+def test_non_members_are_politely_refused_and_see_no_data(bot: Bot) -> None:
+    create_forum(bot, areas="Gråbo")
+    bot.driver.command("forum", user="U7")
+    text = last_reply_text(bot)
+    assert "medlemmar" in text.lower()
+    assert "Gråbo" not in text and "Grundskola" not in text
+    assert bot.slack.count("views.open") == 0
+
+
+def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> None:
+    forum_id = create_forum(bot, areas="Gråbo")
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        elevhalsa = next(a.id for a in forum.agencies if a.name == "Elevhälsa")
+    values = {
+        "users": {"value": multi_users_values(["U2", "U3"])},
+        "agency": {"value": select_value(str(elevhalsa))},
+        "role": {"value": radio_value("member")},
+    }
+    response = bot.driver.view_submission(
+        "forum_members",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    body = response.json()
+    assert body["response_action"] == "update"
+    listed = json.dumps(body["view"]["blocks"], ensure_ascii=False)
+    assert "<@U2>" in listed and "<@U3>" in listed and "Elevhälsa" in listed
+
+    bot.driver.command("forum", user="U2")
+    text = last_reply_text(bot)
+    assert "Gråbo" in text and "Elevhälsa" in text
+    assert bot.slack.count("views.open") == 0  # members see a summary, not the settings
+
+
+def test_members_cannot_change_the_forum(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        agency = forum.agencies[0].id
+    values = {
+        "users": {"value": multi_users_values(["U2"])},
+        "agency": {"value": select_value(str(agency))},
+        "role": {"value": radio_value("member")},
+    }
+    bot.driver.view_submission(
+        "forum_members",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    values["users"] = {"value": multi_users_values(["U4"])}
+    response = bot.driver.view_submission(
+        "forum_members",
+        values,
+        user="U2",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    assert "samordnare" in response.json()["errors"]["users"]
+    with bot.sessions() as session:
+        assert session.scalar(select(Member).where(Member.slack_user_id == "U4")) is None
+
+
+def test_an_unknown_or_deleted_user_is_refused_on_the_field(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    bot.slack.set_user("U5", deleted=True)
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        agency = forum.agencies[0].id
+    values = {
+        "users": {"value": multi_users_values(["U5"])},
+        "agency": {"value": select_value(str(agency))},
+        "role": {"value": radio_value("member")},
+    }
+    response = bot.driver.view_submission(
+        "forum_members",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    assert "<@U5>" in response.json()["errors"]["users"]
+
+
+def test_a_member_who_leaves_the_channel_loses_access(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    bot.driver.event(
+        {"type": "member_left_channel", "user": "U1", "channel": CHANNEL, "team": "T0001"}
+    )
+
+    def left() -> bool:
+        with bot.sessions() as session:
+            member = session.scalar(select(Member).where(Member.forum_id == forum_id))
+            return member is not None and member.active is False
+
+    eventually(left)
+    bot.driver.command("forum", user="U1")
+    assert "medlemmar" in last_reply_text(bot).lower()
+
+
+def test_coordinator_changes_the_forum_settings(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    bot.driver.command("forum", user="U1")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "forum_edit"
+    values = forum_values(name="FOSSAM Norr", own=None, rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TH")
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    assert response.json() is None
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        assert forum.name == "FOSSAM Norr"
+        assert forum.schedule_rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
+
+
+def test_app_home_lists_the_users_forums(bot: Bot) -> None:
+    create_forum(bot)
+    bot.driver.app_home_opened(user="U1")
+    view = bot.slack.wait_for("views.publish")[0].args["view"]
+    assert "FOSSAM" in json.dumps(view, ensure_ascii=False)
+    bot.slack.assert_no_violations()

@@ -1,0 +1,214 @@
+"""Privacy guard: personal data in free text is refused, ordinary forum text passes."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.errors import IdentifyingDataRefused
+from domain.privacy import MSGIDS, Finding, check_fields, check_text, find_identifying
+
+
+def luhn_digit(nine: str) -> str:
+    """The Swedish check digit for YYMMDDNNN (Luhn, weights 2,1,2,1,…)."""
+    total = 0
+    for i, ch in enumerate(nine):
+        v = int(ch) * (2 if i % 2 == 0 else 1)
+        total += v - 9 if v > 9 else v
+    return str((10 - total % 10) % 10)
+
+
+def pnr(yymmdd: str, nnn: str, sep: str = "-", century: str = "") -> str:
+    """A personnummer with a computed (valid) check digit."""
+    return f"{century}{yymmdd}{sep}{nnn}{luhn_digit(yymmdd + nnn)}"
+
+
+def bad_pnr(yymmdd: str, nnn: str, sep: str = "-") -> str:
+    """The same number with a wrong check digit."""
+    wrong = (int(luhn_digit(yymmdd + nnn)) + 1) % 10
+    return f"{yymmdd}{sep}{nnn}{wrong}"
+
+
+def test_luhn_helper_matches_known_numbers() -> None:
+    assert pnr("811218", "987") == "811218-9876"
+    assert pnr("701063", "239") == "701063-2391"  # samordningsnummer: day 03 + 60
+    assert pnr("121212", "121") == "121212-1212"
+
+
+CHILD = pnr("170110", "238")  # a child born 2017, 170110-2384
+CHILD_2005 = pnr("050315", "123")  # starts with 0 like a phone area code
+COORD_CHILD = pnr("150871", "457")  # samordningsnummer, born 2015-08-11
+
+# (text, expected kind or None, the text the finding must cover)
+CASES: list[tuple[str, str | None, str]] = [
+    # --- personnummer, every format ----------------------------------------------------
+    ("811218-9876", "personnummer", "811218-9876"),
+    ("19811218-9876", "personnummer", "19811218-9876"),
+    ("8112189876", "personnummer", "8112189876"),
+    ("198112189876", "personnummer", "198112189876"),
+    ("811218 9876", "personnummer", "811218 9876"),
+    ("811218+9876", "personnummer", "811218+9876"),
+    ("811218–9876", "personnummer", "811218–9876"),  # typographic dash from a word processor
+    ("20" + CHILD.replace("-", ""), "personnummer", "20" + CHILD.replace("-", "")),
+    (f"Pojken ({CHILD}) har inte varit i skolan sedan v. 45.", "personnummer", CHILD),
+    (f"Barnet, pnr {pnr('121212', '121')}, bor hos mamma.", "personnummer", "121212-1212"),
+    (f"Eleven {CHILD_2005} har hög frånvaro", "personnummer", CHILD_2005),
+    (f"Född 20{CHILD_2005}, flyttade hit i våras", "personnummer", "20" + CHILD_2005),
+    # --- samordningsnummer (day + 60) ----------------------------------------------------
+    ("701063-2391", "samordningsnummer", "701063-2391"),
+    ("197010632391", "samordningsnummer", "197010632391"),
+    (f"Samordningsnummer {COORD_CHILD} finns", "samordningsnummer", COORD_CHILD),
+    # --- phone numbers ---------------------------------------------------------------------
+    ("070-123 45 67", "phone", "070-123 45 67"),
+    ("+46 70 123 45 67", "phone", "+46 70 123 45 67"),
+    ("08-123 456 78", "phone", "08-123 456 78"),
+    ("0701234567", "phone", "0701234567"),
+    ("031-12 34 56", "phone", "031-12 34 56"),
+    ("Ring mamma på 070 123 45 67 efter kl 16.", "phone", "070 123 45 67"),
+    ("Nås på (08) 123 456 78 dagtid", "phone", "(08) 123 456 78"),
+    ("tel:0046701234567", "phone", "0046701234567"),
+    # --- e-mail addresses ------------------------------------------------------------------
+    ("anna.svensson@example.se", "email", "anna.svensson@example.se"),
+    ("Mejla pappa: kalle_s+skola@mail.example.com.", "email", "kalle_s+skola@mail.example.com"),
+    ("Kurator: åsa.öberg@skolan.göteborg.se", "email", "åsa.öberg@skolan.göteborg.se"),
+    # --- street address with postcode ------------------------------------------------------
+    ("Storgatan 12, 411 05 Göteborg", "address", "Storgatan 12, 411 05"),
+    ("Familjen bor på Kvarnvägen 3B, 448 30 Floda.", "address", "Kvarnvägen 3B, 448 30"),
+    ("Lilla Nygatan 7, SE-111 28 Stockholm", "address", "Nygatan 7, SE-111 28"),
+    ("Adress: Björkstigen 14 i 44330 Lerum", "address", "Björkstigen 14 i 44330"),
+    ("Hemse: Tallbacken 4, 623 50 Hemse", "address", "Tallbacken 4, 623 50"),
+    # --- negatives: invalid check digits, order and invoice numbers --------------------------
+    (bad_pnr("811218", "987"), None, ""),
+    (bad_pnr("811218", "987", sep=""), None, ""),
+    (bad_pnr("701063", "239"), None, ""),
+    ("Faktura 8112189870 är betald", None, ""),  # valid date, fails Luhn
+    ("Ordernummer 1234567890", None, ""),
+    ("Order 5566778899 levererad", None, ""),
+    ("Leverantörens orgnr 556036-0793", None, ""),
+    ("Löpnummer 12811218987645", None, ""),  # a personnummer inside a longer digit run
+    # --- negatives: dates, times, case references -------------------------------------------
+    ("Nästa möte 2026-12-03", None, ""),
+    ("Möte 3/12 kl 13", None, ""),
+    ("Datum 20261203", None, ""),
+    ("Torsdag 3 december 2026", None, ""),
+    ("2026-12-03 kl 13:00-15:00", None, ""),
+    ("Möte 2026-01-05 08:30 i rum 302", None, ""),
+    ("Tid 13.00–15.00", None, ""),
+    ("Ärende FOS-2026-017 tas upp igen", None, ""),
+    ("OSF-2026-101 och FOS-2026-017 är avslutade", None, ""),
+    # --- negatives: amounts, counts, ranges -------------------------------------------------
+    ("Bidrag 12 500 kr per månad", None, ""),
+    ("Budget 1 200 000 kronor för 2020-2023", None, ""),
+    ("Storgatan 12 kostade 35000 kr", None, ""),
+    ("45 % av eleverna, 17 ärenden totalt", None, ""),
+    ("Handlingsplan 2 beslutades för 12345 elever", None, ""),
+    # --- negatives: plain Swedish text, place names, postcode or street alone -----------------
+    ("Oro för skolfrånvaro i Gråbo", None, ""),
+    ("Familjen har flyttat till Hemse och behöver stöd från socialtjänsten.", None, ""),
+    ("Möte på skolan i Gråbo, 443 40", None, ""),
+    ("Postnummer 623 50", None, ""),
+    ("Fritidsgården på Storgatan 12 har öppet på kvällarna", None, ""),
+    ("Samling vid torget 3 gånger i veckan", None, ""),
+    ("", None, ""),
+]
+
+
+@pytest.mark.parametrize(("text", "kind", "covered"), CASES, ids=[c[0][:40] for c in CASES])
+def test_find_identifying(text: str, kind: str | None, covered: str) -> None:
+    findings = find_identifying(text)
+    if kind is None:
+        assert findings == []
+        return
+    assert [f.kind for f in findings] == [kind]
+    finding = findings[0]
+    assert text[finding.start : finding.end] == covered
+    assert finding.msgid == MSGIDS[kind]
+
+
+def test_at_least_forty_examples() -> None:
+    assert len(CASES) >= 40
+    assert sum(kind is None for _, kind, _ in CASES) >= 15
+
+
+def test_personnummer_is_not_also_a_phone_number() -> None:
+    # 050315-1235 is also a valid Swedish phone number to phonenumbers (area code 0503).
+    findings = find_identifying(f"Eleven {CHILD_2005}, mamma 070-123 45 67")
+    assert [f.kind for f in findings] == ["personnummer", "phone"]
+
+
+def test_several_findings_in_text_order() -> None:
+    text = "Ärende FOS-2026-017: tel 0701234567, pnr 811218-9876, mejl a@b.se"
+    findings = find_identifying(text)
+    assert [f.kind for f in findings] == ["phone", "personnummer", "email"]
+    assert [text[f.start : f.end] for f in findings] == ["0701234567", "811218-9876", "a@b.se"]
+
+
+def test_phone_inside_email_is_reported_once_as_email() -> None:
+    assert [f.kind for f in find_identifying("anna.0701234567@example.se")] == ["email"]
+
+
+def test_finding_is_frozen() -> None:
+    finding = find_identifying("0701234567")[0]
+    assert finding == Finding("phone", 0, 10, MSGIDS["phone"])
+    with pytest.raises(AttributeError):
+        finding.kind = "email"  # type: ignore[misc]
+
+
+def test_msgids_are_distinct_friendly_sentences() -> None:
+    assert set(MSGIDS) == {"personnummer", "samordningsnummer", "phone", "email", "address"}
+    assert len(set(MSGIDS.values())) == len(MSGIDS)
+    for msgid in MSGIDS.values():
+        assert msgid.startswith("This looks like ")
+        assert msgid.endswith(".")
+        assert "case reference" in msgid
+        assert "{" not in msgid  # no format parameters: the msgid is used as is
+
+
+def test_check_text_raises_with_field_and_msgid() -> None:
+    with pytest.raises(IdentifyingDataRefused) as excinfo:
+        check_text("Oro för barnet 811218-9876 i Gråbo", field="description")
+    assert excinfo.value.field == "description"
+    assert excinfo.value.msgid == MSGIDS["personnummer"]
+    assert str(excinfo.value) == MSGIDS["personnummer"]
+
+
+def test_check_text_reports_the_first_finding() -> None:
+    with pytest.raises(IdentifyingDataRefused) as excinfo:
+        check_text("Ring 070-123 45 67 eller mejla a@b.se", field="note")
+    assert excinfo.value.msgid == MSGIDS["phone"]
+    assert excinfo.value.field == "note"
+
+
+@pytest.mark.parametrize("text", [None, "", "Oro för skolfrånvaro i Gråbo, FOS-2026-017"])
+def test_check_text_passes_clean_text(text: str | None) -> None:
+    check_text(text, field="description")
+
+
+def test_check_fields_returns_every_field_with_a_finding() -> None:
+    errors = check_fields(
+        {
+            "title": "Oro för skolfrånvaro i Gråbo",
+            "description": "Pojken 701063-2391 har slutat komma",
+            "contact": "Mamma nås på +46 70 123 45 67 eller mamma@example.se",
+            "address": "Storgatan 12, 411 05 Göteborg",
+            "note": None,
+            "empty": "",
+        }
+    )
+    assert errors == {
+        "description": MSGIDS["samordningsnummer"],
+        "contact": MSGIDS["phone"],
+        "address": MSGIDS["address"],
+    }
+
+
+def test_check_fields_clean_is_empty() -> None:
+    assert check_fields({}) == {}
+    assert check_fields({"title": "FOS-2026-017", "note": None, "empty": ""}) == {}
+
+
+def test_long_clean_text_with_many_numbers_passes() -> None:
+    clean = (
+        "Ärendet OSF-2026-101: oro för skolfrånvaro i Gråbo, 3 barn, 12 500 kr/mån. "
+        "Möte 2026-12-03 kl 13:00-15:00 i rum 302, 17 ärenden 2020-2023, 45 %. "
+    ) * 25
+    assert find_identifying(clean[:3000]) == []
