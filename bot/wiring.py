@@ -68,5 +68,7 @@ def build_runtime(
         engine=engine,
     )
     app = build_app(config, deps)
-    test_clock = clock if isinstance(clock, AdjustableClock) else None
+    # The route exists only with the flag, whatever clock a caller injected.
+    allowed = settings.allow_test_clock and isinstance(clock, AdjustableClock)
+    test_clock = clock if allowed else None
     return Runtime(settings, engine, clock, deps, app, WebApp(app, engine, test_clock=test_clock))

@@ -37,9 +37,7 @@ BOT_TOKEN = "xoxb-test-token"
 # Monday 23 November 2026, 10:00 Stockholm: a normal working day before a Thursday meeting.
 DEFAULT_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
-PG_URL = os.environ.get(
-    "SAMVERKAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("SAMVERKAN_REQUIRE_POSTGRES") == "1"
 
 

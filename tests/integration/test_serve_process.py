@@ -1,0 +1,93 @@
+"""`samverkan serve` as a real process (gunicorn workers) against the Web API stand-in."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.webapi import SlackWebApiStub
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.slack_driver import SlackDriver
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def served(
+    database_url: str, slack: SlackWebApiStub, tmp_path: Path
+) -> Iterator[tuple[str, SlackDriver]]:
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
+        "PYTHONPATH": str(ROOT),
+        "SAMVERKAN_DATABASE_URL": database_url,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SAMVERKAN_SLACK_API_URL": slack.base_url,
+        "SAMVERKAN_PORT": str(port),
+        "SAMVERKAN_HOST": "127.0.0.1",
+        "SAMVERKAN_WEB_CONCURRENCY": "2",
+        "SAMVERKAN_WEB_THREADS": "4",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"samverkan serve did not come up:\n{out}")
+            time.sleep(0.1)
+        yield url, SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def test_serve_answers_a_signed_help_command_within_slacks_three_seconds(
+    served: tuple[str, SlackDriver], slack: SlackWebApiStub
+) -> None:
+    url, driver = served
+    for _ in range(5):  # several requests, spread over the workers
+        began = time.monotonic()
+        response = driver.command("hjälp", user="U1")
+        assert response.status == 200
+        assert time.monotonic() - began < 3.0  # Slack's acknowledgement limit
+    replies = slack.wait_for("response_url", count=5)
+    assert all("Samverkan – vad jag kan göra" in str(r.args) for r in replies)
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+        metrics = response.read().decode()
+        server = response.headers.get("Server", "")
+    assert "samverkan_http_requests_total" in metrics
+    assert "gunicorn" in server  # a production server, not bolt's development server

@@ -1,0 +1,102 @@
+"""Settings and the CLI: a bad setting stops start-up with one clear line (exit code 2)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**clean, "PYTHONPATH": str(ROOT), **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SAMVERKAN_PORT": "abc"}, "SAMVERKAN_PORT"),
+        ({"SAMVERKAN_PORT": "70000"}, "SAMVERKAN_PORT"),
+        ({"SAMVERKAN_TIMEZONE": "Mars/Olympus"}, "SAMVERKAN_TIMEZONE"),
+        ({"SAMVERKAN_LANGUAGE": "de"}, "SAMVERKAN_LANGUAGE"),
+        ({"SAMVERKAN_DATABASE_URL": "mysql://x"}, "SAMVERKAN_DATABASE_URL"),
+        ({"SAMVERKAN_SLACK_API_URL": "slack.com"}, "SAMVERKAN_SLACK_API_URL"),
+        ({"SAMVERKAN_TOKEN_ENCRYPTION_KEY": "not-a-key"}, "SAMVERKAN_TOKEN_ENCRYPTION_KEY"),
+        ({"SAMVERKAN_TEST_CLOCK": "2026-12-03T07:00:00+00:00"}, "SAMVERKAN_TEST_CLOCK"),
+        (
+            {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s"},
+            "SAMVERKAN_TOKEN_ENCRYPTION_KEY",
+        ),
+    ],
+)
+def test_a_bad_setting_stops_start_up_with_one_line(
+    env: dict[str, str], named: str, tmp_path: Path
+) -> None:
+    result = run_cli("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"samverkan: {named}:")
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_without_slack_settings_says_what_it_needs(tmp_path: Path) -> None:
+    result = run_cli("serve", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "SLACK_SIGNING_SECRET" in result.stderr
+    assert "SLACK_BOT_TOKEN" in result.stderr
+    assert "samverkan sandbox" in result.stderr
+
+
+def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
+    db = tmp_path / "x.db"
+    result = run_cli("migrate", env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{db}"}, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert db.exists()
+
+
+def test_serve_refuses_an_unmigrated_postgres_with_a_clear_line(tmp_path: Path) -> None:
+    env = {
+        "SAMVERKAN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
+        "SLACK_SIGNING_SECRET": "s",
+        "SLACK_BOT_TOKEN": "xoxb-1",
+    }
+    result = run_cli("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("samverkan: SAMVERKAN_DATABASE_URL: cannot reach")
+    assert "Traceback" not in result.stderr
+
+
+def test_settings_have_the_documented_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "SAMVERKAN_")):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(ROOT / "tests")  # no .env here
+    settings = load_settings()
+    assert settings.port == 3000
+    assert settings.timezone == "Europe/Stockholm"
+    assert settings.language == "sv"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.database_url.startswith("sqlite:///")
+    assert settings.allow_test_clock is False
+
+
+def test_test_clock_needs_the_flag() -> None:
+    with pytest.raises(SettingsError, match="SAMVERKAN_ALLOW_TEST_CLOCK"):
+        load_settings(test_clock="2026-12-03T07:00:00+00:00")
+    settings = load_settings(test_clock="2026-12-03T07:00:00+00:00", allow_test_clock=True)
+    assert settings.test_clock is not None
