@@ -1,0 +1,89 @@
+"""Multi-workspace install: OAuth through /slack/install and /slack/oauth_redirect, tokens
+encrypted at rest, and later requests authorized with the stored (decrypted) bot token."""
+
+from __future__ import annotations
+
+import re
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from wsgiref.simple_server import make_server
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import select
+
+from bot.settings import load_settings
+from bot.wiring import build_runtime
+from sandbox.webapi import SlackWebApiStub
+from storage.models import slack_bots, slack_installations
+from tests.conftest import SIGNING_SECRET, _QuietHandler, _ThreadingWSGIServer
+from tests.support.slack_driver import SlackDriver
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+@pytest.fixture
+def oauth_bot(database_url: str, slack: SlackWebApiStub) -> Iterator[tuple[str, object]]:
+    settings = load_settings(
+        database_url=database_url,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_client_id="1111.2222",
+        slack_client_secret="client-secret",
+        token_encryption_key=Fernet.generate_key().decode(),
+        slack_api_url=slack.base_url,
+    )
+    runtime = build_runtime(settings)
+    server = make_server(
+        "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_port}", runtime
+    server.shutdown()
+    server.server_close()
+    runtime.engine.dispose()
+
+
+def test_install_stores_encrypted_tokens_and_authorizes_requests(
+    oauth_bot: tuple[str, object], slack: SlackWebApiStub
+) -> None:
+    url, runtime = oauth_bot
+    opener = urllib.request.build_opener(NoRedirect)
+    try:
+        response = opener.open(url + "/slack/install", timeout=10)
+        page, cookie = response.read().decode(), response.headers.get("Set-Cookie", "")
+    except urllib.error.HTTPError as exc:  # bolt may redirect straight to Slack
+        page, cookie = exc.headers.get("Location", ""), exc.headers.get("Set-Cookie", "")
+    match = re.search(r"state=([\w-]+)", page)
+    assert match, page
+    state = match.group(1)
+    assert "slack.com/oauth/v2/authorize" in page
+    assert "client_id=1111.2222" in page
+
+    query = urllib.parse.urlencode({"code": "code-123", "state": state})
+    request = urllib.request.Request(
+        f"{url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie.split(";")[0]}
+    )
+    with urllib.request.urlopen(request, timeout=10) as done:
+        assert done.status == 200
+    access = slack.calls_to("oauth.v2.access")
+    assert len(access) == 1 and access[0].args["code"] == "code-123"
+
+    engine = runtime.engine  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(select(slack_installations.c.bot_token)).all()
+        bots = conn.execute(select(slack_bots.c.bot_token)).all()
+    assert rows and bots
+    for (token,) in [*rows, *bots]:
+        assert token and not token.startswith("xoxb-")  # encrypted at rest
+
+    driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+    assert driver.command("hjälp", user="U1").status == 200
+    slack.wait_for("response_url")
+    used = {c.token for c in slack.calls_to("users.info")}
+    assert used == {"xoxb-T0001-stub-0001"}  # the decrypted token from the installation
