@@ -56,6 +56,10 @@ class Server(BaseApplication):  # type: ignore[misc]
             "child_exit": _child_exit,
             "proc_name": "samverkan",
         }
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn ≥ 24 opens a control socket at a fixed path; replicas on one host
+            # (and our multi-process tests) would fight over it.
+            options["control_socket_disable"] = True
         for key, value in options.items():
             self.cfg.set(key, value)
 

@@ -69,7 +69,5 @@ def build_runtime(
     )
     app = build_app(config, deps)
     # The route exists only with the flag, whatever clock a caller injected.
-    test_clock = (
-        clock if settings.allow_test_clock and isinstance(clock, AdjustableClock) else None
-    )
+    test_clock = clock if settings.allow_test_clock and isinstance(clock, AdjustableClock) else None
     return Runtime(settings, engine, clock, deps, app, WebApp(app, engine, test_clock=test_clock))

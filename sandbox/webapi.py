@@ -513,6 +513,7 @@ class SlackWebApiStub:
         self._used_triggers: set[str] = set()
         self._files: dict[str, dict[str, Any]] = {}
         self._uploads: dict[str, bytes] = {}
+        self.socket_mode_url: str | None = None
         self._counters: dict[str, itertools.count[int]] = {}
         self._handlers: dict[str, _Handler] = {
             "api.test": self._api_test,
@@ -536,6 +537,7 @@ class SlackWebApiStub:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "oauth.v2.access": self._oauth_v2_access,
+            "apps.connections.open": self._apps_connections_open,
         }
 
     # -- lifecycle ------------------------------------------------------------------------------
@@ -842,7 +844,7 @@ class SlackWebApiStub:
             return None
         if not token:
             return {"ok": False, "error": "not_authed"}
-        if not token.startswith("xox"):
+        if not token.startswith(("xox", "xapp-")):
             return {"ok": False, "error": "invalid_auth"}
         return None
 
@@ -1216,6 +1218,14 @@ class SlackWebApiStub:
             )
         channel_id = f"D{users[0]}" if len(users) == 1 else "G" + "".join(sorted(users))
         return {"ok": True, "no_op": False, "already_open": False, "channel": {"id": channel_id}}
+
+    def _apps_connections_open(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """Socket Mode: hand out the WebSocket URL a test server listens on."""
+        if not (token or "").startswith("xapp-"):
+            return self._api_error("invalid_auth")
+        if self.socket_mode_url is None:
+            return self._api_error("socket_mode_unavailable")
+        return {"ok": True, "url": self.socket_mode_url}
 
     def _team_info(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         return {

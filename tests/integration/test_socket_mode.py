@@ -1,0 +1,88 @@
+"""Socket Mode: with SLACK_APP_TOKEN, `samverkan serve` connects over a WebSocket, acks the
+envelope and answers the command — no public HTTP endpoint needed (one municipality)."""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+from websockets.sync.server import ServerConnection, serve
+
+from sandbox.webapi import SlackWebApiStub
+from tests.conftest import BOT_TOKEN
+from tests.integration.test_serve_process import ROOT, free_port
+
+
+def test_socket_mode_acks_and_answers_a_command(
+    database_url: str, slack: SlackWebApiStub, tmp_path: Path
+) -> None:
+    acks: queue.Queue[dict[str, object]] = queue.Queue()
+    envelope = {
+        "envelope_id": "env-1",
+        "type": "slash_commands",
+        "accepts_response_payload": True,
+        "payload": {
+            "token": "legacy",
+            "team_id": "T0001",
+            "team_domain": "samverkan-test",
+            "channel_id": "C0001",
+            "channel_name": "fossam",
+            "user_id": "U1",
+            "user_name": "u1",
+            "command": "/samverkan",
+            "text": "hjälp",
+            "api_app_id": "A0001",
+            "response_url": slack.response_url("T0001/1/socket"),
+            "trigger_id": "1.2.socket",
+        },
+    }
+
+    def handler(ws: ServerConnection) -> None:
+        ws.send(json.dumps({"type": "hello", "num_connections": 1}))
+        ws.send(json.dumps(envelope))
+        try:
+            for raw in ws:
+                acks.put(json.loads(raw))
+        except Exception:
+            return
+
+    port = free_port()
+    with serve(handler, "127.0.0.1", port) as server:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        slack.socket_mode_url = f"ws://127.0.0.1:{port}/link"
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
+            "PYTHONPATH": str(ROOT),
+            "SAMVERKAN_DATABASE_URL": database_url,
+            "SLACK_APP_TOKEN": "xapp-1-test",
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SAMVERKAN_SLACK_API_URL": slack.base_url,
+            "SAMVERKAN_PORT": str(free_port()),
+            "SAMVERKAN_HOST": "127.0.0.1",
+        }
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        try:
+            ack = acks.get(timeout=30)
+            assert ack["envelope_id"] == "env-1"
+            reply = slack.wait_for("response_url", timeout=15)[0]
+            assert "Samverkan – vad jag kan göra" in json.dumps(reply.args, ensure_ascii=False)
+            assert slack.calls_to("apps.connections.open")[0].token == "xapp-1-test"
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            server.shutdown()
