@@ -297,9 +297,12 @@ def _check_draft(
     forum: Forum | None,
 ) -> Schedule:
     errors: dict[str, DomainError] = {}
+    # Every free-text field passes the privacy guard first, so its message wins.
     texts = {
         "name": draft.name,
+        "code": draft.code,
         "agencies_other": "\n".join(draft.agencies),
+        "rrule": draft.rrule,
         "areas": "\n".join(draft.areas),
     }
     for fld, msgid in privacy.check_fields(texts).items():
@@ -315,15 +318,18 @@ def _check_draft(
         )
 
     code = draft.code.strip().upper()
-    if not CODE_RE.match(code):
-        errors["code"] = InvalidInput(
-            N_("The code is 2–6 letters or digits starting with a letter, e.g. FOS."),
-            field="code",
-        )
-    else:
-        taken = session.scalar(select(Forum).where(Forum.team_id == team_id, Forum.code == code))
-        if taken is not None and (forum is None or taken.id != forum.id):
-            errors["code"] = CodeTaken(field="code", code=code)
+    if "code" not in errors:
+        if not CODE_RE.match(code):
+            errors["code"] = InvalidInput(
+                N_("The code is 2–6 letters or digits starting with a letter, e.g. FOS."),
+                field="code",
+            )
+        else:
+            taken = session.scalar(
+                select(Forum).where(Forum.team_id == team_id, Forum.code == code)
+            )
+            if taken is not None and (forum is None or taken.id != forum.id):
+                errors["code"] = CodeTaken(field="code", code=code)
 
     if not draft.agencies:
         errors["agencies"] = InvalidInput(

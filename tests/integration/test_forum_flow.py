@@ -151,6 +151,8 @@ def test_creating_a_forum_stores_it_and_posts_no_personal_data(bot: Bot) -> None
     ("kwargs", "block", "expected"),
     [
         ({"name": "Ärende 19811218-9876"}, "name.0", "personnummer"),
+        ({"rrule": "FREQ=WEEKLY;BYDAY=TH 811218-9876"}, "rrule.0", "personnummer"),
+        ({"other": "Skola kontakt anna@example.se"}, "agencies_other.0", "e-postadress"),
         ({"code": "F"}, "code.0", "2–6"),
         ({"rrule": "FREQ=DAILY;BYMONTH=2;BYMONTHDAY=30"}, "rrule.0", "aldrig"),
         ({"rrule": "nonsense"}, "rrule.0", "RRULE"),
