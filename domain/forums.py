@@ -23,12 +23,13 @@ from domain.errors import (
     NotAMember,
     NotCoordinator,
 )
-from domain.i18n import N_
+from domain.i18n import N_, swedish_sort_key
 from domain.schedule import (
     DEFAULT_END,
     DEFAULT_RRULE,
     DEFAULT_START,
     Schedule,
+    normalize_rrule,
     validate_schedule,
 )
 from storage.models import Agency, Area, AuditAction, Forum, Member, Role
@@ -245,18 +246,16 @@ def require_coordinator(session: Session, *, forum: Forum, slack_user_id: str) -
 
 
 def forums_of_user(session: Session, *, team_id: str, slack_user_id: str) -> list[Forum]:
-    return list(
-        session.scalars(
-            select(Forum)
-            .join(Member, Member.forum_id == Forum.id)
-            .where(
-                Forum.team_id == team_id,
-                Member.slack_user_id == slack_user_id,
-                Member.active.is_(True),
-            )
-            .order_by(Forum.name)
+    forums = session.scalars(
+        select(Forum)
+        .join(Member, Member.forum_id == Forum.id)
+        .where(
+            Forum.team_id == team_id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
         )
     )
+    return sorted(forums, key=lambda f: swedish_sort_key(f.name))
 
 
 def active_members(session: Session, forum: Forum) -> list[Member]:
@@ -280,7 +279,11 @@ def active_areas(forum: Forum) -> list[Area]:
 
 def forum_schedule(forum: Forum) -> Schedule:
     return Schedule(
-        forum.schedule_rrule, forum.meeting_start, forum.meeting_minutes, forum.timezone
+        forum.schedule_rrule,
+        forum.meeting_start,
+        forum.meeting_minutes,
+        forum.timezone,
+        forum.schedule_anchor,
     )
 
 
@@ -375,7 +378,14 @@ def _check_draft(
         errors["end"] = InvalidInput(N_("Choose when the meeting ends."), field="end")
     if draft.start is not None and draft.end is not None:
         try:
-            schedule = validate_schedule(draft.rrule, draft.start, draft.end, timezone, clock.now())
+            schedule = validate_schedule(
+                draft.rrule,
+                draft.start,
+                draft.end,
+                timezone,
+                clock.now(),
+                anchor=_kept_anchor(forum, draft),
+            )
         except InvalidInput as exc:
             errors.setdefault(exc.field or "rrule", exc)
 
@@ -385,12 +395,21 @@ def _check_draft(
     return schedule
 
 
+def _kept_anchor(forum: Forum | None, draft: ForumDraft) -> dt.date | None:
+    """An unchanged rule keeps its first day; a new rule starts counting from today."""
+    if forum is None or draft.start != forum.meeting_start:
+        return None
+    return forum.schedule_anchor if normalize_rrule(draft.rrule) == forum.schedule_rrule else None
+
+
 def _sync_agencies(forum: Forum, names: Sequence[str]) -> None:
     by_name = {a.name.casefold(): a for a in forum.agencies}
     for position, name in enumerate(names):
         existing = by_name.get(name.casefold())
         if existing is None:
-            forum.agencies.append(Agency(name=name, position=position, active=True))
+            agency = Agency(name=name, position=position, active=True)
+            forum.agencies.append(agency)
+            by_name[name.casefold()] = agency
         else:
             existing.active, existing.position = True, position
     wanted = {n.casefold() for n in names}
@@ -405,7 +424,9 @@ def _sync_areas(forum: Forum, names: Sequence[str]) -> None:
     for position, name in enumerate(names):
         existing = by_name.get(name.casefold())
         if existing is None:
-            forum.areas.append(Area(name=name, position=position, active=True))
+            area = Area(name=name, position=position, active=True)
+            forum.areas.append(area)
+            by_name[name.casefold()] = area
         else:
             existing.active, existing.position = True, position
     wanted = {n.casefold() for n in names}
@@ -442,6 +463,7 @@ def create_forum(
         code=draft.code.strip().upper(),
         template=draft.template,
         schedule_rrule=schedule.rrule,
+        schedule_anchor=schedule.anchor,
         meeting_start=schedule.start,
         meeting_minutes=schedule.minutes,
         timezone=timezone,
@@ -510,6 +532,7 @@ def update_forum(
     forum.name = draft.name.strip()
     forum.code = draft.code.strip().upper()
     forum.schedule_rrule = schedule.rrule
+    forum.schedule_anchor = schedule.anchor
     forum.meeting_start = schedule.start
     forum.meeting_minutes = schedule.minutes
     forum.updated_at = clock.now()
@@ -572,7 +595,10 @@ def add_members(
             )
             session.add(member)
         else:
-            if member.role is Role.ADMIN and user == actor and role is not Role.ADMIN:
+            if member.role is Role.ADMIN and member.active and role is not Role.ADMIN:
+                # Demoting an admin is an admin's decision, and never leaves the forum without one.
+                if access.member.role is not Role.ADMIN:
+                    raise NotCoordinator(N_("Only an admin of the forum can remove an admin."))
                 _ensure_other_admin(session, forum, member)
             member.agency_id, member.role, member.active, member.updated_at = (
                 agency.id,

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import calendar
-import concurrent.futures
 import datetime as dt
+import threading
 import zoneinfo
 from dataclasses import dataclass
 
@@ -18,18 +18,21 @@ DEFAULT_START = dt.time(13, 0)
 DEFAULT_END = dt.time(15, 0)
 HORIZON = dt.timedelta(days=2 * 366)
 _ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
-# dateutil scans to year 9999 for rules that can never match; a bounded check keeps a
-# typo from tying up a worker.
+# dateutil scans to year 9999 for rules that can never match. The check runs in its own
+# daemon thread with a deadline, so one such typo never delays anyone else's check.
 _CHECK_SECONDS = 1.0
-_pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="rrule-check")
 
 
 @dataclass(frozen=True)
 class Schedule:
+    """A forum's meetings. ``anchor`` is the rule's fixed first day (its DTSTART date), so
+    INTERVAL and COUNT mean the same whatever day one asks."""
+
     rrule: str
     start: dt.time
     minutes: int
     timezone: str
+    anchor: dt.date
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -42,8 +45,8 @@ def normalize_rrule(text: str) -> str:
     return rule.replace(" ", "")
 
 
-def _build(rule: str, start: dt.time, after_local: dt.datetime) -> rrule:
-    dtstart = dt.datetime.combine(after_local.date(), start)
+def _build(rule: str, start: dt.time, anchor: dt.date) -> rrule:
+    dtstart = dt.datetime.combine(anchor, start)
     parsed = rrulestr(rule, dtstart=dtstart, ignoretz=True)
     if not isinstance(parsed, rrule):
         raise ValueError("not a single rule")
@@ -56,13 +59,37 @@ def _statically_impossible(rule: rrule) -> bool:
     if not days:
         return False
     longest = {m: (29 if m == 2 else calendar.monthrange(2001, m)[1]) for m in months}
-    return all(d > longest[m] for m in months for d in days)
+    # Negative days count from the month's end (-1 = last day).
+    return all(abs(d) > longest[m] for m in months for d in days)
+
+
+def _first_within(parsed: rrule, start: dt.datetime, end: dt.datetime) -> bool | None:
+    """Whether the rule fires in [start, end]; None when the check ran out of time."""
+    found: list[bool] = []
+
+    def scan() -> None:
+        found.append(bool(parsed.between(start, end, inc=True)))
+
+    worker = threading.Thread(target=scan, name="rrule-check", daemon=True)
+    worker.start()
+    worker.join(_CHECK_SECONDS)
+    return found[0] if found else None
 
 
 def validate_schedule(
-    rule_text: str, start: dt.time, end: dt.time, timezone: str, now: dt.datetime
+    rule_text: str,
+    start: dt.time,
+    end: dt.time,
+    timezone: str,
+    now: dt.datetime,
+    *,
+    anchor: dt.date | None = None,
 ) -> Schedule:
-    """Check a schedule a coordinator typed; raise :class:`InvalidInput` on the right field."""
+    """Check a schedule a coordinator typed; raise :class:`InvalidInput` on the right field.
+
+    A new rule is anchored on today's date (local): "every other Thursday" then counts from
+    the first Thursday from now on.
+    """
     rule = normalize_rrule(rule_text)
     if not rule:
         raise InvalidInput(N_("Write a schedule rule, e.g. FREQ=WEEKLY;BYDAY=TH."), field="rrule")
@@ -83,8 +110,9 @@ def validate_schedule(
         raise InvalidInput(N_("The meeting must end after it starts."), field="end")
     zone = zoneinfo.ZoneInfo(timezone)
     local_now = now.astimezone(zone).replace(tzinfo=None)
+    anchor = anchor or local_now.date()
     try:
-        parsed = _build(rule, start, local_now)
+        parsed = _build(rule, start, anchor)
     except (ValueError, TypeError, KeyError):
         raise InvalidInput(
             N_("This is not a valid schedule rule (RRULE), e.g. FREQ=WEEKLY;BYDAY=TH."),
@@ -101,14 +129,9 @@ def validate_schedule(
     )
     if _statically_impossible(parsed):
         raise never
-    future = _pool.submit(parsed.between, local_now, local_now + HORIZON, True)
-    try:
-        first = future.result(timeout=_CHECK_SECONDS)
-    except concurrent.futures.TimeoutError:
-        raise never from None
-    if not first:
+    if not _first_within(parsed, local_now, local_now + HORIZON):
         raise never
-    return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone)
+    return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone, anchor)
 
 
 def occurrences(schedule: Schedule, after: dt.datetime, until: dt.datetime) -> list[dt.datetime]:
@@ -116,7 +139,7 @@ def occurrences(schedule: Schedule, after: dt.datetime, until: dt.datetime) -> l
     zone = schedule.zone
     local_after = after.astimezone(zone).replace(tzinfo=None)
     local_until = until.astimezone(zone).replace(tzinfo=None)
-    rule = _build(schedule.rrule, schedule.start, local_after - dt.timedelta(days=1))
+    rule = _build(schedule.rrule, schedule.start, schedule.anchor)
     result = []
     for naive in rule.between(local_after - dt.timedelta(days=1), local_until, inc=True):
         # Wall-clock time in the forum's zone; fold=0 picks the first of a repeated hour.

@@ -195,6 +195,8 @@ class Forum(TimestampMixin, Base):
     template: Mapped[str | None] = mapped_column(String(32))
     # RFC 5545 RRULE without DTSTART, evaluated in ``timezone`` from ``meeting_start``.
     schedule_rrule: Mapped[str] = mapped_column(String(500))
+    # The rule's fixed first day (DTSTART date), so INTERVAL/COUNT do not shift over time.
+    schedule_anchor: Mapped[dt.date] = mapped_column(Date())
     meeting_start: Mapped[dt.time] = mapped_column(Time())
     meeting_minutes: Mapped[int] = mapped_column(Integer, default=120)
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")

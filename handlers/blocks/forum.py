@@ -36,6 +36,7 @@ ACTION_OPEN_MEMBERS = "forum_open_members"
 ACTION_REMOVE_MEMBER = "member_remove"
 ROLE_VALUES = ("member", "coordinator", "admin")
 MAX_LISTED_MEMBERS = 60  # keeps the members modal under 100 blocks
+MAX_HOME_FORUMS = 20  # 4 blocks each keeps App Home under 100 blocks
 
 
 @dataclass(frozen=True)
@@ -365,8 +366,8 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
 
 def forum_created_message(t: Translator, summary: ForumSummary) -> dict[str, object]:
     """The channel post after set-up: names, dates and agencies only, no personal data."""
-    text = t("The forum {name} now meets in this channel.", name=summary.name)
-    blocks = [section(f"*{escape(text)}*"), *forum_summary_blocks(t, summary)[1:]]
+    text = t("The forum {name} now meets in this channel.", name=escape(summary.name))
+    blocks = [section(f"*{text}*"), *forum_summary_blocks(t, summary)[1:]]
     blocks.append(context(t("Type /samverkan help to see what I can do.")))
     return message(text, blocks)
 
@@ -382,9 +383,11 @@ def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
                 )
             )
         )
-    for summary in forums[:20]:
+    for summary in forums[:MAX_HOME_FORUMS]:
         blocks.append(divider())
         blocks.append(section(f"*{escape(summary.name)}* · <#{summary.channel_id}>"))
         blocks.extend(forum_summary_blocks(t, summary)[1:])
+    if len(forums) > MAX_HOME_FORUMS:
+        blocks.append(context(t("…and {n} more.", n=len(forums) - MAX_HOME_FORUMS)))
     blocks.append(context(t("Type /samverkan help to see what I can do.")))
     return {"type": "home", "blocks": blocks[:100]}

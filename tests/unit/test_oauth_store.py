@@ -1,13 +1,10 @@
 """The Slack OAuth stores: tokens encrypted at rest, key rotation, one-shot OAuth states.
 
-Runs on a migrated SQLite file, and also on PostgreSQL when ``SAMVERKAN_TEST_POSTGRES_URL``
-is set (a throwaway database is created for the module and dropped afterwards).
+Runs on both databases through the shared ``database_url`` fixture.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,13 +15,11 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Engine, MetaData, Table, select, text
-from sqlalchemy.engine import make_url
 
 from handlers.oauth_store import EncryptedInstallationStore, TokenDecryptionError, build_state_store
-from storage.db import create_db_engine, migrate, normalize_url
+from storage.db import create_db_engine
 from storage.models import slack_bots, slack_installations, slack_oauth_states
 
-PG_ENV = "SAMVERKAN_TEST_POSTGRES_URL"
 CLIENT_ID = "111.222"
 BOT_TOKEN = "xoxb-123-abc"
 USER_TOKEN = "xoxp-456-def"
@@ -38,50 +33,12 @@ KEY = Fernet.generate_key().decode()
 OTHER_KEY = Fernet.generate_key().decode()
 
 
-# --- databases ---------------------------------------------------------------------------
-@pytest.fixture(scope="module")
-def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('oauth') / 'samverkan.db'}"
-    migrate(url)
-    return url
-
-
-@pytest.fixture(scope="module")
-def postgresql_url() -> Iterator[str]:
-    admin_url = os.environ.get(PG_ENV)
-    if not admin_url:
-        pytest.skip(f"{PG_ENV} not set")
-    name = f"samverkan_oauth_{uuid.uuid4().hex[:12]}"
-    admin = create_db_engine(admin_url, pool_size=1)
-    try:
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = make_url(normalize_url(admin_url)).set(database=name)
-        rendered = url.render_as_string(hide_password=False)
-        try:
-            migrate(rendered)
-            yield rendered
-        finally:
-            with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def module_engine(request: pytest.FixtureRequest) -> Iterator[Engine]:
-    url = request.getfixturevalue(f"{request.param}_url")
-    engine = create_db_engine(url, pool_size=2)
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """A fresh migrated database per test, on SQLite and on PostgreSQL (tests/conftest.py)."""
+    engine = create_db_engine(database_url, pool_size=2)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def engine(module_engine: Engine) -> Engine:
-    with module_engine.begin() as conn:
-        for table in (slack_installations, slack_bots, slack_oauth_states):
-            conn.execute(table.delete())
-    return module_engine
 
 
 def store(engine: Engine, key: str = KEY) -> EncryptedInstallationStore:

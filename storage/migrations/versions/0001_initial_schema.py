@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:11:28.634225
+Create Date: 2026-11-23 11:29:35.314051
 """
 
 from collections.abc import Sequence
@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("code", sa.String(length=8), nullable=False),
         sa.Column("template", sa.String(length=32), nullable=True),
         sa.Column("schedule_rrule", sa.String(length=500), nullable=False),
+        sa.Column("schedule_anchor", sa.Date(), nullable=False),
         sa.Column("meeting_start", sa.Time(), nullable=False),
         sa.Column("meeting_minutes", sa.Integer(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),

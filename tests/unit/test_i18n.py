@@ -1,0 +1,235 @@
+"""Swedish-first UI text: dates, locales, the translator, and a complete Swedish catalog."""
+
+from __future__ import annotations
+
+import datetime as dt
+import string
+import zoneinfo
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from domain.i18n import (
+    DEFAULT_LOCALE,
+    Locale,
+    Translator,
+    format_day,
+    format_day_time,
+    normalize_locale,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_PACKAGES = ("bot", "handlers", "domain")
+SV_PO = ROOT / "domain" / "locale" / "sv" / "LC_MESSAGES" / "samverkan.po"
+# The same keywords as tools/update_catalogs.sh: -k t -k gettext:2 -k ngettext:2,3 -k N_
+KEYWORDS = {"t": None, "gettext": (2,), "ngettext": (2, 3), "N_": None}
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+THURSDAY = dt.date(2026, 12, 3)
+
+
+# --- dates -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [("sv", "torsdag 3 december 2026"), ("en", "Thursday 3 December 2026")],
+)
+def test_format_day(locale: Locale, expected: str) -> None:
+    assert format_day(THURSDAY, locale) == expected
+
+
+def test_format_day_is_swedish_by_default() -> None:
+    assert format_day(THURSDAY) == "torsdag 3 december 2026"
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"), [("sv", "torsdag 3 december"), ("en", "Thursday 3 December")]
+)
+def test_format_day_without_year(locale: Locale, expected: str) -> None:
+    assert format_day(THURSDAY, locale, year=False) == expected
+
+
+@pytest.mark.parametrize(
+    ("moment", "locale", "expected"),
+    [
+        # Winter: UTC+1.
+        (dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC), "sv", "torsdag 3 december 2026 13:00"),
+        (dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC), "en", "Thursday 3 December 2026 13:00"),
+        # Summer: UTC+2.
+        (dt.datetime(2027, 6, 3, 11, 0, tzinfo=dt.UTC), "sv", "torsdag 3 juni 2027 13:00"),
+        (dt.datetime(2027, 6, 3, 11, 0, tzinfo=dt.UTC), "en", "Thursday 3 June 2027 13:00"),
+        # Late evening in UTC is already the next day in Stockholm.
+        (dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC), "sv", "fredag 1 januari 2027 00:30"),
+    ],
+)
+def test_format_day_time_shows_stockholm_time(
+    moment: dt.datetime, locale: Locale, expected: str
+) -> None:
+    assert format_day_time(moment, STOCKHOLM, locale) == expected
+
+
+def test_translator_formats_days_in_its_language() -> None:
+    moment = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+
+    assert Translator("sv").day_time(moment, STOCKHOLM) == "torsdag 3 december 2026 13:00"
+    assert Translator("en").day(THURSDAY, year=False) == "Thursday 3 December"
+
+
+# --- locales ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("en-US", "en"),
+        ("en-GB", "en"),
+        ("en_GB", "en"),
+        ("EN-us", "en"),
+        ("sv-SE", "sv"),
+        ("sv", "sv"),
+        (None, DEFAULT_LOCALE),
+        ("", DEFAULT_LOCALE),
+        ("de-DE", DEFAULT_LOCALE),
+        ("fi-FI", DEFAULT_LOCALE),
+    ],
+)
+def test_normalize_locale(value: str | None, expected: Locale) -> None:
+    assert normalize_locale(value) == expected
+
+
+def test_default_locale_is_swedish() -> None:
+    assert DEFAULT_LOCALE == "sv"
+
+
+def test_unsupported_locale_falls_back_to_the_given_default() -> None:
+    assert normalize_locale("de-DE", default="en") == "en"
+    assert normalize_locale(None, default="en") == "en"
+    assert normalize_locale("sv-FI", default="en") == "sv"
+
+
+# --- the translator --------------------------------------------------------------------------
+
+
+def test_swedish_translation() -> None:
+    assert Translator("sv")("Help") == "Hjälp"
+
+
+def test_english_is_the_source_text() -> None:
+    assert Translator("en")("Help") == "Help"
+
+
+def test_parameters_are_filled_in() -> None:
+    msgid = "The code {code} is already used by another forum."
+
+    assert Translator("sv")(msgid, code="FOS") == "Koden FOS används redan av ett annat forum."
+    assert Translator("en")(msgid, code="FOS") == "The code FOS is already used by another forum."
+
+
+def test_braces_in_a_parameter_value_are_kept_as_they_are() -> None:
+    text = Translator("sv")("This channel already has a forum ({name}).", name="{x} & {y}")
+
+    assert text == "Den här kanalen har redan ett forum ({x} & {y})."
+
+
+def test_text_without_translation_passes_through() -> None:
+    assert Translator("sv")("No such msgid {n}", n=3) == "No such msgid 3"
+
+
+# --- the Swedish catalog is complete ---------------------------------------------------------
+
+
+def _extracted() -> dict[str | tuple[str, ...], list[str]]:
+    """Every msgid in the source packages, with where it is used."""
+    found: dict[str | tuple[str, ...], list[str]] = {}
+    for package in SOURCE_PACKAGES:
+        for filename, lineno, msgid, _comments, _context in extract_from_dir(
+            ROOT / package, keywords=KEYWORDS
+        ):
+            found.setdefault(msgid, []).append(f"{package}/{filename}:{lineno}")
+    return found
+
+
+@pytest.fixture(scope="module")
+def extracted() -> dict[str | tuple[str, ...], list[str]]:
+    return _extracted()
+
+
+@pytest.fixture(scope="module")
+def swedish() -> Catalog:
+    with SV_PO.open("rb") as fh:
+        return read_po(fh, locale="sv", domain="samverkan")
+
+
+def _translations(string_: str | Sequence[str] | None) -> tuple[str, ...]:
+    if isinstance(string_, str) or string_ is None:
+        return (string_ or "",)
+    return tuple(string_)
+
+
+def _fields(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
+
+
+def test_extraction_finds_the_ui_text(extracted: dict[str | tuple[str, ...], list[str]]) -> None:
+    # Guards the completeness test below against silently extracting nothing.
+    assert "Help" in extracted  # t("Help") in handlers
+    assert "Only the forum's coordinators can do that." in extracted  # N_ in domain
+    assert "A forum meets at most once a day: use DAILY, WEEKLY, MONTHLY or YEARLY." in extracted
+    assert len(extracted) > 50
+
+
+def test_every_ui_text_has_a_swedish_translation(
+    extracted: dict[str | tuple[str, ...], list[str]], swedish: Catalog
+) -> None:
+    missing = []
+    for msgid, where in extracted.items():
+        entry = swedish.get(msgid)
+        if entry is None or entry.fuzzy or not all(_translations(entry.string)):
+            missing.append(f"  {msgid!r} ({where[0]})")
+
+    assert not missing, (
+        f"{len(missing)} UI text(s) have no Swedish translation in "
+        f"{SV_PO.relative_to(ROOT)}:\n"
+        + "\n".join(sorted(missing))
+        + "\nRun tools/update_catalogs.sh, then translate the new entries (and drop any "
+        "'#, fuzzy' mark) in domain/locale/sv/LC_MESSAGES/samverkan.po."
+    )
+
+
+def test_swedish_translations_keep_the_placeholders(
+    extracted: dict[str | tuple[str, ...], list[str]], swedish: Catalog
+) -> None:
+    broken = []
+    for msgid in extracted:
+        entry = swedish.get(msgid)
+        if entry is None:
+            continue  # reported by the completeness test
+        ids = msgid if isinstance(msgid, tuple) else (msgid,)
+        wanted = set().union(*(_fields(i) for i in ids))
+        for text in _translations(entry.string):
+            if not text:
+                continue
+            have = _fields(text)
+            # Plural forms may leave out {n} ("ett ärende"); nothing else may be missing, and
+            # no placeholder may be added (str.format would raise KeyError).
+            required = wanted - {"n"} if isinstance(msgid, tuple) else wanted
+            if not required <= have or not have <= wanted:
+                broken.append(f"  {msgid!r}: {text!r} has {sorted(have)}, needs {sorted(wanted)}")
+
+    assert not broken, "Swedish translations with wrong {placeholders}:\n" + "\n".join(broken)
+
+
+def test_every_swedish_translation_formats(
+    extracted: dict[str | tuple[str, ...], list[str]],
+) -> None:
+    t = Translator("sv")
+    for msgid in extracted:
+        if isinstance(msgid, tuple):
+            continue
+        params = {name: "§§" for name in _fields(msgid)}
+        if params:
+            assert "§§" in t(msgid, **params), msgid
