@@ -583,6 +583,7 @@ def add_members(
         member = session.scalar(
             select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == user)
         )
+        is_new = member is None
         if member is None:
             member = Member(
                 forum_id=forum.id,
@@ -611,7 +612,7 @@ def add_members(
             session,
             clock,
             actor=actor,
-            action=AuditAction.UPDATE,
+            action=AuditAction.CREATE if is_new else AuditAction.UPDATE,
             object_type="member",
             object_ref=user,
             team_id=forum.team_id,

@@ -434,7 +434,7 @@ def test_add_members_adds_moves_and_reactivates(
     assert [e.object_ref for e in new] == ["U10", "U11"]
     for event in new:
         assert event.actor == COORD
-        assert event.action is AuditAction.UPDATE
+        assert event.action is AuditAction.CREATE  # new members are created
         assert event.object_type == "member"
         assert (event.forum_id, event.team_id) == (setup.forum_id, TEAM)
         assert event.actor_agency_id == coord.agency_id
