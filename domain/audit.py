@@ -39,5 +39,5 @@ def record(
         detail=detail,
     )
     session.add(event)
-    session.flush()
+    session.flush()  # gives the event its id; it commits or rolls back with the change
     return event

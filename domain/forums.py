@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, privacy
 from domain.clock import Clock
@@ -213,7 +213,9 @@ def require_forum(session: Session, *, team_id: str, channel_id: str) -> Forum:
 
 
 def get_forum(session: Session, *, forum_id: int, team_id: str) -> Forum:
-    forum = session.get(Forum, forum_id)
+    forum = session.get(
+        Forum, forum_id, options=[selectinload(Forum.agencies), selectinload(Forum.areas)]
+    )
     if forum is None or forum.team_id != team_id:
         raise ForumNotFound()
     return forum
@@ -222,7 +224,7 @@ def get_forum(session: Session, *, forum_id: int, team_id: str) -> Forum:
 def find_member(session: Session, *, forum: Forum, slack_user_id: str) -> Member | None:
     return session.scalar(
         select(Member)
-        .options(selectinload(Member.agency))
+        .options(joinedload(Member.agency))
         .where(
             Member.forum_id == forum.id,
             Member.slack_user_id == slack_user_id,
@@ -327,7 +329,7 @@ def _check_draft(
                 N_("The code is 2–6 letters or digits starting with a letter, e.g. FOS."),
                 field="code",
             )
-        else:
+        elif forum is None or code != forum.code:
             taken = session.scalar(
                 select(Forum).where(Forum.team_id == team_id, Forum.code == code)
             )
@@ -376,7 +378,9 @@ def _check_draft(
         errors["start"] = InvalidInput(N_("Choose when the meeting starts."), field="start")
     if draft.end is None:
         errors["end"] = InvalidInput(N_("Choose when the meeting ends."), field="end")
-    if draft.start is not None and draft.end is not None:
+    if forum is not None and _same_schedule(forum, draft):
+        schedule = forum_schedule(forum)  # unchanged: already checked when it was set
+    elif draft.start is not None and draft.end is not None:
         try:
             schedule = validate_schedule(
                 draft.rrule,
@@ -393,6 +397,15 @@ def _check_draft(
         raise InputErrors(errors)
     assert schedule is not None
     return schedule
+
+
+def _same_schedule(forum: Forum, draft: ForumDraft) -> bool:
+    schedule = forum_schedule(forum)
+    return (
+        draft.start == schedule.start
+        and draft.end == schedule.end
+        and normalize_rrule(draft.rrule) == schedule.rrule
+    )
 
 
 def _kept_anchor(forum: Forum | None, draft: ForumDraft) -> dt.date | None:
@@ -512,13 +525,15 @@ def update_forum(
     schedule = _check_draft(
         session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
     )
-    in_use = {m.agency.name.casefold() for m in active_members(session, forum)}
-    dropped = [
-        a.name
-        for a in active_agencies(forum)
-        if a.name.casefold() in in_use
-        and a.name.casefold() not in {n.casefold() for n in draft.agencies}
-    ]
+    kept = {n.casefold() for n in draft.agencies}
+    leaving = {a.id: a.name for a in active_agencies(forum) if a.name.casefold() not in kept}
+    dropped = (
+        sorted(
+            {leaving[m.agency_id] for m in active_members(session, forum) if m.agency_id in leaving}
+        )
+        if leaving
+        else []
+    )
     if dropped:
         raise InputErrors(
             {
@@ -538,7 +553,6 @@ def update_forum(
     forum.updated_at = clock.now()
     _sync_agencies(forum, draft.agencies)
     _sync_areas(forum, draft.areas)
-    session.flush()
     audit.record(
         session,
         clock,

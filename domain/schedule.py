@@ -38,6 +38,11 @@ class Schedule:
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    @property
+    def end(self) -> dt.time:
+        start = dt.datetime.combine(dt.date(2000, 1, 1), self.start)
+        return (start + dt.timedelta(minutes=self.minutes)).time()
+
 
 def normalize_rrule(text: str) -> str:
     rule = " ".join(text.split()).strip().upper()
@@ -157,11 +162,3 @@ def next_occurrences(schedule: Schedule, now: dt.datetime, count: int) -> list[d
         found.extend(occurrences(schedule, start, start + window))
         start += window
     return found[:count]
-
-
-def describe(schedule: Schedule) -> str:
-    """A compact, language-neutral description: ``FREQ=WEEKLY;BYDAY=TH 13:00–15:00``."""
-    end = dt.datetime.combine(dt.date(2000, 1, 1), schedule.start) + dt.timedelta(
-        minutes=schedule.minutes
-    )
-    return f"{schedule.rrule} {schedule.start:%H:%M}–{end:%H:%M}"

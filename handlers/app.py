@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,7 +43,11 @@ class SlackConfig:
     client_secret: str | None = None
     encryption_key: str | None = None
     engine: Engine | None = None  # for the OAuth stores
-    process_before_response: bool = False
+    # The ack listener runs in the request thread and its answer goes back at once; slow work
+    # (Slack calls) runs in lazy listeners on the executor below. This avoids bolt's
+    # hand-off to a small pool and its 10 ms polling for the ack.
+    process_before_response: bool = True
+    lazy_threads: int = 16
 
 
 def retry_handlers() -> list[Any]:
@@ -64,6 +69,9 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         "signing_secret": config.signing_secret,
         "client": client,
         "process_before_response": config.process_before_response,
+        "listener_executor": ThreadPoolExecutor(
+            max_workers=config.lazy_threads, thread_name_prefix="samverkan-lazy"
+        ),
         # Verified lazily on the first request, so a Slack hiccup does not stop start-up.
         "token_verification_enabled": False,
         "url_verification_enabled": True,

@@ -105,11 +105,33 @@ def route(
     return ui.unknown_command_message(t, req.text.strip())
 
 
-def register(app: App, deps: Deps) -> None:
-    def ack_command(ack: Ack) -> None:
-        ack()  # within milliseconds; the work happens in the lazy listener below
+def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
+    """An answer that needs neither the database nor Slack: sent in the ack itself.
 
-    def run_command(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+    Only when the user's locale is already known (cached); otherwise the lazy listener
+    looks it up and answers through ``response_url``.
+    """
+    word, _rest = parse(body.get("text", ""))
+    if word not in HELP:
+        return None
+    locale = deps.cached_locale(body.get("team_id"), body["user_id"])
+    return None if locale is None else ui.help_message(Translator(locale))
+
+
+def register(app: App, deps: Deps) -> None:
+    def ack_command(ack: Ack, body: dict[str, Any], context: Any) -> None:
+        reply = quick_reply(deps, body)
+        if reply is None:
+            ack()  # within milliseconds; the lazy listener below does the work
+            return
+        context["samverkan_answered"] = True
+        ack(response_type="ephemeral", **reply)
+
+    def run_command(
+        body: dict[str, Any], client: WebClient, respond: Respond, context: Any
+    ) -> None:
+        if context.get("samverkan_answered"):
+            return
         req = CommandRequest(
             team_id=body.get("team_id", ""),
             channel_id=body.get("channel_id", ""),

@@ -25,14 +25,20 @@ class Deps:
     _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
 
+    def cached_locale(self, team_id: str | None, user_id: str) -> Locale | None:
+        """The user's locale if it was looked up recently, without calling Slack."""
+        with self._lock:
+            hit = self._locales.get((team_id or "", user_id))
+        if hit and self.monotonic() - hit[0] < self.locale_ttl_seconds:
+            return hit[1]
+        return None
+
     def user_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale:
         """The user's Slack locale (``users.info``), cached; Swedish when unknown."""
-        key = (team_id or "", user_id)
-        now = self.monotonic()
-        with self._lock:
-            hit = self._locales.get(key)
-        if hit and now - hit[0] < self.locale_ttl_seconds:
-            return hit[1]
+        cached = self.cached_locale(team_id, user_id)
+        if cached is not None:
+            return cached
+        key, now = (team_id or "", user_id), self.monotonic()
         locale = self.default_locale
         try:
             info = client.users_info(user=user_id, include_locale=True)

@@ -36,7 +36,9 @@ def register(app: App, deps: Deps) -> None:
         # Joining the channel gives no access by itself: a coordinator adds members.
         return None
 
-    @app.event("app_home_opened")
+    def ack_event(ack: Any) -> None:
+        ack()
+
     def home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
         if event.get("tab") not in (None, "home"):
             return
@@ -47,3 +49,5 @@ def register(app: App, deps: Deps) -> None:
             forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
             summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
         client.views_publish(user_id=user_id, view=ui.home_view(t, summaries))
+
+    app.event("app_home_opened")(ack=ack_event, lazy=[home_opened])

@@ -50,12 +50,7 @@ def summarize(
 
 
 def draft_of(forum: Forum) -> ForumDraft:
-    end = forum_service.forum_schedule(forum)
-    import datetime as dt
-
-    end_time = (
-        dt.datetime.combine(dt.date(2000, 1, 1), end.start) + dt.timedelta(minutes=end.minutes)
-    ).time()
+    schedule = forum_service.forum_schedule(forum)
     return ForumDraft(
         name=forum.name,
         code=forum.code,
@@ -63,7 +58,7 @@ def draft_of(forum: Forum) -> ForumDraft:
         own_agency=None,
         rrule=forum.schedule_rrule,
         start=forum.meeting_start,
-        end=end_time,
+        end=schedule.end,
         areas=[a.name for a in forum_service.active_areas(forum)],
         template=forum.template,
     )
@@ -151,10 +146,17 @@ def open_members(
 # --- listeners ------------------------------------------------------------------------------
 
 
+def _ack(ack: Ack) -> None:
+    """Acknowledge at once; the lazy listener does the work (and the Slack calls)."""
+    ack()
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
+
+
 def register(app: App, deps: Deps) -> None:
-    @app.action(ui.ACTION_TEMPLATE)
-    def choose_template(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def choose_template(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
         meta = ViewMeta.load(view.get("private_metadata"))
         key = (body["actions"][0].get("selected_option") or {}).get("value")
@@ -169,14 +171,11 @@ def register(app: App, deps: Deps) -> None:
             ),
         )
 
-    @app.view(ui.CB_FORUM_CREATE)
-    def submit_create(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient
-    ) -> None:
+    app.action(ui.ACTION_TEMPLATE)(ack=_ack, lazy=[choose_template])
+
+    def submit_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
         draft = forms.forum_draft(view["state"]["values"])
         ids = forms.block_ids(view)
         if not meta.channel_id:
@@ -187,14 +186,13 @@ def register(app: App, deps: Deps) -> None:
                 forum = forum_service.create_forum(
                     session,
                     deps.clock,
-                    team_id=team_id,
+                    team_id=_team(body),
                     channel_id=meta.channel_id,
-                    actor=user_id,
+                    actor=body["user"]["id"],
                     draft=draft,
                     timezone=deps.timezone,
                     language=deps.default_locale,
                 )
-                summary = summarize(session, deps, forum, user_id=user_id)
         except IntegrityError:
             # Another submission won the race for this channel or code.
             err = InvalidInput(ui_msg_taken(), field="code")
@@ -203,13 +201,23 @@ def register(app: App, deps: Deps) -> None:
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
+        context["samverkan_forum_id"] = forum.id
         ack()
-        channel_t = Translator(deps.default_locale)
-        post = ui.forum_created_message(channel_t, summary)
+
+    def announce_forum(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        forum_id = context.get("samverkan_forum_id")
+        if forum_id is None:
+            return  # the submission was refused; nothing to announce
+        user_id = body["user"]["id"]
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.get_forum(session, forum_id=forum_id, team_id=_team(body))
+            summary = summarize(session, deps, forum, user_id=user_id)
+        post = ui.forum_created_message(Translator(deps.default_locale), summary)
         try:
-            client.chat_postMessage(channel=meta.channel_id, **post)  # type: ignore[arg-type]
+            client.chat_postMessage(channel=summary.channel_id, **post)  # type: ignore[arg-type]
         except SlackApiError as exc:
             log.info("could not post in channel: %s", exc.response.get("error"))
+            t = Translator(ViewMeta.load(body["view"].get("private_metadata")).locale)
             client.chat_postMessage(
                 channel=user_id,
                 text=t(
@@ -219,22 +227,22 @@ def register(app: App, deps: Deps) -> None:
                 ),
             )
 
+    app.view(ui.CB_FORUM_CREATE)(ack=submit_create, lazy=[announce_forum])
+
     @app.view(ui.CB_FORUM_EDIT)
     def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        team_id = body["team"]["id"] if body.get("team") else body["user"]["team_id"]
         draft = forms.forum_draft(view["state"]["values"])
         ids = forms.block_ids(view)
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_id
+                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
                 )
                 draft.template = forum.template
                 forum_service.update_forum(
-                    session, deps.clock, forum=forum, actor=user_id, draft=draft
+                    session, deps.clock, forum=forum, actor=body["user"]["id"], draft=draft
                 )
         except IntegrityError:
             err = InvalidInput(ui_msg_taken(), field="code")
@@ -245,16 +253,17 @@ def register(app: App, deps: Deps) -> None:
             return
         ack()
 
-    @app.action(ui.ACTION_OPEN_MEMBERS)
-    def open_members_from_settings(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def push_members(body: dict[str, Any], client: WebClient) -> None:
         meta = ViewMeta.load(body["view"].get("private_metadata"))
         t = Translator(meta.locale)
-        team_id = body["team"]["id"]
         with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id or 0, team_id=_team(body)
+            )
             view = members_view(session, t, forum, actor=body["user"]["id"])
         client.views_push(trigger_id=body["trigger_id"], view=view)
+
+    app.action(ui.ACTION_OPEN_MEMBERS)(ack=_ack, lazy=[push_members])
 
     @app.view(ui.CB_MEMBERS)
     def submit_members(
@@ -263,7 +272,6 @@ def register(app: App, deps: Deps) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         user_id = body["user"]["id"]
-        team_id = body["team"]["id"]
         values = view["state"]["values"]
         users = forms.selected_many(values, "users")
         ids = forms.block_ids(view)
@@ -273,10 +281,9 @@ def register(app: App, deps: Deps) -> None:
                 raise InvalidInput(ui_msg_unknown_user(), field="users", user=f"<@{unknown[0]}>")
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_id
+                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
                 )
                 agency = forms.selected(values, "agency")
-                role = Role(forms.selected(values, "role") or "member")
                 forum_service.add_members(
                     session,
                     deps.clock,
@@ -284,7 +291,7 @@ def register(app: App, deps: Deps) -> None:
                     actor=user_id,
                     slack_user_ids=users,
                     agency_id=int(agency) if agency and agency.isdigit() else 0,
-                    role=role,
+                    role=Role(forms.selected(values, "role") or "member"),
                     bot_user_ids=[context.get("bot_user_id") or ""],
                 )
                 notice = t("Added {n} member(s).", n=len(users))
@@ -294,9 +301,7 @@ def register(app: App, deps: Deps) -> None:
             return
         ack(response_action="update", view=updated)
 
-    @app.action(ui.ACTION_REMOVE_MEMBER)
-    def remove_member(ack: Ack, body: dict[str, Any], client: WebClient) -> None:
-        ack()
+    def remove_member(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
@@ -305,7 +310,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=body["team"]["id"]
+                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
                 )
                 removed = forum_service.remove_member(
                     session, deps.clock, forum=forum, actor=user_id, member_id=member_id
@@ -315,10 +320,12 @@ def register(app: App, deps: Deps) -> None:
             notice = ":warning: " + error_text(t, exc)
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=body["team"]["id"]
+                session, forum_id=meta.forum_id or 0, team_id=_team(body)
             )
             updated = members_view(session, t, forum, actor=user_id, notice=notice)
         client.views_update(view_id=view["id"], view=updated)
+
+    app.action(ui.ACTION_REMOVE_MEMBER)(ack=_ack, lazy=[remove_member])
 
 
 def _is_person(client: WebClient, user_id: str) -> bool:

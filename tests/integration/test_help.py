@@ -29,6 +29,19 @@ def test_help_is_acked_at_once_and_answered_in_swedish(bot: Bot) -> None:
     bot.slack.assert_no_violations()
 
 
+def test_once_the_locale_is_known_help_comes_in_the_ack_itself(bot: Bot) -> None:
+    bot.slack.set_user("U3", locale="en-GB")
+    bot.driver.command("hjälp", user="U3")
+    bot.slack.wait_for("response_url")
+    response = bot.driver.command("help", user="U3")
+    assert response.status == 200
+    body = response.json()
+    assert body["response_type"] == "ephemeral"
+    assert "Samverkan – what I can do" in _blocks_text(body)
+    assert bot.slack.count("users.info") == 1  # the locale was looked up once
+    assert bot.slack.count("response_url") == 1  # nothing more through response_url
+
+
 def test_help_in_english_for_an_english_slack_user(bot: Bot) -> None:
     bot.slack.set_user("U2", locale="en-US")
     bot.driver.command("help", user="U2")

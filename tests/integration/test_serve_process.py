@@ -79,12 +79,17 @@ def test_serve_answers_a_signed_help_command_within_slacks_three_seconds(
     served: tuple[str, SlackDriver], slack: SlackWebApiStub
 ) -> None:
     url, driver = served
-    for _ in range(5):  # several requests, spread over the workers
+    in_ack = 0
+    for _ in range(6):  # several requests, spread over the workers
         began = time.monotonic()
         response = driver.command("hjälp", user="U1")
         assert response.status == 200
         assert time.monotonic() - began < 3.0  # Slack's acknowledgement limit
-    replies = slack.wait_for("response_url", count=5)
+        if response.body:  # once the user's locale is known the help comes in the ack
+            assert "Samverkan – vad jag kan göra" in str(response.json())
+            in_ack += 1
+    assert in_ack >= 1
+    replies = slack.wait_for("response_url", count=6 - in_ack)
     assert all("Samverkan – vad jag kan göra" in str(r.args) for r in replies)
     with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
         metrics = response.read().decode()

@@ -1,0 +1,55 @@
+"""``sandbox.webapi.SlackWebApiStub`` in its own process, for ``bench.ack_latency``.
+
+The bot's lazy listeners post to ``response_url`` and call ``users.info``. Serving those from
+the benchmark's own process would make the load generator's threads share a GIL with the
+stub's, so the bot's latencies (not the bare app's) would include time the client spent
+waiting for the stub. In a separate process the stub costs CPU, as Slack's servers would not,
+but it does not distort the client's clock.
+
+Protocol on stdin/stdout, one line each: on start it prints
+``{"base_url": ..., "response_url_base": ...}``; ``counts`` prints
+``{"<method>": {"ok": n, "failed": m}, ...}``; ``quit`` (or end of input) stops it.
+``--delay-ms`` delays every answer, as a real Slack is some tens of milliseconds away.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+
+from sandbox.webapi import SlackWebApiStub
+
+
+def _counts(stub: SlackWebApiStub) -> dict[str, dict[str, int]]:
+    counts: dict[str, dict[str, int]] = {}
+    for call in stub.calls:
+        entry = counts.setdefault(call.method, {"ok": 0, "failed": 0})
+        entry["ok" if call.ok else "failed"] += 1
+    return counts
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.slack_stub")
+    parser.add_argument("--delay-ms", type=float, default=0.0, help="delay before each answer")
+    ns = parser.parse_args(argv)
+    stub = SlackWebApiStub(0, host="127.0.0.1", delay_seconds=ns.delay_ms / 1000.0).start()
+    try:
+        ready = {"base_url": stub.base_url, "response_url_base": stub.response_url_base}
+        print(json.dumps(ready), flush=True)
+        for line in sys.stdin:
+            command = line.strip()
+            if command == "counts":
+                print(json.dumps(_counts(stub)), flush=True)
+            elif command == "quit":
+                break
+            else:
+                print(json.dumps({"error": f"unknown command {command!r}"}), flush=True)
+    finally:
+        stub.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

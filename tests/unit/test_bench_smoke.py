@@ -1,0 +1,79 @@
+"""The benchmark's own pieces work (no servers, no timing: speed is checked by the bench)."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from urllib.parse import parse_qs
+
+from bench.ack_latency import (
+    BenchForum,
+    Signer,
+    help_scenario,
+    percentile,
+    plain_ack,
+    view_scenario,
+)
+from bench.bare_app import create_app
+
+SECRET = "bench-smoke-secret"
+
+
+def _post(app: Any, body: bytes, headers: dict[str, str]) -> tuple[str, bytes]:
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": "/slack/events",
+        "QUERY_STRING": "",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "SERVER_NAME": "127.0.0.1",
+        "SERVER_PORT": "3100",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_TYPE": headers["Content-Type"],
+        "CONTENT_LENGTH": str(len(body)),
+        "HTTP_X_SLACK_REQUEST_TIMESTAMP": headers["X-Slack-Request-Timestamp"],
+        "HTTP_X_SLACK_SIGNATURE": headers["X-Slack-Signature"],
+    }
+    status: list[str] = []
+    body_out = b"".join(app(environ, lambda s, h, e=None: status.append(s)))
+    return status[0], body_out
+
+
+def test_percentile_is_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.50) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
+
+
+def test_plain_ack_check() -> None:
+    assert plain_ack(200, b"") is None
+    assert plain_ack(500, b"") is not None
+    assert plain_ack(200, b'{"response_action":"errors"}') is not None
+
+
+def test_bodies_are_slack_shaped() -> None:
+    help_fields = parse_qs(help_scenario("T1", "http://127.0.0.1:9/response/").body(3).decode())
+    assert help_fields["text"] == ["hjälp"]
+    assert help_fields["response_url"][0].startswith("http://127.0.0.1:9/response/")
+
+    scenario = view_scenario("T1", [BenchForum("C1", "BNK", forum_id=7)])
+    payload = json.loads(parse_qs(scenario.body(42).decode())["payload"][0])
+    view = payload["view"]
+    assert view["callback_id"] == "forum_edit"
+    assert json.loads(view["private_metadata"])["forum_id"] == 7
+    assert view["state"]["values"]["name.0"]["value"]["value"] == "Bänkforum 42"
+    assert {"code.0", "agencies.0", "rrule.0", "start.0", "end.0"} <= set(view["state"]["values"])
+
+
+def test_bare_app_acks_signed_requests_and_refuses_bad_signatures() -> None:
+    app = create_app(SECRET)  # no Slack URL: a fixed authorization, nothing leaves the process
+    signer = Signer(SECRET)
+    help_body = help_scenario("T1", "http://127.0.0.1:9/response/").body(1)
+    view_body = view_scenario("T1", [BenchForum("C1", "BNK", forum_id=1)]).body(1)
+    for body in (help_body, view_body):
+        headers = signer.headers(body, "application/x-www-form-urlencoded")
+        assert _post(app, body, headers) == ("200 OK", b"")
+    forged = Signer("another-secret").headers(help_body, "application/x-www-form-urlencoded")
+    assert _post(app, help_body, forged)[0].startswith("401")
