@@ -157,6 +157,10 @@ def plain_ack(status: int, body: bytes) -> str | None:
     return None
 
 
+def make_url_name(url: str) -> str:
+    return url.rsplit("/", 1)[-1]
+
+
 class HelpAnswers:
     """Checks help acks: the bot answers in the ack itself once it knows the user's locale,
     otherwise with a plain ack and a reply through ``response_url`` (counted here)."""
@@ -572,31 +576,23 @@ def bench_database(ns: argparse.Namespace, workdir: Path) -> Iterator[tuple[str,
     if ns.database_url:
         yield ns.database_url, "PostgreSQL (given with --database-url, kept)"
         return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import SQLAlchemyError
 
-    from storage.db import normalize_url
+    from storage.db import temporary_database
 
-    admin_url = normalize_url(ns.postgres_url)
-    name = f"samverkan_bench_{secrets.token_hex(4)}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    database = temporary_database(ns.postgres_url, "samverkan_bench")
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = database.__enter__()
     except SQLAlchemyError as exc:
-        admin.dispose()
         raise SetupError(f"cannot create a database on {ns.postgres_url}: {exc}") from None
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     try:
-        yield url, f"PostgreSQL (fresh database {name}, dropped afterwards)"
+        yield url, f"PostgreSQL (fresh database {make_url_name(url)}, dropped afterwards)"
     finally:
         try:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            database.__exit__(None, None, None)
         except SQLAlchemyError as exc:
+            name = make_url_name(url)
             print(f"warning: could not drop database {name}: {exc}", file=sys.stderr)
-        admin.dispose()
 
 
 def db_scalar(url: str, sql: str, **params: Any) -> Any:

@@ -29,6 +29,8 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.authorization import AuthorizeResult
 from slack_sdk import WebClient
 
+from bot.server import apply_options, gunicorn_options
+
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
@@ -118,26 +120,19 @@ class BareServer(BaseApplication):  # type: ignore[misc]
         signing_secret: str,
         slack_api_url: str | None,
     ) -> None:
-        self.options: dict[str, Any] = {
-            "bind": f"{host}:{port}",
-            "workers": workers,
-            "threads": threads,
-            "worker_class": "gthread",
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": "warning",
-            "proc_name": "samverkan-bench-bare",
-        }
+        self.options = gunicorn_options(
+            bind=f"{host}:{port}",
+            workers=workers,
+            threads=threads,
+            log_level="warning",
+            proc_name="samverkan-bench-bare",
+        )
         self.signing_secret = signing_secret
         self.slack_api_url = slack_api_url
         super().__init__()
 
     def load_config(self) -> None:
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+        apply_options(self.cfg, self.options)
 
     def load(self) -> WSGIApplication:
         # Runs in each worker after the fork, like the bot.

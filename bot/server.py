@@ -33,6 +33,34 @@ def _child_exit(server: Any, worker: Any) -> None:
         multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
 
 
+def gunicorn_options(
+    *, bind: str, workers: int, threads: int, log_level: str, proc_name: str
+) -> dict[str, Any]:
+    """How Samverkan runs under gunicorn (the benchmark's bare app uses the same)."""
+    return {
+        "bind": bind,
+        "workers": workers,
+        "threads": threads,
+        "worker_class": "gthread",
+        "timeout": 30,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        "accesslog": None,
+        "errorlog": "-",
+        "loglevel": log_level,
+        "proc_name": proc_name,
+    }
+
+
+def apply_options(cfg: Any, options: dict[str, Any]) -> None:
+    if "control_socket_disable" in cfg.settings:
+        # gunicorn ≥ 24 opens a control socket at a fixed path; replicas on one host
+        # (and our multi-process tests) would fight over it.
+        options = {**options, "control_socket_disable": True}
+    for key, value in options.items():
+        cfg.set(key, value)
+
+
 class Server(BaseApplication):  # type: ignore[misc]
     def __init__(self, settings: Settings, *, workers: int, socket_mode: bool) -> None:
         self.settings = settings
@@ -42,26 +70,15 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         s = self.settings
-        options = {
-            "bind": f"{s.host}:{s.port}",
-            "workers": self.workers,
-            "threads": s.web_threads,
-            "worker_class": "gthread",
-            "timeout": 30,
-            "graceful_timeout": 10,
-            "keepalive": 5,
-            "accesslog": None,
-            "errorlog": "-",
-            "loglevel": s.log_level.lower(),
-            "child_exit": _child_exit,
-            "proc_name": "samverkan",
-        }
-        if "control_socket_disable" in self.cfg.settings:
-            # gunicorn ≥ 24 opens a control socket at a fixed path; replicas on one host
-            # (and our multi-process tests) would fight over it.
-            options["control_socket_disable"] = True
-        for key, value in options.items():
-            self.cfg.set(key, value)
+        options = gunicorn_options(
+            bind=f"{s.host}:{s.port}",
+            workers=self.workers,
+            threads=s.web_threads,
+            log_level=s.log_level.lower(),
+            proc_name="samverkan",
+        )
+        options["child_exit"] = _child_exit
+        apply_options(self.cfg, options)
 
     def load(self) -> Any:
         # Runs in each worker after the fork: engines and thread pools are per process.

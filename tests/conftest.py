@@ -12,7 +12,6 @@ import os
 import shutil
 import socketserver
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,14 +20,14 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings, load_settings
 from bot.wiring import Runtime, build_runtime
 from domain.clock import AdjustableClock
 from sandbox.webapi import SlackWebApiStub
-from storage.db import create_db_engine, migrate, normalize_url
+from storage.db import create_db_engine, migrate, temporary_database
 from storage.models import Base
 from tests.support.slack_driver import SlackDriver
 
@@ -58,22 +57,18 @@ def postgres_database() -> Iterator[str]:
         if REQUIRE_PG:
             pytest.fail("SAMVERKAN_TEST_POSTGRES_URL is not set but PostgreSQL is required")
         pytest.skip("PostgreSQL tests need SAMVERKAN_TEST_POSTGRES_URL")
-    admin_url = normalize_url(PG_URL)
-    name = f"samverkan_test_{os.getpid()}_{uuid.uuid4().hex[:6]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    database = temporary_database(PG_URL, "samverkan_test")
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:
+        url = database.__enter__()
+    except SQLAlchemyError as exc:
         if REQUIRE_PG:
             pytest.fail(f"PostgreSQL is required but not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
-    url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    migrate(url)
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    try:
+        migrate(url)
+        yield url
+    finally:
+        database.__exit__(None, None, None)
 
 
 def _truncate_postgres(url: str) -> None:

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -15,15 +11,8 @@ import pytest
 
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.processes import free_port, start_samverkan, stop
 from tests.support.slack_driver import SlackDriver
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -31,9 +20,7 @@ def served(
     database_url: str, slack: SlackWebApiStub, tmp_path: Path
 ) -> Iterator[tuple[str, SlackDriver]]:
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
-        "PYTHONPATH": str(ROOT),
+    settings = {
         "SAMVERKAN_DATABASE_URL": database_url,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -44,14 +31,7 @@ def served(
         "SAMVERKAN_WEB_THREADS": "4",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve"],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = start_samverkan("serve", settings, tmp_path)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -68,11 +48,7 @@ def served(
             time.sleep(0.1)
         yield url, SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
 
 
 def test_serve_answers_a_signed_help_command_within_slacks_three_seconds(

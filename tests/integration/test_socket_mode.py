@@ -4,10 +4,7 @@ envelope and answers the command — no public HTTP endpoint needed (one municip
 from __future__ import annotations
 
 import json
-import os
 import queue
-import subprocess
-import sys
 import threading
 from pathlib import Path
 
@@ -15,7 +12,7 @@ from websockets.sync.server import ServerConnection, serve
 
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import BOT_TOKEN
-from tests.integration.test_serve_process import ROOT, free_port
+from tests.support.processes import free_port, start_samverkan, stop
 
 
 def test_socket_mode_acks_and_answers_a_command(
@@ -55,9 +52,7 @@ def test_socket_mode_acks_and_answers_a_command(
     with serve(handler, "127.0.0.1", port) as server:
         threading.Thread(target=server.serve_forever, daemon=True).start()
         slack.socket_mode_url = f"ws://127.0.0.1:{port}/link"
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
-            "PYTHONPATH": str(ROOT),
+        settings = {
             "SAMVERKAN_DATABASE_URL": database_url,
             "SLACK_APP_TOKEN": "xapp-1-test",
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -65,14 +60,7 @@ def test_socket_mode_acks_and_answers_a_command(
             "SAMVERKAN_PORT": str(free_port()),
             "SAMVERKAN_HOST": "127.0.0.1",
         }
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "bot.cli", "serve"],
-            env=env,
-            cwd=tmp_path,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
+        proc = start_samverkan("serve", settings, tmp_path)
         try:
             ack = acks.get(timeout=30)
             assert ack["envelope_id"] == "env-1"
@@ -80,9 +68,5 @@ def test_socket_mode_acks_and_answers_a_command(
             assert "Samverkan – vad jag kan göra" in json.dumps(reply.args, ensure_ascii=False)
             assert slack.calls_to("apps.connections.open")[0].token == "xapp-1-test"
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
             server.shutdown()

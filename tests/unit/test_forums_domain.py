@@ -31,6 +31,7 @@ from domain.errors import (
 from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
 from storage.db import transaction
 from storage.models import Agency, Area, AuditAction, AuditEvent, Forum, Member, Role
+from tests.support.personnummer import pnr
 
 Sessions = sessionmaker[Session]
 
@@ -47,19 +48,6 @@ BOT = "UBOT"
 
 AGENCIES = ["Grundskola", "Elevhälsa", "Socialtjänst/IFO"]
 AREAS = ["Droger", "Alkohol"]
-
-
-def luhn_digit(nine: str) -> str:
-    """The Swedish check digit for YYMMDDNNN (Luhn, weights 2,1,2,1,…)."""
-    total = 0
-    for i, ch in enumerate(nine):
-        v = int(ch) * (2 if i % 2 == 0 else 1)
-        total += v - 9 if v > 9 else v
-    return str((10 - total % 10) % 10)
-
-
-def pnr(yymmdd: str, nnn: str) -> str:
-    return f"{yymmdd}-{nnn}{luhn_digit(yymmdd + nnn)}"
 
 
 PNR = pnr("811218", "987")
