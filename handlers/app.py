@@ -98,6 +98,16 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     def on_error(error: Exception, body: dict[str, Any]) -> None:
         log.error("unhandled error in listener: %s", error.__class__.__name__, exc_info=error)
 
+    if "oauth_settings" in kwargs:
+        # Deletes a workspace's stored (encrypted) tokens when it uninstalls or revokes them.
+        app.enable_token_revocation_listeners()
+    else:
+
+        @app.event("app_uninstalled")
+        @app.event("tokens_revoked")
+        def nothing_stored(ack: Any) -> None:
+            ack()  # single workspace: the token lives in the settings, nothing to delete
+
     commands.register(app, deps)
     forum.register(app, deps)
     events.register(app, deps)

@@ -21,6 +21,7 @@ from sandbox.webapi import SlackWebApiStub
 from storage.models import slack_bots, slack_installations
 from tests.conftest import SIGNING_SECRET, _QuietHandler, _ThreadingWSGIServer
 from tests.support.slack_driver import SlackDriver
+from tests.support.wait import eventually
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -87,3 +88,14 @@ def test_install_stores_encrypted_tokens_and_authorizes_requests(
     slack.wait_for("response_url")
     used = {c.token for c in slack.calls_to("users.info")}
     assert used == {"xoxb-T0001-stub-0001"}  # the decrypted token from the installation
+
+    # Uninstalling deletes the workspace's stored tokens.
+    driver.event({"type": "app_uninstalled"})
+
+    def forgotten() -> bool:
+        with engine.connect() as conn:
+            left = conn.execute(select(slack_bots.c.id)).all()
+            left += conn.execute(select(slack_installations.c.id)).all()
+        return not left
+
+    eventually(forgotten)
