@@ -23,7 +23,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     # WAL lets readers and one writer work at once; busy_timeout waits instead of failing.
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA busy_timeout=15000")  # same as the driver timeout below
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from sqlalchemy import (
     JSON,
     Boolean,
+    CheckConstraint,
     Column,
     Date,
     DateTime,
@@ -29,7 +30,9 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
     func,
+    text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -66,11 +69,15 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
 
 
+# JSONB on PostgreSQL (plain json has no equality operator: DISTINCT/GROUP BY fail there).
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
     type_annotation_map: ClassVar[dict[Any, Any]] = {
         dt.datetime: UTCDateTime(),
-        dict[str, Any]: JSON,
+        dict[str, Any]: JSONType,
     }
 
 
@@ -202,17 +209,24 @@ class Forum(TimestampMixin, Base):
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
     language: Mapped[str] = mapped_column(String(8), default="sv")
     # Per-forum choices that later features read (situation picture cadence, holidays …).
-    settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_by: Mapped[str] = mapped_column(String(32))
 
+    # passive_deletes: the database cascades, so deleting a forum with cases works.
     agencies: Mapped[list[Agency]] = relationship(
-        back_populates="forum", order_by="Agency.position", cascade="all, delete-orphan"
+        back_populates="forum",
+        order_by="Agency.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
     members: Mapped[list[Member]] = relationship(
-        back_populates="forum", cascade="all, delete-orphan"
+        back_populates="forum", cascade="all, delete-orphan", passive_deletes=True
     )
     areas: Mapped[list[Area]] = relationship(
-        back_populates="forum", order_by="Area.position", cascade="all, delete-orphan"
+        back_populates="forum",
+        order_by="Area.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 
@@ -239,7 +253,9 @@ class Member(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="RESTRICT"))
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
     slack_user_id: Mapped[str] = mapped_column(String(32), index=True)
     role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -284,7 +300,7 @@ class Meeting(Base):
     )
     has_situation_picture: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
-    attendance: Mapped[list[Any] | None] = mapped_column(JSON)
+    attendance: Mapped[list[Any] | None] = mapped_column(JSONType)
     minutes: Mapped[str | None] = mapped_column(Text)
     agenda_channel_ts: Mapped[str | None] = mapped_column(String(32))
 
@@ -294,6 +310,7 @@ case_agencies = Table(
     Base.metadata,
     Column("case_id", ForeignKey("cases.id", ondelete="CASCADE"), primary_key=True),
     Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_case_agencies_agency_id", "agency_id"),
 )
 
 consent_agencies = Table(
@@ -301,6 +318,7 @@ consent_agencies = Table(
     Base.metadata,
     Column("consent_id", ForeignKey("consents.id", ondelete="CASCADE"), primary_key=True),
     Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_consent_agencies_agency_id", "agency_id"),
 )
 
 
@@ -321,11 +339,13 @@ class Case(TimestampMixin, Base):
     raised_by: Mapped[str] = mapped_column(String(32))
     raising_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
     summary: Mapped[str | None] = mapped_column(Text)
-    concerns: Mapped[list[str]] = mapped_column(JSON, default=list)
+    concerns: Mapped[list[str]] = mapped_column(JSONType, default=list)
     age_band: Mapped[str] = mapped_column(String(8))
     status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus), default=CaseStatus.NEW)
     sip: Mapped[SipStatus] = mapped_column(_enum(SipStatus), default=SipStatus.NOT_RELEVANT)
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), index=True
+    )
     outcome: Mapped[str | None] = mapped_column(Text)
     effect: Mapped[Effect | None] = mapped_column(_enum(Effect))
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -379,8 +399,12 @@ class AgendaItem(Base):
         ForeignKey("meetings.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[AgendaItemKind] = mapped_column(_enum(AgendaItemKind))
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
-    action_id: Mapped[int | None] = mapped_column(ForeignKey("actions.id", ondelete="CASCADE"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="CASCADE"), index=True
+    )
+    action_id: Mapped[int | None] = mapped_column(
+        ForeignKey("actions.id", ondelete="CASCADE"), index=True
+    )
     text: Mapped[str | None] = mapped_column(Text)
     position: Mapped[int] = mapped_column(Integer, default=0)
     added_by: Mapped[str | None] = mapped_column(String(32))
@@ -395,7 +419,7 @@ class RatingRound(Base):
     __table_args__ = (UniqueConstraint("meeting_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     opens_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     deadline_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -409,12 +433,27 @@ class Rating(Base):
     """One agency's answer for one area. Every answer is kept; the latest one stands."""
 
     __tablename__ = "ratings"
-    __table_args__ = (Index("ix_ratings_round_agency_area", "round_id", "agency_id", "area_id"),)
+    __table_args__ = (
+        Index("ix_ratings_round_agency_area", "round_id", "agency_id", "area_id"),
+        # At most one current answer per agency and area in a round.
+        Index(
+            "uq_ratings_current",
+            "round_id",
+            "agency_id",
+            "area_id",
+            unique=True,
+            postgresql_where=text("is_current"),
+            sqlite_where=text("is_current"),
+        ),
+        CheckConstraint("level BETWEEN 1 AND 5", name="level_1_to_5"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     round_id: Mapped[int] = mapped_column(ForeignKey("rating_rounds.id", ondelete="CASCADE"))
-    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
-    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    area_id: Mapped[int] = mapped_column(ForeignKey("areas.id", ondelete="CASCADE"), index=True)
     # 1 normalt · 2 avvikande · 3 oroande · 4 kritiskt · 5 allvarligt
     level: Mapped[int] = mapped_column(SmallInteger)
     comment: Mapped[str | None] = mapped_column(Text)
@@ -427,16 +466,23 @@ class Action(TimestampMixin, Base):
     """An insats/åtgärd owned by an agency and a person, with a due date and follow-up."""
 
     __tablename__ = "actions"
+    __table_args__ = (Index("ix_actions_forum_status_due", "forum_id", "status", "due_on"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     description: Mapped[str] = mapped_column(Text)
     owning_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
-    owner: Mapped[str] = mapped_column(String(32))
+    owner: Mapped[str] = mapped_column(String(32), index=True)
     due_on: Mapped[dt.date] = mapped_column(Date())
-    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
-    area_id: Mapped[int | None] = mapped_column(ForeignKey("areas.id", ondelete="SET NULL"))
-    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+    area_id: Mapped[int | None] = mapped_column(
+        ForeignKey("areas.id", ondelete="SET NULL"), index=True
+    )
+    meeting_id: Mapped[int | None] = mapped_column(
+        ForeignKey("meetings.id", ondelete="SET NULL"), index=True
+    )
     hoped_effect: Mapped[str | None] = mapped_column(Text)
     status: Mapped[ActionStatus] = mapped_column(_enum(ActionStatus), default=ActionStatus.OPEN)
     effect: Mapped[Effect | None] = mapped_column(_enum(Effect))
@@ -450,10 +496,10 @@ class Deviation(TimestampMixin, Base):
     __tablename__ = "deviations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     reported_by: Mapped[str] = mapped_column(String(32))
     reporting_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    agency_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    agency_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     kind: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
     case_reference: Mapped[str | None] = mapped_column(String(32))
@@ -465,7 +511,10 @@ class AuditEvent(Base):
     """Who read or changed what, when. Written in the same transaction as the read/change."""
 
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_events_forum_at", "forum_id", "at"),)
+    __table_args__ = (
+        Index("ix_audit_events_forum_at", "forum_id", "at"),
+        Index("ix_audit_events_object", "object_type", "object_ref", "at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
@@ -478,26 +527,33 @@ class AuditEvent(Base):
     action: Mapped[AuditAction] = mapped_column(_enum(AuditAction))
     object_type: Mapped[str] = mapped_column(String(32))
     object_ref: Mapped[str] = mapped_column(String(64))
-    detail: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
 
 
 class ScheduledEffect(Base):
-    """One scheduled effect per (forum, kind, occurrence): claimed by one replica only."""
+    """One scheduled effect per (forum, kind, subject, occurrence): claimed by one replica only.
+
+    ``subject`` tells effects of one kind apart within a forum (an action's or a round's id);
+    it is never NULL (NULLs would not collide in the unique key). A claim whose lease ran out
+    (the replica died) may be taken over.
+    """
 
     __tablename__ = "scheduled_effects"
     __table_args__ = (
-        UniqueConstraint("forum_id", "kind", "occurrence"),
+        UniqueConstraint("forum_id", "kind", "subject", "occurrence"),
         Index("ix_scheduled_effects_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
+    subject: Mapped[str] = mapped_column(String(64), default="", server_default="")
     occurrence: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     due_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     status: Mapped[EffectStatus] = mapped_column(_enum(EffectStatus), default=EffectStatus.PENDING)
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     note: Mapped[str | None] = mapped_column(Text)
@@ -515,12 +571,16 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str | None] = mapped_column(String(32))
     method: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSONType)
     dedupe_key: Mapped[str] = mapped_column(String(200))
     status: Mapped[OutboxStatus] = mapped_column(_enum(OutboxStatus), default=OutboxStatus.PENDING)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     not_before: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # A replica claims a row (conditional UPDATE) before delivering it; an expired lease
+    # means the claimer died and another replica may deliver it.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     result_ts: Mapped[str | None] = mapped_column(String(32))

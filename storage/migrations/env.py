@@ -35,7 +35,18 @@ def run_migrations_online() -> None:
     assert url
     engine = create_db_engine(url)
     with engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by dropping it; with foreign keys on, SQLite would
+            # run every ON DELETE CASCADE and empty the child tables. Check them afterwards.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
         _run(conn)
+        if sqlite:
+            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            if broken:
+                raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
     engine.dispose()
 
 
@@ -46,9 +57,9 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | 
     return False
 
 
-def _run(connection: object) -> None:
+def _run(connection: Any) -> None:
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs batch mode to alter tables
         compare_type=True,

@@ -52,10 +52,14 @@ def test_the_schema_has_every_core_table(database_url: str) -> None:
         assert name in tables
 
 
-def test_scheduled_effects_are_unique_per_forum_kind_and_occurrence(database_url: str) -> None:
+def test_scheduled_effects_are_unique_per_forum_kind_subject_and_occurrence(
+    database_url: str,
+) -> None:
     engine = create_db_engine(database_url)
     try:
         uniques = inspect(engine).get_unique_constraints("scheduled_effects")
     finally:
         engine.dispose()
-    assert any(sorted(u["column_names"]) == ["forum_id", "kind", "occurrence"] for u in uniques)
+    assert any(
+        sorted(u["column_names"]) == ["forum_id", "kind", "occurrence", "subject"] for u in uniques
+    )

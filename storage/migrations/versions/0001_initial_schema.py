@@ -2,13 +2,14 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:29:35.314051
+Create Date: 2026-11-23 11:57:34.974000
 """
 
 from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 revision: str = "0001"
 down_revision: str | None = None
@@ -32,7 +33,11 @@ def upgrade() -> None:
         sa.Column("meeting_minutes", sa.Integer(), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
-        sa.Column("settings", sa.JSON(), nullable=False),
+        sa.Column(
+            "settings",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("created_by", sa.String(length=32), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -45,7 +50,11 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("team_id", sa.String(length=32), nullable=True),
         sa.Column("method", sa.String(length=64), nullable=False),
-        sa.Column("payload", sa.JSON(), nullable=False),
+        sa.Column(
+            "payload",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("dedupe_key", sa.String(length=200), nullable=False),
         sa.Column(
             "status",
@@ -63,6 +72,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=False),
         sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("claimed_by", sa.String(length=64), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("last_error", sa.Text(), nullable=True),
         sa.Column("result_ts", sa.String(length=32), nullable=True),
@@ -205,7 +216,11 @@ def upgrade() -> None:
         ),
         sa.Column("has_situation_picture", sa.Boolean(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
-        sa.Column("attendance", sa.JSON(), nullable=True),
+        sa.Column(
+            "attendance",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("minutes", sa.Text(), nullable=True),
         sa.Column("agenda_channel_ts", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(
@@ -222,6 +237,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("forum_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("subject", sa.String(length=64), server_default="", nullable=False),
         sa.Column("occurrence", sa.DateTime(timezone=True), nullable=False),
         sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column(
@@ -240,6 +256,7 @@ def upgrade() -> None:
         ),
         sa.Column("claimed_by", sa.String(length=64), nullable=True),
         sa.Column("claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("lease_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("done_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("late", sa.Boolean(), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
@@ -253,8 +270,9 @@ def upgrade() -> None:
         sa.UniqueConstraint(
             "forum_id",
             "kind",
+            "subject",
             "occurrence",
-            name=op.f("uq_scheduled_effects_forum_id_kind_occurrence"),
+            name=op.f("uq_scheduled_effects_forum_id_kind_subject_occurrence"),
         ),
     )
     with op.batch_alter_table("scheduled_effects", schema=None) as batch_op:
@@ -285,7 +303,11 @@ def upgrade() -> None:
         ),
         sa.Column("object_type", sa.String(length=32), nullable=False),
         sa.Column("object_ref", sa.String(length=64), nullable=False),
-        sa.Column("detail", sa.JSON(), nullable=True),
+        sa.Column(
+            "detail",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.ForeignKeyConstraint(
             ["actor_agency_id"],
             ["agencies.id"],
@@ -303,6 +325,9 @@ def upgrade() -> None:
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_audit_events_actor"), ["actor"], unique=False)
         batch_op.create_index("ix_audit_events_forum_at", ["forum_id", "at"], unique=False)
+        batch_op.create_index(
+            "ix_audit_events_object", ["object_type", "object_ref", "at"], unique=False
+        )
 
     op.create_table(
         "cases",
@@ -314,7 +339,11 @@ def upgrade() -> None:
         sa.Column("raised_by", sa.String(length=32), nullable=False),
         sa.Column("raising_agency_id", sa.Integer(), nullable=False),
         sa.Column("summary", sa.Text(), nullable=True),
-        sa.Column("concerns", sa.JSON(), nullable=False),
+        sa.Column(
+            "concerns",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("age_band", sa.String(length=8), nullable=False),
         sa.Column(
             "status",
@@ -381,13 +410,20 @@ def upgrade() -> None:
             "forum_id", "year", "sequence", name=op.f("uq_cases_forum_id_year_sequence")
         ),
     )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_meeting_id"), ["meeting_id"], unique=False)
+
     op.create_table(
         "deviations",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("forum_id", sa.Integer(), nullable=False),
         sa.Column("reported_by", sa.String(length=32), nullable=False),
         sa.Column("reporting_agency_id", sa.Integer(), nullable=True),
-        sa.Column("agency_ids", sa.JSON(), nullable=False),
+        sa.Column(
+            "agency_ids",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column("kind", sa.String(length=64), nullable=False),
         sa.Column("text", sa.Text(), nullable=False),
         sa.Column("case_reference", sa.String(length=32), nullable=True),
@@ -408,6 +444,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_deviations")),
     )
+    with op.batch_alter_table("deviations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_deviations_forum_id"), ["forum_id"], unique=False)
+
     op.create_table(
         "members",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -453,6 +492,7 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("members", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_members_agency_id"), ["agency_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_members_slack_user_id"), ["slack_user_id"], unique=False
         )
@@ -493,6 +533,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_rating_rounds")),
         sa.UniqueConstraint("meeting_id", name=op.f("uq_rating_rounds_meeting_id")),
     )
+    with op.batch_alter_table("rating_rounds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_rating_rounds_forum_id"), ["forum_id"], unique=False)
+
     op.create_table(
         "actions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -555,6 +598,15 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_actions")),
     )
+    with op.batch_alter_table("actions", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_actions_area_id"), ["area_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_actions_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(
+            "ix_actions_forum_status_due", ["forum_id", "status", "due_on"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_actions_meeting_id"), ["meeting_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_actions_owner"), ["owner"], unique=False)
+
     op.create_table(
         "case_agencies",
         sa.Column("case_id", sa.Integer(), nullable=False),
@@ -573,6 +625,9 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("case_id", "agency_id", name=op.f("pk_case_agencies")),
     )
+    with op.batch_alter_table("case_agencies", schema=None) as batch_op:
+        batch_op.create_index("ix_case_agencies_agency_id", ["agency_id"], unique=False)
+
     op.create_table(
         "case_events",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -634,6 +689,7 @@ def upgrade() -> None:
         sa.Column("rated_by", sa.String(length=32), nullable=False),
         sa.Column("rated_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("is_current", sa.Boolean(), nullable=False),
+        sa.CheckConstraint("level BETWEEN 1 AND 5", name=op.f("ck_ratings_level_1_to_5")),
         sa.ForeignKeyConstraint(
             ["agency_id"],
             ["agencies.id"],
@@ -652,8 +708,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ratings")),
     )
     with op.batch_alter_table("ratings", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_ratings_agency_id"), ["agency_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_ratings_area_id"), ["area_id"], unique=False)
         batch_op.create_index(
             "ix_ratings_round_agency_area", ["round_id", "agency_id", "area_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_ratings_current",
+            ["round_id", "agency_id", "area_id"],
+            unique=True,
+            postgresql_where=sa.text("is_current"),
+            sqlite_where=sa.text("is_current"),
         )
 
     op.create_table(
@@ -703,6 +768,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agenda_items")),
     )
     with op.batch_alter_table("agenda_items", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_agenda_items_action_id"), ["action_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_agenda_items_case_id"), ["case_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_agenda_items_meeting_id"), ["meeting_id"], unique=False
         )
@@ -725,18 +792,33 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("consent_id", "agency_id", name=op.f("pk_consent_agencies")),
     )
+    with op.batch_alter_table("consent_agencies", schema=None) as batch_op:
+        batch_op.create_index("ix_consent_agencies_agency_id", ["agency_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("consent_agencies", schema=None) as batch_op:
+        batch_op.drop_index("ix_consent_agencies_agency_id")
+
     op.drop_table("consent_agencies")
     with op.batch_alter_table("agenda_items", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_agenda_items_meeting_id"))
+        batch_op.drop_index(batch_op.f("ix_agenda_items_case_id"))
+        batch_op.drop_index(batch_op.f("ix_agenda_items_action_id"))
 
     op.drop_table("agenda_items")
     with op.batch_alter_table("ratings", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_ratings_current",
+            postgresql_where=sa.text("is_current"),
+            sqlite_where=sa.text("is_current"),
+        )
         batch_op.drop_index("ix_ratings_round_agency_area")
+        batch_op.drop_index(batch_op.f("ix_ratings_area_id"))
+        batch_op.drop_index(batch_op.f("ix_ratings_agency_id"))
 
     op.drop_table("ratings")
     with op.batch_alter_table("consents", schema=None) as batch_op:
@@ -747,16 +829,37 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
 
     op.drop_table("case_events")
+    with op.batch_alter_table("case_agencies", schema=None) as batch_op:
+        batch_op.drop_index("ix_case_agencies_agency_id")
+
     op.drop_table("case_agencies")
+    with op.batch_alter_table("actions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_actions_owner"))
+        batch_op.drop_index(batch_op.f("ix_actions_meeting_id"))
+        batch_op.drop_index("ix_actions_forum_status_due")
+        batch_op.drop_index(batch_op.f("ix_actions_case_id"))
+        batch_op.drop_index(batch_op.f("ix_actions_area_id"))
+
     op.drop_table("actions")
+    with op.batch_alter_table("rating_rounds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_rating_rounds_forum_id"))
+
     op.drop_table("rating_rounds")
     with op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_members_slack_user_id"))
+        batch_op.drop_index(batch_op.f("ix_members_agency_id"))
 
     op.drop_table("members")
+    with op.batch_alter_table("deviations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deviations_forum_id"))
+
     op.drop_table("deviations")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_meeting_id"))
+
     op.drop_table("cases")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index("ix_audit_events_object")
         batch_op.drop_index("ix_audit_events_forum_at")
         batch_op.drop_index(batch_op.f("ix_audit_events_actor"))
 
