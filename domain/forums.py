@@ -8,6 +8,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, privacy
@@ -356,7 +357,7 @@ def _check_draft(
             errors["own_agency"] = InvalidInput(
                 N_("Choose the agency you represent."), field="own_agency"
             )
-        elif draft.own_agency not in draft.agencies:
+        elif draft.own_agency.casefold() not in {a.casefold() for a in draft.agencies}:
             errors["own_agency"] = InvalidInput(
                 N_("Your agency must be one of the forum's agencies."), field="own_agency"
             )
@@ -409,10 +410,10 @@ def _same_schedule(forum: Forum, draft: ForumDraft) -> bool:
 
 
 def _kept_anchor(forum: Forum | None, draft: ForumDraft) -> dt.date | None:
-    """An unchanged rule keeps its first day; a new rule starts counting from today."""
-    if forum is None or draft.start != forum.meeting_start:
+    """An unchanged rule keeps its first day (whatever the time); a new rule starts anew."""
+    if forum is None or normalize_rrule(draft.rrule) != forum.schedule_rrule:
         return None
-    return forum.schedule_anchor if normalize_rrule(draft.rrule) == forum.schedule_rrule else None
+    return forum.schedule_anchor
 
 
 def _sync_agencies(forum: Forum, names: Sequence[str]) -> None:
@@ -449,6 +450,26 @@ def _sync_areas(forum: Forum, names: Sequence[str]) -> None:
 
 
 # --- changes ------------------------------------------------------------------------------
+
+_ADDED_MEANWHILE = N_("Someone added these people at the same moment. Please try again.")
+
+
+def _flush_or_conflict(session: Session, conflicts: dict[str, DomainError]) -> None:
+    """Flush; a unique-key race with another replica becomes the user's field error.
+
+    The check before the insert sees no conflict, but a concurrent transaction can commit
+    the same key first; the database refuses ours and the whole transaction rolls back.
+    ``conflicts`` maps a constraint name (PostgreSQL) or ``table.column`` (SQLite) to the
+    error to show.
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        for needle, error in conflicts.items():
+            if needle in message:
+                raise error from None
+        raise
 
 
 def create_forum(
@@ -491,8 +512,17 @@ def create_forum(
     _sync_agencies(forum, draft.agencies)
     _sync_areas(forum, draft.areas)
     session.add(forum)
-    session.flush()
-    own = next(a for a in forum.agencies if a.name == draft.own_agency)
+    _flush_or_conflict(
+        session,
+        {
+            "uq_forums_team_id_code": CodeTaken(field="code", code=forum.code),
+            "forums.code": CodeTaken(field="code", code=forum.code),
+            "uq_forums_team_id_channel_id": ForumExists(name=forum.name),
+            "forums.channel_id": ForumExists(name=forum.name),
+        },
+    )
+    own_name = (draft.own_agency or "").casefold()
+    own = next(a for a in forum.agencies if a.name.casefold() == own_name)
     session.add(
         Member(
             forum_id=forum.id,
@@ -634,7 +664,13 @@ def add_members(
             actor_agency_id=access.member.agency_id,
             detail={"agency": agency.name, "role": role.value},
         )
-    session.flush()
+    _flush_or_conflict(
+        session,
+        {
+            "uq_members_forum_id_slack_user_id": InvalidInput(_ADDED_MEANWHILE, field="users"),
+            "members.slack_user_id": InvalidInput(_ADDED_MEANWHILE, field="users"),
+        },
+    )
     return result
 
 
@@ -699,4 +735,29 @@ def member_left_channel(
         actor_agency_id=member.agency_id,
         detail={"reason": "left_channel"},
     )
+    if member.role is Role.ADMIN:
+        _keep_an_admin(session, clock, forum, left=member)
     return True
+
+
+def _keep_an_admin(session: Session, clock: Clock, forum: Forum, *, left: Member) -> None:
+    """When the last admin leaves, the longest-serving coordinator (else member) takes over,
+    so the forum can always be managed."""
+    remaining = [m for m in active_members(session, forum) if m.id != left.id]
+    if not remaining or any(m.role is Role.ADMIN for m in remaining):
+        return
+    successor = min(remaining, key=lambda m: (m.role is not Role.COORDINATOR, m.id))
+    successor.role = Role.ADMIN
+    successor.updated_at = clock.now()
+    audit.record(
+        session,
+        clock,
+        actor=left.slack_user_id,
+        action=AuditAction.UPDATE,
+        object_type="member",
+        object_ref=successor.slack_user_id,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=left.agency_id,
+        detail={"role": Role.ADMIN.value, "reason": "last_admin_left"},
+    )

@@ -68,12 +68,14 @@ def _statically_impossible(rule: rrule) -> bool:
     return all(abs(d) > longest[m] for m in months for d in days)
 
 
-def _first_within(parsed: rrule, start: dt.datetime, end: dt.datetime) -> bool | None:
-    """Whether the rule fires in [start, end]; None when the check ran out of time."""
-    found: list[bool] = []
+def _first_within(parsed: rrule, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
+    """The rule's first occurrence in [start, end]; None if none (or the check ran out of
+    time, which only a rule that can never match does)."""
+    found: list[dt.datetime | None] = []
 
     def scan() -> None:
-        found.append(bool(parsed.between(start, end, inc=True)))
+        hits = parsed.between(start, end, inc=True)
+        found.append(hits[0] if hits else None)
 
     worker = threading.Thread(target=scan, name="rrule-check", daemon=True)
     worker.start()
@@ -102,6 +104,11 @@ def validate_schedule(
         raise InvalidInput(
             N_("Leave out DTSTART: the start time is set in its own field."), field="rrule"
         )
+    if any(part in rule for part in ("BYHOUR", "BYMINUTE", "BYSECOND")):
+        raise InvalidInput(
+            N_("Set the meeting time in the start and end fields, not in the rule."),
+            field="rrule",
+        )
     if start.hour == 2 or end.hour == 2:
         raise InvalidInput(
             N_(
@@ -115,9 +122,8 @@ def validate_schedule(
         raise InvalidInput(N_("The meeting must end after it starts."), field="end")
     zone = zoneinfo.ZoneInfo(timezone)
     local_now = now.astimezone(zone).replace(tzinfo=None)
-    anchor = anchor or local_now.date()
     try:
-        parsed = _build(rule, start, anchor)
+        parsed = _build(rule, start, anchor or local_now.date())
     except (ValueError, TypeError, KeyError):
         raise InvalidInput(
             N_("This is not a valid schedule rule (RRULE), e.g. FREQ=WEEKLY;BYDAY=TH."),
@@ -134,7 +140,16 @@ def validate_schedule(
     )
     if _statically_impossible(parsed):
         raise never
-    if not _first_within(parsed, local_now, local_now + HORIZON):
+    if anchor is None:
+        # A new rule starts on its first matching day from now (RFC 5545: DTSTART is the
+        # first occurrence), so "every other Thursday" begins with the coming Thursday.
+        every = parsed.replace(interval=1, count=None, until=None)
+        first = _first_within(every, local_now, local_now + HORIZON)
+        if first is None:
+            raise never
+        anchor = first.date()
+        parsed = _build(rule, start, anchor)
+    if _first_within(parsed, local_now, local_now + HORIZON) is None:
         raise never
     return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone, anchor)
 

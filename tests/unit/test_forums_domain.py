@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,7 +30,7 @@ from domain.errors import (
     NotAMember,
     NotCoordinator,
 )
-from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
+from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START, next_occurrences
 from storage.db import transaction
 from storage.models import Agency, Area, AuditAction, AuditEvent, Forum, Member, Role
 from tests.support.personnummer import pnr
@@ -369,6 +371,13 @@ def test_member_left_channel_deactivates_once(
     coord = member_of(sessions, setup.forum_id, COORD)
     assert coord is not None
     assert coord.active
+
+    # The only admin leaves: the coordinator takes over, so the forum can still be managed.
+    assert left(ADMIN) is True
+    coord = member_of(sessions, setup.forum_id, COORD)
+    assert coord is not None and coord.role is Role.ADMIN
+    promoted = events(sessions, after=setup.audit_mark)[-1]
+    assert promoted.detail == {"role": "admin", "reason": "last_admin_left"}
 
 
 # --- add_members --------------------------------------------------------------------------
@@ -840,3 +849,71 @@ def test_forums_of_user_lists_active_memberships_by_name(
         assert fs.forums_of_user(s, team_id=TEAM, slack_user_id=STRANGER) == []
         other = fs.forums_of_user(s, team_id=OTHER_TEAM, slack_user_id=ADMIN)
         assert [f.id for f in other] == [ids["Annat team"]]
+
+
+def test_changing_only_the_time_keeps_an_every_other_week_forum_on_its_weeks(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    biweekly = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
+    forum_id = create(sessions, clock, rrule=biweekly)
+    with sessions() as s:
+        before = fs.forum_schedule(load_forum(s, forum_id))
+    clock.advance(dt.timedelta(days=11))  # a Friday two weeks later
+    with transaction(sessions) as s:
+        forum = load_forum(s, forum_id)
+        fs.update_forum(
+            s,
+            clock,
+            forum=forum,
+            actor=ADMIN,
+            draft=make_draft(rrule=biweekly, start=dt.time(14, 0), end=dt.time(16, 0)),
+        )
+    with sessions() as s:
+        after = fs.forum_schedule(load_forum(s, forum_id))
+    assert after.anchor == before.anchor
+    assert after.start == dt.time(14, 0)
+    meetings = next_occurrences(after, clock.now(), 4)
+    assert all((m.date() - before.anchor).days % 14 == 0 for m in meetings)
+
+
+def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    """The loser's pre-check sees nothing; the database refuses its insert afterwards."""
+    first_flushed, release_first = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def first() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.create_forum(
+                    s, clock, team_id=TEAM, channel_id="C-A", actor=ADMIN, draft=make_draft()
+                )
+                first_flushed.set()
+                release_first.wait(10)
+            outcome["first"] = None
+        except BaseException as exc:
+            outcome["first"] = exc
+
+    def second() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.create_forum(
+                    s, clock, team_id=TEAM, channel_id="C-B", actor=ADMIN, draft=make_draft()
+                )
+            outcome["second"] = None
+        except BaseException as exc:
+            outcome["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_flushed.wait(10)
+    b = threading.Thread(target=second)
+    b.start()
+    time.sleep(0.3)  # let the second one pass its check and wait on the first one's insert
+    release_first.set()
+    a.join(20)
+    b.join(20)
+    assert outcome["first"] is None
+    assert isinstance(outcome["second"], CodeTaken), outcome["second"]
+    assert outcome["second"].field == "code"

@@ -65,8 +65,9 @@ def dates(moments: list[dt.datetime]) -> list[dt.date]:
 def test_default_rule_is_every_thursday_13_to_15() -> None:
     schedule = validate(DEFAULT_RRULE)
 
+    # Anchored on the first meeting from now (Monday 23 Nov -> Thursday 26 Nov).
     assert schedule == Schedule(
-        "FREQ=WEEKLY;BYDAY=TH", dt.time(13, 0), 120, TZ, NOW.astimezone(ZONE).date()
+        "FREQ=WEEKLY;BYDAY=TH", dt.time(13, 0), 120, TZ, dt.date(2026, 11, 26)
     )
     assert dates(next_occurrences(schedule, NOW, 3)) == [
         dt.date(2026, 11, 26),
@@ -335,6 +336,30 @@ def test_next_occurrences_over_a_long_list_has_no_gaps_or_repeats(thursdays: Sch
 
 
 # --- the rule's first day is fixed ---------------------------------------------------------
+
+
+def test_every_other_thursday_starts_with_the_coming_thursday() -> None:
+    friday = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
+    schedule = validate("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH", now=friday)
+    assert dates(next_occurrences(schedule, friday, 2)) == [
+        dt.date(2026, 12, 3),
+        dt.date(2026, 12, 17),
+    ]
+
+
+def test_a_thursday_after_the_meeting_starts_counting_next_week() -> None:
+    thursday_afternoon = dt.datetime(2026, 11, 26, 14, 0, tzinfo=dt.UTC)  # 15:00 local
+    schedule = validate("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH", now=thursday_afternoon)
+    assert schedule.anchor == dt.date(2026, 12, 3)
+
+
+@pytest.mark.parametrize(
+    "rule", ["FREQ=WEEKLY;BYDAY=TH;BYHOUR=9,14", "FREQ=DAILY;BYHOUR=2", "FREQ=WEEKLY;BYSECOND=1,2"]
+)
+def test_times_inside_the_rule_are_refused(rule: str) -> None:
+    with pytest.raises(InvalidInput) as err:
+        validate(rule)
+    assert err.value.field == "rrule"
 
 
 def test_no_meetings_before_the_schedule_was_set_up(thursdays: Schedule) -> None:
