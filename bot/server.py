@@ -86,14 +86,33 @@ class Server(BaseApplication):  # type: ignore[misc]
 
         runtime = build_runtime(self.settings)
         if self.socket_mode and self.settings.slack_app_token is not None:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            handler = SocketModeHandler(
-                runtime.app, self.settings.slack_app_token.get_secret_value()
-            )
-            handler.connect()  # type: ignore[no-untyped-call]
-            log.info("connected to Slack in Socket Mode")
+            start_socket_mode(runtime.app, self.settings.slack_app_token.get_secret_value())
         return runtime.web
+
+
+def start_socket_mode(app: Any, app_token: str) -> None:
+    """Connect to Slack over a WebSocket in the background, retrying while Slack is away
+    (one log line per attempt, never a crashed worker)."""
+    import threading
+    import time
+
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    handler = SocketModeHandler(app, app_token)
+
+    def connect() -> None:
+        delay = 1.0
+        while True:
+            try:
+                handler.connect()  # type: ignore[no-untyped-call]
+                log.info("connected to Slack in Socket Mode")
+                return
+            except Exception as exc:
+                log.warning("Socket Mode: cannot connect (%s); retrying in %.0f s", exc, delay)
+                time.sleep(delay)
+                delay = min(delay * 2, 60.0)
+
+    threading.Thread(target=connect, name="socket-mode-connect", daemon=True).start()
 
 
 def serve(settings: Settings) -> None:

@@ -68,8 +68,10 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite:", "postgresql", "postgres:")):
-            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        if not value.startswith(
+            ("sqlite:///", "postgresql://", "postgresql+psycopg://", "postgres://")
+        ):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL (psycopg 3)")
         return value
 
     @field_validator("timezone")
@@ -145,6 +147,8 @@ def load_settings(**overrides: object) -> Settings:
     """Read and check settings; raise :class:`SettingsError` with one clear line."""
     try:
         settings = Settings(**overrides)  # type: ignore[arg-type]
+    except UnicodeDecodeError:
+        raise SettingsError(".env: the file is not UTF-8 text") from None
     except ValidationError as exc:
         err = exc.errors()[0]
         loc = str(err["loc"][0]) if err["loc"] else ""

@@ -16,7 +16,7 @@ from domain.i18n import N_, Translator
 from handlers import forum as forum_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import Deps
-from handlers.errors import database_errors, error_text
+from handlers.errors import database_errors, failure_text
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -127,6 +127,17 @@ def register(app: App, deps: Deps) -> None:
         context["samverkan_answered"] = True
         ack(response_type="ephemeral", **reply)
 
+    def answer(req: CommandRequest, client: WebClient, respond: Respond) -> None:
+        t = deps.translator(client, req.team_id, req.user_id)
+        try:
+            reply = route(deps, client, t, req)
+        except Exception as exc:  # after the ack: the user must hear about any failure
+            if not isinstance(exc, DomainError):
+                log.exception("command %r failed", req.text[:40])
+            reply = ui.text_message(failure_text(t, exc))
+        if reply is not None:
+            respond(response_type="ephemeral", replace_original=False, **reply)
+
     def run_command(
         body: dict[str, Any], client: WebClient, respond: Respond, context: Any
     ) -> None:
@@ -139,13 +150,7 @@ def register(app: App, deps: Deps) -> None:
             trigger_id=body.get("trigger_id", ""),
             text=body.get("text", ""),
         )
-        t = deps.translator(client, req.team_id, req.user_id)
-        try:
-            reply = route(deps, client, t, req)
-        except DomainError as exc:
-            reply = ui.text_message(":information_source: " + error_text(t, exc))
-        if reply is not None:
-            respond(response_type="ephemeral", replace_original=False, **reply)
+        answer(req, client, respond)
 
     app.command("/samverkan")(ack=ack_command, lazy=[run_command])
 
@@ -171,13 +176,7 @@ def register(app: App, deps: Deps) -> None:
             trigger_id=body.get("trigger_id", ""),
             text=menu_routes[action_id],
         )
-        t = deps.translator(client, req.team_id, req.user_id)
-        try:
-            reply = route(deps, client, t, req)
-        except DomainError as exc:
-            reply = ui.text_message(":information_source: " + error_text(t, exc))
-        if reply is not None:
-            respond(response_type="ephemeral", replace_original=False, **reply)
+        answer(req, client, respond)
 
     for action_id in menu_routes:
         app.action(action_id)(ack=ack_menu, lazy=[run_menu])

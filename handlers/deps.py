@@ -40,15 +40,18 @@ class Deps:
             return cached
         key, now = (team_id or "", user_id), self.monotonic()
         locale = self.default_locale
+        stamp = now
         try:
             info = client.users_info(user=user_id, include_locale=True)
             locale = normalize_locale(info.get("user", {}).get("locale"), self.default_locale)
         except Exception:  # a missing locale must never block the answer
-            pass
+            # Remember the fallback only for a minute, so one Slack hiccup does not give an
+            # English user Swedish for an hour.
+            stamp = now - self.locale_ttl_seconds + 60
         with self._lock:
             if len(self._locales) > 10_000:
                 self._locales.clear()
-            self._locales[key] = (now, locale)
+            self._locales[key] = (stamp, locale)
         return locale
 
     def translator(self, client: Any, team_id: str | None, user_id: str) -> Translator:

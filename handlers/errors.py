@@ -6,17 +6,33 @@ import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from sqlalchemy.exc import SQLAlchemyError
+from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.i18n import Translator
+from handlers.blocks.common import escape
 
 log = logging.getLogger(__name__)
 
 
-def error_text(t: Translator, exc: DomainError) -> str:
-    params = {k: (t(v) if k == "kind" and isinstance(v, str) else v) for k, v in exc.params.items()}
+def error_text(t: Translator, exc: DomainError, *, mrkdwn: bool = False) -> str:
+    """The error in the user's language. With ``mrkdwn`` the values (names users typed) are
+    escaped, so a forum named ``<https://…|…>`` cannot become a link in a message."""
+    params = {k: escape(v) if mrkdwn and isinstance(v, str) else v for k, v in exc.params.items()}
     return t(exc.msgid, **params)
+
+
+def failure_text(t: Translator, exc: BaseException) -> str:
+    """What to tell a user when work after the ack failed (mrkdwn)."""
+    if isinstance(exc, DomainError):
+        return ":information_source: " + error_text(t, exc, mrkdwn=True)
+    if isinstance(exc, SlackApiError):
+        return ":warning: " + t(
+            "Slack did not accept the request ({error}). Please try again.",
+            error=escape(str(exc.response.get("error", "?"))),
+        )
+    return ":warning: " + t("Something went wrong. Please try again.")
 
 
 @contextmanager
@@ -24,6 +40,8 @@ def database_errors() -> Iterator[None]:
     """Report a database outage as :class:`DatabaseUnavailable` instead of a traceback."""
     try:
         yield
+    except IntegrityError:
+        raise  # a conflict, not an outage: the domain or the handler says what clashed
     except SQLAlchemyError as exc:
         log.warning("database error: %s", exc.__class__.__name__, exc_info=exc)
         raise DatabaseUnavailable() from exc

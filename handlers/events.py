@@ -9,9 +9,10 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
+from domain.errors import DomainError
 from handlers.blocks import forum as ui
 from handlers.deps import Deps
-from handlers.errors import database_errors
+from handlers.errors import database_errors, failure_text
 from handlers.forum import summarize
 from storage.db import transaction
 
@@ -45,9 +46,17 @@ def register(app: App, deps: Deps) -> None:
         user_id = event["user"]
         team_id = context.get("team_id") or ""
         t = deps.translator(client, team_id, user_id)
-        with database_errors(), transaction(deps.sessions) as session:
-            forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
-            summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
-        client.views_publish(user_id=user_id, view=ui.home_view(t, summaries))
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forums = forum_service.forums_of_user(
+                    session, team_id=team_id, slack_user_id=user_id
+                )
+                summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
+            view = ui.home_view(t, summaries)
+        except Exception as exc:  # the user opened the tab: show why it is empty
+            if not isinstance(exc, DomainError):
+                log.exception("App Home failed")
+            view = ui.home_error_view(t, failure_text(t, exc))
+        client.views_publish(user_id=user_id, view=view)
 
     app.event("app_home_opened")(ack=ack_event, lazy=[home_opened])

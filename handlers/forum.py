@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -14,18 +16,24 @@ from sqlalchemy.orm import Session
 from domain import forums as forum_service
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import Translator
+from domain.i18n import N_, Translator
 from domain.schedule import next_occurrences
 from handlers import forms
 from handlers.blocks import forum as ui
 from handlers.blocks.common import message
 from handlers.deps import Deps
-from handlers.errors import database_errors, error_text, view_errors
+from handlers.errors import database_errors, error_text, failure_text, view_errors
 from handlers.metadata import ViewMeta
 from storage.db import transaction
 from storage.models import Forum, Role
 
 log = logging.getLogger(__name__)
+
+MSG_TAKEN = N_("That forum or code was just taken by someone else. Choose another code.")
+MSG_UNKNOWN_USER = N_("{user} is not a person in this workspace (or is a bot).")
+MSG_CHECK_FAILED = N_("Slack could not check these people just now. Please try again.")
+MSG_NOT_A_CHANNEL = N_("A forum needs a channel of its own: run this in the forum's channel.")
+MSG_INVITE_ME = N_("Invite me to the channel first (/invite @Samverkan), then try again.")
 
 
 def summarize(
@@ -94,12 +102,26 @@ def open_create_modal(
         existing = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel_id)
         if existing is not None:
             raise ForumExists(name=existing.name)
+    require_bot_in_channel(client, channel_id)
     meta = ViewMeta(locale=t.locale, channel_id=channel_id)
     draft = forum_service.draft_from_template(None)
     client.views_open(
         trigger_id=trigger_id,
         view=ui.forum_modal(t, draft, private_metadata=meta.dump(), editing=False),
     )
+
+
+def require_bot_in_channel(client: WebClient, channel_id: str) -> None:
+    """A forum lives in a channel the bot is in: only then does Slack tell it when members
+    leave (so they lose access) and can it post there. Group DMs are not forums."""
+    try:
+        channel = client.conversations_info(channel=channel_id).get("channel") or {}
+    except SlackApiError:
+        channel = {}
+    if channel.get("is_im") or channel.get("is_mpim"):
+        raise InvalidInput(MSG_NOT_A_CHANNEL)
+    if not channel.get("is_member"):
+        raise InvalidInput(MSG_INVITE_ME)
 
 
 def open_forum(
@@ -163,13 +185,16 @@ def register(app: App, deps: Deps) -> None:
         meta.version += 1
         draft = forum_service.draft_from_template(key)
         t = Translator(meta.locale)
-        client.views_update(
-            view_id=view["id"],
-            hash=view.get("hash"),
-            view=ui.forum_modal(
-                t, draft, private_metadata=meta.dump(), editing=False, version=meta.version
-            ),
-        )
+        try:
+            client.views_update(
+                view_id=view["id"],
+                hash=view.get("hash"),
+                view=ui.forum_modal(
+                    t, draft, private_metadata=meta.dump(), editing=False, version=meta.version
+                ),
+            )
+        except SlackApiError as exc:  # hash_conflict: a newer choice already updated it
+            log.info("template not applied: %s", exc.response.get("error"))
 
     app.action(ui.ACTION_TEMPLATE)(ack=_ack, lazy=[choose_template])
 
@@ -195,7 +220,7 @@ def register(app: App, deps: Deps) -> None:
                 )
         except IntegrityError:
             # Another submission won the race for this channel or code.
-            err = InvalidInput(ui_msg_taken(), field="code")
+            err = InvalidInput(MSG_TAKEN, field="code")
             ack(response_action="errors", errors=view_errors(t, err, ids, version=meta.version))
             return
         except DomainError as exc:
@@ -209,23 +234,16 @@ def register(app: App, deps: Deps) -> None:
         if forum_id is None:
             return  # the submission was refused; nothing to announce
         user_id = body["user"]["id"]
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(session, forum_id=forum_id, team_id=_team(body))
-            summary = summarize(session, deps, forum, user_id=user_id)
-        post = ui.forum_created_message(Translator(deps.default_locale), summary)
+        t = Translator(ViewMeta.load(body["view"].get("private_metadata")).locale)
         try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=_team(body))
+                summary = summarize(session, deps, forum)  # for everyone: no "you"
+            post = ui.forum_created_message(Translator(deps.default_locale), summary)
             client.chat_postMessage(channel=summary.channel_id, **post)  # type: ignore[arg-type]
-        except SlackApiError as exc:
-            log.info("could not post in channel: %s", exc.response.get("error"))
-            t = Translator(ViewMeta.load(body["view"].get("private_metadata")).locale)
-            client.chat_postMessage(
-                channel=user_id,
-                text=t(
-                    "The forum {name} is created. Invite me to the channel (/invite @Samverkan) "
-                    "so I can post there.",
-                    name=summary.name,
-                ),
-            )
+        except Exception as exc:  # the forum exists; tell its creator what did not happen
+            log.warning("could not announce forum %s: %s", forum_id, exc)
+            tell(client, user_id, failure_text(t, exc))
 
     app.view(ui.CB_FORUM_CREATE)(ack=submit_create, lazy=[announce_forum])
 
@@ -245,7 +263,7 @@ def register(app: App, deps: Deps) -> None:
                     session, deps.clock, forum=forum, actor=body["user"]["id"], draft=draft
                 )
         except IntegrityError:
-            err = InvalidInput(ui_msg_taken(), field="code")
+            err = InvalidInput(MSG_TAKEN, field="code")
             ack(response_action="errors", errors=view_errors(t, err, ids))
             return
         except DomainError as exc:
@@ -256,12 +274,16 @@ def register(app: App, deps: Deps) -> None:
     def push_members(body: dict[str, Any], client: WebClient) -> None:
         meta = ViewMeta.load(body["view"].get("private_metadata"))
         t = Translator(meta.locale)
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=_team(body)
-            )
-            view = members_view(session, t, forum, actor=body["user"]["id"])
-        client.views_push(trigger_id=body["trigger_id"], view=view)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
+                )
+                view = members_view(session, t, forum, actor=body["user"]["id"])
+            client.views_push(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            log.info("could not open the members modal: %s", exc)
+            tell(client, body["user"]["id"], failure_text(t, exc))
 
     app.action(ui.ACTION_OPEN_MEMBERS)(ack=_ack, lazy=[push_members])
 
@@ -276,9 +298,7 @@ def register(app: App, deps: Deps) -> None:
         users = forms.selected_many(values, "users")
         ids = forms.block_ids(view)
         try:
-            unknown = [u for u in users if not _is_person(client, u)]
-            if unknown:
-                raise InvalidInput(ui_msg_unknown_user(), field="users", user=f"<@{unknown[0]}>")
+            check_people(client, users)
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
                     session, forum_id=meta.forum_id or 0, team_id=_team(body)
@@ -312,38 +332,61 @@ def register(app: App, deps: Deps) -> None:
                 forum = forum_service.get_forum(
                     session, forum_id=meta.forum_id or 0, team_id=_team(body)
                 )
-                removed = forum_service.remove_member(
-                    session, deps.clock, forum=forum, actor=user_id, member_id=member_id
+                try:
+                    removed = forum_service.remove_member(
+                        session, deps.clock, forum=forum, actor=user_id, member_id=member_id
+                    )
+                    notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
+                except DomainError as exc:
+                    notice = ":warning: " + error_text(t, exc, mrkdwn=True)
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
                 )
-                notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
-        except DomainError as exc:
-            notice = ":warning: " + error_text(t, exc)
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=_team(body)
-            )
-            updated = members_view(session, t, forum, actor=user_id, notice=notice)
-        client.views_update(view_id=view["id"], view=updated)
+                updated = members_view(session, t, forum, actor=user_id, notice=notice)
+        except Exception as exc:  # e.g. they removed themselves: they may no longer look
+            if not isinstance(exc, DomainError):
+                log.exception("removing a member failed")
+            updated = ui.notice_modal(t, failure_text(t, exc))
+        try:
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+        except SlackApiError as exc:  # hash_conflict: someone else changed the modal first
+            log.info("members modal not updated: %s", exc.response.get("error"))
 
     app.action(ui.ACTION_REMOVE_MEMBER)(ack=_ack, lazy=[remove_member])
 
 
-def _is_person(client: WebClient, user_id: str) -> bool:
-    """A real, active, human user of the workspace (not a bot, not deleted)."""
+USER_CHECK_SECONDS = 1.5
+_user_checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-users")
+
+
+def check_people(client: WebClient, user_ids: list[str]) -> None:
+    """Refuse anyone who is not an active human in the workspace; runs before the ack, so
+    the lookups run in parallel, without retries, within a fixed time budget."""
+    quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
+
+    def look_up(user_id: str) -> dict[str, Any]:
+        return dict(quick.users_info(user=user_id).get("user") or {})
+
+    futures = {u: _user_checks.submit(look_up, u) for u in user_ids}
+    deadline = time.monotonic() + USER_CHECK_SECONDS
+    for user_id, future in futures.items():
+        try:
+            user = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except SlackApiError as exc:
+            if exc.response.get("error") == "user_not_found":
+                raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id) from None
+            raise InvalidInput(MSG_CHECK_FAILED, field="users") from None
+        except Exception:  # timeout or network: we could not check, the user may retry
+            raise InvalidInput(MSG_CHECK_FAILED, field="users") from None
+        if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
+            name = user.get("real_name") or user.get("name") or user_id
+            raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=name)
+
+
+def tell(client: WebClient, user_id: str, text: str) -> None:
+    """A direct message to one user, for outcomes after the ack (best effort)."""
     try:
-        user = client.users_info(user=user_id).get("user") or {}
-    except SlackApiError:
-        return False
-    return not (user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT")
-
-
-def ui_msg_taken() -> str:
-    from domain.i18n import N_
-
-    return N_("That forum or code was just taken by someone else. Choose another code.")
-
-
-def ui_msg_unknown_user() -> str:
-    from domain.i18n import N_
-
-    return N_("{user} is not a person in this workspace (or is a bot).")
+        client.chat_postMessage(channel=user_id, text=text)
+    except SlackApiError as exc:
+        log.warning("could not message %s: %s", user_id, exc.response.get("error"))

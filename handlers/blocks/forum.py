@@ -391,3 +391,14 @@ def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
         blocks.append(context(t("…and {n} more.", n=len(forums) - MAX_HOME_FORUMS)))
     blocks.append(context(t("Type /samverkan help to see what I can do.")))
     return {"type": "home", "blocks": blocks[:100]}
+
+
+def notice_modal(t: Translator, text: str) -> Block:
+    """A modal that only says what happened (e.g. after you removed yourself)."""
+    return modal(
+        callback_id="notice", title=t("Samverkan"), close=t("Close"), blocks=[section(text)]
+    )
+
+
+def home_error_view(t: Translator, text: str) -> Block:
+    return {"type": "home", "blocks": [header(t("Samverkan")), section(text)]}

@@ -143,6 +143,7 @@ def test_creating_a_forum_stores_it_and_posts_no_personal_data(bot: Bot) -> None
     assert post.args["channel"] == CHANNEL
     text = json.dumps(post.args["blocks"], ensure_ascii=False)
     assert "FOSSAM" in text
+    assert "Du deltar" not in text  # the channel post speaks to everyone
     assert "torsdag 26 november 2026 13:00" in text  # next meeting, Swedish date
     bot.slack.assert_no_violations()
 
@@ -281,7 +282,53 @@ def test_an_unknown_or_deleted_user_is_refused_on_the_field(bot: Bot) -> None:
         private_metadata=meta(forum_id=forum_id),
         blocks=blocks_of(values),
     )
-    assert "<@U5>" in response.json()["errors"]["users"]
+    assert "Test U5 är ingen person" in response.json()["errors"]["users"]
+
+
+def test_when_slack_cannot_check_people_the_user_is_asked_to_retry(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        agency = forum.agencies[0].id
+    bot.slack.fail_next("users.info", status=500, times=5)
+    values = {
+        "users": {"value": multi_users_values(["U6"])},
+        "agency": {"value": select_value(str(agency))},
+        "role": {"value": radio_value("member")},
+    }
+    response = bot.driver.view_submission(
+        "forum_members",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    assert "försök igen" in response.json()["errors"]["users"].lower()
+    with bot.sessions() as session:
+        assert session.scalar(select(Member).where(Member.slack_user_id == "U6")) is None
+
+
+def test_a_forum_needs_the_bot_in_its_channel(bot: Bot) -> None:
+    bot.slack.set_channel("C0009", is_member=False)
+    bot.driver.command("forum ny", user="U1", channel="C0009")
+    assert "/invite @Samverkan" in last_reply_text(bot)
+    assert bot.slack.count("views.open") == 0
+
+
+def test_names_in_error_messages_cannot_become_links(bot: Bot) -> None:
+    create_forum(bot, name="<https://evil.example|Logga in här>")
+    bot.driver.command("forum ny", user="U2")
+    text = last_reply_text(bot)
+    assert "<https://evil.example" not in text
+    assert "&lt;https://evil.example" in text
+
+
+def test_a_failure_after_the_ack_is_told_to_the_user(bot: Bot) -> None:
+    bot.slack.fail_next("views.open", status=200, error="expired_trigger_id")
+    bot.driver.command("forum ny", user="U1")
+    text = last_reply_text(bot)
+    assert "expired_trigger_id" in text and "Försök igen" in text
 
 
 def test_a_member_who_leaves_the_channel_loses_access(bot: Bot) -> None:

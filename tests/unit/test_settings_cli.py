@@ -100,3 +100,49 @@ def test_test_clock_needs_the_flag() -> None:
         load_settings(test_clock="2026-12-03T07:00:00+00:00")
     settings = load_settings(test_clock="2026-12-03T07:00:00+00:00", allow_test_clock=True)
     assert settings.test_clock is not None
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "sqlite:////proc/no-such-dir/x.db",  # not writable
+        "postgresql://postgres@127.0.0.1:5432/test?port=abc",  # malformed
+    ],
+)
+def test_a_database_that_cannot_be_used_gives_one_line(url: str, tmp_path: Path) -> None:
+    env = {"SAMVERKAN_DATABASE_URL": url, "SLACK_SIGNING_SECRET": "s", "SLACK_BOT_TOKEN": "xoxb-1"}
+    result = run_cli("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("samverkan: SAMVERKAN_DATABASE_URL:")
+
+
+def test_an_unsupported_database_driver_is_refused(tmp_path: Path) -> None:
+    env = {"SAMVERKAN_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/test"}
+    result = run_cli("migrate", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("samverkan: SAMVERKAN_DATABASE_URL:")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_dotenv_that_is_not_utf8_gives_one_line(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_bytes(b"SAMVERKAN_LANGUAGE=sv\nNAME=\xff\xfe\n")
+    result = run_cli("serve", env={}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == "samverkan: .env: the file is not UTF-8 text"
+
+
+def test_a_refused_app_token_stops_socket_mode_with_one_line(tmp_path: Path) -> None:
+    from sandbox.webapi import SlackWebApiStub
+
+    with SlackWebApiStub() as slack:
+        env = {
+            "SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}",
+            "SLACK_APP_TOKEN": "not-an-app-token",
+            "SLACK_BOT_TOKEN": "xoxb-1",
+            "SAMVERKAN_SLACK_API_URL": slack.base_url,
+        }
+        result = run_cli("serve", env=env, cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("samverkan: SLACK_APP_TOKEN: Slack refused the app token")
