@@ -4,14 +4,21 @@ Every free-text field a user types passes through here before anything is stored
 The guard looks for:
 
 * Swedish personal identity numbers (personnummer) and coordination numbers
-  (samordningsnummer), 10 or 12 digits with or without a separator before the last four,
-  validated (date and Luhn check digit) with the ``personnummer`` library; a birth date in
-  the future or a 12-digit form not starting with 19/20 is not one;
+  (samordningsnummer), 10 or 12 digits with or without a separator before the last four
+  ("-", "+", a space, a typographic dash, a dash with spaces around it), or with dashes in
+  the date too ("1981-12-18-9876", "81-12-18-9876"), validated (date and Luhn check digit)
+  with the ``personnummer`` library; a birth date after ``today`` or a 12-digit form not
+  starting with 19/20 is not one;
 * Swedish phone numbers, found and validated with ``phonenumbers`` (region ``SE``) at the
   ``VALID`` leniency, so dates, case references, amounts, times and year ranges pass;
 * e-mail addresses;
 * a street address (a street name with a common Swedish suffix and a house number) together
   with a Swedish postcode in the same text. A street alone or a postcode alone is allowed.
+
+The text is scanned after Unicode NFKC normalisation (full-width digits and dashes become
+ASCII, no-break and thin spaces become spaces) with zero-width and other invisible format
+characters (zero-width space and joiners, byte order mark, soft hyphen …) removed, so they
+cannot hide a number; every ``Finding`` still points into the text as typed.
 
 Only the standard library, ``personnummer``, ``phonenumbers`` and the domain errors are used:
 this module must never depend on Slack or storage.
@@ -19,10 +26,12 @@ this module must never depend on Slack or storage.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
+import unicodedata
+from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import date
 from typing import Final
 
 import phonenumbers
@@ -81,12 +90,66 @@ class Finding:
 _DASHES: Final = "\u2010-\u2015\u2212"  # typographic dashes word processors put in for "-"
 _SPACES: Final = " \u00a0\u2009\u202f"  # space, no-break space, thin spaces
 
-# 6 digits (YYMMDD) or 8 (YYYYMMDD), an optional separator, 4 digits; never in the middle of
-# a longer run of digits. "+" means 100 years or older.
+_HYPHENS: Final = f"-{_DASHES}"  # "-" first: a literal inside a character class
+
+# Characters removed before scanning: format characters (Unicode category Cf: soft hyphen,
+# zero-width space and joiners, direction marks, word joiner, byte order mark …, as of
+# Unicode 15.1) and the other invisible default-ignorable marks (combining grapheme joiner,
+# Hangul fillers, Mongolian and other variation selectors).
+_IGNORABLE_RE: Final = re.compile(
+    "[\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2"
+    "\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a"
+    "\U000e0000-\U000e0fff]"
+)
+# Characters normalisation might change or remove: all but ASCII, the Latin-1 letters (À–ÿ)
+# and the common typographic dashes, quotes, bullets, euro and minus signs, which are all
+# normalised already. Text without any is scanned as it is.
+_SAFE: Final = r"\x00-\x7f\u00c0-\u00ff\u2010\u2012-\u2016\u2018-\u2023\u20ac\u2212"
+_SPECIAL_RE: Final = re.compile(rf"[^{_SAFE}]")
+_SPECIALS_RE: Final = re.compile(rf"[^{_SAFE}]+")
+_LATIN1_SPECIALS: Final = bytes(range(0x80, 0xC0))  # the same for Latin-1 text, as bytes
+
+
+def _one_for_one() -> dict[int, str]:
+    """The common characters NFKC replaces by one other character (no-break and thin spaces,
+    the non-breaking hyphen, superscript digits, full-width ASCII …): ``str.translate`` does
+    these at C speed and keeps every offset."""
+    table: dict[int, str] = {}
+    for code in (*range(0xA0, 0xC0), *range(0x2000, 0x2070), 0x3000, *range(0xFF01, 0xFF5F)):
+        char = chr(code)
+        normalised = unicodedata.normalize("NFKC", char)
+        if (
+            len(normalised) == 1
+            and normalised != char
+            and not unicodedata.combining(normalised)
+            and not _IGNORABLE_RE.match(normalised)
+        ):
+            table[code] = normalised
+    return table
+
+
+_ONE_FOR_ONE: Final = _one_for_one()
+_PASTED: Final = tuple((chr(code), _ONE_FOR_ONE[code]) for code in (0xA0, 0x2009, 0x202F, 0x2011))
+
+# A personnummer is never in the middle of a longer run of digits. Either
+# * 6 digits (YYMMDD) or 8 (YYYYMMDD), an optional separator, 4 digits. "+" means 100 years or
+#   older. A hyphen or dash may have a space or two either side ("811218 - 9876"); a "+" with
+#   spaces around it is a sum, not a separator; or
+# * the date written with dashes, YY-MM-DD-NNNN or YYYY-MM-DD-NNNN, the same hyphen or dash
+#   inside the date, no spaces; not part of a longer dashed chain of numbers
+#   ("12-2019-05-14-…", "…-1234-5"), which is a reference, not a personnummer.
+# One pattern for both, so the text is scanned once; its first digit is outside the groups.
 _PNR_RE: Final = re.compile(
-    r"(?P<date>[0-9](?<![0-9]{2})[0-9]{5}(?:[0-9]{2})?)"
-    rf"(?P<sep>[-+{_SPACES}{_DASHES}])?"
-    r"(?P<last>[0-9]{4})(?![0-9])"
+    r"[0-9](?<![0-9]{2})(?:"
+    r"(?P<date>[0-9]{5}(?:[0-9]{2})?)"
+    rf"(?P<sep>[{_SPACES}]{{0,2}}[{_HYPHENS}][{_SPACES}]{{0,2}}|\+|[{_SPACES}])?"
+    r"(?P<last>[0-9]{4})"
+    rf"|(?<![0-9][{_HYPHENS}][0-9])"
+    rf"(?P<dashed_date>[0-9](?:[0-9]{{2}})?(?P<dash>[{_HYPHENS}])[0-9]{{2}}(?P=dash)[0-9]{{2}})"
+    rf"[{_HYPHENS}](?P<dashed_last>[0-9]{{4}})(?![{_HYPHENS}][0-9])"
+    r")(?![0-9])"
 )
 
 _EMAIL_RE: Final = re.compile(r"(?<![\w.%+-])[\w.%+-]+@[\w-]+(?:\.[\w-]+)*\.[^\W\d_]{2,}(?![\w-])")
@@ -147,23 +210,40 @@ _PRIORITY: Final[Mapping[str, int]] = {
 # --- detectors ------------------------------------------------------------------------------
 
 
-def _find_personnummer(text: str) -> list[Finding]:
+def _find_personnummer(text: str, today: date) -> list[Finding]:
     found: list[Finding] = []
     for m in _PNR_RE.finditer(text):
-        date, sep = m.group("date"), m.group("sep") or ""
-        if len(date) == 8 and date[:2] not in ("19", "20"):
-            continue
-        # The library understands "-" and "+"; spaces and typographic dashes mean "-".
-        candidate = f"{date}{'+' if sep == '+' else '-'}{m.group('last')}"
-        try:
-            number = personnummer.parse(candidate)
-            if number.get_date() > dt.date.today():
-                continue  # nobody is born in the future: a date and a time, an order number …
-        except (personnummer.PersonnummerException, ValueError):
-            continue
-        kind = "samordningsnummer" if number.is_coordination_number() else "personnummer"
-        found.append(Finding(kind, m.start(), m.end(), MSGIDS[kind]))
+        first = text[m.start()]
+        if m.group("date"):
+            date_digits, last = first + m.group("date"), m.group("last")
+        else:
+            date_digits = first + "".join(c for c in m.group("dashed_date") if c.isdigit())
+            last = m.group("dashed_last")
+        kind = _pnr_kind(date_digits, m.group("sep") == "+", last, today)
+        if kind:
+            found.append(Finding(kind, m.start(), m.end(), MSGIDS[kind]))
     return found
+
+
+def _pnr_kind(date_digits: str, plus: bool, last: str, today: date) -> str | None:
+    """``"personnummer"``, ``"samordningsnummer"`` or ``None`` for YYMMDD or YYYYMMDD, the
+    separator (``plus``: "+", 100 years or older) and the last four digits."""
+    if len(date_digits) == 8:
+        if date_digits[:2] not in ("19", "20"):
+            return None
+        full = date_digits
+    else:
+        # The century the personnummer rules give as of ``today`` (not the wall clock): the
+        # latest year ending in YY up to this year, or 100 years before it after a "+".
+        base = today.year - 100 if plus else today.year
+        full = f"{base - (base - int(date_digits[:2])) % 100:04d}{date_digits[2:]}"
+    try:
+        number = personnummer.parse(full + last)
+        if number.get_date() > today:
+            return None  # nobody is born in the future: a date and a time, an order number …
+    except (personnummer.PersonnummerException, ValueError):
+        return None
+    return "samordningsnummer" if number.is_coordination_number() else "personnummer"
 
 
 def _find_emails(text: str) -> list[Finding]:
@@ -260,49 +340,164 @@ def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
 # --- public API -----------------------------------------------------------------------------
 
 
-def find_identifying(text: str) -> list[Finding]:
+class _OffsetMap:
+    """Positions in the normalised text back to positions in the original text.
+
+    The normalised text is a sequence of segments: stretches copied as they were (the offset
+    inside them is kept) and single normalised characters or clusters (every character of
+    the result stands for the whole cluster).
+    """
+
+    __slots__ = ("_norm_starts", "_segments")
+
+    def __init__(self) -> None:
+        self._norm_starts: list[int] = []
+        self._segments: list[tuple[int, int, bool]] = []  # original start, end, copied as is
+
+    def add(self, norm_start: int, orig_start: int, orig_end: int, *, copied: bool) -> None:
+        self._norm_starts.append(norm_start)
+        self._segments.append((orig_start, orig_end, copied))
+
+    def start(self, pos: int) -> int:
+        i = bisect_right(self._norm_starts, pos) - 1
+        orig_start, _, copied = self._segments[i]
+        return orig_start + pos - self._norm_starts[i] if copied else orig_start
+
+    def end(self, pos: int) -> int:
+        """The original end of a span ending (exclusive) at ``pos`` > 0."""
+        i = bisect_right(self._norm_starts, pos - 1) - 1
+        orig_start, orig_end, copied = self._segments[i]
+        return orig_start + pos - self._norm_starts[i] if copied else orig_end
+
+
+def _has_specials(text: str) -> bool:
+    """``_SPECIAL_RE.search(text) is not None``, quicker for the usual ASCII or Latin-1 text."""
+    if text.isascii():
+        return False
+    try:
+        encoded = text.encode("latin-1")
+    except UnicodeEncodeError:
+        return _SPECIAL_RE.search(text) is not None
+    return len(encoded.translate(None, _LATIN1_SPECIALS)) != len(encoded)
+
+
+def _normalise(text: str) -> tuple[str, _OffsetMap | None]:
+    """``text`` in NFKC with the invisible characters removed, and the map from positions in
+    the result back to ``text`` (``None`` when every character stayed where it was)."""
+    if not _has_specials(text):
+        return text, None
+    # One character for another keeps every offset. str.replace is quickest for the usual
+    # ones in text pasted from a word processor, str.translate does the rest.
+    for char, replacement in _PASTED:
+        text = text.replace(char, replacement)
+    if _SPECIAL_RE.search(text) is None:
+        return text, None
+    text = text.translate(_ONE_FOR_ONE)
+    if _SPECIAL_RE.search(text) is None:
+        return text, None
+    parts: list[str] = []
+    offsets = _OffsetMap()
+    length = 0  # of the normalised text so far
+
+    def add(start: int, end: int, *, copied: bool) -> None:
+        nonlocal length
+        if copied:
+            part = text[start:end]
+        else:
+            part = _IGNORABLE_RE.sub("", text[start:end])
+            part = _IGNORABLE_RE.sub("", unicodedata.normalize("NFKC", part))
+        if part:
+            offsets.add(length, start, end, copied=copied)
+            parts.append(part)
+            length += len(part)
+
+    done = 0  # text[:done] is in parts
+    for run in _SPECIALS_RE.finditer(text):
+        first, last = run.start(), run.end()
+        if first > 0 and unicodedata.combining(text[first]):
+            first -= 1  # the letter a combining mark belongs to ("a" + "\u0308")
+        if _IGNORABLE_RE.search(text, first, last) is None and unicodedata.is_normalized(
+            "NFKC", text[first:last]
+        ):
+            continue  # "é", "–", "”" …: nothing to change, copied with what surrounds it
+        add(done, first, copied=True)
+        # One cluster (a character and the combining marks after it) at a time, so every
+        # character of the result maps back to the characters it came from.
+        cluster = end = -1  # the current cluster: text[cluster:end]
+        for i in range(first, last):
+            if _IGNORABLE_RE.match(text, i):
+                continue
+            if cluster >= 0 and not unicodedata.combining(text[i]):
+                add(cluster, end, copied=False)
+                cluster = -1
+            if cluster < 0:
+                cluster = i
+            end = i + 1
+        if cluster >= 0:
+            add(cluster, end, copied=False)
+        done = last
+    if done == 0:
+        return text, None
+    add(done, len(text), copied=True)
+    return "".join(parts), offsets
+
+
+def find_identifying(text: str, *, today: date | None = None) -> list[Finding]:
     """Every piece of identifying data in ``text``, in text order.
 
     Where two detectors claim the same characters the stronger reading wins
     (personnummer/samordningsnummer, then e-mail, then phone), so for example a personnummer
     is never also reported as a phone number. The street and the postcode of an address never
     overlap another finding, but the address span (street to postcode) may enclose one.
+
+    ``today`` (default: the system date) decides the century of a 10-digit personnummer and
+    which birth dates lie in the future.
     """
     if not text:
         return []
+    if today is None:
+        today = date.today()
+    scanned, offsets = _normalise(text)
     accepted: list[Finding] = []
-    candidates = _find_personnummer(text) + _find_emails(text) + _find_phones(text)
+    candidates = _find_personnummer(scanned, today) + _find_emails(scanned) + _find_phones(scanned)
     for finding in sorted(candidates, key=lambda f: (_PRIORITY[f.kind], f.start)):
         if not any(_overlaps(finding.start, finding.end, a.start, a.end) for a in accepted):
             accepted.append(finding)
     # An address span runs from the street to its postcode and may enclose other findings.
-    accepted.extend(_find_addresses(text, accepted))
+    accepted.extend(_find_addresses(scanned, accepted))
     accepted.sort(key=lambda f: (f.start, f.end))
-    return accepted
+    if offsets is None:
+        return accepted
+    # Back to the text as typed: a span covers every original character it was made from,
+    # including invisible characters inside it.
+    return [replace(f, start=offsets.start(f.start), end=offsets.end(f.end)) for f in accepted]
 
 
-def check_text(text: str | None, *, field: str) -> None:
+def check_text(text: str | None, *, field: str, today: date | None = None) -> None:
     """Raise :class:`IdentifyingDataRefused` for the first finding in ``text``.
 
-    ``None`` and the empty string pass.
+    ``None`` and the empty string pass. ``today`` as for :func:`find_identifying`.
     """
     if not text:
         return
-    findings = find_identifying(text)
+    findings = find_identifying(text, today=today)
     if findings:
         raise IdentifyingDataRefused(findings[0].msgid, field=field)
 
 
-def check_fields(fields: Mapping[str, str | None]) -> dict[str, str]:
+def check_fields(fields: Mapping[str, str | None], *, today: date | None = None) -> dict[str, str]:
     """``{field: msgid}`` for every field with a finding, so a modal can show them all at once.
 
-    An empty dict means every field is clean.
+    An empty dict means every field is clean. ``today`` as for :func:`find_identifying`; the
+    system date is read once for all fields.
     """
+    if today is None:
+        today = date.today()
     errors: dict[str, str] = {}
     for field, text in fields.items():
         if not text:
             continue
-        findings = find_identifying(text)
+        findings = find_identifying(text, today=today)
         if findings:
             errors[field] = findings[0].msgid
     return errors
