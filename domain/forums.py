@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -33,7 +34,7 @@ from domain.schedule import (
     normalize_rrule,
     validate_schedule,
 )
-from storage.models import Agency, Area, AuditAction, Forum, Member, Role
+from storage.models import Agency, Area, AuditAction, Case, Forum, Member, Role
 
 DEFAULT_AGENCIES: tuple[str, ...] = (
     "Grundskola",
@@ -311,7 +312,8 @@ def _check_draft(
         "rrule": draft.rrule,
         "areas": "\n".join(draft.areas),
     }
-    for fld, msgid in privacy.check_fields(texts).items():
+    today = clock.now().astimezone(zoneinfo.ZoneInfo(timezone)).date()
+    for fld, msgid in privacy.check_fields(texts, today=today).items():
         errors[fld] = IdentifyingDataRefused(msgid, field=fld)
 
     name = draft.name.strip()
@@ -574,8 +576,18 @@ def update_forum(
                 )
             }
         )
+    new_code = draft.code.strip().upper()
+    if new_code != forum.code and session.scalar(select(exists().where(Case.forum_id == forum.id))):
+        # References like FOS-2026-017 are printed in minutes and messages: keep them true.
+        raise InputErrors(
+            {
+                "code": InvalidInput(
+                    N_("The code cannot change once the forum has cases."), field="code"
+                )
+            }
+        )
     forum.name = draft.name.strip()
-    forum.code = draft.code.strip().upper()
+    forum.code = new_code
     forum.schedule_rrule = schedule.rrule
     forum.schedule_anchor = schedule.anchor
     forum.meeting_start = schedule.start

@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from handlers import commands, events, forum
+from handlers import cases, commands, events, forum
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
@@ -110,5 +110,6 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
 
     commands.register(app, deps)
     forum.register(app, deps)
+    cases.register(app, deps)
     events.register(app, deps)
     return app

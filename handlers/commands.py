@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from domain import forums as forum_service
 from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Translator
+from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import Deps
@@ -26,6 +27,9 @@ FORUM = {"forum"}
 NEW = {"ny", "nytt", "new", "skapa", "create"}
 MEMBERS = {"medlemmar", "members", "medlem", "member"}
 SETTINGS = {"", "inställningar", "installningar", "settings"}
+CASE = {"ärende", "arende", "case"}
+CASES = {"ärenden", "arenden", "cases"}
+DEVIATION = {"avvikelse", "deviation"}
 
 
 @dataclass(frozen=True)
@@ -102,6 +106,36 @@ def route(
                 user_id=req.user_id,
                 trigger_id=req.trigger_id,
             )
+    if word in CASE or (word in NEW and rest and rest[0] in CASE):
+        _require_channel(req)
+        case_handlers.open_case_modal(
+            deps,
+            client,
+            t,
+            team_id=req.team_id,
+            channel_id=req.channel_id,
+            user_id=req.user_id,
+            trigger_id=req.trigger_id,
+        )
+        return None
+    if word in CASES:
+        _require_channel(req)
+        return case_handlers.case_list(
+            deps, t, team_id=req.team_id, channel_id=req.channel_id, user_id=req.user_id
+        )
+    if word in DEVIATION:
+        _require_channel(req)
+        case_handlers.open_deviation_modal(
+            deps,
+            client,
+            t,
+            team_id=req.team_id,
+            channel_id=req.channel_id,
+            user_id=req.user_id,
+            trigger_id=req.trigger_id,
+            case_reference=rest[0].upper() if rest else None,
+        )
+        return None
     return ui.unknown_command_message(t, req.text.strip())
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.cases import CaseDraft
 from domain.forums import ForumDraft, split_lines
+from storage.models import ConsentGiver, SipStatus
 
 Values = dict[str, dict[str, dict[str, Any]]]
 
@@ -68,4 +70,47 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
         end=time_value(values, "end"),
         areas=split_lines(text(values, "areas")),
         template=template or selected(values, "template"),
+    )
+
+
+def date_value(values: Values, field: str) -> dt.date | None:
+    raw = (_element(values, field) or {}).get("selected_date")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+
+
+def _ints(items: list[str]) -> list[int]:
+    return [int(i) for i in items if i.isdigit()]
+
+
+def _consent_giver(value: str | None) -> ConsentGiver | None:
+    try:
+        return ConsentGiver(value) if value else None
+    except ValueError:
+        return None
+
+
+def case_draft(values: Values) -> CaseDraft:
+    consent = selected(values, "consent")
+    meeting = selected(values, "meeting")
+    try:
+        meeting_start = dt.datetime.fromisoformat(meeting) if meeting else None
+    except ValueError:
+        meeting_start = None
+    sip = selected(values, "sip") or SipStatus.NOT_RELEVANT.value
+    return CaseDraft(
+        summary=text(values, "summary"),
+        concerns=selected_many(values, "concerns"),
+        age_band=selected(values, "age_band"),
+        agency_ids=_ints(selected_many(values, "agencies")),
+        consent_giver=_consent_giver(consent),
+        consent_agency_ids=_ints(selected_many(values, "consent_agencies")),
+        consent_given_on=date_value(values, "consent_given_on"),
+        consent_expires_on=date_value(values, "consent_expires_on"),
+        sip=SipStatus(sip) if sip in SipStatus._value2member_map_ else SipStatus.NOT_RELEVANT,
+        meeting=meeting_start if meeting_start and meeting_start.tzinfo else None,
     )

@@ -11,6 +11,7 @@ class ViewMeta(BaseModel):
     locale: Locale = "sv"
     channel_id: str | None = None
     forum_id: int | None = None
+    case_id: int | None = None
     version: int = 0
 
     def dump(self) -> str:

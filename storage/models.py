@@ -329,6 +329,12 @@ class Case(TimestampMixin, Base):
     __table_args__ = (
         UniqueConstraint("forum_id", "reference"),
         UniqueConstraint("forum_id", "year", "sequence"),
+        # One case per submitted modal: a retried or double-clicked submission finds it.
+        UniqueConstraint("forum_id", "submission_key"),
+        # The case list pages newest first, filtered by status or by who raised it.
+        Index("ix_cases_forum_status_id", "forum_id", "status", "id"),
+        Index("ix_cases_forum_raised_by_id", "forum_id", "raised_by", "id"),
+        Index("ix_cases_forum_agency_id", "forum_id", "raising_agency_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -350,11 +356,29 @@ class Case(TimestampMixin, Base):
     effect: Mapped[Effect | None] = mapped_column(_enum(Effect))
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    submission_key: Mapped[str | None] = mapped_column(String(64))
 
-    agencies: Mapped[list[Agency]] = relationship(secondary=case_agencies)
+    raising_agency: Mapped[Agency] = relationship(foreign_keys=[raising_agency_id])
+    meeting: Mapped[Meeting | None] = relationship()
+    agencies: Mapped[list[Agency]] = relationship(
+        secondary=case_agencies, order_by="Agency.position"
+    )
     consents: Mapped[list[Consent]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Consent.id"
     )
+
+
+class CaseCounter(Base):
+    """The last reference number per forum and year: incremented atomically, so two members
+    submitting at the same moment never get the same reference."""
+
+    __tablename__ = "case_counters"
+
+    forum_id: Mapped[int] = mapped_column(
+        ForeignKey("forums.id", ondelete="CASCADE"), primary_key=True
+    )
+    year: Mapped[int] = mapped_column(SmallInteger, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseEvent(Base):
@@ -490,6 +514,15 @@ class Action(TimestampMixin, Base):
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
+deviation_agencies = Table(
+    "deviation_agencies",
+    Base.metadata,
+    Column("deviation_id", ForeignKey("deviations.id", ondelete="CASCADE"), primary_key=True),
+    Column("agency_id", ForeignKey("agencies.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_deviation_agencies_agency_id", "agency_id"),
+)
+
+
 class Deviation(TimestampMixin, Base):
     """Avvikelse: a report that collaboration failed in a case or routine."""
 
@@ -499,10 +532,15 @@ class Deviation(TimestampMixin, Base):
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     reported_by: Mapped[str] = mapped_column(String(32))
     reporting_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
-    agency_ids: Mapped[list[int]] = mapped_column(JSONType, default=list)
     kind: Mapped[str] = mapped_column(String(64))
     text: Mapped[str] = mapped_column(Text)
-    case_reference: Mapped[str | None] = mapped_column(String(32))
+    case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cases.id", ondelete="SET NULL"), index=True
+    )
+
+    agencies: Mapped[list[Agency]] = relationship(
+        secondary="deviation_agencies", order_by="Agency.position"
+    )
     followed_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     follow_up_note: Mapped[str | None] = mapped_column(Text)
 

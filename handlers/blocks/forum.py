@@ -80,6 +80,9 @@ def help_blocks(t: Translator) -> list[Block]:
         ),
         ("/samverkan forum", t("shows the forum; coordinators change its settings")),
         (t("/samverkan forum members"), t("coordinators add and remove members")),
+        (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
+        (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
+        (t("/samverkan deviation"), t("reports that collaboration failed (for the coordinator)")),
     ]
     body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
     return [

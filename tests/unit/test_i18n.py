@@ -233,3 +233,18 @@ def test_every_swedish_translation_formats(
         params = {name: "§§" for name in _fields(msgid)}
         if params:
             assert "§§" in t(msgid, **params), msgid
+
+
+def test_no_translated_text_hides_inside_an_f_string() -> None:
+    """Babel cannot extract t("…") written inside an f-string: it would stay English."""
+    import re
+
+    pattern = re.compile(r"""f(["']).*\{t\(""")
+    hidden = [
+        f"{path.relative_to(ROOT)}:{n}"
+        for package in SOURCE_PACKAGES
+        for path in sorted((ROOT / package).rglob("*.py"))
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if pattern.search(line)
+    ]
+    assert hidden == [], "move t(...) out of these f-strings: " + ", ".join(hidden)

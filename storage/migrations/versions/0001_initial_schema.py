@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 11:57:34.974000
+Create Date: 2026-11-23 12:11:53.304652
 """
 
 from collections.abc import Sequence
@@ -193,6 +193,19 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_areas")),
         sa.UniqueConstraint("forum_id", "name", name=op.f("uq_areas_forum_id_name")),
+    )
+    op.create_table(
+        "case_counters",
+        sa.Column("forum_id", sa.Integer(), nullable=False),
+        sa.Column("year", sa.SmallInteger(), nullable=False),
+        sa.Column("last", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["forum_id"],
+            ["forums.id"],
+            name=op.f("fk_case_counters_forum_id_forums"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("forum_id", "year", name=op.f("pk_case_counters")),
     )
     op.create_table(
         "meetings",
@@ -390,6 +403,7 @@ def upgrade() -> None:
         ),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("legal_hold", sa.Boolean(), nullable=False),
+        sa.Column("submission_key", sa.String(length=64), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
@@ -407,45 +421,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("forum_id", "reference", name=op.f("uq_cases_forum_id_reference")),
         sa.UniqueConstraint(
+            "forum_id", "submission_key", name=op.f("uq_cases_forum_id_submission_key")
+        ),
+        sa.UniqueConstraint(
             "forum_id", "year", "sequence", name=op.f("uq_cases_forum_id_year_sequence")
         ),
     )
     with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_cases_forum_agency_id", ["forum_id", "raising_agency_id", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_cases_forum_raised_by_id", ["forum_id", "raised_by", "id"], unique=False
+        )
+        batch_op.create_index(
+            "ix_cases_forum_status_id", ["forum_id", "status", "id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_cases_meeting_id"), ["meeting_id"], unique=False)
-
-    op.create_table(
-        "deviations",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("forum_id", sa.Integer(), nullable=False),
-        sa.Column("reported_by", sa.String(length=32), nullable=False),
-        sa.Column("reporting_agency_id", sa.Integer(), nullable=True),
-        sa.Column(
-            "agency_ids",
-            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-            nullable=False,
-        ),
-        sa.Column("kind", sa.String(length=64), nullable=False),
-        sa.Column("text", sa.Text(), nullable=False),
-        sa.Column("case_reference", sa.String(length=32), nullable=True),
-        sa.Column("followed_up_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("follow_up_note", sa.Text(), nullable=True),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["forum_id"],
-            ["forums.id"],
-            name=op.f("fk_deviations_forum_id_forums"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["reporting_agency_id"],
-            ["agencies.id"],
-            name=op.f("fk_deviations_reporting_agency_id_agencies"),
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_deviations")),
-    )
-    with op.batch_alter_table("deviations", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_deviations_forum_id"), ["forum_id"], unique=False)
 
     op.create_table(
         "members",
@@ -679,6 +671,39 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_consents_case_id"), ["case_id"], unique=False)
 
     op.create_table(
+        "deviations",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("forum_id", sa.Integer(), nullable=False),
+        sa.Column("reported_by", sa.String(length=32), nullable=False),
+        sa.Column("reporting_agency_id", sa.Integer(), nullable=True),
+        sa.Column("kind", sa.String(length=64), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("followed_up_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("follow_up_note", sa.Text(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_deviations_case_id_cases"), ondelete="SET NULL"
+        ),
+        sa.ForeignKeyConstraint(
+            ["forum_id"],
+            ["forums.id"],
+            name=op.f("fk_deviations_forum_id_forums"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["reporting_agency_id"],
+            ["agencies.id"],
+            name=op.f("fk_deviations_reporting_agency_id_agencies"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_deviations")),
+    )
+    with op.batch_alter_table("deviations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_deviations_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_deviations_forum_id"), ["forum_id"], unique=False)
+
+    op.create_table(
         "ratings",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("round_id", sa.Integer(), nullable=False),
@@ -795,11 +820,36 @@ def upgrade() -> None:
     with op.batch_alter_table("consent_agencies", schema=None) as batch_op:
         batch_op.create_index("ix_consent_agencies_agency_id", ["agency_id"], unique=False)
 
+    op.create_table(
+        "deviation_agencies",
+        sa.Column("deviation_id", sa.Integer(), nullable=False),
+        sa.Column("agency_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["agency_id"],
+            ["agencies.id"],
+            name=op.f("fk_deviation_agencies_agency_id_agencies"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["deviation_id"],
+            ["deviations.id"],
+            name=op.f("fk_deviation_agencies_deviation_id_deviations"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("deviation_id", "agency_id", name=op.f("pk_deviation_agencies")),
+    )
+    with op.batch_alter_table("deviation_agencies", schema=None) as batch_op:
+        batch_op.create_index("ix_deviation_agencies_agency_id", ["agency_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("deviation_agencies", schema=None) as batch_op:
+        batch_op.drop_index("ix_deviation_agencies_agency_id")
+
+    op.drop_table("deviation_agencies")
     with op.batch_alter_table("consent_agencies", schema=None) as batch_op:
         batch_op.drop_index("ix_consent_agencies_agency_id")
 
@@ -821,6 +871,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_ratings_agency_id"))
 
     op.drop_table("ratings")
+    with op.batch_alter_table("deviations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_deviations_forum_id"))
+        batch_op.drop_index(batch_op.f("ix_deviations_case_id"))
+
+    op.drop_table("deviations")
     with op.batch_alter_table("consents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_consents_case_id"))
 
@@ -850,12 +905,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_members_agency_id"))
 
     op.drop_table("members")
-    with op.batch_alter_table("deviations", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_deviations_forum_id"))
-
-    op.drop_table("deviations")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_cases_meeting_id"))
+        batch_op.drop_index("ix_cases_forum_status_id")
+        batch_op.drop_index("ix_cases_forum_raised_by_id")
+        batch_op.drop_index("ix_cases_forum_agency_id")
 
     op.drop_table("cases")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
@@ -869,6 +923,7 @@ def downgrade() -> None:
 
     op.drop_table("scheduled_effects")
     op.drop_table("meetings")
+    op.drop_table("case_counters")
     op.drop_table("areas")
     op.drop_table("agencies")
     op.drop_table("slack_oauth_states")

@@ -1,0 +1,722 @@
+"""Cases (ärenden): raising, consent, attendance, the status lifecycle, reads that are
+audited, and deviation reports. Every agency raises cases on equal terms."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from sqlalchemy import exists, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from domain import audit, privacy
+from domain.clock import Clock
+from domain.errors import (
+    DomainError,
+    IdentifyingDataRefused,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
+from domain.forums import Access, active_agencies, forum_schedule
+from domain.i18n import N_
+from domain.schedule import next_occurrences
+from storage.models import (
+    AuditAction,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    CaseStatus,
+    Consent,
+    ConsentGiver,
+    Deviation,
+    Effect,
+    Forum,
+    Meeting,
+    MeetingStatus,
+    Member,
+    SipStatus,
+    case_agencies,
+)
+
+# Concerns and age bands are fixed vocabularies: keys are stored, labels are translated.
+CONCERNS: dict[str, str] = {
+    "school_absence": N_("School absence"),
+    "mental_health": N_("Mental ill-health"),
+    "drugs_alcohol": N_("Drugs/alcohol"),
+    "domestic_violence": N_("Violence in close relationships"),
+    "online_exposure": N_("Exposure online"),
+    "crime_networks": N_("Crime/networks"),
+    "disability": N_("Disability"),
+    "other": N_("Other"),
+}
+AGE_BANDS: tuple[str, ...] = ("0-5", "6-12", "13-15", "16-18")
+SUMMARY_MAX = 1000
+MEETING_CHOICES = 6
+PAGE_SIZE = 20
+
+# Who may move a case where. Closing needs an outcome; a closed case can be reopened.
+TRANSITIONS: dict[CaseStatus, tuple[CaseStatus, ...]] = {
+    CaseStatus.NEW: (CaseStatus.SCHEDULED, CaseStatus.DISCUSSED, CaseStatus.CLOSED),
+    CaseStatus.SCHEDULED: (CaseStatus.DISCUSSED, CaseStatus.CLOSED),
+    CaseStatus.DISCUSSED: (CaseStatus.FOLLOW_UP, CaseStatus.CLOSED),
+    CaseStatus.FOLLOW_UP: (CaseStatus.DISCUSSED, CaseStatus.CLOSED),
+    CaseStatus.CLOSED: (CaseStatus.FOLLOW_UP,),
+}
+
+Scope = Literal["all", "mine", "agency"]
+
+
+@dataclass
+class CaseDraft:
+    """What a member typed in the case modal, before it is checked."""
+
+    summary: str
+    concerns: list[str]
+    age_band: str | None
+    agency_ids: list[int]
+    consent_giver: ConsentGiver | None
+    consent_agency_ids: list[int]
+    consent_given_on: dt.date | None
+    consent_expires_on: dt.date | None
+    sip: SipStatus
+    meeting: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class CaseRow:
+    """One line of the case list: logistics only, never the summary."""
+
+    id: int
+    reference: str
+    status: CaseStatus
+    meeting_start: dt.datetime | None
+    raising_agency: str
+    agencies: tuple[str, ...]
+    consultation: bool
+
+
+@dataclass(frozen=True)
+class CasePage:
+    rows: tuple[CaseRow, ...]
+    page: int
+    has_more: bool
+
+
+@dataclass(frozen=True)
+class ConsentView:
+    given_by: ConsentGiver
+    agencies: tuple[str, ...]
+    given_on: dt.date | None
+    expires_on: dt.date | None
+    withdrawn_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    at: dt.datetime
+    actor: str
+    kind: str
+    from_status: str | None
+    to_status: str | None
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """A case as one member may see it. ``details`` is False for an anonymous consultation
+    (no consent covering the reader's agency): then only concerns and age band are shown."""
+
+    id: int
+    reference: str
+    status: CaseStatus
+    concerns: tuple[str, ...]
+    age_band: str
+    raising_agency: str
+    agencies: tuple[str, ...]
+    meeting_start: dt.datetime | None
+    sip: SipStatus
+    details: bool
+    summary: str | None
+    consent: ConsentView | None
+    history: tuple[HistoryEntry, ...]
+    may_change_status: bool
+    next_statuses: tuple[CaseStatus, ...]
+    outcome: str | None
+    effect: Effect | None
+
+
+# --- meetings a case can go to ------------------------------------------------------------
+
+
+def upcoming_meetings(
+    forum: Forum, clock: Clock, count: int = MEETING_CHOICES
+) -> list[dt.datetime]:
+    return next_occurrences(forum_schedule(forum), clock.now(), count)
+
+
+def meeting_for(session: Session, forum: Forum, start: dt.datetime) -> Meeting:
+    """The meeting row for one schedule occurrence, created on first use."""
+    start = start.astimezone(dt.UTC)
+    meeting = session.scalar(
+        select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence == start)
+    )
+    if meeting is not None:
+        return meeting
+    meeting = Meeting(
+        forum_id=forum.id,
+        occurrence=start,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=forum.meeting_minutes),
+        status=MeetingStatus.PLANNED,
+    )
+    try:
+        with session.begin_nested():
+            session.add(meeting)
+    except IntegrityError:  # another case created it at the same moment
+        meeting = session.scalars(
+            select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence == start)
+        ).one()
+    return meeting
+
+
+# --- raising a case -------------------------------------------------------------------------
+
+
+def local_today(forum: Forum, clock: Clock) -> dt.date:
+    """Consent dates are the forum's calendar days, not UTC ones."""
+    return clock.now().astimezone(forum_schedule(forum).zone).date()
+
+
+def _consent_active(consent: Consent | None, today: dt.date) -> bool:
+    if consent is None or consent.given_by is ConsentGiver.NONE or consent.withdrawn_at:
+        return False
+    return consent.expires_on is None or consent.expires_on >= today
+
+
+def _check(forum: Forum, draft: CaseDraft, clock: Clock, meetings: Sequence[dt.datetime]) -> None:
+    errors: dict[str, DomainError] = {}
+    today = local_today(forum, clock)
+    for fld, msgid in privacy.check_fields({"summary": draft.summary}, today=today).items():
+        errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+    if not draft.summary.strip():
+        errors.setdefault(
+            "summary", InvalidInput(N_("Write a short, non-identifying summary."), field="summary")
+        )
+    elif len(draft.summary) > SUMMARY_MAX:
+        errors.setdefault(
+            "summary",
+            InvalidInput(
+                N_("The summary can be at most {n} characters."), field="summary", n=SUMMARY_MAX
+            ),
+        )
+    if not draft.concerns:
+        errors["concerns"] = InvalidInput(N_("Choose at least one concern."), field="concerns")
+    elif any(c not in CONCERNS for c in draft.concerns):
+        errors["concerns"] = InvalidInput(N_("Choose concerns from the list."), field="concerns")
+    if draft.age_band not in AGE_BANDS:
+        errors["age_band"] = InvalidInput(N_("Choose the age band."), field="age_band")
+    known = {a.id for a in active_agencies(forum)}
+    if any(a not in known for a in draft.agency_ids + draft.consent_agency_ids):
+        errors["agencies"] = InvalidInput(N_("Choose agencies of this forum."), field="agencies")
+    if draft.consent_giver is None:
+        errors["consent"] = InvalidInput(
+            N_("Say whether consent was given (or that it was not)."), field="consent"
+        )
+    elif draft.consent_giver is not ConsentGiver.NONE:
+        if not draft.consent_agency_ids:
+            errors["consent_agencies"] = InvalidInput(
+                N_("Choose the agencies the consent covers."), field="consent_agencies"
+            )
+        if draft.consent_given_on and draft.consent_given_on > today:
+            errors["consent_given_on"] = InvalidInput(
+                N_("The consent cannot be given in the future."), field="consent_given_on"
+            )
+        if draft.consent_expires_on and draft.consent_expires_on < today:
+            errors["consent_expires_on"] = InvalidInput(
+                N_("This consent has already expired."), field="consent_expires_on"
+            )
+    if draft.sip is not SipStatus.NOT_RELEVANT and draft.consent_giver in (
+        None,
+        ConsentGiver.NONE,
+    ):
+        errors["sip"] = InvalidInput(
+            N_("A SIP needs consent. Record the consent, or choose 'not relevant'."), field="sip"
+        )
+    if draft.meeting is not None and draft.meeting not in meetings:
+        errors["meeting"] = InvalidInput(
+            N_("That meeting is no longer available. Choose another."), field="meeting"
+        )
+    if errors:
+        raise InputErrors(errors)
+
+
+def _next_reference(session: Session, forum: Forum, year: int) -> tuple[int, str]:
+    """Atomically take the next number for this forum and year (upsert + RETURNING)."""
+    dialect = session.get_bind().dialect.name
+    counter = CaseCounter.__table__.c
+    values = {"forum_id": forum.id, "year": year, "last": 1}
+    upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CaseCounter)
+    stmt = (
+        upsert.values(values)
+        .on_conflict_do_update(index_elements=["forum_id", "year"], set_={"last": counter.last + 1})
+        .returning(counter.last)
+    )
+    number = int(session.execute(stmt).scalar_one())
+    return number, f"{forum.code}-{year}-{number:03d}"
+
+
+def raise_case(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    draft: CaseDraft,
+    submission_key: str | None = None,
+) -> tuple[Case, bool]:
+    """Raise a case for the member's agency. Returns (case, created); a submission already
+    seen (same ``submission_key``) returns the existing case and ``created=False``."""
+    forum, member = access.forum, access.member
+    if submission_key:
+        existing = session.scalar(
+            select(Case).where(Case.forum_id == forum.id, Case.submission_key == submission_key)
+        )
+        if existing is not None:
+            return existing, False
+    meetings = upcoming_meetings(forum, clock)
+    _check(forum, draft, clock, meetings)
+    now = clock.now()
+    local_year = now.astimezone(forum_schedule(forum).zone).year
+    by_id = {a.id: a for a in active_agencies(forum)}
+    needed = [member.agency_id, *draft.agency_ids]
+    meeting_start = draft.meeting or (meetings[0] if meetings else None)
+    meeting_id = meeting_for(session, forum, meeting_start).id if meeting_start else None
+    try:
+        # Number and case in one savepoint: if a twin submission (same key) won the race,
+        # the rollback also returns the number, so no reference is skipped.
+        with session.begin_nested():
+            sequence, reference = _next_reference(session, forum, local_year)
+            case = Case(
+                forum_id=forum.id,
+                reference=reference,
+                year=local_year,
+                sequence=sequence,
+                raised_by=member.slack_user_id,
+                raising_agency_id=member.agency_id,
+                summary=draft.summary.strip(),
+                concerns=list(dict.fromkeys(draft.concerns)),
+                age_band=draft.age_band or "",
+                status=CaseStatus.SCHEDULED if meeting_start else CaseStatus.NEW,
+                sip=draft.sip,
+                meeting_id=meeting_id,
+                submission_key=submission_key,
+                created_at=now,
+                updated_at=now,
+                agencies=[by_id[a] for a in dict.fromkeys(needed) if a in by_id],
+                consents=[],
+            )
+            if draft.consent_giver is not None:
+                case.consents.append(
+                    Consent(
+                        given_by=draft.consent_giver,
+                        given_on=draft.consent_given_on,
+                        expires_on=draft.consent_expires_on,
+                        recorded_by=member.slack_user_id,
+                        recorded_at=now,
+                        agencies=[by_id[a] for a in draft.consent_agency_ids if a in by_id],
+                    )
+                )
+            session.add(case)
+    except IntegrityError:
+        if submission_key:  # the same modal submitted twice at once: the other one won
+            existing = session.scalar(
+                select(Case).where(Case.forum_id == forum.id, Case.submission_key == submission_key)
+            )
+            if existing is not None:
+                return existing, False
+        raise
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=member.slack_user_id,
+            kind="created",
+            to_status=case.status.value,
+        )
+    )
+    audit.record(
+        session,
+        clock,
+        actor=member.slack_user_id,
+        action=AuditAction.CREATE,
+        object_type="case",
+        object_ref=reference,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=member.agency_id,
+    )
+    return case, True
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def _current_consent(case: Case) -> Consent | None:
+    return case.consents[-1] if case.consents else None
+
+
+def may_see_details(case: Case, access: Access, today: dt.date) -> bool:
+    """The raising agency always sees what it wrote; other agencies only under a consent
+    that covers them and is neither withdrawn nor expired."""
+    if access.member.agency_id == case.raising_agency_id:
+        return True
+    consent = _current_consent(case)
+    return _consent_active(consent, today) and any(
+        a.id == access.member.agency_id for a in (consent.agencies if consent else [])
+    )
+
+
+def may_change_status(case: Case, access: Access) -> bool:
+    return access.is_coordinator or access.member.agency_id == case.raising_agency_id
+
+
+def list_cases(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    status: CaseStatus | None = None,
+    scope: Scope = "all",
+    page: int = 0,
+    page_size: int = PAGE_SIZE,
+) -> CasePage:
+    """A page of the forum's cases, newest first: logistics only, so it is not audited as a
+    read of details. Two queries whatever the number of cases (the page, its agencies)."""
+    query = select(Case).where(Case.forum_id == access.forum.id)
+    if status is not None:
+        query = query.where(Case.status == status)
+    if scope == "mine":
+        query = query.where(Case.raised_by == access.member.slack_user_id)
+    elif scope == "agency":
+        agency = access.member.agency_id
+        query = query.where(
+            or_(
+                Case.raising_agency_id == agency,
+                exists().where(
+                    case_agencies.c.case_id == Case.id, case_agencies.c.agency_id == agency
+                ),
+            )
+        )
+    page = max(page, 0)
+    cases = session.scalars(
+        query.options(
+            selectinload(Case.agencies),
+            selectinload(Case.raising_agency),
+            selectinload(Case.meeting),
+            selectinload(Case.consents).selectinload(Consent.agencies),
+        )
+        .order_by(Case.id.desc())
+        .limit(page_size + 1)
+        .offset(page * page_size)
+    ).all()
+    today = local_today(access.forum, clock)
+    rows = tuple(_row(c, today) for c in cases[:page_size])
+    return CasePage(rows=rows, page=page, has_more=len(cases) > page_size)
+
+
+def _row(case: Case, today: dt.date) -> CaseRow:
+    return CaseRow(
+        id=case.id,
+        reference=case.reference,
+        status=case.status,
+        meeting_start=case.meeting.starts_at if case.meeting else None,
+        raising_agency=case.raising_agency.name,
+        agencies=tuple(a.name for a in case.agencies),
+        consultation=not _consent_active(_current_consent(case), today),
+    )
+
+
+def case_row(session: Session, clock: Clock, *, access: Access, case_id: int) -> CaseRow:
+    """One case's logistics (what a channel message may say): not a read of details."""
+    return _row(_load(session, access, case_id), local_today(access.forum, clock))
+
+
+def _load(session: Session, access: Access, case_id: int) -> Case:
+    case = session.scalar(
+        select(Case)
+        .options(
+            selectinload(Case.agencies),
+            selectinload(Case.consents).selectinload(Consent.agencies),
+        )
+        .where(Case.id == case_id, Case.forum_id == access.forum.id)
+    )
+    if case is None:
+        raise InvalidInput(N_("That case does not exist in this forum."))
+    return case
+
+
+def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseView:
+    today = local_today(access.forum, clock)
+    details = may_see_details(case, access, today)
+    consent = _current_consent(case)
+    history = session.scalars(
+        select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
+    ).all()
+    allowed = may_change_status(case, access)
+    return CaseView(
+        id=case.id,
+        reference=case.reference,
+        status=case.status,
+        concerns=tuple(case.concerns),
+        age_band=case.age_band,
+        raising_agency=case.raising_agency.name,
+        agencies=tuple(a.name for a in case.agencies),
+        meeting_start=case.meeting.starts_at if case.meeting else None,
+        sip=case.sip,
+        details=details,
+        summary=case.summary if details else None,
+        consent=(
+            ConsentView(
+                given_by=consent.given_by,
+                agencies=tuple(a.name for a in consent.agencies),
+                given_on=consent.given_on,
+                expires_on=consent.expires_on,
+                withdrawn_at=consent.withdrawn_at,
+            )
+            if consent and details
+            else None
+        ),
+        history=tuple(
+            HistoryEntry(e.at, e.actor, e.kind, e.from_status, e.to_status) for e in history
+        ),
+        may_change_status=allowed,
+        next_statuses=TRANSITIONS[case.status] if allowed else (),
+        outcome=case.outcome if details else None,
+        effect=case.effect,
+    )
+
+
+def read_case(session: Session, clock: Clock, *, access: Access, case_id: int) -> CaseView:
+    """A member opens a case: exactly one audit event, in the same transaction."""
+    case = _load(session, access, case_id)
+    view = _view(session, clock, case, access)
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.READ,
+        object_type="case",
+        object_ref=case.reference,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={"details": view.details},
+    )
+    return view
+
+
+# --- changing -------------------------------------------------------------------------------
+
+
+def change_status(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    case_id: int,
+    to: CaseStatus,
+    outcome: str | None = None,
+    effect: Effect | None = None,
+    sip_started: bool | None = None,
+) -> Case:
+    """Move a case along its lifecycle (raising agency or coordinator); closing records a
+    short outcome for the statistics."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can change the case's status.")
+        )
+    if to not in TRANSITIONS[case.status]:
+        raise InvalidInput(N_("The case cannot go from its current status to that one."))
+    now = clock.now()
+    if to is CaseStatus.CLOSED:
+        errors: dict[str, DomainError] = {}
+        today = local_today(access.forum, clock)
+        for fld, msgid in privacy.check_fields({"outcome": outcome}, today=today).items():
+            errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+        if effect is None:
+            errors["effect"] = InvalidInput(
+                N_("Say whether the actions had the desired effect."), field="effect"
+            )
+        if errors:
+            raise InputErrors(errors)
+        case.outcome = (outcome or "").strip() or None
+        case.effect = effect
+        if sip_started:
+            case.sip = SipStatus.STARTED
+        case.closed_at = now
+    elif case.status is CaseStatus.CLOSED:
+        case.closed_at = None  # reopened
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=access.member.slack_user_id,
+            kind="reopened" if case.status is CaseStatus.CLOSED else "status",
+            from_status=case.status.value,
+            to_status=to.value,
+        )
+    )
+    case.status = to
+    case.updated_at = now
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.UPDATE,
+        object_type="case",
+        object_ref=case.reference,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={"status": to.value},
+    )
+    return case
+
+
+def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id: int) -> Case:
+    """From now on the case is an anonymous consultation for every other agency."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can record that consent was withdrawn.")
+        )
+    consent = _current_consent(case)
+    if consent is None or not _consent_active(consent, local_today(access.forum, clock)):
+        raise InvalidInput(N_("This case has no consent to withdraw."))
+    now = clock.now()
+    consent.withdrawn_at = now
+    consent.withdrawn_by = access.member.slack_user_id
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, actor=access.member.slack_user_id, kind="consent_withdrawn"
+        )
+    )
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.UPDATE,
+        object_type="consent",
+        object_ref=case.reference,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={"withdrawn": True},
+    )
+    return case
+
+
+def members_to_notify(session: Session, case_id: int) -> list[str]:
+    """Slack users of the agencies that must attend (not the one who raised it)."""
+    case = session.get(Case, case_id, options=[selectinload(Case.agencies)])
+    if case is None:
+        return []
+    agency_ids = [a.id for a in case.agencies]
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == case.forum_id,
+                Member.active.is_(True),
+                Member.agency_id.in_(agency_ids),
+                Member.slack_user_id != case.raised_by,
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+# --- deviations -----------------------------------------------------------------------------
+
+DEVIATION_KINDS: dict[str, str] = {
+    "information": N_("Information was not shared"),
+    "attendance": N_("An agency did not take part"),
+    "routine": N_("A routine was not followed"),
+    "delay": N_("Support was delayed"),
+    "other": N_("Other"),
+}
+
+
+def find_case_by_reference(session: Session, forum: Forum, reference: str) -> Case | None:
+    return session.scalar(
+        select(Case).where(
+            Case.forum_id == forum.id, func.upper(Case.reference) == reference.strip().upper()
+        )
+    )
+
+
+def report_deviation(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    agency_ids: Sequence[int],
+    kind: str | None,
+    text: str,
+    case_reference: str | None,
+) -> Deviation:
+    forum, member = access.forum, access.member
+    errors: dict[str, DomainError] = {}
+    texts = {"text": text, "case": case_reference}
+    for fld, msgid in privacy.check_fields(texts, today=local_today(forum, clock)).items():
+        errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+    if not text.strip():
+        errors.setdefault(
+            "text", InvalidInput(N_("Describe what happened, without names."), field="text")
+        )
+    if kind not in DEVIATION_KINDS:
+        errors["kind"] = InvalidInput(N_("Choose what kind of deviation it is."), field="kind")
+    by_id = {a.id: a for a in active_agencies(forum)}
+    if not agency_ids or any(a not in by_id for a in agency_ids):
+        errors["agencies"] = InvalidInput(N_("Choose the agencies it concerns."), field="agencies")
+    case = None
+    if case_reference and case_reference.strip() and "case" not in errors:
+        case = find_case_by_reference(session, forum, case_reference)
+        if case is None:
+            errors["case"] = InvalidInput(
+                N_("There is no case {reference} in this forum."),
+                field="case",
+                reference=case_reference.strip()[:32],
+            )
+    if errors:
+        raise InputErrors(errors)
+    now = clock.now()
+    deviation = Deviation(
+        forum_id=forum.id,
+        reported_by=member.slack_user_id,
+        reporting_agency_id=member.agency_id,
+        kind=kind or "other",
+        text=text.strip(),
+        case_id=case.id if case else None,
+        created_at=now,
+        updated_at=now,
+        agencies=[by_id[a] for a in dict.fromkeys(agency_ids)],
+    )
+    session.add(deviation)
+    session.flush()
+    audit.record(
+        session,
+        clock,
+        actor=member.slack_user_id,
+        action=AuditAction.CREATE,
+        object_type="deviation",
+        object_ref=str(deviation.id),
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=member.agency_id,
+    )
+    return deviation

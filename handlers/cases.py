@@ -1,0 +1,390 @@
+"""Listeners for cases and deviation reports. Parse → ack → domain → render.
+
+Details of a case only ever go to forum members, in modals; each display is an audited
+read. Channel messages and DMs carry the reference, agencies and the meeting date only.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from domain import cases as case_service
+from domain import forums as forum_service
+from domain.cases import Scope
+from domain.errors import DomainError, InputErrors
+from domain.forums import Access
+from domain.i18n import Translator
+from handlers import forms
+from handlers.blocks import cases as ui
+from handlers.blocks.forum import notice_modal
+from handlers.deps import Deps
+from handlers.errors import database_errors, failure_text, view_errors
+from handlers.forum import tell
+from handlers.metadata import ViewMeta
+from storage.db import transaction
+from storage.models import CaseStatus, Effect, Role
+
+log = logging.getLogger(__name__)
+
+
+def _team(body: dict[str, Any]) -> str:
+    return str((body.get("team") or {}).get("id") or body.get("user", {}).get("team_id") or "")
+
+
+def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
+    forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+    return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+
+
+# --- entry points used by the command router ---------------------------------------------
+
+
+def open_case_modal(
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    trigger_id: str,
+) -> None:
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
+        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        meta = ViewMeta(locale=t.locale, channel_id=channel_id, forum_id=forum.id)
+        view = ui.case_modal(
+            t,
+            agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+            own_agency_id=access.member.agency_id,
+            meetings=case_service.upcoming_meetings(forum, deps.clock),
+            tz=forum_service.forum_schedule(forum).zone,
+            private_metadata=meta.dump(),
+        )
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def case_list(
+    deps: Deps,
+    t: Translator,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    status: CaseStatus | None = None,
+    scope: Scope = "all",
+    page: int = 0,
+) -> dict[str, Any]:
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
+        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        cases = case_service.list_cases(
+            session, deps.clock, access=access, status=status, scope=scope, page=page
+        )
+        tz = forum_service.forum_schedule(forum).zone
+    return ui.case_list_message(t, cases, tz=tz, status=status, scope=scope)
+
+
+def open_deviation_modal(
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    *,
+    team_id: str,
+    channel_id: str,
+    user_id: str,
+    trigger_id: str,
+    case_reference: str | None = None,
+) -> None:
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
+        forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        meta = ViewMeta(locale=t.locale, channel_id=channel_id, forum_id=forum.id)
+        view = ui.deviation_modal(
+            t,
+            agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+            private_metadata=meta.dump(),
+            case_reference=case_reference,
+        )
+    client.views_open(trigger_id=trigger_id, view=view)
+
+
+def _detail_view(
+    deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
+) -> dict[str, Any]:
+    """The case modal for this member; showing it is an audited read."""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, team_id, user_id)
+        view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
+        tz = forum_service.forum_schedule(access.forum).zone
+    case_meta = meta.model_copy(update={"case_id": case_id})
+    return ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
+
+
+# --- listeners ------------------------------------------------------------------------------
+
+
+def _effect(value: str | None) -> Effect | None:
+    try:
+        return Effect(value) if value else None
+    except ValueError:
+        return None
+
+
+def _ack(ack: Ack) -> None:
+    ack()
+
+
+def register(app: App, deps: Deps) -> None:
+    def submit_case(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        draft = forms.case_draft(view["state"]["values"])
+        ids = forms.block_ids(view)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access(session, meta, _team(body), body["user"]["id"])
+                # The modal's id makes a retried or double-clicked submission one case.
+                case, created = case_service.raise_case(
+                    session, deps.clock, access=access, draft=draft, submission_key=view["id"]
+                )
+                case_id = case.id
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            return
+        if created:
+            context["samverkan_case_id"] = case_id
+        ack()
+
+    def announce_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        case_id = context.get("samverkan_case_id")
+        if case_id is None:
+            return  # refused, or a repeat of a submission already announced
+        meta = ViewMeta.load(body["view"].get("private_metadata"))
+        user_id = body["user"]["id"]
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access(session, meta, _team(body), user_id)
+                row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+                recipients = case_service.members_to_notify(session, case_id)
+                tz = forum_service.forum_schedule(access.forum).zone
+                channel = access.forum.channel_id
+            channel_t = Translator(deps.default_locale)
+            post = ui.case_announcement(
+                channel_t,
+                reference=row.reference,
+                raising_agency=row.raising_agency,
+                agencies=row.agencies,
+                meeting_start=row.meeting_start,
+                tz=tz,
+            )
+            client.chat_postMessage(channel=channel, **post)  # type: ignore[arg-type]
+            for member in recipients:
+                member_t = deps.translator(client, _team(body), member)
+                text = ui.case_dm_text(
+                    member_t,
+                    reference=row.reference,
+                    meeting_start=row.meeting_start,
+                    tz=tz,
+                )
+                tell(client, member, text)
+        except Exception as exc:  # the case exists; tell its author what did not happen
+            log.warning("could not announce case %s: %s", case_id, exc)
+            tell(client, user_id, failure_text(Translator(meta.locale), exc))
+
+    app.view(ui.CB_CASE_NEW)(ack=submit_case, lazy=[announce_case])
+
+    def change_list(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        action = body["actions"][0]
+        if action["action_id"] == ui.ACTION_LIST_FILTER:
+            value = (action.get("selected_option") or {}).get("value", ui.FILTER_ALL)
+            scope, status = ui.parse_filter_value(value)
+            page = 0
+        else:
+            page, scope, status = ui.parse_page_value(action.get("value", ""))
+        user_id = body["user"]["id"]
+        t = deps.translator(client, _team(body), user_id)
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+            "channel_id", ""
+        )
+        try:
+            reply = case_list(
+                deps,
+                t,
+                team_id=_team(body),
+                channel_id=channel,
+                user_id=user_id,
+                status=status,
+                scope=scope,
+                page=page,
+            )
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("case list failed")
+            reply = {"text": failure_text(t, exc)}
+        respond(replace_original=True, response_type="ephemeral", **reply)
+
+    app.action(ui.ACTION_LIST_FILTER)(ack=_ack, lazy=[change_list])
+    app.action(ui.ACTION_LIST_PAGE_RE)(ack=_ack, lazy=[change_list])
+
+    def open_case(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
+        user_id = body["user"]["id"]
+        t = deps.translator(client, _team(body), user_id)
+        channel = (body.get("channel") or {}).get("id") or ""
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.require_forum(
+                    session, team_id=_team(body), channel_id=channel
+                )
+            meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
+            case_id = int(body["actions"][0].get("value") or 0)
+            view = _detail_view(deps, t, meta, _team(body), user_id, case_id)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("opening a case failed")
+            respond(replace_original=False, response_type="ephemeral", text=failure_text(t, exc))
+
+    app.action(ui.ACTION_CASE_OPEN)(ack=_ack, lazy=[open_case])
+
+    def change_status(body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        parsed = ui.parse_status_value(body["actions"][0].get("value", ""))
+        try:
+            if parsed is None:
+                return
+            case_id, target = parsed
+            if target is CaseStatus.CLOSED:
+                with database_errors(), transaction(deps.sessions) as session:
+                    access = _access(session, meta, _team(body), user_id)
+                    row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+                client.views_push(
+                    trigger_id=body["trigger_id"],
+                    view=ui.close_case_modal(
+                        t,
+                        reference=row.reference,
+                        private_metadata=view.get("private_metadata", ""),
+                    ),
+                )
+                return
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access(session, meta, _team(body), user_id)
+                case_service.change_status(
+                    session, deps.clock, access=access, case_id=case_id, to=target
+                )
+            updated = _detail_view(deps, t, meta, _team(body), user_id, case_id)
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("changing a case failed")
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=view["id"], view=updated)
+
+    app.action(ui.ACTION_CASE_STATUS_RE)(ack=_ack, lazy=[change_status])
+
+    @app.view(ui.CB_CASE_CLOSE)
+    def submit_close(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        ids = forms.block_ids(view)
+        effect = forms.selected(values, "effect")
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access(session, meta, _team(body), body["user"]["id"])
+                case_service.change_status(
+                    session,
+                    deps.clock,
+                    access=access,
+                    case_id=meta.case_id or 0,
+                    to=CaseStatus.CLOSED,
+                    outcome=forms.text(values, "outcome"),
+                    effect=_effect(effect),
+                    sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
+                )
+            updated = _detail_view(
+                deps, t, meta, _team(body), body["user"]["id"], meta.case_id or 0
+            )
+        except InputErrors as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            return
+        except DomainError as exc:
+            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+            return
+        ack(response_action="update", view=updated)
+
+    def withdraw(body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access(session, meta, _team(body), user_id)
+                case_service.withdraw_consent(
+                    session, deps.clock, access=access, case_id=meta.case_id or 0
+                )
+            updated = _detail_view(deps, t, meta, _team(body), user_id, meta.case_id or 0)
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("withdrawing consent failed")
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=view["id"], view=updated)
+
+    app.action(ui.ACTION_CASE_WITHDRAW)(ack=_ack, lazy=[withdraw])
+
+    def submit_deviation(
+        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any
+    ) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        ids = forms.block_ids(view)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access(session, meta, _team(body), body["user"]["id"])
+                deviation = case_service.report_deviation(
+                    session,
+                    deps.clock,
+                    access=access,
+                    agency_ids=[
+                        int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()
+                    ],
+                    kind=forms.selected(values, "kind"),
+                    text=forms.text(values, "text"),
+                    case_reference=forms.text(values, "case") or None,
+                )
+                context["samverkan_deviation"] = {
+                    "forum": access.forum.name,
+                    "kind": deviation.kind,
+                    "agencies": [a.name for a in deviation.agencies],
+                    "coordinators": [
+                        m.slack_user_id
+                        for m in forum_service.active_members(session, access.forum)
+                        if m.role in (Role.COORDINATOR, Role.ADMIN)
+                    ],
+                }
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            return
+        ack()
+
+    def tell_coordinators(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        report = context.get("samverkan_deviation")
+        if not report:
+            return
+        for coordinator in report["coordinators"]:
+            t = deps.translator(client, _team(body), coordinator)
+            text = ui.deviation_dm_text(
+                t, forum_name=report["forum"], kind=report["kind"], agencies=report["agencies"]
+            )
+            tell(client, coordinator, text)
+
+    app.view(ui.CB_DEVIATION)(ack=submit_deviation, lazy=[tell_coordinators])

@@ -1,0 +1,672 @@
+"""Block Kit builders for cases and deviations: valid for Slack, within its limits, and never
+showing a case's details where they do not belong (channel, DMs, the list, a consultation)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import zoneinfo
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from domain.cases import (
+    AGE_BANDS,
+    CONCERNS,
+    DEVIATION_KINDS,
+    PAGE_SIZE,
+    TRANSITIONS,
+    CasePage,
+    CaseRow,
+    CaseView,
+    ConsentView,
+    HistoryEntry,
+)
+from domain.i18n import Locale, Translator
+from handlers import forms
+from handlers.blocks.cases import (
+    ACTION_CASE_OPEN,
+    ACTION_CASE_STATUS_RE,
+    ACTION_CASE_WITHDRAW,
+    ACTION_LIST_FILTER,
+    ACTION_LIST_NEXT,
+    ACTION_LIST_PAGE_RE,
+    ACTION_LIST_PREV,
+    CASE_FIELDS,
+    CB_CASE_CLOSE,
+    CB_CASE_DETAIL,
+    CB_CASE_NEW,
+    CB_DEVIATION,
+    CLOSE_FIELDS,
+    DEVIATION_FIELDS,
+    HISTORY_SHOWN,
+    SIP_STARTED_VALUE,
+    case_announcement,
+    case_detail_modal,
+    case_dm_text,
+    case_list_message,
+    case_modal,
+    close_case_modal,
+    concern_labels,
+    consent_label,
+    deviation_dm_text,
+    deviation_modal,
+    effect_label,
+    filter_value,
+    parse_filter_value,
+    parse_page_value,
+    parse_status_value,
+    sip_label,
+    status_action_id,
+    status_label,
+)
+from handlers.blocks.common import MESSAGE_BLOCKS_MAX, MODAL_BLOCKS_MAX, MODAL_TITLE_MAX
+from sandbox.webapi import validate_message, validate_view
+from storage.models import CaseStatus, ConsentGiver, Effect, SipStatus
+
+LOCALES: tuple[Locale, ...] = ("sv", "en")
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+# Thursday 3 December 2026, 13:00 in Stockholm.
+MEETING = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
+SECRET = "hemlig sammanfattning"
+HOSTILE = "Pojke <@U1> <!channel> & <https://evil.example|klicka>"
+AGENCIES = [(1, "Grundskola"), (2, "Elevhälsa"), (3, "Socialtjänst/IFO"), (4, "Polis")]
+
+
+@pytest.fixture(params=LOCALES)
+def t(request: pytest.FixtureRequest) -> Translator:
+    return Translator(request.param)
+
+
+def text_objects(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
+            yield node
+        for value in node.values():
+            yield from text_objects(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from text_objects(item)
+
+
+def mrkdwn_texts(payload: Any) -> list[str]:
+    return [o["text"] for o in text_objects(payload) if o["type"] == "mrkdwn"]
+
+
+def all_text(payload: Any) -> str:
+    return "\n".join(o["text"] for o in text_objects(payload))
+
+
+def elements(view: dict[str, Any]) -> list[dict[str, Any]]:
+    """Interactive elements: those of actions blocks and section accessories."""
+    found: list[dict[str, Any]] = []
+    for block in view["blocks"]:
+        if block["type"] == "actions":
+            found.extend(block["elements"])
+        elif "accessory" in block:
+            found.append(block["accessory"])
+    return found
+
+
+def input_ids(view: dict[str, Any]) -> list[str]:
+    return [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
+
+
+def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
+    return next(b for b in view["blocks"] if b.get("block_id") == block_id)
+
+
+def history(n: int) -> tuple[HistoryEntry, ...]:
+    entries = [HistoryEntry(MEETING - dt.timedelta(days=30), "U0RAISER", "created", None, "new")]
+    for i in range(1, n):
+        old, new = ("discussed", "follow_up") if i % 2 else ("follow_up", "discussed")
+        entries.append(
+            HistoryEntry(MEETING + dt.timedelta(hours=i), f"U{i:07d}", "status", old, new)
+        )
+    return tuple(entries)
+
+
+def case_view(**changes: Any) -> CaseView:
+    fields: dict[str, Any] = {
+        "id": 42,
+        "reference": "FOS-2026-017",
+        "status": CaseStatus.SCHEDULED,
+        "concerns": ("school_absence", "mental_health"),
+        "age_band": "13-15",
+        "raising_agency": "Grundskola",
+        "agencies": ("Grundskola", "Elevhälsa", "Socialtjänst/IFO"),
+        "meeting_start": MEETING,
+        "sip": SipStatus.NEEDED,
+        "details": True,
+        "summary": SECRET,
+        "consent": ConsentView(
+            given_by=ConsentGiver.GUARDIANS,
+            agencies=("Elevhälsa", "Socialtjänst/IFO"),
+            given_on=dt.date(2026, 11, 20),
+            expires_on=dt.date(2027, 6, 30),
+            withdrawn_at=None,
+        ),
+        "history": history(3),
+        "may_change_status": True,
+        "next_statuses": TRANSITIONS[CaseStatus.SCHEDULED],
+        "outcome": None,
+        "effect": None,
+    }
+    fields.update(changes)
+    return CaseView(**fields)
+
+
+def row_of(view: CaseView, **changes: Any) -> CaseRow:
+    """The list row for a case view: what the list builder gets (no summary field at all)."""
+    fields: dict[str, Any] = {
+        "id": view.id,
+        "reference": view.reference,
+        "status": view.status,
+        "meeting_start": view.meeting_start,
+        "raising_agency": view.raising_agency,
+        "agencies": view.agencies,
+        "consultation": not view.details,
+    }
+    fields.update(changes)
+    return CaseRow(**fields)
+
+
+def new_case_modal(t: Translator, **changes: Any) -> dict[str, Any]:
+    kw: dict[str, Any] = {
+        "agencies": AGENCIES,
+        "own_agency_id": 2,
+        "meetings": [MEETING + dt.timedelta(days=7 * i) for i in range(6)],
+        "tz": STOCKHOLM,
+        "private_metadata": json.dumps({"forum": 1}),
+    }
+    kw.update(changes)
+    return case_modal(t, **kw)
+
+
+# --- raising a case ---------------------------------------------------------------------------
+
+
+def test_case_modal_is_valid_and_its_fields_are_the_drafts(t: Translator) -> None:
+    view = new_case_modal(t)
+
+    assert validate_view(view) == []
+    assert view["callback_id"] == CB_CASE_NEW
+    assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
+    assert view["title"]["text"] == t("New case")
+    assert input_ids(view) == list(CASE_FIELDS)
+    # No other block has an id, so an error keyed by a draft field lands on that field.
+    assert [b["block_id"] for b in view["blocks"] if "block_id" in b] == list(CASE_FIELDS)
+    assert {b["element"]["action_id"] for b in view["blocks"] if b["type"] == "input"} == {"value"}
+
+
+def test_case_modal_offers_the_vocabularies_and_sensible_defaults(t: Translator) -> None:
+    view = new_case_modal(t)
+
+    concerns = block(view, "concerns")["element"]
+    assert concerns["type"] == "multi_static_select"
+    assert [o["value"] for o in concerns["options"]] == list(CONCERNS)
+    assert [o["text"]["text"] for o in concerns["options"]] == [t(m) for m in CONCERNS.values()]
+    assert [o["value"] for o in block(view, "age_band")["element"]["options"]] == list(AGE_BANDS)
+
+    agencies = block(view, "agencies")["element"]
+    assert [o["value"] for o in agencies["options"]] == ["1", "2", "3", "4"]
+    assert [o["value"] for o in agencies["initial_options"]] == ["2"]  # own agency
+    assert [o["value"] for o in block(view, "consent")["element"]["options"]] == [
+        g.value for g in ConsentGiver
+    ]
+    assert block(view, "consent_agencies")["optional"] is True
+    assert block(view, "consent_given_on")["element"]["type"] == "datepicker"
+    assert block(view, "consent_expires_on")["element"]["type"] == "datepicker"
+    sip = block(view, "sip")["element"]
+    assert [o["value"] for o in sip["options"]] == [s.value for s in SipStatus]
+    assert sip["initial_option"]["value"] == SipStatus.NOT_RELEVANT.value
+
+    summary = block(view, "summary")
+    assert summary["element"]["multiline"] is True
+    assert summary["element"]["max_length"] == 1000
+    assert "hint" in summary
+
+    meeting = block(view, "meeting")["element"]
+    assert meeting["initial_option"] == meeting["options"][0]
+    assert meeting["initial_option"]["value"] == "2026-12-03T12:00:00+00:00"
+    label = meeting["options"][0]["text"]["text"]
+    assert (
+        label
+        == {"sv": "torsdag 3 december 2026 13:00", "en": "Thursday 3 December 2026 13:00"}[t.locale]
+    )
+
+
+def test_case_modal_explains_the_anonymous_consultation(t: Translator) -> None:
+    text = all_text(new_case_modal(t))
+
+    assert (
+        t(
+            "Without consent the case is an anonymous consultation: only the concern and "
+            "the age band are shared with the other agencies."
+        )
+        in text
+    )
+
+
+def test_case_modal_without_upcoming_meetings_is_valid(t: Translator) -> None:
+    view = new_case_modal(t, meetings=[], own_agency_id=99)
+
+    assert validate_view(view) == []
+    assert "meeting" not in input_ids(view)
+    assert "initial_options" not in block(view, "agencies")["element"]
+
+
+def test_case_modal_values_read_back_into_a_draft() -> None:
+    view = new_case_modal(Translator("sv"))
+
+    def pick(block_id: str, index: int = 0) -> dict[str, Any]:
+        return block(view, block_id)["element"]["options"][index]  # type: ignore[no-any-return]
+
+    values: forms.Values = {
+        "summary": {"value": {"type": "plain_text_input", "value": "Hög frånvaro sedan hösten"}},
+        "concerns": {"value": {"selected_options": [pick("concerns"), pick("concerns", 1)]}},
+        "age_band": {"value": {"selected_option": pick("age_band", 2)}},
+        "agencies": {"value": {"selected_options": [pick("agencies", 2)]}},
+        "consent": {"value": {"selected_option": pick("consent")}},
+        "consent_agencies": {"value": {"selected_options": [pick("consent_agencies", 2)]}},
+        "consent_given_on": {"value": {"selected_date": "2026-11-20"}},
+        "consent_expires_on": {"value": {"selected_date": None}},
+        "sip": {"value": {"selected_option": pick("sip", 1)}},
+        "meeting": {"value": {"selected_option": pick("meeting", 1)}},
+    }
+    draft = forms.case_draft(values)
+
+    assert draft.concerns == ["school_absence", "mental_health"]
+    assert draft.age_band == "13-15"
+    assert draft.agency_ids == [3]
+    assert draft.consent_giver is ConsentGiver.GUARDIANS
+    assert draft.consent_agency_ids == [3]
+    assert draft.consent_given_on == dt.date(2026, 11, 20)
+    assert draft.sip is SipStatus.NEEDED
+    assert draft.meeting == MEETING + dt.timedelta(days=7)
+
+
+def test_announcement_has_logistics_only(t: Translator) -> None:
+    view = case_view(summary=SECRET)
+    msg: dict[str, Any] = case_announcement(
+        t,
+        reference=view.reference,
+        raising_agency=view.raising_agency,
+        agencies=view.agencies,
+        meeting_start=view.meeting_start,
+        tz=STOCKHOLM,
+    )
+
+    assert validate_message(msg) == []
+    text = json.dumps(msg, ensure_ascii=False)
+    assert "FOS-2026-017" in text
+    assert "Socialtjänst/IFO" in text
+    assert t.day_time(MEETING, STOCKHOLM) in text
+    assert SECRET not in text
+    for key in view.concerns:
+        assert t(CONCERNS[key]) not in text
+        assert key not in text
+    assert "13-15" not in text and "13–15" not in text
+
+
+def test_announcement_escapes_agency_names_and_handles_no_meeting(t: Translator) -> None:
+    msg: dict[str, Any] = case_announcement(
+        t,
+        reference="FOS-2026-001",
+        raising_agency=HOSTILE,
+        agencies=[HOSTILE],
+        meeting_start=None,
+        tz=STOCKHOLM,
+    )
+
+    assert validate_message(msg) == []
+    assert "<!channel>" not in json.dumps(msg)
+    assert t("No meeting set") in all_text(msg)
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("sv", "torsdag 3 december"),
+        (
+            "en",
+            "FOS-2026-017 will be discussed on Thursday 3 December; your agency needs to "
+            "take part.",
+        ),
+    ],
+)
+def test_dm_text_names_reference_and_day_only(locale: Locale, expected: str) -> None:
+    view = case_view()
+    text = case_dm_text(
+        Translator(locale), reference=view.reference, meeting_start=MEETING, tz=STOCKHOLM
+    )
+
+    assert expected in text
+    assert "FOS-2026-017" in text
+    assert "december 2026" not in text.lower()
+    assert SECRET not in text
+
+
+def test_dm_text_without_meeting(t: Translator) -> None:
+    text = case_dm_text(t, reference="FOS-2026-017", meeting_start=None, tz=STOCKHOLM)
+
+    assert "FOS-2026-017" in text
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+
+def test_full_list_page_fits_and_offers_next(t: Translator) -> None:
+    base = case_view()
+    rows = tuple(
+        row_of(base, id=i, reference=f"FOS-2026-{i:03d}", agencies=tuple(n for _, n in AGENCIES))
+        for i in range(PAGE_SIZE, 0, -1)
+    )
+    msg: dict[str, Any] = case_list_message(
+        t, CasePage(rows, 0, True), tz=STOCKHOLM, status=CaseStatus.SCHEDULED, scope="all"
+    )
+
+    assert validate_message(msg) == []
+    assert len(msg["blocks"]) <= MESSAGE_BLOCKS_MAX
+    ids = [e["action_id"] for e in elements(msg)]
+    assert ids.count(ACTION_CASE_OPEN) == PAGE_SIZE
+    assert ACTION_LIST_NEXT in ids and ACTION_LIST_PREV not in ids
+    assert ACTION_LIST_PAGE_RE.match(ACTION_LIST_NEXT)
+    nxt = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_NEXT)
+    assert parse_page_value(nxt["value"]) == (1, "all", CaseStatus.SCHEDULED)
+    opened = [e["value"] for e in elements(msg) if e["action_id"] == ACTION_CASE_OPEN]
+    assert opened == [str(i) for i in range(PAGE_SIZE, 0, -1)]
+    assert SECRET not in json.dumps(msg, ensure_ascii=False)
+
+
+def test_last_page_offers_previous_only(t: Translator) -> None:
+    rows = (row_of(case_view(details=False)),)
+    msg: dict[str, Any] = case_list_message(
+        t, CasePage(rows, 2, False), tz=STOCKHOLM, status=None, scope="agency"
+    )
+
+    assert validate_message(msg) == []
+    ids = [e["action_id"] for e in elements(msg)]
+    assert ACTION_LIST_PREV in ids and ACTION_LIST_NEXT not in ids
+    prev = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_PREV)
+    assert parse_page_value(prev["value"]) == (1, "agency", None)
+    assert t("Anonymous consultation") in all_text(msg)
+
+
+@pytest.mark.parametrize(
+    ("status", "scope", "value"),
+    [
+        (None, "all", "all"),
+        (None, "mine", "scope:mine"),
+        (None, "agency", "scope:agency"),
+        (CaseStatus.FOLLOW_UP, "all", "status:follow_up"),
+    ],
+)
+def test_list_filter_reflects_the_current_filter(
+    status: CaseStatus | None, scope: Any, value: str
+) -> None:
+    msg: dict[str, Any] = case_list_message(
+        Translator("sv"), CasePage((), 0, False), tz=STOCKHOLM, status=status, scope=scope
+    )
+
+    assert validate_message(msg) == []
+    select = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_FILTER)
+    assert select["initial_option"]["value"] == value
+    assert filter_value(status=status, scope=scope) == value
+    assert parse_filter_value(value) == (scope, status)
+    values = [o["value"] for g in select["option_groups"] for o in g["options"]]
+    assert select["initial_option"] in [o for g in select["option_groups"] for o in g["options"]]
+    assert len(values) == len(set(values))
+
+
+def test_empty_list_says_so(t: Translator) -> None:
+    empty: dict[str, Any] = case_list_message(
+        t, CasePage((), 0, False), tz=STOCKHOLM, status=None, scope="all"
+    )
+    filtered: dict[str, Any] = case_list_message(
+        t, CasePage((), 0, False), tz=STOCKHOLM, status=CaseStatus.CLOSED, scope="all"
+    )
+
+    assert validate_message(empty) == [] and validate_message(filtered) == []
+    assert t("No cases yet. Raise one with {command}.", command=t("/samverkan case")) in all_text(
+        empty
+    )
+    assert t("No cases match this filter.") in all_text(filtered)
+
+
+def test_list_escapes_agency_names(t: Translator) -> None:
+    rows = (row_of(case_view(), raising_agency=HOSTILE, agencies=(HOSTILE,)),)
+    msg: dict[str, Any] = case_list_message(
+        t, CasePage(rows, 0, False), tz=STOCKHOLM, status=None, scope="all"
+    )
+
+    assert validate_message(msg) == []
+    for text in mrkdwn_texts(msg):
+        assert "<!channel>" not in text and "<@U1>" not in text
+
+
+def test_parsers_refuse_foreign_values() -> None:
+    assert parse_page_value("x") == (0, "all", None)
+    assert parse_page_value("3:nobody:bogus") == (3, "all", None)
+    assert parse_filter_value("status:bogus") == ("all", None)
+    assert parse_filter_value("scope:everyone") == ("all", None)
+    assert parse_status_value("42:closed") == (42, CaseStatus.CLOSED)
+    assert parse_status_value("x:closed") is None
+    assert parse_status_value("42:gone") is None
+
+
+# --- labels -----------------------------------------------------------------------------------
+
+
+def test_every_vocabulary_has_a_label(t: Translator) -> None:
+    for status in CaseStatus:
+        assert status_label(t, status)
+    for giver in ConsentGiver:
+        assert consent_label(t, giver)
+    for sip in SipStatus:
+        assert sip_label(t, sip)
+    for effect in Effect:
+        assert effect_label(t, effect)
+    assert concern_labels(t, ["school_absence", "other"]) == ", ".join(
+        [t(CONCERNS["school_absence"]), t(CONCERNS["other"])]
+    )
+    assert concern_labels(t, ["<!here>"]) == "&lt;!here&gt;"
+
+
+# --- one case ---------------------------------------------------------------------------------
+
+
+def test_detail_modal_with_details(t: Translator) -> None:
+    view = case_detail_modal(t, case_view(), tz=STOCKHOLM, private_metadata="{}")
+
+    assert validate_view(view) == []
+    assert view["callback_id"] == CB_CASE_DETAIL
+    assert view["title"]["text"] == "FOS-2026-017"
+    text = all_text(view)
+    assert SECRET in text
+    assert consent_label(t, ConsentGiver.GUARDIANS) in text
+    assert t(CONCERNS["mental_health"]) in text
+    assert sip_label(t, SipStatus.NEEDED) in text
+    assert "<@U0RAISER>" in text
+    assert "submit" not in view
+
+
+def test_detail_modal_escapes_the_summary(t: Translator) -> None:
+    view = case_detail_modal(t, case_view(summary=HOSTILE), tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    texts = mrkdwn_texts(view)
+    assert any("Pojke &lt;@U1&gt; &lt;!channel&gt; &amp; &lt;https://evil" in x for x in texts)
+    for text in texts:
+        assert "<!channel>" not in text and "<@U1>" not in text
+
+
+def test_detail_modal_with_a_long_escaped_summary_stays_valid(t: Translator) -> None:
+    view = case_detail_modal(t, case_view(summary="&" * 1000), tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    assert "".join(mrkdwn_texts(view)).count("&amp;") == 1000
+
+
+def test_anonymous_consultation_shows_no_details(t: Translator) -> None:
+    cv = case_view(
+        details=False, summary=None, consent=None, outcome=None, effect=None, sip=SipStatus.NEEDED
+    )
+    view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    text = all_text(view)
+    assert SECRET not in text
+    assert t(CONCERNS["school_absence"]) in text
+    assert "*" + t("Summary") + "*" not in text
+    assert (
+        t(
+            "*Anonymous consultation.* There is no consent that covers your agency, so "
+            "only the concerns and the age band are shared. Discuss the case without "
+            "identifying the child."
+        )
+        in text
+    )
+    assert ACTION_CASE_WITHDRAW not in [e["action_id"] for e in elements(view)]
+
+
+def test_a_summary_given_despite_no_details_is_not_shown(t: Translator) -> None:
+    view = case_detail_modal(t, case_view(details=False), tz=STOCKHOLM, private_metadata="")
+
+    assert SECRET not in all_text(view)
+
+
+def test_long_history_stays_within_modal_limits(t: Translator) -> None:
+    view = case_detail_modal(t, case_view(history=history(40)), tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    assert len(view["blocks"]) <= MODAL_BLOCKS_MAX
+    text = all_text(view)
+    assert text.count("<@U") == HISTORY_SHOWN
+    assert "<@U0000039>" in text  # the newest
+    assert "<@U0RAISER>" not in text  # the oldest is cut
+
+
+@pytest.mark.parametrize("status", list(CaseStatus))
+def test_status_buttons_follow_the_transitions(status: CaseStatus) -> None:
+    t = Translator("en")
+    cv = case_view(status=status, next_statuses=TRANSITIONS[status])
+    view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    buttons = [e for e in elements(view) if ACTION_CASE_STATUS_RE.match(e["action_id"])]
+    assert [b["action_id"] for b in buttons] == [status_action_id(s) for s in TRANSITIONS[status]]
+    assert [parse_status_value(b["value"]) for b in buttons] == [
+        (42, s) for s in TRANSITIONS[status]
+    ]
+    labels = [b["text"]["text"] for b in buttons]
+    if status is CaseStatus.CLOSED:
+        assert labels == ["Reopen"]
+    if CaseStatus.CLOSED in TRANSITIONS[status]:
+        assert "Close case…" in labels
+
+
+def test_withdraw_consent_button_needs_active_consent_and_permission(t: Translator) -> None:
+    def action_ids(cv: CaseView) -> list[str]:
+        view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
+        assert validate_view(view) == []
+        return [e["action_id"] for e in elements(view)]
+
+    active = case_view()
+    view = case_detail_modal(t, active, tz=STOCKHOLM, private_metadata="")
+    withdraw = next(e for e in elements(view) if e["action_id"] == ACTION_CASE_WITHDRAW)
+    assert withdraw["style"] == "danger"
+    assert withdraw["value"] == "42"
+    assert {"title", "text", "confirm", "deny"} <= set(withdraw["confirm"])
+
+    assert active.consent is not None
+    withdrawn = dataclasses.replace(active.consent, withdrawn_at=MEETING)
+    assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=withdrawn))
+    none = dataclasses.replace(active.consent, given_by=ConsentGiver.NONE)
+    assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=none))
+    assert action_ids(case_view(may_change_status=False, next_statuses=())) == []
+
+
+def test_withdrawn_consent_is_shown(t: Translator) -> None:
+    consent = ConsentView(ConsentGiver.BOTH, ("Polis",), None, None, MEETING)
+    view = case_detail_modal(t, case_view(consent=consent), tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    assert t("Withdrawn") in all_text(view)
+
+
+def test_closed_case_shows_outcome_and_effect(t: Translator) -> None:
+    cv = case_view(
+        status=CaseStatus.CLOSED,
+        next_statuses=TRANSITIONS[CaseStatus.CLOSED],
+        outcome="Bättre närvaro & <b>",
+        effect=Effect.PARTLY,
+    )
+    view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
+
+    assert validate_view(view) == []
+    text = all_text(view)
+    assert "Bättre närvaro &amp; &lt;b&gt;" in text
+    assert effect_label(t, Effect.PARTLY) in text
+
+
+def test_close_case_modal(t: Translator) -> None:
+    view = close_case_modal(t, reference="FOS-2026-017", private_metadata='{"case": 42}')
+
+    assert validate_view(view) == []
+    assert view["callback_id"] == CB_CASE_CLOSE
+    assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
+    assert input_ids(view) == list(CLOSE_FIELDS)
+    assert [o["value"] for o in block(view, "effect")["element"]["options"]] == [
+        e.value for e in Effect
+    ]
+    assert block(view, "outcome")["optional"] is True
+    sip = block(view, "sip_started")["element"]
+    assert sip["type"] == "checkboxes"
+    assert [o["value"] for o in sip["options"]] == [SIP_STARTED_VALUE]
+
+
+# --- deviations -------------------------------------------------------------------------------
+
+
+def test_deviation_modal(t: Translator) -> None:
+    view = deviation_modal(t, agencies=AGENCIES, private_metadata="{}")
+
+    assert validate_view(view) == []
+    assert view["callback_id"] == CB_DEVIATION
+    assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
+    assert input_ids(view) == list(DEVIATION_FIELDS)
+    assert [o["value"] for o in block(view, "kind")["element"]["options"]] == list(DEVIATION_KINDS)
+    assert block(view, "case")["optional"] is True
+    assert "initial_value" not in block(view, "case")["element"]
+
+    prefilled = deviation_modal(
+        t, agencies=AGENCIES, private_metadata="{}", case_reference="FOS-2026-017"
+    )
+    assert block(prefilled, "case")["element"]["initial_value"] == "FOS-2026-017"
+
+
+def test_deviation_dm_has_kind_and_agencies_only(t: Translator) -> None:
+    text = deviation_dm_text(
+        t, forum_name="FOSSAM <!channel>", kind="attendance", agencies=["Polis", "Elevhälsa"]
+    )
+
+    assert t(DEVIATION_KINDS["attendance"]) in text
+    assert "Polis, Elevhälsa" in text
+    assert "<!channel>" not in text
+
+
+def test_all_modal_titles_fit(t: Translator) -> None:
+    views = [
+        new_case_modal(t),
+        case_detail_modal(
+            t, case_view(reference="FOSSAM-2026-1234"), tz=STOCKHOLM, private_metadata=""
+        ),
+        close_case_modal(t, reference="FOS-2026-017", private_metadata=""),
+        deviation_modal(t, agencies=AGENCIES, private_metadata=""),
+    ]
+    for view in views:
+        assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
+        assert len(view.get("submit", {}).get("text", "")) <= MODAL_TITLE_MAX
