@@ -133,6 +133,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--cases", type=int, default=10_000)
     parser.add_argument("--baseline", type=int, default=100)
     parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
         "--postgres-url",
         default=os.environ.get(
@@ -165,7 +166,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{'PASS' if ok_queries else 'FAIL'}  statements per reply: {big['statements']} "
         f"with {ns.cases} cases, {small['statements']} with {ns.baseline}"
     )
-    return 0 if ok_latency and ok_queries else 1
+    # The statement count is deterministic and always enforced; latency only with --strict
+    # (a loaded CI machine must not turn a timing into a red build).
+    return 0 if ok_queries and (ok_latency or not ns.strict) else 1
 
 
 if __name__ == "__main__":
