@@ -149,6 +149,30 @@ class CaseView:
     effect: Effect | None
 
 
+def _audit(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    action: AuditAction,
+    object_type: str,
+    object_ref: str,
+    detail: dict[str, object] | None = None,
+) -> None:
+    """An audit event by this member, in this forum, in the caller's transaction."""
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=action,
+        object_type=object_type,
+        object_ref=object_ref,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail=detail,
+    )
+
+
 # --- meetings a case can go to ------------------------------------------------------------
 
 
@@ -347,17 +371,7 @@ def raise_case(
             to_status=case.status.value,
         )
     )
-    audit.record(
-        session,
-        clock,
-        actor=member.slack_user_id,
-        action=AuditAction.CREATE,
-        object_type="case",
-        object_ref=reference,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=member.agency_id,
-    )
+    _audit(session, clock, access, AuditAction.CREATE, "case", reference)
     return case, True
 
 
@@ -503,17 +517,8 @@ def read_case(session: Session, clock: Clock, *, access: Access, case_id: int) -
     """A member opens a case: exactly one audit event, in the same transaction."""
     case = _load(session, access, case_id)
     view = _view(session, clock, case, access)
-    audit.record(
-        session,
-        clock,
-        actor=access.member.slack_user_id,
-        action=AuditAction.READ,
-        object_type="case",
-        object_ref=case.reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
-        detail={"details": view.details},
+    _audit(
+        session, clock, access, AuditAction.READ, "case", case.reference, {"details": view.details}
     )
     return view
 
@@ -572,18 +577,7 @@ def change_status(
     )
     case.status = to
     case.updated_at = now
-    audit.record(
-        session,
-        clock,
-        actor=access.member.slack_user_id,
-        action=AuditAction.UPDATE,
-        object_type="case",
-        object_ref=case.reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
-        detail={"status": to.value},
-    )
+    _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"status": to.value})
     return case
 
 
@@ -605,17 +599,8 @@ def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id:
             case_id=case.id, at=now, actor=access.member.slack_user_id, kind="consent_withdrawn"
         )
     )
-    audit.record(
-        session,
-        clock,
-        actor=access.member.slack_user_id,
-        action=AuditAction.UPDATE,
-        object_type="consent",
-        object_ref=case.reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
-        detail={"withdrawn": True},
+    _audit(
+        session, clock, access, AuditAction.UPDATE, "consent", case.reference, {"withdrawn": True}
     )
     return case
 
@@ -708,15 +693,5 @@ def report_deviation(
     )
     session.add(deviation)
     session.flush()
-    audit.record(
-        session,
-        clock,
-        actor=member.slack_user_id,
-        action=AuditAction.CREATE,
-        object_type="deviation",
-        object_ref=str(deviation.id),
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=member.agency_id,
-    )
+    _audit(session, clock, access, AuditAction.CREATE, "deviation", str(deviation.id))
     return deviation

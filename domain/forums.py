@@ -242,6 +242,14 @@ def require_member(session: Session, *, forum: Forum, slack_user_id: str) -> Acc
     return Access(forum=forum, member=member)
 
 
+def require_member_in_channel(
+    session: Session, *, team_id: str, channel_id: str, slack_user_id: str
+) -> Access:
+    """The forum of this channel, for one of its members (else ForumNotFound/NotAMember)."""
+    forum = require_forum(session, team_id=team_id, channel_id=channel_id)
+    return require_member(session, forum=forum, slack_user_id=slack_user_id)
+
+
 def require_coordinator(session: Session, *, forum: Forum, slack_user_id: str) -> Access:
     access = require_member(session, forum=forum, slack_user_id=slack_user_id)
     if not access.is_coordinator:

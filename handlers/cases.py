@@ -22,7 +22,7 @@ from domain.i18n import Translator
 from handlers import forms
 from handlers.blocks import cases as ui
 from handlers.blocks.forum import notice_modal
-from handlers.deps import Deps
+from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
 from handlers.forum import tell
 from handlers.metadata import ViewMeta
@@ -44,20 +44,13 @@ def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Acc
 # --- entry points used by the command router ---------------------------------------------
 
 
-def open_case_modal(
-    deps: Deps,
-    client: WebClient,
-    t: Translator,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
-) -> None:
+def open_case_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
-        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
-        meta = ViewMeta(locale=t.locale, channel_id=channel_id, forum_id=forum.id)
+        access = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        )
+        forum = access.forum
+        meta = ViewMeta(locale=t.locale, channel_id=req.channel_id, forum_id=forum.id)
         view = ui.case_modal(
             t,
             agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
@@ -66,7 +59,7 @@ def open_case_modal(
             tz=forum_service.forum_schedule(forum).zone,
             private_metadata=meta.dump(),
         )
-    client.views_open(trigger_id=trigger_id, view=view)
+    client.views_open(trigger_id=req.trigger_id, view=view)
 
 
 def case_list(
@@ -81,12 +74,13 @@ def case_list(
     page: int = 0,
 ) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
-        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        access = forum_service.require_member_in_channel(
+            session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
+        )
         cases = case_service.list_cases(
             session, deps.clock, access=access, status=status, scope=scope, page=page
         )
-        tz = forum_service.forum_schedule(forum).zone
+        tz = forum_service.forum_schedule(access.forum).zone
     return ui.case_list_message(t, cases, tz=tz, status=status, scope=scope)
 
 
@@ -94,24 +88,22 @@ def open_deviation_modal(
     deps: Deps,
     client: WebClient,
     t: Translator,
+    req: CommandRequest,
     *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
     case_reference: str | None = None,
 ) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
-        forum_service.require_member(session, forum=forum, slack_user_id=user_id)
-        meta = ViewMeta(locale=t.locale, channel_id=channel_id, forum_id=forum.id)
+        forum = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        ).forum
+        meta = ViewMeta(locale=t.locale, channel_id=req.channel_id, forum_id=forum.id)
         view = ui.deviation_modal(
             t,
             agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
             private_metadata=meta.dump(),
             case_reference=case_reference,
         )
-    client.views_open(trigger_id=trigger_id, view=view)
+    client.views_open(trigger_id=req.trigger_id, view=view)
 
 
 def _detail_view(

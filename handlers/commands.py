@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -16,7 +15,7 @@ from domain.i18n import N_, Translator
 from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
 from handlers.blocks import forum as ui
-from handlers.deps import Deps
+from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from storage.db import transaction
 
@@ -30,15 +29,6 @@ SETTINGS = {"", "inställningar", "installningar", "settings"}
 CASE = {"ärende", "arende", "case"}
 CASES = {"ärenden", "arenden", "cases"}
 DEVIATION = {"avvikelse", "deviation"}
-
-
-@dataclass(frozen=True)
-class CommandRequest:
-    team_id: str
-    channel_id: str
-    user_id: str
-    trigger_id: str
-    text: str
 
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
@@ -74,49 +64,18 @@ def route(
         sub = rest[0] if rest else ""
         if word in MEMBERS or sub in MEMBERS:
             _require_channel(req)
-            forum_handlers.open_members(
-                deps,
-                client,
-                t,
-                team_id=req.team_id,
-                channel_id=req.channel_id,
-                user_id=req.user_id,
-                trigger_id=req.trigger_id,
-            )
+            forum_handlers.open_members(deps, client, t, req)
             return None
         if sub in NEW:
             _require_channel(req)
-            forum_handlers.open_create_modal(
-                deps,
-                client,
-                t,
-                team_id=req.team_id,
-                channel_id=req.channel_id,
-                trigger_id=req.trigger_id,
-            )
+            forum_handlers.open_create_modal(deps, client, t, req)
             return None
         if sub in SETTINGS:
             _require_channel(req)
-            return forum_handlers.open_forum(
-                deps,
-                client,
-                t,
-                team_id=req.team_id,
-                channel_id=req.channel_id,
-                user_id=req.user_id,
-                trigger_id=req.trigger_id,
-            )
+            return forum_handlers.open_forum(deps, client, t, req)
     if word in CASE or (word in NEW and rest and rest[0] in CASE):
         _require_channel(req)
-        case_handlers.open_case_modal(
-            deps,
-            client,
-            t,
-            team_id=req.team_id,
-            channel_id=req.channel_id,
-            user_id=req.user_id,
-            trigger_id=req.trigger_id,
-        )
+        case_handlers.open_case_modal(deps, client, t, req)
         return None
     if word in CASES:
         _require_channel(req)
@@ -126,14 +85,7 @@ def route(
     if word in DEVIATION:
         _require_channel(req)
         case_handlers.open_deviation_modal(
-            deps,
-            client,
-            t,
-            team_id=req.team_id,
-            channel_id=req.channel_id,
-            user_id=req.user_id,
-            trigger_id=req.trigger_id,
-            case_reference=rest[0].upper() if rest else None,
+            deps, client, t, req, case_reference=rest[0].upper() if rest else None
         )
         return None
     return ui.unknown_command_message(t, req.text.strip())

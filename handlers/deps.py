@@ -14,6 +14,17 @@ from domain.clock import Clock
 from domain.i18n import Locale, Translator, normalize_locale
 
 
+@dataclass(frozen=True)
+class CommandRequest:
+    """Who typed which `/samverkan …` where (also built from menu buttons)."""
+
+    team_id: str
+    channel_id: str
+    user_id: str
+    trigger_id: str
+    text: str
+
+
 @dataclass
 class Deps:
     sessions: sessionmaker[Session]

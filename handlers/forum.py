@@ -21,7 +21,7 @@ from domain.schedule import next_occurrences
 from handlers import forms
 from handlers.blocks import forum as ui
 from handlers.blocks.common import message
-from handlers.deps import Deps
+from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
 from handlers.metadata import ViewMeta
 from storage.db import transaction
@@ -95,9 +95,8 @@ def members_view(
 # --- entry points used by the command router ---------------------------------------------
 
 
-def open_create_modal(
-    deps: Deps, client: WebClient, t: Translator, *, team_id: str, channel_id: str, trigger_id: str
-) -> None:
+def open_create_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> None:
+    team_id, channel_id, trigger_id = req.team_id, req.channel_id, req.trigger_id
     with database_errors(), transaction(deps.sessions) as session:
         existing = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel_id)
         if existing is not None:
@@ -125,44 +124,28 @@ def require_bot_in_channel(client: WebClient, channel_id: str) -> None:
 
 
 def open_forum(
-    deps: Deps,
-    client: WebClient,
-    t: Translator,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> dict[str, Any] | None:
     """Coordinators get the settings modal; members get the forum summary (returned)."""
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
-        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        access = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        )
+        forum = access.forum
         if not access.is_coordinator:
-            return message(
-                forum.name,
-                ui.forum_summary_blocks(t, summarize(session, deps, forum, user_id=user_id)),
-            )
-        meta = ViewMeta(locale=t.locale, channel_id=channel_id, forum_id=forum.id)
+            summary = summarize(session, deps, forum, user_id=req.user_id)
+            return message(forum.name, ui.forum_summary_blocks(t, summary))
+        meta = ViewMeta(locale=t.locale, channel_id=req.channel_id, forum_id=forum.id)
         view = ui.forum_modal(t, draft_of(forum), private_metadata=meta.dump(), editing=True)
-    client.views_open(trigger_id=trigger_id, view=view)
+    client.views_open(trigger_id=req.trigger_id, view=view)
     return None
 
 
-def open_members(
-    deps: Deps,
-    client: WebClient,
-    t: Translator,
-    *,
-    team_id: str,
-    channel_id: str,
-    user_id: str,
-    trigger_id: str,
-) -> None:
+def open_members(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel_id)
-        view = members_view(session, t, forum, actor=user_id)
-    client.views_open(trigger_id=trigger_id, view=view)
+        forum = forum_service.require_forum(session, team_id=req.team_id, channel_id=req.channel_id)
+        view = members_view(session, t, forum, actor=req.user_id)
+    client.views_open(trigger_id=req.trigger_id, view=view)
 
 
 # --- listeners ------------------------------------------------------------------------------
