@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from slack_bolt import App
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.web import WebApp
 from domain.clock import AdjustableClock, Clock, SystemClock
-from handlers.app import SlackConfig, build_app
+from handlers.app import SlackConfig, build_app, client_factory
 from handlers.deps import Deps
 from storage.db import create_db_engine, session_factory
 
@@ -24,6 +26,7 @@ class Runtime:
     deps: Deps
     app: App
     web: WebApp
+    client_for_team: Callable[[str | None], WebClient]
 
 
 def build_clock(settings: Settings) -> Clock:
@@ -70,4 +73,5 @@ def build_runtime(
     app = build_app(config, deps)
     # The route exists only with the flag, whatever clock a caller injected.
     test_clock = clock if settings.allow_test_clock and isinstance(clock, AdjustableClock) else None
-    return Runtime(settings, engine, clock, deps, app, WebApp(app, engine, test_clock=test_clock))
+    web = WebApp(app, engine, test_clock=test_clock)
+    return Runtime(settings, engine, clock, deps, app, web, client_factory(config))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -61,6 +62,22 @@ def retry_handlers() -> list[Any]:
 
 def build_web_client(api_url: str, token: str | None = None) -> WebClient:
     return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
+
+
+def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
+    """A Web API client for a workspace, for work that no request started (scheduled)."""
+    if config.bot_token or not (config.client_id and config.engine and config.encryption_key):
+        client = build_web_client(config.api_url, config.bot_token)
+        return lambda _team_id: client
+    store = EncryptedInstallationStore(
+        client_id=config.client_id, engine=config.engine, encryption_key=config.encryption_key
+    )
+
+    def for_team(team_id: str | None) -> WebClient:
+        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        return build_web_client(config.api_url, bot.bot_token if bot else None)
+
+    return for_team
 
 
 def build_app(config: SlackConfig, deps: Deps) -> App:

@@ -1,0 +1,58 @@
+"""Wakes the process up every minute to do what the database says is due.
+
+Every replica and every worker runs it: the claim rows and the outbox leases make each
+effect happen once. APScheduler keeps no jobs of its own (a fixed job id, replaced on
+start), so nothing depends on which process runs when.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from domain import cases, scheduling
+from handlers.gateway import WebApiGateway
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+JOB_ID = "samverkan-due-work"
+
+
+def replica_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def run_due_work(runtime: Any) -> scheduling.Delivery:
+    """One pass: claim what is due, then deliver the outbox."""
+    deps = runtime.deps
+    replica = replica_id()
+    with transaction(deps.sessions) as session:
+        cases.remind_expiring_consents(session, deps.clock, replica=replica)
+    gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
+    return scheduling.deliver(deps.sessions, deps.clock, gateway, replica=replica)
+
+
+def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundScheduler:
+    scheduler = BackgroundScheduler(timezone="UTC")
+
+    def tick() -> None:
+        try:
+            run_due_work(runtime)
+        except Exception:
+            log.exception("scheduled work failed; retrying at the next tick")
+
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=interval_seconds,
+        id=JOB_ID,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -1,0 +1,213 @@
+"""Scheduled effects that happen exactly once, and the outbox of Slack calls.
+
+Every scheduled effect (an agenda post, a reminder, …) is a row keyed by
+(forum, kind, subject, occurrence). A replica *claims* the row with one conditional UPDATE
+before acting, so two replicas never both act; a claim whose lease ran out (the replica
+died) may be taken over, and a bot that was down finds unclaimed past rows and catches up.
+The effect itself is written to the outbox in the same transaction, and the outbox is
+delivered with retries, so a Slack outage delays a message but never loses or doubles it.
+APScheduler only wakes the process up; the database decides what is due.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from domain.clock import Clock
+from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
+
+LEASE = dt.timedelta(minutes=5)
+MAX_ATTEMPTS = 8
+
+
+class SlackGateway(Protocol):
+    """The one way scheduled work reaches Slack (implemented on slack_sdk in handlers)."""
+
+    def call(self, team_id: str | None, method: str, payload: Mapping[str, Any]) -> str | None:
+        """Make a Web API call; return the message ``ts`` where there is one. Raises on
+        failure; :class:`RetryLater` says when to try again."""
+        ...
+
+
+class RetryLater(Exception):
+    def __init__(self, seconds: float, reason: str) -> None:
+        super().__init__(reason)
+        self.seconds = seconds
+
+
+def _insert(session: Session) -> Callable[..., Any]:
+    dialect = session.get_bind().dialect.name
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def claim(
+    session: Session,
+    clock: Clock,
+    *,
+    forum_id: int,
+    kind: str,
+    subject: str,
+    occurrence: dt.datetime,
+    due_at: dt.datetime,
+    replica: str,
+) -> ScheduledEffect | None:
+    """Claim one effect for this replica, or None if it is done or claimed by a live one."""
+    now = clock.now()
+    session.execute(
+        _insert(session)(ScheduledEffect)
+        .values(
+            forum_id=forum_id,
+            kind=kind,
+            subject=subject,
+            occurrence=occurrence,
+            due_at=due_at,
+            status=EffectStatus.PENDING,
+            late=False,
+        )
+        .on_conflict_do_nothing(index_elements=["forum_id", "kind", "subject", "occurrence"])
+    )
+    claimed = session.scalar(
+        update(ScheduledEffect)
+        .where(
+            ScheduledEffect.forum_id == forum_id,
+            ScheduledEffect.kind == kind,
+            ScheduledEffect.subject == subject,
+            ScheduledEffect.occurrence == occurrence,
+            or_(
+                ScheduledEffect.status == EffectStatus.PENDING,
+                and_(
+                    ScheduledEffect.status == EffectStatus.CLAIMED,
+                    ScheduledEffect.lease_until < now,
+                ),
+            ),
+        )
+        .values(
+            status=EffectStatus.CLAIMED,
+            claimed_by=replica,
+            claimed_at=now,
+            lease_until=now + LEASE,
+        )
+        .returning(ScheduledEffect.id)
+    )
+    return session.get(ScheduledEffect, claimed) if claimed is not None else None
+
+
+def complete(
+    session: Session, clock: Clock, effect: ScheduledEffect, *, late: bool = False
+) -> None:
+    effect.status = EffectStatus.DONE
+    effect.done_at = clock.now()
+    effect.late = late
+
+
+def enqueue(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    method: str,
+    payload: dict[str, Any],
+    dedupe_key: str,
+) -> None:
+    """Queue one Slack call; the same ``dedupe_key`` is only ever queued once."""
+    now = clock.now()
+    session.execute(
+        _insert(session)(OutboxMessage)
+        .values(
+            team_id=team_id,
+            method=method,
+            payload=payload,
+            dedupe_key=dedupe_key,
+            status=OutboxStatus.PENDING,
+            created_at=now,
+            not_before=now,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+
+
+@dataclass(frozen=True)
+class Delivery:
+    sent: int
+    failed: int
+    retrying: int
+
+
+def deliver(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    gateway: SlackGateway,
+    *,
+    replica: str,
+    limit: int = 50,
+) -> Delivery:
+    """Send due outbox rows. Each row is claimed (conditional UPDATE with a lease) before it
+    is sent, so two replicas never send the same message."""
+    sent = failed = retrying = 0
+    with sessions() as session, session.begin():
+        now = clock.now()
+        due = list(
+            session.scalars(
+                select(OutboxMessage.id)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.not_before <= now,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+            )
+        )
+    for message_id in due:
+        with sessions() as session, session.begin():
+            now = clock.now()
+            mine = session.scalar(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id == message_id,
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .values(claimed_by=replica, lease_until=now + LEASE)
+                .returning(OutboxMessage.id)
+            )
+            message = session.get(OutboxMessage, mine) if mine is not None else None
+        if message is None:
+            continue  # another replica took it
+        outcome: dict[str, Any]
+        try:
+            ts = gateway.call(message.team_id, message.method, message.payload)
+            outcome = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "result_ts": ts}
+            sent += 1
+        except RetryLater as exc:
+            attempts = message.attempts + 1
+            give_up = attempts >= MAX_ATTEMPTS
+            outcome = {
+                "status": OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+                "attempts": attempts,
+                "last_error": str(exc)[:500],
+                "not_before": clock.now() + dt.timedelta(seconds=exc.seconds),
+            }
+            failed, retrying = failed + give_up, retrying + (not give_up)
+        except Exception as exc:
+            outcome = {
+                "status": OutboxStatus.FAILED,
+                "attempts": message.attempts + 1,
+                "last_error": f"{exc.__class__.__name__}: {exc}"[:500],
+            }
+            failed += 1
+        with sessions() as session, session.begin():
+            session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == message.id)
+                .values(lease_until=None, **outcome)
+            )
+    return Delivery(sent=sent, failed=failed, retrying=retrying)

@@ -1,0 +1,45 @@
+"""The outbound Slack gateway: delivers outbox rows through slack_sdk.
+
+slack_sdk's retry handlers already retry connection errors, 429 (Retry-After) and 5xx a few
+times within one call; what still fails is handed back to the outbox as ``RetryLater``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from domain.scheduling import RetryLater
+
+# Errors worth trying again later; anything else (channel_not_found, …) will not improve.
+_TRANSIENT = {
+    "ratelimited",
+    "internal_error",
+    "fatal_error",
+    "service_unavailable",
+    "request_timeout",
+}
+
+
+class WebApiGateway:
+    def __init__(self, client_for_team: Callable[[str | None], WebClient]) -> None:
+        self._client_for_team = client_for_team
+
+    def call(self, team_id: str | None, method: str, payload: Mapping[str, Any]) -> str | None:
+        client = self._client_for_team(team_id)
+        try:
+            response = client.api_call(method, json=dict(payload))
+        except SlackApiError as exc:
+            error = str(exc.response.get("error", ""))
+            status = exc.response.status_code
+            if status == 429 or status >= 500 or error in _TRANSIENT:
+                retry_after = float(exc.response.headers.get("Retry-After", 30) or 30)
+                raise RetryLater(max(retry_after, 5.0), error or f"HTTP {status}") from exc
+            raise
+        except OSError as exc:  # Slack unreachable: the outbox tries again later
+            raise RetryLater(60.0, f"{exc.__class__.__name__}: {exc}") from exc
+        ts = response.get("ts")
+        return str(ts) if ts else None

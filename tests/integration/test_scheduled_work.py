@@ -1,0 +1,119 @@
+"""Scheduled work through the real runtime: consent-expiry reminders and outbox delivery."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from sqlalchemy import select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from domain.cases import CaseDraft, raise_case, remind_expiring_consents
+from domain.forums import ForumDraft
+from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
+from storage.db import transaction
+from storage.models import ConsentGiver, OutboxMessage, OutboxStatus, Role, SipStatus
+from tests.conftest import Bot
+
+
+def forum_with_case(bot: Bot, *, expires_in_days: int) -> str:
+    draft = ForumDraft(
+        name="FOSSAM",
+        code="FOS",
+        agencies=["Grundskola", "Elevhälsa"],
+        own_agency="Grundskola",
+        rrule=DEFAULT_RRULE,
+        start=DEFAULT_START,
+        end=DEFAULT_END,
+        areas=[],
+    )
+    with transaction(bot.sessions) as s:
+        forum = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id="C0001", actor="U1", draft=draft
+        )
+        elevhalsa = forum.agencies[1].id
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor="U1",
+            slack_user_ids=["U2"],
+            agency_id=elevhalsa,
+            role=Role.MEMBER,
+        )
+        access = fs.require_member(s, forum=forum, slack_user_id="U2")
+        today = bot.clock.now().date()
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary="Oro för frånvaro",
+                concerns=["school_absence"],
+                age_band="6-12",
+                agency_ids=[],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[elevhalsa],
+                consent_given_on=today,
+                consent_expires_on=today + dt.timedelta(days=expires_in_days),
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        return case.reference
+
+
+def test_an_expiring_consent_reminds_the_coordinator_and_the_raiser_once(bot: Bot) -> None:
+    reference = forum_with_case(bot, expires_in_days=5)
+    delivery = run_due_work(bot.runtime)
+    assert delivery.sent == 2
+    dms = bot.slack.calls_to("chat.postMessage")
+    assert {d.args["channel"] for d in dms} == {"U1", "U2"}
+    assert all(reference in d.args["text"] and "Samtycket" in d.args["text"] for d in dms)
+    assert all("Oro för frånvaro" not in d.args["text"] for d in dms)
+    run_due_work(bot.runtime)
+    bot.clock.advance(dt.timedelta(days=1))
+    run_due_work(bot.runtime)
+    assert bot.slack.count("chat.postMessage") == 2  # once, however often it runs
+
+
+def test_a_consent_far_from_expiry_is_not_reminded_yet(bot: Bot) -> None:
+    forum_with_case(bot, expires_in_days=30)
+    run_due_work(bot.runtime)
+    assert bot.slack.count("chat.postMessage") == 0
+    bot.clock.advance(dt.timedelta(days=24))
+    run_due_work(bot.runtime)
+    assert bot.slack.count("chat.postMessage") == 2
+
+
+def test_a_slack_outage_delays_a_reminder_but_never_loses_or_doubles_it(bot: Bot) -> None:
+    forum_with_case(bot, expires_in_days=3)
+    bot.slack.fail_next("chat.postMessage", status=503, times=50)
+    first = run_due_work(bot.runtime)
+    assert first.sent == 0 and first.retrying == 2
+    bot.slack.reset()
+    run_due_work(bot.runtime)  # not yet: it waits before trying again
+    assert bot.slack.count("chat.postMessage") == 0
+    bot.clock.advance(dt.timedelta(minutes=5))
+    assert run_due_work(bot.runtime).sent == 2
+    with bot.sessions() as s:
+        assert {m.status for m in s.scalars(select(OutboxMessage))} == {OutboxStatus.SENT}
+
+
+def test_two_replicas_delivering_at_once_send_each_message_once(bot: Bot) -> None:
+    forum_with_case(bot, expires_in_days=2)
+    with transaction(bot.sessions) as s:
+        remind_expiring_consents(s, bot.clock, replica="setup")
+    barrier = threading.Barrier(2)
+
+    def replica() -> None:
+        barrier.wait()
+        run_due_work(bot.runtime)
+
+    threads = [threading.Thread(target=replica) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert bot.slack.count("chat.postMessage") == 2
