@@ -36,15 +36,16 @@ def run_migrations_online() -> None:
     engine = create_db_engine(url)
     with engine.connect() as conn:
         sqlite = conn.dialect.name == "sqlite"
-        if sqlite:
+        raw = conn.connection.driver_connection if sqlite else None
+        if raw is not None:
             # Batch mode rebuilds a table by dropping it; with foreign keys on, SQLite would
             # run every ON DELETE CASCADE and empty the child tables. Check them afterwards.
-            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
-            conn.commit()
+            # (The pragma is ignored inside a transaction: set it on the raw connection.)
+            raw.execute("PRAGMA foreign_keys=OFF")
         _run(conn)
-        if sqlite:
-            broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
-            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+        if raw is not None:
+            broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+            raw.execute("PRAGMA foreign_keys=ON")
             if broken:
                 raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
     engine.dispose()

@@ -440,10 +440,10 @@ def run_at_once(setup: Setup, keys: list[str]) -> tuple[list[Raised], list[BaseE
 
     def work(key: str) -> None:
         try:
+            draft = setup.draft()
+            barrier.wait(20)  # all start their transactions at the same moment
             with transaction(setup.sessions) as s:
                 access = setup.access(s, TEACHER)
-                draft = setup.draft()
-                barrier.wait(20)
                 case, created = cs.raise_case(
                     s, setup.clock, access=access, draft=draft, submission_key=key
                 )

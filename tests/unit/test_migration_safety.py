@@ -58,3 +58,29 @@ def test_rebuilding_forums_in_a_sqlite_migration_keeps_agencies_and_members(
         assert conn.execute(text("SELECT count(*) FROM agencies")).scalar() == 1
         assert "extra" in {c["name"] for c in sa.inspect(conn).get_columns("forums")}
     engine.dispose()
+
+
+def test_a_failure_after_a_savepoint_rolls_back_everything_on_sqlite(tmp_path: Path) -> None:
+    """pysqlite would commit at a SAVEPOINT's release; the whole unit of work must roll back."""
+    from storage.db import session_factory, transaction
+
+    url = f"sqlite:///{tmp_path / 'y.db'}"
+    migrate(url)
+    engine = create_db_engine(url)
+    sessions = session_factory(engine)
+    try:
+        with transaction(sessions) as s:
+            s.execute(text("SELECT 1"))
+            with s.begin_nested():
+                s.execute(
+                    text(
+                        "INSERT INTO slack_oauth_states (state, expire_at)"
+                        " VALUES ('s', '2026-11-23 10:00:00')"
+                    )
+                )
+            raise RuntimeError("later in the same unit of work")
+    except RuntimeError:
+        pass
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM slack_oauth_states")).scalar() == 0
+    engine.dispose()
