@@ -917,8 +917,8 @@ def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
     assert outcome["first"] is None
     # PostgreSQL: the insert is refused (CodeTaken); SQLite serialises the writers, so the
     # second one's check finds the code. Either way: the code field, not an outage.
-    second = outcome["second"]
-    if isinstance(second, InputErrors):
-        second = second.errors.get("code")
-    assert isinstance(second, CodeTaken), outcome["second"]
-    assert second.field == "code"
+    refused: BaseException | None = outcome["second"]
+    if isinstance(refused, InputErrors):
+        refused = refused.errors.get("code")
+    assert isinstance(refused, CodeTaken), outcome["second"]
+    assert refused.field == "code"
