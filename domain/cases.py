@@ -115,6 +115,7 @@ class ConsentView:
     given_on: dt.date | None
     expires_on: dt.date | None
     withdrawn_at: dt.datetime | None
+    active: bool  # neither withdrawn nor expired (forum-local day)
 
 
 @dataclass(frozen=True)
@@ -438,11 +439,13 @@ def list_cases(
         .offset(page * page_size)
     ).all()
     today = local_today(access.forum, clock)
-    rows = tuple(_row(c, today) for c in cases[:page_size])
+    rows = tuple(
+        _row(c, consultation=not may_see_details(c, access, today)) for c in cases[:page_size]
+    )
     return CasePage(rows=rows, page=page, has_more=len(cases) > page_size)
 
 
-def _row(case: Case, today: dt.date) -> CaseRow:
+def _row(case: Case, *, consultation: bool) -> CaseRow:
     return CaseRow(
         id=case.id,
         reference=case.reference,
@@ -450,13 +453,15 @@ def _row(case: Case, today: dt.date) -> CaseRow:
         meeting_start=case.meeting.starts_at if case.meeting else None,
         raising_agency=case.raising_agency.name,
         agencies=tuple(a.name for a in case.agencies),
-        consultation=not _consent_active(_current_consent(case), today),
+        consultation=consultation,
     )
 
 
 def case_row(session: Session, clock: Clock, *, access: Access, case_id: int) -> CaseRow:
     """One case's logistics (what a channel message may say): not a read of details."""
-    return _row(_load(session, access, case_id), local_today(access.forum, clock))
+    case = _load(session, access, case_id)
+    today = local_today(access.forum, clock)
+    return _row(case, consultation=not _consent_active(_current_consent(case), today))
 
 
 def _load(session: Session, access: Access, case_id: int) -> Case:
@@ -500,12 +505,16 @@ def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseVie
                 given_on=consent.given_on,
                 expires_on=consent.expires_on,
                 withdrawn_at=consent.withdrawn_at,
+                active=_consent_active(consent, today),
             )
             if consent and details
             else None
         ),
         history=tuple(
-            HistoryEntry(e.at, e.actor, e.kind, e.from_status, e.to_status) for e in history
+            HistoryEntry(e.at, e.actor, e.kind, e.from_status, e.to_status)
+            for e in history
+            # Consent events would tell an agency without consent that there was one.
+            if details or e.kind in ("created", "status", "reopened")
         ),
         may_change_status=allowed,
         next_statuses=TRANSITIONS[case.status] if allowed else (),
@@ -559,13 +568,25 @@ def change_status(
             )
         if errors:
             raise InputErrors(errors)
+        if sip_started and not _consent_active(
+            _current_consent(case), local_today(access.forum, clock)
+        ):
+            raise InputErrors(
+                {
+                    "sip_started": InvalidInput(
+                        N_("A SIP needs consent: this case has no active consent."),
+                        field="sip_started",
+                    )
+                }
+            )
         case.outcome = (outcome or "").strip() or None
         case.effect = effect
         if sip_started:
             case.sip = SipStatus.STARTED
         case.closed_at = now
     elif case.status is CaseStatus.CLOSED:
-        case.closed_at = None  # reopened
+        # Reopened: the outcome belonged to the closing; the next closing records a new one.
+        case.closed_at, case.outcome, case.effect = None, None, None
     session.add(
         CaseEvent(
             case_id=case.id,

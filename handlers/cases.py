@@ -18,7 +18,7 @@ from domain import forums as forum_service
 from domain.cases import Scope
 from domain.errors import DomainError, InputErrors
 from domain.forums import Access
-from domain.i18n import Translator
+from domain.i18n import Translator, normalize_locale
 from handlers import forms
 from handlers.blocks import cases as ui
 from handlers.blocks.forum import notice_modal
@@ -166,7 +166,7 @@ def register(app: App, deps: Deps) -> None:
                 recipients = case_service.members_to_notify(session, case_id)
                 tz = forum_service.forum_schedule(access.forum).zone
                 channel = access.forum.channel_id
-            channel_t = Translator(deps.default_locale)
+            channel_t = Translator(normalize_locale(access.forum.language, deps.default_locale))
             post = ui.case_announcement(
                 channel_t,
                 reference=row.reference,
@@ -353,7 +353,7 @@ def register(app: App, deps: Deps) -> None:
                     text=forms.text(values, "text"),
                     case_reference=forms.text(values, "case") or None,
                 )
-                context["samverkan_deviation"] = {
+                report = {
                     "forum": access.forum.name,
                     "kind": deviation.kind,
                     "agencies": [a.name for a in deviation.agencies],
@@ -363,6 +363,7 @@ def register(app: App, deps: Deps) -> None:
                         if m.role in (Role.COORDINATOR, Role.ADMIN)
                     ],
                 }
+            context["samverkan_deviation"] = report  # only once it is committed
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return

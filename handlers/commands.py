@@ -85,7 +85,7 @@ def route(
     if word in DEVIATION:
         _require_channel(req)
         case_handlers.open_deviation_modal(
-            deps, client, t, req, case_reference=rest[0].upper() if rest else None
+            deps, client, t, req, case_reference=rest[0].upper()[:32] if rest else None
         )
         return None
     return ui.unknown_command_message(t, req.text.strip())

@@ -573,11 +573,7 @@ def _withdraw_button(t: Translator, case_id: int) -> Block:
 
 
 def _consent_active(consent: ConsentView | None) -> bool:
-    return (
-        consent is not None
-        and consent.given_by is not ConsentGiver.NONE
-        and consent.withdrawn_at is None
-    )
+    return consent is not None and consent.given_by is not ConsentGiver.NONE and consent.active
 
 
 def case_detail_modal(

@@ -147,6 +147,7 @@ def case_view(**changes: Any) -> CaseView:
             given_on=dt.date(2026, 11, 20),
             expires_on=dt.date(2027, 6, 30),
             withdrawn_at=None,
+            active=True,
         ),
         "history": history(3),
         "may_change_status": True,
@@ -582,7 +583,7 @@ def test_withdraw_consent_button_needs_active_consent_and_permission(t: Translat
     assert {"title", "text", "confirm", "deny"} <= set(withdraw["confirm"])
 
     assert active.consent is not None
-    withdrawn = dataclasses.replace(active.consent, withdrawn_at=MEETING)
+    withdrawn = dataclasses.replace(active.consent, withdrawn_at=MEETING, active=False)
     assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=withdrawn))
     none = dataclasses.replace(active.consent, given_by=ConsentGiver.NONE)
     assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=none))
@@ -590,7 +591,7 @@ def test_withdraw_consent_button_needs_active_consent_and_permission(t: Translat
 
 
 def test_withdrawn_consent_is_shown(t: Translator) -> None:
-    consent = ConsentView(ConsentGiver.BOTH, ("Polis",), None, None, MEETING)
+    consent = ConsentView(ConsentGiver.BOTH, ("Polis",), None, None, MEETING, False)
     view = case_detail_modal(t, case_view(consent=consent), tz=STOCKHOLM, private_metadata="")
 
     assert validate_view(view) == []

@@ -545,9 +545,12 @@ def test_list_cases_newest_first_with_filters_and_pages_and_no_details(setup: Se
         meeting_start=MEETINGS[0],
         raising_agency="Grundskola",
         agencies=("Grundskola", SOC),
-        consultation=False,
+        consultation=True,  # for this reader: the consent covers SOC, not Elevhälsa
     )
-    assert rows[c2.reference].consultation is True
+    covered = {r.reference: r for r in setup.page(COORD).rows}
+    assert covered[c1.reference].consultation is False
+    assert rows[c2.reference].consultation is False  # the reader's own agency raised it
+    assert covered[c2.reference].consultation is True  # no consent for anyone else
     assert rows[c2.reference].agencies == ("Elevhälsa",)
     assert rows[c4.reference].status is CaseStatus.DISCUSSED
     assert rows[c4.reference].meeting_start == MEETINGS[1]
@@ -646,6 +649,7 @@ def test_read_case_shows_details_only_under_consent_and_audits_every_read(
             given_on=dt.date(2026, 11, 20),
             expires_on=dt.date(2026, 12, 31),
             withdrawn_at=None,
+            active=True,
         )
         assert_one_read(setup, user, raised.reference, details=True)
     assert view.reference == raised.reference
@@ -1026,3 +1030,25 @@ def test_a_submission_delivered_twice_at_once_takes_no_number(setup: Setup) -> N
     assert (one.created, two.created, two.id) == (True, False, one.id)
     assert count(setup.sessions, Case) == 1
     assert setup.raise_case(key="view-2").reference == "FOS-2026-002"
+
+
+def test_closing_rules_sip_needs_consent_and_reopening_forgets_the_outcome(setup: Setup) -> None:
+    anonymous = setup.raise_case(TEACHER, consent_giver=ConsentGiver.NONE, consent_agency_ids=[])
+    with pytest.raises(InputErrors) as refused:
+        setup.change(TEACHER, anonymous.id, CaseStatus.CLOSED, effect=Effect.YES, sip_started=True)
+    assert "sip_started" in refused.value.errors
+    assert setup.case(anonymous.id).status is not CaseStatus.CLOSED
+
+    setup.change(TEACHER, anonymous.id, CaseStatus.CLOSED, effect=Effect.NO, outcome="Klart")
+    setup.change(TEACHER, anonymous.id, CaseStatus.FOLLOW_UP)  # reopened
+    reopened = setup.case(anonymous.id)
+    assert (reopened.outcome, reopened.effect, reopened.closed_at) == (None, None, None)
+
+
+def test_an_agency_without_consent_does_not_learn_of_consent_events(setup: Setup) -> None:
+    raised = setup.raise_case(TEACHER)  # consent covers Socialtjänst/IFO only
+    setup.withdraw(TEACHER, raised.id)
+    kinds_for_raiser = {e.kind for e in setup.read(TEACHER, raised.id).history}
+    kinds_for_doctor = {e.kind for e in setup.read(DOCTOR, raised.id).history}
+    assert "consent_withdrawn" in kinds_for_raiser
+    assert "consent_withdrawn" not in kinds_for_doctor
