@@ -281,8 +281,7 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(ui.ACTION_CASE_STATUS_RE)(ack=_ack, lazy=[change_status])
 
-    @app.view(ui.CB_CASE_CLOSE)
-    def submit_close(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def submit_close(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         values = view["state"]["values"]
@@ -301,16 +300,32 @@ def register(app: App, deps: Deps) -> None:
                     effect=_effect(effect),
                     sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
                 )
-            updated = _detail_view(
-                deps, t, meta, _team(body), body["user"]["id"], meta.case_id or 0
-            )
         except InputErrors as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:
             ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
             return
-        ack(response_action="update", view=updated)
+        context["samverkan_closed"] = True
+        ack()  # back to the case modal, which the lazy listener refreshes
+
+    def refresh_after_close(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        view = body["view"]
+        parent = view.get("previous_view_id")
+        if not context.get("samverkan_closed") or not parent:
+            return
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        try:
+            updated = _detail_view(deps, t, meta, _team(body), user_id, meta.case_id or 0)
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("refreshing a closed case failed")
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=parent, view=updated)
+
+    app.view(ui.CB_CASE_CLOSE)(ack=submit_close, lazy=[refresh_after_close])
 
     def withdraw(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]

@@ -266,8 +266,12 @@ def test_the_raising_agency_moves_the_case_along_and_closes_it(
         },
         user=ADMIN,
         private_metadata=private,
+        view={"previous_view_id": "V0001"},
     )
-    assert response.json()["response_action"] == "update"
+    assert response.json() is None  # the close modal goes; the case modal underneath is refreshed
+    refreshed = bot.slack.wait_for("views.update", count=2)[-1]
+    assert refreshed.args["view_id"] == "V0001"
+    assert "Avslutad" in json.dumps(refreshed.args["view"], ensure_ascii=False)
     with bot.sessions() as session:
         case = session.scalars(select(Case)).one()
         assert case.status.value == "closed" and case.effect is not None
