@@ -56,7 +56,8 @@ def block_ids(view: dict[str, Any]) -> list[str]:
 
 
 def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
-    own = selected(values, "own_agency")
+    typed = " ".join(text(values, "own_agency_other").split())
+    own = selected(values, "own_agency") or typed or None
     agencies = selected_many(values, "agencies") + split_lines(text(values, "agencies_other"))
     if own and own.casefold() not in {a.casefold() for a in agencies}:
         agencies.append(own)  # the creator's own agency always takes part

@@ -215,7 +215,16 @@ def forum_modal(
                 bid("own_agency"),
                 t("Your agency"),
                 own_el,
+                optional=True,
                 hint=t("You become the forum's admin for this agency."),
+            )
+        )
+        blocks.append(
+            input_block(
+                bid("own_agency_other"),
+                t("Your agency, if it is not in the list"),
+                text_input("value", max_length=75),
+                optional=True,
             )
         )
     blocks.append(

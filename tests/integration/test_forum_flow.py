@@ -100,6 +100,18 @@ def test_forum_ny_opens_the_set_up_modal(bot: Bot) -> None:
     bot.slack.assert_no_violations()
 
 
+def test_a_creator_from_an_agency_outside_the_list_types_it(bot: Bot) -> None:
+    values = forum_values(own=None)
+    values["own_agency_other.0"] = {"value": plain_value("Ungdomsmottagning")}
+    response = bot.driver.view_submission(
+        "forum_create", values, user="U1", private_metadata=meta(), blocks=blocks_of(values)
+    )
+    assert response.json() is None, response.body
+    with bot.sessions() as session:
+        admin = session.scalar(select(Member).where(Member.slack_user_id == "U1"))
+        assert admin is not None and admin.agency.name == "Ungdomsmottagning"
+
+
 def test_a_template_prefills_the_modal(bot: Bot) -> None:
     bot.driver.command("forum ny", user="U1")
     opened = bot.slack.wait_for("views.open")[0]
