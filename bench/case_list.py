@@ -25,13 +25,12 @@ from sqlalchemy import event, insert
 from domain import forums as fs
 from domain.cases import Scope
 from domain.clock import AdjustableClock
-from domain.forums import ForumDraft
 from domain.i18n import Translator
-from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
 from handlers.cases import case_list
 from handlers.deps import Deps
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
 from storage.models import Case, CaseStatus, Consent, ConsentGiver, Role, case_agencies
+from tests.support.forums import forum_draft
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 STATUSES = list(CaseStatus)
@@ -40,15 +39,8 @@ SCOPES: tuple[Scope, ...] = ("all", "agency", "mine")
 
 def seed_forum(deps: Deps, channel: str, code: str, cases: int) -> None:
     """A forum with three agencies and ``cases`` cases, inserted in bulk."""
-    draft = ForumDraft(
-        name=f"Forum {code}",
-        code=code,
-        agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO"],
-        own_agency="Grundskola",
-        rrule=DEFAULT_RRULE,
-        start=DEFAULT_START,
-        end=DEFAULT_END,
-        areas=[],
+    draft = forum_draft(
+        name=f"Forum {code}", code=code, agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO"]
     )
     with transaction(deps.sessions) as s:
         forum = fs.create_forum(

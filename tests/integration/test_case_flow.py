@@ -10,11 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from domain import forums as fs
-from domain.forums import ForumDraft
-from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
 from storage.db import transaction
 from storage.models import AuditAction, AuditEvent, Case, Deviation, Role
 from tests.conftest import Bot
+from tests.support.forums import forum_draft
 from tests.support.personnummer import pnr
 from tests.support.slack_driver import (
     checkbox_values,
@@ -32,16 +31,7 @@ ADMIN, ELEVHALSA, SOCIAL, OUTSIDER = "U1", "U2", "U3", "U9"
 @pytest.fixture
 def forum(bot: Bot) -> dict[str, int]:
     """FOSSAM with an admin (Grundskola) and members of Elevhälsa and Socialtjänst/IFO."""
-    draft = ForumDraft(
-        name="FOSSAM",
-        code="FOS",
-        agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO", "Polis"],
-        own_agency="Grundskola",
-        rrule=DEFAULT_RRULE,
-        start=DEFAULT_START,
-        end=DEFAULT_END,
-        areas=[],
-    )
+    draft = forum_draft(agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO", "Polis"])
     with transaction(bot.sessions) as s:
         created = fs.create_forum(
             s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor=ADMIN, draft=draft

@@ -10,24 +10,14 @@ from sqlalchemy import select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case, remind_expiring_consents
-from domain.forums import ForumDraft
-from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
 from storage.db import transaction
 from storage.models import ConsentGiver, OutboxMessage, OutboxStatus, Role, SipStatus
 from tests.conftest import Bot
+from tests.support.forums import forum_draft
 
 
 def forum_with_case(bot: Bot, *, expires_in_days: int) -> str:
-    draft = ForumDraft(
-        name="FOSSAM",
-        code="FOS",
-        agencies=["Grundskola", "Elevhälsa"],
-        own_agency="Grundskola",
-        rrule=DEFAULT_RRULE,
-        start=DEFAULT_START,
-        end=DEFAULT_END,
-        areas=[],
-    )
+    draft = forum_draft()
     with transaction(bot.sessions) as s:
         forum = fs.create_forum(
             s, bot.clock, team_id="T0001", channel_id="C0001", actor="U1", draft=draft

@@ -10,25 +10,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import AdjustableClock
-from domain.forums import ForumDraft, create_forum
-from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
+from domain.forums import create_forum
 from storage.db import transaction
 from storage.models import EffectStatus, OutboxMessage, ScheduledEffect
+from tests.support.forums import forum_draft
 
 OCCURRENCE = dt.datetime(2026, 12, 3, 7, 0, tzinfo=dt.UTC)
 
 
 def a_forum(sessions: sessionmaker[Session], clock: AdjustableClock) -> int:
-    draft = ForumDraft(
-        name="FOSSAM",
-        code="FOS",
-        agencies=["Grundskola"],
-        own_agency="Grundskola",
-        rrule=DEFAULT_RRULE,
-        start=DEFAULT_START,
-        end=DEFAULT_END,
-        areas=[],
-    )
+    draft = forum_draft(agencies=["Grundskola"])
     with transaction(sessions) as s:
         return create_forum(s, clock, team_id="T", channel_id="C", actor="U1", draft=draft).id
 
