@@ -226,7 +226,9 @@ def register(app: App, deps: Deps) -> None:
 
     def open_case(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user_id = body["user"]["id"]
-        t = deps.translator(client, _team(body), user_id)
+        # No Slack call before views.open (its trigger lasts 3 s): the list this button
+        # came from already looked the user's locale up.
+        t = Translator(deps.cached_locale(_team(body), user_id) or deps.default_locale)
         channel = (body.get("channel") or {}).get("id") or ""
         try:
             with database_errors(), transaction(deps.sessions) as session:
