@@ -47,6 +47,7 @@ from handlers.blocks.forum import (
     unknown_command_message,
 )
 from sandbox.webapi import validate_message, validate_view
+from tests.support.blockkit import all_text, mrkdwn_texts
 
 LOCALES: tuple[Locale, ...] = ("sv", "en")
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
@@ -76,26 +77,6 @@ def summary(name: str = "FOSSAM Gråbo", **changes: Any) -> ForumSummary:
     }
     fields.update(changes)
     return ForumSummary(**fields)
-
-
-def text_objects(node: Any) -> Iterator[dict[str, Any]]:
-    """Every text object (plain_text or mrkdwn) anywhere in a payload."""
-    if isinstance(node, dict):
-        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-            yield node
-        for value in node.values():
-            yield from text_objects(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from text_objects(item)
-
-
-def mrkdwn_texts(payload: Any) -> list[str]:
-    return [o["text"] for o in text_objects(payload) if o["type"] == "mrkdwn"]
-
-
-def all_text(payload: Any) -> str:
-    return "\n".join(o["text"] for o in text_objects(payload))
 
 
 def options(node: Any) -> Iterator[dict[str, Any]]:

@@ -7,7 +7,6 @@ import dataclasses
 import datetime as dt
 import json
 import zoneinfo
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -65,6 +64,7 @@ from handlers.blocks.cases import (
 from handlers.blocks.common import MESSAGE_BLOCKS_MAX, MODAL_BLOCKS_MAX, MODAL_TITLE_MAX
 from sandbox.webapi import validate_message, validate_view
 from storage.models import CaseStatus, ConsentGiver, Effect, SipStatus
+from tests.support.blockkit import all_text, mrkdwn_texts
 
 LOCALES: tuple[Locale, ...] = ("sv", "en")
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
@@ -78,25 +78,6 @@ AGENCIES = [(1, "Grundskola"), (2, "Elevhälsa"), (3, "Socialtjänst/IFO"), (4, 
 @pytest.fixture(params=LOCALES)
 def t(request: pytest.FixtureRequest) -> Translator:
     return Translator(request.param)
-
-
-def text_objects(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        if node.get("type") in ("plain_text", "mrkdwn") and isinstance(node.get("text"), str):
-            yield node
-        for value in node.values():
-            yield from text_objects(value)
-    elif isinstance(node, list):
-        for item in node:
-            yield from text_objects(item)
-
-
-def mrkdwn_texts(payload: Any) -> list[str]:
-    return [o["text"] for o in text_objects(payload) if o["type"] == "mrkdwn"]
-
-
-def all_text(payload: Any) -> str:
-    return "\n".join(o["text"] for o in text_objects(payload))
 
 
 def elements(view: dict[str, Any]) -> list[dict[str, Any]]:
