@@ -26,14 +26,11 @@ from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
 from handlers.forum import tell
 from handlers.metadata import ViewMeta
+from handlers.payload import ack_only, channel_of, team_of
 from storage.db import transaction
 from storage.models import CaseStatus, Effect, Role
 
 log = logging.getLogger(__name__)
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("user", {}).get("team_id") or "")
 
 
 def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
@@ -128,10 +125,6 @@ def _effect(value: str | None) -> Effect | None:
         return None
 
 
-def _ack(ack: Ack) -> None:
-    ack()
-
-
 def register(app: App, deps: Deps) -> None:
     def submit_case(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
@@ -140,7 +133,7 @@ def register(app: App, deps: Deps) -> None:
         ids = forms.block_ids(view)
         try:
             with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, _team(body), body["user"]["id"])
+                access = _access(session, meta, team_of(body), body["user"]["id"])
                 # The modal's id makes a retried or double-clicked submission one case.
                 case, created = case_service.raise_case(
                     session, deps.clock, access=access, draft=draft, submission_key=view["id"]
@@ -161,7 +154,7 @@ def register(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         try:
             with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, _team(body), user_id)
+                access = _access(session, meta, team_of(body), user_id)
                 row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
                 recipients = case_service.members_to_notify(session, case_id)
                 tz = forum_service.forum_schedule(access.forum).zone
@@ -177,7 +170,7 @@ def register(app: App, deps: Deps) -> None:
             )
             client.chat_postMessage(channel=channel, **post)  # type: ignore[arg-type]
             for member in recipients:
-                member_t = deps.translator(client, _team(body), member)
+                member_t = deps.translator(client, team_of(body), member)
                 text = ui.case_dm_text(
                     member_t,
                     reference=row.reference,
@@ -200,15 +193,13 @@ def register(app: App, deps: Deps) -> None:
         else:
             page, scope, status = ui.parse_page_value(action.get("value", ""))
         user_id = body["user"]["id"]
-        t = deps.translator(client, _team(body), user_id)
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id", ""
-        )
+        t = deps.translator(client, team_of(body), user_id)
+        channel = channel_of(body)
         try:
             reply = case_list(
                 deps,
                 t,
-                team_id=_team(body),
+                team_id=team_of(body),
                 channel_id=channel,
                 user_id=user_id,
                 status=status,
@@ -221,30 +212,30 @@ def register(app: App, deps: Deps) -> None:
             reply = {"text": failure_text(t, exc)}
         respond(replace_original=True, response_type="ephemeral", **reply)
 
-    app.action(ui.ACTION_LIST_FILTER)(ack=_ack, lazy=[change_list])
-    app.action(ui.ACTION_LIST_PAGE_RE)(ack=_ack, lazy=[change_list])
+    app.action(ui.ACTION_LIST_FILTER)(ack=ack_only, lazy=[change_list])
+    app.action(ui.ACTION_LIST_PAGE_RE)(ack=ack_only, lazy=[change_list])
 
     def open_case(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         user_id = body["user"]["id"]
         # No Slack call before views.open (its trigger lasts 3 s): the list this button
         # came from already looked the user's locale up.
-        t = Translator(deps.cached_locale(_team(body), user_id) or deps.default_locale)
-        channel = (body.get("channel") or {}).get("id") or ""
+        t = Translator(deps.cached_locale(team_of(body), user_id) or deps.default_locale)
+        channel = channel_of(body)
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.require_forum(
-                    session, team_id=_team(body), channel_id=channel
+                    session, team_id=team_of(body), channel_id=channel
                 )
             meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
             case_id = int(body["actions"][0].get("value") or 0)
-            view = _detail_view(deps, t, meta, _team(body), user_id, case_id)
+            view = _detail_view(deps, t, meta, team_of(body), user_id, case_id)
             client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("opening a case failed")
             respond(replace_original=False, response_type="ephemeral", text=failure_text(t, exc))
 
-    app.action(ui.ACTION_CASE_OPEN)(ack=_ack, lazy=[open_case])
+    app.action(ui.ACTION_CASE_OPEN)(ack=ack_only, lazy=[open_case])
 
     def change_status(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
@@ -258,7 +249,7 @@ def register(app: App, deps: Deps) -> None:
             case_id, target = parsed
             if target is CaseStatus.CLOSED:
                 with database_errors(), transaction(deps.sessions) as session:
-                    access = _access(session, meta, _team(body), user_id)
+                    access = _access(session, meta, team_of(body), user_id)
                     row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
                 client.views_push(
                     trigger_id=body["trigger_id"],
@@ -270,18 +261,18 @@ def register(app: App, deps: Deps) -> None:
                 )
                 return
             with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, _team(body), user_id)
+                access = _access(session, meta, team_of(body), user_id)
                 case_service.change_status(
                     session, deps.clock, access=access, case_id=case_id, to=target
                 )
-            updated = _detail_view(deps, t, meta, _team(body), user_id, case_id)
+            updated = _detail_view(deps, t, meta, team_of(body), user_id, case_id)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("changing a case failed")
             updated = notice_modal(t, failure_text(t, exc))
         client.views_update(view_id=view["id"], view=updated)
 
-    app.action(ui.ACTION_CASE_STATUS_RE)(ack=_ack, lazy=[change_status])
+    app.action(ui.ACTION_CASE_STATUS_RE)(ack=ack_only, lazy=[change_status])
 
     def submit_close(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
@@ -291,7 +282,7 @@ def register(app: App, deps: Deps) -> None:
         effect = forms.selected(values, "effect")
         try:
             with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, _team(body), body["user"]["id"])
+                access = _access(session, meta, team_of(body), body["user"]["id"])
                 case_service.change_status(
                     session,
                     deps.clock,
@@ -320,7 +311,7 @@ def register(app: App, deps: Deps) -> None:
         t = Translator(meta.locale)
         user_id = body["user"]["id"]
         try:
-            updated = _detail_view(deps, t, meta, _team(body), user_id, meta.case_id or 0)
+            updated = _detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("refreshing a closed case failed")
@@ -336,18 +327,18 @@ def register(app: App, deps: Deps) -> None:
         user_id = body["user"]["id"]
         try:
             with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, _team(body), user_id)
+                access = _access(session, meta, team_of(body), user_id)
                 case_service.withdraw_consent(
                     session, deps.clock, access=access, case_id=meta.case_id or 0
                 )
-            updated = _detail_view(deps, t, meta, _team(body), user_id, meta.case_id or 0)
+            updated = _detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("withdrawing consent failed")
             updated = notice_modal(t, failure_text(t, exc))
         client.views_update(view_id=view["id"], view=updated)
 
-    app.action(ui.ACTION_CASE_WITHDRAW)(ack=_ack, lazy=[withdraw])
+    app.action(ui.ACTION_CASE_WITHDRAW)(ack=ack_only, lazy=[withdraw])
 
     def submit_deviation(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any
@@ -358,7 +349,7 @@ def register(app: App, deps: Deps) -> None:
         ids = forms.block_ids(view)
         try:
             with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, _team(body), body["user"]["id"])
+                access = _access(session, meta, team_of(body), body["user"]["id"])
                 deviation = case_service.report_deviation(
                     session,
                     deps.clock,
@@ -391,7 +382,7 @@ def register(app: App, deps: Deps) -> None:
         if not report:
             return
         for coordinator in report["coordinators"]:
-            t = deps.translator(client, _team(body), coordinator)
+            t = deps.translator(client, team_of(body), coordinator)
             text = ui.deviation_dm_text(
                 t, forum_name=report["forum"], kind=report["kind"], agencies=report["agencies"]
             )

@@ -17,6 +17,7 @@ from handlers import forum as forum_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
+from handlers.payload import ack_only, channel_of, team_of
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -147,16 +148,11 @@ def register(app: App, deps: Deps) -> None:
         ui.ACTION_MENU_MEMBERS: "forum medlemmar",
     }
 
-    def ack_menu(ack: Ack) -> None:
-        ack()
-
     def run_menu(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         action_id = body["actions"][0]["action_id"]
-        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-            "channel_id", ""
-        )
+        channel = channel_of(body)
         req = CommandRequest(
-            team_id=(body.get("team") or {}).get("id", ""),
+            team_id=team_of(body),
             channel_id=channel,
             user_id=body["user"]["id"],
             trigger_id=body.get("trigger_id", ""),
@@ -165,4 +161,4 @@ def register(app: App, deps: Deps) -> None:
         answer(req, client, respond)
 
     for action_id in menu_routes:
-        app.action(action_id)(ack=ack_menu, lazy=[run_menu])
+        app.action(action_id)(ack=ack_only, lazy=[run_menu])

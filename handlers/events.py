@@ -14,6 +14,7 @@ from handlers.blocks import forum as ui
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.forum import summarize
+from handlers.payload import ack_only
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -37,9 +38,6 @@ def register(app: App, deps: Deps) -> None:
         # Joining the channel gives no access by itself: a coordinator adds members.
         return None
 
-    def ack_event(ack: Any) -> None:
-        ack()
-
     def home_opened(event: dict[str, Any], client: WebClient, context: Any) -> None:
         if event.get("tab") not in (None, "home"):
             return
@@ -59,4 +57,4 @@ def register(app: App, deps: Deps) -> None:
             view = ui.home_error_view(t, failure_text(t, exc))
         client.views_publish(user_id=user_id, view=view)
 
-    app.event("app_home_opened")(ack=ack_event, lazy=[home_opened])
+    app.event("app_home_opened")(ack=ack_only, lazy=[home_opened])

@@ -24,6 +24,7 @@ from handlers.blocks.common import message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
 from handlers.metadata import ViewMeta
+from handlers.payload import ack_only, team_of
 from storage.db import transaction
 from storage.models import Forum, Role
 
@@ -151,15 +152,6 @@ def open_members(deps: Deps, client: WebClient, t: Translator, req: CommandReque
 # --- listeners ------------------------------------------------------------------------------
 
 
-def _ack(ack: Ack) -> None:
-    """Acknowledge at once; the lazy listener does the work (and the Slack calls)."""
-    ack()
-
-
-def _team(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body["user"].get("team_id") or "")
-
-
 def register(app: App, deps: Deps) -> None:
     def choose_template(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
@@ -179,7 +171,7 @@ def register(app: App, deps: Deps) -> None:
         except SlackApiError as exc:  # hash_conflict: a newer choice already updated it
             log.info("template not applied: %s", exc.response.get("error"))
 
-    app.action(ui.ACTION_TEMPLATE)(ack=_ack, lazy=[choose_template])
+    app.action(ui.ACTION_TEMPLATE)(ack=ack_only, lazy=[choose_template])
 
     def submit_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
@@ -194,7 +186,7 @@ def register(app: App, deps: Deps) -> None:
                 forum = forum_service.create_forum(
                     session,
                     deps.clock,
-                    team_id=_team(body),
+                    team_id=team_of(body),
                     channel_id=meta.channel_id,
                     actor=body["user"]["id"],
                     draft=draft,
@@ -220,7 +212,7 @@ def register(app: App, deps: Deps) -> None:
         t = Translator(ViewMeta.load(body["view"].get("private_metadata")).locale)
         try:
             with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=_team(body))
+                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
                 summary = summarize(session, deps, forum)  # for everyone: no "you"
             post = ui.forum_created_message(Translator(deps.default_locale), summary)
             client.chat_postMessage(channel=summary.channel_id, **post)  # type: ignore[arg-type]
@@ -239,7 +231,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
                 draft.template = forum.template
                 forum_service.update_forum(
@@ -260,7 +252,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
                 view = members_view(session, t, forum, actor=body["user"]["id"])
             client.views_push(trigger_id=body["trigger_id"], view=view)
@@ -268,7 +260,7 @@ def register(app: App, deps: Deps) -> None:
             log.info("could not open the members modal: %s", exc)
             tell(client, body["user"]["id"], failure_text(t, exc))
 
-    app.action(ui.ACTION_OPEN_MEMBERS)(ack=_ack, lazy=[push_members])
+    app.action(ui.ACTION_OPEN_MEMBERS)(ack=ack_only, lazy=[push_members])
 
     @app.view(ui.CB_MEMBERS)
     def submit_members(
@@ -284,7 +276,7 @@ def register(app: App, deps: Deps) -> None:
             check_people(client, users)
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
                 agency = forms.selected(values, "agency")
                 forum_service.add_members(
@@ -313,7 +305,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
                 try:
                     removed = forum_service.remove_member(
@@ -324,7 +316,7 @@ def register(app: App, deps: Deps) -> None:
                     notice = ":warning: " + error_text(t, exc, mrkdwn=True)
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=_team(body)
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
                 updated = members_view(session, t, forum, actor=user_id, notice=notice)
         except Exception as exc:  # e.g. they removed themselves: they may no longer look
@@ -336,7 +328,7 @@ def register(app: App, deps: Deps) -> None:
         except SlackApiError as exc:  # hash_conflict: someone else changed the modal first
             log.info("members modal not updated: %s", exc.response.get("error"))
 
-    app.action(ui.ACTION_REMOVE_MEMBER)(ack=_ack, lazy=[remove_member])
+    app.action(ui.ACTION_REMOVE_MEMBER)(ack=ack_only, lazy=[remove_member])
 
 
 USER_CHECK_SECONDS = 1.5
