@@ -215,24 +215,31 @@ def test_non_members_are_politely_refused_and_see_no_data(bot: Bot) -> None:
     assert bot.slack.count("views.open") == 0
 
 
-def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> None:
-    forum_id = create_forum(bot, areas="Gråbo")
+def add_members(
+    bot: Bot, forum_id: int, users: list[str], *, by: str = "U1", agency: str | None = None
+) -> Any:
+    """Submit the members modal: ``users`` as members of ``agency`` (default the first)."""
     with bot.sessions() as session:
         forum = session.get(Forum, forum_id)
         assert forum is not None
-        elevhalsa = next(a.id for a in forum.agencies if a.name == "Elevhälsa")
+        agency_id = next(a.id for a in forum.agencies if agency in (None, a.name))
     values = {
-        "users": {"value": multi_users_values(["U2", "U3"])},
-        "agency": {"value": select_value(str(elevhalsa))},
+        "users": {"value": multi_users_values(users)},
+        "agency": {"value": select_value(str(agency_id))},
         "role": {"value": radio_value("member")},
     }
-    response = bot.driver.view_submission(
+    return bot.driver.view_submission(
         "forum_members",
         values,
-        user="U1",
+        user=by,
         private_metadata=meta(forum_id=forum_id),
         blocks=blocks_of(values),
     )
+
+
+def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> None:
+    forum_id = create_forum(bot, areas="Gråbo")
+    response = add_members(bot, forum_id, ["U2", "U3"], agency="Elevhälsa")
     body = response.json()
     assert body["response_action"] == "update"
     listed = json.dumps(body["view"]["blocks"], ensure_ascii=False)
@@ -246,30 +253,8 @@ def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> Non
 
 def test_members_cannot_change_the_forum(bot: Bot) -> None:
     forum_id = create_forum(bot)
-    with bot.sessions() as session:
-        forum = session.get(Forum, forum_id)
-        assert forum is not None
-        agency = forum.agencies[0].id
-    values = {
-        "users": {"value": multi_users_values(["U2"])},
-        "agency": {"value": select_value(str(agency))},
-        "role": {"value": radio_value("member")},
-    }
-    bot.driver.view_submission(
-        "forum_members",
-        values,
-        user="U1",
-        private_metadata=meta(forum_id=forum_id),
-        blocks=blocks_of(values),
-    )
-    values["users"] = {"value": multi_users_values(["U4"])}
-    response = bot.driver.view_submission(
-        "forum_members",
-        values,
-        user="U2",
-        private_metadata=meta(forum_id=forum_id),
-        blocks=blocks_of(values),
-    )
+    add_members(bot, forum_id, ["U2"])
+    response = add_members(bot, forum_id, ["U4"], by="U2")
     assert "samordnare" in response.json()["errors"]["users"]
     with bot.sessions() as session:
         assert session.scalar(select(Member).where(Member.slack_user_id == "U4")) is None
@@ -278,44 +263,14 @@ def test_members_cannot_change_the_forum(bot: Bot) -> None:
 def test_an_unknown_or_deleted_user_is_refused_on_the_field(bot: Bot) -> None:
     forum_id = create_forum(bot)
     bot.slack.set_user("U5", deleted=True)
-    with bot.sessions() as session:
-        forum = session.get(Forum, forum_id)
-        assert forum is not None
-        agency = forum.agencies[0].id
-    values = {
-        "users": {"value": multi_users_values(["U5"])},
-        "agency": {"value": select_value(str(agency))},
-        "role": {"value": radio_value("member")},
-    }
-    response = bot.driver.view_submission(
-        "forum_members",
-        values,
-        user="U1",
-        private_metadata=meta(forum_id=forum_id),
-        blocks=blocks_of(values),
-    )
+    response = add_members(bot, forum_id, ["U5"])
     assert "Test U5 är ingen person" in response.json()["errors"]["users"]
 
 
 def test_when_slack_cannot_check_people_the_user_is_asked_to_retry(bot: Bot) -> None:
     forum_id = create_forum(bot)
-    with bot.sessions() as session:
-        forum = session.get(Forum, forum_id)
-        assert forum is not None
-        agency = forum.agencies[0].id
     bot.slack.fail_next("users.info", status=500, times=5)
-    values = {
-        "users": {"value": multi_users_values(["U6"])},
-        "agency": {"value": select_value(str(agency))},
-        "role": {"value": radio_value("member")},
-    }
-    response = bot.driver.view_submission(
-        "forum_members",
-        values,
-        user="U1",
-        private_metadata=meta(forum_id=forum_id),
-        blocks=blocks_of(values),
-    )
+    response = add_members(bot, forum_id, ["U6"])
     assert "försök igen" in response.json()["errors"]["users"].lower()
     with bot.sessions() as session:
         assert session.scalar(select(Member).where(Member.slack_user_id == "U6")) is None
