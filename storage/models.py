@@ -211,6 +211,8 @@ class Forum(TimestampMixin, Base):
     # Per-forum choices that later features read (situation picture cadence, holidays …).
     settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_by: Mapped[str] = mapped_column(String(32))
+    # Meetings rows exist up to here; the scheduler extends the horizon as time passes.
+    meetings_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     # passive_deletes: the database cascades, so deleting a forum with cases works.
     agencies: Mapped[list[Agency]] = relationship(
@@ -288,7 +290,11 @@ class Meeting(Base):
     """One occurrence of a forum's schedule; keyed by the schedule occurrence it came from."""
 
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("forum_id", "occurrence"),)
+    __table_args__ = (
+        UniqueConstraint("forum_id", "occurrence"),
+        Index("ix_meetings_agenda_due", "status", "agenda_due_at"),
+        Index("ix_meetings_forum_starts", "forum_id", "starts_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
@@ -303,6 +309,15 @@ class Meeting(Base):
     attendance: Mapped[list[Any] | None] = mapped_column(JSONType)
     minutes: Mapped[str | None] = mapped_column(Text)
     agenda_channel_ts: Mapped[str | None] = mapped_column(String(32))
+    # When the agenda is due (the forum's agenda time on the meeting's day), so finding due
+    # agendas is one indexed query however many forums there are.
+    agenda_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on every change after posting: each version updates the posted agenda once.
+    agenda_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The public holiday that cancelled or moved this meeting, if any.
+    holiday: Mapped[dt.date | None] = mapped_column(Date())
+    # A coordinator moved or cancelled it by hand: schedule syncs leave it alone.
+    changed_by: Mapped[str | None] = mapped_column(String(32))
 
 
 case_agencies = Table(
@@ -434,6 +449,8 @@ class AgendaItem(Base):
     added_by: Mapped[str | None] = mapped_column(String(32))
     added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     discussed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Agencies that need to attend this item (other business); None means every agency.
+    agency_ids: Mapped[list[int] | None] = mapped_column(JSONType)
 
 
 class RatingRound(Base):

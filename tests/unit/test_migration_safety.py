@@ -8,6 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from storage.db import MIGRATIONS_DIR, create_db_engine, migrate
@@ -37,12 +38,13 @@ def test_rebuilding_forums_in_a_sqlite_migration_keeps_agencies_and_members(
     engine.dispose()
 
     # A later revision that rebuilds the forums table (as any column change on SQLite does).
+    head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     versions = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, versions)
     (versions / "versions" / "9999_rebuild.py").write_text(
         '"""rebuild"""\n'
         "import sqlalchemy as sa\nfrom alembic import op\n"
-        "revision = '9999'\ndown_revision = '0001'\nbranch_labels = None\ndepends_on = None\n"
+        f"revision = '9999'\ndown_revision = '{head}'\nbranch_labels = None\ndepends_on = None\n"
         "def upgrade() -> None:\n"
         "    with op.batch_alter_table('forums', recreate='always') as batch:\n"
         "        batch.add_column(sa.Column('extra', sa.String(10), nullable=True))\n"
