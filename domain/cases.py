@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from domain import audit, privacy, scheduling
+from domain import audit, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -24,7 +24,6 @@ from domain.errors import (
 )
 from domain.forums import Access, active_agencies, forum_schedule
 from domain.i18n import N_, Translator, normalize_locale
-from domain.schedule import next_occurrences
 from storage.models import (
     AuditAction,
     Case,
@@ -179,33 +178,25 @@ def _audit(
 
 
 def upcoming_meetings(
-    forum: Forum, clock: Clock, count: int = MEETING_CHOICES
+    session: Session, forum: Forum, clock: Clock, count: int = MEETING_CHOICES
 ) -> list[dt.datetime]:
-    return next_occurrences(forum_schedule(forum), clock.now(), count)
+    """Starts of the forum's next planned meetings (holidays and moves applied)."""
+    return [m.starts_at for m in meetings.upcoming(session, clock, forum, count=count)]
 
 
 def meeting_for(session: Session, forum: Forum, start: dt.datetime) -> Meeting:
-    """The meeting row for one schedule occurrence, created on first use."""
-    start = start.astimezone(dt.UTC)
+    """The planned meeting starting at ``start``."""
     meeting = session.scalar(
-        select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence == start)
+        select(Meeting).where(
+            Meeting.forum_id == forum.id,
+            Meeting.starts_at == start.astimezone(dt.UTC),
+            Meeting.status == MeetingStatus.PLANNED,
+        )
     )
-    if meeting is not None:
-        return meeting
-    meeting = Meeting(
-        forum_id=forum.id,
-        occurrence=start,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=forum.meeting_minutes),
-        status=MeetingStatus.PLANNED,
-    )
-    try:
-        with session.begin_nested():
-            session.add(meeting)
-    except IntegrityError:  # another case created it at the same moment
-        meeting = session.scalars(
-            select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence == start)
-        ).one()
+    if meeting is None:
+        raise InvalidInput(
+            N_("That meeting is no longer available. Choose another."), field="meeting"
+        )
     return meeting
 
 
@@ -312,13 +303,13 @@ def raise_case(
         )
         if existing is not None:
             return existing, False
-    meetings = upcoming_meetings(forum, clock)
-    _check(forum, draft, clock, meetings)
+    upcoming = upcoming_meetings(session, forum, clock)
+    _check(forum, draft, clock, upcoming)
     now = clock.now()
     local_year = now.astimezone(forum_schedule(forum).zone).year
     by_id = {a.id: a for a in active_agencies(forum)}
     needed = [member.agency_id, *draft.agency_ids]
-    meeting_start = draft.meeting or (meetings[0] if meetings else None)
+    meeting_start = draft.meeting or (upcoming[0] if upcoming else None)
     meeting_id = meeting_for(session, forum, meeting_start).id if meeting_start else None
     try:
         # Number and case in one savepoint: if a twin submission (same key) won the race,

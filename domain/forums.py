@@ -594,6 +594,8 @@ def update_forum(
                 )
             }
         )
+    if not _same_schedule(forum, draft):
+        forum.meetings_until = None  # meetings are re-planned at the next read or tick
     forum.name = draft.name.strip()
     forum.code = new_code
     forum.schedule_rrule = schedule.rrule

@@ -52,7 +52,7 @@ def open_case_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRe
             t,
             agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
             own_agency_id=access.member.agency_id,
-            meetings=case_service.upcoming_meetings(forum, deps.clock),
+            meetings=case_service.upcoming_meetings(session, forum, deps.clock),
             tz=forum_service.forum_schedule(forum).zone,
             private_metadata=meta.dump(),
         )
