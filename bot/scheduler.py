@@ -14,7 +14,7 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from domain import cases, scheduling
+from domain import cases, logreview, retention, scheduling
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
 
@@ -32,6 +32,10 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
     replica = replica_id()
     with transaction(deps.sessions) as session:
         cases.remind_expiring_consents(session, deps.clock, replica=replica)
+    with transaction(deps.sessions) as session:
+        retention.run_daily(session, deps.clock, deps.retention_policy, replica=replica)
+    with transaction(deps.sessions) as session:
+        logreview.send_monthly_reports(session, deps.clock, replica=replica)
     gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
     return scheduling.deliver(deps.sessions, deps.clock, gateway, replica=replica)
 

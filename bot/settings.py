@@ -9,10 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from functools import lru_cache
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from domain.retention import RetentionPolicy
 
 
 class SettingsError(Exception):
@@ -56,6 +59,23 @@ class Settings(BaseSettings):
     test_clock: dt.datetime | None = Field(None, validation_alias=_env("SAMVERKAN_TEST_CLOCK"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("SAMVERKAN_LOG_LEVEL")
+    )
+    # Retention (gallring), in days, per data class: follow the municipality's own
+    # gallringsbeslut. A forum may override them in its settings ({"retention": {...}}).
+    retention_closed_cases_days: int = Field(
+        1826, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_CLOSED_CASES_DAYS")
+    )
+    retention_consultations_days: int = Field(
+        365, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_CONSULTATIONS_DAYS")
+    )
+    retention_ratings_days: int = Field(
+        1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_RATINGS_DAYS")
+    )
+    retention_actions_days: int = Field(
+        1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_ACTIONS_DAYS")
+    )
+    retention_audit_days: int = Field(
+        1826, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_AUDIT_DAYS")
     )
 
     @field_validator("slack_api_url")
@@ -112,6 +132,17 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def retention_policy(self) -> RetentionPolicy:
+        from domain.retention import RetentionPolicy
+
+        return RetentionPolicy(
+            closed_cases=self.retention_closed_cases_days,
+            consultations=self.retention_consultations_days,
+            ratings=self.retention_ratings_days,
+            actions=self.retention_actions_days,
+            audit_events=self.retention_audit_days,
+        )
 
     def check_consistency(self) -> None:
         if self.test_clock is not None and not self.allow_test_clock:

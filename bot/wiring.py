@@ -49,6 +49,7 @@ def build_runtime(
         clock=clock,
         default_locale=settings.language,
         timezone=settings.timezone,
+        retention_policy=settings.retention_policy(),
     )
     secret = signing_secret or (
         settings.slack_signing_secret.get_secret_value() if settings.slack_signing_secret else ""

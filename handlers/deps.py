@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain.clock import Clock
 from domain.i18n import Locale, Translator, normalize_locale
+from domain.retention import RetentionPolicy
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,7 @@ class Deps:
     default_locale: Locale = "sv"
     timezone: str = "Europe/Stockholm"
     locale_ttl_seconds: float = 3600.0
+    retention_policy: RetentionPolicy = field(default_factory=RetentionPolicy)
     monotonic: Callable[[], float] = time.monotonic
     _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)

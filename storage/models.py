@@ -13,6 +13,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -97,6 +98,8 @@ class Role(enum.StrEnum):
     MEMBER = "member"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    # Granskare: does the monthly log check and reviews the audit log; sees no case details.
+    REVIEWER = "reviewer"
 
 
 class AreaKind(enum.StrEnum):
@@ -371,6 +374,10 @@ class Case(TimestampMixin, Base):
     effect: Mapped[Effect | None] = mapped_column(_enum(Effect))
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     legal_hold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Legal hold (e.g. a request from IVO or a court): retention skips the case while set.
+    legal_hold_reason: Mapped[str | None] = mapped_column(String(300))
+    legal_hold_by: Mapped[str | None] = mapped_column(String(32))
+    legal_hold_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     submission_key: Mapped[str | None] = mapped_column(String(64))
 
     raising_agency: Mapped[Agency] = relationship(foreign_keys=[raising_agency_id])
@@ -563,26 +570,54 @@ class Deviation(TimestampMixin, Base):
 
 
 class AuditEvent(Base):
-    """Who read or changed what, when. Written in the same transaction as the read/change."""
+    """Who read or changed what, when. Written in the same transaction as the read/change.
+
+    Append-only: database triggers refuse UPDATE and DELETE (migration 0003). Each committed
+    event carries its place in one chain (``seq``), the hash of the event before it and its
+    own hash, so an edited or removed event is found by ``samverkan audit verify``.
+    ``forum_id`` and ``actor_agency_id`` are plain numbers, not foreign keys: the log must
+    outlive what it describes (a foreign key's SET NULL would be an update).
+    """
 
     __tablename__ = "audit_events"
     __table_args__ = (
         Index("ix_audit_events_forum_at", "forum_id", "at"),
         Index("ix_audit_events_object", "object_type", "object_ref", "at"),
+        UniqueConstraint("seq"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     team_id: Mapped[str | None] = mapped_column(String(32))
-    forum_id: Mapped[int | None] = mapped_column(ForeignKey("forums.id", ondelete="SET NULL"))
+    forum_id: Mapped[int | None] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(32), index=True)
-    actor_agency_id: Mapped[int | None] = mapped_column(
-        ForeignKey("agencies.id", ondelete="SET NULL")
-    )
+    actor_agency_id: Mapped[int | None] = mapped_column(Integer)
     action: Mapped[AuditAction] = mapped_column(_enum(AuditAction))
     object_type: Mapped[str] = mapped_column(String(32))
     object_ref: Mapped[str] = mapped_column(String(64))
     detail: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    # Set when the transaction commits (domain.audit seals it under the chain head's lock).
+    seq: Mapped[int | None] = mapped_column(BigInteger)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of the audit chain: one row (id 1), locked by every committing writer.
+
+    ``start_seq``/``start_hash`` say where the chain begins after retention removed its
+    oldest events (a documented cut); ``purge_below_seq`` is set only inside the retention
+    transaction, and the DELETE trigger allows removing events below it and nothing else.
+    """
+
+    __tablename__ = "audit_chain"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    last_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    start_seq: Mapped[int] = mapped_column(BigInteger, default=1)
+    start_hash: Mapped[str] = mapped_column(String(64))
+    purge_below_seq: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class ScheduledEffect(Base):

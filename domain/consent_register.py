@@ -1,0 +1,142 @@
+"""The consent register: per case who consented, for which agencies, when, until when, and
+withdrawals; and the consents about to expire. Looking at it is an audited read; so is a
+refused look (someone whose agency may not see the case's details)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from domain import audit
+from domain.cases import find_case_by_reference, local_today
+from domain.clock import Clock
+from domain.errors import InvalidInput, NotCoordinator
+from domain.forums import Access
+from domain.i18n import N_
+from storage.models import AuditAction, Case, CaseStatus, Consent, ConsentGiver
+
+EXPIRING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class ConsentEntry:
+    given_by: ConsentGiver
+    agencies: tuple[str, ...]
+    given_on: dt.date | None
+    expires_on: dt.date | None
+    recorded_by: str
+    recorded_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+    withdrawn_by: str | None
+    current: bool
+    active: bool
+
+
+@dataclass(frozen=True)
+class ConsentRegister:
+    reference: str
+    entries: tuple[ConsentEntry, ...]
+
+
+def _active(consent: Consent, today: dt.date) -> bool:
+    if consent.given_by is ConsentGiver.NONE or consent.withdrawn_at is not None:
+        return False
+    return consent.expires_on is None or consent.expires_on >= today
+
+
+def _audit(
+    session: Session, clock: Clock, access: Access, reference: str, **detail: object
+) -> None:
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.READ,
+        object_type="consent",
+        object_ref=reference,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail=dict(detail) or None,
+    )
+
+
+def consent_register(
+    session: Session, clock: Clock, *, access: Access, reference: str
+) -> ConsentRegister:
+    """Coordinators and the raising agency see a case's consents; anyone else is refused
+    (and the attempt is in the log)."""
+    case = find_case_by_reference(session, access.forum, reference)
+    if case is None:
+        raise InvalidInput(
+            N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
+        )
+    if not (access.is_coordinator or access.member.agency_id == case.raising_agency_id):
+        _audit(session, clock, access, case.reference, refused=True)
+        raise NotCoordinator(
+            N_("Only coordinators and the agency that raised the case can see its consents.")
+        )
+    consents = session.scalars(
+        select(Consent)
+        .options(selectinload(Consent.agencies))
+        .where(Consent.case_id == case.id)
+        .order_by(Consent.id)
+    ).all()
+    today = local_today(access.forum, clock)
+    entries = tuple(
+        ConsentEntry(
+            given_by=c.given_by,
+            agencies=tuple(a.name for a in c.agencies),
+            given_on=c.given_on,
+            expires_on=c.expires_on,
+            recorded_by=c.recorded_by,
+            recorded_at=c.recorded_at,
+            withdrawn_at=c.withdrawn_at,
+            withdrawn_by=c.withdrawn_by,
+            current=i == len(consents) - 1,
+            active=_active(c, today),
+        )
+        for i, c in enumerate(consents)
+    )
+    _audit(session, clock, access, case.reference)
+    return ConsentRegister(reference=case.reference, entries=entries)
+
+
+@dataclass(frozen=True)
+class ExpiringConsent:
+    reference: str
+    expires_on: dt.date
+    days_left: int
+
+
+def expiring_consents(
+    session: Session, clock: Clock, *, access: Access, within_days: int = EXPIRING_DAYS
+) -> list[ExpiringConsent]:
+    """Open cases whose current consent expires within ``within_days`` (coordinators)."""
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    today = local_today(access.forum, clock)
+    horizon = today + dt.timedelta(days=within_days)
+    cases = session.scalars(
+        select(Case)
+        .options(selectinload(Case.consents))
+        .where(Case.forum_id == access.forum.id, Case.status != CaseStatus.CLOSED)
+        .order_by(Case.id)
+    ).all()
+    rows = []
+    for case in cases:
+        if not case.consents:
+            continue
+        current = case.consents[-1]
+        if not _active(current, today) or current.expires_on is None:
+            continue
+        if current.expires_on <= horizon:
+            rows.append(
+                ExpiringConsent(
+                    case.reference, current.expires_on, (current.expires_on - today).days
+                )
+            )
+    return sorted(rows, key=lambda r: (r.expires_on, r.reference))

@@ -1,0 +1,204 @@
+"""Access-request export (GDPR art. 15): everything stored that refers to one member.
+
+Driven by the data inventory (domain.inventory): every table with a column that holds a
+Slack user id is searched, so a new table that refers to members is exported as soon as it
+is classified. Values about someone else (a child's case, free text) are withheld, secrets
+are never exported. Producing an export is itself an audited event.
+
+Also the file writers (JSON, CSV, xlsx) the audit review uses.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import enum
+import io
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, cast, or_, select
+from sqlalchemy.orm import Session
+
+from domain import audit
+from domain.clock import Clock
+from domain.inventory import INVENTORY, Export, member_tables
+from storage.models import AuditAction, Base
+
+WITHHELD = "[undantaget: uppgift om annan person / withheld: about someone else]"
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class AccessExport:
+    subject: str
+    generated_at: dt.datetime
+    tables: dict[str, list[dict[str, Any]]]
+
+    @property
+    def row_count(self) -> int:
+        return sum(len(rows) for rows in self.tables.values())
+
+
+def plain(value: Any) -> Any:
+    """A JSON/xlsx-friendly value."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime):
+        aware = value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+        return aware.astimezone(dt.UTC).isoformat()
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    return value
+
+
+def collect(session: Session, *, slack_user_id: str) -> dict[str, list[dict[str, Any]]]:
+    """Rows of every member-referring table that mention the member, column by column as
+    the inventory says (include / withhold / omit)."""
+    user = slack_user_id.strip()
+    result: dict[str, list[dict[str, Any]]] = {}
+    for name, columns in sorted(member_tables().items()):
+        table = Base.metadata.tables[name]
+        spec = INVENTORY[name]
+        matches = []
+        for column in columns:
+            col = table.c[column]
+            if spec.columns[column].json:
+                # A JSON value holding the id as a string ("U123"), not a longer id.
+                matches.append(cast(col, String).contains(json.dumps(user)))
+            else:
+                matches.append(col == user)
+        order = list(table.primary_key.columns) or list(table.columns)[:1]
+        rows = session.execute(select(table).where(or_(*matches)).order_by(*order)).mappings()
+        out = []
+        for row in rows:
+            item: dict[str, Any] = {}
+            for column, value in row.items():
+                policy = spec.columns[column].export
+                if policy is Export.OMIT:
+                    continue
+                item[column] = WITHHELD if policy is Export.REDACT and value else plain(value)
+            out.append(item)
+        result[name] = out
+    return result
+
+
+def subject_access(
+    session: Session,
+    clock: Clock,
+    *,
+    slack_user_id: str,
+    actor: str,
+    team_id: str | None = None,
+    forum_id: int | None = None,
+    actor_agency_id: int | None = None,
+) -> AccessExport:
+    """The export, recorded in the audit log (who exported whose data, how many rows)."""
+    tables = collect(session, slack_user_id=slack_user_id)
+    export = AccessExport(subject=slack_user_id, generated_at=clock.now(), tables=tables)
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.EXPORT,
+        object_type="member",
+        object_ref=slack_user_id,
+        team_id=team_id,
+        forum_id=forum_id,
+        actor_agency_id=actor_agency_id,
+        detail={"kind": "access_request", "rows": export.row_count},
+    )
+    return export
+
+
+# --- files ----------------------------------------------------------------------------------
+
+ABOUT = (
+    "Registerutdrag enligt artikel 15 dataskyddsförordningen (GDPR) ur Samverkan. "
+    "Rättslig grund: uppgift av allmänt intresse/myndighetsutövning (inte samtycke), därför "
+    "gäller inte rätten till dataportabilitet (art. 20). Uppgifter om andra personer (t.ex. "
+    "barn i ärenden) är undantagna. / Access-request export (GDPR art. 15)."
+)
+
+
+def to_json(export: AccessExport) -> bytes:
+    document = {
+        "subject": export.subject,
+        "generated_at": plain(export.generated_at),
+        "about": ABOUT,
+        "tables": export.tables,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2, default=str).encode("utf-8")
+
+
+def _sheet_name(name: str, used: set[str]) -> str:
+    base = name[:31]
+    candidate, n = base, 1
+    while candidate in used:
+        n += 1
+        candidate = f"{base[:28]}~{n}"
+    used.add(candidate)
+    return candidate
+
+
+def _cell(value: Any) -> Any:
+    value = plain(value)
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # never a formula in a spreadsheet someone opens
+    return value
+
+
+def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """An xlsx workbook: one sheet per (name, headers, rows)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    default = workbook.active
+    if default is not None:
+        workbook.remove(default)
+    used: set[str] = set()
+    for name, headers, rows in sheets:
+        sheet = workbook.create_sheet(_sheet_name(name, used))
+        sheet.append(list(headers))
+        for row in rows:
+            sheet.append([_cell(v) for v in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def to_xlsx(export: AccessExport) -> bytes:
+    sheets: list[tuple[str, Sequence[str], Iterable[Sequence[Any]]]] = [
+        (
+            "Om utdraget",
+            ["Fält", "Värde"],
+            [
+                ("Registrerad (Slack-id)", export.subject),
+                ("Skapat", plain(export.generated_at)),
+                ("Om", ABOUT),
+                *((f"Rader i {name}", len(rows)) for name, rows in export.tables.items()),
+            ],
+        )
+    ]
+    for name, rows in export.tables.items():
+        headers = [
+            c for c, spec in INVENTORY[name].columns.items() if spec.export is not Export.OMIT
+        ]
+        sheets.append((name, headers, ([row.get(h) for h in headers] for row in rows)))
+    return xlsx_bytes(sheets)
+
+
+def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow([_cell(v) for v in row])
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8

@@ -1,0 +1,436 @@
+"""Retention (gallring): remove what the municipality's retention decision says is due.
+
+Per forum and data class a retention period (days) comes from the settings, overridable in
+the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
+
+* ``closed_cases``  — closed cases that had consent, counted from the last note (the latest
+  of closing, last change and last history entry); with them go their history, consents,
+  agenda items; actions and deviations keep their row but lose the link;
+* ``consultations`` — closed cases that never had consent (anonymous consultations);
+* ``ratings``       — situation-picture answers (with their comments), from when they were given;
+* ``actions``       — done or cancelled actions, from completion;
+* ``audit_events``  — the audit log itself, one chain for the whole installation: the oldest
+  events go as a prefix and the cut is recorded (see :func:`domain.audit.purge_before`).
+
+Nothing under legal hold goes: a held case, and the actions linked to it, stay. A daily job
+(:func:`run_daily`) claims one row per forum and day, so it happens once across replicas,
+and writes the counts of what it removed to the audit log. :func:`plan` shows what would go
+(``samverkan gallra --dry-run``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from domain import audit, privacy, scheduling
+from domain.clock import Clock
+from domain.errors import IdentifyingDataRefused, InvalidInput
+from domain.forums import Access
+from domain.i18n import N_
+from storage.models import (
+    Action,
+    ActionStatus,
+    AuditAction,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Consent,
+    ConsentGiver,
+    Forum,
+    Rating,
+    RatingRound,
+)
+
+SYSTEM_ACTOR = "samverkan"
+JOB_KIND = "gallring"
+HOLD_REASON_MAX = 300
+
+
+class DataClass(enum.StrEnum):
+    CLOSED_CASES = "closed_cases"
+    CONSULTATIONS = "consultations"
+    RATINGS = "ratings"
+    ACTIONS = "actions"
+    AUDIT_EVENTS = "audit_events"
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """Retention periods in days per data class."""
+
+    closed_cases: int = 1826
+    consultations: int = 365
+    ratings: int = 1096
+    actions: int = 1096
+    audit_events: int = 1826
+
+    def days(self, data_class: DataClass) -> int:
+        return int(getattr(self, data_class.value))
+
+    def for_forum(self, forum: Forum) -> RetentionPolicy:
+        """The forum's own periods where it has them (positive whole days), else these."""
+        raw = (forum.settings or {}).get("retention") or {}
+        overrides: dict[str, Any] = {}
+        if isinstance(raw, dict):
+            for data_class in DataClass:
+                value = raw.get(data_class.value)
+                if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+                    overrides[data_class.value] = value
+        overrides.pop(DataClass.AUDIT_EVENTS.value, None)  # one chain: installation-wide
+        return replace(self, **overrides)
+
+
+@dataclass(frozen=True)
+class Due:
+    """What one data class of one forum would lose now."""
+
+    forum_id: int | None
+    forum_code: str
+    data_class: DataClass
+    cutoff: dt.datetime
+    ids: tuple[int, ...]
+    references: tuple[str, ...] = ()  # case references, where the class is cases
+    held: tuple[str, ...] = ()  # case references kept because of a legal hold
+
+
+@dataclass
+class Outcome:
+    removed: dict[str, int] = field(default_factory=dict)
+    held: dict[str, int] = field(default_factory=dict)
+
+
+# --- what is due ----------------------------------------------------------------------------
+
+
+def _last_note() -> Any:
+    """Per case: the latest of closing, last change and last history entry."""
+    last_event = (
+        select(CaseEvent.case_id, func.max(CaseEvent.at).label("at"))
+        .group_by(CaseEvent.case_id)
+        .subquery()
+    )
+    return last_event
+
+
+def _closed_cases(
+    session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime
+) -> tuple[Due, Due]:
+    last_event = _last_note()
+    consented = (
+        select(Consent.id)
+        .where(Consent.case_id == Case.id, Consent.given_by != ConsentGiver.NONE)
+        .exists()
+    )
+    rows = session.execute(
+        select(
+            Case.id,
+            Case.reference,
+            Case.legal_hold,
+            Case.closed_at,
+            Case.updated_at,
+            last_event.c.at,
+            consented.label("consented"),
+        )
+        .outerjoin(last_event, last_event.c.case_id == Case.id)
+        .where(Case.forum_id == forum.id, Case.status == CaseStatus.CLOSED)
+        .order_by(Case.id)
+    ).all()
+    cutoffs = {
+        DataClass.CLOSED_CASES: now - dt.timedelta(days=policy.closed_cases),
+        DataClass.CONSULTATIONS: now - dt.timedelta(days=policy.consultations),
+    }
+    due: dict[DataClass, list[tuple[int, str]]] = {c: [] for c in cutoffs}
+    held: dict[DataClass, list[str]] = {c: [] for c in cutoffs}
+    for case_id, reference, hold, closed_at, updated_at, event_at, has_consent in rows:
+        notes = [d for d in (closed_at, updated_at, event_at) if d is not None]
+        last = max(_aware(d) for d in notes)
+        data_class = DataClass.CLOSED_CASES if has_consent else DataClass.CONSULTATIONS
+        if last >= cutoffs[data_class]:
+            continue
+        if hold:
+            held[data_class].append(reference)
+        else:
+            due[data_class].append((case_id, reference))
+    closed, consultations = (
+        Due(
+            forum_id=forum.id,
+            forum_code=forum.code,
+            data_class=c,
+            cutoff=cutoffs[c],
+            ids=tuple(i for i, _ in due[c]),
+            references=tuple(r for _, r in due[c]),
+            held=tuple(held[c]),
+        )
+        for c in (DataClass.CLOSED_CASES, DataClass.CONSULTATIONS)
+    )
+    return closed, consultations
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _ratings(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
+    cutoff = now - dt.timedelta(days=policy.ratings)
+    ids = session.scalars(
+        select(Rating.id)
+        .join(RatingRound, Rating.round_id == RatingRound.id)
+        .where(RatingRound.forum_id == forum.id, Rating.rated_at < cutoff)
+        .order_by(Rating.id)
+    ).all()
+    return Due(forum.id, forum.code, DataClass.RATINGS, cutoff, tuple(ids))
+
+
+def _actions(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
+    cutoff = now - dt.timedelta(days=policy.actions)
+    finished = func.coalesce(Action.completed_at, Action.updated_at)
+    held_case = select(Case.id).where(Case.id == Action.case_id, Case.legal_hold.is_(True))
+    rows = session.execute(
+        select(Action.id, held_case.exists().label("held"))
+        .where(
+            Action.forum_id == forum.id,
+            Action.status.in_((ActionStatus.DONE, ActionStatus.CANCELLED)),
+            finished < cutoff,
+        )
+        .order_by(Action.id)
+    ).all()
+    return Due(
+        forum.id,
+        forum.code,
+        DataClass.ACTIONS,
+        cutoff,
+        tuple(i for i, held in rows if not held),
+        held=tuple(f"action:{i}" for i, held in rows if held),
+    )
+
+
+def plan_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: Forum) -> list[Due]:
+    now = clock.now()
+    own = policy.for_forum(forum)
+    closed, consultations = _closed_cases(session, forum, own, now)
+    return [
+        closed,
+        consultations,
+        _ratings(session, forum, own, now),
+        _actions(session, forum, own, now),
+    ]
+
+
+def plan_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> Due:
+    cutoff = clock.now() - dt.timedelta(days=policy.audit_events)
+    from storage.models import AuditEvent
+
+    ids = session.scalars(
+        select(AuditEvent.seq).where(AuditEvent.at < cutoff, AuditEvent.seq.is_not(None))
+    ).all()
+    first_kept = session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.at >= cutoff))
+    # Only a prefix of the chain goes (see domain.audit.purge_before).
+    prefix = tuple(s for s in ids if s is not None and (first_kept is None or s < first_kept))
+    return Due(None, "*", DataClass.AUDIT_EVENTS, cutoff, prefix)
+
+
+def plan(session: Session, clock: Clock, policy: RetentionPolicy) -> list[Due]:
+    """Everything that would go now, per forum and class, and the audit log's prefix."""
+    forums = session.scalars(select(Forum).order_by(Forum.id)).all()
+    result: list[Due] = []
+    for forum in forums:
+        result.extend(plan_forum(session, clock, policy, forum))
+    result.append(plan_audit(session, clock, policy))
+    return result
+
+
+# --- removing -------------------------------------------------------------------------------
+
+
+def _remove(session: Session, due: Due) -> int:
+    if not due.ids:
+        return 0
+    if due.data_class in (DataClass.CLOSED_CASES, DataClass.CONSULTATIONS):
+        # The database cascades to history, consents and agenda items (ON DELETE CASCADE)
+        # and unlinks actions and deviations (ON DELETE SET NULL).
+        result = session.execute(
+            delete(Case).where(Case.id.in_(due.ids), Case.legal_hold.is_(False))
+        )
+    elif due.data_class is DataClass.RATINGS:
+        result = session.execute(delete(Rating).where(Rating.id.in_(due.ids)))
+    elif due.data_class is DataClass.ACTIONS:
+        result = session.execute(delete(Action).where(Action.id.in_(due.ids)))
+    else:  # pragma: no cover - the audit log goes through domain.audit.purge_before
+        raise ValueError(due.data_class)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def apply_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: Forum) -> Outcome:
+    """Remove what is due in one forum and record the counts in the audit log."""
+    outcome = Outcome()
+    for due in plan_forum(session, clock, policy, forum):
+        outcome.removed[due.data_class.value] = _remove(session, due)
+        outcome.held[due.data_class.value] = len(due.held)
+    session.expire_all()
+    audit.record(
+        session,
+        clock,
+        actor=SYSTEM_ACTOR,
+        action=AuditAction.DELETE,
+        object_type="retention",
+        object_ref=forum.code,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        detail={"removed": outcome.removed, "held": outcome.held},
+    )
+    return outcome
+
+
+def apply_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> int:
+    cutoff = clock.now() - dt.timedelta(days=policy.audit_events)
+    return audit.purge_before(session, clock, cutoff=cutoff, actor=SYSTEM_ACTOR)
+
+
+def run_all(session: Session, clock: Clock, policy: RetentionPolicy) -> dict[str, Outcome]:
+    """Every forum and the audit log now, without claims (the CLI's ``samverkan gallra``)."""
+    result: dict[str, Outcome] = {}
+    for forum in session.scalars(select(Forum).order_by(Forum.id)).all():
+        result[forum.code] = apply_forum(session, clock, policy, forum)
+    removed = apply_audit(session, clock, policy)
+    result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed})
+    return result
+
+
+def run_daily(
+    session: Session, clock: Clock, policy: RetentionPolicy, *, replica: str
+) -> dict[str, Outcome]:
+    """The daily job: once per forum and (forum-local) day across replicas, then the audit
+    log's prefix (safe to repeat: a second pass finds nothing older than the cut)."""
+    from domain.forums import forum_schedule
+
+    result: dict[str, Outcome] = {}
+    for forum in session.scalars(select(Forum).order_by(Forum.id)).all():
+        zone = forum_schedule(forum).zone
+        today = clock.now().astimezone(zone).date()
+        occurrence = dt.datetime.combine(today, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind=JOB_KIND,
+            subject="",
+            occurrence=occurrence,
+            due_at=occurrence,
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        result[forum.code] = apply_forum(session, clock, policy, forum)
+        scheduling.complete(session, clock, effect)
+    removed = apply_audit(session, clock, policy)
+    if removed:
+        result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed})
+    return result
+
+
+# --- legal hold -----------------------------------------------------------------------------
+
+
+def _case(session: Session, access: Access, reference: str) -> Case:
+    from domain.cases import find_case_by_reference
+
+    case = find_case_by_reference(session, access.forum, reference)
+    if case is None:
+        raise InvalidInput(
+            N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
+        )
+    return case
+
+
+def set_legal_hold(
+    session: Session, clock: Clock, *, access: Access, reference: str, reason: str
+) -> Case:
+    """A coordinator stops retention for one case, with a non-identifying reason."""
+    if not access.is_coordinator:
+        from domain.errors import NotCoordinator
+
+        raise NotCoordinator()
+    reason = " ".join(reason.split())
+    today = clock.now().date()
+    for _fld, msgid in privacy.check_fields({"reason": reason}, today=today).items():
+        raise IdentifyingDataRefused(msgid, field="reason")
+    if not reason:
+        raise InvalidInput(
+            N_("Give a reason for the legal hold, e.g. a request from the supervisory authority."),
+            field="reason",
+        )
+    if len(reason) > HOLD_REASON_MAX:
+        raise InvalidInput(
+            N_("The reason can be at most {n} characters."), field="reason", n=HOLD_REASON_MAX
+        )
+    case = _case(session, access, reference)
+    now = clock.now()
+    case.legal_hold = True
+    case.legal_hold_reason = reason
+    case.legal_hold_by = access.member.slack_user_id
+    case.legal_hold_at = now
+    _audit_hold(session, clock, access, case, held=True)
+    return case
+
+
+def release_legal_hold(session: Session, clock: Clock, *, access: Access, reference: str) -> Case:
+    if not access.is_coordinator:
+        from domain.errors import NotCoordinator
+
+        raise NotCoordinator()
+    case = _case(session, access, reference)
+    if not case.legal_hold:
+        raise InvalidInput(N_("{reference} is not under legal hold."), reference=case.reference)
+    case.legal_hold = False
+    case.legal_hold_reason = None
+    case.legal_hold_by = None
+    case.legal_hold_at = None
+    _audit_hold(session, clock, access, case, held=False)
+    return case
+
+
+def _audit_hold(session: Session, clock: Clock, access: Access, case: Case, *, held: bool) -> None:
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.UPDATE,
+        object_type="case",
+        object_ref=case.reference,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={"legal_hold": held},
+    )
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    reference: str
+    reason: str
+    by: str
+    at: dt.datetime | None
+
+
+def legal_holds(session: Session, forum: Forum) -> list[HoldRow]:
+    cases = session.scalars(
+        select(Case).where(Case.forum_id == forum.id, Case.legal_hold.is_(True)).order_by(Case.id)
+    ).all()
+    return [
+        HoldRow(c.reference, c.legal_hold_reason or "", c.legal_hold_by or "", c.legal_hold_at)
+        for c in cases
+    ]
+
+
+def forum_overview(
+    session: Session, clock: Clock, policy: RetentionPolicy, forum: Forum
+) -> tuple[RetentionPolicy, Sequence[Due]]:
+    """The forum's periods and what would go now (for the coordinator's view)."""
+    return policy.for_forum(forum), plan_forum(session, clock, policy, forum)
