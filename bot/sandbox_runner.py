@@ -1,47 +1,59 @@
-"""``samverkan sandbox``: the bot on SQLite against a local stand-in for Slack's Web API.
+"""``samverkan sandbox``: the bot on SQLite with a local, Slack-like web page.
 
-The stand-in (``sandbox.webapi``) only speaks HTTP to the bot, exactly as Slack does.
+The page (``sandbox.server``) serves http://127.0.0.1:$SAMVERKAN_PORT, runs the Web API
+stand-in and sets up demo forums. The bot runs as ``samverkan serve`` in a child process on
+a free local port, told by its environment to call the stand-in instead of Slack; it only
+ever hears from the page through signed HTTP, exactly as from Slack.
 """
 
 from __future__ import annotations
 
-import secrets
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
 
 from bot.settings import Settings
 
 
-def run_sandbox(settings: Settings) -> int:
-    from pydantic import SecretStr
-
-    from bot.cli import _check_schema
-    from bot.server import serve
-    from sandbox.webapi import SlackWebApiStub
-
-    stub = SlackWebApiStub(port=settings.port + 1)
-    stub.start()
-    secret = secrets.token_hex(16)
-    local = settings.model_copy(
-        update={
-            "slack_api_url": stub.base_url,
-            "slack_bot_token": SecretStr("xoxb-sandbox"),
-            "slack_signing_secret": SecretStr(secret),
-            "slack_app_token": None,
-            "slack_client_id": None,
-            "slack_client_secret": None,
-            "host": "127.0.0.1",
+def bot_environment(settings: Settings, spec_env: dict[str, str]) -> dict[str, str]:
+    """The child's environment: ours without Slack or Samverkan settings, plus ``spec_env``."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))}
+    env.update(
+        {
+            "SAMVERKAN_TIMEZONE": settings.timezone,
+            "SAMVERKAN_LANGUAGE": settings.language,
+            "SAMVERKAN_LOG_LEVEL": settings.log_level,
+            "SAMVERKAN_WEB_THREADS": str(settings.web_threads),
+            # The test clock exists only here, so the page's clock control can move it.
+            "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
         }
     )
-    problem = _check_schema(local)
-    if problem:
-        print(f"samverkan: {problem}")
-        return 2
-    print(
-        f"Samverkan sandbox: bot on http://127.0.0.1:{local.port}/slack/events, "
-        f"Slack stand-in on {stub.base_url} (signing secret {secret}).",
-        flush=True,
-    )
-    try:
-        serve(local)
-    finally:
-        stub.stop()
-    return 0
+    env.update(spec_env)
+    return env
+
+
+def run_sandbox(settings: Settings) -> int:
+    from sandbox.server import BotSpec, Sandbox
+
+    workdir = Path(tempfile.mkdtemp(prefix="samverkan-sandbox-"))
+    database_url = f"sqlite:///{workdir / 'sandbox.db'}"
+
+    def start_bot(spec: BotSpec) -> subprocess.Popen[bytes]:
+        env = bot_environment(
+            settings,
+            {
+                "SAMVERKAN_DATABASE_URL": database_url,
+                "SLACK_BOT_TOKEN": "xoxb-sandbox",
+                "SLACK_SIGNING_SECRET": spec.signing_secret,
+                "SAMVERKAN_SLACK_API_URL": spec.api_url,
+                "SAMVERKAN_HOST": spec.host,
+                "SAMVERKAN_PORT": str(spec.port),
+            },
+        )
+        # Run in the scratch directory, so a developer's .env (real Slack tokens) is not read.
+        return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=workdir)
+
+    print(f"Samverkan sandbox: a fresh SQLite database in {workdir}", flush=True)
+    return Sandbox(port=settings.port, timezone=settings.timezone).run(start_bot)

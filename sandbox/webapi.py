@@ -481,6 +481,7 @@ class SlackWebApiStub:
     ``require_include_locale``: like Slack, ``users.info`` only returns ``locale`` when called
     with ``include_locale=true``. ``strict_triggers``: like Slack, a ``trigger_id`` can open
     (``views.open``/``views.push``) only one view; reuse answers ``trigger_exchanged``.
+    ``max_calls``: keep only that many of the latest calls (a long-running sandbox).
     """
 
     def __init__(
@@ -492,6 +493,7 @@ class SlackWebApiStub:
         require_include_locale: bool = True,
         strict_triggers: bool = True,
         verbose: bool = False,
+        max_calls: int | None = None,
     ) -> None:
         self.host = host
         self.delay_seconds = delay_seconds
@@ -514,6 +516,8 @@ class SlackWebApiStub:
         self._files: dict[str, dict[str, Any]] = {}
         self._uploads: dict[str, bytes] = {}
         self.socket_mode_url: str | None = None
+        self.max_calls = max_calls
+        self._listeners: list[Callable[[Call], None]] = []
         self._counters: dict[str, itertools.count[int]] = {}
         self._handlers: dict[str, _Handler] = {
             "api.test": self._api_test,
@@ -680,6 +684,15 @@ class SlackWebApiStub:
         with self._cond:
             self._faults.setdefault(method, deque()).append(fault)
 
+    def add_listener(self, listener: Callable[[Call], None]) -> None:
+        """Call ``listener(call)`` for every recorded call, before its answer is sent.
+
+        Listeners run in the request's thread; an exception in one is printed and ignored.
+        The sandbox page uses this to show messages, modals and home tabs as they arrive.
+        """
+        with self._cond:
+            self._listeners.append(listener)
+
     def reset(self) -> None:
         """Forget calls, faults and configured users/channels/views."""
         with self._cond:
@@ -787,7 +800,15 @@ class SlackWebApiStub:
     def _record(self, call: Call) -> None:
         with self._cond:
             self._calls.append(call)
+            if self.max_calls is not None and len(self._calls) > self.max_calls:
+                del self._calls[: len(self._calls) - self.max_calls]
             self._cond.notify_all()
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(call)
+            except Exception as exc:  # a broken listener must not break the Web API
+                print(f"[slack-webapi-stub] listener failed: {exc!r}", file=sys.stderr, flush=True)
         if self.verbose:
             state = "ok" if call.ok else f"error={call.error} {call.errors}"
             print(f"[slack-webapi-stub] {call.method} {state}", file=sys.stderr, flush=True)

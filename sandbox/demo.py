@@ -1,0 +1,196 @@
+"""Demo people, channels and forums for the sandbox.
+
+The forums are set up the way a person would do it: ``/samverkan forum ny`` in the channel,
+a template chosen in the modal, the modal submitted, then ``/samverkan forum medlemmar`` for
+the members. Nothing here knows the bot's code: it reads the modals the bot opens and fills
+their fields by block id (``name``, ``own_agency``, ``users`` …) and option text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.blockkit_html import INPUT_TYPES, initial_raw, option_value
+from sandbox.surface import Surface
+from sandbox.webapi import BOT_USER_ID, SlackWebApiStub
+from sandbox.workspace import Channel, Person
+
+__all__ = ["CHANNELS", "FORUMS", "PEOPLE", "DemoForum", "SeedError", "configure_stub", "seed"]
+
+PEOPLE: tuple[Person, ...] = (
+    Person("U01ANNA", "Anna Lindqvist", "rektor", "Grundskola"),
+    Person("U02SARA", "Sara Nilsson", "skolkurator", "Elevhälsa"),
+    Person("U03ERIK", "Erik Johansson", "socialsekreterare", "Socialtjänst/IFO"),
+    Person("U04PER", "Per Andersson", "kommunpolis", "Polis"),
+    Person("U05LEJLA", "Lejla Hodžić", "fritidsledare", "Fritidsgård"),
+    Person("U06NORA", "Nora Ek", "skolsköterska, ny (inget forum än)", "Elevhälsa"),
+)
+
+CHANNELS: tuple[Channel, ...] = (
+    Channel("C01FOSSAM", "fossam", "Veckovis ärendeforum, torsdagar 13–15"),
+    Channel("C02OSF", "osf-centrum", "Brottsförebyggande forum med områden"),
+    Channel("C03PROVA", "prova-själv", "Tom kanal: skapa ett eget forum med /samverkan forum ny"),
+)
+
+
+@dataclass(frozen=True)
+class DemoForum:
+    channel: str
+    creator: str
+    template: str
+    own_agency: str
+    members: Sequence[tuple[Sequence[str], str, str]]
+    """(people, agency, role) groups added through the members modal."""
+
+
+FORUMS: tuple[DemoForum, ...] = (
+    DemoForum(
+        channel="C01FOSSAM",
+        creator="U01ANNA",
+        template="fossam",
+        own_agency="Grundskola",
+        members=(
+            (("U02SARA",), "Elevhälsa", "coordinator"),
+            (("U03ERIK",), "Socialtjänst/IFO", "member"),
+        ),
+    ),
+    DemoForum(
+        channel="C02OSF",
+        creator="U04PER",
+        template="osf",
+        own_agency="Polis",
+        members=(
+            (("U03ERIK",), "Socialtjänst/IFO", "coordinator"),
+            (("U05LEJLA",), "Fritidsgård", "member"),
+            (("U01ANNA",), "Grundskola", "member"),
+        ),
+    ),
+)
+
+WAIT_SECONDS = 15.0
+
+
+class SeedError(Exception):
+    """Setting up a demo forum failed; the message says where."""
+
+
+def configure_stub(stub: SlackWebApiStub) -> None:
+    """Tell the Web API stand-in who the people are and which channels exist."""
+    for person in PEOPLE:
+        stub.set_user(
+            person.id,
+            name=person.name.split()[0].lower(),
+            real_name=person.name,
+            locale=person.locale,
+            title=person.title,
+        )
+    members = [p.id for p in PEOPLE] + [BOT_USER_ID]
+    for channel in CHANNELS:
+        stub.set_channel(
+            channel.id,
+            name=channel.name,
+            name_normalized=channel.name,
+            is_member=True,
+            topic={"value": channel.topic, "creator": "", "last_set": 0},
+        )
+        stub.set_channel_members(channel.id, members)
+
+
+def _base(block_id: str) -> str:
+    return block_id.split(".", 1)[0]
+
+
+def fill(view: Mapping[str, Any], wanted: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """The view's initial values with ``wanted`` (by block id without its ``.N`` suffix)
+    filled in; option texts are turned into option values."""
+    raw = initial_raw(view.get("blocks"))
+    blocks = [b for b in view.get("blocks") or [] if isinstance(b, dict)]
+    for name, value in wanted.items():
+        block = next((b for b in blocks if _base(str(b.get("block_id", ""))) == name), None)
+        element = (block or {}).get("element")
+        if block is None or not isinstance(element, dict) or element.get("type") not in INPUT_TYPES:
+            raise SeedError(f"the modal has no field {name!r}")
+        values = value if isinstance(value, list | tuple) else [value]
+        resolved = []
+        for v in values:
+            found = option_value(element, str(v))
+            resolved.append(found if found is not None else str(v))
+        multiple = str(element["type"]).startswith("multi_") or element["type"] == "checkboxes"
+        raw.setdefault(str(block["block_id"]), {})[str(element.get("action_id", ""))] = (
+            resolved if multiple else resolved[0]
+        )
+    return raw
+
+
+def _wait_modal(surface: Surface, user: str, *, other_than: str | None = None) -> dict[str, Any]:
+    ws = surface.workspace
+
+    def ready() -> bool:  # called with the workspace's (re-entrant) lock held
+        top = ws.top_modal(user)
+        return top is not None and top.get("hash") != other_than
+
+    if not ws.wait_until(ready, WAIT_SECONDS):
+        raise SeedError(f"no modal opened for {user}")
+    view = ws.top_modal(user)
+    assert view is not None
+    return view
+
+
+def _submit(
+    surface: Surface, user: str, view: Mapping[str, Any], wanted: Mapping[str, Any]
+) -> None:
+    errors = surface.submit(user, str(view["id"]), fill(view, wanted))
+    if errors:
+        raise SeedError(f"the bot refused the modal: {errors}")
+
+
+def _channel_has_forum(surface: Surface, forum: DemoForum) -> bool:
+    return any(
+        m.author == BOT_USER_ID and m.ephemeral_for is None
+        for m in surface.workspace.messages(forum.creator, forum.channel)
+    )
+
+
+def seed_forum(surface: Surface, forum: DemoForum) -> None:
+    ws = surface.workspace
+    user = forum.creator
+    surface.command(user, forum.channel, "/samverkan forum ny")
+    view = _wait_modal(surface, user)
+    template = next(
+        (b for b in view.get("blocks") or [] if _base(str(b.get("block_id", ""))) == "template"),
+        None,
+    )
+    if template is not None:
+        element = template["element"]
+        surface.view_action(
+            user,
+            str(view["id"]),
+            str(template["block_id"]),
+            str(element.get("action_id", "")),
+            option_value(element, forum.template) or forum.template,
+            {},
+        )
+        view = _wait_modal(surface, user, other_than=str(view.get("hash")))
+    _submit(surface, user, view, {"own_agency": forum.own_agency})
+    if not ws.wait_until(lambda: _channel_has_forum(surface, forum), WAIT_SECONDS):
+        raise SeedError(f"the forum in {forum.channel} was not announced")
+
+    surface.command(user, forum.channel, "/samverkan forum medlemmar")
+    view = _wait_modal(surface, user)
+    for people, agency, role in forum.members:
+        _submit(surface, user, view, {"users": list(people), "agency": agency, "role": role})
+        view = _wait_modal(surface, user)
+    surface.close(user, str(view["id"]))
+
+
+def seed(surface: Surface, forums: Sequence[DemoForum] = FORUMS) -> None:
+    """Set up the demo forums through the bot, one after the other."""
+    for forum in forums:
+        seed_forum(surface, forum)
+    # Seeding typed commands as these people: clear their echoes and the set-up replies.
+    for forum in forums:
+        for message in surface.workspace.messages(forum.creator, forum.channel):
+            if message.ephemeral_for is not None:
+                surface.workspace.delete(forum.channel, message.ts)

@@ -1,0 +1,144 @@
+"""Run the sandbox: the Web API stand-in, the bot (a child process) and the page.
+
+``samverkan sandbox`` (bot/sandbox_runner.py) says how to start the bot; this module starts
+the rest, sets up the demo forums through the bot once it answers, and serves the page on
+``http://127.0.0.1:<port>`` until interrupted.
+"""
+
+from __future__ import annotations
+
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import uvicorn
+
+from sandbox.demo import CHANNELS, PEOPLE, SeedError, configure_stub, seed
+from sandbox.page import build_page
+from sandbox.surface import BotLink, Surface
+from sandbox.webapi import SlackWebApiStub
+from sandbox.workspace import Workspace
+
+__all__ = ["BotSpec", "Sandbox", "free_port"]
+
+START_SECONDS = 60.0
+
+
+@dataclass(frozen=True)
+class BotSpec:
+    """What the bot must be told to run against the sandbox."""
+
+    api_url: str
+    """``SAMVERKAN_SLACK_API_URL``: the Web API stand-in."""
+    host: str
+    port: int
+    signing_secret: str
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
+class Sandbox:
+    def __init__(self, *, port: int, host: str = "127.0.0.1", timezone: str) -> None:
+        self.host = host
+        self.port = port
+        self.stub = SlackWebApiStub(0, max_calls=5000)
+        configure_stub(self.stub)
+        self.workspace = Workspace(PEOPLE, CHANNELS)
+        self.bot_port = free_port(host)
+        self.signing_secret = secrets.token_hex(16)
+        link = BotLink(f"http://{host}:{self.bot_port}", self.signing_secret)
+        self.surface = Surface(self.workspace, link, timezone=timezone)
+        self.workspace.clock = self.surface.now
+        self.server: uvicorn.Server | None = None
+        self.exit_code = 0
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def _prepare(self, bot: subprocess.Popen[bytes]) -> None:
+        """Wait for the bot, set up the demo forums, then watch the bot."""
+        ws = self.workspace
+        deadline = time.monotonic() + START_SECONDS
+        while not self.surface.link.healthy():
+            if bot.poll() is not None or time.monotonic() > deadline:
+                ws.set_status("Boten startade inte: se terminalen.")
+                self._stop(1)
+                return
+            time.sleep(0.2)
+        ws.set_status("seeding")
+        try:
+            seed(self.surface)
+        except SeedError as exc:
+            ws.set_status(f"Demoforumen kunde inte skapas: {exc}")
+            print(f"samverkan sandbox: demo forums not set up: {exc}", file=sys.stderr, flush=True)
+        else:
+            ws.set_status("ready")
+            print(f"Samverkan sandbox is ready: open {self.url}", flush=True)
+        code = bot.wait()
+        ws.set_status(f"Boten har stannat (kod {code}).")
+        self._stop(code or 1)
+
+    def _stop(self, code: int) -> None:
+        self.exit_code = code
+        if self.server is not None:
+            self.server.should_exit = True
+
+    def run(self, start_bot: Callable[[BotSpec], subprocess.Popen[bytes]]) -> int:
+        if port_in_use(self.host, self.port):
+            print(
+                f"samverkan: port {self.port} is in use; set SAMVERKAN_PORT to another port",
+                file=sys.stderr,
+            )
+            return 2
+        self.stub.start()
+        self.workspace.response_url_base = self.stub.response_url_base
+        self.stub.add_listener(self.workspace.observe)
+        bot = start_bot(
+            BotSpec(
+                api_url=self.stub.base_url,
+                host=self.host,
+                port=self.bot_port,
+                signing_secret=self.signing_secret,
+            )
+        )
+        print(
+            f"Samverkan sandbox: page on {self.url} (the bot on {self.surface.link.base_url}, "
+            f"Slack's Web API stand-in on {self.stub.base_url}); Ctrl-C stops it.",
+            flush=True,
+        )
+        config = uvicorn.Config(
+            build_page(self.surface), host=self.host, port=self.port, log_level="warning"
+        )
+        self.server = uvicorn.Server(config)
+        threading.Thread(target=self._prepare, args=(bot,), daemon=True).start()
+        try:
+            self.server.run()
+        finally:
+            if bot.poll() is None:
+                bot.terminate()
+                try:
+                    bot.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    bot.kill()
+                    bot.wait(timeout=5)
+            self.stub.stop()
+        return self.exit_code

@@ -1,0 +1,192 @@
+"""The README's run command in a real browser: `samverkan sandbox`, driven by Playwright in
+Debian's Chromium (/usr/bin/chromium, installed by .ci/run).
+
+A new visitor opens the page, raises a case through ``/samverkan ärende`` in the modal (a
+personnummer in the summary is refused under the field and the text is kept), and sees the
+case announced in the channel without its summary. Then the agency that must take part sees
+its DM, the App Home lists the forum and the clock jumps to Thursday morning. On failure, a
+screenshot and the page's HTML are kept in ``$SAMVERKAN_ARTIFACT_DIR`` (default
+``artifacts/browser``) for CI.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support.personnummer import pnr
+from tests.support.processes import ROOT, free_port, start_samverkan, stop
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = Path(os.environ.get("SAMVERKAN_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(os.environ.get("SAMVERKAN_ARTIFACT_DIR", ROOT / "artifacts" / "browser"))
+REQUIRED = os.environ.get("CI") == "true" or os.environ.get("SAMVERKAN_REQUIRE_BROWSER") == "1"
+SUMMARY = "Hög frånvaro sedan oktober, oro för måendet"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)"
+        if REQUIRED:
+            pytest.fail(message)
+        pytest.skip(message)
+    port = free_port()
+    cwd = tmp_path_factory.mktemp("sandbox")
+    proc = start_samverkan("sandbox", {"SAMVERKAN_PORT": str(port)}, cwd)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None or time.monotonic() > deadline:
+                stop(proc)
+                out = proc.stdout.read() if proc.stdout else ""
+                pytest.fail(f"samverkan sandbox did not get ready:\n{out[-4000:]}")
+            time.sleep(0.2)
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture
+def page(sandbox_url: str, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """A fresh browser page on the sandbox; a script dialog fails the test."""
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-dev-shm-usage"]
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="sv-SE")
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        dialogs: list[str] = []
+
+        def on_dialog(dialog: Any) -> None:
+            dialogs.append(dialog.message)
+            dialog.dismiss()
+
+        page.on("dialog", on_dialog)
+        page.goto(sandbox_url)
+        try:
+            yield page
+            assert not dialogs, f"script ran in the page: {dialogs}"
+        finally:
+            context.close()
+            browser.close()
+
+
+@contextlib.contextmanager
+def evidence(page: Any, name: str) -> Iterator[None]:
+    """On failure keep a screenshot and the page's HTML as CI artefacts."""
+    try:
+        yield
+    except BaseException:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        (ARTIFACTS / f"{name}.html").write_text(page.content(), encoding="utf-8")
+        print(f"browser evidence kept in {ARTIFACTS}/{name}.png and .html")
+        raise
+
+
+def _field(page, label: str):
+    """An input block of the open modal, by its label."""
+    return page.locator("#modal-body .bk-input-block").filter(
+        has=page.locator(".bk-label", has_text=label)
+    )
+
+
+def test_a_new_visitor_raises_a_case_and_sees_it_announced(page) -> None:
+    with evidence(page, "raise_a_case"):
+        walk_through_raising_a_case(page)
+
+
+def walk_through_raising_a_case(page) -> None:
+    expect = playwright_api.expect
+    expect(page.locator("#status")).to_be_hidden()
+    page.select_option("#user", "U01ANNA")
+    page.locator("#channels .nav-item", has_text="fossam").click()
+    expect(page.locator("#conv-name")).to_have_text("# fossam")
+    # The seeded forum announced itself in its channel.
+    expect(page.locator("#messages")).to_contain_text("Forumet FOSSAM")
+
+    page.fill("#composer-input", "/samverkan ärende")
+    page.press("#composer-input", "Enter")
+    modal = page.locator("#modal")
+    expect(modal).to_be_visible()
+    expect(page.locator("#modal-title")).to_have_text("Nytt ärende")
+
+    identifying = f"{SUMMARY}, pnr {pnr('120315', '123')}"
+    _field(page, "Sammanfattning").locator("textarea").fill(identifying)
+    _field(page, "Problemområden").get_by_label("Skolfrånvaro").check()
+    _field(page, "Åldersgrupp").get_by_label("13–15 år").check()
+    _field(page, "Samtycke lämnat av").get_by_label("Vårdnadshavare").check()
+    _field(page, "Verksamheter som samtycket omfattar").get_by_label("Elevhälsa").check()
+    _field(page, "Verksamheter som behöver delta").get_by_label("Elevhälsa").check()
+    today = dt.date.today().isoformat()
+    _field(page, "Samtycke lämnat den").locator("input").fill(today)
+    page.click("#modal-submit")
+
+    # Refused under the field, with what was typed kept.
+    error = _field(page, "Sammanfattning").locator(".bk-error")
+    expect(error).to_contain_text("personnummer")
+    expect(_field(page, "Sammanfattning").locator("textarea")).to_have_value(identifying)
+
+    _field(page, "Sammanfattning").locator("textarea").fill(SUMMARY)
+    page.click("#modal-submit")
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+
+    announcement = page.locator("#messages .msg", has_text="Nytt ärende FOS-")
+    expect(announcement).to_be_visible()
+    reference = re.search(r"FOS-\d{4}-\d{3}", announcement.inner_text())
+    assert reference, announcement.inner_text()
+    expect(page.locator("#messages")).not_to_contain_text(SUMMARY)
+
+    # Elevhälsa must take part: Sara gets a DM with the reference, not the summary.
+    page.select_option("#user", "U02SARA")
+    page.locator("#dms .nav-item").click()
+    expect(page.locator("#messages")).to_contain_text(reference.group(0))
+    expect(page.locator("#messages")).not_to_contain_text(SUMMARY)
+
+    # App Home lists Sara's forum.
+    page.click("#nav-home")
+    expect(page.locator("#home")).to_contain_text("FOSSAM")
+
+    # The clock control moves the bot's test clock.
+    page.click("[data-jump='weekday'][data-time='08:00']")
+    expect(page.locator("#clock-now")).to_contain_text("torsdag")
+    expect(page.locator("#clock-now")).to_contain_text("08:0")
+
+
+def test_what_people_type_is_shown_as_text_never_run(page) -> None:
+    with evidence(page, "typed_text"):
+        type_markup(page)
+
+
+def type_markup(page) -> None:
+    expect = playwright_api.expect
+    page.select_option("#user", "U04PER")
+    page.locator("#channels .nav-item", has_text="osf-centrum").click()
+    attack = '<img src=x onerror="alert(1)"> *fet* <script>alert(2)</script>'
+    page.fill("#composer-input", attack)
+    page.press("#composer-input", "Enter")
+    message = page.locator("#messages .msg", has_text="onerror")
+    expect(message).to_be_visible()
+    expect(message.locator(".msg-content b")).to_have_text("fet")
+    assert message.locator(".msg-content img, .msg-content script").count() == 0

@@ -1,0 +1,323 @@
+"""The sandbox page's pieces without a browser: Block Kit → HTML (escaped), the page's values
+→ Slack's state shapes, the workspace fed by the Web API stand-in, and the import rule."""
+
+from __future__ import annotations
+
+import ast
+import json
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from slack_sdk import WebClient
+
+from sandbox.blockkit_html import (
+    RenderContext,
+    action_payload,
+    initial_raw,
+    mrkdwn,
+    render_blocks,
+    render_message,
+    state_values,
+)
+from sandbox.webapi import BOT_USER_ID, SlackWebApiStub
+from sandbox.workspace import Channel, Person, ResponseTarget, Workspace
+
+CTX = RenderContext(users={"U1": "Anna <Lindqvist>"}, channels={"C1": "fossam"})
+SANDBOX = Path(__file__).resolve().parents[2] / "sandbox"
+
+
+def opt(text: str, value: str) -> dict[str, object]:
+    return {"text": {"type": "plain_text", "text": text}, "value": value}
+
+
+# --- mrkdwn -----------------------------------------------------------------------------
+
+
+def test_mrkdwn_formats_bold_italics_strike_code_and_quotes() -> None:
+    html = mrkdwn("*fet* _kursiv_ ~struken~ `kod`\n&gt; citat", CTX)
+    assert "<b>fet</b>" in html
+    assert "<i>kursiv</i>" in html
+    assert "<s>struken</s>" in html
+    assert "<code>kod</code>" in html
+    assert "<blockquote>citat</blockquote>" in html
+
+
+def test_mrkdwn_resolves_mentions_and_channels_to_escaped_names() -> None:
+    html = mrkdwn("*<@U1>* i <#C1> och <@U9>", CTX)
+    assert "<b><span" in html and "@Anna &lt;Lindqvist&gt;</span></b>" in html
+    assert "#fossam" in html
+    assert "@U9" in html
+
+
+def test_mrkdwn_links_only_safe_urls() -> None:
+    html = mrkdwn("<https://example.org/a?b=1&amp;c=2|läs mer> <javascript:alert(1)|klicka>", CTX)
+    assert '<a href="https://example.org/a?b=1&amp;c=2"' in html
+    assert ">läs mer</a>" in html
+    assert "javascript" not in html.split("klicka")[0].split("läs mer")[1]
+    assert "klicka" in html and html.count("<a ") == 1
+
+
+def test_mrkdwn_never_lets_markup_through() -> None:
+    nasty = "&lt;script&gt;alert(1)&lt;/script&gt; <img src=x onerror=alert(1)> \" ' \ue000"
+    html = mrkdwn(nasty, CTX)
+    assert "<script" not in html and "<img" not in html
+    assert "&lt;script&gt;" in html
+
+
+# --- blocks -----------------------------------------------------------------------------
+
+EVIL = '<script>alert("x")</script>'
+
+
+def every_block() -> list[dict[str, object]]:
+    return [
+        {"type": "header", "text": {"type": "plain_text", "text": f"Rubrik {EVIL}"}},
+        {
+            "type": "section",
+            "block_id": "s1",
+            "text": {"type": "mrkdwn", "text": "*Text*"},
+            "fields": [{"type": "mrkdwn", "text": f"*Fält* {EVIL}"}],
+            "accessory": {
+                "type": "overflow",
+                "action_id": "more",
+                "options": [opt("Öppna", "open"), opt(EVIL, "x")],
+            },
+        },
+        {"type": "context", "elements": [{"type": "mrkdwn", "text": "liten text"}]},
+        {"type": "divider"},
+        {"type": "image", "image_url": "javascript:alert(1)", "alt_text": "bild"},
+        {
+            "type": "actions",
+            "block_id": "a1",
+            "elements": [
+                {
+                    "type": "button",
+                    "action_id": "go",
+                    "text": {"type": "plain_text", "text": "Gå"},
+                    "value": f'"{EVIL}',
+                    "style": "primary",
+                },
+                {
+                    "type": "static_select",
+                    "action_id": "pick",
+                    "option_groups": [
+                        {
+                            "label": {"type": "plain_text", "text": "Grupp"},
+                            "options": [opt("A", "a")],
+                        }
+                    ],
+                },
+                {
+                    "type": "multi_static_select",
+                    "action_id": "many",
+                    "options": [opt("A", "a"), opt("B", "b")],
+                    "initial_options": [opt("B", "b")],
+                },
+                {"type": "datepicker", "action_id": "day", "initial_date": "2026-12-03"},
+            ],
+        },
+    ]
+
+
+def test_every_block_renders_and_nothing_is_left_unescaped() -> None:
+    html = render_blocks(every_block(), CTX)
+    assert "<script" not in html
+    assert html.count("&lt;script&gt;") >= 3
+    for css in ("bk-header", "bk-section", "bk-fields", "bk-context", "bk-divider", "bk-figure"):
+        assert css in html
+    assert 'class="bk-button bk-primary"' in html
+    assert '<optgroup label="Grupp">' in html
+    assert 'type="checkbox" name="many" value="b" checked' in html
+    assert 'type="date"' in html and 'value="2026-12-03"' in html
+    assert "<img" not in html  # a javascript: image URL is not loaded
+    assert "[" not in html.replace("[json", "")  # no unsupported placeholders
+
+
+def test_messages_without_blocks_show_their_text_and_attachments() -> None:
+    html = render_message(
+        {"text": "hej *du*", "attachments": [{"color": "red;x:1", "text": "bilaga"}]}, CTX
+    )
+    assert "<b>du</b>" in html
+    assert "bilaga" in html and "red;x" not in html
+
+
+def test_modal_inputs_carry_their_ids_labels_hints_and_error_slots() -> None:
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "summary",
+            "label": {"type": "plain_text", "text": "Sammanfattning"},
+            "hint": {"type": "plain_text", "text": "Inga namn"},
+            "optional": True,
+            "element": {
+                "type": "plain_text_input",
+                "action_id": "value",
+                "multiline": True,
+                "initial_value": EVIL,
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "template",
+            "dispatch_action": True,
+            "label": {"type": "plain_text", "text": "Mall"},
+            "element": {"type": "static_select", "action_id": "t", "options": [opt("A", "a")]},
+        },
+    ]
+    html = render_blocks(blocks, RenderContext(surface="modal"))
+    assert '<textarea class="bk-input" rows="4" data-block-id="summary"' in html
+    assert "&lt;script&gt;" in html and "<script" not in html
+    assert "(valfritt)" in html and "Inga namn" in html
+    assert 'data-error-for="summary"' in html
+    assert 'data-block-id="template" data-action-id="t" data-type="static_select" ' in html
+    assert 'data-dispatch="1"' in html
+
+
+# --- values back to Slack's shapes ------------------------------------------------------
+
+
+def test_state_values_have_slacks_shapes_for_every_input() -> None:
+    blocks = [
+        {
+            "type": "input",
+            "block_id": "t",
+            "element": {"type": "plain_text_input", "action_id": "v"},
+        },
+        {
+            "type": "input",
+            "block_id": "s",
+            "element": {"type": "static_select", "action_id": "v", "options": [opt("Ett", "1")]},
+        },
+        {
+            "type": "input",
+            "block_id": "m",
+            "element": {
+                "type": "multi_static_select",
+                "action_id": "v",
+                "options": [opt("Ett", "1"), opt("Två", "2")],
+            },
+        },
+        {
+            "type": "input",
+            "block_id": "u",
+            "element": {"type": "multi_users_select", "action_id": "v"},
+        },
+        {"type": "input", "block_id": "d", "element": {"type": "datepicker", "action_id": "v"}},
+        {"type": "input", "block_id": "h", "element": {"type": "timepicker", "action_id": "v"}},
+        {
+            "type": "input",
+            "block_id": "r",
+            "element": {"type": "radio_buttons", "action_id": "v", "options": [opt("Ja", "yes")]},
+        },
+    ]
+    raw: dict[str, dict[str, Any]] = {
+        "t": {"v": ""},
+        "s": {"v": "1"},
+        "m": {"v": ["2", "unknown"]},
+        "u": {"v": ["U1", "U2"]},
+        "d": {"v": "2026-12-03"},
+        "h": {"v": None},
+        "r": {"v": "yes"},
+    }
+    state = state_values(blocks, raw)
+    assert state["t"]["v"] == {"type": "plain_text_input", "value": None}
+    assert state["s"]["v"]["selected_option"] == opt("Ett", "1")
+    assert state["m"]["v"]["selected_options"] == [opt("Två", "2")]
+    assert state["u"]["v"]["selected_users"] == ["U1", "U2"]
+    assert state["d"]["v"]["selected_date"] == "2026-12-03"
+    assert state["h"]["v"] == {"type": "timepicker", "selected_time": None}
+    assert state["r"]["v"]["selected_option"]["value"] == "yes"
+
+
+def test_initial_values_round_trip_into_state() -> None:
+    blocks = every_block()
+    raw = initial_raw(blocks)
+    assert raw["a1"]["many"] == ["b"]
+    assert raw["a1"]["day"] == "2026-12-03"
+    state = state_values(blocks, raw)
+    assert state["a1"]["many"]["selected_options"] == [opt("B", "b")]
+
+
+def test_a_button_action_carries_its_value_text_and_style() -> None:
+    button = every_block()[5]["elements"][0]  # type: ignore[index]
+    action = action_payload(button, "a1", None, "1.0")
+    assert action["type"] == "button" and action["value"] == f'"{EVIL}'
+    assert action["text"]["text"] == "Gå" and action["style"] == "primary"
+    assert action["block_id"] == "a1" and action["action_id"] == "go"
+
+
+# --- the workspace, fed by the stand-in -------------------------------------------------
+
+
+@pytest.fixture
+def fed() -> Iterator[tuple[SlackWebApiStub, Workspace, WebClient]]:
+    stub = SlackWebApiStub(max_calls=3)
+    stub.start()
+    ws = Workspace(
+        [Person("U1", "Anna", "rektor", "Grundskola")],
+        [Channel("C1", "fossam")],
+        response_url_base=stub.response_url_base,
+    )
+    stub.add_listener(ws.observe)
+    yield stub, ws, WebClient(token="xoxb-test", base_url=stub.base_url)
+    stub.stop()
+
+
+def test_messages_ephemerals_views_and_home_reach_the_right_person(fed) -> None:
+    stub, ws, client = fed
+    client.chat_postMessage(channel="C1", text="hej alla")
+    client.chat_postEphemeral(channel="C1", user="U1", text="bara till dig")
+    client.chat_postMessage(channel="U1", text="ett DM")
+    trigger = ws.new_trigger("U1")
+    modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Titel"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}],
+    }
+    opened = client.views_open(trigger_id=trigger, view=modal)
+    client.views_update(view_id=opened["view"]["id"], view={**modal, "callback_id": "v2"})
+    client.views_publish(user_id="U1", view={"type": "home", "blocks": []})
+
+    assert [m.text for m in ws.messages("U1", "C1")] == ["hej alla", "bara till dig"]
+    assert [m.text for m in ws.messages("U2", "C1")] == ["hej alla"]
+    assert [m.text for m in ws.messages("U1", "DU1")] == ["ett DM"]
+    top = ws.top_modal("U1")
+    assert top is not None and top["callback_id"] == "v2"
+    assert ws.home("U1") is not None
+    assert len(stub.calls) == 3  # max_calls keeps the latest only
+
+
+def test_response_urls_post_replace_and_refusals_are_shown(fed) -> None:
+    _stub, ws, client = fed
+    first = ws.post("C1", author=BOT_USER_ID, text="lista", ephemeral_for="U1")
+    url = ws.new_response_url(
+        ResponseTarget(user="U1", channel="C1", message_ts=first.ts, ephemeral=True)
+    )
+    body = json.dumps({"text": "ny lista"}).encode()
+    request = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    urllib.request.urlopen(request).close()
+    assert [m.text for m in ws.messages("U1", "C1")] == ["ny lista"]
+
+    bad = [{"type": "header", "text": {"type": "mrkdwn", "text": "fel"}}]
+    with pytest.raises(Exception):  # noqa: B017 - slack_sdk raises SlackApiError
+        client.chat_postMessage(channel="C1", text="x", blocks=bad)
+    refused = [m for m in ws.messages("U1", "C1") if m.error]
+    assert refused and "chat.postMessage" in refused[0].text
+
+
+# --- the rule: the sandbox speaks only HTTP to the bot ----------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(SANDBOX.glob("*.py")), ids=lambda p: p.name)
+def test_sandbox_never_imports_the_bots_packages(path: Path) -> None:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    imported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    assert not imported & {"bot", "handlers", "domain", "storage", "tests"}
