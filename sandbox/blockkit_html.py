@@ -113,6 +113,8 @@ class RenderContext:
     """Channel id → name (without ``#``), for ``<#C…>`` and conversation selects."""
     surface: str = "message"
     """``message``, ``modal`` or ``home``: where the blocks are shown."""
+    people: Mapping[str, str] | None = None
+    """Who user selects offer (default: :attr:`users`); the bot itself is left out."""
 
 
 def esc(value: Any) -> str:
@@ -318,7 +320,8 @@ def render_element(
             placeholder=placeholder,
         )
     if kind in ("users_select", "multi_users_select"):
-        users = sorted(ctx.users.items(), key=lambda kv: kv[1])
+        choosable = ctx.people if ctx.people is not None else ctx.users
+        users = sorted(choosable.items(), key=lambda kv: kv[1])
         selected = {str(u) for u in element.get("initial_users") or []}
         if element.get("initial_user"):
             selected.add(str(element["initial_user"]))

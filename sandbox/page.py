@@ -82,10 +82,12 @@ class Page:
     # -- rendering ------------------------------------------------------------------------
 
     def context(self, surface: str) -> RenderContext:
+        people = {p.id: p.name for p in self.ws.people.values()}
         return RenderContext(
-            users={p.id: p.name for p in self.ws.people.values()} | {BOT_USER_ID: "Samverkan"},
+            users=people | {BOT_USER_ID: "Samverkan"},
             channels={c.id: c.name for c in self.ws.channels.values()},
             surface=surface,
+            people=people,
         )
 
     def message_html(self, message: Message, ctx: RenderContext) -> str:
