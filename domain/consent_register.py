@@ -39,6 +39,12 @@ class ConsentEntry:
 class ConsentRegister:
     reference: str
     entries: tuple[ConsentEntry, ...]
+    refused: bool = False  # the reader may not see it; the attempt is in the log
+
+
+REFUSED = NotCoordinator(
+    N_("Only coordinators and the agency that raised the case can see its consents.")
+)
 
 
 def _active(consent: Consent, today: dt.date) -> bool:
@@ -67,8 +73,8 @@ def _audit(
 def consent_register(
     session: Session, clock: Clock, *, access: Access, reference: str
 ) -> ConsentRegister:
-    """Coordinators and the raising agency see a case's consents; anyone else is refused
-    (and the attempt is in the log)."""
+    """Coordinators and the raising agency see a case's consents; anyone else gets a refused
+    register (no entries) and the attempt is logged: commit, then raise :data:`REFUSED`."""
     case = find_case_by_reference(session, access.forum, reference)
     if case is None:
         raise InvalidInput(
@@ -76,9 +82,7 @@ def consent_register(
         )
     if not (access.is_coordinator or access.member.agency_id == case.raising_agency_id):
         _audit(session, clock, access, case.reference, refused=True)
-        raise NotCoordinator(
-            N_("Only coordinators and the agency that raised the case can see its consents.")
-        )
+        return ConsentRegister(reference=case.reference, entries=(), refused=True)
     consents = session.scalars(
         select(Consent)
         .options(selectinload(Consent.agencies))

@@ -14,6 +14,7 @@ from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Translator
 from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
+from handlers import privacy as privacy_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -83,6 +84,9 @@ def route(
         return case_handlers.case_list(
             deps, t, team_id=req.team_id, channel_id=req.channel_id, user_id=req.user_id
         )
+    if word in privacy_handlers.WORDS:
+        _require_channel(req)
+        return privacy_handlers.route(deps, client, t, req)
     if word in DEVIATION:
         _require_channel(req)
         case_handlers.open_deviation_modal(

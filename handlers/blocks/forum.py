@@ -34,7 +34,7 @@ ACTION_MENU_FORUM = "menu_forum"
 ACTION_MENU_MEMBERS = "menu_members"
 ACTION_OPEN_MEMBERS = "forum_open_members"
 ACTION_REMOVE_MEMBER = "member_remove"
-ROLE_VALUES = ("member", "coordinator", "admin")
+ROLE_VALUES = ("member", "coordinator", "admin", "reviewer")
 MAX_LISTED_MEMBERS = 60  # keeps the members modal under 100 blocks
 MAX_HOME_FORUMS = 20  # 4 blocks each keeps App Home under 100 blocks
 
@@ -67,6 +67,7 @@ def role_label(t: Translator, role: str) -> str:
         "member": t("member"),
         "coordinator": t("coordinator"),
         "admin": t("admin"),
+        "reviewer": t("reviewer (log check)"),
     }.get(role, role)
 
 

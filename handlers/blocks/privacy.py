@@ -1,0 +1,248 @@
+"""Block Kit for the data-protection surfaces: audit review, consent register, retention
+and legal hold, access-request export. Every message here is ephemeral or a DM: references,
+people, agencies and dates only; no case summary, outcome or comment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from domain.consent_register import ConsentRegister, ExpiringConsent
+from domain.i18n import Translator
+from domain.logreview import LogFilter, LogReport, flag_label
+from domain.retention import DataClass, Due, HoldRow, RetentionPolicy
+from handlers.blocks.cases import consent_label
+from handlers.blocks.common import (
+    Block,
+    actions,
+    button,
+    context,
+    escape,
+    header,
+    message,
+    section,
+)
+from storage.models import AuditAction
+
+ACTION_LOG_EXPORT_CSV = "privacy_log_export_csv"  # value: LogFilter.encode()
+ACTION_LOG_EXPORT_XLSX = "privacy_log_export_xlsx"
+LINES_PER_SECTION = 10
+
+
+def action_label(t: Translator, action: AuditAction) -> str:
+    return {
+        AuditAction.READ: t("read"),
+        AuditAction.CREATE: t("created"),
+        AuditAction.UPDATE: t("changed"),
+        AuditAction.DELETE: t("deleted"),
+        AuditAction.EXPORT: t("exported"),
+    }[action]
+
+
+def _stamp(t: Translator, moment: dt.datetime, tz: dt.tzinfo) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _who(actor: str) -> str:
+    return f"<@{escape(actor)}>" if actor[:1] in ("U", "W") else escape(actor)
+
+
+def filter_text(t: Translator, filt: LogFilter, agency: str | None) -> str:
+    parts = []
+    if filt.user:
+        parts.append(t("person {user}", user=_who(filt.user)))
+    if agency:
+        parts.append(t("agency {agency}", agency=escape(agency)))
+    if filt.reference:
+        parts.append(t("case {reference}", reference=escape(filt.reference)))
+    if filt.start or filt.end:
+        parts.append(
+            t(
+                "period {start}–{end}",
+                start=filt.start.isoformat() if filt.start else "…",
+                end=filt.end.isoformat() if filt.end else "…",
+            )
+        )
+    return ", ".join(parts) if parts else t("no filter (everything in this forum)")
+
+
+def log_review_message(
+    t: Translator,
+    report: LogReport,
+    *,
+    filt: LogFilter,
+    agency_name: str | None,
+    tz: dt.tzinfo,
+) -> dict[str, object]:
+    blocks: list[Block] = [
+        header(t("Audit log – {forum}", forum=report.forum_name)),
+        context(
+            t("Filter: {filter}", filter=filter_text(t, filt, agency_name))
+            + " · "
+            + t("Filter with /samverkan logg @person, an agency, FOS-2026-017 or 2026-11.")
+        ),
+        section(
+            t(
+                "{total} events: {reads} reads, {changes} changes, {exports} exports, "
+                "{deletes} deletions.",
+                total=report.total,
+                reads=report.counts.get("read", 0),
+                changes=report.counts.get("create", 0) + report.counts.get("update", 0),
+                exports=report.counts.get("export", 0),
+                deletes=report.counts.get("delete", 0),
+            )
+        ),
+    ]
+    if report.flags:
+        lines = [
+            f"• {_who(f.actor)}: {flag_label(t, f.kind)} ×{f.count}" for f in report.flags[:15]
+        ]
+        flags_title = t("Unusual reads")
+        blocks.append(section(f"*:warning: {flags_title}*\n" + "\n".join(lines)))
+    lines = []
+    for row in report.rows:
+        line = (
+            f"{_stamp(t, row.at, tz)} · {_who(row.actor)}"
+            + (f" ({escape(row.agency)})" if row.agency else "")
+            + f" · {action_label(t, row.action)} · {escape(row.object_type)} "
+            + f"{escape(row.object_ref)}"
+        )
+        if row.flags:
+            line += " · :warning: " + ", ".join(flag_label(t, f) for f in row.flags)
+        lines.append(line)
+    for i in range(0, len(lines), LINES_PER_SECTION):
+        blocks.append(section("\n".join(lines[i : i + LINES_PER_SECTION])))
+    if not lines:
+        blocks.append(section(t("No events match this filter.")))
+    elif report.total > len(report.rows):
+        blocks.append(
+            context(
+                t(
+                    "The latest {n} of {total} events. Export to see all of them.",
+                    n=len(report.rows),
+                    total=report.total,
+                )
+            )
+        )
+    value = filt.encode()
+    blocks.append(
+        actions(
+            button(t("Export CSV"), ACTION_LOG_EXPORT_CSV, value=value),
+            button(t("Export Excel"), ACTION_LOG_EXPORT_XLSX, value=value),
+            block_id="privacy_log_export",
+        )
+    )
+    return message(t("Audit log – {forum}", forum=report.forum_name), blocks)
+
+
+def consent_register_message(
+    t: Translator, register: ConsentRegister, *, tz: dt.tzinfo
+) -> dict[str, object]:
+    blocks: list[Block] = [
+        header(t("Consent register – {reference}", reference=register.reference))
+    ]
+    if not register.entries:
+        blocks.append(section(t("No consent has been recorded for this case.")))
+    for entry in register.entries:
+        lines = [
+            f"*{consent_label(t, entry.given_by)}*"
+            + (" · " + t("current") if entry.current else ""),
+            t("Agencies: {agencies}", agencies=escape(", ".join(entry.agencies)) or "–"),
+            t(
+                "Given {given} · valid until {until}",
+                given=t.day(entry.given_on) if entry.given_on else "–",
+                until=t.day(entry.expires_on) if entry.expires_on else t("further notice"),
+            ),
+            t(
+                "Recorded by {user} on {date}",
+                user=_who(entry.recorded_by),
+                date=_stamp(t, entry.recorded_at, tz),
+            ),
+        ]
+        if entry.withdrawn_at:
+            lines.append(
+                t(
+                    "Withdrawn on {date} (recorded by {user})",
+                    date=_stamp(t, entry.withdrawn_at, tz),
+                    user=_who(entry.withdrawn_by or "?"),
+                )
+            )
+        elif entry.current:
+            lines.append(t("Active") if entry.active else t("Not active (expired)"))
+        blocks.append(section("\n".join(lines)))
+    blocks.append(context(t("Looking at the consent register is recorded in the audit log.")))
+    return message(t("Consent register – {reference}", reference=register.reference), blocks)
+
+
+def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str, object]:
+    blocks: list[Block] = [header(t("Consents expiring within 30 days"))]
+    if not rows:
+        blocks.append(section(t("No consent expires within 30 days.")))
+    else:
+        lines = [
+            t(
+                "{reference} · expires {date} ({days} days)",
+                reference=f"*{escape(r.reference)}*",
+                date=t.day(r.expires_on),
+                days=r.days_left,
+            )
+            for r in rows
+        ]
+        for i in range(0, len(lines), 20):
+            blocks.append(section("\n".join(lines[i : i + 20])))
+    blocks.append(context(t("See one case's consents with /samverkan samtycke FOS-2026-017.")))
+    return message(t("Consents expiring within 30 days"), blocks)
+
+
+def class_label(t: Translator, data_class: DataClass) -> str:
+    return {
+        DataClass.CLOSED_CASES: t("Closed cases with consent"),
+        DataClass.CONSULTATIONS: t("Closed anonymous consultations"),
+        DataClass.RATINGS: t("Ratings"),
+        DataClass.ACTIONS: t("Finished actions"),
+        DataClass.AUDIT_EVENTS: t("Audit log"),
+    }[data_class]
+
+
+def retention_message(
+    t: Translator,
+    *,
+    forum_name: str,
+    policy: RetentionPolicy,
+    dues: Sequence[Due],
+    holds: Sequence[HoldRow],
+    tz: dt.tzinfo,
+) -> dict[str, object]:
+    lines = []
+    for due in dues:
+        line = t(
+            "{label}: kept {days} days · {n} due now",
+            label=class_label(t, due.data_class),
+            days=policy.days(due.data_class),
+            n=len(due.ids),
+        )
+        if due.held:
+            line += " · " + t("{n} under legal hold", n=len(due.held))
+        lines.append("• " + line)
+    blocks: list[Block] = [
+        header(t("Retention – {forum}", forum=forum_name)),
+        section("\n".join(lines)),
+    ]
+    if holds:
+        hold_lines = [
+            f"• *{escape(h.reference)}* · {escape(h.reason)} · {_who(h.by)}"
+            + (f" · {_stamp(t, h.at, tz)}" if h.at else "")
+            for h in holds[:40]
+        ]
+        title = t("Legal hold")
+        blocks.append(section(f"*{title}*\n" + "\n".join(hold_lines)))
+    blocks.append(
+        context(
+            t(
+                "Due data is removed by the daily retention job. Stop it for a case with "
+                "/samverkan gallring stopp FOS-2026-017 <reason>; release it with "
+                "/samverkan gallring släpp FOS-2026-017."
+            )
+        )
+    )
+    return message(t("Retention – {forum}", forum=forum_name), blocks)

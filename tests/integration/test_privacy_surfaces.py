@@ -1,0 +1,331 @@
+"""The data-protection officer's surfaces through the real app and CLI: the access-request
+export (driven by the data inventory), audit review with flags and exports by DM, the
+monthly log check, the consent register."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select, update
+
+from bot.cli import main
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from domain import scheduling
+from domain.cases import CaseDraft, raise_case, read_case, report_deviation
+from domain.inventory import member_tables
+from storage.db import transaction
+from storage.models import (
+    Action,
+    AgendaItem,
+    AgendaItemKind,
+    Area,
+    AuditAction,
+    AuditEvent,
+    Case,
+    ConsentGiver,
+    Meeting,
+    Rating,
+    RatingRound,
+    Role,
+    SipStatus,
+    slack_installations,
+)
+from tests.conftest import Bot
+from tests.support.forums import forum_draft
+
+ADMIN, MEMBER, OTHER, REVIEWER = "U1", "U2", "U3", "U4"
+SUMMARY = "Hemlig sammanfattning om oro i hemmet"
+CHANNEL = "C0001"
+
+
+def setup_forum(bot: Bot, *, creator: str = ADMIN) -> dict[str, Any]:
+    """FOSSAM: ``creator`` (Grundskola) is admin; MEMBER in Elevhälsa raises a case with
+    consent for Elevhälsa only; OTHER is in Socialtjänst; REVIEWER is granskare."""
+    draft = forum_draft(agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO"])
+    with transaction(bot.sessions) as s:
+        forum = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor=creator, draft=draft
+        )
+        agencies = {a.name: a.id for a in forum.agencies}
+        for user, agency, role in (
+            (MEMBER, "Elevhälsa", Role.MEMBER),
+            (OTHER, "Socialtjänst/IFO", Role.MEMBER),
+            (REVIEWER, "Grundskola", Role.REVIEWER),
+        ):
+            if user == creator:
+                continue
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=forum,
+                actor=creator,
+                slack_user_ids=[user],
+                agency_id=agencies[agency],
+                role=role,
+            )
+        access = fs.require_member(s, forum=forum, slack_user_id=MEMBER)
+        today = bot.clock.now().date()
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary=SUMMARY,
+                concerns=["school_absence"],
+                age_band="13-15",
+                agency_ids=[],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[agencies["Elevhälsa"]],
+                consent_given_on=today,
+                consent_expires_on=today + dt.timedelta(days=20),
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        return {"forum": forum.id, "case": case.id, "reference": case.reference, **agencies}
+
+
+def reply_to(bot: Bot, text: str, user: str) -> str:
+    before = bot.slack.count("response_url")
+    bot.driver.command(text, user=user)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+    return json.dumps(reply.args, ensure_ascii=False)
+
+
+# --- data inventory and access-request export ---------------------------------------------
+
+
+def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
+    """One row in each table that can refer to MEMBER (beyond what setup_forum made)."""
+    with transaction(bot.sessions) as s:
+        forum = fs.get_forum(s, forum_id=world["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum, slack_user_id=MEMBER)
+        report_deviation(
+            s,
+            bot.clock,
+            access=access,
+            agency_ids=[world["Grundskola"]],
+            kind="information",
+            text="Hemlig avvikelsetext",
+            case_reference=None,
+        )
+        meeting = s.scalars(select(Meeting).where(Meeting.forum_id == forum.id)).first()
+        assert meeting is not None
+        s.execute(
+            update(Meeting)
+            .where(Meeting.id == meeting.id)
+            .values(changed_by=MEMBER, attendance=[MEMBER])
+        )
+        s.add(
+            AgendaItem(
+                meeting_id=meeting.id,
+                kind=AgendaItemKind.OTHER,
+                text="Hemlig punkt",
+                added_by=MEMBER,
+                added_at=bot.clock.now(),
+            )
+        )
+        area = Area(forum_id=forum.id, name="Droger", position=0, active=True)
+        round_ = RatingRound(
+            forum_id=forum.id,
+            meeting_id=meeting.id,
+            opens_at=bot.clock.now(),
+            deadline_at=bot.clock.now(),
+        )
+        s.add_all([area, round_])
+        s.flush()
+        s.add(
+            Rating(
+                round_id=round_.id,
+                agency_id=world["Elevhälsa"],
+                area_id=area.id,
+                level=2,
+                comment="Hemlig kommentar",
+                rated_by=MEMBER,
+                rated_at=bot.clock.now(),
+            )
+        )
+        s.add(
+            Action(
+                forum_id=forum.id,
+                description="Hemlig insats",
+                owning_agency_id=world["Elevhälsa"],
+                owner=MEMBER,
+                due_on=bot.clock.now().date(),
+                created_by=ADMIN,
+                created_at=bot.clock.now(),
+                updated_at=bot.clock.now(),
+            )
+        )
+        scheduling.enqueue(
+            s,
+            bot.clock,
+            team_id="T0001",
+            method="chat.postMessage",
+            payload={"channel": MEMBER, "text": "FOS-2026-001"},
+            dedupe_key="x",
+        )
+        s.execute(
+            slack_installations.insert().values(
+                client_id="c",
+                app_id="A1",
+                team_id="T0001",
+                user_id=MEMBER,
+                bot_token="xoxb-very-secret",
+                is_enterprise_install=False,
+                installed_at=dt.datetime(2026, 1, 1),
+            )
+        )
+        s.execute(update(Case).values(legal_hold_by=MEMBER))
+
+
+def test_the_export_covers_every_table_that_refers_to_a_member(
+    bot: Bot,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    world = setup_forum(bot, creator=MEMBER)
+    populate_every_member_table(bot, world)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SAMVERKAN_DATABASE_URL", database_url)
+    assert main(["export", "--slack-user", MEMBER, "--out", str(tmp_path)]) == 0
+    assert "rows about U2" in capsys.readouterr().out
+    (json_file,) = tmp_path.glob("*.json")
+    document = json.loads(json_file.read_text("utf-8"))
+    tables = document["tables"]
+    assert set(tables) == set(member_tables())
+    empty = [name for name, rows in tables.items() if not rows]
+    assert empty == [], f"give these member tables a row in populate_every_member_table: {empty}"
+    text = json_file.read_text("utf-8")
+    for secret in (SUMMARY, "Hemlig kommentar", "Hemlig insats", "Hemlig punkt", "xoxb-very"):
+        assert secret not in text
+    assert "undantaget" in text
+    # Other people's rows are not in it.
+    assert all(r["slack_user_id"] == MEMBER for r in tables["members"])
+    (xlsx_file,) = tmp_path.glob("*.xlsx")
+    workbook = load_workbook(xlsx_file)
+    assert set(member_tables()) <= set(workbook.sheetnames)
+    with bot.sessions() as s:
+        logged = s.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT)).one()
+        assert (logged.actor, logged.object_ref) == ("cli", MEMBER)
+
+    assert main(["export", "--slack-user", "nobody", "--out", str(tmp_path)]) == 2
+    assert "not a Slack user id" in capsys.readouterr().err
+
+
+def test_a_coordinator_gets_the_export_by_direct_message(bot: Bot) -> None:
+    setup_forum(bot)
+    assert "samordnare" in reply_to(bot, f"registerutdrag <@{ADMIN}>", MEMBER)
+    reply = reply_to(bot, f"registerutdrag <@{MEMBER}|kim>", ADMIN)
+    assert MEMBER in reply
+    completed = bot.slack.wait_for("files.completeUploadExternal", count=2)
+    assert {c.args["channel_id"] for c in completed} == {f"D{ADMIN}"}
+    uploads = list(bot.slack.uploads.values())
+    document = json.loads(next(u for u in uploads if u.startswith(b"{")).decode("utf-8"))
+    assert document["subject"] == MEMBER and document["tables"]["cases"]
+    assert SUMMARY not in json.dumps(document, ensure_ascii=False)
+    bot.slack.assert_no_violations()
+
+
+# --- audit review ---------------------------------------------------------------------------
+
+
+def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
+    world = setup_forum(bot)
+    # OTHER (Socialtjänst, not taking part) reads the case at night, five times.
+    bot.clock.set(dt.datetime(2026, 11, 23, 22, 30, tzinfo=dt.UTC))  # 23:30 in Stockholm
+    with transaction(bot.sessions) as s:
+        forum = fs.get_forum(s, forum_id=world["forum"], team_id="T0001")
+        other = fs.require_member(s, forum=forum, slack_user_id=OTHER)
+        for _ in range(5):
+            read_case(s, bot.clock, access=other, case_id=world["case"])
+    bot.clock.set(dt.datetime(2026, 11, 24, 9, 0, tzinfo=dt.UTC))
+
+    assert "samordnare" in reply_to(bot, "logg", MEMBER)
+    text = reply_to(bot, f"logg <@{OTHER}> 2026-11", REVIEWER)
+    assert world["reference"] in text and OTHER in text
+    assert SUMMARY not in text
+    assert ":warning:" in text
+    message = json.loads(text)
+    assert MEMBER not in json.dumps(message["blocks"][3:], ensure_ascii=False)
+
+    refused = reply_to(bot, "logg Kommunstyrelsen", ADMIN)
+    assert "Kommunstyrelsen" in refused
+
+    buttons = next(b for b in message["blocks"] if b.get("block_id") == "privacy_log_export")
+    csv_button = buttons["elements"][0]
+    bot.driver.block_action(
+        csv_button["action_id"], user=REVIEWER, value=csv_button["value"], channel=CHANNEL
+    )
+    done = bot.slack.wait_for("files.completeUploadExternal")[0]
+    assert done.args["channel_id"] == f"D{REVIEWER}"
+    (data,) = bot.slack.uploads.values()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][0] == "time" and len(rows) == 6
+    assert all(r[1] == OTHER and r[5] == world["reference"] for r in rows[1:])
+    assert {"night", "outside_agency"} <= set(rows[1][6].split(","))
+    with bot.sessions() as s:
+        kinds = s.scalars(
+            select(AuditEvent.action).where(AuditEvent.object_type == "audit_log")
+        ).all()
+    assert AuditAction.READ in kinds and AuditAction.EXPORT in kinds
+    bot.slack.assert_no_violations()
+
+
+def test_the_monthly_log_check_reaches_each_reviewer_once_on_the_first_working_day(
+    bot: Bot,
+) -> None:
+    setup_forum(bot)
+    bot.clock.set(dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC))  # Tuesday 1 December
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER]
+    assert len(dms) == 1
+    assert "november 2026" in dms[0].args["text"]
+    assert SUMMARY not in dms[0].args["text"]
+    # January 2027: the 1st is a holiday, then a weekend; Monday the 4th is the day.
+    bot.clock.set(dt.datetime(2027, 1, 3, 9, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert (
+        len([c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER])
+        == 1
+    )
+    bot.clock.set(dt.datetime(2027, 1, 4, 7, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER]
+    assert len(dms) == 2 and "december 2026" in dms[1].args["text"]
+
+
+# --- consent register -----------------------------------------------------------------------
+
+
+def test_the_consent_register_is_an_audited_read_for_the_raising_agency_and_coordinators(
+    bot: Bot,
+) -> None:
+    world = setup_forum(bot)
+    ref = world["reference"]
+    text = reply_to(bot, f"samtycke {ref.lower()}", MEMBER)
+    assert ref in text and "Elevhälsa" in text
+    assert SUMMARY not in text
+    refused = reply_to(bot, f"samtycke {ref}", OTHER)
+    assert "Elevhälsa" not in refused
+    with bot.sessions() as s:
+        reads = s.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "consent").order_by(AuditEvent.id)
+        ).all()
+    assert [(r.actor, r.detail) for r in reads] == [(MEMBER, None), (OTHER, {"refused": True})]
+    expiring = reply_to(bot, "samtycke", ADMIN)
+    assert ref in expiring
+    assert "samordnare" in reply_to(bot, "samtycke", MEMBER)
+    bot.slack.assert_no_violations()
