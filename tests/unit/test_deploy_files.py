@@ -1,14 +1,19 @@
 """The files under deploy/ keep the bot's contracts and the production rules.
 
-Static checks only: nothing is built or started. The Slack manifest must route everything to
-``/slack/events``, compose must run two replicas on one database, and no production file may
-turn on the test clock.
+Static checks only: nothing is built or started (no container engine or cluster here). The
+Slack manifest must route everything to ``/slack/events`` and have every scope explained,
+compose must run two replicas on one database and pass the Compose Specification schema, the
+Dockerfile must pass hadolint, the Kubernetes example must gate traffic on ``/healthz``, and
+no production file may turn on the test clock.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -179,7 +184,10 @@ def test_dockerfile_entrypoint_and_no_migration_at_build(dockerfile: list[str]) 
 # --- all production files -----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["Dockerfile", "compose.yaml", ".env.example", *SYSTEMD_UNITS])
+@pytest.mark.parametrize(
+    "name",
+    ["Dockerfile", "compose.yaml", "compose.socket-mode.yaml", ".env.example", *SYSTEMD_UNITS],
+)
 def test_production_files_never_set_test_clock(name: str) -> None:
     lines = _code_lines((DEPLOY / name).read_text(encoding="utf-8"))
     offending = [line for line in lines if TEST_CLOCK_FLAG in line]
@@ -194,3 +202,197 @@ def test_systemd_units_use_env_file_and_venv(name: str) -> None:
     assert "NoNewPrivileges=yes" in lines
     assert "ProtectSystem=strict" in lines
     assert any(line.startswith("ExecStart=/opt/samverkan/.venv/bin/samverkan ") for line in lines)
+
+
+# --- linters: hadolint and the Compose Specification schema --------------------------------
+
+COMPOSE_FILES = ("compose.yaml", "compose.socket-mode.yaml")
+KUBERNETES = DEPLOY / "kubernetes"
+SLACK_PATHS = {EVENTS_PATH, "/slack/install", "/slack/oauth_redirect"}
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name, path=str(Path(sys.executable).parent)) or shutil.which(name)
+    assert found, f"{name} is missing: pip install -e '.[dev]'"
+    return found
+
+
+def test_dockerfile_passes_hadolint() -> None:
+    result = subprocess.run(
+        [_tool("hadolint"), "--no-color", str(DEPLOY / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_hadolint_catches_a_bad_dockerfile(tmp_path: Path) -> None:
+    bad = tmp_path / "Dockerfile"
+    bad.write_text("FROM python:latest\nRUN cd /src && pip install .\nUSER root\n")
+    result = subprocess.run(
+        [_tool("hadolint"), "--no-color", str(bad)], capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "DL3007" in result.stdout  # "latest"
+
+
+def _compose_schema_check(path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "check_jsonschema",
+            "--builtin-schema",
+            "vendor.compose-spec",
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("name", COMPOSE_FILES)
+def test_compose_files_follow_the_compose_specification(name: str) -> None:
+    result = _compose_schema_check(DEPLOY / name)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_compose_schema_check_catches_mistakes(tmp_path: Path) -> None:
+    bad = tmp_path / "compose.yaml"
+    bad.write_text(
+        "services:\n  bot:\n    image: samverkan\n    depends_on:\n"
+        "      db:\n        condition: whenever\n    restart: sometimes\n"
+    )
+    result = _compose_schema_check(bad)
+    assert result.returncode != 0
+    assert "whenever" in result.stdout + result.stderr
+
+
+def test_socket_mode_compose_runs_one_bot_with_no_published_port() -> None:
+    compose = _load_yaml("compose.socket-mode.yaml")
+    services: dict[str, dict[str, Any]] = compose["services"]
+    assert set(services) == {"db", "migrate", "bot"}
+    assert not any("ports" in service for service in services.values())
+    bot = services["bot"]
+    assert bot["command"] == ["serve"]
+    assert bot["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert _environment(bot)["SLACK_APP_TOKEN"].startswith("${SLACK_APP_TOKEN:?")
+    assert services["migrate"]["command"] == ["migrate"]
+    assert TEST_CLOCK_FLAG not in (DEPLOY / "compose.socket-mode.yaml").read_text()
+
+
+# --- Kubernetes -----------------------------------------------------------------------------
+
+
+def _k8s_documents() -> list[dict[str, Any]]:
+    docs: list[dict[str, Any]] = []
+    for path in sorted(KUBERNETES.glob("*.yaml")):
+        if path.name == "kustomization.yaml":
+            continue
+        for doc in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+            assert isinstance(doc, dict) and doc.get("kind"), path.name
+            docs.append(doc)
+    return docs
+
+
+def _one(kind: str, name: str) -> dict[str, Any]:
+    found = [d for d in _k8s_documents() if d["kind"] == kind and d["metadata"]["name"] == name]
+    assert len(found) == 1, f"{kind}/{name}"
+    return found[0]
+
+
+def _pod_spec(workload: dict[str, Any]) -> dict[str, Any]:
+    spec = workload["spec"]
+    if workload["kind"] == "CronJob":
+        spec = spec["jobTemplate"]["spec"]
+    pod: dict[str, Any] = spec["template"]["spec"]
+    return pod
+
+
+def test_kustomization_lists_existing_files_and_pins_a_release() -> None:
+    kustomization = yaml.safe_load((KUBERNETES / "kustomization.yaml").read_text())
+    for resource in kustomization["resources"]:
+        assert (KUBERNETES / resource).is_file(), resource
+    assert "migrate-job.yaml" not in kustomization["resources"]
+    (image,) = kustomization["images"]
+    job = _one("Job", "samverkan-migrate")
+    (container,) = _pod_spec(job)["containers"]
+    assert container["image"] == f"{image['newName']}:{image['newTag']}"
+    assert image["newTag"] != "latest"
+
+
+def test_deployment_is_ready_only_when_healthz_answers() -> None:
+    deployment = _one("Deployment", "samverkan")
+    assert deployment["spec"]["replicas"] >= 2
+    assert deployment["spec"]["strategy"]["rollingUpdate"]["maxUnavailable"] == 0
+    pod = _pod_spec(deployment)
+    (bot,) = pod["containers"]
+    assert bot["args"] == ["serve"]
+    assert bot["readinessProbe"]["httpGet"]["path"] == "/healthz"
+    assert bot["startupProbe"]["httpGet"]["path"] == "/healthz"
+    assert "httpGet" not in bot["livenessProbe"], "a database outage must not restart pods"
+    assert {"configMapRef": {"name": "samverkan"}} in bot["envFrom"]
+    assert {"secretRef": {"name": "samverkan"}} in bot["envFrom"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "name"),
+    [("Deployment", "samverkan"), ("Job", "samverkan-migrate"), ("CronJob", "samverkan-backup")],
+)
+def test_workloads_run_as_non_root_with_a_read_only_root(kind: str, name: str) -> None:
+    pod = _pod_spec(_one(kind, name))
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert pod["automountServiceAccountToken"] is False
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["allowPrivilegeEscalation"] is False
+        assert context["capabilities"]["drop"] == ["ALL"]
+
+
+def test_migration_job_runs_samverkan_migrate_once() -> None:
+    job = _one("Job", "samverkan-migrate")
+    pod = _pod_spec(job)
+    assert pod["restartPolicy"] == "Never"
+    assert pod["containers"][0]["args"] == ["migrate"]
+
+
+def test_ingress_publishes_only_slacks_paths() -> None:
+    ingress = _one("Ingress", "samverkan")
+    paths = {path["path"] for rule in ingress["spec"]["rules"] for path in rule["http"]["paths"]}
+    assert paths == SLACK_PATHS
+    assert ingress["spec"]["tls"]
+
+
+def test_kubernetes_files_never_set_the_test_clock() -> None:
+    for path in KUBERNETES.iterdir():
+        assert TEST_CLOCK_FLAG not in path.read_text(encoding="utf-8"), path.name
+
+
+# --- the READMEs --------------------------------------------------------------------------
+
+
+def test_every_scope_and_event_is_explained_in_the_deploy_readme(
+    manifest: dict[str, Any],
+) -> None:
+    readme = (DEPLOY / "README.md").read_text(encoding="utf-8")
+    for scope in manifest["oauth_config"]["scopes"]["bot"]:
+        assert f"| scope `{scope}` |" in readme, scope
+    for event in manifest["settings"]["event_subscriptions"]["bot_events"]:
+        assert f"`{event}`" in readme, event
+
+
+def test_the_readme_points_at_every_deployment_file() -> None:
+    readme = (DEPLOY.parent / "README.md").read_text(encoding="utf-8")
+    for name in (
+        "deploy/slack-manifest.yaml",
+        "deploy/Dockerfile",
+        "deploy/compose.yaml",
+        "deploy/compose.socket-mode.yaml",
+        "deploy/kubernetes/",
+        "deploy/README.md",
+    ):
+        assert name in readme, name
