@@ -163,3 +163,30 @@ def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> It
         server.shutdown()
         server.server_close()
         runtime.engine.dispose()
+
+
+# --- suite-wide privacy check (issue #10) ----------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _no_case_details_in_channels(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that runs the real bot: no summary, outcome, comment or consent
+    detail it stored reached a channel (see tests/support/privacy_scan.py)."""
+    if "bot" not in request.fixturenames:
+        yield
+        return
+    running: Bot = request.getfixturevalue("bot")
+    yield
+    from tests.support.privacy_scan import assert_no_details_in_channels
+
+    assert_no_details_in_channels(running.sessions, running.slack.calls)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    from tests.support.privacy_scan import scanned
+
+    if scanned["tests"]:
+        terminalreporter.write_line(
+            f"privacy scan: {scanned['calls']} channel-directed Slack calls in "
+            f"{scanned['tests']} tests carried no case details"
+        )
