@@ -267,6 +267,8 @@ INVENTORY: dict[str, Table] = {
             "deadline_at": L,
             "closed_at": L,
             "status": L,
+            "original_deadline_at": L,
+            "closed_early": L,
         },
     ),
     "ratings": Table(

@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
     func,
     text,
 )
@@ -464,7 +465,11 @@ class RatingRound(Base):
     """For one meeting: every agency rates every area on the five-level scale."""
 
     __tablename__ = "rating_rounds"
-    __table_args__ = (UniqueConstraint("meeting_id"),)
+    __table_args__ = (
+        UniqueConstraint("meeting_id"),
+        # The scheduler finds open rounds whose deadline passed with one indexed query.
+        Index("ix_rating_rounds_status_deadline", "status", "deadline_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
@@ -475,6 +480,10 @@ class RatingRound(Base):
     status: Mapped[RatingRoundStatus] = mapped_column(
         _enum(RatingRoundStatus), default=RatingRoundStatus.PLANNED
     )
+    # The deadline the round opened with, when a coordinator extended it.
+    original_deadline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Closed by a coordinator before the deadline (who is in the audit log).
+    closed_early: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Rating(Base):
