@@ -16,6 +16,7 @@ import datetime as dt
 import os
 import re
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -190,3 +191,16 @@ def type_markup(page) -> None:
     expect(message).to_be_visible()
     expect(message.locator(".msg-content b")).to_have_text("fet")
     assert message.locator(".msg-content img, .msg-content script").count() == 0
+
+
+def test_slack_events_on_the_page_port_reach_the_bot(sandbox_url: str) -> None:
+    """Port 3000 keeps ``/slack/events``: forwarded to the bot, whose signature check answers."""
+    request = urllib.request.Request(
+        sandbox_url + "/slack/events",
+        data=b"command=%2Fsamverkan&text=help",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 401  # bolt refuses an unsigned request
