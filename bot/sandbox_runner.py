@@ -34,6 +34,17 @@ def bot_environment(settings: Settings, spec_env: dict[str, str]) -> dict[str, s
     return env
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: the bot gets SIGTERM when the sandbox process dies, even
+    when it is killed outright, so no bot is left behind on the port."""
+    import ctypes
+    import signal
+
+    pr_set_pdeathsig = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 def run_sandbox(settings: Settings) -> int:
     from sandbox.server import BotSpec, Sandbox
 
@@ -53,7 +64,12 @@ def run_sandbox(settings: Settings) -> int:
             },
         )
         # Run in the scratch directory, so a developer's .env (real Slack tokens) is not read.
-        return subprocess.Popen([sys.executable, "-m", "bot.cli", "serve"], env=env, cwd=workdir)
+        return subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "serve"],
+            env=env,
+            cwd=workdir,
+            preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+        )
 
     print(f"Samverkan sandbox: a fresh SQLite database in {workdir}", flush=True)
     return Sandbox(port=settings.port, timezone=settings.timezone).run(start_bot)

@@ -126,13 +126,19 @@ class Sandbox:
             flush=True,
         )
         config = uvicorn.Config(
-            build_page(self.surface), host=self.host, port=self.port, log_level="warning"
+            build_page(self.surface),
+            host=self.host,
+            port=self.port,
+            log_level="warning",
+            # Open long-polls from the page must not hold up Ctrl-C or SIGTERM.
+            timeout_graceful_shutdown=1,
         )
         self.server = uvicorn.Server(config)
         threading.Thread(target=self._prepare, args=(bot,), daemon=True).start()
         try:
             self.server.run()
         finally:
+            self.workspace.set_status("Sandlådan stängs.")  # wakes the long-polls
             if bot.poll() is None:
                 bot.terminate()
                 try:
