@@ -321,3 +321,120 @@ def test_sandbox_never_imports_the_bots_packages(path: Path) -> None:
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             imported.add(node.module.split(".")[0])
     assert not imported & {"bot", "handlers", "domain", "storage", "tests"}
+
+
+# --- the surface: signed requests out, response_action applied ---------------------------
+
+
+class _Bot:
+    """A stand-in bot on loopback: checks Slack's signature and answers with ``reply``."""
+
+    def __init__(self, secret: str) -> None:
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        from slack_sdk.signature import SignatureVerifier
+
+        verifier = SignatureVerifier(secret)
+        self.reply: dict[str, Any] = {}
+        self.payloads: list[dict[str, Any]] = []
+        bot = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, format: str, *args: Any) -> None:
+                return None
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"])).decode()
+                if not verifier.is_valid_request(body, dict(self.headers)):
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                form = parse_qs(body)
+                bot.payloads.append(json.loads(form["payload"][0]) if "payload" in form else form)
+                data = json.dumps(bot.reply).encode() if bot.reply else b""
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+
+
+MODAL_INPUT = {
+    "type": "input",
+    "block_id": "name",
+    "label": {"type": "plain_text", "text": "Namn"},
+    "element": {"type": "plain_text_input", "action_id": "value"},
+}
+
+
+def _modal(title: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": "cb",
+        "title": {"type": "plain_text", "text": title},
+        "submit": {"type": "plain_text", "text": "Spara"},
+        "blocks": [MODAL_INPUT],
+    }
+
+
+@pytest.fixture
+def surface() -> Iterator[tuple[Any, _Bot]]:
+    from sandbox.surface import BotLink, Surface
+
+    bot = _Bot("hemlig")
+    ws = Workspace([Person("U1", "Anna", "rektor", "Grundskola")], [Channel("C1", "fossam")])
+    yield Surface(ws, BotLink(bot.url, "hemlig"), timezone="Europe/Stockholm"), bot
+    bot.server.shutdown()
+
+
+def test_submissions_follow_the_bots_response_action(surface) -> None:
+    surf, bot = surface
+    ws = surf.workspace
+    ws.open_modal("U1", {**_modal("Ett"), "id": "V1", "hash": "h1"})
+
+    bot.reply = {"response_action": "errors", "errors": {"name": "Fel namn"}}
+    assert surf.submit("U1", "V1", {"name": {"value": "x"}}) == {"name": "Fel namn"}
+    sent = bot.payloads[-1]
+    assert sent["type"] == "view_submission"
+    assert sent["view"]["state"]["values"]["name"]["value"]["value"] == "x"
+
+    bot.reply = {"response_action": "update", "view": _modal("Två")}
+    assert surf.submit("U1", "V1", {}) == {}
+    top = ws.top_modal("U1")
+    assert top is not None and top["id"] == "V1" and top["title"]["text"] == "Två"
+
+    bot.reply = {"response_action": "push", "view": _modal("Tre")}
+    surf.submit("U1", "V1", {})
+    assert [v["title"]["text"] for v in ws.modal_stack("U1")] == ["Två", "Tre"]
+
+    bot.reply = {}
+    surf.submit("U1", ws.modal_stack("U1")[-1]["id"], {})
+    assert [v["title"]["text"] for v in ws.modal_stack("U1")] == ["Två"]
+
+    bot.reply = {"response_action": "clear"}
+    surf.submit("U1", "V1", {})
+    assert ws.modal_stack("U1") == []
+
+
+def test_a_command_is_signed_and_its_immediate_reply_shown_only_to_its_author(surface) -> None:
+    surf, bot = surface
+    bot.reply = {"response_type": "ephemeral", "text": "Hjälp *här*"}
+    surf.command("U1", "C1", "/samverkan hjälp")
+    form = bot.payloads[-1]
+    assert form["command"] == ["/samverkan"] and form["text"] == ["hjälp"]
+    assert form["trigger_id"] and form["response_url"]
+    assert [m.text for m in surf.workspace.messages("U1", "C1")] == [
+        "/samverkan hjälp",
+        "Hjälp *här*",
+    ]
+    assert surf.workspace.messages("U2", "C1") == []
+
+    surf.link.signing_secret = "fel"
+    surf.command("U1", "C1", "/samverkan")
+    assert "401" in surf.workspace.messages("U1", "C1")[-1].text
