@@ -14,7 +14,8 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from domain import cases, logreview, retention, scheduling
+from domain import actions, cases, logreview, retention, scheduling
+from handlers.blocks.actions import ScheduledMessages
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
 
@@ -36,6 +37,11 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         retention.run_daily(session, deps.clock, deps.retention_policy, replica=replica)
     with transaction(deps.sessions) as session:
         logreview.send_monthly_reports(session, deps.clock, replica=replica)
+    messages = ScheduledMessages()
+    with transaction(deps.sessions) as session:
+        actions.release_orphaned_actions(session, deps.clock, messages)
+    with transaction(deps.sessions) as session:
+        actions.send_reminders(session, deps.clock, messages, replica=replica)
     gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
     return scheduling.deliver(deps.sessions, deps.clock, gateway, replica=replica)
 

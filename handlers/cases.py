@@ -19,8 +19,10 @@ from domain.cases import Scope
 from domain.errors import DomainError, InputErrors
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
+from handlers import actions as action_handlers
 from handlers import forms
 from handlers.blocks import cases as ui
+from handlers.blocks.actions import add_case_actions
 from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
@@ -111,8 +113,18 @@ def _detail_view(
         access = _access(session, meta, team_id, user_id)
         view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
         tz = forum_service.forum_schedule(access.forum).zone
+        linked = action_handlers.case_view_blocks(
+            session,
+            deps,
+            t,
+            access,
+            case_id=case_id,
+            reference=view.reference,
+            details=view.details,
+        )
     case_meta = meta.model_copy(update={"case_id": case_id})
-    return ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
+    modal = ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
+    return add_case_actions(modal, linked)
 
 
 # --- listeners ------------------------------------------------------------------------------

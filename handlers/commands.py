@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from domain import forums as forum_service
 from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Translator
+from handlers import actions as action_handlers
 from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
@@ -87,6 +88,9 @@ def route(
     if word in privacy_handlers.WORDS:
         _require_channel(req)
         return privacy_handlers.route(deps, client, t, req)
+    if word in action_handlers.WORDS:
+        _require_channel(req)
+        return action_handlers.route(deps, client, t, req, word, rest)
     if word in DEVIATION:
         _require_channel(req)
         case_handlers.open_deviation_modal(

@@ -84,6 +84,13 @@ def help_blocks(t: Translator) -> list[Block]:
         (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
         (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
         (t("/samverkan deviation"), t("reports that collaboration failed (for the coordinator)")),
+        (t("/samverkan action"), t("creates an action with an owner and a due date")),
+        (
+            t("/samverkan actions"),
+            t("lists actions: mine, my agency's or the forum's (open, overdue, done, follow-up)"),
+        ),
+        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
+        (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
     ]
     body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
     return [

@@ -1,0 +1,321 @@
+"""Statistics for the steering levels (board, 2+2, steering group) and the action plan
+(åtgärdsplan) export: counts and shares only, never case details or names of children.
+
+A period is a range of the forum's local calendar days, both ends included.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from domain import audit
+from domain.clock import Clock
+from domain.errors import InvalidInput
+from domain.forums import Access, forum_schedule
+from domain.i18n import N_
+from storage.models import (
+    Action,
+    ActionStatus,
+    Agency,
+    AuditAction,
+    Case,
+    Deviation,
+    Forum,
+    SipStatus,
+)
+
+MAX_PERIOD_DAYS = 3 * 366
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date
+
+
+@dataclass(frozen=True)
+class Statistics:
+    forum_name: str
+    start: dt.date
+    end: dt.date
+    cases_total: int
+    cases_by_month: dict[str, int]  # "2026-03" → count, in order
+    cases_by_agency: dict[str, int]
+    cases_by_month_agency: dict[tuple[str, str], int]
+    concerns: dict[str, int]  # concern key → count, most frequent first
+    sip_started: int
+    sip_needed: int
+    actions_done: int
+    actions_on_time: int
+    actions_open: int
+    actions_overdue: int
+    effects: dict[str, int]  # yes / partly / no / none (done, not followed up)
+    deviations: dict[str, int]  # kind → count
+    deviations_total: int
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One line of the åtgärdsplan."""
+
+    id: int
+    description: str
+    agency: str
+    owner: str | None
+    due_on: dt.date
+    status: ActionStatus
+    effect: str | None
+    follow_up_comment: str | None
+    case_reference: str | None
+    area: str | None
+    hoped_effect: str | None
+    completed_on: dt.date | None
+
+
+def parse_period(words: Sequence[str], today: dt.date) -> Period:
+    """``[]`` → this calendar year; ``["2026"]`` → that year; ``["2026-01-01", "2026-06-30"]``
+    → those days. Anything else is an :class:`InvalidInput` with an example."""
+    bad = InvalidInput(
+        N_("Give the period as a year (2026) or two dates (2026-01-01 2026-06-30)."),
+        field="period",
+    )
+    if not words:
+        return Period(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
+    if len(words) == 1 and words[0].isdigit() and len(words[0]) == 4:
+        year = int(words[0])
+        if not 2000 <= year <= 2100:
+            raise bad
+        return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+    if len(words) == 2:
+        try:
+            start, end = dt.date.fromisoformat(words[0]), dt.date.fromisoformat(words[1])
+        except ValueError:
+            raise bad from None
+        if end < start:
+            raise InvalidInput(N_("The period ends before it starts."), field="period")
+        if (end - start).days > MAX_PERIOD_DAYS:
+            raise InvalidInput(N_("Choose a period of at most three years."), field="period")
+        return Period(start, end)
+    raise bad
+
+
+def _bounds(forum: Forum, period: Period) -> tuple[dt.datetime, dt.datetime]:
+    zone = forum_schedule(forum).zone
+    start = dt.datetime.combine(period.start, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+    end = dt.datetime.combine(
+        period.end + dt.timedelta(days=1), dt.time(0), tzinfo=zone
+    ).astimezone(dt.UTC)
+    return start, end
+
+
+def forum_statistics(
+    session: Session, clock: Clock, *, access: Access, period: Period
+) -> Statistics:
+    """Counts for the period: cases by month and raising agency, concerns, SIP share, actions
+    done on time, the effect distribution and deviations. Audited as an export."""
+    forum = access.forum
+    zone = forum_schedule(forum).zone
+    start, end = _bounds(forum, period)
+    agencies = {
+        a.id: a.name for a in session.scalars(select(Agency).where(Agency.forum_id == forum.id))
+    }
+    cases = session.execute(
+        select(Case.created_at, Case.raising_agency_id, Case.concerns, Case.sip).where(
+            Case.forum_id == forum.id, Case.created_at >= start, Case.created_at < end
+        )
+    ).all()
+    by_month: Counter[str] = Counter()
+    by_agency: Counter[str] = Counter()
+    by_month_agency: Counter[tuple[str, str]] = Counter()
+    concerns: Counter[str] = Counter()
+    sip_started = sip_needed = 0
+    for created_at, agency_id, case_concerns, sip in cases:
+        month = created_at.astimezone(zone).strftime("%Y-%m")
+        agency = agencies.get(agency_id, "?")
+        by_month[month] += 1
+        by_agency[agency] += 1
+        by_month_agency[(month, agency)] += 1
+        concerns.update(case_concerns or [])
+        sip_started += int(sip is SipStatus.STARTED)
+        sip_needed += int(sip is SipStatus.NEEDED)
+    done = session.execute(
+        select(Action.completed_at, Action.due_on, Action.effect).where(
+            Action.forum_id == forum.id,
+            Action.status == ActionStatus.DONE,
+            Action.completed_at >= start,
+            Action.completed_at < end,
+        )
+    ).all()
+    on_time = sum(
+        1 for completed, due, _ in done if completed and completed.astimezone(zone).date() <= due
+    )
+    effects: Counter[str] = Counter(
+        effect.value if effect is not None else "none" for _, _, effect in done
+    )
+    today = clock.now().astimezone(zone).date()
+    open_due = session.scalars(
+        select(Action.due_on).where(
+            Action.forum_id == forum.id,
+            Action.status == ActionStatus.OPEN,
+            Action.due_on <= period.end,
+        )
+    ).all()
+    deviations = Counter(
+        session.scalars(
+            select(Deviation.kind).where(
+                Deviation.forum_id == forum.id,
+                Deviation.created_at >= start,
+                Deviation.created_at < end,
+            )
+        ).all()
+    )
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.EXPORT,
+        object_type="statistics",
+        object_ref=forum.code,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
+    )
+    return Statistics(
+        forum_name=forum.name,
+        start=period.start,
+        end=period.end,
+        cases_total=len(cases),
+        cases_by_month=dict(sorted(by_month.items())),
+        cases_by_agency=dict(by_agency.most_common()),
+        cases_by_month_agency=dict(by_month_agency),
+        concerns=dict(concerns.most_common()),
+        sip_started=sip_started,
+        sip_needed=sip_needed,
+        actions_done=len(done),
+        actions_on_time=on_time,
+        actions_open=len(open_due),
+        actions_overdue=sum(1 for due in open_due if due < today),
+        effects={k: effects.get(k, 0) for k in ("yes", "partly", "no", "none")},
+        deviations=dict(deviations.most_common()),
+        deviations_total=sum(deviations.values()),
+    )
+
+
+def action_plan(session: Session, clock: Clock, *, access: Access, period: Period) -> list[PlanRow]:
+    """The åtgärdsplan: the forum's actions due in the period (not cancelled), by due date.
+    Audited as an export."""
+    forum = access.forum
+    zone = forum_schedule(forum).zone
+    found = (
+        session.scalars(
+            select(Action)
+            .options(
+                joinedload(Action.owning_agency), joinedload(Action.case), joinedload(Action.area)
+            )
+            .where(
+                Action.forum_id == forum.id,
+                Action.status != ActionStatus.CANCELLED,
+                Action.due_on >= period.start,
+                Action.due_on <= period.end,
+            )
+            .order_by(Action.due_on, Action.id)
+        )
+        .unique()
+        .all()
+    )
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.EXPORT,
+        object_type="action_plan",
+        object_ref=forum.code,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={
+            "from": period.start.isoformat(),
+            "to": period.end.isoformat(),
+            "rows": len(found),
+        },
+    )
+    return [
+        PlanRow(
+            id=a.id,
+            description=a.description,
+            agency=a.owning_agency.name,
+            owner=a.owner,
+            due_on=a.due_on,
+            status=a.status,
+            effect=a.effect.value if a.effect else None,
+            follow_up_comment=a.follow_up_comment,
+            case_reference=a.case.reference if a.case else None,
+            area=a.area.name if a.area else None,
+            hoped_effect=a.hoped_effect,
+            completed_on=a.completed_at.astimezone(zone).date() if a.completed_at else None,
+        )
+        for a in found
+    ]
+
+
+def chart_png(stats: Statistics, labels: dict[str, str]) -> bytes:
+    """Four small charts (cases per month and raising agency, concerns, actions on time,
+    effect) as one PNG. ``labels`` holds the translated titles and concern/effect names."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 8), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(2, 2)
+    months = list(stats.cases_by_month) or ["–"]
+    agencies = list(stats.cases_by_agency)
+    ax = axes[0][0]
+    bottom = [0] * len(months)
+    for agency in agencies:
+        heights = [stats.cases_by_month_agency.get((m, agency), 0) for m in months]
+        ax.bar(months, heights, bottom=bottom, label=agency)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_title(labels["cases"])
+    if agencies:
+        ax.legend(fontsize=7)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax = axes[0][1]
+    concern_keys = list(stats.concerns)[:8]
+    ax.barh(
+        [labels.get(f"concern:{k}", k) for k in concern_keys],
+        [stats.concerns[k] for k in concern_keys],
+    )
+    ax.set_title(labels["concerns"])
+    ax.tick_params(axis="y", labelsize=7)
+    ax = axes[1][0]
+    ax.bar(
+        [labels["on_time"], labels["late"], labels["overdue"]],
+        [
+            stats.actions_on_time,
+            stats.actions_done - stats.actions_on_time,
+            stats.actions_overdue,
+        ],
+        color=["#2e7d32", "#f9a825", "#c62828"],
+    )
+    ax.set_title(labels["actions"])
+    ax = axes[1][1]
+    keys = ["yes", "partly", "no", "none"]
+    ax.bar(
+        [labels[f"effect:{k}"] for k in keys],
+        [stats.effects.get(k, 0) for k in keys],
+        color=["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"],
+    )
+    ax.set_title(labels["effect"])
+    figure.suptitle(f"{stats.forum_name} · {stats.start.isoformat()} – {stats.end.isoformat()}")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()

@@ -1,0 +1,850 @@
+"""Block Kit for actions (insatser): the action modal, the owner's DM card with its buttons,
+reminders and the overdue digest, the list, App Home's "mina insatser", postponing, handing
+over, the follow-up of effect, an action's history, the case view's linked actions and the
+statistics summary.
+
+Actions are shown only to members (ephemeral messages, DMs, modals, App Home); descriptions
+passed the privacy guard when they were written. Everything a user typed is escaped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from domain.actions import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    FILTERS,
+    HOPED_EFFECT_MAX,
+    REASON_MAX,
+    SCOPES,
+    ActionPage,
+    ActionRow,
+    ActionView,
+    Filter,
+    HistoryEntry,
+    Scope,
+)
+from domain.cases import CONCERNS, DEVIATION_KINDS
+from domain.i18n import Locale, Translator
+from domain.statistics import Statistics
+from handlers.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    header,
+    input_block,
+    message,
+    modal,
+    option,
+    plain,
+    section,
+    text_input,
+)
+from storage.models import ActionStatus, Effect
+
+# --- ids the listeners are wired to ---------------------------------------------------------
+
+CB_ACTION_NEW = "action_new"
+CB_ACTION_POSTPONE = "action_postpone"
+CB_ACTION_HANDOVER = "action_handover"
+CB_ACTION_FOLLOW_UP = "action_follow_up"
+CB_ACTION_DETAIL = "action_detail"
+
+# Buttons whose value is the action id.
+ACTION_DONE = "action_done"
+ACTION_MORE_TIME = "action_more_time"
+ACTION_HAND_OVER = "action_hand_over"
+ACTION_SNOOZE_HOUR = "action_snooze_hour"
+ACTION_SNOOZE_MORNING = "action_snooze_morning"
+ACTION_FOLLOW_UP = "action_follow_up_open"  # the agenda's follow-up button uses it too
+ACTION_HISTORY = "action_history"
+# One overflow menu per list row; option value "<verb>:<action id>".
+ACTION_ROW_MENU = "action_row_menu"
+ROW_VERBS = ("done", "more_time", "hand_over", "follow_up", "history")
+# The list's filter (value "<scope>:<filter>") and previous/next ("<page>:<scope>:<filter>").
+ACTION_LIST_FILTER = "action_list_filter"
+ACTION_LIST_PREV = "action_list_page_prev"
+ACTION_LIST_NEXT = "action_list_page_next"
+ACTION_LIST_PAGE_RE = re.compile(r"^action_list_page_(prev|next)$")
+# In a case's modal: a new action linked to the case (value: the case reference).
+ACTION_NEW_FOR_CASE = "action_new_for_case"
+
+ACTION_FIELDS: tuple[str, ...] = (
+    "description",
+    "agency",
+    "owner",
+    "due_on",
+    "case",
+    "area",
+    "meeting",
+    "hoped_effect",
+)
+MAX_OPTIONS = 100
+HISTORY_SHOWN = 20
+
+
+# --- values the listeners parse -------------------------------------------------------------
+
+
+def list_value(scope: Scope, flt: Filter, page: int | None = None) -> str:
+    return f"{scope}:{flt}" if page is None else f"{page}:{scope}:{flt}"
+
+
+def parse_list_value(value: str) -> tuple[int, Scope, Filter]:
+    """``"2:agency:done"`` or ``"agency:done"`` → (page, scope, filter); odd values → first page
+    of my open actions."""
+    parts = value.split(":")
+    page = 0
+    if len(parts) == 3 and parts[0].isdigit():
+        page, parts = int(parts[0]), parts[1:]
+    if len(parts) != 2:
+        return 0, "mine", "open"
+    scope: Scope = next((s for s in SCOPES if s == parts[0]), "mine")
+    flt: Filter = next((f for f in FILTERS if f == parts[1]), "open")
+    return page, scope, flt
+
+
+def parse_row_value(value: str) -> tuple[str, int] | None:
+    verb, _, action_id = value.partition(":")
+    if verb not in ROW_VERBS or not action_id.isdigit():
+        return None
+    return verb, int(action_id)
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+def status_label(t: Translator, status: ActionStatus) -> str:
+    return {
+        ActionStatus.OPEN: t("Open"),
+        ActionStatus.DONE: t("Done"),
+        ActionStatus.CANCELLED: t("Cancelled"),
+    }[status]
+
+
+def effect_label(t: Translator, effect: Effect) -> str:
+    return {Effect.YES: t("Yes"), Effect.PARTLY: t("Partly"), Effect.NO: t("No")}[effect]
+
+
+def scope_label(t: Translator, scope: Scope) -> str:
+    return {
+        "mine": t("My actions"),
+        "agency": t("My agency's actions"),
+        "forum": t("The forum's actions"),
+    }[scope]
+
+
+def filter_label(t: Translator, flt: Filter) -> str:
+    return {
+        "open": t("Open"),
+        "overdue": t("Overdue"),
+        "done": t("Done"),
+        "follow_up": t("Awaiting follow-up"),
+        "all": t("All"),
+    }[flt]
+
+
+def _owner(t: Translator, owner: str | None) -> str:
+    return f"<@{escape(owner)}>" if owner else t("no owner (with the agency)")
+
+
+def _due(t: Translator, row: ActionRow, today: dt.date) -> str:
+    day = t.day(row.due_on)
+    if row.status is not ActionStatus.OPEN:
+        return t("due {date}", date=day)
+    if row.due_on < today:
+        return ":warning: " + t("overdue since {date}", date=day)
+    if row.due_on == today:
+        return t("due today")
+    return t("due {date}", date=day)
+
+
+def _status(t: Translator, row: ActionRow) -> str:
+    if row.status is ActionStatus.DONE:
+        if row.effect is None:
+            return t("Done · awaiting follow-up of effect")
+        text = t("Done · effect: {effect}", effect=effect_label(t, row.effect))
+        if row.follow_up_comment:
+            text += f" – _{escape(clip(row.follow_up_comment, 300))}_"
+        return text
+    return status_label(t, row.status)
+
+
+def row_text(t: Translator, row: ActionRow, today: dt.date, *, forum: bool = False) -> str:
+    """Two or three lines about one action (mrkdwn, user text escaped)."""
+    title = f"*#{row.id}* {escape(clip(row.description, 500))}"
+    facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
+    lines = [title, " · ".join(facts)]
+    links = []
+    if forum:
+        links.append(escape(row.forum_name))
+    if row.case_reference:
+        links.append(t("case {reference}", reference=escape(row.case_reference)))
+    if row.area:
+        links.append(t("area {area}", area=escape(row.area)))
+    if links:
+        lines.append(" · ".join(links))
+    return "\n".join(lines)
+
+
+# --- the action modal -----------------------------------------------------------------------
+
+
+def _select(kind: str, placeholder: str, options: list[Block]) -> Block:
+    return {
+        "type": kind,
+        "action_id": "value",
+        "placeholder": plain(placeholder, 150),
+        "options": options[:MAX_OPTIONS],
+    }
+
+
+def action_modal(
+    t: Translator,
+    *,
+    agencies: Sequence[tuple[int, str]],
+    own_agency_id: int | None,
+    areas: Sequence[tuple[int, str]],
+    meetings: Sequence[tuple[int, dt.datetime]],
+    tz: dt.tzinfo,
+    today: dt.date,
+    owner: str | None,
+    case_reference: str | None,
+    private_metadata: str,
+) -> Block:
+    """The "new action" modal. Input block ids are the :data:`ACTION_FIELDS`; every
+    element's action_id is ``value``."""
+    agency_options = [option(name, str(agency_id)) for agency_id, name in agencies]
+    agency_el = _select("static_select", t("Choose an agency"), agency_options)
+    own = [o for o in agency_options if o["value"] == str(own_agency_id)]
+    if own:
+        agency_el["initial_option"] = own[0]
+    owner_el: Block = {
+        "type": "users_select",
+        "action_id": "value",
+        "placeholder": plain(t("Choose a person"), 150),
+    }
+    if owner:
+        owner_el["initial_user"] = owner
+    blocks: list[Block] = [
+        context(
+            t(
+                "Never write names, personal identity numbers, phone numbers or addresses: "
+                "use case references and non-identifying text."
+            )
+        ),
+        input_block(
+            "description",
+            t("What is to be done"),
+            text_input("value", multiline=True, max_length=DESCRIPTION_MAX),
+            hint=t("Concrete and non-identifying."),
+        ),
+        input_block("agency", t("Owning agency"), agency_el),
+        input_block(
+            "owner",
+            t("Owner"),
+            owner_el,
+            hint=t("A member of the owning agency in this forum."),
+        ),
+        input_block(
+            "due_on",
+            t("Due date"),
+            {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()},
+        ),
+        input_block(
+            "case",
+            t("Case reference"),
+            text_input("value", initial=case_reference, max_length=32, placeholder="FOS-2026-017"),
+            optional=True,
+        ),
+    ]
+    if areas:
+        blocks.append(
+            input_block(
+                "area",
+                t("Area"),
+                _select(
+                    "static_select",
+                    t("Choose an area"),
+                    [option(name, str(area_id)) for area_id, name in areas],
+                ),
+                optional=True,
+            )
+        )
+    if meetings:
+        blocks.append(
+            input_block(
+                "meeting",
+                t("Decided at or followed up at meeting"),
+                _select(
+                    "static_select",
+                    t("Choose a meeting"),
+                    [option(t.day_time(start, tz), str(mid)) for mid, start in meetings],
+                ),
+                optional=True,
+            )
+        )
+    blocks.append(
+        input_block(
+            "hoped_effect",
+            t("Hoped-for effect"),
+            text_input("value", multiline=True, max_length=HOPED_EFFECT_MAX),
+            optional=True,
+        )
+    )
+    return modal(
+        callback_id=CB_ACTION_NEW,
+        title=t("New action"),
+        submit=t("Create action"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+# --- cards, DMs and reminders -----------------------------------------------------------------
+
+
+def action_buttons(t: Translator, row: ActionRow, *, snooze: bool = False) -> list[Block]:
+    value = str(row.id)
+    if row.status is ActionStatus.OPEN:
+        buttons = [
+            button(t("Done"), ACTION_DONE, value=value, style="primary"),
+            button(t("Need more time"), ACTION_MORE_TIME, value=value),
+            button(t("Hand over"), ACTION_HAND_OVER, value=value),
+        ]
+        if snooze:
+            buttons.append(button(t("Remind me in 1 hour"), ACTION_SNOOZE_HOUR, value=value))
+            buttons.append(
+                button(t("Remind me tomorrow morning"), ACTION_SNOOZE_MORNING, value=value)
+            )
+        return buttons
+    if row.awaiting_follow_up:
+        return [follow_up_button(t, row.id)]
+    return []
+
+
+def follow_up_button(t: Translator, action_id: int) -> Block:
+    """Record the follow-up of effect (also used by the agenda)."""
+    return button(t("Follow up effect"), ACTION_FOLLOW_UP, value=str(action_id))
+
+
+def action_card(
+    t: Translator,
+    row: ActionRow,
+    today: dt.date,
+    *,
+    intro: str | None = None,
+    note: str | None = None,
+    snooze: bool = False,
+) -> list[Block]:
+    blocks: list[Block] = []
+    if intro:
+        blocks.append(section(intro))
+    text = row_text(t, row, today, forum=True)
+    if row.hoped_effect:
+        label = t("Hoped-for effect")
+        text += f"\n*{label}:* {escape(clip(row.hoped_effect, 500))}"
+    blocks.append(section(text, block_id=f"action.{row.id}"))
+    elements = action_buttons(t, row, snooze=snooze)
+    if elements:
+        blocks.append(actions(*elements, block_id=f"action_buttons.{row.id}"))
+    if note:
+        blocks.append(context(note))
+    return blocks
+
+
+def created_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
+    intro = t(
+        "<@{user}> gave you an action in {forum}.", user=escape(by), forum=escape(row.forum_name)
+    )
+    return message(
+        t("New action #{id}: due {date}", id=row.id, date=t.day(row.due_on)),
+        action_card(t, row, today, intro=intro),
+    )
+
+
+def handed_over_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
+    intro = t("<@{user}> handed action #{id} over to you.", user=escape(by), id=row.id)
+    return message(
+        t("Action #{id} is now yours", id=row.id), action_card(t, row, today, intro=intro)
+    )
+
+
+def card_message(
+    t: Translator, row: ActionRow, today: dt.date, *, note: str | None = None
+) -> dict[str, Any]:
+    return message(t("Action #{id}", id=row.id), action_card(t, row, today, note=note))
+
+
+def reminder_message(t: Translator, row: ActionRow, today: dt.date) -> dict[str, Any]:
+    if row.due_on > today:
+        intro = t("Reminder: action #{id} is due {date}.", id=row.id, date=t.day(row.due_on))
+    elif row.due_on == today:
+        intro = t("Reminder: action #{id} is due today.", id=row.id)
+    else:
+        intro = t("Reminder: action #{id} was due {date}.", id=row.id, date=t.day(row.due_on))
+    return message(intro, action_card(t, row, today, intro=f"*{intro}*", snooze=True))
+
+
+def digest_message(
+    t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
+) -> dict[str, Any]:
+    """One DM a day with all the owner's overdue actions (buttons on each)."""
+    title = t("You have {n} overdue action(s).", n=total)
+    blocks: list[Block] = [header(title)]
+    for row in rows:
+        blocks.append(divider())
+        blocks.extend(action_card(t, row, today))
+    if total > len(rows):
+        blocks.append(
+            context(
+                t(
+                    "…and {n} more: /samverkan actions overdue in the forum's channel.",
+                    n=total - len(rows),
+                )
+            )
+        )
+    return message(title, blocks)
+
+
+def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) -> dict[str, Any]:
+    """To the coordinators: the owner left; the actions stay with their agencies."""
+    title = t(
+        "{n} action(s) in {forum} no longer have an owner: the owner left the forum.",
+        n=len(rows),
+        forum=escape(forum_name),
+    )
+    today = dt.date.min
+    blocks: list[Block] = [section(f"*{title}*")]
+    for row in rows[:20]:
+        blocks.append(
+            section(
+                row_text(t, row, today),
+                accessory=button(t("Hand over"), ACTION_HAND_OVER, value=str(row.id)),
+            )
+        )
+    blocks.append(context(t("They stay with their agencies until someone takes them over.")))
+    return message(title, blocks)
+
+
+class ScheduledMessages:
+    """The DMs the scheduler sends (domain.actions.ActionMessages)."""
+
+    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]:
+        return reminder_message(Translator(locale), row, today)
+
+    def digest(
+        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+    ) -> dict[str, Any]:
+        return digest_message(Translator(locale), rows, total, today)
+
+    def released(
+        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
+    ) -> dict[str, Any]:
+        return released_message(Translator(locale), forum_name, rows)
+
+
+# --- lists ----------------------------------------------------------------------------------
+
+
+def _row_menu(t: Translator, row: ActionRow) -> Block:
+    options: list[Block] = []
+    if row.status is ActionStatus.OPEN:
+        options += [
+            option(t("Done"), f"done:{row.id}"),
+            option(t("Need more time"), f"more_time:{row.id}"),
+            option(t("Hand over"), f"hand_over:{row.id}"),
+        ]
+    if row.status is ActionStatus.DONE:
+        options.append(option(t("Follow up effect"), f"follow_up:{row.id}"))
+    options.append(option(t("History"), f"history:{row.id}"))
+    if len(options) < 2:
+        options.append(option(t("History"), f"history:{row.id}"))
+    return {"type": "overflow", "action_id": ACTION_ROW_MENU, "options": options[:5]}
+
+
+def _filter_select(t: Translator, scope: Scope, flt: Filter) -> Block:
+    groups = []
+    initial = None
+    for s in SCOPES:
+        opts = [
+            option(f"{scope_label(t, s)}: {filter_label(t, f)}", list_value(s, f)) for f in FILTERS
+        ]
+        groups.append({"label": plain(scope_label(t, s), 75), "options": opts})
+        if s == scope:
+            initial = next(o for o in opts if o["value"] == list_value(scope, flt))
+    element: Block = {
+        "type": "static_select",
+        "action_id": ACTION_LIST_FILTER,
+        "placeholder": plain(t("Filter"), 150),
+        "option_groups": groups,
+    }
+    if initial:
+        element["initial_option"] = initial
+    return element
+
+
+def action_list_message(t: Translator, page: ActionPage, today: dt.date) -> dict[str, Any]:
+    title = f"{scope_label(t, page.scope)}: {filter_label(t, page.filter)}"
+    blocks: list[Block] = [
+        header(t("Actions")),
+        actions(_filter_select(t, page.scope, page.filter), block_id="action_list_filter"),
+    ]
+    for row in page.rows:
+        blocks.append(
+            section(
+                row_text(t, row, today), block_id=f"action.{row.id}", accessory=_row_menu(t, row)
+            )
+        )
+    if not page.rows:
+        blocks.append(
+            section(t("No actions match this filter.") if page.page == 0 else t("No more actions."))
+        )
+    nav: list[Block] = []
+    if page.page > 0:
+        nav.append(
+            button(
+                t("Previous"),
+                ACTION_LIST_PREV,
+                value=list_value(page.scope, page.filter, page.page - 1),
+            )
+        )
+    if page.has_more:
+        nav.append(
+            button(
+                t("Next"),
+                ACTION_LIST_NEXT,
+                value=list_value(page.scope, page.filter, page.page + 1),
+            )
+        )
+    if nav:
+        blocks.append(actions(*nav, block_id="action_list_page"))
+    blocks.append(
+        context(
+            t("Page {n}", n=page.page + 1)
+            + " · "
+            + t("New action: {command}", command=t("/samverkan action"))
+        )
+    )
+    return message(title, blocks)
+
+
+def home_blocks(
+    t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
+) -> list[Block]:
+    """App Home's "mina insatser": the user's open actions with the same buttons."""
+    blocks: list[Block] = [divider(), header(t("My actions"))]
+    if not rows:
+        blocks.append(section(t("You have no open actions.")))
+        return blocks
+    for row in rows:
+        blocks.append(
+            section(
+                row_text(t, row, today, forum=True),
+                block_id=f"home_action.{row.id}",
+                accessory=_row_menu(t, row),
+            )
+        )
+    if total > len(rows):
+        blocks.append(
+            context(
+                t("…and {n} more: /samverkan actions in the forum's channel.", n=total - len(rows))
+            )
+        )
+    return blocks
+
+
+def add_to_home(view: Block, blocks: list[Block]) -> Block:
+    """Put the actions section before the home tab's closing hint, within 100 blocks."""
+    existing = list(view.get("blocks", []))
+    tail = existing[-1:] if existing and existing[-1].get("type") == "context" else []
+    head = existing[: len(existing) - len(tail)]
+    room = 100 - len(head) - len(tail)
+    view["blocks"] = head + blocks[: max(room, 0)] + tail
+    return view
+
+
+# --- modals for changes -----------------------------------------------------------------------
+
+
+def _summary(t: Translator, row: ActionRow) -> Block:
+    return section(row_text(t, row, dt.date.min))
+
+
+def postpone_modal(
+    t: Translator, row: ActionRow, *, today: dt.date, private_metadata: str
+) -> Block:
+    blocks = [
+        _summary(t, row),
+        input_block(
+            "due_on",
+            t("New due date"),
+            {
+                "type": "datepicker",
+                "action_id": "value",
+                "initial_date": max(row.due_on, today).isoformat(),
+            },
+        ),
+        input_block(
+            "reason",
+            t("Why is more time needed?"),
+            text_input("value", multiline=True, max_length=REASON_MAX),
+            hint=t("Short and non-identifying."),
+        ),
+    ]
+    return modal(
+        callback_id=CB_ACTION_POSTPONE,
+        title=t("More time"),
+        submit=t("Save"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def handover_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
+    blocks = [
+        _summary(t, row),
+        input_block(
+            "owner",
+            t("New owner"),
+            {
+                "type": "users_select",
+                "action_id": "value",
+                "placeholder": plain(t("Choose a person"), 150),
+            },
+            hint=t("A member of {agency} in this forum.", agency=row.agency),
+        ),
+    ]
+    return modal(
+        callback_id=CB_ACTION_HANDOVER,
+        title=t("Hand over"),
+        submit=t("Hand over"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def follow_up_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
+    effect_options = [option(effect_label(t, e), e.value) for e in Effect]
+    blocks = [
+        _summary(t, row),
+        input_block(
+            "effect",
+            t("Did the action have the desired effect?"),
+            {"type": "radio_buttons", "action_id": "value", "options": effect_options},
+        ),
+        input_block(
+            "comment",
+            t("Comment"),
+            text_input("value", multiline=True, max_length=COMMENT_MAX),
+            optional=True,
+            hint=t("Short and non-identifying."),
+        ),
+    ]
+    if row.hoped_effect:
+        label = t("Hoped-for effect")
+        blocks.insert(1, context(f"*{label}:* {escape(clip(row.hoped_effect, 500))}"))
+    return modal(
+        callback_id=CB_ACTION_FOLLOW_UP,
+        title=t("Follow up effect"),
+        submit=t("Save"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
+    d = entry.detail
+    if entry.kind == "created":
+        what = t("created the action")
+    elif entry.kind == "done":
+        what = t("marked it done")
+    elif entry.kind == "postponed":
+        what = t(
+            "moved the due date from {old} to {new}",
+            old=_iso_day(t, d.get("from")),
+            new=_iso_day(t, d.get("to")),
+        )
+    elif entry.kind == "handed_over":
+        what = t("handed it over to {user}", user=_owner(t, d.get("to")))
+    elif entry.kind == "owner_left":
+        what = t("left the forum; the action stays with the agency")
+    elif entry.kind == "follow_up":
+        effect = str(d.get("effect"))
+        label = effect_label(t, Effect(effect)) if effect in Effect._value2member_map_ else "–"
+        what = t("followed up the effect: {effect}", effect=label)
+    elif entry.kind == "snoozed":
+        what = t("snoozed the reminder")
+    else:
+        what = escape(entry.kind)
+    line = f"{t.day_time(entry.at, tz)} · <@{escape(entry.actor)}> {what}"
+    if entry.note:
+        line += f" – _{escape(clip(entry.note, 300))}_"
+    return line
+
+
+def _iso_day(t: Translator, value: Any) -> str:
+    try:
+        return t.day(dt.date.fromisoformat(str(value)))
+    except ValueError:
+        return "–"
+
+
+def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today: dt.date) -> Block:
+    blocks = action_card(t, view.row, today)
+    if not view.may_change:
+        blocks = [b for b in blocks if b.get("type") != "actions"]
+    shown = view.history[-HISTORY_SHOWN:]
+    history = "\n".join(_history_line(t, e, tz) for e in shown) or "–"
+    label = t("History")
+    blocks.append(divider())
+    blocks.append(section(f"*{label}*\n{history}"))
+    return modal(
+        callback_id=CB_ACTION_DETAIL,
+        title=t("Action #{id}", id=view.row.id),
+        close=t("Close"),
+        blocks=blocks,
+    )
+
+
+def notice_modal(t: Translator, text: str, *, callback_id: str = "notice") -> Block:
+    return modal(
+        callback_id=callback_id, title=t("Samverkan"), close=t("Close"), blocks=[section(text)]
+    )
+
+
+# --- the case view's linked actions ---------------------------------------------------------------
+
+
+def case_actions_blocks(
+    t: Translator, rows: Sequence[ActionRow], *, reference: str, today: dt.date, details: bool
+) -> list[Block]:
+    """Linked actions in a case's modal (descriptions only with access to the details)."""
+    label = t("Linked actions")
+    blocks: list[Block] = [divider()]
+    if not rows:
+        blocks.append(section(f"*{label}*\n" + t("No actions yet.")))
+    elif details:
+        lines = [row_text(t, r, today).replace("\n", " · ") for r in rows[:10]]
+        blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
+    else:
+        blocks.append(section(f"*{label}*\n" + t("{n} action(s).", n=len(rows))))
+    blocks.append(
+        actions(
+            button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
+            block_id="case_add_action",
+        )
+    )
+    return blocks
+
+
+def add_case_actions(view: Block, blocks: list[Block]) -> Block:
+    """Insert the linked actions before the case modal's own buttons (within 100 blocks)."""
+    existing = list(view.get("blocks", []))
+    at = next(
+        (i for i, b in enumerate(existing) if b.get("block_id") == "case_actions"), len(existing)
+    )
+    merged = existing[:at] + blocks + existing[at:]
+    view["blocks"] = merged[:100]
+    return view
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def concern_name(t: Translator, key: str) -> str:
+    return t(CONCERNS[key]) if key in CONCERNS else escape(key)
+
+
+def deviation_name(t: Translator, key: str) -> str:
+    return t(DEVIATION_KINDS[key]) if key in DEVIATION_KINDS else escape(key)
+
+
+def chart_labels(t: Translator, stats: Statistics) -> dict[str, str]:
+    labels = {
+        "cases": t("Cases per month and raising agency"),
+        "concerns": t("Concerns"),
+        "actions": t("Actions"),
+        "on_time": t("Done on time"),
+        "late": t("Done late"),
+        "overdue": t("Overdue"),
+        "effect": t("Effect"),
+        "effect:yes": t("Yes"),
+        "effect:partly": t("Partly"),
+        "effect:no": t("No"),
+        "effect:none": t("Not followed up"),
+    }
+    for key in stats.concerns:
+        labels[f"concern:{key}"] = t(CONCERNS[key]) if key in CONCERNS else key
+    return labels
+
+
+def _share(part: int, whole: int) -> str:
+    return "–" if whole == 0 else f"{round(100 * part / whole)} %"
+
+
+def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
+    """A Block Kit summary for steering levels: counts only, never case details."""
+    period = f"{t.day(stats.start)} – {t.day(stats.end)}"
+    title = t("Statistics for {forum}", forum=stats.forum_name)
+    blocks: list[Block] = [header(title), context(period)]
+    by_agency = (
+        "\n".join(f"• {escape(name)}: {n}" for name, n in stats.cases_by_agency.items()) or "–"
+    )
+    by_month = ", ".join(f"{m}: {n}" for m, n in stats.cases_by_month.items()) or "–"
+    cases_label, month_label = t("Cases"), t("Per month")
+    agency_label = t("Per raising agency")
+    blocks.append(
+        section(
+            f"*{cases_label}: {stats.cases_total}*\n*{month_label}:* {by_month}\n"
+            f"*{agency_label}:*\n{by_agency}"
+        )
+    )
+    concerns = (
+        "\n".join(f"• {concern_name(t, key)}: {n}" for key, n in stats.concerns.items()) or "–"
+    )
+    concerns_label = t("Concerns")
+    sip = t(
+        "SIP started in {started} of {total} cases ({share}); needed in {needed}.",
+        started=stats.sip_started,
+        total=stats.cases_total,
+        share=_share(stats.sip_started, stats.cases_total),
+        needed=stats.sip_needed,
+    )
+    blocks.append(section(f"*{concerns_label}*\n{concerns}\n\n{sip}"))
+    effect_names = [
+        (t("Yes"), "yes"),
+        (t("Partly"), "partly"),
+        (t("No"), "no"),
+        (t("Not followed up"), "none"),
+    ]
+    effects = " · ".join(f"{name}: {stats.effects.get(key, 0)}" for name, key in effect_names)
+    actions_label, effect_label_ = t("Actions"), t("Effect")
+    on_time = t(
+        "{done} done, {on_time} of them on time ({share}); {open} open, {overdue} overdue.",
+        done=stats.actions_done,
+        on_time=stats.actions_on_time,
+        share=_share(stats.actions_on_time, stats.actions_done),
+        open=stats.actions_open,
+        overdue=stats.actions_overdue,
+    )
+    blocks.append(section(f"*{actions_label}*\n{on_time}\n*{effect_label_}:* {effects}"))
+    deviations = (
+        "\n".join(f"• {deviation_name(t, k)}: {n}" for k, n in stats.deviations.items()) or "–"
+    )
+    deviations_label = t("Deviations")
+    blocks.append(section(f"*{deviations_label}: {stats.deviations_total}*\n{deviations}"))
+    blocks.append(context(t("The chart comes as a picture in your direct messages.")))
+    return message(title, blocks)

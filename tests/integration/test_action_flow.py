@@ -1,0 +1,489 @@
+"""Actions through the real app: the modal, the owner's DM buttons, permissions and history,
+the follow-up of effect, lists, App Home and the link from a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import (
+    Action,
+    ActionEvent,
+    ActionStatus,
+    AuditEvent,
+    Case,
+    Effect,
+    Role,
+)
+from tests.conftest import Bot
+from tests.support.forums import forum_draft
+from tests.support.personnummer import pnr
+from tests.support.slack_driver import (
+    date_value,
+    plain_value,
+    radio_value,
+    select_value,
+    users_value,
+)
+
+CHANNEL = "C0001"
+ADMIN, ELEVHALSA, ELEVHALSA2, SOCIAL, OUTSIDER = "U1", "U2", "U4", "U3", "U9"
+TODAY = dt.date(2026, 11, 23)  # the bot fixture's Monday
+DESCRIPTION = "Kartlägga frånvaron i årskurs 8 och erbjuda samtal"
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    """FOSSAM: admin (Grundskola), two Elevhälsa members, one Socialtjänst member."""
+    draft = forum_draft(agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO"], areas=["Hemse"])
+    with transaction(bot.sessions) as s:
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor=ADMIN, draft=draft
+        )
+        agencies = {a.name: a.id for a in created.agencies}
+        for users, agency in (
+            ([ELEVHALSA, ELEVHALSA2], "Elevhälsa"),
+            ([SOCIAL], "Socialtjänst/IFO"),
+        ):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=created,
+                actor=ADMIN,
+                slack_user_ids=users,
+                agency_id=agencies[agency],
+                role=Role.MEMBER,
+            )
+        return {"forum": created.id, "area": created.areas[0].id, **agencies}
+
+
+def meta(forum: dict[str, int], **extra: Any) -> str:
+    return json.dumps({"locale": "sv", "forum_id": forum["forum"], "channel_id": CHANNEL, **extra})
+
+
+def action_values(
+    forum: dict[str, int],
+    *,
+    description: str = DESCRIPTION,
+    agency: str = "Elevhälsa",
+    owner: str | None = ELEVHALSA,
+    due: dt.date | None = dt.date(2026, 12, 3),
+    case: str = "",
+    hoped: str = "Ökad närvaro",
+    area: int | None = None,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        "description": {"value": plain_value(description)},
+        "agency": {"value": select_value(str(forum[agency]))},
+        "owner": {"value": users_value(owner)},
+        "due_on": {"value": date_value(due)},
+        "case": {"value": plain_value(case)},
+        "area": {"value": select_value(str(area) if area else None)},
+        "hoped_effect": {"value": plain_value(hoped)},
+    }
+
+
+def blocks_of(values: dict[str, Any]) -> list[dict[str, Any]]:
+    return [{"type": "input", "block_id": block_id} for block_id in values]
+
+
+def submit_action(
+    bot: Bot, forum: dict[str, int], *, user: str = ADMIN, view_id: str = "VA1", **kw: Any
+) -> Any:
+    values = action_values(forum, **kw)
+    return bot.driver.view_submission(
+        "action_new",
+        values,
+        user=user,
+        private_metadata=meta(forum),
+        view_id=view_id,
+        blocks=blocks_of(values),
+    )
+
+
+def count(bot: Bot, model: Any, *where: Any) -> int:
+    with bot.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+def the_action(bot: Bot) -> Action:
+    with bot.sessions() as session:
+        return session.scalars(select(Action).order_by(Action.id.desc())).first()  # type: ignore[return-value]
+
+
+def history(bot: Bot, action_id: int) -> list[tuple[str, str, dict[str, Any], str | None]]:
+    with bot.sessions() as session:
+        return [
+            (e.kind, e.actor, dict(e.detail or {}), e.note)
+            for e in session.scalars(
+                select(ActionEvent)
+                .where(ActionEvent.action_id == action_id)
+                .order_by(ActionEvent.id)
+            )
+        ]
+
+
+def text_of(call_args: Any) -> str:
+    return json.dumps(call_args, ensure_ascii=False)
+
+
+def dms_to(bot: Bot, user: str) -> list[Any]:
+    return [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == user]
+
+
+# --- the modal ------------------------------------------------------------------------------
+
+
+def test_the_command_and_its_alias_open_the_modal_for_members(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.driver.command("insats", user=ELEVHALSA)
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "action_new"
+    ids = {b.get("block_id") for b in view["blocks"]}
+    assert {"description", "agency", "owner", "due_on", "case", "area", "meeting"} <= ids
+    assert {"hoped_effect"} <= ids
+    owner = next(b for b in view["blocks"] if b.get("block_id") == "owner")
+    assert owner["element"]["type"] == "users_select"
+    due = next(b for b in view["blocks"] if b.get("block_id") == "due_on")
+    assert due["element"]["type"] == "datepicker"
+    bot.driver.command("action", user=SOCIAL)
+    bot.slack.wait_for("views.open", count=2)
+    bot.slack.assert_no_violations()
+
+    bot.driver.command("insats", user=OUTSIDER)
+    reply = bot.slack.wait_for("response_url")[0]
+    assert "medlemmar" in text_of(reply.args).lower()
+    assert bot.slack.count("views.open") == 2
+
+
+def test_creating_an_action_dms_the_owner_with_buttons_and_keeps_history(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    response = submit_action(bot, forum, user=ADMIN)
+    assert response.status == 200 and response.json() is None
+    action = the_action(bot)
+    assert action.description == DESCRIPTION
+    assert action.owner == ELEVHALSA and action.owning_agency_id == forum["Elevhälsa"]
+    assert action.due_on == dt.date(2026, 12, 3) and action.status is ActionStatus.OPEN
+    assert [h[:2] for h in history(bot, action.id)] == [("created", ADMIN)]
+    assert count(bot, AuditEvent, AuditEvent.object_type == "action") == 1
+    dm = bot.slack.wait_for("chat.postMessage", count=2)
+    owner_dm = next(c for c in dm if c.args["channel"] == ELEVHALSA)
+    buttons = [
+        e["action_id"]
+        for b in owner_dm.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert buttons == ["action_done", "action_more_time", "action_hand_over"]
+    assert DESCRIPTION in text_of(owner_dm.args)
+    assert "torsdag 3 december 2026" in text_of(owner_dm.args)
+    # The creator hears where it went; nothing is posted in the channel.
+    assert any(c.args["channel"] == ADMIN for c in dm)
+    assert not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    bot.slack.assert_no_violations()
+
+
+def test_wrong_input_gives_field_errors_and_stores_nothing(bot: Bot, forum: dict[str, int]) -> None:
+    response = submit_action(
+        bot,
+        forum,
+        description="   ",
+        owner=SOCIAL,  # not in Elevhälsa
+        due=TODAY - dt.timedelta(days=1),
+        case="FOS-2026-999",
+    )
+    body = response.json()
+    assert body["response_action"] == "errors"
+    assert set(body["errors"]) == {"description", "owner", "due_on", "case"}
+    assert "Elevhälsa" in body["errors"]["owner"]
+    for bad in (f"Ring {pnr('090412', '123')}", "mejla anna.svensson@example.se"):
+        body = submit_action(bot, forum, description=bad).json()
+        assert list(body["errors"]) == ["description"]
+    body = submit_action(bot, forum, hoped="ring 070-123 45 67").json()
+    assert list(body["errors"]) == ["hoped_effect"]
+    body = submit_action(bot, forum, owner=OUTSIDER).json()
+    assert list(body["errors"]) == ["owner"]
+    assert count(bot, Action) == 0 and count(bot, ActionEvent) == 0
+    assert bot.slack.count("chat.postMessage") == 0
+
+
+def test_a_submission_delivered_twice_creates_one_action(bot: Bot, forum: dict[str, int]) -> None:
+    submit_action(bot, forum, view_id="V7")
+    submit_action(bot, forum, view_id="V7")
+    assert count(bot, Action) == 1
+
+
+# --- the owner's buttons --------------------------------------------------------------------
+
+
+def press(bot: Bot, action_id: str, user: str, value: str, channel: str = "D0001") -> None:
+    bot.driver.block_action(action_id, user=user, value=value, channel=channel)
+
+
+def test_done_from_the_dm_updates_the_card_and_the_history(bot: Bot, forum: dict[str, int]) -> None:
+    submit_action(bot, forum)
+    action = the_action(bot)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    replaced = bot.slack.wait_for("response_url")[-1].args
+    assert replaced.get("replace_original") is True
+    assert "action_done" not in text_of(replaced)  # the buttons go
+    assert "action_follow_up_open" in text_of(replaced)
+    done = the_action(bot)
+    assert done.status is ActionStatus.DONE and done.completed_at is not None
+    assert [h[:2] for h in history(bot, action.id)][-1] == ("done", ELEVHALSA)
+    bot.slack.assert_no_violations()
+
+
+def test_only_the_owner_their_agency_or_a_coordinator_may_change(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    submit_action(bot, forum)
+    action = the_action(bot)
+    press(bot, "action_done", SOCIAL, str(action.id))  # another agency
+    reply = bot.slack.wait_for("response_url")[-1].args
+    assert reply.get("replace_original") is False
+    assert the_action(bot).status is ActionStatus.OPEN
+    press(bot, "action_done", OUTSIDER, str(action.id))  # not a member
+    bot.slack.wait_for("response_url", count=2)
+    assert the_action(bot).status is ActionStatus.OPEN
+    press(bot, "action_done", ELEVHALSA2, str(action.id))  # same agency
+    bot.slack.wait_for("response_url", count=3)
+    assert the_action(bot).status is ActionStatus.DONE
+    assert [h[:2] for h in history(bot, action.id)][-1] == ("done", ELEVHALSA2)
+
+
+def test_more_time_asks_for_a_new_date_and_a_reason(bot: Bot, forum: dict[str, int]) -> None:
+    submit_action(bot, forum)
+    action = the_action(bot)
+    press(bot, "action_more_time", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "action_postpone"
+    private = view["private_metadata"]
+
+    def submit(due: dt.date, reason: str) -> Any:
+        values = {"due_on": {"value": date_value(due)}, "reason": {"value": plain_value(reason)}}
+        return bot.driver.view_submission(
+            "action_postpone",
+            values,
+            user=ELEVHALSA,
+            private_metadata=private,
+            blocks=blocks_of(values),
+        )
+
+    body = submit(TODAY - dt.timedelta(days=2), "ring 070-123 45 67").json()
+    assert set(body["errors"]) == {"due_on", "reason"}
+    assert submit(dt.date(2026, 12, 17), "Väntar på skolans schema").json() is None
+    moved = the_action(bot)
+    assert moved.due_on == dt.date(2026, 12, 17)
+    kind, actor, detail, note = history(bot, action.id)[-1]
+    assert (kind, actor, note) == ("postponed", ELEVHALSA, "Väntar på skolans schema")
+    assert detail == {"from": "2026-12-03", "to": "2026-12-17"}
+    updated = bot.slack.wait_for("chat.update")[-1].args
+    assert "17 december" in text_of(updated)
+
+
+def test_hand_over_goes_only_to_a_member_of_the_agency(bot: Bot, forum: dict[str, int]) -> None:
+    submit_action(bot, forum)
+    action = the_action(bot)
+    press(bot, "action_hand_over", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "action_handover"
+
+    def submit(user: str) -> Any:
+        values = {"owner": {"value": users_value(user)}}
+        return bot.driver.view_submission(
+            "action_handover",
+            values,
+            user=ELEVHALSA,
+            private_metadata=view["private_metadata"],
+            blocks=blocks_of(values),
+        )
+
+    body = submit(SOCIAL).json()
+    assert list(body["errors"]) == ["owner"] and "Elevhälsa" in body["errors"]["owner"]
+    assert the_action(bot).owner == ELEVHALSA
+    assert submit(ELEVHALSA2).json() is None
+    assert the_action(bot).owner == ELEVHALSA2
+    assert history(bot, action.id)[-1][:3] == (
+        "handed_over",
+        ELEVHALSA,
+        {"from": ELEVHALSA, "to": ELEVHALSA2},
+    )
+    bot.slack.wait_for("chat.postMessage", count=3)
+    new_dm = next(
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ELEVHALSA2
+    )
+    assert "action_done" in text_of(new_dm.args)
+    bot.slack.assert_no_violations()
+
+
+def test_follow_up_of_effect_by_the_owner_or_a_coordinator(bot: Bot, forum: dict[str, int]) -> None:
+    submit_action(bot, forum)
+    action = the_action(bot)
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url")
+    press(bot, "action_follow_up_open", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "action_follow_up"
+    values = {
+        "effect": {"value": radio_value("partly")},
+        "comment": {"value": plain_value("Närvaron ökade något")},
+    }
+    # Another member of the agency (not the owner, not a coordinator) may not.
+    refused = bot.driver.view_submission(
+        "action_follow_up",
+        values,
+        user=ELEVHALSA2,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    ).json()
+    assert refused["response_action"] == "update"
+    assert the_action(bot).effect is None
+    no_effect = {**values, "effect": {"value": radio_value(None)}}
+    body = bot.driver.view_submission(
+        "action_follow_up",
+        no_effect,
+        user=ELEVHALSA,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    ).json()
+    assert list(body["errors"]) == ["effect"]
+    assert (
+        bot.driver.view_submission(
+            "action_follow_up",
+            values,
+            user=ADMIN,
+            private_metadata=view["private_metadata"],
+            blocks=blocks_of(values),
+        ).json()
+        is None
+    )
+    followed = the_action(bot)
+    assert followed.effect is Effect.PARTLY
+    assert followed.follow_up_comment == "Närvaron ökade något"
+    assert followed.followed_up_by == ADMIN
+    assert history(bot, action.id)[-1][:2] == ("follow_up", ADMIN)
+    # The list shows the effect and the comment.
+    bot.driver.command("insatser forum klara", user=SOCIAL)
+    listed = text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    assert "Närvaron ökade något" in listed and "#" + str(action.id) in listed
+
+
+# --- lists and App Home ---------------------------------------------------------------------
+
+
+def test_lists_filter_and_page(bot: Bot, forum: dict[str, int]) -> None:
+    with transaction(bot.sessions) as s:
+        for n in range(13):
+            s.add(
+                Action(
+                    forum_id=forum["forum"],
+                    description=f"Insats nr {n:02d}",
+                    owning_agency_id=forum["Elevhälsa"] if n % 2 else forum["Socialtjänst/IFO"],
+                    owner=ELEVHALSA if n % 2 else SOCIAL,
+                    due_on=TODAY + dt.timedelta(days=n - 3),
+                    status=ActionStatus.OPEN,
+                    created_by=ADMIN,
+                    created_at=bot.clock.now(),
+                    updated_at=bot.clock.now(),
+                )
+            )
+    bot.driver.command("insatser", user=ELEVHALSA)  # default: mine, open
+    mine = text_of(bot.slack.wait_for("response_url")[-1].args)
+    assert "Insats nr 01" in mine and "Insats nr 02" not in mine
+    bot.driver.command("insatser forum försenade", user=ELEVHALSA)
+    overdue = text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    assert "Insats nr 00" in overdue and "Insats nr 02" in overdue
+    assert "Insats nr 03" not in overdue
+    bot.driver.command("insatser forum", user=ELEVHALSA)
+    first = bot.slack.wait_for("response_url", count=3)[-1].args
+    assert "action_list_page_next" in text_of(first)
+    bot.driver.block_action("action_list_page_next", user=ELEVHALSA, value="1:forum:open")
+    second = text_of(bot.slack.wait_for("response_url", count=4)[-1].args)
+    assert "Insats nr 12" in second and "Insats nr 00" not in second
+    bot.driver.command("insatser verksamhet", user=SOCIAL)
+    agency = text_of(bot.slack.wait_for("response_url", count=5)[-1].args)
+    assert "Insats nr 00" in agency and "Insats nr 01" not in agency
+    bot.driver.command("insatser konstigt", user=SOCIAL)
+    odd = text_of(bot.slack.wait_for("response_url", count=6)[-1].args)
+    assert "konstigt" in odd
+    bot.slack.assert_no_violations()
+
+
+def test_app_home_shows_my_actions_with_the_same_buttons(bot: Bot, forum: dict[str, int]) -> None:
+    submit_action(bot, forum)
+    action = the_action(bot)
+    bot.driver.app_home_opened(user=ELEVHALSA)
+    home = bot.slack.wait_for("views.publish")[-1].args["view"]
+    text = text_of(home)
+    assert DESCRIPTION in text and "action_row_menu" in text
+    assert text.index(DESCRIPTION) > text.index("FOSSAM")
+    bot.driver.block_action(
+        "action_row_menu",
+        user=ELEVHALSA,
+        view={"id": "VHOME", "type": "home"},
+        selected_option={
+            "text": {"type": "plain_text", "text": "Klar"},
+            "value": f"done:{action.id}",
+        },
+        extra_action={"type": "overflow"},
+    )
+    republished = bot.slack.wait_for("views.publish", count=2)[-1].args["view"]
+    assert DESCRIPTION not in text_of(republished)
+    assert the_action(bot).status is ActionStatus.DONE
+    bot.slack.assert_no_violations()
+
+
+# --- from a case ----------------------------------------------------------------------------
+
+
+def test_a_case_view_lists_linked_actions_and_adds_one(bot: Bot, forum: dict[str, int]) -> None:
+    from domain.cases import CaseDraft, raise_case
+    from storage.models import ConsentGiver, SipStatus
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary="Oro för frånvaro",
+                concerns=["school_absence"],
+                age_band="13-15",
+                agency_ids=[forum["Elevhälsa"]],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[forum["Elevhälsa"]],
+                consent_given_on=TODAY,
+                consent_expires_on=None,
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        reference, case_id = case.reference, case.id
+    submit_action(bot, forum, case=reference.lower())
+    assert the_action(bot).case_id == case_id
+    bot.driver.block_action("case_open", user=ELEVHALSA, value=str(case_id), channel=CHANNEL)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert DESCRIPTION in text_of(view)
+    assert "action_new_for_case" in text_of(view)
+    bot.driver.block_action(
+        "action_new_for_case", user=ELEVHALSA, value=reference, view={**view, "id": "VCASE"}
+    )
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    assert pushed["callback_id"] == "action_new"
+    case_block = next(b for b in pushed["blocks"] if b.get("block_id") == "case")
+    assert case_block["element"]["initial_value"] == reference
+    with bot.sessions() as session:
+        assert session.get(Case, case_id) is not None
+    bot.slack.assert_no_violations()
