@@ -14,8 +14,9 @@ from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from domain import actions, cases, logreview, retention, scheduling
+from domain import actions, cases, logreview, meetings, ratings, retention, scheduling
 from handlers.blocks.actions import ScheduledMessages
+from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
 
@@ -42,6 +43,15 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         actions.release_orphaned_actions(session, deps.clock, messages)
     with transaction(deps.sessions) as session:
         actions.send_reminders(session, deps.clock, messages, replica=replica)
+    # Rating rounds (situation picture): meetings planned ahead, then open, remind, close.
+    with transaction(deps.sessions) as session:
+        meetings.sync_due_forums(session, deps.clock)
+    with transaction(deps.sessions) as session:
+        ratings.open_due_rounds(session, deps.clock, RATING_RENDERERS, replica=replica)
+    with transaction(deps.sessions) as session:
+        ratings.send_due_reminders(session, deps.clock, RATING_RENDERERS, replica=replica)
+    with transaction(deps.sessions) as session:
+        ratings.close_due_rounds(session, deps.clock, RATING_RENDERERS, replica=replica)
     gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
     return scheduling.deliver(deps.sessions, deps.clock, gateway, replica=replica)
 

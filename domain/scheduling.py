@@ -11,6 +11,7 @@ APScheduler only wakes the process up; the database decides what is due.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,6 +26,18 @@ from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledE
 
 LEASE = dt.timedelta(minutes=5)
 MAX_ATTEMPTS = 8
+# Not a Web API method: a file upload (files_upload_v2, several calls) the gateway makes for
+# an outbox row whose payload carries the file (base64), e.g. the situation picture's PNG.
+UPLOAD_METHOD = "samverkan.files_upload_v2"
+
+
+def upload_payload(*, channel: str, filename: str, title: str, data: bytes) -> dict[str, Any]:
+    return {
+        "channel": channel,
+        "filename": filename,
+        "title": title,
+        "content_b64": base64.b64encode(data).decode("ascii"),
+    }
 
 
 class SlackGateway(Protocol):

@@ -16,6 +16,7 @@ from handlers import actions as action_handlers
 from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
+from handlers import ratings as rating_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -88,6 +89,9 @@ def route(
     if word in privacy_handlers.WORDS:
         _require_channel(req)
         return privacy_handlers.route(deps, client, t, req)
+    if word in rating_handlers.WORDS:
+        _require_channel(req)
+        return rating_handlers.route(deps, client, t, req)
     if word in action_handlers.WORDS:
         _require_channel(req)
         return action_handlers.route(deps, client, t, req, word, rest)

@@ -6,13 +6,14 @@ times within one call; what still fails is handed back to the outbox as ``RetryL
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from domain.scheduling import RetryLater
+from domain.scheduling import UPLOAD_METHOD, RetryLater
 
 # Errors worth trying again later; anything else (channel_not_found, …) will not improve.
 _TRANSIENT = {
@@ -31,6 +32,14 @@ class WebApiGateway:
     def call(self, team_id: str | None, method: str, payload: Mapping[str, Any]) -> str | None:
         client = self._client_for_team(team_id)
         try:
+            if method == UPLOAD_METHOD:
+                client.files_upload_v2(
+                    channel=payload["channel"],
+                    content=base64.b64decode(payload["content_b64"]),
+                    filename=payload["filename"],
+                    title=payload.get("title") or payload["filename"],
+                )
+                return None
             response = client.api_call(method, json=dict(payload))
         except SlackApiError as exc:
             error = str(exc.response.get("error", ""))

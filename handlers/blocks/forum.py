@@ -91,6 +91,14 @@ def help_blocks(t: Translator) -> list[Block]:
         ),
         (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
+        (
+            t("/samverkan situation"),
+            t("the situation picture: who has rated, rate for your agency, the latest picture"),
+        ),
+        (
+            t("/samverkan away 2026-12-10 @stand-in"),
+            t("you are away until that day (a stand-in from your agency is optional)"),
+        ),
     ]
     body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
     return [

@@ -1,0 +1,583 @@
+"""Block Kit for rating rounds and the situation picture: the DM that asks an agency to
+rate, the rating modal (paged: ≤ 100 blocks whatever the number of areas), the picture
+(compact: ≤ 20 blocks even for 40 areas), the coordinator's status, the settings modal.
+
+Channel messages carry areas, agencies and levels only; comments stay in the modal.
+Everything a user typed (area and agency names) is escaped for mrkdwn.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Sequence
+from typing import Any
+
+from domain.i18n import Translator
+from domain.ratings import (
+    CADENCE_LABELS,
+    COMMENT_MAX,
+    LEVELS,
+    REMINDER_CHOICES,
+    AgencyStatus,
+    AreaPicture,
+    Cadence,
+    Escalation,
+    Invite,
+    Overview,
+    Picture,
+    RatingForm,
+    RatingSettings,
+    RoundStatus,
+    level_label,
+)
+from handlers.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    header,
+    input_block,
+    message,
+    modal,
+    mrkdwn,
+    option,
+    plain,
+    section,
+    text_input,
+)
+from storage.models import Meeting
+
+CB_RATE = "rating_submit"
+CB_SETTINGS = "rating_settings"
+ACTION_RATE = "rating_open"  # button value "<round_id>:<agency_id>"
+ACTION_CLOSE = "rating_close_early"  # button value: the round id
+ACTION_EXTEND = "rating_extend"  # static_select value "<round_id>:<days>"
+ACTION_EXPORT_XLSX = "rating_export_xlsx"
+ACTION_EXPORT_CSV = "rating_export_csv"
+ACTION_SETTINGS = "rating_settings_open"
+AREAS_PER_PAGE = 15  # two inputs per area: 30 inputs and a few more blocks per page
+PICTURE_BLOCKS_MAX = 20
+FIELDS_PER_SECTION = 10
+SETTINGS_FIELDS = (
+    "cadence",
+    "days_before",
+    "deadline_days",
+    "deadline_time",
+    "reminders",
+    "chosen",
+)
+
+LEVEL_EMOJI = {1: "🟩", 2: "🟨", 3: "🟧", 4: "🟥", 5: "🟪"}
+TREND = {"up": "↑", "down": "↓", "same": "→"}
+STATE_EMOJI = {"answered": "✅", "partial": "◐", "missing": "❌", "away": "🏖"}
+
+
+def invite_value(round_id: int, agency_id: int) -> str:
+    return f"{round_id}:{agency_id}"
+
+
+def parse_pair(value: str) -> tuple[int, int] | None:
+    first, _, second = value.partition(":")
+    if not first.isdigit() or not second.isdigit():
+        return None
+    return int(first), int(second)
+
+
+def _when(t: Translator, moment: dt.datetime, tz: str) -> str:
+    return t.day_time(moment, zoneinfo.ZoneInfo(tz))
+
+
+def _day(t: Translator, moment: dt.datetime, tz: str) -> str:
+    return t.day(moment.astimezone(zoneinfo.ZoneInfo(tz)).date(), year=False)
+
+
+def number(t: Translator, value: float | None) -> str:
+    if value is None:
+        return "–"
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",") if t.locale == "sv" else text
+
+
+def level_text(t: Translator, level: int | None) -> str:
+    if level is None:
+        return t("not rated")
+    return f"{LEVEL_EMOJI[level]} {level_label(t, level)}"
+
+
+# --- the DM asking an agency to rate -----------------------------------------------------------
+
+
+def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
+    day = _day(t, invite.meeting_start, invite.timezone)
+    deadline = _when(t, invite.deadline_at, invite.timezone)
+    if invite.reminder:
+        text = t(
+            "Reminder: situation picture before {forum} {day}. {agency} has not answered yet: "
+            "rate the situation for your agency by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            deadline=deadline,
+        )
+    else:
+        text = t(
+            "Situation picture before {forum} {day}: rate the situation for your agency "
+            "by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            deadline=deadline,
+        )
+    blocks = [
+        section(escape(text)),
+        context(
+            t(
+                "You answer for {agency}. Anyone from your agency may answer or change it.",
+                agency=escape(invite.agency_name),
+            )
+        ),
+        actions(
+            button(
+                t("Rate the situation"),
+                ACTION_RATE,
+                value=invite_value(invite.round_id, invite.agency_id),
+                style="primary",
+            )
+        ),
+    ]
+    return message(text, blocks)
+
+
+class SlackRenderers:
+    """The renderers domain.ratings asks for (scheduled DMs and the channel post)."""
+
+    def invite(self, t: Translator, invite: Invite) -> dict[str, Any]:
+        return invite_message(t, invite)
+
+    def picture(self, t: Translator, picture: Picture) -> dict[str, Any]:
+        return picture_message(t, picture)
+
+
+RENDERERS = SlackRenderers()
+
+
+# --- the rating modal ---------------------------------------------------------------------------
+
+
+def page_count(form: RatingForm) -> int:
+    return max(1, -(-len(form.rows) // AREAS_PER_PAGE))
+
+
+def page_rows(form: RatingForm, page: int) -> Sequence[Any]:
+    return form.rows[page * AREAS_PER_PAGE : (page + 1) * AREAS_PER_PAGE]
+
+
+def _level_options(t: Translator) -> list[Block]:
+    return [option(f"{LEVEL_EMOJI[lvl]} {lvl} {level_label(t, lvl)}", str(lvl)) for lvl in LEVELS]
+
+
+def rating_modal(t: Translator, form: RatingForm, *, page: int, private_metadata: str) -> Block:
+    pages = page_count(form)
+    page = max(0, min(page, pages - 1))
+    options = _level_options(t)
+    intro = t(
+        "*{agency}* rates the situation before *{forum}* {day}. Answer by {deadline}.",
+        agency=escape(form.agency_name),
+        forum=escape(form.forum_name),
+        day=_day(t, form.meeting_start, form.timezone),
+        deadline=_when(t, form.deadline_at, form.timezone),
+    )
+    blocks: list[Block] = [section(intro)]
+    notes = [
+        t("Never write names or other identifying details in a comment."),
+    ]
+    if pages > 1:
+        notes.insert(0, t("Page {page} of {pages}.", page=page + 1, pages=pages))
+    if form.answered_by:
+        notes.append(t("Your agency has answered; saving again replaces that answer."))
+    blocks.append(context(" ".join(notes)))
+    for row in page_rows(form, page):
+        select: Block = {
+            "type": "static_select",
+            "action_id": "value",
+            "placeholder": plain(t("Choose a level"), 150),
+            "options": options,
+        }
+        if row.level in LEVELS:
+            select["initial_option"] = options[row.level - 1]
+        blocks.append(
+            input_block(
+                f"level_{row.area_id}",
+                row.name,
+                select,
+                hint=t("Last time: {level}", level=level_text(t, row.previous)),
+            )
+        )
+        blocks.append(
+            input_block(
+                f"comment_{row.area_id}",
+                t("Comment on {area} (optional)", area=row.name),
+                text_input("value", initial=row.comment, max_length=COMMENT_MAX),
+                optional=True,
+            )
+        )
+    last = page >= pages - 1
+    return modal(
+        callback_id=CB_RATE,
+        title=t("Situation picture"),
+        blocks=blocks,
+        submit=t("Send") if last else t("Save and next"),
+        close=t("Cancel"),
+        private_metadata=private_metadata,
+    )
+
+
+def saved_modal(t: Translator, *, agency: str, complete: bool, deadline: str) -> Block:
+    text = (
+        t(
+            "Thank you! The answer for {agency} is saved. You can change it until {deadline}.",
+            agency=escape(agency),
+            deadline=deadline,
+        )
+        if complete
+        else t(
+            "Saved. Some areas for {agency} are still without an answer: open the form again "
+            "before {deadline}.",
+            agency=escape(agency),
+            deadline=deadline,
+        )
+    )
+    return modal(
+        callback_id="rating_saved",
+        title=t("Situation picture"),
+        blocks=[section(text)],
+        close=t("Close"),
+    )
+
+
+def escalation_text(t: Translator, forum: str, escalation: Escalation) -> str:
+    """Area, agency and level only (nothing else), for the coordinators' DM."""
+    if escalation.previous is not None and escalation.level < 4:
+        return t(
+            "Situation picture {forum}: {agency} rates {area} as {level} (up from {previous}).",
+            forum=forum,
+            agency=escalation.agency,
+            area=escalation.area,
+            level=level_label(t, escalation.level),
+            previous=level_label(t, escalation.previous),
+        )
+    return t(
+        "Situation picture {forum}: {agency} rates {area} as {level}.",
+        forum=forum,
+        agency=escalation.agency,
+        area=escalation.area,
+        level=level_label(t, escalation.level),
+    )
+
+
+# --- the picture --------------------------------------------------------------------------------
+
+
+def _area_field(t: Translator, area: AreaPicture, agencies: int) -> str:
+    trend = TREND.get(area.trend or "", "")
+    first = f"*{escape(clip(area.name, 60))}* {trend}".strip()
+    parts = [
+        t("highest {level}", level=level_label(t, area.highest))
+        if area.highest
+        else t("not rated"),
+        t("median {median}", median=number(t, area.median)),
+        t("{n} of {total}", n=area.count, total=agencies),
+    ]
+    line = " · ".join(parts)
+    if area.disagreement:
+        line += " · ⚠ " + t("disagreement")
+    return f"{first}\n{line}"
+
+
+def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
+    """The aggregate: a header, one section per severity group (fields, 10 per section),
+    missing agencies and the legend. At most 20 blocks for any number of areas."""
+    tz = picture.timezone
+    blocks: list[Block] = [
+        header(
+            t(
+                "Situation picture {forum} {day}",
+                forum=picture.forum_name,
+                day=_day(t, picture.meeting_start, tz),
+            )
+        )
+    ]
+    answered = len(picture.agencies) - len(picture.missing) - len(picture.away)
+    summary = [
+        t(
+            "{n} of {total} agencies answered.",
+            n=answered,
+            total=len(picture.agencies),
+        )
+    ]
+    if picture.missing:
+        summary.append(
+            t(
+                "*Incomplete:* missing {agencies}.",
+                agencies=", ".join(escape(a) for a in picture.missing),
+            )
+        )
+    if picture.away:
+        summary.append(t("Away: {agencies}.", agencies=", ".join(escape(a) for a in picture.away)))
+    blocks.append(section(" ".join(summary)))
+    groups: list[tuple[int | None, list[AreaPicture]]] = []
+    for area in picture.areas:
+        if groups and groups[-1][0] == area.highest:
+            groups[-1][1].append(area)
+        else:
+            groups.append((area.highest, [area]))
+    budget = PICTURE_BLOCKS_MAX - len(blocks) - 2  # the legend and a possible "more" line
+    left_out = 0
+    for level, areas in groups:
+        for start in range(0, len(areas), FIELDS_PER_SECTION):
+            chunk = areas[start : start + FIELDS_PER_SECTION]
+            if budget <= 0:
+                left_out += len(chunk)
+                continue
+            label = level_label(t, level) if level else t("not rated")
+            title = f"{LEVEL_EMOJI.get(level or 0, '⬜')} *{label.capitalize()}*"
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": mrkdwn(title),
+                    "fields": [
+                        mrkdwn(_area_field(t, a, len(picture.agencies)), 2000) for a in chunk
+                    ],
+                }
+            )
+            budget -= 1
+    if left_out:
+        blocks.append(context(t("… and {n} more areas: see the image.", n=left_out)))
+    blocks.append(context(legend(t)))
+    return blocks[:PICTURE_BLOCKS_MAX]
+
+
+def legend(t: Translator) -> str:
+    levels = "  ".join(f"{LEVEL_EMOJI[lvl]} {level_label(t, lvl)}" for lvl in LEVELS)
+    return levels + "  ·  " + t("↑ worse, ↓ better, → same as last time; by the highest level.")
+
+
+def picture_message(t: Translator, picture: Picture) -> dict[str, Any]:
+    text = t(
+        "Situation picture {forum} {day}",
+        forum=picture.forum_name,
+        day=_day(t, picture.meeting_start, picture.timezone),
+    )
+    if not picture.complete:
+        text += " – " + t("incomplete")
+    return message(text, picture_blocks(t, picture))
+
+
+# --- /samverkan lägesbild -------------------------------------------------------------------
+
+
+def _state_line(t: Translator, status: AgencyStatus, tz: str) -> str:
+    name = escape(status.name)
+    if status.state == "answered":
+        at = _when(t, status.answered_at, tz) if status.answered_at else ""
+        return f"{STATE_EMOJI['answered']} {name} – " + t("answered {at}", at=at).strip()
+    if status.state == "partial":
+        return f"{STATE_EMOJI['partial']} {name} – " + t("partly ({n} areas)", n=status.rated)
+    if status.state == "away":
+        return f"{STATE_EMOJI['away']} {name} – " + t("away")
+    return f"{STATE_EMOJI['missing']} {name} – " + t("not answered")
+
+
+def status_blocks(t: Translator, current: RoundStatus) -> list[Block]:
+    tz = current.timezone
+    lines = [
+        t(
+            "*Rating round before {day}*: answers by {deadline}.",
+            day=_day(t, current.meeting_start, tz),
+            deadline=_when(t, current.deadline_at, tz),
+        )
+    ]
+    if current.original_deadline_at:
+        lines.append(
+            t("(extended from {deadline})", deadline=_when(t, current.original_deadline_at, tz))
+        )
+    blocks: list[Block] = [section(" ".join(lines))]
+    states = [_state_line(t, s, tz) for s in current.agencies]
+    for start in range(0, len(states), 25):
+        blocks.append(section("\n".join(states[start : start + 25])))
+    counts = {k: sum(1 for s in current.agencies if s.state == k) for k in STATE_EMOJI}
+    blocks.append(
+        context(
+            t(
+                "{answered} answered, {partial} partly, {missing} not answered, {away} away.",
+                **counts,
+            )
+        )
+    )
+    buttons: list[Block] = []
+    mine = next((s for s in current.agencies if s.agency_id == current.your_agency_id), None)
+    if mine is not None:
+        buttons.append(
+            button(
+                t("Rate the situation"),
+                ACTION_RATE,
+                value=invite_value(current.round_id, current.your_agency_id),
+                style="primary",
+            )
+        )
+    if current.is_coordinator:
+        close = button(t("Close now"), ACTION_CLOSE, value=str(current.round_id), style="danger")
+        close["confirm"] = {
+            "title": plain(t("Close the round?"), 100),
+            "text": plain(t("The picture is posted in the channel with the answers so far."), 300),
+            "confirm": plain(t("Close now"), 30),
+            "deny": plain(t("Cancel"), 30),
+        }
+        buttons.append(close)
+        if current.can_extend:
+            buttons.append(
+                {
+                    "type": "static_select",
+                    "action_id": ACTION_EXTEND,
+                    "placeholder": plain(t("Extend the deadline"), 150),
+                    "options": [
+                        option(t("by {n} day(s)", n=n), f"{current.round_id}:{n}")
+                        for n in (1, 2, 3)
+                    ],
+                }
+            )
+    if buttons:
+        blocks.append(actions(*buttons))
+    return blocks
+
+
+def overview_message(
+    t: Translator, view: Overview, *, forum_name: str, coordinator: bool
+) -> dict[str, Any]:
+    blocks: list[Block] = [header(t("Situation picture – {forum}", forum=forum_name))]
+    if view.cadence is Cadence.NONE:
+        blocks.append(
+            context(
+                t(
+                    "This forum has no situation picture. Coordinators turn it on with "
+                    "/samverkan lägesbild inställningar."
+                )
+            )
+        )
+    if view.current is not None:
+        blocks.extend(status_blocks(t, view.current))
+    elif view.cadence is not Cadence.NONE:
+        blocks.append(section(t("No rating round is open right now.")))
+    if view.latest is not None:
+        blocks.append(divider())
+        blocks.extend(picture_blocks(t, view.latest)[:PICTURE_BLOCKS_MAX])
+    extra: list[Block] = []
+    if coordinator:
+        if view.latest is not None:
+            extra.append(button(t("Export xlsx"), ACTION_EXPORT_XLSX, value="latest"))
+            extra.append(button(t("Export CSV"), ACTION_EXPORT_CSV, value="latest"))
+        extra.append(button(t("Settings"), ACTION_SETTINGS))
+    if extra:
+        blocks.append(actions(*extra))
+    return message(t("Situation picture – {forum}", forum=forum_name), blocks)
+
+
+# --- settings -------------------------------------------------------------------------------
+
+
+def settings_modal(
+    t: Translator,
+    settings: RatingSettings,
+    *,
+    meetings: Sequence[Meeting],
+    tz: str,
+    private_metadata: str,
+) -> Block:
+    cadences = [option(t(CADENCE_LABELS[c]), c.value) for c in Cadence]
+    days = [option(t("{n} days before", n=n), str(n)) for n in range(1, 22)]
+    deadline_days = [option(t("the day of the meeting"), "0")] + [
+        option(t("{n} day(s) before", n=n), str(n)) for n in range(1, 8)
+    ]
+    reminder_options = [
+        option(t("{n} hour(s) before the deadline", n=h), str(h)) for h in REMINDER_CHOICES
+    ]
+    chosen_initial = [m for m in meetings if m.has_situation_picture]
+    meeting_options = [option(_when(t, m.starts_at, tz), str(m.id)) for m in meetings]
+
+    def pick(options: list[Block], value: str) -> Block | None:
+        return next((o for o in options if o["value"] == value), None)
+
+    def select(options: list[Block], value: str) -> Block:
+        element: Block = {"type": "static_select", "action_id": "value", "options": options}
+        initial = pick(options, value)
+        if initial:
+            element["initial_option"] = initial
+        return element
+
+    reminders: Block = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "options": reminder_options,
+    }
+    initial_reminders = [o for o in reminder_options if int(o["value"]) in settings.reminder_hours]
+    if initial_reminders:
+        reminders["initial_options"] = initial_reminders
+    time_picker: Block = {
+        "type": "timepicker",
+        "action_id": "value",
+        "initial_time": settings.deadline_time.strftime("%H:%M"),
+    }
+    blocks: list[Block] = [
+        input_block(
+            "cadence",
+            t("Situation picture"),
+            {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": cadences,
+                "initial_option": pick(cadences, settings.cadence.value) or cadences[0],
+            },
+        ),
+        input_block("days_before", t("The round opens"), select(days, str(settings.days_before))),
+        input_block(
+            "deadline_days",
+            t("Deadline"),
+            select(deadline_days, str(settings.deadline_days_before)),
+        ),
+        input_block("deadline_time", t("Deadline time"), time_picker),
+        input_block(
+            "reminders",
+            t("Reminders to agencies that have not answered"),
+            reminders,
+            optional=True,
+            hint=t("Never on public holidays or at night: moved to the next working day."),
+        ),
+    ]
+    if meeting_options:
+        chosen: Block = {
+            "type": "multi_static_select",
+            "action_id": "value",
+            "options": meeting_options,
+        }
+        initial = [o for o in meeting_options if int(o["value"]) in {m.id for m in chosen_initial}]
+        if initial:
+            chosen["initial_options"] = initial
+        blocks.append(
+            input_block(
+                "chosen",
+                t("Meetings with a situation picture (when you choose them)"),
+                chosen,
+                optional=True,
+            )
+        )
+    return modal(
+        callback_id=CB_SETTINGS,
+        title=t("Situation picture"),
+        blocks=blocks,
+        submit=t("Save"),
+        close=t("Cancel"),
+        private_metadata=private_metadata,
+    )
