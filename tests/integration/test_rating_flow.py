@@ -550,3 +550,102 @@ def test_after_downtime_the_round_catches_up_with_one_reminder_and_closes(
     run_due_work(bot.runtime)
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert len(channel_posts(bot)) == 1
+
+
+# --- settings and cadence ----------------------------------------------------------------------
+
+
+def meeting_ids(bot: Bot) -> dict[dt.date, int]:
+    from storage.models import Meeting
+
+    with bot.sessions() as s:
+        return {
+            m.starts_at.date(): m.id for m in s.scalars(select(Meeting).order_by(Meeting.starts_at))
+        }
+
+
+def test_a_coordinator_chooses_the_meetings_with_a_situation_picture(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.driver.command("lägesbild inställningar", user=POLIS)
+    refusal = bot.slack.wait_for("response_url")[0]
+    assert "samordnare" in all_text(refusal.args) + str(refusal.args.get("text"))
+
+    bot.driver.command("lägesbild inställningar", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "rating_settings"
+    bot.slack.assert_no_violations()
+    third = meeting_ids(bot)[dt.date(2026, 12, 3)]
+    values = {
+        "cadence": {"value": {"type": "radio_buttons", "selected_option": {"value": "chosen"}}},
+        "days_before": {"value": select_value("5")},
+        "deadline_days": {"value": select_value("1")},
+        "deadline_time": {"value": {"type": "timepicker", "selected_time": "12:00"}},
+        "reminders": {"value": {"type": "multi_static_select", "selected_options": []}},
+        "chosen": {
+            "value": {"type": "multi_static_select", "selected_options": [{"value": str(third)}]}
+        },
+    }
+    response = bot.driver.view_submission(
+        "rating_settings",
+        values,
+        user=ADMIN,
+        private_metadata=view["private_metadata"],
+        blocks=view["blocks"],
+    )
+    assert response.status == 200 and response.json() is None
+    run_due_work(bot.runtime)
+    assert the_round(bot) is None  # 26 November was not chosen
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert the_round(bot).meeting_id == third
+    # No reminders were chosen: none go out.
+    bot.slack.reset()
+    bot.clock.set(dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert bot.slack.count("chat.postMessage") == 0
+
+
+def test_every_other_meeting_has_a_situation_picture(bot: Bot, forum: dict[str, int]) -> None:
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        created.settings = {"situation_picture": "every_other"}
+    opened = []
+    for opening in (
+        dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC),  # for 26 November (at once)
+        dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC),  # 3 December: not this one
+        dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC),  # 10 December
+        dt.datetime(2026, 12, 11, 7, 1, tzinfo=dt.UTC),  # 17 December: not this one
+    ):
+        bot.clock.set(opening)
+        run_due_work(bot.runtime)
+        with bot.sessions() as s:
+            opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
+    assert opened == [1, 1, 2, 2]
+
+
+def test_a_jump_of_two_levels_since_last_time_alerts_the_coordinators(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    bot.slack.reset()
+    value = f"{the_round_latest(bot)}:{forum['Polis']}"
+    view = open_modal(bot, POLIS, value)
+    rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 2, forum["Droger"]: 1})
+    alert = bot.slack.wait_for("chat.postMessage")[0]
+    assert alert.args["channel"] == ADMIN
+    assert alert.args["text"] == (
+        "Lägesbild OSF: Polis bedömer Gråbo som oroande (upp från normalt)."
+    )
+    assert len(dms(bot, ADMIN)) == 1
+
+
+def the_round_latest(bot: Bot) -> int:
+    with bot.sessions() as s:
+        return int(s.scalar(select(func.max(RatingRound.id))) or 0)
