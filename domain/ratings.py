@@ -439,6 +439,11 @@ def open_due_rounds(session: Session, clock: Clock, renderers: Renderers, *, rep
             continue
         if not wants_picture(session, forum, meeting, settings):
             continue
+        has_areas = session.scalar(
+            select(exists().where(Area.forum_id == forum.id, Area.active.is_(True)))
+        )
+        if not has_areas:
+            continue  # nothing to rate until the forum has areas
         effect = scheduling.claim(
             session,
             clock,
