@@ -533,7 +533,7 @@ class Action(TimestampMixin, Base):
         Index("ix_actions_forum_due_id", "forum_id", "due_on", "id"),
         Index("ix_actions_forum_agency_due", "forum_id", "owning_agency_id", "due_on"),
         Index("ix_actions_forum_owner_due", "forum_id", "owner", "due_on"),
-        Index("ix_actions_forum_status_completed", "forum_id", "status", "completed_at"),
+        Index("ix_actions_forum_status_completed", "forum_id", "status", "completed_at", "id"),
         # Reminders: the open actions whose next reminder is due, in every forum.
         Index("ix_actions_status_remind_at", "status", "remind_at"),
         # One action per submitted modal: a retried submission finds it.

@@ -124,7 +124,7 @@ def parse_row_value(value: str) -> tuple[str, int] | None:
 
 def status_label(t: Translator, status: ActionStatus) -> str:
     return {
-        ActionStatus.OPEN: t("Open"),
+        ActionStatus.OPEN: t("Open (not done)"),
         ActionStatus.DONE: t("Done"),
         ActionStatus.CANCELLED: t("Cancelled"),
     }[status]

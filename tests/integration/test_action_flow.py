@@ -40,6 +40,10 @@ DESCRIPTION = "Kartlägga frånvaron i årskurs 8 och erbjuda samtal"
 
 @pytest.fixture
 def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+def make_forum(bot: Bot) -> dict[str, int]:
     """FOSSAM: admin (Grundskola), two Elevhälsa members, one Socialtjänst member."""
     draft = forum_draft(agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO"], areas=["Hemse"])
     with transaction(bot.sessions) as s:

@@ -35,7 +35,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_actions_forum_owner_due", ["forum_id", "owner", "due_on"])
         batch_op.create_index(
-            "ix_actions_forum_status_completed", ["forum_id", "status", "completed_at"]
+            "ix_actions_forum_status_completed", ["forum_id", "status", "completed_at", "id"]
         )
         batch_op.create_index("ix_actions_status_remind_at", ["status", "remind_at"])
     op.create_table(

@@ -1,0 +1,257 @@
+"""The åtgärdsplan export (xlsx and CSV, opened with openpyxl/csv), statistics for steering
+levels (Block Kit summary and a PNG chart by DM), and the agenda's action lines."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from domain import actions as action_service
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import (
+    Action,
+    ActionStatus,
+    AuditAction,
+    AuditEvent,
+    Effect,
+    Meeting,
+    MeetingStatus,
+    Rating,
+    RatingRound,
+    RatingRoundStatus,
+)
+from tests.conftest import Bot
+from tests.integration.test_action_flow import (
+    ADMIN,
+    ELEVHALSA,
+    OUTSIDER,
+    SOCIAL,
+    make_forum,
+)
+
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+def add(
+    bot: Bot,
+    forum: dict[str, int],
+    description: str,
+    due: dt.date,
+    *,
+    status: ActionStatus = ActionStatus.OPEN,
+    effect: Effect | None = None,
+    completed: dt.datetime | None = None,
+    area: bool = False,
+    created: dt.datetime = NOW,
+) -> int:
+    with transaction(bot.sessions) as s:
+        action = Action(
+            forum_id=forum["forum"],
+            description=description,
+            owning_agency_id=forum["Elevhälsa"],
+            owner=ELEVHALSA,
+            due_on=due,
+            status=status,
+            effect=effect,
+            follow_up_comment="Bra resultat" if effect else None,
+            completed_at=completed,
+            area_id=forum["area"] if area else None,
+            created_by=ADMIN,
+            created_at=created,
+            updated_at=created,
+        )
+        s.add(action)
+        s.flush()
+        return action.id
+
+
+def upload_named(bot: Bot, suffix: str, count: int) -> bytes:
+    done = bot.slack.wait_for("files.completeUploadExternal", count=count)
+    for call in done:
+        for item in call.args["files"]:
+            if item.get("title", "").endswith(suffix):
+                return bot.slack.uploads[item["id"]]
+    raise AssertionError(f"no {suffix} upload")
+
+
+def test_the_action_plan_comes_as_xlsx_and_csv(bot: Bot, forum: dict[str, int]) -> None:
+    add(bot, forum, "Kartlägga frånvaron", dt.date(2026, 12, 3))
+    add(
+        bot,
+        forum,
+        "=Samtal med vårdnadshavare",  # never a formula in a spreadsheet
+        dt.date(2026, 11, 20),
+        status=ActionStatus.DONE,
+        effect=Effect.YES,
+        completed=NOW,
+    )
+    add(bot, forum, "Nästa år", dt.date(2027, 2, 1))
+    bot.driver.command("åtgärdsplan 2026", user=SOCIAL)
+    reply = bot.slack.wait_for("response_url")[-1].args
+    assert "2" in json.dumps(reply, ensure_ascii=False)
+    xlsx = upload_named(bot, ".xlsx", 2)
+    sheet = load_workbook(io.BytesIO(xlsx)).active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:6] == [
+        "Insats",
+        "Beskrivning",
+        "Ägande verksamhet",
+        "Ägare",
+        "Förfallodag",
+        "Status",
+    ]
+    assert [r[1] for r in rows[1:]] == ["'=Samtal med vårdnadshavare", "Kartlägga frånvaron"]
+    done = rows[1]
+    assert done[2] == "Elevhälsa" and done[4] == "2026-11-20"
+    assert done[5] == "Klar" and done[6] == "Ja" and done[7] == "Bra resultat"
+    assert rows[2][5] == "Öppen" and rows[2][6] in ("", None)
+    data = upload_named(bot, ".csv", 2).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(data), delimiter=";"))
+    assert lines[0][0] == "Insats" and len(lines) == 3
+    assert lines[2][1] == "Kartlägga frånvaron"
+    with bot.sessions() as session:
+        exports = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == AuditAction.EXPORT)
+        ).all()
+        assert [e.object_type for e in exports] == ["action_plan"]
+    # Only the chosen format, and a clear error for a bad period.
+    bot.driver.command("åtgärdsplan 2026-11-01 2026-11-30 csv", user=SOCIAL)
+    bot.slack.wait_for("files.completeUploadExternal", count=3)
+    bot.driver.command("åtgärdsplan förra året", user=SOCIAL)
+    error = bot.slack.wait_for("response_url", count=3)[-1].args
+    assert "2026-01-01" in json.dumps(error)
+    bot.driver.command("åtgärdsplan", user=OUTSIDER)
+    refused = bot.slack.wait_for("response_url", count=4)[-1].args
+    assert "medlemmar" in json.dumps(refused, ensure_ascii=False).lower()
+    assert bot.slack.count("files.completeUploadExternal") == 3
+    bot.slack.assert_no_violations()
+
+
+def test_statistics_summary_and_chart(bot: Bot, forum: dict[str, int]) -> None:
+    add(
+        bot,
+        forum,
+        "I tid",
+        dt.date(2026, 11, 25),
+        status=ActionStatus.DONE,
+        effect=Effect.YES,
+        completed=NOW,
+    )
+    add(
+        bot,
+        forum,
+        "Sent",
+        dt.date(2026, 11, 20),
+        status=ActionStatus.DONE,
+        effect=Effect.NO,
+        completed=NOW,
+    )
+    add(bot, forum, "Ej uppföljd", dt.date(2026, 11, 26), status=ActionStatus.DONE, completed=NOW)
+    add(bot, forum, "Försenad", dt.date(2026, 11, 2))
+    bot.driver.command("statistik 2026", user=ELEVHALSA)
+    summary = bot.slack.wait_for("response_url")[-1].args
+    text = json.dumps(summary, ensure_ascii=False)
+    assert "3 klara, 2 av dem i tid (67 %)" in text
+    assert "1 öppna, 1 försenade" in text
+    assert "Ja: 1" in text and "Nej: 1" in text and "Inte uppföljd: 1" in text
+    png = upload_named(bot, ".png", 1)
+    assert png.startswith(b"\x89PNG")
+    bot.slack.assert_no_violations()
+
+
+def test_the_agenda_lists_due_actions_and_follow_ups_with_area_ratings(
+    bot: Bot,
+    forum: dict[str, int],
+) -> None:
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        agencies = [forum["Grundskola"], forum["Elevhälsa"]]
+
+        def meeting(day: dt.date) -> Meeting:
+            start = dt.datetime(day.year, day.month, day.day, 12, tzinfo=dt.UTC)
+            m = Meeting(
+                forum_id=forum_row.id,
+                occurrence=start,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=2),
+                status=MeetingStatus.PLANNED,
+            )
+            s.add(m)
+            s.flush()
+            return m
+
+        for day, levels in ((dt.date(2026, 11, 12), (4, 4)), (dt.date(2026, 12, 3), (2, 3))):
+            m = meeting(day)
+            rnd = RatingRound(
+                forum_id=forum_row.id,
+                meeting_id=m.id,
+                opens_at=m.starts_at - dt.timedelta(days=7),
+                deadline_at=m.starts_at,
+                closed_at=m.starts_at,
+                status=RatingRoundStatus.CLOSED,
+            )
+            s.add(rnd)
+            s.flush()
+            for agency, level in zip(agencies, levels, strict=True):
+                s.add(
+                    Rating(
+                        round_id=rnd.id,
+                        agency_id=agency,
+                        area_id=forum["area"],
+                        level=level,
+                        rated_by=ADMIN,
+                        rated_at=m.starts_at,
+                        is_current=True,
+                    )
+                )
+        target = meeting(dt.date(2026, 12, 10))
+        target_id = target.id
+    overdue = add(bot, forum, "Försenad insats", dt.date(2026, 11, 20))
+    due = add(bot, forum, "Insats " + "lång " * 60, dt.date(2026, 12, 10))
+    add(bot, forum, "Efter mötet", dt.date(2026, 12, 11))
+    followed = add(
+        bot,
+        forum,
+        "Trygghetsvandring i Hemse",
+        dt.date(2026, 11, 26),
+        status=ActionStatus.DONE,
+        completed=dt.datetime(2026, 11, 26, 10, tzinfo=dt.UTC),
+        area=True,
+    )
+    add(
+        bot,
+        forum,
+        "Redan uppföljd",
+        dt.date(2026, 11, 26),
+        status=ActionStatus.DONE,
+        effect=Effect.YES,
+        completed=NOW,
+    )
+    with bot.sessions() as session:
+        forum_row = fs.get_forum(session, forum_id=forum["forum"], team_id="T0001")
+        meeting_row = session.get(Meeting, target_id)
+        assert meeting_row is not None
+        agenda = action_service.actions_for_agenda(
+            session, forum_row, meeting_row, dt.date(2026, 12, 8)
+        )
+    assert [a.id for a in agenda.due] == [overdue, due]
+    assert [a.overdue for a in agenda.due] == [True, False]
+    assert len(agenda.due[1].description) <= 150
+    assert agenda.due[0].agency == "Elevhälsa" and agenda.due[0].owner == ELEVHALSA
+    (line,) = agenda.follow_up
+    assert line.id == followed and line.area == "Hemse"
+    assert line.rating_before is not None and line.rating_before.mean == 4.0
+    assert line.rating_after is not None and line.rating_after.mean == 2.5
