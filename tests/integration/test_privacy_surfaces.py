@@ -24,6 +24,7 @@ from domain.inventory import member_tables
 from storage.db import transaction
 from storage.models import (
     Action,
+    ActionEvent,
     AgendaItem,
     AgendaItemKind,
     Area,
@@ -153,16 +154,26 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
                 rated_at=bot.clock.now(),
             )
         )
+        action = Action(
+            forum_id=forum.id,
+            description="Hemlig insats",
+            owning_agency_id=world["Elevhälsa"],
+            owner=MEMBER,
+            due_on=bot.clock.now().date(),
+            created_by=ADMIN,
+            created_at=bot.clock.now(),
+            updated_at=bot.clock.now(),
+        )
+        s.add(action)
+        s.flush()
         s.add(
-            Action(
-                forum_id=forum.id,
-                description="Hemlig insats",
-                owning_agency_id=world["Elevhälsa"],
-                owner=MEMBER,
-                due_on=bot.clock.now().date(),
-                created_by=ADMIN,
-                created_at=bot.clock.now(),
-                updated_at=bot.clock.now(),
+            ActionEvent(
+                action_id=action.id,
+                at=bot.clock.now(),
+                actor=MEMBER,
+                kind="postponed",
+                detail={"from": "2026-11-23", "to": "2026-11-30"},
+                note="Hemlig anledning",
             )
         )
         scheduling.enqueue(
