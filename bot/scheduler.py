@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session
 
-from domain import actions, cases, logreview, meetings, ratings, retention, scheduling
+from domain import actions, agenda, cases, logreview, meetings, ratings, retention, scheduling
+from handlers.agenda import render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from handlers.gateway import WebApiGateway
@@ -29,31 +32,85 @@ def replica_id() -> str:
 
 
 def run_due_work(runtime: Any) -> scheduling.Delivery:
-    """One pass: claim what is due, then deliver the outbox."""
+    """One pass: claim what is due, then deliver the outbox.
+
+    Each job runs in its own transaction and a failing one is logged without stopping the
+    others (its claims roll back, so the next pass tries it again).
+    """
     deps = runtime.deps
+    clock = deps.clock
     replica = replica_id()
-    with transaction(deps.sessions) as session:
-        cases.remind_expiring_consents(session, deps.clock, replica=replica)
-    with transaction(deps.sessions) as session:
-        retention.run_daily(session, deps.clock, deps.retention_policy, replica=replica)
-    with transaction(deps.sessions) as session:
-        logreview.send_monthly_reports(session, deps.clock, replica=replica)
     messages = ScheduledMessages()
-    with transaction(deps.sessions) as session:
-        actions.release_orphaned_actions(session, deps.clock, messages)
-    with transaction(deps.sessions) as session:
-        actions.send_reminders(session, deps.clock, messages, replica=replica)
-    # Rating rounds (situation picture): meetings planned ahead, then open, remind, close.
-    with transaction(deps.sessions) as session:
-        meetings.sync_due_forums(session, deps.clock)
-    with transaction(deps.sessions) as session:
-        ratings.open_due_rounds(session, deps.clock, RATING_RENDERERS, replica=replica)
-    with transaction(deps.sessions) as session:
-        ratings.send_due_reminders(session, deps.clock, RATING_RENDERERS, replica=replica)
-    with transaction(deps.sessions) as session:
-        ratings.close_due_rounds(session, deps.clock, RATING_RENDERERS, replica=replica)
+
+    def in_transaction(job: Callable[[Session], object]) -> Callable[[], object]:
+        def run() -> object:
+            with transaction(deps.sessions) as session:
+                return job(session)
+
+        return run
+
+    jobs: list[tuple[str, Callable[[], object]]] = [
+        ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
+        # Rounds close (the day before) before the agenda is built, so it has the picture.
+        (
+            "rating rounds",
+            in_transaction(
+                lambda s: ratings.open_due_rounds(s, clock, RATING_RENDERERS, replica=replica)
+            ),
+        ),
+        (
+            "rating reminders",
+            in_transaction(
+                lambda s: ratings.send_due_reminders(s, clock, RATING_RENDERERS, replica=replica)
+            ),
+        ),
+        (
+            "rating close",
+            in_transaction(
+                lambda s: ratings.close_due_rounds(s, clock, RATING_RENDERERS, replica=replica)
+            ),
+        ),
+        (
+            "agendas",
+            lambda: agenda.post_due(
+                deps.sessions,
+                clock,
+                replica=replica,
+                render=render_agenda,
+                render_preview=render_preview,
+                picture=ratings.picture_for_meeting,
+            ),
+        ),
+        (
+            "consents",
+            in_transaction(lambda s: cases.remind_expiring_consents(s, clock, replica=replica)),
+        ),
+        (
+            "retention",
+            in_transaction(
+                lambda s: retention.run_daily(s, clock, deps.retention_policy, replica=replica)
+            ),
+        ),
+        (
+            "log check",
+            in_transaction(lambda s: logreview.send_monthly_reports(s, clock, replica=replica)),
+        ),
+        (
+            "orphaned actions",
+            in_transaction(lambda s: actions.release_orphaned_actions(s, clock, messages)),
+        ),
+        (
+            "action reminders",
+            in_transaction(lambda s: actions.send_reminders(s, clock, messages, replica=replica)),
+        ),
+    ]
+    for name, job in jobs:
+        try:
+            job()
+        except Exception:
+            log.exception("scheduled job %r failed; it is tried again at the next pass", name)
     gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
-    return scheduling.deliver(deps.sessions, deps.clock, gateway, replica=replica)
+    return scheduling.deliver(deps.sessions, clock, gateway, replica=replica)
 
 
 def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundScheduler:

@@ -87,7 +87,9 @@ class Server(BaseApplication):  # type: ignore[misc]
         runtime = build_runtime(self.settings)
         from bot.scheduler import start_scheduler
 
-        start_scheduler(runtime)  # every worker: claims make each effect happen once
+        start_scheduler(
+            runtime, interval_seconds=self.settings.scheduler_interval
+        )  # every worker: claims make each effect happen once
         if self.socket_mode and self.settings.slack_app_token is not None:
             start_socket_mode(runtime.app, self.settings.slack_app_token.get_secret_value())
         return runtime.web

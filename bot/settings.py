@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     )
     web_concurrency: int = Field(2, ge=1, le=64, validation_alias=_env("SAMVERKAN_WEB_CONCURRENCY"))
     web_threads: int = Field(8, ge=1, le=256, validation_alias=_env("SAMVERKAN_WEB_THREADS"))
+    # How often each worker wakes up to do due work (agendas, reminders, the outbox).
+    scheduler_interval: int = Field(
+        60, ge=1, le=3600, validation_alias=_env("SAMVERKAN_SCHEDULER_INTERVAL")
+    )
     allow_test_clock: bool = Field(False, validation_alias=_env("SAMVERKAN_ALLOW_TEST_CLOCK"))
     test_clock: dt.datetime | None = Field(None, validation_alias=_env("SAMVERKAN_TEST_CLOCK"))
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(

@@ -147,6 +147,40 @@ def enqueue(
     )
 
 
+# Payload keys the outbox itself reads (never sent to Slack): "_after" names the dedupe key
+# of a message that must be sent first; "_fill" maps a payload field to the dedupe key whose
+# message ts it takes (a thread reply's thread_ts, an update's ts).
+AFTER = "_after"
+FILL = "_fill"
+DEPENDENCY_WAIT = dt.timedelta(seconds=2)
+
+
+def _resolve(
+    session: Session, payload: dict[str, Any]
+) -> tuple[dict[str, Any], OutboxStatus | None]:
+    """The payload to send, or the status that makes it wait (PENDING) or fail (FAILED)."""
+    fills: dict[str, str] = dict(payload.get(FILL) or {})
+    keys = set(fills.values())
+    if payload.get(AFTER):
+        keys.add(str(payload[AFTER]))
+    clean = {k: v for k, v in payload.items() if not k.startswith("_")}
+    if not keys:
+        return clean, None
+    rows = {
+        row.dedupe_key: row
+        for row in session.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key.in_(keys)))
+    }
+    for key in keys:
+        row = rows.get(key)
+        if row is None or row.status == OutboxStatus.PENDING:
+            return clean, OutboxStatus.PENDING
+        if row.status == OutboxStatus.FAILED:
+            return clean, OutboxStatus.FAILED
+    for field, key in fills.items():
+        clean[field] = rows[key].result_ts
+    return clean, None
+
+
 @dataclass(frozen=True)
 class Delivery:
     sent: int
@@ -193,11 +227,23 @@ def deliver(
                 .returning(OutboxMessage.id)
             )
             message = session.get(OutboxMessage, mine) if mine is not None else None
-        if message is None:
-            continue  # another replica took it
+            if message is None:
+                continue  # another replica took it
+            payload, wait = _resolve(session, message.payload)
+            if wait is not None:
+                # It depends on a message not sent yet (a thread reply, an update): later.
+                message.lease_until = None
+                if wait is OutboxStatus.FAILED:
+                    message.status = OutboxStatus.FAILED
+                    message.last_error = "the message it depends on could not be sent"
+                    failed += 1
+                else:
+                    message.not_before = now + DEPENDENCY_WAIT
+                    retrying += 1
+                continue
         outcome: dict[str, Any]
         try:
-            ts = gateway.call(message.team_id, message.method, message.payload)
+            ts = gateway.call(message.team_id, message.method, payload)
             outcome = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "result_ts": ts}
             sent += 1
         except RetryLater as exc:

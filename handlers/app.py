@@ -18,7 +18,7 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from handlers import actions, cases, commands, events, forum, privacy, ratings
+from handlers import actions, agenda, cases, commands, events, forum, privacy, ratings
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
@@ -128,6 +128,7 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     commands.register(app, deps)
     forum.register(app, deps)
     cases.register(app, deps)
+    agenda.register(app, deps)
     events.register(app, deps)
     privacy.register(app, deps)
     ratings.register(app, deps)

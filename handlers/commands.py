@@ -13,6 +13,7 @@ from domain import forums as forum_service
 from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Translator
 from handlers import actions as action_handlers
+from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
@@ -33,6 +34,9 @@ SETTINGS = {"", "inställningar", "installningar", "settings"}
 CASE = {"ärende", "arende", "case"}
 CASES = {"ärenden", "arenden", "cases"}
 DEVIATION = {"avvikelse", "deviation"}
+MEETINGS = {"möten", "moten", "möte", "mote", "meetings", "meeting"}
+AGENDA = {"dagordning", "agenda"}
+ITEM = {"punkt", "item", "övrigt", "ovrigt"}
 
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
@@ -101,6 +105,17 @@ def route(
             deps, client, t, req, case_reference=rest[0].upper()[:32] if rest else None
         )
         return None
+    if word in MEETINGS:
+        _require_channel(req)
+        return agenda_handlers.meetings_list(deps, t, req)
+    if word in AGENDA:
+        _require_channel(req)
+        return agenda_handlers.show_agenda(deps, t, req)
+    if word in ITEM:
+        _require_channel(req)
+        # The text as typed (not case-folded): everything after the first word.
+        text = req.text.strip().split(maxsplit=1)[1] if len(req.text.split()) > 1 else ""
+        return agenda_handlers.add_item(deps, client, t, req, text)
     return ui.unknown_command_message(t, req.text.strip())
 
 

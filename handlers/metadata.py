@@ -12,6 +12,7 @@ class ViewMeta(BaseModel):
     channel_id: str | None = None
     forum_id: int | None = None
     case_id: int | None = None
+    meeting_id: int | None = None
     version: int = 0
 
     def dump(self) -> str:

@@ -459,6 +459,10 @@ class AgendaItem(Base):
     discussed: Mapped[bool] = mapped_column(Boolean, default=False)
     # Agencies that need to attend this item (other business); None means every agency.
     agency_ids: Mapped[list[int] | None] = mapped_column(JSONType)
+    # Carried over from a meeting where it was not discussed.
+    rolled_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Taken off the agenda by a coordinator (kept so it is not collected again).
+    removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class RatingRound(Base):

@@ -99,6 +99,12 @@ def help_blocks(t: Translator) -> list[Block]:
             t("/samverkan away 2026-12-10 @stand-in"),
             t("you are away until that day (a stand-in from your agency is optional)"),
         ),
+        (
+            t("/samverkan meetings"),
+            t("the next meetings; coordinators move, cancel and record them"),
+        ),
+        (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
+        (t("/samverkan item …"), t("adds other business to the next meeting's agenda")),
     ]
     body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
     return [

@@ -54,6 +54,13 @@ def forum_with_case(bot: Bot, *, expires_in_days: int) -> str:
         return case.reference
 
 
+def consent_dms(bot: Bot) -> int:
+    """Reminders about consents (the forum's agendas and previews run on the same ticks)."""
+    return sum(
+        "Samtycket" in c.args.get("text", "") for c in bot.slack.calls_to("chat.postMessage")
+    )
+
+
 def test_an_expiring_consent_reminds_the_coordinator_and_the_raiser_once(bot: Bot) -> None:
     reference = forum_with_case(bot, expires_in_days=5)
     delivery = run_due_work(bot.runtime)
@@ -65,16 +72,16 @@ def test_an_expiring_consent_reminds_the_coordinator_and_the_raiser_once(bot: Bo
     run_due_work(bot.runtime)
     bot.clock.advance(dt.timedelta(days=1))
     run_due_work(bot.runtime)
-    assert bot.slack.count("chat.postMessage") == 2  # once, however often it runs
+    assert consent_dms(bot) == 2  # once, however often it runs
 
 
 def test_a_consent_far_from_expiry_is_not_reminded_yet(bot: Bot) -> None:
     forum_with_case(bot, expires_in_days=30)
     run_due_work(bot.runtime)
-    assert bot.slack.count("chat.postMessage") == 0
+    assert consent_dms(bot) == 0
     bot.clock.advance(dt.timedelta(days=24))
     run_due_work(bot.runtime)
-    assert bot.slack.count("chat.postMessage") == 2
+    assert consent_dms(bot) == 2
 
 
 def test_a_slack_outage_delays_a_reminder_but_never_loses_or_doubles_it(bot: Bot) -> None:
@@ -84,7 +91,7 @@ def test_a_slack_outage_delays_a_reminder_but_never_loses_or_doubles_it(bot: Bot
     assert first.sent == 0 and first.retrying == 2
     bot.slack.reset()
     run_due_work(bot.runtime)  # not yet: it waits before trying again
-    assert bot.slack.count("chat.postMessage") == 0
+    assert consent_dms(bot) == 0
     bot.clock.advance(dt.timedelta(minutes=5))
     assert run_due_work(bot.runtime).sent == 2
     with bot.sessions() as s:
@@ -106,4 +113,4 @@ def test_two_replicas_delivering_at_once_send_each_message_once(bot: Bot) -> Non
         thread.start()
     for thread in threads:
         thread.join(30)
-    assert bot.slack.count("chat.postMessage") == 2
+    assert consent_dms(bot) == 2

@@ -37,10 +37,18 @@ def upgrade() -> None:
                 sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
             )
         )
+        batch_op.add_column(
+            sa.Column("rolled_over", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
+        batch_op.add_column(
+            sa.Column("removed", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("agenda_items") as batch_op:
+        batch_op.drop_column("removed")
+        batch_op.drop_column("rolled_over")
         batch_op.drop_column("agency_ids")
     with op.batch_alter_table("meetings") as batch_op:
         batch_op.drop_index("ix_meetings_forum_starts")

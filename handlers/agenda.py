@@ -1,0 +1,574 @@
+"""Listeners for meetings and agendas: `/samverkan möten`, `/samverkan punkt`,
+`/samverkan dagordning`, the coordinator's preview buttons and the modals behind them.
+
+A change to an agenda that is already posted updates the posted message (chat.update
+through the outbox, once per version) instead of posting a second one.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from domain import agenda as agenda_service
+from domain import forums as forum_service
+from domain import meetings as meeting_service
+from domain import ratings as rating_service
+from domain import scheduling
+from domain.agenda import Agenda
+from domain.errors import DomainError
+from domain.forums import Access
+from domain.i18n import Translator, normalize_locale
+from handlers import forms
+from handlers.blocks import agenda as ui
+from handlers.blocks import ratings as rating_ui
+from handlers.blocks.common import Block, actions, button
+from handlers.deps import CommandRequest, Deps
+from handlers.errors import database_errors, error_text, failure_text, view_errors
+from handlers.forum import tell
+from handlers.gateway import WebApiGateway
+from handlers.metadata import ViewMeta
+from handlers.payload import ack_only, team_of
+from storage.db import transaction
+from storage.models import Forum, Meeting
+
+log = logging.getLogger(__name__)
+
+
+# --- rendering used by the scheduler too --------------------------------------------------
+
+
+def render_agenda(agenda: Agenda) -> list[dict[str, Any]]:
+    """The posted agenda in the forum's language."""
+    return ui.agenda_messages(
+        Translator(agenda.locale),
+        agenda,
+        picture_blocks=rating_ui.picture_blocks,
+        show_picture_section=agenda.picture_expected,
+    )
+
+
+def render_preview(agenda: Agenda) -> dict[str, Any]:
+    return ui.agenda_preview(
+        Translator(agenda.locale), agenda, picture_blocks=rating_ui.picture_blocks
+    )
+
+
+def publish_changes(deps: Deps, session: Session, meeting: Meeting, forum: Forum) -> bool:
+    """Queue the update of a posted agenda (no-op before it is posted)."""
+    return agenda_service.publish_update(
+        session,
+        deps.clock,
+        meeting,
+        forum,
+        render_agenda,
+        picture=rating_service.picture_for_meeting,
+    )
+
+
+def deliver_now(deps: Deps, client: WebClient) -> None:
+    """Send what was just queued (the scheduler would within a minute; users expect now)."""
+    try:
+        scheduling.deliver(
+            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
+        )
+    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
+        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
+
+
+# --- access -------------------------------------------------------------------------------
+
+
+def _meeting_access(
+    session: Session, *, team_id: str, user_id: str, meeting_id: int, coordinator: bool
+) -> tuple[Access, Meeting]:
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise meeting_service.MeetingNotFound()
+    forum = forum_service.get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
+    require = forum_service.require_coordinator if coordinator else forum_service.require_member
+    return require(session, forum=forum, slack_user_id=user_id), meeting
+
+
+# --- entry points used by the command router -------------------------------------------------
+
+
+def meetings_list(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
+    with database_errors(), transaction(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        )
+        forum = access.forum
+        zone = forum_service.forum_schedule(forum).zone
+        upcoming = meeting_service.upcoming(
+            session, deps.clock, forum, count=8, include_cancelled=True
+        )
+        recent = meeting_service.recent(session, deps.clock, forum, count=3)
+        return ui.meetings_message(
+            t,
+            forum_name=forum.name,
+            upcoming=[
+                (
+                    m.id,
+                    m.starts_at,
+                    m.status,
+                    meeting_service.holiday_name(m.holiday, t.locale) if m.holiday else None,
+                    m.changed_by is not None,
+                )
+                for m in upcoming
+            ],
+            recent=[(m.id, m.starts_at, m.status) for m in recent],
+            tz=zone,
+            is_coordinator=access.is_coordinator,
+        )
+
+
+def add_item(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest, text: str
+) -> dict[str, Any] | None:
+    """`/samverkan punkt <text>` adds it at once; without text, or when the text cannot be
+    used, the modal opens (with what they typed and the reason), so nothing is lost."""
+    refused: DomainError | None = None
+    changed = False
+    with database_errors(), transaction(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        )
+        forum = access.forum
+        zone = forum_service.forum_schedule(forum).zone
+        if text.strip():
+            try:
+                with session.begin_nested():
+                    _item, meeting = agenda_service.add_item(
+                        session, deps.clock, access=access, text=text
+                    )
+                changed = publish_changes(deps, session, meeting, forum)
+                reply = ui_text(ui.item_added_text(t, meeting.starts_at, zone))
+            except DomainError as exc:
+                if exc.field != "text":
+                    raise
+                refused = exc
+        view = (
+            None
+            if refused is None and text.strip()
+            else _add_modal(session, deps, t, access, text=text.strip() or None)
+        )
+    if view is not None:
+        client.views_open(trigger_id=req.trigger_id, view=view)
+        if refused is None:
+            return None
+        return ui_text(":information_source: " + error_text(t, refused, mrkdwn=True))
+    if changed:
+        deliver_now(deps, client)
+    return reply
+
+
+def ui_text(text: str) -> dict[str, Any]:
+    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+
+
+def _add_modal(
+    session: Session,
+    deps: Deps,
+    t: Translator,
+    access: Access,
+    *,
+    text: str | None = None,
+    meeting_id: int | None = None,
+) -> Block:
+    forum = access.forum
+    upcoming = meeting_service.upcoming(session, deps.clock, forum, count=8)
+    if meeting_id is not None:
+        upcoming.sort(key=lambda m: m.id != meeting_id)
+    meta = ViewMeta(locale=t.locale, forum_id=forum.id, channel_id=forum.channel_id)
+    return ui.add_item_modal(
+        t,
+        agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+        meetings=[(m.id, m.starts_at) for m in upcoming],
+        tz=forum_service.forum_schedule(forum).zone,
+        private_metadata=meta.dump(),
+        text=text,
+    )
+
+
+def show_agenda(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
+    """`/samverkan dagordning`: the next meeting's agenda as it stands (ephemeral)."""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        )
+        forum = access.forum
+        upcoming = meeting_service.upcoming(session, deps.clock, forum, count=1)
+        if not upcoming:
+            raise agenda_service.NoUpcomingMeeting()
+        agenda = agenda_service.build(
+            session, deps.clock, upcoming[0], forum, picture=rating_service.picture_for_meeting
+        )
+    blocks = ui.agenda_blocks(
+        t,
+        agenda,
+        picture_blocks=rating_ui.picture_blocks,
+        show_picture_section=agenda.picture_expected,
+    )
+    buttons = [button(t("Add an item"), ui.ACTION_ITEM_ADD, value=str(agenda.meeting_id))]
+    if access.is_coordinator:
+        buttons.insert(
+            0, button(t("Edit the agenda"), ui.ACTION_AGENDA_EDIT, value=str(agenda.meeting_id))
+        )
+    blocks = [*blocks[:48], actions(*buttons)]
+    return {"text": t("Agenda"), "blocks": blocks}
+
+
+def _edit_view(
+    session: Session, deps: Deps, t: Translator, access: Access, meeting: Meeting
+) -> Block:
+    agenda = agenda_service.build(
+        session, deps.clock, meeting, access.forum, picture=rating_service.picture_for_meeting
+    )
+    meta = ViewMeta(locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id)
+    return ui.edit_modal(t, agenda, private_metadata=meta.dump(), can_reorder=access.is_coordinator)
+
+
+# --- listeners ----------------------------------------------------------------------------------
+
+
+def register(app: App, deps: Deps) -> None:
+    def locale_of(body: dict[str, Any], client: WebClient) -> Translator:
+        return deps.translator(client, team_of(body), body["user"]["id"])
+
+    def open_edit(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        t = locale_of(body, client)
+        value = body["actions"][0].get("value") or body["actions"][0].get(
+            "selected_option", {}
+        ).get("value", "")
+        try:
+            meeting_id = int(str(value).rsplit(":", 1)[-1])
+            with database_errors(), transaction(deps.sessions) as session:
+                access, meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=user,
+                    meeting_id=meeting_id,
+                    coordinator=True,
+                )
+                view = _edit_view(session, deps, t, access, meeting)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            tell(client, user, failure_text(t, exc))
+
+    app.action(ui.ACTION_AGENDA_EDIT)(ack=ack_only, lazy=[open_edit])
+
+    def open_add(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        t = locale_of(body, client)
+        try:
+            meeting_id = int(body["actions"][0].get("value") or 0)
+            with database_errors(), transaction(deps.sessions) as session:
+                access, _meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=user,
+                    meeting_id=meeting_id,
+                    coordinator=False,
+                )
+                view = _add_modal(session, deps, t, access, meeting_id=meeting_id)
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            tell(client, user, failure_text(t, exc))
+
+    app.action(ui.ACTION_ITEM_ADD)(ack=ack_only, lazy=[open_add])
+
+    def submit_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        ids = forms.block_ids(view)
+        meeting_raw = forms.selected(values, "meeting")
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
+                )
+                access = forum_service.require_member(
+                    session, forum=forum, slack_user_id=body["user"]["id"]
+                )
+                _item, meeting = agenda_service.add_item(
+                    session,
+                    deps.clock,
+                    access=access,
+                    text=forms.text(values, "text"),
+                    agency_ids=[
+                        int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()
+                    ],
+                    meeting_id=int(meeting_raw) if meeting_raw and meeting_raw.isdigit() else None,
+                )
+                context["samverkan_changed"] = publish_changes(deps, session, meeting, forum)
+                context["samverkan_note"] = ui.item_added_text(
+                    t, meeting.starts_at, forum_service.forum_schedule(forum).zone
+                )
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            return
+        ack()
+
+    def after_add(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        if context.get("samverkan_note"):
+            tell(client, body["user"]["id"], context["samverkan_note"])
+        if context.get("samverkan_changed"):
+            deliver_now(deps, client)
+
+    app.view(ui.CB_ITEM_ADD)(ack=submit_add, lazy=[after_add])
+
+    def item_menu(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        choice = body["actions"][0]["selected_option"]["value"]
+        verb, _, raw_id = choice.partition(":")
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
+                )
+                access = forum_service.require_member(session, forum=forum, slack_user_id=user)
+                item_id = int(raw_id)
+                if verb == "remove":
+                    meeting = agenda_service.remove_item(
+                        session, deps.clock, access=access, item_id=item_id
+                    )
+                else:
+                    meeting = agenda_service.move_item(
+                        session,
+                        deps.clock,
+                        access=access,
+                        item_id=item_id,
+                        step=-1 if verb == "up" else 1,
+                    )
+                changed = publish_changes(deps, session, meeting, forum)
+                new_view = _edit_view(session, deps, t, access, meeting)
+            client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+            if changed:
+                deliver_now(deps, client)
+        except Exception as exc:
+            tell(client, user, failure_text(t, exc))
+
+    app.action(ui.ACTION_ITEM_MENU)(ack=ack_only, lazy=[item_menu])
+
+    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        text = forms.text(view["state"]["values"], "text")
+        if not text.strip():
+            ack()
+            return
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
+                )
+                access = forum_service.require_member(
+                    session, forum=forum, slack_user_id=body["user"]["id"]
+                )
+                _item, meeting = agenda_service.add_item(
+                    session, deps.clock, access=access, text=text, meeting_id=meta.meeting_id
+                )
+                context["samverkan_changed"] = publish_changes(deps, session, meeting, forum)
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
+            return
+        ack()
+
+    def after_edit(client: WebClient, context: Any) -> None:
+        if context.get("samverkan_changed"):
+            deliver_now(deps, client)
+
+    app.view(ui.CB_AGENDA_EDIT)(ack=submit_edit, lazy=[after_edit])
+
+    def meeting_menu(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        t = locale_of(body, client)
+        verb, _, raw_id = body["actions"][0]["selected_option"]["value"].partition(":")
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access, meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=user,
+                    meeting_id=int(raw_id),
+                    coordinator=True,
+                )
+                zone = forum_service.forum_schedule(access.forum).zone
+                meta = ViewMeta(
+                    locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id
+                ).dump()
+                if verb == "agenda":
+                    view = _edit_view(session, deps, t, access, meeting)
+                elif verb == "move":
+                    view = ui.move_modal(t, start=meeting.starts_at, tz=zone, private_metadata=meta)
+                else:
+                    view = ui.cancel_modal(
+                        t, start=meeting.starts_at, tz=zone, private_metadata=meta
+                    )
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            tell(client, user, failure_text(t, exc))
+
+    app.action(ui.ACTION_MEETING_MENU)(ack=ack_only, lazy=[meeting_menu])
+
+    def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access, meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=body["user"]["id"],
+                    meeting_id=meta.meeting_id or 0,
+                    coordinator=True,
+                )
+                old = meeting.starts_at
+                meeting_service.move_meeting(
+                    session,
+                    deps.clock,
+                    access=access,
+                    meeting_id=meeting.id,
+                    day=forms.date_value(values, "day"),
+                    start=forms.time_value(values, "start"),
+                )
+                context["samverkan_notice"] = (access.forum.id, old, meeting.starts_at, None)
+                context["samverkan_changed"] = publish_changes(deps, session, meeting, access.forum)
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
+            return
+        ack()
+
+    def submit_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        reason = " ".join(forms.text(view["state"]["values"], "reason").split())
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access, meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=body["user"]["id"],
+                    meeting_id=meta.meeting_id or 0,
+                    coordinator=True,
+                )
+                from domain import privacy
+
+                privacy.check_text(reason, field="reason", today=deps.clock.now().date())
+                meeting_service.cancel_meeting(
+                    session, deps.clock, access=access, meeting_id=meeting.id, reason=reason
+                )
+                context["samverkan_notice"] = (access.forum.id, meeting.starts_at, None, reason)
+                context["samverkan_changed"] = publish_changes(deps, session, meeting, access.forum)
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
+            return
+        ack()
+
+    def announce_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        notice = context.get("samverkan_notice")
+        if notice is None:
+            return
+        forum_id, old, new, reason = notice
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
+                channel, name = forum.channel_id, forum.name
+                zone = forum_service.forum_schedule(forum).zone
+                channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
+            post = ui.meeting_changed_message(
+                channel_t, forum_name=name, old_start=old, new_start=new, tz=zone, reason=reason
+            )
+            client.chat_postMessage(channel=channel, **post)
+            if context.get("samverkan_changed"):
+                deliver_now(deps, client)
+        except Exception as exc:
+            log.warning("could not announce a meeting change: %s", exc)
+            tell(client, body["user"]["id"], failure_text(locale_of(body, client), exc))
+
+    app.view(ui.CB_MEETING_MOVE)(ack=submit_move, lazy=[announce_change])
+    app.view(ui.CB_MEETING_CANCEL)(ack=submit_cancel, lazy=[announce_change])
+
+    def open_record(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        t = locale_of(body, client)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access, meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=user,
+                    meeting_id=int(body["actions"][0].get("value") or 0),
+                    coordinator=True,
+                )
+                forum = access.forum
+                meta = ViewMeta(locale=t.locale, forum_id=forum.id, meeting_id=meeting.id)
+                view = ui.record_modal(
+                    t,
+                    start=meeting.starts_at,
+                    tz=forum_service.forum_schedule(forum).zone,
+                    agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+                    attended=[int(a) for a in meeting.attendance or []],
+                    items=agenda_service.items_for_record(session, meeting),
+                    private_metadata=meta.dump(),
+                )
+            client.views_open(trigger_id=body["trigger_id"], view=view)
+        except Exception as exc:
+            tell(client, user, failure_text(t, exc))
+
+    app.action(ui.ACTION_MEETING_RECORD)(ack=ack_only, lazy=[open_record])
+
+    def submit_record(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        discussed: list[int] = []
+        for block_id, elements in values.items():
+            if block_id.startswith("discussed:"):
+                for element in elements.values():
+                    discussed += [int(o["value"]) for o in element.get("selected_options") or []]
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access, meeting = _meeting_access(
+                    session,
+                    team_id=team_of(body),
+                    user_id=body["user"]["id"],
+                    meeting_id=meta.meeting_id or 0,
+                    coordinator=True,
+                )
+                following = agenda_service.record_meeting(
+                    session,
+                    deps.clock,
+                    access=access,
+                    meeting_id=meeting.id,
+                    attended_agency_ids=[
+                        int(a) for a in forms.selected_many(values, "attended") if a.isdigit()
+                    ],
+                    discussed_item_ids=discussed,
+                )
+                context["samverkan_note"] = ui.recorded_text(
+                    t,
+                    following.starts_at if following else None,
+                    forum_service.forum_schedule(access.forum).zone,
+                )
+        except DomainError as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
+            return
+        ack()
+
+    def after_record(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        if context.get("samverkan_note"):
+            tell(client, body["user"]["id"], context["samverkan_note"])
+
+    app.view(ui.CB_MEETING_RECORD)(ack=submit_record, lazy=[after_record])

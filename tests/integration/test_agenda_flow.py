@@ -1,0 +1,418 @@
+"""Meetings and the automatic agenda through the real app and the real scheduler pass.
+
+The clock is injected: each test moves it to the minute that matters and runs the same
+``run_due_work`` every replica runs each minute. Posts are read back from the Web API
+stand-in, which also checks every message against Slack's Block Kit limits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+import zoneinfo
+from typing import Any
+
+from sqlalchemy import func, select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from domain.cases import CaseDraft, raise_case
+from sandbox.webapi import Call
+from storage.db import transaction
+from storage.models import (
+    AgendaItem,
+    Case,
+    CaseStatus,
+    ConsentGiver,
+    Meeting,
+    MeetingStatus,
+    Role,
+    SipStatus,
+)
+from tests.conftest import Bot
+from tests.support.forums import forum_draft
+from tests.support.wait import eventually
+
+STHLM = zoneinfo.ZoneInfo("Europe/Stockholm")
+CHANNEL = "C0001"
+
+
+def local(year: int, month: int, day: int, hour: int, minute: int) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=STHLM)
+
+
+def setup_forum(bot: Bot, **settings: Any) -> int:
+    """FOSSAM every Thursday 13–15; U1 coordinator (Grundskola), U2 member (Elevhälsa)."""
+    with transaction(bot.sessions) as s:
+        forum = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor="U1", draft=forum_draft()
+        )
+        forum.settings = {**forum.settings, **settings}
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor="U1",
+            slack_user_ids=["U2"],
+            agency_id=forum.agencies[1].id,
+            role=Role.MEMBER,
+        )
+        forum_id = forum.id
+    run_due_work(bot.runtime)  # the bot is running when the forum is created
+    return forum_id
+
+
+def raise_a_case(bot: Bot, *, user: str = "U2", summary: str = "Oro för skolfrånvaro") -> str:
+    with transaction(bot.sessions) as s:
+        forum = fs.require_forum(s, team_id="T0001", channel_id=CHANNEL)
+        access = fs.require_member(s, forum=forum, slack_user_id=user)
+        other = next(a.id for a in forum.agencies if a.id != access.member.agency_id)
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary=summary,
+                concerns=["school_absence"],
+                age_band="6-12",
+                agency_ids=[other],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[other],
+                consent_given_on=bot.clock.now().date(),
+                consent_expires_on=None,
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        return case.reference
+
+
+def tick(bot: Bot, at: dt.datetime) -> None:
+    bot.clock.set(at)
+    run_due_work(bot.runtime)
+
+
+def channel_posts(bot: Bot) -> list[Call]:
+    return [
+        c for c in bot.slack.calls_to("chat.postMessage", ok=True) if c.args["channel"] == CHANNEL
+    ]
+
+
+def dms_to(bot: Bot, user: str) -> list[Call]:
+    return [c for c in bot.slack.calls_to("chat.postMessage", ok=True) if c.args["channel"] == user]
+
+
+def text_of(call: Call) -> str:
+    return json.dumps(call.args, ensure_ascii=False)
+
+
+def test_the_agenda_is_posted_once_at_eight_on_the_meeting_day(bot: Bot) -> None:
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    tick(bot, local(2026, 11, 26, 7, 59))
+    assert channel_posts(bot) == []
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posts = channel_posts(bot)
+    assert len(posts) == 1
+    body = text_of(posts[0])
+    assert "Dagordning: FOSSAM torsdag 26 november 13:00–15:00" in body
+    assert reference in body and "Nya ärenden" in body
+    assert "Grundskola" in body and "Elevhälsa" in body  # who needs to attend
+    assert "Oro för skolfrånvaro" not in body  # never case details in the channel
+    assert "sent" not in posts[0].args["blocks"][1]["elements"][0]["text"]
+    for minute in (1, 2, 30, 240):
+        tick(bot, local(2026, 11, 26, 8, 0) + dt.timedelta(minutes=minute))
+    assert len(channel_posts(bot)) == 1
+    bot.slack.assert_no_violations()
+
+
+def test_the_coordinator_gets_a_preview_the_day_before_with_buttons(bot: Bot) -> None:
+    setup_forum(bot)
+    raise_a_case(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    previews = dms_to(bot, "U1")
+    assert len(previews) == 1
+    assert "Förhandsvisning" in previews[0].args["text"]
+    buttons = [
+        e["action_id"]
+        for b in previews[0].args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+    assert buttons == ["agenda_edit_open", "agenda_item_add_open"]
+    assert dms_to(bot, "U2") == []  # members get the posted agenda, not the preview
+    tick(bot, local(2026, 11, 25, 12, 0))
+    assert len(dms_to(bot, "U1")) == 1
+
+
+def test_a_bot_that_was_down_posts_late_before_the_meeting(bot: Bot) -> None:
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 26, 9, 30))
+    posts = channel_posts(bot)
+    assert len(posts) == 1
+    assert "Postad sent" in text_of(posts[0])
+
+
+def test_after_the_meeting_started_it_tells_the_coordinator_instead(bot: Bot) -> None:
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 26, 16, 0))
+    assert channel_posts(bot) == []
+    told = dms_to(bot, "U1")
+    assert len(told) == 1
+    assert "postades inte" in told[0].args["text"]
+    tick(bot, local(2026, 11, 26, 16, 5))
+    assert len(dms_to(bot, "U1")) == 1
+
+
+def test_agendas_stay_at_eight_local_time_across_daylight_saving_changes(bot: Bot) -> None:
+    setup_forum(bot)
+    # 25 March 2027 is CET (07:00 UTC); 1 April CEST (06:00 UTC); 28 Oct CEST; 4 Nov CET.
+    for day in (
+        dt.date(2027, 3, 25),
+        dt.date(2027, 4, 1),
+        dt.date(2027, 10, 28),
+        dt.date(2027, 11, 4),
+    ):
+        before = len(channel_posts(bot))
+        eight = dt.datetime.combine(day, dt.time(8, 0), tzinfo=STHLM)
+        tick(bot, eight - dt.timedelta(minutes=1))
+        assert len(channel_posts(bot)) == before, day
+        tick(bot, eight)
+        assert len(channel_posts(bot)) == before + 1, day
+    # The repeated hour on 31 October 2027 (02:00–03:00 twice): nothing happens twice.
+    count = len(channel_posts(bot))
+    start = dt.datetime(2027, 10, 30, 23, 30, tzinfo=dt.UTC)
+    for minutes in range(0, 180, 10):
+        tick(bot, start + dt.timedelta(minutes=minutes))
+    assert len(channel_posts(bot)) == count
+
+
+def test_no_agenda_for_a_meeting_skipped_for_ascension_day(bot: Bot) -> None:
+    setup_forum(bot)  # default: meetings on public holidays are skipped
+    tick(bot, local(2027, 5, 6, 8, 0))  # Kristi himmelfärdsdag, a Thursday
+    tick(bot, local(2027, 5, 6, 9, 0))
+    assert channel_posts(bot) == []
+    tick(bot, local(2027, 5, 13, 8, 0))
+    assert len(channel_posts(bot)) == 1
+    assert "13 maj" in text_of(channel_posts(bot)[0])
+
+
+def test_a_meeting_moved_for_a_holiday_gets_its_agenda_on_its_new_day(bot: Bot) -> None:
+    setup_forum(bot, holiday_policy="earlier")
+    tick(bot, local(2027, 5, 5, 8, 0))  # the Wednesday before Ascension Day
+    posts = channel_posts(bot)
+    assert len(posts) == 1
+    assert "onsdag 5 maj 13:00–15:00" in text_of(posts[0])
+    tick(bot, local(2027, 5, 6, 8, 0))
+    assert len(channel_posts(bot)) == 1
+
+
+def test_christmas_eve_is_a_day_off_only_when_the_forum_says_so(bot: Bot) -> None:
+    setup_forum(bot, extra_days_off=[])  # 24 December 2026 is a Thursday
+    tick(bot, local(2026, 12, 24, 8, 0))
+    assert len(channel_posts(bot)) == 1
+
+
+def test_slack_rate_limits_delay_the_agenda_but_never_lose_or_double_it(bot: Bot) -> None:
+    setup_forum(bot)
+    # slack_sdk's handlers retry within the call; what still fails waits in the outbox.
+    bot.slack.fail_next("chat.postMessage", status=429, retry_after=1, times=5)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert channel_posts(bot) == []
+    bot.slack.fail_next("chat.postMessage", status=503, times=5)
+    tick(bot, local(2026, 11, 26, 8, 2))
+    assert channel_posts(bot) == []
+    tick(bot, local(2026, 11, 26, 8, 10))
+    tick(bot, local(2026, 11, 26, 8, 20))
+    assert len(channel_posts(bot)) == 1
+
+
+def test_a_long_agenda_splits_into_a_thread_within_block_kit_limits(bot: Bot) -> None:
+    setup_forum(bot)
+    for n in range(70):
+        bot.driver.command(f"punkt Fråga nummer {n} om rutiner", user="U2")
+    bot.slack.wait_for("response_url", count=70, timeout=30)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posts = channel_posts(bot)
+    assert len(posts) == 2
+    first, second = posts
+    assert all(len(p.args["blocks"]) <= 50 for p in posts)
+    assert "thread_ts" not in first.args
+    assert second.args["thread_ts"] == first.response["ts"]
+    everything = text_of(first) + text_of(second)
+    assert all(f"Fråga nummer {n} " in everything for n in range(70))
+    bot.slack.assert_no_violations()
+
+
+def test_adding_an_item_after_posting_updates_the_agenda_in_place(bot: Bot) -> None:
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posted = channel_posts(bot)[0]
+    bot.driver.command("punkt Nya rutiner för skolskjuts", user="U2")
+    update = bot.slack.wait_for("chat.update")[0]
+    assert update.args["ts"] == posted.response["ts"]
+    assert "Nya rutiner för skolskjuts" in text_of(update)
+    assert len(channel_posts(bot)) == 1  # no second post
+
+
+def test_identifying_data_in_an_item_is_refused_and_kept_in_the_modal(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.driver.command("punkt Ring 070-123 45 67 om eleven", user="U2")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["blocks"][0]["element"]["initial_value"] == "Ring 070-123 45 67 om eleven"
+    reply = bot.slack.wait_for("response_url")[0]
+    assert "telefonnummer" in reply.args["text"].lower()
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(AgendaItem)) == 0
+
+
+def test_a_non_member_cannot_add_items(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.driver.command("punkt Något", user="U9")
+    reply = bot.slack.wait_for("response_url")[0]
+    assert "medlemmar" in reply.args["text"]
+
+
+def meeting_ids(bot: Bot) -> list[int]:
+    with bot.sessions() as s:
+        return list(
+            s.scalars(
+                select(Meeting.id)
+                .where(Meeting.status == MeetingStatus.PLANNED)
+                .order_by(Meeting.starts_at)
+            )
+        )
+
+
+def test_the_coordinator_moves_a_meeting_and_its_agenda_follows(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.driver.command("möten", user="U1")
+    listing = bot.slack.wait_for("response_url")[0]
+    assert "torsdag 26 november" in text_of(listing)
+    first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "10:00"}},
+        },
+        user="U1",
+        private_metadata=meta,
+    )
+    notice = bot.slack.wait_for("chat.postMessage")[0]
+    assert "flyttas till fredag 27 november" in notice.args["text"]
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert len(channel_posts(bot)) == 1  # only the notice
+    tick(bot, local(2026, 11, 27, 8, 0))
+    agenda_posts = channel_posts(bot)[1:]
+    assert len(agenda_posts) == 1
+    assert "fredag 27 november 10:00–12:00" in text_of(agenda_posts[0])
+
+
+def test_only_coordinators_move_meetings(bot: Bot) -> None:
+    setup_forum(bot)
+    first = meeting_ids(bot)[0] if meeting_ids(bot) else None
+    if first is None:
+        bot.driver.command("möten", user="U1")
+        bot.slack.wait_for("response_url")
+        first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+    response = bot.driver.view_submission(
+        "meeting_move",
+        {"day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}}},
+        user="U2",
+        private_metadata=meta,
+    )
+    assert response.json()["response_action"] == "errors"
+    assert "samordnare" in json.dumps(response.json(), ensure_ascii=False)
+
+
+def test_a_cancelled_meeting_gets_no_agenda_and_its_cases_move_on(bot: Bot) -> None:
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user="U1",
+        private_metadata=meta,
+    )
+    notice = bot.slack.wait_for("chat.postMessage")[0]
+    assert "ställs in" in notice.args["text"] and "Studiedag" in notice.args["text"]
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert len(channel_posts(bot)) == 1
+    tick(bot, local(2026, 12, 3, 8, 0))
+    assert reference in text_of(channel_posts(bot)[-1])
+
+
+def test_recording_a_meeting_rolls_undiscussed_items_over(bot: Bot) -> None:
+    setup_forum(bot)
+    discussed_ref = raise_a_case(bot)
+    waiting_ref = raise_a_case(bot, summary="Oro för konflikter")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    first = meeting_ids(bot)[0]
+    with bot.sessions() as s:
+        items = {
+            s.get(Case, i.case_id).reference: i.id  # type: ignore[union-attr]
+            for i in s.scalars(select(AgendaItem).where(AgendaItem.meeting_id == first))
+        }
+    bot.clock.set(local(2026, 11, 26, 15, 30))
+    bot.driver.block_action("meeting_record_open", user="U1", value=str(first))
+    modal = bot.slack.wait_for("views.open")[0].args["view"]
+    assert discussed_ref in text_of_view(modal) and waiting_ref in text_of_view(modal)
+    meta = modal["private_metadata"]
+    bot.driver.view_submission(
+        "meeting_record",
+        {
+            "attended": {
+                "attended": {
+                    "type": "multi_static_select",
+                    "selected_options": [{"value": "1"}, {"value": "2"}],
+                }
+            },
+            "discussed:0": {
+                "discussed": {
+                    "type": "checkboxes",
+                    "selected_options": [{"value": str(items[discussed_ref])}],
+                }
+            },
+        },
+        user="U1",
+        private_metadata=meta,
+    )
+    told = eventually(lambda: dms_to(bot, "U1"))[-1]
+    assert "torsdag 3 december" in told.args["text"]
+    with bot.sessions() as s:
+        held = s.get(Meeting, first)
+        assert held is not None and held.status == MeetingStatus.HELD
+        assert held.attendance == [1, 2]
+        statuses = {c.reference: c.status for c in s.scalars(select(Case))}
+    assert statuses[discussed_ref] == CaseStatus.DISCUSSED
+    tick(bot, local(2026, 12, 3, 8, 0))
+    next_agenda = text_of(channel_posts(bot)[-1])
+    assert waiting_ref in next_agenda and "flyttad" in next_agenda
+    assert discussed_ref not in next_agenda
+
+
+def text_of_view(view: dict[str, Any]) -> str:
+    return json.dumps(view, ensure_ascii=False)
+
+
+def test_two_replicas_ticking_at_once_post_each_agenda_once(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.clock.set(local(2026, 11, 26, 8, 0))
+    barrier = threading.Barrier(3)
+
+    def replica() -> None:
+        barrier.wait()
+        run_due_work(bot.runtime)
+
+    threads = [threading.Thread(target=replica) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(channel_posts(bot)) == 1
