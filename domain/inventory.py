@@ -253,6 +253,8 @@ INVENTORY: dict[str, Table] = {
             "added_at": L,
             "discussed": L,
             "agency_ids": K,
+            "rolled_over": L,
+            "removed": L,
         },
     ),
     "rating_rounds": Table(
