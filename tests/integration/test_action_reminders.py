@@ -54,6 +54,15 @@ def create(
         return int(session.scalars(select(Action.id).order_by(Action.id.desc())).first() or 0)
 
 
+def action_messages(bot: Bot) -> list[Any]:
+    """Messages about actions (agendas and their previews run on the same ticks)."""
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if not c.args.get("text", "").startswith(("Förhandsvisning", "Dagordning"))
+    ]
+
+
 def reminders_to(bot: Bot, user: str) -> list[dict[str, Any]]:
     return [
         c.args
@@ -165,7 +174,7 @@ def test_done_actions_are_not_reminded(bot: Bot, forum: dict[str, int]) -> None:
     bot.slack.reset()
     run_at(bot, at(dt.date(2026, 11, 25), 8, 30))
     run_at(bot, at(dt.date(2026, 12, 2), 8, 30))
-    assert bot.slack.count("chat.postMessage") == 0
+    assert action_messages(bot) == []
 
 
 def test_two_runtimes_send_each_reminder_once(
@@ -230,12 +239,12 @@ def test_an_owner_who_leaves_leaves_the_action_with_the_agency(
         assert action.owning_agency_id == forum["Elevhälsa"]
         last = session.scalars(select(ActionEvent).order_by(ActionEvent.id.desc())).first()
         assert last is not None and (last.kind, last.actor) == ("owner_left", ELEVHALSA)
-    (told,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ADMIN]
+    (told,) = [c for c in action_messages(bot) if c.args["channel"] == ADMIN]
     assert f"#{action_id}" in json.dumps(told.args)
     assert "action_hand_over" in json.dumps(told.args)
     run_due_work(bot.runtime)
     run_at(bot, at(dt.date(2026, 11, 25), 8, 30))
-    assert bot.slack.count("chat.postMessage") == 1  # told once; no reminders to anyone
+    assert len(action_messages(bot)) == 1  # told once; no reminders to anyone
     # The coordinator hands it to another member of the agency.
     bot.driver.block_action("action_hand_over", user=ADMIN, value=str(action_id), channel="D2")
     view = bot.slack.wait_for("views.open")[-1].args["view"]

@@ -612,7 +612,7 @@ def test_a_coordinator_chooses_the_meetings_with_a_situation_picture(
     bot.slack.reset()
     bot.clock.set(dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC))
     run_due_work(bot.runtime)
-    assert bot.slack.count("chat.postMessage") == 0
+    assert rating_messages(bot) == []
 
 
 def test_every_other_meeting_has_a_situation_picture(bot: Bot, forum: dict[str, int]) -> None:
