@@ -231,6 +231,23 @@ INVENTORY: dict[str, Table] = {
             "withdrawn_by": M,
         },
     ),
+    "legal_grounds": Table(
+        DB,
+        "Annan rättslig grund än samtycke för att en verksamhet ser ärendets detaljer",
+        "Legal grounds other than consent that let an agency see a case's details",
+        {
+            "id": K,
+            "case_id": K,
+            "agency_id": K,
+            "ground": C,
+            "decided_on": C,
+            "note": C,
+            "recorded_by": M,
+            "recorded_at": L,
+            "ended_at": L,
+            "ended_by": M,
+        },
+    ),
     "consent_agencies": Table(
         DB,
         "Verksamheter som ett samtycke omfattar",

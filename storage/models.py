@@ -123,6 +123,16 @@ class ConsentGiver(enum.StrEnum):
     NONE = "none"
 
 
+class LegalGroundKind(enum.StrEnum):
+    """Grounds other than consent for sharing a case's details with an agency (a short list
+    the coordinator chooses from; the municipality's own secrecy assessment names the law)."""
+
+    NECESSARY = "necessary"  # nödvändigt för att fullgöra verksamheten (10 kap. 2 § OSL)
+    PROTECTION = "protection"  # akut skydd för barnets liv eller hälsa
+    DUTY_TO_REPORT = "duty_to_report"  # uppgiftsskyldighet enligt lag (10 kap. 28 § OSL)
+    DECISION = "decision"  # beslut enligt LVU eller av domstol
+
+
 class SipStatus(enum.StrEnum):
     NOT_RELEVANT = "not_relevant"
     NEEDED = "needed"
@@ -389,6 +399,12 @@ class Case(TimestampMixin, Base):
     consents: Mapped[list[Consent]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="Consent.id"
     )
+    legal_grounds: Mapped[list[LegalGround]] = relationship(
+        back_populates="case",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LegalGround.id",
+    )
 
 
 class CaseCounter(Base):
@@ -436,6 +452,31 @@ class Consent(Base):
 
     case: Mapped[Case] = relationship(back_populates="consents")
     agencies: Mapped[list[Agency]] = relationship(secondary=consent_agencies)
+
+
+class LegalGround(Base):
+    """A recorded legal ground other than consent (e.g. 10 kap. 2 § OSL, a decision under
+    LVU) that lets one agency see a case's details, as an active consent would. Recorded
+    by a coordinator, with the day of the assessment and an optional non-identifying note;
+    ending it keeps the row (the register shows both)."""
+
+    __tablename__ = "legal_grounds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    ground: Mapped[LegalGroundKind] = mapped_column(_enum(LegalGroundKind))
+    decided_on: Mapped[dt.date] = mapped_column(Date())
+    note: Mapped[str | None] = mapped_column(String(300))
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    ended_by: Mapped[str | None] = mapped_column(String(32))
+
+    case: Mapped[Case] = relationship(back_populates="legal_grounds")
+    agency: Mapped[Agency] = relationship()
 
 
 class AgendaItem(Base):
