@@ -78,6 +78,9 @@ class Settings(BaseSettings):
     retention_actions_days: int = Field(
         1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_ACTIONS_DAYS")
     )
+    retention_deviations_days: int = Field(
+        1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_DEVIATIONS_DAYS")
+    )
     retention_audit_days: int = Field(
         1826, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_AUDIT_DAYS")
     )
@@ -145,6 +148,7 @@ class Settings(BaseSettings):
             consultations=self.retention_consultations_days,
             ratings=self.retention_ratings_days,
             actions=self.retention_actions_days,
+            deviations=self.retention_deviations_days,
             audit_events=self.retention_audit_days,
         )
 

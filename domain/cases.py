@@ -35,6 +35,8 @@ from storage.models import (
     Deviation,
     Effect,
     Forum,
+    LegalGround,
+    LegalGroundKind,
     Meeting,
     MeetingStatus,
     Member,
@@ -148,6 +150,12 @@ class CaseView:
     next_statuses: tuple[CaseStatus, ...]
     outcome: str | None
     effect: Effect | None
+    # The details are shown under a recorded legal ground (not consent) for this agency.
+    legal_ground: LegalGroundKind | None = None
+    # Coordinators stop retention for a case (legal hold) from the case modal.
+    may_hold: bool = False
+    legal_hold: bool = False
+    legal_hold_reason: str | None = None
 
 
 def _audit(
@@ -375,15 +383,35 @@ def _current_consent(case: Case) -> Consent | None:
     return case.consents[-1] if case.consents else None
 
 
-def may_see_details(case: Case, access: Access, today: dt.date) -> bool:
-    """The raising agency always sees what it wrote; other agencies only under a consent
-    that covers them and is neither withdrawn nor expired."""
-    if access.member.agency_id == case.raising_agency_id:
-        return True
+def _consent_covers(case: Case, access: Access, today: dt.date) -> bool:
     consent = _current_consent(case)
     return _consent_active(consent, today) and any(
         a.id == access.member.agency_id for a in (consent.agencies if consent else [])
     )
+
+
+def ground_used(case: Case, access: Access, today: dt.date) -> LegalGround | None:
+    """The recorded legal ground (not ended) that lets this member's agency see the details,
+    where neither raising the case nor a consent does."""
+    if access.member.agency_id == case.raising_agency_id or _consent_covers(case, access, today):
+        return None
+    return next(
+        (
+            g
+            for g in case.legal_grounds
+            if g.ended_at is None and g.agency_id == access.member.agency_id
+        ),
+        None,
+    )
+
+
+def may_see_details(case: Case, access: Access, today: dt.date) -> bool:
+    """The raising agency always sees what it wrote; other agencies only under a consent
+    that covers them and is neither withdrawn nor expired, or under a legal ground a
+    coordinator recorded for them (see domain.legal_grounds)."""
+    if access.member.agency_id == case.raising_agency_id:
+        return True
+    return _consent_covers(case, access, today) or ground_used(case, access, today) is not None
 
 
 def may_change_status(case: Case, access: Access) -> bool:
@@ -418,8 +446,20 @@ def list_cases(
             )
         )
     page = max(page, 0)
-    cases = session.scalars(
-        query.options(
+    # Whether a legal ground (not ended) opens the case to the reader's agency: a column of
+    # the page's query, so the statement count stays the same.
+    grounded = (
+        exists()
+        .where(
+            LegalGround.case_id == Case.id,
+            LegalGround.agency_id == access.member.agency_id,
+            LegalGround.ended_at.is_(None),
+        )
+        .label("grounded")
+    )
+    found = session.execute(
+        query.add_columns(grounded)
+        .options(
             selectinload(Case.agencies),
             selectinload(Case.raising_agency),
             selectinload(Case.meeting),
@@ -431,9 +471,17 @@ def list_cases(
     ).all()
     today = local_today(access.forum, clock)
     rows = tuple(
-        _row(c, consultation=not may_see_details(c, access, today)) for c in cases[:page_size]
+        _row(
+            c,
+            consultation=not (
+                grounded_
+                or access.member.agency_id == c.raising_agency_id
+                or _consent_covers(c, access, today)
+            ),
+        )
+        for c, grounded_ in found[:page_size]
     )
-    return CasePage(rows=rows, page=page, has_more=len(cases) > page_size)
+    return CasePage(rows=rows, page=page, has_more=len(found) > page_size)
 
 
 def _row(case: Case, *, consultation: bool) -> CaseRow:
@@ -461,6 +509,7 @@ def _load(session: Session, access: Access, case_id: int) -> Case:
         .options(
             selectinload(Case.agencies),
             selectinload(Case.consents).selectinload(Consent.agencies),
+            selectinload(Case.legal_grounds),
         )
         .where(Case.id == case_id, Case.forum_id == access.forum.id)
     )
@@ -472,6 +521,7 @@ def _load(session: Session, access: Access, case_id: int) -> Case:
 def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseView:
     today = local_today(access.forum, clock)
     details = may_see_details(case, access, today)
+    ground = ground_used(case, access, today)
     consent = _current_consent(case)
     history = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
@@ -511,6 +561,10 @@ def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseVie
         next_statuses=TRANSITIONS[case.status] if allowed else (),
         outcome=case.outcome if details else None,
         effect=case.effect,
+        legal_ground=ground.ground if ground else None,
+        may_hold=access.is_coordinator,
+        legal_hold=case.legal_hold,
+        legal_hold_reason=case.legal_hold_reason if access.is_coordinator else None,
     )
 
 
@@ -518,9 +572,10 @@ def read_case(session: Session, clock: Clock, *, access: Access, case_id: int) -
     """A member opens a case: exactly one audit event, in the same transaction."""
     case = _load(session, access, case_id)
     view = _view(session, clock, case, access)
-    _audit(
-        session, clock, access, AuditAction.READ, "case", case.reference, {"details": view.details}
-    )
+    detail: dict[str, object] = {"details": view.details}
+    if view.legal_ground is not None:  # shown under a recorded ground, not consent
+        detail["legal_ground"] = view.legal_ground.value
+    _audit(session, clock, access, AuditAction.READ, "case", case.reference, detail)
     return view
 
 

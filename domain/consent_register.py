@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from domain import audit
+from domain import audit, legal_grounds
 from domain.cases import find_case_by_reference, local_today
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
@@ -40,6 +40,9 @@ class ConsentRegister:
     reference: str
     entries: tuple[ConsentEntry, ...]
     refused: bool = False  # the reader may not see it; the attempt is in the log
+    # Other legal grounds recorded for the case (domain.legal_grounds), ended ones too.
+    grounds: tuple[legal_grounds.GroundEntry, ...] = ()
+    may_record_ground: bool = False
 
 
 REFUSED = NotCoordinator(
@@ -105,8 +108,14 @@ def consent_register(
         )
         for i, c in enumerate(consents)
     )
+    grounds = legal_grounds.entries(legal_grounds.load(session, case.id))
     _audit(session, clock, access, case.reference)
-    return ConsentRegister(reference=case.reference, entries=entries)
+    return ConsentRegister(
+        reference=case.reference,
+        entries=entries,
+        grounds=grounds,
+        may_record_ground=access.is_coordinator,
+    )
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,13 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
 * ``consultations`` — closed cases that never had consent (anonymous consultations);
 * ``ratings``       — situation-picture answers (with their comments), from when they were given;
 * ``actions``       — done or cancelled actions, from completion;
+* ``deviations``    — deviation reports (with their text and follow-up), from their last
+  change (reported, changed or followed up);
 * ``audit_events``  — the audit log itself, one chain for the whole installation: the oldest
   events go as a prefix and the cut is recorded (see :func:`domain.audit.purge_before`).
 
-Nothing under legal hold goes: a held case, and the actions linked to it, stay. A daily job
+Nothing under legal hold goes: a held case, and the actions and deviations linked to it,
+stay. A daily job
 (:func:`run_daily`) claims one row per forum and day, so it happens once across replicas,
 and writes the counts of what it removed to the audit log. :func:`plan` shows what would go
 (``samverkan gallra --dry-run``).
@@ -43,6 +46,7 @@ from storage.models import (
     CaseStatus,
     Consent,
     ConsentGiver,
+    Deviation,
     Forum,
     Rating,
     RatingRound,
@@ -58,6 +62,7 @@ class DataClass(enum.StrEnum):
     CONSULTATIONS = "consultations"
     RATINGS = "ratings"
     ACTIONS = "actions"
+    DEVIATIONS = "deviations"
     AUDIT_EVENTS = "audit_events"
 
 
@@ -69,6 +74,7 @@ class RetentionPolicy:
     consultations: int = 365
     ratings: int = 1096
     actions: int = 1096
+    deviations: int = 1096
     audit_events: int = 1826
 
     def days(self, data_class: DataClass) -> int:
@@ -211,6 +217,33 @@ def _actions(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.da
     )
 
 
+def _deviations(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
+    cutoff = now - dt.timedelta(days=policy.deviations)
+    held_case = select(Case.id).where(Case.id == Deviation.case_id, Case.legal_hold.is_(True))
+    rows = session.execute(
+        select(
+            Deviation.id,
+            Deviation.created_at,
+            Deviation.updated_at,
+            Deviation.followed_up_at,
+            held_case.exists().label("held"),
+        )
+        .where(Deviation.forum_id == forum.id, Deviation.created_at < cutoff)
+        .order_by(Deviation.id)
+    ).all()
+    due: list[int] = []
+    held: list[str] = []
+    for deviation_id, created, updated, followed_up, is_held in rows:
+        last = max(_aware(d) for d in (created, updated, followed_up) if d is not None)
+        if last >= cutoff:
+            continue
+        if is_held:
+            held.append(f"deviation:{deviation_id}")
+        else:
+            due.append(deviation_id)
+    return Due(forum.id, forum.code, DataClass.DEVIATIONS, cutoff, tuple(due), held=tuple(held))
+
+
 def plan_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: Forum) -> list[Due]:
     now = clock.now()
     own = policy.for_forum(forum)
@@ -220,6 +253,7 @@ def plan_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: F
         consultations,
         _ratings(session, forum, own, now),
         _actions(session, forum, own, now),
+        _deviations(session, forum, own, now),
     ]
 
 
@@ -262,6 +296,9 @@ def _remove(session: Session, due: Due) -> int:
         result = session.execute(delete(Rating).where(Rating.id.in_(due.ids)))
     elif due.data_class is DataClass.ACTIONS:
         result = session.execute(delete(Action).where(Action.id.in_(due.ids)))
+    elif due.data_class is DataClass.DEVIATIONS:
+        # Their agency links go with them (ON DELETE CASCADE).
+        result = session.execute(delete(Deviation).where(Deviation.id.in_(due.ids)))
     else:  # pragma: no cover - the audit log goes through domain.audit.purge_before
         raise ValueError(due.data_class)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

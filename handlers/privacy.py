@@ -1,9 +1,11 @@
 """Listeners for the data-protection surfaces. Parse → ack → domain → render.
 
 ``/samverkan logg …`` (audit review, coordinators and granskare), ``/samverkan samtycke
-[REF]`` (consent register, expiring consents), ``/samverkan gallring [stopp|släpp REF …]``
-(retention overview, legal hold) and ``/samverkan registerutdrag @person`` (art. 15 export).
-Answers are ephemeral; files go to the requester by DM. Nothing is posted to a channel.
+[REF]`` (consent register, expiring consents), ``/samverkan grund REF`` (coordinators record
+or end a legal ground other than consent, in a modal), ``/samverkan gallring [stopp|släpp REF
+…]`` (retention overview, legal hold; also from the case modal) and ``/samverkan
+registerutdrag @person`` (art. 15 export). Answers are ephemeral or modals; files go to the
+requester by DM. Nothing is posted to a channel.
 """
 
 from __future__ import annotations
@@ -12,20 +14,27 @@ import logging
 import re
 from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
-from domain import consent_register, logreview, retention
+from domain import cases as case_service
+from domain import consent_register, legal_grounds, logreview, retention
 from domain import export as export_service
 from domain import forums as forum_service
-from domain.errors import DomainError, InvalidInput, NotCoordinator
+from domain.cases import local_today
+from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.forums import Access
 from domain.i18n import N_, Translator
 from domain.retention import RetentionPolicy
+from handlers import cases as case_handlers
+from handlers import forms
+from handlers.blocks import cases as case_ui
 from handlers.blocks import privacy as ui
-from handlers.blocks.forum import text_message
+from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text
+from handlers.errors import database_errors, failure_text, view_errors
+from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, channel_of, team_of
 from storage.db import transaction
 
@@ -34,10 +43,11 @@ log = logging.getLogger(__name__)
 LOG = {"logg", "log", "loggar", "granskning", "audit"}
 CONSENT = {"samtycke", "samtycken", "consent", "consents"}
 RETENTION = {"gallring", "gallra", "retention"}
-EXPORT = {"registerutdrag", "utdrag", "export"}
-HOLD = {"stopp", "spärr", "sparr", "hold"}
+EXPORT = {"registerutdrag", "utdrag", "export", "access-export"}
+HOLD = {"stopp", "spärr", "sparr", "stop", "hold"}
 RELEASE = {"släpp", "slapp", "häv", "hav", "release"}
-WORDS = LOG | CONSENT | RETENTION | EXPORT
+GROUND = {"grund", "rättslig-grund", "rattslig-grund", "ground", "legal-ground"}
+WORDS = LOG | CONSENT | RETENTION | EXPORT | GROUND
 USER_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 
 
@@ -63,6 +73,9 @@ def route(
         return consents(deps, t, req, rest)
     if word in RETENTION:
         return retention_command(deps, t, req, rest)
+    if word in GROUND:
+        open_ground_modal(deps, client, t, req, rest)
+        return None
     return access_export(deps, client, t, req, rest)
 
 
@@ -150,6 +163,42 @@ def consents(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) ->
     if register.refused:
         raise consent_register.REFUSED  # after the commit: the attempt stays in the log
     return ui.consent_register_message(t, register, tz=tz)
+
+
+# --- legal grounds other than consent -------------------------------------------------------
+
+
+def _view_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
+    forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+    return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+
+
+def _ground_view(deps: Deps, t: Translator, access: Access, session: Session, ref: str) -> Any:
+    grounds = legal_grounds.case_grounds(session, deps.clock, access=access, reference=ref)
+    meta = ViewMeta(
+        locale=t.locale,
+        channel_id=access.forum.channel_id,
+        forum_id=access.forum.id,
+        case_id=grounds.case_id,
+    )
+    return ui.legal_ground_modal(
+        t,
+        grounds,
+        today=local_today(access.forum, deps.clock),
+        tz=forum_service.forum_schedule(access.forum).zone,
+        private_metadata=meta.dump(),
+    )
+
+
+def open_ground_modal(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest, rest: list[str]
+) -> None:
+    if len(rest) != 1:
+        raise InvalidInput(N_("Write the case reference, e.g. /samverkan grund FOS-2026-017."))
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(deps, session, req)
+        view = _ground_view(deps, t, access, session, rest[0])
+    client.views_open(trigger_id=req.trigger_id, view=view)
 
 
 # --- retention and legal hold ---------------------------------------------------------------
@@ -269,3 +318,147 @@ def register(app: App, deps: Deps) -> None:
 
     for action_id in (ui.ACTION_LOG_EXPORT_CSV, ui.ACTION_LOG_EXPORT_XLSX):
         app.action(action_id)(ack=ack_only, lazy=[export_log])
+
+    def submit_ground(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        agency = forms.selected(values, "agency")
+        draft = legal_grounds.GroundDraft(
+            agency_id=int(agency) if agency and agency.isdigit() else None,
+            ground=forms.selected(values, "ground"),
+            decided_on=forms.date_value(values, "decided_on"),
+            note=forms.text(values, "note"),
+        )
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _view_access(session, meta, team_of(body), body["user"]["id"])
+                ground = legal_grounds.record_ground(
+                    session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
+                )
+                done = ui.ground_recorded_modal(
+                    t, reference=ground.case.reference, agency=ground.agency.name
+                )
+        except InputErrors as exc:
+            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
+            return
+        except DomainError as exc:
+            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+            return
+        ack(response_action="update", view=done)
+
+    app.view(ui.CB_LEGAL_GROUND)(submit_ground)
+
+    def end_ground(body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        try:
+            ground_id = int(body["actions"][0].get("value") or 0)
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _view_access(session, meta, team_of(body), body["user"]["id"])
+                case = legal_grounds.end_ground(
+                    session, deps.clock, access=access, ground_id=ground_id
+                )
+                updated = _ground_view(deps, t, access, session, case.reference)
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("ending a legal ground failed")
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=view["id"], view=updated)
+
+    app.action(ui.ACTION_GROUND_END)(ack=ack_only, lazy=[end_ground])
+
+    # Legal hold from the case modal (coordinators): a reason modal on top, or release.
+    def push_hold(body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _view_access(session, meta, team_of(body), body["user"]["id"])
+                if not access.is_coordinator:
+                    raise NotCoordinator()
+                reference = case_service.case_row(
+                    session, deps.clock, access=access, case_id=meta.case_id or 0
+                ).reference
+            pushed = ui.legal_hold_modal(
+                t, reference=reference, private_metadata=view.get("private_metadata", "")
+            )
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("opening the legal-hold modal failed")
+            pushed = notice_modal(t, failure_text(t, exc))
+        client.views_push(trigger_id=body["trigger_id"], view=pushed)
+
+    app.action(case_ui.ACTION_CASE_HOLD)(ack=ack_only, lazy=[push_hold])
+
+    def submit_hold(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        values = view["state"]["values"]
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _view_access(session, meta, team_of(body), body["user"]["id"])
+                row = case_service.case_row(
+                    session, deps.clock, access=access, case_id=meta.case_id or 0
+                )
+                retention.set_legal_hold(
+                    session,
+                    deps.clock,
+                    access=access,
+                    reference=row.reference,
+                    reason=forms.text(values, "reason"),
+                )
+        except DomainError as exc:
+            if isinstance(exc, NotCoordinator):
+                ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+            else:  # the reason stays in the modal
+                ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
+            return
+        context["samverkan_held"] = True
+        ack()  # back to the case modal, which the lazy listener refreshes
+
+    def refresh_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        view = body["view"]
+        parent = view.get("previous_view_id")
+        if not context.get("samverkan_held") or not parent:
+            return
+        _refresh(body, client, parent)
+
+    def _refresh(body: dict[str, Any], client: WebClient, view_id: str) -> None:
+        meta = ViewMeta.load(body["view"].get("private_metadata"))
+        t = Translator(meta.locale)
+        try:
+            updated = case_handlers._detail_view(
+                deps, t, meta, team_of(body), body["user"]["id"], meta.case_id or 0
+            )
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("refreshing the case modal failed")
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=view_id, view=updated)
+
+    app.view(ui.CB_LEGAL_HOLD)(ack=submit_hold, lazy=[refresh_case])
+
+    def release_hold(body: dict[str, Any], client: WebClient) -> None:
+        view = body["view"]
+        meta = ViewMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _view_access(session, meta, team_of(body), body["user"]["id"])
+                row = case_service.case_row(
+                    session, deps.clock, access=access, case_id=meta.case_id or 0
+                )
+                retention.release_legal_hold(
+                    session, deps.clock, access=access, reference=row.reference
+                )
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("releasing a legal hold failed")
+            client.views_update(view_id=view["id"], view=notice_modal(t, failure_text(t, exc)))
+            return
+        _refresh(body, client, view["id"])
+
+    app.action(case_ui.ACTION_CASE_RELEASE)(ack=ack_only, lazy=[release_hold])

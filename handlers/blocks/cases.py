@@ -24,6 +24,7 @@ from domain.cases import (
     Scope,
 )
 from domain.i18n import Translator
+from domain.legal_grounds import GROUNDS
 from handlers.blocks.common import (
     Block,
     actions,
@@ -54,6 +55,8 @@ ACTION_CASE_OPEN = "case_open"  # button value: the case id
 ACTION_CASE_STATUS = "case_status"
 ACTION_CASE_STATUS_RE = re.compile(r"^case_status_[a-z_]+$")
 ACTION_CASE_WITHDRAW = "case_withdraw_consent"  # button value: the case id
+ACTION_CASE_HOLD = "case_legal_hold"  # coordinators: push the reason modal; value: case id
+ACTION_CASE_RELEASE = "case_legal_hold_release"  # coordinators: release; value: case id
 ACTION_LIST_FILTER = "case_list_filter"  # static_select: "all", "status:<status>", "scope:<scope>"
 # Previous/next page buttons; value "<page>:<scope>:<status or empty>".
 ACTION_LIST_PAGE = "case_list_page"
@@ -572,6 +575,20 @@ def _withdraw_button(t: Translator, case_id: int) -> Block:
     return element
 
 
+def _hold_button(t: Translator, view: CaseView) -> Block:
+    """Coordinators stop retention for the case (a reason modal), or release the hold."""
+    if not view.legal_hold:
+        return button(t("Legal hold"), ACTION_CASE_HOLD, value=str(view.id))
+    element = button(t("Release legal hold"), ACTION_CASE_RELEASE, value=str(view.id))
+    element["confirm"] = {
+        "title": plain(t("Release the legal hold?"), 100),
+        "text": plain(t("Retention applies to this case again."), 300),
+        "confirm": plain(t("Release"), 30),
+        "deny": plain(t("Cancel"), 30),
+    }
+    return element
+
+
 def _consent_active(consent: ConsentView | None) -> bool:
     return consent is not None and consent.given_by is not ConsentGiver.NONE and consent.active
 
@@ -596,6 +613,8 @@ def case_detail_modal(
             _line(t("Consent"), _consent_text(t, view.consent, tz)),
             _line(t("SIP"), sip_label(t, view.sip)),
         ]
+        if view.legal_ground is not None:
+            detail_lines.insert(1, _line(t("Shared under"), t(GROUNDS[view.legal_ground][0])))
         if view.status is CaseStatus.CLOSED or view.outcome or view.effect:
             detail_lines.append(_line(t("Outcome"), escape(view.outcome or "") or "–"))
             detail_lines.append(
@@ -614,6 +633,10 @@ def case_detail_modal(
                     "identifying the child."
                 )
             )
+        )
+    if view.may_hold and view.legal_hold:
+        blocks.append(
+            context(t("Legal hold: {reason}", reason=escape(view.legal_hold_reason or "–")))
         )
     blocks.append(divider())
     shown = view.history[-HISTORY_SHOWN:]
@@ -636,6 +659,8 @@ def case_detail_modal(
             )
         if view.details and _consent_active(view.consent):
             buttons.append(_withdraw_button(t, view.id))
+    if view.may_hold:
+        buttons.append(_hold_button(t, view))
     if buttons:
         blocks.append(actions(*buttons, block_id="case_actions"))
     return modal(

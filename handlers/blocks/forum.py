@@ -106,10 +106,35 @@ def help_blocks(t: Translator) -> list[Block]:
         (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
         (t("/samverkan item …"), t("adds other business to the next meeting's agenda")),
     ]
+    privacy_lines = [
+        (
+            t("/samverkan log"),
+            t("audit log: who read or changed what (coordinators and reviewers; filters, CSV)"),
+        ),
+        (
+            t("/samverkan consent FOS-2026-017"),
+            t("a case's consent register; without a reference: consents about to expire"),
+        ),
+        (
+            t("/samverkan ground FOS-2026-017"),
+            t("coordinators record a legal ground other than consent for an agency"),
+        ),
+        (
+            t("/samverkan retention"),
+            t("retention periods and legal holds (… stop REF reason, … release REF)"),
+        ),
+        (
+            t("/samverkan access-export @person"),
+            t("coordinators get everything stored about a member (GDPR art. 15) by DM"),
+        ),
+    ]
     body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
+    privacy_title = t("Data protection")
+    privacy_body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in privacy_lines)
     return [
         header(t("Samverkan – what I can do")),
         section(body),
+        section(f"*{privacy_title}*\n{privacy_body}"),
         context(
             t(
                 "Never write names, personal identity numbers, phone numbers or addresses: "

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from domain.consent_register import ConsentRegister, ExpiringConsent
 from domain.i18n import Translator
+from domain.legal_grounds import GROUNDS, NOTE_MAX, CaseGrounds, GroundEntry
 from domain.logreview import LogFilter, LogReport, flag_label
 from domain.retention import DataClass, Due, HoldRow, RetentionPolicy
 from handlers.blocks.cases import consent_label
@@ -17,15 +18,26 @@ from handlers.blocks.common import (
     actions,
     button,
     context,
+    divider,
     escape,
     header,
+    input_block,
     message,
+    modal,
+    option,
+    plain,
     section,
+    text_input,
 )
-from storage.models import AuditAction
+from storage.models import AuditAction, LegalGroundKind
 
 ACTION_LOG_EXPORT_CSV = "privacy_log_export_csv"  # value: LogFilter.encode()
 ACTION_LOG_EXPORT_XLSX = "privacy_log_export_xlsx"
+CB_LEGAL_GROUND = "privacy_legal_ground"  # the legal-ground modal (ViewMeta.case_id)
+ACTION_GROUND_END = "privacy_legal_ground_end"  # button value: the ground's id
+GROUND_FIELDS: tuple[str, ...] = ("agency", "ground", "decided_on", "note")
+CB_LEGAL_HOLD = "privacy_legal_hold"  # reason for a hold set from the case modal
+HOLD_FIELDS: tuple[str, ...] = ("reason",)
 LINES_PER_SECTION = 10
 
 
@@ -170,6 +182,20 @@ def consent_register_message(
         elif entry.current:
             lines.append(t("Active") if entry.active else t("Not active (expired)"))
         blocks.append(section("\n".join(lines)))
+    if register.grounds:
+        title = t("Other legal grounds")
+        lines = [_ground_line(t, g, tz) for g in register.grounds[:20]]
+        blocks.append(section(f"*{title}*\n" + "\n".join(lines)))
+    if register.may_record_ground:
+        blocks.append(
+            context(
+                t(
+                    "Record or end another legal ground than consent for an agency with "
+                    "/samverkan grund {reference}.",
+                    reference=register.reference,
+                )
+            )
+        )
     blocks.append(context(t("Looking at the consent register is recorded in the audit log.")))
     return message(t("Consent register – {reference}", reference=register.reference), blocks)
 
@@ -200,6 +226,7 @@ def class_label(t: Translator, data_class: DataClass) -> str:
         DataClass.CONSULTATIONS: t("Closed anonymous consultations"),
         DataClass.RATINGS: t("Ratings"),
         DataClass.ACTIONS: t("Finished actions"),
+        DataClass.DEVIATIONS: t("Deviation reports"),
         DataClass.AUDIT_EVENTS: t("Audit log"),
     }[data_class]
 
@@ -246,3 +273,184 @@ def retention_message(
         )
     )
     return message(t("Retention – {forum}", forum=forum_name), blocks)
+
+
+# --- legal grounds other than consent -------------------------------------------------------
+
+
+def ground_label(t: Translator, kind: LegalGroundKind) -> str:
+    return t(GROUNDS[kind][0])
+
+
+def ground_provision(t: Translator, kind: LegalGroundKind) -> str:
+    return t(GROUNDS[kind][1])
+
+
+def _ground_line(t: Translator, g: GroundEntry, tz: dt.tzinfo) -> str:
+    line = (
+        f"• *{escape(g.agency)}*: {ground_label(t, g.ground)} ({ground_provision(t, g.ground)})"
+        + " · "
+        + t(
+            "assessed {date}, recorded by {user}",
+            date=t.day(g.decided_on),
+            user=_who(g.recorded_by),
+        )
+    )
+    if g.note:
+        line += f" · _{escape(g.note)}_"
+    if g.ended_at:
+        line += " · " + t(
+            "ended {date} by {user}", date=_stamp(t, g.ended_at, tz), user=_who(g.ended_by or "?")
+        )
+    else:
+        line += " · " + t("active")
+    return line
+
+
+def _end_button(t: Translator, g: GroundEntry) -> Block:
+    element = button(t("End"), ACTION_GROUND_END, value=str(g.id), style="danger")
+    element["confirm"] = {
+        "title": plain(t("End the legal ground?"), 100),
+        "text": plain(
+            t(
+                "From now on {agency} sees this case as an anonymous consultation, unless a "
+                "consent covers it.",
+                agency=g.agency,
+            ),
+            300,
+        ),
+        "confirm": plain(t("End"), 30),
+        "deny": plain(t("Cancel"), 30),
+        "style": "danger",
+    }
+    return element
+
+
+def legal_ground_modal(
+    t: Translator,
+    grounds: CaseGrounds,
+    *,
+    today: dt.date,
+    tz: dt.tzinfo,
+    private_metadata: str,
+) -> Block:
+    """Record a legal ground other than consent for one agency (coordinators), and end the
+    active ones. Input block ids are the :data:`GROUND_FIELDS`."""
+    blocks: list[Block] = [
+        section(
+            t(
+                "Without consent, other agencies see *{reference}* only as an anonymous "
+                "consultation. Record a legal ground for one agency when your secrecy "
+                "assessment allows sharing the details with it.",
+                reference=escape(grounds.reference),
+            )
+        ),
+    ]
+    for g in grounds.entries[-20:]:
+        block = section(_ground_line(t, g, tz), block_id=f"ground_{g.id}")
+        if g.active:
+            block["accessory"] = _end_button(t, g)
+        blocks.append(block)
+    blocks.append(divider())
+    if not grounds.agencies:
+        blocks.append(section(t("The forum has no other agency to record a ground for.")))
+    else:
+        blocks.extend(
+            [
+                input_block(
+                    "agency",
+                    t("Agency"),
+                    {
+                        "type": "static_select",
+                        "action_id": "value",
+                        "placeholder": plain(t("Choose an agency"), 150),
+                        "options": [option(name, str(i)) for i, name in grounds.agencies[:100]],
+                    },
+                ),
+                input_block(
+                    "ground",
+                    t("Legal ground"),
+                    {
+                        "type": "radio_buttons",
+                        "action_id": "value",
+                        "options": [
+                            {
+                                **option(ground_label(t, kind), kind.value),
+                                "description": plain(ground_provision(t, kind), 75),
+                            }
+                            for kind in GROUNDS
+                        ],
+                    },
+                ),
+                input_block(
+                    "decided_on",
+                    t("Day of the assessment or decision"),
+                    {"type": "datepicker", "action_id": "value", "initial_date": today.isoformat()},
+                ),
+                input_block(
+                    "note",
+                    t("Note"),
+                    text_input("value", multiline=True, max_length=NOTE_MAX),
+                    optional=True,
+                    hint=t(
+                        "Optional, e.g. where the assessment is documented. Never names or "
+                        "other identifying data."
+                    ),
+                ),
+            ]
+        )
+    blocks.append(context(t("Recording, ending and every read it allows are in the audit log.")))
+    return modal(
+        callback_id=CB_LEGAL_GROUND,
+        title=t("Legal ground"),
+        submit=t("Record") if grounds.agencies else None,
+        close=t("Close"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def ground_recorded_modal(t: Translator, *, reference: str, agency: str) -> Block:
+    return modal(
+        callback_id="notice",
+        title=t("Legal ground"),
+        close=t("Close"),
+        blocks=[
+            section(
+                t(
+                    "The legal ground is recorded: {agency} now sees the details of "
+                    "{reference}. Each read is in the audit log.",
+                    agency=escape(agency),
+                    reference=escape(reference),
+                )
+            )
+        ],
+    )
+
+
+def legal_hold_modal(t: Translator, *, reference: str, private_metadata: str) -> Block:
+    """The reason for a legal hold set from the case modal (non-identifying)."""
+    return modal(
+        callback_id=CB_LEGAL_HOLD,
+        title=t("Legal hold"),
+        submit=t("Stop retention"),
+        close=t("Cancel"),
+        blocks=[
+            section(
+                t(
+                    "Retention keeps *{reference}* until the hold is released.",
+                    reference=escape(reference),
+                )
+            ),
+            input_block(
+                "reason",
+                t("Reason"),
+                text_input("value", max_length=300),
+                hint=t(
+                    "E.g. a request from the supervisory authority. Never names or other "
+                    "identifying data."
+                ),
+            ),
+        ],
+        private_metadata=private_metadata,
+    )

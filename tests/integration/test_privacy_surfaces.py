@@ -32,6 +32,8 @@ from storage.models import (
     AuditEvent,
     Case,
     ConsentGiver,
+    LegalGround,
+    LegalGroundKind,
     Meeting,
     Rating,
     RatingRound,
@@ -196,6 +198,19 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
             )
         )
         s.execute(update(Case).values(legal_hold_by=MEMBER))
+        s.add(
+            LegalGround(
+                case_id=world["case"],
+                agency_id=world["Socialtjänst/IFO"],
+                ground=LegalGroundKind.DECISION,
+                decided_on=bot.clock.now().date(),
+                note="Hemlig anteckning om grunden",
+                recorded_by=MEMBER,
+                recorded_at=bot.clock.now(),
+                ended_by=MEMBER,
+                ended_at=bot.clock.now(),
+            )
+        )
 
 
 def test_the_export_covers_every_table_that_refers_to_a_member(
@@ -218,7 +233,14 @@ def test_the_export_covers_every_table_that_refers_to_a_member(
     empty = [name for name, rows in tables.items() if not rows]
     assert empty == [], f"give these member tables a row in populate_every_member_table: {empty}"
     text = json_file.read_text("utf-8")
-    for secret in (SUMMARY, "Hemlig kommentar", "Hemlig insats", "Hemlig punkt", "xoxb-very"):
+    for secret in (
+        SUMMARY,
+        "Hemlig kommentar",
+        "Hemlig insats",
+        "Hemlig punkt",
+        "Hemlig anteckning",
+        "xoxb-very",
+    ):
         assert secret not in text
     assert "undantaget" in text
     # Other people's rows are not in it.

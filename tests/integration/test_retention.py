@@ -29,6 +29,7 @@ from storage.models import (
     CaseStatus,
     Consent,
     ConsentGiver,
+    Deviation,
     Effect,
     Meeting,
     Rating,
@@ -51,6 +52,7 @@ class World:
     refs: dict[str, str]
     actions: dict[str, int]
     rating_id: int
+    deviations: dict[str, int]
 
 
 def _draft(agency: int, consent: bool) -> CaseDraft:
@@ -160,11 +162,32 @@ def world(bot: Bot) -> World:
                 updated_at=T0,
             ),
         }
+        deviations = {
+            name: Deviation(
+                forum_id=forum.id,
+                reported_by=MEMBER,
+                reporting_agency_id=elevhalsa,
+                kind="information",
+                text=f"Hemlig avvikelsetext ({name})",
+                case_id=case_id,
+                created_at=T0,
+                updated_at=T0,
+                followed_up_at=followed_up,
+            )
+            for name, case_id, followed_up in (
+                ("old", None, None),
+                ("held", held.id, None),
+                # Followed up three years later: counted from its last change.
+                ("followed_up", None, T0 + dt.timedelta(days=3 * 365)),
+            )
+        }
         s.add(rating)
         s.add_all(actions.values())
+        s.add_all(deviations.values())
         s.flush()
         forum_id, rating_id = forum.id, rating.id
         action_ids = {k: a.id for k, a in actions.items()}
+        deviation_ids = {k: d.id for k, d in deviations.items()}
     # A case closed four years later is not due yet five years after T0.
     bot.clock.set(T0 + dt.timedelta(days=4 * 365))
     with transaction(bot.sessions) as s:
@@ -175,7 +198,7 @@ def world(bot: Bot) -> World:
         change_status(
             s, bot.clock, access=access, case_id=case.id, to=CaseStatus.CLOSED, effect=Effect.NO
         )
-    return World(forum_id, refs, action_ids, rating_id)
+    return World(forum_id, refs, action_ids, rating_id, deviation_ids)
 
 
 def hold(bot: Bot, text: str, user: str = ADMIN) -> str:
@@ -240,6 +263,13 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
     assert f"kept under legal hold: {world.refs['held']}" in out
     assert f"FOS consultations: 1 would go ({world.refs['consultation']})" in out
     assert "FOS ratings: 1 would go" in out and "FOS actions: 1 would go" in out
+    assert "FOS deviations: 1 would go" in out
+    assert f"kept under legal hold: deviation:{world.deviations['held']}" in out
+    # The deviations' period comes from the settings like every other class.
+    monkeypatch.setenv("SAMVERKAN_RETENTION_DEVIATIONS_DAYS", "3650")
+    assert main(["gallra", "--dry-run"]) == 0
+    assert "FOS deviations: 0 would go" in capsys.readouterr().out
+    monkeypatch.delenv("SAMVERKAN_RETENTION_DEVIATIONS_DAYS")
     assert references(bot) == everything
 
     run_due_work(bot.runtime)
@@ -250,13 +280,28 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
         assert s.get(Action, world.actions["done"]) is None
         assert s.get(Action, world.actions["held"]) is not None
         assert s.get(Action, world.actions["open"]) is not None
+        assert s.get(Deviation, world.deviations["old"]) is None
+        assert s.get(Deviation, world.deviations["held"]) is not None
+        assert s.get(Deviation, world.deviations["followed_up"]) is not None
         case_ids = set(s.scalars(select(Case.id)))
         assert set(s.scalars(select(CaseEvent.case_id))) <= case_ids
         assert set(s.scalars(select(Consent.case_id))) <= case_ids
         counts = s.scalars(select(AuditEvent).where(AuditEvent.object_type == "retention")).one()
         assert counts.detail == {
-            "removed": {"closed_cases": 1, "consultations": 1, "ratings": 1, "actions": 1},
-            "held": {"closed_cases": 1, "consultations": 0, "ratings": 0, "actions": 1},
+            "removed": {
+                "closed_cases": 1,
+                "consultations": 1,
+                "ratings": 1,
+                "actions": 1,
+                "deviations": 1,
+            },
+            "held": {
+                "closed_cases": 1,
+                "consultations": 0,
+                "ratings": 0,
+                "actions": 1,
+                "deviations": 1,
+            },
         }
         # The log's own events from five years ago went as a prefix; the rest verifies.
         cut = s.scalars(select(AuditEvent).where(AuditEvent.object_type == "audit_events")).one()

@@ -2,7 +2,8 @@
 
 ``tests/conftest.py`` runs :func:`assert_no_details_in_channels` after every test that
 starts the real bot: the secrets are what that test stored (case summaries and outcomes,
-consent details, rating comments, deviation texts, legal-hold reasons), the calls are
+consent details, rating comments, deviation texts, legal-hold reasons, notes on legal
+grounds other than consent), the calls are
 everything the Slack stand-in recorded. Direct messages, ephemeral answers and modals
 (which only the member sees) are not channel posts.
 """
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.i18n import Translator
 from handlers.blocks.cases import consent_label
 from sandbox.webapi import Call
-from storage.models import Case, Consent, ConsentGiver, Deviation, Rating
+from storage.models import Case, Consent, ConsentGiver, Deviation, LegalGround, Rating
 
 CHANNEL_METHODS = frozenset(
     {"chat.postMessage", "chat.update", "chat.scheduleMessage", "chat.meMessage"}
@@ -39,6 +40,7 @@ def markers_from(sessions: sessionmaker[Session]) -> set[str]:
         markers.update(c for c in s.scalars(select(Rating.comment)) if c)
         for text, note in s.execute(select(Deviation.text, Deviation.follow_up_note)):
             markers.update(m for m in (text, note) if m)
+        markers.update(n for n in s.scalars(select(LegalGround.note)) if n)
         givers = set(s.scalars(select(Consent.given_by)))
     for giver in givers - {ConsentGiver.NONE}:
         for locale in ("sv", "en"):
