@@ -16,6 +16,10 @@ from pathlib import Path
 
 from bot.settings import Settings
 
+SCHEDULER_INTERVAL = 2
+"""Seconds between the sandbox bot's scheduler ticks: after a jump of the page's clock, the
+agenda or the rating DMs arrive within a few seconds (production: once a minute)."""
+
 
 def bot_environment(settings: Settings, spec_env: dict[str, str]) -> dict[str, str]:
     """The child's environment: ours without Slack or Samverkan settings, plus ``spec_env``."""
@@ -28,6 +32,10 @@ def bot_environment(settings: Settings, spec_env: dict[str, str]) -> dict[str, s
             "SAMVERKAN_WEB_THREADS": str(settings.web_threads),
             # The test clock exists only here, so the page's clock control can move it.
             "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
+            # Unless set explicitly, the bot looks for due work every other second.
+            "SAMVERKAN_SCHEDULER_INTERVAL": os.environ.get(
+                "SAMVERKAN_SCHEDULER_INTERVAL", str(SCHEDULER_INTERVAL)
+            ),
         }
     )
     env.update(spec_env)

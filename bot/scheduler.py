@@ -114,6 +114,9 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
 
 
 def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundScheduler:
+    # APScheduler logs every tick at INFO: two lines per tick and worker drown the log (the
+    # sandbox ticks every other second). Failures are still logged, by tick() and by it.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
     scheduler = BackgroundScheduler(timezone="UTC")
 
     def tick() -> None:
