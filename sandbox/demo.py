@@ -2,8 +2,10 @@
 
 The forums are set up the way a person would do it: ``/samverkan forum ny`` in the channel,
 a template chosen in the modal, the modal submitted, then ``/samverkan forum medlemmar`` for
-the members. Nothing here knows the bot's code: it reads the modals the bot opens and fills
-their fields by block id (``name``, ``own_agency``, ``users`` …) and option text.
+the members, and for the OSF-like forum ``/samverkan lägesbild inställningar`` so it rates
+before every meeting. Nothing here knows the bot's code: it reads the modals the bot opens
+and fills their fields by block id (``name``, ``own_agency``, ``users``, ``cadence`` …) and
+option text.
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class DemoForum:
     own_agency: str
     members: Sequence[tuple[Sequence[str], str, str]]
     """(people, agency, role) groups added through the members modal."""
+    situation_picture: str | None = None
+    """The cadence chosen in ``/samverkan lägesbild inställningar`` (its option text)."""
 
 
 FORUMS: tuple[DemoForum, ...] = (
@@ -66,6 +70,9 @@ FORUMS: tuple[DemoForum, ...] = (
             (("U05LEJLA",), "Fritidsgård", "member"),
             (("U01ANNA",), "Grundskola", "member"),
         ),
+        # The template rates every other meeting; the demo rates before every meeting, so
+        # each jump to "the round opens" on the page's clock opens one (demo_calendar.OSF).
+        situation_picture="Varje möte",
     ),
 )
 
@@ -183,6 +190,16 @@ def seed_forum(surface: Surface, forum: DemoForum) -> None:
         _submit(surface, user, view, {"users": list(people), "agency": agency, "role": role})
         view = _wait_modal(surface, user)
     surface.close(user, str(view["id"]))
+
+    if forum.situation_picture is not None:
+        surface.command(user, forum.channel, "/samverkan lägesbild inställningar")
+        view = _wait_modal(surface, user)
+        _submit(surface, user, view, {"cadence": forum.situation_picture})
+        notice = ws.top_modal(user)
+        if notice is not None:  # the bot answered with a notice instead of closing the modal
+            texts = [str((b.get("text") or {}).get("text", "")) for b in notice.get("blocks") or []]
+            surface.close(user, str(notice["id"]))
+            raise SeedError(f"the situation picture settings were not saved: {' '.join(texts)}")
 
 
 def seed(surface: Surface, forums: Sequence[DemoForum] = FORUMS) -> None:

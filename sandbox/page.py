@@ -5,7 +5,8 @@ Routes:
 * ``GET /`` the page; ``GET /static/…`` its script and style sheet.
 * ``GET /ui/state`` what one person sees (long-polls with ``since``).
 * ``POST /ui/command``, ``/ui/action``, ``/ui/submit``, ``/ui/close``, ``/ui/home``,
-  ``/ui/clock``: what the person did, sent on to the bot as Slack would.
+  ``/ui/clock``: what the person did, sent on to the bot as Slack would (the clock jumps to
+  the demo forums' next agenda, round opening or deadline come from ``demo_calendar``).
 * ``POST /slack/events`` forwarded to the bot, so the bot answers on the page's port too.
 * ``GET /healthz`` 200 once the demo forums are ready.
 """
@@ -26,6 +27,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from sandbox import demo_calendar
 from sandbox.blockkit_html import RenderContext, esc, mrkdwn, plain, render_message, render_view
 from sandbox.surface import Surface
 from sandbox.webapi import BOT_USER_ID
@@ -59,6 +61,14 @@ def clock_label(instant: dt.datetime) -> str:
     return (
         f"{WEEKDAYS[instant.weekday()]} {instant.day} {MONTHS[instant.month - 1]} "
         f"{instant.year} {instant:%H:%M}"
+    )
+
+
+def short_label(instant: dt.datetime) -> str:
+    """``fre 27 nov 08:00``."""
+    return (
+        f"{WEEKDAYS[instant.weekday()][:3]} {instant.day} {MONTHS[instant.month - 1][:3]} "
+        f"{instant:%H:%M}"
     )
 
 
@@ -133,6 +143,17 @@ class Page:
             f'<div class="msg-content">{body}</div></div></div>'
         )
 
+    def demo_times(self) -> dict[str, dt.datetime | None]:
+        """Where the clock buttons for the demo forums jump to (``sandbox.demo_calendar``)."""
+        now, zone = self.surface.now(), self.surface.zone
+        cal = demo_calendar
+        return {
+            "agenda": cal.agenda_after(cal.FOSSAM, now, zone),
+            "round": cal.round_opens_after(cal.OSF, now, zone),
+            "deadline": cal.deadline_after(cal.OSF, now, zone),
+            "osf-agenda": cal.agenda_after(cal.OSF, now, zone),
+        }
+
     def conversations(self, user: str) -> list[dict[str, Any]]:
         rows: list[dict[str, Any]] = []
         for channel in self.ws.channels.values():
@@ -169,6 +190,10 @@ class Page:
                 for p in self.ws.people.values()
             ],
             "clock": clock_label(self.surface.now().astimezone(self.surface.zone)),
+            "jumps": {
+                name: short_label(at.astimezone(self.surface.zone)) if at else ""
+                for name, at in self.demo_times().items()
+            },
         }
         if conversation == HOME:
             home = self.ws.home(user)
@@ -319,6 +344,11 @@ class Page:
                 weekday = int(body.get("weekday", 3))
                 hh, mm = str(body.get("time", "08:00")).split(":")
                 target = surface.next_weekday(weekday % 7, dt.time(int(hh), int(mm)))
+            elif jump in ("agenda", "round", "deadline", "osf-agenda"):
+                found = self.demo_times()[jump]
+                if found is None:
+                    return JSONResponse({"error": "Ingen sådan tidpunkt det närmaste året."}, 400)
+                target = found
             elif jump == "at":
                 local = dt.datetime.fromisoformat(str(body.get("at", "")))
                 target = local.replace(tzinfo=surface.zone) if local.tzinfo is None else local

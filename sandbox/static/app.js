@@ -119,6 +119,10 @@ function render(state) {
   $("dms").replaceChildren(...dms.map(conversationButton));
   $("nav-home").classList.toggle("active", S.conv === "home");
   $("clock-now").textContent = state.clock;
+  for (const [jump, when] of Object.entries(state.jumps || {})) {
+    const slot = document.querySelector(`#clock [data-jump="${CSS.escape(jump)}"] .when`);
+    if (slot) slot.textContent = when ? `(${when})` : "";
+  }
 
   const status = $("status");
   if (state.status === "ready") {

@@ -438,3 +438,50 @@ def test_a_command_is_signed_and_its_immediate_reply_shown_only_to_its_author(su
     surf.link.signing_secret = "fel"
     surf.command("U1", "C1", "/samverkan")
     assert "401" in surf.workspace.messages("U1", "C1")[-1].text
+
+
+# --- the clock buttons' times agree with the bot's own planning ----------------------------
+
+
+@pytest.mark.parametrize("template", ["fossam", "osf"])
+def test_demo_calendar_matches_the_bots_meetings_agendas_and_rounds(template: str) -> None:
+    """The page computes its jumps without asking the bot; over two years (holidays,
+    daylight saving, five-Thursday months) they are the times the bot itself plans."""
+    import datetime as dt
+    import zoneinfo
+
+    from domain import meetings, ratings
+    from domain.forums import TEMPLATES
+    from domain.schedule import Schedule
+    from sandbox import demo_calendar
+    from storage.models import Forum, Meeting, MeetingStatus
+
+    zone = zoneinfo.ZoneInfo("Europe/Stockholm")
+    spec = TEMPLATES[template]
+    demo = demo_calendar.OSF if template == "osf" else demo_calendar.FOSSAM
+    start = dt.datetime(2026, 11, 23, 15, 0, tzinfo=zone)
+    until = start + dt.timedelta(days=730)
+    schedule = Schedule(spec.rrule, spec.start, 120, "Europe/Stockholm", start.date())
+    calendar = meetings.ForumCalendar()
+    planned = [
+        p.starts_at
+        for p in meetings.plan(schedule, calendar, start, until)
+        if p.status is MeetingStatus.PLANNED
+    ]
+    days = [d for d in demo_calendar.meetings_after(demo, start, zone) if d < until.date()]
+    assert days == [p.date() for p in planned]
+    assert len(days) > (90 if template == "fossam" else 40)
+
+    forum = Forum(timezone="Europe/Stockholm", settings={})
+    settings = ratings.RatingSettings(cadence=ratings.Cadence.EVERY)
+    for begins in planned:
+        agenda = meetings.agenda_due(begins, calendar, zone)
+        before = agenda - dt.timedelta(minutes=1)
+        assert demo_calendar.agenda_after(demo, before, zone) == agenda
+        if not demo.rates:
+            assert demo_calendar.round_opens_after(demo, before, zone) is None
+            continue
+        opens, deadline = ratings.round_times(forum, Meeting(starts_at=begins), settings)
+        assert demo_calendar.round_times(begins.date(), zone) == (opens, deadline)
+        assert demo_calendar.round_opens_after(demo, opens - dt.timedelta(minutes=1), zone) == opens
+        assert demo_calendar.deadline_after(demo, opens, zone) == deadline
