@@ -4,9 +4,16 @@ Debian's Chromium (/usr/bin/chromium, installed by .ci/run).
 A new visitor opens the page, raises a case through ``/samverkan ärende`` in the modal (a
 personnummer in the summary is refused under the field and the text is kept), and sees the
 case announced in the channel without its summary. Then the agency that must take part sees
-its DM, the App Home lists the forum and the clock jumps to Thursday morning. On failure, a
-screenshot and the page's HTML are kept in ``$SAMVERKAN_ARTIFACT_DIR`` (default
-``artifacts/browser``) for CI.
+its DM, the App Home lists the forum and the clock jumps to the next agenda morning.
+
+A second walk-through rates a round and sees the agenda: the clock jumps to when the OSF-like
+forum's rating round opens, a case is raised in #fossam for the coming Thursday, the youth
+centre's representative gets the rating DM, rates every area in the modal opened from its
+button, and after a jump to the meeting day 08:00 the posted agendas show the case's
+reference in #fossam and the situation picture in #osf-centrum.
+
+On failure, a screenshot and the page's HTML are kept in ``$SAMVERKAN_ARTIFACT_DIR``
+(default ``artifacts/browser``) for CI.
 """
 
 from __future__ import annotations
@@ -127,21 +134,8 @@ def walk_through_raising_a_case(page) -> None:
     # The seeded forum announced itself in its channel.
     expect(page.locator("#messages")).to_contain_text("Forumet FOSSAM")
 
-    page.fill("#composer-input", "/samverkan ärende")
-    page.press("#composer-input", "Enter")
-    modal = page.locator("#modal")
-    expect(modal).to_be_visible()
-    expect(page.locator("#modal-title")).to_have_text("Nytt ärende")
-
     identifying = f"{SUMMARY}, pnr {pnr('120315', '123')}"
-    _field(page, "Sammanfattning").locator("textarea").fill(identifying)
-    _field(page, "Problemområden").get_by_label("Skolfrånvaro").check()
-    _field(page, "Åldersgrupp").get_by_label("13–15 år").check()
-    _field(page, "Samtycke lämnat av").get_by_label("Vårdnadshavare").check()
-    _field(page, "Verksamheter som samtycket omfattar").get_by_label("Elevhälsa").check()
-    _field(page, "Verksamheter som behöver delta").get_by_label("Elevhälsa").check()
-    today = dt.date.today().isoformat()
-    _field(page, "Samtycke lämnat den").locator("input").fill(today)
+    fill_case_modal(page, identifying)
     page.click("#modal-submit")
 
     # Refused under the field, with what was typed kept.
@@ -169,10 +163,118 @@ def walk_through_raising_a_case(page) -> None:
     page.click("#nav-home")
     expect(page.locator("#home")).to_contain_text("FOSSAM")
 
-    # The clock control moves the bot's test clock.
-    page.click("[data-jump='weekday'][data-time='08:00']")
+    # The clock control moves the bot's test clock to the next agenda morning.
+    page.click("[data-jump='agenda']")
     expect(page.locator("#clock-now")).to_contain_text("torsdag")
     expect(page.locator("#clock-now")).to_contain_text("08:0")
+
+
+def fill_case_modal(page, summary: str) -> None:
+    """Open ``/samverkan ärende`` in the current channel and fill the modal (not submitted)."""
+    expect = playwright_api.expect
+    page.fill("#composer-input", "/samverkan ärende")
+    page.press("#composer-input", "Enter")
+    expect(page.locator("#modal")).to_be_visible()
+    expect(page.locator("#modal-title")).to_have_text("Nytt ärende")
+    _field(page, "Sammanfattning").locator("textarea").fill(summary)
+    _field(page, "Problemområden").get_by_label("Skolfrånvaro").check()
+    _field(page, "Åldersgrupp").get_by_label("13–15 år").check()
+    _field(page, "Samtycke lämnat av").get_by_label("Vårdnadshavare").check()
+    _field(page, "Verksamheter som samtycket omfattar").get_by_label("Elevhälsa").check()
+    _field(page, "Verksamheter som behöver delta").get_by_label("Elevhälsa").check()
+    today = dt.date.today().isoformat()
+    _field(page, "Samtycke lämnat den").locator("input").fill(today)
+
+
+def open_conversation(page, name: str) -> None:
+    page.locator("#sidebar .nav-item", has_text=name).click()
+    playwright_api.expect(page.locator("#conv-name")).to_contain_text(name)
+
+
+def test_a_visitor_rates_a_round_and_sees_the_agenda(page) -> None:
+    with evidence(page, "rate_and_agenda"):
+        walk_through_rating_and_agenda(page)
+
+
+LEVELS = {"Gråbo": "3", "Droger": "4"}  # oroande, kritiskt; every other area: 1 (normalt)
+# After a clock jump the bot acts at its next tick; closing a round also draws its charts,
+# which can take a while on a busy CI machine.
+AFTER_JUMP = 40_000
+
+
+def walk_through_rating_and_agenda(page) -> None:
+    expect = playwright_api.expect
+    expect(page.locator("#status")).to_be_hidden()
+
+    # Lejla (fritidsgård) represents her agency in the OSF-like forum: what is in her DMs?
+    page.select_option("#user", "U05LEJLA")
+    open_conversation(page, "Samverkan")
+    invites = page.locator("#messages .msg", has_text="Lägesbild inför OSF")
+    earlier = invites.count()
+
+    # The round opens (a Friday 08:00 before the meeting Thursday).
+    page.select_option("#user", "U01ANNA")
+    page.click("[data-jump='round']")
+    expect(page.locator("#clock-now")).to_contain_text("08:00")
+
+    # A case raised now goes to the coming Thursday's FOSSAM meeting.
+    open_conversation(page, "# fossam")
+    fill_case_modal(page, "Oro för skolfrånvaro och sömn, behöver samordnad plan")
+    page.click("#modal-submit")
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+    announced = page.locator("#messages .msg", has_text="Nytt ärende FOS-").last
+    expect(announced).to_be_visible()
+    found = re.search(r"FOS-\d{4}-\d{3}", announced.inner_text())
+    assert found, announced.inner_text()
+    reference = found.group(0)
+
+    # Lejla gets the rating DM at the scheduler's next tick (2 s in the sandbox).
+    page.select_option("#user", "U05LEJLA")
+    open_conversation(page, "Samverkan")
+    expect(invites).to_have_count(earlier + 1, timeout=AFTER_JUMP)
+    invites.last.get_by_role("button", name="Bedöm läget").click()
+    expect(page.locator("#modal-title")).to_have_text("Lägesbild")
+    levels = page.locator("#modal-body select[data-block-id^='level_']")
+    expect(levels.first).to_be_visible()
+    assert levels.count() == 8, levels.count()
+    for area in ("Gråbo", "Hemse", "Droger", "Alkohol"):
+        expect(_field(page, area).first).to_be_visible()
+    for i in range(levels.count()):
+        block = levels.nth(i).locator("xpath=ancestor::*[contains(@class,'bk-input-block')][1]")
+        label = block.locator(".bk-label").inner_text().strip()
+        levels.nth(i).select_option(LEVELS.get(label, "1"))
+    _field(page, "Kommentar om Droger").locator("input, textarea").first.fill(
+        "Fler ungdomar ute sent vid centrum"
+    )
+    page.click("#modal-submit")
+    expect(page.locator("#modal-body")).to_contain_text("Tack! Svaret för Fritidsgård är sparat")
+    page.click("#modal-close")
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+
+    # The meeting day, 08:00: the round has closed and both agendas are posted.
+    page.click("[data-jump='osf-agenda']")
+    expect(page.locator("#clock-now")).to_contain_text("torsdag")
+    expect(page.locator("#clock-now")).to_contain_text("08:00")
+
+    open_conversation(page, "# osf-centrum")
+    osf_agenda = page.locator("#messages .msg", has_text="Dagordning: OSF").filter(
+        has_text="1 av 6 verksamheter svarade"
+    )
+    expect(osf_agenda).to_have_count(1, timeout=AFTER_JUMP)
+    expect(osf_agenda).to_contain_text("3. Lägesbild")
+    expect(osf_agenda).to_contain_text("Droger")
+    expect(osf_agenda).to_contain_text("högst kritiskt")
+    expect(osf_agenda).to_contain_text("Gråbo")
+    expect(osf_agenda).to_contain_text("högst oroande")
+    expect(page.locator("#messages")).not_to_contain_text("Fler ungdomar")  # comments stay out
+
+    page.select_option("#user", "U01ANNA")
+    open_conversation(page, "# fossam")
+    fossam_agenda = page.locator("#messages .msg", has_text="Dagordning: FOSSAM").filter(
+        has_text=reference
+    )
+    expect(fossam_agenda).to_have_count(1, timeout=AFTER_JUMP)
+    expect(fossam_agenda).to_contain_text("1. Nya ärenden")
 
 
 def test_what_people_type_is_shown_as_text_never_run(page) -> None:
