@@ -1,0 +1,110 @@
+"""Two `samverkan serve` processes (two gunicorn workers each, every one with its own
+scheduler) against one database: at the agenda minute each forum's agenda is posted once.
+
+The processes run the test clock (SAMVERKAN_ALLOW_TEST_CLOCK), started a few seconds before
+Thursday 08:00 Stockholm time, and wake up every second, so all four schedulers race for
+the same claim rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+import urllib.request
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain import forums as fs
+from domain import meetings
+from domain.clock import AdjustableClock
+from sandbox.webapi import SlackWebApiStub
+from storage.db import transaction
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.forums import forum_draft
+from tests.support.processes import free_port, start_samverkan, stop
+
+FORUMS = 3
+# Thursday 26 November 2026, 07:59:52 in Stockholm (CET, UTC+1).
+START = dt.datetime(2026, 11, 26, 6, 59, 52, tzinfo=dt.UTC)
+
+
+def wait_healthy(url: str, proc: object) -> None:
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"{url} did not come up")
+
+
+def test_two_replicas_post_each_forums_agenda_exactly_once(
+    database_url: str,
+    sessions: sessionmaker[Session],
+    slack: SlackWebApiStub,
+    tmp_path: Path,
+) -> None:
+    setup_clock = AdjustableClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), frozen=True)
+    channels = [f"C{n:04d}" for n in range(1, FORUMS + 1)]
+    with transaction(sessions) as s:
+        for n, channel in enumerate(channels):
+            forum = fs.create_forum(
+                s,
+                setup_clock,
+                team_id="T0001",
+                channel_id=channel,
+                actor="U1",
+                draft=forum_draft(code=f"F{n}", name=f"Forum {n}"),
+            )
+            meetings.sync_meetings(s, setup_clock, forum)
+    procs = []
+    try:
+        for replica in range(2):
+            port = free_port()
+            workdir = tmp_path / f"replica{replica}"
+            workdir.mkdir()
+            settings = {
+                "SAMVERKAN_DATABASE_URL": database_url,
+                "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SAMVERKAN_SLACK_API_URL": slack.base_url,
+                "SAMVERKAN_PORT": str(port),
+                "SAMVERKAN_HOST": "127.0.0.1",
+                "SAMVERKAN_WEB_CONCURRENCY": "2",
+                "SAMVERKAN_WEB_THREADS": "2",
+                "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+                "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
+                "SAMVERKAN_TEST_CLOCK": START.isoformat(),
+                "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
+            }
+            proc = start_samverkan("serve", settings, workdir)
+            procs.append(proc)
+            wait_healthy(f"http://127.0.0.1:{port}", proc)
+
+        def channel_posts() -> list[str]:
+            return [
+                c.args["channel"]
+                for c in slack.calls_to("chat.postMessage", ok=True)
+                if c.args["channel"] in channels
+            ]
+
+        deadline = time.monotonic() + 60
+        while len(set(channel_posts())) < FORUMS and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(4)  # several more ticks of all four schedulers
+        posts = Counter(channel_posts())
+        assert posts == {channel: 1 for channel in channels}
+        previews = Counter(
+            c.args["channel"]
+            for c in slack.calls_to("chat.postMessage", ok=True)
+            if c.args["channel"] == "U1"
+        )
+        assert previews == {"U1": FORUMS}  # one preview per forum, however many schedulers
+    finally:
+        for proc in procs:
+            stop(proc)
