@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, privacy
+from domain.calendar import ForumCalendar, calendar_from_settings, check_calendar
 from domain.clock import Clock
 from domain.errors import (
     CodeTaken,
@@ -147,6 +148,11 @@ class ForumDraft:
     end: dt.time | None
     areas: list[str]
     template: str | None = None
+    # Calendar choices (None: keep the forum's, or the default for a new forum).
+    holiday_policy: str | None = None
+    extra_days_off: list[str] | None = None
+    agenda_time: dt.time | None = None
+    agenda_days_before: int | None = None
 
 
 @dataclass(frozen=True)
@@ -404,10 +410,35 @@ def _check_draft(
         except InvalidInput as exc:
             errors.setdefault(exc.field or "rrule", exc)
 
+    try:
+        draft_calendar(draft, forum)
+    except InvalidInput as exc:
+        errors.setdefault(exc.field or "holidays", exc)
+
     if errors:
         raise InputErrors(errors)
     assert schedule is not None
     return schedule
+
+
+def draft_calendar(draft: ForumDraft, forum: Forum | None) -> ForumCalendar:
+    """The calendar the draft asks for; fields left out keep the forum's (or the default)."""
+    current = calendar_from_settings(forum.settings if forum else None)
+    return check_calendar(
+        draft.start or DEFAULT_START,
+        holiday_policy=draft.holiday_policy or current.holiday_policy.value,
+        extra_days_off=(
+            draft.extra_days_off
+            if draft.extra_days_off is not None
+            else sorted(current.extra_days_off)
+        ),
+        agenda_time=draft.agenda_time or current.agenda_time,
+        agenda_days_before=(
+            draft.agenda_days_before
+            if draft.agenda_days_before is not None
+            else current.agenda_days_before
+        ),
+    )
 
 
 def _same_schedule(forum: Forum, draft: ForumDraft) -> bool:
@@ -512,7 +543,7 @@ def create_forum(
         meeting_minutes=schedule.minutes,
         timezone=timezone,
         language=language,
-        settings=dict(tpl.settings) if tpl else {},
+        settings={**(tpl.settings if tpl else {}), **draft_calendar(draft, None).as_settings()},
         created_by=actor,
         created_at=now,
         updated_at=now,
@@ -594,8 +625,12 @@ def update_forum(
                 )
             }
         )
-    if not _same_schedule(forum, draft):
+    calendar = draft_calendar(draft, forum).as_settings()
+    if not _same_schedule(forum, draft) or any(
+        (forum.settings or {}).get(k) != v for k, v in calendar.items()
+    ):
         forum.meetings_until = None  # meetings are re-planned at the next read or tick
+    forum.settings = {**(forum.settings or {}), **calendar}
     forum.name = draft.name.strip()
     forum.code = new_code
     forum.schedule_rrule = schedule.rrule

@@ -71,7 +71,19 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
         end=time_value(values, "end"),
         areas=split_lines(text(values, "areas")),
         template=template or selected(values, "template"),
+        holiday_policy=selected(values, "holidays"),
+        extra_days_off=selected_many(values, "days_off") if _has(values, "days_off") else None,
+        agenda_time=time_value(values, "agenda_time"),
+        agenda_days_before=_int_or_none(selected(values, "agenda_days")),
     )
+
+
+def _has(values: Values, field: str) -> bool:
+    return _element(values, field) is not None
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
 
 
 def date_value(values: Values, field: str) -> dt.date | None:

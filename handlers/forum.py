@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
+from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
 from domain.i18n import N_, Translator
@@ -60,6 +61,7 @@ def summarize(
 
 def draft_of(forum: Forum) -> ForumDraft:
     schedule = forum_service.forum_schedule(forum)
+    calendar = calendar_from_settings(forum.settings)
     return ForumDraft(
         name=forum.name,
         code=forum.code,
@@ -70,6 +72,10 @@ def draft_of(forum: Forum) -> ForumDraft:
         end=schedule.end,
         areas=[a.name for a in forum_service.active_areas(forum)],
         template=forum.template,
+        holiday_policy=calendar.holiday_policy.value,
+        extra_days_off=sorted(calendar.extra_days_off),
+        agenda_time=calendar.agenda_time,
+        agenda_days_before=calendar.agenda_days_before,
     )
 
 

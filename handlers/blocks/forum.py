@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from domain.calendar import DEFAULT_AGENDA_TIME, EXTRA_DAY_LABELS, EXTRA_DAYS_OFF
 from domain.forums import DEFAULT_AGENCIES, TEMPLATES, ForumDraft
-from domain.i18n import Translator
+from domain.i18n import N_, Translator
 from handlers.blocks.common import (
     Block,
     actions,
@@ -178,6 +179,56 @@ def _agency_options(names: Sequence[str]) -> list[Block]:
     return [option(n, n) for n in merged]
 
 
+HOLIDAY_CHOICES = (
+    ("skip", N_("No meeting (cancelled)")),
+    ("earlier", N_("Moved to the working day before")),
+    ("later", N_("Moved to the working day after")),
+)
+AGENDA_DAY_CHOICES = (
+    (0, N_("On the meeting day")),
+    (1, N_("The day before")),
+    (2, N_("Two days before")),
+    (3, N_("Three days before")),
+)
+
+
+def calendar_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str]) -> list[Block]:
+    """Holidays, the de facto days off and when the agenda is posted."""
+    policy_options = [option(t(label), value) for value, label in HOLIDAY_CHOICES]
+    policy: Block = {"type": "static_select", "action_id": "value", "options": policy_options}
+    chosen = draft.holiday_policy or "skip"
+    policy["initial_option"] = next(o for o in policy_options if o["value"] == chosen)
+    day_options = [option(t(EXTRA_DAY_LABELS[key]), key) for key in EXTRA_DAYS_OFF]
+    days: Block = {"type": "checkboxes", "action_id": "value", "options": day_options}
+    off = set(EXTRA_DAYS_OFF if draft.extra_days_off is None else draft.extra_days_off)
+    if off:
+        days["initial_options"] = [o for o in day_options if o["value"] in off]
+    when_options = [option(t(label), str(n)) for n, label in AGENDA_DAY_CHOICES]
+    when: Block = {
+        "type": "static_select",
+        "action_id": "value",
+        "options": when_options,
+        "initial_option": when_options[min(draft.agenda_days_before or 0, 3)],
+    }
+    at: Block = {
+        "type": "timepicker",
+        "action_id": "value",
+        "initial_time": (draft.agenda_time or DEFAULT_AGENDA_TIME).strftime("%H:%M"),
+    }
+    return [
+        input_block(bid("holidays"), t("Meetings on public holidays"), policy),
+        input_block(
+            bid("days_off"),
+            t("Also days off"),
+            days,
+            optional=True,
+            hint=t("Not public holidays, but many workplaces are closed."),
+        ),
+        input_block(bid("agenda_days"), t("The agenda is posted"), when),
+        input_block(bid("agenda_time"), t("at"), at),
+    ]
+
+
 def forum_modal(
     t: Translator,
     draft: ForumDraft,
@@ -293,6 +344,7 @@ def forum_modal(
         if value is not None:
             picker["initial_time"] = value.strftime("%H:%M")
         blocks.append(input_block(bid(name), label, picker))
+    blocks.extend(calendar_blocks(t, draft, bid))
     blocks.append(
         input_block(
             bid("areas"),

@@ -341,3 +341,73 @@ def test_app_home_lists_the_users_forums(bot: Bot) -> None:
     view = bot.slack.wait_for("views.publish")[0].args["view"]
     assert "FOSSAM" in json.dumps(view, ensure_ascii=False)
     bot.slack.assert_no_violations()
+
+
+def calendar_values(
+    policy: str, days_off: list[str], agenda_time: str, days_before: str = "0"
+) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        "holidays.0": {"value": select_value(policy)},
+        "days_off.0": {
+            "value": {
+                "type": "checkboxes",
+                "selected_options": [{"value": d} for d in days_off],
+            }
+        },
+        "agenda_days.0": {"value": select_value(days_before)},
+        "agenda_time.0": {"value": time_value(agenda_time)},
+    }
+
+
+def test_the_forum_modal_sets_holidays_days_off_and_the_agenda_time(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    bot.driver.command("forum", user="U1")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    shown = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert shown["holidays.0"]["element"]["initial_option"]["value"] == "skip"
+    assert {o["value"] for o in shown["days_off.0"]["element"]["initial_options"]} == {
+        "midsummer_eve",
+        "christmas_eve",
+        "new_years_eve",
+    }
+    assert shown["agenda_time.0"]["element"]["initial_time"] == "08:00"
+    values = {
+        **forum_values(own=None),
+        **calendar_values("earlier", ["midsummer_eve"], "07:30", "1"),
+    }
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    assert response.json() is None
+    with bot.sessions() as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        assert forum.settings["holiday_policy"] == "earlier"
+        assert forum.settings["extra_days_off"] == ["midsummer_eve"]
+        assert (forum.settings["agenda_time"], forum.settings["agenda_days_before"]) == (
+            "07:30",
+            1,
+        )
+    # Christmas Eve (a Thursday) is no longer a day off: the meeting stays, its agenda is
+    # posted the day before at 07:30.
+    bot.driver.command("möten", user="U1")
+    listing = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "torsdag 24 december" in listing
+
+
+def test_an_agenda_time_after_the_meeting_start_is_refused_on_its_field(bot: Bot) -> None:
+    create_forum(bot)
+    values = {**forum_values(own=None), **calendar_values("skip", [], "14:00")}
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=1),
+        blocks=blocks_of(values),
+    )
+    errors = response.json()["errors"]
+    assert "agenda_time.0" in errors and "13:00" in errors["agenda_time.0"]
