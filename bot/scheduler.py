@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -25,6 +26,7 @@ from storage.db import transaction
 
 log = logging.getLogger(__name__)
 JOB_ID = "samverkan-due-work"
+DELIVERY_BUDGET = 45.0
 
 
 def replica_id() -> str:
@@ -110,7 +112,26 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         except Exception:
             log.exception("scheduled job %r failed; it is tried again at the next pass", name)
     gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
-    return scheduling.deliver(deps.sessions, clock, gateway, replica=replica)
+    return deliver_all(deps.sessions, clock, gateway, replica=replica)
+
+
+def deliver_all(
+    sessions: Any,
+    clock: Any,
+    gateway: WebApiGateway,
+    *,
+    replica: str,
+    budget_seconds: float = DELIVERY_BUDGET,
+) -> scheduling.Delivery:
+    """Deliver the outbox in batches until it is empty (or the budget is spent), so a
+    Thursday burst of agendas does not wait a tick per batch."""
+    started = time.monotonic()
+    sent = failed = retrying = 0
+    while True:
+        batch = scheduling.deliver(sessions, clock, gateway, replica=replica, limit=200)
+        sent, failed, retrying = sent + batch.sent, failed + batch.failed, retrying + batch.retrying
+        if batch.sent + batch.failed == 0 or time.monotonic() - started > budget_seconds:
+            return scheduling.Delivery(sent=sent, failed=failed, retrying=retrying)
 
 
 def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundScheduler:

@@ -14,6 +14,7 @@ meeting has already started.
 from __future__ import annotations
 
 import datetime as dt
+import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -53,6 +54,8 @@ GRACE = dt.timedelta(minutes=5)
 # Agendas older than this are not caught up any more (a bot down for weeks).
 CATCH_UP = dt.timedelta(days=14)
 ITEM_TEXT_MAX = 300
+# A preview that would reach the coordinator less than this before the agenda is not sent.
+PREVIEW_MIN_LEAD = dt.timedelta(hours=2)
 
 SECTION_ORDER: tuple[AgendaItemKind, ...] = (
     AgendaItemKind.NEW_CASE,
@@ -597,8 +600,9 @@ def due_meetings(
     now = clock.now()
     due_column = Meeting.agenda_due_at
     if kind == PREVIEW:
+        # A preview only helps while there is time to act on it before the agenda goes out.
         window_end = now + dt.timedelta(days=1)
-        condition = and_(due_column <= window_end, due_column > now)
+        condition = and_(due_column <= window_end, due_column > now + PREVIEW_MIN_LEAD)
     else:
         condition = and_(due_column <= now, due_column > now - CATCH_UP)
     done = exists().where(
@@ -646,33 +650,45 @@ def post_due(
     render: Render,
     render_preview: Callable[[Agenda], dict[str, Any]],
     picture: PictureLoader | None = None,
+    budget_seconds: float = 45.0,
+    batch: int = 500,
 ) -> AgendaRun:
-    """Claim and post every due agenda, and every due preview; one transaction each."""
+    """Claim and post every due agenda, and every due preview; one transaction each.
+
+    Works through batches until nothing new is due (a Thursday with thousands of forums) or
+    the time budget is spent; the next pass goes on where this one stopped."""
     run = AgendaRun()
-    with sessions() as session, session.begin():
-        due = due_meetings(session, clock, AGENDA)
-    for meeting_id, _forum_id in due:
-        with sessions() as session, session.begin():
-            outcome = _post_one(
-                session, clock, meeting_id, replica=replica, render=render, picture=picture
-            )
-            if outcome == "posted":
-                run.posted += 1
-                run.meeting_ids.append(meeting_id)
-            elif outcome == "late":
-                run.posted += 1
-                run.late += 1
-                run.meeting_ids.append(meeting_id)
-            elif outcome == "missed":
-                run.missed += 1
-    with sessions() as session, session.begin():
-        previews = due_meetings(session, clock, PREVIEW)
-    for meeting_id, _forum_id in previews:
-        with sessions() as session, session.begin():
-            if _preview_one(
-                session, clock, meeting_id, replica=replica, render=render_preview, picture=picture
-            ):
-                run.previews += 1
+    started = time.monotonic()
+    for kind in (AGENDA, PREVIEW):
+        seen: set[int] = set()
+        while time.monotonic() - started < budget_seconds:
+            with sessions() as session, session.begin():
+                due = [m for m, _f in due_meetings(session, clock, kind, limit=batch)]
+            fresh = [m for m in due if m not in seen]
+            if not fresh:
+                break  # done, or what is left is claimed by another replica
+            seen.update(fresh)
+            for meeting_id in fresh:
+                with sessions() as session, session.begin():
+                    if kind == PREVIEW:
+                        run.previews += _preview_one(
+                            session,
+                            clock,
+                            meeting_id,
+                            replica=replica,
+                            render=render_preview,
+                            picture=picture,
+                        )
+                        continue
+                    outcome = _post_one(
+                        session, clock, meeting_id, replica=replica, render=render, picture=picture
+                    )
+                if outcome in ("posted", "late"):
+                    run.posted += 1
+                    run.late += outcome == "late"
+                    run.meeting_ids.append(meeting_id)
+                elif outcome == "missed":
+                    run.missed += 1
     return run
 
 

@@ -146,6 +146,14 @@ def test_the_coordinator_gets_a_preview_the_day_before_with_buttons(bot: Bot) ->
     assert len(dms_to(bot, "U1")) == 1
 
 
+def test_no_preview_when_the_bot_comes_back_just_before_the_agenda(bot: Bot) -> None:
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 26, 7, 0))
+    assert dms_to(bot, "U1") == []
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert len(channel_posts(bot)) == 1
+
+
 def test_a_bot_that_was_down_posts_late_before_the_meeting(bot: Bot) -> None:
     setup_forum(bot)
     tick(bot, local(2026, 11, 26, 9, 30))
