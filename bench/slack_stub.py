@@ -33,8 +33,19 @@ def _counts(stub: SlackWebApiStub) -> dict[str, dict[str, int]]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.slack_stub")
     parser.add_argument("--delay-ms", type=float, default=0.0, help="delay before each answer")
+    parser.add_argument(
+        "--channel-post-interval",
+        type=float,
+        default=None,
+        help="answer chat.postMessage to one channel more often than this with 429",
+    )
     ns = parser.parse_args(argv)
-    stub = SlackWebApiStub(0, host="127.0.0.1", delay_seconds=ns.delay_ms / 1000.0).start()
+    stub = SlackWebApiStub(
+        0,
+        host="127.0.0.1",
+        delay_seconds=ns.delay_ms / 1000.0,
+        channel_post_interval=ns.channel_post_interval,
+    ).start()
     try:
         ready = {"base_url": stub.base_url, "response_url_base": stub.response_url_base}
         print(json.dumps(ready), flush=True)
@@ -42,6 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             command = line.strip()
             if command == "counts":
                 print(json.dumps(_counts(stub)), flush=True)
+            elif command == "posts":
+                # Successful channel posts: [channel, wall-clock time] each.
+                posts = [
+                    [str(c.args.get("channel")), c.at]
+                    for c in stub.calls_to("chat.postMessage", ok=True)
+                ]
+                print(json.dumps(posts), flush=True)
             elif command == "quit":
                 break
             else:

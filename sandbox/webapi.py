@@ -23,6 +23,7 @@ import base64
 import contextlib
 import itertools
 import json
+import math
 import sys
 import threading
 import time
@@ -494,8 +495,13 @@ class SlackWebApiStub:
         strict_triggers: bool = True,
         verbose: bool = False,
         max_calls: int | None = None,
+        channel_post_interval: float | None = None,
     ) -> None:
         self.host = host
+        # Slack allows about one chat.postMessage per second per channel; with this set the
+        # stand-in answers faster posts to the same channel with 429 and Retry-After.
+        self.channel_post_interval = channel_post_interval
+        self._last_post: dict[str, float] = {}
         self.delay_seconds = delay_seconds
         self.require_include_locale = require_include_locale
         self.strict_triggers = strict_triggers
@@ -837,7 +843,7 @@ class SlackWebApiStub:
     ) -> tuple[int, dict[str, str], dict[str, Any], Call]:
         """Compute (status, headers, body, call) for one Web API request."""
         call = Call(method=method, args=args, token=token, at=at)
-        fault = self._take_fault(method)
+        fault = self._take_fault(method) or self._rate_limited(method, args, at)
         if fault is not None:
             headers: dict[str, str] = {}
             if fault.retry_after is not None:
@@ -859,6 +865,18 @@ class SlackWebApiStub:
             body.pop("_api_error", None)
         call.response = body
         return 200, {}, body, call
+
+    def _rate_limited(self, method: str, args: dict[str, Any], at: float) -> _Fault | None:
+        if self.channel_post_interval is None or method != "chat.postMessage":
+            return None
+        channel = str(args.get("channel", ""))
+        with self._cond:
+            last = self._last_post.get(channel)
+            if last is not None and at - last < self.channel_post_interval:
+                wait = max(1, math.ceil(self.channel_post_interval - (at - last)))
+                return _Fault(status=429, retry_after=wait, error="ratelimited", remaining=0)
+            self._last_post[channel] = at
+        return None
 
     def _check_auth(self, method: str, token: str | None) -> dict[str, Any] | None:
         if method in NO_AUTH_METHODS:

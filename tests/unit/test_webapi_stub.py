@@ -350,3 +350,17 @@ def test_state_value_shapes() -> None:
     assert values["title"]["input"] == {"type": "plain_text_input", "value": "Ärende"}
     assert values["kind"]["select"]["selected_option"]["value"] == "bvc"
     assert values["flags"]["boxes"]["selected_options"][0]["value"] == "a"
+
+
+def test_posts_faster_than_one_per_second_to_a_channel_get_429() -> None:
+    with SlackWebApiStub(channel_post_interval=1.0) as limited:
+        client = WebClient(token="xoxb-test", base_url=limited.base_url)
+        client.chat_postMessage(channel="C1", text="first")
+        client.chat_postMessage(channel="C2", text="another channel is not limited")
+        with pytest.raises(SlackApiError) as exc:
+            client.chat_postMessage(channel="C1", text="too soon")
+        assert exc.value.response.status_code == 429
+        assert exc.value.response.headers["Retry-After"] == "1"
+        time.sleep(1.05)
+        client.chat_postMessage(channel="C1", text="after a second")
+        assert limited.count("chat.postMessage", ok=True) == 3
