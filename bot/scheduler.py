@@ -27,6 +27,8 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 JOB_ID = "samverkan-due-work"
 DELIVERY_BUDGET = 45.0
+# Agendas built and messages sent at once per process (each its own transaction).
+PARALLEL = 4
 
 
 def replica_id() -> str:
@@ -43,6 +45,8 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
     clock = deps.clock
     replica = replica_id()
     messages = ScheduledMessages()
+    # PostgreSQL takes several writers at once; SQLite serialises them anyway.
+    parallel = PARALLEL if runtime.engine.dialect.name == "postgresql" else 1
 
     def in_transaction(job: Callable[[Session], object]) -> Callable[[], object]:
         def run() -> object:
@@ -81,6 +85,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
                 render=render_agenda,
                 render_preview=render_preview,
                 picture=ratings.picture_for_meeting,
+                workers=parallel,
             ),
         ),
         (
@@ -112,7 +117,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         except Exception:
             log.exception("scheduled job %r failed; it is tried again at the next pass", name)
     gateway = WebApiGateway(lambda team_id: runtime.client_for_team(team_id))
-    return deliver_all(deps.sessions, clock, gateway, replica=replica)
+    return deliver_all(deps.sessions, clock, gateway, replica=replica, workers=parallel)
 
 
 def deliver_all(
@@ -122,13 +127,16 @@ def deliver_all(
     *,
     replica: str,
     budget_seconds: float = DELIVERY_BUDGET,
+    workers: int = 1,
 ) -> scheduling.Delivery:
     """Deliver the outbox in batches until it is empty (or the budget is spent), so a
     Thursday burst of agendas does not wait a tick per batch."""
     started = time.monotonic()
     sent = failed = retrying = 0
     while True:
-        batch = scheduling.deliver(sessions, clock, gateway, replica=replica, limit=200)
+        batch = scheduling.deliver(
+            sessions, clock, gateway, replica=replica, limit=200, workers=workers
+        )
         sent, failed, retrying = sent + batch.sent, failed + batch.failed, retrying + batch.retrying
         if batch.sent + batch.failed == 0 or time.monotonic() - started > budget_seconds:
             return scheduling.Delivery(sent=sent, failed=failed, retrying=retrying)

@@ -17,6 +17,7 @@ import datetime as dt
 import time
 import zoneinfo
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -652,43 +653,63 @@ def post_due(
     picture: PictureLoader | None = None,
     budget_seconds: float = 45.0,
     batch: int = 500,
+    workers: int = 1,
 ) -> AgendaRun:
     """Claim and post every due agenda, and every due preview; one transaction each.
 
     Works through batches until nothing new is due (a Thursday with thousands of forums) or
-    the time budget is spent; the next pass goes on where this one stopped."""
+    the time budget is spent; the next pass goes on where this one stopped. With ``workers``
+    > 1 several meetings are handled at once (each in its own transaction and claim)."""
     run = AgendaRun()
     started = time.monotonic()
-    for kind in (AGENDA, PREVIEW):
-        seen: set[int] = set()
-        while time.monotonic() - started < budget_seconds:
-            with sessions() as session, session.begin():
-                due = [m for m, _f in due_meetings(session, clock, kind, limit=batch)]
-            fresh = [m for m in due if m not in seen]
-            if not fresh:
-                break  # done, or what is left is claimed by another replica
-            seen.update(fresh)
-            for meeting_id in fresh:
+
+    def one(kind: str, meeting_id: int) -> str | None:
+        with sessions() as session, session.begin():
+            if kind == PREVIEW:
+                sent = _preview_one(
+                    session,
+                    clock,
+                    meeting_id,
+                    replica=replica,
+                    render=render_preview,
+                    picture=picture,
+                )
+                return "preview" if sent else None
+            return _post_one(
+                session, clock, meeting_id, replica=replica, render=render, picture=picture
+            )
+
+    pool = (
+        ThreadPoolExecutor(max_workers=workers, thread_name_prefix="agenda")
+        if workers > 1
+        else None
+    )
+    try:
+        for kind in (AGENDA, PREVIEW):
+            seen: set[int] = set()
+            while time.monotonic() - started < budget_seconds:
                 with sessions() as session, session.begin():
-                    if kind == PREVIEW:
-                        run.previews += _preview_one(
-                            session,
-                            clock,
-                            meeting_id,
-                            replica=replica,
-                            render=render_preview,
-                            picture=picture,
-                        )
-                        continue
-                    outcome = _post_one(
-                        session, clock, meeting_id, replica=replica, render=render, picture=picture
-                    )
-                if outcome in ("posted", "late"):
-                    run.posted += 1
-                    run.late += outcome == "late"
-                    run.meeting_ids.append(meeting_id)
-                elif outcome == "missed":
-                    run.missed += 1
+                    due = [m for m, _f in due_meetings(session, clock, kind, limit=batch)]
+                fresh = [m for m in due if m not in seen]
+                if not fresh:
+                    break  # done, or what is left is claimed by another replica
+                seen.update(fresh)
+                if pool is not None:
+                    outcomes = list(pool.map(lambda m, k=kind: one(k, m), fresh))
+                else:
+                    outcomes = [one(kind, m) for m in fresh]
+                for meeting_id, outcome in zip(fresh, outcomes, strict=True):
+                    if outcome in ("posted", "late"):
+                        run.posted += 1
+                        run.late += outcome == "late"
+                        run.meeting_ids.append(meeting_id)
+                    elif outcome == "missed":
+                        run.missed += 1
+                    elif outcome == "preview":
+                        run.previews += 1
+    finally:
+        if pool is not None:
+            pool.shutdown()
     return run
 
 

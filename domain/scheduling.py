@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -195,78 +196,101 @@ def deliver(
     *,
     replica: str,
     limit: int = 50,
+    workers: int = 1,
 ) -> Delivery:
     """Send due outbox rows. Each row is claimed (conditional UPDATE with a lease) before it
     is sent, so two replicas never send the same message."""
-    sent = failed = retrying = 0
     with sessions() as session, session.begin():
         now = clock.now()
-        due = list(
-            session.scalars(
-                select(OutboxMessage.id)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.not_before <= now,
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                )
-                .order_by(OutboxMessage.id)
-                .limit(limit)
+        rows = session.execute(
+            select(OutboxMessage.id, OutboxMessage.payload)
+            .where(
+                OutboxMessage.status == OutboxStatus.PENDING,
+                OutboxMessage.not_before <= now,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
             )
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+        ).all()
+    # Messages that wait for another one (thread replies, updates) go after the rest, in
+    # order, so they find what they depend on sent; the rest may go several at once.
+    free = [mid for mid, payload in rows if not (payload.get(AFTER) or payload.get(FILL))]
+    dependent = [mid for mid, payload in rows if payload.get(AFTER) or payload.get(FILL)]
+    if workers > 1 and len(free) > 1:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="outbox") as pool:
+            kinds = list(
+                pool.map(
+                    lambda mid: _deliver_one(sessions, clock, gateway, mid, replica=replica), free
+                )
+            )
+    else:
+        kinds = [_deliver_one(sessions, clock, gateway, mid, replica=replica) for mid in free]
+    kinds += [_deliver_one(sessions, clock, gateway, mid, replica=replica) for mid in dependent]
+    return Delivery(
+        sent=kinds.count("sent"), failed=kinds.count("failed"), retrying=kinds.count("retrying")
+    )
+
+
+def _deliver_one(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    gateway: SlackGateway,
+    message_id: int,
+    *,
+    replica: str,
+) -> str:
+    """Claim, send and settle one outbox row: "sent", "failed", "retrying" or "skipped"."""
+    with sessions() as session, session.begin():
+        now = clock.now()
+        mine = session.scalar(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == OutboxStatus.PENDING,
+                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+            )
+            .values(claimed_by=replica, lease_until=now + LEASE)
+            .returning(OutboxMessage.id)
         )
-    for message_id in due:
-        with sessions() as session, session.begin():
-            now = clock.now()
-            mine = session.scalar(
-                update(OutboxMessage)
-                .where(
-                    OutboxMessage.id == message_id,
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
-                )
-                .values(claimed_by=replica, lease_until=now + LEASE)
-                .returning(OutboxMessage.id)
-            )
-            message = session.get(OutboxMessage, mine) if mine is not None else None
-            if message is None:
-                continue  # another replica took it
-            payload, wait = _resolve(session, message.payload)
-            if wait is not None:
-                # It depends on a message not sent yet (a thread reply, an update): later.
-                message.lease_until = None
-                if wait is OutboxStatus.FAILED:
-                    message.status = OutboxStatus.FAILED
-                    message.last_error = "the message it depends on could not be sent"
-                    failed += 1
-                else:
-                    message.not_before = now + DEPENDENCY_WAIT
-                    retrying += 1
-                continue
-        outcome: dict[str, Any]
-        try:
-            ts = gateway.call(message.team_id, message.method, payload)
-            outcome = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "result_ts": ts}
-            sent += 1
-        except RetryLater as exc:
-            attempts = message.attempts + 1
-            give_up = attempts >= MAX_ATTEMPTS
-            outcome = {
-                "status": OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
-                "attempts": attempts,
-                "last_error": str(exc)[:500],
-                "not_before": clock.now() + dt.timedelta(seconds=exc.seconds),
-            }
-            failed, retrying = failed + give_up, retrying + (not give_up)
-        except Exception as exc:
-            outcome = {
-                "status": OutboxStatus.FAILED,
-                "attempts": message.attempts + 1,
-                "last_error": f"{exc.__class__.__name__}: {exc}"[:500],
-            }
-            failed += 1
-        with sessions() as session, session.begin():
-            session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message.id)
-                .values(lease_until=None, **outcome)
-            )
-    return Delivery(sent=sent, failed=failed, retrying=retrying)
+        message = session.get(OutboxMessage, mine) if mine is not None else None
+        if message is None:
+            return "skipped"  # another replica took it
+        payload, wait = _resolve(session, message.payload)
+        if wait is not None:
+            # It depends on a message not sent yet (a thread reply, an update): later.
+            message.lease_until = None
+            if wait is OutboxStatus.FAILED:
+                message.status = OutboxStatus.FAILED
+                message.last_error = "the message it depends on could not be sent"
+                return "failed"
+            message.not_before = now + DEPENDENCY_WAIT
+            return "retrying"
+    outcome: dict[str, Any]
+    try:
+        ts = gateway.call(message.team_id, message.method, payload)
+        outcome = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "result_ts": ts}
+        kind = "sent"
+    except RetryLater as exc:
+        attempts = message.attempts + 1
+        give_up = attempts >= MAX_ATTEMPTS
+        outcome = {
+            "status": OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
+            "attempts": attempts,
+            "last_error": str(exc)[:500],
+            "not_before": clock.now() + dt.timedelta(seconds=exc.seconds),
+        }
+        kind = "failed" if give_up else "retrying"
+    except Exception as exc:
+        outcome = {
+            "status": OutboxStatus.FAILED,
+            "attempts": message.attempts + 1,
+            "last_error": f"{exc.__class__.__name__}: {exc}"[:500],
+        }
+        kind = "failed"
+    with sessions() as session, session.begin():
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message.id)
+            .values(lease_until=None, **outcome)
+        )
+    return kind
