@@ -96,6 +96,7 @@ class AgendaLine:
     area: str | None = None
     rating_before: float | None = None
     rating_after: float | None = None
+    action_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -450,6 +451,7 @@ def build(
                     area=info.area if info else None,
                     rating_before=info.rating_before.mean if info and info.rating_before else None,
                     rating_after=info.rating_after.mean if info and info.rating_after else None,
+                    action_id=action.id,
                 )
             )
         else:

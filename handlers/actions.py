@@ -362,7 +362,9 @@ def _origin(body: dict[str, Any], *, card: bool) -> ActionMeta:
     view = body.get("view") or {}
     if container.get("type") == "view":
         return ActionMeta(origin="home" if view.get("type") == "home" else "modal")
-    if card:
+    block_id = str(((body.get("actions") or [{}])[0]).get("block_id", ""))
+    # A button on the posted agenda: answer the user, never replace the agenda message.
+    if card and not block_id.startswith("agenda:"):
         return ActionMeta(
             origin="card",
             message_channel=container.get("channel_id") or channel_of(body) or None,

@@ -24,6 +24,7 @@ from domain.errors import DomainError
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
 from handlers import forms
+from handlers.blocks import actions as action_ui
 from handlers.blocks import agenda as ui
 from handlers.blocks import ratings as rating_ui
 from handlers.blocks.common import Block, actions, button
@@ -49,6 +50,7 @@ def render_agenda(agenda: Agenda) -> list[dict[str, Any]]:
         agenda,
         picture_blocks=rating_ui.picture_blocks,
         show_picture_section=agenda.picture_expected,
+        action_button=action_ui.follow_up_button,
     )
 
 

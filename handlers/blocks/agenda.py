@@ -62,6 +62,8 @@ EMPTY: dict[AgendaItemKind, str] = {
 }
 
 PictureBlocks = Callable[[Translator, Any], list[Block]]
+# A button for a done action whose effect is to be followed up (the actions feature's own).
+ActionButton = Callable[[Translator, int], Block]
 
 
 def _when(t: Translator, agenda: Agenda) -> str:
@@ -134,6 +136,7 @@ def agenda_blocks(
     *,
     picture_blocks: PictureBlocks | None = None,
     show_picture_section: bool = True,
+    action_button: ActionButton | None = None,
 ) -> list[Block]:
     """Every block of the agenda, in order (split into messages by :func:`agenda_messages`)."""
     blocks: list[Block] = [
@@ -180,7 +183,16 @@ def agenda_blocks(
         if not lines:
             blocks.append(context(t(EMPTY[kind])))
         for line in lines:
-            blocks.append(section(_line_text(t, line, agenda)))
+            if line.action_done and line.action_id is not None and action_button is not None:
+                blocks.append(
+                    section(
+                        _line_text(t, line, agenda),
+                        block_id=f"agenda:action:{line.action_id}",
+                        accessory=action_button(t, line.action_id),
+                    )
+                )
+            else:
+                blocks.append(section(_line_text(t, line, agenda)))
     blocks.append(
         context(
             t(
@@ -218,10 +230,15 @@ def agenda_messages(
     *,
     picture_blocks: PictureBlocks | None = None,
     show_picture_section: bool = True,
+    action_button: ActionButton | None = None,
 ) -> list[dict[str, Any]]:
     """The agenda as messages of at most 50 blocks each (the first is the channel post)."""
     blocks = agenda_blocks(
-        t, agenda, picture_blocks=picture_blocks, show_picture_section=show_picture_section
+        t,
+        agenda,
+        picture_blocks=picture_blocks,
+        show_picture_section=show_picture_section,
+        action_button=action_button,
     )
     fallback = t("Agenda: {forum} {when}", forum=agenda.forum_name, when=_when(t, agenda))
     chunks = split(blocks)

@@ -424,3 +424,54 @@ def test_two_replicas_ticking_at_once_post_each_agenda_once(bot: Bot) -> None:
     for thread in threads:
         thread.join(60)
     assert len(channel_posts(bot)) == 1
+
+
+def create_action(bot: Bot, *, due: dt.date, owner: str = "U2") -> int:
+    from domain.actions import ActionDraft
+    from domain.actions import create_action as create
+
+    with transaction(bot.sessions) as s:
+        forum = fs.require_forum(s, team_id="T0001", channel_id=CHANNEL)
+        access = fs.require_member(s, forum=forum, slack_user_id="U1")
+        owner_agency = fs.require_member(s, forum=forum, slack_user_id=owner).member.agency_id
+        action, _ = create(
+            s,
+            bot.clock,
+            access=access,
+            draft=ActionDraft(
+                description="Kartlägga frånvaron på skolan",
+                agency_id=owner_agency,
+                owner=owner,
+                due_on=due,
+            ),
+        )
+        return action.id
+
+
+def test_actions_due_are_on_the_agenda_and_done_ones_come_back_for_follow_up(bot: Bot) -> None:
+    setup_forum(bot)
+    action_id = create_action(bot, due=dt.date(2026, 11, 25))
+    tick(bot, local(2026, 11, 26, 8, 0))
+    first = text_of(channel_posts(bot)[-1])
+    assert "Kartlägga frånvaron på skolan" in first
+    assert "försenad sedan onsdag 25 november" in first and "<@U2>" in first
+    # Done before the next meeting: listed for the follow-up of effect, with its button.
+    bot.clock.set(local(2026, 11, 30, 10, 0))
+    bot.driver.block_action("action_done", user="U2", value=str(action_id), channel="D1")
+    bot.slack.wait_for("response_url")
+    tick(bot, local(2026, 12, 3, 8, 0))
+    agenda = channel_posts(bot)[-1]
+    assert "klar – fick den önskad effekt?" in text_of(agenda)
+    (row,) = [b for b in agenda.args["blocks"] if b.get("block_id") == f"agenda:action:{action_id}"]
+    assert row["accessory"]["action_id"] == "action_follow_up_open"
+    # The owner answers from the agenda: a modal opens, the agenda message stays as it is.
+    bot.driver.block_action(
+        "action_follow_up_open",
+        user="U2",
+        value=str(action_id),
+        block_id=f"agenda:action:{action_id}",
+        message={"ts": agenda.response["ts"], "blocks": agenda.args["blocks"]},
+    )
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert "effekt" in text_of_view(view).lower()
+    assert bot.slack.count("chat.update") == 0

@@ -658,3 +658,20 @@ def test_a_jump_of_two_levels_since_last_time_alerts_the_coordinators(
 def the_round_latest(bot: Bot) -> int:
     with bot.sessions() as s:
         return int(s.scalar(select(func.max(RatingRound.id))) or 0)
+
+
+def test_the_agenda_shows_the_situation_picture_of_the_closed_round(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # the round for Thursday 26 November opens
+    polis_rates(bot, forum, {"Gråbo": 4, "Hemse": 1, "Droger": 2})
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)  # closes; the picture is posted in the channel
+    bot.clock.set(dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC))  # 08:00 in Stockholm
+    run_due_work(bot.runtime)
+    (agenda,) = [p for p in channel_posts(bot) if p.args["text"].startswith("Dagordning")]
+    text = json.dumps(agenda.args["blocks"], ensure_ascii=False)
+    assert "3. Lägesbild" in text
+    assert "Gråbo" in text and "Hemse" in text and "Droger" in text
+    assert "Ingen lägesbild" not in text
+    bot.slack.assert_no_violations()
