@@ -17,12 +17,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import re
+import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 
 import holidays
 from babel.dates import format_date
-from sqlalchemy import select
+from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit, scheduling
@@ -36,9 +37,11 @@ from storage.models import (
     AuditChain,
     AuditEvent,
     Case,
+    EffectStatus,
     Forum,
     Member,
     Role,
+    ScheduledEffect,
     case_agencies,
 )
 
@@ -397,6 +400,30 @@ def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int
     """On the first working day of each month (forum-local; later if the bot was down):
     one DM per reviewer with last month's summary, exactly once. Returns forums reported."""
     sent = 0
+    # Forums whose report for this (forum-local) month is done are skipped in the query, so
+    # a pass costs nothing per forum once the month's reports have gone out.
+    now = clock.now()
+    zones = session.scalars(select(Forum.timezone).distinct()).all()
+    done_this_month = (
+        select(ScheduledEffect.id)
+        .where(
+            ScheduledEffect.forum_id == Forum.id,
+            ScheduledEffect.kind == JOB_KIND,
+            or_(
+                *(
+                    and_(
+                        Forum.timezone == zone,
+                        ScheduledEffect.subject
+                        == f"{now.astimezone(zoneinfo.ZoneInfo(zone)):%Y-%m}",
+                    )
+                    for zone in zones
+                ),
+                false(),
+            ),
+            ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+        )
+        .exists()
+    )
     forums = session.scalars(
         select(Forum)
         .where(
@@ -406,9 +433,11 @@ def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int
                 Member.active.is_(True),
                 Member.role == Role.REVIEWER,
             )
-            .exists()
+            .exists(),
+            ~done_this_month,
         )
         .order_by(Forum.id)
+        .limit(50)
     ).all()
     for forum in forums:
         zone = forum_schedule(forum).zone

@@ -47,9 +47,11 @@ from storage.models import (
     Consent,
     ConsentGiver,
     Deviation,
+    EffectStatus,
     Forum,
     Rating,
     RatingRound,
+    ScheduledEffect,
 )
 
 SYSTEM_ACTOR = "samverkan"
@@ -341,14 +343,30 @@ def run_all(session: Session, clock: Clock, policy: RetentionPolicy) -> dict[str
 
 
 def run_daily(
-    session: Session, clock: Clock, policy: RetentionPolicy, *, replica: str
+    session: Session, clock: Clock, policy: RetentionPolicy, *, replica: str, batch: int = 50
 ) -> dict[str, Outcome]:
     """The daily job: once per forum and (forum-local) day across replicas, then the audit
     log's prefix (safe to repeat: a second pass finds nothing older than the cut)."""
     from domain.forums import forum_schedule
 
     result: dict[str, Outcome] = {}
-    for forum in session.scalars(select(Forum).order_by(Forum.id)).all():
+    # Only forums whose run for today is not done yet (today's occurrence is local midnight,
+    # so within the last 24 hours), a batch per pass: with thousands of forums each pass
+    # stays short and never holds claim rows another replica waits for.
+    done_today = (
+        select(ScheduledEffect.id)
+        .where(
+            ScheduledEffect.forum_id == Forum.id,
+            ScheduledEffect.kind == JOB_KIND,
+            ScheduledEffect.occurrence > clock.now() - dt.timedelta(hours=24),
+            ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+        )
+        .exists()
+    )
+    pending = session.scalars(
+        select(Forum).where(~done_today).order_by(Forum.id).limit(batch)
+    ).all()
+    for forum in pending:
         zone = forum_schedule(forum).zone
         today = clock.now().astimezone(zone).date()
         occurrence = dt.datetime.combine(today, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
