@@ -357,7 +357,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             with replicas(url, stub, ns.replicas, ns.threads) as ports:
                 baseline = Commands(ports, stub.response_url_base, ns.rate)
-                baseline.run_for(5)
+                baseline.run_for(10)
                 during = Commands(ports, stub.response_url_base, ns.rate)
                 for port in ports:
                     set_clock(port, AGENDA_TIME)
