@@ -475,3 +475,69 @@ def test_actions_due_are_on_the_agenda_and_done_ones_come_back_for_follow_up(bot
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     assert "effekt" in text_of_view(view).lower()
     assert bot.slack.count("chat.update") == 0
+
+
+def test_the_coordinator_reorders_and_removes_items_from_the_preview(bot: Bot) -> None:
+    setup_forum(bot)
+    for n, text in enumerate(("Första frågan", "Andra frågan", "Tredje frågan"), start=1):
+        bot.driver.command(f"punkt {text}", user="U2")
+        bot.slack.wait_for("response_url", count=n)  # in this order
+    tick(bot, local(2026, 11, 25, 8, 0))
+    preview = dms_to(bot, "U1")[0]
+    meeting_id = next(
+        e["value"]
+        for b in preview.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "agenda_edit_open"
+    )
+    bot.driver.block_action("agenda_edit_open", user="U1", value=meeting_id, channel="D0001")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    items = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("item:")]
+    assert [b["text"]["text"] for b in items] == ["Första frågan", "Andra frågan", "Tredje frågan"]
+    first_id = items[0]["block_id"].split(":")[1]
+
+    def menu(choice: str, current: dict[str, Any]) -> dict[str, Any]:
+        before = bot.slack.count("views.update")
+        bot.driver.block_action(
+            "agenda_item_menu",
+            user="U1",
+            view={**current, "id": "V0001"},
+            selected_option={"value": choice},
+        )
+        updated: dict[str, Any] = bot.slack.wait_for("views.update", count=before + 1)[-1].args[
+            "view"
+        ]
+        return updated
+
+    view = menu(f"down:{first_id}", view)
+    order = [
+        b["text"]["text"] for b in view["blocks"] if str(b.get("block_id", "")).startswith("item:")
+    ]
+    assert order == ["Andra frågan", "Första frågan", "Tredje frågan"]
+    view = menu(f"remove:{first_id}", view)
+    order = [
+        b["text"]["text"] for b in view["blocks"] if str(b.get("block_id", "")).startswith("item:")
+    ]
+    assert order == ["Andra frågan", "Tredje frågan"]
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posted = text_of(channel_posts(bot)[0])
+    assert posted.index("Andra frågan") < posted.index("Tredje frågan")
+    assert "Första frågan" not in posted
+
+
+def test_members_cannot_reorder_the_agenda(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.driver.command("punkt En fråga", user="U2")
+    bot.slack.wait_for("response_url")
+    with bot.sessions() as s:
+        item_id = s.scalars(select(AgendaItem.id)).one()
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting_ids(bot)[0]})
+    bot.driver.block_action(
+        "agenda_item_menu",
+        user="U2",
+        view={"id": "V0001", "private_metadata": meta},
+        selected_option={"value": f"down:{item_id}"},
+    )
+    told = eventually(lambda: dms_to(bot, "U2"))[-1]
+    assert "samordnare" in told.args["text"]
