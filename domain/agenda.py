@@ -358,9 +358,7 @@ def _require_coordinator(access: Access) -> None:
 
 
 def _changed(session: Session, meeting: Meeting) -> None:
-    """A posted agenda gets a new version, which the caller publishes (chat.update)."""
-    if agenda_posted(session, meeting):
-        meeting.agenda_version = (meeting.agenda_version or 0) + 1
+    """The caller publishes the change (publish_update) if the agenda is already posted."""
     session.flush()
 
 
@@ -550,6 +548,9 @@ def publish_update(
     added to the thread. Returns False when nothing was posted yet."""
     if not agenda_posted(session, meeting):
         return False
+    # Every publication is a new version: each updates the posted messages exactly once.
+    meeting.agenda_version = (meeting.agenda_version or 0) + 1
+    session.flush()
     agenda = build(session, clock, meeting, forum, picture=picture)
     messages = render(agenda)
     posted = _posted_parts(session, meeting.id)

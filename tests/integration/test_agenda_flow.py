@@ -541,3 +541,36 @@ def test_members_cannot_reorder_the_agenda(bot: Bot) -> None:
     )
     told = eventually(lambda: dms_to(bot, "U2"))[-1]
     assert "samordnare" in told.args["text"]
+
+
+def test_a_posted_agenda_is_updated_when_its_meeting_moves_and_again_when_cancelled(
+    bot: Bot,
+) -> None:
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posted = channel_posts(bot)[0]
+    first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-26"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "14:00"}},
+        },
+        user="U1",
+        private_metadata=meta,
+    )
+    moved = bot.slack.wait_for("chat.update")[0]
+    assert moved.args["ts"] == posted.response["ts"]
+    assert "torsdag 26 november 14:00–16:00" in text_of(moved)
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": None}}},
+        user="U1",
+        private_metadata=meta,
+    )
+    cancelled = bot.slack.wait_for("chat.update", count=2)[1]
+    assert cancelled.args["ts"] == posted.response["ts"]
+    assert "Mötet är inställt" in text_of(cancelled)
+    agenda_posts = [p for p in channel_posts(bot) if p.args["text"].startswith("Dagordning")]
+    assert len(agenda_posts) == 1
