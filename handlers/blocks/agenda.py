@@ -154,13 +154,15 @@ def agenda_blocks(
     if agenda.status == MeetingStatus.CANCELLED:
         blocks.append(section(t(":no_entry: *This meeting is cancelled.*")))
     needed = agenda.agencies_needed()
-    blocks.append(
-        context(
-            t("Attending: {agencies}", agencies=", ".join(escape(a) for a in needed))
-            if needed
-            else t("Every agency is needed for at least one item.")
+    if needed and agenda.picture is None:
+        blocks.append(
+            context(t("Attending: {agencies}", agencies=", ".join(escape(a) for a in needed)))
         )
-    )
+    elif agenda.lines or agenda.picture is not None:
+        # Items for everyone, or the situation picture, which every agency rated.
+        blocks.append(context(t("Every agency is needed for at least one item.")))
+    else:
+        blocks.append(context(t("No items yet.")))
     for kind in (
         AgendaItemKind.NEW_CASE,
         AgendaItemKind.FOLLOW_UP,
@@ -175,7 +177,10 @@ def agenda_blocks(
         blocks.append(section("*" + t(SECTION_TITLES[kind]) + "*"))
         if kind == AgendaItemKind.SITUATION_PICTURE:
             if agenda.picture is not None and picture_blocks is not None:
-                blocks.extend(picture_blocks(t, agenda.picture))
+                # The agenda's own section title names it: no second header.
+                blocks.extend(
+                    b for b in picture_blocks(t, agenda.picture) if b.get("type") != "header"
+                )
             else:
                 blocks.append(context(t(EMPTY[kind])))
             continue
