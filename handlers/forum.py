@@ -14,11 +14,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
+from domain import meetings as meeting_service
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
 from domain.i18n import N_, Translator
-from domain.schedule import next_occurrences
 from handlers import forms
 from handlers.blocks import forum as ui
 from handlers.blocks.common import message
@@ -50,7 +50,10 @@ def summarize(
         channel_id=forum.channel_id,
         agencies=[a.name for a in forum_service.active_agencies(forum)],
         areas=[a.name for a in forum_service.active_areas(forum)],
-        next_meetings=next_occurrences(schedule, deps.clock.now(), 3),
+        # Planned meetings: holidays, moves and cancellations applied.
+        next_meetings=[
+            m.starts_at for m in meeting_service.upcoming(session, deps.clock, forum, count=3)
+        ],
         timezone=schedule.zone,
         rrule=forum.schedule_rrule,
         member_count=len(members),

@@ -574,3 +574,13 @@ def test_a_posted_agenda_is_updated_when_its_meeting_moves_and_again_when_cancel
     assert "Mötet är inställt" in text_of(cancelled)
     agenda_posts = [p for p in channel_posts(bot) if p.args["text"].startswith("Dagordning")]
     assert len(agenda_posts) == 1
+
+
+def test_the_forum_summary_lists_planned_meetings_not_holidays(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.clock.set(local(2026, 12, 20, 10, 0))
+    bot.driver.command("forum", user="U2")
+    summary = text_of(bot.slack.wait_for("response_url")[0])
+    # Julafton and nyårsafton are days off by default: the next meeting is 7 January.
+    assert "torsdag 7 januari" in summary
+    assert "24 december" not in summary and "31 december" not in summary
