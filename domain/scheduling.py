@@ -26,7 +26,10 @@ from domain.clock import Clock
 from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
 
 LEASE = dt.timedelta(minutes=5)
-MAX_ATTEMPTS = 8
+# Slack being busy or away (429, 5xx, unreachable) delays a message, it does not drop it:
+# such failures are retried with growing pauses for a day before the message is given up.
+GIVE_UP_AFTER = dt.timedelta(hours=24)
+MAX_PAUSE = dt.timedelta(minutes=5)
 # Not a Web API method: a file upload (files_upload_v2, several calls) the gateway makes for
 # an outbox row whose payload carries the file (base64), e.g. the situation picture's PNG.
 UPLOAD_METHOD = "samverkan.files_upload_v2"
@@ -272,12 +275,17 @@ def _deliver_one(
         kind = "sent"
     except RetryLater as exc:
         attempts = message.attempts + 1
-        give_up = attempts >= MAX_ATTEMPTS
+        give_up = clock.now() - message.created_at > GIVE_UP_AFTER
+        # At least what Slack asked for; longer after repeated failures, at most 5 minutes.
+        pause = max(
+            dt.timedelta(seconds=exc.seconds),
+            min(dt.timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_PAUSE),
+        )
         outcome = {
             "status": OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
             "attempts": attempts,
             "last_error": str(exc)[:500],
-            "not_before": clock.now() + dt.timedelta(seconds=exc.seconds),
+            "not_before": clock.now() + pause,
         }
         kind = "failed" if give_up else "retrying"
     except Exception as exc:
