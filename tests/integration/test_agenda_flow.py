@@ -588,3 +588,14 @@ def test_the_forum_summary_lists_planned_meetings_not_holidays(bot: Bot) -> None
     # Julafton and nyårsafton are days off by default: the next meeting is 7 January.
     assert "torsdag 7 januari" in summary
     assert "24 december" not in summary and "31 december" not in summary
+
+
+def test_an_outage_of_many_minutes_delays_the_agenda_but_does_not_drop_it(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=503, times=1000)
+    for minute in range(0, 30, 5):  # Slack answers 503 for half an hour
+        tick(bot, local(2026, 11, 26, 8, 0) + dt.timedelta(minutes=minute))
+    assert channel_posts(bot) == []
+    bot.slack.reset()
+    tick(bot, local(2026, 11, 26, 8, 36))
+    assert len(channel_posts(bot)) == 1
