@@ -440,7 +440,7 @@ def build(
                 AgendaLine(
                     **base,
                     agencies=(agencies.get(action.owning_agency_id, ""),),
-                    text=action.description[:150],
+                    text=None,  # never in the channel: see handlers/blocks/agenda.py
                     owner=action.owner,
                     due_on=action.due_on,
                     overdue=action.status == ActionStatus.OPEN and action.due_on < day,
@@ -902,8 +902,7 @@ def items_for_record(session: Session, meeting: Meeting) -> list[tuple[int, str]
             ref = session.scalar(select(Case.reference).where(Case.id == item.case_id))
             rows.append((item.id, ref or "?"))
         elif item.action_id is not None:
-            desc = session.scalar(select(Action.description).where(Action.id == item.action_id))
-            rows.append((item.id, (desc or "")[:60]))
+            rows.append((item.id, f"#{item.action_id}"))
         else:
             rows.append((item.id, (item.text or "")[:60]))
     return rows

@@ -107,7 +107,10 @@ def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
         else:
             state = t("due {date}", date=due)
         owner = f"<@{line.owner}>" if line.owner else ""
-        text = f"{escape(clip(line.text or '', 150))}{marks}\n" + t(
+        # The channel sees the action's number, owner and date, not what it is about (its
+        # description may touch a case): members open it with /samverkan insatser.
+        title = t("Action #{id}", id=line.action_id) if line.action_id else ""
+        text = f"*{title}*{marks}\n" + t(
             "{agency} · {owner} · {state}", agency=_who(t, line), owner=owner, state=state
         )
         links = []
@@ -295,6 +298,8 @@ def agenda_preview(
 def _item_label(t: Translator, line: AgendaLine) -> str:
     if line.reference:
         return f"*{escape(line.reference)}*"
+    if line.kind == AgendaItemKind.ACTION and line.action_id:
+        return "*" + t("Action #{id}", id=line.action_id) + "*"
     return escape(clip(line.text or "", 200))
 
 

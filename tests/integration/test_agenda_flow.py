@@ -453,7 +453,8 @@ def test_actions_due_are_on_the_agenda_and_done_ones_come_back_for_follow_up(bot
     action_id = create_action(bot, due=dt.date(2026, 11, 25))
     tick(bot, local(2026, 11, 26, 8, 0))
     first = text_of(channel_posts(bot)[-1])
-    assert "Kartlägga frånvaron på skolan" in first
+    assert f"Insats #{action_id}" in first
+    assert "Kartlägga frånvaron på skolan" not in first  # what it is about stays off the channel
     assert "försenad sedan onsdag 25 november" in first and "<@U2>" in first
     # Done before the next meeting: listed for the follow-up of effect, with its button.
     bot.clock.set(local(2026, 11, 30, 10, 0))
