@@ -7,12 +7,14 @@ the rest, sets up the demo forums through the bot once it answers, and serves th
 
 from __future__ import annotations
 
+import os
 import secrets
 import socket
 import subprocess
 import sys
 import threading
 import time
+import webbrowser
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -93,6 +95,7 @@ class Sandbox:
         else:
             ws.set_status("ready")
             print(f"Samverkan sandbox is ready: open {self.url}", flush=True)
+            open_browser(self.url)
         code = bot.wait()
         ws.set_status(f"Boten har stannat (kod {code}).")
         self._stop(code or 1)
@@ -148,3 +151,19 @@ class Sandbox:
                     bot.wait(timeout=5)
             self.stub.stop()
         return self.exit_code
+
+
+def open_browser(url: str) -> bool:
+    """Open the page in the visitor's browser where there is one to open (a desktop session,
+    not CI or a server); SAMVERKAN_SANDBOX_BROWSER=0 turns it off."""
+    if os.environ.get("SAMVERKAN_SANDBOX_BROWSER", "1") == "0" or os.environ.get("CI"):
+        return False
+    desktop = sys.platform in ("darwin", "win32") or bool(
+        os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
+    )
+    if not desktop:
+        return False
+    try:
+        return webbrowser.open(url, new=2)
+    except webbrowser.Error:
+        return False

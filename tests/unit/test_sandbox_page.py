@@ -485,3 +485,24 @@ def test_demo_calendar_matches_the_bots_meetings_agendas_and_rounds(template: st
         assert demo_calendar.round_times(begins.date(), zone) == (opens, deadline)
         assert demo_calendar.round_opens_after(demo, opens - dt.timedelta(minutes=1), zone) == opens
         assert demo_calendar.deadline_after(demo, opens, zone) == deadline
+
+
+def test_the_sandbox_opens_the_page_only_where_there_is_a_desktop(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import webbrowser
+
+    from sandbox.server import open_browser
+
+    opened: list[str] = []
+    monkeypatch.setattr(webbrowser, "open", lambda url, new=0: opened.append(url) or True)
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setattr("sys.platform", "linux")
+    assert not open_browser("http://127.0.0.1:3000")  # a server: nothing to open
+    monkeypatch.setenv("DISPLAY", ":0")
+    assert open_browser("http://127.0.0.1:3000")
+    monkeypatch.setenv("SAMVERKAN_SANDBOX_BROWSER", "0")
+    assert not open_browser("http://127.0.0.1:3000")
+    assert opened == ["http://127.0.0.1:3000"]
