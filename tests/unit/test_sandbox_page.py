@@ -495,7 +495,12 @@ def test_the_sandbox_opens_the_page_only_where_there_is_a_desktop(
     from sandbox.server import open_browser
 
     opened: list[str] = []
-    monkeypatch.setattr(webbrowser, "open", lambda url, new=0: opened.append(url) or True)
+
+    def fake_open(url: str, new: int = 0) -> bool:
+        opened.append(url)
+        return True
+
+    monkeypatch.setattr(webbrowser, "open", fake_open)
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
