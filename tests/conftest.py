@@ -172,14 +172,20 @@ def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> It
 def _no_case_details_in_channels(request: pytest.FixtureRequest) -> Iterator[None]:
     """After every test that runs the real bot: no summary, outcome, comment or consent
     detail it stored reached a channel (see tests/support/privacy_scan.py)."""
-    if "bot" not in request.fixturenames:
-        yield
-        return
-    running: Bot = request.getfixturevalue("bot")
-    yield
     from tests.support.privacy_scan import assert_no_details_in_channels
 
-    assert_no_details_in_channels(running.sessions, running.slack.calls)
+    if "bot" in request.fixturenames:
+        running: Bot = request.getfixturevalue("bot")
+        yield
+        assert_no_details_in_channels(running.sessions, running.slack.calls)
+    elif {"slack", "sessions"} <= set(request.fixturenames):
+        # Real `samverkan serve` processes (replica tests): the same database and stand-in.
+        stub: SlackWebApiStub = request.getfixturevalue("slack")
+        database: sessionmaker[Session] = request.getfixturevalue("sessions")
+        yield
+        assert_no_details_in_channels(database, stub.calls)
+    else:
+        yield
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
