@@ -362,3 +362,33 @@ def test_the_consent_register_is_an_audited_read_for_the_raising_agency_and_coor
     assert ref in expiring
     assert "samordnare" in reply_to(bot, "samtycke", MEMBER)
     bot.slack.assert_no_violations()
+
+
+def test_three_replicas_at_once_send_the_monthly_check_and_run_retention_once(bot: Bot) -> None:
+    import threading
+
+    from sqlalchemy import select as _select
+
+    from storage.models import EffectStatus, ScheduledEffect
+
+    setup_forum(bot)
+    bot.clock.set(dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC))  # Tuesday 1 December
+    barrier = threading.Barrier(3)
+
+    def replica() -> None:
+        barrier.wait()
+        run_due_work(bot.runtime)
+
+    threads = [threading.Thread(target=replica) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER]
+    assert len(dms) == 1
+    with bot.sessions() as s:
+        runs = s.scalars(
+            _select(ScheduledEffect).where(ScheduledEffect.kind.in_(("gallring", "log_check")))
+        ).all()
+    assert sorted(r.kind for r in runs) == ["gallring", "log_check"]
+    assert {r.status for r in runs} == {EffectStatus.DONE}
