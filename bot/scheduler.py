@@ -58,22 +58,23 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
         # Rounds close (the day before) before the agenda is built, so it has the picture.
+        # One transaction per round inside (a failing forum does not hold up the others).
         (
             "rating rounds",
-            in_transaction(
-                lambda s: ratings.open_due_rounds(s, clock, RATING_RENDERERS, replica=replica)
+            lambda: ratings.open_due_rounds(
+                deps.sessions, clock, RATING_RENDERERS, replica=replica
             ),
         ),
         (
             "rating reminders",
-            in_transaction(
-                lambda s: ratings.send_due_reminders(s, clock, RATING_RENDERERS, replica=replica)
+            lambda: ratings.send_due_reminders(
+                deps.sessions, clock, RATING_RENDERERS, replica=replica
             ),
         ),
         (
             "rating close",
-            in_transaction(
-                lambda s: ratings.close_due_rounds(s, clock, RATING_RENDERERS, replica=replica)
+            lambda: ratings.close_due_rounds(
+                deps.sessions, clock, RATING_RENDERERS, replica=replica
             ),
         ),
         (

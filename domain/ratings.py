@@ -15,14 +15,15 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 import statistics
 import zoneinfo
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import desc, exists, func, select, update
+from sqlalchemy import String, cast, desc, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from domain import audit, meetings, privacy, scheduling
@@ -41,6 +42,7 @@ from storage.models import (
     Agency,
     Area,
     AuditAction,
+    EffectStatus,
     Forum,
     Meeting,
     MeetingStatus,
@@ -49,7 +51,10 @@ from storage.models import (
     RatingRound,
     RatingRoundStatus,
     Role,
+    ScheduledEffect,
 )
+
+log = logging.getLogger(__name__)
 
 # --- the scale --------------------------------------------------------------------------------
 
@@ -382,6 +387,10 @@ class Renderers(Protocol):
         """The chat.postMessage payload with the aggregate, for the forum's channel."""
         ...
 
+    def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
+        """The DM telling a coordinator that a round could not be opened in time."""
+        ...
+
 
 # --- scheduled work ---------------------------------------------------------------------------
 
@@ -414,11 +423,64 @@ def wants_picture(
     return False
 
 
-def open_due_rounds(session: Session, clock: Clock, renderers: Renderers, *, replica: str) -> int:
-    """Open the rounds that are due (or were due while the bot was down, if their deadline
-    is still ahead) and queue the DMs to every agency's representatives. Returns how many."""
+Sessions = Callable[[], Session]
+
+
+def _each(
+    sessions: Sessions, what: str, items: Sequence[int], work: Callable[[Session, int], bool]
+) -> int:
+    """``work`` for each item in a transaction of its own: one forum's failure (its claim
+    rolls back, so the next pass tries it again) does not stop the others, and no lock is
+    held longer than one round's work."""
+    done = 0
+    for item in items:
+        try:
+            with sessions() as session, session.begin():
+                if work(session, item):
+                    done += 1
+        except Exception:
+            log.exception("%s %s failed; it is tried again at the next pass", what, item)
+    return done
+
+
+def _checked(what: str, item: int, check: Callable[[], bool]) -> bool:
+    """``check()``, or False (logged) if one forum's data makes it fail."""
+    try:
+        return check()
+    except Exception:
+        log.exception("%s %s failed; it is tried again at the next pass", what, item)
+        return False
+
+
+def _opening(
+    session: Session, clock: Clock, meeting: Meeting, forum: Forum
+) -> tuple[Literal["open", "missed"], dt.datetime, dt.datetime] | None:
+    """Whether ``meeting``'s round is to be opened now, or reported as missed, or neither.
+
+    Opening DMs, like reminders, only go out on working days in the daytime: after downtime
+    at night the round waits for the morning. A round whose deadline passed entirely while
+    the bot was down is *missed* (the forum was set up for it before the deadline)."""
     now = clock.now()
-    candidates = session.execute(
+    settings = rating_settings(forum)
+    if settings.cadence is Cadence.NONE:
+        return None
+    opens_at, deadline_at = round_times(forum, meeting, settings)
+    if now < opens_at or not allowed(now, calendar_of(forum), _zone(forum)):
+        return None
+    if now >= deadline_at and forum.updated_at >= deadline_at:
+        return None  # the situation picture was chosen after this round's deadline
+    if not wants_picture(session, forum, meeting, settings):
+        return None
+    has_areas = session.scalar(
+        select(exists().where(Area.forum_id == forum.id, Area.active.is_(True)))
+    )
+    if not has_areas:
+        return None  # nothing to rate until the forum has areas
+    return ("open" if now < deadline_at else "missed"), opens_at, deadline_at
+
+
+def _unopened(now: dt.datetime) -> Any:
+    return (
         select(Meeting, Forum)
         .join(Forum, Meeting.forum_id == Forum.id)
         .where(
@@ -426,51 +488,134 @@ def open_due_rounds(session: Session, clock: Clock, renderers: Renderers, *, rep
             Meeting.starts_at > now,
             Meeting.starts_at <= now + LOOKAHEAD,
             ~exists().where(RatingRound.meeting_id == Meeting.id),
+            ~exists().where(
+                ScheduledEffect.forum_id == Meeting.forum_id,
+                ScheduledEffect.kind == MISSED,
+                ScheduledEffect.subject == cast(Meeting.id, String),
+                ScheduledEffect.status == EffectStatus.DONE,
+            ),
         )
-        .order_by(Meeting.starts_at)
-    ).all()
-    opened = 0
-    for meeting, forum in candidates:
-        settings = rating_settings(forum)
-        if settings.cadence is Cadence.NONE:
-            continue
-        opens_at, deadline_at = round_times(forum, meeting, settings)
-        if now < opens_at or now >= deadline_at:
-            continue
-        if not wants_picture(session, forum, meeting, settings):
-            continue
-        has_areas = session.scalar(
-            select(exists().where(Area.forum_id == forum.id, Area.active.is_(True)))
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+
+
+MISSED = "rating_missed"
+
+
+def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str) -> int:
+    """Open the rounds that are due (or were due while the bot was down, if their deadline
+    is still ahead) and queue the DMs to every agency's representatives; tell the
+    coordinators once about a round whose deadline passed while the bot was down. One
+    transaction per meeting. Returns how many rounds opened."""
+    with sessions() as session:
+        due = [
+            meeting.id
+            for meeting, forum in session.execute(_unopened(clock.now()))
+            if _checked(
+                "checking the rating round of meeting",
+                meeting.id,
+                lambda: _opening(session, clock, meeting, forum) is not None,  # noqa: B023
+            )
+        ]
+    return _each(
+        sessions,
+        "opening the rating round of meeting",
+        due,
+        lambda session, meeting_id: _open_one(
+            session, clock, renderers, meeting_id, replica=replica
+        ),
+    )
+
+
+def _open_one(
+    session: Session, clock: Clock, renderers: Renderers, meeting_id: int, *, replica: str
+) -> bool:
+    now = clock.now()
+    row = session.execute(_unopened(now).where(Meeting.id == meeting_id)).first()
+    if row is None:
+        return False
+    meeting, forum = row
+    decision = _opening(session, clock, meeting, forum)
+    if decision is None:
+        return False
+    what, opens_at, deadline_at = decision
+    effect = scheduling.claim(
+        session,
+        clock,
+        forum_id=forum.id,
+        kind="rating_open" if what == "open" else MISSED,
+        subject=str(meeting.id),
+        occurrence=meeting.occurrence,
+        due_at=opens_at,
+        replica=replica,
+    )
+    if effect is None:
+        return False
+    if what == "missed":
+        _tell_missed(session, clock, forum, meeting, deadline_at, renderers)
+        effect.note = "the deadline passed while the bot was down"
+        scheduling.complete(session, clock, effect, late=True)
+        return False
+    rating_round = RatingRound(
+        forum_id=forum.id,
+        meeting_id=meeting.id,
+        opens_at=max(opens_at, now),
+        deadline_at=deadline_at,
+        status=RatingRoundStatus.OPEN,
+        closed_early=False,
+    )
+    session.add(rating_round)
+    meeting.has_situation_picture = True
+    session.flush()
+    _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False)
+    scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
+    return True
+
+
+@dataclass(frozen=True)
+class Missed:
+    """What the coordinators are told about a round the bot could not open in time."""
+
+    forum_name: str
+    meeting_start: dt.datetime
+    deadline_at: dt.datetime
+    timezone: str
+
+
+def _coordinators(session: Session, forum: Forum) -> list[str]:
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+            )
+            .order_by(Member.id)
         )
-        if not has_areas:
-            continue  # nothing to rate until the forum has areas
-        effect = scheduling.claim(
+    )
+
+
+def _tell_missed(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    meeting: Meeting,
+    deadline_at: dt.datetime,
+    renderers: Renderers,
+) -> None:
+    payload = renderers.missed(
+        _forum_t(forum), Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
+    )
+    for user in _coordinators(session, forum):
+        scheduling.enqueue(
             session,
             clock,
-            forum_id=forum.id,
-            kind="rating_open",
-            subject=str(meeting.id),
-            occurrence=meeting.occurrence,
-            due_at=opens_at,
-            replica=replica,
+            team_id=forum.team_id,
+            method="chat.postMessage",
+            payload={"channel": user, **payload},
+            dedupe_key=f"rating_missed:{meeting.id}:{user}",
         )
-        if effect is None:
-            continue
-        rating_round = RatingRound(
-            forum_id=forum.id,
-            meeting_id=meeting.id,
-            opens_at=max(opens_at, now),
-            deadline_at=deadline_at,
-            status=RatingRoundStatus.OPEN,
-            closed_early=False,
-        )
-        session.add(rating_round)
-        meeting.has_situation_picture = True
-        session.flush()
-        _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False)
-        scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
-        opened += 1
-    return opened
 
 
 def _invite(
@@ -522,101 +667,230 @@ def _invite(
 
 
 def send_due_reminders(
-    session: Session, clock: Clock, renderers: Renderers, *, replica: str
+    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
 ) -> int:
     """Remind the agencies that have not answered. After downtime only the latest due
-    reminder goes out (the earlier ones are marked done, late); at night it waits."""
+    reminder goes out (the earlier ones are marked done, late); at night it waits. One
+    transaction per round."""
     now = clock.now()
-    rows = session.execute(
+    with sessions() as session:
+        due = [
+            rating_round.id
+            for rating_round, forum in session.execute(
+                select(RatingRound, Forum)
+                .join(Forum, RatingRound.forum_id == Forum.id)
+                .where(RatingRound.status == RatingRoundStatus.OPEN, RatingRound.deadline_at > now)
+                .order_by(RatingRound.id)
+            )
+            if _checked(
+                "checking the reminders of rating round",
+                rating_round.id,
+                lambda: (
+                    allowed(now, calendar_of(forum), _zone(forum))  # noqa: B023
+                    and any(moment <= now for moment in reminder_times(forum, rating_round))  # noqa: B023
+                ),
+            )
+        ]
+    return _each(
+        sessions,
+        "reminding about rating round",
+        due,
+        lambda session, round_id: _remind_one(session, clock, renderers, round_id, replica=replica),
+    )
+
+
+def _remind_one(
+    session: Session, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
+) -> bool:
+    now = clock.now()
+    row = session.execute(
         select(RatingRound, Forum, Meeting)
         .join(Forum, RatingRound.forum_id == Forum.id)
         .join(Meeting, RatingRound.meeting_id == Meeting.id)
-        .where(RatingRound.status == RatingRoundStatus.OPEN, RatingRound.deadline_at > now)
-        .order_by(RatingRound.id)
-    ).all()
-    reminded = 0
-    for rating_round, forum, meeting in rows:
-        due = [moment for moment in reminder_times(forum, rating_round) if moment <= now]
-        if not due or not allowed(now, calendar_of(forum), _zone(forum)):
-            continue
-        latest = max(due)
-        for moment in due:
-            effect = scheduling.claim(
-                session,
-                clock,
-                forum_id=forum.id,
-                kind="rating_remind",
-                subject=str(rating_round.id),
-                occurrence=moment,
-                due_at=moment,
-                replica=replica,
-            )
-            if effect is None:
-                continue
-            if moment != latest:
-                effect.note = "superseded by a later reminder"
-                scheduling.complete(session, clock, effect, late=True)
-                continue
-            missing = [
-                s.agency_id
-                for s in agency_states(session, clock, forum, rating_round)
-                if s.state in ("missing", "partial")
-            ]
-            _invite(
-                session,
-                clock,
-                forum,
-                meeting,
-                rating_round,
-                renderers,
-                reminder=True,
-                only=missing,
-                key=f"remind:{int(moment.timestamp())}",
-            )
-            scheduling.complete(
-                session, clock, effect, late=now - moment > dt.timedelta(minutes=30)
-            )
-            reminded += 1
-    return reminded
-
-
-def close_due_rounds(session: Session, clock: Clock, renderers: Renderers, *, replica: str) -> int:
-    """Close the open rounds whose deadline passed and post their picture (once)."""
-    now = clock.now()
-    due = session.execute(
-        select(RatingRound.id, RatingRound.forum_id, RatingRound.deadline_at)
-        .where(RatingRound.status == RatingRoundStatus.OPEN, RatingRound.deadline_at <= now)
-        .order_by(RatingRound.deadline_at)
-    ).all()
-    closed = 0
-    for round_id, forum_id, deadline_at in due:
+        .where(
+            RatingRound.id == round_id,
+            RatingRound.status == RatingRoundStatus.OPEN,
+            RatingRound.deadline_at > now,
+        )
+    ).first()
+    if row is None:
+        return False
+    rating_round, forum, meeting = row
+    due = [moment for moment in reminder_times(forum, rating_round) if moment <= now]
+    if not due or not allowed(now, calendar_of(forum), _zone(forum)):
+        return False
+    latest = max(due)
+    reminded = False
+    for moment in due:
         effect = scheduling.claim(
             session,
             clock,
-            forum_id=forum_id,
-            kind="rating_close",
-            subject=str(round_id),
-            occurrence=deadline_at,
-            due_at=deadline_at,
+            forum_id=forum.id,
+            kind="rating_remind",
+            subject=str(rating_round.id),
+            occurrence=moment,
+            due_at=moment,
             replica=replica,
         )
         if effect is None:
             continue
-        if _close(session, clock, round_id, renderers, early=False):
-            closed += 1
-        scheduling.complete(session, clock, effect, late=now - deadline_at > dt.timedelta(hours=1))
+        if moment != latest:
+            effect.note = "superseded by a later reminder"
+            scheduling.complete(session, clock, effect, late=True)
+            continue
+        missing = [
+            s.agency_id
+            for s in agency_states(session, clock, forum, rating_round)
+            if s.state in ("missing", "partial")
+        ]
+        _invite(
+            session,
+            clock,
+            forum,
+            meeting,
+            rating_round,
+            renderers,
+            reminder=True,
+            only=missing,
+            key=f"remind:{int(moment.timestamp())}",
+        )
+        scheduling.complete(session, clock, effect, late=now - moment > dt.timedelta(minutes=30))
+        reminded = True
+    return reminded
+
+
+def close_due_rounds(
+    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
+) -> int:
+    """Close the open rounds whose deadline passed and post their picture (once), each
+    round on its own (see close_due_round)."""
+    with sessions() as session:
+        due = list(
+            session.scalars(
+                select(RatingRound.id)
+                .where(
+                    RatingRound.status == RatingRoundStatus.OPEN,
+                    RatingRound.deadline_at <= clock.now(),
+                )
+                .order_by(RatingRound.deadline_at, RatingRound.id)
+            )
+        )
+    closed = 0
+    for round_id in due:
+        try:
+            if close_due_round(sessions, clock, renderers, round_id, replica=replica):
+                closed += 1
+        except Exception:
+            log.exception("closing rating round %s failed; it is tried again", round_id)
     return closed
 
 
-def _close(
-    session: Session, clock: Clock, round_id: int, renderers: Renderers, *, early: bool
+@dataclass(frozen=True)
+class _Drawn:
+    picture: Picture
+    images: list[tuple[str, str, bytes]]
+
+
+def close_due_round(
+    sessions: Sessions, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
 ) -> bool:
-    """Close one round (a conditional UPDATE: only one closer wins) and queue the picture,
-    the heatmap and the trend chart for the forum's channel."""
+    """Close one round at its deadline, in three steps so no lock is held while drawing:
+    claim it (checking, under the row lock, that the deadline has passed: an extension
+    committed meanwhile keeps it open), draw the heatmap and the trend chart outside any
+    transaction, then close it (again only if the deadline has passed) and queue the
+    picture and the images. A replica that dies in between leaves the claim to expire and
+    be taken again."""
     now = clock.now()
+    with sessions() as session, session.begin():
+        rating_round = _due(session, round_id, now)
+        if rating_round is None:
+            return False
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=rating_round.forum_id,
+            kind="rating_close",
+            subject=str(round_id),
+            occurrence=rating_round.deadline_at,
+            due_at=rating_round.deadline_at,
+            replica=replica,
+        )
+        if effect is None:
+            return False
+        effect_id = effect.id
+        picture = build_picture(session, rating_round)
+        forum = session.get(Forum, rating_round.forum_id)
+        assert forum is not None
+        t = _forum_t(forum)
+    drawn = _Drawn(picture, _draw(t, picture))
+    with sessions() as session, session.begin():
+        effect = session.get(ScheduledEffect, effect_id)
+        assert effect is not None
+        closed = _close(session, clock, round_id, renderers, early=False, drawn=drawn)
+        if not closed:
+            effect.note = "not closed: the deadline was extended or the round closed early"
+        scheduling.complete(
+            session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1)
+        )
+        return closed
+
+
+def _due(session: Session, round_id: int, now: dt.datetime) -> RatingRound | None:
+    rating_round = session.scalar(
+        select(RatingRound)
+        .where(RatingRound.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if (
+        rating_round is None
+        or rating_round.status is not RatingRoundStatus.OPEN
+        or rating_round.deadline_at > now
+    ):
+        return None
+    return rating_round
+
+
+def _draw(t: Translator, picture: Picture) -> list[tuple[str, str, bytes]]:
+    """The heatmap and the trend chart: (name, title, PNG)."""
+    from domain import charts  # matplotlib is imported only where a picture is drawn
+
+    stamp = picture.meeting_start.astimezone(zoneinfo.ZoneInfo(picture.timezone)).strftime(
+        "%Y-%m-%d"
+    )
+    return [
+        (
+            "heatmap",
+            t("Situation picture {forum} {date}", forum=picture.forum_name, date=stamp),
+            charts.heatmap_png(t, picture),
+        ),
+        (
+            "trend",
+            t("Trend per area {forum}", forum=picture.forum_name),
+            charts.trend_png(t, picture),
+        ),
+    ]
+
+
+def _close(
+    session: Session,
+    clock: Clock,
+    round_id: int,
+    renderers: Renderers,
+    *,
+    early: bool,
+    drawn: _Drawn | None = None,
+) -> bool:
+    """Close one round (a conditional UPDATE: only one closer wins, and at the deadline only
+    if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
+    the trend chart for the forum's channel."""
+    now = clock.now()
+    condition = [RatingRound.id == round_id, RatingRound.status == RatingRoundStatus.OPEN]
+    if not early:
+        condition.append(RatingRound.deadline_at <= now)
     won = session.scalar(
         update(RatingRound)
-        .where(RatingRound.id == round_id, RatingRound.status == RatingRoundStatus.OPEN)
+        .where(*condition)
         .values(status=RatingRoundStatus.CLOSED, closed_at=now, closed_early=early)
         .returning(RatingRound.id)
     )
@@ -636,17 +910,12 @@ def _close(
         payload={"channel": forum.channel_id, **renderers.picture(t, picture)},
         dedupe_key=f"rating_picture:{round_id}",
     )
-    from domain import charts  # matplotlib is imported only where a picture is drawn
-
+    same = drawn is not None and replace(drawn.picture, closed_at=None) == replace(
+        picture, closed_at=None
+    )
+    images = drawn.images if drawn is not None and same else _draw(t, picture)
     stamp = picture.meeting_start.astimezone(_zone(forum)).strftime("%Y-%m-%d")
-    for name, title, data in (
-        (
-            "heatmap",
-            t("Situation picture {forum} {date}", forum=forum.name, date=stamp),
-            charts.heatmap_png(t, picture),
-        ),
-        ("trend", t("Trend per area {forum}", forum=forum.name), charts.trend_png(t, picture)),
-    ):
+    for name, title, data in images:
         scheduling.enqueue(
             session,
             clock,
@@ -690,7 +959,7 @@ class FormRow:
     name: str
     level: int | None  # this round's current answer
     comment: str | None
-    previous: int | None  # the agency's rating in the round before
+    previous: int | None  # the agency's latest rating in an earlier round
 
 
 @dataclass(frozen=True)
@@ -736,11 +1005,26 @@ def _require_agency(access: Access, agency_id: int | None) -> Agency:
     return agency
 
 
-def _previous_round_id(session: Session, rating_round: RatingRound) -> int | None:
-    return session.scalar(
-        select(RatingRound.id)
+def _previous_levels(session: Session, rating_round: RatingRound, agency_id: int) -> dict[int, int]:
+    """The agency's latest current rating per area from any earlier closed round of the
+    forum (an agency that skipped the last round still has its rating from before), in one
+    query."""
+    ranked = (
+        select(
+            Rating.area_id.label("area_id"),
+            Rating.level.label("level"),
+            func.row_number()
+            .over(
+                partition_by=Rating.area_id,
+                order_by=(Meeting.starts_at.desc(), RatingRound.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(RatingRound, Rating.round_id == RatingRound.id)
         .join(Meeting, RatingRound.meeting_id == Meeting.id)
         .where(
+            Rating.agency_id == agency_id,
+            Rating.is_current.is_(True),
             RatingRound.forum_id == rating_round.forum_id,
             RatingRound.id != rating_round.id,
             RatingRound.status == RatingRoundStatus.CLOSED,
@@ -749,9 +1033,14 @@ def _previous_round_id(session: Session, rating_round: RatingRound) -> int | Non
             .where(Meeting.id == rating_round.meeting_id)
             .scalar_subquery(),
         )
-        .order_by(Meeting.starts_at.desc())
-        .limit(1)
+        .subquery()
     )
+    return {
+        area_id: level
+        for area_id, level in session.execute(
+            select(ranked.c.area_id, ranked.c.level).where(ranked.c.rank == 1)
+        )
+    }
 
 
 def _current(session: Session, round_id: int, agency_id: int) -> dict[int, Rating]:
@@ -779,8 +1068,7 @@ def rating_form(
     meeting = session.get(Meeting, rating_round.meeting_id)
     assert meeting is not None
     current = _current(session, rating_round.id, agency.id)
-    previous_id = _previous_round_id(session, rating_round)
-    previous = _current(session, previous_id, agency.id) if previous_id else {}
+    previous = _previous_levels(session, rating_round, agency.id)
     areas = session.scalars(
         select(Area).where(Area.forum_id == forum.id, Area.active.is_(True)).order_by(Area.position)
     ).all()
@@ -799,7 +1087,7 @@ def rating_form(
                 name=a.name,
                 level=current[a.id].level if a.id in current else None,
                 comment=current[a.id].comment if a.id in current else None,
-                previous=previous[a.id].level if a.id in previous else None,
+                previous=previous.get(a.id),
             )
             for a in areas
         ),
@@ -884,8 +1172,7 @@ def submit_ratings(
         raise InputErrors(errors)
     now = clock.now()
     current = _current(session, rating_round.id, agency.id)
-    previous_id = _previous_round_id(session, rating_round)
-    previous = _current(session, previous_id, agency.id) if previous_id else {}
+    previous = _previous_levels(session, rating_round, agency.id)
     changed: list[Answer] = []
     for answer in answers:
         comment = (answer.comment or "").strip() or None
@@ -924,14 +1211,14 @@ def submit_ratings(
         if old is not None and old.level == answer.level:
             continue  # only the comment changed: nothing new to alert about
         before = previous.get(answer.area_id)
-        jumped = before is not None and answer.level - before.level >= JUMP
+        jumped = before is not None and answer.level - before >= JUMP
         if answer.level >= ESCALATE_AT or jumped:
             escalations.append(
                 Escalation(
                     area=areas[answer.area_id].name,
                     agency=agency.name,
                     level=answer.level,
-                    previous=before.level if before else None,
+                    previous=before,
                 )
             )
     session.flush()
@@ -1409,17 +1696,23 @@ def build_picture(session: Session, rating_round: RatingRound) -> Picture:
 # --- exports ----------------------------------------------------------------------------------
 
 EXPORT_HEADERS = (
-    "meeting",
-    "area",
-    "agency",
-    "level",
-    "level_name",
-    "highest",
-    "median",
-    "agencies_rated",
-    "disagreement",
-    "trend",
+    N_("Meeting"),
+    N_("Area"),
+    N_("Agency"),
+    N_("Level"),
+    N_("Level name"),
+    N_("Highest"),
+    N_("Median"),
+    N_("Agencies rated"),
+    N_("Disagreement"),
+    N_("Trend"),
 )
+SUMMARY_HEADERS = EXPORT_HEADERS[:2] + EXPORT_HEADERS[5:]
+TREND_LABELS: dict[str, str] = {
+    "up": N_("↑ worse"),
+    "down": N_("↓ better"),
+    "same": N_("→ same"),
+}
 
 
 @dataclass(frozen=True)
@@ -1439,10 +1732,12 @@ def export_rounds(
     access: Access,
     start: dt.date | None = None,
     end: dt.date | None = None,
+    t: Translator | None = None,
 ) -> ExportData:
     """Every agency × every area of the closed rounds in a period (or the latest round), for
     the municipality's lägesbild. Levels only: comments stay in Slack. Coordinators only;
-    the export is an audited event."""
+    the export is an audited event. Headers and values in ``t``'s language (the forum's,
+    Swedish by default, when not given)."""
     if not access.is_coordinator:
         raise NotCoordinator()
     forum = access.forum
@@ -1469,7 +1764,7 @@ def export_rounds(
         rounds = session.scalars(query.order_by(Meeting.starts_at.desc()).limit(1)).all()
     if not rounds:
         raise InvalidInput(N_("There is no closed rating round to export yet."))
-    t = _forum_t(forum)
+    t = t or _forum_t(forum)
     rows: list[list[Any]] = []
     summary: list[list[Any]] = []
     for rating_round in rounds:
@@ -1480,8 +1775,8 @@ def export_rounds(
                 area.highest,
                 area.median,
                 area.count,
-                "yes" if area.disagreement else "no",
-                area.trend or "",
+                t("Yes") if area.disagreement else t("No"),
+                t(TREND_LABELS[area.trend]) if area.trend else "",
             ]
             summary.append([day, area.name, *aggregate])
             for agency, level in zip(picture.agencies, area.levels, strict=True):
@@ -1510,17 +1805,9 @@ def export_rounds(
     return ExportData(
         forum_code=forum.code,
         rounds=len(rounds),
-        headers=EXPORT_HEADERS,
+        headers=tuple(t(h) for h in EXPORT_HEADERS),
         rows=rows,
-        summary_headers=(
-            "meeting",
-            "area",
-            "highest",
-            "median",
-            "agencies_rated",
-            "disagreement",
-            "trend",
-        ),
+        summary_headers=tuple(t(h) for h in SUMMARY_HEADERS),
         summary=summary,
     )
 

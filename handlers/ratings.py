@@ -233,7 +233,7 @@ def export(
         start = days[0] if days else None
         end = days[1] if len(days) > 1 else (today if start else None)
         data = rating_service.export_rounds(
-            session, deps.clock, access=access, start=start, end=end
+            session, deps.clock, access=access, start=start, end=end, t=t
         )
     _send_export(client, t, req.user_id, data, "both")
     return text_message(t("The export is in your direct messages."))
@@ -483,7 +483,7 @@ def register(app: App, deps: Deps) -> None:
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 access = _access_in_channel(session, req)
-                data = rating_service.export_rounds(session, deps.clock, access=access)
+                data = rating_service.export_rounds(session, deps.clock, access=access, t=t)
             _send_export(client, t, req.user_id, data, fmt)
             text = t("The export is in your direct messages.")
         except Exception as exc:

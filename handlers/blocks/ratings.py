@@ -24,6 +24,7 @@ from domain.ratings import (
     Cadence,
     Escalation,
     Invite,
+    Missed,
     Overview,
     Picture,
     RatingForm,
@@ -151,6 +152,18 @@ def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
     return message(text, blocks)
 
 
+def missed_message(t: Translator, missed: Missed) -> dict[str, Any]:
+    text = t(
+        "The rating round before {forum} {day} could not be held: the bot was unavailable "
+        "until after its deadline ({deadline}). There is no situation picture for this "
+        "meeting; you can ask the agencies at the meeting.",
+        forum=missed.forum_name,
+        day=_day(t, missed.meeting_start, missed.timezone),
+        deadline=_when(t, missed.deadline_at, missed.timezone),
+    )
+    return message(text, [section(escape(text))])
+
+
 class SlackRenderers:
     """The renderers domain.ratings asks for (scheduled DMs and the channel post)."""
 
@@ -159,6 +172,9 @@ class SlackRenderers:
 
     def picture(self, t: Translator, picture: Picture) -> dict[str, Any]:
         return picture_message(t, picture)
+
+    def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
+        return missed_message(t, missed)
 
 
 RENDERERS = SlackRenderers()

@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
+from domain import ratings
+from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from storage.db import transaction
 from storage.models import AuditEvent, Forum, Rating, RatingRound, RatingRoundStatus, Role
 from tests.conftest import Bot
@@ -504,8 +506,37 @@ def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[
     workbook = openpyxl.load_workbook(io.BytesIO(data[0]))
     rows = list(workbook["lagesbild"].iter_rows(values_only=True))
     assert len(rows) == 1 + 3 * 3  # every agency × every area, answered or not
+    # The municipality's lägesbild is in Swedish: headers and values.
+    assert rows[0] == (
+        "Möte",
+        "Område",
+        "Verksamhet",
+        "Nivå",
+        "Nivåns namn",
+        "Högst",
+        "Median",
+        "Verksamheter som bedömt",
+        "Oenighet",
+        "Trend",
+    )
+    hemse_polis = next(r for r in rows if r[1] == "Hemse" and r[2] == "Polis")
+    assert hemse_polis == ("2026-11-26", "Hemse", "Polis", 3, "oroande", 3, 3, 1, "Nej", None)
+    summary = list(workbook["sammanstallning"].iter_rows(values_only=True))
+    assert summary[0] == (
+        "Möte",
+        "Område",
+        "Högst",
+        "Median",
+        "Verksamheter som bedömt",
+        "Oenighet",
+        "Trend",
+    )
+    english = {"meeting", "area", "agency", "level", "yes", "no", "up", "down", "same"}
+    cells = {str(c).lower() for row in rows + summary for c in row if c is not None}
+    assert not cells & english
     csv_text = data[1].decode("utf-8-sig")
-    assert "Fritidsgård" in csv_text and "avvikande" in csv_text
+    assert csv_text.splitlines()[0].startswith("Möte;Område;Verksamhet;Nivå;Nivåns namn;Högst")
+    assert "Fritidsgård" in csv_text and "avvikande" in csv_text and ";Nej;" in csv_text
 
 
 # --- exactly once ------------------------------------------------------------------------------
@@ -675,3 +706,186 @@ def test_the_agenda_shows_the_situation_picture_of_the_closed_round(
     assert "Gråbo" in text and "Hemse" in text and "Droger" in text
     assert "Ingen lägesbild" not in text
     bot.slack.assert_no_violations()
+
+
+# --- previous rating, per-round work, extension race, catch-up --------------------------------
+
+
+def test_the_previous_rating_is_the_agencys_latest_even_when_it_skipped_a_round(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # round 1, for Thursday 26 November
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 2, "Droger": 1})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    # Round 2 (3 December) opens and closes without an answer from Polis.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    bot.clock.set(dt.datetime(2026, 12, 2, 11, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    # Round 3 (10 December): the modal shows Polis's round-1 levels as "last time".
+    bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(RatingRound)) == 3
+    bot.slack.reset()
+    view = open_modal(bot, POLIS, f"{the_round_latest(bot)}:{forum['Polis']}")
+    text = all_text(view)
+    assert text.count("Förra gången: 🟩 normalt") == 2
+    assert text.count("Förra gången: 🟨 avvikande") == 1
+    assert "inte bedömt" not in text
+    # Two levels worse than round 1 (normalt → oroande) alerts the coordinators.
+    rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 2, forum["Droger"]: 1})
+    alert = bot.slack.wait_for("chat.postMessage")[0]
+    assert alert.args["channel"] == ADMIN
+    assert alert.args["text"] == (
+        "Lägesbild OSF: Polis bedömer Gråbo som oroande (upp från normalt)."
+    )
+
+
+def second_forum(bot: Bot) -> int:
+    draft = forum_draft(
+        name="BSF",
+        code="BSF",
+        agencies=["Socialtjänst/IFO", "Polis"],
+        own_agency="Socialtjänst/IFO",
+        areas=["Centrum"],
+    )
+    with transaction(bot.sessions) as s:
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id="C0002", actor=ADMIN, draft=draft
+        )
+        created.settings = {"situation_picture": "every"}
+        return created.id
+
+
+def test_a_forum_whose_close_fails_does_not_stop_another_forums_round_from_closing(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    other = second_forum(bot)
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        rounds = {r.forum_id: r.id for r in s.scalars(select(RatingRound))}
+    assert set(rounds) == {forum["forum"], other}
+    # The first forum's data breaks its close (a time zone that does not exist).
+    with transaction(bot.sessions) as s:
+        broken = s.get(Forum, forum["forum"])
+        assert broken is not None
+        broken.timezone = "Europe/Atlantis"
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        status = {r.forum_id: r.status for r in s.scalars(select(RatingRound))}
+    assert status == {forum["forum"]: RatingRoundStatus.OPEN, other: RatingRoundStatus.CLOSED}
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0002"]
+    assert len(posted) == 1 and posted[0].args["text"].startswith("Lägesbild BSF")
+    assert channel_posts(bot) == []
+    # Once the data is fixed, the first forum's round closes at the next pass.
+    with transaction(bot.sessions) as s:
+        broken = s.get(Forum, forum["forum"])
+        assert broken is not None
+        broken.timezone = "Europe/Stockholm"
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert len(channel_posts(bot)) == 1
+    assert bot.slack.count("files.completeUploadExternal") == 4
+
+
+def test_an_extension_keeps_the_round_open_even_if_a_closer_saw_the_old_deadline(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    rating_round = the_round(bot)
+    bot.driver.block_action(
+        "rating_extend",
+        user=ADMIN,
+        selected_option={
+            "value": f"{rating_round.id}:1",
+            "text": {"type": "plain_text", "text": "1"},
+        },
+    )
+    reply = bot.slack.wait_for("response_url")[-1]
+    assert "förlängd" in all_text(reply.args)
+    # A replica that listed the round as due under the old deadline, before the extension
+    # was committed, closes it now: it stays open.
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    closed = ratings.close_due_round(
+        bot.sessions, bot.clock, RATING_RENDERERS, rating_round.id, replica="stale"
+    )
+    assert closed is False
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+    assert picture_posts(bot) == []
+    # At the new deadline it closes (the agenda, posted on the meeting day, is not counted).
+    bot.clock.set(DEADLINE + dt.timedelta(days=1, minutes=1))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert len(picture_posts(bot)) == 1
+
+
+def picture_posts(bot: Bot) -> list[Any]:
+    return [c for c in channel_posts(bot) if c.args["text"].startswith("Lägesbild OSF")]
+
+
+def test_a_round_due_while_the_bot_was_down_opens_on_the_next_working_morning(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # The round for Thursday 3 December was due on Friday 27 November 08:00; the bot is back
+    # on Saturday noon: no invitations on a weekend, nor on Sunday night …
+    for moment in (
+        dt.datetime(2026, 11, 28, 11, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 29, 22, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 30, 5, 59, tzinfo=dt.UTC),  # Monday 06:59 in Stockholm
+    ):
+        bot.clock.set(moment)
+        run_due_work(bot.runtime)
+        assert the_round(bot) is None
+        assert rating_messages(bot) == []
+    # … they go out on Monday at 07:00.
+    bot.clock.set(dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+    assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
+    assert "torsdag 3 december" in dms(bot, POLIS)[0].args["text"]
+
+
+def test_a_round_whose_deadline_passed_while_the_bot_was_down_is_reported_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # Down from Monday morning until Wednesday afternoon, after the 12:00 deadline.
+    bot.clock.set(DEADLINE + dt.timedelta(hours=2))
+    run_due_work(bot.runtime)
+    assert the_round(bot) is None
+    notes = missed_notes(bot)
+    assert [c.args["channel"] for c in notes] == [ADMIN]  # the coordinators only
+    text = notes[0].args["text"]
+    assert "OSF torsdag 26 november" in text and "kunde inte genomföras" in text
+    assert "onsdag 25 november 2026 12:00" in text
+    assert invitations(bot) == []
+    # Exactly once, however often it runs (and with two replicas: the claim row).
+    run_due_work(bot.runtime)
+    bot.clock.set(DEADLINE + dt.timedelta(hours=20))
+    run_due_work(bot.runtime)
+    assert len(missed_notes(bot)) == 1
+    # The next round opens as usual.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+    assert len(missed_notes(bot)) == 1
+    assert {c.args["channel"] for c in invitations(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
+
+
+def missed_notes(bot: Bot) -> list[Any]:
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if "kunde inte genomföras" in c.args.get("text", "")
+    ]
+
+
+def invitations(bot: Bot) -> list[Any]:
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("text", "").startswith("Lägesbild inför")
+    ]
