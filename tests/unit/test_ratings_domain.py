@@ -49,7 +49,7 @@ def t(request: pytest.FixtureRequest) -> Translator:
     return Translator(locale)
 
 
-def test_a_round_opens_five_working_days_ahead_and_closes_the_day_before_at_noon() -> None:
+def test_a_round_opens_five_days_ahead_moved_to_a_working_day_and_closes_the_day_before() -> None:
     meeting = Meeting(starts_at=local(2026, 12, 3, 13, 0))
     opens, deadline = round_times(forum(), meeting, rating_settings(forum()))
     # Saturday 28 November is no working day: the round opens on Friday morning.
