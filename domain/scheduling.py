@@ -7,6 +7,11 @@ died) may be taken over, and a bot that was down finds unclaimed past rows and c
 The effect itself is written to the outbox in the same transaction, and the outbox is
 delivered with retries, so a Slack outage delays a message but never loses or doubles it.
 APScheduler only wakes the process up; the database decides what is due.
+
+One limit remains outside our hands: Slack's Web API has no idempotency key, so when a
+connection breaks after Slack received a post but before its answer arrived, a retry can
+post it again. Claims make sure no two replicas ever send the same row; 429 answers (the
+common case in a burst) are never a post that went through.
 """
 
 from __future__ import annotations
