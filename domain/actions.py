@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -854,6 +854,16 @@ def my_open_actions(
     return rows, int(total or 0)
 
 
+def forum_days(session: Session, clock: Clock, forum_ids: Iterable[int]) -> dict[int, dt.date]:
+    """Today in each forum's own time zone."""
+    days: dict[int, dt.date] = {}
+    for forum_id in sorted(set(forum_ids)):
+        forum = session.get(Forum, forum_id)
+        if forum is not None:
+            days[forum_id] = local_today(forum, clock)
+    return days
+
+
 def actions_for_case(
     session: Session, clock: Clock, *, access: Access, case_id: int
 ) -> list[ActionRow]:
@@ -1046,6 +1056,23 @@ def _dm(
         payload={"channel": user, **payload},
         dedupe_key=key,
     )
+
+
+def queue_dm(
+    session: Session, clock: Clock, forum: Forum, user: str, payload: dict[str, Any], key: str
+) -> None:
+    """Queue a DM in the outbox inside the caller's transaction, so it is sent (with retries)
+    exactly when the change it tells about is stored; ``key`` is its dedupe key."""
+    _dm(session, clock, forum, user, payload, key)
+
+
+def event_key(prefix: str, session: Session, action_id: int) -> str:
+    """A dedupe key for the action's latest history event (one message per event)."""
+    session.flush()
+    latest = session.scalar(
+        select(func.max(ActionEvent.id)).where(ActionEvent.action_id == action_id)
+    )
+    return f"{prefix}:{action_id}:{latest or 0}"
 
 
 def release_orphaned_actions(

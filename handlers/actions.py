@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, Respond
@@ -22,8 +21,9 @@ from domain.actions import ActionDraft, Filter, Scope
 from domain.errors import DomainError, InputErrors, InvalidInput
 from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
-from domain.i18n import N_, Locale, Translator
+from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
+from handlers.agenda import deliver_now
 from handlers.blocks import actions as ui
 from handlers.blocks.cases import effect_label
 from handlers.blocks.common import Block
@@ -34,7 +34,7 @@ from handlers.forum import tell
 from handlers.payload import ack_only, channel_of, team_of
 from handlers.privacy import send_file
 from storage.db import transaction
-from storage.models import Effect
+from storage.models import Effect, Forum
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,12 @@ def _today(access: Access, deps: Deps) -> dt.date:
     return action_service.local_today(access.forum, deps.clock)
 
 
+def _owner_translator(deps: Deps, team_id: str | None, user_id: str, forum: Forum) -> Translator:
+    """The language of a DM queued inside a request: the user's Slack locale when known
+    (no Slack call before the ack), otherwise the forum's language."""
+    return Translator(deps.cached_locale(team_id, user_id) or normalize_locale(forum.language))
+
+
 # --- entry points used by the command router ------------------------------------------------
 
 
@@ -112,6 +118,7 @@ def _modal_for(
     access: Access,
     *,
     case_reference: str | None,
+    area_id: int | None = None,
 ) -> dict[str, Any]:
     forum = access.forum
     meta = ActionMeta(locale=t.locale, forum_id=forum.id, channel_id=forum.channel_id)
@@ -129,6 +136,7 @@ def _modal_for(
         owner=access.member.slack_user_id,
         case_reference=case_reference,
         private_metadata=meta.dump(),
+        area_id=area_id,
     )
 
 
@@ -327,8 +335,9 @@ def home_blocks(
     rows, total = action_service.my_open_actions(
         session, deps.clock, team_id=team_id, slack_user_id=user_id
     )
-    today = deps.clock.now().astimezone(ZoneInfo(deps.timezone)).date()
-    return ui.home_blocks(t, rows, total, today)
+    # Each action's "today" is its forum's (the forums may be in different time zones).
+    days = action_service.forum_days(session, deps.clock, {row.forum_id for row in rows})
+    return ui.home_blocks(t, rows, total, days)
 
 
 def case_view_blocks(
@@ -417,6 +426,21 @@ def register(app: App, deps: Deps) -> None:
                     session, deps.clock, access=access, draft=draft, submission_key=view["id"]
                 )
                 action_id = action.id
+                if created and action.owner:
+                    # Queued with the action (same transaction): an outage delays it, never
+                    # loses it. Sent right after the ack; the scheduler retries what fails.
+                    row = action_service.action_row(
+                        session, deps.clock, access=access, action_id=action_id
+                    )
+                    owner_t = _owner_translator(deps, team_of(body), action.owner, forum)
+                    action_service.queue_dm(
+                        session,
+                        deps.clock,
+                        forum,
+                        action.owner,
+                        ui.created_dm(owner_t, row, _today(access, deps), by=body["user"]["id"]),
+                        f"action_created:{action_id}",
+                    )
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
@@ -429,6 +453,7 @@ def register(app: App, deps: Deps) -> None:
         if action_id is None:
             return
         user_id = body["user"]["id"]
+        deliver_now(deps, client)  # the owner's DM, queued with the action
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 access, _ = action_service.access_for_action(
@@ -436,12 +461,6 @@ def register(app: App, deps: Deps) -> None:
                 )
                 row = action_service.action_row(
                     session, deps.clock, access=access, action_id=action_id
-                )
-                today = _today(access, deps)
-            if row.owner:
-                owner_t = deps.translator(client, team_of(body), row.owner)
-                client.chat_postMessage(
-                    channel=row.owner, **ui.created_dm(owner_t, row, today, by=user_id)
                 )
             if row.owner != user_id:
                 t = deps.translator(client, team_of(body), user_id)
@@ -455,7 +474,7 @@ def register(app: App, deps: Deps) -> None:
                     ),
                 )
         except Exception as exc:
-            log.warning("could not tell the owner of action %s: %s", action_id, exc)
+            log.warning("could not confirm action %s to its creator: %s", action_id, exc)
             tell(
                 client, user_id, failure_text(deps.translator(client, team_of(body), user_id), exc)
             )
@@ -486,6 +505,34 @@ def register(app: App, deps: Deps) -> None:
         client.views_push(trigger_id=body["trigger_id"], view=modal)
 
     app.action(ui.ACTION_NEW_FOR_CASE)(ack=ack_only, lazy=[new_for_case])
+
+    def new_for_area(body: dict[str, Any], client: WebClient) -> None:
+        """The situation picture's "new action for an area": the modal, that area chosen."""
+        t = locale_of(body)
+        selected = str((body["actions"][0].get("selected_option") or {}).get("value", ""))
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = forum_service.require_member_in_channel(
+                    session,
+                    team_id=team_of(body),
+                    channel_id=channel_of(body),
+                    slack_user_id=body["user"]["id"],
+                )
+                modal = _modal_for(
+                    session,
+                    deps,
+                    t,
+                    access,
+                    case_reference=None,
+                    area_id=int(selected) if selected.isdigit() else None,
+                )
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("opening the action modal from the situation picture failed")
+            modal = ui.notice_modal(t, failure_text(t, exc))
+        client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+    app.action(ui.ACTION_NEW_FOR_AREA)(ack=ack_only, lazy=[new_for_area])
 
     # -- quick changes: done and snooze ----------------------------------------------------------
 
@@ -713,6 +760,19 @@ def register(app: App, deps: Deps) -> None:
                         user=user_id,
                         owner=action.owner or "",
                     )
+                    if action.owner and action.owner != previous_owner:
+                        row = action_service.action_row(
+                            session, deps.clock, access=access, action_id=action.id
+                        )
+                        owner_t = _owner_translator(deps, team_of(body), action.owner, access.forum)
+                        action_service.queue_dm(
+                            session,
+                            deps.clock,
+                            access.forum,
+                            action.owner,
+                            ui.handed_over_dm(owner_t, row, _today(access, deps), by=user_id),
+                            action_service.event_key("action_handed_over", session, action.id),
+                        )
                 else:
                     action_service.record_follow_up(
                         session,
@@ -730,7 +790,7 @@ def register(app: App, deps: Deps) -> None:
         except DomainError as exc:
             ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
             return
-        context["samverkan_action_change"] = {"note": note, "new_owner": new_owner}
+        context["samverkan_action_change"] = {"note": note, "new_owner": new_owner is not None}
         ack()
 
     def after_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -741,27 +801,14 @@ def register(app: App, deps: Deps) -> None:
         meta = ActionMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         action_id = meta.action_id or 0
-        user_id = body["user"]["id"]
+        if change.get("new_owner"):
+            deliver_now(deps, client)  # the new owner's DM, queued with the hand-over
         try:
             if meta.origin == "modal" and view.get("previous_view_id"):
                 parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}
                 refresh(client, None, parent, t, meta, action_id=action_id, note=change["note"])
             elif meta.origin in ("home", "card"):
                 refresh(client, None, body, t, meta, action_id=action_id, note=change["note"])
-            new_owner = change.get("new_owner")
-            if new_owner:
-                with database_errors(), transaction(deps.sessions) as session:
-                    access, _ = action_service.access_for_action(
-                        session, team_id=team_of(body), action_id=action_id, slack_user_id=user_id
-                    )
-                    row = action_service.action_row(
-                        session, deps.clock, access=access, action_id=action_id
-                    )
-                    today = _today(access, deps)
-                owner_t = deps.translator(client, team_of(body), new_owner)
-                client.chat_postMessage(
-                    channel=new_owner, **ui.handed_over_dm(owner_t, row, today, by=user_id)
-                )
         except Exception as exc:
             log.warning("could not show the change of action %s: %s", action_id, exc)
 

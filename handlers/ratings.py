@@ -27,6 +27,7 @@ from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from handlers import forms
+from handlers.blocks import actions as action_ui
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
 from handlers.blocks.forum import notice_modal, text_message
@@ -141,7 +142,10 @@ def overview(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
         view = rating_service.overview(session, deps.clock, access=access)
         name = access.forum.name
         coordinator = access.is_coordinator
-    return ui.overview_message(t, view, forum_name=name, coordinator=coordinator)
+        areas = [(a.id, a.name) for a in forum_service.active_areas(access.forum)]
+    reply = ui.overview_message(t, view, forum_name=name, coordinator=coordinator)
+    # Any member may create an action for an area from the picture (issue #8).
+    return action_ui.with_new_action_for_area(t, reply, areas)
 
 
 def away(

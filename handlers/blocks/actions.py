@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.actions import (
@@ -32,6 +32,9 @@ from domain.cases import CONCERNS, DEVIATION_KINDS
 from domain.i18n import Locale, Translator
 from domain.statistics import Statistics
 from handlers.blocks.common import (
+    MESSAGE_BLOCKS_MAX,
+    MODAL_BLOCKS_MAX,
+    SECTION_TEXT_MAX,
     Block,
     actions,
     button,
@@ -76,6 +79,8 @@ ACTION_LIST_NEXT = "action_list_page_next"
 ACTION_LIST_PAGE_RE = re.compile(r"^action_list_page_(prev|next)$")
 # In a case's modal: a new action linked to the case (value: the case reference).
 ACTION_NEW_FOR_CASE = "action_new_for_case"
+# Under the situation picture: a new action for the chosen area (option value: the area id).
+ACTION_NEW_FOR_AREA = "action_new_for_area"
 
 ACTION_FIELDS: tuple[str, ...] = (
     "description",
@@ -219,6 +224,7 @@ def action_modal(
     owner: str | None,
     case_reference: str | None,
     private_metadata: str,
+    area_id: int | None = None,
 ) -> Block:
     """The "new action" modal. Input block ids are the :data:`ACTION_FIELDS`; every
     element's action_id is ``value``."""
@@ -267,18 +273,15 @@ def action_modal(
         ),
     ]
     if areas:
-        blocks.append(
-            input_block(
-                "area",
-                t("Area"),
-                _select(
-                    "static_select",
-                    t("Choose an area"),
-                    [option(name, str(area_id)) for area_id, name in areas],
-                ),
-                optional=True,
-            )
+        area_el = _select(
+            "static_select",
+            t("Choose an area"),
+            [option(name, str(aid)) for aid, name in areas],
         )
+        chosen = [o for o in area_el["options"] if o["value"] == str(area_id)]
+        if chosen:
+            area_el["initial_option"] = chosen[0]
+        blocks.append(input_block("area", t("Area"), area_el, optional=True))
     if meetings:
         blocks.append(
             input_block(
@@ -308,6 +311,32 @@ def action_modal(
         blocks=blocks,
         private_metadata=private_metadata,
     )
+
+
+def new_for_area_block(t: Translator, areas: Sequence[tuple[int, str]]) -> Block | None:
+    """Under the situation picture: pick an area to create an action for it."""
+    if not areas:
+        return None
+    return actions(
+        {
+            "type": "static_select",
+            "action_id": ACTION_NEW_FOR_AREA,
+            "placeholder": plain(t("New action for an area…"), 150),
+            "options": [option(name, str(aid)) for aid, name in areas][:MAX_OPTIONS],
+        },
+        block_id=ACTION_NEW_FOR_AREA,
+    )
+
+
+def with_new_action_for_area(
+    t: Translator, reply: dict[str, Any], areas: Sequence[tuple[int, str]]
+) -> dict[str, Any]:
+    """Append :func:`new_for_area_block` to a message when there is room (≤ 50 blocks)."""
+    block = new_for_area_block(t, areas)
+    blocks = list(reply.get("blocks") or [])
+    if block is not None and len(blocks) < MESSAGE_BLOCKS_MAX:
+        reply = {**reply, "blocks": [*blocks, block]}
+    return reply
 
 
 # --- cards, DMs and reminders -----------------------------------------------------------------
@@ -539,9 +568,10 @@ def action_list_message(t: Translator, page: ActionPage, today: dt.date) -> dict
 
 
 def home_blocks(
-    t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
+    t: Translator, rows: Sequence[ActionRow], total: int, days: Mapping[int, dt.date]
 ) -> list[Block]:
-    """App Home's "mina insatser": the user's open actions with the same buttons."""
+    """App Home's "mina insatser": the user's open actions with the same buttons; ``days``
+    is today in each forum's time zone (by forum id)."""
     blocks: list[Block] = [divider(), header(t("My actions"))]
     if not rows:
         blocks.append(section(t("You have no open actions.")))
@@ -549,7 +579,7 @@ def home_blocks(
     for row in rows:
         blocks.append(
             section(
-                row_text(t, row, today, forum=True),
+                row_text(t, row, _day_of(row, days), forum=True),
                 block_id=f"home_action.{row.id}",
                 accessory=_row_menu(t, row),
             )
@@ -561,6 +591,13 @@ def home_blocks(
             )
         )
     return blocks
+
+
+def _day_of(row: ActionRow, days: Mapping[int, dt.date]) -> dt.date:
+    # A forum missing from ``days``: the row's own overdue flag decides (computed in its zone).
+    if row.forum_id in days:
+        return days[row.forum_id]
+    return row.due_on + dt.timedelta(days=1) if row.overdue else row.due_on - dt.timedelta(days=1)
 
 
 def add_to_home(view: Block, blocks: list[Block]) -> Block:
@@ -702,15 +739,72 @@ def _iso_day(t: Translator, value: Any) -> str:
         return "–"
 
 
+def _split(text: str, limit: int) -> list[str]:
+    """Cut mrkdwn text into pieces of at most ``limit`` characters, at a line break or a space
+    where there is one, never inside an escaped entity (``&amp;``)."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+            amp = text.rfind("&", cut - 6, cut)
+            if amp != -1 and ";" not in text[amp:cut]:
+                cut = amp
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def text_sections(lines: Sequence[str], *, limit: int = SECTION_TEXT_MAX) -> list[Block]:
+    """As few sections as hold ``lines`` whole (each section at most ``limit`` characters);
+    a line longer than a section is split across several."""
+    blocks: list[Block] = []
+    current = ""
+    for line in lines:
+        for piece in _split(line, limit):
+            if current and len(current) + 1 + len(piece) <= limit:
+                current += "\n" + piece
+                continue
+            if current:
+                blocks.append(section(current))
+            current = piece
+    if current:
+        blocks.append(section(current))
+    return blocks
+
+
+def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool) -> list[Block]:
+    """The action in full (the detail modal): the whole description, then the facts."""
+    title = f"*#{row.id}*\n{escape(row.description)}"
+    blocks = text_sections([title])
+    facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
+    lines = [" · ".join(facts)]
+    links = [escape(row.forum_name)]
+    if row.case_reference:
+        links.append(t("case {reference}", reference=escape(row.case_reference)))
+    if row.area:
+        links.append(t("area {area}", area=escape(row.area)))
+    lines.append(" · ".join(links))
+    if row.hoped_effect:
+        label = t("Hoped-for effect")
+        lines.append(f"*{label}:* {escape(row.hoped_effect)}")
+    blocks.extend(text_sections(lines))
+    elements = action_buttons(t, row) if buttons else []
+    if elements:
+        blocks.append(actions(*elements, block_id=f"action_buttons.{row.id}"))
+    return blocks
+
+
 def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today: dt.date) -> Block:
-    blocks = action_card(t, view.row, today)
-    if not view.may_change:
-        blocks = [b for b in blocks if b.get("type") != "actions"]
-    shown = view.history[-HISTORY_SHOWN:]
-    history = "\n".join(_history_line(t, e, tz) for e in shown) or "–"
+    blocks = _detail_card(t, view.row, today, buttons=view.may_change)
+    # Newest first, in as many sections as the entries need (never clipped).
+    shown = list(reversed(view.history[-HISTORY_SHOWN:]))
     label = t("History")
     blocks.append(divider())
-    blocks.append(section(f"*{label}*\n{history}"))
+    lines = [f"*{label}*"] + ([_history_line(t, e, tz) for e in shown] or ["–"])
+    blocks.extend(text_sections(lines)[: MODAL_BLOCKS_MAX - len(blocks)])
     return modal(
         callback_id=CB_ACTION_DETAIL,
         title=t("Action #{id}", id=view.row.id),
@@ -737,8 +831,12 @@ def case_actions_blocks(
     if not rows:
         blocks.append(section(f"*{label}*\n" + t("No actions yet.")))
     elif details:
-        lines = [row_text(t, r, today).replace("\n", " · ") for r in rows[:10]]
-        blocks.append(section(f"*{label}*\n" + "\n".join(lines)))
+        blocks.append(section(f"*{label}*"))
+        blocks.extend(
+            section(row_text(t, r, today), block_id=f"case_action.{r.id}") for r in rows[:10]
+        )
+        if len(rows) > 10:
+            blocks.append(context(t("…and {n} more.", n=len(rows) - 10)))
     else:
         blocks.append(section(f"*{label}*\n" + t("{n} action(s).", n=len(rows))))
     blocks.append(
