@@ -47,11 +47,11 @@ ITEM_TEXT_MAX = 300
 CHECKBOXES_MAX = 10
 
 SECTION_TITLES: dict[AgendaItemKind, str] = {
-    AgendaItemKind.NEW_CASE: N_("1. New cases"),
-    AgendaItemKind.FOLLOW_UP: N_("2. Cases for follow-up"),
-    AgendaItemKind.SITUATION_PICTURE: N_("3. Situation picture"),
-    AgendaItemKind.ACTION: N_("4. Actions due"),
-    AgendaItemKind.OTHER: N_("5. Other business"),
+    AgendaItemKind.NEW_CASE: N_("New cases"),
+    AgendaItemKind.FOLLOW_UP: N_("Cases for follow-up"),
+    AgendaItemKind.SITUATION_PICTURE: N_("Situation picture"),
+    AgendaItemKind.ACTION: N_("Actions due"),
+    AgendaItemKind.OTHER: N_("Any other business"),
 }
 EMPTY: dict[AgendaItemKind, str] = {
     AgendaItemKind.NEW_CASE: N_("No new cases."),
@@ -166,6 +166,7 @@ def agenda_blocks(
         blocks.append(context(t("Every agency is needed for at least one item.")))
     else:
         blocks.append(context(t("No items yet.")))
+    number = 0
     for kind in (
         AgendaItemKind.NEW_CASE,
         AgendaItemKind.FOLLOW_UP,
@@ -177,7 +178,8 @@ def agenda_blocks(
             show_picture_section or agenda.picture is not None
         ):
             continue
-        blocks.append(section("*" + t(SECTION_TITLES[kind]) + "*"))
+        number += 1  # numbered as shown: a forum without a situation picture has four
+        blocks.append(section(f"*{number}. " + t(SECTION_TITLES[kind]) + "*"))
         if kind == AgendaItemKind.SITUATION_PICTURE:
             if agenda.picture is not None and picture_blocks is not None:
                 # The agenda's own section title names it: no second header.

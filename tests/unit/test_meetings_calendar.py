@@ -210,3 +210,4 @@ def test_a_short_agenda_is_one_message_with_every_section() -> None:
     assert "3. Lägesbild" in text  # shown by default (show_picture_section)
     (without,) = agenda_messages(Translator("sv"), agenda(2), show_picture_section=False)
     assert "Lägesbild" not in str(without)
+    assert "3. Insatser" in str(without)  # numbered as shown
