@@ -89,6 +89,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
                 workers=parallel,
             ),
         ),
+        ("agenda failures", in_transaction(lambda s: agenda.report_failed_posts(s, clock))),
         (
             "consents",
             in_transaction(lambda s: cases.remind_expiring_consents(s, clock, replica=replica)),

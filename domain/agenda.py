@@ -910,3 +910,55 @@ def items_for_record(session: Session, meeting: Meeting) -> list[tuple[int, str]
 
 def agency_names(forum: Forum) -> dict[int, str]:
     return {a.id: a.name for a in forum.agencies}
+
+
+# --- posts Slack refused for good -------------------------------------------------------------
+
+
+def report_failed_posts(session: Session, clock: Clock, *, limit: int = 100) -> int:
+    """Tell the coordinators, once, when an agenda could not be posted for a reason retrying
+    will not fix (the bot was removed from the channel, the channel was archived …)."""
+    from storage.models import OutboxMessage, OutboxStatus
+
+    failed = session.execute(
+        select(OutboxMessage.dedupe_key, OutboxMessage.last_error)
+        .where(
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.dedupe_key.like("agenda:%:p0"),
+            OutboxMessage.created_at > clock.now() - CATCH_UP,
+        )
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    ).all()
+    told = 0
+    for key, error in failed:
+        try:
+            meeting_id = int(key.split(":")[1])
+        except (IndexError, ValueError):
+            continue
+        meeting = session.get(Meeting, meeting_id)
+        forum = session.get(Forum, meeting.forum_id) if meeting else None
+        if meeting is None or forum is None:
+            continue
+        t = Translator(normalize_locale(forum.language))
+        reason = str(error or "")[:80]
+        text = t(
+            "The agenda for {forum}'s meeting {when} could not be posted in <#{channel}> "
+            "({reason}). Invite me to the channel (/invite @Samverkan); then "
+            "/samverkan dagordning shows the agenda.",
+            forum=forum.name,
+            when=t.day_time(meeting.starts_at, zoneinfo.ZoneInfo(forum.timezone)),
+            channel=forum.channel_id,
+            reason=reason or "?",
+        )
+        for user in _coordinators(session, forum.id):
+            scheduling.enqueue(
+                session,
+                clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={"channel": user, "text": text},
+                dedupe_key=f"agenda_failed:{meeting.id}:{user}",
+            )
+            told += 1
+    return told

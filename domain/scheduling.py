@@ -58,6 +58,15 @@ class SlackGateway(Protocol):
         ...
 
 
+class Refused(Exception):
+    """Slack refused the call for a reason retrying will not fix (``code``: Slack's error,
+    e.g. ``not_in_channel``)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
 class RetryLater(Exception):
     def __init__(self, seconds: float, reason: str) -> None:
         super().__init__(reason)
@@ -297,7 +306,9 @@ def _deliver_one(
         outcome = {
             "status": OutboxStatus.FAILED,
             "attempts": message.attempts + 1,
-            "last_error": f"{exc.__class__.__name__}: {exc}"[:500],
+            "last_error": (
+                exc.code if isinstance(exc, Refused) else f"{exc.__class__.__name__}: {exc}"
+            )[:500],
         }
         kind = "failed"
     with sessions() as session, session.begin():

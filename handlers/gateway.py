@@ -13,7 +13,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from domain.scheduling import UPLOAD_METHOD, RetryLater
+from domain.scheduling import UPLOAD_METHOD, Refused, RetryLater
 
 # Errors worth trying again later; anything else (channel_not_found, …) will not improve.
 _TRANSIENT = {
@@ -47,7 +47,7 @@ class WebApiGateway:
             if status == 429 or status >= 500 or error in _TRANSIENT:
                 retry_after = float(exc.response.headers.get("Retry-After", 30) or 30)
                 raise RetryLater(max(retry_after, 5.0), error or f"HTTP {status}") from exc
-            raise
+            raise Refused(error or f"HTTP {status}") from exc
         except OSError as exc:  # Slack unreachable: the outbox tries again later
             raise RetryLater(60.0, f"{exc.__class__.__name__}: {exc}") from exc
         ts = response.get("ts")

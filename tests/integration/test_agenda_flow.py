@@ -600,3 +600,16 @@ def test_an_outage_of_many_minutes_delays_the_agenda_but_does_not_drop_it(bot: B
     bot.slack.reset()
     tick(bot, local(2026, 11, 26, 8, 36))
     assert len(channel_posts(bot)) == 1
+
+
+def test_when_the_bot_was_removed_from_the_channel_the_coordinator_is_told_once(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert channel_posts(bot) == []
+    tick(bot, local(2026, 11, 26, 8, 1))
+    told = dms_to(bot, "U1")
+    assert len(told) == 1
+    assert "not_in_channel" in told[0].args["text"] and "/invite" in told[0].args["text"]
+    tick(bot, local(2026, 11, 26, 8, 2))
+    assert len(dms_to(bot, "U1")) == 1
