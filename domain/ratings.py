@@ -1819,3 +1819,71 @@ def find_open_round(session: Session, forum: Forum) -> RatingRound | None:
         .order_by(RatingRound.deadline_at)
         .limit(1)
     )
+
+
+# --- comments, for the coordinators who lead the meeting -----------------------------------------
+
+
+@dataclass(frozen=True)
+class RatingComment:
+    area: str
+    agency: str
+    level: int
+    comment: str
+
+
+@dataclass(frozen=True)
+class RoundComments:
+    round_id: int
+    forum_name: str
+    meeting_start: dt.datetime
+    timezone: str
+    comments: tuple[RatingComment, ...]
+
+
+def round_comments(
+    session: Session, clock: Clock, *, access: Access, round_id: int
+) -> RoundComments:
+    """The agencies' comments on their current answers in one round, area by area.
+
+    Only coordinators see them (they lead the meeting); every look is an audited read, like
+    a case's details, since a comment is free text about a place or a theme."""
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    forum = access.forum
+    rating_round = session.get(RatingRound, round_id)
+    if rating_round is None or rating_round.forum_id != forum.id:
+        raise InvalidInput(N_("That rating round no longer exists."))
+    meeting = session.get(Meeting, rating_round.meeting_id)
+    assert meeting is not None
+    rows = session.execute(
+        select(Area.name, Agency.name, Rating.level, Rating.comment)
+        .join(Area, Area.id == Rating.area_id)
+        .join(Agency, Agency.id == Rating.agency_id)
+        .where(
+            Rating.round_id == round_id,
+            Rating.is_current.is_(True),
+            Rating.comment.is_not(None),
+            Rating.comment != "",
+        )
+        .order_by(Area.position, Area.id, Agency.position, Agency.id)
+    ).all()
+    audit.record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=AuditAction.READ,
+        object_type="rating_comments",
+        object_ref=str(round_id),
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail={"comments": len(rows)},
+    )
+    return RoundComments(
+        round_id=round_id,
+        forum_name=forum.name,
+        meeting_start=meeting.starts_at,
+        timezone=forum.timezone,
+        comments=tuple(RatingComment(a, g, lvl, c or "") for a, g, lvl, c in rows),
+    )

@@ -511,6 +511,27 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(ui.ACTION_SETTINGS)(ack=ack_only, lazy=[settings_button])
 
+    def open_comments(body: dict[str, Any], client: WebClient) -> None:
+        user = body["user"]["id"]
+        t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
+        value = str(body["actions"][0].get("value") or "")
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                access = _access_for_round(
+                    session, team_of(body), user, int(value) if value.isdigit() else 0
+                )
+                comments = rating_service.round_comments(
+                    session, deps.clock, access=access, round_id=int(value)
+                )
+            view = ui.comments_modal(t, comments)
+        except Exception as exc:
+            if not isinstance(exc, DomainError):
+                log.exception("opening rating comments failed")
+            view = notice_modal(t, failure_text(t, exc))
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    app.action(ui.ACTION_COMMENTS)(ack=ack_only, lazy=[open_comments])
+
     def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = RatingMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)

@@ -29,6 +29,7 @@ from domain.ratings import (
     Picture,
     RatingForm,
     RatingSettings,
+    RoundComments,
     RoundStatus,
     level_label,
 )
@@ -60,6 +61,7 @@ ACTION_EXTEND = "rating_extend"  # static_select value "<round_id>:<days>"
 ACTION_EXPORT_XLSX = "rating_export_xlsx"
 ACTION_EXPORT_CSV = "rating_export_csv"
 ACTION_SETTINGS = "rating_settings_open"
+ACTION_COMMENTS = "rating_comments_open"  # button value: the round id
 AREAS_PER_PAGE = 15  # two inputs per area: 30 inputs and a few more blocks per page
 PICTURE_BLOCKS_MAX = 20
 FIELDS_PER_SECTION = 10
@@ -492,6 +494,9 @@ def overview_message(
         blocks.extend(picture_blocks(t, view.latest)[:PICTURE_BLOCKS_MAX])
     extra: list[Block] = []
     if coordinator:
+        rounds = [r for r in (view.current, view.latest) if r is not None]
+        if rounds:
+            extra.append(button(t("Comments"), ACTION_COMMENTS, value=str(rounds[0].round_id)))
         if view.latest is not None:
             extra.append(button(t("Export xlsx"), ACTION_EXPORT_XLSX, value="latest"))
             extra.append(button(t("Export CSV"), ACTION_EXPORT_CSV, value="latest"))
@@ -596,4 +601,41 @@ def settings_modal(
         submit=t("Save"),
         close=t("Cancel"),
         private_metadata=private_metadata,
+    )
+
+
+def comments_modal(t: Translator, comments: RoundComments) -> Block:
+    """The agencies' comments, area by area (coordinators only; each look is audited)."""
+    tz = comments.timezone
+    blocks: list[Block] = [
+        context(
+            t(
+                "{forum}, the round before {day}. Only coordinators see this; every look is "
+                "logged.",
+                forum=escape(comments.forum_name),
+                day=_day(t, comments.meeting_start, tz),
+            )
+        )
+    ]
+    if not comments.comments:
+        blocks.append(section(t("No agency wrote a comment in this round.")))
+    area = None
+    for row in comments.comments:
+        if len(blocks) >= 98:
+            blocks.append(context(t("…and more comments than fit here.")))
+            break
+        if row.area != area:
+            area = row.area
+            blocks.append(section("*" + escape(row.area) + "*"))
+        blocks.append(
+            section(
+                f"{escape(row.agency)} · {level_label(t, row.level)}\n"
+                + escape(clip(row.comment, 2800))
+            )
+        )
+    return modal(
+        callback_id="rating_comments",
+        title=t("Comments"),
+        blocks=blocks,
+        close=t("Close"),
     )

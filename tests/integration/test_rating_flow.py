@@ -889,3 +889,46 @@ def invitations(bot: Bot) -> list[Any]:
         for c in bot.slack.calls_to("chat.postMessage")
         if c.args.get("text", "").startswith("Lägesbild inför")
     ]
+
+
+def test_coordinators_read_the_comments_of_a_round_and_each_look_is_logged(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    from storage.models import AuditEvent
+
+    run_due_work(bot.runtime)
+    value = button_value(dms(bot, POLIS)[0])
+    view = open_modal(bot, POLIS, value)
+    rate(
+        bot,
+        view,
+        POLIS,
+        {forum["Gråbo"]: 3, forum["Hemse"]: 1, forum["Droger"]: 2},
+        {forum["Gråbo"]: "Fler anmälningar om skadegörelse vid stationen"},
+    )
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    bot.driver.command("lägesbild", user=ADMIN)
+    overview = bot.slack.wait_for("response_url")[-1]
+    (button,) = [
+        e
+        for b in overview.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == "rating_comments_open"
+    ]
+    bot.driver.block_action("rating_comments_open", user=ADMIN, value=button["value"])
+    modal = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    text = json.dumps(modal, ensure_ascii=False)
+    assert "Fler anmälningar om skadegörelse vid stationen" in text and "Gråbo" in text
+    assert "Polis · oroande" in text
+    with bot.sessions() as s:
+        reads = s.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "rating_comments")
+        ).all()
+    assert [(r.actor, r.object_ref) for r in reads] == [(ADMIN, button["value"])]
+    # A member who is not a coordinator is refused, and nothing is shown.
+    bot.driver.block_action("rating_comments_open", user=POLIS, value=button["value"])
+    refused = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
+    assert "skadegörelse" not in json.dumps(refused, ensure_ascii=False)
+    assert "samordnare" in json.dumps(refused, ensure_ascii=False)
