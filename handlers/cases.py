@@ -198,7 +198,7 @@ def register(app: App, deps: Deps) -> None:
 
     def change_list(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
         action = body["actions"][0]
-        if action["action_id"] == ui.ACTION_LIST_FILTER:
+        if action["action_id"] in (ui.ACTION_LIST_FILTER, ui.ACTION_LIST_STATUS):
             value = (action.get("selected_option") or {}).get("value", ui.FILTER_ALL)
             scope, status = ui.parse_filter_value(value)
             page = 0
@@ -225,6 +225,7 @@ def register(app: App, deps: Deps) -> None:
         respond(replace_original=True, response_type="ephemeral", **reply)
 
     app.action(ui.ACTION_LIST_FILTER)(ack=ack_only, lazy=[change_list])
+    app.action(ui.ACTION_LIST_STATUS)(ack=ack_only, lazy=[change_list])
     app.action(ui.ACTION_LIST_PAGE_RE)(ack=ack_only, lazy=[change_list])
 
     def open_case(body: dict[str, Any], client: WebClient, respond: Respond) -> None:

@@ -57,7 +57,8 @@ ACTION_CASE_STATUS_RE = re.compile(r"^case_status_[a-z_]+$")
 ACTION_CASE_WITHDRAW = "case_withdraw_consent"  # button value: the case id
 ACTION_CASE_HOLD = "case_legal_hold"  # coordinators: push the reason modal; value: case id
 ACTION_CASE_RELEASE = "case_legal_hold_release"  # coordinators: release; value: case id
-ACTION_LIST_FILTER = "case_list_filter"  # static_select: "all", "status:<status>", "scope:<scope>"
+ACTION_LIST_FILTER = "case_list_filter"  # static_select of whose cases: "f:<scope>:<status>"
+ACTION_LIST_STATUS = "case_list_status"  # static_select of the status: "f:<scope>:<status>"
 # Previous/next page buttons; value "<page>:<scope>:<status or empty>".
 ACTION_LIST_PAGE = "case_list_page"
 ACTION_LIST_PREV = "case_list_page_prev"
@@ -109,17 +110,19 @@ def parse_status_value(value: str) -> tuple[int, CaseStatus] | None:
 
 
 def filter_value(*, status: CaseStatus | None, scope: Scope) -> str:
-    """The filter option for the current filter: a status wins over a scope."""
-    if status is not None:
-        return f"status:{status.value}"
-    if scope != "all":
-        return f"scope:{scope}"
-    return FILTER_ALL
+    """A filter as an option value: ``"f:<scope>:<status>"`` (status empty for any)."""
+    return f"f:{scope}:{status.value if status else ''}"
 
 
 def parse_filter_value(value: str) -> tuple[Scope, CaseStatus | None]:
-    """``"status:new"`` → ``("all", NEW)``, ``"scope:mine"`` → ``("mine", None)``, else all."""
+    """``"f:mine:new"`` → ``("mine", NEW)``; the older one-dimension values
+    (``"status:new"``, ``"scope:mine"``, ``"all"``) still read; anything else is all cases."""
     kind, _, rest = value.partition(":")
+    if kind == "f":
+        scope_text, _, status_text = rest.partition(":")
+        scope: Scope = next((s for s in SCOPES if s == scope_text), "all")
+        status = CaseStatus(status_text) if status_text in _STATUS_VALUES else None
+        return scope, status
     if kind == "status" and rest in _STATUS_VALUES:
         return "all", CaseStatus(rest)
     if kind == "scope":
@@ -421,25 +424,33 @@ def case_dm_text(
 # --- the case list ------------------------------------------------------------------------------
 
 
-def _filter_select(t: Translator, *, status: CaseStatus | None, scope: Scope) -> Block:
+def _filter_selects(t: Translator, *, status: CaseStatus | None, scope: Scope) -> list[Block]:
+    """Whose cases and which status, each keeping the other's choice (both apply at once)."""
     scope_options = [
-        option(t("All cases"), FILTER_ALL),
-        option(t("Raised by me"), "scope:mine"),
-        option(t("My agency's cases"), "scope:agency"),
+        option(t("All cases"), filter_value(status=status, scope="all")),
+        option(t("Raised by me"), filter_value(status=status, scope="mine")),
+        option(t("My agency's cases"), filter_value(status=status, scope="agency")),
     ]
-    status_options = [option(status_label(t, s), f"status:{s.value}") for s in CaseStatus]
+    status_options = [option(t("Any status"), filter_value(status=None, scope=scope))] + [
+        option(status_label(t, s), filter_value(status=s, scope=scope)) for s in CaseStatus
+    ]
     current = filter_value(status=status, scope=scope)
-    initial = next(o for o in scope_options + status_options if o["value"] == current)
-    return {
-        "type": "static_select",
-        "action_id": ACTION_LIST_FILTER,
-        "placeholder": plain(t("Filter"), 150),
-        "option_groups": [
-            {"label": plain(t("Whose cases"), 75), "options": scope_options},
-            {"label": plain(t("Status"), 75), "options": status_options},
-        ],
-        "initial_option": initial,
-    }
+    return [
+        {
+            "type": "static_select",
+            "action_id": ACTION_LIST_FILTER,
+            "placeholder": plain(t("Whose cases"), 150),
+            "options": scope_options,
+            "initial_option": next(o for o in scope_options if o["value"] == current),
+        },
+        {
+            "type": "static_select",
+            "action_id": ACTION_LIST_STATUS,
+            "placeholder": plain(t("Status"), 150),
+            "options": status_options,
+            "initial_option": next(o for o in status_options if o["value"] == current),
+        },
+    ]
 
 
 def case_list_message(
@@ -453,7 +464,7 @@ def case_list_message(
     """An ephemeral page of cases (logistics only) with a filter and previous/next buttons."""
     blocks: list[Block] = [
         header(t("Cases")),
-        actions(_filter_select(t, status=status, scope=scope), block_id="case_list_filter"),
+        actions(*_filter_selects(t, status=status, scope=scope), block_id="case_list_filter"),
     ]
     for row in page.rows:
         lines = [

@@ -302,3 +302,23 @@ def test_a_deviation_is_recorded_and_the_coordinator_told(bot: Bot, forum: dict[
     dm = bot.slack.wait_for("chat.postMessage")[0]
     assert dm.args["channel"] == ADMIN
     assert "Informationen kom inte fram" not in dm.args["text"]
+
+
+def test_the_list_filters_by_whose_cases_and_status_at_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    submit_case(bot, forum, user=ADMIN, view_id="V1")
+    submit_case(bot, forum, user=SOCIAL, view_id="V2")
+
+    def choose(action_id: str, value: str) -> str:
+        before = bot.slack.count("response_url")
+        bot.driver.block_action(action_id, user=ADMIN, selected_option={"value": value})
+        reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+        return json.dumps(reply.args, ensure_ascii=False)
+
+    mine_scheduled = choose("case_list_status", "f:mine:scheduled")
+    assert "FOS-2026-001" in mine_scheduled and "FOS-2026-002" not in mine_scheduled
+    all_scheduled = choose("case_list_filter", "f:all:scheduled")
+    assert "FOS-2026-001" in all_scheduled and "FOS-2026-002" in all_scheduled
+    mine_closed = choose("case_list_status", "f:mine:closed")
+    assert "FOS-2026-00" not in mine_closed and "Inga ärenden matchar" in mine_closed

@@ -33,6 +33,7 @@ from handlers.blocks.cases import (
     ACTION_LIST_NEXT,
     ACTION_LIST_PAGE_RE,
     ACTION_LIST_PREV,
+    ACTION_LIST_STATUS,
     CASE_FIELDS,
     CB_CASE_CLOSE,
     CB_CASE_DETAIL,
@@ -378,29 +379,32 @@ def test_last_page_offers_previous_only(t: Translator) -> None:
 
 
 @pytest.mark.parametrize(
-    ("status", "scope", "value"),
+    ("status", "scope"),
     [
-        (None, "all", "all"),
-        (None, "mine", "scope:mine"),
-        (None, "agency", "scope:agency"),
-        (CaseStatus.FOLLOW_UP, "all", "status:follow_up"),
+        (None, "all"),
+        (None, "mine"),
+        (None, "agency"),
+        (CaseStatus.FOLLOW_UP, "all"),
+        (CaseStatus.NEW, "mine"),
     ],
 )
-def test_list_filter_reflects_the_current_filter(
-    status: CaseStatus | None, scope: Any, value: str
+def test_list_filters_reflect_both_choices_and_keep_each_other(
+    status: CaseStatus | None, scope: Any
 ) -> None:
     msg: dict[str, Any] = case_list_message(
         Translator("sv"), CasePage((), 0, False), tz=STOCKHOLM, status=status, scope=scope
     )
 
     assert validate_message(msg) == []
-    select = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_FILTER)
-    assert select["initial_option"]["value"] == value
-    assert filter_value(status=status, scope=scope) == value
-    assert parse_filter_value(value) == (scope, status)
-    values = [o["value"] for g in select["option_groups"] for o in g["options"]]
-    assert select["initial_option"] in [o for g in select["option_groups"] for o in g["options"]]
-    assert len(values) == len(set(values))
+    whose = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_FILTER)
+    which = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_STATUS)
+    current = filter_value(status=status, scope=scope)
+    assert whose["initial_option"]["value"] == which["initial_option"]["value"] == current
+    assert parse_filter_value(current) == (scope, status)
+    # Choosing another scope keeps the status, and another status keeps the scope.
+    assert {parse_filter_value(o["value"])[1] for o in whose["options"]} == {status}
+    assert {parse_filter_value(o["value"])[0] for o in which["options"]} == {scope}
+    assert len(which["options"]) == len(CaseStatus) + 1
 
 
 def test_empty_list_says_so(t: Translator) -> None:
@@ -433,6 +437,8 @@ def test_parsers_refuse_foreign_values() -> None:
     assert parse_page_value("x") == (0, "all", None)
     assert parse_page_value("3:nobody:bogus") == (3, "all", None)
     assert parse_filter_value("status:bogus") == ("all", None)
+    assert parse_filter_value("f:nobody:bogus") == ("all", None)
+    assert parse_filter_value("status:new") == ("all", CaseStatus.NEW)  # older messages
     assert parse_filter_value("scope:everyone") == ("all", None)
     assert parse_status_value("42:closed") == (42, CaseStatus.CLOSED)
     assert parse_status_value("x:closed") is None
