@@ -284,16 +284,13 @@ def _audit(
     action_id: int,
     detail: dict[str, Any] | None = None,
 ) -> None:
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=action,
         object_type="action",
         object_ref=str(action_id),
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail=detail,
     )
 

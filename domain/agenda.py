@@ -18,7 +18,7 @@ import time
 import zoneinfo
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select
@@ -43,6 +43,8 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     Member,
+    OutboxMessage,
+    OutboxStatus,
     Role,
     ScheduledEffect,
 )
@@ -287,13 +289,10 @@ def add_item(
     )
     session.add(item)
     session.flush()
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor=access.member.slack_user_id,
-        actor_agency_id=access.member.agency_id,
+        access,
         action=AuditAction.CREATE,
         object_type="agenda_item",
         object_ref=str(item.id),
@@ -325,7 +324,7 @@ def move_item(
             positions = list(range(positions[0], positions[0] + len(positions)))
         for pos, sibling in zip(positions, siblings, strict=True):
             sibling.position = pos
-        _changed(session, meeting)
+        session.flush()  # the caller publishes it (publish_update) if already posted
     return meeting
 
 
@@ -335,14 +334,11 @@ def remove_item(session: Session, clock: Clock, *, access: Access, item_id: int)
     if not (access.is_coordinator or item.added_by == access.member.slack_user_id):
         raise InvalidInput(N_("Only a coordinator or the member who added it can remove it."))
     item.removed = True
-    _changed(session, meeting)
-    audit.record(
+    session.flush()  # the caller publishes it (publish_update) if already posted
+    audit.record_by(
         session,
         clock,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor=access.member.slack_user_id,
-        actor_agency_id=access.member.agency_id,
+        access,
         action=AuditAction.DELETE,
         object_type="agenda_item",
         object_ref=str(item.id),
@@ -355,11 +351,6 @@ def _require_coordinator(access: Access) -> None:
         from domain.errors import NotCoordinator
 
         raise NotCoordinator()
-
-
-def _changed(session: Session, meeting: Meeting) -> None:
-    """The caller publishes the change (publish_update) if the agenda is already posted."""
-    session.flush()
 
 
 def _items(session: Session, meeting_id: int) -> list[AgendaItem]:
@@ -524,8 +515,6 @@ def _enqueue_post(
 
 
 def _posted_parts(session: Session, meeting_id: int) -> int:
-    from storage.models import OutboxMessage
-
     return int(
         session.scalar(
             select(func.count()).where(OutboxMessage.dedupe_key.like(f"agenda:{meeting_id}:p%"))
@@ -594,7 +583,6 @@ class AgendaRun:
     late: int = 0
     missed: int = 0
     previews: int = 0
-    meeting_ids: list[int] = field(default_factory=list)
 
 
 def due_meetings(
@@ -701,11 +689,10 @@ def post_due(
                     outcomes = list(pool.map(lambda m, k=kind: one(k, m), fresh))
                 else:
                     outcomes = [one(kind, m) for m in fresh]
-                for meeting_id, outcome in zip(fresh, outcomes, strict=True):
+                for outcome in outcomes:
                     if outcome in ("posted", "late"):
                         run.posted += 1
                         run.late += outcome == "late"
-                        run.meeting_ids.append(meeting_id)
                     elif outcome == "missed":
                         run.missed += 1
                     elif outcome == "preview":
@@ -714,6 +701,29 @@ def post_due(
         if pool is not None:
             pool.shutdown()
     return run
+
+
+def _claim(
+    session: Session, clock: Clock, meeting_id: int, kind: str, *, replica: str
+) -> tuple[Meeting, Forum, ScheduledEffect] | None:
+    """The meeting's agenda (or preview, due a day earlier) for this replica, or None."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None or meeting.agenda_due_at is None:
+        return None
+    forum = session.get(Forum, meeting.forum_id)
+    assert forum is not None
+    due_at = meeting.agenda_due_at - (dt.timedelta(days=1) if kind == PREVIEW else dt.timedelta())
+    effect = scheduling.claim(
+        session,
+        clock,
+        forum_id=forum.id,
+        kind=kind,
+        subject="",
+        occurrence=meeting.occurrence,
+        due_at=due_at,
+        replica=replica,
+    )
+    return None if effect is None else (meeting, forum, effect)
 
 
 def _post_one(
@@ -725,23 +735,10 @@ def _post_one(
     render: Render,
     picture: PictureLoader | None,
 ) -> str | None:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.agenda_due_at is None:
-        return None
-    forum = session.get(Forum, meeting.forum_id)
-    assert forum is not None
-    effect = scheduling.claim(
-        session,
-        clock,
-        forum_id=forum.id,
-        kind=AGENDA,
-        subject="",
-        occurrence=meeting.occurrence,
-        due_at=meeting.agenda_due_at,
-        replica=replica,
-    )
-    if effect is None:
-        return None  # another replica has it, or it is done
+    claimed = _claim(session, clock, meeting_id, AGENDA, replica=replica)
+    if claimed is None:
+        return None  # gone, another replica has it, or it is done
+    meeting, forum, effect = claimed
     now = clock.now()
     if meeting.status != MeetingStatus.PLANNED:
         effect.status = EffectStatus.SKIPPED
@@ -769,6 +766,7 @@ def _post_one(
                 dedupe_key=f"{MISSED}:{meeting.id}:{user}",
             )
         return "missed"
+    assert meeting.agenda_due_at is not None  # _claim only returns meetings that have one
     late = now > meeting.agenda_due_at + GRACE
     agenda = build(session, clock, meeting, forum, late=late, picture=picture)
     _enqueue_post(session, clock, agenda, render(agenda))
@@ -785,23 +783,10 @@ def _preview_one(
     render: Callable[[Agenda], dict[str, Any]],
     picture: PictureLoader | None,
 ) -> bool:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None or meeting.agenda_due_at is None:
+    claimed = _claim(session, clock, meeting_id, PREVIEW, replica=replica)
+    if claimed is None:
         return False
-    forum = session.get(Forum, meeting.forum_id)
-    assert forum is not None
-    effect = scheduling.claim(
-        session,
-        clock,
-        forum_id=forum.id,
-        kind=PREVIEW,
-        subject="",
-        occurrence=meeting.occurrence,
-        due_at=meeting.agenda_due_at - dt.timedelta(days=1),
-        replica=replica,
-    )
-    if effect is None:
-        return False
+    meeting, forum, effect = claimed
     agenda = build(session, clock, meeting, forum, picture=picture)
     message = render(agenda)
     for user in _coordinators(session, forum.id):
@@ -876,13 +861,10 @@ def record_meeting(
             )
         )
         position += 1
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor=access.member.slack_user_id,
-        actor_agency_id=access.member.agency_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="meeting",
         object_ref=str(meeting.id),
@@ -908,18 +890,12 @@ def items_for_record(session: Session, meeting: Meeting) -> list[tuple[int, str]
     return rows
 
 
-def agency_names(forum: Forum) -> dict[int, str]:
-    return {a.id: a.name for a in forum.agencies}
-
-
 # --- posts Slack refused for good -------------------------------------------------------------
 
 
 def report_failed_posts(session: Session, clock: Clock, *, limit: int = 100) -> int:
     """Tell the coordinators, once, when an agenda could not be posted for a reason retrying
     will not fix (the bot was removed from the channel, the channel was archived …)."""
-    from storage.models import OutboxMessage, OutboxStatus
-
     failed = session.execute(
         select(OutboxMessage.dedupe_key, OutboxMessage.last_error)
         .where(

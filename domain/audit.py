@@ -24,7 +24,7 @@ import hashlib
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, event, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -34,6 +34,9 @@ from sqlalchemy.orm.util import identity_key
 
 from domain.clock import Clock
 from storage.models import AuditAction, AuditChain, AuditEvent
+
+if TYPE_CHECKING:  # forums imports this module
+    from domain.forums import Access
 
 GENESIS = "0" * 64
 HASH_VERSION = 1
@@ -74,6 +77,31 @@ def record(
 
 
 # --- hashing --------------------------------------------------------------------------------
+
+
+def record_by(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    *,
+    action: AuditAction,
+    object_type: str,
+    object_ref: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`record` for something a member did in their forum (actor, agency, forum)."""
+    return record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=action,
+        object_type=object_type,
+        object_ref=object_ref,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail=detail,
+    )
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:

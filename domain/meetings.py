@@ -174,14 +174,22 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
     session.flush()
 
 
+def _carry_over(session: Session, forum: Forum, meeting: Meeting) -> None:
+    """A meeting that will not happen hands its agenda items and open cases to the next."""
+    following = next_meeting(session, forum, after=meeting.starts_at, exclude=meeting.id)
+    if following is None:
+        return
+    for item in session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)):
+        item.meeting_id = following.id
+    for case in session.scalars(
+        select(Case).where(Case.meeting_id == meeting.id, Case.status != CaseStatus.CLOSED)
+    ):
+        case.meeting_id = following.id
+
+
 def _retire(session: Session, forum: Forum, meeting: Meeting, now: dt.datetime) -> None:
     has_round = session.scalar(select(exists().where(RatingRound.meeting_id == meeting.id)))
-    following = next_meeting(session, forum, after=meeting.starts_at, exclude=meeting.id)
-    if following is not None:
-        for item in session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)):
-            item.meeting_id = following.id
-        for case in session.scalars(select(Case).where(Case.meeting_id == meeting.id)):
-            case.meeting_id = following.id
+    _carry_over(session, forum, meeting)
     if has_round:
         meeting.status = MeetingStatus.CANCELLED
         meeting.note = "schedule_changed"
@@ -203,11 +211,6 @@ def ensure_synced(session: Session, clock: Clock, forum: Forum) -> None:
     if latest is not None and latest >= clock.now() + SYNC_AHEAD:
         session.refresh(forum, ["meetings_until"])
         return
-    sync_meetings(session, clock, forum)
-
-
-def resync(session: Session, clock: Clock, forum: Forum) -> None:
-    """After a schedule or calendar change: re-plan now, not at the next horizon check."""
     sync_meetings(session, clock, forum)
 
 
@@ -303,21 +306,11 @@ def cancel_meeting(
     meeting.status = MeetingStatus.CANCELLED
     meeting.changed_by = access.member.slack_user_id
     meeting.note = reason or None
-    following = next_meeting(session, forum, after=meeting.starts_at, exclude=meeting.id)
-    if following is not None:
-        for item in session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)):
-            item.meeting_id = following.id
-        for case in session.scalars(
-            select(Case).where(Case.meeting_id == meeting.id, Case.status != CaseStatus.CLOSED)
-        ):
-            case.meeting_id = following.id
-    audit.record(
+    _carry_over(session, forum, meeting)
+    audit.record_by(
         session,
         clock,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor=access.member.slack_user_id,
-        actor_agency_id=access.member.agency_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="meeting",
         object_ref=str(meeting.id),
@@ -375,13 +368,10 @@ def move_meeting(
     meeting.status = MeetingStatus.PLANNED
     meeting.changed_by = access.member.slack_user_id
     meeting.agenda_due_at = agenda_due(new_start, calendar_of(forum), zone)
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor=access.member.slack_user_id,
-        actor_agency_id=access.member.agency_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="meeting",
         object_ref=str(meeting.id),

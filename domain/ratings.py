@@ -1401,16 +1401,13 @@ def overview(session: Session, clock: Clock, *, access: Access) -> Overview:
 def _audit_round(
     session: Session, clock: Clock, access: Access, rating_round: RatingRound, **detail: Any
 ) -> None:
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="rating_round",
         object_ref=str(rating_round.id),
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail=detail,
     )
 
@@ -1868,16 +1865,13 @@ def round_comments(
         )
         .order_by(Area.position, Area.id, Agency.position, Agency.id)
     ).all()
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.READ,
         object_type="rating_comments",
         object_ref=str(round_id),
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={"comments": len(rows)},
     )
     return RoundComments(

@@ -11,7 +11,7 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from domain.agenda import Agenda, AgendaLine
+from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
 from domain.i18n import N_, Translator
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
@@ -167,13 +167,7 @@ def agenda_blocks(
     else:
         blocks.append(context(t("No items yet.")))
     number = 0
-    for kind in (
-        AgendaItemKind.NEW_CASE,
-        AgendaItemKind.FOLLOW_UP,
-        AgendaItemKind.SITUATION_PICTURE,
-        AgendaItemKind.ACTION,
-        AgendaItemKind.OTHER,
-    ):
+    for kind in SECTION_ORDER:
         if kind == AgendaItemKind.SITUATION_PICTURE and not (
             show_picture_section or agenda.picture is not None
         ):
