@@ -52,7 +52,7 @@ from domain.calendar import ForumCalendar
 from domain.clock import AdjustableClock
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
 from storage.models import Agency, AgendaItem, AgendaItemKind, Forum, Meeting, Member, Role
-from tests.support.processes import free_port
+from tests.support.processes import free_port, wait_healthy
 
 SECRET = "bench-agenda-secret"
 TOKEN = "xoxb-bench-agenda"
@@ -224,7 +224,8 @@ def replicas(url: str, stub: Stub, count: int, threads: int) -> Iterator[list[in
                 )
                 ports.append(port)
             for port in ports:
-                wait_healthy(port)
+                if not wait_healthy(f"http://127.0.0.1:{port}"):
+                    raise SystemExit(f"agenda_burst: the bot on port {port} did not come up")
             yield ports
         finally:
             for proc in procs:
@@ -234,18 +235,6 @@ def replicas(url: str, stub: Stub, count: int, threads: int) -> Iterator[list[in
                     proc.wait(timeout=20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
-
-
-def wait_healthy(port: int) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"agenda_burst: the bot on port {port} did not come up")
 
 
 def set_clock(port: int, instant: dt.datetime) -> None:

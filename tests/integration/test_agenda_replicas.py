@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-import urllib.request
 from collections import Counter
 from pathlib import Path
 
@@ -24,23 +23,11 @@ from sandbox.webapi import SlackWebApiStub
 from storage.db import transaction
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import free_port, start_samverkan, stop
+from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
 
 FORUMS = 3
 # Thursday 26 November 2026, 07:59:52 in Stockholm (CET, UTC+1).
 START = dt.datetime(2026, 11, 26, 6, 59, 52, tzinfo=dt.UTC)
-
-
-def wait_healthy(url: str, proc: object) -> None:
-    deadline = time.monotonic() + 40
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"{url} did not come up")
 
 
 def test_two_replicas_post_each_forums_agenda_exactly_once(
@@ -84,7 +71,8 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
             }
             proc = start_samverkan("serve", settings, workdir)
             procs.append(proc)
-            wait_healthy(f"http://127.0.0.1:{port}", proc)
+            if not wait_healthy(f"http://127.0.0.1:{port}", timeout=40):
+                pytest.fail(f"replica {replica} did not come up")
 
         def channel_posts() -> list[str]:
             return [
