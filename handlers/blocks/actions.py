@@ -183,9 +183,21 @@ def _status(t: Translator, row: ActionRow) -> str:
     return status_label(t, row.status)
 
 
+def hidden_text(t: Translator) -> str:
+    """What a reader sees instead of the text of an action linked to a case whose details
+    the disclosure rule does not let them see."""
+    return "_" + t("details hidden") + "_"
+
+
+def description_text(t: Translator, row: ActionRow, limit: int | None = 500) -> str:
+    if not row.details:
+        return hidden_text(t)
+    return escape(clip(row.description, limit) if limit else row.description)
+
+
 def row_text(t: Translator, row: ActionRow, today: dt.date, *, forum: bool = False) -> str:
     """Two or three lines about one action (mrkdwn, user text escaped)."""
-    title = f"*#{row.id}* {escape(clip(row.description, 500))}"
+    title = f"*#{row.id}* {description_text(t, row)}"
     facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
     lines = [title, " · ".join(facts)]
     links = []
@@ -777,7 +789,7 @@ def text_sections(lines: Sequence[str], *, limit: int = SECTION_TEXT_MAX) -> lis
 
 def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool) -> list[Block]:
     """The action in full (the detail modal): the whole description, then the facts."""
-    title = f"*#{row.id}*\n{escape(row.description)}"
+    title = f"*#{row.id}*\n{description_text(t, row, None)}"
     blocks = text_sections([title])
     facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
     lines = [" · ".join(facts)]
@@ -830,15 +842,14 @@ def case_actions_blocks(
     blocks: list[Block] = [divider()]
     if not rows:
         blocks.append(section(f"*{label}*\n" + t("No actions yet.")))
-    elif details:
+    else:
+        # Each row is as the disclosure rule let this reader see it ("details hidden").
         blocks.append(section(f"*{label}*"))
         blocks.extend(
             section(row_text(t, r, today), block_id=f"case_action.{r.id}") for r in rows[:10]
         )
         if len(rows) > 10:
             blocks.append(context(t("…and {n} more.", n=len(rows) - 10)))
-    else:
-        blocks.append(section(f"*{label}*\n" + t("{n} action(s).", n=len(rows))))
     blocks.append(
         actions(
             button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
