@@ -10,6 +10,7 @@ passed the privacy guard when they were written. Everything a user typed is esca
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from domain.actions import (
     Scope,
 )
 from domain.cases import CONCERNS, DEVIATION_KINDS
+from domain.corrections import Field
 from domain.i18n import Locale, Translator
 from domain.statistics import Statistics
 from handlers.blocks.common import (
@@ -50,6 +52,12 @@ from handlers.blocks.common import (
     plain,
     section,
     text_input,
+)
+from handlers.blocks.corrections import (
+    ACTION_TEXT_REDACT,
+    edit_button,
+    redact_button,
+    target_value,
 )
 from storage.models import ActionStatus, Effect
 
@@ -811,6 +819,31 @@ def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool
 
 def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today: dt.date) -> Block:
     blocks = _detail_card(t, view.row, today, buttons=view.may_change)
+    fixes: list[Block] = []
+    if view.may_edit:
+        fixes.append(edit_button(t, Field.ACTION_DESCRIPTION, view.row.id))
+    if view.may_redact:
+        fixes.append(redact_button(t, Field.ACTION_DESCRIPTION, view.row.id))
+        if view.row.hoped_effect:
+            fixes.append(
+                button(
+                    t("Mask the hoped-for effect"),
+                    ACTION_TEXT_REDACT,
+                    value=target_value(Field.ACTION_HOPED_EFFECT, view.row.id),
+                    style="danger",
+                )
+            )
+        if view.row.follow_up_comment:
+            fixes.append(
+                button(
+                    t("Mask the comment"),
+                    ACTION_TEXT_REDACT,
+                    value=target_value(Field.ACTION_COMMENT, view.row.id),
+                    style="danger",
+                )
+            )
+    if fixes:
+        blocks.append(actions(*fixes, block_id=f"action_fix.{view.row.id}"))
     # Newest first, in as many sections as the entries need (never clipped).
     shown = list(reversed(view.history[-HISTORY_SHOWN:]))
     label = t("History")
@@ -822,6 +855,8 @@ def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today
         title=t("Action #{id}", id=view.row.id),
         close=t("Close"),
         blocks=blocks,
+        # The forum, for the edit/mask buttons (the domain refuses another forum's action).
+        private_metadata=json.dumps({"forum_id": view.row.forum_id}),
     )
 
 
