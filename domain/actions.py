@@ -26,7 +26,7 @@ from sqlalchemy import and_, exists, func, not_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from domain import audit, meetings, privacy, scheduling
+from domain import audit, disclosure, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -119,6 +119,9 @@ class ActionRow:
     area: str | None
     hoped_effect: str | None
     completed_at: dt.datetime | None
+    # False: the action is linked to a case whose details this reader may not see
+    # (domain.disclosure); description, hoped-for effect and comments are blank.
+    details: bool = True
 
     @property
     def awaiting_follow_up(self) -> bool:
@@ -149,6 +152,8 @@ class ActionView:
     history: tuple[HistoryEntry, ...]
     may_change: bool
     may_follow_up: bool
+    may_edit: bool = False
+    may_redact: bool = False
 
 
 # --- time and calendar ----------------------------------------------------------------------
@@ -245,6 +250,11 @@ def may_change(action: Action, access: Access) -> bool:
         or (action.owner is not None and action.owner == access.member.slack_user_id)
         or access.member.agency_id == action.owning_agency_id
     )
+
+
+def may_edit(action: Action, access: Access) -> bool:
+    """Who corrects an action's text: whoever wrote it, or a coordinator."""
+    return access.is_coordinator or action.created_by == access.member.slack_user_id
 
 
 def may_follow_up(action: Action, access: Access) -> bool:
@@ -713,12 +723,20 @@ def snooze(
 # --- reading --------------------------------------------------------------------------------
 
 
-def _row(action: Action, forum: Forum, today: dt.date) -> ActionRow:
+def _row(
+    action: Action,
+    forum: Forum,
+    today: dt.date,
+    decision: disclosure.Decision | None = None,
+) -> ActionRow:
+    """The action for one reader: ``decision`` is the disclosure rule's answer for them
+    (None only where nothing is shown to anyone, e.g. the agenda's numbers)."""
+    shown = decision is None or decision.allowed
     return ActionRow(
         id=action.id,
         forum_id=forum.id,
         forum_name=forum.name,
-        description=action.description,
+        description=action.description if shown else "",
         agency_id=action.owning_agency_id,
         agency=action.owning_agency.name,
         owner=action.owner,
@@ -726,13 +744,47 @@ def _row(action: Action, forum: Forum, today: dt.date) -> ActionRow:
         status=action.status,
         overdue=action.status is ActionStatus.OPEN and action.due_on < today,
         effect=action.effect,
-        follow_up_comment=action.follow_up_comment,
+        follow_up_comment=action.follow_up_comment if shown else None,
         followed_up_by=action.followed_up_by,
         case_reference=action.case.reference if action.case else None,
         area=action.area.name if action.area else None,
-        hoped_effect=action.hoped_effect,
+        hoped_effect=action.hoped_effect if shown else None,
         completed_at=action.completed_at,
+        details=shown,
     )
+
+
+def rows_for(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    actions: Sequence[Action],
+    *,
+    surface: str,
+) -> list[ActionRow]:
+    """The actions as this reader may see them on ``surface`` (the rule decides and audits)."""
+    disclosure.load_cases(session, (a.case_id for a in actions if a.case_id is not None))
+    decisions = disclosure.disclose_actions(session, clock, access, actions, surface_name=surface)
+    today = local_today(access.forum, clock)
+    return [_row(a, access.forum, today, decisions[a.id]) for a in actions]
+
+
+def rows_for_user(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    user: str,
+    actions: Sequence[Action],
+    *,
+    surface: str = "action_dm",
+) -> list[ActionRow]:
+    """Rows for a DM to ``user`` (reminders, digests, hand-over): each action's details only
+    where the rule lets that user see them; none when they are no longer a member."""
+    access = disclosure.access_of(session, forum, user)
+    if access is None:
+        today = local_today(forum, clock)
+        return [_row(a, forum, today, disclosure.REFUSED) for a in actions]
+    return rows_for(session, clock, access, actions, surface=surface)
 
 
 def _with_links() -> Any:
@@ -792,30 +844,47 @@ def list_actions(
         .unique()
         .all()
     )
-    rows = tuple(_row(a, forum, today) for a in actions[:page_size])
+    rows = tuple(rows_for(session, clock, access, actions[:page_size], surface="action_list"))
     return ActionPage(
         rows=rows, page=page, has_more=len(actions) > page_size, scope=scope, filter=flt
     )
 
 
 def read_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> ActionView:
+    """The action's details and history (the detail modal): an audited read, decided by the
+    disclosure rule; without access to its case's details, history notes are left out."""
     action = _load(session, action_id, forum_id=access.forum.id)
+    disclosure.load_cases(session, [action.case_id] if action.case_id else [])
+    decision = disclosure.disclose(session, clock, access, action, surface_name="action_detail")
     events = session.scalars(
         select(ActionEvent).where(ActionEvent.action_id == action.id).order_by(ActionEvent.id)
     ).all()
     return ActionView(
-        row=_row(action, access.forum, local_today(access.forum, clock)),
+        row=_row(action, access.forum, local_today(access.forum, clock), decision),
         history=tuple(
-            HistoryEntry(e.at, e.actor, e.kind, dict(e.detail or {}), e.note) for e in events
+            HistoryEntry(
+                e.at, e.actor, e.kind, dict(e.detail or {}), e.note if decision.allowed else None
+            )
+            for e in events
         ),
         may_change=may_change(action, access),
         may_follow_up=may_follow_up(action, access),
+        may_edit=decision.allowed and may_edit(action, access),
+        may_redact=decision.allowed and access.is_coordinator,
     )
 
 
-def action_row(session: Session, clock: Clock, *, access: Access, action_id: int) -> ActionRow:
+def action_row(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    action_id: int,
+    surface: str = "action_card",
+) -> ActionRow:
+    """One action for this member (cards, the change modals)."""
     action = _load(session, action_id, forum_id=access.forum.id)
-    return _row(action, access.forum, local_today(access.forum, clock))
+    return rows_for(session, clock, access, [action], surface=surface)[0]
 
 
 def my_open_actions(
@@ -833,15 +902,28 @@ def my_open_actions(
             Member.active.is_(True),
         ),
     )
-    found = session.execute(
-        select(Action, Forum)
-        .join(Forum, Forum.id == Action.forum_id)
-        .options(*_with_links())
-        .where(*where)
-        .order_by(Action.due_on, Action.id)
-        .limit(limit)
-    ).unique()
-    rows = [_row(a, f, local_today(f, clock)) for a, f in found]
+    found = list(
+        session.execute(
+            select(Action, Forum)
+            .join(Forum, Forum.id == Action.forum_id)
+            .options(*_with_links())
+            .where(*where)
+            .order_by(Action.due_on, Action.id)
+            .limit(limit)
+        ).unique()
+    )
+    by_forum: dict[int, list[Action]] = defaultdict(list)
+    forums: dict[int, Forum] = {}
+    for a, f in found:
+        by_forum[f.id].append(a)
+        forums[f.id] = f
+    shown: dict[int, ActionRow] = {}
+    for forum_id, listed in by_forum.items():
+        for row in rows_for_user(
+            session, clock, forums[forum_id], slack_user_id, listed, surface="app_home"
+        ):
+            shown[row.id] = row
+    rows = [shown[a.id] for a, _f in found]
     total = session.scalar(
         select(func.count())
         .select_from(Action)
@@ -865,7 +947,6 @@ def actions_for_case(
     session: Session, clock: Clock, *, access: Access, case_id: int
 ) -> list[ActionRow]:
     """The actions linked to a case (shown in the case view, to members)."""
-    today = local_today(access.forum, clock)
     found = session.scalars(
         select(Action)
         .options(*_with_links())
@@ -877,7 +958,7 @@ def actions_for_case(
         .order_by(Action.due_on, Action.id)
         .limit(20)
     ).unique()
-    return [_row(a, access.forum, today) for a in found]
+    return rows_for(session, clock, access, list(found), surface="case_actions")
 
 
 def coordinators(session: Session, forum_id: int) -> list[str]:
@@ -1119,11 +1200,10 @@ def release_orphaned_actions(
         forum = session.get(Forum, forum_id)
         assert forum is not None
         session.flush()
-        today = local_today(forum, clock)
-        rows = [_row(a, forum, today) for a, _ in items]
         first = min(e.id for _, e in items)
         locale = normalize_locale(forum.language)
         for coordinator in coordinators(session, forum_id):
+            rows = rows_for_user(session, clock, forum, coordinator, [a for a, _ in items])
             _dm(
                 session,
                 clock,
@@ -1190,11 +1270,12 @@ def send_reminders(
         if effect is not None:
             claimed += 1
             today = local_today(forum, clock)
-            row = _row(action, forum, today)
+            row = _row(action, forum, today, disclosure.REFUSED)
             late = now - action.remind_at > dt.timedelta(hours=12)
             if row.overdue and not snoozed:
                 overdue_owners[(forum.id, action.owner)] = True
             else:
+                row = rows_for_user(session, clock, forum, action.owner, [action])[0]
                 _dm(
                     session,
                     clock,
@@ -1233,7 +1314,7 @@ def _send_digest(
         .all()
     )
     total = int(session.scalar(select(func.count()).select_from(Action).where(*where)) or 0)
-    rows = [_row(a, forum, today) for a in found]
+    rows = rows_for_user(session, clock, forum, owner, found)
     if not rows:
         return
     _dm(

@@ -11,9 +11,9 @@ from typing import Literal
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from domain import audit, meetings, privacy, scheduling
+from domain import audit, disclosure, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -35,7 +35,6 @@ from storage.models import (
     Deviation,
     Effect,
     Forum,
-    LegalGround,
     LegalGroundKind,
     Meeting,
     MeetingStatus,
@@ -156,6 +155,9 @@ class CaseView:
     may_hold: bool = False
     legal_hold: bool = False
     legal_hold_reason: str | None = None
+    # The raising agency or a coordinator corrects the summary/outcome (with the details).
+    may_edit: bool = False
+    may_redact: bool = False
 
 
 def _audit(
@@ -211,15 +213,9 @@ def meeting_for(session: Session, forum: Forum, start: dt.datetime) -> Meeting:
 # --- raising a case -------------------------------------------------------------------------
 
 
-def local_today(forum: Forum, clock: Clock) -> dt.date:
-    """Consent dates are the forum's calendar days, not UTC ones."""
-    return clock.now().astimezone(forum_schedule(forum).zone).date()
-
-
-def _consent_active(consent: Consent | None, today: dt.date) -> bool:
-    if consent is None or consent.given_by is ConsentGiver.NONE or consent.withdrawn_at:
-        return False
-    return consent.expires_on is None or consent.expires_on >= today
+local_today = disclosure.local_today
+_consent_active = disclosure.consent_active
+_current_consent = disclosure.current_consent
 
 
 def _check(forum: Forum, draft: CaseDraft, clock: Clock, meetings: Sequence[dt.datetime]) -> None:
@@ -379,41 +375,6 @@ def raise_case(
 # --- reading --------------------------------------------------------------------------------
 
 
-def _current_consent(case: Case) -> Consent | None:
-    return case.consents[-1] if case.consents else None
-
-
-def _consent_covers(case: Case, access: Access, today: dt.date) -> bool:
-    consent = _current_consent(case)
-    return _consent_active(consent, today) and any(
-        a.id == access.member.agency_id for a in (consent.agencies if consent else [])
-    )
-
-
-def ground_used(case: Case, access: Access, today: dt.date) -> LegalGround | None:
-    """The recorded legal ground (not ended) that lets this member's agency see the details,
-    where neither raising the case nor a consent does."""
-    if access.member.agency_id == case.raising_agency_id or _consent_covers(case, access, today):
-        return None
-    return next(
-        (
-            g
-            for g in case.legal_grounds
-            if g.ended_at is None and g.agency_id == access.member.agency_id
-        ),
-        None,
-    )
-
-
-def may_see_details(case: Case, access: Access, today: dt.date) -> bool:
-    """The raising agency always sees what it wrote; other agencies only under a consent
-    that covers them and is neither withdrawn nor expired, or under a legal ground a
-    coordinator recorded for them (see domain.legal_grounds)."""
-    if access.member.agency_id == case.raising_agency_id:
-        return True
-    return _consent_covers(case, access, today) or ground_used(case, access, today) is not None
-
-
 def may_change_status(case: Case, access: Access) -> bool:
     return access.is_coordinator or access.member.agency_id == case.raising_agency_id
 
@@ -446,40 +407,28 @@ def list_cases(
             )
         )
     page = max(page, 0)
-    # Whether a legal ground (not ended) opens the case to the reader's agency: a column of
-    # the page's query, so the statement count stays the same.
-    grounded = (
-        exists()
-        .where(
-            LegalGround.case_id == Case.id,
-            LegalGround.agency_id == access.member.agency_id,
-            LegalGround.ended_at.is_(None),
+    found = (
+        session.scalars(
+            query.options(
+                selectinload(Case.agencies),
+                joinedload(Case.raising_agency),
+                joinedload(Case.meeting),
+                selectinload(Case.consents).selectinload(Consent.agencies),
+                selectinload(Case.legal_grounds),
+            )
+            .order_by(Case.id.desc())
+            .limit(page_size + 1)
+            .offset(page * page_size)
         )
-        .label("grounded")
+        .unique()
+        .all()
     )
-    found = session.execute(
-        query.add_columns(grounded)
-        .options(
-            selectinload(Case.agencies),
-            selectinload(Case.raising_agency),
-            selectinload(Case.meeting),
-            selectinload(Case.consents).selectinload(Consent.agencies),
-        )
-        .order_by(Case.id.desc())
-        .limit(page_size + 1)
-        .offset(page * page_size)
-    ).all()
     today = local_today(access.forum, clock)
+    # The list shows no details; whether a row is an anonymous consultation for this reader
+    # is the disclosure rule's answer (raising agency, consent or legal ground).
     rows = tuple(
-        _row(
-            c,
-            consultation=not (
-                grounded_
-                or access.member.agency_id == c.raising_agency_id
-                or _consent_covers(c, access, today)
-            ),
-        )
-        for c, grounded_ in found[:page_size]
+        _row(c, consultation=not disclosure.case_decision(access, c, today).allowed)
+        for c in found[:page_size]
     )
     return CasePage(rows=rows, page=page, has_more=len(found) > page_size)
 
@@ -500,7 +449,7 @@ def case_row(session: Session, clock: Clock, *, access: Access, case_id: int) ->
     """One case's logistics (what a channel message may say): not a read of details."""
     case = _load(session, access, case_id)
     today = local_today(access.forum, clock)
-    return _row(case, consultation=not _consent_active(_current_consent(case), today))
+    return _row(case, consultation=not disclosure.case_decision(access, case, today).allowed)
 
 
 def _load(session: Session, access: Access, case_id: int) -> Case:
@@ -518,10 +467,11 @@ def _load(session: Session, access: Access, case_id: int) -> Case:
     return case
 
 
-def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseView:
+def _view(
+    session: Session, clock: Clock, case: Case, access: Access, decision: disclosure.Decision
+) -> CaseView:
     today = local_today(access.forum, clock)
-    details = may_see_details(case, access, today)
-    ground = ground_used(case, access, today)
+    details = decision.allowed
     consent = _current_consent(case)
     history = session.scalars(
         select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(CaseEvent.id)
@@ -561,22 +511,21 @@ def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseVie
         next_statuses=TRANSITIONS[case.status] if allowed else (),
         outcome=case.outcome if details else None,
         effect=case.effect,
-        legal_ground=ground.ground if ground else None,
+        legal_ground=decision.legal_ground,
         may_hold=access.is_coordinator,
         legal_hold=case.legal_hold,
         legal_hold_reason=case.legal_hold_reason if access.is_coordinator else None,
+        may_edit=details and may_change_status(case, access),
+        may_redact=details and access.is_coordinator,
     )
 
 
 def read_case(session: Session, clock: Clock, *, access: Access, case_id: int) -> CaseView:
-    """A member opens a case: exactly one audit event, in the same transaction."""
+    """A member opens a case: the disclosure rule decides and audits it (one event, in the
+    same transaction), whether the details were shown or not."""
     case = _load(session, access, case_id)
-    view = _view(session, clock, case, access)
-    detail: dict[str, object] = {"details": view.details}
-    if view.legal_ground is not None:  # shown under a recorded ground, not consent
-        detail["legal_ground"] = view.legal_ground.value
-    _audit(session, clock, access, AuditAction.READ, "case", case.reference, detail)
-    return view
+    decision = disclosure.disclose(session, clock, access, case, surface_name="case_modal")
+    return _view(session, clock, case, access, decision)
 
 
 # --- changing -------------------------------------------------------------------------------

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from domain import audit, legal_grounds
+from domain import disclosure, legal_grounds
 from domain.cases import find_case_by_reference, local_today
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
 from domain.forums import Access
 from domain.i18n import N_
-from storage.models import AuditAction, Case, CaseStatus, Consent, ConsentGiver
+from storage.models import Case, CaseStatus, Consent, ConsentGiver
 
 EXPIRING_DAYS = 30
 
@@ -56,23 +56,6 @@ def _active(consent: Consent, today: dt.date) -> bool:
     return consent.expires_on is None or consent.expires_on >= today
 
 
-def _audit(
-    session: Session, clock: Clock, access: Access, reference: str, **detail: object
-) -> None:
-    audit.record(
-        session,
-        clock,
-        actor=access.member.slack_user_id,
-        action=AuditAction.READ,
-        object_type="consent",
-        object_ref=reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
-        detail=dict(detail) or None,
-    )
-
-
 def consent_register(
     session: Session, clock: Clock, *, access: Access, reference: str
 ) -> ConsentRegister:
@@ -83,8 +66,8 @@ def consent_register(
         raise InvalidInput(
             N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
         )
-    if not (access.is_coordinator or access.member.agency_id == case.raising_agency_id):
-        _audit(session, clock, access, case.reference, refused=True)
+    decision = disclosure.disclose(session, clock, access, case, surface_name="consent_register")
+    if not decision.allowed:
         return ConsentRegister(reference=case.reference, entries=(), refused=True)
     consents = session.scalars(
         select(Consent)
@@ -109,7 +92,6 @@ def consent_register(
         for i, c in enumerate(consents)
     )
     grounds = legal_grounds.entries(legal_grounds.load(session, case.id))
-    _audit(session, clock, access, case.reference)
     return ConsentRegister(
         reference=case.reference,
         entries=entries,

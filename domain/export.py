@@ -16,7 +16,7 @@ import decimal
 import enum
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from domain import audit
 from domain.clock import Clock
+from domain.errors import NotCoordinator
+from domain.i18n import N_
 from domain.inventory import INVENTORY, Export, member_tables
 from storage.models import AuditAction, Base
 
@@ -57,12 +59,38 @@ def plain(value: Any) -> Any:
     return value
 
 
-def collect(session: Session, *, slack_user_id: str) -> dict[str, list[dict[str, Any]]]:
+def _in_forums(name: str, forum_ids: Collection[int]) -> Any | None:
+    """A condition limiting ``name``'s rows to the forums (from the inventory's forum_link);
+    None when the table is not tied to a forum."""
+    link = INVENTORY[name].forum_link
+    if link is None:
+        return None
+    table = Base.metadata.tables[name]
+    ids = sorted(forum_ids)
+    if link == "id":
+        return table.c.id.in_(ids)
+    if link == "forum_id":
+        return table.c.forum_id.in_(ids)
+    column, parent_name = link.split(":", 1)
+    parent = _in_forums(parent_name, ids)
+    if parent is None:
+        return None
+    parent_table = Base.metadata.tables[parent_name]
+    return table.c[column].in_(select(parent_table.c.id).where(parent))
+
+
+def collect(
+    session: Session, *, slack_user_id: str, forum_ids: Collection[int] | None = None
+) -> dict[str, list[dict[str, Any]]]:
     """Rows of every member-referring table that mention the member, column by column as
-    the inventory says (include / withhold / omit)."""
+    the inventory says (include / withhold / omit). With ``forum_ids`` only rows of those
+    forums (tables not tied to a forum are left out): what a coordinator may hand out."""
     user = slack_user_id.strip()
     result: dict[str, list[dict[str, Any]]] = {}
     for name, columns in sorted(member_tables().items()):
+        scope = _in_forums(name, forum_ids) if forum_ids is not None else None
+        if forum_ids is not None and scope is None:
+            continue
         table = Base.metadata.tables[name]
         spec = INVENTORY[name]
         matches = []
@@ -74,7 +102,10 @@ def collect(session: Session, *, slack_user_id: str) -> dict[str, list[dict[str,
             else:
                 matches.append(col == user)
         order = list(table.primary_key.columns) or list(table.columns)[:1]
-        rows = session.execute(select(table).where(or_(*matches)).order_by(*order)).mappings()
+        query = select(table).where(or_(*matches))
+        if scope is not None:
+            query = query.where(scope)
+        rows = session.execute(query.order_by(*order)).mappings()
         out = []
         for row in rows:
             item: dict[str, Any] = {}
@@ -97,9 +128,12 @@ def subject_access(
     team_id: str | None = None,
     forum_id: int | None = None,
     actor_agency_id: int | None = None,
+    forum_ids: Collection[int] | None = None,
 ) -> AccessExport:
-    """The export, recorded in the audit log (who exported whose data, how many rows)."""
-    tables = collect(session, slack_user_id=slack_user_id)
+    """The export, recorded in the audit log (who exported whose data, how many rows).
+    ``forum_ids`` limits it to those forums (the Slack command); None is the controller's
+    complete export (the CLI)."""
+    tables = collect(session, slack_user_id=slack_user_id, forum_ids=forum_ids)
     export = AccessExport(subject=slack_user_id, generated_at=clock.now(), tables=tables)
     audit.record(
         session,
@@ -111,9 +145,41 @@ def subject_access(
         team_id=team_id,
         forum_id=forum_id,
         actor_agency_id=actor_agency_id,
-        detail={"kind": "access_request", "rows": export.row_count},
+        detail={
+            "kind": "access_request",
+            "rows": export.row_count,
+            **({"forums": sorted(forum_ids)} if forum_ids is not None else {}),
+        },
     )
     return export
+
+
+def export_forums(session: Session, *, team_id: str, slack_user_id: str) -> list[int]:
+    """The forums of this workspace whose members' data this user may hand out from Slack:
+    where they are an active coordinator, admin or log reviewer."""
+    from storage.models import Forum, Member, Role
+
+    return list(
+        session.scalars(
+            select(Forum.id)
+            .join(Member, Member.forum_id == Forum.id)
+            .where(
+                Forum.team_id == team_id,
+                Member.slack_user_id == slack_user_id,
+                Member.active.is_(True),
+                Member.role.in_((Role.COORDINATOR, Role.ADMIN, Role.REVIEWER)),
+            )
+            .order_by(Forum.id)
+        )
+    )
+
+
+NOT_ALLOWED = NotCoordinator(
+    N_(
+        "Only the forum's coordinators and log reviewers can make an access-request export. "
+        "The complete export across forums is the controller's: samverkan export."
+    )
+)
 
 
 # --- files ----------------------------------------------------------------------------------

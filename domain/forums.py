@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from domain import audit, privacy
+from domain import audit, privacy, scheduling
 from domain.calendar import ForumCalendar, calendar_from_settings, check_calendar
 from domain.clock import Clock
 from domain.errors import (
@@ -26,7 +26,7 @@ from domain.errors import (
     NotAMember,
     NotCoordinator,
 )
-from domain.i18n import N_, swedish_sort_key
+from domain.i18n import N_, Translator, normalize_locale, swedish_sort_key
 from domain.schedule import (
     DEFAULT_END,
     DEFAULT_RRULE,
@@ -654,6 +654,35 @@ def update_forum(
     return forum
 
 
+@dataclass(frozen=True)
+class Move:
+    """An active member who would change agency (the agency decides what they may see)."""
+
+    slack_user_id: str
+    from_agency: str
+    to_agency: str
+
+
+class MoveNeedsConfirmation(DomainError):
+    """Adding would move active members to another agency: the coordinator confirms first."""
+
+    msgid = N_("{user} is already a member for {old}. Move them to {new}?")
+
+    def __init__(self, moves: Sequence[Move]):
+        first = moves[0]
+        super().__init__(
+            user=f"<@{first.slack_user_id}>", old=first.from_agency, new=first.to_agency
+        )
+        self.moves = tuple(moves)
+
+
+class OwnAgencyChange(NotCoordinator):
+    msgid = N_(
+        "You cannot change your own agency: ask another coordinator or an admin of the forum "
+        "to do it."
+    )
+
+
 def add_members(
     session: Session,
     clock: Clock,
@@ -664,8 +693,14 @@ def add_members(
     agency_id: int,
     role: Role,
     bot_user_ids: Iterable[str] = (),
+    confirm_moves: bool = False,
 ) -> list[Member]:
-    """Add (or re-activate, or move) members for one agency. Coordinators only."""
+    """Add (or re-activate) members for one agency. Coordinators only.
+
+    Nobody changes agency silently: an active member of another agency is moved only with
+    ``confirm_moves`` (else :class:`MoveNeedsConfirmation` names them), nobody changes their
+    own agency (:class:`OwnAgencyChange`), and every agency change is audited and reported to
+    the forum's log reviewers by DM."""
     access = require_coordinator(session, forum=forum, slack_user_id=actor)
     agency = next((a for a in active_agencies(forum) if a.id == agency_id), None)
     if agency is None:
@@ -678,13 +713,30 @@ def add_members(
         raise InvalidInput(N_("Bots cannot be members of a forum."), field="users")
     if role is Role.ADMIN and access.member.role is not Role.ADMIN:
         raise NotCoordinator(N_("Only an admin of the forum can add admins."))
+    existing = {
+        m.slack_user_id: m
+        for m in session.scalars(
+            select(Member)
+            .options(joinedload(Member.agency))
+            .where(Member.forum_id == forum.id, Member.slack_user_id.in_(users))
+        )
+    }
+    own = existing.get(actor)
+    if own is not None and own.agency_id != agency.id:
+        raise OwnAgencyChange(field="users")
+    moves = [
+        Move(user, m.agency.name, agency.name)
+        for user, m in existing.items()
+        if m.active and m.agency_id != agency.id
+    ]
+    if moves and not confirm_moves:
+        raise MoveNeedsConfirmation(moves)
     now = clock.now()
     result = []
     for user in users:
-        member = session.scalar(
-            select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == user)
-        )
+        member = existing.get(user)
         is_new = member is None
+        moved_from: str | None = None
         if member is None:
             member = Member(
                 forum_id=forum.id,
@@ -702,6 +754,8 @@ def add_members(
                 if access.member.role is not Role.ADMIN:
                     raise NotCoordinator(N_("Only an admin of the forum can remove an admin."))
                 _ensure_other_admin(session, forum, member)
+            if member.agency_id != agency.id:
+                moved_from = member.agency.name
             member.agency_id, member.role, member.active, member.updated_at = (
                 agency.id,
                 role,
@@ -709,7 +763,10 @@ def add_members(
                 now,
             )
         result.append(member)
-        audit.record(
+        detail: dict[str, object] = {"agency": agency.name, "role": role.value}
+        if moved_from is not None:
+            detail["from_agency"] = moved_from
+        event = audit.record(
             session,
             clock,
             actor=actor,
@@ -719,8 +776,19 @@ def add_members(
             team_id=forum.team_id,
             forum_id=forum.id,
             actor_agency_id=access.member.agency_id,
-            detail={"agency": agency.name, "role": role.value},
+            detail=detail,
         )
+        if moved_from is not None:
+            _report_agency_change(
+                session,
+                clock,
+                forum,
+                user=user,
+                actor=actor,
+                old=moved_from,
+                new=agency.name,
+                key=f"agency_change:{forum.id}:{event.id}",
+            )
     _flush_or_conflict(
         session,
         {
@@ -729,6 +797,58 @@ def add_members(
         },
     )
     return result
+
+
+def log_reviewers(session: Session, forum: Forum) -> list[str]:
+    """The forum's log reviewers (granskare: domain.logreview)."""
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.role == Role.REVIEWER,
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+def _report_agency_change(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    *,
+    user: str,
+    actor: str,
+    old: str,
+    new: str,
+    key: str,
+) -> None:
+    """A DM to each log reviewer (queued with the change): the agency decides which case
+    details someone sees, so reviewers hear of every change."""
+    t = Translator(normalize_locale(forum.language))
+    text = t(
+        "<@{user}> now represents {new} instead of {old} in {forum} (changed by <@{actor}>).",
+        user=user,
+        new=_mrkdwn(new),
+        old=_mrkdwn(old),
+        forum=_mrkdwn(forum.name),
+        actor=actor,
+    )
+    for reviewer in log_reviewers(session, forum):
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.postMessage",
+            payload={"channel": reviewer, "text": text},
+            dedupe_key=f"{key}:{reviewer}",
+        )
+
+
+def _mrkdwn(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def _ensure_other_admin(session: Session, forum: Forum, leaving: Member) -> None:

@@ -48,12 +48,15 @@ class Column:
     category: Category
     member_ref: bool = False  # holds a Slack user id (exactly, or inside JSON)
     json: bool = False  # member ids may appear inside a JSON value
+    # Holds copies of other columns' text (an outbox payload repeats an action's description):
+    # withheld like the text itself, so nothing redacted in one table comes back through it.
+    copies_text: bool = False
 
     @property
     def export(self) -> Export:
         if self.category is Category.SECRET:
             return Export.OMIT
-        if self.category in (Category.CASE_DETAIL, Category.FREE_TEXT):
+        if self.category in (Category.CASE_DETAIL, Category.FREE_TEXT) or self.copies_text:
             return Export.REDACT
         return Export.INCLUDE
 
@@ -64,6 +67,10 @@ class Table:
     purpose_sv: str
     purpose_en: str
     columns: dict[str, Column]
+    # How a row belongs to a forum, so an export can be limited to some forums:
+    # "forum_id" (a column), "id" (the forums table), or "<column>:<table>" (a key to a table
+    # that has forum_id). None: not tied to one forum (left out of a forum-scoped export).
+    forum_link: str | None = None
 
     @property
     def member_columns(self) -> tuple[str, ...]:
@@ -73,6 +80,7 @@ class Table:
 K = Column(Category.KEY)
 M = Column(Category.MEMBER, member_ref=True)
 MJ = Column(Category.TECHNICAL, member_ref=True, json=True)
+MJC = Column(Category.TECHNICAL, member_ref=True, json=True, copies_text=True)
 O = Column(Category.ORGANISATION)  # noqa: E741
 C = Column(Category.CASE_DETAIL)
 F = Column(Category.FREE_TEXT)
@@ -106,12 +114,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="id",
     ),
     "agencies": Table(
         DB,
         "Verksamheter som deltar i ett forum",
         "Agencies taking part in a forum",
         {"id": K, "forum_id": K, "name": O, "position": O, "active": O},
+        forum_link="forum_id",
     ),
     "members": Table(
         DB,
@@ -129,12 +139,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="forum_id",
     ),
     "areas": Table(
         DB,
         "Områden/teman i lägesbilden",
         "Areas/themes of the situation picture",
         {"id": K, "forum_id": K, "name": O, "kind": O, "position": O, "active": O},
+        forum_link="forum_id",
     ),
     "meetings": Table(
         DB,
@@ -157,12 +169,14 @@ INVENTORY: dict[str, Table] = {
             "holiday": L,
             "changed_by": M,
         },
+        forum_link="forum_id",
     ),
     "case_counters": Table(
         DB,
         "Löpnummer för ärendereferenser",
         "Sequence numbers for case references",
         {"forum_id": K, "year": T, "last": T},
+        forum_link="forum_id",
     ),
     "cases": Table(
         DB,
@@ -193,12 +207,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="forum_id",
     ),
     "case_agencies": Table(
         DB,
         "Vilka verksamheter som behöver delta i ett ärende",
         "Agencies that need to take part in a case",
         {"case_id": K, "agency_id": K},
+        forum_link="case_id:cases",
     ),
     "case_events": Table(
         DB,
@@ -214,6 +230,7 @@ INVENTORY: dict[str, Table] = {
             "to_status": L,
             "note": C,
         },
+        forum_link="case_id:cases",
     ),
     "consents": Table(
         DB,
@@ -230,6 +247,7 @@ INVENTORY: dict[str, Table] = {
             "withdrawn_at": C,
             "withdrawn_by": M,
         },
+        forum_link="case_id:cases",
     ),
     "legal_grounds": Table(
         DB,
@@ -247,12 +265,14 @@ INVENTORY: dict[str, Table] = {
             "ended_at": L,
             "ended_by": M,
         },
+        forum_link="case_id:cases",
     ),
     "consent_agencies": Table(
         DB,
         "Verksamheter som ett samtycke omfattar",
         "Agencies a consent covers",
         {"consent_id": K, "agency_id": K},
+        forum_link="consent_id:consents",
     ),
     "agenda_items": Table(
         DB,
@@ -273,6 +293,7 @@ INVENTORY: dict[str, Table] = {
             "rolled_over": L,
             "removed": L,
         },
+        forum_link="meeting_id:meetings",
     ),
     "rating_rounds": Table(
         DB,
@@ -289,6 +310,7 @@ INVENTORY: dict[str, Table] = {
             "original_deadline_at": L,
             "closed_early": L,
         },
+        forum_link="forum_id",
     ),
     "ratings": Table(
         DB,
@@ -305,6 +327,7 @@ INVENTORY: dict[str, Table] = {
             "rated_at": L,
             "is_current": L,
         },
+        forum_link="round_id:rating_rounds",
     ),
     "actions": Table(
         DB,
@@ -334,6 +357,7 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="forum_id",
     ),
     "action_events": Table(
         DB,
@@ -348,6 +372,7 @@ INVENTORY: dict[str, Table] = {
             "detail": MJ,
             "note": F,
         },
+        forum_link="action_id:actions",
     ),
     "deviations": Table(
         DB,
@@ -366,12 +391,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="forum_id",
     ),
     "deviation_agencies": Table(
         DB,
         "Verksamheter som en avvikelse gäller",
         "Agencies a deviation concerns",
         {"deviation_id": K, "agency_id": K},
+        forum_link="deviation_id:deviations",
     ),
     "audit_events": Table(
         DB,
@@ -392,6 +419,7 @@ INVENTORY: dict[str, Table] = {
             "prev_hash": G,
             "hash": G,
         },
+        forum_link="forum_id",
     ),
     "audit_chain": Table(
         DB,
@@ -425,6 +453,7 @@ INVENTORY: dict[str, Table] = {
             "late": T,
             "note": T,
         },
+        forum_link="forum_id",
     ),
     "outbox": Table(
         DB,
@@ -434,7 +463,7 @@ INVENTORY: dict[str, Table] = {
             "id": K,
             "team_id": T,
             "method": T,
-            "payload": MJ,
+            "payload": MJC,
             "dedupe_key": T,
             "status": T,
             "created_at": T,

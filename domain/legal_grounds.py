@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from domain import audit, privacy
+from domain import audit, disclosure, privacy
 from domain.cases import find_case_by_reference, local_today
 from domain.clock import Clock
 from domain.errors import (
@@ -163,8 +163,9 @@ def case_grounds(session: Session, clock: Clock, *, access: Access, reference: s
     """What the coordinator's legal-ground modal shows (an audited read: notes included)."""
     _require_coordinator(access)
     case = _case(session, access, reference)
+    if not disclosure.disclose(session, clock, access, case, surface_name="legal_grounds").allowed:
+        raise REFUSED
     grounds = load(session, case.id)
-    _audit(session, clock, access, AuditAction.READ, case.reference, {"grounds": len(grounds)})
     return CaseGrounds(
         case_id=case.id,
         reference=case.reference,

@@ -26,7 +26,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import String, cast, desc, exists, func, select, update
 from sqlalchemy.orm import Session
 
-from domain import audit, meetings, privacy, scheduling
+from domain import audit, disclosure, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -1827,6 +1827,7 @@ class RatingComment:
     agency: str
     level: int
     comment: str
+    rating_id: int = 0  # a coordinator masks it by this id
 
 
 @dataclass(frozen=True)
@@ -1845,16 +1846,19 @@ def round_comments(
 
     Only coordinators see them (they lead the meeting); every look is an audited read, like
     a case's details, since a comment is free text about a place or a theme."""
-    if not access.is_coordinator:
-        raise NotCoordinator()
     forum = access.forum
     rating_round = session.get(RatingRound, round_id)
     if rating_round is None or rating_round.forum_id != forum.id:
         raise InvalidInput(N_("That rating round no longer exists."))
+    decision = disclosure.disclose(
+        session, clock, access, rating_round, surface_name="rating_comments"
+    )
+    if not decision.allowed:
+        raise NotCoordinator()
     meeting = session.get(Meeting, rating_round.meeting_id)
     assert meeting is not None
     rows = session.execute(
-        select(Area.name, Agency.name, Rating.level, Rating.comment)
+        select(Area.name, Agency.name, Rating.level, Rating.comment, Rating.id)
         .join(Area, Area.id == Rating.area_id)
         .join(Agency, Agency.id == Rating.agency_id)
         .where(
@@ -1865,19 +1869,10 @@ def round_comments(
         )
         .order_by(Area.position, Area.id, Agency.position, Agency.id)
     ).all()
-    audit.record_by(
-        session,
-        clock,
-        access,
-        action=AuditAction.READ,
-        object_type="rating_comments",
-        object_ref=str(round_id),
-        detail={"comments": len(rows)},
-    )
     return RoundComments(
         round_id=round_id,
         forum_name=forum.name,
         meeting_start=meeting.starts_at,
         timezone=forum.timezone,
-        comments=tuple(RatingComment(a, g, lvl, c or "") for a, g, lvl, c in rows),
+        comments=tuple(RatingComment(a, g, lvl, c or "", rid) for a, g, lvl, c, rid in rows),
     )

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from domain import audit
+from domain import audit, disclosure
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.forums import Access, forum_schedule
@@ -66,7 +66,7 @@ class PlanRow:
     """One line of the åtgärdsplan."""
 
     id: int
-    description: str
+    description: str | None  # None: linked to a case whose details the reader may not see
     agency: str
     owner: str | None
     due_on: dt.date
@@ -231,6 +231,10 @@ def action_plan(session: Session, clock: Clock, *, access: Access, period: Perio
         .unique()
         .all()
     )
+    disclosure.load_cases(session, (a.case_id for a in found if a.case_id is not None))
+    decisions = disclosure.disclose_actions(
+        session, clock, access, found, surface_name="action_plan"
+    )
     audit.record(
         session,
         clock,
@@ -245,25 +249,29 @@ def action_plan(session: Session, clock: Clock, *, access: Access, period: Perio
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),
             "rows": len(found),
+            **disclosure.export_detail(decisions.values()),
         },
     )
-    return [
-        PlanRow(
-            id=a.id,
-            description=a.description,
-            agency=a.owning_agency.name,
-            owner=a.owner,
-            due_on=a.due_on,
-            status=a.status,
-            effect=a.effect.value if a.effect else None,
-            follow_up_comment=a.follow_up_comment,
-            case_reference=a.case.reference if a.case else None,
-            area=a.area.name if a.area else None,
-            hoped_effect=a.hoped_effect,
-            completed_on=a.completed_at.astimezone(zone).date() if a.completed_at else None,
+    rows = []
+    for a in found:
+        shown = decisions[a.id].allowed
+        rows.append(
+            PlanRow(
+                id=a.id,
+                description=a.description if shown else None,
+                agency=a.owning_agency.name,
+                owner=a.owner,
+                due_on=a.due_on,
+                status=a.status,
+                effect=a.effect.value if a.effect else None,
+                follow_up_comment=a.follow_up_comment if shown else None,
+                case_reference=a.case.reference if a.case else None,
+                area=a.area.name if a.area else None,
+                hoped_effect=a.hoped_effect if shown else None,
+                completed_on=a.completed_at.astimezone(zone).date() if a.completed_at else None,
+            )
         )
-        for a in found
-    ]
+    return rows
 
 
 def chart_png(stats: Statistics, labels: dict[str, str]) -> bytes:

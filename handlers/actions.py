@@ -272,7 +272,7 @@ def export_plan(
     table = [
         [
             r.id,
-            r.description,
+            r.description if r.description is not None else t("details hidden"),
             r.agency,
             names.get(r.owner, r.owner) if r.owner else t("no owner (with the agency)"),
             r.due_on.isoformat(),

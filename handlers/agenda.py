@@ -15,10 +15,10 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import agenda as agenda_service
+from domain import corrections, scheduling
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
-from domain import scheduling
 from domain.agenda import Agenda
 from domain.errors import DomainError
 from domain.forums import Access
@@ -340,7 +340,17 @@ def register(app: App, deps: Deps) -> None:
                 )
                 access = forum_service.require_member(session, forum=forum, slack_user_id=user)
                 item_id = int(raw_id)
-                if verb == "remove":
+                if verb == "redact":
+                    masked = corrections.redact(
+                        session,
+                        deps.clock,
+                        access=access,
+                        field=corrections.Field.AGENDA_TEXT,
+                        object_id=item_id,
+                    )
+                    assert masked is not None
+                    meeting = masked
+                elif verb == "remove":
                     meeting = agenda_service.remove_item(
                         session, deps.clock, access=access, item_id=item_id
                     )
@@ -409,7 +419,16 @@ def register(app: App, deps: Deps) -> None:
                 meta = ViewMeta(
                     locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id
                 ).dump()
-                if verb == "agenda":
+                if verb == "redact_note":
+                    corrections.redact(
+                        session,
+                        deps.clock,
+                        access=access,
+                        field=corrections.Field.MEETING_NOTE,
+                        object_id=meeting.id,
+                    )
+                    view: Block | None = None
+                elif verb == "agenda":
                     view = _edit_view(session, deps, t, access, meeting)
                 elif verb == "move":
                     view = ui.move_modal(t, start=meeting.starts_at, tz=zone, private_metadata=meta)
@@ -417,7 +436,10 @@ def register(app: App, deps: Deps) -> None:
                     view = ui.cancel_modal(
                         t, start=meeting.starts_at, tz=zone, private_metadata=meta
                     )
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+            if view is None:
+                tell(client, user, t("Masked. The old text is not kept anywhere."))
+            else:
+                client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
             tell(client, user, failure_text(t, exc))
 

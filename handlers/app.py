@@ -18,7 +18,17 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from handlers import actions, agenda, cases, commands, events, forum, privacy, ratings
+from handlers import (
+    actions,
+    agenda,
+    cases,
+    commands,
+    corrections,
+    events,
+    forum,
+    privacy,
+    ratings,
+)
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
@@ -133,4 +143,5 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     privacy.register(app, deps)
     ratings.register(app, deps)
     actions.register(app, deps)
+    corrections.register(app, deps)
     return app

@@ -7,6 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -18,7 +19,7 @@ from domain import meetings as meeting_service
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import N_, Translator
+from domain.i18n import N_, Locale, Translator
 from handlers import forms
 from handlers.blocks import forum as ui
 from handlers.blocks.common import message
@@ -82,15 +83,41 @@ def draft_of(forum: Forum) -> ForumDraft:
     )
 
 
+class MoveMeta(BaseModel):
+    """``private_metadata`` of the confirm-move modal: what the coordinator asked to add."""
+
+    locale: Locale = "sv"
+    forum_id: int = 0
+    users: list[str] = []
+    agency_id: int = 0
+    role: str = "member"
+    version: int = 0
+
+    @classmethod
+    def load(cls, raw: str | None) -> MoveMeta:
+        try:
+            return cls.model_validate_json(raw or "{}")
+        except ValidationError:
+            return cls()
+
+
 def members_view(
-    session: Session, t: Translator, forum: Forum, *, actor: str, notice: str | None = None
+    session: Session,
+    t: Translator,
+    forum: Forum,
+    *,
+    actor: str,
+    notice: str | None = None,
+    version: int = 0,
 ) -> dict[str, Any]:
     access = forum_service.require_member(session, forum=forum, slack_user_id=actor)
     rows = [
         ui.MemberRow(m.id, m.slack_user_id, m.agency.name, m.role.value)
         for m in forum_service.active_members(session, forum)
     ]
-    meta = ViewMeta(locale=t.locale, channel_id=forum.channel_id, forum_id=forum.id)
+    meta = ViewMeta(
+        locale=t.locale, channel_id=forum.channel_id, forum_id=forum.id, version=version
+    )
     return ui.members_modal(
         t,
         forum_name=forum.name,
@@ -99,6 +126,7 @@ def members_view(
         private_metadata=meta.dump(),
         can_edit=access.is_coordinator,
         notice=notice,
+        version=version,
     )
 
 
@@ -281,29 +309,96 @@ def register(app: App, deps: Deps) -> None:
         values = view["state"]["values"]
         users = forms.selected_many(values, "users")
         ids = forms.block_ids(view)
+        agency = forms.selected(values, "agency")
+        agency_id = int(agency) if agency and agency.isdigit() else 0
+        role_value = forms.selected(values, "role") or "member"
+        try:
+            role = Role(role_value)
+        except ValueError:
+            role = Role.MEMBER
         try:
             check_people(client, users)
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
                     session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
-                agency = forms.selected(values, "agency")
                 forum_service.add_members(
                     session,
                     deps.clock,
                     forum=forum,
                     actor=user_id,
                     slack_user_ids=users,
-                    agency_id=int(agency) if agency and agency.isdigit() else 0,
-                    role=Role(forms.selected(values, "role") or "member"),
+                    agency_id=agency_id,
+                    role=role,
                     bot_user_ids=[context.get("bot_user_id") or ""],
                 )
                 notice = t("Added {n} member(s).", n=len(users))
-                updated = members_view(session, t, forum, actor=user_id, notice=notice)
+                # A new version: the people picker and the choices start empty again.
+                updated = members_view(
+                    session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
+                )
+        except forum_service.MoveNeedsConfirmation as exc:
+            confirm = MoveMeta(
+                locale=meta.locale,
+                forum_id=meta.forum_id or 0,
+                users=users,
+                agency_id=agency_id,
+                role=role.value,
+                version=meta.version,
+            )
+            moves = [(m.slack_user_id, m.from_agency, m.to_agency) for m in exc.moves]
+            ack(
+                response_action="push",
+                view=ui.confirm_move_modal(t, moves, private_metadata=confirm.model_dump_json()),
+            )
+            return
         except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
+            ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
         ack(response_action="update", view=updated)
+
+    def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+        """The coordinator confirmed the move: add with the moves, back to the list."""
+        meta = MoveMeta.load(view.get("private_metadata"))
+        t = Translator(meta.locale)
+        user_id = body["user"]["id"]
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(
+                    session, forum_id=meta.forum_id, team_id=team_of(body)
+                )
+                forum_service.add_members(
+                    session,
+                    deps.clock,
+                    forum=forum,
+                    actor=user_id,
+                    slack_user_ids=meta.users,
+                    agency_id=meta.agency_id,
+                    role=Role(meta.role) if meta.role in ui.ROLE_VALUES else Role.MEMBER,
+                    bot_user_ids=[context.get("bot_user_id") or ""],
+                    confirm_moves=True,
+                )
+                notice = t("Added {n} member(s).", n=len(meta.users))
+                updated = members_view(
+                    session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
+                )
+        except DomainError as exc:
+            ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
+            return
+        context["samverkan_members_view"] = updated
+        ack()  # back to the members modal, which the lazy listener refreshes
+
+    def refresh_members(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        updated = context.get("samverkan_members_view")
+        parent = body["view"].get("previous_view_id")
+        if updated is None or not parent:
+            return
+        try:
+            client.views_update(view_id=parent, view=updated)
+        except SlackApiError as exc:
+            log.info("members modal not refreshed: %s", exc.response.get("error"))
+
+    app.view(ui.CB_MEMBERS_MOVE)(ack=submit_move, lazy=[refresh_members])
 
     def remove_member(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
@@ -327,7 +422,9 @@ def register(app: App, deps: Deps) -> None:
                 forum = forum_service.get_forum(
                     session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
-                updated = members_view(session, t, forum, actor=user_id, notice=notice)
+                updated = members_view(
+                    session, t, forum, actor=user_id, notice=notice, version=meta.version
+                )
         except Exception as exc:  # e.g. they removed themselves: they may no longer look
             if not isinstance(exc, DomainError):
                 log.exception("removing a member failed")

@@ -265,8 +265,12 @@ def access_export(
     subject = match.group(1) or match.group(2)
     with database_errors(), transaction(deps.sessions) as session:
         access = _access(deps, session, req)
-        if not access.is_coordinator:
-            raise NotCoordinator()
+        # Only this workspace's forums where the requester coordinates or reviews the log.
+        forum_ids = export_service.export_forums(
+            session, team_id=req.team_id, slack_user_id=req.user_id
+        )
+        if not forum_ids:
+            raise export_service.NOT_ALLOWED
         result = export_service.subject_access(
             session,
             deps.clock,
@@ -275,6 +279,14 @@ def access_export(
             team_id=access.forum.team_id,
             forum_id=access.forum.id,
             actor_agency_id=access.member.agency_id,
+            forum_ids=forum_ids,
+        )
+    if result.row_count == 0:
+        return text_message(
+            t(
+                "Nothing is stored about {user} in the forums you coordinate or review.",
+                user=f"<@{subject}>",
+            )
         )
     stem = f"samverkan-registerutdrag-{subject}-{result.generated_at:%Y%m%d}"
     comment = t(

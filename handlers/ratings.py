@@ -523,7 +523,7 @@ def register(app: App, deps: Deps) -> None:
                 comments = rating_service.round_comments(
                     session, deps.clock, access=access, round_id=int(value)
                 )
-            view = ui.comments_modal(t, comments)
+            view = ui.comments_modal(t, comments, forum_id=access.forum.id)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("opening rating comments failed")

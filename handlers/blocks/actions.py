@@ -10,6 +10,7 @@ passed the privacy guard when they were written. Everything a user typed is esca
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -29,6 +30,7 @@ from domain.actions import (
     Scope,
 )
 from domain.cases import CONCERNS, DEVIATION_KINDS
+from domain.corrections import Field
 from domain.i18n import Locale, Translator
 from domain.statistics import Statistics
 from handlers.blocks.common import (
@@ -50,6 +52,12 @@ from handlers.blocks.common import (
     plain,
     section,
     text_input,
+)
+from handlers.blocks.corrections import (
+    ACTION_TEXT_REDACT,
+    edit_button,
+    redact_button,
+    target_value,
 )
 from storage.models import ActionStatus, Effect
 
@@ -183,9 +191,21 @@ def _status(t: Translator, row: ActionRow) -> str:
     return status_label(t, row.status)
 
 
+def hidden_text(t: Translator) -> str:
+    """What a reader sees instead of the text of an action linked to a case whose details
+    the disclosure rule does not let them see."""
+    return "_" + t("details hidden") + "_"
+
+
+def description_text(t: Translator, row: ActionRow, limit: int | None = 500) -> str:
+    if not row.details:
+        return hidden_text(t)
+    return escape(clip(row.description, limit) if limit else row.description)
+
+
 def row_text(t: Translator, row: ActionRow, today: dt.date, *, forum: bool = False) -> str:
     """Two or three lines about one action (mrkdwn, user text escaped)."""
-    title = f"*#{row.id}* {escape(clip(row.description, 500))}"
+    title = f"*#{row.id}* {description_text(t, row)}"
     facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
     lines = [title, " · ".join(facts)]
     links = []
@@ -777,7 +797,7 @@ def text_sections(lines: Sequence[str], *, limit: int = SECTION_TEXT_MAX) -> lis
 
 def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool) -> list[Block]:
     """The action in full (the detail modal): the whole description, then the facts."""
-    title = f"*#{row.id}*\n{escape(row.description)}"
+    title = f"*#{row.id}*\n{description_text(t, row, None)}"
     blocks = text_sections([title])
     facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
     lines = [" · ".join(facts)]
@@ -799,6 +819,31 @@ def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool
 
 def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today: dt.date) -> Block:
     blocks = _detail_card(t, view.row, today, buttons=view.may_change)
+    fixes: list[Block] = []
+    if view.may_edit:
+        fixes.append(edit_button(t, Field.ACTION_DESCRIPTION, view.row.id))
+    if view.may_redact:
+        fixes.append(redact_button(t, Field.ACTION_DESCRIPTION, view.row.id))
+        if view.row.hoped_effect:
+            fixes.append(
+                button(
+                    t("Mask the hoped-for effect"),
+                    ACTION_TEXT_REDACT,
+                    value=target_value(Field.ACTION_HOPED_EFFECT, view.row.id),
+                    style="danger",
+                )
+            )
+        if view.row.follow_up_comment:
+            fixes.append(
+                button(
+                    t("Mask the comment"),
+                    ACTION_TEXT_REDACT,
+                    value=target_value(Field.ACTION_COMMENT, view.row.id),
+                    style="danger",
+                )
+            )
+    if fixes:
+        blocks.append(actions(*fixes, block_id=f"action_fix.{view.row.id}"))
     # Newest first, in as many sections as the entries need (never clipped).
     shown = list(reversed(view.history[-HISTORY_SHOWN:]))
     label = t("History")
@@ -810,6 +855,8 @@ def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today
         title=t("Action #{id}", id=view.row.id),
         close=t("Close"),
         blocks=blocks,
+        # The forum, for the edit/mask buttons (the domain refuses another forum's action).
+        private_metadata=json.dumps({"forum_id": view.row.forum_id}),
     )
 
 
@@ -830,15 +877,14 @@ def case_actions_blocks(
     blocks: list[Block] = [divider()]
     if not rows:
         blocks.append(section(f"*{label}*\n" + t("No actions yet.")))
-    elif details:
+    else:
+        # Each row is as the disclosure rule let this reader see it ("details hidden").
         blocks.append(section(f"*{label}*"))
         blocks.extend(
             section(row_text(t, r, today), block_id=f"case_action.{r.id}") for r in rows[:10]
         )
         if len(rows) > 10:
             blocks.append(context(t("…and {n} more.", n=len(rows) - 10)))
-    else:
-        blocks.append(section(f"*{label}*\n" + t("{n} action(s).", n=len(rows))))
     blocks.append(
         actions(
             button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),

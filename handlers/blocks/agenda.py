@@ -317,6 +317,9 @@ def edit_modal(t: Translator, agenda: Agenda, *, private_metadata: str, can_reor
                     option(t("Move down"), f"down:{line.item_id}"),
                 ]
             options.append(option(t("Remove from the agenda"), f"remove:{line.item_id}"))
+            if can_reorder and line.kind == AgendaItemKind.OTHER and line.text:
+                # Coordinators mask text that identifies someone (kept nowhere after).
+                options.append(option(t("Mask the text"), f"redact:{line.item_id}"))
             blocks.append(
                 section(
                     _item_label(t, line),
@@ -445,6 +448,12 @@ def meetings_message(
         if notes:
             text += "\n" + " · ".join(notes)
         accessory = None
+        if is_coordinator and status == MeetingStatus.CANCELLED:
+            accessory = {
+                "type": "overflow",
+                "action_id": ACTION_MEETING_MENU,
+                "options": [option(t("Mask the cancel reason"), f"redact_note:{mid}")],
+            }
         if is_coordinator and status == MeetingStatus.PLANNED:
             accessory = {
                 "type": "overflow",

@@ -23,6 +23,7 @@ from domain.cases import (
     HistoryEntry,
     Scope,
 )
+from domain.corrections import Field
 from domain.i18n import Translator
 from domain.legal_grounds import GROUNDS
 from handlers.blocks.common import (
@@ -41,6 +42,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.corrections import ACTION_TEXT_EDIT, edit_button, target_value
 from storage.models import CaseStatus, ConsentGiver, Effect, SipStatus
 
 # --- ids the listeners are wired to -----------------------------------------------------------
@@ -672,8 +674,19 @@ def case_detail_modal(
             buttons.append(_withdraw_button(t, view.id))
     if view.may_hold:
         buttons.append(_hold_button(t, view))
+    if view.may_edit:
+        # Correct what was written (the raising agency or a coordinator, with the details).
+        buttons.append(edit_button(t, Field.CASE_SUMMARY, view.id))
+        if view.outcome:
+            buttons.append(
+                button(
+                    t("Edit the outcome"),
+                    ACTION_TEXT_EDIT,
+                    value=target_value(Field.CASE_OUTCOME, view.id),
+                )
+            )
     if buttons:
-        blocks.append(actions(*buttons, block_id="case_actions"))
+        blocks.append(actions(*buttons[:25], block_id="case_actions"))
     return modal(
         callback_id=CB_CASE_DETAIL,
         title=view.reference,

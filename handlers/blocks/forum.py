@@ -28,6 +28,7 @@ from handlers.blocks.common import (
 CB_FORUM_CREATE = "forum_create"
 CB_FORUM_EDIT = "forum_edit"
 CB_MEMBERS = "forum_members"
+CB_MEMBERS_MOVE = "forum_members_move"  # the confirm step before moving members
 ACTION_TEMPLATE = "forum_template"
 ACTION_MENU_HELP = "menu_help"
 ACTION_MENU_FORUM_NEW = "menu_forum_new"
@@ -375,7 +376,10 @@ def members_modal(
     private_metadata: str,
     can_edit: bool,
     notice: str | None = None,
+    version: int = 0,
 ) -> Block:
+    """``version`` renews the inputs' block ids after each add, so the people picker starts
+    empty (Slack keeps what a block with the same id held)."""
     blocks: list[Block] = [section(t("Members of *{name}*", name=escape(forum_name)))]
     if notice:
         blocks.append(context(notice))
@@ -401,14 +405,14 @@ def members_modal(
     blocks.append(section(t("*Add members*")))
     blocks.append(
         input_block(
-            "users",
+            f"users.{version}",
             t("People"),
             {"type": "multi_users_select", "action_id": "value"},
         )
     )
     blocks.append(
         input_block(
-            "agency",
+            f"agency.{version}",
             t("Agency they represent"),
             {
                 "type": "static_select",
@@ -420,7 +424,7 @@ def members_modal(
     role_options = [option(role_label(t, r), r) for r in ROLE_VALUES]
     blocks.append(
         input_block(
-            "role",
+            f"role.{version}",
             t("Role"),
             {
                 "type": "radio_buttons",
@@ -438,6 +442,39 @@ def members_modal(
         title=t("Members"),
         submit=t("Add"),
         close=t("Close"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def confirm_move_modal(
+    t: Translator, moves: Sequence[tuple[str, str, str]], *, private_metadata: str
+) -> Block:
+    """Moving members to another agency changes what they may see: say so and ask first.
+    ``moves`` are (Slack user id, from agency, to agency)."""
+    lines = [
+        t(
+            "{user} is already a member for {old}. Move them to {new}?",
+            user=f"<@{escape(user)}>",
+            old=escape(old),
+            new=escape(new),
+        )
+        for user, old, new in moves[:20]
+    ]
+    blocks = [
+        section("\n".join(lines)),
+        context(
+            t(
+                "The agency decides which case details a member may see. The change is logged "
+                "and the forum's log reviewers are told."
+            )
+        ),
+    ]
+    return modal(
+        callback_id=CB_MEMBERS_MOVE,
+        title=t("Move members?"),
+        submit=t("Move"),
+        close=t("Back"),
         blocks=blocks,
         private_metadata=private_metadata,
     )

@@ -9,10 +9,12 @@ Everything a user typed (area and agency names) is escaped for mrkdwn.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
+from domain.corrections import REDACTED, Field
 from domain.i18n import Translator
 from domain.ratings import (
     CADENCE_LABELS,
@@ -51,6 +53,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.corrections import redact_button
 from storage.models import Meeting
 
 CB_RATE = "rating_submit"
@@ -604,7 +607,7 @@ def settings_modal(
     )
 
 
-def comments_modal(t: Translator, comments: RoundComments) -> Block:
+def comments_modal(t: Translator, comments: RoundComments, *, forum_id: int = 0) -> Block:
     """The agencies' comments, area by area (coordinators only; each look is audited)."""
     tz = comments.timezone
     blocks: list[Block] = [
@@ -630,7 +633,13 @@ def comments_modal(t: Translator, comments: RoundComments) -> Block:
         blocks.append(
             section(
                 f"{escape(row.agency)} · {level_label(t, row.level)}\n"
-                + escape(clip(row.comment, 2800))
+                + escape(clip(row.comment, 2800)),
+                # Coordinators (the only readers) mask a comment that identifies someone.
+                accessory=(
+                    redact_button(t, Field.RATING_COMMENT, row.rating_id)
+                    if row.rating_id and row.comment != REDACTED
+                    else None
+                ),
             )
         )
     return modal(
@@ -638,4 +647,5 @@ def comments_modal(t: Translator, comments: RoundComments) -> Block:
         title=t("Comments"),
         blocks=blocks,
         close=t("Close"),
+        private_metadata=json.dumps({"forum_id": forum_id}),
     )

@@ -94,7 +94,7 @@ def test_a_recorded_legal_ground_unlocks_the_details_for_that_agency_only_and_is
     # Without consent for Socialtjänst: an anonymous consultation, audited as such.
     blocked = dump(open_case(bot, OTHER, case_id))
     assert SUMMARY not in blocked and "anonym konsultation" in blocked.lower()
-    assert case_reads(bot, OTHER) == [{"details": False}]
+    assert case_reads(bot, OTHER) == [{"surface": "case_modal", "details": False}]
     assert "Anonym konsultation" in reply_to(bot, "ärenden", OTHER)
 
     # Only coordinators record grounds; a wrong reference gets a clear answer.
@@ -154,12 +154,17 @@ def test_a_recorded_legal_ground_unlocks_the_details_for_that_agency_only_and_is
     # Socialtjänst now sees the details; the read is audited with the ground.
     shown = dump(open_case(bot, OTHER, case_id))
     assert SUMMARY in shown and "Delas med stöd av" in shown
-    assert case_reads(bot, OTHER)[-1] == {"details": True, "legal_ground": "necessary"}
+    assert case_reads(bot, OTHER)[-1] == {
+        "surface": "case_modal",
+        "details": True,
+        "basis": "legal_ground",
+        "legal_ground": "necessary",
+    }
     assert "Anonym konsultation" not in reply_to(bot, "ärenden", OTHER)
     assert "Anonym konsultation" in reply_to(bot, "ärenden", ADMIN)
     # Grundskola (no consent, no ground) is still blocked.
     assert SUMMARY not in dump(open_case(bot, ADMIN, case_id))
-    assert case_reads(bot, ADMIN)[-1] == {"details": False}
+    assert case_reads(bot, ADMIN)[-1] == {"surface": "case_modal", "details": False}
 
     # The consent register lists it (with its note) for coordinators and the raising agency.
     register = reply_to(bot, f"samtycke {ref}", ADMIN)
@@ -186,7 +191,7 @@ def test_a_recorded_legal_ground_unlocks_the_details_for_that_agency_only_and_is
         ).one()
         assert ended.detail == {"agency_id": social, "ground": "necessary", "ended": True}
     assert SUMMARY not in dump(open_case(bot, OTHER, case_id))
-    assert case_reads(bot, OTHER)[-1] == {"details": False}
+    assert case_reads(bot, OTHER)[-1] == {"surface": "case_modal", "details": False}
     bot.slack.assert_no_violations()
 
 

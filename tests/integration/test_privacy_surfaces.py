@@ -357,7 +357,10 @@ def test_the_consent_register_is_an_audited_read_for_the_raising_agency_and_coor
         reads = s.scalars(
             select(AuditEvent).where(AuditEvent.object_type == "consent").order_by(AuditEvent.id)
         ).all()
-    assert [(r.actor, r.detail) for r in reads] == [(MEMBER, None), (OTHER, {"refused": True})]
+    assert [(r.actor, r.detail) for r in reads] == [
+        (MEMBER, {"surface": "consent_register", "details": True, "basis": "raising_agency"}),
+        (OTHER, {"surface": "consent_register", "details": False}),
+    ]
     expiring = reply_to(bot, "samtycke", ADMIN)
     assert ref in expiring
     assert "samordnare" in reply_to(bot, "samtycke", MEMBER)

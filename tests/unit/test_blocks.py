@@ -352,7 +352,7 @@ def test_long_agency_name_is_clipped_in_the_option_but_keeps_its_id(t: Translato
     view = open_members_modal(t, members=[], agencies=[(1, "Polis"), (42, long_name)])
 
     assert validate_view(view) == []
-    agency_select = next(b for b in view["blocks"] if b.get("block_id") == "agency")["element"]
+    agency_select = next(b for b in view["blocks"] if b.get("block_id") == "agency.0")["element"]
     clipped = agency_select["options"][1]
     assert clipped["value"] == "42"
     assert len(clipped["text"]["text"]) == OPTION_TEXT_MAX

@@ -629,7 +629,9 @@ def assert_one_read(setup: Setup, user: str, reference: str, *, details: bool) -
     assert (audit_event.object_type, audit_event.object_ref) == ("case", reference)
     assert audit_event.actor == user
     assert audit_event.forum_id == setup.fos
-    assert audit_event.detail == {"details": details}
+    assert audit_event.detail is not None
+    assert audit_event.detail["details"] == details
+    assert audit_event.detail["surface"] == "case_modal"
 
 
 def test_read_case_shows_details_only_under_consent_and_audits_every_read(

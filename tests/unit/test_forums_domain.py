@@ -394,6 +394,7 @@ def add_as(
     role: Role = Role.MEMBER,
     agency_id: int | None = None,
     bots: tuple[str, ...] = (),
+    confirm_moves: bool = False,
 ) -> list[str]:
     with transaction(sessions) as s:
         added = fs.add_members(
@@ -405,6 +406,7 @@ def add_as(
             agency_id=setup.agency["Elevhälsa"] if agency_id is None else agency_id,
             role=role,
             bot_user_ids=bots,
+            confirm_moves=confirm_moves,
         )
         return [m.slack_user_id for m in added]
 
@@ -457,7 +459,11 @@ def test_add_members_adds_moves_and_reactivates(
     remove_event, add_event = events(sessions, after=mark)
     assert (remove_event.action, remove_event.object_ref) == (AuditAction.DELETE, MEMBER)
     assert (add_event.action, add_event.object_ref) == (AuditAction.UPDATE, MEMBER)
-    assert add_event.detail == {"agency": "Elevhälsa", "role": "coordinator"}
+    assert add_event.detail == {
+        "agency": "Elevhälsa",
+        "role": "coordinator",
+        "from_agency": "Socialtjänst/IFO",
+    }
 
     # An admin makes a coordinator admin and moves them to another agency.
     add_as(
@@ -468,6 +474,7 @@ def test_add_members_adds_moves_and_reactivates(
         users=[COORD],
         role=Role.ADMIN,
         agency_id=setup.agency["Grundskola"],
+        confirm_moves=True,
     )
     moved = member_of(sessions, setup.forum_id, COORD)
     assert moved is not None
@@ -583,7 +590,15 @@ def test_a_forum_always_keeps_an_admin(
         remove_as(sessions, clock, setup, actor=ADMIN, user=ADMIN)
     for role in (Role.COORDINATOR, Role.MEMBER):
         with pytest.raises(InvalidInput) as exc:
-            add_as(sessions, clock, setup, actor=ADMIN, users=[ADMIN], role=role)
+            add_as(
+                sessions,
+                clock,
+                setup,
+                actor=ADMIN,
+                users=[ADMIN],
+                role=role,
+                agency_id=setup.agency["Grundskola"],
+            )
         assert exc.value.field == "users"
     admin = member_of(sessions, setup.forum_id, ADMIN)
     assert admin is not None
@@ -591,8 +606,11 @@ def test_a_forum_always_keeps_an_admin(
     assert_no_change(sessions, setup)
 
     # With a second admin they can step down …
-    add_as(sessions, clock, setup, actor=ADMIN, users=[COORD], role=Role.ADMIN)
-    add_as(sessions, clock, setup, actor=ADMIN, users=[ADMIN], role=Role.COORDINATOR)
+    soc, school = setup.agency["Socialtjänst/IFO"], setup.agency["Grundskola"]
+    add_as(sessions, clock, setup, actor=ADMIN, users=[COORD], role=Role.ADMIN, agency_id=soc)
+    add_as(
+        sessions, clock, setup, actor=ADMIN, users=[ADMIN], role=Role.COORDINATOR, agency_id=school
+    )
     stepped_down = member_of(sessions, setup.forum_id, ADMIN)
     assert stepped_down is not None
     assert stepped_down.role is Role.COORDINATOR
@@ -602,7 +620,7 @@ def test_a_forum_always_keeps_an_admin(
     with pytest.raises(InvalidInput):
         remove_as(sessions, clock, setup, actor=COORD, user=COORD)
     # An admin removes another admin when one remains.
-    add_as(sessions, clock, setup, actor=COORD, users=[ADMIN], role=Role.ADMIN)
+    add_as(sessions, clock, setup, actor=COORD, users=[ADMIN], role=Role.ADMIN, agency_id=school)
     remove_as(sessions, clock, setup, actor=COORD, user=ADMIN)
     gone = member_of(sessions, setup.forum_id, ADMIN)
     assert gone is not None
@@ -614,7 +632,15 @@ def test_coordinator_cannot_demote_the_last_admin(
     sessions: Sessions, clock: AdjustableClock, setup: Setup
 ) -> None:
     with pytest.raises((NotCoordinator, InvalidInput)):
-        add_as(sessions, clock, setup, actor=COORD, users=[ADMIN], role=Role.MEMBER)
+        add_as(
+            sessions,
+            clock,
+            setup,
+            actor=COORD,
+            users=[ADMIN],
+            role=Role.MEMBER,
+            agency_id=setup.agency["Grundskola"],
+        )
     admin = member_of(sessions, setup.forum_id, ADMIN)
     assert admin is not None
     assert admin.role is Role.ADMIN

@@ -1,0 +1,403 @@
+"""The one disclosure rule: may this reader see the details of this object, on this surface?
+
+Every surface that can show details (modals, lists, App Home, DMs, agenda, exports, the
+art. 15 export) asks here, and the disclosure is audited here, once, in the caller's
+transaction, so no surface can forget the log. A surface that may not show details shows the
+reference or number only ("detaljer dolda").
+
+Who sees what (see docs/privacy/README.md for the table):
+
+* **case** (summary, outcome, consent, history, SIP): the raising agency; an agency covered
+  by the case's current consent (neither withdrawn nor expired, forum-local day); an agency
+  with a recorded legal ground that has not ended (domain.legal_grounds). Role does not
+  widen it: a coordinator of another agency sees an anonymous consultation.
+* **action linked to a case** (description, hoped-for effect, follow-up comment, history
+  notes): exactly who may see that case's details. An action without a case (an area, a
+  theme, the forum itself) is forum text: every active member of the forum.
+* **rating comments**, **legal grounds**: the forum's coordinators (and admins).
+* **consent register**: coordinators and the raising agency.
+* **deviation text**: coordinators and the reporting agency.
+* **meeting notes** (cancel reason, minutes) and **agenda items**: members of the forum.
+
+Always, before any of the above: the reader is an active member (still in the channel) of
+the object's forum, and that forum belongs to the workspace the request came from
+(:func:`reader`). A member of another forum, a non-member and a user of another workspace
+get nothing.
+
+Surfaces are named in :data:`SURFACES`; :func:`disclose` refuses an unknown name, and a
+test compares the registry with its table of surfaces × readers (tests/integration/
+test_disclosure_table.py), so a new surface cannot ship without being listed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from domain import audit
+from domain.clock import Clock
+from domain.errors import ForumNotFound, NotAMember
+from domain.forums import Access, find_member, forum_schedule
+from storage.models import (
+    Action,
+    AgendaItem,
+    AuditAction,
+    Case,
+    Consent,
+    ConsentGiver,
+    Deviation,
+    Forum,
+    LegalGround,
+    LegalGroundKind,
+    Meeting,
+    Member,
+    RatingRound,
+)
+
+
+class Kind(enum.StrEnum):
+    """What kind of object a surface shows the details of."""
+
+    CASE = "case"
+    ACTION = "action"
+    RATING_COMMENTS = "rating_comments"
+    CONSENT = "consent"
+    LEGAL_GROUND = "legal_ground"
+    DEVIATION = "deviation"
+    MEETING_NOTE = "meeting_note"
+    AGENDA_ITEM = "agenda_item"
+
+
+class Audit(enum.StrEnum):
+    EVERY = "every"  # every look is audited (granted, and refused with details: false)
+    DISCLOSED = "disclosed"  # audited when details of a case were shown
+    EXPORT = "export"  # one export event per call, naming the cases whose details went out
+
+
+@dataclass(frozen=True)
+class Surface:
+    name: str
+    kind: Kind
+    audit: Audit
+    what_sv: str
+
+
+def _surfaces(*items: Surface) -> dict[str, Surface]:
+    return {s.name: s for s in items}
+
+
+SURFACES: dict[str, Surface] = _surfaces(
+    Surface("case_modal", Kind.CASE, Audit.EVERY, "Ärendets modal (öppna ärende)"),
+    Surface("case_edit", Kind.CASE, Audit.EVERY, "Ändra/maskera sammanfattning och utfall"),
+    Surface("case_actions", Kind.ACTION, Audit.DISCLOSED, "Insatser i ärendets modal"),
+    Surface("action_list", Kind.ACTION, Audit.DISCLOSED, "Insatslistan (mina/verksamhet/forum)"),
+    Surface("action_detail", Kind.ACTION, Audit.EVERY, "Insatsens detaljer och historik"),
+    Surface("action_card", Kind.ACTION, Audit.DISCLOSED, "Insatskort och ändringsmodaler"),
+    Surface("action_edit", Kind.ACTION, Audit.EVERY, "Ändra/maskera insatsens text"),
+    Surface("action_dm", Kind.ACTION, Audit.DISCLOSED, "DM: påminnelse, sammanställning, ny ägare"),
+    Surface("app_home", Kind.ACTION, Audit.DISCLOSED, "App Home: mina insatser"),
+    Surface("action_plan", Kind.ACTION, Audit.EXPORT, "Åtgärdsplanen (xlsx/CSV)"),
+    Surface("rating_comments", Kind.RATING_COMMENTS, Audit.EVERY, "Skattningskommentarer"),
+    Surface("consent_register", Kind.CONSENT, Audit.EVERY, "Samtyckesregistret"),
+    Surface("legal_grounds", Kind.LEGAL_GROUND, Audit.EVERY, "Rättslig grund (modal)"),
+    Surface("deviation_edit", Kind.DEVIATION, Audit.EVERY, "Ändra/maskera avvikelsetext"),
+    Surface("meeting_note_edit", Kind.MEETING_NOTE, Audit.EVERY, "Maskera inställt mötes skäl"),
+    Surface("agenda_item_edit", Kind.AGENDA_ITEM, Audit.EVERY, "Maskera övrig fråga"),
+)
+
+# Surfaces that show no details at all (references, numbers, counts): listed so the table
+# test covers them too, and so nobody adds details to them without moving them above.
+REFERENCE_ONLY: dict[str, str] = {
+    "case_list": "Ärendelistan (referens, status, verksamheter)",
+    "agenda": "Dagordningen i kanalen och förhandsvisningen (referenser, nummer)",
+    "statistics": "Statistik (antal och andelar)",
+    "access_export": "Registerutdrag (art. 15) i Slack: detaljer undantas",
+}
+
+
+class UnknownSurface(LookupError):
+    """A surface that is not in :data:`SURFACES` (a programming error, caught by tests)."""
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    # Why: raising_agency | consent | legal_ground | coordinator | reporting_agency |
+    # forum_member | refused
+    basis: str
+    legal_ground: LegalGroundKind | None = None
+    # The case whose details this decision is about (None for forum text).
+    case_reference: str | None = None
+
+
+REFUSED = Decision(False, "refused")
+
+
+# --- who is reading ---------------------------------------------------------------------------
+
+
+def reader(session: Session, *, team_id: str, forum: Forum | None, slack_user_id: str) -> Access:
+    """The reader for a request from ``team_id``: an active member of ``forum`` (still in its
+    channel), in that workspace. Another workspace gets ForumNotFound, anyone else
+    NotAMember."""
+    if forum is None or forum.team_id != team_id:
+        raise ForumNotFound()
+    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
+    if member is None:
+        raise NotAMember()
+    return Access(forum=forum, member=member)
+
+
+def _present(access: Access, forum_id: int) -> bool:
+    member = access.member
+    return member.active and member.forum_id == access.forum.id and access.forum.id == forum_id
+
+
+# --- the rule ---------------------------------------------------------------------------------
+
+
+def local_today(forum: Forum, clock: Clock) -> dt.date:
+    """Consent dates are the forum's calendar days, not UTC ones."""
+    return clock.now().astimezone(forum_schedule(forum).zone).date()
+
+
+def consent_active(consent: Consent | None, today: dt.date) -> bool:
+    if consent is None or consent.given_by is ConsentGiver.NONE or consent.withdrawn_at:
+        return False
+    return consent.expires_on is None or consent.expires_on >= today
+
+
+def current_consent(case: Case) -> Consent | None:
+    return case.consents[-1] if case.consents else None
+
+
+def consent_covers(case: Case, agency_id: int, today: dt.date) -> bool:
+    consent = current_consent(case)
+    return consent_active(consent, today) and any(
+        a.id == agency_id for a in (consent.agencies if consent else [])
+    )
+
+
+def ground_for(case: Case, agency_id: int) -> LegalGround | None:
+    return next(
+        (g for g in case.legal_grounds if g.ended_at is None and g.agency_id == agency_id),
+        None,
+    )
+
+
+def case_decision(access: Access, case: Case, today: dt.date) -> Decision:
+    """Raising agency, consent or legal ground, for an active member of the case's forum."""
+    if not _present(access, case.forum_id):
+        return REFUSED
+    agency = access.member.agency_id
+    ref = case.reference
+    if agency == case.raising_agency_id:
+        return Decision(True, "raising_agency", case_reference=ref)
+    if consent_covers(case, agency, today):
+        return Decision(True, "consent", case_reference=ref)
+    ground = ground_for(case, agency)
+    if ground is not None:
+        return Decision(True, "legal_ground", ground.ground, case_reference=ref)
+    return Decision(False, "refused", case_reference=ref)
+
+
+def _coordinator(access: Access, forum_id: int) -> Decision:
+    if _present(access, forum_id) and access.is_coordinator:
+        return Decision(True, "coordinator")
+    return REFUSED
+
+
+def _member(access: Access, forum_id: int) -> Decision:
+    return Decision(True, "forum_member") if _present(access, forum_id) else REFUSED
+
+
+def decide(
+    access: Access,
+    obj: Any,
+    today: dt.date,
+    *,
+    kind: Kind | None = None,
+    forum_id: int | None = None,
+) -> Decision:
+    """The rule for one object (a Case, Action, RatingRound, Deviation, Meeting, or an
+    AgendaItem with its meeting's ``forum_id``). ``kind`` tells a case's consent register and
+    legal grounds apart from its details."""
+    if isinstance(obj, Case):
+        if kind is Kind.CONSENT:
+            if not _present(access, obj.forum_id):
+                return REFUSED
+            if access.is_coordinator:
+                return Decision(True, "coordinator", case_reference=obj.reference)
+            if access.member.agency_id == obj.raising_agency_id:
+                return Decision(True, "raising_agency", case_reference=obj.reference)
+            return Decision(False, "refused", case_reference=obj.reference)
+        if kind is Kind.LEGAL_GROUND:
+            found = _coordinator(access, obj.forum_id)
+            return Decision(found.allowed, found.basis, case_reference=obj.reference)
+        return case_decision(access, obj, today)
+    if isinstance(obj, Action):
+        if not _present(access, obj.forum_id):
+            return REFUSED
+        if obj.case_id is not None and obj.case is not None:
+            return case_decision(access, obj.case, today)
+        return Decision(True, "forum_member")
+    if isinstance(obj, RatingRound):
+        return _coordinator(access, obj.forum_id)
+    if isinstance(obj, Deviation):
+        if not _present(access, obj.forum_id):
+            return REFUSED
+        if access.is_coordinator:
+            return Decision(True, "coordinator")
+        if access.member.agency_id == obj.reporting_agency_id:
+            return Decision(True, "reporting_agency")
+        return REFUSED
+    if isinstance(obj, Meeting):
+        return _member(access, obj.forum_id)
+    if isinstance(obj, AgendaItem):
+        return _member(access, forum_id if forum_id is not None else -1)
+    raise TypeError(f"no disclosure rule for {type(obj).__name__}")
+
+
+def surface(name: str) -> Surface:
+    try:
+        return SURFACES[name]
+    except KeyError:
+        raise UnknownSurface(name) from None
+
+
+def _object_ref(obj: Any) -> str:
+    if isinstance(obj, Case):
+        return obj.reference
+    return str(obj.id)
+
+
+def _check_kind(spec: Surface, obj: Any) -> None:
+    expected: dict[Kind, tuple[type, ...]] = {
+        Kind.CASE: (Case,),
+        Kind.ACTION: (Action,),
+        Kind.RATING_COMMENTS: (RatingRound,),
+        Kind.CONSENT: (Case,),
+        Kind.LEGAL_GROUND: (Case,),
+        Kind.DEVIATION: (Deviation,),
+        Kind.MEETING_NOTE: (Meeting,),
+        Kind.AGENDA_ITEM: (AgendaItem,),
+    }
+    if not isinstance(obj, expected[spec.kind]):
+        raise UnknownSurface(f"{spec.name} shows {spec.kind.value}, not {type(obj).__name__}")
+
+
+def _detail(spec: Surface, decision: Decision) -> dict[str, Any]:
+    detail: dict[str, Any] = {"surface": spec.name, "details": decision.allowed}
+    if decision.allowed and decision.basis != "forum_member":
+        detail["basis"] = decision.basis
+    if decision.legal_ground is not None:
+        detail["legal_ground"] = decision.legal_ground.value
+    if decision.case_reference is not None and spec.kind is Kind.ACTION:
+        detail["case"] = decision.case_reference
+    return detail
+
+
+def disclose(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    obj: Any,
+    *,
+    surface_name: str,
+    action: AuditAction = AuditAction.READ,
+    forum_id: int | None = None,
+) -> Decision:
+    """Decide for one object on a named surface and audit the disclosure (once, here).
+    ``forum_id`` is the forum of an AgendaItem (its meeting's)."""
+    spec = surface(surface_name)
+    _check_kind(spec, obj)
+    today = local_today(access.forum, clock)
+    decision = decide(access, obj, today, kind=spec.kind, forum_id=forum_id)
+    if spec.audit is Audit.EVERY or (
+        spec.audit is Audit.DISCLOSED and decision.allowed and decision.case_reference
+    ):
+        audit.record_by(
+            session,
+            clock,
+            access,
+            action=action,
+            object_type=spec.kind.value,
+            object_ref=_object_ref(obj),
+            detail=_detail(spec, decision),
+        )
+    return decision
+
+
+def disclose_actions(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    actions: Sequence[Action],
+    *,
+    surface_name: str,
+) -> dict[int, Decision]:
+    """The rule for each action of a list (lists, App Home, DMs, exports): one audit event per
+    action whose case details are shown (one export event for an export surface)."""
+    spec = surface(surface_name)
+    if spec.kind is not Kind.ACTION:
+        raise UnknownSurface(f"{spec.name} does not list actions")
+    today = local_today(access.forum, clock)
+    decisions = {a.id: decide(access, a, today) for a in actions}
+    if spec.audit is Audit.EXPORT:
+        return decisions
+    for a in actions:
+        decision = decisions[a.id]
+        if decision.allowed and decision.case_reference:
+            audit.record_by(
+                session,
+                clock,
+                access,
+                action=AuditAction.READ,
+                object_type=Kind.ACTION.value,
+                object_ref=str(a.id),
+                detail=_detail(spec, decision),
+            )
+    return decisions
+
+
+def export_detail(decisions: Iterable[Decision]) -> dict[str, Any]:
+    """What an export's one audit event says about the case details it carried."""
+    shown = sorted({d.case_reference for d in decisions if d.allowed and d.case_reference})
+    hidden = sorted({d.case_reference for d in decisions if not d.allowed and d.case_reference})
+    return {"cases_disclosed": shown, "cases_hidden": len(hidden)}
+
+
+def load_cases(session: Session, case_ids: Iterable[int]) -> dict[int, Case]:
+    """Cases with what the rule reads (consents and their agencies, legal grounds)."""
+    ids = sorted(set(case_ids))
+    if not ids:
+        return {}
+    return {
+        c.id: c
+        for c in session.scalars(
+            select(Case)
+            .options(
+                selectinload(Case.consents).selectinload(Consent.agencies),
+                selectinload(Case.legal_grounds),
+            )
+            .where(Case.id.in_(ids))
+        )
+    }
+
+
+def access_of(session: Session, forum: Forum, slack_user_id: str) -> Access | None:
+    """The access of a recipient of a scheduled DM (None when no longer an active member)."""
+    member = session.scalar(
+        select(Member).where(
+            Member.forum_id == forum.id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
+        )
+    )
+    return Access(forum=forum, member=member) if member is not None else None
