@@ -158,7 +158,9 @@ def _one_for_one() -> _OneForOne:
 
 
 _ONE_FOR_ONE: Final = _one_for_one()
-_PASTED: Final = tuple((chr(code), _ONE_FOR_ONE[code]) for code in (0xA0, 0x2009, 0x202F, 0x2011))
+_PASTED: Final = tuple(
+    (chr(code), str(_ONE_FOR_ONE[code])) for code in (0xA0, 0x2009, 0x202F, 0x2011)
+)
 
 
 def _has_specials(text: str) -> bool:
