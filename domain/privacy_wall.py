@@ -215,9 +215,11 @@ def bind_clock(sessions: sessionmaker[Session], clock: Clock) -> None:
 
 @contextmanager
 def exempt(session: Session) -> Iterator[Session]:
-    """For a data migration written with the ORM that must rewrite old rows as they are."""
+    """For a data migration written with the ORM that must rewrite old rows as they are: what
+    the block changes is flushed unchecked before it ends."""
     session.info[_EXEMPT] = True
     try:
         yield session
+        session.flush()
     finally:
         session.info.pop(_EXEMPT, None)
