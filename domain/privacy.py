@@ -316,7 +316,7 @@ _SEP_CHARS: Final = r"\s\-\u2010-\u2015\u2212/\\_,:.'\u2019\u00b4`\u00b7|()+*~"
 _TIGHT_SEP_CHARS: Final = r"\-\u2010-\u2015\u2212/\\_,:."
 _CHAIN_RE: Final = re.compile(rf"[0-9]+(?:[{_SEP_CHARS}]{{1,6}}[0-9]+)*")
 _SPACE_RE: Final = re.compile(r"\s")
-_LETTER_RE: Final = re.compile(r"[^\W\d_]")
+_WORD_RE: Final = re.compile(r"[^\W\d_]+")
 _UNIT_RE: Final = re.compile(r"\s?(?:kr\b|kronor|sek\b|:-|%|st\b|procent|mnkr|tkr)", re.IGNORECASE)
 
 
@@ -363,6 +363,9 @@ def _chains(text: str, min_digits: int) -> list[_Chain]:
         if sum(map(len, parts[0::2])) >= min_digits:
             chains.append(_Chain(run.start(), parts))
     return chains
+
+
+_TIME_SEPS: Final = (":", ".", "/", "-", "\u2013")
 
 
 def _is_time(text: str, a: tuple[int, int], b: tuple[int, int], sep: str) -> bool:
@@ -438,9 +441,14 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
         if "+" in chain.seps[g] and not (plus and g + 1 == boundary and total == 10):
             return None  # "811218 + 9876" is a sum
     if boundary is not None and j == boundary + 1 and not chain.tight[boundary - 1]:
-        groups = chain.groups
-        if _is_time(text, groups[boundary], groups[j], chain.seps[boundary]):
-            return None  # a date and a time of day: "2026-12-03 13:00"
+        (a, b), (c, d) = chain.groups[boundary], chain.groups[j]
+        if (
+            b - a == 2
+            and chain.seps[boundary] in _TIME_SEPS
+            and int(text[a:b]) <= 31
+            and int(text[c:d]) <= 59
+        ):
+            return None  # a date, then a time, hours or a day: "2026-12-03 13:00", "… 10-12"
     if _UNIT_RE.match(text, chain.groups[j][1]):
         return None  # an amount: "811218,9876 kr"
     return kind, j
@@ -468,9 +476,11 @@ def _find_personnummer(text: str, chains: Sequence[_Chain], today: date) -> list
 
 # Where a phone number may start: "+", "(0" or "0", not glued to a word or to an earlier
 # number ("FOS-2026-017", "2026-01-05"). The run goes on across separators and short words.
+_UNIT_WORDS: Final = "kr|sek|st|tkr|mnkr|procent|kronor|år|dagar|veckor|timmar|min"
+_WORD_GAP: Final = rf"[.,:;]?\s+(?:(?!(?:{_UNIT_WORDS})\b)[a-zåäö]{{1,6}}[.,:;]?\s+){{1,2}}"
 _PHONE_RUN_RE: Final = re.compile(
     rf"(?:\+ ?(?=[0-9])|\((?=0)|0(?<![\w+]0)(?<![0-9][{_TIGHT_SEP_CHARS}]0))[0-9]*"
-    rf"(?:(?:[{_SEP_CHARS}]{{1,6}}|\s+[a-zåäö]{{1,5}}[.,:]?\s+)[0-9]+)*"
+    rf"(?:(?:[{_SEP_CHARS}]{{1,6}}|{_WORD_GAP})[0-9]+)*"
 )
 
 
@@ -519,7 +529,7 @@ def _find_phones(text: str) -> list[Finding]:
                 sep in (":", ".") and _is_time(text, groups[k], groups[k + 1], sep)
             )
             barriers.append(barriers[-1] + barrier)
-            words.append(words[-1] + (len(sep) > 2 and _LETTER_RE.search(sep) is not None))
+            words.append(words[-1] + (len(_WORD_RE.findall(sep)) if len(sep) > 2 else 0))
         i = 0
         while i < len(groups):
             start = groups[i][0]
@@ -567,7 +577,11 @@ def _phone_end(
             number = "+" + number
         elif international:
             number = "+" + number[2:]
-        if _valid_phone(number) and not _has_date(text, chain, i, j):
+        if (
+            _valid_phone(number)
+            and not _has_date(text, chain, i, j)
+            and not _UNIT_RE.match(text, chain.groups[j][1])
+        ):
             return j
     return -1
 
