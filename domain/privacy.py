@@ -420,6 +420,9 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
     k = chain.end_at.get(first + total)
     if k is None:
         return None  # not whole groups: part of a longer number
+    month = chain.digits[first + total - 8 : first + total - 6]
+    if not "01" <= month <= "12":
+        return None  # the quick test that turns most runs of digits away
     j = k - 1
     if j + 1 < len(chain.groups) and chain.tight[j]:
         return None  # more of the same number follows: a serial or reference number
@@ -451,6 +454,10 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
             return None  # a date, then a time, hours or a day: "2026-12-03 13:00", "… 10-12"
     if _UNIT_RE.match(text, chain.groups[j][1]):
         return None  # an amount: "811218,9876 kr"
+    if j - i >= 3 and chain.seps[j - 3] != chain.seps[j - 2]:
+        year = int(text[chain.groups[j][0] : chain.groups[j][1]])
+        if 1900 <= year <= 2100 and _has_date(text, chain, j - 2, j, year_first=False):
+            return None  # a number, then a date: "v. 38 09-06-2015"
     return kind, j
 
 
@@ -494,9 +501,9 @@ def _valid_phone(number: str) -> bool:
     return phonenumbers.is_valid_number(parsed)
 
 
-def _has_date(text: str, chain: _Chain, i: int, j: int) -> bool:
+def _has_date(text: str, chain: _Chain, i: int, j: int, *, year_first: bool = True) -> bool:
     """Whether groups ``i..j`` hold a date written with dashes, slashes or dots:
-    ``05-01-2026``, ``5/1/2026``, ``2026-01-05``."""
+    ``05-01-2026``, ``5/1/2026``, and (``year_first``) ``2026-01-05``."""
     groups, seps = chain.groups, chain.seps
     for k in range(i, j - 1):
         if not (chain.tight[k] and seps[k] == seps[k + 1] and seps[k] in "-/."):
@@ -504,7 +511,7 @@ def _has_date(text: str, chain: _Chain, i: int, j: int) -> bool:
         (a, b), (c, d), (e, f) = groups[k : k + 3]
         if f - e == 4 and 1 <= b - a <= 2 and 1 <= d - c <= 2:  # day, month, year
             day, month = int(text[a:b]), int(text[c:d])
-        elif b - a == 4 and d - c == 2 and f - e == 2:  # year, month, day
+        elif year_first and b - a == 4 and d - c == 2 and f - e == 2:  # year, month, day
             month, day = int(text[c:d]), int(text[e:f])
         else:
             continue
@@ -795,10 +802,9 @@ def find_identifying(text: str, *, today: date | None = None) -> list[Finding]:
     if today is None:
         today = date.today()
     rtl = _RTL_RE.search(text) is not None
-    views = [_normalise(text)]
+    # What a reader sees first (a right-to-left override reversed), then the text as typed.
     shown = _shown(text)
-    if shown is not None:
-        views.append(shown)
+    views = [_normalise(text)] if shown is None else [shown, _normalise(text)]
     candidates: list[Finding] = []
     for view in views:
         candidates += _scan(view, today, rtl=rtl)

@@ -313,7 +313,9 @@ def disguised(draw: st.DrawFn) -> tuple[str, str]:
 def test_a_valid_identity_number_in_any_disguise_is_refused(case: tuple[str, str]) -> None:
     text, kind = case
     kinds = [f.kind for f in find_identifying(text, today=TODAY)]
-    assert kind in kinds, (text, kinds)
+    # Refused; mostly as the kind it is, but digits read in another order (right to left) can
+    # make another valid number first, and then that is what the message names.
+    assert {"personnummer", "samordningsnummer"} & set(kinds), (text, kind, kinds)
 
 
 @st.composite
@@ -357,7 +359,10 @@ def test_dates_times_references_and_amounts_pass(text: str) -> None:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.text(alphabet="0123456789", min_size=10, max_size=12), st.dates())
+@given(
+    st.text(alphabet="0123456789", min_size=10, max_size=12),
+    st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2100, 12, 31)),
+)
 def test_the_check_agrees_with_the_personnummer_library(digits: str, today: dt.date) -> None:
     if len(digits) == 11:
         return
@@ -368,7 +373,7 @@ def test_the_check_agrees_with_the_personnummer_library(digits: str, today: dt.d
         full = f"{base - (base - int(digits[:2])) % 100:04d}{digits[2:]}"
     try:
         number = personnummer.parse(full)
-        valid = full[:2] in ("19", "20") and number.get_date() <= today
+        valid = number.get_date() <= today
     except (personnummer.PersonnummerException, ValueError, OverflowError):
         valid = False
     if len(digits) == 12 and digits[:2] not in ("19", "20"):
