@@ -50,7 +50,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from array import array
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -174,21 +174,47 @@ def _has_specials(text: str) -> bool:
     return len(encoded.translate(None, _LATIN1_SPECIALS)) != len(encoded)
 
 
-@dataclass(frozen=True)
 class _View:
-    """A normalised text and where each of its characters came from in the text as typed
-    (``None``: from the same position)."""
+    """A normalised text and where each of its characters came from in the text as typed:
+    the same position (no map), a list of segments (stretches copied as they were, and
+    normalised clusters whose every character stands for the whole cluster), or a start and
+    an end per character (text shown reversed)."""
 
-    text: str
-    starts: Sequence[int] | None = None  # original start of the character at each position
-    ends: Sequence[int] | None = None  # original end (exclusive)
+    __slots__ = ("_ends", "_segments", "_starts", "_text_starts", "text")
+
+    def __init__(
+        self,
+        text: str,
+        *,
+        segments: tuple[list[int], list[tuple[int, int, bool]]] | None = None,
+        starts: Sequence[int] | None = None,
+        ends: Sequence[int] | None = None,
+    ) -> None:
+        self.text = text
+        self._text_starts, self._segments = segments or ([], [])
+        self._starts, self._ends = starts, ends
+
+    def origin(self, pos: int) -> tuple[int, int]:
+        """The original characters the character at ``pos`` was made from."""
+        if self._starts is not None and self._ends is not None:
+            return self._starts[pos], self._ends[pos]
+        if not self._segments:
+            return pos, pos + 1
+        i = bisect_right(self._text_starts, pos) - 1
+        orig_start, orig_end, copied = self._segments[i]
+        if copied:
+            at = orig_start + pos - self._text_starts[i]
+            return at, at + 1
+        return orig_start, orig_end
 
     def back(self, start: int, end: int) -> tuple[int, int]:
         """The span ``[start, end)`` in the text as typed: every original character it was made
         from, including invisible characters inside it."""
-        if self.starts is None or self.ends is None:
+        if self._starts is not None and self._ends is not None:
+            return min(self._starts[start:end]), max(self._ends[start:end])
+        if not self._segments:
             return start, end
-        return min(self.starts[start:end]), max(self.ends[start:end])
+        return self.origin(start)[0], self.origin(end - 1)[1]
 
 
 def _normalise(text: str) -> _View:
@@ -205,22 +231,21 @@ def _normalise(text: str) -> _View:
     if _SPECIAL_RE.search(text) is None:
         return _View(text)
     parts: list[str] = []
-    starts = array("l")
-    ends = array("l")
+    text_starts: list[int] = []
+    segments: list[tuple[int, int, bool]] = []
+    length = 0  # of the normalised text so far
 
-    def copy(start: int, end: int) -> None:
-        if start < end:
-            parts.append(text[start:end])
-            starts.extend(range(start, end))
-            ends.extend(range(start + 1, end + 1))
+    def add(part: str, start: int, end: int, *, copied: bool) -> None:
+        nonlocal length
+        if part:
+            text_starts.append(length)
+            segments.append((start, end, copied))
+            parts.append(part)
+            length += len(part)
 
     def cluster(start: int, end: int) -> None:
         part = _IGNORABLE_RE.sub("", text[start:end])
-        part = _IGNORABLE_RE.sub("", unicodedata.normalize("NFKC", part))
-        if part:
-            parts.append(part)
-            starts.extend([start] * len(part))
-            ends.extend([end] * len(part))
+        add(_IGNORABLE_RE.sub("", unicodedata.normalize("NFKC", part)), start, end, copied=False)
 
     done = 0  # text[:done] is in parts
     for run in _SPECIALS_RE.finditer(text):
@@ -231,7 +256,7 @@ def _normalise(text: str) -> _View:
             "NFKC", text[first:last]
         ):
             continue  # "é", "–", "”", "😀" …: nothing to change, copied with what surrounds it
-        copy(done, first)
+        add(text[done:first], done, first, copied=True)
         # One cluster (a character and the combining marks after it) at a time, so every
         # character of the result maps back to the characters it came from.
         head = end = -1  # the current cluster: text[head:end]
@@ -249,8 +274,8 @@ def _normalise(text: str) -> _View:
         done = last
     if done == 0:
         return _View(text)
-    copy(done, len(text))
-    return _View("".join(parts), starts, ends)
+    add(text[done:], done, len(text), copied=True)
+    return _View("".join(parts), segments=(text_starts, segments))
 
 
 # A right-to-left override shows its text reversed, up to the pop (PDF) or the paragraph's end.
@@ -275,15 +300,14 @@ def _shown(text: str) -> _View | None:
         chars[start:end] = chars[start:end][::-1]
         order[start:end] = order[start:end][::-1]
     view = _normalise("".join(chars))
-    if view.starts is None or view.ends is None:
-        return _View(view.text, order, [o + 1 for o in order])
     starts = array("l")
     ends = array("l")
-    for start, end in zip(view.starts, view.ends, strict=True):
+    for pos in range(len(view.text)):
+        start, end = view.origin(pos)
         first, last = order[start], order[end - 1]
         starts.append(min(first, last))
         ends.append(max(first, last) + 1)
-    return _View(view.text, starts, ends)
+    return _View(view.text, starts=starts, ends=ends)
 
 
 # Letters typed for digits inside a run of digits: O/o for 0, l/I for 1 (same length, so the
@@ -464,11 +488,23 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
 def _find_personnummer(text: str, chains: Sequence[_Chain], today: date) -> list[Finding]:
     found: list[Finding] = []
     for chain in chains:
-        groups = chain.groups
+        groups, tight, digits, offsets, end_at = (
+            chain.groups,
+            chain.tight,
+            chain.digits,
+            chain.offsets,
+            chain.end_at,
+        )
         for i in range(len(groups)):
-            if i and chain.tight[i - 1]:
+            if i and tight[i - 1]:
                 continue  # glued to an earlier number: part of a reference or a date
+            first = offsets[i]
             for total in (12, 10):
+                # The quick tests first: whole groups, and a month 01-12.
+                if first + total not in end_at:
+                    continue
+                if not "01" <= digits[first + total - 8 : first + total - 6] <= "12":
+                    continue
                 hit = _pnr_at(text, chain, i, total, today)
                 if hit is not None:
                     kind, j = hit
@@ -483,6 +519,7 @@ def _find_personnummer(text: str, chains: Sequence[_Chain], today: date) -> list
 
 # Where a phone number may start: "+", "(0" or "0", not glued to a word or to an earlier
 # number ("FOS-2026-017", "2026-01-05"). The run goes on across separators and short words.
+_BARRIER_HINT_RE: Final = re.compile(r"[:.+a-zåäö]")
 _UNIT_WORDS: Final = "kr|sek|st|tkr|mnkr|procent|kronor|år|dagar|veckor|timmar|min"
 _WORD_GAP: Final = rf"[.,:;]?\s+(?:(?!(?:{_UNIT_WORDS})\b)[a-zåäö]{{1,6}}[.,:;]?\s+){{1,2}}"
 _PHONE_RUN_RE: Final = re.compile(
@@ -529,23 +566,25 @@ def _find_phones(text: str) -> list[Finding]:
         chain = _Chain(run.end() - sum(map(len, parts)), parts)
         groups = chain.groups
         # No number runs across a time of day ("08:30"), a "+" or more than two words.
-        barriers = [0]
-        words = [0]
-        for k, sep in enumerate(chain.seps):
-            barrier = "+" in sep or (
-                sep in (":", ".") and _is_time(text, groups[k], groups[k + 1], sep)
-            )
-            barriers.append(barriers[-1] + barrier)
-            words.append(words[-1] + (len(_WORD_RE.findall(sep)) if len(sep) > 2 else 0))
+        n = len(groups)
+        barriers = [0] * n
+        words = [0] * n
+        if _BARRIER_HINT_RE.search(run.group(), 1):
+            for k, sep in enumerate(chain.seps):
+                barrier = "+" in sep or (
+                    sep in (":", ".") and _is_time(text, groups[k], groups[k + 1], sep)
+                )
+                barriers[k + 1] = barriers[k] + barrier
+                words[k + 1] = words[k] + (len(_WORD_RE.findall(sep)) if len(sep) > 2 else 0)
+        digits, offsets, tight, seps = chain.digits, chain.offsets, chain.tight, chain.seps
         i = 0
-        while i < len(groups):
-            start = groups[i][0]
-            if (
-                i
-                and (chain.tight[i - 1] or chain.digits[chain.offsets[i]] != "0")
-                and not chain.seps[i - 1].endswith("+")
-            ):
+        while i < n:
+            if i and (tight[i - 1] or digits[offsets[i]] != "0") and not seps[i - 1].endswith("+"):
                 i += 1  # glued to the number before, or no "0" or "+" to start with
+                continue
+            start = groups[i][0]
+            if digits.startswith("000", offsets[i]):
+                i += 1  # no area or country code starts with 0
                 continue
             plus = text[max(0, start - 2) : start].rstrip().endswith("+") if start else False
             best = _phone_end(text, chain, i, plus, barriers, words)
@@ -807,7 +846,8 @@ def find_identifying(text: str, *, today: date | None = None) -> list[Finding]:
     views = [_normalise(text)] if shown is None else [shown, _normalise(text)]
     candidates: list[Finding] = []
     for view in views:
-        candidates += _scan(view, today, rtl=rtl)
+        # Groups read in the other order only where the text as typed is scanned.
+        candidates += _scan(view, today, rtl=rtl and view is views[-1])
     accepted: list[Finding] = []
     claimed = _Claimed(len(text))
     addresses: dict[tuple[int, int], Finding] = {}
