@@ -42,8 +42,7 @@ from sqlalchemy.sql.elements import BindParameter
 
 from domain import privacy
 from domain.clock import Clock, SystemClock
-from domain.errors import DomainError, IdentifyingDataRefused
-from domain.i18n import N_
+from domain.errors import DomainError, IdentifyingDataRefused, TextTooLong
 from domain.inventory import INVENTORY, Category
 from storage.models import Base
 
@@ -52,12 +51,6 @@ __all__ = ["TextTooLong", "bind_clock", "exempt", "guarded_columns", "install"]
 _EXEMPT: Final = "samverkan_privacy_wall_exempt"
 _CLOCK: Final = "clock"
 _TEXT_CATEGORIES: Final = (Category.FREE_TEXT, Category.CASE_DETAIL)
-
-
-class TextTooLong(DomainError):
-    """Free text longer than its column allows (the same limit as the modal's field)."""
-
-    msgid = N_("This text is too long: it can be at most {n} characters (it has {length}).")
 
 
 @dataclass(frozen=True)

@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import actions, agenda, cases, legal_grounds, meetings, privacy_wall, ratings
 from domain import forums as fs
 from domain.clock import AdjustableClock
-from domain.errors import IdentifyingDataRefused
+from domain.errors import IdentifyingDataRefused, TextTooLong
 from domain.inventory import INVENTORY, Category
 from domain.privacy import MSGIDS
-from domain.privacy_wall import TextTooLong, guarded_columns
+from domain.privacy_wall import guarded_columns
 from storage.db import transaction
 from storage.models import AgendaItem, Deviation, Meeting, Rating
 from tests.conftest import DEFAULT_NOW
