@@ -108,10 +108,13 @@ def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
     if problem:
         return problem
     from bot.wiring import build_clock
+    from domain import privacy_wall
     from storage.db import create_db_engine, session_factory
 
     engine = create_db_engine(settings.database_url)
-    return engine, session_factory(engine), build_clock(settings)
+    sessions, clock = session_factory(engine), build_clock(settings)
+    privacy_wall.bind_clock(sessions, clock)
+    return engine, sessions, clock
 
 
 def cmd_audit_verify(settings: Settings) -> int:

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.web import WebApp
+from domain import privacy_wall
 from domain.clock import AdjustableClock, Clock, SystemClock
 from handlers.app import SlackConfig, build_app, client_factory
 from handlers.deps import Deps
@@ -44,8 +45,11 @@ def build_runtime(
     )
     engine = create_db_engine(settings.database_url, pool_size=max(5, settings.web_threads))
     clock = clock or build_clock(settings)
+    sessions = session_factory(engine)
+    privacy_wall.install()  # the guard at the storage edge (installed on import already)
+    privacy_wall.bind_clock(sessions, clock)
     deps = Deps(
-        sessions=session_factory(engine),
+        sessions=sessions,
         clock=clock,
         default_locale=settings.language,
         timezone=settings.timezone,

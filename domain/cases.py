@@ -57,6 +57,8 @@ CONCERNS: dict[str, str] = {
 }
 AGE_BANDS: tuple[str, ...] = ("0-5", "6-12", "13-15", "16-18")
 SUMMARY_MAX = 1000
+OUTCOME_MAX = 500  # the same limits as the data inventory's (domain/inventory.py)
+DEVIATION_TEXT_MAX = 1000
 MEETING_CHOICES = 6
 PAGE_SIZE = 20
 
@@ -555,8 +557,13 @@ def change_status(
     if to is CaseStatus.CLOSED:
         errors: dict[str, DomainError] = {}
         today = local_today(access.forum, clock)
-        for fld, msgid in privacy.check_fields({"outcome": outcome}, today=today).items():
-            errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+        if outcome and len(outcome.strip()) > OUTCOME_MAX:  # before the guard reads it
+            errors["outcome"] = InvalidInput(
+                N_("The outcome can be at most {n} characters."), field="outcome", n=OUTCOME_MAX
+            )
+        else:
+            for fld, msgid in privacy.check_fields({"outcome": outcome}, today=today).items():
+                errors[fld] = IdentifyingDataRefused(msgid, field=fld)
         if effect is None:
             errors["effect"] = InvalidInput(
                 N_("Say whether the actions had the desired effect."), field="effect"
@@ -674,6 +681,15 @@ def report_deviation(
     forum, member = access.forum, access.member
     errors: dict[str, DomainError] = {}
     texts = {"text": text, "case": case_reference}
+    if len(text.strip()) > DEVIATION_TEXT_MAX:  # before the guard reads it
+        errors["text"] = InvalidInput(
+            N_("The description can be at most {n} characters."),
+            field="text",
+            n=DEVIATION_TEXT_MAX,
+        )
+        texts = {"case": case_reference}
+    if case_reference and len(case_reference) > 32:
+        texts.pop("case", None)  # no reference is that long: "There is no case …" below
     for fld, msgid in privacy.check_fields(texts, today=local_today(forum, clock)).items():
         errors[fld] = IdentifyingDataRefused(msgid, field=fld)
     if not text.strip():

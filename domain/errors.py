@@ -60,6 +60,12 @@ class IdentifyingDataRefused(DomainError):
     )
 
 
+class TextTooLong(DomainError):
+    """Free text longer than its column allows (the storage edge, domain/privacy_wall.py)."""
+
+    msgid = N_("This text is too long: it can be at most {n} characters (it has {length}).")
+
+
 class DatabaseUnavailable(DomainError):
     msgid = N_("The database is not answering right now. Please try again in a moment.")
 

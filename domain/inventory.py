@@ -9,7 +9,7 @@ document is out of date). Keep descriptions short; Swedish first.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 class Category(enum.StrEnum):
@@ -51,6 +51,12 @@ class Column:
     # Holds copies of other columns' text (an outbox payload repeats an action's description):
     # withheld like the text itself, so nothing redacted in one table comes back through it.
     copies_text: bool = False
+    # Free text (FREE_TEXT, CASE_DETAIL): the most characters the storage edge accepts
+    # (domain/privacy_wall.py), the same as the modal's max_length.
+    max_length: int | None = None
+
+    def limit(self, max_length: int) -> Column:
+        return replace(self, max_length=max_length)
 
     @property
     def export(self) -> Export:
@@ -160,9 +166,9 @@ INVENTORY: dict[str, Table] = {
             "ends_at": L,
             "status": L,
             "has_situation_picture": L,
-            "note": F,
+            "note": F.limit(200),
             "attendance": MJ,
-            "minutes": F,
+            "minutes": F.limit(3000),
             "agenda_channel_ts": T,
             "agenda_due_at": L,
             "agenda_version": T,
@@ -190,17 +196,17 @@ INVENTORY: dict[str, Table] = {
             "sequence": L,
             "raised_by": M,
             "raising_agency_id": K,
-            "summary": C,
+            "summary": C.limit(1000),
             "concerns": C,
-            "age_band": C,
+            "age_band": C.limit(8),
             "status": L,
             "sip": C,
             "meeting_id": K,
-            "outcome": C,
+            "outcome": C.limit(500),
             "effect": C,
             "closed_at": L,
             "legal_hold": L,
-            "legal_hold_reason": F,
+            "legal_hold_reason": F.limit(300),
             "legal_hold_by": M,
             "legal_hold_at": L,
             "submission_key": T,
@@ -228,7 +234,7 @@ INVENTORY: dict[str, Table] = {
             "kind": L,
             "from_status": L,
             "to_status": L,
-            "note": C,
+            "note": C.limit(500),
         },
         forum_link="case_id:cases",
     ),
@@ -259,7 +265,7 @@ INVENTORY: dict[str, Table] = {
             "agency_id": K,
             "ground": C,
             "decided_on": C,
-            "note": C,
+            "note": C.limit(300),
             "recorded_by": M,
             "recorded_at": L,
             "ended_at": L,
@@ -284,7 +290,7 @@ INVENTORY: dict[str, Table] = {
             "kind": L,
             "case_id": K,
             "action_id": K,
-            "text": F,
+            "text": F.limit(300),
             "position": L,
             "added_by": M,
             "added_at": L,
@@ -322,7 +328,7 @@ INVENTORY: dict[str, Table] = {
             "agency_id": K,
             "area_id": K,
             "level": O,
-            "comment": F,
+            "comment": F.limit(500),
             "rated_by": M,
             "rated_at": L,
             "is_current": L,
@@ -336,21 +342,21 @@ INVENTORY: dict[str, Table] = {
         {
             "id": K,
             "forum_id": K,
-            "description": F,
+            "description": F.limit(1000),
             "owning_agency_id": K,
             "owner": M,
             "due_on": L,
             "case_id": K,
             "area_id": K,
             "meeting_id": K,
-            "hoped_effect": F,
+            "hoped_effect": F.limit(500),
             "status": L,
             "effect": L,
             "created_by": M,
             "completed_at": L,
             "remind_at": L,
             "snoozed_until": L,
-            "follow_up_comment": F,
+            "follow_up_comment": F.limit(500),
             "followed_up_by": M,
             "followed_up_at": L,
             "submission_key": T,
@@ -370,7 +376,7 @@ INVENTORY: dict[str, Table] = {
             "actor": M,
             "kind": L,
             "detail": MJ,
-            "note": F,
+            "note": F.limit(500),
         },
         forum_link="action_id:actions",
     ),
@@ -384,10 +390,10 @@ INVENTORY: dict[str, Table] = {
             "reported_by": M,
             "reporting_agency_id": K,
             "kind": L,
-            "text": F,
+            "text": F.limit(1000),
             "case_id": K,
             "followed_up_at": L,
-            "follow_up_note": F,
+            "follow_up_note": F.limit(1000),
             "created_at": L,
             "updated_at": L,
         },

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from domain import audit
+from domain import audit, privacy
 from domain.calendar import (
     DEFAULT_AGENDA_TIME,
     EXTRA_DAYS_OFF,
@@ -282,6 +282,9 @@ def get_meeting(session: Session, forum: Forum, meeting_id: int) -> Meeting:
     return meeting
 
 
+CANCEL_REASON_MAX = 200  # the same as the data inventory's meetings.note
+
+
 class MeetingNotFound(DomainError):
     msgid = N_("That meeting no longer exists. Open /samverkan möten again.")
 
@@ -297,8 +300,15 @@ def _require_future(meeting: Meeting, clock: Clock) -> None:
 def cancel_meeting(
     session: Session, clock: Clock, *, access: Access, meeting_id: int, reason: str
 ) -> Meeting:
-    """Cancel one meeting; its items and cases move to the next meeting."""
+    """Cancel one meeting; its items and cases move to the next meeting. The reason is shown in
+    the channel: short and privacy-guarded."""
     forum = access.forum
+    reason = " ".join((reason or "").split())
+    if len(reason) > CANCEL_REASON_MAX:  # before the guard reads it
+        raise InvalidInput(
+            N_("The reason can be at most {n} characters."), field="reason", n=CANCEL_REASON_MAX
+        )
+    privacy.check_text(reason, field="reason", today=clock.now().date())
     meeting = get_meeting(session, forum, meeting_id)
     _require_future(meeting, clock)
     if meeting.status == MeetingStatus.CANCELLED:

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import Settings, load_settings
 from bot.wiring import Runtime, build_runtime
+from domain import privacy_wall
 from domain.clock import AdjustableClock
 from sandbox.webapi import SlackWebApiStub
 from storage.db import create_db_engine, migrate, temporary_database
@@ -92,9 +93,12 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def sessions(database_url: str) -> Iterator[sessionmaker[Session]]:
+def sessions(database_url: str, clock: AdjustableClock) -> Iterator[sessionmaker[Session]]:
     engine = create_db_engine(database_url)
-    yield sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    privacy_wall.install()  # installed when the domain is imported; explicit for the tests
+    privacy_wall.bind_clock(factory, clock)
+    yield factory
     engine.dispose()
 
 

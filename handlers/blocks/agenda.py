@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
 from domain.i18n import N_, Translator
+from domain.meetings import CANCEL_REASON_MAX
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     Block,
@@ -530,7 +531,7 @@ def cancel_modal(
             input_block(
                 "reason",
                 t("Reason (shown in the channel)"),
-                text_input("reason", max_length=200),
+                text_input("reason", max_length=CANCEL_REASON_MAX),
                 optional=True,
             ),
         ],

@@ -16,6 +16,8 @@ from domain.cases import (
     AGE_BANDS,
     CONCERNS,
     DEVIATION_KINDS,
+    DEVIATION_TEXT_MAX,
+    OUTCOME_MAX,
     SUMMARY_MAX,
     CasePage,
     CaseView,
@@ -83,8 +85,6 @@ CASE_FIELDS: tuple[str, ...] = (
 CLOSE_FIELDS: tuple[str, ...] = ("outcome", "effect", "sip_started")
 DEVIATION_FIELDS: tuple[str, ...] = ("agencies", "kind", "text", "case")
 SIP_STARTED_VALUE = "started"  # the one checkbox of the close modal
-OUTCOME_MAX = 500
-DEVIATION_TEXT_MAX = 1000
 HISTORY_SHOWN = 15
 FILTER_ALL = "all"
 SCOPES: tuple[Scope, ...] = ("all", "mine", "agency")

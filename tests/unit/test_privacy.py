@@ -132,7 +132,8 @@ CASES: list[tuple[str, str | None, str]] = [
     ("Diarienummer 12-1981-12-18-9876", None, ""),  # a longer dashed chain is a reference
     ("Löpnummer 1981-12-18-9876-2", None, ""),
     ("Löpnummer 1981-12-18-98765", None, ""),
-    ("1981-12-18 9876", None, ""),  # a date and a number: only dashes after a dashed date
+    # issue #14: the date split from the last four by a space is a personnummer too
+    ("1981-12-18 9876", "personnummer", "1981-12-18 9876"),
     # --- negatives: dates, times, case references -------------------------------------------
     ("Nästa möte 2026-12-03", None, ""),
     ("Möte 3/12 kl 13", None, ""),

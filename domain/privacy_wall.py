@@ -1,0 +1,218 @@
+"""The guard at the storage edge: no identifying data and no over-long text in free-text
+columns, whatever the code path.
+
+The data inventory (:mod:`domain.inventory`) classifies every column. Each string column
+classified as free text (``FREE_TEXT``) or a case detail (``CASE_DETAIL``) — and every string
+inside such a JSON column — is checked when a row is inserted or the column changes:
+
+* longer than the inventory's ``max_length`` (the modal's own limit): :class:`TextTooLong`;
+* identifying data (:func:`domain.privacy.find_identifying`): :class:`IdentifyingDataRefused`
+  with the guard's message for what was found.
+
+Both carry the column as ``field`` (and ``column`` = ``"table.column"``), so the handlers'
+error mapping shows a friendly message on the field; the flush, and with it the transaction,
+is refused and nothing is stored. Listeners and domain functions still check first, so the
+user normally meets the field error in the modal; this is the wall behind them.
+
+The hooks listen on SQLAlchemy's :class:`~sqlalchemy.orm.Session` class, so every session of
+the process is covered (the bot's listeners, the CLI, scheduler jobs, the tests' own session
+factories): ``before_flush`` for objects added or changed through the unit of work, and
+``do_orm_execute`` for ORM ``insert()``/``update()`` statements run with ``session.execute``.
+:func:`install` is called when the ``domain`` package is imported (and again, harmlessly, by
+the composition root). Alembic migrations run on a plain connection, not a session, so data
+migrations of old rows are not blocked; a session that must write such rows anyway (a data
+migration written with the ORM) marks itself with :func:`exempt`.
+
+The date the guard reads ages and future birth dates against is the session's clock
+(``session.info["clock"]``, set by the composition root with :func:`bind_clock`), else the
+system's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Final
+
+from sqlalchemy import JSON, Enum, String, Table, event
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.sql.elements import BindParameter
+
+from domain import privacy
+from domain.clock import Clock, SystemClock
+from domain.errors import DomainError, IdentifyingDataRefused, TextTooLong
+from domain.inventory import INVENTORY, Category
+from storage.models import Base
+
+__all__ = ["TextTooLong", "bind_clock", "exempt", "guarded_columns", "install"]
+
+_EXEMPT: Final = "samverkan_privacy_wall_exempt"
+_CLOCK: Final = "clock"
+_TEXT_CATEGORIES: Final = (Category.FREE_TEXT, Category.CASE_DETAIL)
+
+
+@dataclass(frozen=True)
+class GuardedColumn:
+    table: str
+    column: str
+    attribute: str  # the mapped attribute's name (usually the column's)
+    max_length: int | None
+    json: bool  # strings inside a JSON value
+
+
+def guarded_columns() -> dict[str, list[GuardedColumn]]:
+    """``{table: [column, …]}``: every free-text or case-detail column that holds text (a
+    string that is not an enumeration) or JSON, from the inventory and the models."""
+    result: dict[str, list[GuardedColumn]] = {}
+    for mapper in Base.registry.mappers:
+        table = mapper.local_table
+        if not isinstance(table, Table):
+            continue
+        spec = INVENTORY.get(table.name)
+        if spec is None:
+            continue
+        for name, column_spec in spec.columns.items():
+            if column_spec.category not in _TEXT_CATEGORIES or name not in table.c:
+                continue
+            column = table.c[name]
+            is_json = isinstance(column.type, JSON)
+            if not is_json and (
+                not isinstance(column.type, String) or isinstance(column.type, Enum)
+            ):
+                continue
+            attribute = mapper.get_property_by_column(column).key
+            result.setdefault(table.name, []).append(
+                GuardedColumn(table.name, name, attribute, column_spec.max_length, is_json)
+            )
+    return result
+
+
+_GUARDED: dict[str, list[GuardedColumn]] | None = None
+
+
+def _guarded() -> dict[str, list[GuardedColumn]]:
+    global _GUARDED
+    if _GUARDED is None:
+        _GUARDED = guarded_columns()
+    return _GUARDED
+
+
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _strings(item)
+
+
+def _check(column: GuardedColumn, value: Any, today: dt.date) -> None:
+    if value is None:
+        return
+    texts = list(_strings(value)) if column.json else [value] if isinstance(value, str) else []
+    for text in texts:
+        # The length first: the guard never has to read a 100 kB text.
+        if column.max_length is not None and len(text) > column.max_length:
+            error: DomainError = TextTooLong(
+                field=column.column, n=column.max_length, length=len(text)
+            )
+        else:
+            findings = privacy.find_identifying(text, today=today)
+            if not findings:
+                continue
+            error = IdentifyingDataRefused(findings[0].msgid, field=column.column)
+        error.column = f"{column.table}.{column.column}"  # type: ignore[attr-defined]
+        raise error
+
+
+def _today(session: Session) -> dt.date:
+    clock = session.info.get(_CLOCK)
+    return (clock if clock is not None else SystemClock()).now().date()
+
+
+def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
+    if session.info.get(_EXEMPT):
+        return
+    guarded = _guarded()
+    today: dt.date | None = None
+    for obj in (*session.new, *session.dirty):
+        table = getattr(obj, "__tablename__", None)
+        columns = guarded.get(table) if isinstance(table, str) else None
+        if not columns:
+            continue
+        state = obj._sa_instance_state
+        new = state.key is None
+        for column in columns:
+            if new:
+                value = getattr(obj, column.attribute)
+            else:
+                added = state.attrs[column.attribute].history.added
+                if not added:
+                    continue
+                value = added[0]
+            if value is None:
+                continue
+            if today is None:
+                today = _today(session)
+            _check(column, value, today)
+
+
+def _do_orm_execute(state: ORMExecuteState) -> None:
+    """ORM ``insert(Model).values(…)`` / ``update(Model).values(…)`` statements and their
+    parameter lists (bulk inserts and updates) skip the unit of work: check them here."""
+    if not (state.is_insert or state.is_update) or state.session.info.get(_EXEMPT):
+        return
+    table = getattr(state.statement, "table", None)
+    columns = _guarded().get(getattr(table, "name", ""))
+    if not columns:
+        return
+    by_name = {c.column: c for c in columns} | {c.attribute: c for c in columns}
+    values: list[tuple[GuardedColumn, Any]] = []
+    for key, value in (getattr(state.statement, "_values", None) or {}).items():
+        column = by_name.get(getattr(key, "key", key))
+        if column is not None:
+            values.append((column, value.value if isinstance(value, BindParameter) else value))
+    params = state.parameters
+    rows: list[Any] = list(params) if isinstance(params, list | tuple) else [params]
+    for row in rows:
+        if not isinstance(row, dict):
+            continue
+        for key, value in row.items():
+            column = by_name.get(key)
+            if column is not None:
+                values.append((column, value))
+    if not values:
+        return
+    today = _today(state.session)
+    for column, value in values:
+        if isinstance(value, str | dict | list):
+            _check(column, value, today)
+
+
+def install() -> None:
+    """Listen on every session of the process (idempotent)."""
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)
+    if not event.contains(Session, "do_orm_execute", _do_orm_execute):
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
+
+
+def bind_clock(sessions: sessionmaker[Session], clock: Clock) -> None:
+    """Let the wall read "today" from the process's clock (the test clock included)."""
+    sessions.configure(info={_CLOCK: clock})
+
+
+@contextmanager
+def exempt(session: Session) -> Iterator[Session]:
+    """For a data migration written with the ORM that must rewrite old rows as they are: what
+    the block changes is flushed unchecked before it ends."""
+    session.info[_EXEMPT] = True
+    try:
+        yield session
+        session.flush()
+    finally:
+        session.info.pop(_EXEMPT, None)
