@@ -17,9 +17,20 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session
 
-from domain import actions, agenda, cases, logreview, meetings, ratings, retention, scheduling
+from domain import (
+    actions,
+    agenda,
+    cases,
+    feedback,
+    logreview,
+    meetings,
+    ratings,
+    retention,
+    scheduling,
+)
 from handlers.agenda import render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
+from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
@@ -111,6 +122,10 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "action reminders",
             in_transaction(lambda s: actions.send_reminders(s, clock, messages, replica=replica)),
+        ),
+        (
+            "feedback surveys",
+            in_transaction(lambda s: feedback.send_due(s, clock, SurveyDMs(), replica=replica)),
         ),
     ]
     for name, job in jobs:

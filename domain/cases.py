@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from domain import audit, meetings, privacy, scheduling
+from domain import audit, feedback, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -645,6 +645,8 @@ def change_status(
     )
     case.status = to
     case.updated_at = now
+    if to is CaseStatus.CLOSED:
+        feedback.case_closed(session, clock, case)  # the agencies' survey, sent by the scheduler
     _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"status": to.value})
     return case
 

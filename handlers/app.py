@@ -18,11 +18,14 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from handlers import actions, agenda, cases, commands, events, forum, privacy, ratings
+from handlers import actions, agenda, cases, commands, events, feedback, forum, privacy, ratings
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
 log = logging.getLogger(__name__)
+
+# Modules whose listeners are module-level functions with a ``register(app)`` table.
+LISTENER_MODULES = (feedback,)
 
 BOT_SCOPES = [
     "commands",
@@ -125,6 +128,12 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         def nothing_stored(ack: Any) -> None:
             ack()  # single workspace: the token lives in the settings, nothing to delete
 
+    @app.middleware
+    def with_deps(context: Any, next: Callable[[], Any]) -> Any:
+        # Module-level listeners take ``deps`` as an argument (bolt fills it from the context).
+        context["deps"] = deps
+        return next()
+
     commands.register(app, deps)
     forum.register(app, deps)
     cases.register(app, deps)
@@ -133,4 +142,6 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     privacy.register(app, deps)
     ratings.register(app, deps)
     actions.register(app, deps)
+    for module in LISTENER_MODULES:
+        module.register(app)
     return app

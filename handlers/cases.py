@@ -20,6 +20,7 @@ from domain.errors import DomainError, InputErrors
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
 from handlers import actions as action_handlers
+from handlers import feedback as feedback_handlers
 from handlers import forms
 from handlers.blocks import cases as ui
 from handlers.blocks.actions import add_case_actions
@@ -316,6 +317,11 @@ def register(app: App, deps: Deps) -> None:
         ack()  # back to the case modal, which the lazy listener refreshes
 
     def refresh_after_close(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        refresh_closed_case(body, client, context)
+        if context.get("samverkan_closed"):
+            feedback_handlers.send_now(deps, client)  # the agencies' survey DMs
+
+    def refresh_closed_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
         view = body["view"]
         parent = view.get("previous_view_id")
         if not context.get("samverkan_closed") or not parent:

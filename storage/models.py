@@ -816,7 +816,7 @@ class FeedbackSurvey(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "agency_id"),
         Index("ix_feedback_surveys_forum_answered", "forum_id", "answered_at"),
-        Index("ix_feedback_surveys_remind_at", "remind_at"),
+        Index("ix_feedback_surveys_due_at", "due_at"),
         CheckConstraint("helped BETWEEN 1 AND 5", name="helped_1_to_5"),
         CheckConstraint("right_agencies BETWEEN 1 AND 5", name="right_agencies_1_to_5"),
         CheckConstraint("worth_raising BETWEEN 1 AND 5", name="worth_raising_1_to_5"),
@@ -828,9 +828,9 @@ class FeedbackSurvey(Base):
     agency_id: Mapped[int] = mapped_column(
         ForeignKey("agencies.id", ondelete="CASCADE"), index=True
     )
-    sent_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
-    # The one reminder to an agency that has not answered; None once reminded or answered.
-    remind_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the survey (then its one reminder) is due; None once nothing more is due.
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reminded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     answered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     helped: Mapped[int | None] = mapped_column(SmallInteger)
@@ -868,9 +868,7 @@ class ForumLink(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     steering_forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
-    forum_id: Mapped[int] = mapped_column(
-        ForeignKey("forums.id", ondelete="CASCADE"), index=True
-    )
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"), index=True)
     created_by: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 

@@ -176,8 +176,8 @@ def upgrade() -> None:
         sa.Column("forum_id", sa.Integer(), nullable=False),
         sa.Column("case_id", sa.Integer(), nullable=False),
         sa.Column("agency_id", sa.Integer(), nullable=False),
-        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("remind_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("helped", sa.SmallInteger(), nullable=True),
@@ -223,7 +223,7 @@ def upgrade() -> None:
         batch_op.create_index(
             "ix_feedback_surveys_forum_answered", ["forum_id", "answered_at"], unique=False
         )
-        batch_op.create_index("ix_feedback_surveys_remind_at", ["remind_at"], unique=False)
+        batch_op.create_index("ix_feedback_surveys_due_at", ["due_at"], unique=False)
 
     op.create_table(
         "plan_activities",
@@ -253,7 +253,7 @@ def downgrade() -> None:
 
     op.drop_table("plan_activities")
     with op.batch_alter_table("feedback_surveys", schema=None) as batch_op:
-        batch_op.drop_index("ix_feedback_surveys_remind_at")
+        batch_op.drop_index("ix_feedback_surveys_due_at")
         batch_op.drop_index("ix_feedback_surveys_forum_answered")
         batch_op.drop_index(batch_op.f("ix_feedback_surveys_agency_id"))
 
