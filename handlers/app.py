@@ -18,14 +18,25 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from sqlalchemy import Engine
 
-from handlers import actions, agenda, cases, commands, events, feedback, forum, privacy, ratings
+from handlers import (
+    actions,
+    agenda,
+    cases,
+    commands,
+    criteria,
+    events,
+    feedback,
+    forum,
+    privacy,
+    ratings,
+)
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
 log = logging.getLogger(__name__)
 
 # Modules whose listeners are module-level functions with a ``register(app)`` table.
-LISTENER_MODULES = (feedback,)
+LISTENER_MODULES = (feedback, criteria)
 
 BOT_SCOPES = [
     "commands",

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from domain import cases as case_service
 from domain import forums as forum_service
 from domain.cases import Scope
+from domain.criteria import active_criteria
 from domain.errors import DomainError, InputErrors
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
@@ -58,6 +59,7 @@ def open_case_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRe
             meetings=case_service.upcoming_meetings(session, forum, deps.clock),
             tz=forum_service.forum_schedule(forum).zone,
             private_metadata=meta.dump(),
+            criteria=[(c.id, c.text, c.help) for c in active_criteria(session, forum.id)],
         )
     client.views_open(trigger_id=req.trigger_id, view=view)
 

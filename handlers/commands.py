@@ -15,6 +15,7 @@ from domain.i18n import N_, Translator
 from handlers import actions as action_handlers
 from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
+from handlers import criteria as criteria_handlers
 from handlers import feedback as feedback_handlers
 from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
@@ -42,7 +43,7 @@ ITEM = {"punkt", "item", "övrigt", "ovrigt"}
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
 # Subcommands of modules with a WORDS set and a route(deps, client, t, req) (issue #16 on).
-ROUTED = (feedback_handlers,)
+ROUTED = (feedback_handlers, criteria_handlers)
 
 
 def parse(text: str) -> tuple[str, list[str]]:

@@ -250,6 +250,7 @@ def case_modal(
     meetings: Sequence[dt.datetime],
     tz: dt.tzinfo,
     private_metadata: str,
+    criteria: Sequence[tuple[int, str, str | None]] = (),
 ) -> Block:
     """The "raise a case" modal. Input block ids are the :data:`CASE_FIELDS`, so an error on a
     field of the draft lands on that field; every element's action_id is ``value``."""
@@ -302,6 +303,24 @@ def case_modal(
             hint=t("Your own agency always takes part."),
         )
     )
+    if criteria:  # the forum's case criteria: optional, never blocking (domain.criteria)
+        criteria_el: Block = {
+            "type": "checkboxes",
+            "action_id": "value",
+            "options": [
+                {**option(text, str(cid)), **({"description": plain(help_, 75)} if help_ else {})}
+                for cid, text, help_ in criteria[:10]
+            ],
+        }
+        blocks.append(
+            input_block(
+                "criteria",
+                t("The forum's criteria this case meets"),
+                criteria_el,
+                optional=True,
+                hint=t("Optional: tick what fits, or leave it empty to skip."),
+            )
+        )
     blocks.append(divider())
     consent_options = [
         option(t("Guardian(s)"), ConsentGiver.GUARDIANS.value),

@@ -24,6 +24,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.criteria import ACTION_OPEN as CRITERIA_OPEN
 
 CB_FORUM_CREATE = "forum_create"
 CB_FORUM_EDIT = "forum_edit"
@@ -355,7 +356,12 @@ def forum_modal(
         )
     )
     if editing:
-        blocks.append(actions(button(t("Manage members"), ACTION_OPEN_MEMBERS)))
+        blocks.append(
+            actions(
+                button(t("Manage members"), ACTION_OPEN_MEMBERS),
+                button(t("Case criteria"), CRITERIA_OPEN),
+            )
+        )
     return modal(
         callback_id=CB_FORUM_EDIT if editing else CB_FORUM_CREATE,
         title=t("Forum settings") if editing else t("New forum"),

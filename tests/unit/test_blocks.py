@@ -284,7 +284,7 @@ def test_edit_modal_has_no_template_or_own_agency_but_links_to_members(t: Transl
     ids = {b.get("block_id", "").split(".")[0] for b in view["blocks"]}
     assert "template" not in ids
     assert "own_agency" not in ids
-    assert action_ids(view["blocks"]) == [ACTION_OPEN_MEMBERS]
+    assert action_ids(view["blocks"]) == [ACTION_OPEN_MEMBERS, "case_criteria_open"]
 
 
 def test_agencies_outside_the_default_list_go_to_other_agencies() -> None:
