@@ -26,12 +26,14 @@ from domain import (
     meetings,
     ratings,
     retention,
+    review,
     scheduling,
 )
 from handlers.agenda import render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
+from handlers.blocks.review import ReviewPosts
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
 
@@ -126,6 +128,10 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "feedback surveys",
             in_transaction(lambda s: feedback.send_due(s, clock, SurveyDMs(), replica=replica)),
+        ),
+        (
+            "half-year reviews",
+            lambda: review.send_due(deps.sessions, clock, ReviewPosts(), replica=replica),
         ),
     ]
     for name, job in jobs:

@@ -29,6 +29,7 @@ from handlers import (
     forum,
     privacy,
     ratings,
+    review,
 )
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
@@ -36,7 +37,7 @@ from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 log = logging.getLogger(__name__)
 
 # Modules whose listeners are module-level functions with a ``register(app)`` table.
-LISTENER_MODULES = (feedback, criteria)
+LISTENER_MODULES = (feedback, criteria, review)
 
 BOT_SCOPES = [
     "commands",
