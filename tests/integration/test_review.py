@@ -236,4 +236,3 @@ def test_the_forum_sends_it_by_itself_once_after_the_half_year(
     with bot.sessions() as session:
         row = session.scalars(select(Forum)).one()
         assert row.settings["review"] == {"auto": False, "end_month": 6}
-
