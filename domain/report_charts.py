@@ -25,7 +25,7 @@ LEVEL_COLOURS: dict[int, str] = {
 
 def _png(figure: object) -> bytes:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110, bbox_inches="tight")  # type: ignore[attr-defined]
+    figure.savefig(buffer, format="png", dpi=100)  # type: ignore[attr-defined]
     return buffer.getvalue()
 
 
@@ -62,7 +62,8 @@ def trend_png(
     ax.set_xticklabels(labels[::step], rotation=45, ha="right", fontsize=7)
     ax.set_title(title, fontsize=10)
     if series:
-        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+        ax.legend(fontsize=7, loc="upper left", ncols=4, frameon=False)
+        ax.set_ylim(0.5, 6.2)  # room for the legend above level 5
     figure.tight_layout()
     return _png(figure)
 
