@@ -28,12 +28,14 @@ from domain import (
     retention,
     review,
     scheduling,
+    steering,
 )
 from handlers.agenda import render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from handlers.blocks.review import ReviewPosts
+from handlers.blocks.steering import SupplementPosts
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
 
@@ -128,6 +130,12 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "feedback surveys",
             in_transaction(lambda s: feedback.send_due(s, clock, SurveyDMs(), replica=replica)),
+        ),
+        (
+            "steering agendas",
+            lambda: steering.post_due_supplements(
+                deps.sessions, clock, SupplementPosts(), replica=replica
+            ),
         ),
         (
             "half-year reviews",

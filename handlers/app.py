@@ -30,6 +30,7 @@ from handlers import (
     privacy,
     ratings,
     review,
+    steering,
 )
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
@@ -37,7 +38,7 @@ from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 log = logging.getLogger(__name__)
 
 # Modules whose listeners are module-level functions with a ``register(app)`` table.
-LISTENER_MODULES = (feedback, criteria, review)
+LISTENER_MODULES = (feedback, criteria, review, steering)
 
 BOT_SCOPES = [
     "commands",

@@ -21,6 +21,7 @@ from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
 from handlers import ratings as rating_handlers
 from handlers import review as review_handlers
+from handlers import steering as steering_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -44,7 +45,7 @@ ITEM = {"punkt", "item", "övrigt", "ovrigt"}
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
 # Subcommands of modules with a WORDS set and a route(deps, client, t, req) (issue #16 on).
-ROUTED = (feedback_handlers, criteria_handlers, review_handlers)
+ROUTED = (feedback_handlers, criteria_handlers, review_handlers, steering_handlers)
 
 
 def parse(text: str) -> tuple[str, list[str]]:
