@@ -239,7 +239,8 @@ def last_meeting_day(session: Session, clock: Clock, forum: Forum) -> dt.date | 
 def since_last_meeting(session: Session, clock: Clock, forum: Forum) -> Period:
     today = clock.now().astimezone(forum_schedule(forum).zone).date()
     last = last_meeting_day(session, clock, forum)
-    start = last if last is not None and last < today else today - dt.timedelta(days=90)
+    # No earlier meeting (a new steering forum): the year so far.
+    start = last if last is not None and last < today else dt.date(today.year, 1, 1)
     return Period(start, today)
 
 

@@ -31,6 +31,7 @@ from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from handlers import forms
 from handlers.actions import _names
+from handlers.agenda import deliver_now
 from handlers.blocks import steering as ui
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
@@ -183,6 +184,11 @@ def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
         ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
         return
     ack()
+
+
+def tell_linked_forums(client: WebClient, deps: Deps) -> None:
+    """Send the notes to newly followed forums now (the scheduler would within a minute)."""
+    deliver_now(deps, client)
 
 
 def rollup(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
@@ -430,7 +436,7 @@ def register(app: App) -> None:
     app.action(ui.ACTION_OPEN_SETTINGS)(ack=ack_only, lazy=[settings_button])
     for action_id in (ui.ACTION_ADD_ITEM, ui.ACTION_ADD_ACTIVITY, ui.ACTION_FOLLOW_UP):
         app.action(action_id)(ack=ack_only, lazy=[_plan_button])
-    app.view(ui.CB_SETTINGS)(submit_settings)
+    app.view(ui.CB_SETTINGS)(ack=submit_settings, lazy=[tell_linked_forums])
     app.view(ui.CB_PLAN_ITEM)(submit_item)
     app.view(ui.CB_ACTIVITY)(submit_activity)
     app.view(ui.CB_GOAL)(submit_goal)

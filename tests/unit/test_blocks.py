@@ -262,8 +262,8 @@ def test_template_fills_in_the_create_modal(template: str) -> None:
     chosen = block_by_id(view, "agencies")["element"]["initial_options"]
     assert [o["value"] for o in chosen] == [a for a in DEFAULT_AGENCIES if a in tpl.agencies]
     assert block_by_id(view, "rrule")["element"]["initial_value"] == tpl.rrule
-    assert block_by_id(view, "start")["element"]["initial_time"] == "13:00"
-    assert block_by_id(view, "end")["element"]["initial_time"] == "15:00"
+    assert block_by_id(view, "start")["element"]["initial_time"] == tpl.start.strftime("%H:%M")
+    assert block_by_id(view, "end")["element"]["initial_time"] == tpl.end.strftime("%H:%M")
     areas = block_by_id(view, "areas")["element"].get("initial_value", "")
     assert areas.splitlines() == list(tpl.areas)
 
