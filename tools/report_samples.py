@@ -55,29 +55,45 @@ def build(out: Path) -> list[Path]:
                 ),
             )
             access = fs.require_member(s, forum=created, slack_user_id="U1")
-            steering.configure(
-                s, deps.clock, access=access, level="styrgrupp", forum_ids=[osf]
-            )
+            steering.configure(s, deps.clock, access=access, level="styrgrupp", forum_ids=[osf])
             strategy = steering.add_item(
-                s, deps.clock, access=access, year=2026, kind="strategy",
-                title="Utökat förebyggande och främjande arbete", parent_id=None,
+                s,
+                deps.clock,
+                access=access,
+                year=2026,
+                kind="strategy",
+                title="Utökat förebyggande och främjande arbete",
+                parent_id=None,
                 follow_up_on=None,
             )
             goal = steering.add_item(
-                s, deps.clock, access=access, year=2026, kind="goal",
-                title="Färre elever med hög frånvaro", parent_id=strategy.id,
+                s,
+                deps.clock,
+                access=access,
+                year=2026,
+                kind="goal",
+                title="Färre elever med hög frånvaro",
+                parent_id=strategy.id,
                 follow_up_on=dt.date(2026, 6, 1),
             )
             steering.add_activity(
-                s, deps.clock, access=access, goal_id=goal.id,
+                s,
+                deps.clock,
+                access=access,
+                goal_id=goal.id,
                 draft=ActionDraft(
                     description="Gemensam rutin för frånvaroanmälan mellan skola och socialtjänst",
-                    agency_id=access.member.agency_id, owner="U1",
+                    agency_id=access.member.agency_id,
+                    owner="U1",
                     due_on=dt.date(2026, 9, 30),
                 ),
             )
             steering.follow_up_goal(
-                s, deps.clock, access=access, goal_id=goal.id, result="partly",
+                s,
+                deps.clock,
+                access=access,
+                goal_id=goal.id,
+                result="partly",
                 comment="Frånvaron minskade på två av tre skolor",
             )
             plan, linked = steering.annual_report(s, deps.clock, access=access, year=2026, t=t)
@@ -86,11 +102,19 @@ def build(out: Path) -> list[Path]:
     documents = {
         "halvarsuppfoljning": review.document(t, figures),
         "verksamhetsberattelse": steering.annual_report_document(
-            t, forum_name="Styrgrupp barns bästa", level="styrgrupp", year=2026, plan_=plan,
-            figures=linked, names=lambda user: "Anna Lindqvist",
+            t,
+            forum_name="Styrgrupp barns bästa",
+            level="styrgrupp",
+            year=2026,
+            plan_=plan,
+            figures=linked,
+            names=lambda user: "Anna Lindqvist",
         ),
         "lagesbild-atgardsplan": yearly_picture.document(
-            t, steering_name="Styrgrupp barns bästa", year=2026, pictures=pictures,
+            t,
+            steering_name="Styrgrupp barns bästa",
+            year=2026,
+            pictures=pictures,
             names=lambda user: "Per Andersson",
         ),
     }
