@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from domain import actions as action_service
 from domain import audit, criteria, feedback, scheduling
 from domain import small_numbers as sn
 from domain.calendar import calendar_from_settings, first_working_day
@@ -53,7 +54,6 @@ from storage.models import (
     Rating,
     RatingRound,
     RatingRoundStatus,
-    Role,
     ScheduledEffect,
     SipStatus,
 )
@@ -682,20 +682,6 @@ def due_reviews(session: Session, clock: Clock) -> list[Due]:
     return [d for d in due if (d.forum_id, d.occurrence) not in done]
 
 
-def coordinators(session: Session, forum_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum_id,
-                Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-            )
-            .order_by(Member.id)
-        )
-    )
-
-
 def send_due(
     sessions: Callable[[], Session],
     clock: Clock,
@@ -741,7 +727,7 @@ def send_due(
             ):
                 continue
             key = f"{KIND}:{forum.id}:{item.period.end.isoformat()}"
-            for user in coordinators(session, forum.id):
+            for user in action_service.coordinators(session, forum.id):
                 for filename, data in documents:
                     scheduling.enqueue(
                         session,

@@ -25,7 +25,7 @@ from domain import forums as forum_service
 from domain import steering as steering_service
 from domain import yearly_picture
 from domain.actions import ActionDraft
-from domain.documents import to_docx, to_pdf
+from domain.documents import Document, to_docx, to_pdf
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
@@ -365,6 +365,12 @@ def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 # --- documents ------------------------------------------------------------------------------
 
 
+def _send(client: WebClient, user: str, stem: str, doc: Document) -> None:
+    """The document as PDF and docx, in the user's DM."""
+    for suffix, data in (("pdf", to_pdf(doc)), ("docx", to_docx(doc))):
+        send_file(client, user, data=data, filename=f"{stem}.{suffix}", comment=f"{stem}.{suffix}")
+
+
 def annual_report(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest, rest: list[str]
 ) -> dict[str, Any]:
@@ -389,11 +395,7 @@ def annual_report(
         figures=figures,
         names=lambda user: names.get(user, user),
     )
-    stem = f"verksamhetsberattelse-{code}-{year}"
-    for suffix, data in (("pdf", to_pdf(doc)), ("docx", to_docx(doc))):
-        send_file(
-            client, req.user_id, data=data, filename=f"{stem}.{suffix}", comment=f"{stem}.{suffix}"
-        )
+    _send(client, req.user_id, f"verksamhetsberattelse-{code}-{year}", doc)
     return text_message(
         t("I sent you the annual report {year} (PDF and docx) in a direct message.", year=year)
     )
@@ -417,11 +419,7 @@ def yearly(
         pictures=pictures,
         names=lambda user: names.get(user, user),
     )
-    stem = f"lagesbild-atgardsplan-{code}-{year}"
-    for suffix, data in (("docx", to_docx(doc)), ("pdf", to_pdf(doc))):
-        send_file(
-            client, req.user_id, data=data, filename=f"{stem}.{suffix}", comment=f"{stem}.{suffix}"
-        )
+    _send(client, req.user_id, f"lagesbild-atgardsplan-{code}-{year}", doc)
     return text_message(
         t(
             "I sent you the situation picture and action plan {year} (docx to edit, and PDF) "
