@@ -138,6 +138,10 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             ),
         ),
         (
+            "annual reports",
+            lambda: steering.send_due_annual_reports(deps.sessions, clock, replica=replica),
+        ),
+        (
             "half-year reviews",
             lambda: review.send_due(deps.sessions, clock, ReviewPosts(), replica=replica),
         ),

@@ -601,6 +601,13 @@ def post_due_supplements(
 # --- the annual report for the board --------------------------------------------------------
 
 
+def annual_data(
+    session: Session, *, forum: Forum, year: int, today: dt.date
+) -> tuple[Plan, list[ForumFigures]]:
+    period = Period(dt.date(year, 1, 1), min(dt.date(year, 12, 31), today))
+    return plan(session, forum=forum, year=year), rollup(session, steering=forum, period=period)
+
+
 def annual_report(
     session: Session, clock: Clock, *, access: Access, year: int, t: Translator
 ) -> tuple[Plan, list[ForumFigures]]:
@@ -609,9 +616,7 @@ def annual_report(
     today = clock.now().astimezone(forum_schedule(access.forum).zone).date()
     if year > today.year or year < 2000:
         raise InvalidInput(N_("Choose a year that has begun, e.g. {year}."), year=today.year)
-    end = min(dt.date(year, 12, 31), today)
-    period = Period(dt.date(year, 1, 1), end)
-    figures = rollup(session, steering=access.forum, period=period)
+    found = annual_data(session, forum=access.forum, year=year, today=today)
     audit.record_by(
         session,
         clock,
@@ -621,7 +626,97 @@ def annual_report(
         object_ref=access.forum.code,
         detail={"year": year},
     )
-    return plan(session, forum=access.forum, year=year), figures
+    return found
+
+
+ANNUAL_KIND = "annual_report"
+ANNUAL_AT = dt.time(8, 0)
+ANNUAL_CATCH_UP = dt.timedelta(days=30)
+
+
+def send_due_annual_reports(sessions: Callable[[], Session], clock: Clock, *, replica: str) -> int:
+    """At year end, by itself: the annual report for the year just ended (PDF and docx) to
+    each steering forum's coordinators, on the first working day of January at 08:00; one
+    claim row per forum and year, files through the outbox. People are not named in it
+    (no Slack look-ups here): activities show their owning agency."""
+    from domain.calendar import calendar_from_settings, first_working_day
+    from domain.documents import to_docx, to_pdf
+
+    now = clock.now()
+    due: list[tuple[int, int, dt.datetime, dt.datetime]] = []
+    with sessions() as session, session.begin():
+        for candidate in session.scalars(select(Forum)):
+            if steering_level(candidate) is None:
+                continue
+            zone = zoneinfo.ZoneInfo(candidate.timezone)
+            today = now.astimezone(zone).date()
+            new_year = dt.date(today.year, 1, 1)
+            occurrence = dt.datetime.combine(new_year, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+            day = first_working_day(new_year, calendar_from_settings(candidate.settings))
+            due_at = dt.datetime.combine(day, ANNUAL_AT, tzinfo=zone).astimezone(dt.UTC)
+            if now < due_at or now - due_at > ANNUAL_CATCH_UP or candidate.created_at > occurrence:
+                continue
+            due.append((candidate.id, today.year - 1, occurrence, due_at))
+    sent = 0
+    for forum_id, year, occurrence, due_at in due:
+        with sessions() as session, session.begin():
+            effect = scheduling.claim(
+                session,
+                clock,
+                forum_id=forum_id,
+                kind=ANNUAL_KIND,
+                subject="",
+                occurrence=occurrence,
+                due_at=due_at,
+                replica=replica,
+            )
+            if effect is None:
+                continue
+            steering_forum = session.get(Forum, forum_id)
+            assert steering_forum is not None
+            forum = steering_forum
+            t = Translator(normalize_locale(forum.language))
+            plan_, figures = annual_data(
+                session, forum=forum, year=year, today=dt.date(year, 12, 31)
+            )
+            doc = annual_report_document(
+                t,
+                forum_name=forum.name,
+                level=steering_level(forum) or "styrgrupp",
+                year=year,
+                plan_=plan_,
+                figures=figures,
+                names=lambda _user: "",
+            )
+            audit.record(
+                session,
+                clock,
+                actor="samverkan",
+                action=AuditAction.EXPORT,
+                object_type="annual_report",
+                object_ref=forum.code,
+                team_id=forum.team_id,
+                forum_id=forum.id,
+                detail={"year": year, "automatic": True},
+            )
+            stem = f"verksamhetsberattelse-{forum.code}-{year}"
+            files = (("pdf", to_pdf(doc)), ("docx", to_docx(doc)))
+            for user in action_service.coordinators(session, forum.id):
+                for suffix, data in files:
+                    name = f"{stem}.{suffix}"
+                    scheduling.enqueue(
+                        session,
+                        clock,
+                        team_id=forum.team_id,
+                        method=scheduling.UPLOAD_METHOD,
+                        payload=scheduling.upload_payload(
+                            channel=user, filename=name, title=name, data=data
+                        ),
+                        dedupe_key=f"{ANNUAL_KIND}:{forum.id}:{year}:{user}:{suffix}",
+                    )
+            scheduling.complete(session, clock, effect)
+            sent += 1
+    return sent
 
 
 def _result_label(t: Translator, value: str | None) -> str:

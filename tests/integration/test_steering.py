@@ -274,3 +274,33 @@ def test_the_activity_plan_its_agenda_part_and_the_reports(
     # Not a steering forum: a clear refusal.
     bot.driver.command("årsrapport 2026", user=ADMIN, channel="C0001")
     assert "styrande forum" in reply(bot, 4)
+
+
+def test_the_annual_report_goes_to_the_coordinators_by_itself_at_year_end(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    with transaction(bot.sessions) as s:
+        row = s.get(Forum, steering["steering"])
+        assert row is not None
+        row.created_at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+    def reports() -> list[str]:
+        return [
+            str(item.get("title", ""))
+            for call in bot.slack.calls_to("files.completeUploadExternal")
+            for item in call.args["files"]
+            if str(item.get("title", "")).startswith("verksamhetsberattelse-STY-2026")
+        ]
+
+    # New Year's Day is a holiday and 2–3 January 2027 a weekend: Monday 4 January, 08:00.
+    bot.clock.set(dt.datetime(2027, 1, 4, 6, 59, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert reports() == []
+    bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    assert sorted(reports()) == [
+        "verksamhetsberattelse-STY-2026.docx",
+        "verksamhetsberattelse-STY-2026.pdf",
+    ]
