@@ -17,10 +17,25 @@ from typing import Any
 from apscheduler.schedulers.background import BackgroundScheduler
 from sqlalchemy.orm import Session
 
-from domain import actions, agenda, cases, logreview, meetings, ratings, retention, scheduling
+from domain import (
+    actions,
+    agenda,
+    cases,
+    feedback,
+    logreview,
+    meetings,
+    ratings,
+    retention,
+    review,
+    scheduling,
+    steering,
+)
 from handlers.agenda import render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
+from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
+from handlers.blocks.review import ReviewPosts
+from handlers.blocks.steering import SupplementPosts
 from handlers.gateway import WebApiGateway
 from storage.db import transaction
 
@@ -111,6 +126,24 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "action reminders",
             in_transaction(lambda s: actions.send_reminders(s, clock, messages, replica=replica)),
+        ),
+        (
+            "feedback surveys",
+            in_transaction(lambda s: feedback.send_due(s, clock, SurveyDMs(), replica=replica)),
+        ),
+        (
+            "steering agendas",
+            lambda: steering.post_due_supplements(
+                deps.sessions, clock, SupplementPosts(), replica=replica
+            ),
+        ),
+        (
+            "annual reports",
+            lambda: steering.send_due_annual_reports(deps.sessions, clock, replica=replica),
+        ),
+        (
+            "half-year reviews",
+            lambda: review.send_due(deps.sessions, clock, ReviewPosts(), replica=replica),
         ),
     ]
     for name, job in jobs:

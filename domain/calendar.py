@@ -167,3 +167,12 @@ def holiday_name(day: dt.date, locale: Locale) -> str | None:
         return name
     key = _de_facto(day.year).get(day)
     return Translator(locale)(EXTRA_DAY_LABELS[key]) if key else None
+
+
+def first_working_day(day: dt.date, calendar: ForumCalendar) -> dt.date:
+    """``day`` itself, or the first working day after it (weekends and days off skipped)."""
+    for _ in range(30):
+        if working_day(day, calendar):
+            return day
+        day += dt.timedelta(days=1)
+    return day

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 from sqlalchemy import exists, func, or_, select
@@ -13,7 +13,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from domain import audit, disclosure, meetings, privacy, scheduling
+from domain import audit, criteria, disclosure, feedback, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -88,6 +88,8 @@ class CaseDraft:
     consent_expires_on: dt.date | None
     sip: SipStatus
     meeting: dt.datetime | None
+    # The forum's case criteria the member ticked (optional, domain.criteria).
+    criterion_ids: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -361,6 +363,7 @@ def raise_case(
             if existing is not None:
                 return existing, False
         raise
+    criteria.record_met(session, forum_id=forum.id, case_id=case.id, ids=draft.criterion_ids)
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -601,6 +604,8 @@ def change_status(
     )
     case.status = to
     case.updated_at = now
+    if to is CaseStatus.CLOSED:
+        feedback.case_closed(session, clock, case)  # the agencies' survey, sent by the scheduler
     _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"status": to.value})
     return case
 

@@ -72,6 +72,7 @@ class Kind(enum.StrEnum):
     DEVIATION = "deviation"
     MEETING_NOTE = "meeting_note"
     AGENDA_ITEM = "agenda_item"
+    FEEDBACK_COMMENTS = "feedback_comments"
 
 
 class Audit(enum.StrEnum):
@@ -109,6 +110,12 @@ SURFACES: dict[str, Surface] = _surfaces(
     Surface("deviation_edit", Kind.DEVIATION, Audit.EVERY, "Ändra/maskera avvikelsetext"),
     Surface("meeting_note_edit", Kind.MEETING_NOTE, Audit.EVERY, "Maskera inställt mötes skäl"),
     Surface("agenda_item_edit", Kind.AGENDA_ITEM, Audit.EVERY, "Maskera övrig fråga"),
+    Surface(
+        "feedback_comments",
+        Kind.FEEDBACK_COMMENTS,
+        Audit.EVERY,
+        "Återkopplingens kommentarer (verksamheter, familjens syn)",
+    ),
 )
 
 # Surfaces that show no details at all (references, numbers, counts): listed so the table
@@ -118,6 +125,11 @@ REFERENCE_ONLY: dict[str, str] = {
     "agenda": "Dagordningen i kanalen och förhandsvisningen (referenser, nummer)",
     "statistics": "Statistik (antal och andelar)",
     "access_export": "Registerutdrag (art. 15) i Slack: detaljer undantas",
+    "feedback_results": "Återkopplingens resultat (antal och medelvärden per period)",
+    "criteria_statistics": "Ärendekriterier: hur ofta de uppfylldes (antal)",
+    "half_year_review": "Halvårsuppföljningen (PDF/xlsx, antal under 5 som 'färre än 5')",
+    "steering_rollup": "Styrgruppens sammanställning av länkade forum (bara siffror)",
+    "annual_report": "Verksamhetsberättelse och årsrapport (siffror, insatser utan ärende)",
 }
 
 
@@ -261,6 +273,10 @@ def decide(
         return _member(access, obj.forum_id)
     if isinstance(obj, AgendaItem):
         return _member(access, forum_id if forum_id is not None else -1)
+    if isinstance(obj, Forum) and kind is Kind.FEEDBACK_COMMENTS:
+        # Comments on collaboration in the forum's closed cases: for its coordinators; the
+        # family's comments on a case also need the case rule (feedback.disclosed_comments).
+        return _coordinator(access, obj.id)
     raise TypeError(f"no disclosure rule for {type(obj).__name__}")
 
 
@@ -274,6 +290,8 @@ def surface(name: str) -> Surface:
 def _object_ref(obj: Any) -> str:
     if isinstance(obj, Case):
         return obj.reference
+    if isinstance(obj, Forum):
+        return obj.code
     return str(obj.id)
 
 
@@ -287,6 +305,7 @@ def _check_kind(spec: Surface, obj: Any) -> None:
         Kind.DEVIATION: (Deviation,),
         Kind.MEETING_NOTE: (Meeting,),
         Kind.AGENDA_ITEM: (AgendaItem,),
+        Kind.FEEDBACK_COMMENTS: (Forum,),
     }
     if not isinstance(obj, expected[spec.kind]):
         raise UnknownSurface(f"{spec.name} shows {spec.kind.value}, not {type(obj).__name__}")

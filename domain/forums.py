@@ -131,6 +131,30 @@ TEMPLATES: dict[str, ForumTemplate] = {
             areas=("Droger", "Kriminalitet/nätverk", "Otrygga platser"),
             settings={"situation_picture": "every"},
         ),
+        # Steering levels (seed 003): they follow operational forums' figures and keep the
+        # annual activity plan (domain.steering).
+        ForumTemplate(
+            key="styrgrupp",
+            label=N_("Steering group (at least 8 meetings a year)"),
+            name="Styrgrupp",
+            code="STY",
+            agencies=("Socialtjänst/IFO", "Grundskola", "Elevhälsa"),
+            rrule="FREQ=MONTHLY;BYMONTH=1,2,3,4,5,6,8,9,10,11,12;BYDAY=2TU",
+            start=dt.time(9, 0),
+            end=dt.time(11, 0),
+            settings={"situation_picture": "none", "steering_level": "styrgrupp"},
+        ),
+        ForumTemplate(
+            key="2plus2",
+            label=N_("2+2 meeting (three a year)"),
+            name="2+2",
+            code="TVT",
+            agencies=("Socialtjänst/IFO", "Grundskola"),
+            rrule="FREQ=YEARLY;BYMONTH=2,5,10;BYDAY=1TU",
+            start=dt.time(13, 0),
+            end=dt.time(15, 0),
+            settings={"situation_picture": "none", "steering_level": "2+2"},
+        ),
     )
 }
 

@@ -1,6 +1,6 @@
 """Legal grounds other than consent (rättslig grund): a coordinator records, per case and
 agency, a ground from a short list, and from then on that agency sees the case's details as
-it would under an active consent (:func:`domain.cases.may_see_details`).
+it would under an active consent (:func:`domain.disclosure.case_decision`).
 
 Recording and ending a ground are audited; so is every read of details that a ground
 unlocked (``legal_ground`` in the read's detail). Without consent or a ground, other

@@ -24,15 +24,22 @@ from handlers import (
     cases,
     commands,
     corrections,
+    criteria,
     events,
+    feedback,
     forum,
     privacy,
     ratings,
+    review,
+    steering,
 )
 from handlers.deps import Deps
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
 log = logging.getLogger(__name__)
+
+# Modules whose listeners are module-level functions with a ``register(app)`` table.
+LISTENER_MODULES = (feedback, criteria, review, steering)
 
 BOT_SCOPES = [
     "commands",
@@ -135,6 +142,12 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         def nothing_stored(ack: Any) -> None:
             ack()  # single workspace: the token lives in the settings, nothing to delete
 
+    @app.middleware
+    def with_deps(context: Any, next: Callable[[], Any]) -> Any:
+        # Module-level listeners take ``deps`` as an argument (bolt fills it from the context).
+        context["deps"] = deps
+        return next()
+
     commands.register(app, deps)
     forum.register(app, deps)
     cases.register(app, deps)
@@ -144,4 +157,6 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     ratings.register(app, deps)
     actions.register(app, deps)
     corrections.register(app, deps)
+    for module in LISTENER_MODULES:
+        module.register(app)
     return app

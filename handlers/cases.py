@@ -16,10 +16,12 @@ from sqlalchemy.orm import Session
 from domain import cases as case_service
 from domain import forums as forum_service
 from domain.cases import Scope
+from domain.criteria import active_criteria
 from domain.errors import DomainError, InputErrors
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
 from handlers import actions as action_handlers
+from handlers import feedback as feedback_handlers
 from handlers import forms
 from handlers.blocks import cases as ui
 from handlers.blocks.actions import add_case_actions
@@ -57,6 +59,7 @@ def open_case_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRe
             meetings=case_service.upcoming_meetings(session, forum, deps.clock),
             tz=forum_service.forum_schedule(forum).zone,
             private_metadata=meta.dump(),
+            criteria=[(c.id, c.text, c.help) for c in active_criteria(session, forum.id)],
         )
     client.views_open(trigger_id=req.trigger_id, view=view)
 
@@ -316,6 +319,11 @@ def register(app: App, deps: Deps) -> None:
         ack()  # back to the case modal, which the lazy listener refreshes
 
     def refresh_after_close(body: dict[str, Any], client: WebClient, context: Any) -> None:
+        refresh_closed_case(body, client, context)
+        if context.get("samverkan_closed"):
+            feedback_handlers.send_now(deps, client)  # the agencies' survey DMs
+
+    def refresh_closed_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
         view = body["view"]
         parent = view.get("previous_view_id")
         if not context.get("samverkan_closed") or not parent:

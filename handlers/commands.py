@@ -15,9 +15,13 @@ from domain.i18n import N_, Translator
 from handlers import actions as action_handlers
 from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
+from handlers import criteria as criteria_handlers
+from handlers import feedback as feedback_handlers
 from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
 from handlers import ratings as rating_handlers
+from handlers import review as review_handlers
+from handlers import steering as steering_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -40,6 +44,8 @@ ITEM = {"punkt", "item", "övrigt", "ovrigt"}
 
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
+# Subcommands of modules with a WORDS set and a route(deps, client, t, req) (issue #16 on).
+ROUTED = (feedback_handlers, criteria_handlers, review_handlers, steering_handlers)
 
 
 def parse(text: str) -> tuple[str, list[str]]:
@@ -99,6 +105,11 @@ def route(
     if word in action_handlers.WORDS:
         _require_channel(req)
         return action_handlers.route(deps, client, t, req, word, rest)
+    for module in ROUTED:
+        if word in module.WORDS:
+            _require_channel(req)
+            routed: dict[str, Any] | None = module.route(deps, client, t, req)
+            return routed
     if word in DEVIATION:
         _require_channel(req)
         case_handlers.open_deviation_modal(

@@ -86,9 +86,9 @@ def register(app: App, deps: Deps) -> None:
                     field=field.value,
                     object_id=object_id,
                 ).model_dump_json()
-            if action["action_id"] == ui.ACTION_TEXT_EDIT and text.may_edit:
+            if ui.ACTION_TEXT_EDIT_RE.match(action["action_id"]) and text.may_edit:
                 view = ui.edit_modal(t, text, private_metadata=meta)
-            elif action["action_id"] == ui.ACTION_TEXT_REDACT and text.may_redact:
+            elif ui.ACTION_TEXT_REDACT_RE.match(action["action_id"]) and text.may_redact:
                 view = ui.redact_modal(t, text, private_metadata=meta)
             else:
                 raise corrections.NOT_ALLOWED
@@ -101,8 +101,8 @@ def register(app: App, deps: Deps) -> None:
         else:
             client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    app.action(ui.ACTION_TEXT_EDIT)(ack=ack_only, lazy=[open_modal])
-    app.action(ui.ACTION_TEXT_REDACT)(ack=ack_only, lazy=[open_modal])
+    app.action(ui.ACTION_TEXT_EDIT_RE)(ack=ack_only, lazy=[open_modal])
+    app.action(ui.ACTION_TEXT_REDACT_RE)(ack=ack_only, lazy=[open_modal])
 
     def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = TextMeta.load(view.get("private_metadata"))

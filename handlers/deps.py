@@ -38,6 +38,10 @@ class Deps:
     _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
+        # Bolt deep-copies the request context for lazy listeners; the one Deps is shared.
+        return self
+
     def cached_locale(self, team_id: str | None, user_id: str) -> Locale | None:
         """The user's locale if it was looked up recently, without calling Slack."""
         with self._lock:

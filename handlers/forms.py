@@ -126,4 +126,5 @@ def case_draft(values: Values) -> CaseDraft:
         consent_expires_on=date_value(values, "consent_expires_on"),
         sip=SipStatus(sip) if sip in SipStatus._value2member_map_ else SipStatus.NOT_RELEVANT,
         meeting=meeting_start if meeting_start and meeting_start.tzinfo else None,
+        criterion_ids=_ints(selected_many(values, "criteria")),
     )

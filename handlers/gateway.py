@@ -33,8 +33,11 @@ class WebApiGateway:
         client = self._client_for_team(team_id)
         try:
             if method == UPLOAD_METHOD:
+                channel = str(payload["channel"])
+                if channel.startswith(("U", "W")):  # a person: their DM with the bot
+                    channel = client.conversations_open(users=channel)["channel"]["id"]
                 client.files_upload_v2(
-                    channel=payload["channel"],
+                    channel=channel,
                     content=base64.b64decode(payload["content_b64"]),
                     filename=payload["filename"],
                     title=payload.get("title") or payload["filename"],

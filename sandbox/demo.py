@@ -34,6 +34,7 @@ CHANNELS: tuple[Channel, ...] = (
     Channel("C01FOSSAM", "fossam", "Veckovis ärendeforum, torsdagar 13–15"),
     Channel("C02OSF", "osf-centrum", "Brottsförebyggande forum med områden"),
     Channel("C03PROVA", "prova-själv", "Tom kanal: skapa ett eget forum med /samverkan forum ny"),
+    Channel("C04STYR", "styrgrupp", "Styrgrupp för barns bästa: följer FOSSAM och OSF"),
 )
 
 
@@ -74,7 +75,18 @@ FORUMS: tuple[DemoForum, ...] = (
         # each jump to "the round opens" on the page's clock opens one (demo_calendar.OSF).
         situation_picture="Varje möte",
     ),
+    DemoForum(
+        channel="C04STYR",
+        creator="U03ERIK",
+        template="styrgrupp",
+        own_agency="Socialtjänst/IFO",
+        members=((("U01ANNA",), "Grundskola", "coordinator"),),
+    ),
 )
+STEERING = "C04STYR"
+"""The steering group follows the forums in these channels (figures only)."""
+FOLLOWED = ("FOSSAM", "OSF")
+DEMO_SUMMARY = "Hög frånvaro sedan hösten, behöver samordnat stöd (demo)"
 
 WAIT_SECONDS = 15.0
 
@@ -202,10 +214,124 @@ def seed_forum(surface: Surface, forum: DemoForum) -> None:
             raise SeedError(f"the situation picture settings were not saved: {' '.join(texts)}")
 
 
+def _button(blocks: Any, action_id: str) -> tuple[str, dict[str, Any]] | None:
+    """(block id, element) of the first element whose action_id starts with ``action_id``."""
+    for i, block in enumerate(blocks or []):
+        if not isinstance(block, dict):
+            continue
+        for element in [block.get("accessory"), *(block.get("elements") or [])]:
+            if isinstance(element, dict) and str(element.get("action_id", "")).startswith(
+                action_id
+            ):
+                return str(block.get("block_id") or f"_b{i}"), element
+    return None
+
+
+def _click_in_message(surface: Surface, user: str, conversation: str, action_id: str) -> None:
+    ws = surface.workspace
+    found: list[tuple[str, str, dict[str, Any]]] = []
+
+    def ready() -> bool:
+        for message in reversed(ws.messages(user, conversation)):
+            hit = _button(message.blocks, action_id)
+            if hit is not None:
+                found.append((message.ts, *hit))
+                return True
+        return False
+
+    if not ws.wait_until(ready, WAIT_SECONDS):
+        raise SeedError(f"no {action_id} button for {user} in {conversation}")
+    ts, block_id, element = found[0]
+    surface.message_action(
+        user, conversation, ts, block_id, action_id_of(element), element.get("value")
+    )
+
+
+def action_id_of(element: Mapping[str, Any]) -> str:
+    return str(element.get("action_id", ""))
+
+
+def seed_criteria(surface: Surface) -> None:
+    """FOSSAM's case criteria from the FOSSAM template, as a coordinator would."""
+    user, channel = "U01ANNA", "C01FOSSAM"
+    surface.command(user, channel, "/samverkan kriterier")
+    view = _wait_modal(surface, user)
+    element = _field(view, "template")
+    surface.view_action(user, str(view["id"]), "template", action_id_of(element), "fossam", {})
+    view = _wait_modal(surface, user, other_than=str(view.get("hash")))
+    _submit(surface, user, view, {})
+
+
+def seed_steering(surface: Surface) -> None:
+    """The steering group follows FOSSAM and OSF."""
+    user = "U03ERIK"
+    surface.command(user, STEERING, "/samverkan styrning inställningar")
+    view = _wait_modal(surface, user)
+    _submit(surface, user, view, {"steering_level": "Styrgrupp", "steering_forums": FOLLOWED})
+
+
+def seed_closed_case(surface: Surface) -> None:
+    """A case raised in FOSSAM, closed, and the survey answered by Elevhälsa."""
+    ws = surface.workspace
+    user, channel = "U01ANNA", "C01FOSSAM"
+    surface.command(user, channel, "/samverkan ärende")
+    view = _wait_modal(surface, user)
+    _submit(
+        surface,
+        user,
+        view,
+        {
+            "summary": DEMO_SUMMARY,
+            "concerns": ["school_absence"],
+            "age_band": "13-15",
+            "agencies": ["Elevhälsa"],
+            "consent": "guardians",
+            "consent_agencies": ["Elevhälsa"],
+            "consent_given_on": surface.now().astimezone(surface.zone).date().isoformat(),
+        },
+    )
+    surface.command(user, channel, "/samverkan ärenden")
+    _click_in_message(surface, user, channel, "case_open")
+    view = _wait_modal(surface, user)
+    hit = _button(view.get("blocks"), "case_status_closed")
+    if hit is None:
+        raise SeedError("the case modal has no close button")
+    block_id, element = hit
+    surface.view_action(
+        user, str(view["id"]), block_id, action_id_of(element), element.get("value"), {}
+    )
+    closing = _wait_modal(surface, user, other_than=str(view.get("hash")))
+    _submit(surface, user, closing, {"outcome": "Stöd via elevhälsan", "effect": "yes"})
+    top = ws.top_modal(user)
+    if top is not None:
+        surface.close(user, str(top["id"]))
+    # Elevhälsa answers the survey from its DM.
+    sara = "U02SARA"
+    _click_in_message(surface, sara, f"D{sara}", "feedback_survey_open")
+    survey = _wait_modal(surface, sara)
+    _submit(surface, sara, survey, {"helped": "4", "right_agencies": "5", "worth_raising": "4"})
+    top = ws.top_modal(sara)
+    if top is not None:
+        surface.close(sara, str(top["id"]))
+
+
+def _field(view: Mapping[str, Any], name: str) -> dict[str, Any]:
+    block = next(
+        (b for b in view.get("blocks") or [] if _base(str(b.get("block_id", ""))) == name), None
+    )
+    if block is None:
+        raise SeedError(f"the modal has no field {name!r}")
+    return dict(block["element"])
+
+
 def seed(surface: Surface, forums: Sequence[DemoForum] = FORUMS) -> None:
     """Set up the demo forums through the bot, one after the other."""
     for forum in forums:
         seed_forum(surface, forum)
+    if forums is FORUMS:
+        seed_criteria(surface)
+        seed_steering(surface)
+        seed_closed_case(surface)
     # Seeding typed commands as these people: clear their echoes and the set-up replies.
     for forum in forums:
         for message in surface.workspace.messages(forum.creator, forum.channel):

@@ -27,6 +27,7 @@ __all__ = [
     "agenda_after",
     "deadline_after",
     "meetings_after",
+    "review_after",
     "round_opens_after",
     "working_day",
 ]
@@ -138,3 +139,22 @@ def deadline_after(schedule: DemoSchedule, now: dt.datetime, zone: dt.tzinfo) ->
         return None
     times = (round_times(d, zone)[1] for d in meetings_after(schedule, now, zone))
     return _first_after(times, now)
+
+
+REVIEW_TIME = dt.time(8, 0)
+
+
+def review_after(now: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """When the demo forums' half-year review goes out by itself: the first working day
+    after 30 June or 31 December, 08:00 (the bot's default review setting)."""
+    local = now.astimezone(zone)
+    for year in (local.year, local.year + 1):
+        for month in (7, 1):
+            start = dt.date(year if month == 7 else year + 1, month, 1)
+            day = start
+            while not working_day(day):
+                day += dt.timedelta(days=1)
+            moment = dt.datetime.combine(day, REVIEW_TIME, zone)
+            if moment > local:
+                return moment
+    raise AssertionError("unreachable: a review is due within a year")

@@ -152,6 +152,7 @@ class Page:
             "round": cal.round_opens_after(cal.OSF, now, zone),
             "deadline": cal.deadline_after(cal.OSF, now, zone),
             "osf-agenda": cal.agenda_after(cal.OSF, now, zone),
+            "review": cal.review_after(now, zone),
         }
 
     def conversations(self, user: str) -> list[dict[str, Any]]:
@@ -344,7 +345,7 @@ class Page:
                 weekday = int(body.get("weekday", 3))
                 hh, mm = str(body.get("time", "08:00")).split(":")
                 target = surface.next_weekday(weekday % 7, dt.time(int(hh), int(mm)))
-            elif jump in ("agenda", "round", "deadline", "osf-agenda"):
+            elif jump in ("agenda", "round", "deadline", "osf-agenda", "review"):
                 found = self.demo_times()[jump]
                 if found is None:
                     return JSONResponse({"error": "Ingen sådan tidpunkt det närmaste året."}, 400)

@@ -54,10 +54,8 @@ from handlers.blocks.common import (
     text_input,
 )
 from handlers.blocks.corrections import (
-    ACTION_TEXT_REDACT,
     edit_button,
     redact_button,
-    target_value,
 )
 from storage.models import ActionStatus, Effect
 
@@ -826,22 +824,12 @@ def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today
         fixes.append(redact_button(t, Field.ACTION_DESCRIPTION, view.row.id))
         if view.row.hoped_effect:
             fixes.append(
-                button(
-                    t("Mask the hoped-for effect"),
-                    ACTION_TEXT_REDACT,
-                    value=target_value(Field.ACTION_HOPED_EFFECT, view.row.id),
-                    style="danger",
+                redact_button(
+                    t, Field.ACTION_HOPED_EFFECT, view.row.id, t("Mask the hoped-for effect")
                 )
             )
         if view.row.follow_up_comment:
-            fixes.append(
-                button(
-                    t("Mask the comment"),
-                    ACTION_TEXT_REDACT,
-                    value=target_value(Field.ACTION_COMMENT, view.row.id),
-                    style="danger",
-                )
-            )
+            fixes.append(redact_button(t, Field.ACTION_COMMENT, view.row.id, t("Mask the comment")))
     if fixes:
         blocks.append(actions(*fixes, block_id=f"action_fix.{view.row.id}"))
     # Newest first, in as many sections as the entries need (never clipped).

@@ -44,7 +44,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
-from handlers.blocks.corrections import ACTION_TEXT_EDIT, edit_button, target_value
+from handlers.blocks.corrections import edit_button
 from storage.models import CaseStatus, ConsentGiver, Effect, SipStatus
 
 # --- ids the listeners are wired to -----------------------------------------------------------
@@ -252,6 +252,7 @@ def case_modal(
     meetings: Sequence[dt.datetime],
     tz: dt.tzinfo,
     private_metadata: str,
+    criteria: Sequence[tuple[int, str, str | None]] = (),
 ) -> Block:
     """The "raise a case" modal. Input block ids are the :data:`CASE_FIELDS`, so an error on a
     field of the draft lands on that field; every element's action_id is ``value``."""
@@ -304,6 +305,24 @@ def case_modal(
             hint=t("Your own agency always takes part."),
         )
     )
+    if criteria:  # the forum's case criteria: optional, never blocking (domain.criteria)
+        criteria_el: Block = {
+            "type": "checkboxes",
+            "action_id": "value",
+            "options": [
+                {**option(text, str(cid)), **({"description": plain(help_, 75)} if help_ else {})}
+                for cid, text, help_ in criteria[:10]
+            ],
+        }
+        blocks.append(
+            input_block(
+                "criteria",
+                t("The forum's criteria this case meets"),
+                criteria_el,
+                optional=True,
+                hint=t("Optional: tick what fits, or leave it empty to skip."),
+            )
+        )
     blocks.append(divider())
     consent_options = [
         option(t("Guardian(s)"), ConsentGiver.GUARDIANS.value),
@@ -678,13 +697,7 @@ def case_detail_modal(
         # Correct what was written (the raising agency or a coordinator, with the details).
         buttons.append(edit_button(t, Field.CASE_SUMMARY, view.id))
         if view.outcome:
-            buttons.append(
-                button(
-                    t("Edit the outcome"),
-                    ACTION_TEXT_EDIT,
-                    value=target_value(Field.CASE_OUTCOME, view.id),
-                )
-            )
+            buttons.append(edit_button(t, Field.CASE_OUTCOME, view.id, t("Edit the outcome")))
     if buttons:
         blocks.append(actions(*buttons[:25], block_id="case_actions"))
     return modal(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from domain.corrections import MAX_LENGTH, REDACTED, Editable, Field
 from domain.i18n import Translator
 from handlers.blocks.common import (
@@ -33,13 +35,30 @@ def parse_target(value: str) -> tuple[Field, int] | None:
         return None
 
 
-def edit_button(t: Translator, field: Field, object_id: int) -> Block:
-    return button(t("Edit"), ACTION_TEXT_EDIT, value=target_value(field, object_id))
+# A view may carry several of these buttons (summary and outcome, text and comment), and Slack
+# wants each action_id once: the field goes into the id too, and the listeners match the prefix.
+ACTION_TEXT_EDIT_RE = re.compile(rf"^{ACTION_TEXT_EDIT}(\..+)?$")
+ACTION_TEXT_REDACT_RE = re.compile(rf"^{ACTION_TEXT_REDACT}(\..+)?$")
 
 
-def redact_button(t: Translator, field: Field, object_id: int) -> Block:
+def edit_action_id(field: Field) -> str:
+    return f"{ACTION_TEXT_EDIT}.{field.value}"
+
+
+def redact_action_id(field: Field) -> str:
+    return f"{ACTION_TEXT_REDACT}.{field.value}"
+
+
+def edit_button(t: Translator, field: Field, object_id: int, label: str | None = None) -> Block:
+    return button(label or t("Edit"), edit_action_id(field), value=target_value(field, object_id))
+
+
+def redact_button(t: Translator, field: Field, object_id: int, label: str | None = None) -> Block:
     return button(
-        t("Mask"), ACTION_TEXT_REDACT, value=target_value(field, object_id), style="danger"
+        label or t("Mask"),
+        redact_action_id(field),
+        value=target_value(field, object_id),
+        style="danger",
     )
 
 

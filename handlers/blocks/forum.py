@@ -24,6 +24,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.criteria import ACTION_OPEN as CRITERIA_OPEN
 
 CB_FORUM_CREATE = "forum_create"
 CB_FORUM_EDIT = "forum_edit"
@@ -93,6 +94,25 @@ def help_blocks(t: Translator) -> list[Block]:
         ),
         (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
+        (
+            t("/samverkan review"),
+            t("coordinators: the half-year review (PDF, xlsx) for a period; … settings"),
+        ),
+        (t("/samverkan feedback"), t("results of the feedback after closed cases, per period")),
+        (t("/samverkan criteria"), t("the forum's case criteria and how often they were met")),
+        (
+            t("/samverkan steering"),
+            t("in a steering forum: the figures of the forums it follows; … settings"),
+        ),
+        (t("/samverkan activity-plan"), t("the steering forum's annual activity plan")),
+        (
+            t("/samverkan annual-report"),
+            t("the steering forum's annual report for the board (PDF, docx)"),
+        ),
+        (
+            t("/samverkan yearly-picture"),
+            t("the municipality's lägesbild and åtgärdsplan (SFS 2023:196) as docx and PDF"),
+        ),
         (
             t("/samverkan situation"),
             t("the situation picture: who has rated, rate for your agency, the latest picture"),
@@ -356,7 +376,12 @@ def forum_modal(
         )
     )
     if editing:
-        blocks.append(actions(button(t("Manage members"), ACTION_OPEN_MEMBERS)))
+        blocks.append(
+            actions(
+                button(t("Manage members"), ACTION_OPEN_MEMBERS),
+                button(t("Case criteria"), CRITERIA_OPEN),
+            )
+        )
     return modal(
         callback_id=CB_FORUM_EDIT if editing else CB_FORUM_CREATE,
         title=t("Forum settings") if editing else t("New forum"),

@@ -55,6 +55,8 @@ DEVIATION = "Hemlig avvikelsetext om mötet"
 CANCEL = "Hemligt skäl till inställt möte"
 ITEM = "Hemlig övrig fråga om lokalen"
 CONSENT_MARK = "Vårdnadshavare"
+FEEDBACK = "Hemlig återkoppling om samarbetet"
+FAMILY = "Hemlig syn från familjen"
 
 
 @dataclass
@@ -202,6 +204,31 @@ def build_world(bot: Bot) -> World:
                 comment=COMMENT,
                 rated_by=NOT_COVERED,
                 rated_at=clock.now(),
+            )
+        )
+        from storage.models import FamilyView, FeedbackSurvey
+
+        s.add(
+            FeedbackSurvey(
+                forum_id=forum.id,
+                case_id=case.id,
+                agency_id=ag["Elevhälsa"],
+                answered_at=clock.now(),
+                helped=4,
+                right_agencies=4,
+                worth_raising=5,
+                comment=FEEDBACK,
+            )
+        )
+        s.add(
+            FamilyView(
+                forum_id=forum.id,
+                case_id=case.id,
+                recorded_by=RAISER,
+                recorded_at=clock.now(),
+                heard="yes",
+                helped="partly",
+                comment=FAMILY,
             )
         )
         return World(
@@ -364,12 +391,31 @@ TABLE: dict[str, Row] = {
         ITEM,
         sees(COVERED, COORD),
     ),
+    "feedback_comments": Row(
+        button("feedback_comments", lambda w: "2026-01-01 2026-12-31"), FEEDBACK, sees(COORD)
+    ),
     # References, numbers and counts only: nobody gets the details here.
     "case_list": Row(command("ärenden"), SUMMARY, sees()),
     "agenda": Row(command("dagordning"), ACTION_TEXT, sees()),
     "statistics": Row(command("statistik 2026"), ACTION_TEXT, sees()),
     "access_export": Row(command(f"registerutdrag <@{RAISER}>"), SUMMARY, sees()),
+    "feedback_results": Row(command("återkoppling 2026"), FEEDBACK, sees()),
+    "criteria_statistics": Row(command("kriterier statistik 2026"), SUMMARY, sees()),
+    "half_year_review": Row(command("uppföljning 2026-01-01 2026-11-20"), FEEDBACK, sees()),
+    "steering_rollup": Row(command("styrning"), SUMMARY, sees()),
+    "annual_report": Row(command("årsrapport 2026"), ACTION_TEXT, sees()),
 }
+
+
+def test_the_family_view_follows_the_case_rule(bot: Bot) -> None:
+    """The family's comment on a case reaches a coordinator only if the case rule allows it:
+    the coordinator's own agency is not covered here, so only the agencies' comments show."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    shown = output_of(
+        bot, lambda: button("feedback_comments", lambda w: "2026-01-01 2026-12-31")(bot, world, r)
+    )
+    assert FEEDBACK in shown and FAMILY not in shown
 
 
 def test_the_table_lists_every_surface() -> None:

@@ -32,9 +32,12 @@ from storage.models import (
     AuditEvent,
     Case,
     ConsentGiver,
+    FamilyView,
+    ForumLink,
     LegalGround,
     LegalGroundKind,
     Meeting,
+    PlanItem,
     Rating,
     RatingRound,
     Role,
@@ -211,6 +214,36 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
                 ended_at=bot.clock.now(),
             )
         )
+        # Issue #16: the family's view, a steering link and the activity plan.
+        now = bot.clock.now()
+        s.add(
+            FamilyView(
+                forum_id=forum.id,
+                case_id=world["case"],
+                recorded_by=MEMBER,
+                recorded_at=now,
+                heard="yes",
+                helped="partly",
+                comment="Hemlig kommentar från familjen",
+            )
+        )
+        s.add(
+            ForumLink(
+                steering_forum_id=forum.id, forum_id=forum.id, created_by=MEMBER, created_at=now
+            )
+        )
+        s.add(
+            PlanItem(
+                forum_id=forum.id,
+                year=2026,
+                kind="strategy",
+                title="Strategi",
+                created_by=MEMBER,
+                followed_up_by=MEMBER,
+                created_at=now,
+                updated_at=now,
+            )
+        )
 
 
 def test_the_export_covers_every_table_that_refers_to_a_member(
@@ -239,6 +272,7 @@ def test_the_export_covers_every_table_that_refers_to_a_member(
         "Hemlig insats",
         "Hemlig punkt",
         "Hemlig anteckning",
+        "Hemlig kommentar från familjen",
         "xoxb-very",
     ):
         assert secret not in text

@@ -19,7 +19,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.i18n import Translator
 from handlers.blocks.cases import consent_label
 from sandbox.webapi import Call
-from storage.models import Case, Consent, ConsentGiver, Deviation, LegalGround, Rating
+from storage.models import (
+    Case,
+    Consent,
+    ConsentGiver,
+    Deviation,
+    FamilyView,
+    FeedbackSurvey,
+    LegalGround,
+    Rating,
+)
 
 CHANNEL_METHODS = frozenset(
     {"chat.postMessage", "chat.update", "chat.scheduleMessage", "chat.meMessage"}
@@ -41,6 +50,8 @@ def markers_from(sessions: sessionmaker[Session]) -> set[str]:
         for text, note in s.execute(select(Deviation.text, Deviation.follow_up_note)):
             markers.update(m for m in (text, note) if m)
         markers.update(n for n in s.scalars(select(LegalGround.note)) if n)
+        markers.update(c for c in s.scalars(select(FeedbackSurvey.comment)) if c)
+        markers.update(c for c in s.scalars(select(FamilyView.comment)) if c)
         givers = set(s.scalars(select(Consent.given_by)))
     for giver in givers - {ConsentGiver.NONE}:
         for locale in ("sv", "en"):

@@ -262,8 +262,8 @@ def test_template_fills_in_the_create_modal(template: str) -> None:
     chosen = block_by_id(view, "agencies")["element"]["initial_options"]
     assert [o["value"] for o in chosen] == [a for a in DEFAULT_AGENCIES if a in tpl.agencies]
     assert block_by_id(view, "rrule")["element"]["initial_value"] == tpl.rrule
-    assert block_by_id(view, "start")["element"]["initial_time"] == "13:00"
-    assert block_by_id(view, "end")["element"]["initial_time"] == "15:00"
+    assert block_by_id(view, "start")["element"]["initial_time"] == tpl.start.strftime("%H:%M")
+    assert block_by_id(view, "end")["element"]["initial_time"] == tpl.end.strftime("%H:%M")
     areas = block_by_id(view, "areas")["element"].get("initial_value", "")
     assert areas.splitlines() == list(tpl.areas)
 
@@ -284,7 +284,7 @@ def test_edit_modal_has_no_template_or_own_agency_but_links_to_members(t: Transl
     ids = {b.get("block_id", "").split(".")[0] for b in view["blocks"]}
     assert "template" not in ids
     assert "own_agency" not in ids
-    assert action_ids(view["blocks"]) == [ACTION_OPEN_MEMBERS]
+    assert action_ids(view["blocks"]) == [ACTION_OPEN_MEMBERS, "case_criteria_open"]
 
 
 def test_agencies_outside_the_default_list_go_to_other_agencies() -> None:

@@ -1,0 +1,251 @@
+"""Listeners for feedback after a case: the survey (DM button → modal), the family's view
+(raising agency), and ``/samverkan återkoppling [period]`` with the results per period.
+
+Module-level listeners; ``deps`` comes from the request context (see handlers/app.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from domain import feedback as feedback_service
+from domain import forums as forum_service
+from domain import statistics as stats_service
+from domain.errors import DomainError, InputErrors, InvalidInput
+from domain.forums import Access
+from domain.i18n import N_, Locale, Translator
+from domain.periods import bounds
+from handlers import forms
+from handlers.agenda import deliver_now
+from handlers.blocks import feedback as ui
+from handlers.blocks.forum import notice_modal
+from handlers.deps import CommandRequest, Deps
+from handlers.errors import database_errors, failure_text, view_errors
+from handlers.payload import ack_only, channel_of, team_of
+from storage.db import transaction
+from storage.models import Case
+
+log = logging.getLogger(__name__)
+
+WORDS = {"återkoppling", "aterkoppling", "feedback", "utvärdering", "utvardering"}
+
+
+class FeedbackMeta(BaseModel):
+    locale: Locale = "sv"
+    survey_id: int | None = None
+    forum_id: int | None = None
+    case_id: int | None = None
+
+    def dump(self) -> str:
+        return self.model_dump_json(exclude_none=True)
+
+    @classmethod
+    def load(cls, raw: str | None) -> FeedbackMeta:
+        try:
+            return cls.model_validate_json(raw or "{}")
+        except ValidationError:
+            return cls()
+
+
+def send_now(deps: Deps, client: WebClient) -> None:
+    """Queue the surveys of a case just closed and send them (the scheduler would within a
+    minute). Claims make it safe next to the scheduler."""
+    try:
+        with transaction(deps.sessions) as session:
+            feedback_service.send_due(session, deps.clock, ui.SurveyDMs(), replica="listener")
+    except Exception as exc:  # the scheduler sends them at its next pass
+        log.warning("feedback surveys not sent at once: %s", exc)
+        return
+    deliver_now(deps, client)
+
+
+# --- /samverkan återkoppling ----------------------------------------------------------------
+
+
+def route(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> dict[str, Any]:
+    words = req.text.split()[1:]
+    return results(
+        deps, t, team_id=req.team_id, channel_id=req.channel_id, user=req.user_id, words=words
+    )
+
+
+def results(
+    deps: Deps, t: Translator, *, team_id: str, channel_id: str, user: str, words: list[str]
+) -> dict[str, Any]:
+    with database_errors(), transaction(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session, team_id=team_id, channel_id=channel_id, slack_user_id=user
+        )
+        zone = forum_service.forum_schedule(access.forum).zone
+        today = deps.clock.now().astimezone(zone).date()
+        period = stats_service.parse_period(words, today)
+        start, end = bounds(zone, period)
+        found = feedback_service.results(session, forum_ids=[access.forum.id], start=start, end=end)
+        name, coordinator = access.forum.name, access.is_coordinator
+    return ui.results_message(
+        t,
+        found,
+        forum_name=name,
+        start=period.start,
+        end=period.end,
+        coordinator=coordinator,
+        period_value=f"{period.start.isoformat()} {period.end.isoformat()}",
+    )
+
+
+def show_comments(body: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
+    user = body["user"]["id"]
+    t = deps.translator(client, team_of(body), user)
+    try:
+        words = (body["actions"][0].get("value") or "").split()
+        with database_errors(), transaction(deps.sessions) as session:
+            access = forum_service.require_member_in_channel(
+                session,
+                team_id=team_of(body),
+                channel_id=channel_of(body),
+                slack_user_id=user,
+            )
+            zone = forum_service.forum_schedule(access.forum).zone
+            today = deps.clock.now().astimezone(zone).date()
+            period = stats_service.parse_period(words, today)
+            start, end = bounds(zone, period)
+            comments = feedback_service.disclosed_comments(
+                session, deps.clock, access=access, start=start, end=end
+            )
+        reply = ui.comments_message(t, comments)
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            log.exception("feedback comments failed")
+        reply = {"text": failure_text(t, exc)}
+    respond(replace_original=False, response_type="ephemeral", **reply)
+
+
+# --- the survey -----------------------------------------------------------------------------
+
+
+def open_survey(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    user = body["user"]["id"]
+    t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
+    try:
+        survey_id = int(body["actions"][0].get("value") or 0)
+        with database_errors(), transaction(deps.sessions) as session:
+            found = feedback_service.survey_for(
+                session, team_id=team_of(body), survey_id=survey_id, user=user
+            )
+        if found.answered:
+            raise feedback_service.AlreadyAnswered()
+        meta = FeedbackMeta(locale=t.locale, survey_id=survey_id)
+        view = ui.survey_modal(
+            t, reference=found.reference, agency=found.agency, private_metadata=meta.dump()
+        )
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            log.exception("opening a survey failed")
+        view = notice_modal(t, failure_text(t, exc))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def _score(values: forms.Values, key: str) -> int | None:
+    raw = forms.selected(values, key)
+    return int(raw) if raw and raw.isdigit() else None
+
+
+def submit_survey(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    meta = FeedbackMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    ids = forms.block_ids(view)
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            found = feedback_service.answer_survey(
+                session,
+                deps.clock,
+                team_id=team_of(body),
+                survey_id=meta.survey_id or 0,
+                user=body["user"]["id"],
+                scores={key: _score(values, key) for key in feedback_service.QUESTIONS},
+                comment=forms.text(values, "comment"),
+            )
+    except InputErrors as exc:
+        ack(response_action="errors", errors=view_errors(t, exc, ids))
+        return
+    except DomainError as exc:
+        ack(response_action="update", view=ui.thanks_modal(t, failure_text(t, exc)))
+        return
+    text = t(
+        "Thank you! The answer for {agency} on {reference} is saved.",
+        agency=found.agency,
+        reference=found.reference,
+    )
+    ack(response_action="update", view=ui.thanks_modal(t, text))
+
+
+# --- the family's view ----------------------------------------------------------------------
+
+
+def _case_access(session: Session, team_id: str, user: str, case_id: int) -> Access:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise InvalidInput(N_("That case does not exist in this forum."))
+    forum = forum_service.get_forum(session, forum_id=case.forum_id, team_id=team_id)
+    return forum_service.require_member(session, forum=forum, slack_user_id=user)
+
+
+def open_family_view(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    user = body["user"]["id"]
+    t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
+    try:
+        case_id = int(body["actions"][0].get("value") or 0)
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _case_access(session, team_of(body), user, case_id)
+            case = feedback_service.family_view_case(session, access=access, case_id=case_id)
+            meta = FeedbackMeta(locale=t.locale, case_id=case.id, forum_id=access.forum.id)
+            view = ui.family_modal(t, reference=case.reference, private_metadata=meta.dump())
+    except Exception as exc:
+        if not isinstance(exc, DomainError):
+            log.exception("opening the family's view failed")
+        view = notice_modal(t, failure_text(t, exc))
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+def submit_family_view(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+    meta = FeedbackMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    ids = forms.block_ids(view)
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _case_access(session, team_of(body), body["user"]["id"], meta.case_id or 0)
+            feedback_service.record_family_view(
+                session,
+                deps.clock,
+                access=access,
+                case_id=meta.case_id or 0,
+                heard=forms.selected(values, "heard"),
+                helped=forms.selected(values, "helped"),
+                comment=forms.text(values, "comment"),
+            )
+    except InputErrors as exc:
+        ack(response_action="errors", errors=view_errors(t, exc, ids))
+        return
+    except DomainError as exc:
+        ack(response_action="update", view=ui.thanks_modal(t, failure_text(t, exc)))
+        return
+    ack(
+        response_action="update",
+        view=ui.thanks_modal(t, t("Thank you! The family's view is saved.")),
+    )
+
+
+def register(app: App) -> None:
+    app.action(ui.ACTION_SURVEY_OPEN)(ack=ack_only, lazy=[open_survey])
+    app.action(ui.ACTION_FAMILY_OPEN)(ack=ack_only, lazy=[open_family_view])
+    app.action(ui.ACTION_COMMENTS)(ack=ack_only, lazy=[show_comments])
+    app.view(ui.CB_SURVEY)(submit_survey)
+    app.view(ui.CB_FAMILY)(submit_family_view)

@@ -1,0 +1,216 @@
+"""Feedback after a case through the real app: the survey DM to every agency that took part
+when a case is closed, answered once per agency, reminded once; the family's view recorded
+by the raising agency; results per period for the forum's members."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Case, FamilyView, FeedbackSurvey, Role
+from tests.conftest import Bot
+from tests.integration.test_case_flow import (
+    ADMIN,
+    ELEVHALSA,
+    SOCIAL,
+    meta,
+    submit_case,
+)
+from tests.support.forums import forum_draft
+from tests.support.personnummer import pnr
+from tests.support.slack_driver import checkbox_values, plain_value, radio_value
+from tests.support.wait import eventually
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    """FOSSAM: admin (Grundskola), members of Elevhälsa and Socialtjänst/IFO."""
+    draft = forum_draft(agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO", "Polis"])
+    with transaction(bot.sessions) as s:
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id="C0001", actor=ADMIN, draft=draft
+        )
+        agencies = {a.name: a.id for a in created.agencies}
+        for user, agency in ((ELEVHALSA, "Elevhälsa"), (SOCIAL, "Socialtjänst/IFO")):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=created,
+                actor=ADMIN,
+                slack_user_ids=[user],
+                agency_id=agencies[agency],
+                role=Role.MEMBER,
+            )
+        return {"forum": created.id, **agencies}
+
+
+def close_case(bot: Bot, forum: dict[str, int]) -> int:
+    submit_case(bot, forum)
+    with bot.sessions() as session:
+        case_id = session.scalars(select(Case.id)).one()
+    response = bot.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"value": plain_value("Stöd via elevhälsan")},
+            "effect": {"value": radio_value("yes")},
+            "sip_started": {"value": checkbox_values([])},
+        },
+        user=ADMIN,
+        private_metadata=meta(forum, case_id=case_id),
+        view={"previous_view_id": "V0001"},
+    )
+    assert response.status == 200
+    return case_id
+
+
+def dms_to(bot: Bot, user: str, needle: str) -> list[Any]:
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user and needle in json.dumps(c.args, ensure_ascii=False)
+    ]
+
+
+def surveys(bot: Bot) -> dict[int, FeedbackSurvey]:
+    with bot.sessions() as session:
+        return {s.agency_id: s for s in session.scalars(select(FeedbackSurvey))}
+
+
+def survey_values(helped: str = "4", right: str = "5", worth: str = "3", comment: str = "") -> Any:
+    return {
+        "helped": {"value": radio_value(helped)},
+        "right_agencies": {"value": radio_value(right)},
+        "worth_raising": {"value": radio_value(worth)},
+        "comment": {"value": plain_value(comment)},
+    }
+
+
+def answer(bot: Bot, survey_id: int, user: str, **kw: Any) -> Any:
+    values = survey_values(**kw)
+    return bot.driver.view_submission(
+        "feedback_survey",
+        values,
+        user=user,
+        private_metadata=json.dumps({"locale": "sv", "survey_id": survey_id}),
+        blocks=[{"type": "input", "block_id": b} for b in values],
+    ).json()
+
+
+def test_closing_a_case_sends_one_survey_per_agency_answered_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    case_id = close_case(bot, forum)
+    # Grundskola raised it; Elevhälsa and Socialtjänst took part: one survey each.
+    for user in (ADMIN, ELEVHALSA, SOCIAL):
+        eventually(lambda u=user: dms_to(bot, u, "Tre korta frågor"))  # type: ignore[misc]
+    rows = surveys(bot)
+    assert set(rows) == {forum["Grundskola"], forum["Elevhälsa"], forum["Socialtjänst/IFO"]}
+    (invite,) = dms_to(bot, ELEVHALSA, "Tre korta frågor")
+    text = json.dumps(invite.args, ensure_ascii=False)
+    assert "FOS-2026-001" in text and "Hemlig" not in text  # the reference, never the summary
+    assert "Familjens syn" not in text  # only the raising agency records the family's view
+    assert "Familjens syn" in json.dumps(
+        dms_to(bot, ADMIN, "Tre korta")[0].args, ensure_ascii=False
+    )
+
+    elevhalsa = rows[forum["Elevhälsa"]].id
+    # The button opens the modal with the three questions.
+    bot.driver.block_action(
+        "feedback_survey_open", user=ELEVHALSA, value=str(elevhalsa), channel=f"D{ELEVHALSA}"
+    )
+    opened = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert opened["callback_id"] == "feedback_survey"
+    assert "Var det rätt verksamheter" in json.dumps(opened, ensure_ascii=False)
+
+    # Identifying data in the comment: refused on the field, nothing stored.
+    refused = answer(bot, elevhalsa, ELEVHALSA, comment=f"Elev {pnr('120315', '123')}")
+    assert refused["response_action"] == "errors" and "comment" in refused["errors"]
+    assert surveys(bot)[forum["Elevhälsa"]].answered_at is None
+    # A member of another agency cannot answer Elevhälsa's survey.
+    other = answer(bot, elevhalsa, SOCIAL)
+    assert "Elevhälsa" in json.dumps(other, ensure_ascii=False)
+    assert surveys(bot)[forum["Elevhälsa"]].answered_at is None
+
+    done = answer(bot, elevhalsa, ELEVHALSA, comment="Bra samordning mellan skola och soc")
+    assert "Tack" in json.dumps(done, ensure_ascii=False)
+    stored = surveys(bot)[forum["Elevhälsa"]]
+    assert (stored.helped, stored.right_agencies, stored.worth_raising) == (4, 5, 3)
+    # Answered twice: a clear message, the first answer stands.
+    again = answer(bot, elevhalsa, ELEVHALSA, helped="1", right="1", worth="1")
+    assert "redan svarat" in json.dumps(again, ensure_ascii=False)
+    assert surveys(bot)[forum["Elevhälsa"]].helped == 4
+
+    # Five days later (a working day, 09:00) the agencies that have not answered are reminded
+    # once; Elevhälsa is not.
+    bot.clock.set(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1
+    assert dms_to(bot, ELEVHALSA, "Påminnelse") == []
+    bot.clock.set(dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1
+    assert case_id
+
+
+def test_the_family_view_is_recorded_once_by_the_raising_agency(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    case_id = close_case(bot, forum)
+    bot.driver.block_action(
+        "feedback_family_open", user=ELEVHALSA, value=str(case_id), channel=f"D{ELEVHALSA}"
+    )
+    refused = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert "Bara verksamheten som lyfte" in json.dumps(refused, ensure_ascii=False)
+
+    def submit(comment: str) -> Any:
+        values = {
+            "heard": {"value": radio_value("yes")},
+            "helped": {"value": radio_value("partly")},
+            "comment": {"value": plain_value(comment)},
+        }
+        return bot.driver.view_submission(
+            "feedback_family",
+            values,
+            user=ADMIN,
+            private_metadata=json.dumps({"locale": "sv", "case_id": case_id}),
+            blocks=[{"type": "input", "block_id": b} for b in values],
+        ).json()
+
+    assert submit(f"Ring {pnr('120315', '123')}")["response_action"] == "errors"
+    assert "Tack" in json.dumps(submit("Kände sig lyssnade på"), ensure_ascii=False)
+    again = submit("En gång till")
+    assert "redan" in json.dumps(again, ensure_ascii=False)
+    with bot.sessions() as session:
+        (view,) = session.scalars(select(FamilyView)).all()
+        assert (view.heard, view.helped, view.comment) == ("yes", "partly", "Kände sig lyssnade på")
+
+
+def test_results_per_period_for_members_and_comments_for_coordinators(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    close_case(bot, forum)
+    eventually(lambda: dms_to(bot, SOCIAL, "Tre korta frågor"))
+    rows = surveys(bot)
+    answer(bot, rows[forum["Elevhälsa"]].id, ELEVHALSA, comment="Tydlig ansvarsfördelning")
+    bot.driver.command("återkoppling 2026", user=SOCIAL)
+    reply = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "1 av 3 enkäter besvarade" in reply
+    assert "Visa kommentarer" not in reply  # members see figures, not comments
+    assert "Tydlig" not in reply
+    bot.driver.command("återkoppling 2026", user=ADMIN)
+    mine = bot.slack.wait_for("response_url", count=2)[-1].args
+    assert "Visa kommentarer" in json.dumps(mine, ensure_ascii=False)
+    bot.driver.block_action("feedback_comments", user=ADMIN, value="2026-01-01 2026-12-31")
+    comments = json.dumps(bot.slack.wait_for("response_url", count=3)[-1].args, ensure_ascii=False)
+    assert "Tydlig ansvarsfördelning" in comments and "FOS-" not in comments
+    bot.driver.command("återkoppling förra", user=ADMIN)
+    bad = json.dumps(bot.slack.wait_for("response_url", count=4)[-1].args, ensure_ascii=False)
+    assert "2026-01-01" in bad  # a clear example of a period

@@ -1,0 +1,238 @@
+"""The half-year review through the real app: /samverkan uppföljning sends a PDF and an xlsx
+(read back: pages, tables, Swedish characters, "färre än 5") and a short channel summary;
+bad periods are refused; the forum setting sends it by itself once after the period ends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from bot.scheduler import run_due_work
+from storage.db import transaction
+from storage.models import (
+    Action,
+    ActionStatus,
+    Case,
+    CaseStatus,
+    Deviation,
+    Effect,
+    Forum,
+    Meeting,
+    MeetingStatus,
+    Rating,
+    RatingRound,
+    RatingRoundStatus,
+    SipStatus,
+)
+from tests.conftest import Bot
+from tests.integration.test_action_flow import ADMIN, ELEVHALSA, SOCIAL, make_forum
+
+CHANNEL = "C0001"
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    ids = make_forum(bot)
+    with transaction(bot.sessions) as s:
+        created = dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)
+        row = s.get(Forum, ids["forum"])
+        assert row is not None
+        row.created_at = created  # the forum has run all year
+        for n in range(7):
+            agency = ids["Elevhälsa"] if n < 6 else ids["Socialtjänst/IFO"]
+            s.add(
+                Case(
+                    forum_id=ids["forum"],
+                    reference=f"FOS-2026-{n + 1:03d}",
+                    year=2026,
+                    sequence=n + 1,
+                    raised_by=ELEVHALSA,
+                    raising_agency_id=agency,
+                    summary="Sammanfattning som aldrig syns",
+                    concerns=["school_absence"] if n < 5 else ["mental_health"],
+                    age_band="13-15",
+                    status=CaseStatus.CLOSED if n < 2 else CaseStatus.NEW,
+                    sip=SipStatus.STARTED if n < 5 else SipStatus.NOT_RELEVANT,
+                    effect=Effect.YES if n < 2 else None,
+                    closed_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC) if n < 2 else None,
+                    created_at=dt.datetime(2026, 2, 1 + n, 10, tzinfo=dt.UTC),
+                    updated_at=dt.datetime(2026, 2, 1 + n, 10, tzinfo=dt.UTC),
+                )
+            )
+        for _n in range(6):
+            s.add(
+                Action(
+                    forum_id=ids["forum"],
+                    description="Kartläggning",
+                    owning_agency_id=ids["Elevhälsa"],
+                    owner=ELEVHALSA,
+                    due_on=dt.date(2026, 3, 10),
+                    status=ActionStatus.DONE,
+                    effect=Effect.PARTLY,
+                    completed_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+                    created_by=ADMIN,
+                    created_at=dt.datetime(2026, 2, 20, tzinfo=dt.UTC),
+                    updated_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+                )
+            )
+        s.add(
+            Deviation(
+                forum_id=ids["forum"],
+                reported_by=ADMIN,
+                reporting_agency_id=ids["Grundskola"],
+                kind="information",
+                text="Information delades inte i tid",
+                created_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+                updated_at=dt.datetime(2026, 4, 1, tzinfo=dt.UTC),
+            )
+        )
+        for month, levels in ((3, (4, 4)), (4, (3, 2)), (5, (2, 2))):
+            start = dt.datetime(2026, month, 12, 12, tzinfo=dt.UTC)
+            meeting = Meeting(
+                forum_id=ids["forum"],
+                occurrence=start,
+                starts_at=start,
+                ends_at=start + dt.timedelta(hours=2),
+                status=MeetingStatus.HELD,
+                attendance=[ids["Grundskola"], ids["Elevhälsa"]],
+            )
+            s.add(meeting)
+            s.flush()
+            rnd = RatingRound(
+                forum_id=ids["forum"],
+                meeting_id=meeting.id,
+                opens_at=start - dt.timedelta(days=7),
+                deadline_at=start,
+                closed_at=start,
+                status=RatingRoundStatus.CLOSED,
+            )
+            s.add(rnd)
+            s.flush()
+            for agency, level in zip((ids["Grundskola"], ids["Elevhälsa"]), levels, strict=True):
+                s.add(
+                    Rating(
+                        round_id=rnd.id,
+                        agency_id=agency,
+                        area_id=ids["area"],
+                        level=level,
+                        rated_by=ADMIN,
+                        rated_at=start,
+                        is_current=True,
+                    )
+                )
+    return ids
+
+
+def uploads(bot: Bot, suffix: str) -> list[bytes]:
+    found = []
+    for call in bot.slack.calls_to("files.completeUploadExternal"):
+        for item in call.args["files"]:
+            if str(item.get("title", "")).endswith(suffix):
+                found.append(bot.slack.uploads[item["id"]])
+    return found
+
+
+def last_reply(bot: Bot, count: int) -> str:
+    # Building the PDF (matplotlib, fpdf2) takes a moment on a busy machine.
+    reply = bot.slack.wait_for("response_url", count=count, timeout=30)[-1]
+    return json.dumps(reply.args, ensure_ascii=False)
+
+
+def test_the_review_comes_as_pdf_and_xlsx_with_a_channel_summary(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
+    assert "direktmeddelande" in last_reply(bot, 1)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (pdf,) = uploads(bot, ".pdf")
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Halvårsuppföljning: FOSSAM" in text
+    assert "Sida 1 av" in text and "Lägesbild: trend per område" in text
+    assert "Ärenden som lyfts" in text and "7" in text  # 7 cases: shown
+    assert "färre än 5" in text  # e.g. 2 closed cases, 1 deviation
+    assert "Sammanfattning som aldrig syns" not in text and "FOS-2026" not in text
+    assert "Närvaro per verksamhet" in text
+
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert summary["Ärenden som lyfts"] == 7
+    assert summary["Avslutade ärenden"] == "färre än 5"
+    assert summary["Insatser klara"] == 6
+
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    summary_text = json.dumps(posted[-1].args, ensure_ascii=False)
+    assert "Halvårsuppföljning" in summary_text and "färre än 5" in summary_text
+    assert "Sammanfattning som aldrig syns" not in summary_text
+
+
+@pytest.mark.parametrize(
+    ("words", "expected"),
+    [
+        ("2026-06-30 2026-01-01", "slutar innan den börjar"),
+        ("2027-01-01 2027-06-30", "framtiden"),
+        ("2026-07-01 2026-12-31", "framtiden"),
+        ("förra halvåret", "2026-h1"),
+    ],
+)
+def test_a_bad_period_is_refused_and_nothing_is_sent(
+    bot: Bot, forum: dict[str, int], words: str, expected: str
+) -> None:
+    bot.driver.command(f"uppföljning {words}", user=ADMIN)
+    assert expected in last_reply(bot, 1)
+    assert bot.slack.count("files.completeUploadExternal") == 0
+
+
+def test_members_who_are_not_coordinators_are_refused(bot: Bot, forum: dict[str, int]) -> None:
+    bot.driver.command("uppföljning", user=SOCIAL)
+    assert "samordnare" in last_reply(bot, 1)
+    assert bot.slack.count("files.completeUploadExternal") == 0
+
+
+def test_the_forum_sends_it_by_itself_once_after_the_half_year(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # 1 July 2026 is a Wednesday: 08:00 Stockholm (06:00 UTC) the review is due.
+    bot.clock.set(dt.datetime(2026, 7, 1, 5, 59, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert bot.slack.count("files.completeUploadExternal") == 0
+    bot.clock.set(dt.datetime(2026, 7, 1, 6, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    # The forum's admin is its only coordinator: one PDF and one xlsx, in a DM.
+    assert len(uploads(bot, ".pdf")) == 1 and len(uploads(bot, ".xlsx")) == 1
+    done = bot.slack.calls_to("files.completeUploadExternal")
+    assert all(str(c.args.get("channel_id", "")).startswith("D") for c in done)
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert len(posted) == 1 and "Samordnarna" in json.dumps(posted[0].args, ensure_ascii=False)
+    pdf = PdfReader(io.BytesIO(uploads(bot, ".pdf")[0]))
+    assert "1 januari 2026 – tisdag 30 juni 2026" in pdf.pages[0].extract_text()
+
+    # Turned off in the settings: nothing after the next half-year.
+    values: dict[str, Any] = {
+        "review_auto": {"value": {"type": "checkboxes", "selected_options": []}},
+        "review_end": {"value": {"type": "static_select", "selected_option": {"value": "6"}}},
+    }
+    response = bot.driver.view_submission(
+        "review_settings",
+        values,
+        user=ADMIN,
+        private_metadata=json.dumps({"locale": "sv", "forum_id": forum["forum"]}),
+        blocks=[{"type": "input", "block_id": b} for b in values],
+    )
+    assert response.json() is None
+    bot.clock.set(dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert len(uploads(bot, ".pdf")) == 1
+    with bot.sessions() as session:
+        row = session.scalars(select(Forum)).one()
+        assert row.settings["review"] == {"auto": False, "end_month": 6}

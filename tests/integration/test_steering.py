@@ -1,0 +1,306 @@
+"""Steering levels through the real app: a styrgrupp follows FOSSAM (figures only, counts
+under 5 as "färre än 5"), refuses links to itself and to another workspace's forum, keeps
+its activity plan, gets its steering part in the agenda's thread, and makes the annual
+report (PDF, docx) and the municipality's lägesbild and åtgärdsplan (docx, PDF)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import docx
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import func, select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Action, Case, Forum, ForumLink, PlanItem, Role
+from tests.conftest import Bot
+from tests.integration.test_action_flow import ADMIN, ELEVHALSA
+from tests.integration.test_review import forum  # noqa: F401  (fixture: FOSSAM with data)
+from tests.support.forums import forum_draft
+from tests.support.slack_driver import date_value, plain_value, radio_value, select_value
+from tests.support.wait import eventually
+
+STEER_CHANNEL = "C0STYR"
+CHAIR = "U7"  # in the steering group only, never in FOSSAM
+
+
+@pytest.fixture
+def steering(bot: Bot, forum: dict[str, int]) -> dict[str, int]:  # noqa: F811
+    with transaction(bot.sessions) as s:
+        fossam = s.get(Forum, forum["forum"])
+        assert fossam is not None
+        fossam.settings = {**fossam.settings, "situation_picture": "every"}  # it rates areas
+        draft = forum_draft(
+            name="Styrgrupp barns bästa",
+            code="STY",
+            agencies=["Socialtjänst/IFO", "Grundskola"],
+            own_agency="Grundskola",
+            template="styrgrupp",
+            rrule="FREQ=MONTHLY;BYMONTH=1,2,3,4,5,6,8,9,10,11,12;BYDAY=2TU",
+        )
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=STEER_CHANNEL, actor=ADMIN, draft=draft
+        )
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=created,
+            actor=ADMIN,
+            slack_user_ids=[CHAIR],
+            agency_id=next(a.id for a in created.agencies if a.name == "Socialtjänst/IFO"),
+            role=Role.MEMBER,
+        )
+        other = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0002",
+            channel_id="C0OTHER",
+            actor="U8",
+            draft=forum_draft(name="Annan kommun", code="ANN"),
+        )
+        s.add(
+            Action(
+                forum_id=forum["forum"],
+                description="Trygghetsvandring kring centrum",
+                owning_agency_id=forum["Elevhälsa"],
+                owner=ELEVHALSA,
+                due_on=dt.date(2026, 9, 1),
+                area_id=forum["area"],
+                created_by=ADMIN,
+                created_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+                updated_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            )
+        )
+        case_id = s.scalars(select(Case.id).where(Case.forum_id == forum["forum"])).first()
+        s.add(
+            Action(
+                forum_id=forum["forum"],
+                description="Samtal med familjen i ärendet",
+                owning_agency_id=forum["Elevhälsa"],
+                owner=ELEVHALSA,
+                due_on=dt.date(2026, 9, 1),
+                case_id=case_id,
+                created_by=ADMIN,
+                created_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+                updated_at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC),
+            )
+        )
+        return {"steering": created.id, "fossam": forum["forum"], "other": other.id}
+
+
+def settings(bot: Bot, ids: dict[str, int], level: str, forums: list[int]) -> Any:
+    values = {
+        "steering_level": {"value": select_value(level)},
+        "steering_forums": {
+            "value": {
+                "type": "multi_static_select",
+                "selected_options": [{"value": str(f)} for f in forums],
+            }
+        },
+    }
+    return bot.driver.view_submission(
+        "steering_settings",
+        values,
+        user=ADMIN,
+        private_metadata=json.dumps({"locale": "sv", "forum_id": ids["steering"]}),
+        blocks=[{"type": "input", "block_id": b} for b in values],
+    ).json()
+
+
+def links(bot: Bot) -> int:
+    with bot.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(ForumLink)) or 0)
+
+
+def reply(bot: Bot, count: int) -> str:
+    found = bot.slack.wait_for("response_url", count=count, timeout=30)[-1]
+    return json.dumps(found.args, ensure_ascii=False)
+
+
+def uploads(bot: Bot, suffix: str) -> list[bytes]:
+    return [
+        bot.slack.uploads[item["id"]]
+        for call in bot.slack.calls_to("files.completeUploadExternal")
+        for item in call.args["files"]
+        if str(item.get("title", "")).endswith(suffix)
+    ]
+
+
+def test_links_stay_in_the_workspace_and_the_group_sees_figures_only(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    itself = settings(bot, steering, "styrgrupp", [steering["steering"]])
+    assert "inte följa sig självt" in json.dumps(itself, ensure_ascii=False)
+    foreign = settings(bot, steering, "styrgrupp", [steering["fossam"], steering["other"]])
+    assert "arbetsyta" in json.dumps(foreign, ensure_ascii=False)
+    assert links(bot) == 0
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    assert links(bot) == 1
+    told = eventually(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
+    )
+    assert "följer nu forumets siffror" in told[-1].args["text"]
+
+    bot.driver.command("styrning", user=CHAIR, channel=STEER_CHANNEL)
+    text = reply(bot, 1)
+    assert "FOSSAM" in text and "7 ärenden lyfta" in text and "färre än 5" in text
+    assert "FOS-2026" not in text and "Sammanfattning" not in text
+    # The chair is not in FOSSAM: its cases stay closed to them.
+    bot.driver.command("ärenden", user=CHAIR, channel="C0001")
+    assert "medlemmar" in reply(bot, 2)
+
+
+def test_the_activity_plan_its_agenda_part_and_the_reports(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    meta = {"locale": "sv", "forum_id": steering["steering"], "year": 2026}
+
+    def submit(callback: str, values: dict[str, Any], **extra: Any) -> Any:
+        return bot.driver.view_submission(
+            callback,
+            values,
+            user=ADMIN,
+            private_metadata=json.dumps({**meta, **extra}),
+            blocks=[{"type": "input", "block_id": b} for b in values],
+        ).json()
+
+    assert (
+        submit(
+            "plan_item",
+            {
+                "kind": {"value": radio_value("strategy")},
+                "title": {"value": plain_value("Utökat förebyggande och främjande arbete")},
+            },
+        )
+        is None
+    )
+    with bot.sessions() as session:
+        strategy = session.scalars(select(PlanItem.id)).one()
+    refused = submit(
+        "plan_item",
+        {"kind": {"value": radio_value("goal")}, "title": {"value": plain_value("Mål")}},
+    )
+    assert refused["response_action"] == "errors"
+    assert "Välj strategin" in json.dumps(refused, ensure_ascii=False)
+    assert (
+        submit(
+            "plan_item",
+            {
+                "kind": {"value": radio_value("goal")},
+                "title": {"value": plain_value("Färre elever med hög frånvaro")},
+                "parent": {"value": select_value(str(strategy))},
+                "follow_up_on": {"value": date_value(dt.date(2026, 12, 1))},
+            },
+        )
+        is None
+    )
+    with bot.sessions() as session:
+        goal = session.scalars(select(PlanItem.id).where(PlanItem.kind == "goal")).one()
+        grundskola = (
+            session.scalars(select(Forum).where(Forum.id == steering["steering"])).one().agencies
+        )
+        agency = next(a.id for a in grundskola if a.name == "Grundskola")
+    assert (
+        submit(
+            "plan_activity",
+            {
+                "goal": {"value": select_value(str(goal))},
+                "description": {"value": plain_value("Gemensam rutin för frånvaroanmälan")},
+                "agency": {"value": select_value(str(agency))},
+                "owner": {"value": {"type": "users_select", "selected_user": ADMIN}},
+                "due_on": {"value": date_value(dt.date(2026, 12, 4))},
+            },
+        )
+        is None
+    )
+    bot.driver.command("aktivitetsplan", user=CHAIR, channel=STEER_CHANNEL)
+    plan = reply(bot, 1)
+    assert "Färre elever med hög frånvaro" in plan and "Gemensam rutin" in plan
+
+    # The steering group's meeting (2nd Tuesday, 8 December): the agenda, and the steering
+    # part in its thread: the roll-up, the activity due and the goal to follow up.
+    bot.clock.set(dt.datetime(2026, 12, 8, 7, 30, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    posts = [
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == STEER_CHANNEL
+    ]
+    parts = [c for c in posts if "Styrning:" in json.dumps(c.args, ensure_ascii=False)]
+    assert len(parts) == 1 and parts[0].args.get("thread_ts")
+    part = json.dumps(parts[0].args, ensure_ascii=False)
+    assert "Gemensam rutin" in part and "Färre elever med hög frånvaro" in part
+    assert "FOSSAM" in part and "FOS-2026" not in part
+
+    assert (
+        submit(
+            "plan_goal_follow_up",
+            {"result": {"value": radio_value("partly")}, "comment": {"value": plain_value("")}},
+            goal_id=goal,
+        )
+        is None
+    )
+    bot.driver.command("verksamhetsberättelse 2026", user=ADMIN, channel=STEER_CHANNEL)
+    assert "verksamhetsberättelsen 2026" in reply(bot, 2)
+    report = docx.Document(io.BytesIO(uploads(bot, ".docx")[0]))
+    body = "\n".join(p.text for p in report.paragraphs)
+    cells = "\n".join(c.text for table in report.tables for row in table.rows for c in row.cells)
+    assert "Verksamhetsberättelse 2026: Styrgrupp barns bästa" in body
+    assert "Färre elever med hög frånvaro" in cells and "Delvis" in cells
+    assert "färre än 5" in cells and len(report.tables) >= 3
+    pdf = PdfReader(io.BytesIO(uploads(bot, ".pdf")[0]))
+    assert len(pdf.pages) >= 2 and "Sida 1 av" in pdf.pages[0].extract_text()
+
+    bot.driver.command("årsrapport 2026", user=ADMIN, channel=STEER_CHANNEL)
+    assert "åtgärdsplan 2026" in reply(bot, 3)
+    picture = docx.Document(io.BytesIO(uploads(bot, ".docx")[1]))
+    text = "\n".join(p.text for p in picture.paragraphs)
+    table_text = "\n".join(
+        c.text for table in picture.tables for row in table.rows for c in row.cells
+    )
+    assert "Lägesbild och åtgärdsplan 2026" in text and "SFS 2023:196" in text
+    assert "3. Analys av kartläggningen" in text and "Samordningsfunktion" in text
+    assert "Trygghetsvandring kring centrum" in table_text  # an action about an area
+    assert "Samtal med familjen" not in table_text  # an action in a case: never
+    assert "Hemse" in table_text
+    pdf = PdfReader(io.BytesIO(uploads(bot, ".pdf")[1]))
+    assert "Lägesbild och åtgärdsplan 2026" in pdf.pages[0].extract_text()
+    # Not a steering forum: a clear refusal.
+    bot.driver.command("årsrapport 2026", user=ADMIN, channel="C0001")
+    assert "styrande forum" in reply(bot, 4)
+
+
+def test_the_annual_report_goes_to_the_coordinators_by_itself_at_year_end(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    with transaction(bot.sessions) as s:
+        row = s.get(Forum, steering["steering"])
+        assert row is not None
+        row.created_at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+
+    def reports() -> list[str]:
+        return [
+            str(item.get("title", ""))
+            for call in bot.slack.calls_to("files.completeUploadExternal")
+            for item in call.args["files"]
+            if str(item.get("title", "")).startswith("verksamhetsberattelse-STY-2026")
+        ]
+
+    # New Year's Day is a holiday and 2–3 January 2027 a weekend: Monday 4 January, 08:00.
+    bot.clock.set(dt.datetime(2027, 1, 4, 6, 59, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert reports() == []
+    bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    assert sorted(reports()) == [
+        "verksamhetsberattelse-STY-2026.docx",
+        "verksamhetsberattelse-STY-2026.pdf",
+    ]
