@@ -472,13 +472,13 @@ def seal_chain(
         if seq == head.start_seq:
             start_at = row.at
         prev = digest
-    session.execute(
+    # ``at`` narrows the update to one partition on PostgreSQL; on SQLite the id is enough.
+    where = [_EVENTS.c.id == bindparam("b_id"), _EVENTS.c.hash.is_(None)]
+    if session.get_bind().dialect.name == "postgresql":
+        where.append(_EVENTS.c.at == bindparam("b_at"))
+    result = session.execute(
         update(_EVENTS)
-        .where(
-            _EVENTS.c.id == bindparam("b_id"),
-            _EVENTS.c.at == bindparam("b_at"),
-            _EVENTS.c.hash.is_(None),
-        )
+        .where(*where)
         .values(
             seq=bindparam("b_seq"),
             prev_hash=bindparam("b_prev"),
@@ -487,6 +487,8 @@ def seal_chain(
         ),
         params,
     )
+    if result.rowcount != len(params):  # type: ignore[attr-defined]
+        raise RuntimeError(f"audit chain {chain}: events changed while being sealed")
     head_values: dict[str, Any] = {"last_seq": seq, "last_hash": prev}
     if start_at is not None:
         head_values["start_at"] = start_at

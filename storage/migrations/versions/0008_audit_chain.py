@@ -287,6 +287,11 @@ def _upgrade_postgres() -> None:
         f" SELECT {columns}, '{GLOBAL_CHAIN}', seq, prev_hash, hash, NULL FROM audit_events_v1"
     )
     op.execute("DROP TABLE audit_events_v1")
+    # Ids stay unique (the primary key alone no longer says so: it includes ``at``).
+    op.execute(
+        "SELECT setval('audit_events_id_seq',"
+        " (SELECT COALESCE(max(id), 0) + 1 FROM audit_events), false)"
+    )
     _event_indexes()
 
     _upgrade_heads()
@@ -420,13 +425,16 @@ def _upgrade_heads() -> None:
     if legacy[0]:
         events = sa.table(
             "audit_events",
-            *(sa.column(c) for c in ("at", "actor", "action", "object_type", "object_ref")),
+            sa.column("at", sa.DateTime(timezone=True)),
+            *(sa.column(c) for c in ("actor", "action", "object_type", "object_ref")),
             sa.column("detail", sa.JSON()),
             sa.column("chain"),
         )
+        now = dt.datetime.now(dt.UTC)
         bind.execute(
             events.insert().values(
-                at=dt.datetime.now(dt.UTC),
+                # Stored as the models' UTCDateTime stores it (naive UTC on SQLite).
+                at=now.replace(tzinfo=None) if bind.dialect.name == "sqlite" else now,
                 actor="samverkan",
                 action="update",
                 object_type="audit_chain",
@@ -522,6 +530,8 @@ def downgrade() -> None:
     for row in rows:
         seq += 1
         values = {**row, "seq": seq, "prev_hash": prev}
+        if isinstance(values["detail"], str):  # SQLite hands JSON back as text
+            values["detail"] = json.loads(values["detail"])
         digest = hashlib.sha256(_canonical_v1(values)).hexdigest()
         bind.execute(events.insert().values(**values, hash=digest))
         prev = digest
