@@ -113,11 +113,6 @@ def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
     from domain import audit
     from storage.db import create_db_engine, session_factory
 
-    if settings.audit_keys is None:
-        print(
-            "samverkan: SAMVERKAN_AUDIT_KEYS is not set: using the public development key",
-            file=sys.stderr,
-        )
     audit.use_keys(settings.audit_keyring())
     from bot.wiring import build_clock
 
@@ -150,6 +145,11 @@ def _age(seconds: float) -> str:
 def _report(result: Any, clock: Any, *, what: str) -> int:
     from domain import audit
 
+    if audit.current_keys().is_development:
+        print(
+            "samverkan: SAMVERKAN_AUDIT_KEYS is not set: using the public development key",
+            file=sys.stderr,
+        )
     for note in result.notes:
         print(f"samverkan: note: {note}")
     if result.development:
