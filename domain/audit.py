@@ -261,12 +261,12 @@ def record_by(
     )
 
 
-_wakers: list[Callable[[], None]] = []
+_wakers: list[Callable[[frozenset[str]], None]] = []
 
 
-def on_commit(callback: Callable[[], None]) -> Callable[[], None]:
-    """Call ``callback`` after each commit that wrote audit events (the sealer's wake-up).
-    Returns a function that removes it again."""
+def on_commit(callback: Callable[[frozenset[str]], None]) -> Callable[[], None]:
+    """Call ``callback(chains)`` after each commit that wrote audit events to ``chains``
+    (the sealer's wake-up). Returns a function that removes it again."""
     _wakers.append(callback)
 
     def remove() -> None:
@@ -285,9 +285,10 @@ def _before_commit(session: Session) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    if session.info.pop(_WROTE, None):
+    chains = session.info.pop(_WROTE, None)
+    if chains:
         for wake in list(_wakers):
-            wake()
+            wake(frozenset(chains))
 
 
 def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
@@ -527,12 +528,14 @@ def seal_pending(
     keys: AuditKeys | None = None,
     wait: bool = True,
     limit: int = 1000,
+    chains: Iterable[str] | None = None,
 ) -> int:
-    """Seal every chain's committed events, each chain in transactions of its own (a batch
-    of ``limit`` at a time). With ``wait`` false a chain another sealer holds is skipped.
-    Returns how many events were sealed."""
-    with sessions() as session:
-        chains = pending_chains(session)
+    """Seal every chain's committed events (or only those of ``chains``), each chain in
+    transactions of its own (a batch of ``limit`` at a time). With ``wait`` false a chain
+    another sealer holds is skipped. Returns how many events were sealed."""
+    if chains is None:
+        with sessions() as session:
+            chains = pending_chains(session)
     total = 0
     for chain in chains:
         while True:

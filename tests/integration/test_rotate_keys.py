@@ -55,17 +55,19 @@ def install(engine: Engine, key: str, team: str = "T0001") -> None:
 
 
 def secrets_at_rest(engine: Engine) -> list[str]:
+    columns = [
+        slack_installations.c.bot_token,
+        slack_installations.c.bot_refresh_token,
+        slack_installations.c.user_token,
+        slack_installations.c.incoming_webhook_url,
+        slack_bots.c.bot_token,
+        slack_bots.c.bot_refresh_token,
+    ]
+    values: list[str] = []
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(
-                slack_installations.c.bot_token,
-                slack_installations.c.bot_refresh_token,
-                slack_installations.c.user_token,
-                slack_installations.c.incoming_webhook_url,
-            )
-        ).all()
-        rows += conn.execute(select(slack_bots.c.bot_token, slack_bots.c.bot_refresh_token)).all()
-    return [value for row in rows for value in row if value is not None]
+        for column in columns:
+            values.extend(v for v in conn.scalars(select(column).order_by(column)) if v)
+    return values
 
 
 def rotate(
