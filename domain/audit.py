@@ -1238,32 +1238,35 @@ def _droppable_partitions(
 ) -> list[tuple[str, dt.datetime, dt.datetime, dict[str, int]]]:
     """Months that end before the cutoff and hold only events below their chain's cut
     (``purge_below_seq``, set by the caller) and none under hold: (name, first, end, rows
-    per chain)."""
+    per chain). Read through the parent table (the month's bounds prune to the partition),
+    so the bot's role needs no rights on the partitions themselves."""
     found = []
     for name, month in partitions(session):
         first = dt.datetime.combine(month, dt.time(0), tzinfo=dt.UTC)
         end = dt.datetime.combine(_month(month, 1), dt.time(0), tzinfo=dt.UTC)
         if end > cutoff:
             break
-        table = f'{PARTITION_SCHEMA}."{name}"'
+        in_month = and_(_EVENTS.c.at >= first, _EVENTS.c.at < end)
+        stays = or_(
+            _EVENTS.c.seq.is_(None),
+            _HEADS.c.purge_below_seq.is_(None),
+            _EVENTS.c.seq >= _HEADS.c.purge_below_seq,
+            _held(held),
+        )
         blocked = session.scalar(
-            text(
-                f"SELECT EXISTS (SELECT 1 FROM {table} e"
-                " LEFT JOIN audit_chain c ON c.chain = e.chain"
-                " WHERE e.seq IS NULL OR c.purge_below_seq IS NULL"
-                " OR e.seq >= c.purge_below_seq)"
+            select(
+                select(_EVENTS.c.id)
+                .select_from(_EVENTS.outerjoin(_HEADS, _HEADS.c.chain == _EVENTS.c.chain))
+                .where(in_month, stays)
+                .exists()
             )
         )
-        if blocked or session.scalar(
-            select(func.count())
-            .select_from(_EVENTS)
-            .where(_EVENTS.c.at >= first, _EVENTS.c.at < end, _held(held))
-        ):
+        if blocked:
             continue
         counts = {
             str(chain): int(count)
             for chain, count in session.execute(
-                text(f"SELECT chain, count(*) FROM {table} GROUP BY chain")
+                select(_EVENTS.c.chain, func.count()).where(in_month).group_by(_EVENTS.c.chain)
             )
         }
         found.append((name, first, end, counts))

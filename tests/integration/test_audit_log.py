@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -882,3 +883,68 @@ def test_the_migration_hashes_like_the_domain() -> None:
         "detail": '{"å": [1, 2], "status": "closed"}',
     }
     assert module._canonical_v1({**naive, "action": "update"}) == audit.canonical_v1(row)
+
+
+# --- a bot role that does not own the tables (PostgreSQL) -----------------------------------
+
+
+@pytest.fixture
+def app_role_url(database_url: str) -> Iterator[str]:
+    """A login role with only the grants the bot needs (not the tables' owner)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite has no roles")
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    name = f"samverkan_app_{secrets.token_hex(3)}"
+    admin = create_engine(database_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE ROLE {name} LOGIN"))
+        conn.execute(
+            text(f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {name}")
+        )
+        conn.execute(text(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {name}"))
+    try:
+        yield make_url(database_url).set(username=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP OWNED BY {name}"))
+            conn.execute(text(f"DROP ROLE {name}"))
+        admin.dispose()
+
+
+def test_a_bot_role_without_ownership_seals_and_purges_but_cannot_go_around_the_triggers(
+    app_role_url: str, clock: AdjustableClock
+) -> None:
+    from storage.db import create_db_engine, session_factory
+
+    engine = create_db_engine(app_role_url, pool_size=2)
+    sessions = session_factory(engine)
+    try:
+        clock.set(dt.datetime(2026, 8, 5, 9, 0, tzinfo=dt.UTC))
+        with sessions() as s, s.begin():
+            audit.ensure_partitions(s, clock.now())  # through the SECURITY DEFINER function
+        write(sessions, clock, 3)
+        clock.set(dt.datetime(2026, 11, 5, 9, 0, tzinfo=dt.UTC))
+        write(sessions, clock, 1)
+        seal(sessions)
+        with transaction(sessions) as s:
+            removed = audit.purge_before(
+                s, clock, cutoff=dt.datetime(2026, 10, 1, tzinfo=dt.UTC), actor="samverkan"
+            )
+        assert removed == 3
+        with sessions() as s:
+            assert "audit_events_y2026m08" not in {name for name, _ in audit.partitions(s)}
+        assert verified(sessions).ok
+        for sql in (
+            "ALTER TABLE audit_events DISABLE TRIGGER ALL",
+            "DROP TRIGGER audit_events_append_only ON audit_events",
+            "SET session_replication_role = replica",
+            "TRUNCATE audit_events",
+            "ALTER TABLE audit_chain DISABLE TRIGGER audit_chain_forward_only",
+            "SELECT samverkan_audit_drop_partition('audit_events_y2026m11')",
+        ):
+            with pytest.raises(DBAPIError, match=r"owner|permission denied|retention does not"):
+                raw(sessions, sql)
+    finally:
+        engine.dispose()
