@@ -134,6 +134,18 @@ def _seal(sessions: Any) -> str | None:
     return None
 
 
+def _open_sealed(settings: Settings, *, seal: bool = True) -> tuple[Any, Any, Any] | str:
+    """:func:`_open`, then seal what is committed (unless ``seal`` is false)."""
+    opened = _open(settings)
+    if isinstance(opened, str) or not seal:
+        return opened
+    problem = _seal(opened[1])
+    if problem:
+        opened[0].dispose()
+        return problem
+    return opened
+
+
 def _age(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -201,15 +213,11 @@ def cmd_audit_verify(
             return _fail(f"--anchor: {exc}")
     if file is not None:
         return _verify_file(settings, file, anchors=parsed)
-    opened = _open(settings)
+    opened = _open_sealed(settings, seal=seal)
     if isinstance(opened, str):
         return _fail(opened)
     engine, sessions, clock = opened
     try:
-        if seal:
-            problem = _seal(sessions)
-            if problem:
-                return _fail(problem)
         with sessions() as session:
             result = audit.verify(session, chain=team, anchors=parsed)
     finally:
@@ -256,15 +264,11 @@ def cmd_audit_seal(settings: Settings) -> int:
 def cmd_audit_anchor(settings: Settings, *, team: str | None, seal: bool = True) -> int:
     from domain import audit
 
-    opened = _open(settings)
+    opened = _open_sealed(settings, seal=seal)
     if isinstance(opened, str):
         return _fail(opened)
     engine, sessions, clock = opened
     try:
-        if seal:
-            problem = _seal(sessions)
-            if problem:
-                return _fail(problem)
         with sessions() as session:
             names = [team] if team else audit.chains(session)
             lines = [audit.anchor(session, clock, chain=name).line for name in names]
@@ -284,14 +288,11 @@ def cmd_audit_export(settings: Settings, *, team: str, out: str) -> int:
     target = Path(out)
     if not target.is_dir():
         return _fail(f"--out: {out} is not a directory")
-    opened = _open(settings)
+    opened = _open_sealed(settings)
     if isinstance(opened, str):
         return _fail(opened)
     engine, sessions, clock = opened
     try:
-        problem = _seal(sessions)
-        if problem:
-            return _fail(problem)
         path = target / f"samverkan-audit-{team}-{clock.now():%Y%m%d}.jsonl"
         count = -1
         with sessions() as session, path.open("w", encoding="utf-8") as handle:

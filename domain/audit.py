@@ -322,25 +322,25 @@ def _dumps(payload: dict[str, Any]) -> bytes:
     ).encode("utf-8")
 
 
+def _content(row: Mapping[str, Any]) -> dict[str, Any]:
+    """What an event says (both versions hash it)."""
+    return {
+        "at": _at(row["at"]),
+        "team": row["team_id"],
+        "forum": row["forum_id"],
+        "actor": row["actor"],
+        "agency": row["actor_agency_id"],
+        "action": _action(row["action"]),
+        "type": row["object_type"],
+        "ref": row["object_ref"],
+        "detail": row["detail"],
+    }
+
+
 def canonical_v1(row: Mapping[str, Any]) -> bytes:
     """The bytes a version-1 (unkeyed, before migration 0008) hash covers. Frozen: migration
     0003 holds a copy (a unit test keeps them equal)."""
-    return _dumps(
-        {
-            "v": 1,
-            "seq": row["seq"],
-            "prev": row["prev_hash"],
-            "at": _at(row["at"]),
-            "team": row["team_id"],
-            "forum": row["forum_id"],
-            "actor": row["actor"],
-            "agency": row["actor_agency_id"],
-            "action": _action(row["action"]),
-            "type": row["object_type"],
-            "ref": row["object_ref"],
-            "detail": row["detail"],
-        }
-    )
+    return _dumps({"v": 1, "seq": row["seq"], "prev": row["prev_hash"], **_content(row)})
 
 
 def canonical_v2(row: Mapping[str, Any]) -> bytes:
@@ -354,15 +354,7 @@ def canonical_v2(row: Mapping[str, Any]) -> bytes:
             "seq": row["seq"],
             "prev": row["prev_hash"],
             "kid": row["key_id"],
-            "at": _at(row["at"]),
-            "team": row["team_id"],
-            "forum": row["forum_id"],
-            "actor": row["actor"],
-            "agency": row["actor_agency_id"],
-            "action": _action(row["action"]),
-            "type": row["object_type"],
-            "ref": row["object_ref"],
-            "detail": row["detail"],
+            **_content(row),
         }
     )
 
@@ -983,6 +975,10 @@ def _held(held: Sequence[HeldRef]) -> ColumnElement[bool]:
     )
 
 
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def _due_chains(session: Session, cutoff: dt.datetime) -> list[str]:
     """Chains whose first event is older than the cutoff, or that keep events under hold
     (a hold may have been released). Cheap: it reads the heads only."""
@@ -1065,14 +1061,18 @@ def purge_before(
     """
     postgres = session.get_bind().dialect.name == "postgresql"
     signing = keys or _keys
-    # Seal what is committed first, so the cut sees the whole chain (this also seals when
-    # no background sealer runs; a chain a sealer holds right now is left to it).
-    for chain in pending_chains(session):
-        seal_chain(session, chain, keys=signing, wait=False, limit=None)
     cuts: list[ChainCut] = []
-    for chain in _due_chains(session, cutoff):
-        head = _lock_head(session, chain, wait=True)
-        assert head is not None
+    # Heads are locked in one order (two replicas' retention cannot deadlock), and what is
+    # committed is sealed first, so the cut sees the whole chain (this also seals where no
+    # background sealer runs).
+    for chain in sorted(set(_due_chains(session, cutoff)) | set(pending_chains(session))):
+        seal_chain(session, chain, keys=signing, wait=True, limit=None)  # locks the head
+        head = session.execute(select(_HEADS).where(_HEADS.c.chain == chain)).one()
+        if not (
+            (head.start_at is not None and _aware(head.start_at) < cutoff)
+            or head.kept_below_start > 0
+        ):
+            continue
         planned = _plan_chain(session, head, cutoff, held)
         if planned is None:
             continue

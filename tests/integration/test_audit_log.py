@@ -789,6 +789,47 @@ def test_retention_keeps_the_events_of_a_case_under_legal_hold_and_still_verifie
     assert verified(sessions).ok
 
 
+def test_two_retention_runs_at_once_cut_each_chain_once_without_deadlock(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    teams = [f"T{n}" for n in range(4)]
+    for team in teams:
+        write(sessions, clock, 2, team=team)
+    seal(sessions)
+    clock.advance(dt.timedelta(days=10))
+    for team in reversed(teams):
+        write(sessions, clock, 1, team=team)  # pending: each run seals before it cuts
+    barrier = threading.Barrier(2)
+    removed: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            with transaction(sessions) as s:
+                removed.append(
+                    audit.purge_before(
+                        s, clock, cutoff=clock.now() - dt.timedelta(days=5), actor="samverkan"
+                    )
+                )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(removed) == [0, 8]
+    with sessions() as s:
+        cuts = s.scalars(
+            select(AuditEvent.chain).where(AuditEvent.object_type == "audit_events")
+        ).all()
+    assert sorted(cuts) == teams
+    assert verified(sessions).ok
+
+
 def test_retention_drops_a_whole_month_partition_unless_a_hold_keeps_an_event_in_it(
     sessions: Sessions, clock: AdjustableClock, database_url: str
 ) -> None:

@@ -34,8 +34,11 @@ version-1 event, that signature pins the whole unkeyed history before it.
 """
 
 import datetime as dt
+import importlib.util
 import json
 from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
 
 import sqlalchemy as sa
 from alembic import op
@@ -92,10 +95,14 @@ def _event_columns(id_type: sa.types.TypeEngine[int], **id_kw: object) -> list[s
     ]
 
 
-def _event_indexes() -> None:
-    op.create_index("ix_audit_events_actor", "audit_events", ["actor"])
-    op.create_index("ix_audit_events_forum_at", "audit_events", ["forum_id", "at"])
-    op.create_index("ix_audit_events_object", "audit_events", ["object_type", "object_ref", "at"])
+def _event_indexes(*, new_table: bool) -> None:
+    """The indexes of the model; the first three exist already unless the table is new."""
+    if new_table:
+        op.create_index("ix_audit_events_actor", "audit_events", ["actor"])
+        op.create_index("ix_audit_events_forum_at", "audit_events", ["forum_id", "at"])
+        op.create_index(
+            "ix_audit_events_object", "audit_events", ["object_type", "object_ref", "at"]
+        )
     op.create_index("ix_audit_events_chain_seq", "audit_events", ["chain", "seq"])
     op.create_index(
         "ix_audit_events_unsealed",
@@ -292,7 +299,7 @@ def _upgrade_postgres() -> None:
         "SELECT setval('audit_events_id_seq',"
         " (SELECT COALESCE(max(id), 0) + 1 FROM audit_events), false)"
     )
-    _event_indexes()
+    _event_indexes(new_table=True)
 
     _upgrade_heads()
     # 0003 inserted the single head with an explicit id: new heads take the next ones.
@@ -383,13 +390,7 @@ def _upgrade_sqlite() -> None:
     with op.batch_alter_table("audit_events", recreate="always") as batch_op:
         batch_op.drop_constraint("uq_audit_events_seq", type_="unique")
         batch_op.alter_column("chain", existing_type=sa.String(length=32), nullable=False)
-    op.create_index("ix_audit_events_chain_seq", "audit_events", ["chain", "seq"])
-    op.create_index(
-        "ix_audit_events_unsealed",
-        "audit_events",
-        ["chain", "id"],
-        sqlite_where=sa.text("hash IS NULL"),
-    )
+    _event_indexes(new_table=False)
     _upgrade_heads()
     for statement in _sqlite_triggers():
         op.execute(statement)
@@ -457,6 +458,7 @@ def downgrade() -> None:
     order with version-1 hashes; the keyed signatures are lost."""
     import hashlib
 
+    migration_0003 = _migration_0003()
     bind = op.get_bind()
     postgres = bind.dialect.name == "postgresql"
     if postgres:
@@ -532,7 +534,7 @@ def downgrade() -> None:
         values = {**row, "seq": seq, "prev_hash": prev}
         if isinstance(values["detail"], str):  # SQLite hands JSON back as text
             values["detail"] = json.loads(values["detail"])
-        digest = hashlib.sha256(_canonical_v1(values)).hexdigest()
+        digest = hashlib.sha256(migration_0003._canonical_v1(values)).hexdigest()
         bind.execute(events.insert().values(**values, hash=digest))
         prev = digest
     with op.batch_alter_table("audit_chain") as batch_op:
@@ -549,47 +551,19 @@ def downgrade() -> None:
         {"seq": seq, "hash": prev, "genesis": GENESIS},
     )
     # 0003's triggers again.
-    import importlib.util
-    from pathlib import Path
+    if postgres:
+        op.execute(migration_0003.PG_FUNCTION)
+        op.execute(migration_0003.PG_TRIGGER)
+    else:
+        op.execute(migration_0003.SQLITE_NO_UPDATE)
+        op.execute(migration_0003.SQLITE_NO_DELETE)
 
+
+def _migration_0003() -> ModuleType:
+    """Migration 0003 (its version-1 hash input and triggers, for the downgrade)."""
     path = Path(__file__).with_name("0003_privacy_audit_retention.py")
     spec = importlib.util.spec_from_file_location("migration_0003", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    if postgres:
-        op.execute(module.PG_FUNCTION)
-        op.execute(module.PG_TRIGGER)
-    else:
-        op.execute(module.SQLITE_NO_UPDATE)
-        op.execute(module.SQLITE_NO_DELETE)
-
-
-def _canonical_v1(row: dict[str, object]) -> bytes:
-    """0003's version-1 hash input (for the downgrade)."""
-    at = row["at"]
-    if isinstance(at, str):
-        at = dt.datetime.fromisoformat(at)
-    assert isinstance(at, dt.datetime)
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
-    detail = row["detail"]
-    if isinstance(detail, str):
-        detail = json.loads(detail)
-    payload = {
-        "v": 1,
-        "seq": row["seq"],
-        "prev": row["prev_hash"],
-        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
-        "team": row["team_id"],
-        "forum": row["forum_id"],
-        "actor": row["actor"],
-        "agency": row["actor_agency_id"],
-        "action": str(row["action"]),
-        "type": row["object_type"],
-        "ref": row["object_ref"],
-        "detail": detail,
-    }
-    return json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    ).encode("utf-8")
+    return module
