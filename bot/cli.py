@@ -1,5 +1,6 @@
 """``samverkan`` command line: serve, sandbox, migrate; and for the data-protection officer
-``audit verify``, ``gallra [--dry-run]`` and ``export --slack-user U…``."""
+``audit verify|seal|anchor|export|new-key``, ``gallra [--dry-run]``,
+``export --slack-user U…`` and ``rotate-keys``."""
 
 from __future__ import annotations
 
@@ -73,7 +74,9 @@ def cmd_serve(settings: Settings) -> int:
             + ", ".join(missing)
             + ". To try the bot without Slack, run `samverkan sandbox`."
         )
-    problem = _check_schema(settings) or _check_socket_mode(settings)
+    problem = (
+        _check_schema(settings) or settings.missing_audit_key() or _check_socket_mode(settings)
+    )
     if problem:
         return _fail(problem)
     from bot.server import serve
@@ -108,8 +111,10 @@ def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
     if problem:
         return problem
     from bot.wiring import build_clock
-    from domain import privacy_wall
+    from domain import audit, privacy_wall
     from storage.db import create_db_engine, session_factory
+
+    audit.use_keys(settings.audit_keyring())
 
     engine = create_db_engine(settings.database_url)
     sessions, clock = session_factory(engine), build_clock(settings)
@@ -117,7 +122,129 @@ def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
     return engine, sessions, clock
 
 
-def cmd_audit_verify(settings: Settings) -> int:
+def _seal(sessions: Any) -> str | None:
+    """Seal what is committed; one line saying why not, or None."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from domain import audit
+
+    try:
+        audit.seal_pending(sessions, wait=True)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:160]
+        return f"cannot seal pending audit events ({reason}); use --no-seal to only check"
+    return None
+
+
+def _open_sealed(settings: Settings, *, seal: bool = True) -> tuple[Any, Any, Any] | str:
+    """:func:`_open`, then seal what is committed (unless ``seal`` is false)."""
+    opened = _open(settings)
+    if isinstance(opened, str) or not seal:
+        return opened
+    problem = _seal(opened[1])
+    if problem:
+        opened[0].dispose()
+        return problem
+    return opened
+
+
+def _age(seconds: float) -> str:
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+def _report(result: Any, clock: Any, *, what: str) -> int:
+    from domain import audit
+
+    if audit.current_keys().is_development:
+        print(
+            "samverkan: SAMVERKAN_AUDIT_KEYS is not set: using the public development key",
+            file=sys.stderr,
+        )
+    for note in result.notes:
+        print(f"samverkan: note: {note}")
+    if result.development:
+        print(
+            f"samverkan: warning: {result.development} event(s) are signed with the public"
+            " development key: anyone can forge those (set SAMVERKAN_AUDIT_KEYS)",
+            file=sys.stderr,
+        )
+    if result.ok:
+        parts = [f"{result.checked} events"]
+        if result.chains != 1:
+            parts.append(f"{result.chains} chains")
+        else:
+            parts.append(f"seq {result.start_seq}–{result.last_seq}")
+        if result.kept:
+            parts.append(f"{result.kept} kept under legal hold before the cut")
+        if result.unkeyed:
+            parts.append(f"{result.unkeyed} unkeyed from before the keyed chain")
+        print(f"samverkan: {what} OK: " + ", ".join(parts))
+    if result.unsealed:
+        age = audit.Backlog(result.unsealed, result.oldest_unsealed).age(clock.now())
+        print(
+            f"samverkan: {result.unsealed} event(s) not sealed yet (oldest {_age(age)});"
+            " they are checked once sealed"
+        )
+    if result.ok:
+        return 0
+    print(f"samverkan: {what} FAILED verification:", file=sys.stderr)
+    for line in result.problems:
+        print(f"  - {line}", file=sys.stderr)
+    return 1
+
+
+def cmd_audit_verify(
+    settings: Settings,
+    *,
+    team: str | None = None,
+    anchors: Sequence[str] = (),
+    seal: bool = True,
+    file: str | None = None,
+) -> int:
+    from domain import audit
+
+    parsed = []
+    for line in anchors:
+        try:
+            parsed.append(audit.Anchor.parse(line))
+        except ValueError as exc:
+            return _fail(f"--anchor: {exc}")
+    if file is not None:
+        return _verify_file(settings, file, anchors=parsed)
+    opened = _open_sealed(settings, seal=seal)
+    if isinstance(opened, str):
+        return _fail(opened)
+    engine, sessions, clock = opened
+    try:
+        with sessions() as session:
+            result = audit.verify(session, chain=team, anchors=parsed)
+    finally:
+        engine.dispose()
+    return _report(result, clock, what=f"audit log of {team}" if team else "audit log")
+
+
+def _verify_file(settings: Settings, file: str, *, anchors: Sequence[Any]) -> int:
+    from pathlib import Path
+
+    from bot.wiring import build_clock
+    from domain import audit
+
+    if anchors:
+        return _fail("--anchor: checks the database, not a file")
+    path = Path(file)
+    if not path.is_file():
+        return _fail(f"--file: {file} is not a file")
+    audit.use_keys(settings.audit_keyring())
+    with path.open(encoding="utf-8") as lines:
+        result = audit.verify_export(lines)
+    return _report(result, build_clock(settings), what=f"exported audit log {path.name}")
+
+
+def cmd_audit_seal(settings: Settings) -> int:
     from domain import audit
 
     opened = _open(settings)
@@ -126,19 +253,94 @@ def cmd_audit_verify(settings: Settings) -> int:
     engine, sessions, _clock = opened
     try:
         with sessions() as session:
-            result = audit.verify(session)
+            waiting = audit.backlog(session).count
+        problem = _seal(sessions)
     finally:
         engine.dispose()
-    if result.ok:
-        print(
-            f"samverkan: audit log OK: {result.checked} events, "
-            f"seq {result.start_seq}–{result.last_seq}"
-        )
-        return 0
-    print("samverkan: audit log FAILED verification:", file=sys.stderr)
-    for line in result.problems:
-        print(f"  - {line}", file=sys.stderr)
-    return 1
+    if problem:
+        return _fail(problem)
+    print(f"samverkan: {waiting} audit event(s) sealed")
+    return 0
+
+
+def cmd_audit_anchor(settings: Settings, *, team: str | None, seal: bool = True) -> int:
+    from domain import audit
+
+    opened = _open_sealed(settings, seal=seal)
+    if isinstance(opened, str):
+        return _fail(opened)
+    engine, sessions, clock = opened
+    try:
+        with sessions() as session:
+            names = [team] if team else audit.chains(session)
+            lines = [audit.anchor(session, clock, chain=name).line for name in names]
+    finally:
+        engine.dispose()
+    for line in lines:
+        print(line)
+    return 0
+
+
+def cmd_audit_export(settings: Settings, *, team: str, out: str) -> int:
+    import json
+    from pathlib import Path
+
+    from domain import audit
+
+    target = Path(out)
+    if not target.is_dir():
+        return _fail(f"--out: {out} is not a directory")
+    opened = _open_sealed(settings)
+    if isinstance(opened, str):
+        return _fail(opened)
+    engine, sessions, clock = opened
+    try:
+        path = target / f"samverkan-audit-{team}-{clock.now():%Y%m%d}.jsonl"
+        count = -1
+        with sessions() as session, path.open("w", encoding="utf-8") as handle:
+            for count, row in enumerate(audit.export_chain(session, team)):  # noqa: B007
+                handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+            line = audit.anchor(session, clock, chain=team).line
+    finally:
+        engine.dispose()
+    print(f"samverkan: {count} events of chain {team} → {path}")
+    print(f"samverkan: anchor {line}")
+    return 0
+
+
+def cmd_rotate_keys(settings: Settings) -> int:
+    from domain import audit
+    from handlers.oauth_store import TokenDecryptionError, rotate_secrets
+    from storage.db import transaction
+    from storage.models import AuditAction
+
+    if settings.token_encryption_key is None:
+        return _fail("SAMVERKAN_TOKEN_ENCRYPTION_KEY: not set, so there is nothing to rotate")
+    opened = _open(settings)
+    if isinstance(opened, str):
+        return _fail(opened)
+    engine, sessions, clock = opened
+    try:
+        rotated = rotate_secrets(engine, settings.token_encryption_key.get_secret_value())
+        with transaction(sessions) as session:
+            audit.record(
+                session,
+                clock,
+                actor="cli",
+                action=AuditAction.UPDATE,
+                object_type="token_keys",
+                object_ref="rotate-keys",
+                detail={"rows": rotated.rows, "secrets": rotated.values},
+            )
+    except TokenDecryptionError as exc:
+        return _fail(f"nothing was changed: {exc}")
+    finally:
+        engine.dispose()
+    print(
+        f"samverkan: {rotated.values} secret(s) in {rotated.rows} row(s) re-encrypted with the"
+        " first key of SAMVERKAN_TOKEN_ENCRYPTION_KEY; the other keys can now be removed"
+    )
+    return 0
 
 
 def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
@@ -215,7 +417,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("migrate", help="upgrade the database schema (Alembic)")
     audit_parser = sub.add_parser("audit", help="the audit log")
     audit_sub = audit_parser.add_subparsers(dest="audit_command", required=True)
-    audit_sub.add_parser("verify", help="check the hash chain: exit 1 if a record was altered")
+    verify = audit_sub.add_parser(
+        "verify", help="check the signed chain(s): exit 1 if a record was altered or removed"
+    )
+    verify.add_argument("--team", help="only this workspace's chain (team id, or 'global')")
+    verify.add_argument(
+        "--anchor",
+        action="append",
+        default=[],
+        help="a line from `samverkan audit anchor` (or the monthly log check): fail if the"
+        " chain was cut or rewritten after it (repeatable)",
+    )
+    verify.add_argument(
+        "--no-seal", action="store_true", help="do not seal pending events first (read-only)"
+    )
+    verify.add_argument("--file", help="check a file from `samverkan audit export` instead")
+    audit_sub.add_parser("seal", help="seal committed events into their chain now")
+    anchor = audit_sub.add_parser("anchor", help="print the signed head of each chain")
+    anchor.add_argument("--team", help="only this workspace's chain (team id, or 'global')")
+    export_chain = audit_sub.add_parser(
+        "export", help="one workspace's chain as JSON lines (checked by verify --file)"
+    )
+    export_chain.add_argument("--team", required=True, help="team id, or 'global'")
+    export_chain.add_argument("--out", default=".", help="directory for the file")
+    audit_sub.add_parser("new-key", help="print a new random key for SAMVERKAN_AUDIT_KEYS")
+    sub.add_parser(
+        "rotate-keys",
+        help="re-encrypt every stored Slack token with the first SAMVERKAN_TOKEN_ENCRYPTION_KEY",
+    )
     gallra = sub.add_parser("gallra", help="retention: remove what is due (--dry-run lists it)")
     gallra.add_argument("--dry-run", action="store_true", help="only list what would go")
     export_parser = sub.add_parser(
@@ -224,18 +453,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("--slack-user", required=True, help="the member's Slack id")
     export_parser.add_argument("--out", default=".", help="directory for the JSON and xlsx")
     args = parser.parse_args(argv)
+    if args.command == "audit" and args.audit_command == "new-key":
+        from domain.audit import new_key
+
+        print(new_key())
+        return 0
     try:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
     if args.command == "audit":
-        return cmd_audit_verify(settings)
+        return _audit_command(settings, args)
+    if args.command == "rotate-keys":
+        return cmd_rotate_keys(settings)
     if args.command == "gallra":
         return cmd_gallra(settings, dry_run=args.dry_run)
     if args.command == "export":
         return cmd_export(settings, slack_user=args.slack_user, out=args.out)
     commands = {"serve": cmd_serve, "migrate": cmd_migrate, "sandbox": cmd_sandbox}
     return commands[args.command](settings)
+
+
+def _audit_command(settings: Settings, args: argparse.Namespace) -> int:
+    if args.audit_command == "verify":
+        return cmd_audit_verify(
+            settings, team=args.team, anchors=args.anchor, seal=not args.no_seal, file=args.file
+        )
+    if args.audit_command == "seal":
+        return cmd_audit_seal(settings)
+    if args.audit_command == "anchor":
+        return cmd_audit_anchor(settings, team=args.team)
+    return cmd_audit_export(settings, team=args.team, out=args.out)
 
 
 if __name__ == "__main__":

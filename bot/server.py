@@ -90,6 +90,9 @@ class Server(BaseApplication):  # type: ignore[misc]
         start_scheduler(
             runtime, interval_seconds=self.settings.scheduler_interval
         )  # every worker: claims make each effect happen once
+        from bot.sealer import start_sealer
+
+        start_sealer(runtime)  # every worker too: a chain another sealer holds is skipped
         if self.socket_mode and self.settings.slack_app_token is not None:
             start_socket_mode(runtime.app, self.settings.slack_app_token.get_secret_value())
         return runtime.web

@@ -15,6 +15,7 @@ from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_vali
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 if TYPE_CHECKING:
+    from domain.audit import AuditKeys
     from domain.retention import RetentionPolicy
 
 
@@ -52,6 +53,16 @@ class Settings(BaseSettings):
     language: Literal["sv", "en"] = Field("sv", validation_alias=_env("SAMVERKAN_LANGUAGE"))
     token_encryption_key: SecretStr | None = Field(
         None, validation_alias=_env("SAMVERKAN_TOKEN_ENCRYPTION_KEY")
+    )
+    # HMAC keys for the audit chain, kept outside the database: comma-separated, the first
+    # signs, the others still verify (rotation). Required to serve real Slack.
+    audit_keys: SecretStr | None = Field(None, validation_alias=_env("SAMVERKAN_AUDIT_KEYS"))
+    # The background sealer (one thread per process) that signs audit events into their
+    # chain shortly after commit; turn it off only where another process seals.
+    audit_sealer: bool = Field(True, validation_alias=_env("SAMVERKAN_AUDIT_SEALER"))
+    # How long the sealer waits after a commit to gather a batch (milliseconds).
+    audit_seal_delay_ms: int = Field(
+        50, ge=0, le=60_000, validation_alias=_env("SAMVERKAN_AUDIT_SEAL_DELAY_MS")
     )
     web_concurrency: int = Field(2, ge=1, le=64, validation_alias=_env("SAMVERKAN_WEB_CONCURRENCY"))
     web_threads: int = Field(8, ge=1, le=256, validation_alias=_env("SAMVERKAN_WEB_THREADS"))
@@ -124,6 +135,15 @@ class Settings(BaseSettings):
                 ) from None
         return value
 
+    @field_validator("audit_keys")
+    @classmethod
+    def _audit_keys(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            from domain.audit import AuditKeys
+
+            AuditKeys.parse(value.get_secret_value())  # ValueError names the key's position
+        return value
+
     @field_validator("test_clock")
     @classmethod
     def _aware(cls, value: dt.datetime | None) -> dt.datetime | None:
@@ -139,6 +159,32 @@ class Settings(BaseSettings):
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def slack_is_local(self) -> bool:
+        """The Web API is a stand-in on this machine (the sandbox, tests), not Slack."""
+        from urllib.parse import urlsplit
+
+        return urlsplit(self.slack_api_url).hostname in ("127.0.0.1", "localhost", "::1")
+
+    def audit_keyring(self) -> AuditKeys:
+        """The audit keys; the public development key when none is set (see
+        :meth:`missing_audit_key`)."""
+        from domain.audit import AuditKeys
+
+        if self.audit_keys is None:
+            return AuditKeys.development()
+        return AuditKeys.parse(self.audit_keys.get_secret_value())
+
+    def missing_audit_key(self) -> str | None:
+        """Why ``serve`` may not start without SAMVERKAN_AUDIT_KEYS, or None: only a bot
+        talking to a local stand-in (sandbox, tests) may sign with the development key."""
+        if self.audit_keys is not None or self.slack_is_local:
+            return None
+        return (
+            "SAMVERKAN_AUDIT_KEYS: required to serve Slack (the audit log is signed with it;"
+            " make one with `samverkan audit new-key` and keep it outside the database)"
+        )
 
     def retention_policy(self) -> RetentionPolicy:
         from domain.retention import RetentionPolicy

@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 
 from bot.settings import Settings
 from bot.web import WebApp
-from domain import privacy_wall
+from domain import audit, privacy_wall
 from domain.clock import AdjustableClock, Clock, SystemClock
 from handlers.app import SlackConfig, build_app, client_factory
 from handlers.deps import Deps
@@ -37,12 +37,29 @@ def build_clock(settings: Settings) -> Clock:
     return SystemClock()
 
 
+_warned_development_key = False
+
+
+def use_audit_keys(settings: Settings) -> None:
+    """Sign and verify the audit chain with SAMVERKAN_AUDIT_KEYS (or, where allowed, the
+    public development key, with one warning per process)."""
+    global _warned_development_key
+    audit.use_keys(settings.audit_keyring())
+    if settings.audit_keys is None and not _warned_development_key:
+        _warned_development_key = True
+        logging.getLogger(__name__).warning(
+            "SAMVERKAN_AUDIT_KEYS is not set: the audit log is signed with the public"
+            " development key (fine for the sandbox and tests, never for real data)"
+        )
+
+
 def build_runtime(
     settings: Settings, *, signing_secret: str | None = None, clock: Clock | None = None
 ) -> Runtime:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    use_audit_keys(settings)
     engine = create_db_engine(settings.database_url, pool_size=max(5, settings.web_threads))
     clock = clock or build_clock(settings)
     sessions = session_factory(engine)

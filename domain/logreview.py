@@ -34,7 +34,6 @@ from domain.i18n import N_, Translator, normalize_locale
 from storage.models import (
     Agency,
     AuditAction,
-    AuditChain,
     AuditEvent,
     Case,
     EffectStatus,
@@ -371,11 +370,12 @@ def monthly_text(t: Translator, report: LogReport, *, month: dt.date, anchor: st
             lines.append(f"• <@{flag.actor}>: {flag_label(t, flag.kind)} ×{flag.count}")
     else:
         lines.append(t("No unusual reads were flagged."))
+    lines.append(t("Review the details with {command}.", command=f"/samverkan logg {month:%Y-%m}"))
     lines.append(
         t(
-            "Review the details with {command}. Chain head: {anchor}.",
-            command=f"/samverkan logg {month:%Y-%m}",
-            anchor=anchor,
+            "The audit log's signed head (keep this line: it shows later that nothing before"
+            " it was changed or removed): {anchor}",
+            anchor=f"`{anchor}`",
         )
     )
     return "\n".join(lines)
@@ -389,11 +389,12 @@ def flag_label(t: Translator, kind: str) -> str:
     }.get(kind, kind)
 
 
-def chain_anchor(session: Session) -> str:
-    head = session.get(AuditChain, 1)
-    if head is None:
-        return "0"
-    return f"{head.last_seq}:{head.last_hash[:16]}"
+def chain_anchor(session: Session, clock: Clock, team_id: str) -> str:
+    """The workspace chain's signed head as one line (``samverkan audit verify --anchor``
+    checks it), after sealing what is committed (unless a sealer is at it right now)."""
+    chain = audit.chain_of(team_id)
+    audit.seal_chain(session, chain, wait=False, limit=None)
+    return audit.anchor(session, clock, chain=chain).line
 
 
 def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int:
@@ -460,7 +461,7 @@ def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int
             continue
         first, last = previous_month(today)
         report = build_report(session, forum, LogFilter(start=first, end=last), limit=0)
-        anchor = chain_anchor(session)
+        anchor = chain_anchor(session, clock, forum.team_id)
         reviewers = session.scalars(
             select(Member.slack_user_id)
             .where(

@@ -11,11 +11,11 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
 * ``actions``       — done or cancelled actions, from completion;
 * ``deviations``    — deviation reports (with their text and follow-up), from their last
   change (reported, changed or followed up);
-* ``audit_events``  — the audit log itself, one chain for the whole installation: the oldest
-  events go as a prefix and the cut is recorded (see :func:`domain.audit.purge_before`).
+* ``audit_events``  — the audit log itself, one chain per workspace: the oldest events go as
+  a prefix and the cut is recorded (see :func:`domain.audit.purge_before`).
 
-Nothing under legal hold goes: a held case, and the actions and deviations linked to it,
-stay. A daily job
+Nothing under legal hold goes: a held case, the actions and deviations linked to it, and
+the audit events about any of them, stay. A daily job
 (:func:`run_daily`) claims one row per forum and day, so it happens once across replicas,
 and writes the counts of what it removed to the audit log. :func:`plan` shows what would go
 (``samverkan gallra --dry-run``).
@@ -91,7 +91,7 @@ class RetentionPolicy:
                 value = raw.get(data_class.value)
                 if isinstance(value, int) and not isinstance(value, bool) and value > 0:
                     overrides[data_class.value] = value
-        overrides.pop(DataClass.AUDIT_EVENTS.value, None)  # one chain: installation-wide
+        overrides.pop(DataClass.AUDIT_EVENTS.value, None)  # the log's period: installation-wide
         return replace(self, **overrides)
 
 
@@ -259,17 +259,37 @@ def plan_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: F
     ]
 
 
+def held_audit_refs(session: Session) -> list[audit.HeldRef]:
+    """What audit events stay because of a legal hold: those about a held case (by its
+    reference: case, consent, legal ground events) and about the actions and deviations
+    linked to it."""
+    refs: list[audit.HeldRef] = []
+    for case_id, forum_id, reference in session.execute(
+        select(Case.id, Case.forum_id, Case.reference).where(Case.legal_hold.is_(True))
+    ):
+        refs.append(audit.HeldRef(forum_id, reference))
+        refs.extend(
+            audit.HeldRef(forum_id, str(action_id), "action")
+            for action_id in session.scalars(select(Action.id).where(Action.case_id == case_id))
+        )
+        refs.extend(
+            audit.HeldRef(forum_id, str(deviation_id), "deviation")
+            for deviation_id in session.scalars(
+                select(Deviation.id).where(Deviation.case_id == case_id)
+            )
+        )
+    return refs
+
+
 def plan_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> Due:
     cutoff = clock.now() - dt.timedelta(days=policy.audit_events)
-    from storage.models import AuditEvent
-
-    ids = session.scalars(
-        select(AuditEvent.seq).where(AuditEvent.at < cutoff, AuditEvent.seq.is_not(None))
-    ).all()
-    first_kept = session.scalar(select(func.min(AuditEvent.seq)).where(AuditEvent.at >= cutoff))
-    # Only a prefix of the chain goes (see domain.audit.purge_before).
-    prefix = tuple(s for s in ids if s is not None and (first_kept is None or s < first_kept))
-    return Due(None, "*", DataClass.AUDIT_EVENTS, cutoff, prefix)
+    # Only a prefix of each chain goes (see domain.audit.purge_before), minus held events.
+    plans = audit.plan_purge(session, cutoff=cutoff, held=held_audit_refs(session))
+    ids = tuple(i for p in plans for i in p.ids)
+    held = tuple(
+        sorted(session.scalars(select(Case.reference).where(Case.legal_hold.is_(True))).all())
+    )
+    return Due(None, "*", DataClass.AUDIT_EVENTS, cutoff, ids, held=held if ids else ())
 
 
 def plan(session: Session, clock: Clock, policy: RetentionPolicy) -> list[Due]:
@@ -329,7 +349,9 @@ def apply_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: 
 
 def apply_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> int:
     cutoff = clock.now() - dt.timedelta(days=policy.audit_events)
-    return audit.purge_before(session, clock, cutoff=cutoff, actor=SYSTEM_ACTOR)
+    return audit.purge_before(
+        session, clock, cutoff=cutoff, actor=SYSTEM_ACTOR, held=held_audit_refs(session)
+    )
 
 
 def run_all(session: Session, clock: Clock, policy: RetentionPolicy) -> dict[str, Outcome]:

@@ -7,12 +7,17 @@ stores at them. Secrets are Fernet-encrypted before they are written and decrypt
 ``SAMVERKAN_TOKEN_ENCRYPTION_KEY`` may hold several comma-separated Fernet keys for rotation:
 the first key encrypts, every key decrypts. A value no key can decrypt raises
 :class:`TokenDecryptionError`; ciphertext is never handed out as a token.
+
+Rotating a key: put the new key first (every replica), run ``samverkan rotate-keys``
+(:func:`rotate_secrets` re-encrypts every stored secret with it, in one transaction), then
+remove the old key.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from logging import Logger
 from typing import Any, Final
 
@@ -31,9 +36,11 @@ __all__ = [
     "BOT_SECRET_FIELDS",
     "INSTALLATION_SECRET_FIELDS",
     "EncryptedInstallationStore",
+    "Rotated",
     "TokenDecryptionError",
     "build_state_store",
     "load_fernet",
+    "rotate_secrets",
 ]
 
 _log = logging.getLogger(__name__)
@@ -246,6 +253,49 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
             conn.execute(table.insert().values(**values))
         else:
             conn.execute(table.update().where(c.id == existing).values(**values))
+
+
+@dataclass(frozen=True)
+class Rotated:
+    rows: int
+    values: int
+
+
+def rotate_secrets(engine: Engine, encryption_key: str) -> Rotated:
+    """Re-encrypt every stored secret with the first key (all keys decrypt), in one
+    transaction: a value no key decrypts raises :class:`TokenDecryptionError` and nothing
+    changes. Afterwards the other keys can be removed from the setting."""
+    fernet = load_fernet(encryption_key)
+    rows = values = 0
+    with engine.begin() as conn:
+        for table, fields in (
+            (slack_installations, INSTALLATION_SECRET_FIELDS),
+            (slack_bots, BOT_SECRET_FIELDS),
+        ):
+            c = table.c
+            found = conn.execute(
+                sqlalchemy.select(c.id, c.enterprise_id, c.team_id, *(c[f] for f in fields))
+                .order_by(c.id)
+                .with_for_update()
+            ).mappings()
+            for row in list(found):
+                changed: dict[str, str] = {}
+                for field in fields:
+                    value = row[field]
+                    if value is None:
+                        continue
+                    try:
+                        changed[field] = fernet.rotate(str(value).encode("ascii")).decode("ascii")
+                    except (InvalidToken, UnicodeError):
+                        raise TokenDecryptionError(
+                            f"{table.name}.{field} ({_where(row['enterprise_id'], row['team_id'])})"
+                            " cannot be decrypted with any key in SAMVERKAN_TOKEN_ENCRYPTION_KEY"
+                        ) from None
+                if changed:
+                    conn.execute(table.update().where(c.id == row["id"]).values(**changed))
+                    rows += 1
+                    values += len(changed)
+    return Rotated(rows=rows, values=values)
 
 
 def _where(enterprise_id: str | None, team_id: str | None) -> str:

@@ -308,6 +308,16 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
         assert cut.detail is not None and cut.detail["removed"] > 0
         result = audit.verify(s)
         assert result.ok, result.problems
+        # The held case's own audit events stay with it (kept below the cut); the closed
+        # case's went.
+        old_events = select(AuditEvent.object_ref).where(AuditEvent.at < T0 + dt.timedelta(days=1))
+        kept = set(s.scalars(old_events))
+        assert world.refs["held"] in kept and world.refs["closed"] not in kept
+        workspace = audit.verify(s, chain="T0001")
+        assert workspace.kept == len(
+            s.scalars(old_events.where(AuditEvent.seq < workspace.start_seq)).all()
+        )
+        assert workspace.kept > 0
     assert "Hemlig" not in json.dumps([c.args for c in bot.slack.calls], ensure_ascii=False)
 
     # Once a day, however many replicas run it.
