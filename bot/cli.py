@@ -66,6 +66,9 @@ def _check_socket_mode(settings: Settings) -> str | None:
 
 
 def cmd_serve(settings: Settings) -> int:
+    clock_problem = settings.test_clock_problem()
+    if clock_problem:
+        return _fail(clock_problem)
     missing = settings.missing_for_serve()
     if missing:
         return _fail(
@@ -76,8 +79,10 @@ def cmd_serve(settings: Settings) -> int:
     problem = _check_schema(settings) or _check_socket_mode(settings)
     if problem:
         return _fail(problem)
+    from bot import logs
     from bot.server import serve
 
+    logs.configure(settings.log_level)
     serve(settings)
     return 0
 
@@ -111,7 +116,15 @@ def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
     from storage.db import create_db_engine, session_factory
 
     engine = create_db_engine(settings.database_url)
-    return engine, session_factory(engine), build_clock(settings)
+    clock = build_clock(settings)
+    if settings.test_clock is not None and not settings.allow_test_clock:
+        print(
+            "samverkan: SAMVERKAN_TEST_CLOCK ignored (SAMVERKAN_ALLOW_TEST_CLOCK is not set)",
+            file=sys.stderr,
+        )
+    elif settings.allow_test_clock:
+        print(f"samverkan: using the test clock: {clock.now():%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    return engine, session_factory(engine), clock
 
 
 def cmd_audit_verify(settings: Settings) -> int:
@@ -221,6 +234,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("--slack-user", required=True, help="the member's Slack id")
     export_parser.add_argument("--out", default=".", help="directory for the JSON and xlsx")
     args = parser.parse_args(argv)
+    from bot import logs
+
+    logs.install()  # whatever fails below, no log line or traceback repeats data
     try:
         settings = load_settings()
     except SettingsError as exc:

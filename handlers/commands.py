@@ -37,6 +37,9 @@ DEVIATION = {"avvikelse", "deviation"}
 MEETINGS = {"möten", "moten", "möte", "mote", "meetings", "meeting"}
 AGENDA = {"dagordning", "agenda"}
 ITEM = {"punkt", "item", "övrigt", "ovrigt"}
+KNOWN_WORDS = (
+    HELP | FORUM | NEW | MEMBERS | SETTINGS | CASE | CASES | DEVIATION | MEETINGS | AGENDA | ITEM
+) | (privacy_handlers.WORDS | rating_handlers.WORDS | action_handlers.WORDS)
 
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
@@ -47,6 +50,12 @@ def parse(text: str) -> tuple[str, list[str]]:
     if not words:
         return "", []
     return words[0].casefold(), [w.casefold() for w in words[1:]]
+
+
+def word_of(text: str) -> str:
+    """The subcommand, when it is one we know (safe to log), else "?"."""
+    word, _rest = parse(text)
+    return word if word in KNOWN_WORDS else "?"
 
 
 def _require_channel(req: CommandRequest) -> None:
@@ -147,7 +156,8 @@ def register(app: App, deps: Deps) -> None:
             reply = route(deps, client, t, req)
         except Exception as exc:  # after the ack: the user must hear about any failure
             if not isinstance(exc, DomainError):
-                log.exception("command %r failed", req.text[:40])
+                # The subcommand only: what follows it may be anything the user typed.
+                log.exception("command %r failed", word_of(req.text))
             reply = ui.text_message(failure_text(t, exc))
         if reply is not None:
             respond(response_type="ephemeral", replace_original=False, **reply)
