@@ -550,6 +550,15 @@ class SlackDriver:
             event["thread_ts"] = thread_ts
         return self.event(event)
 
+    def set_clock(self, instant: dt.datetime | str, *, signed: bool = True) -> Response:
+        """``POST /_test/clock``, signed with the signing secret as the bot requires."""
+        now = instant.isoformat() if isinstance(instant, dt.datetime) else instant
+        body = json.dumps({"now": now})
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers.update(self.signed_headers(body))
+        return self.raw("/_test/clock", body.encode("utf-8"), headers)
+
     def url_verification(self, challenge: str = "challenge-stub") -> Response:
         return self._send_json(
             {"token": VERIFICATION_TOKEN, "challenge": challenge, "type": "url_verification"}
