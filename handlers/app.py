@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -20,6 +21,7 @@ from sqlalchemy import Engine
 
 from handlers import actions, agenda, cases, commands, events, forum, privacy, ratings
 from handlers.deps import Deps
+from handlers.errors import fallback_response
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
 log = logging.getLogger(__name__)
@@ -112,8 +114,11 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     app = App(**kwargs)
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        # The class and the frames only: bot/logs.py drops the error's text, which may
+        # repeat what the user typed.
         log.error("unhandled error in listener: %s", error.__class__.__name__, exc_info=error)
+        return fallback_response(body, deps.default_locale)
 
     if "oauth_settings" in kwargs:
         # Deletes a workspace's stored (encrypted) tokens when it uninstalls or revokes them.

@@ -10,7 +10,6 @@ from typing import Any
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
@@ -190,8 +189,9 @@ def register(app: App, deps: Deps) -> None:
         if not meta.channel_id:
             ack(response_action="errors", errors=view_errors(t, InvalidInput(), ids))
             return
+        taken = InvalidInput(MSG_TAKEN, field="code")
         try:
-            with database_errors(), transaction(deps.sessions) as session:
+            with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
                 forum = forum_service.create_forum(
                     session,
                     deps.clock,
@@ -202,11 +202,6 @@ def register(app: App, deps: Deps) -> None:
                     timezone=deps.timezone,
                     language=deps.default_locale,
                 )
-        except IntegrityError:
-            # Another submission won the race for this channel or code.
-            err = InvalidInput(MSG_TAKEN, field="code")
-            ack(response_action="errors", errors=view_errors(t, err, ids, version=meta.version))
-            return
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
@@ -237,8 +232,9 @@ def register(app: App, deps: Deps) -> None:
         t = Translator(meta.locale)
         draft = forms.forum_draft(view["state"]["values"])
         ids = forms.block_ids(view)
+        taken = InvalidInput(MSG_TAKEN, field="code")
         try:
-            with database_errors(), transaction(deps.sessions) as session:
+            with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
                     session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
@@ -246,10 +242,6 @@ def register(app: App, deps: Deps) -> None:
                 forum_service.update_forum(
                     session, deps.clock, forum=forum, actor=body["user"]["id"], draft=draft
                 )
-        except IntegrityError:
-            err = InvalidInput(MSG_TAKEN, field="code")
-            ack(response_action="errors", errors=view_errors(t, err, ids))
-            return
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return

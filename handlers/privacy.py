@@ -23,7 +23,13 @@ from domain import consent_register, legal_grounds, logreview, retention
 from domain import export as export_service
 from domain import forums as forum_service
 from domain.cases import local_today
-from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
+from domain.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
 from domain.forums import Access
 from domain.i18n import N_, Translator
 from domain.retention import RetentionPolicy
@@ -339,7 +345,7 @@ def register(app: App, deps: Deps) -> None:
                 done = ui.ground_recorded_modal(
                     t, reference=ground.case.reference, agency=ground.agency.name
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
             return
         except DomainError as exc:

@@ -22,7 +22,13 @@ from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
 from domain import ratings as rating_service
-from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
+from domain.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
 from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
@@ -389,7 +395,7 @@ def register(app: App, deps: Deps) -> None:
                     round_id=meta.round_id,
                     agency_id=meta.agency_id or None,
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:
@@ -560,7 +566,7 @@ def register(app: App, deps: Deps) -> None:
                     settings=settings,
                     chosen_meeting_ids=chosen,
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 
