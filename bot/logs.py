@@ -40,7 +40,8 @@ _lock = threading.Lock()
 
 
 def _quiet(name: str) -> bool:
-    return any(name == q or name.startswith(q + ".") for q in QUIET)
+    base = name.split(":", 1)[0]  # bolt names loggers "<app name>:<class>"
+    return any(base == q or base.startswith(q + ".") for q in QUIET)
 
 
 def exception_text(
@@ -114,7 +115,14 @@ def install() -> None:
             threading.excepthook = _thread_excepthook
             sys.excepthook = _excepthook
             _installed = True
-    for name in QUIET:
+    quiet_libraries()
+
+
+def quiet_libraries() -> None:
+    """WARNING for the libraries' loggers, also those they made with a level of their own
+    (bolt copies the root level into its loggers when it builds an app)."""
+    names = [*QUIET, *[n for n in logging.root.manager.loggerDict if _quiet(n.split(":")[0])]]
+    for name in names:
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

@@ -74,6 +74,7 @@ def build_runtime(
         engine=engine,
     )
     app = build_app(config, deps)
+    logs.quiet_libraries()  # bolt made loggers with the root's level
     # The route exists only with the flag, whatever clock a caller injected.
     test_clock = clock if settings.allow_test_clock and isinstance(clock, AdjustableClock) else None
     web = WebApp(app, engine, signing_secret=secret, test_clock=test_clock, sessions=deps.sessions)

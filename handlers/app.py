@@ -94,6 +94,10 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         # Verified lazily on the first request, so a Slack hiccup does not stop start-up.
         "token_verification_enabled": False,
         "url_verification_enabled": True,
+        # bolt's loggers, named under slack_bolt so bot/logs.py keeps them at WARNING and
+        # without details (at DEBUG bolt logs the bodies it answers with).
+        "name": "slack_bolt.App",
+        "logger": logging.getLogger("slack_bolt.App"),
     }
     if config.client_id and config.client_secret and not config.bot_token:
         if config.engine is None or not config.encryption_key:

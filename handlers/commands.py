@@ -18,6 +18,7 @@ from handlers import cases as case_handlers
 from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
 from handlers import ratings as rating_handlers
+from handlers import slack_text
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -46,7 +47,9 @@ Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] 
 
 
 def parse(text: str) -> tuple[str, list[str]]:
-    words = text.strip().split()
+    """The subcommand and the words after it, as plain lower-case text (Slack's escaped
+    markup and entities read by handlers.slack_text)."""
+    words = [slack_text.plain(w) for w in slack_text.tokens(text)]
     if not words:
         return "", []
     return words[0].casefold(), [w.casefold() for w in words[1:]]
@@ -58,9 +61,18 @@ def word_of(text: str) -> str:
     return word if word in KNOWN_WORDS else "?"
 
 
+def in_direct_message(req: CommandRequest) -> bool:
+    """A DM or a group DM (mpim): never a forum's channel, and the bot cannot join it.
+    Slack names a DM ``directmessage`` and a group DM ``mpdm-…`` in the command."""
+    name = req.channel_name
+    return req.channel_id.startswith("D") or name == "directmessage" or name.startswith("mpdm-")
+
+
 def _require_channel(req: CommandRequest) -> None:
-    if req.channel_id.startswith("D"):
-        raise InvalidInput(N_("Run this in the forum's channel, not in a direct message."))
+    if in_direct_message(req):
+        raise InvalidInput(
+            N_("Run the command in the forum's channel: a direct message or group DM has no forum.")
+        )
 
 
 def route(
@@ -123,9 +135,9 @@ def route(
     if word in ITEM:
         _require_channel(req)
         # The text as typed (not case-folded): everything after the first word.
-        text = req.text.strip().split(maxsplit=1)[1] if len(req.text.split()) > 1 else ""
+        text = slack_text.after(req.text, 1)
         return agenda_handlers.add_item(deps, client, t, req, text)
-    return ui.unknown_command_message(t, req.text.strip())
+    return ui.unknown_command_message(t, slack_text.plain(req.text).strip())
 
 
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -173,6 +185,7 @@ def register(app: App, deps: Deps) -> None:
             user_id=body["user_id"],
             trigger_id=body.get("trigger_id", ""),
             text=body.get("text", ""),
+            channel_name=body.get("channel_name", ""),
         )
         answer(req, client, respond)
 
@@ -194,6 +207,7 @@ def register(app: App, deps: Deps) -> None:
             user_id=body["user"]["id"],
             trigger_id=body.get("trigger_id", ""),
             text=menu_routes[action_id],
+            channel_name=str((body.get("channel") or {}).get("name") or ""),
         )
         answer(req, client, respond)
 

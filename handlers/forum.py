@@ -20,7 +20,7 @@ from domain.forums import ForumDraft
 from domain.i18n import N_, Translator
 from handlers import forms
 from handlers.blocks import forum as ui
-from handlers.blocks.common import message
+from handlers.blocks.common import message, slack_safe
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
 from handlers.metadata import ViewMeta
@@ -363,6 +363,6 @@ def check_people(client: WebClient, user_ids: list[str]) -> None:
 def tell(client: WebClient, user_id: str, text: str) -> None:
     """A direct message to one user, for outcomes after the ack (best effort)."""
     try:
-        client.chat_postMessage(channel=user_id, text=text)
+        client.chat_postMessage(channel=user_id, text=slack_safe(text))
     except SlackApiError as exc:
         log.warning("could not message %s: %s", user_id, exc.response.get("error"))

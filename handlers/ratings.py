@@ -32,7 +32,7 @@ from domain.errors import (
 from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
-from handlers import forms
+from handlers import forms, slack_text
 from handlers.blocks import actions as action_ui
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
@@ -54,7 +54,6 @@ WORDS = PICTURE | AWAY | BACK
 RATE = {"bedöm", "bedom", "bedömning", "rate", "svara", "answer"}
 EXPORT = {"export", "exportera"}
 SETTINGS = {"inställningar", "installningar", "settings"}
-USER_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 DMY_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")
 
 
@@ -119,7 +118,7 @@ def _access_for_round(session: Session, team_id: str, user_id: str, round_id: in
 def route(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> dict[str, Any] | None:
-    words = req.text.split()
+    words = slack_text.args(req.text)
     word, rest = words[0].casefold(), words[1:]
     if word in AWAY or word in BACK:
         return away(deps, client, t, req, [] if word in BACK else rest, back=word in BACK)
@@ -186,10 +185,9 @@ def away(
                     text=words[0][:20],
                 )
             if len(words) > 1:
-                match = USER_RE.match(words[1])
-                if match is None:
+                stand_in = slack_text.user_id(words[1])
+                if stand_in is None:
                     raise InvalidInput(N_("Name your stand-in as @name."))
-                stand_in = match.group(1) or match.group(2)
         absence = rating_service.set_away(
             session, deps.clock, access=access, until=until, stand_in=stand_in
         )

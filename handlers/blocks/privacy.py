@@ -267,7 +267,7 @@ def retention_message(
         context(
             t(
                 "Due data is removed by the daily retention job. Stop it for a case with "
-                "/samverkan gallring stopp FOS-2026-017 <reason>; release it with "
+                "/samverkan gallring stopp FOS-2026-017 followed by the reason; release it with "
                 "/samverkan gallring släpp FOS-2026-017."
             )
         )

@@ -188,23 +188,22 @@ def new_action(world: World, description: str, hoped: str, *, case: str = "") ->
 
 
 def rating_view(world: World, user: str = POLIS) -> dict[str, Any]:
-    """Open the rating modal from the round's DM (the round opens on the scheduler's pass)."""
+    """Open the rating modal from the channel (``/samverkan lägesbild bedöm``) once the
+    scheduler has opened the round."""
+    from storage.models import RatingRound, RatingRoundStatus
 
-    def button() -> str | None:
+    def round_open() -> bool:
         world.tick()
-        for call in world.slack.calls_to("chat.postMessage"):
-            if call.args.get("channel") != user:
-                continue
-            for block in call.args.get("blocks") or []:
-                for element in block.get("elements", []):
-                    if element.get("action_id") == "rating_open":
-                        return str(element["value"])
-        return None
+        with world.sessions() as s:
+            return (
+                s.scalars(
+                    select(RatingRound.id).where(RatingRound.status == RatingRoundStatus.OPEN)
+                ).first()
+                is not None
+            )
 
-    value = eventually(button, timeout=30, interval=0.5)
-    return world.opened(
-        lambda: world.driver.block_action("rating_open", user=user, value=value, channel=f"D{user}")
-    )
+    eventually(round_open, timeout=30, interval=0.5)
+    return world.opened(lambda: world.driver.command("lägesbild bedöm", user=user))
 
 
 def rating_values(view: dict[str, Any], comment: str) -> dict[str, Any]:
