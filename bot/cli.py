@@ -170,6 +170,9 @@ def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
                     line += " (" + ", ".join(due.references) + ")"
                 if due.held:
                     line += f"; kept under legal hold: {', '.join(due.held)}"
+                if due.to_warn:
+                    told = ", ".join(n.reference for n in due.to_warn)
+                    line += f"; never closed, coordinators are told a month before: {told}"
                 print(line)
             print("samverkan: dry run, nothing was removed")
             return 0

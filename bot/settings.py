@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     retention_deviations_days: int = Field(
         1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_DEVIATIONS_DAYS")
     )
+    retention_meetings_days: int = Field(
+        1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_MEETINGS_DAYS")
+    )
     retention_audit_days: int = Field(
         1826, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_AUDIT_DAYS")
     )
@@ -151,6 +154,7 @@ class Settings(BaseSettings):
             ratings=self.retention_ratings_days,
             actions=self.retention_actions_days,
             deviations=self.retention_deviations_days,
+            meetings=self.retention_meetings_days,
             audit_events=self.retention_audit_days,
         )
 
