@@ -24,6 +24,55 @@ class Category(enum.StrEnum):
     SECRET = "secret"  # tokens and OAuth state (encrypted where stored)
 
 
+class Retention(enum.StrEnum):
+    """How long a table's rows are kept (domain/retention.py does the removing)."""
+
+    FORUM = "forum"  # while the forum exists; deleted with it
+    CASE = "case"  # with its case: closed_cases/consultations, also never-closed cases
+    RATINGS = "ratings"
+    ACTIONS = "actions"
+    DEVIATIONS = "deviations"
+    MEETINGS = "meetings"  # the row stays; typed text and other-business items go
+    AUDIT = "audit_events"  # the audit log's own retention (domain/audit.py)
+    SCHEDULE = "schedule"  # claim rows: ids and times, no text; deleted with the forum
+    OUTBOX = "outbox"  # payload emptied as a message settles; row deleted after 90 days
+    INSTALLATION = "installation"  # while the app is installed; deleted on uninstall
+    OAUTH_STATE = "oauth_state"  # minutes: consumed (deleted) at the end of an install
+
+
+RETENTION_SV: dict[Retention, str] = {
+    Retention.FORUM: (
+        "så länge forumet finns; raderas med forumet (medlemmar som lämnat finns kvar som inaktiva)"
+    ),
+    Retention.CASE: (
+        "med ärendet: `SAMVERKAN_RETENTION_CLOSED_CASES_DAYS` (samtycke) eller "
+        "`…_CONSULTATIONS_DAYS` efter sista anteckning, även ärenden som aldrig avslutats "
+        "(samordnarna varnas en månad innan)"
+    ),
+    Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att skattningen gavs",
+    Retention.ACTIONS: (
+        "`SAMVERKAN_RETENTION_ACTIONS_DAYS` efter avslut, eller efter sista ändring om den "
+        "aldrig avslutats"
+    ),
+    Retention.DEVIATIONS: "`SAMVERKAN_RETENTION_DEVIATIONS_DAYS` efter sista ändring",
+    Retention.MEETINGS: (
+        "raden finns kvar; inställningsskäl, anteckningar och övriga frågor raderas "
+        "`SAMVERKAN_RETENTION_MEETINGS_DAYS` efter mötet"
+    ),
+    Retention.AUDIT: "loggens egen gallring, `SAMVERKAN_RETENTION_AUDIT_DAYS`",
+    Retention.SCHEDULE: "teknisk (id och tider, ingen text); raderas med forumet",
+    Retention.OUTBOX: (
+        "innehållet töms när meddelandet levererats (kvar: vart det gick); raden raderas "
+        "efter 90 dagar"
+    ),
+    Retention.INSTALLATION: "så länge appen är installerad; raderas vid avinstallation",
+    Retention.OAUTH_STATE: (
+        "giltig i minuter: raderas när installationen slutförs (en avbruten installations "
+        "rad blir kvar, utan personuppgifter)"
+    ),
+}
+
+
 class Export(enum.StrEnum):
     INCLUDE = "include"
     REDACT = "redact"  # shown as withheld: it is about someone else (a child, a case)
@@ -64,6 +113,7 @@ class Table:
     purpose_sv: str
     purpose_en: str
     columns: dict[str, Column]
+    retention: Retention | None = None  # every table has one (tests/unit/test_inventory.py)
 
     @property
     def member_columns(self) -> tuple[str, ...]:
@@ -106,12 +156,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        retention=Retention.FORUM,
     ),
     "agencies": Table(
         DB,
         "Verksamheter som deltar i ett forum",
         "Agencies taking part in a forum",
         {"id": K, "forum_id": K, "name": O, "position": O, "active": O},
+        retention=Retention.FORUM,
     ),
     "members": Table(
         DB,
@@ -129,12 +181,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        retention=Retention.FORUM,
     ),
     "areas": Table(
         DB,
         "Områden/teman i lägesbilden",
         "Areas/themes of the situation picture",
         {"id": K, "forum_id": K, "name": O, "kind": O, "position": O, "active": O},
+        retention=Retention.FORUM,
     ),
     "meetings": Table(
         DB,
@@ -157,12 +211,14 @@ INVENTORY: dict[str, Table] = {
             "holiday": L,
             "changed_by": M,
         },
+        retention=Retention.MEETINGS,
     ),
     "case_counters": Table(
         DB,
         "Löpnummer för ärendereferenser",
         "Sequence numbers for case references",
         {"forum_id": K, "year": T, "last": T},
+        retention=Retention.FORUM,
     ),
     "cases": Table(
         DB,
@@ -193,12 +249,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        retention=Retention.CASE,
     ),
     "case_agencies": Table(
         DB,
         "Vilka verksamheter som behöver delta i ett ärende",
         "Agencies that need to take part in a case",
         {"case_id": K, "agency_id": K},
+        retention=Retention.CASE,
     ),
     "case_events": Table(
         DB,
@@ -214,6 +272,7 @@ INVENTORY: dict[str, Table] = {
             "to_status": L,
             "note": C,
         },
+        retention=Retention.CASE,
     ),
     "consents": Table(
         DB,
@@ -230,6 +289,7 @@ INVENTORY: dict[str, Table] = {
             "withdrawn_at": C,
             "withdrawn_by": M,
         },
+        retention=Retention.CASE,
     ),
     "legal_grounds": Table(
         DB,
@@ -247,12 +307,14 @@ INVENTORY: dict[str, Table] = {
             "ended_at": L,
             "ended_by": M,
         },
+        retention=Retention.CASE,
     ),
     "consent_agencies": Table(
         DB,
         "Verksamheter som ett samtycke omfattar",
         "Agencies a consent covers",
         {"consent_id": K, "agency_id": K},
+        retention=Retention.CASE,
     ),
     "agenda_items": Table(
         DB,
@@ -273,6 +335,7 @@ INVENTORY: dict[str, Table] = {
             "rolled_over": L,
             "removed": L,
         },
+        retention=Retention.MEETINGS,
     ),
     "rating_rounds": Table(
         DB,
@@ -289,6 +352,7 @@ INVENTORY: dict[str, Table] = {
             "original_deadline_at": L,
             "closed_early": L,
         },
+        retention=Retention.FORUM,
     ),
     "ratings": Table(
         DB,
@@ -305,6 +369,7 @@ INVENTORY: dict[str, Table] = {
             "rated_at": L,
             "is_current": L,
         },
+        retention=Retention.RATINGS,
     ),
     "actions": Table(
         DB,
@@ -334,6 +399,7 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        retention=Retention.ACTIONS,
     ),
     "action_events": Table(
         DB,
@@ -348,6 +414,7 @@ INVENTORY: dict[str, Table] = {
             "detail": MJ,
             "note": F,
         },
+        retention=Retention.ACTIONS,
     ),
     "deviations": Table(
         DB,
@@ -366,12 +433,14 @@ INVENTORY: dict[str, Table] = {
             "created_at": L,
             "updated_at": L,
         },
+        retention=Retention.DEVIATIONS,
     ),
     "deviation_agencies": Table(
         DB,
         "Verksamheter som en avvikelse gäller",
         "Agencies a deviation concerns",
         {"deviation_id": K, "agency_id": K},
+        retention=Retention.DEVIATIONS,
     ),
     "audit_events": Table(
         DB,
@@ -392,6 +461,7 @@ INVENTORY: dict[str, Table] = {
             "prev_hash": G,
             "hash": G,
         },
+        retention=Retention.AUDIT,
     ),
     "audit_chain": Table(
         DB,
@@ -405,6 +475,7 @@ INVENTORY: dict[str, Table] = {
             "start_hash": G,
             "purge_below_seq": G,
         },
+        retention=Retention.AUDIT,
     ),
     "scheduled_effects": Table(
         DB,
@@ -425,6 +496,7 @@ INVENTORY: dict[str, Table] = {
             "late": T,
             "note": T,
         },
+        retention=Retention.SCHEDULE,
     ),
     "outbox": Table(
         DB,
@@ -446,6 +518,7 @@ INVENTORY: dict[str, Table] = {
             "last_error": T,
             "result_ts": T,
         },
+        retention=Retention.OUTBOX,
     ),
     "slack_installations": Table(
         DB,
@@ -479,6 +552,7 @@ INVENTORY: dict[str, Table] = {
             "token_type": T,
             "installed_at": T,
         },
+        retention=Retention.INSTALLATION,
     ),
     "slack_bots": Table(
         DB,
@@ -501,12 +575,14 @@ INVENTORY: dict[str, Table] = {
             "is_enterprise_install": T,
             "installed_at": T,
         },
+        retention=Retention.INSTALLATION,
     ),
     "slack_oauth_states": Table(
         DB,
         "Tillfälliga OAuth-tillstånd vid installation",
         "Short-lived OAuth states during installation",
         {"id": K, "state": S, "expire_at": T},
+        retention=Retention.OAUTH_STATE,
     ),
 }
 
@@ -551,10 +627,13 @@ def markdown() -> str:
     ]
     for name in sorted(INVENTORY):
         table = INVENTORY[name]
+        retention = RETENTION_SV[table.retention] if table.retention else "—"
         lines += [
             f"## `{name}`",
             "",
             f"{table.purpose_sv}. _{table.purpose_en}._ Lagras i: {table.where}.",
+            "",
+            f"Gallring: {retention}.",
             "",
             "| Kolumn | Kategori | Medarbetar-id | Export |",
             "|---|---|---|---|",
