@@ -154,6 +154,15 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
             m.payload for m in delivered
         ][:3]
     assert all(t in full_dump(bot, database_url) for t in typed.values())  # all stored
+    # The audit log records who did what, never what they typed (its own retention is
+    # domain/audit.py's): none of the texts is in it even before anything is removed.
+    with bot.runtime.engine.connect() as conn:
+        logged = json.dumps(
+            [[str(v) for v in row] for row in conn.execute(text("SELECT * FROM audit_events"))]
+            + [[str(v) for v in row] for row in conn.execute(text("SELECT * FROM audit_chain"))],
+            ensure_ascii=False,
+        )
+    assert [name for name, value in typed.items() if value in logged] == []
 
     # Years later: closed cases, ratings, actions, deviations and meetings' texts go; the
     # cases never closed are first announced to the coordinators.
