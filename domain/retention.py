@@ -59,10 +59,8 @@ from storage.models import (
     EffectStatus,
     Forum,
     Meeting,
-    Member,
     Rating,
     RatingRound,
-    Role,
     ScheduledEffect,
 )
 
@@ -443,17 +441,11 @@ def _warn(
     exactly once per case and removal date (a claim row, and the outbox's dedupe key)."""
     if not notices:
         return 0
+    from domain.actions import coordinators as coordinators_of
+    from domain.actions import queue_dm
     from domain.forums import forum_schedule
 
-    coordinators = session.scalars(
-        select(Member.slack_user_id)
-        .where(
-            Member.forum_id == forum.id,
-            Member.active.is_(True),
-            Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-        )
-        .order_by(Member.id)
-    ).all()
+    coordinators = coordinators_of(session, forum.id)
     zone = forum_schedule(forum).zone
     t = Translator(normalize_locale(forum.language))
     told = 0
@@ -484,14 +476,8 @@ def _warn(
             day=t.day(removal.astimezone(zone).date()),
         )
         for user in coordinators:
-            scheduling.enqueue(
-                session,
-                clock,
-                team_id=forum.team_id,
-                method="chat.postMessage",
-                payload={"channel": user, "text": text},
-                dedupe_key=f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}",
-            )
+            key = f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}"
+            queue_dm(session, clock, forum, user, {"text": text}, key)
         scheduling.complete(session, clock, effect)
         told += 1
     return told

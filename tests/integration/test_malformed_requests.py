@@ -26,22 +26,18 @@ def _payload(bot: Bot, payload: Any) -> Response:
     return _form(bot, urlencode({"payload": json.dumps(payload)}))
 
 
-def _form(bot: Bot, body: str) -> Response:
+def _signed(bot: Bot, body: str, content_type: str) -> Response:
     driver = bot.driver
-    return driver.raw(
-        driver.path,
-        body.encode(),
-        {"Content-Type": "application/x-www-form-urlencoded", **driver.signed_headers(body)},
-    )
+    headers = {"Content-Type": content_type, **driver.signed_headers(body)}
+    return driver.raw(driver.path, body.encode(), headers)
+
+
+def _form(bot: Bot, body: str) -> Response:
+    return _signed(bot, body, "application/x-www-form-urlencoded")
 
 
 def _json(bot: Bot, body: str) -> Response:
-    driver = bot.driver
-    return driver.raw(
-        driver.path,
-        body.encode(),
-        {"Content-Type": "application/json", **driver.signed_headers(body)},
-    )
+    return _signed(bot, body, "application/json")
 
 
 def _signed_bytes(bot: Bot, body: bytes) -> Response:

@@ -17,10 +17,6 @@ from tests.conftest import Bot
 from tests.support.blockkit import all_text
 from tests.support.slack_driver import (
     as_slack_sends,
-    multi_select_values,
-    plain_value,
-    select_value,
-    time_value,
 )
 from tests.support.surfaces import (
     ADMIN,
@@ -30,6 +26,7 @@ from tests.support.surfaces import (
     World,
     add_members,
     build_world,
+    forum_values,
     raise_case,
 )
 from tests.support.text_scan import broadcasts, parsed_texts
@@ -58,17 +55,7 @@ def test_the_test_driver_sends_what_slack_sends() -> None:
 
 def test_names_users_typed_never_ping_anyone_in_any_message(bot: Bot) -> None:
     world = world_of(bot)
-    values = {
-        "name.0": {"value": plain_value(FORUM_NAME)},
-        "code.0": {"value": plain_value("FOS")},
-        "agencies.0": {"value": multi_select_values(["Grundskola", "Elevhälsa", "Polis"])},
-        "agencies_other.0": {"value": plain_value(AGENCY)},
-        "own_agency.0": {"value": select_value("Grundskola")},
-        "rrule.0": {"value": plain_value("FREQ=WEEKLY;BYDAY=TH")},
-        "start.0": {"value": time_value("13:00")},
-        "end.0": {"value": time_value("15:00")},
-        "areas.0": {"value": plain_value(AREA)},
-    }
+    values = forum_values(FORUM_NAME, areas=AREA, other=AGENCY)
     answer = bot.driver.view_submission(
         "forum_create",
         values,

@@ -85,12 +85,14 @@ def _blocks(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "input", "block_id": block_id} for block_id in values]
 
 
-def forum_values(name: str, *, code: str = "FOS", areas: str = "Gråbo\nHemse") -> dict[str, Any]:
+def forum_values(
+    name: str, *, code: str = "FOS", areas: str = "Gråbo\nHemse", other: str | None = None
+) -> dict[str, Any]:
     return {
         "name.0": {"value": plain_value(name)},
         "code.0": {"value": plain_value(code)},
         "agencies.0": {"value": multi_select_values(list(AGENCIES))},
-        "agencies_other.0": {"value": plain_value(None)},
+        "agencies_other.0": {"value": plain_value(other)},
         "own_agency.0": {"value": select_value("Grundskola")},
         "rrule.0": {"value": plain_value("FREQ=WEEKLY;BYDAY=TH")},
         "start.0": {"value": time_value("13:00")},
@@ -149,9 +151,9 @@ def add_members(world: World, users: list[str], agency: str) -> Response:
     )
 
 
-def raise_case(world: World, summary: str, *, consent: bool = True, view_id: str = "") -> Case:
+def submit_case(world: World, summary: str, *, consent: bool = True, view_id: str = "") -> Response:
     values = case_values(world, summary, consent=consent)
-    answer = world.driver.view_submission(
+    return world.driver.view_submission(
         "case_new",
         values,
         user=ELEVHALSA,
@@ -159,12 +161,16 @@ def raise_case(world: World, summary: str, *, consent: bool = True, view_id: str
         view_id=view_id or f"VC{abs(hash(summary)) % 10**8}",
         blocks=_blocks(values),
     )
+
+
+def raise_case(world: World, summary: str, *, consent: bool = True, view_id: str = "") -> Case:
+    answer = submit_case(world, summary, consent=consent, view_id=view_id)
     assert answer.json() is None, answer.body
     case: Case = world.latest(Case)
     return case
 
 
-def new_action(world: World, description: str, hoped: str, *, case: str = "") -> Action:
+def submit_action(world: World, description: str, hoped: str, *, case: str = "") -> Response:
     values = {
         "description": {"value": plain_value(description)},
         "agency": {"value": select_value(str(world.agencies["Elevhälsa"]))},
@@ -174,7 +180,7 @@ def new_action(world: World, description: str, hoped: str, *, case: str = "") ->
         "area": {"value": select_value(None)},
         "hoped_effect": {"value": plain_value(hoped)},
     }
-    answer = world.driver.view_submission(
+    return world.driver.view_submission(
         "action_new",
         values,
         user=ELEVHALSA,
@@ -182,6 +188,10 @@ def new_action(world: World, description: str, hoped: str, *, case: str = "") ->
         view_id=f"VA{abs(hash(description)) % 10**8}",
         blocks=_blocks(values),
     )
+
+
+def new_action(world: World, description: str, hoped: str, *, case: str = "") -> Action:
+    answer = submit_action(world, description, hoped, case=case)
     assert answer.json() is None, answer.body
     action: Action = world.latest(Action)
     return action
@@ -267,15 +277,7 @@ def _submit_members(world: World, _: Opened, text: str) -> Response:
 
 
 def _submit_case(world: World, _: Opened, text: str) -> Response:
-    values = case_values(world, text)
-    return world.driver.view_submission(
-        "case_new",
-        values,
-        user=ELEVHALSA,
-        private_metadata=world.meta(),
-        view_id="VCASE" + str(abs(hash(text)) % 10**6),
-        blocks=_blocks(values),
-    )
+    return submit_case(world, text)
 
 
 def _open_case(world: World) -> Opened:
@@ -319,23 +321,7 @@ def _open_deviation(world: World) -> Opened:
 
 
 def _submit_action(world: World, _: Opened, text: str) -> Response:
-    values = {
-        "description": {"value": plain_value(text)},
-        "agency": {"value": select_value(str(world.agencies["Elevhälsa"]))},
-        "owner": {"value": users_value(ELEVHALSA)},
-        "due_on": {"value": date_value(dt.date(2026, 12, 3))},
-        "case": {"value": plain_value("")},
-        "area": {"value": select_value(None)},
-        "hoped_effect": {"value": plain_value(text + " (effekt)")},
-    }
-    return world.driver.view_submission(
-        "action_new",
-        values,
-        user=ELEVHALSA,
-        private_metadata=world.meta(),
-        view_id="VACT" + str(abs(hash(text)) % 10**6),
-        blocks=_blocks(values),
-    )
+    return submit_action(world, text, text + " (effekt)")
 
 
 def _open_action(world: World) -> Opened:
