@@ -239,10 +239,10 @@ def replicas(url: str, stub: Stub, count: int, threads: int) -> Iterator[list[in
 
 def set_clock(port: int, instant: dt.datetime) -> None:
     body = json.dumps({"now": instant.isoformat()}).encode()
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # the bot moves its clock only for a signed request
         f"http://127.0.0.1:{port}/_test/clock",
         data=body,
-        headers={"Content-Type": "application/json"},
+        headers=Signer(SECRET).headers(body, "application/json"),
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=5) as response:

@@ -67,6 +67,9 @@ def _check_socket_mode(settings: Settings) -> str | None:
 
 
 def cmd_serve(settings: Settings) -> int:
+    clock_problem = settings.test_clock_problem()
+    if clock_problem:
+        return _fail(clock_problem)
     missing = settings.missing_for_serve()
     if missing:
         return _fail(
@@ -79,8 +82,10 @@ def cmd_serve(settings: Settings) -> int:
     )
     if problem:
         return _fail(problem)
+    from bot import logs
     from bot.server import serve
 
+    logs.configure(settings.log_level)
     serve(settings)
     return 0
 
@@ -117,7 +122,15 @@ def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
     audit.use_keys(settings.audit_keyring())
 
     engine = create_db_engine(settings.database_url)
-    sessions, clock = session_factory(engine), build_clock(settings)
+    clock = build_clock(settings)
+    if settings.test_clock is not None and not settings.allow_test_clock:
+        print(
+            "samverkan: SAMVERKAN_TEST_CLOCK ignored (SAMVERKAN_ALLOW_TEST_CLOCK is not set)",
+            file=sys.stderr,
+        )
+    elif settings.allow_test_clock:
+        print(f"samverkan: using the test clock: {clock.now():%Y-%m-%d %H:%M} UTC", file=sys.stderr)
+    sessions = session_factory(engine)
     privacy_wall.bind_clock(sessions, clock)
     return engine, sessions, clock
 
@@ -362,6 +375,9 @@ def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
                     line += " (" + ", ".join(due.references) + ")"
                 if due.held:
                     line += f"; kept under legal hold: {', '.join(due.held)}"
+                if due.to_warn:
+                    told = ", ".join(n.reference for n in due.to_warn)
+                    line += f"; never closed, coordinators are told a month before: {told}"
                 print(line)
             print("samverkan: dry run, nothing was removed")
             return 0
@@ -453,6 +469,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     export_parser.add_argument("--slack-user", required=True, help="the member's Slack id")
     export_parser.add_argument("--out", default=".", help="directory for the JSON and xlsx")
     args = parser.parse_args(argv)
+    from bot import logs
+
+    logs.install()  # whatever fails below, no log line or traceback repeats data
     if args.command == "audit" and args.audit_command == "new-key":
         from domain.audit import new_key
 

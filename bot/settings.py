@@ -7,9 +7,11 @@ naming the setting; :func:`load_settings` raises :class:`SettingsError` for the 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import zoneinfo
 from functools import lru_cache
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -91,6 +93,9 @@ class Settings(BaseSettings):
     )
     retention_deviations_days: int = Field(
         1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_DEVIATIONS_DAYS")
+    )
+    retention_meetings_days: int = Field(
+        1096, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_MEETINGS_DAYS")
     )
     retention_audit_days: int = Field(
         1826, ge=1, le=36500, validation_alias=_env("SAMVERKAN_RETENTION_AUDIT_DAYS")
@@ -195,14 +200,34 @@ class Settings(BaseSettings):
             ratings=self.retention_ratings_days,
             actions=self.retention_actions_days,
             deviations=self.retention_deviations_days,
+            meetings=self.retention_meetings_days,
             audit_events=self.retention_audit_days,
         )
 
-    def check_consistency(self) -> None:
-        if self.test_clock is not None and not self.allow_test_clock:
-            raise SettingsError(
-                "SAMVERKAN_TEST_CLOCK: refused without SAMVERKAN_ALLOW_TEST_CLOCK=1"
+    def test_clock_problem(self) -> str | None:
+        """Why a process that serves requests may not run with these clock settings.
+
+        The test clock moves time (and with it retention) for everyone the process serves:
+        it is only for a bot that listens on loopback and talks to a Slack stand-in.
+        """
+        if not self.allow_test_clock:
+            if self.test_clock is not None:
+                return "SAMVERKAN_TEST_CLOCK: refused without SAMVERKAN_ALLOW_TEST_CLOCK=1"
+            return None
+        if not _loopback(self.host):
+            return (
+                "SAMVERKAN_ALLOW_TEST_CLOCK: the test clock is only for a bot on loopback "
+                f"(SAMVERKAN_HOST=127.0.0.1), not on {self.host}"
             )
+        api_host = (urlsplit(self.slack_api_url).hostname or "").lower().rstrip(".")
+        if any(api_host == d or api_host.endswith("." + d) for d in SLACK_API_DOMAINS):
+            return (
+                "SAMVERKAN_ALLOW_TEST_CLOCK: the test clock is only for a Slack stand-in "
+                "(SAMVERKAN_SLACK_API_URL), never for Slack itself"
+            )
+        return None
+
+    def check_consistency(self) -> None:
         if self.oauth_enabled and self.token_encryption_key is None:
             raise SettingsError(
                 "SAMVERKAN_TOKEN_ENCRYPTION_KEY: required with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "
@@ -220,6 +245,19 @@ class Settings(BaseSettings):
         if not (self.slack_bot_token or self.oauth_enabled):
             missing.append("SLACK_BOT_TOKEN (or SLACK_CLIENT_ID + SLACK_CLIENT_SECRET)")
         return missing
+
+
+SLACK_API_DOMAINS = ("slack.com", "slack-gov.com")
+
+
+def _loopback(host: str) -> bool:
+    name = host.strip().strip("[]").lower()
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
 
 
 _FIELD_TO_ENV = {

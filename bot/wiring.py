@@ -10,7 +10,8 @@ from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
-from bot.settings import Settings
+from bot import logs
+from bot.settings import Settings, SettingsError
 from bot.web import WebApp
 from domain import audit, privacy_wall
 from domain.clock import AdjustableClock, Clock, SystemClock
@@ -34,6 +35,7 @@ def build_clock(settings: Settings) -> Clock:
     if settings.allow_test_clock:
         # Starts at SAMVERKAN_TEST_CLOCK (or now) and runs at normal speed.
         return AdjustableClock(settings.test_clock or SystemClock().now())
+    # SAMVERKAN_TEST_CLOCK without the flag is ignored here (serve refuses to start with it).
     return SystemClock()
 
 
@@ -56,9 +58,10 @@ def use_audit_keys(settings: Settings) -> None:
 def build_runtime(
     settings: Settings, *, signing_secret: str | None = None, clock: Clock | None = None
 ) -> Runtime:
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logs.configure(settings.log_level)
+    problem = settings.test_clock_problem()
+    if problem:
+        raise SettingsError(problem)
     use_audit_keys(settings)
     engine = create_db_engine(settings.database_url, pool_size=max(5, settings.web_threads))
     clock = clock or build_clock(settings)
@@ -93,7 +96,8 @@ def build_runtime(
         engine=engine,
     )
     app = build_app(config, deps)
+    logs.quiet_libraries()  # bolt made loggers with the root's level
     # The route exists only with the flag, whatever clock a caller injected.
     test_clock = clock if settings.allow_test_clock and isinstance(clock, AdjustableClock) else None
-    web = WebApp(app, engine, test_clock=test_clock)
+    web = WebApp(app, engine, signing_secret=secret, test_clock=test_clock, sessions=deps.sessions)
     return Runtime(settings, engine, clock, deps, app, web, client_factory(config))

@@ -535,8 +535,8 @@ def publish_update(
     """After a change to a posted agenda: update the posted messages in place (chat.update),
     once per version. Parts the new agenda no longer needs are emptied; extra parts are
     added to the thread. Returns False when nothing was posted yet."""
-    if not agenda_posted(session, meeting):
-        return False
+    if not agenda_posted(session, meeting) or not _posted_parts(session, meeting.id):
+        return False  # not posted yet, or so long ago that retention removed its outbox rows
     # Every publication is a new version: each updates the posted messages exactly once.
     meeting.agenda_version = (meeting.agenda_version or 0) + 1
     session.flush()

@@ -24,6 +24,55 @@ class Category(enum.StrEnum):
     SECRET = "secret"  # tokens and OAuth state (encrypted where stored)
 
 
+class Retention(enum.StrEnum):
+    """How long a table's rows are kept (domain/retention.py does the removing)."""
+
+    FORUM = "forum"  # while the forum exists; deleted with it
+    CASE = "case"  # with its case: closed_cases/consultations, also never-closed cases
+    RATINGS = "ratings"
+    ACTIONS = "actions"
+    DEVIATIONS = "deviations"
+    MEETINGS = "meetings"  # the row stays; typed text and other-business items go
+    AUDIT = "audit_events"  # the audit log's own retention (domain/audit.py)
+    SCHEDULE = "schedule"  # claim rows: ids and times, no text; deleted with the forum
+    OUTBOX = "outbox"  # payload emptied as a message settles; row deleted after 90 days
+    INSTALLATION = "installation"  # while the app is installed; deleted on uninstall
+    OAUTH_STATE = "oauth_state"  # minutes: consumed (deleted) at the end of an install
+
+
+RETENTION_SV: dict[Retention, str] = {
+    Retention.FORUM: (
+        "så länge forumet finns; raderas med forumet (medlemmar som lämnat finns kvar som inaktiva)"
+    ),
+    Retention.CASE: (
+        "med ärendet: `SAMVERKAN_RETENTION_CLOSED_CASES_DAYS` (samtycke) eller "
+        "`…_CONSULTATIONS_DAYS` efter sista anteckning, även ärenden som aldrig avslutats "
+        "(samordnarna varnas en månad innan)"
+    ),
+    Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att skattningen gavs",
+    Retention.ACTIONS: (
+        "`SAMVERKAN_RETENTION_ACTIONS_DAYS` efter avslut, eller efter sista ändring om den "
+        "aldrig avslutats"
+    ),
+    Retention.DEVIATIONS: "`SAMVERKAN_RETENTION_DEVIATIONS_DAYS` efter sista ändring",
+    Retention.MEETINGS: (
+        "raden finns kvar; inställningsskäl, anteckningar och övriga frågor raderas "
+        "`SAMVERKAN_RETENTION_MEETINGS_DAYS` efter mötet"
+    ),
+    Retention.AUDIT: "loggens egen gallring, `SAMVERKAN_RETENTION_AUDIT_DAYS`",
+    Retention.SCHEDULE: "teknisk (id och tider, ingen text); raderas med forumet",
+    Retention.OUTBOX: (
+        "innehållet töms när meddelandet levererats (kvar: vart det gick); raden raderas "
+        "efter 90 dagar"
+    ),
+    Retention.INSTALLATION: "så länge appen är installerad; raderas vid avinstallation",
+    Retention.OAUTH_STATE: (
+        "giltig i minuter: raderas när installationen slutförs (en avbruten installations "
+        "rad blir kvar, utan personuppgifter)"
+    ),
+}
+
+
 class Export(enum.StrEnum):
     INCLUDE = "include"
     REDACT = "redact"  # shown as withheld: it is about someone else (a child, a case)
@@ -77,6 +126,7 @@ class Table:
     # "forum_id" (a column), "id" (the forums table), or "<column>:<table>" (a key to a table
     # that has forum_id). None: not tied to one forum (left out of a forum-scoped export).
     forum_link: str | None = None
+    retention: Retention | None = None  # every table has one (tests/unit/test_inventory.py)
 
     @property
     def member_columns(self) -> tuple[str, ...]:
@@ -121,6 +171,7 @@ INVENTORY: dict[str, Table] = {
             "updated_at": L,
         },
         forum_link="id",
+        retention=Retention.FORUM,
     ),
     "agencies": Table(
         DB,
@@ -128,6 +179,7 @@ INVENTORY: dict[str, Table] = {
         "Agencies taking part in a forum",
         {"id": K, "forum_id": K, "name": O, "position": O, "active": O},
         forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "members": Table(
         DB,
@@ -146,6 +198,7 @@ INVENTORY: dict[str, Table] = {
             "updated_at": L,
         },
         forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "areas": Table(
         DB,
@@ -153,6 +206,7 @@ INVENTORY: dict[str, Table] = {
         "Areas/themes of the situation picture",
         {"id": K, "forum_id": K, "name": O, "kind": O, "position": O, "active": O},
         forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "meetings": Table(
         DB,
@@ -176,6 +230,7 @@ INVENTORY: dict[str, Table] = {
             "changed_by": M,
         },
         forum_link="forum_id",
+        retention=Retention.MEETINGS,
     ),
     "case_counters": Table(
         DB,
@@ -183,6 +238,7 @@ INVENTORY: dict[str, Table] = {
         "Sequence numbers for case references",
         {"forum_id": K, "year": T, "last": T},
         forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "cases": Table(
         DB,
@@ -214,6 +270,7 @@ INVENTORY: dict[str, Table] = {
             "updated_at": L,
         },
         forum_link="forum_id",
+        retention=Retention.CASE,
     ),
     "case_agencies": Table(
         DB,
@@ -221,6 +278,7 @@ INVENTORY: dict[str, Table] = {
         "Agencies that need to take part in a case",
         {"case_id": K, "agency_id": K},
         forum_link="case_id:cases",
+        retention=Retention.CASE,
     ),
     "case_events": Table(
         DB,
@@ -237,6 +295,7 @@ INVENTORY: dict[str, Table] = {
             "note": C.limit(500),
         },
         forum_link="case_id:cases",
+        retention=Retention.CASE,
     ),
     "consents": Table(
         DB,
@@ -254,6 +313,7 @@ INVENTORY: dict[str, Table] = {
             "withdrawn_by": M,
         },
         forum_link="case_id:cases",
+        retention=Retention.CASE,
     ),
     "legal_grounds": Table(
         DB,
@@ -272,6 +332,7 @@ INVENTORY: dict[str, Table] = {
             "ended_by": M,
         },
         forum_link="case_id:cases",
+        retention=Retention.CASE,
     ),
     "consent_agencies": Table(
         DB,
@@ -279,6 +340,7 @@ INVENTORY: dict[str, Table] = {
         "Agencies a consent covers",
         {"consent_id": K, "agency_id": K},
         forum_link="consent_id:consents",
+        retention=Retention.CASE,
     ),
     "agenda_items": Table(
         DB,
@@ -300,6 +362,7 @@ INVENTORY: dict[str, Table] = {
             "removed": L,
         },
         forum_link="meeting_id:meetings",
+        retention=Retention.MEETINGS,
     ),
     "rating_rounds": Table(
         DB,
@@ -317,6 +380,7 @@ INVENTORY: dict[str, Table] = {
             "closed_early": L,
         },
         forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "ratings": Table(
         DB,
@@ -334,6 +398,7 @@ INVENTORY: dict[str, Table] = {
             "is_current": L,
         },
         forum_link="round_id:rating_rounds",
+        retention=Retention.RATINGS,
     ),
     "actions": Table(
         DB,
@@ -364,6 +429,7 @@ INVENTORY: dict[str, Table] = {
             "updated_at": L,
         },
         forum_link="forum_id",
+        retention=Retention.ACTIONS,
     ),
     "action_events": Table(
         DB,
@@ -379,6 +445,7 @@ INVENTORY: dict[str, Table] = {
             "note": F.limit(500),
         },
         forum_link="action_id:actions",
+        retention=Retention.ACTIONS,
     ),
     "deviations": Table(
         DB,
@@ -398,6 +465,7 @@ INVENTORY: dict[str, Table] = {
             "updated_at": L,
         },
         forum_link="forum_id",
+        retention=Retention.DEVIATIONS,
     ),
     "deviation_agencies": Table(
         DB,
@@ -405,6 +473,7 @@ INVENTORY: dict[str, Table] = {
         "Agencies a deviation concerns",
         {"deviation_id": K, "agency_id": K},
         forum_link="deviation_id:deviations",
+        retention=Retention.DEVIATIONS,
     ),
     # Issue #16. Retention: the survey, the family's view and the criteria a case met go
     # with their case (closed_cases / consultations, ON DELETE CASCADE); criteria, links and
@@ -417,18 +486,22 @@ INVENTORY: dict[str, Table] = {
             "id": K,
             "forum_id": K,
             "position": O,
-            "text": F,
-            "help": F,
+            "text": F.limit(75),
+            "help": F.limit(75),
             "active": O,
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "case_criteria_met": Table(
         DB,
         "Vilka kriterier ett ärende uppfyllde. Gallras med ärendet",
         "Which criteria a case met. Removed with the case",
         {"case_id": K, "criterion_id": C},
+        forum_link="case_id:cases",
+        retention=Retention.CASE,
     ),
     "feedback_surveys": Table(
         DB,
@@ -447,8 +520,10 @@ INVENTORY: dict[str, Table] = {
             "helped": O,
             "right_agencies": O,
             "worth_raising": O,
-            "comment": F,
+            "comment": F.limit(500),
         },
+        forum_link="forum_id",
+        retention=Retention.CASE,
     ),
     "family_views": Table(
         DB,
@@ -461,16 +536,20 @@ INVENTORY: dict[str, Table] = {
             "case_id": K,
             "recorded_by": M,
             "recorded_at": L,
-            "heard": C,
-            "helped": C,
-            "comment": C,
+            "heard": C.limit(8),
+            "helped": C.limit(8),
+            "comment": C.limit(500),
         },
+        forum_link="forum_id",
+        retention=Retention.CASE,
     ),
     "forum_links": Table(
         DB,
         "Styrgrupp/2+2/nämnd som följer ett operativt forums siffror. Gallras med forumen",
         "A steering forum following an operational forum's figures. Removed with the forums",
         {"id": K, "steering_forum_id": K, "forum_id": K, "created_by": M, "created_at": L},
+        forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "plan_items": Table(
         DB,
@@ -483,23 +562,27 @@ INVENTORY: dict[str, Table] = {
             "year": O,
             "kind": O,
             "parent_id": K,
-            "title": F,
+            "title": F.limit(200),
             "position": O,
             "follow_up_on": L,
             "result": O,
-            "result_comment": F,
+            "result_comment": F.limit(500),
             "followed_up_by": M,
             "followed_up_at": L,
             "created_by": M,
             "created_at": L,
             "updated_at": L,
         },
+        forum_link="forum_id",
+        retention=Retention.FORUM,
     ),
     "plan_activities": Table(
         DB,
         "Aktiviteter (insatser) kopplade till ett mål i aktivitetsplanen. Gallras med insatsen",
         "Activities (actions) linked to a goal of the activity plan. Removed with the action",
         {"action_id": K, "plan_item_id": K},
+        forum_link="action_id:actions",
+        retention=Retention.ACTIONS,
     ),
     "audit_events": Table(
         DB,
@@ -523,6 +606,7 @@ INVENTORY: dict[str, Table] = {
             "key_id": G,
         },
         forum_link="forum_id",
+        retention=Retention.AUDIT,
     ),
     "audit_chain": Table(
         DB,
@@ -539,6 +623,7 @@ INVENTORY: dict[str, Table] = {
             "kept_below_start": G,
             "purge_below_seq": G,
         },
+        retention=Retention.AUDIT,
     ),
     "scheduled_effects": Table(
         DB,
@@ -560,6 +645,7 @@ INVENTORY: dict[str, Table] = {
             "note": T,
         },
         forum_link="forum_id",
+        retention=Retention.SCHEDULE,
     ),
     "outbox": Table(
         DB,
@@ -581,6 +667,7 @@ INVENTORY: dict[str, Table] = {
             "last_error": T,
             "result_ts": T,
         },
+        retention=Retention.OUTBOX,
     ),
     "slack_installations": Table(
         DB,
@@ -614,6 +701,7 @@ INVENTORY: dict[str, Table] = {
             "token_type": T,
             "installed_at": T,
         },
+        retention=Retention.INSTALLATION,
     ),
     "slack_bots": Table(
         DB,
@@ -636,12 +724,14 @@ INVENTORY: dict[str, Table] = {
             "is_enterprise_install": T,
             "installed_at": T,
         },
+        retention=Retention.INSTALLATION,
     ),
     "slack_oauth_states": Table(
         DB,
         "Tillfälliga OAuth-tillstånd vid installation",
         "Short-lived OAuth states during installation",
         {"id": K, "state": S, "expire_at": T},
+        retention=Retention.OAUTH_STATE,
     ),
 }
 
@@ -686,10 +776,13 @@ def markdown() -> str:
     ]
     for name in sorted(INVENTORY):
         table = INVENTORY[name]
+        retention = RETENTION_SV[table.retention] if table.retention else "—"
         lines += [
             f"## `{name}`",
             "",
             f"{table.purpose_sv}. _{table.purpose_en}._ Lagras i: {table.where}.",
+            "",
+            f"Gallring: {retention}.",
             "",
             "| Kolumn | Kategori | Medarbetar-id | Export |",
             "|---|---|---|---|",

@@ -3,16 +3,25 @@
 Per forum and data class a retention period (days) comes from the settings, overridable in
 the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
 
-* ``closed_cases``  — closed cases that had consent, counted from the last note (the latest
-  of closing, last change and last history entry); with them go their history, consents,
-  agenda items; actions and deviations keep their row but lose the link;
-* ``consultations`` — closed cases that never had consent (anonymous consultations);
+* ``closed_cases``  — cases that had consent, counted from the last note (the latest of
+  closing, last change and last history entry); with them go their history, consents, legal
+  grounds, agenda items; actions and deviations keep their row but lose the link;
+* ``consultations`` — cases that never had consent (anonymous consultations);
 * ``ratings``       — situation-picture answers (with their comments), from when they were given;
-* ``actions``       — done or cancelled actions, from completion;
+* ``actions``       — actions (with their history), from completion, or from their last change
+  when never completed;
 * ``deviations``    — deviation reports (with their text and follow-up), from their last
   change (reported, changed or followed up);
+* ``meetings``      — what was typed about a meeting (a cancel reason, minutes) and its
+  agenda items of other business, from the meeting's end; the meeting's row stays;
 * ``audit_events``  — the audit log itself, one chain per workspace: the oldest events go as
   a prefix and the cut is recorded (see :func:`domain.audit.purge_before`).
+
+A case that was never closed goes too, when it has had no activity for its period: its
+coordinators get a direct message (through the outbox, exactly once per removal date) and
+the case goes no earlier than a month after that message, so there is time to update it or
+set a legal hold. The outbox keeps no text once a message is delivered and its rows go after
+:data:`domain.scheduling.OUTBOX_KEEP` (see :func:`domain.scheduling.prune_outbox`).
 
 Nothing under legal hold goes: a held case, the actions and deviations linked to it, and
 the audit events about any of them, stay. A daily job
@@ -29,17 +38,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain import audit, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import IdentifyingDataRefused, InvalidInput
 from domain.forums import Access
-from domain.i18n import N_
+from domain.i18n import N_, Translator, normalize_locale
 from storage.models import (
     Action,
-    ActionStatus,
+    AgendaItem,
     AuditAction,
     Case,
     CaseEvent,
@@ -49,6 +58,7 @@ from storage.models import (
     Deviation,
     EffectStatus,
     Forum,
+    Meeting,
     Rating,
     RatingRound,
     ScheduledEffect,
@@ -57,6 +67,11 @@ from storage.models import (
 SYSTEM_ACTOR = "samverkan"
 JOB_KIND = "gallring"
 HOLD_REASON_MAX = 300
+# A case never closed goes no earlier than this long after its coordinators were told.
+WARN_AHEAD = dt.timedelta(days=30)
+WARNING_KIND = "retention_warning"
+# domain/meetings.py marks meetings a schedule change hid: a marker, not text anyone typed.
+SCHEDULE_MARKER = "schedule_changed"
 
 
 class DataClass(enum.StrEnum):
@@ -65,6 +80,7 @@ class DataClass(enum.StrEnum):
     RATINGS = "ratings"
     ACTIONS = "actions"
     DEVIATIONS = "deviations"
+    MEETINGS = "meetings"
     AUDIT_EVENTS = "audit_events"
 
 
@@ -77,6 +93,7 @@ class RetentionPolicy:
     ratings: int = 1096
     actions: int = 1096
     deviations: int = 1096
+    meetings: int = 1096
     audit_events: int = 1826
 
     def days(self, data_class: DataClass) -> int:
@@ -106,12 +123,24 @@ class Due:
     ids: tuple[int, ...]
     references: tuple[str, ...] = ()  # case references, where the class is cases
     held: tuple[str, ...] = ()  # case references kept because of a legal hold
+    to_warn: tuple[Notice, ...] = ()  # cases never closed: their coordinators are told first
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A case never closed that is due: its coordinators are told before it goes."""
+
+    case_id: int
+    reference: str
+    last_activity: dt.datetime
+    removal: dt.datetime  # last activity + the period (whole seconds: a claim key)
 
 
 @dataclass
 class Outcome:
     removed: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
+    warned: int = 0  # cases never closed whose coordinators were told they will go
 
 
 # --- what is due ----------------------------------------------------------------------------
@@ -127,9 +156,11 @@ def _last_note() -> Any:
     return last_event
 
 
-def _closed_cases(
+def _cases(
     session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime
 ) -> tuple[Due, Due]:
+    """Cases due, per class: closed ones from their last note; ones never closed from their
+    last activity, and only a month after their coordinators were told."""
     last_event = _last_note()
     consented = (
         select(Consent.id)
@@ -141,40 +172,72 @@ def _closed_cases(
             Case.id,
             Case.reference,
             Case.legal_hold,
+            Case.status,
             Case.closed_at,
             Case.updated_at,
             last_event.c.at,
             consented.label("consented"),
         )
         .outerjoin(last_event, last_event.c.case_id == Case.id)
-        .where(Case.forum_id == forum.id, Case.status == CaseStatus.CLOSED)
+        .where(Case.forum_id == forum.id)
         .order_by(Case.id)
     ).all()
-    cutoffs = {
-        DataClass.CLOSED_CASES: now - dt.timedelta(days=policy.closed_cases),
-        DataClass.CONSULTATIONS: now - dt.timedelta(days=policy.consultations),
+    periods = {
+        DataClass.CLOSED_CASES: dt.timedelta(days=policy.closed_cases),
+        DataClass.CONSULTATIONS: dt.timedelta(days=policy.consultations),
     }
-    due: dict[DataClass, list[tuple[int, str]]] = {c: [] for c in cutoffs}
-    held: dict[DataClass, list[str]] = {c: [] for c in cutoffs}
-    for case_id, reference, hold, closed_at, updated_at, event_at, has_consent in rows:
+    warned = {
+        (subject, _aware(occurrence)): _aware(done_at or occurrence)
+        for subject, occurrence, done_at in session.execute(
+            select(
+                ScheduledEffect.subject, ScheduledEffect.occurrence, ScheduledEffect.done_at
+            ).where(
+                ScheduledEffect.forum_id == forum.id,
+                ScheduledEffect.kind == WARNING_KIND,
+                ScheduledEffect.status == EffectStatus.DONE,
+                ScheduledEffect.done_at.is_not(None),
+            )
+        )
+    }
+    due: dict[DataClass, list[tuple[int, str]]] = {c: [] for c in periods}
+    held: dict[DataClass, list[str]] = {c: [] for c in periods}
+    notices: dict[DataClass, list[Notice]] = {c: [] for c in periods}
+    for case_id, reference, hold, status, closed_at, updated_at, event_at, has_consent in rows:
         notes = [d for d in (closed_at, updated_at, event_at) if d is not None]
         last = max(_aware(d) for d in notes)
         data_class = DataClass.CLOSED_CASES if has_consent else DataClass.CONSULTATIONS
-        if last >= cutoffs[data_class]:
+        removal = (last + periods[data_class]).replace(microsecond=0)
+        if status is CaseStatus.CLOSED:
+            if now < removal:
+                continue
+            if hold:
+                held[data_class].append(reference)
+            else:
+                due[data_class].append((case_id, reference))
+            continue
+        # Never closed: due after its period without activity, once its coordinators have
+        # had a month's notice.
+        if now < removal - WARN_AHEAD:
             continue
         if hold:
-            held[data_class].append(reference)
-        else:
+            if now >= removal:
+                held[data_class].append(reference)
+            continue
+        told = warned.get((str(case_id), removal))
+        if told is None:
+            notices[data_class].append(Notice(case_id, reference, last, removal))
+        elif now >= max(removal, told + WARN_AHEAD):
             due[data_class].append((case_id, reference))
     closed, consultations = (
         Due(
             forum_id=forum.id,
             forum_code=forum.code,
             data_class=c,
-            cutoff=cutoffs[c],
+            cutoff=now - periods[c],
             ids=tuple(i for i, _ in due[c]),
             references=tuple(r for _, r in due[c]),
             held=tuple(held[c]),
+            to_warn=tuple(notices[c]),
         )
         for c in (DataClass.CLOSED_CASES, DataClass.CONSULTATIONS)
     )
@@ -198,15 +261,12 @@ def _ratings(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.da
 
 def _actions(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
     cutoff = now - dt.timedelta(days=policy.actions)
+    # From completion; an action never completed, from its last change.
     finished = func.coalesce(Action.completed_at, Action.updated_at)
     held_case = select(Case.id).where(Case.id == Action.case_id, Case.legal_hold.is_(True))
     rows = session.execute(
         select(Action.id, held_case.exists().label("held"))
-        .where(
-            Action.forum_id == forum.id,
-            Action.status.in_((ActionStatus.DONE, ActionStatus.CANCELLED)),
-            finished < cutoff,
-        )
+        .where(Action.forum_id == forum.id, finished < cutoff)
         .order_by(Action.id)
     ).all()
     return Due(
@@ -246,16 +306,37 @@ def _deviations(session: Session, forum: Forum, policy: RetentionPolicy, now: dt
     return Due(forum.id, forum.code, DataClass.DEVIATIONS, cutoff, tuple(due), held=tuple(held))
 
 
+def _typed_items() -> Any:
+    """Agenda items someone typed (other business), not those of a case: those go with it."""
+    return and_(AgendaItem.text.is_not(None), AgendaItem.case_id.is_(None))
+
+
+def _meetings(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
+    cutoff = now - dt.timedelta(days=policy.meetings)
+    typed = or_(
+        and_(Meeting.note.is_not(None), Meeting.note != SCHEDULE_MARKER),
+        Meeting.minutes.is_not(None),
+        exists().where(AgendaItem.meeting_id == Meeting.id, _typed_items()),
+    )
+    ids = session.scalars(
+        select(Meeting.id)
+        .where(Meeting.forum_id == forum.id, Meeting.ends_at < cutoff, typed)
+        .order_by(Meeting.id)
+    ).all()
+    return Due(forum.id, forum.code, DataClass.MEETINGS, cutoff, tuple(ids))
+
+
 def plan_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: Forum) -> list[Due]:
     now = clock.now()
     own = policy.for_forum(forum)
-    closed, consultations = _closed_cases(session, forum, own, now)
+    closed, consultations = _cases(session, forum, own, now)
     return [
         closed,
         consultations,
         _ratings(session, forum, own, now),
         _actions(session, forum, own, now),
         _deviations(session, forum, own, now),
+        _meetings(session, forum, own, now),
     ]
 
 
@@ -321,18 +402,44 @@ def _remove(session: Session, due: Due) -> int:
     elif due.data_class is DataClass.DEVIATIONS:
         # Their agency links go with them (ON DELETE CASCADE).
         result = session.execute(delete(Deviation).where(Deviation.id.in_(due.ids)))
+    elif due.data_class is DataClass.MEETINGS:
+        # The meeting stays (times, status); what was typed about it goes.
+        session.execute(
+            update(Meeting)
+            .where(Meeting.id.in_(due.ids), Meeting.note != SCHEDULE_MARKER)
+            .values(note=None)
+        )
+        session.execute(update(Meeting).where(Meeting.id.in_(due.ids)).values(minutes=None))
+        session.execute(
+            delete(AgendaItem).where(AgendaItem.meeting_id.in_(due.ids), _typed_items())
+        )
+        return len(due.ids)
     else:  # pragma: no cover - the audit log goes through domain.audit.purge_before
         raise ValueError(due.data_class)
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def apply_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: Forum) -> Outcome:
-    """Remove what is due in one forum and record the counts in the audit log."""
+def apply_forum(
+    session: Session,
+    clock: Clock,
+    policy: RetentionPolicy,
+    forum: Forum,
+    *,
+    replica: str = SYSTEM_ACTOR,
+) -> Outcome:
+    """Remove what is due in one forum, tell the coordinators about cases never closed
+    that will go, and record the counts in the audit log."""
     outcome = Outcome()
+    warned = 0
     for due in plan_forum(session, clock, policy, forum):
         outcome.removed[due.data_class.value] = _remove(session, due)
         outcome.held[due.data_class.value] = len(due.held)
+        warned += _warn(session, clock, forum, due.to_warn, replica=replica)
+    outcome.warned = warned
     session.expire_all()
+    detail: dict[str, Any] = {"removed": outcome.removed, "held": outcome.held}
+    if warned:
+        detail["warned"] = warned
     audit.record(
         session,
         clock,
@@ -342,9 +449,58 @@ def apply_forum(session: Session, clock: Clock, policy: RetentionPolicy, forum: 
         object_ref=forum.code,
         team_id=forum.team_id,
         forum_id=forum.id,
-        detail={"removed": outcome.removed, "held": outcome.held},
+        detail=detail,
     )
     return outcome
+
+
+def _warn(
+    session: Session, clock: Clock, forum: Forum, notices: Sequence[Notice], *, replica: str
+) -> int:
+    """A direct message to the forum's coordinators per case never closed that will go:
+    exactly once per case and removal date (a claim row, and the outbox's dedupe key)."""
+    if not notices:
+        return 0
+    from domain.actions import coordinators as coordinators_of
+    from domain.actions import queue_dm
+    from domain.forums import forum_schedule
+
+    coordinators = coordinators_of(session, forum.id)
+    zone = forum_schedule(forum).zone
+    t = Translator(normalize_locale(forum.language))
+    told = 0
+    for notice in notices:
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind=WARNING_KIND,
+            subject=str(notice.case_id),
+            occurrence=notice.removal,
+            due_at=clock.now(),
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        removal = max(notice.removal, clock.now() + WARN_AHEAD)
+        text = t(
+            N_(
+                "{reference} in {forum} has had no activity since {since}. Under the forum's "
+                "retention rules it will be removed on {day} at the earliest. To keep "
+                "it, update or close the case, or set a legal hold: /samverkan gallring stopp "
+                "{reference} followed by the reason."
+            ),
+            reference=notice.reference,
+            forum=forum.name,
+            since=t.day(notice.last_activity.astimezone(zone).date()),
+            day=t.day(removal.astimezone(zone).date()),
+        )
+        for user in coordinators:
+            key = f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}"
+            queue_dm(session, clock, forum, user, {"text": text}, key)
+        scheduling.complete(session, clock, effect)
+        told += 1
+    return told
 
 
 def apply_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> int:
@@ -360,7 +516,8 @@ def run_all(session: Session, clock: Clock, policy: RetentionPolicy) -> dict[str
     for forum in session.scalars(select(Forum).order_by(Forum.id)).all():
         result[forum.code] = apply_forum(session, clock, policy, forum)
     removed = apply_audit(session, clock, policy)
-    result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed})
+    pruned = scheduling.prune_outbox(session, clock)
+    result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed, "outbox": pruned})
     return result
 
 
@@ -404,11 +561,12 @@ def run_daily(
         )
         if effect is None:
             continue
-        result[forum.code] = apply_forum(session, clock, policy, forum)
+        result[forum.code] = apply_forum(session, clock, policy, forum, replica=replica)
         scheduling.complete(session, clock, effect)
     removed = apply_audit(session, clock, policy)
-    if removed:
-        result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed})
+    pruned = scheduling.prune_outbox(session, clock)
+    if removed or pruned:
+        result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed, "outbox": pruned})
     return result
 
 

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,9 @@ from domain.clock import Clock
 from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
 
 LEASE = dt.timedelta(minutes=5)
+# A delivered (or given-up) row keeps no text: its payload is emptied as it settles, and
+# the row itself goes after this long (long after any dedupe key or thread could matter).
+OUTBOX_KEEP = dt.timedelta(days=90)
 # Slack being busy or away (429, 5xx, unreachable) delays a message, it does not drop it:
 # such failures are retried with growing pauses for a day before the message is given up.
 GIVE_UP_AFTER = dt.timedelta(hours=24)
@@ -273,12 +276,15 @@ def _deliver_one(
         if message is None:
             return "skipped"  # another replica took it
         payload, wait = _resolve(session, message.payload)
+        if wait is OutboxStatus.PENDING and now - message.created_at > GIVE_UP_AFTER:
+            wait = OutboxStatus.FAILED  # what it waits for was not sent within a day
         if wait is not None:
             # It depends on a message not sent yet (a thread reply, an update): later.
             message.lease_until = None
             if wait is OutboxStatus.FAILED:
                 message.status = OutboxStatus.FAILED
                 message.last_error = "the message it depends on could not be sent"
+                message.payload = emptied(message.payload)
                 return "failed"
             message.not_before = now + DEPENDENCY_WAIT
             return "retrying"
@@ -311,6 +317,9 @@ def _deliver_one(
             )[:500],
         }
         kind = "failed"
+    if outcome["status"] is not OutboxStatus.PENDING:
+        # Settled: the text is in Slack (or will never be); the outbox keeps none of it.
+        outcome["payload"] = emptied(message.payload)
     with sessions() as session, session.begin():
         session.execute(
             update(OutboxMessage)
@@ -318,3 +327,23 @@ def _deliver_one(
             .values(lease_until=None, **outcome)
         )
     return kind
+
+
+def emptied(payload: dict[str, Any]) -> dict[str, Any]:
+    """What a settled outbox row keeps of its payload: where it went (a channel, or the
+    member a DM went to), no text, blocks or file. A posted agenda is updated by the ts
+    in ``result_ts`` and the forum's channel, so nothing else is needed."""
+    channel = payload.get("channel")
+    return {"channel": channel} if isinstance(channel, str) else {}
+
+
+def prune_outbox(session: Session, clock: Clock) -> int:
+    """Delete outbox rows older than :data:`OUTBOX_KEEP` (whatever their state: a row
+    pending that long will never go). Uses the (status, not_before) index."""
+    cutoff = clock.now() - OUTBOX_KEEP
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.status.in_(tuple(OutboxStatus)), OutboxMessage.not_before < cutoff
+        )
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

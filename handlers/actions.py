@@ -18,7 +18,7 @@ from domain import actions as action_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
 from domain.actions import ActionDraft, Filter, Scope
-from domain.errors import DomainError, InputErrors, InvalidInput
+from domain.errors import DatabaseUnavailable, DomainError, InputErrors, InvalidInput
 from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator, normalize_locale
@@ -784,7 +784,7 @@ def register(app: App, deps: Deps) -> None:
                     )
                     note = t("<@{user}> followed up the effect.", user=user_id)
                 new_owner = action.owner if action.owner != previous_owner else None
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:

@@ -27,7 +27,7 @@ from handlers import forms
 from handlers.blocks import actions as action_ui
 from handlers.blocks import agenda as ui
 from handlers.blocks import ratings as rating_ui
-from handlers.blocks.common import Block, actions, button
+from handlers.blocks.common import Block, actions, button, message, section
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
 from handlers.forum import tell
@@ -170,7 +170,7 @@ def add_item(
 
 
 def ui_text(text: str) -> dict[str, Any]:
-    return {"text": text, "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]}
+    return message(text, [section(text)])
 
 
 def _add_modal(

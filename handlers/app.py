@@ -10,6 +10,7 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
@@ -34,6 +35,7 @@ from handlers import (
     steering,
 )
 from handlers.deps import Deps
+from handlers.errors import fallback_response
 from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
 log = logging.getLogger(__name__)
@@ -109,6 +111,10 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         # Verified lazily on the first request, so a Slack hiccup does not stop start-up.
         "token_verification_enabled": False,
         "url_verification_enabled": True,
+        # bolt's loggers, named under slack_bolt so bot/logs.py keeps them at WARNING and
+        # without details (at DEBUG bolt logs the bodies it answers with).
+        "name": "slack_bolt.App",
+        "logger": logging.getLogger("slack_bolt.App"),
     }
     if config.client_id and config.client_secret and not config.bot_token:
         if config.engine is None or not config.encryption_key:
@@ -129,8 +135,11 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     app = App(**kwargs)
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
+    def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        # The class and the frames only: bot/logs.py drops the error's text, which may
+        # repeat what the user typed.
         log.error("unhandled error in listener: %s", error.__class__.__name__, exc_info=error)
+        return fallback_response(body, deps.default_locale)
 
     if "oauth_settings" in kwargs:
         # Deletes a workspace's stored (encrypted) tokens when it uninstalls or revokes them.

@@ -17,7 +17,7 @@ from domain import cases as case_service
 from domain import forums as forum_service
 from domain.cases import Scope
 from domain.criteria import active_criteria
-from domain.errors import DomainError, InputErrors
+from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
 from handlers import actions as action_handlers
@@ -309,7 +309,7 @@ def register(app: App, deps: Deps) -> None:
                     effect=_effect(effect),
                     sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:

@@ -21,6 +21,7 @@ from handlers import forum as forum_handlers
 from handlers import privacy as privacy_handlers
 from handlers import ratings as rating_handlers
 from handlers import review as review_handlers
+from handlers import slack_text
 from handlers import steering as steering_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
@@ -41,6 +42,9 @@ DEVIATION = {"avvikelse", "deviation"}
 MEETINGS = {"möten", "moten", "möte", "mote", "meetings", "meeting"}
 AGENDA = {"dagordning", "agenda"}
 ITEM = {"punkt", "item", "övrigt", "ovrigt"}
+KNOWN_WORDS = (
+    HELP | FORUM | NEW | MEMBERS | SETTINGS | CASE | CASES | DEVIATION | MEETINGS | AGENDA | ITEM
+) | (privacy_handlers.WORDS | rating_handlers.WORDS | action_handlers.WORDS)
 
 
 Route = Callable[[Deps, WebClient, Translator, CommandRequest], "dict[str, Any] | None"]
@@ -49,15 +53,32 @@ ROUTED = (feedback_handlers, criteria_handlers, review_handlers, steering_handle
 
 
 def parse(text: str) -> tuple[str, list[str]]:
-    words = text.strip().split()
+    """The subcommand and the words after it, as plain lower-case text (Slack's escaped
+    markup and entities read by handlers.slack_text)."""
+    words = [slack_text.plain(w) for w in slack_text.tokens(text)]
     if not words:
         return "", []
     return words[0].casefold(), [w.casefold() for w in words[1:]]
 
 
+def word_of(text: str) -> str:
+    """The subcommand, when it is one we know (safe to log), else "?"."""
+    word, _rest = parse(text)
+    return word if word in KNOWN_WORDS else "?"
+
+
+def in_direct_message(req: CommandRequest) -> bool:
+    """A DM or a group DM (mpim): never a forum's channel, and the bot cannot join it.
+    Slack names a DM ``directmessage`` and a group DM ``mpdm-…`` in the command."""
+    name = req.channel_name
+    return req.channel_id.startswith("D") or name == "directmessage" or name.startswith("mpdm-")
+
+
 def _require_channel(req: CommandRequest) -> None:
-    if req.channel_id.startswith("D"):
-        raise InvalidInput(N_("Run this in the forum's channel, not in a direct message."))
+    if in_direct_message(req):
+        raise InvalidInput(
+            N_("Run the command in the forum's channel: a direct message or group DM has no forum.")
+        )
 
 
 def route(
@@ -125,9 +146,9 @@ def route(
     if word in ITEM:
         _require_channel(req)
         # The text as typed (not case-folded): everything after the first word.
-        text = req.text.strip().split(maxsplit=1)[1] if len(req.text.split()) > 1 else ""
+        text = slack_text.after(req.text, 1)
         return agenda_handlers.add_item(deps, client, t, req, text)
-    return ui.unknown_command_message(t, req.text.strip())
+    return ui.unknown_command_message(t, slack_text.plain(req.text).strip())
 
 
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -158,7 +179,8 @@ def register(app: App, deps: Deps) -> None:
             reply = route(deps, client, t, req)
         except Exception as exc:  # after the ack: the user must hear about any failure
             if not isinstance(exc, DomainError):
-                log.exception("command %r failed", req.text[:40])
+                # The subcommand only: what follows it may be anything the user typed.
+                log.exception("command %r failed", word_of(req.text))
             reply = ui.text_message(failure_text(t, exc))
         if reply is not None:
             respond(response_type="ephemeral", replace_original=False, **reply)
@@ -174,6 +196,7 @@ def register(app: App, deps: Deps) -> None:
             user_id=body["user_id"],
             trigger_id=body.get("trigger_id", ""),
             text=body.get("text", ""),
+            channel_name=body.get("channel_name", ""),
         )
         answer(req, client, respond)
 
@@ -195,6 +218,7 @@ def register(app: App, deps: Deps) -> None:
             user_id=body["user"]["id"],
             trigger_id=body.get("trigger_id", ""),
             text=menu_routes[action_id],
+            channel_name=str((body.get("channel") or {}).get("name") or ""),
         )
         answer(req, client, respond)
 

@@ -24,6 +24,7 @@ class CommandRequest:
     user_id: str
     trigger_id: str
     text: str
+    channel_name: str = ""  # as Slack names it: "directmessage", "mpdm-…", the channel's
 
 
 @dataclass

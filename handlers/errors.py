@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
-from domain.i18n import Translator
+from domain.i18n import Locale, Translator
 from handlers.blocks.common import escape
 
 log = logging.getLogger(__name__)
@@ -36,15 +38,63 @@ def failure_text(t: Translator, exc: BaseException) -> str:
 
 
 @contextmanager
-def database_errors() -> Iterator[None]:
-    """Report a database outage as :class:`DatabaseUnavailable` instead of a traceback."""
+def database_errors(*, on_conflict: DomainError | None = None) -> Iterator[None]:
+    """Report a database error as :class:`DatabaseUnavailable` ("try again") instead of a
+    traceback; a unique-key clash the handler expects becomes ``on_conflict``. The error's
+    text (which may repeat what the user typed) never reaches the log (see bot/logs.py)."""
     try:
         yield
-    except IntegrityError:
-        raise  # a conflict, not an outage: the domain or the handler says what clashed
+    except IntegrityError as exc:
+        if on_conflict is not None and _unique_violation(exc):
+            raise on_conflict from None
+        log.warning("database refused a write: %s", exc.__class__.__name__, exc_info=exc)
+        raise DatabaseUnavailable() from exc
     except SQLAlchemyError as exc:
         log.warning("database error: %s", exc.__class__.__name__, exc_info=exc)
         raise DatabaseUnavailable() from exc
+
+
+def _unique_violation(exc: IntegrityError) -> bool:
+    """A clash on a unique key (another submission won a race), not another refusal."""
+    orig = exc.orig
+    if getattr(orig, "sqlstate", None) == "23505":  # PostgreSQL unique_violation
+        return True
+    name = getattr(orig, "sqlite_errorname", "")
+    return name in ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
+
+
+def fallback_response(body: dict[str, Any], default_locale: Locale) -> BoltResponse:
+    """The answer to a request whose listener failed unexpectedly (after the error is
+    logged without content): a modal keeps everything typed and shows "try again" on its
+    first input; a slash command gets an ephemeral "try again"; a button gets a plain ack
+    (its listener tells the user where it can). Events get 500, so Slack retries them."""
+    kind = body.get("type") if isinstance(body, dict) else None
+    view = body.get("view") if isinstance(body, dict) else None
+    if kind == "view_submission" and isinstance(view, dict):
+        from handlers.metadata import ViewMeta
+
+        raw = view.get("private_metadata")
+        t = Translator(ViewMeta.load(raw if isinstance(raw, str) else None).locale)
+        message = t("Something went wrong. Please try again.")
+        inputs = [
+            b.get("block_id")
+            for b in view.get("blocks") or []
+            if isinstance(b, dict) and b.get("type") == "input" and b.get("block_id")
+        ]
+        if inputs:
+            return BoltResponse(
+                status=200, body={"response_action": "errors", "errors": {inputs[0]: message}}
+            )
+        return BoltResponse(status=200, body="")
+    if isinstance(body, dict) and body.get("command"):
+        t = Translator(default_locale)
+        return BoltResponse(
+            status=200,
+            body={"response_type": "ephemeral", "text": failure_text(t, RuntimeError())},
+        )
+    if kind in ("block_actions", "view_closed", "block_suggestion", "shortcut"):
+        return BoltResponse(status=200, body="")
+    return BoltResponse(status=500, body="")
 
 
 def view_errors(

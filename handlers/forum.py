@@ -11,7 +11,6 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
@@ -22,7 +21,7 @@ from domain.forums import ForumDraft
 from domain.i18n import N_, Locale, Translator
 from handlers import forms
 from handlers.blocks import forum as ui
-from handlers.blocks.common import message
+from handlers.blocks.common import message, slack_safe
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
 from handlers.metadata import ViewMeta
@@ -218,8 +217,9 @@ def register(app: App, deps: Deps) -> None:
         if not meta.channel_id:
             ack(response_action="errors", errors=view_errors(t, InvalidInput(), ids))
             return
+        taken = InvalidInput(MSG_TAKEN, field="code")
         try:
-            with database_errors(), transaction(deps.sessions) as session:
+            with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
                 forum = forum_service.create_forum(
                     session,
                     deps.clock,
@@ -230,11 +230,6 @@ def register(app: App, deps: Deps) -> None:
                     timezone=deps.timezone,
                     language=deps.default_locale,
                 )
-        except IntegrityError:
-            # Another submission won the race for this channel or code.
-            err = InvalidInput(MSG_TAKEN, field="code")
-            ack(response_action="errors", errors=view_errors(t, err, ids, version=meta.version))
-            return
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
@@ -265,8 +260,9 @@ def register(app: App, deps: Deps) -> None:
         t = Translator(meta.locale)
         draft = forms.forum_draft(view["state"]["values"])
         ids = forms.block_ids(view)
+        taken = InvalidInput(MSG_TAKEN, field="code")
         try:
-            with database_errors(), transaction(deps.sessions) as session:
+            with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
                     session, forum_id=meta.forum_id or 0, team_id=team_of(body)
                 )
@@ -274,10 +270,6 @@ def register(app: App, deps: Deps) -> None:
                 forum_service.update_forum(
                     session, deps.clock, forum=forum, actor=body["user"]["id"], draft=draft
                 )
-        except IntegrityError:
-            err = InvalidInput(MSG_TAKEN, field="code")
-            ack(response_action="errors", errors=view_errors(t, err, ids))
-            return
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
@@ -468,6 +460,6 @@ def check_people(client: WebClient, user_ids: list[str]) -> None:
 def tell(client: WebClient, user_id: str, text: str) -> None:
     """A direct message to one user, for outcomes after the ack (best effort)."""
     try:
-        client.chat_postMessage(channel=user_id, text=text)
+        client.chat_postMessage(channel=user_id, text=slack_safe(text))
     except SlackApiError as exc:
         log.warning("could not message %s: %s", user_id, exc.response.get("error"))

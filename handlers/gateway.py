@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from domain.scheduling import UPLOAD_METHOD, Refused, RetryLater
+from handlers.blocks.common import safe_payload
 
 # Errors worth trying again later; anything else (channel_not_found, …) will not improve.
 _TRANSIENT = {
@@ -43,7 +44,8 @@ class WebApiGateway:
                     title=payload.get("title") or payload["filename"],
                 )
                 return None
-            response = client.api_call(method, json=dict(payload))
+            # Fallback text and mrkdwn escaped: DMs built in the domain carry forum names.
+            response = client.api_call(method, json=safe_payload(dict(payload)))
         except SlackApiError as exc:
             error = str(exc.response.get("error", ""))
             status = exc.response.status_code

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import parse_qsl
 
 from slack_bolt import Ack
 
@@ -23,3 +25,149 @@ def channel_of(body: dict[str, Any]) -> str:
         or (body.get("container") or {}).get("channel_id")
         or ""
     )
+
+
+# --- the shape of what arrives on /slack/events -----------------------------------------------
+#
+# Slack's own requests always have these shapes; a request that does not is answered 400
+# before bolt or a listener reads it (a listener would fail half-way with a traceback).
+# Events are checked only as far as their envelope: an event Slack really sent is never
+# refused, because Slack retries refused events and turns off an app that refuses many.
+
+_INTERACTIVE_WITH_USER = {
+    "block_actions",
+    "view_submission",
+    "view_closed",
+    "shortcut",
+    "message_action",
+    "block_suggestion",
+}
+_VALUE_KEYS_STR: tuple[str, ...] = (
+    "value",
+    "selected_user",
+    "selected_date",
+    "selected_time",
+    "selected_channel",
+    "selected_conversation",
+    "action_id",
+    "type",
+)
+
+
+def _is_str(value: Any, *, optional: bool = False) -> bool:
+    return isinstance(value, str) or (optional and value is None)
+
+
+def _option_ok(option: Any) -> bool:
+    return isinstance(option, dict) and _is_str(option.get("value"))
+
+
+def _element_ok(element: Any) -> bool:
+    if not isinstance(element, dict):
+        return False
+    for key in _VALUE_KEYS_STR:
+        if key in element and not _is_str(element[key], optional=True):
+            return False
+    chosen = element.get("selected_option")
+    if chosen is not None and not _option_ok(chosen):
+        return False
+    many = element.get("selected_options") or []
+    if not (isinstance(many, list) and all(_option_ok(o) for o in many)):
+        return False
+    for key in ("selected_users", "selected_channels", "selected_conversations"):
+        if key in element and not (
+            isinstance(element[key], list) and all(isinstance(v, str) for v in element[key])
+        ):
+            return False
+    return True
+
+
+def _view_ok(view: Any) -> bool:
+    if not isinstance(view, dict):
+        return False
+    if not _is_str(view.get("callback_id"), optional=True):
+        return False
+    if not _is_str(view.get("private_metadata"), optional=True):
+        return False
+    if not _is_str(view.get("id"), optional=True):
+        return False
+    state = view.get("state", {"values": {}})
+    values = state.get("values") if isinstance(state, dict) else None
+    if not isinstance(values, dict):
+        return False
+    for elements in values.values():
+        if not isinstance(elements, dict):
+            return False
+        if not all(_element_ok(e) for e in elements.values()):
+            return False
+    blocks = view.get("blocks", [])
+    return isinstance(blocks, list) and all(isinstance(b, dict) for b in blocks)
+
+
+def _interactive_problem(payload: dict[str, Any]) -> str | None:
+    kind = payload.get("type")
+    if not isinstance(kind, str):
+        return "no type"
+    if kind in _INTERACTIVE_WITH_USER:
+        user = payload.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str) or not user["id"]:
+            return "no user"
+    team = payload.get("team")
+    if team is not None and not (isinstance(team, dict) and _is_str(team.get("id"), optional=True)):
+        return "bad team"
+    if kind == "block_actions":
+        actions = payload.get("actions")
+        if not isinstance(actions, list) or not actions:
+            return "no actions"
+        if not all(_element_ok(a) and isinstance(a.get("action_id"), str) for a in actions):
+            return "bad action"
+        channel = payload.get("channel")
+        if channel is not None and not (isinstance(channel, dict) and _is_str(channel.get("id"))):
+            return "bad channel"
+        if "view" in payload and not _view_ok(payload["view"]):
+            return "bad view"
+    if kind in ("view_submission", "view_closed") and not _view_ok(payload.get("view")):
+        return "bad view"
+    for key in ("trigger_id", "response_url", "callback_id"):
+        if key in payload and not _is_str(payload[key], optional=True):
+            return f"bad {key}"
+    return None
+
+
+def _event_problem(body: dict[str, Any]) -> str | None:
+    kind = body.get("type")
+    if not isinstance(kind, str):
+        return "no type"
+    if kind == "url_verification" and not isinstance(body.get("challenge"), str):
+        return "no challenge"
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            return "no event"
+    return None
+
+
+def request_problem(body: str, content_type: str | None) -> str | None:
+    """Why a request to /slack/events is not shaped like anything Slack sends (a few words,
+    no content), or None when it is. Parses the body the way bolt does."""
+    if not body:
+        return "empty body"
+    try:
+        if (content_type or "").split(";")[0].strip() == "application/json" or body.startswith("{"):
+            parsed = json.loads(body)
+            if not isinstance(parsed, dict):
+                return "not a JSON object"
+            return _event_problem(parsed)
+        form = dict(parse_qsl(body, keep_blank_values=True))
+        if "payload" in form:
+            payload = json.loads(form["payload"])
+            if not isinstance(payload, dict):
+                return "payload is not a JSON object"
+            return _interactive_problem(payload)
+        if form.get("ssl_check"):
+            return None
+        if not form.get("command") or not form.get("user_id"):
+            return "not a slash command"
+        return None
+    except (ValueError, RecursionError):
+        return "not JSON"

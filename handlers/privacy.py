@@ -11,7 +11,6 @@ requester by DM. Nothing is posted to a channel.
 from __future__ import annotations
 
 import logging
-import re
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
@@ -23,12 +22,18 @@ from domain import consent_register, legal_grounds, logreview, retention
 from domain import export as export_service
 from domain import forums as forum_service
 from domain.cases import local_today
-from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
+from domain.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
 from domain.forums import Access
 from domain.i18n import N_, Translator
 from domain.retention import RetentionPolicy
 from handlers import cases as case_handlers
-from handlers import forms
+from handlers import forms, slack_text
 from handlers.blocks import cases as case_ui
 from handlers.blocks import privacy as ui
 from handlers.blocks.forum import notice_modal, text_message
@@ -48,7 +53,6 @@ HOLD = {"stopp", "spärr", "sparr", "stop", "hold"}
 RELEASE = {"släpp", "slapp", "häv", "hav", "release"}
 GROUND = {"grund", "rättslig-grund", "rattslig-grund", "ground", "legal-ground"}
 WORDS = LOG | CONSENT | RETENTION | EXPORT | GROUND
-USER_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 
 
 def _policy(deps: Deps) -> RetentionPolicy:
@@ -65,7 +69,7 @@ def route(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> dict[str, Any] | None:
     """The command's words as typed (case kept for references and reasons)."""
-    words = req.text.split()
+    words = slack_text.args(req.text)
     word, rest = words[0].casefold(), words[1:]
     if word in LOG:
         return log_review(deps, t, req, rest)
@@ -224,7 +228,7 @@ def retention_command(
                     deps.clock,
                     access=access,
                     reference=reference,
-                    reason=" ".join(rest[2:]),
+                    reason=slack_text.after(req.text, 3),
                 )
                 return text_message(
                     t(
@@ -259,10 +263,9 @@ def retention_command(
 def access_export(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest, rest: list[str]
 ) -> dict[str, Any]:
-    match = USER_RE.match(rest[0]) if len(rest) == 1 else None
-    if match is None:
+    subject = slack_text.user_id(rest[0]) if len(rest) == 1 else None
+    if subject is None:
         raise InvalidInput(N_("Name one person: /samverkan registerutdrag @name."))
-    subject = match.group(1) or match.group(2)
     with database_errors(), transaction(deps.sessions) as session:
         access = _access(deps, session, req)
         # Only this workspace's forums where the requester coordinates or reviews the log.
@@ -351,7 +354,7 @@ def register(app: App, deps: Deps) -> None:
                 done = ui.ground_recorded_modal(
                     t, reference=ground.case.reference, agency=ground.agency.name
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
             return
         except DomainError as exc:

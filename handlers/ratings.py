@@ -22,11 +22,17 @@ from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
 from domain import ratings as rating_service
-from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
+from domain.errors import (
+    DatabaseUnavailable,
+    DomainError,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
 from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
-from handlers import forms
+from handlers import forms, slack_text
 from handlers.blocks import actions as action_ui
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
@@ -48,7 +54,6 @@ WORDS = PICTURE | AWAY | BACK
 RATE = {"bedöm", "bedom", "bedömning", "rate", "svara", "answer"}
 EXPORT = {"export", "exportera"}
 SETTINGS = {"inställningar", "installningar", "settings"}
-USER_RE = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 DMY_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")
 
 
@@ -113,7 +118,7 @@ def _access_for_round(session: Session, team_id: str, user_id: str, round_id: in
 def route(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> dict[str, Any] | None:
-    words = req.text.split()
+    words = slack_text.args(req.text)
     word, rest = words[0].casefold(), words[1:]
     if word in AWAY or word in BACK:
         return away(deps, client, t, req, [] if word in BACK else rest, back=word in BACK)
@@ -180,10 +185,9 @@ def away(
                     text=words[0][:20],
                 )
             if len(words) > 1:
-                match = USER_RE.match(words[1])
-                if match is None:
+                stand_in = slack_text.user_id(words[1])
+                if stand_in is None:
                     raise InvalidInput(N_("Name your stand-in as @name."))
-                stand_in = match.group(1) or match.group(2)
         absence = rating_service.set_away(
             session, deps.clock, access=access, until=until, stand_in=stand_in
         )
@@ -389,7 +393,7 @@ def register(app: App, deps: Deps) -> None:
                     round_id=meta.round_id,
                     agency_id=meta.agency_id or None,
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:
@@ -560,7 +564,7 @@ def register(app: App, deps: Deps) -> None:
                     settings=settings,
                     chosen_meeting_ids=chosen,
                 )
-        except InputErrors as exc:
+        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         except DomainError as exc:

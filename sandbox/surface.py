@@ -404,12 +404,12 @@ class Surface:
             return dt.datetime.now(dt.UTC) + self._offset
 
     def set_clock(self, instant: dt.datetime) -> str | None:
-        """Move the bot's test clock; returns a problem in one line, or None."""
+        """Move the bot's test clock (signed with the secret the sandbox gave the bot, as
+        the bot refuses unsigned moves); returns a problem in one line, or None."""
         answer = self.link.post(
             "/_test/clock",
             json.dumps({"now": instant.astimezone(dt.UTC).isoformat()}),
             "application/json",
-            signed=False,
         )
         reply = answer.json()
         if answer.status != 200 or not isinstance(reply, dict) or "now" not in reply:

@@ -48,7 +48,10 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
     url = normalize_url(url)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False, "timeout": 15}}
+        kwargs: dict[str, Any] = {
+            "connect_args": {"check_same_thread": False, "timeout": 15},
+            "hide_parameters": True,
+        }
         if parsed.database in (None, "", ":memory:"):
             kwargs["poolclass"] = StaticPool
         else:
@@ -64,6 +67,8 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 5},
+        # Never repeat SQL parameters (a case summary, a comment) in errors or logs.
+        hide_parameters=True,
     )
 
 
@@ -93,7 +98,9 @@ def temporary_database(admin_url: str, prefix: str) -> Iterator[str]:
 
     For tests and benchmarks, which need a database of their own on a shared server.
     """
-    admin = create_engine(normalize_url(admin_url), isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        normalize_url(admin_url), isolation_level="AUTOCOMMIT", hide_parameters=True
+    )
     name = f"{prefix}_{secrets.token_hex(4)}"
     try:
         with admin.connect() as conn:

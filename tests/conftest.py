@@ -181,9 +181,12 @@ def _no_case_details_in_channels(request: pytest.FixtureRequest) -> Iterator[Non
     from tests.support.privacy_scan import assert_no_details_in_channels
 
     if "bot" in request.fixturenames:
+        from tests.support.text_scan import broadcasts
+
         running: Bot = request.getfixturevalue("bot")
         yield
         assert_no_details_in_channels(running.sessions, running.slack.calls)
+        assert broadcasts(running.slack.calls) == [], "user text reached Slack unescaped"
     elif {"slack", "sessions"} <= set(request.fixturenames):
         # Real `samverkan serve` processes (replica tests): the same database and stand-in.
         stub: SlackWebApiStub = request.getfixturevalue("slack")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 Block = dict[str, Any]
@@ -25,12 +26,32 @@ def plain(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
 
 
 def mrkdwn(text: str, limit: int = SECTION_TEXT_MAX) -> dict[str, Any]:
-    return {"type": "mrkdwn", "text": clip(text, limit)}
+    return {"type": "mrkdwn", "text": clip(slack_safe(text), limit)}
 
 
 def escape(text: str) -> str:
     """Escape user text for mrkdwn (Slack's three control characters)."""
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# What our own texts may keep of Slack's markup: a person or channel by id, and entities
+# already escaped. Everything else that Slack would parse (<!channel>, <!here>, links, a
+# stray & < >) can only have come from something a user typed.
+_KEEP = re.compile(r"<@[UW][A-Z0-9]{1,30}>|<#[CG][A-Z0-9]{1,30}>|&(?:amp|lt|gt);")
+
+
+def slack_safe(text: str) -> str:
+    """Text that Slack parses (a message's fallback ``text``, mrkdwn) with everything but
+    our own mentions escaped, so a forum named ``<!channel>`` never pings anyone.
+    Idempotent: escaped text and mentions by id stay as they are."""
+    out: list[str] = []
+    pos = 0
+    for match in _KEEP.finditer(text):
+        out.append(escape(text[pos : match.start()]))
+        out.append(match.group())
+        pos = match.end()
+    out.append(escape(text[pos:]))
+    return "".join(out)
 
 
 def header(text: str) -> Block:
@@ -148,5 +169,19 @@ def modal(
 
 
 def message(text: str, blocks: list[Block]) -> dict[str, Any]:
-    """A message payload: fallback text for notifications plus at most 50 blocks."""
-    return {"text": clip(text, 3000), "blocks": blocks[:MESSAGE_BLOCKS_MAX]}
+    """A message payload: fallback text for notifications (escaped: Slack parses it) plus
+    at most 50 blocks."""
+    return {"text": clip(slack_safe(text), 3000), "blocks": blocks[:MESSAGE_BLOCKS_MAX]}
+
+
+def safe_payload(payload: Any) -> Any:
+    """A Web API payload with its fallback ``text`` and every mrkdwn text made
+    :func:`slack_safe` (for payloads built outside these helpers, e.g. in the outbox)."""
+    if isinstance(payload, list):
+        return [safe_payload(item) for item in payload]
+    if not isinstance(payload, dict):
+        return payload
+    out = {key: safe_payload(value) for key, value in payload.items()}
+    if isinstance(out.get("text"), str) and payload.get("type") in (None, "mrkdwn"):
+        out["text"] = slack_safe(out["text"])
+    return out

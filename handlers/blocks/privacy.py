@@ -222,11 +222,12 @@ def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str
 
 def class_label(t: Translator, data_class: DataClass) -> str:
     return {
-        DataClass.CLOSED_CASES: t("Closed cases with consent"),
-        DataClass.CONSULTATIONS: t("Closed anonymous consultations"),
+        DataClass.CLOSED_CASES: t("Cases with consent"),
+        DataClass.CONSULTATIONS: t("Anonymous consultations"),
         DataClass.RATINGS: t("Ratings"),
-        DataClass.ACTIONS: t("Finished actions"),
+        DataClass.ACTIONS: t("Actions"),
         DataClass.DEVIATIONS: t("Deviation reports"),
+        DataClass.MEETINGS: t("Meeting notes and other business"),
         DataClass.AUDIT_EVENTS: t("Audit log"),
     }[data_class]
 
@@ -250,6 +251,12 @@ def retention_message(
         )
         if due.held:
             line += " · " + t("{n} under legal hold", n=len(due.held))
+        if due.to_warn:
+            # No plural form needed: the count stands alone.
+            line += " · " + t(
+                "never closed: {n} (the coordinators are told a month before)",
+                n=len(due.to_warn),
+            )
         lines.append("• " + line)
     blocks: list[Block] = [
         header(t("Retention – {forum}", forum=forum_name)),
@@ -267,7 +274,7 @@ def retention_message(
         context(
             t(
                 "Due data is removed by the daily retention job. Stop it for a case with "
-                "/samverkan gallring stopp FOS-2026-017 <reason>; release it with "
+                "/samverkan gallring stopp FOS-2026-017 followed by the reason; release it with "
                 "/samverkan gallring släpp FOS-2026-017."
             )
         )

@@ -262,7 +262,10 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
     assert f"FOS closed_cases: 1 would go ({world.refs['closed']})" in out
     assert f"kept under legal hold: {world.refs['held']}" in out
     assert f"FOS consultations: 1 would go ({world.refs['consultation']})" in out
-    assert "FOS ratings: 1 would go" in out and "FOS actions: 1 would go" in out
+    # The open action was never touched again: it goes with the finished one.
+    assert "FOS ratings: 1 would go" in out and "FOS actions: 2 would go" in out
+    # The case never closed goes only after its coordinators were told (a month later).
+    assert f"never closed, coordinators are told a month before: {world.refs['open']}" in out
     assert "FOS deviations: 1 would go" in out
     assert f"kept under legal hold: deviation:{world.deviations['held']}" in out
     # The deviations' period comes from the settings like every other class.
@@ -279,7 +282,7 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
         assert s.get(Rating, world.rating_id) is None
         assert s.get(Action, world.actions["done"]) is None
         assert s.get(Action, world.actions["held"]) is not None
-        assert s.get(Action, world.actions["open"]) is not None
+        assert s.get(Action, world.actions["open"]) is None  # untouched for three years
         assert s.get(Deviation, world.deviations["old"]) is None
         assert s.get(Deviation, world.deviations["held"]) is not None
         assert s.get(Deviation, world.deviations["followed_up"]) is not None
@@ -292,8 +295,9 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
                 "closed_cases": 1,
                 "consultations": 1,
                 "ratings": 1,
-                "actions": 1,
+                "actions": 2,
                 "deviations": 1,
+                "meetings": 0,
             },
             "held": {
                 "closed_cases": 1,
@@ -301,7 +305,9 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
                 "ratings": 0,
                 "actions": 1,
                 "deviations": 1,
+                "meetings": 0,
             },
+            "warned": 1,  # the case never closed: its coordinators are told first
         }
         # The log's own events from five years ago went as a prefix; the rest verifies.
         cut = s.scalars(select(AuditEvent).where(AuditEvent.object_type == "audit_events")).one()

@@ -86,7 +86,11 @@ def test_a_database_outage_gives_503_and_a_friendly_try_again(
 
 def test_the_test_clock_moves_with_the_flag(slack: SlackWebApiStub, database_url: str) -> None:
     settings = make_settings(
-        database_url, slack.base_url, allow_test_clock=True, test_clock="2026-12-03T06:59:00Z"
+        database_url,
+        slack.base_url,
+        allow_test_clock=True,
+        test_clock="2026-12-03T06:59:00Z",
+        host="127.0.0.1",
     )
     runtime = build_runtime(settings)
     assert isinstance(runtime.clock, AdjustableClock)
@@ -94,15 +98,13 @@ def test_the_test_clock_moves_with_the_flag(slack: SlackWebApiStub, database_url
         minutes=1
     )
     url, server = serve(runtime.web)
+    driver = SlackDriver(url, SIGNING_SECRET)
     try:
-        status, body = get(
-            url + "/_test/clock", method="POST", body=b'{"now": "2027-03-28T00:30:00Z"}'
-        )
-        assert status == 200
-        assert json.loads(body)["now"].startswith("2027-03-28T00:30")
+        answer = driver.set_clock("2027-03-28T00:30:00Z")
+        assert answer.status == 200
+        assert answer.json()["now"].startswith("2027-03-28T00:30")
         assert runtime.clock.now().date() == dt.date(2027, 3, 28)
-        status, body = get(url + "/_test/clock", method="POST", body=b'{"now": "tomorrow"}')
-        assert status == 400
+        assert driver.set_clock("tomorrow").status == 400
     finally:
         server.shutdown()
         server.server_close()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import json
+import re
 import time
 import urllib.error
 import urllib.request
@@ -30,6 +31,7 @@ from slack_sdk.signature import SignatureVerifier
 __all__ = [
     "Response",
     "SlackDriver",
+    "as_slack_sends",
     "channel_value",
     "checkbox_values",
     "conversation_value",
@@ -54,6 +56,26 @@ VERIFICATION_TOKEN = "verification-token-stub"
 HARMLESS_RESPONSE_URL_BASE = "http://127.0.0.1:9/response/"
 
 StateValues = dict[str, dict[str, dict[str, Any]]]
+
+# Slack's markup in a command's text (deploy/slack-manifest.yaml has should_escape: true).
+_MARKUP = re.compile(r"<(?:[@#!][^<>]*|https?://[^<>]*|mailto:[^<>]*)>")
+
+
+def as_slack_sends(typed: str) -> str:
+    """A slash command's text as Slack sends it with ``should_escape: true``: the markup
+    of a picked person/channel (``<@U…|name>``) as is, ``& < >`` elsewhere as entities."""
+
+    def escape(part: str) -> str:
+        return part.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+    out: list[str] = []
+    pos = 0
+    for match in _MARKUP.finditer(typed):
+        out.append(escape(typed[pos : match.start()]))
+        out.append(match.group())
+        pos = match.end()
+    out.append(escape(typed[pos:]))
+    return "".join(out)
 
 
 @dataclass
@@ -314,17 +336,20 @@ class SlackDriver:
         command: str = "/samverkan",
         trigger_id: str | None = None,
         user_name: str | None = None,
+        channel_name: str | None = None,
     ) -> Response:
+        """``text`` as the user typed it; it is sent as Slack sends it (see
+        :func:`as_slack_sends`): a person picked with @ is written ``<@U…|name>``."""
         fields = {
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "team_domain": self.team_domain,
             "channel_id": channel,
-            "channel_name": self._channel_name(channel),
+            "channel_name": channel_name or self._channel_name(channel),
             "user_id": user,
             "user_name": user_name or f"user.{user.lower()}",
             "command": command,
-            "text": text,
+            "text": as_slack_sends(text),
             "api_app_id": self.api_app_id,
             "is_enterprise_install": "false",
             "response_url": self.new_response_url(),
@@ -549,6 +574,15 @@ class SlackDriver:
         if thread_ts is not None:
             event["thread_ts"] = thread_ts
         return self.event(event)
+
+    def set_clock(self, instant: dt.datetime | str, *, signed: bool = True) -> Response:
+        """``POST /_test/clock``, signed with the signing secret as the bot requires."""
+        now = instant.isoformat() if isinstance(instant, dt.datetime) else instant
+        body = json.dumps({"now": now})
+        headers = {"Content-Type": "application/json"}
+        if signed:
+            headers.update(self.signed_headers(body))
+        return self.raw("/_test/clock", body.encode("utf-8"), headers)
 
     def url_verification(self, challenge: str = "challenge-stub") -> Response:
         return self._send_json(

@@ -94,6 +94,8 @@ def test_manifest_has_exactly_one_slash_command_samverkan(manifest: dict[str, An
     assert command["command"] == "/samverkan"
     assert command["url"].endswith(EVENTS_PATH)
     assert command["usage_hint"]
+    # Mentions arrive as <@U…|name>, which the commands read (handlers/slack_text.py).
+    assert command["should_escape"] is True
 
 
 def test_manifest_interactivity_goes_to_events_endpoint(manifest: dict[str, Any]) -> None:

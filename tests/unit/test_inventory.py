@@ -45,3 +45,11 @@ def test_the_dpia_kit_inventory_is_generated_from_the_code() -> None:
     assert DOC.read_text("utf-8") == markdown(), (
         "regenerate: python -m domain.inventory > docs/privacy/datainventering.md"
     )
+
+
+def test_every_table_has_a_retention_class() -> None:
+    # How long each table's rows are kept is part of the inventory (and of the DPIA kit).
+    assert set(INVENTORY) == set(Base.metadata.tables)
+    missing = [name for name, table in INVENTORY.items() if table.retention is None]
+    assert missing == [], f"give these tables a retention class in domain/inventory.py: {missing}"
+    assert "Gallring: " in markdown()
