@@ -86,6 +86,8 @@ class ActionMeta(BaseModel):
     origin: Origin = "none"
     message_channel: str | None = None
     message_ts: str | None = None
+    # The list (page:scope:filter) a row menu was used in, to redraw it in place.
+    list_state: str | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -166,6 +168,7 @@ def action_list(
     scope: Scope = "mine",
     flt: Filter = "open",
     page: int = 0,
+    note: str | None = None,
 ) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
@@ -175,7 +178,7 @@ def action_list(
             session, deps.clock, access=access, scope=scope, flt=flt, page=page
         )
         today = _today(access, deps)
-    return ui.action_list_message(t, result, today)
+    return ui.action_list_message(t, result, today, note=note)
 
 
 def _list_words(rest: list[str]) -> tuple[Scope, Filter]:
@@ -379,7 +382,9 @@ def _origin(body: dict[str, Any], *, card: bool) -> ActionMeta:
             message_channel=container.get("channel_id") or channel_of(body) or None,
             message_ts=container.get("message_ts"),
         )
-    return ActionMeta(origin="list")
+    listed = ui.parse_row_block_id(block_id)
+    state = ui.list_value(listed[1], listed[2], listed[0]) if listed else None
+    return ActionMeta(origin="list", list_state=state)
 
 
 def _effect(value: str | None) -> Effect | None:
@@ -573,6 +578,21 @@ def register(app: App, deps: Deps) -> None:
                 ts=meta.message_ts,
                 **ui.card_message(t, row, today, note=note),
             )
+        elif meta.origin == "list" and meta.list_state and respond is not None:
+            # The list the change was made in is redrawn in place, with what was done on top.
+            page, scope, flt = ui.parse_list_value(meta.list_state)
+            listing = action_list(
+                deps,
+                t,
+                team_id=team_id,
+                channel_id=channel_of(body),
+                user_id=user_id,
+                scope=scope,
+                flt=flt,
+                page=page,
+                note=note,
+            )
+            respond(replace_original=True, response_type="ephemeral", **listing)
         elif respond is not None:
             respond(replace_original=False, response_type="ephemeral", text=note)
 

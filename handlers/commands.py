@@ -141,7 +141,9 @@ def register(app: App, deps: Deps) -> None:
         context["samverkan_answered"] = True
         ack(response_type="ephemeral", **reply)
 
-    def answer(req: CommandRequest, client: WebClient, respond: Respond) -> None:
+    def answer(
+        req: CommandRequest, client: WebClient, respond: Respond, *, in_place: bool = False
+    ) -> None:
         t = deps.translator(client, req.team_id, req.user_id)
         try:
             reply = route(deps, client, t, req)
@@ -150,7 +152,8 @@ def register(app: App, deps: Deps) -> None:
                 log.exception("command %r failed", req.text[:40])
             reply = ui.text_message(failure_text(t, exc))
         if reply is not None:
-            respond(response_type="ephemeral", replace_original=False, **reply)
+            # From the menu, the answer takes the menu's place instead of piling up below it.
+            respond(response_type="ephemeral", replace_original=in_place, **reply)
 
     def run_command(
         body: dict[str, Any], client: WebClient, respond: Respond, context: Any
@@ -185,7 +188,7 @@ def register(app: App, deps: Deps) -> None:
             trigger_id=body.get("trigger_id", ""),
             text=menu_routes[action_id],
         )
-        answer(req, client, respond)
+        answer(req, client, respond, in_place=True)
 
     for action_id in menu_routes:
         app.action(action_id)(ack=ack_only, lazy=[run_menu])

@@ -117,6 +117,20 @@ def parse_list_value(value: str) -> tuple[int, Scope, Filter]:
     return page, scope, flt
 
 
+def row_block_id(action_id: int, scope: Scope, flt: Filter, page: int) -> str:
+    """A list row's block id: the action and the list it is shown in, so a change made from
+    the row's menu can redraw that same list in place."""
+    return f"action.{action_id}@{list_value(scope, flt, page)}"
+
+
+def parse_row_block_id(block_id: str) -> tuple[int, Scope, Filter] | None:
+    """The list (page, scope, filter) a row's block id names; None for other blocks."""
+    prefix, at, state = block_id.partition("@")
+    if not at or not prefix.startswith("action."):
+        return None
+    return parse_list_value(state)
+
+
 def parse_row_value(value: str) -> tuple[str, int] | None:
     verb, _, action_id = value.partition(":")
     if verb not in ROW_VERBS or not action_id.isdigit():
@@ -522,16 +536,23 @@ def _filter_select(t: Translator, scope: Scope, flt: Filter) -> Block:
     return element
 
 
-def action_list_message(t: Translator, page: ActionPage, today: dt.date) -> dict[str, Any]:
+def action_list_message(
+    t: Translator, page: ActionPage, today: dt.date, *, note: str | None = None
+) -> dict[str, Any]:
+    """The list; ``note`` (what the user just did from it) is shown at the top."""
     title = f"{scope_label(t, page.scope)}: {filter_label(t, page.filter)}"
-    blocks: list[Block] = [
-        header(t("Actions")),
-        actions(_filter_select(t, page.scope, page.filter), block_id="action_list_filter"),
-    ]
+    blocks: list[Block] = [header(t("Actions"))]
+    if note:
+        blocks.append(context(note))
+    blocks.append(
+        actions(_filter_select(t, page.scope, page.filter), block_id="action_list_filter")
+    )
     for row in page.rows:
         blocks.append(
             section(
-                row_text(t, row, today), block_id=f"action.{row.id}", accessory=_row_menu(t, row)
+                row_text(t, row, today),
+                block_id=row_block_id(row.id, page.scope, page.filter, page.page),
+                accessory=_row_menu(t, row),
             )
         )
     if not page.rows:
