@@ -94,10 +94,11 @@ class AgendaLine:
     rolled_over: bool = False
     discussed: bool = False
     added_by: str | None = None
-    # Actions linked to an area: the area's mean rating before the action and after it.
+    # Actions linked to an area: the area's highest level (the situation picture's measure)
+    # in the last round closed before the action was made, and in the latest after it was done.
     area: str | None = None
-    rating_before: float | None = None
-    rating_after: float | None = None
+    rating_before: int | None = None
+    rating_after: int | None = None
     action_id: int | None = None
 
 
@@ -438,8 +439,10 @@ def build(
                     action_done=action.status == ActionStatus.DONE,
                     reference=info.case_reference if info else None,
                     area=info.area if info else None,
-                    rating_before=info.rating_before.mean if info and info.rating_before else None,
-                    rating_after=info.rating_after.mean if info and info.rating_after else None,
+                    rating_before=(
+                        info.rating_before.highest if info and info.rating_before else None
+                    ),
+                    rating_after=info.rating_after.highest if info and info.rating_after else None,
                     action_id=action.id,
                 )
             )

@@ -306,6 +306,19 @@ INVENTORY: dict[str, Table] = {
             "is_current": L,
         },
     ),
+    "rating_observations": Table(
+        DB,
+        "Vad varje verksamhet ser just nu, fritext i skattningsomgången",
+        "What each agency sees right now, free text in the rating round",
+        {
+            "id": K,
+            "round_id": K,
+            "agency_id": K,
+            "text": F,
+            "written_by": M,
+            "written_at": L,
+        },
+    ),
     "actions": Table(
         DB,
         "Insatser/åtgärder: ägare, förfallodag, uppföljning",

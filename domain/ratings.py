@@ -48,6 +48,7 @@ from storage.models import (
     MeetingStatus,
     Member,
     Rating,
+    RatingObservation,
     RatingRound,
     RatingRoundStatus,
     Role,
@@ -69,6 +70,7 @@ ESCALATE_AT = 4  # kritiskt or allvarligt alerts the coordinators at once
 JUMP = 2  # … and so does a jump of two levels since the agency's previous rating
 DISAGREEMENT = 2  # agencies two or more levels apart
 COMMENT_MAX = 500
+OBSERVATION_MAX = 1000  # "Vad ser ni just nu?": one free text per agency and round
 HISTORY_ROUNDS = 12  # rounds in the trend chart (and the trend's baseline is the latest)
 EXPORT_MAX_ROUNDS = 120
 
@@ -973,6 +975,7 @@ class RatingForm:
     timezone: str
     rows: tuple[FormRow, ...]
     answered_by: str | None  # who gave the current answer (their own agency sees it)
+    observation: str | None = None  # what the agency sees right now (its current answer)
 
 
 def _load_round(
@@ -1073,6 +1076,7 @@ def rating_form(
         select(Area).where(Area.forum_id == forum.id, Area.active.is_(True)).order_by(Area.position)
     ).all()
     latest = max(current.values(), key=lambda r: r.rated_at, default=None)
+    observation = _observation(session, rating_round.id, agency.id)
     return RatingForm(
         round_id=rating_round.id,
         agency_id=agency.id,
@@ -1092,6 +1096,15 @@ def rating_form(
             for a in areas
         ),
         answered_by=latest.rated_by if latest else None,
+        observation=observation.text if observation else None,
+    )
+
+
+def _observation(session: Session, round_id: int, agency_id: int) -> RatingObservation | None:
+    return session.scalar(
+        select(RatingObservation).where(
+            RatingObservation.round_id == round_id, RatingObservation.agency_id == agency_id
+        )
     )
 
 
@@ -1128,10 +1141,12 @@ def submit_ratings(
     round_id: int,
     agency_id: int | None,
     answers: Sequence[Answer],
+    observation: str | None = None,
 ) -> Saved:
-    """Save the agency's answer for some areas (one page of the modal). The round row is
-    locked, so two representatives saving at once, or the deadline closing the round at
-    that moment, happen one after the other."""
+    """Save the agency's answer for some areas (one page of the modal) and, when the page
+    asks it (``observation`` not None; empty clears it), what the agency sees right now.
+    The round row is locked, so two representatives saving at once, or the deadline closing
+    the round at that moment, happen one after the other."""
     forum = access.forum
     rating_round = _load_round(session, forum, round_id, lock=True)
     agency = _require_agency(access, agency_id)
@@ -1144,9 +1159,21 @@ def submit_ratings(
     }
     errors: dict[str, DomainError] = {}
     today = local_today(forum, clock)
-    comments = {f"comment_{a.area_id}": a.comment for a in answers}
-    for fld, msgid in privacy.check_fields(comments, today=today).items():
+    texts = {f"comment_{a.area_id}": a.comment for a in answers}
+    seen = " ".join((observation or "").split()) if observation is not None else None
+    if seen:
+        texts[OBSERVATION_FIELD] = seen
+    for fld, msgid in privacy.check_fields(texts, today=today).items():
         errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+    if seen and len(seen) > OBSERVATION_MAX:
+        errors.setdefault(
+            OBSERVATION_FIELD,
+            InvalidInput(
+                N_("Keep it under {limit} characters."),
+                field=OBSERVATION_FIELD,
+                limit=OBSERVATION_MAX,
+            ),
+        )
     for answer in answers:
         if answer.area_id not in areas:
             errors[f"level_{answer.area_id}"] = InvalidInput(
@@ -1192,6 +1219,11 @@ def submit_ratings(
             .values(is_current=False)
             .execution_options(synchronize_session=False)
         )
+    observed = (
+        _save_observation(session, rating_round.id, agency.id, seen, access, now)
+        if seen is not None
+        else False
+    )
     escalations = []
     for answer in changed:
         assert answer.level is not None
@@ -1232,7 +1264,7 @@ def submit_ratings(
             Rating.area_id.in_(list(areas)),
         )
     )
-    if changed:
+    if changed or observed:
         audit.record(
             session,
             clock,
@@ -1243,7 +1275,7 @@ def submit_ratings(
             team_id=forum.team_id,
             forum_id=forum.id,
             actor_agency_id=access.member.agency_id,
-            detail={"areas": len(changed)},
+            detail={"areas": len(changed), "observation": observed},
         )
     coordinators = session.scalars(
         select(Member.slack_user_id)
@@ -1262,6 +1294,35 @@ def submit_ratings(
         escalations=tuple(escalations),
         coordinators=tuple(coordinators) if escalations else (),
     )
+
+
+OBSERVATION_FIELD = "observation"
+
+
+def _save_observation(
+    session: Session,
+    round_id: int,
+    agency_id: int,
+    text: str,
+    access: Access,
+    now: dt.datetime,
+) -> bool:
+    """Store (or clear, when empty) what the agency sees; True when it changed."""
+    row = _observation(session, round_id, agency_id)
+    if not text:
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+    if row is not None and row.text == text:
+        return False
+    if row is None:
+        row = RatingObservation(round_id=round_id, agency_id=agency_id)
+        session.add(row)
+    row.text = text
+    row.written_by = access.member.slack_user_id
+    row.written_at = now
+    return True
 
 
 # --- status for coordinators ------------------------------------------------------------------
@@ -1522,6 +1583,10 @@ Trend = Literal["up", "down", "same"]
 
 @dataclass(frozen=True)
 class AreaPicture:
+    """One area of the picture. The picture is grouped and sorted by the highest level any
+    agency gave, so the trend arrow compares that same measure with the previous closed
+    round; the median's change is kept beside it."""
+
     area_id: int
     name: str
     levels: tuple[int | None, ...]  # one per agency of the picture, in its order
@@ -1529,8 +1594,10 @@ class AreaPicture:
     median: float | None
     count: int
     disagreement: bool
-    trend: Trend | None  # against the previous closed round's median
+    trend: Trend | None  # the highest level against the previous closed round's highest
     history: tuple[float | None, ...]  # medians of the earlier rounds, oldest first
+    median_trend: Trend | None = None  # the median against the previous round's median
+    history_highest: tuple[int | None, ...] = ()  # highest levels of the earlier rounds
 
 
 @dataclass(frozen=True)
@@ -1564,6 +1631,11 @@ def median_of(counts: dict[int, int]) -> float | None:
     for level in sorted(counts):
         values.extend([level] * counts[level])
     return float(statistics.median(values))
+
+
+def highest_of(counts: dict[int, int]) -> int | None:
+    """The highest level given, from ``{level: how many}``."""
+    return max((level for level, n in counts.items() if n), default=None)
 
 
 def _trend(now: float | None, before: float | None) -> Trend | None:
@@ -1646,18 +1718,23 @@ def build_picture(session: Session, rating_round: RatingRound) -> Picture:
         for lvl in given:
             counts[lvl] += 1
         median = median_of(counts)
-        history = tuple(median_of(history_counts.get((r, area.id), {})) for r in oldest_first)
+        highest = max(given) if given else None
+        earlier_counts = [history_counts.get((r, area.id), {}) for r in oldest_first]
+        history = tuple(median_of(c) for c in earlier_counts)
+        history_highest = tuple(highest_of(c) for c in earlier_counts)
         rows.append(
             AreaPicture(
                 area_id=area.id,
                 name=area.name,
                 levels=levels,
-                highest=max(given) if given else None,
+                highest=highest,
                 median=median,
                 count=len(given),
                 disagreement=bool(given) and max(given) - min(given) >= DISAGREEMENT,
-                trend=_trend(median, history[-1] if history else None),
+                trend=_trend(highest, history_highest[-1] if history_highest else None),
                 history=history,
+                median_trend=_trend(median, history[-1] if history else None),
+                history_highest=history_highest,
             )
         )
     rows.sort(key=lambda r: (-(r.highest or 0), -(r.median or 0), -r.count, r.name.casefold()))
@@ -1702,7 +1779,8 @@ EXPORT_HEADERS = (
     N_("Median"),
     N_("Agencies rated"),
     N_("Disagreement"),
-    N_("Trend"),
+    N_("Trend (highest level)"),
+    N_("Trend (median)"),
 )
 SUMMARY_HEADERS = EXPORT_HEADERS[:2] + EXPORT_HEADERS[5:]
 TREND_LABELS: dict[str, str] = {
@@ -1774,6 +1852,7 @@ def export_rounds(
                 area.count,
                 t("Yes") if area.disagreement else t("No"),
                 t(TREND_LABELS[area.trend]) if area.trend else "",
+                t(TREND_LABELS[area.median_trend]) if area.median_trend else "",
             ]
             summary.append([day, area.name, *aggregate])
             for agency, level in zip(picture.agencies, area.levels, strict=True):
@@ -1830,21 +1909,33 @@ class RatingComment:
 
 
 @dataclass(frozen=True)
+class AgencyNotes:
+    """One agency's levels (one per area of the round, in its order) and what it sees."""
+
+    agency: str
+    levels: tuple[int | None, ...]
+    observation: str | None
+
+
+@dataclass(frozen=True)
 class RoundComments:
     round_id: int
     forum_name: str
     meeting_start: dt.datetime
     timezone: str
     comments: tuple[RatingComment, ...]
+    areas: tuple[str, ...] = ()
+    agencies: tuple[AgencyNotes, ...] = ()
 
 
 def round_comments(
     session: Session, clock: Clock, *, access: Access, round_id: int
 ) -> RoundComments:
-    """The agencies' comments on their current answers in one round, area by area.
+    """What the agencies wrote in one round: per agency its levels side by side with what it
+    sees right now ("Vad ser ni just nu?"), and the comments on its answers, area by area.
 
     Only coordinators see them (they lead the meeting); every look is an audited read, like
-    a case's details, since a comment is free text about a place or a theme."""
+    a case's details, since this is free text about places and themes."""
     if not access.is_coordinator:
         raise NotCoordinator()
     forum = access.forum
@@ -1865,6 +1956,25 @@ def round_comments(
         )
         .order_by(Area.position, Area.id, Agency.position, Agency.id)
     ).all()
+    picture = build_picture(session, rating_round)
+    observations = {
+        agency_id: text
+        for agency_id, text in session.execute(
+            select(RatingObservation.agency_id, RatingObservation.text).where(
+                RatingObservation.round_id == round_id
+            )
+        )
+    }
+    names = {a.id: a.name for a in forum.agencies}
+    by_name = {names[a]: text for a, text in observations.items() if a in names}
+    notes = tuple(
+        AgencyNotes(
+            agency=name,
+            levels=tuple(area.levels[n] for area in picture.areas),
+            observation=by_name.get(name),
+        )
+        for n, name in enumerate(picture.agencies)
+    )
     audit.record_by(
         session,
         clock,
@@ -1872,7 +1982,7 @@ def round_comments(
         action=AuditAction.READ,
         object_type="rating_comments",
         object_ref=str(round_id),
-        detail={"comments": len(rows)},
+        detail={"comments": len(rows), "observations": len(by_name)},
     )
     return RoundComments(
         round_id=round_id,
@@ -1880,4 +1990,6 @@ def round_comments(
         meeting_start=meeting.starts_at,
         timezone=forum.timezone,
         comments=tuple(RatingComment(a, g, lvl, c or "") for a, g, lvl, c in rows),
+        areas=tuple(area.name for area in picture.areas),
+        agencies=notes,
     )

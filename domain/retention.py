@@ -7,7 +7,8 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
   of closing, last change and last history entry); with them go their history, consents,
   agenda items; actions and deviations keep their row but lose the link;
 * ``consultations`` — closed cases that never had consent (anonymous consultations);
-* ``ratings``       — situation-picture answers (with their comments), from when they were given;
+* ``ratings``       — situation-picture answers (with their comments and what each agency
+  saw right now), from when they were given;
 * ``actions``       — done or cancelled actions, from completion;
 * ``deviations``    — deviation reports (with their text and follow-up), from their last
   change (reported, changed or followed up);
@@ -50,6 +51,7 @@ from storage.models import (
     EffectStatus,
     Forum,
     Rating,
+    RatingObservation,
     RatingRound,
     ScheduledEffect,
 )
@@ -296,6 +298,15 @@ def _remove(session: Session, due: Due) -> int:
         )
     elif due.data_class is DataClass.RATINGS:
         result = session.execute(delete(Rating).where(Rating.id.in_(due.ids)))
+        # What the agencies saw in those rounds goes with their ratings, by the same age.
+        session.execute(
+            delete(RatingObservation).where(
+                RatingObservation.written_at < due.cutoff,
+                RatingObservation.round_id.in_(
+                    select(RatingRound.id).where(RatingRound.forum_id == due.forum_id)
+                ),
+            )
+        )
     elif due.data_class is DataClass.ACTIONS:
         result = session.execute(delete(Action).where(Action.id.in_(due.ids)))
     elif due.data_class is DataClass.DEVIATIONS:

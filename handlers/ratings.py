@@ -381,6 +381,12 @@ def register(app: App, deps: Deps) -> None:
                     round_id=meta.round_id,
                     agency_id=meta.agency_id or None,
                     answers=_answers(values, meta),
+                    # Asked on the form's last page only: elsewhere it stays as it is.
+                    observation=(
+                        forms.text(values, rating_service.OBSERVATION_FIELD)
+                        if rating_service.OBSERVATION_FIELD in values
+                        else None
+                    ),
                 )
                 form = rating_service.rating_form(
                     session,

@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
 from domain.i18n import N_, Translator
+from domain.ratings import level_label
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     Block,
@@ -83,8 +84,8 @@ def _who(t: Translator, line: AgendaLine) -> str:
     return ", ".join(escape(a) for a in line.agencies)
 
 
-def _level(mean: float | None) -> str:
-    return "–" if mean is None else f"{mean:.1f}".replace(".", ",")
+def _level(t: Translator, level: int | None) -> str:
+    return "–" if level is None else level_label(t, level)
 
 
 def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
@@ -121,9 +122,9 @@ def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
             if line.rating_before is not None or line.rating_after is not None:
                 links.append(
                     t(
-                        "rating before {before}, after {after}",
-                        before=_level(line.rating_before),
-                        after=_level(line.rating_after),
+                        "highest level before {before}, after {after}",
+                        before=_level(t, line.rating_before),
+                        after=_level(t, line.rating_after),
                     )
                 )
         return text + ("\n" + " · ".join(links) if links else "")

@@ -18,6 +18,8 @@ from domain.ratings import (
     CADENCE_LABELS,
     COMMENT_MAX,
     LEVELS,
+    OBSERVATION_FIELD,
+    OBSERVATION_MAX,
     REMINDER_CHOICES,
     AgencyStatus,
     AreaPicture,
@@ -237,12 +239,32 @@ def rating_modal(t: Translator, form: RatingForm, *, page: int, private_metadata
         blocks.append(
             input_block(
                 f"comment_{row.area_id}",
-                t("Comment on {area} (optional)", area=row.name),
+                t("Comment on {area}", area=row.name),
                 text_input("value", initial=row.comment, max_length=COMMENT_MAX),
                 optional=True,
             )
         )
     last = page >= pages - 1
+    if last:
+        blocks.append(divider())
+        blocks.append(
+            input_block(
+                OBSERVATION_FIELD,
+                t("What do you see right now?"),
+                text_input(
+                    "value",
+                    initial=form.observation,
+                    multiline=True,
+                    max_length=OBSERVATION_MAX,
+                ),
+                optional=True,
+                hint=t(
+                    "In a few sentences, what your agency sees in the forum's areas right now: "
+                    "places, themes, changes. Only the coordinators read it. No names or other "
+                    "identifying details."
+                ),
+            )
+        )
     return modal(
         callback_id=CB_RATE,
         title=t("Situation picture"),
@@ -300,13 +322,18 @@ def escalation_text(t: Translator, forum: str, escalation: Escalation) -> str:
 
 
 def _area_field(t: Translator, area: AreaPicture, agencies: int) -> str:
+    # The arrow after the area compares the highest level, the measure the picture is
+    # grouped by; the median's own change is shown after the median.
     trend = TREND.get(area.trend or "", "")
     first = f"*{escape(clip(area.name, 60))}* {trend}".strip()
+    median = t("median {median}", median=number(t, area.median))
+    if area.median_trend:
+        median += " " + TREND[area.median_trend]
     parts = [
         t("highest {level}", level=level_label(t, area.highest))
         if area.highest
         else t("not rated"),
-        t("median {median}", median=number(t, area.median)),
+        median,
         t("{n} of {total}", n=area.count, total=agencies),
     ]
     line = " · ".join(parts)
@@ -380,7 +407,14 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
 
 def legend(t: Translator) -> str:
     levels = "  ".join(f"{LEVEL_EMOJI[lvl]} {level_label(t, lvl)}" for lvl in LEVELS)
-    return levels + "  ·  " + t("↑ worse, ↓ better, → same as last time; by the highest level.")
+    return (
+        levels
+        + "  ·  "
+        + t(
+            "The arrow after an area compares its highest level with last time, the arrow "
+            "after the median compares the median: ↑ worse, ↓ better, → same."
+        )
+    )
 
 
 def picture_message(t: Translator, picture: Picture) -> dict[str, Any]:
@@ -496,7 +530,9 @@ def overview_message(
     if coordinator:
         rounds = [r for r in (view.current, view.latest) if r is not None]
         if rounds:
-            extra.append(button(t("Comments"), ACTION_COMMENTS, value=str(rounds[0].round_id)))
+            extra.append(
+                button(t("What agencies see"), ACTION_COMMENTS, value=str(rounds[0].round_id))
+            )
         if view.latest is not None:
             extra.append(button(t("Export xlsx"), ACTION_EXPORT_XLSX, value="latest"))
             extra.append(button(t("Export CSV"), ACTION_EXPORT_CSV, value="latest"))
@@ -604,8 +640,25 @@ def settings_modal(
     )
 
 
+def _agency_notes(t: Translator, comments: RoundComments) -> list[Block]:
+    """Per agency: its level for each area, and beside it what it sees right now."""
+    blocks: list[Block] = [header(t("What the agencies see"))]
+    for notes in comments.agencies:
+        levels = " · ".join(
+            f"{LEVEL_EMOJI.get(level or 0, '⬜')} {escape(clip(area, 40))}"
+            for area, level in zip(comments.areas, notes.levels, strict=True)
+        )
+        seen = escape(clip(notes.observation, 2000)) if notes.observation else "_–_"
+        text = f"*{escape(notes.agency)}*\n{levels or '–'}\n" + t(
+            "What we see right now: {text}", text=seen
+        )
+        blocks.append(section(text))
+    return blocks
+
+
 def comments_modal(t: Translator, comments: RoundComments) -> Block:
-    """The agencies' comments, area by area (coordinators only; each look is audited)."""
+    """What the agencies wrote (coordinators only; each look is audited): each agency's
+    levels side by side with what it sees right now, then the comments area by area."""
     tz = comments.timezone
     blocks: list[Block] = [
         context(
@@ -617,6 +670,9 @@ def comments_modal(t: Translator, comments: RoundComments) -> Block:
             )
         )
     ]
+    blocks.extend(_agency_notes(t, comments)[:60])
+    blocks.append(context(legend(t)))
+    blocks.append(header(t("Comments")))
     if not comments.comments:
         blocks.append(section(t("No agency wrote a comment in this round.")))
     area = None
@@ -635,7 +691,7 @@ def comments_modal(t: Translator, comments: RoundComments) -> Block:
         )
     return modal(
         callback_id="rating_comments",
-        title=t("Comments"),
+        title=t("What agencies see"),
         blocks=blocks,
         close=t("Close"),
     )

@@ -517,10 +517,23 @@ def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[
         "Median",
         "Verksamheter som bedömt",
         "Oenighet",
-        "Trend",
+        "Trend (högsta nivå)",
+        "Trend (median)",
     )
     hemse_polis = next(r for r in rows if r[1] == "Hemse" and r[2] == "Polis")
-    assert hemse_polis == ("2026-11-26", "Hemse", "Polis", 3, "oroande", 3, 3, 1, "Nej", None)
+    assert hemse_polis == (
+        "2026-11-26",
+        "Hemse",
+        "Polis",
+        3,
+        "oroande",
+        3,
+        3,
+        1,
+        "Nej",
+        None,
+        None,
+    )
     summary = list(workbook["sammanstallning"].iter_rows(values_only=True))
     assert summary[0] == (
         "Möte",
@@ -529,7 +542,8 @@ def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[
         "Median",
         "Verksamheter som bedömt",
         "Oenighet",
-        "Trend",
+        "Trend (högsta nivå)",
+        "Trend (median)",
     )
     english = {"meeting", "area", "agency", "level", "yes", "no", "up", "down", "same"}
     cells = {str(c).lower() for row in rows + summary for c in row if c is not None}
