@@ -790,7 +790,7 @@ def close_due_rounds(
 @dataclass(frozen=True)
 class _Drawn:
     picture: Picture
-    images: list[tuple[str, str, bytes]]
+    images: list[tuple[str, str, str, bytes]]
 
 
 def close_due_round(
@@ -853,22 +853,47 @@ def _due(session: Session, round_id: int, now: dt.datetime) -> RatingRound | Non
     return rating_round
 
 
-def _draw(t: Translator, picture: Picture) -> list[tuple[str, str, bytes]]:
-    """The heatmap and the trend chart: (name, title, PNG)."""
+def highest_in_words(t: Translator, picture: Picture, *, limit: int = 12) -> str:
+    """Each area's highest level in words ("Gråbo: kritiskt; Hemse: normalt"), for an
+    image's alt text and a message's fallback text: areas and levels only."""
+    parts = [
+        f"{a.name}: {level_label(t, a.highest) if a.highest else t('not rated')}"
+        for a in picture.areas[:limit]
+    ]
+    if len(picture.areas) > limit:
+        parts.append("…")
+    return "; ".join(parts)
+
+
+def _draw(t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
+    """The heatmap and the trend chart: (name, title, alt text, PNG)."""
     from domain import charts  # matplotlib is imported only where a picture is drawn
 
     stamp = picture.meeting_start.astimezone(zoneinfo.ZoneInfo(picture.timezone)).strftime(
         "%Y-%m-%d"
     )
+    rounds = len(picture.history_dates) + 1
     return [
         (
             "heatmap",
             t("Situation picture {forum} {date}", forum=picture.forum_name, date=stamp),
+            t(
+                "Heatmap of the situation picture: each agency's level per area, most "
+                "serious first. Highest level per area: {levels}.",
+                levels=highest_in_words(t, picture),
+            ),
             charts.heatmap_png(t, picture),
         ),
         (
             "trend",
             t("Trend per area {forum}", forum=picture.forum_name),
+            t.ngettext(
+                "Trend per area: the highest level (solid line) and the median (dashed) in "
+                "{n} round.",
+                "Trend per area: the highest level (solid line) and the median (dashed) over "
+                "the last {n} rounds.",
+                rounds,
+            ),
             charts.trend_png(t, picture),
         ),
     ]
@@ -917,7 +942,7 @@ def _close(
     )
     images = drawn.images if drawn is not None and same else _draw(t, picture)
     stamp = picture.meeting_start.astimezone(_zone(forum)).strftime("%Y-%m-%d")
-    for name, title, data in images:
+    for name, title, alt_text, data in images:
         scheduling.enqueue(
             session,
             clock,
@@ -928,6 +953,7 @@ def _close(
                 filename=f"lagesbild-{forum.code}-{stamp}-{name}.png",
                 title=title,
                 data=data,
+                alt_text=alt_text,
             ),
             dedupe_key=f"rating_{name}:{round_id}",
         )

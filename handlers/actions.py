@@ -325,6 +325,7 @@ def statistics(
         data=png,
         filename=f"statistik-{code}-{period.start.isoformat()}-{period.end.isoformat()}.png",
         comment=t("Statistics for {forum}", forum=stats.forum_name),
+        alt_text=ui.statistics_alt_text(t, stats),
     )
     return ui.statistics_message(t, stats)
 

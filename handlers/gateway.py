@@ -38,6 +38,7 @@ class WebApiGateway:
                     content=base64.b64decode(payload["content_b64"]),
                     filename=payload["filename"],
                     title=payload.get("title") or payload["filename"],
+                    alt_txt=payload.get("alt_text"),
                 )
                 return None
             response = client.api_call(method, json=dict(payload))

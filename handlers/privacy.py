@@ -139,11 +139,24 @@ def _export_log(
     )
 
 
-def send_file(client: WebClient, user_id: str, *, data: bytes, filename: str, comment: str) -> None:
-    """A file in the user's DM with the bot (never a channel)."""
+def send_file(
+    client: WebClient,
+    user_id: str,
+    *,
+    data: bytes,
+    filename: str,
+    comment: str,
+    alt_text: str | None = None,
+) -> None:
+    """A file in the user's DM with the bot (never a channel); an image has ``alt_text``."""
     channel = client.conversations_open(users=user_id)["channel"]["id"]
     client.files_upload_v2(
-        channel=channel, file=data, filename=filename, title=filename, initial_comment=comment
+        channel=channel,
+        file=data,
+        filename=filename,
+        title=filename,
+        initial_comment=comment,
+        alt_txt=alt_text,
     )
 
 

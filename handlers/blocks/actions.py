@@ -914,6 +914,19 @@ def _share(part: int, whole: int) -> str:
     return "–" if whole == 0 else f"{round(100 * part / whole)} %"
 
 
+def statistics_alt_text(t: Translator, stats: Statistics) -> str:
+    """The statistics image in words, for screen readers: counts only."""
+    return t(
+        "Four charts for {forum}, {start} – {end}: cases per month and raising agency "
+        "({cases} in all), the most common concerns, actions done on time, late and overdue, "
+        "and whether they had the desired effect.",
+        forum=stats.forum_name,
+        start=t.day(stats.start),
+        end=t.day(stats.end),
+        cases=stats.cases_total,
+    )
+
+
 def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
     """A Block Kit summary for steering levels: counts only, never case details."""
     period = f"{t.day(stats.start)} – {t.day(stats.end)}"

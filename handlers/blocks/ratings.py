@@ -13,6 +13,8 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
+from babel.dates import format_date
+
 from domain.i18n import Translator
 from domain.ratings import (
     CADENCE_LABELS,
@@ -33,6 +35,7 @@ from domain.ratings import (
     RatingSettings,
     RoundComments,
     RoundStatus,
+    highest_in_words,
     level_label,
 )
 from handlers.blocks.common import (
@@ -75,6 +78,16 @@ SETTINGS_FIELDS = (
     "reminders",
     "chosen",
 )
+
+# Slack's limits for the native blocks (docs.slack.dev: table block; data visualization
+# block). Past them the picture falls back to sections and the PNGs.
+TABLE_COLUMNS_MAX = 20
+TABLE_ROWS_MAX = 100
+CHART_SERIES_MAX = 6
+CHART_POINTS_MAX = 20
+CHART_LABEL_MAX = 20
+CHART_TITLE_MAX = 50
+CHART_AXIS_LABEL_MAX = 50
 
 LEVEL_EMOJI = {1: "🟩", 2: "🟨", 3: "🟧", 4: "🟥", 5: "🟪"}
 TREND = {"up": "↑", "down": "↓", "same": "→"}
@@ -342,9 +355,110 @@ def _area_field(t: Translator, area: AreaPicture, agencies: int) -> str:
     return f"{first}\n{line}"
 
 
+def _cell(text: str) -> Block:
+    return {"type": "raw_text", "text": text or "–"}
+
+
+def _level_cell(t: Translator, level: int | None) -> str:
+    return f"{LEVEL_EMOJI[level]} {level_label(t, level)}" if level in LEVELS else "–"
+
+
+def _area_cell(area: AreaPicture) -> str:
+    trend = TREND.get(area.trend or "", "")
+    mark = " ⚠" if area.disagreement else ""
+    return f"{clip(area.name, 60)} {trend}".strip() + mark
+
+
+def picture_table(t: Translator, picture: Picture) -> Block | None:
+    """The picture as a native table, areas × agencies (a colour and a level word per cell),
+    the median last; None when it does not fit Slack's table (20 columns, 100 rows)."""
+    columns = 1 + len(picture.agencies) + 1
+    rows = 1 + len(picture.areas)
+    if not picture.areas or not picture.agencies:
+        return None
+    if columns > TABLE_COLUMNS_MAX or rows > TABLE_ROWS_MAX:
+        return None
+    head = [
+        _cell(t("Area")),
+        *(_cell(clip(name, 40)) for name in picture.agencies),
+        _cell(t("Median")),
+    ]
+    body = []
+    for area in picture.areas:
+        median = number(t, area.median)
+        if area.median_trend:
+            median += " " + TREND[area.median_trend]
+        body.append(
+            [
+                _cell(_area_cell(area)),
+                *(_cell(_level_cell(t, level)) for level in area.levels),
+                _cell(median),
+            ]
+        )
+    return {
+        "type": "table",
+        "column_settings": [
+            {"is_wrapped": True},
+            *({"align": "left"} for _ in picture.agencies),
+            {"align": "right"},
+        ],
+        "rows": [head, *body],
+    }
+
+
+def _short_day(t: Translator, moment: dt.datetime, tz: str) -> str:
+    day = moment.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    return clip(format_date(day, "d MMM", locale=t.locale), CHART_LABEL_MAX)
+
+
+def trend_chart(t: Translator, picture: Picture) -> Block | None:
+    """The trend as a native line chart: the highest level per area (the picture's measure)
+    over the rounds where every area was rated; None when it does not fit (at most six
+    areas, twenty rounds) or there are fewer than two such rounds. The PNG is the fallback."""
+    areas = picture.areas
+    if not areas or len(areas) > CHART_SERIES_MAX:
+        return None
+    dates = [*picture.history_dates, picture.meeting_start]
+    values = [[*a.history_highest, a.highest] for a in areas]
+    if any(len(v) != len(dates) for v in values):
+        return None
+    kept = [n for n in range(len(dates)) if all(v[n] is not None for v in values)]
+    kept = kept[-CHART_POINTS_MAX:]
+    if len(kept) < 2:
+        return None
+    labels = [_short_day(t, dates[n], picture.timezone) for n in kept]
+    names = [clip(a.name, CHART_LABEL_MAX) for a in areas]
+    if len(set(labels)) < len(labels) or len(set(names)) < len(names):
+        return None
+    series = [
+        {
+            "name": name,
+            "data": [
+                {"label": label, "value": row[n]} for label, n in zip(labels, kept, strict=True)
+            ],
+        }
+        for name, row in zip(names, values, strict=True)
+    ]
+    return {
+        "type": "data_visualization",
+        "title": clip(t("Highest level per area"), CHART_TITLE_MAX),
+        "chart": {
+            "type": "line",
+            "series": series,
+            "axis_config": {
+                "categories": labels,
+                "x_label": clip(t("Meeting"), CHART_AXIS_LABEL_MAX),
+                "y_label": clip(t("Level (1 normal – 5 serious)"), CHART_AXIS_LABEL_MAX),
+            },
+        },
+    }
+
+
 def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
-    """The aggregate: a header, one section per severity group (fields, 10 per section),
-    missing agencies and the legend. At most 20 blocks for any number of areas."""
+    """The aggregate: a header, the answers so far, the picture as a native table (or, when
+    it does not fit, one section per severity group, fields 10 per section), the trend as a
+    native line chart when it fits, and the legend. At most 20 blocks for any number of
+    areas."""
     tz = picture.timezone
     blocks: list[Block] = [
         header(
@@ -373,6 +487,17 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
     if picture.away:
         summary.append(t("Away: {agencies}.", agencies=", ".join(escape(a) for a in picture.away)))
     blocks.append(section(" ".join(summary)))
+    table = picture_table(t, picture)
+    if table is not None:
+        blocks.append(table)
+        chart = trend_chart(t, picture)
+        if chart is not None:
+            blocks.append(chart)
+        note = legend(t)
+        if any(a.disagreement for a in picture.areas):
+            note += "  ·  " + t("⚠ agencies two or more levels apart.")
+        blocks.append(context(note))
+        return blocks
     groups: list[tuple[int | None, list[AreaPicture]]] = []
     for area in picture.areas:
         if groups and groups[-1][0] == area.highest:
@@ -401,6 +526,9 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
             budget -= 1
     if left_out:
         blocks.append(context(t("… and {n} more areas: see the image.", n=left_out)))
+    chart = trend_chart(t, picture)
+    if chart is not None and len(blocks) < PICTURE_BLOCKS_MAX - 1:
+        blocks.append(chart)
     blocks.append(context(legend(t)))
     return blocks[:PICTURE_BLOCKS_MAX]
 
@@ -425,6 +553,9 @@ def picture_message(t: Translator, picture: Picture) -> dict[str, Any]:
     )
     if not picture.complete:
         text += " – " + t("incomplete")
+    # The fallback text (notifications, screen readers, clients without tables and charts)
+    # says the same in words: each area's highest level.
+    text += ". " + highest_in_words(t, picture)
     return message(text, picture_blocks(t, picture))
 
 

@@ -10,6 +10,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.scheduler import run_due_work
@@ -32,15 +33,18 @@ from tests.integration.test_rating_flow import (
     POLIS,
     button_value,
     dms,
+    make_forum,
     open_modal,
-)
-from tests.integration.test_rating_flow import (
-    forum as _forum,  # noqa: F401 - the fixture, used by name
 )
 from tests.support.blockkit import all_text
 from tests.support.slack_driver import plain_value, select_value
 
 WEEK = dt.timedelta(days=7)
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
 
 
 def rate(
@@ -180,10 +184,12 @@ def test_the_trend_arrow_follows_the_highest_level_and_the_median_has_its_own(
         for c in bot.slack.calls_to("chat.postMessage")
         if c.args.get("channel") == "C0001" and "Lägesbild" in str(c.args.get("text"))
     ]
+    (table,) = [b for b in pictures[-1]["blocks"] if b["type"] == "table"]
+    rows = {row[0]["text"].split()[0]: [c["text"] for c in row] for row in table["rows"][1:]}
+    assert rows["Gråbo"][0] == "Gråbo ↓"  # kritiskt → oroande: better, by the highest level
+    assert rows["Gråbo"][-1] == "3 ↑"  # while the median went from 1 to 3
+    assert rows["Hemse"][0] == "Hemse →" and rows["Hemse"][-1] == "2 →"
     text = all_text(pictures[-1])
-    assert "*Gråbo* ↓" in text  # kritiskt → oroande: better, by the highest level
-    assert "median 3 ↑" in text  # while the median went from 1 to 3
-    assert "*Hemse* →" in text and "median 2 →" in text
     assert "Pilen efter ett område jämför dess högsta nivå" in text
     assert "pilen efter medianen jämför medianen" in text
     bot.slack.assert_no_violations()
@@ -219,3 +225,34 @@ def test_an_area_actions_before_is_the_last_round_closed_before_it_was_made(
     (line,) = listed.follow_up
     assert line.rating_before is not None
     assert (line.rating_before.highest, line.rating_before.median) == (3, 3.0)
+
+
+def test_the_posted_picture_is_a_native_table_and_chart_and_the_images_have_alt_text(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    _two_rounds(bot, forum)
+    pictures = [
+        c.args
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == "C0001" and "Lägesbild" in str(c.args.get("text"))
+    ]
+    first, second = pictures
+    kinds = [b["type"] for b in second["blocks"]]
+    assert "table" in kinds and "data_visualization" in kinds
+    assert "data_visualization" not in [b["type"] for b in first["blocks"]]  # one round only
+    (table,) = [b for b in second["blocks"] if b["type"] == "table"]
+    assert table["rows"][1][0]["text"] == "Gråbo ↓"
+    assert "🟧 oroande" in [c["text"] for c in table["rows"][1]]
+    # The fallback text says it in words.
+    assert "Gråbo: oroande" in second["text"]
+    # The PNGs are still shared, each with a description for screen readers.
+    uploads = [
+        c.args
+        for c in bot.slack.calls_to("files.getUploadURLExternal")
+        if str(c.args.get("filename", "")).endswith(".png")
+    ]
+    assert len(uploads) == 4
+    assert all(len(str(u.get("alt_txt") or "")) > 20 for u in uploads)
+    heatmap = next(u for u in uploads if "heatmap" in u["filename"])
+    assert "Värmekarta över lägesbilden" in heatmap["alt_txt"]
+    bot.slack.assert_no_violations()
