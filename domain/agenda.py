@@ -45,6 +45,8 @@ from storage.models import (
     Member,
     OutboxMessage,
     OutboxStatus,
+    RatingRound,
+    RatingRoundStatus,
     Role,
     ScheduledEffect,
 )
@@ -100,6 +102,8 @@ class AgendaLine:
     rating_before: int | None = None
     rating_after: int | None = None
     action_id: int | None = None
+    # A done action's followed-up effect (yes / partly / no); None while it is awaited.
+    effect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +125,8 @@ class Agenda:
     picture: Any | None = None
     # The forum rates its situation (so the agenda keeps a place for the picture).
     picture_expected: bool = False
+    # The meeting's rating round is still open: the picture comes when it closes (then).
+    picture_pending_until: dt.datetime | None = None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -444,6 +450,7 @@ def build(
                     ),
                     rating_after=info.rating_after.highest if info and info.rating_after else None,
                     action_id=action.id,
+                    effect=action.effect.value if action.effect else None,
                 )
             )
         else:
@@ -451,6 +458,17 @@ def build(
             lines.append(AgendaLine(**base, agencies=names, text=item.text))
     order = {kind: n for n, kind in enumerate(SECTION_ORDER)}
     lines.sort(key=lambda line: (order[line.kind], line.position, line.item_id))
+    shown = picture(session, meeting) if picture else None
+    pending = (
+        session.scalar(
+            select(RatingRound.deadline_at).where(
+                RatingRound.meeting_id == meeting.id,
+                RatingRound.status == RatingRoundStatus.OPEN,
+            )
+        )
+        if shown is None
+        else None
+    )
     return Agenda(
         team_id=forum.team_id,
         channel_id=forum.channel_id,
@@ -465,8 +483,9 @@ def build(
         lines=tuple(lines),
         late=late,
         version=meeting.agenda_version or 0,
-        picture=picture(session, meeting) if picture else None,
+        picture=shown,
         picture_expected=(forum.settings or {}).get("situation_picture", "none") != "none",
+        picture_pending_until=pending,
     )
 
 
@@ -578,6 +597,77 @@ def publish_update(
             session, clock, team_id=forum.team_id, method=method, payload=payload, dedupe_key=key
         )
     return True
+
+
+def _preview_key(meeting_id: int, user: str) -> str:
+    return f"{PREVIEW}:{meeting_id}:{user}"
+
+
+def refresh_previews(
+    session: Session,
+    clock: Clock,
+    meeting: Meeting,
+    forum: Forum,
+    render: Callable[[Agenda], dict[str, Any]],
+    *,
+    picture: PictureLoader | None = None,
+) -> int:
+    """Bring the coordinators' preview DMs of this meeting up to date in place (chat.update
+    through the outbox, after the preview and any earlier update): after a change to the
+    agenda, or when the rating round closes and the picture is there. Returns how many."""
+    if meeting.status != MeetingStatus.PLANNED:
+        return 0
+    sent = session.execute(
+        select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.like(f"{PREVIEW}:{meeting.id}:%"),
+            OutboxMessage.method == "chat.postMessage",
+        )
+    ).all()
+    if not sent:
+        return 0
+    agenda = build(session, clock, meeting, forum, picture=picture)
+    message = render(agenda)
+    refreshed = 0
+    for (key,) in sent:
+        user = key.rsplit(":", 1)[-1]
+        updates = int(
+            session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%")))
+            or 0
+        )
+        previous = f"{key}:u{updates}" if updates else key
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.update",
+            payload={
+                "channel": user,  # a DM: the gateway opens it to find its D… id
+                **message,
+                scheduling.FILL: {"ts": key},
+                scheduling.AFTER: previous,
+            },
+            dedupe_key=f"{key}:u{updates + 1}",
+        )
+        refreshed += 1
+    return refreshed
+
+
+def meetings_listing_action(session: Session, clock: Clock, action_id: int) -> list[Meeting]:
+    """Meetings not yet past by a week whose agenda lists this action (to update them when
+    the action changes)."""
+    return list(
+        session.scalars(
+            select(Meeting)
+            .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+            .where(
+                AgendaItem.action_id == action_id,
+                AgendaItem.removed.is_(False),
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.starts_at > clock.now() - dt.timedelta(days=7),
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
 
 
 @dataclass
@@ -799,7 +889,7 @@ def _preview_one(
             team_id=forum.team_id,
             method="chat.postMessage",
             payload={"channel": user, **message},
-            dedupe_key=f"{PREVIEW}:{meeting.id}:{user}",
+            dedupe_key=_preview_key(meeting.id, user),
         )
     scheduling.complete(session, clock, effect)
     return True

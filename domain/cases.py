@@ -156,6 +156,9 @@ class CaseView:
     may_hold: bool = False
     legal_hold: bool = False
     legal_hold_reason: str | None = None
+    # Agencies that must attend but are covered neither by the consent nor by a legal ground
+    # (shown only to those who see the details, as a warning).
+    not_covered: tuple[str, ...] = ()
 
 
 def _audit(
@@ -405,6 +408,21 @@ def ground_used(case: Case, access: Access, today: dt.date) -> LegalGround | Non
     )
 
 
+def agencies_without_details(case: Case, today: dt.date) -> tuple[str, ...]:
+    """The agencies that must attend but may not see the details: neither the current
+    consent (active) nor a recorded legal ground covers them. The raising agency always may."""
+    consent = _current_consent(case)
+    consented = (
+        {a.id for a in consent.agencies} if consent and _consent_active(consent, today) else set()
+    )
+    grounded = {g.agency_id for g in case.legal_grounds if g.ended_at is None}
+    return tuple(
+        a.name
+        for a in case.agencies
+        if a.id != case.raising_agency_id and a.id not in consented and a.id not in grounded
+    )
+
+
 def may_see_details(case: Case, access: Access, today: dt.date) -> bool:
     """The raising agency always sees what it wrote; other agencies only under a consent
     that covers them and is neither withdrawn nor expired, or under a legal ground a
@@ -565,6 +583,7 @@ def _view(session: Session, clock: Clock, case: Case, access: Access) -> CaseVie
         may_hold=access.is_coordinator,
         legal_hold=case.legal_hold,
         legal_hold_reason=case.legal_hold_reason if access.is_coordinator else None,
+        not_covered=agencies_without_details(case, today) if details else (),
     )
 
 

@@ -761,8 +761,18 @@ def _remind_one(
     return reminded
 
 
+# Called in the transaction that closes a round, with the round's meeting id: the caller
+# brings what shows the meeting (the agenda's preview, a posted agenda) up to date.
+OnClosed = Callable[[Session, int], None]
+
+
 def close_due_rounds(
-    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    on_closed: OnClosed | None = None,
 ) -> int:
     """Close the open rounds whose deadline passed and post their picture (once), each
     round on its own (see close_due_round)."""
@@ -780,7 +790,9 @@ def close_due_rounds(
     closed = 0
     for round_id in due:
         try:
-            if close_due_round(sessions, clock, renderers, round_id, replica=replica):
+            if close_due_round(
+                sessions, clock, renderers, round_id, replica=replica, on_closed=on_closed
+            ):
                 closed += 1
         except Exception:
             log.exception("closing rating round %s failed; it is tried again", round_id)
@@ -794,7 +806,13 @@ class _Drawn:
 
 
 def close_due_round(
-    sessions: Sessions, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    *,
+    replica: str,
+    on_closed: OnClosed | None = None,
 ) -> bool:
     """Close one round at its deadline, in three steps so no lock is held while drawing:
     claim it (checking, under the row lock, that the deadline has passed: an extension
@@ -828,7 +846,9 @@ def close_due_round(
     with sessions() as session, session.begin():
         effect = session.get(ScheduledEffect, effect_id)
         assert effect is not None
-        closed = _close(session, clock, round_id, renderers, early=False, drawn=drawn)
+        closed = _close(
+            session, clock, round_id, renderers, early=False, drawn=drawn, on_closed=on_closed
+        )
         if not closed:
             effect.note = "not closed: the deadline was extended or the round closed early"
         scheduling.complete(
@@ -907,6 +927,7 @@ def _close(
     *,
     early: bool,
     drawn: _Drawn | None = None,
+    on_closed: OnClosed | None = None,
 ) -> bool:
     """Close one round (a conditional UPDATE: only one closer wins, and at the deadline only
     if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
@@ -957,6 +978,8 @@ def _close(
             ),
             dedupe_key=f"rating_{name}:{round_id}",
         )
+    if on_closed is not None:
+        on_closed(session, rating_round.meeting_id)
     return True
 
 
@@ -1500,14 +1523,20 @@ def _audit_round(
 
 
 def close_early(
-    session: Session, clock: Clock, renderers: Renderers, *, access: Access, round_id: int
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    access: Access,
+    round_id: int,
+    on_closed: OnClosed | None = None,
 ) -> None:
     """A coordinator closes the round now; the picture is posted as at the deadline."""
     if not access.is_coordinator:
         raise NotCoordinator()
     rating_round = _load_round(session, access.forum, round_id, lock=True)
     _require_open(rating_round, access.forum, clock)
-    _close(session, clock, rating_round.id, renderers, early=True)
+    _close(session, clock, rating_round.id, renderers, early=True, on_closed=on_closed)
     _audit_round(session, clock, access, rating_round, closed_early=True)
 
 

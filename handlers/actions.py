@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
+from domain import agenda as agenda_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
 from domain.actions import ActionDraft, Filter, Scope
@@ -23,7 +24,7 @@ from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
-from handlers.agenda import deliver_now
+from handlers.agenda import deliver_now, publish_changes
 from handlers.blocks import actions as ui
 from handlers.blocks.cases import effect_label
 from handlers.blocks.common import Block
@@ -88,6 +89,8 @@ class ActionMeta(BaseModel):
     message_ts: str | None = None
     # The list (page:scope:filter) a row menu was used in, to redraw it in place.
     list_state: str | None = None
+    # The case whose modal the action modal was pushed from, refreshed once it is saved.
+    case_id: int | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -121,9 +124,12 @@ def _modal_for(
     *,
     case_reference: str | None,
     area_id: int | None = None,
+    case_id: int | None = None,
 ) -> dict[str, Any]:
     forum = access.forum
-    meta = ActionMeta(locale=t.locale, forum_id=forum.id, channel_id=forum.channel_id)
+    meta = ActionMeta(
+        locale=t.locale, forum_id=forum.id, channel_id=forum.channel_id, case_id=case_id
+    )
     return ui.action_modal(
         t,
         agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
@@ -254,8 +260,17 @@ def export_plan(
         access = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         )
-        period = stats_service.parse_period(words, _today(access, deps))
-        rows = stats_service.action_plan(session, deps.clock, access=access, period=period)
+        today = _today(access, deps)
+        # Without a period: what is open, and what was due or done in the last twelve months.
+        rolling = not words
+        period = (
+            stats_service.last_twelve_months(today)
+            if rolling
+            else stats_service.parse_period(words, today)
+        )
+        rows = stats_service.action_plan(
+            session, deps.clock, access=access, period=period, include_open=rolling
+        )
         code = access.forum.code
     names = _names(client, {r.owner for r in rows if r.owner})
     headers = [
@@ -290,12 +305,21 @@ def export_plan(
         for r in rows
     ]
     stem = f"atgardsplan-{code}-{period.start.isoformat()}-{period.end.isoformat()}"
-    comment = t(
-        "The action plan for {start} – {end} ({n} actions).",
-        start=t.day(period.start),
-        end=t.day(period.end),
-        n=len(rows),
-    )
+    if rolling:
+        comment = t.ngettext(
+            "The action plan: open actions and those due or done since {start} ({n} action).",
+            "The action plan: open actions and those due or done since {start} ({n} actions).",
+            len(rows),
+            start=t.day(period.start),
+        )
+    else:
+        comment = t.ngettext(
+            "The action plan for {start} – {end} ({n} action).",
+            "The action plan for {start} – {end} ({n} actions).",
+            len(rows),
+            start=t.day(period.start),
+            end=t.day(period.end),
+        )
     for kind in [fmt] if fmt else ["xlsx", "csv"]:
         data = (
             csv_bytes(headers, table)
@@ -304,7 +328,11 @@ def export_plan(
         )
         send_file(client, req.user_id, data=data, filename=f"{stem}.{kind}", comment=comment)
     return text_message(
-        t("I sent you the action plan ({n} actions) in a direct message.", n=len(rows))
+        t.ngettext(
+            "I sent you the action plan ({n} action) in a direct message.",
+            "I sent you the action plan ({n} actions) in a direct message.",
+            len(rows),
+        )
     )
 
 
@@ -454,11 +482,32 @@ def register(app: App, deps: Deps) -> None:
             context["samverkan_action_id"] = action_id
         ack()
 
+    def refresh_case(body: dict[str, Any], client: WebClient) -> None:
+        """Back in the case modal the action was made from, it is listed at once."""
+        from handlers.cases import _detail_view
+        from handlers.metadata import ViewMeta
+
+        view = body["view"]
+        meta = ActionMeta.load(view.get("private_metadata"))
+        parent = view.get("previous_view_id")
+        if not parent or meta.case_id is None:
+            return
+        case_meta = ViewMeta(locale=meta.locale, channel_id=meta.channel_id, forum_id=meta.forum_id)
+        t = Translator(meta.locale)
+        try:
+            updated = _detail_view(
+                deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id
+            )
+            client.views_update(view_id=parent, view=updated)
+        except Exception as exc:
+            log.warning("could not refresh the case modal after a new action: %s", exc)
+
     def tell_owner(body: dict[str, Any], client: WebClient, context: Any) -> None:
         action_id = context.get("samverkan_action_id")
         if action_id is None:
             return
         user_id = body["user"]["id"]
+        refresh_case(body, client)
         deliver_now(deps, client)  # the owner's DM, queued with the action
         try:
             with database_errors(), transaction(deps.sessions) as session:
@@ -503,7 +552,14 @@ def register(app: App, deps: Deps) -> None:
                 access = forum_service.require_member(
                     session, forum=forum, slack_user_id=body["user"]["id"]
                 )
-                modal = _modal_for(session, deps, t, access, case_reference=reference)
+                modal = _modal_for(
+                    session,
+                    deps,
+                    t,
+                    access,
+                    case_reference=reference,
+                    case_id=case_meta.case_id,
+                )
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("opening the action modal from a case failed")
@@ -754,6 +810,7 @@ def register(app: App, deps: Deps) -> None:
                     slack_user_id=user_id,
                 )
                 previous_owner = action.owner
+                republished = False
                 if verb == "more_time":
                     action_service.postpone_action(
                         session,
@@ -804,6 +861,8 @@ def register(app: App, deps: Deps) -> None:
                         comment=forms.text(values, "comment"),
                     )
                     note = t("<@{user}> followed up the effect.", user=user_id)
+                    # A posted agenda that asks for this effect now shows it.
+                    republished = _republish_agendas(session, access, action.id)
                 new_owner = action.owner if action.owner != previous_owner else None
         except InputErrors as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
@@ -811,7 +870,11 @@ def register(app: App, deps: Deps) -> None:
         except DomainError as exc:
             ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
             return
-        context["samverkan_action_change"] = {"note": note, "new_owner": new_owner is not None}
+        context["samverkan_action_change"] = {
+            "note": note,
+            "new_owner": new_owner is not None,
+            "republished": verb == "follow_up" and republished,
+        }
         ack()
 
     def after_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -822,8 +885,8 @@ def register(app: App, deps: Deps) -> None:
         meta = ActionMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         action_id = meta.action_id or 0
-        if change.get("new_owner"):
-            deliver_now(deps, client)  # the new owner's DM, queued with the hand-over
+        if change.get("new_owner") or change.get("republished"):
+            deliver_now(deps, client)  # the new owner's DM, the agenda's update
         try:
             if meta.origin == "modal" and view.get("previous_view_id"):
                 parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}
@@ -832,6 +895,12 @@ def register(app: App, deps: Deps) -> None:
                 refresh(client, None, body, t, meta, action_id=action_id, note=change["note"])
         except Exception as exc:
             log.warning("could not show the change of action %s: %s", action_id, exc)
+
+    def _republish_agendas(session: Session, access: Access, action_id: int) -> bool:
+        changed = False
+        for meeting in agenda_service.meetings_listing_action(session, deps.clock, action_id):
+            changed = publish_changes(deps, session, meeting, access.forum) or changed
+        return changed
 
     def acker(verb: str) -> Any:
         def ack_change(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:

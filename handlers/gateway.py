@@ -41,7 +41,13 @@ class WebApiGateway:
                     alt_txt=payload.get("alt_text"),
                 )
                 return None
-            response = client.api_call(method, json=dict(payload))
+            body = dict(payload)
+            if method == "chat.update" and str(body.get("channel", ""))[:1] in ("U", "W"):
+                # A DM queued by user id (chat.postMessage takes one): chat.update needs the
+                # DM's own id, which conversations.open gives back without opening anything new.
+                opened = client.conversations_open(users=body["channel"])
+                body["channel"] = opened["channel"]["id"]
+            response = client.api_call(method, json=body)
         except SlackApiError as exc:
             error = str(exc.response.get("error", ""))
             status = exc.response.status_code

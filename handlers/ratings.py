@@ -27,6 +27,7 @@ from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from handlers import forms
+from handlers.agenda import picture_ready
 from handlers.blocks import actions as action_ui
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
@@ -452,6 +453,7 @@ def register(app: App, deps: Deps) -> None:
                     ui.RENDERERS,
                     access=access,
                     round_id=int(value) if value.isdigit() else 0,
+                    on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
                 )
             reply = overview(deps, t, req)
             reply["text"] = t("The round is closed: the picture is posted in the channel shortly.")

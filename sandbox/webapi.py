@@ -1152,6 +1152,9 @@ class SlackWebApiStub:
         invalid = self._check_message(args, require_content=False)
         if invalid:
             return invalid
+        if str(args.get("channel", ""))[:1] in ("U", "W"):
+            # Unlike chat.postMessage, chat.update wants a DM's channel id (D…), not a user.
+            return self._api_error("channel_not_found")
         ts = args.get("ts")
         if not ts:
             return self._invalid(

@@ -604,6 +604,29 @@ def _consent_active(consent: ConsentView | None) -> bool:
     return consent is not None and consent.given_by is not ConsentGiver.NONE and consent.active
 
 
+def _not_covered_warning(t: Translator, view: CaseView) -> Block:
+    """Agencies that must attend but are not covered by the consent (nor a legal ground)."""
+    names = _names(view.not_covered)
+    if view.consent is None or not _consent_active(view.consent):
+        text = t(
+            ":warning: There is no active consent: {agencies} must attend but see the case "
+            "only as an anonymous consultation.",
+            agencies=names,
+        )
+    else:
+        text = t.ngettext(
+            ":warning: The consent does not cover {agencies}, which must attend: it sees the "
+            "case only as an anonymous consultation. Ask for consent that covers it, or have "
+            "a coordinator record a legal ground.",
+            ":warning: The consent does not cover {agencies}, which must attend: they see the "
+            "case only as an anonymous consultation. Ask for consent that covers them, or "
+            "have a coordinator record a legal ground.",
+            len(view.not_covered),
+            agencies=names,
+        )
+    return section(text, block_id="consent_warning")
+
+
 def case_detail_modal(
     t: Translator, view: CaseView, *, tz: dt.tzinfo, private_metadata: str
 ) -> Block:
@@ -635,6 +658,8 @@ def case_detail_modal(
                 )
             )
         blocks.append(section("\n".join(detail_lines)))
+        if view.not_covered and view.status is not CaseStatus.CLOSED:
+            blocks.append(_not_covered_warning(t, view))
     else:
         blocks.append(
             section(
