@@ -62,6 +62,8 @@ def summarize(
         member_count=len(members),
         your_role=you.role.value if you else None,
         your_agency=you.agency.name if you else None,
+        start=schedule.start,
+        end=schedule.end,
     )
 
 
@@ -264,6 +266,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=view_errors(t, err, ids, version=meta.version))
             return
         except DomainError as exc:
+            exc = forms.schedule_errors(exc, view["state"]["values"])
             ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
         context["samverkan_forum_id"] = forum.id
@@ -325,6 +328,7 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=view_errors(t, err, ids))
             return
         except DomainError as exc:
+            exc = forms.schedule_errors(exc, view["state"]["values"])
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         ack()

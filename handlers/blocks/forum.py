@@ -9,6 +9,16 @@ from dataclasses import dataclass
 from domain.calendar import DEFAULT_AGENDA_TIME, EXTRA_DAY_LABELS, EXTRA_DAYS_OFF
 from domain.forums import DEFAULT_AGENCIES, TEMPLATES, ForumDraft
 from domain.i18n import N_, Translator
+from domain.schedule_words import (
+    ORDINALS,
+    REPEAT_LABELS,
+    REPEATS,
+    WEEKDAYS,
+    WEEKS_OF_MONTH,
+    pick_of,
+    schedule_words,
+    time_range,
+)
 from handlers.blocks.common import (
     Block,
     actions,
@@ -61,6 +71,8 @@ class ForumSummary:
     member_count: int
     your_role: str | None = None
     your_agency: str | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
 
 
 def role_label(t: Translator, role: str) -> str:
@@ -229,6 +241,112 @@ def calendar_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str])
     ]
 
 
+def _weekday_options(t: Translator) -> list[Block]:
+    names = {
+        "MO": t("Monday"),
+        "TU": t("Tuesday"),
+        "WE": t("Wednesday"),
+        "TH": t("Thursday"),
+        "FR": t("Friday"),
+        "SA": t("Saturday"),
+        "SU": t("Sunday"),
+    }
+    return [option(names[code].capitalize(), code) for code in WEEKDAYS]
+
+
+def schedule_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str]) -> list[Block]:
+    """The meeting schedule as choices: weekday(s), how often (every / every other week /
+    certain weeks of the month, and which), start and end; the RRULE itself under
+    *Advanced*, filled in only when the choices cannot express the forum's schedule."""
+    pick = pick_of(draft.rrule) if draft.rrule else None
+    day_options = _weekday_options(t)
+    days: Block = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "placeholder": {"type": "plain_text", "text": t("Choose weekdays")},
+        "options": day_options,
+    }
+    if pick:
+        days["initial_options"] = [o for o in day_options if o["value"] in pick.days]
+    repeat_options = [option(t(REPEAT_LABELS[r]), r) for r in REPEATS]
+    repeat: Block = {
+        "type": "static_select",
+        "action_id": "value",
+        "options": repeat_options,
+        "initial_option": next(
+            o for o in repeat_options if o["value"] == (pick.repeat if pick else "every")
+        ),
+    }
+    week_options = [option(t(ORDINALS[w]).capitalize(), str(w)) for w in WEEKS_OF_MONTH]
+    weeks: Block = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "placeholder": {"type": "plain_text", "text": t("Choose weeks")},
+        "options": week_options,
+    }
+    if pick and pick.weeks:
+        weeks["initial_options"] = [o for o in week_options if int(o["value"]) in pick.weeks]
+    blocks: list[Block] = [
+        input_block(
+            bid("sched_days"),
+            t("Meets on"),
+            days,
+            optional=True,
+            hint=t("One or more weekdays."),
+        ),
+        input_block(bid("sched_repeat"), t("How often"), repeat),
+        input_block(
+            bid("sched_weeks"),
+            t("Which weeks of the month"),
+            weeks,
+            optional=True,
+            hint=t("Only for “Certain weeks of the month”, e.g. the first and the third."),
+        ),
+    ]
+    for name, label, value in (
+        ("start", t("Meeting starts"), draft.start),
+        ("end", t("Meeting ends"), draft.end),
+    ):
+        picker: Block = {"type": "timepicker", "action_id": "value"}
+        if value is not None:
+            picker["initial_time"] = value.strftime("%H:%M")
+        blocks.append(input_block(bid(name), label, picker))
+    advanced = t("Advanced")
+    blocks.append(
+        section(
+            f"*{advanced}*\n"
+            + t("A schedule the choices above cannot express can be written as an RRULE.")
+        )
+    )
+    blocks.append(
+        input_block(
+            bid("rrule"),
+            t("Schedule as an RRULE"),
+            text_input(
+                "value",
+                initial=None if pick else draft.rrule,
+                max_length=500,
+                placeholder="FREQ=MONTHLY;BYDAY=-1FR",
+            ),
+            optional=True,
+            hint=t(
+                "Leave it empty to use the choices above. When filled in, it is used instead "
+                "of them."
+            ),
+        )
+    )
+    return blocks
+
+
+def schedule_text(t: Translator, rrule: str, start: dt.time | None, end: dt.time | None) -> str:
+    """A schedule for mrkdwn: in words when it has a simple wording, else the rule itself."""
+    words = schedule_words(rrule, t)
+    shown = escape(words) if words else f"`{escape(rrule)}`"
+    if start is not None and end is not None:
+        shown += " " + time_range(start, end, t.locale)
+    return shown
+
+
 def forum_modal(
     t: Translator,
     draft: ForumDraft,
@@ -325,25 +443,7 @@ def forum_modal(
                 optional=True,
             )
         )
-    blocks.append(
-        input_block(
-            bid("rrule"),
-            t("Meeting schedule (RRULE)"),
-            text_input("value", initial=draft.rrule, max_length=500),
-            hint=t(
-                "Every Thursday: FREQ=WEEKLY;BYDAY=TH · every other Thursday: "
-                "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH · 1st and 3rd Thursday: FREQ=MONTHLY;BYDAY=1TH,3TH"
-            ),
-        )
-    )
-    for name, label, value in (
-        ("start", t("Meeting starts"), draft.start),
-        ("end", t("Meeting ends"), draft.end),
-    ):
-        picker: Block = {"type": "timepicker", "action_id": "value"}
-        if value is not None:
-            picker["initial_time"] = value.strftime("%H:%M")
-        blocks.append(input_block(bid(name), label, picker))
+    blocks.extend(schedule_blocks(t, draft, bid))
     blocks.extend(calendar_blocks(t, draft, bid))
     blocks.append(
         input_block(
@@ -456,7 +556,7 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
     lines = [
         f"*{labels['code']}:* {escape(summary.code)}",
         f"*{labels['next']}:* {meetings}",
-        f"*{labels['schedule']}:* `{escape(summary.rrule)}`",
+        f"*{labels['schedule']}:* {schedule_text(t, summary.rrule, summary.start, summary.end)}",
         f"*{labels['agencies']}:* {escape(', '.join(summary.agencies)) or '–'}",
         f"*{labels['areas']}:* {escape(', '.join(summary.areas)) or '–'}",
         f"*{labels['members']}:* {summary.member_count}",
