@@ -62,12 +62,7 @@ def route(
     if word in HELP:
         return ui.help_message(t)
     if word == "":
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.forum_for_channel(
-                session, team_id=req.team_id, channel_id=req.channel_id
-            )
-            name = forum.name if forum else None
-        return ui.menu_message(t, has_forum=name is not None, forum_name=name)
+        return menu(deps, t, req)
     if word in FORUM or word in MEMBERS:
         sub = rest[0] if rest else ""
         if word in MEMBERS or sub in MEMBERS:
@@ -117,6 +112,24 @@ def route(
         text = req.text.strip().split(maxsplit=1)[1] if len(req.text.split()) > 1 else ""
         return agenda_handlers.add_item(deps, client, t, req, text)
     return ui.unknown_command_message(t, req.text.strip())
+
+
+def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
+    """What this person may do in this channel, by their role in its forum."""
+    if req.channel_id.startswith("D"):
+        return ui.menu_message(t, forum_name=None, in_dm=True)
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id
+        )
+        member = (
+            forum_service.find_member(session, forum=forum, slack_user_id=req.user_id)
+            if forum
+            else None
+        )
+        name = forum.name if forum else None
+        role = member.role.value if member else None
+    return ui.menu_message(t, forum_name=name, role=role)
 
 
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
@@ -171,22 +184,20 @@ def register(app: App, deps: Deps) -> None:
 
     app.command("/samverkan")(ack=ack_command, lazy=[run_command])
 
-    menu_routes = {
-        ui.ACTION_MENU_HELP: "hjälp",
-        ui.ACTION_MENU_FORUM_NEW: "forum ny",
-        ui.ACTION_MENU_FORUM: "forum",
-        ui.ACTION_MENU_MEMBERS: "forum medlemmar",
-    }
+    # Every menu button runs a command as if typed (the suggestion after a typo, too).
+    menu_routes = {**ui.MENU_COMMANDS, ui.ACTION_MENU_RUN: "hjälp"}
 
     def run_menu(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action_id = body["actions"][0]["action_id"]
+        action = body["actions"][0]
+        action_id = action["action_id"]
         channel = channel_of(body)
+        suggested = str(action.get("value") or "") if action_id == ui.ACTION_MENU_RUN else ""
         req = CommandRequest(
             team_id=team_of(body),
             channel_id=channel,
             user_id=body["user"]["id"],
             trigger_id=body.get("trigger_id", ""),
-            text=menu_routes[action_id],
+            text=suggested if suggested in ui.KNOWN_COMMANDS else menu_routes[action_id],
         )
         answer(req, client, respond, in_place=True)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -43,6 +44,7 @@ ACTION_MENU_HELP = "menu_help"
 ACTION_MENU_FORUM_NEW = "menu_forum_new"
 ACTION_MENU_FORUM = "menu_forum"
 ACTION_MENU_MEMBERS = "menu_members"
+ACTION_MENU_RUN = "menu_run"  # the suggested command after a typo (value: the command)
 ACTION_OPEN_MEMBERS = "forum_open_members"
 ACTION_REMOVE_MEMBER = "member_remove"
 ROLE_VALUES = ("member", "coordinator", "admin", "reviewer")
@@ -84,16 +86,21 @@ def role_label(t: Translator, role: str) -> str:
     }.get(role, role)
 
 
-def help_blocks(t: Translator) -> list[Block]:
-    lines = [
-        ("/samverkan", t("opens the menu")),
+HelpLine = tuple[str, str]
+
+
+def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
+    """What the bot can do, grouped by who may do it."""
+    everyone = [
+        ("/samverkan", t("opens a menu of what you may do in this channel")),
         (t("/samverkan help"), t("shows this help")),
         (
             t("/samverkan forum new"),
             t("creates a forum in this channel (name, code, agencies, schedule, areas)"),
         ),
-        ("/samverkan forum", t("shows the forum; coordinators change its settings")),
-        (t("/samverkan forum members"), t("coordinators add and remove members")),
+    ]
+    members = [
+        ("/samverkan forum", t("shows the forum's agencies, schedule and members")),
         (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
         (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
         (t("/samverkan deviation"), t("reports that collaboration failed (for the coordinator)")),
@@ -102,8 +109,6 @@ def help_blocks(t: Translator) -> list[Block]:
             t("/samverkan actions"),
             t("lists actions: mine, my agency's or the forum's (open, overdue, done, follow-up)"),
         ),
-        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
-        (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
         (
             t("/samverkan situation"),
             t("the situation picture: who has rated, rate for your agency, the latest picture"),
@@ -112,14 +117,33 @@ def help_blocks(t: Translator) -> list[Block]:
             t("/samverkan away 2026-12-10 @stand-in"),
             t("you are away until that day (a stand-in from your agency is optional)"),
         ),
-        (
-            t("/samverkan meetings"),
-            t("the next meetings; coordinators move, cancel and record them"),
-        ),
+        (t("/samverkan meetings"), t("the next meetings")),
         (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
         (t("/samverkan item …"), t("adds other business to the next meeting's agenda")),
     ]
-    privacy_lines = [
+    coordinators = [
+        ("/samverkan forum", t("changes the forum's settings")),
+        (t("/samverkan forum members"), t("adds and removes members")),
+        (
+            t("/samverkan situation settings"),
+            t("when the situation picture is made, the deadline and reminders"),
+        ),
+        (
+            t("/samverkan situation export"),
+            t("the situation picture's rounds as xlsx and CSV, for the municipality"),
+        ),
+        (t("/samverkan meetings"), t("moves, cancels and records meetings")),
+        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
+        (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
+        (
+            t("/samverkan ground FOS-2026-017"),
+            t("records a legal ground other than consent for an agency"),
+        ),
+    ]
+    admins = [
+        (t("/samverkan forum members"), t("also appoints and removes admins")),
+    ]
+    privacy = [
         (
             t("/samverkan log"),
             t("audit log: who read or changed what (coordinators and reviewers; filters, CSV)"),
@@ -127,10 +151,6 @@ def help_blocks(t: Translator) -> list[Block]:
         (
             t("/samverkan consent FOS-2026-017"),
             t("a case's consent register; without a reference: consents about to expire"),
-        ),
-        (
-            t("/samverkan ground FOS-2026-017"),
-            t("coordinators record a legal ground other than consent for an agency"),
         ),
         (
             t("/samverkan retention"),
@@ -141,45 +161,214 @@ def help_blocks(t: Translator) -> list[Block]:
             t("coordinators get everything stored about a member (GDPR art. 15) by DM"),
         ),
     ]
-    body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
-    privacy_title = t("Data protection")
-    privacy_body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in privacy_lines)
     return [
-        header(t("Samverkan – what I can do")),
-        section(body),
-        section(f"*{privacy_title}*\n{privacy_body}"),
+        (t("For everyone"), everyone),
+        (t("For members of the forum"), members),
+        (t("For coordinators"), coordinators),
+        (t("For admins"), admins),
+        (t("Data protection"), privacy),
+    ]
+
+
+def help_blocks(t: Translator) -> list[Block]:
+    """The help, grouped by role: everyone, members, coordinators, admins, data protection."""
+    blocks: list[Block] = [header(t("Samverkan – what I can do"))]
+    for title, lines in _help_groups(t):
+        body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
+        blocks.append(section(f"*{title}*\n{body}"))
+    blocks.append(
         context(
             t(
                 "Never write names, personal identity numbers, phone numbers or addresses: "
                 "use case references and non-identifying text."
             )
-        ),
-    ]
+        )
+    )
+    return blocks
 
 
 def help_message(t: Translator) -> dict[str, object]:
     return message(t("Samverkan – what I can do"), help_blocks(t))
 
 
+# Commands a user may mean: the first words (Swedish and English) and common two-word ones.
+KNOWN_COMMANDS: tuple[str, ...] = (
+    "hjälp",
+    "help",
+    "forum",
+    "forum ny",
+    "forum new",
+    "forum medlemmar",
+    "forum members",
+    "ärende",
+    "case",
+    "nytt ärende",
+    "ärenden",
+    "cases",
+    "avvikelse",
+    "deviation",
+    "insats",
+    "action",
+    "insatser",
+    "actions",
+    "åtgärdsplan",
+    "action-plan",
+    "statistik",
+    "statistics",
+    "lägesbild",
+    "situation",
+    "lägesbild bedöm",
+    "lägesbild export",
+    "lägesbild inställningar",
+    "borta",
+    "away",
+    "tillbaka",
+    "back",
+    "möten",
+    "meetings",
+    "dagordning",
+    "agenda",
+    "punkt",
+    "item",
+    "logg",
+    "log",
+    "samtycke",
+    "consent",
+    "grund",
+    "ground",
+    "gallring",
+    "retention",
+    "registerutdrag",
+    "access-export",
+)
+
+
+def nearest_command(typed: str) -> str | None:
+    """The known command closest to what was typed (one or two words), if any is close."""
+    words = typed.casefold().split()
+    if not words:
+        return None
+    for size in (2, 1):
+        attempt = " ".join(words[:size])
+        pool = [c for c in KNOWN_COMMANDS if len(c.split()) == size]
+        found = difflib.get_close_matches(attempt, pool, n=1, cutoff=0.7)
+        if found:
+            return found[0]
+    return None
+
+
 def unknown_command_message(t: Translator, word: str) -> dict[str, object]:
-    blocks = [section(t("I don't know the command *{word}*.", word=escape(word[:40])))]
+    blocks: list[Block] = [section(t("I don't know the command *{word}*.", word=escape(word[:40])))]
+    guess = nearest_command(word)
+    if guess:
+        blocks.append(
+            section(
+                t("Did you mean `{command}`?", command=guess),
+                accessory=button(
+                    t("Run /samverkan {command}", command=guess), ACTION_MENU_RUN, value=guess
+                ),
+            )
+        )
     blocks.extend(help_blocks(t)[1:])
     return message(t("Unknown command"), blocks)
 
 
-def menu_message(t: Translator, *, has_forum: bool, forum_name: str | None) -> dict[str, object]:
-    intro = (
-        t("Forum in this channel: *{name}*", name=escape(forum_name))
-        if has_forum and forum_name
-        else t("There is no forum in this channel yet.")
-    )
-    buttons = [button(t("Help"), ACTION_MENU_HELP)]
-    if has_forum:
-        buttons.append(button(t("Forum"), ACTION_MENU_FORUM))
-        buttons.append(button(t("Members"), ACTION_MENU_MEMBERS))
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: str  # msgid
+    command: str  # what the button runs, as if typed after /samverkan
+    group: str  # msgid of the menu section it is in
+    roles: frozenset[str]  # who sees it
+
+    @property
+    def action_id(self) -> str:
+        return f"menu_{self.key}"
+
+
+MEMBERS = frozenset({"member", "coordinator", "admin"})
+COORDINATORS = frozenset({"coordinator", "admin"})
+CASES_GROUP, ACTIONS_GROUP = N_("Cases"), N_("Actions")
+MEETINGS_GROUP, COORDINATE_GROUP = N_("Meetings and the situation picture"), N_("Coordinate")
+MENU: tuple[MenuItem, ...] = (
+    MenuItem("case", N_("Raise a case"), "ärende", CASES_GROUP, MEMBERS),
+    MenuItem("cases", N_("Cases"), "ärenden", CASES_GROUP, MEMBERS),
+    MenuItem("deviation", N_("Report a deviation"), "avvikelse", CASES_GROUP, MEMBERS),
+    MenuItem("action", N_("New action"), "insats", ACTIONS_GROUP, MEMBERS),
+    MenuItem("actions", N_("My actions"), "insatser", ACTIONS_GROUP, MEMBERS),
+    MenuItem("agenda", N_("Agenda"), "dagordning", MEETINGS_GROUP, MEMBERS),
+    MenuItem("meetings", N_("Meetings"), "möten", MEETINGS_GROUP, MEMBERS),
+    MenuItem("picture", N_("Situation picture"), "lägesbild", MEETINGS_GROUP, MEMBERS),
+    MenuItem("forum", N_("Forum"), "forum", MEETINGS_GROUP, frozenset({"member"})),
+    MenuItem("forum_settings", N_("Forum settings"), "forum", COORDINATE_GROUP, COORDINATORS),
+    MenuItem("members", N_("Members"), "forum medlemmar", COORDINATE_GROUP, COORDINATORS),
+    MenuItem(
+        "picture_settings",
+        N_("Situation picture settings"),
+        "lägesbild inställningar",
+        COORDINATE_GROUP,
+        COORDINATORS,
+    ),
+    MenuItem("plan", N_("Action plan"), "åtgärdsplan", COORDINATE_GROUP, COORDINATORS),
+    MenuItem("statistics", N_("Statistics"), "statistik", COORDINATE_GROUP, COORDINATORS),
+    MenuItem(
+        "log",
+        N_("Audit log"),
+        "logg",
+        COORDINATE_GROUP,
+        frozenset({"coordinator", "admin", "reviewer"}),
+    ),
+    MenuItem("forum_new", N_("Create forum"), "forum ny", "", frozenset({"none"})),
+    MenuItem("help", N_("Help"), "hjälp", "", frozenset()),
+)
+MENU_COMMANDS: dict[str, str] = {item.action_id: item.command for item in MENU}
+
+
+def menu_message(
+    t: Translator,
+    *,
+    forum_name: str | None,
+    role: str | None = None,
+    in_dm: bool = False,
+) -> dict[str, object]:
+    """What this person may do here: ``role`` is their role in the channel's forum (member,
+    coordinator, admin, reviewer), None when they are not a member; no ``forum_name`` when
+    the channel has no forum; ``in_dm`` in a direct message, which is never a forum."""
+    if in_dm:
+        intro = t("Run /samverkan in a forum's channel to see what you can do there.")
+        place = "dm"
+    elif forum_name is None:
+        intro = t("There is no forum in this channel yet.")
+        place = "none"
+    elif role is None:
+        intro = t(
+            "Forum in this channel: *{name}*. You are not a member: a coordinator of the "
+            "forum adds you.",
+            name=escape(forum_name),
+        )
+        place = "outsider"
     else:
-        buttons.append(button(t("Create forum"), ACTION_MENU_FORUM_NEW, style="primary"))
-    return message(t("Samverkan"), [header(t("Samverkan")), section(intro), actions(*buttons)])
+        intro = t(
+            "Forum in this channel: *{name}*. You take part as {role}.",
+            name=escape(forum_name),
+            role=role_label(t, role),
+        )
+        place = role
+    blocks: list[Block] = [header(t("Samverkan")), section(intro)]
+    groups: dict[str, list[Block]] = {}
+    for item in MENU:
+        if item.roles and place not in item.roles:
+            continue
+        style = "primary" if item.key in ("case", "forum_new") else None
+        element = button(t(item.label), item.action_id, value=item.command, style=style)
+        groups.setdefault(item.group, []).append(element)
+    for group, elements in groups.items():
+        if group:
+            blocks.append(context("*" + t(group) + "*"))
+        blocks.append(actions(*elements))
+    if place == "admin":
+        blocks.append(context(t("As an admin you also appoint and remove admins in Members.")))
+    return message(t("Samverkan"), blocks)
 
 
 def text_message(text: str) -> dict[str, object]:
@@ -315,7 +504,8 @@ def schedule_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str])
     blocks.append(
         section(
             f"*{advanced}*\n"
-            + t("A schedule the choices above cannot express can be written as an RRULE.")
+            + t("A schedule the choices above cannot express can be written as an RRULE."),
+            block_id=bid("sched_advanced"),
         )
     )
     blocks.append(
