@@ -40,7 +40,7 @@ def setup(bot: Bot) -> None:
 def menu(bot: Bot, user: str, channel: str = "C0001") -> dict[str, Any]:
     before = bot.slack.count("response_url")
     bot.driver.command("", user=user, channel=channel)
-    return bot.slack.wait_for("response_url", count=before + 1)[-1].args  # type: ignore[no-any-return]
+    return bot.slack.wait_for("response_url", count=before + 1)[-1].args
 
 
 def buttons(message: dict[str, Any]) -> list[str]:
