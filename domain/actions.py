@@ -36,7 +36,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access, active_agencies, active_areas, forum_schedule, require_member
-from domain.i18n import N_, Locale, normalize_locale
+from domain.i18n import N_, Locale, N_plural, normalize_locale
 from storage.models import (
     Action,
     ActionEvent,
@@ -366,7 +366,10 @@ def _check(
         errors.setdefault(
             "description",
             InvalidInput(
-                N_("The description can be at most {n} characters."),
+                N_plural(
+                    "The description can be at most {n} character.",
+                    "The description can be at most {n} characters.",
+                ),
                 field="description",
                 n=DESCRIPTION_MAX,
             ),
@@ -375,7 +378,10 @@ def _check(
         errors.setdefault(
             "hoped_effect",
             InvalidInput(
-                N_("The hoped-for effect can be at most {n} characters."),
+                N_plural(
+                    "The hoped-for effect can be at most {n} character.",
+                    "The hoped-for effect can be at most {n} characters.",
+                ),
                 field="hoped_effect",
                 n=HOPED_EFFECT_MAX,
             ),
@@ -550,7 +556,12 @@ def postpone_action(
         errors.setdefault(
             "reason",
             InvalidInput(
-                N_("The reason can be at most {n} characters."), field="reason", n=REASON_MAX
+                N_plural(
+                    "The reason can be at most {n} character.",
+                    "The reason can be at most {n} characters.",
+                ),
+                field="reason",
+                n=REASON_MAX,
             ),
         )
     if due_on is None:
@@ -661,7 +672,12 @@ def record_follow_up(
         errors.setdefault(
             "comment",
             InvalidInput(
-                N_("The comment can be at most {n} characters."), field="comment", n=COMMENT_MAX
+                N_plural(
+                    "The comment can be at most {n} character.",
+                    "The comment can be at most {n} characters.",
+                ),
+                field="comment",
+                n=COMMENT_MAX,
             ),
         )
     if errors:

@@ -29,7 +29,7 @@ from domain import audit, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
 from domain.forums import Access
-from domain.i18n import N_, Locale, Translator, normalize_locale
+from domain.i18n import N_, Locale, N_plural, Translator, normalize_locale
 from storage.models import (
     Action,
     ActionStatus,
@@ -270,7 +270,9 @@ def add_item(
         raise InvalidInput(N_("Write what you want to raise."), field="text")
     if len(cleaned) > ITEM_TEXT_MAX:
         raise InvalidInput(
-            N_("Keep it under {limit} characters."), field="text", limit=ITEM_TEXT_MAX
+            N_plural("Keep it under {n} character.", "Keep it under {n} characters."),
+            field="text",
+            n=ITEM_TEXT_MAX,
         )
     privacy.check_text(cleaned, field="text", today=clock.now().date())
     if meeting_id is not None:

@@ -23,7 +23,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access, active_agencies, forum_schedule
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     AuditAction,
     Case,
@@ -238,7 +238,12 @@ def _check(forum: Forum, draft: CaseDraft, clock: Clock, meetings: Sequence[dt.d
         errors.setdefault(
             "summary",
             InvalidInput(
-                N_("The summary can be at most {n} characters."), field="summary", n=SUMMARY_MAX
+                N_plural(
+                    "The summary can be at most {n} character.",
+                    "The summary can be at most {n} characters.",
+                ),
+                field="summary",
+                n=SUMMARY_MAX,
             ),
         )
     if not draft.concerns:

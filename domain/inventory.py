@@ -276,7 +276,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "rating_rounds": Table(
         DB,
-        "Skattningsomgångar för lägesbilden",
+        "Bedömningsomgångar för lägesbilden",
         "Rating rounds of the situation picture",
         {
             "id": K,
@@ -292,7 +292,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "ratings": Table(
         DB,
-        "Skattningar per verksamhet och område, med kommentar",
+        "Bedömningar per verksamhet och område, med kommentar",
         "Ratings per agency and area, with a comment",
         {
             "id": K,
@@ -308,7 +308,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "rating_observations": Table(
         DB,
-        "Vad varje verksamhet ser just nu, fritext i skattningsomgången",
+        "Vad varje verksamhet ser just nu, fritext i bedömningsomgången",
         "What each agency sees right now, free text in the rating round",
         {
             "id": K,

@@ -36,7 +36,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.meetings import ForumCalendar, calendar_of, working_day
 from storage.models import (
     Agency,
@@ -1218,9 +1218,9 @@ def submit_ratings(
         errors.setdefault(
             OBSERVATION_FIELD,
             InvalidInput(
-                N_("Keep it under {limit} characters."),
+                N_plural("Keep it under {n} character.", "Keep it under {n} characters."),
                 field=OBSERVATION_FIELD,
-                limit=OBSERVATION_MAX,
+                n=OBSERVATION_MAX,
             ),
         )
     for answer in answers:
@@ -1239,7 +1239,10 @@ def submit_ratings(
             errors.setdefault(
                 f"comment_{answer.area_id}",
                 InvalidInput(
-                    N_("A comment can be at most {n} characters."),
+                    N_plural(
+                        "A comment can be at most {n} character.",
+                        "A comment can be at most {n} characters.",
+                    ),
                     field=f"comment_{answer.area_id}",
                     n=COMMENT_MAX,
                 ),

@@ -37,7 +37,7 @@ from domain import audit, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import IdentifyingDataRefused, InvalidInput
 from domain.forums import Access
-from domain.i18n import N_
+from domain.i18n import N_, N_plural
 from storage.models import (
     Action,
     ActionStatus,
@@ -434,7 +434,12 @@ def set_legal_hold(
         )
     if len(reason) > HOLD_REASON_MAX:
         raise InvalidInput(
-            N_("The reason can be at most {n} characters."), field="reason", n=HOLD_REASON_MAX
+            N_plural(
+                "The reason can be at most {n} character.",
+                "The reason can be at most {n} characters.",
+            ),
+            field="reason",
+            n=HOLD_REASON_MAX,
         )
     case = _case(session, access, reference)
     now = clock.now()

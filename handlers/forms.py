@@ -109,7 +109,7 @@ def schedule_errors(exc: DomainError, values: Values) -> DomainError:
     errors = dict(exc.errors)
     moved = errors.pop("rrule")
     if not selected_many(values, "sched_days"):
-        moved = InvalidInput(N_("Choose the weekday(s) the forum meets on."), field="sched_days")
+        moved = InvalidInput(N_("Choose which weekdays the forum meets on."), field="sched_days")
     elif selected(values, "sched_repeat") == "monthly" and not selected_many(values, "sched_weeks"):
         moved = InvalidInput(N_("Choose which weeks of the month."), field="sched_weeks")
     errors["sched_days" if moved.field != "sched_weeks" else "sched_weeks"] = moved

@@ -135,7 +135,11 @@ def _export_log(
         user_id,
         data=data,
         filename=f"samverkan-logg-{code}-{stamp}.{fmt}",
-        comment=t("The audit log you exported ({n} events).", n=len(rows)),
+        comment=t.ngettext(
+            "The audit log you exported ({n} event).",
+            "The audit log you exported ({n} events).",
+            len(rows),
+        ),
     )
 
 
@@ -290,10 +294,11 @@ def access_export(
             actor_agency_id=access.member.agency_id,
         )
     stem = f"samverkan-registerutdrag-{subject}-{result.generated_at:%Y%m%d}"
-    comment = t(
+    comment = t.ngettext(
+        "Access-request export (GDPR art. 15) for {user}: {n} row.",
         "Access-request export (GDPR art. 15) for {user}: {n} rows.",
+        result.row_count,
         user=f"<@{subject}>",
-        n=result.row_count,
     )
     send_file(
         client,

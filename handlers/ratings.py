@@ -248,7 +248,9 @@ def _send_export(
     client: WebClient, t: Translator, user_id: str, data: rating_service.ExportData, fmt: str
 ) -> None:
     stem = f"lagesbild-{data.forum_code}"
-    comment = t("Situation picture export: {n} round(s).", n=data.rounds)
+    comment = t.ngettext(
+        "Situation picture export: {n} round.", "Situation picture export: {n} rounds.", data.rounds
+    )
     if fmt in ("xlsx", "both"):
         workbook = xlsx_bytes(
             [

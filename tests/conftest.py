@@ -188,6 +188,21 @@ def _no_case_details_in_channels(request: pytest.FixtureRequest) -> Iterator[Non
         yield
 
 
+@pytest.fixture(autouse=True)
+def _labels_tell_the_truth(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that runs the real bot: no modal input says "(optional)" itself
+    (Slack adds it) and no required one says it is optional (tests/support/labels.py)."""
+    from tests.support.labels import views_with_label_problems
+
+    if "bot" not in request.fixturenames:
+        yield
+        return
+    running: Bot = request.getfixturevalue("bot")
+    yield
+    problems = views_with_label_problems(running.slack.calls)
+    assert not problems, "\n".join(problems)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.support.privacy_scan import scanned
 

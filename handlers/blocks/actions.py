@@ -442,7 +442,7 @@ def digest_message(
     t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
 ) -> dict[str, Any]:
     """One DM a day with all the owner's overdue actions (buttons on each)."""
-    title = t("You have {n} overdue action(s).", n=total)
+    title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
     blocks: list[Block] = [header(title)]
     for row in rows:
         blocks.append(divider())
@@ -461,9 +461,10 @@ def digest_message(
 
 def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) -> dict[str, Any]:
     """To the coordinators: the owner left; the actions stay with their agencies."""
-    title = t(
-        "{n} action(s) in {forum} no longer have an owner: the owner left the forum.",
-        n=len(rows),
+    title = t.ngettext(
+        "{n} action in {forum} no longer has an owner: the owner left the forum.",
+        "{n} actions in {forum} no longer have an owner: the owner left the forum.",
+        len(rows),
         forum=escape(forum_name),
     )
     today = dt.date.min
@@ -859,7 +860,9 @@ def case_actions_blocks(
         if len(rows) > 10:
             blocks.append(context(t("…and {n} more.", n=len(rows) - 10)))
     else:
-        blocks.append(section(f"*{label}*\n" + t("{n} action(s).", n=len(rows))))
+        blocks.append(
+            section(f"*{label}*\n" + t.ngettext("{n} action.", "{n} actions.", len(rows)))
+        )
     blocks.append(
         actions(
             button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
@@ -948,10 +951,11 @@ def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
         "\n".join(f"• {concern_name(t, key)}: {n}" for key, n in stats.concerns.items()) or "–"
     )
     concerns_label = t("Concerns")
-    sip = t(
-        "SIP started in {started} of {total} cases ({share}); needed in {needed}.",
+    sip = t.ngettext(
+        "SIP started in {started} of {n} case ({share}); needed in {needed}.",
+        "SIP started in {started} of {n} cases ({share}); needed in {needed}.",
+        stats.cases_total,
         started=stats.sip_started,
-        total=stats.cases_total,
         share=_share(stats.sip_started, stats.cases_total),
         needed=stats.sip_needed,
     )

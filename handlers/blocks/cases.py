@@ -161,9 +161,9 @@ def status_label(t: Translator, status: CaseStatus) -> str:
 
 def consent_label(t: Translator, giver: ConsentGiver) -> str:
     return {
-        ConsentGiver.GUARDIANS: t("Guardian(s)"),
+        ConsentGiver.GUARDIANS: t("Guardian or guardians"),
         ConsentGiver.CHILD: t("The child or young person"),
-        ConsentGiver.BOTH: t("Guardian(s) and the child or young person"),
+        ConsentGiver.BOTH: t("Guardian or guardians and the child or young person"),
         ConsentGiver.NONE: t("No consent"),
     }[giver]
 
@@ -304,7 +304,7 @@ def case_modal(
     )
     blocks.append(divider())
     consent_options = [
-        option(t("Guardian(s)"), ConsentGiver.GUARDIANS.value),
+        option(t("Guardian or guardians"), ConsentGiver.GUARDIANS.value),
         option(t("The child or young person (judged by maturity)"), ConsentGiver.CHILD.value),
         option(t("Both"), ConsentGiver.BOTH.value),
         option(t("Not given"), ConsentGiver.NONE.value),
@@ -681,7 +681,14 @@ def case_detail_modal(
     blocks.append(section(f"*{history_label}*\n{history}"))
     if len(view.history) > len(shown):
         blocks.append(
-            context(t("The latest {n} of {total} changes.", n=len(shown), total=len(view.history)))
+            context(
+                t.ngettext(
+                    "The latest {shown} of {n} change.",
+                    "The latest {shown} of {n} changes.",
+                    len(view.history),
+                    shown=len(shown),
+                )
+            )
         )
     buttons: list[Block] = []
     if view.may_change_status:

@@ -471,10 +471,11 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
     ]
     answered = len(picture.agencies) - len(picture.missing) - len(picture.away)
     summary = [
-        t(
-            "{n} of {total} agencies answered.",
-            n=answered,
-            total=len(picture.agencies),
+        t.ngettext(
+            "{answered} of {n} agency answered.",
+            "{answered} of {n} agencies answered.",
+            len(picture.agencies),
+            answered=answered,
         )
     ]
     if picture.missing:
@@ -525,7 +526,15 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
             )
             budget -= 1
     if left_out:
-        blocks.append(context(t("… and {n} more areas: see the image.", n=left_out)))
+        blocks.append(
+            context(
+                t.ngettext(
+                    "… and {n} more area: see the image.",
+                    "… and {n} more areas: see the image.",
+                    left_out,
+                )
+            )
+        )
     chart = trend_chart(t, picture)
     if chart is not None and len(blocks) < PICTURE_BLOCKS_MAX - 1:
         blocks.append(chart)
@@ -568,7 +577,9 @@ def _state_line(t: Translator, status: AgencyStatus, tz: str) -> str:
         at = _when(t, status.answered_at, tz) if status.answered_at else ""
         return f"{STATE_EMOJI['answered']} {name} – " + t("answered {at}", at=at).strip()
     if status.state == "partial":
-        return f"{STATE_EMOJI['partial']} {name} – " + t("partly ({n} areas)", n=status.rated)
+        return f"{STATE_EMOJI['partial']} {name} – " + t.ngettext(
+            "partly ({n} area)", "partly ({n} areas)", status.rated
+        )
     if status.state == "away":
         return f"{STATE_EMOJI['away']} {name} – " + t("away")
     return f"{STATE_EMOJI['missing']} {name} – " + t("not answered")
@@ -627,7 +638,9 @@ def status_blocks(t: Translator, current: RoundStatus) -> list[Block]:
                     "action_id": ACTION_EXTEND,
                     "placeholder": plain(t("Extend the deadline"), 150),
                     "options": [
-                        option(t("by {n} day(s)", n=n), f"{current.round_id}:{n}")
+                        option(
+                            t.ngettext("by {n} day", "by {n} days", n), f"{current.round_id}:{n}"
+                        )
                         for n in (1, 2, 3)
                     ],
                 }
@@ -685,12 +698,18 @@ def settings_modal(
     private_metadata: str,
 ) -> Block:
     cadences = [option(t(CADENCE_LABELS[c]), c.value) for c in Cadence]
-    days = [option(t("{n} days before", n=n), str(n)) for n in range(1, 22)]
+    days = [
+        option(t.ngettext("{n} day before", "{n} days before", n), str(n)) for n in range(1, 22)
+    ]
     deadline_days = [option(t("the day of the meeting"), "0")] + [
-        option(t("{n} day(s) before", n=n), str(n)) for n in range(1, 8)
+        option(t.ngettext("{n} day before", "{n} days before", n), str(n)) for n in range(1, 8)
     ]
     reminder_options = [
-        option(t("{n} hour(s) before the deadline", n=h), str(h)) for h in REMINDER_CHOICES
+        option(
+            t.ngettext("{n} hour before the deadline", "{n} hours before the deadline", h),
+            str(h),
+        )
+        for h in REMINDER_CHOICES
     ]
     chosen_initial = [m for m in meetings if m.has_situation_picture]
     meeting_options = [option(_when(t, m.starts_at, tz), str(m.id)) for m in meetings]

@@ -110,7 +110,7 @@ def test_the_action_plan_comes_as_xlsx_and_csv(bot: Bot, forum: dict[str, int]) 
         "Beskrivning",
         "Ägande verksamhet",
         "Ägare",
-        "Förfallodag",
+        "Slutdatum",
         "Status",
     ]
     assert [r[1] for r in rows[1:]] == ["'=Samtal med vårdnadshavare", "Kartlägga frånvaron"]
