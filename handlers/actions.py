@@ -395,6 +395,33 @@ def _publish_home(deps: Deps, client: WebClient, t: Translator, team_id: str, us
     client.views_publish(user_id=user_id, view=home_view(deps, t, team_id, user_id))
 
 
+def refresh_case_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    """After an action made from a case's modal: back there, it is listed at once."""
+    from handlers.cases import _detail_view
+    from handlers.metadata import ViewMeta
+
+    view = body["view"]
+    meta = ActionMeta.load(view.get("private_metadata"))
+    parent = view.get("previous_view_id")
+    if not parent or meta.case_id is None:
+        return
+    case_meta = ViewMeta(locale=meta.locale, channel_id=meta.channel_id, forum_id=meta.forum_id)
+    t = Translator(meta.locale)
+    try:
+        updated = _detail_view(deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id)
+        client.views_update(view_id=parent, view=updated)
+    except Exception as exc:
+        log.warning("could not refresh the case modal after a new action: %s", exc)
+
+
+def republish_agendas(deps: Deps, session: Session, access: Access, action_id: int) -> bool:
+    """Queue the update of the posted agendas (and previews) that list this action."""
+    changed = False
+    for meeting in agenda_service.meetings_listing_action(session, deps.clock, action_id):
+        changed = publish_changes(deps, session, meeting, access.forum) or changed
+    return changed
+
+
 # --- listeners ------------------------------------------------------------------------------
 
 
@@ -482,32 +509,12 @@ def register(app: App, deps: Deps) -> None:
             context["samverkan_action_id"] = action_id
         ack()
 
-    def refresh_case(body: dict[str, Any], client: WebClient) -> None:
-        """Back in the case modal the action was made from, it is listed at once."""
-        from handlers.cases import _detail_view
-        from handlers.metadata import ViewMeta
-
-        view = body["view"]
-        meta = ActionMeta.load(view.get("private_metadata"))
-        parent = view.get("previous_view_id")
-        if not parent or meta.case_id is None:
-            return
-        case_meta = ViewMeta(locale=meta.locale, channel_id=meta.channel_id, forum_id=meta.forum_id)
-        t = Translator(meta.locale)
-        try:
-            updated = _detail_view(
-                deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id
-            )
-            client.views_update(view_id=parent, view=updated)
-        except Exception as exc:
-            log.warning("could not refresh the case modal after a new action: %s", exc)
-
     def tell_owner(body: dict[str, Any], client: WebClient, context: Any) -> None:
         action_id = context.get("samverkan_action_id")
         if action_id is None:
             return
         user_id = body["user"]["id"]
-        refresh_case(body, client)
+        refresh_case_modal(deps, body, client)
         deliver_now(deps, client)  # the owner's DM, queued with the action
         try:
             with database_errors(), transaction(deps.sessions) as session:
@@ -862,7 +869,7 @@ def register(app: App, deps: Deps) -> None:
                     )
                     note = t("<@{user}> followed up the effect.", user=user_id)
                     # A posted agenda that asks for this effect now shows it.
-                    republished = _republish_agendas(session, access, action.id)
+                    republished = republish_agendas(deps, session, access, action.id)
                 new_owner = action.owner if action.owner != previous_owner else None
         except InputErrors as exc:
             ack(response_action="errors", errors=view_errors(t, exc, ids))
@@ -895,12 +902,6 @@ def register(app: App, deps: Deps) -> None:
                 refresh(client, None, body, t, meta, action_id=action_id, note=change["note"])
         except Exception as exc:
             log.warning("could not show the change of action %s: %s", action_id, exc)
-
-    def _republish_agendas(session: Session, access: Access, action_id: int) -> bool:
-        changed = False
-        for meeting in agenda_service.meetings_listing_action(session, deps.clock, action_id):
-            changed = publish_changes(deps, session, meeting, access.forum) or changed
-        return changed
 
     def acker(verb: str) -> Any:
         def ack_change(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:

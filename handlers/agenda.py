@@ -18,7 +18,6 @@ from domain import agenda as agenda_service
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
-from domain import scheduling
 from domain.agenda import Agenda
 from domain.clock import Clock
 from domain.errors import DomainError
@@ -31,8 +30,7 @@ from handlers.blocks import ratings as rating_ui
 from handlers.blocks.common import Block, actions, button
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
-from handlers.forum import tell
-from handlers.gateway import WebApiGateway
+from handlers.forum import deliver_queued, tell
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, team_of
 from storage.db import transaction
@@ -78,6 +76,10 @@ def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Foru
     return posted or previews > 0
 
 
+# Send what was just queued now (the scheduler would within a minute; users expect now).
+deliver_now = deliver_queued
+
+
 def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
     """A rating round closed: the meeting's preview (sent while the round was open) and its
     agenda, if already posted, now show the picture (domain.ratings calls this in the
@@ -86,16 +88,6 @@ def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
     forum = session.get(Forum, meeting.forum_id) if meeting else None
     if meeting is not None and forum is not None:
         refresh_agenda(session, clock, meeting, forum)
-
-
-def deliver_now(deps: Deps, client: WebClient) -> None:
-    """Send what was just queued (the scheduler would within a minute; users expect now)."""
-    try:
-        scheduling.deliver(
-            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
-        )
-    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
-        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
 
 
 # --- access -------------------------------------------------------------------------------

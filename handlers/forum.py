@@ -160,6 +160,12 @@ def deliver_queued(deps: Deps, client: WebClient) -> None:
         log.warning("immediate delivery failed, the scheduler retries: %s", exc)
 
 
+def announce_member_count(deps: Deps, client: WebClient, context: Any) -> None:
+    """Lazy listener after members were added: send the announcement's update now."""
+    if context.get("samverkan_announce"):
+        deliver_queued(deps, client)
+
+
 # --- entry points used by the command router ---------------------------------------------
 
 
@@ -383,11 +389,10 @@ def register(app: App, deps: Deps) -> None:
             return
         ack(response_action="update", view=updated)
 
-    def after_members(client: WebClient, context: Any) -> None:
-        if context.get("samverkan_announce"):
-            deliver_queued(deps, client)  # the channel announcement's member count
-
-    app.view(ui.CB_MEMBERS)(ack=submit_members, lazy=[after_members])
+    app.view(ui.CB_MEMBERS)(
+        ack=submit_members,
+        lazy=[lambda client, context: announce_member_count(deps, client, context)],
+    )
 
     def remove_member(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
