@@ -175,15 +175,20 @@ def _two_rounds(bot: Bot, forum: dict[str, int]) -> None:
     run_due_work(bot.runtime)
 
 
-def test_the_trend_arrow_follows_the_highest_level_and_the_median_has_its_own(
-    bot: Bot, forum: dict[str, int]
-) -> None:
-    _two_rounds(bot, forum)
-    pictures = [
+def posted_pictures(bot: Bot) -> list[dict[str, Any]]:
+    """The situation pictures posted in the forum's channel, in order."""
+    return [
         c.args
         for c in bot.slack.calls_to("chat.postMessage")
         if c.args.get("channel") == "C0001" and "Lägesbild" in str(c.args.get("text"))
     ]
+
+
+def test_the_trend_arrow_follows_the_highest_level_and_the_median_has_its_own(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    _two_rounds(bot, forum)
+    pictures = posted_pictures(bot)
     (table,) = [b for b in pictures[-1]["blocks"] if b["type"] == "table"]
     rows = {row[0]["text"].split()[0]: [c["text"] for c in row] for row in table["rows"][1:]}
     assert rows["Gråbo"][0] == "Gråbo ↓"  # kritiskt → oroande: better, by the highest level
@@ -231,11 +236,7 @@ def test_the_posted_picture_is_a_native_table_and_chart_and_the_images_have_alt_
     bot: Bot, forum: dict[str, int]
 ) -> None:
     _two_rounds(bot, forum)
-    pictures = [
-        c.args
-        for c in bot.slack.calls_to("chat.postMessage")
-        if c.args.get("channel") == "C0001" and "Lägesbild" in str(c.args.get("text"))
-    ]
+    pictures = posted_pictures(bot)
     first, second = pictures
     kinds = [b["type"] for b in second["blocks"]]
     assert "table" in kinds and "data_visualization" in kinds
