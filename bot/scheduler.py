@@ -30,7 +30,7 @@ from domain import (
     scheduling,
     steering,
 )
-from handlers.agenda import render_agenda, render_preview
+from handlers.agenda import picture_ready, render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
@@ -89,7 +89,12 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "rating close",
             lambda: ratings.close_due_rounds(
-                deps.sessions, clock, RATING_RENDERERS, replica=replica
+                deps.sessions,
+                clock,
+                RATING_RENDERERS,
+                replica=replica,
+                # A preview sent while the round was open is refreshed with the picture.
+                on_closed=lambda s, meeting_id: picture_ready(s, clock, meeting_id),
             ),
         ),
         (

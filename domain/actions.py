@@ -36,7 +36,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access, active_agencies, active_areas, forum_schedule, require_member
-from domain.i18n import N_, Locale, normalize_locale
+from domain.i18n import N_, Locale, N_plural, normalize_locale
 from storage.models import (
     Action,
     ActionEvent,
@@ -376,7 +376,10 @@ def _check(
         errors.setdefault(
             "description",
             InvalidInput(
-                N_("The description can be at most {n} characters."),
+                N_plural(
+                    "The description can be at most {n} character.",
+                    "The description can be at most {n} characters.",
+                ),
                 field="description",
                 n=DESCRIPTION_MAX,
             ),
@@ -385,7 +388,10 @@ def _check(
         errors.setdefault(
             "hoped_effect",
             InvalidInput(
-                N_("The hoped-for effect can be at most {n} characters."),
+                N_plural(
+                    "The hoped-for effect can be at most {n} character.",
+                    "The hoped-for effect can be at most {n} characters.",
+                ),
                 field="hoped_effect",
                 n=HOPED_EFFECT_MAX,
             ),
@@ -560,7 +566,12 @@ def postpone_action(
         errors.setdefault(
             "reason",
             InvalidInput(
-                N_("The reason can be at most {n} characters."), field="reason", n=REASON_MAX
+                N_plural(
+                    "The reason can be at most {n} character.",
+                    "The reason can be at most {n} characters.",
+                ),
+                field="reason",
+                n=REASON_MAX,
             ),
         )
     if due_on is None:
@@ -671,7 +682,12 @@ def record_follow_up(
         errors.setdefault(
             "comment",
             InvalidInput(
-                N_("The comment can be at most {n} characters."), field="comment", n=COMMENT_MAX
+                N_plural(
+                    "The comment can be at most {n} character.",
+                    "The comment can be at most {n} characters.",
+                ),
+                field="comment",
+                n=COMMENT_MAX,
             ),
         )
     if errors:
@@ -980,10 +996,12 @@ def coordinators(session: Session, forum_id: int) -> list[str]:
 
 @dataclass(frozen=True)
 class AreaRating:
-    """One area's ratings in one round: the mean level (1–5) over the agencies that rated."""
+    """One area's ratings in one closed round, in the situation picture's own measure: the
+    highest level (1–5) any agency gave, with the median beside it."""
 
     meeting_day: dt.date
-    mean: float
+    highest: int
+    median: float
     answers: int
 
 
@@ -1019,12 +1037,18 @@ def _short(text: str) -> str:
 def _area_ratings(
     session: Session, forum: Forum, area_ids: set[int]
 ) -> dict[int, list[tuple[dt.datetime, AreaRating]]]:
-    """Closed rounds' mean level per area, oldest first (from the rating tables directly)."""
+    """Closed rounds' highest level (and median) per area, keyed by when each round closed,
+    oldest first (from the rating tables directly)."""
+    from domain.ratings import highest_of, median_of
+
     if not area_ids:
         return {}
     zone = forum_schedule(forum).zone
+    closed = func.coalesce(RatingRound.closed_at, RatingRound.deadline_at)
     found = session.execute(
-        select(Rating.area_id, Meeting.starts_at, func.avg(Rating.level), func.count())
+        select(
+            Rating.area_id, RatingRound.id, closed, Meeting.starts_at, Rating.level, func.count()
+        )
         .join(RatingRound, RatingRound.id == Rating.round_id)
         .join(Meeting, Meeting.id == RatingRound.meeting_id)
         .where(
@@ -1033,25 +1057,32 @@ def _area_ratings(
             Rating.is_current.is_(True),
             Rating.area_id.in_(area_ids),
         )
-        .group_by(Rating.area_id, Meeting.starts_at)
-        .order_by(Meeting.starts_at)
+        .group_by(Rating.area_id, RatingRound.id, closed, Meeting.starts_at, Rating.level)
     ).all()
+    counts: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    when: dict[int, tuple[dt.datetime, dt.datetime]] = {}
+    for area_id, round_id, closed_at, starts_at, level, n in found:
+        counts[(area_id, round_id)][level] = int(n)
+        when[round_id] = (closed_at, starts_at)
     result: dict[int, list[tuple[dt.datetime, AreaRating]]] = defaultdict(list)
-    for area_id, starts_at, mean, answers in found:
-        result[area_id].append(
-            (
-                starts_at,
-                AreaRating(starts_at.astimezone(zone).date(), round(float(mean), 1), int(answers)),
-            )
-        )
+    for (area_id, round_id), levels in counts.items():
+        closed_at, starts_at = when[round_id]
+        highest, median = highest_of(levels), median_of(levels)
+        assert highest is not None and median is not None
+        day = starts_at.astimezone(zone).date()
+        result[area_id].append((closed_at, AreaRating(day, highest, median, sum(levels.values()))))
+    for rows in result.values():
+        rows.sort(key=lambda row: row[0])
     return result
 
 
 def _before_after(
     ratings: list[tuple[dt.datetime, AreaRating]], created: dt.datetime, done: dt.datetime | None
 ) -> tuple[AreaRating | None, AreaRating | None]:
-    before = [r for at, r in ratings if at <= created]
-    after = [r for at, r in ratings if done is not None and at >= done]
+    """The last round closed before the action was made, and the latest closed after it
+    was done."""
+    before = [r for closed, r in ratings if closed <= created]
+    after = [r for closed, r in ratings if done is not None and closed >= done]
     return (before[-1] if before else None, after[-1] if after else None)
 
 
@@ -1060,8 +1091,9 @@ def actions_for_agenda(
 ) -> AgendaActions:
     """What the agenda lists about actions for ``meeting``: open actions due on or before the
     meeting day (overdue flagged against ``today``) and done actions awaiting follow-up of
-    effect. Area-linked actions carry the area's mean rating in the last closed round before
-    the action was created and after it was done (None when there is no such round)."""
+    effect. Area-linked actions carry the area's highest level (the situation picture's
+    measure) in the last round closed before the action was created and in the latest closed
+    after it was done (None when there is no such round)."""
     meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
     found = (
         session.scalars(

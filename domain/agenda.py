@@ -29,7 +29,7 @@ from domain import audit, meetings, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
 from domain.forums import Access
-from domain.i18n import N_, Locale, Translator, normalize_locale
+from domain.i18n import N_, Locale, N_plural, Translator, normalize_locale
 from storage.models import (
     Action,
     ActionStatus,
@@ -45,6 +45,8 @@ from storage.models import (
     Member,
     OutboxMessage,
     OutboxStatus,
+    RatingRound,
+    RatingRoundStatus,
     Role,
     ScheduledEffect,
 )
@@ -94,11 +96,14 @@ class AgendaLine:
     rolled_over: bool = False
     discussed: bool = False
     added_by: str | None = None
-    # Actions linked to an area: the area's mean rating before the action and after it.
+    # Actions linked to an area: the area's highest level (the situation picture's measure)
+    # in the last round closed before the action was made, and in the latest after it was done.
     area: str | None = None
-    rating_before: float | None = None
-    rating_after: float | None = None
+    rating_before: int | None = None
+    rating_after: int | None = None
     action_id: int | None = None
+    # A done action's followed-up effect (yes / partly / no); None while it is awaited.
+    effect: str | None = None
 
 
 @dataclass(frozen=True)
@@ -120,6 +125,8 @@ class Agenda:
     picture: Any | None = None
     # The forum rates its situation (so the agenda keeps a place for the picture).
     picture_expected: bool = False
+    # The meeting's rating round is still open: the picture comes when it closes (then).
+    picture_pending_until: dt.datetime | None = None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -263,7 +270,9 @@ def add_item(
         raise InvalidInput(N_("Write what you want to raise."), field="text")
     if len(cleaned) > ITEM_TEXT_MAX:
         raise InvalidInput(
-            N_("Keep it under {limit} characters."), field="text", limit=ITEM_TEXT_MAX
+            N_plural("Keep it under {n} character.", "Keep it under {n} characters."),
+            field="text",
+            n=ITEM_TEXT_MAX,
         )
     privacy.check_text(cleaned, field="text", today=clock.now().date())
     if meeting_id is not None:
@@ -438,9 +447,12 @@ def build(
                     action_done=action.status == ActionStatus.DONE,
                     reference=info.case_reference if info else None,
                     area=info.area if info else None,
-                    rating_before=info.rating_before.mean if info and info.rating_before else None,
-                    rating_after=info.rating_after.mean if info and info.rating_after else None,
+                    rating_before=(
+                        info.rating_before.highest if info and info.rating_before else None
+                    ),
+                    rating_after=info.rating_after.highest if info and info.rating_after else None,
                     action_id=action.id,
+                    effect=action.effect.value if action.effect else None,
                 )
             )
         else:
@@ -448,6 +460,17 @@ def build(
             lines.append(AgendaLine(**base, agencies=names, text=item.text))
     order = {kind: n for n, kind in enumerate(SECTION_ORDER)}
     lines.sort(key=lambda line: (order[line.kind], line.position, line.item_id))
+    shown = picture(session, meeting) if picture else None
+    pending = (
+        session.scalar(
+            select(RatingRound.deadline_at).where(
+                RatingRound.meeting_id == meeting.id,
+                RatingRound.status == RatingRoundStatus.OPEN,
+            )
+        )
+        if shown is None
+        else None
+    )
     return Agenda(
         team_id=forum.team_id,
         channel_id=forum.channel_id,
@@ -462,8 +485,9 @@ def build(
         lines=tuple(lines),
         late=late,
         version=meeting.agenda_version or 0,
-        picture=picture(session, meeting) if picture else None,
+        picture=shown,
         picture_expected=(forum.settings or {}).get("situation_picture", "none") != "none",
+        picture_pending_until=pending,
     )
 
 
@@ -575,6 +599,77 @@ def publish_update(
             session, clock, team_id=forum.team_id, method=method, payload=payload, dedupe_key=key
         )
     return True
+
+
+def _preview_key(meeting_id: int, user: str) -> str:
+    return f"{PREVIEW}:{meeting_id}:{user}"
+
+
+def refresh_previews(
+    session: Session,
+    clock: Clock,
+    meeting: Meeting,
+    forum: Forum,
+    render: Callable[[Agenda], dict[str, Any]],
+    *,
+    picture: PictureLoader | None = None,
+) -> int:
+    """Bring the coordinators' preview DMs of this meeting up to date in place (chat.update
+    through the outbox, after the preview and any earlier update): after a change to the
+    agenda, or when the rating round closes and the picture is there. Returns how many."""
+    if meeting.status != MeetingStatus.PLANNED:
+        return 0
+    sent = session.execute(
+        select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.like(f"{PREVIEW}:{meeting.id}:%"),
+            OutboxMessage.method == "chat.postMessage",
+        )
+    ).all()
+    if not sent:
+        return 0
+    agenda = build(session, clock, meeting, forum, picture=picture)
+    message = render(agenda)
+    refreshed = 0
+    for (key,) in sent:
+        user = key.rsplit(":", 1)[-1]
+        updates = int(
+            session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%")))
+            or 0
+        )
+        previous = f"{key}:u{updates}" if updates else key
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.update",
+            payload={
+                "channel": user,  # a DM: the gateway opens it to find its D… id
+                **message,
+                scheduling.FILL: {"ts": key},
+                scheduling.AFTER: previous,
+            },
+            dedupe_key=f"{key}:u{updates + 1}",
+        )
+        refreshed += 1
+    return refreshed
+
+
+def meetings_listing_action(session: Session, clock: Clock, action_id: int) -> list[Meeting]:
+    """Meetings not yet past by a week whose agenda lists this action (to update them when
+    the action changes)."""
+    return list(
+        session.scalars(
+            select(Meeting)
+            .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+            .where(
+                AgendaItem.action_id == action_id,
+                AgendaItem.removed.is_(False),
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.starts_at > clock.now() - dt.timedelta(days=7),
+            )
+            .order_by(Meeting.starts_at)
+        )
+    )
 
 
 @dataclass
@@ -796,7 +891,7 @@ def _preview_one(
             team_id=forum.team_id,
             method="chat.postMessage",
             payload={"channel": user, **message},
-            dedupe_key=f"{PREVIEW}:{meeting.id}:{user}",
+            dedupe_key=_preview_key(meeting.id, user),
         )
     scheduling.complete(session, clock, effect)
     return True

@@ -23,7 +23,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access, active_agencies, forum_schedule
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     AuditAction,
     Case,
@@ -162,6 +162,9 @@ class CaseView:
     # The raising agency or a coordinator corrects the summary/outcome (with the details).
     may_edit: bool = False
     may_redact: bool = False
+    # Agencies that must attend but are covered neither by the consent nor by a legal ground
+    # (shown only to those who see the details, as a warning).
+    not_covered: tuple[str, ...] = ()
 
 
 def _audit(
@@ -235,7 +238,12 @@ def _check(forum: Forum, draft: CaseDraft, clock: Clock, meetings: Sequence[dt.d
         errors.setdefault(
             "summary",
             InvalidInput(
-                N_("The summary can be at most {n} characters."), field="summary", n=SUMMARY_MAX
+                N_plural(
+                    "The summary can be at most {n} character.",
+                    "The summary can be at most {n} characters.",
+                ),
+                field="summary",
+                n=SUMMARY_MAX,
             ),
         )
     if not draft.concerns:
@@ -380,6 +388,19 @@ def raise_case(
 # --- reading --------------------------------------------------------------------------------
 
 
+def agencies_without_details(case: Case, today: dt.date) -> tuple[str, ...]:
+    """The agencies that must attend but may not see the details: neither the current
+    consent (active) nor a recorded legal ground covers them. The raising agency always may
+    (the disclosure rule's case decision, for each agency)."""
+    return tuple(
+        a.name
+        for a in case.agencies
+        if a.id != case.raising_agency_id
+        and not disclosure.consent_covers(case, a.id, today)
+        and disclosure.ground_for(case, a.id) is None
+    )
+
+
 def may_change_status(case: Case, access: Access) -> bool:
     return access.is_coordinator or access.member.agency_id == case.raising_agency_id
 
@@ -522,6 +543,7 @@ def _view(
         legal_hold_reason=case.legal_hold_reason if access.is_coordinator else None,
         may_edit=details and may_change_status(case, access),
         may_redact=details and access.is_coordinator,
+        not_covered=agencies_without_details(case, today) if details else (),
     )
 
 

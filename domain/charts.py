@@ -92,7 +92,8 @@ def heatmap_png(t: Translator, picture: Picture) -> bytes:
 
 
 def trend_png(t: Translator, picture: Picture, *, max_areas: int = 40) -> bytes:
-    """One small chart per area: the median level over the earlier rounds and this one."""
+    """One small chart per area over the earlier rounds and this one: the highest level (the
+    measure the picture is grouped by, solid) and the median (dashed)."""
     areas = picture.areas[:max_areas]
     columns = max(1, min(5, math.ceil(math.sqrt(max(len(areas), 1)))))
     rows = max(1, math.ceil(len(areas) / columns))
@@ -105,10 +106,26 @@ def trend_png(t: Translator, picture: Picture, *, max_areas: int = 40) -> bytes:
                 axes.axis("off")
                 continue
             area = areas[index]
-            series = [*area.history, area.median]
-            xs = [i for i, v in enumerate(series) if v is not None]
-            ys = [v for v in series if v is not None]
-            axes.plot(xs, ys, marker="o", markersize=3, linewidth=1.4, color="#37474f")
+            highest: list[float | None] = [*area.history_highest, area.highest]
+            medians: list[float | None] = [*area.history, area.median]
+            for series, style, label in (
+                (highest, "-", t("highest level")),
+                (medians, "--", t("median")),
+            ):
+                xs = [i for i, v in enumerate(series) if v is not None]
+                ys = [v for v in series if v is not None]
+                axes.plot(
+                    xs,
+                    ys,
+                    linestyle=style,
+                    marker="o",
+                    markersize=3,
+                    linewidth=1.4,
+                    color="#37474f",
+                    label=label,
+                )
+            if index == 0:
+                axes.legend(fontsize=6, loc="upper left", frameon=False)
             axes.set_ylim(0.5, 5.5)
             axes.set_yticks(sorted(LEVELS))
             axes.set_xticks([])

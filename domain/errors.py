@@ -13,12 +13,24 @@ from domain.i18n import N_
 
 
 class DomainError(Exception):
-    """Base class: a refusal the user can understand and act on."""
+    """Base class: a refusal the user can understand and act on. A message with a count
+    takes both forms (``N_plural(singular, plural)``) and the count as ``n``."""
 
     msgid: str = N_("Something went wrong. Please try again.")
+    plural: str | None = None
 
-    def __init__(self, msgid: str | None = None, *, field: str | None = None, **params: Any):
-        self.msgid = msgid or type(self).msgid
+    def __init__(
+        self,
+        msgid: str | tuple[str, str] | None = None,
+        *,
+        field: str | None = None,
+        **params: Any,
+    ):
+        if isinstance(msgid, tuple):
+            self.msgid, self.plural = msgid
+        else:
+            self.msgid = msgid or type(self).msgid
+            self.plural = type(self).plural
         self.field = field
         self.params = params
         super().__init__(self.msgid.format(**params) if params else self.msgid)

@@ -26,7 +26,7 @@ from domain.errors import (
     NotAMember,
     NotCoordinator,
 )
-from domain.i18n import N_, Translator, normalize_locale, swedish_sort_key
+from domain.i18n import N_, N_plural, Translator, normalize_locale, swedish_sort_key
 from domain.schedule import (
     DEFAULT_END,
     DEFAULT_RRULE,
@@ -360,7 +360,14 @@ def _check_draft(
     elif len(name) > NAME_MAX:
         errors.setdefault(
             "name",
-            InvalidInput(N_("The name can be at most {n} characters."), field="name", n=NAME_MAX),
+            InvalidInput(
+                N_plural(
+                    "The name can be at most {n} character.",
+                    "The name can be at most {n} characters.",
+                ),
+                field="name",
+                n=NAME_MAX,
+            ),
         )
 
     code = draft.code.strip().upper()
@@ -386,7 +393,10 @@ def _check_draft(
         errors.setdefault(
             "agencies_other",
             InvalidInput(
-                N_("An agency name can be at most {n} characters: {name}"),
+                N_plural(
+                    "An agency name can be at most {n} character: {name}",
+                    "An agency name can be at most {n} characters: {name}",
+                ),
                 field="agencies_other",
                 n=AGENCY_MAX,
                 name=too_long[0][:40],
@@ -407,7 +417,10 @@ def _check_draft(
         errors.setdefault(
             "areas",
             InvalidInput(
-                N_("An area name can be at most {n} characters: {name}"),
+                N_plural(
+                    "An area name can be at most {n} character: {name}",
+                    "An area name can be at most {n} characters: {name}",
+                ),
                 field="areas",
                 n=AREA_MAX,
                 name=long_areas[0][:40],

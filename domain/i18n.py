@@ -70,6 +70,12 @@ def N_(msgid: str) -> str:
     return msgid
 
 
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a count's two forms for extraction; translate later with
+    ``t.ngettext(*pair, n)``."""
+    return singular, plural
+
+
 def format_day(day: dt.date, locale: Locale = DEFAULT_LOCALE, *, year: bool = True) -> str:
     """``torsdag 3 december 2026`` (sv) / ``Thursday 3 December 2026`` (en)."""
     pattern = "EEEE d MMMM y" if year else "EEEE d MMMM"
@@ -94,6 +100,11 @@ class Translator:
 
     def __call__(self, msgid: str, /, **params: Any) -> str:
         return gettext(self.locale, msgid, **params)
+
+    def ngettext(self, singular: str, plural: str, n: int, /, **params: Any) -> str:
+        """A count with the right plural form: ``t.ngettext("{n} case", "{n} cases", n)``
+        gives "1 ärende" / "2 ärenden". ``{n}`` is filled in, and any other ``{named}``."""
+        return ngettext(self.locale, singular, plural, n, **params)
 
     def day(self, day: dt.date, *, year: bool = True) -> str:
         return format_day(day, self.locale, year=year)

@@ -366,7 +366,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "rating_rounds": Table(
         DB,
-        "Skattningsomgångar för lägesbilden",
+        "Bedömningsomgångar för lägesbilden",
         "Rating rounds of the situation picture",
         {
             "id": K,
@@ -384,7 +384,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "ratings": Table(
         DB,
-        "Skattningar per verksamhet och område, med kommentar",
+        "Bedömningar per verksamhet och område, med kommentar",
         "Ratings per agency and area, with a comment",
         {
             "id": K,
@@ -396,6 +396,21 @@ INVENTORY: dict[str, Table] = {
             "rated_by": M,
             "rated_at": L,
             "is_current": L,
+        },
+        forum_link="round_id:rating_rounds",
+        retention=Retention.RATINGS,
+    ),
+    "rating_observations": Table(
+        DB,
+        "Vad varje verksamhet ser just nu, fritext i bedömningsomgången",
+        "What each agency sees right now, free text in the rating round",
+        {
+            "id": K,
+            "round_id": K,
+            "agency_id": K,
+            "text": F.limit(1000),
+            "written_by": M,
+            "written_at": L,
         },
         forum_link="round_id:rating_rounds",
         retention=Retention.RATINGS,

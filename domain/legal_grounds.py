@@ -28,7 +28,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access, active_agencies
-from domain.i18n import N_
+from domain.i18n import N_, N_plural
 from storage.models import AuditAction, Case, LegalGround, LegalGroundKind
 
 NOTE_MAX = 300
@@ -194,7 +194,14 @@ def record_ground(
     if len(note) > NOTE_MAX:
         errors.setdefault(
             "note",
-            InvalidInput(N_("The note can be at most {n} characters."), field="note", n=NOTE_MAX),
+            InvalidInput(
+                N_plural(
+                    "The note can be at most {n} character.",
+                    "The note can be at most {n} characters.",
+                ),
+                field="note",
+                n=NOTE_MAX,
+            ),
         )
     agencies = {a.id: a for a in active_agencies(access.forum)}
     if draft.agency_id is None or draft.agency_id not in agencies:

@@ -353,8 +353,8 @@ def monthly_text(t: Translator, report: LogReport, *, month: dt.date, anchor: st
     month_name = format_date(month, "LLLL y", locale=t.locale)
     lines = [
         t(
-            "Monthly log check for {forum}, {month}: {total} events "
-            "({reads} reads, {changes} changes, {exports} exports, {deletes} deletions).",
+            "Monthly log check for {forum}, {month}. Events: {total} (reads: {reads}, "
+            "changes: {changes}, exports: {exports}, deletions: {deletes}).",
             forum=report.forum_name,
             month=month_name,
             total=report.total,

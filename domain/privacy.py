@@ -467,6 +467,13 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
     for g in range(i, j):
         if "+" in chain.seps[g] and not (plus and g + 1 == boundary and total == 10):
             return None  # "811218 + 9876" is a sum
+    for g in range(i, j - 2):
+        if (
+            chain.seps[g + 1].strip() in ("-", "\u2013")
+            and _is_time(text, chain.groups[g], chain.groups[g + 1], chain.seps[g].strip())
+            and _is_time(text, chain.groups[g + 2], chain.groups[g + 3], chain.seps[g + 2].strip())
+        ):
+            return None  # a time range: "00:05-02:00 1/1", "8.30–10.00"
     if boundary is not None and j == boundary + 1 and not chain.tight[boundary - 1]:
         (a, b), (c, d) = chain.groups[boundary], chain.groups[j]
         if (

@@ -36,7 +36,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.meetings import ForumCalendar, calendar_of, working_day
 from storage.models import (
     Agency,
@@ -48,6 +48,7 @@ from storage.models import (
     MeetingStatus,
     Member,
     Rating,
+    RatingObservation,
     RatingRound,
     RatingRoundStatus,
     Role,
@@ -69,6 +70,7 @@ ESCALATE_AT = 4  # kritiskt or allvarligt alerts the coordinators at once
 JUMP = 2  # … and so does a jump of two levels since the agency's previous rating
 DISAGREEMENT = 2  # agencies two or more levels apart
 COMMENT_MAX = 500
+OBSERVATION_MAX = 1000  # "Vad ser ni just nu?": one free text per agency and round
 HISTORY_ROUNDS = 12  # rounds in the trend chart (and the trend's baseline is the latest)
 EXPORT_MAX_ROUNDS = 120
 
@@ -759,8 +761,18 @@ def _remind_one(
     return reminded
 
 
+# Called in the transaction that closes a round, with the round's meeting id: the caller
+# brings what shows the meeting (the agenda's preview, a posted agenda) up to date.
+OnClosed = Callable[[Session, int], None]
+
+
 def close_due_rounds(
-    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    on_closed: OnClosed | None = None,
 ) -> int:
     """Close the open rounds whose deadline passed and post their picture (once), each
     round on its own (see close_due_round)."""
@@ -778,7 +790,9 @@ def close_due_rounds(
     closed = 0
     for round_id in due:
         try:
-            if close_due_round(sessions, clock, renderers, round_id, replica=replica):
+            if close_due_round(
+                sessions, clock, renderers, round_id, replica=replica, on_closed=on_closed
+            ):
                 closed += 1
         except Exception:
             log.exception("closing rating round %s failed; it is tried again", round_id)
@@ -788,11 +802,17 @@ def close_due_rounds(
 @dataclass(frozen=True)
 class _Drawn:
     picture: Picture
-    images: list[tuple[str, str, bytes]]
+    images: list[tuple[str, str, str, bytes]]
 
 
 def close_due_round(
-    sessions: Sessions, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    *,
+    replica: str,
+    on_closed: OnClosed | None = None,
 ) -> bool:
     """Close one round at its deadline, in three steps so no lock is held while drawing:
     claim it (checking, under the row lock, that the deadline has passed: an extension
@@ -826,7 +846,9 @@ def close_due_round(
     with sessions() as session, session.begin():
         effect = session.get(ScheduledEffect, effect_id)
         assert effect is not None
-        closed = _close(session, clock, round_id, renderers, early=False, drawn=drawn)
+        closed = _close(
+            session, clock, round_id, renderers, early=False, drawn=drawn, on_closed=on_closed
+        )
         if not closed:
             effect.note = "not closed: the deadline was extended or the round closed early"
         scheduling.complete(
@@ -851,22 +873,47 @@ def _due(session: Session, round_id: int, now: dt.datetime) -> RatingRound | Non
     return rating_round
 
 
-def _draw(t: Translator, picture: Picture) -> list[tuple[str, str, bytes]]:
-    """The heatmap and the trend chart: (name, title, PNG)."""
+def highest_in_words(t: Translator, picture: Picture, *, limit: int = 12) -> str:
+    """Each area's highest level in words ("Gråbo: kritiskt; Hemse: normalt"), for an
+    image's alt text and a message's fallback text: areas and levels only."""
+    parts = [
+        f"{a.name}: {level_label(t, a.highest) if a.highest else t('not rated')}"
+        for a in picture.areas[:limit]
+    ]
+    if len(picture.areas) > limit:
+        parts.append("…")
+    return "; ".join(parts)
+
+
+def _draw(t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
+    """The heatmap and the trend chart: (name, title, alt text, PNG)."""
     from domain import charts  # matplotlib is imported only where a picture is drawn
 
     stamp = picture.meeting_start.astimezone(zoneinfo.ZoneInfo(picture.timezone)).strftime(
         "%Y-%m-%d"
     )
+    rounds = len(picture.history_dates) + 1
     return [
         (
             "heatmap",
             t("Situation picture {forum} {date}", forum=picture.forum_name, date=stamp),
+            t(
+                "Heatmap of the situation picture: each agency's level per area, most "
+                "serious first. Highest level per area: {levels}.",
+                levels=highest_in_words(t, picture),
+            ),
             charts.heatmap_png(t, picture),
         ),
         (
             "trend",
             t("Trend per area {forum}", forum=picture.forum_name),
+            t.ngettext(
+                "Trend per area: the highest level (solid line) and the median (dashed) in "
+                "{n} round.",
+                "Trend per area: the highest level (solid line) and the median (dashed) over "
+                "the last {n} rounds.",
+                rounds,
+            ),
             charts.trend_png(t, picture),
         ),
     ]
@@ -880,6 +927,7 @@ def _close(
     *,
     early: bool,
     drawn: _Drawn | None = None,
+    on_closed: OnClosed | None = None,
 ) -> bool:
     """Close one round (a conditional UPDATE: only one closer wins, and at the deadline only
     if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
@@ -915,7 +963,7 @@ def _close(
     )
     images = drawn.images if drawn is not None and same else _draw(t, picture)
     stamp = picture.meeting_start.astimezone(_zone(forum)).strftime("%Y-%m-%d")
-    for name, title, data in images:
+    for name, title, alt_text, data in images:
         scheduling.enqueue(
             session,
             clock,
@@ -926,9 +974,12 @@ def _close(
                 filename=f"lagesbild-{forum.code}-{stamp}-{name}.png",
                 title=title,
                 data=data,
+                alt_text=alt_text,
             ),
             dedupe_key=f"rating_{name}:{round_id}",
         )
+    if on_closed is not None:
+        on_closed(session, rating_round.meeting_id)
     return True
 
 
@@ -973,6 +1024,7 @@ class RatingForm:
     timezone: str
     rows: tuple[FormRow, ...]
     answered_by: str | None  # who gave the current answer (their own agency sees it)
+    observation: str | None = None  # what the agency sees right now (its current answer)
 
 
 def _load_round(
@@ -1073,6 +1125,7 @@ def rating_form(
         select(Area).where(Area.forum_id == forum.id, Area.active.is_(True)).order_by(Area.position)
     ).all()
     latest = max(current.values(), key=lambda r: r.rated_at, default=None)
+    observation = _observation(session, rating_round.id, agency.id)
     return RatingForm(
         round_id=rating_round.id,
         agency_id=agency.id,
@@ -1092,6 +1145,15 @@ def rating_form(
             for a in areas
         ),
         answered_by=latest.rated_by if latest else None,
+        observation=observation.text if observation else None,
+    )
+
+
+def _observation(session: Session, round_id: int, agency_id: int) -> RatingObservation | None:
+    return session.scalar(
+        select(RatingObservation).where(
+            RatingObservation.round_id == round_id, RatingObservation.agency_id == agency_id
+        )
     )
 
 
@@ -1128,10 +1190,12 @@ def submit_ratings(
     round_id: int,
     agency_id: int | None,
     answers: Sequence[Answer],
+    observation: str | None = None,
 ) -> Saved:
-    """Save the agency's answer for some areas (one page of the modal). The round row is
-    locked, so two representatives saving at once, or the deadline closing the round at
-    that moment, happen one after the other."""
+    """Save the agency's answer for some areas (one page of the modal) and, when the page
+    asks it (``observation`` not None; empty clears it), what the agency sees right now.
+    The round row is locked, so two representatives saving at once, or the deadline closing
+    the round at that moment, happen one after the other."""
     forum = access.forum
     rating_round = _load_round(session, forum, round_id, lock=True)
     agency = _require_agency(access, agency_id)
@@ -1144,9 +1208,21 @@ def submit_ratings(
     }
     errors: dict[str, DomainError] = {}
     today = local_today(forum, clock)
-    comments = {f"comment_{a.area_id}": a.comment for a in answers}
-    for fld, msgid in privacy.check_fields(comments, today=today).items():
+    texts = {f"comment_{a.area_id}": a.comment for a in answers}
+    seen = " ".join((observation or "").split()) if observation is not None else None
+    if seen:
+        texts[OBSERVATION_FIELD] = seen
+    for fld, msgid in privacy.check_fields(texts, today=today).items():
         errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+    if seen and len(seen) > OBSERVATION_MAX:
+        errors.setdefault(
+            OBSERVATION_FIELD,
+            InvalidInput(
+                N_plural("Keep it under {n} character.", "Keep it under {n} characters."),
+                field=OBSERVATION_FIELD,
+                n=OBSERVATION_MAX,
+            ),
+        )
     for answer in answers:
         if answer.area_id not in areas:
             errors[f"level_{answer.area_id}"] = InvalidInput(
@@ -1163,7 +1239,10 @@ def submit_ratings(
             errors.setdefault(
                 f"comment_{answer.area_id}",
                 InvalidInput(
-                    N_("A comment can be at most {n} characters."),
+                    N_plural(
+                        "A comment can be at most {n} character.",
+                        "A comment can be at most {n} characters.",
+                    ),
                     field=f"comment_{answer.area_id}",
                     n=COMMENT_MAX,
                 ),
@@ -1192,6 +1271,11 @@ def submit_ratings(
             .values(is_current=False)
             .execution_options(synchronize_session=False)
         )
+    observed = (
+        _save_observation(session, rating_round.id, agency.id, seen, access, now)
+        if seen is not None
+        else False
+    )
     escalations = []
     for answer in changed:
         assert answer.level is not None
@@ -1232,7 +1316,7 @@ def submit_ratings(
             Rating.area_id.in_(list(areas)),
         )
     )
-    if changed:
+    if changed or observed:
         audit.record(
             session,
             clock,
@@ -1243,7 +1327,7 @@ def submit_ratings(
             team_id=forum.team_id,
             forum_id=forum.id,
             actor_agency_id=access.member.agency_id,
-            detail={"areas": len(changed)},
+            detail={"areas": len(changed), "observation": observed},
         )
     coordinators = session.scalars(
         select(Member.slack_user_id)
@@ -1262,6 +1346,35 @@ def submit_ratings(
         escalations=tuple(escalations),
         coordinators=tuple(coordinators) if escalations else (),
     )
+
+
+OBSERVATION_FIELD = "observation"
+
+
+def _save_observation(
+    session: Session,
+    round_id: int,
+    agency_id: int,
+    text: str,
+    access: Access,
+    now: dt.datetime,
+) -> bool:
+    """Store (or clear, when empty) what the agency sees; True when it changed."""
+    row = _observation(session, round_id, agency_id)
+    if not text:
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+    if row is not None and row.text == text:
+        return False
+    if row is None:
+        row = RatingObservation(round_id=round_id, agency_id=agency_id)
+        session.add(row)
+    row.text = text
+    row.written_by = access.member.slack_user_id
+    row.written_at = now
+    return True
 
 
 # --- status for coordinators ------------------------------------------------------------------
@@ -1413,14 +1526,20 @@ def _audit_round(
 
 
 def close_early(
-    session: Session, clock: Clock, renderers: Renderers, *, access: Access, round_id: int
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    access: Access,
+    round_id: int,
+    on_closed: OnClosed | None = None,
 ) -> None:
     """A coordinator closes the round now; the picture is posted as at the deadline."""
     if not access.is_coordinator:
         raise NotCoordinator()
     rating_round = _load_round(session, access.forum, round_id, lock=True)
     _require_open(rating_round, access.forum, clock)
-    _close(session, clock, rating_round.id, renderers, early=True)
+    _close(session, clock, rating_round.id, renderers, early=True, on_closed=on_closed)
     _audit_round(session, clock, access, rating_round, closed_early=True)
 
 
@@ -1522,6 +1641,10 @@ Trend = Literal["up", "down", "same"]
 
 @dataclass(frozen=True)
 class AreaPicture:
+    """One area of the picture. The picture is grouped and sorted by the highest level any
+    agency gave, so the trend arrow compares that same measure with the previous closed
+    round; the median's change is kept beside it."""
+
     area_id: int
     name: str
     levels: tuple[int | None, ...]  # one per agency of the picture, in its order
@@ -1529,8 +1652,10 @@ class AreaPicture:
     median: float | None
     count: int
     disagreement: bool
-    trend: Trend | None  # against the previous closed round's median
+    trend: Trend | None  # the highest level against the previous closed round's highest
     history: tuple[float | None, ...]  # medians of the earlier rounds, oldest first
+    median_trend: Trend | None = None  # the median against the previous round's median
+    history_highest: tuple[int | None, ...] = ()  # highest levels of the earlier rounds
 
 
 @dataclass(frozen=True)
@@ -1564,6 +1689,11 @@ def median_of(counts: dict[int, int]) -> float | None:
     for level in sorted(counts):
         values.extend([level] * counts[level])
     return float(statistics.median(values))
+
+
+def highest_of(counts: dict[int, int]) -> int | None:
+    """The highest level given, from ``{level: how many}``."""
+    return max((level for level, n in counts.items() if n), default=None)
 
 
 def _trend(now: float | None, before: float | None) -> Trend | None:
@@ -1646,18 +1776,23 @@ def build_picture(session: Session, rating_round: RatingRound) -> Picture:
         for lvl in given:
             counts[lvl] += 1
         median = median_of(counts)
-        history = tuple(median_of(history_counts.get((r, area.id), {})) for r in oldest_first)
+        highest = max(given) if given else None
+        earlier_counts = [history_counts.get((r, area.id), {}) for r in oldest_first]
+        history = tuple(median_of(c) for c in earlier_counts)
+        history_highest = tuple(highest_of(c) for c in earlier_counts)
         rows.append(
             AreaPicture(
                 area_id=area.id,
                 name=area.name,
                 levels=levels,
-                highest=max(given) if given else None,
+                highest=highest,
                 median=median,
                 count=len(given),
                 disagreement=bool(given) and max(given) - min(given) >= DISAGREEMENT,
-                trend=_trend(median, history[-1] if history else None),
+                trend=_trend(highest, history_highest[-1] if history_highest else None),
                 history=history,
+                median_trend=_trend(median, history[-1] if history else None),
+                history_highest=history_highest,
             )
         )
     rows.sort(key=lambda r: (-(r.highest or 0), -(r.median or 0), -r.count, r.name.casefold()))
@@ -1702,7 +1837,8 @@ EXPORT_HEADERS = (
     N_("Median"),
     N_("Agencies rated"),
     N_("Disagreement"),
-    N_("Trend"),
+    N_("Trend (highest level)"),
+    N_("Trend (median)"),
 )
 SUMMARY_HEADERS = EXPORT_HEADERS[:2] + EXPORT_HEADERS[5:]
 TREND_LABELS: dict[str, str] = {
@@ -1774,6 +1910,7 @@ def export_rounds(
                 area.count,
                 t("Yes") if area.disagreement else t("No"),
                 t(TREND_LABELS[area.trend]) if area.trend else "",
+                t(TREND_LABELS[area.median_trend]) if area.median_trend else "",
             ]
             summary.append([day, area.name, *aggregate])
             for agency, level in zip(picture.agencies, area.levels, strict=True):
@@ -1831,18 +1968,30 @@ class RatingComment:
 
 
 @dataclass(frozen=True)
+class AgencyNotes:
+    """One agency's levels (one per area of the round, in its order) and what it sees."""
+
+    agency: str
+    levels: tuple[int | None, ...]
+    observation: str | None
+
+
+@dataclass(frozen=True)
 class RoundComments:
     round_id: int
     forum_name: str
     meeting_start: dt.datetime
     timezone: str
     comments: tuple[RatingComment, ...]
+    areas: tuple[str, ...] = ()
+    agencies: tuple[AgencyNotes, ...] = ()
 
 
 def round_comments(
     session: Session, clock: Clock, *, access: Access, round_id: int
 ) -> RoundComments:
-    """The agencies' comments on their current answers in one round, area by area.
+    """What the agencies wrote in one round: per agency its levels side by side with what it
+    sees right now ("Vad ser ni just nu?"), and the comments on its answers, area by area.
 
     Only coordinators see them (they lead the meeting); every look is an audited read, like
     a case's details, since a comment is free text about a place or a theme."""
@@ -1869,10 +2018,31 @@ def round_comments(
         )
         .order_by(Area.position, Area.id, Agency.position, Agency.id)
     ).all()
+    picture = build_picture(session, rating_round)
+    observations = {
+        agency_id: text
+        for agency_id, text in session.execute(
+            select(RatingObservation.agency_id, RatingObservation.text).where(
+                RatingObservation.round_id == round_id
+            )
+        )
+    }
+    names = {a.id: a.name for a in forum.agencies}
+    by_name = {names[a]: text for a, text in observations.items() if a in names}
+    notes = tuple(
+        AgencyNotes(
+            agency=name,
+            levels=tuple(area.levels[n] for area in picture.areas),
+            observation=by_name.get(name),
+        )
+        for n, name in enumerate(picture.agencies)
+    )
     return RoundComments(
         round_id=round_id,
         forum_name=forum.name,
         meeting_start=meeting.starts_at,
         timezone=forum.timezone,
         comments=tuple(RatingComment(a, g, lvl, c or "", rid) for a, g, lvl, c, rid in rows),
+        areas=tuple(area.name for area in picture.areas),
+        agencies=notes,
     )

@@ -7,7 +7,8 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
   closing, last change and last history entry); with them go their history, consents, legal
   grounds, agenda items; actions and deviations keep their row but lose the link;
 * ``consultations`` — cases that never had consent (anonymous consultations);
-* ``ratings``       — situation-picture answers (with their comments), from when they were given;
+* ``ratings``       — situation-picture answers (with their comments and what each agency
+  saw right now), from when they were given;
 * ``actions``       — actions (with their history), from completion, or from their last change
   when never completed;
 * ``deviations``    — deviation reports (with their text and follow-up), from their last
@@ -45,7 +46,7 @@ from domain import audit, privacy, scheduling
 from domain.clock import Clock
 from domain.errors import IdentifyingDataRefused, InvalidInput
 from domain.forums import Access
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     Action,
     AgendaItem,
@@ -60,6 +61,7 @@ from storage.models import (
     Forum,
     Meeting,
     Rating,
+    RatingObservation,
     RatingRound,
     ScheduledEffect,
 )
@@ -397,6 +399,15 @@ def _remove(session: Session, due: Due) -> int:
         )
     elif due.data_class is DataClass.RATINGS:
         result = session.execute(delete(Rating).where(Rating.id.in_(due.ids)))
+        # What the agencies saw in those rounds goes with their ratings, by the same age.
+        session.execute(
+            delete(RatingObservation).where(
+                RatingObservation.written_at < due.cutoff,
+                RatingObservation.round_id.in_(
+                    select(RatingRound.id).where(RatingRound.forum_id == due.forum_id)
+                ),
+            )
+        )
     elif due.data_class is DataClass.ACTIONS:
         result = session.execute(delete(Action).where(Action.id.in_(due.ids)))
     elif due.data_class is DataClass.DEVIATIONS:
@@ -603,7 +614,12 @@ def set_legal_hold(
         )
     if len(reason) > HOLD_REASON_MAX:
         raise InvalidInput(
-            N_("The reason can be at most {n} characters."), field="reason", n=HOLD_REASON_MAX
+            N_plural(
+                "The reason can be at most {n} character.",
+                "The reason can be at most {n} characters.",
+            ),
+            field="reason",
+            n=HOLD_REASON_MAX,
         )
     case = _case(session, access, reference)
     now = clock.now()

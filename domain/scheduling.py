@@ -43,13 +43,19 @@ MAX_PAUSE = dt.timedelta(minutes=5)
 UPLOAD_METHOD = "samverkan.files_upload_v2"
 
 
-def upload_payload(*, channel: str, filename: str, title: str, data: bytes) -> dict[str, Any]:
-    return {
+def upload_payload(
+    *, channel: str, filename: str, title: str, data: bytes, alt_text: str | None = None
+) -> dict[str, Any]:
+    """An outbox row's file; ``alt_text`` describes an image for screen readers."""
+    payload = {
         "channel": channel,
         "filename": filename,
         "title": title,
         "content_b64": base64.b64encode(data).decode("ascii"),
     }
+    if alt_text:
+        payload["alt_text"] = alt_text
+    return payload
 
 
 class SlackGateway(Protocol):

@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure
@@ -104,6 +104,15 @@ def parse_period(words: Sequence[str], today: dt.date) -> Period:
             raise InvalidInput(N_("Choose a period of at most three years."), field="period")
         return Period(start, end)
     raise bad
+
+
+def last_twelve_months(today: dt.date) -> Period:
+    """From the same day a year ago to today (the åtgärdsplan's default)."""
+    try:
+        start = today.replace(year=today.year - 1)
+    except ValueError:  # 29 February
+        start = today.replace(year=today.year - 1, day=28)
+    return Period(start, today)
 
 
 def _bounds(forum: Forum, period: Period) -> tuple[dt.datetime, dt.datetime]:
@@ -209,11 +218,27 @@ def forum_statistics(
     )
 
 
-def action_plan(session: Session, clock: Clock, *, access: Access, period: Period) -> list[PlanRow]:
-    """The åtgärdsplan: the forum's actions due in the period (not cancelled), by due date.
-    Audited as an export."""
+def action_plan(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    period: Period,
+    include_open: bool = False,
+) -> list[PlanRow]:
+    """The åtgärdsplan: the forum's actions due in the period (not cancelled), by due date;
+    with ``include_open`` also every open action whatever its due date, and those done in
+    the period. Audited as an export."""
     forum = access.forum
     zone = forum_schedule(forum).zone
+    in_period = and_(Action.due_on >= period.start, Action.due_on <= period.end)
+    if include_open:
+        start, end = _bounds(forum, period)
+        in_period = or_(
+            in_period,
+            Action.status == ActionStatus.OPEN,
+            and_(Action.completed_at >= start, Action.completed_at < end),
+        )
     found = (
         session.scalars(
             select(Action)
@@ -223,8 +248,7 @@ def action_plan(session: Session, clock: Clock, *, access: Access, period: Perio
             .where(
                 Action.forum_id == forum.id,
                 Action.status != ActionStatus.CANCELLED,
-                Action.due_on >= period.start,
-                Action.due_on <= period.end,
+                in_period,
             )
             .order_by(Action.due_on, Action.id)
         )
@@ -249,6 +273,7 @@ def action_plan(session: Session, clock: Clock, *, access: Access, period: Perio
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),
             "rows": len(found),
+            "open_too": include_open,
             **disclosure.export_detail(decisions.values()),
         },
     )

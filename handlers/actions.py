@@ -15,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
+from domain import agenda as agenda_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
 from domain.actions import ActionDraft, Filter, Scope
@@ -23,7 +24,7 @@ from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
-from handlers.agenda import deliver_now
+from handlers.agenda import deliver_now, publish_changes
 from handlers.blocks import actions as ui
 from handlers.blocks.cases import effect_label
 from handlers.blocks.common import Block
@@ -86,6 +87,10 @@ class ActionMeta(BaseModel):
     origin: Origin = "none"
     message_channel: str | None = None
     message_ts: str | None = None
+    # The list (page:scope:filter) a row menu was used in, to redraw it in place.
+    list_state: str | None = None
+    # The case whose modal the action modal was pushed from, refreshed once it is saved.
+    case_id: int | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -119,9 +124,12 @@ def _modal_for(
     *,
     case_reference: str | None,
     area_id: int | None = None,
+    case_id: int | None = None,
 ) -> dict[str, Any]:
     forum = access.forum
-    meta = ActionMeta(locale=t.locale, forum_id=forum.id, channel_id=forum.channel_id)
+    meta = ActionMeta(
+        locale=t.locale, forum_id=forum.id, channel_id=forum.channel_id, case_id=case_id
+    )
     return ui.action_modal(
         t,
         agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
@@ -166,6 +174,7 @@ def action_list(
     scope: Scope = "mine",
     flt: Filter = "open",
     page: int = 0,
+    note: str | None = None,
 ) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
@@ -175,7 +184,7 @@ def action_list(
             session, deps.clock, access=access, scope=scope, flt=flt, page=page
         )
         today = _today(access, deps)
-    return ui.action_list_message(t, result, today)
+    return ui.action_list_message(t, result, today, note=note)
 
 
 def _list_words(rest: list[str]) -> tuple[Scope, Filter]:
@@ -251,8 +260,17 @@ def export_plan(
         access = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         )
-        period = stats_service.parse_period(words, _today(access, deps))
-        rows = stats_service.action_plan(session, deps.clock, access=access, period=period)
+        today = _today(access, deps)
+        # Without a period: what is open, and what was due or done in the last twelve months.
+        rolling = not words
+        period = (
+            stats_service.last_twelve_months(today)
+            if rolling
+            else stats_service.parse_period(words, today)
+        )
+        rows = stats_service.action_plan(
+            session, deps.clock, access=access, period=period, include_open=rolling
+        )
         code = access.forum.code
     names = _names(client, {r.owner for r in rows if r.owner})
     headers = [
@@ -287,12 +305,21 @@ def export_plan(
         for r in rows
     ]
     stem = f"atgardsplan-{code}-{period.start.isoformat()}-{period.end.isoformat()}"
-    comment = t(
-        "The action plan for {start} – {end} ({n} actions).",
-        start=t.day(period.start),
-        end=t.day(period.end),
-        n=len(rows),
-    )
+    if rolling:
+        comment = t.ngettext(
+            "The action plan: open actions and those due or done since {start} ({n} action).",
+            "The action plan: open actions and those due or done since {start} ({n} actions).",
+            len(rows),
+            start=t.day(period.start),
+        )
+    else:
+        comment = t.ngettext(
+            "The action plan for {start} – {end} ({n} action).",
+            "The action plan for {start} – {end} ({n} actions).",
+            len(rows),
+            start=t.day(period.start),
+            end=t.day(period.end),
+        )
     for kind in [fmt] if fmt else ["xlsx", "csv"]:
         data = (
             csv_bytes(headers, table)
@@ -301,7 +328,11 @@ def export_plan(
         )
         send_file(client, req.user_id, data=data, filename=f"{stem}.{kind}", comment=comment)
     return text_message(
-        t("I sent you the action plan ({n} actions) in a direct message.", n=len(rows))
+        t.ngettext(
+            "I sent you the action plan ({n} action) in a direct message.",
+            "I sent you the action plan ({n} actions) in a direct message.",
+            len(rows),
+        )
     )
 
 
@@ -322,6 +353,7 @@ def statistics(
         data=png,
         filename=f"statistik-{code}-{period.start.isoformat()}-{period.end.isoformat()}.png",
         comment=t("Statistics for {forum}", forum=stats.forum_name),
+        alt_text=ui.statistics_alt_text(t, stats),
     )
     return ui.statistics_message(t, stats)
 
@@ -363,6 +395,33 @@ def _publish_home(deps: Deps, client: WebClient, t: Translator, team_id: str, us
     client.views_publish(user_id=user_id, view=home_view(deps, t, team_id, user_id))
 
 
+def refresh_case_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
+    """After an action made from a case's modal: back there, it is listed at once."""
+    from handlers.cases import _detail_view
+    from handlers.metadata import ViewMeta
+
+    view = body["view"]
+    meta = ActionMeta.load(view.get("private_metadata"))
+    parent = view.get("previous_view_id")
+    if not parent or meta.case_id is None:
+        return
+    case_meta = ViewMeta(locale=meta.locale, channel_id=meta.channel_id, forum_id=meta.forum_id)
+    t = Translator(meta.locale)
+    try:
+        updated = _detail_view(deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id)
+        client.views_update(view_id=parent, view=updated)
+    except Exception as exc:
+        log.warning("could not refresh the case modal after a new action: %s", exc)
+
+
+def republish_agendas(deps: Deps, session: Session, access: Access, action_id: int) -> bool:
+    """Queue the update of the posted agendas (and previews) that list this action."""
+    changed = False
+    for meeting in agenda_service.meetings_listing_action(session, deps.clock, action_id):
+        changed = publish_changes(deps, session, meeting, access.forum) or changed
+    return changed
+
+
 # --- listeners ------------------------------------------------------------------------------
 
 
@@ -379,7 +438,9 @@ def _origin(body: dict[str, Any], *, card: bool) -> ActionMeta:
             message_channel=container.get("channel_id") or channel_of(body) or None,
             message_ts=container.get("message_ts"),
         )
-    return ActionMeta(origin="list")
+    listed = ui.parse_row_block_id(block_id)
+    state = ui.list_value(listed[1], listed[2], listed[0]) if listed else None
+    return ActionMeta(origin="list", list_state=state)
 
 
 def _effect(value: str | None) -> Effect | None:
@@ -453,6 +514,7 @@ def register(app: App, deps: Deps) -> None:
         if action_id is None:
             return
         user_id = body["user"]["id"]
+        refresh_case_modal(deps, body, client)
         deliver_now(deps, client)  # the owner's DM, queued with the action
         try:
             with database_errors(), transaction(deps.sessions) as session:
@@ -497,7 +559,14 @@ def register(app: App, deps: Deps) -> None:
                 access = forum_service.require_member(
                     session, forum=forum, slack_user_id=body["user"]["id"]
                 )
-                modal = _modal_for(session, deps, t, access, case_reference=reference)
+                modal = _modal_for(
+                    session,
+                    deps,
+                    t,
+                    access,
+                    case_reference=reference,
+                    case_id=case_meta.case_id,
+                )
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("opening the action modal from a case failed")
@@ -573,6 +642,21 @@ def register(app: App, deps: Deps) -> None:
                 ts=meta.message_ts,
                 **ui.card_message(t, row, today, note=note),
             )
+        elif meta.origin == "list" and meta.list_state and respond is not None:
+            # The list the change was made in is redrawn in place, with what was done on top.
+            page, scope, flt = ui.parse_list_value(meta.list_state)
+            listing = action_list(
+                deps,
+                t,
+                team_id=team_id,
+                channel_id=channel_of(body),
+                user_id=user_id,
+                scope=scope,
+                flt=flt,
+                page=page,
+                note=note,
+            )
+            respond(replace_original=True, response_type="ephemeral", **listing)
         elif respond is not None:
             respond(replace_original=False, response_type="ephemeral", text=note)
 
@@ -733,6 +817,7 @@ def register(app: App, deps: Deps) -> None:
                     slack_user_id=user_id,
                 )
                 previous_owner = action.owner
+                republished = False
                 if verb == "more_time":
                     action_service.postpone_action(
                         session,
@@ -783,6 +868,8 @@ def register(app: App, deps: Deps) -> None:
                         comment=forms.text(values, "comment"),
                     )
                     note = t("<@{user}> followed up the effect.", user=user_id)
+                    # A posted agenda that asks for this effect now shows it.
+                    republished = republish_agendas(deps, session, access, action.id)
                 new_owner = action.owner if action.owner != previous_owner else None
         except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
             ack(response_action="errors", errors=view_errors(t, exc, ids))
@@ -790,7 +877,11 @@ def register(app: App, deps: Deps) -> None:
         except DomainError as exc:
             ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
             return
-        context["samverkan_action_change"] = {"note": note, "new_owner": new_owner is not None}
+        context["samverkan_action_change"] = {
+            "note": note,
+            "new_owner": new_owner is not None,
+            "republished": verb == "follow_up" and republished,
+        }
         ack()
 
     def after_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
@@ -801,8 +892,8 @@ def register(app: App, deps: Deps) -> None:
         meta = ActionMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         action_id = meta.action_id or 0
-        if change.get("new_owner"):
-            deliver_now(deps, client)  # the new owner's DM, queued with the hand-over
+        if change.get("new_owner") or change.get("republished"):
+            deliver_now(deps, client)  # the new owner's DM, the agenda's update
         try:
             if meta.origin == "modal" and view.get("previous_view_id"):
                 parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}

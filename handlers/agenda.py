@@ -15,11 +15,12 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import agenda as agenda_service
-from domain import corrections, scheduling
+from domain import corrections
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
 from domain.agenda import Agenda
+from domain.clock import Clock
 from domain.errors import DomainError
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
@@ -30,8 +31,7 @@ from handlers.blocks import ratings as rating_ui
 from handlers.blocks.common import Block, actions, button, message, section
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
-from handlers.forum import tell
-from handlers.gateway import WebApiGateway
+from handlers.forum import deliver_queued, tell
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, team_of
 from storage.db import transaction
@@ -61,25 +61,34 @@ def render_preview(agenda: Agenda) -> dict[str, Any]:
 
 
 def publish_changes(deps: Deps, session: Session, meeting: Meeting, forum: Forum) -> bool:
-    """Queue the update of a posted agenda (no-op before it is posted)."""
-    return agenda_service.publish_update(
-        session,
-        deps.clock,
-        meeting,
-        forum,
-        render_agenda,
-        picture=rating_service.picture_for_meeting,
+    """Queue the update of a posted agenda and of the coordinators' preview DMs (each only
+    once there is one). True when something is to be sent."""
+    return refresh_agenda(session, deps.clock, meeting, forum)
+
+
+def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> bool:
+    """The posted agenda and the preview DMs of ``meeting``, updated in place."""
+    posted = agenda_service.publish_update(
+        session, clock, meeting, forum, render_agenda, picture=rating_service.picture_for_meeting
     )
+    previews = agenda_service.refresh_previews(
+        session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
+    )
+    return posted or previews > 0
 
 
-def deliver_now(deps: Deps, client: WebClient) -> None:
-    """Send what was just queued (the scheduler would within a minute; users expect now)."""
-    try:
-        scheduling.deliver(
-            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
-        )
-    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
-        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
+# Send what was just queued now (the scheduler would within a minute; users expect now).
+deliver_now = deliver_queued
+
+
+def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
+    """A rating round closed: the meeting's preview (sent while the round was open) and its
+    agenda, if already posted, now show the picture (domain.ratings calls this in the
+    transaction that closes the round)."""
+    meeting = session.get(Meeting, meeting_id)
+    forum = session.get(Forum, meeting.forum_id) if meeting else None
+    if meeting is not None and forum is not None:
+        refresh_agenda(session, clock, meeting, forum)
 
 
 # --- access -------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -17,6 +18,10 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from sqlalchemy import Engine
 
 from handlers import (
@@ -79,6 +84,83 @@ def retry_handlers() -> list[Any]:
     ]
 
 
+# views.open/push need the request's trigger_id, which Slack honours for 3 seconds; the user
+# is looking at the screen for views.update. Counted from when the request reached us (the
+# trigger was made a little earlier), a retry of these calls must be over by then.
+VIEW_CALLS = ("views.open", "views.push", "views.update")
+TRIGGER_SECONDS = 2.5
+
+
+def _is_view_call(url: str) -> bool:
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] in VIEW_CALLS
+
+
+def _longest_wait(handler: RetryHandler, state: RetryState, response: HttpResponse | None) -> float:
+    """The longest ``handler`` may sleep before its next attempt (slack_sdk adds up to a
+    second of jitter to Retry-After and to its backoff)."""
+    if response is not None and response.status_code == 429:
+        header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
+        try:
+            return float(header[0]) + 1.0
+        except (TypeError, ValueError, IndexError):
+            return 2.0
+    try:
+        return float(handler.interval_calculator.calculate_sleep_duration(state.current_attempt))
+    except Exception:
+        return 2.0
+
+
+class TriggerDeadline(RetryHandler):
+    """A retry handler that lets ``inner`` retry a ``views.*`` call only when the retry is
+    over before ``deadline`` (``time.monotonic()``): past it the trigger has expired and the
+    user has given up. Other calls are retried exactly as ``inner`` decides."""
+
+    def __init__(self, inner: RetryHandler, deadline: float) -> None:
+        super().__init__(inner.max_retry_count, inner.interval_calculator)
+        self.inner = inner
+        self.deadline = deadline
+
+    def can_retry(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        if not self.inner.can_retry(state=state, request=request, response=response, error=error):
+            return False
+        if not _is_view_call(request.url):
+            return True
+        return time.monotonic() + _longest_wait(self.inner, state, response) < self.deadline
+
+    def prepare_for_next_attempt(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> None:
+        self.inner.prepare_for_next_attempt(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def bound_view_retries(context: Any, next: Callable[[], Any]) -> Any:
+    """Global middleware: the request's own Web API client (bolt makes one per request and
+    hands the same one to the lazy listeners) stops retrying ``views.*`` calls once the
+    trigger that came with the request can no longer be used."""
+    client = context.get("client")
+    handlers = getattr(client, "retry_handlers", None)
+    if handlers:
+        deadline = time.monotonic() + TRIGGER_SECONDS
+        client.retry_handlers = [
+            h if isinstance(h, TriggerDeadline) else TriggerDeadline(h, deadline) for h in handlers
+        ]
+    return next()
+
+
 def build_web_client(api_url: str, token: str | None = None) -> WebClient:
     return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
 
@@ -133,6 +215,7 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
             redirect_uri_path="/slack/oauth_redirect",
         )
     app = App(**kwargs)
+    app.use(bound_view_retries)
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:

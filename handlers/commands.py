@@ -89,12 +89,7 @@ def route(
     if word in HELP:
         return ui.help_message(t)
     if word == "":
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.forum_for_channel(
-                session, team_id=req.team_id, channel_id=req.channel_id
-            )
-            name = forum.name if forum else None
-        return ui.menu_message(t, has_forum=name is not None, forum_name=name)
+        return menu(deps, t, req)
     if word in FORUM or word in MEMBERS:
         sub = rest[0] if rest else ""
         if word in MEMBERS or sub in MEMBERS:
@@ -151,6 +146,24 @@ def route(
     return ui.unknown_command_message(t, slack_text.plain(req.text).strip())
 
 
+def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
+    """What this person may do in this channel, by their role in its forum."""
+    if req.channel_id.startswith("D"):
+        return ui.menu_message(t, forum_name=None, in_dm=True)
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id
+        )
+        member = (
+            forum_service.find_member(session, forum=forum, slack_user_id=req.user_id)
+            if forum
+            else None
+        )
+        name = forum.name if forum else None
+        role = member.role.value if member else None
+    return ui.menu_message(t, forum_name=name, role=role)
+
+
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
     """An answer that needs neither the database nor Slack: sent in the ack itself.
 
@@ -173,7 +186,9 @@ def register(app: App, deps: Deps) -> None:
         context["samverkan_answered"] = True
         ack(response_type="ephemeral", **reply)
 
-    def answer(req: CommandRequest, client: WebClient, respond: Respond) -> None:
+    def answer(
+        req: CommandRequest, client: WebClient, respond: Respond, *, in_place: bool = False
+    ) -> None:
         t = deps.translator(client, req.team_id, req.user_id)
         try:
             reply = route(deps, client, t, req)
@@ -183,7 +198,8 @@ def register(app: App, deps: Deps) -> None:
                 log.exception("command %r failed", word_of(req.text))
             reply = ui.text_message(failure_text(t, exc))
         if reply is not None:
-            respond(response_type="ephemeral", replace_original=False, **reply)
+            # From the menu, the answer takes the menu's place instead of piling up below it.
+            respond(response_type="ephemeral", replace_original=in_place, **reply)
 
     def run_command(
         body: dict[str, Any], client: WebClient, respond: Respond, context: Any
@@ -202,25 +218,23 @@ def register(app: App, deps: Deps) -> None:
 
     app.command("/samverkan")(ack=ack_command, lazy=[run_command])
 
-    menu_routes = {
-        ui.ACTION_MENU_HELP: "hjälp",
-        ui.ACTION_MENU_FORUM_NEW: "forum ny",
-        ui.ACTION_MENU_FORUM: "forum",
-        ui.ACTION_MENU_MEMBERS: "forum medlemmar",
-    }
+    # Every menu button runs a command as if typed (the suggestion after a typo, too).
+    menu_routes = {**ui.MENU_COMMANDS, ui.ACTION_MENU_RUN: "hjälp"}
 
     def run_menu(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action_id = body["actions"][0]["action_id"]
+        action = body["actions"][0]
+        action_id = action["action_id"]
         channel = channel_of(body)
+        suggested = str(action.get("value") or "") if action_id == ui.ACTION_MENU_RUN else ""
         req = CommandRequest(
             team_id=team_of(body),
             channel_id=channel,
             user_id=body["user"]["id"],
             trigger_id=body.get("trigger_id", ""),
-            text=menu_routes[action_id],
+            text=suggested if suggested in ui.KNOWN_COMMANDS else menu_routes[action_id],
             channel_name=str((body.get("channel") or {}).get("name") or ""),
         )
-        answer(req, client, respond)
+        answer(req, client, respond, in_place=True)
 
     for action_id in menu_routes:
         app.action(action_id)(ack=ack_only, lazy=[run_menu])

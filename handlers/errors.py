@@ -22,6 +22,11 @@ def error_text(t: Translator, exc: DomainError, *, mrkdwn: bool = False) -> str:
     """The error in the user's language. With ``mrkdwn`` the values (names users typed) are
     escaped, so a forum named ``<https://…|…>`` cannot become a link in a message."""
     params = {k: escape(v) if mrkdwn and isinstance(v, str) else v for k, v in exc.params.items()}
+    count = params.pop("n", None)
+    if exc.plural is not None and isinstance(count, int):
+        return t.ngettext(exc.msgid, exc.plural, count, **params)
+    if count is not None:
+        params["n"] = count
     return t(exc.msgid, **params)
 
 

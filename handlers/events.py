@@ -16,7 +16,7 @@ from handlers.blocks import actions as action_ui
 from handlers.blocks import forum as ui
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
-from handlers.forum import summarize
+from handlers.forum import queue_announcement_update, summarize
 from handlers.payload import ack_only
 from storage.db import transaction
 
@@ -45,14 +45,25 @@ def register(app: App, deps: Deps) -> None:
     @app.event("member_left_channel")
     def member_left(event: dict[str, Any], context: Any) -> None:
         # Idempotent: a retried event finds the member already inactive.
+        team_id = event.get("team") or context.get("team_id") or ""
         with database_errors(), transaction(deps.sessions) as session:
-            forum_service.member_left_channel(
+            left = forum_service.member_left_channel(
                 session,
                 deps.clock,
-                team_id=event.get("team") or context.get("team_id") or "",
+                team_id=team_id,
                 channel_id=event["channel"],
                 slack_user_id=event["user"],
             )
+            forum = (
+                forum_service.forum_for_channel(
+                    session, team_id=team_id, channel_id=event["channel"]
+                )
+                if left
+                else None
+            )
+            if forum is not None:
+                # The announcement's member count; the scheduler sends it with the outbox.
+                queue_announcement_update(session, deps, forum)
 
     @app.event("member_joined_channel")
     def member_joined(ack: Any) -> None:

@@ -6,7 +6,10 @@ import datetime as dt
 from typing import Any
 
 from domain.cases import CaseDraft
+from domain.errors import DomainError, InputErrors, InvalidInput
 from domain.forums import ForumDraft, split_lines
+from domain.i18n import N_
+from domain.schedule_words import REPEATS, Repeat, SchedulePick, rrule_for
 from storage.models import ConsentGiver, SipStatus
 
 Values = dict[str, dict[str, dict[str, Any]]]
@@ -66,7 +69,7 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
         code=text(values, "code"),
         agencies=list(dict.fromkeys(agencies)),
         own_agency=own,
-        rrule=text(values, "rrule"),
+        rrule=schedule_rule(values),
         start=time_value(values, "start"),
         end=time_value(values, "end"),
         areas=split_lines(text(values, "areas")),
@@ -76,6 +79,41 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
         agenda_time=time_value(values, "agenda_time"),
         agenda_days_before=_int_or_none(selected(values, "agenda_days")),
     )
+
+
+def schedule_rule(values: Values) -> str:
+    """The RRULE typed under *Advanced*; when that is empty, the one the schedule choices
+    make (empty when they are incomplete: the domain then asks for a schedule)."""
+    typed = text(values, "rrule")
+    if typed.strip() or not _has(values, "sched_days"):
+        return typed
+    repeat: Repeat = next((r for r in REPEATS if r == selected(values, "sched_repeat")), "every")
+    pick = SchedulePick(
+        days=tuple(selected_many(values, "sched_days")),
+        repeat=repeat,
+        weeks=tuple(int(w) for w in selected_many(values, "sched_weeks") if _is_int(w)),
+    )
+    return rrule_for(pick) or ""
+
+
+def _is_int(value: str) -> bool:
+    return value.lstrip("-").isdigit()
+
+
+def schedule_errors(exc: DomainError, values: Values) -> DomainError:
+    """Errors about the schedule belong on the choices when the rule was made from them."""
+    if not isinstance(exc, InputErrors) or "rrule" not in exc.errors:
+        return exc
+    if text(values, "rrule").strip() or not _has(values, "sched_days"):
+        return exc
+    errors = dict(exc.errors)
+    moved = errors.pop("rrule")
+    if not selected_many(values, "sched_days"):
+        moved = InvalidInput(N_("Choose which weekdays the forum meets on."), field="sched_days")
+    elif selected(values, "sched_repeat") == "monthly" and not selected_many(values, "sched_weeks"):
+        moved = InvalidInput(N_("Choose which weeks of the month."), field="sched_weeks")
+    errors["sched_days" if moved.field != "sched_weeks" else "sched_weeks"] = moved
+    return InputErrors(errors)
 
 
 def _has(values: Values, field: str) -> bool:

@@ -11,23 +11,26 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
 from domain import meetings as meeting_service
+from domain import scheduling
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import N_, Locale, Translator
+from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
 from handlers.blocks import forum as ui
 from handlers.blocks.common import message, slack_safe
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
+from handlers.gateway import WebApiGateway
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, team_of
 from storage.db import transaction
-from storage.models import Forum, Role
+from storage.models import Forum, OutboxMessage, OutboxStatus, Role
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +62,8 @@ def summarize(
         member_count=len(members),
         your_role=you.role.value if you else None,
         your_agency=you.agency.name if you else None,
+        start=schedule.start,
+        end=schedule.end,
     )
 
 
@@ -127,6 +132,65 @@ def members_view(
         notice=notice,
         version=version,
     )
+
+
+# --- the channel announcement, kept current ------------------------------------------------
+
+ANNOUNCEMENT = "forum_created"
+
+
+def announcement_key(forum_id: int) -> str:
+    return f"{ANNOUNCEMENT}:{forum_id}"
+
+
+def _announcement(session: Session, deps: Deps, forum: Forum) -> dict[str, Any]:
+    summary = summarize(session, deps, forum)  # for everyone: no "you"
+    t = Translator(normalize_locale(forum.language, deps.default_locale))
+    return {"channel": forum.channel_id, **ui.forum_created_message(t, summary)}
+
+
+def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> bool:
+    """Bring the forum's channel announcement up to date (its member count, schedule,
+    agencies) through the outbox: chat.update of the posted message, after any earlier
+    update. Nothing when it was never posted through the outbox (older forums)."""
+    key = announcement_key(forum.id)
+    rows = session.execute(
+        select(OutboxMessage.dedupe_key, OutboxMessage.status).where(
+            or_(OutboxMessage.dedupe_key == key, OutboxMessage.dedupe_key.like(f"{key}:u%"))
+        )
+    ).all()
+    if not any(k == key and status is not OutboxStatus.FAILED for k, status in rows):
+        return False
+    updates = len(rows) - 1
+    scheduling.enqueue(
+        session,
+        deps.clock,
+        team_id=forum.team_id,
+        method="chat.update",
+        payload={
+            **_announcement(session, deps, forum),
+            scheduling.FILL: {"ts": key},
+            scheduling.AFTER: f"{key}:u{updates}" if updates else key,
+        },
+        dedupe_key=f"{key}:u{updates + 1}",
+    )
+    return True
+
+
+def deliver_queued(deps: Deps, client: WebClient) -> None:
+    """Send what was just queued now (the scheduler would, within its interval)."""
+    try:
+        scheduling.deliver(
+            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
+        )
+    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
+        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
+
+
+def announce_member_count(deps: Deps, client: WebClient, context: Any) -> None:
+    """Lazy listener after members were added: send the announcement's update now."""
+    if context.get("samverkan_announce"):
+        deliver_queued(deps, client)
 
 
 # --- entry points used by the command router ---------------------------------------------
@@ -231,6 +295,7 @@ def register(app: App, deps: Deps) -> None:
                     language=deps.default_locale,
                 )
         except DomainError as exc:
+            exc = forms.schedule_errors(exc, view["state"]["values"])
             ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
         context["samverkan_forum_id"] = forum.id
@@ -242,12 +307,29 @@ def register(app: App, deps: Deps) -> None:
             return  # the submission was refused; nothing to announce
         user_id = body["user"]["id"]
         t = Translator(ViewMeta.load(body["view"].get("private_metadata")).locale)
+        key = announcement_key(forum_id)
         try:
+            # Through the outbox, so its ts is kept and the member count can be updated.
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
-                summary = summarize(session, deps, forum)  # for everyone: no "you"
-            post = ui.forum_created_message(Translator(deps.default_locale), summary)
-            client.chat_postMessage(channel=summary.channel_id, **post)  # type: ignore[arg-type]
+                scheduling.enqueue(
+                    session,
+                    deps.clock,
+                    team_id=forum.team_id,
+                    method="chat.postMessage",
+                    payload=_announcement(session, deps, forum),
+                    dedupe_key=key,
+                )
+            deliver_queued(deps, client)
+            with deps.sessions() as session:
+                failed = session.scalar(
+                    select(OutboxMessage.last_error).where(
+                        OutboxMessage.dedupe_key == key,
+                        OutboxMessage.status == OutboxStatus.FAILED,
+                    )
+                )
+            if failed:
+                raise RuntimeError(failed)
         except Exception as exc:  # the forum exists; tell its creator what did not happen
             log.warning("could not announce forum %s: %s", forum_id, exc)
             tell(client, user_id, failure_text(t, exc))
@@ -270,7 +352,9 @@ def register(app: App, deps: Deps) -> None:
                 forum_service.update_forum(
                     session, deps.clock, forum=forum, actor=body["user"]["id"], draft=draft
                 )
+                queue_announcement_update(session, deps, forum)
         except DomainError as exc:
+            exc = forms.schedule_errors(exc, view["state"]["values"])
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         ack()
@@ -291,7 +375,6 @@ def register(app: App, deps: Deps) -> None:
 
     app.action(ui.ACTION_OPEN_MEMBERS)(ack=ack_only, lazy=[push_members])
 
-    @app.view(ui.CB_MEMBERS)
     def submit_members(
         ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
     ) -> None:
@@ -324,11 +407,12 @@ def register(app: App, deps: Deps) -> None:
                     role=role,
                     bot_user_ids=[context.get("bot_user_id") or ""],
                 )
-                notice = t("Added {n} member(s).", n=len(users))
+                notice = t.ngettext("Added {n} member.", "Added {n} members.", len(users))
                 # A new version: the people picker and the choices start empty again.
                 updated = members_view(
                     session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
                 )
+                context["samverkan_announce"] = queue_announcement_update(session, deps, forum)
         except forum_service.MoveNeedsConfirmation as exc:
             confirm = MoveMeta(
                 locale=meta.locale,
@@ -348,6 +432,11 @@ def register(app: App, deps: Deps) -> None:
             ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
             return
         ack(response_action="update", view=updated)
+
+    app.view(ui.CB_MEMBERS)(
+        ack=submit_members,
+        lazy=[lambda client, context: announce_member_count(deps, client, context)],
+    )
 
     def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         """The coordinator confirmed the move: add with the moves, back to the list."""
@@ -370,10 +459,11 @@ def register(app: App, deps: Deps) -> None:
                     bot_user_ids=[context.get("bot_user_id") or ""],
                     confirm_moves=True,
                 )
-                notice = t("Added {n} member(s).", n=len(meta.users))
+                notice = t.ngettext("Added {n} member.", "Added {n} members.", len(meta.users))
                 updated = members_view(
                     session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
                 )
+                context["samverkan_announce"] = queue_announcement_update(session, deps, forum)
         except DomainError as exc:
             ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
             return
@@ -390,7 +480,13 @@ def register(app: App, deps: Deps) -> None:
         except SlackApiError as exc:
             log.info("members modal not refreshed: %s", exc.response.get("error"))
 
-    app.view(ui.CB_MEMBERS_MOVE)(ack=submit_move, lazy=[refresh_members])
+    app.view(ui.CB_MEMBERS_MOVE)(
+        ack=submit_move,
+        lazy=[
+            refresh_members,
+            lambda client, context: announce_member_count(deps, client, context),
+        ],
+    )
 
     def remove_member(body: dict[str, Any], client: WebClient) -> None:
         view = body["view"]
@@ -398,6 +494,7 @@ def register(app: App, deps: Deps) -> None:
         t = Translator(meta.locale)
         user_id = body["user"]["id"]
         member_id = int(body["actions"][0].get("value") or 0)
+        announce = False
         try:
             with database_errors(), transaction(deps.sessions) as session:
                 forum = forum_service.get_forum(
@@ -408,6 +505,7 @@ def register(app: App, deps: Deps) -> None:
                         session, deps.clock, forum=forum, actor=user_id, member_id=member_id
                     )
                     notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
+                    announce = queue_announcement_update(session, deps, forum)
                 except DomainError as exc:
                     notice = ":warning: " + error_text(t, exc, mrkdwn=True)
             with database_errors(), transaction(deps.sessions) as session:
@@ -425,6 +523,8 @@ def register(app: App, deps: Deps) -> None:
             client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
         except SlackApiError as exc:  # hash_conflict: someone else changed the modal first
             log.info("members modal not updated: %s", exc.response.get("error"))
+        if announce:
+            deliver_queued(deps, client)
 
     app.action(ui.ACTION_REMOVE_MEMBER)(ack=ack_only, lazy=[remove_member])
 

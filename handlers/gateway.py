@@ -42,10 +42,17 @@ class WebApiGateway:
                     content=base64.b64decode(payload["content_b64"]),
                     filename=payload["filename"],
                     title=payload.get("title") or payload["filename"],
+                    alt_txt=payload.get("alt_text"),
                 )
                 return None
+            body = dict(payload)
+            if method == "chat.update" and str(body.get("channel", ""))[:1] in ("U", "W"):
+                # A DM queued by user id (chat.postMessage takes one): chat.update needs the
+                # DM's own id, which conversations.open gives back without opening anything new.
+                opened = client.conversations_open(users=body["channel"])
+                body["channel"] = opened["channel"]["id"]
             # Fallback text and mrkdwn escaped: DMs built in the domain carry forum names.
-            response = client.api_call(method, json=safe_payload(dict(payload)))
+            response = client.api_call(method, json=safe_payload(body))
         except SlackApiError as exc:
             error = str(exc.response.get("error", ""))
             status = exc.response.status_code

@@ -139,15 +139,32 @@ def _export_log(
         user_id,
         data=data,
         filename=f"samverkan-logg-{code}-{stamp}.{fmt}",
-        comment=t("The audit log you exported ({n} events).", n=len(rows)),
+        comment=t.ngettext(
+            "The audit log you exported ({n} event).",
+            "The audit log you exported ({n} events).",
+            len(rows),
+        ),
     )
 
 
-def send_file(client: WebClient, user_id: str, *, data: bytes, filename: str, comment: str) -> None:
-    """A file in the user's DM with the bot (never a channel)."""
+def send_file(
+    client: WebClient,
+    user_id: str,
+    *,
+    data: bytes,
+    filename: str,
+    comment: str,
+    alt_text: str | None = None,
+) -> None:
+    """A file in the user's DM with the bot (never a channel); an image has ``alt_text``."""
     channel = client.conversations_open(users=user_id)["channel"]["id"]
     client.files_upload_v2(
-        channel=channel, file=data, filename=filename, title=filename, initial_comment=comment
+        channel=channel,
+        file=data,
+        filename=filename,
+        title=filename,
+        initial_comment=comment,
+        alt_txt=alt_text,
     )
 
 
@@ -292,10 +309,11 @@ def access_export(
             )
         )
     stem = f"samverkan-registerutdrag-{subject}-{result.generated_at:%Y%m%d}"
-    comment = t(
+    comment = t.ngettext(
+        "Access-request export (GDPR art. 15) for {user}: {n} row.",
         "Access-request export (GDPR art. 15) for {user}: {n} rows.",
+        result.row_count,
         user=f"<@{subject}>",
-        n=result.row_count,
     )
     send_file(
         client,

@@ -33,6 +33,7 @@ from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from handlers import forms, slack_text
+from handlers.agenda import picture_ready
 from handlers.blocks import actions as action_ui
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
@@ -251,7 +252,9 @@ def _send_export(
     client: WebClient, t: Translator, user_id: str, data: rating_service.ExportData, fmt: str
 ) -> None:
     stem = f"lagesbild-{data.forum_code}"
-    comment = t("Situation picture export: {n} round(s).", n=data.rounds)
+    comment = t.ngettext(
+        "Situation picture export: {n} round.", "Situation picture export: {n} rounds.", data.rounds
+    )
     if fmt in ("xlsx", "both"):
         workbook = xlsx_bytes(
             [
@@ -385,6 +388,12 @@ def register(app: App, deps: Deps) -> None:
                     round_id=meta.round_id,
                     agency_id=meta.agency_id or None,
                     answers=_answers(values, meta),
+                    # Asked on the form's last page only: elsewhere it stays as it is.
+                    observation=(
+                        forms.text(values, rating_service.OBSERVATION_FIELD)
+                        if rating_service.OBSERVATION_FIELD in values
+                        else None
+                    ),
                 )
                 form = rating_service.rating_form(
                     session,
@@ -450,6 +459,7 @@ def register(app: App, deps: Deps) -> None:
                     ui.RENDERERS,
                     access=access,
                     round_id=int(value) if value.isdigit() else 0,
+                    on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
                 )
             reply = overview(deps, t, req)
             reply["text"] = t("The round is closed: the picture is posted in the channel shortly.")

@@ -494,7 +494,117 @@ def render_block(block: Any, index: int, ctx: RenderContext) -> str:
         return f'<div class="bk-markdown" {data}>{mrkdwn(block.get("text"), ctx)}</div>'
     if kind == "rich_text":
         return f'<div class="bk-text" {data}>{plain(_rich_text(block))}</div>'
+    if kind == "table":
+        return f'<div class="bk-table-wrap" {data}>{_table(block)}</div>'
+    if kind == "data_visualization":
+        return f'<figure class="bk-chart" {data}>{_chart(block)}</figure>'
     return f'<div class="bk-unsupported" {data}>[{esc(kind or "block")}]</div>'
+
+
+def _cell_text(cell: Any) -> str:
+    if not isinstance(cell, dict):
+        return ""
+    if cell.get("type") == "rich_text":
+        return _rich_text(cell)
+    return str(cell.get("text", ""))
+
+
+def _table(block: Mapping[str, Any]) -> str:
+    """A table block as an HTML table: the first row is the header, as in Slack."""
+    rows = [r for r in block.get("rows") or [] if isinstance(r, list)]
+    settings = block.get("column_settings") or []
+    aligns = [
+        s.get("align")
+        if isinstance(s, dict) and s.get("align") in ("left", "center", "right")
+        else "left"
+        for s in settings
+    ]
+
+    def cells(row: list[Any], tag: str) -> str:
+        out = []
+        for n, cell in enumerate(row):
+            align = aligns[n] if n < len(aligns) else "left"
+            out.append(f'<{tag} style="text-align:{align}">{plain(_cell_text(cell))}</{tag}>')
+        return "".join(out)
+
+    if not rows:
+        return '<table class="bk-table"></table>'
+    head = f"<thead><tr>{cells(rows[0], 'th')}</tr></thead>"
+    body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in rows[1:])
+    return f'<table class="bk-table">{head}<tbody>{body}</tbody></table>'
+
+
+CHART_COLOURS = ("#1d4f73", "#e01e5a", "#2eb67d", "#ecb22e", "#36c5f0", "#6a1b9a")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
+
+
+def _chart(block: Mapping[str, Any]) -> str:
+    """A data visualization block as a small inline SVG (line, area or bar: one polyline per
+    series; pie: the segments as a list) with its title and a legend."""
+    chart = block.get("chart") if isinstance(block.get("chart"), dict) else {}
+    assert isinstance(chart, dict)
+    title = f'<figcaption class="bk-chart-title">{plain(block.get("title", ""))}</figcaption>'
+    if chart.get("type") == "pie":
+        items = "".join(
+            f"<li>{plain(seg.get('label', ''))}: {esc(seg.get('value', ''))}</li>"
+            for seg in chart.get("segments") or []
+            if isinstance(seg, dict)
+        )
+        return f'{title}<ul class="bk-chart-list">{items}</ul>'
+    axis = chart.get("axis_config") if isinstance(chart.get("axis_config"), dict) else {}
+    assert isinstance(axis, dict)
+    categories = [str(c) for c in axis.get("categories") or []]
+    series = [s for s in chart.get("series") or [] if isinstance(s, dict)]
+    values = [
+        [_number(p.get("value")) for p in s.get("data") or [] if isinstance(p, dict)]
+        for s in series
+    ]
+    numbers = [v for row in values for v in row if v is not None]
+    width, height, pad = 320, 160, 28
+    low, high = (min(numbers), max(numbers)) if numbers else (0.0, 1.0)
+    if high == low:
+        low, high = low - 1, high + 1
+    steps = max(len(categories) - 1, 1)
+
+    def x(n: int) -> float:
+        return pad + (width - 2 * pad) * n / steps
+
+    def y(v: float) -> float:
+        return height - pad - (height - 2 * pad) * (v - low) / (high - low)
+
+    lines = []
+    legend = []
+    for n, (one, row) in enumerate(zip(series, values, strict=True)):
+        colour = CHART_COLOURS[n % len(CHART_COLOURS)]
+        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(row) if v is not None)
+        lines.append(
+            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
+        )
+        legend.append(
+            f'<li><span class="bk-chart-key" style="background:{colour}"></span>'
+            f"{plain(one.get('name', ''))}</li>"
+        )
+    labels = "".join(
+        f'<text x="{x(i):.1f}" y="{height - 6}" font-size="9" text-anchor="middle">{esc(c)}</text>'
+        for i, c in enumerate(categories)
+    )
+    axis_text = " · ".join(plain(axis.get(k, "")) for k in ("x_label", "y_label") if axis.get(k))
+    svg = (
+        f'<svg class="bk-chart-svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{esc(block.get("title", ""))}">'
+        f'<line x1="{pad}" y1="{height - pad}" x2="{width - pad}" y2="{height - pad}" '
+        'stroke="#bbb"/>'
+        f"{''.join(lines)}{labels}</svg>"
+    )
+    return (
+        f'{title}{svg}<ul class="bk-chart-legend">{"".join(legend)}</ul>'
+        f'<div class="bk-chart-axes">{axis_text}</div>'
+    )
 
 
 def _rich_text(node: Any) -> str:

@@ -81,6 +81,22 @@ VIEW_METHODS = frozenset({"views.open", "views.update", "views.push", "views.pub
 MAX_MESSAGE_BLOCKS = 50
 MAX_VIEW_BLOCKS = 100
 MAX_MESSAGE_TEXT = 40_000
+# docs.slack.dev, table block: ≤ 100 rows of ≤ 20 cells (raw_text, raw_number or rich_text),
+# ≤ 20 column settings; one table per message, in messages only.
+TABLE_MAX_ROWS = 100
+TABLE_MAX_CELLS = 20
+TABLE_CELL_TYPES = frozenset({"raw_text", "raw_number", "rich_text"})
+TABLE_ALIGN = frozenset({"left", "center", "right"})
+# docs.slack.dev, data visualization block: a title of ≤ 50 characters; a pie of 1–6
+# segments, or a bar/area/line chart of 1–6 uniquely named series (names ≤ 20 characters),
+# each with 1–20 points whose labels (≤ 20 characters) are the x-axis categories; axis labels
+# ≤ 50 characters.
+CHART_TYPES = frozenset({"pie", "bar", "area", "line"})
+CHART_TITLE_MAX = 50
+CHART_MAX_SERIES = 6
+CHART_MAX_POINTS = 20
+CHART_LABEL_MAX = 20
+CHART_AXIS_LABEL_MAX = 50
 
 SELECT_TYPES = frozenset({"static_select", "multi_static_select"})
 PLAIN_OPTION_TYPES = SELECT_TYPES | {"overflow"}
@@ -254,11 +270,146 @@ class _Validator:
             self.text(block.get("title"), 2000, f"{p}/title", plain_only=True)
         elif kind == "markdown":
             self.max_len(block.get("text"), 12_000, f"{p}/text")
+        elif kind == "table":
+            self.table(block, p)
+        elif kind == "data_visualization":
+            self.data_visualization(block, p)
         if "label" in block:
             # Required on input blocks; checked wherever it appears.
             self.text(block.get("label"), 2000, f"{p}/label", plain_only=True, required=True)
         elif kind == "input":
             self.add("missing required field: label", p)
+
+    def table(self, block: dict[str, Any], p: str) -> None:
+        rows = block.get("rows")
+        if not isinstance(rows, list) or not rows:
+            self.add("must provide a non-empty array", f"{p}/rows")
+            return
+        self.max_items(rows, TABLE_MAX_ROWS, f"{p}/rows")
+        for i, row in enumerate(rows):
+            rp = f"{p}/rows/{i}"
+            if not isinstance(row, list) or not row:
+                self.add("must provide a non-empty array", rp)
+                continue
+            self.max_items(row, TABLE_MAX_CELLS, rp)
+            for j, cell in enumerate(row):
+                cp = f"{rp}/{j}"
+                kind = cell.get("type") if isinstance(cell, dict) else None
+                if kind not in TABLE_CELL_TYPES:
+                    self.add('must be "raw_text", "raw_number" or "rich_text"', f"{cp}/type")
+                elif kind == "raw_text":
+                    text = cell.get("text")
+                    if not isinstance(text, str) or not text:
+                        self.add("must be more than 0 characters", f"{cp}/text")
+                elif kind == "raw_number":
+                    value = cell.get("value")
+                    if isinstance(value, bool) or not isinstance(value, int | float):
+                        self.add("must be a number", f"{cp}/value")
+                    if not isinstance(cell.get("text"), str) or not cell.get("text"):
+                        self.add("must be more than 0 characters", f"{cp}/text")
+                elif not isinstance(cell.get("elements"), list):
+                    self.add("must provide an array", f"{cp}/elements")
+        settings = block.get("column_settings")
+        if settings is not None:
+            if not isinstance(settings, list):
+                self.add("must be an array", f"{p}/column_settings")
+                return
+            self.max_items(settings, TABLE_MAX_CELLS, f"{p}/column_settings")
+            for i, setting in enumerate(settings):
+                sp = f"{p}/column_settings/{i}"
+                if setting is None:
+                    continue
+                if not isinstance(setting, dict):
+                    self.add("must be an object", sp)
+                    continue
+                if "align" in setting and setting["align"] not in TABLE_ALIGN:
+                    self.add('must be "left", "center" or "right"', f"{sp}/align")
+                if "is_wrapped" in setting and not isinstance(setting["is_wrapped"], bool):
+                    self.add("must be a boolean", f"{sp}/is_wrapped")
+
+    def _chart_label(self, value: Any, pointer: str) -> None:
+        if not isinstance(value, str) or not value:
+            self.add("must be more than 0 characters", pointer)
+        else:
+            self.max_len(value, CHART_LABEL_MAX, pointer)
+
+    def _chart_value(self, value: Any, pointer: str) -> None:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            self.add("must be a finite number", pointer)
+
+    def data_visualization(self, block: dict[str, Any], p: str) -> None:
+        title = block.get("title")
+        if not isinstance(title, str) or not title:
+            self.add("must be more than 0 characters", f"{p}/title")
+        else:
+            self.max_len(title, CHART_TITLE_MAX, f"{p}/title")
+        chart = block.get("chart")
+        if not isinstance(chart, dict):
+            self.add("missing required field: chart", p)
+            return
+        cp = f"{p}/chart"
+        kind = chart.get("type")
+        if kind not in CHART_TYPES:
+            self.add('must be "pie", "bar", "area" or "line"', f"{cp}/type")
+            return
+        if kind == "pie":
+            segments = chart.get("segments")
+            if not isinstance(segments, list) or not segments:
+                self.add("must provide a non-empty array", f"{cp}/segments")
+                return
+            self.max_items(segments, CHART_MAX_SERIES, f"{cp}/segments")
+            for i, segment in enumerate(segments):
+                segment = segment if isinstance(segment, dict) else {}
+                self._chart_label(segment.get("label"), f"{cp}/segments/{i}/label")
+                self._chart_value(segment.get("value"), f"{cp}/segments/{i}/value")
+            return
+        axis = chart.get("axis_config")
+        categories: list[Any] = []
+        if not isinstance(axis, dict):
+            self.add("missing required field: axis_config", cp)
+        else:
+            raw = axis.get("categories")
+            if not isinstance(raw, list) or not raw:
+                self.add("must provide a non-empty array", f"{cp}/axis_config/categories")
+            else:
+                categories = raw
+                self.max_items(raw, CHART_MAX_POINTS, f"{cp}/axis_config/categories")
+                for i, category in enumerate(raw):
+                    self._chart_label(category, f"{cp}/axis_config/categories/{i}")
+            for key in ("x_label", "y_label"):
+                self.max_len(axis.get(key), CHART_AXIS_LABEL_MAX, f"{cp}/axis_config/{key}")
+        series = chart.get("series")
+        if not isinstance(series, list) or not series:
+            self.add("must provide a non-empty array", f"{cp}/series")
+            return
+        self.max_items(series, CHART_MAX_SERIES, f"{cp}/series")
+        names: set[str] = set()
+        for i, one in enumerate(series):
+            sp = f"{cp}/series/{i}"
+            one = one if isinstance(one, dict) else {}
+            name = one.get("name")
+            self._chart_label(name, f"{sp}/name")
+            if isinstance(name, str):
+                if name in names:
+                    self.add(f"duplicate series name {name!r}", f"{sp}/name")
+                names.add(name)
+            data = one.get("data")
+            if not isinstance(data, list) or not data:
+                self.add("must provide a non-empty array", f"{sp}/data")
+                continue
+            self.max_items(data, CHART_MAX_POINTS, f"{sp}/data")
+            labels = []
+            for j, point in enumerate(data):
+                point = point if isinstance(point, dict) else {}
+                self._chart_label(point.get("label"), f"{sp}/data/{j}/label")
+                self._chart_value(point.get("value"), f"{sp}/data/{j}/value")
+                labels.append(point.get("label"))
+            if categories and labels != categories:
+                self.add("data labels must match axis_config.categories", f"{sp}/data")
 
     def section(self, block: dict[str, Any], p: str) -> None:
         text = block.get("text")
@@ -377,6 +528,9 @@ class _Validator:
         if blocks is None:
             self.add("missing required field: blocks", p)
         self.blocks(blocks, MAX_VIEW_BLOCKS, f"{p}/blocks")
+        for i, block in enumerate(blocks if isinstance(blocks, list) else []):
+            if isinstance(block, dict) and block.get("type") == "table":
+                self.add("table blocks are only supported in messages", f"{p}/blocks/{i}")
         if kind == "modal":
             self.text(view.get("title"), 24, f"{p}/title", plain_only=True, required=True)
             self.text(view.get("submit"), 24, f"{p}/submit", plain_only=True)
@@ -391,7 +545,15 @@ class _Validator:
         self.max_len(view.get("external_id"), 255, f"{p}/external_id")
 
     def message(self, args: Mapping[str, Any]) -> None:
-        self.blocks(args.get("blocks"), MAX_MESSAGE_BLOCKS, "/blocks")
+        blocks = args.get("blocks")
+        self.blocks(blocks, MAX_MESSAGE_BLOCKS, "/blocks")
+        tables = [
+            i
+            for i, b in enumerate(blocks if isinstance(blocks, list) else [])
+            if isinstance(b, dict) and b.get("type") == "table"
+        ]
+        for i in tables[1:]:
+            self.add("only one table block is allowed per message", f"/blocks/{i}")
         attachments = args.get("attachments")
         if isinstance(attachments, list):
             for i, attachment in enumerate(attachments):
@@ -990,6 +1152,9 @@ class SlackWebApiStub:
         invalid = self._check_message(args, require_content=False)
         if invalid:
             return invalid
+        if str(args.get("channel", ""))[:1] in ("U", "W"):
+            # Unlike chat.postMessage, chat.update wants a DM's channel id (D…), not a user.
+            return self._api_error("channel_not_found")
         ts = args.get("ts")
         if not ts:
             return self._invalid(

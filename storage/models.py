@@ -564,6 +564,23 @@ class Rating(Base):
     is_current: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
+class RatingObservation(Base):
+    """What an agency sees right now ("Vad ser ni just nu?"): one optional free text per
+    agency and round, written next to its ratings. Changing it replaces it."""
+
+    __tablename__ = "rating_observations"
+    __table_args__ = (UniqueConstraint("round_id", "agency_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("rating_rounds.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    written_by: Mapped[str] = mapped_column(String(32))
+    written_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
 class Action(TimestampMixin, Base):
     """An insats/åtgärd owned by an agency and a person, with a due date and follow-up.
 

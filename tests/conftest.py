@@ -19,6 +19,7 @@ from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
+from hypothesis import settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,6 +37,11 @@ SIGNING_SECRET = "test-signing-secret"
 BOT_TOKEN = "xoxb-test-token"
 # Monday 23 November 2026, 10:00 Stockholm: a normal working day before a Thursday meeting.
 DEFAULT_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+# Property tests (hypothesis): CI runs a fixed set of examples (HYPOTHESIS_PROFILE=ci), so a
+# run is repeatable; locally each run explores new ones.
+settings.register_profile("ci", derandomize=True, deadline=None)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 PG_URL = os.environ.get("SAMVERKAN_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("SAMVERKAN_REQUIRE_POSTGRES") == "1"
@@ -195,6 +201,21 @@ def _no_case_details_in_channels(request: pytest.FixtureRequest) -> Iterator[Non
         assert_no_details_in_channels(database, stub.calls)
     else:
         yield
+
+
+@pytest.fixture(autouse=True)
+def _labels_tell_the_truth(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that runs the real bot: no modal input says "(optional)" itself
+    (Slack adds it) and no required one says it is optional (tests/support/labels.py)."""
+    from tests.support.labels import views_with_label_problems
+
+    if "bot" not in request.fixturenames:
+        yield
+        return
+    running: Bot = request.getfixturevalue("bot")
+    yield
+    problems = views_with_label_problems(running.slack.calls)
+    assert not problems, "\n".join(problems)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
-  -k t -k gettext:2 -k ngettext:2,3 -k N_ \
+  -k t -k gettext:2 -k ngettext:1,2 -k N_ -k N_plural:1,2 \
   -o domain/locale/samverkan.pot bot handlers domain
 for lang in sv en; do
   po="domain/locale/$lang/LC_MESSAGES/samverkan.po"

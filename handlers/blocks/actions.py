@@ -123,6 +123,20 @@ def parse_list_value(value: str) -> tuple[int, Scope, Filter]:
     return page, scope, flt
 
 
+def row_block_id(action_id: int, scope: Scope, flt: Filter, page: int) -> str:
+    """A list row's block id: the action and the list it is shown in, so a change made from
+    the row's menu can redraw that same list in place."""
+    return f"action.{action_id}@{list_value(scope, flt, page)}"
+
+
+def parse_row_block_id(block_id: str) -> tuple[int, Scope, Filter] | None:
+    """The list (page, scope, filter) a row's block id names; None for other blocks."""
+    prefix, at, state = block_id.partition("@")
+    if not at or not prefix.startswith("action."):
+        return None
+    return parse_list_value(state)
+
+
 def parse_row_value(value: str) -> tuple[str, int] | None:
     verb, _, action_id = value.partition(":")
     if verb not in ROW_VERBS or not action_id.isdigit():
@@ -446,7 +460,7 @@ def digest_message(
     t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
 ) -> dict[str, Any]:
     """One DM a day with all the owner's overdue actions (buttons on each)."""
-    title = t("You have {n} overdue action(s).", n=total)
+    title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
     blocks: list[Block] = [header(title)]
     for row in rows:
         blocks.append(divider())
@@ -465,9 +479,10 @@ def digest_message(
 
 def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) -> dict[str, Any]:
     """To the coordinators: the owner left; the actions stay with their agencies."""
-    title = t(
-        "{n} action(s) in {forum} no longer have an owner: the owner left the forum.",
-        n=len(rows),
+    title = t.ngettext(
+        "{n} action in {forum} no longer has an owner: the owner left the forum.",
+        "{n} actions in {forum} no longer have an owner: the owner left the forum.",
+        len(rows),
         forum=escape(forum_name),
     )
     today = dt.date.min
@@ -540,16 +555,23 @@ def _filter_select(t: Translator, scope: Scope, flt: Filter) -> Block:
     return element
 
 
-def action_list_message(t: Translator, page: ActionPage, today: dt.date) -> dict[str, Any]:
+def action_list_message(
+    t: Translator, page: ActionPage, today: dt.date, *, note: str | None = None
+) -> dict[str, Any]:
+    """The list; ``note`` (what the user just did from it) is shown at the top."""
     title = f"{scope_label(t, page.scope)}: {filter_label(t, page.filter)}"
-    blocks: list[Block] = [
-        header(t("Actions")),
-        actions(_filter_select(t, page.scope, page.filter), block_id="action_list_filter"),
-    ]
+    blocks: list[Block] = [header(t("Actions"))]
+    if note:
+        blocks.append(context(note))
+    blocks.append(
+        actions(_filter_select(t, page.scope, page.filter), block_id="action_list_filter")
+    )
     for row in page.rows:
         blocks.append(
             section(
-                row_text(t, row, today), block_id=f"action.{row.id}", accessory=_row_menu(t, row)
+                row_text(t, row, today),
+                block_id=row_block_id(row.id, page.scope, page.filter, page.page),
+                accessory=_row_menu(t, row),
             )
         )
     if not page.rows:
@@ -927,6 +949,19 @@ def _share(part: int, whole: int) -> str:
     return "–" if whole == 0 else f"{round(100 * part / whole)} %"
 
 
+def statistics_alt_text(t: Translator, stats: Statistics) -> str:
+    """The statistics image in words, for screen readers: counts only."""
+    return t(
+        "Four charts for {forum}, {start} – {end}: cases per month and raising agency "
+        "({cases} in all), the most common concerns, actions done on time, late and overdue, "
+        "and whether they had the desired effect.",
+        forum=stats.forum_name,
+        start=t.day(stats.start),
+        end=t.day(stats.end),
+        cases=stats.cases_total,
+    )
+
+
 def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
     """A Block Kit summary for steering levels: counts only, never case details."""
     period = f"{t.day(stats.start)} – {t.day(stats.end)}"
@@ -948,10 +983,11 @@ def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
         "\n".join(f"• {concern_name(t, key)}: {n}" for key, n in stats.concerns.items()) or "–"
     )
     concerns_label = t("Concerns")
-    sip = t(
-        "SIP started in {started} of {total} cases ({share}); needed in {needed}.",
+    sip = t.ngettext(
+        "SIP started in {started} of {n} case ({share}); needed in {needed}.",
+        "SIP started in {started} of {n} cases ({share}); needed in {needed}.",
+        stats.cases_total,
         started=stats.sip_started,
-        total=stats.cases_total,
         share=_share(stats.sip_started, stats.cases_total),
         needed=stats.sip_needed,
     )

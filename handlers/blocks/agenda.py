@@ -14,6 +14,7 @@ from typing import Any
 from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
 from domain.i18n import N_, Translator
 from domain.meetings import CANCEL_REASON_MAX
+from domain.ratings import level_label
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     Block,
@@ -84,8 +85,23 @@ def _who(t: Translator, line: AgendaLine) -> str:
     return ", ".join(escape(a) for a in line.agencies)
 
 
-def _level(mean: float | None) -> str:
-    return "–" if mean is None else f"{mean:.1f}".replace(".", ",")
+def _level(t: Translator, level: int | None) -> str:
+    return "–" if level is None else level_label(t, level)
+
+
+def _effect_word(t: Translator, effect: str) -> str:
+    return {"yes": t("yes"), "partly": t("partly"), "no": t("no")}.get(effect, effect)
+
+
+def _pending(t: Translator, agenda: Agenda) -> str | None:
+    """The rating round is still open: say so, and when the picture comes."""
+    if agenda.picture is not None or agenda.picture_pending_until is None:
+        return None
+    return t(
+        ":hourglass_flowing_sand: The rating round is still open: the situation picture comes "
+        "when it closes, {when}.",
+        when=t.day_time(agenda.picture_pending_until, agenda.zone),
+    )
 
 
 def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
@@ -101,7 +117,9 @@ def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
         return f"{text}{marks}\n" + t("Attend: {agencies}", agencies=_who(t, line))
     if line.kind == AgendaItemKind.ACTION:
         due = t.day(line.due_on, year=False) if line.due_on else ""
-        if line.action_done:
+        if line.action_done and line.effect:
+            state = t("done · effect: {effect}", effect=_effect_word(t, line.effect))
+        elif line.action_done:
             state = t("done — did it have the desired effect?")
         elif line.overdue:
             state = t(":warning: overdue since {date}", date=due)
@@ -122,9 +140,9 @@ def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
             if line.rating_before is not None or line.rating_after is not None:
                 links.append(
                     t(
-                        "rating before {before}, after {after}",
-                        before=_level(line.rating_before),
-                        after=_level(line.rating_after),
+                        "highest level before {before}, after {after}",
+                        before=_level(t, line.rating_before),
+                        after=_level(t, line.rating_after),
                     )
                 )
         return text + ("\n" + " · ".join(links) if links else "")
@@ -176,11 +194,14 @@ def agenda_blocks(
         number += 1  # numbered as shown: a forum without a situation picture has four
         blocks.append(section(f"*{number}. " + t(SECTION_TITLES[kind]) + "*"))
         if kind == AgendaItemKind.SITUATION_PICTURE:
+            pending = _pending(t, agenda)
             if agenda.picture is not None and picture_blocks is not None:
                 # The agenda's own section title names it: no second header.
                 blocks.extend(
                     b for b in picture_blocks(t, agenda.picture) if b.get("type") != "header"
                 )
+            elif pending:
+                blocks.append(context(pending))
             else:
                 blocks.append(context(t(EMPTY[kind])))
             continue
@@ -188,7 +209,8 @@ def agenda_blocks(
         if not lines:
             blocks.append(context(t(EMPTY[kind])))
         for line in lines:
-            if line.action_done and line.action_id is not None and action_button is not None:
+            awaited = line.action_done and not line.effect
+            if awaited and line.action_id is not None and action_button is not None:
                 blocks.append(
                     section(
                         _line_text(t, line, agenda),
@@ -262,15 +284,17 @@ def agenda_preview(
     t: Translator, agenda: Agenda, *, picture_blocks: PictureBlocks | None = None
 ) -> dict[str, Any]:
     """The coordinator's DM the day before: the agenda so far, and buttons to change it."""
+    lead = t(
+        "Tomorrow's agenda for *{forum}* is posted in <#{channel}> at the agenda time. "
+        "You can still add or reorder items.",
+        forum=escape(agenda.forum_name),
+        channel=agenda.channel_id,
+    )
+    pending = _pending(t, agenda)
+    if pending:
+        lead += "\n" + pending + " " + t("This preview is updated then.")
     intro = [
-        section(
-            t(
-                "Tomorrow's agenda for *{forum}* is posted in <#{channel}> at the agenda time. "
-                "You can still add or reorder items.",
-                forum=escape(agenda.forum_name),
-                channel=agenda.channel_id,
-            )
-        ),
+        section(lead),
         actions(
             button(
                 t("Edit the agenda"),

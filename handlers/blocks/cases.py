@@ -163,9 +163,9 @@ def status_label(t: Translator, status: CaseStatus) -> str:
 
 def consent_label(t: Translator, giver: ConsentGiver) -> str:
     return {
-        ConsentGiver.GUARDIANS: t("Guardian(s)"),
+        ConsentGiver.GUARDIANS: t("Guardian or guardians"),
         ConsentGiver.CHILD: t("The child or young person"),
-        ConsentGiver.BOTH: t("Guardian(s) and the child or young person"),
+        ConsentGiver.BOTH: t("Guardian or guardians and the child or young person"),
         ConsentGiver.NONE: t("No consent"),
     }[giver]
 
@@ -325,7 +325,7 @@ def case_modal(
         )
     blocks.append(divider())
     consent_options = [
-        option(t("Guardian(s)"), ConsentGiver.GUARDIANS.value),
+        option(t("Guardian or guardians"), ConsentGiver.GUARDIANS.value),
         option(t("The child or young person (judged by maturity)"), ConsentGiver.CHILD.value),
         option(t("Both"), ConsentGiver.BOTH.value),
         option(t("Not given"), ConsentGiver.NONE.value),
@@ -625,6 +625,29 @@ def _consent_active(consent: ConsentView | None) -> bool:
     return consent is not None and consent.given_by is not ConsentGiver.NONE and consent.active
 
 
+def _not_covered_warning(t: Translator, view: CaseView) -> Block:
+    """Agencies that must attend but are not covered by the consent (nor a legal ground)."""
+    names = _names(view.not_covered)
+    if view.consent is None or not _consent_active(view.consent):
+        text = t(
+            ":warning: There is no active consent: {agencies} must attend but see the case "
+            "only as an anonymous consultation.",
+            agencies=names,
+        )
+    else:
+        text = t.ngettext(
+            ":warning: The consent does not cover {agencies}, which must attend: it sees the "
+            "case only as an anonymous consultation. Ask for consent that covers it, or have "
+            "a coordinator record a legal ground.",
+            ":warning: The consent does not cover {agencies}, which must attend: they see the "
+            "case only as an anonymous consultation. Ask for consent that covers them, or "
+            "have a coordinator record a legal ground.",
+            len(view.not_covered),
+            agencies=names,
+        )
+    return section(text, block_id="consent_warning")
+
+
 def case_detail_modal(
     t: Translator, view: CaseView, *, tz: dt.tzinfo, private_metadata: str
 ) -> Block:
@@ -656,6 +679,8 @@ def case_detail_modal(
                 )
             )
         blocks.append(section("\n".join(detail_lines)))
+        if view.not_covered and view.status is not CaseStatus.CLOSED:
+            blocks.append(_not_covered_warning(t, view))
     else:
         blocks.append(
             section(
@@ -677,7 +702,14 @@ def case_detail_modal(
     blocks.append(section(f"*{history_label}*\n{history}"))
     if len(view.history) > len(shown):
         blocks.append(
-            context(t("The latest {n} of {total} changes.", n=len(shown), total=len(view.history)))
+            context(
+                t.ngettext(
+                    "The latest {shown} of {n} change.",
+                    "The latest {shown} of {n} changes.",
+                    len(view.history),
+                    shown=len(shown),
+                )
+            )
         )
     buttons: list[Block] = []
     if view.may_change_status:

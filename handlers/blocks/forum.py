@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from domain.calendar import DEFAULT_AGENDA_TIME, EXTRA_DAY_LABELS, EXTRA_DAYS_OFF
 from domain.forums import DEFAULT_AGENCIES, TEMPLATES, ForumDraft
 from domain.i18n import N_, Translator
+from domain.schedule_words import (
+    ORDINALS,
+    REPEAT_LABELS,
+    REPEATS,
+    WEEKDAYS,
+    WEEKS_OF_MONTH,
+    pick_of,
+    schedule_words,
+    time_range,
+)
 from handlers.blocks.common import (
     Block,
     actions,
@@ -35,6 +46,7 @@ ACTION_MENU_HELP = "menu_help"
 ACTION_MENU_FORUM_NEW = "menu_forum_new"
 ACTION_MENU_FORUM = "menu_forum"
 ACTION_MENU_MEMBERS = "menu_members"
+ACTION_MENU_RUN = "menu_run"  # the suggested command after a typo (value: the command)
 ACTION_OPEN_MEMBERS = "forum_open_members"
 ACTION_REMOVE_MEMBER = "member_remove"
 ROLE_VALUES = ("member", "coordinator", "admin", "reviewer")
@@ -63,6 +75,8 @@ class ForumSummary:
     member_count: int
     your_role: str | None = None
     your_agency: str | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
 
 
 def role_label(t: Translator, role: str) -> str:
@@ -74,16 +88,21 @@ def role_label(t: Translator, role: str) -> str:
     }.get(role, role)
 
 
-def help_blocks(t: Translator) -> list[Block]:
-    lines = [
-        ("/samverkan", t("opens the menu")),
+HelpLine = tuple[str, str]
+
+
+def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
+    """What the bot can do, grouped by who may do it."""
+    everyone = [
+        ("/samverkan", t("opens a menu of what you may do in this channel")),
         (t("/samverkan help"), t("shows this help")),
         (
             t("/samverkan forum new"),
             t("creates a forum in this channel (name, code, agencies, schedule, areas)"),
         ),
-        ("/samverkan forum", t("shows the forum; coordinators change its settings")),
-        (t("/samverkan forum members"), t("coordinators add and remove members")),
+    ]
+    members = [
+        ("/samverkan forum", t("shows the forum's agencies, schedule and members")),
         (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
         (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
         (t("/samverkan deviation"), t("reports that collaboration failed (for the coordinator)")),
@@ -92,8 +111,6 @@ def help_blocks(t: Translator) -> list[Block]:
             t("/samverkan actions"),
             t("lists actions: mine, my agency's or the forum's (open, overdue, done, follow-up)"),
         ),
-        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
-        (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
         (
             t("/samverkan review"),
             t("coordinators: the half-year review (PDF, xlsx) for a period; … settings"),
@@ -121,14 +138,33 @@ def help_blocks(t: Translator) -> list[Block]:
             t("/samverkan away 2026-12-10 @stand-in"),
             t("you are away until that day (a stand-in from your agency is optional)"),
         ),
-        (
-            t("/samverkan meetings"),
-            t("the next meetings; coordinators move, cancel and record them"),
-        ),
+        (t("/samverkan meetings"), t("the next meetings")),
         (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
         (t("/samverkan item …"), t("adds other business to the next meeting's agenda")),
     ]
-    privacy_lines = [
+    coordinators = [
+        ("/samverkan forum", t("changes the forum's settings")),
+        (t("/samverkan forum members"), t("adds and removes members")),
+        (
+            t("/samverkan situation settings"),
+            t("when the situation picture is made, the deadline and reminders"),
+        ),
+        (
+            t("/samverkan situation export"),
+            t("the situation picture's rounds as xlsx and CSV, for the municipality"),
+        ),
+        (t("/samverkan meetings"), t("moves, cancels and records meetings")),
+        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
+        (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
+        (
+            t("/samverkan ground FOS-2026-017"),
+            t("records a legal ground other than consent for an agency"),
+        ),
+    ]
+    admins = [
+        (t("/samverkan forum members"), t("also appoints and removes admins")),
+    ]
+    privacy = [
         (
             t("/samverkan log"),
             t("audit log: who read or changed what (coordinators and reviewers; filters, CSV)"),
@@ -136,10 +172,6 @@ def help_blocks(t: Translator) -> list[Block]:
         (
             t("/samverkan consent FOS-2026-017"),
             t("a case's consent register; without a reference: consents about to expire"),
-        ),
-        (
-            t("/samverkan ground FOS-2026-017"),
-            t("coordinators record a legal ground other than consent for an agency"),
         ),
         (
             t("/samverkan retention"),
@@ -150,45 +182,214 @@ def help_blocks(t: Translator) -> list[Block]:
             t("coordinators get everything stored about a member (GDPR art. 15) by DM"),
         ),
     ]
-    body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
-    privacy_title = t("Data protection")
-    privacy_body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in privacy_lines)
     return [
-        header(t("Samverkan – what I can do")),
-        section(body),
-        section(f"*{privacy_title}*\n{privacy_body}"),
+        (t("For everyone"), everyone),
+        (t("For members of the forum"), members),
+        (t("For coordinators"), coordinators),
+        (t("For admins"), admins),
+        (t("Data protection"), privacy),
+    ]
+
+
+def help_blocks(t: Translator) -> list[Block]:
+    """The help, grouped by role: everyone, members, coordinators, admins, data protection."""
+    blocks: list[Block] = [header(t("Samverkan – what I can do"))]
+    for title, lines in _help_groups(t):
+        body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
+        blocks.append(section(f"*{title}*\n{body}"))
+    blocks.append(
         context(
             t(
                 "Never write names, personal identity numbers, phone numbers or addresses: "
                 "use case references and non-identifying text."
             )
-        ),
-    ]
+        )
+    )
+    return blocks
 
 
 def help_message(t: Translator) -> dict[str, object]:
     return message(t("Samverkan – what I can do"), help_blocks(t))
 
 
+# Commands a user may mean: the first words (Swedish and English) and common two-word ones.
+KNOWN_COMMANDS: tuple[str, ...] = (
+    "hjälp",
+    "help",
+    "forum",
+    "forum ny",
+    "forum new",
+    "forum medlemmar",
+    "forum members",
+    "ärende",
+    "case",
+    "nytt ärende",
+    "ärenden",
+    "cases",
+    "avvikelse",
+    "deviation",
+    "insats",
+    "action",
+    "insatser",
+    "actions",
+    "åtgärdsplan",
+    "action-plan",
+    "statistik",
+    "statistics",
+    "lägesbild",
+    "situation",
+    "lägesbild bedöm",
+    "lägesbild export",
+    "lägesbild inställningar",
+    "borta",
+    "away",
+    "tillbaka",
+    "back",
+    "möten",
+    "meetings",
+    "dagordning",
+    "agenda",
+    "punkt",
+    "item",
+    "logg",
+    "log",
+    "samtycke",
+    "consent",
+    "grund",
+    "ground",
+    "gallring",
+    "retention",
+    "registerutdrag",
+    "access-export",
+)
+
+
+def nearest_command(typed: str) -> str | None:
+    """The known command closest to what was typed (one or two words), if any is close."""
+    words = typed.casefold().split()
+    if not words:
+        return None
+    for size in (2, 1):
+        attempt = " ".join(words[:size])
+        pool = [c for c in KNOWN_COMMANDS if len(c.split()) == size]
+        found = difflib.get_close_matches(attempt, pool, n=1, cutoff=0.7)
+        if found:
+            return found[0]
+    return None
+
+
 def unknown_command_message(t: Translator, word: str) -> dict[str, object]:
-    blocks = [section(t("I don't know the command *{word}*.", word=escape(word[:40])))]
+    blocks: list[Block] = [section(t("I don't know the command *{word}*.", word=escape(word[:40])))]
+    guess = nearest_command(word)
+    if guess:
+        blocks.append(
+            section(
+                t("Did you mean `{command}`?", command=guess),
+                accessory=button(
+                    t("Run /samverkan {command}", command=guess), ACTION_MENU_RUN, value=guess
+                ),
+            )
+        )
     blocks.extend(help_blocks(t)[1:])
     return message(t("Unknown command"), blocks)
 
 
-def menu_message(t: Translator, *, has_forum: bool, forum_name: str | None) -> dict[str, object]:
-    intro = (
-        t("Forum in this channel: *{name}*", name=escape(forum_name))
-        if has_forum and forum_name
-        else t("There is no forum in this channel yet.")
-    )
-    buttons = [button(t("Help"), ACTION_MENU_HELP)]
-    if has_forum:
-        buttons.append(button(t("Forum"), ACTION_MENU_FORUM))
-        buttons.append(button(t("Members"), ACTION_MENU_MEMBERS))
+@dataclass(frozen=True)
+class MenuItem:
+    key: str
+    label: str  # msgid
+    command: str  # what the button runs, as if typed after /samverkan
+    group: str  # msgid of the menu section it is in
+    roles: frozenset[str]  # who sees it
+
+    @property
+    def action_id(self) -> str:
+        return f"menu_{self.key}"
+
+
+MEMBERS = frozenset({"member", "coordinator", "admin"})
+COORDINATORS = frozenset({"coordinator", "admin"})
+CASES_GROUP, ACTIONS_GROUP = N_("Cases"), N_("Actions")
+MEETINGS_GROUP, COORDINATE_GROUP = N_("Meetings and the situation picture"), N_("Coordinate")
+MENU: tuple[MenuItem, ...] = (
+    MenuItem("case", N_("Raise a case"), "ärende", CASES_GROUP, MEMBERS),
+    MenuItem("cases", N_("Cases"), "ärenden", CASES_GROUP, MEMBERS),
+    MenuItem("deviation", N_("Report a deviation"), "avvikelse", CASES_GROUP, MEMBERS),
+    MenuItem("action", N_("New action"), "insats", ACTIONS_GROUP, MEMBERS),
+    MenuItem("actions", N_("My actions"), "insatser", ACTIONS_GROUP, MEMBERS),
+    MenuItem("agenda", N_("Agenda"), "dagordning", MEETINGS_GROUP, MEMBERS),
+    MenuItem("meetings", N_("Meetings"), "möten", MEETINGS_GROUP, MEMBERS),
+    MenuItem("picture", N_("Situation picture"), "lägesbild", MEETINGS_GROUP, MEMBERS),
+    MenuItem("forum", N_("Forum"), "forum", MEETINGS_GROUP, frozenset({"member"})),
+    MenuItem("forum_settings", N_("Forum settings"), "forum", COORDINATE_GROUP, COORDINATORS),
+    MenuItem("members", N_("Members"), "forum medlemmar", COORDINATE_GROUP, COORDINATORS),
+    MenuItem(
+        "picture_settings",
+        N_("Situation picture settings"),
+        "lägesbild inställningar",
+        COORDINATE_GROUP,
+        COORDINATORS,
+    ),
+    MenuItem("plan", N_("Action plan"), "åtgärdsplan", COORDINATE_GROUP, COORDINATORS),
+    MenuItem("statistics", N_("Statistics"), "statistik", COORDINATE_GROUP, COORDINATORS),
+    MenuItem(
+        "log",
+        N_("Audit log"),
+        "logg",
+        COORDINATE_GROUP,
+        frozenset({"coordinator", "admin", "reviewer"}),
+    ),
+    MenuItem("forum_new", N_("Create forum"), "forum ny", "", frozenset({"none"})),
+    MenuItem("help", N_("Help"), "hjälp", "", frozenset()),
+)
+MENU_COMMANDS: dict[str, str] = {item.action_id: item.command for item in MENU}
+
+
+def menu_message(
+    t: Translator,
+    *,
+    forum_name: str | None,
+    role: str | None = None,
+    in_dm: bool = False,
+) -> dict[str, object]:
+    """What this person may do here: ``role`` is their role in the channel's forum (member,
+    coordinator, admin, reviewer), None when they are not a member; no ``forum_name`` when
+    the channel has no forum; ``in_dm`` in a direct message, which is never a forum."""
+    if in_dm:
+        intro = t("Run /samverkan in a forum's channel to see what you can do there.")
+        place = "dm"
+    elif forum_name is None:
+        intro = t("There is no forum in this channel yet.")
+        place = "none"
+    elif role is None:
+        intro = t(
+            "Forum in this channel: *{name}*. You are not a member: a coordinator of the "
+            "forum adds you.",
+            name=escape(forum_name),
+        )
+        place = "outsider"
     else:
-        buttons.append(button(t("Create forum"), ACTION_MENU_FORUM_NEW, style="primary"))
-    return message(t("Samverkan"), [header(t("Samverkan")), section(intro), actions(*buttons)])
+        intro = t(
+            "Forum in this channel: *{name}*. You take part as {role}.",
+            name=escape(forum_name),
+            role=role_label(t, role),
+        )
+        place = role
+    blocks: list[Block] = [header(t("Samverkan")), section(intro)]
+    groups: dict[str, list[Block]] = {}
+    for item in MENU:
+        if item.roles and place not in item.roles:
+            continue
+        style = "primary" if item.key in ("case", "forum_new") else None
+        element = button(t(item.label), item.action_id, value=item.command, style=style)
+        groups.setdefault(item.group, []).append(element)
+    for group, elements in groups.items():
+        if group:
+            blocks.append(context("*" + t(group) + "*"))
+        blocks.append(actions(*elements))
+    if place == "admin":
+        blocks.append(context(t("As an admin you also appoint and remove admins in Members.")))
+    return message(t("Samverkan"), blocks)
 
 
 def text_message(text: str) -> dict[str, object]:
@@ -248,6 +449,113 @@ def calendar_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str])
         input_block(bid("agenda_days"), t("The agenda is posted"), when),
         input_block(bid("agenda_time"), t("at"), at),
     ]
+
+
+def _weekday_options(t: Translator) -> list[Block]:
+    names = {
+        "MO": t("Monday"),
+        "TU": t("Tuesday"),
+        "WE": t("Wednesday"),
+        "TH": t("Thursday"),
+        "FR": t("Friday"),
+        "SA": t("Saturday"),
+        "SU": t("Sunday"),
+    }
+    return [option(names[code].capitalize(), code) for code in WEEKDAYS]
+
+
+def schedule_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str]) -> list[Block]:
+    """The meeting schedule as choices: weekday(s), how often (every / every other week /
+    certain weeks of the month, and which), start and end; the RRULE itself under
+    *Advanced*, filled in only when the choices cannot express the forum's schedule."""
+    pick = pick_of(draft.rrule) if draft.rrule else None
+    day_options = _weekday_options(t)
+    days: Block = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "placeholder": {"type": "plain_text", "text": t("Choose weekdays")},
+        "options": day_options,
+    }
+    if pick:
+        days["initial_options"] = [o for o in day_options if o["value"] in pick.days]
+    repeat_options = [option(t(REPEAT_LABELS[r]), r) for r in REPEATS]
+    repeat: Block = {
+        "type": "static_select",
+        "action_id": "value",
+        "options": repeat_options,
+        "initial_option": next(
+            o for o in repeat_options if o["value"] == (pick.repeat if pick else "every")
+        ),
+    }
+    week_options = [option(t(ORDINALS[w]).capitalize(), str(w)) for w in WEEKS_OF_MONTH]
+    weeks: Block = {
+        "type": "multi_static_select",
+        "action_id": "value",
+        "placeholder": {"type": "plain_text", "text": t("Choose weeks")},
+        "options": week_options,
+    }
+    if pick and pick.weeks:
+        weeks["initial_options"] = [o for o in week_options if int(o["value"]) in pick.weeks]
+    blocks: list[Block] = [
+        input_block(
+            bid("sched_days"),
+            t("Meets on"),
+            days,
+            optional=True,
+            hint=t("One or more weekdays."),
+        ),
+        input_block(bid("sched_repeat"), t("How often"), repeat),
+        input_block(
+            bid("sched_weeks"),
+            t("Which weeks of the month"),
+            weeks,
+            optional=True,
+            hint=t("Only for “Certain weeks of the month”, e.g. the first and the third."),
+        ),
+    ]
+    for name, label, value in (
+        ("start", t("Meeting starts"), draft.start),
+        ("end", t("Meeting ends"), draft.end),
+    ):
+        picker: Block = {"type": "timepicker", "action_id": "value"}
+        if value is not None:
+            picker["initial_time"] = value.strftime("%H:%M")
+        blocks.append(input_block(bid(name), label, picker))
+    advanced = t("Advanced")
+    blocks.append(
+        section(
+            f"*{advanced}*\n"
+            + t("A schedule the choices above cannot express can be written as an RRULE."),
+            block_id=bid("sched_advanced"),
+        )
+    )
+    blocks.append(
+        input_block(
+            bid("rrule"),
+            t("Schedule as an RRULE"),
+            text_input(
+                "value",
+                initial=None if pick else draft.rrule,
+                max_length=500,
+                placeholder="FREQ=MONTHLY;BYDAY=-1FR",
+            ),
+            optional=True,
+            hint=t(
+                "Leave it empty to use the choices above. When filled in, it is used instead "
+                "of them."
+            ),
+        )
+    )
+    return blocks
+
+
+def schedule_text(t: Translator, rrule: str, start: dt.time | None, end: dt.time | None) -> str:
+    """A schedule for mrkdwn: in words when it has a simple wording, else the rule itself."""
+    words = schedule_words(rrule, t)
+    shown = escape(words) if words else f"`{escape(rrule)}`"
+    if start is not None and end is not None:
+        shown += " " + time_range(start, end, t.locale)
+    return shown
 
 
 def forum_modal(
@@ -346,25 +654,7 @@ def forum_modal(
                 optional=True,
             )
         )
-    blocks.append(
-        input_block(
-            bid("rrule"),
-            t("Meeting schedule (RRULE)"),
-            text_input("value", initial=draft.rrule, max_length=500),
-            hint=t(
-                "Every Thursday: FREQ=WEEKLY;BYDAY=TH · every other Thursday: "
-                "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH · 1st and 3rd Thursday: FREQ=MONTHLY;BYDAY=1TH,3TH"
-            ),
-        )
-    )
-    for name, label, value in (
-        ("start", t("Meeting starts"), draft.start),
-        ("end", t("Meeting ends"), draft.end),
-    ):
-        picker: Block = {"type": "timepicker", "action_id": "value"}
-        if value is not None:
-            picker["initial_time"] = value.strftime("%H:%M")
-        blocks.append(input_block(bid(name), label, picker))
+    blocks.extend(schedule_blocks(t, draft, bid))
     blocks.extend(calendar_blocks(t, draft, bid))
     blocks.append(
         input_block(
@@ -518,7 +808,7 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
     lines = [
         f"*{labels['code']}:* {escape(summary.code)}",
         f"*{labels['next']}:* {meetings}",
-        f"*{labels['schedule']}:* `{escape(summary.rrule)}`",
+        f"*{labels['schedule']}:* {schedule_text(t, summary.rrule, summary.start, summary.end)}",
         f"*{labels['agencies']}:* {escape(', '.join(summary.agencies)) or '–'}",
         f"*{labels['areas']}:* {escape(', '.join(summary.areas)) or '–'}",
         f"*{labels['members']}:* {summary.member_count}",

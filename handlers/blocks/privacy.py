@@ -95,8 +95,8 @@ def log_review_message(
         ),
         section(
             t(
-                "{total} events: {reads} reads, {changes} changes, {exports} exports, "
-                "{deletes} deletions.",
+                "Events: {total} (reads: {reads}, changes: {changes}, exports: {exports}, "
+                "deletions: {deletes}).",
                 total=report.total,
                 reads=report.counts.get("read", 0),
                 changes=report.counts.get("create", 0) + report.counts.get("update", 0),
@@ -129,10 +129,11 @@ def log_review_message(
     elif report.total > len(report.rows):
         blocks.append(
             context(
-                t(
-                    "The latest {n} of {total} events. Export to see all of them.",
-                    n=len(report.rows),
-                    total=report.total,
+                t.ngettext(
+                    "The latest {shown} of {n} event. Export to see all of them.",
+                    "The latest {shown} of {n} events. Export to see all of them.",
+                    report.total,
+                    shown=len(report.rows),
                 )
             )
         )
@@ -206,11 +207,12 @@ def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str
         blocks.append(section(t("No consent expires within 30 days.")))
     else:
         lines = [
-            t(
-                "{reference} · expires {date} ({days} days)",
+            t.ngettext(
+                "{reference} · expires {date} (in {n} day)",
+                "{reference} · expires {date} (in {n} days)",
+                r.days_left,
                 reference=f"*{escape(r.reference)}*",
                 date=t.day(r.expires_on),
-                days=r.days_left,
             )
             for r in rows
         ]
@@ -243,11 +245,13 @@ def retention_message(
 ) -> dict[str, object]:
     lines = []
     for due in dues:
-        line = t(
-            "{label}: kept {days} days · {n} due now",
-            label=class_label(t, due.data_class),
-            days=policy.days(due.data_class),
-            n=len(due.ids),
+        label = class_label(t, due.data_class)
+        line = t.ngettext(
+            "{label}: kept {n} day · {due} due now",
+            "{label}: kept {n} days · {due} due now",
+            policy.days(due.data_class),
+            label=label,
+            due=len(due.ids),
         )
         if due.held:
             line += " · " + t("{n} under legal hold", n=len(due.held))
@@ -400,8 +404,8 @@ def legal_ground_modal(
                     text_input("value", multiline=True, max_length=NOTE_MAX),
                     optional=True,
                     hint=t(
-                        "Optional, e.g. where the assessment is documented. Never names or "
-                        "other identifying data."
+                        "E.g. where the assessment is documented. Never names or other "
+                        "identifying data."
                     ),
                 ),
             ]

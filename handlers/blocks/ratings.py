@@ -14,12 +14,16 @@ import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
+from babel.dates import format_date
+
 from domain.corrections import REDACTED, Field
 from domain.i18n import Translator
 from domain.ratings import (
     CADENCE_LABELS,
     COMMENT_MAX,
     LEVELS,
+    OBSERVATION_FIELD,
+    OBSERVATION_MAX,
     REMINDER_CHOICES,
     AgencyStatus,
     AreaPicture,
@@ -33,6 +37,7 @@ from domain.ratings import (
     RatingSettings,
     RoundComments,
     RoundStatus,
+    highest_in_words,
     level_label,
 )
 from handlers.blocks.common import (
@@ -76,6 +81,16 @@ SETTINGS_FIELDS = (
     "reminders",
     "chosen",
 )
+
+# Slack's limits for the native blocks (docs.slack.dev: table block; data visualization
+# block). Past them the picture falls back to sections and the PNGs.
+TABLE_COLUMNS_MAX = 20
+TABLE_ROWS_MAX = 100
+CHART_SERIES_MAX = 6
+CHART_POINTS_MAX = 20
+CHART_LABEL_MAX = 20
+CHART_TITLE_MAX = 50
+CHART_AXIS_LABEL_MAX = 50
 
 LEVEL_EMOJI = {1: "🟩", 2: "🟨", 3: "🟧", 4: "🟥", 5: "🟪"}
 TREND = {"up": "↑", "down": "↓", "same": "→"}
@@ -240,12 +255,32 @@ def rating_modal(t: Translator, form: RatingForm, *, page: int, private_metadata
         blocks.append(
             input_block(
                 f"comment_{row.area_id}",
-                t("Comment on {area} (optional)", area=row.name),
+                t("Comment on {area}", area=row.name),
                 text_input("value", initial=row.comment, max_length=COMMENT_MAX),
                 optional=True,
             )
         )
     last = page >= pages - 1
+    if last:
+        blocks.append(divider())
+        blocks.append(
+            input_block(
+                OBSERVATION_FIELD,
+                t("What do you see right now?"),
+                text_input(
+                    "value",
+                    initial=form.observation,
+                    multiline=True,
+                    max_length=OBSERVATION_MAX,
+                ),
+                optional=True,
+                hint=t(
+                    "In a few sentences, what your agency sees in the forum's areas right now: "
+                    "places, themes, changes. Only the coordinators read it. No names or other "
+                    "identifying details."
+                ),
+            )
+        )
     return modal(
         callback_id=CB_RATE,
         title=t("Situation picture"),
@@ -303,13 +338,18 @@ def escalation_text(t: Translator, forum: str, escalation: Escalation) -> str:
 
 
 def _area_field(t: Translator, area: AreaPicture, agencies: int) -> str:
+    # The arrow after the area compares the highest level, the measure the picture is
+    # grouped by; the median's own change is shown after the median.
     trend = TREND.get(area.trend or "", "")
     first = f"*{escape(clip(area.name, 60))}* {trend}".strip()
+    median = t("median {median}", median=number(t, area.median))
+    if area.median_trend:
+        median += " " + TREND[area.median_trend]
     parts = [
         t("highest {level}", level=level_label(t, area.highest))
         if area.highest
         else t("not rated"),
-        t("median {median}", median=number(t, area.median)),
+        median,
         t("{n} of {total}", n=area.count, total=agencies),
     ]
     line = " · ".join(parts)
@@ -318,9 +358,110 @@ def _area_field(t: Translator, area: AreaPicture, agencies: int) -> str:
     return f"{first}\n{line}"
 
 
+def _cell(text: str) -> Block:
+    return {"type": "raw_text", "text": text or "–"}
+
+
+def _level_cell(t: Translator, level: int | None) -> str:
+    return f"{LEVEL_EMOJI[level]} {level_label(t, level)}" if level in LEVELS else "–"
+
+
+def _area_cell(area: AreaPicture) -> str:
+    trend = TREND.get(area.trend or "", "")
+    mark = " ⚠" if area.disagreement else ""
+    return f"{clip(area.name, 60)} {trend}".strip() + mark
+
+
+def picture_table(t: Translator, picture: Picture) -> Block | None:
+    """The picture as a native table, areas × agencies (a colour and a level word per cell),
+    the median last; None when it does not fit Slack's table (20 columns, 100 rows)."""
+    columns = 1 + len(picture.agencies) + 1
+    rows = 1 + len(picture.areas)
+    if not picture.areas or not picture.agencies:
+        return None
+    if columns > TABLE_COLUMNS_MAX or rows > TABLE_ROWS_MAX:
+        return None
+    head = [
+        _cell(t("Area")),
+        *(_cell(clip(name, 40)) for name in picture.agencies),
+        _cell(t("Median")),
+    ]
+    body = []
+    for area in picture.areas:
+        median = number(t, area.median)
+        if area.median_trend:
+            median += " " + TREND[area.median_trend]
+        body.append(
+            [
+                _cell(_area_cell(area)),
+                *(_cell(_level_cell(t, level)) for level in area.levels),
+                _cell(median),
+            ]
+        )
+    return {
+        "type": "table",
+        "column_settings": [
+            {"is_wrapped": True},
+            *({"align": "left"} for _ in picture.agencies),
+            {"align": "right"},
+        ],
+        "rows": [head, *body],
+    }
+
+
+def _short_day(t: Translator, moment: dt.datetime, tz: str) -> str:
+    day = moment.astimezone(zoneinfo.ZoneInfo(tz)).date()
+    return clip(format_date(day, "d MMM", locale=t.locale), CHART_LABEL_MAX)
+
+
+def trend_chart(t: Translator, picture: Picture) -> Block | None:
+    """The trend as a native line chart: the highest level per area (the picture's measure)
+    over the rounds where every area was rated; None when it does not fit (at most six
+    areas, twenty rounds) or there are fewer than two such rounds. The PNG is the fallback."""
+    areas = picture.areas
+    if not areas or len(areas) > CHART_SERIES_MAX:
+        return None
+    dates = [*picture.history_dates, picture.meeting_start]
+    values = [[*a.history_highest, a.highest] for a in areas]
+    if any(len(v) != len(dates) for v in values):
+        return None
+    kept = [n for n in range(len(dates)) if all(v[n] is not None for v in values)]
+    kept = kept[-CHART_POINTS_MAX:]
+    if len(kept) < 2:
+        return None
+    labels = [_short_day(t, dates[n], picture.timezone) for n in kept]
+    names = [clip(a.name, CHART_LABEL_MAX) for a in areas]
+    if len(set(labels)) < len(labels) or len(set(names)) < len(names):
+        return None
+    series = [
+        {
+            "name": name,
+            "data": [
+                {"label": label, "value": row[n]} for label, n in zip(labels, kept, strict=True)
+            ],
+        }
+        for name, row in zip(names, values, strict=True)
+    ]
+    return {
+        "type": "data_visualization",
+        "title": clip(t("Highest level per area"), CHART_TITLE_MAX),
+        "chart": {
+            "type": "line",
+            "series": series,
+            "axis_config": {
+                "categories": labels,
+                "x_label": clip(t("Meeting"), CHART_AXIS_LABEL_MAX),
+                "y_label": clip(t("Level (1 normal – 5 serious)"), CHART_AXIS_LABEL_MAX),
+            },
+        },
+    }
+
+
 def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
-    """The aggregate: a header, one section per severity group (fields, 10 per section),
-    missing agencies and the legend. At most 20 blocks for any number of areas."""
+    """The aggregate: a header, the answers so far, the picture as a native table (or, when
+    it does not fit, one section per severity group, fields 10 per section), the trend as a
+    native line chart when it fits, and the legend. At most 20 blocks for any number of
+    areas."""
     tz = picture.timezone
     blocks: list[Block] = [
         header(
@@ -333,10 +474,11 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
     ]
     answered = len(picture.agencies) - len(picture.missing) - len(picture.away)
     summary = [
-        t(
-            "{n} of {total} agencies answered.",
-            n=answered,
-            total=len(picture.agencies),
+        t.ngettext(
+            "{answered} of {n} agency answered.",
+            "{answered} of {n} agencies answered.",
+            len(picture.agencies),
+            answered=answered,
         )
     ]
     if picture.missing:
@@ -349,6 +491,17 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
     if picture.away:
         summary.append(t("Away: {agencies}.", agencies=", ".join(escape(a) for a in picture.away)))
     blocks.append(section(" ".join(summary)))
+    table = picture_table(t, picture)
+    if table is not None:
+        blocks.append(table)
+        chart = trend_chart(t, picture)
+        if chart is not None:
+            blocks.append(chart)
+        note = legend(t)
+        if any(a.disagreement for a in picture.areas):
+            note += "  ·  " + t("⚠ agencies two or more levels apart.")
+        blocks.append(context(note))
+        return blocks
     groups: list[tuple[int | None, list[AreaPicture]]] = []
     for area in picture.areas:
         if groups and groups[-1][0] == area.highest:
@@ -376,14 +529,32 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
             )
             budget -= 1
     if left_out:
-        blocks.append(context(t("… and {n} more areas: see the image.", n=left_out)))
+        blocks.append(
+            context(
+                t.ngettext(
+                    "… and {n} more area: see the image.",
+                    "… and {n} more areas: see the image.",
+                    left_out,
+                )
+            )
+        )
+    chart = trend_chart(t, picture)
+    if chart is not None and len(blocks) < PICTURE_BLOCKS_MAX - 1:
+        blocks.append(chart)
     blocks.append(context(legend(t)))
     return blocks[:PICTURE_BLOCKS_MAX]
 
 
 def legend(t: Translator) -> str:
     levels = "  ".join(f"{LEVEL_EMOJI[lvl]} {level_label(t, lvl)}" for lvl in LEVELS)
-    return levels + "  ·  " + t("↑ worse, ↓ better, → same as last time; by the highest level.")
+    return (
+        levels
+        + "  ·  "
+        + t(
+            "The arrow after an area compares its highest level with last time, the arrow "
+            "after the median compares the median: ↑ worse, ↓ better, → same."
+        )
+    )
 
 
 def picture_message(t: Translator, picture: Picture) -> dict[str, Any]:
@@ -394,6 +565,9 @@ def picture_message(t: Translator, picture: Picture) -> dict[str, Any]:
     )
     if not picture.complete:
         text += " – " + t("incomplete")
+    # The fallback text (notifications, screen readers, clients without tables and charts)
+    # says the same in words: each area's highest level.
+    text += ". " + highest_in_words(t, picture)
     return message(text, picture_blocks(t, picture))
 
 
@@ -406,7 +580,9 @@ def _state_line(t: Translator, status: AgencyStatus, tz: str) -> str:
         at = _when(t, status.answered_at, tz) if status.answered_at else ""
         return f"{STATE_EMOJI['answered']} {name} – " + t("answered {at}", at=at).strip()
     if status.state == "partial":
-        return f"{STATE_EMOJI['partial']} {name} – " + t("partly ({n} areas)", n=status.rated)
+        return f"{STATE_EMOJI['partial']} {name} – " + t.ngettext(
+            "partly ({n} area)", "partly ({n} areas)", status.rated
+        )
     if status.state == "away":
         return f"{STATE_EMOJI['away']} {name} – " + t("away")
     return f"{STATE_EMOJI['missing']} {name} – " + t("not answered")
@@ -465,7 +641,9 @@ def status_blocks(t: Translator, current: RoundStatus) -> list[Block]:
                     "action_id": ACTION_EXTEND,
                     "placeholder": plain(t("Extend the deadline"), 150),
                     "options": [
-                        option(t("by {n} day(s)", n=n), f"{current.round_id}:{n}")
+                        option(
+                            t.ngettext("by {n} day", "by {n} days", n), f"{current.round_id}:{n}"
+                        )
                         for n in (1, 2, 3)
                     ],
                 }
@@ -499,7 +677,9 @@ def overview_message(
     if coordinator:
         rounds = [r for r in (view.current, view.latest) if r is not None]
         if rounds:
-            extra.append(button(t("Comments"), ACTION_COMMENTS, value=str(rounds[0].round_id)))
+            extra.append(
+                button(t("What agencies see"), ACTION_COMMENTS, value=str(rounds[0].round_id))
+            )
         if view.latest is not None:
             extra.append(button(t("Export xlsx"), ACTION_EXPORT_XLSX, value="latest"))
             extra.append(button(t("Export CSV"), ACTION_EXPORT_CSV, value="latest"))
@@ -521,12 +701,18 @@ def settings_modal(
     private_metadata: str,
 ) -> Block:
     cadences = [option(t(CADENCE_LABELS[c]), c.value) for c in Cadence]
-    days = [option(t("{n} days before", n=n), str(n)) for n in range(1, 22)]
+    days = [
+        option(t.ngettext("{n} day before", "{n} days before", n), str(n)) for n in range(1, 22)
+    ]
     deadline_days = [option(t("the day of the meeting"), "0")] + [
-        option(t("{n} day(s) before", n=n), str(n)) for n in range(1, 8)
+        option(t.ngettext("{n} day before", "{n} days before", n), str(n)) for n in range(1, 8)
     ]
     reminder_options = [
-        option(t("{n} hour(s) before the deadline", n=h), str(h)) for h in REMINDER_CHOICES
+        option(
+            t.ngettext("{n} hour before the deadline", "{n} hours before the deadline", h),
+            str(h),
+        )
+        for h in REMINDER_CHOICES
     ]
     chosen_initial = [m for m in meetings if m.has_situation_picture]
     meeting_options = [option(_when(t, m.starts_at, tz), str(m.id)) for m in meetings]
@@ -607,8 +793,25 @@ def settings_modal(
     )
 
 
+def _agency_notes(t: Translator, comments: RoundComments) -> list[Block]:
+    """Per agency: its level for each area, and beside it what it sees right now."""
+    blocks: list[Block] = [header(t("What the agencies see"))]
+    for notes in comments.agencies:
+        levels = " · ".join(
+            f"{LEVEL_EMOJI.get(level or 0, '⬜')} {escape(clip(area, 40))}"
+            for area, level in zip(comments.areas, notes.levels, strict=True)
+        )
+        seen = escape(clip(notes.observation, 2000)) if notes.observation else "_–_"
+        text = f"*{escape(notes.agency)}*\n{levels or '–'}\n" + t(
+            "What we see right now: {text}", text=seen
+        )
+        blocks.append(section(text))
+    return blocks
+
+
 def comments_modal(t: Translator, comments: RoundComments, *, forum_id: int = 0) -> Block:
-    """The agencies' comments, area by area (coordinators only; each look is audited)."""
+    """What the agencies wrote (coordinators only; each look is audited): each agency's
+    levels side by side with what it sees right now, then the comments area by area."""
     tz = comments.timezone
     blocks: list[Block] = [
         context(
@@ -620,6 +823,9 @@ def comments_modal(t: Translator, comments: RoundComments, *, forum_id: int = 0)
             )
         )
     ]
+    blocks.extend(_agency_notes(t, comments)[:60])
+    blocks.append(context(legend(t)))
+    blocks.append(header(t("Comments")))
     if not comments.comments:
         blocks.append(section(t("No agency wrote a comment in this round.")))
     area = None
@@ -644,7 +850,7 @@ def comments_modal(t: Translator, comments: RoundComments, *, forum_id: int = 0)
         )
     return modal(
         callback_id="rating_comments",
-        title=t("Comments"),
+        title=t("What agencies see"),
         blocks=blocks,
         close=t("Close"),
         private_metadata=json.dumps({"forum_id": forum_id}),

@@ -95,8 +95,11 @@ def test_forum_ny_opens_the_set_up_modal(bot: Bot) -> None:
     block_ids = [b.get("block_id") for b in view["blocks"]]
     for field in ("template", "name.0", "code.0", "agencies.0", "own_agency.0", "rrule.0"):
         assert field in block_ids
-    rrule = next(b for b in view["blocks"] if b.get("block_id") == "rrule.0")
-    assert rrule["element"]["initial_value"] == "FREQ=WEEKLY;BYDAY=TH"
+    # Every Thursday, as choices; the RRULE under "Advanced" stays empty.
+    by_id = {b.get("block_id"): b for b in view["blocks"]}
+    assert [o["value"] for o in by_id["sched_days.0"]["element"]["initial_options"]] == ["TH"]
+    assert by_id["sched_repeat.0"]["element"]["initial_option"]["value"] == "every"
+    assert "initial_value" not in by_id["rrule.0"]["element"]
     bot.slack.assert_no_violations()
 
 
@@ -124,7 +127,11 @@ def test_a_template_prefills_the_modal(bot: Bot) -> None:
     view = bot.slack.wait_for("views.update")[0].args["view"]
     by_id = {b.get("block_id"): b for b in view["blocks"]}
     assert by_id["name.1"]["element"]["initial_value"] == "OSF"
-    assert by_id["rrule.1"]["element"]["initial_value"] == "FREQ=MONTHLY;BYDAY=1TH,3TH"
+    # The first and third Thursday of the month, as choices.
+    assert [o["value"] for o in by_id["sched_days.1"]["element"]["initial_options"]] == ["TH"]
+    assert by_id["sched_repeat.1"]["element"]["initial_option"]["value"] == "monthly"
+    weeks = [o["value"] for o in by_id["sched_weeks.1"]["element"]["initial_options"]]
+    assert weeks == ["1", "3"]
     assert "Gråbo" in by_id["areas.1"]["element"]["initial_value"]
     chosen = [o["value"] for o in by_id["agencies.1"]["element"]["initial_options"]]
     assert "Polis" in chosen

@@ -39,6 +39,7 @@ from storage.models import (
     Meeting,
     PlanItem,
     Rating,
+    RatingObservation,
     RatingRound,
     Role,
     SipStatus,
@@ -159,6 +160,15 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
                 rated_at=bot.clock.now(),
             )
         )
+        s.add(
+            RatingObservation(
+                round_id=round_.id,
+                agency_id=world["Elevhälsa"],
+                text="Hemlig iakttagelse",
+                written_by=MEMBER,
+                written_at=bot.clock.now(),
+            )
+        )
         action = Action(
             forum_id=forum.id,
             description="Hemlig insats",
@@ -269,6 +279,7 @@ def test_the_export_covers_every_table_that_refers_to_a_member(
     for secret in (
         SUMMARY,
         "Hemlig kommentar",
+        "Hemlig iakttagelse",
         "Hemlig insats",
         "Hemlig punkt",
         "Hemlig anteckning",

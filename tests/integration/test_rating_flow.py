@@ -39,6 +39,10 @@ STOCKHOLM_NOON_MONDAY = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC)
 
 @pytest.fixture
 def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+def make_forum(bot: Bot) -> dict[str, int]:
     """A forum with a situation picture at every meeting: Socialtjänst (the admin), Polis
     (two members) and Fritidsgård (one), and three areas."""
     draft = forum_draft(
@@ -74,6 +78,12 @@ def dms(bot: Bot, user: str) -> list[Any]:
 
 def channel_posts(bot: Bot) -> list[Any]:
     return [c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == CHANNEL]
+
+
+def table_rows(message: dict[str, Any]) -> list[list[str]]:
+    """The cells of the message's table block (the situation picture), as text."""
+    (table,) = [b for b in message["blocks"] if b["type"] == "table"]
+    return [[cell["text"] for cell in row] for row in table["rows"]]
 
 
 def the_round(bot: Bot) -> RatingRound:
@@ -451,9 +461,13 @@ def test_at_the_deadline_the_picture_is_posted_once_with_every_agency_and_area(
     assert "Lägesbild OSF torsdag 26 november" in text
     assert "Ofullständig" in text and "saknas Fritidsgård" in text
     assert "2 av 3 verksamheter svarade" in text
-    # Gråbo: highest kritiskt, median 3, two agencies two levels apart, listed first.
-    assert text.index("Gråbo") < text.index("Droger") < text.index("Hemse")
-    assert "högst kritiskt · median 3 · 2 av 3 · ⚠ oenighet" in text
+    # A table, areas × agencies. Gråbo: highest kritiskt, median 3, two agencies two levels
+    # apart (⚠), listed first.
+    rows = table_rows(posts[0].args)
+    assert rows[0] == ["Område", "Socialtjänst/IFO", "Polis", "Fritidsgård", "Median"]
+    assert [row[0] for row in rows[1:]] == ["Gråbo ⚠", "Droger", "Hemse"]
+    assert rows[1] == ["Gråbo ⚠", "🟨 avvikande", "🟥 kritiskt", "–", "3"]
+    assert "⚠ verksamheterna skiljer sig två nivåer eller mer" in text
     # The heatmap and the trend chart as PNGs in the channel.
     completes = bot.slack.calls_to("files.completeUploadExternal")
     assert len(completes) == 2
@@ -484,8 +498,8 @@ def test_the_next_round_shows_the_trend_and_the_previous_rating(
     rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 1, forum["Droger"]: 2})
     bot.clock.set(dt.datetime(2026, 12, 2, 11, 1, tzinfo=dt.UTC))
     run_due_work(bot.runtime)
-    text = all_text(channel_posts(bot)[-1].args)
-    assert "*Gråbo* ↑" in text and "*Hemse* ↓" in text and "*Droger* →" in text
+    areas = [row[0] for row in table_rows(channel_posts(bot)[-1].args)[1:]]
+    assert {"Gråbo ↑", "Hemse ↓", "Droger →"} <= set(areas)
 
 
 def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[str, int]) -> None:
@@ -517,10 +531,23 @@ def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[
         "Median",
         "Verksamheter som bedömt",
         "Oenighet",
-        "Trend",
+        "Trend (högsta nivå)",
+        "Trend (median)",
     )
     hemse_polis = next(r for r in rows if r[1] == "Hemse" and r[2] == "Polis")
-    assert hemse_polis == ("2026-11-26", "Hemse", "Polis", 3, "oroande", 3, 3, 1, "Nej", None)
+    assert hemse_polis == (
+        "2026-11-26",
+        "Hemse",
+        "Polis",
+        3,
+        "oroande",
+        3,
+        3,
+        1,
+        "Nej",
+        None,
+        None,
+    )
     summary = list(workbook["sammanstallning"].iter_rows(values_only=True))
     assert summary[0] == (
         "Möte",
@@ -529,7 +556,8 @@ def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[
         "Median",
         "Verksamheter som bedömt",
         "Oenighet",
-        "Trend",
+        "Trend (högsta nivå)",
+        "Trend (median)",
     )
     english = {"meeting", "area", "agency", "level", "yes", "no", "up", "down", "same"}
     cells = {str(c).lower() for row in rows + summary for c in row if c is not None}

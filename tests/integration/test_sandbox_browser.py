@@ -263,10 +263,11 @@ def walk_through_rating_and_agenda(page) -> None:
     )
     expect(osf_agenda).to_have_count(1, timeout=AFTER_JUMP)
     expect(osf_agenda).to_contain_text("3. Lägesbild")
-    expect(osf_agenda).to_contain_text("Droger")
-    expect(osf_agenda).to_contain_text("högst kritiskt")
-    expect(osf_agenda).to_contain_text("Gråbo")
-    expect(osf_agenda).to_contain_text("högst oroande")
+    # The picture as a table, areas × agencies (Slack's native table block).
+    table = osf_agenda.locator("table.bk-table")
+    expect(table).to_be_visible()
+    expect(table.locator("tr", has_text="Droger")).to_contain_text("🟥 kritiskt")
+    expect(table.locator("tr", has_text="Gråbo")).to_contain_text("🟧 oroande")
     expect(page.locator("#messages")).not_to_contain_text("Fler ungdomar")  # comments stay out
 
     page.select_option("#user", "U01ANNA")

@@ -15,6 +15,7 @@ import pytest
 
 from domain.forums import DEFAULT_AGENCIES, TEMPLATES, draft_from_template
 from domain.i18n import Locale, Translator
+from domain.schedule_words import SchedulePick, pick_of, rrule_for
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     MODAL_BLOCKS_MAX,
@@ -168,7 +169,7 @@ def test_help_lists_the_commands_in_the_users_language(
         "type": "header",
         "text": {"type": "plain_text", "text": title, "emoji": True},
     }
-    body = blocks[1]["text"]["text"]
+    body = "\n".join(b["text"]["text"] for b in blocks if b["type"] == "section")
     for command in commands:
         assert f"`{command}`" in body
 
@@ -181,26 +182,44 @@ def test_help_warns_against_identifying_data(t: Translator) -> None:
     assert expected in all_text(warning)
 
 
-def test_menu_with_a_forum_offers_forum_and_members(t: Translator) -> None:
-    msg: dict[str, Any] = menu_message(t, has_forum=True, forum_name="FOSSAM")
+def test_menu_for_a_member_offers_what_members_do(t: Translator) -> None:
+    msg: dict[str, Any] = menu_message(t, forum_name="FOSSAM", role="member")
 
     assert validate_message(msg) == []
-    assert action_ids(msg["blocks"]) == [ACTION_MENU_HELP, ACTION_MENU_FORUM, ACTION_MENU_MEMBERS]
-    assert t("Forum in this channel: *{name}*", name="FOSSAM") in mrkdwn_texts(msg)
+    ids = action_ids(msg["blocks"])
+    assert ids[:3] == ["menu_case", "menu_cases", "menu_deviation"]
+    assert ACTION_MENU_FORUM in ids and ACTION_MENU_HELP in ids
+    assert ACTION_MENU_MEMBERS not in ids  # coordinators manage members
+
+
+def test_menu_for_a_coordinator_adds_what_coordinators_do(t: Translator) -> None:
+    msg: dict[str, Any] = menu_message(t, forum_name="FOSSAM", role="coordinator")
+
+    assert validate_message(msg) == []
+    ids = action_ids(msg["blocks"])
+    assert {ACTION_MENU_MEMBERS, "menu_forum_settings", "menu_plan", "menu_log"} <= set(ids)
+    assert ACTION_MENU_FORUM not in ids  # the coordinator's "Forum" is its settings
 
 
 def test_menu_without_a_forum_offers_to_create_one(t: Translator) -> None:
-    msg: dict[str, Any] = menu_message(t, has_forum=False, forum_name=None)
+    msg: dict[str, Any] = menu_message(t, forum_name=None)
 
     assert validate_message(msg) == []
-    assert action_ids(msg["blocks"]) == [ACTION_MENU_HELP, ACTION_MENU_FORUM_NEW]
-    create = msg["blocks"][-1]["elements"][-1]
+    assert action_ids(msg["blocks"]) == [ACTION_MENU_FORUM_NEW, ACTION_MENU_HELP]
+    create = msg["blocks"][-1]["elements"][0]
     assert create["style"] == "primary"
     assert t("There is no forum in this channel yet.") in mrkdwn_texts(msg)
 
 
+def test_menu_for_someone_outside_the_forum_and_in_a_dm(t: Translator) -> None:
+    outside: dict[str, Any] = menu_message(t, forum_name="FOSSAM", role=None)
+    assert action_ids(outside["blocks"]) == [ACTION_MENU_HELP]
+    dm: dict[str, Any] = menu_message(t, forum_name=None, in_dm=True)
+    assert action_ids(dm["blocks"]) == [ACTION_MENU_HELP]
+
+
 def test_menu_in_swedish() -> None:
-    msg: dict[str, Any] = menu_message(Translator("sv"), has_forum=False, forum_name=None)
+    msg: dict[str, Any] = menu_message(Translator("sv"), forum_name=None)
 
     assert "Det finns inget forum i den här kanalen än." in mrkdwn_texts(msg)
     assert "Hjälp" in all_text(msg)
@@ -218,6 +237,28 @@ def test_unknown_command_with_a_huge_word_is_clipped(t: Translator) -> None:
     assert len(first) < 150
     # The help follows so the user sees what does work.
     assert help_blocks(t)[1] in msg["blocks"]
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("forum nu", "forum ny"),
+        ("ärnde", "ärende"),
+        ("hjälpp", "hjälp"),
+        ("insatserr", "insatser"),
+        ("lägesbil", "lägesbild"),
+        ("blabla", None),
+    ],
+)
+def test_an_unknown_command_suggests_the_nearest(typed: str, meant: str | None) -> None:
+    msg: dict[str, Any] = unknown_command_message(Translator("sv"), typed)
+
+    assert validate_message(msg) == []
+    texts = mrkdwn_texts(msg)
+    if meant is None:
+        assert not any("Menade du" in text for text in texts)
+    else:
+        assert f"Menade du `{meant}`?" in texts
 
 
 def test_unknown_command_escapes_the_word() -> None:
@@ -261,7 +302,17 @@ def test_template_fills_in_the_create_modal(template: str) -> None:
     assert block_by_id(view, "code")["element"]["initial_value"] == tpl.code
     chosen = block_by_id(view, "agencies")["element"]["initial_options"]
     assert [o["value"] for o in chosen] == [a for a in DEFAULT_AGENCIES if a in tpl.agencies]
-    assert block_by_id(view, "rrule")["element"]["initial_value"] == tpl.rrule
+    if pick_of(tpl.rrule) is None:
+        # A rule the choices cannot make (a steering group's months): under *Avancerat*.
+        assert block_by_id(view, "rrule")["element"]["initial_value"] == tpl.rrule
+    else:
+        # The template's schedule as the modal's choices, which make the same rule again.
+        days = [o["value"] for o in block_by_id(view, "sched_days")["element"]["initial_options"]]
+        repeat = block_by_id(view, "sched_repeat")["element"]["initial_option"]["value"]
+        weeks = block_by_id(view, "sched_weeks")["element"].get("initial_options", [])
+        pick = SchedulePick(tuple(days), repeat, tuple(int(w["value"]) for w in weeks))
+        assert rrule_for(pick) == tpl.rrule
+        assert "initial_value" not in block_by_id(view, "rrule")["element"]
     assert block_by_id(view, "start")["element"]["initial_time"] == tpl.start.strftime("%H:%M")
     assert block_by_id(view, "end")["element"]["initial_time"] == tpl.end.strftime("%H:%M")
     areas = block_by_id(view, "areas")["element"].get("initial_value", "")
@@ -371,7 +422,7 @@ def test_forum_created_message_shows_the_forum_with_swedish_dates() -> None:
     text = all_text(msg)
     assert "Forumet FOSSAM Gråbo träffas nu i den här kanalen." in text
     assert "FOS" in text
-    assert "FREQ=WEEKLY;BYDAY=TH" in text
+    assert "*Schema:* varje torsdag" in text
     assert "Grundskola, Elevhälsa, Socialtjänst/IFO" in text
     assert "Gråbo, Droger, Psykisk ohälsa" in text
     assert "torsdag 3 december 2026 13:00" in text
@@ -429,12 +480,13 @@ def _raw_hostile(texts: list[str]) -> list[str]:
 
 
 def test_menu_escapes_the_forum_name() -> None:
-    msg: dict[str, Any] = menu_message(Translator("sv"), has_forum=True, forum_name=HOSTILE)
+    msg: dict[str, Any] = menu_message(Translator("sv"), forum_name=HOSTILE, role="member")
 
     assert _raw_hostile(mrkdwn_texts(msg)) == []
     assert (
         "Forum i den här kanalen: "
-        "*Gråbo &lt;!channel&gt; &amp; &lt;https://evil.example|klicka&gt;*" in mrkdwn_texts(msg)
+        "*Gråbo &lt;!channel&gt; &amp; &lt;https://evil.example|klicka&gt;*. "
+        "Du deltar som medlem." in mrkdwn_texts(msg)
     )
 
 

@@ -111,6 +111,15 @@ def test_manifest_subscribes_to_required_events(manifest: dict[str, Any]) -> Non
     assert not missing, f"events not subscribed: {sorted(missing)}"
 
 
+def test_manifest_gives_the_dms_a_read_only_messages_tab(manifest: dict[str, Any]) -> None:
+    # Reminders, previews and invitations to rate arrive as DMs: they need the Messages tab,
+    # and read-only, since the bot reads no messages a member might type there.
+    home = manifest["features"]["app_home"]
+    assert home["messages_tab_enabled"] is True
+    assert home["messages_tab_read_only_enabled"] is True
+    assert home["home_tab_enabled"] is True
+
+
 def test_manifest_settings_and_scopes(manifest: dict[str, Any]) -> None:
     settings = manifest["settings"]
     assert settings["socket_mode_enabled"] is False

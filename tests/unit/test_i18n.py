@@ -25,8 +25,9 @@ from domain.i18n import (
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE_PACKAGES = ("bot", "handlers", "domain")
 SV_PO = ROOT / "domain" / "locale" / "sv" / "LC_MESSAGES" / "samverkan.po"
-# The same keywords as tools/update_catalogs.sh: -k t -k gettext:2 -k ngettext:2,3 -k N_
-KEYWORDS = {"t": None, "gettext": (2,), "ngettext": (2, 3), "N_": None}
+# The same keywords as tools/update_catalogs.sh:
+# -k t -k gettext:2 -k ngettext:1,2 -k N_ -k N_plural:1,2 (t.ngettext(singular, plural, n)).
+KEYWORDS = {"t": None, "gettext": (2,), "ngettext": (1, 2), "N_": None, "N_plural": (1, 2)}
 STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 THURSDAY = dt.date(2026, 12, 3)
 

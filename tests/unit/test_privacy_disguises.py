@@ -157,6 +157,7 @@ DISGUISES: list[tuple[str, str | None, str]] = [
     ("Kyrkogränd 2 i 621 55 Visby", "address", "Kyrkogränd 2 i 621 55"),
     # --- ordinary text that must pass ----------------------------------------------------------
     ("Nästa möte 2026-12-03 13:00-15:00", None, ""),
+    ("Pass 00:05-02:00 1/1", None, ""),  # a time range, then a date (found by hypothesis)
     ("Möte 2026-12-03 13.00", None, ""),
     ("Möte 2026-01-05 08:30 i rum 302", None, ""),
     ("2026-12-03 – 2026-12-10", None, ""),

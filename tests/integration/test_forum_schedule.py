@@ -1,0 +1,106 @@
+"""The forum modal's schedule as choices, through the real app (issue #15, point 8): weekday
+(s), every / every other week / certain weeks of the month, start and end; the RRULE under
+*Avancerat*. Wherever the schedule is shown it reads in words."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.models import Forum
+from tests.conftest import Bot
+from tests.integration.test_forum_flow import CHANNEL, blocks_of, forum_values, meta
+from tests.support.slack_driver import multi_select_values, plain_value, select_value
+
+
+def schedule_values(
+    days: list[str], repeat: str = "every", weeks: list[str] | None = None, rrule: str = ""
+) -> dict[str, Any]:
+    values = forum_values(rrule=rrule)
+    values["rrule.0"] = {"value": plain_value(rrule or None)}
+    values["sched_days.0"] = {"value": multi_select_values(days)}
+    values["sched_repeat.0"] = {"value": select_value(repeat)}
+    values["sched_weeks.0"] = {"value": multi_select_values(weeks or [])}
+    return values
+
+
+def submit(bot: Bot, values: dict[str, Any]) -> Any:
+    return bot.driver.view_submission(
+        "forum_create", values, user="U1", private_metadata=meta(), blocks=blocks_of(values)
+    )
+
+
+def the_forum(bot: Bot) -> Forum:
+    with bot.sessions() as session:
+        forum = session.scalar(select(Forum).where(Forum.channel_id == CHANNEL))
+        assert forum is not None
+        return forum
+
+
+def test_the_modal_offers_choices_with_the_rrule_under_advanced(bot: Bot) -> None:
+    bot.driver.command("forum ny", user="U1")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    ids = [b.get("block_id") for b in view["blocks"]]
+    order = ["sched_days.0", "sched_repeat.0", "sched_weeks.0", "start.0", "end.0", "rrule.0"]
+    assert [i for i in ids if i in order] == order
+    advanced = view["blocks"][ids.index("rrule.0") - 1]
+    assert advanced["text"]["text"].startswith("*Avancerat*")
+    days = view["blocks"][ids.index("sched_days.0")]["element"]["options"]
+    assert [o["text"]["text"] for o in days][:2] == ["Måndag", "Tisdag"]
+    bot.slack.assert_no_violations()
+
+
+def test_choices_become_the_schedule_and_it_reads_in_words(bot: Bot) -> None:
+    bot.slack.set_channel(CHANNEL, is_member=True)
+    response = submit(bot, schedule_values(["TH"], "every_other"))
+    assert response.json() is None, response.body
+    assert the_forum(bot).schedule_rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
+    announcement = bot.slack.wait_for("chat.postMessage")[0]
+    assert "*Schema:* varannan torsdag 13:00–15:00" in json.dumps(
+        announcement.args, ensure_ascii=False
+    )
+    # An English-speaking member reads it in English.
+    bot.slack.set_user("U1", locale="en-US")
+    bot.driver.command("forum", user="U1")
+    opened = bot.slack.wait_for("views.open")[-1].args["view"]  # the coordinator's modal …
+    by_id = {b.get("block_id"): b for b in opened["blocks"]}
+    chosen = by_id["sched_repeat.0"]["element"]["initial_option"]["value"]
+    assert chosen == "every_other"  # … shows the choices again
+    bot.driver.app_home_opened(user="U1")
+    home = bot.slack.wait_for("views.publish")[-1].args["view"]
+    assert "every other Thursday 1–3 pm" in json.dumps(home, ensure_ascii=False)
+
+
+def test_certain_weeks_of_the_month(bot: Bot) -> None:
+    response = submit(bot, schedule_values(["TH"], "monthly", ["1", "3"]))
+    assert response.json() is None, response.body
+    assert the_forum(bot).schedule_rrule == "FREQ=MONTHLY;BYDAY=1TH,3TH"
+
+
+def test_missing_choices_are_asked_for_on_their_own_fields(bot: Bot) -> None:
+    body = submit(bot, schedule_values([])).json()
+    assert body["response_action"] == "errors"
+    assert "veckodag" in body["errors"]["sched_days.0"]
+    body = submit(bot, schedule_values(["TH"], "monthly")).json()
+    assert "veckor i månaden" in body["errors"]["sched_weeks.0"]
+    with bot.sessions() as session:
+        assert session.scalar(select(Forum)) is None
+
+
+def test_an_rrule_under_advanced_wins_and_without_words_it_is_shown_as_it_is(
+    bot: Bot,
+) -> None:
+    bot.slack.set_channel(CHANNEL, is_member=True)
+    values = schedule_values(["TH"], "every", rrule="FREQ=MONTHLY;BYMONTHDAY=15")
+    assert submit(bot, values).json() is None
+    assert the_forum(bot).schedule_rrule == "FREQ=MONTHLY;BYMONTHDAY=15"
+    announcement = json.dumps(bot.slack.wait_for("chat.postMessage")[0].args, ensure_ascii=False)
+    assert "*Schema:* `FREQ=MONTHLY;BYMONTHDAY=15` 13:00–15:00" in announcement
+    bot.driver.command("forum", user="U1")
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    by_id = {b.get("block_id"): b for b in view["blocks"]}
+    assert by_id["rrule.0"]["element"]["initial_value"] == "FREQ=MONTHLY;BYMONTHDAY=15"
+    assert "initial_options" not in by_id["sched_days.0"]["element"]
+    bot.slack.assert_no_violations()

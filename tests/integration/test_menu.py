@@ -1,0 +1,112 @@
+"""Finding one's way (issue #15, point 9) through the real app: `/samverkan` alone opens a
+menu of what this person may do in this channel, by role; its buttons do it; an unknown
+subcommand suggests the nearest; the help is grouped by role."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Role
+from tests.conftest import Bot
+from tests.support.forums import forum_draft
+
+COORDINATOR, MEMBER, OUTSIDER = "U1", "U2", "U9"
+
+
+def setup(bot: Bot) -> None:
+    with transaction(bot.sessions) as s:
+        forum = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0001",
+            actor=COORDINATOR,
+            draft=forum_draft(),
+        )
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor=COORDINATOR,
+            slack_user_ids=[MEMBER],
+            agency_id=forum.agencies[1].id,
+            role=Role.MEMBER,
+        )
+
+
+def menu(bot: Bot, user: str, channel: str = "C0001") -> dict[str, Any]:
+    before = bot.slack.count("response_url")
+    bot.driver.command("", user=user, channel=channel)
+    return bot.slack.wait_for("response_url", count=before + 1)[-1].args
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    return [
+        e["text"]["text"]
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+    ]
+
+
+def test_the_menu_shows_what_each_person_may_do_here(bot: Bot) -> None:
+    assert buttons(menu(bot, COORDINATOR)) == ["Skapa forum", "Hjälp"]  # no forum yet
+    setup(bot)
+    member = buttons(menu(bot, MEMBER))
+    assert member[:3] == ["Lyft ett ärende", "Ärenden", "Rapportera avvikelse"]
+    assert "Mina insatser" in member and "Lägesbild" in member
+    assert "Medlemmar" not in member and "Loggen" not in member
+    coordinator = buttons(menu(bot, COORDINATOR))
+    assert {"Foruminställningar", "Medlemmar", "Åtgärdsplan", "Loggen"} <= set(coordinator)
+    assert "Lyft ett ärende" in coordinator
+    outsider = menu(bot, OUTSIDER)
+    assert buttons(outsider) == ["Hjälp"]
+    assert "Du är inte medlem" in json.dumps(outsider, ensure_ascii=False)
+    assert buttons(menu(bot, MEMBER, channel="DU2")) == ["Hjälp"]  # never a forum
+    bot.slack.assert_no_violations()
+
+
+def test_a_menu_button_does_what_it_says(bot: Bot) -> None:
+    setup(bot)
+    message = menu(bot, MEMBER)
+    (raise_case,) = [
+        e
+        for b in message["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "menu_case"
+    ]
+    bot.driver.block_action("menu_case", user=MEMBER, value=raise_case["value"])
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "case_new"
+
+
+def test_an_unknown_subcommand_suggests_the_nearest_and_offers_to_run_it(bot: Bot) -> None:
+    setup(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command("ärnden", user=MEMBER)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+    text = json.dumps(reply, ensure_ascii=False)
+    assert "Menade du `ärenden`?" in text
+    bot.driver.block_action("menu_run", user=MEMBER, value="ärenden")
+    listing = bot.slack.wait_for("response_url", count=before + 2)[-1].args
+    assert listing["replace_original"] is True
+    assert "case_list_filter" in json.dumps(listing)
+
+
+def test_the_help_is_grouped_by_role(bot: Bot) -> None:
+    bot.driver.command("hjälp", user=MEMBER)
+    reply = bot.slack.wait_for("response_url")[-1].args
+    titles = [
+        b["text"]["text"].split("\n", 1)[0] for b in reply["blocks"] if b["type"] == "section"
+    ]
+    assert titles == [
+        "*För alla*",
+        "*För forumets medlemmar*",
+        "*För samordnare*",
+        "*För administratörer*",
+        "*Dataskydd*",
+    ]

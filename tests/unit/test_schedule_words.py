@@ -1,0 +1,126 @@
+"""Schedules in words (issue #15, point 8): the modal's choices → an RRULE → words, and the
+rules forums already have in words; a rule with no simple wording is shown as it is."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from domain.i18n import Translator
+from domain.schedule import validate_schedule
+from domain.schedule_words import (
+    SchedulePick,
+    describe,
+    pick_of,
+    rrule_for,
+    schedule_words,
+    time_range,
+)
+
+SV, EN = Translator("sv"), Translator("en")
+ONE, THREE = dt.time(13, 0), dt.time(15, 0)
+NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("pick", "rule", "swedish", "english"),
+    [
+        (
+            SchedulePick(("TH",)),
+            "FREQ=WEEKLY;BYDAY=TH",
+            "varje torsdag 13:00–15:00",
+            "every Thursday 1–3 pm",
+        ),
+        (
+            SchedulePick(("TH",), "every_other"),
+            "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
+            "varannan torsdag 13:00–15:00",
+            "every other Thursday 1–3 pm",
+        ),
+        (
+            SchedulePick(("TH", "MO"), "every"),
+            "FREQ=WEEKLY;BYDAY=MO,TH",
+            "varje måndag och torsdag 13:00–15:00",
+            "every Monday and Thursday 1–3 pm",
+        ),
+        (
+            SchedulePick(("TH",), "monthly", (3, 1)),
+            "FREQ=MONTHLY;BYDAY=1TH,3TH",
+            "första och tredje torsdagen i månaden 13:00–15:00",
+            "the first and third Thursday of the month 1–3 pm",
+        ),
+        (
+            SchedulePick(("FR",), "monthly", (-1,)),
+            "FREQ=MONTHLY;BYDAY=-1FR",
+            "sista fredagen i månaden 13:00–15:00",
+            "the last Friday of the month 1–3 pm",
+        ),
+    ],
+)
+def test_choices_make_a_rule_that_reads_back_in_words(
+    pick: SchedulePick, rule: str, swedish: str, english: str
+) -> None:
+    assert rrule_for(pick) == rule
+    assert describe(rule, ONE, THREE, SV) == swedish
+    assert describe(rule, ONE, THREE, EN) == english
+    # The rule is one the scheduler accepts, and the modal shows the same choices again.
+    validate_schedule(rule, ONE, THREE, "Europe/Stockholm", NOW)
+    again = pick_of(rule)
+    assert again is not None and rrule_for(again) == rule
+
+
+@pytest.mark.parametrize(
+    ("rule", "swedish", "english"),
+    [
+        ("FREQ=WEEKLY;BYDAY=TH", "varje torsdag", "every Thursday"),  # FOSSAM
+        ("FREQ=MONTHLY;BYDAY=1TH,3TH", "första och tredje torsdagen i månaden", None),  # OSF
+        ("FREQ=WEEKLY;INTERVAL=2;BYDAY=TH", "varannan torsdag", "every other Thursday"),  # SSPF
+        ("RRULE:freq=weekly;byday=tu", "varje tisdag", "every Tuesday"),
+        ("FREQ=WEEKLY;INTERVAL=3;BYDAY=WE", "var tredje onsdag", "every third Wednesday"),
+        ("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR", "varje vardag", "every weekday"),
+        ("FREQ=WEEKLY;WKST=MO;INTERVAL=2;BYDAY=TH", "varannan torsdag", None),
+        ("FREQ=DAILY", "varje dag", "every day"),
+    ],
+)
+def test_existing_rules_read_in_words(rule: str, swedish: str, english: str | None) -> None:
+    assert schedule_words(rule, SV) == swedish
+    if english:
+        assert schedule_words(rule, EN) == english
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "FREQ=MONTHLY;BYMONTHDAY=15",
+        "FREQ=YEARLY;BYMONTH=3;BYDAY=2TH",
+        "FREQ=WEEKLY;BYDAY=TH;COUNT=10",
+        "FREQ=WEEKLY;INTERVAL=6;BYDAY=TH",
+        "FREQ=MONTHLY;BYDAY=1MO,3TH",
+        "FREQ=MONTHLY;BYDAY=TH;BYSETPOS=2",
+        "not a rule",
+    ],
+)
+def test_a_rule_without_a_simple_wording_is_shown_as_it_is(rule: str) -> None:
+    assert schedule_words(rule, SV) is None
+    assert describe(rule, ONE, THREE, SV) == f"{rule} 13:00–15:00"
+    assert pick_of(rule) is None
+
+
+def test_choices_that_do_not_make_a_rule() -> None:
+    assert rrule_for(SchedulePick(())) is None
+    assert rrule_for(SchedulePick(("TH",), "monthly", ())) is None
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "english"),
+    [
+        (dt.time(13, 0), dt.time(15, 0), "1–3 pm"),
+        (dt.time(9, 30), dt.time(11, 0), "9:30–11 am"),
+        (dt.time(11, 0), dt.time(13, 0), "11 am–1 pm"),
+        (dt.time(8, 15), dt.time(12, 0), "8:15 am–12 pm"),
+    ],
+)
+def test_times_read_as_people_say_them(start: dt.time, end: dt.time, english: str) -> None:
+    assert time_range(start, end, "en") == english
+    assert time_range(start, end, "sv") == f"{start:%H:%M}–{end:%H:%M}"
