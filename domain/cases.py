@@ -104,9 +104,22 @@ class CaseRow:
 
 @dataclass(frozen=True)
 class CasePage:
+    """One page, newest first. Pages are keyed (keyset, not OFFSET): the next page starts
+    after the last row's id, the previous one before the first row's, so a case raised
+    while someone pages never shifts or repeats a row, and a deep page costs what the first
+    does. ``page`` only numbers the page for people."""
+
     rows: tuple[CaseRow, ...]
     page: int
     has_more: bool
+
+    @property
+    def first_id(self) -> int | None:
+        return self.rows[0].id if self.rows else None
+
+    @property
+    def last_id(self) -> int | None:
+        return self.rows[-1].id if self.rows else None
 
 
 @dataclass(frozen=True)
@@ -426,10 +439,15 @@ def list_cases(
     status: CaseStatus | None = None,
     scope: Scope = "all",
     page: int = 0,
+    after: int | None = None,
+    before: int | None = None,
     page_size: int = PAGE_SIZE,
 ) -> CasePage:
     """A page of the forum's cases, newest first: logistics only, so it is not audited as a
-    read of details. Two queries whatever the number of cases (the page, its agencies)."""
+    read of details. The same queries whatever the number of cases and however deep the
+    page: the cases older than ``after`` (the next page) or newer than ``before`` (the
+    previous page), else the newest. Every query is bounded by the forum (indexes on
+    ``(forum_id, id)``, ``(forum_id, status, id)``, ``(forum_id, raised_by, id)``)."""
     query = select(Case).where(Case.forum_id == access.forum.id)
     if status is not None:
         query = query.where(Case.status == status)
@@ -446,6 +464,13 @@ def list_cases(
             )
         )
     page = max(page, 0)
+    if after is not None:
+        query = query.where(Case.id < after).order_by(Case.id.desc())
+    elif before is not None:
+        query = query.where(Case.id > before).order_by(Case.id.asc())
+    else:
+        page = 0
+        query = query.order_by(Case.id.desc())
     # Whether a legal ground (not ended) opens the case to the reader's agency: a column of
     # the page's query, so the statement count stays the same.
     grounded = (
@@ -465,10 +490,18 @@ def list_cases(
             selectinload(Case.meeting),
             selectinload(Case.consents).selectinload(Consent.agencies),
         )
-        .order_by(Case.id.desc())
         .limit(page_size + 1)
-        .offset(page * page_size)
     ).all()
+    has_more = len(found) > page_size
+    found = found[:page_size]
+    if before is not None:
+        if not has_more:
+            # Back at the newest cases: show the first page as it is now (full, page 1).
+            return list_cases(
+                session, clock, access=access, status=status, scope=scope, page_size=page_size
+            )
+        found.reverse()
+        has_more = True  # the page we came back from
     today = local_today(access.forum, clock)
     rows = tuple(
         _row(
@@ -479,9 +512,9 @@ def list_cases(
                 or _consent_covers(c, access, today)
             ),
         )
-        for c, grounded_ in found[:page_size]
+        for c, grounded_ in found
     )
-    return CasePage(rows=rows, page=page, has_more=len(found) > page_size)
+    return CasePage(rows=rows, page=page, has_more=has_more)
 
 
 def _row(case: Case, *, consultation: bool) -> CaseRow:
