@@ -74,7 +74,7 @@ def _copy(engine: Engine, table: str, columns: Sequence[str], rows: Any) -> int:
     count = 0
     try:
         cursor = raw.cursor()
-        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
                 count += 1

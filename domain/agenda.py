@@ -120,6 +120,8 @@ class Agenda:
     picture: Any | None = None
     # The forum rates its situation (so the agenda keeps a place for the picture).
     picture_expected: bool = False
+    # Actions due beyond the agenda's limit (domain.actions.AGENDA_ACTIONS_MAX).
+    more_actions: int = 0
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -190,7 +192,9 @@ def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> N
                 Case.meeting_id.is_(None),
                 Case.meeting_id == meeting.id,
                 exists().where(
-                    Meeting.id == Case.meeting_id, Meeting.starts_at < meeting.starts_at
+                    Meeting.id == Case.meeting_id,
+                    Meeting.forum_id == forum.id,  # this forum's meetings only (indexed)
+                    Meeting.starts_at < meeting.starts_at,
                 ),
             ),
         )
@@ -218,26 +222,17 @@ def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> N
             on_agenda_cases.add(case.id)
             position += 1
     day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
-    actions = session.scalars(
-        select(Action)
-        .where(
-            Action.forum_id == forum.id,
-            or_(
-                and_(Action.status == ActionStatus.OPEN, Action.due_on <= day),
-                # Done, and the forum has not yet said whether it had the desired effect.
-                and_(Action.status == ActionStatus.DONE, Action.effect.is_(None)),
-            ),
-        )
-        .order_by(Action.due_on, Action.id)
-    ).all()
-    for action in actions:
-        if action.id in on_agenda_actions:
+    # Open and due by the meeting day, or done without a follow-up of effect: the same
+    # capped list the agenda shows details for (the rest is "and N more").
+    due = action_service.agenda_due_actions(session, forum.id, day)
+    for action_id in due.ids:
+        if action_id in on_agenda_actions:
             continue
         session.add(
             AgendaItem(
                 meeting_id=meeting.id,
                 kind=AgendaItemKind.ACTION,
-                action_id=action.id,
+                action_id=action_id,
                 position=position,
                 added_at=now,
                 discussed=False,
@@ -393,11 +388,13 @@ def build(
     day = meeting.starts_at.astimezone(zone).date()
     # Area and before/after ratings of the actions (the actions feature computes them).
     action_info = {}
+    more_actions = 0
     if action_ids:
         listed = action_service.actions_for_agenda(
             session, forum, meeting, clock.now().astimezone(zone).date()
         )
         action_info = {a.id: a for a in (*listed.due, *listed.follow_up)}
+        more_actions = listed.more
     lines: list[AgendaLine] = []
     for item in items:
         base: dict[str, Any] = {
@@ -464,6 +461,7 @@ def build(
         version=meeting.agenda_version or 0,
         picture=picture(session, meeting) if picture else None,
         picture_expected=(forum.settings or {}).get("situation_picture", "none") != "none",
+        more_actions=more_actions,
     )
 
 

@@ -493,7 +493,7 @@ def list_cases(
         .limit(page_size + 1)
     ).all()
     has_more = len(found) > page_size
-    found = found[:page_size]
+    found = list(found[:page_size])
     if before is not None:
         if not has_more:
             # Back at the newest cases: show the first page as it is now (full, page 1).

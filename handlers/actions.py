@@ -166,13 +166,22 @@ def action_list(
     scope: Scope = "mine",
     flt: Filter = "open",
     page: int = 0,
+    after: tuple[str, int] | None = None,
+    before: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
         )
         result = action_service.list_actions(
-            session, deps.clock, access=access, scope=scope, flt=flt, page=page
+            session,
+            deps.clock,
+            access=access,
+            scope=scope,
+            flt=flt,
+            page=page,
+            after=after,
+            before=before,
         )
         today = _today(access, deps)
     return ui.action_list_message(t, result, today)
@@ -833,7 +842,7 @@ def register(app: App, deps: Deps) -> None:
             value = (action.get("selected_option") or {}).get("value", "")
         else:
             value = action.get("value", "")
-        page, scope, flt = ui.parse_list_value(str(value))
+        request = ui.parse_list_value(str(value))
         user_id = body["user"]["id"]
         t = deps.translator(client, team_of(body), user_id)
         try:
@@ -843,9 +852,11 @@ def register(app: App, deps: Deps) -> None:
                 team_id=team_of(body),
                 channel_id=channel_of(body),
                 user_id=user_id,
-                scope=scope,
-                flt=flt,
-                page=page,
+                scope=request.scope,
+                flt=request.filter,
+                page=request.page,
+                after=request.after,
+                before=request.before,
             )
         except Exception as exc:
             if not isinstance(exc, DomainError):

@@ -74,6 +74,35 @@ def seq_scans(plan: str) -> list[str]:
     return re.findall(r"Seq Scan on (\w+)", plan)
 
 
+_SCAN = re.compile(
+    r"(Seq Scan|Index Scan|Index Only Scan|Index Scan Backward|Bitmap Heap Scan)"
+    r"(?: Backward)?(?: using \S+)? on (\w+)"
+)
+
+
+def unbounded_scans(plan: str, tables: set[str]) -> list[str]:
+    """Scans of ``tables`` that no index condition bounds: a ``Seq Scan``, or an index
+    walked whole with only a ``Filter`` (e.g. the primary key backwards, filtering on
+    ``forum_id``: it reads past every other forum's rows)."""
+    lines = plan.splitlines()
+    found = []
+    for n, line in enumerate(lines):
+        match = _SCAN.search(line)
+        if not match or match.group(2) not in tables:
+            continue
+        depth = len(line) - len(line.lstrip())
+        details = []
+        for following in lines[n + 1 :]:
+            inner = len(following) - len(following.lstrip())
+            if inner <= depth or following.lstrip().startswith("->"):
+                break
+            details.append(following.strip())
+        bounded = any(d.startswith(("Index Cond:", "Recheck Cond:")) for d in details)
+        if match.group(1) == "Seq Scan" or not bounded:
+            found.append(line.strip())
+    return found
+
+
 def plans_of(
     url: str, engine: Engine, call: Callable[[], object], *, keep: Callable[[str], bool]
 ) -> list[tuple[str, str]]:
