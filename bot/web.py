@@ -21,10 +21,10 @@ from prometheus_client import (
     multiprocess,
 )
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 
 from domain.clock import AdjustableClock
+from handlers.http import SlackHandler
 from storage.db import ping
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class WebApp:
     def __init__(
         self, app: App, engine: Engine, *, test_clock: AdjustableClock | None = None
     ) -> None:
-        self.slack = SlackRequestHandler(app)
+        self.slack = SlackHandler(app)  # the form body decoded once, fast
         self.engine = engine
         self.test_clock = test_clock
 
