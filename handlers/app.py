@@ -32,6 +32,10 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
+    # The outbox looks for its own post after a crash (domain/scheduling.py).
+    "channels:history",
+    "groups:history",
+    "im:history",
 ]
 
 
