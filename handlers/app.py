@@ -20,7 +20,6 @@ from sqlalchemy import Engine
 
 from handlers import actions, agenda, cases, commands, events, forum, privacy, ratings
 from handlers.deps import Deps
-from handlers.oauth_store import EncryptedInstallationStore, build_state_store
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +72,8 @@ def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
     if config.bot_token or not (config.client_id and config.engine and config.encryption_key):
         client = build_web_client(config.api_url, config.bot_token)
         return lambda _team_id: client
+    from handlers.oauth_store import EncryptedInstallationStore  # OAuth only: cryptography
+
     store = EncryptedInstallationStore(
         client_id=config.client_id, engine=config.engine, encryption_key=config.encryption_key
     )
@@ -100,6 +101,8 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     if config.client_id and config.client_secret and not config.bot_token:
         if config.engine is None or not config.encryption_key:
             raise ValueError("OAuth needs the database engine and SAMVERKAN_TOKEN_ENCRYPTION_KEY")
+        from handlers.oauth_store import EncryptedInstallationStore, build_state_store
+
         kwargs["oauth_settings"] = OAuthSettings(
             client_id=config.client_id,
             client_secret=config.client_secret,
