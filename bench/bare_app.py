@@ -61,7 +61,15 @@ def build_bolt_app(signing_secret: str, slack_api_url: str | None = None) -> App
             )
 
         kwargs["authorize"] = authorize
-    bolt = App(signing_secret=signing_secret, token_verification_enabled=False, **kwargs)
+    # Configured like the bot (handlers/app.py): the ack listener runs in the request thread
+    # and its answer goes back at once. bolt's default (False) hands it to a small pool and
+    # polls for the ack every 10 ms: the old baseline was 1.7-2.2x slower than the bot's way.
+    bolt = App(
+        signing_secret=signing_secret,
+        token_verification_enabled=False,
+        process_before_response=True,
+        **kwargs,
+    )
 
     @bolt.command(COMMAND)
     def ack_command(ack: Ack) -> None:
