@@ -63,6 +63,11 @@ DEFAULT_POSTGRES_URL = os.environ.get(
 )
 P99_TARGET_MS = 100.0
 RATIO_TARGET = 1.5
+# The audit events of forum saves only (the scheduler's own jobs audit too, e.g. retention).
+READS_AUDITED = "SELECT count(*) FROM audit_events WHERE object_type = 'case' AND action = 'read'"
+SAVES_AUDITED = (
+    "SELECT count(*) FROM audit_events WHERE object_type = 'forum' AND action = 'update'"
+)
 # An audited save (issue 18): throughput at least half the bare app's, p99 at most 3x.
 SAVE_RATE_TARGET = 0.5
 SAVE_P99_TARGET = 3.0
@@ -425,6 +430,81 @@ def forum_view_body(
 NAME_SLOT = "NAMESLOT"  # letters only: survives urlencode unchanged
 
 
+TRIGGER_SLOT = "TRIGGERSLOT"
+
+
+def read_scenario(team_id: str, channel_id: str, case_id: int) -> Scenario:
+    """Request ``n`` opens the case from the case list (``case_open``): a plain ack, then a
+    lazy listener reads it (an audited read) and opens the modal through the stand-in."""
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "user": {"id": ADMIN, "username": "user.u1", "name": "user.u1", "team_id": team_id},
+        "api_app_id": "A0001",
+        "token": "verification-token-stub",
+        "trigger_id": TRIGGER_SLOT,
+        "team": {"id": team_id, "domain": "samverkan-bench"},
+        "enterprise": None,
+        "is_enterprise_install": False,
+        "container": {"type": "message", "message_ts": "1.000001", "channel_id": channel_id},
+        "channel": {"id": channel_id, "name": "bench"},
+        "message": {"type": "message", "text": "", "blocks": [], "ts": "1.000001"},
+        "state": {"values": {}},
+        "response_url": "http://127.0.0.1:9/response/unused",
+        "actions": [
+            {
+                "action_id": "case_open",
+                "block_id": f"case.{case_id}",
+                "type": "button",
+                "value": str(case_id),
+                "action_ts": "1.000002",
+                "text": {"type": "plain_text", "text": "Öppna"},
+            }
+        ],
+    }
+    template = urlencode({"payload": json.dumps(payload, ensure_ascii=False)}).encode()
+    slot = TRIGGER_SLOT.encode()
+    run = uuid.uuid4().hex[:8]
+
+    def body(n: int) -> bytes:
+        return template.replace(slot, f"{int(time.time())}{n:07d}.1.{run}".encode())
+
+    return Scenario("read", "case_open: ack, then an audited read of the case (lazy)", body)
+
+
+def raise_bench_case(database_url: str, team_id: str, channel_id: str) -> int:
+    """A case in the bench forum, raised through the domain by its admin."""
+    from domain import cases as case_service
+    from domain import forums as forum_service
+    from domain.clock import SystemClock
+    from storage.db import create_db_engine, session_factory, transaction
+    from storage.models import ConsentGiver, SipStatus
+
+    engine = create_db_engine(database_url, pool_size=1)
+    try:
+        with transaction(session_factory(engine)) as session:
+            access = forum_service.require_member_in_channel(
+                session, team_id=team_id, channel_id=channel_id, slack_user_id=ADMIN
+            )
+            draft = case_service.CaseDraft(
+                summary="Hög frånvaro under hösten, oro för måendet",
+                concerns=["school_absence"],
+                age_band="13-15",
+                agency_ids=[],
+                consent_giver=ConsentGiver.NONE,
+                consent_agency_ids=[],
+                consent_given_on=None,
+                consent_expires_on=None,
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            )
+            case, _created = case_service.raise_case(
+                session, SystemClock(), access=access, draft=draft
+            )
+            return case.id
+    finally:
+        engine.dispose()
+
+
 def spread_forums(count: int) -> list[BenchForum]:
     """Forums of their own for the ``view20`` scenario (``CS1..`` / ``S001..``)."""
     return [BenchForum(f"CS{i}", f"S{i:03d}") for i in range(1, count + 1)]
@@ -745,8 +825,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--scenarios",
-        default="help,view,view20",
-        help="comma-separated: help, view (audited save on --forums forums), view20 (on 20)",
+        default="help,view,view20,read",
+        help="comma-separated: help, view (audited save on --forums forums), view20 (on 20), "
+        "read (open a case: ack, then an audited read)",
     )
     parser.add_argument(
         "--workers",
@@ -784,9 +865,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--json", type=Path, help="also write the results to this JSON file")
     ns = parser.parse_args(argv)
     scenarios = [s.strip() for s in ns.scenarios.split(",") if s.strip()]
-    unknown = set(scenarios) - {"help", "view", "view20"}
+    unknown = set(scenarios) - {"help", "view", "view20", "read"}
     if unknown or not scenarios:
-        parser.error(f"--scenarios: choose from help,view,view20 (got {ns.scenarios!r})")
+        parser.error(f"--scenarios: choose from help,view,view20,read (got {ns.scenarios!r})")
     ns.scenario_list = scenarios
     if not 1 <= ns.forums <= 999:
         parser.error("--forums: 1 to 999")
@@ -928,6 +1009,12 @@ def run(ns: argparse.Namespace) -> int:
         for name in ns.scenario_list:
             if name == "help":
                 scenarios.append(help_scenario(team_id, urls["response_url_base"]))
+            elif name == "read":
+                reader = BenchForum("CR1", "RDR")
+                create_forum(bot_port, signer, team_id, database_url, reader)
+                case_id = raise_bench_case(database_url, team_id, reader.channel_id)
+                print(f"  case {case_id} raised in forum {reader.code} for the read scenario")
+                scenarios.append(read_scenario(team_id, reader.channel_id, case_id))
             else:
                 wanted = bench_forums(ns.forums) if name == "view" else spread_forums(20)
                 forums = [
@@ -947,7 +1034,9 @@ def run(ns: argparse.Namespace) -> int:
             bot_plain = 0  # the bot's plain acks (help), over every bot phase
             audit_before = 0
             if scenario.name.startswith("view"):
-                audit_before = int(db_scalar(database_url, "SELECT count(*) FROM audit_events"))
+                audit_before = int(db_scalar(database_url, SAVES_AUDITED))
+            elif scenario.name == "read":
+                audit_before = int(db_scalar(database_url, READS_AUDITED))
             warmed: set[str] = set()
             for target, process in targets:
                 assert process.port is not None
@@ -1002,13 +1091,29 @@ def run(ns: argparse.Namespace) -> int:
                         False,
                     )
                 )
+            elif scenario.name == "read":
+                # The reads run in lazy listeners after the ack: wait for them.
+                deadline = time.monotonic() + 60
+                while True:
+                    written = int(db_scalar(database_url, READS_AUDITED)) - audit_before
+                    if written >= sent_to_bot or time.monotonic() > deadline:
+                        break
+                    time.sleep(0.5)
+                checks.append(
+                    Verdict(
+                        written == sent_to_bot,
+                        f"read: {written}/{sent_to_bot} acked opens were audited reads",
+                        False,
+                    )
+                )
             else:
-                audit_after = int(db_scalar(database_url, "SELECT count(*) FROM audit_events"))
+                audit_after = int(db_scalar(database_url, SAVES_AUDITED))
                 written = audit_after - audit_before
                 checks.append(
                     Verdict(
                         written == sent_to_bot,
-                        f"view: {written}/{sent_to_bot} acked submissions wrote an audit event",
+                        f"{scenario.name}: {written}/{sent_to_bot} acked submissions wrote "
+                        "an audit event",
                         False,
                     )
                 )

@@ -40,6 +40,7 @@ DUMMY_TOKEN = "xoxb-bench-dummy"
 DEFAULT_SIGNING_SECRET = "bench-signing-secret"
 COMMAND = "/samverkan"
 VIEW_CALLBACK_ID = "forum_edit"
+CASE_OPEN_ACTION = "case_open"
 
 
 def build_bolt_app(signing_secret: str, slack_api_url: str | None = None) -> App:
@@ -77,6 +78,10 @@ def build_bolt_app(signing_secret: str, slack_api_url: str | None = None) -> App
 
     @bolt.view(VIEW_CALLBACK_ID)
     def ack_view(ack: Ack) -> None:
+        ack()
+
+    @bolt.action(CASE_OPEN_ACTION)
+    def ack_action(ack: Ack) -> None:
         ack()
 
     return bolt

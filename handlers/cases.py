@@ -36,7 +36,10 @@ log = logging.getLogger(__name__)
 
 
 def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
-    forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+    # The forum alone: its agencies load when a path needs them (a case read does not).
+    forum = forum_service.get_forum(
+        session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
+    )
     return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
 
 
