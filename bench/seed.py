@@ -274,3 +274,69 @@ def analyze(engine: Engine) -> None:
     """What autovacuum would do after a bulk load: fresh statistics for the planner."""
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         conn.execute(text("VACUUM ANALYZE"))
+
+
+# --- a database that grows: a small forum beside big ones ------------------------------------
+
+SIZES = (1_000, 100_000, 1_000_000)
+SMALL_CASES = 500
+SMALL_OPEN = 20  # open cases on the small forum's next agenda
+
+
+def small_status(n: int) -> str:
+    """The small forum: 20 cases scheduled for its next meeting, 10 for follow-up, the
+    rest closed (a forum that has met for a few years)."""
+    if n <= SMALL_OPEN:
+        return "scheduled"
+    return "follow_up" if n <= SMALL_OPEN + 10 else "closed"
+
+
+def sizes_up_to(max_cases: int) -> list[int]:
+    found = [s for s in SIZES if s <= max_cases]
+    if not found or found[-1] != max_cases:
+        found.append(max_cases)
+    return found
+
+
+@dataclass
+class Scale:
+    """The growing database: the small forum and the big ones beside it."""
+
+    engine: Engine
+    sessions: sessionmaker[Session]
+    clock: Clock
+    small: SeededForum
+    big: list[SeededForum]
+    total: int = 0
+    _next_sequence: dict[int, int] | None = None
+
+    def grow_to(self, total: int) -> None:
+        """Add cases to the big forums (half each) until the database holds ``total``."""
+        sequences = self._next_sequence or {f.id: 1 for f in self.big}
+        self._next_sequence = sequences
+        missing = total - self.total
+        if missing <= 0:
+            return
+        share = [missing // len(self.big)] * len(self.big)
+        share[0] += missing - sum(share)
+        for forum, count in zip(self.big, share, strict=True):
+            bulk_cases(self.engine, forum, count, first_sequence=sequences[forum.id])
+            sequences[forum.id] += count
+        self.total = total
+        analyze(self.engine)
+
+
+def start_scale(engine: Engine, sessions: sessionmaker[Session], clock: Clock) -> Scale:
+    """The small forum (500 cases, 20 of them on its next agenda, actions due) and two big
+    forums, empty; :meth:`Scale.grow_to` fills the big ones."""
+    small = make_forum(sessions, clock, team_id="T1", channel_id="CSMALL", code="SMA")
+    big = [
+        make_forum(sessions, clock, team_id="T1", channel_id=f"CBIG{n}", code=f"BIG{n}")
+        for n in (1, 2)
+    ]
+    bulk_cases(
+        engine, small, SMALL_CASES, status=small_status, meeting_id=small.next_meeting_id
+    )
+    scale = Scale(engine, sessions, clock, small, big, total=SMALL_CASES)
+    analyze(engine)
+    return scale
