@@ -334,9 +334,7 @@ def start_scale(engine: Engine, sessions: sessionmaker[Session], clock: Clock) -
         make_forum(sessions, clock, team_id="T1", channel_id=f"CBIG{n}", code=f"BIG{n}")
         for n in (1, 2)
     ]
-    bulk_cases(
-        engine, small, SMALL_CASES, status=small_status, meeting_id=small.next_meeting_id
-    )
+    bulk_cases(engine, small, SMALL_CASES, status=small_status, meeting_id=small.next_meeting_id)
     scale = Scale(engine, sessions, clock, small, big, total=SMALL_CASES)
     analyze(engine)
     return scale
