@@ -175,11 +175,16 @@ def test_due_work_queries_read_indexes(
 ) -> None:
     url, engine, sessions, clock = runtime
 
-    def reminders() -> object:
+    from handlers.blocks.actions import ScheduledMessages
+
+    def due_work() -> object:
         with sessions() as s, s.begin():
             agenda.due_meetings(s, clock, agenda.AGENDA)
+            agenda.due_meetings(s, clock, agenda.PREVIEW)
+            action_service.send_reminders(s, clock, ScheduledMessages(), replica="plans")
+            action_service.release_orphaned_actions(s, clock, ScheduledMessages())
             s.rollback()
         return None
 
-    assert_indexed(url, engine, reminders, "due agendas")
+    assert_indexed(url, engine, due_work, "due agendas, action reminders", small=False)
     engine.dispose()
