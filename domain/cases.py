@@ -448,7 +448,14 @@ def list_cases(
     page: the cases older than ``after`` (the next page) or newer than ``before`` (the
     previous page), else the newest. Every query is bounded by the forum (indexes on
     ``(forum_id, id)``, ``(forum_id, status, id)``, ``(forum_id, raised_by, id)``)."""
-    query = select(Case).where(Case.forum_id == access.forum.id)
+    # ``forum_id BETWEEN f AND f`` ordered by (forum_id, id), not ``forum_id = f`` by id:
+    # PostgreSQL drops a column equated to a constant from the order, and may then walk the
+    # primary key backwards with a filter. That looks cheap with LIMIT, and is: unless the
+    # forum's cases are old and other forums' are newer (a forum beside a busier one: 313 ms
+    # past 400 000 rows, measured). A range keeps forum_id in the order, which only the
+    # (forum_id, …, id) indexes give: 0.09 ms.
+    forum_id = access.forum.id
+    query = select(Case).where(Case.forum_id.between(forum_id, forum_id))
     if status is not None:
         query = query.where(Case.status == status)
     if scope == "mine":
@@ -464,13 +471,14 @@ def list_cases(
             )
         )
     page = max(page, 0)
+    newest_first = (Case.forum_id.desc(), Case.id.desc())
     if after is not None:
-        query = query.where(Case.id < after).order_by(Case.id.desc())
+        query = query.where(Case.id < after).order_by(*newest_first)
     elif before is not None:
-        query = query.where(Case.id > before).order_by(Case.id.asc())
+        query = query.where(Case.id > before).order_by(Case.forum_id.asc(), Case.id.asc())
     else:
         page = 0
-        query = query.order_by(Case.id.desc())
+        query = query.order_by(*newest_first)
     # Whether a legal ground (not ended) opens the case to the reader's agency: a column of
     # the page's query, so the statement count stays the same.
     grounded = (

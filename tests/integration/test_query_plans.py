@@ -48,8 +48,12 @@ def _seed(url: str) -> tuple[str, seed.SeededForum, seed.SeededForum]:
     clock = AdjustableClock(seed.SEED_NOW, frozen=True)
     small = seed.make_forum(sessions, clock, team_id="T1", channel_id="CSMALL", code="SMA")
     big = seed.make_forum(sessions, clock, team_id="T1", channel_id="CBIG", code="BIG")
-    seed.bulk_cases(engine, small, 300, meeting_id=small.next_meeting_id)
+    newer = seed.make_forum(sessions, clock, team_id="T1", channel_id="CNEW", code="NEW")
+    # The big forum's cases are the oldest, a busier forum's come after them, the small
+    # forum's last: the order in which walking the primary key looks cheap and is not.
     seed.bulk_cases(engine, big, BIG_FORUM_CASES)
+    seed.bulk_cases(engine, newer, BIG_FORUM_CASES // 2)
+    seed.bulk_cases(engine, small, 300, meeting_id=small.next_meeting_id)
     seed.analyze(engine)
     engine.dispose()
     return url, small, big
@@ -105,11 +109,11 @@ def test_case_list_pages_read_indexes(
             )
 
     first = page()
-    small = channel == "CSMALL"
-    assert_indexed(url, engine, page, f"{channel} {scope} {status} first page", small=small)
+    # Strict for the big forum too: its cases are the older ones here, so walking the
+    # primary key backwards with a filter would read past every newer forum's case.
+    assert_indexed(url, engine, page, f"{channel} {scope} {status} first page")
     last = getattr(first, "last_id", None) or 10**9
-    deep = f"{channel} {scope} {status} deep"
-    assert_indexed(url, engine, lambda: page(after=last), deep, small=small)
+    assert_indexed(url, engine, lambda: page(after=last), f"{channel} {scope} {status} deep")
     engine.dispose()
 
 
