@@ -1080,14 +1080,20 @@ def _before_after(
 
 
 def actions_for_agenda(
-    session: Session, forum: Forum, meeting: Meeting, today: dt.date
+    session: Session,
+    forum: Forum,
+    meeting: Meeting,
+    today: dt.date,
+    *,
+    listed: DueActions | None = None,
 ) -> AgendaActions:
     """What the agenda lists about actions for ``meeting``: open actions due on or before the
     meeting day (overdue flagged against ``today``) and done actions awaiting follow-up of
     effect. Area-linked actions carry the area's mean rating in the last closed round before
     the action was created and after it was done (None when there is no such round)."""
     meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
-    listed = agenda_due_actions(session, forum.id, meeting_day)
+    if listed is None:  # domain.agenda.build passes the list its collection used
+        listed = agenda_due_actions(session, forum.id, meeting_day)
     found = (
         session.scalars(
             select(Action)

@@ -153,8 +153,11 @@ def _next_position(session: Session, meeting_id: int) -> int:
     return (top or 0) + 1
 
 
-def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> None:
-    """Add the automatic items that are not on this meeting's agenda yet (idempotent)."""
+def collect(
+    session: Session, clock: Clock, meeting: Meeting, forum: Forum
+) -> action_service.DueActions:
+    """Add the automatic items that are not on this meeting's agenda yet (idempotent).
+    Returns the agenda's due actions (:func:`build` lists their details from the same)."""
     now = clock.now()
     on_agenda_cases = set(
         session.scalars(
@@ -240,6 +243,7 @@ def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> N
         )
         position += 1
     session.flush()
+    return due
 
 
 def add_item(
@@ -371,8 +375,9 @@ def build(
     picture: PictureLoader | None = None,
 ) -> Agenda:
     """The agenda as it stands (after collecting automatic items)."""
+    due: action_service.DueActions | None = None
     if meeting.status == MeetingStatus.PLANNED and meeting.starts_at > clock.now():
-        collect(session, clock, meeting, forum)
+        due = collect(session, clock, meeting, forum)
     items = [i for i in _items(session, meeting.id) if not i.removed]
     agencies = {a.id: a.name for a in forum.agencies}
     case_ids = [i.case_id for i in items if i.case_id is not None]
@@ -391,7 +396,7 @@ def build(
     more_actions = 0
     if action_ids:
         listed = action_service.actions_for_agenda(
-            session, forum, meeting, clock.now().astimezone(zone).date()
+            session, forum, meeting, clock.now().astimezone(zone).date(), listed=due
         )
         action_info = {a.id: a for a in (*listed.due, *listed.follow_up)}
         more_actions = listed.more
