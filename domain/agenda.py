@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from domain import actions as action_service
@@ -175,8 +175,8 @@ def collect(
     )
     position = _next_position(session, meeting.id)
     # New cases for this meeting, and new cases raised without a meeting (none was planned).
-    new_cases = session.scalars(
-        select(Case)
+    new_cases = session.execute(
+        select(Case.id, Case.meeting_id)
         .where(
             Case.forum_id == forum.id,
             Case.status.in_((CaseStatus.NEW, CaseStatus.SCHEDULED)),
@@ -186,8 +186,8 @@ def collect(
         .order_by(Case.id)
     ).all()
     # Cases marked for follow-up that are not yet on a later meeting's agenda.
-    follow_ups = session.scalars(
-        select(Case)
+    follow_ups = session.execute(
+        select(Case.id, Case.meeting_id)
         .where(
             Case.forum_id == forum.id,
             Case.status == CaseStatus.FOLLOW_UP,
@@ -203,27 +203,30 @@ def collect(
         )
         .order_by(Case.id)
     ).all()
+    # Rows, not objects: what is collected is inserted in one statement (Thursday builds
+    # thousands of agendas; the ORM's unit of work per item was most of a build's CPU).
+    items: list[dict[str, Any]] = []
+    unplanned: list[int] = []
     for kind, cases in (
         (AgendaItemKind.NEW_CASE, new_cases),
         (AgendaItemKind.FOLLOW_UP, follow_ups),
     ):
-        for case in cases:
-            if case.id in on_agenda_cases:
+        for case_id, case_meeting in cases:
+            if case_id in on_agenda_cases:
                 continue
-            if case.meeting_id is None:
-                case.meeting_id = meeting.id
-            session.add(
-                AgendaItem(
-                    meeting_id=meeting.id,
-                    kind=kind,
-                    case_id=case.id,
-                    position=position,
-                    added_at=now,
-                    discussed=False,
-                )
+            if case_meeting is None:
+                unplanned.append(case_id)
+            items.append(
+                {"kind": kind, "case_id": case_id, "action_id": None, "position": position}
             )
-            on_agenda_cases.add(case.id)
+            on_agenda_cases.add(case_id)
             position += 1
+    if unplanned:
+        session.execute(
+            update(Case)
+            .where(Case.id.in_(unplanned), Case.meeting_id.is_(None))
+            .values(meeting_id=meeting.id)
+        )
     day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
     # Open and due by the meeting day, or done without a follow-up of effect: the same
     # capped list the agenda shows details for (the rest is "and N more").
@@ -231,18 +234,18 @@ def collect(
     for action_id in due.ids:
         if action_id in on_agenda_actions:
             continue
-        session.add(
-            AgendaItem(
-                meeting_id=meeting.id,
-                kind=AgendaItemKind.ACTION,
-                action_id=action_id,
-                position=position,
-                added_at=now,
-                discussed=False,
-            )
+        items.append(
+            {
+                "kind": AgendaItemKind.ACTION,
+                "case_id": None,
+                "action_id": action_id,
+                "position": position,
+            }
         )
         position += 1
-    session.flush()
+    if items:
+        common = {"meeting_id": meeting.id, "added_at": now, "discussed": False}
+        session.execute(insert(AgendaItem), [{**common, **item} for item in items])
     return due
 
 
