@@ -44,9 +44,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import insert, select
+from sqlalchemy import Engine, insert, select, text
 
 from bench.ack_latency import Signer, percentile
+from bench.seed import _copy, _fix_sequence, _next_id, analyze
 from domain import meetings
 from domain.calendar import ForumCalendar
 from domain.clock import AdjustableClock
@@ -62,10 +63,11 @@ AGENDA_TIME = dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC)
 ROOT = Path(__file__).resolve().parents[1]
 
 
+BOUND_TARGET = 1.2
 LONG_ITEMS = 60  # an agenda with this many items takes two messages (a thread reply)
 
 
-def seed(url: str, forums: int, long_every: int) -> float:
+def seed(url: str, forums: int, long_every: int, open_cases: int = 0) -> float:
     """Insert the forums in bulk, plan their meetings as the scheduler does; seconds taken."""
     started = time.perf_counter()
     engine = create_db_engine(url)
@@ -148,8 +150,206 @@ def seed(url: str, forums: int, long_every: int) -> float:
                 for n in range(LONG_ITEMS if long_every and i % long_every == 0 else 1)
             ],
         )
+    if open_cases:
+        seed_realistic(engine, open_cases)
     engine.dispose()
     return time.perf_counter() - started
+
+
+AREAS = ("Centrum", "Skolan", "Nätet")
+
+
+def seed_realistic(engine: Engine, open_cases: int) -> None:
+    """Every forum like a real one on a Thursday: ``open_cases`` cases scheduled for the
+    meeting (two agencies each, a consent), ten actions (some due, some awaiting follow-up
+    of effect), three areas and a closed rating round for the meeting (every agency rated
+    every area), so the agenda carries cases, actions and the situation picture."""
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "UPDATE forums SET settings = jsonb_set(settings::jsonb, "
+                "'{situation_picture}', '\"every\"')"
+            )
+        )
+        rows = conn.execute(
+            text(
+                "SELECT m.id, m.forum_id, f.code, m.starts_at FROM meetings m "
+                "JOIN forums f ON f.id = m.forum_id WHERE m.starts_at < :end ORDER BY m.forum_id"
+            ),
+            {"end": AGENDA_TIME + dt.timedelta(hours=7)},
+        ).all()
+        agencies: dict[int, list[int]] = {}
+        for agency_id, forum_id in conn.execute(
+            text("SELECT id, forum_id FROM agencies ORDER BY position, id")
+        ):
+            agencies.setdefault(forum_id, []).append(agency_id)
+    first_area = _next_id(engine, "areas")
+    _copy(
+        engine,
+        "areas",
+        ("id", "forum_id", "name", "kind", "position", "active"),
+        (
+            (first_area + i * len(AREAS) + k, forum_id, name, "place", k, True)
+            for i, (_m, forum_id, _c, _s) in enumerate(rows)
+            for k, name in enumerate(AREAS)
+        ),
+    )
+    when = SEEDED_AT.isoformat()
+    first_case = _next_id(engine, "cases")
+    cases = [
+        (first_case + i * open_cases + n, meeting_id, forum_id, code, n + 1)
+        for i, (meeting_id, forum_id, code, _s) in enumerate(rows)
+        for n in range(open_cases)
+    ]
+    _copy(
+        engine,
+        "cases",
+        (
+            "id",
+            "forum_id",
+            "reference",
+            "year",
+            "sequence",
+            "raised_by",
+            "raising_agency_id",
+            "summary",
+            "concerns",
+            "age_band",
+            "status",
+            "sip",
+            "meeting_id",
+            "legal_hold",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (
+                case_id,
+                forum_id,
+                f"{code}-2026-{n:03d}",
+                2026,
+                n,
+                f"U{forum_id:06d}",
+                agencies[forum_id][n % 2],
+                "Frånvaro och oro för måendet",
+                '["school_absence"]',
+                "13-15",
+                "scheduled",
+                "not_relevant",
+                meeting_id,
+                False,
+                when,
+                when,
+            )
+            for case_id, meeting_id, forum_id, code, n in cases
+        ),
+    )
+    _copy(
+        engine,
+        "case_agencies",
+        ("case_id", "agency_id"),
+        ((case_id, a) for case_id, _m, forum_id, _c, _n in cases for a in agencies[forum_id]),
+    )
+    first_consent = _next_id(engine, "consents")
+    _copy(
+        engine,
+        "consents",
+        ("id", "case_id", "given_by", "recorded_by", "recorded_at"),
+        ((first_consent + k, c[0], "guardians", "U1", when) for k, c in enumerate(cases)),
+    )
+    _copy(
+        engine,
+        "actions",
+        (
+            "forum_id",
+            "description",
+            "owning_agency_id",
+            "owner",
+            "due_on",
+            "status",
+            "effect",
+            "created_by",
+            "completed_at",
+            "created_at",
+            "updated_at",
+        ),
+        (
+            (
+                forum_id,
+                "Samordna stödet",
+                agencies[forum_id][n % 2],
+                f"U{forum_id:06d}",
+                (AGENDA_TIME.date() + dt.timedelta(days=7 * n - 28)).isoformat(),
+                "open" if n % 3 else "done",
+                None,
+                "U1",
+                None if n % 3 else when,
+                when,
+                when,
+            )
+            for _m, forum_id, _c, _s in rows
+            for n in range(10)
+        ),
+    )
+    first_round = _next_id(engine, "rating_rounds")
+    _copy(
+        engine,
+        "rating_rounds",
+        (
+            "id",
+            "forum_id",
+            "meeting_id",
+            "opens_at",
+            "deadline_at",
+            "closed_at",
+            "status",
+            "closed_early",
+        ),
+        (
+            (
+                first_round + i,
+                forum_id,
+                meeting_id,
+                (starts - dt.timedelta(days=5)).isoformat(),
+                (starts - dt.timedelta(days=1)).isoformat(),
+                (starts - dt.timedelta(days=1)).isoformat(),
+                "closed",
+                False,
+            )
+            for i, (meeting_id, forum_id, _c, starts) in enumerate(rows)
+        ),
+    )
+    _copy(
+        engine,
+        "ratings",
+        ("round_id", "agency_id", "area_id", "level", "rated_by", "rated_at", "is_current"),
+        (
+            (first_round + i, a, first_area + i * len(AREAS) + k, 1 + (k + j) % 5, "U1", when, True)
+            for i, (_m, forum_id, _c, _s) in enumerate(rows)
+            for j, a in enumerate(agencies[forum_id])
+            for k in range(len(AREAS))
+        ),
+    )
+    for table in ("areas", "cases", "consents", "rating_rounds"):
+        _fix_sequence(engine, table)
+    analyze(engine)
+
+
+def agenda_rows(url: str) -> tuple[int, int]:
+    """(agenda messages queued to be posted, how many of them are still waiting)."""
+    engine = create_db_engine(url, pool_size=1)
+    try:
+        with engine.connect() as conn:
+            row = conn.execute(
+                text(
+                    "SELECT count(*), count(*) FILTER (WHERE status = 'pending') FROM outbox "
+                    "WHERE method = 'chat.postMessage' AND dedupe_key LIKE :posts"
+                ),
+                {"posts": "agenda:%:p%"},
+            ).one()
+            return int(row[0]), int(row[1])
+    finally:
+        engine.dispose()
 
 
 class Stub:
@@ -339,6 +539,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=10.0, help="commands per second")
     parser.add_argument("--timeout", type=float, default=900.0)
     parser.add_argument(
+        "--open-cases",
+        type=int,
+        default=20,
+        help="cases on each forum's agenda, with actions and a closed rating round (0: only "
+        "other business, as before issue 18)",
+    )
+    parser.add_argument(
         "--long-every",
         type=int,
         default=20,
@@ -353,8 +560,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
     with temporary_database(ns.postgres_url, "samverkan_bench_agenda") as url:
         migrate(url)
-        seconds = seed(url, ns.forums, ns.long_every)
-        expected = ns.forums + (len(range(0, ns.forums, ns.long_every)) if ns.long_every else 0)
+        seconds = seed(url, ns.forums, ns.long_every, ns.open_cases)
         print(f"seeded {ns.forums} forums and planned their meetings in {seconds:.1f} s")
         stub = Stub(interval=1.0)
         try:
@@ -368,14 +574,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 during.start()
                 channels: Counter[str] = Counter()
                 last = began
+                expected = 0
+                posts: list[tuple[str, float]] = []
                 deadline = time.monotonic() + ns.timeout
                 while time.monotonic() < deadline:
                     posts = [(c, at) for c, at in stub.ask("posts") if c.startswith("C")]
                     channels = Counter(c for c, _ in posts)
-                    if sum(channels.values()) >= expected:
-                        last = max(at for _, at in posts)
-                        break
+                    # Done when every forum has its agenda and no agenda message waits.
+                    if len(channels) >= ns.forums:
+                        expected, waiting = agenda_rows(url)
+                        if not waiting and sum(channels.values()) >= expected:
+                            break
                     time.sleep(0.5)
+                # Finished or timed out: the figures of what was posted.
+                if posts:
+                    last = max(at for _, at in posts)
+                expected = agenda_rows(url)[0]
                 during.stop()
                 counts = stub.ask("counts")
         finally:
@@ -394,12 +608,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"rate-limit bound (1 message/s per channel, at most {per_channel} per channel): "
         f"{bound:.0f} s; posts answered 429 and retried: {limited}"
     )
+    if bound:
+        ratio = elapsed / bound
+        verdict = "PASS" if ratio <= BOUND_TARGET else "FAIL"
+        print(
+            f"{verdict}  time / rate-limit bound = {elapsed:.1f} / {bound:.0f} s = {ratio:.1f}x "
+            f"<= {BOUND_TARGET}x (issue 18's target; reported, not fatal)"
+        )
     print(f"ack latency before the burst (baseline): {summary(baseline.latencies)}")
     print(f"ack latency during the burst:            {summary(during.latencies)}")
     failed = False
     if len(channels) < ns.forums:
         print(f"FAIL: {ns.forums - len(channels)} forum(s) got no agenda within {ns.timeout:.0f} s")
         failed = True
+    # More posts than agenda messages were queued: some were posted twice.
     if sum(channels.values()) > expected:
         print(f"FAIL: {sum(channels.values()) - expected} message(s) posted twice")
         failed = True

@@ -1,18 +1,23 @@
-"""`/samverkan ärenden` for a forum with 10 000 cases: latency and query count.
+"""`/samverkan ärenden` for a small forum while the database grows around it.
+
+    python -m bench.case_list                       # 1 000, 100 000 and 1 000 000 cases
+    python -m bench.case_list --max-cases 10000     # 1 000 and 10 000 (CI)
 
 Builds the reply exactly as the bot does (``handlers.cases.case_list``: membership check,
-the page query, rendering) against PostgreSQL, for a forum with many cases and, as the
-baseline in the same run, a forum with few. Prints p50/p99 and the number of SQL statements
-per reply; the targets are p99 < 100 ms and a statement count that does not grow with the
-number of cases.
+the page query, rendering) on a fresh PostgreSQL database holding a small forum (500
+cases) beside two big ones, which grow so the database holds 1 000, 100 000 and 1 000 000
+cases (COPY, then ANALYZE as autovacuum would). At each size, for every scope (all, mine,
+my agency, a status) the first page and a deep page (keyed, after the middle case) of the
+small forum, and the same of the biggest forum for reference. Prints p50 per variant, the
+SQL statements per reply, and the growth factor from the smallest to the largest database.
 
-    python -m bench.case_list [--cases 10000] [--baseline 100] [--requests 300]
+Target (issue 18): the small forum's pages at most 1.2x slower at 1 000 000 cases than at
+1 000 (other forums' data costs nothing); statements per reply the same at every size.
 """
 
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import statistics
 import sys
@@ -20,111 +25,85 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import event, text
 
-from domain import forums as fs
+from bench import seed
 from domain.cases import Scope
 from domain.clock import AdjustableClock
 from domain.i18n import Translator
 from handlers.cases import case_list
 from handlers.deps import Deps
-from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
-from storage.models import Case, CaseStatus, Consent, ConsentGiver, Role, case_agencies
-from tests.support.forums import forum_draft
+from storage.db import create_db_engine, migrate, session_factory, temporary_database
+from storage.models import CaseStatus
 
-NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-STATUSES = list(CaseStatus)
-SCOPES: tuple[Scope, ...] = ("all", "agency", "mine")
+TARGET = 1.2
+VARIANTS: tuple[tuple[str, Scope, CaseStatus | None], ...] = (
+    ("all", "all", None),
+    ("mine", "mine", None),
+    ("agency", "agency", None),
+    ("closed", "all", CaseStatus.CLOSED),
+)
 
 
-def seed_forum(deps: Deps, channel: str, code: str, cases: int) -> None:
-    """A forum with three agencies and ``cases`` cases, inserted in bulk."""
-    draft = forum_draft(
-        name=f"Forum {code}", code=code, agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO"]
-    )
-    with transaction(deps.sessions) as s:
-        forum = fs.create_forum(
-            s, deps.clock, team_id="T1", channel_id=channel, actor="U1", draft=draft
-        )
-        agencies = [a.id for a in forum.agencies]
-        fs.add_members(
-            s,
-            deps.clock,
-            forum=forum,
-            actor="U1",
-            slack_user_ids=["U2"],
-            agency_id=agencies[1],
-            role=Role.MEMBER,
-        )
-        forum_id = forum.id
-    batch = 2000
-    for start in range(0, cases, batch):
-        numbers = range(start + 1, min(cases, start + batch) + 1)
-        rows = [
-            {
-                "forum_id": forum_id,
-                "reference": f"{code}-2026-{n:05d}",
-                "year": 2026,
-                "sequence": n,
-                "raised_by": "U1",
-                "raising_agency_id": agencies[n % 3],
-                "summary": "Sammanfattning",
-                "concerns": ["school_absence"],
-                "age_band": "13-15",
-                "status": STATUSES[n % len(STATUSES)],
-                "created_at": NOW,
-                "updated_at": NOW,
-            }
-            for n in numbers
-        ]
-        with transaction(deps.sessions) as s:
-            ids = list(s.scalars(insert(Case).returning(Case.id), rows))
+def middle_id(deps: Deps, forum_id: int, status: CaseStatus | None) -> int:
+    """A key in the middle of the forum's cases (newest first): the deep page starts there."""
+    with deps.sessions() as s:
+        where = "forum_id = :f" + (" AND status = :s" if status else "")
+        count = s.execute(
+            text(f"SELECT count(*) FROM cases WHERE {where}"),
+            {"f": forum_id, "s": status.value if status else None},
+        ).scalar_one()
+        return int(
             s.execute(
-                case_agencies.insert(),
-                [{"case_id": i, "agency_id": a} for i in ids for a in agencies[:2]],
-            )
-            s.execute(
-                insert(Consent),
-                [
-                    {
-                        "case_id": i,
-                        "given_by": ConsentGiver.GUARDIANS,
-                        "recorded_by": "U1",
-                        "recorded_at": NOW,
-                    }
-                    for i in ids
-                ],
-            )
+                text(f"SELECT id FROM cases WHERE {where} ORDER BY id DESC OFFSET :o LIMIT 1"),
+                {"f": forum_id, "s": status.value if status else None, "o": max(0, count // 2)},
+            ).scalar_one()
+        )
 
 
-def measure(deps: Deps, channel: str, requests: int, statements: list[str]) -> dict[str, Any]:
+def measure(
+    deps: Deps, channel: str, forum_id: int, requests: int, statements: list[str]
+) -> dict[str, tuple[float, int]]:
+    """p50 ms and statements per reply, for each variant's first and deep page."""
     t = Translator("sv")
-    for _ in range(20):  # warm up caches and prepared statements
-        case_list(deps, t, team_id="T1", channel_id=channel, user_id="U2")
-    statements.clear()
-    case_list(deps, t, team_id="T1", channel_id=channel, user_id="U2")
-    per_reply = len(statements)
-    latencies = []
-    for n in range(requests):
-        began = time.perf_counter()
-        scope: Scope = SCOPES[n % 3]
-        reply = case_list(deps, t, team_id="T1", channel_id=channel, user_id="U2", scope=scope)
-        latencies.append((time.perf_counter() - began) * 1000)
-        assert reply["blocks"], "an empty reply"
-    latencies.sort()
-    return {
-        "statements": per_reply,
-        "p50": statistics.median(latencies),
-        "p99": latencies[int(len(latencies) * 0.99) - 1],
-        "max": latencies[-1],
-    }
+    found: dict[str, tuple[float, int]] = {}
+    for name, scope, status in VARIANTS:
+        deep = middle_id(deps, forum_id, status)
+        for page, after in (("first", None), ("deep", deep)):
+
+            def reply(
+                scope: Scope = scope, status: CaseStatus | None = status, after: int | None = after
+            ) -> Any:
+                return case_list(
+                    deps,
+                    t,
+                    team_id="T1",
+                    channel_id=channel,
+                    user_id="U1",
+                    scope=scope,
+                    status=status,
+                    page=1 if after else 0,
+                    after=after,
+                )
+
+            for _ in range(10):  # warm up: caches, prepared statements (after 5 runs)
+                reply()
+            statements.clear()
+            assert reply()["blocks"]
+            count = len(statements)
+            latencies = []
+            for _ in range(requests):
+                began = time.perf_counter()
+                reply()
+                latencies.append((time.perf_counter() - began) * 1000)
+            found[f"{name} {page}"] = (statistics.median(latencies), count)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.case_list", description=__doc__)
-    parser.add_argument("--cases", type=int, default=10_000)
-    parser.add_argument("--baseline", type=int, default=100)
-    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--max-cases", type=int, default=seed.SIZES[-1])
+    parser.add_argument("--requests", type=int, default=50, help="replies per variant (50)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
     parser.add_argument(
         "--postgres-url",
@@ -133,34 +112,55 @@ def main(argv: Sequence[str] | None = None) -> int:
         ),
     )
     ns = parser.parse_args(argv)
+    sizes = seed.sizes_up_to(ns.max_cases)
+    small: dict[int, dict[str, tuple[float, int]]] = {}
+    big: dict[int, dict[str, tuple[float, int]]] = {}
     with temporary_database(ns.postgres_url, "samverkan_bench_cases") as url:
         migrate(url)
         engine = create_db_engine(url)
         statements: list[str] = []
         event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
-        deps = Deps(sessions=session_factory(engine), clock=AdjustableClock(NOW, frozen=True))
-        began = time.perf_counter()
-        seed_forum(deps, "CBIG", "BIG", ns.cases)
-        seed_forum(deps, "CSMALL", "SMA", ns.baseline)
-        print(f"seeded {ns.cases} + {ns.baseline} cases in {time.perf_counter() - began:.1f}s")
-        big = measure(deps, "CBIG", ns.requests, statements)
-        small = measure(deps, "CSMALL", ns.requests, statements)
+        clock = AdjustableClock(seed.SEED_NOW, frozen=True)
+        deps = Deps(sessions=session_factory(engine), clock=clock)
+        scale = seed.start_scale(engine, deps.sessions, clock)
+        for size in sizes:
+            began = time.perf_counter()
+            scale.grow_to(size)
+            print(
+                f"{size:>9} cases in the database (seeded in {time.perf_counter() - began:.0f} s)",
+                flush=True,
+            )
+            small[size] = measure(deps, "CSMALL", scale.small.id, ns.requests, statements)
+            big[size] = measure(deps, "CBIG1", scale.big[0].id, ns.requests, statements)
         engine.dispose()
     print()
-    print(f"{'forum':<18}{'statements':>11}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
-    for label, r in ((f"{ns.cases} cases", big), (f"{ns.baseline} cases (base)", small)):
-        print(f"{label:<18}{r['statements']:>11}{r['p50']:>9.2f}{r['p99']:>9.2f}{r['max']:>9.2f}")
-    ok_latency = big["p99"] < 100
-    ok_queries = big["statements"] == small["statements"]
-    print()
-    print(f"{'PASS' if ok_latency else 'FAIL'}  p99 {big['p99']:.1f} ms < 100 ms")
-    print(
-        f"{'PASS' if ok_queries else 'FAIL'}  statements per reply: {big['statements']} "
-        f"with {ns.cases} cases, {small['statements']} with {ns.baseline}"
+    print(f"small forum ({seed.SMALL_CASES} cases), p50 ms per reply (statements):")
+    header = f"{'variant':<14}" + "".join(f"{s:>16}" for s in sizes) + f"{'growth':>9}"
+    print(header)
+    growths = []
+    for variant in small[sizes[0]]:
+        cells = "".join(f"{small[s][variant][0]:>11.2f} ({small[s][variant][1]})" for s in sizes)
+        growth = small[sizes[-1]][variant][0] / small[sizes[0]][variant][0]
+        growths.append(growth)
+        print(f"{variant:<14}{cells}{growth:>8.2f}x")
+    total_growth = sum(small[sizes[-1]][v][0] for v in small[sizes[0]]) / sum(
+        small[sizes[0]][v][0] for v in small[sizes[0]]
     )
-    # The statement count is deterministic and always enforced; latency only with --strict
-    # (a loaded CI machine must not turn a timing into a red build).
-    return 0 if ok_queries and (ok_latency or not ns.strict) else 1
+    print()
+    print("biggest forum (for reference), p50 ms per reply:")
+    for variant in big[sizes[0]]:
+        print(f"{variant:<14}" + "".join(f"{big[s][variant][0]:>16.2f}" for s in sizes))
+    same_statements = all(
+        small[s][v][1] == small[sizes[0]][v][1] for s in sizes for v in small[sizes[0]]
+    )
+    ok = total_growth <= TARGET
+    print()
+    print(
+        f"{'PASS' if ok else 'FAIL'}  small forum, all variants: {total_growth:.2f}x from "
+        f"{sizes[0]:,} to {sizes[-1]:,} cases <= {TARGET}x (worst variant {max(growths):.2f}x)"
+    )
+    print(f"{'PASS' if same_statements else 'FAIL'}  the same statements per reply at every size")
+    return 0 if same_statements and (ok or not ns.strict) else 1
 
 
 if __name__ == "__main__":

@@ -130,4 +130,10 @@ def serve(settings: Settings) -> None:
         # One process: one Socket Mode connection, and one clock that /_test/clock moves.
         workers = 1
     prepare_metrics_dir(workers)
+    if workers > 1:
+        # Import the application's modules once, here, before gunicorn forks its workers:
+        # their code and data are then shared (copy-on-write) instead of loaded per worker.
+        # Engines, pools and threads are still made in each worker (Server.load).
+        import bot.scheduler
+        import bot.wiring  # noqa: F401
     Server(settings, workers=workers, socket_mode=socket_mode).run()

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
     )
     allow_test_clock: bool = Field(False, validation_alias=_env("SAMVERKAN_ALLOW_TEST_CLOCK"))
     test_clock: dt.datetime | None = Field(None, validation_alias=_env("SAMVERKAN_TEST_CLOCK"))
+    # Test fault hook (only with the test flag): a marker file path; the first channel post
+    # Slack answers kills the process before it is marked sent (handlers/gateway.py).
+    test_crash_after_post: str | None = Field(
+        None, validation_alias=_env("SAMVERKAN_TEST_CRASH_AFTER_POST")
+    )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
         "INFO", validation_alias=_env("SAMVERKAN_LOG_LEVEL")
     )
@@ -228,6 +233,10 @@ class Settings(BaseSettings):
         return None
 
     def check_consistency(self) -> None:
+        if self.test_crash_after_post is not None and not self.allow_test_clock:
+            raise SettingsError(
+                "SAMVERKAN_TEST_CRASH_AFTER_POST: refused without SAMVERKAN_ALLOW_TEST_CLOCK=1"
+            )
         if self.oauth_enabled and self.token_encryption_key is None:
             raise SettingsError(
                 "SAMVERKAN_TOKEN_ENCRYPTION_KEY: required with SLACK_CLIENT_ID/SLACK_CLIENT_SECRET "

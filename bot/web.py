@@ -25,12 +25,12 @@ from prometheus_client import (
     multiprocess,
 )
 from slack_bolt import App
-from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import audit
 from domain.clock import AdjustableClock
+from handlers.http import SlackHandler
 from handlers.payload import request_problem
 from storage.db import ping, transaction
 from storage.models import AuditAction
@@ -77,7 +77,7 @@ class WebApp:
         test_clock: AdjustableClock | None = None,
         sessions: sessionmaker[Session] | None = None,
     ) -> None:
-        self.slack = SlackRequestHandler(app)
+        self.slack = SlackHandler(app)  # the form body decoded once, fast
         self.engine = engine
         self.signing_secret = signing_secret.encode()
         self.test_clock = test_clock

@@ -59,6 +59,8 @@ HOPED_EFFECT_MAX = 500
 REASON_MAX = 300
 COMMENT_MAX = 500
 AGENDA_TEXT_MAX = 150
+# At most this many actions on one agenda (the rest: "and N more", in the action list).
+AGENDA_ACTIONS_MAX = 200
 PAGE_SIZE = 10
 HOME_MAX = 8
 DIGEST_MAX = 15
@@ -135,6 +137,14 @@ class ActionPage:
     has_more: bool
     scope: Scope
     filter: Filter
+
+    @property
+    def first_key(self) -> tuple[str, int] | None:
+        return page_key(self.rows[0], self.filter) if self.rows else None
+
+    @property
+    def last_key(self) -> tuple[str, int] | None:
+        return page_key(self.rows[-1], self.filter) if self.rows else None
 
 
 @dataclass(frozen=True)
@@ -813,22 +823,48 @@ def _with_links() -> Any:
 
 def _filtered(query: Any, flt: Filter, today: dt.date) -> Any:
     if flt == "open":
-        return query.where(Action.status == ActionStatus.OPEN).order_by(Action.due_on, Action.id)
+        return query.where(Action.status == ActionStatus.OPEN)
     if flt == "overdue":
-        return query.where(Action.status == ActionStatus.OPEN, Action.due_on < today).order_by(
-            Action.due_on, Action.id
-        )
+        return query.where(Action.status == ActionStatus.OPEN, Action.due_on < today)
     if flt == "done":
-        return query.where(Action.status == ActionStatus.DONE).order_by(
-            Action.completed_at.desc(), Action.id.desc()
-        )
+        return query.where(Action.status == ActionStatus.DONE)
     if flt == "follow_up":
-        return query.where(Action.status == ActionStatus.DONE, Action.effect.is_(None)).order_by(
-            Action.completed_at, Action.id
-        )
-    return query.where(Action.status != ActionStatus.CANCELLED).order_by(
-        Action.due_on.desc(), Action.id.desc()
+        return query.where(Action.status == ActionStatus.DONE, Action.effect.is_(None))
+    return query.where(Action.status != ActionStatus.CANCELLED)
+
+
+# Each filter's order: (column, newest first). Pages are keyed on (column, id).
+_ORDER: dict[Filter, tuple[Any, bool]] = {
+    "open": (Action.due_on, False),
+    "overdue": (Action.due_on, False),
+    "done": (Action.completed_at, True),
+    "follow_up": (Action.completed_at, False),
+    "all": (Action.due_on, True),
+}
+
+
+def page_key(row: ActionRow, flt: Filter) -> tuple[str, int]:
+    """The (sort value, id) a keyed page starts after or before: ISO text, so a button's
+    value can carry it."""
+    value = row.completed_at if _ORDER[flt][0] is Action.completed_at else row.due_on
+    return (value.isoformat() if value is not None else "", row.id)
+
+
+def _key_condition(flt: Filter, key: tuple[str, int], *, forward: bool) -> Any:
+    """Rows after ``key`` in the filter's order (``forward``), or before it. Written as
+    ``col >= v AND (col > v OR id > i)`` (not a row comparison) so the index range on the
+    column is used on both databases."""
+    column, descending = _ORDER[flt]
+    raw, key_id = key
+    value: Any = (
+        dt.datetime.fromisoformat(raw)
+        if column is Action.completed_at
+        else dt.date.fromisoformat(raw)
     )
+    later = forward != descending  # the rows we want sort after the key in ascending terms
+    if later:
+        return and_(column >= value, or_(column > value, Action.id > key_id))
+    return and_(column <= value, or_(column < value, Action.id < key_id))
 
 
 def list_actions(
@@ -839,9 +875,13 @@ def list_actions(
     scope: Scope = "mine",
     flt: Filter = "open",
     page: int = 0,
+    after: tuple[str, int] | None = None,
+    before: tuple[str, int] | None = None,
     page_size: int = PAGE_SIZE,
 ) -> ActionPage:
-    """A page of actions: one query however many actions the forum has."""
+    """A page of actions: one query however many actions the forum has and however deep
+    the page. Keyed like the case list: the next page starts after the last row's (sort
+    value, id), the previous one before the first row's; without a key, the first page."""
     forum = access.forum
     today = local_today(forum, clock)
     query = select(Action).where(Action.forum_id == forum.id)
@@ -849,21 +889,38 @@ def list_actions(
         query = query.where(Action.owner == access.member.slack_user_id)
     elif scope == "agency":
         query = query.where(Action.owning_agency_id == access.member.agency_id)
+    query = _filtered(query, flt, today)
+    column, descending = _ORDER[flt]
+    backwards = False
+    try:
+        if after is not None:
+            query = query.where(_key_condition(flt, after, forward=True))
+        elif before is not None:
+            query = query.where(_key_condition(flt, before, forward=False))
+            backwards = True
+    except ValueError:  # a key we cannot read (an odd button value): the first page
+        after = before = None
+    if after is None and before is None:
+        page = 0
     page = max(page, 0)
-    actions = (
-        session.scalars(
-            _filtered(query, flt, today)
-            .options(*_with_links())
-            .limit(page_size + 1)
-            .offset(page * page_size)
-        )
+    flip = descending != backwards
+    order = (column.desc(), Action.id.desc()) if flip else (column.asc(), Action.id.asc())
+    actions = list(
+        session.scalars(query.options(*_with_links()).order_by(*order).limit(page_size + 1))
         .unique()
         .all()
     )
-    rows = tuple(rows_for(session, clock, access, actions[:page_size], surface="action_list"))
-    return ActionPage(
-        rows=rows, page=page, has_more=len(actions) > page_size, scope=scope, filter=flt
-    )
+    has_more = len(actions) > page_size
+    actions = actions[:page_size]
+    if backwards:
+        if not has_more:  # back at the top: the first page as it is now
+            return list_actions(
+                session, clock, access=access, scope=scope, flt=flt, page_size=page_size
+            )
+        actions.reverse()
+        has_more = True
+    rows = tuple(rows_for(session, clock, access, actions, surface="action_list"))
+    return ActionPage(rows=rows, page=page, has_more=has_more, scope=scope, filter=flt)
 
 
 def read_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> ActionView:
@@ -1023,10 +1080,58 @@ class AgendaAction:
 @dataclass(frozen=True)
 class AgendaActions:
     """For one meeting: open actions due by the meeting day, and done actions whose effect
-    has not been followed up (they stay until it is)."""
+    has not been followed up (they stay until it is). ``more``: how many such actions are
+    left out past :data:`AGENDA_ACTIONS_MAX` (the agenda says so)."""
 
     due: tuple[AgendaAction, ...] = field(default_factory=tuple)
     follow_up: tuple[AgendaAction, ...] = field(default_factory=tuple)
+    more: int = 0
+
+
+@dataclass(frozen=True)
+class DueActions:
+    """The actions an agenda lists, in its order (due date, id), and how many more there are."""
+
+    ids: tuple[int, ...]
+    more: int
+
+
+def agenda_due_actions(
+    session: Session, forum_id: int, meeting_day: dt.date, *, limit: int | None = None
+) -> DueActions:
+    """The open actions due by ``meeting_day`` and the done ones awaiting follow-up of
+    effect, at most ``limit`` of them, soonest due first: the one list both the agenda's
+    collection (domain.agenda.collect) and its details (:func:`actions_for_agenda`) use.
+
+    Two queries, each an ordered range of ``(forum_id, status, effect, due_on, id)``
+    (bounded by the forum and the status however many actions other forums have), merged
+    here; the counts only when the limit is reached."""
+    limit = AGENDA_ACTIONS_MAX if limit is None else limit
+    base = (Action.forum_id == forum_id, Action.effect.is_(None))
+    conditions = (
+        (*base, Action.status == ActionStatus.OPEN, Action.due_on <= meeting_day),
+        (*base, Action.status == ActionStatus.DONE),
+    )
+    found: list[tuple[dt.date, int]] = []
+    full = False
+    for where in conditions:
+        rows = session.execute(
+            select(Action.due_on, Action.id)
+            .where(*where)
+            .order_by(Action.due_on, Action.id)
+            .limit(limit)
+        ).all()
+        full = full or len(rows) == limit
+        found.extend((r[0], r[1]) for r in rows)
+    found.sort()
+    more = 0
+    if full or len(found) > limit:
+        total = sum(
+            int(session.scalar(select(func.count()).select_from(Action).where(*where)) or 0)
+            for where in conditions
+        )
+        more = max(0, total - limit)
+    return DueActions(ids=tuple(i for _d, i in found[:limit]), more=more)
 
 
 def _short(text: str) -> str:
@@ -1087,7 +1192,12 @@ def _before_after(
 
 
 def actions_for_agenda(
-    session: Session, forum: Forum, meeting: Meeting, today: dt.date
+    session: Session,
+    forum: Forum,
+    meeting: Meeting,
+    today: dt.date,
+    *,
+    listed: DueActions | None = None,
 ) -> AgendaActions:
     """What the agenda lists about actions for ``meeting``: open actions due on or before the
     meeting day (overdue flagged against ``today``) and done actions awaiting follow-up of
@@ -1095,22 +1205,19 @@ def actions_for_agenda(
     measure) in the last round closed before the action was created and in the latest closed
     after it was done (None when there is no such round)."""
     meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
+    if listed is None:  # domain.agenda.build passes the list its collection used
+        listed = agenda_due_actions(session, forum.id, meeting_day)
     found = (
         session.scalars(
             select(Action)
             .options(*_with_links())
-            .where(
-                Action.forum_id == forum.id,
-                or_(
-                    and_(Action.status == ActionStatus.OPEN, Action.due_on <= meeting_day),
-                    and_(Action.status == ActionStatus.DONE, Action.effect.is_(None)),
-                ),
-            )
+            .where(Action.id.in_(listed.ids))
             .order_by(Action.due_on, Action.id)
-            .limit(200)
         )
         .unique()
         .all()
+        if listed.ids
+        else []
     )
     ratings = _area_ratings(session, forum, {a.area_id for a in found if a.area_id is not None})
     due: list[AgendaAction] = []
@@ -1135,7 +1242,7 @@ def actions_for_agenda(
             rating_after=after,
         )
         (due if a.status is ActionStatus.OPEN else follow_up).append(line)
-    return AgendaActions(due=tuple(due), follow_up=tuple(follow_up))
+    return AgendaActions(due=tuple(due), follow_up=tuple(follow_up), more=listed.more)
 
 
 # --- scheduled work -------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from domain import actions as action_service
@@ -127,6 +127,8 @@ class Agenda:
     picture_expected: bool = False
     # The meeting's rating round is still open: the picture comes when it closes (then).
     picture_pending_until: dt.datetime | None = None
+    # Actions due beyond the agenda's limit (domain.actions.AGENDA_ACTIONS_MAX).
+    more_actions: int = 0
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -158,8 +160,11 @@ def _next_position(session: Session, meeting_id: int) -> int:
     return (top or 0) + 1
 
 
-def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> None:
-    """Add the automatic items that are not on this meeting's agenda yet (idempotent)."""
+def collect(
+    session: Session, clock: Clock, meeting: Meeting, forum: Forum
+) -> action_service.DueActions:
+    """Add the automatic items that are not on this meeting's agenda yet (idempotent).
+    Returns the agenda's due actions (:func:`build` lists their details from the same)."""
     now = clock.now()
     on_agenda_cases = set(
         session.scalars(
@@ -177,8 +182,8 @@ def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> N
     )
     position = _next_position(session, meeting.id)
     # New cases for this meeting, and new cases raised without a meeting (none was planned).
-    new_cases = session.scalars(
-        select(Case)
+    new_cases = session.execute(
+        select(Case.id, Case.meeting_id)
         .where(
             Case.forum_id == forum.id,
             Case.status.in_((CaseStatus.NEW, CaseStatus.SCHEDULED)),
@@ -188,8 +193,8 @@ def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> N
         .order_by(Case.id)
     ).all()
     # Cases marked for follow-up that are not yet on a later meeting's agenda.
-    follow_ups = session.scalars(
-        select(Case)
+    follow_ups = session.execute(
+        select(Case.id, Case.meeting_id)
         .where(
             Case.forum_id == forum.id,
             Case.status == CaseStatus.FOLLOW_UP,
@@ -197,61 +202,58 @@ def collect(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> N
                 Case.meeting_id.is_(None),
                 Case.meeting_id == meeting.id,
                 exists().where(
-                    Meeting.id == Case.meeting_id, Meeting.starts_at < meeting.starts_at
+                    Meeting.id == Case.meeting_id,
+                    Meeting.forum_id == forum.id,  # this forum's meetings only (indexed)
+                    Meeting.starts_at < meeting.starts_at,
                 ),
             ),
         )
         .order_by(Case.id)
     ).all()
+    # Rows, not objects: what is collected is inserted in one statement (Thursday builds
+    # thousands of agendas; the ORM's unit of work per item was most of a build's CPU).
+    items: list[dict[str, Any]] = []
+    unplanned: list[int] = []
     for kind, cases in (
         (AgendaItemKind.NEW_CASE, new_cases),
         (AgendaItemKind.FOLLOW_UP, follow_ups),
     ):
-        for case in cases:
-            if case.id in on_agenda_cases:
+        for case_id, case_meeting in cases:
+            if case_id in on_agenda_cases:
                 continue
-            if case.meeting_id is None:
-                case.meeting_id = meeting.id
-            session.add(
-                AgendaItem(
-                    meeting_id=meeting.id,
-                    kind=kind,
-                    case_id=case.id,
-                    position=position,
-                    added_at=now,
-                    discussed=False,
-                )
+            if case_meeting is None:
+                unplanned.append(case_id)
+            items.append(
+                {"kind": kind, "case_id": case_id, "action_id": None, "position": position}
             )
-            on_agenda_cases.add(case.id)
+            on_agenda_cases.add(case_id)
             position += 1
-    day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
-    actions = session.scalars(
-        select(Action)
-        .where(
-            Action.forum_id == forum.id,
-            or_(
-                and_(Action.status == ActionStatus.OPEN, Action.due_on <= day),
-                # Done, and the forum has not yet said whether it had the desired effect.
-                and_(Action.status == ActionStatus.DONE, Action.effect.is_(None)),
-            ),
+    if unplanned:
+        session.execute(
+            update(Case)
+            .where(Case.id.in_(unplanned), Case.meeting_id.is_(None))
+            .values(meeting_id=meeting.id)
         )
-        .order_by(Action.due_on, Action.id)
-    ).all()
-    for action in actions:
-        if action.id in on_agenda_actions:
+    day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
+    # Open and due by the meeting day, or done without a follow-up of effect: the same
+    # capped list the agenda shows details for (the rest is "and N more").
+    due = action_service.agenda_due_actions(session, forum.id, day)
+    for action_id in due.ids:
+        if action_id in on_agenda_actions:
             continue
-        session.add(
-            AgendaItem(
-                meeting_id=meeting.id,
-                kind=AgendaItemKind.ACTION,
-                action_id=action.id,
-                position=position,
-                added_at=now,
-                discussed=False,
-            )
+        items.append(
+            {
+                "kind": AgendaItemKind.ACTION,
+                "case_id": None,
+                "action_id": action_id,
+                "position": position,
+            }
         )
         position += 1
-    session.flush()
+    if items:
+        common = {"meeting_id": meeting.id, "added_at": now, "discussed": False}
+        session.execute(insert(AgendaItem), [{**common, **item} for item in items])
+    return due
 
 
 def add_item(
@@ -385,8 +387,9 @@ def build(
     picture: PictureLoader | None = None,
 ) -> Agenda:
     """The agenda as it stands (after collecting automatic items)."""
+    due: action_service.DueActions | None = None
     if meeting.status == MeetingStatus.PLANNED and meeting.starts_at > clock.now():
-        collect(session, clock, meeting, forum)
+        due = collect(session, clock, meeting, forum)
     items = [i for i in _items(session, meeting.id) if not i.removed]
     agencies = {a.id: a.name for a in forum.agencies}
     case_ids = [i.case_id for i in items if i.case_id is not None]
@@ -402,11 +405,13 @@ def build(
     day = meeting.starts_at.astimezone(zone).date()
     # Area and before/after ratings of the actions (the actions feature computes them).
     action_info = {}
+    more_actions = 0
     if action_ids:
         listed = action_service.actions_for_agenda(
-            session, forum, meeting, clock.now().astimezone(zone).date()
+            session, forum, meeting, clock.now().astimezone(zone).date(), listed=due
         )
         action_info = {a.id: a for a in (*listed.due, *listed.follow_up)}
+        more_actions = listed.more
     lines: list[AgendaLine] = []
     for item in items:
         base: dict[str, Any] = {
@@ -488,6 +493,7 @@ def build(
         picture=shown,
         picture_expected=(forum.settings or {}).get("situation_picture", "none") != "none",
         picture_pending_until=pending,
+        more_actions=more_actions,
     )
 
 

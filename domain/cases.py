@@ -11,7 +11,7 @@ from typing import Literal
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from domain import audit, criteria, disclosure, feedback, meetings, privacy, scheduling
 from domain.clock import Clock
@@ -107,9 +107,22 @@ class CaseRow:
 
 @dataclass(frozen=True)
 class CasePage:
+    """One page, newest first. Pages are keyed (keyset, not OFFSET): the next page starts
+    after the last row's id, the previous one before the first row's, so a case raised
+    while someone pages never shifts or repeats a row, and a deep page costs what the first
+    does. ``page`` only numbers the page for people."""
+
     rows: tuple[CaseRow, ...]
     page: int
     has_more: bool
+
+    @property
+    def first_id(self) -> int | None:
+        return self.rows[0].id if self.rows else None
+
+    @property
+    def last_id(self) -> int | None:
+        return self.rows[-1].id if self.rows else None
 
 
 @dataclass(frozen=True)
@@ -413,11 +426,23 @@ def list_cases(
     status: CaseStatus | None = None,
     scope: Scope = "all",
     page: int = 0,
+    after: int | None = None,
+    before: int | None = None,
     page_size: int = PAGE_SIZE,
 ) -> CasePage:
     """A page of the forum's cases, newest first: logistics only, so it is not audited as a
-    read of details. Two queries whatever the number of cases (the page, its agencies)."""
-    query = select(Case).where(Case.forum_id == access.forum.id)
+    read of details. The same queries whatever the number of cases and however deep the
+    page: the cases older than ``after`` (the next page) or newer than ``before`` (the
+    previous page), else the newest. Every query is bounded by the forum (indexes on
+    ``(forum_id, id)``, ``(forum_id, status, id)``, ``(forum_id, raised_by, id)``)."""
+    # ``forum_id BETWEEN f AND f`` ordered by (forum_id, id), not ``forum_id = f`` by id:
+    # PostgreSQL drops a column equated to a constant from the order, and may then walk the
+    # primary key backwards with a filter. That looks cheap with LIMIT, and is: unless the
+    # forum's cases are old and other forums' are newer (a forum beside a busier one: 313 ms
+    # past 400 000 rows, measured). A range keeps forum_id in the order, which only the
+    # (forum_id, …, id) indexes give: 0.09 ms.
+    forum_id = access.forum.id
+    query = select(Case).where(Case.forum_id.between(forum_id, forum_id))
     if status is not None:
         query = query.where(Case.status == status)
     if scope == "mine":
@@ -433,30 +458,42 @@ def list_cases(
             )
         )
     page = max(page, 0)
-    found = (
+    newest_first = (Case.forum_id.desc(), Case.id.desc())
+    if after is not None:
+        query = query.where(Case.id < after).order_by(*newest_first)
+    elif before is not None:
+        query = query.where(Case.id > before).order_by(Case.forum_id.asc(), Case.id.asc())
+    else:
+        page = 0
+        query = query.order_by(*newest_first)
+    found = list(
         session.scalars(
             query.options(
                 selectinload(Case.agencies),
-                joinedload(Case.raising_agency),
-                joinedload(Case.meeting),
+                selectinload(Case.raising_agency),
+                selectinload(Case.meeting),
                 selectinload(Case.consents).selectinload(Consent.agencies),
                 selectinload(Case.legal_grounds),
-            )
-            .order_by(Case.id.desc())
-            .limit(page_size + 1)
-            .offset(page * page_size)
-        )
-        .unique()
-        .all()
+            ).limit(page_size + 1)
+        ).all()
     )
+    has_more = len(found) > page_size
+    found = found[:page_size]
+    if before is not None:
+        if not has_more:
+            # Back at the newest cases: show the first page as it is now (full, page 1).
+            return list_cases(
+                session, clock, access=access, status=status, scope=scope, page_size=page_size
+            )
+        found.reverse()
+        has_more = True  # the page we came back from
     today = local_today(access.forum, clock)
     # The list shows no details; whether a row is an anonymous consultation for this reader
     # is the disclosure rule's answer (raising agency, consent or legal ground).
     rows = tuple(
-        _row(c, consultation=not disclosure.case_decision(access, c, today).allowed)
-        for c in found[:page_size]
+        _row(c, consultation=not disclosure.case_decision(access, c, today).allowed) for c in found
     )
-    return CasePage(rows=rows, page=page, has_more=len(found) > page_size)
+    return CasePage(rows=rows, page=page, has_more=has_more)
 
 
 def _row(case: Case, *, consultation: bool) -> CaseRow:

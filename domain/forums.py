@@ -8,7 +8,7 @@ import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import and_, exists, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -244,10 +244,11 @@ def require_forum(session: Session, *, team_id: str, channel_id: str) -> Forum:
     return forum
 
 
-def get_forum(session: Session, *, forum_id: int, team_id: str) -> Forum:
-    forum = session.get(
-        Forum, forum_id, options=[selectinload(Forum.agencies), selectinload(Forum.areas)]
-    )
+def get_forum(session: Session, *, forum_id: int, team_id: str, with_lists: bool = True) -> Forum:
+    """The forum of this workspace; its agencies and areas loaded with it (two more
+    statements), or, with ``with_lists=False``, when first read (in the session)."""
+    options = [selectinload(Forum.agencies), selectinload(Forum.areas)] if with_lists else []
+    forum = session.get(Forum, forum_id, options=options)
     if forum is None or forum.team_id != team_id:
         raise ForumNotFound()
     return forum
@@ -629,29 +630,123 @@ def create_forum(
 def update_forum(
     session: Session, clock: Clock, *, forum: Forum, actor: str, draft: ForumDraft
 ) -> Forum:
-    access = require_coordinator(session, forum=forum, slack_user_id=actor)
+    """:func:`save_forum_settings` for a forum already loaded (refreshed afterwards)."""
+    return save_forum_settings(
+        session, clock, forum_id=forum.id, team_id=forum.team_id, actor=actor, draft=draft
+    )
+
+
+@dataclass(frozen=True)
+class _Named:
+    """An agency or area as the settings save compares it (loaded with Core, not the ORM)."""
+
+    id: int
+    name: str
+    position: int
+    active: bool
+
+
+def _lists(session: Session, forum_id: int) -> tuple[list[_Named], list[_Named]]:
+    """The forum's agencies and areas in one statement."""
+    agencies = select(
+        literal("agency").label("kind"), Agency.id, Agency.name, Agency.position, Agency.active
+    ).where(Agency.forum_id == forum_id)
+    areas = select(
+        literal("area").label("kind"), Area.id, Area.name, Area.position, Area.active
+    ).where(Area.forum_id == forum_id)
+    found: dict[str, list[_Named]] = {"agency": [], "area": []}
+    for kind, id_, name, position, active in session.execute(union_all(agencies, areas)):
+        found[kind].append(_Named(id_, name, position, bool(active)))
+    for rows in found.values():
+        rows.sort(key=lambda r: (r.position, r.id))
+    return found["agency"], found["area"]
+
+
+def _sync(
+    session: Session,
+    model: type[Agency] | type[Area],
+    forum_id: int,
+    rows: list[_Named],
+    names: Sequence[str],
+) -> None:
+    """:func:`_sync_agencies` / :func:`_sync_areas` with Core statements, and only for rows
+    that change (a rename of the forum writes none)."""
+    by_name = {r.name.casefold(): r for r in rows}
+    wanted = {n.casefold() for n in names}
+    new: list[dict[str, object]] = []
+    changes: list[tuple[int, int, bool]] = []
+    for position, name in enumerate(names):
+        row = by_name.get(name.casefold())
+        if row is None:
+            new.append({"forum_id": forum_id, "name": name, "position": position, "active": True})
+            by_name[name.casefold()] = _Named(0, name, position, True)
+        elif (row.position, row.active) != (position, True):
+            changes.append((row.id, position, True))
+    for row in rows:
+        if row.name.casefold() not in wanted and row.active:
+            changes.append((row.id, row.position, False))  # kept, no longer offered
+    for row_id, position, active in changes:
+        session.execute(
+            update(model).where(model.id == row_id).values(position=position, active=active)
+        )
+    if new:
+        session.execute(insert(model), new)
+
+
+def save_forum_settings(
+    session: Session, clock: Clock, *, forum_id: int, team_id: str, actor: str, draft: ForumDraft
+) -> Forum:
+    """A coordinator saves the forum's settings modal: checked, written, audited.
+
+    The lean write path (it runs before the ack, and every save is audited): the forum
+    and the actor's membership in one statement, the agencies and areas in one, the
+    checks in Python, then one UPDATE of the forum (Core, no unit of work), statements
+    for agencies and areas only where they change, and the audit event. Members are
+    read only when an agency with members would go, cases only when the code changes."""
+    found = session.execute(
+        select(Forum, Member.role, Member.agency_id)
+        .outerjoin(
+            Member,
+            and_(
+                Member.forum_id == Forum.id,
+                Member.slack_user_id == actor,
+                Member.active.is_(True),
+            ),
+        )
+        .where(Forum.id == forum_id)
+    ).first()
+    if found is None or found[0].team_id != team_id:
+        raise ForumNotFound()
+    forum, role, actor_agency = found
+    if role is None:
+        raise NotAMember()
+    if role not in (Role.COORDINATOR, Role.ADMIN):
+        raise NotCoordinator()
+    draft.template = forum.template
     schedule = _check_draft(
         session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
     )
+    agencies, areas = _lists(session, forum.id)
     kept = {n.casefold() for n in draft.agencies}
-    leaving = {a.id: a.name for a in active_agencies(forum) if a.name.casefold() not in kept}
-    dropped = (
-        sorted(
-            {leaving[m.agency_id] for m in active_members(session, forum) if m.agency_id in leaving}
-        )
-        if leaving
-        else []
-    )
-    if dropped:
-        raise InputErrors(
-            {
-                "agencies": InvalidInput(
-                    N_("{name} still has members. Move or remove them first."),
-                    field="agencies",
-                    name=dropped[0],
-                )
-            }
-        )
+    leaving = {a.id: a.name for a in agencies if a.active and a.name.casefold() not in kept}
+    if leaving:
+        staying = session.scalars(
+            select(Member.agency_id).where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.agency_id.in_(leaving),
+            )
+        ).all()
+        if staying:
+            raise InputErrors(
+                {
+                    "agencies": InvalidInput(
+                        N_("{name} still has members. Move or remove them first."),
+                        field="agencies",
+                        name=sorted(leaving[a] for a in set(staying))[0],
+                    )
+                }
+            )
     new_code = draft.code.strip().upper()
     if new_code != forum.code and session.scalar(select(exists().where(Case.forum_id == forum.id))):
         # References like FOS-2026-017 are printed in minutes and messages: keep them true.
@@ -663,31 +758,41 @@ def update_forum(
             }
         )
     calendar = draft_calendar(draft, forum).as_settings()
+    values: dict[str, object] = {
+        "settings": {**(forum.settings or {}), **calendar},
+        "name": draft.name.strip(),
+        "code": new_code,
+        "schedule_rrule": schedule.rrule,
+        "schedule_anchor": schedule.anchor,
+        "meeting_start": schedule.start,
+        "meeting_minutes": schedule.minutes,
+        "updated_at": clock.now(),
+    }
     if not _same_schedule(forum, draft) or any(
         (forum.settings or {}).get(k) != v for k, v in calendar.items()
     ):
-        forum.meetings_until = None  # meetings are re-planned at the next read or tick
-    forum.settings = {**(forum.settings or {}), **calendar}
-    forum.name = draft.name.strip()
-    forum.code = new_code
-    forum.schedule_rrule = schedule.rrule
-    forum.schedule_anchor = schedule.anchor
-    forum.meeting_start = schedule.start
-    forum.meeting_minutes = schedule.minutes
-    forum.updated_at = clock.now()
-    _sync_agencies(forum, draft.agencies)
-    _sync_areas(forum, draft.areas)
+        values["meetings_until"] = None  # meetings are re-planned at the next read or tick
+    # A race for the code with another save ends in IntegrityError (the caller's field error).
+    session.execute(
+        update(Forum)
+        .where(Forum.id == forum.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    _sync(session, Agency, forum.id, agencies, draft.agencies)
+    _sync(session, Area, forum.id, areas, draft.areas)
     audit.record(
         session,
         clock,
         actor=actor,
         action=AuditAction.UPDATE,
         object_type="forum",
-        object_ref=forum.code,
+        object_ref=new_code,
         team_id=forum.team_id,
         forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
+        actor_agency_id=actor_agency,
     )
+    session.expire(forum)  # written with Core: read again when next used
     return forum
 
 

@@ -8,10 +8,31 @@ The effect itself is written to the outbox in the same transaction, and the outb
 delivered with retries, so a Slack outage delays a message but never loses or doubles it.
 APScheduler only wakes the process up; the database decides what is due.
 
-One limit remains outside our hands: Slack's Web API has no idempotency key, so when a
-connection breaks after Slack received a post but before its answer arrived, a retry can
-post it again. Claims make sure no two replicas ever send the same row; 429 answers (the
-common case in a burst) are never a post that went through.
+Exactly once across a crash. Slack's Web API has no idempotency key, and a post is
+settled (marked sent) in a transaction after Slack answered: a replica killed between the
+two leaves the row claimed, and once its lease runs out another replica takes it over.
+So every posted message carries its outbox key in Slack message metadata
+(``event_type`` ``samverkan_outbox``), and a replica that takes over an expired lease of a
+``chat.postMessage`` first looks for that key in the channel's recent history
+(``conversations.history`` with ``include_all_metadata``, its latest
+:data:`HISTORY_LOOKUP_LIMIT` messages; a count, not a time window, because Slack's clock
+is not ours — the test clock runs elsewhere): found, the row is settled with the posted
+message's ts and nothing is posted again.
+
+What remains:
+
+* a channel whose history the bot cannot read: it was removed from the channel or the
+  channel was archived (the post then fails anyway), or the workspace did not grant the
+  history scopes (``channels:history``, ``groups:history``, ``im:history`` for DMs; see
+  deploy/slack-manifest.yaml) — the lookup fails and the message is posted, as before;
+* more than :data:`HISTORY_LOOKUP_LIMIT` messages in the channel after the lost one
+  (the lookup is bounded; a forum channel sees a handful between a crash and the takeover,
+  five minutes later);
+* a connection that breaks after Slack received a post but before its answer arrived, with
+  the replica alive: the row is retried without a lookup only when the lease is ours; a
+  ``RetryLater`` for a post Slack may have taken is rare (429 and 5xx are not posts that
+  went through);
+* other methods (``chat.update`` is idempotent by its ts; file uploads are not looked up).
 """
 
 from __future__ import annotations
@@ -21,7 +42,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -65,6 +86,29 @@ class SlackGateway(Protocol):
         """Make a Web API call; return the message ``ts`` where there is one. Raises on
         failure; :class:`RetryLater` says when to try again."""
         ...
+
+
+@runtime_checkable
+class PostFinder(Protocol):
+    """A gateway that can look for a message it posted (by its outbox key)."""
+
+    def find_posted(self, team_id: str | None, channel: str, key: str) -> str | None:
+        """The ts of the message carrying ``key`` in its metadata among the channel's
+        latest :data:`HISTORY_LOOKUP_LIMIT`; None when there is none (or the history
+        cannot be read)."""
+        ...
+
+
+# The metadata event type our posts carry (with the outbox key in its payload).
+METADATA_EVENT = "samverkan_outbox"
+HISTORY_LOOKUP_LIMIT = 200
+
+
+def with_key(method: str, payload: dict[str, Any], key: str) -> dict[str, Any]:
+    """A ``chat.postMessage`` payload that carries its outbox key in message metadata."""
+    if method != "chat.postMessage" or "metadata" in payload:
+        return payload
+    return {**payload, "metadata": {"event_type": METADATA_EVENT, "event_payload": {"key": key}}}
 
 
 class Refused(Exception):
@@ -268,6 +312,10 @@ def _deliver_one(
     """Claim, send and settle one outbox row: "sent", "failed", "retrying" or "skipped"."""
     with sessions() as session, session.begin():
         now = clock.now()
+        # A lease still set but run out: its claimer died, maybe right after Slack answered.
+        taken_over = session.scalar(
+            select(OutboxMessage.lease_until.is_not(None)).where(OutboxMessage.id == message_id)
+        )
         mine = session.scalar(
             update(OutboxMessage)
             .where(
@@ -295,8 +343,15 @@ def _deliver_one(
             message.not_before = now + DEPENDENCY_WAIT
             return "retrying"
     outcome: dict[str, Any]
+    payload = with_key(message.method, payload, message.dedupe_key)
     try:
-        ts = gateway.call(message.team_id, message.method, payload)
+        ts = None
+        if taken_over and message.method == "chat.postMessage" and isinstance(gateway, PostFinder):
+            ts = gateway.find_posted(
+                message.team_id, str(payload.get("channel", "")), message.dedupe_key
+            )
+        if ts is None:
+            ts = gateway.call(message.team_id, message.method, payload)
         outcome = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "result_ts": ts}
         kind = "sent"
     except RetryLater as exc:

@@ -175,13 +175,22 @@ def action_list(
     flt: Filter = "open",
     page: int = 0,
     note: str | None = None,
+    after: tuple[str, int] | None = None,
+    before: tuple[str, int] | None = None,
 ) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
         )
         result = action_service.list_actions(
-            session, deps.clock, access=access, scope=scope, flt=flt, page=page
+            session,
+            deps.clock,
+            access=access,
+            scope=scope,
+            flt=flt,
+            page=page,
+            after=after,
+            before=before,
         )
         today = _today(access, deps)
     return ui.action_list_message(t, result, today, note=note)
@@ -439,7 +448,7 @@ def _origin(body: dict[str, Any], *, card: bool) -> ActionMeta:
             message_ts=container.get("message_ts"),
         )
     listed = ui.parse_row_block_id(block_id)
-    state = ui.list_value(listed[1], listed[2], listed[0]) if listed else None
+    state = ui.list_value(listed.scope, listed.filter, listed.page) if listed else None
     return ActionMeta(origin="list", list_state=state)
 
 
@@ -644,16 +653,18 @@ def register(app: App, deps: Deps) -> None:
             )
         elif meta.origin == "list" and meta.list_state and respond is not None:
             # The list the change was made in is redrawn in place, with what was done on top.
-            page, scope, flt = ui.parse_list_value(meta.list_state)
+            request = ui.parse_list_value(meta.list_state)
             listing = action_list(
                 deps,
                 t,
                 team_id=team_id,
                 channel_id=channel_of(body),
                 user_id=user_id,
-                scope=scope,
-                flt=flt,
-                page=page,
+                scope=request.scope,
+                flt=request.filter,
+                page=request.page,
+                after=request.after,
+                before=request.before,
                 note=note,
             )
             respond(replace_original=True, response_type="ephemeral", **listing)
@@ -924,7 +935,7 @@ def register(app: App, deps: Deps) -> None:
             value = (action.get("selected_option") or {}).get("value", "")
         else:
             value = action.get("value", "")
-        page, scope, flt = ui.parse_list_value(str(value))
+        request = ui.parse_list_value(str(value))
         user_id = body["user"]["id"]
         t = deps.translator(client, team_of(body), user_id)
         try:
@@ -934,9 +945,11 @@ def register(app: App, deps: Deps) -> None:
                 team_id=team_of(body),
                 channel_id=channel_of(body),
                 user_id=user_id,
-                scope=scope,
-                flt=flt,
-                page=page,
+                scope=request.scope,
+                flt=request.filter,
+                page=request.page,
+                after=request.after,
+                before=request.before,
             )
         except Exception as exc:
             if not isinstance(exc, DomainError):

@@ -41,7 +41,7 @@ from handlers import (
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
-from handlers.oauth_store import EncryptedInstallationStore, build_state_store
+from handlers.oauth_store import EncryptedInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,10 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
+    # The outbox looks for its own post after a crash (domain/scheduling.py).
+    "channels:history",
+    "groups:history",
+    "im:history",
 ]
 
 
@@ -170,6 +174,7 @@ def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
     if config.bot_token or not (config.client_id and config.engine and config.encryption_key):
         client = build_web_client(config.api_url, config.bot_token)
         return lambda _team_id: client
+
     store = EncryptedInstallationStore(
         client_id=config.client_id, engine=config.engine, encryption_key=config.encryption_key
     )
@@ -201,6 +206,8 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     if config.client_id and config.client_secret and not config.bot_token:
         if config.engine is None or not config.encryption_key:
             raise ValueError("OAuth needs the database engine and SAMVERKAN_TOKEN_ENCRYPTION_KEY")
+        from handlers.oauth_store import EncryptedInstallationStore, build_state_store
+
         kwargs["oauth_settings"] = OAuthSettings(
             client_id=config.client_id,
             client_secret=config.client_secret,

@@ -38,7 +38,10 @@ log = logging.getLogger(__name__)
 
 
 def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
-    forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+    # The forum alone: its agencies load when a path needs them (a case read does not).
+    forum = forum_service.get_forum(
+        session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
+    )
     return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
 
 
@@ -74,13 +77,22 @@ def case_list(
     status: CaseStatus | None = None,
     scope: Scope = "all",
     page: int = 0,
+    after: int | None = None,
+    before: int | None = None,
 ) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
         )
         cases = case_service.list_cases(
-            session, deps.clock, access=access, status=status, scope=scope, page=page
+            session,
+            deps.clock,
+            access=access,
+            status=status,
+            scope=scope,
+            page=page,
+            after=after,
+            before=before,
         )
         tz = forum_service.forum_schedule(access.forum).zone
     return ui.case_list_message(t, cases, tz=tz, status=status, scope=scope)
@@ -204,9 +216,9 @@ def register(app: App, deps: Deps) -> None:
         if action["action_id"] in (ui.ACTION_LIST_FILTER, ui.ACTION_LIST_STATUS):
             value = (action.get("selected_option") or {}).get("value", ui.FILTER_ALL)
             scope, status = ui.parse_filter_value(value)
-            page = 0
+            request = ui.PageRequest(0, scope, status)
         else:
-            page, scope, status = ui.parse_page_value(action.get("value", ""))
+            request = ui.parse_page_value(action.get("value", ""))
         user_id = body["user"]["id"]
         t = deps.translator(client, team_of(body), user_id)
         channel = channel_of(body)
@@ -217,9 +229,11 @@ def register(app: App, deps: Deps) -> None:
                 team_id=team_of(body),
                 channel_id=channel,
                 user_id=user_id,
-                status=status,
-                scope=scope,
-                page=page,
+                status=request.status,
+                scope=request.scope,
+                page=request.page,
+                after=request.after,
+                before=request.before,
             )
         except Exception as exc:
             if not isinstance(exc, DomainError):

@@ -345,12 +345,13 @@ def register(app: App, deps: Deps) -> None:
         taken = InvalidInput(MSG_TAKEN, field="code")
         try:
             with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                draft.template = forum.template
-                forum_service.update_forum(
-                    session, deps.clock, forum=forum, actor=body["user"]["id"], draft=draft
+                forum = forum_service.save_forum_settings(
+                    session,
+                    deps.clock,
+                    forum_id=meta.forum_id or 0,
+                    team_id=team_of(body),
+                    actor=body["user"]["id"],
+                    draft=draft,
                 )
                 queue_announcement_update(session, deps, forum)
         except DomainError as exc:

@@ -7,14 +7,25 @@ times within one call; what still fails is handed back to the outbox as ``RetryL
 from __future__ import annotations
 
 import base64
+import logging
+import os
+import signal
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from domain.scheduling import UPLOAD_METHOD, Refused, RetryLater
+from domain.scheduling import (
+    HISTORY_LOOKUP_LIMIT,
+    METADATA_EVENT,
+    UPLOAD_METHOD,
+    Refused,
+    RetryLater,
+)
 from handlers.blocks.common import safe_payload
+
+log = logging.getLogger(__name__)
 
 # Errors worth trying again later; anything else (channel_not_found, …) will not improve.
 _TRANSIENT = {
@@ -27,8 +38,48 @@ _TRANSIENT = {
 
 
 class WebApiGateway:
-    def __init__(self, client_for_team: Callable[[str | None], WebClient]) -> None:
+    """``crash_after_post``: a test fault hook (bot.settings honours it only with the test
+    flag): the path of a marker file; the first ``chat.postMessage`` Slack answers while
+    it does not exist creates it and kills this process at once (``SIGKILL``), before the
+    outbox row is settled, as a crash in that window would."""
+
+    def __init__(
+        self,
+        client_for_team: Callable[[str | None], WebClient],
+        *,
+        crash_after_post: str | None = None,
+    ) -> None:
         self._client_for_team = client_for_team
+        self._crash_after_post = crash_after_post
+
+    def find_posted(self, team_id: str | None, channel: str, key: str) -> str | None:
+        """Look for our message with this outbox key in the channel's recent history."""
+        client = self._client_for_team(team_id)
+        try:
+            if channel[:1] in ("U", "W"):  # a DM is posted to the user; its history is the IM's
+                opened = client.conversations_open(users=channel)
+                channel = str((opened.get("channel") or {}).get("id") or channel)
+            history = client.conversations_history(
+                channel=channel,
+                limit=HISTORY_LOOKUP_LIMIT,
+                include_all_metadata=True,
+            )
+        except (SlackApiError, OSError) as exc:  # no history scope, not in the channel …
+            log.warning("outbox: cannot look for %s in %s's history (%s)", key, channel, exc)
+            return None
+        for message in history.get("messages") or []:
+            metadata = message.get("metadata") or {}
+            if (
+                metadata.get("event_type") == METADATA_EVENT
+                and (metadata.get("event_payload") or {}).get("key") == key
+            ):
+                log.info(
+                    "outbox: %s was already posted (ts %s); not posting again",
+                    key,
+                    message.get("ts"),
+                )
+                return str(message.get("ts"))
+        return None
 
     def call(self, team_id: str | None, method: str, payload: Mapping[str, Any]) -> str | None:
         client = self._client_for_team(team_id)
@@ -62,5 +113,17 @@ class WebApiGateway:
             raise Refused(error or f"HTTP {status}") from exc
         except OSError as exc:  # Slack unreachable: the outbox tries again later
             raise RetryLater(60.0, f"{exc.__class__.__name__}: {exc}") from exc
+        if self._crash_after_post and method == "chat.postMessage":
+            self._crash_once(self._crash_after_post)
         ts = response.get("ts")
         return str(ts) if ts else None
+
+    @staticmethod
+    def _crash_once(marker: str) -> None:
+        try:
+            with open(marker, "x"):
+                pass
+        except FileExistsError:
+            return
+        log.warning("test fault hook: killing this process right after Slack answered")
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -563,6 +563,9 @@ class _Validator:
                     )
 
 
+HISTORY_KEPT = 1000  # messages kept per channel for conversations.history
+
+
 def validate_message(args: Mapping[str, Any]) -> list[str]:
     """Block Kit violations in a message payload (``blocks``/``attachments``), Slack style."""
     v = _Validator()
@@ -683,6 +686,8 @@ class SlackWebApiStub:
         self._used_triggers: set[str] = set()
         self._files: dict[str, dict[str, Any]] = {}
         self._uploads: dict[str, bytes] = {}
+        # What the bot posted, per channel (DMs under the IM's id), for conversations.history.
+        self._history: dict[str, deque[dict[str, Any]]] = {}
         self.socket_mode_url: str | None = None
         self.max_calls = max_calls
         self._listeners: list[Callable[[Call], None]] = []
@@ -705,6 +710,7 @@ class SlackWebApiStub:
             "conversations.info": self._conversations_info,
             "conversations.members": self._conversations_members,
             "conversations.open": self._conversations_open,
+            "conversations.history": self._conversations_history,
             "team.info": self._team_info,
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
@@ -875,6 +881,7 @@ class SlackWebApiStub:
             self._used_triggers.clear()
             self._files.clear()
             self._uploads.clear()
+            self._history.clear()
             self._counters.clear()
 
     # -- inspection -----------------------------------------------------------------------------
@@ -1136,7 +1143,28 @@ class SlackWebApiStub:
             return invalid
         ts = self._ts()
         channel = self._dm_channel(str(args["channel"]))
-        return {"ok": True, "channel": channel, "ts": ts, "message": self._message(args, ts)}
+        message = self._message(args, ts)
+        with self._cond:
+            self._history.setdefault(channel, deque(maxlen=HISTORY_KEPT)).append(message)
+        return {"ok": True, "channel": channel, "ts": ts, "message": message}
+
+    def _conversations_history(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
+        """The channel's messages newest first (only those the bot posted here), after
+        ``oldest``, at most ``limit``; metadata only with ``include_all_metadata``, as Slack."""
+        channel = str(args.get("channel") or "")
+        if not channel:
+            return self._invalid(
+                "invalid_arguments", ["missing required field: channel [json-pointer:/channel]"]
+            )
+        oldest = float(args.get("oldest") or 0)
+        limit = int(args.get("limit") or 100)
+        metadata = _truthy(args.get("include_all_metadata"))
+        with self._cond:
+            kept = list(self._history.get(channel, ()))
+        found = [m for m in reversed(kept) if float(m["ts"]) > oldest][:limit]
+        if not metadata:
+            found = [{k: v for k, v in m.items() if k != "metadata"} for m in found]
+        return {"ok": True, "messages": found, "has_more": False, "pin_count": 0}
 
     def _chat_post_ephemeral(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         invalid = self._check_message(args, require_content=True)

@@ -361,6 +361,7 @@ class Case(TimestampMixin, Base):
         # One case per submitted modal: a retried or double-clicked submission finds it.
         UniqueConstraint("forum_id", "submission_key"),
         # The case list pages newest first, filtered by status or by who raised it.
+        Index("ix_cases_forum_id_id", "forum_id", "id"),
         Index("ix_cases_forum_status_id", "forum_id", "status", "id"),
         Index("ix_cases_forum_raised_by_id", "forum_id", "raised_by", "id"),
         Index("ix_cases_forum_agency_id", "forum_id", "raising_agency_id", "id"),
@@ -598,6 +599,8 @@ class Action(TimestampMixin, Base):
         Index("ix_actions_forum_status_completed", "forum_id", "status", "completed_at", "id"),
         # Reminders: the open actions whose next reminder is due, in every forum.
         Index("ix_actions_status_remind_at", "status", "remind_at"),
+        # The agenda: open actions due by the meeting day, done ones awaiting follow-up.
+        Index("ix_actions_forum_status_effect_due", "forum_id", "status", "effect", "due_on", "id"),
         # One action per submitted modal: a retried submission finds it.
         UniqueConstraint("forum_id", "submission_key"),
     )

@@ -13,6 +13,7 @@ import datetime as dt
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from domain.actions import (
@@ -105,22 +106,53 @@ HISTORY_SHOWN = 20
 # --- values the listeners parse -------------------------------------------------------------
 
 
-def list_value(scope: Scope, flt: Filter, page: int | None = None) -> str:
-    return f"{scope}:{flt}" if page is None else f"{page}:{scope}:{flt}"
+@dataclass(frozen=True)
+class ListRequest:
+    """A page of the action list a filter or a previous/next button asks for."""
+
+    page: int
+    scope: Scope
+    filter: Filter
+    after: tuple[str, int] | None = None
+    before: tuple[str, int] | None = None
 
 
-def parse_list_value(value: str) -> tuple[int, Scope, Filter]:
-    """``"2:agency:done"`` or ``"agency:done"`` → (page, scope, filter); odd values → first page
-    of my open actions."""
-    parts = value.split(":")
+def list_value(
+    scope: Scope,
+    flt: Filter,
+    page: int | None = None,
+    *,
+    after: tuple[str, int] | None = None,
+    before: tuple[str, int] | None = None,
+) -> str:
+    """``"<scope>:<filter>"`` (a filter), or ``"<page>:<scope>:<filter>:a<id>~<value>"``
+    (the rows after that key; ``b`` before it)."""
+    if page is None:
+        return f"{scope}:{flt}"
+    key = after or before
+    mark = "a" if after else "b"
+    return f"{page}:{scope}:{flt}" + (f":{mark}{key[1]}~{key[0]}" if key else "")
+
+
+def parse_list_value(value: str) -> ListRequest:
+    """``"2:agency:done:a17~2026-11-20T10:00:00+00:00"`` or ``"agency:done"`` → the request;
+    odd values → the first page of my open actions; a page without a key → the first page."""
+    parts = value.split(":", 3)
     page = 0
-    if len(parts) == 3 and parts[0].isdigit():
-        page, parts = int(parts[0]), parts[1:]
+    key = ""
+    if len(parts) >= 3 and parts[0].isdigit():
+        page, key, parts = int(parts[0]), (parts[3] if len(parts) == 4 else ""), parts[1:3]
     if len(parts) != 2:
-        return 0, "mine", "open"
+        return ListRequest(0, "mine", "open")
     scope: Scope = next((s for s in SCOPES if s == parts[0]), "mine")
     flt: Filter = next((f for f in FILTERS if f == parts[1]), "open")
-    return page, scope, flt
+    number, _, sort_value = key[1:].partition("~")
+    if key[:1] in ("a", "b") and number.isdigit() and sort_value:
+        found = (sort_value, int(number))
+        if key[0] == "a":
+            return ListRequest(page, scope, flt, after=found)
+        return ListRequest(page, scope, flt, before=found)
+    return ListRequest(0, scope, flt)
 
 
 def row_block_id(action_id: int, scope: Scope, flt: Filter, page: int) -> str:
@@ -129,12 +161,15 @@ def row_block_id(action_id: int, scope: Scope, flt: Filter, page: int) -> str:
     return f"action.{action_id}@{list_value(scope, flt, page)}"
 
 
-def parse_row_block_id(block_id: str) -> tuple[int, Scope, Filter] | None:
-    """The list (page, scope, filter) a row's block id names; None for other blocks."""
+def parse_row_block_id(block_id: str) -> ListRequest | None:
+    """The list (scope, filter) a row's block id names; None for other blocks. Pages are
+    keyed by the rows around them, which a row does not know: a change made from a row
+    redraws the first page of the same list."""
     prefix, at, state = block_id.partition("@")
     if not at or not prefix.startswith("action."):
         return None
-    return parse_list_value(state)
+    listed = parse_list_value(state)
+    return ListRequest(0, listed.scope, listed.filter)
 
 
 def parse_row_value(value: str) -> tuple[str, int] | None:
@@ -580,21 +615,11 @@ def action_list_message(
         )
     nav: list[Block] = []
     if page.page > 0:
-        nav.append(
-            button(
-                t("Previous"),
-                ACTION_LIST_PREV,
-                value=list_value(page.scope, page.filter, page.page - 1),
-            )
-        )
-    if page.has_more:
-        nav.append(
-            button(
-                t("Next"),
-                ACTION_LIST_NEXT,
-                value=list_value(page.scope, page.filter, page.page + 1),
-            )
-        )
+        previous = list_value(page.scope, page.filter, page.page - 1, before=page.first_key)
+        nav.append(button(t("Previous"), ACTION_LIST_PREV, value=previous))
+    if page.has_more and page.last_key is not None:
+        following = list_value(page.scope, page.filter, page.page + 1, after=page.last_key)
+        nav.append(button(t("Next"), ACTION_LIST_NEXT, value=following))
     if nav:
         blocks.append(actions(*nav, block_id="action_list_page"))
     blocks.append(

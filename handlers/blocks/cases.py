@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from domain.cases import (
     AGE_BANDS,
@@ -134,18 +135,46 @@ def parse_filter_value(value: str) -> tuple[Scope, CaseStatus | None]:
     return "all", None
 
 
-def page_value(page: int, scope: Scope, status: CaseStatus | None) -> str:
-    return f"{page}:{scope}:{status.value if status else ''}"
+@dataclass(frozen=True)
+class PageRequest:
+    """Which page a previous/next button asks for: its number (for people) and its key
+    (the id it starts after, or before), with the filter it belongs to."""
+
+    page: int
+    scope: Scope
+    status: CaseStatus | None
+    after: int | None = None
+    before: int | None = None
 
 
-def parse_page_value(value: str) -> tuple[int, Scope, CaseStatus | None]:
-    """``"2:agency:new"`` → ``(2, "agency", NEW)``; anything odd falls back to the first page."""
+def page_value(
+    page: int,
+    scope: Scope,
+    status: CaseStatus | None,
+    *,
+    after: int | None = None,
+    before: int | None = None,
+) -> str:
+    """``"<page>:<scope>:<status>:a<id>"`` (cases older than id) or ``…:b<id>`` (newer)."""
+    key = f"a{after}" if after is not None else f"b{before}" if before is not None else ""
+    return f"{page}:{scope}:{status.value if status else ''}:{key}"
+
+
+def parse_page_value(value: str) -> PageRequest:
+    """``"2:agency:new:a1234"`` → page 2 of the agency's new cases, older than case 1234.
+    Values without a key (older messages) and anything odd give the first page."""
     parts = value.split(":")
-    if len(parts) != 3 or not parts[0].isdigit():
-        return 0, "all", None
+    if len(parts) not in (3, 4) or not parts[0].isdigit():
+        return PageRequest(0, "all", None)
     scope: Scope = next((s for s in SCOPES if s == parts[1]), "all")
     status = CaseStatus(parts[2]) if parts[2] in _STATUS_VALUES else None
-    return int(parts[0]), scope, status
+    key = parts[3] if len(parts) == 4 else ""
+    if key[:1] in ("a", "b") and key[1:].isdigit():
+        number = int(key[1:])
+        if key[0] == "a":
+            return PageRequest(int(parts[0]), scope, status, after=number)
+        return PageRequest(int(parts[0]), scope, status, before=number)
+    return PageRequest(0, scope, status)
 
 
 # --- labels ----------------------------------------------------------------------------------
@@ -514,13 +543,15 @@ def case_list_message(
         )
     nav: list[Block] = []
     if page.page > 0:
-        nav.append(
-            button(t("Previous"), ACTION_LIST_PREV, value=page_value(page.page - 1, scope, status))
+        previous = (
+            page_value(page.page - 1, scope, status, before=page.first_id)
+            if page.first_id is not None
+            else page_value(0, scope, status)  # an emptied page: back to the newest
         )
-    if page.has_more:
-        nav.append(
-            button(t("Next"), ACTION_LIST_NEXT, value=page_value(page.page + 1, scope, status))
-        )
+        nav.append(button(t("Previous"), ACTION_LIST_PREV, value=previous))
+    if page.has_more and page.last_id is not None:
+        following = page_value(page.page + 1, scope, status, after=page.last_id)
+        nav.append(button(t("Next"), ACTION_LIST_NEXT, value=following))
     if nav:
         blocks.append(actions(*nav, block_id="case_list_page"))
     if page.rows or page.page > 0:

@@ -257,3 +257,52 @@ def test_the_agenda_lists_due_actions_and_follow_ups_with_area_ratings(
     assert line.rating_before.median == 4.0
     assert line.rating_after is not None and line.rating_after.highest == 3
     assert line.rating_after.median == 2.5
+
+
+def test_the_agenda_lists_as_many_actions_as_it_collects_and_says_how_many_more(
+    bot: Bot, forum: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One limit for the agenda's actions: every action on it has its details (area,
+    ratings), and the ones past the limit are counted ("och N till"), soonest due first."""
+    from domain import agenda as agenda_service
+    from domain import ratings
+    from handlers.agenda import render_agenda
+
+    monkeypatch.setattr(action_service, "AGENDA_ACTIONS_MAX", 3)
+    from domain import meetings
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        meeting_id = meetings.upcoming(s, bot.clock, forum_row, count=1)[0].id
+    ids = [add(bot, forum, f"Insats {n}", dt.date(2026, 11, 10 + n)) for n in range(4)]
+    awaiting = add(
+        bot,
+        forum,
+        "Klar, effekt ej uppföljd",
+        dt.date(2026, 11, 11),
+        status=ActionStatus.DONE,
+        completed=NOW,
+        area=True,
+    )
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        meeting_row = s.get(Meeting, meeting_id)
+        assert meeting_row is not None
+        built = agenda_service.build(
+            s, bot.clock, meeting_row, forum_row, picture=ratings.picture_for_meeting
+        )
+    listed = [line.action_id for line in built.lines if line.action_id is not None]
+    # Soonest due first across open and awaiting follow-up (10th, then the two 11ths).
+    assert listed == [ids[0], ids[1], awaiting]
+    assert built.more_actions == 2
+    awaiting_line = next(line for line in built.lines if line.action_id == awaiting)
+    assert awaiting_line.area == "Hemse"  # details for every action the agenda shows
+    text = json.dumps(render_agenda(built), ensure_ascii=False)
+    assert "… och 2 till: /samverkan insatser visar alla." in text
+    # Built again (as the Thursday post does after the preview), it collects nothing new.
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        meeting_row = s.get(Meeting, meeting_id)
+        assert meeting_row is not None
+        again = agenda_service.build(s, bot.clock, meeting_row, forum_row)
+    assert [line.action_id for line in again.lines if line.action_id] == listed

@@ -43,6 +43,7 @@ from handlers.blocks.cases import (
     DEVIATION_FIELDS,
     HISTORY_SHOWN,
     SIP_STARTED_VALUE,
+    PageRequest,
     case_announcement,
     case_detail_modal,
     case_dm_text,
@@ -358,7 +359,8 @@ def test_full_list_page_fits_and_offers_next(t: Translator) -> None:
     assert ACTION_LIST_NEXT in ids and ACTION_LIST_PREV not in ids
     assert ACTION_LIST_PAGE_RE.match(ACTION_LIST_NEXT)
     nxt = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_NEXT)
-    assert parse_page_value(nxt["value"]) == (1, "all", CaseStatus.SCHEDULED)
+    # The next page starts after the last case shown (a keyset, not an offset).
+    assert parse_page_value(nxt["value"]) == PageRequest(1, "all", CaseStatus.SCHEDULED, after=1)
     opened = [e["value"] for e in elements(msg) if e["action_id"] == ACTION_CASE_OPEN]
     assert opened == [str(i) for i in range(PAGE_SIZE, 0, -1)]
     assert SECRET not in json.dumps(msg, ensure_ascii=False)
@@ -374,7 +376,7 @@ def test_last_page_offers_previous_only(t: Translator) -> None:
     ids = [e["action_id"] for e in elements(msg)]
     assert ACTION_LIST_PREV in ids and ACTION_LIST_NEXT not in ids
     prev = next(e for e in elements(msg) if e["action_id"] == ACTION_LIST_PREV)
-    assert parse_page_value(prev["value"]) == (1, "agency", None)
+    assert parse_page_value(prev["value"]) == PageRequest(1, "agency", None, before=rows[0].id)
     assert t("Anonymous consultation") in all_text(msg)
 
 
@@ -434,8 +436,11 @@ def test_list_escapes_agency_names(t: Translator) -> None:
 
 
 def test_parsers_refuse_foreign_values() -> None:
-    assert parse_page_value("x") == (0, "all", None)
-    assert parse_page_value("3:nobody:bogus") == (3, "all", None)
+    assert parse_page_value("x") == PageRequest(0, "all", None)
+    # A value without a key (a message from before keyed pages) gives the first page.
+    assert parse_page_value("3:nobody:bogus") == PageRequest(0, "all", None)
+    assert parse_page_value("3:mine:new:a12") == PageRequest(3, "mine", CaseStatus.NEW, after=12)
+    assert parse_page_value("3:mine::bx") == PageRequest(0, "mine", None)
     assert parse_filter_value("status:bogus") == ("all", None)
     assert parse_filter_value("f:nobody:bogus") == ("all", None)
     assert parse_filter_value("status:new") == ("all", CaseStatus.NEW)  # older messages

@@ -536,12 +536,14 @@ def test_list_cases_newest_first_with_filters_and_pages_and_no_details(setup: Se
     first = setup.page(COORD, page_size=3)
     assert [r.reference for r in first.rows] == [c4.reference, c3.reference, c2.reference]
     assert (first.page, first.has_more) == (0, True)
-    second = setup.page(COORD, page=1, page_size=3)
+    second = setup.page(COORD, page=1, after=first.last_id, page_size=3)
     assert [r.reference for r in second.rows] == [c1.reference]
     assert (second.page, second.has_more) == (1, False)
     exact = setup.page(COORD, page_size=4)
     assert len(exact.rows) == 4 and not exact.has_more
-    assert setup.page(COORD, page=2, page_size=3).rows == ()
+    assert setup.page(COORD, page=2, after=c1.id, page_size=3).rows == ()
+    back = setup.page(COORD, page=0, before=second.first_id, page_size=3)
+    assert back.rows == first.rows and back.page == 0
 
     rows = {r.reference: r for r in setup.page(NURSE).rows}
     assert rows[c1.reference] == cs.CaseRow(
@@ -573,6 +575,26 @@ def test_list_cases_newest_first_with_filters_and_pages_and_no_details(setup: Se
     }
     assert SUMMARY not in repr(setup.page(TEACHER))
     assert setup.events() == []
+
+
+def test_keyed_pages_neither_repeat_nor_skip_a_case_raised_while_paging(setup: Setup) -> None:
+    raised = [setup.raise_case(TEACHER) for _ in range(7)]
+    first = setup.page(COORD, page_size=3)
+    assert [r.id for r in first.rows] == [c.id for c in raised[:-4:-1]]
+    # Two cases are raised while the coordinator reads the first page.
+    newer = [setup.raise_case(NURSE) for _ in range(2)]
+    second = setup.page(COORD, page=1, after=first.last_id, page_size=3)
+    third = setup.page(COORD, page=2, after=second.last_id, page_size=3)
+    seen = [r.id for r in (*first.rows, *second.rows, *third.rows)]
+    assert seen == [c.id for c in reversed(raised)]  # each once, newest first, none skipped
+    assert not third.has_more
+    # Back from the second page: the page before it, as it was, however many were added.
+    back = setup.page(COORD, page=0, before=second.first_id, page_size=3)
+    assert [r.id for r in back.rows] == [r.id for r in first.rows]
+    # Back from a page right under the newest: the first page as it is now, full.
+    top = setup.page(COORD, page=0, before=raised[-1].id, page_size=3)
+    assert [r.id for r in top.rows] == [newer[1].id, newer[0].id, raised[-1].id]
+    assert (top.page, top.has_more) == (0, True)
 
 
 @contextmanager
@@ -616,7 +638,9 @@ def test_list_cases_query_count_does_not_grow_with_the_cases(setup: Setup) -> No
     add_cases(57)
     many = [list_statements(), list_statements(scope="agency", status=CaseStatus.SCHEDULED)]
     assert many == few
-    assert list_statements(page=2) == few[0]
+    with transaction(setup.sessions) as s:
+        last = cs.list_cases(s, setup.clock, access=setup.access(s, COORD)).last_id
+    assert list_statements(page=1, after=last) == few[0]  # a deeper page: the same queries
     assert few[0] <= 6, few
 
 

@@ -32,10 +32,10 @@ REQUIRED_BOT_EVENTS = frozenset(
         "tokens_revoked",
     }
 )
-# Scopes the bot must not ask for: it never reads channel history and posts only where invited.
-FORBIDDEN_SCOPES = frozenset(
-    {"chat:write.public", "channels:history", "groups:history", "im:history", "mpim:history"}
-)
+# Scopes the bot must not ask for: it posts only where invited and never in group DMs. (It
+# reads history only to find its own post after a crash: channels/groups/im:history.)
+FORBIDDEN_SCOPES = frozenset({"chat:write.public", "mpim:history"})
+HISTORY_SCOPES = frozenset({"channels:history", "groups:history", "im:history"})
 SYSTEMD_UNITS = ("systemd/samverkan.service", "systemd/samverkan-migrate.service")
 
 
@@ -131,6 +131,7 @@ def test_manifest_settings_and_scopes(manifest: dict[str, Any]) -> None:
     assert "user" not in scopes, "the bot needs no user scopes"
     assert {"commands", "chat:write"} <= set(scopes["bot"])
     assert not FORBIDDEN_SCOPES & set(scopes["bot"])
+    assert set(scopes["bot"]) >= HISTORY_SCOPES  # the outbox's look-up after a crash
 
 
 # --- compose ------------------------------------------------------------------------------

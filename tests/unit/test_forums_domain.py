@@ -720,6 +720,43 @@ def test_update_forum_renames_reschedules_and_syncs(
     assert add_as(sessions, clock, setup, actor=COORD, users=["U10"]) == ["U10"]
 
 
+def test_saving_settings_reads_what_it_checks_and_writes_only_what_changed(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup
+) -> None:
+    """The settings modal is saved before the ack: a rename is two reads (the forum with
+    the saver's membership; the agencies and areas), one UPDATE of the forum and the audit
+    event — no agency or area is rewritten, no member or case is read."""
+    from sqlalchemy import event
+
+    engine = sessions.kw["bind"]
+    seen: list[str] = []
+
+    def listener(*args: Any) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    with transaction(sessions) as s:
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            fs.save_forum_settings(
+                s,
+                clock,
+                forum_id=setup.forum_id,
+                team_id=TEAM,
+                actor=COORD,
+                draft=make_draft(name="FOSSAM Norr"),
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    work = [q for q in seen if not q.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert [q.split()[0] for q in work] == ["SELECT", "SELECT", "UPDATE", "INSERT"], work
+    assert "UPDATE forums" in work[2] and "INSERT INTO audit_events" in work[3]
+    assert not any("members" in q and q.startswith("SELECT members") for q in work)
+    with sessions() as s:
+        forum = s.get(Forum, setup.forum_id)
+        assert forum is not None and forum.name == "FOSSAM Norr"
+    assert [e.object_ref for e in events(sessions, after=setup.audit_mark)] == ["FOS"]
+
+
 def test_update_forum_refusals(sessions: Sessions, clock: AdjustableClock, setup: Setup) -> None:
     # Only coordinators.
     with pytest.raises(NotCoordinator):

@@ -37,6 +37,7 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
         ({"SAMVERKAN_SLACK_API_URL": "slack.com"}, "SAMVERKAN_SLACK_API_URL"),
         ({"SAMVERKAN_TOKEN_ENCRYPTION_KEY": "not-a-key"}, "SAMVERKAN_TOKEN_ENCRYPTION_KEY"),
         ({"SAMVERKAN_TEST_CLOCK": "2026-12-03T07:00:00+00:00"}, "SAMVERKAN_TEST_CLOCK"),
+        ({"SAMVERKAN_TEST_CRASH_AFTER_POST": "/tmp/x"}, "SAMVERKAN_TEST_CRASH_AFTER_POST"),
         (
             {"SLACK_CLIENT_ID": "1.2", "SLACK_CLIENT_SECRET": "s"},
             "SAMVERKAN_TOKEN_ENCRYPTION_KEY",

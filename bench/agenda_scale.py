@@ -1,0 +1,118 @@
+"""The agenda build of a small forum while the database grows around it.
+
+    python -m bench.agenda_scale                    # 1 000, 100 000 and 1 000 000 cases
+    python -m bench.agenda_scale --max-cases 10000  # 1 000 and 10 000 (CI)
+
+On a fresh PostgreSQL database: a small forum (500 cases: 20 on its next agenda, 10 for
+follow-up; 250 actions, some due and some awaiting follow-up of effect) beside two big
+forums that grow so the database holds 1 000, 100 000 and 1 000 000 cases (with half as
+many actions). At each size the small forum's next agenda is built as the scheduler
+builds it on Thursday morning (``domain.agenda.build``: collecting the new cases, the
+follow-ups and the due actions, then listing them with their details and the situation
+picture loader) and rendered, in a transaction rolled back afterwards, so every build
+collects afresh. Prints p50/p99 and statements per build, and the growth factor.
+
+Target (issue 18): at most 1.2x from the smallest to the largest database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Sequence
+
+from sqlalchemy import event
+
+from bench import seed
+from domain import agenda, ratings
+from domain import forums as fs
+from domain.clock import AdjustableClock
+from handlers.agenda import render_agenda
+from storage.db import create_db_engine, migrate, session_factory, temporary_database
+from storage.models import Meeting
+
+TARGET = 1.2
+
+
+def measure(
+    scale: seed.Scale, requests: int, statements: list[str]
+) -> tuple[float, float, int, int]:
+    """(p50 ms, p99 ms, statements, agenda lines) of building the small forum's agenda."""
+    lines = 0
+
+    def build() -> int:
+        with scale.sessions() as s, s.begin():
+            forum = fs.require_forum(s, team_id="T1", channel_id=scale.small.channel_id)
+            meeting = s.get(Meeting, scale.small.next_meeting_id)
+            assert meeting is not None
+            built = agenda.build(
+                s, scale.clock, meeting, forum, picture=ratings.picture_for_meeting
+            )
+            render_agenda(built)
+            s.rollback()  # collect afresh next time
+            return len(built.lines)
+
+    for _ in range(10):  # warm up: caches, prepared statements (after 5 runs)
+        lines = build()
+    statements.clear()
+    build()
+    count = len(statements)
+    latencies = []
+    for _ in range(requests):
+        began = time.perf_counter()
+        build()
+        latencies.append((time.perf_counter() - began) * 1000)
+    latencies.sort()
+    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
+    return statistics.median(latencies), p99, count, lines
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.agenda_scale", description=__doc__)
+    parser.add_argument("--max-cases", type=int, default=seed.SIZES[-1])
+    parser.add_argument("--requests", type=int, default=50, help="builds per size (50)")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    parser.add_argument(
+        "--postgres-url",
+        default=os.environ.get(
+            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+        ),
+    )
+    ns = parser.parse_args(argv)
+    sizes = seed.sizes_up_to(ns.max_cases)
+    results: dict[int, tuple[float, float, int, int]] = {}
+    with temporary_database(ns.postgres_url, "samverkan_bench_agenda") as url:
+        migrate(url)
+        engine = create_db_engine(url)
+        statements: list[str] = []
+        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+        clock = AdjustableClock(seed.SEED_NOW, frozen=True)
+        scale = seed.start_scale(engine, session_factory(engine), clock)
+        for size in sizes:
+            began = time.perf_counter()
+            scale.grow_to(size)
+            took = time.perf_counter() - began
+            print(f"{size:>9} cases in the database (seeded in {took:.0f} s)", flush=True)
+            results[size] = measure(scale, ns.requests, statements)
+        engine.dispose()
+    print()
+    print(f"{'cases in db':>12}{'p50 ms':>9}{'p99 ms':>9}{'statements':>12}{'lines':>7}")
+    for size, (p50, p99, count, lines) in results.items():
+        print(f"{size:>12,}{p50:>9.2f}{p99:>9.2f}{count:>12}{lines:>7}")
+    growth = results[sizes[-1]][0] / results[sizes[0]][0]
+    same = len({r[2] for r in results.values()}) == 1
+    ok = growth <= TARGET
+    print()
+    print(
+        f"{'PASS' if ok else 'FAIL'}  agenda build p50 {growth:.2f}x from {sizes[0]:,} to "
+        f"{sizes[-1]:,} cases in the database <= {TARGET}x"
+    )
+    print(f"{'PASS' if same else 'FAIL'}  the same statements per build at every size")
+    return 0 if same and (ok or not ns.strict) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

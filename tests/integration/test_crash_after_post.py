@@ -1,0 +1,132 @@
+"""A replica killed right after Slack answered a post, before it marked the post sent:
+the replica that takes over the expired lease finds the post (by the outbox key in its
+message metadata) in the channel's history and does not post it again.
+
+Real `samverkan serve` processes on the test clock; the first replica runs the test fault
+hook (SAMVERKAN_TEST_CRASH_AFTER_POST, honoured only with the test flag), which SIGKILLs
+its worker the moment Slack answers the agenda post.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from domain import forums as fs
+from domain import meetings
+from domain.clock import AdjustableClock
+from domain.scheduling import LEASE, METADATA_EVENT
+from sandbox.webapi import SlackWebApiStub
+from storage.db import transaction
+from storage.models import OutboxMessage, OutboxStatus
+from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.support.forums import forum_draft
+from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+
+# Thursday 26 November 2026, 07:59:55 in Stockholm: the agenda is due at 08:00.
+START = dt.datetime(2026, 11, 26, 6, 59, 55, tzinfo=dt.UTC)
+CHANNEL = "C0CRASH"
+
+
+def set_clock(port: int, instant: dt.datetime) -> None:
+    request = urllib.request.Request(
+        f"http://127.0.0.1:{port}/_test/clock",
+        data=json.dumps({"now": instant.isoformat()}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 200
+
+
+def test_a_post_answered_before_a_crash_is_not_posted_again(
+    database_url: str,
+    sessions: sessionmaker[Session],
+    slack: SlackWebApiStub,
+    tmp_path: Path,
+) -> None:
+    setup_clock = AdjustableClock(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC), frozen=True)
+    with transaction(sessions) as s:
+        forum = fs.create_forum(
+            s, setup_clock, team_id="T0001", channel_id=CHANNEL, actor="U1", draft=forum_draft()
+        )
+        meetings.sync_meetings(s, setup_clock, forum)
+    marker = tmp_path / "crashed"
+    procs = []
+    ports = []
+
+    def replica(name: str, crash: bool) -> int:
+        port = free_port()
+        workdir = tmp_path / name
+        workdir.mkdir()
+        settings = {
+            "SAMVERKAN_DATABASE_URL": database_url,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SAMVERKAN_SLACK_API_URL": slack.base_url,
+            "SAMVERKAN_PORT": str(port),
+            "SAMVERKAN_HOST": "127.0.0.1",
+            "SAMVERKAN_WEB_THREADS": "2",
+            "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+            "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
+            "SAMVERKAN_TEST_CLOCK": START.isoformat(),
+            "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
+        }
+        if crash:
+            settings["SAMVERKAN_TEST_CRASH_AFTER_POST"] = str(marker)
+        procs.append(start_samverkan("serve", settings, workdir))
+        if not wait_healthy(f"http://127.0.0.1:{port}", timeout=40):
+            pytest.fail(f"{name} did not come up")
+        ports.append(port)
+        return port
+
+    def posts() -> list[dict[str, object]]:
+        return [
+            c.args
+            for c in slack.calls_to("chat.postMessage", ok=True)
+            if c.args["channel"] == CHANNEL
+        ]
+
+    try:
+        first = replica("first", crash=True)
+        deadline = time.monotonic() + 60
+        while not marker.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert marker.exists(), "the agenda was not posted"
+        assert len(posts()) == 1
+        (posted,) = posts()
+        metadata = posted["metadata"]
+        assert isinstance(metadata, dict) and metadata["event_type"] == METADATA_EVENT
+        key = metadata["event_payload"]["key"]
+        time.sleep(3)  # the killed worker is replaced; the row is still claimed by the dead one
+        with transaction(sessions) as s:
+            row = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
+            assert row.status is OutboxStatus.PENDING and row.lease_until is not None
+        second = replica("second", crash=False)
+        # The lease runs out on every clock (the first replica's new worker started anew).
+        later = START + LEASE + dt.timedelta(minutes=1)
+        assert wait_healthy(f"http://127.0.0.1:{first}", timeout=40)
+        for port in (first, second):
+            set_clock(port, later)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with transaction(sessions) as s:
+                row = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
+                if row.status is OutboxStatus.SENT:
+                    break
+            time.sleep(0.3)
+        assert row.status is OutboxStatus.SENT, row.last_error
+        assert row.result_ts == slack.calls_to("chat.postMessage", ok=True)[0].response["ts"]
+        time.sleep(2)  # a few more ticks of both schedulers
+        assert len(posts()) == 1  # once, not again after the takeover
+        assert slack.count("conversations.history") >= 1
+    finally:
+        for proc in procs:
+            stop(proc)

@@ -1,0 +1,194 @@
+"""The hot queries read indexes, not whole tables, as the app runs them on PostgreSQL.
+
+A small forum sits beside a big one (many cases and actions). For the case list (every
+scope, with and without a status, first and deep page), the action list, the agenda build
+(collecting and listing) and the action reminders, every statement the domain sends is
+prepared, executed six times (psycopg prepares after five, and PostgreSQL may then switch
+to a generic plan) and explained: every scan of a table that grows with other forums' data
+is an index scan bounded by an index condition (no ``Seq Scan``, and no index walked whole
+with only a filter). PostgreSQL only: SQLite has no generic plans and its planner is another story.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bench import seed
+from domain import actions as action_service
+from domain import agenda, ratings
+from domain import cases as case_service
+from domain import forums as fs
+from domain.clock import AdjustableClock
+from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
+from storage.models import CaseStatus, Meeting
+from tests.conftest import PG_URL
+from tests.support.plans import plans_of, seq_scans, unbounded_scans
+
+# Tables that grow with every forum's data; the small ones (forums, agencies, members …)
+# may be read whole while they are tiny, as the planner rightly prefers then.
+BIG = {"cases", "case_agencies", "consents", "consent_agencies", "actions", "audit_events"}
+BIG_FORUM_CASES = 30_000
+
+
+@pytest.fixture(scope="module")
+def seeded(postgres_database: str) -> Iterator[tuple[str, seed.SeededForum, seed.SeededForum]]:
+    """A database of this module's own (other tests empty the shared one between tests)."""
+    with temporary_database(PG_URL, "samverkan_plans") as url:
+        migrate(url)
+        yield _seed(url)
+
+
+def _seed(url: str) -> tuple[str, seed.SeededForum, seed.SeededForum]:
+    engine = create_db_engine(url)
+    sessions = session_factory(engine)
+    clock = AdjustableClock(seed.SEED_NOW, frozen=True)
+    small = seed.make_forum(sessions, clock, team_id="T1", channel_id="CSMALL", code="SMA")
+    big = seed.make_forum(sessions, clock, team_id="T1", channel_id="CBIG", code="BIG")
+    newer = seed.make_forum(sessions, clock, team_id="T1", channel_id="CNEW", code="NEW")
+    # The big forum's cases are the oldest, a busier forum's come after them, the small
+    # forum's last: the order in which walking the primary key looks cheap and is not.
+    seed.bulk_cases(engine, big, BIG_FORUM_CASES)
+    seed.bulk_cases(engine, newer, BIG_FORUM_CASES // 2)
+    seed.bulk_cases(engine, small, 300, meeting_id=small.next_meeting_id)
+    seed.analyze(engine)
+    engine.dispose()
+    return url, small, big
+
+
+def selects(sql: str) -> bool:
+    return sql.lstrip().upper().startswith(("SELECT", "WITH"))
+
+
+def assert_indexed(
+    url: str, engine: Engine, call: object, label: str, *, small: bool = True
+) -> int:
+    """No statement of ``call`` reads a big table whole. For the small forum (``small``)
+    every scan of a big table must also be bounded by an index condition; the big forum
+    holds nearly all rows here, so walking the primary key with a filter is a fair plan
+    for it (it finds its rows at once) and only a ``Seq Scan`` counts against it."""
+    found = plans_of(url, engine, call, keep=selects)  # type: ignore[arg-type]
+    assert found, f"{label}: no statements captured"
+    for sql, plan in found:
+        seq = [t for t in seq_scans(plan) if t in BIG]
+        whole = unbounded_scans(plan, BIG) if small else seq
+        assert not whole, f"{label}: {whole} unbounded:\n{' '.join(sql.split())}\n{plan}"
+    return len(found)
+
+
+@pytest.fixture
+def runtime(
+    seeded: tuple[str, seed.SeededForum, seed.SeededForum],
+) -> tuple[str, Engine, sessionmaker[Session], AdjustableClock]:
+    url = seeded[0]
+    engine = create_db_engine(url)
+    return url, engine, session_factory(engine), AdjustableClock(seed.SEED_NOW, frozen=True)
+
+
+@pytest.mark.parametrize("channel", ["CSMALL", "CBIG"])
+@pytest.mark.parametrize("scope", ["all", "mine", "agency"])
+@pytest.mark.parametrize("status", [None, CaseStatus.NEW, CaseStatus.CLOSED])
+def test_case_list_pages_read_indexes(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+    channel: str,
+    scope: case_service.Scope,
+    status: CaseStatus | None,
+) -> None:
+    url, engine, sessions, clock = runtime
+
+    def page(**keys: int) -> object:
+        with transaction(sessions) as s:
+            access = fs.require_member_in_channel(
+                s, team_id="T1", channel_id=channel, slack_user_id="U1"
+            )
+            return case_service.list_cases(
+                s, clock, access=access, scope=scope, status=status, **keys
+            )
+
+    first = page()
+    # Strict for the big forum too: its cases are the older ones here, so walking the
+    # primary key backwards with a filter would read past every newer forum's case.
+    assert_indexed(url, engine, page, f"{channel} {scope} {status} first page")
+    last = getattr(first, "last_id", None) or 10**9
+    assert_indexed(url, engine, lambda: page(after=last), f"{channel} {scope} {status} deep")
+    engine.dispose()
+
+
+@pytest.mark.parametrize("flt", ["open", "overdue", "done", "follow_up", "all"])
+def test_action_list_pages_read_indexes(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock], flt: str
+) -> None:
+    url, engine, sessions, clock = runtime
+    for scope in ("mine", "agency", "forum"):
+
+        def page(scope: str = scope) -> object:
+            with transaction(sessions) as s:
+                access = fs.require_member_in_channel(
+                    s, team_id="T1", channel_id="CBIG", slack_user_id="U1"
+                )
+                found = action_service.list_actions(
+                    s,
+                    clock,
+                    access=access,
+                    scope=scope,  # type: ignore[arg-type]
+                    flt=flt,  # type: ignore[arg-type]
+                )
+                if found.last_key is not None:
+                    action_service.list_actions(
+                        s,
+                        clock,
+                        access=access,
+                        scope=scope,  # type: ignore[arg-type]
+                        flt=flt,  # type: ignore[arg-type]
+                        page=1,
+                        after=found.last_key,
+                    )
+                return found
+
+        assert_indexed(url, engine, page, f"actions {scope} {flt}", small=False)
+    engine.dispose()
+
+
+@pytest.mark.parametrize("channel", ["CSMALL", "CBIG"])
+def test_agenda_build_reads_indexes(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+    seeded: tuple[str, seed.SeededForum, seed.SeededForum],
+    channel: str,
+) -> None:
+    url, engine, sessions, clock = runtime
+    forum = seeded[1] if channel == "CSMALL" else seeded[2]
+
+    def build() -> object:
+        with sessions() as s, s.begin():
+            forum_row = fs.require_forum(s, team_id="T1", channel_id=channel)
+            meeting = s.get(Meeting, forum.next_meeting_id)
+            assert meeting is not None
+            built = agenda.build(s, clock, meeting, forum_row, picture=ratings.picture_for_meeting)
+            s.rollback()  # the same collection every run
+            return built
+
+    assert_indexed(url, engine, build, f"agenda {channel}", small=channel == "CSMALL")
+    engine.dispose()
+
+
+def test_due_work_queries_read_indexes(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+) -> None:
+    url, engine, sessions, clock = runtime
+
+    from handlers.blocks.actions import ScheduledMessages
+
+    def due_work() -> object:
+        with sessions() as s, s.begin():
+            agenda.due_meetings(s, clock, agenda.AGENDA)
+            agenda.due_meetings(s, clock, agenda.PREVIEW)
+            action_service.send_reminders(s, clock, ScheduledMessages(), replica="plans")
+            action_service.release_orphaned_actions(s, clock, ScheduledMessages())
+            s.rollback()
+        return None
+
+    assert_indexed(url, engine, due_work, "due agendas, action reminders", small=False)
+    engine.dispose()

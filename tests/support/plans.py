@@ -1,0 +1,113 @@
+"""Query plans as the app gets them on PostgreSQL (for the EXPLAIN tests and benchmarks).
+
+psycopg prepares a statement after five runs on a connection, and PostgreSQL may then
+switch to a generic plan that ignores the parameter values (ARCHITECTURE.md). So a plan is
+checked the way the app meets it: capture the statements a real domain call sends, then for
+each one ``PREPARE`` it, ``EXECUTE`` it six times with the captured values and
+``EXPLAIN EXECUTE`` it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from sqlalchemy import Engine, event
+
+_PARAM = re.compile(r"%\((\w+)\)s")
+
+
+@dataclass(frozen=True)
+class Captured:
+    sql: str
+    params: dict[str, Any]
+
+
+@contextmanager
+def capture(engine: Engine) -> Iterator[list[Captured]]:
+    """Every SELECT (and UPDATE … RETURNING) the engine runs inside the block."""
+    found: list[Captured] = []
+
+    def before(
+        conn: Any, cursor: Any, statement: str, parameters: Any, context: Any, many: bool
+    ) -> None:
+        if not many and isinstance(parameters, dict):
+            found.append(Captured(statement, dict(parameters)))
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield found
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def prepared_plan(url: str, captured: Captured, *, runs: int = 6) -> str:
+    """The plan PostgreSQL uses for ``captured`` after ``runs`` executions of it as a
+    prepared statement (text format, one line per node)."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    body = _PARAM.sub(number, captured.sql)
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute(f"PREPARE samverkan_q AS {body}")
+        args = ", ".join(["%s"] * len(names))
+        values = [captured.params[n] for n in names]
+        execute = f"EXECUTE samverkan_q({args})" if names else "EXECUTE samverkan_q"
+        for _ in range(runs):
+            conn.execute(execute, values).fetchall()
+        rows = conn.execute(f"EXPLAIN {execute}", values).fetchall()
+    return "\n".join(str(r[0]) for r in rows)
+
+
+def seq_scans(plan: str) -> list[str]:
+    """The tables a plan reads whole: ``Seq Scan on <table>`` lines."""
+    return re.findall(r"Seq Scan on (\w+)", plan)
+
+
+_SCAN = re.compile(
+    r"(Seq Scan|Index Scan|Index Only Scan|Index Scan Backward|Bitmap Heap Scan)"
+    r"(?: Backward)?(?: using \S+)? on (\w+)"
+)
+
+
+def unbounded_scans(plan: str, tables: set[str]) -> list[str]:
+    """Scans of ``tables`` that no index condition bounds: a ``Seq Scan``, or an index
+    walked whole with only a ``Filter`` (e.g. the primary key backwards, filtering on
+    ``forum_id``: it reads past every other forum's rows)."""
+    lines = plan.splitlines()
+    found = []
+    for n, line in enumerate(lines):
+        match = _SCAN.search(line)
+        if not match or match.group(2) not in tables:
+            continue
+        depth = len(line) - len(line.lstrip())
+        details = []
+        for following in lines[n + 1 :]:
+            inner = len(following) - len(following.lstrip())
+            if inner <= depth or following.lstrip().startswith("->"):
+                break
+            details.append(following.strip())
+        bounded = any(d.startswith(("Index Cond:", "Recheck Cond:")) for d in details)
+        if match.group(1) == "Seq Scan" or not bounded:
+            found.append(line.strip())
+    return found
+
+
+def plans_of(
+    url: str, engine: Engine, call: Callable[[], object], *, keep: Callable[[str], bool]
+) -> list[tuple[str, str]]:
+    """(statement, plan after six prepared runs) of the statements ``call`` sends that
+    ``keep`` selects."""
+    with capture(engine) as found:
+        call()
+    return [(c.sql, prepared_plan(url, c)) for c in found if keep(c.sql)]
