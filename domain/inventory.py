@@ -417,7 +417,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "actions": Table(
         DB,
-        "Insatser/åtgärder: ägare, förfallodag, uppföljning",
+        "Insatser/åtgärder: ägare, slutdatum, uppföljning",
         "Actions: owner, due date, follow-up",
         {
             "id": K,
