@@ -621,7 +621,12 @@ def change_status(
         today = local_today(access.forum, clock)
         if outcome and len(outcome.strip()) > OUTCOME_MAX:  # before the guard reads it
             errors["outcome"] = InvalidInput(
-                N_("The outcome can be at most {n} characters."), field="outcome", n=OUTCOME_MAX
+                N_plural(
+                    "The outcome can be at most {n} character.",
+                    "The outcome can be at most {n} characters.",
+                ),
+                field="outcome",
+                n=OUTCOME_MAX,
             )
         else:
             for fld, msgid in privacy.check_fields({"outcome": outcome}, today=today).items():
@@ -747,7 +752,10 @@ def report_deviation(
     texts = {"text": text, "case": case_reference}
     if len(text.strip()) > DEVIATION_TEXT_MAX:  # before the guard reads it
         errors["text"] = InvalidInput(
-            N_("The description can be at most {n} characters."),
+            N_plural(
+                "The description can be at most {n} character.",
+                "The description can be at most {n} characters.",
+            ),
             field="text",
             n=DEVIATION_TEXT_MAX,
         )

@@ -33,7 +33,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access
-from domain.i18n import N_
+from domain.i18n import N_, N_plural
 from storage.models import (
     Action,
     ActionEvent,
@@ -237,7 +237,12 @@ def correct(
         errors.setdefault(
             "text",
             InvalidInput(
-                N_("The text can be at most {n} characters."), field="text", n=MAX_LENGTH[field]
+                N_plural(
+                    "The text can be at most {n} character.",
+                    "The text can be at most {n} characters.",
+                ),
+                field="text",
+                n=MAX_LENGTH[field],
             ),
         )
     if errors:

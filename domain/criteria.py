@@ -21,7 +21,7 @@ from domain import audit, privacy
 from domain.clock import Clock
 from domain.errors import IdentifyingDataRefused, InputErrors, InvalidInput, NotCoordinator
 from domain.forums import Access, forum_schedule
-from domain.i18n import N_
+from domain.i18n import N_, N_plural
 from storage.models import AuditAction, Case, CaseCriterion, case_criteria_met
 
 MAX_CRITERIA = 8
@@ -153,9 +153,11 @@ def set_criteria(session: Session, clock: Clock, *, access: Access, raw: str) ->
             raise InputErrors(
                 {
                     FIELD: InvalidInput(
-                        N_(
+                        N_plural(
+                            "A criterion and its help text can be at most {n} character "
+                            "each: {text}",
                             "A criterion and its help text can be at most {n} characters "
-                            "each: {text}"
+                            "each: {text}",
                         ),
                         field=FIELD,
                         n=TEXT_MAX,

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +104,7 @@ SURFACES: dict[str, Surface] = _surfaces(
     Surface("action_dm", Kind.ACTION, Audit.DISCLOSED, "DM: påminnelse, sammanställning, ny ägare"),
     Surface("app_home", Kind.ACTION, Audit.DISCLOSED, "App Home: mina insatser"),
     Surface("action_plan", Kind.ACTION, Audit.EXPORT, "Åtgärdsplanen (xlsx/CSV)"),
-    Surface("rating_comments", Kind.RATING_COMMENTS, Audit.EVERY, "Skattningskommentarer"),
+    Surface("rating_comments", Kind.RATING_COMMENTS, Audit.EVERY, "Bedömningskommentarer"),
     Surface("consent_register", Kind.CONSENT, Audit.EVERY, "Samtyckesregistret"),
     Surface("legal_grounds", Kind.LEGAL_GROUND, Audit.EVERY, "Rättslig grund (modal)"),
     Surface("deviation_edit", Kind.DEVIATION, Audit.EVERY, "Ändra/maskera avvikelsetext"),
@@ -331,9 +331,12 @@ def disclose(
     surface_name: str,
     action: AuditAction = AuditAction.READ,
     forum_id: int | None = None,
+    shown: Mapping[str, int] | None = None,
 ) -> Decision:
     """Decide for one object on a named surface and audit the disclosure (once, here).
-    ``forum_id`` is the forum of an AgendaItem (its meeting's)."""
+    ``forum_id`` is the forum of an AgendaItem (its meeting's). ``shown`` counts what the
+    surface shows when it may (e.g. ``{"observations": 2}``); the event carries it only when
+    the details were disclosed."""
     spec = surface(surface_name)
     _check_kind(spec, obj)
     today = local_today(access.forum, clock)
@@ -348,7 +351,7 @@ def disclose(
             action=action,
             object_type=spec.kind.value,
             object_ref=_object_ref(obj),
-            detail=_detail(spec, decision),
+            detail=_detail(spec, decision) | (dict(shown or {}) if decision.allowed else {}),
         )
     return decision
 

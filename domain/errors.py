@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from domain.i18n import N_
+from domain.i18n import N_, N_plural
 
 
 class DomainError(Exception):
@@ -75,7 +75,10 @@ class IdentifyingDataRefused(DomainError):
 class TextTooLong(DomainError):
     """Free text longer than its column allows (the storage edge, domain/privacy_wall.py)."""
 
-    msgid = N_("This text is too long: it can be at most {n} characters (it has {length}).")
+    msgid, plural = N_plural(
+        "This text is too long: it can be at most {n} character (it has {length}).",
+        "This text is too long: it can be at most {n} characters (it has {length}).",
+    )
 
 
 class DatabaseUnavailable(DomainError):

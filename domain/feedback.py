@@ -30,7 +30,7 @@ from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
 from domain.errors import DomainError, IdentifyingDataRefused, InputErrors, InvalidInput
 from domain.forums import Access, forum_schedule
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     Agency,
     AuditAction,
@@ -271,7 +271,12 @@ def _comment_errors(
         errors.setdefault(
             "comment",
             InvalidInput(
-                N_("The comment can be at most {n} characters."), field="comment", n=COMMENT_MAX
+                N_plural(
+                    "The comment can be at most {n} character.",
+                    "The comment can be at most {n} characters.",
+                ),
+                field="comment",
+                n=COMMENT_MAX,
             ),
         )
     return text or None

@@ -49,7 +49,7 @@ RETENTION_SV: dict[Retention, str] = {
         "`…_CONSULTATIONS_DAYS` efter sista anteckning, även ärenden som aldrig avslutats "
         "(samordnarna varnas en månad innan)"
     ),
-    Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att skattningen gavs",
+    Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att bedömningen gavs",
     Retention.ACTIONS: (
         "`SAMVERKAN_RETENTION_ACTIONS_DAYS` efter avslut, eller efter sista ändring om den "
         "aldrig avslutats"
@@ -417,7 +417,7 @@ INVENTORY: dict[str, Table] = {
     ),
     "actions": Table(
         DB,
-        "Insatser/åtgärder: ägare, förfallodag, uppföljning",
+        "Insatser/åtgärder: ägare, slutdatum, uppföljning",
         "Actions: owner, due date, follow-up",
         {
             "id": K,

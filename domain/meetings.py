@@ -29,7 +29,7 @@ from domain.calendar import (
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
 from domain.forums import Access, forum_schedule
-from domain.i18n import N_
+from domain.i18n import N_, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (
     AgendaItem,
@@ -306,7 +306,12 @@ def cancel_meeting(
     reason = " ".join((reason or "").split())
     if len(reason) > CANCEL_REASON_MAX:  # before the guard reads it
         raise InvalidInput(
-            N_("The reason can be at most {n} characters."), field="reason", n=CANCEL_REASON_MAX
+            N_plural(
+                "The reason can be at most {n} character.",
+                "The reason can be at most {n} characters.",
+            ),
+            field="reason",
+            n=CANCEL_REASON_MAX,
         )
     privacy.check_text(reason, field="reason", today=clock.now().date())
     meeting = get_meeting(session, forum, meeting_id)

@@ -1994,16 +1994,13 @@ def round_comments(
     sees right now ("Vad ser ni just nu?"), and the comments on its answers, area by area.
 
     Only coordinators see them (they lead the meeting); every look is an audited read, like
-    a case's details, since a comment is free text about a place or a theme."""
+    a case's details, since a comment is free text about a place or a theme. The disclosure
+    rule decides and logs it, with how many comments and observations were shown; nothing
+    read here leaves before it allows."""
     forum = access.forum
     rating_round = session.get(RatingRound, round_id)
     if rating_round is None or rating_round.forum_id != forum.id:
         raise InvalidInput(N_("That rating round no longer exists."))
-    decision = disclosure.disclose(
-        session, clock, access, rating_round, surface_name="rating_comments"
-    )
-    if not decision.allowed:
-        raise NotCoordinator()
     meeting = session.get(Meeting, rating_round.meeting_id)
     assert meeting is not None
     rows = session.execute(
@@ -2037,6 +2034,16 @@ def round_comments(
         )
         for n, name in enumerate(picture.agencies)
     )
+    decision = disclosure.disclose(
+        session,
+        clock,
+        access,
+        rating_round,
+        surface_name="rating_comments",
+        shown={"comments": len(rows), "observations": len(by_name)},
+    )
+    if not decision.allowed:
+        raise NotCoordinator()
     return RoundComments(
         round_id=round_id,
         forum_name=forum.name,

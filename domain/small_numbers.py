@@ -41,6 +41,12 @@ class Figure:
     def text(self, t: Translator) -> str:
         return t(FEWER_THAN) if self.value is None else str(self.value)
 
+    @property
+    def plural_count(self) -> int:
+        """The count that picks the plural form of the words around :meth:`text`: a hidden
+        figure reads "fewer than 5", which takes the plural."""
+        return THRESHOLD if self.value is None else self.value
+
     def cell(self, t: Translator) -> int | str:
         """For a spreadsheet cell: the number, or the words."""
         return t(FEWER_THAN) if self.value is None else self.value

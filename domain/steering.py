@@ -35,7 +35,7 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums import Access, forum_schedule
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.statistics import Period
 from storage.models import (
     Action,
@@ -308,7 +308,11 @@ def _check_title(errors: dict[str, DomainError], title: str, today: dt.date) -> 
     elif len(text) > TITLE_MAX:
         errors.setdefault(
             "title",
-            InvalidInput(N_("Keep it under {limit} characters."), field="title", limit=TITLE_MAX),
+            InvalidInput(
+                N_plural("Keep it under {n} character.", "Keep it under {n} characters."),
+                field="title",
+                n=TITLE_MAX,
+            ),
         )
     return text
 
@@ -421,7 +425,12 @@ def follow_up_goal(
         errors.setdefault(
             "comment",
             InvalidInput(
-                N_("The comment can be at most {n} characters."), field="comment", n=COMMENT_MAX
+                N_plural(
+                    "The comment can be at most {n} character.",
+                    "The comment can be at most {n} characters.",
+                ),
+                field="comment",
+                n=COMMENT_MAX,
             ),
         )
     if errors:

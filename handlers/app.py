@@ -93,31 +93,33 @@ def retry_handlers() -> list[Any]:
 # trigger was made a little earlier), a retry of these calls must be over by then.
 VIEW_CALLS = ("views.open", "views.push", "views.update")
 TRIGGER_SECONDS = 2.5
+# A view call that met a server or connection error is tried again after this pause (doubled
+# per attempt) instead of slack_sdk's 0.5–1.5 s backoff, which would spend most of the trigger.
+VIEW_RETRY_PAUSE = 0.25
 
 
 def _is_view_call(url: str) -> bool:
     return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1] in VIEW_CALLS
 
 
-def _longest_wait(handler: RetryHandler, state: RetryState, response: HttpResponse | None) -> float:
-    """The longest ``handler`` may sleep before its next attempt (slack_sdk adds up to a
-    second of jitter to Retry-After and to its backoff)."""
+def _view_pause(state: RetryState, response: HttpResponse | None) -> float:
+    """How long a view call waits before its next attempt: exactly Slack's Retry-After on a
+    429 (no jitter: one user's click, not a fleet), else a short pause. Decided here, once,
+    so the deadline check and the sleep agree."""
     if response is not None and response.status_code == 429:
         header = next((v for k, v in response.headers.items() if k.lower() == "retry-after"), ["1"])
         try:
-            return float(header[0]) + 1.0
+            return max(float(header[0]), 0.0)
         except (TypeError, ValueError, IndexError):
-            return 2.0
-    try:
-        return float(handler.interval_calculator.calculate_sleep_duration(state.current_attempt))
-    except Exception:
-        return 2.0
+            return 1.0
+    return VIEW_RETRY_PAUSE * (1 << state.current_attempt)
 
 
 class TriggerDeadline(RetryHandler):
     """A retry handler that lets ``inner`` retry a ``views.*`` call only when the retry is
     over before ``deadline`` (``time.monotonic()``): past it the trigger has expired and the
-    user has given up. Other calls are retried exactly as ``inner`` decides."""
+    user has given up. A view call waits :func:`_view_pause`; other calls are retried exactly
+    as ``inner`` decides."""
 
     def __init__(self, inner: RetryHandler, deadline: float) -> None:
         super().__init__(inner.max_retry_count, inner.interval_calculator)
@@ -136,7 +138,7 @@ class TriggerDeadline(RetryHandler):
             return False
         if not _is_view_call(request.url):
             return True
-        return time.monotonic() + _longest_wait(self.inner, state, response) < self.deadline
+        return time.monotonic() + _view_pause(state, response) < self.deadline
 
     def prepare_for_next_attempt(
         self,
@@ -146,9 +148,14 @@ class TriggerDeadline(RetryHandler):
         response: HttpResponse | None = None,
         error: Exception | None = None,
     ) -> None:
-        self.inner.prepare_for_next_attempt(
-            state=state, request=request, response=response, error=error
-        )
+        if not _is_view_call(request.url):
+            self.inner.prepare_for_next_attempt(
+                state=state, request=request, response=response, error=error
+            )
+            return
+        state.next_attempt_requested = True
+        time.sleep(_view_pause(state, response))
+        state.increment_current_attempt()
 
 
 def bound_view_retries(context: Any, next: Callable[[], Any]) -> Any:

@@ -1,7 +1,8 @@
 """Shared fixtures: a database per backend, the Slack stand-in, and the real bot over HTTP.
 
 Every test that takes ``database_url`` (directly or through ``bot``) runs on SQLite and on
-PostgreSQL. PostgreSQL comes from ``SAMVERKAN_TEST_POSTGRES_URL``; when
+PostgreSQL; one about what only PostgreSQL has is marked ``@postgresql_only`` (so nothing is
+collected just to be skipped). PostgreSQL comes from ``SAMVERKAN_TEST_POSTGRES_URL``; when
 ``SAMVERKAN_REQUIRE_POSTGRES=1`` (CI) a missing PostgreSQL fails the run instead of skipping.
 """
 
@@ -98,6 +99,13 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     url: str = request.getfixturevalue("postgres_database")
     _truncate_postgres(url)
     return url
+
+
+# A test of what only PostgreSQL has (partitions, roles, TRUNCATE, writers that commit out of
+# order, row locks that leave the rest of the database free) runs there only, with ``bot``,
+# ``sessions`` and ``database_url`` as usual, instead of being collected for SQLite and
+# skipped: ``@postgresql_only`` narrows the parametrised ``database_url`` to PostgreSQL.
+postgresql_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 
 @pytest.fixture

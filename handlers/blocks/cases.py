@@ -349,7 +349,7 @@ def case_modal(
                 t("The forum's criteria this case meets"),
                 criteria_el,
                 optional=True,
-                hint=t("Optional: tick what fits, or leave it empty to skip."),
+                hint=t("Tick what fits, or leave it empty."),
             )
         )
     blocks.append(divider())

@@ -86,10 +86,11 @@ def criteria_message(
         )
         return message(title, blocks)
     lines = [
-        t(
-            "{period}: {cases} cases raised, {with_any} with at least one criterion ticked.",
+        t.ngettext(
+            "{period}: {n} case raised, {with_any} with at least one criterion ticked.",
+            "{period}: {n} cases raised, {with_any} with at least one criterion ticked.",
+            stats.cases,
             period=period,
-            cases=stats.cases,
             with_any=stats.cases_with_any,
         )
     ]

@@ -86,7 +86,7 @@ def _scale(t: Translator, key: str, label: str) -> Block:
 def _comment(t: Translator, hint: str) -> Block:
     return input_block(
         "comment",
-        t("Comment (optional)"),
+        t("Comment"),
         text_input("value", multiline=True, max_length=COMMENT_MAX),
         optional=True,
         hint=hint,
@@ -161,13 +161,15 @@ def results_message(
     period_value: str,
 ) -> dict[str, Any]:
     title = t("Feedback after cases in {forum}", forum=forum_name)
+    start_day, end_day = t.day(start), t.day(end)
     lines = [
-        t(
-            "{start} – {end}: {answered} of {sent} surveys answered.",
-            start=t.day(start),
-            end=t.day(end),
+        t.ngettext(
+            "{start} – {end}: {answered} of {n} survey answered.",
+            "{start} – {end}: {answered} of {n} surveys answered.",
+            results.surveys_sent,
+            start=start_day,
+            end=end_day,
             answered=results.surveys_answered,
-            sent=results.surveys_sent,
         )
     ]
     for key, label in QUESTIONS.items():

@@ -40,6 +40,7 @@ class ReviewPosts:
 def summary_message(t: Translator, fig: ReviewFigures, *, automatic: bool) -> dict[str, Any]:
     title = t("Half-year review: {forum}", forum=fig.forum_name)
     period = f"{t.day(fig.period.start)} – {t.day(fig.period.end)}"
+    answered = fig.surveys_answered.text(t)
     lines = [
         t(
             "*Cases raised:* {n} · SIP started: {sip}",
@@ -53,7 +54,12 @@ def summary_message(t: Translator, fig: ReviewFigures, *, automatic: bool) -> di
             pct=percent_text(t, fig.on_time_share),
         ),
         t("*Deviations:* {n}", n=fig.deviations_total.text(t)),
-        t("*Feedback:* {n} surveys answered", n=fig.surveys_answered.text(t)),
+        t.ngettext(
+            "*Feedback:* {answered} survey answered",
+            "*Feedback:* {answered} surveys answered",
+            fig.surveys_answered.plural_count,
+            answered=answered,
+        ),
     ]
     sent = (
         t("The coordinators got the report (PDF and xlsx) in a direct message.")

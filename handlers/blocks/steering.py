@@ -92,18 +92,24 @@ def settings_modal(
 
 def _figures_line(t: Translator, item: ForumFigures) -> str:
     f = item.figures
-    return t(
+    shown = {
+        "cases": f.cases_total.text(t),
+        "closed": f.cases_closed.text(t),
+        "sip": f.sip_started.text(t),
+        "done": f.actions_done.text(t),
+        "pct": percent_text(t, f.on_time_share),
+        "overdue": f.actions_overdue.text(t),
+        "dev": f.deviations_total.text(t),
+        "fb": f.surveys_answered.text(t),
+    }
+    return t.ngettext(
+        "*{forum}*: {cases} case raised, {closed} closed, SIP started {sip} · actions: {done} "
+        "done ({pct} on time), {overdue} overdue · deviations {dev} · feedback answered {fb}",
         "*{forum}*: {cases} cases raised, {closed} closed, SIP started {sip} · actions: {done} "
         "done ({pct} on time), {overdue} overdue · deviations {dev} · feedback answered {fb}",
+        f.cases_total.plural_count,
         forum=escape(item.forum_name),
-        cases=f.cases_total.text(t),
-        closed=f.cases_closed.text(t),
-        sip=f.sip_started.text(t),
-        done=f.actions_done.text(t),
-        pct=percent_text(t, f.on_time_share),
-        overdue=f.actions_overdue.text(t),
-        dev=f.deviations_total.text(t),
-        fb=f.surveys_answered.text(t),
+        **shown,
     )
 
 
@@ -343,7 +349,7 @@ def goal_modal(t: Translator, *, title: str, private_metadata: str) -> Block:
             ),
             input_block(
                 "comment",
-                t("Comment (optional)"),
+                t("Comment"),
                 text_input("value", multiline=True, max_length=500),
                 optional=True,
             ),

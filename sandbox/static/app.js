@@ -291,6 +291,11 @@ document.addEventListener("change", (event) => {
 document.addEventListener("DOMContentLoaded", () => {
   $("user").addEventListener("change", (event) => {
     S.user = event.target.value;
+    // The previous person's conversations (their DM has an id of its own) must not be
+    // clickable until the new person's list arrives: a click there would land elsewhere.
+    $("channels").replaceChildren();
+    $("dms").replaceChildren();
+    $("who-detail").textContent = "";
     go(S.conv);
   });
   $("composer").addEventListener("submit", (event) => {

@@ -24,6 +24,7 @@ from domain import audit
 from domain.clock import AdjustableClock
 from storage.db import MIGRATIONS_DIR, transaction
 from storage.models import AuditAction, AuditChain, AuditEvent
+from tests.conftest import postgresql_only
 
 Sessions = sessionmaker[Session]
 SECRET = "test-audit-key-that-is-long-enough-0001"
@@ -186,11 +187,10 @@ def test_the_hash_is_keyed_a_public_recomputation_does_not_match(
     assert audit.event_hash(unkeyed) != row["hash"]
 
 
+@postgresql_only  # SQLite serialises writers: an id cannot commit after a bigger one there
 def test_ids_that_commit_out_of_order_are_all_sealed_none_skipped(
-    sessions: Sessions, clock: AdjustableClock, database_url: str
+    sessions: Sessions, clock: AdjustableClock
 ) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers: an id cannot commit after a bigger one there")
     slow = sessions()
     slow.begin()
     audit.record(
@@ -353,9 +353,8 @@ def test_an_unsealed_event_cannot_be_changed_or_removed_before_it_is_sealed(
             raw(sessions, sql)
 
 
-def test_truncate_is_refused(sessions: Sessions, clock: AdjustableClock, database_url: str) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has no TRUNCATE; a DELETE without WHERE is refused row by row")
+@postgresql_only  # SQLite has no TRUNCATE; a DELETE without WHERE is refused row by row
+def test_truncate_is_refused(sessions: Sessions, clock: AdjustableClock) -> None:
     write(sessions, clock, 1)
     for table in ("audit_events", "audit_chain"):
         with pytest.raises(DBAPIError, match="TRUNCATE refused"):
@@ -830,11 +829,10 @@ def test_two_retention_runs_at_once_cut_each_chain_once_without_deadlock(
     assert verified(sessions).ok
 
 
+@postgresql_only  # SQLite keeps one table (no partitions)
 def test_retention_drops_a_whole_month_partition_unless_a_hold_keeps_an_event_in_it(
-    sessions: Sessions, clock: AdjustableClock, database_url: str
+    sessions: Sessions, clock: AdjustableClock
 ) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite keeps one table (no partitions)")
     october = dt.datetime(2026, 10, 5, 9, 0, tzinfo=dt.UTC)
     with sessions() as s, s.begin():
         audit.ensure_partitions(s, october)
@@ -875,11 +873,10 @@ def test_retention_drops_a_whole_month_partition_unless_a_hold_keeps_an_event_in
     assert result.kept == 1
 
 
+@postgresql_only  # SQLite keeps one table (no partitions)
 def test_partitions_are_made_ahead_and_events_outside_them_still_land(
-    sessions: Sessions, clock: AdjustableClock, database_url: str
+    sessions: Sessions, clock: AdjustableClock
 ) -> None:
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite keeps one table (no partitions)")
     far = dt.datetime(2031, 5, 1, tzinfo=dt.UTC)
     clock.set(far)
     write(sessions, clock, 1)  # no partition for May 2031 yet: the DEFAULT one takes it
@@ -931,9 +928,8 @@ def test_the_migration_hashes_like_the_domain() -> None:
 
 @pytest.fixture
 def app_role_url(database_url: str) -> Iterator[str]:
-    """A login role with only the grants the bot needs (not the tables' owner)."""
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite has no roles")
+    """A login role with only the grants the bot needs (not the tables' owner); PostgreSQL
+    only (SQLite has no roles), so its tests are ``@postgresql_only``."""
     from sqlalchemy import create_engine
     from sqlalchemy.engine import make_url
 
@@ -954,6 +950,7 @@ def app_role_url(database_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@postgresql_only
 def test_a_bot_role_without_ownership_seals_and_purges_but_cannot_go_around_the_triggers(
     app_role_url: str, clock: AdjustableClock
 ) -> None:

@@ -192,6 +192,36 @@ def open_conversation(page, name: str) -> None:
     playwright_api.expect(page.locator("#conv-name")).to_contain_text(name)
 
 
+def test_switching_person_leaves_nothing_of_the_last_one_to_click(page) -> None:
+    with evidence(page, "switch_person"):
+        switch_person_while_the_server_is_slow(page)
+
+
+def switch_person_while_the_server_is_slow(page) -> None:
+    """Each person has a DM of their own: until the page knows the new person's
+    conversations, the previous person's are not there to be clicked (a click on Anna's DM
+    as Lejla would land in a channel instead)."""
+    expect = playwright_api.expect
+    expect(page.locator("#status")).to_be_hidden()
+    page.select_option("#user", "U01ANNA")
+    open_conversation(page, "Samverkan")
+    expect(page.locator("#dms .nav-item")).to_have_attribute("data-conv", "DU01ANNA")
+    held: list[Any] = []
+
+    def hold(route: Any) -> None:  # the server has not answered yet
+        held.append(route)
+
+    page.route("**/ui/state*", hold)
+    page.select_option("#user", "U05LEJLA")
+    expect(page.locator("#sidebar [data-conv^='D']")).to_have_count(0)
+    page.unroute("**/ui/state*")
+    for route in held:
+        with contextlib.suppress(playwright_api.Error):  # a poll the page itself gave up
+            route.continue_()
+    open_conversation(page, "Samverkan")
+    expect(page.locator("#dms .nav-item")).to_have_attribute("data-conv", "DU05LEJLA")
+
+
 def test_a_visitor_rates_a_round_and_sees_the_agenda(page) -> None:
     with evidence(page, "rate_and_agenda"):
         walk_through_rating_and_agenda(page)

@@ -88,6 +88,19 @@ def test_other_calls_keep_their_rate_limit_retries_past_the_deadline() -> None:
         assert allowed is expected, (method, seconds)
 
 
+def test_a_server_error_on_a_view_call_is_retried_while_a_short_pause_still_fits() -> None:
+    # slack_sdk's own backoff (0.5–1.5 s) would not fit half a second; the view's pause does,
+    # and it is the same pause the check counted with, not a second random draw.
+    (server,) = [h for h in retry_handlers() if h.__class__.__name__ == "ServerErrorRetryHandler"]
+    failed = HttpResponse(status_code=500, headers={}, data=b"")
+    for left, expected in ((0.5, True), (0.1, False)):
+        handler = TriggerDeadline(server, deadline=time.monotonic() + left)
+        allowed = handler.can_retry(
+            state=_state_after_one_attempt(), request=_request("views.open"), response=failed
+        )
+        assert allowed is expected, left
+
+
 # --- interactive replies refresh in place ---------------------------------------------------
 
 

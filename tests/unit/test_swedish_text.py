@@ -269,3 +269,52 @@ def test_the_label_check_finds_doubled_and_false_optional_marks() -> None:
     assert label_problems(view("Anteckning", optional=True, hint="Valfri, t.ex. …"))
     assert label_problems(view("Sammanfattning (valfritt)", optional=False))
     assert label_problems(view("Kommentar om Gråbo", optional=True)) == []
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (1, ["1 ärende lyft", "1 av 1 enkät besvarad", "högst 1 tecken"]),
+        (2, ["2 ärenden lyfta", "1 av 2 enkäter besvarade", "högst 2 tecken"]),
+    ],
+)
+def test_criteria_feedback_and_the_storage_edge_count_right_with_one_and_two(
+    n: int, words: list[str]
+) -> None:
+    from domain.criteria import CriteriaStats, Criterion, CriterionCount
+    from domain.errors import TextTooLong
+    from domain.feedback import QUESTIONS, FeedbackResults
+    from handlers.blocks.criteria import criteria_message
+    from handlers.blocks.feedback import results_message
+
+    day = dt.date(2026, 11, 23)
+    text = all_text(
+        criteria_message(
+            SV,
+            forum_name="FOSSAM",
+            criteria=[Criterion(1, "Skolfrånvaro", None)],
+            stats=CriteriaStats(n, 1, (CriterionCount("Skolfrånvaro", 1, True),)),
+            period="2026",
+        )
+    )
+    answered = FeedbackResults(
+        surveys_sent=n,
+        surveys_answered=1,
+        sums=dict.fromkeys(QUESTIONS, 4),
+        distributions={key: {4: 1} for key in QUESTIONS},
+        family_views=0,
+    )
+    text += all_text(
+        results_message(
+            SV,
+            answered,
+            forum_name="FOSSAM",
+            start=day,
+            end=day,
+            coordinator=False,
+            period_value="2026",
+        )
+    )
+    text += error_text(SV, TextTooLong(n=n, length=n + 1))
+    for word in words:
+        assert word in text
