@@ -9,7 +9,7 @@ pybabel extract -F babel.cfg --no-location --sort-output --omit-header \
 for lang in sv en; do
   po="domain/locale/$lang/LC_MESSAGES/samverkan.po"
   if [ -f "$po" ]; then
-    pybabel update --no-fuzzy-matching --omit-header -i domain/locale/samverkan.pot -d domain/locale -D samverkan -l "$lang"
+    pybabel update --no-fuzzy-matching --ignore-obsolete --omit-header -i domain/locale/samverkan.pot -d domain/locale -D samverkan -l "$lang"
   else
     pybabel init -i domain/locale/samverkan.pot -d domain/locale -D samverkan -l "$lang"
   fi
