@@ -11,7 +11,7 @@ from typing import Literal
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, criteria, disclosure, feedback, meetings, privacy, scheduling
 from domain.clock import Clock
@@ -470,8 +470,8 @@ def list_cases(
         session.scalars(
             query.options(
                 selectinload(Case.agencies),
-                selectinload(Case.raising_agency),
-                selectinload(Case.meeting),
+                joinedload(Case.raising_agency),  # many-to-one: in the same statement
+                joinedload(Case.meeting),
                 selectinload(Case.consents).selectinload(Consent.agencies),
                 selectinload(Case.legal_grounds),
             ).limit(page_size + 1)

@@ -485,7 +485,8 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
             return None  # a date, then a time, hours or a day: "2026-12-03 13:00", "… 10-12"
     if _UNIT_RE.match(text, chain.groups[j][1]):
         return None  # an amount: "811218,9876 kr"
-    if j - i >= 3 and chain.seps[j - 3] != chain.seps[j - 2]:
+    digit_by_digit = len(inside) == date_len - 1  # "0-0-0-1-1-1 1905": no date is written so
+    if j - i >= 3 and chain.seps[j - 3] != chain.seps[j - 2] and not digit_by_digit:
         year = int(text[chain.groups[j][0] : chain.groups[j][1]])
         if 1900 <= year <= 2100 and _has_date(text, chain, j - 2, j, year_first=False):
             return None  # a number, then a date: "v. 38 09-06-2015"

@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
-from domain.i18n import N_, Translator, ngettext
+from domain.i18n import N_, Translator
 from domain.meetings import CANCEL_REASON_MAX
 from domain.ratings import level_label
 from handlers.blocks.common import (
@@ -221,9 +221,7 @@ def agenda_blocks(
             else:
                 blocks.append(section(_line_text(t, line, agenda)))
         if kind == AgendaItemKind.ACTION and agenda.more_actions:
-            locale = t.locale  # a name of its own: pybabel reads `t.` as a call of t()
-            more = ngettext(
-                locale,
+            more = t.ngettext(
                 "… and {n} more action: {command} lists them all.",
                 "… and {n} more actions: {command} lists them all.",
                 agenda.more_actions,

@@ -10,9 +10,7 @@ its worker the moment Slack answers the agenda post.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
 from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+from tests.support.slack_driver import SlackDriver
 
 # Thursday 26 November 2026, 07:59:55 in Stockholm: the agenda is due at 08:00.
 START = dt.datetime(2026, 11, 26, 6, 59, 55, tzinfo=dt.UTC)
@@ -36,14 +35,9 @@ CHANNEL = "C0CRASH"
 
 
 def set_clock(port: int, instant: dt.datetime) -> None:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/_test/clock",
-        data=json.dumps({"now": instant.isoformat()}).encode(),
-        headers={"Content-Type": "application/json"},
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        assert response.status == 200
+    """The replica's test clock, signed as the bot requires of ``POST /_test/clock``."""
+    response = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET).set_clock(instant)
+    assert response.status == 200, response
 
 
 def test_a_post_answered_before_a_crash_is_not_posted_again(

@@ -249,3 +249,27 @@ def test_no_translated_text_hides_inside_an_f_string() -> None:
         if pattern.search(line)
     ]
     assert hidden == [], "move t(...) out of these f-strings: " + ", ".join(hidden)
+
+
+def test_every_translated_call_has_its_text_where_babel_reads_it() -> None:
+    """A plural call babel cannot read stays English and is dropped from the catalog.
+
+    The keywords read ``ngettext(singular, plural, n)``: the module-level
+    ``ngettext(locale, singular, plural, n)`` has the locale where babel looks for the singular,
+    so its text never reaches the catalog (the agenda's "… och 2 till" went missing that way).
+    """
+    import ast
+
+    unread = []
+    for package in SOURCE_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            if path == ROOT / "domain" / "i18n.py":
+                continue  # where the functions are defined
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not isinstance(node, ast.Call):
+                    continue
+                # t.ngettext(msgid, plural, n) with names is fine (the texts are marked with
+                # N_plural where they are written); the bare function is what babel misreads.
+                if isinstance(node.func, ast.Name) and node.func.id == "ngettext":
+                    unread.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert unread == [], "use t.ngettext(singular, plural, n): " + ", ".join(unread)

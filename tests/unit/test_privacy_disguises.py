@@ -311,6 +311,7 @@ def disguised(draw: st.DrawFn) -> tuple[str, str]:
 @given(disguised())
 @example(("Eleven \u202e4832-011071\u202c har flyttat", "personnummer"))
 @example(("17 01 10 23:84", "personnummer"))
+@example(("\u202e0-0-0-1 1-1-1905\u202c", "personnummer"))  # a date digit by digit, then a year
 def test_a_valid_identity_number_in_any_disguise_is_refused(case: tuple[str, str]) -> None:
     text, kind = case
     kinds = [f.kind for f in find_identifying(text, today=TODAY)]
