@@ -9,18 +9,30 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 import zoneinfo
 from typing import Any
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
+from handlers.forum import announcement_key
 from sandbox.webapi import Call
 from storage.db import transaction
-from storage.models import Action, ActionStatus, ConsentGiver, Effect, Forum, SipStatus
+from storage.models import (
+    Action,
+    ActionStatus,
+    ConsentGiver,
+    Effect,
+    Forum,
+    OutboxMessage,
+    OutboxStatus,
+    SipStatus,
+)
 from tests.conftest import Bot
 from tests.integration import test_action_flow as actions_flow
 from tests.integration import test_rating_flow as ratings_flow
@@ -289,6 +301,19 @@ def _members_line(call: Call) -> str:
     return text[text.index("*Medlemmar:*") :][:16]
 
 
+def _wait_until_sent(bot: Bot, dedupe_key: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with bot.sessions() as s:
+            status = s.scalar(
+                select(OutboxMessage.status).where(OutboxMessage.dedupe_key == dedupe_key)
+            )
+        if status is OutboxStatus.SENT:
+            return
+        time.sleep(0.02)
+    raise AssertionError(f"{dedupe_key} was not marked sent within {timeout} s")
+
+
 def test_the_forum_announcement_keeps_its_member_count_current(bot: Bot, created: int) -> None:
     announcement = bot.slack.wait_for("chat.postMessage")[0]
     assert announcement.args["channel"] == CHANNEL
@@ -314,6 +339,9 @@ def test_the_forum_announcement_keeps_its_member_count_current(bot: Bot, created
     bot.driver.event(
         {"type": "member_left_channel", "user": "U3", "channel": CHANNEL, "team": "T0001"}
     )
+    # The second update goes out after the first is marked sent; the listener's thread may
+    # still be committing that when the event is answered, so wait for it, then tick once.
+    _wait_until_sent(bot, announcement_key(created) + ":u1")
     run_due_work(bot.runtime)
     update = bot.slack.wait_for("chat.update", count=2)[-1]
     assert update.args["ts"] == announcement.response["ts"]
