@@ -74,6 +74,9 @@ def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Foru
     previews = agenda_service.refresh_previews(
         session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
     )
+    from handlers.minutes import refresh_dms  # the morning DMs (that module imports this one)
+
+    previews += refresh_dms(session, clock, meeting, forum)
     return posted or previews > 0
 
 

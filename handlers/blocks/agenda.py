@@ -15,6 +15,7 @@ from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
 from domain.i18n import N_, Translator
 from domain.meetings import CANCEL_REASON_MAX
 from domain.ratings import level_label
+from domain.slots import Slot
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     Block,
@@ -79,6 +80,19 @@ def _when(t: Translator, agenda: Agenda) -> str:
     )
 
 
+def slot_time(t: Translator, slot: Slot, zone: dt.tzinfo) -> str:
+    """ "kl. 13:40–13:55" (sv) / "13:40–13:55" (en)."""
+    return t(
+        "{start}–{end}",
+        start=slot.starts_at.astimezone(zone).strftime("%H:%M"),
+        end=slot.ends_at.astimezone(zone).strftime("%H:%M"),
+    )
+
+
+def meeting_link_text(t: Translator, link: str) -> str:
+    return t(":link: Join the meeting: <{link}|{link}>", link=link)
+
+
 def _who(t: Translator, line: AgendaLine) -> str:
     if not line.agencies:
         return t("All agencies")
@@ -112,6 +126,9 @@ def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
         marks += " ✓"
     if line.kind in (AgendaItemKind.NEW_CASE, AgendaItemKind.FOLLOW_UP):
         text = f"*{escape(line.reference or '')}*"
+        slot = agenda.slot_of(line.item_id)
+        if slot is not None:
+            text = slot_time(t, slot, agenda.zone) + " · " + text
         if line.raising_agency:
             text += " · " + t("raised by {agency}", agency=escape(line.raising_agency))
         return f"{text}{marks}\n" + t("Attend: {agencies}", agencies=_who(t, line))
@@ -175,6 +192,8 @@ def agenda_blocks(
         )
     if agenda.status == MeetingStatus.CANCELLED:
         blocks.append(section(t(":no_entry: *This meeting is cancelled.*")))
+    if agenda.meeting_link:
+        blocks.append(context(meeting_link_text(t, agenda.meeting_link)))
     needed = agenda.agencies_needed()
     if needed and agenda.picture is None:
         blocks.append(
@@ -311,6 +330,7 @@ def agenda_preview(
                 style="primary",
             ),
             button(t("Add an item"), ACTION_ITEM_ADD, value=str(agenda.meeting_id)),
+            button(t("Time slots"), "slots_open", value=str(agenda.meeting_id)),
         ),
         divider(),
     ]
