@@ -315,6 +315,9 @@ def test_minutes_carry_decisions_actions_and_follow_ups(bot: Bot) -> None:
         assert (action.owner, action.due_on, action.case_id) == ("U2", dt.date(2026, 12, 10), case)
         follow = s.get(Case, case)
         assert follow is not None and follow.status == CaseStatus.FOLLOW_UP
+    # Reopened, the minutes show what was recorded (U1's agency is covered by the consent).
+    again = minutes_modal(bot, meeting)
+    assert DECISION in json.dumps(again["blocks"], ensure_ascii=False)
     # Saved again: no second notice in the channel.
     submit_minutes(bot, meeting, case, view)
     tick(bot, local(2026, 11, 26, 16, 0))
