@@ -113,6 +113,17 @@ def evidence(page: Any, name: str) -> Iterator[None]:
         raise
 
 
+SCREENSHOTS = os.environ.get("SAMVERKAN_SCREENSHOT_DIR")
+
+
+def screenshot(locator: Any, name: str) -> None:
+    """With ``SAMVERKAN_SCREENSHOT_DIR`` set (e.g. docs/screenshots): the README's pictures,
+    taken where the walk-through shows them."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        locator.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
 def _field(page, label: str):
     """An input block of the open modal, by its label."""
     return page.locator("#modal-body .bk-input-block").filter(
@@ -298,6 +309,7 @@ def walk_through_rating_and_agenda(page) -> None:
     expect(table).to_be_visible()
     expect(table.locator("tr", has_text="Droger")).to_contain_text("🟥 kritiskt")
     expect(table.locator("tr", has_text="Gråbo")).to_contain_text("🟧 oroande")
+    screenshot(osf_agenda, "picture-table")
     expect(page.locator("#messages")).not_to_contain_text("Fler ungdomar")  # comments stay out
     # The heatmap and the trend as Slack shows shared files: cards with the picture.
     heatmap = page.locator("#messages .file-card.file-png").first
@@ -325,6 +337,12 @@ def walk_through_slots_and_minutes(page) -> None:
     expect = playwright_api.expect
     expect(page.locator("#status")).to_be_hidden()
     page.select_option("#user", "U01ANNA")
+    # Away from any meeting morning (the walk-throughs before may have left the clock on
+    # one): an agenda morning, then the day after; the case goes to the next meeting.
+    page.click("[data-jump='agenda']")
+    expect(page.locator("#clock-now")).to_contain_text("08:0")
+    page.click("[data-jump='day']")
+    expect(page.locator("#clock-now")).to_contain_text("fredag")
     open_conversation(page, "# fossam")
     fill_case_modal(page, "Oro för närvaron, behöver en gemensam plan")
     page.click("#modal-submit")
@@ -337,7 +355,7 @@ def walk_through_slots_and_minutes(page) -> None:
 
     # The meeting day, 08:00: the agenda is posted; the coordinator sets the slots.
     page.click("[data-jump='agenda']")
-    expect(page.locator("#clock-now")).to_contain_text("08:0")
+    expect(page.locator("#clock-now")).to_contain_text("torsdag")
     agenda = page.locator("#messages .msg", has_text="Dagordning: FOSSAM").filter(
         has_text=reference
     )
@@ -352,6 +370,7 @@ def walk_through_slots_and_minutes(page) -> None:
     # The posted agenda is updated in place: each case with its time, and the link.
     expect(agenda).to_contain_text(LINK, timeout=AFTER_JUMP)
     expect(agenda).to_contain_text(re.compile(r"1[3-4]:\d\d–1[3-5]:\d\d · " + reference))
+    screenshot(agenda, "agenda-slots")
 
     # Elevhälsa is needed for the case: Sara's morning DM says when.
     page.select_option("#user", "U02SARA")
@@ -379,6 +398,7 @@ def walk_through_slots_and_minutes(page) -> None:
     _field(page, "Insatsens ägare").first.locator("select").select_option("U02SARA")
     due = (dt.date.today() + dt.timedelta(days=120)).isoformat()
     _field(page, "Insatsens slutdatum").first.locator("input").fill(due)
+    screenshot(page.locator("#modal"), "minutes")
     page.click("#modal-submit")
     expect(page.locator("#modal-backdrop")).to_be_hidden()
     expect(page.locator("#messages")).to_contain_text("1 ny insats finns i insatslistan")
