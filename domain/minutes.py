@@ -239,8 +239,8 @@ def _due(session: Session, clock: Clock, kind: str, due_column: Any, *, until: A
     ]
     if kind == MEETING_DM:
         conditions.append(Meeting.status == MeetingStatus.PLANNED)
-    else:
-        conditions.append(has_case)
+    # Only meetings with cases on their agenda (collected when the agenda was posted).
+    conditions.append(has_case)
     return list(
         session.scalars(
             select(Meeting.id)
