@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -81,6 +82,12 @@ def run_sandbox(settings: Settings) -> int:
         )
 
     print(f"Samverkan sandbox: a fresh SQLite database in {workdir}", flush=True)
+
+    def stop(signum: int, _frame: object) -> None:
+        # The web server re-raises SIGTERM after its shutdown: end through the finally below.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         return Sandbox(port=settings.port, timezone=settings.timezone).run(start_bot)
     finally:
