@@ -90,7 +90,8 @@ def slot_time(t: Translator, slot: Slot, zone: dt.tzinfo) -> str:
 
 
 def meeting_link_text(t: Translator, link: str) -> str:
-    return t(":link: Join the meeting: <{link}|{link}>", link=link)
+    # The address as text (Slack links it): our mrkdwn never keeps a <link|…> (slack_safe).
+    return t(":link: Join the meeting: {link}", link=link)
 
 
 def _who(t: Translator, line: AgendaLine) -> str:

@@ -27,6 +27,7 @@ from domain.minutes import (
     owner_field,
 )
 from handlers.blocks.agenda import meeting_link_text, slot_time
+from handlers.blocks.cases import age_band_label
 from handlers.blocks.common import (
     Block,
     actions,
@@ -168,9 +169,9 @@ def _prep_line(t: Translator, case: PrepCase, zone: dt.tzinfo) -> str:
     if not case.details:
         return line
     line += "\n" + t(
-        "Concerns: {concerns} · age {age}",
+        "Concerns: {concerns} · {age}",
         concerns=_concerns(t, case.concerns) or "–",
-        age=escape(case.age_band or "–"),
+        age=age_band_label(t, case.age_band or ""),
     )
     if case.last_agreed:
         line += "\n" + t("Agreed last time: {text}", text=escape(case.last_agreed))

@@ -327,7 +327,7 @@ def test_minutes_carry_decisions_actions_and_follow_ups(bot: Bot) -> None:
     # Polis sees the reference and the slot only.
     coordinator = home_text(bot, "U1")
     assert "Inför mötet" in coordinator and DECISION in coordinator
-    assert "Skolfrånvaro" in coordinator and "6-12" in coordinator
+    assert "Skolfrånvaro" in coordinator and "6–12 år" in coordinator
     police = home_text(bot, "U3")
     assert reference in police and DECISION not in police and "Skolfrånvaro" not in police
 

@@ -377,7 +377,7 @@ def walk_through_slots_and_minutes(page) -> None:
     # Elevhälsa is needed for the case: Sara's morning DM says when.
     page.select_option("#user", "U02SARA")
     open_conversation(page, "Samverkan")
-    morning = page.locator("#messages .msg", has_text="Dagens möte i FOSSAM").last
+    morning = page.locator("#messages .msg", has_text="Inför mötet: FOSSAM").last
     expect(morning).to_contain_text(
         re.compile(reference + r" kl\. \d\d:\d\d–\d\d:\d\d — er verksamhet behövs"),
         timeout=AFTER_JUMP,
