@@ -362,6 +362,8 @@ def walk_through_slots_and_minutes(page) -> None:
         has_text=reference
     )
     expect(agenda).to_have_count(1, timeout=AFTER_JUMP)
+    day = re.search(r"Dagordning: FOSSAM (\w+ \d+ \w+)", agenda.inner_text())
+    assert day, agenda.inner_text()
     page.fill("#composer-input", "/samverkan dagordning")
     page.press("#composer-input", "Enter")
     page.locator("#messages .msg.ephemeral").last.get_by_role("button", name="Tidsluckor").click()
@@ -389,10 +391,12 @@ def walk_through_slots_and_minutes(page) -> None:
         page.click("[data-jump='hour']")
     expect(page.locator("#clock-now")).to_contain_text("15:0")
     open_conversation(page, "Samverkan")
-    prompt = page.locator("#messages .msg", has_text="Protokollför").last
+    # (Meetings the clock jumped over have their own prompts: this meeting's.)
+    prompt = page.locator("#messages .msg", has_text=f"Mötet i FOSSAM {day.group(1)}")
     expect(prompt).to_be_visible(timeout=AFTER_JUMP)
     prompt.get_by_role("button", name="Protokollför").click()
     expect(page.locator("#modal-title")).to_have_text("Protokollför")
+    expect(page.locator("#modal-body")).to_contain_text(reference)
     _field(page, "Beslut eller överenskommet nästa steg").first.locator("textarea").fill(
         "Skolan och elevhälsan gör en gemensam närvaroplan"
     )
