@@ -201,6 +201,35 @@ def test_slots_follow_the_order_and_reach_the_agenda_and_the_morning_dms(bot: Bo
     bot.slack.assert_no_violations()
 
 
+def test_moving_the_meeting_moves_the_slots_in_the_agenda_and_the_dms(bot: Bot) -> None:
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert f"{reference} kl. 13:00–13:15" in text_of(dms_to(bot, "U2")[0])
+    bot.clock.set(local(2026, 11, 26, 9, 0))
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first_meeting(bot)})
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-26"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "14:00"}},
+        },
+        user="U1",
+        private_metadata=meta,
+    )
+
+    def moved() -> bool:
+        updates = [text_of(c) for c in bot.slack.calls_to("chat.update", ok=True)]
+        return any(f"14:00–14:15 · *{reference}*" in u for u in updates) and any(
+            f"{reference} kl. 14:00–14:15 — er verksamhet behövs" in u for u in updates
+        )
+
+    eventually(moved)
+    tick(bot, local(2026, 11, 26, 9, 1))
+    assert len(dms_to(bot, "U2")) == 1  # updated in place, not sent again
+    assert len([c for c in channel_posts(bot) if "Dagordning" in text_of(c)]) == 1
+
+
 def test_slots_that_overlap_or_overflow_and_a_link_that_is_not_https_are_refused(
     bot: Bot,
 ) -> None:
