@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from domain import audit, meetings
 from domain.clock import Clock
@@ -181,7 +181,12 @@ def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
     the caller, e.g. through domain.agenda.build)."""
     items = case_items(session, meeting.id)
     ids = [i.case_id for i in items if i.case_id is not None]
-    cases = {c.id: c for c in session.scalars(select(Case).where(Case.id.in_(ids)))}
+    cases = {
+        c.id: c
+        for c in session.scalars(
+            select(Case).where(Case.id.in_(ids)).options(selectinload(Case.agencies))
+        )
+    }
     return compute(meeting, forum, items, cases)
 
 
