@@ -233,7 +233,7 @@ def show_agenda(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any
         buttons.insert(
             0, button(t("Edit the agenda"), ui.ACTION_AGENDA_EDIT, value=str(agenda.meeting_id))
         )
-        buttons.append(button(t("Time slots"), "slots_open", value=str(agenda.meeting_id)))
+        buttons.append(button(t("Time slots"), ui.ACTION_SLOTS_OPEN, value=str(agenda.meeting_id)))
     blocks = [*blocks[:48], actions(*buttons)]
     return {"text": t("Agenda"), "blocks": blocks}
 

@@ -46,6 +46,7 @@ ACTION_ITEM_ADD = "agenda_item_add_open"
 ACTION_ITEM_MENU = "agenda_item_menu"
 ACTION_MEETING_MENU = "meeting_menu"
 ACTION_MEETING_RECORD = "meeting_record_open"
+ACTION_SLOTS_OPEN = "slots_open"  # the time slots modal (handlers/minutes.py)
 ITEM_TEXT_MAX = 300
 CHECKBOXES_MAX = 10
 
@@ -331,7 +332,7 @@ def agenda_preview(
                 style="primary",
             ),
             button(t("Add an item"), ACTION_ITEM_ADD, value=str(agenda.meeting_id)),
-            button(t("Time slots"), "slots_open", value=str(agenda.meeting_id)),
+            button(t("Time slots"), ACTION_SLOTS_OPEN, value=str(agenda.meeting_id)),
         ),
         divider(),
     ]

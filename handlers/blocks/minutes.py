@@ -26,7 +26,7 @@ from domain.minutes import (
     follow_up_field,
     owner_field,
 )
-from handlers.blocks.agenda import meeting_link_text, slot_time
+from handlers.blocks.agenda import ACTION_SLOTS_OPEN, meeting_link_text, slot_time
 from handlers.blocks.cases import age_band_label
 from handlers.blocks.common import (
     Block,
@@ -46,7 +46,6 @@ from handlers.blocks.common import (
 
 CB_SLOTS = "slots_save"
 CB_MINUTES = "minutes_save"
-ACTION_SLOTS_OPEN = "slots_open"
 ACTION_MINUTES_OPEN = "minutes_open"
 
 
@@ -367,4 +366,4 @@ def minutes_saved_text(
     return text
 
 
-__all__ = ["slot_time"]
+__all__ = ["ACTION_SLOTS_OPEN", "slot_time"]
