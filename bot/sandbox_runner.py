@@ -9,6 +9,8 @@ ever hears from the page through signed HTTP, exactly as from Slack.
 from __future__ import annotations
 
 import os
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -80,4 +82,15 @@ def run_sandbox(settings: Settings) -> int:
         )
 
     print(f"Samverkan sandbox: a fresh SQLite database in {workdir}", flush=True)
-    return Sandbox(port=settings.port, timezone=settings.timezone).run(start_bot)
+
+    def stop(signum: int, _frame: object) -> None:
+        # The web server re-raises SIGTERM after its shutdown: end through the finally below.
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        return Sandbox(port=settings.port, timezone=settings.timezone).run(start_bot)
+    finally:
+        # The sandbox's database is temporary: nothing typed in it outlives the session.
+        shutil.rmtree(workdir, ignore_errors=True)
+        print(f"Samverkan sandbox: removed {workdir}", flush=True)

@@ -30,6 +30,7 @@ from domain import (
     scheduling,
     steering,
 )
+from handlers import minutes
 from handlers.agenda import picture_ready, render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
@@ -110,6 +111,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             ),
         ),
         ("agenda failures", in_transaction(lambda s: agenda.report_failed_posts(s, clock))),
+        ("meeting DMs and minutes", lambda: minutes.run_due(deps.sessions, clock, replica=replica)),
         (
             "consents",
             in_transaction(lambda s: cases.remind_expiring_consents(s, clock, replica=replica)),

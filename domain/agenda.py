@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from domain import actions as action_service
 from domain import audit, meetings, privacy, scheduling
+from domain import slots as slot_service
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
 from domain.forums import Access
@@ -129,10 +130,16 @@ class Agenda:
     picture_pending_until: dt.datetime | None = None
     # Actions due beyond the agenda's limit (domain.actions.AGENDA_ACTIONS_MAX).
     more_actions: int = 0
+    # The cases' time slots, in order (domain.slots), and the forum's meeting link.
+    slots: tuple[slot_service.Slot, ...] = ()
+    meeting_link: str | None = None
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
+
+    def slot_of(self, item_id: int) -> slot_service.Slot | None:
+        return next((s for s in self.slots if s.item_id == item_id), None)
 
     def section(self, kind: AgendaItemKind) -> list[AgendaLine]:
         return [line for line in self.lines if line.kind == kind]
@@ -494,6 +501,8 @@ def build(
         picture_expected=(forum.settings or {}).get("situation_picture", "none") != "none",
         picture_pending_until=pending,
         more_actions=more_actions,
+        slots=tuple(slot_service.compute(meeting, forum, items, cases)),
+        meeting_link=slot_service.meeting_link(forum),
     )
 
 

@@ -111,6 +111,13 @@ SURFACES: dict[str, Surface] = _surfaces(
     Surface("meeting_note_edit", Kind.MEETING_NOTE, Audit.EVERY, "Maskera inställt mötes skäl"),
     Surface("agenda_item_edit", Kind.AGENDA_ITEM, Audit.EVERY, "Maskera övrig fråga"),
     Surface(
+        "meeting_preparation",
+        Kind.CASE,
+        Audit.DISCLOSED,
+        "Inför mötet (App Home och morgonens DM): oro, åldersgrupp, senast överenskommet",
+    ),
+    Surface("minutes", Kind.CASE, Audit.DISCLOSED, "Protokollför: tidigare beslut per ärende"),
+    Surface(
         "feedback_comments",
         Kind.FEEDBACK_COMMENTS,
         Audit.EVERY,

@@ -74,6 +74,9 @@ def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Foru
     previews = agenda_service.refresh_previews(
         session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
     )
+    from handlers.minutes import refresh_dms  # the morning DMs (that module imports this one)
+
+    previews += refresh_dms(session, clock, meeting, forum)
     return posted or previews > 0
 
 
@@ -230,6 +233,7 @@ def show_agenda(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any
         buttons.insert(
             0, button(t("Edit the agenda"), ui.ACTION_AGENDA_EDIT, value=str(agenda.meeting_id))
         )
+        buttons.append(button(t("Time slots"), ui.ACTION_SLOTS_OPEN, value=str(agenda.meeting_id)))
     blocks = [*blocks[:48], actions(*buttons)]
     return {"text": t("Agenda"), "blocks": blocks}
 

@@ -34,6 +34,7 @@ from handlers import (
     events,
     feedback,
     forum,
+    minutes,
     privacy,
     ratings,
     review,
@@ -46,7 +47,7 @@ from handlers.oauth_store import EncryptedInstallationStore
 log = logging.getLogger(__name__)
 
 # Modules whose listeners are module-level functions with a ``register(app)`` table.
-LISTENER_MODULES = (feedback, criteria, review, steering)
+LISTENER_MODULES = (feedback, criteria, review, steering, minutes)
 
 BOT_SCOPES = [
     "commands",

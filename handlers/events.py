@@ -12,6 +12,7 @@ from domain import forums as forum_service
 from domain.errors import DomainError
 from domain.i18n import Translator
 from handlers import actions as action_handlers
+from handlers import minutes
 from handlers.blocks import actions as action_ui
 from handlers.blocks import forum as ui
 from handlers.deps import Deps
@@ -34,6 +35,8 @@ def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str
                 if forums
                 else []
             )
+            if forums:  # "Inför mötet" (handlers/minutes.py)
+                mine += minutes.home_blocks(session, deps, t, team_id=team_id, user_id=user_id)
         return action_ui.add_to_home(ui.home_view(t, summaries), mine)
     except Exception as exc:  # the user opened the tab: show why it is empty
         if not isinstance(exc, DomainError):

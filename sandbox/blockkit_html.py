@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import re
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -645,7 +646,43 @@ def render_message(message: Mapping[str, Any], ctx: RenderContext) -> str:
             attachment.get("text") or attachment.get("fallback") or "", ctx
         )
         body += f'<div class="bk-attachment" style="border-color:{esc(color)}">{inner}</div>'
-    return body
+    return body + render_files(message.get("files"))
+
+
+FILE_KINDS = {"png": "PNG", "xlsx": "Excel", "csv": "CSV", "pdf": "PDF", "docx": "Word"}
+
+
+def _size(size: Any) -> str:
+    if not isinstance(size, int):
+        return ""
+    return f"{size / 1024:.0f} kB" if size >= 1024 else f"{size} B"
+
+
+def render_files(files: Any) -> str:
+    """Shared files as Slack shows them: a card with the title, kind and size, and the
+    picture itself for an image; each opens the file (``/files/<id>/<name>``)."""
+    cards = ""
+    for item in files or []:
+        if not isinstance(item, dict) or not re.fullmatch(r"F\w+", str(item.get("id") or "")):
+            continue
+        name = str(item.get("name") or "fil")
+        title = str(item.get("title") or name)
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        kind = FILE_KINDS.get(ext, ext.upper() or "Fil")
+        href = f"/files/{item['id']}/{urllib.parse.quote(name)}"
+        preview = (
+            f'<img class="file-preview" src="{esc(href)}" alt="{esc(title)}">'
+            if ext in ("png", "jpg", "jpeg", "gif")
+            else ""
+        )
+        cards += (
+            f'<a class="file-card file-{esc(ext or "other")}" href="{esc(href)}" '
+            f'target="_blank" rel="noopener" data-file="{esc(str(item["id"]))}">{preview}'
+            f'<span class="file-icon">{esc(kind)}</span>'
+            f'<span class="file-title">{esc(title)}</span>'
+            f'<span class="file-meta">{esc(kind)} · {esc(_size(item.get("size")))}</span></a>'
+        )
+    return f'<div class="files">{cards}</div>' if cards else ""
 
 
 def render_view(view: Mapping[str, Any], ctx: RenderContext) -> str:

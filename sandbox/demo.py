@@ -27,7 +27,8 @@ PEOPLE: tuple[Person, ...] = (
     Person("U03ERIK", "Erik Johansson", "socialsekreterare", "Socialtjänst/IFO"),
     Person("U04PER", "Per Andersson", "kommunpolis", "Polis"),
     Person("U05LEJLA", "Lejla Hodžić", "fritidsledare", "Fritidsgård"),
-    Person("U06NORA", "Nora Ek", "skolsköterska, ny (inget forum än)", "Elevhälsa"),
+    # Slack set to English: the bot answers her in English (menu, help, App Home, modals).
+    Person("U06NORA", "Nora Ek", "school nurse, new (no forum yet)", "Elevhälsa", "en-GB"),
 )
 
 CHANNELS: tuple[Channel, ...] = (

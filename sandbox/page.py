@@ -128,6 +128,7 @@ class Page:
                     "text": message.text,
                     "blocks": message.blocks,
                     "attachments": message.attachments,
+                    "files": message.files,
                 },
                 ctx,
             )
@@ -390,6 +391,26 @@ class Page:
         status, data, content_type = await run_in_threadpool(forward)
         return Response(data, status_code=status, media_type=content_type)
 
+    async def file(self, request: Request) -> Response:
+        """A shared file's bytes, as its card links to them."""
+        file_id = str(request.path_params["file_id"])
+        name = str(request.path_params["name"])
+        data = self.ws.file_source(file_id)
+        if data is None:
+            return Response("not found", status_code=404)
+        kinds = {
+            "png": "image/png",
+            "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            "csv": "text/csv; charset=utf-8",
+            "pdf": "application/pdf",
+        }
+        ext = name.rsplit(".", 1)[-1].lower()
+        return Response(
+            data,
+            media_type=kinds.get(ext, "application/octet-stream"),
+            headers={"X-Content-Type-Options": "nosniff"},
+        )
+
     async def healthz(self, request: Request) -> Response:
         ready = self.ws.status == "ready"
         return JSONResponse({"status": self.ws.status}, status_code=200 if ready else 503)
@@ -409,6 +430,7 @@ def build_page(surface: Surface) -> Starlette:
             Route("/ui/clock", page.clock, methods=["POST"]),
             Route("/slack/events", page.slack_events, methods=["POST"]),
             Route("/healthz", page.healthz),
+            Route("/files/{file_id}/{name}", page.file),
             Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
         ]
     )

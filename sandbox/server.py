@@ -115,6 +115,7 @@ class Sandbox:
         self.stub.start()
         self.workspace.response_url_base = self.stub.response_url_base
         self.stub.add_listener(self.workspace.observe)
+        self.workspace.file_source = lambda file_id: self.stub.uploads.get(file_id)
         bot = start_bot(
             BotSpec(
                 api_url=self.stub.base_url,

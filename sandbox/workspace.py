@@ -54,6 +54,8 @@ class Message:
     shown_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     error: bool = False
     """A message from the sandbox about something Slack would have refused."""
+    files: list[Any] | None = None
+    """Files shared with the message (``files.completeUploadExternal``), shown as cards."""
 
     def as_payload(self) -> dict[str, Any]:
         """The message as Slack puts it in a ``block_actions`` payload."""
@@ -69,6 +71,8 @@ class Message:
             message["blocks"] = self.blocks
         if self.attachments is not None:
             message["attachments"] = self.attachments
+        if self.files is not None:
+            message["files"] = self.files
         return message
 
 
@@ -112,6 +116,8 @@ class Workspace:
         self._seen: dict[tuple[str, str], int] = {}
         self.status = "starting"
         """What the sandbox is doing (``starting``, ``seeding``, ``ready`` or an error)."""
+        self.file_source: Callable[[str], bytes | None] = lambda _file_id: None
+        """The bytes of an uploaded file (the Web API stand-in keeps them)."""
 
     # -- change notification --------------------------------------------------------------
 
@@ -251,6 +257,7 @@ class Workspace:
         ts: str | None = None,
         thread_ts: str | None = None,
         error: bool = False,
+        files: list[Any] | None = None,
     ) -> Message:
         with self._cond:
             seq = next(self._seq)
@@ -266,6 +273,7 @@ class Workspace:
                 thread_ts=thread_ts,
                 shown_at=self.clock(),
                 error=error,
+                files=files,
             )
             self._messages.setdefault(channel, []).append(message)
             self._changed()
@@ -356,6 +364,24 @@ class Workspace:
                 ts=str(call.response.get("ts")),
                 thread_ts=args.get("thread_ts"),
             )
+        elif method == "files.completeUploadExternal":
+            # A shared file shows in its channel or DM as Slack shows it: a card.
+            channel = str(args.get("channel_id") or args.get("channels") or "").split(",")[0]
+            if channel[:1] in ("U", "W"):
+                channel = dm_of(channel)
+            files = call.response.get("files")
+            if channel and isinstance(files, list):
+                self.post(
+                    channel,
+                    author=BOT_USER_ID,
+                    text=str(args.get("initial_comment") or ""),
+                    thread_ts=args.get("thread_ts"),
+                    files=[
+                        {k: f.get(k) for k in ("id", "name", "title", "size")}
+                        for f in files
+                        if isinstance(f, dict)
+                    ],
+                )
         elif method == "chat.postEphemeral":
             channel = str(args.get("channel"))
             user = str(args.get("user"))

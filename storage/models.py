@@ -505,6 +505,26 @@ class AgendaItem(Base):
     rolled_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Taken off the agenda by a coordinator (kept so it is not collected again).
     removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A case's time slot: its place in the meeting's order and its length in minutes (None:
+    # after the previous case, the forum's default length; see domain/slots.py).
+    slot_position: Mapped[int | None] = mapped_column(Integer)
+    slot_minutes: Mapped[int | None] = mapped_column(Integer)
+
+
+class MinuteEntry(Base):
+    """The minutes of one case at one meeting: what was decided or agreed as the next step
+    (guarded free text, a case detail) and the next follow-up date."""
+
+    __tablename__ = "minute_entries"
+    __table_args__ = (UniqueConstraint("meeting_id", "case_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    decision: Mapped[str | None] = mapped_column(Text)
+    follow_up_on: Mapped[dt.date | None] = mapped_column(Date())
+    recorded_by: Mapped[str] = mapped_column(String(32))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
 
 class RatingRound(Base):

@@ -15,6 +15,7 @@ from domain.agenda import SECTION_ORDER, Agenda, AgendaLine
 from domain.i18n import N_, Translator
 from domain.meetings import CANCEL_REASON_MAX
 from domain.ratings import level_label
+from domain.slots import Slot
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     Block,
@@ -45,6 +46,7 @@ ACTION_ITEM_ADD = "agenda_item_add_open"
 ACTION_ITEM_MENU = "agenda_item_menu"
 ACTION_MEETING_MENU = "meeting_menu"
 ACTION_MEETING_RECORD = "meeting_record_open"
+ACTION_SLOTS_OPEN = "slots_open"  # the time slots modal (handlers/minutes.py)
 ITEM_TEXT_MAX = 300
 CHECKBOXES_MAX = 10
 
@@ -77,6 +79,20 @@ def _when(t: Translator, agenda: Agenda) -> str:
         start=start.strftime("%H:%M"),
         end=end.strftime("%H:%M"),
     )
+
+
+def slot_time(t: Translator, slot: Slot, zone: dt.tzinfo) -> str:
+    """ "kl. 13:40–13:55" (sv) / "13:40–13:55" (en)."""
+    return t(
+        "{start}–{end}",
+        start=slot.starts_at.astimezone(zone).strftime("%H:%M"),
+        end=slot.ends_at.astimezone(zone).strftime("%H:%M"),
+    )
+
+
+def meeting_link_text(t: Translator, link: str) -> str:
+    # The address as text (Slack links it): our mrkdwn never keeps a <link|…> (slack_safe).
+    return t(":link: Join the meeting: {link}", link=link)
 
 
 def _who(t: Translator, line: AgendaLine) -> str:
@@ -112,6 +128,9 @@ def _line_text(t: Translator, line: AgendaLine, agenda: Agenda) -> str:
         marks += " ✓"
     if line.kind in (AgendaItemKind.NEW_CASE, AgendaItemKind.FOLLOW_UP):
         text = f"*{escape(line.reference or '')}*"
+        slot = agenda.slot_of(line.item_id)
+        if slot is not None:
+            text = slot_time(t, slot, agenda.zone) + " · " + text
         if line.raising_agency:
             text += " · " + t("raised by {agency}", agency=escape(line.raising_agency))
         return f"{text}{marks}\n" + t("Attend: {agencies}", agencies=_who(t, line))
@@ -175,6 +194,8 @@ def agenda_blocks(
         )
     if agenda.status == MeetingStatus.CANCELLED:
         blocks.append(section(t(":no_entry: *This meeting is cancelled.*")))
+    if agenda.meeting_link:
+        blocks.append(context(meeting_link_text(t, agenda.meeting_link)))
     needed = agenda.agencies_needed()
     if needed and agenda.picture is None:
         blocks.append(
@@ -311,6 +332,7 @@ def agenda_preview(
                 style="primary",
             ),
             button(t("Add an item"), ACTION_ITEM_ADD, value=str(agenda.meeting_id)),
+            button(t("Time slots"), ACTION_SLOTS_OPEN, value=str(agenda.meeting_id)),
         ),
         divider(),
     ]

@@ -57,6 +57,7 @@ ITEM = "Hemlig övrig fråga om lokalen"
 CONSENT_MARK = "Vårdnadshavare"
 FEEDBACK = "Hemlig återkoppling om samarbetet"
 FAMILY = "Hemlig syn från familjen"
+MINUTE = "Hemligt beslut om stödsamtal"
 
 
 @dataclass
@@ -71,6 +72,7 @@ class World:
     deviation: int
     meeting: int
     item: int
+    held: int  # a meeting already held, with the case in its minutes
 
 
 def build_world(bot: Bot) -> World:
@@ -231,6 +233,40 @@ def build_world(bot: Bot) -> World:
                 comment=FAMILY,
             )
         )
+        # A meeting held last week with the case on its agenda and in its minutes: what
+        # was agreed shows before the next meeting (Inför mötet) and in the minutes modal.
+        held = Meeting(
+            forum_id=forum.id,
+            occurrence=clock.now() - dt.timedelta(days=7),
+            starts_at=clock.now() - dt.timedelta(days=7),
+            ends_at=clock.now() - dt.timedelta(days=7, hours=-2),
+            status=MeetingStatus.HELD,
+            has_situation_picture=False,
+            agenda_version=0,
+        )
+        s.add(held)
+        s.flush()
+        from storage.models import AgendaItem, AgendaItemKind, MinuteEntry
+
+        s.add(
+            AgendaItem(
+                meeting_id=held.id,
+                kind=AgendaItemKind.NEW_CASE,
+                case_id=case.id,
+                position=1,
+                added_at=clock.now(),
+                discussed=True,
+            )
+        )
+        s.add(
+            MinuteEntry(
+                meeting_id=held.id,
+                case_id=case.id,
+                decision=MINUTE,
+                recorded_by=COORD,
+                recorded_at=clock.now(),
+            )
+        )
         return World(
             forum=forum.id,
             other_forum=other.id,
@@ -242,6 +278,7 @@ def build_world(bot: Bot) -> World:
             deviation=deviation.id,
             meeting=cancelled.id,
             item=item.id,
+            held=held.id,
         )
 
 
@@ -394,6 +431,10 @@ TABLE: dict[str, Row] = {
     "feedback_comments": Row(
         button("feedback_comments", lambda w: "2026-01-01 2026-12-31"), FEEDBACK, sees(COORD)
     ),
+    # The case's needed agency (the raising one) only: the others get references and slots.
+    "meeting_preparation": Row(home, MINUTE, sees(RAISER)),
+    # Coordinators only, and this coordinator's agency is not covered by the consent.
+    "minutes": Row(button("minutes_open", lambda w: str(w.held)), MINUTE, sees()),
     # References, numbers and counts only: nobody gets the details here.
     "case_list": Row(command("ärenden"), SUMMARY, sees()),
     "agenda": Row(command("dagordning"), ACTION_TEXT, sees()),

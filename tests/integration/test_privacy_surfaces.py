@@ -37,6 +37,7 @@ from storage.models import (
     LegalGround,
     LegalGroundKind,
     Meeting,
+    MinuteEntry,
     PlanItem,
     Rating,
     RatingObservation,
@@ -242,6 +243,16 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
                 steering_forum_id=forum.id, forum_id=forum.id, created_by=MEMBER, created_at=now
             )
         )
+        # Issue #15: the minutes of a case (its decision is the case's, withheld).
+        s.add(
+            MinuteEntry(
+                meeting_id=meeting.id,
+                case_id=world["case"],
+                decision="Hemligt beslut i protokollet",
+                recorded_by=MEMBER,
+                recorded_at=now,
+            )
+        )
         s.add(
             PlanItem(
                 forum_id=forum.id,
@@ -284,6 +295,7 @@ def test_the_export_covers_every_table_that_refers_to_a_member(
         "Hemlig punkt",
         "Hemlig anteckning",
         "Hemlig kommentar från familjen",
+        "Hemligt beslut i protokollet",
         "xoxb-very",
     ):
         assert secret not in text

@@ -113,6 +113,17 @@ def evidence(page: Any, name: str) -> Iterator[None]:
         raise
 
 
+SCREENSHOTS = os.environ.get("SAMVERKAN_SCREENSHOT_DIR")
+
+
+def screenshot(locator: Any, name: str) -> None:
+    """With ``SAMVERKAN_SCREENSHOT_DIR`` set (e.g. docs/screenshots): the README's pictures,
+    taken where the walk-through shows them."""
+    if SCREENSHOTS:
+        Path(SCREENSHOTS).mkdir(parents=True, exist_ok=True)
+        locator.screenshot(path=str(Path(SCREENSHOTS) / f"{name}.png"))
+
+
 def _field(page, label: str):
     """An input block of the open modal, by its label."""
     return page.locator("#modal-body .bk-input-block").filter(
@@ -298,7 +309,12 @@ def walk_through_rating_and_agenda(page) -> None:
     expect(table).to_be_visible()
     expect(table.locator("tr", has_text="Droger")).to_contain_text("🟥 kritiskt")
     expect(table.locator("tr", has_text="Gråbo")).to_contain_text("🟧 oroande")
+    screenshot(osf_agenda, "picture-table")
     expect(page.locator("#messages")).not_to_contain_text("Fler ungdomar")  # comments stay out
+    # The heatmap and the trend as Slack shows shared files: cards with the picture.
+    heatmap = page.locator("#messages .file-card.file-png").first
+    expect(heatmap).to_be_visible(timeout=AFTER_JUMP)
+    expect(heatmap.locator("img.file-preview")).to_be_visible()
 
     page.select_option("#user", "U01ANNA")
     open_conversation(page, "# fossam")
@@ -307,6 +323,103 @@ def walk_through_rating_and_agenda(page) -> None:
     )
     expect(fossam_agenda).to_have_count(1, timeout=AFTER_JUMP)
     expect(fossam_agenda).to_contain_text("1. Nya ärenden")
+
+
+def test_a_coordinator_sets_slots_and_records_minutes_with_an_action(page) -> None:
+    with evidence(page, "slots_and_minutes"):
+        walk_through_slots_and_minutes(page)
+
+
+LINK = "https://meet.example.se/fossam"
+
+
+def walk_through_slots_and_minutes(page) -> None:
+    expect = playwright_api.expect
+    expect(page.locator("#status")).to_be_hidden()
+    page.select_option("#user", "U01ANNA")
+    # Away from any meeting morning (the walk-throughs before may have left the clock on
+    # one): an agenda morning, then the day after; the case goes to the next meeting.
+    page.click("[data-jump='agenda']")
+    expect(page.locator("#clock-now")).to_contain_text("08:0")
+    page.click("[data-jump='day']")
+    expect(page.locator("#clock-now")).to_contain_text("fredag")
+    open_conversation(page, "# fossam")
+    fill_case_modal(page, "Oro för närvaron, behöver en gemensam plan")
+    page.click("#modal-submit")
+    # The bot may still be catching up after the jumps (agendas, reports): give it time.
+    expect(page.locator("#modal-backdrop")).to_be_hidden(timeout=AFTER_JUMP)
+    announced = page.locator("#messages .msg", has_text="Nytt ärende FOS-").last
+    expect(announced).to_be_visible()
+    found = re.search(r"FOS-\d{4}-\d{3}", announced.inner_text())
+    assert found, announced.inner_text()
+    reference = found.group(0)
+
+    # The meeting day, 08:00: the agenda is posted; the coordinator sets the slots.
+    page.click("[data-jump='agenda']")
+    expect(page.locator("#clock-now")).to_contain_text("torsdag")
+    # The posted agenda (not the ephemeral one `/samverkan dagordning` shows below).
+    agenda = page.locator("#messages .msg:not(.ephemeral)", has_text="Dagordning: FOSSAM").filter(
+        has_text=reference
+    )
+    expect(agenda).to_have_count(1, timeout=AFTER_JUMP)
+    day = re.search(r"Dagordning: FOSSAM (\w+ \d+ \w+)", agenda.inner_text())
+    assert day, agenda.inner_text()
+    page.fill("#composer-input", "/samverkan dagordning")
+    page.press("#composer-input", "Enter")
+    page.locator("#messages .msg.ephemeral").last.get_by_role("button", name="Tidsluckor").click()
+    expect(page.locator("#modal-title")).to_have_text("Tidsluckor")
+    _field(page, "Möteslänk").locator("input").fill(LINK)
+    page.click("#modal-submit")
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+    # The posted agenda is updated in place: each case with its time, and the link.
+    expect(agenda).to_contain_text(LINK, timeout=AFTER_JUMP)
+    expect(agenda).to_contain_text(re.compile(r"1[3-4]:\d\d–1[3-5]:\d\d · " + reference))
+    screenshot(agenda, "agenda-slots")
+
+    # Elevhälsa is needed for the case: Sara's morning DM says when.
+    page.select_option("#user", "U02SARA")
+    open_conversation(page, "Samverkan")
+    morning = page.locator("#messages .msg", has_text="Inför mötet: FOSSAM").last
+    expect(morning).to_contain_text(
+        re.compile(reference + r" kl\. \d\d:\d\d–\d\d:\d\d — er verksamhet behövs"),
+        timeout=AFTER_JUMP,
+    )
+
+    # The meeting ends at 15:00: the coordinator is asked for the minutes, once.
+    page.select_option("#user", "U01ANNA")
+    for _hour in range(7):
+        page.click("[data-jump='hour']")
+    expect(page.locator("#clock-now")).to_contain_text("15:0")
+    open_conversation(page, "Samverkan")
+    # (Meetings the clock jumped over have their own prompts: this meeting's.)
+    prompt = page.locator("#messages .msg", has_text=f"Mötet i FOSSAM {day.group(1)}")
+    expect(prompt).to_be_visible(timeout=AFTER_JUMP)
+    prompt.get_by_role("button", name="Protokollför").click()
+    expect(page.locator("#modal-title")).to_have_text("Protokollför")
+    expect(page.locator("#modal-body")).to_contain_text(reference)
+    _field(page, "Beslut eller överenskommet nästa steg").first.locator("textarea").fill(
+        "Skolan och elevhälsan gör en gemensam närvaroplan"
+    )
+    _field(page, "Ny insats").first.locator("input").fill("Boka möte om närvaroplanen")
+    _field(page, "Insatsens ägare").first.locator("select").select_option("U02SARA")
+    due = (dt.date.today() + dt.timedelta(days=120)).isoformat()
+    _field(page, "Insatsens slutdatum").first.locator("input").fill(due)
+    screenshot(page.locator("#modal"), "minutes")
+    page.click("#modal-submit")
+    expect(page.locator("#modal-backdrop")).to_be_hidden()
+    expect(page.locator("#messages")).to_contain_text("1 ny insats finns i insatslistan")
+
+    # The channel is told that minutes exist, with references only.
+    open_conversation(page, "# fossam")
+    notice = page.locator("#messages .msg", has_text="Protokoll från mötet").last
+    expect(notice).to_be_visible(timeout=AFTER_JUMP)
+    expect(page.locator("#messages")).not_to_contain_text("gemensam närvaroplan")
+
+    # The action plan as an xlsx file, shared in the DM as a file card.
+    page.fill("#composer-input", "/samverkan åtgärdsplan")
+    page.press("#composer-input", "Enter")
+    open_conversation(page, "Samverkan")
+    expect(page.locator("#messages .file-card.file-xlsx").last).to_be_visible(timeout=AFTER_JUMP)
 
 
 def test_what_people_type_is_shown_as_text_never_run(page) -> None:

@@ -27,6 +27,7 @@ from storage.models import (
     FamilyView,
     FeedbackSurvey,
     LegalGround,
+    MinuteEntry,
     Rating,
 )
 
@@ -52,6 +53,7 @@ def markers_from(sessions: sessionmaker[Session]) -> set[str]:
         markers.update(n for n in s.scalars(select(LegalGround.note)) if n)
         markers.update(c for c in s.scalars(select(FeedbackSurvey.comment)) if c)
         markers.update(c for c in s.scalars(select(FamilyView.comment)) if c)
+        markers.update(d for d in s.scalars(select(MinuteEntry.decision)) if d)
         givers = set(s.scalars(select(Consent.given_by)))
     for giver in givers - {ConsentGiver.NONE}:
         for locale in ("sv", "en"):

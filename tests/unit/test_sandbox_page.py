@@ -308,6 +308,28 @@ def test_response_urls_post_replace_and_refusals_are_shown(fed) -> None:
     assert refused and "chat.postMessage" in refused[0].text
 
 
+def test_shared_files_show_as_cards_in_their_channel_or_dm(fed) -> None:
+    """files_upload_v2 (the picture's PNG, an xlsx export) lands as a file card: an image
+    with its picture, a spreadsheet with its kind and size; the card links to the bytes."""
+    stub, ws, client = fed
+    ws.file_source = lambda file_id: stub.uploads.get(file_id)
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 2000
+    client.files_upload_v2(
+        channel="C1", filename="lagesbild.png", title="Lägesbild <OSF>", content=png
+    )
+    client.files_upload_v2(channel="U1", filename="atgardsplan.xlsx", content=b"PK" * 10)
+    [shared] = [m for m in ws.messages("U1", "C1") if m.files]
+    [exported] = [m for m in ws.messages("U1", "DU1") if m.files]
+    html = render_message(shared.as_payload(), CTX)
+    assert 'class="file-card file-png"' in html and "<img" in html
+    assert "Lägesbild &lt;OSF&gt;" in html and "2 kB" in html
+    card = render_message(exported.as_payload(), CTX)
+    assert "file-xlsx" in card and "Excel · 20 B" in card
+    file_id = exported.files[0]["id"] if exported.files else ""
+    assert f'href="/files/{file_id}/atgardsplan.xlsx"' in card
+    assert ws.file_source(file_id) == b"PK" * 10
+
+
 # --- the rule: the sandbox speaks only HTTP to the bot ----------------------------------
 
 

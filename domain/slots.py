@@ -1,0 +1,335 @@
+"""Case slots: each case on a meeting's agenda gets its time inside the meeting.
+
+A coordinator sets the order (a place per case) and the length of each slot in the agenda
+preview; a case without its own length gets the forum's default (``slot_minutes`` in the
+forum's settings, 15 minutes unless changed). Slots follow the order, one after the other
+from the meeting's start, so moving the meeting moves every slot with it. The forum's
+meeting link (Teams, Zoom, Meet …; an https URL) is a forum setting too, shown in the
+agenda and in the morning DMs.
+
+Nothing here is stored as a time: the slots are computed from the meeting's start, the
+order and the lengths whenever the agenda is built.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from domain import audit, meetings
+from domain.clock import Clock
+from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
+from domain.forums import Access, forum_schedule
+from domain.i18n import N_
+from storage.models import (
+    AgendaItem,
+    AgendaItemKind,
+    AuditAction,
+    Case,
+    CaseStatus,
+    Forum,
+    Meeting,
+    MeetingStatus,
+)
+
+DEFAULT_SLOT_MINUTES = 15
+SLOT_MINUTES_MIN = 5
+SLOT_MINUTES_MAX = 240
+LINK_MAX = 500
+CASE_KINDS = (AgendaItemKind.NEW_CASE, AgendaItemKind.FOLLOW_UP)
+# Slots one modal can set (seven blocks a case, a modal has 100).
+SLOTS_MAX = 12
+
+
+@dataclass(frozen=True)
+class Slot:
+    item_id: int
+    case_id: int
+    reference: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    minutes: int
+    # The agencies needed for this case (raising agency first), ids and names.
+    agency_ids: tuple[int, ...]
+    agencies: tuple[str, ...]
+    place: int  # 1, 2, … in the order
+
+
+# --- forum settings ---------------------------------------------------------------------------
+
+
+def default_minutes(forum: Forum) -> int:
+    value = (forum.settings or {}).get("slot_minutes")
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    return DEFAULT_SLOT_MINUTES
+
+
+def meeting_link(forum: Forum) -> str | None:
+    value = (forum.settings or {}).get("meeting_link")
+    return value if isinstance(value, str) and value else None
+
+
+def check_link(raw: str | None) -> str | None:
+    """The meeting link as it will be stored (None when empty); only an https URL."""
+    link = (raw or "").strip()
+    if not link:
+        return None
+    parts = urlsplit(link)
+    if (
+        len(link) > LINK_MAX
+        or parts.scheme.lower() != "https"
+        or not parts.netloc
+        or any(c.isspace() for c in link)
+        or "|" in link
+        or "<" in link
+        or ">" in link
+    ):
+        raise InvalidInput(
+            N_("The meeting link must be a web address starting with https://."),
+            field="meeting_link",
+        )
+    return link
+
+
+def check_minutes(value: int | None, *, field: str) -> int | None:
+    if value is None:
+        return None
+    if not SLOT_MINUTES_MIN <= value <= SLOT_MINUTES_MAX:
+        raise InvalidInput(
+            N_("A slot is between {low} and {high} minutes."),
+            field=field,
+            low=SLOT_MINUTES_MIN,
+            high=SLOT_MINUTES_MAX,
+        )
+    return value
+
+
+# --- computing --------------------------------------------------------------------------------
+
+
+def _order_key(item: AgendaItem) -> tuple[int, int, int, int]:
+    section = CASE_KINDS.index(item.kind) if item.kind in CASE_KINDS else len(CASE_KINDS)
+    place = item.slot_position if item.slot_position is not None else 10_000
+    return (place, section, item.position, item.id)
+
+
+def compute(
+    meeting: Meeting,
+    forum: Forum,
+    items: Iterable[AgendaItem],
+    cases: Mapping[int, Case],
+) -> list[Slot]:
+    """The slots of the agenda's open cases, in order, from the meeting's start."""
+    names = {a.id: a.name for a in forum.agencies}
+    default = default_minutes(forum)
+    chosen = sorted(
+        (
+            i
+            for i in items
+            if not i.removed
+            and i.kind in CASE_KINDS
+            and i.case_id is not None
+            and i.case_id in cases
+            and cases[i.case_id].status != CaseStatus.CLOSED
+        ),
+        key=_order_key,
+    )
+    slots: list[Slot] = []
+    start = meeting.starts_at
+    for place, item in enumerate(chosen, start=1):
+        case = cases[item.case_id or 0]
+        minutes = item.slot_minutes or default
+        end = start + dt.timedelta(minutes=minutes)
+        needed = tuple(dict.fromkeys([case.raising_agency_id, *(a.id for a in case.agencies)]))
+        slots.append(
+            Slot(
+                item_id=item.id,
+                case_id=case.id,
+                reference=case.reference,
+                starts_at=start,
+                ends_at=end,
+                minutes=minutes,
+                agency_ids=needed,
+                agencies=tuple(names[a] for a in needed if a in names),
+                place=place,
+            )
+        )
+        start = end
+    return slots
+
+
+def case_items(session: Session, meeting_id: int) -> list[AgendaItem]:
+    return list(
+        session.scalars(
+            select(AgendaItem).where(
+                AgendaItem.meeting_id == meeting_id,
+                AgendaItem.case_id.is_not(None),
+                AgendaItem.removed.is_(False),
+            )
+        )
+    )
+
+
+def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
+    """The meeting's slots as they stand (the agenda's automatic items collected first by
+    the caller, e.g. through domain.agenda.build)."""
+    items = case_items(session, meeting.id)
+    ids = [i.case_id for i in items if i.case_id is not None]
+    cases = {
+        c.id: c
+        for c in session.scalars(
+            select(Case).where(Case.id.in_(ids)).options(selectinload(Case.agencies))
+        )
+    }
+    return compute(meeting, forum, items, cases)
+
+
+# --- a coordinator sets them ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SlotDraft:
+    item_id: int
+    place: int | None
+    minutes: int | None
+
+
+def place_field(item_id: int) -> str:
+    return f"place:{item_id}"
+
+
+def minutes_field(item_id: int) -> str:
+    return f"minutes:{item_id}"
+
+
+def save_slots(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    meeting_id: int,
+    drafts: Sequence[SlotDraft],
+    link: str | None,
+    default: int | None,
+) -> Meeting:
+    """Order and lengths of the meeting's case slots, and the forum's meeting link and
+    default length. Nothing is stored when a field is wrong (one error per field): two cases
+    in the same place overlap, and the slots must end when the meeting ends."""
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    forum = access.forum
+    meeting = meetings.get_meeting(session, forum, meeting_id)
+    if meeting.status != MeetingStatus.PLANNED or meeting.starts_at <= clock.now():
+        raise InvalidInput(N_("That meeting has already started or is cancelled."))
+    errors: dict[str, DomainError] = {}
+    try:
+        link = check_link(link)
+    except InvalidInput as exc:
+        errors["meeting_link"] = exc
+        link = None
+    try:
+        default = check_minutes(default, field="slot_default")
+    except InvalidInput as exc:
+        errors["slot_default"] = exc
+    items = {i.id: i for i in case_items(session, meeting.id)}
+    seen: dict[int, int] = {}
+    for draft in drafts:
+        if draft.item_id not in items:
+            continue
+        try:
+            check_minutes(draft.minutes, field=minutes_field(draft.item_id))
+        except InvalidInput as exc:
+            errors[minutes_field(draft.item_id)] = exc
+        if draft.place is None:
+            continue
+        if not 1 <= draft.place <= len(items):
+            errors[place_field(draft.item_id)] = InvalidInput(
+                N_("Choose a place from 1 to {high}."),
+                field=place_field(draft.item_id),
+                high=len(items),
+            )
+        elif draft.place in seen:
+            errors[place_field(draft.item_id)] = InvalidInput(
+                N_("Two cases cannot have the same place: their slots would overlap."),
+                field=place_field(draft.item_id),
+            )
+        else:
+            seen[draft.place] = draft.item_id
+    if errors:
+        raise InputErrors(errors)
+    # Try the new order and lengths (no flush yet: nothing is kept if they overflow).
+    before = {i.id: (i.slot_position, i.slot_minutes) for i in items.values()}
+    for draft in drafts:
+        item = items.get(draft.item_id)
+        if item is not None:
+            item.slot_position, item.slot_minutes = draft.place, draft.minutes
+    settings = dict(forum.settings or {})
+    old_default = settings.get("slot_minutes")
+    if default is not None:
+        settings["slot_minutes"] = default
+    else:
+        settings.pop("slot_minutes", None)
+    forum.settings = settings
+    cases = {
+        c.id: c
+        for c in session.scalars(
+            select(Case).where(Case.id.in_([i.case_id for i in items.values()]))
+        )
+    }
+    planned = compute(meeting, forum, items.values(), cases)
+    late = next((s for s in planned if s.ends_at > meeting.ends_at), None)
+    if late is not None:
+        for item_id, (position, minutes) in before.items():
+            items[item_id].slot_position, items[item_id].slot_minutes = position, minutes
+        settings = dict(forum.settings or {})
+        if old_default is None:
+            settings.pop("slot_minutes", None)
+        else:
+            settings["slot_minutes"] = old_default
+        forum.settings = settings
+        zone = forum_schedule(forum).zone
+        field = minutes_field(late.item_id)
+        raise InputErrors(
+            {
+                field: InvalidInput(
+                    N_(
+                        "The slots would end at {end}, after the meeting ends at {close}. "
+                        "Shorten a slot."
+                    ),
+                    field=field,
+                    end=planned[-1].ends_at.astimezone(zone).strftime("%H:%M"),
+                    close=meeting.ends_at.astimezone(zone).strftime("%H:%M"),
+                )
+            }
+        )
+    # The agenda lists each section in its order: follow the places there too.
+    for kind in CASE_KINDS:
+        section = sorted((i for i in items.values() if i.kind == kind), key=lambda i: i.position)
+        positions = [i.position for i in section]
+        if len(set(positions)) < len(positions):
+            positions = list(range(positions[0], positions[0] + len(positions)))
+        for position, item in zip(positions, sorted(section, key=_order_key), strict=True):
+            item.position = position
+    settings = dict(forum.settings or {})
+    if link is not None:
+        settings["meeting_link"] = link
+    else:
+        settings.pop("meeting_link", None)
+    forum.settings = settings
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=AuditAction.UPDATE,
+        object_type="meeting",
+        object_ref=str(meeting.id),
+        detail={"slots": len(planned)},
+    )
+    session.flush()
+    return meeting

@@ -1,0 +1,39 @@
+"""`samverkan sandbox` keeps its database in a temporary directory and removes it on exit:
+nothing typed in the sandbox outlives the session."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from sandbox.demo import PEOPLE
+from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_temporary_database_is_removed_when_the_sandbox_stops(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start_samverkan(
+        "sandbox", {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"}, tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline()
+        found = re.search(r"database in (\S+)", first)
+        assert found, first
+        workdir = Path(found.group(1))
+        assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
+        assert (workdir / "sandbox.db").exists()
+    finally:
+        stop(proc)
+    rest = proc.stdout.read() if proc.stdout else ""
+    assert not workdir.exists(), rest[-2000:]
+    assert f"removed {workdir}" in rest
+
+
+def test_one_demo_person_has_slack_in_english() -> None:
+    english = [p for p in PEOPLE if p.locale.startswith("en")]
+    assert len(english) == 1 and all(p.locale.startswith("sv") for p in PEOPLE if p not in english)
