@@ -27,6 +27,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure, meetings, privacy, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -35,7 +36,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access, active_agencies, active_areas, forum_schedule, require_member
+from domain.forums import active_agencies, active_areas, forum_schedule, require_member
 from domain.i18n import N_, Locale, N_plural, normalize_locale
 from storage.models import (
     Action,

@@ -70,7 +70,7 @@ import re
 import secrets
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
@@ -93,11 +93,9 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
+from domain.access import Access
 from domain.clock import Clock
 from storage.models import AuditAction, AuditChain, AuditEvent
-
-if TYPE_CHECKING:  # forums imports this module
-    from domain.forums import Access
 
 log = logging.getLogger(__name__)
 

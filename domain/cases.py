@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, criteria, disclosure, feedback, meetings, privacy, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -22,7 +23,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access, active_agencies, forum_schedule
+from domain.forums import active_agencies, forum_schedule
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     AuditAction,

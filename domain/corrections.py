@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from domain import audit, disclosure, privacy
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -32,7 +33,6 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access
 from domain.i18n import N_, N_plural
 from storage.models import (
     Action,

@@ -41,9 +41,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from domain import audit
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import ForumNotFound, NotAMember
-from domain.forums import Access, find_member, forum_schedule
+from domain.forums import find_member, forum_schedule
 from storage.models import (
     Action,
     AgendaItem,

@@ -26,10 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import audit, disclosure, privacy, scheduling
+from domain.access import Access
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
 from domain.errors import DomainError, IdentifyingDataRefused, InputErrors, InvalidInput
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     Agency,

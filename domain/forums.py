@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, privacy, scheduling
+from domain.access import Access
 from domain.calendar import ForumCalendar, calendar_from_settings, check_calendar
 from domain.clock import Clock
 from domain.errors import (
@@ -177,18 +178,6 @@ class ForumDraft:
     extra_days_off: list[str] | None = None
     agenda_time: dt.time | None = None
     agenda_days_before: int | None = None
-
-
-@dataclass(frozen=True)
-class Access:
-    """The member making a request, with their forum."""
-
-    forum: Forum
-    member: Member
-
-    @property
-    def is_coordinator(self) -> bool:
-        return self.member.role in (Role.COORDINATOR, Role.ADMIN)
 
 
 def draft_from_template(key: str | None) -> ForumDraft:

@@ -27,9 +27,10 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_, Translator, normalize_locale
 from storage.models import (
     Agency,

@@ -27,6 +27,7 @@ from sqlalchemy import String, cast, desc, exists, func, select, update
 from sqlalchemy.orm import Session
 
 from domain import audit, disclosure, meetings, privacy, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -35,7 +36,6 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.meetings import ForumCalendar, calendar_of, working_day
 from storage.models import (

@@ -43,9 +43,9 @@ from sqlalchemy import and_, delete, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from domain import audit, privacy, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import IdentifyingDataRefused, InvalidInput
-from domain.forums import Access
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     Action,

@@ -16,9 +16,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_
 from storage.models import (
     Action,

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import audit, privacy, review, scheduling
+from domain.access import Access
 from domain.actions import ActionDraft
 from domain.clock import Clock
 from domain.errors import (
@@ -34,7 +35,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.statistics import Period
 from storage.models import (

@@ -21,10 +21,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit, review
+from domain.access import Access
 from domain.clock import Clock
 from domain.documents import Blank, Document, Heading, Paragraph, Picture, Table
 from domain.errors import InvalidInput
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_, Translator
 from domain.periods import bounds
 from domain.ratings import LEVELS, level_label

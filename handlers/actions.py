@@ -18,10 +18,10 @@ from domain import actions as action_service
 from domain import agenda as agenda_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
+from domain.access import Access
 from domain.actions import ActionDraft, Filter, Scope
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors, InvalidInput
 from domain.export import csv_bytes, xlsx_bytes
-from domain.forums import Access
 from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
 from handlers.agenda import deliver_now, publish_changes
