@@ -393,6 +393,11 @@ class Renderers(Protocol):
         """The DM telling a coordinator that a round could not be opened in time."""
         ...
 
+    def images(self, t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
+        """The picture drawn for the channel: (name, title, alt text, PNG) per image. Called
+        outside any transaction when a round closes at its deadline."""
+        ...
+
 
 # --- scheduled work ---------------------------------------------------------------------------
 
@@ -842,7 +847,7 @@ def close_due_round(
         forum = session.get(Forum, rating_round.forum_id)
         assert forum is not None
         t = _forum_t(forum)
-    drawn = _Drawn(picture, _draw(t, picture))
+    drawn = _Drawn(picture, renderers.images(t, picture))
     with sessions() as session, session.begin():
         effect = session.get(ScheduledEffect, effect_id)
         assert effect is not None
@@ -883,40 +888,6 @@ def highest_in_words(t: Translator, picture: Picture, *, limit: int = 12) -> str
     if len(picture.areas) > limit:
         parts.append("…")
     return "; ".join(parts)
-
-
-def _draw(t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
-    """The heatmap and the trend chart: (name, title, alt text, PNG)."""
-    from domain import charts  # matplotlib is imported only where a picture is drawn
-
-    stamp = picture.meeting_start.astimezone(zoneinfo.ZoneInfo(picture.timezone)).strftime(
-        "%Y-%m-%d"
-    )
-    rounds = len(picture.history_dates) + 1
-    return [
-        (
-            "heatmap",
-            t("Situation picture {forum} {date}", forum=picture.forum_name, date=stamp),
-            t(
-                "Heatmap of the situation picture: each agency's level per area, most "
-                "serious first. Highest level per area: {levels}.",
-                levels=highest_in_words(t, picture),
-            ),
-            charts.heatmap_png(t, picture),
-        ),
-        (
-            "trend",
-            t("Trend per area {forum}", forum=picture.forum_name),
-            t.ngettext(
-                "Trend per area: the highest level (solid line) and the median (dashed) in "
-                "{n} round.",
-                "Trend per area: the highest level (solid line) and the median (dashed) over "
-                "the last {n} rounds.",
-                rounds,
-            ),
-            charts.trend_png(t, picture),
-        ),
-    ]
 
 
 def _close(
@@ -961,7 +932,7 @@ def _close(
     same = drawn is not None and replace(drawn.picture, closed_at=None) == replace(
         picture, closed_at=None
     )
-    images = drawn.images if drawn is not None and same else _draw(t, picture)
+    images = drawn.images if drawn is not None and same else renderers.images(t, picture)
     stamp = picture.meeting_start.astimezone(_zone(forum)).strftime("%Y-%m-%d")
     for name, title, alt_text, data in images:
         scheduling.enqueue(

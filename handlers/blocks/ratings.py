@@ -196,6 +196,12 @@ class SlackRenderers:
     def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
         return missed_message(t, missed)
 
+    def images(self, t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
+        # matplotlib is loaded only here, when a picture is drawn (an idle replica never).
+        from handlers.blocks.charts import picture_images
+
+        return picture_images(t, picture)
+
 
 RENDERERS = SlackRenderers()
 
