@@ -26,6 +26,7 @@ from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
 from handlers.agenda import deliver_now, publish_changes
 from handlers.blocks import actions as ui
+from handlers.blocks import statistics as stats_ui
 from handlers.blocks.cases import effect_label
 from handlers.blocks.common import Block
 from handlers.blocks.forum import text_message
@@ -355,16 +356,16 @@ def statistics(
         period = stats_service.parse_period(words, _today(access, deps))
         stats = stats_service.forum_statistics(session, deps.clock, access=access, period=period)
         code = access.forum.code
-    png = stats_service.chart_png(stats, ui.chart_labels(t, stats))
+    png = stats_ui.statistics_png(t, stats)
     send_file(
         client,
         req.user_id,
         data=png,
         filename=f"statistik-{code}-{period.start.isoformat()}-{period.end.isoformat()}.png",
         comment=t("Statistics for {forum}", forum=stats.forum_name),
-        alt_text=ui.statistics_alt_text(t, stats),
+        alt_text=stats_ui.statistics_alt_text(t, stats),
     )
-    return ui.statistics_message(t, stats)
+    return stats_ui.statistics_message(t, stats)
 
 
 # --- App Home and the case view -------------------------------------------------------------

@@ -30,14 +30,12 @@ from domain.actions import (
     HistoryEntry,
     Scope,
 )
-from domain.cases import CONCERNS, DEVIATION_KINDS
 from domain.corrections import Field
 from domain.i18n import Locale, Translator
-from domain.statistics import Statistics
+from handlers.blocks.cases import effect_label
 from handlers.blocks.common import (
     MESSAGE_BLOCKS_MAX,
     MODAL_BLOCKS_MAX,
-    SECTION_TEXT_MAX,
     Block,
     actions,
     button,
@@ -53,7 +51,9 @@ from handlers.blocks.common import (
     plain,
     section,
     text_input,
+    text_sections,
 )
+from handlers.blocks.common import notice_modal as notice_modal  # listeners use ui.notice_modal
 from handlers.blocks.corrections import (
     edit_button,
     redact_button,
@@ -188,10 +188,6 @@ def status_label(t: Translator, status: ActionStatus) -> str:
         ActionStatus.DONE: t("Done"),
         ActionStatus.CANCELLED: t("Cancelled"),
     }[status]
-
-
-def effect_label(t: Translator, effect: Effect) -> str:
-    return {Effect.YES: t("Yes"), Effect.PARTLY: t("Partly"), Effect.NO: t("No")}[effect]
 
 
 def scope_label(t: Translator, scope: Scope) -> str:
@@ -804,42 +800,6 @@ def _iso_day(t: Translator, value: Any) -> str:
         return "–"
 
 
-def _split(text: str, limit: int) -> list[str]:
-    """Cut mrkdwn text into pieces of at most ``limit`` characters, at a line break or a space
-    where there is one, never inside an escaped entity (``&amp;``)."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
-        if cut < limit // 2:
-            cut = limit
-            amp = text.rfind("&", cut - 6, cut)
-            if amp != -1 and ";" not in text[amp:cut]:
-                cut = amp
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n ")
-    if text:
-        pieces.append(text)
-    return pieces
-
-
-def text_sections(lines: Sequence[str], *, limit: int = SECTION_TEXT_MAX) -> list[Block]:
-    """As few sections as hold ``lines`` whole (each section at most ``limit`` characters);
-    a line longer than a section is split across several."""
-    blocks: list[Block] = []
-    current = ""
-    for line in lines:
-        for piece in _split(line, limit):
-            if current and len(current) + 1 + len(piece) <= limit:
-                current += "\n" + piece
-                continue
-            if current:
-                blocks.append(section(current))
-            current = piece
-    if current:
-        blocks.append(section(current))
-    return blocks
-
-
 def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool) -> list[Block]:
     """The action in full (the detail modal): the whole description, then the facts."""
     title = f"*#{row.id}*\n{description_text(t, row, None)}"
@@ -895,12 +855,6 @@ def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today
     )
 
 
-def notice_modal(t: Translator, text: str, *, callback_id: str = "notice") -> Block:
-    return modal(
-        callback_id=callback_id, title=t("Samverkan"), close=t("Close"), blocks=[section(text)]
-    )
-
-
 # --- the case view's linked actions ---------------------------------------------------------------
 
 
@@ -938,106 +892,3 @@ def add_case_actions(view: Block, blocks: list[Block]) -> Block:
     merged = existing[:at] + blocks + existing[at:]
     view["blocks"] = merged[:100]
     return view
-
-
-# --- statistics -----------------------------------------------------------------------------
-
-
-def concern_name(t: Translator, key: str) -> str:
-    return t(CONCERNS[key]) if key in CONCERNS else escape(key)
-
-
-def deviation_name(t: Translator, key: str) -> str:
-    return t(DEVIATION_KINDS[key]) if key in DEVIATION_KINDS else escape(key)
-
-
-def chart_labels(t: Translator, stats: Statistics) -> dict[str, str]:
-    labels = {
-        "cases": t("Cases per month and raising agency"),
-        "concerns": t("Concerns"),
-        "actions": t("Actions"),
-        "on_time": t("Done on time"),
-        "late": t("Done late"),
-        "overdue": t("Overdue"),
-        "effect": t("Effect"),
-        "effect:yes": t("Yes"),
-        "effect:partly": t("Partly"),
-        "effect:no": t("No"),
-        "effect:none": t("Not followed up"),
-    }
-    for key in stats.concerns:
-        labels[f"concern:{key}"] = t(CONCERNS[key]) if key in CONCERNS else key
-    return labels
-
-
-def _share(part: int, whole: int) -> str:
-    return "–" if whole == 0 else f"{round(100 * part / whole)} %"
-
-
-def statistics_alt_text(t: Translator, stats: Statistics) -> str:
-    """The statistics image in words, for screen readers: counts only."""
-    return t(
-        "Four charts for {forum}, {start} – {end}: cases per month and raising agency "
-        "({cases} in all), the most common concerns, actions done on time, late and overdue, "
-        "and whether they had the desired effect.",
-        forum=stats.forum_name,
-        start=t.day(stats.start),
-        end=t.day(stats.end),
-        cases=stats.cases_total,
-    )
-
-
-def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
-    """A Block Kit summary for steering levels: counts only, never case details."""
-    period = f"{t.day(stats.start)} – {t.day(stats.end)}"
-    title = t("Statistics for {forum}", forum=stats.forum_name)
-    blocks: list[Block] = [header(title), context(period)]
-    by_agency = (
-        "\n".join(f"• {escape(name)}: {n}" for name, n in stats.cases_by_agency.items()) or "–"
-    )
-    by_month = ", ".join(f"{m}: {n}" for m, n in stats.cases_by_month.items()) or "–"
-    cases_label, month_label = t("Cases"), t("Per month")
-    agency_label = t("Per raising agency")
-    blocks.append(
-        section(
-            f"*{cases_label}: {stats.cases_total}*\n*{month_label}:* {by_month}\n"
-            f"*{agency_label}:*\n{by_agency}"
-        )
-    )
-    concerns = (
-        "\n".join(f"• {concern_name(t, key)}: {n}" for key, n in stats.concerns.items()) or "–"
-    )
-    concerns_label = t("Concerns")
-    sip = t.ngettext(
-        "SIP started in {started} of {n} case ({share}); needed in {needed}.",
-        "SIP started in {started} of {n} cases ({share}); needed in {needed}.",
-        stats.cases_total,
-        started=stats.sip_started,
-        share=_share(stats.sip_started, stats.cases_total),
-        needed=stats.sip_needed,
-    )
-    blocks.append(section(f"*{concerns_label}*\n{concerns}\n\n{sip}"))
-    effect_names = [
-        (t("Yes"), "yes"),
-        (t("Partly"), "partly"),
-        (t("No"), "no"),
-        (t("Not followed up"), "none"),
-    ]
-    effects = " · ".join(f"{name}: {stats.effects.get(key, 0)}" for name, key in effect_names)
-    actions_label, effect_label_ = t("Actions"), t("Effect")
-    on_time = t(
-        "{done} done, {on_time} of them on time ({share}); {open} open, {overdue} overdue.",
-        done=stats.actions_done,
-        on_time=stats.actions_on_time,
-        share=_share(stats.actions_on_time, stats.actions_done),
-        open=stats.actions_open,
-        overdue=stats.actions_overdue,
-    )
-    blocks.append(section(f"*{actions_label}*\n{on_time}\n*{effect_label_}:* {effects}"))
-    deviations = (
-        "\n".join(f"• {deviation_name(t, k)}: {n}" for k, n in stats.deviations.items()) or "–"
-    )
-    deviations_label = t("Deviations")
-    blocks.append(section(f"*{deviations_label}: {stats.deviations_total}*\n{deviations}"))
-    blocks.append(context(t("The chart comes as a picture in your direct messages.")))
-    return message(title, blocks)
