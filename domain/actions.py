@@ -36,7 +36,14 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import active_agencies, active_areas, forum_schedule, require_member
+from domain.forums import (
+    active_agencies,
+    active_areas,
+    forum_schedule,
+    local_now,
+    local_today,
+    require_member,
+)
 from domain.i18n import N_, Locale, N_plural, normalize_locale
 from storage.models import (
     Action,
@@ -168,14 +175,6 @@ class ActionView:
 
 
 # --- time and calendar ----------------------------------------------------------------------
-
-
-def local_now(forum: Forum, clock: Clock) -> dt.datetime:
-    return clock.now().astimezone(forum_schedule(forum).zone)
-
-
-def local_today(forum: Forum, clock: Clock) -> dt.date:
-    return local_now(forum, clock).date()
 
 
 def _working(day: dt.date, cal: meetings.ForumCalendar) -> bool:

@@ -23,7 +23,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import active_agencies, forum_schedule
+from domain.forums import active_agencies, forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     AuditAction,
@@ -234,7 +234,6 @@ def meeting_for(session: Session, forum: Forum, start: dt.datetime) -> Meeting:
 # --- raising a case -------------------------------------------------------------------------
 
 
-local_today = disclosure.local_today
 _consent_active = disclosure.consent_active
 _current_consent = disclosure.current_consent
 

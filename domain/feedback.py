@@ -30,7 +30,7 @@ from domain.access import Access
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
 from domain.errors import DomainError, IdentifyingDataRefused, InputErrors, InvalidInput
-from domain.forums import forum_schedule
+from domain.forums import forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     Agency,
@@ -490,7 +490,7 @@ def disclosed_comments(
     if not decision.allowed:
         return []
     forum_id = access.forum.id
-    today = disclosure.local_today(access.forum, clock)
+    today = local_today(access.forum, clock)
     agency = [
         Comment("agency", c)
         for c in session.scalars(

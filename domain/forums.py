@@ -309,6 +309,21 @@ def active_areas(forum: Forum) -> list[Area]:
     return [a for a in forum.areas if a.active]
 
 
+def forum_zone(forum: Forum) -> zoneinfo.ZoneInfo:
+    """The forum's time zone: where its days, meetings, deadlines and consent dates are
+    counted (the one place that finds it)."""
+    return zoneinfo.ZoneInfo(forum.timezone)
+
+
+def local_now(forum: Forum, clock: Clock) -> dt.datetime:
+    return clock.now().astimezone(forum_zone(forum))
+
+
+def local_today(forum: Forum, clock: Clock) -> dt.date:
+    """Today in the forum's calendar, not UTC's."""
+    return local_now(forum, clock).date()
+
+
 def forum_schedule(forum: Forum) -> Schedule:
     return Schedule(
         forum.schedule_rrule,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from domain import audit, disclosure, privacy
 from domain.access import Access
-from domain.cases import find_case_by_reference, local_today
+from domain.cases import find_case_by_reference
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -28,7 +28,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import active_agencies
+from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
 from storage.models import AuditAction, Case, LegalGround, LegalGroundKind
 

@@ -16,7 +16,6 @@ outbox, so it happens once whatever the number of replicas.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from domain.cases import AGE_BANDS, CONCERNS, DEVIATION_KINDS
 from domain.clock import Clock
 from domain.documents import Document, Heading, Paragraph, Picture, Table
 from domain.errors import InvalidInput
+from domain.forums import forum_zone
 from domain.i18n import N_, Translator, normalize_locale
 from domain.periods import bounds, last_ended_half
 from domain.ratings import LEVELS, level_label, median_of
@@ -128,7 +128,7 @@ class ReviewData:
 
 
 def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
-    zone = zoneinfo.ZoneInfo(forum.timezone)
+    zone = forum_zone(forum)
     start, end = bounds(zone, period)
     agencies = {
         a.id: a.name
@@ -243,7 +243,7 @@ def area_trends(
     session: Session, *, forum: Forum, start: dt.datetime, end: dt.datetime
 ) -> tuple[AreaTrend, ...]:
     """The median level per area for every closed round whose meeting fell in the period."""
-    zone = zoneinfo.ZoneInfo(forum.timezone)
+    zone = forum_zone(forum)
     rounds = session.execute(
         select(RatingRound.id, Meeting.starts_at)
         .join(Meeting, Meeting.id == RatingRound.meeting_id)
@@ -649,7 +649,7 @@ def _due_for(forum: Forum, now: dt.datetime) -> Due | None:
     settings = review_settings(forum)
     if not settings.auto:
         return None
-    zone = zoneinfo.ZoneInfo(forum.timezone)
+    zone = forum_zone(forum)
     today = now.astimezone(zone).date()
     period = last_ended_half(today, settings.end_month)
     occurrence = dt.datetime.combine(

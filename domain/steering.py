@@ -35,7 +35,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import forum_schedule
+from domain.forums import forum_schedule, forum_zone
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.statistics import Period
 from storage.models import (
@@ -584,7 +584,7 @@ def post_due_supplements(
             if forum is None or meeting is None:
                 effect.status = EffectStatus.SKIPPED
                 continue
-            zone = zoneinfo.ZoneInfo(forum.timezone)
+            zone = forum_zone(forum)
             part = supplement(
                 session, clock, forum=forum, meeting_day=meeting.starts_at.astimezone(zone).date()
             )

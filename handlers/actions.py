@@ -105,7 +105,7 @@ class ActionMeta(BaseModel):
 
 
 def _today(access: Access, deps: Deps) -> dt.date:
-    return action_service.local_today(access.forum, deps.clock)
+    return forum_service.local_today(access.forum, deps.clock)
 
 
 def _owner_translator(deps: Deps, team_id: str | None, user_id: str, forum: Forum) -> Translator:

@@ -22,6 +22,8 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
+from domain.forums import forum_zone
+from domain.forums import local_today as local_today  # ratings.local_today
 from domain.i18n import N_, Translator, normalize_locale
 from domain.meetings import ForumCalendar, calendar_of, working_day
 from storage.models import (
@@ -222,7 +224,7 @@ def choosable_meetings(session: Session, clock: Clock, forum: Forum) -> list[Mee
 
 
 def _zone(forum: Forum) -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(forum.timezone)
+    return forum_zone(forum)
 
 
 def allowed(moment: dt.datetime, calendar: ForumCalendar, zone: dt.tzinfo) -> bool:
@@ -307,10 +309,6 @@ def reminder_times(forum: Forum, rating_round: RatingRound) -> list[dt.datetime]
 
 
 # --- who rates --------------------------------------------------------------------------------
-
-
-def local_today(forum: Forum, clock: Clock) -> dt.date:
-    return clock.now().astimezone(_zone(forum)).date()
 
 
 def _away(member: Member, day: dt.date) -> bool:
