@@ -191,16 +191,13 @@ def _audit(
     detail: dict[str, object] | None = None,
 ) -> None:
     """An audit event by this member, in this forum, in the caller's transaction."""
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=action,
         object_type=object_type,
         object_ref=object_ref,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail=detail,
     )
 

@@ -118,16 +118,13 @@ def _audit(
     reference: str,
     detail: dict[str, object],
 ) -> None:
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=action,
         object_type="legal_ground",
         object_ref=reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail=detail,
     )
 

@@ -316,16 +316,13 @@ def review(
     """A coordinator or reviewer looks at (or exports) the log: itself an audited event."""
     require_reviewer(access)
     report = build_report(session, access.forum, filt, limit=limit)
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT if exported else AuditAction.READ,
         object_type="audit_log",
         object_ref=access.forum.code,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={**filt.describe(), **({"format": exported} if exported else {})},
     )
     return report

@@ -648,16 +648,13 @@ def release_legal_hold(session: Session, clock: Clock, *, access: Access, refere
 
 
 def _audit_hold(session: Session, clock: Clock, access: Access, case: Case, *, held: bool) -> None:
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="case",
         object_ref=case.reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={"legal_hold": held},
     )
 

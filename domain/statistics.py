@@ -185,16 +185,13 @@ def forum_statistics(
             )
         ).all()
     )
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT,
         object_type="statistics",
         object_ref=forum.code,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
     )
     return Statistics(
@@ -259,16 +256,13 @@ def action_plan(
     decisions = disclosure.disclose_actions(
         session, clock, access, found, surface_name="action_plan"
     )
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT,
         object_type="action_plan",
         object_ref=forum.code,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),

@@ -379,16 +379,13 @@ def submit_ratings(
         )
     )
     if changed or observed:
-        audit.record(
+        audit.record_by(
             session,
             clock,
-            actor=access.member.slack_user_id,
+            access,
             action=AuditAction.UPDATE if current else AuditAction.CREATE,
             object_type="rating",
             object_ref=str(rating_round.id),
-            team_id=forum.team_id,
-            forum_id=forum.id,
-            actor_agency_id=access.member.agency_id,
             detail={"areas": len(changed), "observation": observed},
         )
     coordinators = session.scalars(

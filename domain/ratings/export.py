@@ -125,16 +125,13 @@ def export_rounds(
                         *aggregate,
                     ]
                 )
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT,
         object_type="rating_round",
         object_ref=",".join(str(r.id) for r in rounds)[:64],
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={"rounds": len(rounds)},
     )
     return ExportData(

@@ -199,16 +199,13 @@ def save_settings(
             has_round = session.scalar(select(exists().where(RatingRound.meeting_id == meeting.id)))
             if not has_round:
                 meeting.has_situation_picture = meeting.id in wanted
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="forum",
         object_ref=forum.code,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={"situation_picture": settings.as_settings()},
     )
 
