@@ -7,6 +7,7 @@ import re
 import zoneinfo
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from sqlalchemy import and_, exists, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
@@ -499,37 +500,34 @@ def _kept_anchor(forum: Forum | None, draft: ForumDraft) -> dt.date | None:
     return forum.schedule_anchor
 
 
-def _sync_agencies(forum: Forum, names: Sequence[str]) -> None:
-    by_name = {a.name.casefold(): a for a in forum.agencies}
+_Listed = TypeVar("_Listed", Agency, Area)
+
+
+def _sync_list(items: list[_Listed], make: type[_Listed], names: Sequence[str]) -> None:
+    """Make a forum's agencies or areas the named ones, in that order: a new name is added,
+    a known one (whatever its case) is offered again at its place, and one no longer named is
+    kept (cases and members refer to it) but no longer offered."""
+    by_name = {item.name.casefold(): item for item in items}
     for position, name in enumerate(names):
         existing = by_name.get(name.casefold())
         if existing is None:
-            agency = Agency(name=name, position=position, active=True)
-            forum.agencies.append(agency)
-            by_name[name.casefold()] = agency
+            item = make(name=name, position=position, active=True)
+            items.append(item)
+            by_name[name.casefold()] = item
         else:
             existing.active, existing.position = True, position
     wanted = {n.casefold() for n in names}
-    for agency in forum.agencies:
-        if agency.name.casefold() not in wanted:
-            # Kept (cases and members refer to it) but no longer offered.
-            agency.active = False
+    for item in items:
+        if item.name.casefold() not in wanted:
+            item.active = False
+
+
+def _sync_agencies(forum: Forum, names: Sequence[str]) -> None:
+    _sync_list(forum.agencies, Agency, names)
 
 
 def _sync_areas(forum: Forum, names: Sequence[str]) -> None:
-    by_name = {a.name.casefold(): a for a in forum.areas}
-    for position, name in enumerate(names):
-        existing = by_name.get(name.casefold())
-        if existing is None:
-            area = Area(name=name, position=position, active=True)
-            forum.areas.append(area)
-            by_name[name.casefold()] = area
-        else:
-            existing.active, existing.position = True, position
-    wanted = {n.casefold() for n in names}
-    for area in forum.areas:
-        if area.name.casefold() not in wanted:
-            area.active = False
+    _sync_list(forum.areas, Area, names)
 
 
 # --- changes ------------------------------------------------------------------------------
