@@ -8,7 +8,7 @@ import threading
 import time
 import zoneinfo
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,35 @@ def _tz_offset(tz: str) -> int:
 
 
 _Handler = Callable[[dict[str, Any], str | None], dict[str, Any]]
+
+
+def stored_view(
+    view: Mapping[str, Any], view_id: str, *, view_hash: str, previous: Any = None
+) -> dict[str, Any]:
+    """A view as Slack keeps it and sends it back (views.* answers, view_submission payloads):
+    what the app sent plus Slack's own fields."""
+    stored: dict[str, Any] = {
+        "id": view_id,
+        "team_id": TEAM_ID,
+        "type": view.get("type", "modal"),
+        "blocks": view.get("blocks", []),
+        "private_metadata": view.get("private_metadata", ""),
+        "callback_id": view.get("callback_id", ""),
+        "state": {"values": {}},
+        "hash": view_hash,
+        "clear_on_close": bool(view.get("clear_on_close", False)),
+        "notify_on_close": bool(view.get("notify_on_close", False)),
+        "external_id": view.get("external_id", ""),
+        "app_id": APP_ID,
+        "app_installed_team_id": TEAM_ID,
+        "bot_id": BOT_ID,
+        "root_view_id": view_id,
+        "previous_view_id": previous,
+    }
+    for key in ("title", "submit", "close"):
+        if key in view:
+            stored[key] = view[key]
+    return stored
 
 
 class SlackEmulation:
@@ -302,27 +331,9 @@ class SlackEmulation:
     def _store_view(
         self, view: dict[str, Any], view_id: str, *, user_id: str | None = None
     ) -> dict[str, Any]:
-        stored: dict[str, Any] = {
-            "id": view_id,
-            "team_id": TEAM_ID,
-            "type": view.get("type", "modal"),
-            "blocks": view.get("blocks", []),
-            "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view.get("callback_id", ""),
-            "state": {"values": {}},
-            "hash": f"{int(time.time())}.{self._next('hash'):08x}",
-            "clear_on_close": bool(view.get("clear_on_close", False)),
-            "notify_on_close": bool(view.get("notify_on_close", False)),
-            "external_id": view.get("external_id", ""),
-            "app_id": APP_ID,
-            "app_installed_team_id": TEAM_ID,
-            "bot_id": BOT_ID,
-            "root_view_id": view_id,
-            "previous_view_id": None,
-        }
-        for key in ("title", "submit", "close"):
-            if key in view:
-                stored[key] = view[key]
+        stored = stored_view(
+            view, view_id, view_hash=f"{int(time.time())}.{self._next('hash'):08x}"
+        )
         with self._cond:
             self._views[view_id] = stored
             if user_id is not None:
