@@ -30,7 +30,7 @@ from domain import audit, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
-from domain.forums import forum_schedule
+from domain.forums import forum_schedule, log_reviewers
 from domain.i18n import N_, Translator, normalize_locale
 from storage.models import (
     Agency,
@@ -460,15 +460,7 @@ def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int
         first, last = previous_month(today)
         report = build_report(session, forum, LogFilter(start=first, end=last), limit=0)
         anchor = chain_anchor(session, clock, forum.team_id)
-        reviewers = session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum.id,
-                Member.active.is_(True),
-                Member.role == Role.REVIEWER,
-            )
-            .order_by(Member.id)
-        ).all()
+        reviewers = log_reviewers(session, forum)
         t = Translator(normalize_locale(forum.language))
         text = monthly_text(t, report, month=first, anchor=anchor)
         for user in reviewers:

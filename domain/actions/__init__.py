@@ -81,7 +81,6 @@ from domain.actions.jobs import (
 from domain.actions.reading import (
     action_row,
     actions_for_case,
-    coordinators,
     forum_days,
     list_actions,
     my_open_actions,
@@ -95,6 +94,7 @@ from domain.actions.rights import (
     may_edit,
     may_follow_up,
 )
+from domain.forums import coordinators
 
 __all__ = [
     "AGENDA_ACTIONS_MAX",

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from domain import audit, disclosure, scheduling
 from domain.actions.base import DIGEST_MAX, REMINDER_KIND, ActionRow, may_remind_now, plan_reminder
-from domain.actions.reading import _row, _with_links, coordinators, rows_for_user
+from domain.actions.reading import _row, _with_links, rows_for_user
 from domain.actions.rights import _history, _load
 from domain.clock import Clock
 from domain.forums import (
+    coordinators,
     local_today,
 )
 from domain.i18n import Locale, normalize_locale

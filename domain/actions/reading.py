@@ -36,7 +36,6 @@ from storage.models import (
     Case,
     Forum,
     Member,
-    Role,
 )
 
 # --- reading --------------------------------------------------------------------------------
@@ -308,17 +307,3 @@ def actions_for_case(
         .limit(20)
     ).unique()
     return rows_for(session, clock, access, list(found), surface="case_actions")
-
-
-def coordinators(session: Session, forum_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum_id,
-                Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-            )
-            .order_by(Member.id)
-        )
-    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -20,7 +21,7 @@ from domain.i18n import swedish_sort_key
 from domain.schedule import (
     Schedule,
 )
-from storage.models import Agency, Area, Forum, Member
+from storage.models import Agency, Area, Forum, Member, Role
 
 # --- lookups and access -------------------------------------------------------------------
 
@@ -137,3 +138,28 @@ def forum_schedule(forum: Forum) -> Schedule:
         forum.timezone,
         forum.schedule_anchor,
     )
+
+
+def members_with_role(session: Session, forum_id: int, roles: Iterable[Role]) -> list[str]:
+    """The Slack ids of the forum's active members with one of these roles, oldest first."""
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == forum_id,
+                Member.active.is_(True),
+                Member.role.in_(tuple(roles)),
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+def coordinators(session: Session, forum_id: int) -> list[str]:
+    """The forum's coordinators and admins."""
+    return members_with_role(session, forum_id, (Role.COORDINATOR, Role.ADMIN))
+
+
+def log_reviewers(session: Session, forum: Forum) -> list[str]:
+    """The forum's log reviewers (granskare: domain.logreview)."""
+    return members_with_role(session, forum.id, (Role.REVIEWER,))

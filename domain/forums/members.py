@@ -21,6 +21,7 @@ from domain.forums.lookups import (
     active_members,
     find_member,
     forum_for_channel,
+    log_reviewers,
     require_coordinator,
 )
 from domain.forums.saving import _ADDED_MEANWHILE, _flush_or_conflict
@@ -171,21 +172,6 @@ def add_members(
         },
     )
     return result
-
-
-def log_reviewers(session: Session, forum: Forum) -> list[str]:
-    """The forum's log reviewers (granskare: domain.logreview)."""
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum.id,
-                Member.active.is_(True),
-                Member.role == Role.REVIEWER,
-            )
-            .order_by(Member.id)
-        )
-    )
 
 
 def _report_agency_change(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from domain import scheduling
 from domain.clock import Clock
+from domain.forums import coordinators
 from domain.i18n import Translator
 from domain.meetings import calendar_of
 from domain.ratings.picture import Picture, build_picture
@@ -39,10 +40,8 @@ from storage.models import (
     Forum,
     Meeting,
     MeetingStatus,
-    Member,
     RatingRound,
     RatingRoundStatus,
-    Role,
     ScheduledEffect,
 )
 
@@ -270,20 +269,6 @@ class Missed:
     timezone: str
 
 
-def _coordinators(session: Session, forum: Forum) -> list[str]:
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum.id,
-                Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-            )
-            .order_by(Member.id)
-        )
-    )
-
-
 def _tell_missed(
     session: Session,
     clock: Clock,
@@ -295,7 +280,7 @@ def _tell_missed(
     payload = renderers.missed(
         _forum_t(forum), Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
     )
-    for user in _coordinators(session, forum):
+    for user in coordinators(session, forum.id):
         scheduling.enqueue(
             session,
             clock,
