@@ -34,6 +34,7 @@ from domain.errors import (
     InputErrors,
     InvalidInput,
     NotCoordinator,
+    comment_too_long,
 )
 from domain.forums import forum_schedule, forum_zone
 from domain.i18n import N_, N_plural, Translator, normalize_locale
@@ -423,17 +424,7 @@ def follow_up_goal(
         errors["result"] = InvalidInput(N_("Choose yes, partly or no."), field="result")
     text = " ".join((comment or "").split())
     if len(text) > COMMENT_MAX:
-        errors.setdefault(
-            "comment",
-            InvalidInput(
-                N_plural(
-                    "The comment can be at most {n} character.",
-                    "The comment can be at most {n} characters.",
-                ),
-                field="comment",
-                n=COMMENT_MAX,
-            ),
-        )
+        errors.setdefault("comment", comment_too_long(COMMENT_MAX))
     if errors:
         raise InputErrors(errors)
     goal.result, goal.result_comment = result, text or None

@@ -39,6 +39,7 @@ from domain.errors import (
     InputErrors,
     InvalidInput,
     NotCoordinator,
+    comment_too_long,
 )
 from domain.forums import (
     active_agencies,
@@ -392,17 +393,7 @@ def record_follow_up(
             N_("Say whether the action had the desired effect."), field="effect"
         )
     if len(comment.strip()) > COMMENT_MAX:
-        errors.setdefault(
-            "comment",
-            InvalidInput(
-                N_plural(
-                    "The comment can be at most {n} character.",
-                    "The comment can be at most {n} characters.",
-                ),
-                field="comment",
-                n=COMMENT_MAX,
-            ),
-        )
+        errors.setdefault("comment", comment_too_long(COMMENT_MAX))
     if errors:
         raise InputErrors(errors)
     assert effect is not None
