@@ -12,7 +12,8 @@ by renderers the caller passes in (handlers build Block Kit; the domain never do
 
 The package's parts: ``settings`` (the scale, per-forum settings, times, who rates),
 ``picture`` (the aggregate), ``jobs`` (the renderers asked for and the scheduled work:
-open, remind, close), ``answering`` (the rating form, saving answers, away and stand-in),
+open, remind), ``closing`` (close at the deadline or early, post the picture),
+``answering`` (the rating form, saving answers, away and stand-in),
 ``status`` (what coordinators see and do: overview, close early, extend, comments),
 ``export``. Every public name stays importable from here: ``from domain import ratings;
 ratings.X``.
@@ -35,6 +36,7 @@ from domain.ratings.answering import (
     set_away,
     submit_ratings,
 )
+from domain.ratings.closing import OnClosed, close_due_round, close_due_rounds
 from domain.ratings.export import (
     EXPORT_HEADERS,
     SUMMARY_HEADERS,
@@ -46,11 +48,8 @@ from domain.ratings.jobs import (
     MISSED,
     Invite,
     Missed,
-    OnClosed,
     Renderers,
     Sessions,
-    close_due_round,
-    close_due_rounds,
     open_due_rounds,
     send_due_reminders,
     wants_picture,

@@ -19,7 +19,8 @@ from domain.errors import (
 )
 from domain.i18n import N_
 from domain.ratings.answering import _load_round, _require_open
-from domain.ratings.jobs import OnClosed, Renderers, _close
+from domain.ratings.closing import OnClosed, _close
+from domain.ratings.jobs import Renderers
 from domain.ratings.picture import Picture, build_picture
 from domain.ratings.settings import AgencyStatus, Cadence, agency_states, rating_settings
 from storage.models import (
