@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 from sandbox.blockkit_html import action_payload, find_element, state_values
 from sandbox.webapi import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, validate_view
-from sandbox.webapi.emulation import stored_view
+from sandbox.webapi.shapes import stored_view
 from sandbox.workspace import ResponseTarget, Workspace, dm_of
 
 __all__ = ["BotAnswer", "BotLink", "Surface"]

@@ -5,7 +5,8 @@ against Slack's Block Kit limits and answered with a plausible ``{"ok": true, ..
 
 This package only speaks HTTP: it must not import anything from the project's own packages.
 Its parts: ``calls`` (what is recorded, the workspace's fixed ids), ``validator`` (Block Kit
-checks), ``emulation`` (the Web API methods over an in-memory workspace), ``stub``
+checks), ``emulation`` (the Web API methods over an in-memory workspace; ``shapes``: the
+Slack objects it answers with), ``stub``
 (:class:`SlackWebApiStub`: serving, recording, faults, waiting) and ``server`` (HTTP).
 
 Besides ``/api/<method>`` it serves two more paths:

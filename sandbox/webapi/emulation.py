@@ -6,10 +6,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-import zoneinfo
 from collections import deque
-from collections.abc import Callable, Mapping
-from datetime import datetime
+from collections.abc import Callable
 from typing import Any
 
 from sandbox.webapi.calls import (
@@ -26,55 +24,13 @@ from sandbox.webapi.calls import (
     UPLOAD_METHOD,
     Call,
 )
+from sandbox.webapi.shapes import stored_view, truthy, tz_offset
 from sandbox.webapi.validator import MAX_MESSAGE_TEXT, validate_message, validate_view
 
 HISTORY_KEPT = 1000  # messages kept per channel for conversations.history
 
 
-def _truthy(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.lower() in ("1", "true", "yes")
-    return bool(value)
-
-
-def _tz_offset(tz: str) -> int:
-    try:
-        offset = datetime.now(zoneinfo.ZoneInfo(tz)).utcoffset()
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        return 3600
-    return int(offset.total_seconds()) if offset is not None else 0
-
-
 _Handler = Callable[[dict[str, Any], str | None], dict[str, Any]]
-
-
-def stored_view(
-    view: Mapping[str, Any], view_id: str, *, view_hash: str, previous: Any = None
-) -> dict[str, Any]:
-    """A view as Slack keeps it and sends it back (views.* answers, view_submission payloads):
-    what the app sent plus Slack's own fields."""
-    stored: dict[str, Any] = {
-        "id": view_id,
-        "team_id": TEAM_ID,
-        "type": view.get("type", "modal"),
-        "blocks": view.get("blocks", []),
-        "private_metadata": view.get("private_metadata", ""),
-        "callback_id": view.get("callback_id", ""),
-        "state": {"values": {}},
-        "hash": view_hash,
-        "clear_on_close": bool(view.get("clear_on_close", False)),
-        "notify_on_close": bool(view.get("notify_on_close", False)),
-        "external_id": view.get("external_id", ""),
-        "app_id": APP_ID,
-        "app_installed_team_id": TEAM_ID,
-        "bot_id": BOT_ID,
-        "root_view_id": view_id,
-        "previous_view_id": previous,
-    }
-    for key in ("title", "submit", "close"):
-        if key in view:
-            stored[key] = view[key]
-    return stored
 
 
 class SlackEmulation:
@@ -263,7 +219,7 @@ class SlackEmulation:
             )
         oldest = float(args.get("oldest") or 0)
         limit = int(args.get("limit") or 100)
-        metadata = _truthy(args.get("include_all_metadata"))
+        metadata = truthy(args.get("include_all_metadata"))
         with self._cond:
             kept = list(self._history.get(channel, ()))
         found = [m for m in reversed(kept) if float(m["ts"]) > oldest][:limit]
@@ -430,7 +386,7 @@ class SlackEmulation:
             "real_name": real_name,
             "tz": tz,
             "tz_label": tz,
-            "tz_offset": _tz_offset(tz),
+            "tz_offset": tz_offset(tz),
             "profile": profile,
             "is_admin": False,
             "is_owner": False,
@@ -453,13 +409,13 @@ class SlackEmulation:
             )
         if str(user_id)[:1] not in ("U", "W"):
             return self._api_error("user_not_found")
-        include_locale = _truthy(args.get("include_locale", False))
+        include_locale = truthy(args.get("include_locale", False))
         return {"ok": True, "user": self._user(str(user_id), include_locale=include_locale)}
 
     def _users_list(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         with self._cond:
             ids = sorted(set(self._users) | {BOT_USER_ID})
-        include_locale = _truthy(args.get("include_locale", False))
+        include_locale = truthy(args.get("include_locale", False))
         return {
             "ok": True,
             "members": [self._user(u, include_locale=include_locale) for u in ids],
