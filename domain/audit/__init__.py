@@ -58,7 +58,7 @@ hash, and which older events were kept) as an event of the chain, sealed at once
 PostgreSQL a month partition whose events all lie below their chains' cuts is dropped whole.
 
 Parts: ``keys`` (chains, constants, the signing keys), ``writing`` (record, record_by, the
-commit hooks), ``chain`` (hashing and sealing), ``verify`` (verification, anchors, export),
+commit hooks), ``chain`` (hashing and sealing), ``verification`` (verify, anchors, export),
 ``retention`` (purging the oldest events, PostgreSQL month partitions). Every public name is
 importable from here: ``from domain import audit; audit.X``.
 """
@@ -102,7 +102,7 @@ from domain.audit.retention import (
     plan_purge,
     purge_before,
 )
-from domain.audit.verify import (
+from domain.audit.verification import (
     Anchor,
     Head,
     Verification,

@@ -35,7 +35,7 @@ from domain.audit.keys import (
     AuditKeys,
     current_keys,
 )
-from domain.audit.verify import _cut_message
+from domain.audit.verification import _cut_message
 from domain.audit.writing import record
 from domain.clock import Clock
 from storage.models import AuditAction
