@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -286,15 +287,12 @@ def _keep_an_admin(session: Session, clock: Clock, forum: Forum, *, left: Member
     successor = min(remaining, key=lambda m: (m.role is not Role.COORDINATOR, m.id))
     successor.role = Role.ADMIN
     successor.updated_at = clock.now()
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=left.slack_user_id,
+        Access(forum=forum, member=left),
         action=AuditAction.UPDATE,
         object_type="member",
         object_ref=successor.slack_user_id,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=left.agency_id,
         detail={"role": Role.ADMIN.value, "reason": "last_admin_left"},
     )

@@ -485,16 +485,13 @@ def set_away(
     member.away_until = until
     member.stand_in_member_id = stand_in_member.id if stand_in_member else None
     member.updated_at = clock.now()
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=member.slack_user_id,
+        access,
         action=AuditAction.UPDATE,
         object_type="absence",
         object_ref=member.slack_user_id,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=member.agency_id,
         detail={
             "away_until": until.isoformat() if until else None,
             "stand_in": stand_in_member.slack_user_id if stand_in_member else None,
