@@ -311,7 +311,9 @@ def test_response_urls_post_replace_and_refusals_are_shown(fed) -> None:
 # --- the rule: the sandbox speaks only HTTP to the bot ----------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(SANDBOX.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(SANDBOX.rglob("*.py")), ids=lambda p: str(p.relative_to(SANDBOX))
+)
 def test_sandbox_never_imports_the_bots_packages(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     imported: set[str] = set()
