@@ -126,18 +126,14 @@ def send_due(
             ):
                 continue
             key = f"{KIND}:{forum.id}:{item.period.end.isoformat()}"
-            for user in action_service.coordinators(session, forum.id):
-                for filename, data in documents:
-                    scheduling.enqueue(
-                        session,
-                        clock,
-                        team_id=forum.team_id,
-                        method=scheduling.UPLOAD_METHOD,
-                        payload=scheduling.upload_payload(
-                            channel=user, filename=filename, title=filename, data=data
-                        ),
-                        dedupe_key=f"{key}:{user}:{filename.rsplit('.', 1)[-1]}",
-                    )
+            scheduling.enqueue_files(
+                session,
+                clock,
+                team_id=forum.team_id,
+                users=action_service.coordinators(session, forum.id),
+                files=documents,
+                key=key,
+            )
             scheduling.enqueue(
                 session,
                 clock,

@@ -130,20 +130,14 @@ def send_due_annual_reports(sessions: Callable[[], Session], clock: Clock, *, re
                 detail={"year": year, "automatic": True},
             )
             stem = f"verksamhetsberattelse-{forum.code}-{year}"
-            files = (("pdf", to_pdf(doc)), ("docx", to_docx(doc)))
-            for user in action_service.coordinators(session, forum.id):
-                for suffix, data in files:
-                    name = f"{stem}.{suffix}"
-                    scheduling.enqueue(
-                        session,
-                        clock,
-                        team_id=forum.team_id,
-                        method=scheduling.UPLOAD_METHOD,
-                        payload=scheduling.upload_payload(
-                            channel=user, filename=name, title=name, data=data
-                        ),
-                        dedupe_key=f"{ANNUAL_KIND}:{forum.id}:{year}:{user}:{suffix}",
-                    )
+            scheduling.enqueue_files(
+                session,
+                clock,
+                team_id=forum.team_id,
+                users=action_service.coordinators(session, forum.id),
+                files=((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc))),
+                key=f"{ANNUAL_KIND}:{forum.id}:{year}",
+            )
             scheduling.complete(session, clock, effect)
             sent += 1
     return sent
