@@ -27,9 +27,9 @@ from sqlalchemy.orm import Session, selectinload
 from domain import actions as action_service
 from domain import audit, meetings, privacy, scheduling
 from domain import slots as slot_service
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
-from domain.forums import Access
 from domain.i18n import N_, Locale, N_plural, Translator, normalize_locale
 from storage.models import (
     Action,

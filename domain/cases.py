@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from domain import audit, criteria, disclosure, feedback, meetings, privacy, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -22,7 +23,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access, active_agencies, forum_schedule
+from domain.forums import active_agencies, forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from storage.models import (
     AuditAction,
@@ -190,16 +191,13 @@ def _audit(
     detail: dict[str, object] | None = None,
 ) -> None:
     """An audit event by this member, in this forum, in the caller's transaction."""
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=action,
         object_type=object_type,
         object_ref=object_ref,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail=detail,
     )
 
@@ -233,7 +231,6 @@ def meeting_for(session: Session, forum: Forum, start: dt.datetime) -> Meeting:
 # --- raising a case -------------------------------------------------------------------------
 
 
-local_today = disclosure.local_today
 _consent_active = disclosure.consent_active
 _current_consent = disclosure.current_consent
 

@@ -11,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from domain import disclosure, legal_grounds
-from domain.cases import find_case_by_reference, local_today
+from domain.access import Access
+from domain.cases import find_case_by_reference
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
-from domain.forums import Access
+from domain.forums import local_today
 from domain.i18n import N_
 from storage.models import Case, CaseStatus, Consent, ConsentGiver
 

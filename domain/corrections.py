@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import flag_modified
 
 from domain import audit, disclosure, privacy
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -32,7 +33,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access
+from domain.forums import local_today
 from domain.i18n import N_, N_plural
 from storage.models import (
     Action,
@@ -221,14 +222,14 @@ def correct(
     decision = disclosure.decide(
         access,
         obj if not isinstance(obj, Rating) else session.get(RatingRound, obj.round_id),
-        disclosure.local_today(access.forum, clock),
+        local_today(access.forum, clock),
         forum_id=forum_id,
     )
     if not (decision.allowed and _may_edit(access, field, obj)):
         raise NOT_ALLOWED
     new = text.strip()
     errors: dict[str, DomainError] = {}
-    today = disclosure.local_today(access.forum, clock)
+    today = local_today(access.forum, clock)
     for fld, msgid in privacy.check_fields({"text": new}, today=today).items():
         errors[fld] = IdentifyingDataRefused(msgid, field=fld)
     if not new and field in REQUIRED:
@@ -258,7 +259,7 @@ def redact(
     obj, forum_id = _load(session, access, field, object_id)
     target = obj if not isinstance(obj, Rating) else session.get(RatingRound, obj.round_id)
     decision = disclosure.decide(
-        access, target, disclosure.local_today(access.forum, clock), forum_id=forum_id
+        access, target, local_today(access.forum, clock), forum_id=forum_id
     )
     if not (access.is_coordinator and decision.allowed):
         raise NotCoordinator(N_("Only a coordinator who may see the text can mask it."))

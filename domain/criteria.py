@@ -18,9 +18,10 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from domain import audit, privacy
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import IdentifyingDataRefused, InputErrors, InvalidInput, NotCoordinator
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_, N_plural
 from storage.models import AuditAction, Case, CaseCriterion, case_criteria_met
 

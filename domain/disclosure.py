@@ -41,9 +41,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from domain import audit
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import ForumNotFound, NotAMember
-from domain.forums import Access, find_member, forum_schedule
+from domain.forums import find_member, local_today
 from storage.models import (
     Action,
     AgendaItem,
@@ -179,11 +180,6 @@ def _present(access: Access, forum_id: int) -> bool:
 
 
 # --- the rule ---------------------------------------------------------------------------------
-
-
-def local_today(forum: Forum, clock: Clock) -> dt.date:
-    """Consent dates are the forum's calendar days, not UTC ones."""
-    return clock.now().astimezone(forum_schedule(forum).zone).date()
 
 
 def consent_active(consent: Consent | None, today: dt.date) -> bool:

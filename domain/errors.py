@@ -63,6 +63,18 @@ class InvalidInput(DomainError):
     """A value the user typed that cannot be used (bad code, empty name, bad schedule …)."""
 
 
+def comment_too_long(limit: int, *, field: str = "comment") -> InvalidInput:
+    """A comment over its limit (actions' follow-up, steering goals, feedback answers)."""
+    return InvalidInput(
+        N_plural(
+            "The comment can be at most {n} character.",
+            "The comment can be at most {n} characters.",
+        ),
+        field=field,
+        n=limit,
+    )
+
+
 class IdentifyingDataRefused(DomainError):
     """Free text that contains what looks like personal data (privacy guard)."""
 

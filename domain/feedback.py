@@ -26,11 +26,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from domain import audit, disclosure, privacy, scheduling
+from domain.access import Access
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
-from domain.errors import DomainError, IdentifyingDataRefused, InputErrors, InvalidInput
-from domain.forums import Access, forum_schedule
-from domain.i18n import N_, N_plural, Translator, normalize_locale
+from domain.errors import (
+    DomainError,
+    IdentifyingDataRefused,
+    InputErrors,
+    InvalidInput,
+    comment_too_long,
+)
+from domain.forums import forum_schedule, local_today
+from domain.i18n import N_, Translator, normalize_locale
 from storage.models import (
     Agency,
     AuditAction,
@@ -268,17 +275,7 @@ def _comment_errors(
         errors[fld] = IdentifyingDataRefused(msgid, field=fld)
     text = " ".join((comment or "").split())
     if len(text) > COMMENT_MAX:
-        errors.setdefault(
-            "comment",
-            InvalidInput(
-                N_plural(
-                    "The comment can be at most {n} character.",
-                    "The comment can be at most {n} characters.",
-                ),
-                field="comment",
-                n=COMMENT_MAX,
-            ),
-        )
+        errors.setdefault("comment", comment_too_long(COMMENT_MAX))
     return text or None
 
 
@@ -489,7 +486,7 @@ def disclosed_comments(
     if not decision.allowed:
         return []
     forum_id = access.forum.id
-    today = disclosure.local_today(access.forum, clock)
+    today = local_today(access.forum, clock)
     agency = [
         Comment("agency", c)
         for c in session.scalars(

@@ -33,7 +33,7 @@ class Retention(enum.StrEnum):
     ACTIONS = "actions"
     DEVIATIONS = "deviations"
     MEETINGS = "meetings"  # the row stays; typed text and other-business items go
-    AUDIT = "audit_events"  # the audit log's own retention (domain/audit.py)
+    AUDIT = "audit_events"  # the audit log's own retention (domain/audit/retention.py)
     SCHEDULE = "schedule"  # claim rows: ids and times, no text; deleted with the forum
     OUTBOX = "outbox"  # payload emptied as a message settles; row deleted after 90 days
     INSTALLATION = "installation"  # while the app is installed; deleted on uninstall

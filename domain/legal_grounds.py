@@ -18,7 +18,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from domain import audit, disclosure, privacy
-from domain.cases import find_case_by_reference, local_today
+from domain.access import Access
+from domain.cases import find_case_by_reference
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
@@ -27,7 +28,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access, active_agencies
+from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
 from storage.models import AuditAction, Case, LegalGround, LegalGroundKind
 
@@ -117,16 +118,13 @@ def _audit(
     reference: str,
     detail: dict[str, object],
 ) -> None:
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=action,
         object_type="legal_ground",
         object_ref=reference,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail=detail,
     )
 

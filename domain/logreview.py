@@ -27,9 +27,10 @@ from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule, log_reviewers
 from domain.i18n import N_, Translator, normalize_locale
 from storage.models import (
     Agency,
@@ -315,16 +316,13 @@ def review(
     """A coordinator or reviewer looks at (or exports) the log: itself an audited event."""
     require_reviewer(access)
     report = build_report(session, access.forum, filt, limit=limit)
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT if exported else AuditAction.READ,
         object_type="audit_log",
         object_ref=access.forum.code,
-        team_id=access.forum.team_id,
-        forum_id=access.forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={**filt.describe(), **({"format": exported} if exported else {})},
     )
     return report
@@ -462,15 +460,7 @@ def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int
         first, last = previous_month(today)
         report = build_report(session, forum, LogFilter(start=first, end=last), limit=0)
         anchor = chain_anchor(session, clock, forum.team_id)
-        reviewers = session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum.id,
-                Member.active.is_(True),
-                Member.role == Role.REVIEWER,
-            )
-            .order_by(Member.id)
-        ).all()
+        reviewers = log_reviewers(session, forum)
         t = Translator(normalize_locale(forum.language))
         text = monthly_text(t, report, month=first, anchor=anchor)
         for user in reviewers:

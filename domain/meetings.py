@@ -16,6 +16,7 @@ from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
 from domain import audit, privacy
+from domain.access import Access
 from domain.calendar import (
     DEFAULT_AGENDA_TIME,
     EXTRA_DAYS_OFF,
@@ -28,7 +29,7 @@ from domain.calendar import (
 )
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (

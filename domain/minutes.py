@@ -30,9 +30,10 @@ from domain import actions as action_service
 from domain import agenda as agenda_service
 from domain import audit, disclosure, meetings, privacy, scheduling
 from domain import slots as slot_service
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
-from domain.forums import Access, find_member, forum_schedule
+from domain.forums import find_member, forum_schedule, local_today
 from domain.i18n import N_, Locale, N_plural, Translator, normalize_locale
 from storage.models import (
     AgendaItem,
@@ -569,7 +570,7 @@ def record_minutes(
     actions and plan the follow-ups. Nothing is stored when a field is wrong."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     forum = access.forum
-    today = disclosure.local_today(forum, clock)
+    today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
     cases = disclosure.load_cases(session, known)
     errors: dict[str, DomainError] = {}

@@ -2,7 +2,7 @@
 bar charts of figures that already passed the small-number rule.
 
 matplotlib's object API (Figure + FigureCanvasAgg, no pyplot state), imported lazily; the
-five level colours are the situation picture's (domain.charts).
+five level colours are the situation picture's (handlers.blocks.charts).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from collections.abc import Sequence
 
 from domain.small_numbers import Figure as Count
 
-# normalt · avvikande · oroande · kritiskt · allvarligt (as domain.charts.LEVEL_COLOURS; that
-# module loads pyplot when imported, so the values are repeated here).
+# normalt · avvikande · oroande · kritiskt · allvarligt (as handlers.blocks.charts.LEVEL_COLOURS;
+# domain does not import handlers, so the values are repeated here).
 LEVEL_COLOURS: dict[int, str] = {
     1: "#4caf50",
     2: "#fdd835",

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -408,3 +408,26 @@ def prune_outbox(session: Session, clock: Clock) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def enqueue_files(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    users: Iterable[str],
+    files: Sequence[tuple[str, bytes]],
+    key: str,
+) -> None:
+    """Queue each file (name, bytes) as a DM to each user, once: the dedupe key is
+    ``key:user:suffix`` (the reports sent by themselves to a forum's coordinators)."""
+    for user in users:
+        for filename, data in files:
+            enqueue(
+                session,
+                clock,
+                team_id=team_id,
+                method=UPLOAD_METHOD,
+                payload=upload_payload(channel=user, filename=filename, title=filename, data=data),
+                dedupe_key=f"{key}:{user}:{filename.rsplit('.', 1)[-1]}",
+            )

@@ -22,9 +22,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from domain import audit, meetings
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_
 from storage.models import (
     AgendaItem,

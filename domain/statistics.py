@@ -7,7 +7,6 @@ A period is a range of the forum's local calendar days, both ends included.
 from __future__ import annotations
 
 import datetime as dt
-import io
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,9 +15,10 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule
 from domain.i18n import N_
 from storage.models import (
     Action,
@@ -185,16 +185,13 @@ def forum_statistics(
             )
         ).all()
     )
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT,
         object_type="statistics",
         object_ref=forum.code,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={"from": period.start.isoformat(), "to": period.end.isoformat()},
     )
     return Statistics(
@@ -259,16 +256,13 @@ def action_plan(
     decisions = disclosure.disclose_actions(
         session, clock, access, found, surface_name="action_plan"
     )
-    audit.record(
+    audit.record_by(
         session,
         clock,
-        actor=access.member.slack_user_id,
+        access,
         action=AuditAction.EXPORT,
         object_type="action_plan",
         object_ref=forum.code,
-        team_id=forum.team_id,
-        forum_id=forum.id,
-        actor_agency_id=access.member.agency_id,
         detail={
             "from": period.start.isoformat(),
             "to": period.end.isoformat(),
@@ -297,58 +291,3 @@ def action_plan(
             )
         )
     return rows
-
-
-def chart_png(stats: Statistics, labels: dict[str, str]) -> bytes:
-    """Four small charts (cases per month and raising agency, concerns, actions on time,
-    effect) as one PNG. ``labels`` holds the translated titles and concern/effect names."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    figure = Figure(figsize=(11, 8), dpi=100)
-    FigureCanvasAgg(figure)
-    axes = figure.subplots(2, 2)
-    months = list(stats.cases_by_month) or ["–"]
-    agencies = list(stats.cases_by_agency)
-    ax = axes[0][0]
-    bottom = [0] * len(months)
-    for agency in agencies:
-        heights = [stats.cases_by_month_agency.get((m, agency), 0) for m in months]
-        ax.bar(months, heights, bottom=bottom, label=agency)
-        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
-    ax.set_title(labels["cases"])
-    if agencies:
-        ax.legend(fontsize=7)
-    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
-    ax = axes[0][1]
-    concern_keys = list(stats.concerns)[:8]
-    ax.barh(
-        [labels.get(f"concern:{k}", k) for k in concern_keys],
-        [stats.concerns[k] for k in concern_keys],
-    )
-    ax.set_title(labels["concerns"])
-    ax.tick_params(axis="y", labelsize=7)
-    ax = axes[1][0]
-    ax.bar(
-        [labels["on_time"], labels["late"], labels["overdue"]],
-        [
-            stats.actions_on_time,
-            stats.actions_done - stats.actions_on_time,
-            stats.actions_overdue,
-        ],
-        color=["#2e7d32", "#f9a825", "#c62828"],
-    )
-    ax.set_title(labels["actions"])
-    ax = axes[1][1]
-    keys = ["yes", "partly", "no", "none"]
-    ax.bar(
-        [labels[f"effect:{k}"] for k in keys],
-        [stats.effects.get(k, 0) for k in keys],
-        color=["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"],
-    )
-    ax.set_title(labels["effect"])
-    figure.suptitle(f"{stats.forum_name} · {stats.start.isoformat()} – {stats.end.isoformat()}")
-    figure.tight_layout()
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png")
-    return buffer.getvalue()

@@ -13,7 +13,6 @@ written by people, so the document leaves those sections blank (docx to edit, an
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,10 +20,11 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit, review
+from domain.access import Access
 from domain.clock import Clock
 from domain.documents import Blank, Document, Heading, Paragraph, Picture, Table
 from domain.errors import InvalidInput
-from domain.forums import Access, forum_schedule
+from domain.forums import forum_schedule, forum_zone
 from domain.i18n import N_, Translator
 from domain.periods import bounds
 from domain.ratings import LEVELS, level_label
@@ -84,7 +84,7 @@ def collect(session: Session, clock: Clock, *, access: Access, year: int) -> lis
     for forum in linked_forums(session, access.forum):
         if not _rates(forum):
             continue
-        zone = zoneinfo.ZoneInfo(forum.timezone)
+        zone = forum_zone(forum)
         start, end = bounds(zone, period)
         rows = session.execute(
             select(Action, Agency.name, Area.name)

@@ -18,14 +18,15 @@ from domain import actions as action_service
 from domain import agenda as agenda_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
+from domain.access import Access
 from domain.actions import ActionDraft, Filter, Scope
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors, InvalidInput
 from domain.export import csv_bytes, xlsx_bytes
-from domain.forums import Access
 from domain.i18n import N_, Locale, Translator, normalize_locale
 from handlers import forms
 from handlers.agenda import deliver_now, publish_changes
 from handlers.blocks import actions as ui
+from handlers.blocks import statistics as stats_ui
 from handlers.blocks.cases import effect_label
 from handlers.blocks.common import Block
 from handlers.blocks.forum import text_message
@@ -104,7 +105,7 @@ class ActionMeta(BaseModel):
 
 
 def _today(access: Access, deps: Deps) -> dt.date:
-    return action_service.local_today(access.forum, deps.clock)
+    return forum_service.local_today(access.forum, deps.clock)
 
 
 def _owner_translator(deps: Deps, team_id: str | None, user_id: str, forum: Forum) -> Translator:
@@ -355,16 +356,16 @@ def statistics(
         period = stats_service.parse_period(words, _today(access, deps))
         stats = stats_service.forum_statistics(session, deps.clock, access=access, period=period)
         code = access.forum.code
-    png = stats_service.chart_png(stats, ui.chart_labels(t, stats))
+    png = stats_ui.statistics_png(t, stats)
     send_file(
         client,
         req.user_id,
         data=png,
         filename=f"statistik-{code}-{period.start.isoformat()}-{period.end.isoformat()}.png",
         comment=t("Statistics for {forum}", forum=stats.forum_name),
-        alt_text=ui.statistics_alt_text(t, stats),
+        alt_text=stats_ui.statistics_alt_text(t, stats),
     )
-    return ui.statistics_message(t, stats)
+    return stats_ui.statistics_message(t, stats)
 
 
 # --- App Home and the case view -------------------------------------------------------------

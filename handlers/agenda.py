@@ -19,10 +19,10 @@ from domain import corrections
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
+from domain.access import Access
 from domain.agenda import Agenda
 from domain.clock import Clock
 from domain.errors import DomainError
-from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
 from handlers import forms
 from handlers.blocks import actions as action_ui

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from domain import cases as case_service
 from domain import forums as forum_service
+from domain.access import Access
 from domain.cases import Scope
 from domain.criteria import active_criteria
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
-from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
 from handlers import actions as action_handlers
 from handlers import feedback as feedback_handlers

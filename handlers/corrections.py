@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 
 from domain import corrections
 from domain import forums as forum_service
+from domain.access import Access
 from domain.errors import DomainError, InputErrors
-from domain.forums import Access
 from domain.i18n import Locale, Translator
 from handlers import forms
 from handlers.agenda import deliver_now, publish_changes

@@ -17,8 +17,8 @@ from sqlalchemy.orm import Session
 from domain import feedback as feedback_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
+from domain.access import Access
 from domain.errors import DomainError, InputErrors, InvalidInput
-from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from domain.periods import bounds
 from handlers import forms

@@ -19,9 +19,9 @@ from domain import meetings as meeting_service
 from domain import minutes as minutes_service
 from domain import ratings as rating_service
 from domain import slots as slot_service
+from domain.access import Access
 from domain.clock import Clock
 from domain.errors import DomainError
-from domain.forums import Access
 from domain.i18n import Translator
 from handlers import forms
 from handlers.agenda import deliver_now, refresh_agenda

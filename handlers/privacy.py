@@ -21,7 +21,7 @@ from domain import cases as case_service
 from domain import consent_register, legal_grounds, logreview, retention
 from domain import export as export_service
 from domain import forums as forum_service
-from domain.cases import local_today
+from domain.access import Access
 from domain.errors import (
     DatabaseUnavailable,
     DomainError,
@@ -29,7 +29,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import Access
+from domain.forums import local_today
 from domain.i18n import N_, Translator
 from domain.retention import RetentionPolicy
 from handlers import cases as case_handlers

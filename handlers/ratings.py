@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
 from domain import ratings as rating_service
+from domain.access import Access
 from domain.errors import (
     DatabaseUnavailable,
     DomainError,
@@ -30,7 +31,6 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.export import csv_bytes, xlsx_bytes
-from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from handlers import forms, slack_text
 from handlers.agenda import picture_ready

@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from domain import forums as forum_service
 from domain import steering as steering_service
 from domain import yearly_picture
+from domain.access import Access
 from domain.actions import ActionDraft
 from domain.documents import Document, to_docx, to_pdf
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
-from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
 from handlers import forms
 from handlers.actions import _names

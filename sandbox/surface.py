@@ -26,6 +26,7 @@ from urllib.parse import urlencode
 
 from sandbox.blockkit_html import action_payload, find_element, state_values
 from sandbox.webapi import APP_ID, BOT_ID, BOT_USER_ID, TEAM_DOMAIN, TEAM_ID, validate_view
+from sandbox.webapi.shapes import stored_view
 from sandbox.workspace import ResponseTarget, Workspace, dm_of
 
 __all__ = ["BotAnswer", "BotLink", "Surface"]
@@ -365,27 +366,9 @@ class Surface:
 
     @staticmethod
     def _stored_view(view: Mapping[str, Any], view_id: str, *, previous: Any) -> dict[str, Any]:
-        stored = {
-            "id": view_id,
-            "team_id": TEAM_ID,
-            "type": view.get("type", "modal"),
-            "blocks": view.get("blocks", []),
-            "private_metadata": view.get("private_metadata", ""),
-            "callback_id": view.get("callback_id", ""),
-            "state": {"values": {}},
-            "hash": f"{int(time.time())}.{uuid.uuid4().hex[:8]}",
-            "clear_on_close": bool(view.get("clear_on_close", False)),
-            "notify_on_close": bool(view.get("notify_on_close", False)),
-            "external_id": view.get("external_id", ""),
-            "app_id": APP_ID,
-            "bot_id": BOT_ID,
-            "root_view_id": view_id,
-            "previous_view_id": previous,
-        }
-        for key in ("title", "submit", "close"):
-            if key in view:
-                stored[key] = view[key]
-        return stored
+        return stored_view(
+            view, view_id, view_hash=f"{int(time.time())}.{uuid.uuid4().hex[:8]}", previous=previous
+        )
 
     # -- App Home -------------------------------------------------------------------------
 

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
+
+from domain.i18n import Translator
 
 Block = dict[str, Any]
 
@@ -185,3 +188,46 @@ def safe_payload(payload: Any) -> Any:
     if isinstance(out.get("text"), str) and payload.get("type") in (None, "mrkdwn"):
         out["text"] = slack_safe(out["text"])
     return out
+
+
+def notice_modal(t: Translator, text: str, *, callback_id: str = "notice") -> Block:
+    """A modal that only says what happened (e.g. after you removed yourself, or why not)."""
+    return modal(
+        callback_id=callback_id, title=t("Samverkan"), close=t("Close"), blocks=[section(text)]
+    )
+
+
+def _split(text: str, limit: int) -> list[str]:
+    """Cut mrkdwn text into pieces of at most ``limit`` characters, at a line break or a space
+    where there is one, never inside an escaped entity (``&amp;``)."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = max(text.rfind("\n", 0, limit), text.rfind(" ", 0, limit))
+        if cut < limit // 2:
+            cut = limit
+            amp = text.rfind("&", cut - 6, cut)
+            if amp != -1 and ";" not in text[amp:cut]:
+                cut = amp
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    if text:
+        pieces.append(text)
+    return pieces
+
+
+def text_sections(lines: Sequence[str], *, limit: int = SECTION_TEXT_MAX) -> list[Block]:
+    """As few sections as hold ``lines`` whole (each section at most ``limit`` characters);
+    a line longer than a section is split across several."""
+    blocks: list[Block] = []
+    current = ""
+    for line in lines:
+        for piece in _split(line, limit):
+            if current and len(current) + 1 + len(piece) <= limit:
+                current += "\n" + piece
+                continue
+            if current:
+                blocks.append(section(current))
+            current = piece
+    if current:
+        blocks.append(section(current))
+    return blocks

@@ -35,6 +35,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.common import notice_modal as notice_modal  # listeners use ui.notice_modal
 from handlers.blocks.criteria import ACTION_OPEN as CRITERIA_OPEN
 
 CB_FORUM_CREATE = "forum_create"
@@ -854,13 +855,6 @@ def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
         blocks.append(context(t("…and {n} more.", n=len(forums) - MAX_HOME_FORUMS)))
     blocks.append(context(t("Type /samverkan help to see what I can do.")))
     return {"type": "home", "blocks": blocks[:100]}
-
-
-def notice_modal(t: Translator, text: str) -> Block:
-    """A modal that only says what happened (e.g. after you removed yourself)."""
-    return modal(
-        callback_id="notice", title=t("Samverkan"), close=t("Close"), blocks=[section(text)]
-    )
 
 
 def home_error_view(t: Translator, text: str) -> Block:

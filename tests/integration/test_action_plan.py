@@ -266,9 +266,10 @@ def test_the_agenda_lists_as_many_actions_as_it_collects_and_says_how_many_more(
     ratings), and the ones past the limit are counted ("och N till"), soonest due first."""
     from domain import agenda as agenda_service
     from domain import ratings
+    from domain.actions import agenda as action_agenda  # where the limit is read
     from handlers.agenda import render_agenda
 
-    monkeypatch.setattr(action_service, "AGENDA_ACTIONS_MAX", 3)
+    monkeypatch.setattr(action_agenda, "AGENDA_ACTIONS_MAX", 3)
     from domain import meetings
 
     with transaction(bot.sessions) as s:

@@ -24,6 +24,7 @@ from domain import actions as action_service
 from domain import disclosure
 from domain import forums as fs
 from domain.actions import ActionDraft, create_action
+from domain.actions.rights import _load as load_action
 from domain.agenda import add_item
 from domain.cases import CaseDraft, raise_case, report_deviation
 from domain.legal_grounds import GroundDraft, record_ground
@@ -370,7 +371,7 @@ def dm_rows(bot: Bot, world: World, r: Reader) -> str:
     with transaction(bot.sessions) as s:
         forum = s.get(Forum, world.forum)
         assert forum is not None
-        action = action_service._load(s, world.action)
+        action = load_action(s, world.action)
         rows = action_service.rows_for_user(s, bot.clock, forum, r.user, [action])
         return json.dumps([row.description for row in rows], ensure_ascii=False)
 

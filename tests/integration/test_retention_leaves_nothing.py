@@ -155,7 +155,7 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
         ][:3]
     assert all(t in full_dump(bot, database_url) for t in typed.values())  # all stored
     # The audit log records who did what, never what they typed (its own retention is
-    # domain/audit.py's): none of the texts is in it even before anything is removed.
+    # domain/audit/'s): none of the texts is in it even before anything is removed.
     with bot.runtime.engine.connect() as conn:
         logged = json.dumps(
             [[str(v) for v in row] for row in conn.execute(text("SELECT * FROM audit_events"))]

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import cases as cs
 from domain import forums as fs
+from domain.access import Access
 from domain.clock import AdjustableClock
 from domain.errors import IdentifyingDataRefused, InputErrors, InvalidInput, NotCoordinator
 from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START
@@ -135,7 +136,7 @@ class Setup:
         )
         return dataclasses.replace(base, **changes)
 
-    def access(self, s: Session, user: str, forum_id: int | None = None) -> fs.Access:
+    def access(self, s: Session, user: str, forum_id: int | None = None) -> Access:
         forum = fs.get_forum(s, forum_id=forum_id or self.fos, team_id=TEAM)
         return fs.require_member(s, forum=forum, slack_user_id=user)
 

@@ -10,14 +10,13 @@ import pytest
 
 from domain.errors import IdentifyingDataRefused
 from domain.privacy import (
-    _SPECIAL_RE,
     MSGIDS,
     Finding,
-    _has_specials,
     check_fields,
     check_text,
     find_identifying,
 )
+from domain.privacy.normalise import _SPECIAL_RE, _has_specials
 from tests.support.personnummer import luhn_digit, pnr
 
 

@@ -13,7 +13,8 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from personnummer import personnummer  # type: ignore[import-untyped,unused-ignore]
 
-from domain.privacy import _luhn, _pnr_kind, find_identifying
+from domain.privacy import find_identifying
+from domain.privacy.numbers import _luhn, _pnr_kind
 from tests.support.personnummer import luhn_digit, pnr
 
 TODAY = dt.date(2026, 6, 15)

@@ -8,7 +8,6 @@ import zoneinfo
 
 import pytest
 
-from domain.charts import heatmap_png, trend_png
 from domain.errors import InputErrors
 from domain.i18n import Locale, Translator
 from domain.ratings import (
@@ -24,6 +23,7 @@ from domain.ratings import (
     reminder_times,
     round_times,
 )
+from handlers.blocks.charts import heatmap_png, trend_png
 from handlers.blocks.ratings import picture_blocks, picture_message, rating_modal
 from sandbox.webapi import validate_message, validate_view
 from storage.models import Forum, Meeting, RatingRound

@@ -333,7 +333,9 @@ def test_shared_files_show_as_cards_in_their_channel_or_dm(fed) -> None:
 # --- the rule: the sandbox speaks only HTTP to the bot ----------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(SANDBOX.glob("*.py")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path", sorted(SANDBOX.rglob("*.py")), ids=lambda p: str(p.relative_to(SANDBOX))
+)
 def test_sandbox_never_imports_the_bots_packages(path: Path) -> None:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     imported: set[str] = set()

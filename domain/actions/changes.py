@@ -1,0 +1,440 @@
+"""Creating and changing actions: create, complete, postpone, hand over, follow up, snooze;
+each change kept in the action's history and written to the audit log."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain import meetings
+from domain.access import Access
+from domain.actions.base import (
+    COMMENT_MAX,
+    DESCRIPTION_MAX,
+    HOPED_EFFECT_MAX,
+    REASON_MAX,
+    SNOOZE_HOUR,
+    ActionDraft,
+    NotAllowed,
+    Snooze,
+    _at_morning,
+    _forward_to_working,
+    plan_reminder,
+)
+from domain.actions.rights import (
+    _agency_member,
+    _audit,
+    _history,
+    _load,
+    _privacy,
+    may_change,
+    may_follow_up,
+)
+from domain.clock import Clock
+from domain.errors import (
+    DomainError,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+    comment_too_long,
+)
+from domain.forums import (
+    active_agencies,
+    active_areas,
+    local_today,
+)
+from domain.i18n import N_, N_plural
+from storage.models import (
+    Action,
+    ActionStatus,
+    AuditAction,
+    Case,
+    Effect,
+    Forum,
+    Meeting,
+    MeetingStatus,
+)
+
+# --- creating -------------------------------------------------------------------------------
+
+
+def upcoming_meetings(session: Session, clock: Clock, forum: Forum) -> list[Meeting]:
+    return meetings.upcoming(session, clock, forum, count=8)
+
+
+def _check(
+    session: Session, clock: Clock, access: Access, draft: ActionDraft
+) -> tuple[Case | None, dict[str, DomainError]]:
+    forum = access.forum
+    today = local_today(forum, clock)
+    errors: dict[str, DomainError] = {}
+    _privacy(
+        errors,
+        {
+            "description": draft.description,
+            "hoped_effect": draft.hoped_effect,
+            "case": draft.case_reference,
+        },
+        today,
+    )
+    description = draft.description.strip()
+    if not description:
+        errors.setdefault(
+            "description",
+            InvalidInput(N_("Describe what is to be done, without names."), field="description"),
+        )
+    elif len(description) > DESCRIPTION_MAX:
+        errors.setdefault(
+            "description",
+            InvalidInput(
+                N_plural(
+                    "The description can be at most {n} character.",
+                    "The description can be at most {n} characters.",
+                ),
+                field="description",
+                n=DESCRIPTION_MAX,
+            ),
+        )
+    if draft.hoped_effect and len(draft.hoped_effect.strip()) > HOPED_EFFECT_MAX:
+        errors.setdefault(
+            "hoped_effect",
+            InvalidInput(
+                N_plural(
+                    "The hoped-for effect can be at most {n} character.",
+                    "The hoped-for effect can be at most {n} characters.",
+                ),
+                field="hoped_effect",
+                n=HOPED_EFFECT_MAX,
+            ),
+        )
+    agencies = {a.id: a for a in active_agencies(forum)}
+    agency = agencies.get(draft.agency_id or 0)
+    if agency is None:
+        errors["agency"] = InvalidInput(
+            N_("Choose the agency that owns the action."), field="agency"
+        )
+    if not draft.owner:
+        errors["owner"] = InvalidInput(N_("Choose who owns the action."), field="owner")
+    elif agency is not None and _agency_member(session, forum, agency.id, draft.owner) is None:
+        errors["owner"] = InvalidInput(
+            N_(
+                "The owner must be a member of {agency} in this forum. Choose another person, "
+                "or ask the coordinator to add them."
+            ),
+            field="owner",
+            agency=agency.name,
+        )
+    if draft.due_on is None:
+        errors["due_on"] = InvalidInput(N_("Choose a due date."), field="due_on")
+    elif draft.due_on < today:
+        errors["due_on"] = InvalidInput(
+            N_("The due date has already passed. Choose today or a later day."), field="due_on"
+        )
+    case = None
+    reference = (draft.case_reference or "").strip()
+    if reference and "case" not in errors:
+        case = session.scalar(
+            select(Case).where(
+                Case.forum_id == forum.id, func.upper(Case.reference) == reference.upper()
+            )
+        )
+        if case is None:
+            errors["case"] = InvalidInput(
+                N_("There is no case {reference} in this forum."),
+                field="case",
+                reference=reference[:32],
+            )
+    if draft.area_id is not None and draft.area_id not in {a.id for a in active_areas(forum)}:
+        errors["area"] = InvalidInput(N_("Choose one of the forum's areas."), field="area")
+    if draft.meeting_id is not None:
+        meeting = session.get(Meeting, draft.meeting_id)
+        if (
+            meeting is None
+            or meeting.forum_id != forum.id
+            or meeting.status is not MeetingStatus.PLANNED
+        ):
+            errors["meeting"] = InvalidInput(
+                N_("That meeting is no longer available. Choose another."), field="meeting"
+            )
+    return case, errors
+
+
+def create_action(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    draft: ActionDraft,
+    submission_key: str | None = None,
+) -> tuple[Action, bool]:
+    """Create an action. Returns (action, created); a submission already seen (same
+    ``submission_key``) returns the existing action and ``created=False``. Nothing is stored
+    when a field is wrong (:class:`InputErrors`, one error per field)."""
+    forum = access.forum
+    if submission_key:
+        existing = session.scalar(
+            select(Action).where(
+                Action.forum_id == forum.id, Action.submission_key == submission_key
+            )
+        )
+        if existing is not None:
+            return existing, False
+    case, errors = _check(session, clock, access, draft)
+    if errors:
+        raise InputErrors(errors)
+    assert draft.agency_id is not None and draft.due_on is not None and draft.owner
+    now = clock.now()
+    action = Action(
+        forum_id=forum.id,
+        description=draft.description.strip(),
+        owning_agency_id=draft.agency_id,
+        owner=draft.owner,
+        due_on=draft.due_on,
+        case_id=case.id if case else None,
+        area_id=draft.area_id,
+        meeting_id=draft.meeting_id,
+        hoped_effect=(draft.hoped_effect or "").strip() or None,
+        status=ActionStatus.OPEN,
+        created_by=access.member.slack_user_id,
+        submission_key=submission_key,
+        created_at=now,
+        updated_at=now,
+    )
+    plan_reminder(action, forum, clock)
+    try:
+        with session.begin_nested():
+            session.add(action)
+            session.flush()
+    except IntegrityError:
+        if submission_key:
+            existing = session.scalar(
+                select(Action).where(
+                    Action.forum_id == forum.id, Action.submission_key == submission_key
+                )
+            )
+            if existing is not None:
+                return existing, False
+        raise
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="created",
+        detail={"owner": action.owner, "due_on": action.due_on.isoformat()},
+    )
+    _audit(session, clock, access, AuditAction.CREATE, action.id)
+    return action, True
+
+
+# --- changing -------------------------------------------------------------------------------
+
+
+def _changeable(session: Session, access: Access, action_id: int) -> Action:
+    action = _load(session, action_id, forum_id=access.forum.id)
+    if not may_change(action, access):
+        raise NotAllowed()
+    return action
+
+
+def _require_open(action: Action) -> None:
+    if action.status is not ActionStatus.OPEN:
+        raise InvalidInput(N_("This action is already done."))
+
+
+def complete_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> Action:
+    """Klar: the action is done; it waits for the follow-up of effect at the next meeting."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    action.status = ActionStatus.DONE
+    action.completed_at = clock.now()
+    action.remind_at = action.snoozed_until = None
+    _history(session, clock, action, actor=access.member.slack_user_id, kind="done")
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"status": "done"})
+    return action
+
+
+def postpone_action(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    action_id: int,
+    due_on: dt.date | None,
+    reason: str,
+) -> Action:
+    """Behöver mer tid: a new due date and the reason (privacy-guarded)."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    today = local_today(access.forum, clock)
+    errors: dict[str, DomainError] = {}
+    _privacy(errors, {"reason": reason}, today)
+    if not reason.strip():
+        errors.setdefault(
+            "reason", InvalidInput(N_("Say briefly why more time is needed."), field="reason")
+        )
+    elif len(reason.strip()) > REASON_MAX:
+        errors.setdefault(
+            "reason",
+            InvalidInput(
+                N_plural(
+                    "The reason can be at most {n} character.",
+                    "The reason can be at most {n} characters.",
+                ),
+                field="reason",
+                n=REASON_MAX,
+            ),
+        )
+    if due_on is None:
+        errors["due_on"] = InvalidInput(N_("Choose a new due date."), field="due_on")
+    elif due_on < today:
+        errors["due_on"] = InvalidInput(
+            N_("The due date has already passed. Choose today or a later day."), field="due_on"
+        )
+    elif due_on == action.due_on:
+        errors["due_on"] = InvalidInput(
+            N_("That is the current due date. Choose another day."), field="due_on"
+        )
+    if errors:
+        raise InputErrors(errors)
+    assert due_on is not None
+    old = action.due_on
+    action.due_on = due_on
+    plan_reminder(action, access.forum, clock)
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="postponed",
+        detail={"from": old.isoformat(), "to": due_on.isoformat()},
+        note=reason.strip(),
+    )
+    _audit(
+        session,
+        clock,
+        access,
+        AuditAction.UPDATE,
+        action.id,
+        {"due_on": due_on.isoformat(), "was": old.isoformat()},
+    )
+    return action
+
+
+def hand_over(
+    session: Session, clock: Clock, *, access: Access, action_id: int, new_owner: str | None
+) -> Action:
+    """Lämna över: another active member of the owning agency becomes the owner."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    if not new_owner:
+        raise InputErrors({"owner": InvalidInput(N_("Choose the new owner."), field="owner")})
+    if new_owner == action.owner:
+        raise InputErrors(
+            {
+                "owner": InvalidInput(
+                    N_("They already own this action. Choose someone else."), field="owner"
+                )
+            }
+        )
+    if _agency_member(session, access.forum, action.owning_agency_id, new_owner) is None:
+        raise InputErrors(
+            {
+                "owner": InvalidInput(
+                    N_(
+                        "The owner must be a member of {agency} in this forum. Choose another "
+                        "person, or ask the coordinator to add them."
+                    ),
+                    field="owner",
+                    agency=action.owning_agency.name,
+                )
+            }
+        )
+    old = action.owner
+    action.owner = new_owner
+    if old is None or action.remind_at is None:
+        plan_reminder(action, access.forum, clock)
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="handed_over",
+        detail={"from": old, "to": new_owner},
+    )
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"owner": new_owner})
+    return action
+
+
+def record_follow_up(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    action_id: int,
+    effect: Effect | None,
+    comment: str,
+) -> Action:
+    """Did the action have the desired effect: ja / delvis / nej, with a comment."""
+    action = _load(session, action_id, forum_id=access.forum.id)
+    if not may_follow_up(action, access):
+        raise NotCoordinator(
+            N_("Only the owner or a coordinator can record whether the action had effect.")
+        )
+    if action.status is not ActionStatus.DONE:
+        raise InvalidInput(N_("Mark the action as done before following up its effect."))
+    errors: dict[str, DomainError] = {}
+    _privacy(errors, {"comment": comment}, local_today(access.forum, clock))
+    if effect is None:
+        errors["effect"] = InvalidInput(
+            N_("Say whether the action had the desired effect."), field="effect"
+        )
+    if len(comment.strip()) > COMMENT_MAX:
+        errors.setdefault("comment", comment_too_long(COMMENT_MAX))
+    if errors:
+        raise InputErrors(errors)
+    assert effect is not None
+    action.effect = effect
+    action.follow_up_comment = comment.strip() or None
+    action.followed_up_by = access.member.slack_user_id
+    action.followed_up_at = clock.now()
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="follow_up",
+        detail={"effect": effect.value},
+        note=action.follow_up_comment,
+    )
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"effect": effect.value})
+    return action
+
+
+def snooze(
+    session: Session, clock: Clock, *, access: Access, action_id: int, until: Snooze
+) -> dt.datetime:
+    """Put the reminder off for an hour, or until the next working morning (08:00)."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    forum = access.forum
+    if until == "hour":
+        at = clock.now() + SNOOZE_HOUR
+    else:
+        day = _forward_to_working(
+            local_today(forum, clock) + dt.timedelta(days=1), meetings.calendar_of(forum)
+        )
+        at = _at_morning(day, forum)
+    action.remind_at = action.snoozed_until = at
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="snoozed",
+        detail={"until": at.isoformat()},
+    )
+    return at

@@ -1,0 +1,251 @@
+"""Scheduled work of actions: reminders on working days (claimed once per instant), the
+overdue digest, and actions released when their owner leaves."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from sqlalchemy import exists, func, not_, select, update
+from sqlalchemy.orm import Session
+
+from domain import audit, disclosure, scheduling
+from domain.actions.base import DIGEST_MAX, REMINDER_KIND, ActionRow, may_remind_now, plan_reminder
+from domain.actions.reading import _row, _with_links, rows_for_user
+from domain.actions.rights import _history, _load
+from domain.clock import Clock
+from domain.forums import (
+    coordinators,
+    local_today,
+)
+from domain.i18n import Locale, normalize_locale
+from storage.models import (
+    Action,
+    ActionEvent,
+    ActionStatus,
+    AuditAction,
+    Forum,
+    Member,
+)
+
+# --- scheduled work -------------------------------------------------------------------------
+
+
+class ActionMessages(Protocol):
+    """Renders the scheduled DMs (Block Kit lives in handlers; bot wires it in)."""
+
+    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]: ...
+
+    def digest(
+        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+    ) -> dict[str, Any]: ...
+
+    def released(
+        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
+    ) -> dict[str, Any]: ...
+
+
+def _dm(
+    session: Session, clock: Clock, forum: Forum, user: str, payload: dict[str, Any], key: str
+) -> None:
+    scheduling.enqueue(
+        session,
+        clock,
+        team_id=forum.team_id,
+        method="chat.postMessage",
+        payload={"channel": user, **payload},
+        dedupe_key=key,
+    )
+
+
+def queue_dm(
+    session: Session, clock: Clock, forum: Forum, user: str, payload: dict[str, Any], key: str
+) -> None:
+    """Queue a DM in the outbox inside the caller's transaction, so it is sent (with retries)
+    exactly when the change it tells about is stored; ``key`` is its dedupe key."""
+    _dm(session, clock, forum, user, payload, key)
+
+
+def event_key(prefix: str, session: Session, action_id: int) -> str:
+    """A dedupe key for the action's latest history event (one message per event)."""
+    session.flush()
+    latest = session.scalar(
+        select(func.max(ActionEvent.id)).where(ActionEvent.action_id == action_id)
+    )
+    return f"{prefix}:{action_id}:{latest or 0}"
+
+
+def release_orphaned_actions(
+    session: Session, clock: Clock, messages: ActionMessages, *, limit: int = 500
+) -> int:
+    """Open actions whose owner is no longer an active member of the owning agency (left the
+    channel, removed from the forum, moved to another agency) stay with the agency without
+    an owner, and the forum's coordinators are told once. Returns how many were released."""
+    still_member = exists().where(
+        Member.forum_id == Action.forum_id,
+        Member.slack_user_id == Action.owner,
+        Member.agency_id == Action.owning_agency_id,
+        Member.active.is_(True),
+    )
+    candidates = session.execute(
+        select(Action.id, Action.owner)
+        .where(Action.status == ActionStatus.OPEN, Action.owner.is_not(None), not_(still_member))
+        .order_by(Action.id)
+        .limit(limit)
+    ).all()
+    released: dict[int, list[tuple[Action, ActionEvent]]] = defaultdict(list)
+    for action_id, owner in candidates:
+        owner = str(owner)
+        # Conditional: another replica may have released it a moment ago.
+        taken = session.scalar(
+            update(Action)
+            .where(
+                Action.id == action_id, Action.owner == owner, Action.status == ActionStatus.OPEN
+            )
+            .values(owner=None, remind_at=None, snoozed_until=None, updated_at=clock.now())
+            .returning(Action.id)
+        )
+        if taken is None:
+            continue
+        action = _load(session, action_id)
+        session.refresh(action)
+        event = _history(
+            session,
+            clock,
+            action,
+            actor=owner,
+            kind="owner_left",
+            detail={"from": owner},
+        )
+        released[action.forum_id].append((action, event))
+    for forum_id, items in released.items():
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        session.flush()
+        first = min(e.id for _, e in items)
+        locale = normalize_locale(forum.language)
+        for coordinator in coordinators(session, forum_id):
+            rows = rows_for_user(session, clock, forum, coordinator, [a for a, _ in items])
+            _dm(
+                session,
+                clock,
+                forum,
+                coordinator,
+                messages.released(locale, forum.name, rows),
+                f"action_released:{forum_id}:{first}:{coordinator}",
+            )
+        for action, _ in items:
+            audit.record(
+                session,
+                clock,
+                actor="system",
+                action=AuditAction.UPDATE,
+                object_type="action",
+                object_ref=str(action.id),
+                team_id=forum.team_id,
+                forum_id=forum.id,
+                detail={"owner": None, "reason": "owner_left"},
+            )
+    return sum(len(v) for v in released.values())
+
+
+def send_reminders(
+    session: Session, clock: Clock, messages: ActionMessages, *, replica: str, limit: int = 500
+) -> int:
+    """Claim and queue the reminders that are due. Returns how many were claimed."""
+    now = clock.now()
+    due = (
+        session.scalars(
+            select(Action)
+            .options(*_with_links())
+            .where(
+                Action.status == ActionStatus.OPEN,
+                Action.owner.is_not(None),
+                Action.remind_at <= now,
+            )
+            .order_by(Action.remind_at, Action.id)
+            .limit(limit)
+        )
+        .unique()
+        .all()
+    )
+    forums: dict[int, Forum] = {}
+    overdue_owners: dict[tuple[int, str], bool] = {}
+    claimed = 0
+    for action in due:
+        forum = forums.get(action.forum_id) or session.get(Forum, action.forum_id)
+        assert forum is not None and action.owner is not None and action.remind_at is not None
+        forums[forum.id] = forum
+        if not may_remind_now(forum, clock):
+            continue  # weekend, holiday or night: it waits for the next working morning
+        snoozed = action.snoozed_until is not None and action.snoozed_until == action.remind_at
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind=REMINDER_KIND,
+            subject=str(action.id),
+            occurrence=action.remind_at,
+            due_at=action.remind_at,
+            replica=replica,
+        )
+        if effect is not None:
+            claimed += 1
+            today = local_today(forum, clock)
+            row = _row(action, forum, today, disclosure.REFUSED)
+            late = now - action.remind_at > dt.timedelta(hours=12)
+            if row.overdue and not snoozed:
+                overdue_owners[(forum.id, action.owner)] = True
+            else:
+                row = rows_for_user(session, clock, forum, action.owner, [action])[0]
+                _dm(
+                    session,
+                    clock,
+                    forum,
+                    action.owner,
+                    messages.reminder(normalize_locale(forum.language), row, today),
+                    f"{REMINDER_KIND}:{action.id}:{action.remind_at.isoformat()}",
+                )
+            scheduling.complete(session, clock, effect, late=late)
+        plan_reminder(action, forum, clock)  # done here or by the replica that claimed it
+    for forum_id, owner in overdue_owners:
+        _send_digest(session, clock, messages, forums[forum_id], owner)
+    return claimed
+
+
+def _send_digest(
+    session: Session, clock: Clock, messages: ActionMessages, forum: Forum, owner: str
+) -> None:
+    """One DM a day per owner with all their overdue actions in the forum."""
+    today = local_today(forum, clock)
+    where = (
+        Action.forum_id == forum.id,
+        Action.owner == owner,
+        Action.status == ActionStatus.OPEN,
+        Action.due_on < today,
+    )
+    found = (
+        session.scalars(
+            select(Action)
+            .options(*_with_links())
+            .where(*where)
+            .order_by(Action.due_on, Action.id)
+            .limit(DIGEST_MAX)
+        )
+        .unique()
+        .all()
+    )
+    total = int(session.scalar(select(func.count()).select_from(Action).where(*where)) or 0)
+    rows = rows_for_user(session, clock, forum, owner, found)
+    if not rows:
+        return
+    _dm(
+        session,
+        clock,
+        forum,
+        owner,
+        messages.digest(normalize_locale(forum.language), rows, total, today),
+        f"action_digest:{forum.id}:{owner}:{today.isoformat()}",
+    )

@@ -1,0 +1,130 @@
+"""Who may see and change an action (owner, the owning agency, a coordinator)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload
+
+from domain import audit, privacy
+from domain.access import Access
+from domain.actions.base import ActionNotFound
+from domain.clock import Clock
+from domain.errors import (
+    DomainError,
+    IdentifyingDataRefused,
+)
+from domain.forums import (
+    require_member,
+)
+from storage.models import (
+    Action,
+    ActionEvent,
+    AuditAction,
+    Forum,
+    Member,
+)
+
+# --- access ---------------------------------------------------------------------------------
+
+
+def may_change(action: Action, access: Access) -> bool:
+    return (
+        access.is_coordinator
+        or (action.owner is not None and action.owner == access.member.slack_user_id)
+        or access.member.agency_id == action.owning_agency_id
+    )
+
+
+def may_edit(action: Action, access: Access) -> bool:
+    """Who corrects an action's text: whoever wrote it, or a coordinator."""
+    return access.is_coordinator or action.created_by == access.member.slack_user_id
+
+
+def may_follow_up(action: Action, access: Access) -> bool:
+    """The owner or a coordinator records the effect (the agency, when no one owns it)."""
+    if access.is_coordinator or action.owner == access.member.slack_user_id:
+        return True
+    return action.owner is None and access.member.agency_id == action.owning_agency_id
+
+
+def _load(session: Session, action_id: int, *, forum_id: int | None = None) -> Action:
+    action = session.scalar(
+        select(Action)
+        .options(joinedload(Action.owning_agency), joinedload(Action.case), joinedload(Action.area))
+        .where(Action.id == action_id)
+    )
+    if action is None or (forum_id is not None and action.forum_id != forum_id):
+        raise ActionNotFound()
+    return action
+
+
+def access_for_action(
+    session: Session, *, team_id: str, action_id: int, slack_user_id: str
+) -> tuple[Access, Action]:
+    """The action and the member's access to its forum (from a DM, App Home or a list)."""
+    action = _load(session, action_id)
+    forum = session.get(Forum, action.forum_id)
+    if forum is None or forum.team_id != team_id:
+        raise ActionNotFound()
+    return require_member(session, forum=forum, slack_user_id=slack_user_id), action
+
+
+def _audit(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    action: AuditAction,
+    action_id: int,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=action,
+        object_type="action",
+        object_ref=str(action_id),
+        detail=detail,
+    )
+
+
+def _history(
+    session: Session,
+    clock: Clock,
+    action: Action,
+    *,
+    actor: str,
+    kind: str,
+    detail: dict[str, Any] | None = None,
+    note: str | None = None,
+) -> ActionEvent:
+    event = ActionEvent(
+        action_id=action.id,
+        at=clock.now(),
+        actor=actor,
+        kind=kind,
+        detail=detail or {},
+        note=note,
+    )
+    session.add(event)
+    action.updated_at = clock.now()
+    return event
+
+
+def _agency_member(session: Session, forum: Forum, agency_id: int, user: str) -> Member | None:
+    return session.scalar(
+        select(Member).where(
+            Member.forum_id == forum.id,
+            Member.slack_user_id == user,
+            Member.agency_id == agency_id,
+            Member.active.is_(True),
+        )
+    )
+
+
+def _privacy(errors: dict[str, DomainError], texts: dict[str, str | None], today: dt.date) -> None:
+    for fld, msgid in privacy.check_fields(texts, today=today).items():
+        errors.setdefault(fld, IdentifyingDataRefused(msgid, field=fld))

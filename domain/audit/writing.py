@@ -1,0 +1,119 @@
+"""Writing audit events in the caller's transaction, and the commit hooks that wake the
+sealer (or seal at commit, for the benchmark's old way)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import (
+    event,
+)
+from sqlalchemy.orm import Session, SessionTransaction
+
+from domain.access import Access
+from domain.audit.chain import seal_chain
+from domain.audit.keys import _WROTE, SEAL_AT_COMMIT, chain_of
+from domain.clock import Clock
+from storage.models import AuditAction, AuditEvent
+
+# --- writing --------------------------------------------------------------------------------
+
+
+def record(
+    session: Session,
+    clock: Clock,
+    *,
+    actor: str,
+    action: AuditAction,
+    object_type: str,
+    object_ref: str,
+    team_id: str | None = None,
+    forum_id: int | None = None,
+    actor_agency_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Write one audit event in the caller's transaction (sealed after it commits)."""
+    chain = chain_of(team_id)
+    audit_event = AuditEvent(
+        at=clock.now(),
+        team_id=team_id,
+        forum_id=forum_id,
+        actor=actor,
+        actor_agency_id=actor_agency_id,
+        action=action,
+        object_type=object_type,
+        object_ref=object_ref,
+        detail=detail,
+        chain=chain,
+    )
+    session.add(audit_event)
+    session.flush()  # gives the event its id; it commits or rolls back with the change
+    wrote: set[str] = session.info.setdefault(_WROTE, set())
+    wrote.add(chain)
+    return audit_event
+
+
+def record_by(
+    session: Session,
+    clock: Clock,
+    access: Access,
+    *,
+    action: AuditAction,
+    object_type: str,
+    object_ref: str,
+    detail: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """:func:`record` for something a member did in their forum (actor, agency, forum)."""
+    return record(
+        session,
+        clock,
+        actor=access.member.slack_user_id,
+        action=action,
+        object_type=object_type,
+        object_ref=object_ref,
+        team_id=access.forum.team_id,
+        forum_id=access.forum.id,
+        actor_agency_id=access.member.agency_id,
+        detail=detail,
+    )
+
+
+_wakers: list[Callable[[frozenset[str]], None]] = []
+
+
+def on_commit(callback: Callable[[frozenset[str]], None]) -> Callable[[], None]:
+    """Call ``callback(chains)`` after each commit that wrote audit events to ``chains``
+    (the sealer's wake-up). Returns a function that removes it again."""
+    _wakers.append(callback)
+
+    def remove() -> None:
+        if callback in _wakers:
+            _wakers.remove(callback)
+
+    return remove
+
+
+def _before_commit(session: Session) -> None:
+    chains: set[str] | None = session.info.get(_WROTE)
+    if chains and session.info.get(SEAL_AT_COMMIT):
+        session.flush()
+        for chain in sorted(chains):  # one order, so two committers cannot deadlock
+            seal_chain(session, chain, wait=True, limit=None)
+
+
+def _after_commit(session: Session) -> None:
+    chains = session.info.pop(_WROTE, None)
+    if chains:
+        for wake in list(_wakers):
+            wake(frozenset(chains))
+
+
+def _after_soft_rollback(session: Session, previous_transaction: SessionTransaction) -> None:
+    if not previous_transaction.nested:
+        session.info.pop(_WROTE, None)
+
+
+event.listen(Session, "before_commit", _before_commit)
+event.listen(Session, "after_commit", _after_commit)
+event.listen(Session, "after_soft_rollback", _after_soft_rollback)

@@ -1,0 +1,165 @@
+"""Finding a forum and checking who asks (member, coordinator); a forum's lists, time zone,
+today and meeting schedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from domain.access import Access
+from domain.clock import Clock
+from domain.errors import (
+    ForumNotFound,
+    NotAMember,
+    NotCoordinator,
+)
+from domain.i18n import swedish_sort_key
+from domain.schedule import (
+    Schedule,
+)
+from storage.models import Agency, Area, Forum, Member, Role
+
+# --- lookups and access -------------------------------------------------------------------
+
+
+def forum_for_channel(session: Session, *, team_id: str, channel_id: str) -> Forum | None:
+    return session.scalar(
+        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
+    )
+
+
+def require_forum(session: Session, *, team_id: str, channel_id: str) -> Forum:
+    forum = forum_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if forum is None:
+        raise ForumNotFound()
+    return forum
+
+
+def get_forum(session: Session, *, forum_id: int, team_id: str, with_lists: bool = True) -> Forum:
+    """The forum of this workspace; its agencies and areas loaded with it (two more
+    statements), or, with ``with_lists=False``, when first read (in the session)."""
+    options = [selectinload(Forum.agencies), selectinload(Forum.areas)] if with_lists else []
+    forum = session.get(Forum, forum_id, options=options)
+    if forum is None or forum.team_id != team_id:
+        raise ForumNotFound()
+    return forum
+
+
+def find_member(session: Session, *, forum: Forum, slack_user_id: str) -> Member | None:
+    return session.scalar(
+        select(Member)
+        .options(joinedload(Member.agency))
+        .where(
+            Member.forum_id == forum.id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
+        )
+    )
+
+
+def require_member(session: Session, *, forum: Forum, slack_user_id: str) -> Access:
+    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
+    if member is None:
+        raise NotAMember()
+    return Access(forum=forum, member=member)
+
+
+def require_member_in_channel(
+    session: Session, *, team_id: str, channel_id: str, slack_user_id: str
+) -> Access:
+    """The forum of this channel, for one of its members (else ForumNotFound/NotAMember)."""
+    forum = require_forum(session, team_id=team_id, channel_id=channel_id)
+    return require_member(session, forum=forum, slack_user_id=slack_user_id)
+
+
+def require_coordinator(session: Session, *, forum: Forum, slack_user_id: str) -> Access:
+    access = require_member(session, forum=forum, slack_user_id=slack_user_id)
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    return access
+
+
+def forums_of_user(session: Session, *, team_id: str, slack_user_id: str) -> list[Forum]:
+    forums = session.scalars(
+        select(Forum)
+        .join(Member, Member.forum_id == Forum.id)
+        .where(
+            Forum.team_id == team_id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
+        )
+    )
+    return sorted(forums, key=lambda f: swedish_sort_key(f.name))
+
+
+def active_members(session: Session, forum: Forum) -> list[Member]:
+    return list(
+        session.scalars(
+            select(Member)
+            .options(selectinload(Member.agency))
+            .where(Member.forum_id == forum.id, Member.active.is_(True))
+            .order_by(Member.agency_id, Member.id)
+        )
+    )
+
+
+def active_agencies(forum: Forum) -> list[Agency]:
+    return [a for a in forum.agencies if a.active]
+
+
+def active_areas(forum: Forum) -> list[Area]:
+    return [a for a in forum.areas if a.active]
+
+
+def forum_zone(forum: Forum) -> zoneinfo.ZoneInfo:
+    """The forum's time zone: where its days, meetings, deadlines and consent dates are
+    counted (the one place that finds it)."""
+    return zoneinfo.ZoneInfo(forum.timezone)
+
+
+def local_now(forum: Forum, clock: Clock) -> dt.datetime:
+    return clock.now().astimezone(forum_zone(forum))
+
+
+def local_today(forum: Forum, clock: Clock) -> dt.date:
+    """Today in the forum's calendar, not UTC's."""
+    return local_now(forum, clock).date()
+
+
+def forum_schedule(forum: Forum) -> Schedule:
+    return Schedule(
+        forum.schedule_rrule,
+        forum.meeting_start,
+        forum.meeting_minutes,
+        forum.timezone,
+        forum.schedule_anchor,
+    )
+
+
+def members_with_role(session: Session, forum_id: int, roles: Iterable[Role]) -> list[str]:
+    """The Slack ids of the forum's active members with one of these roles, oldest first."""
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == forum_id,
+                Member.active.is_(True),
+                Member.role.in_(tuple(roles)),
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+def coordinators(session: Session, forum_id: int) -> list[str]:
+    """The forum's coordinators and admins."""
+    return members_with_role(session, forum_id, (Role.COORDINATOR, Role.ADMIN))
+
+
+def log_reviewers(session: Session, forum: Forum) -> list[str]:
+    """The forum's log reviewers (granskare: domain.logreview)."""
+    return members_with_role(session, forum.id, (Role.REVIEWER,))

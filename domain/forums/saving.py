@@ -1,0 +1,301 @@
+"""Creating a forum and saving its settings (audited, conflicts answered as field errors)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import and_, exists, insert, literal, select, union_all, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from domain import audit
+from domain.clock import Clock
+from domain.errors import (
+    CodeTaken,
+    DomainError,
+    ForumExists,
+    ForumNotFound,
+    InputErrors,
+    InvalidInput,
+    NotAMember,
+    NotCoordinator,
+)
+from domain.forums.checking import (
+    _check_draft,
+    _same_schedule,
+    _sync_agencies,
+    _sync_areas,
+    draft_calendar,
+)
+from domain.forums.drafts import TEMPLATES, ForumDraft
+from domain.forums.lookups import forum_for_channel
+from domain.i18n import N_
+from storage.models import Agency, Area, AuditAction, Case, Forum, Member, Role
+
+# --- changes ------------------------------------------------------------------------------
+
+_ADDED_MEANWHILE = N_("Someone added these people at the same moment. Please try again.")
+
+
+def _flush_or_conflict(session: Session, conflicts: dict[str, DomainError]) -> None:
+    """Flush; a unique-key race with another replica becomes the user's field error.
+
+    The check before the insert sees no conflict, but a concurrent transaction can commit
+    the same key first; the database refuses ours and the whole transaction rolls back.
+    ``conflicts`` maps a constraint name (PostgreSQL) or ``table.column`` (SQLite) to the
+    error to show.
+    """
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        message = str(exc.orig)
+        for needle, error in conflicts.items():
+            if needle in message:
+                raise error from None
+        raise
+
+
+def create_forum(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    channel_id: str,
+    actor: str,
+    draft: ForumDraft,
+    timezone: str = "Europe/Stockholm",
+    language: str = "sv",
+) -> Forum:
+    """Create a forum in a channel; the creator becomes its admin for their agency."""
+    existing = forum_for_channel(session, team_id=team_id, channel_id=channel_id)
+    if existing is not None:
+        raise ForumExists(name=existing.name)
+    schedule = _check_draft(session, clock, draft, team_id=team_id, timezone=timezone, forum=None)
+    now = clock.now()
+    tpl = TEMPLATES.get(draft.template or "")
+    forum = Forum(
+        team_id=team_id,
+        channel_id=channel_id,
+        name=draft.name.strip(),
+        code=draft.code.strip().upper(),
+        template=draft.template,
+        schedule_rrule=schedule.rrule,
+        schedule_anchor=schedule.anchor,
+        meeting_start=schedule.start,
+        meeting_minutes=schedule.minutes,
+        timezone=timezone,
+        language=language,
+        settings={**(tpl.settings if tpl else {}), **draft_calendar(draft, None).as_settings()},
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+        agencies=[],
+        areas=[],
+    )
+    _sync_agencies(forum, draft.agencies)
+    _sync_areas(forum, draft.areas)
+    session.add(forum)
+    _flush_or_conflict(
+        session,
+        {
+            "uq_forums_team_id_code": CodeTaken(field="code", code=forum.code),
+            "forums.code": CodeTaken(field="code", code=forum.code),
+            "uq_forums_team_id_channel_id": ForumExists(name=forum.name),
+            "forums.channel_id": ForumExists(name=forum.name),
+        },
+    )
+    own_name = (draft.own_agency or "").casefold()
+    own = next(a for a in forum.agencies if a.name.casefold() == own_name)
+    session.add(
+        Member(
+            forum_id=forum.id,
+            agency_id=own.id,
+            slack_user_id=actor,
+            role=Role.ADMIN,
+            active=True,
+            created_at=now,
+            updated_at=now,
+        )
+    )
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.CREATE,
+        object_type="forum",
+        object_ref=forum.code,
+        team_id=team_id,
+        forum_id=forum.id,
+        actor_agency_id=own.id,
+    )
+    return forum
+
+
+def update_forum(
+    session: Session, clock: Clock, *, forum: Forum, actor: str, draft: ForumDraft
+) -> Forum:
+    """:func:`save_forum_settings` for a forum already loaded (refreshed afterwards)."""
+    return save_forum_settings(
+        session, clock, forum_id=forum.id, team_id=forum.team_id, actor=actor, draft=draft
+    )
+
+
+@dataclass(frozen=True)
+class _Named:
+    """An agency or area as the settings save compares it (loaded with Core, not the ORM)."""
+
+    id: int
+    name: str
+    position: int
+    active: bool
+
+
+def _lists(session: Session, forum_id: int) -> tuple[list[_Named], list[_Named]]:
+    """The forum's agencies and areas in one statement."""
+    agencies = select(
+        literal("agency").label("kind"), Agency.id, Agency.name, Agency.position, Agency.active
+    ).where(Agency.forum_id == forum_id)
+    areas = select(
+        literal("area").label("kind"), Area.id, Area.name, Area.position, Area.active
+    ).where(Area.forum_id == forum_id)
+    found: dict[str, list[_Named]] = {"agency": [], "area": []}
+    for kind, id_, name, position, active in session.execute(union_all(agencies, areas)):
+        found[kind].append(_Named(id_, name, position, bool(active)))
+    for rows in found.values():
+        rows.sort(key=lambda r: (r.position, r.id))
+    return found["agency"], found["area"]
+
+
+def _sync(
+    session: Session,
+    model: type[Agency] | type[Area],
+    forum_id: int,
+    rows: list[_Named],
+    names: Sequence[str],
+) -> None:
+    """:func:`_sync_agencies` / :func:`_sync_areas` with Core statements, and only for rows
+    that change (a rename of the forum writes none)."""
+    by_name = {r.name.casefold(): r for r in rows}
+    wanted = {n.casefold() for n in names}
+    new: list[dict[str, object]] = []
+    changes: list[tuple[int, int, bool]] = []
+    for position, name in enumerate(names):
+        row = by_name.get(name.casefold())
+        if row is None:
+            new.append({"forum_id": forum_id, "name": name, "position": position, "active": True})
+            by_name[name.casefold()] = _Named(0, name, position, True)
+        elif (row.position, row.active) != (position, True):
+            changes.append((row.id, position, True))
+    for row in rows:
+        if row.name.casefold() not in wanted and row.active:
+            changes.append((row.id, row.position, False))  # kept, no longer offered
+    for row_id, position, active in changes:
+        session.execute(
+            update(model).where(model.id == row_id).values(position=position, active=active)
+        )
+    if new:
+        session.execute(insert(model), new)
+
+
+def save_forum_settings(
+    session: Session, clock: Clock, *, forum_id: int, team_id: str, actor: str, draft: ForumDraft
+) -> Forum:
+    """A coordinator saves the forum's settings modal: checked, written, audited.
+
+    The lean write path (it runs before the ack, and every save is audited): the forum
+    and the actor's membership in one statement, the agencies and areas in one, the
+    checks in Python, then one UPDATE of the forum (Core, no unit of work), statements
+    for agencies and areas only where they change, and the audit event. Members are
+    read only when an agency with members would go, cases only when the code changes."""
+    found = session.execute(
+        select(Forum, Member.role, Member.agency_id)
+        .outerjoin(
+            Member,
+            and_(
+                Member.forum_id == Forum.id,
+                Member.slack_user_id == actor,
+                Member.active.is_(True),
+            ),
+        )
+        .where(Forum.id == forum_id)
+    ).first()
+    if found is None or found[0].team_id != team_id:
+        raise ForumNotFound()
+    forum, role, actor_agency = found
+    if role is None:
+        raise NotAMember()
+    if role not in (Role.COORDINATOR, Role.ADMIN):
+        raise NotCoordinator()
+    draft.template = forum.template
+    schedule = _check_draft(
+        session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
+    )
+    agencies, areas = _lists(session, forum.id)
+    kept = {n.casefold() for n in draft.agencies}
+    leaving = {a.id: a.name for a in agencies if a.active and a.name.casefold() not in kept}
+    if leaving:
+        staying = session.scalars(
+            select(Member.agency_id).where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.agency_id.in_(leaving),
+            )
+        ).all()
+        if staying:
+            raise InputErrors(
+                {
+                    "agencies": InvalidInput(
+                        N_("{name} still has members. Move or remove them first."),
+                        field="agencies",
+                        name=sorted(leaving[a] for a in set(staying))[0],
+                    )
+                }
+            )
+    new_code = draft.code.strip().upper()
+    if new_code != forum.code and session.scalar(select(exists().where(Case.forum_id == forum.id))):
+        # References like FOS-2026-017 are printed in minutes and messages: keep them true.
+        raise InputErrors(
+            {
+                "code": InvalidInput(
+                    N_("The code cannot change once the forum has cases."), field="code"
+                )
+            }
+        )
+    calendar = draft_calendar(draft, forum).as_settings()
+    values: dict[str, object] = {
+        "settings": {**(forum.settings or {}), **calendar},
+        "name": draft.name.strip(),
+        "code": new_code,
+        "schedule_rrule": schedule.rrule,
+        "schedule_anchor": schedule.anchor,
+        "meeting_start": schedule.start,
+        "meeting_minutes": schedule.minutes,
+        "updated_at": clock.now(),
+    }
+    if not _same_schedule(forum, draft) or any(
+        (forum.settings or {}).get(k) != v for k, v in calendar.items()
+    ):
+        values["meetings_until"] = None  # meetings are re-planned at the next read or tick
+    # A race for the code with another save ends in IntegrityError (the caller's field error).
+    session.execute(
+        update(Forum)
+        .where(Forum.id == forum.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    _sync(session, Agency, forum.id, agencies, draft.agencies)
+    _sync(session, Area, forum.id, areas, draft.areas)
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.UPDATE,
+        object_type="forum",
+        object_ref=new_code,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        actor_agency_id=actor_agency,
+    )
+    session.expire(forum)  # written with Core: read again when next used
+    return forum

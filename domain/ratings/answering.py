@@ -1,0 +1,502 @@
+"""Answering a rating round: the form an agency's representative fills in, saving the
+answers (escalating high levels at once), and being away with a stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from domain import audit, privacy
+from domain.access import Access
+from domain.clock import Clock
+from domain.errors import (
+    DomainError,
+    IdentifyingDataRefused,
+    InputErrors,
+    InvalidInput,
+)
+from domain.i18n import N_, N_plural
+from domain.ratings.settings import (
+    COMMENT_MAX,
+    ESCALATE_AT,
+    JUMP,
+    LEVELS,
+    OBSERVATION_MAX,
+    _away,
+    _forum_t,
+    _zone,
+    local_today,
+)
+from storage.models import (
+    Agency,
+    Area,
+    AuditAction,
+    Forum,
+    Meeting,
+    Member,
+    Rating,
+    RatingObservation,
+    RatingRound,
+    RatingRoundStatus,
+    Role,
+)
+
+# --- answering --------------------------------------------------------------------------------
+
+
+class RoundClosed(DomainError):
+    msgid = N_(
+        "Thank you! This rating round closed on {closed}, so your answer could not be "
+        "included in the situation picture. You are welcome to raise it at the meeting."
+    )
+
+
+class RoundNotFound(DomainError):
+    msgid = N_("That rating round does not exist in this forum.")
+
+
+class NotRepresented(DomainError):
+    msgid = N_(
+        "You do not represent {agency} in this forum, so you cannot rate for it. "
+        "Ask the forum's coordinator if this is wrong."
+    )
+
+
+@dataclass(frozen=True)
+class FormRow:
+    area_id: int
+    name: str
+    level: int | None  # this round's current answer
+    comment: str | None
+    previous: int | None  # the agency's latest rating in an earlier round
+
+
+@dataclass(frozen=True)
+class RatingForm:
+    round_id: int
+    agency_id: int
+    agency_name: str
+    forum_name: str
+    meeting_start: dt.datetime
+    deadline_at: dt.datetime
+    timezone: str
+    rows: tuple[FormRow, ...]
+    answered_by: str | None  # who gave the current answer (their own agency sees it)
+    observation: str | None = None  # what the agency sees right now (its current answer)
+
+
+def _load_round(
+    session: Session, forum: Forum, round_id: int, *, lock: bool = False
+) -> RatingRound:
+    query = select(RatingRound).where(RatingRound.id == round_id, RatingRound.forum_id == forum.id)
+    if lock:
+        query = query.with_for_update()
+    rating_round = session.scalar(query.execution_options(populate_existing=True))
+    if rating_round is None:
+        raise RoundNotFound()
+    return rating_round
+
+
+def _require_open(rating_round: RatingRound, forum: Forum, clock: Clock) -> None:
+    if rating_round.status is RatingRoundStatus.OPEN and rating_round.deadline_at > clock.now():
+        return
+    closed = rating_round.closed_at or rating_round.deadline_at
+    t = _forum_t(forum)
+    raise RoundClosed(closed=t.day_time(closed, _zone(forum)))
+
+
+def _require_agency(access: Access, agency_id: int | None) -> Agency:
+    agency = access.member.agency
+    if agency_id is not None and agency_id != access.member.agency_id:
+        other = next((a for a in access.forum.agencies if a.id == agency_id), None)
+        raise NotRepresented(agency=other.name if other else "?")
+    if not agency.active:
+        raise NotRepresented(agency=agency.name)
+    return agency
+
+
+def _previous_levels(session: Session, rating_round: RatingRound, agency_id: int) -> dict[int, int]:
+    """The agency's latest current rating per area from any earlier closed round of the
+    forum (an agency that skipped the last round still has its rating from before), in one
+    query."""
+    ranked = (
+        select(
+            Rating.area_id.label("area_id"),
+            Rating.level.label("level"),
+            func.row_number()
+            .over(
+                partition_by=Rating.area_id,
+                order_by=(Meeting.starts_at.desc(), RatingRound.id.desc()),
+            )
+            .label("rank"),
+        )
+        .join(RatingRound, Rating.round_id == RatingRound.id)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            Rating.agency_id == agency_id,
+            Rating.is_current.is_(True),
+            RatingRound.forum_id == rating_round.forum_id,
+            RatingRound.id != rating_round.id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            Meeting.starts_at
+            < select(Meeting.starts_at)
+            .where(Meeting.id == rating_round.meeting_id)
+            .scalar_subquery(),
+        )
+        .subquery()
+    )
+    return {
+        area_id: level
+        for area_id, level in session.execute(
+            select(ranked.c.area_id, ranked.c.level).where(ranked.c.rank == 1)
+        )
+    }
+
+
+def _current(session: Session, round_id: int, agency_id: int) -> dict[int, Rating]:
+    return {
+        r.area_id: r
+        for r in session.scalars(
+            select(Rating).where(
+                Rating.round_id == round_id,
+                Rating.agency_id == agency_id,
+                Rating.is_current.is_(True),
+            )
+        )
+    }
+
+
+def rating_form(
+    session: Session, clock: Clock, *, access: Access, round_id: int, agency_id: int | None
+) -> RatingForm:
+    """The rating modal's content for the member's agency (refused when closed, or when the
+    member does not represent the agency the DM was for)."""
+    forum = access.forum
+    rating_round = _load_round(session, forum, round_id)
+    agency = _require_agency(access, agency_id)
+    _require_open(rating_round, forum, clock)
+    meeting = session.get(Meeting, rating_round.meeting_id)
+    assert meeting is not None
+    current = _current(session, rating_round.id, agency.id)
+    previous = _previous_levels(session, rating_round, agency.id)
+    areas = session.scalars(
+        select(Area).where(Area.forum_id == forum.id, Area.active.is_(True)).order_by(Area.position)
+    ).all()
+    latest = max(current.values(), key=lambda r: r.rated_at, default=None)
+    observation = _observation(session, rating_round.id, agency.id)
+    return RatingForm(
+        round_id=rating_round.id,
+        agency_id=agency.id,
+        agency_name=agency.name,
+        forum_name=forum.name,
+        meeting_start=meeting.starts_at,
+        deadline_at=rating_round.deadline_at,
+        timezone=forum.timezone,
+        rows=tuple(
+            FormRow(
+                area_id=a.id,
+                name=a.name,
+                level=current[a.id].level if a.id in current else None,
+                comment=current[a.id].comment if a.id in current else None,
+                previous=previous.get(a.id),
+            )
+            for a in areas
+        ),
+        answered_by=latest.rated_by if latest else None,
+        observation=observation.text if observation else None,
+    )
+
+
+def _observation(session: Session, round_id: int, agency_id: int) -> RatingObservation | None:
+    return session.scalar(
+        select(RatingObservation).where(
+            RatingObservation.round_id == round_id, RatingObservation.agency_id == agency_id
+        )
+    )
+
+
+@dataclass(frozen=True)
+class Answer:
+    area_id: int
+    level: int | None
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Escalation:
+    area: str
+    agency: str
+    level: int
+    previous: int | None
+
+
+@dataclass(frozen=True)
+class Saved:
+    forum_name: str
+    agency_name: str
+    changed: int
+    complete: bool  # every area of the forum has this agency's answer
+    escalations: tuple[Escalation, ...]
+    coordinators: tuple[str, ...]
+
+
+def submit_ratings(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    round_id: int,
+    agency_id: int | None,
+    answers: Sequence[Answer],
+    observation: str | None = None,
+) -> Saved:
+    """Save the agency's answer for some areas (one page of the modal) and, when the page
+    asks it (``observation`` not None; empty clears it), what the agency sees right now.
+    The round row is locked, so two representatives saving at once, or the deadline closing
+    the round at that moment, happen one after the other."""
+    forum = access.forum
+    rating_round = _load_round(session, forum, round_id, lock=True)
+    agency = _require_agency(access, agency_id)
+    _require_open(rating_round, forum, clock)
+    areas = {
+        a.id: a
+        for a in session.scalars(
+            select(Area).where(Area.forum_id == forum.id, Area.active.is_(True))
+        )
+    }
+    errors: dict[str, DomainError] = {}
+    today = local_today(forum, clock)
+    texts = {f"comment_{a.area_id}": a.comment for a in answers}
+    seen = " ".join((observation or "").split()) if observation is not None else None
+    if seen:
+        texts[OBSERVATION_FIELD] = seen
+    for fld, msgid in privacy.check_fields(texts, today=today).items():
+        errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+    if seen and len(seen) > OBSERVATION_MAX:
+        errors.setdefault(
+            OBSERVATION_FIELD,
+            InvalidInput(
+                N_plural("Keep it under {n} character.", "Keep it under {n} characters."),
+                field=OBSERVATION_FIELD,
+                n=OBSERVATION_MAX,
+            ),
+        )
+    for answer in answers:
+        if answer.area_id not in areas:
+            errors[f"level_{answer.area_id}"] = InvalidInput(
+                N_("This area is no longer rated. Close the form and open it again."),
+                field=f"level_{answer.area_id}",
+            )
+        elif answer.level not in LEVELS:
+            errors[f"level_{answer.area_id}"] = InvalidInput(
+                N_("Choose a level for {area}."),
+                field=f"level_{answer.area_id}",
+                area=areas[answer.area_id].name,
+            )
+        if answer.comment and len(answer.comment) > COMMENT_MAX:
+            errors.setdefault(
+                f"comment_{answer.area_id}",
+                InvalidInput(
+                    N_plural(
+                        "A comment can be at most {n} character.",
+                        "A comment can be at most {n} characters.",
+                    ),
+                    field=f"comment_{answer.area_id}",
+                    n=COMMENT_MAX,
+                ),
+            )
+    if errors:
+        raise InputErrors(errors)
+    now = clock.now()
+    current = _current(session, rating_round.id, agency.id)
+    previous = _previous_levels(session, rating_round, agency.id)
+    changed: list[Answer] = []
+    for answer in answers:
+        comment = (answer.comment or "").strip() or None
+        old = current.get(answer.area_id)
+        if old is not None and old.level == answer.level and old.comment == comment:
+            continue
+        changed.append(Answer(answer.area_id, answer.level, comment))
+    if changed:
+        session.execute(
+            update(Rating)
+            .where(
+                Rating.round_id == rating_round.id,
+                Rating.agency_id == agency.id,
+                Rating.area_id.in_([a.area_id for a in changed]),
+                Rating.is_current.is_(True),
+            )
+            .values(is_current=False)
+            .execution_options(synchronize_session=False)
+        )
+    observed = (
+        _save_observation(session, rating_round.id, agency.id, seen, access, now)
+        if seen is not None
+        else False
+    )
+    escalations = []
+    for answer in changed:
+        assert answer.level is not None
+        session.add(
+            Rating(
+                round_id=rating_round.id,
+                agency_id=agency.id,
+                area_id=answer.area_id,
+                level=answer.level,
+                comment=answer.comment,
+                rated_by=access.member.slack_user_id,
+                rated_at=now,
+                is_current=True,
+            )
+        )
+        old = current.get(answer.area_id)
+        if old is not None and old.level == answer.level:
+            continue  # only the comment changed: nothing new to alert about
+        before = previous.get(answer.area_id)
+        jumped = before is not None and answer.level - before >= JUMP
+        if answer.level >= ESCALATE_AT or jumped:
+            escalations.append(
+                Escalation(
+                    area=areas[answer.area_id].name,
+                    agency=agency.name,
+                    level=answer.level,
+                    previous=before,
+                )
+            )
+    session.flush()
+    answered = session.scalar(
+        select(func.count())
+        .select_from(Rating)
+        .where(
+            Rating.round_id == rating_round.id,
+            Rating.agency_id == agency.id,
+            Rating.is_current.is_(True),
+            Rating.area_id.in_(list(areas)),
+        )
+    )
+    if changed or observed:
+        audit.record_by(
+            session,
+            clock,
+            access,
+            action=AuditAction.UPDATE if current else AuditAction.CREATE,
+            object_type="rating",
+            object_ref=str(rating_round.id),
+            detail={"areas": len(changed), "observation": observed},
+        )
+    coordinators = session.scalars(
+        select(Member.slack_user_id)
+        .where(
+            Member.forum_id == forum.id,
+            Member.active.is_(True),
+            Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+        )
+        .order_by(Member.id)
+    ).all()
+    return Saved(
+        forum_name=forum.name,
+        agency_name=agency.name,
+        changed=len(changed),
+        complete=(answered or 0) >= len(areas),
+        escalations=tuple(escalations),
+        coordinators=tuple(coordinators) if escalations else (),
+    )
+
+
+OBSERVATION_FIELD = "observation"
+
+
+def _save_observation(
+    session: Session,
+    round_id: int,
+    agency_id: int,
+    text: str,
+    access: Access,
+    now: dt.datetime,
+) -> bool:
+    """Store (or clear, when empty) what the agency sees; True when it changed."""
+    row = _observation(session, round_id, agency_id)
+    if not text:
+        if row is None:
+            return False
+        session.delete(row)
+        return True
+    if row is not None and row.text == text:
+        return False
+    if row is None:
+        row = RatingObservation(round_id=round_id, agency_id=agency_id)
+        session.add(row)
+    row.text = text
+    row.written_by = access.member.slack_user_id
+    row.written_at = now
+    return True
+
+
+# --- away and stand-in ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Absence:
+    until: dt.date | None
+    stand_in: str | None
+    agency_name: str
+
+
+def set_away(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    until: dt.date | None,
+    stand_in: str | None,
+) -> Absence:
+    """Mark the member away until a day (inclusive), naming a stand-in from their agency;
+    ``until=None`` means back. Every change is in the audit log."""
+    forum, member = access.forum, access.member
+    today = local_today(forum, clock)
+    if until is not None and until < today:
+        raise InvalidInput(N_("Choose a day from today on."))
+    if until is not None and until > today + dt.timedelta(days=366):
+        raise InvalidInput(N_("Choose a day within a year."))
+    stand_in_member: Member | None = None
+    if stand_in:
+        if until is None:
+            raise InvalidInput(N_("A stand-in is named together with the day you are back."))
+        stand_in_member = session.scalar(
+            select(Member).where(
+                Member.forum_id == forum.id,
+                Member.slack_user_id == stand_in,
+                Member.active.is_(True),
+            )
+        )
+        if stand_in_member is None or stand_in_member.agency_id != member.agency_id:
+            raise InvalidInput(
+                N_("The stand-in must be a member of the forum from your agency ({agency})."),
+                agency=member.agency.name,
+            )
+        if stand_in_member.id == member.id:
+            raise InvalidInput(N_("Name someone else as your stand-in."))
+        if _away(stand_in_member, today):
+            raise InvalidInput(N_("Your stand-in is away too. Name someone else."))
+    member.away_until = until
+    member.stand_in_member_id = stand_in_member.id if stand_in_member else None
+    member.updated_at = clock.now()
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=AuditAction.UPDATE,
+        object_type="absence",
+        object_ref=member.slack_user_id,
+        detail={
+            "away_until": until.isoformat() if until else None,
+            "stand_in": stand_in_member.slack_user_id if stand_in_member else None,
+        },
+    )
+    return Absence(
+        until, stand_in_member.slack_user_id if stand_in_member else None, member.agency.name
+    )

@@ -1,0 +1,204 @@
+"""Closing a rating round at its deadline (claimed once; drawn outside any transaction) or
+early, and queueing the picture and its images for the forum's channel."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from domain import scheduling
+from domain.clock import Clock
+from domain.ratings.jobs import Renderers, Sessions
+from domain.ratings.picture import Picture, build_picture
+from domain.ratings.settings import (
+    _forum_t,
+    _zone,
+)
+from storage.models import (
+    Forum,
+    RatingRound,
+    RatingRoundStatus,
+    ScheduledEffect,
+)
+
+log = logging.getLogger(__name__)
+
+# Called in the transaction that closes a round, with the round's meeting id: the caller
+# brings what shows the meeting (the agenda's preview, a posted agenda) up to date.
+OnClosed = Callable[[Session, int], None]
+
+
+def close_due_rounds(
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    on_closed: OnClosed | None = None,
+) -> int:
+    """Close the open rounds whose deadline passed and post their picture (once), each
+    round on its own (see close_due_round)."""
+    with sessions() as session:
+        due = list(
+            session.scalars(
+                select(RatingRound.id)
+                .where(
+                    RatingRound.status == RatingRoundStatus.OPEN,
+                    RatingRound.deadline_at <= clock.now(),
+                )
+                .order_by(RatingRound.deadline_at, RatingRound.id)
+            )
+        )
+    closed = 0
+    for round_id in due:
+        try:
+            if close_due_round(
+                sessions, clock, renderers, round_id, replica=replica, on_closed=on_closed
+            ):
+                closed += 1
+        except Exception:
+            log.exception("closing rating round %s failed; it is tried again", round_id)
+    return closed
+
+
+@dataclass(frozen=True)
+class _Drawn:
+    picture: Picture
+    images: list[tuple[str, str, str, bytes]]
+
+
+def close_due_round(
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    *,
+    replica: str,
+    on_closed: OnClosed | None = None,
+) -> bool:
+    """Close one round at its deadline, in three steps so no lock is held while drawing:
+    claim it (checking, under the row lock, that the deadline has passed: an extension
+    committed meanwhile keeps it open), draw the heatmap and the trend chart outside any
+    transaction, then close it (again only if the deadline has passed) and queue the
+    picture and the images. A replica that dies in between leaves the claim to expire and
+    be taken again."""
+    now = clock.now()
+    with sessions() as session, session.begin():
+        rating_round = _due(session, round_id, now)
+        if rating_round is None:
+            return False
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=rating_round.forum_id,
+            kind="rating_close",
+            subject=str(round_id),
+            occurrence=rating_round.deadline_at,
+            due_at=rating_round.deadline_at,
+            replica=replica,
+        )
+        if effect is None:
+            return False
+        effect_id = effect.id
+        picture = build_picture(session, rating_round)
+        forum = session.get(Forum, rating_round.forum_id)
+        assert forum is not None
+        t = _forum_t(forum)
+    drawn = _Drawn(picture, renderers.images(t, picture))
+    with sessions() as session, session.begin():
+        effect = session.get(ScheduledEffect, effect_id)
+        assert effect is not None
+        closed = _close(
+            session, clock, round_id, renderers, early=False, drawn=drawn, on_closed=on_closed
+        )
+        if not closed:
+            effect.note = "not closed: the deadline was extended or the round closed early"
+        scheduling.complete(
+            session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1)
+        )
+        return closed
+
+
+def _due(session: Session, round_id: int, now: dt.datetime) -> RatingRound | None:
+    rating_round = session.scalar(
+        select(RatingRound)
+        .where(RatingRound.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if (
+        rating_round is None
+        or rating_round.status is not RatingRoundStatus.OPEN
+        or rating_round.deadline_at > now
+    ):
+        return None
+    return rating_round
+
+
+def _close(
+    session: Session,
+    clock: Clock,
+    round_id: int,
+    renderers: Renderers,
+    *,
+    early: bool,
+    drawn: _Drawn | None = None,
+    on_closed: OnClosed | None = None,
+) -> bool:
+    """Close one round (a conditional UPDATE: only one closer wins, and at the deadline only
+    if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
+    the trend chart for the forum's channel."""
+    now = clock.now()
+    condition = [RatingRound.id == round_id, RatingRound.status == RatingRoundStatus.OPEN]
+    if not early:
+        condition.append(RatingRound.deadline_at <= now)
+    won = session.scalar(
+        update(RatingRound)
+        .where(*condition)
+        .values(status=RatingRoundStatus.CLOSED, closed_at=now, closed_early=early)
+        .returning(RatingRound.id)
+    )
+    if won is None:
+        return False
+    rating_round = session.get(RatingRound, round_id, populate_existing=True)
+    assert rating_round is not None
+    picture = build_picture(session, rating_round)
+    forum = session.get(Forum, rating_round.forum_id)
+    assert forum is not None
+    t = _forum_t(forum)
+    scheduling.enqueue(
+        session,
+        clock,
+        team_id=forum.team_id,
+        method="chat.postMessage",
+        payload={"channel": forum.channel_id, **renderers.picture(t, picture)},
+        dedupe_key=f"rating_picture:{round_id}",
+    )
+    same = drawn is not None and replace(drawn.picture, closed_at=None) == replace(
+        picture, closed_at=None
+    )
+    images = drawn.images if drawn is not None and same else renderers.images(t, picture)
+    stamp = picture.meeting_start.astimezone(_zone(forum)).strftime("%Y-%m-%d")
+    for name, title, alt_text, data in images:
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method=scheduling.UPLOAD_METHOD,
+            payload=scheduling.upload_payload(
+                channel=forum.channel_id,
+                filename=f"lagesbild-{forum.code}-{stamp}-{name}.png",
+                title=title,
+                data=data,
+                alt_text=alt_text,
+            ),
+            dedupe_key=f"rating_{name}:{round_id}",
+        )
+    if on_closed is not None:
+        on_closed(session, rating_round.meeting_id)
+    return True

@@ -1,0 +1,432 @@
+"""Scheduled work of rating rounds: open them and remind the agencies that have not answered,
+through the renderers the caller passes in (closing: domain.ratings.closing)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from sqlalchemy import String, cast, exists, select
+from sqlalchemy.orm import Session
+
+from domain import scheduling
+from domain.clock import Clock
+from domain.forums import coordinators
+from domain.i18n import Translator
+from domain.meetings import calendar_of
+from domain.ratings.picture import Picture
+from domain.ratings.settings import (
+    LOOKAHEAD,
+    Cadence,
+    RatingSettings,
+    _forum_t,
+    _zone,
+    agency_states,
+    allowed,
+    local_today,
+    rating_settings,
+    recipients,
+    reminder_times,
+    representatives,
+    round_times,
+)
+from storage.models import (
+    Agency,
+    Area,
+    EffectStatus,
+    Forum,
+    Meeting,
+    MeetingStatus,
+    RatingRound,
+    RatingRoundStatus,
+    ScheduledEffect,
+)
+
+log = logging.getLogger(__name__)
+
+# --- the renderers the caller passes in -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Invite:
+    """What the DM that asks an agency to rate says (no personal data)."""
+
+    round_id: int
+    agency_id: int
+    agency_name: str
+    forum_name: str
+    meeting_start: dt.datetime
+    deadline_at: dt.datetime
+    timezone: str
+    reminder: bool = False
+
+
+class Renderers(Protocol):
+    def invite(self, t: Translator, invite: Invite) -> dict[str, Any]:
+        """A chat.postMessage payload (text and blocks) asking an agency to rate."""
+        ...
+
+    def picture(self, t: Translator, picture: Picture) -> dict[str, Any]:
+        """The chat.postMessage payload with the aggregate, for the forum's channel."""
+        ...
+
+    def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
+        """The DM telling a coordinator that a round could not be opened in time."""
+        ...
+
+    def images(self, t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
+        """The picture drawn for the channel: (name, title, alt text, PNG) per image. Called
+        outside any transaction when a round closes at its deadline."""
+        ...
+
+
+# --- scheduled work ---------------------------------------------------------------------------
+
+
+def wants_picture(
+    session: Session, forum: Forum, meeting: Meeting, settings: RatingSettings
+) -> bool:
+    if settings.cadence is Cadence.EVERY:
+        return True
+    if settings.cadence is Cadence.CHOSEN:
+        return meeting.has_situation_picture
+    if settings.cadence is Cadence.EVERY_OTHER:
+        previous = session.scalar(
+            select(Meeting.id)
+            .where(
+                Meeting.forum_id == forum.id,
+                Meeting.status == MeetingStatus.PLANNED,
+                Meeting.starts_at < meeting.starts_at,
+            )
+            .order_by(Meeting.starts_at.desc())
+            .limit(1)
+        )
+        if previous is None:
+            return True
+        return not session.scalar(select(exists().where(RatingRound.meeting_id == previous)))
+    return False
+
+
+Sessions = Callable[[], Session]
+
+
+def _each(
+    sessions: Sessions, what: str, items: Sequence[int], work: Callable[[Session, int], bool]
+) -> int:
+    """``work`` for each item in a transaction of its own: one forum's failure (its claim
+    rolls back, so the next pass tries it again) does not stop the others, and no lock is
+    held longer than one round's work."""
+    done = 0
+    for item in items:
+        try:
+            with sessions() as session, session.begin():
+                if work(session, item):
+                    done += 1
+        except Exception:
+            log.exception("%s %s failed; it is tried again at the next pass", what, item)
+    return done
+
+
+def _checked(what: str, item: int, check: Callable[[], bool]) -> bool:
+    """``check()``, or False (logged) if one forum's data makes it fail."""
+    try:
+        return check()
+    except Exception:
+        log.exception("%s %s failed; it is tried again at the next pass", what, item)
+        return False
+
+
+def _opening(
+    session: Session, clock: Clock, meeting: Meeting, forum: Forum
+) -> tuple[Literal["open", "missed"], dt.datetime, dt.datetime] | None:
+    """Whether ``meeting``'s round is to be opened now, or reported as missed, or neither.
+
+    Opening DMs, like reminders, only go out on working days in the daytime: after downtime
+    at night the round waits for the morning. A round whose deadline passed entirely while
+    the bot was down is *missed* (the forum was set up for it before the deadline)."""
+    now = clock.now()
+    settings = rating_settings(forum)
+    if settings.cadence is Cadence.NONE:
+        return None
+    opens_at, deadline_at = round_times(forum, meeting, settings)
+    if now < opens_at or not allowed(now, calendar_of(forum), _zone(forum)):
+        return None
+    if now >= deadline_at and forum.updated_at >= deadline_at:
+        return None  # the situation picture was chosen after this round's deadline
+    if not wants_picture(session, forum, meeting, settings):
+        return None
+    has_areas = session.scalar(
+        select(exists().where(Area.forum_id == forum.id, Area.active.is_(True)))
+    )
+    if not has_areas:
+        return None  # nothing to rate until the forum has areas
+    return ("open" if now < deadline_at else "missed"), opens_at, deadline_at
+
+
+def _unopened(now: dt.datetime) -> Any:
+    return (
+        select(Meeting, Forum)
+        .join(Forum, Meeting.forum_id == Forum.id)
+        .where(
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at > now,
+            Meeting.starts_at <= now + LOOKAHEAD,
+            ~exists().where(RatingRound.meeting_id == Meeting.id),
+            ~exists().where(
+                ScheduledEffect.forum_id == Meeting.forum_id,
+                ScheduledEffect.kind == MISSED,
+                ScheduledEffect.subject == cast(Meeting.id, String),
+                ScheduledEffect.status == EffectStatus.DONE,
+            ),
+        )
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+
+
+MISSED = "rating_missed"
+
+
+def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str) -> int:
+    """Open the rounds that are due (or were due while the bot was down, if their deadline
+    is still ahead) and queue the DMs to every agency's representatives; tell the
+    coordinators once about a round whose deadline passed while the bot was down. One
+    transaction per meeting. Returns how many rounds opened."""
+    with sessions() as session:
+        due = [
+            meeting.id
+            for meeting, forum in session.execute(_unopened(clock.now()))
+            if _checked(
+                "checking the rating round of meeting",
+                meeting.id,
+                lambda: _opening(session, clock, meeting, forum) is not None,  # noqa: B023
+            )
+        ]
+    return _each(
+        sessions,
+        "opening the rating round of meeting",
+        due,
+        lambda session, meeting_id: _open_one(
+            session, clock, renderers, meeting_id, replica=replica
+        ),
+    )
+
+
+def _open_one(
+    session: Session, clock: Clock, renderers: Renderers, meeting_id: int, *, replica: str
+) -> bool:
+    now = clock.now()
+    row = session.execute(_unopened(now).where(Meeting.id == meeting_id)).first()
+    if row is None:
+        return False
+    meeting, forum = row
+    decision = _opening(session, clock, meeting, forum)
+    if decision is None:
+        return False
+    what, opens_at, deadline_at = decision
+    effect = scheduling.claim(
+        session,
+        clock,
+        forum_id=forum.id,
+        kind="rating_open" if what == "open" else MISSED,
+        subject=str(meeting.id),
+        occurrence=meeting.occurrence,
+        due_at=opens_at,
+        replica=replica,
+    )
+    if effect is None:
+        return False
+    if what == "missed":
+        _tell_missed(session, clock, forum, meeting, deadline_at, renderers)
+        effect.note = "the deadline passed while the bot was down"
+        scheduling.complete(session, clock, effect, late=True)
+        return False
+    rating_round = RatingRound(
+        forum_id=forum.id,
+        meeting_id=meeting.id,
+        opens_at=max(opens_at, now),
+        deadline_at=deadline_at,
+        status=RatingRoundStatus.OPEN,
+        closed_early=False,
+    )
+    session.add(rating_round)
+    meeting.has_situation_picture = True
+    session.flush()
+    _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False)
+    scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
+    return True
+
+
+@dataclass(frozen=True)
+class Missed:
+    """What the coordinators are told about a round the bot could not open in time."""
+
+    forum_name: str
+    meeting_start: dt.datetime
+    deadline_at: dt.datetime
+    timezone: str
+
+
+def _tell_missed(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    meeting: Meeting,
+    deadline_at: dt.datetime,
+    renderers: Renderers,
+) -> None:
+    payload = renderers.missed(
+        _forum_t(forum), Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
+    )
+    for user in coordinators(session, forum.id):
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.postMessage",
+            payload={"channel": user, **payload},
+            dedupe_key=f"rating_missed:{meeting.id}:{user}",
+        )
+
+
+def _invite(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    meeting: Meeting,
+    rating_round: RatingRound,
+    renderers: Renderers,
+    *,
+    reminder: bool,
+    only: Iterable[int] | None = None,
+    key: str = "open",
+) -> int:
+    t = _forum_t(forum)
+    today = local_today(forum, clock)
+    reps = representatives(session, forum)
+    wanted = set(only) if only is not None else None
+    sent = 0
+    for agency in session.scalars(
+        select(Agency)
+        .where(Agency.forum_id == forum.id, Agency.active.is_(True))
+        .order_by(Agency.position)
+    ):
+        if wanted is not None and agency.id not in wanted:
+            continue
+        invite = Invite(
+            round_id=rating_round.id,
+            agency_id=agency.id,
+            agency_name=agency.name,
+            forum_name=forum.name,
+            meeting_start=meeting.starts_at,
+            deadline_at=rating_round.deadline_at,
+            timezone=forum.timezone,
+            reminder=reminder,
+        )
+        payload = renderers.invite(t, invite)
+        for user in recipients(reps.get(agency.id, []), today):
+            scheduling.enqueue(
+                session,
+                clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={"channel": user, **payload},
+                dedupe_key=f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
+            )
+            sent += 1
+    return sent
+
+
+def send_due_reminders(
+    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
+) -> int:
+    """Remind the agencies that have not answered. After downtime only the latest due
+    reminder goes out (the earlier ones are marked done, late); at night it waits. One
+    transaction per round."""
+    now = clock.now()
+    with sessions() as session:
+        due = [
+            rating_round.id
+            for rating_round, forum in session.execute(
+                select(RatingRound, Forum)
+                .join(Forum, RatingRound.forum_id == Forum.id)
+                .where(RatingRound.status == RatingRoundStatus.OPEN, RatingRound.deadline_at > now)
+                .order_by(RatingRound.id)
+            )
+            if _checked(
+                "checking the reminders of rating round",
+                rating_round.id,
+                lambda: (
+                    allowed(now, calendar_of(forum), _zone(forum))  # noqa: B023
+                    and any(moment <= now for moment in reminder_times(forum, rating_round))  # noqa: B023
+                ),
+            )
+        ]
+    return _each(
+        sessions,
+        "reminding about rating round",
+        due,
+        lambda session, round_id: _remind_one(session, clock, renderers, round_id, replica=replica),
+    )
+
+
+def _remind_one(
+    session: Session, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
+) -> bool:
+    now = clock.now()
+    row = session.execute(
+        select(RatingRound, Forum, Meeting)
+        .join(Forum, RatingRound.forum_id == Forum.id)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            RatingRound.id == round_id,
+            RatingRound.status == RatingRoundStatus.OPEN,
+            RatingRound.deadline_at > now,
+        )
+    ).first()
+    if row is None:
+        return False
+    rating_round, forum, meeting = row
+    due = [moment for moment in reminder_times(forum, rating_round) if moment <= now]
+    if not due or not allowed(now, calendar_of(forum), _zone(forum)):
+        return False
+    latest = max(due)
+    reminded = False
+    for moment in due:
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind="rating_remind",
+            subject=str(rating_round.id),
+            occurrence=moment,
+            due_at=moment,
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        if moment != latest:
+            effect.note = "superseded by a later reminder"
+            scheduling.complete(session, clock, effect, late=True)
+            continue
+        missing = [
+            s.agency_id
+            for s in agency_states(session, clock, forum, rating_round)
+            if s.state in ("missing", "partial")
+        ]
+        _invite(
+            session,
+            clock,
+            forum,
+            meeting,
+            rating_round,
+            renderers,
+            reminder=True,
+            only=missing,
+            key=f"remind:{int(moment.timestamp())}",
+        )
+        scheduling.complete(session, clock, effect, late=now - moment > dt.timedelta(minutes=30))
+        reminded = True
+    return reminded

@@ -1,0 +1,229 @@
+"""The situation picture of a rating round: every agency × area, highest, median,
+disagreement, and the trend against the earlier rounds (data only; handlers draw it)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Literal
+
+from sqlalchemy import desc, func, select
+from sqlalchemy.orm import Session
+
+from domain.i18n import Translator
+from domain.ratings.settings import DISAGREEMENT, HISTORY_ROUNDS, _zone, level_label
+from storage.models import (
+    Agency,
+    Area,
+    Forum,
+    Meeting,
+    Member,
+    Rating,
+    RatingRound,
+    RatingRoundStatus,
+    Role,
+)
+
+# --- the picture ------------------------------------------------------------------------------
+
+Trend = Literal["up", "down", "same"]
+
+
+@dataclass(frozen=True)
+class AreaPicture:
+    """One area of the picture. The picture is grouped and sorted by the highest level any
+    agency gave, so the trend arrow compares that same measure with the previous closed
+    round; the median's change is kept beside it."""
+
+    area_id: int
+    name: str
+    levels: tuple[int | None, ...]  # one per agency of the picture, in its order
+    highest: int | None
+    median: float | None
+    count: int
+    disagreement: bool
+    trend: Trend | None  # the highest level against the previous closed round's highest
+    history: tuple[float | None, ...]  # medians of the earlier rounds, oldest first
+    median_trend: Trend | None = None  # the median against the previous round's median
+    history_highest: tuple[int | None, ...] = ()  # highest levels of the earlier rounds
+
+
+@dataclass(frozen=True)
+class Picture:
+    round_id: int
+    forum_id: int
+    forum_name: str
+    forum_code: str
+    meeting_id: int
+    meeting_start: dt.datetime
+    deadline_at: dt.datetime
+    closed_at: dt.datetime | None
+    timezone: str
+    agencies: tuple[str, ...]  # every agency, rated or not (the matrix rows)
+    areas: tuple[AreaPicture, ...]  # sorted by severity
+    missing: tuple[str, ...]  # agencies that did not answer (fully)
+    away: tuple[str, ...]  # agencies whose representatives were all away
+    history_dates: tuple[dt.datetime, ...] = field(default=())  # earlier meetings, oldest first
+
+    @property
+    def complete(self) -> bool:
+        return not self.missing
+
+
+def median_of(counts: dict[int, int]) -> float | None:
+    """The median level from ``{level: how many}``."""
+    total = sum(counts.values())
+    if not total:
+        return None
+    values: list[int] = []
+    for level in sorted(counts):
+        values.extend([level] * counts[level])
+    return float(statistics.median(values))
+
+
+def highest_of(counts: dict[int, int]) -> int | None:
+    """The highest level given, from ``{level: how many}``."""
+    return max((level for level, n in counts.items() if n), default=None)
+
+
+def _trend(now: float | None, before: float | None) -> Trend | None:
+    if now is None or before is None:
+        return None
+    return "up" if now > before else "down" if now < before else "same"
+
+
+def picture_for_meeting(session: Session, meeting: Meeting) -> Picture | None:
+    """The situation picture of a meeting's closed round, or None (for the agenda)."""
+    rating_round = session.scalar(select(RatingRound).where(RatingRound.meeting_id == meeting.id))
+    if rating_round is None or rating_round.status is not RatingRoundStatus.CLOSED:
+        return None
+    return build_picture(session, rating_round)
+
+
+def build_picture(session: Session, rating_round: RatingRound) -> Picture:
+    """The aggregate of a round with trends, in a fixed number of queries (7) however many
+    agencies, areas and earlier rounds there are."""
+    forum, meeting = session.execute(
+        select(Forum, Meeting)
+        .join(Meeting, Meeting.forum_id == Forum.id)
+        .where(Meeting.id == rating_round.meeting_id)
+    ).one()
+    agencies = session.scalars(
+        select(Agency).where(Agency.forum_id == forum.id).order_by(Agency.position, Agency.id)
+    ).all()
+    areas = session.scalars(
+        select(Area).where(Area.forum_id == forum.id).order_by(Area.position, Area.id)
+    ).all()
+    ratings = session.execute(
+        select(Rating.agency_id, Rating.area_id, Rating.level).where(
+            Rating.round_id == rating_round.id, Rating.is_current.is_(True)
+        )
+    ).all()
+    earlier = session.execute(
+        select(RatingRound.id, Meeting.starts_at)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            RatingRound.forum_id == forum.id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            Meeting.starts_at < meeting.starts_at,
+        )
+        .order_by(desc(Meeting.starts_at))
+        .limit(HISTORY_ROUNDS)
+    ).all()
+    earlier_ids = [r for r, _ in earlier]
+    history_counts: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
+    if earlier_ids:
+        for round_id, area_id, level, n in session.execute(
+            select(Rating.round_id, Rating.area_id, Rating.level, func.count())
+            .where(Rating.round_id.in_(earlier_ids), Rating.is_current.is_(True))
+            .group_by(Rating.round_id, Rating.area_id, Rating.level)
+        ):
+            history_counts[(round_id, area_id)][level] = n
+    members = session.execute(
+        select(Member.agency_id, Member.away_until).where(
+            Member.forum_id == forum.id,
+            Member.active.is_(True),
+            Member.role != Role.REVIEWER,
+        )
+    ).all()
+
+    rated_agencies = {a for a, _, _ in ratings}
+    rated_areas = {a for _, a, _ in ratings}
+    shown_agencies = [a for a in agencies if a.active or a.id in rated_agencies]
+    shown_areas = [a for a in areas if a.active or a.id in rated_areas]
+    matrix: dict[tuple[int, int], int] = {(ag, ar): lvl for ag, ar, lvl in ratings}
+    day = rating_round.deadline_at.astimezone(_zone(forum)).date()
+    away_until: dict[int, list[dt.date | None]] = defaultdict(list)
+    for agency_id, until in members:
+        away_until[agency_id].append(until)
+
+    oldest_first = list(reversed(earlier_ids))
+    rows = []
+    for area in shown_areas:
+        levels = tuple(matrix.get((a.id, area.id)) for a in shown_agencies)
+        given = [lvl for lvl in levels if lvl is not None]
+        counts: dict[int, int] = defaultdict(int)
+        for lvl in given:
+            counts[lvl] += 1
+        median = median_of(counts)
+        highest = max(given) if given else None
+        earlier_counts = [history_counts.get((r, area.id), {}) for r in oldest_first]
+        history = tuple(median_of(c) for c in earlier_counts)
+        history_highest = tuple(highest_of(c) for c in earlier_counts)
+        rows.append(
+            AreaPicture(
+                area_id=area.id,
+                name=area.name,
+                levels=levels,
+                highest=highest,
+                median=median,
+                count=len(given),
+                disagreement=bool(given) and max(given) - min(given) >= DISAGREEMENT,
+                trend=_trend(highest, history_highest[-1] if history_highest else None),
+                history=history,
+                median_trend=_trend(median, history[-1] if history else None),
+                history_highest=history_highest,
+            )
+        )
+    rows.sort(key=lambda r: (-(r.highest or 0), -(r.median or 0), -r.count, r.name.casefold()))
+    area_count = len([a for a in shown_areas if a.active])
+    missing, away = [], []
+    for agency in shown_agencies:
+        answered = sum(1 for area in shown_areas if area.active and (agency.id, area.id) in matrix)
+        if area_count and answered >= area_count:
+            continue
+        untils = away_until.get(agency.id, [])
+        if not answered and untils and all(u is not None and u >= day for u in untils):
+            away.append(agency.name)
+        else:
+            missing.append(agency.name)
+    return Picture(
+        round_id=rating_round.id,
+        forum_id=forum.id,
+        forum_name=forum.name,
+        forum_code=forum.code,
+        meeting_id=meeting.id,
+        meeting_start=meeting.starts_at,
+        deadline_at=rating_round.deadline_at,
+        closed_at=rating_round.closed_at,
+        timezone=forum.timezone,
+        agencies=tuple(a.name for a in shown_agencies),
+        areas=tuple(rows),
+        missing=tuple(missing),
+        away=tuple(away),
+        history_dates=tuple(start for _, start in reversed(earlier)),
+    )
+
+
+def highest_in_words(t: Translator, picture: Picture, *, limit: int = 12) -> str:
+    """Each area's highest level in words ("Gråbo: kritiskt; Hemse: normalt"), for an
+    image's alt text and a message's fallback text: areas and levels only."""
+    parts = [
+        f"{a.name}: {level_label(t, a.highest) if a.highest else t('not rated')}"
+        for a in picture.areas[:limit]
+    ]
+    if len(picture.areas) > limit:
+        parts.append("…")
+    return "; ".join(parts)

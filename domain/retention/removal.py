@@ -1,0 +1,237 @@
+"""Removing what is due (gallring), warning coordinators ahead, and the daily run (claimed
+once per forum and day)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.orm import Session
+
+from domain import audit, scheduling
+from domain.clock import Clock
+from domain.i18n import N_, Translator, normalize_locale
+from domain.retention.due import _typed_items, held_audit_refs, plan_forum
+from domain.retention.policy import (
+    JOB_KIND,
+    SCHEDULE_MARKER,
+    SYSTEM_ACTOR,
+    WARN_AHEAD,
+    WARNING_KIND,
+    DataClass,
+    Due,
+    Notice,
+    Outcome,
+    RetentionPolicy,
+)
+from storage.models import (
+    Action,
+    AgendaItem,
+    AuditAction,
+    Case,
+    Deviation,
+    EffectStatus,
+    Forum,
+    Meeting,
+    Rating,
+    RatingObservation,
+    RatingRound,
+    ScheduledEffect,
+)
+
+# --- removing -------------------------------------------------------------------------------
+
+
+def _remove(session: Session, due: Due) -> int:
+    if not due.ids:
+        return 0
+    if due.data_class in (DataClass.CLOSED_CASES, DataClass.CONSULTATIONS):
+        # The database cascades to history, consents and agenda items (ON DELETE CASCADE)
+        # and unlinks actions and deviations (ON DELETE SET NULL).
+        result = session.execute(
+            delete(Case).where(Case.id.in_(due.ids), Case.legal_hold.is_(False))
+        )
+    elif due.data_class is DataClass.RATINGS:
+        result = session.execute(delete(Rating).where(Rating.id.in_(due.ids)))
+        # What the agencies saw in those rounds goes with their ratings, by the same age.
+        session.execute(
+            delete(RatingObservation).where(
+                RatingObservation.written_at < due.cutoff,
+                RatingObservation.round_id.in_(
+                    select(RatingRound.id).where(RatingRound.forum_id == due.forum_id)
+                ),
+            )
+        )
+    elif due.data_class is DataClass.ACTIONS:
+        result = session.execute(delete(Action).where(Action.id.in_(due.ids)))
+    elif due.data_class is DataClass.DEVIATIONS:
+        # Their agency links go with them (ON DELETE CASCADE).
+        result = session.execute(delete(Deviation).where(Deviation.id.in_(due.ids)))
+    elif due.data_class is DataClass.MEETINGS:
+        # The meeting stays (times, status); what was typed about it goes.
+        session.execute(
+            update(Meeting)
+            .where(Meeting.id.in_(due.ids), Meeting.note != SCHEDULE_MARKER)
+            .values(note=None)
+        )
+        session.execute(update(Meeting).where(Meeting.id.in_(due.ids)).values(minutes=None))
+        session.execute(
+            delete(AgendaItem).where(AgendaItem.meeting_id.in_(due.ids), _typed_items())
+        )
+        return len(due.ids)
+    else:  # pragma: no cover - the audit log goes through domain.audit.purge_before
+        raise ValueError(due.data_class)
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def apply_forum(
+    session: Session,
+    clock: Clock,
+    policy: RetentionPolicy,
+    forum: Forum,
+    *,
+    replica: str = SYSTEM_ACTOR,
+) -> Outcome:
+    """Remove what is due in one forum, tell the coordinators about cases never closed
+    that will go, and record the counts in the audit log."""
+    outcome = Outcome()
+    warned = 0
+    for due in plan_forum(session, clock, policy, forum):
+        outcome.removed[due.data_class.value] = _remove(session, due)
+        outcome.held[due.data_class.value] = len(due.held)
+        warned += _warn(session, clock, forum, due.to_warn, replica=replica)
+    outcome.warned = warned
+    session.expire_all()
+    detail: dict[str, Any] = {"removed": outcome.removed, "held": outcome.held}
+    if warned:
+        detail["warned"] = warned
+    audit.record(
+        session,
+        clock,
+        actor=SYSTEM_ACTOR,
+        action=AuditAction.DELETE,
+        object_type="retention",
+        object_ref=forum.code,
+        team_id=forum.team_id,
+        forum_id=forum.id,
+        detail=detail,
+    )
+    return outcome
+
+
+def _warn(
+    session: Session, clock: Clock, forum: Forum, notices: Sequence[Notice], *, replica: str
+) -> int:
+    """A direct message to the forum's coordinators per case never closed that will go:
+    exactly once per case and removal date (a claim row, and the outbox's dedupe key)."""
+    if not notices:
+        return 0
+    from domain.actions import coordinators as coordinators_of
+    from domain.actions import queue_dm
+    from domain.forums import forum_schedule
+
+    coordinators = coordinators_of(session, forum.id)
+    zone = forum_schedule(forum).zone
+    t = Translator(normalize_locale(forum.language))
+    told = 0
+    for notice in notices:
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind=WARNING_KIND,
+            subject=str(notice.case_id),
+            occurrence=notice.removal,
+            due_at=clock.now(),
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        removal = max(notice.removal, clock.now() + WARN_AHEAD)
+        text = t(
+            N_(
+                "{reference} in {forum} has had no activity since {since}. Under the forum's "
+                "retention rules it will be removed on {day} at the earliest. To keep "
+                "it, update or close the case, or set a legal hold: /samverkan gallring stopp "
+                "{reference} followed by the reason."
+            ),
+            reference=notice.reference,
+            forum=forum.name,
+            since=t.day(notice.last_activity.astimezone(zone).date()),
+            day=t.day(removal.astimezone(zone).date()),
+        )
+        for user in coordinators:
+            key = f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}"
+            queue_dm(session, clock, forum, user, {"text": text}, key)
+        scheduling.complete(session, clock, effect)
+        told += 1
+    return told
+
+
+def apply_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> int:
+    cutoff = clock.now() - dt.timedelta(days=policy.audit_events)
+    return audit.purge_before(
+        session, clock, cutoff=cutoff, actor=SYSTEM_ACTOR, held=held_audit_refs(session)
+    )
+
+
+def run_all(session: Session, clock: Clock, policy: RetentionPolicy) -> dict[str, Outcome]:
+    """Every forum and the audit log now, without claims (the CLI's ``samverkan gallra``)."""
+    result: dict[str, Outcome] = {}
+    for forum in session.scalars(select(Forum).order_by(Forum.id)).all():
+        result[forum.code] = apply_forum(session, clock, policy, forum)
+    removed = apply_audit(session, clock, policy)
+    pruned = scheduling.prune_outbox(session, clock)
+    result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed, "outbox": pruned})
+    return result
+
+
+def run_daily(
+    session: Session, clock: Clock, policy: RetentionPolicy, *, replica: str, batch: int = 50
+) -> dict[str, Outcome]:
+    """The daily job: once per forum and (forum-local) day across replicas, then the audit
+    log's prefix (safe to repeat: a second pass finds nothing older than the cut)."""
+    from domain.forums import forum_schedule
+
+    result: dict[str, Outcome] = {}
+    # Only forums whose run for today is not done yet (today's occurrence is local midnight,
+    # so within the last 24 hours), a batch per pass: with thousands of forums each pass
+    # stays short and never holds claim rows another replica waits for.
+    done_today = (
+        select(ScheduledEffect.id)
+        .where(
+            ScheduledEffect.forum_id == Forum.id,
+            ScheduledEffect.kind == JOB_KIND,
+            ScheduledEffect.occurrence > clock.now() - dt.timedelta(hours=24),
+            ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+        )
+        .exists()
+    )
+    pending = session.scalars(
+        select(Forum).where(~done_today).order_by(Forum.id).limit(batch)
+    ).all()
+    for forum in pending:
+        zone = forum_schedule(forum).zone
+        today = clock.now().astimezone(zone).date()
+        occurrence = dt.datetime.combine(today, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind=JOB_KIND,
+            subject="",
+            occurrence=occurrence,
+            due_at=occurrence,
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        result[forum.code] = apply_forum(session, clock, policy, forum, replica=replica)
+        scheduling.complete(session, clock, effect)
+    removed = apply_audit(session, clock, policy)
+    pruned = scheduling.prune_outbox(session, clock)
+    if removed or pruned:
+        result["*"] = Outcome(removed={DataClass.AUDIT_EVENTS.value: removed, "outbox": pruned})
+    return result

@@ -1,0 +1,222 @@
+"""Steering levels: which operational forums a steering forum follows, and their figures
+rolled up per period."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from domain import audit, review, scheduling
+from domain.access import Access
+from domain.clock import Clock
+from domain.errors import (
+    DomainError,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
+from domain.forums import forum_schedule
+from domain.i18n import N_, Translator, normalize_locale
+from domain.statistics import Period
+from storage.models import (
+    AuditAction,
+    Forum,
+    ForumLink,
+    Meeting,
+    MeetingStatus,
+)
+
+LEVELS: dict[str, str] = {
+    "styrgrupp": N_("Steering group (styrgrupp)"),
+    "2+2": N_("2+2 meeting"),
+    "namnd": N_("Board (nämnd)"),
+}
+TITLE_MAX = 200
+COMMENT_MAX = 500
+RESULTS = ("yes", "partly", "no")
+SUPPLEMENT = "steering_agenda"
+CATCH_UP = dt.timedelta(days=14)
+
+
+def steering_level(forum: Forum) -> str | None:
+    level = (forum.settings or {}).get("steering_level")
+    return level if level in LEVELS else None
+
+
+def linked_forums(session: Session, steering: Forum) -> list[Forum]:
+    return list(
+        session.scalars(
+            select(Forum)
+            .join(ForumLink, ForumLink.forum_id == Forum.id)
+            .where(ForumLink.steering_forum_id == steering.id, Forum.team_id == steering.team_id)
+            .order_by(Forum.name)
+        )
+    )
+
+
+def candidates(session: Session, steering: Forum) -> list[Forum]:
+    """Forums of the same workspace a steering forum may follow (not itself, not steering)."""
+    return [
+        f
+        for f in session.scalars(
+            select(Forum).where(Forum.team_id == steering.team_id).order_by(Forum.name)
+        )
+        if f.id != steering.id and steering_level(f) is None
+    ]
+
+
+@dataclass(frozen=True)
+class SteeringChange:
+    added: tuple[Forum, ...]
+    removed: int
+
+
+def configure(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    level: str | None,
+    forum_ids: Sequence[int],
+) -> SteeringChange:
+    """Set the level and the operational forums it follows. Nothing is stored when any
+    link is refused (another workspace, itself, another steering forum)."""
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    steering = access.forum
+    errors: dict[str, DomainError] = {}
+    if level is not None and level not in LEVELS:
+        errors["steering_level"] = InvalidInput(N_("Choose a level."), field="steering_level")
+    wanted = list(dict.fromkeys(forum_ids))
+    if wanted and level is None:
+        errors["steering_level"] = InvalidInput(
+            N_("Only a steering forum follows other forums: choose its level first."),
+            field="steering_level",
+        )
+    for forum_id in wanted:
+        if forum_id == steering.id:
+            errors["steering_forums"] = InvalidInput(
+                N_("A steering forum cannot follow itself."), field="steering_forums"
+            )
+            break
+        other = session.get(Forum, forum_id)
+        if other is None or other.team_id != steering.team_id:
+            errors["steering_forums"] = InvalidInput(
+                N_(
+                    "That forum is not in this workspace: a steering forum only follows forums "
+                    "of its own workspace."
+                ),
+                field="steering_forums",
+            )
+            break
+        if steering_level(other) is not None:
+            errors["steering_forums"] = InvalidInput(
+                N_("{forum} is itself a steering forum: follow operational forums."),
+                field="steering_forums",
+                forum=other.name,
+            )
+            break
+    if errors:
+        raise InputErrors(errors)
+    settings = dict(steering.settings or {})
+    if level is None:
+        settings.pop("steering_level", None)
+    else:
+        settings["steering_level"] = level
+    steering.settings = settings
+    existing = set(
+        session.scalars(
+            select(ForumLink.forum_id).where(ForumLink.steering_forum_id == steering.id)
+        )
+    )
+    now = clock.now()
+    added = [f for f in wanted if f not in existing]
+    removed = [f for f in existing if f not in wanted]
+    if removed:
+        session.execute(
+            delete(ForumLink).where(
+                ForumLink.steering_forum_id == steering.id, ForumLink.forum_id.in_(removed)
+            )
+        )
+    for forum_id in added:
+        session.add(
+            ForumLink(
+                steering_forum_id=steering.id,
+                forum_id=forum_id,
+                created_by=access.member.slack_user_id,
+                created_at=now,
+            )
+        )
+    session.flush()
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=AuditAction.UPDATE,
+        object_type="steering",
+        object_ref=steering.code,
+        detail={"level": level, "follows": wanted},
+    )
+    new = tuple(f for f in (session.get(Forum, i) for i in added) if f is not None)
+    for forum in new:  # transparency: the operational forum is told who follows its figures
+        t = Translator(normalize_locale(forum.language))
+        text = t(
+            "{steering} ({level}) now follows this forum's figures: counts per period only, "
+            "never case references or details, and counts under 5 as \u201cfewer than 5\u201d.",
+            steering=steering.name,
+            level=t(LEVELS[level or "styrgrupp"]),
+        )
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.postMessage",
+            payload={"channel": forum.channel_id, "text": text},
+            dedupe_key=f"steering_link:{steering.id}:{forum.id}:{now.isoformat()}",
+        )
+    return SteeringChange(added=new, removed=len(removed))
+
+
+# --- the roll-up of the linked forums' figures ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class ForumFigures:
+    forum_name: str
+    figures: review.ReviewFigures
+
+
+def rollup(session: Session, *, steering: Forum, period: Period) -> list[ForumFigures]:
+    """Each linked forum's figures for the period, after the small-number rule."""
+    return [
+        ForumFigures(f.name, review.masked(review.collect(session, forum=f, period=period)))
+        for f in linked_forums(session, steering)
+    ]
+
+
+def last_meeting_day(session: Session, clock: Clock, forum: Forum) -> dt.date | None:
+    """The day of the steering forum's latest meeting that has started."""
+    zone = forum_schedule(forum).zone
+    start = session.scalar(
+        select(Meeting.starts_at)
+        .where(
+            Meeting.forum_id == forum.id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at <= clock.now(),
+        )
+        .order_by(Meeting.starts_at.desc())
+        .limit(1)
+    )
+    return start.astimezone(zone).date() if start else None
+
+
+def since_last_meeting(session: Session, clock: Clock, forum: Forum) -> Period:
+    today = clock.now().astimezone(forum_schedule(forum).zone).date()
+    last = last_meeting_day(session, clock, forum)
+    # No earlier meeting (a new steering forum): the year so far.
+    start = last if last is not None and last < today else dt.date(today.year, 1, 1)
+    return Period(start, today)

@@ -1,0 +1,254 @@
+"""The annual report for the board: the plan and the figures, written and sent by itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import actions as action_service
+from domain import audit, review, scheduling
+from domain.access import Access
+from domain.clock import Clock
+from domain.errors import (
+    InvalidInput,
+)
+from domain.forums import forum_schedule
+from domain.i18n import N_, Translator, normalize_locale
+from domain.statistics import Period
+from domain.steering.activity_plan import Plan, PlanNode, _require_steering, plan
+from domain.steering.levels import LEVELS, ForumFigures, rollup, steering_level
+from storage.models import (
+    ActionStatus,
+    AuditAction,
+    Forum,
+)
+
+# --- the annual report for the board --------------------------------------------------------
+
+
+def annual_data(
+    session: Session, *, forum: Forum, year: int, today: dt.date
+) -> tuple[Plan, list[ForumFigures]]:
+    period = Period(dt.date(year, 1, 1), min(dt.date(year, 12, 31), today))
+    return plan(session, forum=forum, year=year), rollup(session, steering=forum, period=period)
+
+
+def annual_report(
+    session: Session, clock: Clock, *, access: Access, year: int, t: Translator
+) -> tuple[Plan, list[ForumFigures]]:
+    """What the report holds (plan and the linked forums' figures for the year), audited."""
+    _require_steering(access)
+    today = clock.now().astimezone(forum_schedule(access.forum).zone).date()
+    if year > today.year or year < 2000:
+        raise InvalidInput(N_("Choose a year that has begun, e.g. {year}."), year=today.year)
+    found = annual_data(session, forum=access.forum, year=year, today=today)
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=AuditAction.EXPORT,
+        object_type="annual_report",
+        object_ref=access.forum.code,
+        detail={"year": year},
+    )
+    return found
+
+
+ANNUAL_KIND = "annual_report"
+ANNUAL_AT = dt.time(8, 0)
+ANNUAL_CATCH_UP = dt.timedelta(days=30)
+
+
+def send_due_annual_reports(sessions: Callable[[], Session], clock: Clock, *, replica: str) -> int:
+    """At year end, by itself: the annual report for the year just ended (PDF and docx) to
+    each steering forum's coordinators, on the first working day of January at 08:00; one
+    claim row per forum and year, files through the outbox. People are not named in it
+    (no Slack look-ups here): activities show their owning agency."""
+    from domain.calendar import calendar_from_settings, first_working_day
+    from domain.documents import to_docx, to_pdf
+
+    now = clock.now()
+    due: list[tuple[int, int, dt.datetime, dt.datetime]] = []
+    with sessions() as session, session.begin():
+        for candidate in session.scalars(select(Forum)):
+            if steering_level(candidate) is None:
+                continue
+            zone = zoneinfo.ZoneInfo(candidate.timezone)
+            today = now.astimezone(zone).date()
+            new_year = dt.date(today.year, 1, 1)
+            occurrence = dt.datetime.combine(new_year, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+            day = first_working_day(new_year, calendar_from_settings(candidate.settings))
+            due_at = dt.datetime.combine(day, ANNUAL_AT, tzinfo=zone).astimezone(dt.UTC)
+            if now < due_at or now - due_at > ANNUAL_CATCH_UP or candidate.created_at > occurrence:
+                continue
+            due.append((candidate.id, today.year - 1, occurrence, due_at))
+    sent = 0
+    for forum_id, year, occurrence, due_at in due:
+        with sessions() as session, session.begin():
+            effect = scheduling.claim(
+                session,
+                clock,
+                forum_id=forum_id,
+                kind=ANNUAL_KIND,
+                subject="",
+                occurrence=occurrence,
+                due_at=due_at,
+                replica=replica,
+            )
+            if effect is None:
+                continue
+            steering_forum = session.get(Forum, forum_id)
+            assert steering_forum is not None
+            forum = steering_forum
+            t = Translator(normalize_locale(forum.language))
+            plan_, figures = annual_data(
+                session, forum=forum, year=year, today=dt.date(year, 12, 31)
+            )
+            doc = annual_report_document(
+                t,
+                forum_name=forum.name,
+                level=steering_level(forum) or "styrgrupp",
+                year=year,
+                plan_=plan_,
+                figures=figures,
+                names=lambda _user: "",
+            )
+            audit.record(
+                session,
+                clock,
+                actor="samverkan",
+                action=AuditAction.EXPORT,
+                object_type="annual_report",
+                object_ref=forum.code,
+                team_id=forum.team_id,
+                forum_id=forum.id,
+                detail={"year": year, "automatic": True},
+            )
+            stem = f"verksamhetsberattelse-{forum.code}-{year}"
+            scheduling.enqueue_files(
+                session,
+                clock,
+                team_id=forum.team_id,
+                users=action_service.coordinators(session, forum.id),
+                files=((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc))),
+                key=f"{ANNUAL_KIND}:{forum.id}:{year}",
+            )
+            scheduling.complete(session, clock, effect)
+            sent += 1
+    return sent
+
+
+def _result_label(t: Translator, value: str | None) -> str:
+    return {"yes": t("Yes"), "partly": t("Partly"), "no": t("No")}.get(value or "", "–")
+
+
+def _status_label(t: Translator, status: ActionStatus) -> str:
+    return {
+        ActionStatus.OPEN: t("Open"),
+        ActionStatus.DONE: t("Done"),
+        ActionStatus.CANCELLED: t("Cancelled"),
+    }[status]
+
+
+def annual_report_document(
+    t: Translator,
+    *,
+    forum_name: str,
+    level: str,
+    year: int,
+    plan_: Plan,
+    figures: Sequence[ForumFigures],
+    names: Callable[[str], str],
+) -> Any:
+    """The board's annual report: the plan and what was done against it, then the linked
+    forums' figures (after the small-number rule), and room for the analysis."""
+    from domain.documents import Blank, Document, Heading, Paragraph, Table
+
+    doc = Document(
+        title=t("Annual report {year}: {forum}", year=year, forum=forum_name),
+        subtitle=t(
+            "{level} · the activity plan and the figures of the forums it follows · counts "
+            "under 5 are shown as \u201cfewer than 5\u201d",
+            level=t(LEVELS.get(level, level)),
+        ),
+        page_label=t("Page {page} of {pages}"),
+    )
+    doc.add(Heading(t("The activity plan: what was done")))
+    if not plan_.strategies:
+        doc.add(Paragraph(t("The plan has no strategies for the year."), italic=True))
+    rows: list[tuple[str, ...]] = []
+
+    def walk(node: PlanNode, depth: int) -> None:
+        indent = "  " * depth
+        label = t("Strategy") if node.kind == "strategy" else t("Goal")
+        rows.append(
+            (
+                f"{indent}{label}: {node.title}",
+                _result_label(t, node.result) if node.kind == "goal" else "",
+                node.result_comment or "",
+            )
+        )
+        for activity in node.activities:
+            owner = names(activity.owner) if activity.owner else ""
+            rows.append(
+                (
+                    f"{indent}  • {activity.description[:150]}",
+                    _status_label(t, activity.status),
+                    f"{activity.agency} {owner} · {activity.due_on.isoformat()}"
+                    + (f" · {_result_label(t, activity.effect)}" if activity.effect else ""),
+                )
+            )
+        for child in node.children:
+            walk(child, depth + 1)
+
+    for strategy in plan_.strategies:
+        walk(strategy, 0)
+    if rows:
+        doc.add(Table((t("Plan"), t("Result"), t("Follow-up")), tuple(rows), (4, 1, 3)))
+    doc.add(Heading(t("The forums' figures")))
+    summary = tuple(
+        (
+            f.forum_name,
+            f.figures.cases_total.text(t),
+            f.figures.cases_closed.text(t),
+            f.figures.sip_started.text(t),
+            f.figures.actions_done.text(t),
+            f.figures.deviations_total.text(t),
+            f.figures.surveys_answered.text(t),
+        )
+        for f in figures
+    )
+    doc.add(
+        Table(
+            (
+                t("Forum"),
+                t("Cases raised"),
+                t("Cases closed"),
+                t("SIP started"),
+                t("Actions done"),
+                t("Deviations reported"),
+                t("Surveys answered"),
+            ),
+            summary or ((t("No linked forums"), "", "", "", "", "", ""),),
+            (3, 1, 1, 1, 1, 1, 1),
+        )
+    )
+    for forum_figures in figures:
+        doc.add(Heading(forum_figures.forum_name, 2))
+        review.add_sections(t, doc, forum_figures.figures, level=2)
+    doc.add(
+        Blank(
+            t("Analysis"),
+            t("Written by the steering group: what the figures and the plan show."),
+        ),
+        Blank(
+            t("Priorities for next year"),
+            t("Written by the steering group: what the next activity plan should hold."),
+        ),
+    )
+    return doc

@@ -1,0 +1,150 @@
+"""The steering part of a steering forum's agenda, posted with it (claimed once)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import scheduling
+from domain.clock import Clock
+from domain.forums import forum_zone
+from domain.i18n import Translator, normalize_locale
+from domain.statistics import Period
+from domain.steering.activity_plan import Activity, PlanNode, plan
+from domain.steering.levels import (
+    CATCH_UP,
+    SUPPLEMENT,
+    ForumFigures,
+    rollup,
+    since_last_meeting,
+    steering_level,
+)
+from storage.models import (
+    ActionStatus,
+    EffectStatus,
+    Forum,
+    Meeting,
+    ScheduledEffect,
+)
+
+# --- the steering part of the agenda ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Supplement:
+    forum_name: str
+    period: Period
+    rollup: tuple[ForumFigures, ...]
+    activities_due: tuple[Activity, ...]
+    goals_to_follow_up: tuple[PlanNode, ...]
+
+
+def supplement(session: Session, clock: Clock, *, forum: Forum, meeting_day: dt.date) -> Supplement:
+    period = since_last_meeting(session, clock, forum)
+    current = plan(session, forum=forum, year=meeting_day.year)
+    due = [
+        a
+        for node in current.goals()
+        for a in node.activities
+        if a.status is ActionStatus.OPEN and a.due_on <= meeting_day
+    ]
+    goals = [
+        g
+        for g in current.goals()
+        if g.result is None and g.follow_up_on is not None and g.follow_up_on <= meeting_day
+    ]
+    return Supplement(
+        forum_name=forum.name,
+        period=period,
+        rollup=tuple(rollup(session, steering=forum, period=period)),
+        activities_due=tuple(due),
+        goals_to_follow_up=tuple(goals),
+    )
+
+
+class SupplementMessages(Protocol):
+    def supplement(self, t: Translator, supplement: Supplement) -> dict[str, Any]: ...
+
+
+def post_due_supplements(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    messages: SupplementMessages,
+    *,
+    replica: str,
+) -> int:
+    """After a steering forum's agenda is posted: the steering part in its thread, once."""
+    now = clock.now()
+    with sessions() as session, session.begin():
+        steering_ids = [f.id for f in session.scalars(select(Forum)) if steering_level(f)]
+        if not steering_ids:
+            return 0
+        posted = session.execute(
+            select(ScheduledEffect.forum_id, ScheduledEffect.occurrence).where(
+                ScheduledEffect.kind == "agenda",
+                ScheduledEffect.status == EffectStatus.DONE,
+                ScheduledEffect.forum_id.in_(steering_ids),
+                ScheduledEffect.done_at > now - CATCH_UP,
+            )
+        ).all()
+        done = set(
+            session.execute(
+                select(ScheduledEffect.forum_id, ScheduledEffect.occurrence).where(
+                    ScheduledEffect.kind == SUPPLEMENT,
+                    ScheduledEffect.forum_id.in_(steering_ids),
+                )
+            ).all()
+        )
+    count = 0
+    for forum_id, occurrence in posted:
+        if (forum_id, occurrence) in done:
+            continue
+        with sessions() as session, session.begin():
+            effect = scheduling.claim(
+                session,
+                clock,
+                forum_id=forum_id,
+                kind=SUPPLEMENT,
+                subject="",
+                occurrence=occurrence,
+                due_at=occurrence,
+                replica=replica,
+            )
+            if effect is None:
+                continue
+            forum = session.get(Forum, forum_id)
+            meeting = session.scalar(
+                select(Meeting).where(
+                    Meeting.forum_id == forum_id, Meeting.occurrence == occurrence
+                )
+            )
+            if forum is None or meeting is None:
+                effect.status = EffectStatus.SKIPPED
+                continue
+            zone = forum_zone(forum)
+            part = supplement(
+                session, clock, forum=forum, meeting_day=meeting.starts_at.astimezone(zone).date()
+            )
+            t = Translator(normalize_locale(forum.language))
+            first = f"agenda:{meeting.id}:p0"
+            scheduling.enqueue(
+                session,
+                clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={
+                    "channel": forum.channel_id,
+                    **messages.supplement(t, part),
+                    scheduling.AFTER: first,
+                    scheduling.FILL: {"thread_ts": first},
+                },
+                dedupe_key=f"{SUPPLEMENT}:{meeting.id}",
+            )
+            scheduling.complete(session, clock, effect)
+            count += 1
+    return count

@@ -1,0 +1,264 @@
+"""Labels, the owner's card with its buttons, DMs, reminders and the overdue digest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from domain.actions import (
+    ActionRow,
+    Filter,
+    Scope,
+)
+from domain.i18n import Locale, Translator
+from handlers.blocks.actions.ids import (
+    ACTION_DONE,
+    ACTION_FOLLOW_UP,
+    ACTION_HAND_OVER,
+    ACTION_MORE_TIME,
+    ACTION_SNOOZE_HOUR,
+    ACTION_SNOOZE_MORNING,
+)
+from handlers.blocks.cases import effect_label
+from handlers.blocks.common import (
+    Block,
+    actions,
+    button,
+    clip,
+    context,
+    divider,
+    escape,
+    header,
+    message,
+    section,
+)
+from handlers.blocks.common import notice_modal as notice_modal
+from storage.models import ActionStatus
+
+# --- labels ---------------------------------------------------------------------------------
+
+
+def status_label(t: Translator, status: ActionStatus) -> str:
+    return {
+        ActionStatus.OPEN: t("Open (not done)"),
+        ActionStatus.DONE: t("Done"),
+        ActionStatus.CANCELLED: t("Cancelled"),
+    }[status]
+
+
+def scope_label(t: Translator, scope: Scope) -> str:
+    return {
+        "mine": t("My actions"),
+        "agency": t("My agency's actions"),
+        "forum": t("The forum's actions"),
+    }[scope]
+
+
+def filter_label(t: Translator, flt: Filter) -> str:
+    return {
+        "open": t("Open"),
+        "overdue": t("Overdue"),
+        "done": t("Done"),
+        "follow_up": t("Awaiting follow-up"),
+        "all": t("All"),
+    }[flt]
+
+
+def _owner(t: Translator, owner: str | None) -> str:
+    return f"<@{escape(owner)}>" if owner else t("no owner (with the agency)")
+
+
+def _due(t: Translator, row: ActionRow, today: dt.date) -> str:
+    day = t.day(row.due_on)
+    if row.status is not ActionStatus.OPEN:
+        return t("due {date}", date=day)
+    if row.due_on < today:
+        return ":warning: " + t("overdue since {date}", date=day)
+    if row.due_on == today:
+        return t("due today")
+    return t("due {date}", date=day)
+
+
+def _status(t: Translator, row: ActionRow) -> str:
+    if row.status is ActionStatus.DONE:
+        if row.effect is None:
+            return t("Done · awaiting follow-up of effect")
+        text = t("Done · effect: {effect}", effect=effect_label(t, row.effect))
+        if row.follow_up_comment:
+            text += f" – _{escape(clip(row.follow_up_comment, 300))}_"
+        return text
+    return status_label(t, row.status)
+
+
+def hidden_text(t: Translator) -> str:
+    """What a reader sees instead of the text of an action linked to a case whose details
+    the disclosure rule does not let them see."""
+    return "_" + t("details hidden") + "_"
+
+
+def description_text(t: Translator, row: ActionRow, limit: int | None = 500) -> str:
+    if not row.details:
+        return hidden_text(t)
+    return escape(clip(row.description, limit) if limit else row.description)
+
+
+def row_text(t: Translator, row: ActionRow, today: dt.date, *, forum: bool = False) -> str:
+    """Two or three lines about one action (mrkdwn, user text escaped)."""
+    title = f"*#{row.id}* {description_text(t, row)}"
+    facts = [escape(row.agency), _owner(t, row.owner), _due(t, row, today), _status(t, row)]
+    lines = [title, " · ".join(facts)]
+    links = []
+    if forum:
+        links.append(escape(row.forum_name))
+    if row.case_reference:
+        links.append(t("case {reference}", reference=escape(row.case_reference)))
+    if row.area:
+        links.append(t("area {area}", area=escape(row.area)))
+    if links:
+        lines.append(" · ".join(links))
+    return "\n".join(lines)
+
+
+# --- cards, DMs and reminders -----------------------------------------------------------------
+
+
+def action_buttons(t: Translator, row: ActionRow, *, snooze: bool = False) -> list[Block]:
+    value = str(row.id)
+    if row.status is ActionStatus.OPEN:
+        buttons = [
+            button(t("Done"), ACTION_DONE, value=value, style="primary"),
+            button(t("Need more time"), ACTION_MORE_TIME, value=value),
+            button(t("Hand over"), ACTION_HAND_OVER, value=value),
+        ]
+        if snooze:
+            buttons.append(button(t("Remind me in 1 hour"), ACTION_SNOOZE_HOUR, value=value))
+            buttons.append(
+                button(t("Remind me tomorrow morning"), ACTION_SNOOZE_MORNING, value=value)
+            )
+        return buttons
+    if row.awaiting_follow_up:
+        return [follow_up_button(t, row.id)]
+    return []
+
+
+def follow_up_button(t: Translator, action_id: int) -> Block:
+    """Record the follow-up of effect (also used by the agenda)."""
+    return button(t("Follow up effect"), ACTION_FOLLOW_UP, value=str(action_id))
+
+
+def action_card(
+    t: Translator,
+    row: ActionRow,
+    today: dt.date,
+    *,
+    intro: str | None = None,
+    note: str | None = None,
+    snooze: bool = False,
+) -> list[Block]:
+    blocks: list[Block] = []
+    if intro:
+        blocks.append(section(intro))
+    text = row_text(t, row, today, forum=True)
+    if row.hoped_effect:
+        label = t("Hoped-for effect")
+        text += f"\n*{label}:* {escape(clip(row.hoped_effect, 500))}"
+    blocks.append(section(text, block_id=f"action.{row.id}"))
+    elements = action_buttons(t, row, snooze=snooze)
+    if elements:
+        blocks.append(actions(*elements, block_id=f"action_buttons.{row.id}"))
+    if note:
+        blocks.append(context(note))
+    return blocks
+
+
+def created_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
+    intro = t(
+        "<@{user}> gave you an action in {forum}.", user=escape(by), forum=escape(row.forum_name)
+    )
+    return message(
+        t("New action #{id}: due {date}", id=row.id, date=t.day(row.due_on)),
+        action_card(t, row, today, intro=intro),
+    )
+
+
+def handed_over_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
+    intro = t("<@{user}> handed action #{id} over to you.", user=escape(by), id=row.id)
+    return message(
+        t("Action #{id} is now yours", id=row.id), action_card(t, row, today, intro=intro)
+    )
+
+
+def card_message(
+    t: Translator, row: ActionRow, today: dt.date, *, note: str | None = None
+) -> dict[str, Any]:
+    return message(t("Action #{id}", id=row.id), action_card(t, row, today, note=note))
+
+
+def reminder_message(t: Translator, row: ActionRow, today: dt.date) -> dict[str, Any]:
+    if row.due_on > today:
+        intro = t("Reminder: action #{id} is due {date}.", id=row.id, date=t.day(row.due_on))
+    elif row.due_on == today:
+        intro = t("Reminder: action #{id} is due today.", id=row.id)
+    else:
+        intro = t("Reminder: action #{id} was due {date}.", id=row.id, date=t.day(row.due_on))
+    return message(intro, action_card(t, row, today, intro=f"*{intro}*", snooze=True))
+
+
+def digest_message(
+    t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
+) -> dict[str, Any]:
+    """One DM a day with all the owner's overdue actions (buttons on each)."""
+    title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
+    blocks: list[Block] = [header(title)]
+    for row in rows:
+        blocks.append(divider())
+        blocks.extend(action_card(t, row, today))
+    if total > len(rows):
+        blocks.append(
+            context(
+                t(
+                    "…and {n} more: /samverkan actions overdue in the forum's channel.",
+                    n=total - len(rows),
+                )
+            )
+        )
+    return message(title, blocks)
+
+
+def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) -> dict[str, Any]:
+    """To the coordinators: the owner left; the actions stay with their agencies."""
+    title = t.ngettext(
+        "{n} action in {forum} no longer has an owner: the owner left the forum.",
+        "{n} actions in {forum} no longer have an owner: the owner left the forum.",
+        len(rows),
+        forum=escape(forum_name),
+    )
+    today = dt.date.min
+    blocks: list[Block] = [section(f"*{title}*")]
+    for row in rows[:20]:
+        blocks.append(
+            section(
+                row_text(t, row, today),
+                accessory=button(t("Hand over"), ACTION_HAND_OVER, value=str(row.id)),
+            )
+        )
+    blocks.append(context(t("They stay with their agencies until someone takes them over.")))
+    return message(title, blocks)
+
+
+class ScheduledMessages:
+    """The DMs the scheduler sends (domain.actions.ActionMessages)."""
+
+    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]:
+        return reminder_message(Translator(locale), row, today)
+
+    def digest(
+        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+    ) -> dict[str, Any]:
+        return digest_message(Translator(locale), rows, total, today)
+
+    def released(
+        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
+    ) -> dict[str, Any]:
+        return released_message(Translator(locale), forum_name, rows)

@@ -1,0 +1,99 @@
+"""The DM asking an agency to rate, the DM about a round that could not open, and the
+renderers domain.ratings asks for (messages and the picture's images)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from domain.i18n import Translator
+from domain.ratings import (
+    Invite,
+    Missed,
+    Picture,
+)
+from handlers.blocks.common import (
+    actions,
+    button,
+    context,
+    escape,
+    message,
+    section,
+)
+from handlers.blocks.ratings.base import ACTION_RATE, _day, _when, invite_value
+from handlers.blocks.ratings.picture import picture_message
+
+# --- the DM asking an agency to rate -----------------------------------------------------------
+
+
+def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
+    day = _day(t, invite.meeting_start, invite.timezone)
+    deadline = _when(t, invite.deadline_at, invite.timezone)
+    if invite.reminder:
+        text = t(
+            "Reminder: situation picture before {forum} {day}. {agency} has not answered yet: "
+            "rate the situation for your agency by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            deadline=deadline,
+        )
+    else:
+        text = t(
+            "Situation picture before {forum} {day}: rate the situation for your agency "
+            "by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            deadline=deadline,
+        )
+    blocks = [
+        section(escape(text)),
+        context(
+            t(
+                "You answer for {agency}. Anyone from your agency may answer or change it.",
+                agency=escape(invite.agency_name),
+            )
+        ),
+        actions(
+            button(
+                t("Rate the situation"),
+                ACTION_RATE,
+                value=invite_value(invite.round_id, invite.agency_id),
+                style="primary",
+            )
+        ),
+    ]
+    return message(text, blocks)
+
+
+def missed_message(t: Translator, missed: Missed) -> dict[str, Any]:
+    text = t(
+        "The rating round before {forum} {day} could not be held: the bot was unavailable "
+        "until after its deadline ({deadline}). There is no situation picture for this "
+        "meeting; you can ask the agencies at the meeting.",
+        forum=missed.forum_name,
+        day=_day(t, missed.meeting_start, missed.timezone),
+        deadline=_when(t, missed.deadline_at, missed.timezone),
+    )
+    return message(text, [section(escape(text))])
+
+
+class SlackRenderers:
+    """The renderers domain.ratings asks for (scheduled DMs and the channel post)."""
+
+    def invite(self, t: Translator, invite: Invite) -> dict[str, Any]:
+        return invite_message(t, invite)
+
+    def picture(self, t: Translator, picture: Picture) -> dict[str, Any]:
+        return picture_message(t, picture)
+
+    def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
+        return missed_message(t, missed)
+
+    def images(self, t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
+        # matplotlib is loaded only here, when a picture is drawn (an idle replica never).
+        from handlers.blocks.charts import picture_images
+
+        return picture_images(t, picture)
+
+
+RENDERERS = SlackRenderers()

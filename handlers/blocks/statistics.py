@@ -1,0 +1,173 @@
+"""Block Kit and the chart for the statistics of a forum (`/samverkan statistik`): counts
+only, never case details. The chart is drawn here (presentation) with matplotlib's object API,
+imported only when a chart is drawn."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from domain.cases import CONCERNS, DEVIATION_KINDS
+from domain.i18n import Translator
+from domain.statistics import Statistics
+from handlers.blocks.common import Block, context, escape, header, message, section
+
+
+def concern_name(t: Translator, key: str) -> str:
+    return t(CONCERNS[key]) if key in CONCERNS else escape(key)
+
+
+def deviation_name(t: Translator, key: str) -> str:
+    return t(DEVIATION_KINDS[key]) if key in DEVIATION_KINDS else escape(key)
+
+
+def chart_labels(t: Translator, stats: Statistics) -> dict[str, str]:
+    labels = {
+        "cases": t("Cases per month and raising agency"),
+        "concerns": t("Concerns"),
+        "actions": t("Actions"),
+        "on_time": t("Done on time"),
+        "late": t("Done late"),
+        "overdue": t("Overdue"),
+        "effect": t("Effect"),
+        "effect:yes": t("Yes"),
+        "effect:partly": t("Partly"),
+        "effect:no": t("No"),
+        "effect:none": t("Not followed up"),
+    }
+    for key in stats.concerns:
+        labels[f"concern:{key}"] = t(CONCERNS[key]) if key in CONCERNS else key
+    return labels
+
+
+def _share(part: int, whole: int) -> str:
+    return "–" if whole == 0 else f"{round(100 * part / whole)} %"
+
+
+def statistics_alt_text(t: Translator, stats: Statistics) -> str:
+    """The statistics image in words, for screen readers: counts only."""
+    return t(
+        "Four charts for {forum}, {start} – {end}: cases per month and raising agency "
+        "({cases} in all), the most common concerns, actions done on time, late and overdue, "
+        "and whether they had the desired effect.",
+        forum=stats.forum_name,
+        start=t.day(stats.start),
+        end=t.day(stats.end),
+        cases=stats.cases_total,
+    )
+
+
+def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
+    """A Block Kit summary for steering levels: counts only, never case details."""
+    period = f"{t.day(stats.start)} – {t.day(stats.end)}"
+    title = t("Statistics for {forum}", forum=stats.forum_name)
+    blocks: list[Block] = [header(title), context(period)]
+    by_agency = (
+        "\n".join(f"• {escape(name)}: {n}" for name, n in stats.cases_by_agency.items()) or "–"
+    )
+    by_month = ", ".join(f"{m}: {n}" for m, n in stats.cases_by_month.items()) or "–"
+    cases_label, month_label = t("Cases"), t("Per month")
+    agency_label = t("Per raising agency")
+    blocks.append(
+        section(
+            f"*{cases_label}: {stats.cases_total}*\n*{month_label}:* {by_month}\n"
+            f"*{agency_label}:*\n{by_agency}"
+        )
+    )
+    concerns = (
+        "\n".join(f"• {concern_name(t, key)}: {n}" for key, n in stats.concerns.items()) or "–"
+    )
+    concerns_label = t("Concerns")
+    sip = t.ngettext(
+        "SIP started in {started} of {n} case ({share}); needed in {needed}.",
+        "SIP started in {started} of {n} cases ({share}); needed in {needed}.",
+        stats.cases_total,
+        started=stats.sip_started,
+        share=_share(stats.sip_started, stats.cases_total),
+        needed=stats.sip_needed,
+    )
+    blocks.append(section(f"*{concerns_label}*\n{concerns}\n\n{sip}"))
+    effect_names = [
+        (t("Yes"), "yes"),
+        (t("Partly"), "partly"),
+        (t("No"), "no"),
+        (t("Not followed up"), "none"),
+    ]
+    effects = " · ".join(f"{name}: {stats.effects.get(key, 0)}" for name, key in effect_names)
+    actions_label, effect_label_ = t("Actions"), t("Effect")
+    on_time = t(
+        "{done} done, {on_time} of them on time ({share}); {open} open, {overdue} overdue.",
+        done=stats.actions_done,
+        on_time=stats.actions_on_time,
+        share=_share(stats.actions_on_time, stats.actions_done),
+        open=stats.actions_open,
+        overdue=stats.actions_overdue,
+    )
+    blocks.append(section(f"*{actions_label}*\n{on_time}\n*{effect_label_}:* {effects}"))
+    deviations = (
+        "\n".join(f"• {deviation_name(t, k)}: {n}" for k, n in stats.deviations.items()) or "–"
+    )
+    deviations_label = t("Deviations")
+    blocks.append(section(f"*{deviations_label}: {stats.deviations_total}*\n{deviations}"))
+    blocks.append(context(t("The chart comes as a picture in your direct messages.")))
+    return message(title, blocks)
+
+
+def chart_png(stats: Statistics, labels: dict[str, str]) -> bytes:
+    """Four small charts (cases per month and raising agency, concerns, actions on time,
+    effect) as one PNG. ``labels`` holds the translated titles and concern/effect names."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(11, 8), dpi=100)
+    FigureCanvasAgg(figure)
+    axes = figure.subplots(2, 2)
+    months = list(stats.cases_by_month) or ["–"]
+    agencies = list(stats.cases_by_agency)
+    ax = axes[0][0]
+    bottom = [0] * len(months)
+    for agency in agencies:
+        heights = [stats.cases_by_month_agency.get((m, agency), 0) for m in months]
+        ax.bar(months, heights, bottom=bottom, label=agency)
+        bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+    ax.set_title(labels["cases"])
+    if agencies:
+        ax.legend(fontsize=7)
+    ax.tick_params(axis="x", labelrotation=45, labelsize=7)
+    ax = axes[0][1]
+    concern_keys = list(stats.concerns)[:8]
+    ax.barh(
+        [labels.get(f"concern:{k}", k) for k in concern_keys],
+        [stats.concerns[k] for k in concern_keys],
+    )
+    ax.set_title(labels["concerns"])
+    ax.tick_params(axis="y", labelsize=7)
+    ax = axes[1][0]
+    ax.bar(
+        [labels["on_time"], labels["late"], labels["overdue"]],
+        [
+            stats.actions_on_time,
+            stats.actions_done - stats.actions_on_time,
+            stats.actions_overdue,
+        ],
+        color=["#2e7d32", "#f9a825", "#c62828"],
+    )
+    ax.set_title(labels["actions"])
+    ax = axes[1][1]
+    keys = ["yes", "partly", "no", "none"]
+    ax.bar(
+        [labels[f"effect:{k}"] for k in keys],
+        [stats.effects.get(k, 0) for k in keys],
+        color=["#2e7d32", "#f9a825", "#c62828", "#9e9e9e"],
+    )
+    ax.set_title(labels["effect"])
+    figure.suptitle(f"{stats.forum_name} · {stats.start.isoformat()} – {stats.end.isoformat()}")
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def statistics_png(t: Translator, stats: Statistics) -> bytes:
+    """The four charts, labelled in the reader's language."""
+    return chart_png(stats, chart_labels(t, stats))
