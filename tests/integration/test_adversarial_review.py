@@ -1,0 +1,391 @@
+"""The adversarial review of issue #14: crafted, correctly signed requests against the real
+app, as an attacker would send them.
+
+Three attackers against one forum (the world of test_disclosure_table): the admin of another
+forum in the same workspace and a user of another workspace, who put their own forum's id in
+``private_metadata`` (or none) and this forum's case, action, round, ground, member, meeting
+and item ids in button values and modal metadata; and a member of the forum whose agency the
+consent does not cover, who forges what the raising agency or a coordinator may send. None of
+them changes anything (every row of the forum's tables is compared before and after) and none
+of them is shown a detail. A refused look at details is audited even though the surface
+answers it with an error (the rule writes the refused look after the rollback).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import (
+    AuditEvent,
+    Base,
+    LegalGround,
+    Member,
+)
+from tests.conftest import Bot
+from tests.integration.test_disclosure_table import (
+    ACTION_TEXT,
+    CANCEL,
+    COMMENT,
+    CONSENT_MARK,
+    DEVIATION,
+    FAMILY,
+    FEEDBACK,
+    GROUND_NOTE,
+    ITEM,
+    NOT_COVERED,
+    OTHER_FORUM,
+    OTHER_WS,
+    RAISER,
+    SUMMARY,
+    Reader,
+    World,
+    build_world,
+    output_of,
+    reader_for,
+)
+from tests.support.slack_driver import (
+    date_value,
+    plain_value,
+    select_value,
+)
+
+SECRETS = (SUMMARY, ACTION_TEXT, COMMENT, GROUND_NOTE, DEVIATION, CANCEL, ITEM, FEEDBACK, FAMILY)
+# Tables whose rows an attack must not change (the audit log may grow: refused looks).
+WATCHED = (
+    "cases",
+    "case_events",
+    "consents",
+    "legal_grounds",
+    "actions",
+    "action_events",
+    "rating_rounds",
+    "ratings",
+    "members",
+    "meetings",
+    "agenda_items",
+    "deviations",
+    "family_views",
+    "feedback_surveys",
+)
+
+Send = Callable[[Bot, World, Reader, dict[str, int]], Any]
+
+
+def _ids(bot: Bot, world: World) -> dict[str, int]:
+    with bot.sessions() as s:
+        ground = s.scalars(select(LegalGround.id)).one()
+        member = s.scalar(
+            select(Member.id).where(Member.forum_id == world.forum, Member.slack_user_id == RAISER)
+        )
+    assert member is not None
+    agencies = _agencies(bot, world)
+    return {"ground": ground, "member": member, **agencies}
+
+
+def _agencies(bot: Bot, world: World) -> dict[str, int]:
+    from storage.models import Agency
+
+    with bot.sessions() as s:
+        rows = s.execute(select(Agency.name, Agency.id).where(Agency.forum_id == world.forum))
+        return {f"agency:{name}": agency_id for name, agency_id in rows}
+
+
+def _snapshot(bot: Bot) -> dict[str, list[tuple[Any, ...]]]:
+    with bot.sessions() as s:
+        out: dict[str, list[tuple[Any, ...]]] = {}
+        for name in WATCHED:
+            table = Base.metadata.tables[name]
+            rows = s.execute(select(table).order_by(*table.primary_key.columns)).all()
+            out[name] = [tuple(str(v) for v in row) for row in rows]
+        return out
+
+
+def _meta(r: Reader, **extra: Any) -> str:
+    return json.dumps({"locale": "sv", "forum_id": r.forum_id, **extra})
+
+
+def _view(r: Reader, **extra: Any) -> dict[str, Any]:
+    return {"id": "V77", "private_metadata": _meta(r, **extra)}
+
+
+# --- the attacks ----------------------------------------------------------------------------
+
+
+def close_case(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"outcome": plain_value("Avslutat av angripare")},
+            "effect": {"effect": select_value("yes")},
+        },
+        user=r.user,
+        private_metadata=_meta(r, case_id=w.case),
+    )
+
+
+def case_status(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "case_status_in_progress",
+        user=r.user,
+        value=f"{w.case}:in_progress",
+        view=_view(r, case_id=w.case),
+    )
+
+
+def withdraw_consent(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "case_withdraw_consent", user=r.user, value=str(w.case), view=_view(r, case_id=w.case)
+    )
+
+
+def correct_summary(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.view_submission(
+        "text_edit_submit",
+        {"text": {"text": plain_value("Skriven av angriparen")}},
+        user=r.user,
+        private_metadata=_meta(r, field="case.summary", object_id=w.case),
+    )
+
+
+def redact_action(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.view_submission(
+        "text_redact_submit",
+        {},
+        user=r.user,
+        private_metadata=_meta(r, field="action.description", object_id=w.action),
+    )
+
+
+def redact_cancel_reason(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.view_submission(
+        "text_redact_submit",
+        {},
+        user=r.user,
+        private_metadata=_meta(r, field="meeting.note", object_id=w.meeting),
+    )
+
+
+def record_ground(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.view_submission(
+        "privacy_legal_ground",
+        {
+            "agency": {"agency": select_value(str(ids["agency:Polis"]))},
+            "ground": {"ground": select_value("necessary")},
+            "decided_on": {"decided_on": date_value(bot.clock.now().date())},
+            "note": {"note": plain_value("Grund av angriparen")},
+        },
+        user=r.user,
+        private_metadata=_meta(r, case_id=w.case),
+    )
+
+
+def end_ground(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "privacy_legal_ground_end", user=r.user, value=str(ids["ground"]), view=_view(r)
+    )
+
+
+def legal_hold(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.view_submission(
+        "privacy_legal_hold",
+        {"reason": {"reason": plain_value("Tvist om handlingar")}},
+        user=r.user,
+        private_metadata=_meta(r, case_id=w.case),
+    )
+
+
+def close_round(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "rating_close_early", user=r.user, value=str(w.round), channel=r.channel
+    )
+
+
+def extend_round(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "rating_extend",
+        user=r.user,
+        channel=r.channel,
+        selected_option={"text": {"type": "plain_text", "text": "3"}, "value": f"{w.round}:3"},
+    )
+
+
+def open_rating(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "rating_open",
+        user=r.user,
+        value=f"{w.round}:{ids['agency:Polis']}",
+        channel=r.channel,
+    )
+
+
+def remove_member(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "member_remove", user=r.user, value=str(ids["member"]), view=_view(r)
+    )
+
+
+def action_done(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action("action_done", user=r.user, value=str(w.action), channel=r.channel)
+
+
+def postpone_action(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    later = bot.clock.now().date() + dt.timedelta(days=40)
+    return r.driver.view_submission(
+        "action_postpone",
+        {"due_on": {"due_on": date_value(later)}},
+        user=r.user,
+        private_metadata=_meta(r, action_id=w.action),
+    )
+
+
+def add_item_to_their_meeting(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    with bot.sessions() as s:
+        from storage.models import AgendaItem
+
+        meeting = s.scalar(select(AgendaItem.meeting_id).where(AgendaItem.id == w.item))
+    return r.driver.view_submission(
+        "agenda_item_add",
+        {
+            "text": {"text": plain_value("Inskickad av angriparen")},
+            "meeting": {"meeting": select_value(str(meeting))},
+        },
+        user=r.user,
+        private_metadata=_meta(r),
+    )
+
+
+def family_view(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    return r.driver.block_action(
+        "feedback_family_open", user=r.user, value=str(w.case), channel=r.channel
+    )
+
+
+def case_history_in_modal(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
+    """The case modal's own buttons, with the case id in the metadata of a forged view."""
+    return r.driver.block_action(
+        "case_legal_hold", user=r.user, value=str(w.case), view=_view(r, case_id=w.case)
+    )
+
+
+OUTSIDER_ATTACKS: dict[str, Send] = {
+    "close a case": close_case,
+    "change a case's status": case_status,
+    "withdraw consent": withdraw_consent,
+    "correct a summary": correct_summary,
+    "mask an action": redact_action,
+    "mask a cancel reason": redact_cancel_reason,
+    "record a legal ground": record_ground,
+    "end a legal ground": end_ground,
+    "set a legal hold": legal_hold,
+    "open the legal-hold modal": case_history_in_modal,
+    "close a rating round": close_round,
+    "extend a rating round": extend_round,
+    "open a rating": open_rating,
+    "remove a member": remove_member,
+    "mark an action done": action_done,
+    "postpone an action": postpone_action,
+    "add to another forum's agenda": add_item_to_their_meeting,
+    "open the family view": family_view,
+}
+
+# A member of the forum whose agency the consent does not cover (Polis, role member).
+MEMBER_ATTACKS: dict[str, Send] = {
+    "close a case": close_case,
+    "withdraw consent": withdraw_consent,
+    "correct a summary": correct_summary,
+    "mask an action": redact_action,
+    "mask a cancel reason": redact_cancel_reason,
+    "record a legal ground": record_ground,
+    "end a legal ground": end_ground,
+    "set a legal hold": legal_hold,
+    "close a rating round": close_round,
+    "extend a rating round": extend_round,
+    "remove a member": remove_member,
+    "mark an action done": action_done,
+    "postpone an action": postpone_action,
+    "open the family view": family_view,
+}
+
+
+def _run(bot: Bot, world: World, user: str, attacks: dict[str, Send]) -> None:
+    ids = _ids(bot, world)
+    r = reader_for(bot, world, user)
+    for name, send in attacks.items():
+        before = _snapshot(bot)
+        shown = output_of(bot, lambda send=send: send(bot, world, r, ids))  # type: ignore[misc]
+        after = _snapshot(bot)
+        changed = {t for t in WATCHED if before[t] != after[t]}
+        assert not changed, f"{user} could {name}: {sorted(changed)} changed"
+        leaked = [s for s in SECRETS if s in shown]
+        assert not leaked, f"{user} tried to {name} and was shown {leaked}"
+    bot.slack.assert_no_violations()
+
+
+@pytest.mark.parametrize("user", [OTHER_FORUM, OTHER_WS])
+def test_ids_of_another_forum_or_workspace_change_and_show_nothing(bot: Bot, user: str) -> None:
+    """The admin of another forum, and a user of another workspace, name their own forum in
+    the metadata and this forum's ids in the values: refused, nothing changed or shown."""
+    _run(bot, build_world(bot), user, OUTSIDER_ATTACKS)
+
+
+def test_a_member_the_consent_does_not_cover_cannot_forge_the_raisers_requests(bot: Bot) -> None:
+    _run(bot, build_world(bot), NOT_COVERED, MEMBER_ATTACKS)
+
+
+# --- refused looks are audited --------------------------------------------------------------
+
+
+def _rating_comments(bot: Bot, w: World, r: Reader) -> Any:
+    return r.driver.block_action(
+        "rating_comments_open", user=r.user, value=str(w.round), channel=r.channel
+    )
+
+
+def _grounds(bot: Bot, w: World, r: Reader) -> Any:
+    return r.driver.command(f"grund {w.reference}", user=r.user, channel=r.channel)
+
+
+def _case_edit(bot: Bot, w: World, r: Reader) -> Any:
+    return r.driver.block_action(
+        "text_edit", user=r.user, value=f"case.summary:{w.case}", channel=r.channel
+    )
+
+
+def _consents(bot: Bot, w: World, r: Reader) -> Any:
+    return r.driver.command(f"samtycke {w.reference}", user=r.user, channel=r.channel)
+
+
+REFUSED_LOOKS: dict[str, Callable[[Bot, World, Reader], Any]] = {
+    "rating_comments": _rating_comments,
+    "legal_grounds": _grounds,
+    "case_edit": _case_edit,
+    "consent_register": _consents,
+}
+
+
+@pytest.mark.parametrize("surface", sorted(REFUSED_LOOKS))
+def test_a_refused_look_at_details_is_audited_as_refused(bot: Bot, surface: str) -> None:
+    """A member of the forum asks for details the rule withholds (a round's notes, a case's
+    legal grounds or text to correct, its consents): the answer is a refusal, and the log
+    still says who looked, where, and that no details were shown."""
+    world = build_world(bot)
+    r = reader_for(bot, world, NOT_COVERED)
+    with bot.sessions() as s:
+        mark = s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+    shown = output_of(bot, lambda: REFUSED_LOOKS[surface](bot, world, r))
+    assert not [s for s in SECRETS if s in shown and s != CONSENT_MARK]
+    with bot.sessions() as s:
+        logged = s.scalars(
+            select(AuditEvent).where(AuditEvent.id > mark, AuditEvent.actor == NOT_COVERED)
+        ).all()
+    looks = [e for e in logged if (e.detail or {}).get("surface") == surface]
+    assert looks, f"the refused look at {surface} was not audited"
+    assert all((e.detail or {}).get("details") is False for e in looks)
+    assert all(e.forum_id == world.forum for e in looks)
+    bot.slack.assert_no_violations()
