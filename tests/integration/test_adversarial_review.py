@@ -33,6 +33,8 @@ from tests.integration.test_disclosure_table import (
     CANCEL,
     COMMENT,
     CONSENT_MARK,
+    COORD,
+    COVERED,
     DEVIATION,
     FAMILY,
     FEEDBACK,
@@ -131,9 +133,9 @@ def close_case(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
 
 def case_status(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
     return r.driver.block_action(
-        "case_status_in_progress",
+        "case_status_discussed",
         user=r.user,
-        value=f"{w.case}:in_progress",
+        value=f"{w.case}:discussed",
         view=_view(r, case_id=w.case),
     )
 
@@ -211,7 +213,7 @@ def extend_round(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
         "rating_extend",
         user=r.user,
         channel=r.channel,
-        selected_option={"text": {"type": "plain_text", "text": "3"}, "value": f"{w.round}:3"},
+        selected_option={"text": {"type": "plain_text", "text": "1"}, "value": f"{w.round}:1"},
     )
 
 
@@ -238,7 +240,10 @@ def postpone_action(bot: Bot, w: World, r: Reader, ids: dict[str, int]) -> Any:
     later = bot.clock.now().date() + dt.timedelta(days=40)
     return r.driver.view_submission(
         "action_postpone",
-        {"due_on": {"due_on": date_value(later)}},
+        {
+            "due_on": {"due_on": date_value(later)},
+            "reason": {"reason": plain_value("Väntar på nästa möte")},
+        },
         user=r.user,
         private_metadata=_meta(r, action_id=w.action),
     )
@@ -313,12 +318,40 @@ MEMBER_ATTACKS: dict[str, Send] = {
 }
 
 
+def _shown(bot: Bot, send: Callable[[], Any]) -> str:
+    """What the bot showed: its Slack calls and files, and its direct answer (an ack's view)."""
+    answers: list[Any] = []
+
+    def go() -> Any:
+        answers.append(send())
+        return answers[-1]
+
+    shown = output_of(bot, go)
+    return shown + "".join(getattr(a, "body", "") for a in answers)
+
+
+def _open_round(bot: Bot, world: World) -> None:
+    """The round is open (as on the day agencies rate), so closing or extending could work."""
+    from storage.db import transaction
+    from storage.models import Meeting, RatingRound, RatingRoundStatus
+
+    with transaction(bot.sessions) as s:
+        rating_round = s.get(RatingRound, world.round)
+        assert rating_round is not None
+        meeting = s.get(Meeting, rating_round.meeting_id)
+        assert meeting is not None
+        rating_round.status = RatingRoundStatus.OPEN
+        # Two days before the meeting: a day's extension is allowed.
+        rating_round.deadline_at = meeting.starts_at - dt.timedelta(days=2)
+
+
 def _run(bot: Bot, world: World, user: str, attacks: dict[str, Send]) -> None:
+    _open_round(bot, world)
     ids = _ids(bot, world)
     r = reader_for(bot, world, user)
     for name, send in attacks.items():
         before = _snapshot(bot)
-        shown = output_of(bot, lambda send=send: send(bot, world, r, ids))  # type: ignore[misc]
+        shown = _shown(bot, lambda send=send: send(bot, world, r, ids))  # type: ignore[misc]
         after = _snapshot(bot)
         changed = {t for t in WATCHED if before[t] != after[t]}
         assert not changed, f"{user} could {name}: {sorted(changed)} changed"
@@ -336,6 +369,38 @@ def test_ids_of_another_forum_or_workspace_change_and_show_nothing(bot: Bot, use
 
 def test_a_member_the_consent_does_not_cover_cannot_forge_the_raisers_requests(bot: Bot) -> None:
     _run(bot, build_world(bot), NOT_COVERED, MEMBER_ATTACKS)
+
+
+def test_the_same_requests_from_whom_they_belong_to_do_change_the_forum(bot: Bot) -> None:
+    """The control: sent by the raising agency, a coordinator or a member with their own
+    forum's metadata, the very payloads above reach the domain and change the forum, so the
+    refusals above are the rule holding, not a payload the app could not read."""
+    world = build_world(bot)
+    _open_round(bot, world)
+    ids = _ids(bot, world)
+    legit: list[tuple[str, str, Send, str]] = [
+        ("change a case's status", RAISER, case_status, "cases"),
+        ("withdraw consent", RAISER, withdraw_consent, "consents"),
+        ("correct a summary", RAISER, correct_summary, "cases"),
+        ("set a legal hold", COORD, legal_hold, "cases"),
+        ("close a case", RAISER, close_case, "cases"),
+        ("mask a cancel reason", COORD, redact_cancel_reason, "meetings"),
+        ("record a legal ground", COORD, record_ground, "legal_grounds"),
+        ("extend a rating round", COORD, extend_round, "rating_rounds"),
+        ("close a rating round", COORD, close_round, "rating_rounds"),
+        ("postpone an action", RAISER, postpone_action, "actions"),
+        ("mark an action done", RAISER, action_done, "actions"),
+        ("add to the agenda", COVERED, add_item_to_their_meeting, "agenda_items"),
+        ("remove a member", COORD, remove_member, "members"),
+    ]
+    failed = []
+    for name, user, send, table in legit:
+        r = reader_for(bot, world, user)
+        before = _snapshot(bot)[table]
+        shown = _shown(bot, lambda send=send, r=r: send(bot, world, r, ids))  # type: ignore[misc]
+        if _snapshot(bot)[table] == before:
+            failed.append(f"{name}: {shown[-400:]}")
+    assert not failed, f"these requests never reached the domain: {failed}"
 
 
 # --- refused looks are audited --------------------------------------------------------------
@@ -378,7 +443,7 @@ def test_a_refused_look_at_details_is_audited_as_refused(bot: Bot, surface: str)
     r = reader_for(bot, world, NOT_COVERED)
     with bot.sessions() as s:
         mark = s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
-    shown = output_of(bot, lambda: REFUSED_LOOKS[surface](bot, world, r))
+    shown = _shown(bot, lambda: REFUSED_LOOKS[surface](bot, world, r))
     assert not [s for s in SECRETS if s in shown and s != CONSENT_MARK]
     with bot.sessions() as s:
         logged = s.scalars(
