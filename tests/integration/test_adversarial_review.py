@@ -27,7 +27,7 @@ from storage.models import (
     LegalGround,
     Member,
 )
-from tests.conftest import Bot
+from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_disclosure_table import (
     ACTION_TEXT,
     CANCEL,
@@ -52,6 +52,7 @@ from tests.integration.test_disclosure_table import (
     reader_for,
 )
 from tests.support.slack_driver import (
+    SlackDriver,
     date_value,
     plain_value,
     select_value,
@@ -345,10 +346,12 @@ def _open_round(bot: Bot, world: World) -> None:
         rating_round.deadline_at = meeting.starts_at - dt.timedelta(days=2)
 
 
-def _run(bot: Bot, world: World, user: str, attacks: dict[str, Send]) -> None:
+def _run(
+    bot: Bot, world: World, user: str, attacks: dict[str, Send], *, r: Reader | None = None
+) -> None:
     _open_round(bot, world)
     ids = _ids(bot, world)
-    r = reader_for(bot, world, user)
+    r = r or reader_for(bot, world, user)
     for name, send in attacks.items():
         before = _snapshot(bot)
         shown = _shown(bot, lambda send=send: send(bot, world, r, ids))  # type: ignore[misc]
@@ -369,6 +372,36 @@ def test_ids_of_another_forum_or_workspace_change_and_show_nothing(bot: Bot, use
 
 def test_a_member_the_consent_does_not_cover_cannot_forge_the_raisers_requests(bot: Bot) -> None:
     _run(bot, build_world(bot), NOT_COVERED, MEMBER_ATTACKS)
+
+
+def test_an_outsider_naming_this_forum_and_its_channel_is_not_a_member(bot: Bot) -> None:
+    """The admin of another forum puts this forum's id in the metadata and sends from its
+    channel: the membership boundary holds (not a member here, whatever they are elsewhere)."""
+    world = build_world(bot)
+    r = Reader(OTHER_FORUM, bot.driver, "C0001", world.forum)
+    _run(bot, world, OTHER_FORUM, OUTSIDER_ATTACKS, r=r)
+
+
+def test_the_raiser_writing_from_another_workspace_gets_nothing(bot: Bot) -> None:
+    """The same Slack user id (an Enterprise Grid user, or a forged one) sends from another
+    workspace with this forum's id and channel: the workspace boundary holds, even for the
+    raising agency, and App Home there lists nothing of this forum."""
+    world = build_world(bot)
+    other = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+    r = Reader(RAISER, other, "C0001", world.forum)
+    attacks = {
+        **MEMBER_ATTACKS,
+        "open the case": lambda bot, w, r, ids: r.driver.block_action(
+            "case_open", user=r.user, value=str(w.case), channel=r.channel
+        ),
+        "open App Home": lambda bot, w, r, ids: r.driver.app_home_opened(user=r.user),
+        "list the actions": lambda bot, w, r, ids: r.driver.command(
+            "insatser forum alla", user=r.user, channel=r.channel
+        ),
+    }
+    _run(bot, world, RAISER, attacks, r=r)
 
 
 def test_the_same_requests_from_whom_they_belong_to_do_change_the_forum(bot: Bot) -> None:
