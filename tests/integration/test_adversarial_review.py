@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -43,12 +44,12 @@ from tests.integration.test_disclosure_table import (
     NOT_COVERED,
     OTHER_FORUM,
     OTHER_WS,
+    OUTPUT_METHODS,
     RAISER,
     SUMMARY,
     Reader,
     World,
     build_world,
-    output_of,
     reader_for,
 )
 from tests.support.slack_driver import (
@@ -320,15 +321,26 @@ MEMBER_ATTACKS: dict[str, Send] = {
 
 
 def _shown(bot: Bot, send: Callable[[], Any]) -> str:
-    """What the bot showed: its Slack calls and files, and its direct answer (an ack's view)."""
-    answers: list[Any] = []
-
-    def go() -> Any:
-        answers.append(send())
-        return answers[-1]
-
-    shown = output_of(bot, go)
-    return shown + "".join(getattr(a, "body", "") for a in answers)
+    """What the bot showed: its direct answer (an ack's view or field errors) and the Slack
+    calls and files that followed. A submission answered in its ack is complete at once (its
+    lazy listener acts only on success); anything else waits for the listener's output."""
+    before = len(bot.slack.calls)
+    uploads_before = set(bot.slack.uploads)
+    answer = send()
+    body = getattr(answer, "body", "") or ""
+    if '"response_action"' not in body:
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            if any(c.method in OUTPUT_METHODS for c in bot.slack.calls[before:]):
+                time.sleep(0.4)  # let a second call of the same answer arrive
+                break
+            time.sleep(0.05)
+    calls = [c for c in bot.slack.calls[before:] if c.method in OUTPUT_METHODS]
+    text = body + json.dumps([c.args for c in calls], ensure_ascii=False)
+    for key, data in bot.slack.uploads.items():
+        if key not in uploads_before:
+            text += data.decode("utf-8", "replace")
+    return text
 
 
 def _open_round(bot: Bot, world: World) -> None:
