@@ -499,3 +499,49 @@ def test_a_refused_look_at_details_is_audited_as_refused(bot: Bot, surface: str)
     assert all((e.detail or {}).get("details") is False for e in looks)
     assert all(e.forum_id == world.forum for e in looks)
     bot.slack.assert_no_violations()
+
+
+# --- retention must not turn a case's action into forum text ---------------------------------
+
+
+def test_a_purged_cases_actions_do_not_become_forum_text(bot: Bot) -> None:
+    """Retention removes a closed case while its action stays (actions keep their own, longer
+    period, for the statistics). The action loses its link to the case, and an action
+    without a case is forum text for every member: so its text about the case goes with the
+    case, and a member of an agency the consent never covered is not shown it afterwards, in
+    the list, App Home or the action plan."""
+    from bot.scheduler import run_due_work
+    from storage.db import transaction
+    from storage.models import Action, ActionEvent, Case, Forum
+
+    world = build_world(bot)
+    with transaction(bot.sessions) as s:
+        forum = s.get(Forum, world.forum)
+        assert forum is not None
+        forum.settings = {**(forum.settings or {}), "retention": {"closed_cases": 30}}
+    raiser = reader_for(bot, world, RAISER)
+    answer = close_case(bot, world, raiser, _ids(bot, world))
+    assert '"errors"' not in answer.body, answer.body
+    bot.clock.set(bot.clock.now() + dt.timedelta(days=60))
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        assert s.get(Case, world.case) is None, "the closed case is past its period"
+        action = s.get(Action, world.action)
+        assert action is not None and action.case_id is None  # kept for the statistics
+        notes = s.scalars(select(ActionEvent.note).where(ActionEvent.action_id == action.id))
+        assert not [n for n in notes if n and ACTION_TEXT in n]
+    r = reader_for(bot, world, NOT_COVERED)
+    for name, send in {
+        "the forum's action list": lambda: r.driver.command(
+            "insatser forum alla", user=r.user, channel=r.channel
+        ),
+        "the action's detail": lambda: r.driver.block_action(
+            "action_history", user=r.user, value=str(world.action), channel=r.channel
+        ),
+        "the action plan": lambda: r.driver.command(
+            "åtgärdsplan 2026 csv", user=r.user, channel=r.channel
+        ),
+    }.items():
+        shown = _shown(bot, send)
+        assert ACTION_TEXT not in shown, f"{name} shows the purged case's action text"
+    bot.slack.assert_no_violations()
