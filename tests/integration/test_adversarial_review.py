@@ -471,11 +471,19 @@ def _consents(bot: Bot, w: World, r: Reader) -> Any:
     return r.driver.command(f"samtycke {w.reference}", user=r.user, channel=r.channel)
 
 
-REFUSED_LOOKS: dict[str, Callable[[Bot, World, Reader], Any]] = {
-    "rating_comments": _rating_comments,
-    "legal_grounds": _grounds,
-    "case_edit": _case_edit,
-    "consent_register": _consents,
+def _deviation_edit(bot: Bot, w: World, r: Reader) -> Any:
+    return r.driver.block_action(
+        "text_edit", user=r.user, value=f"deviation.text:{w.deviation}", channel=r.channel
+    )
+
+
+# surface: (how to look, who looks: a member of the forum the rule refuses there)
+REFUSED_LOOKS: dict[str, tuple[Callable[[Bot, World, Reader], Any], str]] = {
+    "rating_comments": (_rating_comments, NOT_COVERED),
+    "legal_grounds": (_grounds, NOT_COVERED),
+    "case_edit": (_case_edit, NOT_COVERED),
+    "consent_register": (_consents, NOT_COVERED),
+    "deviation_edit": (_deviation_edit, COVERED),  # reported by another agency
 }
 
 
@@ -485,14 +493,15 @@ def test_a_refused_look_at_details_is_audited_as_refused(bot: Bot, surface: str)
     legal grounds or text to correct, its consents): the answer is a refusal, and the log
     still says who looked, where, and that no details were shown."""
     world = build_world(bot)
-    r = reader_for(bot, world, NOT_COVERED)
+    look, user = REFUSED_LOOKS[surface]
+    r = reader_for(bot, world, user)
     with bot.sessions() as s:
         mark = s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
-    shown = _shown(bot, lambda: REFUSED_LOOKS[surface](bot, world, r))
+    shown = _shown(bot, lambda: look(bot, world, r))
     assert not [s for s in SECRETS if s in shown and s != CONSENT_MARK]
     with bot.sessions() as s:
         logged = s.scalars(
-            select(AuditEvent).where(AuditEvent.id > mark, AuditEvent.actor == NOT_COVERED)
+            select(AuditEvent).where(AuditEvent.id > mark, AuditEvent.actor == user)
         ).all()
     looks = [e for e in logged if (e.detail or {}).get("surface") == surface]
     assert looks, f"the refused look at {surface} was not audited"
