@@ -33,12 +33,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from domain import audit
 from domain.access import Access
@@ -49,6 +50,7 @@ from storage.models import (
     Action,
     AgendaItem,
     AuditAction,
+    AuditEvent,
     Case,
     Consent,
     ConsentGiver,
@@ -157,6 +159,8 @@ class Decision:
 
 
 REFUSED = Decision(False, "refused")
+
+log = logging.getLogger(__name__)
 
 
 # --- who is reading ---------------------------------------------------------------------------
@@ -347,7 +351,7 @@ def disclose(
     if spec.audit is Audit.EVERY or (
         spec.audit is Audit.DISCLOSED and decision.allowed and decision.case_reference
     ):
-        audit.record_by(
+        written = audit.record_by(
             session,
             clock,
             access,
@@ -356,7 +360,71 @@ def disclose(
             object_ref=_object_ref(obj),
             detail=_detail(spec, decision) | (dict(shown or {}) if decision.allowed else {}),
         )
+        if not decision.allowed:
+            _keep_refused(session, written)
     return decision
+
+
+# --- refused looks outlive the caller's transaction -------------------------------------------
+#
+# A refused look is audited like a granted one, but the surface usually answers it with an
+# error, and an error rolls the caller's transaction back: the event would go with it. So the
+# rule remembers each refused look of the transaction; when the transaction ends without a
+# commit (rolled back or closed), the looks are written again in a transaction of their own.
+
+_REFUSED_LOOKS = "samverkan_disclosure_refused_looks"
+_INTERNAL_INFO = frozenset({_REFUSED_LOOKS, "samverkan_audit_wrote"})
+
+
+def _keep_refused(session: Session, written: AuditEvent) -> None:
+    looks: list[dict[str, Any]] = session.info.setdefault(_REFUSED_LOOKS, [])
+    looks.append(
+        {
+            "at": written.at,
+            "actor": written.actor,
+            "action": written.action,
+            "object_type": written.object_type,
+            "object_ref": written.object_ref,
+            "team_id": written.team_id,
+            "forum_id": written.forum_id,
+            "actor_agency_id": written.actor_agency_id,
+            "detail": dict(written.detail or {}),
+        }
+    )
+
+
+class _At:
+    """A clock that answers the moment of the look (the event is written a moment later)."""
+
+    def __init__(self, at: dt.datetime):
+        self._at = at
+
+    def now(self) -> dt.datetime:
+        return self._at
+
+
+def _looks_committed(session: Session) -> None:
+    session.info.pop(_REFUSED_LOOKS, None)
+
+
+def _looks_after_transaction(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None or transaction.nested:
+        return
+    looks: list[dict[str, Any]] | None = session.info.pop(_REFUSED_LOOKS, None)
+    if not looks:
+        return
+    info = {k: v for k, v in session.info.items() if k not in _INTERNAL_INFO}
+    try:
+        with Session(bind=session.get_bind(), info=info) as own, own.begin():
+            for look in looks:
+                at = look.pop("at")
+                audit.record(own, _At(at), **look)
+    except Exception:  # the caller's error is what the user meets; say only that it failed
+        log.warning("a refused look could not be written to the audit log")
+
+
+event.listen(Session, "after_commit", _looks_committed)
+event.listen(Session, "after_transaction_end", _looks_after_transaction)
 
 
 def disclose_actions(

@@ -158,8 +158,8 @@ def load(session: Session, case_id: int) -> list[LegalGround]:
 
 
 def case_grounds(session: Session, clock: Clock, *, access: Access, reference: str) -> CaseGrounds:
-    """What the coordinator's legal-ground modal shows (an audited read: notes included)."""
-    _require_coordinator(access)
+    """What the coordinator's legal-ground modal shows (an audited read: notes included).
+    The disclosure rule decides who (coordinators) and logs every look, a refused one too."""
     case = _case(session, access, reference)
     if not disclosure.disclose(session, clock, access, case, surface_name="legal_grounds").allowed:
         raise REFUSED

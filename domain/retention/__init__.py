@@ -5,7 +5,8 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
 
 * ``closed_cases``  — cases that had consent, counted from the last note (the latest of
   closing, last change and last history entry); with them go their history, consents, legal
-  grounds, agenda items; actions and deviations keep their row but lose the link;
+  grounds, agenda items; actions and deviations keep their row but lose the link, and an
+  action's text about the case goes with it (masked: unlinked it would be forum text);
 * ``consultations`` — cases that never had consent (anonymous consultations);
 * ``ratings``       — situation-picture answers (with their comments and what each agency
   saw right now), from when they were given;

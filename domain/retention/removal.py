@@ -28,6 +28,7 @@ from domain.retention.policy import (
 )
 from storage.models import (
     Action,
+    ActionEvent,
     AgendaItem,
     AuditAction,
     Case,
@@ -44,10 +45,52 @@ from storage.models import (
 # --- removing -------------------------------------------------------------------------------
 
 
+def _mask_case_actions(session: Session, due: Due) -> None:
+    """The actions of cases about to go keep their rows (their own period, for the
+    statistics), but unlinked they would be forum text that every member sees (the
+    disclosure rule: an action without a case). What they say about the case goes with the
+    case: the description reads as masked, the hoped-for effect, the follow-up comment and
+    the history notes are emptied, and pending Slack messages that copied them too."""
+    from domain.corrections import REDACTED, scrub_outbox  # corrections imports the rule
+
+    going = select(Case.id).where(Case.id.in_(due.ids), Case.legal_hold.is_(False))
+    actions = session.scalars(select(Action).where(Action.case_id.in_(going))).all()
+    if not actions:
+        return
+    forum = session.get(Forum, due.forum_id) if due.forum_id is not None else None
+    texts: set[str] = set()
+    for action in actions:
+        texts.update(
+            t for t in (action.description, action.hoped_effect, action.follow_up_comment) if t
+        )
+        action.description = REDACTED
+        action.hoped_effect = None
+        action.follow_up_comment = None
+    ids = [a.id for a in actions]
+    texts.update(
+        n
+        for n in session.scalars(
+            select(ActionEvent.note).where(
+                ActionEvent.action_id.in_(ids), ActionEvent.note.is_not(None)
+            )
+        )
+        if n
+    )
+    session.execute(
+        update(ActionEvent).where(ActionEvent.action_id.in_(ids)).values(note=None),
+        execution_options={"synchronize_session": False},
+    )
+    session.flush()
+    if forum is not None:
+        for text in sorted(texts):
+            scrub_outbox(session, team_id=forum.team_id, old=text, new=REDACTED)
+
+
 def _remove(session: Session, due: Due) -> int:
     if not due.ids:
         return 0
     if due.data_class in (DataClass.CLOSED_CASES, DataClass.CONSULTATIONS):
+        _mask_case_actions(session, due)
         # The database cascades to history, consents and agenda items (ON DELETE CASCADE)
         # and unlinks actions and deviations (ON DELETE SET NULL).
         result = session.execute(
