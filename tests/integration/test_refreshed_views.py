@@ -355,10 +355,11 @@ def test_the_announcement_follows_each_rename_also_after_old_updates_were_remove
         )
         assert response.json() is None  # saved: the modal closes
 
-        def sent() -> list[Call] | None:
+        def sent() -> list[Call]:
             run_due_work(bot.runtime)  # the update is queued after the ack, sent by a pass
             calls = bot.slack.calls_to("chat.update")
-            return calls if len(calls) >= updates else None
+            assert len(calls) >= updates
+            return calls
 
         update = eventually(sent)[-1]
         assert update.args["ts"] == announcement.response["ts"]
