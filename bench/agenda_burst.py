@@ -183,6 +183,23 @@ def seed_realistic(engine: Engine, open_cases: int) -> None:
             text("SELECT id, forum_id FROM agencies ORDER BY position, id")
         ):
             agencies.setdefault(forum_id, []).append(agency_id)
+        # The second agency's member, who owns its actions (an owner outside the owning
+        # agency would be released by the orphaned-actions job: not a Thursday's work).
+        conn.execute(
+            insert(Member),
+            [
+                {
+                    "forum_id": forum_id,
+                    "agency_id": agencies[forum_id][1],
+                    "slack_user_id": f"U{forum_id:06d}B",
+                    "role": Role.MEMBER,
+                    "active": True,
+                    "created_at": SEEDED_AT,
+                    "updated_at": SEEDED_AT,
+                }
+                for _m, forum_id, _c, _s in rows
+            ],
+        )
     first_area = _next_id(engine, "areas")
     _copy(
         engine,
@@ -278,7 +295,7 @@ def seed_realistic(engine: Engine, open_cases: int) -> None:
                 forum_id,
                 "Samordna stödet",
                 agencies[forum_id][n % 2],
-                f"U{forum_id:06d}",
+                f"U{forum_id:06d}{'B' if n % 2 else ''}",  # a member of the owning agency
                 (AGENDA_TIME.date() + dt.timedelta(days=7 * n - 28)).isoformat(),
                 "open" if n % 3 else "done",
                 None,

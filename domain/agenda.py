@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import and_, exists, func, insert, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session, joinedload
 
 from domain import actions as action_service
 from domain import audit, meetings, privacy, scheduling
@@ -173,50 +174,52 @@ def collect(
     """Add the automatic items that are not on this meeting's agenda yet (idempotent).
     Returns the agenda's due actions (:func:`build` lists their details from the same)."""
     now = clock.now()
-    on_agenda_cases = set(
-        session.scalars(
-            select(AgendaItem.case_id).where(
-                AgendaItem.meeting_id == meeting.id, AgendaItem.case_id.is_not(None)
-            )
+    # What is on the agenda already, and its last position: one statement.
+    on_agenda_cases: set[int] = set()
+    on_agenda_actions: set[int] = set()
+    position = 1
+    for case_id, action_id, at in session.execute(
+        select(AgendaItem.case_id, AgendaItem.action_id, AgendaItem.position).where(
+            AgendaItem.meeting_id == meeting.id
         )
-    )
-    on_agenda_actions = set(
-        session.scalars(
-            select(AgendaItem.action_id).where(
-                AgendaItem.meeting_id == meeting.id, AgendaItem.action_id.is_not(None)
-            )
-        )
-    )
-    position = _next_position(session, meeting.id)
-    # New cases for this meeting, and new cases raised without a meeting (none was planned).
-    new_cases = session.execute(
-        select(Case.id, Case.meeting_id)
+    ):
+        if case_id is not None:
+            on_agenda_cases.add(case_id)
+        if action_id is not None:
+            on_agenda_actions.add(action_id)
+        position = max(position, at + 1)
+    # New cases for this meeting, and new cases raised without a meeting (none was planned);
+    # cases marked for follow-up that are not yet on a later meeting's agenda. One statement
+    # (bounded by the forum and the status), split by status here.
+    fresh = (CaseStatus.NEW, CaseStatus.SCHEDULED)
+    found = session.execute(
+        select(Case.id, Case.meeting_id, Case.status)
         .where(
             Case.forum_id == forum.id,
-            Case.status.in_((CaseStatus.NEW, CaseStatus.SCHEDULED)),
-            or_(Case.meeting_id == meeting.id, Case.meeting_id.is_(None)),
-            Case.created_at <= now,
-        )
-        .order_by(Case.id)
-    ).all()
-    # Cases marked for follow-up that are not yet on a later meeting's agenda.
-    follow_ups = session.execute(
-        select(Case.id, Case.meeting_id)
-        .where(
-            Case.forum_id == forum.id,
-            Case.status == CaseStatus.FOLLOW_UP,
             or_(
-                Case.meeting_id.is_(None),
-                Case.meeting_id == meeting.id,
-                exists().where(
-                    Meeting.id == Case.meeting_id,
-                    Meeting.forum_id == forum.id,  # this forum's meetings only (indexed)
-                    Meeting.starts_at < meeting.starts_at,
+                and_(
+                    Case.status.in_(fresh),
+                    or_(Case.meeting_id == meeting.id, Case.meeting_id.is_(None)),
+                    Case.created_at <= now,
+                ),
+                and_(
+                    Case.status == CaseStatus.FOLLOW_UP,
+                    or_(
+                        Case.meeting_id.is_(None),
+                        Case.meeting_id == meeting.id,
+                        exists().where(
+                            Meeting.id == Case.meeting_id,
+                            Meeting.forum_id == forum.id,  # this forum's meetings (indexed)
+                            Meeting.starts_at < meeting.starts_at,
+                        ),
+                    ),
                 ),
             ),
         )
         .order_by(Case.id)
     ).all()
+    new_cases = [(c, m) for c, m, status in found if status in fresh]
+    follow_ups = [(c, m) for c, m, status in found if status == CaseStatus.FOLLOW_UP]
     # Rows, not objects: what is collected is inserted in one statement (Thursday builds
     # thousands of agendas; the ORM's unit of work per item was most of a build's CPU).
     items: list[dict[str, Any]] = []
@@ -259,7 +262,11 @@ def collect(
         position += 1
     if items:
         common = {"meeting_id": meeting.id, "added_at": now, "discussed": False}
-        session.execute(insert(AgendaItem), [{**common, **item} for item in items])
+        # Core on the table: one multi-row INSERT (the ORM splits rows by the keys set).
+        session.execute(
+            insert(AgendaItem.__table__),  # type: ignore[arg-type]
+            [{**common, **item} for item in items],
+        )
     return due
 
 
@@ -401,13 +408,30 @@ def build(
     agencies = {a.id: a.name for a in forum.agencies}
     case_ids = [i.case_id for i in items if i.case_id is not None]
     action_ids = [i.action_id for i in items if i.action_id is not None]
-    cases = {
-        c.id: c
-        for c in session.scalars(
-            select(Case).where(Case.id.in_(case_ids)).options(selectinload(Case.agencies))
-        )
-    }
-    actions = {a.id: a for a in session.scalars(select(Action).where(Action.id.in_(action_ids)))}
+    # The cases with their agencies in one statement (a join, not a second select).
+    cases = (
+        {
+            c.id: c
+            for c in session.scalars(
+                select(Case).where(Case.id.in_(case_ids)).options(joinedload(Case.agencies))
+            ).unique()
+        }
+        if case_ids
+        else {}
+    )
+    # Loaded with what actions_for_agenda lists about them: it takes these, not loads again.
+    actions = (
+        {
+            a.id: a
+            for a in session.scalars(
+                select(Action)
+                .where(Action.id.in_(action_ids))
+                .options(*action_service.agenda_action_links())
+            ).unique()
+        }
+        if action_ids
+        else {}
+    )
     zone = zoneinfo.ZoneInfo(forum.timezone)
     day = meeting.starts_at.astimezone(zone).date()
     # Area and before/after ratings of the actions (the actions feature computes them).
@@ -415,7 +439,7 @@ def build(
     more_actions = 0
     if action_ids:
         listed = action_service.actions_for_agenda(
-            session, forum, meeting, clock.now().astimezone(zone).date(), listed=due
+            session, forum, meeting, clock.now().astimezone(zone).date(), listed=due, loaded=actions
         )
         action_info = {a.id: a for a in (*listed.due, *listed.follow_up)}
         more_actions = listed.more
@@ -791,7 +815,8 @@ def post_due(
             while time.monotonic() - started < budget_seconds:
                 with sessions() as session, session.begin():
                     due = [m for m, _f in due_meetings(session, clock, kind, limit=batch)]
-                fresh = [m for m in due if m not in seen]
+                    fresh = [m for m in due if m not in seen]
+                    _prepare_effects(session, kind, fresh)
                 if not fresh:
                     break  # done, or what is left is claimed by another replica
                 seen.update(fresh)
@@ -813,6 +838,38 @@ def post_due(
     return run
 
 
+def _prepare_effects(session: Session, kind: str, meeting_ids: Sequence[int]) -> None:
+    """The effect rows of a batch of due agendas (or previews), committed before any is
+    claimed: a claim then finds its row and skips it while another replica holds it (an
+    insert racing another transaction's uncommitted insert would wait for that commit)."""
+    if not meeting_ids or session.get_bind().dialect.name != "postgresql":
+        return
+    shift = dt.timedelta(days=1) if kind == PREVIEW else dt.timedelta()
+    rows = [
+        {
+            "forum_id": forum_id,
+            "kind": kind,
+            "subject": "",
+            "occurrence": occurrence,
+            "due_at": due_at - shift,
+            "status": EffectStatus.PENDING,
+            "late": False,
+        }
+        for forum_id, occurrence, due_at in session.execute(
+            select(Meeting.forum_id, Meeting.occurrence, Meeting.agenda_due_at)
+            .where(Meeting.id.in_(meeting_ids))
+            .order_by(Meeting.forum_id, Meeting.occurrence)  # one order: no deadlock
+        )
+        if due_at is not None
+    ]
+    if rows:
+        session.execute(
+            postgresql.insert(ScheduledEffect)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["forum_id", "kind", "subject", "occurrence"])
+        )
+
+
 def _claim(
     session: Session, clock: Clock, meeting_id: int, kind: str, *, replica: str
 ) -> tuple[Meeting, Forum, ScheduledEffect] | None:
@@ -820,10 +877,38 @@ def _claim(
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.agenda_due_at is None:
         return None
+    key = (
+        ScheduledEffect.forum_id == meeting.forum_id,
+        ScheduledEffect.kind == kind,
+        ScheduledEffect.subject == "",
+        ScheduledEffect.occurrence == meeting.occurrence,
+    )
     forum = session.get(Forum, meeting.forum_id)
     assert forum is not None
+    if session.get_bind().dialect.name == "postgresql":
+        # Another replica building this agenda holds its effect's row until it commits:
+        # skip it rather than wait for its whole build (replicas walk the same due list).
+        # The row is there (post_due prepared it): claimed here as scheduling.claim would.
+        effect = session.scalar(
+            select(ScheduledEffect).where(*key).with_for_update(skip_locked=True)
+        )
+        if effect is not None:
+            now = clock.now()
+            lease_over = effect.lease_until is not None and effect.lease_until < now
+            if not (
+                effect.status == EffectStatus.PENDING
+                or (effect.status == EffectStatus.CLAIMED and lease_over)
+            ):
+                return None  # done, skipped, or claimed by a live replica
+            effect.status = EffectStatus.CLAIMED
+            effect.claimed_by = replica
+            effect.claimed_at = now
+            effect.lease_until = now + scheduling.LEASE
+            return meeting, forum, effect
+        if session.scalar(select(exists().where(*key))):
+            return None  # another replica holds it
     due_at = meeting.agenda_due_at - (dt.timedelta(days=1) if kind == PREVIEW else dt.timedelta())
-    effect = scheduling.claim(
+    claimed = scheduling.claim(
         session,
         clock,
         forum_id=forum.id,
@@ -833,7 +918,7 @@ def _claim(
         due_at=due_at,
         replica=replica,
     )
-    return None if effect is None else (meeting, forum, effect)
+    return None if claimed is None else (meeting, forum, claimed)
 
 
 def _post_one(

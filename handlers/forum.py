@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
@@ -154,14 +154,21 @@ def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> boo
     agencies) through the outbox: chat.update of the posted message, after any earlier
     update. Nothing when it was never posted through the outbox (older forums)."""
     key = announcement_key(forum.id)
-    rows = session.execute(
-        select(OutboxMessage.dedupe_key, OutboxMessage.status).where(
-            or_(OutboxMessage.dedupe_key == key, OutboxMessage.dedupe_key.like(f"{key}:u%"))
-        )
-    ).all()
-    if not any(k == key and status is not OutboxStatus.FAILED for k, status in rows):
+    posted = session.execute(
+        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.dedupe_key == key)
+    ).first()
+    if posted is None or posted.status is OutboxStatus.FAILED:
         return False
-    updates = len(rows) - 1
+    # The latest update: the newest outbox row after the announcement with its prefix (the
+    # primary key walked back from the end, not the whole outbox scanned as a LIKE would;
+    # its number, not a count, so rows that retention removed cannot make a key repeat).
+    latest = session.scalar(
+        select(OutboxMessage.dedupe_key)
+        .where(OutboxMessage.id > posted.id, OutboxMessage.dedupe_key.like(f"{key}:u%"))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    updates = int(latest.rsplit(":u", 1)[1]) if latest else 0
     scheduling.enqueue(
         session,
         deps.clock,
@@ -336,8 +343,7 @@ def register(app: App, deps: Deps) -> None:
 
     app.view(ui.CB_FORUM_CREATE)(ack=submit_create, lazy=[announce_forum])
 
-    @app.view(ui.CB_FORUM_EDIT)
-    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         draft = forms.forum_draft(view["state"]["values"])
@@ -345,7 +351,7 @@ def register(app: App, deps: Deps) -> None:
         taken = InvalidInput(MSG_TAKEN, field="code")
         try:
             with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
-                forum = forum_service.save_forum_settings(
+                forum_service.save_forum_settings(
                     session,
                     deps.clock,
                     forum_id=meta.forum_id or 0,
@@ -353,12 +359,26 @@ def register(app: App, deps: Deps) -> None:
                     actor=body["user"]["id"],
                     draft=draft,
                 )
-                queue_announcement_update(session, deps, forum)
+            context["samverkan_forum_id"] = meta.forum_id  # saved: announce it after the ack
         except DomainError as exc:
             exc = forms.schedule_errors(exc, view["state"]["values"])
             ack(response_action="errors", errors=view_errors(t, exc, ids))
             return
         ack()
+
+    def announce_edit(body: dict[str, Any], context: Any) -> None:
+        """After the ack, off the saved forum's row lock: the channel announcement's update."""
+        forum_id = context.get("samverkan_forum_id")
+        if forum_id is None:
+            return  # the submission was refused
+        try:
+            with database_errors(), transaction(deps.sessions) as session:
+                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
+                queue_announcement_update(session, deps, forum)
+        except Exception as exc:  # the settings are saved; the scheduler's next change updates it
+            log.warning("could not queue the announcement update of forum %s: %s", forum_id, exc)
+
+    app.view(ui.CB_FORUM_EDIT)(ack=submit_edit, lazy=[announce_edit])
 
     def push_members(body: dict[str, Any], client: WebClient) -> None:
         meta = ViewMeta.load(body["view"].get("private_metadata"))

@@ -27,6 +27,7 @@ from domain.actions.agenda import (
     AreaRating,
     DueActions,
     actions_for_agenda,
+    agenda_action_links,
     agenda_due_actions,
 )
 from domain.actions.base import (
@@ -132,6 +133,7 @@ __all__ = [
     "action_row",
     "actions_for_agenda",
     "actions_for_case",
+    "agenda_action_links",
     "agenda_due_actions",
     "complete_action",
     "coordinators",

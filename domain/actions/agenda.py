@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from domain.actions.base import AGENDA_ACTIONS_MAX, AGENDA_TEXT_MAX
@@ -88,18 +90,25 @@ def agenda_due_actions(
         (*base, Action.status == ActionStatus.OPEN, Action.due_on <= meeting_day),
         (*base, Action.status == ActionStatus.DONE),
     )
-    found: list[tuple[dt.date, int]] = []
-    full = False
-    for where in conditions:
-        rows = session.execute(
-            select(Action.due_on, Action.id)
-            .where(*where)
-            .order_by(Action.due_on, Action.id)
-            .limit(limit)
-        ).all()
-        full = full or len(rows) == limit
-        found.extend((r[0], r[1]) for r in rows)
-    found.sort()
+    # One statement: the two ranges side by side (UNION ALL of the limited subqueries).
+    parts = [
+        select(Action.due_on, Action.id)
+        .where(*where)
+        .order_by(Action.due_on, Action.id)
+        .limit(limit)
+        .subquery()
+        for where in conditions
+    ]
+    rows = session.execute(
+        union_all(
+            *(
+                select(literal(n).label("part"), part.c.due_on, part.c.id)
+                for n, part in enumerate(parts)
+            )
+        )
+    ).all()
+    found = sorted((r[1], r[2]) for r in rows)
+    full = any(sum(1 for r in rows if r[0] == n) == limit for n in range(len(parts)))
     more = 0
     if full or len(found) > limit:
         total = sum(
@@ -167,6 +176,26 @@ def _before_after(
     return (before[-1] if before else None, after[-1] if after else None)
 
 
+def agenda_action_links() -> Any:
+    """The loader options :func:`actions_for_agenda` needs on actions passed as ``loaded``."""
+    return _with_links()
+
+
+def _load_listed(session: Session, listed: DueActions) -> Sequence[Action]:
+    if not listed.ids:
+        return []
+    return (
+        session.scalars(
+            select(Action)
+            .options(*_with_links())
+            .where(Action.id.in_(listed.ids))
+            .order_by(Action.due_on, Action.id)
+        )
+        .unique()
+        .all()
+    )
+
+
 def actions_for_agenda(
     session: Session,
     forum: Forum,
@@ -174,6 +203,7 @@ def actions_for_agenda(
     today: dt.date,
     *,
     listed: DueActions | None = None,
+    loaded: Mapping[int, Action] | None = None,
 ) -> AgendaActions:
     """What the agenda lists about actions for ``meeting``: open actions due on or before the
     meeting day (overdue flagged against ``today``) and done actions awaiting follow-up of
@@ -183,18 +213,11 @@ def actions_for_agenda(
     meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
     if listed is None:  # domain.agenda.build passes the list its collection used
         listed = agenda_due_actions(session, forum.id, meeting_day)
-    found = (
-        session.scalars(
-            select(Action)
-            .options(*_with_links())
-            .where(Action.id.in_(listed.ids))
-            .order_by(Action.due_on, Action.id)
-        )
-        .unique()
-        .all()
-        if listed.ids
-        else []
-    )
+    if loaded is not None and all(i in loaded for i in listed.ids):
+        # domain.agenda.build loaded them already (with agenda_action_links()).
+        found = sorted((loaded[i] for i in listed.ids), key=lambda a: (a.due_on, a.id))
+    else:
+        found = list(_load_listed(session, listed))
     ratings = _area_ratings(session, forum, {a.area_id for a in found if a.area_id is not None})
     due: list[AgendaAction] = []
     follow_up: list[AgendaAction] = []

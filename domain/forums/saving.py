@@ -277,15 +277,8 @@ def save_forum_settings(
         (forum.settings or {}).get(k) != v for k, v in calendar.items()
     ):
         values["meetings_until"] = None  # meetings are re-planned at the next read or tick
-    # A race for the code with another save ends in IntegrityError (the caller's field error).
-    session.execute(
-        update(Forum)
-        .where(Forum.id == forum.id)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    _sync(session, Agency, forum.id, agencies, draft.agencies)
-    _sync(session, Area, forum.id, areas, draft.areas)
+    # The audit event first: the forum's row is locked from its UPDATE to the commit, and
+    # saves of one forum queue on that lock, so as little as possible runs after it.
     audit.record(
         session,
         clock,
@@ -297,5 +290,14 @@ def save_forum_settings(
         forum_id=forum.id,
         actor_agency_id=actor_agency,
     )
+    # A race for the code with another save ends in IntegrityError (the caller's field error).
+    session.execute(
+        update(Forum)
+        .where(Forum.id == forum.id)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    _sync(session, Agency, forum.id, agencies, draft.agencies)
+    _sync(session, Area, forum.id, areas, draft.areas)
     session.expire(forum)  # written with Core: read again when next used
     return forum

@@ -359,3 +359,46 @@ def test_an_older_forum_without_a_kept_announcement_is_left_alone(bot: Bot) -> N
         from handlers.forum import queue_announcement_update
 
         assert queue_announcement_update(s, bot.runtime.deps, row) is False
+
+
+def test_the_announcement_follows_each_rename_also_after_old_updates_were_removed(
+    bot: Bot, created: int
+) -> None:
+    from sqlalchemy import delete
+
+    from storage.models import OutboxMessage
+    from tests.integration.test_forum_flow import blocks_of, forum_values, meta
+    from tests.support.wait import eventually
+
+    announcement = bot.slack.wait_for("chat.postMessage")[0]
+
+    def rename(name: str, updates: int) -> Call:
+        values = forum_values(name=name, own=None)
+        response = bot.driver.view_submission(
+            "forum_edit",
+            values,
+            user="U1",
+            private_metadata=meta(forum_id=created),
+            blocks=blocks_of(values),
+        )
+        assert response.json() is None  # saved: the modal closes
+
+        def sent() -> list[Call]:
+            run_due_work(bot.runtime)  # the update is queued after the ack, sent by a pass
+            calls = bot.slack.calls_to("chat.update")
+            assert len(calls) >= updates
+            return calls
+
+        update = eventually(sent)[-1]
+        assert update.args["ts"] == announcement.response["ts"]
+        return update
+
+    assert "Forum Ett" in text_of(rename("Forum Ett", 1).args)
+    assert "Forum Två" in text_of(rename("Forum Två", 2).args)
+    # Retention removes sent outbox rows after a while, the first update among them: the next
+    # rename is still shown (its update must not take a number that is still in use).
+    with transaction(bot.sessions) as s:
+        s.execute(delete(OutboxMessage).where(OutboxMessage.dedupe_key.like("%:u1")))
+    assert "Forum Tre" in text_of(rename("Forum Tre", 3).args)
+    posts = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert len(posts) == 1  # updated in place, never posted again
