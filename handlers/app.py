@@ -41,6 +41,7 @@ from handlers import (
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
+from handlers.listener import context_middleware
 from handlers.oauth_store import EncryptedInstallationStore
 
 log = logging.getLogger(__name__)
@@ -248,11 +249,8 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         def nothing_stored(ack: Any) -> None:
             ack()  # single workspace: the token lives in the settings, nothing to delete
 
-    @app.middleware
-    def with_deps(context: Any, next: Callable[[], Any]) -> Any:
-        # Module-level listeners take ``deps`` as an argument (bolt fills it from the context).
-        context["deps"] = deps
-        return next()
+    # Module-level listeners take ``deps``, ``t`` … by name (see handlers/listener.py).
+    app.middleware(context_middleware(deps))
 
     commands.register(app, deps)
     forum.register(app, deps)
