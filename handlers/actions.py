@@ -27,13 +27,14 @@ from handlers import forms
 from handlers.agenda import deliver_now, publish_changes
 from handlers.blocks import actions as ui
 from handlers.blocks.cases import effect_label
-from handlers.blocks.common import Block
 from handlers.blocks.forum import text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
 from handlers.forum import tell
+from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, channel_of, team_of
 from handlers.privacy import send_file
+from handlers.screens import detail_view, home_view
 from storage.db import transaction
 from storage.models import Effect, Forum
 
@@ -370,45 +371,13 @@ def statistics(
 # --- App Home and the case view -------------------------------------------------------------
 
 
-def home_blocks(
-    session: Session, deps: Deps, t: Translator, *, team_id: str, user_id: str
-) -> list[Block]:
-    rows, total = action_service.my_open_actions(
-        session, deps.clock, team_id=team_id, slack_user_id=user_id
-    )
-    # Each action's "today" is its forum's (the forums may be in different time zones).
-    days = action_service.forum_days(session, deps.clock, {row.forum_id for row in rows})
-    return ui.home_blocks(t, rows, total, days)
-
-
-def case_view_blocks(
-    session: Session,
-    deps: Deps,
-    t: Translator,
-    access: Access,
-    *,
-    case_id: int,
-    reference: str,
-    details: bool,
-) -> list[Block]:
-    rows = action_service.actions_for_case(session, deps.clock, access=access, case_id=case_id)
-    return ui.case_actions_blocks(
-        t, rows, reference=reference, today=_today(access, deps), details=details
-    )
-
-
 def _publish_home(deps: Deps, client: WebClient, t: Translator, team_id: str, user_id: str) -> None:
     """Re-publish App Home after a change made there."""
-    from handlers.events import home_view
-
     client.views_publish(user_id=user_id, view=home_view(deps, t, team_id, user_id))
 
 
 def refresh_case_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     """After an action made from a case's modal: back there, it is listed at once."""
-    from handlers.cases import _detail_view
-    from handlers.metadata import ViewMeta
-
     view = body["view"]
     meta = ActionMeta.load(view.get("private_metadata"))
     parent = view.get("previous_view_id")
@@ -417,7 +386,7 @@ def refresh_case_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> N
     case_meta = ViewMeta(locale=meta.locale, channel_id=meta.channel_id, forum_id=meta.forum_id)
     t = Translator(meta.locale)
     try:
-        updated = _detail_view(deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id)
+        updated = detail_view(deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id)
         client.views_update(view_id=parent, view=updated)
     except Exception as exc:
         log.warning("could not refresh the case modal after a new action: %s", exc)

@@ -11,38 +11,28 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from sqlalchemy.orm import Session
 
 from domain import cases as case_service
 from domain import forums as forum_service
 from domain.cases import Scope
 from domain.criteria import active_criteria
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
-from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
-from handlers import actions as action_handlers
 from handlers import feedback as feedback_handlers
 from handlers import forms
 from handlers.blocks import cases as ui
-from handlers.blocks.actions import add_case_actions
 from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
 from handlers.forum import tell
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, channel_of, team_of
+from handlers.screens import case_access as _access
+from handlers.screens import detail_view
 from storage.db import transaction
 from storage.models import CaseStatus, Effect, Role
 
 log = logging.getLogger(__name__)
-
-
-def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
-    # The forum alone: its agencies load when a path needs them (a case read does not).
-    forum = forum_service.get_forum(
-        session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
-    )
-    return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
 
 
 # --- entry points used by the command router ---------------------------------------------
@@ -118,28 +108,6 @@ def open_deviation_modal(
             case_reference=case_reference,
         )
     client.views_open(trigger_id=req.trigger_id, view=view)
-
-
-def _detail_view(
-    deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
-) -> dict[str, Any]:
-    """The case modal for this member; showing it is an audited read."""
-    with database_errors(), transaction(deps.sessions) as session:
-        access = _access(session, meta, team_id, user_id)
-        view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
-        tz = forum_service.forum_schedule(access.forum).zone
-        linked = action_handlers.case_view_blocks(
-            session,
-            deps,
-            t,
-            access,
-            case_id=case_id,
-            reference=view.reference,
-            details=view.details,
-        )
-    case_meta = meta.model_copy(update={"case_id": case_id})
-    modal = ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
-    return add_case_actions(modal, linked)
 
 
 # --- listeners ------------------------------------------------------------------------------
@@ -258,7 +226,7 @@ def register(app: App, deps: Deps) -> None:
                 )
             meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
             case_id = int(body["actions"][0].get("value") or 0)
-            view = _detail_view(deps, t, meta, team_of(body), user_id, case_id)
+            view = detail_view(deps, t, meta, team_of(body), user_id, case_id)
             client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
             if not isinstance(exc, DomainError):
@@ -295,7 +263,7 @@ def register(app: App, deps: Deps) -> None:
                 case_service.change_status(
                     session, deps.clock, access=access, case_id=case_id, to=target
                 )
-            updated = _detail_view(deps, t, meta, team_of(body), user_id, case_id)
+            updated = detail_view(deps, t, meta, team_of(body), user_id, case_id)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("changing a case failed")
@@ -346,7 +314,7 @@ def register(app: App, deps: Deps) -> None:
         t = Translator(meta.locale)
         user_id = body["user"]["id"]
         try:
-            updated = _detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
+            updated = detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("refreshing a closed case failed")
@@ -366,7 +334,7 @@ def register(app: App, deps: Deps) -> None:
                 case_service.withdraw_consent(
                     session, deps.clock, access=access, case_id=meta.case_id or 0
                 )
-            updated = _detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
+            updated = detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
         except Exception as exc:
             if not isinstance(exc, DomainError):
                 log.exception("withdrawing consent failed")

@@ -9,36 +9,14 @@ from slack_bolt import App
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
-from domain.errors import DomainError
-from domain.i18n import Translator
-from handlers import actions as action_handlers
-from handlers.blocks import actions as action_ui
-from handlers.blocks import forum as ui
 from handlers.deps import Deps
-from handlers.errors import database_errors, failure_text
-from handlers.forum import queue_announcement_update, summarize
+from handlers.errors import database_errors
+from handlers.forum import queue_announcement_update
 from handlers.payload import ack_only
+from handlers.screens import home_view
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
-
-
-def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str, Any]:
-    """The App Home tab: the user's forums and "mina insatser" (their open actions)."""
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
-            summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
-            mine = (
-                action_handlers.home_blocks(session, deps, t, team_id=team_id, user_id=user_id)
-                if forums
-                else []
-            )
-        return action_ui.add_to_home(ui.home_view(t, summaries), mine)
-    except Exception as exc:  # the user opened the tab: show why it is empty
-        if not isinstance(exc, DomainError):
-            log.exception("App Home failed")
-        return ui.home_error_view(t, failure_text(t, exc))
 
 
 def register(app: App, deps: Deps) -> None:

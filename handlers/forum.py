@@ -15,7 +15,6 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
-from domain import meetings as meeting_service
 from domain import scheduling
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
@@ -29,6 +28,7 @@ from handlers.errors import database_errors, error_text, failure_text, view_erro
 from handlers.gateway import WebApiGateway
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, team_of
+from handlers.screens import summarize
 from storage.db import transaction
 from storage.models import Forum, OutboxMessage, OutboxStatus, Role
 
@@ -39,32 +39,6 @@ MSG_UNKNOWN_USER = N_("{user} is not a person in this workspace (or is a bot).")
 MSG_CHECK_FAILED = N_("Slack could not check these people just now. Please try again.")
 MSG_NOT_A_CHANNEL = N_("A forum needs a channel of its own: run this in the forum's channel.")
 MSG_INVITE_ME = N_("Invite me to the channel first (/invite @Samverkan), then try again.")
-
-
-def summarize(
-    session: Session, deps: Deps, forum: Forum, *, user_id: str | None = None
-) -> ui.ForumSummary:
-    schedule = forum_service.forum_schedule(forum)
-    members = forum_service.active_members(session, forum)
-    you = next((m for m in members if m.slack_user_id == user_id), None)
-    return ui.ForumSummary(
-        name=forum.name,
-        code=forum.code,
-        channel_id=forum.channel_id,
-        agencies=[a.name for a in forum_service.active_agencies(forum)],
-        areas=[a.name for a in forum_service.active_areas(forum)],
-        # Planned meetings: holidays, moves and cancellations applied.
-        next_meetings=[
-            m.starts_at for m in meeting_service.upcoming(session, deps.clock, forum, count=3)
-        ],
-        timezone=schedule.zone,
-        rrule=forum.schedule_rrule,
-        member_count=len(members),
-        your_role=you.role.value if you else None,
-        your_agency=you.agency.name if you else None,
-        start=schedule.start,
-        end=schedule.end,
-    )
 
 
 def draft_of(forum: Forum) -> ForumDraft:

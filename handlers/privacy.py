@@ -32,7 +32,6 @@ from domain.errors import (
 from domain.forums import Access
 from domain.i18n import N_, Translator
 from domain.retention import RetentionPolicy
-from handlers import cases as case_handlers
 from handlers import forms, slack_text
 from handlers.blocks import cases as case_ui
 from handlers.blocks import privacy as ui
@@ -41,6 +40,7 @@ from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only, channel_of, team_of
+from handlers.screens import detail_view
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -463,7 +463,7 @@ def register(app: App, deps: Deps) -> None:
         meta = ViewMeta.load(body["view"].get("private_metadata"))
         t = Translator(meta.locale)
         try:
-            updated = case_handlers._detail_view(
+            updated = detail_view(
                 deps, t, meta, team_of(body), body["user"]["id"], meta.case_id or 0
             )
         except Exception as exc:
