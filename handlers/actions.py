@@ -23,18 +23,16 @@ from domain.errors import DatabaseUnavailable, DomainError, InputErrors, Invalid
 from domain.export import csv_bytes, xlsx_bytes
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator, normalize_locale
-from handlers import forms
-from handlers.agenda import deliver_now, publish_changes
+from handlers import forms, outgoing
 from handlers.blocks import actions as ui
 from handlers.blocks.cases import effect_label
 from handlers.blocks.forum import text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
-from handlers.forum import tell
 from handlers.metadata import ViewMeta
+from handlers.outgoing import deliver_now, publish_changes
 from handlers.payload import ack_only, channel_of, team_of
-from handlers.privacy import send_file
-from handlers.screens import detail_view, home_view
+from handlers.screens import detail_view, display_names, home_view
 from storage.db import transaction
 from storage.models import Effect, Forum
 
@@ -246,18 +244,6 @@ def route(
 # --- åtgärdsplan and statistics ----------------------------------------------------------------
 
 
-def _names(client: WebClient, users: set[str]) -> dict[str, str]:
-    """Display names for the plan (best effort: the Slack id when a lookup fails)."""
-    names: dict[str, str] = {}
-    for user in sorted(users)[:100]:
-        try:
-            info = client.users_info(user=user).get("user") or {}
-            names[user] = str(info.get("real_name") or info.get("name") or user)
-        except Exception:
-            names[user] = user
-    return names
-
-
 def export_plan(
     deps: Deps,
     client: WebClient,
@@ -282,7 +268,7 @@ def export_plan(
             session, deps.clock, access=access, period=period, include_open=rolling
         )
         code = access.forum.code
-    names = _names(client, {r.owner for r in rows if r.owner})
+    names = display_names(client, {r.owner for r in rows if r.owner})
     headers = [
         t("Action"),
         t("Description"),
@@ -336,7 +322,15 @@ def export_plan(
             if kind == "csv"
             else xlsx_bytes([(t("Action plan"), headers, table)])
         )
-        send_file(client, req.user_id, data=data, filename=f"{stem}.{kind}", comment=comment)
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
+            data=data,
+            filename=f"{stem}.{kind}",
+            comment=comment,
+        )
     return text_message(
         t.ngettext(
             "I sent you the action plan ({n} action) in a direct message.",
@@ -357,8 +351,10 @@ def statistics(
         stats = stats_service.forum_statistics(session, deps.clock, access=access, period=period)
         code = access.forum.code
     png = stats_service.chart_png(stats, ui.chart_labels(t, stats))
-    send_file(
+    outgoing.send_file(
+        deps,
         client,
+        req.team_id,
         req.user_id,
         data=png,
         filename=f"statistik-{code}-{period.start.isoformat()}-{period.end.isoformat()}.png",
@@ -504,8 +500,10 @@ def register(app: App, deps: Deps) -> None:
                 )
             if row.owner != user_id:
                 t = deps.translator(client, team_of(body), user_id)
-                tell(
+                outgoing.tell_now(
+                    deps,
                     client,
+                    team_of(body),
                     user_id,
                     t(
                         "Action #{id} was created; <@{owner}> got it as a direct message.",
@@ -515,8 +513,12 @@ def register(app: App, deps: Deps) -> None:
                 )
         except Exception as exc:
             log.warning("could not confirm action %s to its creator: %s", action_id, exc)
-            tell(
-                client, user_id, failure_text(deps.translator(client, team_of(body), user_id), exc)
+            outgoing.tell_now(
+                deps,
+                client,
+                team_of(body),
+                user_id,
+                failure_text(deps.translator(client, team_of(body), user_id), exc),
             )
 
     app.view(ui.CB_ACTION_NEW)(ack=submit_action, lazy=[tell_owner])
@@ -610,16 +612,22 @@ def register(app: App, deps: Deps) -> None:
                 detail = ui.action_detail_modal(t, view, tz=tz, today=_today(access, deps))
             row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
             today = _today(access, deps)
+            card_in_dm = meta.origin == "card" and respond is None
+            if card_in_dm and meta.message_channel and meta.message_ts:
+                outgoing.update(
+                    session,
+                    deps.clock,
+                    team_id=team_id,
+                    channel=meta.message_channel,
+                    ts=meta.message_ts,
+                    message=ui.card_message(t, row, today, note=note),
+                )
         if meta.origin == "modal":
             client.views_update(view_id=(body.get("view") or {}).get("id"), view=detail)
         elif meta.origin == "card" and respond is not None:
             respond(replace_original=True, **ui.card_message(t, row, today, note=note))
         elif meta.origin == "card" and meta.message_channel and meta.message_ts:
-            client.chat_update(
-                channel=meta.message_channel,
-                ts=meta.message_ts,
-                **ui.card_message(t, row, today, note=note),
-            )
+            deliver_now(deps, client)  # the card's update, queued above
         elif meta.origin == "list" and meta.list_state and respond is not None:
             # The list the change was made in is redrawn in place, with what was done on top.
             request = ui.parse_list_value(meta.list_state)

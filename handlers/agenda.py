@@ -7,6 +7,7 @@ through the outbox, once per version) instead of posting a second one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -19,76 +20,25 @@ from domain import corrections
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
-from domain.agenda import Agenda
-from domain.clock import Clock
 from domain.errors import DomainError
 from domain.forums import Access
 from domain.i18n import Translator, normalize_locale
-from handlers import forms
-from handlers.blocks import actions as action_ui
+from handlers import forms, outgoing
 from handlers.blocks import agenda as ui
 from handlers.blocks import ratings as rating_ui
 from handlers.blocks.common import Block, actions, button, message, section
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
-from handlers.forum import deliver_queued, tell
 from handlers.metadata import ViewMeta
+from handlers.outgoing import (
+    deliver_now,
+    publish_changes,
+)
 from handlers.payload import ack_only, team_of
 from storage.db import transaction
 from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
-
-
-# --- rendering used by the scheduler too --------------------------------------------------
-
-
-def render_agenda(agenda: Agenda) -> list[dict[str, Any]]:
-    """The posted agenda in the forum's language."""
-    return ui.agenda_messages(
-        Translator(agenda.locale),
-        agenda,
-        picture_blocks=rating_ui.picture_blocks,
-        show_picture_section=agenda.picture_expected,
-        action_button=action_ui.follow_up_button,
-    )
-
-
-def render_preview(agenda: Agenda) -> dict[str, Any]:
-    return ui.agenda_preview(
-        Translator(agenda.locale), agenda, picture_blocks=rating_ui.picture_blocks
-    )
-
-
-def publish_changes(deps: Deps, session: Session, meeting: Meeting, forum: Forum) -> bool:
-    """Queue the update of a posted agenda and of the coordinators' preview DMs (each only
-    once there is one). True when something is to be sent."""
-    return refresh_agenda(session, deps.clock, meeting, forum)
-
-
-def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> bool:
-    """The posted agenda and the preview DMs of ``meeting``, updated in place."""
-    posted = agenda_service.publish_update(
-        session, clock, meeting, forum, render_agenda, picture=rating_service.picture_for_meeting
-    )
-    previews = agenda_service.refresh_previews(
-        session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
-    )
-    return posted or previews > 0
-
-
-# Send what was just queued now (the scheduler would within a minute; users expect now).
-deliver_now = deliver_queued
-
-
-def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
-    """A rating round closed: the meeting's preview (sent while the round was open) and its
-    agenda, if already posted, now show the picture (domain.ratings calls this in the
-    transaction that closes the round)."""
-    meeting = session.get(Meeting, meeting_id)
-    forum = session.get(Forum, meeting.forum_id) if meeting else None
-    if meeting is not None and forum is not None:
-        refresh_agenda(session, clock, meeting, forum)
 
 
 # --- access -------------------------------------------------------------------------------
@@ -247,6 +197,29 @@ def _edit_view(
 # --- listeners ----------------------------------------------------------------------------------
 
 
+def _queue_change(
+    session: Session,
+    deps: Deps,
+    forum: Forum,
+    old: dt.datetime,
+    new: dt.datetime | None,
+    reason: str | None,
+) -> None:
+    """Queue the channel's notice of a moved or cancelled meeting (the forum's language)."""
+    channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
+    post = ui.meeting_changed_message(
+        channel_t,
+        forum_name=forum.name,
+        old_start=old,
+        new_start=new,
+        tz=forum_service.forum_schedule(forum).zone,
+        reason=reason,
+    )
+    outgoing.post(
+        session, deps.clock, team_id=forum.team_id, channel=forum.channel_id, message=post
+    )
+
+
 def register(app: App, deps: Deps) -> None:
     def locale_of(body: dict[str, Any], client: WebClient) -> Translator:
         return deps.translator(client, team_of(body), body["user"]["id"])
@@ -270,7 +243,7 @@ def register(app: App, deps: Deps) -> None:
                 view = _edit_view(session, deps, t, access, meeting)
             client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
-            tell(client, user, failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), user, failure_text(t, exc))
 
     app.action(ui.ACTION_AGENDA_EDIT)(ack=ack_only, lazy=[open_edit])
 
@@ -290,7 +263,7 @@ def register(app: App, deps: Deps) -> None:
                 view = _add_modal(session, deps, t, access, meeting_id=meeting_id)
             client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
-            tell(client, user, failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), user, failure_text(t, exc))
 
     app.action(ui.ACTION_ITEM_ADD)(ack=ack_only, lazy=[open_add])
 
@@ -329,7 +302,9 @@ def register(app: App, deps: Deps) -> None:
 
     def after_add(body: dict[str, Any], client: WebClient, context: Any) -> None:
         if context.get("samverkan_note"):
-            tell(client, body["user"]["id"], context["samverkan_note"])
+            outgoing.tell_now(
+                deps, client, team_of(body), body["user"]["id"], context["samverkan_note"]
+            )
         if context.get("samverkan_changed"):
             deliver_now(deps, client)
 
@@ -377,7 +352,7 @@ def register(app: App, deps: Deps) -> None:
             if changed:
                 deliver_now(deps, client)
         except Exception as exc:
-            tell(client, user, failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), user, failure_text(t, exc))
 
     app.action(ui.ACTION_ITEM_MENU)(ack=ack_only, lazy=[item_menu])
 
@@ -446,15 +421,21 @@ def register(app: App, deps: Deps) -> None:
                         t, start=meeting.starts_at, tz=zone, private_metadata=meta
                     )
             if view is None:
-                tell(client, user, t("Masked. The old text is not kept anywhere."))
+                outgoing.tell_now(
+                    deps,
+                    client,
+                    team_of(body),
+                    user,
+                    t("Masked. The old text is not kept anywhere."),
+                )
             else:
                 client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
-            tell(client, user, failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), user, failure_text(t, exc))
 
     app.action(ui.ACTION_MEETING_MENU)(ack=ack_only, lazy=[meeting_menu])
 
-    def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+    def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         values = view["state"]["values"]
@@ -476,14 +457,14 @@ def register(app: App, deps: Deps) -> None:
                     day=forms.date_value(values, "day"),
                     start=forms.time_value(values, "start"),
                 )
-                context["samverkan_notice"] = (access.forum.id, old, meeting.starts_at, None)
-                context["samverkan_changed"] = publish_changes(deps, session, meeting, access.forum)
+                _queue_change(session, deps, access.forum, old, meeting.starts_at, None)
+                publish_changes(deps, session, meeting, access.forum)
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
             return
         ack()
 
-    def submit_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
+    def submit_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         meta = ViewMeta.load(view.get("private_metadata"))
         t = Translator(meta.locale)
         reason = " ".join(forms.text(view["state"]["values"], "reason").split())
@@ -502,33 +483,15 @@ def register(app: App, deps: Deps) -> None:
                 meeting_service.cancel_meeting(
                     session, deps.clock, access=access, meeting_id=meeting.id, reason=reason
                 )
-                context["samverkan_notice"] = (access.forum.id, meeting.starts_at, None, reason)
-                context["samverkan_changed"] = publish_changes(deps, session, meeting, access.forum)
+                _queue_change(session, deps, access.forum, meeting.starts_at, None, reason)
+                publish_changes(deps, session, meeting, access.forum)
         except DomainError as exc:
             ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
             return
         ack()
 
-    def announce_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        notice = context.get("samverkan_notice")
-        if notice is None:
-            return
-        forum_id, old, new, reason = notice
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
-                channel, name = forum.channel_id, forum.name
-                zone = forum_service.forum_schedule(forum).zone
-                channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
-            post = ui.meeting_changed_message(
-                channel_t, forum_name=name, old_start=old, new_start=new, tz=zone, reason=reason
-            )
-            client.chat_postMessage(channel=channel, **post)
-            if context.get("samverkan_changed"):
-                deliver_now(deps, client)
-        except Exception as exc:
-            log.warning("could not announce a meeting change: %s", exc)
-            tell(client, body["user"]["id"], failure_text(locale_of(body, client), exc))
+    def announce_change(client: WebClient) -> None:
+        deliver_now(deps, client)  # the channel's notice and the agenda's update, queued
 
     app.view(ui.CB_MEETING_MOVE)(ack=submit_move, lazy=[announce_change])
     app.view(ui.CB_MEETING_CANCEL)(ack=submit_cancel, lazy=[announce_change])
@@ -558,7 +521,7 @@ def register(app: App, deps: Deps) -> None:
                 )
             client.views_open(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
-            tell(client, user, failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), user, failure_text(t, exc))
 
     app.action(ui.ACTION_MEETING_RECORD)(ack=ack_only, lazy=[open_record])
 
@@ -602,6 +565,8 @@ def register(app: App, deps: Deps) -> None:
 
     def after_record(body: dict[str, Any], client: WebClient, context: Any) -> None:
         if context.get("samverkan_note"):
-            tell(client, body["user"]["id"], context["samverkan_note"])
+            outgoing.tell_now(
+                deps, client, team_of(body), body["user"]["id"], context["samverkan_note"]
+            )
 
     app.view(ui.CB_MEETING_RECORD)(ack=submit_record, lazy=[after_record])

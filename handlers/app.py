@@ -252,15 +252,15 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     # Module-level listeners take ``deps``, ``t`` … by name (see handlers/listener.py).
     app.middleware(context_middleware(deps))
 
-    commands.register(app, deps)
+    commands.register(app)
     forum.register(app, deps)
-    cases.register(app, deps)
+    cases.register(app)
     agenda.register(app, deps)
-    events.register(app, deps)
-    privacy.register(app, deps)
-    ratings.register(app, deps)
+    events.register(app)
+    privacy.register(app)
+    ratings.register(app)
     actions.register(app, deps)
-    corrections.register(app, deps)
+    corrections.register(app)
     for module in LISTENER_MODULES:
         module.register(app)
     return app

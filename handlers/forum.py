@@ -11,7 +11,7 @@ from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
@@ -19,14 +19,18 @@ from domain import scheduling
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import N_, Locale, Translator, normalize_locale
-from handlers import forms
+from domain.i18n import N_, Locale, Translator
+from handlers import forms, outgoing
 from handlers.blocks import forum as ui
-from handlers.blocks.common import message, slack_safe
+from handlers.blocks.common import message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text, view_errors
-from handlers.gateway import WebApiGateway
 from handlers.metadata import ViewMeta
+from handlers.outgoing import (
+    announcement,
+    announcement_key,
+    queue_announcement_update,
+)
 from handlers.payload import ack_only, team_of
 from handlers.screens import summarize
 from storage.db import transaction
@@ -110,61 +114,11 @@ def members_view(
 
 # --- the channel announcement, kept current ------------------------------------------------
 
-ANNOUNCEMENT = "forum_created"
-
-
-def announcement_key(forum_id: int) -> str:
-    return f"{ANNOUNCEMENT}:{forum_id}"
-
-
-def _announcement(session: Session, deps: Deps, forum: Forum) -> dict[str, Any]:
-    summary = summarize(session, deps, forum)  # for everyone: no "you"
-    t = Translator(normalize_locale(forum.language, deps.default_locale))
-    return {"channel": forum.channel_id, **ui.forum_created_message(t, summary)}
-
-
-def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> bool:
-    """Bring the forum's channel announcement up to date (its member count, schedule,
-    agencies) through the outbox: chat.update of the posted message, after any earlier
-    update. Nothing when it was never posted through the outbox (older forums)."""
-    key = announcement_key(forum.id)
-    rows = session.execute(
-        select(OutboxMessage.dedupe_key, OutboxMessage.status).where(
-            or_(OutboxMessage.dedupe_key == key, OutboxMessage.dedupe_key.like(f"{key}:u%"))
-        )
-    ).all()
-    if not any(k == key and status is not OutboxStatus.FAILED for k, status in rows):
-        return False
-    updates = len(rows) - 1
-    scheduling.enqueue(
-        session,
-        deps.clock,
-        team_id=forum.team_id,
-        method="chat.update",
-        payload={
-            **_announcement(session, deps, forum),
-            scheduling.FILL: {"ts": key},
-            scheduling.AFTER: f"{key}:u{updates}" if updates else key,
-        },
-        dedupe_key=f"{key}:u{updates + 1}",
-    )
-    return True
-
-
-def deliver_queued(deps: Deps, client: WebClient) -> None:
-    """Send what was just queued now (the scheduler would, within its interval)."""
-    try:
-        scheduling.deliver(
-            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
-        )
-    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
-        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
-
 
 def announce_member_count(deps: Deps, client: WebClient, context: Any) -> None:
     """Lazy listener after members were added: send the announcement's update now."""
     if context.get("samverkan_announce"):
-        deliver_queued(deps, client)
+        outgoing.deliver_now(deps, client)
 
 
 # --- entry points used by the command router ---------------------------------------------
@@ -291,10 +245,10 @@ def register(app: App, deps: Deps) -> None:
                     deps.clock,
                     team_id=forum.team_id,
                     method="chat.postMessage",
-                    payload=_announcement(session, deps, forum),
+                    payload=announcement(session, deps, forum),
                     dedupe_key=key,
                 )
-            deliver_queued(deps, client)
+            outgoing.deliver_now(deps, client)
             with deps.sessions() as session:
                 failed = session.scalar(
                     select(OutboxMessage.last_error).where(
@@ -306,7 +260,7 @@ def register(app: App, deps: Deps) -> None:
                 raise RuntimeError(failed)
         except Exception as exc:  # the forum exists; tell its creator what did not happen
             log.warning("could not announce forum %s: %s", forum_id, exc)
-            tell(client, user_id, failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), user_id, failure_text(t, exc))
 
     app.view(ui.CB_FORUM_CREATE)(ack=submit_create, lazy=[announce_forum])
 
@@ -346,7 +300,7 @@ def register(app: App, deps: Deps) -> None:
             client.views_push(trigger_id=body["trigger_id"], view=view)
         except Exception as exc:
             log.info("could not open the members modal: %s", exc)
-            tell(client, body["user"]["id"], failure_text(t, exc))
+            outgoing.tell_now(deps, client, team_of(body), body["user"]["id"], failure_text(t, exc))
 
     app.action(ui.ACTION_OPEN_MEMBERS)(ack=ack_only, lazy=[push_members])
 
@@ -499,7 +453,7 @@ def register(app: App, deps: Deps) -> None:
         except SlackApiError as exc:  # hash_conflict: someone else changed the modal first
             log.info("members modal not updated: %s", exc.response.get("error"))
         if announce:
-            deliver_queued(deps, client)
+            outgoing.deliver_now(deps, client)
 
     app.action(ui.ACTION_REMOVE_MEMBER)(ack=ack_only, lazy=[remove_member])
 
@@ -530,11 +484,3 @@ def check_people(client: WebClient, user_ids: list[str]) -> None:
         if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
             name = user.get("real_name") or user.get("name") or user_id
             raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=name)
-
-
-def tell(client: WebClient, user_id: str, text: str) -> None:
-    """A direct message to one user, for outcomes after the ack (best effort)."""
-    try:
-        client.chat_postMessage(channel=user_id, text=slack_safe(text))
-    except SlackApiError as exc:
-        log.warning("could not message %s: %s", user_id, exc.response.get("error"))

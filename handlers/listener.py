@@ -31,7 +31,7 @@ from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
-Surface = Literal["modal", "ephemeral", "open", "push", "update", "dm", "log"]
+Surface = Literal["modal", "ephemeral", "replace", "open", "push", "notice", "update", "dm", "log"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -92,6 +92,15 @@ def context_middleware(deps: Deps) -> Callable[..., Any]:
     return put_context
 
 
+def quick_translator(context: Any, deps: Deps) -> Translator:
+    """For a listener that opens a modal: no Slack call before views.open (its trigger
+    lasts 3 s), so the cached locale or the default; an error is told in the same one."""
+    user_id = context.user_id or ""
+    t = Translator(deps.cached_locale(context.team_id, user_id) or deps.default_locale)
+    context["t"] = t
+    return t
+
+
 # Our names a listener may take, besides bolt's.
 _OURS: dict[str, Callable[[Deps, Args], Any]] = {
     "deps": lambda deps, args: deps,
@@ -142,11 +151,11 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
         )
         return
     text = failure_text(t, exc)
-    if surface == "ephemeral":
-        args.respond(replace_original=False, response_type="ephemeral", text=text)
-    elif surface == "open":
+    if surface in ("ephemeral", "replace"):
+        args.respond(replace_original=surface == "replace", response_type="ephemeral", text=text)
+    elif surface == "open" or (surface == "notice" and not body.get("view")):
         args.client.views_open(trigger_id=body["trigger_id"], view=notice_modal(t, text))
-    elif surface == "push":
+    elif surface == "push" or (surface == "notice" and body.get("view")):
         args.client.views_push(trigger_id=body["trigger_id"], view=notice_modal(t, text))
     elif surface == "update":
         view_id = (body.get("view") or {}).get("id")

@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -130,3 +131,15 @@ def detail_view(
     case_meta = meta.model_copy(update={"case_id": case_id})
     modal = case_ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
     return add_case_actions(modal, linked)
+
+
+def display_names(client: WebClient, users: set[str]) -> dict[str, str]:
+    """Display names for the plan (best effort: the Slack id when a lookup fails)."""
+    names: dict[str, str] = {}
+    for user in sorted(users)[:100]:
+        try:
+            info = client.users_info(user=user).get("user") or {}
+            names[user] = str(info.get("real_name") or info.get("name") or user)
+        except Exception:
+            names[user] = user
+    return names

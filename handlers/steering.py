@@ -29,15 +29,14 @@ from domain.documents import Document, to_docx, to_pdf
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.forums import Access
 from domain.i18n import N_, Locale, Translator
-from handlers import forms
-from handlers.actions import _names
-from handlers.agenda import deliver_now
+from handlers import forms, outgoing
 from handlers.blocks import steering as ui
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text, view_errors
+from handlers.outgoing import deliver_now
 from handlers.payload import ack_only, channel_of, team_of
-from handlers.privacy import send_file
+from handlers.screens import display_names
 from storage.db import transaction
 from storage.models import PlanItem
 
@@ -365,10 +364,18 @@ def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 # --- documents ------------------------------------------------------------------------------
 
 
-def _send(client: WebClient, user: str, stem: str, doc: Document) -> None:
+def _send(deps: Deps, client: WebClient, req: CommandRequest, stem: str, doc: Document) -> None:
     """The document as PDF and docx, in the user's DM."""
     for suffix, data in (("pdf", to_pdf(doc)), ("docx", to_docx(doc))):
-        send_file(client, user, data=data, filename=f"{stem}.{suffix}", comment=f"{stem}.{suffix}")
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
+            data=data,
+            filename=f"{stem}.{suffix}",
+            comment=f"{stem}.{suffix}",
+        )
 
 
 def annual_report(
@@ -385,7 +392,7 @@ def annual_report(
         forum_name, code = access.forum.name, access.forum.code
         level = steering_service.steering_level(access.forum) or "styrgrupp"
     owners = {a.owner for s in plan.goals() for a in s.activities if a.owner}
-    names = _names(client, owners)
+    names = display_names(client, owners)
     doc = steering_service.annual_report_document(
         t,
         forum_name=forum_name,
@@ -395,7 +402,7 @@ def annual_report(
         figures=figures,
         names=lambda user: names.get(user, user),
     )
-    _send(client, req.user_id, f"verksamhetsberattelse-{code}-{year}", doc)
+    _send(deps, client, req, f"verksamhetsberattelse-{code}-{year}", doc)
     return text_message(
         t("I sent you the annual report {year} (PDF and docx) in a direct message.", year=year)
     )
@@ -411,7 +418,7 @@ def yearly(
         year = _year(rest, access, deps)
         pictures = yearly_picture.collect(session, deps.clock, access=access, year=year)
         forum_name, code = access.forum.name, access.forum.code
-    names = _names(client, {a.owner for p in pictures for a in p.actions if a.owner})
+    names = display_names(client, {a.owner for p in pictures for a in p.actions if a.owner})
     doc = yearly_picture.document(
         t,
         steering_name=forum_name,
@@ -419,7 +426,7 @@ def yearly(
         pictures=pictures,
         names=lambda user: names.get(user, user),
     )
-    _send(client, req.user_id, f"lagesbild-atgardsplan-{code}-{year}", doc)
+    _send(deps, client, req, f"lagesbild-atgardsplan-{code}-{year}", doc)
     return text_message(
         t(
             "I sent you the situation picture and action plan {year} (docx to edit, and PDF) "

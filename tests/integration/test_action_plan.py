@@ -266,7 +266,7 @@ def test_the_agenda_lists_as_many_actions_as_it_collects_and_says_how_many_more(
     ratings), and the ones past the limit are counted ("och N till"), soonest due first."""
     from domain import agenda as agenda_service
     from domain import ratings
-    from handlers.agenda import render_agenda
+    from handlers.outgoing import render_agenda
 
     monkeypatch.setattr(action_service, "AGENDA_ACTIONS_MAX", 3)
     from domain import meetings

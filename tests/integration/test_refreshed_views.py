@@ -328,6 +328,6 @@ def test_an_older_forum_without_a_kept_announcement_is_left_alone(bot: Bot) -> N
     with transaction(bot.sessions) as s:
         row = s.get(Forum, forum["forum"])
         assert row is not None
-        from handlers.forum import queue_announcement_update
+        from handlers.outgoing import queue_announcement_update
 
         assert queue_announcement_update(s, bot.runtime.deps, row) is False
