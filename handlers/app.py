@@ -253,13 +253,13 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     app.middleware(context_middleware(deps))
 
     commands.register(app)
-    forum.register(app, deps)
+    forum.register(app)
     cases.register(app)
-    agenda.register(app, deps)
+    agenda.register(app)
     events.register(app)
     privacy.register(app)
     ratings.register(app)
-    actions.register(app, deps)
+    actions.register(app)
     corrections.register(app)
     for module in LISTENER_MODULES:
         module.register(app)

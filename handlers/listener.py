@@ -24,7 +24,7 @@ from slack_bolt.kwargs_injection.args import Args
 from domain.errors import DomainError
 from domain.i18n import Locale, Translator, normalize_locale
 from handlers import forms, outgoing
-from handlers.blocks.forum import notice_modal
+from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import Deps
 from handlers.errors import failure_text, view_errors
 from storage.db import transaction
@@ -151,8 +151,11 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
         )
         return
     text = failure_text(t, exc)
-    if surface in ("ephemeral", "replace"):
-        args.respond(replace_original=surface == "replace", response_type="ephemeral", text=text)
+    if surface == "ephemeral":
+        args.respond(replace_original=False, response_type="ephemeral", text=text)
+    elif surface == "replace":  # the message it replaces had blocks: so has the answer
+        reply: dict[str, Any] = dict(text_message(text))
+        args.respond(replace_original=True, response_type="ephemeral", **reply)
     elif surface == "open" or (surface == "notice" and not body.get("view")):
         args.client.views_open(trigger_id=body["trigger_id"], view=notice_modal(t, text))
     elif surface == "push" or (surface == "notice" and body.get("view")):
