@@ -207,10 +207,18 @@ def answer(
 
 
 def run_command(
-    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
+    deps: Deps,
 ) -> None:
-    if quick_reply(deps, body) is not None:
-        return  # the ack answered it (the same cached locale decides, read again)
+    # Bolt's own record of the acknowledgement (the lazy function runs after it): a help
+    # answered in the ack is not answered again. Not the cache read again: another request
+    # may have filled it between the ack and now.
+    if ack.response is not None and ack.response.body:
+        return
     req = CommandRequest(
         team_id=context.team_id or "",
         channel_id=context.channel_id or "",
