@@ -40,7 +40,7 @@ from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.payload import ack_only
 from handlers.screens import detail_view
 from storage.db import transaction
 
@@ -100,10 +100,15 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
 
 
 def _export_log(
-    deps: Deps, client: WebClient, t: Translator, body: dict[str, Any], fmt: str
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    body: dict[str, Any],
+    context: BoltContext,
+    fmt: str,
 ) -> None:
-    user_id = body["user"]["id"]
-    req = CommandRequest(team_of(body), channel_of(body), user_id, "", "")
+    user_id = context.user_id or ""
+    req = CommandRequest(context.team_id or "", context.channel_id or "", user_id, "", "")
     filt = logreview.LogFilter.decode(body["actions"][0].get("value", ""))
     with database_errors(), transaction(deps.sessions) as session:
         access = _access(deps, session, req)
@@ -322,11 +327,16 @@ def access_export(
 
 @listener("ephemeral")
 def export_log(
-    body: dict[str, Any], client: WebClient, respond: Respond, deps: Deps, t: Translator
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    deps: Deps,
+    t: Translator,
 ) -> None:
     action_id = body["actions"][0]["action_id"]
     fmt = "csv" if action_id == ui.ACTION_LOG_EXPORT_CSV else "xlsx"
-    _export_log(deps, client, t, body, fmt)
+    _export_log(deps, client, t, body, context, fmt)
     text = t("The export is in your direct messages.")
     respond(replace_original=False, response_type="ephemeral", text=text)
 

@@ -36,7 +36,7 @@ from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import deliver_now
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.payload import ack_only
 from handlers.screens import display_names
 from storage.db import transaction
 from storage.models import PlanItem
@@ -75,9 +75,11 @@ def _access(session: Session, req: CommandRequest) -> Access:
     )
 
 
-def _meta_access(session: Session, meta: SteeringMeta, body: dict[str, Any]) -> Access:
-    forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_of(body))
-    return forum_service.require_member(session, forum=forum, slack_user_id=body["user"]["id"])
+def _meta_access(session: Session, meta: SteeringMeta, context: BoltContext) -> Access:
+    forum = forum_service.get_forum(
+        session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+    )
+    return forum_service.require_member(session, forum=forum, slack_user_id=context.user_id or "")
 
 
 def _year(words: list[str], access: Access, deps: Deps) -> int:
@@ -169,12 +171,12 @@ def settings_button(
 
 
 @listener("modal")
-def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     level = forms.selected(values, "steering_level")
     with database_errors(), transaction(deps.sessions) as session:
-        access = _meta_access(session, meta, body)
+        access = _meta_access(session, meta, context)
         steering_service.configure(
             session,
             deps.clock,
@@ -235,12 +237,12 @@ def show_plan(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) -
         return ui.plan_message(t, plan, coordinator=access.is_coordinator)
 
 
-def _body_access(session: Session, body: dict[str, Any]) -> Access:
+def _context_access(session: Session, context: BoltContext) -> Access:
     return forum_service.require_member_in_channel(
         session,
-        team_id=team_of(body),
-        channel_id=channel_of(body),
-        slack_user_id=body["user"]["id"],
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        slack_user_id=context.user_id or "",
     )
 
 
@@ -249,7 +251,7 @@ def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, 
     t = quick_translator(context, deps)
     action = body["actions"][0]
     with database_errors(), transaction(deps.sessions) as session:
-        access = _body_access(session, body)
+        access = _context_access(session, context)
         if not access.is_coordinator:
             raise NotCoordinator()
         forum = access.forum
@@ -287,7 +289,7 @@ def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, 
 
 
 @listener("modal")
-def submit_item(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+def submit_item(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     parent = forms.selected(values, "parent")
@@ -295,7 +297,7 @@ def submit_item(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
         steering_service.add_item(
             session,
             deps.clock,
-            access=_meta_access(session, meta, body),
+            access=_meta_access(session, meta, context),
             year=meta.year or 0,
             kind=forms.selected(values, "kind"),
             title=forms.text(values, "title"),
@@ -306,7 +308,7 @@ def submit_item(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 
 
 @listener("modal")
-def submit_activity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+def submit_activity(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     goal = forms.selected(values, "goal")
@@ -315,7 +317,7 @@ def submit_activity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
         steering_service.add_activity(
             session,
             deps.clock,
-            access=_meta_access(session, meta, body),
+            access=_meta_access(session, meta, context),
             goal_id=int(goal) if goal and goal.isdigit() else None,
             draft=ActionDraft(
                 description=forms.text(values, "description"),
@@ -329,7 +331,7 @@ def submit_activity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: 
 
 
 @listener("modal")
-def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+def submit_goal(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     values = view["state"]["values"]
@@ -338,7 +340,7 @@ def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
             steering_service.follow_up_goal(
                 session,
                 deps.clock,
-                access=_meta_access(session, meta, body),
+                access=_meta_access(session, meta, context),
                 goal_id=meta.goal_id or 0,
                 result=forms.selected(values, "result"),
                 comment=forms.text(values, "comment"),
