@@ -30,7 +30,7 @@ from bench import seed
 from domain import agenda, ratings
 from domain import forums as fs
 from domain.clock import AdjustableClock
-from handlers.agenda import render_agenda
+from handlers.outgoing import render_agenda
 from storage.db import create_db_engine, migrate, session_factory, temporary_database
 from storage.models import Meeting
 

@@ -31,13 +31,13 @@ from domain import (
     steering,
 )
 from handlers import minutes
-from handlers.agenda import picture_ready, render_agenda, render_preview
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from handlers.blocks.review import ReviewPosts
 from handlers.blocks.steering import SupplementPosts
 from handlers.gateway import WebApiGateway
+from handlers.outgoing import picture_ready, render_agenda, render_preview
 from storage.db import transaction
 
 log = logging.getLogger(__name__)

@@ -10,8 +10,9 @@ import logging
 from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -23,20 +24,20 @@ from domain.actions import ActionDraft, Filter, Scope
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors, InvalidInput
 from domain.export import csv_bytes, xlsx_bytes
 from domain.i18n import N_, Locale, Translator, normalize_locale
-from handlers import forms
-from handlers.agenda import deliver_now, publish_changes
+from handlers import forms, outgoing
 from handlers.blocks import actions as ui
 from handlers.blocks import statistics as stats_ui
 from handlers.blocks.cases import effect_label
-from handlers.blocks.common import Block
 from handlers.blocks.forum import text_message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
-from handlers.forum import tell
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.metadata import ViewMeta
+from handlers.outgoing import deliver_now, publish_changes
 from handlers.payload import ack_only, channel_of, team_of
-from handlers.privacy import send_file
+from handlers.screens import detail_view, display_names, home_view
 from storage.db import transaction
-from storage.models import Effect, Forum
+from storage.models import Action, Effect, Forum
 
 log = logging.getLogger(__name__)
 
@@ -246,18 +247,6 @@ def route(
 # --- åtgärdsplan and statistics ----------------------------------------------------------------
 
 
-def _names(client: WebClient, users: set[str]) -> dict[str, str]:
-    """Display names for the plan (best effort: the Slack id when a lookup fails)."""
-    names: dict[str, str] = {}
-    for user in sorted(users)[:100]:
-        try:
-            info = client.users_info(user=user).get("user") or {}
-            names[user] = str(info.get("real_name") or info.get("name") or user)
-        except Exception:
-            names[user] = user
-    return names
-
-
 def export_plan(
     deps: Deps,
     client: WebClient,
@@ -282,7 +271,7 @@ def export_plan(
             session, deps.clock, access=access, period=period, include_open=rolling
         )
         code = access.forum.code
-    names = _names(client, {r.owner for r in rows if r.owner})
+    names = display_names(client, {r.owner for r in rows if r.owner})
     headers = [
         t("Action"),
         t("Description"),
@@ -336,7 +325,15 @@ def export_plan(
             if kind == "csv"
             else xlsx_bytes([(t("Action plan"), headers, table)])
         )
-        send_file(client, req.user_id, data=data, filename=f"{stem}.{kind}", comment=comment)
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
+            data=data,
+            filename=f"{stem}.{kind}",
+            comment=comment,
+        )
     return text_message(
         t.ngettext(
             "I sent you the action plan ({n} action) in a direct message.",
@@ -357,8 +354,10 @@ def statistics(
         stats = stats_service.forum_statistics(session, deps.clock, access=access, period=period)
         code = access.forum.code
     png = stats_ui.statistics_png(t, stats)
-    send_file(
+    outgoing.send_file(
+        deps,
         client,
+        req.team_id,
         req.user_id,
         data=png,
         filename=f"statistik-{code}-{period.start.isoformat()}-{period.end.isoformat()}.png",
@@ -371,45 +370,13 @@ def statistics(
 # --- App Home and the case view -------------------------------------------------------------
 
 
-def home_blocks(
-    session: Session, deps: Deps, t: Translator, *, team_id: str, user_id: str
-) -> list[Block]:
-    rows, total = action_service.my_open_actions(
-        session, deps.clock, team_id=team_id, slack_user_id=user_id
-    )
-    # Each action's "today" is its forum's (the forums may be in different time zones).
-    days = action_service.forum_days(session, deps.clock, {row.forum_id for row in rows})
-    return ui.home_blocks(t, rows, total, days)
-
-
-def case_view_blocks(
-    session: Session,
-    deps: Deps,
-    t: Translator,
-    access: Access,
-    *,
-    case_id: int,
-    reference: str,
-    details: bool,
-) -> list[Block]:
-    rows = action_service.actions_for_case(session, deps.clock, access=access, case_id=case_id)
-    return ui.case_actions_blocks(
-        t, rows, reference=reference, today=_today(access, deps), details=details
-    )
-
-
 def _publish_home(deps: Deps, client: WebClient, t: Translator, team_id: str, user_id: str) -> None:
     """Re-publish App Home after a change made there."""
-    from handlers.events import home_view
-
     client.views_publish(user_id=user_id, view=home_view(deps, t, team_id, user_id))
 
 
 def refresh_case_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> None:
     """After an action made from a case's modal: back there, it is listed at once."""
-    from handlers.cases import _detail_view
-    from handlers.metadata import ViewMeta
-
     view = body["view"]
     meta = ActionMeta.load(view.get("private_metadata"))
     parent = view.get("previous_view_id")
@@ -418,7 +385,7 @@ def refresh_case_modal(deps: Deps, body: dict[str, Any], client: WebClient) -> N
     case_meta = ViewMeta(locale=meta.locale, channel_id=meta.channel_id, forum_id=meta.forum_id)
     t = Translator(meta.locale)
     try:
-        updated = _detail_view(deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id)
+        updated = detail_view(deps, t, case_meta, team_of(body), body["user"]["id"], meta.case_id)
         client.views_update(view_id=parent, view=updated)
     except Exception as exc:
         log.warning("could not refresh the case modal after a new action: %s", exc)
@@ -460,503 +427,480 @@ def _effect(value: str | None) -> Effect | None:
         return None
 
 
-def register(app: App, deps: Deps) -> None:
-    def locale_of(body: dict[str, Any]) -> Translator:
-        # No Slack call before views.open (its trigger lasts 3 s).
-        user_id = body["user"]["id"]
-        return Translator(deps.cached_locale(team_of(body), user_id) or deps.default_locale)
+# -- creating ------------------------------------------------------------------------------
 
-    # -- creating ------------------------------------------------------------------------------
 
-    def submit_action(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ActionMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        area, meeting = forms.selected(values, "area"), forms.selected(values, "meeting")
-        agency = forms.selected(values, "agency")
-        draft = ActionDraft(
-            description=forms.text(values, "description"),
-            agency_id=int(agency) if agency and agency.isdigit() else None,
-            owner=forms.selected(values, "owner"),
-            due_on=forms.date_value(values, "due_on"),
-            case_reference=forms.text(values, "case") or None,
-            area_id=int(area) if area and area.isdigit() else None,
-            meeting_id=int(meeting) if meeting and meeting.isdigit() else None,
-            hoped_effect=forms.text(values, "hoped_effect") or None,
+@listener("modal")
+def submit_action(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Create the action; the owner's DM (and, when someone else owns it, the creator's
+    confirmation) are queued with it: an outage delays them, never loses them."""
+    meta = ActionMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    values = view["state"]["values"]
+    area, meeting = forms.selected(values, "area"), forms.selected(values, "meeting")
+    agency = forms.selected(values, "agency")
+    draft = ActionDraft(
+        description=forms.text(values, "description"),
+        agency_id=int(agency) if agency and agency.isdigit() else None,
+        owner=forms.selected(values, "owner"),
+        due_on=forms.date_value(values, "due_on"),
+        case_reference=forms.text(values, "case") or None,
+        area_id=int(area) if area and area.isdigit() else None,
+        meeting_id=int(meeting) if meeting and meeting.isdigit() else None,
+        hoped_effect=forms.text(values, "hoped_effect") or None,
+    )
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        action, created = action_service.create_action(
+            session, deps.clock, access=access, draft=draft, submission_key=view["id"]
         )
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
+        if created and action.owner:
+            row = action_service.action_row(session, deps.clock, access=access, action_id=action.id)
+            owner_t = _owner_translator(deps, team_id, action.owner, forum)
+            action_service.queue_dm(
+                session,
+                deps.clock,
+                forum,
+                action.owner,
+                ui.created_dm(owner_t, row, _today(access, deps), by=user_id),
+                f"action_created:{action.id}",
+            )
+            if action.owner != user_id:
+                outgoing.tell(
+                    session,
+                    deps.clock,
+                    team_id=team_id,
+                    user_id=user_id,
+                    text=t(
+                        "Action #{id} was created; <@{owner}> got it as a direct message.",
+                        id=action.id,
+                        owner=action.owner,
+                    ),
+                    key=f"action_created:{action.id}:creator",
                 )
-                access = forum_service.require_member(
-                    session, forum=forum, slack_user_id=body["user"]["id"]
+    ack()
+
+
+@listener("log")
+def after_create(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    """Send what the ack queued; a case's modal beneath lists the new action (read from the
+    database: a refused submission created none)."""
+    deliver_now(deps, client)
+    with database_errors(), transaction(deps.sessions) as session:
+        created = session.scalar(
+            select(Action.id).where(Action.submission_key == body["view"]["id"])
+        )
+    if created is not None:
+        refresh_case_modal(deps, body, client)
+
+
+@listener("push")
+def new_for_case(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    t = quick_translator(context, deps)
+    case_meta = ViewMeta.load((body.get("view") or {}).get("private_metadata"))
+    reference = body["actions"][0].get("value") or None
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=case_meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        access = forum_service.require_member(
+            session, forum=forum, slack_user_id=context.user_id or ""
+        )
+        modal = _modal_for(
+            session, deps, t, access, case_reference=reference, case_id=case_meta.case_id
+        )
+    client.views_push(trigger_id=body["trigger_id"], view=modal)
+
+
+@listener("open")
+def new_for_area(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """The situation picture's "new action for an area": the modal, that area chosen."""
+    t = quick_translator(context, deps)
+    selected = str((body["actions"][0].get("selected_option") or {}).get("value", ""))
+    with database_errors(), transaction(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session,
+            team_id=context.team_id or "",
+            channel_id=context.channel_id or "",
+            slack_user_id=context.user_id or "",
+        )
+        modal = _modal_for(
+            session,
+            deps,
+            t,
+            access,
+            case_reference=None,
+            area_id=int(selected) if selected.isdigit() else None,
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=modal)
+
+
+# -- quick changes: done and snooze ----------------------------------------------------------
+
+
+def refresh(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    body: dict[str, Any],
+    t: Translator,
+    meta: ActionMeta,
+    *,
+    action_id: int,
+    note: str,
+) -> None:
+    """Show the change where the user made it."""
+    team_id, user_id = team_of(body), body["user"]["id"]
+    if meta.origin == "home":
+        _publish_home(deps, client, t, team_id, user_id)
+        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _ = action_service.access_for_action(
+            session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+        )
+        if meta.origin == "modal":
+            view = action_service.read_action(
+                session, deps.clock, access=access, action_id=action_id
+            )
+            tz = forum_service.forum_schedule(access.forum).zone
+            detail = ui.action_detail_modal(t, view, tz=tz, today=_today(access, deps))
+        row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+        today = _today(access, deps)
+        card_in_dm = meta.origin == "card" and respond is None
+        if card_in_dm and meta.message_channel and meta.message_ts:
+            outgoing.update(
+                session,
+                deps.clock,
+                team_id=team_id,
+                channel=meta.message_channel,
+                ts=meta.message_ts,
+                message=ui.card_message(t, row, today, note=note),
+            )
+    if meta.origin == "modal":
+        client.views_update(view_id=(body.get("view") or {}).get("id"), view=detail)
+    elif meta.origin == "card" and respond is not None:
+        respond(replace_original=True, **ui.card_message(t, row, today, note=note))
+    elif meta.origin == "card" and meta.message_channel and meta.message_ts:
+        deliver_now(deps, client)  # the card's update, queued above
+    elif meta.origin == "list" and meta.list_state and respond is not None:
+        # The list the change was made in is redrawn in place, with what was done on top.
+        request = ui.parse_list_value(meta.list_state)
+        listing = action_list(
+            deps,
+            t,
+            team_id=team_id,
+            channel_id=channel_of(body),
+            user_id=user_id,
+            scope=request.scope,
+            flt=request.filter,
+            page=request.page,
+            after=request.after,
+            before=request.before,
+            note=note,
+        )
+        respond(replace_original=True, response_type="ephemeral", **listing)
+    elif respond is not None:
+        respond(replace_original=False, response_type="ephemeral", text=note)
+
+
+def quick(
+    deps: Deps,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    t: Translator,
+    *,
+    verb: str,
+    action_id: int,
+    meta: ActionMeta,
+) -> None:
+    """Done or snooze, then the change shown where it was made (errors: the caller's)."""
+    user_id = body["user"]["id"]
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _ = action_service.access_for_action(
+            session, team_id=team_of(body), action_id=action_id, slack_user_id=user_id
+        )
+        tz = forum_service.forum_schedule(access.forum).zone
+        if verb == "done":
+            action_service.complete_action(session, deps.clock, access=access, action_id=action_id)
+            note = t(
+                "<@{user}> marked it done. Its effect is followed up at the next meeting.",
+                user=user_id,
+            )
+        else:
+            until = action_service.snooze(
+                session,
+                deps.clock,
+                access=access,
+                action_id=action_id,
+                until="hour" if verb == "snooze_hour" else "morning",
+            )
+            note = t("I'll remind you again {when}.", when=t.day_time(until, tz))
+    refresh(deps, client, respond, body, t, meta, action_id=action_id, note=note)
+
+
+QUICK_VERBS = {
+    ui.ACTION_DONE: "done",
+    ui.ACTION_SNOOZE_HOUR: "snooze_hour",
+    ui.ACTION_SNOOZE_MORNING: "snooze_morning",
+}
+
+
+@listener("ephemeral")
+def button_quick(
+    body: dict[str, Any], client: WebClient, respond: Respond, deps: Deps, t: Translator
+) -> None:
+    action = body["actions"][0]
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        return
+    verb = QUICK_VERBS[action["action_id"]]
+    meta = _origin(body, card=True)
+    quick(deps, body, client, respond, t, verb=verb, action_id=int(value), meta=meta)
+
+
+# -- modals: more time, hand over, follow up, history ----------------------------------------
+
+
+def open_change(
+    deps: Deps,
+    body: dict[str, Any],
+    client: WebClient,
+    t: Translator,
+    *,
+    verb: str,
+    action_id: int,
+    meta: ActionMeta,
+) -> None:
+    user_id = body["user"]["id"]
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access, _ = action_service.access_for_action(
+                session, team_id=team_of(body), action_id=action_id, slack_user_id=user_id
+            )
+            row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+            meta = meta.model_copy(
+                update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}
+            )
+            private = meta.dump()
+            if verb == "more_time":
+                view = ui.postpone_modal(
+                    t, row, today=_today(access, deps), private_metadata=private
                 )
-                action, created = action_service.create_action(
-                    session, deps.clock, access=access, draft=draft, submission_key=view["id"]
+            elif verb == "hand_over":
+                view = ui.handover_modal(t, row, private_metadata=private)
+            elif verb == "follow_up":
+                view = ui.follow_up_modal(t, row, private_metadata=private)
+            else:
+                detail = action_service.read_action(
+                    session, deps.clock, access=access, action_id=action_id
                 )
-                action_id = action.id
-                if created and action.owner:
-                    # Queued with the action (same transaction): an outage delays it, never
-                    # loses it. Sent right after the ack; the scheduler retries what fails.
+                tz = forum_service.forum_schedule(access.forum).zone
+                view = ui.action_detail_modal(t, detail, tz=tz, today=_today(access, deps))
+    except DomainError as exc:  # told in a modal, opened where the others would be
+        view = ui.notice_modal(t, failure_text(t, exc))
+    if meta.origin == "modal":
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+CHANGE_VERBS = {
+    ui.ACTION_MORE_TIME: "more_time",
+    ui.ACTION_HAND_OVER: "hand_over",
+    ui.ACTION_FOLLOW_UP: "follow_up",
+    ui.ACTION_HISTORY: "history",
+}
+
+
+@listener("log")
+def button_change(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    action = body["actions"][0]
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        return
+    t = quick_translator(context, deps)
+    verb = CHANGE_VERBS[action["action_id"]]
+    meta = _origin(body, card=True)
+    open_change(deps, body, client, t, verb=verb, action_id=int(value), meta=meta)
+
+
+@listener("ephemeral")
+def row_menu(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
+) -> None:
+    selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
+    parsed = ui.parse_row_value(str(selected))
+    if parsed is None:
+        return
+    verb, action_id = parsed
+    meta = _origin(body, card=False)
+    if verb == "done":
+        t = deps.translator(client, context.team_id, context.user_id or "")
+        quick(deps, body, client, respond, t, verb=verb, action_id=action_id, meta=meta)
+    else:
+        t = quick_translator(context, deps)
+        open_change(deps, body, client, t, verb=verb, action_id=action_id, meta=meta)
+
+
+CHANGE_CALLBACKS = {
+    ui.CB_ACTION_POSTPONE: "more_time",
+    ui.CB_ACTION_HANDOVER: "hand_over",
+    ui.CB_ACTION_FOLLOW_UP: "follow_up",
+}
+
+
+@listener("modal")
+def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """More time, hand over or follow up; the new owner's DM and the agendas' updates are
+    queued with the change."""
+    verb = CHANGE_CALLBACKS[view["callback_id"]]
+    meta = ActionMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access, action = action_service.access_for_action(
+                session, team_id=team_id, action_id=meta.action_id or 0, slack_user_id=user_id
+            )
+            previous_owner = action.owner
+            if verb == "more_time":
+                action_service.postpone_action(
+                    session,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    due_on=forms.date_value(values, "due_on"),
+                    reason=forms.text(values, "reason"),
+                )
+            elif verb == "hand_over":
+                action_service.hand_over(
+                    session,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    new_owner=forms.selected(values, "owner"),
+                )
+                if action.owner and action.owner != previous_owner:
                     row = action_service.action_row(
-                        session, deps.clock, access=access, action_id=action_id
+                        session, deps.clock, access=access, action_id=action.id
                     )
-                    owner_t = _owner_translator(deps, team_of(body), action.owner, forum)
+                    owner_t = _owner_translator(deps, team_id, action.owner, access.forum)
                     action_service.queue_dm(
                         session,
                         deps.clock,
-                        forum,
+                        access.forum,
                         action.owner,
-                        ui.created_dm(owner_t, row, _today(access, deps), by=body["user"]["id"]),
-                        f"action_created:{action_id}",
+                        ui.handed_over_dm(owner_t, row, _today(access, deps), by=user_id),
+                        action_service.event_key("action_handed_over", session, action.id),
                     )
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        if created:
-            context["samverkan_action_id"] = action_id
-        ack()
-
-    def tell_owner(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        action_id = context.get("samverkan_action_id")
-        if action_id is None:
-            return
-        user_id = body["user"]["id"]
-        refresh_case_modal(deps, body, client)
-        deliver_now(deps, client)  # the owner's DM, queued with the action
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, _ = action_service.access_for_action(
-                    session, team_id=team_of(body), action_id=action_id, slack_user_id=user_id
-                )
-                row = action_service.action_row(
-                    session, deps.clock, access=access, action_id=action_id
-                )
-            if row.owner != user_id:
-                t = deps.translator(client, team_of(body), user_id)
-                tell(
-                    client,
-                    user_id,
-                    t(
-                        "Action #{id} was created; <@{owner}> got it as a direct message.",
-                        id=row.id,
-                        owner=row.owner or "",
-                    ),
-                )
-        except Exception as exc:
-            log.warning("could not confirm action %s to its creator: %s", action_id, exc)
-            tell(
-                client, user_id, failure_text(deps.translator(client, team_of(body), user_id), exc)
-            )
-
-    app.view(ui.CB_ACTION_NEW)(ack=submit_action, lazy=[tell_owner])
-
-    def new_for_case(body: dict[str, Any], client: WebClient) -> None:
-        t = locale_of(body)
-        view = body.get("view") or {}
-        meta_raw = view.get("private_metadata")
-        from handlers.metadata import ViewMeta
-
-        case_meta = ViewMeta.load(meta_raw)
-        reference = body["actions"][0].get("value") or None
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=case_meta.forum_id or 0, team_id=team_of(body)
-                )
-                access = forum_service.require_member(
-                    session, forum=forum, slack_user_id=body["user"]["id"]
-                )
-                modal = _modal_for(
+            else:
+                action_service.record_follow_up(
                     session,
-                    deps,
-                    t,
-                    access,
-                    case_reference=reference,
-                    case_id=case_meta.case_id,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    effect=_effect(forms.selected(values, "effect")),
+                    comment=forms.text(values, "comment"),
                 )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening the action modal from a case failed")
-            modal = ui.notice_modal(t, failure_text(t, exc))
-        client.views_push(trigger_id=body["trigger_id"], view=modal)
+                # A posted agenda that asks for this effect now shows it.
+                republish_agendas(deps, session, access, action.id)
+    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
+        return
+    ack()
 
-    app.action(ui.ACTION_NEW_FOR_CASE)(ack=ack_only, lazy=[new_for_case])
 
-    def new_for_area(body: dict[str, Any], client: WebClient) -> None:
-        """The situation picture's "new action for an area": the modal, that area chosen."""
-        t = locale_of(body)
-        selected = str((body["actions"][0].get("selected_option") or {}).get("value", ""))
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = forum_service.require_member_in_channel(
-                    session,
-                    team_id=team_of(body),
-                    channel_id=channel_of(body),
-                    slack_user_id=body["user"]["id"],
-                )
-                modal = _modal_for(
-                    session,
-                    deps,
-                    t,
-                    access,
-                    case_reference=None,
-                    area_id=int(selected) if selected.isdigit() else None,
-                )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening the action modal from the situation picture failed")
-            modal = ui.notice_modal(t, failure_text(t, exc))
-        client.views_open(trigger_id=body["trigger_id"], view=modal)
+def _change_note(t: Translator, verb: str, row: action_service.ActionRow, user_id: str) -> str:
+    if verb == "more_time":
+        return t("<@{user}> moved the due date to {date}.", user=user_id, date=t.day(row.due_on))
+    if verb == "hand_over":
+        return t("<@{user}> handed it over to <@{owner}>.", user=user_id, owner=row.owner or "")
+    return t("<@{user}> followed up the effect.", user=user_id)
 
-    app.action(ui.ACTION_NEW_FOR_AREA)(ack=ack_only, lazy=[new_for_area])
 
-    # -- quick changes: done and snooze ----------------------------------------------------------
+def _change_made(verb: str, row: action_service.ActionRow, values: forms.Values, user: str) -> bool:
+    """Whether the submitted change is what the action now shows (a refused one is not)."""
+    if verb == "more_time":
+        return row.due_on == forms.date_value(values, "due_on")
+    if verb == "hand_over":
+        return row.owner == forms.selected(values, "owner")
+    return row.followed_up_by == user and row.effect == _effect(forms.selected(values, "effect"))
 
-    def refresh(
-        client: WebClient,
-        respond: Respond | None,
-        body: dict[str, Any],
-        t: Translator,
-        meta: ActionMeta,
-        *,
-        action_id: int,
-        note: str,
-    ) -> None:
-        """Show the change where the user made it."""
-        team_id, user_id = team_of(body), body["user"]["id"]
-        if meta.origin == "home":
-            _publish_home(deps, client, t, team_id, user_id)
-            return
-        with database_errors(), transaction(deps.sessions) as session:
-            access, _ = action_service.access_for_action(
-                session, team_id=team_id, action_id=action_id, slack_user_id=user_id
-            )
-            if meta.origin == "modal":
-                view = action_service.read_action(
-                    session, deps.clock, access=access, action_id=action_id
-                )
-                tz = forum_service.forum_schedule(access.forum).zone
-                detail = ui.action_detail_modal(t, view, tz=tz, today=_today(access, deps))
-            row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
-            today = _today(access, deps)
-        if meta.origin == "modal":
-            client.views_update(view_id=(body.get("view") or {}).get("id"), view=detail)
-        elif meta.origin == "card" and respond is not None:
-            respond(replace_original=True, **ui.card_message(t, row, today, note=note))
-        elif meta.origin == "card" and meta.message_channel and meta.message_ts:
-            client.chat_update(
-                channel=meta.message_channel,
-                ts=meta.message_ts,
-                **ui.card_message(t, row, today, note=note),
-            )
-        elif meta.origin == "list" and meta.list_state and respond is not None:
-            # The list the change was made in is redrawn in place, with what was done on top.
-            request = ui.parse_list_value(meta.list_state)
-            listing = action_list(
-                deps,
-                t,
-                team_id=team_id,
-                channel_id=channel_of(body),
-                user_id=user_id,
-                scope=request.scope,
-                flt=request.filter,
-                page=request.page,
-                after=request.after,
-                before=request.before,
-                note=note,
-            )
-            respond(replace_original=True, response_type="ephemeral", **listing)
-        elif respond is not None:
-            respond(replace_original=False, response_type="ephemeral", text=note)
 
-    def quick(
-        body: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-        *,
-        verb: str,
-        action_id: int,
-        meta: ActionMeta,
-    ) -> None:
-        user_id = body["user"]["id"]
-        t = deps.translator(client, team_of(body), user_id)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, _ = action_service.access_for_action(
-                    session, team_id=team_of(body), action_id=action_id, slack_user_id=user_id
-                )
-                tz = forum_service.forum_schedule(access.forum).zone
-                if verb == "done":
-                    action_service.complete_action(
-                        session, deps.clock, access=access, action_id=action_id
-                    )
-                    note = t(
-                        "<@{user}> marked it done. Its effect is followed up at the next meeting.",
-                        user=user_id,
-                    )
-                else:
-                    until = action_service.snooze(
-                        session,
-                        deps.clock,
-                        access=access,
-                        action_id=action_id,
-                        until="hour" if verb == "snooze_hour" else "morning",
-                    )
-                    note = t("I'll remind you again {when}.", when=t.day_time(until, tz))
-            refresh(client, respond, body, t, meta, action_id=action_id, note=note)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("changing action %s failed", action_id)
-            respond(replace_original=False, response_type="ephemeral", text=failure_text(t, exc))
-
-    def button_quick(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = body["actions"][0]
-        verb = {
-            ui.ACTION_DONE: "done",
-            ui.ACTION_SNOOZE_HOUR: "snooze_hour",
-            ui.ACTION_SNOOZE_MORNING: "snooze_morning",
-        }[action["action_id"]]
-        value = str(action.get("value") or "")
-        if not value.isdigit():
-            return
-        quick(body, client, respond, verb=verb, action_id=int(value), meta=_origin(body, card=True))
-
-    for action_id in (ui.ACTION_DONE, ui.ACTION_SNOOZE_HOUR, ui.ACTION_SNOOZE_MORNING):
-        app.action(action_id)(ack=ack_only, lazy=[button_quick])
-
-    # -- modals: more time, hand over, follow up, history ----------------------------------------
-
-    def open_change(
-        body: dict[str, Any],
-        client: WebClient,
-        respond: Respond,
-        *,
-        verb: str,
-        action_id: int,
-        meta: ActionMeta,
-    ) -> None:
-        t = locale_of(body)
-        user_id = body["user"]["id"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, _ = action_service.access_for_action(
-                    session, team_id=team_of(body), action_id=action_id, slack_user_id=user_id
-                )
-                row = action_service.action_row(
-                    session, deps.clock, access=access, action_id=action_id
-                )
-                meta = meta.model_copy(
-                    update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}
-                )
-                private = meta.dump()
-                if verb == "more_time":
-                    view = ui.postpone_modal(
-                        t, row, today=_today(access, deps), private_metadata=private
-                    )
-                elif verb == "hand_over":
-                    view = ui.handover_modal(t, row, private_metadata=private)
-                elif verb == "follow_up":
-                    view = ui.follow_up_modal(t, row, private_metadata=private)
-                else:
-                    detail = action_service.read_action(
-                        session, deps.clock, access=access, action_id=action_id
-                    )
-                    tz = forum_service.forum_schedule(access.forum).zone
-                    view = ui.action_detail_modal(t, detail, tz=tz, today=_today(access, deps))
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening action %s failed", action_id)
-            view = ui.notice_modal(t, failure_text(t, exc))
-        if meta.origin == "modal":
-            client.views_push(trigger_id=body["trigger_id"], view=view)
-        else:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-
-    def button_change(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = body["actions"][0]
-        verb = {
-            ui.ACTION_MORE_TIME: "more_time",
-            ui.ACTION_HAND_OVER: "hand_over",
-            ui.ACTION_FOLLOW_UP: "follow_up",
-            ui.ACTION_HISTORY: "history",
-        }[action["action_id"]]
-        value = str(action.get("value") or "")
-        if not value.isdigit():
-            return
-        open_change(
-            body, client, respond, verb=verb, action_id=int(value), meta=_origin(body, card=True)
+@listener("log")
+def after_change(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """Send what the ack queued, then show the change where it was made (read from the
+    database: a refused change shows nothing)."""
+    view = body["view"]
+    verb = CHANGE_CALLBACKS[view["callback_id"]]
+    meta = ActionMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    action_id, user_id = meta.action_id or 0, context.user_id or ""
+    deliver_now(deps, client)  # the new owner's DM, the agenda's update
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _ = action_service.access_for_action(
+            session, team_id=context.team_id or "", action_id=action_id, slack_user_id=user_id
         )
+        row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+    if not _change_made(verb, row, view["state"]["values"], user_id):
+        return
+    note = _change_note(t, verb, row, user_id)
+    try:
+        if meta.origin == "modal" and view.get("previous_view_id"):
+            parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}
+            refresh(deps, client, None, parent, t, meta, action_id=action_id, note=note)
+        elif meta.origin in ("home", "card"):
+            refresh(deps, client, None, body, t, meta, action_id=action_id, note=note)
+    except Exception as exc:
+        log.warning("could not show the change of action %s: %s", action_id, exc)
 
-    for action_id in (
-        ui.ACTION_MORE_TIME,
-        ui.ACTION_HAND_OVER,
-        ui.ACTION_FOLLOW_UP,
-        ui.ACTION_HISTORY,
-    ):
+
+# -- the list's filter and pages ------------------------------------------------------------
+
+
+@listener("replace")
+def change_list(
+    body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
+) -> None:
+    action = body["actions"][0]
+    if action["action_id"] == ui.ACTION_LIST_FILTER:
+        value = (action.get("selected_option") or {}).get("value", "")
+    else:
+        value = action.get("value", "")
+    request = ui.parse_list_value(str(value))
+    reply = action_list(
+        deps,
+        t,
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        user_id=context.user_id or "",
+        scope=request.scope,
+        flt=request.filter,
+        page=request.page,
+        after=request.after,
+        before=request.before,
+    )
+    respond(replace_original=True, response_type="ephemeral", **reply)
+
+
+def register(app: App) -> None:
+    app.view(ui.CB_ACTION_NEW)(ack=submit_action, lazy=[after_create])
+    app.action(ui.ACTION_NEW_FOR_CASE)(ack=ack_only, lazy=[new_for_case])
+    app.action(ui.ACTION_NEW_FOR_AREA)(ack=ack_only, lazy=[new_for_area])
+    for action_id in QUICK_VERBS:
+        app.action(action_id)(ack=ack_only, lazy=[button_quick])
+    for action_id in CHANGE_VERBS:
         app.action(action_id)(ack=ack_only, lazy=[button_change])
-
-    def row_menu(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
-        parsed = ui.parse_row_value(str(selected))
-        if parsed is None:
-            return
-        verb, action_id = parsed
-        meta = _origin(body, card=False)
-        if verb == "done":
-            quick(body, client, respond, verb=verb, action_id=action_id, meta=meta)
-        else:
-            open_change(body, client, respond, verb=verb, action_id=action_id, meta=meta)
-
     app.action(ui.ACTION_ROW_MENU)(ack=ack_only, lazy=[row_menu])
-
-    def submitted(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any, *, verb: str
-    ) -> None:
-        meta = ActionMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        user_id = body["user"]["id"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, action = action_service.access_for_action(
-                    session,
-                    team_id=team_of(body),
-                    action_id=meta.action_id or 0,
-                    slack_user_id=user_id,
-                )
-                previous_owner = action.owner
-                republished = False
-                if verb == "more_time":
-                    action_service.postpone_action(
-                        session,
-                        deps.clock,
-                        access=access,
-                        action_id=action.id,
-                        due_on=forms.date_value(values, "due_on"),
-                        reason=forms.text(values, "reason"),
-                    )
-                    note = t(
-                        "<@{user}> moved the due date to {date}.",
-                        user=user_id,
-                        date=t.day(action.due_on),
-                    )
-                elif verb == "hand_over":
-                    action_service.hand_over(
-                        session,
-                        deps.clock,
-                        access=access,
-                        action_id=action.id,
-                        new_owner=forms.selected(values, "owner"),
-                    )
-                    note = t(
-                        "<@{user}> handed it over to <@{owner}>.",
-                        user=user_id,
-                        owner=action.owner or "",
-                    )
-                    if action.owner and action.owner != previous_owner:
-                        row = action_service.action_row(
-                            session, deps.clock, access=access, action_id=action.id
-                        )
-                        owner_t = _owner_translator(deps, team_of(body), action.owner, access.forum)
-                        action_service.queue_dm(
-                            session,
-                            deps.clock,
-                            access.forum,
-                            action.owner,
-                            ui.handed_over_dm(owner_t, row, _today(access, deps), by=user_id),
-                            action_service.event_key("action_handed_over", session, action.id),
-                        )
-                else:
-                    action_service.record_follow_up(
-                        session,
-                        deps.clock,
-                        access=access,
-                        action_id=action.id,
-                        effect=_effect(forms.selected(values, "effect")),
-                        comment=forms.text(values, "comment"),
-                    )
-                    note = t("<@{user}> followed up the effect.", user=user_id)
-                    # A posted agenda that asks for this effect now shows it.
-                    republished = republish_agendas(deps, session, access, action.id)
-                new_owner = action.owner if action.owner != previous_owner else None
-        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        except DomainError as exc:
-            ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
-            return
-        context["samverkan_action_change"] = {
-            "note": note,
-            "new_owner": new_owner is not None,
-            "republished": verb == "follow_up" and republished,
-        }
-        ack()
-
-    def after_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        change = context.get("samverkan_action_change")
-        if not change:
-            return
-        view = body["view"]
-        meta = ActionMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        action_id = meta.action_id or 0
-        if change.get("new_owner") or change.get("republished"):
-            deliver_now(deps, client)  # the new owner's DM, the agenda's update
-        try:
-            if meta.origin == "modal" and view.get("previous_view_id"):
-                parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}
-                refresh(client, None, parent, t, meta, action_id=action_id, note=change["note"])
-            elif meta.origin in ("home", "card"):
-                refresh(client, None, body, t, meta, action_id=action_id, note=change["note"])
-        except Exception as exc:
-            log.warning("could not show the change of action %s: %s", action_id, exc)
-
-    def acker(verb: str) -> Any:
-        def ack_change(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-            submitted(ack, body, view, context, verb=verb)
-
-        return ack_change
-
-    for callback_id, verb in (
-        (ui.CB_ACTION_POSTPONE, "more_time"),
-        (ui.CB_ACTION_HANDOVER, "hand_over"),
-        (ui.CB_ACTION_FOLLOW_UP, "follow_up"),
-    ):
-        app.view(callback_id)(ack=acker(verb), lazy=[after_change])
-
-    # -- the list's filter and pages ------------------------------------------------------------
-
-    def change_list(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = body["actions"][0]
-        if action["action_id"] == ui.ACTION_LIST_FILTER:
-            value = (action.get("selected_option") or {}).get("value", "")
-        else:
-            value = action.get("value", "")
-        request = ui.parse_list_value(str(value))
-        user_id = body["user"]["id"]
-        t = deps.translator(client, team_of(body), user_id)
-        try:
-            reply = action_list(
-                deps,
-                t,
-                team_id=team_of(body),
-                channel_id=channel_of(body),
-                user_id=user_id,
-                scope=request.scope,
-                flt=request.filter,
-                page=request.page,
-                after=request.after,
-                before=request.before,
-            )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("action list failed")
-            reply = {"text": failure_text(t, exc)}
-        respond(replace_original=True, response_type="ephemeral", **reply)
-
+    for callback_id in CHANGE_CALLBACKS:
+        app.view(callback_id)(ack=submit_change, lazy=[after_change])
     app.action(ui.ACTION_LIST_FILTER)(ack=ack_only, lazy=[change_list])
     app.action(ui.ACTION_LIST_PAGE_RE)(ack=ack_only, lazy=[change_list])

@@ -7,91 +7,39 @@ through the outbox, once per version) instead of posting a second one.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import agenda as agenda_service
-from domain import corrections
+from domain import corrections, privacy
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
 from domain.access import Access
-from domain.agenda import Agenda
-from domain.clock import Clock
 from domain.errors import DomainError
 from domain.i18n import Translator, normalize_locale
-from handlers import forms
-from handlers.blocks import actions as action_ui
+from handlers import forms, outgoing
 from handlers.blocks import agenda as ui
 from handlers.blocks import ratings as rating_ui
 from handlers.blocks.common import Block, actions, button, message, section
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, error_text, failure_text, view_errors
-from handlers.forum import deliver_queued, tell
+from handlers.errors import database_errors, error_text
+from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from handlers.payload import ack_only, team_of
+from handlers.outgoing import (
+    deliver_now,
+    publish_changes,
+)
+from handlers.payload import ack_only
 from storage.db import transaction
 from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
-
-
-# --- rendering used by the scheduler too --------------------------------------------------
-
-
-def render_agenda(agenda: Agenda) -> list[dict[str, Any]]:
-    """The posted agenda in the forum's language."""
-    return ui.agenda_messages(
-        Translator(agenda.locale),
-        agenda,
-        picture_blocks=rating_ui.picture_blocks,
-        show_picture_section=agenda.picture_expected,
-        action_button=action_ui.follow_up_button,
-    )
-
-
-def render_preview(agenda: Agenda) -> dict[str, Any]:
-    return ui.agenda_preview(
-        Translator(agenda.locale), agenda, picture_blocks=rating_ui.picture_blocks
-    )
-
-
-def publish_changes(deps: Deps, session: Session, meeting: Meeting, forum: Forum) -> bool:
-    """Queue the update of a posted agenda and of the coordinators' preview DMs (each only
-    once there is one). True when something is to be sent."""
-    return refresh_agenda(session, deps.clock, meeting, forum)
-
-
-def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> bool:
-    """The posted agenda and the preview DMs of ``meeting``, updated in place."""
-    posted = agenda_service.publish_update(
-        session, clock, meeting, forum, render_agenda, picture=rating_service.picture_for_meeting
-    )
-    previews = agenda_service.refresh_previews(
-        session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
-    )
-    from handlers.minutes import refresh_dms  # the morning DMs (that module imports this one)
-
-    previews += refresh_dms(session, clock, meeting, forum)
-    return posted or previews > 0
-
-
-# Send what was just queued now (the scheduler would within a minute; users expect now).
-deliver_now = deliver_queued
-
-
-def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
-    """A rating round closed: the meeting's preview (sent while the round was open) and its
-    agenda, if already posted, now show the picture (domain.ratings calls this in the
-    transaction that closes the round)."""
-    meeting = session.get(Meeting, meeting_id)
-    forum = session.get(Forum, meeting.forum_id) if meeting else None
-    if meeting is not None and forum is not None:
-        refresh_agenda(session, clock, meeting, forum)
 
 
 # --- access -------------------------------------------------------------------------------
@@ -251,361 +199,327 @@ def _edit_view(
 # --- listeners ----------------------------------------------------------------------------------
 
 
-def register(app: App, deps: Deps) -> None:
-    def locale_of(body: dict[str, Any], client: WebClient) -> Translator:
-        return deps.translator(client, team_of(body), body["user"]["id"])
+def _queue_change(
+    session: Session,
+    deps: Deps,
+    forum: Forum,
+    old: dt.datetime,
+    new: dt.datetime | None,
+    reason: str | None,
+) -> None:
+    """Queue the channel's notice of a moved or cancelled meeting (the forum's language)."""
+    channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
+    post = ui.meeting_changed_message(
+        channel_t,
+        forum_name=forum.name,
+        old_start=old,
+        new_start=new,
+        tz=forum_service.forum_schedule(forum).zone,
+        reason=reason,
+    )
+    outgoing.post(
+        session, deps.clock, team_id=forum.team_id, channel=forum.channel_id, message=post
+    )
 
-    def open_edit(body: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        t = locale_of(body, client)
-        value = body["actions"][0].get("value") or body["actions"][0].get(
-            "selected_option", {}
-        ).get("value", "")
-        try:
-            meeting_id = int(str(value).rsplit(":", 1)[-1])
-            with database_errors(), transaction(deps.sessions) as session:
-                access, meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=user,
-                    meeting_id=meeting_id,
-                    coordinator=True,
-                )
-                view = _edit_view(session, deps, t, access, meeting)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            tell(client, user, failure_text(t, exc))
 
-    app.action(ui.ACTION_AGENDA_EDIT)(ack=ack_only, lazy=[open_edit])
+@listener("dm")
+def open_edit(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    action = body["actions"][0]
+    value = action.get("value") or action.get("selected_option", {}).get("value", "")
+    meeting_id = int(str(value).rsplit(":", 1)[-1])
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = _meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meeting_id,
+            coordinator=True,
+        )
+        view = _edit_view(session, deps, t, access, meeting)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def open_add(body: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        t = locale_of(body, client)
-        try:
-            meeting_id = int(body["actions"][0].get("value") or 0)
-            with database_errors(), transaction(deps.sessions) as session:
-                access, _meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=user,
-                    meeting_id=meeting_id,
-                    coordinator=False,
-                )
-                view = _add_modal(session, deps, t, access, meeting_id=meeting_id)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            tell(client, user, failure_text(t, exc))
 
-    app.action(ui.ACTION_ITEM_ADD)(ack=ack_only, lazy=[open_add])
+@listener("dm")
+def open_add(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    meeting_id = int(body["actions"][0].get("value") or 0)
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _meeting = _meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meeting_id,
+            coordinator=False,
+        )
+        view = _add_modal(session, deps, t, access, meeting_id=meeting_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
 
-    def submit_add(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        meeting_raw = forms.selected(values, "meeting")
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                access = forum_service.require_member(
-                    session, forum=forum, slack_user_id=body["user"]["id"]
-                )
-                _item, meeting = agenda_service.add_item(
-                    session,
-                    deps.clock,
-                    access=access,
-                    text=forms.text(values, "text"),
-                    agency_ids=[
-                        int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()
-                    ],
-                    meeting_id=int(meeting_raw) if meeting_raw and meeting_raw.isdigit() else None,
-                )
-                context["samverkan_changed"] = publish_changes(deps, session, meeting, forum)
-                context["samverkan_note"] = ui.item_added_text(
-                    t, meeting.starts_at, forum_service.forum_schedule(forum).zone
-                )
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        ack()
 
-    def after_add(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        if context.get("samverkan_note"):
-            tell(client, body["user"]["id"], context["samverkan_note"])
-        if context.get("samverkan_changed"):
-            deliver_now(deps, client)
+@listener("modal")
+def submit_add(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Add the item; the agenda's update and the author's note (which meeting it goes to)
+    are queued in the same transaction."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    meeting_raw = forms.selected(values, "meeting")
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        _item, meeting = agenda_service.add_item(
+            session,
+            deps.clock,
+            access=access,
+            text=forms.text(values, "text"),
+            agency_ids=[int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()],
+            meeting_id=int(meeting_raw) if meeting_raw and meeting_raw.isdigit() else None,
+        )
+        publish_changes(deps, session, meeting, forum)
+        note = ui.item_added_text(t, meeting.starts_at, forum_service.forum_schedule(forum).zone)
+        outgoing.tell(session, deps.clock, team_id=team_id, user_id=user_id, text=note)
+    ack()
 
-    app.view(ui.CB_ITEM_ADD)(ack=submit_add, lazy=[after_add])
 
-    def item_menu(body: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        choice = body["actions"][0]["selected_option"]["value"]
-        verb, _, raw_id = choice.partition(":")
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                access = forum_service.require_member(session, forum=forum, slack_user_id=user)
-                item_id = int(raw_id)
-                if verb == "redact":
-                    masked = corrections.redact(
-                        session,
-                        deps.clock,
-                        access=access,
-                        field=corrections.Field.AGENDA_TEXT,
-                        object_id=item_id,
-                    )
-                    assert masked is not None
-                    meeting = masked
-                elif verb == "remove":
-                    meeting = agenda_service.remove_item(
-                        session, deps.clock, access=access, item_id=item_id
-                    )
-                else:
-                    meeting = agenda_service.move_item(
-                        session,
-                        deps.clock,
-                        access=access,
-                        item_id=item_id,
-                        step=-1 if verb == "up" else 1,
-                    )
-                changed = publish_changes(deps, session, meeting, forum)
-                new_view = _edit_view(session, deps, t, access, meeting)
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
-            if changed:
-                deliver_now(deps, client)
-        except Exception as exc:
-            tell(client, user, failure_text(t, exc))
+@listener("log")
+def deliver(client: WebClient, deps: Deps) -> None:
+    deliver_now(deps, client)  # what the ack queued: the agenda's update, notices, notes
 
-    app.action(ui.ACTION_ITEM_MENU)(ack=ack_only, lazy=[item_menu])
 
-    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        text = forms.text(view["state"]["values"], "text")
-        if not text.strip():
-            ack()
-            return
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                access = forum_service.require_member(
-                    session, forum=forum, slack_user_id=body["user"]["id"]
-                )
-                _item, meeting = agenda_service.add_item(
-                    session, deps.clock, access=access, text=text, meeting_id=meta.meeting_id
-                )
-                context["samverkan_changed"] = publish_changes(deps, session, meeting, forum)
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
-        ack()
-
-    def after_edit(client: WebClient, context: Any) -> None:
-        if context.get("samverkan_changed"):
-            deliver_now(deps, client)
-
-    app.view(ui.CB_AGENDA_EDIT)(ack=submit_edit, lazy=[after_edit])
-
-    def meeting_menu(body: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        t = locale_of(body, client)
-        verb, _, raw_id = body["actions"][0]["selected_option"]["value"].partition(":")
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=user,
-                    meeting_id=int(raw_id),
-                    coordinator=True,
-                )
-                zone = forum_service.forum_schedule(access.forum).zone
-                meta = ViewMeta(
-                    locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id
-                ).dump()
-                if verb == "redact_note":
-                    corrections.redact(
-                        session,
-                        deps.clock,
-                        access=access,
-                        field=corrections.Field.MEETING_NOTE,
-                        object_id=meeting.id,
-                    )
-                    view: Block | None = None
-                elif verb == "agenda":
-                    view = _edit_view(session, deps, t, access, meeting)
-                elif verb == "move":
-                    view = ui.move_modal(t, start=meeting.starts_at, tz=zone, private_metadata=meta)
-                else:
-                    view = ui.cancel_modal(
-                        t, start=meeting.starts_at, tz=zone, private_metadata=meta
-                    )
-            if view is None:
-                tell(client, user, t("Masked. The old text is not kept anywhere."))
-            else:
-                client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            tell(client, user, failure_text(t, exc))
-
-    app.action(ui.ACTION_MEETING_MENU)(ack=ack_only, lazy=[meeting_menu])
-
-    def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=body["user"]["id"],
-                    meeting_id=meta.meeting_id or 0,
-                    coordinator=True,
-                )
-                old = meeting.starts_at
-                meeting_service.move_meeting(
-                    session,
-                    deps.clock,
-                    access=access,
-                    meeting_id=meeting.id,
-                    day=forms.date_value(values, "day"),
-                    start=forms.time_value(values, "start"),
-                )
-                context["samverkan_notice"] = (access.forum.id, old, meeting.starts_at, None)
-                context["samverkan_changed"] = publish_changes(deps, session, meeting, access.forum)
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
-        ack()
-
-    def submit_cancel(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        reason = " ".join(forms.text(view["state"]["values"], "reason").split())
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=body["user"]["id"],
-                    meeting_id=meta.meeting_id or 0,
-                    coordinator=True,
-                )
-                from domain import privacy
-
-                privacy.check_text(reason, field="reason", today=deps.clock.now().date())
-                meeting_service.cancel_meeting(
-                    session, deps.clock, access=access, meeting_id=meeting.id, reason=reason
-                )
-                context["samverkan_notice"] = (access.forum.id, meeting.starts_at, None, reason)
-                context["samverkan_changed"] = publish_changes(deps, session, meeting, access.forum)
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
-        ack()
-
-    def announce_change(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        notice = context.get("samverkan_notice")
-        if notice is None:
-            return
-        forum_id, old, new, reason = notice
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
-                channel, name = forum.channel_id, forum.name
-                zone = forum_service.forum_schedule(forum).zone
-                channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
-            post = ui.meeting_changed_message(
-                channel_t, forum_name=name, old_start=old, new_start=new, tz=zone, reason=reason
+@listener("dm")
+def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    choice = body["actions"][0]["selected_option"]["value"]
+    verb, _, raw_id = choice.partition(":")
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        access = forum_service.require_member(
+            session, forum=forum, slack_user_id=context.user_id or ""
+        )
+        item_id = int(raw_id)
+        if verb == "redact":
+            masked = corrections.redact(
+                session,
+                deps.clock,
+                access=access,
+                field=corrections.Field.AGENDA_TEXT,
+                object_id=item_id,
             )
-            client.chat_postMessage(channel=channel, **post)
-            if context.get("samverkan_changed"):
-                deliver_now(deps, client)
-        except Exception as exc:
-            log.warning("could not announce a meeting change: %s", exc)
-            tell(client, body["user"]["id"], failure_text(locale_of(body, client), exc))
+            assert masked is not None
+            meeting = masked
+        elif verb == "remove":
+            meeting = agenda_service.remove_item(
+                session, deps.clock, access=access, item_id=item_id
+            )
+        else:
+            meeting = agenda_service.move_item(
+                session,
+                deps.clock,
+                access=access,
+                item_id=item_id,
+                step=-1 if verb == "up" else 1,
+            )
+        changed = publish_changes(deps, session, meeting, forum)
+        new_view = _edit_view(session, deps, t, access, meeting)
+    client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
+    if changed:
+        deliver_now(deps, client)
 
-    app.view(ui.CB_MEETING_MOVE)(ack=submit_move, lazy=[announce_change])
-    app.view(ui.CB_MEETING_CANCEL)(ack=submit_cancel, lazy=[announce_change])
 
-    def open_record(body: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        t = locale_of(body, client)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=user,
-                    meeting_id=int(body["actions"][0].get("value") or 0),
-                    coordinator=True,
-                )
-                forum = access.forum
-                meta = ViewMeta(locale=t.locale, forum_id=forum.id, meeting_id=meeting.id)
-                view = ui.record_modal(
-                    t,
-                    start=meeting.starts_at,
-                    tz=forum_service.forum_schedule(forum).zone,
-                    agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
-                    attended=[int(a) for a in meeting.attendance or []],
-                    items=agenda_service.items_for_record(session, meeting),
-                    private_metadata=meta.dump(),
-                )
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            tell(client, user, failure_text(t, exc))
-
-    app.action(ui.ACTION_MEETING_RECORD)(ack=ack_only, lazy=[open_record])
-
-    def submit_record(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        discussed: list[int] = []
-        for block_id, elements in values.items():
-            if block_id.startswith("discussed:"):
-                for element in elements.values():
-                    discussed += [int(o["value"]) for o in element.get("selected_options") or []]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access, meeting = _meeting_access(
-                    session,
-                    team_id=team_of(body),
-                    user_id=body["user"]["id"],
-                    meeting_id=meta.meeting_id or 0,
-                    coordinator=True,
-                )
-                following = agenda_service.record_meeting(
-                    session,
-                    deps.clock,
-                    access=access,
-                    meeting_id=meeting.id,
-                    attended_agency_ids=[
-                        int(a) for a in forms.selected_many(values, "attended") if a.isdigit()
-                    ],
-                    discussed_item_ids=discussed,
-                )
-                context["samverkan_note"] = ui.recorded_text(
-                    t,
-                    following.starts_at if following else None,
-                    forum_service.forum_schedule(access.forum).zone,
-                )
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
+@listener("modal")
+def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    text = forms.text(view["state"]["values"], "text")
+    if not text.strip():
         ack()
+        return
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        access = forum_service.require_member(
+            session, forum=forum, slack_user_id=context.user_id or ""
+        )
+        _item, meeting = agenda_service.add_item(
+            session, deps.clock, access=access, text=text, meeting_id=meta.meeting_id
+        )
+        publish_changes(deps, session, meeting, forum)
+    ack()
 
-    def after_record(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        if context.get("samverkan_note"):
-            tell(client, body["user"]["id"], context["samverkan_note"])
 
-    app.view(ui.CB_MEETING_RECORD)(ack=submit_record, lazy=[after_record])
+@listener("dm")
+def meeting_menu(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    user = context.user_id or ""
+    verb, _, raw_id = body["actions"][0]["selected_option"]["value"].partition(":")
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = _meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=user,
+            meeting_id=int(raw_id),
+            coordinator=True,
+        )
+        zone = forum_service.forum_schedule(access.forum).zone
+        meta = ViewMeta(locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id).dump()
+        if verb == "redact_note":
+            corrections.redact(
+                session,
+                deps.clock,
+                access=access,
+                field=corrections.Field.MEETING_NOTE,
+                object_id=meeting.id,
+            )
+            outgoing.tell(
+                session,
+                deps.clock,
+                team_id=context.team_id,
+                user_id=user,
+                text=t("Masked. The old text is not kept anywhere."),
+            )
+            view: Block | None = None
+        elif verb == "agenda":
+            view = _edit_view(session, deps, t, access, meeting)
+        elif verb == "move":
+            view = ui.move_modal(t, start=meeting.starts_at, tz=zone, private_metadata=meta)
+        else:
+            view = ui.cancel_modal(t, start=meeting.starts_at, tz=zone, private_metadata=meta)
+    if view is None:
+        deliver_now(deps, client)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("modal")
+def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Move the meeting; the channel's notice and the agenda's update are queued with it."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    values = view["state"]["values"]
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = _meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meta.meeting_id or 0,
+            coordinator=True,
+        )
+        old = meeting.starts_at
+        meeting_service.move_meeting(
+            session,
+            deps.clock,
+            access=access,
+            meeting_id=meeting.id,
+            day=forms.date_value(values, "day"),
+            start=forms.time_value(values, "start"),
+        )
+        _queue_change(session, deps, access.forum, old, meeting.starts_at, None)
+        publish_changes(deps, session, meeting, access.forum)
+    ack()
+
+
+@listener("modal")
+def submit_cancel(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Cancel the meeting; the channel's notice and the agenda's update are queued with it."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    reason = " ".join(forms.text(view["state"]["values"], "reason").split())
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = _meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meta.meeting_id or 0,
+            coordinator=True,
+        )
+        privacy.check_text(reason, field="reason", today=deps.clock.now().date())
+        meeting_service.cancel_meeting(
+            session, deps.clock, access=access, meeting_id=meeting.id, reason=reason
+        )
+        _queue_change(session, deps, access.forum, meeting.starts_at, None, reason)
+        publish_changes(deps, session, meeting, access.forum)
+    ack()
+
+
+@listener("dm")
+def open_record(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = _meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=int(body["actions"][0].get("value") or 0),
+            coordinator=True,
+        )
+        forum = access.forum
+        meta = ViewMeta(locale=t.locale, forum_id=forum.id, meeting_id=meeting.id)
+        view = ui.record_modal(
+            t,
+            start=meeting.starts_at,
+            tz=forum_service.forum_schedule(forum).zone,
+            agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+            attended=[int(a) for a in meeting.attendance or []],
+            items=agenda_service.items_for_record(session, meeting),
+            private_metadata=meta.dump(),
+        )
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("modal")
+def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Record the meeting; the coordinator's note (the next meeting) is queued with it."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    discussed: list[int] = []
+    for block_id, elements in values.items():
+        if block_id.startswith("discussed:"):
+            for element in elements.values():
+                discussed += [int(o["value"]) for o in element.get("selected_options") or []]
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = _meeting_access(
+            session,
+            team_id=team_id,
+            user_id=user_id,
+            meeting_id=meta.meeting_id or 0,
+            coordinator=True,
+        )
+        following = agenda_service.record_meeting(
+            session,
+            deps.clock,
+            access=access,
+            meeting_id=meeting.id,
+            attended_agency_ids=[
+                int(a) for a in forms.selected_many(values, "attended") if a.isdigit()
+            ],
+            discussed_item_ids=discussed,
+        )
+        note = ui.recorded_text(
+            t,
+            following.starts_at if following else None,
+            forum_service.forum_schedule(access.forum).zone,
+        )
+        outgoing.tell(session, deps.clock, team_id=team_id, user_id=user_id, text=note)
+    ack()
+
+
+def register(app: App) -> None:
+    app.action(ui.ACTION_AGENDA_EDIT)(ack=ack_only, lazy=[open_edit])
+    app.action(ui.ACTION_ITEM_ADD)(ack=ack_only, lazy=[open_add])
+    app.view(ui.CB_ITEM_ADD)(ack=submit_add, lazy=[deliver])
+    app.action(ui.ACTION_ITEM_MENU)(ack=ack_only, lazy=[item_menu])
+    app.view(ui.CB_AGENDA_EDIT)(ack=submit_edit, lazy=[deliver])
+    app.action(ui.ACTION_MEETING_MENU)(ack=ack_only, lazy=[meeting_menu])
+    app.view(ui.CB_MEETING_MOVE)(ack=submit_move, lazy=[deliver])
+    app.view(ui.CB_MEETING_CANCEL)(ack=submit_cancel, lazy=[deliver])
+    app.action(ui.ACTION_MEETING_RECORD)(ack=ack_only, lazy=[open_record])
+    app.view(ui.CB_MEETING_RECORD)(ack=submit_record, lazy=[deliver])

@@ -42,6 +42,7 @@ from handlers import (
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
+from handlers.listener import context_middleware
 from handlers.oauth_store import EncryptedInstallationStore
 
 log = logging.getLogger(__name__)
@@ -249,21 +250,18 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         def nothing_stored(ack: Any) -> None:
             ack()  # single workspace: the token lives in the settings, nothing to delete
 
-    @app.middleware
-    def with_deps(context: Any, next: Callable[[], Any]) -> Any:
-        # Module-level listeners take ``deps`` as an argument (bolt fills it from the context).
-        context["deps"] = deps
-        return next()
+    # Module-level listeners take ``deps``, ``t`` … by name (see handlers/listener.py).
+    app.middleware(context_middleware(deps))
 
-    commands.register(app, deps)
-    forum.register(app, deps)
-    cases.register(app, deps)
-    agenda.register(app, deps)
-    events.register(app, deps)
-    privacy.register(app, deps)
-    ratings.register(app, deps)
-    actions.register(app, deps)
-    corrections.register(app, deps)
+    commands.register(app)
+    forum.register(app)
+    cases.register(app)
+    agenda.register(app)
+    events.register(app)
+    privacy.register(app)
+    ratings.register(app)
+    actions.register(app)
+    corrections.register(app)
     for module in LISTENER_MODULES:
         module.register(app)
     return app

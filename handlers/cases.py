@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -20,29 +20,20 @@ from domain.cases import Scope
 from domain.criteria import active_criteria
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.i18n import Translator, normalize_locale
-from handlers import actions as action_handlers
-from handlers import feedback as feedback_handlers
-from handlers import forms
+from handlers import forms, outgoing
 from handlers.blocks import cases as ui
-from handlers.blocks.actions import add_case_actions
 from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
-from handlers.forum import tell
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
 from handlers.metadata import ViewMeta
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.payload import ack_only
+from handlers.screens import case_access as _access
+from handlers.screens import detail_view
 from storage.db import transaction
 from storage.models import CaseStatus, Effect, Role
 
 log = logging.getLogger(__name__)
-
-
-def _access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
-    # The forum alone: its agencies load when a path needs them (a case read does not).
-    forum = forum_service.get_forum(
-        session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
-    )
-    return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
 
 
 # --- entry points used by the command router ---------------------------------------------
@@ -120,28 +111,6 @@ def open_deviation_modal(
     client.views_open(trigger_id=req.trigger_id, view=view)
 
 
-def _detail_view(
-    deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
-) -> dict[str, Any]:
-    """The case modal for this member; showing it is an audited read."""
-    with database_errors(), transaction(deps.sessions) as session:
-        access = _access(session, meta, team_id, user_id)
-        view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
-        tz = forum_service.forum_schedule(access.forum).zone
-        linked = action_handlers.case_view_blocks(
-            session,
-            deps,
-            t,
-            access,
-            case_id=case_id,
-            reference=view.reference,
-            details=view.details,
-        )
-    case_meta = meta.model_copy(update={"case_id": case_id})
-    modal = ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
-    return add_case_actions(modal, linked)
-
-
 # --- listeners ------------------------------------------------------------------------------
 
 
@@ -152,275 +121,244 @@ def _effect(value: str | None) -> Effect | None:
         return None
 
 
-def register(app: App, deps: Deps) -> None:
-    def submit_case(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        draft = forms.case_draft(view["state"]["values"])
-        ids = forms.block_ids(view)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, team_of(body), body["user"]["id"])
-                # The modal's id makes a retried or double-clicked submission one case.
-                case, created = case_service.raise_case(
-                    session, deps.clock, access=access, draft=draft, submission_key=view["id"]
-                )
-                case_id = case.id
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
+@listener("modal")
+def submit_case(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Raise the case and queue its announcement (channel) and the DMs to the agencies
+    that must take part, in the same transaction."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    draft = forms.case_draft(view["state"]["values"])
+    team_id = context.team_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, team_id, context.user_id or "")
+        # The modal's id makes a retried or double-clicked submission one case.
+        case, created = case_service.raise_case(
+            session, deps.clock, access=access, draft=draft, submission_key=view["id"]
+        )
         if created:
-            context["samverkan_case_id"] = case_id
-        ack()
+            _queue_announcement(session, deps, client, access, case.id, team_id)
+    ack()
 
-    def announce_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        case_id = context.get("samverkan_case_id")
-        if case_id is None:
-            return  # refused, or a repeat of a submission already announced
-        meta = ViewMeta.load(body["view"].get("private_metadata"))
-        user_id = body["user"]["id"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, team_of(body), user_id)
-                row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
-                recipients = case_service.members_to_notify(session, case_id)
-                tz = forum_service.forum_schedule(access.forum).zone
-                channel = access.forum.channel_id
-            channel_t = Translator(normalize_locale(access.forum.language, deps.default_locale))
-            post = ui.case_announcement(
-                channel_t,
-                reference=row.reference,
-                raising_agency=row.raising_agency,
-                agencies=row.agencies,
-                meeting_start=row.meeting_start,
-                tz=tz,
+
+def _queue_announcement(
+    session: Session, deps: Deps, client: WebClient, access: Access, case_id: int, team_id: str
+) -> None:
+    row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+    recipients = case_service.members_to_notify(session, case_id)
+    tz = forum_service.forum_schedule(access.forum).zone
+    channel_t = Translator(normalize_locale(access.forum.language, deps.default_locale))
+    post = ui.case_announcement(
+        channel_t,
+        reference=row.reference,
+        raising_agency=row.raising_agency,
+        agencies=row.agencies,
+        meeting_start=row.meeting_start,
+        tz=tz,
+    )
+    key = f"case:{case_id}"
+    outgoing.post(
+        session, deps.clock, team_id=team_id, channel=access.forum.channel_id, message=post, key=key
+    )
+    for member, member_t in outgoing.translators(deps, client, team_id, recipients).items():
+        text = ui.case_dm_text(
+            member_t, reference=row.reference, meeting_start=row.meeting_start, tz=tz
+        )
+        outgoing.tell(
+            session, deps.clock, team_id=team_id, user_id=member, text=text, key=f"{key}:{member}"
+        )
+
+
+@listener("log")
+def deliver(client: WebClient, deps: Deps) -> None:
+    """After an ack that queued messages: send them now."""
+    outgoing.deliver_now(deps, client)
+
+
+@listener("replace")
+def change_list(
+    body: dict[str, Any],
+    context: BoltContext,
+    respond: Respond,
+    deps: Deps,
+    t: Translator,
+) -> None:
+    action = body["actions"][0]
+    if action["action_id"] in (ui.ACTION_LIST_FILTER, ui.ACTION_LIST_STATUS):
+        value = (action.get("selected_option") or {}).get("value", ui.FILTER_ALL)
+        scope, status = ui.parse_filter_value(value)
+        request = ui.PageRequest(0, scope, status)
+    else:
+        request = ui.parse_page_value(action.get("value", ""))
+    reply = case_list(
+        deps,
+        t,
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        user_id=context.user_id or "",
+        status=request.status,
+        scope=request.scope,
+        page=request.page,
+        after=request.after,
+        before=request.before,
+    )
+    respond(replace_original=True, response_type="ephemeral", **reply)
+
+
+@listener("ephemeral")
+def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    team_id, user_id, channel = context.team_id or "", context.user_id or "", context.channel_id
+    # The list this button came from already looked the user's locale up.
+    t = quick_translator(context, deps)
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel or "")
+    meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
+    case_id = int(body["actions"][0].get("value") or 0)
+    view = detail_view(deps, t, meta, team_id, user_id, case_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("update")
+def change_status(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    parsed = ui.parse_status_value(body["actions"][0].get("value", ""))
+    if parsed is None:
+        return
+    case_id, target = parsed
+    if target is CaseStatus.CLOSED:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _access(session, meta, team_id, user_id)
+            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+        client.views_push(
+            trigger_id=body["trigger_id"],
+            view=ui.close_case_modal(
+                t, reference=row.reference, private_metadata=view.get("private_metadata", "")
+            ),
+        )
+        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, team_id, user_id)
+        case_service.change_status(session, deps.clock, access=access, case_id=case_id, to=target)
+    updated = detail_view(deps, t, meta, team_id, user_id, case_id)
+    client.views_update(view_id=view["id"], view=updated)
+
+
+@listener("modal")
+def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    effect = forms.selected(values, "effect")
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _access(session, meta, context.team_id or "", context.user_id or "")
+            case_service.change_status(
+                session,
+                deps.clock,
+                access=access,
+                case_id=meta.case_id or 0,
+                to=CaseStatus.CLOSED,
+                outcome=forms.text(values, "outcome"),
+                effect=_effect(effect),
+                sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
             )
-            client.chat_postMessage(channel=channel, **post)  # type: ignore[arg-type]
-            for member in recipients:
-                member_t = deps.translator(client, team_of(body), member)
-                text = ui.case_dm_text(
-                    member_t,
-                    reference=row.reference,
-                    meeting_start=row.meeting_start,
-                    tz=tz,
-                )
-                tell(client, member, text)
-        except Exception as exc:  # the case exists; tell its author what did not happen
-            log.warning("could not announce case %s: %s", case_id, exc)
-            tell(client, user_id, failure_text(Translator(meta.locale), exc))
+    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+        return
+    ack()  # back to the case modal, which the lazy listener refreshes
 
-    app.view(ui.CB_CASE_NEW)(ack=submit_case, lazy=[announce_case])
 
-    def change_list(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = body["actions"][0]
-        if action["action_id"] in (ui.ACTION_LIST_FILTER, ui.ACTION_LIST_STATUS):
-            value = (action.get("selected_option") or {}).get("value", ui.FILTER_ALL)
-            scope, status = ui.parse_filter_value(value)
-            request = ui.PageRequest(0, scope, status)
-        else:
-            request = ui.parse_page_value(action.get("value", ""))
-        user_id = body["user"]["id"]
-        t = deps.translator(client, team_of(body), user_id)
-        channel = channel_of(body)
+@listener("log")
+def refresh_after_close(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """Once the case is closed: the case modal beneath shows it, and the agencies get their
+    survey DMs. Read from the database: a refused close changed nothing."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, team_id, user_id)
+        closed = (
+            case_service.case_row(
+                session, deps.clock, access=access, case_id=meta.case_id or 0
+            ).status
+            is CaseStatus.CLOSED
+        )
+    if not closed:
+        return
+    parent = view.get("previous_view_id")
+    if parent:
+        t = Translator(meta.locale)
         try:
-            reply = case_list(
-                deps,
-                t,
-                team_id=team_of(body),
-                channel_id=channel,
-                user_id=user_id,
-                status=request.status,
-                scope=request.scope,
-                page=request.page,
-                after=request.after,
-                before=request.before,
-            )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("case list failed")
-            reply = {"text": failure_text(t, exc)}
-        respond(replace_original=True, response_type="ephemeral", **reply)
+            updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
+        except DomainError as exc:
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=parent, view=updated)
+    outgoing.surveys_now(deps, client)  # the agencies' survey DMs
 
+
+@listener("update")
+def withdraw(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, team_id, user_id)
+        case_service.withdraw_consent(session, deps.clock, access=access, case_id=meta.case_id or 0)
+    updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
+    client.views_update(view_id=view["id"], view=updated)
+
+
+@listener("modal")
+def submit_deviation(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Record the deviation and queue the coordinators' DMs (kind and agencies, never the
+    text) in the same transaction."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    values = view["state"]["values"]
+    team_id = context.team_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, team_id, context.user_id or "")
+        deviation = case_service.report_deviation(
+            session,
+            deps.clock,
+            access=access,
+            agency_ids=[int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()],
+            kind=forms.selected(values, "kind"),
+            text=forms.text(values, "text"),
+            case_reference=forms.text(values, "case") or None,
+        )
+        coordinators = [
+            m.slack_user_id
+            for m in forum_service.active_members(session, access.forum)
+            if m.role in (Role.COORDINATOR, Role.ADMIN)
+        ]
+        agencies = [a.name for a in deviation.agencies]
+        for coordinator, t in outgoing.translators(deps, client, team_id, coordinators).items():
+            text = ui.deviation_dm_text(
+                t, forum_name=access.forum.name, kind=deviation.kind, agencies=agencies
+            )
+            outgoing.tell(session, deps.clock, team_id=team_id, user_id=coordinator, text=text)
+    ack()
+
+
+def register(app: App) -> None:
+    app.view(ui.CB_CASE_NEW)(ack=submit_case, lazy=[deliver])
     app.action(ui.ACTION_LIST_FILTER)(ack=ack_only, lazy=[change_list])
     app.action(ui.ACTION_LIST_STATUS)(ack=ack_only, lazy=[change_list])
     app.action(ui.ACTION_LIST_PAGE_RE)(ack=ack_only, lazy=[change_list])
-
-    def open_case(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        user_id = body["user"]["id"]
-        # No Slack call before views.open (its trigger lasts 3 s): the list this button
-        # came from already looked the user's locale up.
-        t = Translator(deps.cached_locale(team_of(body), user_id) or deps.default_locale)
-        channel = channel_of(body)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.require_forum(
-                    session, team_id=team_of(body), channel_id=channel
-                )
-            meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
-            case_id = int(body["actions"][0].get("value") or 0)
-            view = _detail_view(deps, t, meta, team_of(body), user_id, case_id)
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening a case failed")
-            respond(replace_original=False, response_type="ephemeral", text=failure_text(t, exc))
-
     app.action(ui.ACTION_CASE_OPEN)(ack=ack_only, lazy=[open_case])
-
-    def change_status(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        parsed = ui.parse_status_value(body["actions"][0].get("value", ""))
-        try:
-            if parsed is None:
-                return
-            case_id, target = parsed
-            if target is CaseStatus.CLOSED:
-                with database_errors(), transaction(deps.sessions) as session:
-                    access = _access(session, meta, team_of(body), user_id)
-                    row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
-                client.views_push(
-                    trigger_id=body["trigger_id"],
-                    view=ui.close_case_modal(
-                        t,
-                        reference=row.reference,
-                        private_metadata=view.get("private_metadata", ""),
-                    ),
-                )
-                return
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, team_of(body), user_id)
-                case_service.change_status(
-                    session, deps.clock, access=access, case_id=case_id, to=target
-                )
-            updated = _detail_view(deps, t, meta, team_of(body), user_id, case_id)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("changing a case failed")
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=view["id"], view=updated)
-
     app.action(ui.ACTION_CASE_STATUS_RE)(ack=ack_only, lazy=[change_status])
-
-    def submit_close(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        effect = forms.selected(values, "effect")
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, team_of(body), body["user"]["id"])
-                case_service.change_status(
-                    session,
-                    deps.clock,
-                    access=access,
-                    case_id=meta.case_id or 0,
-                    to=CaseStatus.CLOSED,
-                    outcome=forms.text(values, "outcome"),
-                    effect=_effect(effect),
-                    sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
-                )
-        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        except DomainError as exc:
-            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-            return
-        context["samverkan_closed"] = True
-        ack()  # back to the case modal, which the lazy listener refreshes
-
-    def refresh_after_close(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        refresh_closed_case(body, client, context)
-        if context.get("samverkan_closed"):
-            feedback_handlers.send_now(deps, client)  # the agencies' survey DMs
-
-    def refresh_closed_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        view = body["view"]
-        parent = view.get("previous_view_id")
-        if not context.get("samverkan_closed") or not parent:
-            return
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        try:
-            updated = _detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("refreshing a closed case failed")
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=parent, view=updated)
-
     app.view(ui.CB_CASE_CLOSE)(ack=submit_close, lazy=[refresh_after_close])
-
-    def withdraw(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, team_of(body), user_id)
-                case_service.withdraw_consent(
-                    session, deps.clock, access=access, case_id=meta.case_id or 0
-                )
-            updated = _detail_view(deps, t, meta, team_of(body), user_id, meta.case_id or 0)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("withdrawing consent failed")
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=view["id"], view=updated)
-
     app.action(ui.ACTION_CASE_WITHDRAW)(ack=ack_only, lazy=[withdraw])
-
-    def submit_deviation(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any
-    ) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, meta, team_of(body), body["user"]["id"])
-                deviation = case_service.report_deviation(
-                    session,
-                    deps.clock,
-                    access=access,
-                    agency_ids=[
-                        int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()
-                    ],
-                    kind=forms.selected(values, "kind"),
-                    text=forms.text(values, "text"),
-                    case_reference=forms.text(values, "case") or None,
-                )
-                report = {
-                    "forum": access.forum.name,
-                    "kind": deviation.kind,
-                    "agencies": [a.name for a in deviation.agencies],
-                    "coordinators": [
-                        m.slack_user_id
-                        for m in forum_service.active_members(session, access.forum)
-                        if m.role in (Role.COORDINATOR, Role.ADMIN)
-                    ],
-                }
-            context["samverkan_deviation"] = report  # only once it is committed
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        ack()
-
-    def tell_coordinators(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        report = context.get("samverkan_deviation")
-        if not report:
-            return
-        for coordinator in report["coordinators"]:
-            t = deps.translator(client, team_of(body), coordinator)
-            text = ui.deviation_dm_text(
-                t, forum_name=report["forum"], kind=report["kind"], agencies=report["agencies"]
-            )
-            tell(client, coordinator, text)
-
-    app.view(ui.CB_DEVIATION)(ack=submit_deviation, lazy=[tell_coordinators])
+    app.view(ui.CB_DEVIATION)(ack=submit_deviation, lazy=[deliver])

@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
@@ -26,7 +26,7 @@ from handlers import steering as steering_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.payload import ack_only
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -177,64 +177,81 @@ def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
     return None if locale is None else ui.help_message(Translator(locale))
 
 
-def register(app: App, deps: Deps) -> None:
-    def ack_command(ack: Ack, body: dict[str, Any], context: Any) -> None:
-        reply = quick_reply(deps, body)
-        if reply is None:
-            ack()  # within milliseconds; the lazy listener below does the work
-            return
-        context["samverkan_answered"] = True
-        ack(response_type="ephemeral", **reply)
+def ack_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
+    reply = quick_reply(deps, body)
+    if reply is None:
+        ack()  # within milliseconds; the lazy listener below does the work
+        return
+    ack(response_type="ephemeral", **reply)
 
-    def answer(
-        req: CommandRequest, client: WebClient, respond: Respond, *, in_place: bool = False
-    ) -> None:
-        t = deps.translator(client, req.team_id, req.user_id)
-        try:
-            reply = route(deps, client, t, req)
-        except Exception as exc:  # after the ack: the user must hear about any failure
-            if not isinstance(exc, DomainError):
-                # The subcommand only: what follows it may be anything the user typed.
-                log.exception("command %r failed", word_of(req.text))
-            reply = ui.text_message(failure_text(t, exc))
-        if reply is not None:
-            # From the menu, the answer takes the menu's place instead of piling up below it.
-            respond(response_type="ephemeral", replace_original=in_place, **reply)
 
-    def run_command(
-        body: dict[str, Any], client: WebClient, respond: Respond, context: Any
-    ) -> None:
-        if context.get("samverkan_answered"):
-            return
-        req = CommandRequest(
-            team_id=body.get("team_id", ""),
-            channel_id=body.get("channel_id", ""),
-            user_id=body["user_id"],
-            trigger_id=body.get("trigger_id", ""),
-            text=body.get("text", ""),
-            channel_name=body.get("channel_name", ""),
-        )
-        answer(req, client, respond)
+def answer(
+    deps: Deps,
+    req: CommandRequest,
+    client: WebClient,
+    respond: Respond,
+    *,
+    in_place: bool = False,
+) -> None:
+    t = deps.translator(client, req.team_id, req.user_id)
+    try:
+        reply = route(deps, client, t, req)
+    except Exception as exc:  # after the ack: the user must hear about any failure
+        if not isinstance(exc, DomainError):
+            # The subcommand only: what follows it may be anything the user typed.
+            log.exception("command %r failed", word_of(req.text))
+        reply = ui.text_message(failure_text(t, exc))
+    if reply is not None:
+        # From the menu, the answer takes the menu's place instead of piling up below it.
+        respond(response_type="ephemeral", replace_original=in_place, **reply)
 
+
+def run_command(
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
+    deps: Deps,
+) -> None:
+    # Bolt's own record of the acknowledgement (the lazy function runs after it): a help
+    # answered in the ack is not answered again. Not the cache read again: another request
+    # may have filled it between the ack and now.
+    if ack.response is not None and ack.response.body:
+        return
+    req = CommandRequest(
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        user_id=context.user_id or "",
+        trigger_id=body.get("trigger_id", ""),
+        text=body.get("text", ""),
+        channel_name=body.get("channel_name", ""),
+    )
+    answer(deps, req, client, respond)
+
+
+# Every menu button runs a command as if typed (the suggestion after a typo, too).
+MENU_ROUTES = {**ui.MENU_COMMANDS, ui.ACTION_MENU_RUN: "hjälp"}
+
+
+def run_menu(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
+) -> None:
+    action = body["actions"][0]
+    action_id = action["action_id"]
+    suggested = str(action.get("value") or "") if action_id == ui.ACTION_MENU_RUN else ""
+    req = CommandRequest(
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        user_id=context.user_id or "",
+        trigger_id=body.get("trigger_id", ""),
+        text=suggested if suggested in ui.KNOWN_COMMANDS else MENU_ROUTES[action_id],
+        channel_name=str((body.get("channel") or {}).get("name") or ""),
+    )
+    answer(deps, req, client, respond, in_place=True)
+
+
+def register(app: App) -> None:
     app.command("/samverkan")(ack=ack_command, lazy=[run_command])
-
-    # Every menu button runs a command as if typed (the suggestion after a typo, too).
-    menu_routes = {**ui.MENU_COMMANDS, ui.ACTION_MENU_RUN: "hjälp"}
-
-    def run_menu(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action = body["actions"][0]
-        action_id = action["action_id"]
-        channel = channel_of(body)
-        suggested = str(action.get("value") or "") if action_id == ui.ACTION_MENU_RUN else ""
-        req = CommandRequest(
-            team_id=team_of(body),
-            channel_id=channel,
-            user_id=body["user"]["id"],
-            trigger_id=body.get("trigger_id", ""),
-            text=suggested if suggested in ui.KNOWN_COMMANDS else menu_routes[action_id],
-            channel_name=str((body.get("channel") or {}).get("name") or ""),
-        )
-        answer(req, client, respond, in_place=True)
-
-    for action_id in menu_routes:
+    for action_id in MENU_ROUTES:
         app.action(action_id)(ack=ack_only, lazy=[run_menu])

@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -21,13 +21,14 @@ from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import DomainError, InputErrors
 from domain.i18n import Locale, Translator
-from handlers import forms
-from handlers.agenda import deliver_now, publish_changes
+from handlers import forms, outgoing
 from handlers.blocks import corrections as ui
 from handlers.blocks.forum import notice_modal
 from handlers.deps import Deps
-from handlers.errors import database_errors, failure_text, view_errors
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.outgoing import publish_changes
+from handlers.payload import ack_only
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -56,102 +57,98 @@ def _forum_id_of(body: dict[str, Any]) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _access(session: Session, body: dict[str, Any], forum_id: int | None) -> Access:
-    team, user = team_of(body), body["user"]["id"]
+def _access(session: Session, context: BoltContext, forum_id: int | None) -> Access:
+    team, user = context.team_id or "", context.user_id or ""
     if forum_id:
         forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team)
     else:
-        forum = forum_service.require_forum(session, team_id=team, channel_id=channel_of(body))
+        forum = forum_service.require_forum(
+            session, team_id=team, channel_id=context.channel_id or ""
+        )
     return forum_service.require_member(session, forum=forum, slack_user_id=user)
 
 
-def register(app: App, deps: Deps) -> None:
-    def open_modal(body: dict[str, Any], client: WebClient) -> None:
-        action = body["actions"][0]
-        user = body["user"]["id"]
-        t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
-        target = ui.parse_target(str(action.get("value") or ""))
-        try:
-            if target is None:
-                raise corrections.NOT_FOUND
-            field, object_id = target
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, body, _forum_id_of(body))
-                text = corrections.editable(
-                    session, deps.clock, access=access, field=field, object_id=object_id
-                )
-                meta = TextMeta(
-                    locale=t.locale,
-                    forum_id=access.forum.id,
-                    field=field.value,
-                    object_id=object_id,
-                ).model_dump_json()
-            if ui.ACTION_TEXT_EDIT_RE.match(action["action_id"]) and text.may_edit:
-                view = ui.edit_modal(t, text, private_metadata=meta)
-            elif ui.ACTION_TEXT_REDACT_RE.match(action["action_id"]) and text.may_redact:
-                view = ui.redact_modal(t, text, private_metadata=meta)
-            else:
-                raise corrections.NOT_ALLOWED
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening a text to correct failed")
-            view = notice_modal(t, failure_text(t, exc))
-        if body.get("view"):
-            client.views_push(trigger_id=body["trigger_id"], view=view)
-        else:
-            client.views_open(trigger_id=body["trigger_id"], view=view)
+@listener("notice")
+def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    action = body["actions"][0]
+    t = quick_translator(context, deps)
+    target = ui.parse_target(str(action.get("value") or ""))
+    if target is None:
+        raise corrections.NOT_FOUND
+    field, object_id = target
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, context, _forum_id_of(body))
+        text = corrections.editable(
+            session, deps.clock, access=access, field=field, object_id=object_id
+        )
+        meta = TextMeta(
+            locale=t.locale,
+            forum_id=access.forum.id,
+            field=field.value,
+            object_id=object_id,
+        ).model_dump_json()
+    if ui.ACTION_TEXT_EDIT_RE.match(action["action_id"]) and text.may_edit:
+        view = ui.edit_modal(t, text, private_metadata=meta)
+    elif ui.ACTION_TEXT_REDACT_RE.match(action["action_id"]) and text.may_redact:
+        view = ui.redact_modal(t, text, private_metadata=meta)
+    else:
+        raise corrections.NOT_ALLOWED
+    if body.get("view"):
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
 
+
+@listener("modal")
+def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Correct or mask the text; a masked agenda item's posted agenda and previews are
+    updated through the outbox, queued in the same transaction."""
+    meta = TextMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    redact = view.get("callback_id") == ui.CB_TEXT_REDACT
+    try:
+        field = corrections.Field(meta.field)
+    except ValueError:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, corrections.NOT_FOUND)))
+        return
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _access(session, context, meta.forum_id)
+            if redact:
+                meeting = corrections.redact(
+                    session, deps.clock, access=access, field=field, object_id=meta.object_id
+                )
+                if meeting is not None:
+                    publish_changes(deps, session, meeting, access.forum)
+            else:
+                corrections.correct(
+                    session,
+                    deps.clock,
+                    access=access,
+                    field=field,
+                    object_id=meta.object_id,
+                    text=forms.text(view["state"]["values"], "text"),
+                )
+    except InputErrors:  # the typed text stays in the modal
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+        return
+    done = (
+        t("Masked. The old text is not kept anywhere.")
+        if redact
+        else t("Saved. The old text is not kept anywhere.")
+    )
+    ack(response_action="update", view=notice_modal(t, done))
+
+
+@listener("log")
+def deliver(client: WebClient, deps: Deps) -> None:
+    outgoing.deliver_now(deps, client)
+
+
+def register(app: App) -> None:
     app.action(ui.ACTION_TEXT_EDIT_RE)(ack=ack_only, lazy=[open_modal])
     app.action(ui.ACTION_TEXT_REDACT_RE)(ack=ack_only, lazy=[open_modal])
-
-    def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = TextMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        redact = view.get("callback_id") == ui.CB_TEXT_REDACT
-        try:
-            field = corrections.Field(meta.field)
-        except ValueError:
-            ack(
-                response_action="update",
-                view=notice_modal(t, failure_text(t, corrections.NOT_FOUND)),
-            )
-            return
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access(session, body, meta.forum_id)
-                if redact:
-                    meeting = corrections.redact(
-                        session, deps.clock, access=access, field=field, object_id=meta.object_id
-                    )
-                    if meeting is not None:
-                        context["samverkan_changed"] = publish_changes(
-                            deps, session, meeting, access.forum
-                        )
-                else:
-                    corrections.correct(
-                        session,
-                        deps.clock,
-                        access=access,
-                        field=field,
-                        object_id=meta.object_id,
-                        text=forms.text(view["state"]["values"], "text"),
-                    )
-        except InputErrors as exc:  # the typed text stays in the modal
-            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
-        except DomainError as exc:
-            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-            return
-        done = (
-            t("Masked. The old text is not kept anywhere.")
-            if redact
-            else t("Saved. The old text is not kept anywhere.")
-        )
-        ack(response_action="update", view=notice_modal(t, done))
-
-    def after(client: WebClient, context: Any) -> None:
-        if context.get("samverkan_changed"):
-            deliver_now(deps, client)
-
-    app.view(ui.CB_TEXT_EDIT)(ack=submit, lazy=[after])
-    app.view(ui.CB_TEXT_REDACT)(ack=submit, lazy=[after])
+    app.view(ui.CB_TEXT_EDIT)(ack=submit, lazy=[deliver])
+    app.view(ui.CB_TEXT_REDACT)(ack=submit, lazy=[deliver])

@@ -7,23 +7,22 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from domain import criteria as criteria_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
-from domain.errors import DomainError
 from domain.i18n import Translator
 from domain.periods import bounds
 from handlers import forms
 from handlers.blocks import criteria as ui
-from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
+from handlers.errors import database_errors
+from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from handlers.payload import ack_only, team_of
+from handlers.payload import ack_only
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -69,28 +68,24 @@ def route(
     return reply
 
 
-def push_from_settings(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+@listener("push")
+def push_from_settings(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
     """The "Case criteria" button of the forum settings modal."""
     meta = ViewMeta.load(body["view"].get("private_metadata"))
     t = Translator(meta.locale)
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-            )
-            forum_service.require_coordinator(
-                session, forum=forum, slack_user_id=body["user"]["id"]
-            )
-            current = criteria_service.active_criteria(session, forum.id)
-        view = ui.criteria_modal(
-            t,
-            lines=criteria_service.as_lines([(c.text, c.help) for c in current]),
-            private_metadata=meta.dump(),
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
         )
-    except Exception as exc:
-        if not isinstance(exc, DomainError):
-            log.exception("opening the criteria failed")
-        view = notice_modal(t, failure_text(t, exc))
+        forum_service.require_coordinator(session, forum=forum, slack_user_id=context.user_id or "")
+        current = criteria_service.active_criteria(session, forum.id)
+    view = ui.criteria_modal(
+        t,
+        lines=criteria_service.as_lines([(c.text, c.help) for c in current]),
+        private_metadata=meta.dump(),
+    )
     client.views_push(trigger_id=body["trigger_id"], view=view)
 
 
@@ -117,27 +112,22 @@ def choose_template(body: dict[str, Any], client: WebClient) -> None:
         log.info("criteria template not applied: %s", exc.response.get("error"))
 
 
-def submit(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
-    ids = forms.block_ids(view)
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-            )
-            access = forum_service.require_member(
-                session, forum=forum, slack_user_id=body["user"]["id"]
-            )
-            criteria_service.set_criteria(
-                session,
-                deps.clock,
-                access=access,
-                raw=forms.text(view["state"]["values"], "criteria"),
-            )
-    except DomainError as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        access = forum_service.require_member(
+            session, forum=forum, slack_user_id=context.user_id or ""
+        )
+        criteria_service.set_criteria(
+            session,
+            deps.clock,
+            access=access,
+            raw=forms.text(view["state"]["values"], "criteria"),
+        )
     ack()
 
 

@@ -10,7 +10,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -22,12 +22,11 @@ from domain.errors import DomainError, InputErrors, InvalidInput
 from domain.i18n import N_, Locale, Translator
 from domain.periods import bounds
 from handlers import forms
-from handlers.agenda import deliver_now
 from handlers.blocks import feedback as ui
-from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.payload import ack_only
 from storage.db import transaction
 from storage.models import Case
 
@@ -51,18 +50,6 @@ class FeedbackMeta(BaseModel):
             return cls.model_validate_json(raw or "{}")
         except ValidationError:
             return cls()
-
-
-def send_now(deps: Deps, client: WebClient) -> None:
-    """Queue the surveys of a case just closed and send them (the scheduler would within a
-    minute). Claims make it safe next to the scheduler."""
-    try:
-        with transaction(deps.sessions) as session:
-            feedback_service.send_due(session, deps.clock, ui.SurveyDMs(), replica="listener")
-    except Exception as exc:  # the scheduler sends them at its next pass
-        log.warning("feedback surveys not sent at once: %s", exc)
-        return
-    deliver_now(deps, client)
 
 
 # --- /samverkan återkoppling ----------------------------------------------------------------
@@ -99,55 +86,45 @@ def results(
     )
 
 
-def show_comments(body: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
-    user = body["user"]["id"]
-    t = deps.translator(client, team_of(body), user)
-    try:
-        words = (body["actions"][0].get("value") or "").split()
-        with database_errors(), transaction(deps.sessions) as session:
-            access = forum_service.require_member_in_channel(
-                session,
-                team_id=team_of(body),
-                channel_id=channel_of(body),
-                slack_user_id=user,
-            )
-            zone = forum_service.forum_schedule(access.forum).zone
-            today = deps.clock.now().astimezone(zone).date()
-            period = stats_service.parse_period(words, today)
-            start, end = bounds(zone, period)
-            comments = feedback_service.disclosed_comments(
-                session, deps.clock, access=access, start=start, end=end
-            )
-        reply = ui.comments_message(t, comments)
-    except Exception as exc:
-        if not isinstance(exc, DomainError):
-            log.exception("feedback comments failed")
-        reply = {"text": failure_text(t, exc)}
-    respond(replace_original=False, response_type="ephemeral", **reply)
+@listener("ephemeral")
+def show_comments(
+    body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
+) -> None:
+    words = (body["actions"][0].get("value") or "").split()
+    with database_errors(), transaction(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session,
+            team_id=context.team_id or "",
+            channel_id=context.channel_id or "",
+            slack_user_id=context.user_id or "",
+        )
+        zone = forum_service.forum_schedule(access.forum).zone
+        today = deps.clock.now().astimezone(zone).date()
+        period = stats_service.parse_period(words, today)
+        start, end = bounds(zone, period)
+        comments = feedback_service.disclosed_comments(
+            session, deps.clock, access=access, start=start, end=end
+        )
+    respond(replace_original=False, response_type="ephemeral", **ui.comments_message(t, comments))
 
 
 # --- the survey -----------------------------------------------------------------------------
 
 
-def open_survey(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
-    user = body["user"]["id"]
-    t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
-    try:
-        survey_id = int(body["actions"][0].get("value") or 0)
-        with database_errors(), transaction(deps.sessions) as session:
-            found = feedback_service.survey_for(
-                session, team_id=team_of(body), survey_id=survey_id, user=user
-            )
-        if found.answered:
-            raise feedback_service.AlreadyAnswered()
-        meta = FeedbackMeta(locale=t.locale, survey_id=survey_id)
-        view = ui.survey_modal(
-            t, reference=found.reference, agency=found.agency, private_metadata=meta.dump()
+@listener("open")
+def open_survey(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    t = quick_translator(context, deps)
+    survey_id = int(body["actions"][0].get("value") or 0)
+    with database_errors(), transaction(deps.sessions) as session:
+        found = feedback_service.survey_for(
+            session, team_id=context.team_id or "", survey_id=survey_id, user=context.user_id or ""
         )
-    except Exception as exc:
-        if not isinstance(exc, DomainError):
-            log.exception("opening a survey failed")
-        view = notice_modal(t, failure_text(t, exc))
+    if found.answered:
+        raise feedback_service.AlreadyAnswered()
+    meta = FeedbackMeta(locale=t.locale, survey_id=survey_id)
+    view = ui.survey_modal(
+        t, reference=found.reference, agency=found.agency, private_metadata=meta.dump()
+    )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -156,25 +133,24 @@ def _score(values: forms.Values, key: str) -> int | None:
     return int(raw) if raw and raw.isdigit() else None
 
 
-def submit_survey(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_survey(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = FeedbackMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     values = view["state"]["values"]
-    ids = forms.block_ids(view)
     try:
         with database_errors(), transaction(deps.sessions) as session:
             found = feedback_service.answer_survey(
                 session,
                 deps.clock,
-                team_id=team_of(body),
+                team_id=context.team_id or "",
                 survey_id=meta.survey_id or 0,
-                user=body["user"]["id"],
+                user=context.user_id or "",
                 scores={key: _score(values, key) for key in feedback_service.QUESTIONS},
                 comment=forms.text(values, "comment"),
             )
-    except InputErrors as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, ids))
-        return
+    except InputErrors:
+        raise  # on the fields
     except DomainError as exc:
         ack(response_action="update", view=ui.thanks_modal(t, failure_text(t, exc)))
         return
@@ -197,31 +173,30 @@ def _case_access(session: Session, team_id: str, user: str, case_id: int) -> Acc
     return forum_service.require_member(session, forum=forum, slack_user_id=user)
 
 
-def open_family_view(body: dict[str, Any], client: WebClient, deps: Deps) -> None:
-    user = body["user"]["id"]
-    t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
-    try:
-        case_id = int(body["actions"][0].get("value") or 0)
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _case_access(session, team_of(body), user, case_id)
-            case = feedback_service.family_view_case(session, access=access, case_id=case_id)
-            meta = FeedbackMeta(locale=t.locale, case_id=case.id, forum_id=access.forum.id)
-            view = ui.family_modal(t, reference=case.reference, private_metadata=meta.dump())
-    except Exception as exc:
-        if not isinstance(exc, DomainError):
-            log.exception("opening the family's view failed")
-        view = notice_modal(t, failure_text(t, exc))
+@listener("open")
+def open_family_view(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    t = quick_translator(context, deps)
+    case_id = int(body["actions"][0].get("value") or 0)
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _case_access(session, context.team_id or "", context.user_id or "", case_id)
+        case = feedback_service.family_view_case(session, access=access, case_id=case_id)
+        meta = FeedbackMeta(locale=t.locale, case_id=case.id, forum_id=access.forum.id)
+        view = ui.family_modal(t, reference=case.reference, private_metadata=meta.dump())
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def submit_family_view(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_family_view(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = FeedbackMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     values = view["state"]["values"]
-    ids = forms.block_ids(view)
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            access = _case_access(session, team_of(body), body["user"]["id"], meta.case_id or 0)
+            access = _case_access(
+                session, context.team_id or "", context.user_id or "", meta.case_id or 0
+            )
             feedback_service.record_family_view(
                 session,
                 deps.clock,
@@ -231,9 +206,8 @@ def submit_family_view(ack: Ack, body: dict[str, Any], view: dict[str, Any], dep
                 helped=forms.selected(values, "helped"),
                 comment=forms.text(values, "comment"),
             )
-    except InputErrors as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, ids))
-        return
+    except InputErrors:
+        raise  # on the fields
     except DomainError as exc:
         ack(response_action="update", view=ui.thanks_modal(t, failure_text(t, exc)))
         return

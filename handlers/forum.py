@@ -8,27 +8,32 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
-from domain import meetings as meeting_service
 from domain import scheduling
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import N_, Locale, Translator, normalize_locale
-from handlers import forms
+from domain.i18n import N_, Locale, Translator
+from handlers import forms, outgoing
 from handlers.blocks import forum as ui
-from handlers.blocks.common import message, slack_safe
+from handlers.blocks.common import message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, error_text, failure_text, view_errors
-from handlers.gateway import WebApiGateway
+from handlers.errors import database_errors, error_text, failure_text
+from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from handlers.payload import ack_only, team_of
+from handlers.outgoing import (
+    announcement,
+    announcement_key,
+    queue_announcement_update,
+)
+from handlers.payload import ack_only
+from handlers.screens import summarize
 from storage.db import transaction
 from storage.models import Forum, OutboxMessage, OutboxStatus, Role
 
@@ -39,32 +44,6 @@ MSG_UNKNOWN_USER = N_("{user} is not a person in this workspace (or is a bot).")
 MSG_CHECK_FAILED = N_("Slack could not check these people just now. Please try again.")
 MSG_NOT_A_CHANNEL = N_("A forum needs a channel of its own: run this in the forum's channel.")
 MSG_INVITE_ME = N_("Invite me to the channel first (/invite @Samverkan), then try again.")
-
-
-def summarize(
-    session: Session, deps: Deps, forum: Forum, *, user_id: str | None = None
-) -> ui.ForumSummary:
-    schedule = forum_service.forum_schedule(forum)
-    members = forum_service.active_members(session, forum)
-    you = next((m for m in members if m.slack_user_id == user_id), None)
-    return ui.ForumSummary(
-        name=forum.name,
-        code=forum.code,
-        channel_id=forum.channel_id,
-        agencies=[a.name for a in forum_service.active_agencies(forum)],
-        areas=[a.name for a in forum_service.active_areas(forum)],
-        # Planned meetings: holidays, moves and cancellations applied.
-        next_meetings=[
-            m.starts_at for m in meeting_service.upcoming(session, deps.clock, forum, count=3)
-        ],
-        timezone=schedule.zone,
-        rrule=forum.schedule_rrule,
-        member_count=len(members),
-        your_role=you.role.value if you else None,
-        your_agency=you.agency.name if you else None,
-        start=schedule.start,
-        end=schedule.end,
-    )
 
 
 def draft_of(forum: Forum) -> ForumDraft:
@@ -136,69 +115,6 @@ def members_view(
 
 # --- the channel announcement, kept current ------------------------------------------------
 
-ANNOUNCEMENT = "forum_created"
-
-
-def announcement_key(forum_id: int) -> str:
-    return f"{ANNOUNCEMENT}:{forum_id}"
-
-
-def _announcement(session: Session, deps: Deps, forum: Forum) -> dict[str, Any]:
-    summary = summarize(session, deps, forum)  # for everyone: no "you"
-    t = Translator(normalize_locale(forum.language, deps.default_locale))
-    return {"channel": forum.channel_id, **ui.forum_created_message(t, summary)}
-
-
-def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> bool:
-    """Bring the forum's channel announcement up to date (its member count, schedule,
-    agencies) through the outbox: chat.update of the posted message, after any earlier
-    update. Nothing when it was never posted through the outbox (older forums)."""
-    key = announcement_key(forum.id)
-    posted = session.execute(
-        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.dedupe_key == key)
-    ).first()
-    if posted is None or posted.status is OutboxStatus.FAILED:
-        return False
-    # The latest update: the newest outbox row after the announcement with its prefix (the
-    # primary key walked back from the end, not the whole outbox scanned as a LIKE would;
-    # its number, not a count, so rows that retention removed cannot make a key repeat).
-    latest = session.scalar(
-        select(OutboxMessage.dedupe_key)
-        .where(OutboxMessage.id > posted.id, OutboxMessage.dedupe_key.like(f"{key}:u%"))
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    )
-    updates = int(latest.rsplit(":u", 1)[1]) if latest else 0
-    scheduling.enqueue(
-        session,
-        deps.clock,
-        team_id=forum.team_id,
-        method="chat.update",
-        payload={
-            **_announcement(session, deps, forum),
-            scheduling.FILL: {"ts": key},
-            scheduling.AFTER: f"{key}:u{updates}" if updates else key,
-        },
-        dedupe_key=f"{key}:u{updates + 1}",
-    )
-    return True
-
-
-def deliver_queued(deps: Deps, client: WebClient) -> None:
-    """Send what was just queued now (the scheduler would, within its interval)."""
-    try:
-        scheduling.deliver(
-            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
-        )
-    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
-        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
-
-
-def announce_member_count(deps: Deps, client: WebClient, context: Any) -> None:
-    """Lazy listener after members were added: send the announcement's update now."""
-    if context.get("samverkan_announce"):
-        deliver_queued(deps, client)
-
 
 # --- entry points used by the command router ---------------------------------------------
 
@@ -259,294 +175,287 @@ def open_members(deps: Deps, client: WebClient, t: Translator, req: CommandReque
 # --- listeners ------------------------------------------------------------------------------
 
 
-def register(app: App, deps: Deps) -> None:
-    def choose_template(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        key = (body["actions"][0].get("selected_option") or {}).get("value")
-        meta.version += 1
-        draft = forum_service.draft_from_template(key)
-        t = Translator(meta.locale)
-        try:
-            client.views_update(
-                view_id=view["id"],
-                hash=view.get("hash"),
-                view=ui.forum_modal(
-                    t, draft, private_metadata=meta.dump(), editing=False, version=meta.version
-                ),
+@listener("log")
+def choose_template(body: dict[str, Any], client: WebClient) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    key = (body["actions"][0].get("selected_option") or {}).get("value")
+    meta.version += 1
+    draft = forum_service.draft_from_template(key)
+    t = Translator(meta.locale)
+    try:
+        client.views_update(
+            view_id=view["id"],
+            hash=view.get("hash"),
+            view=ui.forum_modal(
+                t, draft, private_metadata=meta.dump(), editing=False, version=meta.version
+            ),
+        )
+    except SlackApiError as exc:  # hash_conflict: a newer choice already updated it
+        log.info("template not applied: %s", exc.response.get("error"))
+
+
+@listener("modal")
+def submit_create(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Create the forum and queue its channel announcement in the same transaction (through
+    the outbox, so its ts is kept and the member count can be updated)."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    if not meta.channel_id:
+        raise InvalidInput()
+    taken = InvalidInput(MSG_TAKEN, field="code")
+    try:
+        with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
+            forum = forum_service.create_forum(
+                session,
+                deps.clock,
+                team_id=context.team_id or "",
+                channel_id=meta.channel_id,
+                actor=context.user_id or "",
+                draft=forms.forum_draft(view["state"]["values"]),
+                timezone=deps.timezone,
+                language=deps.default_locale,
             )
-        except SlackApiError as exc:  # hash_conflict: a newer choice already updated it
-            log.info("template not applied: %s", exc.response.get("error"))
+            scheduling.enqueue(
+                session,
+                deps.clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload=announcement(session, deps, forum),
+                dedupe_key=announcement_key(forum.id),
+            )
+    except DomainError as exc:
+        raise forms.schedule_errors(exc, view["state"]["values"]) from None
+    ack()
 
-    app.action(ui.ACTION_TEMPLATE)(ack=ack_only, lazy=[choose_template])
 
-    def submit_create(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
+@listener("dm")
+def announce_forum(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """Send the announcement now; if Slack refused it, tell the forum's creator (read from
+    the database: a refused submission created nothing)."""
+    meta = ViewMeta.load(body["view"].get("private_metadata"))
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=context.team_id or "", channel_id=meta.channel_id or ""
+        )
+        forum_id = forum.id if forum is not None else None
+    if forum_id is None:
+        return
+    outgoing.deliver_now(deps, client)
+    with deps.sessions() as session:
+        failed = session.scalar(
+            select(OutboxMessage.last_error).where(
+                OutboxMessage.dedupe_key == announcement_key(forum_id),
+                OutboxMessage.status == OutboxStatus.FAILED,
+            )
+        )
+    if failed:
+        log.warning("could not announce forum %s: %s", forum_id, failed)
         t = Translator(meta.locale)
-        draft = forms.forum_draft(view["state"]["values"])
-        ids = forms.block_ids(view)
-        if not meta.channel_id:
-            ack(response_action="errors", errors=view_errors(t, InvalidInput(), ids))
-            return
-        taken = InvalidInput(MSG_TAKEN, field="code")
-        try:
-            with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
-                forum = forum_service.create_forum(
-                    session,
-                    deps.clock,
-                    team_id=team_of(body),
-                    channel_id=meta.channel_id,
-                    actor=body["user"]["id"],
-                    draft=draft,
-                    timezone=deps.timezone,
-                    language=deps.default_locale,
-                )
-        except DomainError as exc:
-            exc = forms.schedule_errors(exc, view["state"]["values"])
-            ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
-            return
-        context["samverkan_forum_id"] = forum.id
-        ack()
+        text = failure_text(t, RuntimeError(failed))
+        outgoing.tell_now(deps, client, context.team_id, context.user_id or "", text)
 
-    def announce_forum(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        forum_id = context.get("samverkan_forum_id")
-        if forum_id is None:
-            return  # the submission was refused; nothing to announce
-        user_id = body["user"]["id"]
-        t = Translator(ViewMeta.load(body["view"].get("private_metadata")).locale)
-        key = announcement_key(forum_id)
-        try:
-            # Through the outbox, so its ts is kept and the member count can be updated.
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
-                scheduling.enqueue(
-                    session,
-                    deps.clock,
-                    team_id=forum.team_id,
-                    method="chat.postMessage",
-                    payload=_announcement(session, deps, forum),
-                    dedupe_key=key,
-                )
-            deliver_queued(deps, client)
-            with deps.sessions() as session:
-                failed = session.scalar(
-                    select(OutboxMessage.last_error).where(
-                        OutboxMessage.dedupe_key == key,
-                        OutboxMessage.status == OutboxStatus.FAILED,
-                    )
-                )
-            if failed:
-                raise RuntimeError(failed)
-        except Exception as exc:  # the forum exists; tell its creator what did not happen
-            log.warning("could not announce forum %s: %s", forum_id, exc)
-            tell(client, user_id, failure_text(t, exc))
 
-    app.view(ui.CB_FORUM_CREATE)(ack=submit_create, lazy=[announce_forum])
-
-    def submit_edit(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        draft = forms.forum_draft(view["state"]["values"])
-        ids = forms.block_ids(view)
-        taken = InvalidInput(MSG_TAKEN, field="code")
-        try:
-            with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
-                forum_service.save_forum_settings(
-                    session,
-                    deps.clock,
-                    forum_id=meta.forum_id or 0,
-                    team_id=team_of(body),
-                    actor=body["user"]["id"],
-                    draft=draft,
-                )
-            context["samverkan_forum_id"] = meta.forum_id  # saved: announce it after the ack
-        except DomainError as exc:
-            exc = forms.schedule_errors(exc, view["state"]["values"])
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        ack()
-
-    def announce_edit(body: dict[str, Any], context: Any) -> None:
-        """After the ack, off the saved forum's row lock: the channel announcement's update."""
-        forum_id = context.get("samverkan_forum_id")
-        if forum_id is None:
-            return  # the submission was refused
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(session, forum_id=forum_id, team_id=team_of(body))
-                queue_announcement_update(session, deps, forum)
-        except Exception as exc:  # the settings are saved; the scheduler's next change updates it
-            log.warning("could not queue the announcement update of forum %s: %s", forum_id, exc)
-
-    app.view(ui.CB_FORUM_EDIT)(ack=submit_edit, lazy=[announce_edit])
-
-    def push_members(body: dict[str, Any], client: WebClient) -> None:
-        meta = ViewMeta.load(body["view"].get("private_metadata"))
-        t = Translator(meta.locale)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                view = members_view(session, t, forum, actor=body["user"]["id"])
-            client.views_push(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            log.info("could not open the members modal: %s", exc)
-            tell(client, body["user"]["id"], failure_text(t, exc))
-
-    app.action(ui.ACTION_OPEN_MEMBERS)(ack=ack_only, lazy=[push_members])
-
-    def submit_members(
-        ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, context: Any
-    ) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        values = view["state"]["values"]
-        users = forms.selected_many(values, "users")
-        ids = forms.block_ids(view)
-        agency = forms.selected(values, "agency")
-        agency_id = int(agency) if agency and agency.isdigit() else 0
-        role_value = forms.selected(values, "role") or "member"
-        try:
-            role = Role(role_value)
-        except ValueError:
-            role = Role.MEMBER
-        try:
-            check_people(client, users)
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                forum_service.add_members(
-                    session,
-                    deps.clock,
-                    forum=forum,
-                    actor=user_id,
-                    slack_user_ids=users,
-                    agency_id=agency_id,
-                    role=role,
-                    bot_user_ids=[context.get("bot_user_id") or ""],
-                )
-                notice = t.ngettext("Added {n} member.", "Added {n} members.", len(users))
-                # A new version: the people picker and the choices start empty again.
-                updated = members_view(
-                    session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
-                )
-                context["samverkan_announce"] = queue_announcement_update(session, deps, forum)
-        except forum_service.MoveNeedsConfirmation as exc:
-            confirm = MoveMeta(
-                locale=meta.locale,
+@listener("modal")
+def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    taken = InvalidInput(MSG_TAKEN, field="code")
+    try:
+        with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
+            forum = forum_service.save_forum_settings(
+                session,
+                deps.clock,
                 forum_id=meta.forum_id or 0,
-                users=users,
+                team_id=context.team_id or "",
+                actor=context.user_id or "",
+                draft=forms.forum_draft(view["state"]["values"]),
+            )
+            queue_announcement_update(session, deps, forum)
+    except DomainError as exc:
+        raise forms.schedule_errors(exc, view["state"]["values"]) from None
+    ack()
+
+
+@listener("dm")
+def push_members(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(body["view"].get("private_metadata"))
+    t = Translator(meta.locale)
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        view = members_view(session, t, forum, actor=context.user_id or "")
+    client.views_push(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("modal")
+def submit_members(
+    ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    user_id = context.user_id or ""
+    values = view["state"]["values"]
+    users = forms.selected_many(values, "users")
+    agency = forms.selected(values, "agency")
+    agency_id = int(agency) if agency and agency.isdigit() else 0
+    role_value = forms.selected(values, "role") or "member"
+    try:
+        role = Role(role_value)
+    except ValueError:
+        role = Role.MEMBER
+    try:
+        check_people(client, users)
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+            )
+            forum_service.add_members(
+                session,
+                deps.clock,
+                forum=forum,
+                actor=user_id,
+                slack_user_ids=users,
                 agency_id=agency_id,
-                role=role.value,
-                version=meta.version,
+                role=role,
+                bot_user_ids=[context.bot_user_id or ""],
             )
-            moves = [(m.slack_user_id, m.from_agency, m.to_agency) for m in exc.moves]
-            ack(
-                response_action="push",
-                view=ui.confirm_move_modal(t, moves, private_metadata=confirm.model_dump_json()),
+            notice = t.ngettext("Added {n} member.", "Added {n} members.", len(users))
+            # A new version: the people picker and the choices start empty again.
+            updated = members_view(
+                session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
             )
-            return
-        except DomainError as exc:
-            ack(response_action="errors", errors=view_errors(t, exc, ids, version=meta.version))
-            return
-        ack(response_action="update", view=updated)
+            queue_announcement_update(session, deps, forum)
+    except forum_service.MoveNeedsConfirmation as exc:
+        confirm = MoveMeta(
+            locale=meta.locale,
+            forum_id=meta.forum_id or 0,
+            users=users,
+            agency_id=agency_id,
+            role=role.value,
+            version=meta.version,
+        )
+        moves = [(m.slack_user_id, m.from_agency, m.to_agency) for m in exc.moves]
+        ack(
+            response_action="push",
+            view=ui.confirm_move_modal(t, moves, private_metadata=confirm.model_dump_json()),
+        )
+        return
+    ack(response_action="update", view=updated)
 
-    app.view(ui.CB_MEMBERS)(
-        ack=submit_members,
-        lazy=[lambda client, context: announce_member_count(deps, client, context)],
-    )
 
-    def submit_move(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        """The coordinator confirmed the move: add with the moves, back to the list."""
-        meta = MoveMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id, team_id=team_of(body)
-                )
-                forum_service.add_members(
-                    session,
-                    deps.clock,
-                    forum=forum,
-                    actor=user_id,
-                    slack_user_ids=meta.users,
-                    agency_id=meta.agency_id,
-                    role=Role(meta.role) if meta.role in ui.ROLE_VALUES else Role.MEMBER,
-                    bot_user_ids=[context.get("bot_user_id") or ""],
-                    confirm_moves=True,
-                )
-                notice = t.ngettext("Added {n} member.", "Added {n} members.", len(meta.users))
-                updated = members_view(
-                    session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
-                )
-                context["samverkan_announce"] = queue_announcement_update(session, deps, forum)
-        except DomainError as exc:
-            ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
-            return
-        context["samverkan_members_view"] = updated
-        ack()  # back to the members modal, which the lazy listener refreshes
+@listener("log")
+def deliver(client: WebClient, deps: Deps) -> None:
+    outgoing.deliver_now(deps, client)  # the announcement's update, queued with the change
 
-    def refresh_members(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        updated = context.get("samverkan_members_view")
-        parent = body["view"].get("previous_view_id")
-        if updated is None or not parent:
-            return
+
+@listener("modal")
+def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """The coordinator confirmed the move: add with the moves, back to the list."""
+    meta = MoveMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id, team_id=context.team_id or ""
+            )
+            forum_service.add_members(
+                session,
+                deps.clock,
+                forum=forum,
+                actor=context.user_id or "",
+                slack_user_ids=meta.users,
+                agency_id=meta.agency_id,
+                role=Role(meta.role) if meta.role in ui.ROLE_VALUES else Role.MEMBER,
+                bot_user_ids=[context.bot_user_id or ""],
+                confirm_moves=True,
+            )
+            queue_announcement_update(session, deps, forum)
+    except DomainError as exc:
+        ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
+        return
+    ack()  # back to the members modal, which the lazy listener refreshes
+
+
+@listener("log")
+def refresh_members(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """The members modal beneath shows who was added (read from the database: a refused
+    move added no one), then the announcement's update goes out."""
+    meta = MoveMeta.load(body["view"].get("private_metadata"))
+    t = Translator(meta.locale)
+    parent = body["view"].get("previous_view_id")
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id, team_id=context.team_id or ""
+        )
+        agency_of = {
+            m.slack_user_id: m.agency_id for m in forum_service.active_members(session, forum)
+        }
+        added = bool(meta.users) and all(agency_of.get(u) == meta.agency_id for u in meta.users)
+        notice = t.ngettext("Added {n} member.", "Added {n} members.", len(meta.users))
+        updated = members_view(
+            session,
+            t,
+            forum,
+            actor=context.user_id or "",
+            notice=notice,
+            version=meta.version + 1,
+        )
+    if not added:
+        return
+    if parent:
         try:
             client.views_update(view_id=parent, view=updated)
         except SlackApiError as exc:
             log.info("members modal not refreshed: %s", exc.response.get("error"))
+    outgoing.deliver_now(deps, client)
 
-    app.view(ui.CB_MEMBERS_MOVE)(
-        ack=submit_move,
-        lazy=[
-            refresh_members,
-            lambda client, context: announce_member_count(deps, client, context),
-        ],
-    )
 
-    def remove_member(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        member_id = int(body["actions"][0].get("value") or 0)
-        announce = False
+@listener("update")
+def remove_member(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    context["t"] = t
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    member_id = int(body["actions"][0].get("value") or 0)
+    announce = False
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
         try:
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                try:
-                    removed = forum_service.remove_member(
-                        session, deps.clock, forum=forum, actor=user_id, member_id=member_id
-                    )
-                    notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
-                    announce = queue_announcement_update(session, deps, forum)
-                except DomainError as exc:
-                    notice = ":warning: " + error_text(t, exc, mrkdwn=True)
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-                )
-                updated = members_view(
-                    session, t, forum, actor=user_id, notice=notice, version=meta.version
-                )
-        except Exception as exc:  # e.g. they removed themselves: they may no longer look
-            if not isinstance(exc, DomainError):
-                log.exception("removing a member failed")
-            updated = ui.notice_modal(t, failure_text(t, exc))
-        try:
-            client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
-        except SlackApiError as exc:  # hash_conflict: someone else changed the modal first
-            log.info("members modal not updated: %s", exc.response.get("error"))
-        if announce:
-            deliver_queued(deps, client)
+            removed = forum_service.remove_member(
+                session, deps.clock, forum=forum, actor=user_id, member_id=member_id
+            )
+            notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
+            announce = queue_announcement_update(session, deps, forum)
+        except DomainError as exc:
+            notice = ":warning: " + error_text(t, exc, mrkdwn=True)
+    # e.g. they removed themselves: they may no longer look (then a notice, the error path)
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+        updated = members_view(
+            session, t, forum, actor=user_id, notice=notice, version=meta.version
+        )
+    try:
+        client.views_update(view_id=view["id"], hash=view.get("hash"), view=updated)
+    except SlackApiError as exc:  # hash_conflict: someone else changed the modal first
+        log.info("members modal not updated: %s", exc.response.get("error"))
+    if announce:
+        outgoing.deliver_now(deps, client)
 
+
+def register(app: App) -> None:
+    app.action(ui.ACTION_TEMPLATE)(ack=ack_only, lazy=[choose_template])
+    app.view(ui.CB_FORUM_CREATE)(ack=submit_create, lazy=[announce_forum])
+    app.view(ui.CB_FORUM_EDIT)(submit_edit)
+    app.action(ui.ACTION_OPEN_MEMBERS)(ack=ack_only, lazy=[push_members])
+    app.view(ui.CB_MEMBERS)(ack=submit_members, lazy=[deliver])
+    app.view(ui.CB_MEMBERS_MOVE)(ack=submit_move, lazy=[refresh_members])
     app.action(ui.ACTION_REMOVE_MEMBER)(ack=ack_only, lazy=[remove_member])
 
 
@@ -554,15 +463,15 @@ USER_CHECK_SECONDS = 1.5
 _user_checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-users")
 
 
+def _look_up(client: WebClient, user_id: str) -> dict[str, Any]:
+    return dict(client.users_info(user=user_id).get("user") or {})
+
+
 def check_people(client: WebClient, user_ids: list[str]) -> None:
     """Refuse anyone who is not an active human in the workspace; runs before the ack, so
     the lookups run in parallel, without retries, within a fixed time budget."""
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
-
-    def look_up(user_id: str) -> dict[str, Any]:
-        return dict(quick.users_info(user=user_id).get("user") or {})
-
-    futures = {u: _user_checks.submit(look_up, u) for u in user_ids}
+    futures = {u: _user_checks.submit(_look_up, quick, u) for u in user_ids}
     deadline = time.monotonic() + USER_CHECK_SECONDS
     for user_id, future in futures.items():
         try:
@@ -576,11 +485,3 @@ def check_people(client: WebClient, user_ids: list[str]) -> None:
         if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
             name = user.get("real_name") or user.get("name") or user_id
             raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=name)
-
-
-def tell(client: WebClient, user_id: str, text: str) -> None:
-    """A direct message to one user, for outcomes after the ack (best effort)."""
-    try:
-        client.chat_postMessage(channel=user_id, text=slack_safe(text))
-    except SlackApiError as exc:
-        log.warning("could not message %s: %s", user_id, exc.response.get("error"))

@@ -94,6 +94,7 @@ class WebApiGateway:
                     filename=payload["filename"],
                     title=payload.get("title") or payload["filename"],
                     alt_txt=payload.get("alt_text"),
+                    initial_comment=payload.get("initial_comment"),
                 )
                 return None
             body = dict(payload)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -32,15 +32,16 @@ from domain.errors import (
 from domain.forums import local_today
 from domain.i18n import N_, Translator
 from domain.retention import RetentionPolicy
-from handlers import cases as case_handlers
-from handlers import forms, slack_text
+from handlers import forms, outgoing, slack_text
 from handlers.blocks import cases as case_ui
 from handlers.blocks import privacy as ui
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from handlers.payload import ack_only, channel_of, team_of
+from handlers.payload import ack_only
+from handlers.screens import detail_view
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -99,10 +100,15 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
 
 
 def _export_log(
-    deps: Deps, client: WebClient, t: Translator, body: dict[str, Any], fmt: str
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    body: dict[str, Any],
+    context: BoltContext,
+    fmt: str,
 ) -> None:
-    user_id = body["user"]["id"]
-    req = CommandRequest(team_of(body), channel_of(body), user_id, "", "")
+    user_id = context.user_id or ""
+    req = CommandRequest(context.team_id or "", context.channel_id or "", user_id, "", "")
     filt = logreview.LogFilter.decode(body["actions"][0].get("value", ""))
     with database_errors(), transaction(deps.sessions) as session:
         access = _access(deps, session, req)
@@ -134,8 +140,10 @@ def _export_log(
         data = export_service.csv_bytes(headers, rows)
     else:
         data = export_service.xlsx_bytes([("logg", headers, rows)])
-    send_file(
+    outgoing.send_file(
+        deps,
         client,
+        req.team_id,
         user_id,
         data=data,
         filename=f"samverkan-logg-{code}-{stamp}.{fmt}",
@@ -144,27 +152,6 @@ def _export_log(
             "The audit log you exported ({n} events).",
             len(rows),
         ),
-    )
-
-
-def send_file(
-    client: WebClient,
-    user_id: str,
-    *,
-    data: bytes,
-    filename: str,
-    comment: str,
-    alt_text: str | None = None,
-) -> None:
-    """A file in the user's DM with the bot (never a channel); an image has ``alt_text``."""
-    channel = client.conversations_open(users=user_id)["channel"]["id"]
-    client.files_upload_v2(
-        channel=channel,
-        file=data,
-        filename=filename,
-        title=filename,
-        initial_comment=comment,
-        alt_txt=alt_text,
     )
 
 
@@ -315,15 +302,19 @@ def access_export(
         result.row_count,
         user=f"<@{subject}>",
     )
-    send_file(
+    outgoing.send_file(
+        deps,
         client,
+        req.team_id,
         req.user_id,
         data=export_service.to_json(result),
         filename=f"{stem}.json",
         comment=comment,
     )
-    send_file(
+    outgoing.send_file(
+        deps,
         client,
+        req.team_id,
         req.user_id,
         data=export_service.to_xlsx(result),
         filename=f"{stem}.xlsx",
@@ -334,164 +325,157 @@ def access_export(
     )
 
 
-def register(app: App, deps: Deps) -> None:
-    def export_log(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        action_id = body["actions"][0]["action_id"]
-        fmt = "csv" if action_id == ui.ACTION_LOG_EXPORT_CSV else "xlsx"
-        user_id = body["user"]["id"]
-        t = deps.translator(client, team_of(body), user_id)
-        try:
-            _export_log(deps, client, t, body, fmt)
-            reply = t("The export is in your direct messages.")
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("exporting the audit log failed")
-            reply = failure_text(t, exc)
-        respond(replace_original=False, response_type="ephemeral", text=reply)
+@listener("ephemeral")
+def export_log(
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    deps: Deps,
+    t: Translator,
+) -> None:
+    action_id = body["actions"][0]["action_id"]
+    fmt = "csv" if action_id == ui.ACTION_LOG_EXPORT_CSV else "xlsx"
+    _export_log(deps, client, t, body, context, fmt)
+    text = t("The export is in your direct messages.")
+    respond(replace_original=False, response_type="ephemeral", text=text)
 
+
+@listener("modal")
+def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    agency = forms.selected(values, "agency")
+    draft = legal_grounds.GroundDraft(
+        agency_id=int(agency) if agency and agency.isdigit() else None,
+        ground=forms.selected(values, "ground"),
+        decided_on=forms.date_value(values, "decided_on"),
+        note=forms.text(values, "note"),
+    )
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+            ground = legal_grounds.record_ground(
+                session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
+            )
+            done = ui.ground_recorded_modal(
+                t, reference=ground.case.reference, agency=ground.agency.name
+            )
+    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+        return
+    ack(response_action="update", view=done)
+
+
+@listener("update")
+def end_ground(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    ground_id = int(body["actions"][0].get("value") or 0)
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)
+        updated = _ground_view(deps, t, access, session, case.reference)
+    client.views_update(view_id=view["id"], view=updated)
+
+
+@listener("push")
+def push_hold(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Legal hold from the case modal (coordinators): a reason modal on top."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        if not access.is_coordinator:
+            raise NotCoordinator()
+        reference = case_service.case_row(
+            session, deps.clock, access=access, case_id=meta.case_id or 0
+        ).reference
+    pushed = ui.legal_hold_modal(
+        t, reference=reference, private_metadata=view.get("private_metadata", "")
+    )
+    client.views_push(trigger_id=body["trigger_id"], view=pushed)
+
+
+@listener("modal")
+def submit_hold(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+            row = case_service.case_row(
+                session, deps.clock, access=access, case_id=meta.case_id or 0
+            )
+            retention.set_legal_hold(
+                session,
+                deps.clock,
+                access=access,
+                reference=row.reference,
+                reason=forms.text(values, "reason"),
+            )
+    except NotCoordinator as exc:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+        return
+    ack()  # back to the case modal, which the lazy listener refreshes
+
+
+@listener("log")
+def refresh_case(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """Once the hold is set (read from the database: a refused one changed nothing), the
+    case modal beneath shows it."""
+    parent = body["view"].get("previous_view_id")
+    if not parent:
+        return
+    meta = ViewMeta.load(body["view"].get("private_metadata"))
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        reference = case_service.case_row(
+            session, deps.clock, access=access, case_id=meta.case_id or 0
+        ).reference
+        held = any(h.reference == reference for h in retention.legal_holds(session, access.forum))
+    if held:
+        _refresh(body, client, context, deps, parent)
+
+
+def _refresh(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, view_id: str
+) -> None:
+    meta = ViewMeta.load(body["view"].get("private_metadata"))
+    t = Translator(meta.locale)
+    try:
+        updated = detail_view(
+            deps, t, meta, context.team_id or "", context.user_id or "", meta.case_id or 0
+        )
+    except DomainError as exc:
+        updated = notice_modal(t, failure_text(t, exc))
+    client.views_update(view_id=view_id, view=updated)
+
+
+@listener("update")
+def release_hold(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
+        retention.release_legal_hold(session, deps.clock, access=access, reference=row.reference)
+    _refresh(body, client, context, deps, view["id"])
+
+
+def register(app: App) -> None:
     for action_id in (ui.ACTION_LOG_EXPORT_CSV, ui.ACTION_LOG_EXPORT_XLSX):
         app.action(action_id)(ack=ack_only, lazy=[export_log])
-
-    def submit_ground(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        agency = forms.selected(values, "agency")
-        draft = legal_grounds.GroundDraft(
-            agency_id=int(agency) if agency and agency.isdigit() else None,
-            ground=forms.selected(values, "ground"),
-            decided_on=forms.date_value(values, "decided_on"),
-            note=forms.text(values, "note"),
-        )
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _view_access(session, meta, team_of(body), body["user"]["id"])
-                ground = legal_grounds.record_ground(
-                    session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
-                )
-                done = ui.ground_recorded_modal(
-                    t, reference=ground.case.reference, agency=ground.agency.name
-                )
-        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
-            ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
-        except DomainError as exc:
-            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-            return
-        ack(response_action="update", view=done)
-
     app.view(ui.CB_LEGAL_GROUND)(submit_ground)
-
-    def end_ground(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        try:
-            ground_id = int(body["actions"][0].get("value") or 0)
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _view_access(session, meta, team_of(body), body["user"]["id"])
-                case = legal_grounds.end_ground(
-                    session, deps.clock, access=access, ground_id=ground_id
-                )
-                updated = _ground_view(deps, t, access, session, case.reference)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("ending a legal ground failed")
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=view["id"], view=updated)
-
     app.action(ui.ACTION_GROUND_END)(ack=ack_only, lazy=[end_ground])
-
-    # Legal hold from the case modal (coordinators): a reason modal on top, or release.
-    def push_hold(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _view_access(session, meta, team_of(body), body["user"]["id"])
-                if not access.is_coordinator:
-                    raise NotCoordinator()
-                reference = case_service.case_row(
-                    session, deps.clock, access=access, case_id=meta.case_id or 0
-                ).reference
-            pushed = ui.legal_hold_modal(
-                t, reference=reference, private_metadata=view.get("private_metadata", "")
-            )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening the legal-hold modal failed")
-            pushed = notice_modal(t, failure_text(t, exc))
-        client.views_push(trigger_id=body["trigger_id"], view=pushed)
-
     app.action(case_ui.ACTION_CASE_HOLD)(ack=ack_only, lazy=[push_hold])
-
-    def submit_hold(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _view_access(session, meta, team_of(body), body["user"]["id"])
-                row = case_service.case_row(
-                    session, deps.clock, access=access, case_id=meta.case_id or 0
-                )
-                retention.set_legal_hold(
-                    session,
-                    deps.clock,
-                    access=access,
-                    reference=row.reference,
-                    reason=forms.text(values, "reason"),
-                )
-        except DomainError as exc:
-            if isinstance(exc, NotCoordinator):
-                ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-            else:  # the reason stays in the modal
-                ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-            return
-        context["samverkan_held"] = True
-        ack()  # back to the case modal, which the lazy listener refreshes
-
-    def refresh_case(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        view = body["view"]
-        parent = view.get("previous_view_id")
-        if not context.get("samverkan_held") or not parent:
-            return
-        _refresh(body, client, parent)
-
-    def _refresh(body: dict[str, Any], client: WebClient, view_id: str) -> None:
-        meta = ViewMeta.load(body["view"].get("private_metadata"))
-        t = Translator(meta.locale)
-        try:
-            updated = case_handlers._detail_view(
-                deps, t, meta, team_of(body), body["user"]["id"], meta.case_id or 0
-            )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("refreshing the case modal failed")
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=view_id, view=updated)
-
     app.view(ui.CB_LEGAL_HOLD)(ack=submit_hold, lazy=[refresh_case])
-
-    def release_hold(body: dict[str, Any], client: WebClient) -> None:
-        view = body["view"]
-        meta = ViewMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _view_access(session, meta, team_of(body), body["user"]["id"])
-                row = case_service.case_row(
-                    session, deps.clock, access=access, case_id=meta.case_id or 0
-                )
-                retention.release_legal_hold(
-                    session, deps.clock, access=access, reference=row.reference
-                )
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("releasing a legal hold failed")
-            client.views_update(view_id=view["id"], view=notice_modal(t, failure_text(t, exc)))
-            return
-        _refresh(body, client, view["id"])
-
     app.action(case_ui.ACTION_CASE_RELEASE)(ack=ack_only, lazy=[release_hold])

@@ -16,7 +16,7 @@ import zoneinfo
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -32,17 +32,16 @@ from domain.errors import (
 )
 from domain.export import csv_bytes, xlsx_bytes
 from domain.i18n import N_, Locale, Translator
-from handlers import forms, slack_text
-from handlers.agenda import picture_ready
+from handlers import forms, outgoing, slack_text
 from handlers.blocks import actions as action_ui
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
-from handlers.forum import tell
-from handlers.payload import ack_only, channel_of, team_of
-from handlers.privacy import send_file
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.outgoing import picture_ready
+from handlers.payload import ack_only
 from storage.db import transaction
 from storage.models import RatingRound
 
@@ -197,8 +196,10 @@ def away(
         return text_message(t("Welcome back: you get the situation picture's messages again."))
     if absence.stand_in:
         stand_in_t = deps.translator(client, req.team_id, absence.stand_in)
-        tell(
+        outgoing.tell_now(
+            deps,
             client,
+            req.team_id,
             absence.stand_in,
             stand_in_t(
                 N_(
@@ -244,12 +245,17 @@ def export(
         data = rating_service.export_rounds(
             session, deps.clock, access=access, start=start, end=end, t=t
         )
-    _send_export(client, t, req.user_id, data, "both")
+    _send_export(deps, client, t, req, data, "both")
     return text_message(t("The export is in your direct messages."))
 
 
 def _send_export(
-    client: WebClient, t: Translator, user_id: str, data: rating_service.ExportData, fmt: str
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    req: CommandRequest,
+    data: rating_service.ExportData,
+    fmt: str,
 ) -> None:
     stem = f"lagesbild-{data.forum_code}"
     comment = t.ngettext(
@@ -262,11 +268,21 @@ def _send_export(
                 ("sammanstallning", data.summary_headers, data.summary),
             ]
         )
-        send_file(client, user_id, data=workbook, filename=f"{stem}.xlsx", comment=comment)
-    if fmt in ("csv", "both"):
-        send_file(
+        outgoing.send_file(
+            deps,
             client,
-            user_id,
+            req.team_id,
+            req.user_id,
+            data=workbook,
+            filename=f"{stem}.xlsx",
+            comment=comment,
+        )
+    if fmt in ("csv", "both"):
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
             data=csv_bytes(data.headers, data.rows),
             filename=f"{stem}.csv",
             comment=comment,
@@ -350,236 +366,243 @@ def _answers(values: forms.Values, meta: RatingMeta) -> list[rating_service.Answ
     return answers
 
 
-def register(app: App, deps: Deps) -> None:
-    def open_rating(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        user_id = body["user"]["id"]
-        # No Slack call before views.open: the trigger lasts 3 seconds.
-        t = Translator(deps.cached_locale(team_of(body), user_id) or deps.default_locale)
-        pair = ui.parse_pair(body["actions"][0].get("value", ""))
-        try:
-            if pair is None:
-                raise rating_service.RoundNotFound()
-            view = _rating_view(deps, t, team_of(body), user_id, pair[0], pair[1])
-            client.views_open(trigger_id=body["trigger_id"], view=view)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening the rating modal failed")
-            text = failure_text(t, exc)
-            if body.get("response_url"):
-                respond(replace_original=False, response_type="ephemeral", text=text)
-            else:
-                tell(client, user_id, text)
+@listener("log")
+def open_rating(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
+) -> None:
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    t = quick_translator(context, deps)
+    pair = ui.parse_pair(body["actions"][0].get("value", ""))
+    try:
+        if pair is None:
+            raise rating_service.RoundNotFound()
+        view = _rating_view(deps, t, team_id, user_id, pair[0], pair[1])
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except Exception as exc:  # from a message: an ephemeral reply; from a DM: a DM
+        if not isinstance(exc, DomainError):
+            log.exception("opening the rating modal failed")
+        text = failure_text(t, exc)
+        if body.get("response_url"):
+            respond(replace_original=False, response_type="ephemeral", text=text)
+        else:
+            outgoing.tell_now(deps, client, team_id, user_id, text)
 
-    app.action(ui.ACTION_RATE)(ack=ack_only, lazy=[open_rating])
 
-    def submit_rating(ack: Ack, body: dict[str, Any], view: dict[str, Any], context: Any) -> None:
-        meta = RatingMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        user_id = body["user"]["id"]
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access_for_round(session, team_of(body), user_id, meta.round_id)
-                saved = rating_service.submit_ratings(
-                    session,
-                    deps.clock,
-                    access=access,
-                    round_id=meta.round_id,
-                    agency_id=meta.agency_id or None,
-                    answers=_answers(values, meta),
-                    # Asked on the form's last page only: elsewhere it stays as it is.
-                    observation=(
-                        forms.text(values, rating_service.OBSERVATION_FIELD)
-                        if rating_service.OBSERVATION_FIELD in values
-                        else None
-                    ),
-                )
-                form = rating_service.rating_form(
-                    session,
-                    deps.clock,
-                    access=access,
-                    round_id=meta.round_id,
-                    agency_id=meta.agency_id or None,
-                )
-        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        except DomainError as exc:
-            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-            return
-        if saved.escalations:
-            context["samverkan_escalations"] = saved
-        next_page = meta.page + 1
-        if next_page < ui.page_count(form):
-            page_meta = meta.model_copy(update={"page": next_page})
-            ack(
-                response_action="update",
-                view=ui.rating_modal(t, form, page=next_page, private_metadata=page_meta.dump()),
+@listener("modal")
+def submit_rating(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Save the answers; escalations go to the coordinators as DMs queued in the same
+    transaction."""
+    meta = RatingMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    values = view["state"]["values"]
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = _access_for_round(session, team_id, user_id, meta.round_id)
+            saved = rating_service.submit_ratings(
+                session,
+                deps.clock,
+                access=access,
+                round_id=meta.round_id,
+                agency_id=meta.agency_id or None,
+                answers=_answers(values, meta),
+                # Asked on the form's last page only: elsewhere it stays as it is.
+                observation=(
+                    forms.text(values, rating_service.OBSERVATION_FIELD)
+                    if rating_service.OBSERVATION_FIELD in values
+                    else None
+                ),
             )
-            return
-        deadline = t.day_time(form.deadline_at, zoneinfo.ZoneInfo(form.timezone))
+            form = rating_service.rating_form(
+                session,
+                deps.clock,
+                access=access,
+                round_id=meta.round_id,
+                agency_id=meta.agency_id or None,
+            )
+            if saved.escalations:
+                _queue_escalations(session, deps, client, team_id, saved)
+    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+        return
+    next_page = meta.page + 1
+    if next_page < ui.page_count(form):
+        page_meta = meta.model_copy(update={"page": next_page})
         ack(
             response_action="update",
-            view=ui.saved_modal(
-                t, agency=saved.agency_name, complete=saved.complete, deadline=deadline
-            ),
+            view=ui.rating_modal(t, form, page=next_page, private_metadata=page_meta.dump()),
         )
+        return
+    deadline = t.day_time(form.deadline_at, zoneinfo.ZoneInfo(form.timezone))
+    ack(
+        response_action="update",
+        view=ui.saved_modal(
+            t, agency=saved.agency_name, complete=saved.complete, deadline=deadline
+        ),
+    )
 
-    def escalate(body: dict[str, Any], client: WebClient, context: Any) -> None:
-        saved: rating_service.Saved | None = context.get("samverkan_escalations")
-        if saved is None:
-            return
-        for coordinator in saved.coordinators:
-            t = deps.translator(client, team_of(body), coordinator)
-            for escalation in saved.escalations:
-                tell(client, coordinator, ui.escalation_text(t, saved.forum_name, escalation))
 
-    app.view(ui.CB_RATE)(ack=submit_rating, lazy=[escalate])
+def _queue_escalations(
+    session: Session, deps: Deps, client: WebClient, team_id: str, saved: rating_service.Saved
+) -> None:
+    for coordinator, t in outgoing.translators(deps, client, team_id, saved.coordinators).items():
+        for escalation in saved.escalations:
+            outgoing.tell(
+                session,
+                deps.clock,
+                team_id=team_id,
+                user_id=coordinator,
+                text=ui.escalation_text(t, saved.forum_name, escalation),
+            )
 
-    def _req(body: dict[str, Any]) -> CommandRequest:
-        return CommandRequest(
-            team_id=team_of(body),
-            channel_id=channel_of(body),
-            user_id=body["user"]["id"],
-            trigger_id=body.get("trigger_id", ""),
-            text="",
+
+@listener("log")
+def deliver(client: WebClient, deps: Deps) -> None:
+    outgoing.deliver_now(deps, client)  # the escalations, queued with the answers
+
+
+def _req(body: dict[str, Any], context: BoltContext) -> CommandRequest:
+    return CommandRequest(
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        user_id=context.user_id or "",
+        trigger_id=body.get("trigger_id", ""),
+        text="",
+    )
+
+
+@listener("replace")
+def close_now(
+    body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
+) -> None:
+    req = _req(body, context)
+    value = body["actions"][0].get("value", "")
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access_in_channel(session, req)
+        rating_service.close_early(
+            session,
+            deps.clock,
+            ui.RENDERERS,
+            access=access,
+            round_id=int(value) if value.isdigit() else 0,
+            on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
         )
+    reply = overview(deps, t, req)
+    reply["text"] = t("The round is closed: the picture is posted in the channel shortly.")
+    reply["blocks"].insert(1, section(reply["text"]))
+    respond(replace_original=True, response_type="ephemeral", **reply)
 
-    def close_now(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        req = _req(body)
-        t = deps.translator(client, req.team_id, req.user_id)
-        value = body["actions"][0].get("value", "")
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access_in_channel(session, req)
-                rating_service.close_early(
-                    session,
-                    deps.clock,
-                    ui.RENDERERS,
-                    access=access,
-                    round_id=int(value) if value.isdigit() else 0,
-                    on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
-                )
-            reply = overview(deps, t, req)
-            reply["text"] = t("The round is closed: the picture is posted in the channel shortly.")
-            reply["blocks"].insert(1, section(reply["text"]))
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("closing a round failed")
-            reply = text_message(failure_text(t, exc))
-        respond(replace_original=True, response_type="ephemeral", **reply)
 
+@listener("replace")
+def extend(
+    body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
+) -> None:
+    req = _req(body, context)
+    selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
+    pair = ui.parse_pair(selected)
+    if pair is None:
+        raise InvalidInput(N_("Choose how long to extend."))
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access_in_channel(session, req)
+        rating_service.extend(session, deps.clock, access=access, round_id=pair[0], days=pair[1])
+    respond(replace_original=True, response_type="ephemeral", **overview(deps, t, req))
+
+
+@listener("ephemeral")
+def export_latest(
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    deps: Deps,
+    t: Translator,
+) -> None:
+    req = _req(body, context)
+    fmt = "csv" if body["actions"][0]["action_id"] == ui.ACTION_EXPORT_CSV else "xlsx"
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access_in_channel(session, req)
+        data = rating_service.export_rounds(session, deps.clock, access=access, t=t)
+    _send_export(deps, client, t, req, data, fmt)
+    text = t("The export is in your direct messages.")
+    respond(replace_original=False, response_type="ephemeral", text=text)
+
+
+@listener("ephemeral")
+def settings_button(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    req = _req(body, context)
+    t = quick_translator(context, deps)
+    open_settings(deps, client, t, req, trigger_id=req.trigger_id)
+
+
+@listener("open")
+def open_comments(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    t = quick_translator(context, deps)
+    value = str(body["actions"][0].get("value") or "")
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access_for_round(
+            session,
+            context.team_id or "",
+            context.user_id or "",
+            int(value) if value.isdigit() else 0,
+        )
+        comments = rating_service.round_comments(
+            session, deps.clock, access=access, round_id=int(value)
+        )
+    view = ui.comments_modal(t, comments, forum_id=access.forum.id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("modal")
+def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = RatingMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    try:
+        settings = rating_service.check_settings(
+            cadence=forms.selected(values, "cadence"),
+            days_before=forms.selected(values, "days_before"),
+            deadline_days_before=forms.selected(values, "deadline_days"),
+            deadline_time=forms.time_value(values, "deadline_time"),
+            reminder_hours=forms.selected_many(values, "reminders"),
+        )
+        chosen = [int(v) for v in forms.selected_many(values, "chosen") if v.isdigit()]
+        with database_errors(), transaction(deps.sessions) as session:
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id, team_id=context.team_id or ""
+            )
+            access = forum_service.require_member(
+                session, forum=forum, slack_user_id=context.user_id or ""
+            )
+            rating_service.save_settings(
+                session,
+                deps.clock,
+                access=access,
+                settings=settings,
+                chosen_meeting_ids=chosen,
+            )
+    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
+        return
+    ack()
+
+
+def register(app: App) -> None:
+    app.action(ui.ACTION_RATE)(ack=ack_only, lazy=[open_rating])
+    app.view(ui.CB_RATE)(ack=submit_rating, lazy=[deliver])
     app.action(ui.ACTION_CLOSE)(ack=ack_only, lazy=[close_now])
-
-    def extend(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        req = _req(body)
-        t = deps.translator(client, req.team_id, req.user_id)
-        selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
-        pair = ui.parse_pair(selected)
-        try:
-            if pair is None:
-                raise InvalidInput(N_("Choose how long to extend."))
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access_in_channel(session, req)
-                rating_service.extend(
-                    session, deps.clock, access=access, round_id=pair[0], days=pair[1]
-                )
-            reply = overview(deps, t, req)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("extending a round failed")
-            reply = text_message(failure_text(t, exc))
-        respond(replace_original=True, response_type="ephemeral", **reply)
-
     app.action(ui.ACTION_EXTEND)(ack=ack_only, lazy=[extend])
-
-    def export_latest(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        req = _req(body)
-        t = deps.translator(client, req.team_id, req.user_id)
-        fmt = "csv" if body["actions"][0]["action_id"] == ui.ACTION_EXPORT_CSV else "xlsx"
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access_in_channel(session, req)
-                data = rating_service.export_rounds(session, deps.clock, access=access, t=t)
-            _send_export(client, t, req.user_id, data, fmt)
-            text = t("The export is in your direct messages.")
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("exporting the situation picture failed")
-            text = failure_text(t, exc)
-        respond(replace_original=False, response_type="ephemeral", text=text)
-
     for action_id in (ui.ACTION_EXPORT_XLSX, ui.ACTION_EXPORT_CSV):
         app.action(action_id)(ack=ack_only, lazy=[export_latest])
-
-    def settings_button(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        req = _req(body)
-        t = Translator(deps.cached_locale(req.team_id, req.user_id) or deps.default_locale)
-        try:
-            open_settings(deps, client, t, req, trigger_id=req.trigger_id)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening the situation picture settings failed")
-            respond(replace_original=False, response_type="ephemeral", text=failure_text(t, exc))
-
     app.action(ui.ACTION_SETTINGS)(ack=ack_only, lazy=[settings_button])
-
-    def open_comments(body: dict[str, Any], client: WebClient) -> None:
-        user = body["user"]["id"]
-        t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
-        value = str(body["actions"][0].get("value") or "")
-        try:
-            with database_errors(), transaction(deps.sessions) as session:
-                access = _access_for_round(
-                    session, team_of(body), user, int(value) if value.isdigit() else 0
-                )
-                comments = rating_service.round_comments(
-                    session, deps.clock, access=access, round_id=int(value)
-                )
-            view = ui.comments_modal(t, comments, forum_id=access.forum.id)
-        except Exception as exc:
-            if not isinstance(exc, DomainError):
-                log.exception("opening rating comments failed")
-            view = notice_modal(t, failure_text(t, exc))
-        client.views_open(trigger_id=body["trigger_id"], view=view)
-
     app.action(ui.ACTION_COMMENTS)(ack=ack_only, lazy=[open_comments])
-
-    def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        meta = RatingMeta.load(view.get("private_metadata"))
-        t = Translator(meta.locale)
-        values = view["state"]["values"]
-        ids = forms.block_ids(view)
-        try:
-            settings = rating_service.check_settings(
-                cadence=forms.selected(values, "cadence"),
-                days_before=forms.selected(values, "days_before"),
-                deadline_days_before=forms.selected(values, "deadline_days"),
-                deadline_time=forms.time_value(values, "deadline_time"),
-                reminder_hours=forms.selected_many(values, "reminders"),
-            )
-            chosen = [int(v) for v in forms.selected_many(values, "chosen") if v.isdigit()]
-            with database_errors(), transaction(deps.sessions) as session:
-                forum = forum_service.get_forum(
-                    session, forum_id=meta.forum_id, team_id=team_of(body)
-                )
-                access = forum_service.require_member(
-                    session, forum=forum, slack_user_id=body["user"]["id"]
-                )
-                rating_service.save_settings(
-                    session,
-                    deps.clock,
-                    access=access,
-                    settings=settings,
-                    chosen_meeting_ids=chosen,
-                )
-        except (InputErrors, DatabaseUnavailable) as exc:  # a retry keeps what they typed
-            ack(response_action="errors", errors=view_errors(t, exc, ids))
-            return
-        except DomainError as exc:
-            ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-            return
-        ack()
-
     app.view(ui.CB_SETTINGS)(ack=submit_settings, lazy=[])

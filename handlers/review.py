@@ -7,22 +7,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
 from domain import periods
 from domain import review as review_service
-from domain.errors import DomainError, NotCoordinator
+from domain.errors import NotCoordinator
 from domain.i18n import Translator
-from handlers import forms
+from handlers import forms, outgoing
 from handlers.blocks import review as ui
 from handlers.blocks.forum import text_message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, view_errors
+from handlers.errors import database_errors
+from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from handlers.payload import team_of
-from handlers.privacy import send_file
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -53,13 +52,25 @@ def route(
         figures = review_service.build(
             session, deps.clock, forum=forum, period=period, actor=req.user_id
         )
-        channel = forum.channel_id
         channel_t = Translator("sv" if forum.language == "sv" else "en")
-    for filename, data in review_service.files(t, figures):
-        send_file(client, req.user_id, data=data, filename=filename, comment=filename)
-    client.chat_postMessage(
-        channel=channel, **ui.summary_message(channel_t, figures, automatic=False)
-    )
+        for filename, data in review_service.files(t, figures):
+            outgoing.share_file(
+                session,
+                deps.clock,
+                team_id=req.team_id,
+                user_id=req.user_id,
+                data=data,
+                filename=filename,
+                comment=filename,
+            )
+        outgoing.post(
+            session,
+            deps.clock,
+            team_id=req.team_id,
+            channel=forum.channel_id,
+            message=ui.summary_message(channel_t, figures, automatic=False),
+        )
+    outgoing.deliver_now(deps, client)
     return text_message(
         t(
             "I sent you the half-year review for {start} – {end} (PDF and xlsx) in a direct "
@@ -84,29 +95,23 @@ def open_settings(deps: Deps, client: WebClient, t: Translator, req: CommandRequ
     client.views_open(trigger_id=req.trigger_id, view=view)
 
 
-def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
     month = forms.selected(values, "review_end") or ""
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=team_of(body)
-            )
-            forum_service.require_coordinator(
-                session, forum=forum, slack_user_id=body["user"]["id"]
-            )
-            review_service.save_settings(
-                forum,
-                review_service.ReviewSettings(
-                    auto="auto" in forms.selected_many(values, "review_auto"),
-                    end_month=int(month) if month.isdigit() else 0,
-                ),
-            )
-    except DomainError as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        forum_service.require_coordinator(session, forum=forum, slack_user_id=context.user_id or "")
+        review_service.save_settings(
+            forum,
+            review_service.ReviewSettings(
+                auto="auto" in forms.selected_many(values, "review_auto"),
+                end_month=int(month) if month.isdigit() else 0,
+            ),
+        )
     ack()
 
 

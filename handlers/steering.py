@@ -16,7 +16,7 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -29,15 +29,15 @@ from domain.actions import ActionDraft
 from domain.documents import Document, to_docx, to_pdf
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.i18n import N_, Locale, Translator
-from handlers import forms
-from handlers.actions import _names
-from handlers.agenda import deliver_now
+from handlers import forms, outgoing
 from handlers.blocks import steering as ui
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
-from handlers.errors import database_errors, failure_text, view_errors
-from handlers.payload import ack_only, channel_of, team_of
-from handlers.privacy import send_file
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.outgoing import deliver_now
+from handlers.payload import ack_only
+from handlers.screens import display_names
 from storage.db import transaction
 from storage.models import PlanItem
 
@@ -75,9 +75,11 @@ def _access(session: Session, req: CommandRequest) -> Access:
     )
 
 
-def _meta_access(session: Session, meta: SteeringMeta, body: dict[str, Any]) -> Access:
-    forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_of(body))
-    return forum_service.require_member(session, forum=forum, slack_user_id=body["user"]["id"])
+def _meta_access(session: Session, meta: SteeringMeta, context: BoltContext) -> Access:
+    forum = forum_service.get_forum(
+        session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+    )
+    return forum_service.require_member(session, forum=forum, slack_user_id=context.user_id or "")
 
 
 def _year(words: list[str], access: Access, deps: Deps) -> int:
@@ -150,42 +152,44 @@ def open_settings(
         client.views_open(trigger_id=trigger_id, view=view)
 
 
-def settings_button(body: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
-    user = body["user"]["id"]
-    t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
-    try:
-        open_settings(
-            deps, client, t, team_of(body), channel_of(body), user, body["trigger_id"], push=False
-        )
-    except Exception as exc:
-        if not isinstance(exc, DomainError):
-            log.exception("steering settings failed")
-        respond(replace_original=False, response_type="ephemeral", text=failure_text(t, exc))
+@listener("ephemeral")
+def settings_button(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    user = context.user_id or ""
+    t = quick_translator(context, deps)
+    open_settings(
+        deps,
+        client,
+        t,
+        context.team_id or "",
+        context.channel_id or "",
+        user,
+        body["trigger_id"],
+        push=False,
+    )
 
 
-def submit_settings(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
     level = forms.selected(values, "steering_level")
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _meta_access(session, meta, body)
-            steering_service.configure(
-                session,
-                deps.clock,
-                access=access,
-                level=None if level in (None, ui.NO_LEVEL) else level,
-                forum_ids=[
-                    int(v) for v in forms.selected_many(values, "steering_forums") if v.isdigit()
-                ],
-            )
-    except DomainError as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _meta_access(session, meta, context)
+        steering_service.configure(
+            session,
+            deps.clock,
+            access=access,
+            level=None if level in (None, ui.NO_LEVEL) else level,
+            forum_ids=[
+                int(v) for v in forms.selected_many(values, "steering_forums") if v.isdigit()
+            ],
+        )
     ack()
 
 
+@listener("log")
 def tell_linked_forums(client: WebClient, deps: Deps) -> None:
     """Send the notes to newly followed forums now (the scheduler would within a minute)."""
     deliver_now(deps, client)
@@ -233,113 +237,101 @@ def show_plan(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) -
         return ui.plan_message(t, plan, coordinator=access.is_coordinator)
 
 
-def _body_access(session: Session, body: dict[str, Any]) -> Access:
+def _context_access(session: Session, context: BoltContext) -> Access:
     return forum_service.require_member_in_channel(
         session,
-        team_id=team_of(body),
-        channel_id=channel_of(body),
-        slack_user_id=body["user"]["id"],
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        slack_user_id=context.user_id or "",
     )
 
 
-def _plan_button(body: dict[str, Any], client: WebClient, respond: Respond, deps: Deps) -> None:
-    user = body["user"]["id"]
-    t = Translator(deps.cached_locale(team_of(body), user) or deps.default_locale)
+@listener("open")
+def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    t = quick_translator(context, deps)
     action = body["actions"][0]
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _body_access(session, body)
-            if not access.is_coordinator:
-                raise NotCoordinator()
-            forum = access.forum
-            if action["action_id"] == ui.ACTION_FOLLOW_UP:
-                goal = session.get(PlanItem, int(action.get("value") or 0))
-                if goal is None or goal.forum_id != forum.id:
-                    raise InvalidInput(N_("That goal no longer exists."))
-                meta = SteeringMeta(locale=t.locale, forum_id=forum.id, goal_id=goal.id)
-                view = ui.goal_modal(t, title=goal.title, private_metadata=meta.dump())
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _context_access(session, context)
+        if not access.is_coordinator:
+            raise NotCoordinator()
+        forum = access.forum
+        if action["action_id"] == ui.ACTION_FOLLOW_UP:
+            goal = session.get(PlanItem, int(action.get("value") or 0))
+            if goal is None or goal.forum_id != forum.id:
+                raise InvalidInput(N_("That goal no longer exists."))
+            meta = SteeringMeta(locale=t.locale, forum_id=forum.id, goal_id=goal.id)
+            view = ui.goal_modal(t, title=goal.title, private_metadata=meta.dump())
+        else:
+            year = int(action.get("value") or 0)
+            meta = SteeringMeta(locale=t.locale, forum_id=forum.id, year=year)
+            items = session.scalars(
+                select(PlanItem)
+                .where(PlanItem.forum_id == forum.id, PlanItem.year == year)
+                .order_by(PlanItem.position, PlanItem.id)
+            ).all()
+            if action["action_id"] == ui.ACTION_ADD_ITEM:
+                view = ui.plan_item_modal(
+                    t,
+                    parents=[(i.id, i.title[:70]) for i in items],
+                    private_metadata=meta.dump(),
+                )
             else:
-                year = int(action.get("value") or 0)
-                meta = SteeringMeta(locale=t.locale, forum_id=forum.id, year=year)
-                items = session.scalars(
-                    select(PlanItem)
-                    .where(PlanItem.forum_id == forum.id, PlanItem.year == year)
-                    .order_by(PlanItem.position, PlanItem.id)
-                ).all()
-                if action["action_id"] == ui.ACTION_ADD_ITEM:
-                    view = ui.plan_item_modal(
-                        t,
-                        parents=[(i.id, i.title[:70]) for i in items],
-                        private_metadata=meta.dump(),
-                    )
-                else:
-                    view = ui.activity_modal(
-                        t,
-                        goals=[(i.id, i.title[:70]) for i in items if i.kind == "goal"],
-                        agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
-                        today=deps.clock.now()
-                        .astimezone(forum_service.forum_schedule(forum).zone)
-                        .date(),
-                        private_metadata=meta.dump(),
-                    )
-    except Exception as exc:
-        if not isinstance(exc, DomainError):
-            log.exception("activity plan button failed")
-        view = notice_modal(t, failure_text(t, exc))
+                view = ui.activity_modal(
+                    t,
+                    goals=[(i.id, i.title[:70]) for i in items if i.kind == "goal"],
+                    agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
+                    today=deps.clock.now()
+                    .astimezone(forum_service.forum_schedule(forum).zone)
+                    .date(),
+                    private_metadata=meta.dump(),
+                )
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-def submit_item(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_item(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
     parent = forms.selected(values, "parent")
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            steering_service.add_item(
-                session,
-                deps.clock,
-                access=_meta_access(session, meta, body),
-                year=meta.year or 0,
-                kind=forms.selected(values, "kind"),
-                title=forms.text(values, "title"),
-                parent_id=int(parent) if parent and parent.isdigit() else None,
-                follow_up_on=forms.date_value(values, "follow_up_on"),
-            )
-    except DomainError as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        steering_service.add_item(
+            session,
+            deps.clock,
+            access=_meta_access(session, meta, context),
+            year=meta.year or 0,
+            kind=forms.selected(values, "kind"),
+            title=forms.text(values, "title"),
+            parent_id=int(parent) if parent and parent.isdigit() else None,
+            follow_up_on=forms.date_value(values, "follow_up_on"),
+        )
     ack()
 
 
-def submit_activity(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_activity(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
     goal = forms.selected(values, "goal")
     agency = forms.selected(values, "agency")
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            steering_service.add_activity(
-                session,
-                deps.clock,
-                access=_meta_access(session, meta, body),
-                goal_id=int(goal) if goal and goal.isdigit() else None,
-                draft=ActionDraft(
-                    description=forms.text(values, "description"),
-                    agency_id=int(agency) if agency and agency.isdigit() else None,
-                    owner=forms.selected(values, "owner"),
-                    due_on=forms.date_value(values, "due_on"),
-                ),
-                submission_key=view.get("id"),
-            )
-    except DomainError as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        steering_service.add_activity(
+            session,
+            deps.clock,
+            access=_meta_access(session, meta, context),
+            goal_id=int(goal) if goal and goal.isdigit() else None,
+            draft=ActionDraft(
+                description=forms.text(values, "description"),
+                agency_id=int(agency) if agency and agency.isdigit() else None,
+                owner=forms.selected(values, "owner"),
+                due_on=forms.date_value(values, "due_on"),
+            ),
+            submission_key=view.get("id"),
+        )
     ack()
 
 
-def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps) -> None:
+@listener("modal")
+def submit_goal(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = SteeringMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     values = view["state"]["values"]
@@ -348,14 +340,13 @@ def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
             steering_service.follow_up_goal(
                 session,
                 deps.clock,
-                access=_meta_access(session, meta, body),
+                access=_meta_access(session, meta, context),
                 goal_id=meta.goal_id or 0,
                 result=forms.selected(values, "result"),
                 comment=forms.text(values, "comment"),
             )
-    except InputErrors as exc:
-        ack(response_action="errors", errors=view_errors(t, exc, forms.block_ids(view)))
-        return
+    except InputErrors:
+        raise  # on the fields
     except DomainError as exc:
         ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
         return
@@ -365,10 +356,18 @@ def submit_goal(ack: Ack, body: dict[str, Any], view: dict[str, Any], deps: Deps
 # --- documents ------------------------------------------------------------------------------
 
 
-def _send(client: WebClient, user: str, stem: str, doc: Document) -> None:
+def _send(deps: Deps, client: WebClient, req: CommandRequest, stem: str, doc: Document) -> None:
     """The document as PDF and docx, in the user's DM."""
     for suffix, data in (("pdf", to_pdf(doc)), ("docx", to_docx(doc))):
-        send_file(client, user, data=data, filename=f"{stem}.{suffix}", comment=f"{stem}.{suffix}")
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
+            data=data,
+            filename=f"{stem}.{suffix}",
+            comment=f"{stem}.{suffix}",
+        )
 
 
 def annual_report(
@@ -385,7 +384,7 @@ def annual_report(
         forum_name, code = access.forum.name, access.forum.code
         level = steering_service.steering_level(access.forum) or "styrgrupp"
     owners = {a.owner for s in plan.goals() for a in s.activities if a.owner}
-    names = _names(client, owners)
+    names = display_names(client, owners)
     doc = steering_service.annual_report_document(
         t,
         forum_name=forum_name,
@@ -395,7 +394,7 @@ def annual_report(
         figures=figures,
         names=lambda user: names.get(user, user),
     )
-    _send(client, req.user_id, f"verksamhetsberattelse-{code}-{year}", doc)
+    _send(deps, client, req, f"verksamhetsberattelse-{code}-{year}", doc)
     return text_message(
         t("I sent you the annual report {year} (PDF and docx) in a direct message.", year=year)
     )
@@ -411,7 +410,7 @@ def yearly(
         year = _year(rest, access, deps)
         pictures = yearly_picture.collect(session, deps.clock, access=access, year=year)
         forum_name, code = access.forum.name, access.forum.code
-    names = _names(client, {a.owner for p in pictures for a in p.actions if a.owner})
+    names = display_names(client, {a.owner for p in pictures for a in p.actions if a.owner})
     doc = yearly_picture.document(
         t,
         steering_name=forum_name,
@@ -419,7 +418,7 @@ def yearly(
         pictures=pictures,
         names=lambda user: names.get(user, user),
     )
-    _send(client, req.user_id, f"lagesbild-atgardsplan-{code}-{year}", doc)
+    _send(deps, client, req, f"lagesbild-atgardsplan-{code}-{year}", doc)
     return text_message(
         t(
             "I sent you the situation picture and action plan {year} (docx to edit, and PDF) "

@@ -130,6 +130,9 @@ def test_the_action_plan_comes_as_xlsx_and_csv(bot: Bot, forum: dict[str, int]) 
     # Only the chosen format, and a clear error for a bad period.
     bot.driver.command("åtgärdsplan 2026-11-01 2026-11-30 csv", user=SOCIAL)
     bot.slack.wait_for("files.completeUploadExternal", count=3)
+    # Its reply comes once the outbox has settled the file: wait for it, so the next
+    # command's reply cannot overtake it.
+    bot.slack.wait_for("response_url", count=2)
     bot.driver.command("åtgärdsplan förra året", user=SOCIAL)
     error = bot.slack.wait_for("response_url", count=3)[-1].args
     assert "2026-01-01" in json.dumps(error)
@@ -267,7 +270,7 @@ def test_the_agenda_lists_as_many_actions_as_it_collects_and_says_how_many_more(
     from domain import agenda as agenda_service
     from domain import ratings
     from domain.actions import agenda as action_agenda  # where the limit is read
-    from handlers.agenda import render_agenda
+    from handlers.outgoing import render_agenda
 
     monkeypatch.setattr(action_agenda, "AGENDA_ACTIONS_MAX", 3)
     from domain import meetings

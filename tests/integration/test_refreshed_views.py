@@ -20,7 +20,7 @@ from sqlalchemy import select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
-from handlers.forum import announcement_key
+from handlers.outgoing import announcement_key
 from sandbox.webapi import Call
 from storage.db import transaction
 from storage.models import (
@@ -356,7 +356,7 @@ def test_an_older_forum_without_a_kept_announcement_is_left_alone(bot: Bot) -> N
     with transaction(bot.sessions) as s:
         row = s.get(Forum, forum["forum"])
         assert row is not None
-        from handlers.forum import queue_announcement_update
+        from handlers.outgoing import queue_announcement_update
 
         assert queue_announcement_update(s, bot.runtime.deps, row) is False
 

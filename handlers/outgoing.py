@@ -1,0 +1,335 @@
+"""The one way out to Slack for the listeners: messages go into the outbox.
+
+A listener queues every message it causes (channel posts, DMs, updates, file shares) with
+these helpers in the same transaction as the change that causes it, then asks the outbox to
+deliver now (:func:`deliver_now`; the scheduler would within its interval). A Slack outage
+delays such a message instead of losing it. Only ``views.*``, ``response_url`` replies and
+the ack itself go to Slack directly (tests/unit/test_one_way_out.py holds the line).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import agenda as agenda_service
+from domain import feedback as feedback_service
+from domain import minutes as minutes_service
+from domain import ratings as rating_service
+from domain import scheduling
+from domain.agenda import Agenda
+from domain.clock import Clock
+from domain.i18n import Translator, normalize_locale
+from handlers.blocks import actions as action_ui
+from handlers.blocks import agenda as agenda_ui
+from handlers.blocks import feedback as feedback_ui
+from handlers.blocks import forum as forum_ui
+from handlers.blocks import minutes as minutes_ui
+from handlers.blocks import ratings as rating_ui
+from handlers.deps import Deps
+from handlers.gateway import WebApiGateway
+from handlers.screens import summarize
+from storage.db import transaction
+from storage.models import Forum, Meeting, OutboxMessage, OutboxStatus
+
+log = logging.getLogger(__name__)
+
+
+def _key(kind: str, key: str | None) -> str:
+    # A listener's message is queued once per request; a fresh key unless the caller has
+    # a natural one (the same key is only ever queued once).
+    return f"{kind}:{key}" if key else f"{kind}:{uuid.uuid4().hex}"
+
+
+def post(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    channel: str,
+    message: dict[str, Any],
+    key: str | None = None,
+) -> str:
+    """Queue a message to a channel (or to a person's DM, ``channel`` being their id).
+    Returns the outbox key (an update or a thread reply can wait for it)."""
+    dedupe_key = _key("post", key)
+    scheduling.enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.postMessage",
+        payload={**message, "channel": channel},
+        dedupe_key=dedupe_key,
+    )
+    return dedupe_key
+
+
+def tell(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    user_id: str,
+    text: str,
+    key: str | None = None,
+) -> str:
+    """Queue a direct message (plain mrkdwn text) to one person."""
+    return post(session, clock, team_id=team_id, channel=user_id, message={"text": text}, key=key)
+
+
+def update(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    channel: str,
+    ts: str,
+    message: dict[str, Any],
+    key: str | None = None,
+) -> str:
+    """Queue ``chat.update`` of a message we posted (its channel and ts known)."""
+    dedupe_key = _key("update", key)
+    scheduling.enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={**message, "channel": channel, "ts": ts},
+        dedupe_key=dedupe_key,
+    )
+    return dedupe_key
+
+
+def share_file(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    user_id: str,
+    data: bytes,
+    filename: str,
+    comment: str,
+    alt_text: str | None = None,
+) -> str:
+    """Queue a file for the person's DM with the bot (never a channel); an image has
+    ``alt_text``. The file's bytes leave the outbox row once it is delivered."""
+    payload = scheduling.upload_payload(
+        channel=user_id, filename=filename, title=filename, data=data, alt_text=alt_text
+    )
+    payload["initial_comment"] = comment
+    dedupe_key = _key("file", None)
+    scheduling.enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method=scheduling.UPLOAD_METHOD,
+        payload=payload,
+        dedupe_key=dedupe_key,
+    )
+    return dedupe_key
+
+
+def deliver_now(deps: Deps, client: WebClient) -> None:
+    """Send what was just queued now, with the request's client (the scheduler would,
+    within its interval). A failure leaves it queued; the scheduler retries."""
+    try:
+        scheduling.deliver(
+            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
+        )
+    except Exception as exc:  # the outbox keeps it; the scheduler sends it later
+        log.warning("immediate delivery failed, the scheduler retries: %s", exc)
+
+
+_LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-locale")
+LOOKUP_SECONDS = 1.0
+
+
+def translators(
+    deps: Deps,
+    client: WebClient,
+    team_id: str | None,
+    users: Iterable[str],
+    *,
+    seconds: float = LOOKUP_SECONDS,
+) -> dict[str, Translator]:
+    """Each person's translator for the DMs an ack function queues: their Slack locales
+    looked up at once (cached), at most ``seconds`` in all; one not known by then gets
+    the default locale (Swedish), so the ack is never late."""
+    wanted = list(dict.fromkeys(users))
+    found: dict[str, Translator] = {}
+    pending = {}
+    for user in wanted:
+        cached = deps.cached_locale(team_id, user)
+        if cached is not None:
+            found[user] = Translator(cached)
+        else:
+            pending[user] = _LOOKUPS.submit(deps.user_locale, client, team_id, user)
+    deadline = time.monotonic() + seconds
+    for user, future in pending.items():
+        try:
+            found[user] = Translator(future.result(timeout=max(0.0, deadline - time.monotonic())))
+        except Exception:  # late or failed: the default, never a late ack
+            found[user] = Translator(deps.default_locale)
+    return found
+
+
+def surveys_now(deps: Deps, client: WebClient) -> None:
+    """Queue the feedback surveys of a case just closed and send them (the scheduler would
+    within a minute). Claims make it safe next to the scheduler."""
+    try:
+        with transaction(deps.sessions) as session:
+            feedback_service.send_due(
+                session, deps.clock, feedback_ui.SurveyDMs(), replica="listener"
+            )
+    except Exception as exc:  # the scheduler sends them at its next pass
+        log.warning("feedback surveys not sent at once: %s", exc)
+        return
+    deliver_now(deps, client)
+
+
+def send_file(
+    deps: Deps,
+    client: WebClient,
+    team_id: str | None,
+    user_id: str,
+    *,
+    data: bytes,
+    filename: str,
+    comment: str,
+    alt_text: str | None = None,
+) -> None:
+    """A file for the person's DM, queued on its own (an export changes nothing it could
+    share a transaction with) and delivered now."""
+    with transaction(deps.sessions) as session:
+        share_file(
+            session,
+            deps.clock,
+            team_id=team_id,
+            user_id=user_id,
+            data=data,
+            filename=filename,
+            comment=comment,
+            alt_text=alt_text,
+        )
+    deliver_now(deps, client)
+
+
+def tell_now(deps: Deps, client: WebClient, team_id: str | None, user_id: str, text: str) -> None:
+    """A DM to one person about an outcome after the ack: queued on its own and delivered
+    now (prefer :func:`tell` in the transaction of the change the DM is about)."""
+    try:
+        with transaction(deps.sessions) as session:
+            tell(session, deps.clock, team_id=team_id, user_id=user_id, text=text)
+    except Exception as exc:  # best effort, as the direct post was
+        log.warning("could not queue a DM: %s", exc.__class__.__name__)
+        return
+    deliver_now(deps, client)
+
+
+# --- the forum's channel announcement, kept current ---------------------------------------
+
+ANNOUNCEMENT = "forum_created"
+
+
+def announcement_key(forum_id: int) -> str:
+    return f"{ANNOUNCEMENT}:{forum_id}"
+
+
+def announcement(session: Session, deps: Deps, forum: Forum) -> dict[str, Any]:
+    summary = summarize(session, deps, forum)  # for everyone: no "you"
+    t = Translator(normalize_locale(forum.language, deps.default_locale))
+    return {"channel": forum.channel_id, **forum_ui.forum_created_message(t, summary)}
+
+
+def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> bool:
+    """Bring the forum's channel announcement up to date (its member count, schedule,
+    agencies) through the outbox: chat.update of the posted message, after any earlier
+    update. Nothing when it was never posted through the outbox (older forums)."""
+    key = announcement_key(forum.id)
+    posted = session.execute(
+        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.dedupe_key == key)
+    ).first()
+    if posted is None or posted.status is OutboxStatus.FAILED:
+        return False
+    # The latest update: the newest outbox row after the announcement with its prefix (the
+    # primary key walked back from the end, not the whole outbox scanned as a LIKE would;
+    # its number, not a count, so rows that retention removed cannot make a key repeat).
+    latest = session.scalar(
+        select(OutboxMessage.dedupe_key)
+        .where(OutboxMessage.id > posted.id, OutboxMessage.dedupe_key.like(f"{key}:u%"))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    )
+    updates = int(latest.rsplit(":u", 1)[1]) if latest else 0
+    scheduling.enqueue(
+        session,
+        deps.clock,
+        team_id=forum.team_id,
+        method="chat.update",
+        payload={
+            **announcement(session, deps, forum),
+            scheduling.FILL: {"ts": key},
+            scheduling.AFTER: f"{key}:u{updates}" if updates else key,
+        },
+        dedupe_key=f"{key}:u{updates + 1}",
+    )
+    return True
+
+
+# --- rendering used by the scheduler too --------------------------------------------------
+
+
+def render_agenda(agenda: Agenda) -> list[dict[str, Any]]:
+    """The posted agenda in the forum's language."""
+    return agenda_ui.agenda_messages(
+        Translator(agenda.locale),
+        agenda,
+        picture_blocks=rating_ui.picture_blocks,
+        show_picture_section=agenda.picture_expected,
+        action_button=action_ui.follow_up_button,
+    )
+
+
+def render_preview(agenda: Agenda) -> dict[str, Any]:
+    return agenda_ui.agenda_preview(
+        Translator(agenda.locale), agenda, picture_blocks=rating_ui.picture_blocks
+    )
+
+
+def publish_changes(deps: Deps, session: Session, meeting: Meeting, forum: Forum) -> bool:
+    """Queue the update of a posted agenda and of the coordinators' preview DMs (each only
+    once there is one). True when something is to be sent."""
+    return refresh_agenda(session, deps.clock, meeting, forum)
+
+
+def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> bool:
+    """The posted agenda and the preview DMs of ``meeting``, updated in place."""
+    posted = agenda_service.publish_update(
+        session, clock, meeting, forum, render_agenda, picture=rating_service.picture_for_meeting
+    )
+    previews = agenda_service.refresh_previews(
+        session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
+    )
+    # The morning DMs already sent for the meeting (slots, link), updated in place too.
+    previews += minutes_service.refresh_meeting_dms(
+        session, clock, meeting, forum, minutes_ui.morning_dm
+    )
+    return posted or previews > 0
+
+
+def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
+    """A rating round closed: the meeting's preview (sent while the round was open) and its
+    agenda, if already posted, now show the picture (domain.ratings calls this in the
+    transaction that closes the round)."""
+    meeting = session.get(Meeting, meeting_id)
+    forum = session.get(Forum, meeting.forum_id) if meeting else None
+    if meeting is not None and forum is not None:
+        refresh_agenda(session, clock, meeting, forum)

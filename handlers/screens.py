@@ -1,0 +1,152 @@
+"""Screens several listeners show: App Home (the user's forums and their open actions) and
+a case's modal (with its actions). Here, not in one listener module, so listener modules
+need not import each other."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from domain import actions as action_service
+from domain import cases as case_service
+from domain import forums as forum_service
+from domain import meetings as meeting_service
+from domain import minutes as minutes_service
+from domain.access import Access
+from domain.errors import DomainError
+from domain.i18n import Translator
+from handlers.blocks import actions as ui
+from handlers.blocks import cases as case_ui
+from handlers.blocks import forum as forum_ui
+from handlers.blocks import minutes as minutes_ui
+from handlers.blocks.actions import add_case_actions, add_to_home
+from handlers.blocks.common import Block
+from handlers.deps import Deps
+from handlers.errors import database_errors, failure_text
+from handlers.metadata import ViewMeta
+from storage.db import transaction
+from storage.models import Forum
+
+log = logging.getLogger(__name__)
+
+
+def _today(access: Access, deps: Deps) -> dt.date:
+    return forum_service.local_today(access.forum, deps.clock)
+
+
+def summarize(
+    session: Session, deps: Deps, forum: Forum, *, user_id: str | None = None
+) -> forum_ui.ForumSummary:
+    schedule = forum_service.forum_schedule(forum)
+    members = forum_service.active_members(session, forum)
+    you = next((m for m in members if m.slack_user_id == user_id), None)
+    return forum_ui.ForumSummary(
+        name=forum.name,
+        code=forum.code,
+        channel_id=forum.channel_id,
+        agencies=[a.name for a in forum_service.active_agencies(forum)],
+        areas=[a.name for a in forum_service.active_areas(forum)],
+        # Planned meetings: holidays, moves and cancellations applied.
+        next_meetings=[
+            m.starts_at for m in meeting_service.upcoming(session, deps.clock, forum, count=3)
+        ],
+        timezone=schedule.zone,
+        rrule=forum.schedule_rrule,
+        member_count=len(members),
+        your_role=you.role.value if you else None,
+        your_agency=you.agency.name if you else None,
+        start=schedule.start,
+        end=schedule.end,
+    )
+
+
+def home_blocks(
+    session: Session, deps: Deps, t: Translator, *, team_id: str, user_id: str
+) -> list[Block]:
+    rows, total = action_service.my_open_actions(
+        session, deps.clock, team_id=team_id, slack_user_id=user_id
+    )
+    # Each action's "today" is its forum's (the forums may be in different time zones).
+    days = action_service.forum_days(session, deps.clock, {row.forum_id for row in rows})
+    return ui.home_blocks(t, rows, total, days)
+
+
+def case_view_blocks(
+    session: Session,
+    deps: Deps,
+    t: Translator,
+    access: Access,
+    *,
+    case_id: int,
+    reference: str,
+    details: bool,
+) -> list[Block]:
+    rows = action_service.actions_for_case(session, deps.clock, access=access, case_id=case_id)
+    return ui.case_actions_blocks(
+        t, rows, reference=reference, today=_today(access, deps), details=details
+    )
+
+
+def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str, Any]:
+    """The App Home tab: the user's forums and "mina insatser" (their open actions)."""
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
+            summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
+            mine = home_blocks(session, deps, t, team_id=team_id, user_id=user_id) if forums else []
+            if forums:  # "Inför mötet": the next meeting of each forum, with cases
+                preps = minutes_service.next_preparations(
+                    session, deps.clock, team_id=team_id, user_id=user_id
+                )
+                mine += minutes_ui.home_blocks(t, preps)
+        return add_to_home(forum_ui.home_view(t, summaries), mine)
+    except Exception as exc:  # the user opened the tab: show why it is empty
+        if not isinstance(exc, DomainError):
+            log.exception("App Home failed")
+        return forum_ui.home_error_view(t, failure_text(t, exc))
+
+
+def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
+    # The forum alone: its agencies load when a path needs them (a case read does not).
+    forum = forum_service.get_forum(
+        session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
+    )
+    return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+
+
+def detail_view(
+    deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
+) -> dict[str, Any]:
+    """The case modal for this member; showing it is an audited read."""
+    with database_errors(), transaction(deps.sessions) as session:
+        access = case_access(session, meta, team_id, user_id)
+        view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
+        tz = forum_service.forum_schedule(access.forum).zone
+        linked = case_view_blocks(
+            session,
+            deps,
+            t,
+            access,
+            case_id=case_id,
+            reference=view.reference,
+            details=view.details,
+        )
+    case_meta = meta.model_copy(update={"case_id": case_id})
+    modal = case_ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
+    return add_case_actions(modal, linked)
+
+
+def display_names(client: WebClient, users: set[str]) -> dict[str, str]:
+    """Display names for the plan (best effort: the Slack id when a lookup fails)."""
+    names: dict[str, str] = {}
+    for user in sorted(users)[:100]:
+        try:
+            info = client.users_info(user=user).get("user") or {}
+            names[user] = str(info.get("real_name") or info.get("name") or user)
+        except Exception:
+            names[user] = user
+    return names
