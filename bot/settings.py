@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", validation_alias=_env("SAMVERKAN_SLACK_API_URL")
     )
-    port: int = Field(3000, ge=1, le=65535, validation_alias=_env("SAMVERKAN_PORT"))
+    # 0: any free port (gunicorn logs the one it took: "Listening at: …")
+    port: int = Field(3000, ge=0, le=65535, validation_alias=_env("SAMVERKAN_PORT"))
     host: str = Field("0.0.0.0", validation_alias=_env("SAMVERKAN_HOST"))
     timezone: str = Field("Europe/Stockholm", validation_alias=_env("SAMVERKAN_TIMEZONE"))
     language: Literal["sv", "en"] = Field("sv", validation_alias=_env("SAMVERKAN_LANGUAGE"))

@@ -12,7 +12,6 @@ import datetime as dt
 import os
 import shutil
 import socketserver
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path

@@ -4,7 +4,6 @@ encrypted at rest, and later requests authorized with the stored (decrypted) bot
 from __future__ import annotations
 
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request

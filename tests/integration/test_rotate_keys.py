@@ -4,7 +4,6 @@ workspace's installation; a secret no key opens stops the rotation with nothing 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from wsgiref.simple_server import make_server

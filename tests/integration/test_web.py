@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
