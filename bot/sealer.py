@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import audit
 from domain.clock import Clock
+from storage.db import reading
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ class Sealer:
         SEALED.inc(sealed)
         if not hinted_only or time.monotonic() >= self._next_metrics:
             self._next_metrics = time.monotonic() + 0.5
-            with self.sessions() as session:
+            with reading(self.sessions) as session:  # never waits for a writer
                 waiting = audit.backlog(session)
             UNSEALED_EVENTS.set(waiting.count)
             UNSEALED_SECONDS.set(waiting.age(self.clock.now()))
