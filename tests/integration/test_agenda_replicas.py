@@ -23,13 +23,14 @@ from sandbox.webapi import SlackWebApiStub
 from storage.db import transaction
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+from tests.support.processes import serve, stop
 
 FORUMS = 3
 # Thursday 26 November 2026, 07:59:52 in Stockholm (CET, UTC+1).
 START = dt.datetime(2026, 11, 26, 6, 59, 52, tzinfo=dt.UTC)
 
 
+@pytest.mark.slow
 def test_two_replicas_post_each_forums_agenda_exactly_once(
     database_url: str,
     sessions: sessionmaker[Session],
@@ -52,7 +53,6 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
     procs = []
     try:
         for replica in range(2):
-            port = free_port()
             workdir = tmp_path / f"replica{replica}"
             workdir.mkdir()
             settings = {
@@ -60,8 +60,6 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SAMVERKAN_SLACK_API_URL": slack.base_url,
-                "SAMVERKAN_PORT": str(port),
-                "SAMVERKAN_HOST": "127.0.0.1",
                 "SAMVERKAN_WEB_CONCURRENCY": "2",
                 "SAMVERKAN_WEB_THREADS": "2",
                 "SAMVERKAN_SCHEDULER_INTERVAL": "1",
@@ -69,10 +67,7 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SAMVERKAN_TEST_CLOCK": START.isoformat(),
                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
             }
-            proc = start_samverkan("serve", settings, workdir)
-            procs.append(proc)
-            if not wait_healthy(f"http://127.0.0.1:{port}", timeout=40):
-                pytest.fail(f"replica {replica} did not come up")
+            procs.append(serve(settings, workdir).proc)
 
         def channel_posts() -> list[str]:
             return [
