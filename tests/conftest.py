@@ -203,6 +203,9 @@ def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> It
     finally:
         server.shutdown()
         server.server_close()
+        # Lazy listeners still at work (what follows an ack) finish against this test's
+        # database and stand-in, not the next test's (teardown no longer idles for them).
+        runtime.app.listener_runner.listener_executor.shutdown(wait=True)
         runtime.engine.dispose()
 
 
