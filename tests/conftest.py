@@ -32,6 +32,7 @@ from domain.clock import AdjustableClock
 from sandbox.webapi import SlackWebApiStub
 from storage.db import create_db_engine, migrate, normalize_url, temporary_database
 from storage.models import Base
+from tests.support.lazy import LazyWork
 from tests.support.servers import serve_in_thread
 from tests.support.slack_driver import SlackDriver
 
@@ -172,10 +173,15 @@ class Bot:
     driver: SlackDriver
     runtime: Runtime
     clock: AdjustableClock
+    lazy: LazyWork
 
     @property
     def sessions(self) -> sessionmaker[Session]:
         return self.runtime.deps.sessions
+
+    def wait_idle(self, timeout: float = 10.0) -> None:
+        """Wait until every lazy listener the requests so far started has finished."""
+        self.lazy.wait_idle(timeout)
 
 
 def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
@@ -192,6 +198,7 @@ def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
 def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> Iterator[Bot]:
     settings = make_settings(database_url, slack.base_url)
     runtime = build_runtime(settings, clock=clock)
+    lazy = LazyWork(runtime.app.listener_runner.listener_executor)
     server = make_server(
         "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
@@ -199,7 +206,7 @@ def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> It
     url = f"http://127.0.0.1:{server.server_port}"
     driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
     try:
-        yield Bot(url=url, slack=slack, driver=driver, runtime=runtime, clock=clock)
+        yield Bot(url=url, slack=slack, driver=driver, runtime=runtime, clock=clock, lazy=lazy)
     finally:
         server.shutdown()
         server.server_close()
