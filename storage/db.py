@@ -47,19 +47,25 @@ def _sqlite_begin(connection: Any) -> None:
         # A deferred BEGIN takes no lock until the first read, and in WAL mode a reader
         # never waits for the writer: it reads the last committed state. query_only makes a
         # write in it fail at once instead of upgrading (which can fail under a writer).
-        connection.exec_driver_sql("PRAGMA query_only = ON")
+        _query_only(connection, True)
         connection.exec_driver_sql("BEGIN")
     else:
         # A unit that may write takes the write lock up front: two writers that read and
         # then write wait for each other at BEGIN instead of one failing halfway (a
         # deferred transaction cannot take the lock once another writer committed).
-        connection.exec_driver_sql("PRAGMA query_only = OFF")  # whatever a reader left
+        _query_only(connection, False)  # whatever a reader left
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_end(connection: Any) -> None:
     if _read_only(connection):
-        connection.exec_driver_sql("PRAGMA query_only = OFF")
+        _query_only(connection, False)
+
+
+def _query_only(connection: Any, on: bool) -> None:
+    # On the driver's connection: a connection setting, not a statement of the unit of work
+    # (statement counts and logs see only BEGIN and the unit's own SQL).
+    connection.connection.driver_connection.execute(f"PRAGMA query_only = {int(on)}")
 
 
 def normalize_url(url: str) -> str:
