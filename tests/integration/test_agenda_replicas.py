@@ -1,8 +1,8 @@
-"""Two `samverkan serve` processes (two gunicorn workers each, every one with its own
-scheduler) against one database: at the agenda minute each forum's agenda is posted once.
+"""Two `samverkan serve` processes (replicas, each with its own scheduler) against one
+database: at the agenda minute each forum's agenda is posted once.
 
 The processes run the test clock (SAMVERKAN_ALLOW_TEST_CLOCK), started a few seconds before
-Thursday 08:00 Stockholm time, and wake up every second, so all four schedulers race for
+Thursday 08:00 Stockholm time, and wake up every second, so both schedulers race for
 the same claim rows.
 """
 
@@ -23,7 +23,7 @@ from sandbox.webapi import SlackWebApiStub
 from storage.db import transaction
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import serve, stop
+from tests.support.processes import serve, stop, wait_ticks
 
 FORUMS = 3
 # Thursday 26 November 2026, 07:59:52 in Stockholm (CET, UTC+1).
@@ -51,6 +51,7 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
             )
             meetings.sync_meetings(s, setup_clock, forum)
     procs = []
+    urls: list[str] = []
     try:
         for replica in range(2):
             workdir = tmp_path / f"replica{replica}"
@@ -67,7 +68,9 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SAMVERKAN_TEST_CLOCK": START.isoformat(),
                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
             }
-            procs.append(serve(settings, workdir).proc)
+            served = serve(settings, workdir)
+            procs.append(served.proc)
+            urls.append(served.url)
 
         def channel_posts() -> list[str]:
             return [
@@ -79,7 +82,7 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
         deadline = time.monotonic() + 60
         while len(set(channel_posts())) < FORUMS and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(4)  # several more ticks of all four schedulers
+        wait_ticks(urls, 3)  # several more passes of both schedulers
         posts = Counter(channel_posts())
         assert posts == {channel: 1 for channel in channels}
         previews = Counter(

@@ -26,7 +26,7 @@ from storage.db import transaction
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import serve, stop, wait_healthy
+from tests.support.processes import serve, stop, wait_healthy, wait_ticks
 from tests.support.slack_driver import SlackDriver
 
 # Thursday 26 November 2026, 07:59:55 in Stockholm: the agenda is due at 08:00.
@@ -96,7 +96,10 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
         metadata = posted["metadata"]
         assert isinstance(metadata, dict) and metadata["event_type"] == METADATA_EVENT
         key = metadata["event_payload"]["key"]
-        time.sleep(3)  # the killed worker is replaced; the row is still claimed by the dead one
+        # The killed worker is replaced and its scheduler runs again; the row is still
+        # claimed by the dead one.
+        assert wait_healthy(f"http://127.0.0.1:{first}", timeout=40)
+        wait_ticks([f"http://127.0.0.1:{first}"], 2)
         with transaction(sessions) as s:
             row = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
             assert row.status is OutboxStatus.PENDING and row.lease_until is not None
@@ -115,7 +118,7 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
             time.sleep(0.3)
         assert row.status is OutboxStatus.SENT, row.last_error
         assert row.result_ts == slack.calls_to("chat.postMessage", ok=True)[0].response["ts"]
-        time.sleep(2)  # a few more ticks of both schedulers
+        wait_ticks([f"http://127.0.0.1:{port}" for port in (first, second)], 2)
         assert len(posts()) == 1  # once, not again after the takeover
         assert slack.count("conversations.history") >= 1
     finally:

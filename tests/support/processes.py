@@ -146,3 +146,21 @@ def wait_healthy(url: str, *, timeout: float = 60.0) -> bool:
         except OSError:
             time.sleep(0.2)
     return False
+
+
+def ticks(url: str) -> float:
+    """How many passes the replica's due-work scheduler has made (``/metrics``)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+        body = response.read().decode()
+    found = re.search(r"^samverkan_due_work_ticks_total ([0-9.e+]+)$", body, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def wait_ticks(urls: list[str], more: int, *, timeout: float = 60.0) -> None:
+    """Wait until every replica's scheduler has made ``more`` passes beyond the present ones
+    (what a test waits for before saying that something did not happen again)."""
+    targets = {url: ticks(url) + more for url in urls}
+    deadline = time.monotonic() + timeout
+    while any(ticks(url) < target for url, target in targets.items()):
+        assert time.monotonic() < deadline, f"fewer than {more} more scheduler passes"
+        time.sleep(0.1)
