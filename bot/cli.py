@@ -247,6 +247,7 @@ def cmd_audit_verify(
     file: str | None = None,
 ) -> int:
     from domain import audit
+    from storage.db import reading
 
     parsed = []
     for line in anchors:
@@ -261,7 +262,7 @@ def cmd_audit_verify(
         return _fail(opened)
     engine, sessions, clock = opened
     try:
-        with sessions() as session:
+        with reading(sessions) as session:
             result = audit.verify(session, chain=team, anchors=parsed)
     finally:
         engine.dispose()
@@ -287,13 +288,14 @@ def _verify_file(settings: Settings, file: str, *, anchors: Sequence[Any]) -> in
 
 def cmd_audit_seal(settings: Settings) -> int:
     from domain import audit
+    from storage.db import reading
 
     opened = _open(settings)
     if isinstance(opened, str):
         return _fail(opened)
     engine, sessions, _clock = opened
     try:
-        with sessions() as session:
+        with reading(sessions) as session:
             waiting = audit.backlog(session).count
         problem = _seal(sessions)
     finally:
@@ -306,13 +308,14 @@ def cmd_audit_seal(settings: Settings) -> int:
 
 def cmd_audit_anchor(settings: Settings, *, team: str | None, seal: bool = True) -> int:
     from domain import audit
+    from storage.db import reading
 
     opened = _open_sealed(settings, seal=seal)
     if isinstance(opened, str):
         return _fail(opened)
     engine, sessions, clock = opened
     try:
-        with sessions() as session:
+        with reading(sessions) as session:
             names = [team] if team else audit.chains(session)
             lines = [audit.anchor(session, clock, chain=name).line for name in names]
     finally:
@@ -327,6 +330,7 @@ def cmd_audit_export(settings: Settings, *, team: str, out: str) -> int:
     from pathlib import Path
 
     from domain import audit
+    from storage.db import reading
 
     target = Path(out)
     if not target.is_dir():
@@ -338,7 +342,7 @@ def cmd_audit_export(settings: Settings, *, team: str, out: str) -> int:
     try:
         path = target / f"samverkan-audit-{team}-{clock.now():%Y%m%d}.jsonl"
         count = -1
-        with sessions() as session, path.open("w", encoding="utf-8") as handle:
+        with reading(sessions) as session, path.open("w", encoding="utf-8") as handle:
             for count, row in enumerate(audit.export_chain(session, team)):  # noqa: B007
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             line = audit.anchor(session, clock, chain=team).line

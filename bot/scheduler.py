@@ -1,8 +1,8 @@
 """Wakes the process up every minute to do what the database says is due.
 
-Every replica and every worker runs it: the claim rows and the outbox leases make each
-effect happen once. APScheduler keeps no jobs of its own (a fixed job id, replaced on
-start), so nothing depends on which process runs when.
+Every replica runs it once, in its due-work runner (:mod:`bot.runner`); the claim rows and
+the outbox leases make each effect happen once across replicas. APScheduler keeps no jobs of
+its own (a fixed job id, replaced on start), so nothing depends on which process runs when.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
+from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
 from domain import (
@@ -45,6 +46,7 @@ JOB_ID = "samverkan-due-work"
 DELIVERY_BUDGET = 45.0
 # Agendas built and messages sent at once per process (each its own transaction).
 PARALLEL = 4
+TICKS = Counter("samverkan_due_work_ticks", "Passes of the due-work scheduler (one per tick)")
 
 
 def replica_id() -> str:
@@ -202,6 +204,7 @@ def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundSc
     scheduler = BackgroundScheduler(timezone="UTC")
 
     def tick() -> None:
+        TICKS.inc()
         try:
             run_due_work(runtime)
         except Exception:

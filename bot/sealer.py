@@ -1,7 +1,9 @@
-"""The audit sealer: a background thread per process that signs committed audit events
-into their workspace's chain shortly after commit (see :mod:`domain.audit`).
+"""The audit sealer: a background thread, one per replica in its due-work runner
+(:mod:`bot.runner`), that signs committed audit events into their workspace's chain shortly
+after commit (see :mod:`domain.audit`).
 
-It wakes after every commit that wrote audit events (then waits
+It wakes after every commit that wrote audit events, in its process or (through the
+runner's pipe) in a request worker (then waits
 ``SAMVERKAN_AUDIT_SEAL_DELAY_MS``, 50 ms by default, to gather a batch) and once a second
 otherwise, so events another process left unsealed (a replica killed between commit and
 seal) are picked up within a second too. Each chain is sealed in its own short transaction;
@@ -28,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import audit
 from domain.clock import Clock
+from storage.db import reading
 
 log = logging.getLogger(__name__)
 
@@ -88,7 +91,7 @@ class Sealer:
         SEALED.inc(sealed)
         if not hinted_only or time.monotonic() >= self._next_metrics:
             self._next_metrics = time.monotonic() + 0.5
-            with self.sessions() as session:
+            with reading(self.sessions) as session:  # never waits for a writer
                 waiting = audit.backlog(session)
             UNSEALED_EVENTS.set(waiting.count)
             UNSEALED_SECONDS.set(waiting.age(self.clock.now()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sys
 import tempfile
 from typing import Any
 
@@ -66,6 +67,13 @@ class Server(BaseApplication):  # type: ignore[misc]
         self.settings = settings
         self.workers = workers
         self.socket_mode = socket_mode
+        # The due work runs in a process of its own (bot.runner), unless the test clock
+        # needs it in the one worker; workers wake its sealer through a pipe.
+        from bot.runner import RunnerSupervisor, SealerWakePipe, runs_apart
+
+        self.apart = runs_apart(settings)
+        self.wake = SealerWakePipe() if self.apart and settings.audit_sealer else None
+        self.runner = RunnerSupervisor(settings, self.wake) if self.apart else None
         super().__init__()
 
     def load_config(self) -> None:
@@ -85,17 +93,52 @@ class Server(BaseApplication):  # type: ignore[misc]
         from bot.wiring import build_runtime
 
         runtime = build_runtime(self.settings)
-        from bot.scheduler import start_scheduler
+        if self.apart:
+            if self.wake is not None:
+                from domain import audit
 
-        start_scheduler(
-            runtime, interval_seconds=self.settings.scheduler_interval
-        )  # every worker: claims make each effect happen once
-        from bot.sealer import start_sealer
+                os.close(self.wake.read_fd)
+                audit.on_commit(self.wake.hint)  # the runner's sealer seals it at once
+        else:
+            from bot.runner import start_due_work
 
-        start_sealer(runtime)  # every worker too: a chain another sealer holds is skipped
+            start_due_work(runtime)  # the replica's only process: its runner too
         if self.socket_mode and self.settings.slack_app_token is not None:
             start_socket_mode(runtime.app, self.settings.slack_app_token.get_secret_value())
         return runtime.web
+
+    def run(self) -> None:
+        # BaseApplication.run with an arbiter that also keeps the due-work runner alive.
+        try:
+            _arbiter_class()(self).run()
+        except RuntimeError as exc:
+            print(f"\nError: {exc}\n", file=sys.stderr, flush=True)
+            sys.exit(1)
+
+
+def _arbiter_class() -> type[Any]:
+    from gunicorn.arbiter import Arbiter
+
+    class ReplicaArbiter(Arbiter):  # type: ignore[misc]
+        """gunicorn's master, which also starts the replica's due-work runner after the
+        workers and starts it again when it dies (checked once a second at most)."""
+
+        def manage_workers(self) -> None:
+            super().manage_workers()
+            runner = self.app.runner
+            if runner is not None and self.LISTENERS:
+                runner.check(self.LISTENERS)
+
+        def stop(self, graceful: bool = True) -> None:
+            runner = self.app.runner
+            self.app.runner = None  # no new runner while stopping
+            if runner is not None:
+                runner.terminate()  # it ends its pass while the workers end their requests
+            super().stop(graceful)
+            if runner is not None:
+                runner.wait(timeout=5.0)
+
+    return ReplicaArbiter
 
 
 def start_socket_mode(app: Any, app_token: str) -> None:
@@ -134,6 +177,7 @@ def serve(settings: Settings) -> None:
         # Import the application's modules once, here, before gunicorn forks its workers:
         # their code and data are then shared (copy-on-write) instead of loaded per worker.
         # Engines, pools and threads are still made in each worker (Server.load).
+        import bot.runner
         import bot.scheduler
         import bot.wiring  # noqa: F401
     Server(settings, workers=workers, socket_mode=socket_mode).run()

@@ -49,7 +49,8 @@ class Settings(BaseSettings):
     slack_api_url: str = Field(
         "https://slack.com/api/", validation_alias=_env("SAMVERKAN_SLACK_API_URL")
     )
-    port: int = Field(3000, ge=1, le=65535, validation_alias=_env("SAMVERKAN_PORT"))
+    # 0: any free port (gunicorn logs the one it took: "Listening at: …")
+    port: int = Field(3000, ge=0, le=65535, validation_alias=_env("SAMVERKAN_PORT"))
     host: str = Field("0.0.0.0", validation_alias=_env("SAMVERKAN_HOST"))
     timezone: str = Field("Europe/Stockholm", validation_alias=_env("SAMVERKAN_TIMEZONE"))
     language: Literal["sv", "en"] = Field("sv", validation_alias=_env("SAMVERKAN_LANGUAGE"))
@@ -59,8 +60,8 @@ class Settings(BaseSettings):
     # HMAC keys for the audit chain, kept outside the database: comma-separated, the first
     # signs, the others still verify (rotation). Required to serve real Slack.
     audit_keys: SecretStr | None = Field(None, validation_alias=_env("SAMVERKAN_AUDIT_KEYS"))
-    # The background sealer (one thread per process) that signs audit events into their
-    # chain shortly after commit; turn it off only where another process seals.
+    # The background sealer (in the replica's due-work runner) that signs audit events into
+    # their chain shortly after commit; turn it off only where another process seals.
     audit_sealer: bool = Field(True, validation_alias=_env("SAMVERKAN_AUDIT_SEALER"))
     # How long the sealer waits after a commit to gather a batch (milliseconds).
     audit_seal_delay_ms: int = Field(
@@ -68,7 +69,7 @@ class Settings(BaseSettings):
     )
     web_concurrency: int = Field(2, ge=1, le=64, validation_alias=_env("SAMVERKAN_WEB_CONCURRENCY"))
     web_threads: int = Field(8, ge=1, le=256, validation_alias=_env("SAMVERKAN_WEB_THREADS"))
-    # How often each worker wakes up to do due work (agendas, reminders, the outbox).
+    # How often the replica's due-work runner wakes up (agendas, reminders, the outbox).
     scheduler_interval: int = Field(
         60, ge=1, le=3600, validation_alias=_env("SAMVERKAN_SCHEDULER_INTERVAL")
     )

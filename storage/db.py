@@ -32,10 +32,40 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+READ_ONLY = "samverkan_read_only"
+"""Execution option of a connection (or engine) that only reads: see :func:`reading`."""
+
+
+def _read_only(connection: Any) -> bool:
+    return bool(connection.get_execution_options().get(READ_ONLY))
+
+
 def _sqlite_begin(connection: Any) -> None:
-    # A deferred BEGIN, as pysqlite would, but also before reads and savepoints, so the
-    # unit of work is one transaction. (IMMEDIATE would make every read hold the write lock.)
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # SQLAlchemy emits BEGIN itself (see _sqlite_pragmas), before reads and savepoints too,
+    # so a unit of work is one transaction.
+    if _read_only(connection):
+        # A deferred BEGIN takes no lock until the first read, and in WAL mode a reader
+        # never waits for the writer: it reads the last committed state. query_only makes a
+        # write in it fail at once instead of upgrading (which can fail under a writer).
+        _query_only(connection, True)
+        connection.exec_driver_sql("BEGIN")
+    else:
+        # A unit that may write takes the write lock up front: two writers that read and
+        # then write wait for each other at BEGIN instead of one failing halfway (a
+        # deferred transaction cannot take the lock once another writer committed).
+        _query_only(connection, False)  # whatever a reader left
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_end(connection: Any) -> None:
+    if _read_only(connection):
+        _query_only(connection, False)
+
+
+def _query_only(connection: Any, on: bool) -> None:
+    # On the driver's connection: a connection setting, not a statement of the unit of work
+    # (statement counts and logs see only BEGIN and the unit's own SQL).
+    connection.connection.driver_connection.execute(f"PRAGMA query_only = {int(on)}")
 
 
 def normalize_url(url: str) -> str:
@@ -60,6 +90,8 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "commit", _sqlite_end)
+        event.listen(engine, "rollback", _sqlite_end)
         return engine
     return create_engine(
         url,
@@ -84,9 +116,24 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A unit of work that only reads: on SQLite a deferred transaction, which never takes
+    (or waits for) the write lock; on PostgreSQL a READ ONLY transaction. A write in it
+    fails on both."""
+    bind = factory.kw["bind"]
+    with (
+        factory(
+            bind=bind.execution_options(**{READ_ONLY: True}, postgresql_readonly=True)
+        ) as session,
+        session.begin(),
+    ):
+        yield session
+
+
 def ping(engine: Engine) -> bool:
     try:
-        with engine.connect() as conn:
+        with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
             conn.execute(text("SELECT 1"))
         return True
     except Exception:

@@ -17,6 +17,10 @@ from sandbox.webapi.calls import Call, Violation, _Fault
 from sandbox.webapi.emulation import SlackEmulation
 from sandbox.webapi.server import make_handler
 
+POLL_INTERVAL = 0.05
+"""Seconds between the server loop's looks for a shutdown request (``stop()`` waits that
+long at most; the standard library's 0.5 s made every test's teardown wait)."""
+
 
 class SlackWebApiStub(SlackEmulation):
     """Slack Web API stand-in on ``127.0.0.1``.
@@ -69,7 +73,11 @@ class SlackWebApiStub(SlackEmulation):
             return self
         server = self._bind()
         self._thread = threading.Thread(
-            target=server.serve_forever, name=f"slack-webapi-stub:{self.port}", daemon=True
+            target=server.serve_forever,
+            # stop() waits for the loop to look again: a short poll makes it prompt.
+            kwargs={"poll_interval": POLL_INTERVAL},
+            name=f"slack-webapi-stub:{self.port}",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -96,7 +104,7 @@ class SlackWebApiStub(SlackEmulation):
         try:
             if on_ready is not None:
                 on_ready()
-            server.serve_forever()
+            server.serve_forever(poll_interval=POLL_INTERVAL)
         finally:
             self._server = None
             server.server_close()

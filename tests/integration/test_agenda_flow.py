@@ -575,7 +575,8 @@ def test_a_posted_agenda_is_updated_when_its_meeting_moves_and_again_when_cancel
     )
     bot.slack.wait_for("chat.postMessage", count=3)  # agenda, move notice, cancel notice
     # The second update waits for the first to be sent; a later pass sends it if the first
-    # was still on its way when the cancel was saved.
+    # was still on its way when the cancel was saved (after the listeners' own attempts).
+    bot.wait_idle()
     tick(bot, bot.clock.now() + dt.timedelta(seconds=5))
     cancelled = bot.slack.wait_for("chat.update", count=2)[1]
     assert cancelled.args["ts"] == posted.response["ts"]

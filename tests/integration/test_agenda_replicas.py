@@ -1,8 +1,8 @@
-"""Two `samverkan serve` processes (two gunicorn workers each, every one with its own
-scheduler) against one database: at the agenda minute each forum's agenda is posted once.
+"""Two `samverkan serve` processes (replicas, each with its own scheduler) against one
+database: at the agenda minute each forum's agenda is posted once.
 
 The processes run the test clock (SAMVERKAN_ALLOW_TEST_CLOCK), started a few seconds before
-Thursday 08:00 Stockholm time, and wake up every second, so all four schedulers race for
+Thursday 08:00 Stockholm time, and wake up every second, so both schedulers race for
 the same claim rows.
 """
 
@@ -23,13 +23,14 @@ from sandbox.webapi import SlackWebApiStub
 from storage.db import transaction
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+from tests.support.processes import serve, stop, wait_ticks
 
 FORUMS = 3
 # Thursday 26 November 2026, 07:59:52 in Stockholm (CET, UTC+1).
 START = dt.datetime(2026, 11, 26, 6, 59, 52, tzinfo=dt.UTC)
 
 
+@pytest.mark.slow
 def test_two_replicas_post_each_forums_agenda_exactly_once(
     database_url: str,
     sessions: sessionmaker[Session],
@@ -50,9 +51,9 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
             )
             meetings.sync_meetings(s, setup_clock, forum)
     procs = []
+    urls: list[str] = []
     try:
         for replica in range(2):
-            port = free_port()
             workdir = tmp_path / f"replica{replica}"
             workdir.mkdir()
             settings = {
@@ -60,8 +61,6 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SLACK_SIGNING_SECRET": SIGNING_SECRET,
                 "SLACK_BOT_TOKEN": BOT_TOKEN,
                 "SAMVERKAN_SLACK_API_URL": slack.base_url,
-                "SAMVERKAN_PORT": str(port),
-                "SAMVERKAN_HOST": "127.0.0.1",
                 "SAMVERKAN_WEB_CONCURRENCY": "2",
                 "SAMVERKAN_WEB_THREADS": "2",
                 "SAMVERKAN_SCHEDULER_INTERVAL": "1",
@@ -69,10 +68,9 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SAMVERKAN_TEST_CLOCK": START.isoformat(),
                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
             }
-            proc = start_samverkan("serve", settings, workdir)
-            procs.append(proc)
-            if not wait_healthy(f"http://127.0.0.1:{port}", timeout=40):
-                pytest.fail(f"replica {replica} did not come up")
+            served = serve(settings, workdir)
+            procs.append(served.proc)
+            urls.append(served.url)
 
         def channel_posts() -> list[str]:
             return [
@@ -84,7 +82,7 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
         deadline = time.monotonic() + 60
         while len(set(channel_posts())) < FORUMS and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(4)  # several more ticks of all four schedulers
+        wait_ticks(urls, 3)  # several more passes of both schedulers
         posts = Counter(channel_posts())
         assert posts == {channel: 1 for channel in channels}
         previews = Counter(

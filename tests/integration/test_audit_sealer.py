@@ -29,7 +29,7 @@ from storage.db import transaction
 from storage.models import AuditAction, AuditEvent
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET, Bot, postgresql_only
 from tests.integration.test_privacy_surfaces import REVIEWER, reply_to, setup_forum
-from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+from tests.support.processes import serve, stop
 from tests.support.slack_driver import SlackDriver
 
 
@@ -160,7 +160,6 @@ def test_a_replica_killed_under_load_loses_no_audit_event_and_the_next_sealer_si
     procs = []
 
     def replica(name: str, **extra: str) -> tuple[str, object]:
-        port = free_port()
         workdir = tmp_path / name
         workdir.mkdir()
         settings = {
@@ -168,20 +167,15 @@ def test_a_replica_killed_under_load_loses_no_audit_event_and_the_next_sealer_si
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SAMVERKAN_SLACK_API_URL": slack.base_url,
-            "SAMVERKAN_PORT": str(port),
-            "SAMVERKAN_HOST": "127.0.0.1",
             "SAMVERKAN_WEB_CONCURRENCY": "2",
             "SAMVERKAN_WEB_THREADS": "4",
             "SAMVERKAN_SCHEDULER_INTERVAL": "3600",
             "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
             **extra,
         }
-        proc = start_samverkan("serve", settings, workdir)
-        procs.append(proc)
-        url = f"http://127.0.0.1:{port}"
-        if not wait_healthy(url, timeout=40):
-            pytest.fail(f"replica {name} did not come up")
-        return url, proc
+        served = serve(settings, workdir)
+        procs.append(served.proc)
+        return served.url, served.proc
 
     try:
         # Replica A seals only every few seconds after a commit: a wide window to die in.

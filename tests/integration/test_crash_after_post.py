@@ -26,7 +26,7 @@ from storage.db import transaction
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+from tests.support.processes import serve, stop, wait_healthy, wait_ticks
 from tests.support.slack_driver import SlackDriver
 
 # Thursday 26 November 2026, 07:59:55 in Stockholm: the agenda is due at 08:00.
@@ -40,6 +40,7 @@ def set_clock(port: int, instant: dt.datetime) -> None:
     assert response.status == 200, response
 
 
+@pytest.mark.slow
 def test_a_post_answered_before_a_crash_is_not_posted_again(
     database_url: str,
     sessions: sessionmaker[Session],
@@ -57,7 +58,6 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
     ports = []
 
     def replica(name: str, crash: bool) -> int:
-        port = free_port()
         workdir = tmp_path / name
         workdir.mkdir()
         settings = {
@@ -65,8 +65,6 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SAMVERKAN_SLACK_API_URL": slack.base_url,
-            "SAMVERKAN_PORT": str(port),
-            "SAMVERKAN_HOST": "127.0.0.1",
             "SAMVERKAN_WEB_THREADS": "2",
             "SAMVERKAN_SCHEDULER_INTERVAL": "1",
             "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
@@ -75,11 +73,10 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
         }
         if crash:
             settings["SAMVERKAN_TEST_CRASH_AFTER_POST"] = str(marker)
-        procs.append(start_samverkan("serve", settings, workdir))
-        if not wait_healthy(f"http://127.0.0.1:{port}", timeout=40):
-            pytest.fail(f"{name} did not come up")
-        ports.append(port)
-        return port
+        served = serve(settings, workdir)
+        procs.append(served.proc)
+        ports.append(served.port)
+        return served.port
 
     def posts() -> list[dict[str, object]]:
         return [
@@ -99,7 +96,10 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
         metadata = posted["metadata"]
         assert isinstance(metadata, dict) and metadata["event_type"] == METADATA_EVENT
         key = metadata["event_payload"]["key"]
-        time.sleep(3)  # the killed worker is replaced; the row is still claimed by the dead one
+        # The killed worker is replaced and its scheduler runs again; the row is still
+        # claimed by the dead one.
+        assert wait_healthy(f"http://127.0.0.1:{first}", timeout=40)
+        wait_ticks([f"http://127.0.0.1:{first}"], 2)
         with transaction(sessions) as s:
             row = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
             assert row.status is OutboxStatus.PENDING and row.lease_until is not None
@@ -118,7 +118,7 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
             time.sleep(0.3)
         assert row.status is OutboxStatus.SENT, row.last_error
         assert row.result_ts == slack.calls_to("chat.postMessage", ok=True)[0].response["ts"]
-        time.sleep(2)  # a few more ticks of both schedulers
+        wait_ticks([f"http://127.0.0.1:{port}" for port in (first, second)], 2)
         assert len(posts()) == 1  # once, not again after the takeover
         assert slack.count("conversations.history") >= 1
     finally:

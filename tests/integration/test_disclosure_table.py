@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -323,13 +322,7 @@ def output_of(bot: Bot, send: Callable[[], Any]) -> str:
     returned = send()
     if isinstance(returned, str):  # a surface read without Slack (the rows of a DM)
         return returned
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        new = [c for c in bot.slack.calls[before:] if c.method in OUTPUT_METHODS]
-        if new:
-            time.sleep(0.4)  # let a second call of the same answer arrive
-            break
-        time.sleep(0.05)
+    bot.wait_idle()  # every answer to it has arrived (lazy listeners and their posts)
     calls = [c for c in bot.slack.calls[before:] if c.method in OUTPUT_METHODS]
     text = json.dumps([c.args for c in calls], ensure_ascii=False)
     for key, data in bot.slack.uploads.items():

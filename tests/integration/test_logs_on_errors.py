@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.scheduler import run_due_work
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import BOT_TOKEN, DEFAULT_NOW, SIGNING_SECRET, Bot
-from tests.support.processes import ROOT, free_port, stop, wait_healthy
+from tests.support.processes import LISTENING, ROOT, stop, wait_healthy
 from tests.support.slack_driver import Response, SlackDriver
 from tests.support.surfaces import (
     SURFACES,
@@ -34,6 +34,7 @@ from tests.support.surfaces import (
     build_world,
     refuse_writes,
 )
+from tests.support.wait import eventually
 
 TRY_AGAIN = "försök igen"
 
@@ -88,13 +89,13 @@ def test_database_errors_on_every_write_surface_log_nothing_typed(
     assert "Failing row" not in output and "writes refused" not in output
 
 
+@pytest.mark.slow
 def test_a_real_server_at_debug_prints_nothing_typed_when_the_database_refuses(
     database_url: str,
     sessions: sessionmaker[Session],
     slack: SlackWebApiStub,
     tmp_path: Path,
 ) -> None:
-    port = free_port()
     log_path = tmp_path / "serve.log"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
@@ -104,7 +105,7 @@ def test_a_real_server_at_debug_prints_nothing_typed_when_the_database_refuses(
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SAMVERKAN_SLACK_API_URL": slack.base_url,
         "SAMVERKAN_HOST": "127.0.0.1",
-        "SAMVERKAN_PORT": str(port),
+        "SAMVERKAN_PORT": "0",  # gunicorn picks a free one and logs it
         "SAMVERKAN_WEB_CONCURRENCY": "1",
         "SAMVERKAN_SCHEDULER_INTERVAL": "1",
         "SAMVERKAN_LOG_LEVEL": "DEBUG",
@@ -121,7 +122,9 @@ def test_a_real_server_at_debug_prints_nothing_typed_when_the_database_refuses(
             text=True,
         )
         try:
-            url = f"http://127.0.0.1:{port}"
+            listening = eventually(lambda: LISTENING.search(log_path.read_text()), timeout=60)
+            assert listening is not None
+            url = f"http://127.0.0.1:{listening.group(1)}"
             assert wait_healthy(url, timeout=60), log_path.read_text()[-2000:]
             driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
             world = build_world(World(driver, slack, sessions, tick=lambda: time.sleep(1)))

@@ -4,7 +4,6 @@ encrypted at rest, and later requests authorized with the stored (decrypted) bot
 from __future__ import annotations
 
 import re
-import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -20,6 +19,7 @@ from bot.wiring import build_runtime
 from sandbox.webapi import SlackWebApiStub
 from storage.models import slack_bots, slack_installations
 from tests.conftest import SIGNING_SECRET, _QuietHandler, _ThreadingWSGIServer
+from tests.support.servers import serve_in_thread
 from tests.support.slack_driver import SlackDriver
 from tests.support.wait import eventually
 
@@ -43,7 +43,7 @@ def oauth_bot(database_url: str, slack: SlackWebApiStub) -> Iterator[tuple[str, 
     server = make_server(
         "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     yield f"http://127.0.0.1:{server.server_port}", runtime
     server.shutdown()
     server.server_close()

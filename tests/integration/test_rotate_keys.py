@@ -4,7 +4,6 @@ workspace's installation; a secret no key opens stops the rotation with nothing 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from wsgiref.simple_server import make_server
@@ -23,6 +22,7 @@ from sandbox.webapi import SlackWebApiStub
 from storage.db import create_db_engine
 from storage.models import AuditEvent, slack_bots, slack_installations
 from tests.conftest import SIGNING_SECRET, _QuietHandler, _ThreadingWSGIServer
+from tests.support.servers import serve_in_thread
 from tests.support.slack_driver import SlackDriver
 
 OLD, NEW = Fernet.generate_key().decode(), Fernet.generate_key().decode()
@@ -121,7 +121,7 @@ def test_rotate_then_drop_the_old_key_and_the_bot_still_reads_the_installation(
     server = make_server(
         "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     try:
         url = f"http://127.0.0.1:{server.server_port}"
         driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+import signal
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -11,44 +14,67 @@ import pytest
 
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
-from tests.support.processes import free_port, start_samverkan, stop
+from tests.support.processes import Served, serve, stop
 from tests.support.slack_driver import SlackDriver
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.slow  # real `samverkan serve` processes
 
 
 @pytest.fixture
-def served(
-    database_url: str, slack: SlackWebApiStub, tmp_path: Path
-) -> Iterator[tuple[str, SlackDriver]]:
-    port = free_port()
+def replica(database_url: str, slack: SlackWebApiStub, tmp_path: Path) -> Iterator[Served]:
     settings = {
         "SAMVERKAN_DATABASE_URL": database_url,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SAMVERKAN_SLACK_API_URL": slack.base_url,
-        "SAMVERKAN_PORT": str(port),
-        "SAMVERKAN_HOST": "127.0.0.1",
         "SAMVERKAN_WEB_CONCURRENCY": "2",
         "SAMVERKAN_WEB_THREADS": "4",
+        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
-    proc = start_samverkan("serve", settings, tmp_path)
-    url = f"http://127.0.0.1:{port}"
+    served = serve(settings, tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"samverkan serve did not come up:\n{out}")
-            time.sleep(0.1)
-        yield url, SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+        yield served
     finally:
-        stop(proc)
+        stop(served.proc)
+
+
+@pytest.fixture
+def served(replica: Served, slack: SlackWebApiStub) -> tuple[str, SlackDriver]:
+    driver = SlackDriver(replica.url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+    return replica.url, driver
+
+
+def metrics(url: str) -> str:
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+        return str(response.read().decode())
+
+
+def metric(url: str, name: str) -> float:
+    found = re.search(rf"^{name} ([0-9.e+-]+)$", metrics(url), re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def test_a_replica_with_two_workers_runs_one_due_work_runner_apart_from_them(
+    replica: Served,
+) -> None:
+    # The scheduler ticks (every second here), in one process that is not a worker.
+    eventually(lambda: metric(replica.url, "samverkan_due_work_ticks_total") >= 2, timeout=30)
+    assert metric(replica.url, "samverkan_due_work_runners") == 1.0
+    assert replica.output.count("Booting worker with pid") == 2
+    assert replica.output.count("due-work runner started") == 1
+    (runner,) = re.findall(r"due-work runner started \(pid (\d+)\)", replica.output.text())
+    workers = re.findall(r"Booting worker with pid: (\d+)", replica.output.text())
+    assert runner not in workers
+
+    # Killed, it is started again (the master notices within a second or two).
+    os.kill(int(runner), signal.SIGKILL)
+    eventually(lambda: replica.output.count("due-work runner started") == 2, timeout=30)
+    eventually(lambda: metric(replica.url, "samverkan_due_work_runners") == 1.0, timeout=10)
+
+    stop(replica.proc)
+    assert "due-work runner stopped" in replica.output.text()
 
 
 def test_serve_answers_a_signed_help_command_within_slacks_three_seconds(

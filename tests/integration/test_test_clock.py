@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ from storage.db import transaction
 from storage.models import AuditEvent, CaseStatus, ConsentGiver, Effect, SipStatus
 from tests.conftest import SIGNING_SECRET, _QuietHandler, _ThreadingWSGIServer, make_settings
 from tests.support.forums import forum_draft
+from tests.support.servers import serve_in_thread
 from tests.support.slack_driver import SlackDriver
 from tests.unit.test_settings_cli import run_cli
 
@@ -58,7 +58,7 @@ def clock_bot(database_url: str, slack: SlackWebApiStub) -> Iterator[ClockBot]:
     server = make_server(
         "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     url = f"http://127.0.0.1:{server.server_port}"
     try:
         yield ClockBot(url, runtime, SlackDriver(url, SIGNING_SECRET))

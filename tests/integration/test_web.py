@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from bot.wiring import build_runtime
 from domain.clock import AdjustableClock
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import SIGNING_SECRET, Bot, _QuietHandler, _ThreadingWSGIServer, make_settings
+from tests.support.servers import serve_in_thread
 from tests.support.slack_driver import SlackDriver
 
 
@@ -33,7 +33,7 @@ def serve(web: Any) -> tuple[str, Any]:
     server = make_server(
         "127.0.0.1", 0, web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
     )
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     return f"http://127.0.0.1:{server.server_port}", server
 
 

@@ -1,22 +1,112 @@
-"""Run `samverkan` as a real process, with a clean environment, and stop it again."""
+"""Run `samverkan` as a real process, with a clean environment, and stop it again.
+
+Tests that start one are marked ``slow`` (``-m "not slow"`` leaves them out locally; CI runs
+them). ``serve`` lets the server pick its port (``SAMVERKAN_PORT=0``) and reads it back from
+gunicorn's "Listening at" line, so no other process can take the port between a test
+choosing it and the server binding it.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+LISTENING = re.compile(r"Listening at: http://[^:\s]+:(\d+) ")
 
 
 def free_port() -> int:
+    """A port free right now (another process may still take it before it is used: prefer
+    ``serve``, which lets the server bind port 0)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@dataclass
+class Output:
+    """What a process wrote (stdout and stderr), read continuously so that a chatty process
+    never blocks on a full pipe."""
+
+    lines: list[str] = field(default_factory=list)
+    changed: threading.Condition = field(default_factory=threading.Condition)
+
+    def text(self) -> str:
+        with self.changed:
+            return "".join(self.lines)
+
+    def count(self, needle: str) -> int:
+        with self.changed:
+            return sum(needle in line for line in self.lines)
+
+    def wait_for(self, pattern: re.Pattern[str], *, timeout: float) -> re.Match[str] | None:
+        deadline = time.monotonic() + timeout
+        seen = 0
+        with self.changed:
+            while True:
+                for line in self.lines[seen:]:
+                    found = pattern.search(line)
+                    if found:
+                        return found
+                seen = len(self.lines)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                self.changed.wait(left)
+
+
+def drain(proc: subprocess.Popen[str]) -> Output:
+    output = Output()
+
+    def read() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            with output.changed:
+                output.lines.append(line)
+                output.changed.notify_all()
+        with output.changed:
+            output.lines.append("")
+            output.changed.notify_all()
+
+    threading.Thread(target=read, name=f"output-{proc.pid}", daemon=True).start()
+    return output
+
+
+@dataclass
+class Served:
+    """A running ``samverkan serve``."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    output: Output
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def serve(settings: dict[str, str], cwd: Path, *, timeout: float = 40.0) -> Served:
+    """``samverkan serve`` on a port it picks itself; returns once /healthz answers (the
+    process is stopped and the test fails with its output otherwise)."""
+    import pytest
+
+    proc = start_samverkan(
+        "serve", {"SAMVERKAN_HOST": "127.0.0.1", **settings, "SAMVERKAN_PORT": "0"}, cwd
+    )
+    output = drain(proc)
+    found = output.wait_for(LISTENING, timeout=timeout)
+    if found is None or not wait_healthy(f"http://127.0.0.1:{found.group(1)}", timeout=timeout):
+        stop(proc)
+        pytest.fail(f"samverkan serve did not come up:\n{output.text()}")
+    return Served(proc, int(found.group(1)), output)
 
 
 def start_samverkan(command: str, settings: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
@@ -56,3 +146,21 @@ def wait_healthy(url: str, *, timeout: float = 60.0) -> bool:
         except OSError:
             time.sleep(0.2)
     return False
+
+
+def ticks(url: str) -> float:
+    """How many passes the replica's due-work scheduler has made (``/metrics``)."""
+    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:
+        body = response.read().decode()
+    found = re.search(r"^samverkan_due_work_ticks_total ([0-9.e+]+)$", body, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+def wait_ticks(urls: list[str], more: int, *, timeout: float = 60.0) -> None:
+    """Wait until every replica's scheduler has made ``more`` passes beyond the present ones
+    (what a test waits for before saying that something did not happen again)."""
+    targets = {url: ticks(url) + more for url in urls}
+    deadline = time.monotonic() + timeout
+    while any(ticks(url) < target for url, target in targets.items()):
+        assert time.monotonic() < deadline, f"fewer than {more} more scheduler passes"
+        time.sleep(0.1)

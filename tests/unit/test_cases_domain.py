@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,6 +43,7 @@ from storage.models import (
     Role,
     SipStatus,
 )
+from tests.support.concurrency import lock_waits
 from tests.support.personnummer import pnr
 
 Sessions = sessionmaker[Session]
@@ -1052,9 +1052,10 @@ def test_a_submission_delivered_twice_at_once_takes_no_number(setup: Setup) -> N
     a = threading.Thread(target=first)
     a.start()
     assert first_done.wait(10)
-    b = threading.Thread(target=second)
-    b.start()
-    time.sleep(0.3)  # the second delivery finds no case yet and waits on the first's insert
+    with lock_waits(setup.sessions.kw["bind"]) as waits:
+        b = threading.Thread(target=second)
+        b.start()
+        waits.wait_for(b)  # the second delivery waits on the first's insert
     release.set()
     a.join(20)
     b.join(20)

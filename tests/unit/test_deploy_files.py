@@ -229,6 +229,7 @@ def _tool(name: str) -> str:
     return found
 
 
+@pytest.mark.slow  # a real process
 def test_dockerfile_passes_hadolint() -> None:
     result = subprocess.run(
         [_tool("hadolint"), "--no-color", str(DEPLOY / "Dockerfile")],
@@ -239,6 +240,7 @@ def test_dockerfile_passes_hadolint() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # a real process
 def test_hadolint_catches_a_bad_dockerfile(tmp_path: Path) -> None:
     bad = tmp_path / "Dockerfile"
     bad.write_text("FROM python:latest\nRUN cd /src && pip install .\nUSER root\n")
@@ -265,12 +267,14 @@ def _compose_schema_check(path: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # a real process
 @pytest.mark.parametrize("name", COMPOSE_FILES)
 def test_compose_files_follow_the_compose_specification(name: str) -> None:
     result = _compose_schema_check(DEPLOY / name)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.slow  # a real process
 def test_the_compose_schema_check_catches_mistakes(tmp_path: Path) -> None:
     bad = tmp_path / "compose.yaml"
     bad.write_text(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +32,7 @@ from domain.errors import (
 from domain.schedule import DEFAULT_END, DEFAULT_RRULE, DEFAULT_START, next_occurrences
 from storage.db import transaction
 from storage.models import Agency, Area, AuditAction, AuditEvent, Forum, Member, Role
+from tests.support.concurrency import lock_waits
 from tests.support.personnummer import pnr
 
 Sessions = sessionmaker[Session]
@@ -971,9 +971,10 @@ def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
     a = threading.Thread(target=first)
     a.start()
     assert first_flushed.wait(10)
-    b = threading.Thread(target=second)
-    b.start()
-    time.sleep(0.3)  # let the second one pass its check and wait on the first one's insert
+    with lock_waits(sessions.kw["bind"]) as waits:
+        b = threading.Thread(target=second)
+        b.start()
+        waits.wait_for(b)  # the second one passed its check and waits on the first's insert
     release_first.set()
     a.join(20)
     b.join(20)

@@ -24,6 +24,7 @@ from sandbox.blockkit_html import (
 )
 from sandbox.webapi import BOT_USER_ID, SlackWebApiStub
 from sandbox.workspace import Channel, Person, ResponseTarget, Workspace
+from tests.support.servers import serve_in_thread
 
 CTX = RenderContext(users={"U1": "Anna <Lindqvist>"}, channels={"C1": "fossam"})
 SANDBOX = Path(__file__).resolve().parents[2] / "sandbox"
@@ -354,7 +355,6 @@ class _Bot:
     """A stand-in bot on loopback: checks Slack's signature and answers with ``reply``."""
 
     def __init__(self, secret: str) -> None:
-        import threading
         from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
         from urllib.parse import parse_qs
 
@@ -385,7 +385,7 @@ class _Bot:
                 self.wfile.write(data)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
 
 

@@ -419,6 +419,7 @@ _QUEUE_SCRIPT = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # a real process
 def test_a_slow_impossible_rule_does_not_make_the_next_valid_rule_fail() -> None:
     result = subprocess.run(
         [sys.executable, "-c", _QUEUE_SCRIPT],

@@ -26,6 +26,7 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
     )
 
 
+@pytest.mark.slow  # a real process
 @pytest.mark.parametrize(
     ("env", "named"),
     [
@@ -55,6 +56,7 @@ def test_a_bad_setting_stops_start_up_with_one_line(
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real process
 def test_serve_without_slack_settings_says_what_it_needs(tmp_path: Path) -> None:
     result = run_cli("serve", env={}, cwd=tmp_path)
     assert result.returncode == 2
@@ -63,6 +65,7 @@ def test_serve_without_slack_settings_says_what_it_needs(tmp_path: Path) -> None
     assert "samverkan sandbox" in result.stderr
 
 
+@pytest.mark.slow  # a real process
 def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
     db = tmp_path / "x.db"
     result = run_cli("migrate", env={"SAMVERKAN_DATABASE_URL": f"sqlite:///{db}"}, cwd=tmp_path)
@@ -70,6 +73,7 @@ def test_migrate_creates_the_sqlite_schema(tmp_path: Path) -> None:
     assert db.exists()
 
 
+@pytest.mark.slow  # a real process
 def test_serve_refuses_an_unmigrated_postgres_with_a_clear_line(tmp_path: Path) -> None:
     env = {
         "SAMVERKAN_DATABASE_URL": "postgresql://postgres@127.0.0.1:1/none",
@@ -109,6 +113,7 @@ def test_test_clock_needs_the_flag() -> None:
     assert settings.test_clock is not None and settings.test_clock_problem() is None
 
 
+@pytest.mark.slow  # a real process
 @pytest.mark.parametrize(
     "url",
     [
@@ -125,6 +130,7 @@ def test_a_database_that_cannot_be_used_gives_one_line(url: str, tmp_path: Path)
     assert len(lines) == 1 and lines[0].startswith("samverkan: SAMVERKAN_DATABASE_URL:")
 
 
+@pytest.mark.slow  # a real process
 def test_an_unsupported_database_driver_is_refused(tmp_path: Path) -> None:
     env = {"SAMVERKAN_DATABASE_URL": "postgresql+asyncpg://postgres@127.0.0.1/test"}
     result = run_cli("migrate", env=env, cwd=tmp_path)
@@ -133,6 +139,7 @@ def test_an_unsupported_database_driver_is_refused(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # a real process
 def test_a_dotenv_that_is_not_utf8_gives_one_line(tmp_path: Path) -> None:
     (tmp_path / ".env").write_bytes(b"SAMVERKAN_LANGUAGE=sv\nNAME=\xff\xfe\n")
     result = run_cli("serve", env={}, cwd=tmp_path)
@@ -140,6 +147,7 @@ def test_a_dotenv_that_is_not_utf8_gives_one_line(tmp_path: Path) -> None:
     assert result.stderr.strip() == "samverkan: .env: the file is not UTF-8 text"
 
 
+@pytest.mark.slow  # a real process
 def test_a_refused_app_token_stops_socket_mode_with_one_line(tmp_path: Path) -> None:
     from sandbox.webapi import SlackWebApiStub
 

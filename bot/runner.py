@@ -1,0 +1,273 @@
+"""Due work apart from the request workers: one runner per replica.
+
+The runner is the scheduler (:mod:`bot.scheduler`: agendas, reminders, rating rounds and
+their charts, the outbox) and the audit sealer (:mod:`bot.sealer`). Under gunicorn with
+several workers it runs in a process of its own, forked by the gunicorn master
+(:class:`RunnerSupervisor`) and started again when it dies, so the request workers, which
+must answer Slack within three seconds, never draw a chart or deliver a batch. With one
+process (the test clock, which ``POST /_test/clock`` moves inside the worker; the sandbox)
+it runs in that process, as before.
+
+Workers still tell the sealer about their commits: each commit that wrote audit events
+writes the chains' names to a pipe the runner reads (:class:`SealerWakePipe`), so events are
+sealed within moments of the commit, not only by the sealer's once-a-second full pass.
+
+Observable: one log line ``due-work runner started`` per start, and on ``/metrics``
+``samverkan_due_work_runners`` (runners alive in the replica, normally 1) and
+``samverkan_due_work_ticks_total`` (the scheduler's passes).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import select
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from prometheus_client import Gauge
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from bot.sealer import Sealer
+    from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+RUNNERS = Gauge(
+    "samverkan_due_work_runners",
+    "Due-work runners (scheduler and audit sealer) alive in this replica; 1 normally",
+    multiprocess_mode="livesum",
+)
+
+RESTART_DELAY = 1.0
+RESTART_DELAY_MAX = 30.0
+
+
+@dataclass
+class DueWork:
+    """The scheduler and the sealer running in this process."""
+
+    scheduler: BackgroundScheduler
+    sealer: Sealer | None
+
+    def stop(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        if self.sealer is not None:
+            self.sealer.stop()
+        RUNNERS.set(0)
+
+
+def start_due_work(runtime: Any) -> DueWork:
+    """Start the scheduler and the sealer in this process (the replica's one runner)."""
+    from bot.scheduler import start_scheduler
+    from bot.sealer import start_sealer
+
+    interval = runtime.settings.scheduler_interval
+    scheduler = start_scheduler(runtime, interval_seconds=interval)
+    sealer = start_sealer(runtime)
+    RUNNERS.set(1)
+    log.info(
+        "due-work runner started (pid %d): due work every %d s, audit sealer %s",
+        os.getpid(),
+        interval,
+        "on" if sealer is not None else "off",
+    )
+    return DueWork(scheduler, sealer)
+
+
+def runs_apart(settings: Settings) -> bool:
+    """Whether ``samverkan serve`` runs the due work in a process of its own. Not with the
+    test clock: ``POST /_test/clock`` moves the clock of the process that answers it."""
+    return not settings.allow_test_clock
+
+
+# --- the sealer's wake-up across processes ---------------------------------------------------
+
+
+class SealerWakePipe:
+    """Workers write the chains their commits wrote to; the runner's sealer reads them.
+
+    Made in the gunicorn master before it forks, so every worker and every runner inherits
+    both ends. Writes never block a request: a full pipe (a runner that is behind or being
+    restarted) drops the hint, and the sealer's full pass finds those events within a second.
+    """
+
+    def __init__(self) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        os.set_blocking(self.write_fd, False)
+
+    def hint(self, chains: frozenset[str]) -> None:
+        data = ("\n".join(sorted(chains)) + "\n").encode()
+        if len(data) > select.PIPE_BUF:  # larger writes are not atomic: just wake it
+            data = b"\n"
+        with contextlib.suppress(BlockingIOError, BrokenPipeError):
+            os.write(self.write_fd, data)
+
+    def forward(self, wake: Callable[[frozenset[str]], None]) -> None:
+        """In the runner: pass each hint on to ``wake`` (a thread; returns at end of file)."""
+        pending = b""
+        while True:
+            try:
+                chunk = os.read(self.read_fd, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            pending += chunk
+            *lines, pending = pending.split(b"\n")
+            wake(frozenset(line.decode() for line in lines if line))
+
+
+# --- the runner process ----------------------------------------------------------------------
+
+
+def _die_with_parent() -> None:
+    """SIGTERM this process when its parent (the gunicorn master) dies, even by SIGKILL."""
+    if sys.platform != "linux":
+        return
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def run_runner_process(
+    settings: Settings, *, wake: SealerWakePipe | None, inherited: Iterable[Any], parent: int
+) -> NoReturn:
+    """The body of the forked runner process; never returns (``os._exit``)."""
+    code = 1
+    try:
+        # Forked from the gunicorn master: forget its signal handlers and its sockets.
+        with contextlib.suppress(ValueError):
+            signal.set_wakeup_fd(-1)
+        for sig in (
+            signal.SIGHUP,
+            signal.SIGQUIT,
+            signal.SIGINT,
+            signal.SIGTERM,
+            signal.SIGTTIN,
+            signal.SIGTTOU,
+            signal.SIGUSR1,
+            signal.SIGUSR2,
+            signal.SIGWINCH,
+            signal.SIGCHLD,
+        ):
+            signal.signal(sig, signal.SIG_DFL)
+        for sock in inherited:
+            with contextlib.suppress(OSError):
+                sock.close()
+        stopping = threading.Event()
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGQUIT):
+            signal.signal(sig, lambda *_: stopping.set())
+        _die_with_parent()
+        if os.getppid() != parent:
+            os._exit(0)
+
+        from bot.wiring import build_runtime
+
+        running = start_due_work(build_runtime(settings))
+        if wake is not None:
+            os.close(wake.write_fd)
+            if running.sealer is not None:
+                threading.Thread(
+                    target=wake.forward,
+                    args=(running.sealer.wake,),
+                    name="sealer-wake",
+                    daemon=True,
+                ).start()
+        while not stopping.wait(1.0):
+            if os.getppid() != parent:  # the master is gone
+                break
+        running.stop()
+        log.info("due-work runner stopped (pid %d)", os.getpid())
+        code = 0
+    except BaseException:
+        log.exception("due-work runner failed")
+    finally:
+        logging.shutdown()
+        os._exit(code)
+
+
+class RunnerSupervisor:
+    """Keeps one runner process alive for the gunicorn master (:mod:`bot.server`).
+
+    ``check()`` runs in the master's loop (at most a second apart): it starts the runner, and
+    starts it again after it died (1 s later, doubling up to 30 s while it keeps dying).
+    """
+
+    def __init__(self, settings: Settings, wake: SealerWakePipe | None) -> None:
+        self.settings = settings
+        self.wake = wake
+        self.pid = 0
+        self._started = 0.0
+        self._delay = RESTART_DELAY
+        self._next_start = 0.0
+
+    def check(self, listeners: Iterable[Any]) -> None:
+        if self.pid:
+            if _alive(self.pid):
+                return
+            self._forget(self.pid)
+            log.error("due-work runner (pid %d) exited; starting another", self.pid)
+            self.pid = 0
+            lived = time.monotonic() - self._started
+            self._delay = RESTART_DELAY if lived > 60 else min(self._delay * 2, RESTART_DELAY_MAX)
+            self._next_start = time.monotonic() + self._delay
+        if time.monotonic() < self._next_start:
+            return
+        self._start(list(listeners))
+
+    def _start(self, listeners: list[Any]) -> None:
+        parent = os.getpid()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child never returns
+            run_runner_process(self.settings, wake=self.wake, inherited=listeners, parent=parent)
+        self.pid = pid
+        self._started = time.monotonic()
+
+    def terminate(self) -> None:
+        """Ask the runner to stop (SIGTERM): it ends its current pass, then exits."""
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGTERM)
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` for the runner to exit, then SIGKILL it."""
+        pid, self.pid = self.pid, 0
+        if not pid:
+            return
+        deadline = time.monotonic() + timeout
+        while _alive(pid) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        if _alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        self._forget(pid)
+
+    @staticmethod
+    def _forget(pid: int) -> None:
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            multiprocess.mark_process_dead(pid)  # type: ignore[no-untyped-call]
+
+
+def _alive(pid: int) -> bool:
+    """Whether our child ``pid`` still runs (reaping it if it ended; the gunicorn master's
+    own reaping, which waits for any child, may have taken it already)."""
+    try:
+        done, _status = os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        return False
+    return done == 0
