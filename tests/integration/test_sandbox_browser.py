@@ -339,10 +339,15 @@ def walk_through_slots_and_minutes(page) -> None:
     page.select_option("#user", "U01ANNA")
     # Away from any meeting morning (the walk-throughs before may have left the clock on
     # one): an agenda morning, then the day after; the case goes to the next meeting.
+    # Each jump is seen done before the next (the clock shows a new time: "after" is strictly
+    # later), or the day jump could be computed from the time before the agenda jump landed.
+    clock = page.locator("#clock-now")
+    before = clock.inner_text()
     page.click("[data-jump='agenda']")
-    expect(page.locator("#clock-now")).to_contain_text("08:0")
+    expect(clock).not_to_have_text(before, timeout=AFTER_JUMP)
+    expect(clock).to_contain_text("08:0")
     page.click("[data-jump='day']")
-    expect(page.locator("#clock-now")).to_contain_text("fredag")
+    expect(clock).to_contain_text("fredag", timeout=AFTER_JUMP)
     open_conversation(page, "# fossam")
     fill_case_modal(page, "Oro för närvaron, behöver en gemensam plan")
     page.click("#modal-submit")
