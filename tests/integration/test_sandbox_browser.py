@@ -369,9 +369,17 @@ def walk_through_slots_and_minutes(page) -> None:
     expect(agenda).to_have_count(1, timeout=AFTER_JUMP)
     day = re.search(r"Dagordning: FOSSAM (\w+ \d+ \w+)", agenda.inner_text())
     assert day, agenda.inner_text()
+    # The reply to this command (the agenda with this case and *Tidsluckor*), not an earlier
+    # reply still on the page: under load it comes late.
     page.fill("#composer-input", "/samverkan dagordning")
     page.press("#composer-input", "Enter")
-    page.locator("#messages .msg.ephemeral").last.get_by_role("button", name="Tidsluckor").click()
+    slots_button = (
+        page.locator("#messages .msg.ephemeral", has_text=reference)
+        .get_by_role("button", name="Tidsluckor")
+        .last
+    )
+    expect(slots_button).to_be_visible(timeout=AFTER_JUMP)
+    slots_button.click()
     expect(page.locator("#modal-title")).to_have_text("Tidsluckor")
     _field(page, "Möteslänk").locator("input").fill(LINK)
     page.click("#modal-submit")
