@@ -1,0 +1,395 @@
+"""Changing an action: done and snooze, more time, hand over, follow up, the history, the
+row menu, and the list's filter and pages."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+
+from domain import actions as action_service
+from domain import forums as forum_service
+from domain.errors import DatabaseUnavailable, DomainError, InputErrors
+from domain.i18n import Translator
+from handlers import forms, outgoing
+from handlers.actions.commands import action_list
+from handlers.actions.meta import (
+    ActionMeta,
+    effect_of,
+    forum_today,
+    origin_of,
+    owner_translator,
+    publish_home,
+    republish_agendas,
+)
+from handlers.blocks import actions as ui
+from handlers.deps import Deps
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.outgoing import deliver_now
+from storage.db import transaction
+
+log = logging.getLogger(__name__)
+
+# -- quick changes: done and snooze ----------------------------------------------------------
+
+
+def refresh(
+    deps: Deps,
+    client: WebClient,
+    respond: Respond | None,
+    body: dict[str, Any],
+    context: BoltContext,
+    t: Translator,
+    meta: ActionMeta,
+    *,
+    action_id: int,
+    note: str,
+) -> None:
+    """Show the change where the user made it."""
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    if meta.origin == "home":
+        publish_home(deps, client, t, team_id, user_id)
+        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _ = action_service.access_for_action(
+            session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+        )
+        if meta.origin == "modal":
+            view = action_service.read_action(
+                session, deps.clock, access=access, action_id=action_id
+            )
+            tz = forum_service.forum_schedule(access.forum).zone
+            detail = ui.action_detail_modal(t, view, tz=tz, today=forum_today(access, deps))
+        row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+        today = forum_today(access, deps)
+        card_in_dm = meta.origin == "card" and respond is None
+        if card_in_dm and meta.message_channel and meta.message_ts:
+            outgoing.update(
+                session,
+                deps.clock,
+                team_id=team_id,
+                channel=meta.message_channel,
+                ts=meta.message_ts,
+                message=ui.card_message(t, row, today, note=note),
+            )
+    if meta.origin == "modal":
+        client.views_update(view_id=(body.get("view") or {}).get("id"), view=detail)
+    elif meta.origin == "card" and respond is not None:
+        respond(replace_original=True, **ui.card_message(t, row, today, note=note))
+    elif meta.origin == "card" and meta.message_channel and meta.message_ts:
+        deliver_now(deps, client)  # the card's update, queued above
+    elif meta.origin == "list" and meta.list_state and respond is not None:
+        # The list the change was made in is redrawn in place, with what was done on top.
+        request = ui.parse_list_value(meta.list_state)
+        listing = action_list(
+            deps,
+            t,
+            team_id=team_id,
+            channel_id=context.channel_id or "",
+            user_id=user_id,
+            scope=request.scope,
+            flt=request.filter,
+            page=request.page,
+            after=request.after,
+            before=request.before,
+            note=note,
+        )
+        respond(replace_original=True, response_type="ephemeral", **listing)
+    elif respond is not None:
+        respond(replace_original=False, response_type="ephemeral", text=note)
+
+
+def quick(
+    deps: Deps,
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    respond: Respond,
+    t: Translator,
+    *,
+    verb: str,
+    action_id: int,
+    meta: ActionMeta,
+) -> None:
+    """Done or snooze, then the change shown where it was made (errors: the caller's)."""
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _ = action_service.access_for_action(
+            session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+        )
+        tz = forum_service.forum_schedule(access.forum).zone
+        if verb == "done":
+            action_service.complete_action(session, deps.clock, access=access, action_id=action_id)
+            note = t(
+                "<@{user}> marked it done. Its effect is followed up at the next meeting.",
+                user=user_id,
+            )
+        else:
+            until = action_service.snooze(
+                session,
+                deps.clock,
+                access=access,
+                action_id=action_id,
+                until="hour" if verb == "snooze_hour" else "morning",
+            )
+            note = t("I'll remind you again {when}.", when=t.day_time(until, tz))
+    refresh(deps, client, respond, body, context, t, meta, action_id=action_id, note=note)
+
+
+QUICK_VERBS = {
+    ui.ACTION_DONE: "done",
+    ui.ACTION_SNOOZE_HOUR: "snooze_hour",
+    ui.ACTION_SNOOZE_MORNING: "snooze_morning",
+}
+
+
+@listener("ephemeral")
+def button_quick(
+    body: dict[str, Any],
+    client: WebClient,
+    context: BoltContext,
+    respond: Respond,
+    deps: Deps,
+    t: Translator,
+) -> None:
+    action = body["actions"][0]
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        return
+    verb = QUICK_VERBS[action["action_id"]]
+    meta = origin_of(body, card=True)
+    quick(deps, body, context, client, respond, t, verb=verb, action_id=int(value), meta=meta)
+
+
+# -- modals: more time, hand over, follow up, history ----------------------------------------
+
+
+def open_change(
+    deps: Deps,
+    body: dict[str, Any],
+    context: BoltContext,
+    client: WebClient,
+    t: Translator,
+    *,
+    verb: str,
+    action_id: int,
+    meta: ActionMeta,
+) -> None:
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access, _ = action_service.access_for_action(
+                session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+            )
+            row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+            meta = meta.model_copy(
+                update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}
+            )
+            private = meta.dump()
+            if verb == "more_time":
+                view = ui.postpone_modal(
+                    t, row, today=forum_today(access, deps), private_metadata=private
+                )
+            elif verb == "hand_over":
+                view = ui.handover_modal(t, row, private_metadata=private)
+            elif verb == "follow_up":
+                view = ui.follow_up_modal(t, row, private_metadata=private)
+            else:
+                detail = action_service.read_action(
+                    session, deps.clock, access=access, action_id=action_id
+                )
+                tz = forum_service.forum_schedule(access.forum).zone
+                view = ui.action_detail_modal(t, detail, tz=tz, today=forum_today(access, deps))
+    except DomainError as exc:  # told in a modal, opened where the others would be
+        view = ui.notice_modal(t, failure_text(t, exc))
+    if meta.origin == "modal":
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+CHANGE_VERBS = {
+    ui.ACTION_MORE_TIME: "more_time",
+    ui.ACTION_HAND_OVER: "hand_over",
+    ui.ACTION_FOLLOW_UP: "follow_up",
+    ui.ACTION_HISTORY: "history",
+}
+
+
+@listener("log")
+def button_change(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    action = body["actions"][0]
+    value = str(action.get("value") or "")
+    if not value.isdigit():
+        return
+    t = quick_translator(context, deps)
+    verb = CHANGE_VERBS[action["action_id"]]
+    meta = origin_of(body, card=True)
+    open_change(deps, body, context, client, t, verb=verb, action_id=int(value), meta=meta)
+
+
+@listener("ephemeral")
+def row_menu(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
+) -> None:
+    selected = (body["actions"][0].get("selected_option") or {}).get("value", "")
+    parsed = ui.parse_row_value(str(selected))
+    if parsed is None:
+        return
+    verb, action_id = parsed
+    meta = origin_of(body, card=False)
+    if verb == "done":
+        t = deps.translator(client, context.team_id, context.user_id or "")
+        quick(deps, body, context, client, respond, t, verb=verb, action_id=action_id, meta=meta)
+    else:
+        t = quick_translator(context, deps)
+        open_change(deps, body, context, client, t, verb=verb, action_id=action_id, meta=meta)
+
+
+CHANGE_CALLBACKS = {
+    ui.CB_ACTION_POSTPONE: "more_time",
+    ui.CB_ACTION_HANDOVER: "hand_over",
+    ui.CB_ACTION_FOLLOW_UP: "follow_up",
+}
+
+
+@listener("modal")
+def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """More time, hand over or follow up; the new owner's DM and the agendas' updates are
+    queued with the change."""
+    verb = CHANGE_CALLBACKS[view["callback_id"]]
+    meta = ActionMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access, action = action_service.access_for_action(
+                session, team_id=team_id, action_id=meta.action_id or 0, slack_user_id=user_id
+            )
+            previous_owner = action.owner
+            if verb == "more_time":
+                action_service.postpone_action(
+                    session,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    due_on=forms.date_value(values, "due_on"),
+                    reason=forms.text(values, "reason"),
+                )
+            elif verb == "hand_over":
+                action_service.hand_over(
+                    session,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    new_owner=forms.selected(values, "owner"),
+                )
+                if action.owner and action.owner != previous_owner:
+                    row = action_service.action_row(
+                        session, deps.clock, access=access, action_id=action.id
+                    )
+                    owner_t = owner_translator(deps, team_id, action.owner, access.forum)
+                    action_service.queue_dm(
+                        session,
+                        deps.clock,
+                        access.forum,
+                        action.owner,
+                        ui.handed_over_dm(owner_t, row, forum_today(access, deps), by=user_id),
+                        action_service.event_key("action_handed_over", session, action.id),
+                    )
+            else:
+                action_service.record_follow_up(
+                    session,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    effect=effect_of(forms.selected(values, "effect")),
+                    comment=forms.text(values, "comment"),
+                )
+                # A posted agenda that asks for this effect now shows it.
+                republish_agendas(deps, session, access, action.id)
+    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
+        raise
+    except DomainError as exc:
+        ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
+        return
+    ack()
+
+
+def _change_note(t: Translator, verb: str, row: action_service.ActionRow, user_id: str) -> str:
+    if verb == "more_time":
+        return t("<@{user}> moved the due date to {date}.", user=user_id, date=t.day(row.due_on))
+    if verb == "hand_over":
+        return t("<@{user}> handed it over to <@{owner}>.", user=user_id, owner=row.owner or "")
+    return t("<@{user}> followed up the effect.", user=user_id)
+
+
+def _change_made(verb: str, row: action_service.ActionRow, values: forms.Values, user: str) -> bool:
+    """Whether the submitted change is what the action now shows (a refused one is not)."""
+    if verb == "more_time":
+        return row.due_on == forms.date_value(values, "due_on")
+    if verb == "hand_over":
+        return row.owner == forms.selected(values, "owner")
+    return row.followed_up_by == user and row.effect == effect_of(forms.selected(values, "effect"))
+
+
+@listener("log")
+def after_change(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """Send what the ack queued, then show the change where it was made (read from the
+    database: a refused change shows nothing)."""
+    view = body["view"]
+    verb = CHANGE_CALLBACKS[view["callback_id"]]
+    meta = ActionMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    action_id, user_id = meta.action_id or 0, context.user_id or ""
+    deliver_now(deps, client)  # the new owner's DM, the agenda's update
+    with database_errors(), transaction(deps.sessions) as session:
+        access, _ = action_service.access_for_action(
+            session, team_id=context.team_id or "", action_id=action_id, slack_user_id=user_id
+        )
+        row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+    if not _change_made(verb, row, view["state"]["values"], user_id):
+        return
+    note = _change_note(t, verb, row, user_id)
+    try:
+        if meta.origin == "modal" and view.get("previous_view_id"):
+            parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}
+            refresh(deps, client, None, parent, context, t, meta, action_id=action_id, note=note)
+        elif meta.origin in ("home", "card"):
+            refresh(deps, client, None, body, context, t, meta, action_id=action_id, note=note)
+    except Exception as exc:
+        log.warning("could not show the change of action %s: %s", action_id, exc)
+
+
+# -- the list's filter and pages ------------------------------------------------------------
+
+
+@listener("replace")
+def change_list(
+    body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
+) -> None:
+    action = body["actions"][0]
+    if action["action_id"] == ui.ACTION_LIST_FILTER:
+        value = (action.get("selected_option") or {}).get("value", "")
+    else:
+        value = action.get("value", "")
+    request = ui.parse_list_value(str(value))
+    reply = action_list(
+        deps,
+        t,
+        team_id=context.team_id or "",
+        channel_id=context.channel_id or "",
+        user_id=context.user_id or "",
+        scope=request.scope,
+        flt=request.filter,
+        page=request.page,
+        after=request.after,
+        before=request.before,
+    )
+    respond(replace_original=True, response_type="ephemeral", **reply)

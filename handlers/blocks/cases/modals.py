@@ -1,0 +1,318 @@
+"""The case modal, the close modal, the deviation modal and the deviation DM."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from domain.cases import (
+    AGE_BANDS,
+    CONCERNS,
+    DEVIATION_KINDS,
+    DEVIATION_TEXT_MAX,
+    OUTCOME_MAX,
+    SUMMARY_MAX,
+)
+from domain.i18n import Translator
+from handlers.blocks.cases.ids import (
+    CB_CASE_CLOSE,
+    CB_CASE_NEW,
+    CB_DEVIATION,
+    MAX_OPTIONS,
+    SIP_STARTED_VALUE,
+)
+from handlers.blocks.cases.labels import (
+    _agency_options,
+    _names,
+    _select,
+    _utc,
+    age_band_label,
+    deviation_kind_label,
+    effect_label,
+    sip_label,
+)
+from handlers.blocks.common import (
+    Block,
+    context,
+    divider,
+    escape,
+    input_block,
+    modal,
+    option,
+    plain,
+    section,
+    text_input,
+)
+from storage.models import ConsentGiver, Effect, SipStatus
+
+# --- raising a case -----------------------------------------------------------------------------
+
+
+def case_modal(
+    t: Translator,
+    *,
+    agencies: Sequence[tuple[int, str]],
+    own_agency_id: int,
+    meetings: Sequence[dt.datetime],
+    tz: dt.tzinfo,
+    private_metadata: str,
+    criteria: Sequence[tuple[int, str, str | None]] = (),
+) -> Block:
+    """The "raise a case" modal. Input block ids are the :data:`CASE_FIELDS`, so an error on a
+    field of the draft lands on that field; every element's action_id is ``value``."""
+    agency_options = _agency_options(agencies)
+    blocks: list[Block] = [
+        context(
+            t(
+                "Never write names, personal identity numbers, phone numbers or addresses: "
+                "use case references and non-identifying text."
+            )
+        ),
+        input_block(
+            "summary",
+            t("Summary"),
+            text_input("value", multiline=True, max_length=SUMMARY_MAX),
+            hint=t(
+                "Short and non-identifying: no names, personal identity numbers, phone "
+                "numbers, e-mail or street addresses."
+            ),
+        ),
+        input_block(
+            "concerns",
+            t("Concerns"),
+            _select(
+                "multi_static_select",
+                t("Choose concerns"),
+                [option(t(label), key) for key, label in CONCERNS.items()],
+            ),
+        ),
+        input_block(
+            "age_band",
+            t("Age band"),
+            {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": [option(age_band_label(t, band), band) for band in AGE_BANDS],
+            },
+        ),
+    ]
+    agencies_el = _select("multi_static_select", t("Choose agencies"), list(agency_options))
+    own = [o for o in agency_options if o["value"] == str(own_agency_id)]
+    if own:
+        agencies_el["initial_options"] = own
+    blocks.append(
+        input_block(
+            "agencies",
+            t("Agencies that need to take part"),
+            agencies_el,
+            optional=True,
+            hint=t("Your own agency always takes part."),
+        )
+    )
+    if criteria:  # the forum's case criteria: optional, never blocking (domain.criteria)
+        criteria_el: Block = {
+            "type": "checkboxes",
+            "action_id": "value",
+            "options": [
+                {**option(text, str(cid)), **({"description": plain(help_, 75)} if help_ else {})}
+                for cid, text, help_ in criteria[:10]
+            ],
+        }
+        blocks.append(
+            input_block(
+                "criteria",
+                t("The forum's criteria this case meets"),
+                criteria_el,
+                optional=True,
+                hint=t("Tick what fits, or leave it empty."),
+            )
+        )
+    blocks.append(divider())
+    consent_options = [
+        option(t("Guardian or guardians"), ConsentGiver.GUARDIANS.value),
+        option(t("The child or young person (judged by maturity)"), ConsentGiver.CHILD.value),
+        option(t("Both"), ConsentGiver.BOTH.value),
+        option(t("Not given"), ConsentGiver.NONE.value),
+    ]
+    blocks.append(
+        input_block(
+            "consent",
+            t("Consent given by"),
+            {"type": "radio_buttons", "action_id": "value", "options": consent_options},
+            hint=t("The form sets no age limit: judge whether the child is mature enough."),
+        )
+    )
+    blocks.append(
+        context(
+            t(
+                "Without consent the case is an anonymous consultation: only the concern and "
+                "the age band are shared with the other agencies."
+            )
+        )
+    )
+    blocks.append(
+        input_block(
+            "consent_agencies",
+            t("Agencies the consent covers"),
+            _select("multi_static_select", t("Choose agencies"), list(agency_options)),
+            optional=True,
+            hint=t("Required when consent was given."),
+        )
+    )
+    for block_id, label in (
+        ("consent_given_on", t("Consent given on")),
+        ("consent_expires_on", t("Consent expires on")),
+    ):
+        blocks.append(
+            input_block(
+                block_id,
+                label,
+                {"type": "datepicker", "action_id": "value"},
+                optional=True,
+            )
+        )
+    sip_options = [option(sip_label(t, s), s.value) for s in SipStatus]
+    blocks.append(
+        input_block(
+            "sip",
+            t("SIP (coordinated individual plan)"),
+            {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": sip_options,
+                "initial_option": sip_options[0],
+            },
+            hint=t("A SIP needs consent."),
+        )
+    )
+    meeting_options = [
+        option(t.day_time(_utc(m), tz), _utc(m).astimezone(dt.UTC).isoformat())
+        for m in meetings[:MAX_OPTIONS]
+    ]
+    if meeting_options:
+        meeting_el = _select("static_select", t("Choose a meeting"), meeting_options)
+        meeting_el["initial_option"] = meeting_options[0]
+        blocks.append(input_block("meeting", t("Meeting"), meeting_el))
+    else:
+        blocks.append(
+            context(t("The forum has no upcoming meeting: the case is raised without one."))
+        )
+    return modal(
+        callback_id=CB_CASE_NEW,
+        title=t("New case"),
+        submit=t("Raise case"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def close_case_modal(t: Translator, *, reference: str, private_metadata: str) -> Block:
+    """Closing asks for a short outcome for the statistics: the effect and whether a SIP
+    was started."""
+    effect_options = [option(effect_label(t, e), e.value) for e in Effect]
+    blocks: list[Block] = [
+        section(t("Close *{reference}*.", reference=escape(reference))),
+        context(
+            t("A short outcome for the statistics. Never write names or other identifying data.")
+        ),
+        input_block(
+            "outcome",
+            t("Outcome"),
+            text_input("value", multiline=True, max_length=OUTCOME_MAX),
+            optional=True,
+            hint=t("Short and non-identifying."),
+        ),
+        input_block(
+            "effect",
+            t("Did the actions have the desired effect?"),
+            {"type": "radio_buttons", "action_id": "value", "options": effect_options},
+        ),
+        input_block(
+            "sip_started",
+            t("SIP"),
+            {
+                "type": "checkboxes",
+                "action_id": "value",
+                "options": [option(t("A SIP was started"), SIP_STARTED_VALUE)],
+            },
+            optional=True,
+        ),
+    ]
+    return modal(
+        callback_id=CB_CASE_CLOSE,
+        title=t("Close case"),
+        submit=t("Close case"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+# --- deviations -------------------------------------------------------------------------------
+
+
+def deviation_modal(
+    t: Translator,
+    *,
+    agencies: Sequence[tuple[int, str]],
+    private_metadata: str,
+    case_reference: str | None = None,
+) -> Block:
+    """Report that collaboration failed: which agencies, what kind, non-identifying text and
+    an optional case reference. Input block ids are the :data:`DEVIATION_FIELDS`."""
+    blocks: list[Block] = [
+        context(
+            t(
+                "Report that collaboration failed in a case or a routine. The coordinator "
+                "follows it up. Never write names or other identifying data."
+            )
+        ),
+        input_block(
+            "agencies",
+            t("Agencies concerned"),
+            _select("multi_static_select", t("Choose agencies"), _agency_options(agencies)),
+        ),
+        input_block(
+            "kind",
+            t("What kind of deviation"),
+            _select(
+                "static_select",
+                t("Choose a kind"),
+                [option(t(label), key) for key, label in DEVIATION_KINDS.items()],
+            ),
+        ),
+        input_block(
+            "text",
+            t("What happened"),
+            text_input("value", multiline=True, max_length=DEVIATION_TEXT_MAX),
+            hint=t(
+                "Non-identifying: no names, personal identity numbers, phone numbers, "
+                "e-mail or street addresses."
+            ),
+        ),
+        input_block(
+            "case",
+            t("Case reference"),
+            text_input("value", initial=case_reference, max_length=32, placeholder="FOS-2026-017"),
+            optional=True,
+        ),
+    ]
+    return modal(
+        callback_id=CB_DEVIATION,
+        title=t("Report a deviation"),
+        submit=t("Report"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def deviation_dm_text(t: Translator, *, forum_name: str, kind: str, agencies: Sequence[str]) -> str:
+    """The coordinators' DM about a new deviation: kind and agencies, never the text."""
+    return t(
+        "A deviation was reported in {forum}: {kind}. Agencies concerned: {agencies}.",
+        forum=escape(forum_name),
+        kind=deviation_kind_label(t, kind),
+        agencies=_names(agencies),
+    )

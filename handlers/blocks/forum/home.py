@@ -1,0 +1,83 @@
+"""A forum's summary, the created message and App Home."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.i18n import Translator
+from handlers.blocks.common import (
+    Block,
+    context,
+    divider,
+    escape,
+    header,
+    message,
+    section,
+)
+from handlers.blocks.forum.ids import MAX_HOME_FORUMS, ForumSummary, role_label
+from handlers.blocks.forum.modal import schedule_text
+
+
+def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
+    meetings = ", ".join(t.day_time(m, summary.timezone) for m in summary.next_meetings) or "–"
+    labels = {
+        "code": t("Code"),
+        "next": t("Next meetings"),
+        "schedule": t("Schedule"),
+        "agencies": t("Agencies"),
+        "areas": t("Areas"),
+        "members": t("Members"),
+    }
+    lines = [
+        f"*{labels['code']}:* {escape(summary.code)}",
+        f"*{labels['next']}:* {meetings}",
+        f"*{labels['schedule']}:* {schedule_text(t, summary.rrule, summary.start, summary.end)}",
+        f"*{labels['agencies']}:* {escape(', '.join(summary.agencies)) or '–'}",
+        f"*{labels['areas']}:* {escape(', '.join(summary.areas)) or '–'}",
+        f"*{labels['members']}:* {summary.member_count}",
+    ]
+    blocks = [header(summary.name), section("\n".join(lines))]
+    if summary.your_role and summary.your_agency:
+        blocks.append(
+            context(
+                t(
+                    "You take part as {role} for {agency}.",
+                    role=role_label(t, summary.your_role),
+                    agency=escape(summary.your_agency),
+                )
+            )
+        )
+    return blocks
+
+
+def forum_created_message(t: Translator, summary: ForumSummary) -> dict[str, object]:
+    """The channel post after set-up: names, dates and agencies only, no personal data."""
+    text = t("The forum {name} now meets in this channel.", name=escape(summary.name))
+    blocks = [section(f"*{text}*"), *forum_summary_blocks(t, summary)[1:]]
+    blocks.append(context(t("Type /samverkan help to see what I can do.")))
+    return message(text, blocks)
+
+
+def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
+    blocks: list[Block] = [header(t("Samverkan"))]
+    if not forums:
+        blocks.append(
+            section(
+                t(
+                    "You are not a member of any forum yet. A coordinator adds you, or create a "
+                    "forum with /samverkan forum new in the forum's channel."
+                )
+            )
+        )
+    for summary in forums[:MAX_HOME_FORUMS]:
+        blocks.append(divider())
+        blocks.append(section(f"*{escape(summary.name)}* · <#{summary.channel_id}>"))
+        blocks.extend(forum_summary_blocks(t, summary)[1:])
+    if len(forums) > MAX_HOME_FORUMS:
+        blocks.append(context(t("…and {n} more.", n=len(forums) - MAX_HOME_FORUMS)))
+    blocks.append(context(t("Type /samverkan help to see what I can do.")))
+    return {"type": "home", "blocks": blocks[:100]}
+
+
+def home_error_view(t: Translator, text: str) -> Block:
+    return {"type": "home", "blocks": [header(t("Samverkan")), section(text)]}

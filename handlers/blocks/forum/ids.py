@@ -1,0 +1,59 @@
+"""The ids the forum listeners are wired to, the roles and the rows the forum views show."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from domain.i18n import Translator
+
+CB_FORUM_CREATE = "forum_create"
+CB_FORUM_EDIT = "forum_edit"
+CB_MEMBERS = "forum_members"
+CB_MEMBERS_MOVE = "forum_members_move"  # the confirm step before moving members
+ACTION_TEMPLATE = "forum_template"
+ACTION_MENU_HELP = "menu_help"
+ACTION_MENU_FORUM_NEW = "menu_forum_new"
+ACTION_MENU_FORUM = "menu_forum"
+ACTION_MENU_MEMBERS = "menu_members"
+ACTION_MENU_RUN = "menu_run"  # the suggested command after a typo (value: the command)
+ACTION_OPEN_MEMBERS = "forum_open_members"
+ACTION_REMOVE_MEMBER = "member_remove"
+ROLE_VALUES = ("member", "coordinator", "admin", "reviewer")
+MAX_LISTED_MEMBERS = 60  # keeps the members modal under 100 blocks
+MAX_HOME_FORUMS = 20  # 4 blocks each keeps App Home under 100 blocks
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    member_id: int
+    slack_user_id: str
+    agency: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ForumSummary:
+    name: str
+    code: str
+    channel_id: str
+    agencies: Sequence[str]
+    areas: Sequence[str]
+    next_meetings: Sequence[dt.datetime]
+    timezone: dt.tzinfo
+    rrule: str
+    member_count: int
+    your_role: str | None = None
+    your_agency: str | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+
+
+def role_label(t: Translator, role: str) -> str:
+    return {
+        "member": t("member"),
+        "coordinator": t("coordinator"),
+        "admin": t("admin"),
+        "reviewer": t("reviewer (log check)"),
+    }.get(role, role)

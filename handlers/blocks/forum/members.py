@@ -1,0 +1,140 @@
+"""The members modal and the confirm step before moving members."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from domain.i18n import Translator
+from handlers.blocks.common import (
+    Block,
+    button,
+    context,
+    divider,
+    escape,
+    input_block,
+    modal,
+    option,
+    section,
+)
+from handlers.blocks.forum.ids import (
+    ACTION_REMOVE_MEMBER,
+    CB_MEMBERS,
+    CB_MEMBERS_MOVE,
+    MAX_LISTED_MEMBERS,
+    ROLE_VALUES,
+    MemberRow,
+    role_label,
+)
+
+
+def members_modal(
+    t: Translator,
+    *,
+    forum_name: str,
+    agencies: Sequence[tuple[int, str]],
+    members: Sequence[MemberRow],
+    private_metadata: str,
+    can_edit: bool,
+    notice: str | None = None,
+    version: int = 0,
+) -> Block:
+    """``version`` renews the inputs' block ids after each add, so the people picker starts
+    empty (Slack keeps what a block with the same id held)."""
+    blocks: list[Block] = [section(t("Members of *{name}*", name=escape(forum_name)))]
+    if notice:
+        blocks.append(context(notice))
+    for row in members[:MAX_LISTED_MEMBERS]:
+        text = f"<@{row.slack_user_id}> · {escape(row.agency)} · {role_label(t, row.role)}"
+        accessory = (
+            button(t("Remove"), ACTION_REMOVE_MEMBER, value=str(row.member_id), style="danger")
+            if can_edit
+            else None
+        )
+        blocks.append(section(text, block_id=f"member.{row.member_id}", accessory=accessory))
+    if len(members) > MAX_LISTED_MEMBERS:
+        blocks.append(context(t("…and {n} more.", n=len(members) - MAX_LISTED_MEMBERS)))
+    if not can_edit:
+        return modal(
+            callback_id=CB_MEMBERS,
+            title=t("Members"),
+            close=t("Close"),
+            blocks=blocks,
+            private_metadata=private_metadata,
+        )
+    blocks.append(divider())
+    blocks.append(section(t("*Add members*")))
+    blocks.append(
+        input_block(
+            f"users.{version}",
+            t("People"),
+            {"type": "multi_users_select", "action_id": "value"},
+        )
+    )
+    blocks.append(
+        input_block(
+            f"agency.{version}",
+            t("Agency they represent"),
+            {
+                "type": "static_select",
+                "action_id": "value",
+                "options": [option(name, str(agency_id)) for agency_id, name in agencies][:100],
+            },
+        )
+    )
+    role_options = [option(role_label(t, r), r) for r in ROLE_VALUES]
+    blocks.append(
+        input_block(
+            f"role.{version}",
+            t("Role"),
+            {
+                "type": "radio_buttons",
+                "action_id": "value",
+                "options": role_options,
+                "initial_option": role_options[0],
+            },
+            hint=t(
+                "Coordinators run the meetings and change the forum; admins also manage admins."
+            ),
+        )
+    )
+    return modal(
+        callback_id=CB_MEMBERS,
+        title=t("Members"),
+        submit=t("Add"),
+        close=t("Close"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def confirm_move_modal(
+    t: Translator, moves: Sequence[tuple[str, str, str]], *, private_metadata: str
+) -> Block:
+    """Moving members to another agency changes what they may see: say so and ask first.
+    ``moves`` are (Slack user id, from agency, to agency)."""
+    lines = [
+        t(
+            "{user} is already a member for {old}. Move them to {new}?",
+            user=f"<@{escape(user)}>",
+            old=escape(old),
+            new=escape(new),
+        )
+        for user, old, new in moves[:20]
+    ]
+    blocks = [
+        section("\n".join(lines)),
+        context(
+            t(
+                "The agency decides which case details a member may see. The change is logged "
+                "and the forum's log reviewers are told."
+            )
+        ),
+    ]
+    return modal(
+        callback_id=CB_MEMBERS_MOVE,
+        title=t("Move members?"),
+        submit=t("Move"),
+        close=t("Back"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
