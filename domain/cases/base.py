@@ -34,7 +34,7 @@ CONCERNS: dict[str, str] = {
 }
 AGE_BANDS: tuple[str, ...] = ("0-5", "6-12", "13-15", "16-18")
 SUMMARY_MAX = 1000
-OUTCOME_MAX = 500  # the same limits as the data inventory's (domain/inventory.py)
+OUTCOME_MAX = 500  # the same limits as the data inventory's (domain/inventory)
 DEVIATION_TEXT_MAX = 1000
 MEETING_CHOICES = 6
 PAGE_SIZE = 20

@@ -71,9 +71,9 @@ def markdown() -> str:
     lines = [
         "# Datainventering / Data inventory",
         "",
-        "_Genererad från `domain/inventory.py` — ändra där och kör_",
+        "_Genererad från `domain/inventory/` — ändra där och kör_",
         "`python -m domain.inventory > docs/privacy/datainventering.md`.",
-        "_Generated from `domain/inventory.py`; a test fails when it is out of date._",
+        "_Generated from `domain/inventory/`; a test fails when it is out of date._",
         "",
         "Kategorier: " + ", ".join(f"`{c.value}` = {CATEGORY_SV[c]}" for c in Category) + ".",
         "",
