@@ -993,7 +993,7 @@ def test_the_forum_code_cannot_change_once_it_has_cases(setup: Setup) -> None:
 
 # --- bugs ------------------------------------------------------------------------------------
 
-# The two date bugs are pure date arithmetic in domain/cases.py, the same on every backend.
+# The two date bugs are pure date arithmetic in domain/cases, the same on every backend.
 SQLITE_ONLY = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 

@@ -25,7 +25,7 @@ def test_every_model_column_is_classified_in_the_data_inventory() -> None:
         for column in spec.columns
         if column not in schema.get(table, [])
     ]
-    assert missing == [], f"classify these columns in domain/inventory.py: {missing}"
+    assert missing == [], f"classify these columns in domain/inventory/: {missing}"
     assert stale == [], f"these columns no longer exist: {stale}"
 
 
@@ -51,5 +51,5 @@ def test_every_table_has_a_retention_class() -> None:
     # How long each table's rows are kept is part of the inventory (and of the DPIA kit).
     assert set(INVENTORY) == set(Base.metadata.tables)
     missing = [name for name, table in INVENTORY.items() if table.retention is None]
-    assert missing == [], f"give these tables a retention class in domain/inventory.py: {missing}"
+    assert missing == [], f"give these tables a retention class in domain/inventory/: {missing}"
     assert "Gallring: " in markdown()

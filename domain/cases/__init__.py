@@ -1,0 +1,73 @@
+"""Cases (ärenden): raising, consent, attendance, the status lifecycle, reads that are
+audited, and deviation reports. Every agency raises cases on equal terms.
+
+Parts: ``base`` (limits, shapes, audit), ``raising`` (meetings a case can go to, raising a
+case), ``reading`` (lists and one case), ``changing`` (status, consent withdrawal, who is
+told), ``deviations`` (reported deviations), ``consents`` (consent expiry reminders). Every
+public name is importable from here: ``from domain import cases; cases.X``.
+"""
+
+from __future__ import annotations
+
+from domain.cases.base import (
+    AGE_BANDS,
+    CONCERNS,
+    DEVIATION_TEXT_MAX,
+    MEETING_CHOICES,
+    OUTCOME_MAX,
+    PAGE_SIZE,
+    SUMMARY_MAX,
+    TRANSITIONS,
+    CaseDraft,
+    CasePage,
+    CaseRow,
+    CaseView,
+    ConsentView,
+    HistoryEntry,
+    Scope,
+)
+from domain.cases.changing import change_status, members_to_notify, withdraw_consent
+from domain.cases.consents import REMIND_DAYS_BEFORE, remind_expiring_consents
+from domain.cases.deviations import DEVIATION_KINDS, find_case_by_reference, report_deviation
+from domain.cases.raising import meeting_for, raise_case, upcoming_meetings
+from domain.cases.reading import (
+    agencies_without_details,
+    case_row,
+    list_cases,
+    may_change_status,
+    read_case,
+)
+
+__all__ = [
+    "AGE_BANDS",
+    "CONCERNS",
+    "DEVIATION_KINDS",
+    "DEVIATION_TEXT_MAX",
+    "MEETING_CHOICES",
+    "OUTCOME_MAX",
+    "PAGE_SIZE",
+    "REMIND_DAYS_BEFORE",
+    "SUMMARY_MAX",
+    "TRANSITIONS",
+    "CaseDraft",
+    "CasePage",
+    "CaseRow",
+    "CaseView",
+    "ConsentView",
+    "HistoryEntry",
+    "Scope",
+    "agencies_without_details",
+    "case_row",
+    "change_status",
+    "find_case_by_reference",
+    "list_cases",
+    "may_change_status",
+    "meeting_for",
+    "members_to_notify",
+    "raise_case",
+    "read_case",
+    "remind_expiring_consents",
+    "report_deviation",
+    "upcoming_meetings",
+    "withdraw_consent",
+]

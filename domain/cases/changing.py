@@ -1,0 +1,155 @@
+"""Changing a case: status, consent withdrawal and who is told."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from domain import feedback, privacy
+from domain.access import Access
+from domain.cases.base import OUTCOME_MAX, TRANSITIONS, _audit, _consent_active, _current_consent
+from domain.cases.reading import _load, may_change_status
+from domain.clock import Clock
+from domain.errors import (
+    DomainError,
+    IdentifyingDataRefused,
+    InputErrors,
+    InvalidInput,
+    NotCoordinator,
+)
+from domain.forums import local_today
+from domain.i18n import N_, N_plural
+from storage.models import (
+    AuditAction,
+    Case,
+    CaseEvent,
+    CaseStatus,
+    Effect,
+    Member,
+    SipStatus,
+)
+
+# --- changing -------------------------------------------------------------------------------
+
+
+def change_status(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    case_id: int,
+    to: CaseStatus,
+    outcome: str | None = None,
+    effect: Effect | None = None,
+    sip_started: bool | None = None,
+) -> Case:
+    """Move a case along its lifecycle (raising agency or coordinator); closing records a
+    short outcome for the statistics."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can change the case's status.")
+        )
+    if to not in TRANSITIONS[case.status]:
+        raise InvalidInput(N_("The case cannot go from its current status to that one."))
+    now = clock.now()
+    if to is CaseStatus.CLOSED:
+        errors: dict[str, DomainError] = {}
+        today = local_today(access.forum, clock)
+        if outcome and len(outcome.strip()) > OUTCOME_MAX:  # before the guard reads it
+            errors["outcome"] = InvalidInput(
+                N_plural(
+                    "The outcome can be at most {n} character.",
+                    "The outcome can be at most {n} characters.",
+                ),
+                field="outcome",
+                n=OUTCOME_MAX,
+            )
+        else:
+            for fld, msgid in privacy.check_fields({"outcome": outcome}, today=today).items():
+                errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+        if effect is None:
+            errors["effect"] = InvalidInput(
+                N_("Say whether the actions had the desired effect."), field="effect"
+            )
+        if errors:
+            raise InputErrors(errors)
+        if sip_started and not _consent_active(
+            _current_consent(case), local_today(access.forum, clock)
+        ):
+            raise InputErrors(
+                {
+                    "sip_started": InvalidInput(
+                        N_("A SIP needs consent: this case has no active consent."),
+                        field="sip_started",
+                    )
+                }
+            )
+        case.outcome = (outcome or "").strip() or None
+        case.effect = effect
+        if sip_started:
+            case.sip = SipStatus.STARTED
+        case.closed_at = now
+    elif case.status is CaseStatus.CLOSED:
+        # Reopened: the outcome belonged to the closing; the next closing records a new one.
+        case.closed_at, case.outcome, case.effect = None, None, None
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=access.member.slack_user_id,
+            kind="reopened" if case.status is CaseStatus.CLOSED else "status",
+            from_status=case.status.value,
+            to_status=to.value,
+        )
+    )
+    case.status = to
+    case.updated_at = now
+    if to is CaseStatus.CLOSED:
+        feedback.case_closed(session, clock, case)  # the agencies' survey, sent by the scheduler
+    _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"status": to.value})
+    return case
+
+
+def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id: int) -> Case:
+    """From now on the case is an anonymous consultation for every other agency."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can record that consent was withdrawn.")
+        )
+    consent = _current_consent(case)
+    if consent is None or not _consent_active(consent, local_today(access.forum, clock)):
+        raise InvalidInput(N_("This case has no consent to withdraw."))
+    now = clock.now()
+    consent.withdrawn_at = now
+    consent.withdrawn_by = access.member.slack_user_id
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, actor=access.member.slack_user_id, kind="consent_withdrawn"
+        )
+    )
+    _audit(
+        session, clock, access, AuditAction.UPDATE, "consent", case.reference, {"withdrawn": True}
+    )
+    return case
+
+
+def members_to_notify(session: Session, case_id: int) -> list[str]:
+    """Slack users of the agencies that must attend (not the one who raised it)."""
+    case = session.get(Case, case_id, options=[selectinload(Case.agencies)])
+    if case is None:
+        return []
+    agency_ids = [a.id for a in case.agencies]
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == case.forum_id,
+                Member.active.is_(True),
+                Member.agency_id.in_(agency_ids),
+                Member.slack_user_id != case.raised_by,
+            )
+            .order_by(Member.id)
+        )
+    )

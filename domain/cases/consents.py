@@ -1,0 +1,94 @@
+"""Reminders about consents that are about to expire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import scheduling
+from domain.clock import Clock
+from domain.forums import forum_schedule, local_today
+from domain.i18n import Translator, normalize_locale
+from storage.models import (
+    Case,
+    CaseStatus,
+    Consent,
+    ConsentGiver,
+    Forum,
+    Member,
+    Role,
+)
+
+# --- consent expiry reminders ---------------------------------------------------------------
+
+REMIND_DAYS_BEFORE = 7
+
+
+def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) -> int:
+    """Once per consent, when it expires within a week (forum-local days): queue a DM to the
+    forum's coordinators and the member who raised the case. Returns how many were claimed.
+    The message names the reference and the date only."""
+    horizon = clock.now().date() + dt.timedelta(days=REMIND_DAYS_BEFORE + 1)
+    rows = session.execute(
+        select(Consent, Case, Forum)
+        .join(Case, Consent.case_id == Case.id)
+        .join(Forum, Case.forum_id == Forum.id)
+        .where(
+            Consent.expires_on.is_not(None),
+            Consent.expires_on <= horizon,
+            Consent.withdrawn_at.is_(None),
+            Consent.given_by != ConsentGiver.NONE,
+            Case.status != CaseStatus.CLOSED,
+        )
+        .order_by(Consent.id)
+    ).all()
+    claimed = 0
+    for consent, case, forum in rows:
+        today = local_today(forum, clock)
+        expires = consent.expires_on
+        if expires is None or not today <= expires <= today + dt.timedelta(REMIND_DAYS_BEFORE):
+            continue
+        if case.consents[-1].id != consent.id:
+            continue  # superseded by a newer consent
+        zone = forum_schedule(forum).zone
+        occurrence = dt.datetime.combine(expires, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind="consent_expiry",
+            subject=str(consent.id),
+            occurrence=occurrence,
+            due_at=occurrence - dt.timedelta(days=REMIND_DAYS_BEFORE),
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        t = Translator(normalize_locale(forum.language))
+        text = t(
+            "The consent for {reference} expires on {date}. Renew it with the family, or the "
+            "case becomes an anonymous consultation.",
+            reference=case.reference,
+            date=t.day(expires),
+        )
+        coordinators = session.scalars(
+            select(Member.slack_user_id).where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+            )
+        ).all()
+        for user in dict.fromkeys([*coordinators, case.raised_by]):
+            scheduling.enqueue(
+                session,
+                clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={"channel": user, "text": text},
+                dedupe_key=f"consent_expiry:{consent.id}:{user}",
+            )
+        scheduling.complete(session, clock, effect)
+        claimed += 1
+    return claimed

@@ -1,0 +1,13 @@
+"""The minutes' surfaces, kinds and limits."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+MEETING_DM = "meeting_dm"
+MINUTES_PROMPT = "minutes_prompt"
+PREPARATION_SURFACE = "meeting_preparation"
+MINUTES_SURFACE = "minutes"
+DECISION_MAX = 1000
+# A prompt or DM older than this is not caught up any more (a bot down for days).
+CATCH_UP = dt.timedelta(days=2)

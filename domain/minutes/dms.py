@@ -1,0 +1,162 @@
+"""The morning DM on a meeting day: sent once, refreshed when the agenda changes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import Session
+
+from domain import disclosure, scheduling
+from domain.access import Access
+from domain.clock import Clock
+from domain.minutes.base import CATCH_UP, MEETING_DM
+from domain.minutes.preparation import Preparation, prepare
+from storage.models import (
+    AgendaItem,
+    EffectStatus,
+    Forum,
+    Meeting,
+    MeetingStatus,
+    Member,
+    OutboxMessage,
+    ScheduledEffect,
+)
+
+# --- the morning DM ---------------------------------------------------------------------------
+
+RenderPreparation = Callable[[Preparation], dict[str, Any]]
+
+
+def _dm_key(meeting_id: int, user: str) -> str:
+    return f"{MEETING_DM}:{meeting_id}:{user}"
+
+
+def _members(session: Session, forum_id: int) -> list[Member]:
+    return list(
+        session.scalars(
+            select(Member)
+            .where(Member.forum_id == forum_id, Member.active.is_(True))
+            .order_by(Member.id)
+        )
+    )
+
+
+def _due(session: Session, clock: Clock, kind: str, due_column: Any, *, until: Any) -> list[int]:
+    now = clock.now()
+    done = exists().where(
+        ScheduledEffect.forum_id == Meeting.forum_id,
+        ScheduledEffect.kind == kind,
+        ScheduledEffect.subject == "",
+        ScheduledEffect.occurrence == Meeting.occurrence,
+        ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+    )
+    has_case = exists().where(
+        AgendaItem.meeting_id == Meeting.id,
+        AgendaItem.case_id.is_not(None),
+        AgendaItem.removed.is_(False),
+    )
+    conditions = [
+        due_column <= now,
+        due_column > now - CATCH_UP,
+        until > now if kind == MEETING_DM else Meeting.status != MeetingStatus.CANCELLED,
+        due_column >= Forum.created_at,
+        ~done,
+    ]
+    if kind == MEETING_DM:
+        conditions.append(Meeting.status == MeetingStatus.PLANNED)
+    # Only meetings with cases on their agenda (collected when the agenda was posted).
+    conditions.append(has_case)
+    return list(
+        session.scalars(
+            select(Meeting.id)
+            .join(Forum, Forum.id == Meeting.forum_id)
+            .where(and_(*conditions))
+            .order_by(due_column, Meeting.id)
+            .limit(200)
+        )
+    )
+
+
+def send_meeting_dms(
+    sessions: Callable[[], Session], clock: Clock, render: RenderPreparation, *, replica: str
+) -> int:
+    """At the agenda time of a meeting with cases: each member's morning DM, once."""
+    with sessions() as session, session.begin():
+        due = _due(session, clock, MEETING_DM, Meeting.agenda_due_at, until=Meeting.starts_at)
+    sent = 0
+    for meeting_id in due:
+        with sessions() as session, session.begin():
+            meeting = session.get(Meeting, meeting_id)
+            if meeting is None or meeting.agenda_due_at is None:
+                continue
+            forum = session.get(Forum, meeting.forum_id)
+            assert forum is not None
+            effect = scheduling.claim(
+                session,
+                clock,
+                forum_id=forum.id,
+                kind=MEETING_DM,
+                subject="",
+                occurrence=meeting.occurrence,
+                due_at=meeting.agenda_due_at,
+                replica=replica,
+            )
+            if effect is None:
+                continue
+            for member in _members(session, forum.id):
+                prep = prepare(session, clock, Access(forum=forum, member=member), meeting)
+                if not prep.cases:
+                    break  # no cases: no DMs
+                scheduling.enqueue(
+                    session,
+                    clock,
+                    team_id=forum.team_id,
+                    method="chat.postMessage",
+                    payload={"channel": member.slack_user_id, **render(prep)},
+                    dedupe_key=_dm_key(meeting.id, member.slack_user_id),
+                )
+                sent += 1
+            scheduling.complete(session, clock, effect)
+    return sent
+
+
+def refresh_meeting_dms(
+    session: Session, clock: Clock, meeting: Meeting, forum: Forum, render: RenderPreparation
+) -> int:
+    """After the slots or the meeting changed: the sent morning DMs, updated in place."""
+    if meeting.status != MeetingStatus.PLANNED:
+        return 0
+    sent = session.scalars(
+        select(OutboxMessage.dedupe_key).where(
+            OutboxMessage.dedupe_key.like(f"{MEETING_DM}:{meeting.id}:%"),
+            OutboxMessage.method == "chat.postMessage",
+        )
+    ).all()
+    refreshed = 0
+    for key in sent:
+        user = key.rsplit(":", 1)[-1]
+        access = disclosure.access_of(session, forum, user)
+        if access is None:
+            continue
+        updates = int(
+            session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%")))
+            or 0
+        )
+        previous = f"{key}:u{updates}" if updates else key
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.update",
+            payload={
+                "channel": user,
+                **render(prepare(session, clock, access, meeting)),
+                scheduling.FILL: {"ts": key},
+                scheduling.AFTER: previous,
+            },
+            dedupe_key=f"{key}:u{updates + 1}",
+        )
+        refreshed += 1
+    return refreshed

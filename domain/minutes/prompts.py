@@ -1,0 +1,101 @@
+"""The minutes prompt to the coordinators after a meeting."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import scheduling
+from domain.clock import Clock
+from domain.i18n import Locale, normalize_locale
+from domain.minutes.base import MINUTES_PROMPT
+from domain.minutes.dms import _due
+from storage.models import (
+    Forum,
+    Meeting,
+    Member,
+    Role,
+)
+
+# --- the minutes prompt -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Prompt:
+    user: str
+    locale: Locale
+    forum_name: str
+    meeting_id: int
+    starts_at: dt.datetime
+    timezone: str
+
+
+def _coordinators(session: Session, forum_id: int) -> list[str]:
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == forum_id,
+                Member.active.is_(True),
+                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+def send_minutes_prompts(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    render: Callable[[Prompt], dict[str, Any]],
+    *,
+    replica: str,
+) -> int:
+    """At a meeting's end time (with cases on its agenda): one prompt to each coordinator."""
+    with sessions() as session, session.begin():
+        due = _due(session, clock, MINUTES_PROMPT, Meeting.ends_at, until=None)
+    sent = 0
+    for meeting_id in due:
+        with sessions() as session, session.begin():
+            meeting = session.get(Meeting, meeting_id)
+            if meeting is None:
+                continue
+            forum = session.get(Forum, meeting.forum_id)
+            assert forum is not None
+            effect = scheduling.claim(
+                session,
+                clock,
+                forum_id=forum.id,
+                kind=MINUTES_PROMPT,
+                subject="",
+                occurrence=meeting.occurrence,
+                due_at=meeting.ends_at,
+                replica=replica,
+            )
+            if effect is None:
+                continue
+            for user in _coordinators(session, forum.id):
+                prompt = Prompt(
+                    user=user,
+                    locale=normalize_locale(forum.language),
+                    forum_name=forum.name,
+                    meeting_id=meeting.id,
+                    starts_at=meeting.starts_at,
+                    timezone=forum.timezone,
+                )
+                scheduling.enqueue(
+                    session,
+                    clock,
+                    team_id=forum.team_id,
+                    method="chat.postMessage",
+                    payload={"channel": user, **render(prompt)},
+                    dedupe_key=f"{MINUTES_PROMPT}:{meeting.id}:{user}",
+                )
+                sent += 1
+            scheduling.complete(session, clock, effect)
+    return sent

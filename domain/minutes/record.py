@@ -1,0 +1,349 @@
+"""The minutes: the form, recording decisions and actions, and the notice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
+
+from domain import actions as action_service
+from domain import audit, disclosure, meetings, privacy, scheduling
+from domain import slots as slot_service
+from domain.access import Access
+from domain.clock import Clock
+from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
+from domain.forums import find_member, forum_schedule, local_today
+from domain.i18n import N_, N_plural, Translator, normalize_locale
+from domain.minutes.base import DECISION_MAX, MINUTES_SURFACE
+from storage.models import (
+    AgendaItem,
+    AuditAction,
+    Case,
+    CaseStatus,
+    Forum,
+    Meeting,
+    MeetingStatus,
+    Member,
+    MinuteEntry,
+    OutboxMessage,
+)
+
+# --- the minutes ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MinuteCase:
+    case_id: int
+    reference: str
+    slot: slot_service.Slot | None
+    # What was recorded before, when the rule lets this coordinator see it.
+    decision: str | None = None
+    follow_up_on: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class MinuteDraft:
+    case_id: int
+    decision: str = ""
+    follow_up_on: dt.date | None = None
+    action_text: str = ""
+    action_owner: str | None = None
+    action_due: dt.date | None = None
+
+
+def decision_field(case_id: int) -> str:
+    return f"decision:{case_id}"
+
+
+def follow_up_field(case_id: int) -> str:
+    return f"follow_up:{case_id}"
+
+
+def action_field(case_id: int) -> str:
+    return f"action:{case_id}"
+
+
+def owner_field(case_id: int) -> str:
+    return f"owner:{case_id}"
+
+
+def due_field(case_id: int) -> str:
+    return f"due:{case_id}"
+
+
+class MeetingNotStarted(DomainError):
+    msgid = N_("The meeting has not started yet: write the minutes once it has.")
+
+
+def _meeting_for_minutes(
+    session: Session, clock: Clock, access: Access, meeting_id: int
+) -> Meeting:
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    meeting = meetings.get_meeting(session, access.forum, meeting_id)
+    if meeting.status == MeetingStatus.CANCELLED:
+        raise InvalidInput(N_("This meeting is already cancelled."))
+    if meeting.starts_at > clock.now():
+        raise MeetingNotStarted()
+    return meeting
+
+
+def _case_ids(session: Session, meeting_id: int) -> list[int]:
+    return list(
+        dict.fromkeys(
+            session.scalars(
+                select(AgendaItem.case_id)
+                .where(
+                    AgendaItem.meeting_id == meeting_id,
+                    AgendaItem.case_id.is_not(None),
+                    AgendaItem.removed.is_(False),
+                )
+                .order_by(AgendaItem.position, AgendaItem.id)
+            )
+        )
+    )
+
+
+def minutes_form(
+    session: Session, clock: Clock, *, access: Access, meeting_id: int
+) -> tuple[Meeting, list[MinuteCase]]:
+    """The cases of the meeting for the minutes modal, in slot order; what was recorded
+    before is filled in where the rule lets this coordinator see it (surface ``minutes``)."""
+    meeting = _meeting_for_minutes(session, clock, access, meeting_id)
+    forum = access.forum
+    slots = {s.case_id: s for s in slot_service.slots_for(session, meeting, forum)}
+    ids = _case_ids(session, meeting.id)
+    cases = disclosure.load_cases(session, ids)
+    entries = {
+        e.case_id: e
+        for e in session.scalars(select(MinuteEntry).where(MinuteEntry.meeting_id == meeting.id))
+    }
+    rows = []
+    for case_id in ids:
+        case = cases.get(case_id)
+        if case is None or case.status == CaseStatus.CLOSED:
+            continue
+        entry = entries.get(case_id)
+        decision = None
+        if entry is not None and entry.decision:
+            seen = disclosure.disclose(session, clock, access, case, surface_name=MINUTES_SURFACE)
+            decision = entry.decision if seen.allowed else None
+        rows.append(
+            MinuteCase(
+                case_id=case_id,
+                reference=case.reference,
+                slot=slots.get(case_id),
+                decision=decision,
+                follow_up_on=entry.follow_up_on if entry else None,
+            )
+        )
+    rows.sort(key=lambda r: (r.slot.place if r.slot else 10_000, r.reference))
+    return meeting, rows[: slot_service.SLOTS_MAX]
+
+
+@dataclass(frozen=True)
+class Recorded:
+    meeting: Meeting
+    references: list[str]
+    actions: list[int]
+    # (reference, the meeting it comes back on)
+    follow_ups: list[tuple[str, Meeting]]
+    notice_queued: bool
+
+
+def _follow_up_meeting(
+    session: Session, forum: Forum, meeting: Meeting, day: dt.date
+) -> Meeting | None:
+    zone = forum_schedule(forum).zone
+    start = max(
+        dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC), meeting.ends_at
+    )
+    return session.scalars(
+        select(Meeting)
+        .where(
+            Meeting.forum_id == forum.id,
+            Meeting.status == MeetingStatus.PLANNED,
+            Meeting.starts_at >= start,
+            Meeting.id != meeting.id,
+        )
+        .order_by(Meeting.starts_at)
+        .limit(1)
+    ).first()
+
+
+def record_minutes(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    meeting_id: int,
+    drafts: Sequence[MinuteDraft],
+) -> Recorded:
+    """Store the minutes (one entry per case, replacing an earlier one), create the new
+    actions and plan the follow-ups. Nothing is stored when a field is wrong."""
+    meeting = _meeting_for_minutes(session, clock, access, meeting_id)
+    forum = access.forum
+    today = local_today(forum, clock)
+    known = set(_case_ids(session, meeting.id))
+    cases = disclosure.load_cases(session, known)
+    errors: dict[str, DomainError] = {}
+    plans: list[tuple[MinuteDraft, Case, str | None, Meeting | None, Member | None]] = []
+    for draft in drafts:
+        case = cases.get(draft.case_id)
+        if case is None or draft.case_id not in known:
+            continue
+        decision = " ".join((draft.decision or "").split()) or None
+        if decision and len(decision) > DECISION_MAX:
+            errors[decision_field(case.id)] = InvalidInput(
+                N_plural(
+                    "Keep it under {n} character.",
+                    "Keep it under {n} characters.",
+                ),
+                field=decision_field(case.id),
+                n=DECISION_MAX,
+            )
+        else:
+            try:
+                privacy.check_text(decision, field=decision_field(case.id), today=today)
+            except DomainError as exc:
+                errors[decision_field(case.id)] = exc
+        target = None
+        if draft.follow_up_on is not None:
+            meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
+            if draft.follow_up_on <= meeting_day:
+                errors[follow_up_field(case.id)] = InvalidInput(
+                    N_("Choose a day after this meeting."), field=follow_up_field(case.id)
+                )
+            else:
+                target = _follow_up_meeting(session, forum, meeting, draft.follow_up_on)
+                if target is None:
+                    errors[follow_up_field(case.id)] = InvalidInput(
+                        N_("No meeting is planned on or after that day. Choose an earlier day."),
+                        field=follow_up_field(case.id),
+                    )
+        owner = None
+        wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
+        if wants_action:
+            if not draft.action_owner:
+                errors[owner_field(case.id)] = InvalidInput(
+                    N_("Choose who owns the action."), field=owner_field(case.id)
+                )
+            else:
+                owner = find_member(session, forum=forum, slack_user_id=draft.action_owner)
+                if owner is None or not owner.active:
+                    errors[owner_field(case.id)] = InvalidInput(
+                        N_("The owner must be a member of the forum."), field=owner_field(case.id)
+                    )
+        plans.append((draft, case, decision, target, owner))
+    if errors:
+        raise InputErrors(errors)
+    now = clock.now()
+    entries = {
+        e.case_id: e
+        for e in session.scalars(select(MinuteEntry).where(MinuteEntry.meeting_id == meeting.id))
+    }
+    created: list[int] = []
+    follow_ups: list[tuple[str, Meeting]] = []
+    references: list[str] = []
+    for draft, case, decision, target, owner in plans:
+        wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
+        if not (decision or target or wants_action):
+            continue
+        references.append(case.reference)
+        entry = entries.get(case.id)
+        if entry is None:
+            entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id)
+            session.add(entry)
+        if decision is not None or entry.decision is None:
+            entry.decision = decision
+        entry.follow_up_on = draft.follow_up_on or entry.follow_up_on
+        entry.recorded_by = access.member.slack_user_id
+        entry.recorded_at = now
+        if target is not None:
+            case.status = CaseStatus.FOLLOW_UP
+            case.meeting_id = target.id
+            follow_ups.append((case.reference, target))
+        if wants_action and owner is not None:
+            try:
+                with session.begin_nested():
+                    action, _ = action_service.create_action(
+                        session,
+                        clock,
+                        access=access,
+                        draft=action_service.ActionDraft(
+                            description=draft.action_text,
+                            agency_id=owner.agency_id,
+                            owner=owner.slack_user_id,
+                            due_on=draft.action_due,
+                            case_reference=case.reference,
+                        ),
+                    )
+                created.append(action.id)
+            except InputErrors as exc:
+                where = {
+                    "owner": owner_field(case.id),
+                    "agency": owner_field(case.id),
+                    "due_on": due_field(case.id),
+                }
+                for name, error in exc.errors.items():
+                    errors.setdefault(where.get(name, action_field(case.id)), error)
+    if errors:
+        raise InputErrors(errors)  # the caller's transaction keeps nothing
+    session.flush()
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=AuditAction.UPDATE,
+        object_type="meeting",
+        object_ref=str(meeting.id),
+        detail={"minutes": len(references), "actions": len(created)},
+    )
+    queued = False
+    if references:
+        queued = _queue_notice(session, clock, forum, meeting, references)
+    return Recorded(
+        meeting=meeting,
+        references=references,
+        actions=created,
+        follow_ups=follow_ups,
+        notice_queued=queued,
+    )
+
+
+def _queue_notice(
+    session: Session, clock: Clock, forum: Forum, meeting: Meeting, references: list[str]
+) -> bool:
+    """The channel's short notice that minutes exist (references only), once a meeting."""
+    key = f"minutes:{meeting.id}:notice"
+    if session.scalar(select(exists().where(OutboxMessage.dedupe_key == key))):
+        return False
+    t = Translator(normalize_locale(forum.language))
+    zone = forum_schedule(forum).zone
+    text = t.ngettext(
+        ":memo: Minutes of the meeting {when} are recorded for {n} case: {references}. "
+        "The agencies concerned see what was agreed in the app's Home tab, under Before the "
+        "meeting.",
+        ":memo: Minutes of the meeting {when} are recorded for {n} cases: {references}. "
+        "The agencies concerned see what was agreed in the app's Home tab, under Before the "
+        "meeting.",
+        len(references),
+        when=t.day_time(meeting.starts_at, zone),
+        references=", ".join(references),
+    )
+    scheduling.enqueue(
+        session,
+        clock,
+        team_id=forum.team_id,
+        method="chat.postMessage",
+        payload={
+            "channel": forum.channel_id,
+            "text": text,
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+        },
+        dedupe_key=key,
+    )
+    return True

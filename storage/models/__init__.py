@@ -1,0 +1,119 @@
+"""SQLAlchemy 2.x models for every core object of Samverkan.
+
+Names follow the product vocabulary (forum, agency, member, case, consent, rating round,
+meeting, agenda, action, audit event, deviation). Timestamps are timezone-aware UTC
+everywhere; SQLite gives naive values back, so :class:`UTCDateTime` restores the zone.
+
+Parts: ``base`` (the one declarative ``Base``, column types, the timestamp mixin), ``enums``,
+``forums`` (forums, agencies, members, areas, meetings), ``cases`` (cases, consent, legal
+grounds), ``agenda`` (agenda items, minutes), ``ratings``, ``actions``, ``deviations``,
+``system`` (audit, scheduled effects, outbox), ``steering`` (criteria, feedback, family
+view, plan), ``slack`` (OAuth stores). Every part is imported here, in the original order
+of the tables, so ``Base.metadata`` (and Alembic) sees every table, and every name is
+importable from ``storage.models``.
+"""
+
+from __future__ import annotations
+
+# isort: off
+# Imported in this order so the tables are registered as they always were.
+from storage.models.base import NAMING_CONVENTION, UTCDateTime, JSONType, Base, TimestampMixin
+from storage.models.enums import (
+    Role,
+    AreaKind,
+    CaseStatus,
+    ConsentGiver,
+    LegalGroundKind,
+    SipStatus,
+    MeetingStatus,
+    AgendaItemKind,
+    RatingRoundStatus,
+    ActionStatus,
+    Effect,
+    AuditAction,
+    EffectStatus,
+    OutboxStatus,
+)
+from storage.models.forums import Forum, Agency, Member, Area, Meeting
+from storage.models.cases import (
+    case_agencies,
+    consent_agencies,
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Consent,
+    LegalGround,
+)
+from storage.models.agenda import AgendaItem, MinuteEntry
+from storage.models.ratings import RatingRound, Rating, RatingObservation
+from storage.models.actions import Action, ActionEvent
+from storage.models.deviations import deviation_agencies, Deviation
+from storage.models.system import AuditEvent, AuditChain, ScheduledEffect, OutboxMessage
+from storage.models.steering import (
+    CaseCriterion,
+    case_criteria_met,
+    FeedbackSurvey,
+    FamilyView,
+    ForumLink,
+    PlanItem,
+    plan_activities,
+)
+from storage.models.slack import slack_installations, slack_bots, slack_oauth_states
+# isort: on
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "Action",
+    "ActionEvent",
+    "ActionStatus",
+    "Agency",
+    "AgendaItem",
+    "AgendaItemKind",
+    "Area",
+    "AreaKind",
+    "AuditAction",
+    "AuditChain",
+    "AuditEvent",
+    "Base",
+    "Case",
+    "CaseCounter",
+    "CaseCriterion",
+    "CaseEvent",
+    "CaseStatus",
+    "Consent",
+    "ConsentGiver",
+    "Deviation",
+    "Effect",
+    "EffectStatus",
+    "FamilyView",
+    "FeedbackSurvey",
+    "Forum",
+    "ForumLink",
+    "JSONType",
+    "LegalGround",
+    "LegalGroundKind",
+    "Meeting",
+    "MeetingStatus",
+    "Member",
+    "MinuteEntry",
+    "OutboxMessage",
+    "OutboxStatus",
+    "PlanItem",
+    "Rating",
+    "RatingObservation",
+    "RatingRound",
+    "RatingRoundStatus",
+    "Role",
+    "ScheduledEffect",
+    "SipStatus",
+    "TimestampMixin",
+    "UTCDateTime",
+    "case_agencies",
+    "case_criteria_met",
+    "consent_agencies",
+    "deviation_agencies",
+    "plan_activities",
+    "slack_bots",
+    "slack_installations",
+    "slack_oauth_states",
+]

@@ -1,0 +1,157 @@
+"""Forums, their agencies, members, areas and meetings."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.models.base import Base, JSONType, TimestampMixin, UTCDateTime, _enum
+from storage.models.enums import AreaKind, MeetingStatus, Role
+
+
+class Forum(TimestampMixin, Base):
+    """A standing meeting group bound to one Slack channel."""
+
+    __tablename__ = "forums"
+    __table_args__ = (
+        UniqueConstraint("team_id", "channel_id"),
+        UniqueConstraint("team_id", "code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(80))
+    code: Mapped[str] = mapped_column(String(8))
+    template: Mapped[str | None] = mapped_column(String(32))
+    # RFC 5545 RRULE without DTSTART, evaluated in ``timezone`` from ``meeting_start``.
+    schedule_rrule: Mapped[str] = mapped_column(String(500))
+    # The rule's fixed first day (DTSTART date), so INTERVAL/COUNT do not shift over time.
+    schedule_anchor: Mapped[dt.date] = mapped_column(Date())
+    meeting_start: Mapped[dt.time] = mapped_column(Time())
+    meeting_minutes: Mapped[int] = mapped_column(Integer, default=120)
+    timezone: Mapped[str] = mapped_column(String(64), default="Europe/Stockholm")
+    language: Mapped[str] = mapped_column(String(8), default="sv")
+    # Per-forum choices that later features read (situation picture cadence, holidays …).
+    settings: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    created_by: Mapped[str] = mapped_column(String(32))
+    # Meetings rows exist up to here; the scheduler extends the horizon as time passes.
+    meetings_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    # passive_deletes: the database cascades, so deleting a forum with cases works.
+    agencies: Mapped[list[Agency]] = relationship(
+        back_populates="forum",
+        order_by="Agency.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+    members: Mapped[list[Member]] = relationship(
+        back_populates="forum", cascade="all, delete-orphan", passive_deletes=True
+    )
+    areas: Mapped[list[Area]] = relationship(
+        back_populates="forum",
+        order_by="Area.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class Agency(Base):
+    """An organisation (verksamhet) taking part in a forum."""
+
+    __tablename__ = "agencies"
+    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(75))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    forum: Mapped[Forum] = relationship(back_populates="agencies")
+
+
+class Member(TimestampMixin, Base):
+    """A Slack user representing an agency in a forum."""
+
+    __tablename__ = "members"
+    __table_args__ = (UniqueConstraint("forum_id", "slack_user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    agency_id: Mapped[int] = mapped_column(
+        ForeignKey("agencies.id", ondelete="RESTRICT"), index=True
+    )
+    slack_user_id: Mapped[str] = mapped_column(String(32), index=True)
+    role: Mapped[Role] = mapped_column(_enum(Role), default=Role.MEMBER)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    away_until: Mapped[dt.date | None] = mapped_column(Date())
+    stand_in_member_id: Mapped[int | None] = mapped_column(
+        ForeignKey("members.id", ondelete="SET NULL")
+    )
+
+    forum: Mapped[Forum] = relationship(back_populates="members")
+    agency: Mapped[Agency] = relationship()
+
+
+class Area(Base):
+    """A place or theme the forum rates in its situation picture."""
+
+    __tablename__ = "areas"
+    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(75))
+    kind: Mapped[AreaKind] = mapped_column(_enum(AreaKind), default=AreaKind.THEME)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    forum: Mapped[Forum] = relationship(back_populates="areas")
+
+
+class Meeting(Base):
+    """One occurrence of a forum's schedule; keyed by the schedule occurrence it came from."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("forum_id", "occurrence"),
+        Index("ix_meetings_agenda_due", "status", "agenda_due_at"),
+        Index("ix_meetings_forum_starts", "forum_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
+    occurrence: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    status: Mapped[MeetingStatus] = mapped_column(
+        _enum(MeetingStatus), default=MeetingStatus.PLANNED
+    )
+    has_situation_picture: Mapped[bool] = mapped_column(Boolean, default=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    attendance: Mapped[list[Any] | None] = mapped_column(JSONType)
+    minutes: Mapped[str | None] = mapped_column(Text)
+    agenda_channel_ts: Mapped[str | None] = mapped_column(String(32))
+    # When the agenda is due (the forum's agenda time on the meeting's day), so finding due
+    # agendas is one indexed query however many forums there are.
+    agenda_due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Bumped on every change after posting: each version updates the posted agenda once.
+    agenda_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The public holiday that cancelled or moved this meeting, if any.
+    holiday: Mapped[dt.date | None] = mapped_column(Date())
+    # A coordinator moved or cancelled it by hand: schedule syncs leave it alone.
+    changed_by: Mapped[str | None] = mapped_column(String(32))
