@@ -46,7 +46,7 @@ from urllib.parse import urlencode
 
 from sqlalchemy import Engine, insert, select, text
 
-from bench.ack_latency import Signer, percentile
+from bench._load import Signer, percentile
 from bench.seed import _copy, _fix_sequence, _next_id, analyze
 from domain import meetings
 from domain.calendar import ForumCalendar

@@ -25,7 +25,8 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.ack_latency import LOOPBACK, Process, base_env, free_port, run_cli
+from bench._load import LOOPBACK
+from bench._servers import Process, base_env, free_port, run_cli
 from storage.db import temporary_database
 
 TARGET_MB = 200.0
