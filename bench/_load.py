@@ -8,6 +8,7 @@ import contextlib
 import http.client
 import json
 import math
+import statistics
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -222,3 +223,70 @@ def run_phase(
     result.seconds = (max(finished) if finished else time.perf_counter()) - began
     result.timed_out = result.completed < requests
     return result
+
+
+class Commands:
+    """Requests at a steady ``rate`` per second, spread over ``ports`` (one connection each);
+    request ``n`` is ``body(n)``. Ack latencies in milliseconds."""
+
+    def __init__(
+        self, ports: Sequence[int], body: Callable[[int], bytes], signer: Signer, rate: float
+    ) -> None:
+        self.ports = ports
+        self.body = body
+        self.rate = rate
+        self.signer = signer
+        self.latencies: list[float] = []
+        self.errors = 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _one(self, conn: http.client.HTTPConnection, n: int) -> None:
+        body = self.body(n)
+        headers = self.signer.headers(body, FORM)
+        began = time.perf_counter()
+        conn.request("POST", EVENTS_PATH, body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        if response.status == 200:
+            self.latencies.append((time.perf_counter() - began) * 1000)
+        else:
+            self.errors += 1
+
+    def run_for(self, seconds: float) -> None:
+        self.start()
+        time.sleep(seconds)
+        self.stop()
+
+    def start(self) -> None:
+        def loop() -> None:
+            conns = [http.client.HTTPConnection(LOOPBACK, p, timeout=10) for p in self.ports]
+            n = 0
+            while not self._stop.is_set():
+                try:
+                    self._one(conns[n % len(conns)], n)
+                except (OSError, http.client.HTTPException):
+                    self.errors += 1
+                    port = self.ports[n % len(conns)]
+                    conns[n % len(conns)] = http.client.HTTPConnection(LOOPBACK, port, timeout=10)
+                n += 1
+                self._stop.wait(1 / self.rate)
+
+        self._thread = threading.Thread(target=loop, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(15)
+
+
+def summary(values: list[float]) -> str:
+    """``n``, p50, p99 and max of latencies in milliseconds, on one line."""
+    ordered = sorted(values)
+    if not ordered:
+        return "no requests"
+    return (
+        f"n={len(ordered)} p50={statistics.median(ordered):.0f} ms "
+        f"p99={percentile(ordered, 0.99):.0f} ms max={ordered[-1]:.0f} ms"
+    )

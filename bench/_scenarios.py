@@ -22,7 +22,10 @@ ADMIN = "U1"
 CHANNEL = "C1"
 
 
-def help_scenario(team_id: str, response_url_base: str) -> Scenario:
+def help_scenario(
+    team_id: str, response_url_base: str, *, channel_id: str = CHANNEL, user_id: str = ADMIN
+) -> Scenario:
+    """Request ``n`` is ``/samverkan hjälp`` by ``user_id`` in ``channel_id``."""
     run = uuid.uuid4().hex[:8]
 
     def body(n: int) -> bytes:
@@ -30,10 +33,10 @@ def help_scenario(team_id: str, response_url_base: str) -> Scenario:
             "token": "verification-token-stub",
             "team_id": team_id,
             "team_domain": "samverkan-bench",
-            "channel_id": CHANNEL,
-            "channel_name": "kanal-c1",
-            "user_id": ADMIN,
-            "user_name": "user.u1",
+            "channel_id": channel_id,
+            "channel_name": f"kanal-{channel_id.lower()}",
+            "user_id": user_id,
+            "user_name": f"user.{user_id.lower()}",
             "command": "/samverkan",
             "text": "hjälp",
             "api_app_id": "A0001",
