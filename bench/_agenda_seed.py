@@ -9,7 +9,7 @@ import time
 
 from sqlalchemy import Engine, insert, select, text
 
-from bench.seed import _copy, _fix_sequence, _next_id, analyze
+from bench.seed import ACTION_COLUMNS, CASE_COLUMNS, _copy, _fix_sequence, _next_id, analyze
 from domain import meetings
 from domain.calendar import ForumCalendar
 from domain.clock import AdjustableClock
@@ -175,24 +175,7 @@ def seed_realistic(engine: Engine, open_cases: int) -> None:
     _copy(
         engine,
         "cases",
-        (
-            "id",
-            "forum_id",
-            "reference",
-            "year",
-            "sequence",
-            "raised_by",
-            "raising_agency_id",
-            "summary",
-            "concerns",
-            "age_band",
-            "status",
-            "sip",
-            "meeting_id",
-            "legal_hold",
-            "created_at",
-            "updated_at",
-        ),
+        CASE_COLUMNS,
         (
             (
                 case_id,
@@ -231,19 +214,7 @@ def seed_realistic(engine: Engine, open_cases: int) -> None:
     _copy(
         engine,
         "actions",
-        (
-            "forum_id",
-            "description",
-            "owning_agency_id",
-            "owner",
-            "due_on",
-            "status",
-            "effect",
-            "created_by",
-            "completed_at",
-            "created_at",
-            "updated_at",
-        ),
+        ACTION_COLUMNS,
         (
             (
                 forum_id,

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import sys
 import time
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import event, insert
 
+from bench.seed import closed_rating_round
 from domain import forums as fs
 from domain import review
 from domain.clock import AdjustableClock
@@ -35,11 +37,7 @@ from storage.models import (
     CaseStatus,
     Effect,
     Forum,
-    Meeting,
     MeetingStatus,
-    Rating,
-    RatingRound,
-    RatingRoundStatus,
     SipStatus,
 )
 from tests.support.forums import forum_draft
@@ -118,50 +116,22 @@ def seed_forum(
         )
         for r in range(rounds):
             at = start + dt.timedelta(seconds=span * (r + 1) / (rounds + 1))
-            meeting_id = s.scalar(
-                insert(Meeting)
-                .values(
-                    forum_id=forum_id,
-                    occurrence=at,
-                    starts_at=at,
-                    ends_at=at + dt.timedelta(hours=2),
-                    status=MeetingStatus.HELD,
-                    attendance=agency_ids[: 3 + r % 4],
-                    has_situation_picture=True,
-                    agenda_version=0,
-                )
-                .returning(Meeting.id)
-            )
-            round_id = s.scalar(
-                insert(RatingRound)
-                .values(
-                    forum_id=forum_id,
-                    meeting_id=meeting_id,
-                    opens_at=at - dt.timedelta(days=5),
-                    deadline_at=at - dt.timedelta(days=1),
-                    closed_at=at - dt.timedelta(days=1),
-                    status=RatingRoundStatus.CLOSED,
-                    closed_early=False,
-                )
-                .returning(RatingRound.id)
-            )
-            s.execute(
-                insert(Rating),
-                [
-                    {
-                        "round_id": round_id,
-                        "agency_id": agency,
-                        "area_id": area,
-                        "level": 1 + (r + i + j) % 5,
-                        "rated_by": "U1",
-                        "rated_at": at - dt.timedelta(days=2),
-                        "is_current": True,
-                    }
-                    for i, agency in enumerate(agency_ids)
-                    for j, area in enumerate(area_ids)
-                ],
+            closed_rating_round(
+                s,
+                forum_id=forum_id,
+                at=at,
+                meeting_status=MeetingStatus.HELD,
+                agency_ids=agency_ids,
+                area_ids=area_ids,
+                level=functools.partial(_level, r),
+                attendance=agency_ids[: 3 + r % 4],
             )
     return forum_id
+
+
+def _level(round_no: int, agency: int, area: int) -> int:
+    """The level an agency gives an area in a round: spread over all five."""
+    return 1 + (round_no + agency + area) % 5
 
 
 def build_once(deps: Deps, forum_id: int, t: Translator) -> tuple[float, int]:

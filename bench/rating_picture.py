@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import functools
 import os
 import statistics
 import sys
@@ -23,14 +24,15 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import event, select
 
+from bench.seed import closed_rating_round
 from domain import forums as fs
 from domain.clock import AdjustableClock
 from domain.ratings import build_picture
 from handlers.deps import Deps
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
-from storage.models import Meeting, MeetingStatus, Rating, RatingRound, RatingRoundStatus
+from storage.models import Meeting, MeetingStatus, RatingRound
 from tests.support.forums import forum_draft
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -62,47 +64,14 @@ def seed_forum(deps: Deps, channel: str, code: str, agencies: int, areas: int, r
     for round_no in range(rounds + 1):
         start = first + dt.timedelta(weeks=round_no)
         with transaction(deps.sessions) as s:
-            meeting_id = s.scalar(
-                insert(Meeting)
-                .values(
-                    forum_id=forum_id,
-                    occurrence=start,
-                    starts_at=start,
-                    ends_at=start + dt.timedelta(hours=2),
-                    status=MeetingStatus.PLANNED,
-                    has_situation_picture=True,
-                    agenda_version=0,
-                )
-                .returning(Meeting.id)
-            )
-            round_id = s.scalar(
-                insert(RatingRound)
-                .values(
-                    forum_id=forum_id,
-                    meeting_id=meeting_id,
-                    opens_at=start - dt.timedelta(days=5),
-                    deadline_at=start - dt.timedelta(days=1),
-                    closed_at=start - dt.timedelta(days=1),
-                    status=RatingRoundStatus.CLOSED,
-                    closed_early=False,
-                )
-                .returning(RatingRound.id)
-            )
-            s.execute(
-                insert(Rating),
-                [
-                    {
-                        "round_id": round_id,
-                        "agency_id": agency,
-                        "area_id": area,
-                        "level": level_for(round_no, i, j),
-                        "rated_by": "U1",
-                        "rated_at": start - dt.timedelta(days=2),
-                        "is_current": True,
-                    }
-                    for i, agency in enumerate(agency_ids)
-                    for j, area in enumerate(area_ids)
-                ],
+            closed_rating_round(
+                s,
+                forum_id=forum_id,
+                at=start,
+                meeting_status=MeetingStatus.PLANNED,
+                agency_ids=agency_ids,
+                area_ids=area_ids,
+                level=functools.partial(level_for, round_no),
             )
     return forum_id
 
