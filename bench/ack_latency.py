@@ -40,6 +40,7 @@ from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
+from bench._common import add_postgres_url
 from bench._load import LOOPBACK, HelpAnswers, PhaseResult, Scenario, Signer, run_phase
 from bench._report import P99_TARGET_MS, RATIO_TARGET, Verdict, fmt, print_table, verdicts
 from bench._scenarios import (
@@ -63,9 +64,6 @@ from bench._servers import (
     run_cli,
 )
 
-DEFAULT_POSTGRES_URL = os.environ.get(
-    "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-)
 # The audit events of forum saves only (the scheduler's own jobs audit too, e.g. retention).
 READS_AUDITED = "SELECT count(*) FROM audit_events WHERE object_type = 'case' AND action = 'read'"
 SAVES_AUDITED = (
@@ -124,9 +122,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     db.add_argument(
         "--database-url", help="use this (existing) database as is; it is migrated, not dropped"
     )
-    parser.add_argument(
-        "--postgres-url",
-        default=DEFAULT_POSTGRES_URL,
+    add_postgres_url(
+        parser,
         help="server where a fresh samverkan_bench_* database is created and dropped "
         "(SAMVERKAN_BENCH_POSTGRES_URL, %(default)s)",
     )

@@ -40,6 +40,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from bench._agenda_seed import AGENDA_TIME, seed
+from bench._common import add_postgres_url
 from bench._load import Commands, Signer, summary
 from bench._scenarios import help_scenario
 from bench._servers import Process, SetupError, base_env
@@ -140,12 +141,7 @@ def burst(argv: Sequence[str] | None = None) -> int:
         default=20,
         help="every Nth forum has an agenda of two messages (0: none)",
     )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(temporary_database(ns.postgres_url, "samverkan_bench_agenda"))

@@ -15,13 +15,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import os
 import sys
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
+from bench._common import add_postgres_url, statement_log
 from bench.seed import closed_rating_round
 from domain import forums as fs
 from domain import review
@@ -148,8 +148,7 @@ def build_once(deps: Deps, forum_id: int, t: Translator) -> tuple[float, int]:
 def run(url: str, *, cases: int, actions: int, rounds: int, repeat: int) -> int:
     migrate(url)
     engine = create_db_engine(url)
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    statements = statement_log(engine)
     deps = Deps(sessions=session_factory(engine), clock=AdjustableClock(NOW, frozen=True))
     t = Translator("sv")
     began = time.perf_counter()
@@ -189,12 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--small", action="store_true", help="CI smoke: 200/500/8, once")
     parser.add_argument("--database-url", help="an existing database (default: a temporary one)")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     if ns.small:
         ns.cases, ns.actions, ns.rounds, ns.repeat = 200, 500, 8, 1

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import secrets
 import sys
 import tempfile
@@ -25,6 +24,7 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
+from bench._common import add_postgres_url
 from bench._load import LOOPBACK
 from bench._servers import Process, base_env, free_port, run_cli
 from storage.db import temporary_database
@@ -76,12 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--idle", type=float, default=20.0, help="seconds idle before measuring")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     secret = secrets.token_hex(8)
     results: dict[str, tuple[float, float, int]] = {}

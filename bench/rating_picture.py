@@ -17,15 +17,15 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import functools
-import os
 import statistics
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
+from bench._common import add_postgres_url, p99_ms, statement_log, timed_ms
 from bench.seed import closed_rating_round
 from domain import forums as fs
 from domain.clock import AdjustableClock
@@ -103,16 +103,11 @@ def measure(deps: Deps, round_id: int, requests: int, statements: list[str]) -> 
     for _ in range(5):  # warm up caches and prepared statements
         once()
     per_picture = once()
-    latencies = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        once()
-        latencies.append((time.perf_counter() - began) * 1000)
-    latencies.sort()
+    latencies = timed_ms(once, requests)
     return {
         "statements": per_picture,
         "p50": statistics.median(latencies),
-        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+        "p99": p99_ms(latencies),
         "max": latencies[-1],
     }
 
@@ -127,20 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--small", action="store_true", help="a quick CI run: 10 × 10 × 12 rounds, 10 requests"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     if ns.small:
         ns.agencies, ns.areas, ns.rounds, ns.requests = 10, 10, 12, 10
     with temporary_database(ns.postgres_url, "samverkan_bench_ratings") as url:
         migrate(url)
         engine = create_db_engine(url)
-        statements: list[str] = []
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+        statements = statement_log(engine)
         deps = Deps(sessions=session_factory(engine), clock=AdjustableClock(NOW, frozen=True))
         began = time.perf_counter()
         big_id = seed_forum(deps, "CBIG", "BIG", ns.agencies, ns.areas, ns.rounds)
