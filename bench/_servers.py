@@ -11,7 +11,6 @@ import json
 import os
 import select
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -40,12 +39,6 @@ class SetupError(Exception):
 
 def make_url_name(url: str) -> str:
     return url.rsplit("/", 1)[-1]
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((LOOPBACK, 0))
-        return int(sock.getsockname()[1])
 
 
 def base_env(workdir: Path) -> dict[str, str]:
@@ -150,6 +143,25 @@ class Process:
                 with contextlib.suppress(OSError):
                     stream.close()
         self._log.close()
+
+
+def start_bare_app(
+    workdir: Path,
+    env: dict[str, str],
+    *,
+    port: int,
+    signing_secret: str,
+    workers: int,
+    threads: int,
+    slack_api_url: str | None = None,
+) -> Process:
+    """``bench.bare_app`` (the bolt app that only acks) with the bot's gunicorn set-up."""
+    argv = [sys.executable, "-m", "bench.bare_app", "--host", LOOPBACK, "--port", str(port)]
+    argv += ["--workers", str(workers), "--threads", str(threads)]
+    if slack_api_url is not None:
+        argv += ["--slack-api-url", slack_api_url]
+    bare_env = {**env, "BENCH_SIGNING_SECRET": signing_secret}
+    return Process("bare", argv, bare_env, workdir, port=port)
 
 
 def run_cli(argv: list[str], env: dict[str, str], workdir: Path, timeout: float = 120) -> None:

@@ -60,9 +60,10 @@ from bench._servers import (
     base_env,
     bench_database,
     db_scalar,
-    free_port,
     run_cli,
+    start_bare_app,
 )
+from tests.support.processes import free_port
 
 # The audit events of forum saves only (the scheduler's own jobs audit too, e.g. retention).
 READS_AUDITED = "SELECT count(*) FROM audit_events WHERE object_type = 'case' AND action = 'read'"
@@ -227,27 +228,14 @@ def run(ns: argparse.Namespace) -> int:
         bot_argv = shlex.split(ns.bot_command) if ns.bot_command else [python, "-m", "bot.cli"]
         bot = Process("bot", [*bot_argv, "serve"], bot_env, workdir, port=bot_port)
         stack.callback(bot.stop)
-        bare_argv = [
-            python,
-            "-m",
-            "bench.bare_app",
-            "--host",
-            LOOPBACK,
-            "--port",
-            str(bare_port),
-            "--workers",
-            str(ns.workers),
-            "--threads",
-            str(ns.threads),
-            "--slack-api-url",
-            urls["base_url"],
-        ]
-        bare = Process(
-            "bare",
-            bare_argv,
-            {**env, "BENCH_SIGNING_SECRET": signing_secret},
+        bare = start_bare_app(
             workdir,
+            env,
             port=bare_port,
+            signing_secret=signing_secret,
+            workers=ns.workers,
+            threads=ns.threads,
+            slack_api_url=urls["base_url"],
         )
         stack.callback(bare.stop)
         bot.wait_healthy()

@@ -26,8 +26,9 @@ from pathlib import Path
 
 from bench._common import add_postgres_url
 from bench._load import LOOPBACK
-from bench._servers import Process, base_env, free_port, run_cli
+from bench._servers import Process, base_env, run_cli, start_bare_app
 from storage.db import temporary_database
+from tests.support.processes import free_port
 
 TARGET_MB = 200.0
 
@@ -109,24 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir,
                 port=bot_port,
             ),
-            "bare": Process(
-                "bare",
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.bare_app",
-                    "--host",
-                    LOOPBACK,
-                    "--port",
-                    str(bare_port),
-                    "--workers",
-                    str(ns.workers),
-                    "--threads",
-                    str(ns.threads),
-                ],
-                {**env, "BENCH_SIGNING_SECRET": secret},
+            "bare": start_bare_app(
                 workdir,
+                env,
                 port=bare_port,
+                signing_secret=secret,
+                workers=ns.workers,
+                threads=ns.threads,
             ),
         }
         try:
