@@ -44,6 +44,21 @@ def _values(raw: Any) -> list[str]:
     return [] if raw == "" else [str(raw)]
 
 
+# The key of what was chosen in ``view.state.values``: one value, or the list of them.
+_ONE_CHOSEN = {
+    "users_select": "selected_user",
+    "conversations_select": "selected_conversation",
+    "channels_select": "selected_channel",
+    "datepicker": "selected_date",
+    "timepicker": "selected_time",
+}
+_ALL_CHOSEN = {
+    "multi_users_select": "selected_users",
+    "multi_conversations_select": "selected_conversations",
+    "multi_channels_select": "selected_channels",
+}
+
+
 def element_state(element: Mapping[str, Any], raw: Any) -> dict[str, Any]:
     """What Slack puts in ``view.state.values`` (and in an action) for ``raw`` from the page."""
     kind = str(element.get("type", ""))
@@ -55,22 +70,10 @@ def element_state(element: Mapping[str, Any], raw: Any) -> dict[str, Any]:
     elif kind in ("multi_static_select", "checkboxes", "multi_external_select"):
         found = [_option_by_value(element, v) for v in values]
         state["selected_options"] = [o for o in found if o is not None]
-    elif kind == "users_select":
-        state["selected_user"] = first
-    elif kind == "multi_users_select":
-        state["selected_users"] = values
-    elif kind == "conversations_select":
-        state["selected_conversation"] = first
-    elif kind == "multi_conversations_select":
-        state["selected_conversations"] = values
-    elif kind == "channels_select":
-        state["selected_channel"] = first
-    elif kind == "multi_channels_select":
-        state["selected_channels"] = values
-    elif kind == "datepicker":
-        state["selected_date"] = first
-    elif kind == "timepicker":
-        state["selected_time"] = first
+    elif kind in _ONE_CHOSEN:
+        state[_ONE_CHOSEN[kind]] = first
+    elif kind in _ALL_CHOSEN:
+        state[_ALL_CHOSEN[kind]] = values
     elif kind == "datetimepicker":
         state["selected_date_time"] = None
     elif kind == "button":
