@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import os
 import statistics
 import sys
 import time
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
+from bench._common import add_postgres_url, p99_ms, statement_log
 from domain import forums as fs
 from domain.actions import Filter, Scope
 from domain.clock import AdjustableClock
@@ -118,7 +118,7 @@ def measure(deps: Deps, channel: str, requests: int, statements: list[str]) -> d
         "statements": max(counts),
         "varies": len(counts) > 1,
         "p50": statistics.median(latencies),
-        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+        "p99": p99_ms(latencies),
         "max": latencies[-1],
     }
 
@@ -139,12 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--small", action="store_true", help="5 000 actions, 60 replies (CI)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when p99 misses 100 ms")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     parser.add_argument("--database-url", help="an existing (empty) database instead")
     ns = parser.parse_args(argv)
     if ns.small:
@@ -152,8 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with database(ns.database_url, ns.postgres_url) as url:
         migrate(url)
         engine = create_db_engine(url)
-        statements: list[str] = []
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+        statements = statement_log(engine)
         deps = Deps(sessions=session_factory(engine), clock=AdjustableClock(NOW, frozen=True))
         began = time.perf_counter()
         seed_forum(deps, "CBIG", "BIG", ns.actions)

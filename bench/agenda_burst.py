@@ -27,329 +27,29 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import http.client
 import json
 import os
-import statistics
-import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
-import uuid
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlencode
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import text
 
-from bench.ack_latency import Signer, percentile
-from bench.seed import _copy, _fix_sequence, _next_id, analyze
-from domain import meetings
-from domain.calendar import ForumCalendar
-from domain.clock import AdjustableClock
-from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
-from storage.models import Agency, AgendaItem, AgendaItemKind, Forum, Meeting, Member, Role
-from tests.support.processes import free_port, wait_healthy
+from bench._agenda_seed import AGENDA_TIME, seed
+from bench._common import add_postgres_url
+from bench._load import Commands, Signer, summary
+from bench._scenarios import help_scenario
+from bench._servers import Process, SetupError, base_env
+from storage.db import create_db_engine, migrate, temporary_database
+from tests.support.processes import free_port
 
 SECRET = "bench-agenda-secret"
 TOKEN = "xoxb-bench-agenda"
-SEEDED_AT = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
-# Thursday 26 November 2026, 08:00 in Stockholm (CET).
-AGENDA_TIME = dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC)
-ROOT = Path(__file__).resolve().parents[1]
-
-
 BOUND_TARGET = 1.2
-LONG_ITEMS = 60  # an agenda with this many items takes two messages (a thread reply)
-
-
-def seed(url: str, forums: int, long_every: int, open_cases: int = 0) -> float:
-    """Insert the forums in bulk, plan their meetings as the scheduler does; seconds taken."""
-    started = time.perf_counter()
-    engine = create_db_engine(url)
-    sessions = session_factory(engine)
-    settings = ForumCalendar().as_settings()
-    with transaction(sessions) as s:
-        for first in range(0, forums, 2000):
-            rows = [
-                {
-                    "team_id": "T1",
-                    "channel_id": f"C{n:06d}",
-                    "name": f"Forum {n}",
-                    "code": f"F{n}",
-                    "schedule_rrule": "FREQ=WEEKLY;BYDAY=TH",
-                    "schedule_anchor": dt.date(2026, 11, 26),
-                    "meeting_start": dt.time(13, 0),
-                    "meeting_minutes": 120,
-                    "timezone": "Europe/Stockholm",
-                    "language": "sv",
-                    "settings": {"situation_picture": "none", **settings},
-                    "created_by": f"U{n:06d}",
-                    "created_at": SEEDED_AT,
-                    "updated_at": SEEDED_AT,
-                }
-                for n in range(first, min(first + 2000, forums))
-            ]
-            ids = list(s.scalars(insert(Forum).returning(Forum.id), rows))
-            agencies = list(
-                s.scalars(
-                    insert(Agency).returning(Agency.id),
-                    [
-                        {"forum_id": fid, "name": name, "position": pos, "active": True}
-                        for fid in ids
-                        for pos, name in enumerate(("Grundskola", "Elevhälsa"))
-                    ],
-                )
-            )
-            s.execute(
-                insert(Member),
-                [
-                    {
-                        "forum_id": fid,
-                        "agency_id": agencies[2 * i],
-                        "slack_user_id": f"U{fid:06d}",
-                        "role": Role.ADMIN,
-                        "active": True,
-                        "created_at": SEEDED_AT,
-                        "updated_at": SEEDED_AT,
-                    }
-                    for i, fid in enumerate(ids)
-                ],
-            )
-    clock = AdjustableClock(SEEDED_AT, frozen=True)
-    while True:
-        with transaction(sessions) as s:
-            if meetings.sync_due_forums(s, clock, limit=500) == 0:
-                break
-    with transaction(sessions) as s:
-        thursday = list(
-            s.scalars(
-                select(Meeting.id).where(Meeting.starts_at < AGENDA_TIME + dt.timedelta(hours=7))
-            )
-        )
-        # Every ``long_every``-th forum has a long agenda: two messages to its channel, the
-        # second within a second of the first, so Slack's per-channel limit comes into play.
-        s.execute(
-            insert(AgendaItem),
-            [
-                {
-                    "meeting_id": mid,
-                    "kind": AgendaItemKind.OTHER,
-                    "text": f"Rutiner för skolskjuts, del {n + 1}",
-                    "position": n + 1,
-                    "added_at": SEEDED_AT,
-                    "discussed": False,
-                    "rolled_over": False,
-                    "removed": False,
-                }
-                for i, mid in enumerate(thursday)
-                for n in range(LONG_ITEMS if long_every and i % long_every == 0 else 1)
-            ],
-        )
-    if open_cases:
-        seed_realistic(engine, open_cases)
-    engine.dispose()
-    return time.perf_counter() - started
-
-
-AREAS = ("Centrum", "Skolan", "Nätet")
-
-
-def seed_realistic(engine: Engine, open_cases: int) -> None:
-    """Every forum like a real one on a Thursday: ``open_cases`` cases scheduled for the
-    meeting (two agencies each, a consent), ten actions (some due, some awaiting follow-up
-    of effect), three areas and a closed rating round for the meeting (every agency rated
-    every area), so the agenda carries cases, actions and the situation picture."""
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "UPDATE forums SET settings = jsonb_set(settings::jsonb, "
-                "'{situation_picture}', '\"every\"')"
-            )
-        )
-        rows = conn.execute(
-            text(
-                "SELECT m.id, m.forum_id, f.code, m.starts_at FROM meetings m "
-                "JOIN forums f ON f.id = m.forum_id WHERE m.starts_at < :end ORDER BY m.forum_id"
-            ),
-            {"end": AGENDA_TIME + dt.timedelta(hours=7)},
-        ).all()
-        agencies: dict[int, list[int]] = {}
-        for agency_id, forum_id in conn.execute(
-            text("SELECT id, forum_id FROM agencies ORDER BY position, id")
-        ):
-            agencies.setdefault(forum_id, []).append(agency_id)
-        # The second agency's member, who owns its actions (an owner outside the owning
-        # agency would be released by the orphaned-actions job: not a Thursday's work).
-        conn.execute(
-            insert(Member),
-            [
-                {
-                    "forum_id": forum_id,
-                    "agency_id": agencies[forum_id][1],
-                    "slack_user_id": f"U{forum_id:06d}B",
-                    "role": Role.MEMBER,
-                    "active": True,
-                    "created_at": SEEDED_AT,
-                    "updated_at": SEEDED_AT,
-                }
-                for _m, forum_id, _c, _s in rows
-            ],
-        )
-    first_area = _next_id(engine, "areas")
-    _copy(
-        engine,
-        "areas",
-        ("id", "forum_id", "name", "kind", "position", "active"),
-        (
-            (first_area + i * len(AREAS) + k, forum_id, name, "place", k, True)
-            for i, (_m, forum_id, _c, _s) in enumerate(rows)
-            for k, name in enumerate(AREAS)
-        ),
-    )
-    when = SEEDED_AT.isoformat()
-    first_case = _next_id(engine, "cases")
-    cases = [
-        (first_case + i * open_cases + n, meeting_id, forum_id, code, n + 1)
-        for i, (meeting_id, forum_id, code, _s) in enumerate(rows)
-        for n in range(open_cases)
-    ]
-    _copy(
-        engine,
-        "cases",
-        (
-            "id",
-            "forum_id",
-            "reference",
-            "year",
-            "sequence",
-            "raised_by",
-            "raising_agency_id",
-            "summary",
-            "concerns",
-            "age_band",
-            "status",
-            "sip",
-            "meeting_id",
-            "legal_hold",
-            "created_at",
-            "updated_at",
-        ),
-        (
-            (
-                case_id,
-                forum_id,
-                f"{code}-2026-{n:03d}",
-                2026,
-                n,
-                f"U{forum_id:06d}",
-                agencies[forum_id][n % 2],
-                "Frånvaro och oro för måendet",
-                '["school_absence"]',
-                "13-15",
-                "scheduled",
-                "not_relevant",
-                meeting_id,
-                False,
-                when,
-                when,
-            )
-            for case_id, meeting_id, forum_id, code, n in cases
-        ),
-    )
-    _copy(
-        engine,
-        "case_agencies",
-        ("case_id", "agency_id"),
-        ((case_id, a) for case_id, _m, forum_id, _c, _n in cases for a in agencies[forum_id]),
-    )
-    first_consent = _next_id(engine, "consents")
-    _copy(
-        engine,
-        "consents",
-        ("id", "case_id", "given_by", "recorded_by", "recorded_at"),
-        ((first_consent + k, c[0], "guardians", "U1", when) for k, c in enumerate(cases)),
-    )
-    _copy(
-        engine,
-        "actions",
-        (
-            "forum_id",
-            "description",
-            "owning_agency_id",
-            "owner",
-            "due_on",
-            "status",
-            "effect",
-            "created_by",
-            "completed_at",
-            "created_at",
-            "updated_at",
-        ),
-        (
-            (
-                forum_id,
-                "Samordna stödet",
-                agencies[forum_id][n % 2],
-                f"U{forum_id:06d}{'B' if n % 2 else ''}",  # a member of the owning agency
-                (AGENDA_TIME.date() + dt.timedelta(days=7 * n - 28)).isoformat(),
-                "open" if n % 3 else "done",
-                None,
-                "U1",
-                None if n % 3 else when,
-                when,
-                when,
-            )
-            for _m, forum_id, _c, _s in rows
-            for n in range(10)
-        ),
-    )
-    first_round = _next_id(engine, "rating_rounds")
-    _copy(
-        engine,
-        "rating_rounds",
-        (
-            "id",
-            "forum_id",
-            "meeting_id",
-            "opens_at",
-            "deadline_at",
-            "closed_at",
-            "status",
-            "closed_early",
-        ),
-        (
-            (
-                first_round + i,
-                forum_id,
-                meeting_id,
-                (starts - dt.timedelta(days=5)).isoformat(),
-                (starts - dt.timedelta(days=1)).isoformat(),
-                (starts - dt.timedelta(days=1)).isoformat(),
-                "closed",
-                False,
-            )
-            for i, (meeting_id, forum_id, _c, starts) in enumerate(rows)
-        ),
-    )
-    _copy(
-        engine,
-        "ratings",
-        ("round_id", "agency_id", "area_id", "level", "rated_by", "rated_at", "is_current"),
-        (
-            (first_round + i, a, first_area + i * len(AREAS) + k, 1 + (k + j) % 5, "U1", when, True)
-            for i, (_m, forum_id, _c, _s) in enumerate(rows)
-            for j, a in enumerate(agencies[forum_id])
-            for k in range(len(AREAS))
-        ),
-    )
-    for table in ("areas", "cases", "consents", "rating_rounds"):
-        _fix_sequence(engine, table)
-    analyze(engine)
 
 
 def agenda_rows(url: str) -> tuple[int, int]:
@@ -369,89 +69,44 @@ def agenda_rows(url: str) -> tuple[int, int]:
         engine.dispose()
 
 
-class Stub:
-    """``bench.slack_stub`` in its own process."""
-
-    def __init__(self, interval: float) -> None:
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.slack_stub", "--channel-post-interval", str(interval)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            cwd=ROOT,
-        )
-        assert self.proc.stdout is not None
-        ready = json.loads(self.proc.stdout.readline())
-        self.base_url: str = ready["base_url"]
-        self.response_url_base: str = ready["response_url_base"]
-        self._lock = threading.Lock()
-
-    def ask(self, command: str) -> Any:
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        with self._lock:
-            self.proc.stdin.write(command + "\n")
-            self.proc.stdin.flush()
-            return json.loads(self.proc.stdout.readline())
-
-    def stop(self) -> None:
-        with contextlib.suppress(Exception):
-            self.ask("quit")
-        self.proc.wait(timeout=10)
-
-
 @contextlib.contextmanager
-def replicas(url: str, stub: Stub, count: int, threads: int) -> Iterator[list[int]]:
-    procs: list[subprocess.Popen[bytes]] = []
-    ports = []
-    with tempfile.TemporaryDirectory() as tmp:
-        try:
-            for n in range(count):
-                port = free_port()
-                env = {
-                    **{
-                        k: v
-                        for k, v in os.environ.items()
-                        if not k.startswith(("SLACK_", "SAMVERKAN_"))
-                    },
-                    "PYTHONPATH": str(ROOT),
-                    "SAMVERKAN_DATABASE_URL": url,
-                    "SLACK_SIGNING_SECRET": SECRET,
-                    "SLACK_BOT_TOKEN": TOKEN,
-                    "SAMVERKAN_SLACK_API_URL": stub.base_url,
-                    "SAMVERKAN_PORT": str(port),
-                    "SAMVERKAN_HOST": "127.0.0.1",
-                    "SAMVERKAN_WEB_CONCURRENCY": "1",
-                    "SAMVERKAN_WEB_THREADS": str(threads),
-                    "SAMVERKAN_SCHEDULER_INTERVAL": "1",
-                    "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
-                    # Before the agenda time until the clock is moved to it.
-                    "SAMVERKAN_TEST_CLOCK": (AGENDA_TIME - dt.timedelta(hours=1)).isoformat(),
-                    "SAMVERKAN_LOG_LEVEL": "WARNING",
-                    "PROMETHEUS_MULTIPROC_DIR": str(Path(tmp) / f"metrics{n}"),
-                }
-                (Path(tmp) / f"metrics{n}").mkdir()
-                procs.append(
-                    subprocess.Popen(
-                        [sys.executable, "-m", "bot.cli", "serve"],
-                        env=env,
-                        cwd=tmp,
-                        stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL,
-                    )
-                )
-                ports.append(port)
-            for port in ports:
-                if not wait_healthy(f"http://127.0.0.1:{port}"):
-                    raise SystemExit(f"agenda_burst: the bot on port {port} did not come up")
-            yield ports
-        finally:
-            for proc in procs:
-                proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
+def replicas(
+    workdir: Path, database_url: str, slack_api_url: str, count: int, threads: int
+) -> Iterator[list[int]]:
+    """``count`` real ``samverkan serve`` replicas (one worker each) on the test clock."""
+    started: list[Process] = []
+    ours = ("SLACK_", "SAMVERKAN_")  # only the settings below of these
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
+    try:
+        for n in range(count):
+            port = free_port()
+            env = {
+                **inherited,
+                "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+                "SAMVERKAN_DATABASE_URL": database_url,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_BOT_TOKEN": TOKEN,
+                "SAMVERKAN_SLACK_API_URL": slack_api_url,
+                "SAMVERKAN_PORT": str(port),
+                "SAMVERKAN_HOST": "127.0.0.1",
+                "SAMVERKAN_WEB_CONCURRENCY": "1",
+                "SAMVERKAN_WEB_THREADS": str(threads),
+                "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+                "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
+                # Before the agenda time until the clock is moved to it.
+                "SAMVERKAN_TEST_CLOCK": (AGENDA_TIME - dt.timedelta(hours=1)).isoformat(),
+                "SAMVERKAN_LOG_LEVEL": "WARNING",
+                "PROMETHEUS_MULTIPROC_DIR": str(workdir / f"metrics{n}"),
+            }
+            (workdir / f"metrics{n}").mkdir()
+            argv = [sys.executable, "-m", "bot.cli", "serve"]
+            started.append(Process(f"bot{n}", argv, env, workdir, port=port))
+        for replica in started:
+            replica.wait_healthy()
+        yield [replica.port for replica in started if replica.port is not None]
+    finally:
+        for replica in started:
+            replica.stop()
 
 
 def set_clock(port: int, instant: dt.datetime) -> None:
@@ -466,89 +121,7 @@ def set_clock(port: int, instant: dt.datetime) -> None:
         assert response.status == 200
 
 
-class Commands:
-    """``/samverkan hjälp`` at a steady rate; ack latencies in milliseconds."""
-
-    def __init__(self, ports: Sequence[int], response_url_base: str, rate: float) -> None:
-        self.ports = ports
-        self.response_url_base = response_url_base
-        self.rate = rate
-        self.signer = Signer(SECRET)
-        self.latencies: list[float] = []
-        self.errors = 0
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _one(self, conn: http.client.HTTPConnection, n: int) -> None:
-        run = uuid.uuid4().hex[:8]
-        body = urlencode(
-            {
-                "token": "t",
-                "team_id": "T1",
-                "team_domain": "bench",
-                "channel_id": "C000000",
-                "channel_name": "kanal",
-                "user_id": "U000001",
-                "user_name": "u",
-                "command": "/samverkan",
-                "text": "hjälp",
-                "api_app_id": "A0001",
-                "is_enterprise_install": "false",
-                "response_url": f"{self.response_url_base}T1/{n}/{run}",
-                "trigger_id": f"{int(time.time())}{n:06d}.1.{run}",
-            }
-        ).encode()
-        headers = self.signer.headers(body, "application/x-www-form-urlencoded")
-        began = time.perf_counter()
-        conn.request("POST", "/slack/events", body=body, headers=headers)
-        response = conn.getresponse()
-        response.read()
-        if response.status == 200:
-            self.latencies.append((time.perf_counter() - began) * 1000)
-        else:
-            self.errors += 1
-
-    def run_for(self, seconds: float) -> None:
-        self.start()
-        time.sleep(seconds)
-        self.stop()
-
-    def start(self) -> None:
-        def loop() -> None:
-            conns = [http.client.HTTPConnection("127.0.0.1", p, timeout=10) for p in self.ports]
-            n = 0
-            while not self._stop.is_set():
-                try:
-                    self._one(conns[n % len(conns)], n)
-                except (OSError, http.client.HTTPException):
-                    self.errors += 1
-                    port = self.ports[n % len(conns)]
-                    conns[n % len(conns)] = http.client.HTTPConnection(
-                        "127.0.0.1", port, timeout=10
-                    )
-                n += 1
-                self._stop.wait(1 / self.rate)
-
-        self._thread = threading.Thread(target=loop, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread:
-            self._thread.join(15)
-
-
-def summary(values: list[float]) -> str:
-    ordered = sorted(values)
-    if not ordered:
-        return "no requests"
-    return (
-        f"n={len(ordered)} p50={statistics.median(ordered):.0f} ms "
-        f"p99={percentile(ordered, 0.99):.0f} ms max={ordered[-1]:.0f} ms"
-    )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
+def burst(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.agenda_burst")
     parser.add_argument("--forums", type=int, default=10_000)
     parser.add_argument("--replicas", type=int, default=2)
@@ -568,49 +141,56 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=20,
         help="every Nth forum has an agenda of two messages (0: none)",
     )
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
-    with temporary_database(ns.postgres_url, "samverkan_bench_agenda") as url:
+    with contextlib.ExitStack() as stack:
+        url = stack.enter_context(temporary_database(ns.postgres_url, "samverkan_bench_agenda"))
         migrate(url)
         seconds = seed(url, ns.forums, ns.long_every, ns.open_cases)
         print(f"seeded {ns.forums} forums and planned their meetings in {seconds:.1f} s")
-        stub = Stub(interval=1.0)
-        try:
-            with replicas(url, stub, ns.replicas, ns.threads) as ports:
-                baseline = Commands(ports, stub.response_url_base, ns.rate)
-                baseline.run_for(10)
-                during = Commands(ports, stub.response_url_base, ns.rate)
-                for port in ports:
-                    set_clock(port, AGENDA_TIME)
-                began = time.time()
-                during.start()
-                channels: Counter[str] = Counter()
-                last = began
-                expected = 0
-                posts: list[tuple[str, float]] = []
-                deadline = time.monotonic() + ns.timeout
-                while time.monotonic() < deadline:
-                    posts = [(c, at) for c, at in stub.ask("posts") if c.startswith("C")]
-                    channels = Counter(c for c, _ in posts)
-                    # Done when every forum has its agenda and no agenda message waits.
-                    if len(channels) >= ns.forums:
-                        expected, waiting = agenda_rows(url)
-                        if not waiting and sum(channels.values()) >= expected:
-                            break
-                    time.sleep(0.5)
-                # Finished or timed out: the figures of what was posted.
-                if posts:
-                    last = max(at for _, at in posts)
-                expected = agenda_rows(url)[0]
-                during.stop()
-                counts = stub.ask("counts")
-        finally:
-            stub.stop()
+        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="samverkan-burst-")))
+        stub_argv = [sys.executable, "-m", "bench.slack_stub", "--channel-post-interval", "1.0"]
+        stub = Process("slack-stub", stub_argv, base_env(workdir), workdir, stdio=True)
+        stack.callback(stub.stop)
+        urls = json.loads(stub.read_line(timeout=30))
+        ports = stack.enter_context(
+            replicas(workdir, url, urls["base_url"], ns.replicas, ns.threads)
+        )
+        signer = Signer(SECRET)
+
+        def commands() -> Commands:
+            help_command = help_scenario(
+                "T1", urls["response_url_base"], channel_id="C000000", user_id="U000001"
+            )
+            return Commands(ports, help_command.body, signer, ns.rate)
+
+        baseline = commands()
+        baseline.run_for(10)
+        during = commands()
+        for port in ports:
+            set_clock(port, AGENDA_TIME)
+        began = time.time()
+        during.start()
+        channels: Counter[str] = Counter()
+        last = began
+        expected = 0
+        posts: list[tuple[str, float]] = []
+        deadline = time.monotonic() + ns.timeout
+        while time.monotonic() < deadline:
+            posts = [(c, at) for c, at in stub.ask("posts") if c.startswith("C")]
+            channels = Counter(c for c, _ in posts)
+            # Done when every forum has its agenda and no agenda message waits.
+            if len(channels) >= ns.forums:
+                expected, waiting = agenda_rows(url)
+                if not waiting and sum(channels.values()) >= expected:
+                    break
+            time.sleep(0.5)
+        # Finished or timed out: the figures of what was posted.
+        if posts:
+            last = max(at for _, at in posts)
+        expected = agenda_rows(url)[0]
+        during.stop()
+        counts = stub.ask("counts")
     elapsed = last - began
     limited = counts.get("chat.postMessage", {}).get("failed", 0)
     per_channel = max(channels.values()) if channels else 0
@@ -646,6 +226,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"FAIL: {baseline.errors + during.errors} command(s) not acknowledged")
         failed = True
     return 1 if failed else 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return burst(argv)
+    except SetupError as exc:
+        print(f"\nagenda_burst: set-up failed: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

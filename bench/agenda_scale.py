@@ -18,15 +18,13 @@ Target (issue 18): at most 1.2x from the smallest to the largest database.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import event
-
 from bench import seed
+from bench._common import add_postgres_url, p99_ms, statement_log, timed_ms
 from domain import agenda, ratings
 from domain import forums as fs
 from domain.clock import AdjustableClock
@@ -60,14 +58,8 @@ def measure(
     statements.clear()
     build()
     count = len(statements)
-    latencies = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        build()
-        latencies.append((time.perf_counter() - began) * 1000)
-    latencies.sort()
-    p99 = latencies[max(0, int(len(latencies) * 0.99) - 1)]
-    return statistics.median(latencies), p99, count, lines
+    latencies = timed_ms(build, requests)
+    return statistics.median(latencies), p99_ms(latencies), count, lines
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -75,20 +67,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-cases", type=int, default=seed.SIZES[-1])
     parser.add_argument("--requests", type=int, default=50, help="builds per size (50)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     sizes = seed.sizes_up_to(ns.max_cases)
     results: dict[int, tuple[float, float, int, int]] = {}
     with temporary_database(ns.postgres_url, "samverkan_bench_agenda") as url:
         migrate(url)
         engine = create_db_engine(url)
-        statements: list[str] = []
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+        statements = statement_log(engine)
         clock = AdjustableClock(seed.SEED_NOW, frozen=True)
         scale = seed.start_scale(engine, session_factory(engine), clock)
         for size in sizes:

@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from bench._common import add_postgres_url
 from bot.sealer import Sealer
 from domain import audit
 from domain import forums as fs
@@ -217,12 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--writers", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     parser.add_argument("--database-url", help="an existing database (migrated, not dropped)")
     ns = parser.parse_args(argv)
     started = dt.datetime.now(dt.UTC)

@@ -18,16 +18,16 @@ Target (issue 18): the small forum's pages at most 1.2x slower at 1 000 000 case
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import text
 
 from bench import seed
+from bench._common import add_postgres_url, statement_log, timed_ms
 from domain.cases import Scope
 from domain.clock import AdjustableClock
 from domain.i18n import Translator
@@ -91,11 +91,7 @@ def measure(
             statements.clear()
             assert reply()["blocks"]
             count = len(statements)
-            latencies = []
-            for _ in range(requests):
-                began = time.perf_counter()
-                reply()
-                latencies.append((time.perf_counter() - began) * 1000)
+            latencies = timed_ms(reply, requests)
             found[f"{name} {page}"] = (statistics.median(latencies), count)
     return found
 
@@ -105,12 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--max-cases", type=int, default=seed.SIZES[-1])
     parser.add_argument("--requests", type=int, default=50, help="replies per variant (50)")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     sizes = seed.sizes_up_to(ns.max_cases)
     small: dict[int, dict[str, tuple[float, int]]] = {}
@@ -118,8 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with temporary_database(ns.postgres_url, "samverkan_bench_cases") as url:
         migrate(url)
         engine = create_db_engine(url)
-        statements: list[str] = []
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+        statements = statement_log(engine)
         clock = AdjustableClock(seed.SEED_NOW, frozen=True)
         deps = Deps(sessions=session_factory(engine), clock=clock)
         scale = seed.start_scale(engine, deps.sessions, clock)

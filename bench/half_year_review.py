@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
+import functools
 import sys
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import event, insert
+from sqlalchemy import insert
 
+from bench._common import add_postgres_url, statement_log
+from bench.seed import closed_rating_round
 from domain import forums as fs
 from domain import review
 from domain.clock import AdjustableClock
@@ -35,11 +37,7 @@ from storage.models import (
     CaseStatus,
     Effect,
     Forum,
-    Meeting,
     MeetingStatus,
-    Rating,
-    RatingRound,
-    RatingRoundStatus,
     SipStatus,
 )
 from tests.support.forums import forum_draft
@@ -118,50 +116,22 @@ def seed_forum(
         )
         for r in range(rounds):
             at = start + dt.timedelta(seconds=span * (r + 1) / (rounds + 1))
-            meeting_id = s.scalar(
-                insert(Meeting)
-                .values(
-                    forum_id=forum_id,
-                    occurrence=at,
-                    starts_at=at,
-                    ends_at=at + dt.timedelta(hours=2),
-                    status=MeetingStatus.HELD,
-                    attendance=agency_ids[: 3 + r % 4],
-                    has_situation_picture=True,
-                    agenda_version=0,
-                )
-                .returning(Meeting.id)
-            )
-            round_id = s.scalar(
-                insert(RatingRound)
-                .values(
-                    forum_id=forum_id,
-                    meeting_id=meeting_id,
-                    opens_at=at - dt.timedelta(days=5),
-                    deadline_at=at - dt.timedelta(days=1),
-                    closed_at=at - dt.timedelta(days=1),
-                    status=RatingRoundStatus.CLOSED,
-                    closed_early=False,
-                )
-                .returning(RatingRound.id)
-            )
-            s.execute(
-                insert(Rating),
-                [
-                    {
-                        "round_id": round_id,
-                        "agency_id": agency,
-                        "area_id": area,
-                        "level": 1 + (r + i + j) % 5,
-                        "rated_by": "U1",
-                        "rated_at": at - dt.timedelta(days=2),
-                        "is_current": True,
-                    }
-                    for i, agency in enumerate(agency_ids)
-                    for j, area in enumerate(area_ids)
-                ],
+            closed_rating_round(
+                s,
+                forum_id=forum_id,
+                at=at,
+                meeting_status=MeetingStatus.HELD,
+                agency_ids=agency_ids,
+                area_ids=area_ids,
+                level=functools.partial(_level, r),
+                attendance=agency_ids[: 3 + r % 4],
             )
     return forum_id
+
+
+def _level(round_no: int, agency: int, area: int) -> int:
+    """The level an agency gives an area in a round: spread over all five."""
+    return 1 + (round_no + agency + area) % 5
 
 
 def build_once(deps: Deps, forum_id: int, t: Translator) -> tuple[float, int]:
@@ -178,8 +148,7 @@ def build_once(deps: Deps, forum_id: int, t: Translator) -> tuple[float, int]:
 def run(url: str, *, cases: int, actions: int, rounds: int, repeat: int) -> int:
     migrate(url)
     engine = create_db_engine(url)
-    statements: list[str] = []
-    event.listen(engine, "before_cursor_execute", lambda *a: statements.append(str(a[2])))
+    statements = statement_log(engine)
     deps = Deps(sessions=session_factory(engine), clock=AdjustableClock(NOW, frozen=True))
     t = Translator("sv")
     began = time.perf_counter()
@@ -219,12 +188,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--small", action="store_true", help="CI smoke: 200/500/8, once")
     parser.add_argument("--database-url", help="an existing database (default: a temporary one)")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     if ns.small:
         ns.cases, ns.actions, ns.rounds, ns.repeat = 200, 500, 8, 1

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import secrets
 import sys
 import tempfile
@@ -25,8 +24,11 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from bench.ack_latency import LOOPBACK, Process, base_env, free_port, run_cli
+from bench._common import add_postgres_url
+from bench._load import LOOPBACK
+from bench._servers import Process, base_env, run_cli, start_bare_app
 from storage.db import temporary_database
+from tests.support.processes import free_port
 
 TARGET_MB = 200.0
 
@@ -75,12 +77,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--idle", type=float, default=20.0, help="seconds idle before measuring")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     secret = secrets.token_hex(8)
     results: dict[str, tuple[float, float, int]] = {}
@@ -113,24 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 workdir,
                 port=bot_port,
             ),
-            "bare": Process(
-                "bare",
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.bare_app",
-                    "--host",
-                    LOOPBACK,
-                    "--port",
-                    str(bare_port),
-                    "--workers",
-                    str(ns.workers),
-                    "--threads",
-                    str(ns.threads),
-                ],
-                {**env, "BENCH_SIGNING_SECRET": secret},
+            "bare": start_bare_app(
                 workdir,
+                env,
                 port=bare_port,
+                signing_secret=secret,
+                workers=ns.workers,
+                threads=ns.threads,
             ),
         }
         try:

@@ -16,21 +16,23 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
+import functools
 import statistics
 import sys
 import time
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import select
 
+from bench._common import add_postgres_url, p99_ms, statement_log, timed_ms
+from bench.seed import closed_rating_round
 from domain import forums as fs
 from domain.clock import AdjustableClock
 from domain.ratings import build_picture
 from handlers.deps import Deps
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
-from storage.models import Meeting, MeetingStatus, Rating, RatingRound, RatingRoundStatus
+from storage.models import Meeting, MeetingStatus, RatingRound
 from tests.support.forums import forum_draft
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -62,47 +64,14 @@ def seed_forum(deps: Deps, channel: str, code: str, agencies: int, areas: int, r
     for round_no in range(rounds + 1):
         start = first + dt.timedelta(weeks=round_no)
         with transaction(deps.sessions) as s:
-            meeting_id = s.scalar(
-                insert(Meeting)
-                .values(
-                    forum_id=forum_id,
-                    occurrence=start,
-                    starts_at=start,
-                    ends_at=start + dt.timedelta(hours=2),
-                    status=MeetingStatus.PLANNED,
-                    has_situation_picture=True,
-                    agenda_version=0,
-                )
-                .returning(Meeting.id)
-            )
-            round_id = s.scalar(
-                insert(RatingRound)
-                .values(
-                    forum_id=forum_id,
-                    meeting_id=meeting_id,
-                    opens_at=start - dt.timedelta(days=5),
-                    deadline_at=start - dt.timedelta(days=1),
-                    closed_at=start - dt.timedelta(days=1),
-                    status=RatingRoundStatus.CLOSED,
-                    closed_early=False,
-                )
-                .returning(RatingRound.id)
-            )
-            s.execute(
-                insert(Rating),
-                [
-                    {
-                        "round_id": round_id,
-                        "agency_id": agency,
-                        "area_id": area,
-                        "level": level_for(round_no, i, j),
-                        "rated_by": "U1",
-                        "rated_at": start - dt.timedelta(days=2),
-                        "is_current": True,
-                    }
-                    for i, agency in enumerate(agency_ids)
-                    for j, area in enumerate(area_ids)
-                ],
+            closed_rating_round(
+                s,
+                forum_id=forum_id,
+                at=start,
+                meeting_status=MeetingStatus.PLANNED,
+                agency_ids=agency_ids,
+                area_ids=area_ids,
+                level=functools.partial(level_for, round_no),
             )
     return forum_id
 
@@ -134,16 +103,11 @@ def measure(deps: Deps, round_id: int, requests: int, statements: list[str]) -> 
     for _ in range(5):  # warm up caches and prepared statements
         once()
     per_picture = once()
-    latencies = []
-    for _ in range(requests):
-        began = time.perf_counter()
-        once()
-        latencies.append((time.perf_counter() - began) * 1000)
-    latencies.sort()
+    latencies = timed_ms(once, requests)
     return {
         "statements": per_picture,
         "p50": statistics.median(latencies),
-        "p99": latencies[max(0, int(len(latencies) * 0.99) - 1)],
+        "p99": p99_ms(latencies),
         "max": latencies[-1],
     }
 
@@ -158,20 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--small", action="store_true", help="a quick CI run: 10 × 10 × 12 rounds, 10 requests"
     )
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
-    parser.add_argument(
-        "--postgres-url",
-        default=os.environ.get(
-            "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
-        ),
-    )
+    add_postgres_url(parser)
     ns = parser.parse_args(argv)
     if ns.small:
         ns.agencies, ns.areas, ns.rounds, ns.requests = 10, 10, 12, 10
     with temporary_database(ns.postgres_url, "samverkan_bench_ratings") as url:
         migrate(url)
         engine = create_db_engine(url)
-        statements: list[str] = []
-        event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+        statements = statement_log(engine)
         deps = Deps(sessions=session_factory(engine), clock=AdjustableClock(NOW, frozen=True))
         began = time.perf_counter()
         big_id = seed_forum(deps, "CBIG", "BIG", ns.agencies, ns.areas, ns.rounds)

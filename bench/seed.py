@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import forums as fs
 from domain import meetings
 from domain.clock import Clock
 from storage.db import transaction
-from storage.models import Meeting, Role
+from storage.models import Meeting, MeetingStatus, Rating, RatingRound, RatingRoundStatus, Role
 from tests.support.forums import forum_draft
 
 SEED_NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
@@ -36,6 +36,40 @@ class SeededForum:
     next_meeting_id: int
     member: str  # a member (not the admin) of the second agency
     cases: int = 0
+
+
+# The columns the bulk loaders fill (``_copy``): a case (without ``closed_at``) and an action.
+CASE_COLUMNS = (
+    "id",
+    "forum_id",
+    "reference",
+    "year",
+    "sequence",
+    "raised_by",
+    "raising_agency_id",
+    "summary",
+    "concerns",
+    "age_band",
+    "status",
+    "sip",
+    "meeting_id",
+    "legal_hold",
+    "created_at",
+    "updated_at",
+)
+ACTION_COLUMNS = (
+    "forum_id",
+    "description",
+    "owning_agency_id",
+    "owner",
+    "due_on",
+    "status",
+    "effect",
+    "created_by",
+    "completed_at",
+    "created_at",
+    "updated_at",
+)
 
 
 def make_forum(
@@ -153,25 +187,7 @@ def bulk_cases(
     _copy(
         engine,
         "cases",
-        (
-            "id",
-            "forum_id",
-            "reference",
-            "year",
-            "sequence",
-            "raised_by",
-            "raising_agency_id",
-            "summary",
-            "concerns",
-            "age_band",
-            "status",
-            "sip",
-            "meeting_id",
-            "legal_hold",
-            "created_at",
-            "updated_at",
-            "closed_at",
-        ),
+        (*CASE_COLUMNS, "closed_at"),
         cases(),
     )
     _copy(
@@ -252,19 +268,7 @@ def bulk_actions(
     n = _copy(
         engine,
         "actions",
-        (
-            "forum_id",
-            "description",
-            "owning_agency_id",
-            "owner",
-            "due_on",
-            "status",
-            "effect",
-            "created_by",
-            "completed_at",
-            "created_at",
-            "updated_at",
-        ),
+        ACTION_COLUMNS,
         rows(),
     )
     return n
@@ -338,3 +342,62 @@ def start_scale(engine: Engine, sessions: sessionmaker[Session], clock: Clock) -
     scale = Scale(engine, sessions, clock, small, big, total=SMALL_CASES)
     analyze(engine)
     return scale
+
+
+def closed_rating_round(
+    s: Session,
+    *,
+    forum_id: int,
+    at: dt.datetime,
+    meeting_status: MeetingStatus,
+    agency_ids: Sequence[int],
+    area_ids: Sequence[int],
+    level: Callable[[int, int], int],
+    attendance: Sequence[int] | None = None,
+) -> int:
+    """A meeting at ``at`` with a rating round closed the day before, in which every agency
+    rated every area (``level(agency index, area index)``); the round's id. Plain inserts,
+    so it works on both databases (the rating and review benchmarks' history)."""
+    meeting: dict[str, Any] = {
+        "forum_id": forum_id,
+        "occurrence": at,
+        "starts_at": at,
+        "ends_at": at + dt.timedelta(hours=2),
+        "status": meeting_status,
+        "has_situation_picture": True,
+        "agenda_version": 0,
+    }
+    if attendance is not None:
+        meeting["attendance"] = list(attendance)
+    meeting_id = s.scalar(insert(Meeting).values(**meeting).returning(Meeting.id))
+    round_id = s.scalar(
+        insert(RatingRound)
+        .values(
+            forum_id=forum_id,
+            meeting_id=meeting_id,
+            opens_at=at - dt.timedelta(days=5),
+            deadline_at=at - dt.timedelta(days=1),
+            closed_at=at - dt.timedelta(days=1),
+            status=RatingRoundStatus.CLOSED,
+            closed_early=False,
+        )
+        .returning(RatingRound.id)
+    )
+    s.execute(
+        insert(Rating),
+        [
+            {
+                "round_id": round_id,
+                "agency_id": agency,
+                "area_id": area,
+                "level": level(i, j),
+                "rated_by": "U1",
+                "rated_at": at - dt.timedelta(days=2),
+                "is_current": True,
+            }
+            for i, agency in enumerate(agency_ids)
+            for j, area in enumerate(area_ids)
+        ],
+    )
+    assert round_id is not None
+    return int(round_id)

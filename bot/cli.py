@@ -5,9 +5,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from bot.settings import Settings, SettingsError, load_settings
@@ -189,6 +191,32 @@ def _open_sealed(settings: Settings, *, seal: bool = True) -> tuple[Any, Any, An
     return opened
 
 
+class _Unusable(Exception):
+    """The database cannot serve a privacy command; the message is one line saying why."""
+
+
+@contextlib.contextmanager
+def _database(settings: Settings, *, seal: bool | None = None) -> Iterator[tuple[Any, Any, Any]]:
+    """(engine, sessions, clock) of :func:`_open` (with ``seal`` given, of :func:`_open_sealed`),
+    the engine disposed afterwards; raises :class:`_Unusable` (``main`` prints it, exit 2)."""
+    opened = _open(settings) if seal is None else _open_sealed(settings, seal=seal)
+    if isinstance(opened, str):
+        raise _Unusable(opened)
+    engine, sessions, clock = opened
+    try:
+        yield engine, sessions, clock
+    finally:
+        engine.dispose()
+
+
+def _out_dir(out: str) -> Path:
+    """``--out`` as a Path; raises :class:`_Unusable` when it is not a directory."""
+    target = Path(out)
+    if not target.is_dir():
+        raise _Unusable(f"--out: {out} is not a directory")
+    return target
+
+
 def _age(seconds: float) -> str:
     if seconds < 120:
         return f"{seconds:.0f} s"
@@ -257,21 +285,12 @@ def cmd_audit_verify(
             return _fail(f"--anchor: {exc}")
     if file is not None:
         return _verify_file(settings, file, anchors=parsed)
-    opened = _open_sealed(settings, seal=seal)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, clock = opened
-    try:
-        with reading(sessions) as session:
-            result = audit.verify(session, chain=team, anchors=parsed)
-    finally:
-        engine.dispose()
+    with _database(settings, seal=seal) as (_engine, sessions, clock), reading(sessions) as session:
+        result = audit.verify(session, chain=team, anchors=parsed)
     return _report(result, clock, what=f"audit log of {team}" if team else "audit log")
 
 
 def _verify_file(settings: Settings, file: str, *, anchors: Sequence[Any]) -> int:
-    from pathlib import Path
-
     from bot.wiring import build_clock
     from domain import audit
 
@@ -290,16 +309,10 @@ def cmd_audit_seal(settings: Settings) -> int:
     from domain import audit
     from storage.db import reading
 
-    opened = _open(settings)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, _clock = opened
-    try:
+    with _database(settings) as (_engine, sessions, _clock):
         with reading(sessions) as session:
             waiting = audit.backlog(session).count
         problem = _seal(sessions)
-    finally:
-        engine.dispose()
     if problem:
         return _fail(problem)
     print(f"samverkan: {waiting} audit event(s) sealed")
@@ -310,16 +323,9 @@ def cmd_audit_anchor(settings: Settings, *, team: str | None, seal: bool = True)
     from domain import audit
     from storage.db import reading
 
-    opened = _open_sealed(settings, seal=seal)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, clock = opened
-    try:
-        with reading(sessions) as session:
-            names = [team] if team else audit.chains(session)
-            lines = [audit.anchor(session, clock, chain=name).line for name in names]
-    finally:
-        engine.dispose()
+    with _database(settings, seal=seal) as (_engine, sessions, clock), reading(sessions) as session:
+        names = [team] if team else audit.chains(session)
+        lines = [audit.anchor(session, clock, chain=name).line for name in names]
     for line in lines:
         print(line)
     return 0
@@ -327,27 +333,18 @@ def cmd_audit_anchor(settings: Settings, *, team: str | None, seal: bool = True)
 
 def cmd_audit_export(settings: Settings, *, team: str, out: str) -> int:
     import json
-    from pathlib import Path
 
     from domain import audit
     from storage.db import reading
 
-    target = Path(out)
-    if not target.is_dir():
-        return _fail(f"--out: {out} is not a directory")
-    opened = _open_sealed(settings)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, clock = opened
-    try:
+    target = _out_dir(out)
+    with _database(settings, seal=True) as (_engine, sessions, clock):
         path = target / f"samverkan-audit-{team}-{clock.now():%Y%m%d}.jsonl"
         count = -1
         with reading(sessions) as session, path.open("w", encoding="utf-8") as handle:
             for count, row in enumerate(audit.export_chain(session, team)):  # noqa: B007
                 handle.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
             line = audit.anchor(session, clock, chain=team).line
-    finally:
-        engine.dispose()
     print(f"samverkan: {count} events of chain {team} → {path}")
     print(f"samverkan: anchor {line}")
     return 0
@@ -361,26 +358,21 @@ def cmd_rotate_keys(settings: Settings) -> int:
 
     if settings.token_encryption_key is None:
         return _fail("SAMVERKAN_TOKEN_ENCRYPTION_KEY: not set, so there is nothing to rotate")
-    opened = _open(settings)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, clock = opened
     try:
-        rotated = rotate_secrets(engine, settings.token_encryption_key.get_secret_value())
-        with transaction(sessions) as session:
-            audit.record(
-                session,
-                clock,
-                actor="cli",
-                action=AuditAction.UPDATE,
-                object_type="token_keys",
-                object_ref="rotate-keys",
-                detail={"rows": rotated.rows, "secrets": rotated.values},
-            )
+        with _database(settings) as (engine, sessions, clock):
+            rotated = rotate_secrets(engine, settings.token_encryption_key.get_secret_value())
+            with transaction(sessions) as session:
+                audit.record(
+                    session,
+                    clock,
+                    actor="cli",
+                    action=AuditAction.UPDATE,
+                    object_type="token_keys",
+                    object_ref="rotate-keys",
+                    detail={"rows": rotated.rows, "secrets": rotated.values},
+                )
     except TokenDecryptionError as exc:
         return _fail(f"nothing was changed: {exc}")
-    finally:
-        engine.dispose()
     print(
         f"samverkan: {rotated.values} secret(s) in {rotated.rows} row(s) re-encrypted with the"
         " first key of SAMVERKAN_TOKEN_ENCRYPTION_KEY; the other keys can now be removed"
@@ -392,12 +384,8 @@ def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
     from domain import retention
     from storage.db import transaction
 
-    opened = _open(settings)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, clock = opened
     policy = settings.retention_policy()
-    try:
+    with _database(settings) as (_engine, sessions, clock):
         if dry_run:
             with sessions() as session:
                 plan = retention.plan(session, clock, policy)
@@ -423,13 +411,10 @@ def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
                 )
         print("samverkan: retention done; the counts are in the audit log")
         return 0
-    finally:
-        engine.dispose()
 
 
 def cmd_export(settings: Settings, *, slack_user: str, out: str) -> int:
     import re
-    from pathlib import Path
 
     from domain import export
     from storage.db import transaction
@@ -437,18 +422,9 @@ def cmd_export(settings: Settings, *, slack_user: str, out: str) -> int:
     user = slack_user.strip()
     if not re.fullmatch(r"[UW][A-Z0-9]{1,31}", user):
         return _fail(f"--slack-user: {user!r} is not a Slack user id (like U01ABCDEF)")
-    target = Path(out)
-    if not target.is_dir():
-        return _fail(f"--out: {out} is not a directory")
-    opened = _open(settings)
-    if isinstance(opened, str):
-        return _fail(opened)
-    engine, sessions, clock = opened
-    try:
-        with transaction(sessions) as session:
-            result = export.subject_access(session, clock, slack_user_id=user, actor="cli")
-    finally:
-        engine.dispose()
+    target = _out_dir(out)
+    with _database(settings) as (_engine, sessions, clock), transaction(sessions) as session:
+        result = export.subject_access(session, clock, slack_user_id=user, actor="cli")
     stem = f"samverkan-registerutdrag-{user}-{result.generated_at:%Y%m%d}"
     json_path, xlsx_path = target / f"{stem}.json", target / f"{stem}.xlsx"
     json_path.write_bytes(export.to_json(result))
@@ -513,6 +489,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
     except SettingsError as exc:
         return _fail(str(exc))
+    try:
+        return _command(settings, args)
+    except _Unusable as exc:
+        return _fail(str(exc))
+
+
+def _command(settings: Settings, args: argparse.Namespace) -> int:
     if args.command == "audit":
         return _audit_command(settings, args)
     if args.command == "rotate-keys":

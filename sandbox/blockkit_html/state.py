@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from sandbox.blockkit_html.elements import _options
@@ -12,19 +12,29 @@ from sandbox.blockkit_html.text import INPUT_TYPES, _text_value
 # --- back from the page: actions and state ----------------------------------------------
 
 
-def find_element(blocks: Any, block_id: str, action_id: str) -> dict[str, Any] | None:
-    """The element with ``action_id`` in the block ``block_id`` (or ``_b<index>``)."""
+def _elements(blocks: Any) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(block id, element) of every element of the blocks, a block's id ``_b<index>`` when
+    it has none: its ``element``, its ``accessory`` and its ``elements``."""
     if not isinstance(blocks, list):
-        return None
+        return
     for i, block in enumerate(blocks):
         if not isinstance(block, dict):
             continue
-        if str(block.get("block_id") or f"_b{i}") != block_id:
-            continue
-        candidates = [block.get("element"), block.get("accessory"), *(block.get("elements") or [])]
-        for element in candidates:
-            if isinstance(element, dict) and element.get("action_id", "") == action_id:
-                return element
+        block_id = str(block.get("block_id") or f"_b{i}")
+        for element in [
+            block.get("element"),
+            block.get("accessory"),
+            *(block.get("elements") or []),
+        ]:
+            if isinstance(element, dict):
+                yield block_id, element
+
+
+def find_element(blocks: Any, block_id: str, action_id: str) -> dict[str, Any] | None:
+    """The element with ``action_id`` in the block ``block_id`` (or ``_b<index>``)."""
+    for found_in, element in _elements(blocks):
+        if found_in == block_id and element.get("action_id", "") == action_id:
+            return element
     return None
 
 
@@ -44,6 +54,21 @@ def _values(raw: Any) -> list[str]:
     return [] if raw == "" else [str(raw)]
 
 
+# The key of what was chosen in ``view.state.values``: one value, or the list of them.
+_ONE_CHOSEN = {
+    "users_select": "selected_user",
+    "conversations_select": "selected_conversation",
+    "channels_select": "selected_channel",
+    "datepicker": "selected_date",
+    "timepicker": "selected_time",
+}
+_ALL_CHOSEN = {
+    "multi_users_select": "selected_users",
+    "multi_conversations_select": "selected_conversations",
+    "multi_channels_select": "selected_channels",
+}
+
+
 def element_state(element: Mapping[str, Any], raw: Any) -> dict[str, Any]:
     """What Slack puts in ``view.state.values`` (and in an action) for ``raw`` from the page."""
     kind = str(element.get("type", ""))
@@ -55,22 +80,10 @@ def element_state(element: Mapping[str, Any], raw: Any) -> dict[str, Any]:
     elif kind in ("multi_static_select", "checkboxes", "multi_external_select"):
         found = [_option_by_value(element, v) for v in values]
         state["selected_options"] = [o for o in found if o is not None]
-    elif kind == "users_select":
-        state["selected_user"] = first
-    elif kind == "multi_users_select":
-        state["selected_users"] = values
-    elif kind == "conversations_select":
-        state["selected_conversation"] = first
-    elif kind == "multi_conversations_select":
-        state["selected_conversations"] = values
-    elif kind == "channels_select":
-        state["selected_channel"] = first
-    elif kind == "multi_channels_select":
-        state["selected_channels"] = values
-    elif kind == "datepicker":
-        state["selected_date"] = first
-    elif kind == "timepicker":
-        state["selected_time"] = first
+    elif kind in _ONE_CHOSEN:
+        state[_ONE_CHOSEN[kind]] = first
+    elif kind in _ALL_CHOSEN:
+        state[_ALL_CHOSEN[kind]] = values
     elif kind == "datetimepicker":
         state["selected_date_time"] = None
     elif kind == "button":
@@ -83,19 +96,12 @@ def element_state(element: Mapping[str, Any], raw: Any) -> dict[str, Any]:
 def state_values(blocks: Any, raw: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     """``view.state.values`` for every stateful element, from the page's raw values."""
     result: dict[str, dict[str, Any]] = {}
-    if not isinstance(blocks, list):
-        return result
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict):
+    for block_id, element in _elements(blocks):
+        if element.get("type") not in INPUT_TYPES:
             continue
-        block_id = str(block.get("block_id") or f"_b{i}")
-        elements = [block.get("element"), block.get("accessory"), *(block.get("elements") or [])]
-        for element in elements:
-            if not isinstance(element, dict) or element.get("type") not in INPUT_TYPES:
-                continue
-            action_id = str(element.get("action_id", ""))
-            given = (raw.get(block_id) or {}).get(action_id)
-            result.setdefault(block_id, {})[action_id] = element_state(element, given)
+        action_id = str(element.get("action_id", ""))
+        given = (raw.get(block_id) or {}).get(action_id)
+        result.setdefault(block_id, {})[action_id] = element_state(element, given)
     return result
 
 
@@ -122,45 +128,35 @@ def initial_raw(blocks: Any) -> dict[str, dict[str, Any]]:
     """What the page shows in each stateful element before anyone types: the view's
     ``initial_*`` values as the page would send them (strings or lists of strings)."""
     result: dict[str, dict[str, Any]] = {}
-    if not isinstance(blocks, list):
-        return result
-    for i, block in enumerate(blocks):
-        if not isinstance(block, dict):
+    for block_id, element in _elements(blocks):
+        if element.get("type") not in INPUT_TYPES:
             continue
-        block_id = str(block.get("block_id") or f"_b{i}")
-        for element in [
-            block.get("element"),
-            block.get("accessory"),
-            *(block.get("elements") or []),
-        ]:
-            if not isinstance(element, dict) or element.get("type") not in INPUT_TYPES:
-                continue
-            kind = str(element["type"])
-            value: Any = None
-            if element.get("initial_option"):
-                value = str(element["initial_option"].get("value", ""))
-            elif element.get("initial_options") is not None:
-                value = [str(o.get("value", "")) for o in element["initial_options"]]
-            elif kind.startswith("multi_") or kind == "checkboxes":
-                value = list(
-                    element.get("initial_users")
-                    or element.get("initial_conversations")
-                    or element.get("initial_channels")
-                    or []
-                )
-            else:
-                for key in (
-                    "initial_value",
-                    "initial_date",
-                    "initial_time",
-                    "initial_user",
-                    "initial_conversation",
-                    "initial_channel",
-                ):
-                    if element.get(key) is not None:
-                        value = str(element[key])
-                        break
-            result.setdefault(block_id, {})[str(element.get("action_id", ""))] = value
+        kind = str(element["type"])
+        value: Any = None
+        if element.get("initial_option"):
+            value = str(element["initial_option"].get("value", ""))
+        elif element.get("initial_options") is not None:
+            value = [str(o.get("value", "")) for o in element["initial_options"]]
+        elif kind.startswith("multi_") or kind == "checkboxes":
+            value = list(
+                element.get("initial_users")
+                or element.get("initial_conversations")
+                or element.get("initial_channels")
+                or []
+            )
+        else:
+            for key in (
+                "initial_value",
+                "initial_date",
+                "initial_time",
+                "initial_user",
+                "initial_conversation",
+                "initial_channel",
+            ):
+                if element.get(key) is not None:
+                    value = str(element[key])
+                    break
+        result.setdefault(block_id, {})[str(element.get("action_id", ""))] = value
     return result
 
 

@@ -85,6 +85,26 @@ def _blocks(values: dict[str, Any]) -> list[dict[str, Any]]:
     return [{"type": "input", "block_id": block_id} for block_id in values]
 
 
+def _submit(
+    world: World,
+    callback_id: str,
+    values: dict[str, Any],
+    *,
+    user: str,
+    private_metadata: str,
+    view_id: str = "V0001",
+) -> Response:
+    """A submission of the modal ``callback_id`` with an input block for each of ``values``."""
+    return world.driver.view_submission(
+        callback_id,
+        values,
+        user=user,
+        private_metadata=private_metadata,
+        view_id=view_id,
+        blocks=_blocks(values),
+    )
+
+
 def forum_values(
     name: str, *, code: str = "FOS", areas: str = "Gråbo\nHemse", other: str | None = None
 ) -> dict[str, Any]:
@@ -121,12 +141,12 @@ def case_values(world: World, summary: str, *, consent: bool = True) -> dict[str
 def build_world(world: World) -> World:
     """The forum and its members, through the app's own modals."""
     values = forum_values("FOSSAM")
-    answer = world.driver.view_submission(
+    answer = _submit(
+        world,
         "forum_create",
         values,
         user=ADMIN,
         private_metadata=json.dumps({"locale": "sv", "channel_id": CHANNEL}),
-        blocks=_blocks(values),
     )
     assert answer.json() is None, answer.body
     with transaction(world.sessions) as s:
@@ -146,20 +166,18 @@ def add_members(world: World, users: list[str], agency: str) -> Response:
         "agency": {"value": select_value(str(world.agencies[agency]))},
         "role": {"value": radio_value("member")},
     }
-    return world.driver.view_submission(
-        "forum_members", values, user=ADMIN, private_metadata=world.meta(), blocks=_blocks(values)
-    )
+    return _submit(world, "forum_members", values, user=ADMIN, private_metadata=world.meta())
 
 
 def submit_case(world: World, summary: str, *, consent: bool = True, view_id: str = "") -> Response:
     values = case_values(world, summary, consent=consent)
-    return world.driver.view_submission(
+    return _submit(
+        world,
         "case_new",
         values,
         user=ELEVHALSA,
         private_metadata=world.meta(),
         view_id=view_id or f"VC{abs(hash(summary)) % 10**8}",
-        blocks=_blocks(values),
     )
 
 
@@ -180,13 +198,13 @@ def submit_action(world: World, description: str, hoped: str, *, case: str = "")
         "area": {"value": select_value(None)},
         "hoped_effect": {"value": plain_value(hoped)},
     }
-    return world.driver.view_submission(
+    return _submit(
+        world,
         "action_new",
         values,
         user=ELEVHALSA,
         private_metadata=world.meta(),
         view_id=f"VA{abs(hash(description)) % 10**8}",
-        blocks=_blocks(values),
     )
 
 
@@ -263,12 +281,8 @@ def _open_forum_edit(world: World) -> Opened:
 
 def _submit_forum_edit(world: World, view: Opened, text: str) -> Response:
     values = forum_values(text[:80])
-    return world.driver.view_submission(
-        "forum_edit",
-        values,
-        user=ADMIN,
-        private_metadata=view["private_metadata"],
-        blocks=_blocks(values),
+    return _submit(
+        world, "forum_edit", values, user=ADMIN, private_metadata=view["private_metadata"]
     )
 
 
@@ -291,12 +305,12 @@ def _submit_close(world: World, opened: Opened, text: str) -> Response:
         "effect": {"value": radio_value("partly")},
         "sip_started": {"value": {"type": "checkboxes", "selected_options": []}},
     }
-    return world.driver.view_submission(
+    return _submit(
+        world,
         "case_close",
         values,
         user=ELEVHALSA,
         private_metadata=world.meta(case_id=opened["case_id"]),
-        blocks=_blocks(values),
     )
 
 
@@ -307,13 +321,7 @@ def _submit_deviation(world: World, opened: Opened, text: str) -> Response:
         "text": {"value": plain_value(text)},
         "case": {"value": plain_value(opened.get("reference") or "")},
     }
-    return world.driver.view_submission(
-        "deviation_new",
-        values,
-        user=SOCIAL,
-        private_metadata=world.meta(),
-        blocks=_blocks(values),
-    )
+    return _submit(world, "deviation_new", values, user=SOCIAL, private_metadata=world.meta())
 
 
 def _open_deviation(world: World) -> Opened:
@@ -348,23 +356,23 @@ def _submit_postpone(world: World, opened: Opened, text: str) -> Response:
         "due_on": {"value": date_value(dt.date(2026, 12, 17))},
         "reason": {"value": plain_value(text)},
     }
-    return world.driver.view_submission(
+    return _submit(
+        world,
         "action_postpone",
         values,
         user=ELEVHALSA,
         private_metadata=_action_meta(world, opened),
-        blocks=_blocks(values),
     )
 
 
 def _submit_follow_up(world: World, opened: Opened, text: str) -> Response:
     values = {"effect": {"value": radio_value("partly")}, "comment": {"value": plain_value(text)}}
-    return world.driver.view_submission(
+    return _submit(
+        world,
         "action_follow_up",
         values,
         user=ELEVHALSA,
         private_metadata=_action_meta(world, opened),
-        blocks=_blocks(values),
     )
 
 

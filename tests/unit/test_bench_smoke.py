@@ -7,14 +7,8 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench.ack_latency import (
-    BenchForum,
-    Signer,
-    help_scenario,
-    percentile,
-    plain_ack,
-    view_scenario,
-)
+from bench._load import Signer, percentile, plain_ack
+from bench._scenarios import BenchForum, help_scenario, view_scenario
 from bench.bare_app import create_app
 
 SECRET = "bench-smoke-secret"

@@ -1,0 +1,44 @@
+"""What the database benchmarks share: the ``--postgres-url`` option, a log of the SQL
+statements an engine runs, and timed calls."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Engine, event
+
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+
+
+def add_postgres_url(parser: argparse.ArgumentParser, help: str | None = None) -> None:
+    """``--postgres-url``: the server where the bench creates (and drops) its database."""
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help=help)
+
+
+def statement_log(engine: Engine) -> list[str]:
+    """A list that gets the SQL of every statement ``engine`` runs from now on (clear it to
+    count the statements of one call)."""
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(str(args[2])))
+    return statements
+
+
+def timed_ms(call: Callable[[], object], times: int) -> list[float]:
+    """``call()`` ``times`` times; the latencies in milliseconds, sorted."""
+    latencies = []
+    for _ in range(times):
+        began = time.perf_counter()
+        call()
+        latencies.append((time.perf_counter() - began) * 1000)
+    latencies.sort()
+    return latencies
+
+
+def p99_ms(sorted_ms: list[float]) -> float:
+    """The 99th percentile of sorted latencies as the database benchmarks report it."""
+    return sorted_ms[max(0, int(len(sorted_ms) * 0.99) - 1)]
