@@ -216,6 +216,22 @@ def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> It
         runtime.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def _logging_as_it_was() -> Iterator[None]:
+    """A CLI run in a test configures the root logger (bot.logs.configure: a stderr handler
+    and a level); put it back afterwards, or a later test in the same worker logs into the
+    first test's closed captured stream, and its output depends on the order tests run in."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    yield
+    for handler in root.handlers[:]:
+        if handler not in handlers:
+            root.removeHandler(handler)
+    root.setLevel(level)
+
+
 # --- suite-wide privacy check (issue #10) ----------------------------------------------------
 
 
