@@ -226,6 +226,27 @@ FILL = "_fill"
 DEPENDENCY_WAIT = dt.timedelta(seconds=2)
 
 
+def enqueue_dms(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    users: Iterable[str],
+    payload: dict[str, Any],
+    key: str,
+) -> None:
+    """Queue the same message as a DM to each user, once: the dedupe key is ``key:user``."""
+    for user in users:
+        enqueue(
+            session,
+            clock,
+            team_id=team_id,
+            method="chat.postMessage",
+            payload={"channel": user, **payload},
+            dedupe_key=f"{key}:{user}",
+        )
+
+
 def enqueue_dm_update(
     session: Session, clock: Clock, *, team_id: str | None, key: str, message: dict[str, Any]
 ) -> None:
