@@ -206,15 +206,14 @@ def send_due(
         )
         payload = messages.invite(t, invite)
         kind = "reminder" if reminder else "survey"
-        for user in _representatives(session, forum.id, agency.id):
-            scheduling.enqueue(
-                session,
-                clock,
-                team_id=forum.team_id,
-                method="chat.postMessage",
-                payload={"channel": user, **payload},
-                dedupe_key=f"feedback_{kind}:{survey.id}:{user}",
-            )
+        scheduling.enqueue_dms(
+            session,
+            clock,
+            team_id=forum.team_id,
+            users=_representatives(session, forum.id, agency.id),
+            payload=payload,
+            key=f"feedback_{kind}:{survey.id}",
+        )
         if reminder:
             survey.reminded_at, survey.due_at = now, None
         else:

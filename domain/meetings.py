@@ -29,7 +29,7 @@ from domain.calendar import (
 )
 from domain.clock import Clock
 from domain.errors import DomainError, InvalidInput
-from domain.forums import forum_schedule
+from domain.forums import forum_schedule, get_forum, require_coordinator, require_member
 from domain.i18n import N_, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (
@@ -288,6 +288,19 @@ CANCEL_REASON_MAX = 200  # the same as the data inventory's meetings.note
 
 class MeetingNotFound(DomainError):
     msgid = N_("That meeting no longer exists. Open /samverkan möten again.")
+
+
+def meeting_access(
+    session: Session, *, team_id: str, user_id: str, meeting_id: int, coordinator: bool = True
+) -> tuple[Access, Meeting]:
+    """The meeting and the user's access to its forum (in this workspace): a coordinator's, or
+    with ``coordinator=False`` any member's. MeetingNotFound when the meeting is gone."""
+    meeting = session.get(Meeting, meeting_id)
+    if meeting is None:
+        raise MeetingNotFound()
+    forum = get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
+    require = require_coordinator if coordinator else require_member
+    return require(session, forum=forum, slack_user_id=user_id), meeting
 
 
 # --- coordinator changes -------------------------------------------------------------------

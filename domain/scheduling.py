@@ -44,7 +44,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -224,6 +224,52 @@ def enqueue(
 AFTER = "_after"
 FILL = "_fill"
 DEPENDENCY_WAIT = dt.timedelta(seconds=2)
+
+
+def enqueue_dms(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    users: Iterable[str],
+    payload: dict[str, Any],
+    key: str,
+) -> None:
+    """Queue the same message as a DM to each user, once: the dedupe key is ``key:user``."""
+    for user in users:
+        enqueue(
+            session,
+            clock,
+            team_id=team_id,
+            method="chat.postMessage",
+            payload={"channel": user, **payload},
+            dedupe_key=f"{key}:{user}",
+        )
+
+
+def enqueue_dm_update(
+    session: Session, clock: Clock, *, team_id: str | None, key: str, message: dict[str, Any]
+) -> None:
+    """Queue a chat.update of the DM sent under dedupe key ``key`` (``...:user``), after that
+    DM and any earlier update of it: the updates are keyed ``key:u1``, ``key:u2``, ..."""
+    user = key.rsplit(":", 1)[-1]
+    updates = int(
+        session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%"))) or 0
+    )
+    previous = f"{key}:u{updates}" if updates else key
+    enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={
+            "channel": user,  # a DM: the gateway opens it to find its D… id
+            **message,
+            FILL: {"ts": key},
+            AFTER: previous,
+        },
+        dedupe_key=f"{key}:u{updates + 1}",
+    )
 
 
 def _resolve(

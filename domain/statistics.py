@@ -27,6 +27,7 @@ from storage.models import (
     AuditAction,
     Case,
     Deviation,
+    Effect,
     Forum,
     SipStatus,
 )
@@ -124,6 +125,25 @@ def _bounds(forum: Forum, period: Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+def done_actions(
+    session: Session, forum_id: int, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo
+) -> tuple[list[Effect | None], int]:
+    """The effects of the forum's actions completed in [start, end), and how many of those were
+    completed on or before their due date (the forum's local day)."""
+    done = session.execute(
+        select(Action.completed_at, Action.due_on, Action.effect).where(
+            Action.forum_id == forum_id,
+            Action.status == ActionStatus.DONE,
+            Action.completed_at >= start,
+            Action.completed_at < end,
+        )
+    ).all()
+    on_time = sum(
+        1 for completed, due, _ in done if completed and completed.astimezone(zone).date() <= due
+    )
+    return [effect for _, _, effect in done], on_time
+
+
 def forum_statistics(
     session: Session, clock: Clock, *, access: Access, period: Period
 ) -> Statistics:
@@ -154,19 +174,9 @@ def forum_statistics(
         concerns.update(case_concerns or [])
         sip_started += int(sip is SipStatus.STARTED)
         sip_needed += int(sip is SipStatus.NEEDED)
-    done = session.execute(
-        select(Action.completed_at, Action.due_on, Action.effect).where(
-            Action.forum_id == forum.id,
-            Action.status == ActionStatus.DONE,
-            Action.completed_at >= start,
-            Action.completed_at < end,
-        )
-    ).all()
-    on_time = sum(
-        1 for completed, due, _ in done if completed and completed.astimezone(zone).date() <= due
-    )
+    done, on_time = done_actions(session, forum.id, start, end, zone)
     effects: Counter[str] = Counter(
-        effect.value if effect is not None else "none" for _, _, effect in done
+        effect.value if effect is not None else "none" for effect in done
     )
     today = clock.now().astimezone(zone).date()
     open_due = session.scalars(

@@ -42,20 +42,6 @@ from storage.models import Forum, Meeting
 log = logging.getLogger(__name__)
 
 
-# --- access -------------------------------------------------------------------------------
-
-
-def _meeting_access(
-    session: Session, *, team_id: str, user_id: str, meeting_id: int, coordinator: bool
-) -> tuple[Access, Meeting]:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise meeting_service.MeetingNotFound()
-    forum = forum_service.get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
-    require = forum_service.require_coordinator if coordinator else forum_service.require_member
-    return require(session, forum=forum, slack_user_id=user_id), meeting
-
-
 # --- entry points used by the command router -------------------------------------------------
 
 
@@ -230,7 +216,7 @@ def open_edit(
     value = action.get("value") or action.get("selected_option", {}).get("value", "")
     meeting_id = int(str(value).rsplit(":", 1)[-1])
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -247,7 +233,7 @@ def open_add(
 ) -> None:
     meeting_id = int(body["actions"][0].get("value") or 0)
     with database_errors(), transaction(deps.sessions) as session:
-        access, _meeting = _meeting_access(
+        access, _meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -361,7 +347,7 @@ def meeting_menu(
     user = context.user_id or ""
     verb, _, raw_id = body["actions"][0]["selected_option"]["value"].partition(":")
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=user,
@@ -404,7 +390,7 @@ def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     meta = ViewMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -431,7 +417,7 @@ def submit_cancel(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     meta = ViewMeta.load(view.get("private_metadata"))
     reason = " ".join(forms.text(view["state"]["values"], "reason").split())
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -452,7 +438,7 @@ def open_record(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -486,7 +472,7 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                 discussed += [int(o["value"]) for o in element.get("selected_options") or []]
     team_id, user_id = context.team_id or "", context.user_id or ""
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=team_id,
             user_id=user_id,

@@ -48,17 +48,6 @@ def run_due(sessions: Any, clock: Clock, *, replica: str) -> int:
     )
 
 
-def _meeting_access(
-    session: Session, *, team_id: str, user_id: str, meeting_id: int
-) -> tuple[Access, Meeting]:
-    meeting = session.get(Meeting, meeting_id)
-    if meeting is None:
-        raise meeting_service.MeetingNotFound()
-    forum = forum_service.get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
-    access = forum_service.require_coordinator(session, forum=forum, slack_user_id=user_id)
-    return access, meeting
-
-
 def _button_meeting(body: dict[str, Any]) -> int:
     raw = str(body["actions"][0].get("value") or "0")
     return int(raw) if raw.isdigit() else 0
@@ -84,7 +73,7 @@ def open_slots(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -117,7 +106,7 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
                 )
             )
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -159,7 +148,7 @@ def open_minutes(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
@@ -205,7 +194,7 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
         for case_id in case_ids
     ]
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = _meeting_access(
+        access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",

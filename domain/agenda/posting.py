@@ -29,16 +29,15 @@ from domain.agenda.base import (
 from domain.agenda.build import build
 from domain.agenda.publish import _enqueue_post, _preview_key
 from domain.clock import Clock
+from domain.forums import coordinators
 from domain.i18n import Translator, normalize_locale
 from storage.models import (
     EffectStatus,
     Forum,
     Meeting,
     MeetingStatus,
-    Member,
     OutboxMessage,
     OutboxStatus,
-    Role,
     ScheduledEffect,
 )
 
@@ -84,20 +83,6 @@ def due_meetings(
         .limit(limit)
     ).all()
     return [(r[0], r[1]) for r in rows]
-
-
-def _coordinators(session: Session, forum_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum_id,
-                Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-            )
-            .order_by(Member.id)
-        )
-    )
 
 
 def post_due(
@@ -283,7 +268,7 @@ def _post_one(
             forum=forum.name,
             when=t.day_time(meeting.starts_at, zone),
         )
-        for user in _coordinators(session, forum.id):
+        for user in coordinators(session, forum.id):
             scheduling.enqueue(
                 session,
                 clock,
@@ -316,7 +301,7 @@ def _preview_one(
     meeting, forum, effect = claimed
     agenda = build(session, clock, meeting, forum, picture=picture)
     message = render(agenda)
-    for user in _coordinators(session, forum.id):
+    for user in coordinators(session, forum.id):
         scheduling.enqueue(
             session,
             clock,
@@ -366,7 +351,7 @@ def report_failed_posts(session: Session, clock: Clock, *, limit: int = 100) -> 
             channel=forum.channel_id,
             reason=reason or "?",
         )
-        for user in _coordinators(session, forum.id):
+        for user in coordinators(session, forum.id):
             scheduling.enqueue(
                 session,
                 clock,

@@ -163,24 +163,8 @@ def refresh_previews(
     message = render(agenda)
     refreshed = 0
     for (key,) in sent:
-        user = key.rsplit(":", 1)[-1]
-        updates = int(
-            session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%")))
-            or 0
-        )
-        previous = f"{key}:u{updates}" if updates else key
-        scheduling.enqueue(
-            session,
-            clock,
-            team_id=forum.team_id,
-            method="chat.update",
-            payload={
-                "channel": user,  # a DM: the gateway opens it to find its D… id
-                **message,
-                scheduling.FILL: {"ts": key},
-                scheduling.AFTER: previous,
-            },
-            dedupe_key=f"{key}:u{updates + 1}",
+        scheduling.enqueue_dm_update(
+            session, clock, team_id=forum.team_id, key=key, message=message
         )
         refreshed += 1
     return refreshed

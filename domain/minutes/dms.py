@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.orm import Session
 
 from domain import disclosure, scheduling
@@ -140,23 +140,12 @@ def refresh_meeting_dms(
         access = disclosure.access_of(session, forum, user)
         if access is None:
             continue
-        updates = int(
-            session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%")))
-            or 0
-        )
-        previous = f"{key}:u{updates}" if updates else key
-        scheduling.enqueue(
+        scheduling.enqueue_dm_update(
             session,
             clock,
             team_id=forum.team_id,
-            method="chat.update",
-            payload={
-                "channel": user,
-                **render(prepare(session, clock, access, meeting)),
-                scheduling.FILL: {"ts": key},
-                scheduling.AFTER: previous,
-            },
-            dedupe_key=f"{key}:u{updates + 1}",
+            key=key,
+            message=render(prepare(session, clock, access, meeting)),
         )
         refreshed += 1
     return refreshed

@@ -7,19 +7,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import scheduling
 from domain.clock import Clock
+from domain.forums import coordinators
 from domain.i18n import Locale, normalize_locale
 from domain.minutes.base import MINUTES_PROMPT
 from domain.minutes.dms import _due
 from storage.models import (
     Forum,
     Meeting,
-    Member,
-    Role,
 )
 
 # --- the minutes prompt -----------------------------------------------------------------------
@@ -33,20 +31,6 @@ class Prompt:
     meeting_id: int
     starts_at: dt.datetime
     timezone: str
-
-
-def _coordinators(session: Session, forum_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum_id,
-                Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-            )
-            .order_by(Member.id)
-        )
-    )
 
 
 def send_minutes_prompts(
@@ -79,7 +63,7 @@ def send_minutes_prompts(
             )
             if effect is None:
                 continue
-            for user in _coordinators(session, forum.id):
+            for user in coordinators(session, forum.id):
                 prompt = Prompt(
                     user=user,
                     locale=normalize_locale(forum.language),

@@ -280,15 +280,14 @@ def _tell_missed(
     payload = renderers.missed(
         _forum_t(forum), Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
     )
-    for user in coordinators(session, forum.id):
-        scheduling.enqueue(
-            session,
-            clock,
-            team_id=forum.team_id,
-            method="chat.postMessage",
-            payload={"channel": user, **payload},
-            dedupe_key=f"rating_missed:{meeting.id}:{user}",
-        )
+    scheduling.enqueue_dms(
+        session,
+        clock,
+        team_id=forum.team_id,
+        users=coordinators(session, forum.id),
+        payload=payload,
+        key=f"rating_missed:{meeting.id}",
+    )
 
 
 def _invite(

@@ -17,7 +17,7 @@ from domain.forums import forum_zone
 from domain.i18n import N_
 from domain.periods import bounds
 from domain.ratings import median_of
-from domain.statistics import Period
+from domain.statistics import Period, done_actions
 from storage.models import (
     Action,
     ActionStatus,
@@ -145,18 +145,8 @@ def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
         )
         or 0
     )
-    done = session.execute(
-        select(Action.completed_at, Action.due_on, Action.effect).where(
-            Action.forum_id == forum.id,
-            Action.status == ActionStatus.DONE,
-            Action.completed_at >= start,
-            Action.completed_at < end,
-        )
-    ).all()
-    on_time = sum(
-        1 for completed, due, _ in done if completed and completed.astimezone(zone).date() <= due
-    )
-    effects = Counter(effect.value for _, _, effect in done if effect is not None)
+    done, on_time = done_actions(session, forum.id, start, end, zone)
+    effects = Counter(effect.value for effect in done if effect is not None)
     overdue = int(
         session.scalar(
             select(func.count()).where(
