@@ -137,7 +137,11 @@ def cmd_migrate(settings: Settings) -> int:
 def cmd_sandbox(settings: Settings) -> int:
     from bot.sandbox_runner import run_sandbox
 
-    return run_sandbox(settings)
+    try:
+        return run_sandbox(settings)
+    except KeyboardInterrupt:  # Ctrl-C is how the sandbox is stopped: no traceback
+        print("Samverkan sandbox: stopped.", file=sys.stderr)
+        return 0
 
 
 def _open(settings: Settings) -> tuple[Any, Any, Any] | str:

@@ -4,6 +4,7 @@ nothing typed in the sandbox outlives the session."""
 from __future__ import annotations
 
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,28 @@ def test_the_temporary_database_is_removed_when_the_sandbox_stops(tmp_path: Path
     rest = proc.stdout.read() if proc.stdout else ""
     assert not workdir.exists(), rest[-2000:]
     assert f"removed {workdir}" in rest
+
+
+def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
+    """Ctrl-C is how a visitor stops the sandbox: a short line, no traceback, nothing left."""
+    port = free_port()
+    proc = start_samverkan(
+        "sandbox", {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"}, tmp_path
+    )
+    try:
+        assert proc.stdout is not None
+        found = re.search(r"database in (\S+)", proc.stdout.readline())
+        assert found
+        workdir = Path(found.group(1))
+        assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        stop(proc)
+    rest = proc.stdout.read() if proc.stdout else ""
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest, rest[-2000:]
+    assert "stopped" in rest
+    assert not workdir.exists()
 
 
 def test_one_demo_person_has_slack_in_english() -> None:
