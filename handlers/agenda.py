@@ -231,7 +231,7 @@ def open_edit(
 def open_add(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
-    meeting_id = int(body["actions"][0].get("value") or 0)
+    meeting_id = forms.id_value(body["actions"][0].get("value")) or 0
     with database_errors(), transaction(deps.sessions) as session:
         access, _meeting = meeting_service.meeting_access(
             session,
@@ -262,7 +262,7 @@ def submit_add(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps)
             access=access,
             text=forms.text(values, "text"),
             agency_ids=[int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()],
-            meeting_id=int(meeting_raw) if meeting_raw and meeting_raw.isdigit() else None,
+            meeting_id=forms.id_value(meeting_raw),
         )
         publish_changes(deps, session, meeting, forum)
         note = ui.item_added_text(t, meeting.starts_at, forum_service.forum_schedule(forum).zone)
@@ -442,7 +442,7 @@ def open_record(
             session,
             team_id=context.team_id or "",
             user_id=context.user_id or "",
-            meeting_id=int(body["actions"][0].get("value") or 0),
+            meeting_id=(forms.id_value(body["actions"][0].get("value")) or 0),
             coordinator=True,
         )
         forum = access.forum

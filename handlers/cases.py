@@ -213,7 +213,7 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     with database_errors(), transaction(deps.sessions) as session:
         forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel or "")
     meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
-    case_id = int(body["actions"][0].get("value") or 0)
+    case_id = forms.id_value(body["actions"][0].get("value")) or 0
     view = detail_view(deps, t, meta, team_id, user_id, case_id)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 

@@ -27,6 +27,7 @@ from handlers.blocks.forum import notice_modal
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
+from handlers.metadata import Id
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
 from storage.db import transaction
@@ -36,9 +37,9 @@ log = logging.getLogger(__name__)
 
 class TextMeta(BaseModel):
     locale: Locale = "sv"
-    forum_id: int = 0
+    forum_id: Id = 0
     field: str = ""
-    object_id: int = 0
+    object_id: Id = 0
 
     @classmethod
     def load(cls, raw: str | None) -> TextMeta:

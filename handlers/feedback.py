@@ -26,6 +26,7 @@ from handlers.blocks import feedback as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
+from handlers.metadata import Id
 from handlers.payload import ack_only
 from storage.db import transaction
 from storage.models import Case
@@ -37,9 +38,9 @@ WORDS = {"återkoppling", "aterkoppling", "feedback", "utvärdering", "utvarderi
 
 class FeedbackMeta(BaseModel):
     locale: Locale = "sv"
-    survey_id: int | None = None
-    forum_id: int | None = None
-    case_id: int | None = None
+    survey_id: Id | None = None
+    forum_id: Id | None = None
+    case_id: Id | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -114,7 +115,7 @@ def show_comments(
 @listener("open")
 def open_survey(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     t = quick_translator(context, deps)
-    survey_id = int(body["actions"][0].get("value") or 0)
+    survey_id = forms.id_value(body["actions"][0].get("value")) or 0
     with database_errors(), transaction(deps.sessions) as session:
         found = feedback_service.survey_for(
             session, team_id=context.team_id or "", survey_id=survey_id, user=context.user_id or ""
@@ -130,7 +131,7 @@ def open_survey(body: dict[str, Any], client: WebClient, context: BoltContext, d
 
 def _score(values: forms.Values, key: str) -> int | None:
     raw = forms.selected(values, key)
-    return int(raw) if raw and raw.isdigit() else None
+    return forms.id_value(raw)
 
 
 @listener("modal")
@@ -178,7 +179,7 @@ def open_family_view(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
     t = quick_translator(context, deps)
-    case_id = int(body["actions"][0].get("value") or 0)
+    case_id = forms.id_value(body["actions"][0].get("value")) or 0
     with database_errors(), transaction(deps.sessions) as session:
         access = _case_access(session, context.team_id or "", context.user_id or "", case_id)
         case = feedback_service.family_view_case(session, access=access, case_id=case_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 from domain.cases import CaseDraft
@@ -10,6 +11,7 @@ from domain.errors import DomainError, InputErrors, InvalidInput
 from domain.forums import ForumDraft, split_lines
 from domain.i18n import N_
 from domain.schedule_words import REPEATS, Repeat, SchedulePick, rrule_for
+from handlers.metadata import ID_MAX
 from storage.models import ConsentGiver, SipStatus
 
 Values = dict[str, dict[str, dict[str, Any]]]
@@ -77,7 +79,7 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
         holiday_policy=selected(values, "holidays"),
         extra_days_off=selected_many(values, "days_off") if _has(values, "days_off") else None,
         agenda_time=time_value(values, "agenda_time"),
-        agenda_days_before=_int_or_none(selected(values, "agenda_days")),
+        agenda_days_before=id_value(selected(values, "agenda_days")),
     )
 
 
@@ -120,8 +122,17 @@ def _has(values: Values, field: str) -> bool:
     return _element(values, field) is not None
 
 
-def _int_or_none(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() else None
+_ID_RE = re.compile(r"[0-9]{1,19}")
+
+
+def id_value(value: str | None) -> int | None:
+    """The id (or other whole number) in a button value, option or metadata field; None
+    for anything else a crafted payload may carry: no digits, other scripts' digits
+    (``"²"`` passes ``str.isdigit`` but not ``int``), or a number no database id can be."""
+    if not value or not _ID_RE.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= ID_MAX else None
 
 
 def date_value(values: Values, field: str) -> dt.date | None:
@@ -135,7 +146,7 @@ def date_value(values: Values, field: str) -> dt.date | None:
 
 
 def _ints(items: list[str]) -> list[int]:
-    return [int(i) for i in items if i.isdigit()]
+    return [n for n in map(id_value, items) if n is not None]
 
 
 def _consent_giver(value: str | None) -> ConsentGiver | None:

@@ -26,7 +26,7 @@ from handlers.blocks.common import message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text
 from handlers.listener import listener
-from handlers.metadata import ViewMeta
+from handlers.metadata import Id, ViewMeta
 from handlers.outgoing import (
     announcement,
     announcement_key,
@@ -70,9 +70,9 @@ class MoveMeta(BaseModel):
     """``private_metadata`` of the confirm-move modal: what the coordinator asked to add."""
 
     locale: Locale = "sv"
-    forum_id: int = 0
+    forum_id: Id = 0
     users: list[str] = []
-    agency_id: int = 0
+    agency_id: Id = 0
     role: str = "member"
     version: int = 0
 
@@ -299,7 +299,7 @@ def submit_members(
     values = view["state"]["values"]
     users = forms.selected_many(values, "users")
     agency = forms.selected(values, "agency")
-    agency_id = int(agency) if agency and agency.isdigit() else 0
+    agency_id = forms.id_value(agency) or 0
     role_value = forms.selected(values, "role") or "member"
     try:
         role = Role(role_value)
@@ -423,7 +423,7 @@ def remove_member(
     t = Translator(meta.locale)
     context["t"] = t
     team_id, user_id = context.team_id or "", context.user_id or ""
-    member_id = int(body["actions"][0].get("value") or 0)
+    member_id = forms.id_value(body["actions"][0].get("value")) or 0
     announce = False
     with database_errors(), transaction(deps.sessions) as session:
         forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)

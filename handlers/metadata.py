@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ValidationError
+from typing import Annotated
+
+from pydantic import BaseModel, Field, ValidationError
 
 from domain.i18n import Locale
+
+ID_MAX = 2**63 - 1  # a database id (BIGINT) at most; a larger number names no row
+Id = Annotated[int, Field(ge=0, le=ID_MAX)]
+"""An id in private metadata: a crafted one out of range fails validation like any other
+malformed metadata, instead of reaching the database driver."""
 
 
 class ViewMeta(BaseModel):
     locale: Locale = "sv"
     channel_id: str | None = None
-    forum_id: int | None = None
-    case_id: int | None = None
-    meeting_id: int | None = None
+    forum_id: Id | None = None
+    case_id: Id | None = None
+    meeting_id: Id | None = None
     version: int = 0
 
     def dump(self) -> str:

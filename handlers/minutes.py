@@ -50,7 +50,7 @@ def run_due(sessions: Any, clock: Clock, *, replica: str) -> int:
 
 def _button_meeting(body: dict[str, Any]) -> int:
     raw = str(body["actions"][0].get("value") or "0")
-    return int(raw) if raw.isdigit() else 0
+    return forms.id_value(raw) or 0
 
 
 # --- slots ------------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def open_slots(
 
 def _int(raw: str | None) -> int | None:
     raw = (raw or "").strip()
-    return int(raw) if raw.isdigit() else None
+    return forms.id_value(raw)
 
 
 @listener("modal")

@@ -348,7 +348,7 @@ def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     values = view["state"]["values"]
     agency = forms.selected(values, "agency")
     draft = legal_grounds.GroundDraft(
-        agency_id=int(agency) if agency and agency.isdigit() else None,
+        agency_id=forms.id_value(agency),
         ground=forms.selected(values, "ground"),
         decided_on=forms.date_value(values, "decided_on"),
         note=forms.text(values, "note"),
@@ -376,7 +376,7 @@ def end_ground(
 ) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
-    ground_id = int(body["actions"][0].get("value") or 0)
+    ground_id = forms.id_value(body["actions"][0].get("value")) or 0
     with database_errors(), transaction(deps.sessions) as session:
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)

@@ -40,6 +40,7 @@ from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
+from handlers.metadata import Id
 from handlers.outgoing import picture_ready
 from handlers.payload import ack_only
 from storage.db import transaction
@@ -61,9 +62,9 @@ class RatingMeta(BaseModel):
     """``private_metadata`` of the rating modal."""
 
     locale: Locale = "sv"
-    forum_id: int = 0
-    round_id: int = 0
-    agency_id: int = 0
+    forum_id: Id = 0
+    round_id: Id = 0
+    agency_id: Id = 0
     page: int = 0
 
     def dump(self) -> str:
@@ -359,7 +360,7 @@ def _answers(values: forms.Values, meta: RatingMeta) -> list[rating_service.Answ
         answers.append(
             rating_service.Answer(
                 area_id=int(area),
-                level=int(level) if level and level.isdigit() else None,
+                level=forms.id_value(level),
                 comment=forms.text(values, f"comment_{area}") or None,
             )
         )
@@ -488,7 +489,7 @@ def close_now(
             deps.clock,
             ui.RENDERERS,
             access=access,
-            round_id=int(value) if value.isdigit() else 0,
+            round_id=(forms.id_value(value) or 0),
             on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
         )
     reply = overview(deps, t, req)
@@ -551,7 +552,7 @@ def open_comments(
             session,
             context.team_id or "",
             context.user_id or "",
-            int(value) if value.isdigit() else 0,
+            (forms.id_value(value) or 0),
         )
         comments = rating_service.round_comments(
             session, deps.clock, access=access, round_id=int(value)

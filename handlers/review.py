@@ -109,7 +109,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             forum,
             review_service.ReviewSettings(
                 auto="auto" in forms.selected_many(values, "review_auto"),
-                end_month=int(month) if month.isdigit() else 0,
+                end_month=forms.id_value(month) or 0,
             ),
         )
     ack()

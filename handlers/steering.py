@@ -35,6 +35,7 @@ from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
+from handlers.metadata import Id
 from handlers.outgoing import deliver_now
 from handlers.payload import ack_only
 from handlers.screens import display_names
@@ -53,10 +54,10 @@ SETTINGS = {"inställningar", "installningar", "settings"}
 
 class SteeringMeta(BaseModel):
     locale: Locale = "sv"
-    forum_id: int | None = None
+    forum_id: Id | None = None
     channel_id: str | None = None
     year: int | None = None
-    goal_id: int | None = None
+    goal_id: Id | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
@@ -301,7 +302,7 @@ def submit_item(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
             year=meta.year or 0,
             kind=forms.selected(values, "kind"),
             title=forms.text(values, "title"),
-            parent_id=int(parent) if parent and parent.isdigit() else None,
+            parent_id=forms.id_value(parent),
             follow_up_on=forms.date_value(values, "follow_up_on"),
         )
     ack()
@@ -318,10 +319,10 @@ def submit_activity(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             session,
             deps.clock,
             access=_meta_access(session, meta, context),
-            goal_id=int(goal) if goal and goal.isdigit() else None,
+            goal_id=forms.id_value(goal),
             draft=ActionDraft(
                 description=forms.text(values, "description"),
-                agency_id=int(agency) if agency and agency.isdigit() else None,
+                agency_id=forms.id_value(agency),
                 owner=forms.selected(values, "owner"),
                 due_on=forms.date_value(values, "due_on"),
             ),

@@ -39,12 +39,12 @@ def submit_action(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     agency = forms.selected(values, "agency")
     draft = ActionDraft(
         description=forms.text(values, "description"),
-        agency_id=int(agency) if agency and agency.isdigit() else None,
+        agency_id=forms.id_value(agency),
         owner=forms.selected(values, "owner"),
         due_on=forms.date_value(values, "due_on"),
         case_reference=forms.text(values, "case") or None,
-        area_id=int(area) if area and area.isdigit() else None,
-        meeting_id=int(meeting) if meeting and meeting.isdigit() else None,
+        area_id=forms.id_value(area),
+        meeting_id=forms.id_value(meeting),
         hoped_effect=forms.text(values, "hoped_effect") or None,
     )
     with database_errors(), transaction(deps.sessions) as session:
@@ -129,6 +129,6 @@ def new_for_area(body: dict[str, Any], client: WebClient, context: BoltContext, 
             t,
             access,
             case_reference=None,
-            area_id=int(selected) if selected.isdigit() else None,
+            area_id=forms.id_value(selected),
         )
     client.views_open(trigger_id=body["trigger_id"], view=modal)

@@ -20,7 +20,7 @@ from domain.actions import Filter, Scope
 from domain.i18n import Locale, Translator, normalize_locale
 from handlers.blocks import actions as ui
 from handlers.deps import Deps
-from handlers.metadata import ViewMeta
+from handlers.metadata import Id, ViewMeta
 from handlers.outgoing import publish_changes
 from handlers.payload import channel_of
 from handlers.screens import detail_view, home_view
@@ -70,16 +70,16 @@ class ActionMeta(BaseModel):
     App Home or modal they came from is refreshed afterwards."""
 
     locale: Locale = "sv"
-    forum_id: int | None = None
+    forum_id: Id | None = None
     channel_id: str | None = None
-    action_id: int | None = None
+    action_id: Id | None = None
     origin: Origin = "none"
     message_channel: str | None = None
     message_ts: str | None = None
     # The list (page:scope:filter) a row menu was used in, to redraw it in place.
     list_state: str | None = None
     # The case whose modal the action modal was pushed from, refreshed once it is saved.
-    case_id: int | None = None
+    case_id: Id | None = None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
