@@ -22,11 +22,13 @@ import tempfile
 import time
 import urllib.request
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench._common import add_postgres_url
 from bench._load import LOOPBACK
 from bench._servers import Process, base_env, run_cli, start_bare_app
+from bot.runner import RUNNER_COMM
 from storage.db import temporary_database
 from tests.support.processes import free_port
 
@@ -52,18 +54,49 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def memory_mb(pid: int) -> tuple[float, float, int]:
-    """(RSS, PSS) in MB summed over the tree, and how many processes."""
-    rss = pss = 0
-    pids = tree(pid)
-    for p in pids:
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{p}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-                elif line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-    return rss / 1024, pss / 1024, len(pids)
+@dataclass(frozen=True)
+class Usage:
+    """One process's memory in MB (from ``/proc/PID/smaps_rollup``)."""
+
+    pid: int
+    role: str
+    rss: float  # resident pages, shared ones included: what ps and top show
+    pss: float  # shared pages divided among the processes sharing them
+    uss: float  # private pages only: what ending this process would give back
+
+
+def role_of(pid: int, root: int) -> str:
+    if pid == root:
+        return "master"
+    with contextlib.suppress(OSError):
+        if Path(f"/proc/{pid}/comm").read_text().strip() == RUNNER_COMM:
+            return "runner"
+    return "worker"
+
+
+def usage(pid: int, root: int) -> Usage | None:
+    fields: dict[str, int] = {}
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    for line in text.splitlines()[1:]:
+        name, _, rest = line.partition(":")
+        with contextlib.suppress(ValueError, IndexError):
+            fields[name] = int(rest.split()[0])
+    uss = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    return Usage(
+        pid,
+        role_of(pid, root),
+        fields.get("Rss", 0) / 1024,
+        fields.get("Pss", 0) / 1024,
+        uss / 1024,
+    )
+
+
+def memory(pid: int) -> list[Usage]:
+    """Each process of the tree under ``pid`` (the gunicorn master)."""
+    return [u for p in tree(pid) if (u := usage(p, pid)) is not None]
 
 
 def poke(port: int, count: int = 5) -> None:
@@ -80,7 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     add_postgres_url(parser)
     ns = parser.parse_args(argv)
     secret = secrets.token_hex(8)
-    results: dict[str, tuple[float, float, int]] = {}
+    results: dict[str, list[Usage]] = {}
     with (
         tempfile.TemporaryDirectory(prefix="samverkan-mem-") as tmp,
         temporary_database(ns.postgres_url, "samverkan_bench_mem") as url,
@@ -126,19 +159,23 @@ def main(argv: Sequence[str] | None = None) -> int:
                 poke(server.port)
             time.sleep(ns.idle)
             for name, server in servers.items():
-                results[name] = memory_mb(server.proc.pid)
+                results[name] = memory(server.proc.pid)
         finally:
             for server in servers.values():
                 server.stop()
     print(
         f"one replica, gunicorn gthread {ns.workers} worker(s) x {ns.threads} threads, "
-        f"idle {ns.idle:g} s after start-up (master + workers)"
+        f"idle {ns.idle:g} s after start-up"
     )
-    print(f"{'server':<8}{'processes':>10}{'RSS MB':>9}{'PSS MB':>9}")
-    for name, (rss, pss, count) in results.items():
-        print(f"{name:<8}{count:>10}{rss:>9.0f}{pss:>9.0f}")
-    bot_rss, bot_pss, _ = results["bot"]
-    bare_rss = results["bare"][0]
+    print(f"{'server':<8}{'process':<9}{'pid':>8}{'RSS MB':>9}{'PSS MB':>9}{'USS MB':>9}")
+    for name, procs in results.items():
+        for u in procs:
+            print(f"{name:<8}{u.role:<9}{u.pid:>8}{u.rss:>9.1f}{u.pss:>9.1f}{u.uss:>9.1f}")
+        rss, pss, uss = (sum(getattr(u, f) for u in procs) for f in ("rss", "pss", "uss"))
+        print(f"{name:<8}{'sum':<9}{len(procs):>8}{rss:>9.0f}{pss:>9.0f}{uss:>9.0f}")
+    bot_rss = sum(u.rss for u in results["bot"])
+    bot_pss = sum(u.pss for u in results["bot"])
+    bare_rss = sum(u.rss for u in results["bare"])
     ok = bot_rss < TARGET_MB
     print()
     print(
@@ -147,7 +184,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"ratio {bot_rss / bare_rss:.2f}x)"
     )
     print(
-        json.dumps({k: {"rss_mb": round(v[0]), "pss_mb": round(v[1])} for k, v in results.items()})
+        json.dumps(
+            {
+                name: {
+                    "rss_mb": round(sum(u.rss for u in procs)),
+                    "pss_mb": round(sum(u.pss for u in procs)),
+                    "uss_mb": round(sum(u.uss for u in procs)),
+                    "processes": [
+                        {"role": u.role, "rss_mb": round(u.rss, 1), "pss_mb": round(u.pss, 1)}
+                        for u in procs
+                    ],
+                }
+                for name, procs in results.items()
+            }
+        )
     )
     return 0
 
