@@ -2,13 +2,21 @@
 
     python -m bench.memory                 # 2 workers, 20 s idle after start-up
     python -m bench.memory --idle 5        # quicker (CI)
+    python -m bench.memory --traffic 60    # settled: a minute of /samverkan hjälp first
 
 Starts the real bot (fresh migrated PostgreSQL database, scheduler running, the Slack
 stand-in) and, as the baseline in the same run, ``bench.bare_app`` with the same gunicorn
-workers and threads; sends each a few requests, lets it idle, then sums over the process
-tree (gunicorn master + workers): RSS (what ``ps`` shows, shared pages counted in every
-process) and PSS (shared pages divided among the processes that share them: what the
-replica really costs). Target: the bot's replica under 200 MB RSS.
+workers and threads; sends each a few requests (or, with ``--traffic``, signed
+``/samverkan hjälp`` commands for that long), lets it idle, then prints each process of the
+tree (gunicorn master, workers, the bot's due-work runner) and the sums:
+
+- RSS: resident pages, a page shared after fork counted in every process that maps it (what
+  ``ps`` and ``top`` show; the sum over-counts what the replica holds);
+- PSS: each shared page divided among the processes sharing it (the sum is what the replica
+  really holds, what a container's memory limit sees, roughly);
+- USS: private pages only (what ending that process would give back).
+
+Target (issue 18): the bot's replica under 200 MB RSS, summed over its processes.
 """
 
 from __future__ import annotations
@@ -26,7 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench._common import add_postgres_url
-from bench._load import LOOPBACK
+from bench._load import LOOPBACK, Commands, Signer
+from bench._scenarios import help_scenario
 from bench._servers import Process, base_env, run_cli, start_bare_app
 from bot.runner import RUNNER_COMM
 from storage.db import temporary_database
@@ -110,6 +119,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--idle", type=float, default=20.0, help="seconds idle before measuring")
+    parser.add_argument(
+        "--traffic",
+        type=float,
+        default=0.0,
+        help="seconds of /samverkan hjälp to both servers before the idle time (settled figure)",
+    )
+    parser.add_argument("--rate", type=float, default=50.0, help="requests/s with --traffic")
     add_postgres_url(parser)
     ns = parser.parse_args(argv)
     secret = secrets.token_hex(8)
@@ -117,17 +133,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     with (
         tempfile.TemporaryDirectory(prefix="samverkan-mem-") as tmp,
         temporary_database(ns.postgres_url, "samverkan_bench_mem") as url,
+        contextlib.ExitStack() as stack,
     ):
         workdir = Path(tmp)
         (workdir / "metrics").mkdir()
         env = base_env(workdir)
         bot_port, bare_port = free_port(), free_port()
+        # The Web API stand-in (outside the measured trees), so that --traffic's replies and
+        # bolt's auth.test get answers, for the bot and the bare app alike.
+        stub = Process(
+            "slack-stub", [sys.executable, "-m", "bench.slack_stub"], env, workdir, stdio=True
+        )
+        stack.callback(stub.stop)
+        urls = json.loads(stub.read_line(timeout=30))
         bot_env = {
             **env,
             "SAMVERKAN_DATABASE_URL": url,
             "SLACK_SIGNING_SECRET": secret,
             "SLACK_BOT_TOKEN": "xoxb-bench-token",
-            "SAMVERKAN_SLACK_API_URL": "http://127.0.0.1:9/api/",
+            "SAMVERKAN_SLACK_API_URL": urls["base_url"],
             "SAMVERKAN_HOST": LOOPBACK,
             "SAMVERKAN_PORT": str(bot_port),
             "SAMVERKAN_WEB_CONCURRENCY": str(ns.workers),
@@ -135,37 +159,48 @@ def main(argv: Sequence[str] | None = None) -> int:
             "SAMVERKAN_LOG_LEVEL": "WARNING",
         }
         run_cli([sys.executable, "-m", "bot.cli", "migrate"], bot_env, workdir)
-        servers = {
-            "bot": Process(
-                "bot",
-                [sys.executable, "-m", "bot.cli", "serve"],
-                bot_env,
-                workdir,
-                port=bot_port,
-            ),
-            "bare": start_bare_app(
-                workdir,
-                env,
-                port=bare_port,
-                signing_secret=secret,
-                workers=ns.workers,
-                threads=ns.threads,
-            ),
-        }
-        try:
-            for server in servers.values():
-                server.wait_healthy()
-                assert server.port is not None
-                poke(server.port)
-            time.sleep(ns.idle)
-            for name, server in servers.items():
-                results[name] = memory(server.proc.pid)
-        finally:
-            for server in servers.values():
-                server.stop()
+        servers: dict[str, Process] = {}
+        servers["bot"] = Process(
+            "bot", [sys.executable, "-m", "bot.cli", "serve"], bot_env, workdir, port=bot_port
+        )
+        stack.callback(servers["bot"].stop)
+        servers["bare"] = start_bare_app(
+            workdir,
+            env,
+            port=bare_port,
+            signing_secret=secret,
+            workers=ns.workers,
+            threads=ns.threads,
+            slack_api_url=urls["base_url"],
+        )
+        stack.callback(servers["bare"].stop)
+        for server in servers.values():
+            server.wait_healthy()
+            assert server.port is not None
+            poke(server.port)
+        if ns.traffic > 0:
+            scenario = help_scenario("T1", urls["response_url_base"])
+            senders = [
+                Commands([s.port], scenario.body, Signer(secret), ns.rate)
+                for s in servers.values()
+                if s.port is not None
+            ]
+            for sender in senders:
+                sender.start()
+            time.sleep(ns.traffic)
+            for sender in senders:
+                sender.stop()
+            sent = ", ".join(
+                f"{name} {len(c.latencies)} answered, {c.errors} errors"
+                for name, c in zip(servers, senders, strict=True)
+            )
+            print(f"traffic: {ns.traffic:g} s of /samverkan hjälp at {ns.rate:g}/s ({sent})")
+        time.sleep(ns.idle)
+        for name, server in servers.items():
+            results[name] = memory(server.proc.pid)
     print(
         f"one replica, gunicorn gthread {ns.workers} worker(s) x {ns.threads} threads, "
-        f"idle {ns.idle:g} s after start-up"
+        f"idle {ns.idle:g} s after start-up{' and the traffic' if ns.traffic else ''}"
     )
     print(f"{'server':<8}{'process':<9}{'pid':>8}{'RSS MB':>9}{'PSS MB':>9}{'USS MB':>9}")
     for name, procs in results.items():
