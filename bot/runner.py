@@ -48,6 +48,9 @@ RUNNERS = Gauge(
 )
 
 RESTART_DELAY = 1.0
+# The runner's process name (``ps -o comm``, ``top``; at most 15 bytes), so operators and
+# bench.memory tell it from the request workers.
+RUNNER_COMM = "samverkan-due"
 RESTART_DELAY_MAX = 30.0
 
 
@@ -130,14 +133,17 @@ class SealerWakePipe:
 
 
 def _die_with_parent() -> None:
-    """SIGTERM this process when its parent (the gunicorn master) dies, even by SIGKILL."""
+    """SIGTERM this process when its parent (the gunicorn master) dies, even by SIGKILL;
+    and name it ``RUNNER_COMM``."""
     if sys.platform != "linux":
         return
     import ctypes
 
-    pr_set_pdeathsig = 1
+    pr_set_pdeathsig, pr_set_name = 1, 15
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(pr_set_pdeathsig, signal.SIGTERM)
+        libc.prctl(pr_set_name, ctypes.c_char_p(RUNNER_COMM.encode()))
 
 
 def run_runner_process(

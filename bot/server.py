@@ -176,8 +176,15 @@ def serve(settings: Settings) -> None:
     if workers > 1:
         # Import the application's modules once, here, before gunicorn forks its workers:
         # their code and data are then shared (copy-on-write) instead of loaded per worker.
-        # Engines, pools and threads are still made in each worker (Server.load).
+        # Engines, pools and threads are still made in each worker (Server.load). Not the
+        # scheduler (APScheduler, its executors): only the due-work runner imports it.
+        import gc
+
         import bot.runner
-        import bot.scheduler
         import bot.wiring  # noqa: F401
+
+        # Move what the imports made out of the collector's reach: a collection in a worker
+        # would otherwise write to every object's header and so copy the master's pages.
+        gc.collect()
+        gc.freeze()
     Server(settings, workers=workers, socket_mode=socket_mode).run()

@@ -14,8 +14,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import holidays
-
 from domain.errors import InvalidInput
 from domain.i18n import N_, Locale, Translator
 
@@ -130,6 +128,8 @@ def calendar_from_settings(raw: Mapping[str, Any] | None) -> ForumCalendar:
 
 @functools.lru_cache(maxsize=64)
 def _public_holidays(year: int, language: str) -> dict[dt.date, str]:
+    import holidays  # here, not at the top: ~3.5 MB that an idle process need not hold
+
     # include_sundays=False: the package counts every Sunday as a Swedish holiday otherwise.
     days = holidays.country_holidays(
         "SE", years=year, language=language, categories=("public",), include_sundays=False
@@ -140,6 +140,8 @@ def _public_holidays(year: int, language: str) -> dict[dt.date, str]:
 @functools.lru_cache(maxsize=64)
 def _de_facto(year: int) -> dict[dt.date, str]:
     """Date → key in EXTRA_DAYS_OFF for the de facto days off of ``year``."""
+    import holidays
+
     days = holidays.country_holidays(
         "SE", years=year, language="en_US", categories=("de_facto",), include_sundays=False
     )

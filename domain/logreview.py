@@ -21,7 +21,6 @@ import zoneinfo
 from collections import Counter
 from dataclasses import dataclass, field
 
-import holidays
 from babel.dates import format_date
 from sqlalchemy import and_, false, or_, select
 from sqlalchemy.orm import Session
@@ -334,6 +333,8 @@ def review(
 def first_working_day(year: int, month: int) -> dt.date:
     """The first weekday of the month that is not a Swedish public holiday (nor a de facto
     one such as midsommarafton)."""
+    import holidays  # here: only the monthly check needs it, not every process that imports us
+
     days = holidays.country_holidays("SE", years=year, categories=("public", "de_facto"))
     day = dt.date(year, month, 1)
     while day.weekday() >= 5 or day in days:

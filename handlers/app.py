@@ -43,7 +43,6 @@ from handlers import (
 from handlers.deps import Deps
 from handlers.errors import fallback_response
 from handlers.listener import context_middleware
-from handlers.oauth_store import EncryptedInstallationStore
 
 log = logging.getLogger(__name__)
 
@@ -183,6 +182,10 @@ def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
     if config.bot_token or not (config.client_id and config.engine and config.encryption_key):
         client = build_web_client(config.api_url, config.bot_token)
         return lambda _team_id: client
+
+    # Only with OAuth: the store loads cryptography (~7 MB a process), which a replica with
+    # one bot token never needs.
+    from handlers.oauth_store import EncryptedInstallationStore
 
     store = EncryptedInstallationStore(
         client_id=config.client_id, engine=config.engine, encryption_key=config.encryption_key

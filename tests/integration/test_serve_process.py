@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import sys
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -67,6 +68,9 @@ def test_a_replica_with_two_workers_runs_one_due_work_runner_apart_from_them(
     (runner,) = re.findall(r"due-work runner started \(pid (\d+)\)", replica.output.text())
     workers = re.findall(r"Booting worker with pid: (\d+)", replica.output.text())
     assert runner not in workers
+    if sys.platform == "linux":  # operators (ps, top) and bench.memory tell it by its name
+        assert Path(f"/proc/{runner}/comm").read_text().strip() == "samverkan-due"
+        assert Path(f"/proc/{workers[0]}/comm").read_text().strip() != "samverkan-due"
 
     # Killed, it is started again (the master notices within a second or two).
     os.kill(int(runner), signal.SIGKILL)
