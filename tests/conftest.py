@@ -184,13 +184,18 @@ class Bot:
         self.lazy.wait_idle(timeout)
 
 
+# A Slack call the stand-in answers with a server error is retried after ~10 ms, not
+# slack_sdk's 0.5–1.5 s and 1–2 s: outage tests wait for what the bot does, not for its pauses.
+TEST_RETRY_BACKOFF = 0.01
+
+
 def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
     return load_settings(
         database_url=database_url,
         slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=api_url,
-        **extra,
+        **{"slack_retry_backoff": TEST_RETRY_BACKOFF, **extra},
     )
 
 
