@@ -30,7 +30,7 @@ from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
 from handlers.screens import case_access as _access
 from handlers.screens import detail_view
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import CaseStatus, Effect, Role
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def case_list(
     after: int | None = None,
     before: int | None = None,
 ) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
         )
@@ -97,7 +97,7 @@ def open_deviation_modal(
     *,
     case_reference: str | None = None,
 ) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         ).forum
@@ -210,7 +210,7 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     team_id, user_id, channel = context.team_id or "", context.user_id or "", context.channel_id
     # The list this button came from already looked the user's locale up.
     t = quick_translator(context, deps)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel or "")
     meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
     case_id = forms.id_value(body["actions"][0].get("value")) or 0
@@ -230,7 +230,7 @@ def change_status(
         return
     case_id, target = parsed
     if target is CaseStatus.CLOSED:
-        with database_errors(), transaction(deps.sessions) as session:
+        with database_errors(), reading(deps.sessions) as session:
             access = _access(session, meta, team_id, user_id)
             row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
         client.views_push(
@@ -283,7 +283,7 @@ def refresh_after_close(
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
     team_id, user_id = context.team_id or "", context.user_id or ""
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _access(session, meta, team_id, user_id)
         closed = (
             case_service.case_row(

@@ -42,7 +42,7 @@ from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
 from handlers.screens import detail_view
-from storage.db import transaction
+from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -391,7 +391,7 @@ def push_hold(
     """Legal hold from the case modal (coordinators): a reason modal on top."""
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         if not access.is_coordinator:
             raise NotCoordinator()
@@ -436,7 +436,7 @@ def refresh_case(body: dict[str, Any], client: WebClient, context: BoltContext, 
     if not parent:
         return
     meta = ViewMeta.load(body["view"].get("private_metadata"))
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         reference = case_service.case_row(
             session, deps.clock, access=access, case_id=meta.case_id or 0

@@ -26,7 +26,7 @@ from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel
-from storage.db import transaction
+from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ def rating_view(
     agency_id: int | None,
     page: int = 0,
 ) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = access_for_round(session, team_id, user_id, round_id)
         form = rating_service.rating_form(
             session, deps.clock, access=access, round_id=round_id, agency_id=agency_id
@@ -59,7 +59,7 @@ def rating_view(
 def open_rating_from_channel(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = access_in_channel(session, req)
         rating_round = rating_service.find_open_round(session, access.forum)
         if rating_round is None:
