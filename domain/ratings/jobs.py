@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import String, cast, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import Clock
@@ -110,7 +110,7 @@ def wants_picture(
     return False
 
 
-Sessions = Callable[[], Session]
+Sessions = sessionmaker[Session]
 
 
 def _each(
