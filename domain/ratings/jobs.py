@@ -33,6 +33,7 @@ from domain.ratings.settings import (
     representatives,
     round_times,
 )
+from storage.db import reading
 from storage.models import (
     Agency,
     Area,
@@ -194,7 +195,7 @@ def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, r
     is still ahead) and queue the DMs to every agency's representatives; tell the
     coordinators once about a round whose deadline passed while the bot was down. One
     transaction per meeting. Returns how many rounds opened."""
-    with sessions() as session:
+    with reading(sessions) as session:  # finding what is due only reads
         due = [
             meeting.id
             for meeting, forum in session.execute(_unopened(clock.now()))
@@ -345,7 +346,7 @@ def send_due_reminders(
     reminder goes out (the earlier ones are marked done, late); at night it waits. One
     transaction per round."""
     now = clock.now()
-    with sessions() as session:
+    with reading(sessions) as session:  # finding what is due only reads
         due = [
             rating_round.id
             for rating_round, forum in session.execute(
