@@ -18,7 +18,7 @@ from domain import forums as forum_service
 from domain.access import Access
 from domain.cases import Scope
 from domain.criteria import active_criteria
-from domain.errors import DatabaseUnavailable, DomainError, InputErrors
+from domain.errors import DomainError
 from domain.i18n import Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
@@ -247,30 +247,23 @@ def change_status(
     client.views_update(view_id=view["id"], view=updated)
 
 
-@listener("modal")
+@listener("modal_or_notice")
 def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
     effect = forms.selected(values, "effect")
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _access(session, meta, context.team_id or "", context.user_id or "")
-            case_service.change_status(
-                session,
-                deps.clock,
-                access=access,
-                case_id=meta.case_id or 0,
-                to=CaseStatus.CLOSED,
-                outcome=forms.text(values, "outcome"),
-                effect=_effect(effect),
-                sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
-            )
-    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
-        raise
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        case_service.change_status(
+            session,
+            deps.clock,
+            access=access,
+            case_id=meta.case_id or 0,
+            to=CaseStatus.CLOSED,
+            outcome=forms.text(values, "outcome"),
+            effect=_effect(effect),
+            sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
+        )
     ack()  # back to the case modal, which the lazy listener refreshes
 
 

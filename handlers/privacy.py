@@ -23,9 +23,7 @@ from domain import export as export_service
 from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import (
-    DatabaseUnavailable,
     DomainError,
-    InputErrors,
     InvalidInput,
     NotCoordinator,
 )
@@ -341,7 +339,7 @@ def export_log(
     respond(replace_original=False, response_type="ephemeral", text=text)
 
 
-@listener("modal")
+@listener("modal_or_notice")
 def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
@@ -353,20 +351,14 @@ def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
         decided_on=forms.date_value(values, "decided_on"),
         note=forms.text(values, "note"),
     )
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _view_access(session, meta, context.team_id or "", context.user_id or "")
-            ground = legal_grounds.record_ground(
-                session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
-            )
-            done = ui.ground_recorded_modal(
-                t, reference=ground.case.reference, agency=ground.agency.name
-            )
-    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
-        raise
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        ground = legal_grounds.record_ground(
+            session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
+        )
+        done = ui.ground_recorded_modal(
+            t, reference=ground.case.reference, agency=ground.agency.name
+        )
     ack(response_action="update", view=done)
 
 

@@ -10,19 +10,13 @@ from slack_sdk import WebClient
 
 from domain import forums as forum_service
 from domain import ratings as rating_service
-from domain.errors import (
-    DatabaseUnavailable,
-    DomainError,
-    InputErrors,
-    InvalidInput,
-)
+from domain.errors import InvalidInput
 from domain.i18n import N_, Translator
 from handlers import forms
 from handlers.blocks import ratings as ui
 from handlers.blocks.common import section
-from handlers.blocks.forum import notice_modal
 from handlers.deps import Deps
-from handlers.errors import database_errors, failure_text
+from handlers.errors import database_errors
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import picture_ready
 from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel, request_of
@@ -115,37 +109,30 @@ def open_comments(
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-@listener("modal")
+@listener("modal_or_notice")
 def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = RatingMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
-    try:
-        settings = rating_service.check_settings(
-            cadence=forms.selected(values, "cadence"),
-            days_before=forms.selected(values, "days_before"),
-            deadline_days_before=forms.selected(values, "deadline_days"),
-            deadline_time=forms.time_value(values, "deadline_time"),
-            reminder_hours=forms.selected_many(values, "reminders"),
+    settings = rating_service.check_settings(
+        cadence=forms.selected(values, "cadence"),
+        days_before=forms.selected(values, "days_before"),
+        deadline_days_before=forms.selected(values, "deadline_days"),
+        deadline_time=forms.time_value(values, "deadline_time"),
+        reminder_hours=forms.selected_many(values, "reminders"),
+    )
+    chosen = [int(v) for v in forms.selected_many(values, "chosen") if v.isdigit()]
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id, team_id=context.team_id or ""
         )
-        chosen = [int(v) for v in forms.selected_many(values, "chosen") if v.isdigit()]
-        with database_errors(), transaction(deps.sessions) as session:
-            forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id, team_id=context.team_id or ""
-            )
-            access = forum_service.require_member(
-                session, forum=forum, slack_user_id=context.user_id or ""
-            )
-            rating_service.save_settings(
-                session,
-                deps.clock,
-                access=access,
-                settings=settings,
-                chosen_meeting_ids=chosen,
-            )
-    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
-        raise
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-        return
+        access = forum_service.require_member(
+            session, forum=forum, slack_user_id=context.user_id or ""
+        )
+        rating_service.save_settings(
+            session,
+            deps.clock,
+            access=access,
+            settings=settings,
+            chosen_meeting_ids=chosen,
+        )
     ack()

@@ -13,15 +13,12 @@ from sqlalchemy.orm import Session
 
 from domain import ratings as rating_service
 from domain.errors import (
-    DatabaseUnavailable,
     DomainError,
-    InputErrors,
     InvalidInput,
 )
 from domain.i18n import N_, Translator
 from handlers import forms, outgoing
 from handlers.blocks import ratings as ui
-from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
@@ -110,7 +107,7 @@ def open_rating(
             outgoing.tell_now(deps, client, team_id, user_id, text)
 
 
-@listener("modal")
+@listener("modal_or_notice")
 def submit_rating(
     ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
@@ -120,37 +117,31 @@ def submit_rating(
     t = Translator(meta.locale)
     team_id, user_id = context.team_id or "", context.user_id or ""
     values = view["state"]["values"]
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = access_for_round(session, team_id, user_id, meta.round_id)
-            saved = rating_service.submit_ratings(
-                session,
-                deps.clock,
-                access=access,
-                round_id=meta.round_id,
-                agency_id=meta.agency_id or None,
-                answers=_answers(values, meta),
-                # Asked on the form's last page only: elsewhere it stays as it is.
-                observation=(
-                    forms.text(values, rating_service.OBSERVATION_FIELD)
-                    if rating_service.OBSERVATION_FIELD in values
-                    else None
-                ),
-            )
-            form = rating_service.rating_form(
-                session,
-                deps.clock,
-                access=access,
-                round_id=meta.round_id,
-                agency_id=meta.agency_id or None,
-            )
-            if saved.escalations:
-                _queue_escalations(session, deps, client, team_id, saved)
-    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
-        raise
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = access_for_round(session, team_id, user_id, meta.round_id)
+        saved = rating_service.submit_ratings(
+            session,
+            deps.clock,
+            access=access,
+            round_id=meta.round_id,
+            agency_id=meta.agency_id or None,
+            answers=_answers(values, meta),
+            # Asked on the form's last page only: elsewhere it stays as it is.
+            observation=(
+                forms.text(values, rating_service.OBSERVATION_FIELD)
+                if rating_service.OBSERVATION_FIELD in values
+                else None
+            ),
+        )
+        form = rating_service.rating_form(
+            session,
+            deps.clock,
+            access=access,
+            round_id=meta.round_id,
+            agency_id=meta.agency_id or None,
+        )
+        if saved.escalations:
+            _queue_escalations(session, deps, client, team_id, saved)
     next_page = meta.page + 1
     if next_page < ui.page_count(form):
         page_meta = meta.model_copy(update={"page": next_page})
