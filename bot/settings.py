@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     )
     web_concurrency: int = Field(2, ge=1, le=64, validation_alias=_env("SAMVERKAN_WEB_CONCURRENCY"))
     web_threads: int = Field(8, ge=1, le=256, validation_alias=_env("SAMVERKAN_WEB_THREADS"))
+    # The pause before retrying a Slack call that met a server or connection error (seconds,
+    # doubled per attempt, plus up to twice as much at random): slack_sdk's own 0.5 by default
+    # (handlers/app.py:RETRY_BACKOFF); the tests set it low. A 429 waits Slack's Retry-After.
+    slack_retry_backoff: float = Field(
+        0.5, ge=0, le=60, validation_alias=_env("SAMVERKAN_SLACK_RETRY_BACKOFF")
+    )
     # How often the replica's due-work runner wakes up (agendas, reminders, the outbox).
     scheduler_interval: int = Field(
         60, ge=1, le=3600, validation_alias=_env("SAMVERKAN_SCHEDULER_INTERVAL")

@@ -94,6 +94,7 @@ def build_runtime(
             else None
         ),
         engine=engine,
+        retry_backoff=settings.slack_retry_backoff,
     )
     app = build_app(config, deps)
     logs.quiet_libraries()  # bolt made loggers with the root's level

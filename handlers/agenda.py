@@ -36,7 +36,7 @@ from handlers.outgoing import (
     publish_changes,
 )
 from handlers.payload import ack_only
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
@@ -437,7 +437,7 @@ def submit_cancel(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
 def open_record(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
             session,
             team_id=context.team_id or "",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import random
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +19,9 @@ from slack_sdk.http_retry.builtin_handlers import (
     RateLimitErrorRetryHandler,
     ServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.builtin_interval_calculators import BackoffRetryIntervalCalculator
 from slack_sdk.http_retry.handler import RetryHandler
+from slack_sdk.http_retry.jitter import Jitter
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
@@ -64,6 +67,13 @@ BOT_SCOPES = [
 ]
 
 
+# The pause before retrying a Slack call that met a server or connection error: this many
+# seconds, doubled per attempt, plus up to twice as much at random. 0.5 is slack_sdk's own
+# (0.5 s and up to 1 s of jitter); SAMVERKAN_SLACK_RETRY_BACKOFF sets it (the tests use less).
+# A 429 waits what Slack's Retry-After says, whatever this is.
+RETRY_BACKOFF = 0.5
+
+
 @dataclass(frozen=True)
 class SlackConfig:
     signing_secret: str
@@ -78,14 +88,26 @@ class SlackConfig:
     # hand-off to a small pool and its 10 ms polling for the ack.
     process_before_response: bool = True
     lazy_threads: int = 16
+    retry_backoff: float = RETRY_BACKOFF
 
 
-def retry_handlers() -> list[Any]:
+class ScaledJitter(Jitter):
+    """Up to ``2 * backoff`` seconds at random (slack_sdk's RandomJitter: up to 1 s)."""
+
+    def __init__(self, backoff: float) -> None:
+        self.most = 2 * backoff
+
+    def recalculate(self, duration: float) -> float:
+        return duration + random.random() * self.most
+
+
+def retry_handlers(backoff: float = RETRY_BACKOFF) -> list[Any]:
     """slack_sdk retries only connection errors by default; also honour 429 and 5xx."""
+    pause = BackoffRetryIntervalCalculator(backoff_factor=backoff, jitter=ScaledJitter(backoff))
     return [
-        ConnectionErrorRetryHandler(max_retry_count=2),
+        ConnectionErrorRetryHandler(max_retry_count=2, interval_calculator=pause),
         RateLimitErrorRetryHandler(max_retry_count=3),
-        ServerErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=2, interval_calculator=pause),
     ]
 
 
@@ -173,14 +195,20 @@ def bound_view_retries(context: Any, next: Callable[[], Any]) -> Any:
     return next()
 
 
-def build_web_client(api_url: str, token: str | None = None) -> WebClient:
-    return WebClient(token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers())
+def build_web_client(
+    api_url: str, token: str | None = None, *, retry_backoff: float = RETRY_BACKOFF
+) -> WebClient:
+    return WebClient(
+        token=token, base_url=api_url, timeout=10, retry_handlers=retry_handlers(retry_backoff)
+    )
 
 
 def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
     """A Web API client for a workspace, for work that no request started (scheduled)."""
     if config.bot_token or not (config.client_id and config.engine and config.encryption_key):
-        client = build_web_client(config.api_url, config.bot_token)
+        client = build_web_client(
+            config.api_url, config.bot_token, retry_backoff=config.retry_backoff
+        )
         return lambda _team_id: client
 
     # Only with OAuth: the store loads cryptography (~7 MB a process), which a replica with
@@ -193,13 +221,15 @@ def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
 
     def for_team(team_id: str | None) -> WebClient:
         bot = store.find_bot(enterprise_id=None, team_id=team_id)
-        return build_web_client(config.api_url, bot.bot_token if bot else None)
+        return build_web_client(
+            config.api_url, bot.bot_token if bot else None, retry_backoff=config.retry_backoff
+        )
 
     return for_team
 
 
 def build_app(config: SlackConfig, deps: Deps) -> App:
-    client = build_web_client(config.api_url, config.bot_token)
+    client = build_web_client(config.api_url, config.bot_token, retry_backoff=config.retry_backoff)
     kwargs: dict[str, Any] = {
         "signing_secret": config.signing_secret,
         "client": client,

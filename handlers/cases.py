@@ -18,7 +18,7 @@ from domain import forums as forum_service
 from domain.access import Access
 from domain.cases import Scope
 from domain.criteria import active_criteria
-from domain.errors import DatabaseUnavailable, DomainError, InputErrors
+from domain.errors import DomainError
 from domain.i18n import Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
@@ -30,7 +30,7 @@ from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
 from handlers.screens import case_access as _access
 from handlers.screens import detail_view
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import CaseStatus, Effect, Role
 
 log = logging.getLogger(__name__)
@@ -71,7 +71,7 @@ def case_list(
     after: int | None = None,
     before: int | None = None,
 ) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
         )
@@ -97,7 +97,7 @@ def open_deviation_modal(
     *,
     case_reference: str | None = None,
 ) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         ).forum
@@ -210,7 +210,7 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     team_id, user_id, channel = context.team_id or "", context.user_id or "", context.channel_id
     # The list this button came from already looked the user's locale up.
     t = quick_translator(context, deps)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.require_forum(session, team_id=team_id, channel_id=channel or "")
     meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id)
     case_id = forms.id_value(body["actions"][0].get("value")) or 0
@@ -230,7 +230,7 @@ def change_status(
         return
     case_id, target = parsed
     if target is CaseStatus.CLOSED:
-        with database_errors(), transaction(deps.sessions) as session:
+        with database_errors(), reading(deps.sessions) as session:
             access = _access(session, meta, team_id, user_id)
             row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
         client.views_push(
@@ -247,30 +247,23 @@ def change_status(
     client.views_update(view_id=view["id"], view=updated)
 
 
-@listener("modal")
+@listener("modal_or_notice")
 def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
     values = view["state"]["values"]
     effect = forms.selected(values, "effect")
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _access(session, meta, context.team_id or "", context.user_id or "")
-            case_service.change_status(
-                session,
-                deps.clock,
-                access=access,
-                case_id=meta.case_id or 0,
-                to=CaseStatus.CLOSED,
-                outcome=forms.text(values, "outcome"),
-                effect=_effect(effect),
-                sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
-            )
-    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
-        raise
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        case_service.change_status(
+            session,
+            deps.clock,
+            access=access,
+            case_id=meta.case_id or 0,
+            to=CaseStatus.CLOSED,
+            outcome=forms.text(values, "outcome"),
+            effect=_effect(effect),
+            sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
+        )
     ack()  # back to the case modal, which the lazy listener refreshes
 
 
@@ -283,7 +276,7 @@ def refresh_after_close(
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
     team_id, user_id = context.team_id or "", context.user_id or ""
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _access(session, meta, team_id, user_id)
         closed = (
             case_service.case_row(

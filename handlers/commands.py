@@ -27,7 +27,7 @@ from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.payload import ack_only
-from storage.db import transaction
+from storage.db import reading
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
     """What this person may do in this channel, by their role in its forum."""
     if req.channel_id.startswith("D"):
         return ui.menu_message(t, forum_name=None, in_dm=True)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.forum_for_channel(
             session, team_id=req.team_id, channel_id=req.channel_id
         )

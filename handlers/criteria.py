@@ -23,7 +23,7 @@ from handlers.errors import database_errors
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from storage.db import transaction
+from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def route(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> dict[str, Any] | None:
     words = [w.casefold() for w in req.text.split()[1:]]
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         )
@@ -75,7 +75,7 @@ def push_from_settings(
     """The "Case criteria" button of the forum settings modal."""
     meta = ViewMeta.load(body["view"].get("private_metadata"))
     t = Translator(meta.locale)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.get_forum(
             session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
         )

@@ -28,7 +28,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.payload import ack_only
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Case
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ def route(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> 
 def results(
     deps: Deps, t: Translator, *, team_id: str, channel_id: str, user: str, words: list[str]
 ) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user
         )
@@ -116,7 +116,7 @@ def show_comments(
 def open_survey(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     t = quick_translator(context, deps)
     survey_id = forms.id_value(body["actions"][0].get("value")) or 0
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         found = feedback_service.survey_for(
             session, team_id=context.team_id or "", survey_id=survey_id, user=context.user_id or ""
         )
@@ -180,7 +180,7 @@ def open_family_view(
 ) -> None:
     t = quick_translator(context, deps)
     case_id = forms.id_value(body["actions"][0].get("value")) or 0
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _case_access(session, context.team_id or "", context.user_id or "", case_id)
         case = feedback_service.family_view_case(session, access=access, case_id=case_id)
         meta = FeedbackMeta(locale=t.locale, case_id=case.id, forum_id=access.forum.id)

@@ -34,7 +34,7 @@ from handlers.outgoing import (
 )
 from handlers.payload import ack_only
 from handlers.screens import summarize
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Forum, OutboxMessage, OutboxStatus, Role
 
 log = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def members_view(
 
 def open_create_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> None:
     team_id, channel_id, trigger_id = req.team_id, req.channel_id, req.trigger_id
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         existing = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel_id)
         if existing is not None:
             raise ForumExists(name=existing.name)
@@ -166,7 +166,7 @@ def open_forum(
 
 
 def open_members(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.require_forum(session, team_id=req.team_id, channel_id=req.channel_id)
         view = members_view(session, t, forum, actor=req.user_id)
     client.views_open(trigger_id=req.trigger_id, view=view)
@@ -235,7 +235,7 @@ def announce_forum(
     """Send the announcement now; if Slack refused it, tell the forum's creator (read from
     the database: a refused submission created nothing)."""
     meta = ViewMeta.load(body["view"].get("private_metadata"))
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.forum_for_channel(
             session, team_id=context.team_id or "", channel_id=meta.channel_id or ""
         )
@@ -243,7 +243,7 @@ def announce_forum(
     if forum_id is None:
         return
     outgoing.deliver_now(deps, client)
-    with deps.sessions() as session:
+    with reading(deps.sessions) as session:
         failed = session.scalar(
             select(OutboxMessage.last_error).where(
                 OutboxMessage.dedupe_key == announcement_key(forum_id),
@@ -281,7 +281,7 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
 def push_members(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(body["view"].get("private_metadata"))
     t = Translator(meta.locale)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.get_forum(
             session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
         )
@@ -387,7 +387,7 @@ def refresh_members(
     meta = MoveMeta.load(body["view"].get("private_metadata"))
     t = Translator(meta.locale)
     parent = body["view"].get("previous_view_id")
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.get_forum(
             session, forum_id=meta.forum_id, team_id=context.team_id or ""
         )
@@ -436,7 +436,7 @@ def remove_member(
         except DomainError as exc:
             notice = ":warning: " + error_text(t, exc, mrkdwn=True)
     # e.g. they removed themselves: they may no longer look (then a notice, the error path)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
         updated = members_view(
             session, t, forum, actor=user_id, notice=notice, version=meta.version

@@ -7,8 +7,8 @@
   ``context``, ``respond``, ``view``, …) and ours (``deps``, ``sessions``, ``clock``, ``t``).
   Who and where come from bolt's ``context.team_id`` / ``user_id`` / ``channel_id``.
   A :class:`DomainError` it raises reaches the user on its ``surface`` (the modal's fields,
-  an ephemeral reply, a notice modal, a DM); anything else is logged once (class and
-  frames, no text) and the user is told "try again" there.
+  the modal replaced by a notice, an ephemeral reply, a notice modal, a DM); anything else
+  is logged once (class and frames, no text) and the user is told "try again" there.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, Literal, TypeVar
 
 from slack_bolt.kwargs_injection.args import Args
 
-from domain.errors import DomainError
+from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.i18n import Locale, Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks.forum import notice_modal, text_message
@@ -31,7 +31,18 @@ from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
-Surface = Literal["modal", "ephemeral", "replace", "open", "push", "notice", "update", "dm", "log"]
+Surface = Literal[
+    "modal",
+    "modal_or_notice",
+    "ephemeral",
+    "replace",
+    "open",
+    "push",
+    "notice",
+    "update",
+    "dm",
+    "log",
+]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -141,7 +152,10 @@ def _modal_version(body: dict[str, Any]) -> int:
 def _surface(surface: Surface, args: Args, exc: Exception) -> None:
     t = _translator(args)
     body = args.body or {}
-    if surface == "modal":
+    # "modal_or_notice": what the user typed (and an unreachable database: a retry keeps what
+    # they typed) on the fields; any other refusal replaces the modal with a notice.
+    on_fields = isinstance(exc, (InputErrors, DatabaseUnavailable))
+    if surface == "modal" or (surface == "modal_or_notice" and on_fields):
         assert isinstance(exc, DomainError)
         view = body.get("view") or {}
         ids = forms.block_ids(view)
@@ -151,7 +165,9 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
         )
         return
     text = failure_text(t, exc)
-    if surface == "ephemeral":
+    if surface == "modal_or_notice":
+        args.ack(response_action="update", view=notice_modal(t, text))
+    elif surface == "ephemeral":
         args.respond(replace_original=False, response_type="ephemeral", text=text)
     elif surface == "replace":  # the message it replaces had blocks: so has the answer
         reply: dict[str, Any] = dict(text_message(text))
@@ -185,7 +201,7 @@ def listener(surface: Surface) -> Callable[[F], F]:
                 return func(**_kwargs(names, args))
             except Exception as exc:
                 expected = isinstance(exc, DomainError)
-                if surface == "modal" and not expected:
+                if surface in ("modal", "modal_or_notice") and not expected:
                     raise  # the app's error handler logs it and keeps the modal open
                 if not expected:
                     # The class and the frames only: bot/logs.py drops the error's text.

@@ -23,9 +23,7 @@ from domain import export as export_service
 from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import (
-    DatabaseUnavailable,
     DomainError,
-    InputErrors,
     InvalidInput,
     NotCoordinator,
 )
@@ -42,7 +40,7 @@ from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
 from handlers.screens import detail_view
-from storage.db import transaction
+from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -341,7 +339,7 @@ def export_log(
     respond(replace_original=False, response_type="ephemeral", text=text)
 
 
-@listener("modal")
+@listener("modal_or_notice")
 def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
@@ -353,20 +351,14 @@ def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
         decided_on=forms.date_value(values, "decided_on"),
         note=forms.text(values, "note"),
     )
-    try:
-        with database_errors(), transaction(deps.sessions) as session:
-            access = _view_access(session, meta, context.team_id or "", context.user_id or "")
-            ground = legal_grounds.record_ground(
-                session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
-            )
-            done = ui.ground_recorded_modal(
-                t, reference=ground.case.reference, agency=ground.agency.name
-            )
-    except (InputErrors, DatabaseUnavailable):  # on the fields: a retry keeps what they typed
-        raise
-    except DomainError as exc:
-        ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
-        return
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        ground = legal_grounds.record_ground(
+            session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
+        )
+        done = ui.ground_recorded_modal(
+            t, reference=ground.case.reference, agency=ground.agency.name
+        )
     ack(response_action="update", view=done)
 
 
@@ -391,7 +383,7 @@ def push_hold(
     """Legal hold from the case modal (coordinators): a reason modal on top."""
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         if not access.is_coordinator:
             raise NotCoordinator()
@@ -436,7 +428,7 @@ def refresh_case(body: dict[str, Any], client: WebClient, context: BoltContext, 
     if not parent:
         return
     meta = ViewMeta.load(body["view"].get("private_metadata"))
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         reference = case_service.case_row(
             session, deps.clock, access=access, case_id=meta.case_id or 0

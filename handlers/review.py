@@ -22,7 +22,7 @@ from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
-from storage.db import transaction
+from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def route(
 
 
 def open_settings(deps: Deps, client: WebClient, t: Translator, req: CommandRequest) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         )

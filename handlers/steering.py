@@ -39,7 +39,7 @@ from handlers.metadata import Id
 from handlers.outgoing import deliver_now
 from handlers.payload import ack_only
 from handlers.screens import display_names
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import PlanItem
 
 log = logging.getLogger(__name__)
@@ -132,7 +132,7 @@ def open_settings(
     *,
     push: bool,
 ) -> None:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = forum_service.require_member_in_channel(
             session, team_id=team_id, channel_id=channel_id, slack_user_id=user_id
         )
@@ -197,7 +197,7 @@ def tell_linked_forums(client: WebClient, deps: Deps) -> None:
 
 
 def rollup(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _access(session, req)
         forum = access.forum
         if steering_service.steering_level(forum) is None:
@@ -224,7 +224,7 @@ def rollup(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
 
 
 def show_plan(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _access(session, req)
         if steering_service.steering_level(access.forum) is None:
             raise InvalidInput(
@@ -251,7 +251,7 @@ def _context_access(session: Session, context: BoltContext) -> Access:
 def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     t = quick_translator(context, deps)
     action = body["actions"][0]
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         access = _context_access(session, context)
         if not access.is_coordinator:
             raise NotCoordinator()

@@ -184,13 +184,18 @@ class Bot:
         self.lazy.wait_idle(timeout)
 
 
+# A Slack call the stand-in answers with a server error is retried after ~10 ms, not
+# slack_sdk's 0.5–1.5 s and 1–2 s: outage tests wait for what the bot does, not for its pauses.
+TEST_RETRY_BACKOFF = 0.01
+
+
 def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
     return load_settings(
         database_url=database_url,
         slack_signing_secret=SIGNING_SECRET,
         slack_bot_token=BOT_TOKEN,
         slack_api_url=api_url,
-        **extra,
+        **{"slack_retry_backoff": TEST_RETRY_BACKOFF, **extra},
     )
 
 
@@ -230,6 +235,32 @@ def _logging_as_it_was() -> Iterator[None]:
         if handler not in handlers:
             root.removeHandler(handler)
     root.setLevel(level)
+
+
+# --- the situation picture's images, drawn once per picture ----------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _each_picture_drawn_once() -> Iterator[None]:
+    """The bot draws the situation picture's two PNGs when a round closes (~0.3 s of matplotlib
+    each time); many tests close the same round of the same forum, on both databases. A worker
+    draws each distinct picture (its data and language) once and hands the same images to the
+    next test that asks: what is posted, and how, is the same. The drawing itself is tested in
+    tests/unit/test_ratings_domain.py, which calls it directly."""
+    from handlers.blocks.ratings.messages import SlackRenderers
+
+    draw = SlackRenderers.images
+    drawn: dict[str, list[tuple[str, str, str, bytes]]] = {}
+
+    def images(self: SlackRenderers, t: Any, picture: Any) -> list[tuple[str, str, str, bytes]]:
+        key = f"{t.locale}:{picture!r}"
+        if key not in drawn:
+            drawn[key] = draw(self, t, picture)
+        return drawn[key]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(SlackRenderers, "images", images)
+        yield
 
 
 # --- suite-wide privacy check (issue #10) ----------------------------------------------------

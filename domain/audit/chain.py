@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import set_committed_value
 
 from domain.audit.keys import _EVENTS, _HEADS, GENESIS, AuditKeys, current_keys
+from storage.db import reading
 from storage.models import AuditAction, AuditEvent
 
 # --- hashing --------------------------------------------------------------------------------
@@ -249,7 +250,7 @@ def seal_pending(
     transactions of its own (a batch of ``limit`` at a time). With ``wait`` false a chain
     another sealer holds is skipped. Returns how many events were sealed."""
     if chains is None:
-        with sessions() as session:
+        with reading(sessions) as session:  # never waits for a writer
             chains = pending_chains(session)
     total = 0
     for chain in chains:

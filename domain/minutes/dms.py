@@ -6,13 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import and_, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from domain import disclosure, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.minutes.base import CATCH_UP, MEETING_DM
 from domain.minutes.preparation import Preparation, prepare
+from storage.db import reading
 from storage.models import (
     AgendaItem,
     EffectStatus,
@@ -79,17 +80,29 @@ def _due(session: Session, clock: Clock, kind: str, due_column: Any, *, until: A
     )
 
 
-def send_meeting_dms(
-    sessions: Callable[[], Session], clock: Clock, render: RenderPreparation, *, replica: str
+def each_claimed_meeting(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    kind: str,
+    due_column: InstrumentedAttribute[Any],
+    *,
+    until: Any,
+    replica: str,
+    act: Callable[[Session, Meeting, Forum], int],
 ) -> int:
-    """At the agenda time of a meeting with cases: each member's morning DM, once."""
-    with sessions() as session, session.begin():
-        due = _due(session, clock, MEETING_DM, Meeting.agenda_due_at, until=Meeting.starts_at)
-    sent = 0
+    """For each meeting whose ``kind`` is due at ``due_column`` (see :func:`_due`): claim it
+    for this replica and ``act`` on it (queue its messages; returns how many) in one
+    transaction of its own, which also marks the effect done. Finding what is due only
+    reads (on SQLite it does not take the write lock). Returns the sum of what ``act``
+    returned."""
+    with reading(sessions) as session:
+        due = _due(session, clock, kind, due_column, until=until)
+    total = 0
     for meeting_id in due:
         with sessions() as session, session.begin():
             meeting = session.get(Meeting, meeting_id)
-            if meeting is None or meeting.agenda_due_at is None:
+            due_at = getattr(meeting, due_column.key, None)
+            if meeting is None or due_at is None:
                 continue
             forum = session.get(Forum, meeting.forum_id)
             assert forum is not None
@@ -97,29 +110,50 @@ def send_meeting_dms(
                 session,
                 clock,
                 forum_id=forum.id,
-                kind=MEETING_DM,
+                kind=kind,
                 subject="",
                 occurrence=meeting.occurrence,
-                due_at=meeting.agenda_due_at,
+                due_at=due_at,
                 replica=replica,
             )
             if effect is None:
                 continue
-            for member in _members(session, forum.id):
-                prep = prepare(session, clock, Access(forum=forum, member=member), meeting)
-                if not prep.cases:
-                    break  # no cases: no DMs
-                scheduling.enqueue(
-                    session,
-                    clock,
-                    team_id=forum.team_id,
-                    method="chat.postMessage",
-                    payload={"channel": member.slack_user_id, **render(prep)},
-                    dedupe_key=_dm_key(meeting.id, member.slack_user_id),
-                )
-                sent += 1
+            total += act(session, meeting, forum)
             scheduling.complete(session, clock, effect)
-    return sent
+    return total
+
+
+def send_meeting_dms(
+    sessions: sessionmaker[Session], clock: Clock, render: RenderPreparation, *, replica: str
+) -> int:
+    """At the agenda time of a meeting with cases: each member's morning DM, once."""
+
+    def queue(session: Session, meeting: Meeting, forum: Forum) -> int:
+        sent = 0
+        for member in _members(session, forum.id):
+            prep = prepare(session, clock, Access(forum=forum, member=member), meeting)
+            if not prep.cases:
+                break  # no cases: no DMs
+            scheduling.enqueue(
+                session,
+                clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={"channel": member.slack_user_id, **render(prep)},
+                dedupe_key=_dm_key(meeting.id, member.slack_user_id),
+            )
+            sent += 1
+        return sent
+
+    return each_claimed_meeting(
+        sessions,
+        clock,
+        MEETING_DM,
+        Meeting.agenda_due_at,
+        until=Meeting.starts_at,
+        replica=replica,
+        act=queue,
+    )
 
 
 def refresh_meeting_dms(

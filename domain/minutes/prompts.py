@@ -7,18 +7,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
 from domain.i18n import Locale, normalize_locale
 from domain.minutes.base import MINUTES_PROMPT
-from domain.minutes.dms import _due
-from storage.models import (
-    Forum,
-    Meeting,
-)
+from domain.minutes.dms import each_claimed_meeting
+from storage.models import Forum, Meeting
 
 # --- the minutes prompt -----------------------------------------------------------------------
 
@@ -34,52 +31,35 @@ class Prompt:
 
 
 def send_minutes_prompts(
-    sessions: Callable[[], Session],
+    sessions: sessionmaker[Session],
     clock: Clock,
     render: Callable[[Prompt], dict[str, Any]],
     *,
     replica: str,
 ) -> int:
     """At a meeting's end time (with cases on its agenda): one prompt to each coordinator."""
-    with sessions() as session, session.begin():
-        due = _due(session, clock, MINUTES_PROMPT, Meeting.ends_at, until=None)
-    sent = 0
-    for meeting_id in due:
-        with sessions() as session, session.begin():
-            meeting = session.get(Meeting, meeting_id)
-            if meeting is None:
-                continue
-            forum = session.get(Forum, meeting.forum_id)
-            assert forum is not None
-            effect = scheduling.claim(
+
+    def queue(session: Session, meeting: Meeting, forum: Forum) -> int:
+        users = coordinators(session, forum.id)
+        for user in users:
+            prompt = Prompt(
+                user=user,
+                locale=normalize_locale(forum.language),
+                forum_name=forum.name,
+                meeting_id=meeting.id,
+                starts_at=meeting.starts_at,
+                timezone=forum.timezone,
+            )
+            scheduling.enqueue(
                 session,
                 clock,
-                forum_id=forum.id,
-                kind=MINUTES_PROMPT,
-                subject="",
-                occurrence=meeting.occurrence,
-                due_at=meeting.ends_at,
-                replica=replica,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={"channel": user, **render(prompt)},
+                dedupe_key=f"{MINUTES_PROMPT}:{meeting.id}:{user}",
             )
-            if effect is None:
-                continue
-            for user in coordinators(session, forum.id):
-                prompt = Prompt(
-                    user=user,
-                    locale=normalize_locale(forum.language),
-                    forum_name=forum.name,
-                    meeting_id=meeting.id,
-                    starts_at=meeting.starts_at,
-                    timezone=forum.timezone,
-                )
-                scheduling.enqueue(
-                    session,
-                    clock,
-                    team_id=forum.team_id,
-                    method="chat.postMessage",
-                    payload={"channel": user, **render(prompt)},
-                    dedupe_key=f"{MINUTES_PROMPT}:{meeting.id}:{user}",
-                )
-                sent += 1
-            scheduling.complete(session, clock, effect)
-    return sent
+        return len(users)
+
+    return each_claimed_meeting(
+        sessions, clock, MINUTES_PROMPT, Meeting.ends_at, until=None, replica=replica, act=queue
+    )

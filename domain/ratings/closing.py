@@ -19,6 +19,7 @@ from domain.ratings.settings import (
     _forum_t,
     _zone,
 )
+from storage.db import reading
 from storage.models import (
     Forum,
     RatingRound,
@@ -43,7 +44,7 @@ def close_due_rounds(
 ) -> int:
     """Close the open rounds whose deadline passed and post their picture (once), each
     round on its own (see close_due_round)."""
-    with sessions() as session:
+    with reading(sessions) as session:  # finding what is due only reads
         due = list(
             session.scalars(
                 select(RatingRound.id)

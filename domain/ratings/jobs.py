@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from sqlalchemy import String, cast, exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import Clock
@@ -33,6 +33,7 @@ from domain.ratings.settings import (
     representatives,
     round_times,
 )
+from storage.db import reading
 from storage.models import (
     Agency,
     Area,
@@ -110,7 +111,7 @@ def wants_picture(
     return False
 
 
-Sessions = Callable[[], Session]
+Sessions = sessionmaker[Session]
 
 
 def _each(
@@ -194,7 +195,7 @@ def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, r
     is still ahead) and queue the DMs to every agency's representatives; tell the
     coordinators once about a round whose deadline passed while the bot was down. One
     transaction per meeting. Returns how many rounds opened."""
-    with sessions() as session:
+    with reading(sessions) as session:  # finding what is due only reads
         due = [
             meeting.id
             for meeting, forum in session.execute(_unopened(clock.now()))
@@ -345,7 +346,7 @@ def send_due_reminders(
     reminder goes out (the earlier ones are marked done, late); at night it waits. One
     transaction per round."""
     now = clock.now()
-    with sessions() as session:
+    with reading(sessions) as session:  # finding what is due only reads
         due = [
             rating_round.id
             for rating_round, forum in session.execute(

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain import actions as action_service
 from domain import scheduling
@@ -21,6 +20,7 @@ from domain.review.documents import files
 from domain.review.figures import CATCH_UP, KIND, SEND_AT, review_settings
 from domain.review.masking import ReviewFigures, build
 from domain.statistics import Period
+from storage.db import reading
 from storage.models import (
     EffectStatus,
     Forum,
@@ -82,7 +82,7 @@ def due_reviews(session: Session, clock: Clock) -> list[Due]:
 
 
 def send_due(
-    sessions: Callable[[], Session],
+    sessions: sessionmaker[Session],
     clock: Clock,
     messages: ReviewMessages,
     *,
@@ -91,7 +91,7 @@ def send_due(
     """Claim each due review (its own transaction), build it outside the claim, then queue
     the files for the coordinators and the channel summary and mark it done. Returns how
     many were sent."""
-    with sessions() as session, session.begin():
+    with reading(sessions) as session:  # finding what is due only reads
         due = due_reviews(session, clock)
     sent = 0
     for item in due:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain import actions as action_service
 from domain import audit, review, scheduling
@@ -22,6 +22,7 @@ from domain.i18n import N_, Translator, normalize_locale
 from domain.statistics import Period
 from domain.steering.activity_plan import Plan, PlanNode, _require_steering, plan
 from domain.steering.levels import LEVELS, ForumFigures, rollup, steering_level
+from storage.db import reading
 from storage.models import (
     ActionStatus,
     AuditAction,
@@ -64,7 +65,7 @@ ANNUAL_AT = dt.time(8, 0)
 ANNUAL_CATCH_UP = dt.timedelta(days=30)
 
 
-def send_due_annual_reports(sessions: Callable[[], Session], clock: Clock, *, replica: str) -> int:
+def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, replica: str) -> int:
     """At year end, by itself: the annual report for the year just ended (PDF and docx) to
     each steering forum's coordinators, on the first working day of January at 08:00; one
     claim row per forum and year, files through the outbox. People are not named in it
@@ -74,7 +75,7 @@ def send_due_annual_reports(sessions: Callable[[], Session], clock: Clock, *, re
 
     now = clock.now()
     due: list[tuple[int, int, dt.datetime, dt.datetime]] = []
-    with sessions() as session, session.begin():
+    with reading(sessions) as session:  # finding what is due only reads
         for candidate in session.scalars(select(Forum)):
             if steering_level(candidate) is None:
                 continue

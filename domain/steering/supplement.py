@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import Clock
@@ -24,6 +23,7 @@ from domain.steering.levels import (
     since_last_meeting,
     steering_level,
 )
+from storage.db import reading
 from storage.models import (
     ActionStatus,
     EffectStatus,
@@ -72,7 +72,7 @@ class SupplementMessages(Protocol):
 
 
 def post_due_supplements(
-    sessions: Callable[[], Session],
+    sessions: sessionmaker[Session],
     clock: Clock,
     messages: SupplementMessages,
     *,
@@ -80,7 +80,7 @@ def post_due_supplements(
 ) -> int:
     """After a steering forum's agenda is posted: the steering part in its thread, once."""
     now = clock.now()
-    with sessions() as session, session.begin():
+    with reading(sessions) as session:  # finding what is due only reads
         steering_ids = [f.id for f in session.scalars(select(Forum)) if steering_level(f)]
         if not steering_ids:
             return 0

@@ -21,7 +21,7 @@ from handlers.errors import database_errors
 from handlers.listener import listener, quick_translator
 from handlers.metadata import ViewMeta
 from handlers.outgoing import deliver_now
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Action
 
 # -- creating ------------------------------------------------------------------------------
@@ -85,7 +85,7 @@ def after_create(body: dict[str, Any], client: WebClient, context: BoltContext, 
     """Send what the ack queued; a case's modal beneath lists the new action (read from the
     database: a refused submission created none)."""
     deliver_now(deps, client)
-    with database_errors(), transaction(deps.sessions) as session:
+    with database_errors(), reading(deps.sessions) as session:
         created = session.scalar(
             select(Action.id).where(Action.submission_key == body["view"]["id"])
         )

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -323,18 +322,14 @@ MEMBER_ATTACKS: dict[str, Send] = {
 def _shown(bot: Bot, send: Callable[[], Any]) -> str:
     """What the bot showed: its direct answer (an ack's view or field errors) and the Slack
     calls and files that followed. A submission answered in its ack is complete at once (its
-    lazy listener acts only on success); anything else waits for the listener's output."""
+    lazy listener acts only on success); anything else waits until the bot's listeners are
+    done (a refusal may show nothing at all)."""
     before = len(bot.slack.calls)
     uploads_before = set(bot.slack.uploads)
     answer = send()
     body = getattr(answer, "body", "") or ""
     if '"response_action"' not in body:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline:
-            if any(c.method in OUTPUT_METHODS for c in bot.slack.calls[before:]):
-                time.sleep(0.4)  # let a second call of the same answer arrive
-                break
-            time.sleep(0.05)
+        bot.wait_idle()  # every listener the request started is done, with all its calls
     calls = [c for c in bot.slack.calls[before:] if c.method in OUTPUT_METHODS]
     text = body + json.dumps([c.args for c in calls], ensure_ascii=False)
     for key, data in bot.slack.uploads.items():

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import threading
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 
 from domain import forums as fs
 from storage.db import transaction
@@ -322,3 +324,29 @@ def test_the_list_filters_by_whose_cases_and_status_at_once(
     assert "FOS-2026-001" in all_scheduled and "FOS-2026-002" in all_scheduled
     mine_closed = choose("case_list_status", "f:mine:closed")
     assert "FOS-2026-00" not in mine_closed and "Inga ärenden matchar" in mine_closed
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_list_and_the_menu_answer_while_another_writer_holds_the_lock(
+    bot: Bot, forum: dict[str, int], database_url: str
+) -> None:
+    """On SQLite a unit of work that may write takes the one write lock up front (BEGIN
+    IMMEDIATE); a command that only reads runs in a deferred transaction (storage.db.reading)
+    and answers at once while another writer holds the lock, instead of waiting up to the
+    15 s busy timeout for it (or failing with "the database is busy")."""
+    submit_case(bot, forum)
+    bot.wait_idle()
+    before = bot.slack.count("response_url")
+    writer = sqlite3.connect(make_url(database_url).database or "", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        bot.driver.command("ärenden", user=SOCIAL)
+        listed = bot.slack.wait_for("response_url", count=before + 1, timeout=5)[-1]
+        bot.driver.command("", user=SOCIAL)  # the menu: this channel's forum and my role
+        menu = bot.slack.wait_for("response_url", count=before + 2, timeout=5)[-1]
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert "FOS-2026-001" in json.dumps(listed.args, ensure_ascii=False)
+    assert "*FOSSAM*" in json.dumps(menu.args, ensure_ascii=False)
+    bot.slack.assert_no_violations()

@@ -5,16 +5,18 @@ from __future__ import annotations
 
 import json
 import time
+from typing import Any
 
 import pytest
 from slack_sdk.http_retry.request import HttpRequest
 from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 
+from bot.settings import load_settings
 from domain import forums as fs
 from handlers.app import TRIGGER_SECONDS, TriggerDeadline, retry_handlers
 from storage.db import transaction
-from tests.conftest import Bot
+from tests.conftest import TEST_RETRY_BACKOFF, Bot
 from tests.support.forums import forum_draft
 
 ADMIN = "U1"
@@ -99,6 +101,24 @@ def test_a_server_error_on_a_view_call_is_retried_while_a_short_pause_still_fits
             state=_state_after_one_attempt(), request=_request("views.open"), response=failed
         )
         assert allowed is expected, left
+
+
+def _server_pause(handlers: list[Any]) -> float:
+    (server,) = [h for h in handlers if h.__class__.__name__ == "ServerErrorRetryHandler"]
+    return float(server.interval_calculator.calculate_sleep_duration(0))
+
+
+def test_the_pause_before_a_retry_after_a_server_error_is_a_setting(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # By default slack_sdk's own: 0.5 s plus up to 1 s at random before the first retry.
+    assert all(0.5 <= _server_pause(retry_handlers()) <= 1.5 for _ in range(20))
+    # SAMVERKAN_SLACK_RETRY_BACKOFF scales both; the test bot runs with the tests' setting.
+    monkeypatch.setenv("SAMVERKAN_SLACK_RETRY_BACKOFF", "0.2")
+    assert load_settings().slack_retry_backoff == 0.2
+    assert all(0.2 <= _server_pause(retry_handlers(0.2)) <= 0.6 for _ in range(20))
+    pause = _server_pause(bot.runtime.app.client.retry_handlers)
+    assert TEST_RETRY_BACKOFF <= pause <= 3 * TEST_RETRY_BACKOFF
 
 
 # --- interactive replies refresh in place ---------------------------------------------------

@@ -98,6 +98,7 @@ def test_settings_have_the_documented_defaults(monkeypatch: pytest.MonkeyPatch) 
     assert settings.slack_api_url == "https://slack.com/api/"
     assert settings.database_url.startswith("sqlite:///")
     assert settings.allow_test_clock is False
+    assert settings.slack_retry_backoff == 0.5  # slack_sdk's own
 
 
 def test_test_clock_needs_the_flag() -> None:

@@ -1,0 +1,227 @@
+"""``/samverkan lägesbild`` and its subcommands: the status (overview), ``borta`` /
+``tillbaka``, ``export [from] [to]`` and the coordinator's settings modal."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from slack_sdk import WebClient
+
+from domain import forums as forum_service
+from domain import ratings as rating_service
+from domain.errors import (
+    InvalidInput,
+    NotCoordinator,
+)
+from domain.export import csv_bytes, xlsx_bytes
+from domain.i18n import N_, Translator
+from handlers import outgoing, slack_text
+from handlers.blocks import actions as action_ui
+from handlers.blocks import ratings as ui
+from handlers.blocks.forum import text_message
+from handlers.deps import CommandRequest, Deps
+from handlers.errors import database_errors
+from handlers.ratings.base import (
+    AWAY,
+    BACK,
+    EXPORT,
+    RATE,
+    SETTINGS,
+    RatingMeta,
+    access_in_channel,
+    parse_day,
+)
+from handlers.ratings.modal import open_rating_from_channel
+from storage.db import transaction
+
+
+def route(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest
+) -> dict[str, Any] | None:
+    words = slack_text.args(req.text)
+    word, rest = words[0].casefold(), words[1:]
+    if word in AWAY or word in BACK:
+        return away(deps, client, t, req, [] if word in BACK else rest, back=word in BACK)
+    sub = rest[0].casefold() if rest else ""
+    if sub in RATE:
+        open_rating_from_channel(deps, client, t, req)
+        return None
+    if sub in EXPORT:
+        return export(deps, client, t, req, rest[1:])
+    if sub in SETTINGS:
+        open_settings(deps, client, t, req, trigger_id=req.trigger_id)
+        return None
+    if sub:
+        raise InvalidInput(
+            N_(
+                "Use /samverkan lägesbild, … lägesbild bedöm, … lägesbild export [from] [to] "
+                "or … lägesbild inställningar."
+            )
+        )
+    return overview(deps, t, req)
+
+
+def overview(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
+    with database_errors(), transaction(deps.sessions) as session:
+        access = access_in_channel(session, req)
+        view = rating_service.overview(session, deps.clock, access=access)
+        name = access.forum.name
+        coordinator = access.is_coordinator
+        areas = [(a.id, a.name) for a in forum_service.active_areas(access.forum)]
+    reply = ui.overview_message(t, view, forum_name=name, coordinator=coordinator)
+    # Any member may create an action for an area from the picture (issue #8).
+    return action_ui.with_new_action_for_area(t, reply, areas)
+
+
+def away(
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    req: CommandRequest,
+    rest: list[str],
+    *,
+    back: bool,
+) -> dict[str, Any]:
+    words = [w for w in rest if w.casefold() not in {"till", "until", "tom", "t.o.m."}]
+    if not back and not words:
+        raise InvalidInput(
+            N_(
+                "Write the last day you are away, and your stand-in if you have one: "
+                "/samverkan borta 2026-12-10 @name. Back earlier: /samverkan tillbaka."
+            )
+        )
+    if words and words[0].casefold() in {"slut", "klar", "nej", "off", "none"}:
+        back, words = True, []
+    with database_errors(), transaction(deps.sessions) as session:
+        access = access_in_channel(session, req)
+        until: dt.date | None = None
+        stand_in: str | None = None
+        if not back:
+            today = rating_service.local_today(access.forum, deps.clock)
+            until = parse_day(words[0], today)
+            if until is None:
+                raise InvalidInput(
+                    N_("I could not read {text} as a day. Write it like 2026-12-10."),
+                    text=words[0][:20],
+                )
+            if len(words) > 1:
+                stand_in = slack_text.user_id(words[1])
+                if stand_in is None:
+                    raise InvalidInput(N_("Name your stand-in as @name."))
+        absence = rating_service.set_away(
+            session, deps.clock, access=access, until=until, stand_in=stand_in
+        )
+        forum_name = access.forum.name
+    if absence.until is None:
+        return text_message(t("Welcome back: you get the situation picture's messages again."))
+    if absence.stand_in:
+        stand_in_t = deps.translator(client, req.team_id, absence.stand_in)
+        outgoing.tell_now(
+            deps,
+            client,
+            req.team_id,
+            absence.stand_in,
+            stand_in_t(
+                N_(
+                    "{user} is away until {day} and has named you stand-in for {agency} in {forum}."
+                ),
+                user=f"<@{req.user_id}>",
+                day=stand_in_t.day(absence.until),
+                agency=absence.agency_name,
+                forum=forum_name,
+            ),
+        )
+        return text_message(
+            t(
+                "You are away until {day}; {user} stands in for {agency}.",
+                day=t.day(absence.until),
+                user=f"<@{absence.stand_in}>",
+                agency=absence.agency_name,
+            )
+        )
+    return text_message(
+        t(
+            "You are away until {day}. If no one else from {agency} is here, your agency is "
+            "shown as away, not as missing.",
+            day=t.day(absence.until),
+            agency=absence.agency_name,
+        )
+    )
+
+
+def export(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest, rest: list[str]
+) -> dict[str, Any]:
+    with database_errors(), transaction(deps.sessions) as session:
+        access = access_in_channel(session, req)
+        if not access.is_coordinator:
+            raise NotCoordinator()
+        today = rating_service.local_today(access.forum, deps.clock)
+        days = [parse_day(w, today) for w in rest[:2]]
+        if any(d is None for d in days):
+            raise InvalidInput(N_("Write the period as two days, e.g. 2026-01-01 2026-06-30."))
+        start = days[0] if days else None
+        end = days[1] if len(days) > 1 else (today if start else None)
+        data = rating_service.export_rounds(
+            session, deps.clock, access=access, start=start, end=end, t=t
+        )
+    send_export(deps, client, t, req, data, "both")
+    return text_message(t("The export is in your direct messages."))
+
+
+def send_export(
+    deps: Deps,
+    client: WebClient,
+    t: Translator,
+    req: CommandRequest,
+    data: rating_service.ExportData,
+    fmt: str,
+) -> None:
+    stem = f"lagesbild-{data.forum_code}"
+    comment = t.ngettext(
+        "Situation picture export: {n} round.", "Situation picture export: {n} rounds.", data.rounds
+    )
+    if fmt in ("xlsx", "both"):
+        workbook = xlsx_bytes(
+            [
+                ("lagesbild", data.headers, data.rows),
+                ("sammanstallning", data.summary_headers, data.summary),
+            ]
+        )
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
+            data=workbook,
+            filename=f"{stem}.xlsx",
+            comment=comment,
+        )
+    if fmt in ("csv", "both"):
+        outgoing.send_file(
+            deps,
+            client,
+            req.team_id,
+            req.user_id,
+            data=csv_bytes(data.headers, data.rows),
+            filename=f"{stem}.csv",
+            comment=comment,
+        )
+
+
+def open_settings(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest, *, trigger_id: str
+) -> None:
+    with database_errors(), transaction(deps.sessions) as session:
+        access = access_in_channel(session, req)
+        if not access.is_coordinator:
+            raise NotCoordinator()
+        forum = access.forum
+        settings = rating_service.rating_settings(forum)
+        choosable = rating_service.choosable_meetings(session, deps.clock, forum)
+        meta = RatingMeta(locale=t.locale, forum_id=forum.id)
+        view = ui.settings_modal(
+            t, settings, meetings=choosable, tz=forum.timezone, private_metadata=meta.dump()
+        )
+    client.views_open(trigger_id=trigger_id, view=view)

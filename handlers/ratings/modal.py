@@ -1,0 +1,178 @@
+"""The rating modal: opened from the round's DM or the channel, answered page by page;
+escalations go to the coordinators as DMs queued with the answers."""
+
+from __future__ import annotations
+
+import logging
+import zoneinfo
+from typing import Any
+
+from slack_bolt import Ack, BoltContext, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from domain import ratings as rating_service
+from domain.errors import (
+    DomainError,
+    InvalidInput,
+)
+from domain.i18n import N_, Translator
+from handlers import forms, outgoing
+from handlers.blocks import ratings as ui
+from handlers.deps import CommandRequest, Deps
+from handlers.errors import database_errors, failure_text
+from handlers.listener import listener, quick_translator
+from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel
+from storage.db import reading, transaction
+
+log = logging.getLogger(__name__)
+
+
+def rating_view(
+    deps: Deps,
+    t: Translator,
+    team_id: str,
+    user_id: str,
+    round_id: int,
+    agency_id: int | None,
+    page: int = 0,
+) -> dict[str, Any]:
+    with database_errors(), reading(deps.sessions) as session:
+        access = access_for_round(session, team_id, user_id, round_id)
+        form = rating_service.rating_form(
+            session, deps.clock, access=access, round_id=round_id, agency_id=agency_id
+        )
+        forum_id = access.forum.id
+    meta = RatingMeta(
+        locale=t.locale,
+        forum_id=forum_id,
+        round_id=form.round_id,
+        agency_id=form.agency_id,
+        page=page,
+    )
+    return ui.rating_modal(t, form, page=page, private_metadata=meta.dump())
+
+
+def open_rating_from_channel(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest
+) -> None:
+    with database_errors(), reading(deps.sessions) as session:
+        access = access_in_channel(session, req)
+        rating_round = rating_service.find_open_round(session, access.forum)
+        if rating_round is None:
+            raise InvalidInput(N_("No rating round is open right now."))
+        round_id = rating_round.id
+    view = rating_view(deps, t, req.team_id, req.user_id, round_id, None)
+    client.views_open(trigger_id=req.trigger_id, view=view)
+
+
+def _answers(values: forms.Values, meta: RatingMeta) -> list[rating_service.Answer]:
+    answers = []
+    for block_id in values:
+        if not block_id.startswith("level_"):
+            continue
+        area = block_id.removeprefix("level_")
+        if not area.isdigit():
+            continue
+        level = forms.selected(values, block_id)
+        answers.append(
+            rating_service.Answer(
+                area_id=int(area),
+                level=forms.id_value(level),
+                comment=forms.text(values, f"comment_{area}") or None,
+            )
+        )
+    return answers
+
+
+@listener("log")
+def open_rating(
+    body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
+) -> None:
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    t = quick_translator(context, deps)
+    pair = ui.parse_pair(body["actions"][0].get("value", ""))
+    try:
+        if pair is None:
+            raise rating_service.RoundNotFound()
+        view = rating_view(deps, t, team_id, user_id, pair[0], pair[1])
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+    except Exception as exc:  # from a message: an ephemeral reply; from a DM: a DM
+        if not isinstance(exc, DomainError):
+            log.exception("opening the rating modal failed")
+        text = failure_text(t, exc)
+        if body.get("response_url"):
+            respond(replace_original=False, response_type="ephemeral", text=text)
+        else:
+            outgoing.tell_now(deps, client, team_id, user_id, text)
+
+
+@listener("modal_or_notice")
+def submit_rating(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Save the answers; escalations go to the coordinators as DMs queued in the same
+    transaction."""
+    meta = RatingMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    values = view["state"]["values"]
+    with database_errors(), transaction(deps.sessions) as session:
+        access = access_for_round(session, team_id, user_id, meta.round_id)
+        saved = rating_service.submit_ratings(
+            session,
+            deps.clock,
+            access=access,
+            round_id=meta.round_id,
+            agency_id=meta.agency_id or None,
+            answers=_answers(values, meta),
+            # Asked on the form's last page only: elsewhere it stays as it is.
+            observation=(
+                forms.text(values, rating_service.OBSERVATION_FIELD)
+                if rating_service.OBSERVATION_FIELD in values
+                else None
+            ),
+        )
+        form = rating_service.rating_form(
+            session,
+            deps.clock,
+            access=access,
+            round_id=meta.round_id,
+            agency_id=meta.agency_id or None,
+        )
+        if saved.escalations:
+            _queue_escalations(session, deps, client, team_id, saved)
+    next_page = meta.page + 1
+    if next_page < ui.page_count(form):
+        page_meta = meta.model_copy(update={"page": next_page})
+        ack(
+            response_action="update",
+            view=ui.rating_modal(t, form, page=next_page, private_metadata=page_meta.dump()),
+        )
+        return
+    deadline = t.day_time(form.deadline_at, zoneinfo.ZoneInfo(form.timezone))
+    ack(
+        response_action="update",
+        view=ui.saved_modal(
+            t, agency=saved.agency_name, complete=saved.complete, deadline=deadline
+        ),
+    )
+
+
+def _queue_escalations(
+    session: Session, deps: Deps, client: WebClient, team_id: str, saved: rating_service.Saved
+) -> None:
+    for coordinator, t in outgoing.translators(deps, client, team_id, saved.coordinators).items():
+        for escalation in saved.escalations:
+            outgoing.tell(
+                session,
+                deps.clock,
+                team_id=team_id,
+                user_id=coordinator,
+                text=ui.escalation_text(t, saved.forum_name, escalation),
+            )
+
+
+@listener("log")
+def deliver(client: WebClient, deps: Deps) -> None:
+    outgoing.deliver_now(deps, client)  # the escalations, queued with the answers
