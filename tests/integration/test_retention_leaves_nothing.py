@@ -93,7 +93,10 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
 
     def mark(name: str, *, keep: bool = False) -> str:
         # ASCII only: SQLite keeps JSON with \\u escapes, the search must find it as typed.
-        typed[name] = f"Fritext {name} {uuid.uuid4().hex[:10]}"
+        # Letters only (hex digits moved to a-p): ten random digits can read as a phone number,
+        # and the bot would rightly refuse the text.
+        marker = uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
+        typed[name] = f"Fritext {name} {marker}"
         if keep:
             held.add(name)
         return typed[name]
