@@ -45,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -243,6 +243,49 @@ RENDER = "_render"
 RENDER_ARGS = "_args"
 
 
+def _update_lookup() -> Any:
+    """The posted message (``key``) and its latest update (the newest outbox row after it
+    whose key starts with ``prefix``) in one round trip. The update is found by walking the
+    primary key back from the end, not by scanning the whole outbox as a LIKE would; by its
+    number, not a count, so rows that retention removed cannot make a key repeat. Built
+    once: a statement object reused keeps its cache key (no rebuilding per save)."""
+    columns = (
+        OutboxMessage.id,
+        OutboxMessage.dedupe_key,
+        OutboxMessage.status,
+        OutboxMessage.lease_until,
+    )
+    posted = select(*columns).where(OutboxMessage.dedupe_key == bindparam("key"))
+    latest = (
+        select(*columns)
+        .where(
+            OutboxMessage.id
+            > select(OutboxMessage.id)
+            .where(OutboxMessage.dedupe_key == bindparam("key"))
+            .scalar_subquery(),
+            OutboxMessage.dedupe_key.like(bindparam("prefix")),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    return union_all(posted, select(latest))
+
+
+_UPDATE_LOOKUP = _update_lookup()
+# Touch a queued update no deliverer has taken: its row stays locked until our commit.
+_TOUCH = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("message_id"),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.lease_until.is_(None),
+    )
+    .values(not_before=bindparam("now"))
+    .returning(OutboxMessage.id)
+)
+
+
 def enqueue_update(
     session: Session,
     clock: Clock,
@@ -260,36 +303,24 @@ def enqueue_update(
     state as it is when it goes, so no other is added; it is only touched, which locks its
     row until this transaction commits. A deliverer that takes it meanwhile waits for that
     commit and renders what it wrote; one that took it first makes the touch miss (its
-    lease is set), and a new update goes after it. So many saves in a row cost one update
-    of the message in Slack, and a save costs a lookup and a touch, not a rendering.
+    lease is set), and a new update goes after it. So many changes in a row cost one
+    update of the message in Slack, and each change two statements, not a rendering.
     """
-    posted = session.execute(
-        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.dedupe_key == key)
-    ).first()
+    posted = latest = None
+    for row in session.execute(_UPDATE_LOOKUP, {"key": key, "prefix": f"{key}:u%"}):
+        if row.dedupe_key == key:
+            posted = row
+        else:
+            latest = row
     if posted is None or posted.status is OutboxStatus.FAILED:
         return False
-    # The latest update: the newest outbox row after the message with the key's prefix (the
-    # primary key walked back from the end, not the whole outbox scanned as a LIKE would;
-    # its number, not a count, so rows that retention removed cannot make a key repeat).
-    latest = session.execute(
-        select(OutboxMessage.id, OutboxMessage.dedupe_key)
-        .where(OutboxMessage.id > posted.id, OutboxMessage.dedupe_key.like(f"{key}:u%"))
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    ).first()
-    if latest is not None:
-        waiting = session.scalar(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == latest.id,
-                OutboxMessage.status == OutboxStatus.PENDING,
-                OutboxMessage.lease_until.is_(None),
-            )
-            .values(not_before=clock.now())
-            .returning(OutboxMessage.id)
-        )
-        if waiting is not None:
-            return True
+    if (
+        latest is not None
+        and latest.status is OutboxStatus.PENDING
+        and latest.lease_until is None
+        and session.scalar(_TOUCH, {"message_id": latest.id, "now": clock.now()}) is not None
+    ):
+        return True
     updates = int(latest.dedupe_key.rsplit(":u", 1)[1]) if latest is not None else 0
     enqueue(
         session,

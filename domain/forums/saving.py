@@ -299,5 +299,7 @@ def save_forum_settings(
     )
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
-    session.expire(forum)  # written with Core: read again when next used
+    # Written with Core: what changed is read again when next used (its id, team and
+    # channel, which the caller's announcement needs, stay loaded).
+    session.expire(forum, [*values, "agencies", "areas"])
     return forum
