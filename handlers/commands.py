@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -11,7 +12,7 @@ from slack_sdk import WebClient
 
 from domain import forums as forum_service
 from domain.errors import DomainError, InvalidInput
-from domain.i18n import N_, Translator
+from domain.i18n import N_, Locale, Translator
 from handlers import actions as action_handlers
 from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
@@ -164,6 +165,13 @@ def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
     return ui.menu_message(t, forum_name=name, role=role)
 
 
+@functools.cache
+def _help(locale: Locale) -> dict[str, Any]:
+    # The same for everyone with this locale: rendered once per process, not per request
+    # (bolt only reads it when it answers; nothing changes it).
+    return ui.help_message(Translator(locale))
+
+
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
     """An answer that needs neither the database nor Slack: sent in the ack itself.
 
@@ -174,7 +182,25 @@ def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
     if word not in HELP:
         return None
     locale = deps.cached_locale(body.get("team_id"), body["user_id"])
-    return None if locale is None else ui.help_message(Translator(locale))
+    return None if locale is None else _help(locale)
+
+
+QUICK_REPLY = "samverkan_quick_reply"
+
+
+def quick_help(body: dict[str, Any], context: BoltContext) -> bool:
+    """Matches a command answered in the ack itself (see :func:`quick_reply`); the answer
+    goes to :func:`ack_quick` in the request's context. Its own listener has no lazy one,
+    so such a request costs no copy of the request, no thread and no second pass."""
+    reply = quick_reply(context["deps"], body)
+    if reply is None:
+        return False
+    context[QUICK_REPLY] = reply
+    return True
+
+
+def ack_quick(ack: Ack, context: BoltContext) -> None:
+    ack(response_type="ephemeral", **context[QUICK_REPLY])
 
 
 def ack_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
@@ -252,6 +278,9 @@ def run_menu(
 
 
 def register(app: App) -> None:
+    # First: a help answered in the ack, with nothing after it; else the ack and the lazy
+    # listener that does the work (or answers a help when the locale was not known yet).
+    app.command("/samverkan", matchers=[quick_help])(ack_quick)
     app.command("/samverkan")(ack=ack_command, lazy=[run_command])
     for action_id in MENU_ROUTES:
         app.action(action_id)(ack=ack_only, lazy=[run_menu])
