@@ -283,6 +283,7 @@ _TOUCH = (
     )
     .values(not_before=bindparam("now"))
     .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)
 )
 
 

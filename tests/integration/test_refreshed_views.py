@@ -293,7 +293,11 @@ def created(bot: Bot) -> int:
     from tests.integration.test_forum_flow import create_forum
 
     bot.slack.set_channel(CHANNEL, is_member=True)
-    return create_forum(bot)
+    forum_id = create_forum(bot)
+    # Slack has the announcement once the stand-in saw it, but the outbox marks it sent a
+    # moment later; an update queued before that waits a pass (the test clock stands still).
+    _wait_until_sent(bot, announcement_key(forum_id))
+    return forum_id
 
 
 def _members_line(call: Call) -> str:
