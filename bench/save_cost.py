@@ -122,12 +122,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             def deliver() -> None:
                 from bot.scheduler import deliver_all
 
-                deliver_all(
-                    runtime.deps.sessions,
-                    runtime.clock,
-                    outgoing.gateway(runtime.deps, runtime.client_for_team),
-                    replica="bench",
-                )
+                if hasattr(outgoing, "gateway"):
+                    gateway = outgoing.gateway(runtime.deps, runtime.client_for_team)
+                else:  # an older build (A/B with PYTHONPATH): nothing rendered at delivery
+                    from handlers.gateway import WebApiGateway
+
+                    gateway = WebApiGateway(runtime.client_for_team)
+                deliver_all(runtime.deps.sessions, runtime.clock, gateway, replica="bench")
 
             def saves(app: Callable[..., Iterable[bytes]], first: int, count: int) -> None:
                 for n in range(first, first + count):
