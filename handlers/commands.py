@@ -7,7 +7,8 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
@@ -32,6 +33,7 @@ from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
+COMMAND = "/samverkan"
 HELP = {"hjälp", "hjalp", "help", "?", "-h", "--help"}
 FORUM = {"forum"}
 NEW = {"ny", "nytt", "new", "skapa", "create"}
@@ -172,35 +174,50 @@ def _help(locale: Locale) -> dict[str, Any]:
     return ui.help_message(Translator(locale))
 
 
+@functools.cache
+def _help_body(locale: Locale) -> str:
+    """The ack's JSON body for the help, as bolt's ``ack(response_type="ephemeral", …)``
+    would send it, serialised once per process."""
+    ack = Ack()  # type: ignore[no-untyped-call]
+    ack(response_type="ephemeral", **_help(locale))
+    assert ack.response is not None
+    return ack.response.body
+
+
+def _quick_locale(deps: Deps, body: dict[str, Any]) -> Locale | None:
+    """The locale of a help that needs neither the database nor Slack: the subcommand is
+    help and the user's locale is already known (cached)."""
+    word, _rest = parse(body.get("text", ""))
+    if word not in HELP:
+        return None
+    return deps.cached_locale(body.get("team_id"), body["user_id"])
+
+
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
     """An answer that needs neither the database nor Slack: sent in the ack itself.
 
     Only when the user's locale is already known (cached); otherwise the lazy listener
     looks it up and answers through ``response_url``.
     """
-    word, _rest = parse(body.get("text", ""))
-    if word not in HELP:
-        return None
-    locale = deps.cached_locale(body.get("team_id"), body["user_id"])
+    locale = _quick_locale(deps, body)
     return None if locale is None else _help(locale)
 
 
-QUICK_REPLY = "samverkan_quick_reply"
+class QuickHelp(Middleware):
+    """``/samverkan hjälp`` from a user whose locale is known, answered right here in the ack
+    with the help serialised once per locale: no listener matching, no ack object, no JSON
+    encoding and no lazy listener (bolt would copy the request and start a thread for it).
+    Installed after the context middleware (it reads ``deps``); anything else goes on."""
 
-
-def quick_help(body: dict[str, Any], context: BoltContext) -> bool:
-    """Matches a command answered in the ack itself (see :func:`quick_reply`); the answer
-    goes to :func:`ack_quick` in the request's context. Its own listener has no lazy one,
-    so such a request costs no copy of the request, no thread and no second pass."""
-    reply = quick_reply(context["deps"], body)
-    if reply is None:
-        return False
-    context[QUICK_REPLY] = reply
-    return True
-
-
-def ack_quick(ack: Ack, context: BoltContext) -> None:
-    ack(response_type="ephemeral", **context[QUICK_REPLY])
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        body = req.body
+        if body.get("command") == COMMAND and "user_id" in body:
+            locale = _quick_locale(req.context["deps"], body)
+            if locale is not None:
+                return BoltResponse(status=200, body=_help_body(locale))
+        return next()
 
 
 def ack_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
@@ -278,9 +295,7 @@ def run_menu(
 
 
 def register(app: App) -> None:
-    # First: a help answered in the ack, with nothing after it; else the ack and the lazy
-    # listener that does the work (or answers a help when the locale was not known yet).
-    app.command("/samverkan", matchers=[quick_help])(ack_quick)
-    app.command("/samverkan")(ack=ack_command, lazy=[run_command])
+    app.middleware(QuickHelp())  # a help it can answer at once never reaches a listener
+    app.command(COMMAND)(ack=ack_command, lazy=[run_command])
     for action_id in MENU_ROUTES:
         app.action(action_id)(ack=ack_only, lazy=[run_menu])
