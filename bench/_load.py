@@ -41,6 +41,8 @@ class PhaseResult:
     latencies_ms: list[float] = field(default_factory=list, repr=False)
     error_samples: list[str] = field(default_factory=list)
     timed_out: bool = False
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU seconds per process group during the phase (bench._cpu), when measured."""
 
     @property
     def ok(self) -> int:

@@ -41,6 +41,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from bench._common import add_postgres_url
+from bench._cpu import CpuMeter, cpu_table, format_row, runner_pid_from_log, wait_until_idle
 from bench._load import LOOPBACK, HelpAnswers, PhaseResult, Scenario, Signer, run_phase
 from bench._report import P99_TARGET_MS, RATIO_TARGET, Verdict, fmt, print_table, verdicts
 from bench._scenarios import (
@@ -185,6 +186,7 @@ def run(ns: argparse.Namespace) -> int:
             f"  machine   {os.cpu_count()} cores, {platform.system()} {platform.machine()}, "
             f"Python {platform.python_version()}"
         )
+        print(f"  load      /proc/loadavg {_loadavg()}")
         print(f"  database  {database_label}")
         print(
             f"  servers   gunicorn gthread, {ns.workers} worker(s) x {ns.threads} threads, "
@@ -240,6 +242,11 @@ def run(ns: argparse.Namespace) -> int:
         stack.callback(bare.stop)
         bot.wait_healthy()
         bare.wait_healthy()
+        meter = CpuMeter(
+            {"bot": bot.proc.pid, "bare": bare.proc.pid, "stub": stub.proc.pid},
+            database=None if ns.sqlite else database_url.rsplit("/", 1)[-1],
+            runner_pid=runner_pid_from_log(bot.log_path),
+        )
         print(f"  bot  (samverkan serve) on {LOOPBACK}:{bot_port}")
         print(f"  bare (bench.bare_app)  on {LOOPBACK}:{bare_port}")
 
@@ -286,6 +293,7 @@ def run(ns: argparse.Namespace) -> int:
                 for phase, count in (("warm-up", warmup), ("measured", ns.requests)):
                     if count == 0:
                         continue
+                    before = meter.snapshot()
                     result = run_phase(
                         scenario,
                         target,
@@ -297,11 +305,22 @@ def run(ns: argparse.Namespace) -> int:
                         timeout=ns.phase_timeout,
                     )
                     index += count
+                    # The bot's work after the ack (lazy listeners, outbox, sealing) is part
+                    # of what a request costs: wait for it, so it is counted here and does
+                    # not run into the next (bare) phase.
+                    settled = wait_until_idle(meter) if target == "bot" else 0.0
+                    result.cpu_seconds = CpuMeter.difference(before, meter.snapshot())
                     print(
                         f"  {phase:<8} {result.completed} requests in {result.seconds:.2f}s, "
                         f"{result.errors} error(s), p99 {fmt(result.p99)} ms",
                         flush=True,
                     )
+                    if result.cpu_seconds:
+                        print(
+                            f"           {format_row(result.cpu_seconds, result.completed)}"
+                            + (f"; idle {settled:.1f} s after the phase" if settled else ""),
+                            flush=True,
+                        )
                     if target == "bot":
                         sent_to_bot += result.ok
                         if isinstance(scenario.check, HelpAnswers):
@@ -364,6 +383,9 @@ def run(ns: argparse.Namespace) -> int:
     # All processes are stopped and the database is dropped here.
     print_table(results)
     print()
+    cpu_table(results)
+    print(f"load average at the end: {_loadavg()}")
+    print()
     all_checks = verdicts(results) + checks
     for verdict in all_checks:
         label = "PASS" if verdict.ok else ("FAIL" if verdict.target else "ERROR")
@@ -404,6 +426,13 @@ def run(ns: argparse.Namespace) -> int:
     if broken:
         return 1
     return 1 if (missed and ns.strict) else 0
+
+
+def _loadavg() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().strip()
+    except OSError:
+        return "-"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -31,7 +31,7 @@ from domain import (
     scheduling,
     steering,
 )
-from handlers import minutes
+from handlers import minutes, outgoing
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
@@ -162,8 +162,8 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             log.exception("scheduled job %r failed; it is tried again at the next pass", name)
     settings = runtime.settings
     crash = settings.test_crash_after_post if settings.allow_test_clock else None
-    gateway = WebApiGateway(
-        lambda team_id: runtime.client_for_team(team_id), crash_after_post=crash
+    gateway = outgoing.gateway(
+        deps, lambda team_id: runtime.client_for_team(team_id), crash_after_post=crash
     )
     return deliver_all(deps.sessions, clock, gateway, replica=replica, workers=parallel)
 

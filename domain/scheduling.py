@@ -39,17 +39,20 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from domain.clock import Clock
 from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
+
+log = logging.getLogger(__name__)
 
 LEASE = dt.timedelta(minutes=5)
 # A delivered (or given-up) row keeps no text: its payload is emptied as it settles, and
@@ -85,6 +88,16 @@ class SlackGateway(Protocol):
     def call(self, team_id: str | None, method: str, payload: Mapping[str, Any]) -> str | None:
         """Make a Web API call; return the message ``ts`` where there is one. Raises on
         failure; :class:`RetryLater` says when to try again."""
+        ...
+
+
+@runtime_checkable
+class Renderer(Protocol):
+    """A gateway that renders a payload when it is delivered (see :func:`enqueue_update`)."""
+
+    def render(self, session: Session, name: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The message ``name`` renders from ``args`` now (the current state, read in
+        ``session``); None when there is nothing to show any more (e.g. the forum is gone)."""
         ...
 
 
@@ -224,6 +237,106 @@ def enqueue(
 AFTER = "_after"
 FILL = "_fill"
 DEPENDENCY_WAIT = dt.timedelta(seconds=2)
+# A payload rendered when it is delivered, not when it is queued: "_render" names what the
+# gateway renders (:class:`Renderer`), "_args" its arguments (ids, never text).
+RENDER = "_render"
+RENDER_ARGS = "_args"
+
+
+def _update_lookup() -> Any:
+    """The posted message (``key``) and its latest update (the newest outbox row after it
+    whose key starts with ``prefix``) in one round trip. The update is found by walking the
+    primary key back from the end, not by scanning the whole outbox as a LIKE would; by its
+    number, not a count, so rows that retention removed cannot make a key repeat. Built
+    once: a statement object reused keeps its cache key (no rebuilding per save)."""
+    columns = (
+        OutboxMessage.id,
+        OutboxMessage.dedupe_key,
+        OutboxMessage.status,
+        OutboxMessage.lease_until,
+    )
+    posted = select(*columns).where(OutboxMessage.dedupe_key == bindparam("key"))
+    latest = (
+        select(*columns)
+        .where(
+            OutboxMessage.id
+            > select(OutboxMessage.id)
+            .where(OutboxMessage.dedupe_key == bindparam("key"))
+            .scalar_subquery(),
+            OutboxMessage.dedupe_key.like(bindparam("prefix")),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    return union_all(posted, select(latest))
+
+
+_UPDATE_LOOKUP = _update_lookup()
+# Touch a queued update no deliverer has taken: its row stays locked until our commit.
+_TOUCH = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("message_id"),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.lease_until.is_(None),
+    )
+    .values(not_before=bindparam("now"))
+    .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)
+)
+
+
+def enqueue_update(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    key: str,
+    render: str,
+    args: Mapping[str, Any],
+) -> bool:
+    """Queue ``chat.update`` of the message posted under dedupe key ``key``, rendered when it
+    is delivered, after any earlier update of it (keyed ``key:u1``, ``key:u2``, …). False
+    when that message is not in the outbox or could not be sent.
+
+    Coalesced: while an update is queued and no deliverer has taken it yet, it will show the
+    state as it is when it goes, so no other is added; it is only touched, which locks its
+    row until this transaction commits. A deliverer that takes it meanwhile waits for that
+    commit and renders what it wrote; one that took it first makes the touch miss (its
+    lease is set), and a new update goes after it. So many changes in a row cost one
+    update of the message in Slack, and each change two statements, not a rendering.
+    """
+    posted = latest = None
+    for row in session.execute(_UPDATE_LOOKUP, {"key": key, "prefix": f"{key}:u%"}):
+        if row.dedupe_key == key:
+            posted = row
+        else:
+            latest = row
+    if posted is None or posted.status is OutboxStatus.FAILED:
+        return False
+    if (
+        latest is not None
+        and latest.status is OutboxStatus.PENDING
+        and latest.lease_until is None
+        and session.scalar(_TOUCH, {"message_id": latest.id, "now": clock.now()}) is not None
+    ):
+        return True
+    updates = int(latest.dedupe_key.rsplit(":u", 1)[1]) if latest is not None else 0
+    enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={
+            RENDER: render,
+            RENDER_ARGS: dict(args),
+            FILL: {"ts": key},
+            AFTER: latest.dedupe_key if latest is not None else key,
+        },
+        dedupe_key=f"{key}:u{updates + 1}",
+    )
+    return True
 
 
 def enqueue_dms(
@@ -388,6 +501,17 @@ def _deliver_one(
                 return "failed"
             message.not_before = now + DEPENDENCY_WAIT
             return "retrying"
+        if message.payload.get(RENDER):
+            # Rendered now, in the transaction that took it: a change committed before
+            # this point is shown; one after it queued an update of its own.
+            rendered = _render(session, gateway, message.payload)
+            if rendered is None:
+                message.lease_until = None
+                message.status = OutboxStatus.FAILED
+                message.last_error = "nothing to render"
+                message.payload = emptied(message.payload)
+                return "failed"
+            payload = {**rendered, **payload}
     outcome: dict[str, Any]
     payload = with_key(message.method, payload, message.dedupe_key)
     try:
@@ -434,6 +558,20 @@ def _deliver_one(
             .values(lease_until=None, **outcome)
         )
     return kind
+
+
+def _render(
+    session: Session, gateway: SlackGateway, payload: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    if not isinstance(gateway, Renderer):
+        return None
+    args = payload.get(RENDER_ARGS) or {}
+    try:
+        with session.begin_nested():  # a failed rendering leaves the claim's transaction usable
+            return gateway.render(session, str(payload[RENDER]), args)
+    except Exception as exc:  # logged without its text (it may hold content)
+        log.warning("outbox: could not render %s: %s", payload[RENDER], exc.__class__.__name__)
+        return None
 
 
 def emptied(payload: dict[str, Any]) -> dict[str, Any]:

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, BoltContext, Respond
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
 from domain.errors import DomainError, InvalidInput
-from domain.i18n import N_, Translator
+from domain.i18n import N_, Locale, Translator
 from handlers import actions as action_handlers
 from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
@@ -31,6 +33,7 @@ from storage.db import reading
 
 log = logging.getLogger(__name__)
 
+COMMAND = "/samverkan"
 HELP = {"hjälp", "hjalp", "help", "?", "-h", "--help"}
 FORUM = {"forum"}
 NEW = {"ny", "nytt", "new", "skapa", "create"}
@@ -164,17 +167,57 @@ def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
     return ui.menu_message(t, forum_name=name, role=role)
 
 
+@functools.cache
+def _help(locale: Locale) -> dict[str, Any]:
+    # The same for everyone with this locale: rendered once per process, not per request
+    # (bolt only reads it when it answers; nothing changes it).
+    return ui.help_message(Translator(locale))
+
+
+@functools.cache
+def _help_body(locale: Locale) -> str:
+    """The ack's JSON body for the help, as bolt's ``ack(response_type="ephemeral", …)``
+    would send it, serialised once per process."""
+    ack = Ack()  # type: ignore[no-untyped-call]
+    ack(response_type="ephemeral", **_help(locale))
+    assert ack.response is not None
+    return ack.response.body
+
+
+def _quick_locale(deps: Deps, body: dict[str, Any]) -> Locale | None:
+    """The locale of a help that needs neither the database nor Slack: the subcommand is
+    help and the user's locale is already known (cached)."""
+    word, _rest = parse(body.get("text", ""))
+    if word not in HELP:
+        return None
+    return deps.cached_locale(body.get("team_id"), body["user_id"])
+
+
 def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
     """An answer that needs neither the database nor Slack: sent in the ack itself.
 
     Only when the user's locale is already known (cached); otherwise the lazy listener
     looks it up and answers through ``response_url``.
     """
-    word, _rest = parse(body.get("text", ""))
-    if word not in HELP:
-        return None
-    locale = deps.cached_locale(body.get("team_id"), body["user_id"])
-    return None if locale is None else ui.help_message(Translator(locale))
+    locale = _quick_locale(deps, body)
+    return None if locale is None else _help(locale)
+
+
+class QuickHelp(Middleware):
+    """``/samverkan hjälp`` from a user whose locale is known, answered right here in the ack
+    with the help serialised once per locale: no listener matching, no ack object, no JSON
+    encoding and no lazy listener (bolt would copy the request and start a thread for it).
+    Installed after the context middleware (it reads ``deps``); anything else goes on."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        body = req.body
+        if body.get("command") == COMMAND and "user_id" in body:
+            locale = _quick_locale(req.context["deps"], body)
+            if locale is not None:
+                return BoltResponse(status=200, body=_help_body(locale))
+        return next()
 
 
 def ack_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
@@ -252,6 +295,7 @@ def run_menu(
 
 
 def register(app: App) -> None:
-    app.command("/samverkan")(ack=ack_command, lazy=[run_command])
+    app.middleware(QuickHelp())  # a help it can answer at once never reaches a listener
+    app.command(COMMAND)(ack=ack_command, lazy=[run_command])
     for action_id in MENU_ROUTES:
         app.action(action_id)(ack=ack_only, lazy=[run_menu])

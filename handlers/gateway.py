@@ -15,6 +15,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from domain.scheduling import (
     HISTORY_LOOKUP_LIMIT,
@@ -26,6 +27,10 @@ from domain.scheduling import (
 from handlers.blocks.common import safe_payload
 
 log = logging.getLogger(__name__)
+
+# Renders a message when the outbox sends it (domain.scheduling.enqueue_update): its
+# arguments (ids) in, the message (with its channel) out, None when there is none any more.
+Render = Callable[[Session, Mapping[str, Any]], dict[str, Any] | None]
 
 # Errors worth trying again later; anything else (channel_not_found, …) will not improve.
 _TRANSIENT = {
@@ -41,16 +46,23 @@ class WebApiGateway:
     """``crash_after_post``: a test fault hook (bot.settings honours it only with the test
     flag): the path of a marker file; the first ``chat.postMessage`` Slack answers while
     it does not exist creates it and kills this process at once (``SIGKILL``), before the
-    outbox row is settled, as a crash in that window would."""
+    outbox row is settled, as a crash in that window would. ``renderers``: what it renders
+    when it is sent (``handlers.outgoing.renderers``)."""
 
     def __init__(
         self,
         client_for_team: Callable[[str | None], WebClient],
         *,
         crash_after_post: str | None = None,
+        renderers: Mapping[str, Render] | None = None,
     ) -> None:
         self._client_for_team = client_for_team
         self._crash_after_post = crash_after_post
+        self._renderers = dict(renderers or {})
+
+    def render(self, session: Session, name: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
+        found = self._renderers.get(name)
+        return found(session, args) if found is not None else None
 
     def find_posted(self, team_id: str | None, channel: str, key: str) -> str | None:
         """Look for our message with this outbox key in the channel's recent history."""

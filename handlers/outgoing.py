@@ -12,12 +12,11 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import agenda as agenda_service
@@ -35,10 +34,10 @@ from handlers.blocks import forum as forum_ui
 from handlers.blocks import minutes as minutes_ui
 from handlers.blocks import ratings as rating_ui
 from handlers.deps import Deps
-from handlers.gateway import WebApiGateway
+from handlers.gateway import Render, WebApiGateway
 from handlers.screens import summarize
 from storage.db import transaction
-from storage.models import Forum, Meeting, OutboxMessage, OutboxStatus
+from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
 
@@ -142,7 +141,7 @@ def deliver_now(deps: Deps, client: WebClient) -> None:
     within its interval). A failure leaves it queued; the scheduler retries."""
     try:
         scheduling.deliver(
-            deps.sessions, deps.clock, WebApiGateway(lambda _team: client), replica="listener"
+            deps.sessions, deps.clock, gateway(deps, lambda _team: client), replica="listener"
         )
     except Exception as exc:  # the outbox keeps it; the scheduler sends it later
         log.warning("immediate delivery failed, the scheduler retries: %s", exc)
@@ -251,37 +250,35 @@ def announcement(session: Session, deps: Deps, forum: Forum) -> dict[str, Any]:
 
 def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> bool:
     """Bring the forum's channel announcement up to date (its member count, schedule,
-    agencies) through the outbox: chat.update of the posted message, after any earlier
-    update. Nothing when it was never posted through the outbox (older forums)."""
-    key = announcement_key(forum.id)
-    posted = session.execute(
-        select(OutboxMessage.id, OutboxMessage.status).where(OutboxMessage.dedupe_key == key)
-    ).first()
-    if posted is None or posted.status is OutboxStatus.FAILED:
-        return False
-    # The latest update: the newest outbox row after the announcement with its prefix (the
-    # primary key walked back from the end, not the whole outbox scanned as a LIKE would;
-    # its number, not a count, so rows that retention removed cannot make a key repeat).
-    latest = session.scalar(
-        select(OutboxMessage.dedupe_key)
-        .where(OutboxMessage.id > posted.id, OutboxMessage.dedupe_key.like(f"{key}:u%"))
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    )
-    updates = int(latest.rsplit(":u", 1)[1]) if latest else 0
-    scheduling.enqueue(
+    agencies) through the outbox: chat.update of the posted message, rendered when it is
+    sent, so one update queued and not yet sent covers any number of changes (saves in a
+    row cost a lookup and a touch, not a rendering). Nothing when it was never posted
+    through the outbox (older forums)."""
+    return scheduling.enqueue_update(
         session,
         deps.clock,
         team_id=forum.team_id,
-        method="chat.update",
-        payload={
-            **announcement(session, deps, forum),
-            scheduling.FILL: {"ts": key},
-            scheduling.AFTER: f"{key}:u{updates}" if updates else key,
-        },
-        dedupe_key=f"{key}:u{updates + 1}",
+        key=announcement_key(forum.id),
+        render=ANNOUNCEMENT,
+        args={"forum_id": forum.id},
     )
-    return True
+
+
+def renderers(deps: Deps) -> dict[str, Render]:
+    """What the outbox renders when it delivers (``scheduling.enqueue_update``), by name."""
+
+    def forum_announcement(session: Session, args: Mapping[str, Any]) -> dict[str, Any] | None:
+        forum = session.get(Forum, int(args["forum_id"]))
+        return announcement(session, deps, forum) if forum is not None else None
+
+    return {ANNOUNCEMENT: forum_announcement}
+
+
+def gateway(
+    deps: Deps, client_for_team: Callable[[str | None], WebClient], **kwargs: Any
+) -> WebApiGateway:
+    """The outbox's way to Slack, able to render what is rendered when it is sent."""
+    return WebApiGateway(client_for_team, renderers=renderers(deps), **kwargs)
 
 
 # --- rendering used by the scheduler too --------------------------------------------------

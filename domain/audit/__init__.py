@@ -115,6 +115,7 @@ from domain.audit.verification import (
     verify_export,
 )
 from domain.audit.writing import (
+    append,
     on_commit,
     record,
     record_by,
@@ -139,6 +140,7 @@ __all__ = [
     "HeldRef",
     "Verification",
     "anchor",
+    "append",
     "backlog",
     "canonical",
     "canonical_v1",

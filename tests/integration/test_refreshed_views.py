@@ -293,7 +293,11 @@ def created(bot: Bot) -> int:
     from tests.integration.test_forum_flow import create_forum
 
     bot.slack.set_channel(CHANNEL, is_member=True)
-    return create_forum(bot)
+    forum_id = create_forum(bot)
+    # Slack has the announcement once the stand-in saw it, but the outbox marks it sent a
+    # moment later; an update queued before that waits a pass (the test clock stands still).
+    _wait_until_sent(bot, announcement_key(forum_id))
+    return forum_id
 
 
 def _members_line(call: Call) -> str:
@@ -402,3 +406,43 @@ def test_the_announcement_follows_each_rename_also_after_old_updates_were_remove
     assert "Forum Tre" in text_of(rename("Forum Tre", 3).args)
     posts = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
     assert len(posts) == 1  # updated in place, never posted again
+
+
+def test_saves_in_a_row_update_the_announcement_once_with_the_last_state(
+    bot: Bot, created: int
+) -> None:
+    from tests.integration.test_forum_flow import blocks_of, forum_values, meta
+
+    announcement = bot.slack.wait_for("chat.postMessage")[0]
+    run_due_work(bot.runtime)  # nothing else waiting
+    before = len(bot.slack.calls_to("chat.update"))
+    for name in ("Forum Ett", "Forum Två", "Forum Tre"):
+        values = forum_values(name=name, own=None)
+        response = bot.driver.view_submission(
+            "forum_edit",
+            values,
+            user="U1",
+            private_metadata=meta(forum_id=created),
+            blocks=blocks_of(values),
+        )
+        assert response.json() is None  # saved: the modal closes
+    run_due_work(bot.runtime)
+    updates = bot.slack.calls_to("chat.update")[before:]
+    # One update, not three, and it shows the forum as it is when it is sent.
+    assert len(updates) == 1
+    assert updates[0].args["ts"] == announcement.response["ts"]
+    assert "Forum Tre" in text_of(updates[0].args)
+    # A later save after it was sent is shown by an update of its own.
+    values = forum_values(name="Forum Fyra", own=None)
+    bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=created),
+        blocks=blocks_of(values),
+    )
+    run_due_work(bot.runtime)
+    updates = bot.slack.calls_to("chat.update")[before:]
+    assert len(updates) == 2 and "Forum Fyra" in text_of(updates[1].args)
+    posts = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert len(posts) == 1
