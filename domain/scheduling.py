@@ -48,6 +48,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import and_, bindparam, delete, func, or_, select, union_all, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain.clock import Clock
 from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
@@ -360,15 +361,27 @@ def enqueue_dms(
         )
 
 
+def key_starts(session: Session, prefix: str) -> ColumnElement[bool]:
+    """Outbox rows whose dedupe key starts with ``prefix``, as a range of keys that an index
+    serves, also under a generic plan (``LIKE 'prefix%'`` with a parameter is served by no
+    index: the database's collation is not ``C``, and a generic plan does not know the
+    prefix). Keys compare byte by byte here, so the range holds exactly the prefixed keys."""
+    key = OutboxMessage.dedupe_key
+    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if session.get_bind().dialect.name == "postgresql":
+        # The pattern operators compare bytewise; ix_outbox_dedupe_key_pattern
+        # (varchar_pattern_ops, migration 0015_outbox_key_index) serves them.
+        return and_(key.op("~>=~")(prefix), key.op("~<~")(upper))
+    return and_(key >= prefix, key < upper)  # SQLite compares bytewise (BINARY) already
+
+
 def enqueue_dm_update(
     session: Session, clock: Clock, *, team_id: str | None, key: str, message: dict[str, Any]
 ) -> None:
     """Queue a chat.update of the DM sent under dedupe key ``key`` (``...:user``), after that
     DM and any earlier update of it: the updates are keyed ``key:u1``, ``key:u2``, ..."""
     user = key.rsplit(":", 1)[-1]
-    updates = int(
-        session.scalar(select(func.count()).where(OutboxMessage.dedupe_key.like(f"{key}:u%"))) or 0
-    )
+    updates = int(session.scalar(select(func.count()).where(key_starts(session, f"{key}:u"))) or 0)
     previous = f"{key}:u{updates}" if updates else key
     enqueue(
         session,

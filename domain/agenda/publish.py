@@ -73,7 +73,7 @@ def _enqueue_post(
 def _posted_parts(session: Session, meeting_id: int) -> int:
     return int(
         session.scalar(
-            select(func.count()).where(OutboxMessage.dedupe_key.like(f"agenda:{meeting_id}:p%"))
+            select(func.count()).where(scheduling.key_starts(session, f"agenda:{meeting_id}:p"))
         )
         or 0
     )
@@ -153,7 +153,7 @@ def refresh_previews(
         return 0
     sent = session.execute(
         select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.dedupe_key.like(f"{PREVIEW}:{meeting.id}:%"),
+            scheduling.key_starts(session, f"{PREVIEW}:{meeting.id}:"),
             OutboxMessage.method == "chat.postMessage",
         )
     ).all()

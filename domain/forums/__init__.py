@@ -43,6 +43,7 @@ from domain.forums.lookups import (
     require_forum,
     require_member,
     require_member_in_channel,
+    setting_text,
 )
 from domain.forums.members import (
     Move,
@@ -95,6 +96,7 @@ __all__ = [
     "require_member",
     "require_member_in_channel",
     "save_forum_settings",
+    "setting_text",
     "split_lines",
     "update_forum",
 ]

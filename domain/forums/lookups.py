@@ -7,8 +7,9 @@ import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain.access import Access
 from domain.clock import Clock
@@ -24,6 +25,14 @@ from domain.schedule import (
 from storage.models import Agency, Area, Forum, Member, Role
 
 # --- lookups and access -------------------------------------------------------------------
+
+
+def setting_text(*path: str) -> ColumnElement[str]:
+    """A forum setting (``settings`` JSON, by its path) as text in SQL, so scheduled jobs
+    pick the forums they concern in the database instead of loading every forum. A string
+    reads as itself on both databases, an integer as its digits; false is ``false`` on
+    PostgreSQL and ``0`` on SQLite; a missing setting is NULL."""
+    return cast(Forum.settings[path if len(path) > 1 else path[0]].as_string(), Text)
 
 
 def forum_for_channel(session: Session, *, team_id: str, channel_id: str) -> Forum | None:

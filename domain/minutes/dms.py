@@ -164,7 +164,7 @@ def refresh_meeting_dms(
         return 0
     sent = session.scalars(
         select(OutboxMessage.dedupe_key).where(
-            OutboxMessage.dedupe_key.like(f"{MEETING_DM}:{meeting.id}:%"),
+            scheduling.key_starts(session, f"{MEETING_DM}:{meeting.id}:"),
             OutboxMessage.method == "chat.postMessage",
         )
     ).all()

@@ -9,7 +9,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Literal
 
-from sqlalchemy import desc, func, select
+from sqlalchemy import desc, select
 from sqlalchemy.orm import Session
 
 from domain.i18n import Translator
@@ -95,52 +95,80 @@ def _trend(now: float | None, before: float | None) -> Trend | None:
 
 
 def picture_for_meeting(session: Session, meeting: Meeting) -> Picture | None:
-    """The situation picture of a meeting's closed round, or None (for the agenda)."""
-    rating_round = session.scalar(select(RatingRound).where(RatingRound.meeting_id == meeting.id))
-    if rating_round is None or rating_round.status is not RatingRoundStatus.CLOSED:
-        return None
-    return build_picture(session, rating_round)
+    """The situation picture of a meeting's closed round, or None (for the agenda).
+
+    One query finds the meeting's round with the earlier closed rounds of its trend, and
+    the forum and meeting come from the session (the agenda has them loaded): every agenda
+    of a Thursday draws this, so it takes 5 statements, not 8."""
+    rounds = session.execute(
+        select(RatingRound, Meeting.starts_at)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            RatingRound.forum_id == meeting.forum_id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            Meeting.starts_at <= meeting.starts_at,
+        )
+        .order_by(desc(Meeting.starts_at), desc(RatingRound.id))
+        .limit(HISTORY_ROUNDS + 1)
+    ).all()
+    current = next((r for r, _ in rounds if r.meeting_id == meeting.id), None)
+    if current is None:
+        return None  # no round for this meeting, or it is not closed
+    earlier = [
+        (r.id, start) for r, start in rounds if r.id != current.id and start < meeting.starts_at
+    ][:HISTORY_ROUNDS]
+    return _build(session, current, earlier)
 
 
 def build_picture(session: Session, rating_round: RatingRound) -> Picture:
-    """The aggregate of a round with trends, in a fixed number of queries (7) however many
-    agencies, areas and earlier rounds there are."""
-    forum, meeting = session.execute(
-        select(Forum, Meeting)
-        .join(Meeting, Meeting.forum_id == Forum.id)
-        .where(Meeting.id == rating_round.meeting_id)
-    ).one()
-    agencies = session.scalars(
-        select(Agency).where(Agency.forum_id == forum.id).order_by(Agency.position, Agency.id)
-    ).all()
-    areas = session.scalars(
-        select(Area).where(Area.forum_id == forum.id).order_by(Area.position, Area.id)
-    ).all()
-    ratings = session.execute(
-        select(Rating.agency_id, Rating.area_id, Rating.level).where(
-            Rating.round_id == rating_round.id, Rating.is_current.is_(True)
-        )
-    ).all()
+    """The aggregate of a round with trends, in a fixed number of queries (at most 7,
+    fewer when the session has the meeting and forum) however many agencies, areas and
+    earlier rounds there are."""
+    meeting = session.get(Meeting, rating_round.meeting_id)
+    assert meeting is not None
     earlier = session.execute(
         select(RatingRound.id, Meeting.starts_at)
         .join(Meeting, RatingRound.meeting_id == Meeting.id)
         .where(
-            RatingRound.forum_id == forum.id,
+            RatingRound.forum_id == rating_round.forum_id,
             RatingRound.status == RatingRoundStatus.CLOSED,
             Meeting.starts_at < meeting.starts_at,
         )
         .order_by(desc(Meeting.starts_at))
         .limit(HISTORY_ROUNDS)
     ).all()
+    return _build(session, rating_round, [(r, start) for r, start in earlier])
+
+
+def _build(
+    session: Session, rating_round: RatingRound, earlier: list[tuple[int, dt.datetime]]
+) -> Picture:
+    """The picture of ``rating_round`` with ``earlier`` (closed rounds' ids and meeting
+    starts, newest first) as its trend."""
+    # From the session when loaded (the agenda's meeting and forum): no statement then.
+    meeting = session.get(Meeting, rating_round.meeting_id)
+    assert meeting is not None
+    forum = session.get(Forum, meeting.forum_id)
+    assert forum is not None
+    agencies = session.scalars(
+        select(Agency).where(Agency.forum_id == forum.id).order_by(Agency.position, Agency.id)
+    ).all()
+    areas = session.scalars(
+        select(Area).where(Area.forum_id == forum.id).order_by(Area.position, Area.id)
+    ).all()
     earlier_ids = [r for r, _ in earlier]
-    history_counts: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    if earlier_ids:
-        for round_id, area_id, level, n in session.execute(
-            select(Rating.round_id, Rating.area_id, Rating.level, func.count())
-            .where(Rating.round_id.in_(earlier_ids), Rating.is_current.is_(True))
-            .group_by(Rating.round_id, Rating.area_id, Rating.level)
-        ):
-            history_counts[(round_id, area_id)][level] = n
+    # This round's ratings and the earlier rounds' in one query (those are counted here).
+    ratings: list[tuple[int, int, int]] = []
+    history_counts: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    for round_id, agency_id, area_id, level in session.execute(
+        select(Rating.round_id, Rating.agency_id, Rating.area_id, Rating.level).where(
+            Rating.round_id.in_([rating_round.id, *earlier_ids]), Rating.is_current.is_(True)
+        )
+    ):
+        if round_id == rating_round.id:
+            ratings.append((agency_id, area_id, level))
+        else:
+            history_counts[(round_id, area_id)][level] += 1
     members = session.execute(
         select(Member.agency_id, Member.away_until).where(
             Member.forum_id == forum.id,

@@ -6,14 +6,15 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain import actions as action_service
 from domain import scheduling
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
-from domain.forums import forum_zone
+from domain.forums import forum_zone, setting_text
 from domain.i18n import Translator, normalize_locale
 from domain.periods import last_ended_half
 from domain.review.documents import files
@@ -63,9 +64,66 @@ def _due_for(forum: Forum, now: dt.datetime) -> Due | None:
     return Due(forum.id, period, occurrence, due_at)
 
 
+def _month_starts(now: dt.datetime) -> list[dt.date]:
+    """The first days of the months a review due now can follow: a period ends the day
+    before one, its review is due on the first working day on or after it (at most 30 days
+    later, ``first_working_day``) and caught up for :data:`CATCH_UP` (30 days), so about
+    62 days back, give or take a day for the zones."""
+    low = (now - dt.timedelta(days=63)).date()
+    high = (now + dt.timedelta(days=1)).date()
+    first = dt.date(low.year, low.month, 1)
+    starts = []
+    while first <= high:
+        if first >= low:
+            starts.append(first)
+        first = (first + dt.timedelta(days=32)).replace(day=1)
+    return starts
+
+
+def _end_month(month_start: dt.date) -> int:
+    """The ``end_month`` setting (1–6) whose periods end the day before ``month_start``."""
+    return (month_start.month - 2) % 12 % 6 + 1
+
+
+def _candidates(now: dt.datetime) -> ColumnElement[bool]:
+    """Forums a review may be due for now, in SQL (what :func:`_due_for` then checks
+    exactly): automatic reviews on, periods that ended before one of the month starts of
+    :func:`_month_starts`, the forum there by then, and that review not yet done. Most
+    forums share the default end month, so outside those weeks their rows are not read."""
+    end_month = setting_text("review", "end_month")
+    auto = setting_text("review", "auto")
+    branches = []
+    for start in _month_starts(now):
+        month = _end_month(start)
+        if month == 6:  # the default: missing or not 1–5 reads as 6 (review_settings)
+            matches = or_(end_month.is_(None), end_month.not_in([str(m) for m in range(1, 6)]))
+        else:
+            matches = end_month == str(month)
+        midnight = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
+        done = (
+            select(ScheduledEffect.id)
+            .where(
+                ScheduledEffect.forum_id == Forum.id,
+                ScheduledEffect.kind == KIND,
+                ScheduledEffect.subject == "",
+                # The occurrence is the month start's midnight in the forum's zone.
+                ScheduledEffect.occurrence.between(
+                    midnight - dt.timedelta(days=1), midnight + dt.timedelta(days=1)
+                ),
+                ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+            )
+            .exists()
+        )
+        # A forum created after the period ended gets no review of it (_due_for).
+        created = Forum.created_at <= midnight + dt.timedelta(days=1)
+        branches.append(and_(matches, created, ~done))
+    # false reads "false" on PostgreSQL, 0 on SQLite: both are off in review_settings too.
+    return and_(or_(auto.is_(None), auto.not_in(["false", "0"])), or_(*branches))
+
+
 def due_reviews(session: Session, clock: Clock) -> list[Due]:
     now = clock.now()
-    forums = session.scalars(select(Forum)).all()
+    forums = session.scalars(select(Forum).where(_candidates(now)).order_by(Forum.id)).all()
     due = [d for d in (_due_for(f, now) for f in forums) if d is not None]
     if not due:
         return []

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain import audit, review, scheduling
 from domain.access import Access
@@ -19,7 +20,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import forum_schedule
+from domain.forums import forum_schedule, setting_text
 from domain.i18n import N_, Translator, normalize_locale
 from domain.statistics import Period
 from storage.models import (
@@ -45,6 +46,11 @@ CATCH_UP = dt.timedelta(days=14)
 def steering_level(forum: Forum) -> str | None:
     level = (forum.settings or {}).get("steering_level")
     return level if level in LEVELS else None
+
+
+def is_steering() -> ColumnElement[bool]:
+    """:func:`steering_level` in SQL: the scheduled jobs select steering forums only."""
+    return setting_text("steering_level").in_(tuple(LEVELS))
 
 
 def linked_forums(session: Session, steering: Forum) -> list[Forum]:

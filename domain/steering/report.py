@@ -21,12 +21,14 @@ from domain.forums import forum_schedule
 from domain.i18n import N_, Translator, normalize_locale
 from domain.statistics import Period
 from domain.steering.activity_plan import Plan, PlanNode, _require_steering, plan
-from domain.steering.levels import LEVELS, ForumFigures, rollup, steering_level
+from domain.steering.levels import LEVELS, ForumFigures, is_steering, rollup, steering_level
 from storage.db import reading
 from storage.models import (
     ActionStatus,
     AuditAction,
+    EffectStatus,
     Forum,
+    ScheduledEffect,
 )
 
 # --- the annual report for the board --------------------------------------------------------
@@ -65,6 +67,26 @@ ANNUAL_AT = dt.time(8, 0)
 ANNUAL_CATCH_UP = dt.timedelta(days=30)
 
 
+def _utc_day(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)
+
+
+def _new_year_due(now: dt.datetime) -> dt.date | None:
+    """The 1 January whose annual reports may be due now, or None. Due on the first
+    working day on or after it (at most 30 days later, ``first_working_day``) at 08:00 in
+    the forum's zone, and caught up for 30 days: so only from that 1 January to early
+    March, give or take a day for the zones."""
+    for year in (now.year, now.year + 1):
+        new_year = dt.date(year, 1, 1)
+        if (
+            _utc_day(new_year) - dt.timedelta(days=1)
+            <= now
+            <= _utc_day(new_year) + dt.timedelta(days=63)
+        ):
+            return new_year
+    return None
+
+
 def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, replica: str) -> int:
     """At year end, by itself: the annual report for the year just ended (PDF and docx) to
     each steering forum's coordinators, on the first working day of January at 08:00; one
@@ -74,11 +96,36 @@ def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, re
     from domain.documents import to_docx, to_pdf
 
     now = clock.now()
+    january = _new_year_due(now)
+    if january is None:
+        return 0  # outside the new year's weeks nothing can be due: nothing is read
+    # Reported already (this new year's occurrence is local midnight, within a day of it).
+    reported = (
+        select(ScheduledEffect.id)
+        .where(
+            ScheduledEffect.forum_id == Forum.id,
+            ScheduledEffect.kind == ANNUAL_KIND,
+            ScheduledEffect.subject == "",
+            ScheduledEffect.occurrence.between(
+                _utc_day(january) - dt.timedelta(days=1), _utc_day(january) + dt.timedelta(days=1)
+            ),
+            ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+        )
+        .exists()
+    )
     due: list[tuple[int, int, dt.datetime, dt.datetime]] = []
     with reading(sessions) as session:  # finding what is due only reads
-        for candidate in session.scalars(select(Forum)):
-            if steering_level(candidate) is None:
-                continue
+        # Steering forums there at the new year and not yet reported to: the other forums
+        # are never loaded.
+        for candidate in session.scalars(
+            select(Forum)
+            .where(
+                is_steering(),
+                Forum.created_at <= _utc_day(january) + dt.timedelta(days=1),
+                ~reported,
+            )
+            .order_by(Forum.id)
+        ):
             zone = zoneinfo.ZoneInfo(candidate.timezone)
             today = now.astimezone(zone).date()
             new_year = dt.date(today.year, 1, 1)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from domain import scheduling
 from domain.clock import Clock
@@ -19,9 +19,9 @@ from domain.steering.levels import (
     CATCH_UP,
     SUPPLEMENT,
     ForumFigures,
+    is_steering,
     rollup,
     since_last_meeting,
-    steering_level,
 )
 from storage.db import reading
 from storage.models import (
@@ -31,6 +31,8 @@ from storage.models import (
     Meeting,
     ScheduledEffect,
 )
+
+AgendaEffect = aliased(ScheduledEffect)
 
 # --- the steering part of the agenda ---------------------------------------------------------
 
@@ -80,30 +82,33 @@ def post_due_supplements(
 ) -> int:
     """After a steering forum's agenda is posted: the steering part in its thread, once."""
     now = clock.now()
-    with reading(sessions) as session:  # finding what is due only reads
-        steering_ids = [f.id for f in session.scalars(select(Forum)) if steering_level(f)]
-        if not steering_ids:
-            return 0
-        posted = session.execute(
-            select(ScheduledEffect.forum_id, ScheduledEffect.occurrence).where(
-                ScheduledEffect.kind == "agenda",
-                ScheduledEffect.status == EffectStatus.DONE,
-                ScheduledEffect.forum_id.in_(steering_ids),
-                ScheduledEffect.done_at > now - CATCH_UP,
-            )
-        ).all()
-        done = set(
-            session.execute(
-                select(ScheduledEffect.forum_id, ScheduledEffect.occurrence).where(
-                    ScheduledEffect.kind == SUPPLEMENT,
-                    ScheduledEffect.forum_id.in_(steering_ids),
-                )
-            ).all()
+    supplemented = (
+        select(ScheduledEffect.id)
+        .where(
+            ScheduledEffect.forum_id == AgendaEffect.forum_id,
+            ScheduledEffect.kind == SUPPLEMENT,
+            ScheduledEffect.subject == "",
+            ScheduledEffect.occurrence == AgendaEffect.occurrence,
         )
+        .exists()
+    )
+    with reading(sessions) as session:  # finding what is due only reads
+        # Only steering forums' agendas posted in the last two weeks and not yet
+        # supplemented: the other forums are never loaded (a cost every scheduler pass).
+        posted = session.execute(
+            select(AgendaEffect.forum_id, AgendaEffect.occurrence)
+            .join(Forum, Forum.id == AgendaEffect.forum_id)
+            .where(
+                is_steering(),
+                AgendaEffect.kind == "agenda",
+                AgendaEffect.status == EffectStatus.DONE,
+                AgendaEffect.done_at > now - CATCH_UP,
+                ~supplemented,
+            )
+            .order_by(AgendaEffect.forum_id, AgendaEffect.occurrence)
+        ).all()
     count = 0
     for forum_id, occurrence in posted:
-        if (forum_id, occurrence) in done:
-            continue
         with sessions() as session, session.begin():
             effect = scheduling.claim(
                 session,

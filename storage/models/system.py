@@ -137,6 +137,13 @@ class OutboxMessage(Base):
     __table_args__ = (
         UniqueConstraint("dedupe_key"),
         Index("ix_outbox_pending", "status", "not_before"),
+        # Keys looked up by their beginning, in byte order: PostgreSQL's collation is not
+        # C (domain.scheduling.key_starts; a plain, redundant index on SQLite).
+        Index(
+            "ix_outbox_dedupe_key_pattern",
+            "dedupe_key",
+            postgresql_ops={"dedupe_key": "varchar_pattern_ops"},
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -14,17 +14,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench import seed
 from domain import actions as action_service
-from domain import agenda, ratings
+from domain import agenda, ratings, scheduling
 from domain import cases as case_service
 from domain import forums as fs
 from domain.clock import AdjustableClock
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
-from storage.models import CaseStatus, Meeting
+from storage.models import CaseStatus, EffectStatus, Meeting, ScheduledEffect
 from tests.conftest import PG_URL
 from tests.support.plans import plans_of, seq_scans, unbounded_scans
 
@@ -32,6 +32,8 @@ from tests.support.plans import plans_of, seq_scans, unbounded_scans
 # may be read whole while they are tiny, as the planner rightly prefers then.
 BIG = {"cases", "case_agencies", "consents", "consent_agencies", "actions", "audit_events"}
 BIG_FORUM_CASES = 30_000
+# Outbox rows of other forums' agendas, previews and DMs (every forum's messages, 90 days).
+OTHER_OUTBOX_ROWS = 30_000
 
 
 @pytest.fixture(scope="module")
@@ -54,6 +56,24 @@ def _seed(url: str) -> tuple[str, seed.SeededForum, seed.SeededForum]:
     seed.bulk_cases(engine, big, BIG_FORUM_CASES)
     seed.bulk_cases(engine, newer, BIG_FORUM_CASES // 2)
     seed.bulk_cases(engine, small, 300, meeting_id=small.next_meeting_id)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO outbox (team_id, method, payload, dedupe_key, status, created_at, "
+                "not_before, attempts) SELECT 'T1', 'chat.postMessage', '{}', k, 'sent', "
+                "now(), now(), 0 FROM generate_series(1, :n) g, LATERAL (VALUES "
+                "(:agenda || (900000 + g) || :post), (:preview || (900000 + g) || :dm), "
+                "(:preview || (900000 + g) || :dm || :update)) AS keys(k)"
+            ),
+            {
+                "n": OTHER_OUTBOX_ROWS // 3,
+                "agenda": "agenda:",
+                "preview": "agenda_preview:",
+                "post": ":p0",
+                "dm": ":U1",
+                "update": ":u1",
+            },
+        )
     seed.analyze(engine)
     engine.dispose()
     return url, small, big
@@ -64,7 +84,13 @@ def selects(sql: str) -> bool:
 
 
 def assert_indexed(
-    url: str, engine: Engine, call: object, label: str, *, small: bool = True
+    url: str,
+    engine: Engine,
+    call: object,
+    label: str,
+    *,
+    small: bool = True,
+    big: set[str] = BIG,
 ) -> int:
     """No statement of ``call`` reads a big table whole. For the small forum (``small``)
     every scan of a big table must also be bounded by an index condition; the big forum
@@ -73,8 +99,8 @@ def assert_indexed(
     found = plans_of(url, engine, call, keep=selects)  # type: ignore[arg-type]
     assert found, f"{label}: no statements captured"
     for sql, plan in found:
-        seq = [t for t in seq_scans(plan) if t in BIG]
-        whole = unbounded_scans(plan, BIG) if small else seq
+        seq = [t for t in seq_scans(plan) if t in big]
+        whole = unbounded_scans(plan, big) if small else seq
         assert not whole, f"{label}: {whole} unbounded:\n{' '.join(sql.split())}\n{plan}"
     return len(found)
 
@@ -191,4 +217,56 @@ def test_due_work_queries_read_indexes(
         return None
 
     assert_indexed(url, engine, due_work, "due agendas, action reminders", small=False)
+    engine.dispose()
+
+
+def test_agenda_updates_find_their_earlier_messages_by_index(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+    seeded: tuple[str, seed.SeededForum, seed.SeededForum],
+) -> None:
+    """Updating a posted agenda and refreshing the coordinators' previews look up earlier
+    outbox rows by the beginning of their key; the outbox holds every forum's messages, so
+    that lookup must be a range of an index (ix_outbox_dedupe_key_pattern), not a scan."""
+    url, engine, sessions, clock = runtime
+    small = seeded[1]
+    with transaction(sessions) as s:
+        meeting = s.get(Meeting, small.next_meeting_id)
+        assert meeting is not None
+        s.add(
+            ScheduledEffect(
+                forum_id=small.id,
+                kind=agenda.AGENDA,
+                subject="",
+                occurrence=meeting.occurrence,
+                due_at=clock.now(),
+                status=EffectStatus.DONE,
+                late=False,
+            )
+        )
+        for key in (f"agenda:{meeting.id}:p0", f"agenda_preview:{meeting.id}:U1"):
+            scheduling.enqueue(
+                s,
+                clock,
+                team_id="T1",
+                method="chat.postMessage",
+                payload={"channel": "CSMALL"},
+                dedupe_key=key,
+            )
+
+    def update() -> object:
+        with sessions() as s, s.begin():
+            forum_row = fs.require_forum(s, team_id="T1", channel_id="CSMALL")
+            meeting = s.get(Meeting, small.next_meeting_id)
+            assert meeting is not None
+            updated = agenda.publish_update(
+                s, clock, meeting, forum_row, lambda _a: [{"text": "dagordning"}]
+            )
+            refreshed = agenda.refresh_previews(
+                s, clock, meeting, forum_row, lambda _a: {"text": "förhandsvisning"}
+            )
+            assert updated and refreshed == 1
+            s.rollback()  # the same lookups every run
+        return None
+
+    assert_indexed(url, engine, update, "agenda update, previews", big=BIG | {"outbox"})
     engine.dispose()

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 
+import pytest
 from sqlalchemy import select
 
 from bot.scheduler import run_due_work
+from domain import agenda, scheduling
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case, remind_expiring_consents
 from storage.db import transaction
@@ -114,3 +117,43 @@ def test_two_replicas_delivering_at_once_send_each_message_once(bot: Bot) -> Non
     for thread in threads:
         thread.join(30)
     assert consent_dms(bot) == 2
+
+
+def test_messages_go_out_while_the_agendas_are_still_being_built(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Thursday's agendas take the tick's whole build budget: what is queued meanwhile
+    is posted during the build, not in one wave after it."""
+    if bot.runtime.engine.dialect.name != "postgresql":
+        pytest.skip("SQLite serialises writers: one delivery after the jobs")
+    with transaction(bot.sessions) as s:
+        scheduling.enqueue(
+            s,
+            bot.clock,
+            team_id="T0001",
+            method="chat.postMessage",
+            payload={"channel": "C0001", "text": "Dagordning för forum 1"},
+            dedupe_key="test:queued-before-the-build",
+        )
+    seen_during_build: list[bool] = []
+
+    def slow_build(*_args: object, **_kwargs: object) -> agenda.AgendaRun:
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and not posted(bot):
+            time.sleep(0.05)
+        seen_during_build.append(posted(bot))
+        return agenda.AgendaRun()
+
+    monkeypatch.setattr(agenda, "post_due", slow_build)
+    delivery = run_due_work(bot.runtime)
+    assert seen_during_build == [True]
+    assert delivery.sent >= 1
+    assert sum(is_ours(c.args) for c in bot.slack.calls_to("chat.postMessage")) == 1
+
+
+def is_ours(args: dict[str, object]) -> bool:
+    return args.get("text") == "Dagordning för forum 1"
+
+
+def posted(bot: Bot) -> bool:
+    return any(is_ours(c.args) for c in bot.slack.calls_to("chat.postMessage"))
