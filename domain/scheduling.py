@@ -323,6 +323,10 @@ def enqueue_update(
     ):
         return True
     updates = int(latest.dedupe_key.rsplit(":u", 1)[1]) if latest is not None else 0
+    # After the latest update, so two are never sent out of order; not after one that was
+    # given up (waiting for it would give this one, and every later one, up too): this one
+    # shows the state as it is when it is sent anyway.
+    after = key if latest is None or latest.status is OutboxStatus.FAILED else latest.dedupe_key
     enqueue(
         session,
         clock,
@@ -332,7 +336,7 @@ def enqueue_update(
             RENDER: render,
             RENDER_ARGS: dict(args),
             FILL: {"ts": key},
-            AFTER: latest.dedupe_key if latest is not None else key,
+            AFTER: after,
         },
         dedupe_key=f"{key}:u{updates + 1}",
     )
@@ -504,7 +508,25 @@ def _deliver_one(
         if message.payload.get(RENDER):
             # Rendered now, in the transaction that took it: a change committed before
             # this point is shown; one after it queued an update of its own.
-            rendered = _render(session, gateway, message.payload)
+            try:
+                rendered = _render(session, gateway, message.payload)
+            except Exception as exc:  # logged without its text (it may hold content)
+                # A passing failure (a deadlock victim, a dropped connection): tried again
+                # later, as a Slack outage would be, not given up at once.
+                log.warning(
+                    "outbox: could not render %s: %s",
+                    message.payload[RENDER],
+                    exc.__class__.__name__,
+                )
+                message.lease_until = None
+                message.attempts += 1
+                message.last_error = f"rendering: {exc.__class__.__name__}"
+                if now - message.created_at > GIVE_UP_AFTER:
+                    message.status = OutboxStatus.FAILED
+                    message.payload = emptied(message.payload)
+                    return "failed"
+                message.not_before = now + _pause(message.attempts)
+                return "retrying"
             if rendered is None:
                 message.lease_until = None
                 message.status = OutboxStatus.FAILED
@@ -528,10 +550,7 @@ def _deliver_one(
         attempts = message.attempts + 1
         give_up = clock.now() - message.created_at > GIVE_UP_AFTER
         # At least what Slack asked for; longer after repeated failures, at most 5 minutes.
-        pause = max(
-            dt.timedelta(seconds=exc.seconds),
-            min(dt.timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_PAUSE),
-        )
+        pause = max(dt.timedelta(seconds=exc.seconds), _pause(attempts))
         outcome = {
             "status": OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
             "attempts": attempts,
@@ -560,18 +579,21 @@ def _deliver_one(
     return kind
 
 
+def _pause(attempts: int) -> dt.timedelta:
+    """The wait before another try: longer after repeated failures, at most 5 minutes."""
+    return min(dt.timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_PAUSE)
+
+
 def _render(
     session: Session, gateway: SlackGateway, payload: Mapping[str, Any]
 ) -> dict[str, Any] | None:
+    """The rendered message; None when there is nothing to render (no renderer, the forum
+    is gone). Raises what the rendering met (the caller tries again later)."""
     if not isinstance(gateway, Renderer):
         return None
     args = payload.get(RENDER_ARGS) or {}
-    try:
-        with session.begin_nested():  # a failed rendering leaves the claim's transaction usable
-            return gateway.render(session, str(payload[RENDER]), args)
-    except Exception as exc:  # logged without its text (it may hold content)
-        log.warning("outbox: could not render %s: %s", payload[RENDER], exc.__class__.__name__)
-        return None
+    with session.begin_nested():  # a failed rendering leaves the claim's transaction usable
+        return gateway.render(session, str(payload[RENDER]), args)
 
 
 def emptied(payload: dict[str, Any]) -> dict[str, Any]:

@@ -446,3 +446,78 @@ def test_saves_in_a_row_update_the_announcement_once_with_the_last_state(
     assert len(updates) == 2 and "Forum Fyra" in text_of(updates[1].args)
     posts = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
     assert len(posts) == 1
+
+
+def _rename(bot: Bot, forum_id: int, name: str) -> None:
+    from tests.integration.test_forum_flow import blocks_of, forum_values, meta
+
+    values = forum_values(name=name, own=None)
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    assert response.json() is None  # saved: the modal closes
+
+
+def _updates_shown(bot: Bot, since: int) -> list[str]:
+    """The text of each chat.update of the announcement Slack accepted since ``since``."""
+    return [text_of(c.args) for c in bot.slack.calls_to("chat.update")[since:] if not c.error]
+
+
+def test_an_update_slack_refused_does_not_silence_the_announcement_for_good(
+    bot: Bot, created: int
+) -> None:
+    """Slack refuses one update of the announcement (a reason retrying will not fix): the
+    next change is still shown. Each update is rendered when it is sent, so it need not
+    wait for the refused one (which would make it, and every later one, fail too)."""
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    before = len(bot.slack.calls_to("chat.update"))
+    bot.slack.fail_next("chat.update", 200, error="cant_update_message")
+    _rename(bot, created, "Forum Ett")
+    run_due_work(bot.runtime)
+    assert _updates_shown(bot, before) == []  # refused
+    _rename(bot, created, "Forum Två")
+    run_due_work(bot.runtime)
+    shown = _updates_shown(bot, before)
+    assert len(shown) == 1 and "Forum Två" in shown[0]
+
+
+def test_an_update_whose_rendering_met_a_database_error_is_sent_at_a_later_pass(
+    bot: Bot, created: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rendering the announcement when it is sent meets a passing database error (a deadlock
+    victim, a dropped connection): the update waits and goes at a later pass, with the
+    forum as it is then; it is not given up (nor, with it, every later update)."""
+    from sqlalchemy.exc import OperationalError
+
+    from handlers import outgoing
+
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    real = outgoing.announcement
+    failures = [OperationalError("SELECT", {}, Exception("deadlock detected"))]
+
+    def once_failing(session: Any, deps: Any, forum: Forum) -> dict[str, Any]:
+        if failures:
+            raise failures.pop()
+        return real(session, deps, forum)
+
+    monkeypatch.setattr(outgoing, "announcement", once_failing)
+    before = len(bot.slack.calls_to("chat.update"))
+    _rename(bot, created, "Forum Ett")
+    run_due_work(bot.runtime)
+    assert not failures, "the rendering was not tried"
+    assert _updates_shown(bot, before) == []
+    bot.clock.set(bot.clock.now() + dt.timedelta(minutes=6))
+    run_due_work(bot.runtime)
+    shown = _updates_shown(bot, before)
+    assert len(shown) == 1 and "Forum Ett" in shown[0]
+    # And the next change still reaches the announcement.
+    _rename(bot, created, "Forum Två")
+    run_due_work(bot.runtime)
+    shown = _updates_shown(bot, before)
+    assert len(shown) == 2 and "Forum Två" in shown[1]
