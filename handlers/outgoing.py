@@ -137,12 +137,17 @@ def share_file(
 
 
 def deliver_now(deps: Deps, client: WebClient) -> None:
-    """Send what was just queued now, with the request's client (the scheduler would,
-    within its interval). A failure leaves it queued; the scheduler retries."""
+    """Send what was just queued now (the scheduler would, within its interval). A failure
+    leaves it queued; the scheduler retries. Everything due goes, other workspaces'
+    messages too, so each with its own workspace's client: the request's client has the
+    token of the workspace that asked (``client`` serves only a Deps built without the
+    composition root's clients)."""
+    by_team = deps.client_for_team
+    route: Callable[[str | None], WebClient] = (
+        by_team if by_team is not None else (lambda _team: client)
+    )
     try:
-        scheduling.deliver(
-            deps.sessions, deps.clock, gateway(deps, lambda _team: client), replica="listener"
-        )
+        scheduling.deliver(deps.sessions, deps.clock, gateway(deps, route), replica="listener")
     except Exception as exc:  # the outbox keeps it; the scheduler sends it later
         log.warning("immediate delivery failed, the scheduler retries: %s", exc)
 
