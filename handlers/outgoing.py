@@ -259,13 +259,21 @@ def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> boo
     sent, so one update queued and not yet sent covers any number of changes (saves in a
     row cost a lookup and a touch, not a rendering). Nothing when it was never posted
     through the outbox (older forums)."""
+    return queue_announcement_update_of(session, deps, team_id=forum.team_id, forum_id=forum.id)
+
+
+def queue_announcement_update_of(
+    session: Session, deps: Deps, *, team_id: str, forum_id: int
+) -> bool:
+    """:func:`queue_announcement_update` by the forum's id, before its row is read or
+    locked (see ``handlers.forum.submit_edit``)."""
     return scheduling.enqueue_update(
         session,
         deps.clock,
-        team_id=forum.team_id,
-        key=announcement_key(forum.id),
+        team_id=team_id,
+        key=announcement_key(forum_id),
         render=ANNOUNCEMENT,
-        args={"forum_id": forum.id},
+        args={"forum_id": forum_id},
     )
 
 

@@ -33,7 +33,7 @@ from storage.models import (
     OutboxStatus,
     SipStatus,
 )
-from tests.conftest import Bot
+from tests.conftest import Bot, postgresql_only
 from tests.integration import test_action_flow as actions_flow
 from tests.integration import test_rating_flow as ratings_flow
 from tests.integration.test_action_plan import add, upload_named
@@ -521,3 +521,82 @@ def test_an_update_whose_rendering_met_a_database_error_is_sent_at_a_later_pass(
     run_due_work(bot.runtime)
     shown = _updates_shown(bot, before)
     assert len(shown) == 2 and "Forum Två" in shown[1]
+
+
+@postgresql_only  # row locks: SQLite's writers queue whole (BEGIN IMMEDIATE), no deadlock
+def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
+    bot: Bot, created: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A deliverer has taken the announcement's update and renders it; the forum's meetings
+    need planning (a schedule change), so rendering waits for the forum's row. A coordinator
+    saves the forum meanwhile. The save must not hold the forum's row while it waits for the
+    update's row (the other order), or PostgreSQL ends one of them as a deadlock: the save
+    refused, or the update's rendering failed. Both go through, and the update after the
+    save shows it."""
+    import threading
+
+    from domain import scheduling
+    from handlers import outgoing
+    from handlers.outgoing import queue_announcement_update
+    from tests.support.concurrency import lock_waits
+
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    with transaction(bot.sessions) as s:
+        forum = s.get(Forum, created)
+        assert forum is not None
+        forum.meetings_until = None  # as after a schedule change: planned at the next read
+        assert queue_announcement_update(s, bot.runtime.deps, forum)
+    real = outgoing.announcement
+    rendering, go = threading.Event(), threading.Event()
+    met: list[BaseException] = []
+
+    def held(session: Any, deps: Any, forum: Forum) -> dict[str, Any]:
+        rendering.set()
+        go.wait(10)
+        try:
+            return real(session, deps, forum)
+        except BaseException as exc:
+            met.append(exc)
+            raise
+
+    monkeypatch.setattr(outgoing, "announcement", held)
+    gateway = outgoing.gateway(bot.runtime.deps, bot.runtime.client_for_team)
+    delivered: list[scheduling.Delivery] = []
+    deliverer = threading.Thread(
+        target=lambda: delivered.append(
+            scheduling.deliver(bot.sessions, bot.clock, gateway, replica="other")
+        )
+    )
+    deliverer.start()
+    assert rendering.wait(10)
+    answers: list[Any] = []
+
+    def save() -> None:
+        from tests.integration.test_forum_flow import blocks_of, forum_values, meta
+
+        values = forum_values(name="Forum Ett", own=None)
+        answers.append(
+            bot.driver.view_submission(
+                "forum_edit",
+                values,
+                user="U1",
+                private_metadata=meta(forum_id=created),
+                blocks=blocks_of(values),
+            )
+        )
+
+    saver = threading.Thread(target=save)
+    with lock_waits(bot.runtime.engine) as waits:
+        saver.start()
+        waits.wait_for(saver)  # the save waits for the update's row
+    go.set()
+    deliverer.join(20)
+    saver.join(20)
+    assert not met, f"the rendering met {met[0].__class__.__name__}"
+    assert delivered and delivered[0].sent == 1
+    assert answers and answers[0].json() is None, answers[0].body  # saved
+    monkeypatch.setattr(outgoing, "announcement", real)
+    run_due_work(bot.runtime)
+    shown = [text_of(c.args) for c in bot.slack.calls_to("chat.update") if not c.error]
+    assert "Forum Ett" in shown[-1]
