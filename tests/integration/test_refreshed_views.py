@@ -600,3 +600,40 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
     run_due_work(bot.runtime)
     shown = [text_of(c.args) for c in bot.slack.calls_to("chat.update") if not c.error]
     assert "Forum Ett" in shown[-1]
+
+
+def test_a_save_naming_another_workspaces_forum_changes_and_queues_nothing(
+    bot: Bot, created: int
+) -> None:
+    """The save queues the announcement's update before it reads the forum: a user of another
+    workspace who names this forum's id is refused, and nothing is left queued for it (no
+    update of this forum's announcement, nothing with their workspace)."""
+    from tests.conftest import SIGNING_SECRET
+    from tests.integration.test_forum_flow import blocks_of, forum_values, meta
+    from tests.support.slack_driver import SlackDriver
+
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    elsewhere = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+    values = forum_values(name="Kapat forum", own=None)
+    answer = elsewhere.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=created),
+        blocks=blocks_of(values),
+    )
+    assert answer.json() is not None  # refused in the modal
+    bot.wait_idle()
+    with bot.sessions() as s:
+        forum = s.get(Forum, created)
+        assert forum is not None and forum.name != "Kapat forum"
+        queued = s.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                (OutboxMessage.team_id == "T0002")
+                | OutboxMessage.dedupe_key.like(f"{announcement_key(created)}:u%")
+            )
+        ).all()
+    assert queued == []
