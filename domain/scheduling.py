@@ -273,7 +273,9 @@ def _update_lookup() -> Any:
 
 
 _UPDATE_LOOKUP = _update_lookup()
-# Touch a queued update no deliverer has taken: its row stays locked until our commit.
+# Touch a queued update no deliverer has taken: its row stays locked until our commit. The
+# touch changes nothing: an update waiting out a pause (Slack's Retry-After, an outage)
+# keeps it.
 _TOUCH = (
     update(OutboxMessage)
     .where(
@@ -281,7 +283,7 @@ _TOUCH = (
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.lease_until.is_(None),
     )
-    .values(not_before=bindparam("now"))
+    .values(not_before=OutboxMessage.not_before)
     .returning(OutboxMessage.id)
     .execution_options(synchronize_session=False)
 )
@@ -319,7 +321,7 @@ def enqueue_update(
         latest is not None
         and latest.status is OutboxStatus.PENDING
         and latest.lease_until is None
-        and session.scalar(_TOUCH, {"message_id": latest.id, "now": clock.now()}) is not None
+        and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
     ):
         return True
     updates = int(latest.dedupe_key.rsplit(":u", 1)[1]) if latest is not None else 0

@@ -637,3 +637,24 @@ def test_a_save_naming_another_workspaces_forum_changes_and_queues_nothing(
             )
         ).all()
     assert queued == []
+
+
+def test_a_save_does_not_hurry_an_update_slack_asked_to_wait_for(bot: Bot, created: int) -> None:
+    """Slack rate-limits the announcement's update (429, Retry-After): it waits its pause. A
+    save meanwhile folds into that update (it shows the state when it goes), but does not
+    make the bot call Slack again before the pause is over."""
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    before = len(bot.slack.calls_to("chat.update"))
+    bot.slack.fail_next("chat.update", 429, retry_after=1, times=4)  # slack_sdk retries 3
+    _rename(bot, created, "Forum Ett")
+    run_due_work(bot.runtime)
+    tried = len(bot.slack.calls_to("chat.update"))
+    assert tried > before and _updates_shown(bot, before) == []  # rate-limited: waits
+    _rename(bot, created, "Forum Två")
+    run_due_work(bot.runtime)  # the test clock has not moved: the pause is not over
+    assert len(bot.slack.calls_to("chat.update")) == tried, "called again within the pause"
+    bot.clock.set(bot.clock.now() + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    shown = _updates_shown(bot, before)
+    assert len(shown) == 1 and "Forum Två" in shown[0]
