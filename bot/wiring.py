@@ -96,9 +96,11 @@ def build_runtime(
         engine=engine,
         retry_backoff=settings.slack_retry_backoff,
     )
+    client_for_team = client_factory(config)
+    deps.client_for_team = client_for_team
     app = build_app(config, deps)
     logs.quiet_libraries()  # bolt made loggers with the root's level
     # The route exists only with the flag, whatever clock a caller injected.
     test_clock = clock if settings.allow_test_clock and isinstance(clock, AdjustableClock) else None
     web = WebApp(app, engine, signing_secret=secret, test_clock=test_clock, sessions=deps.sessions)
-    return Runtime(settings, engine, clock, deps, app, web, client_factory(config))
+    return Runtime(settings, engine, clock, deps, app, web, client_for_team)

@@ -274,7 +274,9 @@ def _update_lookup() -> Any:
 
 
 _UPDATE_LOOKUP = _update_lookup()
-# Touch a queued update no deliverer has taken: its row stays locked until our commit.
+# Touch a queued update no deliverer has taken: its row stays locked until our commit. The
+# touch changes nothing: an update waiting out a pause (Slack's Retry-After, an outage)
+# keeps it.
 _TOUCH = (
     update(OutboxMessage)
     .where(
@@ -282,7 +284,7 @@ _TOUCH = (
         OutboxMessage.status == OutboxStatus.PENDING,
         OutboxMessage.lease_until.is_(None),
     )
-    .values(not_before=bindparam("now"))
+    .values(not_before=OutboxMessage.not_before)
     .returning(OutboxMessage.id)
     .execution_options(synchronize_session=False)
 )
@@ -320,10 +322,14 @@ def enqueue_update(
         latest is not None
         and latest.status is OutboxStatus.PENDING
         and latest.lease_until is None
-        and session.scalar(_TOUCH, {"message_id": latest.id, "now": clock.now()}) is not None
+        and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
     ):
         return True
     updates = int(latest.dedupe_key.rsplit(":u", 1)[1]) if latest is not None else 0
+    # After the latest update, so two are never sent out of order; not after one that was
+    # given up (waiting for it would give this one, and every later one, up too): this one
+    # shows the state as it is when it is sent anyway.
+    after = key if latest is None or latest.status is OutboxStatus.FAILED else latest.dedupe_key
     enqueue(
         session,
         clock,
@@ -333,7 +339,7 @@ def enqueue_update(
             RENDER: render,
             RENDER_ARGS: dict(args),
             FILL: {"ts": key},
-            AFTER: latest.dedupe_key if latest is not None else key,
+            AFTER: after,
         },
         dedupe_key=f"{key}:u{updates + 1}",
     )
@@ -517,7 +523,25 @@ def _deliver_one(
         if message.payload.get(RENDER):
             # Rendered now, in the transaction that took it: a change committed before
             # this point is shown; one after it queued an update of its own.
-            rendered = _render(session, gateway, message.payload)
+            try:
+                rendered = _render(session, gateway, message.payload)
+            except Exception as exc:  # logged without its text (it may hold content)
+                # A passing failure (a deadlock victim, a dropped connection): tried again
+                # later, as a Slack outage would be, not given up at once.
+                log.warning(
+                    "outbox: could not render %s: %s",
+                    message.payload[RENDER],
+                    exc.__class__.__name__,
+                )
+                message.lease_until = None
+                message.attempts += 1
+                message.last_error = f"rendering: {exc.__class__.__name__}"
+                if now - message.created_at > GIVE_UP_AFTER:
+                    message.status = OutboxStatus.FAILED
+                    message.payload = emptied(message.payload)
+                    return "failed"
+                message.not_before = now + _pause(message.attempts)
+                return "retrying"
             if rendered is None:
                 message.lease_until = None
                 message.status = OutboxStatus.FAILED
@@ -541,10 +565,7 @@ def _deliver_one(
         attempts = message.attempts + 1
         give_up = clock.now() - message.created_at > GIVE_UP_AFTER
         # At least what Slack asked for; longer after repeated failures, at most 5 minutes.
-        pause = max(
-            dt.timedelta(seconds=exc.seconds),
-            min(dt.timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_PAUSE),
-        )
+        pause = max(dt.timedelta(seconds=exc.seconds), _pause(attempts))
         outcome = {
             "status": OutboxStatus.FAILED if give_up else OutboxStatus.PENDING,
             "attempts": attempts,
@@ -573,18 +594,21 @@ def _deliver_one(
     return kind
 
 
+def _pause(attempts: int) -> dt.timedelta:
+    """The wait before another try: longer after repeated failures, at most 5 minutes."""
+    return min(dt.timedelta(seconds=5 * 2 ** min(attempts, 10)), MAX_PAUSE)
+
+
 def _render(
     session: Session, gateway: SlackGateway, payload: Mapping[str, Any]
 ) -> dict[str, Any] | None:
+    """The rendered message; None when there is nothing to render (no renderer, the forum
+    is gone). Raises what the rendering met (the caller tries again later)."""
     if not isinstance(gateway, Renderer):
         return None
     args = payload.get(RENDER_ARGS) or {}
-    try:
-        with session.begin_nested():  # a failed rendering leaves the claim's transaction usable
-            return gateway.render(session, str(payload[RENDER]), args)
-    except Exception as exc:  # logged without its text (it may hold content)
-        log.warning("outbox: could not render %s: %s", payload[RENDER], exc.__class__.__name__)
-        return None
+    with session.begin_nested():  # a failed rendering leaves the claim's transaction usable
+        return gateway.render(session, str(payload[RENDER]), args)
 
 
 def emptied(payload: dict[str, Any]) -> dict[str, Any]:

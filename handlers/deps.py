@@ -36,6 +36,9 @@ class Deps:
     locale_ttl_seconds: float = 3600.0
     retention_policy: RetentionPolicy = field(default_factory=RetentionPolicy)
     monotonic: Callable[[], float] = time.monotonic
+    # The Web API client of each workspace (bot.wiring sets it): a listener's immediate
+    # delivery sends every message it finds due with its own workspace's token.
+    client_for_team: Callable[[str | None], Any] | None = None
     _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
 

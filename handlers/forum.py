@@ -31,6 +31,7 @@ from handlers.outgoing import (
     announcement,
     announcement_key,
     queue_announcement_update,
+    queue_announcement_update_of,
 )
 from handlers.payload import ack_only
 from handlers.screens import summarize
@@ -263,7 +264,14 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     taken = InvalidInput(MSG_TAKEN, field="code")
     try:
         with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
-            forum = forum_service.save_forum_settings(
+            # The announcement's update first: a deliverer rendering it holds its row and may
+            # wait for the forum's (to plan its meetings); a save that held the forum's row
+            # while it waited for the update's would deadlock with it. A refused save (another
+            # workspace's forum id, say) rolls this back with it.
+            queue_announcement_update_of(
+                session, deps, team_id=context.team_id or "", forum_id=meta.forum_id or 0
+            )
+            forum_service.save_forum_settings(
                 session,
                 deps.clock,
                 forum_id=meta.forum_id or 0,
@@ -271,7 +279,6 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
                 actor=context.user_id or "",
                 draft=forms.forum_draft(view["state"]["values"]),
             )
-            queue_announcement_update(session, deps, forum)
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
     ack()

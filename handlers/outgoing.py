@@ -137,12 +137,17 @@ def share_file(
 
 
 def deliver_now(deps: Deps, client: WebClient) -> None:
-    """Send what was just queued now, with the request's client (the scheduler would,
-    within its interval). A failure leaves it queued; the scheduler retries."""
+    """Send what was just queued now (the scheduler would, within its interval). A failure
+    leaves it queued; the scheduler retries. Everything due goes, other workspaces'
+    messages too, so each with its own workspace's client: the request's client has the
+    token of the workspace that asked (``client`` serves only a Deps built without the
+    composition root's clients)."""
+    by_team = deps.client_for_team
+    route: Callable[[str | None], WebClient] = (
+        by_team if by_team is not None else (lambda _team: client)
+    )
     try:
-        scheduling.deliver(
-            deps.sessions, deps.clock, gateway(deps, lambda _team: client), replica="listener"
-        )
+        scheduling.deliver(deps.sessions, deps.clock, gateway(deps, route), replica="listener")
     except Exception as exc:  # the outbox keeps it; the scheduler sends it later
         log.warning("immediate delivery failed, the scheduler retries: %s", exc)
 
@@ -254,13 +259,21 @@ def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> boo
     sent, so one update queued and not yet sent covers any number of changes (saves in a
     row cost a lookup and a touch, not a rendering). Nothing when it was never posted
     through the outbox (older forums)."""
+    return queue_announcement_update_of(session, deps, team_id=forum.team_id, forum_id=forum.id)
+
+
+def queue_announcement_update_of(
+    session: Session, deps: Deps, *, team_id: str, forum_id: int
+) -> bool:
+    """:func:`queue_announcement_update` by the forum's id, before its row is read or
+    locked (see ``handlers.forum.submit_edit``)."""
     return scheduling.enqueue_update(
         session,
         deps.clock,
-        team_id=forum.team_id,
-        key=announcement_key(forum.id),
+        team_id=team_id,
+        key=announcement_key(forum_id),
         render=ANNOUNCEMENT,
-        args={"forum_id": forum.id},
+        args={"forum_id": forum_id},
     )
 
 

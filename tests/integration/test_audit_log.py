@@ -24,7 +24,7 @@ from domain import audit
 from domain.clock import AdjustableClock
 from storage.db import MIGRATIONS_DIR, transaction
 from storage.models import AuditAction, AuditChain, AuditEvent
-from tests.conftest import postgresql_only
+from tests.conftest import Bot, postgresql_only
 
 Sessions = sessionmaker[Session]
 SECRET = "test-audit-key-that-is-long-enough-0001"
@@ -986,3 +986,52 @@ def test_a_bot_role_without_ownership_seals_and_purges_but_cannot_go_around_the_
                 raw(sessions, sql)
     finally:
         engine.dispose()
+
+
+def test_a_forum_save_through_the_app_is_sealed_into_its_chain_and_verifies(
+    bot: Bot,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A forum's settings are saved with their audit event written by ``audit.append`` (one
+    INSERT, no object in the unit of work): it is sealed into the workspace's chain like any
+    other event, ``samverkan audit verify`` passes, and an altered save event fails it."""
+    from tests.integration.test_forum_flow import blocks_of, create_forum, forum_values, meta
+
+    audit.use_keys(audit.AuditKeys.parse(SECRET))  # the bot's runtime set the development key
+    bot.slack.set_channel("C0001", is_member=True)
+    forum_id = create_forum(bot)
+    values = forum_values(name="Forum Ett", code="ETT", own=None)
+    saved = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=meta(forum_id=forum_id),
+        blocks=blocks_of(values),
+    )
+    assert saved.json() is None  # saved: the modal closes
+    bot.wait_idle()
+    seal(bot.sessions)
+    with bot.sessions() as s:
+        event = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "forum", AuditEvent.action == AuditAction.UPDATE
+            )
+        ).one()
+        assert (event.actor, event.object_ref, event.forum_id) == ("U1", "ETT", forum_id)
+        assert event.chain == TEAM and event.seq is not None and event.hash is not None
+        unsealed = s.scalar(
+            select(func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))
+        )
+        assert unsealed == 0
+    code, out = cli(["audit", "verify"], database_url, monkeypatch, tmp_path, capsys)
+    assert code == 0, out
+    without_triggers(
+        bot.sessions,
+        "UPDATE audit_events SET object_ref = 'ANNAN' WHERE id = :id",
+        id=event.id,
+    )
+    code, out = cli(["audit", "verify"], database_url, monkeypatch, tmp_path, capsys)
+    assert code == 1 and "FAILED" in out

@@ -69,3 +69,36 @@ def test_requests_with_bad_or_old_signatures_are_refused(bot: Bot) -> None:
     assert bot.driver.raw("/slack/events", body.encode(), {**headers, **old}).status == 401
     bot.wait_idle()  # nothing was started that could still answer
     assert bot.slack.count("response_url") == 0
+
+
+def test_a_help_answered_from_the_cache_still_needs_a_valid_signature_and_its_workspace(
+    bot: Bot,
+) -> None:
+    """Once U1's locale is known, a help is answered in the ack from a per-locale cache (the
+    QuickHelp middleware). That runs after bolt's checks: an unsigned, forged or stale help
+    is still refused. The same user id in another workspace, or another command, is not
+    answered from this workspace's cache."""
+    from tests.conftest import SIGNING_SECRET
+    from tests.support.slack_driver import SlackDriver
+
+    bot.driver.command("hjälp", user="U1")
+    bot.slack.wait_for("response_url")
+    quick = bot.driver.command("hjälp med extra ord", user="U1")
+    assert "Samverkan – vad jag kan göra" in _blocks_text(quick.json())  # in the ack itself
+    body = "command=%2Fsamverkan&text=hj%C3%A4lp&user_id=U1&team_id=T0001&channel_id=C0001"
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    forged = bot.driver.signed_headers(body)
+    forged["X-Slack-Signature"] = "v0=" + "0" * 64
+    stale = bot.driver.signed_headers(body, timestamp=int(time.time()) - 6 * 60)
+    for extra in ({}, forged, stale):
+        answer = bot.driver.raw("/slack/events", body.encode(), {**headers, **extra})
+        assert answer.status == 401 and "Samverkan" not in answer.body
+    other = bot.driver.command("hjälp", user="U1", command="/annat")
+    assert "Samverkan" not in other.body
+    elsewhere = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+    assert elsewhere.command("hjälp", user="U1").body == ""  # a bare ack: not from the cache
+    bot.wait_idle()
+    assert bot.slack.count("users.info") == 2  # looked up again for the other workspace
+    assert bot.slack.count("response_url") == 2

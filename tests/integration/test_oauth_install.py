@@ -8,6 +8,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
+from typing import Any
 from wsgiref.simple_server import make_server
 
 import pytest
@@ -99,3 +100,90 @@ def test_install_stores_encrypted_tokens_and_authorizes_requests(
         return not left
 
     eventually(forgotten)
+
+
+# --- two workspaces: each one's messages go with its own token ----------------------------------
+
+
+@pytest.fixture
+def two_workspaces(database_url: str, slack: SlackWebApiStub) -> Iterator[Any]:
+    """The bot installed (OAuth) in T0001 and T0002, each with a bot token of its own."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    from domain.clock import AdjustableClock
+    from tests.conftest import DEFAULT_NOW, TEST_RETRY_BACKOFF, Bot
+    from tests.support.lazy import LazyWork
+
+    key = Fernet.generate_key().decode()
+    settings = load_settings(
+        database_url=database_url,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_client_id="1111.2222",
+        slack_client_secret="client-secret",
+        token_encryption_key=key,
+        slack_api_url=slack.base_url,
+        slack_retry_backoff=TEST_RETRY_BACKOFF,
+    )
+    clock = AdjustableClock(DEFAULT_NOW, frozen=True)
+    runtime = build_runtime(settings, clock=clock)
+    from handlers.oauth_store import EncryptedInstallationStore
+
+    store = EncryptedInstallationStore(
+        client_id="1111.2222", engine=runtime.engine, encryption_key=key
+    )
+    for team in ("T0001", "T0002"):
+        store.save(
+            Installation(
+                app_id="A0001",
+                team_id=team,
+                user_id="U1",
+                bot_token=f"xoxb-{team}-own",
+                bot_id=f"B{team}",
+                bot_user_id="UBOT",
+                bot_scopes=["chat:write"],
+            )
+        )
+    lazy = LazyWork(runtime.app.listener_runner.listener_executor)
+    server = make_server(
+        "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    serve_in_thread(server)
+    url = f"http://127.0.0.1:{server.server_port}"
+    driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+    try:
+        yield Bot(url=url, slack=slack, driver=driver, runtime=runtime, clock=clock, lazy=lazy)
+    finally:
+        server.shutdown()
+        server.server_close()
+        runtime.app.listener_runner.listener_executor.shutdown(wait=True)
+        runtime.engine.dispose()
+
+
+def test_a_request_of_one_workspace_never_sends_another_workspaces_messages_with_its_token(
+    two_workspaces: Any,
+) -> None:
+    """A message of workspace T0002 waits in the outbox (Slack was away, say) when a request
+    of T0001 sends what it queued at once: T0002's message goes with T0002's token, or is
+    left to the scheduler, never with the token of the workspace that asked."""
+    from bot.scheduler import run_due_work
+    from handlers import outgoing
+    from storage.db import transaction
+    from tests.integration.test_forum_flow import create_forum
+
+    bot = two_workspaces
+    with transaction(bot.sessions) as s:
+        outgoing.post(
+            s,
+            bot.clock,
+            team_id="T0002",
+            channel="C0002",
+            message={"text": "Dagordning för T0002"},
+        )
+    create_forum(bot)  # in T0001; its announcement is sent at once, after the ack
+    bot.wait_idle()
+    run_due_work(bot.runtime)  # whatever the request left goes with the scheduler
+    to_t0001 = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
+    assert to_t0001 and {c.token for c in to_t0001} == {"xoxb-T0001-own"}
+    to_t0002 = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0002"]
+    assert to_t0002, "T0002's message was never sent"
+    assert {c.token for c in to_t0002} == {"xoxb-T0002-own"}, "sent with another's token"
