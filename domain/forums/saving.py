@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import and_, bindparam, exists, insert, literal, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, exists, insert, literal, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -174,12 +175,10 @@ _FORUM_AND_ROLE = (
     .where(Forum.id == bindparam("forum_id"))
 )
 # The SET clause comes from the parameters (the values of this save); the storage-edge wall
-# checks them (domain.privacy_wall: do_orm_execute reads the parameters).
-_UPDATE_FORUM = (
-    update(Forum)
-    .where(Forum.id == bindparam("saved_forum_id"))
-    .execution_options(synchronize_session=False)
-)
+# checks them (domain.privacy_wall: do_orm_execute reads the parameters). On the table, not
+# the mapped class: no ORM bulk-update machinery (and no session to synchronise).
+_FORUMS = cast(Table, Forum.__table__)
+_UPDATE_FORUM = update(_FORUMS).where(_FORUMS.c.id == bindparam("saved_forum_id"))
 
 
 def _lists(session: Session, forum_id: int) -> tuple[list[_Named], list[_Named]]:
@@ -291,11 +290,15 @@ def save_forum_settings(
         (forum.settings or {}).get(k) != v for k, v in calendar.items()
     ):
         values["meetings_until"] = None  # meetings are re-planned at the next read or tick
-    # The audit event first: the forum's row is locked from its UPDATE to the commit, and
-    # saves of one forum queue on that lock, so as little as possible runs after it.
-    audit.append(
+    # The audit event and the forum's UPDATE in one round trip (PostgreSQL): the forum's
+    # row is locked from its UPDATE to the commit, and saves of one forum queue on that lock,
+    # so as little as possible runs after it. A race for the code with another save ends in
+    # IntegrityError (the caller's field error).
+    audit.append_with(
         session,
         clock,
+        _UPDATE_FORUM,
+        {"saved_forum_id": forum.id, **values},
         actor=actor,
         action=AuditAction.UPDATE,
         object_type="forum",
@@ -304,8 +307,6 @@ def save_forum_settings(
         forum_id=forum.id,
         actor_agency_id=actor_agency,
     )
-    # A race for the code with another save ends in IntegrityError (the caller's field error).
-    session.execute(_UPDATE_FORUM, {"saved_forum_id": forum.id, **values})
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
     # Written with Core: what changed is read again when next used (its id, team and
