@@ -17,7 +17,10 @@ user normally meets the field error in the modal; this is the wall behind them.
 The hooks listen on SQLAlchemy's :class:`~sqlalchemy.orm.Session` class, so every session of
 the process is covered (the bot's listeners, the CLI, scheduler jobs, the tests' own session
 factories): ``before_flush`` for objects added or changed through the unit of work, and
-``do_orm_execute`` for ORM ``insert()``/``update()`` statements run with ``session.execute``.
+``do_orm_execute`` for ``insert()``/``update()`` statements run with ``session.execute`` (of a
+mapped class or its table; their ``values(…)``, bound parameters included, and the INSERTs and
+UPDATEs they carry as CTEs with ``add_cte``). A statement run on a connection, not the
+session, is not seen: write guarded tables through the session.
 :func:`install` is called when the ``domain`` package is imported (and again, harmlessly, by
 the composition root). Alembic migrations run on a plain connection, not a session, so data
 migrations of old rows are not blocked; a session that must write such rows anyway (a data
@@ -162,35 +165,56 @@ def _before_flush(session: Session, _context: Any, _instances: Any) -> None:
 
 
 def _do_orm_execute(state: ORMExecuteState) -> None:
-    """ORM ``insert(Model).values(…)`` / ``update(Model).values(…)`` statements and their
-    parameter lists (bulk inserts and updates) skip the unit of work: check them here."""
-    if not (state.is_insert or state.is_update) or state.session.info.get(_EXEMPT):
+    """``insert()``/``update()`` statements and their parameter lists (bulk inserts and
+    updates) skip the unit of work: check them here, and any INSERT or UPDATE a statement
+    carries as a CTE (``add_cte``: the audit event riding on the change it records)."""
+    if state.session.info.get(_EXEMPT):
         return
-    table = getattr(state.statement, "table", None)
-    columns = _guarded().get(getattr(table, "name", ""))
-    if not columns:
+    statement = state.statement
+    ctes = getattr(statement, "_independent_ctes", ())
+    if not (state.is_insert or state.is_update or ctes):
         return
-    by_name = {c.column: c for c in columns} | {c.attribute: c for c in columns}
-    values: list[tuple[GuardedColumn, Any]] = []
-    for key, value in (getattr(state.statement, "_values", None) or {}).items():
-        column = by_name.get(getattr(key, "key", key))
-        if column is not None:
-            values.append((column, value.value if isinstance(value, BindParameter) else value))
     params = state.parameters
-    rows: list[Any] = list(params) if isinstance(params, list | tuple) else [params]
-    for row in rows:
-        if not isinstance(row, dict):
-            continue
-        for key, value in row.items():
-            column = by_name.get(key)
-            if column is not None:
-                values.append((column, value))
+    rows = [r for r in (params if isinstance(params, list | tuple) else [params]) if r]
+    values = _dml_values(statement, rows, top=True) if state.is_insert or state.is_update else []
+    for cte in ctes:
+        dml = getattr(cte, "element", None)
+        if getattr(dml, "is_insert", False) or getattr(dml, "is_update", False):
+            values += _dml_values(dml, rows, top=False)
     if not values:
         return
     today = _today(state.session)
     for column, value in values:
         if isinstance(value, str | dict | list):
             _check(column, value, today)
+
+
+def _dml_values(statement: Any, rows: list[Any], *, top: bool) -> list[tuple[GuardedColumn, Any]]:
+    """The guarded columns an INSERT or UPDATE writes, with their values: from its
+    ``values(…)`` (a bound parameter's own value, or the execution parameter it names) and,
+    for the executed statement itself (``top``), the execution parameters named as its
+    columns (a SET or VALUES taken from them)."""
+    table = getattr(statement, "table", None)
+    columns = _guarded().get(getattr(table, "name", ""))
+    if not columns:
+        return []
+    by_name = {c.column: c for c in columns} | {c.attribute: c for c in columns}
+    found: list[tuple[GuardedColumn, Any]] = []
+    named: dict[str, GuardedColumn] = dict(by_name) if top else {}
+    for key, value in (getattr(statement, "_values", None) or {}).items():
+        column = by_name.get(getattr(key, "key", key))
+        if column is None:
+            continue
+        if isinstance(value, BindParameter):
+            if value.value is not None:
+                found.append((column, value.value))
+            named[value.key] = column
+        else:
+            found.append((column, value))
+    for row in rows:
+        if isinstance(row, dict):
+            found += [(named[k], v) for k, v in row.items() if k in named]
+    return found
 
 
 def install() -> None:

@@ -43,9 +43,20 @@ import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, union_all, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -290,6 +301,56 @@ _TOUCH = (
 )
 
 
+def _update_lookup_and_touch() -> Any:
+    """PostgreSQL: :data:`_UPDATE_LOOKUP` and :data:`_TOUCH` in one round trip. The touch is
+    a CTE of the lookup (``touched``, true on the latest update's row when it was touched),
+    with the same conditions: a pending update no deliverer has taken, after a posted
+    message that did not fail. Like the two statements, the lookup reads the snapshot and
+    the touch re-checks the row once it holds its lock (a deliverer that took it first
+    makes it miss)."""
+    outbox = cast(Table, OutboxMessage.__table__)
+    posted = outbox.alias("posted")
+    columns = (outbox.c.id, outbox.c.dedupe_key, outbox.c.status, outbox.c.lease_until)
+    latest = (
+        select(*columns)
+        .where(
+            outbox.c.id
+            > select(outbox.c.id).where(outbox.c.dedupe_key == bindparam("key")).scalar_subquery(),
+            outbox.c.dedupe_key.like(bindparam("prefix")),
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+        .cte("latest")
+    )
+    touched = (
+        update(outbox)
+        .where(
+            outbox.c.id == select(latest.c.id).scalar_subquery(),
+            outbox.c.status == OutboxStatus.PENDING,
+            outbox.c.lease_until.is_(None),
+            select(posted.c.id)
+            .where(
+                posted.c.dedupe_key == bindparam("key"),
+                posted.c.status != OutboxStatus.FAILED,
+            )
+            .exists(),
+        )
+        # Locks the row without moving its send time (a Retry-After wait stays).
+        .values(not_before=outbox.c.not_before)
+        .returning(outbox.c.id)
+        .cte("touched")
+    )
+    return union_all(
+        select(*columns, literal(False).label("touched")).where(
+            outbox.c.dedupe_key == bindparam("key")
+        ),
+        select(*latest.c, select(touched.c.id).exists().label("touched")),
+    ).add_cte(touched)
+
+
+_LOOKUP_AND_TOUCH = _update_lookup_and_touch()
+
+
 def enqueue_update(
     session: Session,
     clock: Clock,
@@ -311,16 +372,20 @@ def enqueue_update(
     update of the message in Slack, and each change two statements, not a rendering.
     """
     posted = latest = None
-    for row in session.execute(_UPDATE_LOOKUP, {"key": key, "prefix": f"{key}:u%"}):
+    both = session.get_bind().dialect.name == "postgresql"  # the touch in the lookup
+    lookup = _LOOKUP_AND_TOUCH if both else _UPDATE_LOOKUP
+    params = {"key": key, "prefix": f"{key}:u%"}
+    for row in session.execute(lookup, params):
         if row.dedupe_key == key:
             posted = row
         else:
             latest = row
     if posted is None or posted.status is OutboxStatus.FAILED:
         return False
-    if (
-        latest is not None
-        and latest.status is OutboxStatus.PENDING
+    if latest is not None and (
+        latest.touched
+        if both
+        else latest.status is OutboxStatus.PENDING
         and latest.lease_until is None
         and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
     ):

@@ -11,7 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import App
+from slack_bolt.listener.custom_listener import CustomListener
+from slack_bolt.listener_matcher import ListenerMatcher
+from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
 from slack_bolt.oauth.oauth_settings import OAuthSettings
+from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import (
@@ -297,4 +301,31 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     corrections.register(app)
     for module in LISTENER_MODULES:
         module.register(app)
+    matching_by_body(app)
     return app
+
+
+class BodyMatcher(ListenerMatcher):
+    """One of bolt's built-in matchers (a function of the request's ``body`` alone), called
+    with the body. bolt itself builds every keyword argument a listener could take for each
+    matcher it tries (~6 µs each), and a request is tried against the listeners in the order
+    they were registered (107): the forum save's matched 24th, a late one's 100th."""
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+
+    def matches(self, req: BoltRequest, resp: BoltResponse) -> bool:
+        return bool(self.func(body=req.body))
+
+
+def matching_by_body(app: App) -> None:
+    """Give every listener :class:`BodyMatcher` s in place of bolt's built-in matchers that
+    take only ``body`` (the same functions, the same answers); any other matcher is kept."""
+    for listener in app._listeners:
+        if isinstance(listener, CustomListener):
+            listener.matchers = [
+                BodyMatcher(m.func)
+                if type(m) is BuiltinListenerMatcher and m.arg_names == ["body"]
+                else m
+                for m in listener.matchers
+            ]

@@ -116,6 +116,7 @@ from domain.audit.verification import (
 )
 from domain.audit.writing import (
     append,
+    append_with,
     on_commit,
     record,
     record_by,
@@ -141,6 +142,7 @@ __all__ = [
     "Verification",
     "anchor",
     "append",
+    "append_with",
     "backlog",
     "canonical",
     "canonical_v1",

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import and_, bindparam, exists, insert, literal, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,6 +33,7 @@ from domain.forums.drafts import TEMPLATES, ForumDraft
 from domain.forums.lookups import forum_for_channel
 from domain.i18n import N_
 from storage.models import Agency, Area, AuditAction, Case, Forum, Member, Role
+from storage.sql import json_rows
 
 # --- changes ------------------------------------------------------------------------------
 
@@ -153,16 +155,18 @@ class _Named:
 
 # The save's statements, built once: a statement object reused keeps its cache key, so a
 # save does not build and hash its SQL expressions again (a measurable part of its CPU).
-_LISTS = union_all(
-    select(
-        literal("agency").label("kind"), Agency.id, Agency.name, Agency.position, Agency.active
-    ).where(Agency.forum_id == bindparam("forum_id")),
-    select(literal("area").label("kind"), Area.id, Area.name, Area.position, Area.active).where(
-        Area.forum_id == bindparam("forum_id")
-    ),
-)
+def _rows_of(model: type[Agency] | type[Area]) -> Any:
+    """A forum's agencies or areas as JSON rows, read in the forum's statement."""
+    return (
+        select(json_rows(model.id, model.name, model.position, model.active))
+        .where(model.forum_id == Forum.id)
+        .scalar_subquery()
+    )
+
+
+# The forum, the actor's role and agency, and the forum's agencies and areas: one statement.
 _FORUM_AND_ROLE = (
-    select(Forum, Member.role, Member.agency_id)
+    select(Forum, Member.role, Member.agency_id, _rows_of(Agency), _rows_of(Area))
     .outerjoin(
         Member,
         and_(
@@ -174,22 +178,16 @@ _FORUM_AND_ROLE = (
     .where(Forum.id == bindparam("forum_id"))
 )
 # The SET clause comes from the parameters (the values of this save); the storage-edge wall
-# checks them (domain.privacy_wall: do_orm_execute reads the parameters).
-_UPDATE_FORUM = (
-    update(Forum)
-    .where(Forum.id == bindparam("saved_forum_id"))
-    .execution_options(synchronize_session=False)
-)
+# checks them (domain.privacy_wall: do_orm_execute reads the parameters). On the table, not
+# the mapped class: no ORM bulk-update machinery (and no session to synchronise).
+_FORUMS = cast(Table, Forum.__table__)
+_UPDATE_FORUM = update(_FORUMS).where(_FORUMS.c.id == bindparam("saved_forum_id"))
 
 
-def _lists(session: Session, forum_id: int) -> tuple[list[_Named], list[_Named]]:
-    """The forum's agencies and areas in one statement."""
-    found: dict[str, list[_Named]] = {"agency": [], "area": []}
-    for kind, id_, name, position, active in session.execute(_LISTS, {"forum_id": forum_id}):
-        found[kind].append(_Named(id_, name, position, bool(active)))
-    for rows in found.values():
-        rows.sort(key=lambda r: (r.position, r.id))
-    return found["agency"], found["area"]
+def _named(rows: list[list[Any]] | None) -> list[_Named]:
+    """JSON rows (:func:`_rows_of`) as :class:`_Named`, in the forum's order."""
+    named = [_Named(int(i), str(n), int(p), bool(a)) for i, n, p, a in rows or ()]
+    return sorted(named, key=lambda r: (r.position, r.id))
 
 
 def _sync(
@@ -229,14 +227,16 @@ def save_forum_settings(
     """A coordinator saves the forum's settings modal: checked, written, audited.
 
     The lean write path (it runs before the ack, and every save is audited): the forum
-    and the actor's membership in one statement, the agencies and areas in one, the
-    checks in Python, then one UPDATE of the forum (Core, no unit of work), statements
-    for agencies and areas only where they change, and the audit event. Members are
-    read only when an agency with members would go, cases only when the code changes."""
+    with the actor's membership, its agencies and areas in one statement, the checks in
+    Python, then the audit event with one UPDATE of the forum (Core, no unit of work; one
+    round trip on PostgreSQL), statements for agencies and areas only where they change.
+    Members are read only when an agency with members would go, cases only when the code
+    changes."""
     found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
     if found is None or found[0].team_id != team_id:
         raise ForumNotFound()
-    forum, role, actor_agency = found
+    forum: Forum = found[0]
+    role, actor_agency, agency_rows, area_rows = found[1:]
     if role is None:
         raise NotAMember()
     if role not in (Role.COORDINATOR, Role.ADMIN):
@@ -245,7 +245,7 @@ def save_forum_settings(
     schedule = _check_draft(
         session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
     )
-    agencies, areas = _lists(session, forum.id)
+    agencies, areas = _named(agency_rows), _named(area_rows)
     kept = {n.casefold() for n in draft.agencies}
     leaving = {a.id: a.name for a in agencies if a.active and a.name.casefold() not in kept}
     if leaving:
@@ -291,11 +291,15 @@ def save_forum_settings(
         (forum.settings or {}).get(k) != v for k, v in calendar.items()
     ):
         values["meetings_until"] = None  # meetings are re-planned at the next read or tick
-    # The audit event first: the forum's row is locked from its UPDATE to the commit, and
-    # saves of one forum queue on that lock, so as little as possible runs after it.
-    audit.append(
+    # The audit event and the forum's UPDATE in one round trip (PostgreSQL): the forum's
+    # row is locked from its UPDATE to the commit, and saves of one forum queue on that lock,
+    # so as little as possible runs after it. A race for the code with another save ends in
+    # IntegrityError (the caller's field error).
+    audit.append_with(
         session,
         clock,
+        _UPDATE_FORUM,
+        {"saved_forum_id": forum.id, **values},
         actor=actor,
         action=AuditAction.UPDATE,
         object_type="forum",
@@ -304,8 +308,6 @@ def save_forum_settings(
         forum_id=forum.id,
         actor_agency_id=actor_agency,
     )
-    # A race for the code with another save ends in IntegrityError (the caller's field error).
-    session.execute(_UPDATE_FORUM, {"saved_forum_id": forum.id, **values})
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
     # Written with Core: what changed is read again when next used (its id, team and

@@ -5,11 +5,13 @@ stored."""
 
 from __future__ import annotations
 
+from typing import cast
+
 import pytest
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain import actions, agenda, cases, legal_grounds, meetings, privacy_wall, ratings
+from domain import actions, agenda, audit, cases, legal_grounds, meetings, privacy_wall, ratings
 from domain import forums as fs
 from domain.clock import AdjustableClock
 from domain.errors import IdentifyingDataRefused, TextTooLong
@@ -17,7 +19,7 @@ from domain.inventory import INVENTORY, Category
 from domain.privacy import MSGIDS
 from domain.privacy_wall import guarded_columns
 from storage.db import transaction
-from storage.models import AgendaItem, Deviation, Meeting, Rating
+from storage.models import AgendaItem, AuditAction, AuditEvent, Deviation, Meeting, Rating
 from tests.conftest import DEFAULT_NOW
 from tests.support.forums import forum_draft
 from tests.support.personnummer import pnr
@@ -144,6 +146,58 @@ def test_orm_insert_and_update_statements_are_checked(
     # Clean statements pass.
     with transaction(sessions) as s:
         s.execute(update(Deviation).values(text="Stödet kom sent, v. 45"))
+
+
+def test_table_statements_bound_parameters_and_dml_ctes_are_checked(
+    sessions: sessionmaker[Session], clock: AdjustableClock, forum_ids: dict[str, int]
+) -> None:
+    """What the lean save paths use: statements on the table (not the mapped class), values
+    that name an execution parameter, and an INSERT riding on another statement as a CTE
+    (the audit event with the change it records, ``audit.append_with``)."""
+    deviations, meetings_table = cast(Table, Deviation.__table__), cast(Table, Meeting.__table__)
+    with transaction(sessions) as s:
+        s.add(deviation(forum_ids, "Informationen kom inte fram"))
+    set_text = update(deviations).values(text=bindparam("new_text"))
+    with pytest.raises(IdentifyingDataRefused), transaction(sessions) as s:
+        s.execute(set_text, {"new_text": "Ring 070-123 45 67"})
+    with pytest.raises(TextTooLong), transaction(sessions) as s:
+        s.execute(update(meetings_table), {"note": "x" * 100_000})
+    riding = insert(deviations).values(
+        text=bindparam("cte_text"),
+        created_at=DEFAULT_NOW,
+        updated_at=DEFAULT_NOW,
+        forum_id=forum_ids["forum"],
+        reported_by="U1",
+        reporting_agency_id=forum_ids["agency"],
+        kind="other",
+    )
+    carrier = update(meetings_table).values(updated_at=DEFAULT_NOW).add_cte(riding.cte("dev"))
+    # Refused before it reaches the database (so on SQLite too, which has no DML CTEs).
+    with pytest.raises(IdentifyingDataRefused), transaction(sessions) as s:
+        s.execute(carrier, {"cte_text": f"Om {CHILD}"})
+    # The audit event with a change: the change is checked (and nothing of either stays).
+    with pytest.raises(IdentifyingDataRefused), transaction(sessions) as s:
+        audit.append_with(
+            s, clock, set_text, {"new_text": f"Om {CHILD}"}, actor="U1",
+            action=AuditAction.UPDATE, object_type="deviation", object_ref="1", team_id="T0001",
+        )  # fmt: skip
+    with sessions() as s:
+        assert s.scalars(select(Deviation.text)).one() == "Informationen kom inte fram"
+        assert s.get(Meeting, forum_ids["meeting"]).note is None  # type: ignore[union-attr]
+        assert not s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.object_type == "deviation"
+        ))  # fmt: skip
+    # Clean statements pass, the event with its change.
+    with transaction(sessions) as s:
+        audit.append_with(
+            s, clock, set_text, {"new_text": "Stödet kom sent, v. 45"}, actor="U1",
+            action=AuditAction.UPDATE, object_type="deviation", object_ref="1", team_id="T0001",
+        )  # fmt: skip
+    with sessions() as s:
+        assert s.scalars(select(Deviation.text)).one() == "Stödet kom sent, v. 45"
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.object_type == "deviation"
+        )) == 1  # fmt: skip
 
 
 def test_a_data_migration_may_rewrite_old_rows(

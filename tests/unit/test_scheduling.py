@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import AdjustableClock
 from domain.forums import create_forum
 from storage.db import transaction
-from storage.models import EffectStatus, OutboxMessage, ScheduledEffect
+from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
 from tests.support.forums import forum_draft
 
 OCCURRENCE = dt.datetime(2026, 12, 3, 7, 0, tzinfo=dt.UTC)
@@ -93,3 +93,70 @@ def test_a_message_is_queued_once_per_key(
             )
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
+
+
+def queue_update(sessions: sessionmaker[Session], clock: AdjustableClock) -> bool:
+    with transaction(sessions) as s:
+        return scheduling.enqueue_update(
+            s, clock, team_id="T", key="post", render="r", args={"forum_id": 1}
+        )
+
+
+def outbox(sessions: sessionmaker[Session]) -> dict[str, OutboxMessage]:
+    with sessions() as s:
+        return {m.dedupe_key: m for m in s.scalars(select(OutboxMessage))}
+
+
+def test_an_update_is_coalesced_only_while_no_deliverer_has_taken_it(
+    sessions: sessionmaker[Session], clock: AdjustableClock
+) -> None:
+    """``enqueue_update`` (one statement on PostgreSQL, two elsewhere): a queued update that
+    no deliverer has taken is touched, not repeated; one taken, sent, or after a failed
+    post is not."""
+    assert queue_update(sessions, clock) is False  # nothing posted under the key
+    with transaction(sessions) as s:
+        scheduling.enqueue(
+            s, clock, team_id="T", method="chat.postMessage", payload={}, dedupe_key="post"
+        )
+    assert queue_update(sessions, clock) is True
+    first = outbox(sessions)["post:u1"]
+    clock.advance(dt.timedelta(minutes=1))
+    assert queue_update(sessions, clock) is True  # coalesced: touched, no second update
+    rows = outbox(sessions)
+    assert set(rows) == {"post", "post:u1"}
+    assert rows["post:u1"].not_before > first.not_before
+    # A deliverer has taken it (its lease): the next change needs an update after it.
+    with transaction(sessions) as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == "post:u1")
+            .values(lease_until=clock.now() + dt.timedelta(minutes=1))
+        )
+    taken = outbox(sessions)["post:u1"].not_before
+    assert queue_update(sessions, clock) is True
+    rows = outbox(sessions)
+    assert set(rows) == {"post", "post:u1", "post:u2"}
+    assert rows["post:u1"].not_before == taken  # the taken one was not touched
+    assert rows["post:u2"].payload[scheduling.AFTER] == "post:u1"
+    # Sent: a new one again.
+    with transaction(sessions) as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == "post:u2")
+            .values(status=OutboxStatus.SENT)
+        )
+    assert queue_update(sessions, clock) is True
+    assert "post:u3" in outbox(sessions)
+    # The post failed: nothing is queued or touched.
+    with transaction(sessions) as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == "post")
+            .values(status=OutboxStatus.FAILED)
+        )
+    pending = outbox(sessions)["post:u3"].not_before
+    clock.advance(dt.timedelta(minutes=1))
+    assert queue_update(sessions, clock) is False
+    rows = outbox(sessions)
+    assert set(rows) == {"post", "post:u1", "post:u2", "post:u3"}
+    assert rows["post:u3"].not_before == pending
