@@ -115,7 +115,6 @@ from domain.audit.verification import (
     verify_export,
 )
 from domain.audit.writing import (
-    append,
     append_with,
     on_commit,
     record,
@@ -141,7 +140,6 @@ __all__ = [
     "HeldRef",
     "Verification",
     "anchor",
-    "append",
     "append_with",
     "backlog",
     "canonical",

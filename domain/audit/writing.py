@@ -33,22 +33,22 @@ def record(
     detail: dict[str, Any] | None = None,
 ) -> AuditEvent:
     """Write one audit event in the caller's transaction (sealed after it commits)."""
-    chain = chain_of(team_id)
     audit_event = AuditEvent(
-        at=clock.now(),
-        team_id=team_id,
-        forum_id=forum_id,
-        actor=actor,
-        actor_agency_id=actor_agency_id,
-        action=action,
-        object_type=object_type,
-        object_ref=object_ref,
-        detail=detail,
-        chain=chain,
+        **_event(
+            clock,
+            actor=actor,
+            action=action,
+            object_type=object_type,
+            object_ref=object_ref,
+            team_id=team_id,
+            forum_id=forum_id,
+            actor_agency_id=actor_agency_id,
+            detail=detail,
+        )
     )
     session.add(audit_event)
     session.flush()  # gives the event its id; it commits or rolls back with the change
-    _wrote(session, chain)
+    _wrote(session, audit_event.chain)
     return audit_event
 
 
@@ -64,7 +64,7 @@ _EVENT_COLUMNS = (
     "detail",
     "chain",
 )
-# Built once: a statement object reused keeps its cache key (see :func:`append`). On the
+# Built once: a statement object reused keeps its cache key (see :func:`append_with`). On the
 # table, not the mapped class: an ORM insert runs SQLAlchemy's bulk-persistence machinery
 # (a third of the statement's CPU) for nothing here; through the session the storage-edge
 # wall still sees it (do_orm_execute).
@@ -111,36 +111,6 @@ def _wrote(session: Session, chain: str) -> None:
     wrote.add(chain)
 
 
-def append(
-    session: Session,
-    clock: Clock,
-    *,
-    actor: str,
-    action: AuditAction,
-    object_type: str,
-    object_ref: str,
-    team_id: str | None = None,
-    forum_id: int | None = None,
-    actor_agency_id: int | None = None,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """:func:`record` for a hot path that does not need the event back: one INSERT through
-    the session (the storage-edge wall still sees it), no object in the unit of work."""
-    values = _event(
-        clock,
-        actor=actor,
-        action=action,
-        object_type=object_type,
-        object_ref=object_ref,
-        team_id=team_id,
-        forum_id=forum_id,
-        actor_agency_id=actor_agency_id,
-        detail=detail,
-    )
-    session.execute(_INSERT, values)
-    _wrote(session, values["chain"])
-
-
 def append_with(
     session: Session,
     clock: Clock,
@@ -155,8 +125,9 @@ def append_with(
     forum_id: int | None = None,
     actor_agency_id: int | None = None,
 ) -> None:
-    """:func:`append`, and run ``statement`` (the change it records, an INSERT or UPDATE
-    built once by the caller) with ``parameters``: on PostgreSQL in one round trip, the
+    """:func:`record` for a hot path that does not need the event back (no object in the
+    unit of work), and run ``statement`` (the change it records, an INSERT or UPDATE built
+    once by the caller) with ``parameters``: on PostgreSQL in one round trip, the
     event's INSERT a CTE of the statement (both or neither, as in two statements of one
     transaction); elsewhere the event first, then the statement. The storage-edge wall sees
     both (it checks a statement's DML CTEs too)."""

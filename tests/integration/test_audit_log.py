@@ -995,7 +995,7 @@ def test_a_forum_save_through_the_app_is_sealed_into_its_chain_and_verifies(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    """A forum's settings are saved with their audit event written by ``audit.append`` (one
+    """A forum's settings are saved with their audit event written by ``audit.append_with`` (one
     INSERT, no object in the unit of work): it is sealed into the workspace's chain like any
     other event, ``samverkan audit verify`` passes, and an altered save event fails it."""
     from tests.integration.test_forum_flow import blocks_of, create_forum, forum_values, meta
