@@ -168,18 +168,12 @@ def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
 
 
 @functools.cache
-def _help(locale: Locale) -> dict[str, Any]:
-    # The same for everyone with this locale: rendered once per process, not per request
-    # (bolt only reads it when it answers; nothing changes it).
-    return ui.help_message(Translator(locale))
-
-
-@functools.cache
 def _help_body(locale: Locale) -> str:
     """The ack's JSON body for the help, as bolt's ``ack(response_type="ephemeral", …)``
-    would send it, serialised once per process."""
+    would send it: the same for everyone with this locale, so built once per process."""
+    message: dict[str, Any] = ui.help_message(Translator(locale))
     ack = Ack()  # type: ignore[no-untyped-call]
-    ack(response_type="ephemeral", **_help(locale))
+    ack(response_type="ephemeral", **message)
     assert ack.response is not None
     return ack.response.body
 
@@ -191,16 +185,6 @@ def _quick_locale(deps: Deps, body: dict[str, Any]) -> Locale | None:
     if word not in HELP:
         return None
     return deps.cached_locale(body.get("team_id"), body["user_id"])
-
-
-def quick_reply(deps: Deps, body: dict[str, Any]) -> dict[str, Any] | None:
-    """An answer that needs neither the database nor Slack: sent in the ack itself.
-
-    Only when the user's locale is already known (cached); otherwise the lazy listener
-    looks it up and answers through ``response_url``.
-    """
-    locale = _quick_locale(deps, body)
-    return None if locale is None else _help(locale)
 
 
 class QuickHelp(Middleware):
@@ -220,12 +204,10 @@ class QuickHelp(Middleware):
         return next()
 
 
-def ack_command(ack: Ack, body: dict[str, Any], deps: Deps) -> None:
-    reply = quick_reply(deps, body)
-    if reply is None:
-        ack()  # within milliseconds; the lazy listener below does the work
-        return
-    ack(response_type="ephemeral", **reply)
+def ack_command(ack: Ack) -> None:
+    # Within milliseconds; the lazy listener below does the work (a help that can be
+    # answered at once never gets here: QuickHelp answers it in the ack).
+    ack()
 
 
 def answer(
@@ -250,18 +232,12 @@ def answer(
 
 
 def run_command(
-    ack: Ack,
     body: dict[str, Any],
     client: WebClient,
     respond: Respond,
     context: BoltContext,
     deps: Deps,
 ) -> None:
-    # Bolt's own record of the acknowledgement (the lazy function runs after it): a help
-    # answered in the ack is not answered again. Not the cache read again: another request
-    # may have filled it between the ack and now.
-    if ack.response is not None and ack.response.body:
-        return
     req = CommandRequest(
         team_id=context.team_id or "",
         channel_id=context.channel_id or "",
