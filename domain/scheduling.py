@@ -50,7 +50,6 @@ from sqlalchemy import (
     and_,
     bindparam,
     delete,
-    func,
     literal,
     or_,
     select,
@@ -390,11 +389,7 @@ def enqueue_update(
         and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
     ):
         return True
-    updates = int(latest.dedupe_key.rsplit(":u", 1)[1]) if latest is not None else 0
-    # After the latest update, so two are never sent out of order; not after one that was
-    # given up (waiting for it would give this one, and every later one, up too): this one
-    # shows the state as it is when it is sent anyway.
-    after = key if latest is None or latest.status is OutboxStatus.FAILED else latest.dedupe_key
+    after, number = _next_update(key, latest)
     enqueue(
         session,
         clock,
@@ -406,9 +401,22 @@ def enqueue_update(
             FILL: {"ts": key},
             AFTER: after,
         },
-        dedupe_key=f"{key}:u{updates + 1}",
+        dedupe_key=f"{key}:u{number}",
     )
     return True
+
+
+def _next_update(key: str, latest: Any) -> tuple[str, int]:
+    """For a new update of the message posted under ``key``, given the latest earlier update
+    (a row with ``dedupe_key`` and ``status``, or None): the key it goes after, and its
+    number. Numbered from the latest key, not a count: rows that retention removed cannot
+    make a key repeat (ON CONFLICT would drop the update). After the latest update, so two
+    are never sent out of order; not after one that was given up (waiting for it would give
+    this one, and every later one, up too): this one shows its state when it is sent."""
+    if latest is None:
+        return key, 1
+    number = int(latest.dedupe_key.rsplit(":u", 1)[1]) + 1
+    return (key if latest.status is OutboxStatus.FAILED else latest.dedupe_key), number
 
 
 def enqueue_dms(
@@ -452,8 +460,13 @@ def enqueue_dm_update(
     """Queue a chat.update of the DM sent under dedupe key ``key`` (``...:user``), after that
     DM and any earlier update of it: the updates are keyed ``key:u1``, ``key:u2``, ..."""
     user = key.rsplit(":", 1)[-1]
-    updates = int(session.scalar(select(func.count()).where(key_starts(session, f"{key}:u"))) or 0)
-    previous = f"{key}:u{updates}" if updates else key
+    latest = session.execute(
+        select(OutboxMessage.dedupe_key, OutboxMessage.status)
+        .where(key_starts(session, f"{key}:u"))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    previous, number = _next_update(key, latest)
     enqueue(
         session,
         clock,
@@ -465,7 +478,7 @@ def enqueue_dm_update(
             FILL: {"ts": key},
             AFTER: previous,
         },
-        dedupe_key=f"{key}:u{updates + 1}",
+        dedupe_key=f"{key}:u{number}",
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
@@ -161,3 +161,50 @@ def test_an_update_is_coalesced_only_while_no_deliverer_has_taken_it(
     rows = outbox(sessions)
     assert set(rows) == {"post", "post:u1", "post:u2", "post:u3"}
     assert rows["post:u3"].not_before == pending
+
+
+def queue_dm_update(sessions: sessionmaker[Session], clock: AdjustableClock, text: str) -> None:
+    with transaction(sessions) as s:
+        scheduling.enqueue_dm_update(
+            s, clock, team_id="T", key="reminder:1:U1", message={"text": text}
+        )
+
+
+def test_a_dm_update_follows_the_latest_update_and_never_one_given_up(
+    sessions: sessionmaker[Session], clock: AdjustableClock
+) -> None:
+    """DM updates are numbered from the latest update's key (a count would repeat a key
+    once retention removed an older row, and the repeated key's update would be dropped),
+    and go after the latest update unless it was given up (then every later one would be
+    given up too)."""
+    with transaction(sessions) as s:
+        scheduling.enqueue(
+            s,
+            clock,
+            team_id="T",
+            method="chat.postMessage",
+            payload={"channel": "U1", "text": "Påminnelse"},
+            dedupe_key="reminder:1:U1",
+        )
+    queue_dm_update(sessions, clock, "först")
+    queue_dm_update(sessions, clock, "sedan")
+    rows = outbox(sessions)
+    assert rows["reminder:1:U1:u1"].payload[scheduling.AFTER] == "reminder:1:U1"
+    assert rows["reminder:1:U1:u2"].payload[scheduling.AFTER] == "reminder:1:U1:u1"
+    # Retention removed the first update: the next is u3, not a second u2.
+    with transaction(sessions) as s:
+        s.execute(delete(OutboxMessage).where(OutboxMessage.dedupe_key == "reminder:1:U1:u1"))
+    queue_dm_update(sessions, clock, "tredje")
+    rows = outbox(sessions)
+    assert rows["reminder:1:U1:u3"].payload["text"] == "tredje"
+    assert rows["reminder:1:U1:u3"].payload[scheduling.AFTER] == "reminder:1:U1:u2"
+    # The latest was given up: the next goes after the DM itself, not after it.
+    with transaction(sessions) as s:
+        s.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.dedupe_key == "reminder:1:U1:u3")
+            .values(status=OutboxStatus.FAILED)
+        )
+    queue_dm_update(sessions, clock, "fjärde")
+    rows = outbox(sessions)
+    assert rows["reminder:1:U1:u4"].payload[scheduling.AFTER] == "reminder:1:U1"
