@@ -64,7 +64,7 @@ BOT_SCOPES = [
     "channels:read",
     "groups:read",
     "files:write",
-    # The outbox looks for its own post after a crash (domain/scheduling.py).
+    # The outbox looks for its own post after a crash (domain/scheduling/delivery.py).
     "channels:history",
     "groups:history",
     "im:history",

@@ -1,0 +1,90 @@
+"""Scheduled effects that happen exactly once, and the outbox of Slack calls.
+
+Every scheduled effect (an agenda post, a reminder, …) is a row keyed by
+(forum, kind, subject, occurrence). A replica *claims* the row with one conditional UPDATE
+before acting, so two replicas never both act; a claim whose lease ran out (the replica
+died) may be taken over, and a bot that was down finds unclaimed past rows and catches up.
+The effect itself is written to the outbox in the same transaction, and the outbox is
+delivered with retries, so a Slack outage delays a message but never loses or doubles it.
+APScheduler only wakes the process up; the database decides what is due.
+
+Its rooms: :mod:`~domain.scheduling.effects` (claiming a scheduled effect),
+:mod:`~domain.scheduling.outbox` (queueing Slack calls), :mod:`~domain.scheduling.updates`
+(updates of a posted message) and :mod:`~domain.scheduling.delivery` (sending the outbox,
+exactly once across a crash). Every public name is importable from ``domain.scheduling``.
+"""
+
+from __future__ import annotations
+
+from domain.scheduling.delivery import (
+    DEPENDENCY_WAIT,
+    GIVE_UP_AFTER,
+    HISTORY_LOOKUP_LIMIT,
+    MAX_PAUSE,
+    METADATA_EVENT,
+    Delivery,
+    PostFinder,
+    Refused,
+    Renderer,
+    RetryLater,
+    SlackGateway,
+    deliver,
+    with_key,
+)
+from domain.scheduling.effects import LEASE, claim, complete
+from domain.scheduling.outbox import (
+    AFTER,
+    FILL,
+    OUTBOX_KEEP,
+    RENDER,
+    RENDER_ARGS,
+    UPLOAD_METHOD,
+    emptied,
+    enqueue,
+    enqueue_dms,
+    enqueue_files,
+    key_starts,
+    prune_outbox,
+    upload_payload,
+)
+from domain.scheduling.updates import (
+    _next_update as _next_update,
+)
+from domain.scheduling.updates import (
+    enqueue_dm_update,
+    enqueue_update,
+)
+
+__all__ = [
+    "AFTER",
+    "DEPENDENCY_WAIT",
+    "FILL",
+    "GIVE_UP_AFTER",
+    "HISTORY_LOOKUP_LIMIT",
+    "LEASE",
+    "MAX_PAUSE",
+    "METADATA_EVENT",
+    "OUTBOX_KEEP",
+    "RENDER",
+    "RENDER_ARGS",
+    "UPLOAD_METHOD",
+    "Delivery",
+    "PostFinder",
+    "Refused",
+    "Renderer",
+    "RetryLater",
+    "SlackGateway",
+    "claim",
+    "complete",
+    "deliver",
+    "emptied",
+    "enqueue",
+    "enqueue_dm_update",
+    "enqueue_dms",
+    "enqueue_files",
+    "enqueue_update",
+    "key_starts",
+    "prune_outbox",
+    "upload_payload",
+    "with_key",
+]

@@ -1,0 +1,206 @@
+"""Updates of a message the outbox posted: numbered, in order, rendered when sent."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+from sqlalchemy import Table, bindparam, literal, select, union_all, update
+from sqlalchemy.orm import Session
+
+from domain.clock import Clock
+from domain.scheduling.outbox import AFTER, FILL, RENDER, RENDER_ARGS, enqueue, key_starts
+from storage.models import OutboxMessage, OutboxStatus
+
+
+def _update_lookup() -> Any:
+    """The posted message (``key``) and its latest update (the newest outbox row after it
+    whose key starts with ``prefix``) in one round trip. The update is found by walking the
+    primary key back from the end, not by scanning the whole outbox as a LIKE would; by its
+    number, not a count, so rows that retention removed cannot make a key repeat. Built
+    once: a statement object reused keeps its cache key (no rebuilding per save)."""
+    columns = (
+        OutboxMessage.id,
+        OutboxMessage.dedupe_key,
+        OutboxMessage.status,
+        OutboxMessage.lease_until,
+    )
+    posted = select(*columns).where(OutboxMessage.dedupe_key == bindparam("key"))
+    latest = (
+        select(*columns)
+        .where(
+            OutboxMessage.id
+            > select(OutboxMessage.id)
+            .where(OutboxMessage.dedupe_key == bindparam("key"))
+            .scalar_subquery(),
+            OutboxMessage.dedupe_key.like(bindparam("prefix")),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+        .subquery()
+    )
+    return union_all(posted, select(latest))
+
+
+_UPDATE_LOOKUP = _update_lookup()
+# Touch a queued update no deliverer has taken: its row stays locked until our commit. The
+# touch changes nothing: an update waiting out a pause (Slack's Retry-After, an outage)
+# keeps it.
+_TOUCH = (
+    update(OutboxMessage)
+    .where(
+        OutboxMessage.id == bindparam("message_id"),
+        OutboxMessage.status == OutboxStatus.PENDING,
+        OutboxMessage.lease_until.is_(None),
+    )
+    .values(not_before=OutboxMessage.not_before)
+    .returning(OutboxMessage.id)
+    .execution_options(synchronize_session=False)
+)
+
+
+def _update_lookup_and_touch() -> Any:
+    """PostgreSQL: :data:`_UPDATE_LOOKUP` and :data:`_TOUCH` in one round trip. The touch is
+    a CTE of the lookup (``touched``, true on the latest update's row when it was touched),
+    with the same conditions: a pending update no deliverer has taken, after a posted
+    message that did not fail. Like the two statements, the lookup reads the snapshot and
+    the touch re-checks the row once it holds its lock (a deliverer that took it first
+    makes it miss)."""
+    outbox = cast(Table, OutboxMessage.__table__)
+    posted = outbox.alias("posted")
+    columns = (outbox.c.id, outbox.c.dedupe_key, outbox.c.status, outbox.c.lease_until)
+    latest = (
+        select(*columns)
+        .where(
+            outbox.c.id
+            > select(outbox.c.id).where(outbox.c.dedupe_key == bindparam("key")).scalar_subquery(),
+            outbox.c.dedupe_key.like(bindparam("prefix")),
+        )
+        .order_by(outbox.c.id.desc())
+        .limit(1)
+        .cte("latest")
+    )
+    touched = (
+        update(outbox)
+        .where(
+            outbox.c.id == select(latest.c.id).scalar_subquery(),
+            outbox.c.status == OutboxStatus.PENDING,
+            outbox.c.lease_until.is_(None),
+            select(posted.c.id)
+            .where(
+                posted.c.dedupe_key == bindparam("key"),
+                posted.c.status != OutboxStatus.FAILED,
+            )
+            .exists(),
+        )
+        # Locks the row without moving its send time (a Retry-After wait stays).
+        .values(not_before=outbox.c.not_before)
+        .returning(outbox.c.id)
+        .cte("touched")
+    )
+    return union_all(
+        select(*columns, literal(False).label("touched")).where(
+            outbox.c.dedupe_key == bindparam("key")
+        ),
+        select(*latest.c, select(touched.c.id).exists().label("touched")),
+    ).add_cte(touched)
+
+
+_LOOKUP_AND_TOUCH = _update_lookup_and_touch()
+
+
+def enqueue_update(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    key: str,
+    render: str,
+    args: Mapping[str, Any],
+) -> bool:
+    """Queue ``chat.update`` of the message posted under dedupe key ``key``, rendered when it
+    is delivered, after any earlier update of it (keyed ``key:u1``, ``key:u2``, …). False
+    when that message is not in the outbox or could not be sent.
+
+    Coalesced: while an update is queued and no deliverer has taken it yet, it will show the
+    state as it is when it goes, so no other is added; it is only touched, which locks its
+    row until this transaction commits. A deliverer that takes it meanwhile waits for that
+    commit and renders what it wrote; one that took it first makes the touch miss (its
+    lease is set), and a new update goes after it. So many changes in a row cost one
+    update of the message in Slack, and each change two statements, not a rendering.
+    """
+    posted = latest = None
+    both = session.get_bind().dialect.name == "postgresql"  # the touch in the lookup
+    lookup = _LOOKUP_AND_TOUCH if both else _UPDATE_LOOKUP
+    params = {"key": key, "prefix": f"{key}:u%"}
+    for row in session.execute(lookup, params):
+        if row.dedupe_key == key:
+            posted = row
+        else:
+            latest = row
+    if posted is None or posted.status is OutboxStatus.FAILED:
+        return False
+    if latest is not None and (
+        latest.touched
+        if both
+        else latest.status is OutboxStatus.PENDING
+        and latest.lease_until is None
+        and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
+    ):
+        return True
+    after, number = _next_update(key, latest)
+    enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={
+            RENDER: render,
+            RENDER_ARGS: dict(args),
+            FILL: {"ts": key},
+            AFTER: after,
+        },
+        dedupe_key=f"{key}:u{number}",
+    )
+    return True
+
+
+def _next_update(key: str, latest: Any) -> tuple[str, int]:
+    """For a new update of the message posted under ``key``, given the latest earlier update
+    (a row with ``dedupe_key`` and ``status``, or None): the key it goes after, and its
+    number. Numbered from the latest key, not a count: rows that retention removed cannot
+    make a key repeat (ON CONFLICT would drop the update). After the latest update, so two
+    are never sent out of order; not after one that was given up (waiting for it would give
+    this one, and every later one, up too): this one shows its state when it is sent."""
+    if latest is None:
+        return key, 1
+    number = int(latest.dedupe_key.rsplit(":u", 1)[1]) + 1
+    return (key if latest.status is OutboxStatus.FAILED else latest.dedupe_key), number
+
+
+def enqueue_dm_update(
+    session: Session, clock: Clock, *, team_id: str | None, key: str, message: dict[str, Any]
+) -> None:
+    """Queue a chat.update of the DM sent under dedupe key ``key`` (``...:user``), after that
+    DM and any earlier update of it: the updates are keyed ``key:u1``, ``key:u2``, ..."""
+    user = key.rsplit(":", 1)[-1]
+    latest = session.execute(
+        select(OutboxMessage.dedupe_key, OutboxMessage.status)
+        .where(key_starts(session, f"{key}:u"))
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+    previous, number = _next_update(key, latest)
+    enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={
+            "channel": user,  # a DM: the gateway opens it to find its D… id
+            **message,
+            FILL: {"ts": key},
+            AFTER: previous,
+        },
+        dedupe_key=f"{key}:u{number}",
+    )
