@@ -31,7 +31,7 @@ from domain.scheduling.delivery import (
     deliver,
     with_key,
 )
-from domain.scheduling.effects import LEASE, claim, complete
+from domain.scheduling.effects import LEASE, Claimable, claim, complete, each_claimed
 from domain.scheduling.outbox import (
     AFTER,
     FILL,
@@ -68,6 +68,7 @@ __all__ = [
     "RENDER",
     "RENDER_ARGS",
     "UPLOAD_METHOD",
+    "Claimable",
     "Delivery",
     "PostFinder",
     "Refused",
@@ -77,6 +78,7 @@ __all__ = [
     "claim",
     "complete",
     "deliver",
+    "each_claimed",
     "emptied",
     "enqueue",
     "enqueue_dm_update",

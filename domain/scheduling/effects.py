@@ -6,8 +6,8 @@ A row keyed by (forum, kind, subject, occurrence); see :mod:`domain.scheduling`.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import and_, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -82,3 +82,55 @@ def complete(
     effect.status = EffectStatus.DONE
     effect.done_at = clock.now()
     effect.late = late
+
+
+class Claimable(Protocol):
+    """What :func:`each_claimed` claims an effect for: the forum, the occurrence, when due."""
+
+    @property
+    def forum_id(self) -> int: ...
+
+    @property
+    def occurrence(self) -> dt.datetime: ...
+
+    @property
+    def due_at(self) -> dt.datetime: ...
+
+
+Item = TypeVar("Item", bound=Claimable)
+
+
+def each_claimed(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    due: Iterable[Item],
+    *,
+    kind: str,
+    replica: str,
+    act: Callable[[Session, Item], bool],
+) -> int:
+    """For each due item: claim its ``kind`` effect (subject "") for this replica and ``act``
+    on it (queue its messages) in one transaction of its own, which marks the effect done,
+    or skipped where ``act`` returns False (what it was for is gone). An item claimed
+    already (done, or by a live replica) is passed over. Returns how many were done."""
+    done = 0
+    for item in due:
+        with sessions() as session, session.begin():
+            effect = claim(
+                session,
+                clock,
+                forum_id=item.forum_id,
+                kind=kind,
+                subject="",
+                occurrence=item.occurrence,
+                due_at=item.due_at,
+                replica=replica,
+            )
+            if effect is None:
+                continue
+            if not act(session, item):
+                effect.status = EffectStatus.SKIPPED
+                continue
+            complete(session, clock, effect)
+            done += 1
+    return done
