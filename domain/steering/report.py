@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -87,6 +87,15 @@ def _new_year_due(now: dt.datetime) -> dt.date | None:
     return None
 
 
+class _AnnualDue(NamedTuple):
+    """A steering forum's annual report that is due (the year it reports on)."""
+
+    forum_id: int
+    year: int
+    occurrence: dt.datetime
+    due_at: dt.datetime
+
+
 def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, replica: str) -> int:
     """At year end, by itself: the annual report for the year just ended (PDF and docx) to
     each steering forum's coordinators, on the first working day of January at 08:00; one
@@ -113,7 +122,7 @@ def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, re
         )
         .exists()
     )
-    due: list[tuple[int, int, dt.datetime, dt.datetime]] = []
+    due: list[_AnnualDue] = []
     with reading(sessions) as session:  # finding what is due only reads
         # Steering forums there at the new year and not yet reported to: the other forums
         # are never loaded.
@@ -134,61 +143,50 @@ def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, re
             due_at = dt.datetime.combine(day, ANNUAL_AT, tzinfo=zone).astimezone(dt.UTC)
             if now < due_at or now - due_at > ANNUAL_CATCH_UP or candidate.created_at > occurrence:
                 continue
-            due.append((candidate.id, today.year - 1, occurrence, due_at))
-    sent = 0
-    for forum_id, year, occurrence, due_at in due:
-        with sessions() as session, session.begin():
-            effect = scheduling.claim(
-                session,
-                clock,
-                forum_id=forum_id,
-                kind=ANNUAL_KIND,
-                subject="",
-                occurrence=occurrence,
-                due_at=due_at,
-                replica=replica,
-            )
-            if effect is None:
-                continue
-            steering_forum = session.get(Forum, forum_id)
-            assert steering_forum is not None
-            forum = steering_forum
-            t = Translator(normalize_locale(forum.language))
-            plan_, figures = annual_data(
-                session, forum=forum, year=year, today=dt.date(year, 12, 31)
-            )
-            doc = annual_report_document(
-                t,
-                forum_name=forum.name,
-                level=steering_level(forum) or "styrgrupp",
-                year=year,
-                plan_=plan_,
-                figures=figures,
-                names=lambda _user: "",
-            )
-            audit.record(
-                session,
-                clock,
-                actor="samverkan",
-                action=AuditAction.EXPORT,
-                object_type="annual_report",
-                object_ref=forum.code,
-                team_id=forum.team_id,
-                forum_id=forum.id,
-                detail={"year": year, "automatic": True},
-            )
-            stem = f"verksamhetsberattelse-{forum.code}-{year}"
-            scheduling.enqueue_files(
-                session,
-                clock,
-                team_id=forum.team_id,
-                users=action_service.coordinators(session, forum.id),
-                files=((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc))),
-                key=f"{ANNUAL_KIND}:{forum.id}:{year}",
-            )
-            scheduling.complete(session, clock, effect)
-            sent += 1
-    return sent
+            due.append(_AnnualDue(candidate.id, today.year - 1, occurrence, due_at))
+
+    def report(session: Session, item: _AnnualDue) -> bool:
+        steering_forum = session.get(Forum, item.forum_id)
+        assert steering_forum is not None
+        forum = steering_forum
+        t = Translator(normalize_locale(forum.language))
+        plan_, figures = annual_data(
+            session, forum=forum, year=item.year, today=dt.date(item.year, 12, 31)
+        )
+        doc = annual_report_document(
+            t,
+            forum_name=forum.name,
+            level=steering_level(forum) or "styrgrupp",
+            year=item.year,
+            plan_=plan_,
+            figures=figures,
+            names=lambda _user: "",
+        )
+        audit.record(
+            session,
+            clock,
+            actor="samverkan",
+            action=AuditAction.EXPORT,
+            object_type="annual_report",
+            object_ref=forum.code,
+            team_id=forum.team_id,
+            forum_id=forum.id,
+            detail={"year": item.year, "automatic": True},
+        )
+        stem = f"verksamhetsberattelse-{forum.code}-{item.year}"
+        scheduling.enqueue_files(
+            session,
+            clock,
+            team_id=forum.team_id,
+            users=action_service.coordinators(session, forum.id),
+            files=((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc))),
+            key=f"{ANNUAL_KIND}:{forum.id}:{item.year}",
+        )
+        return True
+
+    return scheduling.each_claimed(
+        sessions, clock, due, kind=ANNUAL_KIND, replica=replica, act=report
+    )
 
 
 def _result_label(t: Translator, value: str | None) -> str:
