@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -73,6 +73,17 @@ class SupplementMessages(Protocol):
     def supplement(self, t: Translator, supplement: Supplement) -> dict[str, Any]: ...
 
 
+class _Posted(NamedTuple):
+    """A steering forum's posted agenda to supplement (due when its occurrence was)."""
+
+    forum_id: int
+    occurrence: dt.datetime
+
+    @property
+    def due_at(self) -> dt.datetime:
+        return self.occurrence
+
+
 def post_due_supplements(
     sessions: sessionmaker[Session],
     clock: Clock,
@@ -107,49 +118,42 @@ def post_due_supplements(
             )
             .order_by(AgendaEffect.forum_id, AgendaEffect.occurrence)
         ).all()
-    count = 0
-    for forum_id, occurrence in posted:
-        with sessions() as session, session.begin():
-            effect = scheduling.claim(
-                session,
-                clock,
-                forum_id=forum_id,
-                kind=SUPPLEMENT,
-                subject="",
-                occurrence=occurrence,
-                due_at=occurrence,
-                replica=replica,
+
+    def post(session: Session, item: _Posted) -> bool:
+        forum = session.get(Forum, item.forum_id)
+        meeting = session.scalar(
+            select(Meeting).where(
+                Meeting.forum_id == item.forum_id, Meeting.occurrence == item.occurrence
             )
-            if effect is None:
-                continue
-            forum = session.get(Forum, forum_id)
-            meeting = session.scalar(
-                select(Meeting).where(
-                    Meeting.forum_id == forum_id, Meeting.occurrence == occurrence
-                )
-            )
-            if forum is None or meeting is None:
-                effect.status = EffectStatus.SKIPPED
-                continue
-            zone = forum_zone(forum)
-            part = supplement(
-                session, clock, forum=forum, meeting_day=meeting.starts_at.astimezone(zone).date()
-            )
-            t = Translator(normalize_locale(forum.language))
-            first = f"agenda:{meeting.id}:p0"
-            scheduling.enqueue(
-                session,
-                clock,
-                team_id=forum.team_id,
-                method="chat.postMessage",
-                payload={
-                    "channel": forum.channel_id,
-                    **messages.supplement(t, part),
-                    scheduling.AFTER: first,
-                    scheduling.FILL: {"thread_ts": first},
-                },
-                dedupe_key=f"{SUPPLEMENT}:{meeting.id}",
-            )
-            scheduling.complete(session, clock, effect)
-            count += 1
-    return count
+        )
+        if forum is None or meeting is None:
+            return False
+        zone = forum_zone(forum)
+        part = supplement(
+            session, clock, forum=forum, meeting_day=meeting.starts_at.astimezone(zone).date()
+        )
+        t = Translator(normalize_locale(forum.language))
+        first = f"agenda:{meeting.id}:p0"
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=forum.team_id,
+            method="chat.postMessage",
+            payload={
+                "channel": forum.channel_id,
+                **messages.supplement(t, part),
+                scheduling.AFTER: first,
+                scheduling.FILL: {"thread_ts": first},
+            },
+            dedupe_key=f"{SUPPLEMENT}:{meeting.id}",
+        )
+        return True
+
+    return scheduling.each_claimed(
+        sessions,
+        clock,
+        (_Posted(forum_id, occurrence) for forum_id, occurrence in posted),
+        kind=SUPPLEMENT,
+        replica=replica,
+        act=post,
+    )
