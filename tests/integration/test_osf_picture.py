@@ -26,7 +26,8 @@ from storage.models import (
     RatingObservation,
 )
 from tests.conftest import Bot
-from tests.integration.test_rating_flow import (
+from tests.support.blockkit import all_text
+from tests.support.rating_flow import (
     ADMIN,
     DEADLINE,
     FRITID,
@@ -36,7 +37,6 @@ from tests.integration.test_rating_flow import (
     make_forum,
     open_modal,
 )
-from tests.support.blockkit import all_text
 from tests.support.slack_driver import plain_value, select_value
 
 WEEK = dt.timedelta(days=7)

@@ -35,8 +35,8 @@ from storage.models import (
 )
 from tests.conftest import Bot, postgresql_only
 from tests.integration import test_action_flow as actions_flow
-from tests.integration import test_rating_flow as ratings_flow
 from tests.integration.test_action_plan import add, upload_named
+from tests.support import rating_flow as ratings_flow
 from tests.support.slack_driver import (
     multi_users_values,
     plain_value,

@@ -1,0 +1,387 @@
+"""Rating rounds through the real app: which meetings have a situation picture, alerts on a
+jump since last time, the agenda's picture, the previous rating, per-forum work, the
+extension race, catching up after downtime, and the comments coordinators read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from domain import ratings
+from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
+from storage.db import transaction
+from storage.models import Forum, RatingRound, RatingRoundStatus
+from tests.conftest import Bot
+from tests.support.blockkit import all_text
+from tests.support.forums import forum_draft
+from tests.support.rating_flow import (
+    ADMIN,
+    DEADLINE,
+    FRITID,
+    POLIS,
+    POLIS2,
+    button_value,
+    channel_posts,
+    dms,
+    make_forum,
+    open_modal,
+    polis_rates,
+    rate,
+    rating_messages,
+    the_round,
+)
+from tests.support.slack_driver import select_value
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+# --- settings and cadence ----------------------------------------------------------------------
+
+
+def meeting_ids(bot: Bot) -> dict[dt.date, int]:
+    from storage.models import Meeting
+
+    with bot.sessions() as s:
+        return {
+            m.starts_at.date(): m.id for m in s.scalars(select(Meeting).order_by(Meeting.starts_at))
+        }
+
+
+def test_a_coordinator_chooses_the_meetings_with_a_situation_picture(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.driver.command("lägesbild inställningar", user=POLIS)
+    refusal = bot.slack.wait_for("response_url")[0]
+    assert "samordnare" in all_text(refusal.args) + str(refusal.args.get("text"))
+
+    bot.driver.command("lägesbild inställningar", user=ADMIN)
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "rating_settings"
+    bot.slack.assert_no_violations()
+    third = meeting_ids(bot)[dt.date(2026, 12, 3)]
+    values = {
+        "cadence": {"value": {"type": "radio_buttons", "selected_option": {"value": "chosen"}}},
+        "days_before": {"value": select_value("5")},
+        "deadline_days": {"value": select_value("1")},
+        "deadline_time": {"value": {"type": "timepicker", "selected_time": "12:00"}},
+        "reminders": {"value": {"type": "multi_static_select", "selected_options": []}},
+        "chosen": {
+            "value": {"type": "multi_static_select", "selected_options": [{"value": str(third)}]}
+        },
+    }
+    response = bot.driver.view_submission(
+        "rating_settings",
+        values,
+        user=ADMIN,
+        private_metadata=view["private_metadata"],
+        blocks=view["blocks"],
+    )
+    assert response.status == 200 and response.json() is None
+    run_due_work(bot.runtime)
+    assert the_round(bot) is None  # 26 November was not chosen
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert the_round(bot).meeting_id == third
+    # No reminders were chosen: none go out.
+    bot.slack.reset()
+    bot.clock.set(dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert rating_messages(bot) == []
+
+
+def test_every_other_meeting_has_a_situation_picture(bot: Bot, forum: dict[str, int]) -> None:
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        created.settings = {"situation_picture": "every_other"}
+    opened = []
+    for opening in (
+        dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC),  # for 26 November (at once)
+        dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC),  # 3 December: not this one
+        dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC),  # 10 December
+        dt.datetime(2026, 12, 11, 7, 1, tzinfo=dt.UTC),  # 17 December: not this one
+    ):
+        bot.clock.set(opening)
+        run_due_work(bot.runtime)
+        with bot.sessions() as s:
+            opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
+    assert opened == [1, 1, 2, 2]
+
+
+def test_a_jump_of_two_levels_since_last_time_alerts_the_coordinators(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    bot.slack.reset()
+    value = f"{the_round_latest(bot)}:{forum['Polis']}"
+    view = open_modal(bot, POLIS, value)
+    rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 2, forum["Droger"]: 1})
+    alert = bot.slack.wait_for("chat.postMessage")[0]
+    assert alert.args["channel"] == ADMIN
+    assert alert.args["text"] == (
+        "Lägesbild OSF: Polis bedömer Gråbo som oroande (upp från normalt)."
+    )
+    assert len(dms(bot, ADMIN)) == 1
+
+
+def the_round_latest(bot: Bot) -> int:
+    with bot.sessions() as s:
+        return int(s.scalar(select(func.max(RatingRound.id))) or 0)
+
+
+def test_the_agenda_shows_the_situation_picture_of_the_closed_round(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # the round for Thursday 26 November opens
+    polis_rates(bot, forum, {"Gråbo": 4, "Hemse": 1, "Droger": 2})
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)  # closes; the picture is posted in the channel
+    bot.clock.set(dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC))  # 08:00 in Stockholm
+    run_due_work(bot.runtime)
+    (agenda,) = [p for p in channel_posts(bot) if p.args["text"].startswith("Dagordning")]
+    text = json.dumps(agenda.args["blocks"], ensure_ascii=False)
+    assert "3. Lägesbild" in text
+    assert "Gråbo" in text and "Hemse" in text and "Droger" in text
+    assert "Ingen lägesbild" not in text
+    bot.slack.assert_no_violations()
+
+
+# --- previous rating, per-round work, extension race, catch-up --------------------------------
+
+
+def test_the_previous_rating_is_the_agencys_latest_even_when_it_skipped_a_round(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # round 1, for Thursday 26 November
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 2, "Droger": 1})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    # Round 2 (3 December) opens and closes without an answer from Polis.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    bot.clock.set(dt.datetime(2026, 12, 2, 11, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    # Round 3 (10 December): the modal shows Polis's round-1 levels as "last time".
+    bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(RatingRound)) == 3
+    bot.slack.reset()
+    view = open_modal(bot, POLIS, f"{the_round_latest(bot)}:{forum['Polis']}")
+    text = all_text(view)
+    assert text.count("Förra gången: 🟩 normalt") == 2
+    assert text.count("Förra gången: 🟨 avvikande") == 1
+    assert "inte bedömt" not in text
+    # Two levels worse than round 1 (normalt → oroande) alerts the coordinators.
+    rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 2, forum["Droger"]: 1})
+    alert = bot.slack.wait_for("chat.postMessage")[0]
+    assert alert.args["channel"] == ADMIN
+    assert alert.args["text"] == (
+        "Lägesbild OSF: Polis bedömer Gråbo som oroande (upp från normalt)."
+    )
+
+
+def second_forum(bot: Bot) -> int:
+    draft = forum_draft(
+        name="BSF",
+        code="BSF",
+        agencies=["Socialtjänst/IFO", "Polis"],
+        own_agency="Socialtjänst/IFO",
+        areas=["Centrum"],
+    )
+    with transaction(bot.sessions) as s:
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id="C0002", actor=ADMIN, draft=draft
+        )
+        created.settings = {"situation_picture": "every"}
+        return created.id
+
+
+def test_a_forum_whose_close_fails_does_not_stop_another_forums_round_from_closing(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    other = second_forum(bot)
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        rounds = {r.forum_id: r.id for r in s.scalars(select(RatingRound))}
+    assert set(rounds) == {forum["forum"], other}
+    # The first forum's data breaks its close (a time zone that does not exist).
+    with transaction(bot.sessions) as s:
+        broken = s.get(Forum, forum["forum"])
+        assert broken is not None
+        broken.timezone = "Europe/Atlantis"
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        status = {r.forum_id: r.status for r in s.scalars(select(RatingRound))}
+    assert status == {forum["forum"]: RatingRoundStatus.OPEN, other: RatingRoundStatus.CLOSED}
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0002"]
+    assert len(posted) == 1 and posted[0].args["text"].startswith("Lägesbild BSF")
+    assert channel_posts(bot) == []
+    # Once the data is fixed, the first forum's round closes at the next pass.
+    with transaction(bot.sessions) as s:
+        broken = s.get(Forum, forum["forum"])
+        assert broken is not None
+        broken.timezone = "Europe/Stockholm"
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert len(channel_posts(bot)) == 1
+    assert bot.slack.count("files.completeUploadExternal") == 4
+
+
+def test_an_extension_keeps_the_round_open_even_if_a_closer_saw_the_old_deadline(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    rating_round = the_round(bot)
+    bot.driver.block_action(
+        "rating_extend",
+        user=ADMIN,
+        selected_option={
+            "value": f"{rating_round.id}:1",
+            "text": {"type": "plain_text", "text": "1"},
+        },
+    )
+    reply = bot.slack.wait_for("response_url")[-1]
+    assert "förlängd" in all_text(reply.args)
+    # A replica that listed the round as due under the old deadline, before the extension
+    # was committed, closes it now: it stays open.
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    closed = ratings.close_due_round(
+        bot.sessions, bot.clock, RATING_RENDERERS, rating_round.id, replica="stale"
+    )
+    assert closed is False
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+    assert picture_posts(bot) == []
+    # At the new deadline it closes (the agenda, posted on the meeting day, is not counted).
+    bot.clock.set(DEADLINE + dt.timedelta(days=1, minutes=1))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert len(picture_posts(bot)) == 1
+
+
+def picture_posts(bot: Bot) -> list[Any]:
+    return [c for c in channel_posts(bot) if c.args["text"].startswith("Lägesbild OSF")]
+
+
+def test_a_round_due_while_the_bot_was_down_opens_on_the_next_working_morning(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # The round for Thursday 3 December was due on Friday 27 November 08:00; the bot is back
+    # on Saturday noon: no invitations on a weekend, nor on Sunday night …
+    for moment in (
+        dt.datetime(2026, 11, 28, 11, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 29, 22, 0, tzinfo=dt.UTC),
+        dt.datetime(2026, 11, 30, 5, 59, tzinfo=dt.UTC),  # Monday 06:59 in Stockholm
+    ):
+        bot.clock.set(moment)
+        run_due_work(bot.runtime)
+        assert the_round(bot) is None
+        assert rating_messages(bot) == []
+    # … they go out on Monday at 07:00.
+    bot.clock.set(dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+    assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
+    assert "torsdag 3 december" in dms(bot, POLIS)[0].args["text"]
+
+
+def test_a_round_whose_deadline_passed_while_the_bot_was_down_is_reported_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # Down from Monday morning until Wednesday afternoon, after the 12:00 deadline.
+    bot.clock.set(DEADLINE + dt.timedelta(hours=2))
+    run_due_work(bot.runtime)
+    assert the_round(bot) is None
+    notes = missed_notes(bot)
+    assert [c.args["channel"] for c in notes] == [ADMIN]  # the coordinators only
+    text = notes[0].args["text"]
+    assert "OSF torsdag 26 november" in text and "kunde inte genomföras" in text
+    assert "onsdag 25 november 2026 12:00" in text
+    assert invitations(bot) == []
+    # Exactly once, however often it runs (and with two replicas: the claim row).
+    run_due_work(bot.runtime)
+    bot.clock.set(DEADLINE + dt.timedelta(hours=20))
+    run_due_work(bot.runtime)
+    assert len(missed_notes(bot)) == 1
+    # The next round opens as usual.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+    assert len(missed_notes(bot)) == 1
+    assert {c.args["channel"] for c in invitations(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
+
+
+def missed_notes(bot: Bot) -> list[Any]:
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if "kunde inte genomföras" in c.args.get("text", "")
+    ]
+
+
+def invitations(bot: Bot) -> list[Any]:
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("text", "").startswith("Lägesbild inför")
+    ]
+
+
+def test_coordinators_read_the_comments_of_a_round_and_each_look_is_logged(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    from storage.models import AuditEvent
+
+    run_due_work(bot.runtime)
+    value = button_value(dms(bot, POLIS)[0])
+    view = open_modal(bot, POLIS, value)
+    rate(
+        bot,
+        view,
+        POLIS,
+        {forum["Gråbo"]: 3, forum["Hemse"]: 1, forum["Droger"]: 2},
+        {forum["Gråbo"]: "Fler anmälningar om skadegörelse vid stationen"},
+    )
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    bot.driver.command("lägesbild", user=ADMIN)
+    overview = bot.slack.wait_for("response_url")[-1]
+    (button,) = [
+        e
+        for b in overview.args["blocks"]
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e.get("action_id") == "rating_comments_open"
+    ]
+    bot.driver.block_action("rating_comments_open", user=ADMIN, value=button["value"])
+    modal = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    text = json.dumps(modal, ensure_ascii=False)
+    assert "Fler anmälningar om skadegörelse vid stationen" in text and "Gråbo" in text
+    assert "Polis · oroande" in text
+    with bot.sessions() as s:
+        reads = s.scalars(
+            select(AuditEvent).where(AuditEvent.object_type == "rating_comments")
+        ).all()
+    assert [(r.actor, r.object_ref) for r in reads] == [(ADMIN, button["value"])]
+    # A member who is not a coordinator is refused, and nothing is shown.
+    bot.driver.block_action("rating_comments_open", user=POLIS, value=button["value"])
+    refused = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
+    assert "skadegörelse" not in json.dumps(refused, ensure_ascii=False)
+    assert "samordnare" in json.dumps(refused, ensure_ascii=False)

@@ -1,0 +1,261 @@
+"""Rating rounds through the real app: the coordinator's status, closing early and extending,
+the posted situation picture, exports, and each round opened, reminded and closed exactly
+once with two replicas and after downtime.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import threading
+
+import openpyxl
+import pytest
+from sqlalchemy import func, select
+
+from bot.scheduler import run_due_work
+from storage.models import RatingRound, RatingRoundStatus
+from tests.conftest import Bot
+from tests.support.blockkit import all_text
+from tests.support.rating_flow import (
+    ADMIN,
+    CHANNEL,
+    DEADLINE,
+    FRITID,
+    POLIS,
+    STOCKHOLM_NOON_MONDAY,
+    button_value,
+    channel_posts,
+    command_reply,
+    dms,
+    make_forum,
+    open_modal,
+    polis_rates,
+    rate,
+    rating_messages,
+    table_rows,
+    the_round,
+)
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+# --- status, close, extend, picture ------------------------------------------------------------
+
+
+def test_the_coordinator_sees_who_answered_and_can_extend_and_close_early(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
+    status = command_reply(bot, "lägesbild", ADMIN)
+    assert "✅ Polis – svarade" in status
+    assert "❌ Fritidsgård – inte svarat" in status
+    assert "❌ Socialtjänst/IFO – inte svarat" in status
+
+    rating_round = the_round(bot)
+    member_view = command_reply(bot, "lägesbild", FRITID)
+    assert "Stäng nu" not in member_view and "Bedöm läget" in member_view
+
+    bot.driver.block_action(
+        "rating_extend",
+        user=ADMIN,
+        selected_option={
+            "value": f"{rating_round.id}:1",
+            "text": {"type": "plain_text", "text": "1"},
+        },
+    )
+    reply = bot.slack.wait_for("response_url", count=3)[-1]
+    assert "förlängd från onsdag 25 november 2026 12:00" in all_text(reply.args)
+    assert the_round(bot).deadline_at == DEADLINE + dt.timedelta(days=1)
+
+    # A member cannot close; the coordinator can.
+    bot.driver.block_action("rating_close_early", user=POLIS, value=str(rating_round.id))
+    reply = bot.slack.wait_for("response_url", count=4)[-1]
+    assert "samordnare" in all_text(reply.args)
+    bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))
+    bot.slack.wait_for("response_url", count=5)
+    closed = the_round(bot)
+    assert closed.status is RatingRoundStatus.CLOSED and closed.closed_early
+    run_due_work(bot.runtime)
+    assert len(channel_posts(bot)) == 1
+    bot.slack.assert_no_violations()
+
+
+def test_at_the_deadline_the_picture_is_posted_once_with_every_agency_and_area(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 4, "Hemse": 1, "Droger": 2})
+    view = open_modal(bot, ADMIN, button_value(dms(bot, ADMIN)[0]))
+    rate(bot, view, ADMIN, {forum["Gråbo"]: 2, forum["Hemse"]: 1, forum["Droger"]: 2})
+    bot.slack.reset()
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    posts = channel_posts(bot)
+    assert len(posts) == 1
+    text = all_text(posts[0].args)
+    assert "Lägesbild OSF torsdag 26 november" in text
+    assert "Ofullständig" in text and "saknas Fritidsgård" in text
+    assert "2 av 3 verksamheter svarade" in text
+    # A table, areas × agencies. Gråbo: highest kritiskt, median 3, two agencies two levels
+    # apart (⚠), listed first.
+    rows = table_rows(posts[0].args)
+    assert rows[0] == ["Område", "Socialtjänst/IFO", "Polis", "Fritidsgård", "Median"]
+    assert [row[0] for row in rows[1:]] == ["Gråbo ⚠", "Droger", "Hemse"]
+    assert rows[1] == ["Gråbo ⚠", "🟨 avvikande", "🟥 kritiskt", "–", "3"]
+    assert "⚠ verksamheterna skiljer sig två nivåer eller mer" in text
+    # The heatmap and the trend chart as PNGs in the channel.
+    completes = bot.slack.calls_to("files.completeUploadExternal")
+    assert len(completes) == 2
+    assert all(c.args.get("channel_id") == CHANNEL for c in completes)
+    uploads = bot.slack.uploads
+    assert len(uploads) == 2 and all(data.startswith(b"\x89PNG") for data in uploads.values())
+    names = [c.args["filename"] for c in bot.slack.calls_to("files.getUploadURLExternal")]
+    assert any("heatmap" in n for n in names) and any("trend" in n for n in names)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    bot.slack.assert_no_violations()
+
+
+def test_the_next_round_shows_the_trend_and_the_previous_rating(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    # The round for Thursday 3 December opens on Friday 27 November 08:00.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    second = dms(bot, POLIS)[0]
+    assert "torsdag 3 december" in second.args["text"]
+    view = open_modal(bot, POLIS, button_value(second))
+    assert "Förra gången: 🟨 avvikande" in all_text(view)
+    rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 1, forum["Droger"]: 2})
+    bot.clock.set(dt.datetime(2026, 12, 2, 11, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    areas = [row[0] for row in table_rows(channel_posts(bot)[-1].args)[1:]]
+    assert {"Gråbo ↑", "Hemse ↓", "Droger →"} <= set(areas)
+
+
+def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[str, int]) -> None:
+    assert "ingen stängd" in command_reply(bot, "lägesbild export", ADMIN)
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    bot.slack.reset()
+    assert "samordnare" in command_reply(bot, "lägesbild export", POLIS)
+    reply = command_reply(bot, "lägesbild export 2026-11-01 2026-11-30", ADMIN)
+    assert "direktmeddelanden" in reply
+    names = [c.args["filename"] for c in bot.slack.calls_to("files.getUploadURLExternal")]
+    assert names == ["lagesbild-OSF.xlsx", "lagesbild-OSF.csv"]
+    completes = bot.slack.calls_to("files.completeUploadExternal")
+    assert all(str(c.args.get("channel_id", "")).startswith("D") for c in completes)
+    data = list(bot.slack.uploads.values())
+    workbook = openpyxl.load_workbook(io.BytesIO(data[0]))
+    rows = list(workbook["lagesbild"].iter_rows(values_only=True))
+    assert len(rows) == 1 + 3 * 3  # every agency × every area, answered or not
+    # The municipality's lägesbild is in Swedish: headers and values.
+    assert rows[0] == (
+        "Möte",
+        "Område",
+        "Verksamhet",
+        "Nivå",
+        "Nivåns namn",
+        "Högst",
+        "Median",
+        "Verksamheter som bedömt",
+        "Oenighet",
+        "Trend (högsta nivå)",
+        "Trend (median)",
+    )
+    hemse_polis = next(r for r in rows if r[1] == "Hemse" and r[2] == "Polis")
+    assert hemse_polis == (
+        "2026-11-26",
+        "Hemse",
+        "Polis",
+        3,
+        "oroande",
+        3,
+        3,
+        1,
+        "Nej",
+        None,
+        None,
+    )
+    summary = list(workbook["sammanstallning"].iter_rows(values_only=True))
+    assert summary[0] == (
+        "Möte",
+        "Område",
+        "Högst",
+        "Median",
+        "Verksamheter som bedömt",
+        "Oenighet",
+        "Trend (högsta nivå)",
+        "Trend (median)",
+    )
+    english = {"meeting", "area", "agency", "level", "yes", "no", "up", "down", "same"}
+    cells = {str(c).lower() for row in rows + summary for c in row if c is not None}
+    assert not cells & english
+    csv_text = data[1].decode("utf-8-sig")
+    assert csv_text.splitlines()[0].startswith("Möte;Område;Verksamhet;Nivå;Nivåns namn;Högst")
+    assert "Fritidsgård" in csv_text and "avvikande" in csv_text and ";Nej;" in csv_text
+
+
+# --- exactly once ------------------------------------------------------------------------------
+
+
+def test_two_replicas_open_remind_and_close_each_round_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    def both_at_once() -> None:
+        barrier = threading.Barrier(2)
+        errors: list[BaseException] = []
+
+        def replica() -> None:
+            try:
+                barrier.wait()
+                run_due_work(bot.runtime)
+            except BaseException as exc:  # pragma: no cover - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=replica) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert errors == []
+
+    both_at_once()
+    assert bot.slack.count("chat.postMessage") == 4
+    bot.clock.set(STOCKHOLM_NOON_MONDAY + dt.timedelta(minutes=1))
+    both_at_once()
+    assert bot.slack.count("chat.postMessage") == 8
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    both_at_once()
+    assert len(channel_posts(bot)) == 1
+    assert bot.slack.count("files.completeUploadExternal") == 2
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(RatingRound)) == 1
+
+
+def test_after_downtime_the_round_catches_up_with_one_reminder_and_closes(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    bot.slack.reset()
+    # Down from Monday morning until Wednesday 10:30: both reminders were due; one goes out.
+    bot.clock.set(DEADLINE - dt.timedelta(minutes=90))
+    run_due_work(bot.runtime)
+    assert len(rating_messages(bot)) == 4
+    # Down again over the deadline: the round closes when the bot is back.
+    bot.clock.set(DEADLINE + dt.timedelta(hours=5))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert len(channel_posts(bot)) == 1
