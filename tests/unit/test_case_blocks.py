@@ -1,12 +1,14 @@
 """Block Kit builders for cases and deviations: valid for Slack, within its limits, and never
-showing a case's details where they do not belong (channel, DMs, the list, a consultation)."""
+showing a case's details where they do not belong (channel, DMs, the list, a consultation).
+
+Here: raising a case, the list and the labels; one case and deviations:
+test_case_detail_blocks.py.
+"""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
-import zoneinfo
 from typing import Any
 
 import pytest
@@ -14,159 +16,57 @@ import pytest
 from domain.cases import (
     AGE_BANDS,
     CONCERNS,
-    DEVIATION_KINDS,
     PAGE_SIZE,
-    TRANSITIONS,
     CasePage,
-    CaseRow,
-    CaseView,
-    ConsentView,
-    HistoryEntry,
 )
 from domain.i18n import Locale, Translator
 from handlers import forms
 from handlers.blocks.cases import (
     ACTION_CASE_OPEN,
-    ACTION_CASE_STATUS_RE,
-    ACTION_CASE_WITHDRAW,
     ACTION_LIST_FILTER,
     ACTION_LIST_NEXT,
     ACTION_LIST_PAGE_RE,
     ACTION_LIST_PREV,
     ACTION_LIST_STATUS,
     CASE_FIELDS,
-    CB_CASE_CLOSE,
-    CB_CASE_DETAIL,
     CB_CASE_NEW,
-    CB_DEVIATION,
-    CLOSE_FIELDS,
-    DEVIATION_FIELDS,
-    HISTORY_SHOWN,
-    SIP_STARTED_VALUE,
     PageRequest,
     case_announcement,
-    case_detail_modal,
     case_dm_text,
     case_list_message,
-    case_modal,
-    close_case_modal,
     concern_labels,
     consent_label,
-    deviation_dm_text,
-    deviation_modal,
     effect_label,
     filter_value,
     parse_filter_value,
     parse_page_value,
     parse_status_value,
     sip_label,
-    status_action_id,
     status_label,
 )
-from handlers.blocks.common import MESSAGE_BLOCKS_MAX, MODAL_BLOCKS_MAX, MODAL_TITLE_MAX
+from handlers.blocks.common import MESSAGE_BLOCKS_MAX, MODAL_TITLE_MAX
 from sandbox.webapi import validate_message, validate_view
 from storage.models import CaseStatus, ConsentGiver, Effect, SipStatus
 from tests.support.blockkit import all_text, mrkdwn_texts
-
-LOCALES: tuple[Locale, ...] = ("sv", "en")
-STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
-# Thursday 3 December 2026, 13:00 in Stockholm.
-MEETING = dt.datetime(2026, 12, 3, 12, 0, tzinfo=dt.UTC)
-SECRET = "hemlig sammanfattning"
-HOSTILE = "Pojke <@U1> <!channel> & <https://evil.example|klicka>"
-AGENCIES = [(1, "Grundskola"), (2, "Elevhälsa"), (3, "Socialtjänst/IFO"), (4, "Polis")]
+from tests.support.case_blocks import (
+    AGENCIES,
+    HOSTILE,
+    LOCALES,
+    MEETING,
+    SECRET,
+    STOCKHOLM,
+    block,
+    case_view,
+    elements,
+    input_ids,
+    new_case_modal,
+    row_of,
+)
 
 
 @pytest.fixture(params=LOCALES)
 def t(request: pytest.FixtureRequest) -> Translator:
     return Translator(request.param)
-
-
-def elements(view: dict[str, Any]) -> list[dict[str, Any]]:
-    """Interactive elements: those of actions blocks and section accessories."""
-    found: list[dict[str, Any]] = []
-    for block in view["blocks"]:
-        if block["type"] == "actions":
-            found.extend(block["elements"])
-        elif "accessory" in block:
-            found.append(block["accessory"])
-    return found
-
-
-def input_ids(view: dict[str, Any]) -> list[str]:
-    return [b["block_id"] for b in view["blocks"] if b["type"] == "input"]
-
-
-def block(view: dict[str, Any], block_id: str) -> dict[str, Any]:
-    return next(b for b in view["blocks"] if b.get("block_id") == block_id)
-
-
-def history(n: int) -> tuple[HistoryEntry, ...]:
-    entries = [HistoryEntry(MEETING - dt.timedelta(days=30), "U0RAISER", "created", None, "new")]
-    for i in range(1, n):
-        old, new = ("discussed", "follow_up") if i % 2 else ("follow_up", "discussed")
-        entries.append(
-            HistoryEntry(MEETING + dt.timedelta(hours=i), f"U{i:07d}", "status", old, new)
-        )
-    return tuple(entries)
-
-
-def case_view(**changes: Any) -> CaseView:
-    fields: dict[str, Any] = {
-        "id": 42,
-        "reference": "FOS-2026-017",
-        "status": CaseStatus.SCHEDULED,
-        "concerns": ("school_absence", "mental_health"),
-        "age_band": "13-15",
-        "raising_agency": "Grundskola",
-        "agencies": ("Grundskola", "Elevhälsa", "Socialtjänst/IFO"),
-        "meeting_start": MEETING,
-        "sip": SipStatus.NEEDED,
-        "details": True,
-        "summary": SECRET,
-        "consent": ConsentView(
-            given_by=ConsentGiver.GUARDIANS,
-            agencies=("Elevhälsa", "Socialtjänst/IFO"),
-            given_on=dt.date(2026, 11, 20),
-            expires_on=dt.date(2027, 6, 30),
-            withdrawn_at=None,
-            active=True,
-        ),
-        "history": history(3),
-        "may_change_status": True,
-        "next_statuses": TRANSITIONS[CaseStatus.SCHEDULED],
-        "outcome": None,
-        "effect": None,
-    }
-    fields.update(changes)
-    return CaseView(**fields)
-
-
-def row_of(view: CaseView, **changes: Any) -> CaseRow:
-    """The list row for a case view: what the list builder gets (no summary field at all)."""
-    fields: dict[str, Any] = {
-        "id": view.id,
-        "reference": view.reference,
-        "status": view.status,
-        "meeting_start": view.meeting_start,
-        "raising_agency": view.raising_agency,
-        "agencies": view.agencies,
-        "consultation": not view.details,
-    }
-    fields.update(changes)
-    return CaseRow(**fields)
-
-
-def new_case_modal(t: Translator, **changes: Any) -> dict[str, Any]:
-    kw: dict[str, Any] = {
-        "agencies": AGENCIES,
-        "own_agency_id": 2,
-        "meetings": [MEETING + dt.timedelta(days=7 * i) for i in range(6)],
-        "tz": STOCKHOLM,
-        "private_metadata": json.dumps({"forum": 1}),
-    }
-    kw.update(changes)
-    return case_modal(t, **kw)
 
 
 # --- raising a case ---------------------------------------------------------------------------
@@ -466,200 +366,3 @@ def test_every_vocabulary_has_a_label(t: Translator) -> None:
         [t(CONCERNS["school_absence"]), t(CONCERNS["other"])]
     )
     assert concern_labels(t, ["<!here>"]) == "&lt;!here&gt;"
-
-
-# --- one case ---------------------------------------------------------------------------------
-
-
-def test_detail_modal_with_details(t: Translator) -> None:
-    view = case_detail_modal(t, case_view(), tz=STOCKHOLM, private_metadata="{}")
-
-    assert validate_view(view) == []
-    assert view["callback_id"] == CB_CASE_DETAIL
-    assert view["title"]["text"] == "FOS-2026-017"
-    text = all_text(view)
-    assert SECRET in text
-    assert consent_label(t, ConsentGiver.GUARDIANS) in text
-    assert t(CONCERNS["mental_health"]) in text
-    assert sip_label(t, SipStatus.NEEDED) in text
-    assert "<@U0RAISER>" in text
-    assert "submit" not in view
-
-
-def test_detail_modal_escapes_the_summary(t: Translator) -> None:
-    view = case_detail_modal(t, case_view(summary=HOSTILE), tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    texts = mrkdwn_texts(view)
-    assert any("Pojke &lt;@U1&gt; &lt;!channel&gt; &amp; &lt;https://evil" in x for x in texts)
-    for text in texts:
-        assert "<!channel>" not in text and "<@U1>" not in text
-
-
-def test_detail_modal_with_a_long_escaped_summary_stays_valid(t: Translator) -> None:
-    view = case_detail_modal(t, case_view(summary="&" * 1000), tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    assert "".join(mrkdwn_texts(view)).count("&amp;") == 1000
-
-
-def test_anonymous_consultation_shows_no_details(t: Translator) -> None:
-    cv = case_view(
-        details=False, summary=None, consent=None, outcome=None, effect=None, sip=SipStatus.NEEDED
-    )
-    view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    text = all_text(view)
-    assert SECRET not in text
-    assert t(CONCERNS["school_absence"]) in text
-    assert "*" + t("Summary") + "*" not in text
-    assert (
-        t(
-            "*Anonymous consultation.* There is no consent that covers your agency, so "
-            "only the concerns and the age band are shared. Discuss the case without "
-            "identifying the child."
-        )
-        in text
-    )
-    assert ACTION_CASE_WITHDRAW not in [e["action_id"] for e in elements(view)]
-
-
-def test_a_summary_given_despite_no_details_is_not_shown(t: Translator) -> None:
-    view = case_detail_modal(t, case_view(details=False), tz=STOCKHOLM, private_metadata="")
-
-    assert SECRET not in all_text(view)
-
-
-def test_long_history_stays_within_modal_limits(t: Translator) -> None:
-    view = case_detail_modal(t, case_view(history=history(40)), tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    assert len(view["blocks"]) <= MODAL_BLOCKS_MAX
-    text = all_text(view)
-    assert text.count("<@U") == HISTORY_SHOWN
-    assert "<@U0000039>" in text  # the newest
-    assert "<@U0RAISER>" not in text  # the oldest is cut
-
-
-@pytest.mark.parametrize("status", list(CaseStatus))
-def test_status_buttons_follow_the_transitions(status: CaseStatus) -> None:
-    t = Translator("en")
-    cv = case_view(status=status, next_statuses=TRANSITIONS[status])
-    view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    buttons = [e for e in elements(view) if ACTION_CASE_STATUS_RE.match(e["action_id"])]
-    assert [b["action_id"] for b in buttons] == [status_action_id(s) for s in TRANSITIONS[status]]
-    assert [parse_status_value(b["value"]) for b in buttons] == [
-        (42, s) for s in TRANSITIONS[status]
-    ]
-    labels = [b["text"]["text"] for b in buttons]
-    if status is CaseStatus.CLOSED:
-        assert labels == ["Reopen"]
-    if CaseStatus.CLOSED in TRANSITIONS[status]:
-        assert "Close case…" in labels
-
-
-def test_withdraw_consent_button_needs_active_consent_and_permission(t: Translator) -> None:
-    def action_ids(cv: CaseView) -> list[str]:
-        view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
-        assert validate_view(view) == []
-        return [e["action_id"] for e in elements(view)]
-
-    active = case_view()
-    view = case_detail_modal(t, active, tz=STOCKHOLM, private_metadata="")
-    withdraw = next(e for e in elements(view) if e["action_id"] == ACTION_CASE_WITHDRAW)
-    assert withdraw["style"] == "danger"
-    assert withdraw["value"] == "42"
-    assert {"title", "text", "confirm", "deny"} <= set(withdraw["confirm"])
-
-    assert active.consent is not None
-    withdrawn = dataclasses.replace(active.consent, withdrawn_at=MEETING, active=False)
-    assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=withdrawn))
-    none = dataclasses.replace(active.consent, given_by=ConsentGiver.NONE)
-    assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=none))
-    assert action_ids(case_view(may_change_status=False, next_statuses=())) == []
-
-
-def test_withdrawn_consent_is_shown(t: Translator) -> None:
-    consent = ConsentView(ConsentGiver.BOTH, ("Polis",), None, None, MEETING, False)
-    view = case_detail_modal(t, case_view(consent=consent), tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    assert t("Withdrawn") in all_text(view)
-
-
-def test_closed_case_shows_outcome_and_effect(t: Translator) -> None:
-    cv = case_view(
-        status=CaseStatus.CLOSED,
-        next_statuses=TRANSITIONS[CaseStatus.CLOSED],
-        outcome="Bättre närvaro & <b>",
-        effect=Effect.PARTLY,
-    )
-    view = case_detail_modal(t, cv, tz=STOCKHOLM, private_metadata="")
-
-    assert validate_view(view) == []
-    text = all_text(view)
-    assert "Bättre närvaro &amp; &lt;b&gt;" in text
-    assert effect_label(t, Effect.PARTLY) in text
-
-
-def test_close_case_modal(t: Translator) -> None:
-    view = close_case_modal(t, reference="FOS-2026-017", private_metadata='{"case": 42}')
-
-    assert validate_view(view) == []
-    assert view["callback_id"] == CB_CASE_CLOSE
-    assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
-    assert input_ids(view) == list(CLOSE_FIELDS)
-    assert [o["value"] for o in block(view, "effect")["element"]["options"]] == [
-        e.value for e in Effect
-    ]
-    assert block(view, "outcome")["optional"] is True
-    sip = block(view, "sip_started")["element"]
-    assert sip["type"] == "checkboxes"
-    assert [o["value"] for o in sip["options"]] == [SIP_STARTED_VALUE]
-
-
-# --- deviations -------------------------------------------------------------------------------
-
-
-def test_deviation_modal(t: Translator) -> None:
-    view = deviation_modal(t, agencies=AGENCIES, private_metadata="{}")
-
-    assert validate_view(view) == []
-    assert view["callback_id"] == CB_DEVIATION
-    assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
-    assert input_ids(view) == list(DEVIATION_FIELDS)
-    assert [o["value"] for o in block(view, "kind")["element"]["options"]] == list(DEVIATION_KINDS)
-    assert block(view, "case")["optional"] is True
-    assert "initial_value" not in block(view, "case")["element"]
-
-    prefilled = deviation_modal(
-        t, agencies=AGENCIES, private_metadata="{}", case_reference="FOS-2026-017"
-    )
-    assert block(prefilled, "case")["element"]["initial_value"] == "FOS-2026-017"
-
-
-def test_deviation_dm_has_kind_and_agencies_only(t: Translator) -> None:
-    text = deviation_dm_text(
-        t, forum_name="FOSSAM <!channel>", kind="attendance", agencies=["Polis", "Elevhälsa"]
-    )
-
-    assert t(DEVIATION_KINDS["attendance"]) in text
-    assert "Polis, Elevhälsa" in text
-    assert "<!channel>" not in text
-
-
-def test_all_modal_titles_fit(t: Translator) -> None:
-    views = [
-        new_case_modal(t),
-        case_detail_modal(
-            t, case_view(reference="FOSSAM-2026-1234"), tz=STOCKHOLM, private_metadata=""
-        ),
-        close_case_modal(t, reference="FOS-2026-017", private_metadata=""),
-        deviation_modal(t, agencies=AGENCIES, private_metadata=""),
-    ]
-    for view in views:
-        assert len(view["title"]["text"]) <= MODAL_TITLE_MAX
-        assert len(view.get("submit", {}).get("text", "")) <= MODAL_TITLE_MAX
