@@ -31,7 +31,7 @@ from storage.models import (
     SipStatus,
 )
 from tests.conftest import Bot
-from tests.integration.test_agenda_flow import (
+from tests.support.agenda_flow import (
     CHANNEL,
     channel_posts,
     dms_to,

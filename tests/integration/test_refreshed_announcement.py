@@ -25,7 +25,7 @@ from storage.models import (
 )
 from tests.conftest import Bot, postgresql_only
 from tests.integration import test_action_flow as actions_flow
-from tests.support.refreshed_views import (
+from tests.support.agenda_flow import (
     CHANNEL,
     text_of,
 )

@@ -29,7 +29,7 @@ from tests.conftest import Bot
 from tests.integration import test_action_flow as actions_flow
 from tests.integration.test_action_plan import add, upload_named
 from tests.support import rating_flow as ratings_flow
-from tests.support.refreshed_views import (
+from tests.support.agenda_flow import (
     CHANNEL,
     dms_to,
     local,
