@@ -148,19 +148,13 @@ def enqueue_update(
         and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
     ):
         return True
-    after, number = _next_update(key, latest)
-    enqueue(
+    _enqueue_next(
         session,
         clock,
         team_id=team_id,
-        method="chat.update",
-        payload={
-            RENDER: render,
-            RENDER_ARGS: dict(args),
-            FILL: {"ts": key},
-            AFTER: after,
-        },
-        dedupe_key=f"{key}:u{number}",
+        key=key,
+        latest=latest,
+        payload={RENDER: render, RENDER_ARGS: dict(args)},
     )
     return True
 
@@ -178,6 +172,29 @@ def _next_update(key: str, latest: Any) -> tuple[str, int]:
     return (key if latest.status is OutboxStatus.FAILED else latest.dedupe_key), number
 
 
+def _enqueue_next(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    key: str,
+    latest: Any,
+    payload: dict[str, Any],
+) -> None:
+    """Queue ``payload`` as the next ``chat.update`` of the message posted under ``key``:
+    numbered and ordered after ``latest`` by :func:`_next_update`, its ts filled in from
+    that message when it is sent."""
+    after, number = _next_update(key, latest)
+    enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={**payload, FILL: {"ts": key}, AFTER: after},
+        dedupe_key=f"{key}:u{number}",
+    )
+
+
 def enqueue_dm_update(
     session: Session, clock: Clock, *, team_id: str | None, key: str, message: dict[str, Any]
 ) -> None:
@@ -190,17 +207,12 @@ def enqueue_dm_update(
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     ).first()
-    previous, number = _next_update(key, latest)
-    enqueue(
+    _enqueue_next(
         session,
         clock,
         team_id=team_id,
-        method="chat.update",
-        payload={
-            "channel": user,  # a DM: the gateway opens it to find its D… id
-            **message,
-            FILL: {"ts": key},
-            AFTER: previous,
-        },
-        dedupe_key=f"{key}:u{number}",
+        key=key,
+        latest=latest,
+        # A DM: the gateway opens it to find its D… id.
+        payload={"channel": user, **message},
     )
