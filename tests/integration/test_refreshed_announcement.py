@@ -121,21 +121,12 @@ def test_the_announcement_follows_each_rename_also_after_old_updates_were_remove
     from sqlalchemy import delete
 
     from storage.models import OutboxMessage
-    from tests.integration.test_forum_flow import blocks_of, forum_values, meta
     from tests.support.wait import eventually
 
     announcement = bot.slack.wait_for("chat.postMessage")[0]
 
     def rename(name: str, updates: int) -> Call:
-        values = forum_values(name=name, own=None)
-        response = bot.driver.view_submission(
-            "forum_edit",
-            values,
-            user="U1",
-            private_metadata=meta(forum_id=created),
-            blocks=blocks_of(values),
-        )
-        assert response.json() is None  # saved: the modal closes
+        _rename(bot, created, name)
 
         def sent() -> list[Call]:
             run_due_work(bot.runtime)  # the update is queued after the ack, sent by a pass
@@ -167,15 +158,7 @@ def test_saves_in_a_row_update_the_announcement_once_with_the_last_state(
     run_due_work(bot.runtime)  # nothing else waiting
     before = len(bot.slack.calls_to("chat.update"))
     for name in ("Forum Ett", "Forum Två", "Forum Tre"):
-        values = forum_values(name=name, own=None)
-        response = bot.driver.view_submission(
-            "forum_edit",
-            values,
-            user="U1",
-            private_metadata=meta(forum_id=created),
-            blocks=blocks_of(values),
-        )
-        assert response.json() is None  # saved: the modal closes
+        _rename(bot, created, name)
     run_due_work(bot.runtime)
     updates = bot.slack.calls_to("chat.update")[before:]
     # One update, not three, and it shows the forum as it is when it is sent.
