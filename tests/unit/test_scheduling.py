@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import NamedTuple
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -57,6 +58,36 @@ def test_one_replica_claims_and_a_dead_replicas_claim_is_taken_over(
     assert claim(sessions, clock, forum_id, "c") is False  # done stays done
     with sessions() as s:
         assert s.scalars(select(ScheduledEffect)).one().status is EffectStatus.DONE
+
+
+class _Due(NamedTuple):
+    forum_id: int
+    occurrence: dt.datetime
+    due_at: dt.datetime
+
+
+def test_each_claimed_acts_once_per_item_and_marks_it_done_or_skipped(
+    sessions: sessionmaker[Session], clock: AdjustableClock
+) -> None:
+    forum_id = a_forum(sessions, clock)
+    later = OCCURRENCE + dt.timedelta(days=7)
+    due = [_Due(forum_id, OCCURRENCE, OCCURRENCE), _Due(forum_id, later, later)]
+    acted: list[dt.datetime] = []
+
+    def act(session: Session, item: _Due) -> bool:
+        acted.append(item.occurrence)
+        return item.occurrence == OCCURRENCE  # the later one's subject is gone
+
+    run = scheduling.each_claimed
+    assert run(sessions, clock, due, kind="agenda", replica="a", act=act) == 1
+    assert acted == [OCCURRENCE, later]
+    with sessions() as s:
+        effects = s.scalars(select(ScheduledEffect).order_by(ScheduledEffect.occurrence)).all()
+        assert [e.status for e in effects] == [EffectStatus.DONE, EffectStatus.SKIPPED]
+        assert effects[0].done_at is not None and effects[1].done_at is None
+    clock.advance(scheduling.LEASE + dt.timedelta(seconds=1))
+    assert run(sessions, clock, due, kind="agenda", replica="b", act=act) == 0  # settled
+    assert acted == [OCCURRENCE, later]
 
 
 def test_replicas_racing_for_one_effect_get_it_once(
