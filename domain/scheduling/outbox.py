@@ -59,10 +59,11 @@ def enqueue(
     method: str,
     payload: dict[str, Any],
     dedupe_key: str,
-) -> None:
-    """Queue one Slack call; the same ``dedupe_key`` is only ever queued once."""
+) -> bool:
+    """Queue one Slack call; the same ``dedupe_key`` is only ever queued once. False when a
+    call under that key was queued already (then nothing is)."""
     now = clock.now()
-    session.execute(
+    queued = session.scalar(
         _insert(session)(OutboxMessage)
         .values(
             team_id=team_id,
@@ -75,7 +76,9 @@ def enqueue(
             attempts=0,
         )
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
+        .returning(OutboxMessage.id)  # (rowcount is -1 for this insert on psycopg)
     )
+    return queued is not None
 
 
 def enqueue_dms(

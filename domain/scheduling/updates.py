@@ -12,6 +12,10 @@ from domain.clock import Clock
 from domain.scheduling.outbox import AFTER, FILL, RENDER, RENDER_ARGS, enqueue, key_starts
 from storage.models import OutboxMessage, OutboxStatus
 
+# Tries before giving up on a key that other changes keep taking (each lost try means another
+# transaction queued an update and committed: progress, so a few are plenty).
+_CONTENDED = 5
+
 
 def _update_lookup() -> Any:
     """The posted message (``key``) and its latest update (the newest outbox row after it
@@ -129,34 +133,40 @@ def enqueue_update(
     lease is set), and a new update goes after it. So many changes in a row cost one
     update of the message in Slack, and each change two statements, not a rendering.
     """
-    posted = latest = None
     both = session.get_bind().dialect.name == "postgresql"  # the touch in the lookup
     lookup = _LOOKUP_AND_TOUCH if both else _UPDATE_LOOKUP
     params = {"key": key, "prefix": f"{key}:u%"}
-    for row in session.execute(lookup, params):
-        if row.dedupe_key == key:
-            posted = row
-        else:
-            latest = row
-    if posted is None or posted.status is OutboxStatus.FAILED:
-        return False
-    if latest is not None and (
-        latest.touched
-        if both
-        else latest.status is OutboxStatus.PENDING
-        and latest.lease_until is None
-        and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
-    ):
-        return True
-    _enqueue_next(
-        session,
-        clock,
-        team_id=team_id,
-        key=key,
-        latest=latest,
-        payload={RENDER: render, RENDER_ARGS: dict(args)},
-    )
-    return True
+    for _ in range(_CONTENDED):
+        posted = latest = None
+        for row in session.execute(lookup, params):
+            if row.dedupe_key == key:
+                posted = row
+            else:
+                latest = row
+        if posted is None or posted.status is OutboxStatus.FAILED:
+            return False
+        if latest is not None and (
+            latest.touched
+            if both
+            else latest.status is OutboxStatus.PENDING
+            and latest.lease_until is None
+            and session.scalar(_TOUCH, {"message_id": latest.id}) is not None
+        ):
+            return True
+        if _enqueue_next(
+            session,
+            clock,
+            team_id=team_id,
+            key=key,
+            latest=latest,
+            payload={RENDER: render, RENDER_ARGS: dict(args)},
+        ):
+            return True
+        # A change at the same time queued this number (it committed while our insert
+        # waited on the key): dropping ours could leave that update rendered before our
+        # commit. Look again (PostgreSQL's next statement sees that row): touch it, or go
+        # after it if a deliverer has taken it.
+    raise RuntimeError(f"outbox: updates of {key!r} kept colliding")
 
 
 def _next_update(key: str, latest: Any) -> tuple[str, int]:
@@ -180,12 +190,12 @@ def _enqueue_next(
     key: str,
     latest: Any,
     payload: dict[str, Any],
-) -> None:
+) -> bool:
     """Queue ``payload`` as the next ``chat.update`` of the message posted under ``key``:
     numbered and ordered after ``latest`` by :func:`_next_update`, its ts filled in from
-    that message when it is sent."""
+    that message when it is sent. False when another change took that number first."""
     after, number = _next_update(key, latest)
-    enqueue(
+    return enqueue(
         session,
         clock,
         team_id=team_id,
@@ -201,18 +211,23 @@ def enqueue_dm_update(
     """Queue a chat.update of the DM sent under dedupe key ``key`` (``...:user``), after that
     DM and any earlier update of it: the updates are keyed ``key:u1``, ``key:u2``, ..."""
     user = key.rsplit(":", 1)[-1]
-    latest = session.execute(
-        select(OutboxMessage.dedupe_key, OutboxMessage.status)
-        .where(key_starts(session, f"{key}:u"))
-        .order_by(OutboxMessage.id.desc())
-        .limit(1)
-    ).first()
-    _enqueue_next(
-        session,
-        clock,
-        team_id=team_id,
-        key=key,
-        latest=latest,
-        # A DM: the gateway opens it to find its D… id.
-        payload={"channel": user, **message},
-    )
+    for _ in range(_CONTENDED):
+        latest = session.execute(
+            select(OutboxMessage.dedupe_key, OutboxMessage.status)
+            .where(key_starts(session, f"{key}:u"))
+            .order_by(OutboxMessage.id.desc())
+            .limit(1)
+        ).first()
+        if _enqueue_next(
+            session,
+            clock,
+            team_id=team_id,
+            key=key,
+            latest=latest,
+            # A DM: the gateway opens it to find its D… id.
+            payload={"channel": user, **message},
+        ):
+            return
+        # Another update of this DM took the number at the same time: ours (newer text)
+        # goes after it rather than being dropped.
+    raise RuntimeError(f"outbox: updates of {key!r} kept colliding")

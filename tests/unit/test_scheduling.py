@@ -6,7 +6,9 @@ import datetime as dt
 import threading
 from typing import NamedTuple
 
-from sqlalchemy import delete, func, select, update
+import pytest
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
@@ -14,6 +16,7 @@ from domain.clock import AdjustableClock
 from domain.forums import create_forum
 from storage.db import transaction
 from storage.models import EffectStatus, OutboxMessage, OutboxStatus, ScheduledEffect
+from tests.support.concurrency import lock_waits
 from tests.support.forums import forum_draft
 
 OCCURRENCE = dt.datetime(2026, 12, 3, 7, 0, tzinfo=dt.UTC)
@@ -239,3 +242,94 @@ def test_a_dm_update_follows_the_latest_update_and_never_one_given_up(
     queue_dm_update(sessions, clock, "fjärde")
     rows = outbox(sessions)
     assert rows["reminder:1:U1:u4"].payload[scheduling.AFTER] == "reminder:1:U1"
+
+
+def test_two_changes_at_once_share_one_update_that_waits_for_both(
+    sessions: sessionmaker[Session], clock: AdjustableClock
+) -> None:
+    """Two changes of one posted message at the same time: the second's insert of
+    ``post:u1`` waits on the first's uncommitted one, then finds it taken. Dropping the
+    second (as ON CONFLICT alone did) let a deliverer take and render ``post:u1`` before the
+    second change committed, so the message never showed it. The second change now looks
+    again and touches the first's update, which holds it until that change commits."""
+    with transaction(sessions) as s:
+        scheduling.enqueue(
+            s, clock, team_id="T", method="chat.postMessage", payload={}, dedupe_key="post"
+        )
+    engine = sessions.kw["bind"]
+    queued, release = threading.Event(), threading.Event()
+    results: list[bool] = []
+
+    def second_change() -> None:
+        with transaction(sessions) as s:
+            results.append(
+                scheduling.enqueue_update(
+                    s, clock, team_id="T", key="post", render="r", args={"forum_id": 1}
+                )
+            )
+            queued.set()
+            release.wait(10)
+
+    first = sessions()
+    first.begin()
+    assert scheduling.enqueue_update(
+        first, clock, team_id="T", key="post", render="r", args={"forum_id": 1}
+    )
+    thread = threading.Thread(target=second_change)
+    with lock_waits(engine) as waits:
+        thread.start()
+        waits.wait_for(thread)  # the second change waits for the first
+    first.commit()
+    first.close()
+    try:
+        assert queued.wait(10)
+        if engine.dialect.name == "postgresql":
+            # A deliverer taking the update now would render without the second change:
+            # the update's row is locked until the second change commits.
+            with engine.connect() as conn, conn.begin():
+                conn.execute(text("SET LOCAL lock_timeout = '200ms'"))
+                with pytest.raises(OperationalError):
+                    conn.execute(
+                        update(OutboxMessage)
+                        .where(OutboxMessage.dedupe_key == "post:u1")
+                        .values(lease_until=clock.now() + dt.timedelta(minutes=1))
+                    )
+        # (SQLite: the second change holds the database's one write lock until it commits.)
+    finally:
+        release.set()
+        thread.join(10)
+    assert results == [True]
+    assert set(outbox(sessions)) == {"post", "post:u1"}  # one update for both changes
+
+
+def test_two_dm_updates_at_once_both_go_out_in_order(
+    sessions: sessionmaker[Session], clock: AdjustableClock
+) -> None:
+    """A DM's updates carry their text: a second update queued at the same time as the
+    first must not be dropped (its text is newer); it goes after the first."""
+    with transaction(sessions) as s:
+        scheduling.enqueue(
+            s,
+            clock,
+            team_id="T",
+            method="chat.postMessage",
+            payload={"channel": "U1"},
+            dedupe_key="reminder:1:U1",
+        )
+    engine = sessions.kw["bind"]
+    first = sessions()
+    first.begin()
+    scheduling.enqueue_dm_update(
+        first, clock, team_id="T", key="reminder:1:U1", message={"text": "first"}
+    )
+    thread = threading.Thread(target=queue_dm_update, args=(sessions, clock, "second"))
+    with lock_waits(engine) as waits:
+        thread.start()
+        waits.wait_for(thread)
+    first.commit()
+    first.close()
+    thread.join(10)
+    rows = outbox(sessions)
+    assert rows["reminder:1:U1:u1"].payload["text"] == "first"
+    assert rows["reminder:1:U1:u2"].payload["text"] == "second"
+    assert rows["reminder:1:U1:u2"].payload[scheduling.AFTER] == "reminder:1:U1:u1"
