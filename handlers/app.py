@@ -207,6 +207,23 @@ def build_web_client(
     )
 
 
+def remember_org_workspaces(store: Any) -> Callable[..., Any]:
+    """A middleware noting, once per process, each workspace that reaches the bot through
+    its Enterprise Grid organisation's org-wide install: work no request started (the
+    outbox, scheduled jobs) knows only the workspace and finds the token by it."""
+    seen: set[tuple[str, str]] = set()
+
+    def remember(context: Any, next: Callable[[], Any]) -> Any:
+        team_id, enterprise_id = context.team_id, context.enterprise_id
+        org_wide = context.is_enterprise_install and team_id and enterprise_id
+        if org_wide and (team_id, enterprise_id) not in seen:
+            store.remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
+            seen.add((team_id, enterprise_id))
+        return next()
+
+    return remember
+
+
 def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
     """A Web API client for a workspace, for work that no request started (scheduled)."""
     if config.bot_token or not (config.client_id and config.engine and config.encryption_key):
@@ -224,7 +241,7 @@ def client_factory(config: SlackConfig) -> Callable[[str | None], WebClient]:
     )
 
     def for_team(team_id: str | None) -> WebClient:
-        bot = store.find_bot(enterprise_id=None, team_id=team_id)
+        bot = store.find_workspace_bot(team_id)  # its own install, or its organisation's
         return build_web_client(
             config.api_url, bot.bot_token if bot else None, retry_backoff=config.retry_backoff
         )
@@ -280,6 +297,7 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     if "oauth_settings" in kwargs:
         # Deletes a workspace's stored (encrypted) tokens when it uninstalls or revokes them.
         app.enable_token_revocation_listeners()
+        app.middleware(remember_org_workspaces(kwargs["oauth_settings"].installation_store))
     else:
 
         @app.event("app_uninstalled")

@@ -28,9 +28,14 @@ from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallationStore
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
-from sqlalchemy import Connection, Engine, Table, and_, desc
+from sqlalchemy import Connection, Engine, Table, and_, delete, desc, select
 
-from storage.models import slack_bots, slack_installations, slack_oauth_states
+from storage.models import (
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+    slack_org_workspaces,
+)
 
 __all__ = [
     "BOT_SECRET_FIELDS",
@@ -146,6 +151,55 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
             bot.bot_refresh_token, "slack_bots.bot_refresh_token", where
         )
         return bot
+
+    # --- Enterprise Grid: org-wide installs ------------------------------------------------
+    def remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
+        """Note that workspace ``team_id`` belongs to the organisation ``enterprise_id``
+        whose org-wide install serves it (once; later calls change nothing)."""
+        table = slack_org_workspaces
+        with self.engine.begin() as conn:
+            known = conn.scalar(
+                select(table.c.enterprise_id).where(
+                    table.c.client_id == self.client_id, table.c.team_id == team_id
+                )
+            )
+            if known == enterprise_id:
+                return
+            if known is not None:  # the workspace moved to another organisation
+                conn.execute(
+                    delete(table).where(
+                        table.c.client_id == self.client_id, table.c.team_id == team_id
+                    )
+                )
+            conn.execute(
+                table.insert().values(
+                    client_id=self.client_id, team_id=team_id, enterprise_id=enterprise_id
+                )
+            )
+
+    def find_workspace_bot(self, team_id: str | None) -> Bot | None:
+        """The bot token for work in workspace ``team_id`` that no request started: the
+        workspace's own install, else its organisation's org-wide install."""
+        bot = self.find_bot(enterprise_id=None, team_id=team_id)
+        if bot is not None or team_id is None:
+            return bot
+        table = slack_org_workspaces
+        with self.engine.connect() as conn:
+            enterprise_id = conn.scalar(
+                select(table.c.enterprise_id).where(
+                    table.c.client_id == self.client_id, table.c.team_id == team_id
+                )
+            )
+        if enterprise_id is None:
+            return None
+        return self.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
+
+    def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        super().delete_all(enterprise_id=enterprise_id, team_id=team_id)
+        table = slack_org_workspaces
+        which = table.c.team_id == team_id if team_id else table.c.enterprise_id == enterprise_id
+        with self.engine.begin() as conn:
+            conn.execute(delete(table).where(table.c.client_id == self.client_id, which))
 
     def find_installation(
         self,

@@ -158,6 +158,14 @@ SYSTEM: dict[str, Table] = {
         },
         retention=Retention.INSTALLATION,
     ),
+    "slack_org_workspaces": Table(
+        DB,
+        "Arbetsytor i en Enterprise Grid-organisation där appen är installerad för hela "
+        "organisationen",
+        "Workspaces of an Enterprise Grid organisation where the app is installed org-wide",
+        {"client_id": T, "team_id": T, "enterprise_id": T, "seen_at": T},
+        retention=Retention.INSTALLATION,
+    ),
     "slack_oauth_states": Table(
         DB,
         "Tillfälliga OAuth-tillstånd vid installation",

@@ -58,7 +58,12 @@ from storage.models.steering import (
     PlanItem,
     plan_activities,
 )
-from storage.models.slack import slack_installations, slack_bots, slack_oauth_states
+from storage.models.slack import (
+    slack_bots,
+    slack_installations,
+    slack_oauth_states,
+    slack_org_workspaces,
+)
 # isort: on
 
 __all__ = [
@@ -116,4 +121,5 @@ __all__ = [
     "slack_bots",
     "slack_installations",
     "slack_oauth_states",
+    "slack_org_workspaces",
 ]

@@ -81,6 +81,19 @@ slack_bots = Table(
     Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
 )
 
+# The workspaces of an Enterprise Grid organisation where the bot is installed org-wide: one
+# bot token (stored with the organisation's id and no workspace) serves them all, so work that
+# no request started (the outbox, scheduled jobs), which knows only the workspace, finds the
+# token through this row. Written when a request of such a workspace first arrives.
+slack_org_workspaces = Table(
+    "slack_org_workspaces",
+    Base.metadata,
+    Column("client_id", String(32), primary_key=True),
+    Column("team_id", String(32), primary_key=True),
+    Column("enterprise_id", String(32), nullable=False),
+    Column("seen_at", DateTime, nullable=False, default=func.now()),
+)
+
 slack_oauth_states = Table(
     "slack_oauth_states",
     Base.metadata,

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from bot.settings import load_settings
 from bot.wiring import build_runtime
 from sandbox.webapi import SlackWebApiStub
-from storage.models import slack_bots, slack_installations
+from storage.models import slack_bots, slack_installations, slack_org_workspaces
 from tests.conftest import SIGNING_SECRET, _QuietHandler, _ThreadingWSGIServer
 from tests.support.servers import serve_in_thread
 from tests.support.slack_driver import SlackDriver
@@ -105,12 +105,16 @@ def test_install_stores_encrypted_tokens_and_authorizes_requests(
 # --- two workspaces: each one's messages go with its own token ----------------------------------
 
 
-@pytest.fixture
-def two_workspaces(database_url: str, slack: SlackWebApiStub) -> Iterator[Any]:
-    """The bot installed (OAuth) in T0001 and T0002, each with a bot token of its own."""
-    from slack_sdk.oauth.installation_store import Installation
-
+def installed_bot(
+    database_url: str,
+    slack: SlackWebApiStub,
+    installations: list[Any],
+    **driver: Any,
+) -> Iterator[Any]:
+    """The bot with OAuth, ``installations`` stored, served over HTTP; ``driver`` sets the
+    requests' workspace (and organisation)."""
     from domain.clock import AdjustableClock
+    from handlers.oauth_store import EncryptedInstallationStore
     from tests.conftest import DEFAULT_NOW, TEST_RETRY_BACKOFF, Bot
     from tests.support.lazy import LazyWork
 
@@ -126,13 +130,36 @@ def two_workspaces(database_url: str, slack: SlackWebApiStub) -> Iterator[Any]:
     )
     clock = AdjustableClock(DEFAULT_NOW, frozen=True)
     runtime = build_runtime(settings, clock=clock)
-    from handlers.oauth_store import EncryptedInstallationStore
-
     store = EncryptedInstallationStore(
         client_id="1111.2222", engine=runtime.engine, encryption_key=key
     )
-    for team in ("T0001", "T0002"):
-        store.save(
+    for installation in installations:
+        store.save(installation)
+    lazy = LazyWork(runtime.app.listener_runner.listener_executor)
+    server = make_server(
+        "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    serve_in_thread(server)
+    url = f"http://127.0.0.1:{server.server_port}"
+    client = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base, **driver)
+    try:
+        yield Bot(url=url, slack=slack, driver=client, runtime=runtime, clock=clock, lazy=lazy)
+    finally:
+        server.shutdown()
+        server.server_close()
+        runtime.app.listener_runner.listener_executor.shutdown(wait=True)
+        runtime.engine.dispose()
+
+
+@pytest.fixture
+def two_workspaces(database_url: str, slack: SlackWebApiStub) -> Iterator[Any]:
+    """The bot installed (OAuth) in T0001 and T0002, each with a bot token of its own."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    yield from installed_bot(
+        database_url,
+        slack,
+        [
             Installation(
                 app_id="A0001",
                 team_id=team,
@@ -142,21 +169,9 @@ def two_workspaces(database_url: str, slack: SlackWebApiStub) -> Iterator[Any]:
                 bot_user_id="UBOT",
                 bot_scopes=["chat:write"],
             )
-        )
-    lazy = LazyWork(runtime.app.listener_runner.listener_executor)
-    server = make_server(
-        "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+            for team in ("T0001", "T0002")
+        ],
     )
-    serve_in_thread(server)
-    url = f"http://127.0.0.1:{server.server_port}"
-    driver = SlackDriver(url, SIGNING_SECRET, response_url_base=slack.response_url_base)
-    try:
-        yield Bot(url=url, slack=slack, driver=driver, runtime=runtime, clock=clock, lazy=lazy)
-    finally:
-        server.shutdown()
-        server.server_close()
-        runtime.app.listener_runner.listener_executor.shutdown(wait=True)
-        runtime.engine.dispose()
 
 
 def test_a_request_of_one_workspace_never_sends_another_workspaces_messages_with_its_token(
@@ -187,3 +202,68 @@ def test_a_request_of_one_workspace_never_sends_another_workspaces_messages_with
     to_t0002 = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0002"]
     assert to_t0002, "T0002's message was never sent"
     assert {c.token for c in to_t0002} == {"xoxb-T0002-own"}, "sent with another's token"
+
+
+# --- Enterprise Grid: an org-wide install serves its workspaces ----------------------------------
+
+
+@pytest.fixture
+def org_wide(database_url: str, slack: SlackWebApiStub) -> Iterator[Any]:
+    """The bot installed org-wide in the organisation E0001 (one token, no workspace);
+    requests come from its workspace T0003."""
+    from slack_sdk.oauth.installation_store import Installation
+
+    yield from installed_bot(
+        database_url,
+        slack,
+        [
+            Installation(
+                app_id="A0001",
+                enterprise_id="E0001",
+                team_id=None,
+                user_id="U1",
+                bot_token="xoxb-E0001-org",
+                bot_id="BE0001",
+                bot_user_id="UBOT",
+                bot_scopes=["chat:write"],
+                is_enterprise_install=True,
+            )
+        ],
+        team_id="T0003",
+        enterprise_id="E0001",
+    )
+
+
+def test_an_org_wide_install_sends_its_workspaces_messages_with_the_organisations_token(
+    org_wide: Any,
+) -> None:
+    """Work no request started (the outbox, the scheduler) knows only the forum's workspace.
+    With an org-wide install the token is stored under the organisation: the workspace's
+    first request records its organisation, so the announcement the request queued and what
+    the scheduler sends later go with the organisation's token (before, with none)."""
+    from bot.scheduler import run_due_work
+    from handlers import outgoing
+    from storage.db import transaction
+    from tests.integration.test_forum_flow import create_forum
+
+    bot = org_wide
+    create_forum(bot)  # in T0003; its announcement is queued and sent after the ack
+    bot.wait_idle()
+    with transaction(bot.sessions) as s:
+        outgoing.post(
+            s, bot.clock, team_id="T0003", channel="C0001", message={"text": "Dagordning"}
+        )
+    run_due_work(bot.runtime)
+    posts = bot.slack.calls_to("chat.postMessage")
+    assert len(posts) >= 2, "the announcement or the scheduled post was not sent"
+    assert {c.token for c in posts} == {"xoxb-E0001-org"}
+
+    # Uninstalling forgets the workspace's organisation with the tokens.
+    bot.driver.event({"type": "app_uninstalled"})
+    engine = bot.runtime.engine
+
+    def forgotten() -> bool:
+        with engine.connect() as conn:
+            return not conn.execute(select(slack_org_workspaces.c.team_id)).all()
+
+    eventually(forgotten)

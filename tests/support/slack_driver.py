@@ -191,8 +191,12 @@ class SlackDriver:
         api_app_id: str = APP_ID,
         response_url_base: str = HARMLESS_RESPONSE_URL_BASE,
         timeout: float = 10.0,
+        enterprise_id: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        # Set: requests come from a workspace of this Enterprise Grid organisation, through
+        # the organisation's org-wide install.
+        self.enterprise_id = enterprise_id
         self.signing_secret = signing_secret
         self.team_id = team_id
         self.clock = clock
@@ -280,6 +284,15 @@ class SlackDriver:
         name = user_name or f"user.{user.lower()}"
         return {"id": user, "username": name, "name": name, "team_id": self.team_id}
 
+    def _enterprise(self) -> dict[str, Any]:
+        """An interactive payload's organisation fields."""
+        if self.enterprise_id is None:
+            return {"enterprise": None, "is_enterprise_install": False}
+        return {
+            "enterprise": {"id": self.enterprise_id, "name": "Regionen"},
+            "is_enterprise_install": True,
+        }
+
     def _team(self) -> dict[str, Any]:
         return {"id": self.team_id, "domain": self.team_domain}
 
@@ -351,7 +364,11 @@ class SlackDriver:
             "command": command,
             "text": as_slack_sends(text),
             "api_app_id": self.api_app_id,
-            "is_enterprise_install": "false",
+            **(
+                {"enterprise_id": self.enterprise_id, "is_enterprise_install": "true"}
+                if self.enterprise_id
+                else {"is_enterprise_install": "false"}
+            ),
             "response_url": self.new_response_url(),
             "trigger_id": trigger_id or self.new_trigger_id(),
         }
@@ -404,8 +421,7 @@ class SlackDriver:
             "token": VERIFICATION_TOKEN,
             "trigger_id": trigger_id or self.new_trigger_id(),
             "team": self._team(),
-            "enterprise": None,
-            "is_enterprise_install": False,
+            **self._enterprise(),
         }
         if view is not None:
             full_view = self.complete_view(view)
@@ -470,8 +486,7 @@ class SlackDriver:
             "trigger_id": self.new_trigger_id(),
             "view": full_view,
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._enterprise(),
         }
         return self._send_payload(payload)
 
@@ -499,8 +514,7 @@ class SlackDriver:
             "token": VERIFICATION_TOKEN,
             "view": full_view,
             "is_cleared": is_cleared,
-            "is_enterprise_install": False,
-            "enterprise": None,
+            **self._enterprise(),
         }
         return self._send_payload(payload)
 
@@ -528,7 +542,7 @@ class SlackDriver:
             "token": VERIFICATION_TOKEN,
             "team_id": self.team_id,
             "context_team_id": self.team_id,
-            "context_enterprise_id": None,
+            "context_enterprise_id": self.enterprise_id,
             "api_app_id": self.api_app_id,
             "event": inner,
             "type": "event_callback",
@@ -536,11 +550,11 @@ class SlackDriver:
             "event_time": int(now),
             "authorizations": [
                 {
-                    "enterprise_id": None,
+                    "enterprise_id": self.enterprise_id,
                     "team_id": self.team_id,
                     "user_id": BOT_USER_ID,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.enterprise_id is not None,
                 }
             ],
             "is_ext_shared_channel": False,
