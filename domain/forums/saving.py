@@ -234,11 +234,11 @@ def save_forum_settings(
     """A coordinator saves the forum's settings modal: checked, written, audited.
 
     The lean write path (it runs before the ack, and every save is audited): the forum
-    (the fields it checks, as a row: no ORM object) with the actor's membership, its agencies and areas in one statement, the checks in
-    Python, then the audit event with one UPDATE of the forum (Core, no unit of work; one
-    round trip on PostgreSQL), statements for agencies and areas only where they change.
-    Members are read only when an agency with members would go, cases only when the code
-    changes."""
+    (the fields it checks, as a row: no ORM object) with the actor's membership, its
+    agencies and areas in one statement, the checks in Python, then the audit event with
+    one UPDATE of the forum (Core, no unit of work; one round trip on PostgreSQL),
+    statements for agencies and areas only where they change. Members are read only when
+    an agency with members would go, cases only when the code changes."""
     found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
     if found is None:
         raise ForumNotFound()
