@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import audit
 from domain.clock import AdjustableClock
-from handlers.http import CHECKED_BODY, SlackHandler
+from handlers.http import CHECKED_BODY, SIGNED, SlackHandler
 from handlers.payload import checked_body
 from storage.db import ping, transaction
 from storage.models import AuditAction
@@ -149,8 +149,10 @@ class WebApp:
         body = self._body(environ)
         if body is None:
             return _json(start, "413 Content Too Large", {"error": "too large"})
-        if self.signing_secret and not self._signed(environ, body):
-            return _json(start, "401 Unauthorized", {"error": "invalid signature"})
+        if self.signing_secret:
+            if not self._signed(environ, body):
+                return _json(start, "401 Unauthorized", {"error": "invalid signature"})
+            environ[SIGNED] = True  # bolt need not check it again
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:

@@ -79,6 +79,11 @@ shape (``bot.web``, ``handlers.payload.checked_body``), which :class:`SlackHandl
 instead of decoding the body again (once: it is removed from the environ)."""
 
 
+SIGNED = "samverkan_signed"
+"""WSGI environ key and bolt context key: the web app checked this request's signature
+(``bot.web``), so bolt's own check of it (``handlers.app.VerifiedOnce``) is skipped."""
+
+
 class ParsedRequest(BoltRequest):
     """A bolt request (HTTP mode) built from a body decoded once by :func:`parse_body`."""
 
@@ -124,11 +129,13 @@ class SlackHandler(SlackRequestHandler):
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
         raw_body = request.get_body()
         checked = request.environ.pop(CHECKED_BODY, None)
+        signed = request.environ.pop(SIGNED, None) is True
         return self.app.dispatch(
             ParsedRequest(
                 raw_body=raw_body,
                 query=request.query_string,
                 headers=request.get_headers(),
+                context={SIGNED: True} if signed else None,
                 # Decoded when the request was checked (bot.web), for this very body.
                 body=checked[1] if checked is not None and checked[0] == raw_body else None,
             )
