@@ -30,8 +30,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from domain import audit
 from domain.clock import AdjustableClock
-from handlers.http import SlackHandler
-from handlers.payload import request_problem
+from handlers.http import CHECKED_BODY, SIGNED, SlackHandler
+from handlers.payload import checked_body
 from storage.db import ping, transaction
 from storage.models import AuditAction
 
@@ -149,15 +149,19 @@ class WebApp:
         body = self._body(environ)
         if body is None:
             return _json(start, "413 Content Too Large", {"error": "too large"})
-        if self.signing_secret and not self._signed(environ, body):
-            return _json(start, "401 Unauthorized", {"error": "invalid signature"})
+        if self.signing_secret:
+            if not self._signed(environ, body):
+                return _json(start, "401 Unauthorized", {"error": "invalid signature"})
+            environ[SIGNED] = True  # bolt need not check it again
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             text = None
-        problem = (
-            "not UTF-8" if text is None else request_problem(text, environ.get("CONTENT_TYPE"))
+        problem, parsed = (
+            ("not UTF-8", None) if text is None else checked_body(text, environ.get("CONTENT_TYPE"))
         )
+        if parsed is not None and text is not None:
+            environ[CHECKED_BODY] = (text, parsed)  # bolt's body: not decoded again
         if problem is not None:
             log.warning("refused a malformed Slack request (%s)", problem)
             return _json(start, "400 Bad Request", {"error": "malformed request"})

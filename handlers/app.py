@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import random
 import time
@@ -14,6 +15,8 @@ from slack_bolt import App
 from slack_bolt.listener.custom_listener import CustomListener
 from slack_bolt.listener_matcher import ListenerMatcher
 from slack_bolt.listener_matcher.builtins import BuiltinListenerMatcher
+from slack_bolt.middleware import Middleware
+from slack_bolt.middleware.request_verification import RequestVerification
 from slack_bolt.oauth.oauth_settings import OAuthSettings
 from slack_bolt.request import BoltRequest
 from slack_bolt.response import BoltResponse
@@ -49,6 +52,7 @@ from handlers import (
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
+from handlers.http import SIGNED
 from handlers.listener import context_middleware
 
 log = logging.getLogger(__name__)
@@ -199,6 +203,43 @@ def bound_view_retries(context: Any, next: Callable[[], Any]) -> Any:
     return next()
 
 
+class LeanMiddleware(Middleware):
+    """A global middleware function that takes only ``context``, ``body`` and ``next``,
+    called with them. As a plain function (bolt's CustomMiddleware) bolt would build every
+    argument a middleware could take (logger, client, say, respond, …) for each request."""
+
+    ARGS = ("context", "body", "next")
+
+    def __init__(self, func: Callable[..., Any]) -> None:
+        self.func = func
+        self.names = tuple(inspect.signature(func).parameters)
+        if not set(self.names) <= set(self.ARGS):
+            raise TypeError(f"{func.__name__} takes more than {self.ARGS}")
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        given = {"context": req.context, "body": req.body, "next": next}
+        return self.func(**{name: given[name] for name in self.names})  # type: ignore[no-any-return]
+
+    @property
+    def name(self) -> str:
+        return f"LeanMiddleware({self.func.__name__})"
+
+
+class VerifiedOnce(RequestVerification):
+    """bolt's check of Slack's signature, skipped for a request whose signature the web
+    app already checked (``bot.web``, the same secret and scheme; it marks the request's
+    context with ``handlers.http.SIGNED``, which nothing a request carries can set)."""
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        if req.context.get(SIGNED) is True:
+            return next()
+        return super().process(req=req, resp=resp, next=next)
+
+
 def build_web_client(
     api_url: str, token: str | None = None, *, retry_backoff: float = RETRY_BACKOFF
 ) -> WebClient:
@@ -285,7 +326,11 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
             redirect_uri_path="/slack/oauth_redirect",
         )
     app = App(**kwargs)
-    app.use(bound_view_retries)
+    app._middleware_list[:] = [
+        VerifiedOnce(config.signing_secret) if type(m) is RequestVerification else m
+        for m in app._middleware_list
+    ]
+    app.use(LeanMiddleware(bound_view_retries))
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
@@ -306,7 +351,7 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
             ack()  # single workspace: the token lives in the settings, nothing to delete
 
     # Module-level listeners take ``deps``, ``t`` … by name (see handlers/listener.py).
-    app.middleware(context_middleware(deps))
+    app.middleware(LeanMiddleware(context_middleware(deps)))
 
     commands.register(app)
     forum.register(app)

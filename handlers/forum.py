@@ -263,6 +263,9 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     meta = ViewMeta.load(view.get("private_metadata"))
     taken = InvalidInput(MSG_TAKEN, field="code")
     try:
+        # Read from the form before the transaction: saves of one forum queue on the lock
+        # the first statement takes (below), so as little as possible runs while it is held.
+        draft = forms.forum_draft(view["state"]["values"])
         with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
             # The announcement's update first: a deliverer rendering it holds its row and may
             # wait for the forum's (to plan its meetings); a save that held the forum's row
@@ -277,7 +280,7 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
                 forum_id=meta.forum_id or 0,
                 team_id=context.team_id or "",
                 actor=context.user_id or "",
-                draft=forms.forum_draft(view["state"]["values"]),
+                draft=draft,
             )
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None

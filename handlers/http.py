@@ -73,6 +73,17 @@ def parse_body(raw: str, content_type: str | None) -> dict[str, Any]:
     return dict(params)
 
 
+CHECKED_BODY = "samverkan.checked_body"
+"""WSGI environ key: ``(raw body, parsed body)`` of a request already decoded to check its
+shape (``bot.web``, ``handlers.payload.checked_body``), which :class:`SlackHandler` takes
+instead of decoding the body again (once: it is removed from the environ)."""
+
+
+SIGNED = "samverkan_signed"
+"""WSGI environ key and bolt context key: the web app checked this request's signature
+(``bot.web``), so bolt's own check of it (``handlers.app.VerifiedOnce``) is skipped."""
+
+
 class ParsedRequest(BoltRequest):
     """A bolt request (HTTP mode) built from a body decoded once by :func:`parse_body`."""
 
@@ -83,12 +94,14 @@ class ParsedRequest(BoltRequest):
         query: Any,
         headers: Any,
         context: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
     ) -> None:
-        content_type = extract_content_type(build_normalized_headers(headers))
+        if body is None:
+            body = parse_body(raw_body, extract_content_type(build_normalized_headers(headers)))
         # bolt takes a parsed body only in its Socket Mode shape; the mode and the raw body
         # (for the signature check) are set right after, as an HTTP request has them.
         super().__init__(
-            body=parse_body(raw_body, content_type),
+            body=body,
             query=query,
             headers=headers,
             context=context,
@@ -114,10 +127,16 @@ class SlackHandler(SlackRequestHandler):
         super().__init__(app, path)
 
     def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        raw_body = request.get_body()
+        checked = request.environ.pop(CHECKED_BODY, None)
+        signed = request.environ.pop(SIGNED, None) is True
         return self.app.dispatch(
             ParsedRequest(
-                raw_body=request.get_body(),
+                raw_body=raw_body,
                 query=request.query_string,
                 headers=request.get_headers(),
+                context={SIGNED: True} if signed else None,
+                # Decoded when the request was checked (bot.web), for this very body.
+                body=checked[1] if checked is not None and checked[0] == raw_body else None,
             )
         )

@@ -152,14 +152,26 @@ def _event_problem(body: dict[str, Any]) -> str | None:
 def request_problem(body: str, content_type: str | None) -> str | None:
     """Why a request to /slack/events is not shaped like anything Slack sends (a few words,
     no content), or None when it is. Parses the body the way bolt does."""
+    return checked_body(body, content_type)[0]
+
+
+def checked_body(body: str, content_type: str | None) -> tuple[str | None, dict[str, Any] | None]:
+    """:func:`request_problem`, and for a request without one the body as bolt will see it
+    (what ``handlers.http.parse_body`` makes of it, with bolt's reading of the content type:
+    the part before ``;``), so it is not decoded twice; None where the two could differ."""
     if not body:
-        return "empty body"
+        return "empty body", None
+    media = (content_type or "").split(";")[0]
+    as_json = media.strip() == "application/json" or body.startswith("{")
+    bolt_json = media == "application/json" or body.startswith("{")
+    parsed: dict[str, Any] | None
     try:
-        if (content_type or "").split(";")[0].strip() == "application/json" or body.startswith("{"):
-            parsed = json.loads(body)
-            if not isinstance(parsed, dict):
-                return "not a JSON object"
-            return _event_problem(parsed)
+        if as_json:
+            document = json.loads(body)
+            if not isinstance(document, dict):
+                return "not a JSON object", None
+            problem = _event_problem(document)
+            return problem, document if problem is None and bolt_json else None
         # The fast decoder bolt's requests use too (handlers.http): a 10 kB modal submission
         # through urllib's parse_qsl cost milliseconds here, before every ack.
         form = (
@@ -168,12 +180,16 @@ def request_problem(body: str, content_type: str | None) -> str | None:
         if "payload" in form:
             payload = json.loads(form["payload"])
             if not isinstance(payload, dict):
-                return "payload is not a JSON object"
-            return _interactive_problem(payload)
-        if form.get("ssl_check"):
-            return None
-        if not form.get("command") or not form.get("user_id"):
-            return "not a slash command"
-        return None
+                return "payload is not a JSON object", None
+            problem, parsed = _interactive_problem(payload), payload
+        elif form.get("ssl_check"):
+            problem, parsed = None, form
+        elif not form.get("command") or not form.get("user_id"):
+            return "not a slash command", None
+        else:
+            problem, parsed = None, form
+        if "payload" in body and "payload" not in form:
+            parsed = {}  # bolt's rule: any "payload" in the body means an interactive one
+        return problem, parsed if problem is None and not bolt_json else None
     except (ValueError, RecursionError):
-        return "not JSON"
+        return "not JSON", None

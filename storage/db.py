@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import select
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import InvalidatePoolError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import StaticPool
 
@@ -93,16 +96,70 @@ def create_db_engine(url: str, *, pool_size: int = 10) -> Engine:
         event.listen(engine, "commit", _sqlite_end)
         event.listen(engine, "rollback", _sqlite_end)
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
         pool_timeout=5,
         connect_args={"connect_timeout": 5},
         # Never repeat SQL parameters (a case summary, a comment) in errors or logs.
         hide_parameters=True,
     )
+    ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 10.0
+"""A pooled PostgreSQL connection idle this long is pinged before it is used again."""
+
+_IDLE_SINCE = "samverkan_idle_since"
+
+
+def _has_news(dbapi_connection: Any) -> bool:
+    """Whether the server sent something to a connection nobody is using: a server that
+    ends a connection (``pg_terminate_backend``, a restart, ``idle_session_timeout``) sends
+    its FATAL error and closes the socket, which makes it readable; a healthy idle
+    connection has nothing to read. Unknown (no socket): yes."""
+    try:
+        fd = dbapi_connection.fileno()
+    except Exception:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLPRI)
+    return bool(poller.poll(0))
+
+
+def ping_when_idle(engine: Engine) -> None:
+    """SQLAlchemy's ``pool_pre_ping``, for the connections that need it: a connection taken
+    from the pool is pinged (``SELECT 1``, a round trip) only when it was idle for
+    :data:`IDLE_PING_SECONDS` or the server has sent it something (its end, see
+    :func:`_has_news`), not before every transaction. A ping that fails replaces the
+    connection and, as ``pool_pre_ping`` does, every pooled connection older than it (a
+    restarted database ended them all), so the request still gets a working one."""
+    dialect = engine.dialect
+
+    def connected(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE] = time.monotonic()
+
+    def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE)
+        if (
+            idle_since is not None
+            and time.monotonic() - idle_since < IDLE_PING_SECONDS
+            and not _has_news(dbapi_connection)
+        ):
+            return
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as exc:
+            raise InvalidatePoolError(f"ping failed: {exc.__class__.__name__}") from None
+
+    event.listen(engine, "connect", connected)
+    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "checkout", checked_out)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -22,7 +22,7 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.forums.drafts import AGENCY_MAX, AREA_MAX, CODE_RE, NAME_MAX, ForumDraft
-from domain.forums.lookups import forum_schedule
+from domain.forums.lookups import ForumFields, forum_schedule
 from domain.i18n import N_, N_plural
 from domain.schedule import (
     DEFAULT_START,
@@ -42,7 +42,7 @@ def _check_draft(
     *,
     team_id: str,
     timezone: str,
-    forum: Forum | None,
+    forum: Forum | ForumFields | None,
 ) -> Schedule:
     errors: dict[str, DomainError] = {}
     # Every free-text field passes the privacy guard first, so its message wins.
@@ -161,7 +161,7 @@ def _check_draft(
     return schedule
 
 
-def draft_calendar(draft: ForumDraft, forum: Forum | None) -> ForumCalendar:
+def draft_calendar(draft: ForumDraft, forum: Forum | ForumFields | None) -> ForumCalendar:
     """The calendar the draft asks for; fields left out keep the forum's (or the default)."""
     current = calendar_from_settings(forum.settings if forum else None)
     return check_calendar(
@@ -181,7 +181,7 @@ def draft_calendar(draft: ForumDraft, forum: Forum | None) -> ForumCalendar:
     )
 
 
-def _same_schedule(forum: Forum, draft: ForumDraft) -> bool:
+def _same_schedule(forum: Forum | ForumFields, draft: ForumDraft) -> bool:
     schedule = forum_schedule(forum)
     return (
         draft.start == schedule.start
@@ -190,7 +190,7 @@ def _same_schedule(forum: Forum, draft: ForumDraft) -> bool:
     )
 
 
-def _kept_anchor(forum: Forum | None, draft: ForumDraft) -> dt.date | None:
+def _kept_anchor(forum: Forum | ForumFields | None, draft: ForumDraft) -> dt.date | None:
     """An unchanged rule keeps its first day (whatever the time); a new rule starts anew."""
     if forum is None or normalize_rrule(draft.rrule) != forum.schedule_rrule:
         return None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -139,7 +141,25 @@ def local_today(forum: Forum, clock: Clock) -> dt.date:
     return local_now(forum, clock).date()
 
 
-def forum_schedule(forum: Forum) -> Schedule:
+@dataclass(frozen=True, slots=True)
+class ForumFields:
+    """The forum's fields a settings save checks, read as a plain row (Core), not as a
+    mapped object: the save runs before the ack, and loading an ORM object costs more than
+    the rest of the read (``domain.forums.saving``)."""
+
+    id: int
+    team_id: str
+    code: str
+    template: str | None
+    timezone: str
+    settings: dict[str, Any] | None
+    schedule_rrule: str
+    schedule_anchor: dt.date
+    meeting_start: dt.time
+    meeting_minutes: int
+
+
+def forum_schedule(forum: Forum | ForumFields) -> Schedule:
     return Schedule(
         forum.schedule_rrule,
         forum.meeting_start,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, cast
 
 from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
@@ -30,7 +30,7 @@ from domain.forums.checking import (
     draft_calendar,
 )
 from domain.forums.drafts import TEMPLATES, ForumDraft
-from domain.forums.lookups import forum_for_channel
+from domain.forums.lookups import ForumFields, forum_for_channel
 from domain.i18n import N_
 from storage.models import Agency, Area, AuditAction, Case, Forum, Member, Role
 from storage.sql import json_rows
@@ -138,9 +138,10 @@ def update_forum(
     session: Session, clock: Clock, *, forum: Forum, actor: str, draft: ForumDraft
 ) -> Forum:
     """:func:`save_forum_settings` for a forum already loaded (refreshed afterwards)."""
-    return save_forum_settings(
+    save_forum_settings(
         session, clock, forum_id=forum.id, team_id=forum.team_id, actor=actor, draft=draft
     )
+    return forum
 
 
 @dataclass(frozen=True)
@@ -155,32 +156,38 @@ class _Named:
 
 # The save's statements, built once: a statement object reused keeps its cache key, so a
 # save does not build and hash its SQL expressions again (a measurable part of its CPU).
+_FORUMS = cast(Table, Forum.__table__)
+_MEMBERS = cast(Table, Member.__table__)
+
+
 def _rows_of(model: type[Agency] | type[Area]) -> Any:
     """A forum's agencies or areas as JSON rows, read in the forum's statement."""
+    table = cast(Table, model.__table__)
     return (
-        select(json_rows(model.id, model.name, model.position, model.active))
-        .where(model.forum_id == Forum.id)
+        select(json_rows(table.c.id, table.c.name, table.c.position, table.c.active))
+        .where(table.c.forum_id == _FORUMS.c.id)
         .scalar_subquery()
     )
 
 
-# The forum, the actor's role and agency, and the forum's agencies and areas: one statement.
+# The forum's fields the save checks (lookups.ForumFields), the actor's role and agency, and
+# the forum's agencies and areas: one statement, on the tables (a row, no ORM object).
+_FIELDS = [_FORUMS.c[f.name] for f in fields(ForumFields)]
 _FORUM_AND_ROLE = (
-    select(Forum, Member.role, Member.agency_id, _rows_of(Agency), _rows_of(Area))
+    select(*_FIELDS, _MEMBERS.c.role, _MEMBERS.c.agency_id, _rows_of(Agency), _rows_of(Area))
     .outerjoin(
-        Member,
+        _MEMBERS,
         and_(
-            Member.forum_id == Forum.id,
-            Member.slack_user_id == bindparam("actor"),
-            Member.active.is_(True),
+            _MEMBERS.c.forum_id == _FORUMS.c.id,
+            _MEMBERS.c.slack_user_id == bindparam("actor"),
+            _MEMBERS.c.active.is_(True),
         ),
     )
-    .where(Forum.id == bindparam("forum_id"))
+    .where(_FORUMS.c.id == bindparam("forum_id"))
 )
 # The SET clause comes from the parameters (the values of this save); the storage-edge wall
 # checks them (domain.privacy_wall: do_orm_execute reads the parameters). On the table, not
 # the mapped class: no ORM bulk-update machinery (and no session to synchronise).
-_FORUMS = cast(Table, Forum.__table__)
 _UPDATE_FORUM = update(_FORUMS).where(_FORUMS.c.id == bindparam("saved_forum_id"))
 
 
@@ -223,20 +230,22 @@ def _sync(
 
 def save_forum_settings(
     session: Session, clock: Clock, *, forum_id: int, team_id: str, actor: str, draft: ForumDraft
-) -> Forum:
+) -> None:
     """A coordinator saves the forum's settings modal: checked, written, audited.
 
     The lean write path (it runs before the ack, and every save is audited): the forum
-    with the actor's membership, its agencies and areas in one statement, the checks in
-    Python, then the audit event with one UPDATE of the forum (Core, no unit of work; one
-    round trip on PostgreSQL), statements for agencies and areas only where they change.
-    Members are read only when an agency with members would go, cases only when the code
-    changes."""
+    (the fields it checks, as a row: no ORM object) with the actor's membership, its
+    agencies and areas in one statement, the checks in Python, then the audit event with
+    one UPDATE of the forum (Core, no unit of work; one round trip on PostgreSQL),
+    statements for agencies and areas only where they change. Members are read only when
+    an agency with members would go, cases only when the code changes."""
     found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
-    if found is None or found[0].team_id != team_id:
+    if found is None:
         raise ForumNotFound()
-    forum: Forum = found[0]
-    role, actor_agency, agency_rows, area_rows = found[1:]
+    forum = ForumFields(*found[: len(_FIELDS)])
+    if forum.team_id != team_id:
+        raise ForumNotFound()
+    role, actor_agency, agency_rows, area_rows = found[len(_FIELDS) :]
     if role is None:
         raise NotAMember()
     if role not in (Role.COORDINATOR, Role.ADMIN):
@@ -310,7 +319,7 @@ def save_forum_settings(
     )
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
-    # Written with Core: what changed is read again when next used (its id, team and
-    # channel, which the caller's announcement needs, stay loaded).
-    session.expire(forum, [*values, "agencies", "areas"])
-    return forum
+    # Written with Core: a forum this session has loaded is read again when next used.
+    loaded = session.identity_map.get(session.identity_key(Forum, forum.id))
+    if loaded is not None:
+        session.expire(loaded)

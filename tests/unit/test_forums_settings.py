@@ -1,0 +1,405 @@
+"""Saving a forum's settings (rename, schedule, agencies and areas), its audit event, and two
+coordinators racing for one code: the domain level (no Slack), on SQLite and PostgreSQL.
+
+Every unit of work goes through ``storage.db.transaction`` exactly as the handlers do, and
+every check reads the database back in a fresh session, so what is asserted is what was
+committed (or not). Shared set-up: ``tests/support/forum_domain.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import audit
+from domain import forums as fs
+from domain.clock import AdjustableClock
+from domain.errors import (
+    CodeTaken,
+    IdentifyingDataRefused,
+    InputErrors,
+    InvalidInput,
+    NotAMember,
+    NotCoordinator,
+)
+from domain.schedule import next_occurrences
+from storage.db import transaction
+from storage.models import AuditAction, AuditEvent, Forum, Role
+from tests.support.concurrency import lock_waits
+from tests.support.forum_domain import (
+    ADMIN,
+    AGENCIES,
+    AREAS,
+    COORD,
+    MEMBER,
+    OTHER_CHANNEL,
+    OTHER_TEAM,
+    PNR,
+    STRANGER,
+    TEAM,
+    Sessions,
+    Setup,
+    active_names,
+    add_as,
+    agencies_of,
+    areas_of,
+    count,
+    create,
+    events,
+    forum_with_members,
+    last_event_id,
+    load_forum,
+    make_draft,
+    member_of,
+    update_as,
+)
+
+
+@pytest.fixture
+def setup(sessions: Sessions, clock: AdjustableClock) -> Setup:
+    return forum_with_members(sessions, clock)
+
+
+# --- update_forum -------------------------------------------------------------------------
+
+
+def test_update_forum_renames_reschedules_and_syncs(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup
+) -> None:
+    area_ids = {a.name: a.id for a in areas_of(sessions, setup.forum_id)}
+    clock.advance(dt.timedelta(days=1))
+    update_as(
+        sessions,
+        clock,
+        setup,
+        name="FOSSAM Söder",
+        code="fss",
+        rrule="FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+        start=dt.time(9, 0),
+        end=dt.time(10, 30),
+        agencies=["Socialtjänst/IFO", "Polis", "Grundskola"],
+        areas=["Hot/utpressning", "Droger"],
+    )
+    with sessions() as s:
+        forum = s.get(Forum, setup.forum_id)
+        assert forum is not None
+        assert (forum.name, forum.code) == ("FOSSAM Söder", "FSS")
+        assert forum.schedule_rrule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU"
+        assert (forum.meeting_start, forum.meeting_minutes) == (dt.time(9, 0), 90)
+        assert forum.updated_at == clock.now()
+
+    # Removed agencies and areas are kept, inactive.
+    agencies = agencies_of(sessions, setup.forum_id)
+    assert active_names(agencies) == ["Socialtjänst/IFO", "Polis", "Grundskola"]
+    assert [(a.name, a.id) for a in agencies if not a.active] == [
+        ("Elevhälsa", setup.agency["Elevhälsa"])
+    ]
+    areas = areas_of(sessions, setup.forum_id)
+    assert active_names(areas) == ["Hot/utpressning", "Droger"]
+    assert [(a.name, a.id) for a in areas if not a.active] == [("Alkohol", area_ids["Alkohol"])]
+    assert {a.name: a.id for a in areas}["Droger"] == area_ids["Droger"]
+
+    (event,) = events(sessions, after=setup.audit_mark)
+    coord = member_of(sessions, setup.forum_id, COORD)
+    assert coord is not None
+    assert event.actor == COORD
+    assert event.action is AuditAction.UPDATE
+    assert (event.object_type, event.object_ref) == ("forum", "FSS")
+    assert (event.forum_id, event.team_id) == (setup.forum_id, TEAM)
+    assert event.actor_agency_id == coord.agency_id
+
+    # A removed agency is no longer offered for new members.
+    with pytest.raises(InvalidInput) as exc:
+        add_as(sessions, clock, setup, actor=COORD, users=["U10"])  # Elevhälsa
+    assert exc.value.field == "agency"
+
+    # Re-adding (in any case) reactivates the same rows instead of creating new ones.
+    update_as(sessions, clock, setup, agencies=["elevhälsa", *AGENCIES[::2]], areas=AREAS[::-1])
+    agencies = agencies_of(sessions, setup.forum_id)
+    assert active_names(agencies) == ["Elevhälsa", "Grundskola", "Socialtjänst/IFO"]
+    assert {a.name: a.id for a in agencies if a.active} == setup.agency
+    areas = areas_of(sessions, setup.forum_id)
+    assert active_names(areas) == ["Alkohol", "Droger"]
+    assert {a.name: a.id for a in areas if a.active} == area_ids
+    assert len(events(sessions, after=setup.audit_mark)) == 2
+    assert add_as(sessions, clock, setup, actor=COORD, users=["U10"]) == ["U10"]
+
+
+def test_saving_settings_reads_what_it_checks_and_writes_only_what_changed(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup
+) -> None:
+    """The settings modal is saved before the ack: a rename is one read (the forum with the
+    saver's membership, its agencies and areas), the audit event and one UPDATE of the forum
+    (one statement on PostgreSQL) — no agency or area is rewritten, no member or case is
+    read."""
+    from sqlalchemy import event
+
+    engine = sessions.kw["bind"]
+    seen: list[str] = []
+
+    def listener(*args: Any) -> None:
+        seen.append(" ".join(str(args[2]).split()))
+
+    with transaction(sessions) as s:
+        event.listen(engine, "before_cursor_execute", listener)
+        try:
+            fs.save_forum_settings(
+                s,
+                clock,
+                forum_id=setup.forum_id,
+                team_id=TEAM,
+                actor=COORD,
+                draft=make_draft(name="FOSSAM Norr"),
+            )
+        finally:
+            event.remove(engine, "before_cursor_execute", listener)
+    work = [q for q in seen if not q.startswith(("BEGIN", "SAVEPOINT", "RELEASE"))]
+    assert work[0].startswith("SELECT forums") and "agencies" in work[0] and "areas" in work[0]
+    # The audit event with (PostgreSQL) or before the forum's UPDATE: saves of one forum queue
+    # on the row lock the UPDATE takes, so as little as possible runs between it and the commit.
+    if engine.dialect.name == "postgresql":
+        assert [q.split()[0] for q in work] == ["SELECT", "WITH"], work
+        assert "INSERT INTO audit_events" in work[1] and "UPDATE forums" in work[1]
+    else:
+        assert [q.split()[0] for q in work] == ["SELECT", "INSERT", "UPDATE"], work
+        assert "INSERT INTO audit_events" in work[1] and "UPDATE forums" in work[2]
+    assert not any("members" in q and q.startswith("SELECT members") for q in work)
+    with sessions() as s:
+        forum = s.get(Forum, setup.forum_id)
+        assert forum is not None and forum.name == "FOSSAM Norr"
+    assert [e.object_ref for e in events(sessions, after=setup.audit_mark)] == ["FOS"]
+
+
+def test_update_forum_refusals(sessions: Sessions, clock: AdjustableClock, setup: Setup) -> None:
+    # Only coordinators.
+    with pytest.raises(NotCoordinator):
+        update_as(sessions, clock, setup, actor=MEMBER, name="Medlemmens forum")
+    with pytest.raises(NotAMember):
+        update_as(sessions, clock, setup, actor=STRANGER, name="Främlingens forum")
+
+    # An agency that still has active members cannot be removed; its name is in the error.
+    with pytest.raises(InputErrors) as exc:
+        update_as(sessions, clock, setup, name="Nytt namn", agencies=["Grundskola", "Elevhälsa"])
+    assert set(exc.value.errors) == {"agencies"}
+    error = exc.value.errors["agencies"]
+    assert error.field == "agencies"
+    assert error.params == {"name": "Socialtjänst/IFO"}
+    assert events(sessions, after=setup.audit_mark) == []
+
+    # The draft is checked as on create; the forum's own code is not "taken".
+    other_id = create(sessions, clock, channel=OTHER_CHANNEL, code="OSF", actor=COORD)
+    mark = last_event_id(sessions)
+    with pytest.raises(InputErrors) as exc:
+        update_as(sessions, clock, setup, name=f"FOSSAM {PNR}", code="osf", own_agency=None)
+    assert set(exc.value.errors) == {"name", "code"}
+    assert isinstance(exc.value.errors["name"], IdentifyingDataRefused)
+    assert isinstance(exc.value.errors["code"], CodeTaken)
+
+    with sessions() as s:
+        forum = s.get(Forum, setup.forum_id)
+        assert forum is not None
+        assert (forum.name, forum.code) == ("FOSSAM Norr", "FOS")
+    assert active_names(agencies_of(sessions, setup.forum_id)) == AGENCIES
+    assert events(sessions, after=mark) == []
+
+    update_as(sessions, clock, setup, code="FOS", name="FOSSAM Väst")
+    with sessions() as s:
+        forum = s.get(Forum, setup.forum_id)
+        other = s.get(Forum, other_id)
+        assert forum is not None and other is not None
+        assert (forum.name, forum.code, other.code) == ("FOSSAM Väst", "FOS", "OSF")
+    assert len(events(sessions, after=mark)) == 1
+
+
+# --- audit commits or rolls back with the change ------------------------------------------
+
+
+class Boom(Exception):
+    pass
+
+
+def test_audit_event_commits_or_rolls_back_with_the_change(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup
+) -> None:
+    member_id = setup.member_id(sessions, MEMBER)
+    with pytest.raises(Boom), transaction(sessions) as s:
+        forum = load_forum(s, setup.forum_id)
+        fs.add_members(
+            s,
+            clock,
+            forum=forum,
+            actor=COORD,
+            slack_user_ids=["U10"],
+            agency_id=setup.agency["Elevhälsa"],
+            role=Role.MEMBER,
+        )
+        fs.remove_member(s, clock, forum=forum, actor=COORD, member_id=member_id)
+        audit.record(
+            s,
+            clock,
+            actor=COORD,
+            action=AuditAction.READ,
+            object_type="forum",
+            object_ref="FOS",
+            team_id=TEAM,
+            forum_id=forum.id,
+        )
+        # Flushed, so visible inside the transaction …
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == setup.audit_mark + 3
+        raise Boom()
+    # … and gone together with the change after the rollback.
+    assert events(sessions, after=setup.audit_mark) == []
+    assert member_of(sessions, setup.forum_id, "U10") is None
+    member = member_of(sessions, setup.forum_id, MEMBER)
+    assert member is not None
+    assert member.active
+
+    with pytest.raises(Boom), transaction(sessions) as s:
+        fs.create_forum(
+            s,
+            clock,
+            team_id=TEAM,
+            channel_id=OTHER_CHANNEL,
+            actor=COORD,
+            draft=make_draft(code="OSF"),
+        )
+        raise Boom()
+    assert count(sessions, Forum) == 1
+    assert events(sessions, after=setup.audit_mark) == []
+
+    with transaction(sessions) as s:
+        event_id = audit.record(
+            s,
+            clock,
+            actor=ADMIN,
+            action=AuditAction.EXPORT,
+            object_type="forum",
+            object_ref="FOS",
+            team_id=TEAM,
+            detail={"format": "csv"},
+        ).id
+    (stored,) = events(sessions, after=setup.audit_mark)
+    assert stored.id == event_id
+    assert (stored.actor, stored.action, stored.object_ref) == (ADMIN, AuditAction.EXPORT, "FOS")
+    assert (stored.team_id, stored.forum_id, stored.detail) == (TEAM, None, {"format": "csv"})
+    assert stored.at == clock.now()
+
+
+# --- forums_of_user -----------------------------------------------------------------------
+
+
+def test_forums_of_user_lists_active_memberships_by_name(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    ids = {
+        "SSPF": create(sessions, clock, channel="C1", name="SSPF", code="SSPF", actor=ADMIN),
+        "FOSSAM": create(sessions, clock, channel="C2", name="FOSSAM", code="FOS", actor=ADMIN),
+        "OSF": create(sessions, clock, channel="C3", name="OSF", code="OSF", actor=COORD),
+        "Barnforum": create(
+            sessions, clock, channel="C4", name="Barnforum", code="BF", actor=COORD
+        ),
+        "Annat team": create(
+            sessions, clock, team=OTHER_TEAM, channel="C1", name="Annat team", actor=ADMIN
+        ),
+    }
+    with transaction(sessions) as s:
+        for name in ("OSF", "Barnforum"):
+            forum = load_forum(s, ids[name])
+            fs.add_members(
+                s,
+                clock,
+                forum=forum,
+                actor=COORD,
+                slack_user_ids=[ADMIN],
+                agency_id=fs.active_agencies(forum)[0].id,
+                role=Role.MEMBER,
+            )
+    with transaction(sessions) as s:
+        assert fs.member_left_channel(s, clock, team_id=TEAM, channel_id="C4", slack_user_id=ADMIN)
+
+    with sessions() as s:
+        mine = fs.forums_of_user(s, team_id=TEAM, slack_user_id=ADMIN)
+        assert [f.name for f in mine] == ["FOSSAM", "OSF", "SSPF"]
+        theirs = fs.forums_of_user(s, team_id=TEAM, slack_user_id=COORD)
+        assert [f.name for f in theirs] == ["Barnforum", "OSF"]
+        assert fs.forums_of_user(s, team_id=TEAM, slack_user_id=STRANGER) == []
+        other = fs.forums_of_user(s, team_id=OTHER_TEAM, slack_user_id=ADMIN)
+        assert [f.id for f in other] == [ids["Annat team"]]
+
+
+def test_changing_only_the_time_keeps_an_every_other_week_forum_on_its_weeks(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    biweekly = "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH"
+    forum_id = create(sessions, clock, rrule=biweekly)
+    with sessions() as s:
+        before = fs.forum_schedule(load_forum(s, forum_id))
+    clock.advance(dt.timedelta(days=11))  # a Friday two weeks later
+    with transaction(sessions) as s:
+        forum = load_forum(s, forum_id)
+        fs.update_forum(
+            s,
+            clock,
+            forum=forum,
+            actor=ADMIN,
+            draft=make_draft(rrule=biweekly, start=dt.time(14, 0), end=dt.time(16, 0)),
+        )
+    with sessions() as s:
+        after = fs.forum_schedule(load_forum(s, forum_id))
+    assert after.anchor == before.anchor
+    assert after.start == dt.time(14, 0)
+    meetings = next_occurrences(after, clock.now(), 4)
+    assert all((m.date() - before.anchor).days % 14 == 0 for m in meetings)
+
+
+def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    """The loser's pre-check sees nothing; the database refuses its insert afterwards."""
+    first_flushed, release_first = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def first() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.create_forum(
+                    s, clock, team_id=TEAM, channel_id="C-A", actor=ADMIN, draft=make_draft()
+                )
+                first_flushed.set()
+                release_first.wait(10)
+            outcome["first"] = None
+        except BaseException as exc:
+            outcome["first"] = exc
+
+    def second() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.create_forum(
+                    s, clock, team_id=TEAM, channel_id="C-B", actor=ADMIN, draft=make_draft()
+                )
+            outcome["second"] = None
+        except BaseException as exc:
+            outcome["second"] = exc
+
+    a = threading.Thread(target=first)
+    a.start()
+    assert first_flushed.wait(10)
+    with lock_waits(sessions.kw["bind"]) as waits:
+        b = threading.Thread(target=second)
+        b.start()
+        waits.wait_for(b)  # the second one passed its check and waits on the first's insert
+    release_first.set()
+    a.join(20)
+    b.join(20)
+    assert outcome["first"] is None
+    # PostgreSQL: the insert is refused (CodeTaken); SQLite serialises the writers, so the
+    # second one's check finds the code. Either way: the code field, not an outage.
+    refused: BaseException | None = outcome["second"]
+    if isinstance(refused, InputErrors):
+        refused = refused.errors.get("code")
+    assert isinstance(refused, CodeTaken), outcome["second"]
+    assert refused.field == "code"
