@@ -342,7 +342,8 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     if "oauth_settings" in kwargs:
         # Deletes a workspace's stored (encrypted) tokens when it uninstalls or revokes them.
         app.enable_token_revocation_listeners()
-        app.middleware(remember_org_workspaces(kwargs["oauth_settings"].installation_store))
+        store = kwargs["oauth_settings"].installation_store
+        app.use(LeanMiddleware(remember_org_workspaces(store)))
     else:
 
         @app.event("app_uninstalled")
