@@ -7,11 +7,14 @@ import os
 import shutil
 import sys
 import tempfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.settings import Settings
+if TYPE_CHECKING:
+    # Not at run time: bench.bare_app imports this module for gunicorn's options, and
+    # pydantic (the settings) is ~13 MB a process that a bare bolt app does not have.
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
