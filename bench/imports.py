@@ -92,8 +92,10 @@ def traced(modules: Sequence[str]) -> dict[str, Any]:
     by_package: Counter[str] = Counter()
     for name, size in own.items():
         by_package[package(name)] += size
+    heap = tracemalloc.get_traced_memory()[0]
+    tracemalloc.stop()
     return {
-        "heap_mb": tracemalloc.get_traced_memory()[0] / 2**20,
+        "heap_mb": heap / 2**20,
         "packages": {k: v / 2**20 for k, v in by_package.items()},
     }
 
