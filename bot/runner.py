@@ -147,9 +147,14 @@ def _die_with_parent() -> None:
 
 
 def run_runner_process(
-    settings: Settings, *, wake: SealerWakePipe | None, inherited: Iterable[Any], parent: int
+    settings: Settings | None,
+    *,
+    wake: SealerWakePipe | None,
+    inherited: Iterable[Any],
+    parent: int,
 ) -> NoReturn:
-    """The body of the forked runner process; never returns (``os._exit``)."""
+    """The body of the forked runner process; never returns (``os._exit``). ``settings``:
+    None when forked from the small master (:mod:`bot.master`): read here."""
     code = 1
     try:
         # Forked from the gunicorn master: forget its signal handlers and its sockets.
@@ -180,6 +185,10 @@ def run_runner_process(
 
         from bot.wiring import build_runtime
 
+        if settings is None:
+            from bot.settings import load_settings
+
+            settings = load_settings()
         running = start_due_work(build_runtime(settings))
         if wake is not None:
             os.close(wake.write_fd)
@@ -210,7 +219,7 @@ class RunnerSupervisor:
     starts it again after it died (1 s later, doubling up to 30 s while it keeps dying).
     """
 
-    def __init__(self, settings: Settings, wake: SealerWakePipe | None) -> None:
+    def __init__(self, settings: Settings | None, wake: SealerWakePipe | None) -> None:
         self.settings = settings
         self.wake = wake
         self.pid = 0

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import sys
 import tempfile
-from typing import Any
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING, Any
 
 from gunicorn.app.base import BaseApplication
 
-from bot.settings import Settings
+if TYPE_CHECKING:
+    # Not at run time: bench.bare_app imports this module for gunicorn's options, and
+    # pydantic (the settings) is ~13 MB a process that a bare bolt app does not have.
+    from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -62,27 +67,62 @@ def apply_options(cfg: Any, options: dict[str, Any]) -> None:
         cfg.set(key, value)
 
 
+@dataclass(frozen=True)
+class Plan:
+    """What the replica's gunicorn master needs from the settings (the small master of a
+    one-worker replica, :mod:`bot.master`, has this and not the settings)."""
+
+    bind: str
+    workers: int
+    threads: int
+    log_level: str
+    apart: bool  # the due work in a runner process of its own (bot.runner)
+    sealer: bool
+    socket_mode: bool
+
+    @classmethod
+    def of(cls, settings: Settings, *, workers: int, socket_mode: bool) -> Plan:
+        from bot.runner import runs_apart
+
+        return cls(
+            bind=f"{settings.host}:{settings.port}",
+            workers=workers,
+            threads=settings.web_threads,
+            log_level=settings.log_level,
+            apart=runs_apart(settings),
+            sealer=settings.audit_sealer,
+            socket_mode=socket_mode,
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls(**json.loads(text))
+
+
 class Server(BaseApplication):  # type: ignore[misc]
-    def __init__(self, settings: Settings, *, workers: int, socket_mode: bool) -> None:
+    """``settings``: None in the small master; then each worker (and the runner) reads them."""
+
+    def __init__(self, plan: Plan, settings: Settings | None = None) -> None:
+        self.plan = plan
         self.settings = settings
-        self.workers = workers
-        self.socket_mode = socket_mode
         # The due work runs in a process of its own (bot.runner), unless the test clock
         # needs it in the one worker; workers wake its sealer through a pipe.
-        from bot.runner import RunnerSupervisor, SealerWakePipe, runs_apart
+        from bot.runner import RunnerSupervisor, SealerWakePipe
 
-        self.apart = runs_apart(settings)
-        self.wake = SealerWakePipe() if self.apart and settings.audit_sealer else None
-        self.runner = RunnerSupervisor(settings, self.wake) if self.apart else None
+        self.apart = plan.apart
+        self.wake = SealerWakePipe() if plan.apart and plan.sealer else None
+        self.runner = RunnerSupervisor(settings, self.wake) if plan.apart else None
         super().__init__()
 
     def load_config(self) -> None:
-        s = self.settings
         options = gunicorn_options(
-            bind=f"{s.host}:{s.port}",
-            workers=self.workers,
-            threads=s.web_threads,
-            log_level=s.log_level.lower(),
+            bind=self.plan.bind,
+            workers=self.plan.workers,
+            threads=self.plan.threads,
+            log_level=self.plan.log_level.lower(),
             proc_name="samverkan",
         )
         options["child_exit"] = _child_exit
@@ -90,9 +130,11 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def load(self) -> Any:
         # Runs in each worker after the fork: engines and thread pools are per process.
+        from bot.settings import load_settings
         from bot.wiring import build_runtime
 
-        runtime = build_runtime(self.settings)
+        settings = self.settings or load_settings()
+        runtime = build_runtime(settings)
         if self.apart:
             if self.wake is not None:
                 from domain import audit
@@ -103,8 +145,8 @@ class Server(BaseApplication):  # type: ignore[misc]
             from bot.runner import start_due_work
 
             start_due_work(runtime)  # the replica's only process: its runner too
-        if self.socket_mode and self.settings.slack_app_token is not None:
-            start_socket_mode(runtime.app, self.settings.slack_app_token.get_secret_value())
+        if self.plan.socket_mode and settings.slack_app_token is not None:
+            start_socket_mode(runtime.app, settings.slack_app_token.get_secret_value())
         return runtime.web
 
     def run(self) -> None:
@@ -173,6 +215,17 @@ def serve(settings: Settings) -> None:
         # One process: one Socket Mode connection, and one clock that /_test/clock moves.
         workers = 1
     prepare_metrics_dir(workers)
+    plan = Plan.of(settings, workers=workers, socket_mode=socket_mode)
+    if workers == 1 and plan.apart and sys.executable:
+        # One request worker shares nothing with the master, so the master need not hold
+        # the app, nor even the settings (pydantic): this process, which has checked them,
+        # becomes a master that imports only gunicorn (27 MB RSS instead of 39; the worker
+        # and the runner it forks read the settings themselves). Same pid, same output.
+        for handler in logging.getLogger().handlers:
+            handler.flush()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.execv(sys.executable, [sys.executable, "-m", "bot.master", plan.to_json()])
     if workers > 1:
         # Import the application's modules once, here, before gunicorn forks its workers:
         # their code and data are then shared (copy-on-write) instead of loaded per worker.
@@ -187,4 +240,4 @@ def serve(settings: Settings) -> None:
         # would otherwise write to every object's header and so copy the master's pages.
         gc.collect()
         gc.freeze()
-    Server(settings, workers=workers, socket_mode=socket_mode).run()
+    Server(plan, settings).run()

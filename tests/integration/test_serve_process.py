@@ -81,6 +81,50 @@ def test_a_replica_with_two_workers_runs_one_due_work_runner_apart_from_them(
     assert "due-work runner stopped" in replica.output.text()
 
 
+def test_a_replica_with_one_worker_has_a_master_without_the_app(
+    database_url: str, slack: SlackWebApiStub, tmp_path: Path
+) -> None:
+    # One request worker shares nothing with its master, so `serve` execs a master that
+    # imports gunicorn only (same pid); the worker and the runner read the settings.
+    settings = {
+        "SAMVERKAN_DATABASE_URL": database_url,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SAMVERKAN_SLACK_API_URL": slack.base_url,
+        "SAMVERKAN_WEB_CONCURRENCY": "1",
+        "SAMVERKAN_WEB_THREADS": "4",
+        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+        "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
+    }
+    replica = serve(settings, tmp_path)
+    try:
+        eventually(lambda: metric(replica.url, "samverkan_due_work_ticks_total") >= 2, timeout=30)
+        assert replica.output.count("Booting worker with pid") == 1
+        (runner,) = re.findall(r"due-work runner started \(pid (\d+)\)", replica.output.text())
+        (worker,) = re.findall(r"Booting worker with pid: (\d+)", replica.output.text())
+        driver = SlackDriver(replica.url, SIGNING_SECRET, response_url_base=slack.response_url_base)
+        assert driver.command("hjälp", user="U1").status == 200
+        slack.wait_for("response_url", count=1, timeout=10)
+        if sys.platform == "linux":
+            master = replica.proc.pid
+            assert "bot.master" in Path(f"/proc/{master}/cmdline").read_text()
+
+            def maps(pid: int | str) -> str:
+                return Path(f"/proc/{pid}/maps").read_text()
+
+            # pydantic's compiled core: loaded by the settings, so by the worker and the
+            # runner, never by the master.
+            assert "pydantic_core" not in maps(master)
+            assert "pydantic_core" in maps(worker)
+            assert "pydantic_core" in maps(runner)
+            assert Path(f"/proc/{runner}/comm").read_text().strip() == "samverkan-due"
+        os.kill(int(runner), signal.SIGKILL)  # started again, by the small master too
+        eventually(lambda: replica.output.count("due-work runner started") == 2, timeout=30)
+    finally:
+        stop(replica.proc)
+    assert "due-work runner stopped" in replica.output.text()
+
+
 def test_serve_answers_a_signed_help_command_within_slacks_three_seconds(
     served: tuple[str, SlackDriver], slack: SlackWebApiStub
 ) -> None:
