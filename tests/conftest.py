@@ -304,6 +304,14 @@ def _labels_tell_the_truth(request: pytest.FixtureRequest) -> Iterator[None]:
     assert not problems, "\n".join(problems)
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The tests that start real processes (``slow``: 10–30 s each) run first, the rest after
+    them in their usual order. With ``-n 2`` a worker takes the next test when it finishes
+    one, so a long test started near the end would leave the other worker idle meanwhile."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     from tests.support.privacy_scan import scanned
 
