@@ -41,8 +41,11 @@ TRY_AGAIN = "försök igen"
 
 
 def typed_text(surface: Surface) -> str:
-    # A marker no code or message contains, so any occurrence in the output is a leak.
-    return f"Hemligt om {surface.name.split()[0]} {uuid.uuid4().hex[:10]}"
+    # A marker no code or message contains, so any occurrence in the output is a leak. Letters
+    # only: a run of hex digits can look like a phone number, which the privacy guard refuses
+    # before the database is reached (the full run at 11:05 failed on that once).
+    marker = uuid.uuid4().hex[:10].translate(str.maketrans("0123456789", "ghijklmnop"))
+    return f"Hemligt om {surface.name.split()[0]} {marker}"
 
 
 def assert_friendly(world: World, surface: Surface, answer: Response, before: int) -> None:

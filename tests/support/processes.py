@@ -162,7 +162,7 @@ def wait_healthy(url: str, *, timeout: float = 60.0) -> bool:
                 if response.status == 200:
                     return True
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.05)
     return False
 
 
