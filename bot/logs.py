@@ -123,7 +123,9 @@ def quiet_libraries() -> None:
     (bolt copies the root level into its loggers when it builds an app)."""
     names = [*QUIET, *[n for n in logging.root.manager.loggerDict if _quiet(n.split(":")[0])]]
     for name in names:
-        logging.getLogger(name).setLevel(logging.WARNING)
+        logger = logging.getLogger(name)
+        if logger.level != logging.WARNING:  # setLevel clears every logger's cache
+            logger.setLevel(logging.WARNING)
 
 
 def configure(level: str | int = "INFO") -> None:

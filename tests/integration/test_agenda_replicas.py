@@ -1,9 +1,11 @@
 """Two `samverkan serve` processes (replicas, each with its own scheduler) against one
 database: at the agenda minute each forum's agenda is posted once.
 
-The processes run the test clock (SAMVERKAN_ALLOW_TEST_CLOCK), started a few seconds before
-Thursday 08:00 Stockholm time, and wake up every second, so both schedulers race for
-the same claim rows.
+The processes run the test clock (SAMVERKAN_ALLOW_TEST_CLOCK) and wake up every second.
+Both start minutes before Thursday 08:00 Stockholm time (nothing is due); once both answer,
+both clocks are moved to a second before 08:00 at the same moment, so both schedulers reach
+the agenda minute together and race for the same claim rows (however long each took to
+start).
 """
 
 from __future__ import annotations
@@ -23,11 +25,13 @@ from sandbox.webapi import SlackWebApiStub
 from storage.db import transaction
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import serve, stop, wait_ticks
+from tests.support.processes import serve_together, set_clock, stop, wait_ticks
 
 FORUMS = 3
-# Thursday 26 November 2026, 07:59:52 in Stockholm (CET, UTC+1).
-START = dt.datetime(2026, 11, 26, 6, 59, 52, tzinfo=dt.UTC)
+# Thursday 26 November 2026, 07:55 in Stockholm (CET, UTC+1): the replicas start here …
+START = dt.datetime(2026, 11, 26, 6, 55, tzinfo=dt.UTC)
+# … and once both are up their clocks move to 07:59:59 together.
+RACE = dt.datetime(2026, 11, 26, 6, 59, 59, tzinfo=dt.UTC)
 
 
 @pytest.mark.slow
@@ -53,6 +57,7 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
     procs = []
     urls: list[str] = []
     try:
+        replicas = []
         for replica in range(2):
             workdir = tmp_path / f"replica{replica}"
             workdir.mkdir()
@@ -68,9 +73,13 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SAMVERKAN_TEST_CLOCK": START.isoformat(),
                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),
             }
-            served = serve(settings, workdir)
+            replicas.append((settings, workdir))
+        for served in serve_together(replicas):
             procs.append(served.proc)
             urls.append(served.url)
+        assert slack.calls_to("chat.postMessage") == []  # nothing is due before 08:00
+        for url in urls:
+            set_clock(url, RACE)
 
         def channel_posts() -> list[str]:
             return [

@@ -4,7 +4,9 @@ message metadata) in the channel's history and does not post it again.
 
 Real `samverkan serve` processes on the test clock; the first replica runs the test fault
 hook (SAMVERKAN_TEST_CRASH_AFTER_POST, honoured only with the test flag), which SIGKILLs
-its worker the moment Slack answers the agenda post.
+its worker the moment Slack answers the agenda post. Both start side by side minutes before
+the agenda is due; the first one's clock is then moved to a second before it, the second
+one's only past the lease after the crash.
 """
 
 from __future__ import annotations
@@ -26,18 +28,12 @@ from storage.db import transaction
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.support.forums import forum_draft
-from tests.support.processes import serve, stop, wait_healthy, wait_ticks
-from tests.support.slack_driver import SlackDriver
+from tests.support.processes import serve_together, set_clock, stop, wait_healthy, wait_ticks
 
-# Thursday 26 November 2026, 07:59:55 in Stockholm: the agenda is due at 08:00.
-START = dt.datetime(2026, 11, 26, 6, 59, 55, tzinfo=dt.UTC)
+# Thursday 26 November 2026, 07:55 in Stockholm: the agenda is due at 08:00.
+START = dt.datetime(2026, 11, 26, 6, 55, tzinfo=dt.UTC)
+DUE_SOON = dt.datetime(2026, 11, 26, 6, 59, 59, tzinfo=dt.UTC)
 CHANNEL = "C0CRASH"
-
-
-def set_clock(port: int, instant: dt.datetime) -> None:
-    """The replica's test clock, signed as the bot requires of ``POST /_test/clock``."""
-    response = SlackDriver(f"http://127.0.0.1:{port}", SIGNING_SECRET).set_clock(instant)
-    assert response.status == 200, response
 
 
 @pytest.mark.slow
@@ -57,7 +53,7 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
     procs = []
     ports = []
 
-    def replica(name: str, crash: bool) -> int:
+    def replica(name: str, crash: bool) -> tuple[dict[str, str], Path]:
         workdir = tmp_path / name
         workdir.mkdir()
         settings = {
@@ -73,10 +69,7 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
         }
         if crash:
             settings["SAMVERKAN_TEST_CRASH_AFTER_POST"] = str(marker)
-        served = serve(settings, workdir)
-        procs.append(served.proc)
-        ports.append(served.port)
-        return served.port
+        return settings, workdir
 
     def posts() -> list[dict[str, object]]:
         return [
@@ -86,7 +79,14 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
         ]
 
     try:
-        first = replica("first", crash=True)
+        for served in serve_together([replica("first", crash=True), replica("second", False)]):
+            procs.append(served.proc)
+            ports.append(served.port)
+        first, second = ports
+        assert posts() == []  # nothing is due before 08:00
+        # The first replica reaches the agenda minute; the second's clock stays minutes
+        # before it until the lease has run out.
+        set_clock(f"http://127.0.0.1:{first}", DUE_SOON)
         deadline = time.monotonic() + 60
         while not marker.exists() and time.monotonic() < deadline:
             time.sleep(0.2)
@@ -103,12 +103,11 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
         with transaction(sessions) as s:
             row = s.scalars(select(OutboxMessage).where(OutboxMessage.dedupe_key == key)).one()
             assert row.status is OutboxStatus.PENDING and row.lease_until is not None
-        second = replica("second", crash=False)
         # The lease runs out on every clock (the first replica's new worker started anew).
-        later = START + LEASE + dt.timedelta(minutes=1)
+        later = DUE_SOON + LEASE + dt.timedelta(minutes=1)
         assert wait_healthy(f"http://127.0.0.1:{first}", timeout=40)
         for port in (first, second):
-            set_clock(port, later)
+            set_clock(f"http://127.0.0.1:{port}", later)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             with transaction(sessions) as s:

@@ -34,6 +34,8 @@ BIG = {"cases", "case_agencies", "consents", "consent_agencies", "actions", "aud
 BIG_FORUM_CASES = 30_000
 # Outbox rows of other forums' agendas, previews and DMs (every forum's messages, 90 days).
 OTHER_OUTBOX_ROWS = 30_000
+# One worker runs the whole module (`--dist loadgroup`), so the big database is seeded once.
+pytestmark = pytest.mark.xdist_group("query_plans")
 
 
 @pytest.fixture(scope="module")

@@ -41,7 +41,8 @@ ARTIFACTS = Path(os.environ.get("SAMVERKAN_ARTIFACT_DIR", ROOT / "artifacts" / "
 REQUIRED = os.environ.get("CI") == "true" or os.environ.get("SAMVERKAN_REQUIRE_BROWSER") == "1"
 SUMMARY = "Hög frånvaro sedan oktober, oro för måendet"
 
-pytestmark = pytest.mark.slow
+# One worker runs the whole module (`--dist loadgroup`), so one sandbox serves every test.
+pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("sandbox_browser")]
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import psycopg
+from psycopg import ClientCursor
 from sqlalchemy import Engine, event
 
 _PARAM = re.compile(r"%\((\w+)\)s")
@@ -45,9 +46,11 @@ def capture(engine: Engine) -> Iterator[list[Captured]]:
         event.remove(engine, "before_cursor_execute", before)
 
 
-def prepared_plan(url: str, captured: Captured, *, runs: int = 6) -> str:
+def prepared_plan(conn: psycopg.Connection[Any], captured: Captured, *, runs: int = 6) -> str:
     """The plan PostgreSQL uses for ``captured`` after ``runs`` executions of it as a
-    prepared statement (text format, one line per node)."""
+    prepared statement (text format, one line per node). ``conn`` is an autocommit
+    connection with client-side binding; the statement is prepared anew, so each one starts
+    with no plan history, as on a new connection."""
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -57,16 +60,30 @@ def prepared_plan(url: str, captured: Captured, *, runs: int = 6) -> str:
         return f"${names.index(name) + 1}"
 
     body = _PARAM.sub(number, captured.sql)
-    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
-        conn.execute(f"PREPARE samverkan_q AS {body}")
-        args = ", ".join(["%s"] * len(names))
-        values = [captured.params[n] for n in names]
-        execute = f"EXECUTE samverkan_q({args})" if names else "EXECUTE samverkan_q"
-        for _ in range(runs):
-            conn.execute(execute, values).fetchall()
-        rows = conn.execute(f"EXPLAIN {execute}", values).fetchall()
-    return "\n".join(str(r[0]) for r in rows)
+    values = [captured.params[n] for n in names]
+    args = ", ".join(["%s"] * len(names))
+    execute = f"EXECUTE samverkan_q({args})" if names else "EXECUTE samverkan_q"
+    execute = ClientCursor(conn).mogrify(execute, values)
+    # One round trip: the runs and the EXPLAIN of a statement prepared anew (the last one's
+    # dropped first), in this order; the simple query protocol runs them one after the
+    # other as separate round trips would, and every result is read.
+    script = ";\n".join(
+        [
+            "DEALLOCATE ALL",
+            f"PREPARE samverkan_q AS {body}",
+            *[execute] * runs,
+            f"EXPLAIN {execute}",
+        ]
+    )
+    results: list[list[tuple[Any, ...]] | None] = []
+    with conn.cursor() as cursor:
+        cursor.execute(script)
+        while True:
+            results.append(cursor.fetchall() if cursor.description else None)
+            if not cursor.nextset():
+                break
+    assert len(results) == runs + 3 and results[-1], results
+    return "\n".join(str(r[0]) for r in results[-1])
 
 
 def seq_scans(plan: str) -> list[str]:
@@ -107,7 +124,10 @@ def plans_of(
     url: str, engine: Engine, call: Callable[[], object], *, keep: Callable[[str], bool]
 ) -> list[tuple[str, str]]:
     """(statement, plan after six prepared runs) of the statements ``call`` sends that
-    ``keep`` selects."""
+    ``keep`` selects. One connection explains them all (a call may send a thousand
+    statements; a connection each spent most of the time starting backends)."""
     with capture(engine) as found:
         call()
-    return [(c.sql, prepared_plan(url, c)) for c in found if keep(c.sql)]
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        return [(c.sql, prepared_plan(conn, c)) for c in found if keep(c.sql)]

@@ -8,6 +8,7 @@ choosing it and the server binding it.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import socket
@@ -96,17 +97,34 @@ class Served:
 def serve(settings: dict[str, str], cwd: Path, *, timeout: float = 40.0) -> Served:
     """``samverkan serve`` on a port it picks itself; returns once /healthz answers (the
     process is stopped and the test fails with its output otherwise)."""
+    (served,) = serve_together([(settings, cwd)], timeout=timeout)
+    return served
+
+
+def serve_together(
+    replicas: list[tuple[dict[str, str], Path]], *, timeout: float = 40.0
+) -> list[Served]:
+    """Several ``samverkan serve`` processes (``(settings, cwd)`` each), started at once so
+    that they start up side by side, not one after the other; returns once every one's
+    /healthz answers (all are stopped and the test fails otherwise)."""
     import pytest
 
-    proc = start_samverkan(
-        "serve", {"SAMVERKAN_HOST": "127.0.0.1", **settings, "SAMVERKAN_PORT": "0"}, cwd
-    )
-    output = drain(proc)
-    found = output.wait_for(LISTENING, timeout=timeout)
-    if found is None or not wait_healthy(f"http://127.0.0.1:{found.group(1)}", timeout=timeout):
-        stop(proc)
-        pytest.fail(f"samverkan serve did not come up:\n{output.text()}")
-    return Served(proc, int(found.group(1)), output)
+    procs = [
+        start_samverkan(
+            "serve", {"SAMVERKAN_HOST": "127.0.0.1", **settings, "SAMVERKAN_PORT": "0"}, cwd
+        )
+        for settings, cwd in replicas
+    ]
+    outputs = [drain(proc) for proc in procs]
+    served: list[Served] = []
+    for proc, output in zip(procs, outputs, strict=True):
+        found = output.wait_for(LISTENING, timeout=timeout)
+        if found is None or not wait_healthy(f"http://127.0.0.1:{found.group(1)}", timeout=timeout):
+            for each in procs:
+                stop(each)
+            pytest.fail(f"samverkan serve did not come up:\n{output.text()}")
+        served.append(Served(proc, int(found.group(1)), output))
+    return served
 
 
 def start_samverkan(command: str, settings: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
@@ -144,8 +162,18 @@ def wait_healthy(url: str, *, timeout: float = 60.0) -> bool:
                 if response.status == 200:
                     return True
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.05)
     return False
+
+
+def set_clock(url: str, instant: dt.datetime) -> None:
+    """Move the test clock of the replica at ``url`` (``POST /_test/clock``, signed as the
+    bot requires)."""
+    from tests.conftest import SIGNING_SECRET
+    from tests.support.slack_driver import SlackDriver
+
+    response = SlackDriver(url, SIGNING_SECRET).set_clock(instant)
+    assert response.status == 200, response
 
 
 def ticks(url: str) -> float:
