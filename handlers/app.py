@@ -254,9 +254,17 @@ def remember_org_workspaces(store: Any) -> Callable[..., Any]:
     outbox, scheduled jobs) knows only the workspace and finds the token by it."""
     seen: set[tuple[str, str]] = set()
 
-    def remember(context: Any, next: Callable[[], Any]) -> Any:
+    def remember(context: Any, body: dict[str, Any], next: Callable[[], Any]) -> Any:
         team_id, enterprise_id = context.team_id, context.enterprise_id
-        org_wide = context.is_enterprise_install and team_id and enterprise_id
+        # A modal opened in another workspace (Slack Connect): bolt takes the workspace from
+        # the view and the organisation from the user, a pair that need not belong together.
+        view, team, user = (body.get(key) for key in ("view", "team", "user"))
+        installed_in = view.get("app_installed_team_id") if isinstance(view, dict) else None
+        own = (team.get("id") if isinstance(team, dict) else None) or (
+            user.get("team_id") if isinstance(user, dict) else None
+        )
+        elsewhere = installed_in is not None and installed_in != own
+        org_wide = context.is_enterprise_install and team_id and enterprise_id and not elsewhere
         if org_wide and (team_id, enterprise_id) not in seen:
             store.remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
             seen.add((team_id, enterprise_id))

@@ -79,3 +79,38 @@ def test_a_lean_middleware_gets_only_what_it_names() -> None:
 
     with pytest.raises(TypeError):
         LeanMiddleware(wants_client)
+
+
+def test_a_workspace_is_noted_under_an_organisation_only_from_a_pair_slack_gave_together() -> None:
+    """bolt takes a request's workspace from ``view.app_installed_team_id`` when a modal was
+    opened in another workspace (a Slack Connect channel) and its organisation from the
+    user's: the two need not belong together (bolt's own note). Noting that pair would move
+    the other workspace's scheduled messages to this organisation's token."""
+    from handlers.app import remember_org_workspaces
+
+    noted: list[tuple[str, str]] = []
+
+    class Store:
+        def remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
+            noted.append((team_id, enterprise_id))
+
+    def submission(**view: Any) -> BoltRequest:
+        body = {
+            "type": "view_submission",
+            "enterprise": {"id": "E0002"},
+            "is_enterprise_install": True,
+            "team": {"id": "T0004"},
+            "user": {"id": "U1", "team_id": "T0004"},
+            "view": {"id": "V1", "state": {"values": {}}, **view},
+        }
+        return BoltRequest(body=body, mode="socket_mode")
+
+    check = LeanMiddleware(remember_org_workspaces(Store()))
+    resp = BoltResponse(status=200, body="")
+    elsewhere = submission(app_installed_team_id="T0003")
+    assert elsewhere.context.team_id == "T0003"  # bolt's reading
+    assert check.process(req=elsewhere, resp=resp, next=lambda: resp) is resp
+    assert noted == [], "T0003 noted under E0002 on a modal opened from there"
+    # Slack names the workspace in every view; the user's own is noted.
+    check.process(req=submission(app_installed_team_id="T0004"), resp=resp, next=lambda: resp)
+    assert noted == [("T0004", "E0002")]
