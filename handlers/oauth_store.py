@@ -29,6 +29,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Connection, Engine, Table, and_, delete, desc, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.models import (
     slack_bots,
@@ -156,6 +157,14 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     def remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
         """Note that workspace ``team_id`` belongs to the organisation ``enterprise_id``
         whose org-wide install serves it (once; later calls change nothing)."""
+        try:
+            self._remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
+        except IntegrityError:
+            # Another process noted it between our read and our insert (two workers' first
+            # requests from the workspace at once): read again, now seeing its row.
+            self._remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
+
+    def _remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
         table = slack_org_workspaces
         with self.engine.begin() as conn:
             known = conn.scalar(
