@@ -188,17 +188,32 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
     def find_workspace_bot(self, team_id: str | None) -> Bot | None:
         """The bot token for work in workspace ``team_id`` that no request started: the
-        workspace's own install, else its organisation's org-wide install."""
+        workspace's own install (stored under its organisation too when it is an Enterprise
+        Grid workspace), else its organisation's org-wide install."""
         bot = self.find_bot(enterprise_id=None, team_id=team_id)
         if bot is not None or team_id is None:
             return bot
-        table = slack_org_workspaces
+        table, bots = slack_org_workspaces, self.bots.c
         with self.engine.connect() as conn:
+            own_org = conn.scalar(
+                select(bots.enterprise_id)
+                .where(
+                    bots.client_id == self.client_id,
+                    bots.team_id == team_id,
+                    bots.enterprise_id.is_not(None),
+                )
+                .order_by(desc(bots.installed_at))
+                .limit(1)
+            )
             enterprise_id = conn.scalar(
                 select(table.c.enterprise_id).where(
                     table.c.client_id == self.client_id, table.c.team_id == team_id
                 )
             )
+        if own_org is not None:
+            bot = self.find_bot(enterprise_id=own_org, team_id=team_id)
+            if bot is not None:
+                return bot
         if enterprise_id is None:
             return None
         return self.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)

@@ -312,3 +312,35 @@ def test_two_processes_noting_one_workspace_at_once_both_go_on(
     rows = raw_rows(engine, slack_org_workspaces)
     assert [(r["team_id"], r["enterprise_id"]) for r in rows] == [("T9", "E1")]
     assert store(engine).find_workspace_bot("T9") is None  # no org install stored here
+
+
+def test_a_grid_workspaces_own_install_is_found_by_its_workspace(engine: Engine) -> None:
+    """Work no request started (the outbox, scheduled jobs) knows only the workspace. A
+    workspace of an Enterprise Grid organisation installed on its own (not org-wide) is
+    stored under both ids; looked up with no organisation it was not found, and its
+    messages went without a token. An org-wide install of another organisation stays out."""
+    grid = store(engine)
+    grid.save(
+        installation(
+            enterprise_id="E1",
+            team_id="T3",
+            bot_token="xoxb-T3-own",
+            bot_refresh_token=None,
+            bot_token_expires_in=None,
+            installed_at=INSTALLED_AT,
+        )
+    )
+    grid.save(
+        installation(
+            enterprise_id="E2",
+            team_id=None,
+            is_enterprise_install=True,
+            bot_token="xoxb-E2-org",
+            bot_refresh_token=None,
+            bot_token_expires_in=None,
+            installed_at=INSTALLED_AT + 1,
+        )
+    )
+    found = grid.find_workspace_bot("T3")
+    assert found is not None and found.bot_token == "xoxb-T3-own"
+    assert grid.find_workspace_bot("T4") is None  # neither its own nor a noted organisation
