@@ -208,6 +208,19 @@ def start_socket_mode(app: Any, app_token: str) -> None:
     threading.Thread(target=connect, name="socket-mode-connect", daemon=True).start()
 
 
+def master_argv(plan: Plan) -> list[str]:
+    """The command line of a one-worker replica's master (:mod:`bot.master`). ``python -m``
+    puts the working directory first on the import path, which ``samverkan serve`` (a
+    console script) did not: with the service's writable state directory as its working
+    directory (deploy/), any ``gunicorn.py`` or ``bot/`` there would be imported by the
+    master. ``-P`` leaves it off, unless this process had it on its path too (run from a
+    checkout as ``python -m bot.cli``)."""
+    cwd = os.getcwd()
+    trusted = any(os.path.abspath(entry or ".") == cwd for entry in sys.path)
+    safe = [] if trusted else ["-P"]
+    return [sys.executable, *safe, "-m", "bot.master", plan.to_json()]
+
+
 def serve(settings: Settings) -> None:
     socket_mode = settings.slack_app_token is not None
     workers = settings.web_concurrency
@@ -225,7 +238,7 @@ def serve(settings: Settings) -> None:
             handler.flush()
         sys.stdout.flush()
         sys.stderr.flush()
-        os.execv(sys.executable, [sys.executable, "-m", "bot.master", plan.to_json()])
+        os.execv(sys.executable, master_argv(plan))
     if workers > 1:
         # Import the application's modules once, here, before gunicorn forks its workers:
         # their code and data are then shared (copy-on-write) instead of loaded per worker.

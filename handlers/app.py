@@ -248,18 +248,35 @@ def build_web_client(
     )
 
 
-def remember_org_workspaces(store: Any) -> Callable[..., Any]:
-    """A middleware noting, once per process, each workspace that reaches the bot through
-    its Enterprise Grid organisation's org-wide install: work no request started (the
-    outbox, scheduled jobs) knows only the workspace and finds the token by it."""
-    seen: set[tuple[str, str]] = set()
+ORG_WORKSPACE_RENOTE = 600.0  # seconds: a row deleted on uninstall comes back this soon
 
-    def remember(context: Any, next: Callable[[], Any]) -> Any:
+
+def remember_org_workspaces(
+    store: Any, *, now: Callable[[], float] = time.monotonic
+) -> Callable[..., Any]:
+    """A middleware noting, once per process every ten minutes, each workspace that reaches
+    the bot through its Enterprise Grid organisation's org-wide install: work no request
+    started (the outbox, scheduled jobs) knows only the workspace and finds the token by it.
+    Not once for the process's life: an uninstall deletes the rows (in whichever process
+    gets the event), and after a reinstall the workspace's requests must note it again."""
+    seen: dict[tuple[str, str], float] = {}
+
+    def remember(context: Any, body: dict[str, Any], next: Callable[[], Any]) -> Any:
         team_id, enterprise_id = context.team_id, context.enterprise_id
-        org_wide = context.is_enterprise_install and team_id and enterprise_id
-        if org_wide and (team_id, enterprise_id) not in seen:
-            store.remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
-            seen.add((team_id, enterprise_id))
+        # A modal opened in another workspace (Slack Connect): bolt takes the workspace from
+        # the view and the organisation from the user, a pair that need not belong together.
+        view, team, user = (body.get(key) for key in ("view", "team", "user"))
+        installed_in = view.get("app_installed_team_id") if isinstance(view, dict) else None
+        own = (team.get("id") if isinstance(team, dict) else None) or (
+            user.get("team_id") if isinstance(user, dict) else None
+        )
+        elsewhere = installed_in is not None and installed_in != own
+        org_wide = context.is_enterprise_install and team_id and enterprise_id and not elsewhere
+        if org_wide:
+            at, noted = now(), seen.get((team_id, enterprise_id))
+            if noted is None or at - noted >= ORG_WORKSPACE_RENOTE:
+                store.remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
+                seen[(team_id, enterprise_id)] = at
         return next()
 
     return remember

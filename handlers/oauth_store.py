@@ -29,6 +29,7 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Connection, Engine, Table, and_, delete, desc, select
+from sqlalchemy.exc import IntegrityError
 
 from storage.models import (
     slack_bots,
@@ -156,6 +157,14 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
     def remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
         """Note that workspace ``team_id`` belongs to the organisation ``enterprise_id``
         whose org-wide install serves it (once; later calls change nothing)."""
+        try:
+            self._remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
+        except IntegrityError:
+            # Another process noted it between our read and our insert (two workers' first
+            # requests from the workspace at once): read again, now seeing its row.
+            self._remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)
+
+    def _remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
         table = slack_org_workspaces
         with self.engine.begin() as conn:
             known = conn.scalar(
@@ -179,17 +188,32 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
 
     def find_workspace_bot(self, team_id: str | None) -> Bot | None:
         """The bot token for work in workspace ``team_id`` that no request started: the
-        workspace's own install, else its organisation's org-wide install."""
+        workspace's own install (stored under its organisation too when it is an Enterprise
+        Grid workspace), else its organisation's org-wide install."""
         bot = self.find_bot(enterprise_id=None, team_id=team_id)
         if bot is not None or team_id is None:
             return bot
-        table = slack_org_workspaces
+        table, bots = slack_org_workspaces, self.bots.c
         with self.engine.connect() as conn:
+            own_org = conn.scalar(
+                select(bots.enterprise_id)
+                .where(
+                    bots.client_id == self.client_id,
+                    bots.team_id == team_id,
+                    bots.enterprise_id.is_not(None),
+                )
+                .order_by(desc(bots.installed_at))
+                .limit(1)
+            )
             enterprise_id = conn.scalar(
                 select(table.c.enterprise_id).where(
                     table.c.client_id == self.client_id, table.c.team_id == team_id
                 )
             )
+        if own_org is not None:
+            bot = self.find_bot(enterprise_id=own_org, team_id=team_id)
+            if bot is not None:
+                return bot
         if enterprise_id is None:
             return None
         return self.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)

@@ -158,26 +158,26 @@ def request_problem(body: str, content_type: str | None) -> str | None:
 def checked_body(body: str, content_type: str | None) -> tuple[str | None, dict[str, Any] | None]:
     """:func:`request_problem`, and for a request without one the body as bolt will see it
     (what ``handlers.http.parse_body`` makes of it, with bolt's reading of the content type:
-    the part before ``;``), so it is not decoded twice; None where the two could differ."""
+    the part before ``;``), so it is not decoded twice."""
     if not body:
         return "empty body", None
+    # Read exactly as bolt will (its content type unstripped, its "payload" rule below): a
+    # body the check read otherwise would reach the listener unchecked.
     media = (content_type or "").split(";")[0]
-    as_json = media.strip() == "application/json" or body.startswith("{")
-    bolt_json = media == "application/json" or body.startswith("{")
     parsed: dict[str, Any] | None
     try:
-        if as_json:
+        if media == "application/json" or body.startswith("{"):
             document = json.loads(body)
             if not isinstance(document, dict):
                 return "not a JSON object", None
             problem = _event_problem(document)
-            return problem, document if problem is None and bolt_json else None
+            return problem, document if problem is None else None
         # The fast decoder bolt's requests use too (handlers.http): a 10 kB modal submission
         # through urllib's parse_qsl cost milliseconds here, before every ack.
         form = (
             decode_form(body) if body.isascii() else dict(parse_qsl(body, keep_blank_values=True))
         )
-        if "payload" in form:
+        if "payload" in form and "payload" in body:  # not a percent-encoded name: bolt's rule
             payload = json.loads(form["payload"])
             if not isinstance(payload, dict):
                 return "payload is not a JSON object", None
@@ -190,6 +190,6 @@ def checked_body(body: str, content_type: str | None) -> tuple[str | None, dict[
             problem, parsed = None, form
         if "payload" in body and "payload" not in form:
             parsed = {}  # bolt's rule: any "payload" in the body means an interactive one
-        return problem, parsed if problem is None and not bolt_json else None
+        return problem, parsed if problem is None else None
     except (ValueError, RecursionError):
         return "not JSON", None

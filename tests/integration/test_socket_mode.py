@@ -72,3 +72,45 @@ def test_socket_mode_acks_and_answers_a_command(
         finally:
             stop(proc)
             server.shutdown()
+
+
+def test_socket_mode_without_a_signing_secret_answers_no_http_request_as_slack(
+    database_url: str, slack: SlackWebApiStub, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Socket Mode needs no signing secret (serve starts without one), but the replica still
+    serves HTTP (/healthz) and routed /slack/events to bolt, whose check then failed on the
+    empty secret: every request anyone sent was an unhandled error, logged at ERROR with its
+    traceback (an alert per request). Refused now (401), and nothing reaches a listener."""
+    from wsgiref.simple_server import make_server
+
+    from bot.settings import load_settings
+    from bot.wiring import build_runtime
+    from tests.conftest import _QuietHandler, _ThreadingWSGIServer
+    from tests.support.servers import serve_in_thread
+    from tests.support.slack_driver import SlackDriver
+
+    settings = load_settings(
+        database_url=database_url,
+        slack_app_token="xapp-1-test",
+        slack_bot_token=BOT_TOKEN,
+        slack_api_url=slack.base_url,
+    )
+    assert settings.slack_signing_secret is None and settings.missing_for_serve() == []
+    runtime = build_runtime(settings)
+    server = make_server(
+        "127.0.0.1", 0, runtime.web, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
+    )
+    serve_in_thread(server)
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        forger = SlackDriver(url, "forged", response_url_base=slack.response_url_base)
+        answer = forger.command("hjälp", user="U1")
+        assert answer.status == 401, answer.status
+        home = forger.event({"type": "app_home_opened", "user": "U1", "channel": "DU1"})
+        assert home.status == 401
+    finally:
+        server.shutdown()
+        server.server_close()
+        runtime.engine.dispose()
+    assert not slack.calls_to("chat.postMessage") and not slack.calls_to("views.publish")
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []

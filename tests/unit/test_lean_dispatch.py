@@ -79,3 +79,78 @@ def test_a_lean_middleware_gets_only_what_it_names() -> None:
 
     with pytest.raises(TypeError):
         LeanMiddleware(wants_client)
+
+
+def test_a_workspace_is_noted_under_an_organisation_only_from_a_pair_slack_gave_together() -> None:
+    """bolt takes a request's workspace from ``view.app_installed_team_id`` when a modal was
+    opened in another workspace (a Slack Connect channel) and its organisation from the
+    user's: the two need not belong together (bolt's own note). Noting that pair would move
+    the other workspace's scheduled messages to this organisation's token."""
+    from handlers.app import remember_org_workspaces
+
+    noted: list[tuple[str, str]] = []
+
+    class Store:
+        def remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
+            noted.append((team_id, enterprise_id))
+
+    def submission(**view: Any) -> BoltRequest:
+        body = {
+            "type": "view_submission",
+            "enterprise": {"id": "E0002"},
+            "is_enterprise_install": True,
+            "team": {"id": "T0004"},
+            "user": {"id": "U1", "team_id": "T0004"},
+            "view": {"id": "V1", "state": {"values": {}}, **view},
+        }
+        return BoltRequest(body=body, mode="socket_mode")
+
+    check = LeanMiddleware(remember_org_workspaces(Store()))
+    resp = BoltResponse(status=200, body="")
+    elsewhere = submission(app_installed_team_id="T0003")
+    assert elsewhere.context.team_id == "T0003"  # bolt's reading
+    assert check.process(req=elsewhere, resp=resp, next=lambda: resp) is resp
+    assert noted == [], "T0003 noted under E0002 on a modal opened from there"
+    # Slack names the workspace in every view; the user's own is noted.
+    check.process(req=submission(app_installed_team_id="T0004"), resp=resp, next=lambda: resp)
+    assert noted == [("T0004", "E0002")]
+
+
+def test_a_workspace_forgotten_on_uninstall_is_noted_again_after_a_reinstall() -> None:
+    """An uninstall deletes the workspace's row (slack_org_workspaces, in the process that
+    got the event); a process that had noted it once for its whole life never noted it
+    again after the organisation reinstalled: its scheduled work went without a token until
+    the bot restarted. Now a process notes it again at most ten minutes later."""
+    from handlers.app import ORG_WORKSPACE_RENOTE, remember_org_workspaces
+
+    rows: set[tuple[str, str]] = set()
+
+    class Store:
+        def remember_org_workspace(self, *, team_id: str, enterprise_id: str) -> None:
+            rows.add((team_id, enterprise_id))
+
+    clock = [1000.0]
+    check = LeanMiddleware(remember_org_workspaces(Store(), now=lambda: clock[0]))
+    body = {
+        "type": "block_actions",
+        "enterprise": {"id": "E0001"},
+        "is_enterprise_install": True,
+        "team": {"id": "T0003"},
+        "user": {"id": "U1", "team_id": "T0003"},
+        "actions": [{"action_id": "a"}],
+    }
+    resp = BoltResponse(status=200, body="")
+
+    def request() -> None:
+        req = BoltRequest(body=body, mode="socket_mode")
+        assert check.process(req=req, resp=resp, next=lambda: resp) is resp
+
+    request()
+    assert rows == {("T0003", "E0001")}
+    rows.clear()  # uninstalled (another process got the event), then installed again
+    clock[0] += 1.0
+    request()
+    assert rows == set(), "noted on every request"
+    clock[0] += ORG_WORKSPACE_RENOTE
+    request()
+    assert rows == {("T0003", "E0001")}, "never noted again while the process lives"

@@ -269,3 +269,78 @@ def test_our_tables_match_slack_sdk(ours: Table, theirs: Table) -> None:
         assert ours.c[column.name].nullable == column.nullable, column.name
         assert ours.c[column.name].primary_key == column.primary_key, column.name
     assert {ix.name for ix in ours.indexes} == {ix.name for ix in theirs.indexes}
+
+
+# --- Enterprise Grid: a workspace's organisation ---------------------------------------------
+
+
+def test_two_processes_noting_one_workspace_at_once_both_go_on(
+    engine: Engine, database_url: str
+) -> None:
+    """Each process notes a workspace of an org-wide install on its first request from it
+    (handlers.app.remember_org_workspaces); two workers' first requests at once both found
+    no row and both inserted: the second insert waited on the first's uncommitted row, then
+    failed on the primary key, and that request failed with it."""
+    import threading
+    import time
+
+    from storage.models import slack_org_workspaces
+
+    if database_url.startswith("sqlite"):
+        pytest.skip("SQLite serialises writers: the second does not read before the first ends")
+    first = engine.connect()
+    transaction = first.begin()
+    first.execute(
+        slack_org_workspaces.insert().values(client_id=CLIENT_ID, team_id="T9", enterprise_id="E1")
+    )
+    failed: list[BaseException] = []
+
+    def second() -> None:
+        try:
+            store(engine).remember_org_workspace(team_id="T9", enterprise_id="E1")
+        except BaseException as exc:  # reported below
+            failed.append(exc)
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    time.sleep(0.5)  # the second's insert now waits on the first's row
+    transaction.commit()
+    first.close()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert failed == [], f"the second request failed: {failed[0].__class__.__name__}"
+    rows = raw_rows(engine, slack_org_workspaces)
+    assert [(r["team_id"], r["enterprise_id"]) for r in rows] == [("T9", "E1")]
+    assert store(engine).find_workspace_bot("T9") is None  # no org install stored here
+
+
+def test_a_grid_workspaces_own_install_is_found_by_its_workspace(engine: Engine) -> None:
+    """Work no request started (the outbox, scheduled jobs) knows only the workspace. A
+    workspace of an Enterprise Grid organisation installed on its own (not org-wide) is
+    stored under both ids; looked up with no organisation it was not found, and its
+    messages went without a token. An org-wide install of another organisation stays out."""
+    grid = store(engine)
+    grid.save(
+        installation(
+            enterprise_id="E1",
+            team_id="T3",
+            bot_token="xoxb-T3-own",
+            bot_refresh_token=None,
+            bot_token_expires_in=None,
+            installed_at=INSTALLED_AT,
+        )
+    )
+    grid.save(
+        installation(
+            enterprise_id="E2",
+            team_id=None,
+            is_enterprise_install=True,
+            bot_token="xoxb-E2-org",
+            bot_refresh_token=None,
+            bot_token_expires_in=None,
+            installed_at=INSTALLED_AT + 1,
+        )
+    )
+    found = grid.find_workspace_bot("T3")
+    assert found is not None and found.bot_token == "xoxb-T3-own"
+    assert grid.find_workspace_bot("T4") is None  # neither its own nor a noted organisation
