@@ -19,6 +19,7 @@ from sqlalchemy import Engine, MetaData, Table, select, text
 from handlers.oauth_store import EncryptedInstallationStore, TokenDecryptionError, build_state_store
 from storage.db import create_db_engine
 from storage.models import slack_bots, slack_installations, slack_oauth_states
+from tests.conftest import postgresql_only
 
 CLIENT_ID = "111.222"
 BOT_TOKEN = "xoxb-123-abc"
@@ -274,6 +275,7 @@ def test_our_tables_match_slack_sdk(ours: Table, theirs: Table) -> None:
 # --- Enterprise Grid: a workspace's organisation ---------------------------------------------
 
 
+@postgresql_only  # SQLite serialises writers: the second does not read before the first ends
 def test_two_processes_noting_one_workspace_at_once_both_go_on(
     engine: Engine, database_url: str
 ) -> None:
@@ -286,8 +288,6 @@ def test_two_processes_noting_one_workspace_at_once_both_go_on(
 
     from storage.models import slack_org_workspaces
 
-    if database_url.startswith("sqlite"):
-        pytest.skip("SQLite serialises writers: the second does not read before the first ends")
     first = engine.connect()
     transaction = first.begin()
     first.execute(
