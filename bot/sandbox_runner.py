@@ -74,11 +74,15 @@ def run_sandbox(settings: Settings) -> int:
             },
         )
         # Run in the scratch directory, so a developer's .env (real Slack tokens) is not read.
+        # In a process group of its own: a Ctrl-C in the terminal reaches the sandbox only,
+        # which stops the bot itself (the bot ending on the same signal raced the sandbox's
+        # own stop, and the sandbox then reported it as a bot that stopped: exit code 1).
         return subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "serve"],
             env=env,
             cwd=workdir,
             preexec_fn=_die_with_parent if sys.platform == "linux" else None,
+            process_group=0,
         )
 
     print(f"Samverkan sandbox: a fresh SQLite database in {workdir}", flush=True)

@@ -71,6 +71,9 @@ class Sandbox:
         self.workspace.clock = self.surface.now
         self.server: uvicorn.Server | None = None
         self.exit_code = 0
+        # Set once the sandbox itself is stopping (Ctrl-C, SIGTERM): the bot ending after
+        # that is its doing, not a failure to report in the exit code.
+        self._stopping = False
 
     @property
     def url(self) -> str:
@@ -101,6 +104,8 @@ class Sandbox:
         self._stop(code or 1)
 
     def _stop(self, code: int) -> None:
+        if self._stopping:
+            return
         self.exit_code = code
         if self.server is not None:
             self.server.should_exit = True
@@ -142,6 +147,7 @@ class Sandbox:
         try:
             self.server.run()
         finally:
+            self._stopping = True
             self.workspace.set_status("Sandlådan stängs.")  # wakes the long-polls
             if bot.poll() is None:
                 bot.terminate()

@@ -3,6 +3,7 @@ nothing typed in the sandbox outlives the session."""
 
 from __future__ import annotations
 
+import os
 import re
 import signal
 from pathlib import Path
@@ -35,11 +36,17 @@ def test_the_temporary_database_is_removed_when_the_sandbox_stops(tmp_path: Path
     assert f"removed {workdir}" in rest
 
 
-def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
-    """Ctrl-C is how a visitor stops the sandbox: a short line, no traceback, nothing left."""
+@pytest.mark.parametrize("to", ["sandbox", "terminal"])
+def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path, to: str) -> None:
+    """Ctrl-C is how a visitor stops the sandbox: a short line, no traceback, nothing left,
+    exit code 0. A terminal sends it to the whole foreground process group; the bot the
+    sandbox started must not end on it by itself (its exit raced the sandbox's stop)."""
     port = free_port()
     proc = start_samverkan(
-        "sandbox", {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"}, tmp_path
+        "sandbox",
+        {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"},
+        tmp_path,
+        own_group=True,
     )
     try:
         assert proc.stdout is not None
@@ -47,7 +54,10 @@ def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path) -> None:
         assert found
         workdir = Path(found.group(1))
         assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
-        proc.send_signal(signal.SIGINT)
+        if to == "terminal":
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
     finally:
         stop(proc)

@@ -127,8 +127,12 @@ def serve_together(
     return served
 
 
-def start_samverkan(command: str, settings: dict[str, str], cwd: Path) -> subprocess.Popen[str]:
-    """``samverkan <command>`` with only ``settings`` set of our SLACK_/SAMVERKAN_ variables."""
+def start_samverkan(
+    command: str, settings: dict[str, str], cwd: Path, *, own_group: bool = False
+) -> subprocess.Popen[str]:
+    """``samverkan <command>`` with only ``settings`` set of our SLACK_/SAMVERKAN_ variables;
+    ``own_group``: in a process group of its own, as a terminal starts a command (so a test
+    can send a signal to the group without reaching pytest)."""
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
         "PYTHONPATH": str(ROOT),
@@ -141,6 +145,7 @@ def start_samverkan(command: str, settings: dict[str, str], cwd: Path) -> subpro
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        process_group=0 if own_group else None,
     )
 
 
