@@ -138,10 +138,14 @@ def cmd_sandbox(settings: Settings) -> int:
     from bot.sandbox_runner import run_sandbox
 
     try:
-        return run_sandbox(settings)
+        code = run_sandbox(settings)
     except KeyboardInterrupt:  # Ctrl-C is how the sandbox is stopped: no traceback
+        code = 0
+    if code == 0:
+        # Stopped by Ctrl-C or SIGTERM: uvicorn catches the signal and raises it again after
+        # its shutdown, but asyncio's runner may then end cleanly instead of raising.
         print("Samverkan sandbox: stopped.", file=sys.stderr)
-        return 0
+    return code
 
 
 def _open(settings: Settings) -> tuple[Any, Any, Any] | str:
