@@ -100,20 +100,8 @@ def _candidates(now: dt.datetime) -> ColumnElement[bool]:
         else:
             matches = end_month == str(month)
         midnight = dt.datetime.combine(start, dt.time(0), tzinfo=dt.UTC)
-        done = (
-            select(ScheduledEffect.id)
-            .where(
-                ScheduledEffect.forum_id == Forum.id,
-                ScheduledEffect.kind == KIND,
-                ScheduledEffect.subject == "",
-                # The occurrence is the month start's midnight in the forum's zone.
-                ScheduledEffect.occurrence.between(
-                    midnight - dt.timedelta(days=1), midnight + dt.timedelta(days=1)
-                ),
-                ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
-            )
-            .exists()
-        )
+        # The occurrence is the month start's midnight in the forum's zone.
+        done = scheduling.settled_near(Forum.id, KIND, midnight)
         # A forum created after the period ended gets no review of it (_due_for).
         created = Forum.created_at <= midnight + dt.timedelta(days=1)
         branches.append(and_(matches, created, ~done))

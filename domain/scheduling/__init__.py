@@ -31,7 +31,14 @@ from domain.scheduling.delivery import (
     deliver,
     with_key,
 )
-from domain.scheduling.effects import LEASE, Claimable, claim, complete, each_claimed
+from domain.scheduling.effects import (
+    LEASE,
+    Claimable,
+    claim,
+    complete,
+    each_claimed,
+    settled_near,
+)
 from domain.scheduling.outbox import (
     AFTER,
     FILL,
@@ -87,6 +94,7 @@ __all__ = [
     "enqueue_update",
     "key_starts",
     "prune_outbox",
+    "settled_near",
     "upload_payload",
     "with_key",
 ]

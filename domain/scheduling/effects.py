@@ -9,7 +9,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import ColumnExpressionArgument, Exists, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,6 +17,27 @@ from domain.clock import Clock
 from storage.models import EffectStatus, ScheduledEffect
 
 LEASE = dt.timedelta(minutes=5)
+
+
+def settled_near(
+    forum_id: ColumnExpressionArgument[int], kind: str, midnight: dt.datetime
+) -> Exists:
+    """A correlated EXISTS for a query over forums: the forum's ``kind`` effect (subject "")
+    whose occurrence is a local midnight within a day of UTC ``midnight`` (whatever the
+    forum's zone) is done or skipped. For a per-pass job picking its forums in SQL."""
+    return (
+        select(ScheduledEffect.id)
+        .where(
+            ScheduledEffect.forum_id == forum_id,
+            ScheduledEffect.kind == kind,
+            ScheduledEffect.subject == "",
+            ScheduledEffect.occurrence.between(
+                midnight - dt.timedelta(days=1), midnight + dt.timedelta(days=1)
+            ),
+            ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
+        )
+        .exists()
+    )
 
 
 def _insert(session: Session) -> Callable[..., Any]:

@@ -26,9 +26,7 @@ from storage.db import reading
 from storage.models import (
     ActionStatus,
     AuditAction,
-    EffectStatus,
     Forum,
-    ScheduledEffect,
 )
 
 # --- the annual report for the board --------------------------------------------------------
@@ -109,19 +107,7 @@ def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, re
     if january is None:
         return 0  # outside the new year's weeks nothing can be due: nothing is read
     # Reported already (this new year's occurrence is local midnight, within a day of it).
-    reported = (
-        select(ScheduledEffect.id)
-        .where(
-            ScheduledEffect.forum_id == Forum.id,
-            ScheduledEffect.kind == ANNUAL_KIND,
-            ScheduledEffect.subject == "",
-            ScheduledEffect.occurrence.between(
-                _utc_day(january) - dt.timedelta(days=1), _utc_day(january) + dt.timedelta(days=1)
-            ),
-            ScheduledEffect.status.in_((EffectStatus.DONE, EffectStatus.SKIPPED)),
-        )
-        .exists()
-    )
+    reported = scheduling.settled_near(Forum.id, ANNUAL_KIND, _utc_day(january))
     due: list[_AnnualDue] = []
     with reading(sessions) as session:  # finding what is due only reads
         # Steering forums there at the new year and not yet reported to: the other forums
