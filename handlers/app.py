@@ -54,6 +54,7 @@ from handlers.deps import Deps
 from handlers.errors import fallback_response
 from handlers.http import SIGNED
 from handlers.listener import context_middleware
+from handlers.payload import team_of
 
 log = logging.getLogger(__name__)
 
@@ -263,16 +264,14 @@ def remember_org_workspaces(
 
     def remember(context: Any, body: dict[str, Any], next: Callable[[], Any]) -> Any:
         team_id, enterprise_id = context.team_id, context.enterprise_id
-        # A modal opened in another workspace (Slack Connect): bolt takes the workspace from
-        # the view and the organisation from the user, a pair that need not belong together.
-        view, team, user = (body.get(key) for key in ("view", "team", "user"))
-        installed_in = view.get("app_installed_team_id") if isinstance(view, dict) else None
-        own = (team.get("id") if isinstance(team, dict) else None) or (
-            user.get("team_id") if isinstance(user, dict) else None
-        )
-        elsewhere = installed_in is not None and installed_in != own
-        org_wide = context.is_enterprise_install and team_id and enterprise_id and not elsewhere
-        if org_wide:
+        if context.is_enterprise_install and team_id and enterprise_id:
+            # A modal opened in another workspace (Slack Connect): bolt takes the workspace
+            # from the view and the organisation from the user, a pair that need not belong
+            # together.
+            view = body.get("view")
+            installed_in = view.get("app_installed_team_id") if isinstance(view, dict) else None
+            if installed_in is not None and installed_in != team_of(body):
+                return next()
             at, noted = now(), seen.get((team_id, enterprise_id))
             if noted is None or at - noted >= ORG_WORKSPACE_RENOTE:
                 store.remember_org_workspace(team_id=team_id, enterprise_id=enterprise_id)

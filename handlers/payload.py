@@ -17,7 +17,13 @@ def ack_only(ack: Ack) -> None:
 
 
 def team_of(body: dict[str, Any]) -> str:
-    return str((body.get("team") or {}).get("id") or body.get("user", {}).get("team_id") or "")
+    """The workspace an interactive payload came from ("" when it does not say)."""
+    team, user = body.get("team"), body.get("user")
+    return str(
+        (team.get("id") if isinstance(team, dict) else None)
+        or (user.get("team_id") if isinstance(user, dict) else None)
+        or ""
+    )
 
 
 def channel_of(body: dict[str, Any]) -> str:
