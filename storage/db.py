@@ -138,10 +138,8 @@ def ping_when_idle(engine: Engine) -> None:
     restarted database ended them all), so the request still gets a working one."""
     dialect = engine.dialect
 
-    def connected(_dbapi_connection: Any, record: Any) -> None:
-        record.info[_IDLE_SINCE] = time.monotonic()
-
-    def checked_in(_dbapi_connection: Any, record: Any) -> None:
+    def idle_from_now(_dbapi_connection: Any, record: Any) -> None:
+        # A new connection and one given back to the pool are idle from now.
         record.info[_IDLE_SINCE] = time.monotonic()
 
     def checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -157,8 +155,8 @@ def ping_when_idle(engine: Engine) -> None:
         except dialect.loaded_dbapi.Error as exc:
             raise InvalidatePoolError(f"ping failed: {exc.__class__.__name__}") from None
 
-    event.listen(engine, "connect", connected)
-    event.listen(engine, "checkin", checked_in)
+    event.listen(engine, "connect", idle_from_now)
+    event.listen(engine, "checkin", idle_from_now)
     event.listen(engine, "checkout", checked_out)
 
 
