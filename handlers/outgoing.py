@@ -265,8 +265,8 @@ def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> boo
 def queue_announcement_update_of(
     session: Session, deps: Deps, *, team_id: str, forum_id: int
 ) -> bool:
-    """:func:`queue_announcement_update` by the forum's id, before its row is read or
-    locked (see ``handlers.forum.submit_edit``)."""
+    """:func:`queue_announcement_update` by the forum's id, before its row is locked (see
+    ``handlers.forum.submit_edit``)."""
     return scheduling.enqueue_update(
         session,
         deps.clock,

@@ -335,12 +335,57 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
     assert "Forum Ett" in shown[-1]
 
 
+@postgresql_only  # SQLite's writers queue whole, from BEGIN IMMEDIATE
+def test_a_save_being_checked_holds_up_no_other_save_of_the_forum(
+    bot: Bot, created: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two coordinators save one forum at once. While the first save is still reading and
+    checking the form, it holds no lock: the second save goes through meanwhile (before,
+    the first save's first statement locked the announcement's update until its commit,
+    and every other save of the forum waited behind it). Both are saved, the one that
+    committed last is what the forum and its announcement show, in one update."""
+    import threading
+
+    from domain.forums.checking import _check_draft as real
+
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    before = len(bot.slack.calls_to("chat.update"))
+    checking, go = threading.Event(), threading.Event()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if not checking.is_set():  # the first save only
+            checking.set()
+            assert go.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("domain.forums.saving._check_draft", held)
+    first = threading.Thread(target=_rename, args=(bot, created, "Forum Sist"))
+    first.start()
+    try:
+        assert checking.wait(10)
+        second = threading.Thread(target=_rename, args=(bot, created, "Forum Först"))
+        second.start()
+        second.join(10)
+        waited = second.is_alive()
+    finally:
+        go.set()
+        first.join(20)
+    second.join(20)
+    assert not waited, "the second save waited for the first one's check"
+    with bot.sessions() as s:
+        forum = s.get(Forum, created)
+        assert forum is not None and forum.name == "Forum Sist"
+    run_due_work(bot.runtime)
+    shown = _updates_shown(bot, before)
+    assert len(shown) == 1 and "Forum Sist" in shown[0]
+
+
 def test_a_save_naming_another_workspaces_forum_changes_and_queues_nothing(
     bot: Bot, created: int
 ) -> None:
-    """The save queues the announcement's update before it reads the forum: a user of another
-    workspace who names this forum's id is refused, and nothing is left queued for it (no
-    update of this forum's announcement, nothing with their workspace)."""
+    """A user of another workspace who names this forum's id is refused, and nothing is left
+    queued for it (no update of this forum's announcement, nothing with their workspace)."""
     from tests.conftest import SIGNING_SECRET
     from tests.integration.test_forum_flow import blocks_of, forum_values, meta
     from tests.support.slack_driver import SlackDriver
