@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, cast
 
@@ -22,7 +22,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain import audit
+from domain import audit, scheduling
 from domain.clock import Clock
 from domain.errors import (
     CodeTaken,
@@ -227,6 +227,11 @@ def _update_against_the_row() -> Any:
 
 
 _UPDATE_AGAINST_THE_ROW = _update_against_the_row()
+# The same, touching the queued update of a message the save changes (the channel
+# announcement) in the same statement: after the forum's row is locked, and without waiting
+# for a row a deliverer holds (scheduling.touch_riding); it returns whether it touched.
+_TOUCHED, _TOUCHED_FLAG = scheduling.touch_riding()
+_UPDATE_AND_TOUCH = _UPDATE_AGAINST_THE_ROW.add_cte(_TOUCHED).returning(_TOUCHED_FLAG)
 
 
 def _named(rows: list[list[Any]] | None) -> list[_Named]:
@@ -266,6 +271,18 @@ def _sync(
         session.execute(insert(model), new)
 
 
+def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> None:
+    scheduling.enqueue_update(
+        session,
+        clock,
+        team_id=update.team_id,
+        key=update.key,
+        render=update.render,
+        args=update.args,
+        skip_locked=True,  # the forum's row may be ours already: wait for no deliverer
+    )
+
+
 def save_forum_settings(
     session: Session,
     clock: Clock,
@@ -274,7 +291,7 @@ def save_forum_settings(
     team_id: str,
     actor: str,
     draft: ForumDraft,
-    before_write: Callable[[], object] | None = None,
+    update: scheduling.UpdateOf | None = None,
 ) -> None:
     """A coordinator saves the forum's settings modal: checked, written, audited.
 
@@ -285,15 +302,18 @@ def save_forum_settings(
     statements for agencies and areas only where they change. Members are read only when
     an agency with members would go, cases only when the code changes.
 
+    ``update``: a message that shows the forum (its channel announcement) and is updated
+    with it (``scheduling.enqueue_update``), queued in this transaction.
+
     Nothing is locked while the forum is read and checked: saves of one forum queue only
-    on its row (and on what ``before_write`` locks) from their writes to their commit.
-    ``before_write`` runs after the checks, before the first write: what must take its row
-    locks before the forum's (``handlers.forum``: the channel announcement's queued update,
-    which a deliverer holds while it waits for the forum's row to plan its meetings; the
-    same order in both, so neither deadlocks). A refused save calls it not at all. Whatever
-    another save wrote between this save's read and its UPDATE is not overwritten with what
-    this save read (:func:`_update_against_the_row`; SQLite's writers queue whole, from
-    their BEGIN)."""
+    on its row, from their UPDATE to their commit. On PostgreSQL the update's queued
+    ``chat.update`` is touched in that same statement, after the forum's row is locked,
+    skipping a row a deliverer holds (which may wait for the forum's row to plan its
+    meetings: no deadlock); only when nothing was touched is an update queued after it
+    (:func:`scheduling.enqueue_update`, skipping held rows too). A refused save queues
+    nothing. Whatever another save wrote between this save's read and its UPDATE is not
+    overwritten with what this save read (:func:`_update_against_the_row`; SQLite's
+    writers queue whole, from their BEGIN)."""
     found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
     if found is None:
         raise ForumNotFound()
@@ -350,16 +370,18 @@ def save_forum_settings(
         "meeting_minutes": schedule.minutes,
         "updated_at": clock.now(),
     }
-    if session.get_bind().dialect.name == "postgresql":
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
         # Decided against the row as the UPDATE finds it (another save may have committed
         # since this one read it).
-        statement = _UPDATE_AGAINST_THE_ROW
+        statement = _UPDATE_AGAINST_THE_ROW if update is None else _UPDATE_AND_TOUCH
         values |= {
             "calendar": calendar,
             "same_rrule": schedule.rrule,
             "same_anchor": schedule.anchor,
             "same_start": schedule.start,
             "same_minutes": schedule.minutes,
+            **(update.parameters() if update is not None else {}),
         }
     else:  # the write lock was taken at BEGIN: the row read is the row written
         statement = _UPDATE_FORUM
@@ -368,13 +390,13 @@ def save_forum_settings(
             (forum.settings or {}).get(k) != v for k, v in calendar.items()
         ):
             values["meetings_until"] = None  # meetings are re-planned at the next read or tick
-    if before_write is not None:
-        before_write()
+        if update is not None:
+            _enqueue(session, clock, update)
     # The audit event and the forum's UPDATE in one round trip (PostgreSQL): the forum's
     # row is locked from its UPDATE to the commit, and saves of one forum queue on that lock,
     # so as little as possible runs after it. A race for the code with another save ends in
     # IntegrityError (the caller's field error).
-    audit.append_with(
+    saved = audit.append_with(
         session,
         clock,
         statement,
@@ -387,6 +409,8 @@ def save_forum_settings(
         forum_id=forum.id,
         actor_agency_id=actor_agency,
     )
+    if postgresql and update is not None and not saved.scalar():
+        _enqueue(session, clock, update)  # none queued, or a deliverer has it: one after it
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
     # Written with Core: a forum this session has loaded is read again when next used.

@@ -408,7 +408,7 @@ def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
 
 @postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
 def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_value(
-    sessions: Sessions, clock: AdjustableClock, setup: Setup
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A save reads and checks the forum without a lock. Coordinator A opened the modal on
     Thursdays and saves it unchanged but renamed; while A's save is between its check and
@@ -421,9 +421,16 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
     checked, go = threading.Event(), threading.Event()
     outcome: dict[str, BaseException | None] = {}
 
-    def pause() -> None:
-        checked.set()
-        assert go.wait(10)
+    from domain.forums.checking import _check_draft
+
+    def check_then_pause(*args: Any, **kwargs: Any) -> Any:
+        schedule = _check_draft(*args, **kwargs)
+        if not checked.is_set():  # A's save only
+            checked.set()
+            assert go.wait(10)
+        return schedule
+
+    monkeypatch.setattr("domain.forums.saving._check_draft", check_then_pause)
 
     def save_a() -> None:
         try:
@@ -435,7 +442,6 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
                     team_id=TEAM,
                     actor=COORD,
                     draft=make_draft(name="FOSSAM A"),
-                    before_write=pause,
                 )
             outcome["a"] = None
         except BaseException as exc:
