@@ -417,11 +417,10 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
     save then lands last: the forum is on Thursdays again with A's name, its meetings are
     planned anew on Thursdays (not left on B's Mondays), and the other setting stays on."""
     from domain import meetings
+    from domain.forums.checking import _check_draft
 
     checked, go = threading.Event(), threading.Event()
     outcome: dict[str, BaseException | None] = {}
-
-    from domain.forums.checking import _check_draft
 
     def check_then_pause(*args: Any, **kwargs: Any) -> Any:
         schedule = _check_draft(*args, **kwargs)
