@@ -30,8 +30,8 @@ from handlers.metadata import Id, ViewMeta
 from handlers.outgoing import (
     announcement,
     announcement_key,
+    announcement_update,
     queue_announcement_update,
-    queue_announcement_update_of,
 )
 from handlers.payload import ack_only
 from handlers.screens import summarize
@@ -267,13 +267,9 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
         # the first statement takes (below), so as little as possible runs while it is held.
         draft = forms.forum_draft(view["state"]["values"])
         with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
-            # The announcement's update first: a deliverer rendering it holds its row and may
-            # wait for the forum's (to plan its meetings); a save that held the forum's row
-            # while it waited for the update's would deadlock with it. A refused save (another
-            # workspace's forum id, say) rolls this back with it.
-            queue_announcement_update_of(
-                session, deps, team_id=context.team_id or "", forum_id=meta.forum_id or 0
-            )
+            # The announcement's update is queued with the forum's write, after the checks
+            # (a refused save queues nothing): nothing is locked while the save reads and
+            # checks, so saves of one forum queue only on their write.
             forum_service.save_forum_settings(
                 session,
                 deps.clock,
@@ -281,6 +277,9 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
                 team_id=context.team_id or "",
                 actor=context.user_id or "",
                 draft=draft,
+                update=announcement_update(
+                    team_id=context.team_id or "", forum_id=meta.forum_id or 0
+                ),
             )
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None

@@ -265,11 +265,22 @@ def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> boo
 def queue_announcement_update_of(
     session: Session, deps: Deps, *, team_id: str, forum_id: int
 ) -> bool:
-    """:func:`queue_announcement_update` by the forum's id, before its row is read or
-    locked (see ``handlers.forum.submit_edit``)."""
+    """:func:`queue_announcement_update` by the forum's id."""
+    update = announcement_update(team_id=team_id, forum_id=forum_id)
     return scheduling.enqueue_update(
         session,
         deps.clock,
+        team_id=update.team_id,
+        key=update.key,
+        render=update.render,
+        args=update.args,
+    )
+
+
+def announcement_update(*, team_id: str, forum_id: int) -> scheduling.UpdateOf:
+    """The update of the forum's channel announcement, for a change that queues it with its
+    own write (the settings save: ``domain.forums.save_forum_settings``)."""
+    return scheduling.UpdateOf(
         team_id=team_id,
         key=announcement_key(forum_id),
         render=ANNOUNCEMENT,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, event, insert
+from sqlalchemy import Result, Table, bindparam, event, insert
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.sql import Executable
 
@@ -124,13 +124,13 @@ def append_with(
     team_id: str | None = None,
     forum_id: int | None = None,
     actor_agency_id: int | None = None,
-) -> None:
+) -> Result[Any]:
     """:func:`record` for a hot path that does not need the event back (no object in the
     unit of work), and run ``statement`` (the change it records, an INSERT or UPDATE built
     once by the caller) with ``parameters``: on PostgreSQL in one round trip, the
     event's INSERT a CTE of the statement (both or neither, as in two statements of one
     transaction); elsewhere the event first, then the statement. The storage-edge wall sees
-    both (it checks a statement's DML CTEs too)."""
+    both (it checks a statement's DML CTEs too). Returns the statement's result."""
     values = _event(
         clock,
         actor=actor,
@@ -144,14 +144,17 @@ def append_with(
     )
     if session.get_bind().dialect.name != "postgresql":
         session.execute(_INSERT, values)
-        session.execute(statement, parameters)
+        result = session.execute(statement, parameters)
     else:
         combined = _WITH_EVENT.get(statement)
         if combined is None:
             # Built once per caller's statement, so it keeps its cache key.
             combined = _WITH_EVENT.setdefault(statement, statement.add_cte(_EVENT_CTE))  # type: ignore[attr-defined]
-        session.execute(combined, {**parameters, **{f"audit_{k}": v for k, v in values.items()}})
+        result = session.execute(
+            combined, {**parameters, **{f"audit_{k}": v for k, v in values.items()}}
+        )
     _wrote(session, values["chain"])
+    return result
 
 
 def record_by(

@@ -6,11 +6,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, exists, insert, select, update
+from sqlalchemy import (
+    Table,
+    and_,
+    bindparam,
+    case,
+    exists,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain import audit
+from domain import audit, scheduling
 from domain.clock import Clock
 from domain.errors import (
     CodeTaken,
@@ -191,6 +203,37 @@ _FORUM_AND_ROLE = (
 _UPDATE_FORUM = update(_FORUMS).where(_FORUMS.c.id == bindparam("saved_forum_id"))
 
 
+def _update_against_the_row() -> Any:
+    """PostgreSQL: :data:`_UPDATE_FORUM` deciding what depends on the forum's row as the
+    UPDATE finds it, not as the save read it. The save reads and checks the forum without a
+    lock; another save may commit in between (the UPDATE then waits for its row lock and
+    reads its version). So the calendar settings are merged into the row's ``settings``
+    (``||``: another setting written meanwhile stays), and ``meetings_until`` is kept only
+    when the row's schedule and calendar are already the ones saved: a save that puts back
+    a schedule another save had just replaced (and meetings planned for) re-plans them."""
+    row = _FORUMS.c
+    settings = func.coalesce(row.settings, literal_column("'{}'::jsonb", JSONB))
+    merged = settings.op("||", return_type=JSONB)(bindparam("calendar", type_=JSONB))
+    same = and_(
+        row.schedule_rrule == bindparam("same_rrule"),
+        row.schedule_anchor == bindparam("same_anchor"),
+        row.meeting_start == bindparam("same_start"),
+        row.meeting_minutes == bindparam("same_minutes"),
+        merged == settings,
+    )
+    return _UPDATE_FORUM.values(
+        settings=merged, meetings_until=case((same, row.meetings_until), else_=None)
+    )
+
+
+_UPDATE_AGAINST_THE_ROW = _update_against_the_row()
+# The same, touching the queued update of a message the save changes (the channel
+# announcement) in the same statement: after the forum's row is locked, and without waiting
+# for a row a deliverer holds (scheduling.touch_riding); it returns whether it touched.
+_TOUCHED, _TOUCHED_FLAG = scheduling.touch_riding()
+_UPDATE_AND_TOUCH = _UPDATE_AGAINST_THE_ROW.add_cte(_TOUCHED).returning(_TOUCHED_FLAG)
+
+
 def _named(rows: list[list[Any]] | None) -> list[_Named]:
     """JSON rows (:func:`_rows_of`) as :class:`_Named`, in the forum's order."""
     named = [_Named(int(i), str(n), int(p), bool(a)) for i, n, p, a in rows or ()]
@@ -228,8 +271,27 @@ def _sync(
         session.execute(insert(model), new)
 
 
+def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> None:
+    scheduling.enqueue_update(
+        session,
+        clock,
+        team_id=update.team_id,
+        key=update.key,
+        render=update.render,
+        args=update.args,
+        skip_locked=True,  # the forum's row may be ours already: wait for no deliverer
+    )
+
+
 def save_forum_settings(
-    session: Session, clock: Clock, *, forum_id: int, team_id: str, actor: str, draft: ForumDraft
+    session: Session,
+    clock: Clock,
+    *,
+    forum_id: int,
+    team_id: str,
+    actor: str,
+    draft: ForumDraft,
+    update: scheduling.UpdateOf | None = None,
 ) -> None:
     """A coordinator saves the forum's settings modal: checked, written, audited.
 
@@ -238,7 +300,20 @@ def save_forum_settings(
     agencies and areas in one statement, the checks in Python, then the audit event with
     one UPDATE of the forum (Core, no unit of work; one round trip on PostgreSQL),
     statements for agencies and areas only where they change. Members are read only when
-    an agency with members would go, cases only when the code changes."""
+    an agency with members would go, cases only when the code changes.
+
+    ``update``: a message that shows the forum (its channel announcement) and is updated
+    with it (``scheduling.enqueue_update``), queued in this transaction.
+
+    Nothing is locked while the forum is read and checked: saves of one forum queue only
+    on its row, from their UPDATE to their commit. On PostgreSQL the update's queued
+    ``chat.update`` is touched in that same statement, after the forum's row is locked,
+    skipping a row a deliverer holds (which may wait for the forum's row to plan its
+    meetings: no deadlock); only when nothing was touched is an update queued after it
+    (:func:`scheduling.enqueue_update`, skipping held rows too). A refused save queues
+    nothing. Whatever another save wrote between this save's read and its UPDATE is not
+    overwritten with what this save read (:func:`_update_against_the_row`; SQLite's
+    writers queue whole, from their BEGIN)."""
     found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
     if found is None:
         raise ForumNotFound()
@@ -287,7 +362,6 @@ def save_forum_settings(
         )
     calendar = draft_calendar(draft, forum).as_settings()
     values: dict[str, object] = {
-        "settings": {**(forum.settings or {}), **calendar},
         "name": draft.name.strip(),
         "code": new_code,
         "schedule_rrule": schedule.rrule,
@@ -296,18 +370,36 @@ def save_forum_settings(
         "meeting_minutes": schedule.minutes,
         "updated_at": clock.now(),
     }
-    if not _same_schedule(forum, draft) or any(
-        (forum.settings or {}).get(k) != v for k, v in calendar.items()
-    ):
-        values["meetings_until"] = None  # meetings are re-planned at the next read or tick
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if postgresql:
+        # Decided against the row as the UPDATE finds it (another save may have committed
+        # since this one read it).
+        statement = _UPDATE_AGAINST_THE_ROW if update is None else _UPDATE_AND_TOUCH
+        values |= {
+            "calendar": calendar,
+            "same_rrule": schedule.rrule,
+            "same_anchor": schedule.anchor,
+            "same_start": schedule.start,
+            "same_minutes": schedule.minutes,
+            **(update.parameters() if update is not None else {}),
+        }
+    else:  # the write lock was taken at BEGIN: the row read is the row written
+        statement = _UPDATE_FORUM
+        values["settings"] = {**(forum.settings or {}), **calendar}
+        if not _same_schedule(forum, draft) or any(
+            (forum.settings or {}).get(k) != v for k, v in calendar.items()
+        ):
+            values["meetings_until"] = None  # meetings are re-planned at the next read or tick
+        if update is not None:
+            _enqueue(session, clock, update)
     # The audit event and the forum's UPDATE in one round trip (PostgreSQL): the forum's
     # row is locked from its UPDATE to the commit, and saves of one forum queue on that lock,
     # so as little as possible runs after it. A race for the code with another save ends in
     # IntegrityError (the caller's field error).
-    audit.append_with(
+    saved = audit.append_with(
         session,
         clock,
-        _UPDATE_FORUM,
+        statement,
         {"saved_forum_id": forum.id, **values},
         actor=actor,
         action=AuditAction.UPDATE,
@@ -317,6 +409,8 @@ def save_forum_settings(
         forum_id=forum.id,
         actor_agency_id=actor_agency,
     )
+    if postgresql and update is not None and not saved.scalar():
+        _enqueue(session, clock, update)  # none queued, or a deliverer has it: one after it
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
     # Written with Core: a forum this session has loaded is read again when next used.

@@ -55,11 +55,13 @@ from domain.scheduling.outbox import (
     upload_payload,
 )
 from domain.scheduling.updates import (
-    _next_update as _next_update,
-)
-from domain.scheduling.updates import (
+    UpdateOf,
     enqueue_dm_update,
     enqueue_update,
+    touch_riding,
+)
+from domain.scheduling.updates import (
+    _next_update as _next_update,
 )
 
 __all__ = [
@@ -82,6 +84,7 @@ __all__ = [
     "Renderer",
     "RetryLater",
     "SlackGateway",
+    "UpdateOf",
     "claim",
     "complete",
     "deliver",
@@ -95,6 +98,7 @@ __all__ = [
     "key_starts",
     "prune_outbox",
     "settled_near",
+    "touch_riding",
     "upload_payload",
     "with_key",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, literal, select, union_all, update
@@ -63,13 +64,14 @@ _TOUCH = (
 )
 
 
-def _update_lookup_and_touch() -> Any:
-    """PostgreSQL: :data:`_UPDATE_LOOKUP` and :data:`_TOUCH` in one round trip. The touch is
-    a CTE of the lookup (``touched``, true on the latest update's row when it was touched),
-    with the same conditions: a pending update no deliverer has taken, after a posted
-    message that did not fail. Like the two statements, the lookup reads the snapshot and
-    the touch re-checks the row once it holds its lock (a deliverer that took it first
-    makes it miss)."""
+def _latest_and_touch(*, key: str, prefix: str, skip_locked: bool) -> tuple[Any, Any]:
+    """PostgreSQL: the latest update after the message posted under the parameter ``key``
+    (``latest``, a CTE) and the touch of it (``touched``, an UPDATE as a CTE returning its
+    id), with the conditions of :data:`_UPDATE_LOOKUP` and :data:`_TOUCH`: a pending update
+    no deliverer has taken, after a posted message that did not fail. Like the two
+    statements, the lookup reads the snapshot and the touch re-checks the row once it holds
+    its lock (a deliverer that took it first makes it miss). ``skip_locked``: a row another
+    transaction holds (a deliverer taking it) counts as taken, waited for by no one."""
     outbox = cast(Table, OutboxMessage.__table__)
     posted = outbox.alias("posted")
     columns = (outbox.c.id, outbox.c.dedupe_key, outbox.c.status, outbox.c.lease_until)
@@ -77,22 +79,35 @@ def _update_lookup_and_touch() -> Any:
         select(*columns)
         .where(
             outbox.c.id
-            > select(outbox.c.id).where(outbox.c.dedupe_key == bindparam("key")).scalar_subquery(),
-            outbox.c.dedupe_key.like(bindparam("prefix")),
+            > select(outbox.c.id).where(outbox.c.dedupe_key == bindparam(key)).scalar_subquery(),
+            outbox.c.dedupe_key.like(bindparam(prefix)),
         )
         .order_by(outbox.c.id.desc())
         .limit(1)
         .cte("latest")
     )
+    target: Any = select(latest.c.id).scalar_subquery()
+    if skip_locked:
+        free = outbox.alias("free")
+        target = (
+            select(free.c.id)
+            .where(
+                free.c.id == target,
+                free.c.status == OutboxStatus.PENDING,
+                free.c.lease_until.is_(None),
+            )
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
     touched = (
         update(outbox)
         .where(
-            outbox.c.id == select(latest.c.id).scalar_subquery(),
+            outbox.c.id == target,
             outbox.c.status == OutboxStatus.PENDING,
             outbox.c.lease_until.is_(None),
             select(posted.c.id)
             .where(
-                posted.c.dedupe_key == bindparam("key"),
+                posted.c.dedupe_key == bindparam(key),
                 posted.c.status != OutboxStatus.FAILED,
             )
             .exists(),
@@ -102,6 +117,15 @@ def _update_lookup_and_touch() -> Any:
         .returning(outbox.c.id)
         .cte("touched")
     )
+    return latest, touched
+
+
+def _update_lookup_and_touch(*, skip_locked: bool) -> Any:
+    """PostgreSQL: :data:`_UPDATE_LOOKUP` and :data:`_TOUCH` in one round trip (the touch a
+    CTE of the lookup, ``touched`` true on the latest update's row when it was touched)."""
+    outbox = cast(Table, OutboxMessage.__table__)
+    latest, touched = _latest_and_touch(key="key", prefix="prefix", skip_locked=skip_locked)
+    columns = (outbox.c.id, outbox.c.dedupe_key, outbox.c.status, outbox.c.lease_until)
     return union_all(
         select(*columns, literal(False).label("touched")).where(
             outbox.c.dedupe_key == bindparam("key")
@@ -110,7 +134,36 @@ def _update_lookup_and_touch() -> Any:
     ).add_cte(touched)
 
 
-_LOOKUP_AND_TOUCH = _update_lookup_and_touch()
+_LOOKUP_AND_TOUCH = _update_lookup_and_touch(skip_locked=False)
+_LOOKUP_AND_TOUCH_FREE = _update_lookup_and_touch(skip_locked=True)
+
+
+@dataclass(frozen=True)
+class UpdateOf:
+    """An update of the message posted under dedupe key ``key`` that a change asks for
+    (:func:`enqueue_update`'s arguments), for a change that queues it with its own write
+    (:func:`touch_riding`)."""
+
+    team_id: str | None
+    key: str
+    render: str
+    args: Mapping[str, Any]
+
+    def parameters(self) -> dict[str, str]:
+        """The parameters of :func:`touch_riding`'s CTE."""
+        return {"update_key": self.key, "update_prefix": f"{self.key}:u%"}
+
+
+def touch_riding() -> tuple[Any, Any]:
+    """PostgreSQL: the touch of :func:`enqueue_update` as a CTE another statement carries
+    (its parameters ``update_key`` and ``update_prefix``: :meth:`UpdateOf.parameters`), and
+    the boolean to return from that statement: whether it touched. A row another
+    transaction holds counts as taken (``SKIP LOCKED``), so the statement never waits for
+    a deliverer, whatever locks it took before; when it did not touch, queue the update
+    with :func:`enqueue_update` and ``skip_locked=True``. Build once (a statement object
+    reused keeps its cache key)."""
+    _latest, touched = _latest_and_touch(key="update_key", prefix="update_prefix", skip_locked=True)
+    return touched, select(touched.c.id).exists()
 
 
 def enqueue_update(
@@ -121,6 +174,7 @@ def enqueue_update(
     key: str,
     render: str,
     args: Mapping[str, Any],
+    skip_locked: bool = False,
 ) -> bool:
     """Queue ``chat.update`` of the message posted under dedupe key ``key``, rendered when it
     is delivered, after any earlier update of it (keyed ``key:u1``, ``key:u2``, …). False
@@ -132,9 +186,16 @@ def enqueue_update(
     commit and renders what it wrote; one that took it first makes the touch miss (its
     lease is set), and a new update goes after it. So many changes in a row cost one
     update of the message in Slack, and each change two statements, not a rendering.
+
+    ``skip_locked`` (PostgreSQL): an update another transaction holds counts as taken and
+    is not waited for; for a change that already holds a lock a deliverer may wait for
+    while it holds the update (a forum's row: ``domain.forums.saving``).
     """
     both = session.get_bind().dialect.name == "postgresql"  # the touch in the lookup
-    lookup = _LOOKUP_AND_TOUCH if both else _UPDATE_LOOKUP
+    if both:
+        lookup = _LOOKUP_AND_TOUCH_FREE if skip_locked else _LOOKUP_AND_TOUCH
+    else:
+        lookup = _UPDATE_LOOKUP
     params = {"key": key, "prefix": f"{key}:u%"}
     for _ in range(_CONTENDED):
         posted = latest = None

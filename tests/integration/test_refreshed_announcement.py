@@ -261,17 +261,17 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
     bot: Bot, created: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A deliverer has taken the announcement's update and renders it; the forum's meetings
-    need planning (a schedule change), so rendering waits for the forum's row. A coordinator
+    need planning (a schedule change), so rendering takes the forum's row. A coordinator
     saves the forum meanwhile. The save must not hold the forum's row while it waits for the
-    update's row (the other order), or PostgreSQL ends one of them as a deadlock: the save
-    refused, or the update's rendering failed. Both go through, and the update after the
-    save shows it."""
+    update's row, or PostgreSQL ends one of them as a deadlock: the save refused, or the
+    update's rendering failed. The save waits for no deliverer (the update it holds counts
+    as taken, and a new one goes after it); both go through, and the update after the save
+    shows it."""
     import threading
 
     from domain import scheduling
     from handlers import outgoing
     from handlers.outgoing import queue_announcement_update
-    from tests.support.concurrency import lock_waits
 
     bot.slack.wait_for("chat.postMessage")
     run_due_work(bot.runtime)
@@ -320,12 +320,13 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
         )
 
     saver = threading.Thread(target=save)
-    with lock_waits(bot.runtime.engine) as waits:
-        saver.start()
-        waits.wait_for(saver)  # the save waits for the update's row
+    saver.start()
+    saver.join(10)
+    done_first = not saver.is_alive()
     go.set()
     deliverer.join(20)
     saver.join(20)
+    assert done_first, "the save waited for the deliverer"
     assert not met, f"the rendering met {met[0].__class__.__name__}"
     assert delivered and delivered[0].sent == 1
     assert answers and answers[0].json() is None, answers[0].body  # saved
@@ -335,12 +336,57 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
     assert "Forum Ett" in shown[-1]
 
 
+@postgresql_only  # SQLite's writers queue whole, from BEGIN IMMEDIATE
+def test_a_save_being_checked_holds_up_no_other_save_of_the_forum(
+    bot: Bot, created: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two coordinators save one forum at once. While the first save is still reading and
+    checking the form, it holds no lock: the second save goes through meanwhile (before,
+    the first save's first statement locked the announcement's update until its commit,
+    and every other save of the forum waited behind it). Both are saved, the one that
+    committed last is what the forum and its announcement show, in one update."""
+    import threading
+
+    from domain.forums.checking import _check_draft as real
+
+    bot.slack.wait_for("chat.postMessage")
+    run_due_work(bot.runtime)
+    before = len(bot.slack.calls_to("chat.update"))
+    checking, go = threading.Event(), threading.Event()
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if not checking.is_set():  # the first save only
+            checking.set()
+            assert go.wait(20)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("domain.forums.saving._check_draft", held)
+    first = threading.Thread(target=_rename, args=(bot, created, "Forum Sist"))
+    first.start()
+    try:
+        assert checking.wait(10)
+        second = threading.Thread(target=_rename, args=(bot, created, "Forum Först"))
+        second.start()
+        second.join(10)
+        waited = second.is_alive()
+    finally:
+        go.set()
+        first.join(20)
+    second.join(20)
+    assert not waited, "the second save waited for the first one's check"
+    with bot.sessions() as s:
+        forum = s.get(Forum, created)
+        assert forum is not None and forum.name == "Forum Sist"
+    run_due_work(bot.runtime)
+    shown = _updates_shown(bot, before)
+    assert len(shown) == 1 and "Forum Sist" in shown[0]
+
+
 def test_a_save_naming_another_workspaces_forum_changes_and_queues_nothing(
     bot: Bot, created: int
 ) -> None:
-    """The save queues the announcement's update before it reads the forum: a user of another
-    workspace who names this forum's id is refused, and nothing is left queued for it (no
-    update of this forum's announcement, nothing with their workspace)."""
+    """A user of another workspace who names this forum's id is refused, and nothing is left
+    queued for it (no update of this forum's announcement, nothing with their workspace)."""
     from tests.conftest import SIGNING_SECRET
     from tests.integration.test_forum_flow import blocks_of, forum_values, meta
     from tests.support.slack_driver import SlackDriver

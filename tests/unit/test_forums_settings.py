@@ -29,6 +29,7 @@ from domain.errors import (
 from domain.schedule import next_occurrences
 from storage.db import transaction
 from storage.models import AuditAction, AuditEvent, Forum, Role
+from tests.conftest import postgresql_only
 from tests.support.concurrency import lock_waits
 from tests.support.forum_domain import (
     ADMIN,
@@ -403,3 +404,73 @@ def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
         refused = refused.errors.get("code")
     assert isinstance(refused, CodeTaken), outcome["second"]
     assert refused.field == "code"
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_value(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save reads and checks the forum without a lock. Coordinator A opened the modal on
+    Thursdays and saves it unchanged but renamed; while A's save is between its check and
+    its write, coordinator B moves the forum to Mondays (committed), the Monday meetings are
+    planned, and a setting outside the modal (the situation picture) is switched on. A's
+    save then lands last: the forum is on Thursdays again with A's name, its meetings are
+    planned anew on Thursdays (not left on B's Mondays), and the other setting stays on."""
+    from domain import meetings
+    from domain.forums.checking import _check_draft
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def check_then_pause(*args: Any, **kwargs: Any) -> Any:
+        schedule = _check_draft(*args, **kwargs)
+        if not checked.is_set():  # A's save only
+            checked.set()
+            assert go.wait(10)
+        return schedule
+
+    monkeypatch.setattr("domain.forums.saving._check_draft", check_then_pause)
+
+    def save_a() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=COORD,
+                    draft=make_draft(name="FOSSAM A"),
+                )
+            outcome["a"] = None
+        except BaseException as exc:
+            outcome["a"] = exc
+
+    a = threading.Thread(target=save_a)
+    a.start()
+    try:
+        assert checked.wait(10)
+        update_as(
+            sessions, clock, setup, actor=ADMIN, name="FOSSAM B", rrule="FREQ=WEEKLY;BYDAY=MO"
+        )
+        with transaction(sessions) as s:
+            forum = load_forum(s, setup.forum_id)
+            planned = meetings.upcoming(s, clock, forum)
+            assert planned and all(
+                m.starts_at.astimezone(fs.forum_zone(forum)).weekday() == 0 for m in planned
+            )
+            forum.settings = {**(forum.settings or {}), "situation_picture": "every"}
+    finally:
+        go.set()
+        a.join(20)
+    assert outcome["a"] is None, outcome["a"]
+    with transaction(sessions) as s:
+        forum = load_forum(s, setup.forum_id)
+        assert (forum.name, forum.schedule_rrule) == ("FOSSAM A", "FREQ=WEEKLY;BYDAY=TH")
+        assert (forum.settings or {}).get("situation_picture") == "every"
+        days = {
+            m.starts_at.astimezone(fs.forum_zone(forum)).weekday()
+            for m in meetings.upcoming(s, clock, forum)
+        }
+    assert days == {3}, days
+    assert [e.object_ref for e in events(sessions, after=setup.audit_mark)] == ["FOS", "FOS"]
