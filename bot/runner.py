@@ -29,23 +29,31 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
-
-from prometheus_client import Gauge
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.background import BackgroundScheduler
+    from prometheus_client import Gauge
 
     from bot.sealer import Sealer
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RUNNERS = Gauge(
-    "samverkan_due_work_runners",
-    "Due-work runners (scheduler and audit sealer) alive in this replica; 1 normally",
-    multiprocess_mode="livesum",
-)
+
+@cache
+def _runners() -> Gauge:
+    """Made in the runner, on its start: the gunicorn master, which imports this module for
+    :class:`RunnerSupervisor`, then need not import prometheus_client (~2 MB of RSS)."""
+    from prometheus_client import Gauge
+
+    return Gauge(
+        "samverkan_due_work_runners",
+        "Due-work runners (scheduler and audit sealer) alive in this replica; 1 normally",
+        multiprocess_mode="livesum",
+    )
+
 
 RESTART_DELAY = 1.0
 # The runner's process name (``ps -o comm``, ``top``; at most 15 bytes), so operators and
@@ -65,7 +73,7 @@ class DueWork:
         self.scheduler.shutdown(wait=False)
         if self.sealer is not None:
             self.sealer.stop()
-        RUNNERS.set(0)
+        _runners().set(0)
 
 
 def start_due_work(runtime: Any) -> DueWork:
@@ -76,7 +84,7 @@ def start_due_work(runtime: Any) -> DueWork:
     interval = runtime.settings.scheduler_interval
     scheduler = start_scheduler(runtime, interval_seconds=interval)
     sealer = start_sealer(runtime)
-    RUNNERS.set(1)
+    _runners().set(1)
     log.info(
         "due-work runner started (pid %d): due work every %d s, audit sealer %s",
         os.getpid(),
