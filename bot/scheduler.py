@@ -265,7 +265,14 @@ def _skipped_ticks(record: logging.LogRecord) -> bool:
     return "maximum number of running instances reached" not in record.getMessage()
 
 
-def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundScheduler:
+def start_scheduler(
+    runtime: Any,
+    *,
+    interval_seconds: int = 60,
+    after_tick: Callable[[scheduling.Delivery], None] | None = None,
+) -> BackgroundScheduler:
+    """``after_tick``: called at the end of each pass that ran (with what it delivered), in
+    the pass's thread (the runner uses it to recycle itself between passes)."""
     # APScheduler logs every tick at INFO: two lines per tick and worker drown the log (the
     # sandbox ticks every other second). Failures are still logged, by tick() and by it.
     logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
@@ -277,9 +284,12 @@ def start_scheduler(runtime: Any, *, interval_seconds: int = 60) -> BackgroundSc
     def tick() -> None:
         TICKS.inc()
         try:
-            run_due_work(runtime)
+            delivered = run_due_work(runtime)
         except Exception:
             log.exception("scheduled work failed; retrying at the next tick")
+            return
+        if after_tick is not None:
+            after_tick(delivered)
 
     scheduler.add_job(
         tick,
