@@ -263,7 +263,7 @@ class Ticker:
     """Runs ``tick`` every ``interval`` seconds in a thread of its own, one pass at a time;
     a pass that outlasts the interval is followed by the next at once, never by a pile-up
     (what APScheduler's interval job with ``max_instances=1, coalesce=True`` did, without
-    its 30 modules and 1.1 MB in every runner, nor its log lines about skipped runs)."""
+    its 30 modules and ~1 MB in every runner, nor its log lines about skipped runs)."""
 
     def __init__(self, tick: Callable[[], None], interval: float) -> None:
         self._tick = tick

@@ -104,8 +104,12 @@ def test_a_replica_runs_one_request_worker_by_default_and_shows_its_runners_metr
         assert metric(replica.url, "samverkan_due_work_runners") == 1.0
         assert replica.output.count("Booting worker with pid") == 1
         assert replica.output.count("due-work runner started") == 1
-        if sys.platform == "linux":  # the small master of a one-worker replica
-            assert "bot.master" in Path(f"/proc/{replica.proc.pid}/cmdline").read_text()
+        if sys.platform == "linux":  # the small master of a one-worker replica, with -OO
+            (worker,) = re.findall(r"Booting worker with pid: (\d+)", replica.output.text())
+            master = Path(f"/proc/{replica.proc.pid}/cmdline").read_text().split("\0")
+            assert "bot.master" in master and "-OO" in master
+            # The worker (forked by it) runs without docstrings either.
+            assert "-OO" in Path(f"/proc/{worker}/cmdline").read_text().split("\0")
     finally:
         stop(replica.proc)
 

@@ -86,3 +86,23 @@ def test_serve_caps_malloc_arenas_unless_the_operator_set_them(tmp_path: Path) -
     code = "from bot.server import limit_malloc_arenas; print(limit_malloc_arenas())"
     assert run(code, tmp_path) == ["True"]
     assert run(code, tmp_path, MALLOC_ARENA_MAX="4") == ["False"]
+
+
+def test_serve_runs_a_one_worker_replica_with_OO_unless_the_operator_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.server import Plan, master_argv
+
+    plan = Plan(
+        bind="127.0.0.1:0",
+        workers=1,
+        threads=2,
+        log_level="INFO",
+        apart=True,
+        sealer=True,
+        socket_mode=False,
+    )
+    monkeypatch.delenv("PYTHONOPTIMIZE", raising=False)
+    assert "-OO" in master_argv(plan)
+    monkeypatch.setenv("PYTHONOPTIMIZE", "0")  # docstrings and asserts kept
+    assert "-OO" not in master_argv(plan)
