@@ -110,8 +110,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--workers",
         type=int,
-        default=int(os.environ.get("SAMVERKAN_WEB_CONCURRENCY", "2")),
-        help="gunicorn workers for both servers (SAMVERKAN_WEB_CONCURRENCY, 2)",
+        default=int(os.environ.get("SAMVERKAN_WEB_CONCURRENCY", "1")),
+        help="gunicorn workers for both servers (SAMVERKAN_WEB_CONCURRENCY, 1: the default)",
     )
     parser.add_argument(
         "--threads",

@@ -1,6 +1,7 @@
 """Memory of one idle replica: `samverkan serve` under gunicorn vs a bare bolt app.
 
-    python -m bench.memory                 # 2 workers, 20 s idle after start-up
+    python -m bench.memory                 # 1 worker (the default), 20 s idle after start-up
+    python -m bench.memory --workers 2     # a replica with 2 request workers
     python -m bench.memory --idle 5        # quicker (CI)
     python -m bench.memory --traffic 60    # settled: a minute of /samverkan hjälp first
 
@@ -116,7 +117,12 @@ def poke(port: int, count: int = 5) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.memory", description=__doc__)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="request workers (1, SAMVERKAN_WEB_CONCURRENCY's default)",
+    )
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--idle", type=float, default=20.0, help="seconds idle before measuring")
     parser.add_argument(

@@ -21,31 +21,40 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import mmap
 import os
 import select
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from prometheus_client import Gauge
-
 if TYPE_CHECKING:
-    from apscheduler.schedulers.background import BackgroundScheduler
+    from prometheus_client import Gauge
 
+    from bot.scheduler import Ticker
     from bot.sealer import Sealer
     from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-RUNNERS = Gauge(
-    "samverkan_due_work_runners",
-    "Due-work runners (scheduler and audit sealer) alive in this replica; 1 normally",
-    multiprocess_mode="livesum",
-)
+
+@cache
+def _runners() -> Gauge:
+    """Made in the runner, on its start: the gunicorn master, which imports this module for
+    :class:`RunnerSupervisor`, then need not import prometheus_client (~2 MB of RSS)."""
+    from prometheus_client import Gauge
+
+    return Gauge(
+        "samverkan_due_work_runners",
+        "Due-work runners (scheduler and audit sealer) alive in this replica; 1 normally",
+        multiprocess_mode="livesum",
+    )
+
 
 RESTART_DELAY = 1.0
 # The runner's process name (``ps -o comm``, ``top``; at most 15 bytes), so operators and
@@ -58,25 +67,26 @@ RESTART_DELAY_MAX = 30.0
 class DueWork:
     """The scheduler and the sealer running in this process."""
 
-    scheduler: BackgroundScheduler
+    scheduler: Ticker
     sealer: Sealer | None
 
-    def stop(self) -> None:
-        self.scheduler.shutdown(wait=False)
+    def stop(self, *, wait: bool = False) -> None:
+        """``wait``: until a pass under way has ended (else the process ends it)."""
+        self.scheduler.shutdown(wait=wait)
         if self.sealer is not None:
             self.sealer.stop()
-        RUNNERS.set(0)
+        _runners().set(0)
 
 
-def start_due_work(runtime: Any) -> DueWork:
+def start_due_work(runtime: Any, *, after_tick: Callable[[Any], None] | None = None) -> DueWork:
     """Start the scheduler and the sealer in this process (the replica's one runner)."""
     from bot.scheduler import start_scheduler
     from bot.sealer import start_sealer
 
     interval = runtime.settings.scheduler_interval
-    scheduler = start_scheduler(runtime, interval_seconds=interval)
+    scheduler = start_scheduler(runtime, interval_seconds=interval, after_tick=after_tick)
     sealer = start_sealer(runtime)
-    RUNNERS.set(1)
+    _runners().set(1)
     log.info(
         "due-work runner started (pid %d): due work every %d s, audit sealer %s",
         os.getpid(),
@@ -84,6 +94,47 @@ def start_due_work(runtime: Any) -> DueWork:
         "on" if sealer is not None else "off",
     )
     return DueWork(scheduler, sealer)
+
+
+# Modules that only some passes need and that stay in the process once imported: matplotlib
+# (a rating picture, a report's charts: ~41 MB of RSS), the document writers.
+HEAVY_MODULES = ("matplotlib", "openpyxl", "fpdf", "docx")
+# A runner that has one loaded and never has a quiet pass still recycles after this long.
+RECYCLE_WITHIN = 600.0
+
+
+class Recycle:
+    """When the runner ends itself, between two passes, so that the master starts a fresh
+    one and the memory of a heavy module goes back to the host (issue 18: one replica idles
+    under 200 MB; a runner that once drew a chart kept matplotlib's ~41 MB for good).
+
+    Due at the end of the first pass that delivered nothing (the burst that needed the
+    module is over) once a heavy module is loaded, or of any pass ``RECYCLE_WITHIN`` after
+    it was first seen. ``after_tick`` runs in the scheduler's thread at the end of a pass.
+    """
+
+    def __init__(
+        self, clock: Callable[[], float] = time.monotonic, loaded: Container[str] = ()
+    ) -> None:
+        """``loaded``: the modules the runner had at its start (a fresh runner would have
+        them too: no reason to recycle)."""
+        self.due = threading.Event()
+        self._clock = clock
+        self._heavy_since: float | None = None
+        self._at_start = {name for name in HEAVY_MODULES if name in loaded}
+
+    def heavy(self, modules: Container[str]) -> list[str]:
+        return [n for n in HEAVY_MODULES if n in modules and n not in self._at_start]
+
+    def after_tick(self, delivered: Any, modules: Container[str] | None = None) -> None:
+        if not self.heavy(sys.modules if modules is None else modules):
+            return
+        now = self._clock()
+        if self._heavy_since is None:
+            self._heavy_since = now
+        quiet = delivered.sent == 0 and delivered.failed == 0
+        if quiet or now - self._heavy_since >= RECYCLE_WITHIN:
+            self.due.set()
 
 
 def runs_apart(settings: Settings) -> bool:
@@ -152,9 +203,11 @@ def run_runner_process(
     wake: SealerWakePipe | None,
     inherited: Iterable[Any],
     parent: int,
+    recycled: mmap.mmap | None = None,
 ) -> NoReturn:
     """The body of the forked runner process; never returns (``os._exit``). ``settings``:
-    None when forked from the small master (:mod:`bot.master`): read here."""
+    None when forked from the small master (:mod:`bot.master`): read here. ``recycled``: a
+    byte shared with the master, set to 1 when this runner ends itself to be recycled."""
     code = 1
     try:
         # Forked from the gunicorn master: forget its signal handlers and its sockets.
@@ -189,7 +242,9 @@ def run_runner_process(
             from bot.settings import load_settings
 
             settings = load_settings()
-        running = start_due_work(build_runtime(settings))
+        runtime = build_runtime(settings)
+        recycle = Recycle(loaded=set(sys.modules))
+        running = start_due_work(runtime, after_tick=recycle.after_tick)
         if wake is not None:
             os.close(wake.write_fd)
             if running.sealer is not None:
@@ -199,11 +254,24 @@ def run_runner_process(
                     name="sealer-wake",
                     daemon=True,
                 ).start()
+        recycling = False
         while not stopping.wait(1.0):
             if os.getppid() != parent:  # the master is gone
                 break
-        running.stop()
-        log.info("due-work runner stopped (pid %d)", os.getpid())
+            if recycle.due.is_set() and recycled is not None:
+                recycling = True
+                break
+        running.stop(wait=recycling)
+        if recycling and recycled is not None:
+            recycled[0] = 1
+            log.info(
+                "due-work runner recycled (pid %d): it ends to give back the memory of %s; "
+                "the master starts another",
+                os.getpid(),
+                ", ".join(recycle.heavy(sys.modules)),
+            )
+        else:
+            log.info("due-work runner stopped (pid %d)", os.getpid())
         code = 0
     except BaseException:
         log.exception("due-work runner failed")
@@ -226,12 +294,22 @@ class RunnerSupervisor:
         self._started = 0.0
         self._delay = RESTART_DELAY
         self._next_start = 0.0
+        # Shared with each runner (an anonymous shared page survives the fork): 1 when the
+        # runner ended itself to be recycled (Recycle), so it is started again at once.
+        self._recycled = mmap.mmap(-1, 1)
 
     def check(self, listeners: Iterable[Any]) -> None:
         if self.pid:
             if _alive(self.pid):
                 return
             self._forget(self.pid)
+            if self._recycled[0]:
+                self._recycled[0] = 0
+                self.pid = 0
+                self._delay = RESTART_DELAY
+                self._next_start = 0.0
+                self._start(list(listeners))
+                return
             log.error("due-work runner (pid %d) exited; starting another", self.pid)
             self.pid = 0
             lived = time.monotonic() - self._started
@@ -245,7 +323,13 @@ class RunnerSupervisor:
         parent = os.getpid()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child never returns
-            run_runner_process(self.settings, wake=self.wake, inherited=listeners, parent=parent)
+            run_runner_process(
+                self.settings,
+                wake=self.wake,
+                inherited=listeners,
+                parent=parent,
+                recycled=self._recycled,
+            )
         self.pid = pid
         self._started = time.monotonic()
 

@@ -21,15 +21,39 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def prepare_metrics_dir(workers: int) -> None:
-    """Several worker processes share Prometheus metrics through a directory."""
-    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+def prepare_metrics_dir(processes: int) -> None:
+    """Several processes (request workers, the due-work runner) share Prometheus metrics
+    through a directory, so that a worker's ``/metrics`` shows the runner's too."""
+    if processes > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         path = tempfile.mkdtemp(prefix="samverkan-metrics-")
         os.environ["PROMETHEUS_MULTIPROC_DIR"] = path
     elif os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         path = os.environ["PROMETHEUS_MULTIPROC_DIR"]
         shutil.rmtree(path, ignore_errors=True)
         os.makedirs(path, exist_ok=True)
+
+
+# glibc's malloc gives each thread that contends for the heap an arena of its own, up to
+# 8 per core; the freed memory of a gthread worker's request threads then stays mapped in
+# many arenas. Two are plenty for threads that mostly wait on Slack and the database.
+MALLOC_ARENAS = 2
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number
+
+
+def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
+    """Cap glibc's malloc arenas for this process and the processes it forks (the gunicorn
+    master calls it before forking the workers and the runner). An operator's
+    ``MALLOC_ARENA_MAX`` wins (glibc read it at start); elsewhere than glibc, nothing."""
+    if sys.platform != "linux" or "MALLOC_ARENA_MAX" in os.environ:
+        return False
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):  # not glibc (musl has no mallopt)
+        return False
+    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
+    return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
 def _child_exit(server: Any, worker: Any) -> None:
@@ -151,6 +175,7 @@ class Server(BaseApplication):  # type: ignore[misc]
 
     def run(self) -> None:
         # BaseApplication.run with an arbiter that also keeps the due-work runner alive.
+        limit_malloc_arenas()  # before any fork: the workers and the runner inherit it
         try:
             _arbiter_class()(self).run()
         except RuntimeError as exc:
@@ -218,7 +243,15 @@ def master_argv(plan: Plan) -> list[str]:
     cwd = os.getcwd()
     trusted = any(os.path.abspath(entry or ".") == cwd for entry in sys.path)
     safe = [] if trusted else ["-P"]
-    return [sys.executable, *safe, "-m", "bot.master", plan.to_json()]
+    return [sys.executable, *safe, *optimize_flags(), "-m", "bot.master", plan.to_json()]
+
+
+def optimize_flags() -> list[str]:
+    """``-OO`` for the master and so for the worker and the runner it forks: no docstrings
+    (~4 MB less in each process that imports the app, issue 18) and no ``assert`` (ours are
+    all type narrowing for mypy). The image compiles the ``.opt-2.pyc`` files at build
+    (deploy/Dockerfile). An operator's ``PYTHONOPTIMIZE`` (``0``: keep both) wins."""
+    return [] if "PYTHONOPTIMIZE" in os.environ else ["-OO"]
 
 
 def serve(settings: Settings) -> None:
@@ -227,8 +260,8 @@ def serve(settings: Settings) -> None:
     if socket_mode or settings.allow_test_clock:
         # One process: one Socket Mode connection, and one clock that /_test/clock moves.
         workers = 1
-    prepare_metrics_dir(workers)
     plan = Plan.of(settings, workers=workers, socket_mode=socket_mode)
+    prepare_metrics_dir(workers + (1 if plan.apart else 0))
     if workers == 1 and plan.apart and sys.executable:
         # One request worker shares nothing with the master, so the master need not hold
         # the app, nor even the settings (pydantic): this process, which has checked them,
@@ -243,7 +276,7 @@ def serve(settings: Settings) -> None:
         # Import the application's modules once, here, before gunicorn forks its workers:
         # their code and data are then shared (copy-on-write) instead of loaded per worker.
         # Engines, pools and threads are still made in each worker (Server.load). Not the
-        # scheduler (APScheduler, its executors): only the due-work runner imports it.
+        # scheduler: only the due-work runner imports it.
         import gc
 
         import bot.runner

@@ -67,7 +67,11 @@ class Settings(BaseSettings):
     audit_seal_delay_ms: int = Field(
         50, ge=0, le=60_000, validation_alias=_env("SAMVERKAN_AUDIT_SEAL_DELAY_MS")
     )
-    web_concurrency: int = Field(2, ge=1, le=64, validation_alias=_env("SAMVERKAN_WEB_CONCURRENCY"))
+    # Request workers per replica (gunicorn gthread processes, each with web_threads threads).
+    # One by default: on the 2-core box it served /samverkan hjälp as fast as two and audited
+    # saves faster (bench/README.md), and a replica then idles under 200 MB (master, one
+    # worker, the due-work runner). Scale out with replicas, or raise this on a bigger host.
+    web_concurrency: int = Field(1, ge=1, le=64, validation_alias=_env("SAMVERKAN_WEB_CONCURRENCY"))
     web_threads: int = Field(8, ge=1, le=256, validation_alias=_env("SAMVERKAN_WEB_THREADS"))
     # The pause before retrying a Slack call that met a server or connection error (seconds,
     # doubled per attempt, plus up to twice as much at random): slack_sdk's own 0.5 by default

@@ -10,8 +10,6 @@ from functools import lru_cache
 from itertools import accumulate, pairwise
 from typing import Final
 
-import phonenumbers
-
 from domain.privacy.findings import MSGIDS, Finding
 
 # --- chains of digit groups -----------------------------------------------------------------
@@ -221,6 +219,10 @@ _PHONE_RUN_RE: Final = re.compile(
 @lru_cache(maxsize=4096)
 def _valid_phone(number: str) -> bool:
     """``number``: national digits starting with 0, or "+" and the international digits."""
+    # Imported here, on the first phone-like number: phonenumbers is ~1.2 MB of RSS and 59
+    # modules in every worker and runner, and most texts have no such number (issue 18).
+    import phonenumbers
+
     try:
         parsed = phonenumbers.parse(number, "SE")
     except phonenumbers.NumberParseException:

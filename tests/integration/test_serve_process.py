@@ -81,6 +81,39 @@ def test_a_replica_with_two_workers_runs_one_due_work_runner_apart_from_them(
     assert "due-work runner stopped" in replica.output.text()
 
 
+def test_a_replica_runs_one_request_worker_by_default_and_shows_its_runners_metrics(
+    database_url: str,
+    slack: SlackWebApiStub,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 18: one request worker per replica unless SAMVERKAN_WEB_CONCURRENCY says more
+    # (scale with replicas); its /metrics still show the due-work runner's, without the
+    # operator having to set PROMETHEUS_MULTIPROC_DIR.
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    settings = {
+        "SAMVERKAN_DATABASE_URL": database_url,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SAMVERKAN_SLACK_API_URL": slack.base_url,
+        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+    }
+    replica = serve(settings, tmp_path)
+    try:
+        eventually(lambda: metric(replica.url, "samverkan_due_work_ticks_total") >= 2, timeout=30)
+        assert metric(replica.url, "samverkan_due_work_runners") == 1.0
+        assert replica.output.count("Booting worker with pid") == 1
+        assert replica.output.count("due-work runner started") == 1
+        if sys.platform == "linux":  # the small master of a one-worker replica, with -OO
+            (worker,) = re.findall(r"Booting worker with pid: (\d+)", replica.output.text())
+            master = Path(f"/proc/{replica.proc.pid}/cmdline").read_text().split("\0")
+            assert "bot.master" in master and "-OO" in master
+            # The worker (forked by it) runs without docstrings either.
+            assert "-OO" in Path(f"/proc/{worker}/cmdline").read_text().split("\0")
+    finally:
+        stop(replica.proc)
+
+
 def test_a_replica_with_one_worker_has_a_master_without_the_app(
     database_url: str, slack: SlackWebApiStub, tmp_path: Path
 ) -> None:

@@ -1,0 +1,108 @@
+"""What a replica's processes import before their first request (issue 18: one replica idles
+under 200 MB RSS). Each check runs in a fresh interpreter, importing what that process of
+`samverkan serve` imports: what is not imported costs no memory in any replica."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.support.processes import ROOT
+
+# The gunicorn master of a one-worker replica (bot.master): its plan, then the arbiter's
+# application, which makes the due-work runner's supervisor.
+MASTER = """
+import json, sys
+from bot import logs
+from bot.server import Plan, Server
+plan = Plan(bind="127.0.0.1:0", workers=1, threads=2, log_level="INFO", apart=True,
+            sealer=True, socket_mode=False)
+Server(plan)
+print(json.dumps(sorted(sys.modules)))
+"""
+
+# A request worker after Server.load: the settings, the whole runtime (bolt app, engine).
+WORKER = """
+import json, sys
+from bot.settings import load_settings
+from bot.wiring import build_runtime
+runtime = build_runtime(load_settings())
+print(json.dumps(sorted(sys.modules)))
+from domain.privacy import find_identifying
+found = find_identifying("ring mig på 070-123 45 67")
+print(json.dumps({"found": bool(found), "loaded": "phonenumbers" in sys.modules}))
+"""
+
+
+def run(code: str, tmp_path: Path, **env: str) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
+            "PYTHONPATH": str(ROOT),
+            "SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'idle.db'}",
+            "SLACK_SIGNING_SECRET": "s" * 32,
+            "SLACK_BOT_TOKEN": "xoxb-test",
+            **env,
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip().splitlines()
+
+
+def test_the_small_master_does_not_import_prometheus_client(tmp_path: Path) -> None:
+    (modules,) = run(MASTER, tmp_path)
+    loaded = json.loads(modules)
+    assert "gunicorn.arbiter" in loaded or "gunicorn.app.base" in loaded
+    # The runner's gauge is made in the runner; the master needs no metrics of its own.
+    assert "prometheus_client" not in loaded
+    assert "pydantic" not in loaded and "sqlalchemy" not in loaded
+
+
+def test_an_idle_worker_has_not_imported_phonenumbers_until_a_text_needs_it(
+    tmp_path: Path,
+) -> None:
+    modules, checked = run(WORKER, tmp_path)
+    loaded = json.loads(modules)
+    assert "slack_bolt" in loaded  # the worker is whole: the app is built
+    for heavy in ("phonenumbers", "matplotlib", "openpyxl"):
+        assert heavy not in loaded, f"{heavy} is imported by every idle worker"
+    # A text with a phone number still gets caught: phonenumbers comes when needed.
+    assert json.loads(checked) == {"found": True, "loaded": True}
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="glibc's mallopt")
+def test_serve_caps_malloc_arenas_unless_the_operator_set_them(tmp_path: Path) -> None:
+    code = "from bot.server import limit_malloc_arenas; print(limit_malloc_arenas())"
+    assert run(code, tmp_path) == ["True"]
+    assert run(code, tmp_path, MALLOC_ARENA_MAX="4") == ["False"]
+
+
+def test_serve_runs_a_one_worker_replica_with_OO_unless_the_operator_says_otherwise(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.server import Plan, master_argv
+
+    plan = Plan(
+        bind="127.0.0.1:0",
+        workers=1,
+        threads=2,
+        log_level="INFO",
+        apart=True,
+        sealer=True,
+        socket_mode=False,
+    )
+    monkeypatch.delenv("PYTHONOPTIMIZE", raising=False)
+    assert "-OO" in master_argv(plan)
+    monkeypatch.setenv("PYTHONOPTIMIZE", "0")  # docstrings and asserts kept
+    assert "-OO" not in master_argv(plan)
