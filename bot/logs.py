@@ -9,7 +9,7 @@ before any handler formats it — gunicorn's, pytest's or ours:
 * an exception is shown as its traceback frames (file, line, function, source line) and
   the exception *classes* only, chained causes included; its text is dropped;
 * an exception passed as a message argument becomes its class name;
-* lines of the libraries that see bodies (slack_bolt, slack_sdk, SQLAlchemy,
+* lines of the libraries that see bodies (slack_bolt, slack_sdk, SQLAlchemy, APScheduler,
   urllib3, psycopg) are kept from WARNING up only, cut before the first detail, without
   arguments;
 * uncaught exceptions in threads and the main thread go through the same logging.
@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any
 
 # Libraries that see request/response bodies, SQL and rows: WARNING and up, text cut.
-QUIET = ("slack_bolt", "slack_sdk", "sqlalchemy", "urllib3", "psycopg")
+QUIET = ("slack_bolt", "slack_sdk", "sqlalchemy", "apscheduler", "urllib3", "psycopg")
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # A library's message up to the first detail: "Failed to run an internal function (…)".
 _DETAIL = re.compile(r"\s*[(\[{:=<'\"].*", re.DOTALL)

@@ -34,9 +34,9 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, NoReturn
 
 if TYPE_CHECKING:
+    from apscheduler.schedulers.background import BackgroundScheduler
     from prometheus_client import Gauge
 
-    from bot.scheduler import Ticker
     from bot.sealer import Sealer
     from bot.settings import Settings
 
@@ -67,7 +67,7 @@ RESTART_DELAY_MAX = 30.0
 class DueWork:
     """The scheduler and the sealer running in this process."""
 
-    scheduler: Ticker
+    scheduler: BackgroundScheduler
     sealer: Sealer | None
 
     def stop(self, *, wait: bool = False) -> None:

@@ -1,8 +1,8 @@
 """Wakes the process up every minute to do what the database says is due.
 
 Every replica runs it once, in its due-work runner (:mod:`bot.runner`); the claim rows and
-the outbox leases make each effect happen once across replicas. The ticker keeps nothing of
-its own (a thread and an interval), so nothing depends on which process runs when.
+the outbox leases make each effect happen once across replicas. APScheduler keeps no jobs of
+its own (a fixed job id, replaced on start), so nothing depends on which process runs when.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from apscheduler.schedulers.background import BackgroundScheduler
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
@@ -42,6 +43,7 @@ from handlers.outgoing import picture_ready, render_agenda, render_preview
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
+JOB_ID = "samverkan-due-work"
 DELIVERY_BUDGET = 45.0
 # Agendas built and messages sent at once per process (each its own transaction).
 PARALLEL = 4
@@ -259,35 +261,8 @@ def deliver_all(
             return scheduling.Delivery(sent=sent, failed=failed, retrying=retrying)
 
 
-class Ticker:
-    """Runs ``tick`` every ``interval`` seconds in a thread of its own, one pass at a time;
-    a pass that outlasts the interval is followed by the next at once, never by a pile-up
-    (what APScheduler's interval job with ``max_instances=1, coalesce=True`` did, without
-    its 30 modules and ~1 MB in every runner, nor its log lines about skipped runs)."""
-
-    def __init__(self, tick: Callable[[], None], interval: float) -> None:
-        self._tick = tick
-        self._interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="due-work", daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        next_at = time.monotonic() + self._interval
-        while not self._stop.wait(max(0.0, next_at - time.monotonic())):
-            try:
-                self._tick()
-            except Exception:
-                log.exception("a due-work pass failed; the next one comes at its time")
-            next_at = max(next_at + self._interval, time.monotonic())
-
-    def shutdown(self, wait: bool = False) -> None:
-        """``wait``: until the pass under way (if any) has ended."""
-        self._stop.set()
-        if wait and self._thread.is_alive() and self._thread is not threading.current_thread():
-            self._thread.join()
+def _skipped_ticks(record: logging.LogRecord) -> bool:
+    return "maximum number of running instances reached" not in record.getMessage()
 
 
 def start_scheduler(
@@ -295,9 +270,16 @@ def start_scheduler(
     *,
     interval_seconds: int = 60,
     after_tick: Callable[[scheduling.Delivery], None] | None = None,
-) -> Ticker:
+) -> BackgroundScheduler:
     """``after_tick``: called at the end of each pass that ran (with what it delivered), in
     the pass's thread (the runner uses it to recycle itself between passes)."""
+    # APScheduler logs every tick at INFO: two lines per tick and worker drown the log (the
+    # sandbox ticks every other second). Failures are still logged, by tick() and by it.
+    logging.getLogger("apscheduler.executors.default").setLevel(logging.WARNING)
+    # A tick that outlasts the interval makes APScheduler say "maximum number of running
+    # instances reached" at WARNING on every skipped tick: the same noise, quieted too.
+    logging.getLogger("apscheduler.scheduler").addFilter(_skipped_ticks)
+    scheduler = BackgroundScheduler(timezone="UTC")
 
     def tick() -> None:
         TICKS.inc()
@@ -309,6 +291,14 @@ def start_scheduler(
         if after_tick is not None:
             after_tick(delivered)
 
-    ticker = Ticker(tick, interval_seconds)
-    ticker.start()
-    return ticker
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=interval_seconds,
+        id=JOB_ID,
+        replace_existing=True,
+        max_instances=1,
+        coalesce=True,
+    )
+    scheduler.start()
+    return scheduler

@@ -276,7 +276,7 @@ def serve(settings: Settings) -> None:
         # Import the application's modules once, here, before gunicorn forks its workers:
         # their code and data are then shared (copy-on-write) instead of loaded per worker.
         # Engines, pools and threads are still made in each worker (Server.load). Not the
-        # scheduler: only the due-work runner imports it.
+        # scheduler (APScheduler, its executors): only the due-work runner imports it.
         import gc
 
         import bot.runner

@@ -75,7 +75,7 @@ def test_an_idle_worker_has_not_imported_phonenumbers_until_a_text_needs_it(
     modules, checked = run(WORKER, tmp_path)
     loaded = json.loads(modules)
     assert "slack_bolt" in loaded  # the worker is whole: the app is built
-    for heavy in ("phonenumbers", "matplotlib", "openpyxl"):
+    for heavy in ("phonenumbers", "matplotlib", "openpyxl", "apscheduler"):
         assert heavy not in loaded, f"{heavy} is imported by every idle worker"
     # A text with a phone number still gets caught: phonenumbers comes when needed.
     assert json.loads(checked) == {"found": True, "loaded": True}
