@@ -34,7 +34,8 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +45,7 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from domain import audit
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import ForumNotFound, NotAMember
+from domain.errors import CaseNotFound, ForumNotFound, NotAMember
 from domain.forums import find_member, local_today
 from storage.models import (
     Action,
@@ -363,6 +364,103 @@ def disclose(
         if not decision.allowed:
             _keep_refused(session, written)
     return decision
+
+
+# --- refused at the door ----------------------------------------------------------------------
+#
+# Someone who is no member of the case's forum (another forum's member, another workspace's
+# user, anyone with a crafted case id) never reaches the rule above: the forum or member
+# lookup refuses first. That attempt is audited too, in the case's forum (so its reviewers see
+# it), with no more than a read records: who (the Slack user id; no agency, they have none
+# there), when, which case (its reference, or ``#<id>`` when there is no such case), the
+# surface and why. A flood stays small: the same user's same refusal again within
+# REFUSAL_WINDOW is not written again, and at most REFUSALS_PER_WINDOW of a user's refusals
+# are written in any window (a user trying ids one after another shows as that many, then
+# nothing more until the minute has passed).
+
+REFUSAL_WINDOW = dt.timedelta(minutes=1)
+REFUSALS_PER_WINDOW = 20
+_REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
+    (ForumNotFound, "other_workspace"),
+    (NotAMember, "not_a_member"),
+    (CaseNotFound, "other_forum"),
+)
+
+
+@contextmanager
+def refusals_audited(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    slack_user_id: str,
+    case_id: int,
+    surface_name: str,
+) -> Iterator[None]:
+    """Around a look at case ``case_id``'s details: a refusal of the reader at the door
+    (ForumNotFound, NotAMember, CaseNotFound) is audited, then raised as before."""
+    spec = surface(surface_name)
+    try:
+        yield
+    except (ForumNotFound, NotAMember, CaseNotFound) as error:
+        reason = next(name for kind, name in _REFUSED_AS if isinstance(error, kind))
+        record_refused(
+            session,
+            clock,
+            team_id=team_id,
+            slack_user_id=slack_user_id,
+            case_id=case_id,
+            surface_name=spec.name,
+            reason=reason,
+        )
+        raise
+
+
+def record_refused(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    slack_user_id: str,
+    case_id: int,
+    surface_name: str,
+    reason: str,
+) -> AuditEvent | None:
+    """Audit one refused attempt at a case's details (kept when the caller's transaction
+    rolls back); None when it repeats one just written, or the user's window is full."""
+    if not slack_user_id:
+        return None
+    case = session.get(Case, case_id) if case_id > 0 else None
+    forum = session.get(Forum, case.forum_id) if case is not None else None
+    object_ref = case.reference if case is not None else f"#{case_id}"
+    now = clock.now()
+    recent = session.execute(
+        select(AuditEvent.object_ref, AuditEvent.detail).where(
+            AuditEvent.actor == slack_user_id,
+            AuditEvent.action == AuditAction.READ,
+            AuditEvent.at >= now - REFUSAL_WINDOW,
+        )
+    ).all()
+    refusals = [(ref, detail) for ref, detail in recent if (detail or {}).get("refused")]
+    repeated = any(
+        ref == object_ref and (detail or {}).get("surface") == surface_name
+        for ref, detail in refusals
+    )
+    if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
+        return None
+    written = audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.READ,
+        object_type=Kind.CASE.value,
+        object_ref=object_ref,
+        team_id=forum.team_id if forum is not None else team_id,
+        forum_id=forum.id if forum is not None else None,
+        detail={"surface": surface_name, "details": False, "refused": reason},
+    )
+    _keep_refused(session, written)
+    return written
 
 
 # --- refused looks outlive the caller's transaction -------------------------------------------

@@ -126,7 +126,7 @@ def _export_log(
             r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             r.actor,
             r.agency,
-            r.action.value,
+            "refused" if r.refused else r.action.value,
             r.object_type,
             r.object_ref,
             ",".join(r.flags),
