@@ -85,10 +85,15 @@ def test_another_forums_case_id_is_refused_kindly_and_audited_once(bot: Bot) -> 
     bot.slack.assert_no_violations()
 
 
-def _from_other_workspace(bot: Bot, world: World) -> Reader:
-    """The raiser's own user id, sent from another workspace naming this forum's channel."""
+def _from_other_workspace(bot: Bot, world: World, enterprise_id: str | None = None) -> Reader:
+    """The raiser's own user id, sent from another workspace (of an Enterprise Grid
+    organisation, with ``enterprise_id``) naming this forum's channel."""
     other = SlackDriver(
-        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+        bot.url,
+        SIGNING_SECRET,
+        team_id="T0002",
+        enterprise_id=enterprise_id,
+        response_url_base=bot.slack.response_url_base,
     )
     return Reader(RAISER, other, "C0001", world.forum)
 
@@ -99,6 +104,7 @@ def _from_other_workspace(bot: Bot, world: World) -> Reader:
         (NON_MEMBER, "not_a_member", NOT_A_MEMBER_SV),
         (OTHER_WS, "other_forum", REFUSED_SV),
         ("raiser elsewhere", "other_workspace", "Det finns inget forum i den här kanalen"),
+        ("raiser in an organisation", "other_workspace", "Det finns inget forum i den här"),
     ],
 )
 def test_a_non_member_or_another_workspace_is_refused_and_audited(
@@ -107,6 +113,8 @@ def test_a_non_member_or_another_workspace_is_refused_and_audited(
     world = build_world(bot)
     if who == "raiser elsewhere":
         r = _from_other_workspace(bot, world)
+    elif who == "raiser in an organisation":
+        r = _from_other_workspace(bot, world, enterprise_id="E0009")
     else:
         r = reader_for(bot, world, who)
         if who == NON_MEMBER:
@@ -167,3 +175,22 @@ def test_the_log_reviewer_sees_the_refusals(bot: Bot) -> None:
     (data,) = bot.slack.uploads.values()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
     assert [OTHER_FORUM, "refused", world.reference] in [[r[1], r[3], r[5]] for r in rows]
+
+
+def test_correcting_another_forums_case_text_is_refused_and_audited(bot: Bot) -> None:
+    """The edit button's value names this forum's case summary, sent by another forum's
+    admin from their own channel: refused, and audited once as an attempt at case_edit."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    for _ in range(2):
+        r.driver.block_action(
+            "text_edit", user=r.user, value=f"case.summary:{world.case}", channel=r.channel
+        )
+        bot.wait_idle()
+    shown = json.dumps([c.args for c in bot.slack.calls_to("views.open")], ensure_ascii=False)
+    assert "Den texten finns inte längre i det här forumet" in shown  # a notice, kindly
+    assert SUMMARY not in shown
+    (event,) = refusals(events_since(bot, mark))
+    assert (event.actor, event.object_ref, event.forum_id) == (r.user, world.reference, world.forum)
+    assert event.detail == {"surface": "case_edit", "details": False, "refused": "other_forum"}

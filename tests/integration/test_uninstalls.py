@@ -98,13 +98,15 @@ def send(
     team_id: str | None,
     enterprise_id: str | None,
     org_wide: bool,
+    envelope_enterprise_id: str | None = None,
 ) -> None:
     """A signed event_callback sent for the installation (``enterprise_id``, ``team_id``,
-    ``org_wide``), and wait until its listener has run."""
+    ``org_wide``), and wait until its listener has run. ``envelope_enterprise_id``: another
+    organisation named outside ``authorizations``."""
     envelope = {
         "token": "verification-token",
         "team_id": team_id,
-        "enterprise_id": enterprise_id,
+        "enterprise_id": envelope_enterprise_id or enterprise_id,
         "api_app_id": bot.driver.api_app_id,
         "event": {"event_ts": "1700000000.000100", **event},
         "type": "event_callback",
@@ -225,6 +227,25 @@ def test_app_uninstalled_team_honours_only_its_own_app_and_organisation(installs
     removed(A2)
     assert stored(installs) == without(notes={(ORG_A, A2)})
     removed(ORG_A)
+    org_a: set[Key] = {(ORG_A, None)}
+    assert stored(installs) == without(
+        installations=org_a, users=org_a, bots=org_a, notes={(ORG_A, A1), (ORG_A, A2)}
+    )
+
+
+def test_an_organisation_named_outside_the_authorization_is_not_the_one_uninstalled(
+    installs: Any,
+) -> None:
+    """The event is for A's installation (``authorizations``); the envelope names B: only
+    A's tokens go."""
+    send(
+        installs,
+        {"type": "app_uninstalled"},
+        team_id=A1,
+        enterprise_id=ORG_A,
+        org_wide=True,
+        envelope_enterprise_id=ORG_B,
+    )
     org_a: set[Key] = {(ORG_A, None)}
     assert stored(installs) == without(
         installations=org_a, users=org_a, bots=org_a, notes={(ORG_A, A1), (ORG_A, A2)}
