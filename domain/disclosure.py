@@ -34,6 +34,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -394,11 +395,13 @@ def refusals_audited(
     *,
     team_id: str,
     slack_user_id: str,
-    case_id: int,
     surface_name: str,
+    case_id: int | None = None,
+    reference: str | None = None,
 ) -> Iterator[None]:
-    """Around a look at case ``case_id``'s details: a refusal of the reader at the door
-    (ForumNotFound, NotAMember, CaseNotFound) is audited, then raised as before."""
+    """Around a look at a case's details (by id, or by the reference the user typed): a
+    refusal of the reader at the door (ForumNotFound, NotAMember, CaseNotFound) is audited,
+    then raised as before."""
     spec = surface(surface_name)
     try:
         yield
@@ -410,10 +413,36 @@ def refusals_audited(
             team_id=team_id,
             slack_user_id=slack_user_id,
             case_id=case_id,
+            reference=reference,
             surface_name=spec.name,
             reason=reason,
         )
         raise
+
+
+# A case reference as the forms make them (FOS-2026-017): what a refusal may record of a
+# reference someone typed. Anything else they typed is not recorded (it may be anything).
+_REFERENCE_RE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-\d{4}-\d{1,6}$")
+
+
+def _attempted(
+    session: Session, team_id: str, case_id: int | None, reference: str | None
+) -> tuple[Case | None, str]:
+    """The case attempted (by id anywhere, by reference in the request's workspace) and
+    what the event names it by."""
+    if case_id is not None:
+        case = session.get(Case, case_id) if case_id > 0 else None
+        return case, case.reference if case is not None else f"#{case_id}"
+    typed = (reference or "").strip().upper()
+    if not _REFERENCE_RE.match(typed):
+        return None, "?"
+    case = session.scalar(
+        select(Case)
+        .join(Forum, Forum.id == Case.forum_id)
+        .where(Forum.team_id == team_id, Case.reference == typed)
+        .limit(1)
+    )
+    return case, typed
 
 
 def record_refused(
@@ -422,17 +451,17 @@ def record_refused(
     *,
     team_id: str,
     slack_user_id: str,
-    case_id: int,
     surface_name: str,
     reason: str,
+    case_id: int | None = None,
+    reference: str | None = None,
 ) -> AuditEvent | None:
     """Audit one refused attempt at a case's details (kept when the caller's transaction
     rolls back); None when it repeats one just written, or the user's window is full."""
     if not slack_user_id:
         return None
-    case = session.get(Case, case_id) if case_id > 0 else None
+    case, object_ref = _attempted(session, team_id, case_id, reference)
     forum = session.get(Forum, case.forum_id) if case is not None else None
-    object_ref = case.reference if case is not None else f"#{case_id}"
     now = clock.now()
     recent = session.execute(
         select(AuditEvent.object_ref, AuditEvent.detail).where(

@@ -28,8 +28,10 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
+from tests.support.personnummer import pnr
 from tests.support.slack_driver import SlackDriver
 
+CHILD_PNR = pnr("170110", "238")
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
 
@@ -194,3 +196,37 @@ def test_correcting_another_forums_case_text_is_refused_and_audited(bot: Bot) ->
     (event,) = refusals(events_since(bot, mark))
     assert (event.actor, event.object_ref, event.forum_id) == (r.user, world.reference, world.forum)
     assert event.detail == {"surface": "case_edit", "details": False, "refused": "other_forum"}
+
+
+@pytest.mark.parametrize(
+    ("command", "surface"), [("grund", "legal_grounds"), ("samtycke", "consent_register")]
+)
+def test_a_case_reference_typed_outside_its_forum_is_refused_and_audited(
+    bot: Bot, command: str, surface: str
+) -> None:
+    """Another forum's admin types this forum's case reference in their own channel, and a
+    non-member in this forum's channel: refused kindly, each audited once in the case's
+    forum. What someone types that is no reference is never recorded."""
+    world = build_world(bot)
+    mark = last_id(bot)
+    attempts = [
+        (OTHER_FORUM, "C0002", world.reference, "other_forum"),
+        (NON_MEMBER, "C0001", world.reference.lower(), "not_a_member"),
+    ]
+    for user, channel, typed, _reason in attempts:
+        before = bot.slack.count("response_url")
+        bot.driver.command(f"{command} {typed}", user=user, channel=channel)
+        reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+        assert SUMMARY not in json.dumps(reply.args, ensure_ascii=False)
+    bot.wait_idle()
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_ref, e.forum_id, e.detail) for e in logged] == [
+        (user, world.reference, world.forum, {"surface": surface, "details": False, "refused": why})
+        for user, _channel, _typed, why in attempts
+    ]
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"{command} {CHILD_PNR}", user=OTHER_FORUM, channel="C0002")
+    bot.slack.wait_for("response_url", count=before + 1)
+    bot.wait_idle()
+    (odd,) = refusals(events_since(bot, mark))[2:]
+    assert odd.object_ref == "?" and CHILD_PNR not in json.dumps(odd.detail)
