@@ -62,18 +62,22 @@ def _ids(value: Any) -> list[str]:
     return [item for item in value if isinstance(item, str) and item]
 
 
-def register(app: App, store: TokenStore) -> None:
-    @app.event("app_uninstalled")
-    def app_uninstalled(ack: Any, context: Any) -> None:
+class Uninstalls:
+    """The listeners, bound to the installation store (methods, not closures: listeners are
+    never defined inside a function, tests/unit/test_one_way_out.py)."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self.store = store
+
+    def app_uninstalled(self, ack: Any, context: Any) -> None:
         ack()
         enterprise_id, team_id = _installation(context)
         if enterprise_id is not None and team_id is None:
-            store.forget_organisation(enterprise_id)
+            self.store.forget_organisation(enterprise_id)
         elif team_id is not None:
-            store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
+            self.store.delete_all(enterprise_id=enterprise_id, team_id=team_id)
 
-    @app.event("tokens_revoked")
-    def tokens_revoked(ack: Any, context: Any, event: dict[str, Any]) -> None:
+    def tokens_revoked(self, ack: Any, context: Any, event: dict[str, Any]) -> None:
         ack()
         enterprise_id, team_id = _installation(context)
         if enterprise_id is None and team_id is None:
@@ -81,21 +85,21 @@ def register(app: App, store: TokenStore) -> None:
         tokens = event.get("tokens")
         tokens = tokens if isinstance(tokens, dict) else {}
         for user_id in _ids(tokens.get("oauth")):
-            store.delete_installation(enterprise_id=enterprise_id, team_id=team_id, user_id=user_id)
+            self.store.delete_installation(
+                enterprise_id=enterprise_id, team_id=team_id, user_id=user_id
+            )
         if _ids(tokens.get("bot")):
-            store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
+            self.store.delete_bot(enterprise_id=enterprise_id, team_id=team_id)
 
-    @app.event("team_access_revoked")
-    def team_access_revoked(ack: Any, context: Any, event: dict[str, Any]) -> None:
+    def team_access_revoked(self, ack: Any, context: Any, event: dict[str, Any]) -> None:
         ack()
         enterprise_id = context.enterprise_id
         team_ids = _ids(event.get("team_ids"))
         if enterprise_id and team_ids:
-            store.forget_org_workspaces(enterprise_id=enterprise_id, team_ids=team_ids)
+            self.store.forget_org_workspaces(enterprise_id=enterprise_id, team_ids=team_ids)
 
-    @app.event("app_uninstalled_team")
     def app_uninstalled_team(
-        ack: Any, body: dict[str, Any], context: Any, event: dict[str, Any]
+        self, ack: Any, body: dict[str, Any], context: Any, event: dict[str, Any]
     ) -> None:
         ack()
         enterprise_id = context.enterprise_id
@@ -108,6 +112,14 @@ def register(app: App, store: TokenStore) -> None:
         ):
             return  # another app's removal, or not an organisation's install
         if removed == enterprise_id:
-            store.forget_organisation(enterprise_id)
+            self.store.forget_organisation(enterprise_id)
         else:  # one of its workspaces (only its own rows match; another's id deletes nothing)
-            store.forget_org_workspaces(enterprise_id=enterprise_id, team_ids=[removed])
+            self.store.forget_org_workspaces(enterprise_id=enterprise_id, team_ids=[removed])
+
+
+def register(app: App, store: TokenStore) -> None:
+    listeners = Uninstalls(store)
+    app.event("app_uninstalled")(listeners.app_uninstalled)
+    app.event("tokens_revoked")(listeners.tokens_revoked)
+    app.event("team_access_revoked")(listeners.team_access_revoked)
+    app.event("app_uninstalled_team")(listeners.app_uninstalled_team)
