@@ -373,16 +373,16 @@ def disclose(
 # user, anyone with a crafted case id) never reaches the rule above: the forum or member
 # lookup refuses first. That attempt is audited too, in the case's forum (so its reviewers see
 # it), with no more than a read records: who (the Slack user id; no agency, they have none
-# there), when, which case (its reference, or ``#<id>`` when there is no such case), the
-# surface and why. A flood stays small: the same user's same refusal again within
-# REFUSAL_WINDOW is not written again, and at most REFUSALS_PER_WINDOW of a user's refusals
-# are written in any window (a user trying ids one after another shows as that many, then
-# nothing more until the minute has passed).
+# there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
+# typed reference that is none), the surface and why. A flood stays small: the same user's
+# same refusal again within REFUSAL_WINDOW is not written again, and at most
+# REFUSALS_PER_WINDOW of a user's refusals are written in any window (a user trying ids one
+# after another shows as that many, then nothing more until the minute has passed).
 
 REFUSAL_WINDOW = dt.timedelta(minutes=1)
 REFUSALS_PER_WINDOW = 20
 _REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
-    (ForumNotFound, "other_workspace"),
+    (ForumNotFound, "no_forum_here"),  # none in that channel, or another workspace's
     (NotAMember, "not_a_member"),
     (CaseNotFound, "other_forum"),
 )

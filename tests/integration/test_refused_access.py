@@ -105,8 +105,8 @@ def _from_other_workspace(bot: Bot, world: World, enterprise_id: str | None = No
     [
         (NON_MEMBER, "not_a_member", NOT_A_MEMBER_SV),
         (OTHER_WS, "other_forum", REFUSED_SV),
-        ("raiser elsewhere", "other_workspace", "Det finns inget forum i den här kanalen"),
-        ("raiser in an organisation", "other_workspace", "Det finns inget forum i den här"),
+        ("raiser elsewhere", "no_forum_here", "Det finns inget forum i den här kanalen"),
+        ("raiser in an organisation", "no_forum_here", "Det finns inget forum i den här"),
     ],
 )
 def test_a_non_member_or_another_workspace_is_refused_and_audited(
