@@ -398,15 +398,19 @@ def refusals_audited(
     surface_name: str,
     case_id: int | None = None,
     reference: str | None = None,
+    action_id: int | None = None,
+    not_found: tuple[type[Exception], ...] = (),
 ) -> Iterator[None]:
-    """Around a look at a case's details (by id, or by the reference the user typed): a
-    refusal of the reader at the door (ForumNotFound, NotAMember, CaseNotFound) is audited,
-    then raised as before."""
+    """Around a look at a case's details (by id, or by the reference the user typed) or an
+    action's (``action_id``): a refusal of the reader at the door (ForumNotFound,
+    NotAMember, CaseNotFound, or the surface's own ``not_found`` errors, such as
+    ActionNotFound) is audited, then raised as before."""
     spec = surface(surface_name)
+    caught: tuple[type[Exception], ...] = (ForumNotFound, NotAMember, CaseNotFound, *not_found)
     try:
         yield
-    except (ForumNotFound, NotAMember, CaseNotFound) as error:
-        reason = next(name for kind, name in _REFUSED_AS if isinstance(error, kind))
+    except caught as error:
+        reason = next((name for kind, name in _REFUSED_AS if isinstance(error, kind)), None)
         record_refused(
             session,
             clock,
@@ -414,8 +418,9 @@ def refusals_audited(
             slack_user_id=slack_user_id,
             case_id=case_id,
             reference=reference,
+            action_id=action_id,
             surface_name=spec.name,
-            reason=reason,
+            reason=reason or "other_forum",
         )
         raise
 
@@ -426,10 +431,17 @@ _REFERENCE_RE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-\d{4}-\d{1,6}$")
 
 
 def _attempted(
-    session: Session, team_id: str, case_id: int | None, reference: str | None
-) -> tuple[Case | None, str]:
-    """The case attempted (by id anywhere, by reference in the request's workspace) and
-    what the event names it by."""
+    session: Session,
+    team_id: str,
+    case_id: int | None,
+    reference: str | None,
+    action_id: int | None = None,
+) -> tuple[Case | Action | None, str]:
+    """The case or action attempted (by id anywhere, by reference in the request's
+    workspace) and what the event names it by."""
+    if action_id is not None:
+        action = session.get(Action, action_id) if action_id > 0 else None
+        return action, str(action_id)
     if case_id is not None:
         case = session.get(Case, case_id) if case_id > 0 else None
         return case, case.reference if case is not None else f"#{case_id}"
@@ -455,13 +467,16 @@ def record_refused(
     reason: str,
     case_id: int | None = None,
     reference: str | None = None,
+    action_id: int | None = None,
 ) -> AuditEvent | None:
-    """Audit one refused attempt at a case's details (kept when the caller's transaction
-    rolls back); None when it repeats one just written, or the user's window is full."""
+    """Audit one refused attempt at a case's (or action's) details, as the surface's reads
+    are named (kept when the caller's transaction rolls back); None when it repeats one
+    just written, or the user's window is full."""
     if not slack_user_id:
         return None
-    case, object_ref = _attempted(session, team_id, case_id, reference)
-    forum = session.get(Forum, case.forum_id) if case is not None else None
+    spec = surface(surface_name)
+    found, object_ref = _attempted(session, team_id, case_id, reference, action_id)
+    forum = session.get(Forum, found.forum_id) if found is not None else None
     now = clock.now()
     recent = session.execute(
         select(AuditEvent.object_ref, AuditEvent.detail).where(
@@ -482,7 +497,7 @@ def record_refused(
         clock,
         actor=slack_user_id,
         action=AuditAction.READ,
-        object_type=Kind.CASE.value,
+        object_type=spec.kind.value,
         object_ref=object_ref,
         team_id=forum.team_id if forum is not None else team_id,
         forum_id=forum.id if forum is not None else None,

@@ -17,6 +17,7 @@ from domain.disclosure import REFUSAL_WINDOW, REFUSALS_PER_WINDOW
 from storage.models import AuditEvent
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_disclosure_table import (
+    ACTION_TEXT,
     COORD,
     NON_MEMBER,
     OTHER_FORUM,
@@ -230,3 +231,24 @@ def test_a_case_reference_typed_outside_its_forum_is_refused_and_audited(
     bot.wait_idle()
     (odd,) = refusals(events_since(bot, mark))[2:]
     assert odd.object_ref == "?" and CHILD_PNR not in json.dumps(odd.detail)
+
+
+def test_another_forums_action_detail_is_refused_and_audited(bot: Bot) -> None:
+    """An action of this forum (linked to its case) opened by another forum's admin, and
+    by a user of another workspace: refused kindly, audited once each as an attempt at the
+    action's detail, in this forum."""
+    world = build_world(bot)
+    mark = last_id(bot)
+    for who in (OTHER_FORUM, OTHER_WS, OTHER_FORUM):
+        r = reader_for(bot, world, who)
+        r.driver.block_action(
+            "action_history", user=r.user, value=str(world.action), channel=r.channel
+        )
+        bot.wait_idle()
+    shown = json.dumps([c.args for c in bot.slack.calls_to("views.open")], ensure_ascii=False)
+    assert ACTION_TEXT not in shown and SUMMARY not in shown
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_type, e.object_ref, e.forum_id) for e in logged] == [
+        (who, "action", str(world.action), world.forum) for who in (OTHER_FORUM, OTHER_WS)
+    ]
+    assert {e.detail["surface"] for e in logged if e.detail} == {"action_detail"}
