@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from bot.settings import Settings
@@ -95,6 +96,10 @@ def run_sandbox(settings: Settings) -> int:
     try:
         return Sandbox(port=settings.port, timezone=settings.timezone).run(start_bot)
     finally:
+        # Stopping already (Ctrl-C, SIGTERM, or the bot ended): a further Ctrl-C must not cut
+        # the removal short, nor print a traceback.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         # The sandbox's database is temporary: nothing typed in it outlives the session.
         shutil.rmtree(workdir, ignore_errors=True)
         print(f"Samverkan sandbox: removed {workdir}", flush=True)

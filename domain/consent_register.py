@@ -14,7 +14,7 @@ from domain import disclosure, legal_grounds
 from domain.access import Access
 from domain.cases import find_case_by_reference
 from domain.clock import Clock
-from domain.errors import InvalidInput, NotCoordinator
+from domain.errors import CaseNotFound, NotCoordinator
 from domain.forums import local_today
 from domain.i18n import N_
 from storage.models import Case, CaseStatus, Consent, ConsentGiver
@@ -64,7 +64,7 @@ def consent_register(
     register (no entries) and the attempt is logged: commit, then raise :data:`REFUSED`."""
     case = find_case_by_reference(session, access.forum, reference)
     if case is None:
-        raise InvalidInput(
+        raise CaseNotFound(
             N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
         )
     decision = disclosure.disclose(session, clock, access, case, surface_name="consent_register")

@@ -27,6 +27,7 @@ from domain import audit, disclosure, privacy
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
+    CaseNotFound,
     DomainError,
     IdentifyingDataRefused,
     InputErrors,
@@ -143,6 +144,8 @@ def _load(session: Session, access: Access, field: Field, object_id: int) -> tup
         obj = session.get(Meeting, object_id)
         forum_id = obj.forum_id if obj else None
     if obj is None or forum_id != access.forum.id:
+        if table == "case":  # an attempt at another forum's case (audited as refused)
+            raise CaseNotFound(NOT_FOUND.msgid)
         raise NOT_FOUND
     return obj, forum_id
 

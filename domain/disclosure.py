@@ -34,7 +34,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,7 +46,7 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from domain import audit
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import ForumNotFound, NotAMember
+from domain.errors import CaseNotFound, ForumNotFound, NotAMember
 from domain.forums import find_member, local_today
 from storage.models import (
     Action,
@@ -363,6 +365,146 @@ def disclose(
         if not decision.allowed:
             _keep_refused(session, written)
     return decision
+
+
+# --- refused at the door ----------------------------------------------------------------------
+#
+# Someone who is no member of the case's forum (another forum's member, another workspace's
+# user, anyone with a crafted case id) never reaches the rule above: the forum or member
+# lookup refuses first. That attempt is audited too, in the case's forum (so its reviewers see
+# it), with no more than a read records: who (the Slack user id; no agency, they have none
+# there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
+# typed reference that is none), the surface and why. A flood stays small: the same user's
+# same refusal again within REFUSAL_WINDOW is not written again, and at most
+# REFUSALS_PER_WINDOW of a user's refusals are written in any window (a user trying ids one
+# after another shows as that many, then nothing more until the minute has passed).
+
+REFUSAL_WINDOW = dt.timedelta(minutes=1)
+REFUSALS_PER_WINDOW = 20
+_REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
+    (ForumNotFound, "no_forum_here"),  # none in that channel, or another workspace's
+    (NotAMember, "not_a_member"),
+    (CaseNotFound, "other_forum"),
+)
+
+
+@contextmanager
+def refusals_audited(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    slack_user_id: str,
+    surface_name: str,
+    case_id: int | None = None,
+    reference: str | None = None,
+    action_id: int | None = None,
+    not_found: tuple[type[Exception], ...] = (),
+) -> Iterator[None]:
+    """Around a look at a case's details (by id, or by the reference the user typed) or an
+    action's (``action_id``): a refusal of the reader at the door (ForumNotFound,
+    NotAMember, CaseNotFound, or the surface's own ``not_found`` errors, such as
+    ActionNotFound) is audited, then raised as before."""
+    spec = surface(surface_name)
+    caught: tuple[type[Exception], ...] = (ForumNotFound, NotAMember, CaseNotFound, *not_found)
+    try:
+        yield
+    except caught as error:
+        reason = next((name for kind, name in _REFUSED_AS if isinstance(error, kind)), None)
+        record_refused(
+            session,
+            clock,
+            team_id=team_id,
+            slack_user_id=slack_user_id,
+            case_id=case_id,
+            reference=reference,
+            action_id=action_id,
+            surface_name=spec.name,
+            reason=reason or "other_forum",
+        )
+        raise
+
+
+# A case reference as the forms make them (FOS-2026-017): what a refusal may record of a
+# reference someone typed. Anything else they typed is not recorded (it may be anything).
+_REFERENCE_RE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-\d{4}-\d{1,6}$")
+
+
+def _attempted(
+    session: Session,
+    team_id: str,
+    case_id: int | None,
+    reference: str | None,
+    action_id: int | None = None,
+) -> tuple[Case | Action | None, str]:
+    """The case or action attempted (by id anywhere, by reference in the request's
+    workspace) and what the event names it by."""
+    if action_id is not None:
+        action = session.get(Action, action_id) if action_id > 0 else None
+        return action, str(action_id)
+    if case_id is not None:
+        case = session.get(Case, case_id) if case_id > 0 else None
+        return case, case.reference if case is not None else f"#{case_id}"
+    typed = (reference or "").strip().upper()
+    if not _REFERENCE_RE.match(typed):
+        return None, "?"
+    case = session.scalar(
+        select(Case)
+        .join(Forum, Forum.id == Case.forum_id)
+        .where(Forum.team_id == team_id, Case.reference == typed)
+        .limit(1)
+    )
+    return case, typed
+
+
+def record_refused(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    slack_user_id: str,
+    surface_name: str,
+    reason: str,
+    case_id: int | None = None,
+    reference: str | None = None,
+    action_id: int | None = None,
+) -> AuditEvent | None:
+    """Audit one refused attempt at a case's (or action's) details, as the surface's reads
+    are named (kept when the caller's transaction rolls back); None when it repeats one
+    just written, or the user's window is full."""
+    if not slack_user_id:
+        return None
+    spec = surface(surface_name)
+    found, object_ref = _attempted(session, team_id, case_id, reference, action_id)
+    forum = session.get(Forum, found.forum_id) if found is not None else None
+    now = clock.now()
+    recent = session.execute(
+        select(AuditEvent.object_ref, AuditEvent.detail).where(
+            AuditEvent.actor == slack_user_id,
+            AuditEvent.action == AuditAction.READ,
+            AuditEvent.at >= now - REFUSAL_WINDOW,
+        )
+    ).all()
+    refusals = [(ref, detail) for ref, detail in recent if (detail or {}).get("refused")]
+    repeated = any(
+        ref == object_ref and (detail or {}).get("surface") == surface_name
+        for ref, detail in refusals
+    )
+    if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
+        return None
+    written = audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.READ,
+        object_type=spec.kind.value,
+        object_ref=object_ref,
+        team_id=forum.team_id if forum is not None else team_id,
+        forum_id=forum.id if forum is not None else None,
+        detail={"surface": surface_name, "details": False, "refused": reason},
+    )
+    _keep_refused(session, written)
+    return written
 
 
 # --- refused looks outlive the caller's transaction -------------------------------------------

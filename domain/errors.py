@@ -63,6 +63,12 @@ class InvalidInput(DomainError):
     """A value the user typed that cannot be used (bad code, empty name, bad schedule …)."""
 
 
+class CaseNotFound(InvalidInput):
+    """No case of that id in the reader's forum (none at all, or another forum's)."""
+
+    msgid = N_("That case does not exist in this forum.")
+
+
 def comment_too_long(limit: int, *, field: str = "comment") -> InvalidInput:
     """A comment over its limit (actions' follow-up, steering goals, feedback answers)."""
     return InvalidInput(

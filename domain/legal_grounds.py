@@ -22,6 +22,7 @@ from domain.access import Access
 from domain.cases import find_case_by_reference
 from domain.clock import Clock
 from domain.errors import (
+    CaseNotFound,
     DomainError,
     IdentifyingDataRefused,
     InputErrors,
@@ -104,7 +105,7 @@ def _require_coordinator(access: Access) -> None:
 def _case(session: Session, access: Access, reference: str) -> Case:
     case = find_case_by_reference(session, access.forum, reference)
     if case is None:
-        raise InvalidInput(
+        raise CaseNotFound(
             N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
         )
     return case

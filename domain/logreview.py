@@ -185,6 +185,9 @@ class LogRow:
     object_type: str
     object_ref: str
     flags: tuple[str, ...]
+    # An attempt at a case refused at the door: not a member of its forum, another forum's
+    # member, another workspace's user (domain.disclosure.record_refused).
+    refused: bool = False
 
 
 @dataclass(frozen=True)
@@ -201,6 +204,7 @@ class LogReport:
     total: int
     counts: dict[str, int] = field(default_factory=dict)  # by action
     flags: list[FlagSummary] = field(default_factory=list)
+    refused: int = 0  # of the events, attempts refused at the door
 
 
 def _local_bounds(forum: Forum, filt: LogFilter) -> tuple[dt.datetime | None, dt.datetime | None]:
@@ -263,7 +267,13 @@ def build_report(
         own = event.actor_agency_id
         return own != case.raising_agency_id and own not in taking_part.get(case.id, set())
 
-    reads = [e for e in events if e.action is AuditAction.READ and e.object_type == "case"]
+    reads = [
+        e
+        for e in events
+        if e.action is AuditAction.READ
+        and e.object_type == "case"
+        and not (e.detail or {}).get("refused")
+    ]
     outside_counts = Counter(e.actor for e in reads if outside(e))
     flags_by_event: dict[int, list[str]] = {}
     for e in reads:
@@ -291,11 +301,13 @@ def build_report(
                 object_type=e.object_type,
                 object_ref=e.object_ref,
                 flags=tuple(flags_by_event.get(e.id, [])),
+                refused=bool((e.detail or {}).get("refused")),
             )
             for e in shown
         ],
         total=len(events),
         counts=dict(Counter(e.action.value for e in events)),
+        refused=sum(1 for e in events if (e.detail or {}).get("refused")),
         flags=[
             FlagSummary(actor, kind, n)
             for (actor, kind), n in sorted(summary.items(), key=lambda x: (-x[1], x[0]))

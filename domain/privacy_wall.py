@@ -3,7 +3,9 @@ columns, whatever the code path.
 
 The data inventory (:mod:`domain.inventory`) classifies every column. Each string column
 classified as free text (``FREE_TEXT``) or a case detail (``CASE_DETAIL``) — and every string
-inside such a JSON column — is checked when a row is inserted or the column changes:
+inside such a JSON column — and each name the inventory marks ``guarded`` (forum, agency and
+area names: shown in channels, so a name must not carry a personnummer, phone number, e-mail
+or address either) is checked when a row is inserted or the column changes:
 
 * longer than the inventory's ``max_length`` (the modal's own limit): :class:`TextTooLong`;
 * identifying data (:func:`domain.privacy.find_identifying`): :class:`IdentifyingDataRefused`
@@ -63,6 +65,7 @@ class GuardedColumn:
     attribute: str  # the mapped attribute's name (usually the column's)
     max_length: int | None
     json: bool  # strings inside a JSON value
+    field: str  # the form field a refusal names (the column's name unless told)
 
 
 def guarded_columns() -> dict[str, list[GuardedColumn]]:
@@ -77,7 +80,9 @@ def guarded_columns() -> dict[str, list[GuardedColumn]]:
         if spec is None:
             continue
         for name, column_spec in spec.columns.items():
-            if column_spec.category not in _TEXT_CATEGORIES or name not in table.c:
+            if name not in table.c or not (
+                column_spec.category in _TEXT_CATEGORIES or column_spec.guarded
+            ):
                 continue
             column = table.c[name]
             is_json = isinstance(column.type, JSON)
@@ -87,7 +92,14 @@ def guarded_columns() -> dict[str, list[GuardedColumn]]:
                 continue
             attribute = mapper.get_property_by_column(column).key
             result.setdefault(table.name, []).append(
-                GuardedColumn(table.name, name, attribute, column_spec.max_length, is_json)
+                GuardedColumn(
+                    table.name,
+                    name,
+                    attribute,
+                    column_spec.max_length,
+                    is_json,
+                    column_spec.field or name,
+                )
             )
     return result
 
@@ -121,13 +133,13 @@ def _check(column: GuardedColumn, value: Any, today: dt.date) -> None:
         # The length first: the guard never has to read a 100 kB text.
         if column.max_length is not None and len(text) > column.max_length:
             error: DomainError = TextTooLong(
-                field=column.column, n=column.max_length, length=len(text)
+                field=column.field, n=column.max_length, length=len(text)
             )
         else:
             findings = privacy.find_identifying(text, today=today)
             if not findings:
                 continue
-            error = IdentifyingDataRefused(findings[0].msgid, field=column.column)
+            error = IdentifyingDataRefused(findings[0].msgid, field=column.field)
         error.column = f"{column.table}.{column.column}"  # type: ignore[attr-defined]
         raise error
 

@@ -49,6 +49,7 @@ from handlers import (
     ratings,
     review,
     steering,
+    uninstalls,
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
@@ -356,9 +357,10 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         return fallback_response(body, deps.default_locale)
 
     if "oauth_settings" in kwargs:
-        # Deletes a workspace's stored (encrypted) tokens when it uninstalls or revokes them.
-        app.enable_token_revocation_listeners()
+        # Deletes the stored (encrypted) tokens Slack revoked: an organisation's, a
+        # workspace's, a user's (not bolt's own listeners: they miss org-wide installs).
         store = kwargs["oauth_settings"].installation_store
+        uninstalls.register(app, store)
         app.use(LeanMiddleware(remember_org_workspaces(store)))
     else:
 

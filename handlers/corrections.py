@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -16,7 +17,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from domain import corrections
+from domain import corrections, disclosure
 from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import DomainError, InputErrors
@@ -78,10 +79,24 @@ def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, de
         raise corrections.NOT_FOUND
     field, object_id = target
     with database_errors(), transaction(deps.sessions) as session:
-        access = _access(session, context, _forum_id_of(body))
-        text = corrections.editable(
-            session, deps.clock, access=access, field=field, object_id=object_id
+        # A case's text: a refusal at the door is audited (the rule audits every other look).
+        door: AbstractContextManager[None] = (
+            disclosure.refusals_audited(
+                session,
+                deps.clock,
+                team_id=context.team_id or "",
+                slack_user_id=context.user_id or "",
+                case_id=object_id,
+                surface_name="case_edit",
+            )
+            if field in (corrections.Field.CASE_SUMMARY, corrections.Field.CASE_OUTCOME)
+            else nullcontext()
         )
+        with door:
+            access = _access(session, context, _forum_id_of(body))
+            text = corrections.editable(
+                session, deps.clock, access=access, field=field, object_id=object_id
+            )
         meta = TextMeta(
             locale=t.locale,
             forum_id=access.forum.id,

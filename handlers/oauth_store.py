@@ -218,12 +218,86 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
             return None
         return self.find_bot(enterprise_id=enterprise_id, team_id=None, is_enterprise_install=True)
 
+    # --- uninstalls and revoked tokens ------------------------------------------------------
+    # Slack revokes the tokens; these delete what we stored of them (the case data stays: its
+    # retention has rules of its own). Every deletion names its installation exactly: an
+    # event of one organisation or workspace never reaches another's rows.
+
     def delete_all(self, *, enterprise_id: str | None, team_id: str | None) -> None:
-        super().delete_all(enterprise_id=enterprise_id, team_id=team_id)
-        table = slack_org_workspaces
-        which = table.c.team_id == team_id if team_id else table.c.enterprise_id == enterprise_id
+        """The installation stored under exactly (``enterprise_id``, ``team_id``) (an
+        org-wide install's has no workspace), and the organisation's note of the workspace."""
         with self.engine.begin() as conn:
-            conn.execute(delete(table).where(table.c.client_id == self.client_id, which))
+            for table in (self.installations, self.bots):
+                conn.execute(delete(table).where(*self._exactly(table, enterprise_id, team_id)))
+            if enterprise_id is not None and team_id is not None:
+                self._forget_org_workspaces(conn, enterprise_id, [team_id])
+
+    def forget_organisation(self, enterprise_id: str) -> None:
+        """The organisation uninstalled the app (its org-wide install, from every
+        workspace): every token stored under it, its own and any of its workspaces', and
+        every note of a workspace it served."""
+        with self.engine.begin() as conn:
+            for table in (self.installations, self.bots):
+                conn.execute(
+                    delete(table).where(
+                        table.c.client_id == self.client_id,
+                        table.c.enterprise_id == enterprise_id,
+                    )
+                )
+            conn.execute(
+                delete(slack_org_workspaces).where(
+                    slack_org_workspaces.c.client_id == self.client_id,
+                    slack_org_workspaces.c.enterprise_id == enterprise_id,
+                )
+            )
+
+    def forget_org_workspaces(self, *, enterprise_id: str, team_ids: list[str]) -> None:
+        """The organisation's app was removed from workspaces ``team_ids`` (it stays in its
+        other workspaces): their notes and any token stored for them under this
+        organisation go; the org-wide token stays."""
+        with self.engine.begin() as conn:
+            for table in (self.installations, self.bots):
+                conn.execute(
+                    delete(table).where(
+                        table.c.client_id == self.client_id,
+                        table.c.enterprise_id == enterprise_id,
+                        table.c.team_id.in_(team_ids),
+                    )
+                )
+            self._forget_org_workspaces(conn, enterprise_id, team_ids)
+
+    def delete_bot(self, *, enterprise_id: str | None, team_id: str | None) -> None:
+        """Slack revoked the installation's bot token: its rows in slack_bots, and the copy
+        each slack_installations row of the installation keeps."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(self.bots).where(*self._exactly(self.bots, enterprise_id, team_id)))
+            conn.execute(
+                self.installations.update()
+                .where(*self._exactly(self.installations, enterprise_id, team_id))
+                .values(bot_token=None, bot_refresh_token=None, bot_token_expires_at=None)
+            )
+
+    def _exactly(
+        self, table: Table, enterprise_id: str | None, team_id: str | None
+    ) -> list[sqlalchemy.ColumnElement[bool]]:
+        # ``== None`` is SQL's IS NULL: an org-wide install's row has no workspace.
+        return [
+            table.c.client_id == self.client_id,
+            table.c.enterprise_id == enterprise_id,
+            table.c.team_id == team_id,
+        ]
+
+    def _forget_org_workspaces(
+        self, conn: Connection, enterprise_id: str, team_ids: list[str]
+    ) -> None:
+        table = slack_org_workspaces
+        conn.execute(
+            delete(table).where(
+                table.c.client_id == self.client_id,
+                table.c.enterprise_id == enterprise_id,
+                table.c.team_id.in_(team_ids),
+            )
+        )
 
     def find_installation(
         self,

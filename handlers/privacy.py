@@ -11,6 +11,7 @@ requester by DM. Nothing is posted to a channel.
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -18,7 +19,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import cases as case_service
-from domain import consent_register, legal_grounds, logreview, retention
+from domain import consent_register, disclosure, legal_grounds, logreview, retention
 from domain import export as export_service
 from domain import forums as forum_service
 from domain.access import Access
@@ -126,7 +127,7 @@ def _export_log(
             r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
             r.actor,
             r.agency,
-            r.action.value,
+            "refused" if r.refused else r.action.value,
             r.object_type,
             r.object_ref,
             ",".join(r.flags),
@@ -158,14 +159,16 @@ def _export_log(
 
 def consents(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) -> dict[str, Any]:
     with database_errors(), transaction(deps.sessions) as session:
-        access = _access(deps, session, req)
-        tz = forum_service.forum_schedule(access.forum).zone
         if not rest:
+            access = _access(deps, session, req)
             rows = consent_register.expiring_consents(session, deps.clock, access=access)
             return ui.expiring_message(t, rows)
-        register = consent_register.consent_register(
-            session, deps.clock, access=access, reference=rest[0]
-        )
+        with _refusals_audited(deps, session, req, rest[0], "consent_register"):
+            access = _access(deps, session, req)
+            register = consent_register.consent_register(
+                session, deps.clock, access=access, reference=rest[0]
+            )
+        tz = forum_service.forum_schedule(access.forum).zone
     if register.refused:
         raise consent_register.REFUSED  # after the commit: the attempt stays in the log
     return ui.consent_register_message(t, register, tz=tz)
@@ -201,10 +204,28 @@ def open_ground_modal(
 ) -> None:
     if len(rest) != 1:
         raise InvalidInput(N_("Write the case reference, e.g. /samverkan grund FOS-2026-017."))
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _refusals_audited(deps, session, req, rest[0], "legal_grounds"),
+    ):
         access = _access(deps, session, req)
         view = _ground_view(deps, t, access, session, rest[0])
     client.views_open(trigger_id=req.trigger_id, view=view)
+
+
+def _refusals_audited(
+    deps: Deps, session: Session, req: CommandRequest, reference: str, surface_name: str
+) -> AbstractContextManager[None]:
+    """A refusal at the door of a look at the case ``reference`` (typed) is audited."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=req.team_id,
+        slack_user_id=req.user_id,
+        reference=reference,
+        surface_name=surface_name,
+    )
 
 
 # --- retention and legal hold ---------------------------------------------------------------

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import cases as case_service
+from domain import disclosure
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import minutes as minutes_service
@@ -123,8 +124,16 @@ def detail_view(
 ) -> dict[str, Any]:
     """The case modal for this member; showing it is an audited read."""
     with database_errors(), transaction(deps.sessions) as session:
-        access = case_access(session, meta, team_id, user_id)
-        view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
+        with disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            case_id=case_id,
+            surface_name="case_modal",
+        ):
+            access = case_access(session, meta, team_id, user_id)
+            view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
         tz = forum_service.forum_schedule(access.forum).zone
         linked = case_view_blocks(
             session,

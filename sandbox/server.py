@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -141,6 +142,10 @@ class Sandbox:
             log_level="warning",
             # Open long-polls from the page must not hold up Ctrl-C or SIGTERM.
             timeout_graceful_shutdown=1,
+            # The page has no startup or shutdown work. With the lifespan on, a second Ctrl-C
+            # while stopping (uvicorn then skips the lifespan's shutdown) left its task to be
+            # cancelled, and uvicorn printed that as an error with a traceback.
+            lifespan="off",
         )
         self.server = uvicorn.Server(config)
         threading.Thread(target=self._prepare, args=(bot,), daemon=True).start()
@@ -148,16 +153,36 @@ class Sandbox:
             self.server.run()
         finally:
             self._stopping = True
-            self.workspace.set_status("Sandlådan stängs.")  # wakes the long-polls
-            if bot.poll() is None:
-                bot.terminate()
-                try:
-                    bot.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    bot.kill()
-                    bot.wait(timeout=5)
-            self.stub.stop()
+            # Another Ctrl-C while stopping: stop the bot at once instead of waiting for it
+            # (never a KeyboardInterrupt halfway through the stop, nor a traceback).
+            hurried = self._on_interrupt(lambda: bot.kill() if bot.poll() is None else None)
+            try:
+                self.workspace.set_status("Sandlådan stängs.")  # wakes the long-polls
+                if bot.poll() is None:
+                    bot.terminate()
+                    try:
+                        bot.wait(timeout=15)
+                    except subprocess.TimeoutExpired:
+                        bot.kill()
+                        bot.wait(timeout=5)
+                self.stub.stop()
+            finally:
+                hurried()
         return self.exit_code
+
+    @staticmethod
+    def _on_interrupt(action: Callable[[], object]) -> Callable[[], None]:
+        """Run ``action`` on Ctrl-C (SIGINT) until the returned function is called; then
+        Ctrl-C is ignored (what is left of the stop is short). Signals reach the main thread
+        only: elsewhere (tests) nothing changes."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        signal.signal(signal.SIGINT, lambda _signum, _frame: action())
+
+        def done() -> None:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+        return done
 
 
 def open_browser(url: str) -> bool:

@@ -23,10 +23,9 @@ from domain.cases.base import (
 )
 from domain.clock import Clock
 from domain.errors import (
-    InvalidInput,
+    CaseNotFound,
 )
 from domain.forums import local_today
-from domain.i18n import N_
 from storage.models import (
     Case,
     CaseEvent,
@@ -163,7 +162,7 @@ def _load(session: Session, access: Access, case_id: int) -> Case:
         .where(Case.id == case_id, Case.forum_id == access.forum.id)
     )
     if case is None:
-        raise InvalidInput(N_("That case does not exist in this forum."))
+        raise CaseNotFound()
     return case
 
 

@@ -98,6 +98,12 @@ class Column:
     # Free text (FREE_TEXT, CASE_DETAIL): the most characters the storage edge accepts
     # (domain/privacy_wall.py), the same as the modal's max_length.
     max_length: int | None = None
+    # A name (ORGANISATION) the storage edge guards like free text: forum, agency and area
+    # names are shown in channels, so identifying data in one is refused whichever code path
+    # writes it (exported as is: it is not text about a case). ``field``: the form field a
+    # refusal names, when not the column's own name.
+    guarded: bool = False
+    field: str | None = None
 
     def limit(self, max_length: int) -> Column:
         return replace(self, max_length=max_length)
@@ -133,6 +139,7 @@ M = Column(Category.MEMBER, member_ref=True)
 MJ = Column(Category.TECHNICAL, member_ref=True, json=True)
 MJC = Column(Category.TECHNICAL, member_ref=True, json=True, copies_text=True)
 O = Column(Category.ORGANISATION)  # noqa: E741
+ON = Column(Category.ORGANISATION, guarded=True)  # a name: guarded by the storage edge
 C = Column(Category.CASE_DETAIL)
 F = Column(Category.FREE_TEXT)
 L = Column(Category.LOGISTICS)

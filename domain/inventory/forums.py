@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from domain.inventory.base import (
     DB,
     MJ,
+    ON,
     F,
     K,
     L,
@@ -24,7 +27,7 @@ FORUMS: dict[str, Table] = {
             "id": K,
             "team_id": T,
             "channel_id": T,
-            "name": O,
+            "name": ON.limit(80),  # domain.forums.NAME_MAX
             "code": O,
             "template": O,
             "schedule_rrule": L,
@@ -46,7 +49,13 @@ FORUMS: dict[str, Table] = {
         DB,
         "Verksamheter som deltar i ett forum",
         "Agencies taking part in a forum",
-        {"id": K, "forum_id": K, "name": O, "position": O, "active": O},
+        {
+            "id": K,
+            "forum_id": K,
+            "name": replace(ON.limit(75), field="agencies_other"),  # AGENCY_MAX
+            "position": O,
+            "active": O,
+        },
         forum_link="forum_id",
         retention=Retention.FORUM,
     ),
@@ -73,7 +82,14 @@ FORUMS: dict[str, Table] = {
         DB,
         "Områden/teman i lägesbilden",
         "Areas/themes of the situation picture",
-        {"id": K, "forum_id": K, "name": O, "kind": O, "position": O, "active": O},
+        {
+            "id": K,
+            "forum_id": K,
+            "name": replace(ON.limit(75), field="areas"),  # AREA_MAX
+            "kind": O,
+            "position": O,
+            "active": O,
+        },
         forum_link="forum_id",
         retention=Retention.FORUM,
     ),

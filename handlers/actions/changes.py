@@ -4,12 +4,14 @@ row menu, and the list's filter and pages."""
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
 
 from domain import actions as action_service
+from domain import disclosure
 from domain import forums as forum_service
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.i18n import Translator
@@ -181,9 +183,25 @@ def open_change(
     team_id, user_id = context.team_id or "", context.user_id or ""
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            access, _ = action_service.access_for_action(
-                session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+            # The detail shows the action's (and its case's) text: a refusal at the door is
+            # audited, as the rule audits every other look at it.
+            door: AbstractContextManager[None] = (
+                disclosure.refusals_audited(
+                    session,
+                    deps.clock,
+                    team_id=team_id,
+                    slack_user_id=user_id,
+                    action_id=action_id,
+                    surface_name="action_detail",
+                    not_found=(action_service.ActionNotFound,),
+                )
+                if verb == "history"
+                else nullcontext()
             )
+            with door:
+                access, _ = action_service.access_for_action(
+                    session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+                )
             row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
             meta = meta.model_copy(
                 update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}

@@ -105,6 +105,16 @@ def log_review_message(
             )
         ),
     ]
+    if report.refused:
+        blocks.append(
+            context(
+                t.ngettext(
+                    ":no_entry: {n} attempt refused (not a member of the case's forum).",
+                    ":no_entry: {n} attempts refused (not members of the case's forum).",
+                    report.refused,
+                )
+            )
+        )
     if report.flags:
         lines = [
             f"• {_who(f.actor)}: {flag_label(t, f.kind)} ×{f.count}" for f in report.flags[:15]
@@ -112,11 +122,13 @@ def log_review_message(
         flags_title = t("Unusual reads")
         blocks.append(section(f"*:warning: {flags_title}*\n" + "\n".join(lines)))
     lines = []
+    refused = t("was refused access to")
     for row in report.rows:
         line = (
             f"{_stamp(t, row.at, tz)} · {_who(row.actor)}"
             + (f" ({escape(row.agency)})" if row.agency else "")
-            + f" · {action_label(t, row.action)} · {escape(row.object_type)} "
+            + f" · {refused if row.refused else action_label(t, row.action)}"
+            + f" · {escape(row.object_type)} "
             + f"{escape(row.object_ref)}"
         )
         if row.flags:

@@ -12,6 +12,7 @@ TEAM_DOMAIN = "samverkan-test"
 APP_ID = "A0001"
 BOT_ID = "B0001"
 BOT_USER_ID = "UBOT"
+INSTALLER_USER_ID = "UINSTALLER"  # the user whose OAuth install a user token belongs to
 DEFAULT_LOCALE = "sv-SE"
 DEFAULT_TZ = "Europe/Stockholm"
 

@@ -16,6 +16,7 @@ from sandbox.webapi.calls import (
     BOT_USER_ID,
     DEFAULT_LOCALE,
     DEFAULT_TZ,
+    INSTALLER_USER_ID,
     NO_AUTH_METHODS,
     RESPONSE_URL_METHOD,
     TEAM_DOMAIN,
@@ -187,7 +188,7 @@ class SlackEmulation:
         return {"ok": True, "args": {k: v for k, v in args.items() if isinstance(v, str)}}
 
     def _auth_test(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
-        return {
+        answer = {
             "ok": True,
             "url": f"https://{TEAM_DOMAIN}.slack.com/",
             "team": TEAM_NAME,
@@ -197,6 +198,11 @@ class SlackEmulation:
             "bot_id": BOT_ID,
             "is_enterprise_install": False,
         }
+        if token is not None and token.startswith("xoxp-"):
+            # A user's token (an installer's) names that user, not the bot.
+            answer.update(user="installer", user_id=INSTALLER_USER_ID)
+            del answer["bot_id"]
+        return answer
 
     def _chat_post_message(self, args: dict[str, Any], token: str | None) -> dict[str, Any]:
         invalid = self._check_message(args, require_content=True)

@@ -230,7 +230,13 @@ def test_a_non_member_cannot_open_a_case(bot: Bot, forum: dict[str, int]) -> Non
     reply = bot.slack.wait_for("response_url")[-1]
     assert "medlemmar" in json.dumps(reply.args, ensure_ascii=False).lower()
     assert bot.slack.count("views.open") == 0
-    assert count(bot, AuditEvent, AuditEvent.action == AuditAction.READ) == 0
+    bot.wait_idle()
+    with bot.sessions() as session:
+        reads = session.scalars(select(AuditEvent).where(AuditEvent.action == AuditAction.READ))
+        # Audited as a refused attempt (tests/integration/test_refused_access.py), no details.
+        assert [e.detail for e in reads] == [
+            {"surface": "case_modal", "details": False, "refused": "not_a_member"}
+        ]
 
 
 def test_the_raising_agency_moves_the_case_along_and_closes_it(

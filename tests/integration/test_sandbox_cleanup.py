@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import re
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -59,6 +60,42 @@ def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path, to: str) -> None:
         else:
             proc.send_signal(signal.SIGINT)
         assert proc.wait(timeout=30) == 0
+    finally:
+        stop(proc)
+    rest = proc.stdout.read() if proc.stdout else ""
+    assert "Traceback" not in rest and "KeyboardInterrupt" not in rest, rest[-2000:]
+    assert "stopped" in rest
+    assert not workdir.exists()
+
+
+@pytest.mark.parametrize("again_after", [0.05, 0.5])
+def test_a_second_ctrl_c_while_stopping_stops_it_quietly(
+    tmp_path: Path, again_after: float
+) -> None:
+    """An impatient visitor presses Ctrl-C again while the sandbox stops (as the page's server
+    shuts down, or while the bot is being stopped): it still ends with the short line, no
+    traceback, and nothing left behind. Before, uvicorn printed the traceback of its
+    cancelled lifespan task."""
+    port = free_port()
+    proc = start_samverkan(
+        "sandbox",
+        {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"},
+        tmp_path,
+        own_group=True,
+    )
+    try:
+        assert proc.stdout is not None
+        found = re.search(r"database in (\S+)", proc.stdout.readline())
+        assert found
+        workdir = Path(found.group(1))
+        assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(again_after)
+        os.killpg(proc.pid, signal.SIGINT)
+        time.sleep(0.3)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGINT)  # and a third time
+        assert proc.wait(timeout=30) in (0, 130)
     finally:
         stop(proc)
     rest = proc.stdout.read() if proc.stdout else ""

@@ -1,0 +1,254 @@
+"""Attempts at a case's details refused at the door (not a member of the case's forum,
+another forum's member, another workspace's user) are audited like reads, in the case's
+forum, once per user and case a minute, and the log reviewer sees them."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from domain.disclosure import REFUSAL_WINDOW, REFUSALS_PER_WINDOW
+from storage.models import AuditEvent
+from tests.conftest import SIGNING_SECRET, Bot
+from tests.integration.test_disclosure_table import (
+    ACTION_TEXT,
+    COORD,
+    NON_MEMBER,
+    OTHER_FORUM,
+    OTHER_WS,
+    RAISER,
+    SUMMARY,
+    Reader,
+    World,
+    build_world,
+    reader_for,
+)
+from tests.support.personnummer import pnr
+from tests.support.slack_driver import SlackDriver
+
+CHILD_PNR = pnr("170110", "238")
+REFUSED_SV = "Det ärendet finns inte i det här forumet."
+NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
+
+
+def events_since(bot: Bot, mark: int) -> list[AuditEvent]:
+    with bot.sessions() as s:
+        return list(
+            s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
+        )
+
+
+def last_id(bot: Bot) -> int:
+    with bot.sessions() as s:
+        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+
+
+def open_case(bot: Bot, r: Reader, case_id: int) -> str:
+    """The reader presses "open" on a case (a crafted button value); what Slack showed them."""
+    before, opened = bot.slack.count("response_url"), bot.slack.count("views.open")
+    response = r.driver.block_action(
+        "case_open", user=r.user, value=str(case_id), channel=r.channel
+    )
+    assert response.status == 200, response.body
+    bot.wait_idle()
+    assert bot.slack.count("views.open") == opened, "the case modal opened"
+    replies = bot.slack.calls_to("response_url")[before:]
+    return json.dumps([c.args for c in replies], ensure_ascii=False)
+
+
+def refusals(events: list[AuditEvent]) -> list[AuditEvent]:
+    return [e for e in events if (e.detail or {}).get("refused")]
+
+
+def test_another_forums_case_id_is_refused_kindly_and_audited_once(bot: Bot) -> None:
+    """The admin of another forum sends "open" with this forum's case id from their own
+    channel: the friendly refusal, no details, and exactly one event in this forum's log
+    (the same attempt again within the minute adds none)."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    shown = open_case(bot, r, world.case)
+    assert REFUSED_SV in shown and SUMMARY not in shown
+    open_case(bot, r, world.case)  # again, at once
+    (event,) = refusals(events_since(bot, mark))
+    assert event.actor == OTHER_FORUM
+    assert event.object_type == "case" and event.object_ref == world.reference
+    assert event.forum_id == world.forum and event.team_id == "T0001"
+    assert event.actor_agency_id is None
+    assert event.detail == {"surface": "case_modal", "details": False, "refused": "other_forum"}
+    bot.clock.set(bot.clock.now() + REFUSAL_WINDOW + dt.timedelta(seconds=1))
+    open_case(bot, r, world.case)
+    assert len(refusals(events_since(bot, mark))) == 2, "a minute later it is a new attempt"
+    bot.slack.assert_no_violations()
+
+
+def _from_other_workspace(bot: Bot, world: World, enterprise_id: str | None = None) -> Reader:
+    """The raiser's own user id, sent from another workspace (of an Enterprise Grid
+    organisation, with ``enterprise_id``) naming this forum's channel."""
+    other = SlackDriver(
+        bot.url,
+        SIGNING_SECRET,
+        team_id="T0002",
+        enterprise_id=enterprise_id,
+        response_url_base=bot.slack.response_url_base,
+    )
+    return Reader(RAISER, other, "C0001", world.forum)
+
+
+@pytest.mark.parametrize(
+    ("who", "reason", "answer"),
+    [
+        (NON_MEMBER, "not_a_member", NOT_A_MEMBER_SV),
+        (OTHER_WS, "other_forum", REFUSED_SV),
+        ("raiser elsewhere", "no_forum_here", "Det finns inget forum i den här kanalen"),
+        ("raiser in an organisation", "no_forum_here", "Det finns inget forum i den här"),
+    ],
+)
+def test_a_non_member_or_another_workspace_is_refused_and_audited(
+    bot: Bot, who: str, reason: str, answer: str
+) -> None:
+    world = build_world(bot)
+    if who == "raiser elsewhere":
+        r = _from_other_workspace(bot, world)
+    elif who == "raiser in an organisation":
+        r = _from_other_workspace(bot, world, enterprise_id="E0009")
+    else:
+        r = reader_for(bot, world, who)
+        if who == NON_MEMBER:
+            r = Reader(NON_MEMBER, bot.driver, "C0001", world.forum)
+    mark = last_id(bot)
+    shown = open_case(bot, r, world.case)
+    assert answer in shown and SUMMARY not in shown
+    (event,) = refusals(events_since(bot, mark))
+    assert (event.actor, event.object_ref, event.forum_id) == (r.user, world.reference, world.forum)
+    assert event.detail == {"surface": "case_modal", "details": False, "refused": reason}
+
+
+def test_a_members_read_is_audited_as_before(bot: Bot) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, RAISER)
+    mark = last_id(bot)
+    before = bot.slack.count("views.open")
+    r.driver.block_action("case_open", user=r.user, value=str(world.case), channel=r.channel)
+    view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    assert SUMMARY in json.dumps(view, ensure_ascii=False)
+    bot.wait_idle()
+    logged = events_since(bot, mark)
+    assert not refusals(logged)
+    (read,) = [e for e in logged if e.object_type == "case"]
+    assert read.actor == RAISER and read.object_ref == world.reference
+    assert read.detail == {"surface": "case_modal", "details": True, "basis": "raising_agency"}
+
+
+def test_a_flood_of_refusals_stays_bounded(bot: Bot) -> None:
+    """Trying one case id after another: at most REFUSALS_PER_WINDOW events a minute; ids
+    of no case are logged as ``#<id>`` in the workspace (no forum to show them in)."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    for case_id in range(10_000, 10_000 + REFUSALS_PER_WINDOW + 5):
+        open_case(bot, r, case_id)
+    logged = refusals(events_since(bot, mark))
+    assert len(logged) == REFUSALS_PER_WINDOW
+    assert logged[0].object_ref == "#10000" and logged[0].forum_id is None
+
+
+def test_the_log_reviewer_sees_the_refusals(bot: Bot) -> None:
+    world = build_world(bot)
+    open_case(bot, reader_for(bot, world, OTHER_FORUM), world.case)
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+    text = json.dumps(reply, ensure_ascii=False)
+    assert "nekades åtkomst till" in text and world.reference in text
+    assert "1 försök nekades" in text
+    blocks: list[dict[str, Any]] = reply["blocks"]
+    buttons = next(b for b in blocks if b.get("block_id") == "privacy_log_export")
+    csv_button = buttons["elements"][0]
+    bot.driver.block_action(
+        csv_button["action_id"], user=COORD, value=csv_button["value"], channel="C0001"
+    )
+    bot.slack.wait_for("files.completeUploadExternal")
+    (data,) = bot.slack.uploads.values()
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+    assert [OTHER_FORUM, "refused", world.reference] in [[r[1], r[3], r[5]] for r in rows]
+
+
+def test_correcting_another_forums_case_text_is_refused_and_audited(bot: Bot) -> None:
+    """The edit button's value names this forum's case summary, sent by another forum's
+    admin from their own channel: refused, and audited once as an attempt at case_edit."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    for _ in range(2):
+        r.driver.block_action(
+            "text_edit", user=r.user, value=f"case.summary:{world.case}", channel=r.channel
+        )
+        bot.wait_idle()
+    shown = json.dumps([c.args for c in bot.slack.calls_to("views.open")], ensure_ascii=False)
+    assert "Den texten finns inte längre i det här forumet" in shown  # a notice, kindly
+    assert SUMMARY not in shown
+    (event,) = refusals(events_since(bot, mark))
+    assert (event.actor, event.object_ref, event.forum_id) == (r.user, world.reference, world.forum)
+    assert event.detail == {"surface": "case_edit", "details": False, "refused": "other_forum"}
+
+
+@pytest.mark.parametrize(
+    ("command", "surface"), [("grund", "legal_grounds"), ("samtycke", "consent_register")]
+)
+def test_a_case_reference_typed_outside_its_forum_is_refused_and_audited(
+    bot: Bot, command: str, surface: str
+) -> None:
+    """Another forum's admin types this forum's case reference in their own channel, and a
+    non-member in this forum's channel: refused kindly, each audited once in the case's
+    forum. What someone types that is no reference is never recorded."""
+    world = build_world(bot)
+    mark = last_id(bot)
+    attempts = [
+        (OTHER_FORUM, "C0002", world.reference, "other_forum"),
+        (NON_MEMBER, "C0001", world.reference.lower(), "not_a_member"),
+    ]
+    for user, channel, typed, _reason in attempts:
+        before = bot.slack.count("response_url")
+        bot.driver.command(f"{command} {typed}", user=user, channel=channel)
+        reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+        assert SUMMARY not in json.dumps(reply.args, ensure_ascii=False)
+    bot.wait_idle()
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_ref, e.forum_id, e.detail) for e in logged] == [
+        (user, world.reference, world.forum, {"surface": surface, "details": False, "refused": why})
+        for user, _channel, _typed, why in attempts
+    ]
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"{command} {CHILD_PNR}", user=OTHER_FORUM, channel="C0002")
+    bot.slack.wait_for("response_url", count=before + 1)
+    bot.wait_idle()
+    (odd,) = refusals(events_since(bot, mark))[2:]
+    assert odd.object_ref == "?" and CHILD_PNR not in json.dumps(odd.detail)
+
+
+def test_another_forums_action_detail_is_refused_and_audited(bot: Bot) -> None:
+    """An action of this forum (linked to its case) opened by another forum's admin, and
+    by a user of another workspace: refused kindly, audited once each as an attempt at the
+    action's detail, in this forum."""
+    world = build_world(bot)
+    mark = last_id(bot)
+    for who in (OTHER_FORUM, OTHER_WS, OTHER_FORUM):
+        r = reader_for(bot, world, who)
+        r.driver.block_action(
+            "action_history", user=r.user, value=str(world.action), channel=r.channel
+        )
+        bot.wait_idle()
+    shown = json.dumps([c.args for c in bot.slack.calls_to("views.open")], ensure_ascii=False)
+    assert ACTION_TEXT not in shown and SUMMARY not in shown
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_type, e.object_ref, e.forum_id) for e in logged] == [
+        (who, "action", str(world.action), world.forum) for who in (OTHER_FORUM, OTHER_WS)
+    ]
+    assert {e.detail["surface"] for e in logged if e.detail} == {"action_detail"}
