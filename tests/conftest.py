@@ -280,6 +280,61 @@ def _each_picture_drawn_once() -> Iterator[None]:
         yield
 
 
+# --- SQL compiled once per worker, not once per test -----------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _statements_compiled_once() -> Iterator[None]:
+    """SQLAlchemy compiles each statement once per engine and keeps the result in that engine's
+    cache, keyed by the engine's dialect object. Every test builds its own engines (a new
+    database, a new runtime), so every test compiled the same few hundred statements again:
+    about a fifth of a test's CPU. Here the engines of a worker share one cache, and two
+    dialects of the same kind and settings (same class, server version, parameter style,
+    identifier limits) count as the same key: the SQL they compile is the same text. Nothing
+    else is shared: each test still has its own engine, pool, connections and data."""
+    from sqlalchemy.engine import default
+    from sqlalchemy.util import LRUCache
+
+    def same_kind(dialect: Any) -> tuple[Any, ...]:
+        return (
+            type(dialect),
+            dialect.server_version_info,
+            dialect.paramstyle,
+            dialect.label_length,
+            dialect.max_identifier_length,
+            dialect.insert_returning,
+            dialect.insertmanyvalues_page_size,
+            dialect.use_insertmanyvalues,
+            dialect.supports_native_boolean,
+            getattr(dialect, "_json_serializer", None),
+            getattr(dialect, "_json_deserializer", None),
+        )
+
+    def eq(self: Any, other: object) -> Any:  # bool, or NotImplemented
+        if self is other:
+            return True
+        if not isinstance(other, default.DefaultDialect):
+            return NotImplemented
+        return bool(same_kind(self) == same_kind(other))
+
+    def hash_(self: Any) -> int:
+        return hash(type(self))  # what eq compares may change on first connect; the type never
+
+    shared: LRUCache[Any, Any] = LRUCache(5000)
+
+    def get_cache(self: Engine) -> Any:
+        return None if self.__dict__.get("_no_compiled_cache") else shared
+
+    def set_cache(self: Engine, cache: Any) -> None:  # Engine.__init__ sets its own
+        self.__dict__["_no_compiled_cache"] = cache is None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(default.DefaultDialect, "__eq__", eq)
+        patch.setattr(default.DefaultDialect, "__hash__", hash_)
+        patch.setattr(Engine, "_compiled_cache", property(get_cache, set_cache), raising=False)
+        yield
+
+
 # --- suite-wide privacy check (issue #10) ----------------------------------------------------
 
 
