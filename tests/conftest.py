@@ -20,7 +20,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import pytest
 from hypothesis import settings
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,11 +75,27 @@ def postgres_database() -> Iterator[str]:
             pytest.fail(f"PostgreSQL is required but not reachable: {exc}")
         pytest.skip(f"PostgreSQL not reachable: {exc}")
     try:
+        _commit_without_flush(url)
         migrate(url)
         yield url
     finally:
         _close_postgres_engines()
         database.__exit__(None, None, None)
+
+
+def _commit_without_flush(url: str) -> None:
+    """Every session on the tests' own database (the bot's, the tests', real processes')
+    commits without waiting for the server to flush its write-ahead log to disk: a commit
+    then costs no fsync (a few ms each on a busy disk, and the suite commits tens of
+    thousands of times). What a commit makes visible, and when, is the same; only a crash of
+    the PostgreSQL server could lose the last commits, and no test crashes it."""
+    name = make_url(normalize_url(url)).database
+    admin = create_engine(normalize_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+    finally:
+        admin.dispose()
 
 
 _postgres_engines: dict[str, Engine] = {}
@@ -258,25 +274,102 @@ def _logging_as_it_was() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
-def _each_picture_drawn_once() -> Iterator[None]:
+def _each_picture_drawn_once(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The bot draws the situation picture's two PNGs when a round closes (~0.3 s of matplotlib
-    each time); many tests close the same round of the same forum, on both databases. A worker
+    each time); many tests close the same round of the same forum, on both databases. The run
     draws each distinct picture (its data and language) once and hands the same images to the
-    next test that asks: what is posted, and how, is the same. The drawing itself is tested in
-    tests/unit/test_ratings_domain.py, which calls it directly."""
+    next test that asks, in whichever worker: what is posted, and how, is the same. The images
+    are kept in memory and in a directory the workers of the run share (the SQLite and the
+    PostgreSQL variant of a test often run in different workers). The drawing itself is tested
+    in tests/unit/test_ratings_domain.py, which calls it directly."""
+    import hashlib
+    import pickle
+
     from handlers.blocks.ratings.messages import SlackRenderers
 
     draw = SlackRenderers.images
     drawn: dict[str, list[tuple[str, str, str, bytes]]] = {}
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pictures"
+    shared.mkdir(exist_ok=True)
 
     def images(self: SlackRenderers, t: Any, picture: Any) -> list[tuple[str, str, str, bytes]]:
         key = f"{t.locale}:{picture!r}"
-        if key not in drawn:
-            drawn[key] = draw(self, t, picture)
-        return drawn[key]
+        if key in drawn:
+            return drawn[key]
+        path = shared / hashlib.sha256(key.encode()).hexdigest()
+        result: list[tuple[str, str, str, bytes]] | None = None
+        try:
+            stored_key, stored = pickle.loads(path.read_bytes())
+            if stored_key == key:
+                result = stored
+        except (OSError, EOFError, pickle.UnpicklingError):
+            pass
+        if result is None:
+            result = draw(self, t, picture)
+            partial = path.with_suffix(f".{os.getpid()}")
+            partial.write_bytes(pickle.dumps((key, result)))
+            partial.replace(path)  # whole or not at all, for the other worker
+        drawn[key] = result
+        return result
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(SlackRenderers, "images", images)
+        yield
+
+
+# --- SQL compiled once per worker, not once per test -----------------------------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _statements_compiled_once() -> Iterator[None]:
+    """SQLAlchemy compiles each statement once per engine and keeps the result in that engine's
+    cache, keyed by the engine's dialect object. Every test builds its own engines (a new
+    database, a new runtime), so every test compiled the same few hundred statements again:
+    about a fifth of a test's CPU. Here the engines of a worker share one cache, and two
+    dialects of the same kind and settings (same class, server version, parameter style,
+    identifier limits) count as the same key: the SQL they compile is the same text. Nothing
+    else is shared: each test still has its own engine, pool, connections and data."""
+    from sqlalchemy.engine import default
+    from sqlalchemy.util import LRUCache
+
+    def same_kind(dialect: Any) -> tuple[Any, ...]:
+        return (
+            type(dialect),
+            dialect.server_version_info,
+            dialect.paramstyle,
+            dialect.label_length,
+            dialect.max_identifier_length,
+            dialect.insert_returning,
+            dialect.insertmanyvalues_page_size,
+            dialect.use_insertmanyvalues,
+            dialect.supports_native_boolean,
+            getattr(dialect, "_json_serializer", None),
+            getattr(dialect, "_json_deserializer", None),
+        )
+
+    def eq(self: Any, other: object) -> Any:  # bool, or NotImplemented
+        if self is other:
+            return True
+        if not isinstance(other, default.DefaultDialect):
+            return NotImplemented
+        return bool(same_kind(self) == same_kind(other))
+
+    def hash_(self: Any) -> int:
+        return hash(type(self))  # what eq compares may change on first connect; the type never
+
+    shared: LRUCache[Any, Any] = LRUCache(5000)
+
+    def get_cache(self: Engine) -> Any:
+        return None if self.__dict__.get("_no_compiled_cache") else shared
+
+    def set_cache(self: Engine, cache: Any) -> None:  # Engine.__init__ sets its own
+        self.__dict__["_no_compiled_cache"] = cache is None
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(default.DefaultDialect, "__eq__", eq)
+        patch.setattr(default.DefaultDialect, "__hash__", hash_)
+        patch.setattr(Engine, "_compiled_cache", property(get_cache, set_cache), raising=False)
         yield
 
 
