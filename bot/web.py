@@ -6,6 +6,7 @@ Served by gunicorn in production (``samverkan serve``), never by bolt's developm
 from __future__ import annotations
 
 import datetime as dt
+import glob
 import hashlib
 import hmac
 import io
@@ -52,10 +53,28 @@ MAX_BODY = 1_000_000  # Slack's payloads are far smaller; a bigger body is not f
 log = logging.getLogger(__name__)
 
 
+class _SizedFilesCollector(multiprocess.MultiProcessCollector):
+    """prometheus_client's multi-process collector, without the files another process has
+    created and not yet sized: such a file holds no values, and reading it fails with a
+    ``struct.error`` (prometheus/client_python#1199), so a scrape while a worker or the
+    due-work runner starts answered 500. A file is sized right after it is created and stays
+    so; one that is gone (a dead process's live gauge) is skipped as the collector does."""
+
+    def collect(self) -> Any:
+        files = []
+        for name in glob.glob(os.path.join(self._path, "*.db")):
+            try:
+                if os.path.getsize(name) > 0:
+                    files.append(name)
+            except FileNotFoundError:
+                continue
+        return self.merge(files, accumulate=True)  # type: ignore[no-untyped-call]
+
+
 def _metrics_body() -> bytes:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
-        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        _SizedFilesCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry)
     return generate_latest()
 
