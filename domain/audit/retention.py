@@ -265,8 +265,10 @@ def purge_before(
         .where(_HEADS.c.chain.in_([cut.chain for cut in cuts]))
         .values(purge_below_seq=None)
     )
-    if postgres:
-        ensure_partitions(session, clock.now())
+    # No months are made here: creating a partition locks audit_events, and another run
+    # waiting for a head this transaction holds (its own reads or audit events already hold
+    # a lock on audit_events) would make a deadlock. Months ahead are made in a transaction
+    # of their own (the sealer's housekeeping; the CLI after its run).
     return total
 
 
