@@ -389,7 +389,7 @@ def cmd_rotate_keys(settings: Settings) -> int:
 
 
 def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
-    from domain import retention
+    from domain import audit, retention
     from storage.db import transaction
 
     policy = settings.retention_policy()
@@ -411,6 +411,8 @@ def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
             return 0
         with transaction(sessions) as session:
             outcome = retention.run_all(session, clock, policy)
+        with transaction(sessions) as session:  # months ahead, apart from the removal
+            audit.ensure_partitions(session, clock.now())
         for code, result in outcome.items():
             for data_class, removed in result.removed.items():
                 held = result.held.get(data_class, 0)

@@ -312,9 +312,11 @@ class RunnerSupervisor:
                 return
             log.error("due-work runner (pid %d) exited; starting another", self.pid)
             self.pid = 0
-            lived = time.monotonic() - self._started
-            self._delay = RESTART_DELAY if lived > 60 else min(self._delay * 2, RESTART_DELAY_MAX)
+            if time.monotonic() - self._started > 60:
+                self._delay = RESTART_DELAY  # it had run a while: not a crash loop
+            # 1 s after the first crash, then 2, 4, … while it keeps dying (it was 2 s at once).
             self._next_start = time.monotonic() + self._delay
+            self._delay = min(self._delay * 2, RESTART_DELAY_MAX)
         if time.monotonic() < self._next_start:
             return
         self._start(list(listeners))

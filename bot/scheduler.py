@@ -268,7 +268,7 @@ def _skipped_ticks(record: logging.LogRecord) -> bool:
 def start_scheduler(
     runtime: Any,
     *,
-    interval_seconds: int = 60,
+    interval_seconds: float = 60,
     after_tick: Callable[[scheduling.Delivery], None] | None = None,
 ) -> BackgroundScheduler:
     """``after_tick``: called at the end of each pass that ran (with what it delivered), in

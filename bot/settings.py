@@ -79,9 +79,10 @@ class Settings(BaseSettings):
     slack_retry_backoff: float = Field(
         0.5, ge=0, le=60, validation_alias=_env("SAMVERKAN_SLACK_RETRY_BACKOFF")
     )
-    # How often the replica's due-work runner wakes up (agendas, reminders, the outbox).
-    scheduler_interval: int = Field(
-        60, ge=1, le=3600, validation_alias=_env("SAMVERKAN_SCHEDULER_INTERVAL")
+    # How often the replica's due-work runner wakes up (agendas, reminders, the outbox), in
+    # seconds; fractions allowed (the tests' real processes use a quarter of a second).
+    scheduler_interval: float = Field(
+        60, ge=0.1, le=3600, validation_alias=_env("SAMVERKAN_SCHEDULER_INTERVAL")
     )
     allow_test_clock: bool = Field(False, validation_alias=_env("SAMVERKAN_ALLOW_TEST_CLOCK"))
     test_clock: dt.datetime | None = Field(None, validation_alias=_env("SAMVERKAN_TEST_CLOCK"))

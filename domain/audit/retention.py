@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -265,8 +266,10 @@ def purge_before(
         .where(_HEADS.c.chain.in_([cut.chain for cut in cuts]))
         .values(purge_below_seq=None)
     )
-    if postgres:
-        ensure_partitions(session, clock.now())
+    # No months are made here: creating a partition locks audit_events, and another run
+    # waiting for a head this transaction holds (its own reads or audit events already hold
+    # a lock on audit_events) would make a deadlock. Months ahead are made in a transaction
+    # of their own (the sealer's housekeeping; the CLI after its run).
     return total
 
 
@@ -379,8 +382,35 @@ def _droppable_partitions(
     return found
 
 
+def _lock_events_without_waiting(session: Session, *, seconds: float = 2.0) -> bool:
+    """Take ``audit_events`` (the parent only) ACCESS EXCLUSIVE for the rest of the
+    transaction, without ever queueing for it: NOWAIT, tried again every 50 ms for up to
+    ``seconds``. A queued lock request would be an edge in PostgreSQL's wait graph: another
+    retention run waiting for a chain head this transaction holds, already holding a lock on
+    audit_events (its own reads, its forums' audit events), makes a cycle, and its deadlock
+    check fails *it*. Sleeping between tries is no edge; the caller falls back to deleting
+    the month's rows when the lock does not come."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with session.begin_nested():
+                session.execute(
+                    text(f"LOCK TABLE ONLY {_EVENTS.name} IN ACCESS EXCLUSIVE MODE NOWAIT")
+                )
+            return True
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != "55P03":  # lock_not_available
+                raise
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.05)
+
+
 def _drop_partition(session: Session, name: str) -> bool:
     try:
+        if not _lock_events_without_waiting(session):
+            log.warning("audit partition %s not dropped (its rows go one by one): busy", name)
+            return False
         with session.begin_nested(), _ShortLockWait(session):
             session.execute(text("SELECT samverkan_audit_drop_partition(:n)"), {"n": name})
         return True

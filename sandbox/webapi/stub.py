@@ -266,9 +266,13 @@ class SlackWebApiStub(SlackEmulation):
         return found[-1]
 
     def wait_for(
-        self, method: str, count: int = 1, timeout: float = 5.0, *, ok: bool | None = None
+        self, method: str, count: int = 1, timeout: float = 30.0, *, ok: bool | None = None
     ) -> list[Call]:
-        """Block until at least ``count`` calls to ``method`` arrived; return all of them."""
+        """Block until at least ``count`` calls to ``method`` arrived; return all of them.
+
+        It returns as soon as the calls arrive (a condition, no polling), so ``timeout`` only
+        bounds how long a failing test hangs: generous, since on a loaded machine (two cores
+        at load ~19 under a full run beside other work) what follows an ack took over 5 s."""
         deadline = time.monotonic() + timeout
         with self._cond:
             while True:

@@ -148,7 +148,9 @@ def test_christmas_eve_is_a_day_off_only_when_the_forum_says_so(bot: Bot) -> Non
 def test_slack_rate_limits_delay_the_agenda_but_never_lose_or_double_it(bot: Bot) -> None:
     setup_forum(bot)
     # slack_sdk's handlers retry within the call; what still fails waits in the outbox.
-    bot.slack.fail_next("chat.postMessage", status=429, retry_after=1, times=5)
+    # Retry-After 0: the SDK still honours it (it sleeps that plus up to a second of jitter
+    # per retry), without three whole seconds of the test's wall time.
+    bot.slack.fail_next("chat.postMessage", status=429, retry_after=0, times=5)
     tick(bot, local(2026, 11, 26, 8, 0))
     assert channel_posts(bot) == []
     bot.slack.fail_next("chat.postMessage", status=503, times=5)

@@ -68,7 +68,7 @@ def test_two_replicas_post_each_forums_agenda_exactly_once(
                 "SAMVERKAN_SLACK_API_URL": slack.base_url,
                 "SAMVERKAN_WEB_CONCURRENCY": "2",
                 "SAMVERKAN_WEB_THREADS": "2",
-                "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+                "SAMVERKAN_SCHEDULER_INTERVAL": "0.25",
                 "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
                 "SAMVERKAN_TEST_CLOCK": START.isoformat(),
                 "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),

@@ -123,6 +123,14 @@ def test_two_retention_runs_at_once_cut_each_chain_once_without_deadlock(
     clock.advance(dt.timedelta(days=10))
     for team in reversed(teams):
         write(sessions, clock, 1, team=team)  # pending: each run seals before it cuts
+    with sessions() as s:
+        postgres = s.get_bind().dialect.name == "postgresql"
+    if postgres:
+        # A month ahead is missing (another test dropped it, or the clock is past the months
+        # the migration made): making it locks audit_events, which the run waiting for the
+        # other's heads has read — a deadlock when retention made months ahead.
+        ahead = (clock.now().date().replace(day=1) + dt.timedelta(days=62)).replace(day=1)
+        raw(sessions, f"DROP TABLE audit_partitions.audit_events_y{ahead:%Y}m{ahead:%m}")
     barrier = threading.Barrier(2)
     removed: list[int] = []
     errors: list[BaseException] = []
@@ -152,6 +160,8 @@ def test_two_retention_runs_at_once_cut_each_chain_once_without_deadlock(
         ).all()
     assert sorted(cuts) == teams
     assert verified(sessions).ok
+    with sessions() as s, s.begin():
+        audit.ensure_partitions(s, clock.now())  # the month again, for the worker's next tests
 
 
 @postgresql_only  # SQLite keeps one table (no partitions)
@@ -214,4 +224,53 @@ def test_partitions_are_made_ahead_and_events_outside_them_still_land(
         months = {first for _, first in audit.partitions(s)}
     assert dt.date(2031, 3, 1) in months and dt.date(2031, 5, 1) not in months
     seal(sessions)
+    assert verified(sessions).ok
+
+
+@postgresql_only  # SQLite keeps one table (no partitions)
+def test_two_retention_runs_at_once_that_drop_a_month_do_not_deadlock(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    # Dropping a month locks audit_events; the other run, waiting for a chain head this one
+    # holds, has read audit_events: it must not be failed as a deadlock's victim.
+    with sessions() as s, s.begin():
+        audit.ensure_partitions(s, dt.datetime(2026, 8, 5, 9, 0, tzinfo=dt.UTC))
+    clock.set(dt.datetime(2026, 8, 5, 9, 0, tzinfo=dt.UTC))
+    teams = [f"T{n}" for n in range(4)]
+    for team in teams:
+        write(sessions, clock, 2, team=team)  # August: a month retention drops whole
+    seal(sessions)
+    clock.set(dt.datetime(2026, 11, 5, 9, 0, tzinfo=dt.UTC))
+    for team in reversed(teams):
+        write(sessions, clock, 1, team=team)
+    barrier = threading.Barrier(2)
+    removed: list[int] = []
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            with transaction(sessions) as s:
+                removed.append(
+                    audit.purge_before(
+                        s, clock, cutoff=dt.datetime(2026, 10, 1, tzinfo=dt.UTC), actor="samverkan"
+                    )
+                )
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    assert sorted(removed) == [0, 8]
+    with sessions() as s:
+        august = s.scalar(
+            select(text("count(*)"))
+            .select_from(AuditEvent)
+            .where(AuditEvent.at < dt.datetime(2026, 9, 1, tzinfo=dt.UTC))
+        )
+    assert august == 0  # the month is gone, dropped whole or row by row
     assert verified(sessions).ok

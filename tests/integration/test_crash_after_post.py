@@ -62,7 +62,7 @@ def test_a_post_answered_before_a_crash_is_not_posted_again(
             "SLACK_BOT_TOKEN": BOT_TOKEN,
             "SAMVERKAN_SLACK_API_URL": slack.base_url,
             "SAMVERKAN_WEB_THREADS": "2",
-            "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+            "SAMVERKAN_SCHEDULER_INTERVAL": "0.25",
             "SAMVERKAN_ALLOW_TEST_CLOCK": "1",
             "SAMVERKAN_TEST_CLOCK": START.isoformat(),
             "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"),

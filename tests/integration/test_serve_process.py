@@ -31,7 +31,7 @@ def replica(database_url: str, slack: SlackWebApiStub, tmp_path: Path) -> Iterat
         "SAMVERKAN_SLACK_API_URL": slack.base_url,
         "SAMVERKAN_WEB_CONCURRENCY": "2",
         "SAMVERKAN_WEB_THREADS": "4",
-        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+        "SAMVERKAN_SCHEDULER_INTERVAL": "0.25",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     served = serve(settings, tmp_path)
@@ -96,7 +96,7 @@ def test_a_replica_runs_one_request_worker_by_default_and_shows_its_runners_metr
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SAMVERKAN_SLACK_API_URL": slack.base_url,
-        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+        "SAMVERKAN_SCHEDULER_INTERVAL": "0.25",
     }
     replica = serve(settings, tmp_path)
     try:
@@ -126,7 +126,7 @@ def test_a_replica_with_one_worker_has_a_master_without_the_app(
         "SAMVERKAN_SLACK_API_URL": slack.base_url,
         "SAMVERKAN_WEB_CONCURRENCY": "1",
         "SAMVERKAN_WEB_THREADS": "4",
-        "SAMVERKAN_SCHEDULER_INTERVAL": "1",
+        "SAMVERKAN_SCHEDULER_INTERVAL": "0.25",
         "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "metrics"),
     }
     replica = serve(settings, tmp_path)

@@ -111,5 +111,22 @@ def test_a_recycled_runner_is_started_again_at_once_and_a_crashed_one_after_a_pa
         supervisor.check([])  # this one ended without saying so: a crash
         assert supervisor.pid == 0
         assert f"due-work runner (pid {crashed}) exited" in caplog.text
+
+        # Started again a second after that crash, then two seconds after the next one.
+        real = time.monotonic
+        ahead = [0.0]
+        monkeypatch.setattr(time, "monotonic", lambda: real() + ahead[0])
+        ahead[0] = runner.RESTART_DELAY + 0.05
+        supervisor.check([])
+        assert supervisor.pid != 0
+        _wait_until_exited(supervisor)
+        supervisor.check([])  # crashed again at once
+        ahead[0] += runner.RESTART_DELAY + 0.05
+        supervisor.check([])
+        assert supervisor.pid == 0  # not after one second this time
+        ahead[0] += runner.RESTART_DELAY
+        supervisor.check([])
+        assert supervisor.pid != 0
+        _wait_until_exited(supervisor)
     finally:
         supervisor.wait(timeout=1)
