@@ -374,8 +374,8 @@ def disclose(
 # lookup refuses first. That attempt is audited too, in the case's forum (so its reviewers see
 # it), with no more than a read records: who (the Slack user id; no agency, they have none
 # there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
-# typed reference that is none), the surface and why. A flood stays small: the same user's
-# same refusal again within REFUSAL_WINDOW is not written again, and at most
+# typed reference that names no case of the workspace), the surface and why. A flood stays
+# small: the same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
 # REFUSALS_PER_WINDOW of a user's refusals are written in any window (a user trying ids one
 # after another shows as that many, then nothing more until the minute has passed).
 
@@ -454,7 +454,10 @@ def _attempted(
         .where(Forum.team_id == team_id, Case.reference == typed)
         .limit(1)
     )
-    return case, typed
+    # Only a real case's reference is recorded: a typed one that names no case may be
+    # anything dressed as one (a personnummer as ``PN-1701-102384`` passes the pattern and
+    # the guard), and the log is append-only.
+    return case, case.reference if case is not None else "?"
 
 
 def record_refused(

@@ -252,3 +252,26 @@ def test_another_forums_action_detail_is_refused_and_audited(bot: Bot) -> None:
         (who, "action", str(world.action), world.forum) for who in (OTHER_FORUM, OTHER_WS)
     ]
     assert {e.detail["surface"] for e in logged if e.detail} == {"action_detail"}
+
+
+@pytest.mark.parametrize("command", ["grund", "samtycke"])
+def test_a_personnummer_typed_in_the_shape_of_a_reference_is_never_recorded(
+    bot: Bot, command: str
+) -> None:
+    """A child's personnummer typed where the reference goes, dressed as one (letters, a
+    dash, its first four digits, a dash, the rest: ``PN-1701-102384``): the refusal is
+    audited, but the audit log (append-only, kept for years) never holds what was typed;
+    only a real case's reference is recorded."""
+    world = build_world(bot)
+    digits = CHILD_PNR.replace("-", "")
+    dressed = f"PN-{digits[:4]}-{digits[4:]}"
+    mark = last_id(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"{command} {dressed}", user=OTHER_FORUM, channel="C0002")
+    bot.slack.wait_for("response_url", count=before + 1)
+    bot.wait_idle()
+    (event,) = refusals(events_since(bot, mark))
+    stored = json.dumps([event.object_ref, event.detail], ensure_ascii=False)
+    assert digits[4:] not in stored and digits[:4] not in stored
+    assert event.object_ref == "?"
+    assert event.forum_id is None and world.forum
