@@ -474,3 +474,56 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
         }
     assert days == {3}, days
     assert [e.object_ref for e in events(sessions, after=setup.audit_mark)] == ["FOS", "FOS"]
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_a_coordinator_removed_while_their_save_is_checked_changes_nothing(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save reads the actor's role without a lock. Coordinator C's save (a new name) is
+    between its check and its write when the admin removes C from the forum (committed):
+    C is no longer a member when the save writes, so it is refused, and the forum keeps
+    its name (no write with a role C no longer has)."""
+    from domain.forums.checking import _check_draft
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def check_then_pause(*args: Any, **kwargs: Any) -> Any:
+        schedule = _check_draft(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return schedule
+
+    monkeypatch.setattr("domain.forums.saving._check_draft", check_then_pause)
+
+    def save_c() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=COORD,
+                    draft=make_draft(name="FOSSAM C"),
+                )
+            outcome["c"] = None
+        except BaseException as exc:
+            outcome["c"] = exc
+
+    c = threading.Thread(target=save_c)
+    c.start()
+    try:
+        assert checked.wait(10)
+        with transaction(sessions) as s:
+            forum = load_forum(s, setup.forum_id)
+            member = next(m for m in fs.active_members(s, forum) if m.slack_user_id == COORD)
+            fs.remove_member(s, clock, forum=forum, actor=ADMIN, member_id=member.id)
+    finally:
+        go.set()
+        c.join(20)
+    assert isinstance(outcome["c"], (NotAMember, NotCoordinator)), outcome["c"]
+    with transaction(sessions) as s:
+        assert load_forum(s, setup.forum_id).name != "FOSSAM C"
