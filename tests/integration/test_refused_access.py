@@ -275,3 +275,42 @@ def test_a_personnummer_typed_in_the_shape_of_a_reference_is_never_recorded(
     assert digits[4:] not in stored and digits[:4] not in stored
     assert event.object_ref == "?"
     assert event.forum_id is None and world.forum
+
+
+def _notices(bot: Bot, since: int) -> list[str]:
+    """What the user was shown (modal notices and ephemeral replies) since call ``since``."""
+    shown = []
+    for call in bot.slack.calls[since:]:
+        if call.method in ("views.open", "response_url", "chat.postEphemeral"):
+            text = json.dumps(call.args, ensure_ascii=False)
+            shown += [part.split('"')[0] for part in text.split(":information_source: ")[1:]]
+    return shown
+
+
+@pytest.mark.parametrize("button", ["action_history", "action_done", "action_more_time"])
+@pytest.mark.parametrize("who", [OTHER_FORUM, NON_MEMBER])
+def test_an_action_of_a_forum_one_is_not_in_is_told_as_no_action(
+    bot: Bot, who: str, button: str
+) -> None:
+    """Someone outside the action's forum (another forum's admin from their channel, a
+    non-member in its own channel) presses a button naming its id: they are told exactly
+    what an id of no action tells them, so the answer does not reveal that another forum
+    has that action; the attempt is still audited as a non-member's."""
+    world = build_world(bot)
+    r = reader_for(bot, world, who) if who != NON_MEMBER else None
+    answers = []
+    mark = last_id(bot)
+    for action_id in (world.action, 987_654):
+        since = len(bot.slack.calls)
+        if r is None:
+            bot.driver.block_action(button, user=NON_MEMBER, value=str(action_id), channel="C0001")
+        else:
+            r.driver.block_action(button, user=r.user, value=str(action_id), channel=r.channel)
+        bot.wait_idle()
+        answers.append(_notices(bot, since))
+    existing, missing = answers
+    assert existing and existing == missing, answers
+    if button == "action_history":
+        logged = refusals(events_since(bot, mark))
+        reasons = [(e.object_ref, (e.detail or {}).get("refused")) for e in logged]
+        assert (str(world.action), "not_a_member") in reasons
