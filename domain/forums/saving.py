@@ -50,6 +50,7 @@ from storage.sql import json_rows
 
 # --- changes ------------------------------------------------------------------------------
 
+_HAS_MEMBERS = N_("{name} still has members. Move or remove them first.")
 _CODE_FIXED = N_("The code cannot change once the forum has cases.")
 _ADDED_MEANWHILE = N_("Someone added these people at the same moment. Please try again.")
 
@@ -271,21 +272,35 @@ def _sync(
     by_name = {r.name.casefold(): r for r in rows}
     wanted = {n.casefold() for n in names}
     new: list[dict[str, object]] = []
-    changes: list[tuple[int, int, bool]] = []
+    changes: list[tuple[_Named, int, bool]] = []
     for position, name in enumerate(names):
         row = by_name.get(name.casefold())
         if row is None:
             new.append({"forum_id": forum_id, "name": name, "position": position, "active": True})
             by_name[name.casefold()] = _Named(0, name, position, True)
         elif (row.position, row.active) != (position, True):
-            changes.append((row.id, position, True))
+            changes.append((row, position, True))
     for row in rows:
         if row.name.casefold() not in wanted and row.active:
-            changes.append((row.id, row.position, False))  # kept, no longer offered
-    for row_id, position, active in changes:
-        session.execute(
-            update(model).where(model.id == row_id).values(position=position, active=active)
-        )
+            changes.append((row, row.position, False))  # kept, no longer offered
+    for row, position, active in changes:
+        statement = update(model).where(model.id == row.id).values(position=position, active=active)
+        if model is Agency and not active:
+            # The save checked "no members" without a lock: an agency given a member since
+            # (committed) stays, and the save is refused as it would have been a moment later.
+            statement = statement.where(
+                ~exists().where(
+                    Member.forum_id == forum_id,
+                    Member.agency_id == Agency.id,
+                    Member.active.is_(True),
+                )
+            )
+            if session.execute(statement.returning(Agency.id)).first() is None:
+                raise InputErrors(
+                    {"agencies": InvalidInput(_HAS_MEMBERS, field="agencies", name=row.name)}
+                )
+            continue
+        session.execute(statement)
     if new:
         session.execute(insert(model), new)
 
@@ -378,7 +393,7 @@ def save_forum_settings(
             raise InputErrors(
                 {
                     "agencies": InvalidInput(
-                        N_("{name} still has members. Move or remove them first."),
+                        _HAS_MEMBERS,
                         field="agencies",
                         name=sorted(leaving[a] for a in set(staying))[0],
                     )

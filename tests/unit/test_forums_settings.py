@@ -527,3 +527,55 @@ def test_a_coordinator_removed_while_their_save_is_checked_changes_nothing(
     assert isinstance(outcome["c"], (NotAMember, NotCoordinator)), outcome["c"]
     with transaction(sessions) as s:
         assert load_forum(s, setup.forum_id).name != "FOSSAM C"
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_an_agency_given_a_member_while_a_save_removing_it_is_checked_stays(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The save reads "Elevhälsa has no members" without a lock. While the coordinator's
+    save (Elevhälsa removed) is between its checks and its write, the admin adds a member
+    to Elevhälsa (committed): the save is refused on the agencies field, as it would have
+    been a moment later, and Elevhälsa stays offered (no member of an agency that is gone)."""
+    from domain.forums.checking import draft_calendar
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
+        # The save's last step before its write (its checks are done).
+        calendar = draft_calendar(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return calendar
+
+    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
+    kept = [a for a in AGENCIES if a != "Elevhälsa"]
+
+    def save() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=COORD,
+                    draft=make_draft(agencies=kept),
+                )
+            outcome["save"] = None
+        except BaseException as exc:
+            outcome["save"] = exc
+
+    saving = threading.Thread(target=save)
+    saving.start()
+    try:
+        assert checked.wait(10)
+        assert add_as(sessions, clock, setup, actor=ADMIN, users=["UNEW"]) == ["UNEW"]
+    finally:
+        go.set()
+        saving.join(20)
+    refused = outcome["save"]
+    assert isinstance(refused, InputErrors) and set(refused.errors) == {"agencies"}, refused
+    assert "Elevhälsa" in active_names(agencies_of(sessions, setup.forum_id))
