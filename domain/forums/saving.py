@@ -20,6 +20,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -302,7 +303,20 @@ def _sync(
             continue
         session.execute(statement)
     if new:
-        session.execute(insert(model), new)
+        table = cast(Table, model.__table__)
+        if session.get_bind().dialect.name == "postgresql":
+            # Saves of one forum read it without a lock: another may have added the same
+            # name since (committed). Then its row is this save's, where this save puts it.
+            added = pg_insert(table)
+            session.execute(
+                added.on_conflict_do_update(
+                    index_elements=[table.c.forum_id, table.c.name],
+                    set_={"position": added.excluded.position, "active": True},
+                ),
+                new,
+            )
+        else:  # SQLite's writers queue from their BEGIN: the names read are the names stored
+            session.execute(insert(model), new)
 
 
 def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> None:

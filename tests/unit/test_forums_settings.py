@@ -579,3 +579,56 @@ def test_an_agency_given_a_member_while_a_save_removing_it_is_checked_stays(
     refused = outcome["save"]
     assert isinstance(refused, InputErrors) and set(refused.errors) == {"agencies"}, refused
     assert "Elevhälsa" in active_names(agencies_of(sessions, setup.forum_id))
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_two_saves_adding_the_same_agency_at_once_both_land_without_a_code_error(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator and the admin both add the agency Polis. The coordinator's save is
+    between its checks and its write when the admin's commits. Before the save was
+    reworked, the handler first took the row of the announcement's update, so saves of a
+    forum with an announcement queued from their start and the second read Polis; now both
+    insert it, and the second failed on the unique name (told to the user as "that code is
+    taken"). It lands: one Polis, offered where the last save put it."""
+    from domain.forums.checking import draft_calendar
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
+        calendar = draft_calendar(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return calendar
+
+    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
+
+    def save(actor: str, agencies: list[str], key: str) -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=actor,
+                    draft=make_draft(agencies=agencies),
+                )
+            outcome[key] = None
+        except BaseException as exc:
+            outcome[key] = exc
+
+    first = threading.Thread(target=save, args=(COORD, ["Polis", *AGENCIES], "coordinator"))
+    first.start()
+    try:
+        assert checked.wait(10)
+        save(ADMIN, [*AGENCIES, "Polis"], "admin")
+    finally:
+        go.set()
+        first.join(20)
+    assert outcome == {"admin": None, "coordinator": None}, outcome
+    names = [a.name for a in agencies_of(sessions, setup.forum_id)]
+    assert names.count("Polis") == 1
+    assert active_names(agencies_of(sessions, setup.forum_id)) == ["Polis", *AGENCIES]
