@@ -314,3 +314,23 @@ def test_an_action_of_a_forum_one_is_not_in_is_told_as_no_action(
         logged = refusals(events_since(bot, mark))
         reasons = [(e.object_ref, (e.detail or {}).get("refused")) for e in logged]
         assert (str(world.action), "not_a_member") in reasons
+
+
+@pytest.mark.parametrize("command", ["grund", "samtycke"])
+def test_a_personnummer_typed_as_a_reference_is_not_repeated_back(bot: Bot, command: str) -> None:
+    """ "No case X in this forum" repeats X only when X is plainly a reference: a
+    personnummer typed there (as it is, or dressed as a reference) is not sent back to
+    Slack, not even in a reply only the typist sees. A plain reference still is."""
+    build_world(bot)
+    digits = CHILD_PNR.replace("-", "")
+    for typed in (CHILD_PNR, f"PN-{digits[:4]}-{digits[4:]}", "FOS-2026-999"):
+        before = bot.slack.count("response_url")
+        bot.driver.command(f"{command} {typed}", user=OTHER_FORUM, channel="C0002")
+        reply = json.dumps(
+            bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+        )
+        assert "Det finns inget ärende" in reply
+        if typed == "FOS-2026-999":
+            assert typed in reply
+        else:
+            assert digits[4:] not in reply and digits[:4] not in reply, reply
