@@ -334,3 +334,30 @@ def test_a_personnummer_typed_as_a_reference_is_not_repeated_back(bot: Bot, comm
             assert typed in reply
         else:
             assert digits[4:] not in reply and digits[:4] not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("button", "value", "answer"),
+    [
+        ("case_open", str(2**31), REFUSED_SV),
+        ("text_edit", f"case.summary:{2**31}", "Den texten finns inte längre"),
+        ("action_history", str(2**31), "Insatsen finns inte längre"),
+        ("action_history", "²", "Insatsen finns inte längre"),
+        ("action_more_time", str(2**40), "Insatsen finns inte längre"),
+    ],
+)
+def test_a_crafted_id_past_any_row_is_told_as_no_such_thing_not_as_an_outage(
+    bot: Bot, button: str, value: str, answer: str
+) -> None:
+    """Case and action ids are INTEGER columns: an id past 2³¹−1 in a button's value made
+    PostgreSQL refuse the query, and the user read "the database is not answering, try
+    again" (or, for a digit like ², nothing at all). It names no row: the same answer as
+    any id of nothing."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    since = len(bot.slack.calls)
+    r.driver.block_action(button, user=r.user, value=value, channel=r.channel)
+    bot.wait_idle()
+    shown = _notices(bot, since)
+    assert shown and answer in shown[0], shown
+    assert not any("Databasen" in s for s in shown)
