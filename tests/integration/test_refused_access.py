@@ -361,3 +361,20 @@ def test_a_crafted_id_past_any_row_is_told_as_no_such_thing_not_as_an_outage(
     shown = _notices(bot, since)
     assert shown and answer in shown[0], shown
     assert not any("Databasen" in s for s in shown)
+
+
+def test_attempts_at_nothing_do_not_use_up_the_audit_of_a_forums_cases(bot: Bot) -> None:
+    """The flood limit is no blindfold: another forum's admin first spends the minute's
+    REFUSALS_PER_WINDOW on ids of no case, then tries this forum's case. That attempt is
+    still in this forum's log (its reviewers see who tried); the limit counts per forum
+    the attempts land in."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    for case_id in range(20_000, 20_000 + REFUSALS_PER_WINDOW):
+        open_case(bot, r, case_id)
+    open_case(bot, r, world.case)
+    logged = refusals(events_since(bot, mark))
+    in_forum = [(e.actor, e.object_ref) for e in logged if e.forum_id == world.forum]
+    assert in_forum == [(OTHER_FORUM, world.reference)]
+    assert len(logged) == REFUSALS_PER_WINDOW + 1
