@@ -53,6 +53,10 @@ def _installation(context: Any) -> tuple[str | None, str | None]:
     enterprise_id = context.enterprise_id
     if context.is_enterprise_install and enterprise_id:
         return enterprise_id, None
+    if not context.team_id:
+        # No workspace and no org-wide install: no installation is stored so (an
+        # organisation's key without a workspace is its org-wide install's, not this one's).
+        return None, None
     return enterprise_id, context.team_id
 
 

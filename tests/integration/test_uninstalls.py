@@ -250,3 +250,20 @@ def test_an_organisation_named_outside_the_authorization_is_not_the_one_uninstal
     assert stored(installs) == without(
         installations=org_a, users=org_a, bots=org_a, notes={(ORG_A, A1), (ORG_A, A2)}
     )
+
+
+def test_a_revocation_for_no_workspace_of_a_workspace_install_deletes_nothing(
+    installs: Any,
+) -> None:
+    """``tokens_revoked`` whose installation is said to be no org-wide install but names no
+    workspace either (a malformed ``authorizations``): there is no such installation, so
+    nothing goes; before, the organisation's org-wide tokens matched (no workspace) and
+    were deleted."""
+    send(
+        installs,
+        {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": ["UBOT"]}},
+        team_id=None,
+        enterprise_id=ORG_A,
+        org_wide=False,
+    )
+    assert stored(installs) == EVERYTHING
