@@ -60,6 +60,13 @@ def _installation(context: Any) -> tuple[str | None, str | None]:
     return enterprise_id, context.team_id
 
 
+def _organisation(context: Any) -> str | None:
+    """The organisation whose org-wide install the event was sent for; None for any other
+    installation (a workspace's own install in an organisation cannot speak for it)."""
+    enterprise_id = context.enterprise_id
+    return enterprise_id if context.is_enterprise_install and enterprise_id else None
+
+
 def _ids(value: Any) -> list[str]:
     if not isinstance(value, list):
         return []
@@ -97,7 +104,7 @@ class Uninstalls:
 
     def team_access_revoked(self, ack: Any, context: Any, event: dict[str, Any]) -> None:
         ack()
-        enterprise_id = context.enterprise_id
+        enterprise_id = _organisation(context)
         team_ids = _ids(event.get("team_ids"))
         if enterprise_id and team_ids:
             self.store.forget_org_workspaces(enterprise_id=enterprise_id, team_ids=team_ids)
@@ -106,7 +113,7 @@ class Uninstalls:
         self, ack: Any, body: dict[str, Any], context: Any, event: dict[str, Any]
     ) -> None:
         ack()
-        enterprise_id = context.enterprise_id
+        enterprise_id = _organisation(context)
         removed = event.get("team_id")
         if (
             not enterprise_id
