@@ -19,7 +19,9 @@ Which event means what (Slack's Events API reference):
   ``admin.apps:read``, about any app: only our own app's removal counts.
 
 The installation is always the one Slack signed the event for (``context``, from
-``authorizations``); an id inside the event is only honoured within that organisation.
+``authorizations``); an id inside the event is only honoured within that organisation, and
+only when the installation is its org-wide one (a workspace's own install in it cannot speak
+for the organisation or its other workspaces).
 The case data stays: retention has its own rules (domain/retention).
 """
 
