@@ -17,6 +17,7 @@ from domain.clock import Clock
 from domain.errors import CaseNotFound, NotCoordinator
 from domain.forums import local_today
 from domain.i18n import N_
+from domain.references import no_such_case
 from storage.models import Case, CaseStatus, Consent, ConsentGiver
 
 EXPIRING_DAYS = 30
@@ -64,9 +65,7 @@ def consent_register(
     register (no entries) and the attempt is logged: commit, then raise :data:`REFUSED`."""
     case = find_case_by_reference(session, access.forum, reference)
     if case is None:
-        raise CaseNotFound(
-            N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
-        )
+        raise no_such_case(reference, error=CaseNotFound)
     decision = disclosure.disclose(session, clock, access, case, surface_name="consent_register")
     if not decision.allowed:
         return ConsentRegister(reference=case.reference, entries=(), refused=True)

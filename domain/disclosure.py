@@ -40,7 +40,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
 from domain import audit
@@ -374,10 +374,12 @@ def disclose(
 # lookup refuses first. That attempt is audited too, in the case's forum (so its reviewers see
 # it), with no more than a read records: who (the Slack user id; no agency, they have none
 # there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
-# typed reference that is none), the surface and why. A flood stays small: the same user's
-# same refusal again within REFUSAL_WINDOW is not written again, and at most
-# REFUSALS_PER_WINDOW of a user's refusals are written in any window (a user trying ids one
-# after another shows as that many, then nothing more until the minute has passed).
+# typed reference that names no case of the workspace), the surface and why. A flood stays
+# small: the same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
+# REFUSALS_PER_WINDOW of a user's refusals are written in any window into one log (a forum's,
+# or the workspace's for no case: a user trying ids one after another shows as that many
+# there, then nothing more until the minute has passed; attempts at nothing do not use up
+# what a forum's reviewers see).
 
 REFUSAL_WINDOW = dt.timedelta(minutes=1)
 REFUSALS_PER_WINDOW = 20
@@ -454,7 +456,10 @@ def _attempted(
         .where(Forum.team_id == team_id, Case.reference == typed)
         .limit(1)
     )
-    return case, typed
+    # Only a real case's reference is recorded: a typed one that names no case may be
+    # anything dressed as one (a personnummer as ``PN-1701-102384`` passes the pattern and
+    # the guard), and the log is append-only.
+    return case, case.reference if case is not None else "?"
 
 
 def record_refused(
@@ -478,11 +483,19 @@ def record_refused(
     found, object_ref = _attempted(session, team_id, case_id, reference, action_id)
     forum = session.get(Forum, found.forum_id) if found is not None else None
     now = clock.now()
+    # Counted per log the attempt lands in (the case's forum, or the workspace's for no
+    # case): attempts at nothing do not use up what a forum's reviewers see of this user.
+    lands = (
+        AuditEvent.forum_id == forum.id
+        if forum is not None
+        else and_(AuditEvent.forum_id.is_(None), AuditEvent.team_id == team_id)
+    )
     recent = session.execute(
         select(AuditEvent.object_ref, AuditEvent.detail).where(
             AuditEvent.actor == slack_user_id,
             AuditEvent.action == AuditAction.READ,
             AuditEvent.at >= now - REFUSAL_WINDOW,
+            lands,
         )
     ).all()
     refusals = [(ref, detail) for ref, detail in recent if (detail or {}).get("refused")]

@@ -31,6 +31,7 @@ from domain.errors import (
 )
 from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
+from domain.references import no_such_case
 from storage.models import AuditAction, Case, LegalGround, LegalGroundKind
 
 NOTE_MAX = 300
@@ -105,9 +106,7 @@ def _require_coordinator(access: Access) -> None:
 def _case(session: Session, access: Access, reference: str) -> Case:
     case = find_case_by_reference(session, access.forum, reference)
     if case is None:
-        raise CaseNotFound(
-            N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
-        )
+        raise no_such_case(reference, error=CaseNotFound)
     return case
 
 

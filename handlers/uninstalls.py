@@ -19,7 +19,9 @@ Which event means what (Slack's Events API reference):
   ``admin.apps:read``, about any app: only our own app's removal counts.
 
 The installation is always the one Slack signed the event for (``context``, from
-``authorizations``); an id inside the event is only honoured within that organisation.
+``authorizations``); an id inside the event is only honoured within that organisation, and
+only when the installation is its org-wide one (a workspace's own install in it cannot speak
+for the organisation or its other workspaces).
 The case data stays: retention has its own rules (domain/retention).
 """
 
@@ -53,7 +55,18 @@ def _installation(context: Any) -> tuple[str | None, str | None]:
     enterprise_id = context.enterprise_id
     if context.is_enterprise_install and enterprise_id:
         return enterprise_id, None
+    if not context.team_id:
+        # No workspace and no org-wide install: no installation is stored so (an
+        # organisation's key without a workspace is its org-wide install's, not this one's).
+        return None, None
     return enterprise_id, context.team_id
+
+
+def _organisation(context: Any) -> str | None:
+    """The organisation whose org-wide install the event was sent for; None for any other
+    installation (a workspace's own install in an organisation cannot speak for it)."""
+    enterprise_id = context.enterprise_id
+    return enterprise_id if context.is_enterprise_install and enterprise_id else None
 
 
 def _ids(value: Any) -> list[str]:
@@ -93,7 +106,7 @@ class Uninstalls:
 
     def team_access_revoked(self, ack: Any, context: Any, event: dict[str, Any]) -> None:
         ack()
-        enterprise_id = context.enterprise_id
+        enterprise_id = _organisation(context)
         team_ids = _ids(event.get("team_ids"))
         if enterprise_id and team_ids:
             self.store.forget_org_workspaces(enterprise_id=enterprise_id, team_ids=team_ids)
@@ -102,7 +115,7 @@ class Uninstalls:
         self, ack: Any, body: dict[str, Any], context: Any, event: dict[str, Any]
     ) -> None:
         ack()
-        enterprise_id = context.enterprise_id
+        enterprise_id = _organisation(context)
         removed = event.get("team_id")
         if (
             not enterprise_id

@@ -11,6 +11,7 @@ from domain import meetings
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
+    NotAMember,
 )
 from domain.forums import (
     forum_schedule,
@@ -51,6 +52,14 @@ Snooze = Literal["hour", "morning"]
 
 class ActionNotFound(DomainError):
     msgid = N_("That action no longer exists.")
+
+
+class NotInActionsForum(ActionNotFound, NotAMember):
+    """The user is no member of the action's forum: told as :class:`ActionNotFound` (a
+    different answer would tell them that another forum has an action of that id), and
+    audited as the non-member's attempt it is (a :class:`NotAMember`)."""
+
+    msgid = ActionNotFound.msgid
 
 
 class NotAllowed(DomainError):

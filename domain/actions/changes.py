@@ -47,6 +47,7 @@ from domain.forums import (
     local_today,
 )
 from domain.i18n import N_, N_plural
+from domain.references import no_such_case
 from storage.models import (
     Action,
     ActionStatus,
@@ -142,11 +143,7 @@ def _check(
             )
         )
         if case is None:
-            errors["case"] = InvalidInput(
-                N_("There is no case {reference} in this forum."),
-                field="case",
-                reference=reference[:32],
-            )
+            errors["case"] = no_such_case(reference, field="case")
     if draft.area_id is not None and draft.area_id not in {a.id for a in active_areas(forum)}:
         errors["area"] = InvalidInput(N_("Choose one of the forum's areas."), field="area")
     if draft.meeting_id is not None:

@@ -10,11 +10,12 @@ from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, privacy
 from domain.access import Access
-from domain.actions.base import ActionNotFound
+from domain.actions.base import ActionNotFound, NotInActionsForum
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
     IdentifyingDataRefused,
+    NotAMember,
 )
 from domain.forums import (
     require_member,
@@ -69,7 +70,10 @@ def access_for_action(
     forum = session.get(Forum, action.forum_id)
     if forum is None or forum.team_id != team_id:
         raise ActionNotFound()
-    return require_member(session, forum=forum, slack_user_id=slack_user_id), action
+    try:
+        return require_member(session, forum=forum, slack_user_id=slack_user_id), action
+    except NotAMember:
+        raise NotInActionsForum() from None
 
 
 def _audit(

@@ -19,6 +19,7 @@ from domain.errors import (
 )
 from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
+from domain.references import no_such_case
 from storage.models import (
     AuditAction,
     Case,
@@ -85,11 +86,7 @@ def report_deviation(
     if case_reference and case_reference.strip() and "case" not in errors:
         case = find_case_by_reference(session, forum, case_reference)
         if case is None:
-            errors["case"] = InvalidInput(
-                N_("There is no case {reference} in this forum."),
-                field="case",
-                reference=case_reference.strip()[:32],
-            )
+            errors["case"] = no_such_case(case_reference, field="case")
     if errors:
         raise InputErrors(errors)
     now = clock.now()

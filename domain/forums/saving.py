@@ -15,10 +15,12 @@ from sqlalchemy import (
     func,
     insert,
     literal_column,
+    or_,
     select,
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,6 +51,8 @@ from storage.sql import json_rows
 
 # --- changes ------------------------------------------------------------------------------
 
+_HAS_MEMBERS = N_("{name} still has members. Move or remove them first.")
+_CODE_FIXED = N_("The code cannot change once the forum has cases.")
 _ADDED_MEANWHILE = N_("Someone added these people at the same moment. Please try again.")
 
 
@@ -221,8 +225,25 @@ def _update_against_the_row() -> Any:
         row.meeting_minutes == bindparam("same_minutes"),
         merged == settings,
     )
-    return _UPDATE_FORUM.values(
-        settings=merged, meetings_until=case((same, row.meetings_until), else_=None)
+    # The checks that hang on other rows, made again as the UPDATE runs (the save read them
+    # without a lock): the saver is still an active coordinator or admin of the forum (a
+    # removal or demotion committed meanwhile refuses the save), and the code changes only
+    # while the forum has no case (a case created meanwhile has a reference with the old
+    # code). No row written: the caller tells why (:func:`_refused_at_the_write`).
+    members, cases = _MEMBERS.c, cast(Table, Case.__table__).c
+    may_save = exists().where(
+        members.forum_id == row.id,
+        members.slack_user_id == bindparam("saver"),
+        members.active.is_(True),
+        members.role.in_([Role.COORDINATOR, Role.ADMIN]),
+    )
+    code_may_change = or_(
+        row.code == bindparam("new_code"), ~exists().where(cases.forum_id == row.id)
+    )
+    return (
+        _UPDATE_FORUM.where(may_save, code_may_change)
+        .values(settings=merged, meetings_until=case((same, row.meetings_until), else_=None))
+        .returning(row.id)
     )
 
 
@@ -252,23 +273,50 @@ def _sync(
     by_name = {r.name.casefold(): r for r in rows}
     wanted = {n.casefold() for n in names}
     new: list[dict[str, object]] = []
-    changes: list[tuple[int, int, bool]] = []
+    changes: list[tuple[_Named, int, bool]] = []
     for position, name in enumerate(names):
         row = by_name.get(name.casefold())
         if row is None:
             new.append({"forum_id": forum_id, "name": name, "position": position, "active": True})
             by_name[name.casefold()] = _Named(0, name, position, True)
         elif (row.position, row.active) != (position, True):
-            changes.append((row.id, position, True))
+            changes.append((row, position, True))
     for row in rows:
         if row.name.casefold() not in wanted and row.active:
-            changes.append((row.id, row.position, False))  # kept, no longer offered
-    for row_id, position, active in changes:
-        session.execute(
-            update(model).where(model.id == row_id).values(position=position, active=active)
-        )
+            changes.append((row, row.position, False))  # kept, no longer offered
+    for row, position, active in changes:
+        statement = update(model).where(model.id == row.id).values(position=position, active=active)
+        if model is Agency and not active:
+            # The save checked "no members" without a lock: an agency given a member since
+            # (committed) stays, and the save is refused as it would have been a moment later.
+            statement = statement.where(
+                ~exists().where(
+                    Member.forum_id == forum_id,
+                    Member.agency_id == Agency.id,
+                    Member.active.is_(True),
+                )
+            )
+            if session.execute(statement.returning(Agency.id)).first() is None:
+                raise InputErrors(
+                    {"agencies": InvalidInput(_HAS_MEMBERS, field="agencies", name=row.name)}
+                )
+            continue
+        session.execute(statement)
     if new:
-        session.execute(insert(model), new)
+        table = cast(Table, model.__table__)
+        if session.get_bind().dialect.name == "postgresql":
+            # Saves of one forum read it without a lock: another may have added the same
+            # name since (committed). Then its row is this save's, where this save puts it.
+            added = pg_insert(table)
+            session.execute(
+                added.on_conflict_do_update(
+                    index_elements=[table.c.forum_id, table.c.name],
+                    set_={"position": added.excluded.position, "active": True},
+                ),
+                new,
+            )
+        else:  # SQLite's writers queue from their BEGIN: the names read are the names stored
+            session.execute(insert(model), new)
 
 
 def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> None:
@@ -281,6 +329,21 @@ def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> Non
         args=update.args,
         skip_locked=True,  # the forum's row may be ours already: wait for no deliverer
     )
+
+
+def _refused_at_the_write(session: Session, forum_id: int, actor: str) -> None:
+    """PostgreSQL: the forum's UPDATE wrote no row, so a check it makes again failed against
+    what another transaction committed after this save read the forum: say which (the
+    caller's transaction, with the audit event of the UPDATE, rolls back)."""
+    found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
+    if found is None:
+        raise ForumNotFound()
+    role = found[len(_FIELDS)]
+    if role is None:
+        raise NotAMember()
+    if role not in (Role.COORDINATOR, Role.ADMIN):
+        raise NotCoordinator()
+    raise InputErrors({"code": InvalidInput(_CODE_FIXED, field="code")})
 
 
 def save_forum_settings(
@@ -344,7 +407,7 @@ def save_forum_settings(
             raise InputErrors(
                 {
                     "agencies": InvalidInput(
-                        N_("{name} still has members. Move or remove them first."),
+                        _HAS_MEMBERS,
                         field="agencies",
                         name=sorted(leaving[a] for a in set(staying))[0],
                     )
@@ -353,13 +416,7 @@ def save_forum_settings(
     new_code = draft.code.strip().upper()
     if new_code != forum.code and session.scalar(select(exists().where(Case.forum_id == forum.id))):
         # References like FOS-2026-017 are printed in minutes and messages: keep them true.
-        raise InputErrors(
-            {
-                "code": InvalidInput(
-                    N_("The code cannot change once the forum has cases."), field="code"
-                )
-            }
-        )
+        raise InputErrors({"code": InvalidInput(_CODE_FIXED, field="code")})
     calendar = draft_calendar(draft, forum).as_settings()
     values: dict[str, object] = {
         "name": draft.name.strip(),
@@ -381,6 +438,8 @@ def save_forum_settings(
             "same_anchor": schedule.anchor,
             "same_start": schedule.start,
             "same_minutes": schedule.minutes,
+            "saver": actor,
+            "new_code": new_code,
             **(update.parameters() if update is not None else {}),
         }
     else:  # the write lock was taken at BEGIN: the row read is the row written
@@ -409,8 +468,12 @@ def save_forum_settings(
         forum_id=forum.id,
         actor_agency_id=actor_agency,
     )
-    if postgresql and update is not None and not saved.scalar():
-        _enqueue(session, clock, update)  # none queued, or a deliverer has it: one after it
+    if postgresql:
+        written = saved.first()
+        if written is None:
+            _refused_at_the_write(session, forum_id, actor)
+        elif update is not None and not written[-1]:
+            _enqueue(session, clock, update)  # none queued, or a deliverer has it: one after it
     _sync(session, Agency, forum.id, agencies, draft.agencies)
     _sync(session, Area, forum.id, areas, draft.areas)
     # Written with Core: a forum this session has loaded is read again when next used.

@@ -27,12 +27,11 @@ from storage.models import (
 
 def _case(session: Session, access: Access, reference: str) -> Case:
     from domain.cases import find_case_by_reference
+    from domain.references import no_such_case
 
     case = find_case_by_reference(session, access.forum, reference)
     if case is None:
-        raise InvalidInput(
-            N_("There is no case {reference} in this forum."), reference=reference.strip()[:32]
-        )
+        raise no_such_case(reference)
     return case
 
 

@@ -161,9 +161,20 @@ def button_quick(
     value = str(action.get("value") or "")
     if not value.isdigit():
         return
+    # A crafted digit (²) or an id past any row: no such action (id 0), told as such.
     verb = QUICK_VERBS[action["action_id"]]
     meta = origin_of(body, card=True)
-    quick(deps, body, context, client, respond, t, verb=verb, action_id=int(value), meta=meta)
+    quick(
+        deps,
+        body,
+        context,
+        client,
+        respond,
+        t,
+        verb=verb,
+        action_id=forms.id_value(value) or 0,
+        meta=meta,
+    )
 
 
 # -- modals: more time, hand over, follow up, history ----------------------------------------
@@ -245,10 +256,13 @@ def button_change(
     value = str(action.get("value") or "")
     if not value.isdigit():
         return
+    # A crafted digit (²) or an id past any row: no such action (id 0), told as such.
     t = quick_translator(context, deps)
     verb = CHANGE_VERBS[action["action_id"]]
     meta = origin_of(body, card=True)
-    open_change(deps, body, context, client, t, verb=verb, action_id=int(value), meta=meta)
+    open_change(
+        deps, body, context, client, t, verb=verb, action_id=forms.id_value(value) or 0, meta=meta
+    )
 
 
 @listener("ephemeral")

@@ -16,6 +16,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.metadata import ID_MAX
 
 ACTION_TEXT_EDIT = "text_edit"  # value "<field>:<object id>"
 ACTION_TEXT_REDACT = "text_redact"  # value "<field>:<object id>"
@@ -29,10 +30,14 @@ def target_value(field: Field, object_id: int) -> str:
 
 def parse_target(value: str) -> tuple[Field, int] | None:
     name, _, raw = value.rpartition(":")
+    if not (raw.isascii() and raw.isdigit()):
+        return None
     try:
-        return Field(name), int(raw)
+        field = Field(name)
     except ValueError:
         return None
+    number = int(raw)
+    return field, number if number <= ID_MAX else 0  # past any row: no such text
 
 
 # A view may carry several of these buttons (summary and outcome, text and comment), and Slack

@@ -252,3 +252,129 @@ def test_another_forums_action_detail_is_refused_and_audited(bot: Bot) -> None:
         (who, "action", str(world.action), world.forum) for who in (OTHER_FORUM, OTHER_WS)
     ]
     assert {e.detail["surface"] for e in logged if e.detail} == {"action_detail"}
+
+
+@pytest.mark.parametrize("command", ["grund", "samtycke"])
+def test_a_personnummer_typed_in_the_shape_of_a_reference_is_never_recorded(
+    bot: Bot, command: str
+) -> None:
+    """A child's personnummer typed where the reference goes, dressed as one (letters, a
+    dash, its first four digits, a dash, the rest: ``PN-1701-102384``): the refusal is
+    audited, but the audit log (append-only, kept for years) never holds what was typed;
+    only a real case's reference is recorded."""
+    world = build_world(bot)
+    digits = CHILD_PNR.replace("-", "")
+    dressed = f"PN-{digits[:4]}-{digits[4:]}"
+    mark = last_id(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"{command} {dressed}", user=OTHER_FORUM, channel="C0002")
+    bot.slack.wait_for("response_url", count=before + 1)
+    bot.wait_idle()
+    (event,) = refusals(events_since(bot, mark))
+    stored = json.dumps([event.object_ref, event.detail], ensure_ascii=False)
+    assert digits[4:] not in stored and digits[:4] not in stored
+    assert event.object_ref == "?"
+    assert event.forum_id is None and world.forum
+
+
+def _notices(bot: Bot, since: int) -> list[str]:
+    """What the user was shown (modal notices and ephemeral replies) since call ``since``."""
+    shown = []
+    for call in bot.slack.calls[since:]:
+        if call.method in ("views.open", "response_url", "chat.postEphemeral"):
+            text = json.dumps(call.args, ensure_ascii=False)
+            shown += [part.split('"')[0] for part in text.split(":information_source: ")[1:]]
+    return shown
+
+
+@pytest.mark.parametrize("button", ["action_history", "action_done", "action_more_time"])
+@pytest.mark.parametrize("who", [OTHER_FORUM, NON_MEMBER])
+def test_an_action_of_a_forum_one_is_not_in_is_told_as_no_action(
+    bot: Bot, who: str, button: str
+) -> None:
+    """Someone outside the action's forum (another forum's admin from their channel, a
+    non-member in its own channel) presses a button naming its id: they are told exactly
+    what an id of no action tells them, so the answer does not reveal that another forum
+    has that action; the attempt is still audited as a non-member's."""
+    world = build_world(bot)
+    r = reader_for(bot, world, who) if who != NON_MEMBER else None
+    answers = []
+    mark = last_id(bot)
+    for action_id in (world.action, 987_654):
+        since = len(bot.slack.calls)
+        if r is None:
+            bot.driver.block_action(button, user=NON_MEMBER, value=str(action_id), channel="C0001")
+        else:
+            r.driver.block_action(button, user=r.user, value=str(action_id), channel=r.channel)
+        bot.wait_idle()
+        answers.append(_notices(bot, since))
+    existing, missing = answers
+    assert existing and existing == missing, answers
+    if button == "action_history":
+        logged = refusals(events_since(bot, mark))
+        reasons = [(e.object_ref, (e.detail or {}).get("refused")) for e in logged]
+        assert (str(world.action), "not_a_member") in reasons
+
+
+@pytest.mark.parametrize("command", ["grund", "samtycke"])
+def test_a_personnummer_typed_as_a_reference_is_not_repeated_back(bot: Bot, command: str) -> None:
+    """ "No case X in this forum" repeats X only when X is plainly a reference: a
+    personnummer typed there (as it is, or dressed as a reference) is not sent back to
+    Slack, not even in a reply only the typist sees. A plain reference still is."""
+    build_world(bot)
+    digits = CHILD_PNR.replace("-", "")
+    for typed in (CHILD_PNR, f"PN-{digits[:4]}-{digits[4:]}", "FOS-2026-999"):
+        before = bot.slack.count("response_url")
+        bot.driver.command(f"{command} {typed}", user=OTHER_FORUM, channel="C0002")
+        reply = json.dumps(
+            bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+        )
+        assert "Det finns inget ärende" in reply
+        if typed == "FOS-2026-999":
+            assert typed in reply
+        else:
+            assert digits[4:] not in reply and digits[:4] not in reply, reply
+
+
+@pytest.mark.parametrize(
+    ("button", "value", "answer"),
+    [
+        ("case_open", str(2**31), REFUSED_SV),
+        ("text_edit", f"case.summary:{2**31}", "Den texten finns inte längre"),
+        ("action_history", str(2**31), "Insatsen finns inte längre"),
+        ("action_history", "²", "Insatsen finns inte längre"),
+        ("action_more_time", str(2**40), "Insatsen finns inte längre"),
+    ],
+)
+def test_a_crafted_id_past_any_row_is_told_as_no_such_thing_not_as_an_outage(
+    bot: Bot, button: str, value: str, answer: str
+) -> None:
+    """Case and action ids are INTEGER columns: an id past 2³¹−1 in a button's value made
+    PostgreSQL refuse the query, and the user read "the database is not answering, try
+    again" (or, for a digit like ², nothing at all). It names no row: the same answer as
+    any id of nothing."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    since = len(bot.slack.calls)
+    r.driver.block_action(button, user=r.user, value=value, channel=r.channel)
+    bot.wait_idle()
+    shown = _notices(bot, since)
+    assert shown and answer in shown[0], shown
+    assert not any("Databasen" in s for s in shown)
+
+
+def test_attempts_at_nothing_do_not_use_up_the_audit_of_a_forums_cases(bot: Bot) -> None:
+    """The flood limit is no blindfold: another forum's admin first spends the minute's
+    REFUSALS_PER_WINDOW on ids of no case, then tries this forum's case. That attempt is
+    still in this forum's log (its reviewers see who tried); the limit counts per forum
+    the attempts land in."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    for case_id in range(20_000, 20_000 + REFUSALS_PER_WINDOW):
+        open_case(bot, r, case_id)
+    open_case(bot, r, world.case)
+    logged = refusals(events_since(bot, mark))
+    in_forum = [(e.actor, e.object_ref) for e in logged if e.forum_id == world.forum]
+    assert in_forum == [(OTHER_FORUM, world.reference)]
+    assert len(logged) == REFUSALS_PER_WINDOW + 1

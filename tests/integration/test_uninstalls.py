@@ -250,3 +250,59 @@ def test_an_organisation_named_outside_the_authorization_is_not_the_one_uninstal
     assert stored(installs) == without(
         installations=org_a, users=org_a, bots=org_a, notes={(ORG_A, A1), (ORG_A, A2)}
     )
+
+
+def test_a_revocation_for_no_workspace_of_a_workspace_install_deletes_nothing(
+    installs: Any,
+) -> None:
+    """``tokens_revoked`` whose installation is said to be no org-wide install but names no
+    workspace either (a malformed ``authorizations``): there is no such installation, so
+    nothing goes; before, the organisation's org-wide tokens matched (no workspace) and
+    were deleted."""
+    send(
+        installs,
+        {"type": "tokens_revoked", "tokens": {"oauth": ["U1"], "bot": ["UBOT"]}},
+        team_id=None,
+        enterprise_id=ORG_A,
+        org_wide=False,
+    )
+    assert stored(installs) == EVERYTHING
+
+
+def test_organisation_events_for_a_workspace_install_delete_nothing(installs: Any) -> None:
+    """``team_access_revoked`` and ``app_uninstalled_team`` concern an org-wide install
+    (Slack sends them to those only). Sent for a workspace-level installation of A1 in
+    organisation A, naming A itself or its other workspace: A1's installation cannot
+    uninstall its organisation's, so nothing goes (before, every token of A did, A1's own
+    included, and A2's note)."""
+    from handlers.oauth_store import EncryptedInstallationStore
+
+    store = EncryptedInstallationStore(
+        client_id="1111.2222",
+        engine=installs.runtime.engine,
+        encryption_key=installs.runtime.settings.token_encryption_key.get_secret_value(),
+    )
+    own = _installation(ORG_A, A1)
+    own.is_enterprise_install = False
+    store.save(own)
+    before = stored(installs)
+    assert (ORG_A, A1) in before["bots"]
+    for event in (
+        {"type": "team_access_revoked", "team_ids": [A2]},
+        {
+            "type": "app_uninstalled_team",
+            "app_id": installs.driver.api_app_id,
+            "app_name": "Samverkan",
+            "team_id": A2,
+            "team_domain": "regionen",
+        },
+        {
+            "type": "app_uninstalled_team",
+            "app_id": installs.driver.api_app_id,
+            "app_name": "Samverkan",
+            "team_id": ORG_A,
+            "team_domain": "regionen",
+        },
+    ):
+        send(installs, event, team_id=A1, enterprise_id=ORG_A, org_wide=False)
+    assert stored(installs) == before

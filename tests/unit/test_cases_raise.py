@@ -32,6 +32,7 @@ from storage.models import (
     MeetingStatus,
     SipStatus,
 )
+from tests.conftest import postgresql_only
 from tests.support.cases_domain import (
     ADMIN,
     COORD,
@@ -381,3 +382,58 @@ def test_the_forum_code_cannot_change_once_it_has_cases(setup: Setup) -> None:
         assert fos is not None and fos.name == "FOSSAM Norr och Söder"
     assert codes == {setup.fos: "FOS", setup.osf: "OSF2"}
     assert setup.raise_case(TEACHER).reference == "FOS-2026-002"
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_a_case_raised_while_a_code_change_is_checked_keeps_its_reference_true(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The save reads "no cases yet" without a lock. While OSF's admin's save (code OSF to
+    OSF2) is between its check and its write, a case is raised in OSF (OSF-2026-001,
+    committed): the save is refused on the code field, so the code stays OSF and the
+    reference printed in messages and minutes stays true."""
+    from domain.forums.checking import draft_calendar
+
+    osf = {"agencies": ["Polis", "Grundskola"], "own_agency": None}
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
+        # The save's last step before its write (the checks, the code's included, are done).
+        calendar = draft_calendar(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return calendar
+
+    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
+
+    def save() -> None:
+        try:
+            with transaction(setup.sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    setup.clock,
+                    forum_id=setup.osf,
+                    team_id=TEAM,
+                    actor=OSF_ADMIN,
+                    draft=forum_draft(name="OSF", code="OSF2", **osf),
+                )
+            outcome["save"] = None
+        except BaseException as exc:
+            outcome["save"] = exc
+
+    saving = threading.Thread(target=save)
+    saving.start()
+    try:
+        assert checked.wait(10)
+        raised = setup.raise_case(OSF_ADMIN, forum_id=setup.osf, **osf_changes(setup))
+    finally:
+        go.set()
+        saving.join(20)
+    refused = outcome["save"]
+    assert isinstance(refused, InputErrors) and set(refused.errors) == {"code"}, refused
+    with setup.sessions() as s:
+        forum = s.get(Forum, setup.osf)
+        assert forum is not None and forum.code == "OSF"
+    assert raised.reference.startswith("OSF-")

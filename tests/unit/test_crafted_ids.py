@@ -16,7 +16,7 @@ from handlers.metadata import ID_MAX, ViewMeta
         ("42", 42),
         ("0", 0),
         (str(ID_MAX), ID_MAX),
-        (str(ID_MAX + 1), None),  # past BIGINT: SQLite raised OverflowError before
+        (str(ID_MAX + 1), None),  # past INTEGER: PostgreSQL refused the query before
         ("9" * 40, None),
         ("²", None),  # str.isdigit() is true, int() fails
         ("٣", None),  # Arabic-Indic digit

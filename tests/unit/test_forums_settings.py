@@ -474,3 +474,161 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
         }
     assert days == {3}, days
     assert [e.object_ref for e in events(sessions, after=setup.audit_mark)] == ["FOS", "FOS"]
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_a_coordinator_removed_while_their_save_is_checked_changes_nothing(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A save reads the actor's role without a lock. Coordinator C's save (a new name) is
+    between its check and its write when the admin removes C from the forum (committed):
+    C is no longer a member when the save writes, so it is refused, and the forum keeps
+    its name (no write with a role C no longer has)."""
+    from domain.forums.checking import _check_draft
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def check_then_pause(*args: Any, **kwargs: Any) -> Any:
+        schedule = _check_draft(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return schedule
+
+    monkeypatch.setattr("domain.forums.saving._check_draft", check_then_pause)
+
+    def save_c() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=COORD,
+                    draft=make_draft(name="FOSSAM C"),
+                )
+            outcome["c"] = None
+        except BaseException as exc:
+            outcome["c"] = exc
+
+    c = threading.Thread(target=save_c)
+    c.start()
+    try:
+        assert checked.wait(10)
+        with transaction(sessions) as s:
+            forum = load_forum(s, setup.forum_id)
+            member = next(m for m in fs.active_members(s, forum) if m.slack_user_id == COORD)
+            fs.remove_member(s, clock, forum=forum, actor=ADMIN, member_id=member.id)
+    finally:
+        go.set()
+        c.join(20)
+    assert isinstance(outcome["c"], (NotAMember, NotCoordinator)), outcome["c"]
+    with transaction(sessions) as s:
+        assert load_forum(s, setup.forum_id).name != "FOSSAM C"
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_an_agency_given_a_member_while_a_save_removing_it_is_checked_stays(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The save reads "Elevhälsa has no members" without a lock. While the coordinator's
+    save (Elevhälsa removed) is between its checks and its write, the admin adds a member
+    to Elevhälsa (committed): the save is refused on the agencies field, as it would have
+    been a moment later, and Elevhälsa stays offered (no member of an agency that is gone)."""
+    from domain.forums.checking import draft_calendar
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
+        # The save's last step before its write (its checks are done).
+        calendar = draft_calendar(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return calendar
+
+    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
+    kept = [a for a in AGENCIES if a != "Elevhälsa"]
+
+    def save() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=COORD,
+                    draft=make_draft(agencies=kept),
+                )
+            outcome["save"] = None
+        except BaseException as exc:
+            outcome["save"] = exc
+
+    saving = threading.Thread(target=save)
+    saving.start()
+    try:
+        assert checked.wait(10)
+        assert add_as(sessions, clock, setup, actor=ADMIN, users=["UNEW"]) == ["UNEW"]
+    finally:
+        go.set()
+        saving.join(20)
+    refused = outcome["save"]
+    assert isinstance(refused, InputErrors) and set(refused.errors) == {"agencies"}, refused
+    assert "Elevhälsa" in active_names(agencies_of(sessions, setup.forum_id))
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_two_saves_adding_the_same_agency_at_once_both_land_without_a_code_error(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator and the admin both add the agency Polis. The coordinator's save is
+    between its checks and its write when the admin's commits. Before the save was
+    reworked, the handler first took the row of the announcement's update, so saves of a
+    forum with an announcement queued from their start and the second read Polis; now both
+    insert it, and the second failed on the unique name (told to the user as "that code is
+    taken"). It lands: one Polis, offered where the last save put it."""
+    from domain.forums.checking import draft_calendar
+
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
+        calendar = draft_calendar(*args, **kwargs)
+        if not checked.is_set():
+            checked.set()
+            assert go.wait(10)
+        return calendar
+
+    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
+
+    def save(actor: str, agencies: list[str], key: str) -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=actor,
+                    draft=make_draft(agencies=agencies),
+                )
+            outcome[key] = None
+        except BaseException as exc:
+            outcome[key] = exc
+
+    first = threading.Thread(target=save, args=(COORD, ["Polis", *AGENCIES], "coordinator"))
+    first.start()
+    try:
+        assert checked.wait(10)
+        save(ADMIN, [*AGENCIES, "Polis"], "admin")
+    finally:
+        go.set()
+        first.join(20)
+    assert outcome == {"admin": None, "coordinator": None}, outcome
+    names = [a.name for a in agencies_of(sessions, setup.forum_id)]
+    assert names.count("Polis") == 1
+    assert active_names(agencies_of(sessions, setup.forum_id)) == ["Polis", *AGENCIES]

@@ -12,6 +12,7 @@ from domain.actions import (
     Scope,
 )
 from handlers.blocks.common import notice_modal as notice_modal
+from handlers.metadata import ID_MAX
 
 # --- ids the listeners are wired to ---------------------------------------------------------
 
@@ -127,6 +128,7 @@ def parse_row_block_id(block_id: str) -> ListRequest | None:
 
 def parse_row_value(value: str) -> tuple[str, int] | None:
     verb, _, action_id = value.partition(":")
-    if verb not in ROW_VERBS or not action_id.isdigit():
+    if verb not in ROW_VERBS or not (action_id.isascii() and action_id.isdigit()):
         return None
-    return verb, int(action_id)
+    number = int(action_id)
+    return verb, number if number <= ID_MAX else 0  # past any row: no such action
