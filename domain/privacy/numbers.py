@@ -132,12 +132,23 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
         return None  # more of the same number follows: a serial or reference number
     date_len = total - 4
     boundary = chain.end_at.get(first + date_len)
-    if boundary is None and j > i:
+    # Only hyphens and spaces (or one "+" glued to the digits in a 10-digit number) between
+    # the groups: a personnummer with its separator in the wrong place or split by spaces,
+    # "1701-102384", "170110 2384", "1701 10 23 84"; any cut is accepted.
+    loose = all(_LOOSE_SEP_RE.fullmatch(chain.seps[g]) for g in range(i, j))
+    pluses = sum(chain.seps[g] == "+" for g in range(i, j))
+    if loose and (pluses > 1 or (pluses and total != 10)):
+        loose = False
+    if boundary is None and j > i and not loose:
         return None  # a group runs across the date and the last four
     plus = boundary is not None and j > i and chain.seps[boundary - 1] == "+"
+    if loose and pluses:
+        plus = True
     kind = _pnr_kind(chain.digits[first : first + total], plus, today)
     if kind is None:
         return None
+    if loose:
+        return _loose_pnr_checks(text, chain, i, j, boundary, kind)
     # The shape: the date whole, split at its parts or digit by digit; "+" only before the
     # last four of a 10-digit number; a date then a time of day is not a personnummer.
     cuts = [chain.offsets[g] - first for g in range(i + 1, j + 1)]
@@ -170,6 +181,29 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
         year = int(text[chain.groups[j][0] : chain.groups[j][1]])
         if 1900 <= year <= 2100 and _has_date(text, chain, j - 2, j, year_first=False):
             return None  # a number, then a date: "v. 38 09-06-2015"
+    return kind, j
+
+
+# Hyphens and spaces (one or more), or a "+" glued to the digits on both sides.
+_LOOSE_SEP_RE: Final = re.compile(r"[\s\-\u2010-\u2015\u2212]+|\+")
+
+
+def _loose_pnr_checks(
+    text: str, chain: _Chain, i: int, j: int, boundary: int | None, kind: str
+) -> tuple[str, int] | None:
+    """The checks of a number with hyphens and spaces only, cut anywhere: still not a date
+    then a time or an amount."""
+    if boundary is not None and j == boundary + 1 and not chain.tight[boundary - 1]:
+        (a, b), (c, d) = chain.groups[boundary], chain.groups[j]
+        if (
+            b - a == 2
+            and chain.seps[boundary] in _TIME_SEPS
+            and int(text[a:b]) <= 31
+            and int(text[c:d]) <= 59
+        ):
+            return None  # a date, then hours or a day: "2026-12-03 10-12"
+    if _UNIT_RE.match(text, chain.groups[j][1]):
+        return None  # an amount: "1 811 218 9876 kr"
     return kind, j
 
 
