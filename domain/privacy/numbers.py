@@ -30,7 +30,7 @@ class _Chain:
     """Groups of digits (spans in the scanned text), what stands between them, their digits,
     and where each group's digits start (``offsets[k]``; the last entry is the digit count)."""
 
-    __slots__ = ("_loose", "digits", "end_at", "groups", "offsets", "seps", "tight")
+    __slots__ = ("_loose", "digits", "end_at", "groups", "has_plus", "offsets", "seps", "tight")
 
     def __init__(self, start: int, parts: Sequence[str]) -> None:
         """``parts``: the chain's text split into groups and separators (``_SPLIT_RE``),
@@ -44,6 +44,7 @@ class _Chain:
         ends = list(accumulate(map(len, parts), initial=start))
         self.groups = list(zip(ends[0::2], ends[1::2], strict=False))
         self._loose: tuple[list[int], list[int]] | None = None
+        self.has_plus = "+" in parts[1::2]  # a separator that is just "+"
 
     def loose(self, i: int, j: int) -> tuple[bool, int]:
         """Whether only hyphens and spaces (or a "+" glued to the digits) stand between
@@ -63,6 +64,7 @@ class _Chain:
         chain.seps = self.seps[::-1]
         chain.tight = self.tight[::-1]
         chain._loose = None
+        chain.has_plus = self.has_plus
         numbers = [self.digits[a:b] for a, b in pairwise(self.offsets)][::-1]
         chain.digits = "".join(numbers)
         chain.offsets = [0, *accumulate(map(len, numbers))]
@@ -153,7 +155,7 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
         return _loose_pnr_at(text, chain, i, j, total, today)
     plus = boundary is not None and j > i and chain.seps[boundary - 1] == "+"
     kind = _pnr_kind(chain.digits[first : first + total], plus, today)
-    if kind is None and "+" not in text[chain.groups[i][1] : chain.groups[j][0]]:
+    if kind is None and not chain.has_plus:
         return None  # (a "+" in the wrong place may give another century, see below)
     # The shape: the date whole, split at its parts or digit by digit; "+" only before the
     # last four of a 10-digit number; a date then a time of day is not a personnummer.
