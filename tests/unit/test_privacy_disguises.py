@@ -497,3 +497,29 @@ def professional_texts(draw: st.DrawFn) -> str:
 def test_generated_professional_texts_pass(text: str) -> None:
     findings = find_identifying(text, today=TODAY)
     assert findings == [], [(f.kind, text[f.start : f.end]) for f in findings]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="0123456789", min_size=10, max_size=10),
+    st.lists(
+        st.tuples(st.integers(1, 9), st.sampled_from(["-", " ", "  ", " - ", "--", "+"])),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda cut: cut[0],
+    ),
+)
+def test_ten_digits_cut_by_hyphens_and_spaces_are_refused_only_when_a_valid_number(
+    digits: str, cuts: list[tuple[int, str]]
+) -> None:
+    """No false positive beyond the valid numbers themselves (a valid date, day + 60 too,
+    not in the future, the Luhn digit): about 0.5 % of random strings, not more."""
+    text, pos = "", 0
+    for cut, sep in sorted(cuts):
+        text += digits[pos:cut] + sep
+        pos = cut
+    text += digits[pos:]
+    kinds = {f.kind for f in find_identifying(text, today=TODAY)}
+    if {"personnummer", "samordningsnummer"} & kinds:
+        plus = text.count("+") == 1 and " + " not in text
+        assert _pnr_kind(digits, plus, TODAY) is not None, text
