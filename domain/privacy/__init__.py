@@ -29,8 +29,10 @@ Before scanning, the text is normalised, so disguises do not hide a number:
    10 or 12 digits: the date in one group or split at its parts (``12 03 15``, ``2012-03-15``,
    ``19 81 12 18``) or digit by digit, the last four in any groups; a window glued (no space)
    to more numbers of the same chain is a reference or a serial number, not a personnummer
-   (``12-1981-12-18-9876``, ``1981-12-18-9876-2``). Phone numbers are read from the same
-   chains, also across one or two short words (``070 ring 123 45 67``).
+   (``12-1981-12-18-9876``, ``1981-12-18-9876-2``). With only hyphens and spaces between its
+   groups (or one ``+`` glued to the digits of a 10-digit number) the number may be cut
+   anywhere: ``1701-102384``, ``P1701-102384``, ``17011 02384``. Phone numbers are read from
+   the same chains, also across one or two short words (``070 ring 123 45 67``).
 
 What passes (false positives stay rare): dates and times (``2026-12-03 13:00``: a date then a
 time of day is never a personnummer), date and time ranges, case references (FOS-2026-017),

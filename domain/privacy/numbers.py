@@ -21,6 +21,8 @@ _TIGHT_SEP_CHARS: Final = r"\-\u2010-\u2015\u2212/\\_,:."
 _CHAIN_RE: Final = re.compile(rf"[0-9]+(?:[{_SEP_CHARS}]{{1,6}}[0-9]+)*")
 _SPACE_RE: Final = re.compile(r"\s")
 _WORD_RE: Final = re.compile(r"[^\W\d_]+")
+# Hyphens and spaces (one or more), or a "+" glued to the digits on both sides.
+_LOOSE_SEP_RE: Final = re.compile(r"[\s\-\u2010-\u2015\u2212]+|\+")
 _UNIT_RE: Final = re.compile(r"\s?(?:kr\b|kronor|sek\b|:-|%|st\b|procent|mnkr|tkr)", re.IGNORECASE)
 
 
@@ -28,7 +30,7 @@ class _Chain:
     """Groups of digits (spans in the scanned text), what stands between them, their digits,
     and where each group's digits start (``offsets[k]``; the last entry is the digit count)."""
 
-    __slots__ = ("digits", "end_at", "groups", "offsets", "seps", "tight")
+    __slots__ = ("_loose", "digits", "end_at", "groups", "has_plus", "offsets", "seps", "tight")
 
     def __init__(self, start: int, parts: Sequence[str]) -> None:
         """``parts``: the chain's text split into groups and separators (``_SPLIT_RE``),
@@ -41,12 +43,28 @@ class _Chain:
         self.end_at = {offset: k for k, offset in enumerate(self.offsets)}
         ends = list(accumulate(map(len, parts), initial=start))
         self.groups = list(zip(ends[0::2], ends[1::2], strict=False))
+        self._loose: tuple[list[int], list[int]] | None = None
+        self.has_plus = "+" in parts[1::2]  # a separator that is just "+"
+
+    def loose(self, i: int, j: int) -> tuple[bool, int]:
+        """Whether only hyphens and spaces (or a "+" glued to the digits) stand between
+        groups ``i..j``, and how many of those are a "+". Counted once per chain."""
+        if self._loose is None:
+            other, pluses = [0], [0]
+            for sep in self.seps:
+                other.append(other[-1] + (_LOOSE_SEP_RE.fullmatch(sep) is None))
+                pluses.append(pluses[-1] + (sep == "+"))
+            self._loose = other, pluses
+        other, pluses = self._loose
+        return other[j] == other[i], pluses[j] - pluses[i]
 
     def reversed(self) -> _Chain:
         chain = _Chain.__new__(_Chain)
         chain.groups = self.groups[::-1]
         chain.seps = self.seps[::-1]
         chain.tight = self.tight[::-1]
+        chain._loose = None
+        chain.has_plus = self.has_plus
         numbers = [self.digits[a:b] for a, b in pairwise(self.offsets)][::-1]
         chain.digits = "".join(numbers)
         chain.offsets = [0, *accumulate(map(len, numbers))]
@@ -133,27 +151,57 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
     date_len = total - 4
     boundary = chain.end_at.get(first + date_len)
     if boundary is None and j > i:
-        return None  # a group runs across the date and the last four
+        # A group runs across the date and the last four: only with hyphens and spaces.
+        return _loose_pnr_at(text, chain, i, j, total, today)
     plus = boundary is not None and j > i and chain.seps[boundary - 1] == "+"
     kind = _pnr_kind(chain.digits[first : first + total], plus, today)
-    if kind is None:
-        return None
+    if kind is None and not chain.has_plus:
+        return None  # (a "+" in the wrong place may give another century, see below)
     # The shape: the date whole, split at its parts or digit by digit; "+" only before the
     # last four of a 10-digit number; a date then a time of day is not a personnummer.
     cuts = [chain.offsets[g] - first for g in range(i + 1, j + 1)]
     inside = [c for c in cuts if c < date_len]
-    if any(c % 2 for c in inside) and len(inside) != date_len - 1:
-        return None
+    digit_by_digit = len(inside) == date_len - 1  # "0-0-0-1-1-1 1905": no date is written so
+    if any(c % 2 for c in inside) and not digit_by_digit:
+        return _loose_pnr_at(text, chain, i, j, total, today)
     for g in range(i, j):
         if "+" in chain.seps[g] and not (plus and g + 1 == boundary and total == 10):
-            return None  # "811218 + 9876" is a sum
+            # "811218 + 9876" is a sum; "17011+02384" is a misplaced "+"
+            return _loose_pnr_at(text, chain, i, j, total, today)
+    if kind is None:
+        return None
+    return (kind, j) if _not_a_date_or_amount(text, chain, i, j, boundary, digit_by_digit) else None
+
+
+def _loose_pnr_at(
+    text: str, chain: _Chain, i: int, j: int, total: int, today: date
+) -> tuple[str, int] | None:
+    """A personnummer cut anywhere, only hyphens and spaces (one or more) between its groups,
+    or one "+" glued to the digits of a 10-digit number: "1701-102384", "170 1102 384",
+    "1701+102384" (the 100-year separator in the wrong place)."""
+    loose, pluses = chain.loose(i, j)
+    if not loose or pluses > 1 or (pluses and total != 10):
+        return None
+    first = chain.offsets[i]
+    kind = _pnr_kind(chain.digits[first : first + total], pluses == 1, today)
+    if kind is None:
+        return None
+    boundary = chain.end_at.get(first + total - 4)
+    return (kind, j) if _not_a_date_or_amount(text, chain, i, j, boundary, False) else None
+
+
+def _not_a_date_or_amount(
+    text: str, chain: _Chain, i: int, j: int, boundary: int | None, digit_by_digit: bool
+) -> bool:
+    """Whether groups ``i..j`` (a valid number) are not a time range, a date then a time,
+    an amount or a number then a date."""
     for g in range(i, j - 2):
         if (
             chain.seps[g + 1].strip() in ("-", "\u2013")
             and _is_time(text, chain.groups[g], chain.groups[g + 1], chain.seps[g].strip())
             and _is_time(text, chain.groups[g + 2], chain.groups[g + 3], chain.seps[g + 2].strip())
         ):
-            return None  # a time range: "00:05-02:00 1/1", "8.30–10.00"
+            return False  # a time range: "00:05-02:00 1/1", "8.30–10.00"
     if boundary is not None and j == boundary + 1 and not chain.tight[boundary - 1]:
         (a, b), (c, d) = chain.groups[boundary], chain.groups[j]
         if (
@@ -162,15 +210,14 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
             and int(text[a:b]) <= 31
             and int(text[c:d]) <= 59
         ):
-            return None  # a date, then a time, hours or a day: "2026-12-03 13:00", "… 10-12"
+            return False  # a date, then a time, hours or a day: "2026-12-03 13:00", "… 10-12"
     if _UNIT_RE.match(text, chain.groups[j][1]):
-        return None  # an amount: "811218,9876 kr"
-    digit_by_digit = len(inside) == date_len - 1  # "0-0-0-1-1-1 1905": no date is written so
+        return False  # an amount: "811218,9876 kr"
     if j - i >= 3 and chain.seps[j - 3] != chain.seps[j - 2] and not digit_by_digit:
         year = int(text[chain.groups[j][0] : chain.groups[j][1]])
         if 1900 <= year <= 2100 and _has_date(text, chain, j - 2, j, year_first=False):
-            return None  # a number, then a date: "v. 38 09-06-2015"
-    return kind, j
+            return False  # a number, then a date: "v. 38 09-06-2015"
+    return True
 
 
 def _find_personnummer(text: str, chains: Sequence[_Chain], today: date) -> list[Finding]:

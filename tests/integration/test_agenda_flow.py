@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from storage.models import (
@@ -198,6 +199,39 @@ def test_identifying_data_in_an_item_is_refused_and_kept_in_the_modal(bot: Bot) 
     assert "telefonnummer" in reply.args["text"].lower()
     with bot.sessions() as s:
         assert s.scalar(select(func.count()).select_from(AgendaItem)) == 0
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "1701-102384",
+        "barnet 1701-102384 går",
+        "P1701-102384",
+        "170110 2384",
+        "17 01 10-2384",
+        "19170110 - 2384",
+    ],
+)
+def test_a_personnummer_cut_in_the_wrong_place_in_an_item_is_refused(bot: Bot, typed: str) -> None:
+    """170110-2384 (valid) with its separator moved or split by spaces, typed after the
+    slash command: the guard's message, the text kept in the modal, nothing stored."""
+    setup_forum(bot)
+    bot.driver.command(f"punkt Oro för {typed} i skolan", user="U2")
+    reply = bot.slack.wait_for("response_url")[0]
+    assert "personnummer" in reply.args["text"].lower()
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["blocks"][0]["element"]["initial_value"] == f"Oro för {typed} i skolan"
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(AgendaItem)) == 0
+
+
+def test_an_item_with_dates_references_and_amounts_is_added(bot: Bot) -> None:
+    setup_forum(bot)
+    text = "Dnr 2026-1234 och SN 2026/123, beslut 2026-11-30 13:00 i rum 214, 12 500 kr"
+    bot.driver.command(f"punkt {text}", user="U2")
+    bot.wait_idle()
+    with bot.sessions() as s:
+        assert s.scalars(select(AgendaItem.text)).all() == [text]
 
 
 def test_a_non_member_cannot_add_items(bot: Bot) -> None:

@@ -238,3 +238,34 @@ def test_a_surface_that_forgets_the_guard_is_still_refused_at_the_storage_edge(
     assert "personnummer" in errors.get("summary", ""), errors
     assert count(bot, Case) == 1  # the fixture's case only
     assert bot.slack.count("chat.postMessage") == 0
+
+
+# A personnummer with its separator in the wrong place or split by spaces (a reviewer found
+# the first three accepted): refused with the guard's message, in the modal and at the edge.
+MISPLACED = [
+    "1701-102384",
+    "barnet 1701-102384 går",
+    "P1701-102384",
+    "170110 2384",
+    "17 01 10-2384",
+    "19170110 - 2384",
+]
+assert CHILD == "170110-2384"
+
+
+@pytest.mark.parametrize("edge_only", [False, True], ids=["guard", "storage_edge"])
+def test_a_personnummer_cut_in_the_wrong_place_is_refused_on_the_field(
+    bot: Bot, forum: dict[str, int], monkeypatch: pytest.MonkeyPatch, edge_only: bool
+) -> None:
+    if edge_only:  # as if the surface had forgotten the guard: the flush hook still refuses
+        monkeypatch.setattr(privacy, "check_fields", lambda fields, *, today=None: {})
+        monkeypatch.setattr(privacy, "check_text", lambda text, *, field, today=None: None)
+    for typed in MISPLACED:
+        errors = field_errors(report_deviation(bot, forum, f"Avvikelse: {typed}"))
+        assert list(errors) == ["text"] and "personnummer" in errors["text"], (typed, errors)
+    assert count(bot, Deviation) == 0
+    assert bot.slack.count("chat.postMessage") == 0
+    # What professionals write with numbers side by side still passes and is stored.
+    clean = "Möte 2026-12-03 08:30 i rum 214, dnr 2026-1234, SN 2026/123, FOS-2026-001, 12 500 kr"
+    assert report_deviation(bot, forum, clean).json() is None
+    assert count(bot, Deviation, Deviation.text == clean) == 1

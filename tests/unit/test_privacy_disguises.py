@@ -279,7 +279,8 @@ def disguised(draw: st.DrawFn) -> tuple[str, str]:
     date_sep = sep_between if date_parts[0] > 1 else st.sampled_from(SEPARATORS[1:])
     seps = [draw(date_sep) for _ in range(len(date_parts) - 1)]
     # Between the date and the last four: glued only when both are whole ("8112189876"); a
-    # group that runs across them ("81121898 76") is not read as a personnummer.
+    # group that runs across them ("81121898/76") is read only with hyphens and spaces
+    # between the groups (see test_a_valid_number_cut_anywhere_by_hyphens_and_spaces_…).
     whole = len(date_parts) == 1 and len(last_parts) == 1
     seps.append(draw(sep_between if whole else st.sampled_from(SEPARATORS[1:])))
     seps += [draw(st.sampled_from(LAST_SEPARATORS)) for _ in range(len(last_parts) - 1)]
@@ -385,3 +386,140 @@ def test_the_check_agrees_with_the_personnummer_library(digits: str, today: dt.d
     if kind is not None:
         assert (kind == "samordningsnummer") == number.is_coordination_number()
         assert _luhn(full[2:])
+
+
+# --- separators in the wrong place ------------------------------------------------------------
+
+# A valid number with hyphens and spaces anywhere between its digits, also glued to letters:
+# found by a reviewer passing the guard ("1701-102384"), refused now.
+MISPLACED = [
+    (f"{D[:4]}-{D[4:]}{L}", "1701-102384"),
+    (f"barnet {D[:4]}-{D[4:]}{L} går", "1701-102384"),
+    (f"P{D[:4]}-{D[4:]}{L}", "1701-102384"),
+    (f"{D} {L}", "170110 2384"),
+    (f"{D[:2]} {D[2:4]} {D[4:]}-{L}", "17 01 10-2384"),
+    (f"19{D} - {L}", "19170110 - 2384"),
+    (f"elev {D[:3]} {D[3:]}{L[:1]} {L[1:]}", "170 1102 384"),
+    (f"{D[:5]}  -  {D[5:]}{L}", "17011  -  02384"),
+    (f"pnr20{D[:2]}-{D[2:]}{L}", "pnr2017-01102384"),
+    (f"{D[:4]}+{D[4:]}{L}", "1701+102384"),  # "+" glued: the 100-year separator misplaced
+    (f"{COORD[:4]}-{COORD[4:6]}{COORD[7:]}", "1508-714571"),
+]
+
+
+@pytest.mark.parametrize(("text", "shown"), MISPLACED, ids=[s for _, s in MISPLACED])
+def test_a_separator_in_the_wrong_place_does_not_hide_a_number(text: str, shown: str) -> None:
+    kinds = [f.kind for f in find_identifying(text, today=TODAY)]
+    assert kinds in (["personnummer"], ["samordningsnummer"]), (text, kinds)
+
+
+@st.composite
+def cut_anywhere(draw: st.DrawFn) -> str:
+    """A valid 10- or 12-digit number cut anywhere by hyphens and spaces (one or more),
+    maybe glued to letters or between words."""
+    digits12, _kind, _ = draw(identity_numbers())
+    digits = digits12 if draw(st.booleans()) else digits12[2:]
+    cuts = sorted(draw(st.sets(st.integers(1, len(digits) - 1), min_size=1, max_size=4)))
+    seps = [
+        draw(st.sampled_from(["-", " ", "  ", " - ", "- ", " -", "--", "\u2013"])) for _ in cuts
+    ]
+    out, pos = "", 0
+    for cut, sep in zip(cuts, seps, strict=True):
+        out += digits[pos:cut] + sep
+        pos = cut
+    out += digits[pos:]
+    before = draw(st.sampled_from(["", "P", "nr", "Eleven ", "pnr: ", "(", "barnet "]))
+    after = draw(st.sampled_from(["", " går i 3B", ".", ")", " har flyttat"]))
+    return before + out + after
+
+
+@settings(max_examples=400, deadline=None)
+@given(cut_anywhere())
+def test_a_valid_number_cut_anywhere_by_hyphens_and_spaces_is_refused(text: str) -> None:
+    kinds = {f.kind for f in find_identifying(text, today=TODAY)}
+    assert {"personnummer", "samordningsnummer"} & kinds, text
+
+
+# What Swedish professionals write with many numbers side by side: none identifies anyone.
+PROFESSIONAL_TEXTS = [
+    "Möte 2026-12-03 08:30 i rum 214, dnr 2026-1234",
+    "Dnr 2026-1234 och 2026-5678 hör ihop",
+    "SN 2026/123, BUN 2025/456 och KS 2026/0012",
+    "FOS-2026-001, FOS-2026-017 och OSF-2025-123 följs upp 2027-01-15",
+    "Kostnad 12 500 kr per månad, totalt 150 000 kr 2026",
+    "Beslut 2026-11-30 10:00, nästa avstämning 2026-12-14 13:15",
+    "Läsåret 2026 2027, vecka 49 50, åk 7 8 9",
+    "Rum 1204 1205 1206 bokade 13-15",
+    "Klass 4B, 23 elever, 2 lärare, 1 assistent",
+    "Period 2026-01-01 - 2026-06-30, 180 dagar",
+    "Ärende 2026-0412 samt 2026-0413",
+    "2026-12-03 10-12 och 2026-12-04 13-15",
+    "Insatsen kostade 1 811 218 kr och 9 876 kr",
+]
+
+
+@pytest.mark.parametrize("text", PROFESSIONAL_TEXTS)
+def test_numbers_professionals_write_pass(text: str) -> None:
+    findings = find_identifying(text, today=TODAY)
+    assert findings == [], [(f.kind, text[f.start : f.end]) for f in findings]
+
+
+@st.composite
+def professional_texts(draw: st.DrawFn) -> str:
+    """Dates, times, years, references, diarienummer, amounts and room numbers side by side,
+    glued by spaces and hyphens (the separators a personnummer may now have anywhere)."""
+    day = draw(st.dates(min_value=dt.date(2015, 1, 1), max_value=dt.date(2035, 12, 31)))
+    year = day.year
+    n = draw(st.integers(1, 9999))
+    pieces = [
+        f"{day:%Y-%m-%d}",
+        f"{draw(st.integers(0, 23)):02d}:{draw(st.sampled_from([0, 15, 30, 45])):02d}",
+        f"{year}",
+        f"{year}-{n:04d}",
+        f"dnr {year}-{n}",
+        f"SN {year}/{n % 1000}",
+        f"FOS-{year}-{n % 1000:03d}",
+        f"{draw(st.integers(1, 999_999)):,} kr".replace(",", " "),
+        f"rum {draw(st.integers(100, 1299))}",
+        f"v. {draw(st.integers(1, 53))}",
+        f"{draw(st.integers(1, 500))} elever",
+    ]
+    chosen = draw(st.lists(st.sampled_from(pieces), min_size=2, max_size=6))
+    glue = st.sampled_from([" ", ", ", " - ", " och ", "; "])
+    text = chosen[0]
+    for piece in chosen[1:]:
+        text += draw(glue) + piece
+    return text
+
+
+@settings(max_examples=400, deadline=None)
+@given(professional_texts())
+def test_generated_professional_texts_pass(text: str) -> None:
+    findings = find_identifying(text, today=TODAY)
+    assert findings == [], [(f.kind, text[f.start : f.end]) for f in findings]
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    st.text(alphabet="0123456789", min_size=10, max_size=10),
+    st.lists(
+        st.tuples(st.integers(1, 9), st.sampled_from(["-", " ", "  ", " - ", "--", "+"])),
+        min_size=1,
+        max_size=4,
+        unique_by=lambda cut: cut[0],
+    ),
+)
+def test_ten_digits_cut_by_hyphens_and_spaces_are_refused_only_when_a_valid_number(
+    digits: str, cuts: list[tuple[int, str]]
+) -> None:
+    """No false positive beyond the valid numbers themselves (a valid date, day + 60 too,
+    not in the future, the Luhn digit): about 0.5 % of random strings, not more."""
+    text, pos = "", 0
+    for cut, sep in sorted(cuts):
+        text += digits[pos:cut] + sep
+        pos = cut
+    text += digits[pos:]
+    kinds = {f.kind for f in find_identifying(text, today=TODAY)}
+    if {"personnummer", "samordningsnummer"} & kinds:
+        plus = text.count("+") == 1 and " + " not in text
+        assert _pnr_kind(digits, plus, TODAY) is not None, text
