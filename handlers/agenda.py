@@ -261,7 +261,7 @@ def submit_add(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps)
             deps.clock,
             access=access,
             text=forms.text(values, "text"),
-            agency_ids=[int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()],
+            agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
             meeting_id=forms.id_value(meeting_raw),
         )
         publish_changes(deps, session, meeting, forum)
@@ -484,9 +484,7 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             deps.clock,
             access=access,
             meeting_id=meeting.id,
-            attended_agency_ids=[
-                int(a) for a in forms.selected_many(values, "attended") if a.isdigit()
-            ],
+            attended_agency_ids=forms.id_values(forms.selected_many(values, "attended")),
             discussed_item_ids=discussed,
         )
         note = ui.recorded_text(

@@ -29,6 +29,7 @@ from domain.actions import ActionDraft
 from domain.documents import Document, to_docx, to_pdf
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.i18n import N_, Locale, Translator
+from domain.ids import year_value
 from handlers import forms, outgoing
 from handlers.blocks import steering as ui
 from handlers.blocks.forum import notice_modal, text_message
@@ -87,8 +88,9 @@ def _year(words: list[str], access: Access, deps: Deps) -> int:
     today = deps.clock.now().astimezone(forum_service.forum_schedule(access.forum).zone).date()
     if not words:
         return today.year
-    if words[0].isdigit() and len(words[0]) == 4:
-        return int(words[0])
+    year = year_value(words[0])
+    if year is not None:
+        return year
     raise InvalidInput(N_("Give the year as four digits, e.g. {year}."), year=today.year)
 
 
@@ -183,9 +185,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             deps.clock,
             access=access,
             level=None if level in (None, ui.NO_LEVEL) else level,
-            forum_ids=[
-                int(v) for v in forms.selected_many(values, "steering_forums") if v.isdigit()
-            ],
+            forum_ids=forms.id_values(forms.selected_many(values, "steering_forums")),
         )
     ack()
 

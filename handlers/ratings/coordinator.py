@@ -120,7 +120,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
         deadline_time=forms.time_value(values, "deadline_time"),
         reminder_hours=forms.selected_many(values, "reminders"),
     )
-    chosen = [int(v) for v in forms.selected_many(values, "chosen") if v.isdigit()]
+    chosen = forms.id_values(forms.selected_many(values, "chosen"))
     with database_errors(), transaction(deps.sessions) as session:
         forum = forum_service.get_forum(
             session, forum_id=meta.forum_id, team_id=context.team_id or ""
