@@ -1,0 +1,107 @@
+"""Every id or number a Slack client sends is the client's to craft. An id past the INTEGER
+columns (2³¹), a digit of another script (² passes ``str.isdigit`` but not ``int``), a sign
+or nothing at all is told like any id of nothing, or like any badly typed number: in the
+user's language, never as "the database is not answering", a stack trace or silence."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import Bot
+from tests.integration.test_case_flow import SOCIAL, blocks_of, meta
+from tests.integration.test_case_flow import forum as forum  # the fixture
+from tests.integration.test_disclosure_table import COORD, build_world, reader_for, view
+from tests.support.slack_driver import multi_select_values, plain_value, select_value
+
+CRAFTED = [str(2**31), "²"]
+OUTAGE = "Databasen"
+
+
+def _reply(bot: Bot, before: int) -> str:
+    return json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+@pytest.mark.parametrize(
+    ("button", "value"),
+    [
+        ("case_list_page_next", "1:all::a{}"),
+        ("action_list_page_next", "1:forum:all:a{}~2026-11-20T10:00:00+00:00"),
+    ],
+)
+def test_a_crafted_page_key_gives_the_first_page(
+    bot: Bot, button: str, value: str, crafted: str
+) -> None:
+    """A list's next-page button carries the last row's id: crafted, it gives the first
+    page (as any odd value does), not an outage (2³¹ on PostgreSQL) or no answer (²)."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    before = bot.slack.count("response_url")
+    r.driver.block_action(button, user=r.user, value=value.format(crafted), channel=r.channel)
+    shown = _reply(bot, before)
+    assert OUTAGE not in shown
+    assert "blocks" in shown, shown
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+def test_a_crafted_case_in_a_status_button_is_no_such_case(bot: Bot, crafted: str) -> None:
+    """The case modal's status buttons carry "<case id>:<status>"."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_status_closed",
+        user=r.user,
+        value=f"{crafted}:closed",
+        channel=r.channel,
+        view=view(r),
+    )
+    bot.wait_idle()
+    shown = json.dumps([c.args for c in bot.slack.calls[since:]], ensure_ascii=False)
+    assert OUTAGE not in shown
+    assert "Det ärendet finns inte" in shown, shown
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        ("statistik ²²²²", "Ange perioden som ett år"),
+    ],
+)
+def test_a_year_typed_in_other_digits_is_told_how_to_type_it(
+    bot: Bot, command: str, answer: str
+) -> None:
+    """'²²²²' is four digits to ``str.isdigit``; ``int`` refused it and the user heard
+    nothing. Now it is a badly typed year like any other."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    before = bot.slack.count("response_url")
+    r.driver.command(command, user=r.user, channel=r.channel)
+    assert answer in _reply(bot, before)
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+def test_a_crafted_agency_option_in_a_form_is_no_agency(
+    bot: Bot, forum: dict[str, int], crafted: str
+) -> None:
+    """A multi-select's option values are agency ids: a crafted one is no agency of the
+    forum, told on the field like choosing none, not as an outage (2³¹ on PostgreSQL) or no
+    answer (²)."""
+    values = {
+        "agencies": {"value": multi_select_values([crafted])},
+        "kind": {"value": select_value("information")},
+        "text": {"value": plain_value("Informationen kom inte fram före mötet")},
+        "case": {"value": plain_value("")},
+    }
+    response = bot.driver.view_submission(
+        "deviation_new", values, user=SOCIAL, private_metadata=meta(forum), blocks=blocks_of(values)
+    )
+    assert response.status == 200, response.body
+    answer = response.json()
+    assert answer and answer.get("response_action") == "errors", answer
+    assert "agencies" in answer["errors"], answer
+    assert OUTAGE not in json.dumps(answer, ensure_ascii=False)
