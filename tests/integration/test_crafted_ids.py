@@ -6,13 +6,24 @@ user's language, never as "the database is not answering", a stack trace or sile
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
+from bot.scheduler import run_due_work
 from tests.conftest import Bot
 from tests.integration.test_case_flow import SOCIAL, blocks_of, meta
 from tests.integration.test_case_flow import forum as forum  # the fixture
 from tests.integration.test_disclosure_table import COORD, build_world, reader_for, view
+from tests.support.rating_flow import (
+    AREAS,
+    POLIS,
+    button_value,
+    current_levels,
+    dms,
+    make_forum,
+    open_modal,
+)
 from tests.support.slack_driver import multi_select_values, plain_value, select_value
 
 CRAFTED = [str(2**31), "²"]
@@ -105,3 +116,33 @@ def test_a_crafted_agency_option_in_a_form_is_no_agency(
     answer = response.json()
     assert answer and answer.get("response_action") == "errors", answer
     assert answer["errors"] == {"agencies": "Välj de verksamheter som berörs."}, answer
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+def test_a_crafted_round_in_a_rating_button_is_no_such_round(bot: Bot, crafted: str) -> None:
+    """The rating DM's button carries "<round id>:<agency id>"."""
+    forum = make_forum(bot)
+    run_due_work(bot.runtime)
+    agency = button_value(dms(bot, POLIS)[0]).partition(":")[2]
+    before = bot.slack.count("response_url")
+    bot.driver.block_action("rating_open", user=POLIS, value=f"{crafted}:{agency}", channel="C0001")
+    shown = _reply(bot, before)
+    assert forum and "Den bedömningsomgången finns inte" in shown, shown
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+def test_a_crafted_area_block_in_the_rating_modal_is_left_out(bot: Bot, crafted: str) -> None:
+    """The rating modal's blocks are named after the areas ("level_<area id>"): a crafted
+    one names no area and is left out; the real answers are saved."""
+    forum = make_forum(bot)
+    run_due_work(bot.runtime)
+    view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
+    values: dict[str, Any] = {f"level_{forum[a]}": {"value": select_value("2")} for a in AREAS}
+    values[f"level_{crafted}"] = {"value": select_value("4")}
+    blocks = [*view["blocks"], {"type": "input", "block_id": f"level_{crafted}"}]
+    private = view["private_metadata"]
+    response = bot.driver.view_submission(
+        "rating_submit", values, user=POLIS, private_metadata=private, blocks=blocks
+    )
+    assert "Svaret för Polis är sparat" in json.dumps(response.json(), ensure_ascii=False)
+    assert sorted(current_levels(bot).values()) == [2] * len(AREAS)
