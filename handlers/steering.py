@@ -257,13 +257,13 @@ def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, 
             raise NotCoordinator()
         forum = access.forum
         if action["action_id"] == ui.ACTION_FOLLOW_UP:
-            goal = session.get(PlanItem, int(action.get("value") or 0))
+            goal = session.get(PlanItem, forms.id_value(action.get("value")) or 0)
             if goal is None or goal.forum_id != forum.id:
                 raise InvalidInput(N_("That goal no longer exists."))
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, goal_id=goal.id)
             view = ui.goal_modal(t, title=goal.title, private_metadata=meta.dump())
         else:
-            year = int(action.get("value") or 0)
+            year = forms.id_value(action.get("value")) or 0
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, year=year)
             items = session.scalars(
                 select(PlanItem)

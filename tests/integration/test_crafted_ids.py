@@ -15,6 +15,7 @@ from tests.conftest import Bot
 from tests.integration.test_case_flow import SOCIAL, blocks_of, meta
 from tests.integration.test_case_flow import forum as forum  # the fixture
 from tests.integration.test_disclosure_table import COORD, build_world, reader_for, view
+from tests.support.agenda_flow import setup_forum
 from tests.support.rating_flow import (
     AREAS,
     POLIS,
@@ -146,3 +147,28 @@ def test_a_crafted_area_block_in_the_rating_modal_is_left_out(bot: Bot, crafted:
     )
     assert "Svaret för Polis är sparat" in json.dumps(response.json(), ensure_ascii=False)
     assert sorted(current_levels(bot).values()) == [2] * len(AREAS)
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+@pytest.mark.parametrize(
+    ("button", "sent"),
+    [
+        ("agenda_edit_open", {"value": "{}"}),
+        ("meeting_menu", {"selected_option": {"value": "move:{}"}}),
+    ],
+)
+def test_a_crafted_meeting_in_a_button_or_menu_is_no_such_meeting(
+    bot: Bot, button: str, sent: dict[str, Any], crafted: str
+) -> None:
+    """The agenda preview's edit button and a meeting's menu carry the meeting's id."""
+    setup_forum(bot)
+    since = len(bot.slack.calls)
+    if "value" in sent:
+        kwargs: dict[str, Any] = {"value": sent["value"].format(crafted)}
+    else:
+        kwargs = {"selected_option": {"value": sent["selected_option"]["value"].format(crafted)}}
+    bot.driver.block_action(button, user="U1", channel="D0001", **kwargs)
+    bot.wait_idle()
+    shown = json.dumps([c.args for c in bot.slack.calls[since:]], ensure_ascii=False)
+    assert OUTAGE not in shown and FAILED not in shown, shown
+    assert "Mötet finns inte längre" in shown, shown
