@@ -57,7 +57,7 @@ class SteeringMeta(BaseModel):
     locale: Locale = "sv"
     forum_id: Id | None = None
     channel_id: str | None = None
-    year: int | None = None
+    year: Id | None = None  # a plan year (INTEGER column): a crafted one is no metadata
     goal_id: Id | None = None
 
     def dump(self) -> str:
