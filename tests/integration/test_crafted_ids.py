@@ -12,10 +12,11 @@ import pytest
 
 from bot.scheduler import run_due_work
 from tests.conftest import Bot
+from tests.integration import test_minutes_flow as minutes
 from tests.integration.test_case_flow import SOCIAL, blocks_of, meta
 from tests.integration.test_case_flow import forum as forum  # the fixture
 from tests.integration.test_disclosure_table import COORD, build_world, reader_for, view
-from tests.support.agenda_flow import setup_forum
+from tests.support.agenda_flow import local, setup_forum, tick
 from tests.support.rating_flow import (
     AREAS,
     POLIS,
@@ -25,7 +26,12 @@ from tests.support.rating_flow import (
     make_forum,
     open_modal,
 )
-from tests.support.slack_driver import multi_select_values, plain_value, select_value
+from tests.support.slack_driver import (
+    multi_select_values,
+    plain_value,
+    select_value,
+    state_values,
+)
 
 CRAFTED = [str(2**31), "²"]
 OUTAGE = "Databasen"  # "Databasen svarar inte just nu"
@@ -172,3 +178,32 @@ def test_a_crafted_meeting_in_a_button_or_menu_is_no_such_meeting(
     shown = json.dumps([c.args for c in bot.slack.calls[since:]], ensure_ascii=False)
     assert OUTAGE not in shown and FAILED not in shown, shown
     assert "Mötet finns inte längre" in shown, shown
+
+
+@pytest.mark.parametrize("crafted", CRAFTED)
+def test_a_crafted_case_block_in_the_minutes_is_left_out(bot: Bot, crafted: str) -> None:
+    """The minutes modal's blocks are named after the cases ("decision:<case id>"): a
+    crafted one names no case; the real case's decision is saved."""
+    minutes.setup_forum(bot)
+    reference = minutes.raise_a_case(bot)
+    meeting = minutes.first_meeting(bot)
+    case = minutes.case_id(bot, reference)
+    for hour in (8, 15):  # the agenda goes out; the meeting has ended
+        tick(bot, local(2026, 11, 26, hour, 0))
+    view = minutes.minutes_modal(bot, meeting)
+    view["blocks"] = [*view["blocks"], {"type": "input", "block_id": f"decision:{crafted}"}]
+    values = {
+        (f"decision:{case}", "value"): plain_value("Skolan kallar till SIP"),
+        (f"decision:{crafted}", "value"): plain_value("Något om ett ärende som inte finns"),
+    }
+    response = bot.driver.view_submission(
+        "minutes_save",
+        state_values(values),
+        user="U1",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting}),
+        blocks=view["blocks"],
+    )
+    answer = json.dumps(response.json(), ensure_ascii=False)
+    assert OUTAGE not in answer and FAILED not in answer and "errors" not in answer, answer
+    again = minutes.minutes_modal(bot, meeting)  # shows what was recorded
+    assert "Skolan kallar till SIP" in json.dumps(again["blocks"], ensure_ascii=False)
