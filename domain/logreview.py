@@ -31,6 +31,7 @@ from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator
 from domain.forums import forum_schedule, log_reviewers
 from domain.i18n import N_, Translator, normalize_locale
+from domain.ids import id_value
 from storage.models import (
     Agency,
     AuditAction,
@@ -105,7 +106,7 @@ class LogFilter:
         try:
             return cls(
                 user=parts[0] or None,
-                agency_id=int(parts[1]) if parts[1].isdigit() else None,
+                agency_id=id_value(parts[1]),
                 reference=parts[2] or None,
                 start=dt.date.fromisoformat(parts[3]) if parts[3] else None,
                 end=dt.date.fromisoformat(parts[4]) if parts[4] else None,

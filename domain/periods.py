@@ -14,6 +14,7 @@ from collections.abc import Sequence
 
 from domain.errors import InvalidInput
 from domain.i18n import N_
+from domain.ids import year_value
 from domain.statistics import MAX_PERIOD_DAYS, Period
 
 HALF_RE = re.compile(r"^(\d{4})[-:/]?(?:h|halvår|halvar|half)?([12])$")
@@ -79,8 +80,8 @@ def parse_review_period(words: Sequence[str], today: dt.date, *, end_month: int 
         return last_ended_half(today, end_month)
     if len(words) == 1:
         word = words[0].casefold()
-        if word.isdigit() and len(word) == 4:
-            year = int(word)
+        year = year_value(word)
+        if year is not None:
             if not 2000 <= year <= 2100:
                 raise bad
             return check(Period(dt.date(year, 1, 1), dt.date(year, 12, 31)), today)

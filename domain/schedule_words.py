@@ -17,6 +17,7 @@ from babel.dates import get_day_names
 from babel.lists import format_list
 
 from domain.i18n import N_, Locale, Translator
+from domain.ids import id_value
 
 WEEKDAYS: tuple[str, ...] = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 WORKDAYS: tuple[str, ...] = WEEKDAYS[:5]
@@ -95,7 +96,8 @@ def _parse(rule: str) -> _Rule | None:
         parts[key] = value
     freq = parts.get("FREQ", "")
     interval_text = parts.get("INTERVAL", "1")
-    if not interval_text.isdigit() or int(interval_text) < 1:
+    interval = id_value(interval_text)
+    if interval is None or interval < 1:
         return None
     byday: list[tuple[int | None, str]] = []
     for item in filter(None, parts.get("BYDAY", "").split(",")):
@@ -112,7 +114,7 @@ def _parse(rule: str) -> _Rule | None:
         if week not in WEEKS_OF_MONTH:
             return None
         byday.append((week, day))
-    return _Rule(freq, int(interval_text), tuple(byday))
+    return _Rule(freq, interval, tuple(byday))
 
 
 def pick_of(rule: str) -> SchedulePick | None:

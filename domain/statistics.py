@@ -20,6 +20,7 @@ from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.forums import forum_schedule
 from domain.i18n import N_
+from domain.ids import year_value
 from storage.models import (
     Action,
     ActionStatus,
@@ -89,8 +90,8 @@ def parse_period(words: Sequence[str], today: dt.date) -> Period:
     )
     if not words:
         return Period(dt.date(today.year, 1, 1), dt.date(today.year, 12, 31))
-    if len(words) == 1 and words[0].isdigit() and len(words[0]) == 4:
-        year = int(words[0])
+    year = year_value(words[0]) if len(words) == 1 else None
+    if year is not None:
         if not 2000 <= year <= 2100:
             raise bad
         return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))

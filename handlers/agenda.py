@@ -214,7 +214,7 @@ def open_edit(
 ) -> None:
     action = body["actions"][0]
     value = action.get("value") or action.get("selected_option", {}).get("value", "")
-    meeting_id = int(str(value).rsplit(":", 1)[-1])
+    meeting_id = forms.id_value(str(value).rsplit(":", 1)[-1]) or 0
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
             session,
@@ -261,7 +261,7 @@ def submit_add(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps)
             deps.clock,
             access=access,
             text=forms.text(values, "text"),
-            agency_ids=[int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()],
+            agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
             meeting_id=forms.id_value(meeting_raw),
         )
         publish_changes(deps, session, meeting, forum)
@@ -289,7 +289,7 @@ def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, dep
         access = forum_service.require_member(
             session, forum=forum, slack_user_id=context.user_id or ""
         )
-        item_id = int(raw_id)
+        item_id = forms.id_value(raw_id) or 0
         if verb == "redact":
             masked = corrections.redact(
                 session,
@@ -351,7 +351,7 @@ def meeting_menu(
             session,
             team_id=context.team_id or "",
             user_id=user,
-            meeting_id=int(raw_id),
+            meeting_id=forms.id_value(raw_id) or 0,
             coordinator=True,
         )
         zone = forum_service.forum_schedule(access.forum).zone
@@ -469,7 +469,8 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     for block_id, elements in values.items():
         if block_id.startswith("discussed:"):
             for element in elements.values():
-                discussed += [int(o["value"]) for o in element.get("selected_options") or []]
+                chosen = element.get("selected_options") or []
+                discussed += forms.id_values(o["value"] for o in chosen)
     team_id, user_id = context.team_id or "", context.user_id or ""
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
@@ -484,9 +485,7 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             deps.clock,
             access=access,
             meeting_id=meeting.id,
-            attended_agency_ids=[
-                int(a) for a in forms.selected_many(values, "attended") if a.isdigit()
-            ],
+            attended_agency_ids=forms.id_values(forms.selected_many(values, "attended")),
             discussed_item_ids=discussed,
         )
         note = ui.recorded_text(

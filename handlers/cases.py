@@ -327,7 +327,7 @@ def submit_deviation(
             session,
             deps.clock,
             access=access,
-            agency_ids=[int(a) for a in forms.selected_many(values, "agencies") if a.isdigit()],
+            agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
             kind=forms.selected(values, "kind"),
             text=forms.text(values, "text"),
             case_reference=forms.text(values, "case") or None,

@@ -10,8 +10,9 @@ from domain.cases import CaseDraft
 from domain.errors import DomainError, InputErrors, InvalidInput
 from domain.forums import ForumDraft, split_lines
 from domain.i18n import N_
+from domain.ids import id_value as id_value
+from domain.ids import id_values as id_values
 from domain.schedule_words import REPEATS, Repeat, SchedulePick, rrule_for
-from handlers.metadata import ID_MAX
 from storage.models import ConsentGiver, SipStatus
 
 Values = dict[str, dict[str, dict[str, Any]]]
@@ -99,7 +100,11 @@ def schedule_rule(values: Values) -> str:
 
 
 def _is_int(value: str) -> bool:
-    return value.lstrip("-").isdigit()
+    # A week of the month (-1 is the last): ASCII digits only, "²" would fail int().
+    return _WEEK_RE.fullmatch(value) is not None
+
+
+_WEEK_RE = re.compile(r"-?[0-9]{1,2}")
 
 
 def schedule_errors(exc: DomainError, values: Values) -> DomainError:
@@ -122,19 +127,6 @@ def _has(values: Values, field: str) -> bool:
     return _element(values, field) is not None
 
 
-_ID_RE = re.compile(r"[0-9]{1,19}")
-
-
-def id_value(value: str | None) -> int | None:
-    """The id (or other whole number) in a button value, option or metadata field; None
-    for anything else a crafted payload may carry: no digits, other scripts' digits
-    (``"²"`` passes ``str.isdigit`` but not ``int``), or a number no database id can be."""
-    if not value or not _ID_RE.fullmatch(value):
-        return None
-    number = int(value)
-    return number if number <= ID_MAX else None
-
-
 def date_value(values: Values, field: str) -> dt.date | None:
     raw = (_element(values, field) or {}).get("selected_date")
     if not raw:
@@ -146,7 +138,7 @@ def date_value(values: Values, field: str) -> dt.date | None:
 
 
 def _ints(items: list[str]) -> list[int]:
-    return [n for n in map(id_value, items) if n is not None]
+    return id_values(items)
 
 
 def _consent_giver(value: str | None) -> ConsentGiver | None:

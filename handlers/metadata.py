@@ -7,10 +7,8 @@ from typing import Annotated
 from pydantic import BaseModel, Field, ValidationError
 
 from domain.i18n import Locale
+from domain.ids import ID_MAX as ID_MAX
 
-# A row id at most: the ids a button or modal carries (forums, cases, actions, meetings …)
-# are INTEGER columns; a larger number names no row (PostgreSQL refuses to compare it).
-ID_MAX = 2**31 - 1
 Id = Annotated[int, Field(ge=0, le=ID_MAX)]
 """An id in private metadata: a crafted one out of range fails validation like any other
 malformed metadata, instead of reaching the database driver."""

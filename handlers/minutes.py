@@ -96,8 +96,8 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
     drafts = []
     for block_id in values:
         kind, _, raw = block_id.partition(":")
-        if kind == "place" and raw.isdigit():
-            item_id = int(raw)
+        item_id = forms.id_value(raw)
+        if kind == "place" and item_id is not None:
             drafts.append(
                 slot_service.SlotDraft(
                     item_id=item_id,
@@ -176,10 +176,11 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
     values = view["state"]["values"]
     case_ids = sorted(
         {
-            int(raw)
+            item_id
             for block_id in values
             for kind, _, raw in [block_id.partition(":")]
-            if kind in ("decision", "follow_up", "action", "owner", "due") and raw.isdigit()
+            if kind in ("decision", "follow_up", "action", "owner", "due")
+            for item_id in forms.id_values([raw])
         }
     )
     drafts = [

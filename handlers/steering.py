@@ -29,6 +29,7 @@ from domain.actions import ActionDraft
 from domain.documents import Document, to_docx, to_pdf
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.i18n import N_, Locale, Translator
+from domain.ids import year_value
 from handlers import forms, outgoing
 from handlers.blocks import steering as ui
 from handlers.blocks.forum import notice_modal, text_message
@@ -56,7 +57,7 @@ class SteeringMeta(BaseModel):
     locale: Locale = "sv"
     forum_id: Id | None = None
     channel_id: str | None = None
-    year: int | None = None
+    year: Id | None = None  # a plan year (INTEGER column): a crafted one is no metadata
     goal_id: Id | None = None
 
     def dump(self) -> str:
@@ -87,8 +88,9 @@ def _year(words: list[str], access: Access, deps: Deps) -> int:
     today = deps.clock.now().astimezone(forum_service.forum_schedule(access.forum).zone).date()
     if not words:
         return today.year
-    if words[0].isdigit() and len(words[0]) == 4:
-        return int(words[0])
+    year = year_value(words[0])
+    if year is not None:
+        return year
     raise InvalidInput(N_("Give the year as four digits, e.g. {year}."), year=today.year)
 
 
@@ -183,9 +185,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             deps.clock,
             access=access,
             level=None if level in (None, ui.NO_LEVEL) else level,
-            forum_ids=[
-                int(v) for v in forms.selected_many(values, "steering_forums") if v.isdigit()
-            ],
+            forum_ids=forms.id_values(forms.selected_many(values, "steering_forums")),
         )
     ack()
 
@@ -257,13 +257,13 @@ def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, 
             raise NotCoordinator()
         forum = access.forum
         if action["action_id"] == ui.ACTION_FOLLOW_UP:
-            goal = session.get(PlanItem, int(action.get("value") or 0))
+            goal = session.get(PlanItem, forms.id_value(action.get("value")) or 0)
             if goal is None or goal.forum_id != forum.id:
                 raise InvalidInput(N_("That goal no longer exists."))
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, goal_id=goal.id)
             view = ui.goal_modal(t, title=goal.title, private_metadata=meta.dump())
         else:
-            year = int(action.get("value") or 0)
+            year = forms.id_value(action.get("value")) or 0
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, year=year)
             items = session.scalars(
                 select(PlanItem)

@@ -25,6 +25,7 @@ from domain.errors import (
 from domain.forums import forum_zone
 from domain.forums import local_today as local_today  # ratings.local_today
 from domain.i18n import N_, Translator, normalize_locale
+from domain.ids import id_value, id_values
 from domain.meetings import ForumCalendar, calendar_of, working_day
 from storage.models import (
     Agency,
@@ -153,12 +154,12 @@ def check_settings(
     except ValueError:
         errors["cadence"] = InvalidInput(N_("Choose when there is a situation picture."))
         chosen = Cadence.NONE
-    days = int(days_before) if days_before and days_before.isdigit() else -1
+    days = id_value(days_before) if days_before else None
+    days = -1 if days is None else days
     if not 1 <= days <= 21:
         errors["days_before"] = InvalidInput(N_("Open the round 1–21 days before the meeting."))
-    dl_days = (
-        int(deadline_days_before) if deadline_days_before and deadline_days_before.isdigit() else -1
-    )
+    dl_days = id_value(deadline_days_before)
+    dl_days = -1 if dl_days is None else dl_days
     if not 0 <= dl_days <= 7:
         errors["deadline_days"] = InvalidInput(N_("Set the deadline 0–7 days before."))
     elif days >= 1 and dl_days >= days:
@@ -168,7 +169,7 @@ def check_settings(
         errors["deadline_time"] = InvalidInput(
             N_("Choose a deadline in the daytime (07:00–21:00).")
         )
-    hours = sorted({int(h) for h in reminder_hours if h.isdigit()}, reverse=True)
+    hours = sorted(set(id_values(reminder_hours)), reverse=True)
     if any(h not in REMINDER_CHOICES for h in hours):
         errors["reminders"] = InvalidInput(N_("Choose reminders from the list."))
     if errors:

@@ -159,9 +159,7 @@ def button_quick(
 ) -> None:
     action = body["actions"][0]
     value = str(action.get("value") or "")
-    if not value.isdigit():
-        return
-    # A crafted digit (²) or an id past any row: no such action (id 0), told as such.
+    # Any crafted value (empty, ², a sign, an id past any row): no such action (id 0), told.
     verb = QUICK_VERBS[action["action_id"]]
     meta = origin_of(body, card=True)
     quick(
@@ -254,9 +252,7 @@ def button_change(
 ) -> None:
     action = body["actions"][0]
     value = str(action.get("value") or "")
-    if not value.isdigit():
-        return
-    # A crafted digit (²) or an id past any row: no such action (id 0), told as such.
+    # Any crafted value (empty, ², a sign, an id past any row): no such action (id 0), told.
     t = quick_translator(context, deps)
     verb = CHANGE_VERBS[action["action_id"]]
     meta = origin_of(body, card=True)

@@ -6,6 +6,8 @@ import re
 
 from domain.corrections import MAX_LENGTH, REDACTED, Editable, Field
 from domain.i18n import Translator
+from domain.ids import ASCII_NUMBER as _ASCII_NUMBER
+from domain.ids import id_value
 from handlers.blocks.common import (
     Block,
     button,
@@ -16,7 +18,6 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
-from handlers.metadata import ID_MAX
 
 ACTION_TEXT_EDIT = "text_edit"  # value "<field>:<object id>"
 ACTION_TEXT_REDACT = "text_redact"  # value "<field>:<object id>"
@@ -30,14 +31,13 @@ def target_value(field: Field, object_id: int) -> str:
 
 def parse_target(value: str) -> tuple[Field, int] | None:
     name, _, raw = value.rpartition(":")
-    if not (raw.isascii() and raw.isdigit()):
+    if not _ASCII_NUMBER.fullmatch(raw):
         return None
     try:
         field = Field(name)
     except ValueError:
         return None
-    number = int(raw)
-    return field, number if number <= ID_MAX else 0  # past any row: no such text
+    return field, id_value(raw) or 0  # past any row: no such text
 
 
 # A view may carry several of these buttons (summary and outcome, text and comment), and Slack

@@ -94,16 +94,11 @@ def open_comments(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
     t = quick_translator(context, deps)
-    value = str(body["actions"][0].get("value") or "")
+    round_id = forms.id_value(str(body["actions"][0].get("value") or "")) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        access = access_for_round(
-            session,
-            context.team_id or "",
-            context.user_id or "",
-            (forms.id_value(value) or 0),
-        )
+        access = access_for_round(session, context.team_id or "", context.user_id or "", round_id)
         comments = rating_service.round_comments(
-            session, deps.clock, access=access, round_id=int(value)
+            session, deps.clock, access=access, round_id=round_id
         )
     view = ui.comments_modal(t, comments, forum_id=access.forum.id)
     client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -120,7 +115,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
         deadline_time=forms.time_value(values, "deadline_time"),
         reminder_hours=forms.selected_many(values, "reminders"),
     )
-    chosen = [int(v) for v in forms.selected_many(values, "chosen") if v.isdigit()]
+    chosen = forms.id_values(forms.selected_many(values, "chosen"))
     with database_errors(), transaction(deps.sessions) as session:
         forum = forum_service.get_forum(
             session, forum_id=meta.forum_id, team_id=context.team_id or ""

@@ -72,12 +72,13 @@ def _answers(values: forms.Values, meta: RatingMeta) -> list[rating_service.Answ
         if not block_id.startswith("level_"):
             continue
         area = block_id.removeprefix("level_")
-        if not area.isdigit():
+        area_id = forms.id_value(area)
+        if area_id is None:
             continue
         level = forms.selected(values, block_id)
         answers.append(
             rating_service.Answer(
-                area_id=int(area),
+                area_id=area_id,
                 level=forms.id_value(level),
                 comment=forms.text(values, f"comment_{area}") or None,
             )

@@ -346,7 +346,8 @@ def test_parsers_refuse_foreign_values() -> None:
     assert parse_filter_value("status:new") == ("all", CaseStatus.NEW)  # older messages
     assert parse_filter_value("scope:everyone") == ("all", None)
     assert parse_status_value("42:closed") == (42, CaseStatus.CLOSED)
-    assert parse_status_value("x:closed") is None
+    assert parse_status_value("x:closed") == (0, CaseStatus.CLOSED)  # told as no such case
+    assert parse_status_value("42:bogus") is None
     assert parse_status_value("42:gone") is None
 
 

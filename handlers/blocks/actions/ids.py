@@ -11,8 +11,9 @@ from domain.actions import (
     Filter,
     Scope,
 )
+from domain.ids import ASCII_NUMBER as _ASCII_NUMBER
+from domain.ids import id_value
 from handlers.blocks.common import notice_modal as notice_modal
-from handlers.metadata import ID_MAX
 
 # --- ids the listeners are wired to ---------------------------------------------------------
 
@@ -94,15 +95,17 @@ def parse_list_value(value: str) -> ListRequest:
     parts = value.split(":", 3)
     page = 0
     key = ""
-    if len(parts) >= 3 and parts[0].isdigit():
-        page, key, parts = int(parts[0]), (parts[3] if len(parts) == 4 else ""), parts[1:3]
+    first = id_value(parts[0])
+    if len(parts) >= 3 and first is not None:
+        page, key, parts = first, (parts[3] if len(parts) == 4 else ""), parts[1:3]
     if len(parts) != 2:
         return ListRequest(0, "mine", "open")
     scope: Scope = next((s for s in SCOPES if s == parts[0]), "mine")
     flt: Filter = next((f for f in FILTERS if f == parts[1]), "open")
-    number, _, sort_value = key[1:].partition("~")
-    if key[:1] in ("a", "b") and number.isdigit() and sort_value:
-        found = (sort_value, int(number))
+    raw, _, sort_value = key[1:].partition("~")
+    number = id_value(raw)
+    if key[:1] in ("a", "b") and number is not None and sort_value:
+        found = (sort_value, number)
         if key[0] == "a":
             return ListRequest(page, scope, flt, after=found)
         return ListRequest(page, scope, flt, before=found)
@@ -128,7 +131,6 @@ def parse_row_block_id(block_id: str) -> ListRequest | None:
 
 def parse_row_value(value: str) -> tuple[str, int] | None:
     verb, _, action_id = value.partition(":")
-    if verb not in ROW_VERBS or not (action_id.isascii() and action_id.isdigit()):
+    if verb not in ROW_VERBS or not _ASCII_NUMBER.fullmatch(action_id):
         return None
-    number = int(action_id)
-    return verb, number if number <= ID_MAX else 0  # past any row: no such action
+    return verb, id_value(action_id) or 0  # past any row: no such action

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from domain.cases import (
     Scope,
 )
+from domain.ids import id_value
 from storage.models import CaseStatus
 
 # --- ids the listeners are wired to -----------------------------------------------------------
@@ -69,10 +70,10 @@ def status_value(case_id: int, status: CaseStatus) -> str:
 
 def parse_status_value(value: str) -> tuple[int, CaseStatus] | None:
     """``"42:closed"`` → ``(42, CaseStatus.CLOSED)``; None when it is not one of ours."""
-    case_id, _, status = value.partition(":")
-    if not case_id.isdigit() or status not in _STATUS_VALUES:
+    raw, _, status = value.partition(":")
+    if status not in _STATUS_VALUES:
         return None
-    return int(case_id), CaseStatus(status)
+    return id_value(raw) or 0, CaseStatus(status)  # crafted (², past any row): no such case
 
 
 def filter_value(*, status: CaseStatus | None, scope: Scope) -> str:
@@ -127,14 +128,15 @@ def parse_page_value(value: str) -> PageRequest:
     """``"2:agency:new:a1234"`` → page 2 of the agency's new cases, older than case 1234.
     Values without a key (older messages) and anything odd give the first page."""
     parts = value.split(":")
-    if len(parts) not in (3, 4) or not parts[0].isdigit():
+    page = id_value(parts[0])
+    if len(parts) not in (3, 4) or page is None:
         return PageRequest(0, "all", None)
     scope: Scope = next((s for s in SCOPES if s == parts[1]), "all")
     status = CaseStatus(parts[2]) if parts[2] in _STATUS_VALUES else None
     key = parts[3] if len(parts) == 4 else ""
-    if key[:1] in ("a", "b") and key[1:].isdigit():
-        number = int(key[1:])
+    number = id_value(key[1:])
+    if key[:1] in ("a", "b") and number is not None:
         if key[0] == "a":
-            return PageRequest(int(parts[0]), scope, status, after=number)
-        return PageRequest(int(parts[0]), scope, status, before=number)
+            return PageRequest(page, scope, status, after=number)
+        return PageRequest(page, scope, status, before=number)
     return PageRequest(0, scope, status)

@@ -6,6 +6,7 @@ import datetime as dt
 import zoneinfo
 
 from domain.i18n import Translator
+from domain.ids import id_value
 from domain.ratings import (
     level_label,
 )
@@ -52,9 +53,10 @@ def invite_value(round_id: int, agency_id: int) -> str:
 
 def parse_pair(value: str) -> tuple[int, int] | None:
     first, _, second = value.partition(":")
-    if not first.isdigit() or not second.isdigit():
+    first_id, second_id = id_value(first), id_value(second)
+    if first_id is None or second_id is None:
         return None
-    return int(first), int(second)
+    return first_id, second_id
 
 
 def _when(t: Translator, moment: dt.datetime, tz: str) -> str:
