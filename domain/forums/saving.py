@@ -331,18 +331,25 @@ def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> Non
     )
 
 
-def _refused_at_the_write(session: Session, forum_id: int, actor: str) -> None:
-    """PostgreSQL: the forum's UPDATE wrote no row, so a check it makes again failed against
-    what another transaction committed after this save read the forum: say which (the
-    caller's transaction, with the audit event of the UPDATE, rolls back)."""
+def _saver_row(session: Session, *, forum_id: int, team_id: str, actor: str) -> Any:
+    """The forum with the saver's role, agencies and areas (:data:`_FORUM_AND_ROLE`), or
+    why the saver may not save it."""
     found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
-    if found is None:
+    if found is None or ForumFields(*found[: len(_FIELDS)]).team_id != team_id:
         raise ForumNotFound()
     role = found[len(_FIELDS)]
     if role is None:
         raise NotAMember()
     if role not in (Role.COORDINATOR, Role.ADMIN):
         raise NotCoordinator()
+    return found
+
+
+def _refused_at_the_write(session: Session, *, forum_id: int, team_id: str, actor: str) -> None:
+    """PostgreSQL: the forum's UPDATE wrote no row, so a check it makes again failed against
+    what another transaction committed after this save read the forum: say which (the
+    caller's transaction, with the audit event of the UPDATE, rolls back)."""
+    _saver_row(session, forum_id=forum_id, team_id=team_id, actor=actor)
     raise InputErrors({"code": InvalidInput(_CODE_FIXED, field="code")})
 
 
@@ -377,17 +384,9 @@ def save_forum_settings(
     nothing. Whatever another save wrote between this save's read and its UPDATE is not
     overwritten with what this save read (:func:`_update_against_the_row`; SQLite's
     writers queue whole, from their BEGIN)."""
-    found = session.execute(_FORUM_AND_ROLE, {"forum_id": forum_id, "actor": actor}).first()
-    if found is None:
-        raise ForumNotFound()
+    found = _saver_row(session, forum_id=forum_id, team_id=team_id, actor=actor)
     forum = ForumFields(*found[: len(_FIELDS)])
-    if forum.team_id != team_id:
-        raise ForumNotFound()
-    role, actor_agency, agency_rows, area_rows = found[len(_FIELDS) :]
-    if role is None:
-        raise NotAMember()
-    if role not in (Role.COORDINATOR, Role.ADMIN):
-        raise NotCoordinator()
+    _, actor_agency, agency_rows, area_rows = found[len(_FIELDS) :]
     draft.template = forum.template
     schedule = _check_draft(
         session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
@@ -471,7 +470,7 @@ def save_forum_settings(
     if postgresql:
         written = saved.first()
         if written is None:
-            _refused_at_the_write(session, forum_id, actor)
+            _refused_at_the_write(session, forum_id=forum_id, team_id=team_id, actor=actor)
         elif update is not None and not written[-1]:
             _enqueue(session, clock, update)  # none queued, or a deliverer has it: one after it
     _sync(session, Agency, forum.id, agencies, draft.agencies)
