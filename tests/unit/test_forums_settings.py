@@ -8,8 +8,10 @@ committed (or not). Shared set-up: ``tests/support/forum_domain.py``.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -406,6 +408,61 @@ def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
     assert refused.field == "code"
 
 
+@contextlib.contextmanager
+def save_paused_after(
+    step: str,
+    monkeypatch: pytest.MonkeyPatch,
+    sessions: Sessions,
+    clock: AdjustableClock,
+    setup: Setup,
+    *,
+    actor: str,
+    draft: fs.ForumDraft,
+) -> Iterator[dict[str, BaseException | None]]:
+    """A forum save in a thread of its own, paused right after ``step`` (a function
+    ``domain.forums.saving`` calls) until the block ends; other saves in the block pass
+    that step unpaused. Yields the outcome, ``{"save": None or what it raised}`` once the
+    save has ended (after the block)."""
+    from domain.forums import saving
+
+    done_step = getattr(saving, step)
+    checked, go = threading.Event(), threading.Event()
+    outcome: dict[str, BaseException | None] = {}
+
+    def then_pause(*args: Any, **kwargs: Any) -> Any:
+        result = done_step(*args, **kwargs)
+        if not checked.is_set():  # the paused save only
+            checked.set()
+            assert go.wait(10)
+        return result
+
+    monkeypatch.setattr(saving, step, then_pause)
+
+    def save() -> None:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=actor,
+                    draft=draft,
+                )
+            outcome["save"] = None
+        except BaseException as exc:
+            outcome["save"] = exc
+
+    thread = threading.Thread(target=save)
+    thread.start()
+    try:
+        assert checked.wait(10)
+        yield outcome
+    finally:
+        go.set()
+        thread.join(20)
+
+
 @postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
 def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_value(
     sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
@@ -417,39 +474,16 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
     save then lands last: the forum is on Thursdays again with A's name, its meetings are
     planned anew on Thursdays (not left on B's Mondays), and the other setting stays on."""
     from domain import meetings
-    from domain.forums.checking import _check_draft
 
-    checked, go = threading.Event(), threading.Event()
-    outcome: dict[str, BaseException | None] = {}
-
-    def check_then_pause(*args: Any, **kwargs: Any) -> Any:
-        schedule = _check_draft(*args, **kwargs)
-        if not checked.is_set():  # A's save only
-            checked.set()
-            assert go.wait(10)
-        return schedule
-
-    monkeypatch.setattr("domain.forums.saving._check_draft", check_then_pause)
-
-    def save_a() -> None:
-        try:
-            with transaction(sessions) as s:
-                fs.save_forum_settings(
-                    s,
-                    clock,
-                    forum_id=setup.forum_id,
-                    team_id=TEAM,
-                    actor=COORD,
-                    draft=make_draft(name="FOSSAM A"),
-                )
-            outcome["a"] = None
-        except BaseException as exc:
-            outcome["a"] = exc
-
-    a = threading.Thread(target=save_a)
-    a.start()
-    try:
-        assert checked.wait(10)
+    with save_paused_after(
+        "_check_draft",
+        monkeypatch,
+        sessions,
+        clock,
+        setup,
+        actor=COORD,
+        draft=make_draft(name="FOSSAM A"),
+    ) as outcome:
         update_as(
             sessions, clock, setup, actor=ADMIN, name="FOSSAM B", rrule="FREQ=WEEKLY;BYDAY=MO"
         )
@@ -460,10 +494,7 @@ def test_a_save_checked_against_a_state_another_save_replaced_writes_no_stale_va
                 m.starts_at.astimezone(fs.forum_zone(forum)).weekday() == 0 for m in planned
             )
             forum.settings = {**(forum.settings or {}), "situation_picture": "every"}
-    finally:
-        go.set()
-        a.join(20)
-    assert outcome["a"] is None, outcome["a"]
+    assert outcome["save"] is None, outcome["save"]
     with transaction(sessions) as s:
         forum = load_forum(s, setup.forum_id)
         assert (forum.name, forum.schedule_rrule) == ("FOSSAM A", "FREQ=WEEKLY;BYDAY=TH")
@@ -484,47 +515,22 @@ def test_a_coordinator_removed_while_their_save_is_checked_changes_nothing(
     between its check and its write when the admin removes C from the forum (committed):
     C is no longer a member when the save writes, so it is refused, and the forum keeps
     its name (no write with a role C no longer has)."""
-    from domain.forums.checking import _check_draft
-
-    checked, go = threading.Event(), threading.Event()
-    outcome: dict[str, BaseException | None] = {}
-
-    def check_then_pause(*args: Any, **kwargs: Any) -> Any:
-        schedule = _check_draft(*args, **kwargs)
-        if not checked.is_set():
-            checked.set()
-            assert go.wait(10)
-        return schedule
-
-    monkeypatch.setattr("domain.forums.saving._check_draft", check_then_pause)
-
-    def save_c() -> None:
-        try:
-            with transaction(sessions) as s:
-                fs.save_forum_settings(
-                    s,
-                    clock,
-                    forum_id=setup.forum_id,
-                    team_id=TEAM,
-                    actor=COORD,
-                    draft=make_draft(name="FOSSAM C"),
-                )
-            outcome["c"] = None
-        except BaseException as exc:
-            outcome["c"] = exc
-
-    c = threading.Thread(target=save_c)
-    c.start()
-    try:
-        assert checked.wait(10)
-        with transaction(sessions) as s:
-            forum = load_forum(s, setup.forum_id)
-            member = next(m for m in fs.active_members(s, forum) if m.slack_user_id == COORD)
-            fs.remove_member(s, clock, forum=forum, actor=ADMIN, member_id=member.id)
-    finally:
-        go.set()
-        c.join(20)
-    assert isinstance(outcome["c"], (NotAMember, NotCoordinator)), outcome["c"]
+    with (
+        save_paused_after(
+            "_check_draft",
+            monkeypatch,
+            sessions,
+            clock,
+            setup,
+            actor=COORD,
+            draft=make_draft(name="FOSSAM C"),
+        ) as outcome,
+        transaction(sessions) as s,
+    ):
+        forum = load_forum(s, setup.forum_id)
+        member = next(m for m in fs.active_members(s, forum) if m.slack_user_id == COORD)
+        fs.remove_member(s, clock, forum=forum, actor=ADMIN, member_id=member.id)
+    assert isinstance(outcome["save"], (NotAMember, NotCoordinator)), outcome["save"]
     with transaction(sessions) as s:
         assert load_forum(s, setup.forum_id).name != "FOSSAM C"
 
@@ -537,45 +543,18 @@ def test_an_agency_given_a_member_while_a_save_removing_it_is_checked_stays(
     save (Elevhälsa removed) is between its checks and its write, the admin adds a member
     to Elevhälsa (committed): the save is refused on the agencies field, as it would have
     been a moment later, and Elevhälsa stays offered (no member of an agency that is gone)."""
-    from domain.forums.checking import draft_calendar
-
-    checked, go = threading.Event(), threading.Event()
-    outcome: dict[str, BaseException | None] = {}
-
-    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
-        # The save's last step before its write (its checks are done).
-        calendar = draft_calendar(*args, **kwargs)
-        if not checked.is_set():
-            checked.set()
-            assert go.wait(10)
-        return calendar
-
-    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
     kept = [a for a in AGENCIES if a != "Elevhälsa"]
-
-    def save() -> None:
-        try:
-            with transaction(sessions) as s:
-                fs.save_forum_settings(
-                    s,
-                    clock,
-                    forum_id=setup.forum_id,
-                    team_id=TEAM,
-                    actor=COORD,
-                    draft=make_draft(agencies=kept),
-                )
-            outcome["save"] = None
-        except BaseException as exc:
-            outcome["save"] = exc
-
-    saving = threading.Thread(target=save)
-    saving.start()
-    try:
-        assert checked.wait(10)
+    # Paused after the save's last step before its write (its checks are done).
+    with save_paused_after(
+        "draft_calendar",
+        monkeypatch,
+        sessions,
+        clock,
+        setup,
+        actor=COORD,
+        draft=make_draft(agencies=kept),
+    ) as outcome:
         assert add_as(sessions, clock, setup, actor=ADMIN, users=["UNEW"]) == ["UNEW"]
-    finally:
-        go.set()
-        saving.join(20)
     refused = outcome["save"]
     assert isinstance(refused, InputErrors) and set(refused.errors) == {"agencies"}, refused
     assert "Elevhälsa" in active_names(agencies_of(sessions, setup.forum_id))
@@ -591,21 +570,16 @@ def test_two_saves_adding_the_same_agency_at_once_both_land_without_a_code_error
     forum with an announcement queued from their start and the second read Polis; now both
     insert it, and the second failed on the unique name (told to the user as "that code is
     taken"). It lands: one Polis, offered where the last save put it."""
-    from domain.forums.checking import draft_calendar
-
-    checked, go = threading.Event(), threading.Event()
-    outcome: dict[str, BaseException | None] = {}
-
-    def checked_then_pause(*args: Any, **kwargs: Any) -> Any:
-        calendar = draft_calendar(*args, **kwargs)
-        if not checked.is_set():
-            checked.set()
-            assert go.wait(10)
-        return calendar
-
-    monkeypatch.setattr("domain.forums.saving.draft_calendar", checked_then_pause)
-
-    def save(actor: str, agencies: list[str], key: str) -> None:
+    admin: dict[str, BaseException | None] = {}
+    with save_paused_after(
+        "draft_calendar",
+        monkeypatch,
+        sessions,
+        clock,
+        setup,
+        actor=COORD,
+        draft=make_draft(agencies=["Polis", *AGENCIES]),
+    ) as coordinator:
         try:
             with transaction(sessions) as s:
                 fs.save_forum_settings(
@@ -613,21 +587,13 @@ def test_two_saves_adding_the_same_agency_at_once_both_land_without_a_code_error
                     clock,
                     forum_id=setup.forum_id,
                     team_id=TEAM,
-                    actor=actor,
-                    draft=make_draft(agencies=agencies),
+                    actor=ADMIN,
+                    draft=make_draft(agencies=[*AGENCIES, "Polis"]),
                 )
-            outcome[key] = None
+            admin["save"] = None
         except BaseException as exc:
-            outcome[key] = exc
-
-    first = threading.Thread(target=save, args=(COORD, ["Polis", *AGENCIES], "coordinator"))
-    first.start()
-    try:
-        assert checked.wait(10)
-        save(ADMIN, [*AGENCIES, "Polis"], "admin")
-    finally:
-        go.set()
-        first.join(20)
+            admin["save"] = exc
+    outcome = {"admin": admin["save"], "coordinator": coordinator["save"]}
     assert outcome == {"admin": None, "coordinator": None}, outcome
     names = [a.name for a in agencies_of(sessions, setup.forum_id)]
     assert names.count("Polis") == 1
