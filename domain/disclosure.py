@@ -34,7 +34,6 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +47,7 @@ from domain.access import Access
 from domain.clock import Clock
 from domain.errors import CaseNotFound, ForumNotFound, NotAMember
 from domain.forums import find_member, local_today
+from domain.references import REFERENCE_SHAPE
 from storage.models import (
     Action,
     AgendaItem,
@@ -427,11 +427,6 @@ def refusals_audited(
         raise
 
 
-# A case reference as the forms make them (FOS-2026-017): what a refusal may record of a
-# reference someone typed. Anything else they typed is not recorded (it may be anything).
-_REFERENCE_RE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-\d{4}-\d{1,6}$")
-
-
 def _attempted(
     session: Session,
     team_id: str,
@@ -448,7 +443,8 @@ def _attempted(
         case = session.get(Case, case_id) if case_id > 0 else None
         return case, case.reference if case is not None else f"#{case_id}"
     typed = (reference or "").strip().upper()
-    if not _REFERENCE_RE.match(typed):
+    # Only a reference's shape is looked up; anything else typed is not recorded.
+    if not REFERENCE_SHAPE.match(typed):
         return None, "?"
     case = session.scalar(
         select(Case)

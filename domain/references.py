@@ -8,11 +8,12 @@ from domain import privacy
 from domain.errors import InvalidInput
 from domain.i18n import N_
 
-# What "no case X" may repeat of what was typed: a reference as the forms make them
-# (FOS-2026-017), with fewer digits than any identity number has (10), and nothing the
-# privacy guard finds. Anything else (a personnummer typed where the reference goes, or one
-# dressed as a reference: PN-1701-102384) is not sent back to Slack.
-_PLAIN_REFERENCE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-[0-9]{4}-[0-9]{1,6}$")
+# A case reference as the forms make them (FOS-2026-017), upper case.
+REFERENCE_SHAPE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-[0-9]{4}-[0-9]{1,6}$")
+# What "no case X" may repeat of what was typed: a reference in that shape, with fewer
+# digits than any identity number has (10), and nothing the privacy guard finds. Anything
+# else (a personnummer typed where the reference goes, or one dressed as a reference:
+# PN-1701-102384) is not sent back to Slack.
 _NUMBER_DIGITS = 10
 
 
@@ -23,7 +24,7 @@ def no_such_case(
     InvalidInput, or CaseNotFound where the attempt is audited)."""
     shown = typed.strip()[:32]
     plain = (
-        _PLAIN_REFERENCE.match(shown.upper()) is not None
+        REFERENCE_SHAPE.match(shown.upper()) is not None
         and sum(ch.isdigit() for ch in shown) < _NUMBER_DIGITS
         and not privacy.find_identifying(shown)
     )
