@@ -122,6 +122,14 @@ SURFACES: dict[str, Surface] = _surfaces(
         "Inför mötet (App Home och morgonens DM): oro, åldersgrupp, senast överenskommet",
     ),
     Surface("minutes", Kind.CASE, Audit.DISCLOSED, "Protokollför: tidigare beslut per ärende"),
+    # Shows the case's reference only (the survey: and the agency asked); listed here so an
+    # attempt at it from outside the case's forum is audited like one at the case's modal.
+    Surface(
+        "case_feedback",
+        Kind.CASE,
+        Audit.DISCLOSED,
+        "Återkoppling på ett ärende: enkäten och familjens syn (referensen)",
+    ),
     Surface(
         "feedback_comments",
         Kind.FEEDBACK_COMMENTS,
