@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain.disclosure import REFUSAL_WINDOW, REFUSALS_PER_WINDOW
+from domain import disclosure
+from domain.disclosure import (
+    REFUSAL_DAY,
+    REFUSAL_WINDOW,
+    REFUSALS_PER_DAY,
+    REFUSALS_PER_WINDOW,
+)
+from storage.db import transaction
 from storage.models import AuditEvent
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_disclosure_table import (
@@ -621,3 +628,80 @@ def test_another_forums_feedback_survey_is_refused_and_audited(
             {"surface": "case_feedback", "details": False, "refused": reason},
         )
     ] * 2
+
+
+# --- a day's refusals -------------------------------------------------------------------------
+
+
+def _export_rows(bot: Bot) -> list[list[str]]:
+    """The log review's CSV export, as a coordinator gets it."""
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+    blocks: list[dict[str, Any]] = reply["blocks"]
+    buttons = next(b for b in blocks if b.get("block_id") == "privacy_log_export")
+    csv_button = buttons["elements"][0]
+    uploads = set(bot.slack.uploads)
+    bot.driver.block_action(
+        csv_button["action_id"], user=COORD, value=csv_button["value"], channel="C0001"
+    )
+    bot.slack.wait_for("files.completeUploadExternal", count=len(uploads) + 1)
+    (data,) = [v for k, v in bot.slack.uploads.items() if k not in uploads]
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_a_days_refusals_are_capped_and_the_review_shows_the_limit(bot: Bot) -> None:
+    """Another forum's admin tries this forum's case once a minute, all day: the per-minute
+    limit lets each through, so the day's cap bounds them. The REFUSALS_PER_DAY-th is the
+    last one written and is marked; later attempts are refused all the same (the same
+    answer) but not written, until a day has passed. The log review and its export show
+    the mark on that row, so the reviewers see that the attempts went on."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    step = REFUSAL_WINDOW + dt.timedelta(seconds=1)
+    # All but the last two of the day, written as the app writes them, a minute apart.
+    for _ in range(REFUSALS_PER_DAY - 2):
+        bot.clock.advance(step)
+        with transaction(bot.sessions) as s:
+            disclosure.record_refused(
+                s,
+                bot.clock,
+                team_id="T0001",
+                slack_user_id=OTHER_FORUM,
+                case_id=world.case,
+                surface_name="case_modal",
+                reason="other_forum",
+            )
+    for _ in range(3):  # the last two of the day, and one more
+        bot.clock.advance(step)
+        assert REFUSED_SV in open_case(bot, r, world.case)
+    logged = refusals(events_since(bot, mark))
+    assert len(logged) == REFUSALS_PER_DAY
+    assert [e.detail for e in logged[-2:]] == [
+        {"surface": "case_modal", "details": False, "refused": "other_forum"},
+        {"surface": "case_modal", "details": False, "refused": "other_forum", "limit": "day"},
+    ]
+    assert not any((e.detail or {}).get("limit") for e in logged[:-1])
+    # The review shows the mark on the last written row, and the count of the refusals.
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    review = json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+    assert "dygnets gräns för loggade nekanden" in review
+    assert f"{REFUSALS_PER_DAY} försök nekades" in review
+    rows = _export_rows(bot)
+    limited = [row for row in rows if row[3] == "refused" and "refusal_limit" in row[6]]
+    assert [(row[1], row[5]) for row in limited] == [(OTHER_FORUM, world.reference)]
+    # A day later the attempts are written again.
+    bot.clock.advance(REFUSAL_DAY)
+    assert REFUSED_SV in open_case(bot, r, world.case)
+    again = refusals(events_since(bot, mark))[REFUSALS_PER_DAY:]
+    assert [(e.actor, e.object_ref, e.detail) for e in again] == [
+        (
+            OTHER_FORUM,
+            world.reference,
+            {"surface": "case_modal", "details": False, "refused": "other_forum"},
+        )
+    ]
