@@ -94,7 +94,15 @@ _SURFACE = {
 NOT_ALLOWED = NotCoordinator(
     N_("Only whoever wrote it (for a case: its agency) or a coordinator can correct this text.")
 )
-NOT_FOUND = InvalidInput(N_("That text no longer exists in this forum."))
+
+
+class TextNotFound(InvalidInput):
+    """No text of that id in the reader's forum (none at all, or another forum's)."""
+
+    msgid = N_("That text no longer exists in this forum.")
+
+
+NOT_FOUND = TextNotFound()
 
 
 @dataclass(frozen=True)

@@ -122,6 +122,14 @@ SURFACES: dict[str, Surface] = _surfaces(
         "Inför mötet (App Home och morgonens DM): oro, åldersgrupp, senast överenskommet",
     ),
     Surface("minutes", Kind.CASE, Audit.DISCLOSED, "Protokollför: tidigare beslut per ärende"),
+    # Shows the case's reference only (and, in the survey, the agency asked); listed here so
+    # an attempt at it from outside the case's forum is audited like one at the case's modal.
+    Surface(
+        "case_feedback",
+        Kind.CASE,
+        Audit.DISCLOSED,
+        "Återkoppling på ett ärende: enkäten och familjens syn (referensen)",
+    ),
     Surface(
         "feedback_comments",
         Kind.FEEDBACK_COMMENTS,
@@ -383,6 +391,16 @@ def disclose(
 
 REFUSAL_WINDOW = dt.timedelta(minutes=1)
 REFUSALS_PER_WINDOW = 20
+# And over a day (the last 24 hours), at most REFUSALS_PER_DAY of a user's refusals are
+# written into one log: 20 a minute would still be thousands of rows a day, burying the rest
+# of the forum's log under one user's attempts. The last one written is marked
+# (``"limit": "day"``), and the log review and its export show that mark on its row
+# (flag ``refusal_limit``): the reviewers see that the user went on trying and when the
+# limit was reached. The attempts after it are refused all the same (the same answer) and
+# counted in the process log only; the append-only audit log is not written again for them
+# until the day has passed.
+REFUSAL_DAY = dt.timedelta(days=1)
+REFUSALS_PER_DAY = 100
 _REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
     (ForumNotFound, "no_forum_here"),  # none in that channel, or another workspace's
     (NotAMember, "not_a_member"),
@@ -472,7 +490,7 @@ def record_refused(
 ) -> AuditEvent | None:
     """Audit one refused attempt at a case's (or action's) details, as the surface's reads
     are named (kept when the caller's transaction rolls back); None when it repeats one
-    just written, or the user's window is full."""
+    just written, or the user's window (or day) is full."""
     if not slack_user_id:
         return None
     spec = surface(surface_name)
@@ -486,21 +504,28 @@ def record_refused(
         if forum is not None
         else and_(AuditEvent.forum_id.is_(None), AuditEvent.team_id == team_id)
     )
-    recent = session.execute(
-        select(AuditEvent.object_ref, AuditEvent.detail).where(
+    today = session.execute(
+        select(AuditEvent.at, AuditEvent.object_ref, AuditEvent.detail).where(
             AuditEvent.actor == slack_user_id,
             AuditEvent.action == AuditAction.READ,
-            AuditEvent.at >= now - REFUSAL_WINDOW,
+            AuditEvent.at >= now - REFUSAL_DAY,
             lands,
         )
     ).all()
-    refusals = [(ref, detail) for ref, detail in recent if (detail or {}).get("refused")]
+    refused_today = [(at, ref, d) for at, ref, d in today if (d or {}).get("refused")]
+    refusals = [(ref, d) for at, ref, d in refused_today if at >= now - REFUSAL_WINDOW]
     repeated = any(
         ref == object_ref and (detail or {}).get("surface") == surface_name
         for ref, detail in refusals
     )
     if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
         return None
+    if len(refused_today) >= REFUSALS_PER_DAY:
+        log.warning("a refused look was not audited: the day's limit of %d", REFUSALS_PER_DAY)
+        return None
+    detail: dict[str, Any] = {"surface": surface_name, "details": False, "refused": reason}
+    if len(refused_today) == REFUSALS_PER_DAY - 1:
+        detail["limit"] = "day"  # the last one written today (see REFUSALS_PER_DAY)
     written = audit.record(
         session,
         clock,
@@ -510,7 +535,7 @@ def record_refused(
         object_ref=object_ref,
         team_id=forum.team_id if forum is not None else team_id,
         forum_id=forum.id if forum is not None else None,
-        detail={"surface": surface_name, "details": False, "refused": reason},
+        detail=detail,
     )
     _keep_refused(session, written)
     return written

@@ -34,6 +34,7 @@ from domain.errors import (
     IdentifyingDataRefused,
     InputErrors,
     InvalidInput,
+    NotAMember,
     comment_too_long,
 )
 from domain.forums import forum_schedule, local_today
@@ -84,6 +85,11 @@ class SurveyNotFound(DomainError):
 
 class NotYourSurvey(DomainError):
     msgid = N_("This survey is for {agency}. Only its members in the forum can answer it.")
+
+
+class NotInSurveysForum(NotYourSurvey, NotAMember):
+    """The user is no member of the survey's forum: told as :class:`NotYourSurvey`, and
+    audited as the non-member's attempt it is (a :class:`NotAMember`)."""
 
 
 class FamilyViewRecorded(DomainError):
@@ -255,7 +261,9 @@ def survey_for(session: Session, *, team_id: str, survey_id: int, user: str) -> 
             Member.active.is_(True),
         )
     )
-    if member is None or member.agency_id != survey.agency_id:
+    if member is None:
+        raise NotInSurveysForum(agency=agency)
+    if member.agency_id != survey.agency_id:
         raise NotYourSurvey(agency=agency)
     return SurveyContext(
         survey_id=survey.id,
@@ -265,6 +273,13 @@ def survey_for(session: Session, *, team_id: str, survey_id: int, user: str) -> 
         agency=agency,
         answered=survey.answered_at is not None,
     )
+
+
+def survey_case(session: Session, survey_id: int) -> int | None:
+    """The case a survey asks about (to audit a refused attempt at it); None for no survey."""
+    if survey_id <= 0:
+        return None
+    return session.scalar(select(FeedbackSurvey.case_id).where(FeedbackSurvey.id == survey_id))
 
 
 def _comment_errors(

@@ -301,7 +301,7 @@ def build_report(
                 action=e.action,
                 object_type=e.object_type,
                 object_ref=e.object_ref,
-                flags=tuple(flags_by_event.get(e.id, [])),
+                flags=tuple(flags_by_event.get(e.id, [])) + _refusal_flags(e),
                 refused=bool((e.detail or {}).get("refused")),
             )
             for e in shown
@@ -314,6 +314,13 @@ def build_report(
             for (actor, kind), n in sorted(summary.items(), key=lambda x: (-x[1], x[0]))
         ],
     )
+
+
+def _refusal_flags(event: AuditEvent) -> tuple[str, ...]:
+    """``refusal_limit`` on the last refusal of a user written in a day (the attempts after
+    it are not written: domain.disclosure.REFUSALS_PER_DAY)."""
+    detail = event.detail or {}
+    return ("refusal_limit",) if detail.get("refused") and detail.get("limit") else ()
 
 
 def review(
@@ -398,6 +405,9 @@ def flag_label(t: Translator, kind: str) -> str:
         "outside_agency": t("many reads of other agencies' cases"),
         "closed_case": t("read a closed case"),
         "night": t("read at night"),
+        "refusal_limit": t(
+            "the day's limit of logged refusals: later attempts are refused, not logged"
+        ),
     }.get(kind, kind)
 
 

@@ -70,6 +70,34 @@ def _access(session: Session, context: BoltContext, forum_id: int | None) -> Acc
     return forum_service.require_member(session, forum=forum, slack_user_id=user)
 
 
+def _door(
+    session: Session, deps: Deps, context: BoltContext, field: corrections.Field, object_id: int
+) -> AbstractContextManager[None]:
+    """A case's or an action's text: a refusal at the door (the text of another forum's
+    case or action, of none) is audited, as the rule audits every other look at it."""
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    if field in (corrections.Field.CASE_SUMMARY, corrections.Field.CASE_OUTCOME):
+        return disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            case_id=object_id,
+            surface_name="case_edit",
+        )
+    if field.value.startswith("action."):
+        return disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            action_id=object_id,
+            surface_name="action_edit",
+            not_found=(corrections.TextNotFound,),
+        )
+    return nullcontext()
+
+
 @listener("notice")
 def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     action = body["actions"][0]
@@ -79,20 +107,7 @@ def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, de
         raise corrections.NOT_FOUND
     field, object_id = target
     with database_errors(), transaction(deps.sessions) as session:
-        # A case's text: a refusal at the door is audited (the rule audits every other look).
-        door: AbstractContextManager[None] = (
-            disclosure.refusals_audited(
-                session,
-                deps.clock,
-                team_id=context.team_id or "",
-                slack_user_id=context.user_id or "",
-                case_id=object_id,
-                surface_name="case_edit",
-            )
-            if field in (corrections.Field.CASE_SUMMARY, corrections.Field.CASE_OUTCOME)
-            else nullcontext()
-        )
-        with door:
+        with _door(session, deps, context, field, object_id):
             access = _access(session, context, _forum_id_of(body))
             text = corrections.editable(
                 session, deps.clock, access=access, field=field, object_id=object_id
@@ -129,22 +144,24 @@ def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> 
         return
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            access = _access(session, context, meta.forum_id)
-            if redact:
-                meeting = corrections.redact(
-                    session, deps.clock, access=access, field=field, object_id=meta.object_id
-                )
-                if meeting is not None:
-                    publish_changes(deps, session, meeting, access.forum)
-            else:
-                corrections.correct(
-                    session,
-                    deps.clock,
-                    access=access,
-                    field=field,
-                    object_id=meta.object_id,
-                    text=forms.text(view["state"]["values"], "text"),
-                )
+            with _door(session, deps, context, field, meta.object_id):
+                access = _access(session, context, meta.forum_id)
+                if redact:
+                    meeting = corrections.redact(
+                        session, deps.clock, access=access, field=field, object_id=meta.object_id
+                    )
+                else:
+                    meeting = None
+                    corrections.correct(
+                        session,
+                        deps.clock,
+                        access=access,
+                        field=field,
+                        object_id=meta.object_id,
+                        text=forms.text(view["state"]["values"], "text"),
+                    )
+            if meeting is not None:
+                publish_changes(deps, session, meeting, access.forum)
     except InputErrors:  # the typed text stays in the modal
         raise
     except DomainError as exc:

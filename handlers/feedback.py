@@ -7,6 +7,7 @@ Module-level listeners; ``deps`` comes from the request context (see handlers/ap
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -14,12 +15,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from domain import disclosure
 from domain import feedback as feedback_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
 from domain.access import Access
-from domain.errors import DomainError, InputErrors, InvalidInput
-from domain.i18n import N_, Locale, Translator
+from domain.errors import CaseNotFound, DomainError, InputErrors
+from domain.i18n import Locale, Translator
 from domain.periods import bounds
 from handlers import forms
 from handlers.blocks import feedback as ui
@@ -112,11 +114,31 @@ def show_comments(
 # --- the survey -----------------------------------------------------------------------------
 
 
+def _survey_door(
+    session: Session, deps: Deps, context: BoltContext, survey_id: int
+) -> AbstractContextManager[None]:
+    """A survey names its case: a refusal at the door (a survey of a forum the user is not
+    in, of another workspace, none) is audited as an attempt at the case's feedback."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        case_id=feedback_service.survey_case(session, survey_id),
+        surface_name="case_feedback",
+        not_found=(feedback_service.SurveyNotFound,),
+    )
+
+
 @listener("open")
 def open_survey(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     t = quick_translator(context, deps)
     survey_id = forms.id_value(body["actions"][0].get("value")) or 0
-    with database_errors(), reading(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _survey_door(session, deps, context, survey_id),
+    ):
         found = feedback_service.survey_for(
             session, team_id=context.team_id or "", survey_id=survey_id, user=context.user_id or ""
         )
@@ -140,7 +162,11 @@ def submit_survey(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     t = Translator(meta.locale)
     values = view["state"]["values"]
     try:
-        with database_errors(), transaction(deps.sessions) as session:
+        with (
+            database_errors(),
+            transaction(deps.sessions) as session,
+            _survey_door(session, deps, context, meta.survey_id or 0),
+        ):
             found = feedback_service.answer_survey(
                 session,
                 deps.clock,
@@ -166,12 +192,23 @@ def submit_survey(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
 # --- the family's view ----------------------------------------------------------------------
 
 
-def _case_access(session: Session, team_id: str, user: str, case_id: int) -> Access:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise InvalidInput(N_("That case does not exist in this forum."))
-    forum = forum_service.get_forum(session, forum_id=case.forum_id, team_id=team_id)
-    return forum_service.require_member(session, forum=forum, slack_user_id=user)
+def _case_access(session: Session, deps: Deps, context: BoltContext, case_id: int) -> Access:
+    """A member's access to the case's forum. A refusal at the door (a case of a forum the
+    user is not in, of another workspace, none) is audited as an attempt at its feedback."""
+    team_id, user = context.team_id or "", context.user_id or ""
+    with disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=team_id,
+        slack_user_id=user,
+        case_id=case_id,
+        surface_name="case_feedback",
+    ):
+        case = session.get(Case, case_id) if case_id > 0 else None
+        if case is None:
+            raise CaseNotFound()
+        forum = forum_service.get_forum(session, forum_id=case.forum_id, team_id=team_id)
+        return forum_service.require_member(session, forum=forum, slack_user_id=user)
 
 
 @listener("open")
@@ -180,8 +217,8 @@ def open_family_view(
 ) -> None:
     t = quick_translator(context, deps)
     case_id = forms.id_value(body["actions"][0].get("value")) or 0
-    with database_errors(), reading(deps.sessions) as session:
-        access = _case_access(session, context.team_id or "", context.user_id or "", case_id)
+    with database_errors(), transaction(deps.sessions) as session:
+        access = _case_access(session, deps, context, case_id)
         case = feedback_service.family_view_case(session, access=access, case_id=case_id)
         meta = FeedbackMeta(locale=t.locale, case_id=case.id, forum_id=access.forum.id)
         view = ui.family_modal(t, reference=case.reference, private_metadata=meta.dump())
@@ -195,9 +232,7 @@ def submit_family_view(ack: Ack, view: dict[str, Any], context: BoltContext, dep
     values = view["state"]["values"]
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            access = _case_access(
-                session, context.team_id or "", context.user_id or "", meta.case_id or 0
-            )
+            access = _case_access(session, deps, context, meta.case_id or 0)
             feedback_service.record_family_view(
                 session,
                 deps.clock,

@@ -4,15 +4,16 @@ row menu, and the list's filter and pages."""
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from slack_bolt import Ack, BoltContext, Respond
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import disclosure
 from domain import forums as forum_service
+from domain.access import Access
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.i18n import Translator
 from handlers import forms, outgoing
@@ -32,8 +33,33 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import deliver_now
 from storage.db import transaction
+from storage.models import Action
 
 log = logging.getLogger(__name__)
+
+# -- the door ---------------------------------------------------------------------------------
+
+
+def at_the_door(
+    session: Session, deps: Deps, *, team_id: str, user_id: str, action_id: int, surface: str
+) -> tuple[Access, Action]:
+    """The member's access to the action's forum. A button or modal naming an action the
+    user may not reach (another forum's, another workspace's, none) is refused as before, and
+    the refusal audited as an attempt at ``surface``: the action's (and its case's) text is
+    what every change shows, as the rule audits every other look at it."""
+    with disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=team_id,
+        slack_user_id=user_id,
+        action_id=action_id,
+        surface_name=surface,
+        not_found=(action_service.ActionNotFound,),
+    ):
+        return action_service.access_for_action(
+            session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+        )
+
 
 # -- quick changes: done and snooze ----------------------------------------------------------
 
@@ -119,8 +145,13 @@ def quick(
     """Done or snooze, then the change shown where it was made (errors: the caller's)."""
     team_id, user_id = context.team_id or "", context.user_id or ""
     with database_errors(), transaction(deps.sessions) as session:
-        access, _ = action_service.access_for_action(
-            session, team_id=team_id, action_id=action_id, slack_user_id=user_id
+        access, _ = at_the_door(
+            session,
+            deps,
+            team_id=team_id,
+            user_id=user_id,
+            action_id=action_id,
+            surface="action_card",
         )
         tz = forum_service.forum_schedule(access.forum).zone
         if verb == "done":
@@ -192,25 +223,14 @@ def open_change(
     team_id, user_id = context.team_id or "", context.user_id or ""
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            # The detail shows the action's (and its case's) text: a refusal at the door is
-            # audited, as the rule audits every other look at it.
-            door: AbstractContextManager[None] = (
-                disclosure.refusals_audited(
-                    session,
-                    deps.clock,
-                    team_id=team_id,
-                    slack_user_id=user_id,
-                    action_id=action_id,
-                    surface_name="action_detail",
-                    not_found=(action_service.ActionNotFound,),
-                )
-                if verb == "history"
-                else nullcontext()
+            access, _ = at_the_door(
+                session,
+                deps,
+                team_id=team_id,
+                user_id=user_id,
+                action_id=action_id,
+                surface="action_detail" if verb == "history" else "action_card",
             )
-            with door:
-                access, _ = action_service.access_for_action(
-                    session, team_id=team_id, action_id=action_id, slack_user_id=user_id
-                )
             row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
             meta = meta.model_copy(
                 update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}
@@ -297,8 +317,13 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     team_id, user_id = context.team_id or "", context.user_id or ""
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            access, action = action_service.access_for_action(
-                session, team_id=team_id, action_id=meta.action_id or 0, slack_user_id=user_id
+            access, action = at_the_door(
+                session,
+                deps,
+                team_id=team_id,
+                user_id=user_id,
+                action_id=meta.action_id or 0,
+                surface="action_card",
             )
             previous_owner = action.owner
             if verb == "more_time":

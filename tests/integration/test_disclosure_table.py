@@ -422,6 +422,8 @@ TABLE: dict[str, Row] = {
         ITEM,
         sees(COVERED, COORD),
     ),
+    # The reference only (the family's view is asked for, never shown).
+    "case_feedback": Row(button("feedback_family_open", lambda w: str(w.case)), FAMILY, sees()),
     "feedback_comments": Row(
         button("feedback_comments", lambda w: "2026-01-01 2026-12-31"), FEEDBACK, sees(COORD)
     ),

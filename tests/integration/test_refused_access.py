@@ -13,7 +13,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain.disclosure import REFUSAL_WINDOW, REFUSALS_PER_WINDOW
+from domain import disclosure
+from domain.disclosure import (
+    REFUSAL_DAY,
+    REFUSAL_WINDOW,
+    REFUSALS_PER_DAY,
+    REFUSALS_PER_WINDOW,
+)
+from storage.db import transaction
 from storage.models import AuditEvent
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_disclosure_table import (
@@ -378,3 +385,323 @@ def test_attempts_at_nothing_do_not_use_up_the_audit_of_a_forums_cases(bot: Bot)
     in_forum = [(e.actor, e.object_ref) for e in logged if e.forum_id == world.forum]
     assert in_forum == [(OTHER_FORUM, world.reference)]
     assert len(logged) == REFUSALS_PER_WINDOW + 1
+
+
+# --- the other doors to a case or an action ---------------------------------------------------
+
+
+def _shown(bot: Bot, since: int) -> str:
+    """Everything Slack showed (modals, replies) since call ``since``."""
+    return json.dumps([c.args for c in bot.slack.calls[since:]], ensure_ascii=False)
+
+
+ACTION_GONE_SV = "Insatsen finns inte längre"
+
+
+@pytest.mark.parametrize(
+    "button",
+    [
+        "action_done",
+        "action_snooze_hour",
+        "action_more_time",
+        "action_hand_over",
+        "action_follow_up_open",
+    ],
+)
+def test_another_forums_action_buttons_are_refused_and_audited(bot: Bot, button: str) -> None:
+    """Mark done, snooze, more time, hand over, follow up: a button naming this forum's
+    action (linked to its case), pressed by another forum's admin and by a user of another
+    workspace, is told "no such action" as before, and each attempt is audited once in this
+    forum's log, as the action detail's are."""
+    world = build_world(bot)
+    mark = last_id(bot)
+    since = len(bot.slack.calls)
+    for who in (OTHER_FORUM, OTHER_WS, OTHER_FORUM):
+        r = reader_for(bot, world, who)
+        before = len(bot.slack.calls)
+        r.driver.block_action(button, user=r.user, value=str(world.action), channel=r.channel)
+        bot.wait_idle()
+        assert ACTION_GONE_SV in _shown(bot, before)
+    assert ACTION_TEXT not in _shown(bot, since) and SUMMARY not in _shown(bot, since)
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_type, e.object_ref, e.forum_id, e.detail) for e in logged] == [
+        (
+            who,
+            "action",
+            str(world.action),
+            world.forum,
+            {"surface": "action_card", "details": False, "refused": why},
+        )
+        for who, why in ((OTHER_FORUM, "not_a_member"), (OTHER_WS, "other_forum"))
+    ]
+    with bot.sessions() as s:
+        from storage.models import Action
+
+        action = s.get(Action, world.action)
+        assert action is not None and action.completed_at is None
+
+
+@pytest.mark.parametrize(
+    ("callback", "values"),
+    [
+        ("action_postpone", {"due_on": {"value": {"type": "datepicker", "selected_date": None}}}),
+        ("action_follow_up", {}),
+        ("action_handover", {}),
+    ],
+)
+def test_a_crafted_action_modal_naming_another_forums_action_is_refused_and_audited(
+    bot: Bot, callback: str, values: dict[str, Any]
+) -> None:
+    """The modal's private_metadata names this forum's action, submitted by another forum's
+    admin: the modal tells them "no such action" and the attempt is audited once."""
+    world = build_world(bot)
+    mark = last_id(bot)
+    meta = json.dumps({"locale": "sv", "forum_id": world.other_forum, "action_id": world.action})
+    response = bot.driver.view_submission(callback, values, user=OTHER_FORUM, private_metadata=meta)
+    bot.wait_idle()
+    answer = json.dumps(response.json(), ensure_ascii=False)
+    assert ACTION_GONE_SV in answer and ACTION_TEXT not in answer
+    (event,) = refusals(events_since(bot, mark))
+    assert (event.actor, event.object_ref, event.forum_id) == (
+        OTHER_FORUM,
+        str(world.action),
+        world.forum,
+    )
+    assert event.detail == {"surface": "action_card", "details": False, "refused": "not_a_member"}
+
+
+def test_correcting_another_forums_action_text_is_refused_and_audited(bot: Bot) -> None:
+    """The edit button and the edit modal's submission naming this forum's action text,
+    from another forum's admin in their own forum: refused kindly, audited as attempts at
+    action_edit (the button once a minute; the crafted submission a minute later again)."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    since = len(bot.slack.calls)
+    for _ in range(2):
+        r.driver.block_action(
+            "text_edit",
+            user=r.user,
+            value=f"action.description:{world.action}",
+            channel=r.channel,
+        )
+        bot.wait_idle()
+    shown = _shown(bot, since)
+    assert "Den texten finns inte längre i det här forumet" in shown
+    assert ACTION_TEXT not in shown
+    bot.clock.set(bot.clock.now() + REFUSAL_WINDOW + dt.timedelta(seconds=1))
+    meta = json.dumps(
+        {
+            "locale": "sv",
+            "forum_id": world.other_forum,
+            "field": "action.description",
+            "object_id": world.action,
+        }
+    )
+    response = bot.driver.view_submission(
+        "text_edit_submit",
+        {"text": {"value": {"type": "plain_text_input", "value": "Skrivet över"}}},
+        user=OTHER_FORUM,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    assert "Den texten finns inte längre" in json.dumps(response.json(), ensure_ascii=False)
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_type, e.object_ref, e.forum_id, e.detail) for e in logged] == [
+        (
+            OTHER_FORUM,
+            "action",
+            str(world.action),
+            world.forum,
+            {"surface": "action_edit", "details": False, "refused": "other_forum"},
+        )
+    ] * 2
+    with bot.sessions() as s:
+        from storage.models import Action
+
+        action = s.get(Action, world.action)
+        assert action is not None and action.description == ACTION_TEXT
+
+
+def _survey_id(bot: Bot) -> int:
+    from storage.models import FeedbackSurvey
+
+    with bot.sessions() as s:
+        return s.scalars(select(FeedbackSurvey.id)).one()
+
+
+@pytest.mark.parametrize(
+    ("who", "reason", "answer"),
+    [
+        (OTHER_FORUM, "not_a_member", NOT_A_MEMBER_SV),
+        (OTHER_WS, "no_forum_here", "Det finns inget forum i den här kanalen"),
+    ],
+)
+def test_another_forums_family_view_is_refused_and_audited(
+    bot: Bot, who: str, reason: str, answer: str
+) -> None:
+    """The family's view of this forum's case (a DM button and its modal, both naming the
+    case id) asked for by another forum's admin or another workspace's user: refused with
+    today's answer, and audited as an attempt at the case's feedback, in its forum."""
+    world = build_world(bot)
+    r = reader_for(bot, world, who)
+    mark = last_id(bot)
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "feedback_family_open", user=r.user, value=str(world.case), channel=f"D{r.user}"
+    )
+    bot.wait_idle()
+    assert answer in _shown(bot, since)
+    bot.clock.set(bot.clock.now() + REFUSAL_WINDOW + dt.timedelta(seconds=1))
+    response = r.driver.view_submission(
+        "feedback_family",
+        {"heard": {"value": {"type": "radio_buttons", "selected_option": {"value": "yes"}}}},
+        user=r.user,
+        private_metadata=json.dumps({"locale": "sv", "case_id": world.case}),
+    )
+    bot.wait_idle()
+    assert answer in json.dumps(response.json(), ensure_ascii=False)
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_type, e.object_ref, e.forum_id, e.detail) for e in logged] == [
+        (
+            who,
+            "case",
+            world.reference,
+            world.forum,
+            {"surface": "case_feedback", "details": False, "refused": reason},
+        )
+    ] * 2
+
+
+def test_a_family_view_of_no_case_is_told_as_before_and_audited_without_a_forum(
+    bot: Bot,
+) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    since = len(bot.slack.calls)
+    r.driver.block_action("feedback_family_open", user=r.user, value="987654", channel="DUB")
+    bot.wait_idle()
+    assert REFUSED_SV in _shown(bot, since)
+    (event,) = refusals(events_since(bot, mark))
+    assert (event.object_ref, event.forum_id) == ("#987654", None)
+
+
+@pytest.mark.parametrize(
+    ("who", "reason"), [(OTHER_FORUM, "not_a_member"), (OTHER_WS, "other_forum")]
+)
+def test_another_forums_feedback_survey_is_refused_and_audited(
+    bot: Bot, who: str, reason: str
+) -> None:
+    """A survey of this forum's case (its id in a DM button, then in a crafted modal)
+    opened by someone outside the forum: no survey modal, and the attempts are audited in
+    the case's forum, naming the case."""
+    world = build_world(bot)
+    survey = _survey_id(bot)
+    r = reader_for(bot, world, who)
+    mark = last_id(bot)
+    opened = bot.slack.count("views.open")
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "feedback_survey_open", user=r.user, value=str(survey), channel=f"D{r.user}"
+    )
+    bot.wait_idle()
+    views = [c.args["view"] for c in bot.slack.calls_to("views.open")[opened:]]
+    assert all(v.get("callback_id") != "feedback_survey" for v in views), views
+    assert _shown(bot, since).count(world.reference) == 0
+    bot.clock.set(bot.clock.now() + REFUSAL_WINDOW + dt.timedelta(seconds=1))
+    response = r.driver.view_submission(
+        "feedback_survey",
+        {},
+        user=r.user,
+        private_metadata=json.dumps({"locale": "sv", "survey_id": survey}),
+    )
+    assert response.json().get("response_action") == "update"
+    bot.wait_idle()
+    logged = refusals(events_since(bot, mark))
+    assert [(e.actor, e.object_type, e.object_ref, e.forum_id, e.detail) for e in logged] == [
+        (
+            who,
+            "case",
+            world.reference,
+            world.forum,
+            {"surface": "case_feedback", "details": False, "refused": reason},
+        )
+    ] * 2
+
+
+# --- a day's refusals -------------------------------------------------------------------------
+
+
+def _export_rows(bot: Bot) -> list[list[str]]:
+    """The log review's CSV export, as a coordinator gets it."""
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+    blocks: list[dict[str, Any]] = reply["blocks"]
+    buttons = next(b for b in blocks if b.get("block_id") == "privacy_log_export")
+    csv_button = buttons["elements"][0]
+    uploads = set(bot.slack.uploads)
+    bot.driver.block_action(
+        csv_button["action_id"], user=COORD, value=csv_button["value"], channel="C0001"
+    )
+    bot.slack.wait_for("files.completeUploadExternal", count=len(uploads) + 1)
+    (data,) = [v for k, v in bot.slack.uploads.items() if k not in uploads]
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_a_days_refusals_are_capped_and_the_review_shows_the_limit(bot: Bot) -> None:
+    """Another forum's admin tries this forum's case once a minute, all day: the per-minute
+    limit lets each through, so the day's cap bounds them. The REFUSALS_PER_DAY-th is the
+    last one written and is marked; later attempts are refused all the same (the same
+    answer) but not written, until a day has passed. The log review and its export show
+    the mark on that row, so the reviewers see that the attempts went on."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    step = REFUSAL_WINDOW + dt.timedelta(seconds=1)
+    # All but the last two of the day, written as the app writes them, a minute apart.
+    for _ in range(REFUSALS_PER_DAY - 2):
+        bot.clock.advance(step)
+        with transaction(bot.sessions) as s:
+            disclosure.record_refused(
+                s,
+                bot.clock,
+                team_id="T0001",
+                slack_user_id=OTHER_FORUM,
+                case_id=world.case,
+                surface_name="case_modal",
+                reason="other_forum",
+            )
+    for _ in range(3):  # the last two of the day, and one more
+        bot.clock.advance(step)
+        assert REFUSED_SV in open_case(bot, r, world.case)
+    logged = refusals(events_since(bot, mark))
+    assert len(logged) == REFUSALS_PER_DAY
+    assert [e.detail for e in logged[-2:]] == [
+        {"surface": "case_modal", "details": False, "refused": "other_forum"},
+        {"surface": "case_modal", "details": False, "refused": "other_forum", "limit": "day"},
+    ]
+    assert not any((e.detail or {}).get("limit") for e in logged[:-1])
+    # The review shows the mark on the last written row, and the count of the refusals.
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    review = json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+    assert "dygnets gräns för loggade nekanden" in review
+    assert f"{REFUSALS_PER_DAY} försök nekades" in review
+    rows = _export_rows(bot)
+    limited = [row for row in rows if row[3] == "refused" and "refusal_limit" in row[6]]
+    assert [(row[1], row[5]) for row in limited] == [(OTHER_FORUM, world.reference)]
+    # A day later the attempts are written again.
+    bot.clock.advance(REFUSAL_DAY)
+    assert REFUSED_SV in open_case(bot, r, world.case)
+    again = refusals(events_since(bot, mark))[REFUSALS_PER_DAY:]
+    assert [(e.actor, e.object_ref, e.detail) for e in again] == [
+        (
+            OTHER_FORUM,
+            world.reference,
+            {"surface": "case_modal", "details": False, "refused": "other_forum"},
+        )
+    ]
