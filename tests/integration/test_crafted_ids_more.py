@@ -1,0 +1,164 @@
+"""Crafted ids on more surfaces (test_crafted_ids.py has the first ones): the agenda's
+agencies and meeting, the attendance of a held meeting, the forums a steering forum
+follows, the meetings chosen for a situation picture, the weeks of a monthly schedule, the
+activity plan's goal and year buttons and a rating round's comments button.
+
+Each is sent (a) a malformed number (past INTEGER, other scripts' digits, a sign, nothing)
+and (b) a well-formed id of another forum of the same workspace or of another workspace.
+The user is told in words (never "the database is not answering", "something went wrong"
+or silence), and nothing of the other forum is shown or changed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import (
+    Agency,
+    AgendaItem,
+    Meeting,
+    MeetingStatus,
+)
+from tests.conftest import Bot
+from tests.integration.test_disclosure_table import (
+    COORD,
+    OTHER_FORUM,
+    OTHER_WS,
+    Reader,
+    build_world,
+    output_of,
+    reader_for,
+)
+from tests.support.slack_driver import (
+    multi_select_values,
+    plain_value,
+    select_value,
+)
+
+MALFORMED = [str(2**31), "²", "١٢", "-1", ""]
+OUTSIDERS = [OTHER_FORUM, OTHER_WS]  # a coordinator of another forum / another workspace
+MEMBERS_ONLY = "Det kan bara forumets medlemmar göra"
+OUTAGE = "Databasen"  # "Databasen svarar inte just nu"
+FAILED = "Något gick fel"  # what a listener's exception is told as
+NO_MEETING = "Mötet finns inte längre"
+NO_GOAL = "Målet finns inte längre"
+GOAL = "Hemligt mål om torget"
+STRATEGY = "Hemlig strategi för centrum"
+ITEM_TEXT = "Lokalen till nästa möte"
+
+
+def _told(shown: str, *expected: str) -> None:
+    """Something was said, in words, and it was not an outage or a failure."""
+    assert shown.strip(), "silence"
+    assert OUTAGE not in shown and FAILED not in shown and "Traceback" not in shown, shown
+    for words in expected:
+        assert words in shown, shown
+
+
+def _submit(bot: Bot, r: Reader, callback: str, values: dict[str, Any], **meta: Any) -> str:
+    """Submit a modal as ``r``; its answer and everything shown after it, as text."""
+    answers: list[Any] = []
+
+    def send() -> None:
+        response = r.driver.view_submission(
+            callback,
+            values,
+            user=r.user,
+            private_metadata=json.dumps({"locale": "sv", "forum_id": r.forum_id, **meta}),
+            blocks=[{"type": "input", "block_id": b} for b in values],
+        )
+        answers.append(response.json())
+
+    shown = output_of(bot, send)
+    return json.dumps(answers[0], ensure_ascii=False) + shown
+
+
+def _click(bot: Bot, r: Reader, action_id: str, value: str) -> str:
+    return output_of(
+        bot, lambda: r.driver.block_action(action_id, user=r.user, value=value, channel=r.channel)
+    )
+
+
+def _agencies(bot: Bot, forum_id: int) -> list[int]:
+    with bot.sessions() as s:
+        return list(s.scalars(select(Agency.id).where(Agency.forum_id == forum_id)))
+
+
+def _planned(bot: Bot, forum_id: int) -> list[int]:
+    with bot.sessions() as s:
+        return list(
+            s.scalars(
+                select(Meeting.id)
+                .where(Meeting.forum_id == forum_id, Meeting.status == MeetingStatus.PLANNED)
+                .order_by(Meeting.starts_at)
+            )
+        )
+
+
+def _items(bot: Bot) -> list[tuple[int, int, list[int] | None, bool]]:
+    """Every agenda item: (meeting, id, agencies, discussed)."""
+    with bot.sessions() as s:
+        return [
+            (i.meeting_id, i.id, i.agency_ids, i.discussed)
+            for i in s.scalars(select(AgendaItem).order_by(AgendaItem.id))
+        ]
+
+
+def _meetings(bot: Bot, forum_id: int) -> list[tuple[int, str, Any, bool]]:
+    with bot.sessions() as s:
+        return [
+            (m.id, m.status.value, m.attendance, m.has_situation_picture)
+            for m in s.scalars(select(Meeting).where(Meeting.forum_id == forum_id))
+        ]
+
+
+# --- the agenda: other business (its agencies and its meeting) -----------------------------
+
+
+def _add_item(bot: Bot, r: Reader, agencies: list[str], meeting: str | None = None) -> str:
+    values: dict[str, Any] = {
+        "text": {"text": plain_value(ITEM_TEXT)},
+        "agencies": {"agencies": multi_select_values(agencies)},
+    }
+    if meeting is not None:
+        values["meeting"] = {"meeting": select_value(meeting)}
+    return _submit(bot, r, "agenda_item_add", values)
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_agency_in_other_business_is_no_agency(bot: Bot, crafted: str) -> None:
+    """Like choosing none (every agency): the item is added and its author told so."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    before = _items(bot)
+    _told(_add_item(bot, r, [crafted]), "Tillagd på dagordningen")
+    (added,) = [i for i in _items(bot) if i not in before]
+    assert added[0] in _planned(bot, world.forum) and added[2] is None
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_meeting_in_other_business_is_no_such_meeting(bot: Bot, crafted: str) -> None:
+    """The modal offers the forum's next meetings; a value it never offered names no
+    meeting. It used to add the item to the next meeting instead, silently."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    before = _items(bot)
+    _told(_add_item(bot, r, [], meeting=crafted), NO_MEETING)
+    assert _items(bot) == before
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_another_forums_agency_and_meeting_in_other_business(bot: Bot, outsider: str) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, outsider)
+    theirs = _agencies(bot, world.forum)
+    before = _items(bot)
+    their_meeting = str(_planned(bot, world.forum)[0])
+    _told(_add_item(bot, r, [str(a) for a in theirs], meeting=their_meeting), NO_MEETING)
+    assert _items(bot) == before  # nothing added to their meeting
+    _told(_add_item(bot, r, [str(a) for a in theirs]), "Tillagd på dagordningen")
+    (added,) = [i for i in _items(bot) if i not in before]
+    assert added[0] in _planned(bot, r.forum_id) and added[2] is None  # none of theirs
