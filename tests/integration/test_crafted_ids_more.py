@@ -10,12 +10,14 @@ or silence), and nothing of the other forum is shown or changed."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
+from storage.db import transaction
 from storage.models import (
     Agency,
     AgendaItem,
@@ -33,6 +35,7 @@ from tests.integration.test_disclosure_table import (
     reader_for,
 )
 from tests.support.slack_driver import (
+    checkbox_values,
     multi_select_values,
     plain_value,
     select_value,
@@ -162,3 +165,65 @@ def test_another_forums_agency_and_meeting_in_other_business(bot: Bot, outsider:
     _told(_add_item(bot, r, [str(a) for a in theirs]), "Tillagd på dagordningen")
     (added,) = [i for i in _items(bot) if i not in before]
     assert added[0] in _planned(bot, r.forum_id) and added[2] is None  # none of theirs
+
+
+# --- the attendance of a held meeting -------------------------------------------------------
+
+
+def _started_meeting(bot: Bot, forum_id: int) -> int:
+    """A meeting of the forum that began an hour ago, to record."""
+    now = bot.clock.now()
+    with transaction(bot.sessions) as s:
+        meeting = Meeting(
+            forum_id=forum_id,
+            occurrence=now - dt.timedelta(hours=1),
+            starts_at=now - dt.timedelta(hours=1),
+            ends_at=now + dt.timedelta(hours=1),
+            status=MeetingStatus.PLANNED,
+            has_situation_picture=False,
+            agenda_version=0,
+        )
+        s.add(meeting)
+        s.flush()
+        return meeting.id
+
+
+def _record(bot: Bot, r: Reader, meeting: int, attended: list[str], discussed: list[str]) -> str:
+    values = {
+        "attended": {"attended": multi_select_values(attended)},
+        "discussed:0": {"discussed": checkbox_values(discussed)},
+    }
+    return _submit(bot, r, "meeting_record", values, meeting_id=meeting)
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_agency_in_the_attendance_is_no_agency(bot: Bot, crafted: str) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    meeting = _started_meeting(bot, world.forum)
+    own = _agencies(bot, world.forum)[0]
+    _told(_record(bot, r, meeting, [str(own), crafted], [crafted]), "Sparat")
+    recorded = {m[0]: m for m in _meetings(bot, world.forum)}[meeting]
+    assert recorded[1:3] == ("held", [own])
+
+
+@pytest.mark.parametrize(
+    ("outsider", "refused"), [(OTHER_FORUM, MEMBERS_ONLY), (OTHER_WS, NO_MEETING)]
+)
+def test_another_forums_agencies_items_and_meeting_in_the_attendance(
+    bot: Bot, outsider: str, refused: str
+) -> None:
+    """Another workspace's meeting is no meeting here. It was told "there is no forum in
+    this channel yet" (in a channel with a forum): told apart from a meeting that does not
+    exist, it said that the id is another workspace's meeting."""
+    world = build_world(bot)
+    r = reader_for(bot, world, outsider)
+    theirs_before, items_before = _meetings(bot, world.forum), _items(bot)
+    # Their held meeting, recorded from another forum: refused.
+    _told(_record(bot, r, world.held, [], []), refused)
+    # The outsider's own meeting, naming the forum's agencies and agenda item.
+    own = _started_meeting(bot, r.forum_id)
+    agencies = [str(a) for a in _agencies(bot, world.forum)]
+    _told(_record(bot, r, own, agencies, [str(world.item)]))
+    assert {m[0]: m for m in _meetings(bot, r.forum_id)}[own][1:3] == ("held", [])
+    assert _meetings(bot, world.forum) == theirs_before and _items(bot) == items_before
