@@ -185,7 +185,11 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             deps.clock,
             access=access,
             level=None if level in (None, ui.NO_LEVEL) else level,
-            forum_ids=forms.id_values(forms.selected_many(values, "steering_forums")),
+            # A crafted option is no forum (0), refused like any: dropped, the links it
+            # replaced would be removed.
+            forum_ids=[
+                forms.id_value(f) or 0 for f in forms.selected_many(values, "steering_forums")
+            ],
         )
     ack()
 

@@ -21,6 +21,7 @@ from storage.db import transaction
 from storage.models import (
     Agency,
     AgendaItem,
+    ForumLink,
     Meeting,
     MeetingStatus,
 )
@@ -227,3 +228,39 @@ def test_another_forums_agencies_items_and_meeting_in_the_attendance(
     _told(_record(bot, r, own, agencies, [str(world.item)]))
     assert {m[0]: m for m in _meetings(bot, r.forum_id)}[own][1:3] == ("held", [])
     assert _meetings(bot, world.forum) == theirs_before and _items(bot) == items_before
+
+
+# --- the forums a steering forum follows ----------------------------------------------------
+
+
+def _follow(bot: Bot, r: Reader, forums: list[str]) -> str:
+    values = {
+        "steering_level": {"steering_level": select_value("styrgrupp")},
+        "steering_forums": {"steering_forums": multi_select_values(forums)},
+    }
+    return _submit(bot, r, "steering_settings", values)
+
+
+def _links(bot: Bot) -> list[tuple[int, int]]:
+    with bot.sessions() as s:
+        return [(link.steering_forum_id, link.forum_id) for link in s.scalars(select(ForumLink))]
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_forum_to_follow_is_no_forum(bot: Bot, crafted: str) -> None:
+    """A forum id that names no forum is refused on the field and nothing is stored, as
+    for any link refused; a crafted one used to be dropped, and the links it replaced
+    were removed silently."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    _told(_follow(bot, r, [str(world.other_forum)]))
+    assert _links(bot) == [(world.forum, world.other_forum)]
+    _told(_follow(bot, r, [crafted]), "Det forumet finns inte i den här arbetsytan")
+    assert _links(bot) == [(world.forum, world.other_forum)]
+
+
+def test_a_forum_of_another_workspace_is_not_followed(bot: Bot) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    _told(_follow(bot, r, [str(world.other_ws_forum)]), "finns inte i den här arbetsytan")
+    assert _links(bot) == []
