@@ -39,7 +39,9 @@ from tests.support.slack_driver import (
     checkbox_values,
     multi_select_values,
     plain_value,
+    radio_value,
     select_value,
+    time_value,
 )
 
 MALFORMED = [str(2**31), "²", "١٢", "-1", ""]
@@ -264,3 +266,39 @@ def test_a_forum_of_another_workspace_is_not_followed(bot: Bot) -> None:
     r = reader_for(bot, world, COORD)
     _told(_follow(bot, r, [str(world.other_ws_forum)]), "finns inte i den här arbetsytan")
     assert _links(bot) == []
+
+
+# --- the meetings chosen for a situation picture --------------------------------------------
+
+
+def _choose(bot: Bot, r: Reader, chosen: list[str]) -> str:
+    values = {
+        "cadence": {"cadence": radio_value("chosen")},
+        "days_before": {"days_before": select_value("5")},
+        "deadline_days": {"deadline_days": select_value("1")},
+        "deadline_time": {"deadline_time": time_value("12:00")},
+        "reminders": {"reminders": multi_select_values([])},
+        "chosen": {"chosen": multi_select_values(chosen)},
+    }
+    return _submit(bot, r, "rating_settings", values)
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_meeting_to_choose_is_no_meeting(bot: Bot, crafted: str) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    second = _planned(bot, world.forum)[1]
+    assert _choose(bot, r, [crafted, str(second)]).startswith("null")  # saved, closed
+    chosen = [m[0] for m in _meetings(bot, world.forum) if m[3]]
+    assert chosen == [second]
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_another_forums_meetings_are_not_chosen(bot: Bot, outsider: str) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, outsider)
+    theirs = _meetings(bot, world.forum)
+    assert not any(m[3] for m in theirs)
+    _choose(bot, r, [str(m[0]) for m in theirs])
+    assert _meetings(bot, world.forum) == theirs
+    assert not any(m[3] for m in _meetings(bot, r.forum_id))
