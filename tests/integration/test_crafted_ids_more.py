@@ -21,6 +21,7 @@ from storage.db import transaction
 from storage.models import (
     Agency,
     AgendaItem,
+    Forum,
     ForumLink,
     Meeting,
     MeetingStatus,
@@ -302,3 +303,51 @@ def test_another_forums_meetings_are_not_chosen(bot: Bot, outsider: str) -> None
     _choose(bot, r, [str(m[0]) for m in theirs])
     assert _meetings(bot, world.forum) == theirs
     assert not any(m[3] for m in _meetings(bot, r.forum_id))
+
+
+# --- the weeks of a monthly schedule --------------------------------------------------------
+
+
+def _schedule(bot: Bot, forum_id: int) -> tuple[str, str]:
+    with bot.sessions() as s:
+        forum = s.get(Forum, forum_id)
+        assert forum is not None
+        return forum.name, forum.schedule_rrule
+
+
+def _edit_schedule(bot: Bot, r: Reader, forum_id: int, weeks: list[str]) -> str:
+    with bot.sessions() as s:
+        forum = s.get(Forum, forum_id)
+        assert forum is not None
+        names = [a.name for a in forum.agencies]
+    values = {
+        "name.0": {"value": plain_value("Omdöpt")},
+        "code.0": {"value": plain_value("OMD")},
+        "agencies.0": {"value": multi_select_values(names)},
+        "rrule.0": {"value": plain_value(None)},
+        "sched_days.0": {"value": multi_select_values(["TH"])},
+        "sched_repeat.0": {"value": select_value("monthly")},
+        "sched_weeks.0": {"value": multi_select_values(weeks)},
+        "start.0": {"value": time_value("13:00")},
+        "end.0": {"value": time_value("15:00")},
+    }
+    return _submit(bot, r, "forum_edit", values, forum_id=forum_id)
+
+
+@pytest.mark.parametrize("crafted", [str(2**31), "²", "١", "0", "5", "-2", "-1-", ""])
+def test_a_crafted_week_of_the_month_is_no_week(bot: Bot, crafted: str) -> None:
+    """Weeks are 1–4 and -1 (the last); any other value is no week, asked for on its field."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    before = _schedule(bot, world.forum)
+    _told(_edit_schedule(bot, r, world.forum, [crafted]), "Välj vilka veckor i månaden")
+    assert _schedule(bot, world.forum) == before
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_another_forums_schedule_is_not_changed(bot: Bot, outsider: str) -> None:
+    world = build_world(bot)
+    r = reader_for(bot, world, outsider)
+    before = _schedule(bot, world.forum)
+    _told(_edit_schedule(bot, r, world.forum, ["1"]), '"response_action": "errors"')
+    assert _schedule(bot, world.forum) == before
