@@ -267,7 +267,7 @@ def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, 
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, goal_id=goal.id)
             view = ui.goal_modal(t, title=goal.title, private_metadata=meta.dump())
         else:
-            year = forms.id_value(action.get("value")) or 0
+            year = _year([str(action.get("value") or "")], access, deps)
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, year=year)
             items = session.scalars(
                 select(PlanItem)

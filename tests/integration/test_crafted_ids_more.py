@@ -25,6 +25,7 @@ from storage.models import (
     ForumLink,
     Meeting,
     MeetingStatus,
+    PlanItem,
 )
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
@@ -351,3 +352,63 @@ def test_another_forums_schedule_is_not_changed(bot: Bot, outsider: str) -> None
     before = _schedule(bot, world.forum)
     _told(_edit_schedule(bot, r, world.forum, ["1"]), '"response_action": "errors"')
     assert _schedule(bot, world.forum) == before
+
+
+# --- the activity plan's goal and year buttons ----------------------------------------------
+
+
+def _goal(bot: Bot, forum_id: int) -> int:
+    """The forum is a steering forum with a strategy and a goal in 2026's plan."""
+    now = bot.clock.now()
+    with transaction(bot.sessions) as s:
+        forum = s.get(Forum, forum_id)
+        assert forum is not None
+        forum.settings = {**forum.settings, "steering_level": "styrgrupp"}
+        common: dict[str, Any] = {
+            "forum_id": forum_id,
+            "year": 2026,
+            "position": 1,
+            "created_by": COORD,
+            "created_at": now,
+            "updated_at": now,
+        }
+        strategy = PlanItem(kind="strategy", title=STRATEGY, **common)
+        s.add(strategy)
+        s.flush()
+        goal = PlanItem(kind="goal", title=GOAL, parent_id=strategy.id, **common)
+        s.add(goal)
+        s.flush()
+        return goal.id
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_goal_in_the_follow_up_button_is_no_goal(bot: Bot, crafted: str) -> None:
+    world = build_world(bot)
+    _goal(bot, world.forum)
+    _told(_click(bot, reader_for(bot, world, COORD), "plan_goal_follow_up", crafted), NO_GOAL)
+
+
+@pytest.mark.parametrize("button", ["plan_add_item", "plan_add_activity"])
+@pytest.mark.parametrize("crafted", [*MALFORMED, "12", "20261"])
+def test_a_crafted_year_in_a_plan_button_is_told_how_to_give_it(
+    bot: Bot, crafted: str, button: str
+) -> None:
+    """The buttons carry the plan's year (four digits). A crafted one used to open the
+    modal for year 0 (or whatever it read), where a strategy would be saved in no plan."""
+    world = build_world(bot)
+    _goal(bot, world.forum)
+    shown = _click(bot, reader_for(bot, world, COORD), button, crafted)
+    _told(shown, "Ange året med fyra siffror")
+    assert "plan_item" not in shown and "plan_activity" not in shown  # no modal
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_another_forums_goal_and_plan_are_not_shown(bot: Bot, outsider: str) -> None:
+    world = build_world(bot)
+    goal = _goal(bot, world.forum)
+    r = reader_for(bot, world, outsider)
+    _told(_click(bot, r, "plan_goal_follow_up", str(goal)), NO_GOAL)
+    for button in ("plan_add_item", "plan_add_activity"):
+        shown = _click(bot, r, button, "2026")
+        _told(shown)
+        assert GOAL not in shown and STRATEGY not in shown
