@@ -29,6 +29,7 @@ from storage.models import (
 )
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
+    COMMENT,
     COORD,
     OTHER_FORUM,
     OTHER_WS,
@@ -412,3 +413,29 @@ def test_another_forums_goal_and_plan_are_not_shown(bot: Bot, outsider: str) -> 
         shown = _click(bot, r, button, "2026")
         _told(shown)
         assert GOAL not in shown and STRATEGY not in shown
+
+
+# --- a rating round's comments --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("crafted", MALFORMED)
+def test_a_crafted_round_in_the_comments_button_is_no_such_round(bot: Bot, crafted: str) -> None:
+    world = build_world(bot)
+    shown = _click(bot, reader_for(bot, world, COORD), "rating_comments_open", crafted)
+    _told(shown, "bedömningsomgången finns inte")
+
+
+@pytest.mark.parametrize(
+    ("outsider", "refused"),
+    [(OTHER_FORUM, MEMBERS_ONLY), (OTHER_WS, "bedömningsomgången finns inte")],
+)
+def test_another_forums_round_in_the_comments_button_is_refused(
+    bot: Bot, outsider: str, refused: str
+) -> None:
+    """Another workspace's round is no round here. It was told "there is no forum in this
+    channel yet" (in a channel with a forum): told apart from a round that does not exist,
+    it said that the id is another workspace's round."""
+    world = build_world(bot)
+    shown = _click(bot, reader_for(bot, world, outsider), "rating_comments_open", str(world.round))
+    _told(shown, refused)
+    assert COMMENT not in shown
