@@ -28,7 +28,7 @@ from domain.calendar import (
     working_day,
 )
 from domain.clock import Clock
-from domain.errors import DomainError, InvalidInput
+from domain.errors import DomainError, ForumNotFound, InvalidInput
 from domain.forums import forum_schedule, get_forum, require_coordinator, require_member
 from domain.i18n import N_, N_plural
 from domain.schedule import Schedule, occurrences
@@ -294,11 +294,15 @@ def meeting_access(
     session: Session, *, team_id: str, user_id: str, meeting_id: int, coordinator: bool = True
 ) -> tuple[Access, Meeting]:
     """The meeting and the user's access to its forum (in this workspace): a coordinator's, or
-    with ``coordinator=False`` any member's. MeetingNotFound when the meeting is gone."""
+    with ``coordinator=False`` any member's. MeetingNotFound when the meeting is gone or
+    another workspace's."""
     meeting = session.get(Meeting, meeting_id)
     if meeting is None:
         raise MeetingNotFound()
-    forum = get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
+    try:
+        forum = get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
+    except ForumNotFound:  # another workspace's meeting: no meeting here
+        raise MeetingNotFound() from None
     require = require_coordinator if coordinator else require_member
     return require(session, forum=forum, slack_user_id=user_id), meeting
 

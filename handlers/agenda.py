@@ -262,7 +262,8 @@ def submit_add(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps)
             access=access,
             text=forms.text(values, "text"),
             agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
-            meeting_id=forms.id_value(meeting_raw),
+            # None: the modal had no meeting to offer (the next one); a crafted one is none.
+            meeting_id=None if meeting_raw is None else (forms.id_value(meeting_raw) or 0),
         )
         publish_changes(deps, session, meeting, forum)
         note = ui.item_added_text(t, meeting.starts_at, forum_service.forum_schedule(forum).zone)

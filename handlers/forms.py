@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from domain.cases import CaseDraft
@@ -12,7 +11,7 @@ from domain.forums import ForumDraft, split_lines
 from domain.i18n import N_
 from domain.ids import id_value as id_value
 from domain.ids import id_values as id_values
-from domain.schedule_words import REPEATS, Repeat, SchedulePick, rrule_for
+from domain.schedule_words import REPEATS, WEEKS_OF_MONTH, Repeat, SchedulePick, rrule_for
 from storage.models import ConsentGiver, SipStatus
 
 Values = dict[str, dict[str, dict[str, Any]]]
@@ -94,17 +93,16 @@ def schedule_rule(values: Values) -> str:
     pick = SchedulePick(
         days=tuple(selected_many(values, "sched_days")),
         repeat=repeat,
-        weeks=tuple(int(w) for w in selected_many(values, "sched_weeks") if _is_int(w)),
+        weeks=_weeks(values),
     )
     return rrule_for(pick) or ""
 
 
-def _is_int(value: str) -> bool:
-    # A week of the month (-1 is the last): ASCII digits only, "²" would fail int().
-    return _WEEK_RE.fullmatch(value) is not None
-
-
-_WEEK_RE = re.compile(r"-?[0-9]{1,2}")
+def _weeks(values: Values) -> tuple[int, ...]:
+    """The weeks of the month chosen (-1 is the last); a value the modal never offers ("5",
+    "²", past any number) is no week."""
+    chosen = set(selected_many(values, "sched_weeks"))
+    return tuple(w for w in WEEKS_OF_MONTH if str(w) in chosen)
 
 
 def schedule_errors(exc: DomainError, values: Values) -> DomainError:
@@ -117,7 +115,7 @@ def schedule_errors(exc: DomainError, values: Values) -> DomainError:
     moved = errors.pop("rrule")
     if not selected_many(values, "sched_days"):
         moved = InvalidInput(N_("Choose which weekdays the forum meets on."), field="sched_days")
-    elif selected(values, "sched_repeat") == "monthly" and not selected_many(values, "sched_weeks"):
+    elif selected(values, "sched_repeat") == "monthly" and not _weeks(values):
         moved = InvalidInput(N_("Choose which weeks of the month."), field="sched_weeks")
     errors["sched_days" if moved.field != "sched_weeks" else "sched_weeks"] = moved
     return InputErrors(errors)

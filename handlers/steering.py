@@ -185,7 +185,11 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             deps.clock,
             access=access,
             level=None if level in (None, ui.NO_LEVEL) else level,
-            forum_ids=forms.id_values(forms.selected_many(values, "steering_forums")),
+            # A crafted option is no forum (0), refused like any: dropped, the links it
+            # replaced would be removed.
+            forum_ids=[
+                forms.id_value(f) or 0 for f in forms.selected_many(values, "steering_forums")
+            ],
         )
     ack()
 
@@ -263,7 +267,7 @@ def _plan_button(body: dict[str, Any], client: WebClient, context: BoltContext, 
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, goal_id=goal.id)
             view = ui.goal_modal(t, title=goal.title, private_metadata=meta.dump())
         else:
-            year = forms.id_value(action.get("value")) or 0
+            year = _year([str(action.get("value") or "")], access, deps)
             meta = SteeringMeta(locale=t.locale, forum_id=forum.id, year=year)
             items = session.scalars(
                 select(PlanItem)

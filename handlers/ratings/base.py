@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.access import Access
+from domain.errors import ForumNotFound
 from domain.i18n import Locale
 from handlers.deps import CommandRequest
 from handlers.metadata import Id
@@ -80,7 +81,10 @@ def access_for_round(session: Session, team_id: str, user_id: str, round_id: int
     rating_round = session.get(RatingRound, round_id)
     if rating_round is None:
         raise rating_service.RoundNotFound()
-    forum = forum_service.get_forum(session, forum_id=rating_round.forum_id, team_id=team_id)
+    try:
+        forum = forum_service.get_forum(session, forum_id=rating_round.forum_id, team_id=team_id)
+    except ForumNotFound:  # another workspace's round: no round here
+        raise rating_service.RoundNotFound() from None
     return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
 
 
