@@ -1,0 +1,181 @@
+"""The case modal's changes (status, closing, consent withdrawn) and a case's feedback (the
+family's view, the agencies' survey), asked for from outside the case's forum with crafted,
+correctly signed requests: refused as before, each attempt audited once in the case's forum,
+and the answer tells an outsider nothing about the case: not that it exists (the same answer,
+byte for byte, as for an id of nothing), not which agency its survey is for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import AuditEvent, Case, CaseStatus, Consent
+from tests.conftest import Bot
+from tests.integration.test_disclosure_table import (
+    NON_MEMBER,
+    OTHER_FORUM,
+    OTHER_WS,
+    RAISER,
+    SUMMARY,
+    Reader,
+    World,
+    build_world,
+    reader_for,
+)
+from tests.support.slack_driver import plain_value, select_value
+
+REFUSED_SV = "Det ärendet finns inte i det här forumet."
+NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
+NO_SURVEY_SV = "Enkäten finns inte längre"
+NO_CASE = 987_654
+
+
+def _last_id(bot: Bot) -> int:
+    with bot.sessions() as s:
+        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+
+
+def _refusals(bot: Bot, mark: int) -> list[AuditEvent]:
+    with bot.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
+        return [e for e in events if (e.detail or {}).get("refused")]
+
+
+def _reader(bot: Bot, world: World, who: str) -> Reader:
+    if who == NON_MEMBER:  # in the forum's own channel, naming its forum
+        return Reader(NON_MEMBER, bot.driver, "C0001", world.forum)
+    return reader_for(bot, world, who)
+
+
+def _case_state(bot: Bot, world: World) -> tuple[Any, ...]:
+    with bot.sessions() as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        consent = s.scalars(select(Consent).where(Consent.case_id == world.case)).one()
+        return case.status, case.outcome, consent.withdrawn_at
+
+
+def _modal(r: Reader, case_id: int) -> dict[str, Any]:
+    """The case modal a crafted button comes from: the reader's forum, the case id."""
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    return {"id": "V77", "private_metadata": meta}
+
+
+# --- the doors: each sends one request and returns what the reader was shown -------------------
+
+
+def _views(bot: Bot, since: int) -> str:
+    """The modals the bot opened, pushed or updated since call ``since`` (ids aside)."""
+    shown = [
+        c.args.get("view")
+        for c in bot.slack.calls[since:]
+        if c.method in ("views.open", "views.push", "views.update")
+    ]
+    return json.dumps(shown, ensure_ascii=False, sort_keys=True)
+
+
+def status_discussed(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_status_discussed",
+        user=r.user,
+        value=f"{case_id}:discussed",
+        view=_modal(r, case_id),
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def status_closed(bot: Bot, r: Reader, case_id: int) -> str:
+    """The "close" button: it pushes the close-case modal (with the case's reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_status_closed", user=r.user, value=f"{case_id}:closed", view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def close_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"outcome": plain_value("Avslutat")},
+            "effect": {"effect": select_value("yes")},
+        },
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def withdraw(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_withdraw_consent", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
+    "status button": status_discussed,
+    "close button": status_closed,
+    "close submission": close_submitted,
+    "withdraw consent": withdraw,
+}
+
+
+@pytest.mark.parametrize("door", list(CASE_DOORS))
+def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """A status button, the close button and its modal's submission, and "consent
+    withdrawn", naming this forum's case: sent by another forum's admin and by a user of
+    another workspace (from their own forum's modal), and by a non-member (naming this
+    forum). Refused with the answer as before, nothing changed, no detail shown, and each
+    attempt audited once in this forum's log as an attempt at the case's modal. The answer
+    is the same, byte for byte, as for an id of no case."""
+    world = build_world(bot)
+    send = CASE_DOORS[door]
+    before = _case_state(bot, world)
+    mark = _last_id(bot)
+    expected = {OTHER_FORUM: REFUSED_SV, OTHER_WS: REFUSED_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = _reader(bot, world, who)
+        shown = send(bot, r, world.case)
+        assert answer in shown and SUMMARY not in shown and world.reference not in shown, shown
+        assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
+    assert _case_state(bot, world) == before
+    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    assert [(e.actor, e.object_type, e.object_ref, e.team_id, e.detail) for e in logged] == [
+        (
+            who,
+            "case",
+            world.reference,
+            "T0001",
+            {"surface": "case_modal", "details": False, "refused": why},
+        )
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+    # The raising agency goes through the same door as before, and nothing is refused.
+    mark = _last_id(bot)
+    shown = send(bot, reader_for(bot, world, RAISER), world.case)
+    status, outcome, withdrawn = _case_state(bot, world)
+    assert {
+        "status button": status is CaseStatus.DISCUSSED,
+        "close button": '"callback_id": "case_close"' in shown and world.reference in shown,
+        "close submission": status is CaseStatus.CLOSED and outcome == "Avslutat",
+        "withdraw consent": withdrawn is not None,
+    }[door], shown
+    assert not _refusals(bot, mark)
