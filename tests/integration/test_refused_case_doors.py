@@ -13,10 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.models import AuditEvent, Case, CaseStatus, Consent
+from storage.models import AuditEvent, Case, CaseStatus, Consent, FamilyView
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
     NON_MEMBER,
+    NOT_COVERED,
     OTHER_FORUM,
     OTHER_WS,
     RAISER,
@@ -26,7 +27,7 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
-from tests.support.slack_driver import plain_value, select_value
+from tests.support.slack_driver import plain_value, radio_value, select_value
 
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
@@ -179,3 +180,49 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         "withdraw consent": withdrawn is not None,
     }[door], shown
     assert not _refusals(bot, mark)
+
+
+# --- the family's view --------------------------------------------------------------------------
+
+
+def _family_button(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "feedback_family_open", user=r.user, value=str(case_id), channel=f"D{r.user}"
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def _family_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    response = r.driver.view_submission(
+        "feedback_family",
+        {"heard": {"heard": radio_value("yes")}, "helped": {"helped": radio_value("yes")}},
+        user=r.user,
+        private_metadata=json.dumps({"locale": "sv", "case_id": case_id}),
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+@pytest.mark.parametrize("who", [OTHER_FORUM, OTHER_WS, NON_MEMBER])
+def test_the_family_view_tells_an_outsider_nothing_about_a_cases_existence(
+    bot: Bot, who: str
+) -> None:
+    """The family-view button (and its modal's submission) with this forum's case id, from
+    another forum's admin, another workspace's user and a non-member: the same answer, byte
+    for byte, as with an id of no case ("no such case"), so the answer does not tell them
+    that a case of that id exists. Nothing is recorded."""
+    world = build_world(bot)
+    r = _reader(bot, world, who)
+    with bot.sessions() as s:
+        views_before = len(s.scalars(select(FamilyView)).all())
+    for send in (_family_button, _family_submitted):
+        existing, missing = send(bot, r, world.case), send(bot, r, NO_CASE)
+        assert REFUSED_SV in existing and world.reference not in existing, existing
+        assert existing == missing
+    with bot.sessions() as s:
+        assert len(s.scalars(select(FamilyView)).all()) == views_before
+    # A member of the case's forum whose agency did not raise it is still told why.
+    shown = _family_button(bot, reader_for(bot, world, NOT_COVERED), world.case)
+    assert "Bara verksamheten som lyfte ärendet" in shown, shown
