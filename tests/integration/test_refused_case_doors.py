@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.models import AuditEvent, Case, CaseStatus, Consent, FamilyView
+from storage.models import AuditEvent, Case, CaseStatus, Consent, FamilyView, FeedbackSurvey
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
     NON_MEMBER,
@@ -226,3 +226,56 @@ def test_the_family_view_tells_an_outsider_nothing_about_a_cases_existence(
     # A member of the case's forum whose agency did not raise it is still told why.
     shown = _family_button(bot, reader_for(bot, world, NOT_COVERED), world.case)
     assert "Bara verksamheten som lyfte ärendet" in shown, shown
+
+
+# --- the agencies' survey -------------------------------------------------------------------------
+
+
+def _survey(bot: Bot) -> tuple[int, str]:
+    """The forum's survey and the agency it is for."""
+    from storage.models import Agency
+
+    with bot.sessions() as s:
+        survey = s.scalars(select(FeedbackSurvey)).one()
+        agency = s.get(Agency, survey.agency_id)
+        assert agency is not None
+        return survey.id, agency.name
+
+
+def _survey_button(bot: Bot, r: Reader, survey_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "feedback_survey_open", user=r.user, value=str(survey_id), channel=f"D{r.user}"
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def _survey_submitted(bot: Bot, r: Reader, survey_id: int) -> str:
+    response = r.driver.view_submission(
+        "feedback_survey",
+        {},
+        user=r.user,
+        private_metadata=json.dumps({"locale": "sv", "survey_id": survey_id}),
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def test_the_survey_does_not_name_its_agency_to_an_outsider(bot: Bot) -> None:
+    """The survey's button (and a crafted submission) from someone outside its forum
+    (another forum's admin, a non-member, another workspace's user): they are not told which
+    agency the survey is for (that would say which agency took part in a case there), only
+    what a survey id of nothing tells them, byte for byte. Inside the forum the agency is no
+    secret: a member of another agency is still told whose survey it is."""
+    world = build_world(bot)
+    survey, agency = _survey(bot)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = _reader(bot, world, who)
+        for send in (_survey_button, _survey_submitted):
+            existing, missing = send(bot, r, survey), send(bot, r, NO_CASE)
+            assert agency not in existing and world.reference not in existing, (who, existing)
+            assert NO_SURVEY_SV in existing, existing
+            assert existing == missing
+    shown = _survey_button(bot, reader_for(bot, world, NOT_COVERED), survey)
+    assert f"Enkäten gäller {agency}" in shown, shown
