@@ -27,7 +27,7 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
-from tests.support.slack_driver import plain_value, radio_value, select_value
+from tests.support.slack_driver import date_value, plain_value, radio_value, select_value
 
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
@@ -180,6 +180,105 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         "withdraw consent": withdrawn is not None,
     }[door], shown
     assert not _refusals(bot, mark)
+
+
+# --- the coordinators' doors: legal hold (in the case modal) and a legal ground ----------------
+
+
+def hold_button(bot: Bot, r: Reader, case_id: int) -> str:
+    """The case modal's legal-hold button: it pushes the reason modal (with the reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_legal_hold", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def hold_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "privacy_legal_hold",
+        {"reason": {"reason": plain_value("Begäran från IVO")}},
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def release_button(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_legal_hold_release", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def ground_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "privacy_legal_ground",
+        {
+            "ground": {"ground": select_value("necessary")},
+            "decided_on": {"decided_on": date_value(bot.clock.now().date())},
+            "note": {"note": plain_value("Beslut enligt OSL")},
+        },
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+COORDINATOR_DOORS: dict[str, tuple[Callable[[Bot, Reader, int], str], str]] = {
+    "legal hold button": (hold_button, "case_modal"),
+    "legal hold submission": (hold_submitted, "case_modal"),
+    "release the hold": (release_button, "case_modal"),
+    "legal ground submission": (ground_submitted, "legal_grounds"),
+}
+
+
+@pytest.mark.parametrize("door", list(COORDINATOR_DOORS))
+def test_the_coordinators_case_doors_from_outside_the_forum_are_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """The legal hold (set, its reason modal, release) and a legal ground's modal name the
+    case by its id: sent by the admins of another forum and of another workspace's forum
+    (from their own forum's modal) and by a non-member (naming this forum). Refused as
+    before, the same answer as for an id of no case, nothing changed, and each attempt
+    audited once in this forum's log."""
+    world = build_world(bot)
+    send, surface = COORDINATOR_DOORS[door]
+    before = _hold_and_grounds(bot, world)
+    mark = _last_id(bot)
+    expected = {OTHER_FORUM: REFUSED_SV, OTHER_WS: REFUSED_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = _reader(bot, world, who)
+        shown = send(bot, r, world.case)
+        assert answer in shown and world.reference not in shown, shown
+        assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
+    assert _hold_and_grounds(bot, world) == before
+    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    assert [(e.actor, e.object_ref, e.detail) for e in logged] == [
+        (who, world.reference, {"surface": surface, "details": False, "refused": why})
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+
+
+def _hold_and_grounds(bot: Bot, world: World) -> tuple[Any, ...]:
+    from storage.models import LegalGround
+
+    with bot.sessions() as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        grounds = s.scalars(select(LegalGround.id).where(LegalGround.case_id == world.case))
+        return case.legal_hold, case.legal_hold_reason, sorted(grounds)
 
 
 # --- the family's view --------------------------------------------------------------------------
