@@ -69,6 +69,18 @@ class CaseNotFound(InvalidInput):
     msgid = N_("That case does not exist in this forum.")
 
 
+class NotInCasesForum(CaseNotFound, NotAMember):
+    """A case, named by its id alone (a DM's button, its modal), of a forum the user is not
+    in: told as :class:`CaseNotFound` (a different answer would tell them that a case of that
+    id exists), and audited as the non-member's attempt it is (a :class:`NotAMember`)."""
+
+
+class CaseOfAnotherWorkspace(CaseNotFound, ForumNotFound):
+    """A case, named by its id alone, of another workspace's forum: told as
+    :class:`CaseNotFound`, and audited as a request with no forum here (a
+    :class:`ForumNotFound`)."""
+
+
 def comment_too_long(limit: int, *, field: str = "comment") -> InvalidInput:
     """A comment over its limit (actions' follow-up, steering goals, feedback answers)."""
     return InvalidInput(

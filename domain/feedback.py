@@ -87,9 +87,12 @@ class NotYourSurvey(DomainError):
     msgid = N_("This survey is for {agency}. Only its members in the forum can answer it.")
 
 
-class NotInSurveysForum(NotYourSurvey, NotAMember):
-    """The user is no member of the survey's forum: told as :class:`NotYourSurvey`, and
-    audited as the non-member's attempt it is (a :class:`NotAMember`)."""
+class NotInSurveysForum(SurveyNotFound, NotAMember):
+    """The user is no member of the survey's forum: told as :class:`SurveyNotFound`, what a
+    survey of no case or of another workspace tells them (naming the agency it is for, or
+    answering otherwise, would tell an outsider which agency took part in a case of that
+    forum, or that the survey exists), and audited as the non-member's attempt it is (a
+    :class:`NotAMember`)."""
 
 
 class FamilyViewRecorded(DomainError):
@@ -262,7 +265,7 @@ def survey_for(session: Session, *, team_id: str, survey_id: int, user: str) -> 
         )
     )
     if member is None:
-        raise NotInSurveysForum(agency=agency)
+        raise NotInSurveysForum()
     if member.agency_id != survey.agency_id:
         raise NotYourSurvey(agency=agency)
     return SurveyContext(

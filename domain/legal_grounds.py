@@ -183,7 +183,7 @@ def record_ground(
     _require_coordinator(access)
     case = session.scalar(select(Case).where(Case.id == case_id, Case.forum_id == access.forum.id))
     if case is None:
-        raise InvalidInput(N_("That case does not exist in this forum."))
+        raise CaseNotFound()  # "That case does not exist in this forum."
     today = local_today(access.forum, clock)
     note = " ".join(draft.note.split())
     errors: dict[str, DomainError] = {}

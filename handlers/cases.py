@@ -7,6 +7,7 @@ read. Channel messages and DMs carry the reference, agencies and the meeting dat
 from __future__ import annotations
 
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -14,6 +15,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import cases as case_service
+from domain import disclosure
 from domain import forums as forum_service
 from domain.access import Access
 from domain.cases import Scope
@@ -119,6 +121,22 @@ def _effect(value: str | None) -> Effect | None:
         return Effect(value) if value else None
     except ValueError:
         return None
+
+
+def _case_door(
+    session: Session, deps: Deps, context: BoltContext, case_id: int
+) -> AbstractContextManager[None]:
+    """The case modal's changes (status, closing, consent withdrawn) name a case by its id:
+    a refusal at the door (another forum's case, another workspace's, none) is audited as an
+    attempt at the case's modal, as opening it is, and told as before."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        case_id=case_id,
+        surface_name="case_modal",
+    )
 
 
 @listener("modal")
@@ -231,7 +249,12 @@ def change_status(
         return
     case_id, target = parsed
     if target is CaseStatus.CLOSED:
-        with database_errors(), reading(deps.sessions) as session:
+        # A transaction, not a read: a refusal at the door is written to the audit log.
+        with (
+            database_errors(),
+            transaction(deps.sessions) as session,
+            _case_door(session, deps, context, case_id),
+        ):
             access = _access(session, meta, team_id, user_id)
             row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
         client.views_push(
@@ -241,7 +264,11 @@ def change_status(
             ),
         )
         return
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(session, deps, context, case_id),
+    ):
         access = _access(session, meta, team_id, user_id)
         case_service.change_status(session, deps.clock, access=access, case_id=case_id, to=target)
     updated = detail_view(deps, t, meta, team_id, user_id, case_id)
@@ -253,7 +280,11 @@ def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
     meta = ViewMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     effect = forms.selected(values, "effect")
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(session, deps, context, meta.case_id or 0),
+    ):
         access = _access(session, meta, context.team_id or "", context.user_id or "")
         case_service.change_status(
             session,
@@ -305,7 +336,11 @@ def withdraw(
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
     team_id, user_id = context.team_id or "", context.user_id or ""
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(session, deps, context, meta.case_id or 0),
+    ):
         access = _access(session, meta, team_id, user_id)
         case_service.withdraw_consent(session, deps.clock, access=access, case_id=meta.case_id or 0)
     updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)

@@ -15,12 +15,13 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from domain import cases as case_service
 from domain import disclosure
 from domain import feedback as feedback_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
 from domain.access import Access
-from domain.errors import CaseNotFound, DomainError, InputErrors
+from domain.errors import DomainError, InputErrors
 from domain.i18n import Locale, Translator
 from domain.periods import bounds
 from handlers import forms
@@ -31,7 +32,6 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.payload import ack_only
 from storage.db import reading, transaction
-from storage.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -193,8 +193,9 @@ def submit_survey(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
 
 
 def _case_access(session: Session, deps: Deps, context: BoltContext, case_id: int) -> Access:
-    """A member's access to the case's forum. A refusal at the door (a case of a forum the
-    user is not in, of another workspace, none) is audited as an attempt at its feedback."""
+    """A member's access to the case's forum. Anyone outside it (a case of a forum the user
+    is not in, of another workspace, none) is told "no such case" alike, and the refusal is
+    audited as an attempt at the case's feedback."""
     team_id, user = context.team_id or "", context.user_id or ""
     with disclosure.refusals_audited(
         session,
@@ -204,11 +205,9 @@ def _case_access(session: Session, deps: Deps, context: BoltContext, case_id: in
         case_id=case_id,
         surface_name="case_feedback",
     ):
-        case = session.get(Case, case_id) if case_id > 0 else None
-        if case is None:
-            raise CaseNotFound()
-        forum = forum_service.get_forum(session, forum_id=case.forum_id, team_id=team_id)
-        return forum_service.require_member(session, forum=forum, slack_user_id=user)
+        return case_service.access_for_case(
+            session, team_id=team_id, case_id=case_id, slack_user_id=user
+        )
 
 
 @listener("open")

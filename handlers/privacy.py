@@ -228,6 +228,22 @@ def _refusals_audited(
     )
 
 
+def _case_door(
+    session: Session, deps: Deps, context: BoltContext, case_id: int, surface_name: str
+) -> AbstractContextManager[None]:
+    """A modal or button naming a case by its id (the case modal's legal hold, the legal
+    ground's modal): a refusal at the door (another forum's case, another workspace's, none)
+    is audited as an attempt at ``surface_name``, and told as before."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        case_id=case_id,
+        surface_name=surface_name,
+    )
+
+
 # --- retention and legal hold ---------------------------------------------------------------
 
 
@@ -372,7 +388,11 @@ def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
         decided_on=forms.date_value(values, "decided_on"),
         note=forms.text(values, "note"),
     )
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(session, deps, context, meta.case_id or 0, "legal_grounds"),
+    ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         ground = legal_grounds.record_ground(
             session, deps.clock, access=access, case_id=meta.case_id or 0, draft=draft
@@ -404,7 +424,12 @@ def push_hold(
     """Legal hold from the case modal (coordinators): a reason modal on top."""
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
-    with database_errors(), reading(deps.sessions) as session:
+    # A transaction, not a read: a refusal at the door is written to the audit log.
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(session, deps, context, meta.case_id or 0, "case_modal"),
+    ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         if not access.is_coordinator:
             raise NotCoordinator()
@@ -423,7 +448,11 @@ def submit_hold(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     t = Translator(meta.locale)
     values = view["state"]["values"]
     try:
-        with database_errors(), transaction(deps.sessions) as session:
+        with (
+            database_errors(),
+            transaction(deps.sessions) as session,
+            _case_door(session, deps, context, meta.case_id or 0, "case_modal"),
+        ):
             access = _view_access(session, meta, context.team_id or "", context.user_id or "")
             row = case_service.case_row(
                 session, deps.clock, access=access, case_id=meta.case_id or 0
@@ -477,7 +506,11 @@ def _refresh(
 def release_hold(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(session, deps, context, meta.case_id or 0, "case_modal"),
+    ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
         retention.release_legal_hold(session, deps.clock, access=access, reference=row.reference)

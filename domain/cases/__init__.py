@@ -31,6 +31,7 @@ from domain.cases.consents import REMIND_DAYS_BEFORE, remind_expiring_consents
 from domain.cases.deviations import DEVIATION_KINDS, find_case_by_reference, report_deviation
 from domain.cases.raising import meeting_for, raise_case, upcoming_meetings
 from domain.cases.reading import (
+    access_for_case,
     agencies_without_details,
     case_row,
     list_cases,
@@ -56,6 +57,7 @@ __all__ = [
     "ConsentView",
     "HistoryEntry",
     "Scope",
+    "access_for_case",
     "agencies_without_details",
     "case_row",
     "change_status",

@@ -24,13 +24,16 @@ from domain.cases.base import (
 from domain.clock import Clock
 from domain.errors import (
     CaseNotFound,
+    CaseOfAnotherWorkspace,
+    NotInCasesForum,
 )
-from domain.forums import local_today
+from domain.forums import find_member, local_today
 from storage.models import (
     Case,
     CaseEvent,
     CaseStatus,
     Consent,
+    Forum,
     case_agencies,
 )
 
@@ -149,6 +152,23 @@ def case_row(session: Session, clock: Clock, *, access: Access, case_id: int) ->
     case = _load(session, access, case_id)
     today = local_today(access.forum, clock)
     return _row(case, consultation=not disclosure.case_decision(access, case, today).allowed)
+
+
+def access_for_case(session: Session, *, team_id: str, case_id: int, slack_user_id: str) -> Access:
+    """The member's access to the forum of a case named by its id alone (a DM's button, its
+    modal: no forum comes with it). Anyone outside that forum is told what an id of no case
+    tells them, so the answer does not reveal that another forum or workspace has a case of
+    that id (NotInCasesForum, CaseOfAnotherWorkspace: audited as what they are)."""
+    case = session.get(Case, case_id) if case_id > 0 else None
+    if case is None:
+        raise CaseNotFound()
+    forum = session.get(Forum, case.forum_id)
+    if forum is None or forum.team_id != team_id:
+        raise CaseOfAnotherWorkspace()
+    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
+    if member is None:
+        raise NotInCasesForum()
+    return Access(forum=forum, member=member)
 
 
 def _load(session: Session, access: Access, case_id: int) -> Case:

@@ -1,0 +1,380 @@
+"""The case modal's changes (status, closing, consent withdrawn) and a case's feedback (the
+family's view, the agencies' survey), asked for from outside the case's forum with crafted,
+correctly signed requests: refused as before, each attempt audited once in the case's forum,
+and the answer tells an outsider nothing about the case: not that it exists (the same answer,
+byte for byte, as for an id of nothing), not which agency its survey is for."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import AuditEvent, Case, CaseStatus, Consent, FamilyView, FeedbackSurvey
+from tests.conftest import Bot
+from tests.integration.test_disclosure_table import (
+    NON_MEMBER,
+    NOT_COVERED,
+    OTHER_FORUM,
+    OTHER_WS,
+    RAISER,
+    SUMMARY,
+    Reader,
+    World,
+    build_world,
+    reader_for,
+)
+from tests.support.slack_driver import date_value, plain_value, radio_value, select_value
+
+REFUSED_SV = "Det ärendet finns inte i det här forumet."
+NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
+NO_SURVEY_SV = "Enkäten finns inte längre"
+NO_CASE = 987_654
+
+
+def _last_id(bot: Bot) -> int:
+    with bot.sessions() as s:
+        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+
+
+def _refusals(bot: Bot, mark: int) -> list[AuditEvent]:
+    with bot.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
+        return [e for e in events if (e.detail or {}).get("refused")]
+
+
+def _reader(bot: Bot, world: World, who: str) -> Reader:
+    if who == NON_MEMBER:  # in the forum's own channel, naming its forum
+        return Reader(NON_MEMBER, bot.driver, "C0001", world.forum)
+    return reader_for(bot, world, who)
+
+
+def _case_state(bot: Bot, world: World) -> tuple[Any, ...]:
+    with bot.sessions() as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        consent = s.scalars(select(Consent).where(Consent.case_id == world.case)).one()
+        return case.status, case.outcome, consent.withdrawn_at
+
+
+def _modal(r: Reader, case_id: int) -> dict[str, Any]:
+    """The case modal a crafted button comes from: the reader's forum, the case id."""
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    return {"id": "V77", "private_metadata": meta}
+
+
+# --- the doors: each sends one request and returns what the reader was shown -------------------
+
+
+def _views(bot: Bot, since: int) -> str:
+    """The modals the bot opened, pushed or updated since call ``since`` (ids aside)."""
+    shown = [
+        c.args.get("view")
+        for c in bot.slack.calls[since:]
+        if c.method in ("views.open", "views.push", "views.update")
+    ]
+    return json.dumps(shown, ensure_ascii=False, sort_keys=True)
+
+
+def status_discussed(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_status_discussed",
+        user=r.user,
+        value=f"{case_id}:discussed",
+        view=_modal(r, case_id),
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def status_closed(bot: Bot, r: Reader, case_id: int) -> str:
+    """The "close" button: it pushes the close-case modal (with the case's reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_status_closed", user=r.user, value=f"{case_id}:closed", view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def close_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"outcome": plain_value("Avslutat")},
+            "effect": {"effect": select_value("yes")},
+        },
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def withdraw(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_withdraw_consent", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
+    "status button": status_discussed,
+    "close button": status_closed,
+    "close submission": close_submitted,
+    "withdraw consent": withdraw,
+}
+
+
+@pytest.mark.parametrize("door", list(CASE_DOORS))
+def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """A status button, the close button and its modal's submission, and "consent
+    withdrawn", naming this forum's case: sent by another forum's admin and by a user of
+    another workspace (from their own forum's modal), and by a non-member (naming this
+    forum). Refused with the answer as before, nothing changed, no detail shown, and each
+    attempt audited once in this forum's log as an attempt at the case's modal. The answer
+    is the same, byte for byte, as for an id of no case."""
+    world = build_world(bot)
+    send = CASE_DOORS[door]
+    before = _case_state(bot, world)
+    mark = _last_id(bot)
+    expected = {OTHER_FORUM: REFUSED_SV, OTHER_WS: REFUSED_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = _reader(bot, world, who)
+        shown = send(bot, r, world.case)
+        assert answer in shown and SUMMARY not in shown and world.reference not in shown, shown
+        assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
+    assert _case_state(bot, world) == before
+    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    assert [(e.actor, e.object_type, e.object_ref, e.team_id, e.detail) for e in logged] == [
+        (
+            who,
+            "case",
+            world.reference,
+            "T0001",
+            {"surface": "case_modal", "details": False, "refused": why},
+        )
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+    # The raising agency goes through the same door as before, and nothing is refused.
+    mark = _last_id(bot)
+    shown = send(bot, reader_for(bot, world, RAISER), world.case)
+    status, outcome, withdrawn = _case_state(bot, world)
+    assert {
+        "status button": status is CaseStatus.DISCUSSED,
+        "close button": '"callback_id": "case_close"' in shown and world.reference in shown,
+        "close submission": status is CaseStatus.CLOSED and outcome == "Avslutat",
+        "withdraw consent": withdrawn is not None,
+    }[door], shown
+    assert not _refusals(bot, mark)
+
+
+# --- the coordinators' doors: legal hold (in the case modal) and a legal ground ----------------
+
+
+def hold_button(bot: Bot, r: Reader, case_id: int) -> str:
+    """The case modal's legal-hold button: it pushes the reason modal (with the reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_legal_hold", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def hold_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "privacy_legal_hold",
+        {"reason": {"reason": plain_value("Begäran från IVO")}},
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def release_button(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_legal_hold_release", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def ground_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "privacy_legal_ground",
+        {
+            "ground": {"ground": select_value("necessary")},
+            "decided_on": {"decided_on": date_value(bot.clock.now().date())},
+            "note": {"note": plain_value("Beslut enligt OSL")},
+        },
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+COORDINATOR_DOORS: dict[str, tuple[Callable[[Bot, Reader, int], str], str]] = {
+    "legal hold button": (hold_button, "case_modal"),
+    "legal hold submission": (hold_submitted, "case_modal"),
+    "release the hold": (release_button, "case_modal"),
+    "legal ground submission": (ground_submitted, "legal_grounds"),
+}
+
+
+@pytest.mark.parametrize("door", list(COORDINATOR_DOORS))
+def test_the_coordinators_case_doors_from_outside_the_forum_are_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """The legal hold (set, its reason modal, release) and a legal ground's modal name the
+    case by its id: sent by the admins of another forum and of another workspace's forum
+    (from their own forum's modal) and by a non-member (naming this forum). Refused as
+    before, the same answer as for an id of no case, nothing changed, and each attempt
+    audited once in this forum's log."""
+    world = build_world(bot)
+    send, surface = COORDINATOR_DOORS[door]
+    before = _hold_and_grounds(bot, world)
+    mark = _last_id(bot)
+    expected = {OTHER_FORUM: REFUSED_SV, OTHER_WS: REFUSED_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = _reader(bot, world, who)
+        shown = send(bot, r, world.case)
+        assert answer in shown and world.reference not in shown, shown
+        assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
+    assert _hold_and_grounds(bot, world) == before
+    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    assert [(e.actor, e.object_ref, e.detail) for e in logged] == [
+        (who, world.reference, {"surface": surface, "details": False, "refused": why})
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+
+
+def _hold_and_grounds(bot: Bot, world: World) -> tuple[Any, ...]:
+    from storage.models import LegalGround
+
+    with bot.sessions() as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        grounds = s.scalars(select(LegalGround.id).where(LegalGround.case_id == world.case))
+        return case.legal_hold, case.legal_hold_reason, sorted(grounds)
+
+
+# --- the family's view --------------------------------------------------------------------------
+
+
+def _family_button(bot: Bot, r: Reader, case_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "feedback_family_open", user=r.user, value=str(case_id), channel=f"D{r.user}"
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def _family_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    response = r.driver.view_submission(
+        "feedback_family",
+        {"heard": {"heard": radio_value("yes")}, "helped": {"helped": radio_value("yes")}},
+        user=r.user,
+        private_metadata=json.dumps({"locale": "sv", "case_id": case_id}),
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+@pytest.mark.parametrize("who", [OTHER_FORUM, OTHER_WS, NON_MEMBER])
+def test_the_family_view_tells_an_outsider_nothing_about_a_cases_existence(
+    bot: Bot, who: str
+) -> None:
+    """The family-view button (and its modal's submission) with this forum's case id, from
+    another forum's admin, another workspace's user and a non-member: the same answer, byte
+    for byte, as with an id of no case ("no such case"), so the answer does not tell them
+    that a case of that id exists. Nothing is recorded."""
+    world = build_world(bot)
+    r = _reader(bot, world, who)
+    with bot.sessions() as s:
+        views_before = len(s.scalars(select(FamilyView)).all())
+    for send in (_family_button, _family_submitted):
+        existing, missing = send(bot, r, world.case), send(bot, r, NO_CASE)
+        assert REFUSED_SV in existing and world.reference not in existing, existing
+        assert existing == missing
+    with bot.sessions() as s:
+        assert len(s.scalars(select(FamilyView)).all()) == views_before
+    # A member of the case's forum whose agency did not raise it is still told why.
+    shown = _family_button(bot, reader_for(bot, world, NOT_COVERED), world.case)
+    assert "Bara verksamheten som lyfte ärendet" in shown, shown
+
+
+# --- the agencies' survey -------------------------------------------------------------------------
+
+
+def _survey(bot: Bot) -> tuple[int, str]:
+    """The forum's survey and the agency it is for."""
+    from storage.models import Agency
+
+    with bot.sessions() as s:
+        survey = s.scalars(select(FeedbackSurvey)).one()
+        agency = s.get(Agency, survey.agency_id)
+        assert agency is not None
+        return survey.id, agency.name
+
+
+def _survey_button(bot: Bot, r: Reader, survey_id: int) -> str:
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "feedback_survey_open", user=r.user, value=str(survey_id), channel=f"D{r.user}"
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def _survey_submitted(bot: Bot, r: Reader, survey_id: int) -> str:
+    response = r.driver.view_submission(
+        "feedback_survey",
+        {},
+        user=r.user,
+        private_metadata=json.dumps({"locale": "sv", "survey_id": survey_id}),
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def test_the_survey_does_not_name_its_agency_to_an_outsider(bot: Bot) -> None:
+    """The survey's button (and a crafted submission) from someone outside its forum
+    (another forum's admin, a non-member, another workspace's user): they are not told which
+    agency the survey is for (that would say which agency took part in a case there), only
+    what a survey id of nothing tells them, byte for byte. Inside the forum the agency is no
+    secret: a member of another agency is still told whose survey it is."""
+    world = build_world(bot)
+    survey, agency = _survey(bot)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = _reader(bot, world, who)
+        for send in (_survey_button, _survey_submitted):
+            existing, missing = send(bot, r, survey), send(bot, r, NO_CASE)
+            assert agency not in existing and world.reference not in existing, (who, existing)
+            assert NO_SURVEY_SV in existing, existing
+            assert existing == missing
+    shown = _survey_button(bot, reader_for(bot, world, NOT_COVERED), survey)
+    assert f"Enkäten gäller {agency}" in shown, shown
