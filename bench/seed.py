@@ -7,9 +7,11 @@ so a million cases take seconds, not an hour. Only for PostgreSQL benchmarks.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -401,3 +403,40 @@ def closed_rating_round(
     )
     assert round_id is not None
     return int(round_id)
+
+
+@contextlib.contextmanager
+def scaled_databases(
+    postgres_url: str, sizes: Sequence[int], prefix: str, clock: Clock
+) -> Iterator[list[Scale]]:
+    """One fresh PostgreSQL database per size, each holding the small forum and the big
+    ones grown until it holds that many cases (what :func:`start_scale` and
+    :meth:`Scale.grow_to` make). Side by side, so a bench can measure the sizes in
+    interleaved rounds (1 000, 1 000 000, 1 000, …): a load that swings over the minutes
+    of a run then weighs on every size alike, which a run that grows one database and
+    measures each size once cannot say."""
+    from storage.db import create_db_engine, migrate, session_factory, temporary_database
+
+    with contextlib.ExitStack() as stack:
+        scales: list[Scale] = []
+        for size in sizes:
+            url = stack.enter_context(temporary_database(postgres_url, prefix))
+            migrate(url)
+            engine = create_db_engine(url)
+            stack.callback(engine.dispose)
+            began = time.perf_counter()
+            scale = start_scale(engine, session_factory(engine), clock)
+            scale.grow_to(size)
+            took = time.perf_counter() - began
+            print(f"{size:>9} cases in a database (seeded in {took:.0f} s)", flush=True)
+            scales.append(scale)
+        yield scales
+
+
+def interleaved(count: int, rounds: int) -> Iterator[tuple[int, int]]:
+    """``(round, index)`` of ``count`` sizes measured in ``rounds`` rounds, every other
+    round in reverse order (0 1 2, 2 1 0, 0 1 2): no size always goes first."""
+    for r in range(rounds):
+        order = range(count) if r % 2 == 0 else range(count - 1, -1, -1)
+        for index in order:
+            yield r, index

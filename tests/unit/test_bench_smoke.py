@@ -71,3 +71,10 @@ def test_bare_app_acks_signed_requests_and_refuses_bad_signatures() -> None:
         assert _post(app, body, headers) == ("200 OK", b"")
     forged = Signer("another-secret").headers(help_body, "application/x-www-form-urlencoded")
     assert _post(app, help_body, forged)[0].startswith("401")
+
+
+def test_scale_benches_measure_every_size_each_round_with_no_size_always_first() -> None:
+    from bench.seed import interleaved
+
+    order = list(interleaved(3, 3))
+    assert order == [(0, 0), (0, 1), (0, 2), (1, 2), (1, 1), (1, 0), (2, 0), (2, 1), (2, 2)]
