@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from sqlalchemy import Engine, event
 
@@ -36,6 +36,22 @@ def timed_ms(call: Callable[[], object], times: int) -> list[float]:
         call()
         latencies.append((time.perf_counter() - began) * 1000)
     latencies.sort()
+    return latencies
+
+
+def timed_side_by_side(calls: Sequence[Callable[[], object]], times: int) -> list[list[float]]:
+    """Each of ``calls`` ``times`` times, request by request in turn (a, b, c, b, c, a, …:
+    the order rotates), so a load that comes and goes weighs on every call alike; the
+    latencies of each call in milliseconds, sorted."""
+    latencies: list[list[float]] = [[] for _ in calls]
+    for n in range(times):
+        for k in range(len(calls)):
+            index = (n + k) % len(calls)
+            began = time.perf_counter()
+            calls[index]()
+            latencies[index].append((time.perf_counter() - began) * 1000)
+    for found in latencies:
+        found.sort()
     return latencies
 
 

@@ -411,10 +411,10 @@ def scaled_databases(
 ) -> Iterator[list[Scale]]:
     """One fresh PostgreSQL database per size, each holding the small forum and the big
     ones grown until it holds that many cases (what :func:`start_scale` and
-    :meth:`Scale.grow_to` make). Side by side, so a bench can measure the sizes in
-    interleaved rounds (1 000, 1 000 000, 1 000, …): a load that swings over the minutes
-    of a run then weighs on every size alike, which a run that grows one database and
-    measures each size once cannot say."""
+    :meth:`Scale.grow_to` make). Side by side, so a bench can take the sizes' requests in
+    turn (``bench._common.timed_side_by_side``): a load that comes and goes over the
+    minutes of a run then weighs on every size alike, which a run that grows one database
+    and measures each size once, minutes apart, cannot say."""
     from storage.db import create_db_engine, migrate, session_factory, temporary_database
 
     with contextlib.ExitStack() as stack:
@@ -431,12 +431,3 @@ def scaled_databases(
             print(f"{size:>9} cases in a database (seeded in {took:.0f} s)", flush=True)
             scales.append(scale)
         yield scales
-
-
-def interleaved(count: int, rounds: int) -> Iterator[tuple[int, int]]:
-    """``(round, index)`` of ``count`` sizes measured in ``rounds`` rounds, every other
-    round in reverse order (0 1 2, 2 1 0, 0 1 2): no size always goes first."""
-    for r in range(rounds):
-        order = range(count) if r % 2 == 0 else range(count - 1, -1, -1)
-        for index in order:
-            yield r, index

@@ -73,8 +73,10 @@ def test_bare_app_acks_signed_requests_and_refuses_bad_signatures() -> None:
     assert _post(app, help_body, forged)[0].startswith("401")
 
 
-def test_scale_benches_measure_every_size_each_round_with_no_size_always_first() -> None:
-    from bench.seed import interleaved
+def test_side_by_side_timing_takes_every_call_in_turn_with_no_call_always_first() -> None:
+    from bench._common import timed_side_by_side
 
-    order = list(interleaved(3, 3))
-    assert order == [(0, 0), (0, 1), (0, 2), (1, 2), (1, 1), (1, 0), (2, 0), (2, 1), (2, 2)]
+    order: list[str] = []
+    latencies = timed_side_by_side([lambda: order.append("a"), lambda: order.append("b")], 3)
+    assert order == ["a", "b", "b", "a", "a", "b"]
+    assert [len(ms) for ms in latencies] == [3, 3]
