@@ -259,8 +259,27 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
         ack()
 
 
+@listener("log")
+def close_minutes(
+    client: WebClient, view: dict[str, Any], context: BoltContext, deps: Deps
+) -> None:
+    """The minutes closed on a later page (``notify_on_close``): the pages before it were
+    saved, so the channel gets its notice now rather than never."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = meeting_service.meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meta.meeting_id or 0,
+        )
+        minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
+    outgoing.deliver_now(deps, client)
+
+
 def register(app: App) -> None:
     app.action(ui.ACTION_SLOTS_OPEN)(ack=ack_only, lazy=[open_slots])
     app.view(ui.CB_SLOTS)(ack=submit_slots, lazy=[deliver])
     app.action(ui.ACTION_MINUTES_OPEN)(ack=ack_only, lazy=[open_minutes])
     app.view(ui.CB_MINUTES)(ack=submit_minutes, lazy=[deliver])
+    app.view_closed(ui.CB_MINUTES)(ack=ack_only, lazy=[close_minutes])

@@ -366,6 +366,14 @@ def record_minutes(
     )
 
 
+def close_minutes(session: Session, clock: Clock, *, access: Access, meeting_id: int) -> bool:
+    """The form closed on a page after the first, before its last page was saved: the
+    channel's notice (once a meeting, references only) for the cases minuted so far."""
+    meeting = _meeting_for_minutes(session, clock, access, meeting_id)
+    minuted = _minuted_references(session, meeting)
+    return bool(minuted) and _queue_notice(session, clock, access.forum, meeting, minuted)
+
+
 def _minuted_references(session: Session, meeting: Meeting) -> list[str]:
     return list(
         session.scalars(

@@ -356,7 +356,7 @@ def minutes_modal(
                 hint=t("The case comes back on the agenda of the first meeting from that day."),
             )
         )
-    return modal(
+    view = modal(
         callback_id=CB_MINUTES,
         title=t("Record minutes"),
         blocks=blocks,
@@ -364,6 +364,9 @@ def minutes_modal(
         close=t("Cancel"),
         private_metadata=private_metadata,
     )
+    if page.page > 1:  # closed here, the pages before are saved: the channel is told
+        view["notify_on_close"] = True
+    return view
 
 
 def minutes_saved_text(

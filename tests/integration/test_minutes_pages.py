@@ -202,3 +202,26 @@ def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> No
     assert OUTAGE not in shown and FAILED not in shown, shown
     with bot.sessions() as s:
         assert s.scalar(select(func.count()).select_from(MinuteEntry)) == 0
+
+
+def test_closing_a_later_page_tells_the_channel_of_the_pages_saved(bot: Bot) -> None:
+    """Page 1 saved, page 2 closed with Cancel: page 1's minutes stay, and the channel gets
+    its one notice (references only) instead of none."""
+    meeting, references = meeting_with_cases(bot)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    second = submit_page(bot, first, {case: decision_for(case) for case in one}).json()["view"]
+    assert second["notify_on_close"] is True and "notify_on_close" not in first
+    with bot.sessions() as s:
+        saved = set(s.scalars(select(Case.reference).where(Case.id.in_(one))))
+    bot.driver.view_closed("minutes_save", user="U1", private_metadata=second["private_metadata"])
+    notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
+    assert "12 ärenden" in text_of(notice[0])
+    assert all(reference in text_of(notice[0]) for reference in saved)
+    assert not any(r in text_of(notice[0]) for r in set(references) - saved)
+    assert set(recorded(bot)) == set(one)
+    # Closed again (or another page closed): still one notice.
+    bot.driver.view_closed("minutes_save", user="U1", private_metadata=second["private_metadata"])
+    bot.wait_idle()
+    assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
+    bot.slack.assert_no_violations()

@@ -72,6 +72,8 @@ def test_every_page_fits_a_modal_and_together_they_show_every_case(total: int) -
         submit = view["submit"]
         assert isinstance(submit, dict)
         assert submit["text"] == ("Spara och visa nästa" if page < pages else "Spara")
+        # Closed on a later page (the pages before saved), the app hears of it.
+        assert view.get("notify_on_close", False) is (page > 1)
     assert seen == [f"decision:{n}" for n in range(1, total + 1)]
 
 
