@@ -226,7 +226,12 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
         # The next page as it stands (its decisions disclosed, audited, only when it is shown:
         # a refused save rolls the reading back with everything else).
         next_form = minutes_service.minutes_form(
-            session, deps.clock, access=access, meeting_id=meeting.id, page=page + 1
+            session,
+            deps.clock,
+            access=access,
+            meeting_id=meeting.id,
+            page=page + 1,
+            after=case_ids,
         )
         recorded = minutes_service.record_minutes(
             session,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
@@ -110,25 +110,31 @@ def _case_ids(session: Session, meeting_id: int) -> list[int]:
 @dataclass(frozen=True)
 class MinutesPage:
     """One page of the minutes form: ``cases`` are the meeting's cases ``first``–``last``
-    (counted from 1, in slot order) of ``total``; ``page`` of ``pages``."""
+    (counted from 1, in slot order) of ``total``; ``page`` counts the pages shown (from 1)."""
 
     meeting: Meeting
     cases: list[MinuteCase]
     page: int
-    pages: int
+    # How many of the meeting's cases come before this page's first.
+    start: int
     total: int
 
     @property
     def first(self) -> int:
-        return (self.page - 1) * PAGE_CASES + 1 if self.cases else 0
+        return self.start + 1 if self.cases else 0
 
     @property
     def last(self) -> int:
-        return self.first + len(self.cases) - 1 if self.cases else 0
+        return self.start + len(self.cases) if self.cases else 0
+
+    @property
+    def paged(self) -> bool:
+        """More cases than one page holds: the pages say which cases they show."""
+        return self.total > PAGE_CASES
 
     @property
     def has_next(self) -> bool:
-        return self.page < self.pages
+        return self.start + len(self.cases) < self.total
 
 
 class MinutesPageGone(DomainError):
@@ -139,12 +145,22 @@ class MinutesPageGone(DomainError):
 
 
 def minutes_form(
-    session: Session, clock: Clock, *, access: Access, meeting_id: int, page: int = 1
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    meeting_id: int,
+    page: int = 1,
+    after: Collection[int] = (),
 ) -> MinutesPage:
     """One page of the meeting's cases for the minutes modal, in slot order (``PAGE_CASES``
     a page, the first page is 1); what was recorded before is filled in where the rule lets
-    this coordinator see it (surface ``minutes``, for the cases on this page only). A page
-    past the last has no cases; a page before the first is :class:`MinutesPageGone`."""
+    this coordinator see it (surface ``minutes``, for the cases on this page only).
+
+    ``after``: the cases of the page before (just saved); this page starts after the last
+    of them as the agenda stands now, so a case closed or removed meanwhile moves no case
+    past the pages. A page past the last has no cases; a page before the first is
+    :class:`MinutesPageGone`."""
     if page < 1:
         raise MinutesPageGone()
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
@@ -159,8 +175,9 @@ def minutes_form(
     ]
     shown.sort(key=lambda c: (s.place if (s := slots.get(c.id)) else 10_000, c.reference))
     total = len(shown)
-    pages = max(1, -(-total // PAGE_CASES))
-    on_page = shown[(page - 1) * PAGE_CASES : page * PAGE_CASES] if page <= pages else []
+    before = [n for n, case in enumerate(shown) if case.id in after]
+    start = before[-1] + 1 if before else min((page - 1) * PAGE_CASES, total)
+    on_page = shown[start : start + PAGE_CASES]
     entries = {
         e.case_id: e
         for e in session.scalars(
@@ -186,7 +203,7 @@ def minutes_form(
                 follow_up_on=entry.follow_up_on if entry else None,
             )
         )
-    return MinutesPage(meeting=meeting, cases=rows, page=page, pages=pages, total=total)
+    return MinutesPage(meeting=meeting, cases=rows, page=page, start=start, total=total)
 
 
 @dataclass(frozen=True)

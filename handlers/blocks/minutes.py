@@ -282,7 +282,7 @@ def minutes_modal(
     blocks: list[Block] = [
         header(t("Minutes: {forum} {when}", forum=forum_name, when=t.day_time(starts_at, zone))),
     ]
-    if page.pages > 1 and cases:
+    if page.paged and cases:
         blocks.append(
             section(
                 "*"

@@ -18,7 +18,7 @@ from bot.scheduler import run_due_work
 from domain import forums as fs
 from sandbox.webapi import validate_view
 from storage.db import transaction
-from storage.models import Case, Meeting, MinuteEntry
+from storage.models import Case, CaseStatus, Meeting, MinuteEntry
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
@@ -225,3 +225,22 @@ def test_closing_a_later_page_tells_the_channel_of_the_pages_saved(bot: Bot) -> 
     bot.wait_idle()
     assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
     bot.slack.assert_no_violations()
+
+
+def test_a_case_closed_while_page_one_is_open_moves_no_case_past_the_pages(bot: Bot) -> None:
+    """Another coordinator closes a case of page 1 while U1 writes it: page 2 still starts
+    with the case after page 1's last, so the 13th case is not skipped."""
+    meeting, _references = meeting_with_cases(bot)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    with transaction(bot.sessions) as s:
+        closing = s.get(Case, one[0])
+        assert closing is not None
+        closing.status = CaseStatus.CLOSED
+    second = submit_page(bot, first, {case: decision_for(case) for case in one}).json()["view"]
+    two = page_cases(second)
+    with bot.sessions() as s:
+        open_cases = set(s.scalars(select(Case.id).where(Case.status != CaseStatus.CLOSED)))
+    assert len(two) == 8 and "Ärende 12–19 av 19" in all_text(second)
+    assert (set(one) | set(two)) >= open_cases  # none skipped
+    assert submit_page(bot, second, {case: decision_for(case) for case in two}).json() is None

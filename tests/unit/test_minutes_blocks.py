@@ -33,9 +33,8 @@ def page_of(page: int, total: int) -> MinutesPage:
         )
         for n in range(first + 1, min(first + PAGE_CASES, total) + 1)
     ]
-    pages = -(-total // PAGE_CASES)
     meeting = Meeting(id=7, forum_id=1, starts_at=STARTS)
-    return MinutesPage(meeting=meeting, cases=cases, page=page, pages=pages, total=total)
+    return MinutesPage(meeting=meeting, cases=cases, page=page, start=first, total=total)
 
 
 def modal_for(t: Translator, page: MinutesPage, saved: str | None = None) -> dict[str, object]:
