@@ -13,6 +13,9 @@
   case detail: shown per the rule, surface ``minutes``), new actions with owner and due date
   (domain.actions) and the next follow-up date: the case then comes back on the agenda of
   the first meeting on or after that day. The channel gets a short notice, references only.
+  A meeting with more cases than one modal holds (``PAGE_CASES``) is minuted page by page:
+  each page saves on its own; the notice goes with the last page, or when the form is
+  closed on a later page, and names every case minuted.
 
 Parts: ``base`` (surfaces, limits), ``preparation`` (Inför mötet), ``dms`` (the morning DM),
 ``prompts`` (the minutes prompt), ``record`` (the minutes form and recording). Every public

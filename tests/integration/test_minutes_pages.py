@@ -214,6 +214,10 @@ def test_closing_a_later_page_tells_the_channel_of_the_pages_saved(bot: Bot) -> 
     assert second["notify_on_close"] is True and "notify_on_close" not in first
     with bot.sessions() as s:
         saved = set(s.scalars(select(Case.reference).where(Case.id.in_(one))))
+    # A member who is no coordinator sending the same close: nothing.
+    bot.driver.view_closed("minutes_save", user="U2", private_metadata=second["private_metadata"])
+    bot.wait_idle()
+    assert not [c for c in channel_posts(bot) if "Protokoll" in text_of(c)]
     bot.driver.view_closed("minutes_save", user="U1", private_metadata=second["private_metadata"])
     notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
     assert "12 ärenden" in text_of(notice[0])
