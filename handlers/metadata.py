@@ -8,6 +8,7 @@ from pydantic import BaseModel, Field, ValidationError
 
 from domain.i18n import Locale
 from domain.ids import ID_MAX as ID_MAX
+from domain.ids import id_value
 
 Id = Annotated[int, Field(ge=0, le=ID_MAX)]
 """An id in private metadata: a crafted one out of range fails validation like any other
@@ -21,6 +22,17 @@ class ViewMeta(BaseModel):
     case_id: Id | None = None
     meeting_id: Id | None = None
     version: int = 0
+    # The page of a modal shown page by page (the minutes), from 1. Kept as sent and read
+    # by :meth:`page_number`, so a crafted page is told as such and the rest stays usable.
+    page: int | str | None = None
+
+    def page_number(self) -> int | None:
+        """The page (1 when none is given); None for a page no modal of ours carries: not
+        ASCII digits, a sign, 0, or past any id."""
+        if self.page is None:
+            return 1
+        number = id_value(str(self.page))
+        return number if number else None
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)

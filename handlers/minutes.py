@@ -7,6 +7,7 @@ path); what they send goes through the outbox (handlers/outgoing.py).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Any
 
@@ -143,6 +144,28 @@ def deliver(client: WebClient, deps: Deps) -> None:
 # --- minutes ----------------------------------------------------------------------------------
 
 
+def _minutes_view(
+    t: Translator,
+    access: Access,
+    form: minutes_service.MinutesPage,
+    *,
+    zone: dt.tzinfo,
+    saved: str | None = None,
+) -> Block:
+    meta = ViewMeta(
+        locale=t.locale, forum_id=access.forum.id, meeting_id=form.meeting.id, page=form.page
+    )
+    return ui.minutes_modal(
+        t,
+        forum_name=access.forum.name,
+        starts_at=form.meeting.starts_at,
+        zone=zone,
+        page=form,
+        private_metadata=meta.dump(),
+        saved=saved,
+    )
+
+
 @listener("dm")
 def open_minutes(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
@@ -154,25 +177,23 @@ def open_minutes(
             user_id=context.user_id or "",
             meeting_id=_button_meeting(body),
         )
-        meeting, cases = minutes_service.minutes_form(
+        form = minutes_service.minutes_form(
             session, deps.clock, access=access, meeting_id=meeting.id
         )
-        meta = ViewMeta(locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id)
-        view = ui.minutes_modal(
-            t,
-            forum_name=access.forum.name,
-            starts_at=meeting.starts_at,
-            zone=forum_service.forum_schedule(access.forum).zone,
-            cases=cases,
-            private_metadata=meta.dump(),
-        )
+        zone = forum_service.forum_schedule(access.forum).zone
+        view = _minutes_view(t, access, form, zone=zone)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
 @listener("modal")
 def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Save the page's minutes. A page with more after it answers with the next page (the
+    modal updated in place); the last page closes and the coordinator gets the note."""
     meta = ViewMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
+    page = meta.page_number()
+    if page is None:
+        raise minutes_service.MinutesPageGone()
     values = view["state"]["values"]
     case_ids = sorted(
         {
@@ -194,6 +215,7 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
         )
         for case_id in case_ids
     ]
+    following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
             session,
@@ -201,22 +223,63 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             user_id=context.user_id or "",
             meeting_id=meta.meeting_id or 0,
         )
-        recorded = minutes_service.record_minutes(
-            session, deps.clock, access=access, meeting_id=meeting.id, drafts=drafts
-        )
-        outgoing.tell(
+        # The next page as it stands (its decisions disclosed, audited, only when it is shown:
+        # a refused save rolls the reading back with everything else).
+        next_form = minutes_service.minutes_form(
             session,
             deps.clock,
-            team_id=context.team_id,
-            user_id=context.user_id or "",
-            text=ui.minutes_saved_text(
-                t,
-                references=recorded.references,
-                actions=len(recorded.actions),
-                follow_ups=[ref for ref, _m in recorded.follow_ups],
-            ),
+            access=access,
+            meeting_id=meeting.id,
+            page=page + 1,
+            after=case_ids,
         )
-    ack()
+        recorded = minutes_service.record_minutes(
+            session,
+            deps.clock,
+            access=access,
+            meeting_id=meeting.id,
+            drafts=drafts,
+            notify=not next_form.cases,
+        )
+        saved = ui.minutes_saved_text(
+            t,
+            references=recorded.references,
+            actions=len(recorded.actions),
+            follow_ups=[ref for ref, _m in recorded.follow_ups],
+        )
+        if next_form.cases:
+            zone = forum_service.forum_schedule(access.forum).zone
+            following = _minutes_view(t, access, next_form, zone=zone, saved=saved)
+        else:
+            outgoing.tell(
+                session,
+                deps.clock,
+                team_id=context.team_id,
+                user_id=context.user_id or "",
+                text=saved,
+            )
+    if following is not None:
+        ack(response_action="update", view=following)
+    else:
+        ack()
+
+
+@listener("log")
+def close_minutes(
+    client: WebClient, view: dict[str, Any], context: BoltContext, deps: Deps
+) -> None:
+    """The minutes closed on a later page (``notify_on_close``): the pages before it were
+    saved, so the channel gets its notice now rather than never."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = meeting_service.meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meta.meeting_id or 0,
+        )
+        minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
+    outgoing.deliver_now(deps, client)
 
 
 def register(app: App) -> None:
@@ -224,3 +287,4 @@ def register(app: App) -> None:
     app.view(ui.CB_SLOTS)(ack=submit_slots, lazy=[deliver])
     app.action(ui.ACTION_MINUTES_OPEN)(ack=ack_only, lazy=[open_minutes])
     app.view(ui.CB_MINUTES)(ack=submit_minutes, lazy=[deliver])
+    app.view_closed(ui.CB_MINUTES)(ack=ack_only, lazy=[close_minutes])

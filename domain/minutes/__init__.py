@@ -13,6 +13,9 @@
   case detail: shown per the rule, surface ``minutes``), new actions with owner and due date
   (domain.actions) and the next follow-up date: the case then comes back on the agenda of
   the first meeting on or after that day. The channel gets a short notice, references only.
+  A meeting with more cases than one modal holds (``PAGE_CASES``) is minuted page by page:
+  each page saves on its own; the notice goes with the last page, or when the form is
+  closed on a later page, and names every case minuted.
 
 Parts: ``base`` (surfaces, limits), ``preparation`` (Inför mötet), ``dms`` (the morning DM),
 ``prompts`` (the minutes prompt), ``record`` (the minutes form and recording). Every public
@@ -27,6 +30,7 @@ from domain.minutes.base import (
     MEETING_DM,
     MINUTES_PROMPT,
     MINUTES_SURFACE,
+    PAGE_CASES,
     PREPARATION_SURFACE,
 )
 from domain.minutes.dms import RenderPreparation, refresh_meeting_dms, send_meeting_dms
@@ -42,8 +46,11 @@ from domain.minutes.record import (
     MeetingNotStarted,
     MinuteCase,
     MinuteDraft,
+    MinutesPage,
+    MinutesPageGone,
     Recorded,
     action_field,
+    close_minutes,
     decision_field,
     due_field,
     follow_up_field,
@@ -58,16 +65,20 @@ __all__ = [
     "MEETING_DM",
     "MINUTES_PROMPT",
     "MINUTES_SURFACE",
+    "PAGE_CASES",
     "PREPARATION_SURFACE",
     "MeetingNotStarted",
     "MinuteCase",
     "MinuteDraft",
+    "MinutesPage",
+    "MinutesPageGone",
     "PrepCase",
     "Preparation",
     "Prompt",
     "Recorded",
     "RenderPreparation",
     "action_field",
+    "close_minutes",
     "decision_field",
     "due_field",
     "follow_up_field",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import exists, select
@@ -17,7 +17,7 @@ from domain.clock import Clock
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.forums import find_member, forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
-from domain.minutes.base import DECISION_MAX, MINUTES_SURFACE
+from domain.minutes.base import DECISION_MAX, MINUTES_SURFACE, PAGE_CASES
 from storage.models import (
     AgendaItem,
     AuditAction,
@@ -107,41 +107,103 @@ def _case_ids(session: Session, meeting_id: int) -> list[int]:
     )
 
 
+@dataclass(frozen=True)
+class MinutesPage:
+    """One page of the minutes form: ``cases`` are the meeting's cases ``first``–``last``
+    (counted from 1, in slot order) of ``total``; ``page`` counts the pages shown (from 1)."""
+
+    meeting: Meeting
+    cases: list[MinuteCase]
+    page: int
+    # How many of the meeting's cases come before this page's first.
+    start: int
+    total: int
+
+    @property
+    def first(self) -> int:
+        return self.start + 1 if self.cases else 0
+
+    @property
+    def last(self) -> int:
+        return self.start + len(self.cases) if self.cases else 0
+
+    @property
+    def paged(self) -> bool:
+        """More cases than one page holds: the pages say which cases they show."""
+        return self.total > PAGE_CASES
+
+    @property
+    def has_next(self) -> bool:
+        return self.start + len(self.cases) < self.total
+
+
+class MinutesPageGone(DomainError):
+    msgid = N_(
+        "This page of the minutes does not exist. Close it and open the minutes again from "
+        "the message."
+    )
+
+
 def minutes_form(
-    session: Session, clock: Clock, *, access: Access, meeting_id: int
-) -> tuple[Meeting, list[MinuteCase]]:
-    """The cases of the meeting for the minutes modal, in slot order; what was recorded
-    before is filled in where the rule lets this coordinator see it (surface ``minutes``)."""
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    meeting_id: int,
+    page: int = 1,
+    after: Collection[int] = (),
+) -> MinutesPage:
+    """One page of the meeting's cases for the minutes modal, in slot order (``PAGE_CASES``
+    a page, the first page is 1); what was recorded before is filled in where the rule lets
+    this coordinator see it (surface ``minutes``, for the cases on this page only).
+
+    ``after``: the cases of the page before (just saved); this page starts after the last
+    of them as the agenda stands now, so a case closed or removed meanwhile moves no case
+    past the pages. A page past the last has no cases; a page before the first is
+    :class:`MinutesPageGone`."""
+    if page < 1:
+        raise MinutesPageGone()
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     forum = access.forum
     slots = {s.case_id: s for s in slot_service.slots_for(session, meeting, forum)}
     ids = _case_ids(session, meeting.id)
     cases = disclosure.load_cases(session, ids)
+    shown = [
+        case
+        for case in (cases.get(case_id) for case_id in ids)
+        if case is not None and case.status != CaseStatus.CLOSED
+    ]
+    shown.sort(key=lambda c: (s.place if (s := slots.get(c.id)) else 10_000, c.reference))
+    total = len(shown)
+    before = [n for n, case in enumerate(shown) if case.id in after]
+    start = before[-1] + 1 if before else min((page - 1) * PAGE_CASES, total)
+    on_page = shown[start : start + PAGE_CASES]
     entries = {
         e.case_id: e
-        for e in session.scalars(select(MinuteEntry).where(MinuteEntry.meeting_id == meeting.id))
+        for e in session.scalars(
+            select(MinuteEntry).where(
+                MinuteEntry.meeting_id == meeting.id,
+                MinuteEntry.case_id.in_([c.id for c in on_page]),
+            )
+        )
     }
     rows = []
-    for case_id in ids:
-        case = cases.get(case_id)
-        if case is None or case.status == CaseStatus.CLOSED:
-            continue
-        entry = entries.get(case_id)
+    for case in on_page:
+        entry = entries.get(case.id)
         decision = None
         if entry is not None and entry.decision:
             seen = disclosure.disclose(session, clock, access, case, surface_name=MINUTES_SURFACE)
             decision = entry.decision if seen.allowed else None
         rows.append(
             MinuteCase(
-                case_id=case_id,
+                case_id=case.id,
                 reference=case.reference,
-                slot=slots.get(case_id),
+                slot=slots.get(case.id),
                 decision=decision,
                 follow_up_on=entry.follow_up_on if entry else None,
             )
         )
-    rows.sort(key=lambda r: (r.slot.place if r.slot else 10_000, r.reference))
-    return meeting, rows[: slot_service.SLOTS_MAX]
+    return MinutesPage(meeting=meeting, cases=rows, page=page, start=start, total=total)
 
 
 @dataclass(frozen=True)
@@ -181,9 +243,14 @@ def record_minutes(
     access: Access,
     meeting_id: int,
     drafts: Sequence[MinuteDraft],
+    notify: bool = True,
 ) -> Recorded:
     """Store the minutes (one entry per case, replacing an earlier one), create the new
-    actions and plan the follow-ups. Nothing is stored when a field is wrong."""
+    actions and plan the follow-ups. Nothing is stored when a field is wrong.
+
+    With ``notify`` (the form's last page) the channel's notice is queued, once a meeting,
+    with the references of every case minuted so far (earlier pages' too); the pages before
+    the last save without it, so the notice names the cases of all pages."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     forum = access.forum
     today = local_today(forum, clock)
@@ -303,14 +370,35 @@ def record_minutes(
         detail={"minutes": len(references), "actions": len(created)},
     )
     queued = False
-    if references:
-        queued = _queue_notice(session, clock, forum, meeting, references)
+    if notify:
+        minuted = _minuted_references(session, meeting)
+        if minuted:
+            queued = _queue_notice(session, clock, forum, meeting, minuted)
     return Recorded(
         meeting=meeting,
         references=references,
         actions=created,
         follow_ups=follow_ups,
         notice_queued=queued,
+    )
+
+
+def close_minutes(session: Session, clock: Clock, *, access: Access, meeting_id: int) -> bool:
+    """The form closed on a page after the first, before its last page was saved: the
+    channel's notice (once a meeting, references only) for the cases minuted so far."""
+    meeting = _meeting_for_minutes(session, clock, access, meeting_id)
+    minuted = _minuted_references(session, meeting)
+    return bool(minuted) and _queue_notice(session, clock, access.forum, meeting, minuted)
+
+
+def _minuted_references(session: Session, meeting: Meeting) -> list[str]:
+    return list(
+        session.scalars(
+            select(Case.reference)
+            .join(MinuteEntry, MinuteEntry.case_id == Case.id)
+            .where(MinuteEntry.meeting_id == meeting.id)
+            .order_by(Case.reference)
+        )
     )
 
 

@@ -17,6 +17,7 @@ from domain.i18n import Translator
 from domain.minutes import (
     DECISION_MAX,
     MinuteCase,
+    MinutesPage,
     Preparation,
     PrepCase,
     Prompt,
@@ -271,18 +272,39 @@ def minutes_modal(
     forum_name: str,
     starts_at: dt.datetime,
     zone: dt.tzinfo,
-    cases: Sequence[MinuteCase],
+    page: MinutesPage,
     private_metadata: str,
+    saved: str | None = None,
 ) -> Block:
+    """One page of the minutes: its cases, which of the meeting's they are, and (``saved``)
+    what the page before saved. A page with more after it submits as "Save and show next"."""
+    cases: Sequence[MinuteCase] = page.cases
     blocks: list[Block] = [
         header(t("Minutes: {forum} {when}", forum=forum_name, when=t.day_time(starts_at, zone))),
+    ]
+    if page.paged and cases:
+        blocks.append(
+            section(
+                "*"
+                + t(
+                    "Cases {first}–{last} of {total}",
+                    first=page.first,
+                    last=page.last,
+                    total=page.total,
+                )
+                + "*"
+            )
+        )
+    if saved:
+        blocks.append(context(":white_check_mark: " + saved))
+    blocks.append(
         context(
             t(
                 "Write decisions without names or other identifying details. The channel is "
                 "told that minutes exist, with the references only."
             )
-        ),
-    ]
+        )
+    )
     if not cases:
         blocks.append(section(t("No cases were on this meeting's agenda.")))
     for case in cases:
@@ -334,14 +356,17 @@ def minutes_modal(
                 hint=t("The case comes back on the agenda of the first meeting from that day."),
             )
         )
-    return modal(
+    view = modal(
         callback_id=CB_MINUTES,
         title=t("Record minutes"),
         blocks=blocks,
-        submit=t("Save") if cases else None,
+        submit=(t("Save and show next") if page.has_next else t("Save")) if cases else None,
         close=t("Cancel"),
         private_metadata=private_metadata,
     )
+    if page.page > 1:  # closed here, the pages before are saved: the channel is told
+        view["notify_on_close"] = True
+    return view
 
 
 def minutes_saved_text(

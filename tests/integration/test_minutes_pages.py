@@ -1,0 +1,250 @@
+"""The minutes of a meeting with more cases than one modal holds, through the real app.
+
+A forum meeting with 20 cases on its agenda: the minutes modal shows them page by page
+(Slack's modal holds 100 blocks), "Spara och visa nästa" saves a page and answers with the
+next one, the last page saves and closes. Every case can be minuted; a crafted page is told
+as such. The world is test_minutes_flow's (FOSSAM, Thursdays 13–15, U1 coordinates).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from sandbox.webapi import validate_view
+from storage.db import transaction
+from storage.models import Case, CaseStatus, Meeting, MinuteEntry
+from tests.conftest import Bot
+from tests.integration import test_minutes_flow as minutes
+from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
+from tests.support.blockkit import all_text
+from tests.support.forums import forum_draft
+from tests.support.slack_driver import date_value, plain_value, state_values, users_value
+from tests.support.wait import eventually
+
+CASES = 20
+OUTAGE = "Databasen"  # "Databasen svarar inte just nu"
+FAILED = "Något gick fel"  # what a listener's exception is told as
+
+
+def meeting_with_cases(bot: Bot, n: int = CASES) -> tuple[int, list[str]]:
+    """The forum, ``n`` cases on its first meeting, and the clock after that meeting."""
+    minutes.setup_forum(bot)
+    references = [minutes.raise_a_case(bot) for _ in range(n)]
+    meeting = minutes.first_meeting(bot)
+    for hour in (8, 15):  # the agenda goes out; the meeting has ended
+        tick(bot, local(2026, 11, 26, hour, 0))
+    return meeting, references
+
+
+def page_cases(view: dict[str, Any]) -> list[int]:
+    return [
+        int(b["block_id"].split(":")[1])
+        for b in view["blocks"]
+        if str(b.get("block_id", "")).startswith("decision:")
+    ]
+
+
+def decision_for(case: int) -> str:
+    return f"Skolan kallar till samordnat möte, ärende {case}"
+
+
+def submit_page(
+    bot: Bot,
+    view: dict[str, Any],
+    decisions: dict[int, str] | None = None,
+    *,
+    private_metadata: str | None = None,
+) -> Any:
+    """Submit one page as Slack would: every case on it, the decisions typed."""
+    decisions = decisions if decisions is not None else {}
+    values: dict[tuple[str, str], dict[str, Any]] = {}
+    for case in page_cases(view):
+        values[(f"decision:{case}", "value")] = plain_value(decisions.get(case))
+        values[(f"action:{case}", "value")] = plain_value(None)
+        values[(f"owner:{case}", "value")] = users_value(None)
+        values[(f"due:{case}", "value")] = date_value(None)
+        values[(f"follow_up:{case}", "value")] = date_value(None)
+    return bot.driver.view_submission(
+        "minutes_save",
+        state_values(values),
+        user="U1",
+        private_metadata=(
+            view["private_metadata"] if private_metadata is None else private_metadata
+        ),
+        blocks=view["blocks"],
+    )
+
+
+def recorded(bot: Bot) -> dict[int, str | None]:
+    with bot.sessions() as s:
+        return {e.case_id: e.decision for e in s.scalars(select(MinuteEntry))}
+
+
+def assert_fits(view: dict[str, Any]) -> None:
+    assert len(view["blocks"]) <= 100, len(view["blocks"])
+    assert validate_view(view) == []
+
+
+def test_every_case_of_a_long_agenda_is_minuted_page_by_page(bot: Bot) -> None:
+    meeting, references = meeting_with_cases(bot)
+    with bot.sessions() as s:
+        all_cases = set(s.scalars(select(Case.id)))
+
+    first = minutes.minutes_modal(bot, meeting)
+    assert_fits(first)
+    assert "Ärende 1–12 av 20" in all_text(first)
+    assert first["submit"]["text"] == "Spara och visa nästa"
+    one = page_cases(first)
+    assert len(one) == 12
+
+    answer = submit_page(bot, first, {case: decision_for(case) for case in one})
+    assert answer.status == 200
+    body = answer.json()
+    assert body["response_action"] == "update", body
+    second = body["view"]
+    assert_fits(second)
+    assert "Ärende 13–20 av 20" in all_text(second)
+    assert "Protokollet sparat för 12 ärenden" in all_text(second)
+    assert second["submit"]["text"] == "Spara"
+    two = page_cases(second)
+    assert len(two) == 8 and not set(one) & set(two)
+    assert set(one) | set(two) == all_cases  # every case reachable
+    assert recorded(bot) == {case: decision_for(case) for case in one}  # page 1 is saved
+
+    # A field error on page 2 shows on page 2's field; nothing of page 2 is kept.
+    wrong = two[3]
+    typed = {case: decision_for(case) for case in two}
+    refused = submit_page(bot, second, {**typed, wrong: "Ring mamman på 070-123 45 67"})
+    errors = refused.json()
+    assert errors["response_action"] == "errors", errors
+    assert list(errors["errors"]) == [f"decision:{wrong}"]
+    assert "telefonnummer" in errors["errors"][f"decision:{wrong}"].lower()
+    assert set(recorded(bot)) == set(one)
+
+    done = submit_page(bot, second, typed)
+    assert done.status == 200 and not done.json()  # the last page closes
+    assert recorded(bot) == {case: decision_for(case) for case in one + two}
+    confirmation = eventually(
+        lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)]
+    )
+    assert "8 ärenden" in text_of(confirmation[0])
+    # The channel's one notice names the cases of both pages (references only).
+    notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
+    assert len(notice) == 1
+    assert all(reference in text_of(notice[0]) for reference in references)
+    assert decision_for(one[0]) not in text_of(notice[0])
+
+    # Reopened: page 1 again, with what was recorded.
+    again = minutes.minutes_modal(bot, meeting)
+    assert page_cases(again) == one
+    assert decision_for(one[0]) in json.dumps(again["blocks"], ensure_ascii=False)
+    bot.slack.assert_no_violations()
+
+
+@pytest.mark.parametrize("crafted", ["-1", '"²"', '"١"', "0", str(2**31), "1" + "0" * 30])
+def test_a_crafted_page_is_told_and_nothing_is_saved(bot: Bot, crafted: str) -> None:
+    meeting, _references = meeting_with_cases(bot, 13)
+    first = minutes.minutes_modal(bot, meeting)
+    meta = json.loads(first["private_metadata"])
+    meta.pop("page", None)
+    forged = json.dumps(meta)[:-1] + f', "page": {crafted}}}'
+    one = page_cases(first)
+    answer = submit_page(
+        bot, first, {case: decision_for(case) for case in one}, private_metadata=forged
+    )
+    body = answer.json()
+    shown = json.dumps(body, ensure_ascii=False)
+    assert body["response_action"] == "errors", body
+    assert OUTAGE not in shown and FAILED not in shown, shown
+    assert "Den här sidan av protokollet finns inte" in shown, shown
+    assert recorded(bot) == {}
+
+
+def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> None:
+    """Page 2's metadata naming a meeting of a forum U1 is not in (same workspace): a
+    friendly refusal, nothing saved there or here."""
+    meeting, _references = meeting_with_cases(bot, 13)
+    with transaction(bot.sessions) as s:
+        other = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0OTHER",
+            actor="U9",
+            draft=forum_draft(
+                name="Annat forum", code="ANN", agencies=["Socialtjänst"], own_agency="Socialtjänst"
+            ),
+        )
+        other_id = other.id
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        theirs = s.scalars(
+            select(Meeting.id).where(Meeting.forum_id == other_id).order_by(Meeting.starts_at)
+        ).first()
+    assert theirs is not None
+    first = minutes.minutes_modal(bot, meeting)
+    second = submit_page(bot, first).json()["view"]
+    meta = json.loads(second["private_metadata"])
+    assert meta["page"] == 2
+    meta["meeting_id"] = theirs
+    two = page_cases(second)
+    answer = submit_page(
+        bot, second, {case: decision_for(case) for case in two}, private_metadata=json.dumps(meta)
+    )
+    shown = json.dumps(answer.json(), ensure_ascii=False)
+    assert answer.json()["response_action"] == "errors", shown
+    assert OUTAGE not in shown and FAILED not in shown, shown
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(MinuteEntry)) == 0
+
+
+def test_closing_a_later_page_tells_the_channel_of_the_pages_saved(bot: Bot) -> None:
+    """Page 1 saved, page 2 closed with Cancel: page 1's minutes stay, and the channel gets
+    its one notice (references only) instead of none."""
+    meeting, references = meeting_with_cases(bot)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    second = submit_page(bot, first, {case: decision_for(case) for case in one}).json()["view"]
+    assert second["notify_on_close"] is True and "notify_on_close" not in first
+    with bot.sessions() as s:
+        saved = set(s.scalars(select(Case.reference).where(Case.id.in_(one))))
+    # A member who is no coordinator sending the same close: nothing.
+    bot.driver.view_closed("minutes_save", user="U2", private_metadata=second["private_metadata"])
+    bot.wait_idle()
+    assert not [c for c in channel_posts(bot) if "Protokoll" in text_of(c)]
+    bot.driver.view_closed("minutes_save", user="U1", private_metadata=second["private_metadata"])
+    notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
+    assert "12 ärenden" in text_of(notice[0])
+    assert all(reference in text_of(notice[0]) for reference in saved)
+    assert not any(r in text_of(notice[0]) for r in set(references) - saved)
+    assert set(recorded(bot)) == set(one)
+    # Closed again (or another page closed): still one notice.
+    bot.driver.view_closed("minutes_save", user="U1", private_metadata=second["private_metadata"])
+    bot.wait_idle()
+    assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
+    bot.slack.assert_no_violations()
+
+
+def test_a_case_closed_while_page_one_is_open_moves_no_case_past_the_pages(bot: Bot) -> None:
+    """Another coordinator closes a case of page 1 while U1 writes it: page 2 still starts
+    with the case after page 1's last, so the 13th case is not skipped."""
+    meeting, _references = meeting_with_cases(bot)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    with transaction(bot.sessions) as s:
+        closing = s.get(Case, one[0])
+        assert closing is not None
+        closing.status = CaseStatus.CLOSED
+    second = submit_page(bot, first, {case: decision_for(case) for case in one}).json()["view"]
+    two = page_cases(second)
+    with bot.sessions() as s:
+        open_cases = set(s.scalars(select(Case.id).where(Case.status != CaseStatus.CLOSED)))
+    assert len(two) == 8 and "Ärende 12–19 av 19" in all_text(second)
+    assert (set(one) | set(two)) >= open_cases  # none skipped
+    assert submit_page(bot, second, {case: decision_for(case) for case in two}).json() is None
