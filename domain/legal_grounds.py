@@ -60,6 +60,13 @@ GROUNDS: dict[LegalGroundKind, tuple[str, str]] = {
 REFUSED = NotCoordinator(N_("Only coordinators can record a legal ground other than consent."))
 
 
+class GroundNotFound(InvalidInput):
+    """No legal ground of that id in the coordinator's forum: none at all, or another forum's
+    (the same answer: it must not tell that a ground of that id exists)."""
+
+    msgid = N_("That legal ground does not exist in this forum.")
+
+
 @dataclass(frozen=True)
 class GroundEntry:
     id: int
@@ -259,8 +266,17 @@ def record_ground(
     return ground
 
 
+def ground_case_id(session: Session, ground_id: int) -> int | None:
+    """The case of the ground of that id, in any forum (None for no such ground): where a
+    refused attempt at ending it is audited (:func:`domain.disclosure.refusals_audited`)."""
+    if ground_id <= 0:
+        return None
+    return session.scalar(select(LegalGround.case_id).where(LegalGround.id == ground_id))
+
+
 def end_ground(session: Session, clock: Clock, *, access: Access, ground_id: int) -> Case:
-    """The ground no longer applies: the agency sees an anonymous consultation again."""
+    """The ground no longer applies: the agency sees an anonymous consultation again.
+    A ground of another forum is told as one of no ground (GroundNotFound)."""
     _require_coordinator(access)
     row = session.execute(
         select(LegalGround, Case)
@@ -268,7 +284,7 @@ def end_ground(session: Session, clock: Clock, *, access: Access, ground_id: int
         .where(LegalGround.id == ground_id, Case.forum_id == access.forum.id)
     ).first()
     if row is None:
-        raise InvalidInput(N_("That legal ground does not exist in this forum."))
+        raise GroundNotFound()
     ground, case = row
     if ground.ended_at is not None:
         raise InvalidInput(N_("That legal ground has already ended."))

@@ -32,6 +32,7 @@ from domain.errors import InvalidInput, NotCoordinator
 from domain.forums import forum_schedule, log_reviewers
 from domain.i18n import N_, Translator, normalize_locale
 from domain.ids import id_value
+from domain.references import REFERENCE_SHAPE
 from storage.models import (
     Agency,
     AuditAction,
@@ -51,7 +52,6 @@ SHOWN = 25
 EXPORT_MAX = 50_000
 FLAGS = ("outside_agency", "closed_case", "night")
 JOB_KIND = "log_check"
-REFERENCE_RE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-\d{4}-\d{1,6}$")
 USER_RE = re.compile(r"^<@([UW][A-Z0-9]+)(\|[^>]*)?>$|^@?([UW][A-Z0-9]{2,})$")
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 DAY_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -117,7 +117,11 @@ class LogFilter:
 
 def parse_filter(words: list[str], agencies: list[Agency]) -> LogFilter:
     """``@user``/``U123``, a case reference, ``2026-11`` (a month), ``2026-11-01``,
-    ``2026-11-01..2026-11-30``, and the rest as an agency name (e.g. ``Polis``)."""
+    ``2026-11-01..2026-11-30``, and the rest as an agency name (e.g. ``Polis``).
+
+    A reference is read in the shape the forms make it (:data:`REFERENCE_SHAPE`, digits 0-9,
+    any case): one with other digits names no case in the log, so it is asked about again
+    rather than shown as an empty log."""
     user = reference = None
     start = end = None
     rest: list[str] = []
@@ -127,7 +131,7 @@ def parse_filter(words: list[str], agencies: list[Agency]) -> LogFilter:
             user = match.group(1) or match.group(3)
             continue
         upper = word.upper()
-        if REFERENCE_RE.match(upper):
+        if REFERENCE_SHAPE.match(upper):
             reference = upper
             continue
         period = _period(word)

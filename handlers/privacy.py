@@ -229,11 +229,18 @@ def _refusals_audited(
 
 
 def _case_door(
-    session: Session, deps: Deps, context: BoltContext, case_id: int, surface_name: str
+    session: Session,
+    deps: Deps,
+    context: BoltContext,
+    case_id: int | None,
+    surface_name: str,
+    not_found: tuple[type[Exception], ...] = (),
 ) -> AbstractContextManager[None]:
     """A modal or button naming a case by its id (the case modal's legal hold, the legal
-    ground's modal): a refusal at the door (another forum's case, another workspace's, none)
-    is audited as an attempt at ``surface_name``, and told as before."""
+    ground's modal), or a ground of a case (``not_found``: the surface's own error for an id
+    of another forum or of nothing; ``case_id`` None: no such ground, recorded as ``?`` in
+    the workspace's log): a refusal at the door (another forum's case, another workspace's,
+    none) is audited as an attempt at ``surface_name``, and told as before."""
     return disclosure.refusals_audited(
         session,
         deps.clock,
@@ -241,6 +248,7 @@ def _case_door(
         slack_user_id=context.user_id or "",
         case_id=case_id,
         surface_name=surface_name,
+        not_found=not_found,
     )
 
 
@@ -410,7 +418,20 @@ def end_ground(
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
     ground_id = forms.id_value(body["actions"][0].get("value")) or 0
-    with database_errors(), transaction(deps.sessions) as session:
+    # The button names a ground, not a case: a refusal (another forum's ground, another
+    # workspace's, a crafted id) is audited under the ground's case, like the case doors.
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        _case_door(
+            session,
+            deps,
+            context,
+            legal_grounds.ground_case_id(session, ground_id),
+            "legal_grounds",
+            not_found=(legal_grounds.GroundNotFound,),
+        ),
+    ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)
         updated = _ground_view(deps, t, access, session, case.reference)

@@ -31,14 +31,18 @@ Before scanning, the text is normalised, so disguises do not hide a number:
    to more numbers of the same chain is a reference or a serial number, not a personnummer
    (``12-1981-12-18-9876``, ``1981-12-18-9876-2``). With only hyphens and spaces between its
    groups (or one ``+`` glued to the digits of a 10-digit number) the number may be cut
-   anywhere: ``1701-102384``, ``P1701-102384``, ``17011 02384``. Phone numbers are read from
+   anywhere: ``1701-102384``, ``P1701-102384``, ``17011 02384``. One ``+`` between the date
+   and the last four is the 100-year separator, with or without spaces around it
+   (``170110+2384``, ``170110 + 2384``). Phone numbers are read from
    the same chains, also across one or two short words (``070 ring 123 45 67``).
 
 What passes (false positives stay rare): dates and times (``2026-12-03 13:00``: a date then a
 time of day is never a personnummer), date and time ranges, case references (FOS-2026-017),
 amounts (``12 500 kr``, ``811218,9876 kr``), week numbers, school classes, article and
-organisation numbers, a birth date after ``today``, a sum (``811218 + 9876``: a ``+`` with
-spaces around it is not the 100-year separator).
+organisation numbers, a birth date after ``today``, sums (``125 000 + 12 500``, ``1701 +
+102384``, ``811218 + 9876 kr``: a ``+`` anywhere but between a whole date and the last four,
+or an amount). A bare six-digit and four-digit number with ``+`` between them is read as the
+number it may be (``811218 + 9876``): about one such sum in 140 is a valid number.
 
 Every step is linear in the length of the text (a 100 kB text takes a few milliseconds, see
 ``bench/privacy_guard.py``), and every ``Finding`` points into the text as typed.

@@ -153,7 +153,9 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
     if boundary is None and j > i:
         # A group runs across the date and the last four: only with hyphens and spaces.
         return _loose_pnr_at(text, chain, i, j, total, today)
-    plus = boundary is not None and j > i and chain.seps[boundary - 1] == "+"
+    # The 100-year separator: one "+" between the date and the last four, with or without
+    # spaces around it ("170110+2384", "170110 + 2384").
+    plus = boundary is not None and j > i and chain.seps[boundary - 1].strip() == "+"
     kind = _pnr_kind(chain.digits[first : first + total], plus, today)
     if kind is None and not chain.has_plus:
         return None  # (a "+" in the wrong place may give another century, see below)
@@ -166,7 +168,7 @@ def _pnr_at(text: str, chain: _Chain, i: int, total: int, today: date) -> tuple[
         return _loose_pnr_at(text, chain, i, j, total, today)
     for g in range(i, j):
         if "+" in chain.seps[g] and not (plus and g + 1 == boundary and total == 10):
-            # "811218 + 9876" is a sum; "17011+02384" is a misplaced "+"
+            # "17011+02384" is a misplaced "+"; so is any "+" in a 12-digit number
             return _loose_pnr_at(text, chain, i, j, total, today)
     if kind is None:
         return None

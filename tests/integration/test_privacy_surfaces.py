@@ -372,6 +372,24 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     bot.slack.assert_no_violations()
 
 
+def test_the_log_filter_reads_a_reference_in_ascii_digits_and_asks_again_for_other_digits(
+    bot: Bot,
+) -> None:
+    world = setup_forum(bot)
+    reference = world["reference"]  # FOS-2026-001, read (audited) when it was raised
+    # Typed as the forms make it, or in lower case: the log of that case.
+    for typed in (reference, reference.lower()):
+        text = reply_to(bot, f"logg {typed}", REVIEWER)
+        assert f"ärende {reference}" in text and "förstod inte" not in text
+    # The same reference with Arabic-Indic digits is no reference the log holds (they are
+    # written with 0-9): not an empty log for a case "never read", but a friendly question.
+    arabic = reference.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    text = reply_to(bot, f"logg {arabic}", REVIEWER)
+    assert f"Jag förstod inte {arabic}" in text and "ärendereferens (FOS-2026-017)" in text
+    assert "Händelser" not in text and "Traceback" not in text
+    bot.slack.assert_no_violations()
+
+
 def test_the_monthly_log_check_reaches_each_reviewer_once_on_the_first_working_day(
     bot: Bot,
 ) -> None:

@@ -13,9 +13,21 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from storage.models import AuditEvent, Case, CaseStatus, Consent, FamilyView, FeedbackSurvey
+from domain import forums as fs
+from domain.legal_grounds import GroundDraft, record_ground
+from storage.db import transaction
+from storage.models import (
+    AuditEvent,
+    Case,
+    CaseStatus,
+    Consent,
+    FamilyView,
+    FeedbackSurvey,
+    LegalGround,
+)
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
+    COORD,
     NON_MEMBER,
     NOT_COVERED,
     OTHER_FORUM,
@@ -269,6 +281,86 @@ def test_the_coordinators_case_doors_from_outside_the_forum_are_refused_and_audi
             (NON_MEMBER, "not_a_member"),
         )
     ]
+
+
+# --- ending a legal ground: the button names a ground, not a case ------------------------------
+
+NO_GROUND_SV = "Den rättsliga grunden finns inte i det här forumet."
+
+
+def _active_ground(bot: Bot, world: World) -> int:
+    """A ground of the world's case still in force (the world's own one has ended)."""
+    with transaction(bot.sessions) as s:
+        forum = fs.get_forum(s, forum_id=world.forum, team_id="T0001")
+        coord = fs.require_member(s, forum=forum, slack_user_id=COORD)
+        grundskola = next(a.id for a in forum.agencies if a.name == "Grundskola")
+        draft = GroundDraft(
+            agency_id=grundskola, ground="necessary", decided_on=bot.clock.now().date(), note=""
+        )
+        return record_ground(s, bot.clock, access=coord, case_id=world.case, draft=draft).id
+
+
+def _ground_ended(bot: Bot, ground_id: int) -> Any:
+    with bot.sessions() as s:
+        ground = s.get(LegalGround, ground_id)
+        assert ground is not None
+        return ground.ended_at
+
+
+def end_ground(bot: Bot, r: Reader, ground_id: int) -> str:
+    """The legal-ground modal's "End" button (its value: the ground's id), from a modal of
+    the reader's forum."""
+    since = len(bot.slack.calls)
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": 0})
+    r.driver.block_action(
+        "privacy_legal_ground_end",
+        user=r.user,
+        value=str(ground_id),
+        view={"id": "VG7", "private_metadata": meta},
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def test_ending_another_forums_legal_ground_is_refused_as_no_ground_and_audited(
+    bot: Bot,
+) -> None:
+    """The admins of another forum and of another workspace's forum (from their own forum's
+    modal) and a non-member (naming this forum) press "End" with the id of this forum's
+    ground: refused as before, the same answer as for the id of no ground, the ground still
+    in force, and each attempt audited once in this forum's log under the ground's case."""
+    world = build_world(bot)
+    ground = _active_ground(bot, world)
+    mark = _last_id(bot)
+    expected = {OTHER_FORUM: NO_GROUND_SV, OTHER_WS: NO_GROUND_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = _reader(bot, world, who)
+        shown = end_ground(bot, r, ground)
+        assert answer in shown and world.reference not in shown, shown
+        assert shown == end_ground(bot, r, NO_CASE), "the answer tells that the ground exists"
+    assert _ground_ended(bot, ground) is None
+    refusals = _refusals(bot, mark)
+    logged = [e for e in refusals if e.forum_id == world.forum]
+    assert [(e.actor, e.object_ref, e.detail) for e in logged] == [
+        (who, world.reference, {"surface": "legal_grounds", "details": False, "refused": why})
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+    # The ids of no ground name no case: recorded where the requests came from, as "?".
+    assert {(e.actor, e.team_id, e.forum_id, e.object_ref) for e in refusals} - set(
+        (e.actor, e.team_id, e.forum_id, e.object_ref) for e in logged
+    ) == {
+        (OTHER_FORUM, "T0001", None, "?"),
+        (OTHER_WS, "T0002", None, "?"),
+        (NON_MEMBER, "T0001", None, "?"),
+    }
+    # The forum's own coordinator still ends it (an audited change, no refusal).
+    assert NO_GROUND_SV not in end_ground(bot, _reader(bot, world, COORD), ground)
+    assert _ground_ended(bot, ground) is not None
+    assert len(_refusals(bot, mark)) == len(refusals)
 
 
 def _hold_and_grounds(bot: Bot, world: World) -> tuple[Any, ...]:

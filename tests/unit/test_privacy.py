@@ -127,7 +127,10 @@ CASES: list[tuple[str, str | None, str]] = [
     (bad_pnr("811218", "987", sep=" - "), None, ""),
     ("81-12-18-" + bad_pnr("811218", "987")[-4:], None, ""),
     ("１９８１１２１８－" + bad_pnr("811218", "987")[-4:], None, ""),
-    ("Summa 811218 + 9876", None, ""),  # a sum: "+" means born 1881 and needs no spaces
+    # "+" between the date and the last four is the 100-year separator (born 1881), with or
+    # without spaces around it; a sum of amounts says so ("kr") and passes
+    ("Summa 811218 + 9876", "personnummer", "811218 + 9876"),
+    ("Summa 811218 + 9876 kr", None, ""),
     ("Diarienummer 12-1981-12-18-9876", None, ""),  # a longer dashed chain is a reference
     ("Löpnummer 1981-12-18-9876-2", None, ""),
     ("Löpnummer 1981-12-18-98765", None, ""),

@@ -105,7 +105,16 @@ DISGUISES: list[tuple[str, str | None, str]] = [
     ("20" + COORD.replace("-", ""), "samordningsnummer", "20" + COORD.replace("-", "")),
     (COORD.translate(ARABIC), "samordningsnummer", COORD.translate(ARABIC)),
     (pnr("201231", "123", sep="+"), "personnummer", pnr("201231", "123", sep="+")),  # born 1920
-    (pnr("201231", "123", sep=" + "), None, ""),  # a sum
+    # "+" with spaces around it (or on one side) is the same separator, not a sum
+    *[
+        (pnr("201231", "123", sep=sep), "personnummer", pnr("201231", "123", sep=sep))
+        for sep in (" + ", " +", "+ ", "  +\t", "\u00a0+\u00a0")
+    ],
+    (f"Eleven {D} + {L} har flyttat", "personnummer", f"{D} + {L}"),  # born 1917
+    (f"17 01 10 + {L}", "personnummer", f"17 01 10 + {L}"),
+    (f"Summa {D} + {L} kr", None, ""),  # an amount
+    (f"19{D} + {L}", None, ""),  # no "+" in a 12-digit number (and a sum of two numbers)
+    (f"{D[:4]} + {D[4:]}{L}", None, ""),  # a sum: the "+" inside the date
     # --- invisible characters inside ------------------------------------------------------------
     (f"{D[:3]}\u200b{D[3:]}\u2060-{L}", "personnummer", f"{D[:3]}\u200b{D[3:]}\u2060-{L}"),
     (f"{D}\u00ad {L}", "personnummer", f"{D}\u00ad {L}"),
@@ -228,9 +237,10 @@ def test_the_tables_hold_at_least_150_examples_both_ways() -> None:
 # --- property tests ------------------------------------------------------------------------
 
 SCRIPTS = [str.maketrans("", ""), ARABIC, PERSIAN, DEVANAGARI, BENGALI, THAI, FULLWIDTH]
-# Between parts of the number. Never "+" with spaces (a sum). The last four split in two by
-# ":", ".", "/", "-" or "–" after a date and a space read as a time, hours or a day
-# (``2017-01-10 23:45``, ``… 10-12``, ``… 12/10``) when they can be one: they pass, on purpose.
+# Between parts of the number ("+" only before the last four: plus_separated below). The last
+# four split in two by ":", ".", "/", "-" or "–" after a date and a space read as a time, hours
+# or a day (``2017-01-10 23:45``, ``… 10-12``, ``… 12/10``) when they can be one: they pass, on
+# purpose.
 SEPARATORS = ["", "-", " ", "  ", "   ", "/", "_", ",", ":", ".", " - ", "–", "\u00a0", "\t"]
 LAST_SEPARATORS = ["", " ", "  ", "_", ",", " - "]
 WORDS = ["Eleven", "pnr", "har", "flyttat", "till", "Gråbo", "och", "mamma", "ringer", "oro"]
@@ -523,3 +533,84 @@ def test_ten_digits_cut_by_hyphens_and_spaces_are_refused_only_when_a_valid_numb
     if {"personnummer", "samordningsnummer"} & kinds:
         plus = text.count("+") == 1 and " + " not in text
         assert _pnr_kind(digits, plus, TODAY) is not None, text
+
+
+# --- "+", the 100-year separator, with or without spaces around it ---------------------------
+
+# "+" before the last four says "born 100 or more years ago" (YYMMDD+NNNC); written with spaces
+# around it, it was read as a sum and passed: "170110 + 2384" is a valid number all the same.
+PLUS_SEPARATORS = ["+", " + ", " +", "+ ", "  +  ", "\t+ ", "\u00a0+\u00a0", " +\n"]
+
+
+@st.composite
+def plus_separated(draw: st.DrawFn) -> str:
+    """A valid 10-digit number read with "+" (the date a century back, 1827-1926 as of
+    TODAY), the date whole or at its parts, "+" with or without spaces, the last four whole or
+    in two, in any digits, between words."""
+    born = draw(
+        st.dates(
+            min_value=dt.date(TODAY.year - 199, 1, 1), max_value=dt.date(TODAY.year - 100, 12, 31)
+        )
+    )
+    day = born.day + (60 if draw(st.booleans()) else 0)
+    nine = f"{born:%y%m}{day:02d}{draw(st.integers(0, 999)):03d}"
+    date, last = nine[:6], nine[6:] + str(luhn_digit(nine))
+    if draw(st.booleans()):
+        sep = draw(st.sampled_from(["-", " ", "/", "."]))
+        date = sep.join([date[:2], date[2:4], date[4:]])
+    if draw(st.booleans()):
+        last = last[:2] + draw(st.sampled_from(LAST_SEPARATORS)) + last[2:]
+    number = f"{date}{draw(st.sampled_from(PLUS_SEPARATORS))}{last}"
+    number = number.translate(draw(st.sampled_from(SCRIPTS)))
+    before = draw(st.lists(st.sampled_from(WORDS), max_size=3))
+    after = draw(st.lists(st.sampled_from(WORDS), max_size=3))
+    return " ".join([*before, number, *after])
+
+
+@settings(max_examples=300, deadline=None)
+@given(plus_separated())
+@example("Eleven 170110 + 2384 har flyttat")
+def test_a_plus_before_the_last_four_is_the_separator_with_or_without_spaces(text: str) -> None:
+    kinds = {f.kind for f in find_identifying(text, today=TODAY)}
+    assert {"personnummer", "samordningsnummer"} & kinds, text
+
+
+@st.composite
+def sums(draw: st.DrawFn) -> str:
+    """Sums professionals write: amounts in thousands ("125 000"), whole hundreds, counts,
+    years, hours and percentages, "+" with spaces on one side or both, maybe "= the total",
+    maybe a unit. (Not two bare numbers of six and four digits: that is what a personnummer
+    with "+" is, and one in ~140 of them is a valid one. Not a "+" glued on both sides:
+    "517+41" is read as a misplaced separator, before and after this change.)"""
+    terms = st.one_of(
+        st.integers(1, 99_999_999).map(lambda n: f"{n:,}".replace(",", " ")),
+        st.integers(1, 99_999).map(lambda n: str(n * 100)),
+        st.integers(0, 999).map(str),
+        st.integers(2000, 2035).map(str),
+        st.integers(1, 24).map(lambda n: f"{n} h"),
+        st.integers(1, 100).map(lambda n: f"{n} %"),
+    )
+    chosen: list[str] = draw(st.lists(terms, min_size=2, max_size=5))
+    text = chosen[0]
+    for term in chosen[1:]:
+        text += draw(st.sampled_from(PLUS_SEPARATORS[1:5])) + term
+    if draw(st.booleans()):
+        text += f" = {draw(st.integers(1, 99_999_999)):,}".replace(",", " ")
+    text += draw(st.sampled_from(["", " kr", " kronor", " st", " elever", " timmar"]))
+    lead: str = draw(st.sampled_from(["", "Summa ", "Budget: ", "Totalt "]))
+    return lead + text
+
+
+@settings(max_examples=400, deadline=None)
+@given(sums())
+@example("Budget 2026: 450 000 + 12 500 + 3 000 = 465 500 kr")
+@example("Summa 811218 + 9876 kr")
+@example("1 811 218 + 9 876")  # the date cut at its middle: amounts, not a number
+def test_sums_professionals_write_pass(text: str) -> None:
+    # Read as no identity number ("+ 49 296 574" may be a German phone number: another reading)
+    findings = [
+        f
+        for f in find_identifying(text, today=TODAY)
+        if f.kind in ("personnummer", "samordningsnummer")
+    ]
+    assert findings == [], [(f.kind, text[f.start : f.end]) for f in findings]
