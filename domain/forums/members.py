@@ -176,14 +176,19 @@ def add_members(
 
 def _agency_to_join(session: Session, forum: Forum, agency_id: int) -> Row[int, str] | None:
     """The forum's agency ``agency_id`` (its id and name) if the forum offers it, read
-    after the forum's row is locked (``FOR SHARE``, until this transaction ends).
+    after the forum's row is locked (until this transaction ends).
 
     A settings save retires only an agency without active members, checked in the
     statement that retires it, and it updates the forum's row first. With the lock, a save
     under way commits before this reads the agency (which is then no longer offered), and a
     save that comes later waits for these members and sees them (and keeps the agency). No
-    one joins an agency a save has just retired. (SQLite: writers queue whole anyway.)"""
-    session.execute(select(Forum.id).where(Forum.id == forum.id).with_for_update(read=True))
+    one joins an agency a save has just retired. ``FOR NO KEY UPDATE``, the save's own lock:
+    adds to one forum take turns too, so none waits for another's lock to take a stronger
+    one; rows that refer to the forum are still written meanwhile. So a deliverer may wait
+    for this transaction: queue the announcement's update with ``skip_locked``. (SQLite:
+    writers queue whole anyway.)"""
+    locked = select(Forum.id).where(Forum.id == forum.id).with_for_update(key_share=True)
+    session.execute(locked)
     return session.execute(
         select(Agency.id, Agency.name).where(
             Agency.id == agency_id, Agency.forum_id == forum.id, Agency.active.is_(True)
