@@ -335,7 +335,8 @@ def submit_members(
             updated = members_view(
                 session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
             )
-            queue_announcement_update(session, deps, forum)
+            # add_members holds the forum's row: wait for no deliverer
+            queue_announcement_update(session, deps, forum, skip_locked=True)
     except forum_service.MoveNeedsConfirmation as exc:
         confirm = MoveMeta(
             locale=meta.locale,
@@ -380,7 +381,8 @@ def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
                 bot_user_ids=[context.bot_user_id or ""],
                 confirm_moves=True,
             )
-            queue_announcement_update(session, deps, forum)
+            # add_members holds the forum's row: wait for no deliverer
+            queue_announcement_update(session, deps, forum, skip_locked=True)
     except DomainError as exc:
         ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
         return

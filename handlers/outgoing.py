@@ -253,17 +253,25 @@ def announcement(session: Session, deps: Deps, forum: Forum) -> dict[str, Any]:
     return {"channel": forum.channel_id, **forum_ui.forum_created_message(t, summary)}
 
 
-def queue_announcement_update(session: Session, deps: Deps, forum: Forum) -> bool:
+def queue_announcement_update(
+    session: Session, deps: Deps, forum: Forum, *, skip_locked: bool = False
+) -> bool:
     """Bring the forum's channel announcement up to date (its member count, schedule,
     agencies) through the outbox: chat.update of the posted message, rendered when it is
     sent, so one update queued and not yet sent covers any number of changes (saves in a
     row cost a lookup and a touch, not a rendering). Nothing when it was never posted
-    through the outbox (older forums)."""
-    return queue_announcement_update_of(session, deps, team_id=forum.team_id, forum_id=forum.id)
+    through the outbox (older forums).
+
+    ``skip_locked``: the transaction holds a lock on the forum's row (adding members), which
+    a deliverer holding the update may wait for: wait for no deliverer
+    (:func:`scheduling.enqueue_update`)."""
+    return queue_announcement_update_of(
+        session, deps, team_id=forum.team_id, forum_id=forum.id, skip_locked=skip_locked
+    )
 
 
 def queue_announcement_update_of(
-    session: Session, deps: Deps, *, team_id: str, forum_id: int
+    session: Session, deps: Deps, *, team_id: str, forum_id: int, skip_locked: bool = False
 ) -> bool:
     """:func:`queue_announcement_update` by the forum's id."""
     update = announcement_update(team_id=team_id, forum_id=forum_id)
@@ -274,6 +282,7 @@ def queue_announcement_update_of(
         key=update.key,
         render=update.render,
         args=update.args,
+        skip_locked=skip_locked,
     )
 
 

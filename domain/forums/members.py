@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, scheduling
@@ -18,7 +18,6 @@ from domain.errors import (
     NotCoordinator,
 )
 from domain.forums.lookups import (
-    active_agencies,
     active_members,
     find_member,
     forum_for_channel,
@@ -27,7 +26,7 @@ from domain.forums.lookups import (
 )
 from domain.forums.saving import _ADDED_MEANWHILE, _flush_or_conflict
 from domain.i18n import N_, Translator, normalize_locale
-from storage.models import AuditAction, Forum, Member, Role
+from storage.models import Agency, AuditAction, Forum, Member, Role
 
 
 @dataclass(frozen=True)
@@ -78,7 +77,7 @@ def add_members(
     own agency (:class:`OwnAgencyChange`), and every agency change is audited and reported to
     the forum's log reviewers by DM."""
     access = require_coordinator(session, forum=forum, slack_user_id=actor)
-    agency = next((a for a in active_agencies(forum) if a.id == agency_id), None)
+    agency = _agency_to_join(session, forum, agency_id)
     if agency is None:
         raise InvalidInput(N_("Choose one of the forum's agencies."), field="agency")
     users = list(dict.fromkeys(slack_user_ids))
@@ -173,6 +172,28 @@ def add_members(
         },
     )
     return result
+
+
+def _agency_to_join(session: Session, forum: Forum, agency_id: int) -> Row[int, str] | None:
+    """The forum's agency ``agency_id`` (its id and name) if the forum offers it, read
+    after the forum's row is locked (until this transaction ends).
+
+    A settings save retires only an agency without active members, checked in the
+    statement that retires it, and it updates the forum's row first. With the lock, a save
+    under way commits before this reads the agency (which is then no longer offered), and a
+    save that comes later waits for these members and sees them (and keeps the agency). No
+    one joins an agency a save has just retired. ``FOR NO KEY UPDATE``, the save's own lock:
+    adds to one forum take turns too, so none waits for another's lock to take a stronger
+    one; rows that refer to the forum are still written meanwhile. So a deliverer may wait
+    for this transaction: queue the announcement's update with ``skip_locked``. (SQLite:
+    writers queue whole anyway.)"""
+    locked = select(Forum.id).where(Forum.id == forum.id).with_for_update(key_share=True)
+    session.execute(locked)
+    return session.execute(
+        select(Agency.id, Agency.name).where(
+            Agency.id == agency_id, Agency.forum_id == forum.id, Agency.active.is_(True)
+        )
+    ).first()
 
 
 def _report_agency_change(

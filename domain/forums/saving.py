@@ -13,7 +13,6 @@ from sqlalchemy import (
     case,
     exists,
     func,
-    insert,
     literal_column,
     or_,
     select,
@@ -21,6 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -46,7 +46,7 @@ from domain.forums.checking import (
 from domain.forums.drafts import TEMPLATES, ForumDraft
 from domain.forums.lookups import ForumFields, forum_for_channel
 from domain.i18n import N_
-from storage.models import Agency, Area, AuditAction, Case, Forum, Member, Role
+from storage.models import Agency, Area, AuditAction, Case, Forum, Member, Role, name_key
 from storage.sql import json_rows
 
 # --- changes ------------------------------------------------------------------------------
@@ -54,6 +54,10 @@ from storage.sql import json_rows
 _HAS_MEMBERS = N_("{name} still has members. Move or remove them first.")
 _CODE_FIXED = N_("The code cannot change once the forum has cases.")
 _ADDED_MEANWHILE = N_("Someone added these people at the same moment. Please try again.")
+_SAME_NAME = N_("Two names differ only in upper and lower case: keep one of them.")
+_NAMES_MEANWHILE = N_(
+    "Someone changed the forum's agencies or areas at the same moment. Please try again."
+)
 
 
 def _flush_or_conflict(session: Session, conflicts: dict[str, DomainError]) -> None:
@@ -72,6 +76,10 @@ def _flush_or_conflict(session: Session, conflicts: dict[str, DomainError]) -> N
             if needle in message:
                 raise error from None
         raise
+
+
+def _same_name(field: str) -> InvalidInput:
+    return InvalidInput(_SAME_NAME, field=field)
 
 
 def create_forum(
@@ -121,6 +129,11 @@ def create_forum(
             "forums.code": CodeTaken(field="code", code=forum.code),
             "uq_forums_team_id_channel_id": ForumExists(name=forum.name),
             "forums.channel_id": ForumExists(name=forum.name),
+            # One name whatever its case (the draft's lists are merged so before this).
+            "uq_agencies_forum_id_name_key": _same_name("agencies_other"),
+            "agencies.name_key": _same_name("agencies_other"),
+            "uq_areas_forum_id_name_key": _same_name("areas"),
+            "areas.name_key": _same_name("areas"),
         },
     )
     own_name = (draft.own_agency or "").casefold()
@@ -269,20 +282,30 @@ def _sync(
     names: Sequence[str],
 ) -> None:
     """:func:`_sync_agencies` / :func:`_sync_areas` with Core statements, and only for rows
-    that change (a rename of the forum writes none)."""
-    by_name = {r.name.casefold(): r for r in rows}
-    wanted = {n.casefold() for n in names}
+    that change (a rename of the forum writes none). Names are one name whatever their case
+    (:func:`storage.models.name_key`, unique per forum in the database)."""
+    by_name = {name_key(r.name): r for r in rows}
+    wanted = {name_key(n) for n in names}
     new: list[dict[str, object]] = []
     changes: list[tuple[_Named, int, bool]] = []
     for position, name in enumerate(names):
-        row = by_name.get(name.casefold())
+        key = name_key(name)
+        row = by_name.get(key)
         if row is None:
-            new.append({"forum_id": forum_id, "name": name, "position": position, "active": True})
-            by_name[name.casefold()] = _Named(0, name, position, True)
+            new.append(
+                {
+                    "forum_id": forum_id,
+                    "name": name,
+                    "name_key": key,
+                    "position": position,
+                    "active": True,
+                }
+            )
+            by_name[key] = _Named(0, name, position, True)
         elif (row.position, row.active) != (position, True):
             changes.append((row, position, True))
     for row in rows:
-        if row.name.casefold() not in wanted and row.active:
+        if name_key(row.name) not in wanted and row.active:
             changes.append((row, row.position, False))  # kept, no longer offered
     for row, position, active in changes:
         statement = update(model).where(model.id == row.id).values(position=position, active=active)
@@ -303,20 +326,30 @@ def _sync(
             continue
         session.execute(statement)
     if new:
+        # PostgreSQL: saves of one forum read it without a lock, so another may have added
+        # the same name since (committed), in any case ("fos" for "FOS"). Then its row is
+        # this save's, where this save puts it (and keeps the name it has). SQLite's writers
+        # queue from their BEGIN, so the names read are the names stored; the same statement
+        # there (no save can fail on a name another wrote).
         table = cast(Table, model.__table__)
-        if session.get_bind().dialect.name == "postgresql":
-            # Saves of one forum read it without a lock: another may have added the same
-            # name since (committed). Then its row is this save's, where this save puts it.
-            added = pg_insert(table)
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        added = (pg_insert if postgresql else sqlite_insert)(table)
+        try:
             session.execute(
                 added.on_conflict_do_update(
-                    index_elements=[table.c.forum_id, table.c.name],
+                    index_elements=[table.c.forum_id, table.c.name_key],
                     set_={"position": added.excluded.position, "active": True},
                 ),
                 new,
             )
-        else:  # SQLite's writers queue from their BEGIN: the names read are the names stored
-            session.execute(insert(model), new)
+        except IntegrityError as exc:
+            # PostgreSQL: the upsert takes over a row only on its key; another save inserting
+            # the same name in the very same instant can still meet the unique (forum, name)
+            # first (kept while an older release runs beside this one). Told, not an outage.
+            if f"{table.name}_forum_id_name" not in str(exc.orig):
+                raise
+            field = "agencies_other" if model is Agency else "areas"
+            raise InputErrors({field: InvalidInput(_NAMES_MEANWHILE, field=field)}) from None
 
 
 def _enqueue(session: Session, clock: Clock, update: scheduling.UpdateOf) -> None:

@@ -34,7 +34,7 @@ from storage.models.enums import (
     EffectStatus,
     OutboxStatus,
 )
-from storage.models.forums import Forum, Agency, Member, Area, Meeting
+from storage.models.forums import Forum, Agency, Member, Area, Meeting, name_key
 from storage.models.cases import (
     case_agencies,
     consent_agencies,
@@ -117,6 +117,7 @@ __all__ = [
     "case_criteria_met",
     "consent_agencies",
     "deviation_agencies",
+    "name_key",
     "plan_activities",
     "slack_bots",
     "slack_installations",

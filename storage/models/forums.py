@@ -16,7 +16,8 @@ from sqlalchemy import (
     Time,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.engine.default import DefaultExecutionContext
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
 from storage.models.base import Base, JSONType, TimestampMixin, UTCDateTime, _enum
 from storage.models.enums import AreaKind, MeetingStatus, Role
@@ -69,19 +70,54 @@ class Forum(TimestampMixin, Base):
     )
 
 
+def name_key(name: str) -> str:
+    """What makes two agency (or area) names of a forum the same name: their case-folded
+    text, as the forum's settings compare them ("FOS" and "fos" are one agency)."""
+    return name.casefold()
+
+
+def _name_key_default(context: DefaultExecutionContext) -> str:
+    parameters = context.get_current_parameters()  # type: ignore[no-untyped-call]
+    return name_key(str(parameters["name"]))
+
+
+def _name_key_column() -> Mapped[str | None]:
+    """The name's :func:`name_key`, unique per forum: the database keeps one row per name
+    whatever its case (a unique index on ``lower(name)`` would not: SQLite lowers ASCII
+    letters only, and PostgreSQL as its locale says). Set from the name when a row is
+    inserted, and from a new name given to a loaded row; names are never renamed (a save
+    that names "fos" offers "FOS" again), so an UPDATE statement that changes ``name`` must
+    set it too. Case-folding can lengthen a name ("ß" is "ss"): four times its length.
+
+    NULL only in a row the release before wrote while this one was rolled out (it knows no
+    key); the next release's migration fills those, makes the column NOT NULL and drops the
+    unique (forum_id, name), which the release before names in its upsert."""
+    return mapped_column(String(300), nullable=True, default=_name_key_default)
+
+
 class Agency(Base):
     """An organisation (verksamhet) taking part in a forum."""
 
     __tablename__ = "agencies"
-    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+    # One per name whatever its case; (forum_id, name) only until older releases are gone.
+    __table_args__ = (
+        UniqueConstraint("forum_id", "name"),
+        UniqueConstraint("forum_id", "name_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(75))
+    name_key: Mapped[str | None] = _name_key_column()
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     forum: Mapped[Forum] = relationship(back_populates="agencies")
+
+    @validates("name")
+    def _keyed(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class Member(TimestampMixin, Base):
@@ -111,16 +147,26 @@ class Area(Base):
     """A place or theme the forum rates in its situation picture."""
 
     __tablename__ = "areas"
-    __table_args__ = (UniqueConstraint("forum_id", "name"),)
+    # One per name whatever its case; (forum_id, name) only until older releases are gone.
+    __table_args__ = (
+        UniqueConstraint("forum_id", "name"),
+        UniqueConstraint("forum_id", "name_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     forum_id: Mapped[int] = mapped_column(ForeignKey("forums.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(75))
+    name_key: Mapped[str | None] = _name_key_column()
     kind: Mapped[AreaKind] = mapped_column(_enum(AreaKind), default=AreaKind.THEME)
     position: Mapped[int] = mapped_column(Integer, default=0)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     forum: Mapped[Forum] = relationship(back_populates="areas")
+
+    @validates("name")
+    def _keyed(self, _key: str, name: str) -> str:
+        self.name_key = name_key(name)
+        return name
 
 
 class Meeting(Base):

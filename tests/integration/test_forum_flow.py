@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from storage.models import AuditEvent, Forum, Member, Role
+from storage.models import Agency, AuditEvent, Forum, Member, Role
 from tests.conftest import Bot
 from tests.support.slack_driver import (
     multi_select_values,
@@ -191,6 +191,27 @@ def test_bad_input_gets_a_field_error_and_stores_nothing(
     assert body["response_action"] == "errors"
     assert block in body["errors"], body
     assert expected in body["errors"][block]
+    assert count(bot, Forum) == 0
+
+
+def test_names_differing_only_in_case_get_a_field_error_when_the_form_check_is_missing(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Elevhälsa chosen and "ELEVHÄLSA" typed under other agencies: as if the form's own
+    merging of the two had been forgotten (both would be stored), the database keeps one
+    name whatever its case, and the user sees a friendly error on the field, in Swedish,
+    not an outage; no forum is stored."""
+    from domain.forums import saving
+
+    def each_name_anew(forum: Forum, names: list[str]) -> None:
+        forum.agencies.extend(Agency(name=n, position=i) for i, n in enumerate(names))
+
+    monkeypatch.setattr(saving, "_sync_agencies", each_name_anew)
+    response = submit_create(bot, other="ELEVHÄLSA")
+    assert response.status == 200
+    body = response.json()
+    assert body is not None and body["response_action"] == "errors", body
+    assert "stora och små bokstäver" in body["errors"]["agencies_other.0"], body
     assert count(bot, Forum) == 0
 
 

@@ -29,6 +29,10 @@ class LockWaits:
             with self._lock:
                 self._begun.add(threading.get_ident())
 
+    def waiting(self) -> bool:
+        """PostgreSQL: whether a backend of this database waits for a lock now."""
+        return self._waiting_on_postgres()
+
     def _waiting_on_postgres(self) -> bool:
         with self.engine.connect() as conn:
             waiting = conn.scalar(

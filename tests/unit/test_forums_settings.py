@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from domain import audit
 from domain import forums as fs
@@ -30,7 +31,7 @@ from domain.errors import (
 )
 from domain.schedule import next_occurrences
 from storage.db import transaction
-from storage.models import AuditAction, AuditEvent, Forum, Role
+from storage.models import Agency, Area, AuditAction, AuditEvent, Forum, Role
 from tests.conftest import postgresql_only
 from tests.support.concurrency import lock_waits
 from tests.support.forum_domain import (
@@ -60,6 +61,7 @@ from tests.support.forum_domain import (
     member_of,
     update_as,
 )
+from tests.support.wait import eventually
 
 
 @pytest.fixture
@@ -598,3 +600,165 @@ def test_two_saves_adding_the_same_agency_at_once_both_land_without_a_code_error
     names = [a.name for a in agencies_of(sessions, setup.forum_id)]
     assert names.count("Polis") == 1
     assert active_names(agencies_of(sessions, setup.forum_id)) == ["Polis", *AGENCIES]
+
+
+def _in_thread(work: Any) -> tuple[threading.Thread, dict[str, Any]]:
+    """``work()`` in a thread of its own, started; its outcome, ``{"result": …}`` or
+    ``{"error": …}``, once the thread has ended."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, outcome
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no add runs mid-save
+def test_a_member_added_while_a_save_retiring_their_agency_commits_is_refused(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator's save retires Elevhälsa (it has no members): its statement did so,
+    and the save has not committed yet when the admin adds a person to Elevhälsa. The add
+    waits for the save, then is told to choose one of the forum's agencies: nobody is left
+    an active member of an agency the forum no longer offers."""
+    kept = [a for a in AGENCIES if a != "Elevhälsa"]
+    with (
+        save_paused_after(
+            "_sync",  # its first: the agencies (Elevhälsa retired), not yet committed
+            monkeypatch,
+            sessions,
+            clock,
+            setup,
+            actor=COORD,
+            draft=make_draft(agencies=kept),
+        ) as outcome,
+        lock_waits(sessions.kw["bind"]) as waits,
+    ):
+        adding, added = _in_thread(
+            lambda: add_as(sessions, clock, setup, actor=ADMIN, users=["UNEW"])
+        )
+        eventually(lambda: waits.waiting() or not adding.is_alive())
+    adding.join(20)
+    assert outcome["save"] is None, outcome["save"]
+    refused = added.get("error")
+    assert isinstance(refused, InvalidInput) and refused.field == "agency", added
+    assert active_names(agencies_of(sessions, setup.forum_id)) == kept
+    assert member_of(sessions, setup.forum_id, "UNEW") is None
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save runs mid-add
+def test_a_save_retiring_an_agency_while_a_member_is_added_to_it_is_refused(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other order: the admin's add of a person to Elevhälsa has written the member
+    and not committed yet when the coordinator saves the forum without Elevhälsa. The save
+    waits for the add, then is refused on the agencies field (Elevhälsa has a member now),
+    as it would have been a moment later; Elevhälsa stays offered with its member."""
+    from domain.forums.saving import _flush_or_conflict as flush
+
+    flushed, go = threading.Event(), threading.Event()
+
+    def flush_then_pause(*args: Any, **kwargs: Any) -> None:
+        flush(*args, **kwargs)
+        flushed.set()
+        assert go.wait(10)
+
+    # The add has written its members, and pauses before its commit.
+    monkeypatch.setattr("domain.forums.members._flush_or_conflict", flush_then_pause)
+    adding, added = _in_thread(lambda: add_as(sessions, clock, setup, actor=ADMIN, users=["UNEW"]))
+    try:
+        assert flushed.wait(10)
+        kept = [a for a in AGENCIES if a != "Elevhälsa"]
+        with lock_waits(sessions.kw["bind"]) as waits:
+            saving, saved = _in_thread(
+                lambda: update_as(sessions, clock, setup, actor=COORD, agencies=kept)
+            )
+            eventually(lambda: waits.waiting() or not saving.is_alive())
+    finally:
+        go.set()
+        adding.join(20)
+    saving.join(20)
+    assert added == {"result": ["UNEW"]}, added
+    refused = saved.get("error")
+    assert isinstance(refused, InputErrors) and set(refused.errors) == {"agencies"}, saved
+    assert "Elevhälsa" in active_names(agencies_of(sessions, setup.forum_id))
+    member = member_of(sessions, setup.forum_id, "UNEW")
+    assert member is not None and member.active
+    assert member.agency_id == setup.agency["Elevhälsa"]
+
+
+# --- one name whatever its case -------------------------------------------------------------
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+def test_two_saves_adding_one_agency_in_two_cases_at_once_end_with_one(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The coordinator adds "Polis" and the admin "POLIS" at the same moment (each save
+    compares names whatever their case, but neither sees the other's). Both land, and the
+    forum has one Polis (the name the first save gave it), where the last save put it."""
+    admin: dict[str, BaseException | None] = {}
+    with save_paused_after(
+        "draft_calendar",
+        monkeypatch,
+        sessions,
+        clock,
+        setup,
+        actor=COORD,
+        draft=make_draft(agencies=["Polis", *AGENCIES], areas=["Skolan", *AREAS]),
+    ) as coordinator:
+        try:
+            with transaction(sessions) as s:
+                fs.save_forum_settings(
+                    s,
+                    clock,
+                    forum_id=setup.forum_id,
+                    team_id=TEAM,
+                    actor=ADMIN,
+                    draft=make_draft(agencies=[*AGENCIES, "POLIS"], areas=[*AREAS, "SKOLAN"]),
+                )
+            admin["save"] = None
+        except BaseException as exc:
+            admin["save"] = exc
+    outcome = {"admin": admin["save"], "coordinator": coordinator["save"]}
+    assert outcome == {"admin": None, "coordinator": None}, outcome
+    assert active_names(agencies_of(sessions, setup.forum_id)) == ["POLIS", *AGENCIES]
+    assert active_names(areas_of(sessions, setup.forum_id)) == ["SKOLAN", *AREAS]
+    assert len(agencies_of(sessions, setup.forum_id)) == len(AGENCIES) + 1
+    assert len(areas_of(sessions, setup.forum_id)) == len(AREAS) + 1
+
+
+def test_the_database_keeps_one_agency_and_area_per_name_whatever_its_case(
+    sessions: Sessions, setup: Setup
+) -> None:
+    """Whatever code writes them, a forum's agency and area names differ in more than
+    case, also in letters beyond ASCII ("ELEVHÄLSA" is Elevhälsa, on SQLite too, whose
+    lower() leaves Ä as it is). Another forum may use the same names."""
+
+    def names() -> tuple[list[str], list[str]]:
+        return (
+            [a.name for a in agencies_of(sessions, setup.forum_id)],
+            [a.name for a in areas_of(sessions, setup.forum_id)],
+        )
+
+    before = names()
+    writes: dict[str, Any] = {
+        "ELEVHÄLSA": lambda s: s.add(Agency(forum_id=setup.forum_id, name="ELEVHÄLSA")),
+        "grundskola": lambda s: s.execute(
+            insert(Agency).values(forum_id=setup.forum_id, name="grundskola")
+        ),
+        "DROGER": lambda s: s.add(Area(forum_id=setup.forum_id, name="DROGER")),
+        "alkohol": lambda s: s.execute(
+            insert(Area).values(forum_id=setup.forum_id, name="alkohol")
+        ),
+    }
+    for name, write in writes.items():
+        with pytest.raises(IntegrityError), transaction(sessions) as s:
+            write(s)
+            s.flush()
+        assert names() == before, name
