@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain import disclosure
+from domain import audit, disclosure
 from domain.disclosure import (
     REFUSAL_DAY,
     REFUSAL_WINDOW,
@@ -21,7 +21,7 @@ from domain.disclosure import (
     REFUSALS_PER_WINDOW,
 )
 from storage.db import transaction
-from storage.models import AuditEvent
+from storage.models import AuditAction, AuditEvent
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_disclosure_table import (
     ACTION_TEXT,
@@ -701,3 +701,43 @@ def test_a_days_refusals_are_capped_and_the_review_shows_the_limit(bot: Bot) -> 
             {"surface": "case_modal", "details": False, "refused": "other_forum"},
         )
     ]
+
+
+def test_a_day_whose_cap_was_passed_by_racing_attempts_still_shows_the_limit(bot: Bot) -> None:
+    """Attempts sent at once at the cap's edge: each request reads the day's count before
+    the others commit (nothing orders them), so several read REFUSALS_PER_DAY - 2 and
+    none writes the marked last row; the day is then over its cap with no mark. The next
+    attempt must still be written, marked, so the reviewers see that the attempts went on
+    (it was refused and written nowhere, the later attempts hidden from the review)."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    step = REFUSAL_WINDOW + dt.timedelta(seconds=1)
+    # What the racing requests leave: a day's worth of refusals, none of them marked.
+    with transaction(bot.sessions) as s:
+        for _ in range(REFUSALS_PER_DAY):
+            bot.clock.advance(dt.timedelta(seconds=1))
+            audit.record(
+                s,
+                bot.clock,
+                actor=OTHER_FORUM,
+                action=AuditAction.READ,
+                object_type="case",
+                object_ref=world.reference,
+                team_id="T0001",
+                forum_id=world.forum,
+                detail={"surface": "case_modal", "details": False, "refused": "other_forum"},
+            )
+    for _ in range(3):
+        bot.clock.advance(step)
+        assert REFUSED_SV in open_case(bot, r, world.case)
+    logged = refusals(events_since(bot, mark))
+    assert [e.detail for e in logged[REFUSALS_PER_DAY:]] == [
+        {"surface": "case_modal", "details": False, "refused": "other_forum", "limit": "day"}
+    ], "the day's cap was passed and no row says so"
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    review = json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+    assert "dygnets gräns för loggade nekanden" in review
