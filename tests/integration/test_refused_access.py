@@ -741,3 +741,46 @@ def test_a_day_whose_cap_was_passed_by_racing_attempts_still_shows_the_limit(bot
         bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
     )
     assert "dygnets gräns för loggade nekanden" in review
+
+
+def _review_events(bot: Bot, mark: int) -> str:
+    with bot.sessions() as s:
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.id > mark, AuditEvent.object_type == "audit_log")
+        ).all()
+        return json.dumps([(e.object_ref, e.detail) for e in events], ensure_ascii=False)
+
+
+def test_a_personnummer_typed_or_crafted_into_the_log_reviews_filter_is_never_recorded(
+    bot: Bot,
+) -> None:
+    """Looking at the log is audited with its filter. A coordinator types a child's
+    personnummer dressed as a reference (``/samverkan logg PN-1701-102384``), or sends the
+    export button with a crafted filter (a personnummer and a name as the person and the
+    case): the append-only log never holds what was typed. A real reference and a real
+    user of the forum's log are still recorded."""
+    world = build_world(bot)
+    digits = CHILD_PNR.replace("-", "")
+    dressed = f"PN-{digits[:4]}-{digits[4:]}"
+    mark = last_id(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"logg {dressed}", user=COORD)
+    bot.slack.wait_for("response_url", count=before + 1)
+    uploads = len(bot.slack.uploads)
+    crafted = f"U{digits}|| {CHILD_PNR} Anna Andersson||"
+    bot.driver.block_action("privacy_log_export_csv", user=COORD, value=crafted, channel="C0001")
+    bot.slack.wait_for("files.completeUploadExternal", count=uploads + 1)
+    bot.wait_idle()
+    stored = _review_events(bot, mark)
+    assert stored.count('"case"') == 2 and stored.count('"user"') == 1, stored
+    assert digits[4:] not in stored and digits[-4:] not in stored, stored
+    assert "Anna" not in stored, stored
+    # What the forum's log names is recorded as before.
+    mark = last_id(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"logg {world.reference} <@{RAISER}>", user=COORD)
+    bot.slack.wait_for("response_url", count=before + 1)
+    bot.wait_idle()
+    assert json.loads(_review_events(bot, mark)) == [
+        ["FOS", {"user": RAISER, "case": world.reference}]
+    ]
