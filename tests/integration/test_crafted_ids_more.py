@@ -496,3 +496,29 @@ def test_an_action_modals_crafted_card_origin_never_rewrites_a_channel_message(
         [c.args for c in bot.slack.calls[since:] if str(c.args.get("channel", "")) == channel],
         ensure_ascii=False,
     )
+
+
+# --- the correction buttons' forum, in a modal's crafted private_metadata ------------------------
+
+
+def test_a_crafted_forum_id_behind_a_correction_button_is_no_forum(bot: Bot) -> None:
+    """The "change" button of a case's text in a modal reads the forum from the modal's
+    private_metadata. Crafted there (past INTEGER, past any number, ``true``, negative), it
+    is no forum: told so in words, never "the database is not answering" or "something went
+    wrong", and ``true`` is not read as forum 1."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    for forum_id in (2**31, 2**40, 2**70, True, -5):
+        meta = json.dumps({"locale": "sv", "forum_id": forum_id, "case_id": world.case})
+
+        def press(meta: str = meta) -> Any:
+            return r.driver.block_action(
+                "text_edit",
+                user=r.user,
+                value=f"case.summary:{world.case}",
+                view={"id": "V9", "private_metadata": meta},
+            )
+
+        shown = output_of(bot, press)
+        assert "Det finns inget forum i den här kanalen" in shown, (forum_id, shown)
+        assert OUTAGE not in shown and FAILED not in shown and MEMBERS_ONLY not in shown
