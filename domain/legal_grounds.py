@@ -60,6 +60,19 @@ GROUNDS: dict[LegalGroundKind, tuple[str, str]] = {
 REFUSED = NotCoordinator(N_("Only coordinators can record a legal ground other than consent."))
 
 
+class GroundNotFound(InvalidInput):
+    """No legal ground of that id in the reader's forum (none at all, or another forum's)."""
+
+    msgid = N_("That legal ground does not exist in this forum.")
+
+
+def ground_case(session: Session, ground_id: int) -> int | None:
+    """The case a legal ground is for (to audit a refused attempt at it); None for none."""
+    if ground_id <= 0:
+        return None
+    return session.scalar(select(LegalGround.case_id).where(LegalGround.id == ground_id))
+
+
 @dataclass(frozen=True)
 class GroundEntry:
     id: int
@@ -268,7 +281,7 @@ def end_ground(session: Session, clock: Clock, *, access: Access, ground_id: int
         .where(LegalGround.id == ground_id, Case.forum_id == access.forum.id)
     ).first()
     if row is None:
-        raise InvalidInput(N_("That legal ground does not exist in this forum."))
+        raise GroundNotFound()
     ground, case = row
     if ground.ended_at is not None:
         raise InvalidInput(N_("That legal ground has already ended."))

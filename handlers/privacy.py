@@ -411,8 +411,18 @@ def end_ground(
     meta = ViewMeta.load(view.get("private_metadata"))
     ground_id = forms.id_value(body["actions"][0].get("value")) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        access = _view_access(session, meta, context.team_id or "", context.user_id or "")
-        case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)
+        # The ground names its case: a refusal at the door is audited like the modal's.
+        with disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=context.team_id or "",
+            slack_user_id=context.user_id or "",
+            case_id=legal_grounds.ground_case(session, ground_id),
+            surface_name="legal_grounds",
+            not_found=(legal_grounds.GroundNotFound,),
+        ):
+            access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+            case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)
         updated = _ground_view(deps, t, access, session, case.reference)
     client.views_update(view_id=view["id"], view=updated)
 
