@@ -520,11 +520,14 @@ def record_refused(
     )
     if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
         return None
-    if len(refused_today) >= REFUSALS_PER_DAY:
+    # Requests at once may all read the count below the cap and pass it unmarked (nothing
+    # orders them): the day is full only once a marked row says so.
+    marked = any((d or {}).get("limit") for _at, _ref, d in refused_today)
+    if len(refused_today) >= REFUSALS_PER_DAY and marked:
         log.warning("a refused look was not audited: the day's limit of %d", REFUSALS_PER_DAY)
         return None
     detail: dict[str, Any] = {"surface": surface_name, "details": False, "refused": reason}
-    if len(refused_today) == REFUSALS_PER_DAY - 1:
+    if len(refused_today) >= REFUSALS_PER_DAY - 1:
         detail["limit"] = "day"  # the last one written today (see REFUSALS_PER_DAY)
     written = audit.record(
         session,

@@ -346,9 +346,27 @@ def review(
         action=AuditAction.EXPORT if exported else AuditAction.READ,
         object_type="audit_log",
         object_ref=access.forum.code,
-        detail={**filt.describe(), **({"format": exported} if exported else {})},
+        detail={
+            **_recorded(session, access.forum, filt),
+            **({"format": exported} if exported else {}),
+        },
     )
     return report
+
+
+def _recorded(session: Session, forum: Forum, filt: LogFilter) -> dict[str, str]:
+    """The filter as the review's event records it: a person and a case reference only as
+    the forum's log names them, else "?". What was typed or sent (a personnummer dressed as
+    a reference, a name in a crafted export button) never enters the append-only log."""
+    described = filt.describe()
+    for key, column, value in (
+        ("user", AuditEvent.actor, filt.user),
+        ("case", AuditEvent.object_ref, filt.reference),
+    ):
+        named = select(AuditEvent.id).where(AuditEvent.forum_id == forum.id, column == value)
+        if value and session.scalar(named.limit(1)) is None:
+            described[key] = "?"
+    return described
 
 
 # --- monthly log check ----------------------------------------------------------------------

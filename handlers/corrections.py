@@ -56,7 +56,8 @@ def _forum_id_of(body: dict[str, Any]) -> int | None:
         value = json.loads(raw).get("forum_id") if raw else None
     except (ValueError, AttributeError):
         return None
-    return value if isinstance(value, int) else None
+    # Crafted (past INTEGER or any number, negative, ``true``): no forum, told so.
+    return forms.id_value(str(value)) if isinstance(value, int) else None
 
 
 def _access(session: Session, context: BoltContext, forum_id: int | None) -> Access:

@@ -93,7 +93,13 @@ def refresh(
             detail = ui.action_detail_modal(t, view, tz=tz, today=forum_today(access, deps))
         row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
         today = forum_today(access, deps)
-        card_in_dm = meta.origin == "card" and respond is None
+        # The card is in the user's DM (a "D" channel): an origin naming a channel's
+        # message (crafted metadata) would have the action's card replace it there.
+        card_in_dm = (
+            meta.origin == "card"
+            and respond is None
+            and (meta.message_channel or "").startswith("D")
+        )
         if card_in_dm and meta.message_channel and meta.message_ts:
             outgoing.update(
                 session,

@@ -439,3 +439,86 @@ def test_another_forums_round_in_the_comments_button_is_refused(
     shown = _click(bot, reader_for(bot, world, outsider), "rating_comments_open", str(world.round))
     _told(shown, refused)
     assert COMMENT not in shown
+
+
+# --- an action modal's crafted "card" origin --------------------------------------------------
+
+
+@pytest.mark.parametrize("channel", ["C0002", "C0001"], ids=["another forum's", "its own forum's"])
+def test_an_action_modals_crafted_card_origin_never_rewrites_a_channel_message(
+    bot: Bot, channel: str
+) -> None:
+    """The "more time" modal, opened from the action's card in the owner's DM, remembers the
+    card (its channel and ts) to show the change on it. The owner submits it with that origin
+    crafted to name a message in a forum's channel (another forum's, or the action's own):
+    the change is made, but no message outside a direct message is rewritten (the bot would
+    replace another forum's message with the action's card, and its text would be read in a
+    channel)."""
+    from storage.models import Action
+    from tests.integration.test_disclosure_table import ACTION_TEXT, RAISER
+    from tests.support.slack_driver import date_value
+
+    world = build_world(bot)
+    r = reader_for(bot, world, RAISER)
+    meta = json.dumps(
+        {
+            "locale": "sv",
+            "forum_id": world.forum,
+            "action_id": world.action,
+            "origin": "card",
+            "message_channel": channel,
+            "message_ts": "1765000000.000100",
+        }
+    )
+    due = bot.clock.now().date() + dt.timedelta(days=30)
+    since = len(bot.slack.calls)
+    response = r.driver.view_submission(
+        "action_postpone",
+        {
+            "due_on": {"value": date_value(due)},
+            "reason": {"value": plain_value("Väntar på skolans schema")},
+        },
+        user=RAISER,
+        private_metadata=meta,
+    )
+    assert response.status == 200
+    bot.wait_idle()
+    with bot.sessions() as s:
+        action = s.get(Action, world.action)
+        assert action is not None and action.due_on == due
+    rewritten = [
+        c.args
+        for c in bot.slack.calls[since:]
+        if c.method == "chat.update" and not str(c.args.get("channel", "")).startswith("D")
+    ]
+    assert rewritten == [], "a channel's message was replaced by the action's card"
+    assert ACTION_TEXT not in json.dumps(
+        [c.args for c in bot.slack.calls[since:] if str(c.args.get("channel", "")) == channel],
+        ensure_ascii=False,
+    )
+
+
+# --- the correction buttons' forum, in a modal's crafted private_metadata ------------------------
+
+
+def test_a_crafted_forum_id_behind_a_correction_button_is_no_forum(bot: Bot) -> None:
+    """The "change" button of a case's text in a modal reads the forum from the modal's
+    private_metadata. Crafted there (past INTEGER, past any number, ``true``, negative), it
+    is no forum: told so in words, never "the database is not answering" or "something went
+    wrong", and ``true`` is not read as forum 1."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    for forum_id in (2**31, 2**40, 2**70, True, -5):
+        meta = json.dumps({"locale": "sv", "forum_id": forum_id, "case_id": world.case})
+
+        def press(meta: str = meta) -> Any:
+            return r.driver.block_action(
+                "text_edit",
+                user=r.user,
+                value=f"case.summary:{world.case}",
+                view={"id": "V9", "private_metadata": meta},
+            )
+
+        shown = output_of(bot, press)
+        assert "Det finns inget forum i den här kanalen" in shown, (forum_id, shown)
+        assert OUTAGE not in shown and FAILED not in shown and MEMBERS_ONLY not in shown

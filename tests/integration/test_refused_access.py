@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain import disclosure
+from domain import audit, disclosure
 from domain.disclosure import (
     REFUSAL_DAY,
     REFUSAL_WINDOW,
@@ -21,7 +21,7 @@ from domain.disclosure import (
     REFUSALS_PER_WINDOW,
 )
 from storage.db import transaction
-from storage.models import AuditEvent
+from storage.models import AuditAction, AuditEvent
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_disclosure_table import (
     ACTION_TEXT,
@@ -700,4 +700,87 @@ def test_a_days_refusals_are_capped_and_the_review_shows_the_limit(bot: Bot) -> 
             world.reference,
             {"surface": "case_modal", "details": False, "refused": "other_forum"},
         )
+    ]
+
+
+def test_a_day_whose_cap_was_passed_by_racing_attempts_still_shows_the_limit(bot: Bot) -> None:
+    """Attempts sent at once at the cap's edge: each request reads the day's count before
+    the others commit (nothing orders them), so several read REFUSALS_PER_DAY - 2 and
+    none writes the marked last row; the day is then over its cap with no mark. The next
+    attempt must still be written, marked, so the reviewers see that the attempts went on
+    (it was refused and written nowhere, the later attempts hidden from the review)."""
+    world = build_world(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    mark = last_id(bot)
+    step = REFUSAL_WINDOW + dt.timedelta(seconds=1)
+    # What the racing requests leave: a day's worth of refusals, none of them marked.
+    with transaction(bot.sessions) as s:
+        for _ in range(REFUSALS_PER_DAY):
+            bot.clock.advance(dt.timedelta(seconds=1))
+            audit.record(
+                s,
+                bot.clock,
+                actor=OTHER_FORUM,
+                action=AuditAction.READ,
+                object_type="case",
+                object_ref=world.reference,
+                team_id="T0001",
+                forum_id=world.forum,
+                detail={"surface": "case_modal", "details": False, "refused": "other_forum"},
+            )
+    for _ in range(3):
+        bot.clock.advance(step)
+        assert REFUSED_SV in open_case(bot, r, world.case)
+    logged = refusals(events_since(bot, mark))
+    assert [e.detail for e in logged[REFUSALS_PER_DAY:]] == [
+        {"surface": "case_modal", "details": False, "refused": "other_forum", "limit": "day"}
+    ], "the day's cap was passed and no row says so"
+    before = bot.slack.count("response_url")
+    bot.driver.command("logg", user=COORD)
+    review = json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+    assert "dygnets gräns för loggade nekanden" in review
+
+
+def _review_events(bot: Bot, mark: int) -> str:
+    with bot.sessions() as s:
+        events = s.scalars(
+            select(AuditEvent).where(AuditEvent.id > mark, AuditEvent.object_type == "audit_log")
+        ).all()
+        return json.dumps([(e.object_ref, e.detail) for e in events], ensure_ascii=False)
+
+
+def test_a_personnummer_typed_or_crafted_into_the_log_reviews_filter_is_never_recorded(
+    bot: Bot,
+) -> None:
+    """Looking at the log is audited with its filter. A coordinator types a child's
+    personnummer dressed as a reference (``/samverkan logg PN-1701-102384``), or sends the
+    export button with a crafted filter (a personnummer and a name as the person and the
+    case): the append-only log never holds what was typed. A real reference and a real
+    user of the forum's log are still recorded."""
+    world = build_world(bot)
+    digits = CHILD_PNR.replace("-", "")
+    dressed = f"PN-{digits[:4]}-{digits[4:]}"
+    mark = last_id(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"logg {dressed}", user=COORD)
+    bot.slack.wait_for("response_url", count=before + 1)
+    uploads = len(bot.slack.uploads)
+    crafted = f"U{digits}|| {CHILD_PNR} Anna Andersson||"
+    bot.driver.block_action("privacy_log_export_csv", user=COORD, value=crafted, channel="C0001")
+    bot.slack.wait_for("files.completeUploadExternal", count=uploads + 1)
+    bot.wait_idle()
+    stored = _review_events(bot, mark)
+    assert stored.count('"case"') == 2 and stored.count('"user"') == 1, stored
+    assert digits[4:] not in stored and digits[-4:] not in stored, stored
+    assert "Anna" not in stored, stored
+    # What the forum's log names is recorded as before.
+    mark = last_id(bot)
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"logg {world.reference} <@{RAISER}>", user=COORD)
+    bot.slack.wait_for("response_url", count=before + 1)
+    bot.wait_idle()
+    assert json.loads(_review_events(bot, mark)) == [
+        ["FOS", {"user": RAISER, "case": world.reference}]
     ]

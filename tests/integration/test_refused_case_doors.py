@@ -44,6 +44,7 @@ from tests.support.slack_driver import date_value, plain_value, radio_value, sel
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
 NO_SURVEY_SV = "Enkäten finns inte längre"
+NO_GROUND_SV = "Den rättsliga grunden finns inte i det här forumet."
 NO_CASE = 987_654
 
 
@@ -244,11 +245,30 @@ def ground_submitted(bot: Bot, r: Reader, case_id: int) -> str:
     return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
 
 
+def ground_ended(bot: Bot, r: Reader, case_id: int) -> str:
+    """The legal ground modal's "end" button, naming the case's ground by its id (an id of
+    no ground for a case without one)."""
+    from storage.models import LegalGround
+
+    with bot.sessions() as s:
+        ground = s.scalar(select(LegalGround.id).where(LegalGround.case_id == case_id))
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "privacy_legal_ground_end",
+        user=r.user,
+        value=str(ground or NO_CASE),
+        view=_modal(r, case_id),
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
 COORDINATOR_DOORS: dict[str, tuple[Callable[[Bot, Reader, int], str], str]] = {
     "legal hold button": (hold_button, "case_modal"),
     "legal hold submission": (hold_submitted, "case_modal"),
     "release the hold": (release_button, "case_modal"),
     "legal ground submission": (ground_submitted, "legal_grounds"),
+    "end a legal ground": (ground_ended, "legal_grounds"),
 }
 
 
@@ -257,15 +277,16 @@ def test_the_coordinators_case_doors_from_outside_the_forum_are_refused_and_audi
     bot: Bot, door: str
 ) -> None:
     """The legal hold (set, its reason modal, release) and a legal ground's modal name the
-    case by its id: sent by the admins of another forum and of another workspace's forum
-    (from their own forum's modal) and by a non-member (naming this forum). Refused as
-    before, the same answer as for an id of no case, nothing changed, and each attempt
-    audited once in this forum's log."""
+    case by its id (its "end" button, the ground by its id): sent by the admins of another
+    forum and of another workspace's forum (from their own forum's modal) and by a
+    non-member (naming this forum). Refused as before, the same answer as for an id of no
+    case (or ground), nothing changed, and each attempt audited once in this forum's log."""
     world = build_world(bot)
     send, surface = COORDINATOR_DOORS[door]
     before = _hold_and_grounds(bot, world)
     mark = _last_id(bot)
-    expected = {OTHER_FORUM: REFUSED_SV, OTHER_WS: REFUSED_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    gone = NO_GROUND_SV if send is ground_ended else REFUSED_SV
+    expected = {OTHER_FORUM: gone, OTHER_WS: gone, NON_MEMBER: NOT_A_MEMBER_SV}
     for who, answer in expected.items():
         r = _reader(bot, world, who)
         shown = send(bot, r, world.case)
