@@ -349,6 +349,15 @@ def test_more_time_from_the_owners_card_updates_that_card(bot: Bot, forum: dict[
     assert updated.ok
     assert (updated.args["channel"], updated.args["ts"]) == card
     assert "17 december" in text_of(updated.args) and DESCRIPTION in text_of(updated.args)
+    # Again from the same card: updated again; the user's DM was looked up once (cached).
+    private = more_time_from(bot, ELEVHALSA, action.id, card)
+    assert postpone(bot, ELEVHALSA, private, dt.date(2026, 12, 18)).json() is None
+    again = bot.slack.wait_for("chat.update", count=2)[-1]
+    assert (again.args["channel"], again.args["ts"]) == card and "18 december" in text_of(
+        again.args
+    )
+    opened = [c for c in bot.slack.calls_to("conversations.open") if c.args["users"] == ELEVHALSA]
+    assert len(opened) == 1
     bot.slack.assert_no_violations()
 
 
