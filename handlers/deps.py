@@ -40,6 +40,7 @@ class Deps:
     # delivery sends every message it finds due with its own workspace's token.
     client_for_team: Callable[[str | None], Any] | None = None
     _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
+    _dms: dict[tuple[str, str], str] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
@@ -77,3 +78,25 @@ class Deps:
 
     def translator(self, client: Any, team_id: str | None, user_id: str) -> Translator:
         return Translator(self.user_locale(client, team_id, user_id))
+
+    def dm_channel(self, client: Any, team_id: str | None, user_id: str) -> str | None:
+        """The id of the user's direct message with the bot (``conversations.open``, which
+        gives an existing one back), cached: it never changes. None when Slack does not say
+        (the caller then leaves the DM alone)."""
+        key = (team_id or "", user_id)
+        with self._lock:
+            hit = self._dms.get(key)
+        if hit is not None:
+            return hit
+        try:
+            opened = client.conversations_open(users=user_id)
+            channel = str((opened.get("channel") or {}).get("id") or "")
+        except Exception:  # unknown this time; asked again next time
+            return None
+        if not channel.startswith("D"):
+            return None
+        with self._lock:
+            if len(self._dms) > 10_000:
+                self._dms.clear()
+            self._dms[key] = channel
+        return channel

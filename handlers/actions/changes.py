@@ -81,6 +81,16 @@ def refresh(
     if meta.origin == "home":
         publish_home(deps, client, t, team_id, user_id)
         return
+    # A modal's card (no response_url after a submission) is updated only in the user's own
+    # DM with the bot, where their cards are: an origin naming any other conversation
+    # (crafted metadata: a forum's channel, another member's DM with the bot) would have
+    # this action's card replace a message there, read by someone it was not given to.
+    own_card = (
+        meta.origin == "card"
+        and respond is None
+        and bool(meta.message_channel and meta.message_ts)
+        and meta.message_channel == deps.dm_channel(client, team_id, user_id)
+    )
     with database_errors(), transaction(deps.sessions) as session:
         access, _ = action_service.access_for_action(
             session, team_id=team_id, action_id=action_id, slack_user_id=user_id
@@ -93,14 +103,7 @@ def refresh(
             detail = ui.action_detail_modal(t, view, tz=tz, today=forum_today(access, deps))
         row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
         today = forum_today(access, deps)
-        # The card is in the user's DM (a "D" channel): an origin naming a channel's
-        # message (crafted metadata) would have the action's card replace it there.
-        card_in_dm = (
-            meta.origin == "card"
-            and respond is None
-            and (meta.message_channel or "").startswith("D")
-        )
-        if card_in_dm and meta.message_channel and meta.message_ts:
+        if own_card and meta.message_channel and meta.message_ts:
             outgoing.update(
                 session,
                 deps.clock,
@@ -113,7 +116,7 @@ def refresh(
         client.views_update(view_id=(body.get("view") or {}).get("id"), view=detail)
     elif meta.origin == "card" and respond is not None:
         respond(replace_original=True, **ui.card_message(t, row, today, note=note))
-    elif meta.origin == "card" and meta.message_channel and meta.message_ts:
+    elif own_card:
         deliver_now(deps, client)  # the card's update, queued above
     elif meta.origin == "list" and meta.list_state and respond is not None:
         # The list the change was made in is redrawn in place, with what was done on top.

@@ -228,8 +228,10 @@ def test_a_submission_delivered_twice_creates_one_action(bot: Bot, forum: dict[s
 # --- the owner's buttons --------------------------------------------------------------------
 
 
-def press(bot: Bot, action_id: str, user: str, value: str, channel: str = "D0001") -> None:
-    bot.driver.block_action(action_id, user=user, value=value, channel=channel)
+def press(bot: Bot, action_id: str, user: str, value: str, channel: str | None = None) -> None:
+    """``user`` presses a button on a message; by default in their DM with the bot (the id
+    the Web API stand-in gives it), where their action cards are."""
+    bot.driver.block_action(action_id, user=user, value=value, channel=channel or f"D{user}")
 
 
 def test_done_from_the_dm_updates_the_card_and_the_history(bot: Bot, forum: dict[str, int]) -> None:
@@ -293,6 +295,103 @@ def test_more_time_asks_for_a_new_date_and_a_reason(bot: Bot, forum: dict[str, i
     assert detail == {"from": "2026-12-03", "to": "2026-12-17"}
     updated = bot.slack.wait_for("chat.update")[-1].args
     assert "17 december" in text_of(updated)
+
+
+def card_in_dm(bot: Bot, owner: str) -> tuple[str, str]:
+    """Where the newest action card the bot sent ``owner`` is: their DM's id and the
+    message's ts, as Slack answered the post."""
+    posted = [
+        c
+        for c in bot.slack.calls_to("chat.postMessage", ok=True)
+        if c.args["channel"] == owner and "action_more_time" in text_of(c.args)
+    ]
+    assert posted, f"no action card was sent to {owner}"
+    return str(posted[-1].response["channel"]), str(posted[-1].response["ts"])
+
+
+def more_time_from(bot: Bot, user: str, action_id: int, card: tuple[str, str]) -> dict[str, Any]:
+    """``user`` presses "more time" on the card at ``card``; the modal's private_metadata."""
+    channel, ts = card
+    before = bot.slack.count("views.open")
+    bot.driver.block_action(
+        "action_more_time", user=user, value=str(action_id), channel=channel, message={"ts": ts}
+    )
+    view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    private: dict[str, Any] = json.loads(view["private_metadata"])
+    return private
+
+
+def postpone(bot: Bot, user: str, private: dict[str, Any], due: dt.date) -> Any:
+    values = {
+        "due_on": {"value": date_value(due)},
+        "reason": {"value": plain_value("Väntar på skolans schema")},
+    }
+    return bot.driver.view_submission(
+        "action_postpone",
+        values,
+        user=user,
+        private_metadata=json.dumps(private),
+        blocks=blocks_of(values),
+    )
+
+
+def test_more_time_from_the_owners_card_updates_that_card(bot: Bot, forum: dict[str, int]) -> None:
+    """The owner presses "more time" on the action's card in their DM with the bot and
+    submits the modal: that card (its DM, its ts) shows the new date."""
+    submit_action(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    card = card_in_dm(bot, ELEVHALSA)
+    private = more_time_from(bot, ELEVHALSA, action.id, card)
+    assert postpone(bot, ELEVHALSA, private, dt.date(2026, 12, 17)).json() is None
+    assert the_action(bot).due_on == dt.date(2026, 12, 17)
+    updated = bot.slack.wait_for("chat.update")[-1]
+    assert updated.ok
+    assert (updated.args["channel"], updated.args["ts"]) == card
+    assert "17 december" in text_of(updated.args) and DESCRIPTION in text_of(updated.args)
+    # Again from the same card: updated again; the user's DM was looked up once (cached).
+    private = more_time_from(bot, ELEVHALSA, action.id, card)
+    assert postpone(bot, ELEVHALSA, private, dt.date(2026, 12, 18)).json() is None
+    again = bot.slack.wait_for("chat.update", count=2)[-1]
+    assert (again.args["channel"], again.args["ts"]) == card and "18 december" in text_of(
+        again.args
+    )
+    opened = [c for c in bot.slack.calls_to("conversations.open") if c.args["users"] == ELEVHALSA]
+    assert len(opened) == 1
+    bot.slack.assert_no_violations()
+
+
+def test_a_crafted_card_origin_in_another_members_dm_is_never_rewritten(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The owner's "more time" modal remembers the card it was opened from. Submitted with
+    that origin crafted to name another member's card in their own DM with the bot (its
+    channel and ts), the change is made and the modal closes as always, but the other
+    member's message is left alone: the bot would replace it with this action's card, its
+    text read by someone it was not given to and their own action's card gone."""
+    submit_action(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    theirs = "Samtal med vårdnadshavarna om skolskjutsen"
+    submit_action(bot, forum, description=theirs, owner=ELEVHALSA2, view_id="VA2")
+    bot.slack.wait_for("chat.postMessage", count=4)
+    other = card_in_dm(bot, ELEVHALSA2)
+    assert other[0] != card_in_dm(bot, ELEVHALSA)[0]
+    private = more_time_from(bot, ELEVHALSA, action.id, card_in_dm(bot, ELEVHALSA))
+    crafted = {**private, "message_channel": other[0], "message_ts": other[1]}
+    since = len(bot.slack.calls)
+    assert postpone(bot, ELEVHALSA, crafted, dt.date(2026, 12, 17)).json() is None
+    bot.wait_idle()
+    with bot.sessions() as s:
+        moved = s.get(Action, action.id)
+        assert moved is not None and moved.due_on == dt.date(2026, 12, 17)
+    after = bot.slack.calls[since:]
+    rewritten = [
+        c.args for c in after if c.method == "chat.update" and c.args.get("ts") == other[1]
+    ]
+    assert rewritten == [], "another member's message was replaced by the action's card"
+    assert not [c for c in after if c.args.get("channel") in (other[0], ELEVHALSA2)]
+    assert DESCRIPTION not in text_of([c.args for c in after if c.method != "views.open"])
 
 
 def test_hand_over_goes_only_to_a_member_of_the_agency(bot: Bot, forum: dict[str, int]) -> None:
