@@ -16,12 +16,16 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from bot.scheduler import run_due_work
+from domain import forums as fs
 from sandbox.webapi import validate_view
-from storage.models import AgendaItem, Forum
+from storage.db import transaction
+from storage.models import AgendaItem, Forum, Meeting
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import dms_to, local, text_of, tick
 from tests.support.blockkit import all_text
+from tests.support.forums import forum_draft
 from tests.support.slack_driver import number_value, select_value, state_values
 from tests.support.wait import eventually
 
@@ -223,3 +227,41 @@ def test_a_crafted_page_is_told_and_nothing_is_saved(bot: Bot, crafted: str) -> 
     assert OUTAGE not in shown and FAILED not in shown, shown
     assert "Den här sidan av tidsluckorna finns inte" in shown, shown
     assert all(value == (None, None) for value in stored(bot).values())
+
+
+def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> None:
+    """Page 2's metadata naming a meeting of a forum U1 is not in (same workspace): a
+    friendly refusal, nothing saved there or here."""
+    meeting, _references = meeting_with_cases(bot, 13)
+    with transaction(bot.sessions) as s:
+        other = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0OTHER",
+            actor="U9",
+            draft=forum_draft(
+                name="Annat forum", code="ANN", agencies=["Socialtjänst"], own_agency="Socialtjänst"
+            ),
+        )
+        other_id = other.id
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        theirs = s.scalars(
+            select(Meeting.id).where(Meeting.forum_id == other_id).order_by(Meeting.starts_at)
+        ).first()
+    assert theirs is not None
+    first = minutes.open_slots(bot, meeting)
+    second = submit_page(bot, first).json()["view"]
+    meta = json.loads(second["private_metadata"])
+    assert meta["page"] == 2
+    before = stored(bot)
+    meta["meeting_id"] = theirs
+    answer = submit_page(bot, second, minutes_each=10, private_metadata=json.dumps(meta))
+    shown = json.dumps(answer.json(), ensure_ascii=False)
+    assert answer.json()["response_action"] == "errors", shown
+    assert OUTAGE not in shown and FAILED not in shown, shown
+    assert stored(bot) == before
+    with bot.sessions() as s:
+        forum = s.get(Forum, other_id)
+        assert forum is not None and "meeting_link" not in (forum.settings or {})
