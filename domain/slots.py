@@ -9,19 +9,24 @@ agenda and in the morning DMs.
 
 Nothing here is stored as a time: the slots are computed from the meeting's start, the
 order and the lengths whenever the agenda is built.
+
+A meeting with more cases than one modal holds (``pages.PAGE_CASES``) gets its slots set page
+by page (domain.pages): each page saves on its own. A case given a new place moves there and
+the others keep their order around it, so a case on a later page can be moved before the
+cases of an earlier one; every place of the whole agenda can be chosen on every page.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from domain import audit, meetings
+from domain import audit, meetings, pages
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
@@ -43,8 +48,6 @@ SLOT_MINUTES_MIN = 5
 SLOT_MINUTES_MAX = 240
 LINK_MAX = 500
 CASE_KINDS = (AgendaItemKind.NEW_CASE, AgendaItemKind.FOLLOW_UP)
-# Slots one modal can set (seven blocks a case, a modal has 100).
-SLOTS_MAX = 12
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,63 @@ def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
 
 
 @dataclass(frozen=True)
+class SlotsPage(pages.CasesPage):
+    """One page of the slots modal (domain.pages): ``slots`` are the meeting's slots from
+    ``start`` in the order as it stands (places ``first``–``last`` of ``total``), less those
+    the page before just moved there; ``more`` of the rest come after them."""
+
+    slots: Sequence[Slot]
+    page: int
+    start: int
+    total: int
+    more: int = 0
+
+    @property
+    def shown(self) -> int:
+        return len(self.slots)
+
+    @property
+    def first(self) -> int:
+        return self.slots[0].place if self.slots else 0
+
+    @property
+    def last(self) -> int:
+        return self.slots[-1].place if self.slots else 0
+
+    @property
+    def has_next(self) -> bool:
+        return self.more > 0
+
+
+class SlotsPageGone(DomainError):
+    msgid = N_(
+        "This page of the time slots does not exist. Close it and open the time slots again "
+        "from the agenda preview."
+    )
+
+
+def slots_page(
+    slots: Sequence[Slot],
+    *,
+    page: int = 1,
+    after: Collection[int] = (),
+    skip: Collection[int] = (),
+) -> SlotsPage:
+    """Page ``page`` of the meeting's ``slots`` (all of them, in order). ``after``: the
+    agenda items of the page just saved that kept their place (all of its items when every
+    one moved); this page starts after the last of them as the order stands now. ``skip``:
+    that page's items, not shown again (a case moved further down is not set twice)."""
+    if page < 1:
+        raise SlotsPageGone()
+    start = pages.page_start(page, [s.item_id for s in slots], after)
+    rest = [s for s in slots[start:] if s.item_id not in skip]
+    shown = rest[: pages.PAGE_CASES]
+    return SlotsPage(
+        slots=shown, page=page, start=start, total=len(slots), more=len(rest) - len(shown)
+    )
+
+
+@dataclass(frozen=True)
 class SlotDraft:
     item_id: int
     place: int | None
@@ -209,6 +269,13 @@ def minutes_field(item_id: int) -> str:
     return f"minutes:{item_id}"
 
 
+@dataclass(frozen=True)
+class SlotsSaved:
+    meeting: Meeting
+    # The agenda items given a new place (the others kept their order around them).
+    moved: frozenset[int]
+
+
 def save_slots(
     session: Session,
     clock: Clock,
@@ -218,10 +285,13 @@ def save_slots(
     drafts: Sequence[SlotDraft],
     link: str | None,
     default: int | None,
-) -> Meeting:
-    """Order and lengths of the meeting's case slots, and the forum's meeting link and
-    default length. Nothing is stored when a field is wrong (one error per field): two cases
-    in the same place overlap, and the slots must end when the meeting ends."""
+) -> SlotsSaved:
+    """Order and lengths of the cases in ``drafts`` (one page of the modal, or all of the
+    meeting's cases), and the forum's meeting link and default length. A case given a place
+    other than its own moves there; the other cases, on this page or not, keep their order
+    in the places left. Nothing is stored when a field is wrong (one error per field): two
+    cases of the page in the same place overlap, and the slots must end when the meeting
+    ends (told on a case of the page)."""
     if not access.is_coordinator:
         raise NotCoordinator()
     forum = access.forum
@@ -239,10 +309,9 @@ def save_slots(
     except InvalidInput as exc:
         errors["slot_default"] = exc
     items = {i.id: i for i in case_items(session, meeting.id)}
+    drafts = [d for d in drafts if d.item_id in items]
     seen: dict[int, int] = {}
     for draft in drafts:
-        if draft.item_id not in items:
-            continue
         try:
             check_minutes(draft.minutes, field=minutes_field(draft.item_id))
         except InvalidInput as exc:
@@ -264,12 +333,36 @@ def save_slots(
             seen[draft.place] = draft.item_id
     if errors:
         raise InputErrors(errors)
+    cases = {
+        c.id: c
+        for c in session.scalars(
+            select(Case).where(Case.id.in_([i.case_id for i in items.values()]))
+        )
+    }
+    # The order as it stands; the cases given another place move there, the rest keep their
+    # order in the places left (a case closed meanwhile: the last place is the last left).
+    current = compute(meeting, forum, items.values(), cases)
+    now_at = {s.item_id: s.place for s in current}
+    moved: dict[int, int] = {}
+    for draft in drafts:
+        if (
+            draft.place is not None
+            and draft.item_id in now_at
+            and draft.place != now_at[draft.item_id]
+        ):
+            moved[draft.item_id] = min(draft.place, len(current))
+    taken = set(moved.values())
+    left = iter(p for p in range(1, len(current) + 1) if p not in taken)
+    places = {
+        s.item_id: moved[s.item_id] if s.item_id in moved else next(left, len(current))
+        for s in current
+    }
     # Try the new order and lengths (no flush yet: nothing is kept if they overflow).
     before = {i.id: (i.slot_position, i.slot_minutes) for i in items.values()}
+    for item_id, place in places.items():
+        items[item_id].slot_position = place
     for draft in drafts:
-        item = items.get(draft.item_id)
-        if item is not None:
-            item.slot_position, item.slot_minutes = draft.place, draft.minutes
+        items[draft.item_id].slot_minutes = draft.minutes
     settings = dict(forum.settings or {})
     old_default = settings.get("slot_minutes")
     if default is not None:
@@ -277,12 +370,6 @@ def save_slots(
     else:
         settings.pop("slot_minutes", None)
     forum.settings = settings
-    cases = {
-        c.id: c
-        for c in session.scalars(
-            select(Case).where(Case.id.in_([i.case_id for i in items.values()]))
-        )
-    }
     planned = compute(meeting, forum, items.values(), cases)
     late = next((s for s in planned if s.ends_at > meeting.ends_at), None)
     if late is not None:
@@ -295,7 +382,14 @@ def save_slots(
             settings["slot_minutes"] = old_default
         forum.settings = settings
         zone = forum_schedule(forum).zone
-        field = minutes_field(late.item_id)
+        # Told on the first late case of this page, else on this page's last case (the late
+        # one is on another page), else on the default length.
+        on_page = {d.item_id for d in drafts}
+        late_here = [s for s in planned if s.item_id in on_page]
+        told = next((s for s in late_here if s.ends_at > meeting.ends_at), None) or (
+            late_here[-1] if late_here else None
+        )
+        field = minutes_field(told.item_id) if told is not None else "slot_default"
         raise InputErrors(
             {
                 field: InvalidInput(
@@ -333,4 +427,4 @@ def save_slots(
         detail={"slots": len(planned)},
     )
     session.flush()
-    return meeting
+    return SlotsSaved(meeting=meeting, moved=frozenset(moved))

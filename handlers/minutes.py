@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Collection
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -58,15 +59,32 @@ def _button_meeting(body: dict[str, Any]) -> int:
 
 
 def _slots_view(
-    session: Session, deps: Deps, t: Translator, access: Access, meeting: Meeting
-) -> Block:
+    session: Session,
+    deps: Deps,
+    t: Translator,
+    access: Access,
+    meeting: Meeting,
+    *,
+    page: int = 1,
+    after: Collection[int] = (),
+    skip: Collection[int] = (),
+    saved: str | None = None,
+) -> tuple[Block, slot_service.SlotsPage]:
+    """Page ``page`` of the slots modal (domain.pages) and which cases it shows."""
     agenda = agenda_service.build(
         session, deps.clock, meeting, access.forum, picture=rating_service.picture_for_meeting
     )
-    meta = ViewMeta(locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id)
-    return ui.slots_modal(
-        t, agenda, default=slot_service.default_minutes(access.forum), private_metadata=meta.dump()
+    form = slot_service.slots_page(agenda.slots, page=page, after=after, skip=skip)
+    meta = ViewMeta(locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id, page=page)
+    view = ui.slots_modal(
+        t,
+        agenda,
+        page=form,
+        default=slot_service.default_minutes(access.forum),
+        private_metadata=meta.dump(),
+        saved=saved,
     )
+    return view, form
 
 
 @listener("dm")
@@ -80,7 +98,7 @@ def open_slots(
             user_id=context.user_id or "",
             meeting_id=_button_meeting(body),
         )
-        view = _slots_view(session, deps, t, access, meeting)
+        view, _form = _slots_view(session, deps, t, access, meeting)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -91,8 +109,14 @@ def _int(raw: str | None) -> int | None:
 
 @listener("modal")
 def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """Save the page's slots. A page with more after it answers with the next page (the
+    modal updated in place); the last page closes and the coordinator gets the note. The
+    agenda, the previews and the morning DMs are refreshed after every page."""
     meta = ViewMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
+    page = meta.page_number()
+    if page is None:
+        raise slot_service.SlotsPageGone()
     values = view["state"]["values"]
     drafts = []
     for block_id in values:
@@ -106,6 +130,7 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
                     minutes=_int(forms.text(values, slot_service.minutes_field(item_id))),
                 )
             )
+    following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
             session,
@@ -113,7 +138,7 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             user_id=context.user_id or "",
             meeting_id=meta.meeting_id or 0,
         )
-        slot_service.save_slots(
+        saved = slot_service.save_slots(
             session,
             deps.clock,
             access=access,
@@ -123,16 +148,35 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             default=_int(forms.text(values, "slot_default")),
         )
         # The posted agenda, the previews and the morning DMs, updated in place; the
-        # coordinator's note in the same transaction.
+        # coordinator's note (or the next page) in the same transaction.
         outgoing.refresh_agenda(session, deps.clock, meeting, access.forum)
-        outgoing.tell(
+        page_items = [d.item_id for d in drafts]
+        kept = [item for item in page_items if item not in saved.moved]
+        next_view, next_form = _slots_view(
             session,
-            deps.clock,
-            team_id=context.team_id,
-            user_id=context.user_id or "",
-            text=ui.slots_saved_text(t),
+            deps,
+            t,
+            access,
+            meeting,
+            page=page + 1,
+            after=kept or page_items,
+            skip=page_items,
+            saved=ui.slots_saved_text(t),
         )
-    ack()
+        if next_form.shown:
+            following = next_view
+        else:
+            outgoing.tell(
+                session,
+                deps.clock,
+                team_id=context.team_id,
+                user_id=context.user_id or "",
+                text=ui.slots_saved_text(t),
+            )
+    if following is not None:
+        ack(response_action="update", view=following)
+    else:
+        ack()
 
 
 @listener("log")

@@ -10,7 +10,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
-from domain import audit, disclosure, meetings, privacy, scheduling
+from domain import audit, disclosure, meetings, pages, privacy, scheduling
 from domain import slots as slot_service
 from domain.access import Access
 from domain.clock import Clock
@@ -108,9 +108,9 @@ def _case_ids(session: Session, meeting_id: int) -> list[int]:
 
 
 @dataclass(frozen=True)
-class MinutesPage:
-    """One page of the minutes form: ``cases`` are the meeting's cases ``first``–``last``
-    (counted from 1, in slot order) of ``total``; ``page`` counts the pages shown (from 1)."""
+class MinutesPage(pages.CasesPage):
+    """One page of the minutes form (domain.pages): ``cases`` are the meeting's cases
+    ``first``–``last`` (counted from 1, in slot order) of ``total``."""
 
     meeting: Meeting
     cases: list[MinuteCase]
@@ -120,21 +120,8 @@ class MinutesPage:
     total: int
 
     @property
-    def first(self) -> int:
-        return self.start + 1 if self.cases else 0
-
-    @property
-    def last(self) -> int:
-        return self.start + len(self.cases) if self.cases else 0
-
-    @property
-    def paged(self) -> bool:
-        """More cases than one page holds: the pages say which cases they show."""
-        return self.total > PAGE_CASES
-
-    @property
-    def has_next(self) -> bool:
-        return self.start + len(self.cases) < self.total
+    def shown(self) -> int:
+        return len(self.cases)
 
 
 class MinutesPageGone(DomainError):
@@ -175,8 +162,7 @@ def minutes_form(
     ]
     shown.sort(key=lambda c: (s.place if (s := slots.get(c.id)) else 10_000, c.reference))
     total = len(shown)
-    before = [n for n, case in enumerate(shown) if case.id in after]
-    start = before[-1] + 1 if before else min((page - 1) * PAGE_CASES, total)
+    start = pages.page_start(page, [case.id for case in shown], after)
     on_page = shown[start : start + PAGE_CASES]
     entries = {
         e.case_id: e

@@ -27,6 +27,7 @@ from domain.minutes import (
     follow_up_field,
     owner_field,
 )
+from domain.pages import CasesPage
 from handlers.blocks.agenda import ACTION_SLOTS_OPEN, meeting_link_text, slot_time
 from handlers.blocks.cases import age_band_label
 from handlers.blocks.common import (
@@ -62,6 +63,35 @@ def _concerns(t: Translator, keys: Sequence[str]) -> str:
     return ", ".join(t(CONCERNS[k]) if k in CONCERNS else escape(k) for k in keys)
 
 
+# --- a modal shown page by page (domain.pages) ------------------------------------------------
+
+
+def _page_heading(t: Translator, page: CasesPage, saved: str | None) -> list[Block]:
+    """Which of the meeting's cases the page shows (when there are pages), and what the
+    page before saved."""
+    blocks: list[Block] = []
+    if page.paged and page.shown:
+        blocks.append(
+            section(
+                "*"
+                + t(
+                    "Cases {first}–{last} of {total}",
+                    first=page.first,
+                    last=page.last,
+                    total=page.total,
+                )
+                + "*"
+            )
+        )
+    if saved:
+        blocks.append(context(":white_check_mark: " + saved))
+    return blocks
+
+
+def _page_submit(t: Translator, page: CasesPage) -> str:
+    return t("Save and show next") if page.has_next else t("Save")
+
+
 # --- the slots modal --------------------------------------------------------------------------
 
 
@@ -69,12 +99,22 @@ def slots_button(t: Translator, meeting_id: int) -> Block:
     return button(t("Time slots"), ACTION_SLOTS_OPEN, value=str(meeting_id))
 
 
-def slots_modal(t: Translator, agenda: Agenda, *, default: int, private_metadata: str) -> Block:
-    """Per case its place in the order and its length; the forum's default length and its
-    meeting link."""
+def slots_modal(
+    t: Translator,
+    agenda: Agenda,
+    *,
+    page: slot_service.SlotsPage,
+    default: int,
+    private_metadata: str,
+    saved: str | None = None,
+) -> Block:
+    """One page of the slots: per case its place in the whole agenda's order and its length;
+    the forum's default length and its meeting link. A page with more after it submits as
+    "Save and show next"; ``saved`` says what the page before saved."""
     zone = agenda.zone
     count = len(agenda.slots)
     blocks: list[Block] = [
+        *_page_heading(t, page, saved),
         section(
             t(
                 "The cases get their slots in this order from the meeting's start "
@@ -109,8 +149,26 @@ def slots_modal(t: Translator, agenda: Agenda, *, default: int, private_metadata
     ]
     if not agenda.slots:
         blocks.append(context(t("No cases on this agenda yet.")))
+    # Every place of the whole agenda, on every page (a select holds 100 options).
     places = [option(str(n), str(n)) for n in range(1, count + 1)]
-    for slot in agenda.slots[: slot_service.SLOTS_MAX]:
+    choices: Block = (
+        {"options": places}
+        if count <= 100
+        else {
+            "option_groups": [
+                {
+                    "label": {"type": "plain_text", "text": f"{n + 1}–{min(n + 100, count)}"},
+                    "options": places[n : n + 100],
+                }
+                for n in range(0, count, 100)
+            ]
+        }
+    )
+    if page.paged:
+        blocks.append(
+            context(t("A case given another place moves there; the others keep their order."))
+        )
+    for slot in page.slots:
         blocks.append(divider())
         blocks.append(
             section(
@@ -125,7 +183,7 @@ def slots_modal(t: Translator, agenda: Agenda, *, default: int, private_metadata
                 {
                     "type": "static_select",
                     "action_id": "value",
-                    "options": places,
+                    **choices,
                     "initial_option": option(str(slot.place), str(slot.place)),
                 },
             )
@@ -148,7 +206,7 @@ def slots_modal(t: Translator, agenda: Agenda, *, default: int, private_metadata
         callback_id=CB_SLOTS,
         title=t("Time slots"),
         blocks=blocks,
-        submit=t("Save"),
+        submit=_page_submit(t, page),
         close=t("Cancel"),
         private_metadata=private_metadata,
     )
@@ -282,21 +340,7 @@ def minutes_modal(
     blocks: list[Block] = [
         header(t("Minutes: {forum} {when}", forum=forum_name, when=t.day_time(starts_at, zone))),
     ]
-    if page.paged and cases:
-        blocks.append(
-            section(
-                "*"
-                + t(
-                    "Cases {first}–{last} of {total}",
-                    first=page.first,
-                    last=page.last,
-                    total=page.total,
-                )
-                + "*"
-            )
-        )
-    if saved:
-        blocks.append(context(":white_check_mark: " + saved))
+    blocks += _page_heading(t, page, saved)
     blocks.append(
         context(
             t(
@@ -360,7 +404,7 @@ def minutes_modal(
         callback_id=CB_MINUTES,
         title=t("Record minutes"),
         blocks=blocks,
-        submit=(t("Save and show next") if page.has_next else t("Save")) if cases else None,
+        submit=_page_submit(t, page) if cases else None,
         close=t("Cancel"),
         private_metadata=private_metadata,
     )
