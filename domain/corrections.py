@@ -158,6 +158,13 @@ def _load(session: Session, access: Access, field: Field, object_id: int) -> tup
     return obj, forum_id
 
 
+def rating_round_of(session: Session, rating_id: int) -> int | None:
+    """The round of a rating (whose comments a rating's comment is one of), None for no
+    rating."""
+    rating = session.get(Rating, rating_id) if rating_id > 0 else None
+    return rating.round_id if rating is not None else None
+
+
 def _disclose(
     session: Session, clock: Clock, access: Access, field: Field, obj: Any, forum_id: int
 ) -> disclosure.Decision:

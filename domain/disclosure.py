@@ -37,7 +37,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
@@ -169,6 +169,7 @@ class Decision:
 
 
 REFUSED = Decision(False, "refused")
+_Row = TypeVar("_Row", Action, RatingRound, Deviation)
 
 log = logging.getLogger(__name__)
 
@@ -382,12 +383,13 @@ def disclose(
 # lookup refuses first. That attempt is audited too, in the case's forum (so its reviewers see
 # it), with no more than a read records: who (the Slack user id; no agency, they have none
 # there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
-# typed reference that names no case of the workspace), the surface and why. A flood stays
-# small: the same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
-# REFUSALS_PER_WINDOW of a user's refusals are written in any window into one log (a forum's,
-# or the workspace's for no case: a user trying ids one after another shows as that many
-# there, then nothing more until the minute has passed; attempts at nothing do not use up
-# what a forum's reviewers see).
+# typed reference that names no case of the workspace), the surface and why. An attempt at
+# an action, a rating round's comments or a deviation's text is audited alike, in its forum,
+# naming it by its id. A flood stays small: the same user's same refusal again within
+# REFUSAL_WINDOW is not written again, and at most REFUSALS_PER_WINDOW of a user's refusals
+# are written in any window into one log (a forum's, or the workspace's for no case: a user
+# trying ids one after another shows as that many there, then nothing more until the minute
+# has passed; attempts at nothing do not use up what a forum's reviewers see).
 
 REFUSAL_WINDOW = dt.timedelta(minutes=1)
 REFUSALS_PER_WINDOW = 20
@@ -419,12 +421,15 @@ def refusals_audited(
     case_id: int | None = None,
     reference: str | None = None,
     action_id: int | None = None,
+    round_id: int | None = None,
+    deviation_id: int | None = None,
     not_found: tuple[type[Exception], ...] = (),
 ) -> Iterator[None]:
-    """Around a look at a case's details (by id, or by the reference the user typed) or an
-    action's (``action_id``): a refusal of the reader at the door (ForumNotFound,
-    NotAMember, CaseNotFound, or the surface's own ``not_found`` errors, such as
-    ActionNotFound) is audited, then raised as before."""
+    """Around a look at a case's details (by id, or by the reference the user typed), an
+    action's (``action_id``), a rating round's comments (``round_id``) or a deviation's text
+    (``deviation_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
+    CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound) is
+    audited, then raised as before."""
     spec = surface(surface_name)
     caught: tuple[type[Exception], ...] = (ForumNotFound, NotAMember, CaseNotFound, *not_found)
     try:
@@ -439,10 +444,16 @@ def refusals_audited(
             case_id=case_id,
             reference=reference,
             action_id=action_id,
+            round_id=round_id,
+            deviation_id=deviation_id,
             surface_name=spec.name,
             reason=reason or "other_forum",
         )
         raise
+
+
+def _by_id(session: Session, model: type[_Row], object_id: int) -> _Row | None:
+    return session.get(model, object_id) if object_id > 0 else None
 
 
 def _attempted(
@@ -451,12 +462,17 @@ def _attempted(
     case_id: int | None,
     reference: str | None,
     action_id: int | None = None,
-) -> tuple[Case | Action | None, str]:
-    """The case or action attempted (by id anywhere, by reference in the request's
-    workspace) and what the event names it by."""
+    round_id: int | None = None,
+    deviation_id: int | None = None,
+) -> tuple[Case | Action | RatingRound | Deviation | None, str]:
+    """The case attempted (by id anywhere, by reference in the request's workspace), or the
+    action, rating round or deviation (by id anywhere), and what the event names it by."""
     if action_id is not None:
-        action = session.get(Action, action_id) if action_id > 0 else None
-        return action, str(action_id)
+        return _by_id(session, Action, action_id), str(action_id)
+    if round_id is not None:
+        return _by_id(session, RatingRound, round_id), str(round_id)
+    if deviation_id is not None:
+        return _by_id(session, Deviation, deviation_id), str(deviation_id)
     if case_id is not None:
         case = session.get(Case, case_id) if case_id > 0 else None
         return case, case.reference if case is not None else f"#{case_id}"
@@ -487,14 +503,19 @@ def record_refused(
     case_id: int | None = None,
     reference: str | None = None,
     action_id: int | None = None,
+    round_id: int | None = None,
+    deviation_id: int | None = None,
 ) -> AuditEvent | None:
-    """Audit one refused attempt at a case's (or action's) details, as the surface's reads
-    are named (kept when the caller's transaction rolls back); None when it repeats one
-    just written, or the user's window (or day) is full."""
+    """Audit one refused attempt at a case's details (or an action's, a rating round's
+    comments, a deviation's text), as the surface's reads are named (kept when the caller's
+    transaction rolls back); None when it repeats one just written, or the user's window
+    (or day) is full."""
     if not slack_user_id:
         return None
     spec = surface(surface_name)
-    found, object_ref = _attempted(session, team_id, case_id, reference, action_id)
+    found, object_ref = _attempted(
+        session, team_id, case_id, reference, action_id, round_id, deviation_id
+    )
     forum = session.get(Forum, found.forum_id) if found is not None else None
     now = clock.now()
     # Counted per log the attempt lands in (the case's forum, or the workspace's for no

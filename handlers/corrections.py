@@ -74,8 +74,10 @@ def _access(session: Session, context: BoltContext, forum_id: int | None) -> Acc
 def _door(
     session: Session, deps: Deps, context: BoltContext, field: corrections.Field, object_id: int
 ) -> AbstractContextManager[None]:
-    """A case's or an action's text: a refusal at the door (the text of another forum's
-    case or action, of none) is audited, as the rule audits every other look at it."""
+    """A case's, an action's or a deviation's text, or a comment on a rating (its round's
+    comments): a refusal at the door (the text of another forum's case, action, deviation or
+    round, of none) is audited, as the rule audits every other look at it. A rating of no
+    round names nothing: recorded as ``?`` in the workspace's log."""
     team_id, user_id = context.team_id or "", context.user_id or ""
     if field in (corrections.Field.CASE_SUMMARY, corrections.Field.CASE_OUTCOME):
         return disclosure.refusals_audited(
@@ -94,6 +96,26 @@ def _door(
             slack_user_id=user_id,
             action_id=object_id,
             surface_name="action_edit",
+            not_found=(corrections.TextNotFound,),
+        )
+    if field.value.startswith("deviation."):
+        return disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            deviation_id=object_id,
+            surface_name="deviation_edit",
+            not_found=(corrections.TextNotFound,),
+        )
+    if field is corrections.Field.RATING_COMMENT:
+        return disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            round_id=corrections.rating_round_of(session, object_id),
+            surface_name="rating_comments",
             not_found=(corrections.TextNotFound,),
         )
     return nullcontext()

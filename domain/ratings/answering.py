@@ -15,9 +15,11 @@ from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
+    ForumNotFound,
     IdentifyingDataRefused,
     InputErrors,
     InvalidInput,
+    NotAMember,
 )
 from domain.i18n import N_, N_plural
 from domain.ratings.settings import (
@@ -57,6 +59,19 @@ class RoundClosed(DomainError):
 
 class RoundNotFound(DomainError):
     msgid = N_("That rating round does not exist in this forum.")
+
+
+class NotInRoundsForum(RoundNotFound, NotAMember):
+    """A round, named by its id alone (the DM's rating button, the rating modal, the
+    comments button), of a forum the user is not in: told as :class:`RoundNotFound` (a
+    different answer would tell them that a round of that id exists), and audited as the
+    non-member's attempt it is (a :class:`NotAMember`)."""
+
+
+class RoundOfAnotherWorkspace(RoundNotFound, ForumNotFound):
+    """A round, named by its id alone, of another workspace's forum: told as
+    :class:`RoundNotFound`, and audited as a request with no forum here (a
+    :class:`ForumNotFound`)."""
 
 
 class NotRepresented(DomainError):

@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from contextlib import AbstractContextManager
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from sqlalchemy.orm import Session
 
+from domain import disclosure
 from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.access import Access
-from domain.errors import ForumNotFound
+from domain.clock import Clock
+from domain.errors import ForumNotFound, NotAMember
 from domain.i18n import Locale
 from handlers.deps import CommandRequest
 from handlers.metadata import Id
@@ -78,14 +81,38 @@ def access_in_channel(session: Session, req: CommandRequest) -> Access:
 
 
 def access_for_round(session: Session, team_id: str, user_id: str, round_id: int) -> Access:
-    rating_round = session.get(RatingRound, round_id)
+    """The member's access to the forum of a round named by its id alone (the DM's rating
+    button, the rating modal, the comments button). Anyone outside that forum is told what
+    an id of no round tells them, so the answer does not reveal that another forum or
+    workspace has a round of that id; :func:`round_door` audits the attempt as what it is."""
+    rating_round = session.get(RatingRound, round_id) if round_id > 0 else None
     if rating_round is None:
         raise rating_service.RoundNotFound()
     try:
         forum = forum_service.get_forum(session, forum_id=rating_round.forum_id, team_id=team_id)
     except ForumNotFound:  # another workspace's round: no round here
-        raise rating_service.RoundNotFound() from None
-    return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+        raise rating_service.RoundOfAnotherWorkspace() from None
+    try:
+        return forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+    except NotAMember:
+        raise rating_service.NotInRoundsForum() from None
+
+
+def round_door(
+    session: Session, clock: Clock, team_id: str, user_id: str, round_id: int | None
+) -> AbstractContextManager[None]:
+    """Around a door naming a round by its id (its comments: the coordinators' modal, the
+    agency's own in the rating modal): a refusal of someone outside the round's forum (or
+    of a round of nothing) is audited in the round's forum as an attempt at its comments."""
+    return disclosure.refusals_audited(
+        session,
+        clock,
+        team_id=team_id,
+        slack_user_id=user_id,
+        round_id=round_id,
+        surface_name="rating_comments",
+        not_found=(rating_service.RoundNotFound,),
+    )
 
 
 def request_of(body: dict[str, Any], context: BoltContext) -> CommandRequest:

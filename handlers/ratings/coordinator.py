@@ -19,7 +19,13 @@ from handlers.deps import Deps
 from handlers.errors import database_errors
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import picture_ready
-from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel, request_of
+from handlers.ratings.base import (
+    RatingMeta,
+    access_for_round,
+    access_in_channel,
+    request_of,
+    round_door,
+)
 from handlers.ratings.command import open_settings, overview, send_export
 from storage.db import transaction
 
@@ -94,11 +100,13 @@ def open_comments(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
     t = quick_translator(context, deps)
-    round_id = forms.id_value(str(body["actions"][0].get("value") or "")) or 0
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    round_id = forms.id_value(str(body["actions"][0].get("value") or ""))
     with database_errors(), transaction(deps.sessions) as session:
-        access = access_for_round(session, context.team_id or "", context.user_id or "", round_id)
+        with round_door(session, deps.clock, team_id, user_id, round_id):
+            access = access_for_round(session, team_id, user_id, round_id or 0)
         comments = rating_service.round_comments(
-            session, deps.clock, access=access, round_id=round_id
+            session, deps.clock, access=access, round_id=round_id or 0
         )
     view = ui.comments_modal(t, comments, forum_id=access.forum.id)
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -22,7 +22,7 @@ from handlers.blocks import ratings as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel
+from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel, round_door
 from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -37,8 +37,9 @@ def rating_view(
     agency_id: int | None,
     page: int = 0,
 ) -> dict[str, Any]:
-    with database_errors(), reading(deps.sessions) as session:
-        access = access_for_round(session, team_id, user_id, round_id)
+    with database_errors(), transaction(deps.sessions) as session:
+        with round_door(session, deps.clock, team_id, user_id, round_id):
+            access = access_for_round(session, team_id, user_id, round_id)
         form = rating_service.rating_form(
             session, deps.clock, access=access, round_id=round_id, agency_id=agency_id
         )
@@ -119,7 +120,8 @@ def submit_rating(
     team_id, user_id = context.team_id or "", context.user_id or ""
     values = view["state"]["values"]
     with database_errors(), transaction(deps.sessions) as session:
-        access = access_for_round(session, team_id, user_id, meta.round_id)
+        with round_door(session, deps.clock, team_id, user_id, meta.round_id or None):
+            access = access_for_round(session, team_id, user_id, meta.round_id)
         saved = rating_service.submit_ratings(
             session,
             deps.clock,

@@ -129,9 +129,11 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     reply = bot.slack.wait_for("response_url")[-1]
     assert "Du representerar inte Polis" in json.dumps(reply.args, ensure_ascii=False)
 
+    # Someone outside the round's forum is told what a round of nothing tells them ("only
+    # members" would tell them that the round exists; test_refused_rating_doors).
     bot.driver.block_action("rating_open", user=OUTSIDER, value=value, channel="DU9")
     reply = bot.slack.wait_for("response_url", count=2)[-1]
-    assert "medlemmar" in json.dumps(reply.args, ensure_ascii=False)
+    assert "Den bedömningsomgången finns inte" in json.dumps(reply.args, ensure_ascii=False)
 
     # A modal opened before the deadline and sent after it gets a polite note.
     view = open_modal(bot, POLIS, value)
