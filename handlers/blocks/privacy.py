@@ -109,8 +109,10 @@ def log_review_message(
         blocks.append(
             context(
                 t.ngettext(
-                    ":no_entry: {n} attempt refused (not a member of the case's forum).",
-                    ":no_entry: {n} attempts refused (not members of the case's forum).",
+                    ":no_entry: {n} attempt refused at the door (someone the forum's rule "
+                    "does not let see the case, action or rating round).",
+                    ":no_entry: {n} attempts refused at the door (people the forum's rule "
+                    "does not let see the case, action or rating round).",
                     report.refused,
                 )
             )
