@@ -264,7 +264,14 @@ def record_minutes(
             except DomainError as exc:
                 errors[decision_field(case.id)] = exc
         target = None
-        if draft.follow_up_on is not None:
+        if draft.follow_up_on is not None and case.status == CaseStatus.CLOSED:
+            # Not on the form (closed meanwhile, or a crafted block id): a follow-up would
+            # reopen it without its reopening (outcome, history, audit).
+            errors[follow_up_field(case.id)] = InvalidInput(
+                N_("This case is closed. Reopen it before planning a follow-up."),
+                field=follow_up_field(case.id),
+            )
+        elif draft.follow_up_on is not None:
             meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
             if draft.follow_up_on <= meeting_day:
                 errors[follow_up_field(case.id)] = InvalidInput(

@@ -1,0 +1,78 @@
+"""Attacks on the paged minutes and time slots modals, through the real app.
+
+The world is test_minutes_flow's (FOSSAM, Thursdays 13–15, U1 coordinates, U2 raises the
+cases); the meetings and pages test_minutes_pages' and test_slots_pages'.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+
+from storage.db import transaction
+from storage.models import Case, CaseStatus, MinuteEntry
+from tests.conftest import Bot
+from tests.integration import test_minutes_flow as minutes
+from tests.integration import test_minutes_pages as mpages
+from tests.support.agenda_flow import channel_posts, text_of
+from tests.support.slack_driver import (
+    StateValues,
+    date_value,
+    plain_value,
+    state_values,
+    users_value,
+)
+
+OUTAGE = "Databasen"
+FAILED = "Något gick fel"
+
+
+def _minutes_values(cases: dict[int, dict[str, str | None]]) -> StateValues:
+    values: dict[tuple[str, str], dict[str, Any]] = {}
+    for case, typed in cases.items():
+        values[(f"decision:{case}", "value")] = plain_value(typed.get("decision"))
+        values[(f"action:{case}", "value")] = plain_value(typed.get("action"))
+        values[(f"owner:{case}", "value")] = users_value(typed.get("owner"))
+        values[(f"due:{case}", "value")] = date_value(typed.get("due"))
+        values[(f"follow_up:{case}", "value")] = date_value(typed.get("follow_up"))
+    return state_values(values)
+
+
+def test_a_closed_case_injected_into_the_minutes_is_not_reopened_nor_named(bot: Bot) -> None:
+    """A case of the meeting closed (its outcome recorded) is not on the minutes form; a
+    submission naming it in crafted block ids (or a form opened before it was closed) does
+    not put it back on an agenda as a follow-up, with its closing undone and no trace."""
+    meeting, _references = mpages.meeting_with_cases(bot, 3)
+    first = minutes.minutes_modal(bot, meeting)
+    shown = mpages.page_cases(first)
+    with transaction(bot.sessions) as s:
+        closed = s.get(Case, shown[0])
+        assert closed is not None
+        closed.status = CaseStatus.CLOSED
+        closed.outcome = "Avslutat efter samtal"
+        closed_reference = closed.reference
+    answer = bot.driver.view_submission(
+        "minutes_save",
+        _minutes_values(
+            {
+                shown[0]: {"decision": "Tas upp igen", "follow_up": "2026-12-03"},
+                shown[1]: {"decision": mpages.decision_for(shown[1])},
+            }
+        ),
+        user="U1",
+        private_metadata=first["private_metadata"],
+        blocks=first["blocks"],
+    )
+    shown_text = json.dumps(answer.json(), ensure_ascii=False)
+    assert OUTAGE not in shown_text and FAILED not in shown_text, shown_text
+    assert answer.json()["response_action"] == "errors", shown_text
+    assert "stängt" in answer.json()["errors"][f"follow_up:{shown[0]}"], shown_text
+    with bot.sessions() as s:
+        case = s.get(Case, shown[0])
+        assert case is not None
+        assert (case.status, case.outcome) == (CaseStatus.CLOSED, "Avslutat efter samtal")
+        assert s.scalars(select(MinuteEntry)).all() == []  # nothing of the page kept
+    notices = [c for c in channel_posts(bot) if "Protokoll" in text_of(c)]
+    assert not any(closed_reference in text_of(n) for n in notices)
