@@ -11,9 +11,11 @@ from typing import Any
 
 from sqlalchemy import select
 
+from sandbox.webapi import validate_view
 from storage.db import transaction
-from storage.models import Case, CaseStatus, MinuteEntry
+from storage.models import Agency, Case, CaseStatus, Member, MinuteEntry
 from tests.conftest import Bot
+from tests.integration import test_forum_flow as ff
 from tests.integration import test_minutes_flow as minutes
 from tests.integration import test_minutes_pages as mpages
 from tests.support.agenda_flow import channel_posts, text_of
@@ -76,3 +78,44 @@ def test_a_closed_case_injected_into_the_minutes_is_not_reopened_nor_named(bot: 
         assert s.scalars(select(MinuteEntry)).all() == []  # nothing of the page kept
     notices = [c for c in channel_posts(bot) if "Protokoll" in text_of(c)]
     assert not any(closed_reference in text_of(n) for n in notices)
+
+
+def test_a_blank_or_padded_agency_crafted_into_the_forum_settings_is_no_agency(bot: Bot) -> None:
+    """The agencies' options are the client's to craft: a blank value, or a known name in
+    other case with spaces around it, saved in the forum settings made an agency named ''
+    (every member's case modal then failed: Slack refuses an option without text) and a
+    second 'Grundskola' beside the first."""
+    ff.create_forum(bot)
+    bot.driver.command("forum", user="U1")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    values = ff.forum_values(
+        own=None, agencies=("Grundskola", "Elevhälsa", "Socialtjänst/IFO", "", " GRUNDSKOLA ")
+    )
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=view["private_metadata"],
+        blocks=ff.blocks_of(values),
+    )
+    assert response.json() is None, response.body
+    with bot.sessions() as s:
+        names = sorted(a.name for a in s.scalars(select(Agency)))
+    assert names == ["Elevhälsa", "Grundskola", "Socialtjänst/IFO"], names
+    bot.driver.command("ärende", user="U1")
+    case_modal = bot.slack.wait_for("views.open", 2)[-1].args["view"]
+    assert validate_view(case_modal) == []
+    bot.slack.assert_no_violations()
+
+
+def test_a_blank_agency_crafted_into_a_new_forum_is_no_agency(bot: Bot) -> None:
+    values = ff.forum_values(agencies=("Grundskola", "", " grundskola", "Polis"), own=" Polis ")
+    response = bot.driver.view_submission(
+        "forum_create", values, user="U1", private_metadata=ff.meta(), blocks=ff.blocks_of(values)
+    )
+    assert response.json() is None, response.body
+    with bot.sessions() as s:
+        names = sorted(a.name for a in s.scalars(select(Agency)))
+        admin = s.scalars(select(Member)).one()
+        assert admin.agency.name == "Polis"
+    assert names == ["Grundskola", "Polis"], names
