@@ -33,6 +33,9 @@ from storage.models import (
 
 # --- the minutes ------------------------------------------------------------------------------
 
+# The channel's notice goes out only this long after the meeting (:func:`_queue_notice`).
+NOTICE_WITHIN = scheduling.OUTBOX_KEEP / 2
+
 
 @dataclass(frozen=True)
 class MinuteCase:
@@ -398,7 +401,13 @@ def _minuted_references(session: Session, meeting: Meeting) -> list[str]:
 def _queue_notice(
     session: Session, clock: Clock, forum: Forum, meeting: Meeting, references: list[str]
 ) -> bool:
-    """The channel's short notice that minutes exist (references only), once a meeting."""
+    """The channel's short notice that minutes exist (references only), once a meeting.
+
+    "Once" is the outbox's dedupe key, which goes with its row after ``OUTBOX_KEEP``: a
+    meeting that ended more than half of that ago gets no notice (any notice it had is still
+    remembered then), so minutes corrected months later do not tell the channel again."""
+    if meeting.ends_at < clock.now() - NOTICE_WITHIN:
+        return False
     key = f"minutes:{meeting.id}:notice"
     if session.scalar(select(exists().where(OutboxMessage.dedupe_key == key))):
         return False

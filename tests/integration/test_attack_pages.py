@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from domain import scheduling
 from sandbox.webapi import validate_view
 from storage.db import transaction
 from storage.models import Agency, Case, CaseStatus, Member, MinuteEntry
@@ -18,7 +19,7 @@ from tests.conftest import Bot
 from tests.integration import test_forum_flow as ff
 from tests.integration import test_minutes_flow as minutes
 from tests.integration import test_minutes_pages as mpages
-from tests.support.agenda_flow import channel_posts, text_of
+from tests.support.agenda_flow import channel_posts, local, text_of
 from tests.support.slack_driver import (
     StateValues,
     date_value,
@@ -26,6 +27,7 @@ from tests.support.slack_driver import (
     state_values,
     users_value,
 )
+from tests.support.wait import eventually
 
 OUTAGE = "Databasen"
 FAILED = "Något gick fel"
@@ -119,3 +121,24 @@ def test_a_blank_agency_crafted_into_a_new_forum_is_no_agency(bot: Bot) -> None:
         admin = s.scalars(select(Member)).one()
         assert admin.agency.name == "Polis"
     assert names == ["Grundskola", "Polis"], names
+
+
+def test_the_minutes_notice_is_not_posted_again_once_the_outbox_forgot_it(bot: Bot) -> None:
+    """'Once a meeting' rested on the outbox's dedupe key, which goes with the row after
+    OUTBOX_KEEP (90 days): minutes corrected (or a crafted close) months later posted the
+    channel's notice a second time."""
+    meeting, _references = mpages.meeting_with_cases(bot, 3)
+    first = minutes.minutes_modal(bot, meeting)
+    cases = mpages.page_cases(first)
+    assert mpages.submit_page(bot, first, {c: mpages.decision_for(c) for c in cases}).json() is None
+    eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
+    bot.clock.set(local(2027, 3, 10, 10, 0))  # past OUTBOX_KEEP
+    with transaction(bot.sessions) as s:
+        assert scheduling.prune_outbox(s, bot.clock) > 0
+    again = minutes.minutes_modal(bot, meeting)
+    corrected = {c: mpages.decision_for(c) + " (rättat)" for c in cases}
+    assert mpages.submit_page(bot, again, corrected).json() is None
+    bot.driver.view_closed("minutes_save", user="U1", private_metadata=first["private_metadata"])
+    bot.wait_idle()
+    assert set(mpages.recorded(bot).values()) == set(corrected.values())  # the save is kept
+    assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
