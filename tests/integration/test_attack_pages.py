@@ -6,20 +6,27 @@ cases); the meetings and pages test_minutes_pages' and test_slots_pages'.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
+from domain import forums as fs
+from domain import meetings as meeting_service
 from domain import scheduling
+from domain import slots as slot_service
 from sandbox.webapi import validate_view
 from storage.db import transaction
-from storage.models import Agency, Case, CaseStatus, Member, MinuteEntry
+from storage.models import Agency, Case, CaseStatus, Forum, Member, MinuteEntry
 from tests.conftest import Bot
 from tests.integration import test_forum_flow as ff
 from tests.integration import test_minutes_flow as minutes
 from tests.integration import test_minutes_pages as mpages
+from tests.integration import test_slots_pages as sp
 from tests.support.agenda_flow import channel_posts, local, text_of
+from tests.support.forums import forum_draft
 from tests.support.slack_driver import (
     StateValues,
     date_value,
@@ -142,3 +149,45 @@ def test_the_minutes_notice_is_not_posted_again_once_the_outbox_forgot_it(bot: B
     bot.wait_idle()
     assert set(mpages.recorded(bot).values()) == set(corrected.values())  # the save is kept
     assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
+
+
+def test_a_slots_page_saved_across_a_settings_save_keeps_its_calendar(bot: Bot) -> None:
+    """The slots save writes the forum's settings (its link and default length) from the
+    forum it read when the page arrived; a settings save committed meanwhile (its holiday
+    rule and agenda time, in the same JSON) was overwritten with what was read before it.
+    PostgreSQL (SQLite's writers queue whole)."""
+    if bot.sessions.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite's writers queue whole: no save commits between read and write")
+    meeting, _references = sp.meeting_with_cases(bot, 2)
+    with transaction(bot.sessions) as slots_save:
+        access, found = meeting_service.meeting_access(
+            slots_save, team_id="T0001", user_id="U1", meeting_id=meeting
+        )
+        with transaction(bot.sessions) as settings_save:
+            forum = settings_save.get(Forum, access.forum.id)
+            assert forum is not None
+            fs.save_forum_settings(
+                settings_save,
+                bot.clock,
+                forum_id=forum.id,
+                team_id="T0001",
+                actor="U1",
+                draft=forum_draft(
+                    agencies=["Grundskola", "Elevhälsa", "Polis"],
+                    holiday_policy="earlier",
+                    agenda_time=dt.time(7, 30),
+                ),
+            )
+        slot_service.save_slots(
+            slots_save,
+            bot.clock,
+            access=access,
+            meeting_id=found.id,
+            drafts=[],
+            link=minutes.LINK,
+            default=10,
+        )
+    with bot.sessions() as s:
+        settings = (s.get(Forum, access.forum.id) or Forum()).settings or {}
+    assert (settings.get("holiday_policy"), settings.get("agenda_time")) == ("earlier", "07:30")
+    assert (settings.get("meeting_link"), settings.get("slot_minutes")) == (minutes.LINK, 10)
