@@ -333,6 +333,16 @@ def save_slots(
             seen[draft.place] = draft.item_id
     if errors:
         raise InputErrors(errors)
+    # The forum's settings are written whole below (when the link or the default length
+    # changes): then read them as the row stands, held until the commit (the lock their
+    # UPDATE takes anyway), so a settings save committed since the forum was read (its
+    # calendar, in the same JSON) is not overwritten with what was read before it.
+    read = dict(forum.settings or {})
+    wanted = {k: v for k, v in read.items() if k not in ("slot_minutes", "meeting_link")}
+    wanted |= {"slot_minutes": default} if default is not None else {}
+    wanted |= {"meeting_link": link} if link is not None else {}
+    if wanted != read:
+        session.refresh(forum, ["settings"], with_for_update={"key_share": True})
     cases = {
         c.id: c
         for c in session.scalars(

@@ -62,8 +62,11 @@ def block_ids(view: dict[str, Any]) -> list[str]:
 
 def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
     typed = " ".join(text(values, "own_agency_other").split())
-    own = selected(values, "own_agency") or typed or None
-    agencies = selected_many(values, "agencies") + split_lines(text(values, "agencies_other"))
+    own = " ".join((selected(values, "own_agency") or "").split()) or typed or None
+    # The options' values are the client's to craft: read like typed names (a blank one is
+    # none; spaces around one make no second agency of the same name).
+    chosen = [" ".join(name.split()) for name in selected_many(values, "agencies")]
+    agencies = [a for a in chosen if a] + split_lines(text(values, "agencies_other"))
     if own and own.casefold() not in {a.casefold() for a in agencies}:
         agencies.append(own)  # the creator's own agency always takes part
     return ForumDraft(

@@ -33,6 +33,9 @@ from storage.models import (
 
 # --- the minutes ------------------------------------------------------------------------------
 
+# The channel's notice goes out only this long after the meeting (:func:`_queue_notice`).
+NOTICE_WITHIN = scheduling.OUTBOX_KEEP / 2
+
 
 @dataclass(frozen=True)
 class MinuteCase:
@@ -264,7 +267,14 @@ def record_minutes(
             except DomainError as exc:
                 errors[decision_field(case.id)] = exc
         target = None
-        if draft.follow_up_on is not None:
+        if draft.follow_up_on is not None and case.status == CaseStatus.CLOSED:
+            # Not on the form (closed meanwhile, or a crafted block id): a follow-up would
+            # reopen it without its reopening (outcome, history, audit).
+            errors[follow_up_field(case.id)] = InvalidInput(
+                N_("This case is closed. Reopen it before planning a follow-up."),
+                field=follow_up_field(case.id),
+            )
+        elif draft.follow_up_on is not None:
             meeting_day = meeting.starts_at.astimezone(forum_schedule(forum).zone).date()
             if draft.follow_up_on <= meeting_day:
                 errors[follow_up_field(case.id)] = InvalidInput(
@@ -391,7 +401,13 @@ def _minuted_references(session: Session, meeting: Meeting) -> list[str]:
 def _queue_notice(
     session: Session, clock: Clock, forum: Forum, meeting: Meeting, references: list[str]
 ) -> bool:
-    """The channel's short notice that minutes exist (references only), once a meeting."""
+    """The channel's short notice that minutes exist (references only), once a meeting.
+
+    "Once" is the outbox's dedupe key, which goes with its row after ``OUTBOX_KEEP``: a
+    meeting that ended more than half of that ago gets no notice (any notice it had is still
+    remembered then), so minutes corrected months later do not tell the channel again."""
+    if meeting.ends_at < clock.now() - NOTICE_WITHIN:
+        return False
     key = f"minutes:{meeting.id}:notice"
     if session.scalar(select(exists().where(OutboxMessage.dedupe_key == key))):
         return False
