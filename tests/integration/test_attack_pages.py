@@ -10,7 +10,6 @@ import datetime as dt
 import json
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 
 from domain import forums as fs
@@ -20,7 +19,7 @@ from domain import slots as slot_service
 from sandbox.webapi import validate_view
 from storage.db import transaction
 from storage.models import Agency, Case, CaseStatus, Forum, Member, MinuteEntry
-from tests.conftest import Bot
+from tests.conftest import Bot, postgresql_only
 from tests.integration import test_forum_flow as ff
 from tests.integration import test_minutes_flow as minutes
 from tests.integration import test_minutes_pages as mpages
@@ -151,13 +150,12 @@ def test_the_minutes_notice_is_not_posted_again_once_the_outbox_forgot_it(bot: B
     assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
 
 
+@postgresql_only  # SQLite's writers queue whole: no save commits between read and write
 def test_a_slots_page_saved_across_a_settings_save_keeps_its_calendar(bot: Bot) -> None:
     """The slots save writes the forum's settings (its link and default length) from the
     forum it read when the page arrived; a settings save committed meanwhile (its holiday
     rule and agenda time, in the same JSON) was overwritten with what was read before it.
     PostgreSQL (SQLite's writers queue whole)."""
-    if bot.sessions.kw["bind"].dialect.name != "postgresql":
-        pytest.skip("SQLite's writers queue whole: no save commits between read and write")
     meeting, _references = sp.meeting_with_cases(bot, 2)
     with transaction(bot.sessions) as slots_save:
         access, found = meeting_service.meeting_access(
