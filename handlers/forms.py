@@ -12,7 +12,7 @@ from domain.i18n import N_
 from domain.ids import id_value as id_value
 from domain.ids import id_values as id_values
 from domain.schedule_words import REPEATS, WEEKS_OF_MONTH, Repeat, SchedulePick, rrule_for
-from storage.models import ConsentGiver, SipStatus
+from storage.models import ConsentGiver, SipStatus, name_key
 
 Values = dict[str, dict[str, dict[str, Any]]]
 
@@ -67,7 +67,7 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
     # none; spaces around one make no second agency of the same name).
     chosen = [" ".join(name.split()) for name in selected_many(values, "agencies")]
     agencies = [a for a in chosen if a] + split_lines(text(values, "agencies_other"))
-    if own and own.casefold() not in {a.casefold() for a in agencies}:
+    if own and name_key(own) not in {name_key(a) for a in agencies}:
         agencies.append(own)  # the creator's own agency always takes part
     return ForumDraft(
         name=text(values, "name"),

@@ -30,7 +30,7 @@ from domain.schedule import (
     normalize_rrule,
     validate_schedule,
 )
-from storage.models import Agency, Area, Forum
+from storage.models import Agency, Area, Forum, name_key
 
 # --- checking a draft ---------------------------------------------------------------------
 
@@ -110,7 +110,7 @@ def _check_draft(
             errors["own_agency"] = InvalidInput(
                 N_("Choose the agency you represent."), field="own_agency"
             )
-        elif draft.own_agency.casefold() not in {a.casefold() for a in draft.agencies}:
+        elif name_key(draft.own_agency) not in {name_key(a) for a in draft.agencies}:
             errors["own_agency"] = InvalidInput(
                 N_("Your agency must be one of the forum's agencies."), field="own_agency"
             )
@@ -204,18 +204,18 @@ def _sync_list(items: list[_Listed], make: type[_Listed], names: Sequence[str]) 
     """Make a forum's agencies or areas the named ones, in that order: a new name is added,
     a known one (whatever its case) is offered again at its place, and one no longer named is
     kept (cases and members refer to it) but no longer offered."""
-    by_name = {item.name.casefold(): item for item in items}
+    by_name = {name_key(item.name): item for item in items}
     for position, name in enumerate(names):
-        existing = by_name.get(name.casefold())
+        existing = by_name.get(name_key(name))
         if existing is None:
             item = make(name=name, position=position, active=True)
             items.append(item)
-            by_name[name.casefold()] = item
+            by_name[name_key(name)] = item
         else:
             existing.active, existing.position = True, position
-    wanted = {n.casefold() for n in names}
+    wanted = {name_key(n) for n in names}
     for item in items:
-        if item.name.casefold() not in wanted:
+        if name_key(item.name) not in wanted:
             item.active = False
 
 

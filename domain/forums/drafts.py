@@ -12,6 +12,7 @@ from domain.schedule import (
     DEFAULT_RRULE,
     DEFAULT_START,
 )
+from storage.models import name_key
 
 DEFAULT_AGENCIES: tuple[str, ...] = (
     "Grundskola",
@@ -187,6 +188,6 @@ def split_lines(text: str | None) -> list[str]:
     seen: dict[str, None] = {}
     for part in re.split(r"[\n,;]", text or ""):
         item = " ".join(part.split())
-        if item and item.casefold() not in {s.casefold() for s in seen}:
+        if item and name_key(item) not in {name_key(s) for s in seen}:
             seen[item] = None
     return list(seen)

@@ -136,8 +136,8 @@ def create_forum(
             "areas.name_key": _same_name("areas"),
         },
     )
-    own_name = (draft.own_agency or "").casefold()
-    own = next(a for a in forum.agencies if a.name.casefold() == own_name)
+    own_name = name_key(draft.own_agency or "")
+    own = next(a for a in forum.agencies if name_key(a.name) == own_name)
     session.add(
         Member(
             forum_id=forum.id,
@@ -425,8 +425,8 @@ def save_forum_settings(
         session, clock, draft, team_id=forum.team_id, timezone=forum.timezone, forum=forum
     )
     agencies, areas = _named(agency_rows), _named(area_rows)
-    kept = {n.casefold() for n in draft.agencies}
-    leaving = {a.id: a.name for a in agencies if a.active and a.name.casefold() not in kept}
+    kept = {name_key(n) for n in draft.agencies}
+    leaving = {a.id: a.name for a in agencies if a.active and name_key(a.name) not in kept}
     if leaving:
         staying = session.scalars(
             select(Member.agency_id).where(

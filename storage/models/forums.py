@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from typing import Any
 
 from sqlalchemy import (
@@ -71,9 +72,11 @@ class Forum(TimestampMixin, Base):
 
 
 def name_key(name: str) -> str:
-    """What makes two agency (or area) names of a forum the same name: their case-folded
-    text, as the forum's settings compare them ("FOS" and "fos" are one agency)."""
-    return name.casefold()
+    """What makes two agency (or area) names of a forum the same name: their text in one
+    Unicode form (NFKC: "ä" typed as one character or as "a" and a combining mark, or a
+    full-width letter, is the same letter), case-folded ("FOS" and "fos" are one agency).
+    Every comparison of names goes through here, and the database keeps it unique."""
+    return unicodedata.normalize("NFKC", name).casefold()
 
 
 def _name_key_default(context: DefaultExecutionContext) -> str:

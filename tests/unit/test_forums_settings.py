@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import threading
+import unicodedata
 from collections.abc import Iterator
 from typing import Any
 
@@ -762,3 +763,35 @@ def test_the_database_keeps_one_agency_and_area_per_name_whatever_its_case(
             write(s)
             s.flush()
         assert names() == before, name
+
+
+def test_a_name_typed_in_another_unicode_form_is_the_same_agency(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup
+) -> None:
+    """ "Elevhälsa" with "ä" as one character (NFC, as stored) or as "a" and a combining mark
+    (NFD: what some keyboards and pasted text give) is one agency: a save naming it so keeps
+    the agency (no second Elevhälsa, no "still has members"), and the database refuses a
+    second row in the other form."""
+    decomposed = unicodedata.normalize("NFD", "Elevhälsa")
+    assert decomposed != "Elevhälsa" and "Elevhälsa" in AGENCIES
+    before = agencies_of(sessions, setup.forum_id)
+    with transaction(sessions) as s:
+        fs.save_forum_settings(
+            s,
+            clock,
+            forum_id=setup.forum_id,
+            team_id=TEAM,
+            actor=COORD,
+            draft=make_draft(
+                agencies=[decomposed if a == "Elevhälsa" else a for a in AGENCIES],
+                areas=[*AREAS, unicodedata.normalize("NFD", "Skolgården")],
+            ),
+        )
+    after = agencies_of(sessions, setup.forum_id)
+    assert [(a.id, a.name, a.active) for a in after] == [(a.id, a.name, a.active) for a in before]
+    with pytest.raises(IntegrityError), transaction(sessions) as s:
+        s.add(Agency(forum_id=setup.forum_id, name=decomposed))
+        s.flush()
+    with pytest.raises(IntegrityError), transaction(sessions) as s:
+        s.add(Area(forum_id=setup.forum_id, name="Skolgården"))  # the NFD one is stored
+        s.flush()

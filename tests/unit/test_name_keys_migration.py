@@ -5,6 +5,7 @@ do, and left as it was. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,6 +115,12 @@ def test_names_get_their_key_and_stay_as_they_were(empty_database: str) -> None:
             {1: ["Öppenvården", "ÖPPENVÅRDEN"]},
             "areas has names",
             ("Öppenvården", "ÖPPENVÅRDEN"),
+        ),
+        (
+            {1: ["Elevhälsa", unicodedata.normalize("NFD", "Elevhälsa")]},
+            {},
+            "agencies has names",
+            ("Elevhälsa", unicodedata.normalize("NFD", "Elevhälsa")),
         ),
     ],
 )

@@ -6,7 +6,7 @@ Revises: 0016_org_workspaces
 A forum's settings compare agency and area names case-insensitively ("FOS" and "fos" are
 one agency), but the database kept them unique only as typed, so two saves racing (or
 any other path) could store both. Each row gets ``name_key``, its name case-folded
-(Python's ``str.casefold``, as the settings compare them), unique per forum. Not a unique
+(NFKC, then ``str.casefold``: ``storage.models.name_key``), unique per forum. Not a unique
 index on ``lower(name)``: SQLite's ``lower`` folds ASCII letters only ("Öppenvården" and
 "öppenvården" would stay two), and PostgreSQL's follows the database's locale.
 
@@ -25,6 +25,7 @@ names that differ only in case, as here), makes the column NOT NULL and drops th
 (forum_id, name), which the key covers (the same name is the same key).
 """
 
+import unicodedata
 from collections import defaultdict
 from collections.abc import Sequence
 
@@ -39,14 +40,20 @@ depends_on: str | Sequence[str] | None = None
 TABLES = ("agencies", "areas")
 
 
+def _key(name: str) -> str:
+    # storage.models.name_key as this revision defines it (a migration keeps its own copy:
+    # a later change of the model's function must not change what this revision did).
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def _keys(table: str) -> dict[int, str]:
     """Each row's key, or a refusal naming the rows whose names differ only in case."""
     rows = op.get_bind().execute(sa.text(f"SELECT id, forum_id, name FROM {table} ORDER BY id"))
     keys: dict[int, str] = {}
     named: defaultdict[tuple[int, str], list[str]] = defaultdict(list)
     for row_id, forum_id, name in rows:
-        keys[row_id] = name.casefold()
-        named[(forum_id, name.casefold())].append(f"{name!r} (id {row_id})")
+        keys[row_id] = _key(name)
+        named[(forum_id, _key(name))].append(f"{name!r} (id {row_id})")
     clashes = [
         f"forum {forum_id}: {', '.join(names)}"
         for (forum_id, _), names in sorted(named.items())
