@@ -7,7 +7,6 @@ read. Channel messages and DMs carry the reference, agencies and the meeting dat
 from __future__ import annotations
 
 import logging
-from contextlib import AbstractContextManager
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, Respond
@@ -15,7 +14,6 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import cases as case_service
-from domain import disclosure
 from domain import forums as forum_service
 from domain.access import Access
 from domain.cases import Scope
@@ -31,7 +29,7 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
 from handlers.screens import case_access as _access
-from handlers.screens import detail_view
+from handlers.screens import case_door, detail_view
 from storage.db import reading, transaction
 from storage.models import CaseStatus, Effect, Role
 
@@ -121,22 +119,6 @@ def _effect(value: str | None) -> Effect | None:
         return Effect(value) if value else None
     except ValueError:
         return None
-
-
-def _case_door(
-    session: Session, deps: Deps, context: BoltContext, case_id: int
-) -> AbstractContextManager[None]:
-    """The case modal's changes (status, closing, consent withdrawn) name a case by its id:
-    a refusal at the door (another forum's case, another workspace's, none) is audited as an
-    attempt at the case's modal, as opening it is, and told as before."""
-    return disclosure.refusals_audited(
-        session,
-        deps.clock,
-        team_id=context.team_id or "",
-        slack_user_id=context.user_id or "",
-        case_id=case_id,
-        surface_name="case_modal",
-    )
 
 
 @listener("modal")
@@ -253,7 +235,7 @@ def change_status(
         with (
             database_errors(),
             transaction(deps.sessions) as session,
-            _case_door(session, deps, context, case_id),
+            case_door(session, deps, context, case_id),
         ):
             access = _access(session, meta, team_id, user_id)
             row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
@@ -267,7 +249,7 @@ def change_status(
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(session, deps, context, case_id),
+        case_door(session, deps, context, case_id),
     ):
         access = _access(session, meta, team_id, user_id)
         case_service.change_status(session, deps.clock, access=access, case_id=case_id, to=target)
@@ -283,7 +265,7 @@ def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(session, deps, context, meta.case_id or 0),
+        case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _access(session, meta, context.team_id or "", context.user_id or "")
         case_service.change_status(
@@ -339,7 +321,7 @@ def withdraw(
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(session, deps, context, meta.case_id or 0),
+        case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _access(session, meta, team_id, user_id)
         case_service.withdraw_consent(session, deps.clock, access=access, case_id=meta.case_id or 0)

@@ -40,7 +40,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from handlers.screens import detail_view
+from handlers.screens import case_door, detail_view
 from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -228,30 +228,6 @@ def _refusals_audited(
     )
 
 
-def _case_door(
-    session: Session,
-    deps: Deps,
-    context: BoltContext,
-    case_id: int | None,
-    surface_name: str,
-    not_found: tuple[type[Exception], ...] = (),
-) -> AbstractContextManager[None]:
-    """A modal or button naming a case by its id (the case modal's legal hold, the legal
-    ground's modal), or a ground of a case (``not_found``: the surface's own error for an id
-    of another forum or of nothing; ``case_id`` None: no such ground, recorded as ``?`` in
-    the workspace's log): a refusal at the door (another forum's case, another workspace's,
-    none) is audited as an attempt at ``surface_name``, and told as before."""
-    return disclosure.refusals_audited(
-        session,
-        deps.clock,
-        team_id=context.team_id or "",
-        slack_user_id=context.user_id or "",
-        case_id=case_id,
-        surface_name=surface_name,
-        not_found=not_found,
-    )
-
-
 # --- retention and legal hold ---------------------------------------------------------------
 
 
@@ -399,7 +375,7 @@ def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(session, deps, context, meta.case_id or 0, "legal_grounds"),
+        case_door(session, deps, context, meta.case_id or 0, "legal_grounds"),
     ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         ground = legal_grounds.record_ground(
@@ -423,7 +399,7 @@ def end_ground(
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(
+        case_door(
             session,
             deps,
             context,
@@ -449,7 +425,7 @@ def push_hold(
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(session, deps, context, meta.case_id or 0, "case_modal"),
+        case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         if not access.is_coordinator:
@@ -472,7 +448,7 @@ def submit_hold(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
         with (
             database_errors(),
             transaction(deps.sessions) as session,
-            _case_door(session, deps, context, meta.case_id or 0, "case_modal"),
+            case_door(session, deps, context, meta.case_id or 0),
         ):
             access = _view_access(session, meta, context.team_id or "", context.user_id or "")
             row = case_service.case_row(
@@ -530,7 +506,7 @@ def release_hold(body: dict[str, Any], client: WebClient, context: BoltContext, 
     with (
         database_errors(),
         transaction(deps.sessions) as session,
-        _case_door(session, deps, context, meta.case_id or 0, "case_modal"),
+        case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
         row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import AbstractContextManager
 from typing import Any
 
+from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
@@ -109,6 +111,31 @@ def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str
         if not isinstance(exc, DomainError):
             log.exception("App Home failed")
         return forum_ui.home_error_view(t, failure_text(t, exc))
+
+
+def case_door(
+    session: Session,
+    deps: Deps,
+    context: BoltContext,
+    case_id: int | None,
+    surface_name: str = "case_modal",
+    not_found: tuple[type[Exception], ...] = (),
+) -> AbstractContextManager[None]:
+    """A modal or button naming a case by its id (the case modal's changes: status, closing,
+    consent withdrawn, legal hold; the legal ground's modal), or a ground of a case
+    (``not_found``: the surface's own error for an id of another forum or of nothing;
+    ``case_id`` None: no such ground, recorded as ``?`` in the workspace's log): a refusal at
+    the door (another forum's case, another workspace's, none) is audited as an attempt at
+    ``surface_name`` (the case's modal unless told), and told as before."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        case_id=case_id,
+        surface_name=surface_name,
+        not_found=not_found,
+    )
 
 
 def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
