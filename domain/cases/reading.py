@@ -25,9 +25,11 @@ from domain.clock import Clock
 from domain.errors import (
     CaseNotFound,
     CaseOfAnotherWorkspace,
+    ForumNotFound,
+    NotAMember,
     NotInCasesForum,
 )
-from domain.forums import find_member, local_today
+from domain.forums import local_today
 from storage.models import (
     Case,
     CaseEvent,
@@ -163,12 +165,12 @@ def access_for_case(session: Session, *, team_id: str, case_id: int, slack_user_
     if case is None:
         raise CaseNotFound()
     forum = session.get(Forum, case.forum_id)
-    if forum is None or forum.team_id != team_id:
-        raise CaseOfAnotherWorkspace()
-    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
-    if member is None:
-        raise NotInCasesForum()
-    return Access(forum=forum, member=member)
+    try:
+        return disclosure.reader(session, team_id=team_id, forum=forum, slack_user_id=slack_user_id)
+    except ForumNotFound:  # another workspace's case: no case here
+        raise CaseOfAnotherWorkspace() from None
+    except NotAMember:
+        raise NotInCasesForum() from None
 
 
 def _load(session: Session, access: Access, case_id: int) -> Case:
