@@ -36,24 +36,13 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
+from tests.support.audit_log import events_since, last_id, refusals
 from tests.support.personnummer import pnr
 from tests.support.slack_driver import SlackDriver
 
 CHILD_PNR = pnr("170110", "238")
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
-
-
-def events_since(bot: Bot, mark: int) -> list[AuditEvent]:
-    with bot.sessions() as s:
-        return list(
-            s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
-        )
-
-
-def last_id(bot: Bot) -> int:
-    with bot.sessions() as s:
-        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
 
 
 def open_case(bot: Bot, r: Reader, case_id: int) -> str:
@@ -67,10 +56,6 @@ def open_case(bot: Bot, r: Reader, case_id: int) -> str:
     assert bot.slack.count("views.open") == opened, "the case modal opened"
     replies = bot.slack.calls_to("response_url")[before:]
     return json.dumps([c.args for c in replies], ensure_ascii=False)
-
-
-def refusals(events: list[AuditEvent]) -> list[AuditEvent]:
-    return [e for e in events if (e.detail or {}).get("refused")]
 
 
 def test_another_forums_case_id_is_refused_kindly_and_audited_once(bot: Bot) -> None:

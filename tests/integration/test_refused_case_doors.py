@@ -17,7 +17,6 @@ from domain import forums as fs
 from domain.legal_grounds import GroundDraft, record_ground
 from storage.db import transaction
 from storage.models import (
-    AuditEvent,
     Case,
     CaseStatus,
     Consent,
@@ -39,6 +38,7 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
+from tests.support.audit_log import last_id, refusals_since
 from tests.support.slack_driver import date_value, plain_value, radio_value, select_value
 
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
@@ -46,23 +46,6 @@ NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
 NO_SURVEY_SV = "Enkäten finns inte längre"
 NO_GROUND_SV = "Den rättsliga grunden finns inte i det här forumet."
 NO_CASE = 987_654
-
-
-def _last_id(bot: Bot) -> int:
-    with bot.sessions() as s:
-        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
-
-
-def _refusals(bot: Bot, mark: int) -> list[AuditEvent]:
-    with bot.sessions() as s:
-        events = s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
-        return [e for e in events if (e.detail or {}).get("refused")]
-
-
-def _reader(bot: Bot, world: World, who: str) -> Reader:
-    if who == NON_MEMBER:  # in the forum's own channel, naming its forum
-        return Reader(NON_MEMBER, bot.driver, "C0001", world.forum)
-    return reader_for(bot, world, who)
 
 
 def _case_state(bot: Bot, world: World) -> tuple[Any, ...]:
@@ -159,15 +142,15 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
     world = build_world(bot)
     send = CASE_DOORS[door]
     before = _case_state(bot, world)
-    mark = _last_id(bot)
+    mark = last_id(bot)
     expected = {OTHER_FORUM: REFUSED_SV, OTHER_WS: REFUSED_SV, NON_MEMBER: NOT_A_MEMBER_SV}
     for who, answer in expected.items():
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         shown = send(bot, r, world.case)
         assert answer in shown and SUMMARY not in shown and world.reference not in shown, shown
         assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
     assert _case_state(bot, world) == before
-    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
     assert [(e.actor, e.object_type, e.object_ref, e.team_id, e.detail) for e in logged] == [
         (
             who,
@@ -183,7 +166,7 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         )
     ]
     # The raising agency goes through the same door as before, and nothing is refused.
-    mark = _last_id(bot)
+    mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, RAISER), world.case)
     status, outcome, withdrawn = _case_state(bot, world)
     assert {
@@ -192,7 +175,7 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         "close submission": status is CaseStatus.CLOSED and outcome == "Avslutat",
         "withdraw consent": withdrawn is not None,
     }[door], shown
-    assert not _refusals(bot, mark)
+    assert not refusals_since(bot, mark)
 
 
 # --- the coordinators' doors: legal hold (in the case modal) and a legal ground ----------------
@@ -284,16 +267,16 @@ def test_the_coordinators_case_doors_from_outside_the_forum_are_refused_and_audi
     world = build_world(bot)
     send, surface = COORDINATOR_DOORS[door]
     before = _hold_and_grounds(bot, world)
-    mark = _last_id(bot)
+    mark = last_id(bot)
     gone = NO_GROUND_SV if send is ground_ended else REFUSED_SV
     expected = {OTHER_FORUM: gone, OTHER_WS: gone, NON_MEMBER: NOT_A_MEMBER_SV}
     for who, answer in expected.items():
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         shown = send(bot, r, world.case)
         assert answer in shown and world.reference not in shown, shown
         assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
     assert _hold_and_grounds(bot, world) == before
-    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
     assert [(e.actor, e.object_ref, e.detail) for e in logged] == [
         (who, world.reference, {"surface": surface, "details": False, "refused": why})
         for who, why in (
@@ -352,15 +335,15 @@ def test_ending_another_forums_legal_ground_is_refused_as_no_ground_and_audited(
     in force, and each attempt audited once in this forum's log under the ground's case."""
     world = build_world(bot)
     ground = _active_ground(bot, world)
-    mark = _last_id(bot)
+    mark = last_id(bot)
     expected = {OTHER_FORUM: NO_GROUND_SV, OTHER_WS: NO_GROUND_SV, NON_MEMBER: NOT_A_MEMBER_SV}
     for who, answer in expected.items():
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         shown = end_ground(bot, r, ground)
         assert answer in shown and world.reference not in shown, shown
         assert shown == end_ground(bot, r, NO_CASE), "the answer tells that the ground exists"
     assert _ground_ended(bot, ground) is None
-    refusals = _refusals(bot, mark)
+    refusals = refusals_since(bot, mark)
     logged = [e for e in refusals if e.forum_id == world.forum]
     assert [(e.actor, e.object_ref, e.detail) for e in logged] == [
         (who, world.reference, {"surface": "legal_grounds", "details": False, "refused": why})
@@ -379,9 +362,9 @@ def test_ending_another_forums_legal_ground_is_refused_as_no_ground_and_audited(
         (NON_MEMBER, "T0001", None, "?"),
     }
     # The forum's own coordinator still ends it (an audited change, no refusal).
-    assert NO_GROUND_SV not in end_ground(bot, _reader(bot, world, COORD), ground)
+    assert NO_GROUND_SV not in end_ground(bot, reader_for(bot, world, COORD), ground)
     assert _ground_ended(bot, ground) is not None
-    assert len(_refusals(bot, mark)) == len(refusals)
+    assert len(refusals_since(bot, mark)) == len(refusals)
 
 
 def _hold_and_grounds(bot: Bot, world: World) -> tuple[Any, ...]:
@@ -426,7 +409,7 @@ def test_the_family_view_tells_an_outsider_nothing_about_a_cases_existence(
     for byte, as with an id of no case ("no such case"), so the answer does not tell them
     that a case of that id exists. Nothing is recorded."""
     world = build_world(bot)
-    r = _reader(bot, world, who)
+    r = reader_for(bot, world, who)
     with bot.sessions() as s:
         views_before = len(s.scalars(select(FamilyView)).all())
     for send in (_family_button, _family_submitted):
@@ -483,7 +466,7 @@ def test_the_survey_does_not_name_its_agency_to_an_outsider(bot: Bot) -> None:
     world = build_world(bot)
     survey, agency = _survey(bot)
     for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         for send in (_survey_button, _survey_submitted):
             existing, missing = send(bot, r, survey), send(bot, r, NO_CASE)
             assert agency not in existing and world.reference not in existing, (who, existing)

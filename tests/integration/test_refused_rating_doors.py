@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from storage.db import transaction
 from storage.models import (
-    AuditEvent,
     Deviation,
     Rating,
     RatingObservation,
@@ -38,6 +37,7 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
+from tests.support.audit_log import last_id, refusals_since
 from tests.support.slack_driver import plain_value, select_value
 
 NO_ROUND_SV = "Den bedömningsomgången finns inte i det här forumet."
@@ -46,23 +46,6 @@ NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
 OBSERVATION = "Hemlig iakttagelse om torget"
 NOTHING = 987_654
 OUTSIDERS = (OTHER_FORUM, OTHER_WS, NON_MEMBER)
-
-
-def _last_id(bot: Bot) -> int:
-    with bot.sessions() as s:
-        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
-
-
-def _refusals(bot: Bot, mark: int) -> list[AuditEvent]:
-    with bot.sessions() as s:
-        events = s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
-        return [e for e in events if (e.detail or {}).get("refused")]
-
-
-def _reader(bot: Bot, world: World, who: str) -> Reader:
-    if who == NON_MEMBER:  # in the forum's own channel, naming its forum
-        return Reader(NON_MEMBER, bot.driver, "C0001", world.forum)
-    return reader_for(bot, world, who)
 
 
 def _shown(bot: Bot, since: int) -> str:
@@ -221,9 +204,9 @@ def test_a_rounds_comment_doors_from_outside_the_forum_are_refused_and_audited(
     send = ROUND_DOORS[door]
     before = _comments(bot, world)
     masking = door.startswith("mask")
-    mark = _last_id(bot)
+    mark = last_id(bot)
     for who in OUTSIDERS:
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         shown = send(bot, world, r, world.round)
         expected = NO_TEXT_SV if masking and who != NON_MEMBER else NO_ROUND_SV
         if masking and who == NON_MEMBER:
@@ -232,7 +215,7 @@ def test_a_rounds_comment_doors_from_outside_the_forum_are_refused_and_audited(
         assert COMMENT not in shown and OBSERVATION not in shown, shown
         assert shown == send(bot, world, r, NOTHING), "the answer tells that the round exists"
     assert _comments(bot, world) == before
-    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
     reasons = (
         {OTHER_FORUM: "other_forum", OTHER_WS: "other_forum", NON_MEMBER: "not_a_member"}
         if masking
@@ -254,7 +237,7 @@ def test_a_rounds_comment_doors_from_outside_the_forum_are_refused_and_audited(
     ]
     # The forum's own go through the same door as before (the coordinator reads and masks
     # the comments, the agency's representative rates), and nothing is refused.
-    mark = _last_id(bot)
+    mark = last_id(bot)
     insider = reader_for(bot, world, NOT_COVERED if door.startswith("rating") else COORD)
     shown = send(bot, world, insider, world.round)
     with bot.sessions() as s:
@@ -269,7 +252,7 @@ def test_a_rounds_comment_doors_from_outside_the_forum_are_refused_and_audited(
         "mask button": COMMENT in shown and '"callback_id": "text_redact_submit"' in shown,
         "mask submission": comment == "[maskerad]",
     }[door], shown
-    assert not _refusals(bot, mark)
+    assert not refusals_since(bot, mark)
 
 
 def test_the_ids_of_no_round_are_audited_where_the_requests_came_from(bot: Bot) -> None:
@@ -277,12 +260,12 @@ def test_the_ids_of_no_round_are_audited_where_the_requests_came_from(bot: Bot) 
     the workspace of the request, with no forum, the round by its id (a rating of nothing
     names no round: ``?``); nothing else about it is recorded."""
     world = build_world(bot)
-    mark = _last_id(bot)
+    mark = last_id(bot)
     for who in (OTHER_FORUM, OTHER_WS):
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         comments_button(bot, world, r, NOTHING)
         mask_comment_button(bot, world, r, NOTHING)
-    logged = _refusals(bot, mark)
+    logged = refusals_since(bot, mark)
     assert {(e.actor, e.team_id, e.forum_id, e.object_ref) for e in logged} == {
         (OTHER_FORUM, "T0001", None, str(NOTHING)),
         (OTHER_FORUM, "T0001", None, "?"),
@@ -371,16 +354,16 @@ def test_a_deviations_text_doors_from_outside_the_forum_are_refused_and_audited(
         deviation.follow_up_note = "Hemlig uppföljning av avvikelsen"
     send = DEVIATION_DOORS[door]
     before = _deviation(bot, world)
-    mark = _last_id(bot)
+    mark = last_id(bot)
     expected = {OTHER_FORUM: NO_TEXT_SV, OTHER_WS: NO_TEXT_SV, NON_MEMBER: NOT_A_MEMBER_SV}
     for who, answer in expected.items():
-        r = _reader(bot, world, who)
+        r = reader_for(bot, world, who)
         shown = send(bot, world, r, world.deviation)
         assert answer in shown, shown
         assert DEVIATION not in shown and "Hemlig uppföljning" not in shown, shown
         assert shown == send(bot, world, r, NOTHING), "the answer tells that the text exists"
     assert _deviation(bot, world) == before
-    logged = [e for e in _refusals(bot, mark) if e.forum_id == world.forum]
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
     assert [
         (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
         for e in logged
@@ -400,7 +383,7 @@ def test_a_deviations_text_doors_from_outside_the_forum_are_refused_and_audited(
         )
     ]
     # The deviation's reporter still corrects it (a read through the rule, no refusal).
-    mark = _last_id(bot)
+    mark = last_id(bot)
     shown = edit_button(bot, world, reader_for(bot, world, NOT_COVERED), world.deviation)
     assert DEVIATION in shown and '"callback_id": "text_edit_submit"' in shown, shown
-    assert not _refusals(bot, mark)
+    assert not refusals_since(bot, mark)

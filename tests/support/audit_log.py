@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select, text
@@ -16,6 +17,9 @@ from domain import audit
 from domain.clock import AdjustableClock
 from storage.db import transaction
 from storage.models import AuditAction, AuditEvent
+
+if TYPE_CHECKING:
+    from tests.conftest import Bot
 
 Sessions = sessionmaker[Session]
 SECRET = "test-audit-key-that-is-long-enough-0001"
@@ -113,3 +117,27 @@ def event_rows(sessions: Sessions, chain: str = TEAM) -> list[dict[str, object]]
                 select(table).where(table.c.chain == chain).order_by(table.c.seq)
             ).all()
         ]
+
+
+# --- what a request wrote into the log (the refused-attempt tests) ----------------------------
+
+
+def last_id(bot: Bot) -> int:
+    """The newest audit event's id (0 for none): a mark to read the events after."""
+    with bot.sessions() as s:
+        return s.scalar(select(AuditEvent.id).order_by(AuditEvent.id.desc()).limit(1)) or 0
+
+
+def events_since(bot: Bot, mark: int) -> list[AuditEvent]:
+    with bot.sessions() as s:
+        return list(
+            s.scalars(select(AuditEvent).where(AuditEvent.id > mark).order_by(AuditEvent.id))
+        )
+
+
+def refusals(events: list[AuditEvent]) -> list[AuditEvent]:
+    return [e for e in events if (e.detail or {}).get("refused")]
+
+
+def refusals_since(bot: Bot, mark: int) -> list[AuditEvent]:
+    return refusals(events_since(bot, mark))
