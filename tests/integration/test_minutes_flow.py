@@ -109,6 +109,29 @@ def first_meeting(bot: Bot) -> int:
         return int(s.scalars(select(Meeting.id).order_by(Meeting.starts_at)).first() or 0)
 
 
+def another_forums_meeting(bot: Bot) -> tuple[int, int]:
+    """A forum U1 is not in (same workspace, its own channel) and its first meeting."""
+    with transaction(bot.sessions) as s:
+        other = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0OTHER",
+            actor="U9",
+            draft=forum_draft(
+                name="Annat forum", code="ANN", agencies=["Socialtjänst"], own_agency="Socialtjänst"
+            ),
+        )
+        other_id = other.id
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        theirs = s.scalars(
+            select(Meeting.id).where(Meeting.forum_id == other_id).order_by(Meeting.starts_at)
+        ).first()
+    assert theirs is not None
+    return other_id, int(theirs)
+
+
 def open_slots(bot: Bot, meeting_id: int) -> dict[str, Any]:
     before = len(bot.slack.calls_to("views.open"))
     bot.driver.block_action("slots_open", user="U1", value=str(meeting_id), channel="U1")

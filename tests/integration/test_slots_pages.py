@@ -16,16 +16,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
-from domain import forums as fs
 from sandbox.webapi import validate_view
-from storage.db import transaction
-from storage.models import AgendaItem, Forum, Meeting
+from storage.models import AgendaItem, Forum
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import dms_to, local, text_of, tick
 from tests.support.blockkit import all_text
-from tests.support.forums import forum_draft
 from tests.support.slack_driver import number_value, select_value, state_values
 from tests.support.wait import eventually
 
@@ -233,24 +229,7 @@ def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> No
     """Page 2's metadata naming a meeting of a forum U1 is not in (same workspace): a
     friendly refusal, nothing saved there or here."""
     meeting, _references = meeting_with_cases(bot, 13)
-    with transaction(bot.sessions) as s:
-        other = fs.create_forum(
-            s,
-            bot.clock,
-            team_id="T0001",
-            channel_id="C0OTHER",
-            actor="U9",
-            draft=forum_draft(
-                name="Annat forum", code="ANN", agencies=["Socialtjänst"], own_agency="Socialtjänst"
-            ),
-        )
-        other_id = other.id
-    run_due_work(bot.runtime)
-    with bot.sessions() as s:
-        theirs = s.scalars(
-            select(Meeting.id).where(Meeting.forum_id == other_id).order_by(Meeting.starts_at)
-        ).first()
-    assert theirs is not None
+    other_id, theirs = minutes.another_forums_meeting(bot)
     first = minutes.open_slots(bot, meeting)
     second = submit_page(bot, first).json()["view"]
     meta = json.loads(second["private_metadata"])
