@@ -157,6 +157,22 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty database of its own (no migration run), on SQLite and PostgreSQL: for the
+    tests of a migration, which migrate it to the revision before and put rows in."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'm.db'}"
+        return
+    try:
+        with temporary_database(PG_URL, "samverkan_migration") as url:
+            yield url
+    except Exception as exc:  # pragma: no cover - no PostgreSQL here
+        if REQUIRE_PG:
+            raise
+        pytest.skip(f"PostgreSQL not reachable: {exc}")
+
+
 # A test of what only PostgreSQL has (partitions, roles, TRUNCATE, writers that commit out of
 # order, row locks that leave the rest of the database free) runs there only, with ``bot``,
 # ``sessions`` and ``database_url`` as usual, instead of being collected for SQLite and

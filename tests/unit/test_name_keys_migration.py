@@ -6,30 +6,13 @@ do, and left as it was. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 
-from storage.db import create_db_engine, migrate, temporary_database
-from tests.conftest import PG_URL, REQUIRE_PG
+from storage.db import create_db_engine, migrate
 
 BEFORE = "0016_org_workspaces"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    try:
-        with temporary_database(PG_URL, "samverkan_migration") as url:
-            yield url
-    except Exception as exc:  # pragma: no cover - no PostgreSQL here
-        if REQUIRE_PG:
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
 
 
 def _forums_with(url: str, agencies: dict[int, list[str]], areas: dict[int, list[str]]) -> None:

@@ -4,28 +4,10 @@ where they went is kept); pending rows are left to be sent. On SQLite and Postgr
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import text
 
-from storage.db import create_db_engine, migrate, temporary_database
-from tests.conftest import PG_URL, REQUIRE_PG
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'm.db'}"
-        return
-    try:
-        with temporary_database(PG_URL, "samverkan_migration") as url:
-            yield url
-    except Exception as exc:  # pragma: no cover - no PostgreSQL here
-        if REQUIRE_PG:
-            raise
-        pytest.skip(f"PostgreSQL not reachable: {exc}")
+from storage.db import create_db_engine, migrate
 
 
 def test_delivered_outbox_rows_lose_their_text(empty_database: str) -> None:
