@@ -411,6 +411,21 @@ def test_two_coordinators_racing_for_one_code_get_a_field_error_not_an_outage(
     assert refused.field == "code"
 
 
+def saving_outcome(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, *, actor: str, draft: fs.ForumDraft
+) -> BaseException | None:
+    """``actor`` saves the forum's settings as ``draft`` in a transaction of its own: None,
+    or what the save raised."""
+    try:
+        with transaction(sessions) as s:
+            fs.save_forum_settings(
+                s, clock, forum_id=setup.forum_id, team_id=TEAM, actor=actor, draft=draft
+            )
+        return None
+    except BaseException as exc:
+        return exc
+
+
 @contextlib.contextmanager
 def save_paused_after(
     step: str,
@@ -442,19 +457,7 @@ def save_paused_after(
     monkeypatch.setattr(saving, step, then_pause)
 
     def save() -> None:
-        try:
-            with transaction(sessions) as s:
-                fs.save_forum_settings(
-                    s,
-                    clock,
-                    forum_id=setup.forum_id,
-                    team_id=TEAM,
-                    actor=actor,
-                    draft=draft,
-                )
-            outcome["save"] = None
-        except BaseException as exc:
-            outcome["save"] = exc
+        outcome["save"] = saving_outcome(sessions, clock, setup, actor=actor, draft=draft)
 
     thread = threading.Thread(target=save)
     thread.start()
@@ -583,19 +586,9 @@ def test_two_saves_adding_the_same_agency_at_once_both_land_without_a_code_error
         actor=COORD,
         draft=make_draft(agencies=["Polis", *AGENCIES]),
     ) as coordinator:
-        try:
-            with transaction(sessions) as s:
-                fs.save_forum_settings(
-                    s,
-                    clock,
-                    forum_id=setup.forum_id,
-                    team_id=TEAM,
-                    actor=ADMIN,
-                    draft=make_draft(agencies=[*AGENCIES, "Polis"]),
-                )
-            admin["save"] = None
-        except BaseException as exc:
-            admin["save"] = exc
+        admin["save"] = saving_outcome(
+            sessions, clock, setup, actor=ADMIN, draft=make_draft(agencies=[*AGENCIES, "Polis"])
+        )
     outcome = {"admin": admin["save"], "coordinator": coordinator["save"]}
     assert outcome == {"admin": None, "coordinator": None}, outcome
     names = [a.name for a in agencies_of(sessions, setup.forum_id)]
@@ -713,19 +706,13 @@ def test_two_saves_adding_one_agency_in_two_cases_at_once_end_with_one(
         actor=COORD,
         draft=make_draft(agencies=["Polis", *AGENCIES], areas=["Skolan", *AREAS]),
     ) as coordinator:
-        try:
-            with transaction(sessions) as s:
-                fs.save_forum_settings(
-                    s,
-                    clock,
-                    forum_id=setup.forum_id,
-                    team_id=TEAM,
-                    actor=ADMIN,
-                    draft=make_draft(agencies=[*AGENCIES, "POLIS"], areas=[*AREAS, "SKOLAN"]),
-                )
-            admin["save"] = None
-        except BaseException as exc:
-            admin["save"] = exc
+        admin["save"] = saving_outcome(
+            sessions,
+            clock,
+            setup,
+            actor=ADMIN,
+            draft=make_draft(agencies=[*AGENCIES, "POLIS"], areas=[*AREAS, "SKOLAN"]),
+        )
     outcome = {"admin": admin["save"], "coordinator": coordinator["save"]}
     assert outcome == {"admin": None, "coordinator": None}, outcome
     assert active_names(agencies_of(sessions, setup.forum_id)) == ["POLIS", *AGENCIES]
