@@ -53,7 +53,7 @@ FORUMS: dict[str, Table] = {
             "id": K,
             "forum_id": K,
             "name": replace(ON.limit(75), field="agencies_other"),  # AGENCY_MAX
-            "name_key": replace(ON.limit(300), field="agencies_other"),  # name, case-folded
+            "name_key": replace(ON.limit(300), field="agencies_other"),  # models.name_key(name)
             "position": O,
             "active": O,
         },
@@ -87,7 +87,7 @@ FORUMS: dict[str, Table] = {
             "id": K,
             "forum_id": K,
             "name": replace(ON.limit(75), field="areas"),  # AREA_MAX
-            "name_key": replace(ON.limit(300), field="areas"),  # name, case-folded
+            "name_key": replace(ON.limit(300), field="areas"),  # models.name_key(name)
             "kind": O,
             "position": O,
             "active": O,
