@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
 from bot.scheduler import run_due_work
-from bot.sealer import Sealer, start_sealer
+from bot.sealer import ROUND_SPACING, Sealer, start_sealer
 from domain import audit
 from sandbox.webapi import SlackWebApiStub
 from storage.db import transaction
@@ -101,6 +101,55 @@ def test_the_lag_metric_shows_the_oldest_unsealed_event_while_a_chain_is_held(bo
         other.close()
     assert sealer.run_once() == 1
     assert metric(bot.url, "samverkan_audit_unsealed_seconds") == 0.0
+
+
+class CountingSealer(Sealer):
+    """The real sealer, counting the rounds it runs."""
+
+    rounds = 0
+
+    def run_once(self, *, hinted_only: bool = False) -> int:
+        self.rounds += 1
+        return super().run_once(hinted_only=hinted_only)
+
+
+def test_a_steady_stream_of_commits_is_sealed_in_a_few_larger_rounds(bot: Bot) -> None:
+    """Every audited commit wakes the sealer; under a steady stream (a busy Thursday) it
+    still seals at most four times a second (each round costs a transaction and the head's
+    lock), and a commit after a quiet spell is sealed after the short delay alone."""
+    sealer = CountingSealer(bot.sessions, bot.clock, audit.current_keys(), idle=30.0)
+    sealer.start()
+
+    def commit(ref: str) -> None:
+        with transaction(bot.sessions) as s:
+            audit.record(
+                s,
+                bot.clock,
+                actor="U1",
+                action=AuditAction.READ,
+                object_type="x",
+                object_ref=ref,
+                team_id="T0001",
+            )
+
+    try:
+        started = time.monotonic()
+        written = 0
+        while time.monotonic() - started < 1.5:
+            commit(str(written))
+            written += 1
+            time.sleep(0.01)
+        assert wait_sealed(bot.sessions) == 0
+        # 1.5 s of commits every ~10 ms: a round per 0.25 s, and the first and the last.
+        assert written > 50 and sealer.rounds <= 8, (written, sealer.rounds)
+        # Quiet now (a wake-up during the last round ran one more): the next commit is
+        # sealed after the 50 ms delay, not a full spacing.
+        time.sleep(2 * ROUND_SPACING + sealer.delay)
+        assert sealer.pause_before_round(time.monotonic()) == sealer.delay
+        commit("after")
+        assert wait_sealed(bot.sessions, timeout=5) == 0
+    finally:
+        sealer.stop()
 
 
 def test_the_monthly_log_check_sends_the_signed_head_that_verify_accepts(
