@@ -259,6 +259,9 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
         )
         for case_id in case_ids
     ]
+    # The page as submitted (the modal's id and hash): the same submission again creates
+    # no second action (domain.minutes.action_key).
+    submission = f"{view.get('id') or ''}:{view.get('hash') or ''}"
     following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
@@ -267,8 +270,18 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             user_id=context.user_id or "",
             meeting_id=meta.meeting_id or 0,
         )
-        # The next page as it stands (its decisions disclosed, audited, only when it is shown:
-        # a refused save rolls the reading back with everything else).
+        # The page first (the meeting's minutes locked: a twin of this submission waits and
+        # then finds what this one saved), then the next page as it stands (its decisions
+        # disclosed, audited, only when it is shown: a refused save reads nothing more).
+        recorded = minutes_service.record_minutes(
+            session,
+            deps.clock,
+            access=access,
+            meeting_id=meeting.id,
+            drafts=drafts,
+            notify=False,
+            submission=submission,
+        )
         next_form = minutes_service.minutes_form(
             session,
             deps.clock,
@@ -276,14 +289,6 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             meeting_id=meeting.id,
             page=page + 1,
             after=case_ids,
-        )
-        recorded = minutes_service.record_minutes(
-            session,
-            deps.clock,
-            access=access,
-            meeting_id=meeting.id,
-            drafts=drafts,
-            notify=not next_form.cases,
         )
         saved = ui.minutes_saved_text(
             t,
@@ -295,12 +300,16 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             zone = forum_service.forum_schedule(access.forum).zone
             following = _minutes_view(t, access, next_form, zone=zone, saved=saved)
         else:
+            # The last page: the channel's notice (once a meeting, every page's cases) and
+            # the coordinator's note (once for this submission, however often it comes).
+            minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
             outgoing.tell(
                 session,
                 deps.clock,
                 team_id=context.team_id,
                 user_id=context.user_id or "",
                 text=saved,
+                key=f"saved:{minutes_service.page_key(meeting.id, submission)}",
             )
     if following is not None:
         ack(response_action="update", view=following)

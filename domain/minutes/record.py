@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -225,6 +226,22 @@ def _follow_up_meeting(
     ).first()
 
 
+def page_key(meeting_id: int, submission: str) -> str:
+    """A page of the minutes as it was submitted: ``submission`` names it (the modal's id
+    and hash; a later page of the same modal, or the page shown again, is another
+    submission). The same submission again (a retry, a double click, the same request
+    twice) has the same key."""
+    digest = hashlib.sha256(submission.encode("utf-8")).hexdigest()[:24]
+    return f"minutes:{meeting_id}:{digest}"
+
+
+def action_key(meeting_id: int, case_id: int, submission: str) -> str:
+    """The submission key of the action a page of the minutes creates for a case: the same
+    page submitted again finds the action the first one created instead of creating
+    another. Fits ``Action.submission_key`` (64 characters)."""
+    return f"{page_key(meeting_id, submission)}:{case_id}"
+
+
 def record_minutes(
     session: Session,
     clock: Clock,
@@ -233,14 +250,26 @@ def record_minutes(
     meeting_id: int,
     drafts: Sequence[MinuteDraft],
     notify: bool = True,
+    submission: str | None = None,
 ) -> Recorded:
     """Store the minutes (one entry per case, replacing an earlier one), create the new
     actions and plan the follow-ups. Nothing is stored when a field is wrong.
 
     With ``notify`` (the form's last page) the channel's notice is queued, once a meeting,
     with the references of every case minuted so far (earlier pages' too); the pages before
-    the last save without it, so the notice names the cases of all pages."""
+    the last save without it, so the notice names the cases of all pages.
+
+    ``submission`` (the page as submitted, see :func:`action_key`): the same page saved
+    twice creates its actions once; the second save finds them and counts them as its
+    own. Saves of one meeting's minutes take turns (the meeting's row is locked first), so
+    two copies of a submission arriving at once find each other's entries and actions."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
+    # One save of this meeting's minutes at a time (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # serialises anyway): a twin waits here, then reads what the first one committed. FOR
+    # NO KEY UPDATE: rows that only refer to the meeting (entries, items) are not held up.
+    session.execute(
+        select(Meeting.id).where(Meeting.id == meeting.id).with_for_update(key_share=True)
+    )
     forum = access.forum
     today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
@@ -306,7 +335,11 @@ def record_minutes(
     now = clock.now()
     entries = {
         e.case_id: e
-        for e in session.scalars(select(MinuteEntry).where(MinuteEntry.meeting_id == meeting.id))
+        for e in session.scalars(
+            select(MinuteEntry)
+            .where(MinuteEntry.meeting_id == meeting.id)
+            .execution_options(populate_existing=True)
+        )
     }
     created: list[int] = []
     follow_ups: list[tuple[str, Meeting]] = []
@@ -342,6 +375,9 @@ def record_minutes(
                             owner=owner.slack_user_id,
                             due_on=draft.action_due,
                             case_reference=case.reference,
+                        ),
+                        submission_key=(
+                            action_key(meeting.id, case.id, submission) if submission else None
                         ),
                     )
                 created.append(action.id)
