@@ -43,6 +43,7 @@ from domain.minutes.preparation import (
 )
 from domain.minutes.prompts import Prompt, send_minutes_prompts
 from domain.minutes.record import (
+    CaseClosed,
     MeetingNotStarted,
     MinuteCase,
     MinuteDraft,
@@ -69,6 +70,7 @@ __all__ = [
     "MINUTES_SURFACE",
     "PAGE_CASES",
     "PREPARATION_SURFACE",
+    "CaseClosed",
     "MeetingNotStarted",
     "MinuteCase",
     "MinuteDraft",

@@ -78,6 +78,16 @@ def due_field(case_id: int) -> str:
     return f"due:{case_id}"
 
 
+class CaseClosed(InvalidInput):
+    """A case closed since the page of the minutes was shown: nothing more is minuted for
+    it (told on the field typed in)."""
+
+    msgid = N_(
+        "This case has been closed: empty its fields to save the rest of the page, or open "
+        "the case again first."
+    )
+
+
 class MeetingNotStarted(DomainError):
     msgid = N_("The meeting has not started yet: write the minutes once it has.")
 
@@ -274,6 +284,14 @@ def record_minutes(
     today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
     cases = disclosure.load_cases(session, known)
+    entries = {
+        e.case_id: e
+        for e in session.scalars(
+            select(MinuteEntry)
+            .where(MinuteEntry.meeting_id == meeting.id)
+            .execution_options(populate_existing=True)
+        )
+    }
     errors: dict[str, DomainError] = {}
     plans: list[tuple[MinuteDraft, Case, str | None, Meeting | None, Member | None]] = []
     for draft in drafts:
@@ -281,6 +299,17 @@ def record_minutes(
         if case is None or draft.case_id not in known:
             continue
         decision = " ".join((draft.decision or "").split()) or None
+        closed = case.status == CaseStatus.CLOSED
+        if closed and decision is not None:
+            # Closed since the page was shown (the form leaves closed cases out), or a
+            # crafted block id: its minutes stay as they are. The decision shown again
+            # unchanged is no change; a new one is told on its field (the page stays open
+            # with everything typed).
+            entry = entries.get(case.id)
+            if entry is not None and entry.decision == decision:
+                decision = None
+            else:
+                errors[decision_field(case.id)] = CaseClosed(field=decision_field(case.id))
         if decision and len(decision) > DECISION_MAX:
             errors[decision_field(case.id)] = InvalidInput(
                 N_plural(
@@ -318,7 +347,9 @@ def record_minutes(
                     )
         owner = None
         wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
-        if wants_action:
+        if wants_action and closed:
+            errors[action_field(case.id)] = CaseClosed(field=action_field(case.id))
+        elif wants_action:
             if not draft.action_owner:
                 errors[owner_field(case.id)] = InvalidInput(
                     N_("Choose who owns the action."), field=owner_field(case.id)
@@ -333,14 +364,6 @@ def record_minutes(
     if errors:
         raise InputErrors(errors)
     now = clock.now()
-    entries = {
-        e.case_id: e
-        for e in session.scalars(
-            select(MinuteEntry)
-            .where(MinuteEntry.meeting_id == meeting.id)
-            .execution_options(populate_existing=True)
-        )
-    }
     created: list[int] = []
     follow_ups: list[tuple[str, Meeting]] = []
     references: list[str] = []
