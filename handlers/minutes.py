@@ -188,6 +188,10 @@ def deliver(client: WebClient, deps: Deps) -> None:
 # --- minutes ----------------------------------------------------------------------------------
 
 
+# Slack keeps at most 3000 characters of a modal's private metadata.
+METADATA_MAX = 3000
+
+
 def _minutes_view(
     t: Translator,
     access: Access,
@@ -195,10 +199,23 @@ def _minutes_view(
     *,
     zone: dt.tzinfo,
     saved: str | None = None,
+    tally: minutes_service.Tally | None = None,
 ) -> Block:
     meta = ViewMeta(
         locale=t.locale, forum_id=access.forum.id, meeting_id=form.meeting.id, page=form.page
     )
+    if tally is not None:
+        counted = meta.model_copy(
+            update={
+                "minuted": list(tally.cases) or None,
+                "actions": list(tally.actions) or None,
+                "follow_ups": list(tally.follow_ups) or None,
+            }
+        )
+        # A tally too long for the metadata (hundreds of cases) is left out: the last
+        # page's note then counts the pages from there on, rather than the page failing.
+        if len(counted.dump()) <= METADATA_MAX:
+            meta = counted
     return ui.minutes_modal(
         t,
         forum_name=access.forum.name,
@@ -296,12 +313,30 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             actions=len(recorded.actions),
             follow_ups=[ref for ref, _m in recorded.follow_ups],
         )
+        # Every page of this modal so far: the pages before carried in its metadata.
+        earlier = minutes_service.Tally(
+            cases=tuple(meta.minuted or ()),
+            actions=tuple(meta.actions or ()),
+            follow_ups=tuple(meta.follow_ups or ()),
+        )
+        tally = earlier.plus(recorded)
         if next_form.cases:
             zone = forum_service.forum_schedule(access.forum).zone
-            following = _minutes_view(t, access, next_form, zone=zone, saved=saved)
+            following = _minutes_view(t, access, next_form, zone=zone, saved=saved, tally=tally)
         else:
+            if earlier != minutes_service.Tally():  # pages before this one saved some
+                total = minutes_service.summarize(
+                    session, access=access, meeting_id=meeting.id, tally=tally
+                )
+                saved = ui.minutes_saved_text(
+                    t,
+                    references=total.references,
+                    actions=total.actions,
+                    follow_ups=total.follow_ups,
+                )
             # The last page: the channel's notice (once a meeting, every page's cases) and
-            # the coordinator's note (once for this submission, however often it comes).
+            # the coordinator's note of every page (once for this submission, however often
+            # it comes).
             minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
             outgoing.tell(
                 session,

@@ -50,6 +50,8 @@ from domain.minutes.record import (
     MinutesPage,
     MinutesPageGone,
     Recorded,
+    Summary,
+    Tally,
     action_field,
     action_key,
     close_minutes,
@@ -60,6 +62,7 @@ from domain.minutes.record import (
     owner_field,
     page_key,
     record_minutes,
+    summarize,
 )
 
 __all__ = [
@@ -81,6 +84,8 @@ __all__ = [
     "Prompt",
     "Recorded",
     "RenderPreparation",
+    "Summary",
+    "Tally",
     "action_field",
     "action_key",
     "close_minutes",
@@ -97,4 +102,5 @@ __all__ = [
     "refresh_meeting_dms",
     "send_meeting_dms",
     "send_minutes_prompts",
+    "summarize",
 ]

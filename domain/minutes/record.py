@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -20,6 +20,7 @@ from domain.forums import find_member, forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.minutes.base import DECISION_MAX, MINUTES_SURFACE, PAGE_CASES
 from storage.models import (
+    Action,
     AgendaItem,
     AuditAction,
     Case,
@@ -214,6 +215,74 @@ class Recorded:
     # (reference, the meeting it comes back on)
     follow_ups: list[tuple[str, Meeting]]
     notice_queued: bool
+    # The ids of the cases minuted and of those planned for a follow-up.
+    cases: list[int] = field(default_factory=list)
+    follow_up_cases: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the pages of one minutes form saved so far (ids, carried from page to page in
+    the modal's metadata): the cases minuted, the actions created and the cases planned for
+    a follow-up. :func:`summarize` reads them back for the last page's note."""
+
+    cases: tuple[int, ...] = ()
+    actions: tuple[int, ...] = ()
+    follow_ups: tuple[int, ...] = ()
+
+    def plus(self, recorded: Recorded) -> Tally:
+        return Tally(
+            cases=tuple(dict.fromkeys((*self.cases, *recorded.cases))),
+            actions=tuple(dict.fromkeys((*self.actions, *recorded.actions))),
+            follow_ups=tuple(dict.fromkeys((*self.follow_ups, *recorded.follow_up_cases))),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every page of one minutes form: the references minuted, how many actions were
+    created, the references back for follow-up (in the order the pages saved them)."""
+
+    references: list[str]
+    actions: int
+    follow_ups: list[str]
+
+
+def summarize(session: Session, *, access: Access, meeting_id: int, tally: Tally) -> Summary:
+    """The pages' :class:`Tally` as it stands in the database: only this meeting's minuted
+    cases and the actions its minutes created count (a tally is read from the modal's
+    metadata, so an id it names that is not one of those counts for nothing)."""
+    meeting = meetings.get_meeting(session, access.forum, meeting_id)
+    rows = session.execute(
+        select(Case.id, Case.reference, MinuteEntry.follow_up_on)
+        .join(MinuteEntry, MinuteEntry.case_id == Case.id)
+        .where(
+            MinuteEntry.meeting_id == meeting.id,
+            Case.id.in_(set(tally.cases) | set(tally.follow_ups)),
+        )
+    ).all()
+    reference = {row.id: row.reference for row in rows}
+    planned = {row.id for row in rows if row.follow_up_on is not None}
+    actions = (
+        session.scalar(
+            select(func.count())
+            .select_from(Action)
+            .where(
+                Action.id.in_(tally.actions),
+                Action.forum_id == access.forum.id,
+                # Created by this meeting's minutes (action_key); found by id through the
+                # primary key, the prefix only filters.
+                Action.submission_key.startswith(_key_prefix(meeting.id), autoescape=True),
+            )
+        )
+        if tally.actions
+        else 0
+    )
+    return Summary(
+        references=[reference[c] for c in tally.cases if c in reference],
+        actions=int(actions or 0),
+        follow_ups=[reference[c] for c in tally.follow_ups if c in planned],
+    )
 
 
 def _follow_up_meeting(
@@ -242,7 +311,11 @@ def page_key(meeting_id: int, submission: str) -> str:
     submission). The same submission again (a retry, a double click, the same request
     twice) has the same key."""
     digest = hashlib.sha256(submission.encode("utf-8")).hexdigest()[:24]
-    return f"minutes:{meeting_id}:{digest}"
+    return f"{_key_prefix(meeting_id)}{digest}"
+
+
+def _key_prefix(meeting_id: int) -> str:
+    return f"minutes:{meeting_id}:"
 
 
 def action_key(meeting_id: int, case_id: int, submission: str) -> str:
@@ -367,11 +440,14 @@ def record_minutes(
     created: list[int] = []
     follow_ups: list[tuple[str, Meeting]] = []
     references: list[str] = []
+    minuted_cases: list[int] = []
+    follow_up_cases: list[int] = []
     for draft, case, decision, target, owner in plans:
         wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
         if not (decision or target or wants_action):
             continue
         references.append(case.reference)
+        minuted_cases.append(case.id)
         entry = entries.get(case.id)
         if entry is None:
             entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id)
@@ -385,6 +461,7 @@ def record_minutes(
             case.status = CaseStatus.FOLLOW_UP
             case.meeting_id = target.id
             follow_ups.append((case.reference, target))
+            follow_up_cases.append(case.id)
         if wants_action and owner is not None:
             try:
                 with session.begin_nested():
@@ -435,6 +512,8 @@ def record_minutes(
         actions=created,
         follow_ups=follow_ups,
         notice_queued=queued,
+        cases=minuted_cases,
+        follow_up_cases=follow_up_cases,
     )
 
 

@@ -57,8 +57,10 @@ def submit_page(
     decisions: dict[int, str] | None = None,
     *,
     private_metadata: str | None = None,
+    fields: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> Any:
-    """Submit one page as Slack would: every case on it, the decisions typed."""
+    """Submit one page as Slack would: every case on it, the decisions typed (and any other
+    ``fields``, by block and action id)."""
     decisions = decisions if decisions is not None else {}
     values: dict[tuple[str, str], dict[str, Any]] = {}
     for case in page_cases(view):
@@ -67,6 +69,7 @@ def submit_page(
         values[(f"owner:{case}", "value")] = users_value(None)
         values[(f"due:{case}", "value")] = date_value(None)
         values[(f"follow_up:{case}", "value")] = date_value(None)
+    values.update(fields or {})
     return bot.driver.view_submission(
         "minutes_save",
         state_values(values),
@@ -130,7 +133,7 @@ def test_every_case_of_a_long_agenda_is_minuted_page_by_page(bot: Bot) -> None:
     confirmation = eventually(
         lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)]
     )
-    assert "8 ärenden" in text_of(confirmation[0])
+    assert "20 ärenden" in text_of(confirmation[0])  # both pages
     # The channel's one notice names the cases of both pages (references only).
     notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
     assert len(notice) == 1
@@ -289,3 +292,38 @@ def test_a_decision_shown_again_unchanged_for_a_closed_case_is_no_change(bot: Bo
     answer = submit_page(bot, again, typed).json()
     assert answer["response_action"] == "update", answer
     assert recorded(bot) == typed
+
+
+def test_the_last_pages_note_counts_every_page(bot: Bot) -> None:
+    """The coordinator's note after the last page counts the cases, actions and follow-ups
+    of every page of the form (page 1's carried in the modal); an id the metadata names
+    that this meeting's minutes did not save counts for nothing."""
+    meeting, references = meeting_with_cases(bot, 13)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    planned, acted = one[0], one[1]
+    second = submit_page(
+        bot,
+        first,
+        {case: decision_for(case) for case in one},
+        fields={
+            (f"follow_up:{planned}", "value"): date_value("2026-12-03"),
+            (f"action:{acted}", "value"): plain_value("Boka samtal med vårdnadshavarna"),
+            (f"owner:{acted}", "value"): users_value("U2"),
+            (f"due:{acted}", "value"): date_value("2026-12-10"),
+        },
+    ).json()["view"]
+    (last,) = page_cases(second)
+    meta = json.loads(second["private_metadata"])
+    forged = {**meta, "minuted": [*meta["minuted"], last + 1000], "actions": [*meta["actions"], 7]}
+    done = submit_page(bot, second, {last: decision_for(last)}, private_metadata=json.dumps(forged))
+    assert done.json() is None
+    note = text_of(
+        eventually(lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)])[0]
+    )
+    assert "Protokollet sparat för 13 ärenden" in note, note
+    assert "1 ny insats" in note, note
+    with bot.sessions() as s:
+        reference = s.scalar(select(Case.reference).where(Case.id == planned))
+    assert f"Tillbaka på dagordningen för uppföljning: {reference}." in note, note
+    assert sum(r in note for r in references) == 1
