@@ -152,20 +152,24 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
         outgoing.refresh_agenda(session, deps.clock, meeting, access.forum)
         page_items = [d.item_id for d in drafts]
         kept = [item for item in page_items if item not in saved.moved]
-        next_view, next_form = _slots_view(
-            session,
-            deps,
-            t,
-            access,
-            meeting,
-            page=page + 1,
-            after=kept or page_items,
-            skip=page_items,
-            saved=ui.slots_saved_text(t),
-        )
-        if next_form.shown:
-            following = next_view
-        else:
+        after = kept or page_items
+        # The next page is built (the agenda, its automatic items collected) only when the
+        # order just saved has one: the last page closes without building it again.
+        if slot_service.slots_page(saved.slots, page=page + 1, after=after, skip=page_items).shown:
+            next_view, next_form = _slots_view(
+                session,
+                deps,
+                t,
+                access,
+                meeting,
+                page=page + 1,
+                after=after,
+                skip=page_items,
+                saved=ui.slots_saved_text(t),
+            )
+            if next_form.shown:
+                following = next_view
+        if following is None:
             outgoing.tell(
                 session,
                 deps.clock,
