@@ -383,7 +383,9 @@ def record_minutes(
                 decision = None
             else:
                 errors[decision_field(case.id)] = CaseClosed(field=decision_field(case.id))
-        if decision and len(decision) > DECISION_MAX:
+        if decision_field(case.id) in errors:
+            pass  # closed: what it says is not kept, so not read either
+        elif decision and len(decision) > DECISION_MAX:
             errors[decision_field(case.id)] = InvalidInput(
                 N_plural(
                     "Keep it under {n} character.",
@@ -398,7 +400,7 @@ def record_minutes(
             except DomainError as exc:
                 errors[decision_field(case.id)] = exc
         target = None
-        if draft.follow_up_on is not None and case.status == CaseStatus.CLOSED:
+        if draft.follow_up_on is not None and closed:
             # Not on the form (closed meanwhile, or a crafted block id): a follow-up would
             # reopen it without its reopening (outcome, history, audit).
             errors[follow_up_field(case.id)] = InvalidInput(

@@ -258,11 +258,19 @@ def test_a_case_closed_while_its_page_is_open_gets_no_decision(bot: Bot) -> None
     meta = json.loads(first["private_metadata"])
     english = submit_page(bot, first, typed, private_metadata=json.dumps({**meta, "locale": "en"}))
     assert english.json()["errors"][f"decision:{closed}"].startswith("This case has been closed")
-    # A crafted submission for the closed case alone, an action with it: told on the fields.
+    # A crafted submission for the closed case alone, an action with it: told on the fields
+    # (that it is closed first: what it says would not be kept anyway).
     crafted = minutes.submit_minutes(
-        bot, meeting, closed, action="Boka samtal", owner="U2", due="2026-12-10"
+        bot,
+        meeting,
+        closed,
+        decision="Ring mamman på 070-123 45 67",
+        action="Boka samtal",
+        owner="U2",
+        due="2026-12-10",
     ).json()
     assert set(crafted["errors"]) == {f"decision:{closed}", f"action:{closed}"}, crafted
+    assert crafted["errors"][f"decision:{closed}"].startswith("Ärendet är avslutat"), crafted
     assert recorded(bot) == {}
 
     del typed[closed]
