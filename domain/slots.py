@@ -274,6 +274,8 @@ class SlotsSaved:
     meeting: Meeting
     # The agenda items given a new place (the others kept their order around them).
     moved: frozenset[int]
+    # The meeting's slots as saved, in order (what a next page would show: slots_page).
+    slots: Sequence[Slot] = ()
 
 
 def save_slots(
@@ -437,4 +439,4 @@ def save_slots(
         detail={"slots": len(planned)},
     )
     session.flush()
-    return SlotsSaved(meeting=meeting, moved=frozenset(moved))
+    return SlotsSaved(meeting=meeting, moved=frozenset(moved), slots=planned)

@@ -152,20 +152,24 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
         outgoing.refresh_agenda(session, deps.clock, meeting, access.forum)
         page_items = [d.item_id for d in drafts]
         kept = [item for item in page_items if item not in saved.moved]
-        next_view, next_form = _slots_view(
-            session,
-            deps,
-            t,
-            access,
-            meeting,
-            page=page + 1,
-            after=kept or page_items,
-            skip=page_items,
-            saved=ui.slots_saved_text(t),
-        )
-        if next_form.shown:
-            following = next_view
-        else:
+        after = kept or page_items
+        # The next page is built (the agenda, its automatic items collected) only when the
+        # order just saved has one: the last page closes without building it again.
+        if slot_service.slots_page(saved.slots, page=page + 1, after=after, skip=page_items).shown:
+            next_view, next_form = _slots_view(
+                session,
+                deps,
+                t,
+                access,
+                meeting,
+                page=page + 1,
+                after=after,
+                skip=page_items,
+                saved=ui.slots_saved_text(t),
+            )
+            if next_form.shown:
+                following = next_view
+        if following is None:
             outgoing.tell(
                 session,
                 deps.clock,
@@ -188,6 +192,10 @@ def deliver(client: WebClient, deps: Deps) -> None:
 # --- minutes ----------------------------------------------------------------------------------
 
 
+# Slack keeps at most 3000 characters of a modal's private metadata.
+METADATA_MAX = 3000
+
+
 def _minutes_view(
     t: Translator,
     access: Access,
@@ -195,10 +203,23 @@ def _minutes_view(
     *,
     zone: dt.tzinfo,
     saved: str | None = None,
+    tally: minutes_service.Tally | None = None,
 ) -> Block:
     meta = ViewMeta(
         locale=t.locale, forum_id=access.forum.id, meeting_id=form.meeting.id, page=form.page
     )
+    if tally is not None:
+        counted = meta.model_copy(
+            update={
+                "minuted": list(tally.cases) or None,
+                "actions": list(tally.actions) or None,
+                "follow_ups": list(tally.follow_ups) or None,
+            }
+        )
+        # A tally too long for the metadata (hundreds of cases) is left out: the last
+        # page's note then counts the pages from there on, rather than the page failing.
+        if len(counted.dump()) <= METADATA_MAX:
+            meta = counted
     return ui.minutes_modal(
         t,
         forum_name=access.forum.name,
@@ -259,6 +280,9 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
         )
         for case_id in case_ids
     ]
+    # The page as submitted (the modal's id and hash): the same submission again creates
+    # no second action (domain.minutes.action_key).
+    submission = f"{view.get('id') or ''}:{view.get('hash') or ''}"
     following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_service.meeting_access(
@@ -267,8 +291,18 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             user_id=context.user_id or "",
             meeting_id=meta.meeting_id or 0,
         )
-        # The next page as it stands (its decisions disclosed, audited, only when it is shown:
-        # a refused save rolls the reading back with everything else).
+        # The page first (the meeting's minutes locked: a twin of this submission waits and
+        # then finds what this one saved), then the next page as it stands (its decisions
+        # disclosed, audited, only when it is shown: a refused save reads nothing more).
+        recorded = minutes_service.record_minutes(
+            session,
+            deps.clock,
+            access=access,
+            meeting_id=meeting.id,
+            drafts=drafts,
+            notify=False,
+            submission=submission,
+        )
         next_form = minutes_service.minutes_form(
             session,
             deps.clock,
@@ -277,30 +311,44 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             page=page + 1,
             after=case_ids,
         )
-        recorded = minutes_service.record_minutes(
-            session,
-            deps.clock,
-            access=access,
-            meeting_id=meeting.id,
-            drafts=drafts,
-            notify=not next_form.cases,
-        )
         saved = ui.minutes_saved_text(
             t,
             references=recorded.references,
             actions=len(recorded.actions),
             follow_ups=[ref for ref, _m in recorded.follow_ups],
         )
+        # Every page of this modal so far: the pages before carried in its metadata.
+        earlier = minutes_service.Tally(
+            cases=tuple(meta.minuted or ()),
+            actions=tuple(meta.actions or ()),
+            follow_ups=tuple(meta.follow_ups or ()),
+        )
+        tally = earlier.plus(recorded)
         if next_form.cases:
             zone = forum_service.forum_schedule(access.forum).zone
-            following = _minutes_view(t, access, next_form, zone=zone, saved=saved)
+            following = _minutes_view(t, access, next_form, zone=zone, saved=saved, tally=tally)
         else:
+            if earlier != minutes_service.Tally():  # pages before this one saved some
+                total = minutes_service.summarize(
+                    session, access=access, meeting_id=meeting.id, tally=tally
+                )
+                saved = ui.minutes_saved_text(
+                    t,
+                    references=total.references,
+                    actions=total.actions,
+                    follow_ups=total.follow_ups,
+                )
+            # The last page: the channel's notice (once a meeting, every page's cases) and
+            # the coordinator's note of every page (once for this submission, however often
+            # it comes).
+            minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
             outgoing.tell(
                 session,
                 deps.clock,
                 team_id=context.team_id,
                 user_id=context.user_id or "",
                 text=saved,
+                key=f"saved:{minutes_service.page_key(meeting.id, submission)}",
             )
     if following is not None:
         ack(response_action="update", view=following)

@@ -43,20 +43,26 @@ from domain.minutes.preparation import (
 )
 from domain.minutes.prompts import Prompt, send_minutes_prompts
 from domain.minutes.record import (
+    CaseClosed,
     MeetingNotStarted,
     MinuteCase,
     MinuteDraft,
     MinutesPage,
     MinutesPageGone,
     Recorded,
+    Summary,
+    Tally,
     action_field,
+    action_key,
     close_minutes,
     decision_field,
     due_field,
     follow_up_field,
     minutes_form,
     owner_field,
+    page_key,
     record_minutes,
+    summarize,
 )
 
 __all__ = [
@@ -67,6 +73,7 @@ __all__ = [
     "MINUTES_SURFACE",
     "PAGE_CASES",
     "PREPARATION_SURFACE",
+    "CaseClosed",
     "MeetingNotStarted",
     "MinuteCase",
     "MinuteDraft",
@@ -77,7 +84,10 @@ __all__ = [
     "Prompt",
     "Recorded",
     "RenderPreparation",
+    "Summary",
+    "Tally",
     "action_field",
+    "action_key",
     "close_minutes",
     "decision_field",
     "due_field",
@@ -86,9 +96,11 @@ __all__ = [
     "minutes_form",
     "next_preparations",
     "owner_field",
+    "page_key",
     "prepare",
     "record_minutes",
     "refresh_meeting_dms",
     "send_meeting_dms",
     "send_minutes_prompts",
+    "summarize",
 ]

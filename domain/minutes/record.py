@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -19,6 +20,7 @@ from domain.forums import find_member, forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.minutes.base import DECISION_MAX, MINUTES_SURFACE, PAGE_CASES
 from storage.models import (
+    Action,
     AgendaItem,
     AuditAction,
     Case,
@@ -75,6 +77,16 @@ def owner_field(case_id: int) -> str:
 
 def due_field(case_id: int) -> str:
     return f"due:{case_id}"
+
+
+class CaseClosed(InvalidInput):
+    """A case closed since the page of the minutes was shown: nothing more is minuted for
+    it (told on the field typed in)."""
+
+    msgid = N_(
+        "This case has been closed: empty its fields to save the rest of the page, or open "
+        "the case again first."
+    )
 
 
 class MeetingNotStarted(DomainError):
@@ -203,6 +215,74 @@ class Recorded:
     # (reference, the meeting it comes back on)
     follow_ups: list[tuple[str, Meeting]]
     notice_queued: bool
+    # The ids of the cases minuted and of those planned for a follow-up.
+    cases: list[int] = field(default_factory=list)
+    follow_up_cases: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Tally:
+    """What the pages of one minutes form saved so far (ids, carried from page to page in
+    the modal's metadata): the cases minuted, the actions created and the cases planned for
+    a follow-up. :func:`summarize` reads them back for the last page's note."""
+
+    cases: tuple[int, ...] = ()
+    actions: tuple[int, ...] = ()
+    follow_ups: tuple[int, ...] = ()
+
+    def plus(self, recorded: Recorded) -> Tally:
+        return Tally(
+            cases=tuple(dict.fromkeys((*self.cases, *recorded.cases))),
+            actions=tuple(dict.fromkeys((*self.actions, *recorded.actions))),
+            follow_ups=tuple(dict.fromkeys((*self.follow_ups, *recorded.follow_up_cases))),
+        )
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Every page of one minutes form: the references minuted, how many actions were
+    created, the references back for follow-up (in the order the pages saved them)."""
+
+    references: list[str]
+    actions: int
+    follow_ups: list[str]
+
+
+def summarize(session: Session, *, access: Access, meeting_id: int, tally: Tally) -> Summary:
+    """The pages' :class:`Tally` as it stands in the database: only this meeting's minuted
+    cases and the actions its minutes created count (a tally is read from the modal's
+    metadata, so an id it names that is not one of those counts for nothing)."""
+    meeting = meetings.get_meeting(session, access.forum, meeting_id)
+    rows = session.execute(
+        select(Case.id, Case.reference, MinuteEntry.follow_up_on)
+        .join(MinuteEntry, MinuteEntry.case_id == Case.id)
+        .where(
+            MinuteEntry.meeting_id == meeting.id,
+            Case.id.in_(set(tally.cases) | set(tally.follow_ups)),
+        )
+    ).all()
+    reference = {row.id: row.reference for row in rows}
+    planned = {row.id for row in rows if row.follow_up_on is not None}
+    actions = (
+        session.scalar(
+            select(func.count())
+            .select_from(Action)
+            .where(
+                Action.id.in_(tally.actions),
+                Action.forum_id == access.forum.id,
+                # Created by this meeting's minutes (action_key); found by id through the
+                # primary key, the prefix only filters.
+                Action.submission_key.startswith(_key_prefix(meeting.id), autoescape=True),
+            )
+        )
+        if tally.actions
+        else 0
+    )
+    return Summary(
+        references=[reference[c] for c in tally.cases if c in reference],
+        actions=int(actions or 0),
+        follow_ups=[reference[c] for c in tally.follow_ups if c in planned],
+    )
 
 
 def _follow_up_meeting(
@@ -225,6 +305,26 @@ def _follow_up_meeting(
     ).first()
 
 
+def page_key(meeting_id: int, submission: str) -> str:
+    """A page of the minutes as it was submitted: ``submission`` names it (the modal's id
+    and hash; a later page of the same modal, or the page shown again, is another
+    submission). The same submission again (a retry, a double click, the same request
+    twice) has the same key."""
+    digest = hashlib.sha256(submission.encode("utf-8")).hexdigest()[:24]
+    return f"{_key_prefix(meeting_id)}{digest}"
+
+
+def _key_prefix(meeting_id: int) -> str:
+    return f"minutes:{meeting_id}:"
+
+
+def action_key(meeting_id: int, case_id: int, submission: str) -> str:
+    """The submission key of the action a page of the minutes creates for a case: the same
+    page submitted again finds the action the first one created instead of creating
+    another. Fits ``Action.submission_key`` (64 characters)."""
+    return f"{page_key(meeting_id, submission)}:{case_id}"
+
+
 def record_minutes(
     session: Session,
     clock: Clock,
@@ -233,18 +333,38 @@ def record_minutes(
     meeting_id: int,
     drafts: Sequence[MinuteDraft],
     notify: bool = True,
+    submission: str | None = None,
 ) -> Recorded:
     """Store the minutes (one entry per case, replacing an earlier one), create the new
     actions and plan the follow-ups. Nothing is stored when a field is wrong.
 
     With ``notify`` (the form's last page) the channel's notice is queued, once a meeting,
     with the references of every case minuted so far (earlier pages' too); the pages before
-    the last save without it, so the notice names the cases of all pages."""
+    the last save without it, so the notice names the cases of all pages.
+
+    ``submission`` (the page as submitted, see :func:`action_key`): the same page saved
+    twice creates its actions once; the second save finds them and counts them as its
+    own. Saves of one meeting's minutes take turns (the meeting's row is locked first), so
+    two copies of a submission arriving at once find each other's entries and actions."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
+    # One save of this meeting's minutes at a time (PostgreSQL; SQLite's BEGIN IMMEDIATE
+    # serialises anyway): a twin waits here, then reads what the first one committed. FOR
+    # NO KEY UPDATE: rows that only refer to the meeting (entries, items) are not held up.
+    session.execute(
+        select(Meeting.id).where(Meeting.id == meeting.id).with_for_update(key_share=True)
+    )
     forum = access.forum
     today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
     cases = disclosure.load_cases(session, known)
+    entries = {
+        e.case_id: e
+        for e in session.scalars(
+            select(MinuteEntry)
+            .where(MinuteEntry.meeting_id == meeting.id)
+            .execution_options(populate_existing=True)
+        )
+    }
     errors: dict[str, DomainError] = {}
     plans: list[tuple[MinuteDraft, Case, str | None, Meeting | None, Member | None]] = []
     for draft in drafts:
@@ -252,7 +372,20 @@ def record_minutes(
         if case is None or draft.case_id not in known:
             continue
         decision = " ".join((draft.decision or "").split()) or None
-        if decision and len(decision) > DECISION_MAX:
+        closed = case.status == CaseStatus.CLOSED
+        if closed and decision is not None:
+            # Closed since the page was shown (the form leaves closed cases out), or a
+            # crafted block id: its minutes stay as they are. The decision shown again
+            # unchanged is no change; a new one is told on its field (the page stays open
+            # with everything typed).
+            entry = entries.get(case.id)
+            if entry is not None and entry.decision == decision:
+                decision = None
+            else:
+                errors[decision_field(case.id)] = CaseClosed(field=decision_field(case.id))
+        if decision_field(case.id) in errors:
+            pass  # closed: what it says is not kept, so not read either
+        elif decision and len(decision) > DECISION_MAX:
             errors[decision_field(case.id)] = InvalidInput(
                 N_plural(
                     "Keep it under {n} character.",
@@ -267,7 +400,7 @@ def record_minutes(
             except DomainError as exc:
                 errors[decision_field(case.id)] = exc
         target = None
-        if draft.follow_up_on is not None and case.status == CaseStatus.CLOSED:
+        if draft.follow_up_on is not None and closed:
             # Not on the form (closed meanwhile, or a crafted block id): a follow-up would
             # reopen it without its reopening (outcome, history, audit).
             errors[follow_up_field(case.id)] = InvalidInput(
@@ -289,7 +422,9 @@ def record_minutes(
                     )
         owner = None
         wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
-        if wants_action:
+        if wants_action and closed:
+            errors[action_field(case.id)] = CaseClosed(field=action_field(case.id))
+        elif wants_action:
             if not draft.action_owner:
                 errors[owner_field(case.id)] = InvalidInput(
                     N_("Choose who owns the action."), field=owner_field(case.id)
@@ -304,18 +439,17 @@ def record_minutes(
     if errors:
         raise InputErrors(errors)
     now = clock.now()
-    entries = {
-        e.case_id: e
-        for e in session.scalars(select(MinuteEntry).where(MinuteEntry.meeting_id == meeting.id))
-    }
     created: list[int] = []
     follow_ups: list[tuple[str, Meeting]] = []
     references: list[str] = []
+    minuted_cases: list[int] = []
+    follow_up_cases: list[int] = []
     for draft, case, decision, target, owner in plans:
         wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
         if not (decision or target or wants_action):
             continue
         references.append(case.reference)
+        minuted_cases.append(case.id)
         entry = entries.get(case.id)
         if entry is None:
             entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id)
@@ -329,6 +463,7 @@ def record_minutes(
             case.status = CaseStatus.FOLLOW_UP
             case.meeting_id = target.id
             follow_ups.append((case.reference, target))
+            follow_up_cases.append(case.id)
         if wants_action and owner is not None:
             try:
                 with session.begin_nested():
@@ -342,6 +477,9 @@ def record_minutes(
                             owner=owner.slack_user_id,
                             due_on=draft.action_due,
                             case_reference=case.reference,
+                        ),
+                        submission_key=(
+                            action_key(meeting.id, case.id, submission) if submission else None
                         ),
                     )
                 created.append(action.id)
@@ -376,6 +514,8 @@ def record_minutes(
         actions=created,
         follow_ups=follow_ups,
         notice_queued=queued,
+        cases=minuted_cases,
+        follow_up_cases=follow_up_cases,
     )
 
 

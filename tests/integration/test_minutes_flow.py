@@ -297,6 +297,14 @@ def case_id(bot: Bot, reference: str) -> int:
 def submit_minutes(
     bot: Bot, meeting_id: int, case: int, view: dict[str, Any] | None = None, **fields: Any
 ) -> Any:
+    return bot.driver.send_payload(minutes_submission(bot, meeting_id, case, view, **fields))
+
+
+def minutes_submission(
+    bot: Bot, meeting_id: int, case: int, view: dict[str, Any] | None = None, **fields: Any
+) -> dict[str, Any]:
+    """The minutes of one case as Slack submits them (see submit_minutes): the payload, to
+    send once or more."""
     values = {
         (f"decision:{case}", "value"): plain_value(fields.get("decision", DECISION)),
         (f"action:{case}", "value"): plain_value(fields.get("action")),
@@ -305,7 +313,7 @@ def submit_minutes(
         (f"follow_up:{case}", "value"): date_value(fields.get("follow_up")),
     }
     meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting_id})
-    return bot.driver.view_submission(
+    return bot.driver.view_submission_payload(
         "minutes_save",
         state_values(values),
         user="U1",

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from sandbox.webapi import validate_view
 from storage.db import transaction
-from storage.models import Case, CaseStatus, MinuteEntry
+from storage.models import Action, Case, CaseStatus, MinuteEntry
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
@@ -57,8 +57,10 @@ def submit_page(
     decisions: dict[int, str] | None = None,
     *,
     private_metadata: str | None = None,
+    fields: dict[tuple[str, str], dict[str, Any]] | None = None,
 ) -> Any:
-    """Submit one page as Slack would: every case on it, the decisions typed."""
+    """Submit one page as Slack would: every case on it, the decisions typed (and any other
+    ``fields``, by block and action id)."""
     decisions = decisions if decisions is not None else {}
     values: dict[tuple[str, str], dict[str, Any]] = {}
     for case in page_cases(view):
@@ -67,6 +69,7 @@ def submit_page(
         values[(f"owner:{case}", "value")] = users_value(None)
         values[(f"due:{case}", "value")] = date_value(None)
         values[(f"follow_up:{case}", "value")] = date_value(None)
+    values.update(fields or {})
     return bot.driver.view_submission(
         "minutes_save",
         state_values(values),
@@ -130,7 +133,7 @@ def test_every_case_of_a_long_agenda_is_minuted_page_by_page(bot: Bot) -> None:
     confirmation = eventually(
         lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)]
     )
-    assert "8 ärenden" in text_of(confirmation[0])
+    assert "20 ärenden" in text_of(confirmation[0])  # both pages
     # The channel's one notice names the cases of both pages (references only).
     notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
     assert len(notice) == 1
@@ -217,14 +220,118 @@ def test_a_case_closed_while_page_one_is_open_moves_no_case_past_the_pages(bot: 
     meeting, _references = meeting_with_cases(bot)
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
-    with transaction(bot.sessions) as s:
-        closing = s.get(Case, one[0])
-        assert closing is not None
-        closing.status = CaseStatus.CLOSED
-    second = submit_page(bot, first, {case: decision_for(case) for case in one}).json()["view"]
-    two = page_cases(second)
+    close_case(bot, one[0])  # (its decision would be refused: the test after this one)
+    second = submit_page(bot, first, {case: decision_for(case) for case in one[1:]}).json()
+    two = page_cases(second["view"])
     with bot.sessions() as s:
         open_cases = set(s.scalars(select(Case.id).where(Case.status != CaseStatus.CLOSED)))
-    assert len(two) == 8 and "Ärende 12–19 av 19" in all_text(second)
+    assert len(two) == 8 and "Ärende 12–19 av 19" in all_text(second["view"])
     assert (set(one) | set(two)) >= open_cases  # none skipped
-    assert submit_page(bot, second, {case: decision_for(case) for case in two}).json() is None
+    last = submit_page(bot, second["view"], {case: decision_for(case) for case in two})
+    assert last.json() is None
+
+
+def close_case(bot: Bot, case: int) -> str:
+    """Another coordinator closes ``case`` (while U1 has the minutes open); its reference."""
+    with transaction(bot.sessions) as s:
+        closing = s.get(Case, case)
+        assert closing is not None
+        closing.status = CaseStatus.CLOSED
+        return closing.reference
+
+
+def test_a_case_closed_while_its_page_is_open_gets_no_decision(bot: Bot) -> None:
+    """The decision typed for a case closed meanwhile is told on its field, in the user's
+    language; nothing of the page is saved and the modal keeps what was typed (an errors
+    answer). Emptied, the page saves the rest; the channel's notice does not name it."""
+    meeting, _references = meeting_with_cases(bot, 13)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    closed = one[2]
+    reference = close_case(bot, closed)
+    typed = {case: decision_for(case) for case in one}
+    refused = submit_page(bot, first, typed).json()
+    assert refused["response_action"] == "errors", refused
+    assert list(refused["errors"]) == [f"decision:{closed}"]
+    assert refused["errors"][f"decision:{closed}"].startswith("Ärendet är avslutat")
+    assert recorded(bot) == {}
+    meta = json.loads(first["private_metadata"])
+    english = submit_page(bot, first, typed, private_metadata=json.dumps({**meta, "locale": "en"}))
+    assert english.json()["errors"][f"decision:{closed}"].startswith("This case has been closed")
+    # A crafted submission for the closed case alone, an action with it: told on the fields
+    # (that it is closed first: what it says would not be kept anyway).
+    crafted = minutes.submit_minutes(
+        bot,
+        meeting,
+        closed,
+        decision="Ring mamman på 070-123 45 67",
+        action="Boka samtal",
+        owner="U2",
+        due="2026-12-10",
+    ).json()
+    assert set(crafted["errors"]) == {f"decision:{closed}", f"action:{closed}"}, crafted
+    assert crafted["errors"][f"decision:{closed}"].startswith("Ärendet är avslutat"), crafted
+    assert recorded(bot) == {}
+
+    del typed[closed]
+    second = submit_page(bot, first, typed).json()["view"]
+    assert recorded(bot) == typed
+    done = submit_page(bot, second, {case: decision_for(case) for case in page_cases(second)})
+    assert done.json() is None
+    notice = eventually(lambda: [c for c in channel_posts(bot) if "Protokoll" in text_of(c)])
+    assert "12 ärenden" in text_of(notice[0]) and reference not in text_of(notice[0])
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Action)) == 0
+
+
+def test_a_decision_shown_again_unchanged_for_a_closed_case_is_no_change(bot: Bot) -> None:
+    """Page 1 minuted and shown again (the minutes reopened); one of its cases is closed
+    meanwhile: a changed decision for it is refused, but saving the page unchanged (its
+    decision as shown) is no error and changes nothing of that case."""
+    meeting, _references = meeting_with_cases(bot, 13)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    typed = {case: decision_for(case) for case in one}
+    assert submit_page(bot, first, typed).json()["response_action"] == "update"
+    again = minutes.minutes_modal(bot, meeting)
+    close_case(bot, one[0])
+    changed = submit_page(bot, again, {**typed, one[0]: "Skolan ringer i stället"}).json()
+    assert list(changed.get("errors", {})) == [f"decision:{one[0]}"], changed
+    answer = submit_page(bot, again, typed).json()
+    assert answer["response_action"] == "update", answer
+    assert recorded(bot) == typed
+
+
+def test_the_last_pages_note_counts_every_page(bot: Bot) -> None:
+    """The coordinator's note after the last page counts the cases, actions and follow-ups
+    of every page of the form (page 1's carried in the modal); an id the metadata names
+    that this meeting's minutes did not save counts for nothing."""
+    meeting, references = meeting_with_cases(bot, 13)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    planned, acted = one[0], one[1]
+    second = submit_page(
+        bot,
+        first,
+        {case: decision_for(case) for case in one},
+        fields={
+            (f"follow_up:{planned}", "value"): date_value("2026-12-03"),
+            (f"action:{acted}", "value"): plain_value("Boka samtal med vårdnadshavarna"),
+            (f"owner:{acted}", "value"): users_value("U2"),
+            (f"due:{acted}", "value"): date_value("2026-12-10"),
+        },
+    ).json()["view"]
+    (last,) = page_cases(second)
+    meta = json.loads(second["private_metadata"])
+    forged = {**meta, "minuted": [*meta["minuted"], last + 1000], "actions": [*meta["actions"], 7]}
+    done = submit_page(bot, second, {last: decision_for(last)}, private_metadata=json.dumps(forged))
+    assert done.json() is None
+    note = text_of(
+        eventually(lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)])[0]
+    )
+    assert "Protokollet sparat för 13 ärenden" in note, note
+    assert "1 ny insats" in note, note
+    with bot.sessions() as s:
+        reference = s.scalar(select(Case.reference).where(Case.id == planned))
+    assert f"Tillbaka på dagordningen för uppföljning: {reference}." in note, note
+    assert sum(r in note for r in references) == 1

@@ -16,6 +16,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from domain import agenda as agenda_service
 from sandbox.webapi import validate_view
 from storage.models import AgendaItem, Forum
 from tests.conftest import Bot
@@ -244,3 +245,28 @@ def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> No
     with bot.sessions() as s:
         forum = s.get(Forum, other_id)
         assert forum is not None and "meeting_link" not in (forum.settings or {})
+
+
+def test_the_last_page_closes_without_building_a_next_one(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Saving a page builds the agenda for the next page only when there is one: page 1's
+    save builds page 2, the last page's save builds none (it closes with the note)."""
+    meeting, _references = meeting_with_cases(bot, 13)
+    builds: list[int] = []
+    build = agenda_service.build
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        builds.append(1)
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(agenda_service, "build", counted)
+    first = minutes.open_slots(bot, meeting)
+    builds.clear()
+    second = submit_page(bot, first).json()["view"]
+    assert len(builds) == 1  # page 2
+    builds.clear()
+    done = submit_page(bot, second)
+    assert done.status == 200 and not done.json()
+    assert builds == []
+    eventually(lambda: [c for c in dms_to(bot, "U1") if "Sparat" in text_of(c)])

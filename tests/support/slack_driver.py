@@ -469,6 +469,34 @@ class SlackDriver:
 
         ``view`` overrides further fields of the submitted view (``title``, ``hash``, ...).
         """
+        return self.send_payload(
+            self.view_submission_payload(
+                callback_id,
+                values,
+                user=user,
+                private_metadata=private_metadata,
+                view_id=view_id,
+                blocks=blocks,
+                view=view,
+                user_name=user_name,
+            )
+        )
+
+    def view_submission_payload(
+        self,
+        callback_id: str,
+        values: StateValues,
+        *,
+        user: str,
+        private_metadata: str = "",
+        view_id: str = "V0001",
+        blocks: list[Any] | None = None,
+        view: dict[str, Any] | None = None,
+        user_name: str | None = None,
+    ) -> dict[str, Any]:
+        """The payload :meth:`view_submission` sends (its trigger id and view hash drawn
+        once): :meth:`send_payload` sends it, and sends the very same body again (a
+        retry, a double click)."""
         full_view = self.complete_view(
             view,
             view_id=view_id,
@@ -488,6 +516,10 @@ class SlackDriver:
             "response_urls": [],
             **self._enterprise(),
         }
+        return payload
+
+    def send_payload(self, payload: Mapping[str, Any]) -> Response:
+        """An interactive ``payload`` as Slack posts it (form encoded, freshly signed)."""
         return self._send_payload(payload)
 
     def view_closed(

@@ -1,0 +1,121 @@
+"""The same page of the minutes submitted twice, through the real app: one action.
+
+Slack may deliver a modal's submission again (a retry, a double click), or the very same
+signed request may arrive twice; sequentially or at the same time (two replicas, two
+threads). The coordinator expects the action they typed once, and one note. The world is
+test_minutes_flow's (FOSSAM, Thursdays 13–15, U1 coordinates, U2 is Elevhälsa).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from domain import minutes as minutes_service
+from storage.models import Action, MinuteEntry
+from tests.conftest import Bot
+from tests.integration import test_minutes_flow as minutes
+from tests.support.agenda_flow import dms_to, local, text_of, tick
+from tests.support.concurrency import lock_waits
+from tests.support.slack_driver import Response
+from tests.support.wait import eventually
+
+ACTION = "Boka samtal med vårdnadshavarna"
+
+
+def minuted_meeting(bot: Bot) -> tuple[int, int]:
+    """A meeting with one case that has ended (the minutes may be written): its id and the
+    case's."""
+    minutes.setup_forum(bot)
+    case = minutes.case_id(bot, minutes.raise_a_case(bot))
+    meeting = minutes.first_meeting(bot)
+    for hour in (8, 15):  # the agenda goes out; the meeting has ended
+        tick(bot, local(2026, 11, 26, hour, 0))
+    return meeting, case
+
+
+def with_action(bot: Bot, meeting: int, case: int) -> dict[str, Any]:
+    view = minutes.minutes_modal(bot, meeting)
+    return minutes.minutes_submission(
+        bot, meeting, case, view, action=ACTION, owner="U2", due="2026-12-10"
+    )
+
+
+def count(bot: Bot, model: Any) -> int:
+    with bot.sessions() as s:
+        return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def saved_notes(bot: Bot) -> list[str]:
+    return [text_of(c) for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)]
+
+
+def test_the_same_submission_twice_creates_one_action(bot: Bot) -> None:
+    meeting, case = minuted_meeting(bot)
+    payload = with_action(bot, meeting, case)
+    first = bot.driver.send_payload(payload)
+    again = bot.driver.send_payload(payload)  # the very same body, signed again
+    assert (first.status, first.json()) == (200, None)
+    assert (again.status, again.json()) == (200, None)
+    assert count(bot, Action) == 1
+    assert count(bot, MinuteEntry) == 1
+    bot.wait_idle()
+    notes = eventually(lambda: saved_notes(bot))
+    assert len(notes) == 1 and "1 ny insats" in notes[0]
+    # A new submission of the form (another hash: the coordinator saved it again on
+    # purpose, a new action typed) is a new action.
+    another = minutes.submit_minutes(
+        bot, meeting, case, action="Ring skolsköterskan", owner="U2", due="2026-12-10"
+    )
+    assert another.json() is None
+    assert count(bot, Action) == 2
+    bot.slack.assert_no_violations()
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_same_submission_twice_at_once_creates_one_action(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The second copy arrives while the first one's transaction is still open (held right
+    after it saved the page): it waits for the first, then finds its entry and action and
+    answers as the first did, instead of a second action or a database error."""
+    meeting, case = minuted_meeting(bot)
+    payload = with_action(bot, meeting, case)
+    saved, release = threading.Event(), threading.Event()
+    record: Callable[..., Any] = minutes_service.record_minutes
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        recorded = record(*args, **kwargs)
+        if not saved.is_set():  # the first copy: hold its transaction open
+            saved.set()
+            release.wait(10)
+        return recorded
+
+    monkeypatch.setattr(minutes_service, "record_minutes", held)
+    answers: dict[str, Response] = {}
+
+    def send(name: str) -> None:
+        answers[name] = bot.driver.send_payload(payload)
+
+    one = threading.Thread(target=send, args=("one",))
+    one.start()
+    assert saved.wait(10)
+    with lock_waits(bot.runtime.engine) as waits:
+        two = threading.Thread(target=send, args=("two",))
+        two.start()
+        waits.wait_for(two)  # the second copy waits for the first's transaction
+    release.set()
+    one.join(20)
+    two.join(20)
+    assert {name: (a.status, a.json()) for name, a in answers.items()} == {
+        "one": (200, None),
+        "two": (200, None),
+    }
+    assert count(bot, Action) == 1
+    assert count(bot, MinuteEntry) == 1
+    bot.wait_idle()
+    assert len(eventually(lambda: saved_notes(bot))) == 1
