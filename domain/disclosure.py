@@ -37,7 +37,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
@@ -169,7 +169,6 @@ class Decision:
 
 
 REFUSED = Decision(False, "refused")
-_Row = TypeVar("_Row", Action, RatingRound, Deviation)
 
 log = logging.getLogger(__name__)
 
@@ -384,12 +383,13 @@ def disclose(
 # it), with no more than a read records: who (the Slack user id; no agency, they have none
 # there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
 # typed reference that names no case of the workspace), the surface and why. An attempt at
-# an action, a rating round's comments or a deviation's text is audited alike, in its forum,
-# naming it by its id. A flood stays small: the same user's same refusal again within
-# REFUSAL_WINDOW is not written again, and at most REFUSALS_PER_WINDOW of a user's refusals
-# are written in any window into one log (a forum's, or the workspace's for no case: a user
-# trying ids one after another shows as that many there, then nothing more until the minute
-# has passed; attempts at nothing do not use up what a forum's reviewers see).
+# an action, a rating round's comments, a deviation's text, a meeting's note or an agenda
+# item's text is audited alike, in its forum, naming it by its id. A flood stays small: the
+# same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
+# REFUSALS_PER_WINDOW of a user's refusals are written in any window into one log (a
+# forum's, or the workspace's for no case: a user trying ids one after another shows as that
+# many there, then nothing more until the minute has passed; attempts at nothing do not use
+# up what a forum's reviewers see).
 
 REFUSAL_WINDOW = dt.timedelta(minutes=1)
 REFUSALS_PER_WINDOW = 20
@@ -423,11 +423,14 @@ def refusals_audited(
     action_id: int | None = None,
     round_id: int | None = None,
     deviation_id: int | None = None,
+    meeting_id: int | None = None,
+    agenda_item_id: int | None = None,
     not_found: tuple[type[Exception], ...] = (),
 ) -> Iterator[None]:
     """Around a look at a case's details (by id, or by the reference the user typed), an
-    action's (``action_id``), a rating round's comments (``round_id``) or a deviation's text
-    (``deviation_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
+    action's (``action_id``), a rating round's comments (``round_id``), a deviation's text
+    (``deviation_id``), a meeting's note (``meeting_id``) or an agenda item's text
+    (``agenda_item_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
     CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound) is
     audited, then raised as before."""
     spec = surface(surface_name)
@@ -446,14 +449,12 @@ def refusals_audited(
             action_id=action_id,
             round_id=round_id,
             deviation_id=deviation_id,
+            meeting_id=meeting_id,
+            agenda_item_id=agenda_item_id,
             surface_name=spec.name,
             reason=reason or "other_forum",
         )
         raise
-
-
-def _by_id(session: Session, model: type[_Row], object_id: int) -> _Row | None:
-    return session.get(model, object_id) if object_id > 0 else None
 
 
 def _attempted(
@@ -464,18 +465,30 @@ def _attempted(
     action_id: int | None = None,
     round_id: int | None = None,
     deviation_id: int | None = None,
-) -> tuple[Case | Action | RatingRound | Deviation | None, str]:
-    """The case attempted (by id anywhere, by reference in the request's workspace), or the
-    action, rating round or deviation (by id anywhere), and what the event names it by."""
-    if action_id is not None:
-        return _by_id(session, Action, action_id), str(action_id)
-    if round_id is not None:
-        return _by_id(session, RatingRound, round_id), str(round_id)
-    if deviation_id is not None:
-        return _by_id(session, Deviation, deviation_id), str(deviation_id)
+    meeting_id: int | None = None,
+    agenda_item_id: int | None = None,
+) -> tuple[int | None, str]:
+    """The forum of the case attempted (by id anywhere, by reference in the request's
+    workspace), or of the action, rating round, deviation, meeting or agenda item (by id
+    anywhere; an agenda item's is its meeting's), None for nothing; and what the event names
+    it by."""
+    rows: tuple[tuple[type[Action | RatingRound | Deviation | Meeting], int | None], ...] = (
+        (Action, action_id),
+        (RatingRound, round_id),
+        (Deviation, deviation_id),
+        (Meeting, meeting_id),
+    )
+    for model, object_id in rows:
+        if object_id is not None:
+            found = session.scalar(select(model.forum_id).where(model.id == object_id))
+            return found, str(object_id)
+    if agenda_item_id is not None:
+        item = session.get(AgendaItem, agenda_item_id) if agenda_item_id > 0 else None
+        meeting = session.get(Meeting, item.meeting_id) if item is not None else None
+        return (meeting.forum_id if meeting is not None else None), str(agenda_item_id)
     if case_id is not None:
         case = session.get(Case, case_id) if case_id > 0 else None
-        return case, case.reference if case is not None else f"#{case_id}"
+        return (case.forum_id, case.reference) if case is not None else (None, f"#{case_id}")
     typed = (reference or "").strip().upper()
     # Only a reference's shape is looked up; anything else typed is not recorded.
     if not REFERENCE_SHAPE.match(typed):
@@ -489,7 +502,7 @@ def _attempted(
     # Only a real case's reference is recorded: a typed one that names no case may be
     # anything dressed as one (a personnummer as ``PN-1701-102384`` passes the pattern and
     # the guard), and the log is append-only.
-    return case, case.reference if case is not None else "?"
+    return (case.forum_id, case.reference) if case is not None else (None, "?")
 
 
 def record_refused(
@@ -505,18 +518,28 @@ def record_refused(
     action_id: int | None = None,
     round_id: int | None = None,
     deviation_id: int | None = None,
+    meeting_id: int | None = None,
+    agenda_item_id: int | None = None,
 ) -> AuditEvent | None:
     """Audit one refused attempt at a case's details (or an action's, a rating round's
-    comments, a deviation's text), as the surface's reads are named (kept when the caller's
-    transaction rolls back); None when it repeats one just written, or the user's window
-    (or day) is full."""
+    comments, a deviation's text, a meeting's note, an agenda item's text), as the surface's
+    reads are named (kept when the caller's transaction rolls back); None when it repeats
+    one just written, or the user's window (or day) is full."""
     if not slack_user_id:
         return None
     spec = surface(surface_name)
-    found, object_ref = _attempted(
-        session, team_id, case_id, reference, action_id, round_id, deviation_id
+    forum_id, object_ref = _attempted(
+        session,
+        team_id,
+        case_id,
+        reference,
+        action_id,
+        round_id,
+        deviation_id,
+        meeting_id,
+        agenda_item_id,
     )
-    forum = session.get(Forum, found.forum_id) if found is not None else None
+    forum = session.get(Forum, forum_id) if forum_id is not None else None
     now = clock.now()
     # Counted per log the attempt lands in (the case's forum, or the workspace's for no
     # case): attempts at nothing do not use up what a forum's reviewers see of this user.

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -31,6 +31,7 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
+from handlers.screens import case_door
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -74,51 +75,29 @@ def _access(session: Session, context: BoltContext, forum_id: int | None) -> Acc
 def _door(
     session: Session, deps: Deps, context: BoltContext, field: corrections.Field, object_id: int
 ) -> AbstractContextManager[None]:
-    """A case's, an action's or a deviation's text, or a comment on a rating (its round's
-    comments): a refusal at the door (the text of another forum's case, action, deviation or
-    round, of none) is audited, as the rule audits every other look at it. A rating of no
+    """Any text of the corrections (a case's, an action's, a deviation's, a cancelled
+    meeting's note, an agenda item's, or a comment on a rating: its round's comments): a
+    refusal at the door (the text of another forum's case, action, deviation, meeting, item
+    or round, of none) is audited, as the rule audits every other look at it. A rating of no
     round names nothing: recorded as ``?`` in the workspace's log."""
-    team_id, user_id = context.team_id or "", context.user_id or ""
-    if field in (corrections.Field.CASE_SUMMARY, corrections.Field.CASE_OUTCOME):
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            case_id=object_id,
-            surface_name="case_edit",
-        )
-    if field.value.startswith("action."):
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            action_id=object_id,
-            surface_name="action_edit",
-            not_found=(corrections.TextNotFound,),
-        )
-    if field.value.startswith("deviation."):
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            deviation_id=object_id,
-            surface_name="deviation_edit",
-            not_found=(corrections.TextNotFound,),
-        )
-    if field is corrections.Field.RATING_COMMENT:
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            round_id=corrections.rating_round_of(session, object_id),
-            surface_name="rating_comments",
-            not_found=(corrections.TextNotFound,),
-        )
-    return nullcontext()
+    kind = corrections.kind_of(field)
+    surface_name = corrections.surface_of(field)
+    if kind == "case":
+        return case_door(session, deps, context, object_id, surface_name)
+    ids = {kind: object_id}
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        surface_name=surface_name,
+        action_id=ids.get("action"),
+        deviation_id=ids.get("deviation"),
+        meeting_id=ids.get("meeting"),
+        agenda_item_id=ids.get("agenda_item"),
+        round_id=corrections.rating_round_of(session, object_id) if kind == "rating" else None,
+        not_found=(corrections.TextNotFound,),
+    )
 
 
 @listener("notice")

@@ -1,0 +1,176 @@
+"""A cancelled meeting's note and an agenda item's text, asked for from outside their forum
+with crafted, correctly signed requests (the corrections' buttons and modals, naming the
+meeting or the item by id): refused as before, nothing shown or changed, each attempt audited
+once in the forum's log (as the rule audits every look at them), and the answer the same,
+byte for byte, as for an id of nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import AgendaItem, Meeting
+from tests.conftest import Bot
+from tests.integration.test_disclosure_table import (
+    CANCEL,
+    COORD,
+    COVERED,
+    ITEM,
+    NON_MEMBER,
+    OTHER_FORUM,
+    OTHER_WS,
+    Reader,
+    World,
+    build_world,
+    reader_for,
+)
+from tests.integration.test_refused_rating_doors import _answer, _modal, _shown
+from tests.support.audit_log import last_id, refusals_since
+from tests.support.slack_driver import plain_value
+
+NO_TEXT_SV = "Den texten finns inte längre i det här forumet."
+NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
+NOTHING = 987_654
+
+Door = Callable[[Bot, Reader, int], str]
+
+
+def _button(action_id: str, field: str) -> Door:
+    """A correction button (its value: ``<field>:<id>``) on a modal of the reader's forum."""
+
+    def send(bot: Bot, r: Reader, object_id: int) -> str:
+        since = len(bot.slack.calls)
+        r.driver.block_action(action_id, user=r.user, value=f"{field}:{object_id}", view=_modal(r))
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    return send
+
+
+def _submitted(callback: str, field: str) -> Door:
+    """The correction modal's submission, its metadata naming the text by id."""
+
+    def send(bot: Bot, r: Reader, object_id: int) -> str:
+        meta = {"locale": "sv", "forum_id": r.forum_id, "field": field, "object_id": object_id}
+        response = r.driver.view_submission(
+            callback,
+            {"text": {"value": plain_value("Skrivet över")}},
+            user=r.user,
+            private_metadata=json.dumps(meta),
+        )
+        bot.wait_idle()
+        return _answer(response)
+
+    return send
+
+
+# door → (send, the text's field, who may open it inside the forum)
+TEXT_DOORS: dict[str, tuple[Door, str, str]] = {
+    "meeting note: mask button": (_button("text_redact", "meeting.note"), "meeting.note", COORD),
+    "meeting note: mask submission": (
+        _submitted("text_redact_submit", "meeting.note"),
+        "meeting.note",
+        COORD,
+    ),
+    "agenda item: edit button": (
+        _button("text_edit", "agenda_item.text"),
+        "agenda_item.text",
+        COVERED,
+    ),
+    "agenda item: mask button": (
+        _button("text_redact", "agenda_item.text"),
+        "agenda_item.text",
+        COORD,
+    ),
+    "agenda item: edit submission": (
+        _submitted("text_edit_submit", "agenda_item.text"),
+        "agenda_item.text",
+        COVERED,
+    ),
+    "agenda item: mask submission": (
+        _submitted("text_redact_submit", "agenda_item.text"),
+        "agenda_item.text",
+        COORD,
+    ),
+}
+
+
+def _texts(bot: Bot, world: World) -> tuple[str | None, str]:
+    with bot.sessions() as s:
+        note = s.scalar(select(Meeting.note).where(Meeting.id == world.meeting))
+        item = s.scalar(select(AgendaItem.text).where(AgendaItem.id == world.item))
+        assert item is not None
+        return note, item
+
+
+@pytest.mark.parametrize("door", list(TEXT_DOORS))
+def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """Masking this forum's cancelled meeting's note, and correcting or masking its agenda
+    item (the button and the modal's submission): sent by another forum's admin and by
+    another workspace's user (from their own forum's modal), and by a non-member (naming
+    this forum). Refused with the answer as before, the same as for an id of nothing, the
+    text neither shown nor changed, and each attempt audited once in this forum's log (they
+    were refused unlogged)."""
+    world = build_world(bot)
+    send, field, insider = TEXT_DOORS[door]
+    meeting_note = field == "meeting.note"
+    target = world.meeting if meeting_note else world.item
+    before = _texts(bot, world)
+    mark = last_id(bot)
+    expected = {OTHER_FORUM: NO_TEXT_SV, OTHER_WS: NO_TEXT_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, target)
+        assert answer in shown and CANCEL not in shown and ITEM not in shown, shown
+        assert shown == send(bot, r, NOTHING), "the answer tells that the text exists"
+    assert _texts(bot, world) == before
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
+    surface, kind = (
+        ("meeting_note_edit", "meeting_note")
+        if meeting_note
+        else ("agenda_item_edit", "agenda_item")
+    )
+    assert [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
+        for e in logged
+    ] == [
+        (
+            who,
+            kind,
+            str(target),
+            "T0001",
+            None,
+            {"surface": surface, "details": False, "refused": why},
+        )
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+    # The ids of nothing: recorded where the requests came from, by the id, with no forum.
+    assert {
+        (e.actor, e.team_id, e.object_ref) for e in refusals_since(bot, mark) if e.forum_id is None
+    } == {
+        (OTHER_FORUM, "T0001", str(NOTHING)),
+        (OTHER_WS, "T0002", str(NOTHING)),
+        (NON_MEMBER, "T0001", str(NOTHING)),
+    }
+    # The forum's own go through the same door as before, and nothing is refused.
+    mark = last_id(bot)
+    shown = send(bot, reader_for(bot, world, insider), target)
+    note, item = _texts(bot, world)
+    assert {
+        "meeting note: mask button": CANCEL in shown and "text_redact_submit" in shown,
+        "meeting note: mask submission": note == "[maskerad]",
+        "agenda item: edit button": ITEM in shown and "text_edit_submit" in shown,
+        "agenda item: mask button": ITEM in shown and "text_redact_submit" in shown,
+        "agenda item: edit submission": item == "Skrivet över",
+        "agenda item: mask submission": item == "[maskerad]",
+    }[door], shown
+    assert not refusals_since(bot, mark)
