@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import select
 
-from storage.models import AgendaItem, Meeting
+from storage.models import AgendaItem, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
     CANCEL,
@@ -174,3 +174,109 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
         "agenda item: mask submission": item == "[maskerad]",
     }[door], shown
     assert not refusals_since(bot, mark)
+
+
+# --- a meeting named by its id: the agenda's, the meeting menu's and the minutes' doors ----------
+
+NO_MEETING_SV = "Mötet finns inte längre"
+
+
+def _planned(bot: Bot, world: World) -> int:
+    """The forum's next planned meeting (the one its agenda item is on)."""
+    with bot.sessions() as s:
+        meeting = s.scalar(select(AgendaItem.meeting_id).where(AgendaItem.id == world.item))
+        assert meeting is not None
+        return meeting
+
+
+def _meeting_button(action_id: str) -> Door:
+    """A button whose value is the meeting's id (from the agenda, its DM, the App Home)."""
+
+    def send(bot: Bot, r: Reader, meeting_id: int) -> str:
+        since = len(bot.slack.calls)
+        r.driver.block_action(action_id, user=r.user, value=str(meeting_id), channel=r.channel)
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    return send
+
+
+def _meeting_menu(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """The meeting's menu, "Move" chosen (its option: ``move:<meeting id>``)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "meeting_menu",
+        user=r.user,
+        channel=r.channel,
+        selected_option={
+            "text": {"type": "plain_text", "text": "Flytta"},
+            "value": f"move:{meeting_id}",
+        },
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+def _cancel_submitted(bot: Bot, r: Reader, meeting_id: int) -> str:
+    meta = {"locale": "sv", "forum_id": r.forum_id, "meeting_id": meeting_id}
+    response = r.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": plain_value("Lokalen är upptagen")}},
+        user=r.user,
+        private_metadata=json.dumps(meta),
+    )
+    bot.wait_idle()
+    return _answer(response)
+
+
+# door → (send, the held meeting rather than the next planned one, who opens it inside)
+MEETING_DOORS: dict[str, tuple[Door, bool, str]] = {
+    "add an item": (_meeting_button("agenda_item_add_open"), False, COVERED),
+    "edit the agenda": (_meeting_button("agenda_edit_open"), False, COORD),
+    "time slots": (_meeting_button("slots_open"), False, COORD),
+    "minutes": (_meeting_button("minutes_open"), True, COORD),
+    "meeting menu": (_meeting_menu, False, COORD),
+    "cancel submission": (_cancel_submitted, False, COORD),
+}
+
+
+def _meetings(bot: Bot, world: World) -> list[tuple[object, ...]]:
+    with bot.sessions() as s:
+        return [
+            (m.id, m.status, m.starts_at, m.note)
+            for m in s.scalars(
+                select(Meeting).where(Meeting.forum_id == world.forum).order_by(Meeting.id)
+            )
+        ]
+
+
+@pytest.mark.parametrize("door", list(MEETING_DOORS))
+def test_another_forums_meeting_is_told_as_no_meeting(bot: Bot, door: str) -> None:
+    """The agenda's buttons (add an item, edit, time slots), the minutes' button, the
+    meeting menu and the cancel modal's submission name a meeting by its id alone: sent with
+    this forum's meeting by another forum's admin (same workspace), by a non-member (same
+    workspace) and by another workspace's user, each gets the same answer, byte for byte,
+    as for an id of no meeting ("the meeting no longer exists"); the first two were told
+    "only members of this forum", which told them that a meeting of that id exists. Nothing
+    is changed; the forum's own still get the real thing."""
+    world = build_world(bot)
+    send, held, insider = MEETING_DOORS[door]
+    meeting = world.held if held else _planned(bot, world)
+    before = _meetings(bot, world)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, meeting)
+        assert NO_MEETING_SV in shown and NOT_A_MEMBER_SV not in shown, (who, shown)
+        assert shown == send(bot, r, NOTHING), f"{who}: the answer tells that the meeting exists"
+    assert _meetings(bot, world) == before
+    shown = send(bot, reader_for(bot, world, insider), meeting)
+    assert NO_MEETING_SV not in shown and NOT_A_MEMBER_SV not in shown, shown
+    cancelled = {m[0]: m[1] for m in _meetings(bot, world)}[meeting] == MeetingStatus.CANCELLED
+    assert {
+        "add an item": '"callback_id": "agenda_item_add"' in shown,
+        "edit the agenda": '"callback_id": "agenda_edit"' in shown,
+        "time slots": '"callback_id": "slots_save"' in shown,
+        "minutes": '"callback_id": "minutes_save"' in shown,
+        "meeting menu": '"callback_id": "meeting_move"' in shown,
+        "cancel submission": cancelled,
+    }[door], shown

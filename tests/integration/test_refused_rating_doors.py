@@ -51,13 +51,14 @@ OUTSIDERS = (OTHER_FORUM, OTHER_WS, NON_MEMBER)
 
 def _shown(bot: Bot, since: int) -> str:
     """What Slack showed the user since call ``since``: modals (without their ids),
-    ephemeral replies and DMs."""
+    ephemeral replies and DMs (without the request's URL, and without the outbox's key in a
+    DM's metadata: a new one for every message, never shown)."""
     shown: list[Any] = []
     for call in bot.slack.calls[since:]:
         if call.method in ("views.open", "views.push", "views.update"):
             shown.append([call.method, call.args.get("view")])
         elif call.method in ("response_url", "chat.postMessage", "chat.postEphemeral"):
-            args = {k: v for k, v in call.args.items() if k != "_path"}  # the request's URL
+            args = {k: v for k, v in call.args.items() if k not in ("_path", "metadata")}
             shown.append([call.method, args])
     return json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
