@@ -48,6 +48,7 @@ from domain.clock import Clock
 from domain.errors import CaseNotFound, ForumNotFound, NotAMember
 from domain.forums import find_member, local_today
 from domain.references import REFERENCE_SHAPE
+from storage.db import lock_until_transaction_end
 from storage.models import (
     Action,
     AgendaItem,
@@ -540,17 +541,61 @@ def record_refused(
         agenda_item_id,
     )
     forum = session.get(Forum, forum_id) if forum_id is not None else None
-    now = clock.now()
+    team = forum.team_id if forum is not None else team_id
+    detail = _refusal_detail(
+        session,
+        clock.now(),
+        actor=slack_user_id,
+        team_id=team,
+        forum_id=forum_id if forum is not None else None,
+        object_ref=object_ref,
+        surface_name=surface_name,
+        reason=reason,
+    )
+    if detail is None:
+        return None
+    written = audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.READ,
+        object_type=spec.kind.value,
+        object_ref=object_ref,
+        team_id=team,
+        forum_id=forum.id if forum is not None else None,
+        detail=detail,
+    )
+    _keep_refused(session, written, capped=True)
+    return written
+
+
+def _refusal_detail(
+    session: Session,
+    now: dt.datetime,
+    *,
+    actor: str,
+    team_id: str | None,
+    forum_id: int | None,
+    object_ref: str,
+    surface_name: str,
+    reason: str,
+) -> dict[str, Any] | None:
+    """The detail of a refusal to write now (marked when it is the day's last), or None
+    when the flood limits say not to write it. Decided under a lock on the user's refusals
+    in that log, held until the transaction ends: requests at once (which would each count
+    before the others commit) take their turns, so no more than the day's cap is written."""
     # Counted per log the attempt lands in (the case's forum, or the workspace's for no
     # case): attempts at nothing do not use up what a forum's reviewers see of this user.
+    log_of = f"forum:{forum_id}" if forum_id is not None else f"team:{team_id}"
+    lock_until_transaction_end(session, "refusals", actor, log_of)
     lands = (
-        AuditEvent.forum_id == forum.id
-        if forum is not None
+        AuditEvent.forum_id == forum_id
+        if forum_id is not None
         else and_(AuditEvent.forum_id.is_(None), AuditEvent.team_id == team_id)
     )
     today = session.execute(
         select(AuditEvent.at, AuditEvent.object_ref, AuditEvent.detail).where(
-            AuditEvent.actor == slack_user_id,
+            AuditEvent.actor == actor,
             AuditEvent.action == AuditAction.READ,
             AuditEvent.at >= now - REFUSAL_DAY,
             lands,
@@ -564,8 +609,8 @@ def record_refused(
     )
     if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
         return None
-    # Requests at once may all read the count below the cap and pass it unmarked (nothing
-    # orders them): the day is full only once a marked row says so.
+    # A day that passed its cap unmarked (written before the lock above ordered requests
+    # at once) is full only once a marked row says so.
     marked = any((d or {}).get("limit") for _at, _ref, d in refused_today)
     if len(refused_today) >= REFUSALS_PER_DAY and marked:
         log.warning("a refused look was not audited: the day's limit of %d", REFUSALS_PER_DAY)
@@ -573,19 +618,7 @@ def record_refused(
     detail: dict[str, Any] = {"surface": surface_name, "details": False, "refused": reason}
     if len(refused_today) >= REFUSALS_PER_DAY - 1:
         detail["limit"] = "day"  # the last one written today (see REFUSALS_PER_DAY)
-    written = audit.record(
-        session,
-        clock,
-        actor=slack_user_id,
-        action=AuditAction.READ,
-        object_type=spec.kind.value,
-        object_ref=object_ref,
-        team_id=forum.team_id if forum is not None else team_id,
-        forum_id=forum.id if forum is not None else None,
-        detail=detail,
-    )
-    _keep_refused(session, written)
-    return written
+    return detail
 
 
 # --- refused looks outlive the caller's transaction -------------------------------------------
@@ -599,10 +632,13 @@ _REFUSED_LOOKS = "samverkan_disclosure_refused_looks"
 _INTERNAL_INFO = frozenset({_REFUSED_LOOKS, "samverkan_audit_wrote"})
 
 
-def _keep_refused(session: Session, written: AuditEvent) -> None:
+def _keep_refused(session: Session, written: AuditEvent, *, capped: bool = False) -> None:
+    """Remember a refused look of the transaction (``capped``: an attempt at the door,
+    written again only as the flood limits then allow)."""
     looks: list[dict[str, Any]] = session.info.setdefault(_REFUSED_LOOKS, [])
     looks.append(
         {
+            "capped": capped,
             "at": written.at,
             "actor": written.actor,
             "action": written.action,
@@ -641,6 +677,22 @@ def _looks_after_transaction(session: Session, transaction: SessionTransaction) 
         with Session(bind=session.get_bind(), info=info) as own, own.begin():
             for look in looks:
                 at = look.pop("at")
+                if look.pop("capped"):
+                    # Decided again, under the lock, with what others wrote since: the
+                    # caller's lock ended with its transaction, before this one.
+                    detail = _refusal_detail(
+                        own,
+                        at,
+                        actor=look["actor"],
+                        team_id=look["team_id"],
+                        forum_id=look["forum_id"],
+                        object_ref=look["object_ref"],
+                        surface_name=look["detail"]["surface"],
+                        reason=look["detail"]["refused"],
+                    )
+                    if detail is None:
+                        continue
+                    look["detail"] = detail
                 audit.record(own, _At(at), **look)
     except Exception:  # the caller's error is what the user meets; say only that it failed
         log.warning("a refused look could not be written to the audit log")
