@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import AbstractContextManager
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from domain import corrections, disclosure
+from domain import corrections
 from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import DomainError, InputErrors
@@ -31,7 +30,7 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
-from handlers.screens import case_door
+from handlers.screens import text_door
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -72,34 +71,6 @@ def _access(session: Session, context: BoltContext, forum_id: int | None) -> Acc
     return forum_service.require_member(session, forum=forum, slack_user_id=user)
 
 
-def _door(
-    session: Session, deps: Deps, context: BoltContext, field: corrections.Field, object_id: int
-) -> AbstractContextManager[None]:
-    """Any text of the corrections (a case's, an action's, a deviation's, a cancelled
-    meeting's note, an agenda item's, or a comment on a rating: its round's comments): a
-    refusal at the door (the text of another forum's case, action, deviation, meeting, item
-    or round, of none) is audited, as the rule audits every other look at it. A rating of no
-    round names nothing: recorded as ``?`` in the workspace's log."""
-    kind = corrections.kind_of(field)
-    surface_name = corrections.surface_of(field)
-    if kind == "case":
-        return case_door(session, deps, context, object_id, surface_name)
-    ids = {kind: object_id}
-    return disclosure.refusals_audited(
-        session,
-        deps.clock,
-        team_id=context.team_id or "",
-        slack_user_id=context.user_id or "",
-        surface_name=surface_name,
-        action_id=ids.get("action"),
-        deviation_id=ids.get("deviation"),
-        meeting_id=ids.get("meeting"),
-        agenda_item_id=ids.get("agenda_item"),
-        round_id=corrections.rating_round_of(session, object_id) if kind == "rating" else None,
-        not_found=(corrections.TextNotFound,),
-    )
-
-
 @listener("notice")
 def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     action = body["actions"][0]
@@ -109,7 +80,7 @@ def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, de
         raise corrections.NOT_FOUND
     field, object_id = target
     with database_errors(), transaction(deps.sessions) as session:
-        with _door(session, deps, context, field, object_id):
+        with text_door(session, deps, context, field, object_id):
             access = _access(session, context, _forum_id_of(body))
             text = corrections.editable(
                 session, deps.clock, access=access, field=field, object_id=object_id
@@ -146,7 +117,7 @@ def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> 
         return
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            with _door(session, deps, context, field, meta.object_id):
+            with text_door(session, deps, context, field, meta.object_id):
                 access = _access(session, context, meta.forum_id)
                 if redact:
                     meeting = corrections.redact(

@@ -67,6 +67,23 @@ def _submitted(callback: str, field: str) -> Door:
     return send
 
 
+def _item_menu_mask(bot: Bot, r: Reader, item_id: int) -> str:
+    """The agenda editor's item menu, "Mask" chosen (its option: ``redact:<item id>``), on
+    a modal of the reader's forum."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "agenda_item_menu",
+        user=r.user,
+        view=_modal(r),
+        selected_option={
+            "text": {"type": "plain_text", "text": "Maskera"},
+            "value": f"redact:{item_id}",
+        },
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
 # door → (send, the text's field, who may open it inside the forum)
 TEXT_DOORS: dict[str, tuple[Door, str, str]] = {
     "meeting note: mask button": (_button("text_redact", "meeting.note"), "meeting.note", COORD),
@@ -95,6 +112,7 @@ TEXT_DOORS: dict[str, tuple[Door, str, str]] = {
         "agenda_item.text",
         COORD,
     ),
+    "agenda item: item menu mask": (_item_menu_mask, "agenda_item.text", COORD),
 }
 
 
@@ -113,9 +131,9 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
     """Masking this forum's cancelled meeting's note, and correcting or masking its agenda
     item (the button and the modal's submission): sent by another forum's admin and by
     another workspace's user (from their own forum's modal), and by a non-member (naming
-    this forum). Refused with the answer as before, the same as for an id of nothing, the
-    text neither shown nor changed, and each attempt audited once in this forum's log (they
-    were refused unlogged)."""
+    this forum), and masking the item from the agenda editor's item menu. Refused with the
+    answer as before, the same as for an id of nothing, the text neither shown nor changed,
+    and each attempt audited once in this forum's log (they were refused unlogged)."""
     world = build_world(bot)
     send, field, insider = TEXT_DOORS[door]
     meeting_note = field == "meeting.note"
@@ -172,6 +190,7 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
         "agenda item: mask button": ITEM in shown and "text_redact_submit" in shown,
         "agenda item: edit submission": item == "Skrivet över",
         "agenda item: mask submission": item == "[maskerad]",
+        "agenda item: item menu mask": item == "[maskerad]",
     }[door], shown
     assert not refusals_since(bot, mark)
 
@@ -280,3 +299,64 @@ def test_another_forums_meeting_is_told_as_no_meeting(bot: Bot, door: str) -> No
         "meeting menu": '"callback_id": "meeting_move"' in shown,
         "cancel submission": cancelled,
     }[door], shown
+
+
+def _meeting_menu_mask(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """The meeting menu, "Mask the reason" chosen (its option: ``redact_note:<id>``)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "meeting_menu",
+        user=r.user,
+        channel=r.channel,
+        selected_option={
+            "text": {"type": "plain_text", "text": "Maskera"},
+            "value": f"redact_note:{meeting_id}",
+        },
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+def test_masking_another_forums_meeting_note_from_the_meeting_menu_is_audited(bot: Bot) -> None:
+    """The meeting menu's "mask the reason" names the cancelled meeting by its id alone: sent
+    by another forum's admin, a non-member and another workspace's user, each is told what
+    an id of no meeting tells them, the note is neither shown nor changed, and each attempt
+    is audited once in the meeting's forum as an attempt at its note (it was refused
+    unlogged); the ids of nothing where the requests came from. The forum's coordinator
+    still masks it."""
+    world = build_world(bot)
+    before = _texts(bot, world)
+    mark = last_id(bot)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = reader_for(bot, world, who)
+        shown = _meeting_menu_mask(bot, r, world.meeting)
+        assert NO_MEETING_SV in shown and CANCEL not in shown, (who, shown)
+        assert shown == _meeting_menu_mask(bot, r, NOTHING), "the answer tells that it exists"
+    assert _texts(bot, world) == before
+    logged = refusals_since(bot, mark)
+    assert [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.forum_id, e.detail) for e in logged
+    ] == [
+        (
+            who,
+            "meeting_note",
+            ref,
+            "T0001" if ref == str(world.meeting) else team,
+            world.forum if ref == str(world.meeting) else None,
+            {
+                "surface": "meeting_note_edit",
+                "details": False,
+                "refused": why if ref == str(world.meeting) else "other_forum",
+            },
+        )
+        for who, team, why in (
+            (OTHER_FORUM, "T0001", "not_a_member"),
+            (NON_MEMBER, "T0001", "not_a_member"),
+            (OTHER_WS, "T0002", "no_forum_here"),
+        )
+        for ref in (str(world.meeting), str(NOTHING))
+    ]
+    mark = last_id(bot)
+    _meeting_menu_mask(bot, reader_for(bot, world, COORD), world.meeting)
+    assert _texts(bot, world)[0] == "[maskerad]"
+    assert not refusals_since(bot, mark)
