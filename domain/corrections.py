@@ -91,6 +91,18 @@ _SURFACE = {
     "meeting": "meeting_note_edit",
 }
 
+
+def kind_of(field: Field) -> str:
+    """What holds the text (``case``, ``action``, ``agenda_item``, …): the field's table."""
+    return field.value.split(".", 1)[0]
+
+
+def surface_of(field: Field) -> str:
+    """The disclosure surface a look at the text is audited as (its refusals at the door
+    too)."""
+    return _SURFACE[kind_of(field)]
+
+
 NOT_ALLOWED = NotCoordinator(
     N_("Only whoever wrote it (for a case: its agency) or a coordinator can correct this text.")
 )

@@ -37,7 +37,7 @@ import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import and_, event, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
@@ -48,6 +48,7 @@ from domain.clock import Clock
 from domain.errors import CaseNotFound, ForumNotFound, NotAMember
 from domain.forums import find_member, local_today
 from domain.references import REFERENCE_SHAPE
+from storage.db import lock_until_transaction_end
 from storage.models import (
     Action,
     AgendaItem,
@@ -169,7 +170,6 @@ class Decision:
 
 
 REFUSED = Decision(False, "refused")
-_Row = TypeVar("_Row", Action, RatingRound, Deviation)
 
 log = logging.getLogger(__name__)
 
@@ -384,12 +384,13 @@ def disclose(
 # it), with no more than a read records: who (the Slack user id; no agency, they have none
 # there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
 # typed reference that names no case of the workspace), the surface and why. An attempt at
-# an action, a rating round's comments or a deviation's text is audited alike, in its forum,
-# naming it by its id. A flood stays small: the same user's same refusal again within
-# REFUSAL_WINDOW is not written again, and at most REFUSALS_PER_WINDOW of a user's refusals
-# are written in any window into one log (a forum's, or the workspace's for no case: a user
-# trying ids one after another shows as that many there, then nothing more until the minute
-# has passed; attempts at nothing do not use up what a forum's reviewers see).
+# an action, a rating round's comments, a deviation's text, a meeting's note or an agenda
+# item's text is audited alike, in its forum, naming it by its id. A flood stays small: the
+# same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
+# REFUSALS_PER_WINDOW of a user's refusals are written in any window into one log (a
+# forum's, or the workspace's for no case: a user trying ids one after another shows as that
+# many there, then nothing more until the minute has passed; attempts at nothing do not use
+# up what a forum's reviewers see).
 
 REFUSAL_WINDOW = dt.timedelta(minutes=1)
 REFUSALS_PER_WINDOW = 20
@@ -423,11 +424,14 @@ def refusals_audited(
     action_id: int | None = None,
     round_id: int | None = None,
     deviation_id: int | None = None,
+    meeting_id: int | None = None,
+    agenda_item_id: int | None = None,
     not_found: tuple[type[Exception], ...] = (),
 ) -> Iterator[None]:
     """Around a look at a case's details (by id, or by the reference the user typed), an
-    action's (``action_id``), a rating round's comments (``round_id``) or a deviation's text
-    (``deviation_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
+    action's (``action_id``), a rating round's comments (``round_id``), a deviation's text
+    (``deviation_id``), a meeting's note (``meeting_id``) or an agenda item's text
+    (``agenda_item_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
     CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound) is
     audited, then raised as before."""
     spec = surface(surface_name)
@@ -446,14 +450,12 @@ def refusals_audited(
             action_id=action_id,
             round_id=round_id,
             deviation_id=deviation_id,
+            meeting_id=meeting_id,
+            agenda_item_id=agenda_item_id,
             surface_name=spec.name,
             reason=reason or "other_forum",
         )
         raise
-
-
-def _by_id(session: Session, model: type[_Row], object_id: int) -> _Row | None:
-    return session.get(model, object_id) if object_id > 0 else None
 
 
 def _attempted(
@@ -464,18 +466,30 @@ def _attempted(
     action_id: int | None = None,
     round_id: int | None = None,
     deviation_id: int | None = None,
-) -> tuple[Case | Action | RatingRound | Deviation | None, str]:
-    """The case attempted (by id anywhere, by reference in the request's workspace), or the
-    action, rating round or deviation (by id anywhere), and what the event names it by."""
-    if action_id is not None:
-        return _by_id(session, Action, action_id), str(action_id)
-    if round_id is not None:
-        return _by_id(session, RatingRound, round_id), str(round_id)
-    if deviation_id is not None:
-        return _by_id(session, Deviation, deviation_id), str(deviation_id)
+    meeting_id: int | None = None,
+    agenda_item_id: int | None = None,
+) -> tuple[int | None, str]:
+    """The forum of the case attempted (by id anywhere, by reference in the request's
+    workspace), or of the action, rating round, deviation, meeting or agenda item (by id
+    anywhere; an agenda item's is its meeting's), None for nothing; and what the event names
+    it by."""
+    rows: tuple[tuple[type[Action | RatingRound | Deviation | Meeting], int | None], ...] = (
+        (Action, action_id),
+        (RatingRound, round_id),
+        (Deviation, deviation_id),
+        (Meeting, meeting_id),
+    )
+    for model, object_id in rows:
+        if object_id is not None:
+            found = session.scalar(select(model.forum_id).where(model.id == object_id))
+            return found, str(object_id)
+    if agenda_item_id is not None:
+        item = session.get(AgendaItem, agenda_item_id) if agenda_item_id > 0 else None
+        meeting = session.get(Meeting, item.meeting_id) if item is not None else None
+        return (meeting.forum_id if meeting is not None else None), str(agenda_item_id)
     if case_id is not None:
         case = session.get(Case, case_id) if case_id > 0 else None
-        return case, case.reference if case is not None else f"#{case_id}"
+        return (case.forum_id, case.reference) if case is not None else (None, f"#{case_id}")
     typed = (reference or "").strip().upper()
     # Only a reference's shape is looked up; anything else typed is not recorded.
     if not REFERENCE_SHAPE.match(typed):
@@ -489,7 +503,7 @@ def _attempted(
     # Only a real case's reference is recorded: a typed one that names no case may be
     # anything dressed as one (a personnummer as ``PN-1701-102384`` passes the pattern and
     # the guard), and the log is append-only.
-    return case, case.reference if case is not None else "?"
+    return (case.forum_id, case.reference) if case is not None else (None, "?")
 
 
 def record_refused(
@@ -505,29 +519,83 @@ def record_refused(
     action_id: int | None = None,
     round_id: int | None = None,
     deviation_id: int | None = None,
+    meeting_id: int | None = None,
+    agenda_item_id: int | None = None,
 ) -> AuditEvent | None:
     """Audit one refused attempt at a case's details (or an action's, a rating round's
-    comments, a deviation's text), as the surface's reads are named (kept when the caller's
-    transaction rolls back); None when it repeats one just written, or the user's window
-    (or day) is full."""
+    comments, a deviation's text, a meeting's note, an agenda item's text), as the surface's
+    reads are named (kept when the caller's transaction rolls back); None when it repeats
+    one just written, or the user's window (or day) is full."""
     if not slack_user_id:
         return None
     spec = surface(surface_name)
-    found, object_ref = _attempted(
-        session, team_id, case_id, reference, action_id, round_id, deviation_id
+    forum_id, object_ref = _attempted(
+        session,
+        team_id,
+        case_id,
+        reference,
+        action_id,
+        round_id,
+        deviation_id,
+        meeting_id,
+        agenda_item_id,
     )
-    forum = session.get(Forum, found.forum_id) if found is not None else None
-    now = clock.now()
+    forum = session.get(Forum, forum_id) if forum_id is not None else None
+    team = forum.team_id if forum is not None else team_id
+    detail = _refusal_detail(
+        session,
+        clock.now(),
+        actor=slack_user_id,
+        team_id=team,
+        forum_id=forum_id if forum is not None else None,
+        object_ref=object_ref,
+        surface_name=surface_name,
+        reason=reason,
+    )
+    if detail is None:
+        return None
+    written = audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.READ,
+        object_type=spec.kind.value,
+        object_ref=object_ref,
+        team_id=team,
+        forum_id=forum.id if forum is not None else None,
+        detail=detail,
+    )
+    _keep_refused(session, written, capped=True)
+    return written
+
+
+def _refusal_detail(
+    session: Session,
+    now: dt.datetime,
+    *,
+    actor: str,
+    team_id: str | None,
+    forum_id: int | None,
+    object_ref: str,
+    surface_name: str,
+    reason: str,
+) -> dict[str, Any] | None:
+    """The detail of a refusal to write now (marked when it is the day's last), or None
+    when the flood limits say not to write it. Decided under a lock on the user's refusals
+    in that log, held until the transaction ends: requests at once (which would each count
+    before the others commit) take their turns, so no more than the day's cap is written."""
     # Counted per log the attempt lands in (the case's forum, or the workspace's for no
     # case): attempts at nothing do not use up what a forum's reviewers see of this user.
+    log_of = f"forum:{forum_id}" if forum_id is not None else f"team:{team_id}"
+    lock_until_transaction_end(session, "refusals", actor, log_of)
     lands = (
-        AuditEvent.forum_id == forum.id
-        if forum is not None
+        AuditEvent.forum_id == forum_id
+        if forum_id is not None
         else and_(AuditEvent.forum_id.is_(None), AuditEvent.team_id == team_id)
     )
     today = session.execute(
         select(AuditEvent.at, AuditEvent.object_ref, AuditEvent.detail).where(
-            AuditEvent.actor == slack_user_id,
+            AuditEvent.actor == actor,
             AuditEvent.action == AuditAction.READ,
             AuditEvent.at >= now - REFUSAL_DAY,
             lands,
@@ -541,8 +609,8 @@ def record_refused(
     )
     if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
         return None
-    # Requests at once may all read the count below the cap and pass it unmarked (nothing
-    # orders them): the day is full only once a marked row says so.
+    # A day that passed its cap unmarked (written before the lock above ordered requests
+    # at once) is full only once a marked row says so.
     marked = any((d or {}).get("limit") for _at, _ref, d in refused_today)
     if len(refused_today) >= REFUSALS_PER_DAY and marked:
         log.warning("a refused look was not audited: the day's limit of %d", REFUSALS_PER_DAY)
@@ -550,19 +618,7 @@ def record_refused(
     detail: dict[str, Any] = {"surface": surface_name, "details": False, "refused": reason}
     if len(refused_today) >= REFUSALS_PER_DAY - 1:
         detail["limit"] = "day"  # the last one written today (see REFUSALS_PER_DAY)
-    written = audit.record(
-        session,
-        clock,
-        actor=slack_user_id,
-        action=AuditAction.READ,
-        object_type=spec.kind.value,
-        object_ref=object_ref,
-        team_id=forum.team_id if forum is not None else team_id,
-        forum_id=forum.id if forum is not None else None,
-        detail=detail,
-    )
-    _keep_refused(session, written)
-    return written
+    return detail
 
 
 # --- refused looks outlive the caller's transaction -------------------------------------------
@@ -576,10 +632,13 @@ _REFUSED_LOOKS = "samverkan_disclosure_refused_looks"
 _INTERNAL_INFO = frozenset({_REFUSED_LOOKS, "samverkan_audit_wrote"})
 
 
-def _keep_refused(session: Session, written: AuditEvent) -> None:
+def _keep_refused(session: Session, written: AuditEvent, *, capped: bool = False) -> None:
+    """Remember a refused look of the transaction (``capped``: an attempt at the door,
+    written again only as the flood limits then allow)."""
     looks: list[dict[str, Any]] = session.info.setdefault(_REFUSED_LOOKS, [])
     looks.append(
         {
+            "capped": capped,
             "at": written.at,
             "actor": written.actor,
             "action": written.action,
@@ -618,6 +677,22 @@ def _looks_after_transaction(session: Session, transaction: SessionTransaction) 
         with Session(bind=session.get_bind(), info=info) as own, own.begin():
             for look in looks:
                 at = look.pop("at")
+                if look.pop("capped"):
+                    # Decided again, under the lock, with what others wrote since: the
+                    # caller's lock ended with its transaction, before this one.
+                    detail = _refusal_detail(
+                        own,
+                        at,
+                        actor=look["actor"],
+                        team_id=look["team_id"],
+                        forum_id=look["forum_id"],
+                        object_ref=look["object_ref"],
+                        surface_name=look["detail"]["surface"],
+                        reason=look["detail"]["refused"],
+                    )
+                    if detail is None:
+                        continue
+                    look["detail"] = detail
                 audit.record(own, _At(at), **look)
     except Exception:  # the caller's error is what the user meets; say only that it failed
         log.warning("a refused look could not be written to the audit log")

@@ -28,7 +28,7 @@ from domain.calendar import (
     working_day,
 )
 from domain.clock import Clock
-from domain.errors import DomainError, ForumNotFound, InvalidInput
+from domain.errors import DomainError, ForumNotFound, InvalidInput, NotAMember
 from domain.forums import forum_schedule, get_forum, require_coordinator, require_member
 from domain.i18n import N_, N_plural
 from domain.schedule import Schedule, occurrences
@@ -290,21 +290,37 @@ class MeetingNotFound(DomainError):
     msgid = N_("That meeting no longer exists. Open /samverkan möten again.")
 
 
+class NotInMeetingsForum(MeetingNotFound, NotAMember):
+    """A meeting, named by its id alone, of a forum the user is not in: told as
+    :class:`MeetingNotFound` (a different answer would tell them that a meeting of that id
+    exists), and still a :class:`NotAMember` for whoever asks what it is."""
+
+
+class MeetingOfAnotherWorkspace(MeetingNotFound, ForumNotFound):
+    """A meeting, named by its id alone, of another workspace's forum: told as
+    :class:`MeetingNotFound`."""
+
+
 def meeting_access(
     session: Session, *, team_id: str, user_id: str, meeting_id: int, coordinator: bool = True
 ) -> tuple[Access, Meeting]:
     """The meeting and the user's access to its forum (in this workspace): a coordinator's, or
-    with ``coordinator=False`` any member's. MeetingNotFound when the meeting is gone or
-    another workspace's."""
-    meeting = session.get(Meeting, meeting_id)
+    with ``coordinator=False`` any member's. Anyone outside the meeting's forum (another
+    forum's member, a non-member, another workspace's user) is told what an id of no meeting
+    tells them, byte for byte, so the answer does not reveal that a meeting of that id
+    exists; a member who is no coordinator is told so (NotCoordinator)."""
+    meeting = session.get(Meeting, meeting_id) if meeting_id > 0 else None
     if meeting is None:
         raise MeetingNotFound()
     try:
         forum = get_forum(session, forum_id=meeting.forum_id, team_id=team_id)
     except ForumNotFound:  # another workspace's meeting: no meeting here
-        raise MeetingNotFound() from None
+        raise MeetingOfAnotherWorkspace() from None
     require = require_coordinator if coordinator else require_member
-    return require(session, forum=forum, slack_user_id=user_id), meeting
+    try:
+        return require(session, forum=forum, slack_user_id=user_id), meeting
+    except NotAMember:  # another forum's meeting: no meeting here either
+        raise NotInMeetingsForum() from None
 
 
 # --- coordinator changes -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -36,6 +37,7 @@ from handlers.outgoing import (
     publish_changes,
 )
 from handlers.payload import ack_only
+from handlers.screens import text_door
 from storage.db import reading, transaction
 from storage.models import Forum, Meeting
 
@@ -283,23 +285,32 @@ def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     t = Translator(meta.locale)
     choice = body["actions"][0]["selected_option"]["value"]
     verb, _, raw_id = choice.partition(":")
+    item_id = forms.id_value(raw_id) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.get_forum(
-            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
-        )
-        access = forum_service.require_member(
-            session, forum=forum, slack_user_id=context.user_id or ""
-        )
-        item_id = forms.id_value(raw_id) or 0
-        if verb == "redact":
-            masked = corrections.redact(
-                session,
-                deps.clock,
-                access=access,
-                field=corrections.Field.AGENDA_TEXT,
-                object_id=item_id,
+        # Masking is a look at the item's text: a refusal at the door is audited.
+        with (
+            text_door(session, deps, context, corrections.Field.AGENDA_TEXT, item_id)
+            if verb == "redact"
+            else nullcontext()
+        ):
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
             )
-            assert masked is not None
+            access = forum_service.require_member(
+                session, forum=forum, slack_user_id=context.user_id or ""
+            )
+            masked = (
+                corrections.redact(
+                    session,
+                    deps.clock,
+                    access=access,
+                    field=corrections.Field.AGENDA_TEXT,
+                    object_id=item_id,
+                )
+                if verb == "redact"
+                else None
+            )
+        if masked is not None:
             meeting = masked
         elif verb == "remove":
             meeting = agenda_service.remove_item(
@@ -347,24 +358,39 @@ def meeting_menu(
 ) -> None:
     user = context.user_id or ""
     verb, _, raw_id = body["actions"][0]["selected_option"]["value"].partition(":")
+    meeting_id = forms.id_value(raw_id) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
-            session,
-            team_id=context.team_id or "",
-            user_id=user,
-            meeting_id=forms.id_value(raw_id) or 0,
-            coordinator=True,
-        )
+        # Masking the note is a look at it: a refusal at the door is audited.
+        with (
+            text_door(
+                session,
+                deps,
+                context,
+                corrections.Field.MEETING_NOTE,
+                meeting_id,
+                not_found=(meeting_service.MeetingNotFound,),
+            )
+            if verb == "redact_note"
+            else nullcontext()
+        ):
+            access, meeting = meeting_service.meeting_access(
+                session,
+                team_id=context.team_id or "",
+                user_id=user,
+                meeting_id=meeting_id,
+                coordinator=True,
+            )
+            if verb == "redact_note":
+                corrections.redact(
+                    session,
+                    deps.clock,
+                    access=access,
+                    field=corrections.Field.MEETING_NOTE,
+                    object_id=meeting.id,
+                )
         zone = forum_service.forum_schedule(access.forum).zone
         meta = ViewMeta(locale=t.locale, forum_id=access.forum.id, meeting_id=meeting.id).dump()
         if verb == "redact_note":
-            corrections.redact(
-                session,
-                deps.clock,
-                access=access,
-                field=corrections.Field.MEETING_NOTE,
-                object_id=meeting.id,
-            )
             outgoing.tell(
                 session,
                 deps.clock,

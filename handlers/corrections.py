@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from contextlib import AbstractContextManager, nullcontext
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -17,7 +16,7 @@ from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from domain import corrections, disclosure
+from domain import corrections
 from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import DomainError, InputErrors
@@ -31,6 +30,7 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
+from handlers.screens import text_door
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -71,56 +71,6 @@ def _access(session: Session, context: BoltContext, forum_id: int | None) -> Acc
     return forum_service.require_member(session, forum=forum, slack_user_id=user)
 
 
-def _door(
-    session: Session, deps: Deps, context: BoltContext, field: corrections.Field, object_id: int
-) -> AbstractContextManager[None]:
-    """A case's, an action's or a deviation's text, or a comment on a rating (its round's
-    comments): a refusal at the door (the text of another forum's case, action, deviation or
-    round, of none) is audited, as the rule audits every other look at it. A rating of no
-    round names nothing: recorded as ``?`` in the workspace's log."""
-    team_id, user_id = context.team_id or "", context.user_id or ""
-    if field in (corrections.Field.CASE_SUMMARY, corrections.Field.CASE_OUTCOME):
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            case_id=object_id,
-            surface_name="case_edit",
-        )
-    if field.value.startswith("action."):
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            action_id=object_id,
-            surface_name="action_edit",
-            not_found=(corrections.TextNotFound,),
-        )
-    if field.value.startswith("deviation."):
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            deviation_id=object_id,
-            surface_name="deviation_edit",
-            not_found=(corrections.TextNotFound,),
-        )
-    if field is corrections.Field.RATING_COMMENT:
-        return disclosure.refusals_audited(
-            session,
-            deps.clock,
-            team_id=team_id,
-            slack_user_id=user_id,
-            round_id=corrections.rating_round_of(session, object_id),
-            surface_name="rating_comments",
-            not_found=(corrections.TextNotFound,),
-        )
-    return nullcontext()
-
-
 @listener("notice")
 def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     action = body["actions"][0]
@@ -130,7 +80,7 @@ def open_modal(body: dict[str, Any], client: WebClient, context: BoltContext, de
         raise corrections.NOT_FOUND
     field, object_id = target
     with database_errors(), transaction(deps.sessions) as session:
-        with _door(session, deps, context, field, object_id):
+        with text_door(session, deps, context, field, object_id):
             access = _access(session, context, _forum_id_of(body))
             text = corrections.editable(
                 session, deps.clock, access=access, field=field, object_id=object_id
@@ -167,7 +117,7 @@ def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> 
         return
     try:
         with database_errors(), transaction(deps.sessions) as session:
-            with _door(session, deps, context, field, meta.object_id):
+            with text_door(session, deps, context, field, meta.object_id):
                 access = _access(session, context, meta.forum_id)
                 if redact:
                     meeting = corrections.redact(

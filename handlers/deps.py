@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain.clock import Clock
 from domain.i18n import Locale, Translator, normalize_locale
 from domain.retention import RetentionPolicy
+from handlers.dm import DmChannels
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,8 @@ class Deps:
     # delivery sends every message it finds due with its own workspace's token.
     client_for_team: Callable[[str | None], Any] | None = None
     _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
-    _dms: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Each user's DM with the bot, shared with the outbox's gateway (outgoing.gateway).
+    dms: DmChannels = field(default_factory=DmChannels)
     _lock: Lock = field(default_factory=Lock)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
@@ -80,23 +82,11 @@ class Deps:
         return Translator(self.user_locale(client, team_id, user_id))
 
     def dm_channel(self, client: Any, team_id: str | None, user_id: str) -> str | None:
-        """The id of the user's direct message with the bot (``conversations.open``, which
-        gives an existing one back), cached: it never changes. None when Slack does not say
-        (the caller then leaves the DM alone)."""
-        key = (team_id or "", user_id)
-        with self._lock:
-            hit = self._dms.get(key)
-        if hit is not None:
-            return hit
+        """The id of the user's direct message with the bot (:class:`handlers.dm.DmChannels`,
+        cached: it never changes). None when Slack does not say (the caller then leaves the
+        DM alone)."""
         try:
-            opened = client.conversations_open(users=user_id)
-            channel = str((opened.get("channel") or {}).get("id") or "")
+            channel = self.dms.open(client, team_id, user_id)
         except Exception:  # unknown this time; asked again next time
             return None
-        if not channel.startswith("D"):
-            return None
-        with self._lock:
-            if len(self._dms) > 10_000:
-                self._dms.clear()
-            self._dms[key] = channel
-        return channel
+        return channel if channel is not None and channel.startswith("D") else None

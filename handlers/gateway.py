@@ -25,6 +25,7 @@ from domain.scheduling import (
     RetryLater,
 )
 from handlers.blocks.common import safe_payload
+from handlers.dm import DmChannels
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +48,8 @@ class WebApiGateway:
     flag): the path of a marker file; the first ``chat.postMessage`` Slack answers while
     it does not exist creates it and kills this process at once (``SIGKILL``), before the
     outbox row is settled, as a crash in that window would. ``renderers``: what it renders
-    when it is sent (``handlers.outgoing.renderers``)."""
+    when it is sent (``handlers.outgoing.renderers``). ``dms``: the users' DMs with the bot
+    (a DM queued by user id), shared with the listeners (``Deps.dms``)."""
 
     def __init__(
         self,
@@ -55,10 +57,19 @@ class WebApiGateway:
         *,
         crash_after_post: str | None = None,
         renderers: Mapping[str, Render] | None = None,
+        dms: DmChannels | None = None,
     ) -> None:
         self._client_for_team = client_for_team
+        self._dms = dms if dms is not None else DmChannels()
         self._crash_after_post = crash_after_post
         self._renderers = dict(renderers or {})
+
+    def _dm(self, client: WebClient, team_id: str | None, user_id: str) -> str:
+        """The user's DM with the bot, to send to (refused when Slack names none)."""
+        channel = self._dms.open(client, team_id, user_id)
+        if channel is None:
+            raise Refused("no_dm_channel")
+        return channel
 
     def render(self, session: Session, name: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
         found = self._renderers.get(name)
@@ -69,8 +80,7 @@ class WebApiGateway:
         client = self._client_for_team(team_id)
         try:
             if channel[:1] in ("U", "W"):  # a DM is posted to the user; its history is the IM's
-                opened = client.conversations_open(users=channel)
-                channel = str((opened.get("channel") or {}).get("id") or channel)
+                channel = self._dms.open(client, team_id, channel) or channel
             history = client.conversations_history(
                 channel=channel,
                 limit=HISTORY_LOOKUP_LIMIT,
@@ -99,7 +109,7 @@ class WebApiGateway:
             if method == UPLOAD_METHOD:
                 channel = str(payload["channel"])
                 if channel.startswith(("U", "W")):  # a person: their DM with the bot
-                    channel = client.conversations_open(users=channel)["channel"]["id"]
+                    channel = self._dm(client, team_id, channel)
                 client.files_upload_v2(
                     channel=channel,
                     content=base64.b64decode(payload["content_b64"]),
@@ -113,8 +123,7 @@ class WebApiGateway:
             if method == "chat.update" and str(body.get("channel", ""))[:1] in ("U", "W"):
                 # A DM queued by user id (chat.postMessage takes one): chat.update needs the
                 # DM's own id, which conversations.open gives back without opening anything new.
-                opened = client.conversations_open(users=body["channel"])
-                body["channel"] = opened["channel"]["id"]
+                body["channel"] = self._dm(client, team_id, str(body["channel"]))
             # Fallback text and mrkdwn escaped: DMs built in the domain carry forum names.
             response = client.api_call(method, json=safe_payload(body))
         except SlackApiError as exc:

@@ -311,7 +311,7 @@ def gateway(
     deps: Deps, client_for_team: Callable[[str | None], WebClient], **kwargs: Any
 ) -> WebApiGateway:
     """The outbox's way to Slack, able to render what is rendered when it is sent."""
-    return WebApiGateway(client_for_team, renderers=renderers(deps), **kwargs)
+    return WebApiGateway(client_for_team, renderers=renderers(deps), dms=deps.dms, **kwargs)
 
 
 # --- rendering used by the scheduler too --------------------------------------------------

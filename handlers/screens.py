@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import cases as case_service
-from domain import disclosure
+from domain import corrections, disclosure
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import minutes as minutes_service
@@ -135,6 +135,41 @@ def case_door(
         case_id=case_id,
         surface_name=surface_name,
         not_found=not_found,
+    )
+
+
+def text_door(
+    session: Session,
+    deps: Deps,
+    context: BoltContext,
+    field: corrections.Field,
+    object_id: int,
+    not_found: tuple[type[Exception], ...] = (),
+) -> AbstractContextManager[None]:
+    """A correction or masking of a text by its id (the corrections' buttons and modals,
+    masking from the agenda's item menu or the meeting menu): any text, a case's, an
+    action's, a deviation's, a cancelled meeting's note, an agenda item's, or a comment on a
+    rating (its round's comments). A refusal at the door (the text of another forum's case,
+    action, deviation, meeting, item or round, of none; ``not_found``: the surface's own
+    errors besides TextNotFound) is audited, as the rule audits every other look at it. A
+    rating of no round names nothing: recorded as ``?`` in the workspace's log."""
+    kind = corrections.kind_of(field)
+    surface_name = corrections.surface_of(field)
+    if kind == "case":
+        return case_door(session, deps, context, object_id, surface_name, not_found)
+    ids = {kind: object_id}
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        surface_name=surface_name,
+        action_id=ids.get("action"),
+        deviation_id=ids.get("deviation"),
+        meeting_id=ids.get("meeting"),
+        agenda_item_id=ids.get("agenda_item"),
+        round_id=corrections.rating_round_of(session, object_id) if kind == "rating" else None,
+        not_found=(corrections.TextNotFound, *not_found),
     )
 
 

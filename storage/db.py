@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import select
 import time
@@ -69,6 +70,21 @@ def _query_only(connection: Any, on: bool) -> None:
     # On the driver's connection: a connection setting, not a statement of the unit of work
     # (statement counts and logs see only BEGIN and the unit's own SQL).
     connection.connection.driver_connection.execute(f"PRAGMA query_only = {int(on)}")
+
+
+def lock_until_transaction_end(session: Session, *key: str) -> None:
+    """Wait for, then hold until the session's transaction ends, a lock on ``key``: the
+    transactions that take the same key run this part one after the other. PostgreSQL: a
+    transaction-scoped advisory lock on a 64-bit hash of the key. SQLite: nothing more to
+    take, a transaction that may write holds the database's write lock from its BEGIN
+    IMMEDIATE."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    digest = hashlib.blake2b("\x1f".join(key).encode(), digest_size=8).digest()
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:key)"),
+        {"key": int.from_bytes(digest, "big", signed=True)},
+    )
 
 
 def normalize_url(url: str) -> str:

@@ -102,8 +102,9 @@ def round_door(
     session: Session, clock: Clock, team_id: str, user_id: str, round_id: int | None
 ) -> AbstractContextManager[None]:
     """Around a door naming a round by its id (its comments: the coordinators' modal, the
-    agency's own in the rating modal): a refusal of someone outside the round's forum (or
-    of a round of nothing) is audited in the round's forum as an attempt at its comments."""
+    agency's own in the rating modal; closing it early, extending it): a refusal of someone
+    outside the round's forum (or of a round of nothing) is audited in the round's forum as
+    an attempt at its comments (the round's one surface)."""
     return disclosure.refusals_audited(
         session,
         clock,

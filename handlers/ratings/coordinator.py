@@ -35,15 +35,19 @@ def close_now(
     body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
 ) -> None:
     req = request_of(body, context)
-    value = body["actions"][0].get("value", "")
-    with database_errors(), transaction(deps.sessions) as session:
+    round_id = forms.id_value(body["actions"][0].get("value", ""))
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        round_door(session, deps.clock, req.team_id, req.user_id, round_id),
+    ):
         access = access_in_channel(session, req)
         rating_service.close_early(
             session,
             deps.clock,
             ui.RENDERERS,
             access=access,
-            round_id=(forms.id_value(value) or 0),
+            round_id=round_id or 0,
             on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
         )
     reply = overview(deps, t, req)
@@ -61,7 +65,11 @@ def extend(
     pair = ui.parse_pair(selected)
     if pair is None:
         raise InvalidInput(N_("Choose how long to extend."))
-    with database_errors(), transaction(deps.sessions) as session:
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        round_door(session, deps.clock, req.team_id, req.user_id, pair[0]),
+    ):
         access = access_in_channel(session, req)
         rating_service.extend(session, deps.clock, access=access, round_id=pair[0], days=pair[1])
     respond(replace_original=True, response_type="ephemeral", **overview(deps, t, req))

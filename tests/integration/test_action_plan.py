@@ -310,3 +310,21 @@ def test_the_agenda_lists_as_many_actions_as_it_collects_and_says_how_many_more(
         assert meeting_row is not None
         again = agenda_service.build(s, bot.clock, meeting_row, forum_row)
     assert [line.action_id for line in again.lines if line.action_id] == listed
+
+
+def test_the_users_dm_is_asked_of_slack_once_for_every_file_sent_there(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The plan asked for twice, as xlsx and csv: four files to the user's DM (queued by the
+    user's id). The DM's id is asked of Slack once (conversations.open, kept: it never
+    changes), not once a file, and each file goes to it."""
+    add(bot, forum, "Kartlägga frånvaron", dt.date(2026, 12, 3))
+    for n in (1, 2):
+        bot.driver.command("åtgärdsplan 2026", user=SOCIAL)
+        bot.slack.wait_for("files.completeUploadExternal", count=2 * n)
+        bot.slack.wait_for("response_url", count=n)
+    opened = [c for c in bot.slack.calls_to("conversations.open") if c.args["users"] == SOCIAL]
+    assert len(opened) == 1
+    uploads = bot.slack.calls_to("files.completeUploadExternal")
+    assert [c.args["channel_id"] for c in uploads] == [f"D{SOCIAL}"] * 4
+    bot.slack.assert_no_violations()

@@ -213,20 +213,19 @@ def test_a_crafted_agency_in_the_attendance_is_no_agency(bot: Bot, crafted: str)
     assert recorded[1:3] == ("held", [own])
 
 
-@pytest.mark.parametrize(
-    ("outsider", "refused"), [(OTHER_FORUM, MEMBERS_ONLY), (OTHER_WS, NO_MEETING)]
-)
+@pytest.mark.parametrize("outsider", [OTHER_FORUM, OTHER_WS])
 def test_another_forums_agencies_items_and_meeting_in_the_attendance(
-    bot: Bot, outsider: str, refused: str
+    bot: Bot, outsider: str
 ) -> None:
-    """Another workspace's meeting is no meeting here. It was told "there is no forum in
-    this channel yet" (in a channel with a forum): told apart from a meeting that does not
-    exist, it said that the id is another workspace's meeting."""
+    """Another forum's meeting (this workspace's or another's) is no meeting here. Another
+    workspace's was told "there is no forum in this channel yet" (in a channel with a
+    forum), and another forum's "only members of this forum": told apart from a meeting
+    that does not exist, either said that the id is a meeting elsewhere."""
     world = build_world(bot)
     r = reader_for(bot, world, outsider)
     theirs_before, items_before = _meetings(bot, world.forum), _items(bot)
     # Their held meeting, recorded from another forum: refused.
-    _told(_record(bot, r, world.held, [], []), refused)
+    _told(_record(bot, r, world.held, [], []), NO_MEETING)
     # The outsider's own meeting, naming the forum's agencies and agenda item.
     own = _started_meeting(bot, r.forum_id)
     agencies = [str(a) for a in _agencies(bot, world.forum)]

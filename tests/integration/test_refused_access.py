@@ -4,10 +4,12 @@ forum, once per user and case a minute, and the log reviewer sees them."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
 import json
+import threading
 from typing import Any
 
 import pytest
@@ -20,9 +22,10 @@ from domain.disclosure import (
     REFUSALS_PER_DAY,
     REFUSALS_PER_WINDOW,
 )
+from domain.errors import CaseNotFound
 from storage.db import transaction
 from storage.models import AuditAction, AuditEvent
-from tests.conftest import SIGNING_SECRET, Bot
+from tests.conftest import SIGNING_SECRET, Bot, postgresql_only
 from tests.integration.test_disclosure_table import (
     ACTION_TEXT,
     COORD,
@@ -37,8 +40,10 @@ from tests.integration.test_disclosure_table import (
     reader_for,
 )
 from tests.support.audit_log import events_since, last_id, refusals
+from tests.support.concurrency import lock_waits
 from tests.support.personnummer import pnr
 from tests.support.slack_driver import SlackDriver
+from tests.support.wait import eventually
 
 CHILD_PNR = pnr("170110", "238")
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
@@ -726,6 +731,81 @@ def test_a_day_whose_cap_was_passed_by_racing_attempts_still_shows_the_limit(bot
         bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
     )
     assert "dygnets gräns för loggade nekanden" in review
+
+
+@postgresql_only  # SQLite's writers queue whole: no refusal commits between count and write
+def test_refusals_at_once_across_the_days_cap_write_exactly_the_cap(bot: Bot) -> None:
+    """Requests at once at the edge of a day's cap (attempts at ids of nothing, one user, one
+    log): each counted the day's refusals before the others committed, so all of them were
+    written (past the cap, and none marked: the mark went to a later attempt at best). Now
+    each waits for the one before it to end: exactly REFUSALS_PER_DAY are written, the last
+    of them marked, whichever order they ran in. One attempt holds its transaction open
+    after counting while the others are sent; each is refused as the doors refuse (the
+    caller's transaction rolled back, the refusal written in one of its own)."""
+    build_world(bot)
+    nothing = 987_000
+    with transaction(bot.sessions) as s:  # the day so far, more than a minute ago
+        for i in range(REFUSALS_PER_DAY - 3):
+            audit.record(
+                s,
+                bot.clock,
+                actor=OTHER_FORUM,
+                action=AuditAction.READ,
+                object_type="case",
+                object_ref=f"#{i}",
+                team_id="T0001",
+                forum_id=None,
+                detail={"surface": "case_modal", "details": False, "refused": "other_forum"},
+            )
+    bot.clock.advance(REFUSAL_WINDOW + dt.timedelta(seconds=1))
+    mark = last_id(bot)
+    counted, go_on = threading.Event(), threading.Event()
+    failures: list[BaseException] = []
+
+    def attempt(case_id: int, *, hold: bool = False) -> None:
+        try:
+            with contextlib.suppress(CaseNotFound), transaction(bot.sessions) as s:
+                disclosure.record_refused(
+                    s,
+                    bot.clock,
+                    team_id="T0001",
+                    slack_user_id=OTHER_FORUM,
+                    case_id=case_id,
+                    surface_name="case_modal",
+                    reason="other_forum",
+                )
+                if hold:
+                    counted.set()
+                    assert go_on.wait(timeout=30)
+                raise CaseNotFound()
+        except BaseException as exc:  # told to the test's thread
+            failures.append(exc)
+
+    first = threading.Thread(target=attempt, args=(nothing,), kwargs={"hold": True})
+    first.start()
+    assert counted.wait(timeout=30)
+    engine = bot.sessions.kw["bind"]
+    others = [threading.Thread(target=attempt, args=(nothing + i,)) for i in range(1, 6)]
+    with lock_waits(engine) as waits:
+        for thread in others:
+            thread.start()
+        # Each of the others has either written its refusal already or waits for its turn.
+        eventually(lambda: waits.waiting() or not any(t.is_alive() for t in others))
+    go_on.set()
+    for thread in (first, *others):
+        thread.join(timeout=30)
+    assert not failures, failures
+    day = [e for e in refusals(events_since(bot, 0)) if e.actor == OTHER_FORUM]
+    written = [e for e in day if e.id > mark]
+    assert len(day) == REFUSALS_PER_DAY, f"{len(written)} written at once, past the cap"
+    assert [e.detail.get("limit") for e in day if e.detail] == [None] * (REFUSALS_PER_DAY - 1) + [
+        "day"
+    ]
+    # The later attempts of the day are refused all the same, and not written.
+    bot.clock.advance(REFUSAL_WINDOW + dt.timedelta(seconds=1))
+    attempt(nothing + 10)
+    assert not failures, failures
+    assert last_id(bot) == max(e.id for e in written)
 
 
 def _review_events(bot: Bot, mark: int) -> str:

@@ -8,6 +8,7 @@ nothing: it does not tell an outsider that the round, the comment or the deviati
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -50,13 +51,14 @@ OUTSIDERS = (OTHER_FORUM, OTHER_WS, NON_MEMBER)
 
 def _shown(bot: Bot, since: int) -> str:
     """What Slack showed the user since call ``since``: modals (without their ids),
-    ephemeral replies and DMs."""
+    ephemeral replies and DMs (without the request's URL, and without the outbox's key in a
+    DM's metadata: a new one for every message, never shown)."""
     shown: list[Any] = []
     for call in bot.slack.calls[since:]:
         if call.method in ("views.open", "views.push", "views.update"):
             shown.append([call.method, call.args.get("view")])
         elif call.method in ("response_url", "chat.postMessage", "chat.postEphemeral"):
-            args = {k: v for k, v in call.args.items() if k != "_path"}  # the request's URL
+            args = {k: v for k, v in call.args.items() if k not in ("_path", "metadata")}
             shown.append([call.method, args])
     return json.dumps(shown, ensure_ascii=False, sort_keys=True)
 
@@ -386,4 +388,94 @@ def test_a_deviations_text_doors_from_outside_the_forum_are_refused_and_audited(
     mark = last_id(bot)
     shown = edit_button(bot, world, reader_for(bot, world, NOT_COVERED), world.deviation)
     assert DEVIATION in shown and '"callback_id": "text_edit_submit"' in shown, shown
+    assert not refusals_since(bot, mark)
+
+
+# --- closing a round early, extending it (the status's coordinator buttons) ---------------------
+
+
+def close_button(bot: Bot, world: World, r: Reader, round_id: int) -> str:
+    """The status's "Close now" button (its value: the round's id), in the reader's channel."""
+    since = len(bot.slack.calls)
+    r.driver.block_action("rating_close_early", user=r.user, value=str(round_id), channel=r.channel)
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+def extend_select(bot: Bot, world: World, r: Reader, round_id: int) -> str:
+    """The status's "Extend" menu (its option: ``<round id>:<days>``), in the reader's
+    channel."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "rating_extend",
+        user=r.user,
+        channel=r.channel,
+        selected_option={"text": {"type": "plain_text", "text": "1"}, "value": f"{round_id}:1"},
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+STATUS_DOORS: dict[str, Callable[[Bot, World, Reader, int], str]] = {
+    "close": close_button,
+    "extend": extend_select,
+}
+
+
+def _round_state(bot: Bot, world: World) -> tuple[Any, ...]:
+    with bot.sessions() as s:
+        rating_round = s.get(RatingRound, world.round)
+        assert rating_round is not None
+        return rating_round.status, rating_round.deadline_at, rating_round.closed_early
+
+
+@pytest.mark.parametrize("door", list(STATUS_DOORS))
+def test_closing_or_extending_another_forums_round_is_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """Closing this forum's open round early, or extending it, by its id: sent by the
+    coordinators of another forum and of another workspace's forum (from their own
+    channel) and by a non-member (in this forum's channel). Refused with the answer as
+    before (no such round; a non-member: not a member), the same as for an id of nothing,
+    the round unchanged, and each attempt audited once in this forum's log (they were
+    refused unlogged)."""
+    world = build_world(bot)
+    _open_round(bot, world)
+    send = STATUS_DOORS[door]
+    before = _round_state(bot, world)
+    mark = last_id(bot)
+    expected = {OTHER_FORUM: NO_ROUND_SV, OTHER_WS: NO_ROUND_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = reader_for(bot, world, who)
+        shown = send(bot, world, r, world.round)
+        assert answer in shown, shown
+        assert shown == send(bot, world, r, NOTHING), "the answer tells that the round exists"
+    assert _round_state(bot, world) == before
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
+    assert [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
+        for e in logged
+    ] == [
+        (
+            who,
+            "rating_comments",
+            str(world.round),
+            "T0001",
+            None,
+            {"surface": "rating_comments", "details": False, "refused": why},
+        )
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+    # The forum's coordinator closes or extends it as before, and nothing is refused.
+    mark = last_id(bot)
+    send(bot, world, reader_for(bot, world, COORD), world.round)
+    status, deadline, closed_early = _round_state(bot, world)
+    if door == "close":
+        assert status is RatingRoundStatus.CLOSED and closed_early
+    else:
+        assert deadline == before[1] + dt.timedelta(days=1)
     assert not refusals_since(bot, mark)

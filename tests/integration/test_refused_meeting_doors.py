@@ -1,0 +1,362 @@
+"""A cancelled meeting's note and an agenda item's text, asked for from outside their forum
+with crafted, correctly signed requests (the corrections' buttons and modals, naming the
+meeting or the item by id): refused as before, nothing shown or changed, each attempt audited
+once in the forum's log (as the rule audits every look at them), and the answer the same,
+byte for byte, as for an id of nothing."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import AgendaItem, Meeting, MeetingStatus
+from tests.conftest import Bot
+from tests.integration.test_disclosure_table import (
+    CANCEL,
+    COORD,
+    COVERED,
+    ITEM,
+    NON_MEMBER,
+    OTHER_FORUM,
+    OTHER_WS,
+    Reader,
+    World,
+    build_world,
+    reader_for,
+)
+from tests.integration.test_refused_rating_doors import _answer, _modal, _shown
+from tests.support.audit_log import last_id, refusals_since
+from tests.support.slack_driver import plain_value
+
+NO_TEXT_SV = "Den texten finns inte längre i det här forumet."
+NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
+NOTHING = 987_654
+
+Door = Callable[[Bot, Reader, int], str]
+
+
+def _button(action_id: str, field: str) -> Door:
+    """A correction button (its value: ``<field>:<id>``) on a modal of the reader's forum."""
+
+    def send(bot: Bot, r: Reader, object_id: int) -> str:
+        since = len(bot.slack.calls)
+        r.driver.block_action(action_id, user=r.user, value=f"{field}:{object_id}", view=_modal(r))
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    return send
+
+
+def _submitted(callback: str, field: str) -> Door:
+    """The correction modal's submission, its metadata naming the text by id."""
+
+    def send(bot: Bot, r: Reader, object_id: int) -> str:
+        meta = {"locale": "sv", "forum_id": r.forum_id, "field": field, "object_id": object_id}
+        response = r.driver.view_submission(
+            callback,
+            {"text": {"value": plain_value("Skrivet över")}},
+            user=r.user,
+            private_metadata=json.dumps(meta),
+        )
+        bot.wait_idle()
+        return _answer(response)
+
+    return send
+
+
+def _item_menu_mask(bot: Bot, r: Reader, item_id: int) -> str:
+    """The agenda editor's item menu, "Mask" chosen (its option: ``redact:<item id>``), on
+    a modal of the reader's forum."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "agenda_item_menu",
+        user=r.user,
+        view=_modal(r),
+        selected_option={
+            "text": {"type": "plain_text", "text": "Maskera"},
+            "value": f"redact:{item_id}",
+        },
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+# door → (send, the text's field, who may open it inside the forum)
+TEXT_DOORS: dict[str, tuple[Door, str, str]] = {
+    "meeting note: mask button": (_button("text_redact", "meeting.note"), "meeting.note", COORD),
+    "meeting note: mask submission": (
+        _submitted("text_redact_submit", "meeting.note"),
+        "meeting.note",
+        COORD,
+    ),
+    "agenda item: edit button": (
+        _button("text_edit", "agenda_item.text"),
+        "agenda_item.text",
+        COVERED,
+    ),
+    "agenda item: mask button": (
+        _button("text_redact", "agenda_item.text"),
+        "agenda_item.text",
+        COORD,
+    ),
+    "agenda item: edit submission": (
+        _submitted("text_edit_submit", "agenda_item.text"),
+        "agenda_item.text",
+        COVERED,
+    ),
+    "agenda item: mask submission": (
+        _submitted("text_redact_submit", "agenda_item.text"),
+        "agenda_item.text",
+        COORD,
+    ),
+    "agenda item: item menu mask": (_item_menu_mask, "agenda_item.text", COORD),
+}
+
+
+def _texts(bot: Bot, world: World) -> tuple[str | None, str]:
+    with bot.sessions() as s:
+        note = s.scalar(select(Meeting.note).where(Meeting.id == world.meeting))
+        item = s.scalar(select(AgendaItem.text).where(AgendaItem.id == world.item))
+        assert item is not None
+        return note, item
+
+
+@pytest.mark.parametrize("door", list(TEXT_DOORS))
+def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """Masking this forum's cancelled meeting's note, and correcting or masking its agenda
+    item (the button and the modal's submission): sent by another forum's admin and by
+    another workspace's user (from their own forum's modal), and by a non-member (naming
+    this forum), and masking the item from the agenda editor's item menu. Refused with the
+    answer as before, the same as for an id of nothing, the text neither shown nor changed,
+    and each attempt audited once in this forum's log (they were refused unlogged)."""
+    world = build_world(bot)
+    send, field, insider = TEXT_DOORS[door]
+    meeting_note = field == "meeting.note"
+    target = world.meeting if meeting_note else world.item
+    before = _texts(bot, world)
+    mark = last_id(bot)
+    expected = {OTHER_FORUM: NO_TEXT_SV, OTHER_WS: NO_TEXT_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, target)
+        assert answer in shown and CANCEL not in shown and ITEM not in shown, shown
+        assert shown == send(bot, r, NOTHING), "the answer tells that the text exists"
+    assert _texts(bot, world) == before
+    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
+    surface, kind = (
+        ("meeting_note_edit", "meeting_note")
+        if meeting_note
+        else ("agenda_item_edit", "agenda_item")
+    )
+    assert [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
+        for e in logged
+    ] == [
+        (
+            who,
+            kind,
+            str(target),
+            "T0001",
+            None,
+            {"surface": surface, "details": False, "refused": why},
+        )
+        for who, why in (
+            (OTHER_FORUM, "other_forum"),
+            (OTHER_WS, "other_forum"),
+            (NON_MEMBER, "not_a_member"),
+        )
+    ]
+    # The ids of nothing: recorded where the requests came from, by the id, with no forum.
+    assert {
+        (e.actor, e.team_id, e.object_ref) for e in refusals_since(bot, mark) if e.forum_id is None
+    } == {
+        (OTHER_FORUM, "T0001", str(NOTHING)),
+        (OTHER_WS, "T0002", str(NOTHING)),
+        (NON_MEMBER, "T0001", str(NOTHING)),
+    }
+    # The forum's own go through the same door as before, and nothing is refused.
+    mark = last_id(bot)
+    shown = send(bot, reader_for(bot, world, insider), target)
+    note, item = _texts(bot, world)
+    assert {
+        "meeting note: mask button": CANCEL in shown and "text_redact_submit" in shown,
+        "meeting note: mask submission": note == "[maskerad]",
+        "agenda item: edit button": ITEM in shown and "text_edit_submit" in shown,
+        "agenda item: mask button": ITEM in shown and "text_redact_submit" in shown,
+        "agenda item: edit submission": item == "Skrivet över",
+        "agenda item: mask submission": item == "[maskerad]",
+        "agenda item: item menu mask": item == "[maskerad]",
+    }[door], shown
+    assert not refusals_since(bot, mark)
+
+
+# --- a meeting named by its id: the agenda's, the meeting menu's and the minutes' doors ----------
+
+NO_MEETING_SV = "Mötet finns inte längre"
+
+
+def _planned(bot: Bot, world: World) -> int:
+    """The forum's next planned meeting (the one its agenda item is on)."""
+    with bot.sessions() as s:
+        meeting = s.scalar(select(AgendaItem.meeting_id).where(AgendaItem.id == world.item))
+        assert meeting is not None
+        return meeting
+
+
+def _meeting_button(action_id: str) -> Door:
+    """A button whose value is the meeting's id (from the agenda, its DM, the App Home)."""
+
+    def send(bot: Bot, r: Reader, meeting_id: int) -> str:
+        since = len(bot.slack.calls)
+        r.driver.block_action(action_id, user=r.user, value=str(meeting_id), channel=r.channel)
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    return send
+
+
+def _meeting_menu(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """The meeting's menu, "Move" chosen (its option: ``move:<meeting id>``)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "meeting_menu",
+        user=r.user,
+        channel=r.channel,
+        selected_option={
+            "text": {"type": "plain_text", "text": "Flytta"},
+            "value": f"move:{meeting_id}",
+        },
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+def _cancel_submitted(bot: Bot, r: Reader, meeting_id: int) -> str:
+    meta = {"locale": "sv", "forum_id": r.forum_id, "meeting_id": meeting_id}
+    response = r.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": plain_value("Lokalen är upptagen")}},
+        user=r.user,
+        private_metadata=json.dumps(meta),
+    )
+    bot.wait_idle()
+    return _answer(response)
+
+
+# door → (send, the held meeting rather than the next planned one, who opens it inside)
+MEETING_DOORS: dict[str, tuple[Door, bool, str]] = {
+    "add an item": (_meeting_button("agenda_item_add_open"), False, COVERED),
+    "edit the agenda": (_meeting_button("agenda_edit_open"), False, COORD),
+    "time slots": (_meeting_button("slots_open"), False, COORD),
+    "minutes": (_meeting_button("minutes_open"), True, COORD),
+    "meeting menu": (_meeting_menu, False, COORD),
+    "cancel submission": (_cancel_submitted, False, COORD),
+}
+
+
+def _meetings(bot: Bot, world: World) -> list[tuple[object, ...]]:
+    with bot.sessions() as s:
+        return [
+            (m.id, m.status, m.starts_at, m.note)
+            for m in s.scalars(
+                select(Meeting).where(Meeting.forum_id == world.forum).order_by(Meeting.id)
+            )
+        ]
+
+
+@pytest.mark.parametrize("door", list(MEETING_DOORS))
+def test_another_forums_meeting_is_told_as_no_meeting(bot: Bot, door: str) -> None:
+    """The agenda's buttons (add an item, edit, time slots), the minutes' button, the
+    meeting menu and the cancel modal's submission name a meeting by its id alone: sent with
+    this forum's meeting by another forum's admin (same workspace), by a non-member (same
+    workspace) and by another workspace's user, each gets the same answer, byte for byte,
+    as for an id of no meeting ("the meeting no longer exists"); the first two were told
+    "only members of this forum", which told them that a meeting of that id exists. Nothing
+    is changed; the forum's own still get the real thing."""
+    world = build_world(bot)
+    send, held, insider = MEETING_DOORS[door]
+    meeting = world.held if held else _planned(bot, world)
+    before = _meetings(bot, world)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, meeting)
+        assert NO_MEETING_SV in shown and NOT_A_MEMBER_SV not in shown, (who, shown)
+        assert shown == send(bot, r, NOTHING), f"{who}: the answer tells that the meeting exists"
+    assert _meetings(bot, world) == before
+    shown = send(bot, reader_for(bot, world, insider), meeting)
+    assert NO_MEETING_SV not in shown and NOT_A_MEMBER_SV not in shown, shown
+    cancelled = {m[0]: m[1] for m in _meetings(bot, world)}[meeting] == MeetingStatus.CANCELLED
+    assert {
+        "add an item": '"callback_id": "agenda_item_add"' in shown,
+        "edit the agenda": '"callback_id": "agenda_edit"' in shown,
+        "time slots": '"callback_id": "slots_save"' in shown,
+        "minutes": '"callback_id": "minutes_save"' in shown,
+        "meeting menu": '"callback_id": "meeting_move"' in shown,
+        "cancel submission": cancelled,
+    }[door], shown
+
+
+def _meeting_menu_mask(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """The meeting menu, "Mask the reason" chosen (its option: ``redact_note:<id>``)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "meeting_menu",
+        user=r.user,
+        channel=r.channel,
+        selected_option={
+            "text": {"type": "plain_text", "text": "Maskera"},
+            "value": f"redact_note:{meeting_id}",
+        },
+    )
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+def test_masking_another_forums_meeting_note_from_the_meeting_menu_is_audited(bot: Bot) -> None:
+    """The meeting menu's "mask the reason" names the cancelled meeting by its id alone: sent
+    by another forum's admin, a non-member and another workspace's user, each is told what
+    an id of no meeting tells them, the note is neither shown nor changed, and each attempt
+    is audited once in the meeting's forum as an attempt at its note (it was refused
+    unlogged); the ids of nothing where the requests came from. The forum's coordinator
+    still masks it."""
+    world = build_world(bot)
+    before = _texts(bot, world)
+    mark = last_id(bot)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = reader_for(bot, world, who)
+        shown = _meeting_menu_mask(bot, r, world.meeting)
+        assert NO_MEETING_SV in shown and CANCEL not in shown, (who, shown)
+        assert shown == _meeting_menu_mask(bot, r, NOTHING), "the answer tells that it exists"
+    assert _texts(bot, world) == before
+    logged = refusals_since(bot, mark)
+    assert [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.forum_id, e.detail) for e in logged
+    ] == [
+        (
+            who,
+            "meeting_note",
+            ref,
+            "T0001" if ref == str(world.meeting) else team,
+            world.forum if ref == str(world.meeting) else None,
+            {
+                "surface": "meeting_note_edit",
+                "details": False,
+                "refused": why if ref == str(world.meeting) else "other_forum",
+            },
+        )
+        for who, team, why in (
+            (OTHER_FORUM, "T0001", "not_a_member"),
+            (NON_MEMBER, "T0001", "not_a_member"),
+            (OTHER_WS, "T0002", "no_forum_here"),
+        )
+        for ref in (str(world.meeting), str(NOTHING))
+    ]
+    mark = last_id(bot)
+    _meeting_menu_mask(bot, reader_for(bot, world, COORD), world.meeting)
+    assert _texts(bot, world)[0] == "[maskerad]"
+    assert not refusals_since(bot, mark)
