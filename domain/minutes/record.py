@@ -377,9 +377,14 @@ def record_minutes(
             # Closed since the page was shown (the form leaves closed cases out), or a
             # crafted block id: its minutes stay as they are. The decision shown again
             # unchanged is no change; a new one is told on its field (the page stays open
-            # with everything typed).
+            # with everything typed). Only for a reader the form shows the decision to:
+            # for anyone else (shown it blank) the answer would confirm a guess at it.
             entry = entries.get(case.id)
-            if entry is not None and entry.decision == decision:
+            if (
+                entry is not None
+                and entry.decision == decision
+                and disclosure.decide(access, case, today).allowed
+            ):
                 decision = None
             else:
                 errors[decision_field(case.id)] = CaseClosed(field=decision_field(case.id))

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from sandbox.webapi import validate_view
 from storage.db import transaction
-from storage.models import Action, Case, CaseStatus, MinuteEntry
+from storage.models import Action, Case, CaseStatus, Member, MinuteEntry, Role
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
@@ -335,3 +335,40 @@ def test_the_last_pages_note_counts_every_page(bot: Bot) -> None:
         reference = s.scalar(select(Case.reference).where(Case.id == planned))
     assert f"Tillbaka på dagordningen för uppföljning: {reference}." in note, note
     assert sum(r in note for r in references) == 1
+
+
+def test_a_coordinator_who_may_not_read_a_closed_cases_decision_cannot_test_guesses(
+    bot: Bot,
+) -> None:
+    """A coordinator whose agency the case's consent does not cover (Polis) is shown its
+    decision blank. A crafted decision for that case, closed, is refused alike whether or
+    not it is the decision minuted: otherwise the answer (saved, or told on the field)
+    would confirm a guess at a text they may not read."""
+    meeting, _references = meeting_with_cases(bot, 1)
+    first = minutes.minutes_modal(bot, meeting)
+    (case,) = page_cases(first)
+    secret = decision_for(case)
+    assert submit_page(bot, first, {case: secret}).json() is None  # U1 minutes it
+    with transaction(bot.sessions) as s:
+        police = s.scalar(select(Member).where(Member.slack_user_id == "U3"))
+        assert police is not None
+        police.role = Role.COORDINATOR
+    close_case(bot, case)
+
+    def guess(text: str) -> Any:
+        values = {
+            (f"decision:{case}", "value"): plain_value(text),
+            (f"action:{case}", "value"): plain_value(None),
+            (f"owner:{case}", "value"): users_value(None),
+            (f"due:{case}", "value"): date_value(None),
+            (f"follow_up:{case}", "value"): date_value(None),
+        }
+        meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting})
+        return bot.driver.view_submission(
+            "minutes_save", state_values(values), user="U3", private_metadata=meta
+        ).json()
+
+    wrong, right = guess("Polisen gör en orosanmälan"), guess(secret)
+    assert list(wrong["errors"]) == [f"decision:{case}"], wrong
+    assert right == wrong  # the same answer: the guess is neither confirmed nor denied
+    assert recorded(bot) == {case: secret}
