@@ -318,11 +318,22 @@ def _key_prefix(meeting_id: int) -> str:
     return f"minutes:{meeting_id}:"
 
 
-def action_key(meeting_id: int, case_id: int, submission: str) -> str:
+def action_key(meeting_id: int, case_id: int, submission: str, draft: MinuteDraft) -> str:
     """The submission key of the action a page of the minutes creates for a case: the same
     page submitted again finds the action the first one created instead of creating
-    another. Fits ``Action.submission_key`` (64 characters)."""
-    return f"{page_key(meeting_id, submission)}:{case_id}"
+    another. The action as typed is part of it: the page saved again with its action
+    retyped (Slack's answer to the first save came too late: the modal, its id and hash
+    stay as they were) creates what was typed then rather than dropping it. Fits
+    ``Action.submission_key`` (64 characters)."""
+    typed = "\x1f".join(
+        (
+            submission,
+            draft.action_text.strip(),
+            draft.action_owner or "",
+            draft.action_due.isoformat() if draft.action_due else "",
+        )
+    )
+    return f"{page_key(meeting_id, typed)}:{case_id}"
 
 
 def record_minutes(
@@ -343,9 +354,10 @@ def record_minutes(
     the last save without it, so the notice names the cases of all pages.
 
     ``submission`` (the page as submitted, see :func:`action_key`): the same page saved
-    twice creates its actions once; the second save finds them and counts them as its
-    own. Saves of one meeting's minutes take turns (the meeting's row is locked first), so
-    two copies of a submission arriving at once find each other's entries and actions."""
+    twice creates its actions once (an action retyped before saving again is a new one);
+    the second save finds them and counts them as its own. Saves of one meeting's minutes
+    take turns (the meeting's row is locked first), so two copies of a submission arriving
+    at once find each other's entries and actions."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     # One save of this meeting's minutes at a time (PostgreSQL; SQLite's BEGIN IMMEDIATE
     # serialises anyway): a twin waits here, then reads what the first one committed. FOR
@@ -484,7 +496,9 @@ def record_minutes(
                             case_reference=case.reference,
                         ),
                         submission_key=(
-                            action_key(meeting.id, case.id, submission) if submission else None
+                            action_key(meeting.id, case.id, submission, draft)
+                            if submission
+                            else None
                         ),
                     )
                 created.append(action.id)

@@ -8,6 +8,7 @@ test_minutes_flow's (FOSSAM, Thursdays 13–15, U1 coordinates, U2 is Elevhälsa
 
 from __future__ import annotations
 
+import copy
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -119,3 +120,23 @@ def test_the_same_submission_twice_at_once_creates_one_action(
     assert count(bot, MinuteEntry) == 1
     bot.wait_idle()
     assert len(eventually(lambda: saved_notes(bot))) == 1
+
+
+def test_the_same_page_submitted_again_with_its_action_retyped_keeps_what_was_typed(
+    bot: Bot,
+) -> None:
+    """Slack answered the first submission too late (the modal stays as it was, its hash
+    too) and the coordinator corrects the action before saving again: what they typed then
+    is an action too, not dropped for the first one's (with a note saying one was
+    created)."""
+    meeting, case = minuted_meeting(bot)
+    payload = with_action(bot, meeting, case)
+    assert bot.driver.send_payload(payload).json() is None
+    retyped = copy.deepcopy(payload)
+    retyped["view"]["state"]["values"][f"action:{case}"]["value"]["value"] = "Ring mentorn"
+    assert bot.driver.send_payload(retyped).json() is None
+    with bot.sessions() as s:
+        described = set(s.scalars(select(Action.description)))
+    assert described == {ACTION, "Ring mentorn"}
+    assert bot.driver.send_payload(retyped).json() is None  # that one again: no third
+    assert count(bot, Action) == 2
