@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -253,34 +253,32 @@ def summarize(session: Session, *, access: Access, meeting_id: int, tally: Tally
     cases and the actions its minutes created count (a tally is read from the modal's
     metadata, so an id it names that is not one of those counts for nothing)."""
     meeting = meetings.get_meeting(session, access.forum, meeting_id)
+    # This meeting's minutes, read whole and matched against the tally here: the tally's
+    # ids never go into the query (crafted metadata may name any number of them).
     rows = session.execute(
         select(Case.id, Case.reference, MinuteEntry.follow_up_on)
         .join(MinuteEntry, MinuteEntry.case_id == Case.id)
-        .where(
-            MinuteEntry.meeting_id == meeting.id,
-            Case.id.in_(set(tally.cases) | set(tally.follow_ups)),
-        )
+        .where(MinuteEntry.meeting_id == meeting.id)
     ).all()
     reference = {row.id: row.reference for row in rows}
     planned = {row.id for row in rows if row.follow_up_on is not None}
-    actions = (
-        session.scalar(
-            select(func.count())
-            .select_from(Action)
-            .where(
-                Action.id.in_(tally.actions),
-                Action.forum_id == access.forum.id,
-                # Created by this meeting's minutes (action_key); found by id through the
-                # primary key, the prefix only filters.
-                Action.submission_key.startswith(_key_prefix(meeting.id), autoescape=True),
+    created = (
+        set(
+            session.scalars(
+                select(Action.id).where(
+                    Action.forum_id == access.forum.id,
+                    # Created by this meeting's minutes (action_key).
+                    Action.submission_key.startswith(_key_prefix(meeting.id), autoescape=True),
+                )
             )
         )
         if tally.actions
-        else 0
+        else set()
     )
+    actions = len(created.intersection(tally.actions))
     return Summary(
         references=[reference[c] for c in tally.cases if c in reference],
-        actions=int(actions or 0),
+        actions=actions,
         follow_ups=[reference[c] for c in tally.follow_ups if c in planned],
     )
 

@@ -372,3 +372,23 @@ def test_a_coordinator_who_may_not_read_a_closed_cases_decision_cannot_test_gues
     assert list(wrong["errors"]) == [f"decision:{case}"], wrong
     assert right == wrong  # the same answer: the guess is neither confirmed nor denied
     assert recorded(bot) == {case: secret}
+
+
+def test_a_crafted_tally_of_any_length_is_read_as_one(bot: Bot) -> None:
+    """Metadata Slack would never carry (it keeps 3000 characters), naming 70 000 cases
+    minuted, on the last page: the page is saved and the note counts what this meeting's
+    minutes saved, rather than the database refusing that many ids in one query (told as
+    "the database does not answer", the page not saved)."""
+    meeting, _references = meeting_with_cases(bot, 1)
+    first = minutes.minutes_modal(bot, meeting)
+    (case,) = page_cases(first)
+    meta = json.loads(first["private_metadata"])
+    many = list(range(1, 70_001))
+    forged = json.dumps({**meta, "minuted": many, "actions": [1]})
+    done = submit_page(bot, first, {case: decision_for(case)}, private_metadata=forged)
+    assert done.json() is None, done.json()
+    assert recorded(bot) == {case: decision_for(case)}
+    note = text_of(
+        eventually(lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)])[0]
+    )
+    assert "Protokollet sparat för 1 ärende" in note, note
