@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 from collections.abc import Collection, Sequence
@@ -415,6 +416,11 @@ def record_minutes(
             except DomainError as exc:
                 errors[decision_field(case.id)] = exc
         target = None
+        entry = entries.get(case.id)
+        if closed and entry is not None and entry.follow_up_on == draft.follow_up_on:
+            # The date shown again unchanged (the form shows it to every coordinator): no
+            # change, as for the decision above.
+            draft = dataclasses.replace(draft, follow_up_on=None)
         if draft.follow_up_on is not None and closed:
             # Not on the form (closed meanwhile, or a crafted block id): a follow-up would
             # reopen it without its reopening (outcome, history, audit).

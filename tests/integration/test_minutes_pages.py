@@ -392,3 +392,29 @@ def test_a_crafted_tally_of_any_length_is_read_as_one(bot: Bot) -> None:
         eventually(lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)])[0]
     )
     assert "Protokollet sparat för 1 ärende" in note, note
+
+
+def test_a_follow_up_shown_again_unchanged_for_a_closed_case_is_no_change(bot: Bot) -> None:
+    """As a decision shown again: page 1 minuted with a follow-up, shown again (the date
+    filled in), one case closed meanwhile: saving the page as shown is no error (the
+    coordinator is not made to empty a date they never touched); a new date is refused."""
+    meeting, _references = meeting_with_cases(bot, 13)
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    typed = {case: decision_for(case) for case in one}
+    planned = {(f"follow_up:{one[0]}", "value"): date_value("2026-12-03")}
+    assert submit_page(bot, first, typed, fields=planned).json()["response_action"] == "update"
+    again = minutes.minutes_modal(bot, meeting)
+    assert '"initial_date": "2026-12-03"' in json.dumps(again)
+    close_case(bot, one[0])
+    moved = {(f"follow_up:{one[0]}", "value"): date_value("2026-12-10")}
+    changed = submit_page(bot, again, typed, fields=moved).json()
+    assert list(changed.get("errors", {})) == [f"follow_up:{one[0]}"], changed
+    answer = submit_page(bot, again, typed, fields=planned).json()
+    assert answer["response_action"] == "update", answer
+    with bot.sessions() as s:
+        entry = s.scalar(select(MinuteEntry).where(MinuteEntry.case_id == one[0]))
+        assert entry is not None and entry.follow_up_on is not None
+        assert entry.follow_up_on.isoformat() == "2026-12-03"
+        status = s.scalar(select(Case.status).where(Case.id == one[0]))
+    assert status == CaseStatus.CLOSED
