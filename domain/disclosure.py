@@ -559,7 +559,11 @@ def record_refused(
         clock,
         actor=slack_user_id,
         action=AuditAction.READ,
-        object_type=spec.kind.value,
+        # A case surface reached through a meeting (the minutes' form, by the meeting's id)
+        # names the meeting it was asked for, not a case.
+        object_type="meeting"
+        if meeting_id is not None and spec.kind is not Kind.MEETING_NOTE
+        else spec.kind.value,
         object_ref=object_ref,
         team_id=team,
         forum_id=forum.id if forum is not None else None,

@@ -33,6 +33,7 @@ from handlers.errors import database_errors
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
+from handlers.screens import minutes_door
 from storage.db import transaction
 from storage.models import Meeting
 
@@ -235,13 +236,15 @@ def _minutes_view(
 def open_minutes(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
+    meeting_id = _button_meeting(body)
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
-            session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=_button_meeting(body),
-        )
+        with minutes_door(session, deps, context, meeting_id):
+            access, meeting = meeting_service.meeting_access(
+                session,
+                team_id=context.team_id or "",
+                user_id=context.user_id or "",
+                meeting_id=meeting_id,
+            )
         form = minutes_service.minutes_form(
             session, deps.clock, access=access, meeting_id=meeting.id
         )
@@ -285,12 +288,13 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
     submission = f"{view.get('id') or ''}:{view.get('hash') or ''}"
     following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
-            session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meta.meeting_id or 0,
-        )
+        with minutes_door(session, deps, context, meta.meeting_id or 0):
+            access, meeting = meeting_service.meeting_access(
+                session,
+                team_id=context.team_id or "",
+                user_id=context.user_id or "",
+                meeting_id=meta.meeting_id or 0,
+            )
         # The page first (the meeting's minutes locked: a twin of this submission waits and
         # then finds what this one saved), then the next page as it stands (its decisions
         # disclosed, audited, only when it is shown: a refused save reads nothing more).
@@ -364,12 +368,13 @@ def close_minutes(
     saved, so the channel gets its notice now rather than never."""
     meta = ViewMeta.load(view.get("private_metadata"))
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
-            session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meta.meeting_id or 0,
-        )
+        with minutes_door(session, deps, context, meta.meeting_id or 0):
+            access, meeting = meeting_service.meeting_access(
+                session,
+                team_id=context.team_id or "",
+                user_id=context.user_id or "",
+                meeting_id=meta.meeting_id or 0,
+            )
         minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
     outgoing.deliver_now(deps, client)
 

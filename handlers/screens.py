@@ -138,6 +138,24 @@ def case_door(
     )
 
 
+def minutes_door(
+    session: Session, deps: Deps, context: BoltContext, meeting_id: int
+) -> AbstractContextManager[None]:
+    """The minutes' form of a meeting named by its id (its button, its pages' submissions,
+    its closing): the form shows the decisions of the meeting's cases, so a refusal at the
+    door (another forum's meeting, another workspace's, none) is audited as an attempt at
+    the minutes, naming the meeting, and told as before ("the meeting no longer exists")."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        surface_name=minutes_service.MINUTES_SURFACE,
+        meeting_id=meeting_id,
+        not_found=(meeting_service.MeetingNotFound,),
+    )
+
+
 def text_door(
     session: Session,
     deps: Deps,

@@ -360,3 +360,75 @@ def test_masking_another_forums_meeting_note_from_the_meeting_menu_is_audited(bo
     _meeting_menu_mask(bot, reader_for(bot, world, COORD), world.meeting)
     assert _texts(bot, world)[0] == "[maskerad]"
     assert not refusals_since(bot, mark)
+
+
+def _minutes_submitted(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """A page of the minutes' form submitted, its metadata naming the meeting by id."""
+    meta = {"locale": "sv", "forum_id": r.forum_id, "meeting_id": meeting_id, "page": 1}
+    response = r.driver.view_submission(
+        "minutes_save", {}, user=r.user, private_metadata=json.dumps(meta)
+    )
+    bot.wait_idle()
+    return _answer(response)
+
+
+def _minutes_closed(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """The minutes' form closed on a later page (``notify_on_close``), naming the meeting."""
+    since = len(bot.slack.calls)
+    meta = {"locale": "sv", "forum_id": r.forum_id, "meeting_id": meeting_id, "page": 2}
+    r.driver.view_closed("minutes_save", user=r.user, private_metadata=json.dumps(meta))
+    bot.wait_idle()
+    return _shown(bot, since)
+
+
+MINUTES_DOORS: dict[str, Door] = {
+    "button": _meeting_button("minutes_open"),
+    "page submitted": _minutes_submitted,
+    "form closed": _minutes_closed,
+}
+
+
+@pytest.mark.parametrize("door", list(MINUTES_DOORS))
+def test_the_minutes_of_another_forums_meeting_are_refused_and_audited(bot: Bot, door: str) -> None:
+    """The minutes' form shows the decisions of the meeting's cases, and its button, its
+    pages and its closing name the meeting by its id alone: sent by another forum's admin, a
+    non-member and another workspace's user, each gets what an id of no meeting gets, and
+    each attempt is audited once in the meeting's forum as an attempt at the minutes, naming
+    the meeting (they were refused unlogged); the ids of nothing where the requests came
+    from. The forum's coordinator opens the minutes with nothing refused."""
+    world = build_world(bot)
+    send = MINUTES_DOORS[door]
+    mark = last_id(bot)
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, world.held)
+        assert '"callback_id": "minutes_save"' not in shown, (who, shown)
+        assert shown == send(bot, r, NOTHING), f"{who}: the answer tells that the meeting exists"
+    logged = refusals_since(bot, mark)
+    assert [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.forum_id, e.detail) for e in logged
+    ] == [
+        (
+            who,
+            "meeting",
+            ref,
+            "T0001" if ref == str(world.held) else team,
+            world.forum if ref == str(world.held) else None,
+            {
+                "surface": "minutes",
+                "details": False,
+                "refused": why if ref == str(world.held) else "other_forum",
+            },
+        )
+        for who, team, why in (
+            (OTHER_FORUM, "T0001", "not_a_member"),
+            (NON_MEMBER, "T0001", "not_a_member"),
+            (OTHER_WS, "T0002", "no_forum_here"),
+        )
+        for ref in (str(world.held), str(NOTHING))
+    ]
+    mark = last_id(bot)
+    shown = send(bot, reader_for(bot, world, COORD), world.held)
+    if door == "button":
+        assert '"callback_id": "minutes_save"' in shown, shown
+    assert not refusals_since(bot, mark)
