@@ -343,16 +343,18 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
                     follow_ups=total.follow_ups,
                 )
             # The last page: the channel's notice (once a meeting, every page's cases) and
-            # the coordinator's note of every page (once for this submission, however often
-            # it comes).
+            # the coordinator's note of every page (once for this submission as typed,
+            # however often it comes; the page saved again with its fields retyped, after
+            # Slack gave up on the first answer, gets a note of its own).
             minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
+            typed = f"{submission}\x1f{drafts!r}"
             outgoing.tell(
                 session,
                 deps.clock,
                 team_id=context.team_id,
                 user_id=context.user_id or "",
                 text=saved,
-                key=f"saved:{minutes_service.page_key(meeting.id, submission)}",
+                key=f"saved:{minutes_service.page_key(meeting.id, typed)}",
             )
     if following is not None:
         ack(response_action="update", view=following)

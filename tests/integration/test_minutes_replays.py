@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from domain import minutes as minutes_service
-from storage.models import Action, MinuteEntry
+from storage.models import Action, MinuteEntry, OutboxMessage
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import dms_to, local, text_of, tick
@@ -138,5 +138,16 @@ def test_the_same_page_submitted_again_with_its_action_retyped_keeps_what_was_ty
     with bot.sessions() as s:
         described = set(s.scalars(select(Action.description)))
     assert described == {ACTION, "Ring mentorn"}
+    # Each save as typed got its note: the retyped one is not taken for a replay.
+    eventually(lambda: len(saved_notes(bot)) == 2)
+    notes = saved_notes(bot)
+    assert len(notes) == 2 and all("1 ny insats" in note for note in notes), notes
     assert bot.driver.send_payload(retyped).json() is None  # that one again: no third
     assert count(bot, Action) == 2
+    bot.wait_idle()
+    assert len(saved_notes(bot)) == 2
+    with bot.sessions() as s:  # and none is queued to come later
+        queued = s.scalars(
+            select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.contains("saved:"))
+        ).all()
+    assert len(queued) == 2, queued
