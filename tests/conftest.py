@@ -453,11 +453,37 @@ def _labels_tell_the_truth(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests that start real processes (``slow``: 10–30 s each) run first, the rest after
     them in their usual order. With ``-n 2`` a worker takes the next test when it finishes
     one, so a long test started near the end would leave the other worker idle meanwhile."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    _groups_in_node_ids(config, items)
+
+
+def _groups_in_node_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """What ``--dist loadgroup`` does in each worker, where pytest-xdist (3.8) no longer can:
+    it marks a test of an ``xdist_group`` by adding ``@<group>`` to its node id, and the
+    scheduler hands every test whose id ends so to one worker. It writes ``item._nodeid``,
+    which pytest 9.2 no longer reads (ids are ``item._id`` now; pytest-xdist issue 1386), so
+    the groups were silently ignored: both workers seeded test_query_plans' big database and
+    started a sandbox for test_sandbox_browser. Here the suffix is put where this pytest
+    reads it, unless xdist already did."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if not names:
+            continue
+        suffix = "@" + "_".join(sorted(names))
+        if item.nodeid.endswith(suffix):
+            continue
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
