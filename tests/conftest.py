@@ -242,14 +242,14 @@ def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
     """The bot's settings for a test. Reading them (pydantic-settings looks every field up in
     the environment and in ``.env``) took ~10 ms, for every test that runs the bot; the same
     inputs give the same settings, so a worker reads them once per distinct input (the
-    arguments, the whole environment, the working directory and its ``.env``) and each test
-    gets a copy of its own (a test may change its settings). The database URL, which differs
-    from test to test, is checked by its own validator (which returns it unchanged) and set
-    on the copy; the settings read for another URL of the same kind are otherwise the same."""
+    arguments, the environment, the working directory and its ``.env``) and each test gets a
+    copy of its own (a test may change its settings). The database URL and the stand-in's
+    URL differ from test to test (a file and a port of its own): each goes through its
+    field's validator and is set on the copy; the settings read for other URLs of the same
+    kind are otherwise the same."""
     overrides = {
         "slack_signing_secret": SIGNING_SECRET,
         "slack_bot_token": BOT_TOKEN,
-        "slack_api_url": api_url,
         "slack_retry_backoff": TEST_RETRY_BACKOFF,
         **extra,
     }
@@ -259,21 +259,26 @@ def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
         dotenv = None
     key = (
         database_url.split(":", 1)[0],
+        api_url.split(":", 1)[0],
         repr(sorted(overrides.items())),
-        tuple(sorted(os.environ.items())),
+        # Everything but pytest's own note of the running test (no setting reads it).
+        tuple(sorted(kv for kv in os.environ.items() if kv[0] != "PYTEST_CURRENT_TEST")),
         os.getcwd(),
         dotenv,
     )
-    settings = _settings_read.get(key)
-    if settings is None:
-        settings = load_settings(database_url=database_url, **overrides)
+    read = _settings_read.get(key)
+    if read is None:
+        settings = load_settings(database_url=database_url, slack_api_url=api_url, **overrides)
         _settings_read[key] = settings.model_copy(deep=True)
         return settings
     try:
-        checked = Settings._database_url(database_url)
+        urls = {
+            "database_url": Settings._database_url(database_url),
+            "slack_api_url": Settings._api_url(api_url),
+        }
     except ValueError:  # load_settings says why, as it would have
-        return load_settings(database_url=database_url, **overrides)
-    return settings.model_copy(update={"database_url": checked}, deep=True)
+        return load_settings(database_url=database_url, slack_api_url=api_url, **overrides)
+    return read.model_copy(update=urls, deep=True)
 
 
 _settings_read: dict[tuple[Any, ...], Settings] = {}
