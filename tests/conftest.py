@@ -239,13 +239,49 @@ TEST_RETRY_BACKOFF = 0.01
 
 
 def make_settings(database_url: str, api_url: str, **extra: Any) -> Settings:
-    return load_settings(
-        database_url=database_url,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_bot_token=BOT_TOKEN,
-        slack_api_url=api_url,
-        **{"slack_retry_backoff": TEST_RETRY_BACKOFF, **extra},
+    """The bot's settings for a test. Reading them (pydantic-settings looks every field up in
+    the environment and in ``.env``) took ~10 ms, for every test that runs the bot; the same
+    inputs give the same settings, so a worker reads them once per distinct input (the
+    arguments, the environment, the working directory and its ``.env``) and each test gets a
+    copy of its own (a test may change its settings). The database URL and the stand-in's
+    URL differ from test to test (a file and a port of its own): each goes through its
+    field's validator and is set on the copy; the settings read for other URLs of the same
+    kind are otherwise the same."""
+    overrides = {
+        "slack_signing_secret": SIGNING_SECRET,
+        "slack_bot_token": BOT_TOKEN,
+        "slack_retry_backoff": TEST_RETRY_BACKOFF,
+        **extra,
+    }
+    try:
+        dotenv: bytes | None = Path(".env").read_bytes()
+    except OSError:
+        dotenv = None
+    key = (
+        database_url.split(":", 1)[0],
+        api_url.split(":", 1)[0],
+        repr(sorted(overrides.items())),
+        # Everything but pytest's own note of the running test (no setting reads it).
+        tuple(sorted(kv for kv in os.environ.items() if kv[0] != "PYTEST_CURRENT_TEST")),
+        os.getcwd(),
+        dotenv,
     )
+    read = _settings_read.get(key)
+    if read is None:
+        settings = load_settings(database_url=database_url, slack_api_url=api_url, **overrides)
+        _settings_read[key] = settings.model_copy(deep=True)
+        return settings
+    try:
+        urls = {
+            "database_url": Settings._database_url(database_url),
+            "slack_api_url": Settings._api_url(api_url),
+        }
+    except ValueError:  # load_settings says why, as it would have
+        return load_settings(database_url=database_url, slack_api_url=api_url, **overrides)
+    return read.model_copy(update=urls, deep=True)
+
+
+_settings_read: dict[tuple[Any, ...], Settings] = {}
 
 
 @pytest.fixture
@@ -389,6 +425,28 @@ def _statements_compiled_once() -> Iterator[None]:
         yield
 
 
+# --- real processes: Python compiled once per run, not once per process ----------------------
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _processes_share_compiled_code(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The processes the tests start (``samverkan serve`` and its workers and runner, the
+    sandbox, the CLI) are new Python interpreters. Where PYTHONDONTWRITEBYTECODE is set, each
+    compiled our modules from source again, and a replica runs with ``-OO``, for which the
+    virtualenv has no compiled files at all: every worker and runner compiled the app and its
+    libraries (~2.5 s of CPU each). Here they keep what they compile in a directory of the run
+    (``PYTHONPYCACHEPREFIX``, shared by the pytest workers; nothing is written into the
+    checkout or the virtualenv), and the next process reads it from there. What they run is
+    the same code, with the same optimisation flags."""
+    base = tmp_path_factory.getbasetemp()
+    shared = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / "pycache"
+    with pytest.MonkeyPatch.context() as patch:
+        if not os.environ.get("PYTHONPYCACHEPREFIX"):
+            patch.setenv("PYTHONPYCACHEPREFIX", str(shared))
+        patch.delenv("PYTHONDONTWRITEBYTECODE", raising=False)
+        yield
+
+
 # --- suite-wide privacy check (issue #10) ----------------------------------------------------
 
 
@@ -431,11 +489,37 @@ def _labels_tell_the_truth(request: pytest.FixtureRequest) -> Iterator[None]:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """The tests that start real processes (``slow``: 10–30 s each) run first, the rest after
     them in their usual order. With ``-n 2`` a worker takes the next test when it finishes
     one, so a long test started near the end would leave the other worker idle meanwhile."""
     items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+    _groups_in_node_ids(config, items)
+
+
+def _groups_in_node_ids(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """What ``--dist loadgroup`` does in each worker, where pytest-xdist (3.8) no longer can:
+    it marks a test of an ``xdist_group`` by adding ``@<group>`` to its node id, and the
+    scheduler hands every test whose id ends so to one worker. It writes ``item._nodeid``,
+    which pytest 9.2 no longer reads (ids are ``item._id`` now; pytest-xdist issue 1386), so
+    the groups were silently ignored: both workers seeded test_query_plans' big database and
+    started a sandbox for test_sandbox_browser. Here the suffix is put where this pytest
+    reads it, unless xdist already did."""
+    if not getattr(config.option, "loadgroup", False):
+        return
+    for item in items:
+        names = {
+            str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+            for mark in item.iter_markers("xdist_group")
+        }
+        if not names:
+            continue
+        suffix = "@" + "_".join(sorted(names))
+        if item.nodeid.endswith(suffix):
+            continue
+        from _pytest.nodeid import NodeId
+
+        item._id = NodeId.parse(item.nodeid + suffix)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
