@@ -46,6 +46,14 @@ from tests.support.slack_driver import SlackDriver
 
 RAISER, COVERED, NOT_COVERED, COORD = "UR", "UC", "UN", "UK"
 OTHER_FORUM, NON_MEMBER, OTHER_WS = "UB", "UX", "UW"
+# The outsiders the refused-door tests send, in this order, and why each is refused: another
+# forum's admin and another workspace's user (the object is in no forum of theirs), and a
+# member of no forum in this workspace.
+OUTSIDERS_REFUSED = (
+    (OTHER_FORUM, "other_forum"),
+    (OTHER_WS, "other_forum"),
+    (NON_MEMBER, "not_a_member"),
+)
 READERS = (RAISER, COVERED, NOT_COVERED, COORD, OTHER_FORUM, NON_MEMBER, OTHER_WS)
 SUMMARY = "Hemlig sammanfattning om skolfrånvaro"
 ACTION_TEXT = "Hemlig insatstext om hembesök"

@@ -22,13 +22,14 @@ from tests.integration.test_disclosure_table import (
     NON_MEMBER,
     OTHER_FORUM,
     OTHER_WS,
+    OUTSIDERS_REFUSED,
     Reader,
     World,
     build_world,
     reader_for,
 )
 from tests.integration.test_refused_rating_doors import _answer, _modal, _shown
-from tests.support.audit_log import last_id, refusals_since
+from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
 from tests.support.slack_driver import plain_value
 
 NO_TEXT_SV = "Den texten finns inte längre i det här forumet."
@@ -147,30 +148,14 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
         assert answer in shown and CANCEL not in shown and ITEM not in shown, shown
         assert shown == send(bot, r, NOTHING), "the answer tells that the text exists"
     assert _texts(bot, world) == before
-    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
     surface, kind = (
         ("meeting_note_edit", "meeting_note")
         if meeting_note
         else ("agenda_item_edit", "agenda_item")
     )
-    assert [
-        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
-        for e in logged
-    ] == [
-        (
-            who,
-            kind,
-            str(target),
-            "T0001",
-            None,
-            {"surface": surface, "details": False, "refused": why},
-        )
-        for who, why in (
-            (OTHER_FORUM, "other_forum"),
-            (OTHER_WS, "other_forum"),
-            (NON_MEMBER, "not_a_member"),
-        )
-    ]
+    assert refusals_in(bot, mark, world.forum) == refused_once_each(
+        OUTSIDERS_REFUSED, object_type=kind, object_ref=str(target), surface=surface
+    )
     # The ids of nothing: recorded where the requests came from, by the id, with no forum.
     assert {
         (e.actor, e.team_id, e.object_ref) for e in refusals_since(bot, mark) if e.forum_id is None
@@ -317,6 +302,43 @@ def _meeting_menu_mask(bot: Bot, r: Reader, meeting_id: int) -> str:
     return _shown(bot, since)
 
 
+def _by_meeting_id(bot: Bot, mark: int) -> list[tuple[object, ...]]:
+    """Every refusal since ``mark``, in any log, as the meeting doors' tests compare them."""
+    return [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.forum_id, e.detail)
+        for e in refusals_since(bot, mark)
+    ]
+
+
+def _refused_by_meeting_id(
+    world: World, meeting: int, *, object_type: str, surface: str
+) -> list[tuple[object, ...]]:
+    """What :func:`_by_meeting_id` shows after another forum's admin, a non-member and
+    another workspace's user each named ``meeting`` and then an id of nothing at one door:
+    the attempts at the meeting are in its forum's log, those at nothing where each request
+    came from, with no forum."""
+    return [
+        (
+            who,
+            object_type,
+            ref,
+            "T0001" if ref == str(meeting) else team,
+            world.forum if ref == str(meeting) else None,
+            {
+                "surface": surface,
+                "details": False,
+                "refused": why if ref == str(meeting) else "other_forum",
+            },
+        )
+        for who, team, why in (
+            (OTHER_FORUM, "T0001", "not_a_member"),
+            (NON_MEMBER, "T0001", "not_a_member"),
+            (OTHER_WS, "T0002", "no_forum_here"),
+        )
+        for ref in (str(meeting), str(NOTHING))
+    ]
+
+
 def test_masking_another_forums_meeting_note_from_the_meeting_menu_is_audited(bot: Bot) -> None:
     """The meeting menu's "mask the reason" names the cancelled meeting by its id alone: sent
     by another forum's admin, a non-member and another workspace's user, each is told what
@@ -333,29 +355,9 @@ def test_masking_another_forums_meeting_note_from_the_meeting_menu_is_audited(bo
         assert NO_MEETING_SV in shown and CANCEL not in shown, (who, shown)
         assert shown == _meeting_menu_mask(bot, r, NOTHING), "the answer tells that it exists"
     assert _texts(bot, world) == before
-    logged = refusals_since(bot, mark)
-    assert [
-        (e.actor, e.object_type, e.object_ref, e.team_id, e.forum_id, e.detail) for e in logged
-    ] == [
-        (
-            who,
-            "meeting_note",
-            ref,
-            "T0001" if ref == str(world.meeting) else team,
-            world.forum if ref == str(world.meeting) else None,
-            {
-                "surface": "meeting_note_edit",
-                "details": False,
-                "refused": why if ref == str(world.meeting) else "other_forum",
-            },
-        )
-        for who, team, why in (
-            (OTHER_FORUM, "T0001", "not_a_member"),
-            (NON_MEMBER, "T0001", "not_a_member"),
-            (OTHER_WS, "T0002", "no_forum_here"),
-        )
-        for ref in (str(world.meeting), str(NOTHING))
-    ]
+    assert _by_meeting_id(bot, mark) == _refused_by_meeting_id(
+        world, world.meeting, object_type="meeting_note", surface="meeting_note_edit"
+    )
     mark = last_id(bot)
     _meeting_menu_mask(bot, reader_for(bot, world, COORD), world.meeting)
     assert _texts(bot, world)[0] == "[maskerad]"
@@ -404,29 +406,9 @@ def test_the_minutes_of_another_forums_meeting_are_refused_and_audited(bot: Bot,
         shown = send(bot, r, world.held)
         assert '"callback_id": "minutes_save"' not in shown, (who, shown)
         assert shown == send(bot, r, NOTHING), f"{who}: the answer tells that the meeting exists"
-    logged = refusals_since(bot, mark)
-    assert [
-        (e.actor, e.object_type, e.object_ref, e.team_id, e.forum_id, e.detail) for e in logged
-    ] == [
-        (
-            who,
-            "meeting",
-            ref,
-            "T0001" if ref == str(world.held) else team,
-            world.forum if ref == str(world.held) else None,
-            {
-                "surface": "minutes",
-                "details": False,
-                "refused": why if ref == str(world.held) else "other_forum",
-            },
-        )
-        for who, team, why in (
-            (OTHER_FORUM, "T0001", "not_a_member"),
-            (NON_MEMBER, "T0001", "not_a_member"),
-            (OTHER_WS, "T0002", "no_forum_here"),
-        )
-        for ref in (str(world.held), str(NOTHING))
-    ]
+    assert _by_meeting_id(bot, mark) == _refused_by_meeting_id(
+        world, world.held, object_type="meeting", surface="minutes"
+    )
     mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, COORD), world.held)
     if door == "button":

@@ -33,12 +33,13 @@ from tests.integration.test_disclosure_table import (
     NOT_COVERED,
     OTHER_FORUM,
     OTHER_WS,
+    OUTSIDERS_REFUSED,
     Reader,
     World,
     build_world,
     reader_for,
 )
-from tests.support.audit_log import last_id, refusals_since
+from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
 from tests.support.slack_driver import plain_value, select_value
 
 NO_ROUND_SV = "Den bedömningsomgången finns inte i det här forumet."
@@ -217,26 +218,17 @@ def test_a_rounds_comment_doors_from_outside_the_forum_are_refused_and_audited(
         assert COMMENT not in shown and OBSERVATION not in shown, shown
         assert shown == send(bot, world, r, NOTHING), "the answer tells that the round exists"
     assert _comments(bot, world) == before
-    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
     reasons = (
         {OTHER_FORUM: "other_forum", OTHER_WS: "other_forum", NON_MEMBER: "not_a_member"}
         if masking
         else {OTHER_FORUM: "not_a_member", OTHER_WS: "no_forum_here", NON_MEMBER: "not_a_member"}
     )
-    assert [
-        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
-        for e in logged
-    ] == [
-        (
-            who,
-            "rating_comments",
-            str(world.round),
-            "T0001",
-            None,
-            {"surface": "rating_comments", "details": False, "refused": reasons[who]},
-        )
-        for who in OUTSIDERS
-    ]
+    assert refusals_in(bot, mark, world.forum) == refused_once_each(
+        [(who, reasons[who]) for who in OUTSIDERS],
+        object_type="rating_comments",
+        object_ref=str(world.round),
+        surface="rating_comments",
+    )
     # The forum's own go through the same door as before (the coordinator reads and masks
     # the comments, the agency's representative rates), and nothing is refused.
     mark = last_id(bot)
@@ -365,25 +357,12 @@ def test_a_deviations_text_doors_from_outside_the_forum_are_refused_and_audited(
         assert DEVIATION not in shown and "Hemlig uppföljning" not in shown, shown
         assert shown == send(bot, world, r, NOTHING), "the answer tells that the text exists"
     assert _deviation(bot, world) == before
-    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
-    assert [
-        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
-        for e in logged
-    ] == [
-        (
-            who,
-            "deviation",
-            str(world.deviation),
-            "T0001",
-            None,
-            {"surface": "deviation_edit", "details": False, "refused": why},
-        )
-        for who, why in (
-            (OTHER_FORUM, "other_forum"),
-            (OTHER_WS, "other_forum"),
-            (NON_MEMBER, "not_a_member"),
-        )
-    ]
+    assert refusals_in(bot, mark, world.forum) == refused_once_each(
+        OUTSIDERS_REFUSED,
+        object_type="deviation",
+        object_ref=str(world.deviation),
+        surface="deviation_edit",
+    )
     # The deviation's reporter still corrects it (a read through the rule, no refusal).
     mark = last_id(bot)
     shown = edit_button(bot, world, reader_for(bot, world, NOT_COVERED), world.deviation)
@@ -451,25 +430,12 @@ def test_closing_or_extending_another_forums_round_is_refused_and_audited(
         assert answer in shown, shown
         assert shown == send(bot, world, r, NOTHING), "the answer tells that the round exists"
     assert _round_state(bot, world) == before
-    logged = [e for e in refusals_since(bot, mark) if e.forum_id == world.forum]
-    assert [
-        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
-        for e in logged
-    ] == [
-        (
-            who,
-            "rating_comments",
-            str(world.round),
-            "T0001",
-            None,
-            {"surface": "rating_comments", "details": False, "refused": why},
-        )
-        for who, why in (
-            (OTHER_FORUM, "other_forum"),
-            (OTHER_WS, "other_forum"),
-            (NON_MEMBER, "not_a_member"),
-        )
-    ]
+    assert refusals_in(bot, mark, world.forum) == refused_once_each(
+        OUTSIDERS_REFUSED,
+        object_type="rating_comments",
+        object_ref=str(world.round),
+        surface="rating_comments",
+    )
     # The forum's coordinator closes or extends it as before, and nothing is refused.
     mark = last_id(bot)
     send(bot, world, reader_for(bot, world, COORD), world.round)

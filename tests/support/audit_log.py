@@ -4,7 +4,7 @@ around the triggers, and ``samverkan audit`` run as the CLI (tests/integration/t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -141,3 +141,41 @@ def refusals(events: list[AuditEvent]) -> list[AuditEvent]:
 
 def refusals_since(bot: Bot, mark: int) -> list[AuditEvent]:
     return refusals(events_since(bot, mark))
+
+
+Refusal = tuple[str, str, str, str | None, int | None, dict[str, object] | None]
+"""A refusal as the door tests compare it: actor, object type, object ref, workspace,
+actor's agency, detail."""
+
+
+def refusals_in(bot: Bot, mark: int, forum_id: int) -> list[Refusal]:
+    """The refusals written since ``mark`` in one forum's log, oldest first."""
+    return [
+        (e.actor, e.object_type, e.object_ref, e.team_id, e.actor_agency_id, e.detail)
+        for e in refusals_since(bot, mark)
+        if e.forum_id == forum_id
+    ]
+
+
+def refused_once_each(
+    whys: Iterable[tuple[str, str]],
+    *,
+    object_type: str,
+    object_ref: str,
+    surface: str,
+    team_id: str = "T0001",
+) -> list[Refusal]:
+    """What :func:`refusals_in` shows when each ``(actor, reason)`` of ``whys`` was refused
+    once, in that order, at one object of a forum in ``team_id``: outsiders (no agency of
+    the forum), shown no details."""
+    return [
+        (
+            who,
+            object_type,
+            object_ref,
+            team_id,
+            None,
+            {"surface": surface, "details": False, "refused": why},
+        )
+        for who, why in whys
+    ]
