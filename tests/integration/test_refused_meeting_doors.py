@@ -28,7 +28,12 @@ from tests.integration.test_disclosure_table import (
     build_world,
     reader_for,
 )
-from tests.integration.test_refused_rating_doors import _answer, _modal, _shown
+from tests.integration.test_refused_rating_doors import (
+    _answer,
+    _modal,
+    _shown,
+    correction_submitted,
+)
 from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
 from tests.support.slack_driver import plain_value
 
@@ -55,15 +60,7 @@ def _submitted(callback: str, field: str) -> Door:
     """The correction modal's submission, its metadata naming the text by id."""
 
     def send(bot: Bot, r: Reader, object_id: int) -> str:
-        meta = {"locale": "sv", "forum_id": r.forum_id, "field": field, "object_id": object_id}
-        response = r.driver.view_submission(
-            callback,
-            {"text": {"value": plain_value("Skrivet över")}},
-            user=r.user,
-            private_metadata=json.dumps(meta),
-        )
-        bot.wait_idle()
-        return _answer(response)
+        return correction_submitted(bot, r, callback, field, object_id)
 
     return send
 

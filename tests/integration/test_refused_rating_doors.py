@@ -296,22 +296,23 @@ def mask_note_button(bot: Bot, world: World, r: Reader, deviation_id: int) -> st
     return _shown(bot, since)
 
 
+def correction_submitted(bot: Bot, r: Reader, callback: str, field: str, object_id: int) -> str:
+    """A correction modal's submission (``callback``: edit or mask), its metadata naming the
+    text by its field and id, sent from the reader's forum; what the ack answered."""
+    meta = {"locale": "sv", "forum_id": r.forum_id, "field": field, "object_id": object_id}
+    response = r.driver.view_submission(
+        callback,
+        {"text": {"value": plain_value("Skrivet över")}},
+        user=r.user,
+        private_metadata=json.dumps(meta),
+    )
+    bot.wait_idle()
+    return _answer(response)
+
+
 def _submitted(callback: str) -> Callable[[Bot, World, Reader, int], str]:
     def send(bot: Bot, world: World, r: Reader, deviation_id: int) -> str:
-        meta = {
-            "locale": "sv",
-            "forum_id": r.forum_id,
-            "field": "deviation.text",
-            "object_id": deviation_id,
-        }
-        response = r.driver.view_submission(
-            callback,
-            {"text": {"value": plain_value("Skrivet över")}},
-            user=r.user,
-            private_metadata=json.dumps(meta),
-        )
-        bot.wait_idle()
-        return _answer(response)
+        return correction_submitted(bot, r, callback, "deviation.text", deviation_id)
 
     return send
 
