@@ -11,13 +11,15 @@ from __future__ import annotations
 from threading import Lock
 from typing import Any
 
-_KEEP = 10_000  # users remembered at most (then forgotten all at once, asked again)
+from cachetools import LRUCache
+
+_KEEP = 10_000  # users remembered at most (the least recently asked are forgotten first)
 
 
 class DmChannels:
-    def __init__(self) -> None:
-        self._ids: dict[tuple[str, str], str] = {}
-        self._lock = Lock()
+    def __init__(self, keep: int = _KEEP) -> None:
+        self._ids: LRUCache[tuple[str, str], str] = LRUCache(maxsize=keep)
+        self._lock = Lock()  # an LRUCache reorders itself on every read
 
     def open(self, client: Any, team_id: str | None, user_id: str) -> str | None:
         """The id of ``user_id``'s DM with the bot in ``team_id`` (``client``: that
@@ -33,7 +35,5 @@ class DmChannels:
         if not channel:
             return None
         with self._lock:
-            if len(self._ids) > _KEEP:
-                self._ids.clear()
             self._ids[key] = channel
         return channel
