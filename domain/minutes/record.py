@@ -219,6 +219,9 @@ class Recorded:
     # The ids of the cases minuted and of those planned for a follow-up.
     cases: list[int] = field(default_factory=list)
     follow_up_cases: list[int] = field(default_factory=list)
+    # The actions of ``actions`` this save created (not found from an earlier save of the
+    # same page): their owners are told, once.
+    new_actions: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -461,6 +464,7 @@ def record_minutes(
         raise InputErrors(errors)
     now = clock.now()
     created: list[int] = []
+    new_actions: list[int] = []
     follow_ups: list[tuple[str, Meeting]] = []
     references: list[str] = []
     minuted_cases: list[int] = []
@@ -488,7 +492,7 @@ def record_minutes(
         if wants_action and owner is not None:
             try:
                 with session.begin_nested():
-                    action, _ = action_service.create_action(
+                    action, made = action_service.create_action(
                         session,
                         clock,
                         access=access,
@@ -506,6 +510,8 @@ def record_minutes(
                         ),
                     )
                 created.append(action.id)
+                if made:
+                    new_actions.append(action.id)
             except InputErrors as exc:
                 where = {
                     "owner": owner_field(case.id),
@@ -539,6 +545,7 @@ def record_minutes(
         notice_queued=queued,
         cases=minuted_cases,
         follow_up_cases=follow_up_cases,
+        new_actions=new_actions,
     )
 
 
