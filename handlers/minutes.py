@@ -307,6 +307,18 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             notify=False,
             submission=submission,
         )
+        # Each new action's owner gets the DM the action modal sends (in this transaction:
+        # an outage delays it, never loses it); a replayed page created none, so it queues
+        # nothing. The recorder's confirmation is the page's note, which counts them.
+        for action_id in recorded.new_actions:
+            outgoing.action_created(
+                session,
+                deps,
+                access,
+                action_id,
+                team_id=context.team_id,
+                by=context.user_id or "",
+            )
         next_form = minutes_service.minutes_form(
             session,
             deps.clock,

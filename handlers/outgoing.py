@@ -19,13 +19,16 @@ from typing import Any
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from domain import actions as action_service
 from domain import agenda as agenda_service
 from domain import feedback as feedback_service
 from domain import minutes as minutes_service
 from domain import ratings as rating_service
 from domain import scheduling
+from domain.access import Access
 from domain.agenda import Agenda
 from domain.clock import Clock
+from domain.forums import local_today
 from domain.i18n import Translator, normalize_locale
 from handlers.blocks import actions as action_ui
 from handlers.blocks import agenda as agenda_ui
@@ -82,6 +85,33 @@ def tell(
 ) -> str:
     """Queue a direct message (plain mrkdwn text) to one person."""
     return post(session, clock, team_id=team_id, channel=user_id, message={"text": text}, key=key)
+
+
+def owner_translator(deps: Deps, team_id: str | None, user_id: str, forum: Forum) -> Translator:
+    """The language of a DM queued inside a request: the user's Slack locale when known
+    (no Slack call before the ack), otherwise the forum's language."""
+    return Translator(deps.cached_locale(team_id, user_id) or normalize_locale(forum.language))
+
+
+def action_created(
+    session: Session, deps: Deps, access: Access, action_id: int, *, team_id: str | None, by: str
+) -> None:
+    """Queue the owner's DM about an action ``by`` just created (its card, with its
+    buttons), in the owner's language, in the caller's transaction: an outage delays it,
+    never loses it. Once an action (its dedupe key), however it was created: the action
+    modal or the minutes."""
+    row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+    if not row.owner:
+        return
+    owner_t = owner_translator(deps, team_id, row.owner, access.forum)
+    action_service.queue_dm(
+        session,
+        deps.clock,
+        access.forum,
+        row.owner,
+        action_ui.created_dm(owner_t, row, local_today(access.forum, deps.clock), by=by),
+        f"action_created:{action_id}",
+    )
 
 
 def update(

@@ -44,7 +44,18 @@ def change_status(
     sip_started: bool | None = None,
 ) -> Case:
     """Move a case along its lifecycle (raising agency or coordinator); closing records a
-    short outcome for the statistics."""
+    short outcome for the statistics.
+
+    The case's row is locked first (FOR NO KEY UPDATE, the lock the update takes anyway) and
+    read as it is then: a save of minutes writing for the case at the same moment (it locks
+    the same row, :func:`domain.minutes.record_minutes`) either finishes first and is seen
+    here (a follow-up it planned), or waits for this change and sees the case closed."""
+    session.execute(
+        select(Case)
+        .where(Case.id == case_id, Case.forum_id == access.forum.id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).all()
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
         raise NotCoordinator(

@@ -219,6 +219,9 @@ class Recorded:
     # The ids of the cases minuted and of those planned for a follow-up.
     cases: list[int] = field(default_factory=list)
     follow_up_cases: list[int] = field(default_factory=list)
+    # The actions of ``actions`` this save created (not found from an earlier save of the
+    # same page): their owners are told, once.
+    new_actions: list[int] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -335,6 +338,39 @@ def action_key(meeting_id: int, case_id: int, submission: str, draft: MinuteDraf
     return f"{page_key(meeting_id, typed)}:{case_id}"
 
 
+def _writes(draft: MinuteDraft) -> bool:
+    """Whether the page has anything for the case (a decision, a follow-up, an action)."""
+    return bool(
+        draft.decision.strip()
+        or draft.follow_up_on
+        or draft.action_text.strip()
+        or draft.action_owner
+        or draft.action_due
+    )
+
+
+def _lock_cases(session: Session, case_ids: Sequence[int]) -> None:
+    """Lock the rows of the cases a save writes for, before their status is read, so a case
+    closed at the same moment cannot slip past the check (PostgreSQL; SQLite's BEGIN
+    IMMEDIATE serialises writers anyway): the close either waits for these minutes and
+    closes the case after them, or is committed first and read here as closed (refused).
+
+    FOR NO KEY UPDATE, the lock an UPDATE of a case's status takes: FOR KEY SHARE (what the
+    new action's and entry's foreign keys take) lets the close through, and FOR SHARE, then
+    upgraded by a follow-up's update of the case, would let two saves (of two meetings with
+    the same case) deadlock. One order (by id; the meeting's row is locked first, and
+    closing a case locks only that case's row): no deadlock between saves and closes.
+    Re-read (populate_existing): a row read earlier in this transaction may be stale."""
+    if case_ids:
+        session.execute(
+            select(Case)
+            .where(Case.id.in_(case_ids))
+            .order_by(Case.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
+
+
 def record_minutes(
     session: Session,
     clock: Clock,
@@ -356,7 +392,8 @@ def record_minutes(
     twice creates its actions once (an action retyped before saving again is a new one);
     the second save finds them and counts them as its own. Saves of one meeting's minutes
     take turns (the meeting's row is locked first), so two copies of a submission arriving
-    at once find each other's entries and actions."""
+    at once find each other's entries and actions. The cases it writes for are locked next
+    (:func:`_lock_cases`): a case closed meanwhile is refused, never written for."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     # One save of this meeting's minutes at a time (PostgreSQL; SQLite's BEGIN IMMEDIATE
     # serialises anyway): a twin waits here, then reads what the first one committed. FOR
@@ -367,6 +404,7 @@ def record_minutes(
     forum = access.forum
     today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
+    _lock_cases(session, sorted({d.case_id for d in drafts if d.case_id in known and _writes(d)}))
     cases = disclosure.load_cases(session, known)
     entries = {
         e.case_id: e
@@ -461,6 +499,7 @@ def record_minutes(
         raise InputErrors(errors)
     now = clock.now()
     created: list[int] = []
+    new_actions: list[int] = []
     follow_ups: list[tuple[str, Meeting]] = []
     references: list[str] = []
     minuted_cases: list[int] = []
@@ -488,7 +527,7 @@ def record_minutes(
         if wants_action and owner is not None:
             try:
                 with session.begin_nested():
-                    action, _ = action_service.create_action(
+                    action, made = action_service.create_action(
                         session,
                         clock,
                         access=access,
@@ -506,6 +545,8 @@ def record_minutes(
                         ),
                     )
                 created.append(action.id)
+                if made:
+                    new_actions.append(action.id)
             except InputErrors as exc:
                 where = {
                     "owner": owner_field(case.id),
@@ -539,6 +580,7 @@ def record_minutes(
         notice_queued=queued,
         cases=minuted_cases,
         follow_up_cases=follow_up_cases,
+        new_actions=new_actions,
     )
 
 

@@ -23,7 +23,6 @@ from handlers.actions.meta import (
     effect_of,
     forum_today,
     origin_of,
-    owner_translator,
     publish_home,
     republish_agendas,
 )
@@ -31,7 +30,7 @@ from handlers.blocks import actions as ui
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.outgoing import deliver_now
+from handlers.outgoing import deliver_now, owner_translator
 from storage.db import transaction
 from storage.models import Action
 

@@ -14,8 +14,7 @@ from domain.actions import ActionDraft
 from domain.i18n import Translator
 from handlers import forms, outgoing
 from handlers.actions.commands import _modal_for
-from handlers.actions.meta import ActionMeta, forum_today, owner_translator, refresh_case_modal
-from handlers.blocks import actions as ui
+from handlers.actions.meta import ActionMeta, refresh_case_modal
 from handlers.deps import Deps
 from handlers.errors import database_errors
 from handlers.listener import listener, quick_translator
@@ -54,16 +53,7 @@ def submit_action(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             session, deps.clock, access=access, draft=draft, submission_key=view["id"]
         )
         if created and action.owner:
-            row = action_service.action_row(session, deps.clock, access=access, action_id=action.id)
-            owner_t = owner_translator(deps, team_id, action.owner, forum)
-            action_service.queue_dm(
-                session,
-                deps.clock,
-                forum,
-                action.owner,
-                ui.created_dm(owner_t, row, forum_today(access, deps), by=user_id),
-                f"action_created:{action.id}",
-            )
+            outgoing.action_created(session, deps, access, action.id, team_id=team_id, by=user_id)
             if action.owner != user_id:
                 outgoing.tell(
                     session,

@@ -17,14 +17,14 @@ from domain import agenda as agenda_service
 from domain import forums as forum_service
 from domain.access import Access
 from domain.actions import Filter, Scope
-from domain.i18n import Locale, Translator, normalize_locale
+from domain.i18n import Locale, Translator
 from handlers.blocks import actions as ui
 from handlers.deps import Deps
 from handlers.metadata import Id, ViewMeta
 from handlers.outgoing import publish_changes
 from handlers.payload import channel_of
 from handlers.screens import detail_view, home_view
-from storage.models import Effect, Forum
+from storage.models import Effect
 
 log = logging.getLogger(__name__)
 
@@ -94,12 +94,6 @@ class ActionMeta(BaseModel):
 
 def forum_today(access: Access, deps: Deps) -> dt.date:
     return forum_service.local_today(access.forum, deps.clock)
-
-
-def owner_translator(deps: Deps, team_id: str | None, user_id: str, forum: Forum) -> Translator:
-    """The language of a DM queued inside a request: the user's Slack locale when known
-    (no Slack call before the ack), otherwise the forum's language."""
-    return Translator(deps.cached_locale(team_id, user_id) or normalize_locale(forum.language))
 
 
 # --- App Home and the case view -------------------------------------------------------------

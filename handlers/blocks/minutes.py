@@ -423,8 +423,8 @@ def minutes_saved_text(
     )
     if actions:
         text += " " + t.ngettext(
-            "{n} new action is in the action list.",
-            "{n} new actions are in the action list.",
+            "{n} new action is in the action list; its owner got it as a direct message.",
+            "{n} new actions are in the action list; their owners got them as direct messages.",
             actions,
         )
     if follow_ups:

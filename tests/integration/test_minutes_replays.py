@@ -17,10 +17,11 @@ import pytest
 from sqlalchemy import func, select
 
 from domain import minutes as minutes_service
+from sandbox.webapi import Call
 from storage.models import Action, MinuteEntry, OutboxMessage
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
-from tests.support.agenda_flow import dms_to, local, text_of, tick
+from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
 from tests.support.concurrency import lock_waits
 from tests.support.slack_driver import Response
 from tests.support.wait import eventually
@@ -53,6 +54,11 @@ def count(bot: Bot, model: Any) -> int:
 
 def saved_notes(bot: Bot) -> list[str]:
     return [text_of(c) for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)]
+
+
+def action_dms(bot: Bot, user: str) -> list[Call]:
+    """The DMs telling ``user`` of an action created (the action modal's, with its card)."""
+    return [c for c in dms_to(bot, user) if "action_done" in text_of(c)]
 
 
 def test_the_same_submission_twice_creates_one_action(bot: Bot) -> None:
@@ -120,6 +126,7 @@ def test_the_same_submission_twice_at_once_creates_one_action(
     assert count(bot, MinuteEntry) == 1
     bot.wait_idle()
     assert len(eventually(lambda: saved_notes(bot))) == 1
+    assert len(eventually(lambda: action_dms(bot, "U2"))) == 1  # the owner told once
 
 
 def test_the_same_page_submitted_again_with_its_action_retyped_keeps_what_was_typed(
@@ -151,3 +158,48 @@ def test_the_same_page_submitted_again_with_its_action_retyped_keeps_what_was_ty
             select(OutboxMessage.dedupe_key).where(OutboxMessage.dedupe_key.contains("saved:"))
         ).all()
     assert len(queued) == 2, queued
+
+
+def test_an_action_minuted_for_another_owner_is_dmed_to_them_once(bot: Bot) -> None:
+    """The action's owner (U2, who reads Slack in English) gets the DM the action modal
+    sends: its card with the buttons, in their language, from the outbox. The page
+    replayed (a Slack retry, the same body twice) sends no second one. The coordinator's
+    note counts the action and says the owner got it; the channel hears references only."""
+    meeting, case = minuted_meeting(bot)
+    bot.slack.set_user("U2", locale="en-US")
+    bot.driver.command("help", user="U2")  # U2's locale is looked up (and cached)
+    bot.slack.wait_for("response_url")
+    payload = with_action(bot, meeting, case)
+    assert bot.driver.send_payload(payload).json() is None
+    dm = eventually(lambda: action_dms(bot, "U2"))[0]
+    with bot.sessions() as s:
+        action = s.scalars(select(Action)).one()
+    buttons = [
+        e["action_id"] for b in dm.args["blocks"] if b["type"] == "actions" for e in b["elements"]
+    ]
+    assert buttons == ["action_done", "action_more_time", "action_hand_over"]
+    assert dm.args["text"] == f"New action #{action.id}: due Thursday 10 December 2026"
+    assert "<@U1> gave you an action in FOSSAM." in text_of(dm)
+    assert ACTION in text_of(dm)
+    # Again, as Slack may deliver it: no second action, no second DM (none queued either).
+    assert bot.driver.send_payload(payload).json() is None
+    bot.wait_idle()
+    assert count(bot, Action) == 1
+    assert len(action_dms(bot, "U2")) == 1
+    with bot.sessions() as s:
+        keys = s.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.startswith("action_created:")
+            )
+        ).all()
+    assert keys == [f"action_created:{action.id}"]
+    # The coordinator: no DM of their own per action; the page's note says it.
+    notes = saved_notes(bot)
+    assert len(notes) == 1
+    assert (
+        "1 ny insats finns i insatslistan; ägaren har fått den som direktmeddelande" in (notes[0])
+    )
+    assert action_dms(bot, "U1") == []
+    posted = [text_of(c) for c in channel_posts(bot)]
+    assert posted and not any(ACTION in p for p in posted)
+    bot.slack.assert_no_violations()
