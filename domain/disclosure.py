@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from domain import audit
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import CaseNotFound, ForumNotFound, NotAMember
+from domain.errors import CaseNotFound, ForumNotFound, NotAMember, NotCoordinator
 from domain.forums import find_member, local_today
 from domain.references import REFERENCE_SHAPE
 from storage.db import lock_until_transaction_end
@@ -387,7 +387,10 @@ def disclose(
 # an action, a rating round's comments, a deviation's text, a meeting's note or an agenda
 # item's text is audited alike, in its forum, naming it by its id; so is one at a meeting's
 # agenda and time (the agenda's doors, moving or cancelling it: surface ``agenda``, which
-# shows references only, so a refusal there names the meeting). A flood stays small: the
+# shows references only, so a refusal there names the meeting). A member without the role a
+# door asks for is refused there too when the door says so (``not_found`` with
+# NotCoordinator: a rating round's close and extend, whose one surface is the
+# coordinators'): audited alike, with the member's agency. A flood stays small: the
 # same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
 # REFUSALS_PER_WINDOW of a user's refusals are written in any window into one log (a
 # forum's, or the workspace's for no case: a user trying ids one after another shows as that
@@ -410,6 +413,7 @@ _REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
     (ForumNotFound, "no_forum_here"),  # none in that channel, or another workspace's
     (NotAMember, "not_a_member"),
     (CaseNotFound, "other_forum"),
+    (NotCoordinator, "not_coordinator"),  # a member, where the door asks for the role
 )
 # Surfaces that show references only, at whose doors a refusal is audited: they name a
 # meeting (its id), as a refusal at the minutes does.
@@ -450,8 +454,8 @@ def refusals_audited(
     action's (``action_id``), a rating round's comments (``round_id``), a deviation's text
     (``deviation_id``), a meeting's note (``meeting_id``) or an agenda item's text
     (``agenda_item_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
-    CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound) is
-    audited, then raised as before.
+    CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound, or
+    NotCoordinator where the door asks for the role) is audited, then raised as before.
     ``surface_name`` ``agenda`` (references only) names a meeting (``meeting_id``)."""
     _refused_object_type(surface_name, meeting_id)  # a programming error shows at once
     caught: tuple[type[Exception], ...] = (ForumNotFound, NotAMember, CaseNotFound, *not_found)
@@ -573,6 +577,12 @@ def record_refused(
     )
     if detail is None:
         return None
+    # A member refused for the role has an agency in the forum (outsiders have none there).
+    member = (
+        find_member(session, forum=forum, slack_user_id=slack_user_id)
+        if forum is not None and reason == "not_coordinator"
+        else None
+    )
     written = audit.record(
         session,
         clock,
@@ -582,6 +592,7 @@ def record_refused(
         object_ref=object_ref,
         team_id=team,
         forum_id=forum.id if forum is not None else None,
+        actor_agency_id=member.agency_id if member is not None else None,
         detail=detail,
     )
     _keep_refused(session, written, capped=True)
