@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from domain import audit
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import CaseNotFound, ForumNotFound, NotAMember
+from domain.errors import CaseNotFound, ForumNotFound, NotAMember, NotCoordinator
 from domain.forums import find_member, local_today
 from domain.references import REFERENCE_SHAPE
 from storage.db import lock_until_transaction_end
@@ -385,7 +385,12 @@ def disclose(
 # there), when, which case (its reference; ``#<id>`` when there is no such case, ``?`` for a
 # typed reference that names no case of the workspace), the surface and why. An attempt at
 # an action, a rating round's comments, a deviation's text, a meeting's note or an agenda
-# item's text is audited alike, in its forum, naming it by its id. A flood stays small: the
+# item's text is audited alike, in its forum, naming it by its id; so is one at a meeting's
+# agenda and time (the agenda's doors, moving or cancelling it: surface ``agenda``, which
+# shows references only, so a refusal there names the meeting). A member without the role a
+# door asks for is refused there too when the door says so (``not_found`` with
+# NotCoordinator: a rating round's close and extend, whose one surface is the
+# coordinators'): audited alike, with the member's agency. A flood stays small: the
 # same user's same refusal again within REFUSAL_WINDOW is not written again, and at most
 # REFUSALS_PER_WINDOW of a user's refusals are written in any window into one log (a
 # forum's, or the workspace's for no case: a user trying ids one after another shows as that
@@ -408,7 +413,24 @@ _REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
     (ForumNotFound, "no_forum_here"),  # none in that channel, or another workspace's
     (NotAMember, "not_a_member"),
     (CaseNotFound, "other_forum"),
+    (NotCoordinator, "not_coordinator"),  # a member, where the door asks for the role
 )
+# Surfaces that show references only, at whose doors a refusal is audited: they name a
+# meeting (its id), as a refusal at the minutes does.
+_REFUSED_AT_REFERENCES = frozenset({"agenda"})
+
+
+def _refused_object_type(surface_name: str, meeting_id: int | None) -> str:
+    """What a refusal at ``surface_name`` is an attempt at: the surface's kind of object, or
+    the meeting asked for (a case surface reached through a meeting, the minutes' form; the
+    agenda's doors, whose surface shows references only). UnknownSurface for a name that is
+    neither, or for the agenda naming no meeting."""
+    if surface_name in _REFUSED_AT_REFERENCES:
+        if meeting_id is None:
+            raise UnknownSurface(f"{surface_name}: a refusal there names a meeting")
+        return "meeting"
+    kind = surface(surface_name).kind
+    return "meeting" if meeting_id is not None and kind is not Kind.MEETING_NOTE else kind.value
 
 
 @contextmanager
@@ -432,9 +454,10 @@ def refusals_audited(
     action's (``action_id``), a rating round's comments (``round_id``), a deviation's text
     (``deviation_id``), a meeting's note (``meeting_id``) or an agenda item's text
     (``agenda_item_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
-    CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound) is
-    audited, then raised as before."""
-    spec = surface(surface_name)
+    CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound, or
+    NotCoordinator where the door asks for the role) is audited, then raised as before.
+    ``surface_name`` ``agenda`` (references only) names a meeting (``meeting_id``)."""
+    _refused_object_type(surface_name, meeting_id)  # a programming error shows at once
     caught: tuple[type[Exception], ...] = (ForumNotFound, NotAMember, CaseNotFound, *not_found)
     try:
         yield
@@ -452,7 +475,7 @@ def refusals_audited(
             deviation_id=deviation_id,
             meeting_id=meeting_id,
             agenda_item_id=agenda_item_id,
-            surface_name=spec.name,
+            surface_name=surface_name,
             reason=reason or "other_forum",
         )
         raise
@@ -528,7 +551,7 @@ def record_refused(
     one just written, or the user's window (or day) is full."""
     if not slack_user_id:
         return None
-    spec = surface(surface_name)
+    object_type = _refused_object_type(surface_name, meeting_id)
     forum_id, object_ref = _attempted(
         session,
         team_id,
@@ -554,19 +577,22 @@ def record_refused(
     )
     if detail is None:
         return None
+    # A member refused for the role has an agency in the forum (outsiders have none there).
+    member = (
+        find_member(session, forum=forum, slack_user_id=slack_user_id)
+        if forum is not None and reason == "not_coordinator"
+        else None
+    )
     written = audit.record(
         session,
         clock,
         actor=slack_user_id,
         action=AuditAction.READ,
-        # A case surface reached through a meeting (the minutes' form, by the meeting's id)
-        # names the meeting it was asked for, not a case.
-        object_type="meeting"
-        if meeting_id is not None and spec.kind is not Kind.MEETING_NOTE
-        else spec.kind.value,
+        object_type=object_type,
         object_ref=object_ref,
         team_id=team,
         forum_id=forum.id if forum is not None else None,
+        actor_agency_id=member.agency_id if member is not None else None,
         detail=detail,
     )
     _keep_refused(session, written, capped=True)

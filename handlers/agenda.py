@@ -37,8 +37,8 @@ from handlers.outgoing import (
     publish_changes,
 )
 from handlers.payload import ack_only
-from handlers.screens import text_door
-from storage.db import reading, transaction
+from handlers.screens import meeting_access, meeting_door, text_door
+from storage.db import transaction
 from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
@@ -218,11 +218,11 @@ def open_edit(
     value = action.get("value") or action.get("selected_option", {}).get("value", "")
     meeting_id = forms.id_value(str(value).rsplit(":", 1)[-1]) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+        access, meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meeting_id,
+            deps,
+            context,
+            meeting_id,
             coordinator=True,
         )
         view = _edit_view(session, deps, t, access, meeting)
@@ -235,11 +235,11 @@ def open_add(
 ) -> None:
     meeting_id = forms.id_value(body["actions"][0].get("value")) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        access, _meeting = meeting_service.meeting_access(
+        access, _meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meeting_id,
+            deps,
+            context,
+            meeting_id,
             coordinator=False,
         )
         view = _add_modal(session, deps, t, access, meeting_id=meeting_id)
@@ -255,18 +255,26 @@ def submit_add(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps)
     values = view["state"]["values"]
     meeting_raw = forms.selected(values, "meeting")
     team_id, user_id = context.team_id or "", context.user_id or ""
+    # None: the modal had no meeting to offer (the next one); a crafted one is none.
+    meeting_id = None if meeting_raw is None else (forms.id_value(meeting_raw) or 0)
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
-        access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
-        _item, meeting = agenda_service.add_item(
-            session,
-            deps.clock,
-            access=access,
-            text=forms.text(values, "text"),
-            agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
-            # None: the modal had no meeting to offer (the next one); a crafted one is none.
-            meeting_id=None if meeting_raw is None else (forms.id_value(meeting_raw) or 0),
-        )
+        # The chosen meeting by its id: a refusal at the door is audited (none chosen, no
+        # meeting named: nothing to audit).
+        with (
+            meeting_door(session, deps, context, meeting_id)
+            if meeting_id is not None
+            else nullcontext()
+        ):
+            forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
+            access = forum_service.require_member(session, forum=forum, slack_user_id=user_id)
+            _item, meeting = agenda_service.add_item(
+                session,
+                deps.clock,
+                access=access,
+                text=forms.text(values, "text"),
+                agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
+                meeting_id=meeting_id,
+            )
         publish_changes(deps, session, meeting, forum)
         note = ui.item_added_text(t, meeting.starts_at, forum_service.forum_schedule(forum).zone)
         outgoing.tell(session, deps.clock, team_id=team_id, user_id=user_id, text=note)
@@ -287,11 +295,15 @@ def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     verb, _, raw_id = choice.partition(":")
     item_id = forms.id_value(raw_id) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        # Masking is a look at the item's text: a refusal at the door is audited.
-        with (
-            text_door(session, deps, context, corrections.Field.AGENDA_TEXT, item_id)
-            if verb == "redact"
-            else nullcontext()
+        # Every choice names the item by its id (masking it is also a look at its text): a
+        # refusal at the door is audited as an attempt at the item, whichever was chosen.
+        with text_door(
+            session,
+            deps,
+            context,
+            corrections.Field.AGENDA_TEXT,
+            item_id,
+            not_found=(agenda_service.ItemNotFound,),
         ):
             forum = forum_service.get_forum(
                 session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
@@ -299,31 +311,28 @@ def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, dep
             access = forum_service.require_member(
                 session, forum=forum, slack_user_id=context.user_id or ""
             )
-            masked = (
-                corrections.redact(
+            if verb == "redact":
+                masked = corrections.redact(
                     session,
                     deps.clock,
                     access=access,
                     field=corrections.Field.AGENDA_TEXT,
                     object_id=item_id,
                 )
-                if verb == "redact"
-                else None
-            )
-        if masked is not None:
-            meeting = masked
-        elif verb == "remove":
-            meeting = agenda_service.remove_item(
-                session, deps.clock, access=access, item_id=item_id
-            )
-        else:
-            meeting = agenda_service.move_item(
-                session,
-                deps.clock,
-                access=access,
-                item_id=item_id,
-                step=-1 if verb == "up" else 1,
-            )
+                assert masked is not None  # a masked agenda item's meeting
+                meeting = masked
+            elif verb == "remove":
+                meeting = agenda_service.remove_item(
+                    session, deps.clock, access=access, item_id=item_id
+                )
+            else:
+                meeting = agenda_service.move_item(
+                    session,
+                    deps.clock,
+                    access=access,
+                    item_id=item_id,
+                    step=-1 if verb == "up" else 1,
+                )
         changed = publish_changes(deps, session, meeting, forum)
         new_view = _edit_view(session, deps, t, access, meeting)
     client.views_update(view_id=view["id"], hash=view.get("hash"), view=new_view)
@@ -339,15 +348,21 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
         ack()
         return
     with database_errors(), transaction(deps.sessions) as session:
-        forum = forum_service.get_forum(
-            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
-        )
-        access = forum_service.require_member(
-            session, forum=forum, slack_user_id=context.user_id or ""
-        )
-        _item, meeting = agenda_service.add_item(
-            session, deps.clock, access=access, text=text, meeting_id=meta.meeting_id
-        )
+        # The edited meeting by its id: a refusal at the door is audited.
+        with (
+            meeting_door(session, deps, context, meta.meeting_id)
+            if meta.meeting_id is not None
+            else nullcontext()
+        ):
+            forum = forum_service.get_forum(
+                session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+            )
+            access = forum_service.require_member(
+                session, forum=forum, slack_user_id=context.user_id or ""
+            )
+            _item, meeting = agenda_service.add_item(
+                session, deps.clock, access=access, text=text, meeting_id=meta.meeting_id
+            )
         publish_changes(deps, session, meeting, forum)
     ack()
 
@@ -360,7 +375,8 @@ def meeting_menu(
     verb, _, raw_id = body["actions"][0]["selected_option"]["value"].partition(":")
     meeting_id = forms.id_value(raw_id) or 0
     with database_errors(), transaction(deps.sessions) as session:
-        # Masking the note is a look at it: a refusal at the door is audited.
+        # A refusal at the door is audited: masking the note is a look at it, the rest are
+        # the meeting's agenda and time.
         with (
             text_door(
                 session,
@@ -371,7 +387,7 @@ def meeting_menu(
                 not_found=(meeting_service.MeetingNotFound,),
             )
             if verb == "redact_note"
-            else nullcontext()
+            else meeting_door(session, deps, context, meeting_id)
         ):
             access, meeting = meeting_service.meeting_access(
                 session,
@@ -417,11 +433,11 @@ def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     meta = ViewMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+        access, meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meta.meeting_id or 0,
+            deps,
+            context,
+            meta.meeting_id or 0,
             coordinator=True,
         )
         old = meeting.starts_at
@@ -444,11 +460,11 @@ def submit_cancel(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     meta = ViewMeta.load(view.get("private_metadata"))
     reason = " ".join(forms.text(view["state"]["values"], "reason").split())
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+        access, meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meta.meeting_id or 0,
+            deps,
+            context,
+            meta.meeting_id or 0,
             coordinator=True,
         )
         privacy.check_text(reason, field="reason", today=deps.clock.now().date())
@@ -464,12 +480,13 @@ def submit_cancel(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
 def open_record(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
-    with database_errors(), reading(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+    # A transaction, not a read: a refusal at the door is written to the audit log.
+    with database_errors(), transaction(deps.sessions) as session:
+        access, meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=(forms.id_value(body["actions"][0].get("value")) or 0),
+            deps,
+            context,
+            (forms.id_value(body["actions"][0].get("value")) or 0),
             coordinator=True,
         )
         forum = access.forum
@@ -500,11 +517,11 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                 discussed += forms.id_values(o["value"] for o in chosen)
     team_id, user_id = context.team_id or "", context.user_id or ""
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+        access, meeting = meeting_access(
             session,
-            team_id=team_id,
-            user_id=user_id,
-            meeting_id=meta.meeting_id or 0,
+            deps,
+            context,
+            meta.meeting_id or 0,
             coordinator=True,
         )
         following = agenda_service.record_meeting(

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from domain import agenda as agenda_service
 from domain import forums as forum_service
-from domain import meetings as meeting_service
 from domain import minutes as minutes_service
 from domain import ratings as rating_service
 from domain import slots as slot_service
@@ -33,7 +32,7 @@ from handlers.errors import database_errors
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from handlers.screens import minutes_door
+from handlers.screens import meeting_access
 from storage.db import transaction
 from storage.models import Meeting
 
@@ -93,11 +92,11 @@ def open_slots(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+        access, meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=_button_meeting(body),
+            deps,
+            context,
+            _button_meeting(body),
         )
         view, _form = _slots_view(session, deps, t, access, meeting)
     client.views_open(trigger_id=body["trigger_id"], view=view)
@@ -133,11 +132,11 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             )
     following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
-        access, meeting = meeting_service.meeting_access(
+        access, meeting = meeting_access(
             session,
-            team_id=context.team_id or "",
-            user_id=context.user_id or "",
-            meeting_id=meta.meeting_id or 0,
+            deps,
+            context,
+            meta.meeting_id or 0,
         )
         saved = slot_service.save_slots(
             session,
@@ -238,13 +237,13 @@ def open_minutes(
 ) -> None:
     meeting_id = _button_meeting(body)
     with database_errors(), transaction(deps.sessions) as session:
-        with minutes_door(session, deps, context, meeting_id):
-            access, meeting = meeting_service.meeting_access(
-                session,
-                team_id=context.team_id or "",
-                user_id=context.user_id or "",
-                meeting_id=meeting_id,
-            )
+        access, meeting = meeting_access(
+            session,
+            deps,
+            context,
+            meeting_id,
+            surface_name=minutes_service.MINUTES_SURFACE,
+        )
         form = minutes_service.minutes_form(
             session, deps.clock, access=access, meeting_id=meeting.id
         )
@@ -288,13 +287,13 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
     submission = f"{view.get('id') or ''}:{view.get('hash') or ''}"
     following: Block | None = None
     with database_errors(), transaction(deps.sessions) as session:
-        with minutes_door(session, deps, context, meta.meeting_id or 0):
-            access, meeting = meeting_service.meeting_access(
-                session,
-                team_id=context.team_id or "",
-                user_id=context.user_id or "",
-                meeting_id=meta.meeting_id or 0,
-            )
+        access, meeting = meeting_access(
+            session,
+            deps,
+            context,
+            meta.meeting_id or 0,
+            surface_name=minutes_service.MINUTES_SURFACE,
+        )
         # The page first (the meeting's minutes locked: a twin of this submission waits and
         # then finds what this one saved), then the next page as it stands (its decisions
         # disclosed, audited, only when it is shown: a refused save reads nothing more).
@@ -382,13 +381,13 @@ def close_minutes(
     saved, so the channel gets its notice now rather than never."""
     meta = ViewMeta.load(view.get("private_metadata"))
     with database_errors(), transaction(deps.sessions) as session:
-        with minutes_door(session, deps, context, meta.meeting_id or 0):
-            access, meeting = meeting_service.meeting_access(
-                session,
-                team_id=context.team_id or "",
-                user_id=context.user_id or "",
-                meeting_id=meta.meeting_id or 0,
-            )
+        access, meeting = meeting_access(
+            session,
+            deps,
+            context,
+            meta.meeting_id or 0,
+            surface_name=minutes_service.MINUTES_SURFACE,
+        )
         minutes_service.close_minutes(session, deps.clock, access=access, meeting_id=meeting.id)
     outgoing.deliver_now(deps, client)
 

@@ -32,7 +32,7 @@ from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.metadata import ViewMeta
 from storage.db import transaction
-from storage.models import Forum
+from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
 
@@ -138,22 +138,53 @@ def case_door(
     )
 
 
-def minutes_door(
-    session: Session, deps: Deps, context: BoltContext, meeting_id: int
+def meeting_door(
+    session: Session,
+    deps: Deps,
+    context: BoltContext,
+    meeting_id: int,
+    surface_name: str = "agenda",
 ) -> AbstractContextManager[None]:
-    """The minutes' form of a meeting named by its id (its button, its pages' submissions,
-    its closing): the form shows the decisions of the meeting's cases, so a refusal at the
-    door (another forum's meeting, another workspace's, none) is audited as an attempt at
-    the minutes, naming the meeting, and told as before ("the meeting no longer exists")."""
+    """Any door naming a meeting by its id: the agenda's (add an item, edit the agenda,
+    time slots: their buttons and submissions), the meeting menu's and its modals' (move,
+    cancel, attendance), and the minutes' (``surface_name``: the form shows the decisions
+    of the meeting's cases). A refusal at the door (another forum's meeting, another
+    workspace's, none; a non-member) is audited in the meeting's forum as an attempt at
+    ``surface_name`` (the agenda unless told), naming the meeting, and told as before ("the
+    meeting no longer exists"). A member without the role is told so, not audited: the
+    agenda is every member's to see."""
     return disclosure.refusals_audited(
         session,
         deps.clock,
         team_id=context.team_id or "",
         slack_user_id=context.user_id or "",
-        surface_name=minutes_service.MINUTES_SURFACE,
+        surface_name=surface_name,
         meeting_id=meeting_id,
         not_found=(meeting_service.MeetingNotFound,),
     )
+
+
+def meeting_access(
+    session: Session,
+    deps: Deps,
+    context: BoltContext,
+    meeting_id: int,
+    *,
+    coordinator: bool = True,
+    surface_name: str = "agenda",
+) -> tuple[Access, Meeting]:
+    """:func:`domain.meetings.meeting_access` for the user of the request, through
+    :func:`meeting_door`: the meeting named by its id and the user's access to its forum (a
+    coordinator's, or with ``coordinator=False`` any member's). The minutes' doors pass
+    their surface (:data:`domain.minutes.MINUTES_SURFACE`)."""
+    with meeting_door(session, deps, context, meeting_id, surface_name):
+        return meeting_service.meeting_access(
+            session,
+            team_id=context.team_id or "",
+            user_id=context.user_id or "",
+            meeting_id=meeting_id,
+            coordinator=coordinator,
+        )
 
 
 def text_door(

@@ -17,7 +17,7 @@ from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import ForumNotFound, NotAMember
+from domain.errors import ForumNotFound, NotAMember, NotCoordinator
 from domain.i18n import Locale
 from handlers.deps import CommandRequest
 from handlers.metadata import Id
@@ -103,8 +103,10 @@ def round_door(
 ) -> AbstractContextManager[None]:
     """Around a door naming a round by its id (its comments: the coordinators' modal, the
     agency's own in the rating modal; closing it early, extending it): a refusal of someone
-    outside the round's forum (or of a round of nothing) is audited in the round's forum as
-    an attempt at its comments (the round's one surface)."""
+    outside the round's forum (or of a round of nothing), or of a member who is no
+    coordinator where the door is the coordinators' (closing, extending), is audited in the
+    round's forum as an attempt at its comments (the round's one surface, the
+    coordinators')."""
     return disclosure.refusals_audited(
         session,
         clock,
@@ -112,7 +114,7 @@ def round_door(
         slack_user_id=user_id,
         round_id=round_id,
         surface_name="rating_comments",
-        not_found=(rating_service.RoundNotFound,),
+        not_found=(rating_service.RoundNotFound, NotCoordinator),
     )
 
 

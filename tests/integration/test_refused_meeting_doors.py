@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -35,7 +36,13 @@ from tests.integration.test_refused_rating_doors import (
     correction_submitted,
 )
 from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
-from tests.support.slack_driver import plain_value
+from tests.support.slack_driver import (
+    date_value,
+    multi_select_values,
+    plain_value,
+    select_value,
+    time_value,
+)
 
 NO_TEXT_SV = "Den texten finns inte längre i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
@@ -65,21 +72,25 @@ def _submitted(callback: str, field: str) -> Door:
     return send
 
 
-def _item_menu_mask(bot: Bot, r: Reader, item_id: int) -> str:
-    """The agenda editor's item menu, "Mask" chosen (its option: ``redact:<item id>``), on
-    a modal of the reader's forum."""
-    since = len(bot.slack.calls)
-    r.driver.block_action(
-        "agenda_item_menu",
-        user=r.user,
-        view=_modal(r),
-        selected_option={
-            "text": {"type": "plain_text", "text": "Maskera"},
-            "value": f"redact:{item_id}",
-        },
-    )
-    bot.wait_idle()
-    return _shown(bot, since)
+def _item_menu(verb: str) -> Door:
+    """The agenda editor's item menu (its option: ``<verb>:<item id>``: mask, remove, move
+    down), on a modal of the reader's forum."""
+
+    def send(bot: Bot, r: Reader, item_id: int) -> str:
+        since = len(bot.slack.calls)
+        r.driver.block_action(
+            "agenda_item_menu",
+            user=r.user,
+            view=_modal(r),
+            selected_option={
+                "text": {"type": "plain_text", "text": verb},
+                "value": f"{verb}:{item_id}",
+            },
+        )
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    return send
 
 
 # door → (send, the text's field, who may open it inside the forum)
@@ -110,16 +121,26 @@ TEXT_DOORS: dict[str, tuple[Door, str, str]] = {
         "agenda_item.text",
         COORD,
     ),
-    "agenda item: item menu mask": (_item_menu_mask, "agenda_item.text", COORD),
+    "agenda item: item menu mask": (_item_menu("redact"), "agenda_item.text", COORD),
+    "agenda item: item menu remove": (_item_menu("remove"), "agenda_item.text", COORD),
+    "agenda item: item menu move": (_item_menu("down"), "agenda_item.text", COORD),
+}
+# What an outsider of another forum or workspace is told at a door (the text is gone).
+NO_ITEM_SV = "Punkten finns inte längre."
+GONE = {
+    "agenda item: item menu remove": NO_ITEM_SV,
+    "agenda item: item menu move": NO_ITEM_SV,
 }
 
 
-def _texts(bot: Bot, world: World) -> tuple[str | None, str]:
+def _texts(bot: Bot, world: World) -> tuple[str | None, str | None, bool, int]:
+    """The cancelled meeting's note; the agenda item's text, whether it is removed, and
+    its place."""
     with bot.sessions() as s:
         note = s.scalar(select(Meeting.note).where(Meeting.id == world.meeting))
-        item = s.scalar(select(AgendaItem.text).where(AgendaItem.id == world.item))
+        item = s.get(AgendaItem, world.item)
         assert item is not None
-        return note, item
+        return note, item.text, item.removed, item.position
 
 
 @pytest.mark.parametrize("door", list(TEXT_DOORS))
@@ -129,16 +150,18 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
     """Masking this forum's cancelled meeting's note, and correcting or masking its agenda
     item (the button and the modal's submission): sent by another forum's admin and by
     another workspace's user (from their own forum's modal), and by a non-member (naming
-    this forum), and masking the item from the agenda editor's item menu. Refused with the
-    answer as before, the same as for an id of nothing, the text neither shown nor changed,
-    and each attempt audited once in this forum's log (they were refused unlogged)."""
+    this forum), and masking, removing or moving the item from the agenda editor's item
+    menu. Refused with the answer as before, the same as for an id of nothing, the text
+    neither shown nor changed (nor the item removed or moved), and each attempt audited
+    once in this forum's log (they were refused unlogged)."""
     world = build_world(bot)
     send, field, insider = TEXT_DOORS[door]
     meeting_note = field == "meeting.note"
     target = world.meeting if meeting_note else world.item
     before = _texts(bot, world)
     mark = last_id(bot)
-    expected = {OTHER_FORUM: NO_TEXT_SV, OTHER_WS: NO_TEXT_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    gone = GONE.get(door, NO_TEXT_SV)
+    expected = {OTHER_FORUM: gone, OTHER_WS: gone, NON_MEMBER: NOT_A_MEMBER_SV}
     for who, answer in expected.items():
         r = reader_for(bot, world, who)
         shown = send(bot, r, target)
@@ -164,7 +187,7 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
     # The forum's own go through the same door as before, and nothing is refused.
     mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, insider), target)
-    note, item = _texts(bot, world)
+    note, item, removed, _place = _texts(bot, world)
     assert {
         "meeting note: mask button": CANCEL in shown and "text_redact_submit" in shown,
         "meeting note: mask submission": note == "[maskerad]",
@@ -173,6 +196,8 @@ def test_a_meetings_note_and_an_agenda_items_text_from_outside_are_refused_and_a
         "agenda item: edit submission": item == "Skrivet över",
         "agenda item: mask submission": item == "[maskerad]",
         "agenda item: item menu mask": item == "[maskerad]",
+        "agenda item: item menu remove": removed,
+        "agenda item: item menu move": '"callback_id": "agenda_edit"' in shown,
     }[door], shown
     assert not refusals_since(bot, mark)
 
@@ -202,32 +227,58 @@ def _meeting_button(action_id: str) -> Door:
     return send
 
 
-def _meeting_menu(bot: Bot, r: Reader, meeting_id: int) -> str:
-    """The meeting's menu, "Move" chosen (its option: ``move:<meeting id>``)."""
-    since = len(bot.slack.calls)
-    r.driver.block_action(
-        "meeting_menu",
-        user=r.user,
-        channel=r.channel,
-        selected_option={
-            "text": {"type": "plain_text", "text": "Flytta"},
-            "value": f"move:{meeting_id}",
-        },
-    )
-    bot.wait_idle()
-    return _shown(bot, since)
+def _meeting_menu(verb: str = "move") -> Door:
+    """The meeting's menu (its option: ``<verb>:<meeting id>``: move, cancel, the agenda)."""
+
+    def send(bot: Bot, r: Reader, meeting_id: int) -> str:
+        since = len(bot.slack.calls)
+        r.driver.block_action(
+            "meeting_menu",
+            user=r.user,
+            channel=r.channel,
+            selected_option={
+                "text": {"type": "plain_text", "text": verb},
+                "value": f"{verb}:{meeting_id}",
+            },
+        )
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    return send
 
 
-def _cancel_submitted(bot: Bot, r: Reader, meeting_id: int) -> str:
-    meta = {"locale": "sv", "forum_id": r.forum_id, "meeting_id": meeting_id}
-    response = r.driver.view_submission(
-        "meeting_cancel",
-        {"reason": {"reason": plain_value("Lokalen är upptagen")}},
-        user=r.user,
-        private_metadata=json.dumps(meta),
-    )
-    bot.wait_idle()
-    return _answer(response)
+def _meeting_submitted(callback: str, values: dict[str, Any], page: int | None = None) -> Door:
+    """A modal's submission (``callback``), its metadata naming the meeting by its id (and
+    the page, for the time slots)."""
+
+    def send(bot: Bot, r: Reader, meeting_id: int) -> str:
+        meta: dict[str, Any] = {"locale": "sv", "forum_id": r.forum_id, "meeting_id": meeting_id}
+        if page is not None:
+            meta["page"] = page
+        response = r.driver.view_submission(
+            callback, values, user=r.user, private_metadata=json.dumps(meta)
+        )
+        bot.wait_idle()
+        return _answer(response)
+
+    return send
+
+
+_cancel_submitted = _meeting_submitted(
+    "meeting_cancel", {"reason": {"reason": plain_value("Lokalen är upptagen")}}
+)
+MOVED_TO = "2026-12-30"
+_move_submitted = _meeting_submitted(
+    "meeting_move",
+    {
+        "day": {"day": date_value(MOVED_TO)},
+        "start": {"start": time_value("10:00")},
+    },
+)
+_slots_submitted = _meeting_submitted("slots_save", {}, page=1)
+_record_submitted = _meeting_submitted(
+    "meeting_record", {"attended": {"attended": multi_select_values([])}}
+)
 
 
 # door → (send, the held meeting rather than the next planned one, who opens it inside)
@@ -235,9 +286,15 @@ MEETING_DOORS: dict[str, tuple[Door, bool, str]] = {
     "add an item": (_meeting_button("agenda_item_add_open"), False, COVERED),
     "edit the agenda": (_meeting_button("agenda_edit_open"), False, COORD),
     "time slots": (_meeting_button("slots_open"), False, COORD),
+    "time slots submission": (_slots_submitted, False, COORD),
     "minutes": (_meeting_button("minutes_open"), True, COORD),
-    "meeting menu": (_meeting_menu, False, COORD),
+    "meeting menu": (_meeting_menu(), False, COORD),
+    "meeting menu: cancel": (_meeting_menu("cancel"), False, COORD),
+    "meeting menu: agenda": (_meeting_menu("agenda"), False, COORD),
+    "move submission": (_move_submitted, False, COORD),
     "cancel submission": (_cancel_submitted, False, COORD),
+    "attendance button": (_meeting_button("meeting_record_open"), True, COORD),
+    "attendance submission": (_record_submitted, True, COORD),
 }
 
 
@@ -252,35 +309,122 @@ def _meetings(bot: Bot, world: World) -> list[tuple[object, ...]]:
 
 
 @pytest.mark.parametrize("door", list(MEETING_DOORS))
-def test_another_forums_meeting_is_told_as_no_meeting(bot: Bot, door: str) -> None:
-    """The agenda's buttons (add an item, edit, time slots), the minutes' button, the
-    meeting menu and the cancel modal's submission name a meeting by its id alone: sent with
-    this forum's meeting by another forum's admin (same workspace), by a non-member (same
-    workspace) and by another workspace's user, each gets the same answer, byte for byte,
-    as for an id of no meeting ("the meeting no longer exists"); the first two were told
-    "only members of this forum", which told them that a meeting of that id exists. Nothing
-    is changed; the forum's own still get the real thing."""
+def test_another_forums_meeting_is_told_as_no_meeting_and_audited(bot: Bot, door: str) -> None:
+    """The agenda's buttons (add an item, edit, time slots) and the time slots' submission,
+    the minutes' button, the meeting menu (move, cancel, the agenda), the move and cancel
+    modals' submissions and the attendance (its button, its submission) name a meeting by
+    its id alone: sent with this forum's meeting by another forum's admin (same workspace),
+    by a non-member (same workspace) and by another workspace's user, each gets the same
+    answer, byte for byte, as for an id of no meeting ("the meeting no longer exists"); the
+    first two were told "only members of this forum", which told them that a meeting of
+    that id exists. Nothing is changed; each attempt is audited once in the meeting's forum
+    as an attempt at its agenda (the minutes' at the minutes), naming the meeting, and the
+    ids of nothing where the requests came from (only the minutes' were audited). The
+    forum's own still get the real thing, with nothing refused."""
     world = build_world(bot)
     send, held, insider = MEETING_DOORS[door]
     meeting = world.held if held else _planned(bot, world)
     before = _meetings(bot, world)
+    mark = last_id(bot)
     for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
         r = reader_for(bot, world, who)
         shown = send(bot, r, meeting)
         assert NO_MEETING_SV in shown and NOT_A_MEMBER_SV not in shown, (who, shown)
         assert shown == send(bot, r, NOTHING), f"{who}: the answer tells that the meeting exists"
     assert _meetings(bot, world) == before
+    assert _by_meeting_id(bot, mark) == _refused_by_meeting_id(
+        world,
+        meeting,
+        object_type="meeting",
+        surface="minutes" if door == "minutes" else "agenda",
+    )
+    mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, insider), meeting)
     assert NO_MEETING_SV not in shown and NOT_A_MEMBER_SV not in shown, shown
-    cancelled = {m[0]: m[1] for m in _meetings(bot, world)}[meeting] == MeetingStatus.CANCELLED
+    after = {m[0]: m for m in _meetings(bot, world)}[meeting]
     assert {
         "add an item": '"callback_id": "agenda_item_add"' in shown,
         "edit the agenda": '"callback_id": "agenda_edit"' in shown,
         "time slots": '"callback_id": "slots_save"' in shown,
+        "time slots submission": '"errors"' not in shown,
         "minutes": '"callback_id": "minutes_save"' in shown,
         "meeting menu": '"callback_id": "meeting_move"' in shown,
-        "cancel submission": cancelled,
+        "meeting menu: cancel": '"callback_id": "meeting_cancel"' in shown,
+        "meeting menu: agenda": '"callback_id": "agenda_edit"' in shown,
+        "move submission": str(after[2]).startswith(MOVED_TO),
+        "cancel submission": after[1] == MeetingStatus.CANCELLED,
+        "attendance button": '"callback_id": "meeting_record"' in shown,
+        "attendance submission": '"errors"' not in shown and after[1] == MeetingStatus.HELD,
     }[door], shown
+    assert not refusals_since(bot, mark)
+
+
+# --- a meeting named in a modal of the reader's own forum: adding an item to it ----------------
+
+ADDED = "Ny övrig fråga om lokalen"
+
+
+def _item_added(bot: Bot, r: Reader, meeting_id: int) -> str:
+    """The add-an-item modal's submission, the meeting chosen by its id (its option)."""
+    meta = {"locale": "sv", "forum_id": r.forum_id}
+    response = r.driver.view_submission(
+        "agenda_item_add",
+        {
+            "text": {"text": plain_value(ADDED)},
+            "meeting": {"meeting": select_value(str(meeting_id))},
+        },
+        user=r.user,
+        private_metadata=json.dumps(meta),
+    )
+    bot.wait_idle()
+    return _answer(response)
+
+
+# door → who adds an item inside the forum
+ITEM_ADD_DOORS: dict[str, tuple[Door, str]] = {
+    "add an item submission": (_item_added, COVERED),
+    "edit the agenda submission": (
+        _meeting_submitted("agenda_edit", {"text": {"text": plain_value(ADDED)}}),
+        COORD,
+    ),
+}
+
+
+def _added(bot: Bot) -> list[int]:
+    with bot.sessions() as s:
+        return list(s.scalars(select(AgendaItem.meeting_id).where(AgendaItem.text == ADDED)))
+
+
+@pytest.mark.parametrize("door", list(ITEM_ADD_DOORS))
+def test_adding_an_item_to_another_forums_meeting_is_refused_and_audited(
+    bot: Bot, door: str
+) -> None:
+    """The add-an-item modal (the meeting chosen by its id) and the agenda editor's modal
+    (its metadata naming the meeting) add an item to a meeting: sent with this forum's
+    meeting by another forum's admin and another workspace's user (from their own forum's
+    modal) and by a non-member (naming this forum). Refused with the answer as before (no
+    such meeting; a non-member: not a member), the same as for an id of nothing, nothing
+    added, and each attempt audited once in this forum's log as an attempt at the
+    meeting's agenda (they were refused unlogged). The forum's own add it, nothing
+    refused."""
+    world = build_world(bot)
+    send, insider = ITEM_ADD_DOORS[door]
+    meeting = _planned(bot, world)
+    mark = last_id(bot)
+    expected = {OTHER_FORUM: NO_MEETING_SV, OTHER_WS: NO_MEETING_SV, NON_MEMBER: NOT_A_MEMBER_SV}
+    for who, answer in expected.items():
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, meeting)
+        assert answer in shown, (who, shown)
+        assert shown == send(bot, r, NOTHING), f"{who}: the answer tells that the meeting exists"
+    assert _added(bot) == []
+    assert refusals_in(bot, mark, world.forum) == refused_once_each(
+        OUTSIDERS_REFUSED, object_type="meeting", object_ref=str(meeting), surface="agenda"
+    )
+    mark = last_id(bot)
+    send(bot, reader_for(bot, world, insider), meeting)
+    assert _added(bot) == [meeting]
+    assert not refusals_since(bot, mark)
 
 
 def _meeting_menu_mask(bot: Bot, r: Reader, meeting_id: int) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from storage.db import transaction
 from storage.models import (
     Deviation,
+    Member,
     Rating,
     RatingObservation,
     RatingRound,
@@ -34,6 +35,7 @@ from tests.integration.test_disclosure_table import (
     OTHER_FORUM,
     OTHER_WS,
     OUTSIDERS_REFUSED,
+    RAISER,
     Reader,
     World,
     build_world,
@@ -446,3 +448,51 @@ def test_closing_or_extending_another_forums_round_is_refused_and_audited(
     else:
         assert deadline == before[1] + dt.timedelta(days=1)
     assert not refusals_since(bot, mark)
+
+
+NOT_COORDINATOR_SV = "Det kan bara forumets samordnare göra."
+
+
+@pytest.mark.parametrize("door", list(STATUS_DOORS))
+def test_a_member_who_is_no_coordinator_closing_or_extending_the_round_is_audited(
+    bot: Bot, door: str
+) -> None:
+    """Closing the forum's open round early, or extending it, is the coordinators': members
+    of the forum who are not (the raising agency's, Polis's, from the forum's channel) are
+    told so as before, the same as for an id of nothing, the round unchanged, and each
+    attempt is audited once in the forum's log as a refusal at the round's comments (the
+    coordinators' surface), with the member's agency (they were refused unlogged)."""
+    world = build_world(bot)
+    _open_round(bot, world)
+    send = STATUS_DOORS[door]
+    before = _round_state(bot, world)
+    members = (RAISER, NOT_COVERED)
+    mark = last_id(bot)
+    for who in members:
+        r = reader_for(bot, world, who)
+        shown = send(bot, world, r, world.round)
+        assert NOT_COORDINATOR_SV in shown, shown
+        assert shown == send(bot, world, r, NOTHING), "the answer tells that the round exists"
+    assert _round_state(bot, world) == before
+    with bot.sessions() as s:
+        agency = {
+            m.slack_user_id: m.agency_id
+            for m in s.scalars(select(Member).where(Member.forum_id == world.forum))
+        }
+    assert refusals_in(bot, mark, world.forum) == [
+        (
+            who,
+            "rating_comments",
+            str(world.round),
+            "T0001",
+            agency[who],
+            {"surface": "rating_comments", "details": False, "refused": "not_coordinator"},
+        )
+        for who in members
+    ]
+    # The ids of nothing: where the requests came from, with no forum (and so no agency).
+    assert {
+        (e.actor, e.team_id, e.object_ref, e.actor_agency_id)
+        for e in refusals_since(bot, mark)
+        if e.forum_id is None
+    } == {(who, "T0001", str(NOTHING), None) for who in members}
