@@ -110,9 +110,9 @@ def log_review_message(
             context(
                 t.ngettext(
                     ":no_entry: {n} attempt refused at the door (someone the forum's rule "
-                    "does not let see the case, action or rating round).",
+                    "keeps from the case, action, rating round or meeting).",
                     ":no_entry: {n} attempts refused at the door (people the forum's rule "
-                    "does not let see the case, action or rating round).",
+                    "keeps from the case, action, rating round or meeting).",
                     report.refused,
                 )
             )
