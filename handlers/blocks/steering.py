@@ -176,8 +176,13 @@ class SupplementPosts:
         blocks: list[Block] = [section(f"*{title}*")]
         blocks += rollup_blocks(t, supplement.period, supplement.rollup)[:-1]
         if supplement.activities_due:
+            # A thread of the channel: like the agenda, the action's number, agency and date,
+            # not what it is about (an action's text is for the forum's members; they open
+            # it with /samverkan insatser or read it in /samverkan aktivitetsplan).
             lines = [
-                f"• {escape(a.description[:80])} · {escape(a.agency)} · {a.due_on.isoformat()}"
+                "• "
+                + t("Action #{id}", id=a.action_id)
+                + f" · {escape(a.agency)} · {a.due_on.isoformat()}"
                 for a in supplement.activities_due[:15]
             ]
             heading = t("Activities due")
