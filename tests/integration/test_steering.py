@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Action, Case, Forum, ForumLink, PlanItem, Role
+from storage.models import Action, AuditEvent, Case, Forum, ForumLink, PlanItem, Role
 from tests.conftest import Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA
 from tests.integration.test_review import forum  # noqa: F401  (fixture: FOSSAM with data)
@@ -209,6 +209,33 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
     assert "insatser om områden" in told[-1].args["text"]  # what the yearly picture lists
     assert settings(bot, steering, "styrgrupp", [steering["fossam"]], user=CHAIR) is None
     assert links(bot) == 1
+
+
+def test_the_yearly_picture_is_in_the_log_of_each_forum_whose_actions_it_lists(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The yearly picture carries FOSSAM's actions about areas (text, owner) out of FOSSAM:
+    FOSSAM's own log records it (who, which steering forum), so its reviewers see it in
+    /samverkan logg; it was recorded in the steering forum's log only."""
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    with transaction(bot.sessions) as s:
+        group = s.get(Forum, steering["steering"])
+        assert group is not None
+        member = fs.find_member(s, forum=group, slack_user_id=CHAIR)
+        assert member is not None
+        member.role = Role.COORDINATOR
+    bot.driver.command("årsrapport 2026", user=CHAIR, channel=STEER_CHANNEL)
+    assert "åtgärdsplan 2026" in reply(bot, 1)
+    with bot.sessions() as session:
+        logged = session.execute(
+            select(AuditEvent.forum_id, AuditEvent.actor, AuditEvent.object_ref).where(
+                AuditEvent.object_type == "yearly_picture"
+            )
+        ).all()
+    assert set(logged) == {(steering["steering"], CHAIR, "STY"), (steering["fossam"], CHAIR, "STY")}
+    bot.driver.command(f"logg <@{CHAIR}>", user=ADMIN, channel="C0001")
+    review = reply(bot, 2)
+    assert CHAIR in review and "exporterade" in review
 
 
 def test_the_activity_plan_its_agenda_part_and_the_reports(
