@@ -65,14 +65,20 @@ def linked_forums(session: Session, steering: Forum) -> list[Forum]:
     )
 
 
-def candidates(session: Session, steering: Forum) -> list[Forum]:
-    """Forums of the same workspace a steering forum may follow (not itself, not steering)."""
+def candidates(session: Session, steering: Forum, access: Access) -> list[Forum]:
+    """The forums of the same workspace (not itself, not steering) the person setting up a
+    steering forum may choose: those they may add (:func:`decides_for`) and those it
+    follows already. The names of the workspace's other forums (private channels too) are
+    not shown to them."""
+    linked = {f.id for f in linked_forums(session, steering)}
     return [
         f
         for f in session.scalars(
             select(Forum).where(Forum.team_id == steering.team_id).order_by(Forum.name)
         )
-        if f.id != steering.id and steering_level(f) is None
+        if f.id != steering.id
+        and steering_level(f) is None
+        and (f.id in linked or decides_for(session, f, access))
     ]
 
 

@@ -80,8 +80,10 @@ def settings_modal(
             section(
                 t(
                     "A steering forum (styrgrupp, 2+2, nämnd) follows operational forums of this "
-                    "workspace: their figures only, never references or details, and counts "
-                    "under 5 as “fewer than 5”. The forums it follows are told in their channel."
+                    "workspace: their figures, never case references or details, and counts "
+                    "under 5 as “fewer than 5”; the yearly situation picture also lists their "
+                    "actions about areas. You can add the forums where you are a coordinator; "
+                    "they are told in their channel."
                 )
             ),
             input_block("steering_level", t("Level"), level_el),

@@ -115,6 +115,15 @@ def settings(
     ).json()
 
 
+def followable(bot: Bot, user: str) -> list[str]:
+    """The forums the steering settings modal offers ``user``."""
+    before = bot.slack.count("views.open")
+    bot.driver.command("styrning inställningar", user=user, channel=STEER_CHANNEL)
+    view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    block = next(b for b in view["blocks"] if b.get("block_id") == "steering_forums")
+    return [o["text"]["text"] for o in block["element"].get("options", [])]
+
+
 def links(bot: Bot) -> int:
     with bot.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(ForumLink)) or 0)
@@ -184,6 +193,9 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
             agency_id=next(a.id for a in group.agencies if a.name == "Grundskola"),
             role=Role.COORDINATOR,
         )
+    # The settings offer CHAIR no forum: FOSSAM's name is not theirs to see or choose.
+    assert "FOSSAM" not in followable(bot, CHAIR)
+    assert followable(bot, ADMIN) == ["FOSSAM"]
     for user in (CHAIR, ELEVHALSA):
         refused = json.dumps(
             settings(bot, steering, "styrgrupp", [steering["fossam"]], user=user),
@@ -207,6 +219,7 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
         lambda: [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
     )
     assert "insatser om områden" in told[-1].args["text"]  # what the yearly picture lists
+    assert followable(bot, CHAIR) == ["FOSSAM"]  # followed already: kept when they save
     assert settings(bot, steering, "styrgrupp", [steering["fossam"]], user=CHAIR) is None
     assert links(bot) == 1
 
