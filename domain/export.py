@@ -132,26 +132,50 @@ def subject_access(
 ) -> AccessExport:
     """The export, recorded in the audit log (who exported whose data, how many rows).
     ``forum_ids`` limits it to those forums (the Slack command); None is the controller's
-    complete export (the CLI)."""
+    complete export (the CLI).
+
+    From Slack the export is recorded in the log of each forum whose rows it may carry (with
+    the requester's agency there), so each forum's reviewers see it in ``/samverkan logg``
+    and the monthly check, wherever it was asked for: the channel's forum (``forum_id``) is
+    only where the command ran, and may not be one of them."""
     tables = collect(session, slack_user_id=slack_user_id, forum_ids=forum_ids)
     export = AccessExport(subject=slack_user_id, generated_at=clock.now(), tables=tables)
-    audit.record(
-        session,
-        clock,
-        actor=actor,
-        action=AuditAction.EXPORT,
-        object_type="member",
-        object_ref=slack_user_id,
-        team_id=team_id,
-        forum_id=forum_id,
-        actor_agency_id=actor_agency_id,
-        detail={
-            "kind": "access_request",
-            "rows": export.row_count,
-            **({"forums": sorted(forum_ids)} if forum_ids is not None else {}),
-        },
-    )
+    detail = {
+        "kind": "access_request",
+        "rows": export.row_count,
+        **({"forums": sorted(forum_ids)} if forum_ids is not None else {}),
+    }
+    if forum_ids is None:
+        places: list[tuple[int | None, int | None]] = [(forum_id, actor_agency_id)]
+    else:
+        places = [(fid, _agency_in(session, fid, actor)) for fid in sorted(forum_ids)]
+    for place, agency_id in places:
+        audit.record(
+            session,
+            clock,
+            actor=actor,
+            action=AuditAction.EXPORT,
+            object_type="member",
+            object_ref=slack_user_id,
+            team_id=team_id,
+            forum_id=place,
+            actor_agency_id=agency_id,
+            detail=detail,
+        )
     return export
+
+
+def _agency_in(session: Session, forum_id: int, slack_user_id: str) -> int | None:
+    """The agency of the active member ``slack_user_id`` in the forum (None if not one)."""
+    from storage.models import Member
+
+    return session.scalar(
+        select(Member.agency_id).where(
+            Member.forum_id == forum_id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
+        )
+    )
 
 
 def export_forums(session: Session, *, team_id: str, slack_user_id: str) -> list[int]:

@@ -81,9 +81,11 @@ def collect(session: Session, clock: Clock, *, access: Access, year: int) -> lis
         raise InvalidInput(N_("Choose a year that has begun, e.g. {year}."), year=today.year)
     period = Period(dt.date(year, 1, 1), min(dt.date(year, 12, 31), today))
     result = []
+    included: list[Forum] = []
     for forum in linked_forums(session, access.forum):
         if not _rates(forum):
             continue
+        included.append(forum)
         zone = forum_zone(forum)
         start, end = bounds(zone, period)
         rows = session.execute(
@@ -134,6 +136,21 @@ def collect(session: Session, clock: Clock, *, access: Access, year: int) -> lis
         object_ref=access.forum.code,
         detail={"year": year, "forums": len(result)},
     )
+    # Each followed forum's actions about areas (text, owner) leave it in the document: its
+    # own log says so, for its reviewers (/samverkan logg, the monthly check), naming the
+    # steering forum. The reader is no member there: no agency.
+    for forum, picture in zip(included, result, strict=True):
+        audit.record(
+            session,
+            clock,
+            actor=access.member.slack_user_id,
+            action=AuditAction.EXPORT,
+            object_type="yearly_picture",
+            object_ref=access.forum.code,
+            team_id=forum.team_id,
+            forum_id=forum.id,
+            detail={"year": year, "actions": len(picture.actions)},
+        )
     return result
 
 

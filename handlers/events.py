@@ -15,13 +15,13 @@ from handlers.errors import database_errors
 from handlers.listener import listener
 from handlers.outgoing import queue_announcement_update
 from handlers.payload import ack_only
-from handlers.screens import home_view
+from handlers.screens import home_view, refresh_home
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
 
-def member_left(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def member_left(event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     # Idempotent: a retried event finds the member already inactive. No error path of its
     # own: a failure answers 500 (the app's error handler), so Slack retries the event.
     team_id = event.get("team") or context.team_id or ""
@@ -41,6 +41,8 @@ def member_left(event: dict[str, Any], context: BoltContext, deps: Deps) -> None
         if forum is not None:
             # The announcement's member count; the scheduler sends it with the outbox.
             queue_announcement_update(session, deps, forum)
+    if left:  # their App Home no longer shows the forum's cases and actions
+        refresh_home(deps, client, team_id, [event["user"]])
 
 
 def member_joined() -> None:

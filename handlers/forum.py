@@ -34,7 +34,7 @@ from handlers.outgoing import (
     queue_announcement_update,
 )
 from handlers.payload import ack_only
-from handlers.screens import summarize
+from handlers.screens import refresh_home, summarize
 from storage.db import reading, transaction
 from storage.models import Forum, OutboxMessage, OutboxStatus, Role
 
@@ -417,6 +417,8 @@ def refresh_members(
         )
     if not added:
         return
+    # Another agency sees other cases: their App Home as the new agency may see it.
+    refresh_home(deps, client, context.team_id or "", list(meta.users))
     if parent:
         try:
             client.views_update(view_id=parent, view=updated)
@@ -436,6 +438,7 @@ def remove_member(
     team_id, user_id = context.team_id or "", context.user_id or ""
     member_id = forms.id_value(body["actions"][0].get("value")) or 0
     announce = False
+    gone: list[str] = []
     with database_errors(), transaction(deps.sessions) as session:
         forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)
         try:
@@ -444,8 +447,10 @@ def remove_member(
             )
             notice = t("<@{user}> is no longer a member.", user=removed.slack_user_id)
             announce = queue_announcement_update(session, deps, forum)
+            gone = [removed.slack_user_id]
         except DomainError as exc:
             notice = ":warning: " + error_text(t, exc, mrkdwn=True)
+    refresh_home(deps, client, team_id, gone)  # their Home no longer shows the forum
     # e.g. they removed themselves: they may no longer look (then a notice, the error path)
     with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.get_forum(session, forum_id=meta.forum_id or 0, team_id=team_id)

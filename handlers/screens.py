@@ -113,6 +113,19 @@ def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str
         return forum_ui.home_error_view(t, failure_text(t, exc))
 
 
+def refresh_home(deps: Deps, client: WebClient, team_id: str, user_ids: list[str]) -> None:
+    """Publish these people's App Home anew, after what they may see shrank (they left the
+    channel, were removed, moved to another agency): Slack keeps the Home tab as last
+    published, with the forum's cases (Inför mötet) and actions, until it is published
+    again. Best effort: a failure is logged, the change stands."""
+    for user_id in dict.fromkeys(user_ids):
+        try:
+            t = deps.translator(client, team_id, user_id)
+            client.views_publish(user_id=user_id, view=home_view(deps, t, team_id, user_id))
+        except Exception as exc:  # the next app_home_opened publishes it anyway
+            log.warning("App Home not refreshed: %s", exc.__class__.__name__)
+
+
 def case_door(
     session: Session,
     deps: Deps,

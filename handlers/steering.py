@@ -145,7 +145,7 @@ def open_settings(
         view = ui.settings_modal(
             t,
             level=steering_service.steering_level(forum),
-            forums=[(f.id, f.name) for f in steering_service.candidates(session, forum)],
+            forums=[(f.id, f.name) for f in steering_service.candidates(session, forum, access)],
             linked=[f.id for f in steering_service.linked_forums(session, forum)],
             private_metadata=meta.dump(),
         )

@@ -264,11 +264,13 @@ def seed_criteria(surface: Surface) -> None:
 
 
 def seed_steering(surface: Surface) -> None:
-    """The steering group follows FOSSAM and OSF."""
-    user = "U03ERIK"
-    surface.command(user, STEERING, "/samverkan styrning inställningar")
-    view = _wait_modal(surface, user)
-    _submit(surface, user, view, {"steering_level": "Styrgrupp", "steering_forums": FOLLOWED})
+    """The steering group follows FOSSAM and OSF. Only a forum's own coordinators let a
+    steering forum follow it: Erik (coordinator of OSF) adds OSF, Anna (FOSSAM's admin and a
+    coordinator of the steering group) adds FOSSAM."""
+    for user, followed in (("U03ERIK", ("OSF",)), ("U01ANNA", FOLLOWED)):
+        surface.command(user, STEERING, "/samverkan styrning inställningar")
+        view = _wait_modal(surface, user)
+        _submit(surface, user, view, {"steering_level": "Styrgrupp", "steering_forums": followed})
 
 
 def seed_closed_case(surface: Surface) -> None:

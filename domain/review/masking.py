@@ -76,7 +76,8 @@ def masked(data: ReviewData) -> ReviewFigures:
         actions_on_time=sn.count(data.actions_on_time),
         on_time_share=sn.share(data.actions_on_time, data.actions_done),
         actions_overdue=sn.count(data.actions_overdue),
-        effects=sn.breakdown(data.effects),
+        # The effects of the actions done, whose count is shown: a breakdown of it.
+        effects=sn.breakdown(data.effects, total=data.actions_done),
         deviations_total=sn.count(deviations_total),
         deviations=sn.breakdown(data.deviations, total=deviations_total),
         surveys_sent=sn.count(fb.surveys_sent),

@@ -20,7 +20,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import forum_schedule, setting_text
+from domain.forums import find_member, forum_schedule, setting_text
 from domain.i18n import N_, Translator, normalize_locale
 from domain.statistics import Period
 from storage.models import (
@@ -29,6 +29,7 @@ from storage.models import (
     ForumLink,
     Meeting,
     MeetingStatus,
+    Role,
 )
 
 LEVELS: dict[str, str] = {
@@ -64,15 +65,30 @@ def linked_forums(session: Session, steering: Forum) -> list[Forum]:
     )
 
 
-def candidates(session: Session, steering: Forum) -> list[Forum]:
-    """Forums of the same workspace a steering forum may follow (not itself, not steering)."""
+def candidates(session: Session, steering: Forum, access: Access) -> list[Forum]:
+    """The forums of the same workspace (not itself, not steering) the person setting up a
+    steering forum may choose: those they may add (:func:`decides_for`) and those it
+    follows already. The names of the workspace's other forums (private channels too) are
+    not shown to them."""
+    linked = {f.id for f in linked_forums(session, steering)}
     return [
         f
         for f in session.scalars(
             select(Forum).where(Forum.team_id == steering.team_id).order_by(Forum.name)
         )
-        if f.id != steering.id and steering_level(f) is None
+        if f.id != steering.id
+        and steering_level(f) is None
+        and (f.id in linked or decides_for(session, f, access))
     ]
+
+
+def decides_for(session: Session, forum: Forum, access: Access) -> bool:
+    """Whether the person setting up the steering forum (``access``) may let it follow
+    ``forum``: an active coordinator or admin of that forum, in the same workspace."""
+    if forum.team_id != access.forum.team_id:
+        return False
+    member = find_member(session, forum=forum, slack_user_id=access.member.slack_user_id)
+    return member is not None and member.role in (Role.COORDINATOR, Role.ADMIN)
 
 
 @dataclass(frozen=True)
@@ -98,6 +114,11 @@ def configure(
     if level is not None and level not in LEVELS:
         errors["steering_level"] = InvalidInput(N_("Choose a level."), field="steering_level")
     wanted = list(dict.fromkeys(forum_ids))
+    existing = set(
+        session.scalars(
+            select(ForumLink.forum_id).where(ForumLink.steering_forum_id == steering.id)
+        )
+    )
     if wanted and level is None:
         errors["steering_level"] = InvalidInput(
             N_("Only a steering forum follows other forums: choose its level first."),
@@ -126,6 +147,19 @@ def configure(
                 forum=other.name,
             )
             break
+        if forum_id not in existing and not decides_for(session, other, access):
+            # What a followed forum's figures and its actions about areas (the yearly
+            # picture) show leaves the forum: its own coordinators decide that, not anyone
+            # who sets up a forum of their own and makes it a steering forum.
+            errors["steering_forums"] = InvalidInput(
+                N_(
+                    "Only a coordinator of {forum} can let a steering forum follow it: "
+                    "its figures and its actions about areas leave the forum."
+                ),
+                field="steering_forums",
+                forum=other.name,
+            )
+            break
     if errors:
         raise InputErrors(errors)
     settings = dict(steering.settings or {})
@@ -134,11 +168,6 @@ def configure(
     else:
         settings["steering_level"] = level
     steering.settings = settings
-    existing = set(
-        session.scalars(
-            select(ForumLink.forum_id).where(ForumLink.steering_forum_id == steering.id)
-        )
-    )
     now = clock.now()
     added = [f for f in wanted if f not in existing]
     removed = [f for f in existing if f not in wanted]
@@ -171,8 +200,10 @@ def configure(
     for forum in new:  # transparency: the operational forum is told who follows its figures
         t = Translator(normalize_locale(forum.language))
         text = t(
-            "{steering} ({level}) now follows this forum's figures: counts per period only, "
-            "never case references or details, and counts under 5 as \u201cfewer than 5\u201d.",
+            "{steering} ({level}) now follows this forum's figures: counts per period, never "
+            "case references or details, and counts under 5 as \u201cfewer than 5\u201d. Its "
+            "yearly situation picture and action plan also lists this forum's actions about "
+            "areas and themes (text, owner, due date; never actions in a case).",
             steering=steering.name,
             level=t(LEVELS[level or "styrgrupp"]),
         )

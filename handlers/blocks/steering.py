@@ -80,8 +80,10 @@ def settings_modal(
             section(
                 t(
                     "A steering forum (styrgrupp, 2+2, nämnd) follows operational forums of this "
-                    "workspace: their figures only, never references or details, and counts "
-                    "under 5 as “fewer than 5”. The forums it follows are told in their channel."
+                    "workspace: their figures, never case references or details, and counts "
+                    "under 5 as “fewer than 5”; the yearly situation picture also lists their "
+                    "actions about areas. You can add the forums where you are a coordinator; "
+                    "they are told in their channel."
                 )
             ),
             input_block("steering_level", t("Level"), level_el),
@@ -176,8 +178,13 @@ class SupplementPosts:
         blocks: list[Block] = [section(f"*{title}*")]
         blocks += rollup_blocks(t, supplement.period, supplement.rollup)[:-1]
         if supplement.activities_due:
+            # A thread of the channel: like the agenda, the action's number, agency and date,
+            # not what it is about (an action's text is for the forum's members; they open
+            # it with /samverkan insatser or read it in /samverkan aktivitetsplan).
             lines = [
-                f"• {escape(a.description[:80])} · {escape(a.agency)} · {a.due_on.isoformat()}"
+                "• "
+                + t("Action #{id}", id=a.action_id)
+                + f" · {escape(a.agency)} · {a.due_on.isoformat()}"
                 for a in supplement.activities_due[:15]
             ]
             heading = t("Activities due")

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from domain import forums as fs
 from storage.db import transaction
 from storage.models import (
     Agency,
@@ -26,6 +27,7 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     PlanItem,
+    Role,
 )
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
@@ -245,6 +247,20 @@ def _follow(bot: Bot, r: Reader, forums: list[str]) -> str:
     return _submit(bot, r, "steering_settings", values)
 
 
+def _coordinates(bot: Bot, user: str, forum_id: int) -> None:
+    with transaction(bot.sessions) as s:
+        forum = fs.get_forum(s, forum_id=forum_id, team_id="T0001")
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor=forum.created_by,
+            slack_user_ids=[user],
+            agency_id=forum.agencies[0].id,
+            role=Role.COORDINATOR,
+        )
+
+
 def _links(bot: Bot) -> list[tuple[int, int]]:
     with bot.sessions() as s:
         return [(link.steering_forum_id, link.forum_id) for link in s.scalars(select(ForumLink))]
@@ -257,6 +273,7 @@ def test_a_crafted_forum_to_follow_is_no_forum(bot: Bot, crafted: str) -> None:
     were removed silently."""
     world = build_world(bot)
     r = reader_for(bot, world, COORD)
+    _coordinates(bot, COORD, world.other_forum)  # only its coordinator lets it be followed
     _told(_follow(bot, r, [str(world.other_forum)]))
     assert _links(bot) == [(world.forum, world.other_forum)]
     _told(_follow(bot, r, [crafted]), "Det forumet finns inte i den här arbetsytan")

@@ -15,6 +15,7 @@ from domain.actions import ActionDraft, create_action
 from domain.cases import CaseDraft, raise_case
 from storage.db import transaction
 from storage.models import (
+    AuditAction,
     AuditEvent,
     Case,
     ConsentGiver,
@@ -307,3 +308,51 @@ def test_registerutdrag_covers_only_the_requesters_forums_in_this_workspace(bot:
     assert "Kalle" not in text
     forums = {row["id"] for row in document["tables"]["forums"]}
     assert forums == {a["forum"]} and b["forum"] not in forums
+
+
+def test_registerutdrag_is_in_the_log_of_the_forum_whose_data_left(bot: Bot) -> None:
+    """ADMIN coordinates forum A and is a plain member of B. Asked in B's channel, the export
+    carries ANNA's rows from A: it is recorded in A's log (A's reviewers see it in
+    /samverkan logg), with ADMIN's agency in A, and not only in B's, whose data did not leave.
+    It used to be recorded once, under the forum of the channel where it was asked."""
+    a = make_forum(bot)
+    b = make_forum(bot, channel="C0002", code="OSF", actor=OUTSIDER)
+    with transaction(bot.sessions) as s:
+        forum_a = fs.get_forum(s, forum_id=a["forum"], team_id="T0001")
+        forum_b = fs.get_forum(s, forum_id=b["forum"], team_id="T0001")
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum_a,
+            actor=ADMIN,
+            slack_user_ids=[ANNA],
+            agency_id=a["Grundskola"],
+            role=Role.MEMBER,
+        )
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum_b,
+            actor=OUTSIDER,
+            slack_user_ids=[ADMIN],
+            agency_id=b["Elevhälsa"],
+            role=Role.MEMBER,
+        )
+    raise_with_name(bot, a)
+    bot.driver.command(f"registerutdrag <@{ANNA}>", user=ADMIN, channel="C0002")
+    bot.slack.wait_for("response_url", count=1)  # the reply comes once the files are sent
+    bot.slack.wait_for("files.completeUploadExternal", count=2)
+    document = json.loads(next(u for u in bot.slack.uploads.values() if u.startswith(b"{")))
+    assert {row["forum_id"] for row in document["tables"]["members"]} == {a["forum"]}
+    with bot.sessions() as s:
+        events = s.execute(
+            select(AuditEvent.forum_id, AuditEvent.actor_agency_id).where(
+                AuditEvent.object_type == "member",
+                AuditEvent.object_ref == ANNA,
+                AuditEvent.action == AuditAction.EXPORT,
+            )
+        ).all()
+    assert events == [(a["forum"], a["Grundskola"])]
+    bot.driver.command(f"logg <@{ADMIN}>", user=ADMIN, channel="C0001")
+    review = json.dumps(bot.slack.wait_for("response_url", count=2)[-1].args, ensure_ascii=False)
+    assert ANNA in review and "exporterade" in review

@@ -13,20 +13,24 @@ import json
 from typing import Any
 
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
+from handlers.blocks import forum as forum_ui
 from storage.db import transaction
 from storage.models import (
     Action,
     ActionStatus,
     ConsentGiver,
     Effect,
+    Member,
     SipStatus,
 )
 from tests.conftest import Bot
 from tests.integration import test_action_flow as actions_flow
+from tests.integration import test_disclosure_table as table
 from tests.integration.test_action_plan import add, upload_named
 from tests.support import rating_flow as ratings_flow
 from tests.support.agenda_flow import (
@@ -260,3 +264,46 @@ def test_a_posted_agenda_shows_the_effect_once_it_is_recorded(bot: Bot) -> None:
     assert "action_follow_up_open" not in body
     with bot.sessions() as s:
         assert s.get(Action, action_id).effect is Effect.YES  # type: ignore[union-attr]
+
+
+def test_app_home_is_published_anew_when_what_a_member_may_see_shrinks(bot: Bot) -> None:
+    """Slack keeps the App Home tab as it was last published: RAISER's shows the forum's case
+    (what was agreed, Inför mötet) and action. Leaving the channel ends the membership, and
+    the Home is published anew without them; so for COVERED, removed by the coordinator.
+    They used to stay on the tab until it was next opened (or for good, the bot down)."""
+    world = table.build_world(bot)
+    raiser = table.reader_for(bot, world, table.RAISER)
+    shown = table.output_of(bot, lambda: table.home(bot, world, raiser))
+    assert table.MINUTE in shown and table.ACTION_TEXT in shown
+
+    def published_after(send: Any, user: str) -> str:
+        before = len(bot.slack.calls_to("views.publish"))
+        send()
+        call = bot.slack.wait_for("views.publish", count=before + 1)[-1]
+        assert call.args["user_id"] == user
+        return json.dumps(call.args["view"], ensure_ascii=False)
+
+    left = published_after(
+        lambda: bot.driver.event(
+            {"type": "member_left_channel", "user": table.RAISER, "channel": "C0001"}
+        ),
+        table.RAISER,
+    )
+    assert table.MINUTE not in left and table.ACTION_TEXT not in left
+    with bot.sessions() as s:
+        covered = s.scalar(
+            select(Member.id).where(
+                Member.forum_id == world.forum, Member.slack_user_id == table.COVERED
+            )
+        )
+    meta = json.dumps({"locale": "sv", "forum_id": world.forum})
+    removed = published_after(
+        lambda: bot.driver.block_action(
+            forum_ui.ACTION_REMOVE_MEMBER,
+            user=table.COORD,
+            value=str(covered),
+            view={"id": "V9", "private_metadata": meta},
+        ),
+        table.COVERED,
+    )
+    assert "FOSSAM" not in removed and table.ACTION_TEXT not in removed

@@ -175,6 +175,41 @@ def test_the_review_comes_as_pdf_and_xlsx_with_a_channel_summary(
     assert "Sammanfattning som aldrig syns" not in summary_text
 
 
+def test_a_hidden_action_effect_cannot_be_worked_out_from_the_actions_done(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Eight actions done (shown), six with the effect "partly" (shown) and two "yes"
+    (hidden): "yes" would be 8 − 6 − 0 = 2. The effects are a breakdown of the actions done,
+    so the next smallest cell is hidden too (secondary suppression), as for the outcomes."""
+    with transaction(bot.sessions) as s:
+        for _n in range(2):
+            s.add(
+                Action(
+                    forum_id=forum["forum"],
+                    description="Uppföljning",
+                    owning_agency_id=forum["Elevhälsa"],
+                    owner=ELEVHALSA,
+                    due_on=dt.date(2026, 3, 10),
+                    status=ActionStatus.DONE,
+                    effect=Effect.YES,
+                    completed_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+                    created_by=ADMIN,
+                    created_at=dt.datetime(2026, 2, 20, tzinfo=dt.UTC),
+                    updated_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+                )
+            )
+    bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
+    assert "direktmeddelande" in last_reply(bot, 1)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert summary["Insatser klara"] == 8
+    effects = {row[0].value: row[1].value for row in book["Insatsernas effekt"].iter_rows()}
+    assert effects["Ja"] == "färre än 5" and effects["Nej"] == 0
+    assert effects["Delvis"] == "färre än 5"
+
+
 @pytest.mark.parametrize(
     ("words", "expected"),
     [

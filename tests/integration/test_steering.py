@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Action, Case, Forum, ForumLink, PlanItem, Role
+from storage.models import Action, AuditEvent, Case, Forum, ForumLink, PlanItem, Role
 from tests.conftest import Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA
 from tests.integration.test_review import forum  # noqa: F401  (fixture: FOSSAM with data)
@@ -94,7 +94,9 @@ def steering(bot: Bot, forum: dict[str, int]) -> dict[str, int]:  # noqa: F811
         return {"steering": created.id, "fossam": forum["forum"], "other": other.id}
 
 
-def settings(bot: Bot, ids: dict[str, int], level: str, forums: list[int]) -> Any:
+def settings(
+    bot: Bot, ids: dict[str, int], level: str, forums: list[int], *, user: str = ADMIN
+) -> Any:
     values = {
         "steering_level": {"value": select_value(level)},
         "steering_forums": {
@@ -107,10 +109,19 @@ def settings(bot: Bot, ids: dict[str, int], level: str, forums: list[int]) -> An
     return bot.driver.view_submission(
         "steering_settings",
         values,
-        user=ADMIN,
+        user=user,
         private_metadata=json.dumps({"locale": "sv", "forum_id": ids["steering"]}),
         blocks=[{"type": "input", "block_id": b} for b in values],
     ).json()
+
+
+def followable(bot: Bot, user: str) -> list[str]:
+    """The forums the steering settings modal offers ``user``."""
+    before = bot.slack.count("views.open")
+    bot.driver.command("styrning inställningar", user=user, channel=STEER_CHANNEL)
+    view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    block = next(b for b in view["blocks"] if b.get("block_id") == "steering_forums")
+    return [o["text"]["text"] for o in block["element"].get("options", [])]
 
 
 def links(bot: Bot) -> int:
@@ -154,6 +165,90 @@ def test_links_stay_in_the_workspace_and_the_group_sees_figures_only(
     # The chair is not in FOSSAM: its cases stay closed to them.
     bot.driver.command("ärenden", user=CHAIR, channel="C0001")
     assert "medlemmar" in reply(bot, 2)
+
+
+def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """Anyone may set up a forum in a channel of their own and make it a steering forum; its
+    roll-up, annual report and yearly picture (with the followed forums' actions about
+    areas: text, owner, due date) would then carry any forum of the workspace. Only a
+    coordinator of the forum to follow adds it: CHAIR (in FOSSAM: no) and ELEVHALSA
+    (FOSSAM: a member, no coordinator), both coordinators of the steering group, are
+    refused on the field; nothing is linked, FOSSAM is told nothing, and CHAIR's yearly
+    picture holds none of FOSSAM's actions. FOSSAM's admin adds it; a link already there
+    stays when the others save the settings."""
+    with transaction(bot.sessions) as s:
+        group = s.get(Forum, steering["steering"])
+        assert group is not None
+        member = fs.find_member(s, forum=group, slack_user_id=CHAIR)
+        assert member is not None
+        member.role = Role.COORDINATOR
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=group,
+            actor=ADMIN,
+            slack_user_ids=[ELEVHALSA],
+            agency_id=next(a.id for a in group.agencies if a.name == "Grundskola"),
+            role=Role.COORDINATOR,
+        )
+    # The settings offer CHAIR no forum: FOSSAM's name is not theirs to see or choose.
+    assert "FOSSAM" not in followable(bot, CHAIR)
+    assert followable(bot, ADMIN) == ["FOSSAM"]
+    for user in (CHAIR, ELEVHALSA):
+        refused = json.dumps(
+            settings(bot, steering, "styrgrupp", [steering["fossam"]], user=user),
+            ensure_ascii=False,
+        )
+        assert '"steering_forums"' in refused
+        assert "Bara en samordnare i FOSSAM" in refused
+    assert links(bot) == 0
+    bot.driver.command("årsrapport 2026", user=CHAIR, channel=STEER_CHANNEL)
+    assert "åtgärdsplan 2026" in reply(bot, 1)
+    picture = docx.Document(io.BytesIO(uploads(bot, ".docx")[0]))
+    table_text = "\n".join(
+        c.text for table in picture.tables for row in table.rows for c in row.cells
+    )
+    assert "Trygghetsvandring" not in table_text and "FOSSAM" not in table_text
+    assert not [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
+
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    assert links(bot) == 1
+    told = eventually(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
+    )
+    assert "insatser om områden" in told[-1].args["text"]  # what the yearly picture lists
+    assert followable(bot, CHAIR) == ["FOSSAM"]  # followed already: kept when they save
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]], user=CHAIR) is None
+    assert links(bot) == 1
+
+
+def test_the_yearly_picture_is_in_the_log_of_each_forum_whose_actions_it_lists(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The yearly picture carries FOSSAM's actions about areas (text, owner) out of FOSSAM:
+    FOSSAM's own log records it (who, which steering forum), so its reviewers see it in
+    /samverkan logg; it was recorded in the steering forum's log only."""
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    with transaction(bot.sessions) as s:
+        group = s.get(Forum, steering["steering"])
+        assert group is not None
+        member = fs.find_member(s, forum=group, slack_user_id=CHAIR)
+        assert member is not None
+        member.role = Role.COORDINATOR
+    bot.driver.command("årsrapport 2026", user=CHAIR, channel=STEER_CHANNEL)
+    assert "åtgärdsplan 2026" in reply(bot, 1)
+    with bot.sessions() as session:
+        logged = session.execute(
+            select(AuditEvent.forum_id, AuditEvent.actor, AuditEvent.object_ref).where(
+                AuditEvent.object_type == "yearly_picture"
+            )
+        ).all()
+    assert set(logged) == {(steering["steering"], CHAIR, "STY"), (steering["fossam"], CHAIR, "STY")}
+    bot.driver.command(f"logg <@{CHAIR}>", user=ADMIN, channel="C0001")
+    review = reply(bot, 2)
+    assert CHAIR in review and "exporterade" in review
 
 
 def test_the_activity_plan_its_agenda_part_and_the_reports(
@@ -235,7 +330,14 @@ def test_the_activity_plan_its_agenda_part_and_the_reports(
     parts = [c for c in posts if "Styrning:" in json.dumps(c.args, ensure_ascii=False)]
     assert len(parts) == 1 and parts[0].args.get("thread_ts")
     part = json.dumps(parts[0].args, ensure_ascii=False)
-    assert "Gemensam rutin" in part and "Färre elever med hög frånvaro" in part
+    assert "Färre elever med hög frånvaro" in part
+    # The activity by its number, as the agenda shows actions: the channel (people who are
+    # not the forum's members too) never sees what an action is about.
+    with bot.sessions() as session:
+        activity = session.scalars(
+            select(Action.id).where(Action.forum_id == steering["steering"])
+        ).one()
+    assert f"Insats #{activity}" in part and "Gemensam rutin" not in part
     assert "FOSSAM" in part and "FOS-2026" not in part
 
     assert (
