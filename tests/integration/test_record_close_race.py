@@ -10,7 +10,9 @@ is held open after its change while the other starts (test_minutes_close_race's 
 PostgreSQL only, as there: SQLite's BEGIN IMMEDIATE serialises writers anyway.
 
 The record modal saved twice (a double click, Slack's retry, a correction later) rolls
-each item over once: on both databases one after the other, and on PostgreSQL at once.
+each item over once: on both databases one after the other, and on PostgreSQL at once (a
+first record, and a correction sent twice at once that writes nothing to the meeting's row:
+only the row's lock orders the two copies).
 
 The world is test_minutes_flow's (FOSSAM, U1 coordinates, U2 raised the case) with one
 item of other business from U3, the meeting over (15:00 on 26 November); the next meeting
@@ -42,10 +44,11 @@ from tests.support.slack_driver import (
 OTHER = "Sommarlovets aktiviteter"
 
 
-def recorded_world(bot: Bot) -> tuple[int, int]:
-    """The meeting (over, its agenda posted) and its case's id."""
+def recorded_world(bot: Bot, *, case: bool = True) -> tuple[int, int | None]:
+    """The meeting (over, its agenda posted) and its case's id (None: ``case`` False, the
+    agenda has the other business only)."""
     minutes.setup_forum(bot)
-    case = minutes.case_id(bot, minutes.raise_a_case(bot))
+    raised = minutes.case_id(bot, minutes.raise_a_case(bot)) if case else None
     meeting = minutes.first_meeting(bot)
     bot.driver.view_submission(
         "agenda_item_add",
@@ -58,6 +61,12 @@ def recorded_world(bot: Bot) -> tuple[int, int]:
     )
     for hour in (8, 15):  # the agenda goes out; the meeting has ended
         tick(bot, local(2026, 11, 26, hour, 0))
+    return meeting, raised
+
+
+def with_case(bot: Bot) -> tuple[int, int]:
+    meeting, case = recorded_world(bot)
+    assert case is not None
     return meeting, case
 
 
@@ -132,7 +141,7 @@ def test_a_case_closed_before_the_record_is_neither_marked_discussed_nor_rolled_
     the case closed and leaves it so (before, a discussed case was set back to discussed,
     reopened without a reopening in its history, and one not discussed went onto the next
     agenda as a closed case). The record itself is saved."""
-    meeting, case = recorded_world(bot)
+    meeting, case = with_case(bot)
     following = next_meeting(bot, meeting)
     item = case_item(bot, meeting, case)
     closed, recorded, waited = race(
@@ -163,7 +172,7 @@ def test_a_case_closed_as_its_meeting_is_recorded_is_closed_after_the_record(
     the close waits for it, then closes the case as the record left it (its history says
     from discussed). Not parametrised on a case not discussed, as the close race is: that
     record changes no status, so the close reads the same either way."""
-    meeting, case = recorded_world(bot)
+    meeting, case = with_case(bot)
     item = case_item(bot, meeting, case)
     recorded, closed, waited = race(
         bot,
@@ -183,7 +192,7 @@ def test_a_case_closed_as_its_meeting_is_recorded_is_closed_after_the_record(
 def test_a_meeting_recorded_twice_rolls_each_item_over_once(bot: Bot) -> None:
     """The same record saved again (a retry, a double click one after the other) leaves the
     next agenda as the first save did: the case and the other business once each."""
-    meeting, case = recorded_world(bot)
+    meeting, case = with_case(bot)
     following = next_meeting(bot, meeting)
     before = on_agenda(bot, following)
     payload = record_payload(bot, meeting, [])
@@ -200,9 +209,9 @@ def test_a_meeting_recorded_twice_rolls_each_item_over_once(bot: Bot) -> None:
 def test_a_meeting_recorded_twice_at_once_rolls_each_item_over_once(
     bot: Bot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Two copies of the record arriving at once: the second waits for the first (the
-    meeting's row) and finds its items on the next agenda."""
-    meeting, case = recorded_world(bot)
+    """Two copies of the record arriving at once: the second waits for the first and finds
+    its items on the next agenda."""
+    meeting, case = with_case(bot)
     following = next_meeting(bot, meeting)
     before = on_agenda(bot, following)
     payload = record_payload(bot, meeting, [])
@@ -217,3 +226,31 @@ def test_a_meeting_recorded_twice_at_once_rolls_each_item_over_once(
     rolled = [(c, t) for c, t, r in on_agenda(bot, following) if r]
     assert sorted(rolled, key=str) == sorted([(case, None), (None, OTHER)], key=str)
     assert len(on_agenda(bot, following)) == len(before) + 2
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_corrected_record_sent_twice_at_once_rolls_the_item_over_once(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The meeting recorded with its other business discussed, then corrected (not
+    discussed after all, the same attendance) by two copies at once: the meeting's row is
+    not written again, so only its lock makes the second wait for the first; the item
+    rolls over once."""
+    meeting, _none = recorded_world(bot, case=False)
+    following = next_meeting(bot, meeting)
+    before = on_agenda(bot, following)
+    (other,) = [i.id for i in items(bot, meeting) if i.text == OTHER]
+    first = bot.driver.send_payload(record_payload(bot, meeting, [other]))
+    assert (first.status, first.json()) == (200, None)
+    assert on_agenda(bot, following) == before
+    payload = record_payload(bot, meeting, [])
+    one, two, waited = race(
+        bot,
+        monkeypatch,
+        first=(agenda_service, "record_meeting", payload),
+        second=payload,
+    )
+    assert waited, "the second record did not wait for the first"
+    assert (one.status, one.json()) == (two.status, two.json()) == (200, None)
+    assert [(c, t) for c, t, r in on_agenda(bot, following) if r] == [(None, OTHER)]
+    assert len(on_agenda(bot, following)) == len(before) + 1
