@@ -47,9 +47,10 @@ def change_status(
     short outcome for the statistics.
 
     The case's row is locked first (FOR NO KEY UPDATE, the lock the update takes anyway) and
-    read as it is then: a save of minutes writing for the case at the same moment (it locks
-    the same row, :func:`domain.minutes.record_minutes`) either finishes first and is seen
-    here (a follow-up it planned), or waits for this change and sees the case closed."""
+    read as it is then: a save of minutes or a meeting's record writing for the case at the
+    same moment (they lock the same row, :mod:`domain.locks`) either finishes first and is
+    seen here (a follow-up planned, the case discussed), or waits for this change and sees
+    the case closed."""
     session.execute(
         select(Case)
         .where(Case.id == case_id, Case.forum_id == access.forum.id)

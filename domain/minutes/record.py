@@ -12,7 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
-from domain import audit, disclosure, meetings, pages, privacy, scheduling
+from domain import audit, disclosure, locks, meetings, pages, privacy, scheduling
 from domain import slots as slot_service
 from domain.access import Access
 from domain.clock import Clock
@@ -349,28 +349,6 @@ def _writes(draft: MinuteDraft) -> bool:
     )
 
 
-def _lock_cases(session: Session, case_ids: Sequence[int]) -> None:
-    """Lock the rows of the cases a save writes for, before their status is read, so a case
-    closed at the same moment cannot slip past the check (PostgreSQL; SQLite's BEGIN
-    IMMEDIATE serialises writers anyway): the close either waits for these minutes and
-    closes the case after them, or is committed first and read here as closed (refused).
-
-    FOR NO KEY UPDATE, the lock an UPDATE of a case's status takes: FOR KEY SHARE (what the
-    new action's and entry's foreign keys take) lets the close through, and FOR SHARE, then
-    upgraded by a follow-up's update of the case, would let two saves (of two meetings with
-    the same case) deadlock. One order (by id; the meeting's row is locked first, and
-    closing a case locks only that case's row): no deadlock between saves and closes.
-    Re-read (populate_existing): a row read earlier in this transaction may be stale."""
-    if case_ids:
-        session.execute(
-            select(Case)
-            .where(Case.id.in_(case_ids))
-            .order_by(Case.id)
-            .with_for_update(key_share=True)
-            .execution_options(populate_existing=True)
-        ).all()
-
-
 def record_minutes(
     session: Session,
     clock: Clock,
@@ -393,18 +371,16 @@ def record_minutes(
     the second save finds them and counts them as its own. Saves of one meeting's minutes
     take turns (the meeting's row is locked first), so two copies of a submission arriving
     at once find each other's entries and actions. The cases it writes for are locked next
-    (:func:`_lock_cases`): a case closed meanwhile is refused, never written for."""
+    (:mod:`domain.locks`): a case closed meanwhile is refused, never written for."""
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     # One save of this meeting's minutes at a time (PostgreSQL; SQLite's BEGIN IMMEDIATE
     # serialises anyway): a twin waits here, then reads what the first one committed. FOR
     # NO KEY UPDATE: rows that only refer to the meeting (entries, items) are not held up.
-    session.execute(
-        select(Meeting.id).where(Meeting.id == meeting.id).with_for_update(key_share=True)
-    )
+    locks.lock_meeting(session, meeting.id)
     forum = access.forum
     today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
-    _lock_cases(session, sorted({d.case_id for d in drafts if d.case_id in known and _writes(d)}))
+    locks.lock_cases(session, {d.case_id for d in drafts if d.case_id in known and _writes(d)})
     cases = disclosure.load_cases(session, known)
     entries = {
         e.case_id: e

@@ -23,9 +23,9 @@ from tests.conftest import Bot, postgresql_only
 from tests.integration import test_forum_flow as ff
 from tests.integration import test_minutes_flow as minutes
 from tests.integration import test_minutes_pages as mpages
-from tests.integration import test_slots_pages as sp
 from tests.support.agenda_flow import channel_posts, local, text_of
 from tests.support.forums import forum_draft
+from tests.support.minutes_world import meeting_with_cases
 from tests.support.slack_driver import (
     StateValues,
     date_value,
@@ -54,7 +54,7 @@ def test_a_closed_case_injected_into_the_minutes_is_not_reopened_nor_named(bot: 
     """A case of the meeting closed (its outcome recorded) is not on the minutes form; a
     submission naming it in crafted block ids (or a form opened before it was closed) does
     not put it back on an agenda as a follow-up, with its closing undone and no trace."""
-    meeting, _references = mpages.meeting_with_cases(bot, 3)
+    meeting, _references = meeting_with_cases(bot, 3, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     shown = mpages.page_cases(first)
     with transaction(bot.sessions) as s:
@@ -133,7 +133,7 @@ def test_the_minutes_notice_is_not_posted_again_once_the_outbox_forgot_it(bot: B
     """'Once a meeting' rested on the outbox's dedupe key, which goes with the row after
     OUTBOX_KEEP (90 days): minutes corrected (or a crafted close) months later posted the
     channel's notice a second time."""
-    meeting, _references = mpages.meeting_with_cases(bot, 3)
+    meeting, _references = meeting_with_cases(bot, 3, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     cases = mpages.page_cases(first)
     assert mpages.submit_page(bot, first, {c: mpages.decision_for(c) for c in cases}).json() is None
@@ -156,7 +156,7 @@ def test_a_slots_page_saved_across_a_settings_save_keeps_its_calendar(bot: Bot) 
     forum it read when the page arrived; a settings save committed meanwhile (its holiday
     rule and agenda time, in the same JSON) was overwritten with what was read before it.
     PostgreSQL (SQLite's writers queue whole)."""
-    meeting, _references = sp.meeting_with_cases(bot, 2)
+    meeting, _references = meeting_with_cases(bot, 2, until="preview")
     with transaction(bot.sessions) as slots_save:
         access, found = meeting_service.meeting_access(
             slots_save, team_id="T0001", user_id="U1", meeting_id=meeting

@@ -7,9 +7,9 @@ closed. Either the close is committed first and the minutes are refused with the
 "closed" answer on their fields, or the close waits for the minutes and closes the case
 after them. One transaction is held open in the middle (after its change, before its
 commit) while the other starts; what the database says (a lock wait) orders the threads.
-PostgreSQL only: there the rows' locks serialise them (domain.minutes._lock_cases and
-domain.cases.change_status); SQLite's BEGIN IMMEDIATE serialises writers anyway, so these
-tests could not fail there. The world is test_minutes_flow's (FOSSAM, U1 coordinates, U2 of
+PostgreSQL only: there the rows' locks serialise them (domain.locks, which the minutes use,
+and domain.cases.change_status); SQLite's BEGIN IMMEDIATE serialises writers anyway, so
+these tests could not fail there. The world is test_minutes_flow's (FOSSAM, U1 coordinates, U2 of
 Elevhälsa owns the action).
 """
 

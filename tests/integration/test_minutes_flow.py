@@ -16,23 +16,18 @@ from sqlalchemy import select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
-from domain.cases import CaseDraft, raise_case
 from storage.db import transaction
 from storage.models import (
     Action,
     AgendaItem,
     Case,
     CaseStatus,
-    ConsentGiver,
     Forum,
     Meeting,
     MinuteEntry,
-    Role,
-    SipStatus,
 )
 from tests.conftest import Bot
 from tests.support.agenda_flow import (
-    CHANNEL,
     channel_posts,
     dms_to,
     local,
@@ -40,6 +35,9 @@ from tests.support.agenda_flow import (
     tick,
 )
 from tests.support.forums import forum_draft
+from tests.support.minutes_world import first_meeting as first_meeting
+from tests.support.minutes_world import raise_a_case as raise_a_case
+from tests.support.minutes_world import setup_forum as setup_forum
 from tests.support.slack_driver import (
     date_value,
     number_value,
@@ -52,61 +50,6 @@ from tests.support.wait import eventually
 
 LINK = "https://meet.example.se/fossam-torsdag"
 DECISION = "Skolan bjuder in till ett gemensamt samtal om närvaron"
-
-
-def setup_forum(bot: Bot) -> int:
-    with transaction(bot.sessions) as s:
-        forum = fs.create_forum(
-            s,
-            bot.clock,
-            team_id="T0001",
-            channel_id=CHANNEL,
-            actor="U1",
-            draft=forum_draft(agencies=["Grundskola", "Elevhälsa", "Polis"]),
-        )
-        for user, agency in (("U2", 1), ("U3", 2)):
-            fs.add_members(
-                s,
-                bot.clock,
-                forum=forum,
-                actor="U1",
-                slack_user_ids=[user],
-                agency_id=forum.agencies[agency].id,
-                role=Role.MEMBER,
-            )
-        forum_id = forum.id
-    run_due_work(bot.runtime)
-    return forum_id
-
-
-def raise_a_case(bot: Bot, *, concern: str = "school_absence", age: str = "6-12") -> str:
-    with transaction(bot.sessions) as s:
-        forum = fs.require_forum(s, team_id="T0001", channel_id=CHANNEL)
-        access = fs.require_member(s, forum=forum, slack_user_id="U2")
-        school = forum.agencies[0].id
-        case, _ = raise_case(
-            s,
-            bot.clock,
-            access=access,
-            draft=CaseDraft(
-                summary="Oro för frånvaron under hösten",
-                concerns=[concern],
-                age_band=age,
-                agency_ids=[school],
-                consent_giver=ConsentGiver.GUARDIANS,
-                consent_agency_ids=[school],
-                consent_given_on=bot.clock.now().date(),
-                consent_expires_on=None,
-                sip=SipStatus.NOT_RELEVANT,
-                meeting=None,
-            ),
-        )
-        return case.reference
-
-
-def first_meeting(bot: Bot) -> int:
-    with bot.sessions() as s:
-        return int(s.scalars(select(Meeting.id).order_by(Meeting.starts_at)).first() or 0)
 
 
 def another_forums_meeting(bot: Bot) -> tuple[int, int]:

@@ -14,29 +14,15 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from sandbox.webapi import validate_view
 from storage.db import transaction
 from storage.models import Action, Case, CaseStatus, Member, MinuteEntry, Role
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
-from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
+from tests.support.agenda_flow import channel_posts, dms_to, text_of
 from tests.support.blockkit import all_text
+from tests.support.minutes_world import FAILED, OUTAGE, assert_fits, meeting_with_cases
 from tests.support.slack_driver import date_value, plain_value, state_values, users_value
 from tests.support.wait import eventually
-
-CASES = 20
-OUTAGE = "Databasen"  # "Databasen svarar inte just nu"
-FAILED = "Något gick fel"  # what a listener's exception is told as
-
-
-def meeting_with_cases(bot: Bot, n: int = CASES) -> tuple[int, list[str]]:
-    """The forum, ``n`` cases on its first meeting, and the clock after that meeting."""
-    minutes.setup_forum(bot)
-    references = [minutes.raise_a_case(bot) for _ in range(n)]
-    meeting = minutes.first_meeting(bot)
-    for hour in (8, 15):  # the agenda goes out; the meeting has ended
-        tick(bot, local(2026, 11, 26, hour, 0))
-    return meeting, references
 
 
 def page_cases(view: dict[str, Any]) -> list[int]:
@@ -86,13 +72,8 @@ def recorded(bot: Bot) -> dict[int, str | None]:
         return {e.case_id: e.decision for e in s.scalars(select(MinuteEntry))}
 
 
-def assert_fits(view: dict[str, Any]) -> None:
-    assert len(view["blocks"]) <= 100, len(view["blocks"])
-    assert validate_view(view) == []
-
-
 def test_every_case_of_a_long_agenda_is_minuted_page_by_page(bot: Bot) -> None:
-    meeting, references = meeting_with_cases(bot)
+    meeting, references = meeting_with_cases(bot, until="ended")
     with bot.sessions() as s:
         all_cases = set(s.scalars(select(Case.id)))
 
@@ -149,7 +130,7 @@ def test_every_case_of_a_long_agenda_is_minuted_page_by_page(bot: Bot) -> None:
 
 @pytest.mark.parametrize("crafted", ["-1", '"²"', '"١"', "0", str(2**31), "1" + "0" * 30])
 def test_a_crafted_page_is_told_and_nothing_is_saved(bot: Bot, crafted: str) -> None:
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     meta = json.loads(first["private_metadata"])
     meta.pop("page", None)
@@ -169,7 +150,7 @@ def test_a_crafted_page_is_told_and_nothing_is_saved(bot: Bot, crafted: str) -> 
 def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> None:
     """Page 2's metadata naming a meeting of a forum U1 is not in (same workspace): a
     friendly refusal, nothing saved there or here."""
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="ended")
     _other, theirs = minutes.another_forums_meeting(bot)
     first = minutes.minutes_modal(bot, meeting)
     second = submit_page(bot, first).json()["view"]
@@ -190,7 +171,7 @@ def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> No
 def test_closing_a_later_page_tells_the_channel_of_the_pages_saved(bot: Bot) -> None:
     """Page 1 saved, page 2 closed with Cancel: page 1's minutes stay, and the channel gets
     its one notice (references only) instead of none."""
-    meeting, references = meeting_with_cases(bot)
+    meeting, references = meeting_with_cases(bot, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
     second = submit_page(bot, first, {case: decision_for(case) for case in one}).json()["view"]
@@ -217,7 +198,7 @@ def test_closing_a_later_page_tells_the_channel_of_the_pages_saved(bot: Bot) -> 
 def test_a_case_closed_while_page_one_is_open_moves_no_case_past_the_pages(bot: Bot) -> None:
     """Another coordinator closes a case of page 1 while U1 writes it: page 2 still starts
     with the case after page 1's last, so the 13th case is not skipped."""
-    meeting, _references = meeting_with_cases(bot)
+    meeting, _references = meeting_with_cases(bot, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
     close_case(bot, one[0])  # (its decision would be refused: the test after this one)
@@ -244,7 +225,7 @@ def test_a_case_closed_while_its_page_is_open_gets_no_decision(bot: Bot) -> None
     """The decision typed for a case closed meanwhile is told on its field, in the user's
     language; nothing of the page is saved and the modal keeps what was typed (an errors
     answer). Emptied, the page saves the rest; the channel's notice does not name it."""
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
     closed = one[2]
@@ -288,7 +269,7 @@ def test_a_decision_shown_again_unchanged_for_a_closed_case_is_no_change(bot: Bo
     """Page 1 minuted and shown again (the minutes reopened); one of its cases is closed
     meanwhile: a changed decision for it is refused, but saving the page unchanged (its
     decision as shown) is no error and changes nothing of that case."""
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
     typed = {case: decision_for(case) for case in one}
@@ -306,7 +287,7 @@ def test_the_last_pages_note_counts_every_page(bot: Bot) -> None:
     """The coordinator's note after the last page counts the cases, actions and follow-ups
     of every page of the form (page 1's carried in the modal); an id the metadata names
     that this meeting's minutes did not save counts for nothing."""
-    meeting, references = meeting_with_cases(bot, 13)
+    meeting, references = meeting_with_cases(bot, 13, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
     planned, acted = one[0], one[1]
@@ -344,7 +325,7 @@ def test_a_coordinator_who_may_not_read_a_closed_cases_decision_cannot_test_gues
     decision blank. A crafted decision for that case, closed, is refused alike whether or
     not it is the decision minuted: otherwise the answer (saved, or told on the field)
     would confirm a guess at a text they may not read."""
-    meeting, _references = meeting_with_cases(bot, 1)
+    meeting, _references = meeting_with_cases(bot, 1, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     (case,) = page_cases(first)
     secret = decision_for(case)
@@ -379,7 +360,7 @@ def test_a_crafted_tally_of_any_length_is_read_as_one(bot: Bot) -> None:
     minuted, on the last page: the page is saved and the note counts what this meeting's
     minutes saved, rather than the database refusing that many ids in one query (told as
     "the database does not answer", the page not saved)."""
-    meeting, _references = meeting_with_cases(bot, 1)
+    meeting, _references = meeting_with_cases(bot, 1, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     (case,) = page_cases(first)
     meta = json.loads(first["private_metadata"])
@@ -398,7 +379,7 @@ def test_a_follow_up_shown_again_unchanged_for_a_closed_case_is_no_change(bot: B
     """As a decision shown again: page 1 minuted with a follow-up, shown again (the date
     filled in), one case closed meanwhile: saving the page as shown is no error (the
     coordinator is not made to empty a date they never touched); a new date is refused."""
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     one = page_cases(first)
     typed = {case: decision_for(case) for case in one}

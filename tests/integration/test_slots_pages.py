@@ -17,26 +17,14 @@ import pytest
 from sqlalchemy import select
 
 from domain import agenda as agenda_service
-from sandbox.webapi import validate_view
 from storage.models import AgendaItem, Forum
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import dms_to, local, text_of, tick
 from tests.support.blockkit import all_text
+from tests.support.minutes_world import FAILED, OUTAGE, assert_fits, meeting_with_cases
 from tests.support.slack_driver import number_value, select_value, state_values
 from tests.support.wait import eventually
-
-CASES = 20
-OUTAGE = "Databasen"  # "Databasen svarar inte just nu"
-FAILED = "Något gick fel"  # what a listener's exception is told as
-
-
-def meeting_with_cases(bot: Bot, n: int = CASES) -> tuple[int, list[str]]:
-    """The forum, ``n`` cases on its first meeting, the coordinator's preview sent."""
-    minutes.setup_forum(bot)
-    references = [minutes.raise_a_case(bot) for _ in range(n)]
-    tick(bot, local(2026, 11, 25, 8, 0))  # the preview, with *Tidsluckor*
-    return minutes.first_meeting(bot), references
 
 
 def page_slots(view: dict[str, Any]) -> dict[int, int]:
@@ -100,13 +88,8 @@ def stored(bot: Bot) -> dict[int, tuple[int | None, int | None]]:
         return {i.id: (i.slot_position, i.slot_minutes) for i in s.scalars(select(AgendaItem))}
 
 
-def assert_fits(view: dict[str, Any]) -> None:
-    assert len(view["blocks"]) <= 100, len(view["blocks"])
-    assert validate_view(view) == []
-
-
 def test_every_case_of_a_long_agenda_gets_its_slot_page_by_page(bot: Bot) -> None:
-    meeting, _references = meeting_with_cases(bot)
+    meeting, _references = meeting_with_cases(bot, until="preview")
     first = minutes.open_slots(bot, meeting)
     assert_fits(first)
     assert "Ärende 1–12 av 20" in all_text(first)
@@ -178,7 +161,7 @@ def test_a_slot_past_the_meetings_end_on_another_page_is_told_on_this_page(bot: 
     The refusal is told on a case's length on page 1 (the last one shown), where shortening
     helps, not on whatever input comes first (Slack shows no error on a field it has not
     got)."""
-    meeting, _references = meeting_with_cases(bot)
+    meeting, _references = meeting_with_cases(bot, until="preview")
     first = minutes.open_slots(bot, meeting)
     one = page_slots(first)
     refused = submit_page(bot, first, default=15, minutes_each=5)
@@ -196,7 +179,7 @@ def test_a_slot_past_the_meetings_end_on_another_page_is_told_on_this_page(bot: 
 def test_a_case_moved_to_a_later_page_is_not_shown_twice_nor_a_case_skipped(bot: Bot) -> None:
     """Page 1 moves its first case to place 16: page 2 shows every case not yet shown
     (the 13th now at place 12 included), not the moved one again."""
-    meeting, _references = meeting_with_cases(bot)
+    meeting, _references = meeting_with_cases(bot, until="preview")
     first = minutes.open_slots(bot, meeting)
     one = page_slots(first)
     head = next(item for item, place in one.items() if place == 1)
@@ -212,7 +195,7 @@ def test_a_case_moved_to_a_later_page_is_not_shown_twice_nor_a_case_skipped(bot:
 
 @pytest.mark.parametrize("crafted", ["-1", '"²"', '"١"', "0", str(2**31), "1" + "0" * 30])
 def test_a_crafted_page_is_told_and_nothing_is_saved(bot: Bot, crafted: str) -> None:
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="preview")
     first = minutes.open_slots(bot, meeting)
     meta = json.loads(first["private_metadata"])
     meta.pop("page", None)
@@ -229,7 +212,7 @@ def test_a_crafted_page_is_told_and_nothing_is_saved(bot: Bot, crafted: str) -> 
 def test_the_next_page_with_another_forums_meeting_saves_nothing(bot: Bot) -> None:
     """Page 2's metadata naming a meeting of a forum U1 is not in (same workspace): a
     friendly refusal, nothing saved there or here."""
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="preview")
     other_id, theirs = minutes.another_forums_meeting(bot)
     first = minutes.open_slots(bot, meeting)
     second = submit_page(bot, first).json()["view"]
@@ -252,7 +235,7 @@ def test_the_last_page_closes_without_building_a_next_one(
 ) -> None:
     """Saving a page builds the agenda for the next page only when there is one: page 1's
     save builds page 2, the last page's save builds none (it closes with the note)."""
-    meeting, _references = meeting_with_cases(bot, 13)
+    meeting, _references = meeting_with_cases(bot, 13, until="preview")
     builds: list[int] = []
     build = agenda_service.build
 

@@ -1,0 +1,56 @@
+"""Row locks that let writers of a meeting and its cases see each other (PostgreSQL).
+
+Saving a meeting's minutes (:func:`domain.minutes.record_minutes`) and recording a meeting
+(:func:`domain.agenda.record_meeting`) read the status of the cases on its agenda and write
+for them; closing a case (:func:`domain.cases.change_status`) reads and writes one case. A
+writer that read a status without a lock could act on a case closed the moment after (an
+action or a follow-up on it, the case reopened as discussed, or rolled over to the next
+agenda). So each locks the rows first and reads them as they are then: whichever comes
+second waits for the first and sees what it committed.
+
+One order, so that none of them deadlock: a meeting's row first (:func:`lock_meeting`; two
+writers of one meeting take turns there), then the rows of the cases written for, by id
+(:func:`lock_cases`). Closing a case locks only that case's row.
+
+FOR NO KEY UPDATE, the lock an UPDATE of these rows takes anyway: rows that only refer to
+them (items, entries, actions, history: their foreign keys take FOR KEY SHARE) are not held
+up. FOR KEY SHARE would let the close through; FOR SHARE, upgraded by a later update of the
+same row, would let two writers deadlock. SQLite's BEGIN IMMEDIATE serialises writers
+already: there these locks are no-ops (SQLAlchemy leaves FOR UPDATE out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from storage.models import Case, Meeting
+
+
+def lock_meeting(session: Session, meeting_id: int) -> Meeting | None:
+    """Lock the meeting's row and read it again as it is now (an earlier read in this
+    transaction may be stale): a second writer of the meeting waits here for the first,
+    then reads what the first committed."""
+    return session.scalars(
+        select(Meeting)
+        .where(Meeting.id == meeting_id)
+        .with_for_update(key_share=True)
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def lock_cases(session: Session, case_ids: Collection[int]) -> None:
+    """Lock the rows of the cases a writer writes for, by id, before their status is read,
+    and read them again (populate_existing: a row read earlier in this transaction may be
+    stale). A case closed at the same moment either is committed first and read here as
+    closed, or its close waits for this writer and closes the case after it."""
+    if case_ids:
+        session.execute(
+            select(Case)
+            .where(Case.id.in_(sorted(set(case_ids))))
+            .order_by(Case.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()

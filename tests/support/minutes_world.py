@@ -1,0 +1,106 @@
+"""test_minutes_flow's world, shared by the minutes' and the slots' tests.
+
+A FOSSAM forum meets every Thursday 13–15 (the first meeting on 26 November 2026): U1
+coordinates (Grundskola), U2 is Elevhälsa, U3 is Polis. U2 raises the cases for Grundskola,
+covered by the guardians' consent. ``meeting_with_cases`` is the world of the paged modals
+(minutes, time slots): more cases on the first meeting than one modal holds.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from sqlalchemy import select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from domain.cases import CaseDraft, raise_case
+from sandbox.webapi import validate_view
+from storage.db import transaction
+from storage.models import ConsentGiver, Meeting, Role, SipStatus
+from tests.conftest import Bot
+from tests.support.agenda_flow import CHANNEL, local, tick
+from tests.support.forums import forum_draft
+
+CASES = 20  # more than one page of a paged modal holds (12)
+OUTAGE = "Databasen"  # "Databasen svarar inte just nu"
+FAILED = "Något gick fel"  # what a listener's exception is told as
+
+
+def setup_forum(bot: Bot) -> int:
+    with transaction(bot.sessions) as s:
+        forum = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id=CHANNEL,
+            actor="U1",
+            draft=forum_draft(agencies=["Grundskola", "Elevhälsa", "Polis"]),
+        )
+        for user, agency in (("U2", 1), ("U3", 2)):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=forum,
+                actor="U1",
+                slack_user_ids=[user],
+                agency_id=forum.agencies[agency].id,
+                role=Role.MEMBER,
+            )
+        forum_id = forum.id
+    run_due_work(bot.runtime)
+    return forum_id
+
+
+def raise_a_case(bot: Bot, *, concern: str = "school_absence", age: str = "6-12") -> str:
+    with transaction(bot.sessions) as s:
+        forum = fs.require_forum(s, team_id="T0001", channel_id=CHANNEL)
+        access = fs.require_member(s, forum=forum, slack_user_id="U2")
+        school = forum.agencies[0].id
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary="Oro för frånvaron under hösten",
+                concerns=[concern],
+                age_band=age,
+                agency_ids=[school],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[school],
+                consent_given_on=bot.clock.now().date(),
+                consent_expires_on=None,
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        return case.reference
+
+
+def first_meeting(bot: Bot) -> int:
+    with bot.sessions() as s:
+        return int(s.scalars(select(Meeting.id).order_by(Meeting.starts_at)).first() or 0)
+
+
+def meeting_with_cases(
+    bot: Bot, n: int = CASES, *, until: Literal["preview", "ended"]
+) -> tuple[int, list[str]]:
+    """The forum, ``n`` cases on its first meeting (its id, their references), and the
+    clock ``until``: ``"preview"``, the day before at 8:00 (the coordinator's preview sent, with
+    *Tidsluckor*); ``"ended"``, 15:00 on the meeting's day (the agenda went out at 8:00,
+    the meeting has ended: the minutes may be written)."""
+    setup_forum(bot)
+    references = [raise_a_case(bot) for _ in range(n)]
+    meeting = first_meeting(bot)
+    if until == "preview":
+        tick(bot, local(2026, 11, 25, 8, 0))
+    else:
+        for hour in (8, 15):
+            tick(bot, local(2026, 11, 26, hour, 0))
+    return meeting, references
+
+
+def assert_fits(view: dict[str, Any]) -> None:
+    """One page of a paged modal: within Slack's 100 blocks, and a valid view."""
+    assert len(view["blocks"]) <= 100, len(view["blocks"])
+    assert validate_view(view) == []
