@@ -1,0 +1,85 @@
+"""Characters no one can type (NUL and the other control characters, lone surrogates) in a
+crafted request are stripped once, before any listener reads it (``handlers.app.clean_body``):
+what the user saw is stored, on SQLite and PostgreSQL alike (PostgreSQL refuses NUL in text,
+and the user was told "the database is not answering, try again", forever), and a command
+word with one in it is still the command."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+from sqlalchemy import select
+
+from storage.models import Action, AgendaItem, Case
+from tests.conftest import Bot
+from tests.integration import test_action_flow as actions
+from tests.integration import test_case_flow as cases
+from tests.support.slack_driver import Response
+
+pytestmark = pytest.mark.usefixtures("forum")
+forum = actions.forum  # FOSSAM in C0001 with members of three agencies; ADMIN coordinates
+
+
+def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+
+
+def _escaped_payload(bot: Bot, payload: dict[str, Any]) -> Response:
+    """``payload`` as a crafted client sends it: JSON with ``\\u`` escapes (a lone surrogate
+    cannot be sent as UTF-8), form-encoded and signed."""
+    body = urlencode({"payload": json.dumps(payload)})
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        **bot.driver.signed_headers(body),
+    }
+    return bot.driver.raw(bot.driver.path, body.encode(), headers)
+
+
+def test_a_nul_in_a_modal_field_is_stripped_and_the_case_raised(
+    bot: Bot, forum: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    summary = "Skolfrånvaro\x00 sedan oktober,\x07 oro\x1b[0m hemma"
+    response = cases.submit_case(bot, forum, summary=summary)
+    assert response.status == 200 and response.json() is None, response.body
+    with bot.sessions() as session:
+        assert session.scalars(select(Case.summary)).one() == (
+            "Skolfrånvaro sedan oktober, oro[0m hemma"
+        )
+    assert _warnings(caplog) == []
+
+
+def test_a_lone_surrogate_in_a_modal_field_is_stripped(
+    bot: Bot, forum: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    values = actions.action_values(forum, description="Träffa eleven \ud83d varje vecka")
+    payload = bot.driver.view_submission_payload(
+        "action_new",
+        values,
+        user=actions.ADMIN,
+        private_metadata=actions.meta(forum),
+        blocks=actions.blocks_of(values),
+    )
+    response = _escaped_payload(bot, payload)
+    assert response.status == 200 and response.json() is None, response.body
+    bot.wait_idle()
+    with bot.sessions() as session:
+        assert session.scalars(select(Action.description)).one() == "Träffa eleven  varje vecka"
+    assert _warnings(caplog) == []
+
+
+def test_a_nul_in_a_command_is_stripped_from_the_word_and_the_text(
+    bot: Bot, forum: dict[str, int], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    bot.driver.command("punkt\x00 Rutiner\x00 vid frånvaro", user=actions.ADMIN)
+    reply = bot.slack.wait_for("response_url")[0]
+    assert "Tillagd på dagordningen" in json.dumps(reply.args, ensure_ascii=False)
+    with bot.sessions() as session:
+        assert session.scalars(select(AgendaItem.text)).all() == ["Rutiner vid frånvaro"]
+    assert _warnings(caplog) == []
