@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Any
 
 from domain.cases import CaseDraft
-from domain.errors import DomainError, InputErrors, InvalidInput
+from domain.errors import DomainError, InputErrors, InvalidInput, check_date
 from domain.forums import ForumDraft, split_lines
 from domain.i18n import N_
 from domain.ids import id_value as id_value
@@ -129,13 +129,17 @@ def _has(values: Values, field: str) -> bool:
 
 
 def date_value(values: Values, field: str) -> dt.date | None:
+    """The date picked in ``field``; None when none is (or it is no date). A date outside
+    the years any date here may have (a crafted 9999-12-31) is refused on the field
+    (``domain.errors.check_date``), every date picker alike."""
     raw = (_element(values, field) or {}).get("selected_date")
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        picked = dt.date.fromisoformat(raw)
     except ValueError:
         return None
+    return check_date(picked, field=field)
 
 
 def _ints(items: list[str]) -> list[int]:
