@@ -6,12 +6,15 @@ word with one in it is still the command."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from storage.models import Action, AgendaItem, Case
@@ -82,4 +85,51 @@ def test_a_nul_in_a_command_is_stripped_from_the_word_and_the_text(
     assert "Tillagd på dagordningen" in json.dumps(reply.args, ensure_ascii=False)
     with bot.sessions() as session:
         assert session.scalars(select(AgendaItem.text)).all() == ["Rutiner vid frånvaro"]
+    assert _warnings(caplog) == []
+
+
+_views = itertools.count(1)
+# Any character, lone surrogates and control characters included (hypothesis leaves the
+# surrogates out unless told).
+_ANY_TEXT = st.text(st.characters(exclude_categories=()), max_size=700)
+_FAILURES = ("Något gick fel", "Databasen svarar inte")
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(description=_ANY_TEXT, hoped=_ANY_TEXT)
+def test_any_text_in_the_action_modal_is_saved_or_told_on_its_field(
+    bot: Bot, forum: dict[str, int], caplog: pytest.LogCaptureFixture, description: str, hoped: str
+) -> None:
+    """Whatever is typed in the action modal's two free-text fields, the answer is the action
+    saved (without the untypeable characters) or an error on those fields, in Swedish: never
+    "something went wrong" or "the database is not answering", nothing logged as a failure."""
+    caplog.clear()
+    caplog.set_level(logging.WARNING)
+    values = actions.action_values(forum, description=description, hoped=hoped)
+    payload = bot.driver.view_submission_payload(
+        "action_new",
+        values,
+        user=actions.ADMIN,
+        private_metadata=actions.meta(forum),
+        view_id=f"VH{next(_views)}",
+        blocks=actions.blocks_of(values),
+    )
+    response = _escaped_payload(bot, payload)
+    assert response.status == 200
+    answer = response.json()
+    if answer is None:
+        bot.wait_idle()
+        with bot.sessions() as session:
+            saved = session.scalars(select(Action).order_by(Action.id.desc())).first()
+        assert saved is not None
+        assert "\x00" not in saved.description + (saved.hoped_effect or "")
+    else:
+        assert answer["response_action"] == "errors"
+        assert set(answer["errors"]) <= {"description", "hoped_effect"}, answer
+        told = " ".join(answer["errors"].values())
+        assert not any(failure in told for failure in _FAILURES), told
     assert _warnings(caplog) == []
