@@ -544,6 +544,15 @@ def test_lists_filter_and_page(bot: Bot, forum: dict[str, int]) -> None:
     bot.slack.assert_no_violations()
 
 
+def test_an_unknown_list_word_is_told_with_english_words_to_an_english_user(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.slack.set_user(ELEVHALSA, locale="en-US")
+    bot.driver.command("actions page", user=ELEVHALSA)
+    reply = text_of(bot.slack.wait_for("response_url")[0].args)
+    assert "Try: mine, agency, forum and open, overdue, done, follow-up." in reply
+
+
 def test_app_home_shows_my_actions_with_the_same_buttons(bot: Bot, forum: dict[str, int]) -> None:
     submit_action(bot, forum)
     action = the_action(bot)
