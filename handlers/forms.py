@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.blank import or_empty
 from domain.cases import CaseDraft
 from domain.errors import DomainError, InputErrors, InvalidInput, check_date
 from domain.forums import ForumDraft, split_lines
@@ -26,8 +27,10 @@ def _element(values: Values, field: str) -> dict[str, Any] | None:
 
 
 def text(values: Values, field: str) -> str:
+    """What was typed in ``field``; "" when none of it shows (``domain.blank``), so a
+    required field refuses a text of zero-width spaces as it refuses an empty one."""
     el = _element(values, field)
-    return (el or {}).get("value") or ""
+    return or_empty((el or {}).get("value") or "")
 
 
 def selected(values: Values, field: str) -> str | None:

@@ -2,7 +2,8 @@
 crafted request are stripped once, before any listener reads it (``handlers.app.clean_body``):
 what the user saw is stored, on SQLite and PostgreSQL alike (PostgreSQL refuses NUL in text,
 and the user was told "the database is not answering, try again", forever), and a command
-word with one in it is still the command."""
+word with one in it is still the command. A text that shows nothing (zero-width spaces, a
+Hangul filler …: ``domain.blank``) is as empty as no text."""
 
 from __future__ import annotations
 
@@ -86,6 +87,39 @@ def test_a_nul_in_a_command_is_stripped_from_the_word_and_the_text(
     with bot.sessions() as session:
         assert session.scalars(select(AgendaItem.text)).all() == ["Rutiner vid frånvaro"]
     assert _warnings(caplog) == []
+
+
+# Zero-width space, word joiner + byte-order mark, Hangul filler, Braille blank, soft hyphen.
+INVISIBLE = ["\u200b", "\u2060\ufeff", "\u3164", "\u2800 \u2800", "\u00ad"]
+
+
+@pytest.mark.parametrize("shows_nothing", INVISIBLE)
+def test_a_required_field_that_shows_nothing_is_refused_like_an_empty_one(
+    bot: Bot, forum: dict[str, int], shows_nothing: str
+) -> None:
+    answer = actions.submit_action(bot, forum, description=shows_nothing, hoped="").json()
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"description": "Beskriv vad som ska göras, utan namn."},
+    }
+    answer = cases.submit_case(bot, forum, summary=shows_nothing).json()
+    assert answer == {
+        "response_action": "errors",
+        "errors": {"summary": "Skriv en kort, avidentifierad sammanfattning."},
+    }
+    with bot.sessions() as session:
+        assert session.scalars(select(Action)).all() == []
+        assert session.scalars(select(Case)).all() == []
+
+
+def test_an_agenda_item_that_shows_nothing_opens_the_modal_as_a_bare_command(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.driver.command("punkt \u200b\u3164", user=actions.ADMIN)
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["callback_id"] == "agenda_item_add"
+    with bot.sessions() as session:
+        assert session.scalars(select(AgendaItem)).all() == []
 
 
 _views = itertools.count(1)
