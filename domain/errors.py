@@ -93,14 +93,15 @@ EARLIEST_DATE = dt.date(1900, 1, 1)
 LATEST_DATE = dt.date(2199, 12, 31)
 
 
-def check_date(value: dt.date | None, *, field: str) -> dt.date | None:
+def check_date(value: dt.date | None, *, field: str | None = None) -> dt.date | None:
     """``value`` when it is none or within the years any date here may have; otherwise a
-    :class:`DateOutOfRange` on ``field`` (as :class:`InputErrors`, so a modal keeps what was
-    typed on every surface that shows field errors)."""
+    :class:`DateOutOfRange`: on a modal's ``field`` as :class:`InputErrors` (so the modal
+    keeps what was typed on every surface that shows field errors), or, for a date typed in
+    a command, on its own."""
     if value is None or EARLIEST_DATE <= value <= LATEST_DATE:
         return value
     error = DateOutOfRange(field=field, first=EARLIEST_DATE.year, last=LATEST_DATE.year)
-    raise InputErrors({field: error})
+    raise InputErrors({field: error}) if field else error
 
 
 def comment_too_long(limit: int, *, field: str = "comment") -> InvalidInput:

@@ -2,7 +2,8 @@
 offers no such year) is refused on its own field, in the user's language, with what was
 typed kept (``domain.errors.check_date``, read by ``handlers.forms.date_value`` for every
 date picker). Counting reminder weeks or working days from it overflowed: the user was told
-"something went wrong" on the first field and an ERROR was logged."""
+"something went wrong" on the first field and an ERROR was logged. The same for a date typed
+in a command (the audit log's period, the situation picture's export)."""
 
 from __future__ import annotations
 
@@ -79,3 +80,18 @@ def test_a_meeting_moved_to_year_9999_is_refused_on_the_day(
     assert _errors_logged(caplog) == []
     with bot.sessions() as session:
         assert session.get(Meeting, meeting_id).starts_at == starts_at  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "command",
+    ["logg 0001-01", "logg 9999-12-31", "lägesbild export 0001-01-01", "lägesbild export 1/1/0001"],
+)
+def test_a_typed_date_in_year_1_or_9999_is_refused_in_the_reply(
+    bot: Bot, caplog: pytest.LogCaptureFixture, command: str
+) -> None:
+    caplog.set_level(logging.WARNING)
+    actions.make_forum(bot)
+    bot.driver.command(command, user=actions.ADMIN)
+    reply = json.dumps(bot.slack.wait_for("response_url")[0].args, ensure_ascii=False)
+    assert "Välj ett datum mellan åren 1900 och 2199." in reply
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
