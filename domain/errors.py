@@ -7,6 +7,7 @@ there is one, so a modal can show the error on that field and keep what the user
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from domain.i18n import N_, N_plural
@@ -79,6 +80,28 @@ class CaseOfAnotherWorkspace(CaseNotFound, ForumNotFound):
     """A case, named by its id alone, of another workspace's forum: told as
     :class:`CaseNotFound`, and audited as a request with no forum here (a
     :class:`ForumNotFound`)."""
+
+
+class DateOutOfRange(InvalidInput):
+    """A date (a crafted one: a date picker offers no such year) too far from now for any
+    date this product keeps: counting weeks or working days from year 9999 overflows."""
+
+    msgid = N_("Choose a date between the years {first} and {last}.")
+
+
+EARLIEST_DATE = dt.date(1900, 1, 1)
+LATEST_DATE = dt.date(2199, 12, 31)
+
+
+def check_date(value: dt.date | None, *, field: str | None = None) -> dt.date | None:
+    """``value`` when it is none or within the years any date here may have; otherwise a
+    :class:`DateOutOfRange`: on a modal's ``field`` as :class:`InputErrors` (so the modal
+    keeps what was typed on every surface that shows field errors), or, for a date typed in
+    a command, on its own."""
+    if value is None or EARLIEST_DATE <= value <= LATEST_DATE:
+        return value
+    error = DateOutOfRange(field=field, first=EARLIEST_DATE.year, last=LATEST_DATE.year)
+    raise InputErrors({field: error}) if field else error
 
 
 def comment_too_long(limit: int, *, field: str = "comment") -> InvalidInput:

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 from domain import audit, scheduling
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import InvalidInput, NotCoordinator
+from domain.errors import InvalidInput, NotCoordinator, check_date
 from domain.forums import forum_schedule, log_reviewers
 from domain.i18n import N_, Translator, normalize_locale
 from domain.ids import id_value
@@ -160,6 +160,13 @@ def parse_filter(words: list[str], agencies: list[Agency]) -> LogFilter:
     return LogFilter(user=user, agency_id=agency_id, reference=reference, start=start, end=end)
 
 
+def _check_day(day: dt.date) -> dt.date:
+    """A typed day within the years any date here may have (year 1 or 9999 overflowed
+    the period's bounds in the forum's zone): :class:`DateOutOfRange` otherwise."""
+    check_date(day)
+    return day
+
+
 def _period(word: str) -> tuple[dt.date, dt.date] | None:
     try:
         if ".." in word:
@@ -172,9 +179,9 @@ def _period(word: str) -> tuple[dt.date, dt.date] | None:
         if month:
             year, number = int(month.group(1)), int(month.group(2))
             last_day = calendar.monthrange(year, number)[1]
-            return dt.date(year, number, 1), dt.date(year, number, last_day)
+            return _check_day(dt.date(year, number, 1)), _check_day(dt.date(year, number, last_day))
         if DAY_RE.match(word):
-            day = dt.date.fromisoformat(word)
+            day = _check_day(dt.date.fromisoformat(word))
             return day, day
     except ValueError:
         raise InvalidInput(N_("{text} is not a date."), text=word[:20]) from None

@@ -70,16 +70,25 @@ def _statically_impossible(rule: rrule) -> bool:
 
 def _first_within(parsed: rrule, start: dt.datetime, end: dt.datetime) -> dt.datetime | None:
     """The rule's first occurrence in [start, end]; None if none (or the check ran out of
-    time, which only a rule that can never match does)."""
+    time, which only a rule that can never match does). A rule dateutil parses but cannot
+    evaluate (``BYDAY=+99TH``, a negative INTERVAL: its iteration fails) raises ValueError
+    here, in the caller's thread, instead of a traceback from the checking thread."""
     found: list[dt.datetime | None] = []
+    failed: list[bool] = []
 
     def scan() -> None:
-        hits = parsed.between(start, end, inc=True)
+        try:
+            hits = parsed.between(start, end, inc=True)
+        except (ValueError, OverflowError, TypeError, KeyError, IndexError):
+            failed.append(True)
+            return
         found.append(hits[0] if hits else None)
 
     worker = threading.Thread(target=scan, name="rrule-check", daemon=True)
     worker.start()
     worker.join(_CHECK_SECONDS)
+    if failed:
+        raise ValueError("the rule cannot be evaluated")
     return found[0] if found else None
 
 
@@ -122,13 +131,14 @@ def validate_schedule(
         raise InvalidInput(N_("The meeting must end after it starts."), field="end")
     zone = zoneinfo.ZoneInfo(timezone)
     local_now = now.astimezone(zone).replace(tzinfo=None)
+    invalid = InvalidInput(
+        N_("This is not a valid schedule rule (RRULE), e.g. FREQ=WEEKLY;BYDAY=TH."),
+        field="rrule",
+    )
     try:
         parsed = _build(rule, start, anchor or local_now.date())
     except (ValueError, TypeError, KeyError):
-        raise InvalidInput(
-            N_("This is not a valid schedule rule (RRULE), e.g. FREQ=WEEKLY;BYDAY=TH."),
-            field="rrule",
-        ) from None
+        raise invalid from None
     if parsed._freq not in _ALLOWED_FREQ:  # type: ignore[attr-defined]
         raise InvalidInput(
             N_("A forum meets at most once a day: use DAILY, WEEKLY, MONTHLY or YEARLY."),
@@ -140,17 +150,20 @@ def validate_schedule(
     )
     if _statically_impossible(parsed):
         raise never
-    if anchor is None:
-        # A new rule starts on its first matching day from now (RFC 5545: DTSTART is the
-        # first occurrence), so "every other Thursday" begins with the coming Thursday.
-        every = parsed.replace(interval=1, count=None, until=None)
-        first = _first_within(every, local_now, local_now + HORIZON)
-        if first is None:
+    try:
+        if anchor is None:
+            # A new rule starts on its first matching day from now (RFC 5545: DTSTART is the
+            # first occurrence), so "every other Thursday" begins with the coming Thursday.
+            every = parsed.replace(interval=1, count=None, until=None)
+            first = _first_within(every, local_now, local_now + HORIZON)
+            if first is None:
+                raise never
+            anchor = first.date()
+            parsed = _build(rule, start, anchor)
+        if _first_within(parsed, local_now, local_now + HORIZON) is None:
             raise never
-        anchor = first.date()
-        parsed = _build(rule, start, anchor)
-    if _first_within(parsed, local_now, local_now + HORIZON) is None:
-        raise never
+    except ValueError:
+        raise invalid from None
     return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone, anchor)
 
 

@@ -53,7 +53,7 @@ from handlers import (
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
-from handlers.http import SIGNED
+from handlers.http import SIGNED, without_untypeable
 from handlers.listener import context_middleware
 from handlers.payload import team_of
 
@@ -189,6 +189,17 @@ class TriggerDeadline(RetryHandler):
         state.next_attempt_requested = True
         time.sleep(_view_pause(state, response))
         state.increment_current_attempt()
+
+
+def clean_body(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+    """Global middleware, before any listener reads the request: strip from every text in it
+    the characters no one can type (``handlers.http.without_untypeable``: NUL, the other
+    control characters, lone surrogates), so a crafted request with them is read as what
+    the user saw, and no database or export refuses it later. The copies lazy listeners
+    get are stripped too (bolt copies this body; ``ParsedRequest.to_copyable`` parses and
+    strips its own)."""
+    without_untypeable(body)
+    return next()
 
 
 def bound_view_retries(context: Any, next: Callable[[], Any]) -> Any:
@@ -347,6 +358,7 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
         VerifiedOnce(config.signing_secret) if type(m) is RequestVerification else m
         for m in app._middleware_list
     ]
+    app.use(LeanMiddleware(clean_body))
     app.use(LeanMiddleware(bound_view_retries))
 
     @app.error

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from domain.blank import or_empty
 from domain.cases import CaseDraft
-from domain.errors import DomainError, InputErrors, InvalidInput
+from domain.errors import DomainError, InputErrors, InvalidInput, check_date
 from domain.forums import ForumDraft, split_lines
 from domain.i18n import N_
 from domain.ids import id_value as id_value
@@ -26,8 +27,10 @@ def _element(values: Values, field: str) -> dict[str, Any] | None:
 
 
 def text(values: Values, field: str) -> str:
+    """What was typed in ``field``; "" when none of it shows (``domain.blank``), so a
+    required field refuses a text of zero-width spaces as it refuses an empty one."""
     el = _element(values, field)
-    return (el or {}).get("value") or ""
+    return or_empty((el or {}).get("value") or "")
 
 
 def selected(values: Values, field: str) -> str | None:
@@ -129,13 +132,17 @@ def _has(values: Values, field: str) -> bool:
 
 
 def date_value(values: Values, field: str) -> dt.date | None:
+    """The date picked in ``field``; None when none is (or it is no date). A date outside
+    the years any date here may have (a crafted 9999-12-31) is refused on the field
+    (``domain.errors.check_date``), every date picker alike."""
     raw = (_element(values, field) or {}).get("selected_date")
     if not raw:
         return None
     try:
-        return dt.date.fromisoformat(raw)
+        picked = dt.date.fromisoformat(raw)
     except ValueError:
         return None
+    return check_date(picked, field=field)
 
 
 def _ints(items: list[str]) -> list[int]:

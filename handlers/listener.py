@@ -165,6 +165,12 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
         )
         return
     text = failure_text(t, exc)
+    view = body.get("view")
+    in_modal = isinstance(view, dict) and view.get("type", "modal") == "modal"
+    if surface in ("ephemeral", "replace") and not body.get("response_url"):
+        # A button in a view (App Home's rows, a modal) has no response_url to answer on: the
+        # notice is a modal instead (pushed over a modal; App Home can only open one).
+        surface = "notice"
     if surface == "modal_or_notice":
         args.ack(response_action="update", view=notice_modal(t, text))
     elif surface == "ephemeral":
@@ -172,9 +178,9 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
     elif surface == "replace":  # the message it replaces had blocks: so has the answer
         reply: dict[str, Any] = dict(text_message(text))
         args.respond(replace_original=True, response_type="ephemeral", **reply)
-    elif surface == "open" or (surface == "notice" and not body.get("view")):
+    elif surface == "open" or (surface == "notice" and not in_modal):
         args.client.views_open(trigger_id=body["trigger_id"], view=notice_modal(t, text))
-    elif surface == "push" or (surface == "notice" and body.get("view")):
+    elif surface == "push" or (surface == "notice" and in_modal):
         args.client.views_push(trigger_id=body["trigger_id"], view=notice_modal(t, text))
     elif surface == "update":
         view_id = (body.get("view") or {}).get("id")

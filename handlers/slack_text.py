@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import re
 
+from domain.blank import or_empty
+
 _TOKEN = re.compile(r"<[^<>]*>|[^\s<]+|<")
 _MARKUP = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$|^@?([UW][A-Z0-9]{2,30})$")
@@ -57,9 +59,10 @@ def plain(text: str) -> str:
 
 def after(text: str, count: int) -> str:
     """The plain text after the first ``count`` words (e.g. an agenda item after
-    ``punkt``, a reason after ``gallring stopp FOS-2026-017``)."""
+    ``punkt``, a reason after ``gallring stopp FOS-2026-017``); "" when none of it shows
+    (``domain.blank``)."""
     words = tokens(text)
-    return plain(" ".join(words[count:])).strip()
+    return or_empty(plain(" ".join(words[count:])).strip())
 
 
 def args(text: str) -> list[str]:

@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass, field
 
+from domain.blank import blank
 from domain.i18n import N_
 from domain.schedule import (
     DEFAULT_END,
@@ -184,10 +185,11 @@ def draft_from_template(key: str | None) -> ForumDraft:
 
 
 def split_lines(text: str | None) -> list[str]:
-    """One entry per line (commas also separate); blanks and repeats dropped, order kept."""
+    """One entry per line (commas also separate); blanks (``domain.blank``: a line of
+    zero-width spaces too) and repeats dropped, order kept."""
     seen: dict[str, None] = {}
     for part in re.split(r"[\n,;]", text or ""):
         item = " ".join(part.split())
-        if item and name_key(item) not in {name_key(s) for s in seen}:
+        if not blank(item) and name_key(item) not in {name_key(s) for s in seen}:
             seen[item] = None
     return list(seen)

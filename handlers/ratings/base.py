@@ -17,7 +17,7 @@ from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import ForumNotFound, NotAMember, NotCoordinator
+from domain.errors import ForumNotFound, NotAMember, NotCoordinator, check_date
 from domain.i18n import Locale
 from handlers.deps import CommandRequest
 from handlers.metadata import Id
@@ -55,7 +55,12 @@ class RatingMeta(BaseModel):
 
 def parse_day(text: str, today: dt.date) -> dt.date | None:
     """``2026-12-10``, ``10/12`` or ``10.12.2026`` (day first); a day-month without a year
-    is the next such day from today."""
+    is the next such day from today. A day outside the years any date here may have (year
+    1, 9999) is refused (``domain.errors.check_date``)."""
+    return check_date(_day(text, today))
+
+
+def _day(text: str, today: dt.date) -> dt.date | None:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

@@ -544,6 +544,15 @@ def test_lists_filter_and_page(bot: Bot, forum: dict[str, int]) -> None:
     bot.slack.assert_no_violations()
 
 
+def test_an_unknown_list_word_is_told_with_english_words_to_an_english_user(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    bot.slack.set_user(ELEVHALSA, locale="en-US")
+    bot.driver.command("actions page", user=ELEVHALSA)
+    reply = text_of(bot.slack.wait_for("response_url")[0].args)
+    assert "Try: mine, agency, forum and open, overdue, done, follow-up." in reply
+
+
 def test_app_home_shows_my_actions_with_the_same_buttons(bot: Bot, forum: dict[str, int]) -> None:
     submit_action(bot, forum)
     action = the_action(bot)
@@ -565,6 +574,33 @@ def test_app_home_shows_my_actions_with_the_same_buttons(bot: Bot, forum: dict[s
     republished = bot.slack.wait_for("views.publish", count=2)[-1].args["view"]
     assert DESCRIPTION not in text_of(republished)
     assert the_action(bot).status is ActionStatus.DONE
+    bot.slack.assert_no_violations()
+
+
+def test_a_refusal_from_an_app_home_row_is_told_in_a_notice(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """App Home has no response_url: a refusal there (a colleague marked the action done
+    after the tab was drawn) opens a notice modal instead of being lost."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    bot.driver.app_home_opened(user=ELEVHALSA)
+    bot.slack.wait_for("views.publish")
+    press(bot, "action_done", ELEVHALSA2, str(action.id))  # the colleague, from their DM
+    bot.slack.wait_for("response_url")
+    bot.driver.block_action(
+        "action_row_menu",
+        user=ELEVHALSA,
+        view={"id": "VHOME", "type": "home"},
+        selected_option={
+            "text": {"type": "plain_text", "text": "Klar"},
+            "value": f"done:{action.id}",
+        },
+        extra_action={"type": "overflow"},
+    )
+    notice = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert "Insatsen är redan klar." in text_of(notice)
+    assert bot.slack.count("views.push") == 0
     bot.slack.assert_no_violations()
 
 

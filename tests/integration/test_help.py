@@ -50,6 +50,17 @@ def test_help_in_english_for_an_english_slack_user(bot: Bot) -> None:
     assert "/samverkan forum new" in text
 
 
+def test_english_refusals_name_the_english_commands(bot: Bot) -> None:
+    """The English messages name commands by their English words (the Swedish ones work
+    too, but an English user was told to type "forum ny", "lägesbild inställningar" …)."""
+    bot.slack.set_user("U2", locale="en-US")
+    bot.driver.command("cases", user="U2")  # no forum in this channel
+    bot.driver.command("situation close", user="U2")
+    replies = [_blocks_text(r.args) for r in bot.slack.wait_for("response_url", count=2)]
+    assert any("create one with /samverkan forum new." in r for r in replies), replies
+    assert any("… situation rate, … situation export [from] [to]" in r for r in replies), replies
+
+
 def test_unknown_subcommand_gets_a_short_swedish_help(bot: Bot) -> None:
     bot.driver.command("blabla", user="U1")
     text = _blocks_text(bot.slack.wait_for("response_url")[0].args)

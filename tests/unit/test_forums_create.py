@@ -179,6 +179,12 @@ def test_agencies_differing_only_in_case_are_one_agency(
     assert len(names) == len(set(names)), names
 
 
+def test_a_line_of_agencies_or_areas_that_shows_nothing_is_no_entry() -> None:
+    # A zero-width space, a Hangul filler, a Braille blank: no area named by nothing shown.
+    typed = "Gråbo\n\u200b\n\u3164, Hemse;\u2800\u200d"
+    assert fs.split_lines(typed) == ["Gråbo", "Hemse"]
+
+
 # --- access and leaving the channel -------------------------------------------------------
 
 

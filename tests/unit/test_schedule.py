@@ -10,6 +10,7 @@ import itertools
 import subprocess
 import sys
 import textwrap
+import threading
 import zoneinfo
 from pathlib import Path
 
@@ -148,6 +149,21 @@ def test_garbage_is_refused_on_the_rule(rule: str) -> None:
 
     assert err.field == "rrule"
     assert "not a valid schedule rule" in err.msgid
+
+
+@pytest.mark.parametrize("rule", ["FREQ=MONTHLY;BYDAY=+99TH", "FREQ=WEEKLY;BYDAY=TH;INTERVAL=-2"])
+def test_a_rule_dateutil_parses_but_cannot_evaluate_is_refused_as_not_valid(
+    rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Its iteration fails in the checking thread: that failure is the refusal, not a
+    # traceback on the server's stderr (threading.excepthook) and "never has a meeting".
+    unhandled: list[type[BaseException]] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: unhandled.append(args.exc_type))
+    err = refusal(rule)
+
+    assert err.field == "rrule"
+    assert "not a valid schedule rule" in err.msgid
+    assert unhandled == []
 
 
 @pytest.mark.parametrize("rule", ["", "   ", "RRULE:"])
