@@ -53,7 +53,7 @@ from handlers import (
 )
 from handlers.deps import Deps
 from handlers.errors import fallback_response
-from handlers.http import SIGNED, without_untypeable
+from handlers.http import SIGNED, STRIPPED, without_untypeable
 from handlers.listener import context_middleware
 from handlers.payload import team_of
 
@@ -191,14 +191,15 @@ class TriggerDeadline(RetryHandler):
         state.increment_current_attempt()
 
 
-def clean_body(body: dict[str, Any], next: Callable[[], Any]) -> Any:
+def clean_body(context: Any, body: dict[str, Any], next: Callable[[], Any]) -> Any:
     """Global middleware, before any listener reads the request: strip from every text in it
     the characters no one can type (``handlers.http.without_untypeable``: NUL, the other
     control characters, lone surrogates), so a crafted request with them is read as what
-    the user saw, and no database or export refuses it later. The copies lazy listeners
-    get are stripped too (bolt copies this body; ``ParsedRequest.to_copyable`` parses and
-    strips its own)."""
-    without_untypeable(body)
+    the user saw, and no database or export refuses it later. An HTTP request's body was
+    stripped as it was parsed (``handlers.http.parse_body``, also for the copies lazy
+    listeners get); a Socket Mode request's is stripped here."""
+    if not context.get(STRIPPED):
+        without_untypeable(body)
     return next()
 
 

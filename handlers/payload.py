@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from slack_bolt import Ack
 
-from handlers.http import decode_form
+from handlers.http import decode_form, load_json, without_untypeable
 
 
 def ack_only(ack: Ack) -> None:
@@ -164,7 +163,7 @@ def request_problem(body: str, content_type: str | None) -> str | None:
 def checked_body(body: str, content_type: str | None) -> tuple[str | None, dict[str, Any] | None]:
     """:func:`request_problem`, and for a request without one the body as bolt will see it
     (what ``handlers.http.parse_body`` makes of it, with bolt's reading of the content type:
-    the part before ``;``), so it is not decoded twice."""
+    the part before ``;``; stripped of untypeable characters), so it is not decoded twice."""
     if not body:
         return "empty body", None
     # Read exactly as bolt will (its content type unstripped, its "payload" rule below): a
@@ -173,18 +172,18 @@ def checked_body(body: str, content_type: str | None) -> tuple[str | None, dict[
     parsed: dict[str, Any] | None
     try:
         if media == "application/json" or body.startswith("{"):
-            document = json.loads(body)
+            document = load_json(body)
             if not isinstance(document, dict):
                 return "not a JSON object", None
             problem = _event_problem(document)
             return problem, document if problem is None else None
         # The fast decoder bolt's requests use too (handlers.http): a 10 kB modal submission
         # through urllib's parse_qsl cost milliseconds here, before every ack.
-        form = (
+        form = without_untypeable(
             decode_form(body) if body.isascii() else dict(parse_qsl(body, keep_blank_values=True))
         )
         if "payload" in form and "payload" in body:  # not a percent-encoded name: bolt's rule
-            payload = json.loads(form["payload"])
+            payload = load_json(form["payload"])
             if not isinstance(payload, dict):
                 return "payload is not a JSON object", None
             problem, parsed = _interactive_problem(payload), payload
