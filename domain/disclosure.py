@@ -238,6 +238,28 @@ def case_decision(access: Access, case: Case, today: dt.date) -> Decision:
     return Decision(False, "refused", case_reference=ref)
 
 
+def case_readers(session: Session, clock: Clock, case_id: int) -> frozenset[str]:
+    """The Slack users who may see the case's details now (:func:`case_decision`): the
+    active members of its forum whose agency raised it, is covered by its current consent
+    or has a legal ground that has not ended. Asked before and after a change that may
+    narrow it (consent withdrawn or expired, a legal ground ended): those no longer in it
+    get their App Home published anew, which Slack otherwise keeps with the case's
+    details."""
+    case = session.get(Case, case_id) if case_id > 0 else None
+    forum = session.get(Forum, case.forum_id) if case is not None else None
+    if case is None or forum is None:
+        return frozenset()
+    today = local_today(forum, clock)
+    members = session.scalars(
+        select(Member).where(Member.forum_id == forum.id, Member.active.is_(True))
+    )
+    return frozenset(
+        m.slack_user_id
+        for m in members
+        if case_decision(Access(forum=forum, member=m), case, today).allowed
+    )
+
+
 def _coordinator(access: Access, forum_id: int) -> Decision:
     if _present(access, forum_id) and access.is_coordinator:
         return Decision(True, "coordinator")
