@@ -377,3 +377,43 @@ def test_app_home_is_published_anew_when_a_case_may_no_longer_be_seen(
     home = json.dumps(published[-1].args["view"], ensure_ascii=False)
     assert table.MINUTE not in home and "13–15" not in home
     assert world.reference in home or "FOSSAM" in home  # the forum and its case by reference
+
+
+def test_app_home_is_published_anew_when_a_consent_expires(bot: Bot) -> None:
+    """The consent that lets COVERED's agency see the case holds through today (the
+    forum's day): their Home shows what was agreed about it. The due work on the day after
+    publishes their Home anew, once, without the case's details; Slack kept it with them
+    until the tab was next opened."""
+    world = table.build_world(bot)
+    with transaction(bot.sessions) as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        member = s.scalars(
+            select(Member).where(
+                Member.forum_id == world.forum, Member.slack_user_id == table.COVERED
+            )
+        ).one()
+        case.agencies.append(member.agency)  # needed at the meeting: Inför mötet has details
+        forum = fs.get_forum(s, forum_id=world.forum, team_id="T0001")
+        case.consents[-1].expires_on = fs.local_today(forum, bot.clock)
+    covered = table.reader_for(bot, world, table.COVERED)
+    shown = table.output_of(bot, lambda: table.home(bot, world, covered))
+    assert table.MINUTE in shown and "13–15" in shown, shown
+
+    def published() -> list[str]:
+        return [
+            json.dumps(c.args["view"], ensure_ascii=False)
+            for c in bot.slack.calls_to("views.publish")
+            if c.args["user_id"] == table.COVERED
+        ]
+
+    before = len(published())
+    run_due_work(bot.runtime)  # still its last day: nothing
+    assert len(published()) == before
+    bot.clock.advance(dt.timedelta(days=1))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)  # once
+    home = published()[before:]
+    assert len(home) == 1
+    assert "Inför mötet" in home[0] and world.reference in home[0]
+    assert table.MINUTE not in home[0] and "13–15" not in home[0]
