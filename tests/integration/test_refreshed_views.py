@@ -44,9 +44,11 @@ from tests.support.agenda_flow import (
     tick,
 )
 from tests.support.slack_driver import (
+    multi_users_values,
     plain_value,
     radio_value,
     select_value,
+    state_values,
 )
 from tests.support.wait import eventually
 
@@ -417,3 +419,49 @@ def test_app_home_is_published_anew_when_a_consent_expires(bot: Bot) -> None:
     assert len(home) == 1
     assert "Inför mötet" in home[0] and world.reference in home[0]
     assert table.MINUTE not in home[0] and "13–15" not in home[0]
+
+
+def test_app_home_is_published_anew_when_a_member_moves_to_another_agency(bot: Bot) -> None:
+    """COVERED's agency (Socialtjänst) sees the case through its consent, and their Home
+    shows what was agreed about it. The coordinator moves them to Polis (not covered, its
+    ground ended), confirming the move: their Home is published anew as Polis may see it,
+    the case by reference only (Polis is needed at the meeting too). The move path of
+    7309d3c, which had no test."""
+    world = table.build_world(bot)
+    with transaction(bot.sessions) as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        forum = fs.get_forum(s, forum_id=world.forum, team_id="T0001")
+        agencies = {a.name: a for a in forum.agencies}
+        case.agencies.extend([agencies["Socialtjänst/IFO"], agencies["Polis"]])
+        police = agencies["Polis"].id
+    covered = table.reader_for(bot, world, table.COVERED)
+    shown = table.output_of(bot, lambda: table.home(bot, world, covered))
+    assert table.MINUTE in shown and "13–15" in shown, shown
+    before = [c for c in bot.slack.calls_to("views.publish") if c.args["user_id"] == table.COVERED]
+    values = state_values(
+        {
+            ("users.0", "value"): multi_users_values([table.COVERED]),
+            ("agency.0", "value"): select_value(str(police)),
+            ("role.0", "value"): radio_value("member"),
+        }
+    )
+    meta = json.dumps({"locale": "sv", "forum_id": world.forum, "version": 0})
+    asked = bot.driver.view_submission(
+        "forum_members", values, user=table.COORD, private_metadata=meta
+    ).json()
+    assert asked["response_action"] == "push"  # a move is confirmed first
+    bot.driver.view_submission(
+        "forum_members_move",
+        {},
+        user=table.COORD,
+        private_metadata=asked["view"]["private_metadata"],
+    )
+    published = eventually(
+        lambda: [
+            c for c in bot.slack.calls_to("views.publish") if c.args["user_id"] == table.COVERED
+        ][len(before) :]
+    )
+    home = json.dumps(published[-1].args["view"], ensure_ascii=False)
+    assert "Polis" in home and world.reference in home
+    assert table.MINUTE not in home and "13–15" not in home
