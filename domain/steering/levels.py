@@ -279,7 +279,12 @@ def end_link(
     names only). Anyone else is refused: a member who is no coordinator as such; someone
     outside the followed forum, another workspace's user and a link of nothing alike
     (:class:`LinkNotFound`)."""
-    link = session.get(ForumLink, link_id) if link_id > 0 else None
+    # Locked (PostgreSQL): a second coordinator ending it at once waits, then finds no link.
+    link = (
+        session.scalar(select(ForumLink).where(ForumLink.id == link_id).with_for_update())
+        if link_id > 0
+        else None
+    )
     if link is None:
         raise LinkNotFound()
     forum = session.get(Forum, link.forum_id)

@@ -296,8 +296,10 @@ def test_a_followed_forums_coordinator_stops_sharing_with_the_steering_group(
 
     # FOSSAM's admin finds who follows the forum where they would look, and ends it.
     answered = bot.slack.count("response_url")
-    bot.driver.command("styrning", user=ADMIN, channel="C0001")
-    listed = reply(bot, answered + 1)
+    bot.driver.command("", user=ADMIN, channel="C0001")  # the coordinator's menu
+    assert "Styrning" in reply(bot, answered + 1)
+    bot.driver.block_action("menu_steering", user=ADMIN, channel="C0001")
+    listed = reply(bot, answered + 2)
     assert "Styrgrupp barns bästa" in listed and f'"value": "{link}"' in listed
     mark = last_id(bot)
     ended = press(bot.driver, ADMIN, link)
