@@ -328,9 +328,9 @@ def withdraw(
         readers = disclosure.case_readers(session, deps.clock, meta.case_id or 0)
         case_service.withdraw_consent(session, deps.clock, access=access, case_id=meta.case_id or 0)
         still = disclosure.case_readers(session, deps.clock, meta.case_id or 0)
+    refresh_lost_readers(deps, client, team_id, readers, still)  # their Home showed the case
     updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
     client.views_update(view_id=view["id"], view=updated)
-    refresh_lost_readers(deps, client, team_id, readers, still)  # their Home showed the case
 
 
 @listener("modal")

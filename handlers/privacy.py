@@ -414,9 +414,9 @@ def end_ground(
         case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)
         still = disclosure.case_readers(session, deps.clock, case.id)
         updated = _ground_view(deps, t, access, session, case.reference)
-    client.views_update(view_id=view["id"], view=updated)
     # The ground's agency no longer sees the case: their App Home showed its details.
     refresh_lost_readers(deps, client, context.team_id or "", readers, still)
+    client.views_update(view_id=view["id"], view=updated)
 
 
 @listener("push")
