@@ -57,38 +57,71 @@ class ReviewFigures:
 
 
 def masked(data: ReviewData) -> ReviewFigures:
+    """The figures after the small-number rule. Every breakdown is masked against the total
+    printed beside it (``sn.breakdown``), and every total is one ``sn.total`` Figure for all
+    the places it is printed: the cases raised head the concerns, agencies, age bands, SIP
+    and criteria met; the cases closed their outcomes; the actions done their effects and
+    those on time; the family views each answer; the meetings held the attendance."""
     fb = data.feedback
     deviations_total = sum(data.deviations.values())
+    # A part of a whole (SIP started of the cases raised, done on time of the actions done,
+    # surveys answered of those sent) is a breakdown of one cell: what is left (no SIP,
+    # done late, not answered) must not be 1–4 either.
+    sip = {"started": data.sip_started}
+    on_time = {"on_time": data.actions_on_time}
+    answered = {"answered": fb.surveys_answered}
+    criteria_met = {i: row.met for i, row in enumerate(data.criteria.rows)}
+    cases_total = sn.total(
+        data.cases_total,
+        (data.by_concern, True),
+        (data.by_agency, False),
+        (data.by_age, False),
+        (sip, False),
+        (criteria_met, True),
+    )
+    cases_closed = sn.total(data.cases_closed, (data.outcomes, False))
+    actions_done = sn.total(data.actions_done, (data.effects, False), (on_time, False))
+    family_views = sn.total(fb.family_views, *((v, False) for v in fb.family.values()))
+    meetings_held = sn.total(data.meetings_held, (data.attendance, True))
+    sip_started = sn.breakdown(sip, total=data.cases_total)["started"]
+    actions_on_time = sn.breakdown(on_time, total=data.actions_done)["on_time"]
+    criteria = sn.breakdown(criteria_met, total=data.criteria.cases, multi=True)
     return ReviewFigures(
         forum_name=data.forum_name,
         forum_code=data.forum_code,
         period=data.period,
-        cases_total=sn.count(data.cases_total),
-        by_concern=sn.breakdown(data.by_concern),
+        cases_total=cases_total,
+        # Concerns are multi-select: a breakdown of the cases raised all the same whenever
+        # each case has one concern (sn's docstring).
+        by_concern=sn.breakdown(data.by_concern, total=data.cases_total, multi=True),
         by_agency=sn.breakdown(data.by_agency, total=data.cases_total),
         by_age=sn.breakdown(data.by_age, total=data.cases_total),
-        sip_started=sn.count(data.sip_started),
-        sip_share=sn.share(data.sip_started, data.cases_total),
-        cases_closed=sn.count(data.cases_closed),
+        sip_started=sip_started,
+        sip_share=sn.share(data.sip_started, data.cases_total, sip_started, cases_total),
+        cases_closed=cases_closed,
         outcomes=sn.breakdown(data.outcomes, total=data.cases_closed),
         actions_started=sn.count(data.actions_started),
-        actions_done=sn.count(data.actions_done),
-        actions_on_time=sn.count(data.actions_on_time),
-        on_time_share=sn.share(data.actions_on_time, data.actions_done),
+        actions_done=actions_done,
+        actions_on_time=actions_on_time,
+        on_time_share=sn.share(
+            data.actions_on_time, data.actions_done, actions_on_time, actions_done
+        ),
         actions_overdue=sn.count(data.actions_overdue),
         # The effects of the actions done, whose count is shown: a breakdown of it.
         effects=sn.breakdown(data.effects, total=data.actions_done),
-        deviations_total=sn.count(deviations_total),
+        deviations_total=sn.total(deviations_total, (data.deviations, False)),
         deviations=sn.breakdown(data.deviations, total=deviations_total),
-        surveys_sent=sn.count(fb.surveys_sent),
-        surveys_answered=sn.count(fb.surveys_answered),
+        surveys_sent=sn.total(fb.surveys_sent, (answered, False)),
+        surveys_answered=sn.breakdown(answered, total=fb.surveys_sent)["answered"],
         feedback_means={k: sn.mean(fb.sums[k], fb.surveys_answered) for k in feedback.QUESTIONS},
-        family_views=sn.count(fb.family_views),
+        family_views=family_views,
         family={k: sn.breakdown(v, total=fb.family_views) for k, v in fb.family.items()},
-        criteria_cases=sn.count(data.criteria.cases),
-        criteria=tuple((row.text, sn.count(row.met)) for row in data.criteria.rows),
-        meetings_held=sn.count(data.meetings_held),
-        attendance=sn.breakdown(data.attendance),
+        # The criteria table is headed by the cases raised: the same Figure.
+        criteria_cases=cases_total,
+        criteria=tuple((row.text, criteria[i]) for i, row in enumerate(data.criteria.rows)),
+        meetings_held=meetings_held,
+        # Meetings attended per agency: multi-select over the meetings held (shown).
+        attendance=sn.breakdown(data.attendance, total=data.meetings_held, multi=True),
         trends=data.trends,
     )
 

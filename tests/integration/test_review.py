@@ -210,6 +210,32 @@ def test_a_hidden_action_effect_cannot_be_worked_out_from_the_actions_done(
     assert effects["Delvis"] == "färre än 5"
 
 
+def test_a_hidden_concern_or_sip_count_cannot_be_worked_out_from_the_cases_raised(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Seven cases raised (shown), one concern each: five school absence (shown) and two
+    mental ill-health ("fewer than 5"), 7 − 5 = 2. Concerns are multi-select but sum to the
+    cases raised here, so the next smallest is hidden too. SIP was started in five of them:
+    5 beside 7 gave the two without SIP, which the share already kept back. The same in the
+    xlsx, the PDF and the channel summary."""
+    bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
+    assert "direktmeddelande" in last_reply(bot, 1)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert summary["Ärenden som lyfts"] == 7
+    concerns = {row[0].value: row[1].value for row in book["Problemområden"].iter_rows()}
+    assert concerns["Psykisk ohälsa"] == "färre än 5"
+    assert concerns["Skolfrånvaro"] == "färre än 5"
+    assert summary["SIP påbörjad"] == "färre än 5"
+    (pdf,) = uploads(bot, ".pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "SIP påbörjad färre än 5" in text
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert "SIP påbörjad: färre än 5" in json.dumps(posted[-1].args, ensure_ascii=False)
+
+
 @pytest.mark.parametrize(
     ("words", "expected"),
     [

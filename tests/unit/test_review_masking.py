@@ -1,0 +1,128 @@
+"""What leaves the forum (domain.review.masked): every breakdown masked against the total
+printed beside it, and one Figure per total wherever it is printed. Pure: exact figures in,
+masked figures out, as the PDF, the xlsx, the channel summary, the steering roll-up and
+the annual report all print them."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from domain import criteria, feedback
+from domain import small_numbers as sn
+from domain.review import ReviewData, masked
+from domain.statistics import Period
+
+
+def _data(**changes: object) -> ReviewData:
+    base = ReviewData(
+        forum_id=1,
+        forum_name="FOSSAM",
+        forum_code="FOS",
+        period=Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
+        cases_total=20,
+        by_concern={"school_absence": 10, "mental_health": 10},
+        by_agency={"Elevhälsa": 10, "Socialtjänst": 10},
+        by_age={"13-15": 20},
+        sip_started=10,
+        sip_needed=0,
+        cases_closed=10,
+        outcomes={"yes": 5, "partly": 5, "no": 0},
+        actions_started=10,
+        actions_done=10,
+        actions_on_time=10,
+        actions_overdue=0,
+        effects={"yes": 5, "partly": 5, "no": 0},
+        deviations={},
+        feedback=feedback.FeedbackResults(
+            surveys_sent=10,
+            surveys_answered=10,
+            sums=dict.fromkeys(feedback.QUESTIONS, 40),
+            distributions={k: {} for k in feedback.QUESTIONS},
+            family_views=0,
+            family={k: dict.fromkeys(feedback.ANSWERS, 0) for k in feedback.FAMILY_QUESTIONS},
+        ),
+        criteria=criteria.CriteriaStats(cases=20, cases_with_any=0, rows=()),
+        meetings_held=10,
+        attendance={"Elevhälsa": 10, "Socialtjänst": 10},
+    )
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]
+
+
+def test_a_concern_is_masked_against_the_cases_raised() -> None:
+    """One concern per case: 7 cases, 5 school absence and 2 mental ill-health. Printed as
+    7, 5 and "fewer than 5" the 2 was 7 − 5."""
+    fig = masked(
+        _data(
+            cases_total=7,
+            by_concern={"school_absence": 5, "mental_health": 2},
+            by_agency={"Elevhälsa": 7},
+            by_age={"13-15": 7},
+            sip_started=7,
+            criteria=criteria.CriteriaStats(cases=7, cases_with_any=0, rows=()),
+        )
+    )
+    assert fig.cases_total.value == 7
+    assert fig.by_concern["school_absence"].hidden and fig.by_concern["mental_health"].hidden
+
+
+def test_criteria_met_and_attendance_are_masked_against_their_totals() -> None:
+    """Criteria met per case (headed by the cases raised) and meetings attended per agency
+    (headed by the meetings held) are multi-select breakdowns: with one criterion per case
+    and one agency per meeting, total − shown gave the hidden one."""
+    rows = (
+        criteria.CriterionCount("Skolfrånvaro över 20 %", 18, True),
+        criteria.CriterionCount("Oro från vårdnadshavare", 2, True),
+    )
+    fig = masked(
+        _data(
+            criteria=criteria.CriteriaStats(cases=20, cases_with_any=20, rows=rows),
+            meetings_held=8,
+            attendance={"Elevhälsa": 6, "Socialtjänst": 2},
+        )
+    )
+    assert fig.criteria_cases == fig.cases_total == sn.Figure(20)
+    assert all(f.hidden for _text, f in fig.criteria)
+    assert fig.meetings_held.value == 8
+    assert fig.attendance["Elevhälsa"].hidden and fig.attendance["Socialtjänst"].hidden
+
+
+def test_what_is_left_of_a_part_is_not_worked_out() -> None:
+    """SIP started in 8 of 10 cases (2 without), 8 of 10 actions done on time (2 late), 8 of
+    10 surveys answered (2 not): the shares were withheld, the counts beside them gave the
+    2 all the same. The part is hidden; so are the shares."""
+    fig = masked(
+        _data(
+            cases_total=10,
+            by_concern={"school_absence": 10},
+            by_agency={"Elevhälsa": 10},
+            by_age={"13-15": 10},
+            sip_started=8,
+            actions_on_time=8,
+            effects={"yes": 5, "partly": 5, "no": 0},
+            feedback=dataclasses.replace(_data().feedback, surveys_answered=8),
+            criteria=criteria.CriteriaStats(cases=10, cases_with_any=0, rows=()),
+        )
+    )
+    assert fig.cases_total.value == 10 and fig.sip_started.hidden and fig.sip_share is None
+    assert fig.actions_done.value == 10 and fig.actions_on_time.hidden
+    assert fig.on_time_share is None
+    assert fig.surveys_sent.value == 10 and fig.surveys_answered.hidden
+
+
+def test_a_total_is_hidden_everywhere_it_is_printed_when_its_cells_give_it_away() -> None:
+    """Five agencies with one case each beside "5 cases raised": every agency is 1 even with
+    all hidden. The cases raised are hidden, in the criteria table too, and so is the SIP
+    share of them."""
+    fig = masked(
+        _data(
+            cases_total=5,
+            by_concern={"school_absence": 5},
+            by_agency={name: 1 for name in "ABCDE"},
+            by_age={"13-15": 5},
+            sip_started=5,
+            criteria=criteria.CriteriaStats(cases=5, cases_with_any=0, rows=()),
+        )
+    )
+    assert fig.cases_total.hidden and fig.criteria_cases.hidden
+    assert fig.sip_share is None
