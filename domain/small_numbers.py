@@ -14,6 +14,10 @@ yearly picture — takes its figures through :func:`count` / :func:`breakdown` /
   and when even hiding every cell is not enough (five agencies with one case each beside
   "5 cases") :func:`total` hides the total too. The same total :class:`Figure` is then
   printed wherever that total appears, so no output shows what another hides.
+* A figure over a period made up of periods whose figures were printed already (the annual
+  report's year, the two half-year reviews) is the sum of those: a cell or total hidden in
+  one of them is hidden in the sum too (``hidden=``), or the year minus the other half
+  gives it back.
 * Shares and averages are only shown when at least 5 are behind them, neither the part nor
   what is left of the whole is 1–4, and neither figure is hidden (:func:`share`).
 
@@ -52,7 +56,7 @@ then and nothing more can be; only leaving rows out would help.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -97,14 +101,19 @@ def count(n: int) -> Figure:
 
 
 def breakdown(
-    counts: Mapping[K, int], *, total: int | None = None, multi: bool = False
+    counts: Mapping[K, int],
+    *,
+    total: int | None = None,
+    multi: bool = False,
+    hidden: Collection[K] = (),
 ) -> dict[K, Figure]:
     """Each count through the rule. With ``total`` (the sum the reader also sees; see the
     module's docstring for ``multi``), the next smallest shown cell is hidden too, and
     again, until no hidden cell (nor the unprinted leftover) can be worked out. Masked as if
     the total were printed as a number even when :func:`total` hides it (a reader then
-    knows less)."""
-    result = {key: count(n) for key, n in counts.items()}
+    knows less). ``hidden``: cells hidden already where they were printed before (a year's
+    cell whose half-year cell was hidden), hidden here from the start."""
+    result = {key: Figure(None) if key in hidden and n else count(n) for key, n in counts.items()}
     if total is None:
         return result
     while determined(counts, result, total=total, multi=multi):
@@ -159,13 +168,13 @@ def determined(
     return value == min(top, hi - (k - 1)) and value in small
 
 
-def total(n: int, *parts: tuple[Mapping[Any, int], bool]) -> Figure:
+def total(n: int, *parts: tuple[Mapping[Any, int], bool], hidden: bool = False) -> Figure:
     """A total as it may be printed beside its breakdowns ``parts`` ((counts, multi) each,
     masked with :func:`breakdown` against ``n``): hidden when it is 1–4, or when a
     breakdown's hidden cells would be determined even with all its cells hidden (five
     agencies with one case each beside "5 cases raised"). Print this one Figure wherever
-    the total appears."""
-    figure = count(n)
+    the total appears. ``hidden``: hidden where it was printed before (:func:`breakdown`)."""
+    figure = Figure(None) if hidden and n else count(n)
     if figure.hidden:
         return figure
     for counts, multi in parts:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,13 +58,25 @@ class ReviewFigures:
     trends: tuple[AreaTrend, ...]
 
 
-def masked(data: ReviewData) -> ReviewFigures:
+def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewFigures:
     """The figures after the small-number rule. Every breakdown is masked against the total
     printed beside it (``sn.breakdown``), and every total is one ``sn.total`` Figure for all
     the places it is printed: the cases raised head the concerns, agencies, age bands, SIP
     and criteria met; the cases closed their outcomes; the actions done their effects and
-    those on time; the family views each answer; the meetings held the attendance."""
+    those on time; the family views each answer; the meetings held the attendance.
+
+    ``published``: the figures printed already of the periods that make up this one (the
+    half-year reviews of an annual report's year): what one of them hid stays hidden here,
+    or the year minus the other half would give it back."""
     fb = data.feedback
+
+    def was(get: Callable[[ReviewFigures], sn.Figure]) -> bool:
+        return any(get(p).hidden for p in published)
+
+    def were(get: Callable[[ReviewFigures], Mapping[Any, sn.Figure]]) -> set[Any]:
+        return {k for p in published for k, f in get(p).items() if f.hidden}
+
+    hidden_criteria = {text for p in published for text, f in p.criteria if f.hidden}
     deviations_total = sum(data.deviations.values())
     # A part of a whole (SIP started of the cases raised, done on time of the actions done,
     # surveys answered of those sent) is a breakdown of one cell: what is left (no SIP,
@@ -78,14 +92,41 @@ def masked(data: ReviewData) -> ReviewFigures:
         (data.by_age, False),
         (sip, False),
         (criteria_met, True),
+        hidden=was(lambda p: p.cases_total),
     )
-    cases_closed = sn.total(data.cases_closed, (data.outcomes, False))
-    actions_done = sn.total(data.actions_done, (data.effects, False), (on_time, False))
-    family_views = sn.total(fb.family_views, *((v, False) for v in fb.family.values()))
-    meetings_held = sn.total(data.meetings_held, (data.attendance, True))
-    sip_started = sn.breakdown(sip, total=data.cases_total)["started"]
-    actions_on_time = sn.breakdown(on_time, total=data.actions_done)["on_time"]
-    criteria = sn.breakdown(criteria_met, total=data.criteria.cases, multi=True)
+    cases_closed = sn.total(
+        data.cases_closed, (data.outcomes, False), hidden=was(lambda p: p.cases_closed)
+    )
+    actions_done = sn.total(
+        data.actions_done,
+        (data.effects, False),
+        (on_time, False),
+        hidden=was(lambda p: p.actions_done),
+    )
+    family_views = sn.total(
+        fb.family_views,
+        *((v, False) for v in fb.family.values()),
+        hidden=was(lambda p: p.family_views),
+    )
+    meetings_held = sn.total(
+        data.meetings_held, (data.attendance, True), hidden=was(lambda p: p.meetings_held)
+    )
+    sip_started = sn.breakdown(
+        sip,
+        total=data.cases_total,
+        hidden={"started"} if was(lambda p: p.sip_started) else (),
+    )["started"]
+    actions_on_time = sn.breakdown(
+        on_time,
+        total=data.actions_done,
+        hidden={"on_time"} if was(lambda p: p.actions_on_time) else (),
+    )["on_time"]
+    criteria = sn.breakdown(
+        criteria_met,
+        total=data.criteria.cases,
+        multi=True,
+        hidden={i for i, row in enumerate(data.criteria.rows) if row.text in hidden_criteria},
+    )
     return ReviewFigures(
         forum_name=data.forum_name,
         forum_code=data.forum_code,
@@ -93,13 +134,19 @@ def masked(data: ReviewData) -> ReviewFigures:
         cases_total=cases_total,
         # Concerns are multi-select: a breakdown of the cases raised all the same whenever
         # each case has one concern (sn's docstring).
-        by_concern=sn.breakdown(data.by_concern, total=data.cases_total, multi=True),
-        by_agency=sn.breakdown(data.by_agency, total=data.cases_total),
-        by_age=sn.breakdown(data.by_age, total=data.cases_total),
+        by_concern=sn.breakdown(
+            data.by_concern, total=data.cases_total, multi=True, hidden=were(lambda p: p.by_concern)
+        ),
+        by_agency=sn.breakdown(
+            data.by_agency, total=data.cases_total, hidden=were(lambda p: p.by_agency)
+        ),
+        by_age=sn.breakdown(data.by_age, total=data.cases_total, hidden=were(lambda p: p.by_age)),
         sip_started=sip_started,
         sip_share=sn.share(data.sip_started, data.cases_total, sip_started, cases_total),
         cases_closed=cases_closed,
-        outcomes=sn.breakdown(data.outcomes, total=data.cases_closed),
+        outcomes=sn.breakdown(
+            data.outcomes, total=data.cases_closed, hidden=were(lambda p: p.outcomes)
+        ),
         actions_started=sn.count(data.actions_started),
         actions_done=actions_done,
         actions_on_time=actions_on_time,
@@ -108,20 +155,44 @@ def masked(data: ReviewData) -> ReviewFigures:
         ),
         actions_overdue=sn.count(data.actions_overdue),
         # The effects of the actions done, whose count is shown: a breakdown of it.
-        effects=sn.breakdown(data.effects, total=data.actions_done),
-        deviations_total=sn.total(deviations_total, (data.deviations, False)),
-        deviations=sn.breakdown(data.deviations, total=deviations_total),
-        surveys_sent=sn.total(fb.surveys_sent, (answered, False)),
-        surveys_answered=sn.breakdown(answered, total=fb.surveys_sent)["answered"],
+        effects=sn.breakdown(
+            data.effects, total=data.actions_done, hidden=were(lambda p: p.effects)
+        ),
+        deviations_total=sn.total(
+            deviations_total, (data.deviations, False), hidden=was(lambda p: p.deviations_total)
+        ),
+        deviations=sn.breakdown(
+            data.deviations, total=deviations_total, hidden=were(lambda p: p.deviations)
+        ),
+        surveys_sent=sn.total(
+            fb.surveys_sent, (answered, False), hidden=was(lambda p: p.surveys_sent)
+        ),
+        surveys_answered=sn.breakdown(
+            answered,
+            total=fb.surveys_sent,
+            hidden={"answered"} if was(lambda p: p.surveys_answered) else (),
+        )["answered"],
         feedback_means={k: sn.mean(fb.sums[k], fb.surveys_answered) for k in feedback.QUESTIONS},
         family_views=family_views,
-        family={k: sn.breakdown(v, total=fb.family_views) for k, v in fb.family.items()},
+        family={
+            k: sn.breakdown(
+                v,
+                total=fb.family_views,
+                hidden={a for p in published for a, f in p.family.get(k, {}).items() if f.hidden},
+            )
+            for k, v in fb.family.items()
+        },
         # The criteria table is headed by the cases raised: the same Figure.
         criteria_cases=cases_total,
         criteria=tuple((row.text, criteria[i]) for i, row in enumerate(data.criteria.rows)),
         meetings_held=meetings_held,
         # Meetings attended per agency: multi-select over the meetings held (shown).
-        attendance=sn.breakdown(data.attendance, total=data.meetings_held, multi=True),
+        attendance=sn.breakdown(
+            data.attendance,
+            total=data.meetings_held,
+            multi=True,
+            hidden=were(lambda p: p.attendance),
+        ),
         trends=data.trends,
     )
 

@@ -10,6 +10,7 @@ import datetime as dt
 
 from domain import criteria, feedback
 from domain import small_numbers as sn
+from domain.periods import halves_of
 from domain.review import ReviewData, masked
 from domain.statistics import Period
 
@@ -126,3 +127,31 @@ def test_a_total_is_hidden_everywhere_it_is_printed_when_its_cells_give_it_away(
     )
     assert fig.cases_total.hidden and fig.criteria_cases.hidden
     assert fig.sip_share is None
+
+
+def test_a_year_keeps_hidden_what_its_half_years_hid() -> None:
+    """Cases closed: 7 in the first half (shown), 3 in the second ("fewer than 5"); the
+    year's 10 gave the 3 back. Hidden in a half, hidden in the year: the total and the
+    breakdown's cells."""
+    first = masked(_data(cases_closed=7, outcomes={"yes": 5, "partly": 2, "no": 0}))
+    second = masked(_data(cases_closed=3, outcomes={"yes": 0, "partly": 3, "no": 0}))
+    year = masked(_data(cases_closed=10, outcomes={"yes": 5, "partly": 5, "no": 0}))
+    assert year.cases_closed.value == 10 and year.outcomes["partly"].value == 5
+    year = masked(
+        _data(cases_closed=10, outcomes={"yes": 5, "partly": 5, "no": 0}), [first, second]
+    )
+    assert year.cases_closed.hidden and year.outcomes["partly"].hidden
+
+
+def test_a_year_is_made_of_the_review_halves_only_when_they_tile_it() -> None:
+    year = Period(dt.date(2026, 1, 1), dt.date(2026, 12, 31))
+    assert halves_of(year) == [
+        Period(dt.date(2026, 1, 1), dt.date(2026, 6, 30)),
+        Period(dt.date(2026, 7, 1), dt.date(2026, 12, 31)),
+    ]
+    assert halves_of(year, end_month=3) == []  # April–September and October–March
+    assert halves_of(Period(dt.date(2026, 1, 1), dt.date(2026, 11, 23))) == []
+    assert halves_of(Period(dt.date(2025, 10, 1), dt.date(2026, 9, 30)), end_month=3) == [
+        Period(dt.date(2025, 10, 1), dt.date(2026, 3, 31)),
+        Period(dt.date(2026, 4, 1), dt.date(2026, 9, 30)),
+    ]
