@@ -19,7 +19,9 @@ yearly picture — takes its figures through :func:`count` / :func:`breakdown` /
   one of them is hidden in the sum too (``hidden=``), or the year minus the other half
   gives it back.
 * Shares and averages are only shown when at least 5 are behind them, neither the part nor
-  what is left of the whole is 1–4, and neither figure is hidden (:func:`share`).
+  what is left of the whole is 1–4, and no figure they are of is hidden (:func:`share`,
+  :func:`mean`); an average leaves to one decimal in every output (an unrounded one tells
+  its denominator).
 
 What a reader can work out, and so what is checked (:func:`determined`). A hidden cell
 reads "fewer than 5", so a reader takes each hidden cell to be 1–4 (0 is shown as 0). With
@@ -195,11 +197,13 @@ def share(part: int, whole: int, *shown: Figure) -> float | None:
     return 100.0 * part / whole
 
 
-def mean(total: float, n: int) -> float | None:
-    """An average over ``n`` answers, or None when fewer than 5 stand behind it."""
-    if n < THRESHOLD:
+def mean(total: float, n: int, *shown: Figure) -> float | None:
+    """An average over ``n`` answers to one decimal, as every output prints it, or None
+    when fewer than 5 stand behind it or the count ``shown`` beside it is hidden: the
+    unrounded 29/7 = 4.142857… names its 7."""
+    if n < THRESHOLD or any(f.hidden for f in shown):
         return None
-    return total / n
+    return round(total / n, 1)
 
 
 def percent_text(t: Translator, value: float | None) -> str:

@@ -94,6 +94,11 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
         (criteria_met, True),
         hidden=was(lambda p: p.cases_total),
     )
+    surveys_answered = sn.breakdown(
+        answered,
+        total=fb.surveys_sent,
+        hidden={"answered"} if was(lambda p: p.surveys_answered) else (),
+    )["answered"]
     cases_closed = sn.total(
         data.cases_closed, (data.outcomes, False), hidden=was(lambda p: p.cases_closed)
     )
@@ -167,12 +172,11 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
         surveys_sent=sn.total(
             fb.surveys_sent, (answered, False), hidden=was(lambda p: p.surveys_sent)
         ),
-        surveys_answered=sn.breakdown(
-            answered,
-            total=fb.surveys_sent,
-            hidden={"answered"} if was(lambda p: p.surveys_answered) else (),
-        )["answered"],
-        feedback_means={k: sn.mean(fb.sums[k], fb.surveys_answered) for k in feedback.QUESTIONS},
+        surveys_answered=surveys_answered,
+        feedback_means={
+            k: sn.mean(fb.sums[k], fb.surveys_answered, surveys_answered)
+            for k in feedback.QUESTIONS
+        },
         family_views=family_views,
         family={
             k: sn.breakdown(

@@ -155,3 +155,16 @@ def test_a_year_is_made_of_the_review_halves_only_when_they_tile_it() -> None:
         Period(dt.date(2025, 10, 1), dt.date(2026, 3, 31)),
         Period(dt.date(2026, 4, 1), dt.date(2026, 9, 30)),
     ]
+
+
+def test_an_average_does_not_name_its_count() -> None:
+    """The xlsx printed the average unrounded: 29/7 = 4.142857… names its 7 answers even
+    where the count is hidden (7 of 10 sent: 3 unanswered). It leaves to one decimal, as
+    the PDF prints it, and not at all beside a hidden count."""
+    fb = _data().feedback
+    seven = dataclasses.replace(
+        fb, surveys_sent=7, surveys_answered=7, sums=dict.fromkeys(feedback.QUESTIONS, 29)
+    )
+    assert masked(_data(feedback=seven)).feedback_means["helped"] == 4.1
+    hidden = masked(_data(feedback=dataclasses.replace(seven, surveys_sent=10)))
+    assert hidden.surveys_answered.hidden and hidden.feedback_means["helped"] is None
