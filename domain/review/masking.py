@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from domain import audit, feedback
 from domain import small_numbers as sn
 from domain.clock import Clock
-from domain.review.figures import AreaTrend, ReviewData, collect
+from domain.periods import halves_of
+from domain.review.figures import AreaTrend, ReviewData, collect, review_settings
 from domain.statistics import Period
 from storage.models import (
     AuditAction,
@@ -201,11 +202,21 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
     )
 
 
+def masked_period(session: Session, *, forum: Forum, period: Period) -> ReviewFigures:
+    """The forum's figures for ``period`` after the small-number rule. A period made up of
+    the forum's half-year review periods (a year: ``/samverkan uppföljning 2026``, the
+    annual report) keeps hidden what those reviews hid, or the year minus one half would
+    give the other half's hidden figure back (:func:`masked`'s ``published``)."""
+    halves = halves_of(period, review_settings(forum).end_month)
+    published = [masked(collect(session, forum=forum, period=h)) for h in halves]
+    return masked(collect(session, forum=forum, period=period), published)
+
+
 def build(
     session: Session, clock: Clock, *, forum: Forum, period: Period, actor: str
 ) -> ReviewFigures:
     """The masked review, audited as an export of statistics."""
-    figures = masked(collect(session, forum=forum, period=period))
+    figures = masked_period(session, forum=forum, period=period)
     member = session.scalar(
         select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == actor)
     )

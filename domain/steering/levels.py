@@ -22,7 +22,6 @@ from domain.errors import (
 )
 from domain.forums import find_member, forum_schedule, setting_text
 from domain.i18n import N_, Translator, normalize_locale
-from domain.periods import halves_of
 from domain.statistics import Period
 from storage.models import (
     AuditAction,
@@ -231,18 +230,11 @@ class ForumFigures:
 def rollup(session: Session, *, steering: Forum, period: Period) -> list[ForumFigures]:
     """Each linked forum's figures for the period, after the small-number rule. A period
     made up of the forum's half-year review periods (the annual report's year) keeps hidden
-    what those reviews hid: the year minus one half would give the other half's hidden
-    figure back (``review.masked``'s ``published``)."""
+    what those reviews hid (``review.masked_period``)."""
     return [
-        ForumFigures(f.name, masked_for(session, forum=f, period=period))
+        ForumFigures(f.name, review.masked_period(session, forum=f, period=period))
         for f in linked_forums(session, steering)
     ]
-
-
-def masked_for(session: Session, *, forum: Forum, period: Period) -> review.ReviewFigures:
-    halves = halves_of(period, review.review_settings(forum).end_month)
-    published = [review.masked(review.collect(session, forum=forum, period=h)) for h in halves]
-    return review.masked(review.collect(session, forum=forum, period=period), published)
 
 
 def last_meeting_day(session: Session, clock: Clock, forum: Forum) -> dt.date | None:
