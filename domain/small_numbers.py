@@ -170,20 +170,27 @@ def determined(
     return value == min(top, hi - (k - 1)) and value in small
 
 
-def total(n: int, *parts: tuple[Mapping[Any, int], bool], hidden: bool = False) -> Figure:
-    """A total as it may be printed beside its breakdowns ``parts`` ((counts, multi) each,
-    masked with :func:`breakdown` against ``n``): hidden when it is 1–4, or when a
-    breakdown's hidden cells would be determined even with all its cells hidden (five
-    agencies with one case each beside "5 cases raised"). Print this one Figure wherever
-    the total appears. ``hidden``: hidden where it was printed before (:func:`breakdown`)."""
-    figure = Figure(None) if hidden and n else count(n)
-    if figure.hidden:
-        return figure
-    for counts, multi in parts:
-        cells = breakdown(counts, total=n, multi=multi)
-        if determined(counts, cells, total=n, multi=multi):
-            return Figure(None)
-    return figure
+@dataclass(frozen=True)
+class Table:
+    """A breakdown as masked (:func:`breakdown`): its exact ``counts`` and the ``figures``
+    printed, and whether it is multi-select."""
+
+    counts: Mapping[Any, int]
+    figures: dict[Any, Figure]
+    multi: bool = False
+
+
+def total(n: int, *tables: Table, hidden: bool = False) -> Figure:
+    """A total as it may be printed beside its breakdowns ``tables`` (masked with
+    :func:`breakdown` against ``n``): hidden when it is 1–4, when it was hidden where it was
+    printed before (``hidden``, :func:`breakdown`), or when a breakdown's hidden cells are
+    determined even with all its cells hidden (five agencies with one case each beside
+    "5 cases raised"). Print this one Figure wherever the total appears."""
+    if (hidden and n) or hides(n):
+        return Figure(None)
+    if any(determined(t.counts, t.figures, total=n, multi=t.multi) for t in tables):
+        return Figure(None)
+    return Figure(n)
 
 
 def share(part: int, whole: int, *shown: Figure) -> float | None:

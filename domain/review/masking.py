@@ -77,127 +77,113 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
     def were(get: Callable[[ReviewFigures], Mapping[Any, sn.Figure]]) -> set[Any]:
         return {k for p in published for k, f in get(p).items() if f.hidden}
 
+    def cells(
+        counts: Mapping[Any, int], total: int, hidden: set[Any], *, multi: bool = False
+    ) -> sn.Table:
+        return sn.Table(
+            counts, sn.breakdown(counts, total=total, multi=multi, hidden=hidden), multi
+        )
+
     hidden_criteria = {text for p in published for text, f in p.criteria if f.hidden}
     deviations_total = sum(data.deviations.values())
     # A part of a whole (SIP started of the cases raised, done on time of the actions done,
     # surveys answered of those sent) is a breakdown of one cell: what is left (no SIP,
     # done late, not answered) must not be 1–4 either.
-    sip = {"started": data.sip_started}
-    on_time = {"on_time": data.actions_on_time}
-    answered = {"answered": fb.surveys_answered}
-    criteria_met = {i: row.met for i, row in enumerate(data.criteria.rows)}
+    sip = cells(
+        {"sip": data.sip_started},
+        data.cases_total,
+        {"sip"} if was(lambda p: p.sip_started) else set(),
+    )
+    on_time = cells(
+        {"on_time": data.actions_on_time},
+        data.actions_done,
+        {"on_time"} if was(lambda p: p.actions_on_time) else set(),
+    )
+    answered = cells(
+        {"answered": fb.surveys_answered},
+        fb.surveys_sent,
+        {"answered"} if was(lambda p: p.surveys_answered) else set(),
+    )
+    # Concerns, criteria met and attendance are multi-select: breakdowns of their totals all
+    # the same whenever each case has one (sn's docstring).
+    concerns = cells(data.by_concern, data.cases_total, were(lambda p: p.by_concern), multi=True)
+    agencies = cells(data.by_agency, data.cases_total, were(lambda p: p.by_agency))
+    ages = cells(data.by_age, data.cases_total, were(lambda p: p.by_age))
+    criteria = cells(
+        {i: row.met for i, row in enumerate(data.criteria.rows)},
+        data.criteria.cases,
+        {i for i, row in enumerate(data.criteria.rows) if row.text in hidden_criteria},
+        multi=True,
+    )
+    outcomes = cells(data.outcomes, data.cases_closed, were(lambda p: p.outcomes))
+    effects = cells(data.effects, data.actions_done, were(lambda p: p.effects))
+    deviations = cells(data.deviations, deviations_total, were(lambda p: p.deviations))
+    family = {
+        k: cells(
+            v,
+            fb.family_views,
+            {a for p in published for a, f in p.family.get(k, {}).items() if f.hidden},
+        )
+        for k, v in fb.family.items()
+    }
+    attendance = cells(
+        data.attendance, data.meetings_held, were(lambda p: p.attendance), multi=True
+    )
+    # Each total one Figure wherever it is printed (the criteria table is headed by the
+    # cases raised too), hidden when its breakdowns would give it away or a part hid it.
     cases_total = sn.total(
         data.cases_total,
-        (data.by_concern, True),
-        (data.by_agency, False),
-        (data.by_age, False),
-        (sip, False),
-        (criteria_met, True),
+        concerns,
+        agencies,
+        ages,
+        sip,
+        criteria,
         hidden=was(lambda p: p.cases_total),
     )
-    surveys_answered = sn.breakdown(
-        answered,
-        total=fb.surveys_sent,
-        hidden={"answered"} if was(lambda p: p.surveys_answered) else (),
-    )["answered"]
-    cases_closed = sn.total(
-        data.cases_closed, (data.outcomes, False), hidden=was(lambda p: p.cases_closed)
-    )
     actions_done = sn.total(
-        data.actions_done,
-        (data.effects, False),
-        (on_time, False),
-        hidden=was(lambda p: p.actions_done),
+        data.actions_done, effects, on_time, hidden=was(lambda p: p.actions_done)
     )
-    family_views = sn.total(
-        fb.family_views,
-        *((v, False) for v in fb.family.values()),
-        hidden=was(lambda p: p.family_views),
-    )
-    meetings_held = sn.total(
-        data.meetings_held, (data.attendance, True), hidden=was(lambda p: p.meetings_held)
-    )
-    sip_started = sn.breakdown(
-        sip,
-        total=data.cases_total,
-        hidden={"started"} if was(lambda p: p.sip_started) else (),
-    )["started"]
-    actions_on_time = sn.breakdown(
-        on_time,
-        total=data.actions_done,
-        hidden={"on_time"} if was(lambda p: p.actions_on_time) else (),
-    )["on_time"]
-    criteria = sn.breakdown(
-        criteria_met,
-        total=data.criteria.cases,
-        multi=True,
-        hidden={i for i, row in enumerate(data.criteria.rows) if row.text in hidden_criteria},
-    )
+    surveys_answered = answered.figures["answered"]
     return ReviewFigures(
         forum_name=data.forum_name,
         forum_code=data.forum_code,
         period=data.period,
         cases_total=cases_total,
-        # Concerns are multi-select: a breakdown of the cases raised all the same whenever
-        # each case has one concern (sn's docstring).
-        by_concern=sn.breakdown(
-            data.by_concern, total=data.cases_total, multi=True, hidden=were(lambda p: p.by_concern)
-        ),
-        by_agency=sn.breakdown(
-            data.by_agency, total=data.cases_total, hidden=were(lambda p: p.by_agency)
-        ),
-        by_age=sn.breakdown(data.by_age, total=data.cases_total, hidden=were(lambda p: p.by_age)),
-        sip_started=sip_started,
-        sip_share=sn.share(data.sip_started, data.cases_total, sip_started, cases_total),
-        cases_closed=cases_closed,
-        outcomes=sn.breakdown(
-            data.outcomes, total=data.cases_closed, hidden=were(lambda p: p.outcomes)
-        ),
+        by_concern=concerns.figures,
+        by_agency=agencies.figures,
+        by_age=ages.figures,
+        sip_started=sip.figures["sip"],
+        sip_share=sn.share(data.sip_started, data.cases_total, sip.figures["sip"], cases_total),
+        cases_closed=sn.total(data.cases_closed, outcomes, hidden=was(lambda p: p.cases_closed)),
+        outcomes=outcomes.figures,
         actions_started=sn.count(data.actions_started),
         actions_done=actions_done,
-        actions_on_time=actions_on_time,
+        actions_on_time=on_time.figures["on_time"],
         on_time_share=sn.share(
-            data.actions_on_time, data.actions_done, actions_on_time, actions_done
+            data.actions_on_time, data.actions_done, on_time.figures["on_time"], actions_done
         ),
         actions_overdue=sn.count(data.actions_overdue),
-        # The effects of the actions done, whose count is shown: a breakdown of it.
-        effects=sn.breakdown(
-            data.effects, total=data.actions_done, hidden=were(lambda p: p.effects)
-        ),
+        effects=effects.figures,
         deviations_total=sn.total(
-            deviations_total, (data.deviations, False), hidden=was(lambda p: p.deviations_total)
+            deviations_total, deviations, hidden=was(lambda p: p.deviations_total)
         ),
-        deviations=sn.breakdown(
-            data.deviations, total=deviations_total, hidden=were(lambda p: p.deviations)
-        ),
-        surveys_sent=sn.total(
-            fb.surveys_sent, (answered, False), hidden=was(lambda p: p.surveys_sent)
-        ),
+        deviations=deviations.figures,
+        surveys_sent=sn.total(fb.surveys_sent, answered, hidden=was(lambda p: p.surveys_sent)),
         surveys_answered=surveys_answered,
         feedback_means={
             k: sn.mean(fb.sums[k], fb.surveys_answered, surveys_answered)
             for k in feedback.QUESTIONS
         },
-        family_views=family_views,
-        family={
-            k: sn.breakdown(
-                v,
-                total=fb.family_views,
-                hidden={a for p in published for a, f in p.family.get(k, {}).items() if f.hidden},
-            )
-            for k, v in fb.family.items()
-        },
-        # The criteria table is headed by the cases raised: the same Figure.
-        criteria_cases=cases_total,
-        criteria=tuple((row.text, criteria[i]) for i, row in enumerate(data.criteria.rows)),
-        meetings_held=meetings_held,
-        # Meetings attended per agency: multi-select over the meetings held (shown).
-        attendance=sn.breakdown(
-            data.attendance,
-            total=data.meetings_held,
-            multi=True,
-            hidden=were(lambda p: p.attendance),
+        family_views=sn.total(
+            fb.family_views, *family.values(), hidden=was(lambda p: p.family_views)
         ),
+        family={k: table.figures for k, table in family.items()},
+        criteria_cases=cases_total,
+        criteria=tuple((row.text, criteria.figures[i]) for i, row in enumerate(data.criteria.rows)),
+        meetings_held=sn.total(
+            data.meetings_held, attendance, hidden=was(lambda p: p.meetings_held)
+        ),
+        attendance=attendance.figures,
         trends=data.trends,
     )
 

@@ -66,7 +66,7 @@ def _disclosed(
 
 def _check(counts: dict[str, int], total: int, *, multi: bool) -> None:
     figures = sn.breakdown(counts, total=total, multi=multi)
-    total_figure = sn.total(total, (counts, multi))
+    total_figure = sn.total(total, sn.Table(counts, figures, multi))
     for key, n in counts.items():  # the primary rule: every 1–4 hidden, 0 and 5+ as they are
         assert figures[key].hidden or figures[key].value == n
         assert not sn.hides(n) or figures[key].hidden
@@ -120,14 +120,15 @@ def test_two_hidden_cells_that_can_only_be_one_each_hide_a_third() -> None:
     over two cells that are at least 1 each."""
     figures = sn.breakdown({"a": 10, "b": 1, "c": 1}, total=12)
     assert figures["a"].hidden
-    assert sn.total(12, ({"a": 10, "b": 1, "c": 1}, False)).value == 12
+    assert sn.total(12, sn.Table({"a": 10, "b": 1, "c": 1}, figures)).value == 12
 
 
 def test_the_total_is_hidden_when_hiding_every_cell_is_not_enough() -> None:
     """Five agencies with one case each beside "5 cases raised": each is 1."""
     counts = {name: 1 for name in "abcde"}
-    assert all(f.hidden for f in sn.breakdown(counts, total=5).values())
-    assert sn.total(5, (counts, False)).hidden
+    figures = sn.breakdown(counts, total=5)
+    assert all(f.hidden for f in figures.values())
+    assert sn.total(5, sn.Table(counts, figures)).hidden
 
 
 def test_what_is_left_of_a_whole_is_not_worked_out() -> None:
