@@ -8,11 +8,15 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from domain import criteria, feedback
 from domain import small_numbers as sn
 from domain.periods import halves_of
 from domain.review import ReviewData, masked
 from domain.statistics import Period
+from tests.unit.test_small_numbers import disclosed
 
 
 def _data(**changes: object) -> ReviewData:
@@ -168,3 +172,52 @@ def test_an_average_does_not_name_its_count() -> None:
     assert masked(_data(feedback=seven)).feedback_means["helped"] == 4.1
     hidden = masked(_data(feedback=dataclasses.replace(seven, surveys_sent=10)))
     assert hidden.surveys_answered.hidden and hidden.feedback_means["helped"] is None
+
+
+@given(
+    st.lists(st.integers(0, 12), min_size=1, max_size=4),
+    st.lists(st.integers(0, 12), min_size=1, max_size=4),
+    st.data(),
+)
+def test_no_hidden_count_beside_the_cases_raised_is_determined(
+    agencies: list[int], extra_concerns: list[int], data: st.DataObject
+) -> None:
+    """For any cases per agency, age band (some without one), concern (one or more per
+    case) and SIP started, the review as masked: no 1–4 count (nor what is left of the
+    cases raised) is pinned by the shown cells and the cases raised as printed."""
+    total = sum(agencies)
+    if total == 0:
+        return
+    by_age = {"0-5": data.draw(st.integers(0, total))}
+    by_age["6-12"] = data.draw(st.integers(0, total - by_age["0-5"]))
+    concerns = [min(total, n) for n in extra_concerns]
+    concerns[0] = max(concerns[0], total - sum(concerns[1:]))  # every case has one or more
+    sip = data.draw(st.integers(0, total))
+    fig = masked(
+        _data(
+            cases_total=total,
+            by_agency={f"agency{i}": n for i, n in enumerate(agencies) if n},
+            by_age={k: n for k, n in by_age.items() if n},
+            by_concern={f"concern{i}": n for i, n in enumerate(concerns) if n},
+            sip_started=sip,
+            criteria=criteria.CriteriaStats(cases=total, cases_with_any=0, rows=()),
+        )
+    )
+    exact = {
+        "agency": ({f"agency{i}": n for i, n in enumerate(agencies) if n}, fig.by_agency, False),
+        "age": ({k: n for k, n in by_age.items() if n}, fig.by_age, False),
+        "concern": (
+            {f"concern{i}": n for i, n in enumerate(concerns) if n},
+            fig.by_concern,
+            True,
+        ),
+        "sip": ({"sip": sip}, {"sip": fig.sip_started}, False),
+    }
+    for name, (counts, figures, multi) in exact.items():
+        found = disclosed(
+            counts, figures, fig.cases_total, total=total, multi=multi, label=True
+        ) + disclosed(counts, figures, fig.cases_total, total=total, multi=multi, label=False)
+        residual = sn.hides(total)  # sn's docstring: a total of 1–4 beside as many cells
+        assert not found or residual, (name, counts, figures, fig.cases_total)
+    if fig.sip_share is not None:
+        assert not fig.sip_started.hidden and not fig.cases_total.hidden

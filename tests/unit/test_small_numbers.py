@@ -20,7 +20,7 @@ from domain import small_numbers as sn
 BIG = 10**6  # "no upper bound"
 
 
-def _disclosed(
+def disclosed(
     counts: Mapping[str, int],
     figures: Mapping[str, sn.Figure],
     total_figure: sn.Figure,
@@ -72,7 +72,7 @@ def _check(counts: dict[str, int], total: int, *, multi: bool) -> None:
         assert not sn.hides(n) or figures[key].hidden
     assert total_figure.hidden or total_figure.value == total
     for label in (True, False):
-        found = _disclosed(counts, figures, total_figure, total=total, multi=multi, label=label)
+        found = disclosed(counts, figures, total_figure, total=total, multi=multi, label=label)
         # Not guarded against (sn's docstring): a total of 1–4 beside as many cells as cases,
         # every one hidden already (four agencies, one case each, beside "fewer than 5").
         residual = sn.hides(total) and all(f.hidden for k, f in figures.items() if counts[k])
