@@ -9,6 +9,7 @@ ends after today is refused with a clear message.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from collections.abc import Sequence
 
@@ -50,6 +51,27 @@ def last_ended_half(today: dt.date, end_month: int = 6) -> Period:
     end = ends[-1]
     start = _month_end(end.year if end.month > 6 else end.year - 1, (end.month - 7) % 12 + 1)
     return Period(start + dt.timedelta(days=1), end)
+
+
+def halves_of(period: Period, end_month: int = 6) -> list[Period]:
+    """The review periods (:func:`last_ended_half`'s six months) that make up ``period``
+    exactly, oldest first, when it is two or more of them (a year of halves); else []."""
+    halves = sorted(
+        (
+            last_ended_half(end + dt.timedelta(days=1), end_month)
+            for year in range(period.start.year - 1, period.end.year + 1)
+            for end in review_ends(year, end_month)
+        ),
+        key=lambda half: half.start,
+    )
+    inside = [h for h in halves if period.start <= h.start and h.end <= period.end]
+    tiles = (
+        len(inside) >= 2
+        and inside[0].start == period.start
+        and inside[-1].end == period.end
+        and all(a.end + dt.timedelta(days=1) == b.start for a, b in itertools.pairwise(inside))
+    )
+    return inside if tiles else []
 
 
 def check(period: Period, today: dt.date) -> Period:

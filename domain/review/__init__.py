@@ -43,6 +43,7 @@ from domain.review.masking import (
     ReviewFigures,
     build,
     masked,
+    masked_period,
 )
 from domain.review.sending import (
     Due,
@@ -71,6 +72,7 @@ __all__ = [
     "files",
     "level_names",
     "masked",
+    "masked_period",
     "review_settings",
     "save_settings",
     "send_due",

@@ -359,9 +359,11 @@ class ForumFigures:
 
 
 def rollup(session: Session, *, steering: Forum, period: Period) -> list[ForumFigures]:
-    """Each linked forum's figures for the period, after the small-number rule."""
+    """Each linked forum's figures for the period, after the small-number rule. A period
+    made up of the forum's half-year review periods (the annual report's year) keeps hidden
+    what those reviews hid (``review.masked_period``)."""
     return [
-        ForumFigures(f.name, review.masked(review.collect(session, forum=f, period=period)))
+        ForumFigures(f.name, review.masked_period(session, forum=f, period=period))
         for f in linked_forums(session, steering)
     ]
 

@@ -210,6 +210,69 @@ def test_a_hidden_action_effect_cannot_be_worked_out_from_the_actions_done(
     assert effects["Delvis"] == "färre än 5"
 
 
+def test_a_hidden_concern_or_sip_count_cannot_be_worked_out_from_the_cases_raised(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Seven cases raised (shown), one concern each: five school absence (shown) and two
+    mental ill-health ("fewer than 5"), 7 − 5 = 2. Concerns are multi-select but sum to the
+    cases raised here, so the next smallest is hidden too. SIP was started in five of them:
+    5 beside 7 gave the two without SIP, which the share already kept back. The same in the
+    xlsx, the PDF and the channel summary."""
+    bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
+    assert "direktmeddelande" in last_reply(bot, 1)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert summary["Ärenden som lyfts"] == 7
+    concerns = {row[0].value: row[1].value for row in book["Problemområden"].iter_rows()}
+    assert concerns["Psykisk ohälsa"] == "färre än 5"
+    assert concerns["Skolfrånvaro"] == "färre än 5"
+    assert summary["SIP påbörjad"] == "färre än 5"
+    (pdf,) = uploads(bot, ".pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "SIP påbörjad färre än 5" in text
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    assert "SIP påbörjad: färre än 5" in json.dumps(posted[-1].args, ensure_ascii=False)
+
+
+def test_a_year_review_keeps_hidden_what_its_half_year_reviews_hid(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Seven cases in the first half of 2026 (shown in its review), three in the second
+    ("fewer than 5" in its review). A review of the year 2026 showed 10 in the channel:
+    10 − 7 = 3. The year is the two halves: what either hid stays hidden."""
+    with transaction(bot.sessions) as s:
+        for n in range(3):
+            s.add(
+                Case(
+                    forum_id=forum["forum"],
+                    reference=f"FOS-2026-{n + 8:03d}",
+                    year=2026,
+                    sequence=n + 8,
+                    raised_by=ELEVHALSA,
+                    raising_agency_id=forum["Elevhälsa"],
+                    summary="Sammanfattning som aldrig syns",
+                    concerns=["school_absence"],
+                    age_band="13-15",
+                    created_at=dt.datetime(2026, 9, 1 + n, 10, tzinfo=dt.UTC),
+                    updated_at=dt.datetime(2026, 9, 1 + n, 10, tzinfo=dt.UTC),
+                )
+            )
+    bot.clock.set(dt.datetime(2027, 1, 4, 9, tzinfo=dt.UTC))
+    bot.driver.command("uppföljning 2026", user=ADMIN)
+    assert "direktmeddelande" in last_reply(bot, 1)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert summary["Från"] == "2026-01-01" and summary["Till"] == "2026-12-31"
+    assert summary["Ärenden som lyfts"] == "färre än 5"
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    text = json.dumps(posted[-1].args, ensure_ascii=False)
+    assert "Ärenden som lyfts:* färre än 5" in text and "lyfts:* 10" not in text
+
+
 @pytest.mark.parametrize(
     ("words", "expected"),
     [

@@ -508,3 +508,49 @@ def test_the_annual_report_goes_to_the_coordinators_by_itself_at_year_end(
         "verksamhetsberattelse-STY-2026.docx",
         "verksamhetsberattelse-STY-2026.pdf",
     ]
+
+
+def test_a_half_years_hidden_count_cannot_be_worked_out_from_the_annual_report(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """FOSSAM raised 7 cases in the first half of 2026 and 3 in the second: its half-year
+    reviews showed 7 and "fewer than 5". The annual report's year is the two halves, so
+    showing 10 cases there gave the second half's 3 back (10 − 7). What a half-year review
+    hid stays hidden in the year."""
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    with transaction(bot.sessions) as s:
+        row = s.get(Forum, steering["steering"])
+        assert row is not None
+        row.created_at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+        for n in range(3):
+            s.add(
+                Case(
+                    forum_id=steering["fossam"],
+                    reference=f"FOS-2026-{n + 8:03d}",
+                    year=2026,
+                    sequence=n + 8,
+                    raised_by=ELEVHALSA,
+                    raising_agency_id=s.scalars(
+                        select(Case.raising_agency_id).where(Case.forum_id == steering["fossam"])
+                    ).first(),
+                    summary="Sammanfattning som aldrig syns",
+                    concerns=["school_absence"],
+                    age_band="13-15",
+                    created_at=dt.datetime(2026, 9, 1 + n, 10, tzinfo=dt.UTC),
+                    updated_at=dt.datetime(2026, 9, 1 + n, 10, tzinfo=dt.UTC),
+                )
+            )
+    bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    (report,) = [
+        docx.Document(io.BytesIO(bot.slack.uploads[item["id"]]))
+        for call in bot.slack.calls_to("files.completeUploadExternal")
+        for item in call.args["files"]
+        if str(item.get("title", "")) == "verksamhetsberattelse-STY-2026.docx"
+    ]
+    rows = [[c.text for c in row.cells] for table in report.tables for row in table.rows]
+    header = next(r for r in rows if r[0] == "Forum")
+    fossam = next(r for r in rows if r[0] == "FOSSAM")
+    assert header[1] == "Ärenden som lyfts"
+    assert fossam[1] == "färre än 5"
