@@ -32,7 +32,7 @@ from domain import (
     scheduling,
     steering,
 )
-from handlers import minutes, outgoing
+from handlers import minutes, outgoing, screens
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
@@ -73,6 +73,15 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
                 return job(session)
 
         return run
+
+    def expired_consents() -> object:
+        """The Homes of the members who saw a case through a consent that has expired,
+        published anew without its details (after the claims commit)."""
+        with transaction(deps.sessions) as session:
+            lost = cases.expired_consent_readers(session, clock, replica=replica)
+        for team_id, users in lost.items():
+            screens.refresh_home(deps, runtime.client_for_team(team_id), team_id, users)
+        return sum(len(users) for users in lost.values())
 
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
@@ -119,6 +128,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             "consents",
             in_transaction(lambda s: cases.remind_expiring_consents(s, clock, replica=replica)),
         ),
+        ("expired consents", expired_consents),
         (
             "retention",
             in_transaction(

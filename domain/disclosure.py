@@ -59,6 +59,7 @@ from storage.models import (
     ConsentGiver,
     Deviation,
     Forum,
+    ForumLink,
     LegalGround,
     LegalGroundKind,
     Meeting,
@@ -235,6 +236,28 @@ def case_decision(access: Access, case: Case, today: dt.date) -> Decision:
     if ground is not None:
         return Decision(True, "legal_ground", ground.ground, case_reference=ref)
     return Decision(False, "refused", case_reference=ref)
+
+
+def case_readers(session: Session, clock: Clock, case_id: int) -> frozenset[str]:
+    """The Slack users who may see the case's details now (:func:`case_decision`): the
+    active members of its forum whose agency raised it, is covered by its current consent
+    or has a legal ground that has not ended. Asked before and after a change that may
+    narrow it (consent withdrawn or expired, a legal ground ended): those no longer in it
+    get their App Home published anew, which Slack otherwise keeps with the case's
+    details."""
+    case = session.get(Case, case_id) if case_id > 0 else None
+    forum = session.get(Forum, case.forum_id) if case is not None else None
+    if case is None or forum is None:
+        return frozenset()
+    today = local_today(forum, clock)
+    members = session.scalars(
+        select(Member).where(Member.forum_id == forum.id, Member.active.is_(True))
+    )
+    return frozenset(
+        m.slack_user_id
+        for m in members
+        if case_decision(Access(forum=forum, member=m), case, today).allowed
+    )
 
 
 def _coordinator(access: Access, forum_id: int) -> Decision:
@@ -418,13 +441,23 @@ _REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
 # Surfaces that show references only, at whose doors a refusal is audited: they name a
 # meeting (its id), as a refusal at the minutes does.
 _REFUSED_AT_REFERENCES = frozenset({"agenda"})
+# The door that ends a steering forum's following of a forum (the followed forum's
+# coordinators'): a refusal there names the link (its id), in the followed forum's log.
+STEERING_LINK = "steering_link"
 
 
-def _refused_object_type(surface_name: str, meeting_id: int | None) -> str:
+def _refused_object_type(
+    surface_name: str, meeting_id: int | None, link_id: int | None = None
+) -> str:
     """What a refusal at ``surface_name`` is an attempt at: the surface's kind of object, or
     the meeting asked for (a case surface reached through a meeting, the minutes' form; the
-    agenda's doors, whose surface shows references only). UnknownSurface for a name that is
-    neither, or for the agenda naming no meeting."""
+    agenda's doors, whose surface shows references only), or a steering forum's following
+    of a forum (:data:`STEERING_LINK`, naming the link). UnknownSurface for a name that is
+    none of these, or for the agenda naming no meeting (the link's door, no link)."""
+    if surface_name == STEERING_LINK:
+        if link_id is None:
+            raise UnknownSurface(f"{surface_name}: a refusal there names a link")
+        return "forum_link"
     if surface_name in _REFUSED_AT_REFERENCES:
         if meeting_id is None:
             raise UnknownSurface(f"{surface_name}: a refusal there names a meeting")
@@ -448,6 +481,7 @@ def refusals_audited(
     deviation_id: int | None = None,
     meeting_id: int | None = None,
     agenda_item_id: int | None = None,
+    link_id: int | None = None,
     not_found: tuple[type[Exception], ...] = (),
 ) -> Iterator[None]:
     """Around a look at a case's details (by id, or by the reference the user typed), an
@@ -456,8 +490,9 @@ def refusals_audited(
     (``agenda_item_id``): a refusal of the reader at the door (ForumNotFound, NotAMember,
     CaseNotFound, or the surface's own ``not_found`` errors, such as ActionNotFound, or
     NotCoordinator where the door asks for the role) is audited, then raised as before.
-    ``surface_name`` ``agenda`` (references only) names a meeting (``meeting_id``)."""
-    _refused_object_type(surface_name, meeting_id)  # a programming error shows at once
+    ``surface_name`` ``agenda`` (references only) names a meeting (``meeting_id``);
+    :data:`STEERING_LINK` names a steering forum's following of a forum (``link_id``)."""
+    _refused_object_type(surface_name, meeting_id, link_id)  # a programming error shows at once
     caught: tuple[type[Exception], ...] = (ForumNotFound, NotAMember, CaseNotFound, *not_found)
     try:
         yield
@@ -475,6 +510,7 @@ def refusals_audited(
             deviation_id=deviation_id,
             meeting_id=meeting_id,
             agenda_item_id=agenda_item_id,
+            link_id=link_id,
             surface_name=surface_name,
             reason=reason or "other_forum",
         )
@@ -491,11 +527,15 @@ def _attempted(
     deviation_id: int | None = None,
     meeting_id: int | None = None,
     agenda_item_id: int | None = None,
+    link_id: int | None = None,
 ) -> tuple[int | None, str]:
     """The forum of the case attempted (by id anywhere, by reference in the request's
     workspace), or of the action, rating round, deviation, meeting or agenda item (by id
-    anywhere; an agenda item's is its meeting's), None for nothing; and what the event names
-    it by."""
+    anywhere; an agenda item's is its meeting's; a steering link's is the followed forum),
+    None for nothing; and what the event names it by."""
+    if link_id is not None:
+        followed = session.scalar(select(ForumLink.forum_id).where(ForumLink.id == link_id))
+        return followed, str(link_id)
     rows: tuple[tuple[type[Action | RatingRound | Deviation | Meeting], int | None], ...] = (
         (Action, action_id),
         (RatingRound, round_id),
@@ -544,6 +584,7 @@ def record_refused(
     deviation_id: int | None = None,
     meeting_id: int | None = None,
     agenda_item_id: int | None = None,
+    link_id: int | None = None,
 ) -> AuditEvent | None:
     """Audit one refused attempt at a case's details (or an action's, a rating round's
     comments, a deviation's text, a meeting's note, an agenda item's text), as the surface's
@@ -551,7 +592,7 @@ def record_refused(
     one just written, or the user's window (or day) is full."""
     if not slack_user_id:
         return None
-    object_type = _refused_object_type(surface_name, meeting_id)
+    object_type = _refused_object_type(surface_name, meeting_id, link_id)
     forum_id, object_ref = _attempted(
         session,
         team_id,
@@ -562,6 +603,7 @@ def record_refused(
         deviation_id,
         meeting_id,
         agenda_item_id,
+        link_id,
     )
     forum = session.get(Forum, forum_id) if forum_id is not None else None
     team = forum.team_id if forum is not None else team_id

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import cases as case_service
+from domain import disclosure
 from domain import forums as forum_service
 from domain.access import Access
 from domain.cases import Scope
@@ -29,7 +30,7 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
 from handlers.screens import case_access as _access
-from handlers.screens import case_door, detail_view
+from handlers.screens import case_door, detail_view, refresh_lost_readers
 from storage.db import reading, transaction
 from storage.models import CaseStatus, Effect, Role
 
@@ -324,7 +325,10 @@ def withdraw(
         case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _access(session, meta, team_id, user_id)
+        readers = disclosure.case_readers(session, deps.clock, meta.case_id or 0)
         case_service.withdraw_consent(session, deps.clock, access=access, case_id=meta.case_id or 0)
+        still = disclosure.case_readers(session, deps.clock, meta.case_id or 0)
+    refresh_lost_readers(deps, client, team_id, readers, still)  # their Home showed the case
     updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
     client.views_update(view_id=view["id"], view=updated)
 

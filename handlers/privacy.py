@@ -40,7 +40,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from handlers.screens import case_door, detail_view
+from handlers.screens import case_door, detail_view, refresh_lost_readers
 from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -409,8 +409,13 @@ def end_ground(
         ),
     ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
+        case_id = legal_grounds.ground_case_id(session, ground_id) or 0
+        readers = disclosure.case_readers(session, deps.clock, case_id)
         case = legal_grounds.end_ground(session, deps.clock, access=access, ground_id=ground_id)
+        still = disclosure.case_readers(session, deps.clock, case.id)
         updated = _ground_view(deps, t, access, session, case.reference)
+    # The ground's agency no longer sees the case: their App Home showed its details.
+    refresh_lost_readers(deps, client, context.team_id or "", readers, still)
     client.views_update(view_id=view["id"], view=updated)
 
 

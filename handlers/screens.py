@@ -126,6 +126,16 @@ def refresh_home(deps: Deps, client: WebClient, team_id: str, user_ids: list[str
             log.warning("App Home not refreshed: %s", exc.__class__.__name__)
 
 
+def refresh_lost_readers(
+    deps: Deps, client: WebClient, team_id: str, before: frozenset[str], after: frozenset[str]
+) -> None:
+    """After a case's consent was withdrawn or expired, or a legal ground ended: the members
+    who could see its details (``before``, :func:`domain.disclosure.case_readers`) and no
+    longer can (not in ``after``) get their App Home published anew, without the case's
+    details (Inför mötet: concerns, age band, what was agreed; their actions in it)."""
+    refresh_home(deps, client, team_id, sorted(before - after))
+
+
 def case_door(
     session: Session,
     deps: Deps,

@@ -16,14 +16,14 @@ import logging
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from slack_bolt import Ack, App, BoltContext
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from domain import disclosure, yearly_picture
 from domain import forums as forum_service
 from domain import steering as steering_service
-from domain import yearly_picture
 from domain.access import Access
 from domain.actions import ActionDraft
 from domain.documents import Document, to_docx, to_pdf
@@ -190,6 +190,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
             forum_ids=[
                 forms.id_value(f) or 0 for f in forms.selected_many(values, "steering_forums")
             ],
+            notice=ui.followed_notice,
         )
     ack()
 
@@ -200,11 +201,62 @@ def tell_linked_forums(client: WebClient, deps: Deps) -> None:
     deliver_now(deps, client)
 
 
+@listener("ephemeral")
+def stop_sharing(
+    body: dict[str, Any],
+    client: WebClient,
+    respond: Respond,
+    context: BoltContext,
+    t: Translator,
+    deps: Deps,
+) -> None:
+    """A coordinator of a followed forum ends a steering forum's following of it (the
+    button on the note to its channel, or in ``/samverkan styrning`` there). The link is
+    named by its id alone: anyone outside the followed forum, and a link of nothing or of
+    another workspace, get the same answer, and the attempt is audited in the followed
+    forum's log (a member who is no coordinator is told so, audited alike)."""
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    link_id = forms.id_value(body["actions"][0].get("value")) or 0
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            surface_name=disclosure.STEERING_LINK,
+            link_id=link_id,
+            not_found=(steering_service.LinkNotFound, NotCoordinator),
+        ),
+    ):
+        ended = steering_service.end_link(
+            session, deps.clock, team_id=team_id, slack_user_id=user_id, link_id=link_id
+        )
+    respond(
+        replace_original=False,
+        response_type="ephemeral",
+        text=t(
+            "{steering} no longer follows {forum}'s figures. Its channel has been told.",
+            steering=ended.steering_name,
+            forum=ended.forum_name,
+        ),
+    )
+    deliver_now(deps, client)  # both channels are told now (the scheduler would soon)
+
+
 def rollup(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
     with database_errors(), reading(deps.sessions) as session:
         access = _access(session, req)
         forum = access.forum
         if steering_service.steering_level(forum) is None:
+            followers = steering_service.followers(session, forum)
+            if access.is_coordinator and followers:
+                return ui.followers_message(
+                    t,
+                    forum_name=forum.name,
+                    followers=[(link_id, f.name) for link_id, f in followers],
+                )
             if access.is_coordinator:
                 return text_message(
                     t(
@@ -436,6 +488,7 @@ def yearly(
 
 def register(app: App) -> None:
     app.action(ui.ACTION_OPEN_SETTINGS)(ack=ack_only, lazy=[settings_button])
+    app.action(ui.ACTION_STOP_SHARING)(ack=ack_only, lazy=[stop_sharing])
     for action_id in (ui.ACTION_ADD_ITEM, ui.ACTION_ADD_ACTIVITY, ui.ACTION_FOLLOW_UP):
         app.action(action_id)(ack=ack_only, lazy=[_plan_button])
     app.view(ui.CB_SETTINGS)(ack=submit_settings, lazy=[tell_linked_forums])

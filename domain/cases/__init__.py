@@ -27,7 +27,11 @@ from domain.cases.base import (
     Scope,
 )
 from domain.cases.changing import change_status, members_to_notify, withdraw_consent
-from domain.cases.consents import REMIND_DAYS_BEFORE, remind_expiring_consents
+from domain.cases.consents import (
+    REMIND_DAYS_BEFORE,
+    expired_consent_readers,
+    remind_expiring_consents,
+)
 from domain.cases.deviations import DEVIATION_KINDS, find_case_by_reference, report_deviation
 from domain.cases.raising import meeting_for, raise_case, upcoming_meetings
 from domain.cases.reading import (
@@ -61,6 +65,7 @@ __all__ = [
     "agencies_without_details",
     "case_row",
     "change_status",
+    "expired_consent_readers",
     "find_case_by_reference",
     "list_cases",
     "may_change_status",

@@ -1,4 +1,4 @@
-"""Reminders about consents that are about to expire."""
+"""Reminders about consents that are about to expire, and who lost a case when one expired."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain import scheduling
+from domain import disclosure, scheduling
+from domain.access import Access
 from domain.clock import Clock
 from domain.forums import forum_schedule, local_today
 from domain.i18n import Translator, normalize_locale
@@ -92,3 +93,69 @@ def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) ->
         scheduling.complete(session, clock, effect)
         claimed += 1
     return claimed
+
+
+# --- consents that expired: whose App Home showed the case ----------------------------------
+
+EXPIRED_CATCH_UP = dt.timedelta(days=3)
+
+
+def expired_consent_readers(
+    session: Session, clock: Clock, *, replica: str
+) -> dict[str, list[str]]:
+    """Once per consent, from the first forum-local day after it expired (a consent holds
+    through its last day): the members whose agency it covered and who may no longer see the
+    case's details (no raising agency, no legal ground), by workspace. Their App Home still
+    shows the case (Inför mötet) until it is published anew. Consents that expired more
+    than EXPIRED_CATCH_UP ago are left: their Homes have been opened since."""
+    today_utc = clock.now().date()
+    rows = session.execute(
+        select(Consent, Case, Forum)
+        .join(Case, Consent.case_id == Case.id)
+        .join(Forum, Case.forum_id == Forum.id)
+        .where(
+            Consent.expires_on.is_not(None),
+            Consent.expires_on <= today_utc,
+            Consent.expires_on >= today_utc - EXPIRED_CATCH_UP,
+            Consent.withdrawn_at.is_(None),
+            Consent.given_by != ConsentGiver.NONE,
+        )
+        .order_by(Consent.id)
+    ).all()
+    lost: dict[str, list[str]] = {}
+    for consent, case, forum in rows:
+        today = local_today(forum, clock)
+        expires = consent.expires_on
+        if expires is None or expires >= today or case.consents[-1].id != consent.id:
+            continue  # still holds (the forum's day), or superseded by a newer consent
+        zone = forum_schedule(forum).zone
+        occurrence = dt.datetime.combine(
+            expires + dt.timedelta(days=1), dt.time(0), tzinfo=zone
+        ).astimezone(dt.UTC)
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind="consent_expired",
+            subject=str(consent.id),
+            occurrence=occurrence,
+            due_at=occurrence,
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        covered = {a.id for a in consent.agencies}
+        members = session.scalars(
+            select(Member).where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.agency_id.in_(covered),
+            )
+        )
+        lost.setdefault(forum.team_id, []).extend(
+            m.slack_user_id
+            for m in members
+            if not disclosure.case_decision(Access(forum=forum, member=m), case, today).allowed
+        )
+        scheduling.complete(session, clock, effect)
+    return lost

@@ -4,8 +4,9 @@ rolled up per period."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -16,8 +17,10 @@ from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
+    ForumNotFound,
     InputErrors,
     InvalidInput,
+    NotAMember,
     NotCoordinator,
 )
 from domain.forums import find_member, forum_schedule, setting_text
@@ -97,6 +100,15 @@ class SteeringChange:
     removed: int
 
 
+Notice = Callable[[Translator, str, int], dict[str, Any]]
+"""The note to a newly followed forum's channel: (its translator, the text, the link's id)
+→ the message (``text``, and blocks with the button that ends the link)."""
+
+
+def _plain_notice(t: Translator, text: str, link_id: int) -> dict[str, Any]:
+    return {"text": text}
+
+
 def configure(
     session: Session,
     clock: Clock,
@@ -104,9 +116,12 @@ def configure(
     access: Access,
     level: str | None,
     forum_ids: Sequence[int],
+    notice: Notice = _plain_notice,
 ) -> SteeringChange:
     """Set the level and the operational forums it follows. Nothing is stored when any
-    link is refused (another workspace, itself, another steering forum)."""
+    link is refused (another workspace, itself, another steering forum). Each newly
+    followed forum is told in its channel (``notice``: the message, with the way to end
+    it)."""
     if not access.is_coordinator:
         raise NotCoordinator()
     steering = access.forum
@@ -177,15 +192,16 @@ def configure(
                 ForumLink.steering_forum_id == steering.id, ForumLink.forum_id.in_(removed)
             )
         )
-    for forum_id in added:
-        session.add(
-            ForumLink(
-                steering_forum_id=steering.id,
-                forum_id=forum_id,
-                created_by=access.member.slack_user_id,
-                created_at=now,
-            )
+    links = {
+        forum_id: ForumLink(
+            steering_forum_id=steering.id,
+            forum_id=forum_id,
+            created_by=access.member.slack_user_id,
+            created_at=now,
         )
+        for forum_id in added
+    }
+    session.add_all(links.values())
     session.flush()
     audit.record_by(
         session,
@@ -212,10 +228,125 @@ def configure(
             clock,
             team_id=forum.team_id,
             method="chat.postMessage",
-            payload={"channel": forum.channel_id, "text": text},
+            payload={"channel": forum.channel_id, **notice(t, text, links[forum.id].id)},
             dedupe_key=f"steering_link:{steering.id}:{forum.id}:{now.isoformat()}",
         )
     return SteeringChange(added=new, removed=len(removed))
+
+
+# --- a followed forum ends the following ----------------------------------------------------
+
+
+class LinkNotFound(DomainError):
+    msgid = N_("That steering forum no longer follows this forum.")
+
+
+class NotInLinksForum(LinkNotFound, NotAMember):
+    """A link, named by its id alone (the button on the note to the followed forum), of a
+    forum the user is not in: told as :class:`LinkNotFound` (a different answer would tell
+    them that a link of that id exists), and audited as the non-member's attempt it is."""
+
+
+class LinkOfAnotherWorkspace(LinkNotFound, ForumNotFound):
+    """A link of another workspace's forum: told as :class:`LinkNotFound`, and audited as a
+    request with no forum here (a :class:`ForumNotFound`)."""
+
+
+def followers(session: Session, forum: Forum) -> list[tuple[int, Forum]]:
+    """The steering forums (of its workspace) that follow ``forum``: (the link's id, the
+    steering forum), by name."""
+    rows = session.execute(
+        select(ForumLink.id, Forum)
+        .join(Forum, Forum.id == ForumLink.steering_forum_id)
+        .where(ForumLink.forum_id == forum.id, Forum.team_id == forum.team_id)
+        .order_by(Forum.name)
+    ).all()
+    return [(link_id, steering) for link_id, steering in rows]
+
+
+@dataclass(frozen=True)
+class EndedLink:
+    forum_name: str
+    steering_name: str
+
+
+def end_link(
+    session: Session, clock: Clock, *, team_id: str, slack_user_id: str, link_id: int
+) -> EndedLink:
+    """A coordinator (or admin) of the followed forum ends a steering forum's following
+    of it: the link is removed (as when the steering forum drops the forum), audited in
+    both forums' logs as the link's creation is, and both channels are told (the forums'
+    names only). Anyone else is refused: a member who is no coordinator as such; someone
+    outside the followed forum, another workspace's user and a link of nothing alike
+    (:class:`LinkNotFound`)."""
+    # Locked (PostgreSQL): a second coordinator ending it at once waits, then finds no link.
+    link = (
+        session.scalar(select(ForumLink).where(ForumLink.id == link_id).with_for_update())
+        if link_id > 0
+        else None
+    )
+    if link is None:
+        raise LinkNotFound()
+    forum = session.get(Forum, link.forum_id)
+    steering = session.get(Forum, link.steering_forum_id)
+    if forum is None or steering is None:
+        raise LinkNotFound()
+    if forum.team_id != team_id or steering.team_id != team_id:
+        raise LinkOfAnotherWorkspace()
+    member = find_member(session, forum=forum, slack_user_id=slack_user_id)
+    if member is None:
+        raise NotInLinksForum()
+    if member.role not in (Role.COORDINATOR, Role.ADMIN):
+        raise NotCoordinator()
+    session.delete(link)
+    session.flush()
+    follows = [f.id for f in linked_forums(session, steering)]
+    level = steering_level(steering)
+    # As its creation: in the steering forum's log (what it follows now), and in the
+    # followed forum's, whose coordinator decided it (with their agency there).
+    audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.UPDATE,
+        object_type="steering",
+        object_ref=steering.code,
+        team_id=team_id,
+        forum_id=steering.id,
+        detail={"level": level, "follows": follows, "ended_by": forum.id},
+    )
+    audit.record(
+        session,
+        clock,
+        actor=slack_user_id,
+        action=AuditAction.UPDATE,
+        object_type="steering",
+        object_ref=steering.code,
+        team_id=team_id,
+        forum_id=forum.id,
+        actor_agency_id=member.agency_id,
+        detail={"level": level, "unfollowed": forum.id},
+    )
+    now = clock.now()
+    for channel_forum in (steering, forum):
+        t = Translator(normalize_locale(channel_forum.language))
+        text = t(
+            "{forum} no longer shares its figures with {steering}: a coordinator of {forum} "
+            "ended it. {steering}'s roll-up and reports no longer include {forum}.",
+            forum=forum.name,
+            steering=steering.name,
+        )
+        scheduling.enqueue(
+            session,
+            clock,
+            team_id=team_id,
+            method="chat.postMessage",
+            payload={"channel": channel_forum.channel_id, "text": text},
+            dedupe_key=(
+                f"steering_unlink:{steering.id}:{forum.id}:{channel_forum.id}:{now.isoformat()}"
+            ),
+        )
+    return EndedLink(forum_name=forum.name, steering_name=steering.name)
 
 
 # --- the roll-up of the linked forums' figures ----------------------------------------------

@@ -36,6 +36,7 @@ ACTION_OPEN_SETTINGS = "steering_settings_open"
 ACTION_ADD_ITEM = "plan_add_item"
 ACTION_ADD_ACTIVITY = "plan_add_activity"
 ACTION_FOLLOW_UP = "plan_goal_follow_up"
+ACTION_STOP_SHARING = "steering_stop_sharing"
 NO_LEVEL = "none"
 
 
@@ -167,6 +168,46 @@ def rollup_message(
     blocks = [header(title), *rollup_blocks(t, period, items)]
     if coordinator:
         blocks.append(actions(button(t("Settings"), ACTION_OPEN_SETTINGS)))
+    return message(title, blocks)
+
+
+def stop_sharing_button(t: Translator, link_id: int) -> Block:
+    return button(
+        t("Stop sharing with the steering group"), ACTION_STOP_SHARING, value=str(link_id)
+    )
+
+
+def followed_notice(t: Translator, text: str, link_id: int) -> dict[str, Any]:
+    """The note to a newly followed forum's channel (``domain.steering.Notice``), with the
+    button its coordinators end the following with."""
+    return message(
+        text,
+        [
+            section(escape(text)),
+            actions(stop_sharing_button(t, link_id)),
+            context(
+                t("A coordinator of this forum can end it here, or later with /samverkan styrning.")
+            ),
+        ],
+    )
+
+
+def followers_message(
+    t: Translator, *, forum_name: str, followers: Sequence[tuple[int, str]]
+) -> dict[str, Any]:
+    """``/samverkan styrning`` in a forum that is no steering forum, for its coordinators:
+    the steering forums that follow its figures, each with the button that ends it."""
+    title = t(
+        "{forum} is not a steering forum. These steering forums follow its figures (counts "
+        "only) and its actions about areas:",
+        forum=forum_name,
+    )
+    blocks: list[Block] = [section(escape(title))]
+    for link_id, name in followers[:40]:
+        blocks.append(section(f"*{escape(name)}*", accessory=stop_sharing_button(t, link_id)))
+    blocks.append(
+        context(t("Make this forum a steering forum with /samverkan styrning inställningar."))
+    )
     return message(title, blocks)
 
 

@@ -12,6 +12,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
@@ -23,8 +24,10 @@ from storage.db import transaction
 from storage.models import (
     Action,
     ActionStatus,
+    Case,
     ConsentGiver,
     Effect,
+    LegalGround,
     Member,
     SipStatus,
 )
@@ -41,10 +44,13 @@ from tests.support.agenda_flow import (
     tick,
 )
 from tests.support.slack_driver import (
+    multi_users_values,
     plain_value,
     radio_value,
     select_value,
+    state_values,
 )
+from tests.support.wait import eventually
 
 # --- the preview while the round is open -----------------------------------------------------
 
@@ -307,3 +313,155 @@ def test_app_home_is_published_anew_when_what_a_member_may_see_shrinks(bot: Bot)
         table.COVERED,
     )
     assert "FOSSAM" not in removed and table.ACTION_TEXT not in removed
+
+
+def _case_modal(world: table.World) -> dict[str, Any]:
+    """The case modal (and the legal ground modal) a button is pressed in."""
+    meta = json.dumps({"locale": "sv", "forum_id": world.forum, "case_id": world.case})
+    return {"id": "V77", "private_metadata": meta}
+
+
+def _withdrawn(bot: Bot, world: table.World) -> None:
+    """RAISER (the raising agency) records that the consent was withdrawn."""
+    bot.driver.block_action(
+        "case_withdraw_consent", user=table.RAISER, value=str(world.case), view=_case_modal(world)
+    )
+
+
+def _ground_ended(bot: Bot, world: table.World) -> None:
+    """COORD ends the Polis agency's legal ground for the case."""
+    with bot.sessions() as s:
+        ground = s.scalar(select(LegalGround.id).where(LegalGround.case_id == world.case))
+    bot.driver.block_action(
+        "privacy_legal_ground_end", user=table.COORD, value=str(ground), view=_case_modal(world)
+    )
+
+
+NARROWED = {
+    # what narrows → (it, the member whose agency loses the case)
+    "consent withdrawn": (_withdrawn, table.COVERED),
+    "legal ground ended": (_ground_ended, table.NOT_COVERED),
+}
+
+
+@pytest.mark.parametrize("change", list(NARROWED))
+def test_app_home_is_published_anew_when_a_case_may_no_longer_be_seen(
+    bot: Bot, change: str
+) -> None:
+    """COVERED's agency sees the case through its consent, NOT_COVERED's (Polis) through a
+    legal ground: their App Home shows what was agreed about it (Inför mötet). The raising
+    agency records that the consent was withdrawn / a coordinator ends the ground: the
+    member's Home is published anew without the case's details. Slack kept the tab as last
+    published, with them, until it was next opened."""
+    world = table.build_world(bot)
+    narrow, user = NARROWED[change]
+    with transaction(bot.sessions) as s:
+        # The case needs their agency at the meeting: Inför mötet shows them its details.
+        case = s.get(Case, world.case)
+        member = s.scalars(
+            select(Member).where(Member.forum_id == world.forum, Member.slack_user_id == user)
+        ).one()
+        assert case is not None
+        case.agencies.append(member.agency)
+        if user == table.NOT_COVERED:  # the world's Polis ground ended: it holds again
+            ground = s.scalars(select(LegalGround).where(LegalGround.case_id == world.case)).one()
+            ground.ended_at, ground.ended_by = None, None
+    reader = table.reader_for(bot, world, user)
+    shown = table.output_of(bot, lambda: table.home(bot, world, reader))
+    assert table.MINUTE in shown and "13–15" in shown, shown
+    before = [c for c in bot.slack.calls_to("views.publish") if c.args["user_id"] == user]
+    narrow(bot, world)
+    published = eventually(
+        lambda: [c for c in bot.slack.calls_to("views.publish") if c.args["user_id"] == user][
+            len(before) :
+        ]
+    )
+    home = json.dumps(published[-1].args["view"], ensure_ascii=False)
+    assert table.MINUTE not in home and "13–15" not in home
+    assert world.reference in home or "FOSSAM" in home  # the forum and its case by reference
+
+
+def test_app_home_is_published_anew_when_a_consent_expires(bot: Bot) -> None:
+    """The consent that lets COVERED's agency see the case holds through today (the
+    forum's day): their Home shows what was agreed about it. The due work on the day after
+    publishes their Home anew, once, without the case's details; Slack kept it with them
+    until the tab was next opened."""
+    world = table.build_world(bot)
+    with transaction(bot.sessions) as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        member = s.scalars(
+            select(Member).where(
+                Member.forum_id == world.forum, Member.slack_user_id == table.COVERED
+            )
+        ).one()
+        case.agencies.append(member.agency)  # needed at the meeting: Inför mötet has details
+        forum = fs.get_forum(s, forum_id=world.forum, team_id="T0001")
+        case.consents[-1].expires_on = fs.local_today(forum, bot.clock)
+    covered = table.reader_for(bot, world, table.COVERED)
+    shown = table.output_of(bot, lambda: table.home(bot, world, covered))
+    assert table.MINUTE in shown and "13–15" in shown, shown
+
+    def published() -> list[str]:
+        return [
+            json.dumps(c.args["view"], ensure_ascii=False)
+            for c in bot.slack.calls_to("views.publish")
+            if c.args["user_id"] == table.COVERED
+        ]
+
+    before = len(published())
+    run_due_work(bot.runtime)  # still its last day: nothing
+    assert len(published()) == before
+    bot.clock.advance(dt.timedelta(days=1))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)  # once
+    home = published()[before:]
+    assert len(home) == 1
+    assert "Inför mötet" in home[0] and world.reference in home[0]
+    assert table.MINUTE not in home[0] and "13–15" not in home[0]
+
+
+def test_app_home_is_published_anew_when_a_member_moves_to_another_agency(bot: Bot) -> None:
+    """COVERED's agency (Socialtjänst) sees the case through its consent, and their Home
+    shows what was agreed about it. The coordinator moves them to Polis (not covered, its
+    ground ended), confirming the move: their Home is published anew as Polis may see it,
+    the case by reference only (Polis is needed at the meeting too). The move path of
+    7309d3c, which had no test."""
+    world = table.build_world(bot)
+    with transaction(bot.sessions) as s:
+        case = s.get(Case, world.case)
+        assert case is not None
+        forum = fs.get_forum(s, forum_id=world.forum, team_id="T0001")
+        agencies = {a.name: a for a in forum.agencies}
+        case.agencies.extend([agencies["Socialtjänst/IFO"], agencies["Polis"]])
+        police = agencies["Polis"].id
+    covered = table.reader_for(bot, world, table.COVERED)
+    shown = table.output_of(bot, lambda: table.home(bot, world, covered))
+    assert table.MINUTE in shown and "13–15" in shown, shown
+    before = [c for c in bot.slack.calls_to("views.publish") if c.args["user_id"] == table.COVERED]
+    values = state_values(
+        {
+            ("users.0", "value"): multi_users_values([table.COVERED]),
+            ("agency.0", "value"): select_value(str(police)),
+            ("role.0", "value"): radio_value("member"),
+        }
+    )
+    meta = json.dumps({"locale": "sv", "forum_id": world.forum, "version": 0})
+    asked = bot.driver.view_submission(
+        "forum_members", values, user=table.COORD, private_metadata=meta
+    ).json()
+    assert asked["response_action"] == "push"  # a move is confirmed first
+    bot.driver.view_submission(
+        "forum_members_move",
+        {},
+        user=table.COORD,
+        private_metadata=asked["view"]["private_metadata"],
+    )
+    published = eventually(
+        lambda: [
+            c for c in bot.slack.calls_to("views.publish") if c.args["user_id"] == table.COVERED
+        ][len(before) :]
+    )
+    home = json.dumps(published[-1].args["view"], ensure_ascii=False)
+    assert "Polis" in home and world.reference in home
+    assert table.MINUTE not in home and "13–15" not in home

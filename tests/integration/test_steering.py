@@ -19,11 +19,19 @@ from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import Action, AuditEvent, Case, Forum, ForumLink, PlanItem, Role
-from tests.conftest import Bot
+from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA
+from tests.integration.test_refused_rating_doors import _shown
 from tests.integration.test_review import forum  # noqa: F401  (fixture: FOSSAM with data)
+from tests.support.audit_log import last_id, refusals_in, refusals_since
 from tests.support.forums import forum_draft
-from tests.support.slack_driver import date_value, plain_value, radio_value, select_value
+from tests.support.slack_driver import (
+    SlackDriver,
+    date_value,
+    plain_value,
+    radio_value,
+    select_value,
+)
 from tests.support.wait import eventually
 
 STEER_CHANNEL = "C0STYR"
@@ -222,6 +230,100 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
     assert followable(bot, CHAIR) == ["FOSSAM"]  # followed already: kept when they save
     assert settings(bot, steering, "styrgrupp", [steering["fossam"]], user=CHAIR) is None
     assert links(bot) == 1
+
+
+STOP = "steering_stop_sharing"
+NO_LINK_SV = "Det styrande forumet följer inte längre det här forumet."
+
+
+def test_a_followed_forums_coordinator_stops_sharing_with_the_steering_group(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The note to FOSSAM's channel has a button that ends the following, and
+    /samverkan styrning in FOSSAM lists who follows it, with the same button. ELEVHALSA
+    (FOSSAM: a member, no coordinator) is told only the coordinators can; CHAIR (in the
+    steering group only) and another workspace's user get the answer an id of no link
+    gets; each attempt is audited once in FOSSAM's log, and nothing changes. FOSSAM's
+    admin ends it: the link is gone, recorded in both forums' logs as its creation is,
+    the steering group's channel is told (forum names only), and its roll-up no longer
+    holds FOSSAM. There was no way for the followed forum to end it."""
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    told = eventually(
+        lambda: [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
+    )
+    notice = json.dumps(told[-1].args["blocks"], ensure_ascii=False)
+    assert "Sluta dela med styrgruppen" in notice and f'"action_id": "{STOP}"' in notice
+    with bot.sessions() as s:
+        link = s.scalar(select(ForumLink.id))
+    assert link is not None
+    other_ws = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+
+    def press(driver: SlackDriver, user: str, value: int, channel: str = "C0001") -> str:
+        since = len(bot.slack.calls)
+        driver.block_action(STOP, user=user, value=str(value), channel=channel)
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    mark = last_id(bot)
+    not_coordinator = press(bot.driver, ELEVHALSA, link)
+    assert "samordnare" in not_coordinator and NO_LINK_SV not in not_coordinator
+    outsiders = [(bot.driver, CHAIR, STEER_CHANNEL), (other_ws, "U8", "C0OTHER")]
+    for driver, user, channel in outsiders:
+        shown = press(driver, user, link, channel)
+        assert NO_LINK_SV in shown, shown
+        assert shown == press(driver, user, 987_654, channel), "tells that the link exists"
+    assert links(bot) == 1
+    with bot.sessions() as s:
+        fossam = s.get(Forum, steering["fossam"])
+        assert fossam is not None
+        elevhalsa = fs.find_member(s, forum=fossam, slack_user_id=ELEVHALSA)
+        assert elevhalsa is not None
+        agency = elevhalsa.agency_id
+    refused = [
+        (actor, kind, ref, team, agency_id, (detail or {}).get("refused"))
+        for actor, kind, ref, team, agency_id, detail in refusals_in(bot, mark, steering["fossam"])
+    ]
+    assert refused == [
+        (ELEVHALSA, "forum_link", str(link), "T0001", agency, "not_coordinator"),
+        (CHAIR, "forum_link", str(link), "T0001", None, "not_a_member"),
+        ("U8", "forum_link", str(link), "T0001", None, "no_forum_here"),  # its log
+    ]
+    assert {
+        (e.actor, e.team_id, e.object_ref) for e in refusals_since(bot, mark) if e.forum_id is None
+    } == {(CHAIR, "T0001", "987654"), ("U8", "T0002", "987654")}
+
+    # FOSSAM's admin finds who follows the forum where they would look, and ends it.
+    answered = bot.slack.count("response_url")
+    bot.driver.command("", user=ADMIN, channel="C0001")  # the coordinator's menu
+    assert "Styrning" in reply(bot, answered + 1)
+    bot.driver.block_action("menu_steering", user=ADMIN, channel="C0001")
+    listed = reply(bot, answered + 2)
+    assert "Styrgrupp barns bästa" in listed and f'"value": "{link}"' in listed
+    mark = last_id(bot)
+    ended = press(bot.driver, ADMIN, link)
+    assert "följer inte längre FOSSAM" in ended, ended
+    assert links(bot) == 0 and not refusals_since(bot, mark)
+    steering_told = eventually(
+        lambda: [
+            c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == STEER_CHANNEL
+        ]
+    )
+    text = steering_told[-1].args["text"]
+    assert "FOSSAM" in text and "Styrgrupp barns bästa" in text and "FOS-2026" not in text
+    with bot.sessions() as s:
+        logged = s.execute(
+            select(AuditEvent.forum_id, AuditEvent.actor, AuditEvent.object_ref).where(
+                AuditEvent.object_type == "steering", AuditEvent.id > mark
+            )
+        ).all()
+    assert set(logged) == {(steering["steering"], ADMIN, "STY"), (steering["fossam"], ADMIN, "STY")}
+    answered = bot.slack.count("response_url")
+    bot.driver.command("styrning", user=CHAIR, channel=STEER_CHANNEL)
+    rollup = reply(bot, answered + 1)
+    assert "FOSSAM" not in rollup and "ärenden lyfta" not in rollup
+    assert NO_LINK_SV in press(bot.driver, ADMIN, link)  # ended already: told so
 
 
 def test_the_yearly_picture_is_in_the_log_of_each_forum_whose_actions_it_lists(

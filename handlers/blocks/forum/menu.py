@@ -41,6 +41,9 @@ MENU: tuple[MenuItem, ...] = (
     ),
     MenuItem("plan", N_("Action plan"), "åtgärdsplan", COORDINATE_GROUP, COORDINATORS),
     MenuItem("statistics", N_("Statistics"), "statistik", COORDINATE_GROUP, COORDINATORS),
+    # A steering forum's roll-up; in a forum a steering forum follows, who follows it and
+    # the button that ends it.
+    MenuItem("steering", N_("Steering"), "styrning", COORDINATE_GROUP, COORDINATORS),
     MenuItem(
         "log",
         N_("Audit log"),
