@@ -176,7 +176,7 @@ def open_members(deps: Deps, client: WebClient, t: Translator, req: CommandReque
 # --- listeners ------------------------------------------------------------------------------
 
 
-@listener("log")
+@listener("log", needs=("modal",))
 def choose_template(body: dict[str, Any], client: WebClient) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
@@ -286,7 +286,7 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     ack()
 
 
-@listener("dm")
+@listener("dm", needs=("modal",))
 def push_members(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(body["view"].get("private_metadata"))
     t = Translator(meta.locale)
@@ -427,7 +427,7 @@ def refresh_members(
     outgoing.deliver_now(deps, client)
 
 
-@listener("update")
+@listener("update", needs=("modal",))
 def remove_member(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:

@@ -9,6 +9,10 @@
   A :class:`DomainError` it raises reaches the user on its ``surface`` (the modal's fields,
   the modal replaced by a notice, an ephemeral reply, a notice modal, a DM); anything else
   is logged once (class and frames, no text) and the user is told "try again" there.
+  What it reads that only some requests of its kind carry (the modal its button is in, the
+  message it answers on, the option chosen) it names in ``needs``
+  (:data:`handlers.payload.Need`): bolt refuses a request without it as malformed
+  (:func:`handlers.app.refusing_shapes_not_needed`) before the listener runs.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar
 
 from slack_bolt.kwargs_injection.args import Args
@@ -27,6 +31,7 @@ from handlers import forms, outgoing
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import Deps
 from handlers.errors import failure_text, view_errors
+from handlers.payload import Need
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -196,8 +201,9 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
             outgoing.deliver_now(deps, args.client)
 
 
-def listener(surface: Surface) -> Callable[[F], F]:
-    """Make ``func`` a bolt listener with the one error path (see the module's doc)."""
+def listener(surface: Surface, *, needs: Iterable[Need] = ()) -> Callable[[F], F]:
+    """Make ``func`` a bolt listener with the one error path (see the module's doc); it
+    runs only for requests that have what it ``needs``."""
 
     def wrap(func: F) -> F:
         names = inspect.getfullargspec(func).args
@@ -231,6 +237,7 @@ def listener(surface: Surface) -> Callable[[F], F]:
         run.__module__ = func.__module__
         run.__doc__ = func.__doc__
         run.listener = func  # type: ignore[attr-defined]
+        run.needs = frozenset(needs)  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]
 
     return wrap
