@@ -18,10 +18,14 @@ import logging
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
+from storage.models import Meeting
 from tests.conftest import Bot
+from tests.integration.test_agenda_meetings import meeting_ids
 from tests.integration.test_case_flow import ADMIN, CHANNEL, meta
 from tests.integration.test_case_flow import forum as forum  # the fixture
+from tests.support.agenda_flow import setup_forum
 from tests.support.slack_driver import Response
 
 MALFORMED = {"error": "malformed request"}  # as tests/integration/test_malformed_requests.py
@@ -142,3 +146,60 @@ def test_the_same_listeners_still_answer_their_own_shape(
     bot.slack.wait_for("views.update")
     bot.wait_idle()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+
+
+# --- crafted submissions: told on the modal, in the user's language --------------------------
+
+NO_CHANNEL = {
+    "sv": "Formuläret säger inte vilken kanal forumet gäller",
+    "en": "This form does not say which channel the forum is for",
+}
+BAD_TIME = {"sv": "Välj en tid som tt:mm", "en": "Choose a time as hh:mm"}
+
+
+def _input(block_id: str) -> dict[str, Any]:
+    return {"type": "input", "block_id": block_id, "element": {"type": "plain_text_input"}}
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_a_forum_form_that_names_no_channel_says_so(bot: Bot, locale: str) -> None:
+    """The forum modal carries the channel it was opened in; one that does not (crafted)
+    is told why the forum cannot be made there, not "something went wrong, try again"."""
+    answer = bot.driver.view_submission(
+        "forum_create",
+        {"name": {"name": {"type": "plain_text_input", "value": "FOSSAM"}}},
+        user=ADMIN,
+        private_metadata=json.dumps({"locale": locale}),
+        blocks=[_input("name")],
+    )
+    assert answer.json()["response_action"] == "errors"
+    assert NO_CHANNEL[locale] in answer.json()["errors"]["name"]
+
+
+@pytest.mark.parametrize("locale", ["sv", "en"])
+def test_a_meeting_moved_to_no_time_of_day_is_told_on_the_time_field(bot: Bot, locale: str) -> None:
+    """Slack's time picker sends hh:mm; a crafted 25:99 was read as "no time given" and the
+    meeting moved with its old time, silently. Now the time field says what is wrong, in
+    the user's language, and the meeting stays where it was."""
+    setup_forum(bot)
+    bot.driver.command("möten", user="U1")
+    bot.slack.wait_for("response_url")
+    first = meeting_ids(bot)[0]
+    with bot.sessions() as s:
+        before = s.scalar(select(Meeting.starts_at).where(Meeting.id == first))
+    answer = bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "25:99"}},
+        },
+        user="U1",
+        private_metadata=json.dumps({"locale": locale, "forum_id": 1, "meeting_id": first}),
+        blocks=[_input("day"), _input("start")],
+    )
+    assert answer.json()["response_action"] == "errors"
+    assert BAD_TIME[locale] in answer.json()["errors"]["start"]
+    bot.wait_idle()
+    with bot.sessions() as s:
+        assert s.scalar(select(Meeting.starts_at).where(Meeting.id == first)) == before
+    assert not bot.slack.calls_to("chat.postMessage")  # no "moved" notice
