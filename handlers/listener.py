@@ -201,6 +201,17 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
             outgoing.deliver_now(deps, args.client)
 
 
+def needing(*needs: Need) -> Callable[[F], F]:
+    """The ``needs`` of a listener without the shared error path (one whose failure must
+    reach bolt: an event Slack should retry)."""
+
+    def mark(func: F) -> F:
+        func.needs = frozenset(needs)  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
 def listener(surface: Surface, *, needs: Iterable[Need] = ()) -> Callable[[F], F]:
     """Make ``func`` a bolt listener with the one error path (see the module's doc); it
     runs only for requests that have what it ``needs``."""

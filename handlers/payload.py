@@ -152,12 +152,13 @@ def _interactive_problem(payload: dict[str, Any]) -> str | None:
     return None
 
 
-Need = Literal["modal", "message", "option"]
-"""What a block action's listener reads that only some requests of its kind have: a button
-of a modal reads the modal (``modal``: ``body["view"]``, its id), one of a message answers
-on the message (``message``: its ``response_url``), a menu reads the option chosen
-(``option``: ``actions[0]["selected_option"]``). Slack sends each listener only requests
-that have them; a crafted one without is refused as malformed, before the listener runs."""
+Need = Literal["modal", "message", "option", "event_user", "event_channel"]
+"""What a listener reads that only some requests of its kind have: a button of a modal
+reads the modal (``modal``: ``body["view"]``, its id), one of a message answers on the
+message (``message``: its ``response_url``), a menu reads the option chosen (``option``:
+``actions[0]["selected_option"]``), an event about a member their id (``event_user``) and
+the channel (``event_channel``). Slack sends each listener only requests that have them; a
+crafted one without is refused as malformed, before the listener runs."""
 
 
 def needs_problem(body: dict[str, Any], needs: frozenset[Need]) -> str | None:
@@ -175,6 +176,10 @@ def needs_problem(body: dict[str, Any], needs: frozenset[Need]) -> str | None:
         first = actions[0] if isinstance(actions, list) and actions else None
         if not (isinstance(first, dict) and _option_ok(first.get("selected_option"))):
             return "no option chosen"
+    event = body.get("event")
+    for need, key in (("event_user", "user"), ("event_channel", "channel")):
+        if need in needs and not (isinstance(event, dict) and _is_str(event.get(key))):
+            return f"no {key} in the event"
     return None
 
 

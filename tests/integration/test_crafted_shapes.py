@@ -203,3 +203,27 @@ def test_a_meeting_moved_to_no_time_of_day_is_told_on_the_time_field(bot: Bot, l
     with bot.sessions() as s:
         assert s.scalar(select(Meeting.starts_at).where(Meeting.id == first)) == before
     assert not bot.slack.calls_to("chat.postMessage")  # no "moved" notice
+
+
+# --- crafted events: refused like a malformed request, not a 500 with a traceback ------------
+
+CRAFTED_EVENTS = {
+    "a member who left no channel": {"type": "member_left_channel", "user": ADMIN},
+    "no one left the channel": {"type": "member_left_channel", "channel": CHANNEL},
+    "App Home opened by no one": {"type": "app_home_opened", "tab": "home"},
+}
+
+
+@pytest.mark.parametrize("shape", sorted(CRAFTED_EVENTS))
+def test_an_event_without_whom_or_where_it_is_about_is_refused_quietly(
+    bot: Bot, forum: dict[str, int], caplog: pytest.LogCaptureFixture, shape: str
+) -> None:
+    """Slack's member and App Home events always name the member (and the channel): one that
+    does not failed in its listener (a KeyError: ERROR and a 500, which Slack would retry)."""
+    caplog.set_level(logging.INFO)
+    answer = bot.driver.event(CRAFTED_EVENTS[shape])
+    bot.wait_idle()
+    assert answer.status == 400, answer.body
+    assert answer.json() == MALFORMED
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
+    assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
