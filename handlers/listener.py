@@ -162,13 +162,16 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
     on_fields = isinstance(exc, (InputErrors, DatabaseUnavailable))
     if surface == "modal" or (surface == "modal_or_notice" and on_fields):
         assert isinstance(exc, DomainError)
-        view = body.get("view") or {}
-        ids = forms.block_ids(view)
-        args.ack(
-            response_action="errors",
-            errors=view_errors(t, exc, ids, version=_modal_version(body)),
-        )
-        return
+        ids = forms.block_ids(body.get("view") or {})
+        if ids:
+            args.ack(
+                response_action="errors",
+                errors=view_errors(t, exc, ids, version=_modal_version(body)),
+            )
+            return
+        # No input to show it on (Slack's submissions have the modal's; a crafted one not):
+        # Slack refuses errors on blocks the view does not have, so the notice takes its place.
+        surface = "modal_or_notice"
     text = failure_text(t, exc)
     view = body.get("view")
     in_modal = isinstance(view, dict) and view.get("type", "modal") == "modal"

@@ -227,3 +227,36 @@ def test_an_event_without_whom_or_where_it_is_about_is_refused_quietly(
     assert answer.json() == MALFORMED
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
     assert [c.method for c in bot.slack.calls if c.method != "auth.test"] == []
+
+
+# --- field errors only on inputs the submitted view has ---------------------------------------
+
+REFUSED_FORMS = ["forum_edit", "case_new", "meeting_move", "rating_settings", "action_new"]
+
+
+@pytest.mark.parametrize("callback_id", REFUSED_FORMS)
+def test_a_refused_submission_names_only_inputs_its_view_has(
+    bot: Bot, callback_id: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Slack refuses an answer with errors on blocks the view does not have (the user sees
+    the modal hang). A crafted submission with no input at all got errors on "" or on the
+    fields' names: now the refusal replaces the modal as a notice, in the modal's language;
+    with inputs, every error is on one of them."""
+    caplog.set_level(logging.INFO)
+    bare = bot.driver.view_submission(
+        callback_id, {}, user=ADMIN, private_metadata=json.dumps({"locale": "en"})
+    ).json()
+    assert bare["response_action"] == "update", bare
+    assert bare["view"]["type"] == "modal"
+    told = json.dumps(bare["view"])
+    assert "forum" in told or "meeting" in told or "Choose" in told, told
+    one = bot.driver.view_submission(
+        callback_id,
+        {},
+        user=ADMIN,
+        private_metadata=json.dumps({"locale": "en"}),
+        blocks=[_input("x")],
+    ).json()
+    assert one["response_action"] == "errors", one
+    assert set(one["errors"]) == {"x"}
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], caplog.text
