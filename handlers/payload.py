@@ -40,8 +40,9 @@ def channel_of(body: dict[str, Any]) -> str:
 # (MALFORMED) before bolt or a listener reads it (a listener would fail half-way with a
 # traceback). What one listener needs besides (its button is in a modal, or in a message)
 # is its ``needs`` (see :func:`needs_problem`), checked the same way once bolt has matched it.
-# Events are checked only as far as their envelope: an event Slack really sent is never
-# refused, because Slack retries refused events and turns off an app that refuses many.
+# Events are checked only as far as their envelope (and a listener's ``needs``: what every
+# event of its type has): an event Slack really sent is never refused, because Slack retries
+# refused events and turns off an app that refuses many.
 
 MALFORMED = {"error": "malformed request"}  # the answer to either, with status 400
 
