@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import audit
 from domain.clock import AdjustableClock
 from handlers.http import CHECKED_BODY, SIGNED, SlackHandler
-from handlers.payload import checked_body
+from handlers.payload import MALFORMED, checked_body
 from storage.db import ping, transaction
 from storage.models import AuditAction
 
@@ -184,7 +184,7 @@ class WebApp:
             environ[CHECKED_BODY] = (text, parsed)  # bolt's body: not decoded again
         if problem is not None:
             log.warning("refused a malformed Slack request (%s)", problem)
-            return _json(start, "400 Bad Request", {"error": "malformed request"})
+            return _json(start, "400 Bad Request", MALFORMED)
         return self.slack(environ, start)
 
     def _set_clock(self, environ: WSGIEnvironment, start: Callable[..., Any]) -> Iterable[bytes]:

@@ -215,7 +215,7 @@ def open_edit(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
     action = body["actions"][0]
-    value = action.get("value") or action.get("selected_option", {}).get("value", "")
+    value = action.get("value") or (action.get("selected_option") or {}).get("value", "")
     meeting_id = forms.id_value(str(value).rsplit(":", 1)[-1]) or 0
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_access(
@@ -286,7 +286,7 @@ def deliver(client: WebClient, deps: Deps) -> None:
     deliver_now(deps, client)  # what the ack queued: the agenda's update, notices, notes
 
 
-@listener("dm")
+@listener("dm", needs=("modal", "option"))
 def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
@@ -367,7 +367,7 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     ack()
 
 
-@listener("dm")
+@listener("dm", needs=("option",))
 def meeting_menu(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:

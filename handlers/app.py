@@ -55,7 +55,7 @@ from handlers.deps import Deps
 from handlers.errors import fallback_response
 from handlers.http import SIGNED, STRIPPED, without_untypeable
 from handlers.listener import context_middleware
-from handlers.payload import team_of
+from handlers.payload import MALFORMED, Need, needs_problem, team_of
 
 log = logging.getLogger(__name__)
 
@@ -397,7 +397,46 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
     for module in LISTENER_MODULES:
         module.register(app)
     matching_by_body(app)
+    refusing_shapes_not_needed(app)
     return app
+
+
+class Needed(Middleware):
+    """A listener's middleware: a request without what the listener ``needs`` (a button of
+    a modal sent from a message, a menu without its option: Slack sends none such) is
+    answered as bot.web answers any malformed request (400, one warning), before the
+    listener or its ack runs; instead of a KeyError in the listener, logged with its
+    traceback."""
+
+    def __init__(self, needs: frozenset[Need]) -> None:
+        self.needs = needs
+
+    def process(
+        self, *, req: BoltRequest, resp: BoltResponse, next: Callable[[], BoltResponse]
+    ) -> BoltResponse:
+        problem = needs_problem(req.body, self.needs)
+        if problem is None:
+            return next()
+        log.warning("refused a malformed Slack request (%s)", problem)
+        return BoltResponse(status=400, body=dict(MALFORMED))
+
+    @property
+    def name(self) -> str:
+        return f"Needed({sorted(self.needs)})"
+
+
+def refusing_shapes_not_needed(app: App) -> None:
+    """Give every listener whose functions (the ack, the lazy ones) name ``needs`` (see
+    handlers/listener.py) the :class:`Needed` check of them."""
+    for listener in app._listeners:
+        if not isinstance(listener, CustomListener):
+            continue
+        functions = [listener.ack_function, *listener.lazy_functions]
+        needs: frozenset[Need] = frozenset().union(
+            *(getattr(f, "needs", frozenset()) for f in functions)
+        )
+        if needs:
+            listener.middleware = [*listener.middleware, Needed(needs)]
 
 
 class BodyMatcher(ListenerMatcher):

@@ -176,7 +176,7 @@ def deliver(client: WebClient, deps: Deps) -> None:
     outgoing.deliver_now(deps, client)
 
 
-@listener("replace")
+@listener("replace", needs=("message",))
 def change_list(
     body: dict[str, Any],
     context: BoltContext,
@@ -220,7 +220,7 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
-@listener("update")
+@listener("update", needs=("modal",))
 def change_status(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
@@ -312,7 +312,7 @@ def refresh_after_close(
     outgoing.surveys_now(deps, client)  # the agencies' survey DMs
 
 
-@listener("update")
+@listener("update", needs=("modal",))
 def withdraw(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:

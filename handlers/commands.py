@@ -28,6 +28,7 @@ from handlers import steering as steering_handlers
 from handlers.blocks import forum as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
+from handlers.listener import listener
 from handlers.payload import ack_only
 from storage.db import reading
 
@@ -253,6 +254,7 @@ def run_command(
 MENU_ROUTES = {**ui.MENU_COMMANDS, ui.ACTION_MENU_RUN: "hjälp"}
 
 
+@listener("ephemeral", needs=("message",))
 def run_menu(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
 ) -> None:

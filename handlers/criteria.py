@@ -68,7 +68,7 @@ def route(
     return reply
 
 
-@listener("push")
+@listener("push", needs=("modal",))
 def push_from_settings(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
@@ -89,6 +89,7 @@ def push_from_settings(
     client.views_push(trigger_id=body["trigger_id"], view=view)
 
 
+@listener("log", needs=("modal",))
 def choose_template(body: dict[str, Any], client: WebClient) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))

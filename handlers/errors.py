@@ -32,6 +32,8 @@ def error_text(t: Translator, exc: DomainError, *, mrkdwn: bool = False) -> str:
 
 def failure_text(t: Translator, exc: BaseException) -> str:
     """What to tell a user when work after the ack failed (mrkdwn)."""
+    if isinstance(exc, InputErrors) and exc.errors:  # off the modal: what each field says
+        return "\n".join(failure_text(t, err) for err in exc.errors.values())
     if isinstance(exc, DomainError):
         return ":information_source: " + error_text(t, exc, mrkdwn=True)
     if isinstance(exc, SlackApiError):

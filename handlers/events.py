@@ -12,7 +12,7 @@ from domain import forums as forum_service
 from domain.i18n import Translator
 from handlers.deps import Deps
 from handlers.errors import database_errors
-from handlers.listener import listener
+from handlers.listener import listener, needing
 from handlers.outgoing import queue_announcement_update
 from handlers.payload import ack_only
 from handlers.screens import home_view, refresh_home
@@ -21,6 +21,7 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 
+@needing("event_user", "event_channel")
 def member_left(event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     # Idempotent: a retried event finds the member already inactive. No error path of its
     # own: a failure answers 500 (the app's error handler), so Slack retries the event.
@@ -50,7 +51,7 @@ def member_joined() -> None:
     return None
 
 
-@listener("log")
+@listener("log", needs=("event_user",))
 def home_opened(
     event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:

@@ -89,7 +89,7 @@ def results(
     )
 
 
-@listener("ephemeral")
+@listener("ephemeral", needs=("message",))
 def show_comments(
     body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
 ) -> None:

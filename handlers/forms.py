@@ -49,18 +49,29 @@ def selected_many(values: Values, field: str) -> list[str]:
     return [str(o.get("value")) for o in el.get("selected_options") or []]
 
 
+MSG_BAD_TIME = N_("Choose a time as hh:mm (00:00–23:59).")
+
+
 def time_value(values: Values, field: str) -> dt.time | None:
+    """The time picked in ``field``; None when none is. One that is no time of day (Slack's
+    picker sends ``hh:mm``; a crafted ``25:99``) is refused on the field, every time picker
+    alike, instead of being read as none (a meeting moved kept its old time, silently)."""
     raw = (_element(values, field) or {}).get("selected_time")
     if not raw:
         return None
     try:
         return dt.time.fromisoformat(raw)
     except ValueError:
-        return None
+        raise InputErrors({field: InvalidInput(MSG_BAD_TIME, field=field)}) from None
 
 
 def block_ids(view: dict[str, Any]) -> list[str]:
-    return [b["block_id"] for b in view.get("blocks", []) if b.get("type") == "input"]
+    """The modal's input blocks (a crafted one without its id is none)."""
+    return [
+        b["block_id"]
+        for b in view.get("blocks") or []
+        if b.get("type") == "input" and isinstance(b.get("block_id"), str)
+    ]
 
 
 def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:

@@ -43,6 +43,10 @@ log = logging.getLogger(__name__)
 MSG_TAKEN = N_("That forum or code was just taken by someone else. Choose another code.")
 MSG_UNKNOWN_USER = N_("{user} is not a person in this workspace (or is a bot).")
 MSG_CHECK_FAILED = N_("Slack could not check these people just now. Please try again.")
+MSG_NO_CHANNEL = N_(
+    "This form does not say which channel the forum is for. "
+    "Close it and run /samverkan forum ny in the forum's channel."
+)
 MSG_NOT_A_CHANNEL = N_("A forum needs a channel of its own: run this in the forum's channel.")
 MSG_INVITE_ME = N_("Invite me to the channel first (/invite @Samverkan), then try again.")
 
@@ -176,7 +180,7 @@ def open_members(deps: Deps, client: WebClient, t: Translator, req: CommandReque
 # --- listeners ------------------------------------------------------------------------------
 
 
-@listener("log")
+@listener("log", needs=("modal",))
 def choose_template(body: dict[str, Any], client: WebClient) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
@@ -201,8 +205,8 @@ def submit_create(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     """Create the forum and queue its channel announcement in the same transaction (through
     the outbox, so its ts is kept and the member count can be updated)."""
     meta = ViewMeta.load(view.get("private_metadata"))
-    if not meta.channel_id:
-        raise InvalidInput()
+    if not meta.channel_id:  # Slack's has the channel it was opened in (a crafted one not)
+        raise InvalidInput(MSG_NO_CHANNEL)
     taken = InvalidInput(MSG_TAKEN, field="code")
     try:
         with database_errors(on_conflict=taken), transaction(deps.sessions) as session:
@@ -286,7 +290,7 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     ack()
 
 
-@listener("dm")
+@listener("dm", needs=("modal",))
 def push_members(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(body["view"].get("private_metadata"))
     t = Translator(meta.locale)
@@ -427,7 +431,7 @@ def refresh_members(
     outgoing.deliver_now(deps, client)
 
 
-@listener("update")
+@listener("update", needs=("modal",))
 def remove_member(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:

@@ -9,6 +9,10 @@
   A :class:`DomainError` it raises reaches the user on its ``surface`` (the modal's fields,
   the modal replaced by a notice, an ephemeral reply, a notice modal, a DM); anything else
   is logged once (class and frames, no text) and the user is told "try again" there.
+  What it reads that only some requests of its kind carry (the modal its button is in, the
+  message it answers on, the option chosen) it names in ``needs``
+  (:data:`handlers.payload.Need`): bolt refuses a request without it as malformed
+  (:func:`handlers.app.refusing_shapes_not_needed`) before the listener runs.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ from __future__ import annotations
 import inspect
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, TypeVar
 
 from slack_bolt.kwargs_injection.args import Args
@@ -27,6 +31,7 @@ from handlers import forms, outgoing
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import Deps
 from handlers.errors import failure_text, view_errors
+from handlers.payload import Need
 from storage.db import transaction
 
 log = logging.getLogger(__name__)
@@ -157,13 +162,16 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
     on_fields = isinstance(exc, (InputErrors, DatabaseUnavailable))
     if surface == "modal" or (surface == "modal_or_notice" and on_fields):
         assert isinstance(exc, DomainError)
-        view = body.get("view") or {}
-        ids = forms.block_ids(view)
-        args.ack(
-            response_action="errors",
-            errors=view_errors(t, exc, ids, version=_modal_version(body)),
-        )
-        return
+        ids = forms.block_ids(body.get("view") or {})
+        if ids:
+            args.ack(
+                response_action="errors",
+                errors=view_errors(t, exc, ids, version=_modal_version(body)),
+            )
+            return
+        # No input to show it on (Slack's submissions have the modal's; a crafted one not):
+        # Slack refuses errors on blocks the view does not have, so the notice takes its place.
+        surface = "modal_or_notice"
     text = failure_text(t, exc)
     view = body.get("view")
     in_modal = isinstance(view, dict) and view.get("type", "modal") == "modal"
@@ -196,8 +204,20 @@ def _surface(surface: Surface, args: Args, exc: Exception) -> None:
             outgoing.deliver_now(deps, args.client)
 
 
-def listener(surface: Surface) -> Callable[[F], F]:
-    """Make ``func`` a bolt listener with the one error path (see the module's doc)."""
+def needing(*needs: Need) -> Callable[[F], F]:
+    """The ``needs`` of a listener without the shared error path (one whose failure must
+    reach bolt: an event Slack should retry)."""
+
+    def mark(func: F) -> F:
+        func.needs = frozenset(needs)  # type: ignore[attr-defined]
+        return func
+
+    return mark
+
+
+def listener(surface: Surface, *, needs: Iterable[Need] = ()) -> Callable[[F], F]:
+    """Make ``func`` a bolt listener with the one error path (see the module's doc); it
+    runs only for requests that have what it ``needs``."""
 
     def wrap(func: F) -> F:
         names = inspect.getfullargspec(func).args
@@ -231,6 +251,7 @@ def listener(surface: Surface) -> Callable[[F], F]:
         run.__module__ = func.__module__
         run.__doc__ = func.__doc__
         run.listener = func  # type: ignore[attr-defined]
+        run.needs = frozenset(needs)  # type: ignore[attr-defined]
         return run  # type: ignore[return-value]
 
     return wrap

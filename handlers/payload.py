@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qsl
 
 from slack_bolt import Ack
@@ -37,9 +37,14 @@ def channel_of(body: dict[str, Any]) -> str:
 # --- the shape of what arrives on /slack/events -----------------------------------------------
 #
 # Slack's own requests always have these shapes; a request that does not is answered 400
-# before bolt or a listener reads it (a listener would fail half-way with a traceback).
-# Events are checked only as far as their envelope: an event Slack really sent is never
-# refused, because Slack retries refused events and turns off an app that refuses many.
+# (MALFORMED) before bolt or a listener reads it (a listener would fail half-way with a
+# traceback). What one listener needs besides (its button is in a modal, or in a message)
+# is its ``needs`` (see :func:`needs_problem`), checked the same way once bolt has matched it.
+# Events are checked only as far as their envelope (and a listener's ``needs``: what every
+# event of its type has): an event Slack really sent is never refused, because Slack retries
+# refused events and turns off an app that refuses many.
+
+MALFORMED = {"error": "malformed request"}  # the answer to either, with status 400
 
 _INTERACTIVE_WITH_USER = {
     "block_actions",
@@ -89,8 +94,11 @@ def _element_ok(element: Any) -> bool:
     return True
 
 
-def _view_ok(view: Any) -> bool:
+def _view_ok(view: Any, *, submitted: bool = False) -> bool:
+    """A view as Slack sends it; a submitted one always has its id and its state."""
     if not isinstance(view, dict):
+        return False
+    if submitted and not (isinstance(view.get("id"), str) and isinstance(view.get("state"), dict)):
         return False
     if not _is_str(view.get("callback_id"), optional=True):
         return False
@@ -128,16 +136,51 @@ def _interactive_problem(payload: dict[str, Any]) -> str | None:
             return "no actions"
         if not all(_element_ok(a) and isinstance(a.get("action_id"), str) for a in actions):
             return "bad action"
+        if not isinstance(payload.get("trigger_id"), str):
+            return "no trigger_id"
         channel = payload.get("channel")
         if channel is not None and not (isinstance(channel, dict) and _is_str(channel.get("id"))):
             return "bad channel"
         if "view" in payload and not _view_ok(payload["view"]):
             return "bad view"
-    if kind in ("view_submission", "view_closed") and not _view_ok(payload.get("view")):
+    if kind in ("view_submission", "view_closed") and not _view_ok(
+        payload.get("view"), submitted=kind == "view_submission"
+    ):
         return "bad view"
     for key in ("trigger_id", "response_url", "callback_id"):
         if key in payload and not _is_str(payload[key], optional=True):
             return f"bad {key}"
+    return None
+
+
+Need = Literal["modal", "message", "option", "event_user", "event_channel"]
+"""What a listener reads that only some requests of its kind have: a button of a modal
+reads the modal (``modal``: ``body["view"]``, its id), one of a message answers on the
+message (``message``: its ``response_url``), a menu reads the option chosen (``option``:
+``actions[0]["selected_option"]``), an event about a member their id (``event_user``) and
+the channel (``event_channel``). Slack sends each listener only requests that have them; a
+crafted one without is refused as malformed, before the listener runs."""
+
+
+def needs_problem(body: dict[str, Any], needs: frozenset[Need]) -> str | None:
+    """Why ``body`` lacks what a listener with these ``needs`` reads (None: it has it all)."""
+    if "modal" in needs:
+        view = body.get("view")
+        if not (isinstance(view, dict) and view.get("type") == "modal" and _is_str(view.get("id"))):
+            return "not from a modal"
+    if "message" in needs and not (
+        isinstance(body.get("response_url"), str) and body["response_url"]
+    ):
+        return "not from a message"
+    if "option" in needs:
+        actions = body.get("actions")
+        first = actions[0] if isinstance(actions, list) and actions else None
+        if not (isinstance(first, dict) and _option_ok(first.get("selected_option"))):
+            return "no option chosen"
+    event = body.get("event")
+    for need, key in (("event_user", "user"), ("event_channel", "channel")):
+        if need in needs and not (isinstance(event, dict) and _is_str(event.get(key))):
+            return f"no {key} in the event"
     return None
 
 

@@ -344,7 +344,7 @@ def access_export(
     )
 
 
-@listener("ephemeral")
+@listener("ephemeral", needs=("message",))
 def export_log(
     body: dict[str, Any],
     client: WebClient,
@@ -387,7 +387,7 @@ def submit_ground(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     ack(response_action="update", view=done)
 
 
-@listener("update")
+@listener("update", needs=("modal",))
 def end_ground(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
@@ -419,7 +419,7 @@ def end_ground(
     client.views_update(view_id=view["id"], view=updated)
 
 
-@listener("push")
+@listener("push", needs=("modal",))
 def push_hold(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
 ) -> None:
@@ -504,7 +504,7 @@ def _refresh(
     client.views_update(view_id=view_id, view=updated)
 
 
-@listener("update")
+@listener("update", needs=("modal",))
 def release_hold(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))

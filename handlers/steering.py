@@ -201,7 +201,7 @@ def tell_linked_forums(client: WebClient, deps: Deps) -> None:
     deliver_now(deps, client)
 
 
-@listener("ephemeral")
+@listener("ephemeral", needs=("message",))
 def stop_sharing(
     body: dict[str, Any],
     client: WebClient,

@@ -431,7 +431,7 @@ def after_change(body: dict[str, Any], client: WebClient, context: BoltContext, 
 # -- the list's filter and pages ------------------------------------------------------------
 
 
-@listener("replace")
+@listener("replace", needs=("message",))
 def change_list(
     body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
 ) -> None:

@@ -30,7 +30,7 @@ from handlers.ratings.command import open_settings, overview, send_export
 from storage.db import transaction
 
 
-@listener("replace")
+@listener("replace", needs=("message",))
 def close_now(
     body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
 ) -> None:
@@ -56,7 +56,7 @@ def close_now(
     respond(replace_original=True, response_type="ephemeral", **reply)
 
 
-@listener("replace")
+@listener("replace", needs=("message",))
 def extend(
     body: dict[str, Any], context: BoltContext, respond: Respond, deps: Deps, t: Translator
 ) -> None:
@@ -75,7 +75,7 @@ def extend(
     respond(replace_original=True, response_type="ephemeral", **overview(deps, t, req))
 
 
-@listener("ephemeral")
+@listener("ephemeral", needs=("message",))
 def export_latest(
     body: dict[str, Any],
     client: WebClient,

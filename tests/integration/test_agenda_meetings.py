@@ -34,6 +34,7 @@ from tests.support.agenda_flow import (
     text_of,
     tick,
 )
+from tests.support.slack_driver import input_blocks
 from tests.support.wait import eventually
 
 
@@ -82,11 +83,9 @@ def test_only_coordinators_move_meetings(bot: Bot) -> None:
         bot.slack.wait_for("response_url")
         first = meeting_ids(bot)[0]
     meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+    moved = {"day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}}}
     response = bot.driver.view_submission(
-        "meeting_move",
-        {"day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}}},
-        user="U2",
-        private_metadata=meta,
+        "meeting_move", moved, user="U2", private_metadata=meta, blocks=input_blocks(moved)
     )
     assert response.json()["response_action"] == "errors"
     assert "samordnare" in json.dumps(response.json(), ensure_ascii=False)

@@ -116,6 +116,18 @@ SHAPES: dict[str, Any] = {
     "no view in a submission": lambda b: _payload(
         b, {k: v for k, v in _submission({}).items() if k != "view"}
     ),
+    "an action without a trigger_id": lambda b: _payload(
+        b, {k: v for k, v in _action().items() if k != "trigger_id"}
+    ),
+    "a submitted view without its state": lambda b: _payload(
+        b, _submission({}, view={"id": "V1", "callback_id": "case_new", "private_metadata": "{}"})
+    ),
+    "a submitted view without its id": lambda b: _payload(
+        b,
+        _submission(
+            {}, view={"callback_id": "case_new", "private_metadata": "{}", "state": {"values": {}}}
+        ),
+    ),
     "slash command without a user": lambda b: _form(
         b, urlencode({"command": "/samverkan", "text": "hjälp", "team_id": "T0001"})
     ),

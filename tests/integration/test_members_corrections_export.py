@@ -28,6 +28,7 @@ from tests.conftest import SIGNING_SECRET, Bot
 from tests.support.forums import forum_draft
 from tests.support.slack_driver import (
     SlackDriver,
+    input_blocks,
     multi_users_values,
     plain_value,
     radio_value,
@@ -72,7 +73,9 @@ def submit_members(
         }
     )
     meta = json.dumps({"locale": "sv", "forum_id": world["forum"], "version": version})
-    return bot.driver.view_submission("forum_members", values, user=by, private_metadata=meta)
+    return bot.driver.view_submission(
+        "forum_members", values, user=by, private_metadata=meta, blocks=input_blocks(values)
+    )
 
 
 def agency_of(bot: Bot, user: str) -> str | None:
@@ -205,11 +208,9 @@ def test_a_summary_is_corrected_and_the_old_text_is_kept_nowhere(bot: Bot) -> No
         {"locale": "sv", "forum_id": world["forum"], "field": "case.summary", "object_id": case_id}
     )
     # The corrected text passes the guard like the original: the input stays on error.
+    typed = state_values({("text", "value"): plain_value("Ring 070-123 45 67")})
     refused = bot.driver.view_submission(
-        "text_edit_submit",
-        state_values({("text", "value"): plain_value("Ring 070-123 45 67")}),
-        user=ADMIN,
-        private_metadata=meta,
+        "text_edit_submit", typed, user=ADMIN, private_metadata=meta, blocks=input_blocks(typed)
     ).json()
     assert refused["response_action"] == "errors"
     done = bot.driver.view_submission(

@@ -40,6 +40,7 @@ from tests.support.minutes_world import raise_a_case as raise_a_case
 from tests.support.minutes_world import setup_forum as setup_forum
 from tests.support.slack_driver import (
     date_value,
+    input_blocks,
     number_value,
     plain_value,
     select_value,
@@ -256,12 +257,13 @@ def minutes_submission(
         (f"follow_up:{case}", "value"): date_value(fields.get("follow_up")),
     }
     meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting_id})
+    state = state_values(values)
     return bot.driver.view_submission_payload(
         "minutes_save",
-        state_values(values),
+        state,
         user="U1",
         private_metadata=meta,
-        blocks=(view or {}).get("blocks"),
+        blocks=(view or {}).get("blocks") or input_blocks(state),
     )
 
 

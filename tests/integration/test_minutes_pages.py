@@ -21,7 +21,13 @@ from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import channel_posts, dms_to, text_of
 from tests.support.blockkit import all_text
 from tests.support.minutes_world import FAILED, OUTAGE, assert_fits, meeting_with_cases
-from tests.support.slack_driver import date_value, plain_value, state_values, users_value
+from tests.support.slack_driver import (
+    date_value,
+    input_blocks,
+    plain_value,
+    state_values,
+    users_value,
+)
 from tests.support.wait import eventually
 
 
@@ -345,8 +351,9 @@ def test_a_coordinator_who_may_not_read_a_closed_cases_decision_cannot_test_gues
             (f"follow_up:{case}", "value"): date_value(None),
         }
         meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting})
+        state = state_values(values)
         return bot.driver.view_submission(
-            "minutes_save", state_values(values), user="U3", private_metadata=meta
+            "minutes_save", state, user="U3", private_metadata=meta, blocks=input_blocks(state)
         ).json()
 
     wrong, right = guess("Polisen gör en orosanmälan"), guess(secret)

@@ -166,6 +166,16 @@ def state_values(entries: Mapping[tuple[str, str], dict[str, Any]]) -> StateValu
     return result
 
 
+def input_blocks(values: StateValues) -> list[dict[str, Any]]:
+    """The input blocks of a modal that holds ``values`` (one per block id), for a submission
+    that must look like the modal's: field errors go only on inputs the view has."""
+    return [
+        {"type": "input", "block_id": block_id, "element": dict(next(iter(elements.values())))}
+        for block_id, elements in values.items()
+        if elements
+    ]
+
+
 # ---------------------------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------------------------
