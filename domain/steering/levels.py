@@ -146,11 +146,24 @@ def configure(
             )
             break
         other = session.get(Forum, forum_id)
-        if other is None or other.team_id != steering.team_id:
+        # A forum the person is not in (and not followed already) is told as a forum of
+        # nothing, another workspace's alike: neither its name nor that it exists (nor that
+        # it is a steering forum) reaches whoever sets up a steering forum of their own with
+        # a crafted option (the modal offers only the forums they may add).
+        member = (
+            find_member(session, forum=other, slack_user_id=access.member.slack_user_id)
+            if other is not None and other.team_id == steering.team_id
+            else None
+        )
+        if (
+            other is None
+            or other.team_id != steering.team_id
+            or (member is None and forum_id not in existing)
+        ):
             errors["steering_forums"] = InvalidInput(
                 N_(
-                    "That forum is not in this workspace: a steering forum only follows forums "
-                    "of its own workspace."
+                    "That forum cannot be chosen here: a steering forum follows only forums "
+                    "of its own workspace where you are a coordinator."
                 ),
                 field="steering_forums",
             )

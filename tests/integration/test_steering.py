@@ -210,7 +210,9 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
             ensure_ascii=False,
         )
         assert '"steering_forums"' in refused
-        assert "Bara en samordnare i FOSSAM" in refused
+        # FOSSAM's member is told why by name; CHAIR, not in it, is told nothing of it
+        # (test_a_crafted_forum_id_names_no_forum_the_person_is_not_in).
+        assert ("Bara en samordnare i FOSSAM" in refused) == (user == ELEVHALSA), refused
     assert links(bot) == 0
     bot.driver.command("årsrapport 2026", user=CHAIR, channel=STEER_CHANNEL)
     assert "åtgärdsplan 2026" in reply(bot, 1)
@@ -230,6 +232,51 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
     assert followable(bot, CHAIR) == ["FOSSAM"]  # followed already: kept when they save
     assert settings(bot, steering, "styrgrupp", [steering["fossam"]], user=CHAIR) is None
     assert links(bot) == 1
+
+
+def test_a_crafted_forum_id_names_no_forum_the_person_is_not_in(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The settings modal offers CHAIR no forum of the workspace but the ones they may add
+    (b45d43f): a crafted option with another forum's id must not tell them either. CHAIR
+    coordinates the steering group and is in no other forum: FOSSAM's id, a steering
+    forum's of the workspace (the 'itself a steering forum' answer named it), another
+    workspace's forum and an id of nothing all get one answer, which names none of them;
+    nothing is linked. The answer named FOSSAM ('Bara en samordnare i FOSSAM …') and the
+    other steering forum, and told a forum of this workspace from one of nothing."""
+    with transaction(bot.sessions) as s:
+        group = s.get(Forum, steering["steering"])
+        assert group is not None
+        member = fs.find_member(s, forum=group, slack_user_id=CHAIR)
+        assert member is not None
+        member.role = Role.COORDINATOR
+        board = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0NAMND",
+            actor=ADMIN,
+            draft=forum_draft(name="Hemliga nämnden", code="HEM"),
+        )
+        board.settings = {**board.settings, "steering_level": "namnd"}
+        board_id = board.id
+    answers = {
+        what: json.dumps(
+            settings(bot, steering, "styrgrupp", [forum_id], user=CHAIR), ensure_ascii=False
+        )
+        for what, forum_id in (
+            ("FOSSAM", steering["fossam"]),
+            ("a steering forum", board_id),
+            ("another workspace's", steering["other"]),
+            ("nothing", 987_654),
+        )
+    }
+    nothing = answers["nothing"]
+    assert '"steering_forums"' in nothing and "kan inte väljas här" in nothing, nothing
+    for what, answer in answers.items():
+        assert answer == nothing, (what, answer)
+        assert "FOSSAM" not in answer and "Hemliga" not in answer and "Annan" not in answer
+    assert links(bot) == 0
 
 
 STOP = "steering_stop_sharing"
