@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -465,3 +466,26 @@ def test_app_home_is_published_anew_when_a_member_moves_to_another_agency(bot: B
     home = json.dumps(published[-1].args["view"], ensure_ascii=False)
     assert "Polis" in home and world.reference in home
     assert table.MINUTE not in home and "13–15" not in home
+
+
+def test_leaving_the_channel_is_answered_before_the_home_is_published(bot: Bot) -> None:
+    """Slack waits 3 seconds for an event's answer, then retries it, and turns off the
+    events of an app that misses many. RAISER leaves the channel while views.publish is
+    rate limited (Retry-After 2 s, twice): the event is answered at once and the Home is
+    published after, without the forum's case and action. The publish ran before the
+    answer (the event listener is no lazy one), which came only after the retries: ~4 s."""
+    world = table.build_world(bot)
+    raiser = table.reader_for(bot, world, table.RAISER)
+    assert table.MINUTE in table.output_of(bot, lambda: table.home(bot, world, raiser))
+    published = len(bot.slack.calls_to("views.publish", ok=True))
+    bot.slack.fail_next("views.publish", 429, retry_after=2, times=2)
+    began = time.monotonic()
+    answer = bot.driver.event(
+        {"type": "member_left_channel", "user": table.RAISER, "channel": "C0001"}
+    )
+    took = time.monotonic() - began
+    assert answer.status == 200 and took < 1.5, took
+    call = bot.slack.wait_for("views.publish", count=published + 1, timeout=30, ok=True)[-1]
+    assert call.args["user_id"] == table.RAISER
+    home = json.dumps(call.args["view"], ensure_ascii=False)
+    assert table.MINUTE not in home and table.ACTION_TEXT not in home
