@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 from typing import Any
 
 import docx
@@ -601,3 +602,64 @@ def test_a_half_years_hidden_count_cannot_be_worked_out_from_the_annual_report(
     fossam = next(r for r in rows if r[0] == "FOSSAM")
     assert header[1] == "Ärenden som lyfts"
     assert fossam[1] == "färre än 5"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_presses_at_once_end_the_link_once(
+    bot: Bot, steering: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FOSSAM's admin presses 'Sluta dela med styrgruppen' twice at once (a double click,
+    or the notice's button and the one in /samverkan styrning): the first press's
+    transaction is held open after it ended the link; the second waits for the link's row
+    (3688e45's lock), then is told the link has ended. Each channel is told once. Without
+    the lock the second deleted the row the first had deleted: 'try again'. PostgreSQL
+    only: SQLite's BEGIN IMMEDIATE serialises the two anyway."""
+    from domain import steering as steering_service
+    from tests.support.concurrency import lock_waits
+
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    with bot.sessions() as s:
+        link = s.scalar(select(ForumLink.id))
+    assert link is not None
+    bot.wait_idle()
+    since = len(bot.slack.calls)
+    done, release = threading.Event(), threading.Event()
+    original = steering_service.end_link
+
+    def holding(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if not done.is_set():
+            done.set()
+            release.wait(20)
+        return result
+
+    monkeypatch.setattr(steering_service, "end_link", holding)
+    try:
+        bot.driver.block_action(STOP, user=ADMIN, value=str(link), channel="C0001")
+        assert done.wait(20)
+        with lock_waits(bot.runtime.engine) as waits:
+            bot.driver.block_action(STOP, user=ADMIN, value=str(link), channel="C0001")
+            eventually(waits.waiting, timeout=10)
+    finally:
+        release.set()
+    bot.wait_idle()
+    answers = [
+        json.dumps(c.args, ensure_ascii=False)
+        for c in bot.slack.calls[since:]
+        if c.method == "response_url"
+    ]
+    assert len(answers) == 2, answers
+    assert sum("följer inte längre FOSSAM" in a for a in answers) == 1, answers
+    assert sum(NO_LINK_SV in a for a in answers) == 1, answers
+    assert links(bot) == 0
+
+    def told() -> list[str]:
+        return sorted(
+            c.args["channel"]
+            for c in bot.slack.calls_to("chat.postMessage")
+            if "inte längre" in c.args["text"]
+        )
+
+    eventually(lambda: len(told()) >= 2)
+    bot.wait_idle()
+    assert told() == sorted(["C0001", STEER_CHANNEL])
