@@ -663,3 +663,35 @@ def test_two_presses_at_once_end_the_link_once(
     eventually(lambda: len(told()) >= 2)
     bot.wait_idle()
     assert told() == sorted(["C0001", STEER_CHANNEL])
+
+
+def test_a_stale_button_ends_no_other_forums_link(bot: Bot, steering: dict[str, int]) -> None:
+    """The button on the note to FOSSAM's channel names its link by id. The steering group
+    drops FOSSAM (the note stays in the channel, with its button), then follows ELEVRÅD,
+    whose coordinator is FOSSAM's admin too: on SQLite the new link takes the id the old
+    one had. Pressed in FOSSAM's channel, the old button is told the link has ended and
+    ELEVRÅD stays followed; it ended ELEVRÅD's link (SQLite: the id reused)."""
+    with transaction(bot.sessions) as s:
+        board = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0ELEV",
+            actor=ADMIN,
+            draft=forum_draft(name="Elevråd", code="ELR"),
+        )
+        board_id = board.id
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    with bot.sessions() as s:
+        old = s.scalar(select(ForumLink.id))
+    assert settings(bot, steering, "styrgrupp", []) is None
+    assert settings(bot, steering, "styrgrupp", [board_id]) is None
+    with bot.sessions() as s:
+        (follows,) = s.scalars(select(ForumLink.forum_id))
+    assert follows == board_id
+    bot.wait_idle()
+    since = len(bot.slack.calls)
+    bot.driver.block_action(STOP, user=ADMIN, value=str(old), channel="C0001")
+    bot.wait_idle()
+    assert NO_LINK_SV in _shown(bot, since)
+    assert links(bot) == 1
