@@ -16,15 +16,16 @@ from handlers.listener import listener, needing
 from handlers.outgoing import queue_announcement_update
 from handlers.payload import ack_only
 from handlers.screens import home_view, refresh_home
-from storage.db import transaction
+from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
 
 
 @needing("event_user", "event_channel")
-def member_left(event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+def member_left(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     # Idempotent: a retried event finds the member already inactive. No error path of its
     # own: a failure answers 500 (the app's error handler), so Slack retries the event.
+    # No Slack call here, before the answer: :func:`refresh_left_home` publishes the Home.
     team_id = event.get("team") or context.team_id or ""
     with database_errors(), transaction(deps.sessions) as session:
         left = forum_service.member_left_channel(
@@ -42,8 +43,29 @@ def member_left(event: dict[str, Any], client: WebClient, context: BoltContext, 
         if forum is not None:
             # The announcement's member count; the scheduler sends it with the outbox.
             queue_announcement_update(session, deps, forum)
-    if left:  # their App Home no longer shows the forum's cases and actions
-        refresh_home(deps, client, team_id, [event["user"]])
+
+
+@listener("log")
+def refresh_left_home(
+    event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """After :func:`member_left` has answered: the App Home of who is no longer a member of
+    the channel's forum, published anew without its cases and actions. Not before the
+    answer: Slack waits 3 seconds for it (then retries the event, and turns off the events
+    of an app that misses many), and a rate-limited views.publish waits its Retry-After."""
+    team_id = event.get("team") or context.team_id or ""
+    user_id = str(event.get("user") or "")
+    with database_errors(), reading(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=team_id, channel_id=str(event.get("channel") or "")
+        )
+        gone = (
+            forum is not None
+            and bool(user_id)
+            and forum_service.find_member(session, forum=forum, slack_user_id=user_id) is None
+        )
+    if gone:  # their App Home no longer shows the forum's cases and actions
+        refresh_home(deps, client, team_id, [user_id])
 
 
 def member_joined() -> None:
@@ -62,6 +84,6 @@ def home_opened(
 
 
 def register(app: App) -> None:
-    app.event("member_left_channel")(member_left)
+    app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
     app.event("member_joined_channel")(member_joined)
     app.event("app_home_opened")(ack=ack_only, lazy=[home_opened])

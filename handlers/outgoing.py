@@ -100,7 +100,9 @@ def action_created(
     buttons), in the owner's language, in the caller's transaction: an outage delays it,
     never loses it. Once an action (its dedupe key), however it was created: the action
     modal or the minutes."""
-    row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
+    # The owner's view of it, not the creator's: a case their agency may not see shows
+    # the action by its number only.
+    row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action_id)
     if not row.owner:
         return
     owner_t = owner_translator(deps, team_id, row.owner, access.forum)

@@ -222,20 +222,25 @@ def checked_body(body: str, content_type: str | None) -> tuple[str | None, dict[
             return problem, document if problem is None else None
         # The fast decoder bolt's requests use too (handlers.http): a 10 kB modal submission
         # through urllib's parse_qsl cost milliseconds here, before every ack.
-        form = without_untypeable(
+        form = (
             decode_form(body) if body.isascii() else dict(parse_qsl(body, keep_blank_values=True))
         )
         if "payload" in form and "payload" in body:  # not a percent-encoded name: bolt's rule
+            # The JSON text as it came (as parse_body reads it, also for the lazy listeners'
+            # copies): a control character in it as it is, which no JSON holds, is refused,
+            # not stripped first into a document only this reading sees.
             payload = load_json(form["payload"])
             if not isinstance(payload, dict):
                 return "payload is not a JSON object", None
             problem, parsed = _interactive_problem(payload), payload
-        elif form.get("ssl_check"):
-            problem, parsed = None, form
-        elif not form.get("command") or not form.get("user_id"):
-            return "not a slash command", None
         else:
-            problem, parsed = None, form
+            without_untypeable(form)  # a form's fields, stripped as parse_body strips them
+            if form.get("ssl_check"):
+                problem, parsed = None, form
+            elif not form.get("command") or not form.get("user_id"):
+                return "not a slash command", None
+            else:
+                problem, parsed = None, form
         if "payload" in body and "payload" not in form:
             parsed = {}  # bolt's rule: any "payload" in the body means an interactive one
         return problem, parsed if problem is None else None

@@ -38,7 +38,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.outgoing import deliver_now
-from handlers.payload import ack_only
+from handlers.payload import ack_only, channel_of
 from handlers.screens import display_names
 from storage.db import reading, transaction
 from storage.models import PlanItem
@@ -231,7 +231,12 @@ def stop_sharing(
         ),
     ):
         ended = steering_service.end_link(
-            session, deps.clock, team_id=team_id, slack_user_id=user_id, link_id=link_id
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user_id,
+            link_id=link_id,
+            channel_id=channel_of(body),
         )
     respond(
         replace_original=False,

@@ -235,6 +235,15 @@ def action_row(
     return rows_for(session, clock, access, [action], surface=surface)[0]
 
 
+def owner_row(session: Session, clock: Clock, *, forum: Forum, action_id: int) -> ActionRow:
+    """One action of ``forum`` as a DM to its owner shows it (the note that it is theirs,
+    created or handed over): its details only where the rule lets the owner see them
+    (:func:`rows_for_user`), whoever made it theirs. An action in a case the owner's
+    agency may not see (no consent, no legal ground) is named by its number."""
+    action = _load(session, action_id, forum_id=forum.id)
+    return rows_for_user(session, clock, forum, action.owner or "", [action])[0]
+
+
 def my_open_actions(
     session: Session, clock: Clock, *, team_id: str, slack_user_id: str, limit: int = HOME_MAX
 ) -> tuple[list[ActionRow], int]:

@@ -146,11 +146,24 @@ def configure(
             )
             break
         other = session.get(Forum, forum_id)
-        if other is None or other.team_id != steering.team_id:
+        # A forum the person is not in (and not followed already) is told as a forum of
+        # nothing, another workspace's alike: neither its name nor that it exists (nor that
+        # it is a steering forum) reaches whoever sets up a steering forum of their own with
+        # a crafted option (the modal offers only the forums they may add).
+        member = (
+            find_member(session, forum=other, slack_user_id=access.member.slack_user_id)
+            if other is not None and other.team_id == steering.team_id
+            else None
+        )
+        if (
+            other is None
+            or other.team_id != steering.team_id
+            or (member is None and forum_id not in existing)
+        ):
             errors["steering_forums"] = InvalidInput(
                 N_(
-                    "That forum is not in this workspace: a steering forum only follows forums "
-                    "of its own workspace."
+                    "That forum cannot be chosen here: a steering forum follows only forums "
+                    "of its own workspace where you are a coordinator."
                 ),
                 field="steering_forums",
             )
@@ -271,14 +284,21 @@ class EndedLink:
 
 
 def end_link(
-    session: Session, clock: Clock, *, team_id: str, slack_user_id: str, link_id: int
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str,
+    slack_user_id: str,
+    link_id: int,
+    channel_id: str,
 ) -> EndedLink:
     """A coordinator (or admin) of the followed forum ends a steering forum's following
     of it: the link is removed (as when the steering forum drops the forum), audited in
     both forums' logs as the link's creation is, and both channels are told (the forums'
     names only). Anyone else is refused: a member who is no coordinator as such; someone
     outside the followed forum, another workspace's user and a link of nothing alike
-    (:class:`LinkNotFound`)."""
+    (:class:`LinkNotFound`); so is a press in another channel than the followed forum's
+    (``channel_id``), where no button of this link is."""
     # Locked (PostgreSQL): a second coordinator ending it at once waits, then finds no link.
     link = (
         session.scalar(select(ForumLink).where(ForumLink.id == link_id).with_for_update())
@@ -298,6 +318,11 @@ def end_link(
         raise NotInLinksForum()
     if member.role not in (Role.COORDINATOR, Role.ADMIN):
         raise NotCoordinator()
+    if channel_id != forum.channel_id:
+        # The button is only ever in the followed forum's channel (the note, /samverkan
+        # styrning there). One elsewhere names a link that has ended: on SQLite a new
+        # link, another forum's, may have taken its id.
+        raise LinkNotFound()
     session.delete(link)
     session.flush()
     follows = [f.id for f in linked_forums(session, steering)]

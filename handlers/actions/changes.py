@@ -352,8 +352,9 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                     new_owner=forms.selected(values, "owner"),
                 )
                 if action.owner and action.owner != previous_owner:
-                    row = action_service.action_row(
-                        session, deps.clock, access=access, action_id=action.id
+                    # The new owner's view of it, not the one who handed it over.
+                    row = action_service.owner_row(
+                        session, deps.clock, forum=access.forum, action_id=action.id
                     )
                     owner_t = owner_translator(deps, team_id, action.owner, access.forum)
                     action_service.queue_dm(

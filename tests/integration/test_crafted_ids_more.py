@@ -276,14 +276,14 @@ def test_a_crafted_forum_to_follow_is_no_forum(bot: Bot, crafted: str) -> None:
     _coordinates(bot, COORD, world.other_forum)  # only its coordinator lets it be followed
     _told(_follow(bot, r, [str(world.other_forum)]))
     assert _links(bot) == [(world.forum, world.other_forum)]
-    _told(_follow(bot, r, [crafted]), "Det forumet finns inte i den här arbetsytan")
+    _told(_follow(bot, r, [crafted]), "Det forumet kan inte väljas här")
     assert _links(bot) == [(world.forum, world.other_forum)]
 
 
 def test_a_forum_of_another_workspace_is_not_followed(bot: Bot) -> None:
     world = build_world(bot)
     r = reader_for(bot, world, COORD)
-    _told(_follow(bot, r, [str(world.other_ws_forum)]), "finns inte i den här arbetsytan")
+    _told(_follow(bot, r, [str(world.other_ws_forum)]), "kan inte väljas här")
     assert _links(bot) == []
 
 

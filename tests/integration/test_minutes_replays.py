@@ -203,3 +203,25 @@ def test_an_action_minuted_for_another_owner_is_dmed_to_them_once(bot: Bot) -> N
     posted = [text_of(c) for c in channel_posts(bot)]
     assert posted and not any(ACTION in p for p in posted)
     bot.slack.assert_no_violations()
+
+
+def test_an_action_minuted_for_an_owner_who_may_not_see_the_case_is_dmed_without_its_text(
+    bot: Bot,
+) -> None:
+    """U3 (Polis) is a member, but the case's consent covers Grundskola only (Elevhälsa
+    raised it) and Polis has no legal ground: its details, the text of its actions among
+    them, are not U3's to see. The coordinator (who sees them) minutes an action for U3:
+    U3's DM names the action by number, as the reminders and U3's App Home do, without its
+    text. The DM was built with the recorder's view of the action: it carried the text."""
+    meeting, case = minuted_meeting(bot)
+    view = minutes.minutes_modal(bot, meeting)
+    payload = minutes.minutes_submission(
+        bot, meeting, case, view, action=ACTION, owner="U3", due="2026-12-10"
+    )
+    assert bot.driver.send_payload(payload).json() is None
+    dm = eventually(lambda: action_dms(bot, "U3"))[0]
+    with bot.sessions() as s:
+        action = s.scalars(select(Action)).one()
+    assert action.owner == "U3"
+    assert f"#{action.id}" in text_of(dm)
+    assert ACTION not in text_of(dm), text_of(dm)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import time
 from typing import Any
 
 import pytest
@@ -49,6 +50,7 @@ from tests.support.slack_driver import (
     radio_value,
     select_value,
     state_values,
+    users_value,
 )
 from tests.support.wait import eventually
 
@@ -465,3 +467,62 @@ def test_app_home_is_published_anew_when_a_member_moves_to_another_agency(bot: B
     home = json.dumps(published[-1].args["view"], ensure_ascii=False)
     assert "Polis" in home and world.reference in home
     assert table.MINUTE not in home and "13–15" not in home
+
+
+def test_leaving_the_channel_is_answered_before_the_home_is_published(bot: Bot) -> None:
+    """Slack waits 3 seconds for an event's answer, then retries it, and turns off the
+    events of an app that misses many. RAISER leaves the channel while views.publish is
+    rate limited (Retry-After 2 s, twice): the event is answered at once and the Home is
+    published after, without the forum's case and action. The publish ran before the
+    answer (the event listener is no lazy one), which came only after the retries: ~4 s."""
+    world = table.build_world(bot)
+    raiser = table.reader_for(bot, world, table.RAISER)
+    assert table.MINUTE in table.output_of(bot, lambda: table.home(bot, world, raiser))
+    published = len(bot.slack.calls_to("views.publish", ok=True))
+    bot.slack.fail_next("views.publish", 429, retry_after=2, times=2)
+    began = time.monotonic()
+    answer = bot.driver.event(
+        {"type": "member_left_channel", "user": table.RAISER, "channel": "C0001"}
+    )
+    took = time.monotonic() - began
+    assert answer.status == 200 and took < 1.5, took
+    call = bot.slack.wait_for("views.publish", count=published + 1, timeout=30, ok=True)[-1]
+    assert call.args["user_id"] == table.RAISER
+    home = json.dumps(call.args["view"], ensure_ascii=False)
+    assert table.MINUTE not in home and table.ACTION_TEXT not in home
+
+
+def test_an_action_made_someones_by_one_who_sees_its_case_is_dmed_as_they_may_see_it(
+    bot: Bot,
+) -> None:
+    """The case's consent covers Socialtjänst only (Grundskola raised it): Elevhälsa may
+    not see its details, its actions' text among them. The admin (Grundskola, who sees
+    them) gives ELEVHALSA an action in it with the action modal, then hands it over to
+    ELEVHALSA2: each DM names the action by its number and case, without its text, as
+    their reminders and App Home do. Both DMs were built with the admin's view of it."""
+    forum = actions_flow.make_forum(bot)
+    case_id = _case(bot, forum, consent_for=["Socialtjänst/IFO"], attend=["Elevhälsa"])
+    with bot.sessions() as s:
+        case = s.get(Case, case_id)
+        assert case is not None
+        reference = case.reference
+    assert actions_flow.submit_action(bot, forum, case=reference, agency="Elevhälsa").json() is None
+    action = actions_flow.the_action(bot)
+    created = eventually(lambda: dms_to(bot, actions_flow.ELEVHALSA))[-1]
+    assert f"#{action.id}" in text_of(created)
+    assert actions_flow.DESCRIPTION not in text_of(created), text_of(created)
+    assert "Ökad närvaro" not in text_of(created)
+    actions_flow.press(bot, "action_hand_over", actions_flow.ADMIN, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values = {"owner": {"value": users_value(actions_flow.ELEVHALSA2)}}
+    answer = bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=actions_flow.ADMIN,
+        private_metadata=view["private_metadata"],
+        blocks=actions_flow.blocks_of(values),
+    )
+    assert answer.json() is None
+    handed = eventually(lambda: dms_to(bot, actions_flow.ELEVHALSA2))[-1]
+    assert f"#{action.id}" in text_of(handed)
+    assert actions_flow.DESCRIPTION not in text_of(handed), text_of(handed)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import threading
 from typing import Any
 
 import docx
@@ -210,7 +211,9 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
             ensure_ascii=False,
         )
         assert '"steering_forums"' in refused
-        assert "Bara en samordnare i FOSSAM" in refused
+        # FOSSAM's member is told why by name; CHAIR, not in it, is told nothing of it
+        # (test_a_crafted_forum_id_names_no_forum_the_person_is_not_in).
+        assert ("Bara en samordnare i FOSSAM" in refused) == (user == ELEVHALSA), refused
     assert links(bot) == 0
     bot.driver.command("årsrapport 2026", user=CHAIR, channel=STEER_CHANNEL)
     assert "åtgärdsplan 2026" in reply(bot, 1)
@@ -230,6 +233,51 @@ def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
     assert followable(bot, CHAIR) == ["FOSSAM"]  # followed already: kept when they save
     assert settings(bot, steering, "styrgrupp", [steering["fossam"]], user=CHAIR) is None
     assert links(bot) == 1
+
+
+def test_a_crafted_forum_id_names_no_forum_the_person_is_not_in(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The settings modal offers CHAIR no forum of the workspace but the ones they may add
+    (b45d43f): a crafted option with another forum's id must not tell them either. CHAIR
+    coordinates the steering group and is in no other forum: FOSSAM's id, a steering
+    forum's of the workspace (the 'itself a steering forum' answer named it), another
+    workspace's forum and an id of nothing all get one answer, which names none of them;
+    nothing is linked. The answer named FOSSAM ('Bara en samordnare i FOSSAM …') and the
+    other steering forum, and told a forum of this workspace from one of nothing."""
+    with transaction(bot.sessions) as s:
+        group = s.get(Forum, steering["steering"])
+        assert group is not None
+        member = fs.find_member(s, forum=group, slack_user_id=CHAIR)
+        assert member is not None
+        member.role = Role.COORDINATOR
+        board = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0NAMND",
+            actor=ADMIN,
+            draft=forum_draft(name="Hemliga nämnden", code="HEM"),
+        )
+        board.settings = {**board.settings, "steering_level": "namnd"}
+        board_id = board.id
+    answers = {
+        what: json.dumps(
+            settings(bot, steering, "styrgrupp", [forum_id], user=CHAIR), ensure_ascii=False
+        )
+        for what, forum_id in (
+            ("FOSSAM", steering["fossam"]),
+            ("a steering forum", board_id),
+            ("another workspace's", steering["other"]),
+            ("nothing", 987_654),
+        )
+    }
+    nothing = answers["nothing"]
+    assert '"steering_forums"' in nothing and "kan inte väljas här" in nothing, nothing
+    for what, answer in answers.items():
+        assert answer == nothing, (what, answer)
+        assert "FOSSAM" not in answer and "Hemliga" not in answer and "Annan" not in answer
+    assert links(bot) == 0
 
 
 STOP = "steering_stop_sharing"
@@ -554,3 +602,96 @@ def test_a_half_years_hidden_count_cannot_be_worked_out_from_the_annual_report(
     fossam = next(r for r in rows if r[0] == "FOSSAM")
     assert header[1] == "Ärenden som lyfts"
     assert fossam[1] == "färre än 5"
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_two_presses_at_once_end_the_link_once(
+    bot: Bot, steering: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FOSSAM's admin presses 'Sluta dela med styrgruppen' twice at once (a double click,
+    or the notice's button and the one in /samverkan styrning): the first press's
+    transaction is held open after it ended the link; the second waits for the link's row
+    (3688e45's lock), then is told the link has ended. Each channel is told once. Without
+    the lock the second deleted the row the first had deleted: 'try again'. PostgreSQL
+    only: SQLite's BEGIN IMMEDIATE serialises the two anyway."""
+    from domain import steering as steering_service
+    from tests.support.concurrency import lock_waits
+
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    with bot.sessions() as s:
+        link = s.scalar(select(ForumLink.id))
+    assert link is not None
+    bot.wait_idle()
+    since = len(bot.slack.calls)
+    done, release = threading.Event(), threading.Event()
+    original = steering_service.end_link
+
+    def holding(*args: Any, **kwargs: Any) -> Any:
+        result = original(*args, **kwargs)
+        if not done.is_set():
+            done.set()
+            release.wait(20)
+        return result
+
+    monkeypatch.setattr(steering_service, "end_link", holding)
+    try:
+        bot.driver.block_action(STOP, user=ADMIN, value=str(link), channel="C0001")
+        assert done.wait(20)
+        with lock_waits(bot.runtime.engine) as waits:
+            bot.driver.block_action(STOP, user=ADMIN, value=str(link), channel="C0001")
+            eventually(waits.waiting, timeout=10)
+    finally:
+        release.set()
+    bot.wait_idle()
+    answers = [
+        json.dumps(c.args, ensure_ascii=False)
+        for c in bot.slack.calls[since:]
+        if c.method == "response_url"
+    ]
+    assert len(answers) == 2, answers
+    assert sum("följer inte längre FOSSAM" in a for a in answers) == 1, answers
+    assert sum(NO_LINK_SV in a for a in answers) == 1, answers
+    assert links(bot) == 0
+
+    def told() -> list[str]:
+        return sorted(
+            c.args["channel"]
+            for c in bot.slack.calls_to("chat.postMessage")
+            if "inte längre" in c.args["text"]
+        )
+
+    eventually(lambda: len(told()) >= 2)
+    bot.wait_idle()
+    assert told() == sorted(["C0001", STEER_CHANNEL])
+
+
+def test_a_stale_button_ends_no_other_forums_link(bot: Bot, steering: dict[str, int]) -> None:
+    """The button on the note to FOSSAM's channel names its link by id. The steering group
+    drops FOSSAM (the note stays in the channel, with its button), then follows ELEVRÅD,
+    whose coordinator is FOSSAM's admin too: on SQLite the new link takes the id the old
+    one had. Pressed in FOSSAM's channel, the old button is told the link has ended and
+    ELEVRÅD stays followed; it ended ELEVRÅD's link (SQLite: the id reused)."""
+    with transaction(bot.sessions) as s:
+        board = fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id="C0ELEV",
+            actor=ADMIN,
+            draft=forum_draft(name="Elevråd", code="ELR"),
+        )
+        board_id = board.id
+    assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+    with bot.sessions() as s:
+        old = s.scalar(select(ForumLink.id))
+    assert settings(bot, steering, "styrgrupp", []) is None
+    assert settings(bot, steering, "styrgrupp", [board_id]) is None
+    with bot.sessions() as s:
+        (follows,) = s.scalars(select(ForumLink.forum_id))
+    assert follows == board_id
+    bot.wait_idle()
+    since = len(bot.slack.calls)
+    bot.driver.block_action(STOP, user=ADMIN, value=str(old), channel="C0001")
+    bot.wait_idle()
+    assert NO_LINK_SV in _shown(bot, since)
+    assert links(bot) == 1
