@@ -8,9 +8,17 @@ action or a follow-up on it, the case reopened as discussed, or rolled over to t
 agenda). So each locks the rows first and reads them as they are then: whichever comes
 second waits for the first and sees what it committed.
 
+Recording a meeting also rolls what was not discussed over to the next planned meeting,
+and cancelling a meeting hands its items and cases to the next one: a cancel of that next
+meeting at the same moment must not be handed nothing while the items land on it (stranded
+on a cancelled meeting). So both lock the next meeting's row too
+(:func:`domain.meetings.lock_next_meeting`), and a cancel or a move locks its meeting's row.
+
 One order, so that none of them deadlock: a meeting's row first (:func:`lock_meeting`; two
-writers of one meeting take turns there), then the rows of the cases written for, by id
-(:func:`lock_cases`). Closing a case locks only that case's row.
+writers of one meeting take turns there), then the row of the next planned meeting after it
+(one that starts later: a record's meeting has started, a cancelled or moved one has not),
+then the rows of the cases written for, by id (:func:`lock_cases`). Closing a case locks
+only that case's row; moving a meeting only its own.
 
 FOR NO KEY UPDATE, the lock an UPDATE of these rows takes anyway: rows that only refer to
 them (items, entries, actions, history: their foreign keys take FOR KEY SHARE) are not held

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
-from domain import audit, privacy
+from domain import audit, locks, privacy
 from domain.access import Access
 from domain.calendar import (
     DEFAULT_AGENDA_TIME,
@@ -176,8 +176,9 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
 
 
 def _carry_over(session: Session, forum: Forum, meeting: Meeting) -> None:
-    """A meeting that will not happen hands its agenda items and open cases to the next."""
-    following = next_meeting(session, forum, after=meeting.starts_at, exclude=meeting.id)
+    """A meeting that will not happen hands its agenda items and open cases to the next
+    (its row locked: a meeting cancelled at the same moment is not handed anything)."""
+    following = lock_next_meeting(session, forum, after=meeting.starts_at, exclude=meeting.id)
     if following is None:
         return
     for item in session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == meeting.id)):
@@ -258,6 +259,23 @@ def next_meeting(
     if exclude is not None:
         query = query.where(Meeting.id != exclude)
     return session.scalars(query.order_by(Meeting.starts_at).limit(1)).first()
+
+
+def lock_next_meeting(
+    session: Session, forum: Forum, *, after: dt.datetime, exclude: int | None = None
+) -> Meeting | None:
+    """:func:`next_meeting` with its row locked (:mod:`domain.locks`: after the writer's own
+    meeting's row), for a writer that puts items or cases on it. A cancel or a move of it
+    that came first is read after the lock: the next planned meeting is chosen again (and
+    locked) until the one found is the one locked; one that comes later waits for this
+    writer and then finds what it put there (a cancel hands it on, :func:`_carry_over`)."""
+    locked: set[int] = set()
+    while True:
+        following = next_meeting(session, forum, after=after, exclude=exclude)
+        if following is None or following.id in locked:
+            return following
+        locks.lock_meeting(session, following.id)
+        locked.add(following.id)
 
 
 def recent(session: Session, clock: Clock, forum: Forum, *, count: int = 4) -> list[Meeting]:
@@ -349,6 +367,9 @@ def cancel_meeting(
         )
     privacy.check_text(reason, field="reason", today=clock.now().date())
     meeting = get_meeting(session, forum, meeting_id)
+    # Read again under the row's lock: a record rolling items onto this meeting, or another
+    # cancel, that came first is read here; one that comes later waits (domain.locks).
+    locks.lock_meeting(session, meeting.id)
     _require_future(meeting, clock)
     if meeting.status == MeetingStatus.CANCELLED:
         raise InvalidInput(N_("This meeting is already cancelled."))
@@ -381,6 +402,7 @@ def move_meeting(
     """Move one meeting to another day and/or time (same length)."""
     forum = access.forum
     meeting = get_meeting(session, forum, meeting_id)
+    locks.lock_meeting(session, meeting.id)  # a record choosing it as its next waits
     _require_future(meeting, clock)
     schedule = forum_schedule(forum)
     zone = schedule.zone

@@ -40,8 +40,10 @@ def record_meeting(
     """Attendance and discussed items; what was not discussed rolls over to the next
     meeting. Returns that next meeting (None if there is none planned).
 
-    The meeting's row is locked first, then the rows of its agenda's cases (by id,
-    :mod:`domain.locks`, the minutes' order), and their status is read after that: a case
+    The meeting's row is locked first, then the next planned meeting's row (a cancel of it
+    at the same moment either comes first, and the items go to the one after, or waits and
+    hands them on), then the rows of its agenda's cases (by id, :mod:`domain.locks`, the
+    minutes' order), and their status is read after that: a case
     closed at the same moment is either read as closed (left as it is: not marked
     discussed, not rolled over) or closed after this record, which its close then reads.
     Recording a meeting again (the modal saved twice, a retry from Slack, a correction)
@@ -58,7 +60,11 @@ def record_meeting(
     meeting.attendance = [a for a in attended_agency_ids if a in known]
     meeting.status = MeetingStatus.HELD
     discussed = set(discussed_item_ids)
-    following = meetings.next_meeting(session, forum, after=max(meeting.starts_at, clock.now()))
+    # The next meeting's row next (then the cases): one cancelled or moved at this moment is
+    # either read so (the next planned one chosen again) or waits and hands on what this puts.
+    following = meetings.lock_next_meeting(
+        session, forum, after=max(meeting.starts_at, clock.now())
+    )
     position = _next_position(session, following.id) if following else 0
     items = [i for i in _items(session, meeting.id) if not i.removed]
     locks.lock_cases(session, {i.case_id for i in items if i.case_id is not None})
