@@ -1,4 +1,4 @@
-"""A meeting recorded as the next meeting is cancelled, through the real app.
+"""A meeting recorded as the next meeting is cancelled (or moved), through the real app.
 
 Recording a meeting rolls what was not discussed (here its case and an item of other
 business) over to the next planned meeting; cancelling a meeting hands its items and open
@@ -6,8 +6,9 @@ cases on to the one after it. Whichever of the two comes second must see the fir
 cancel committed first makes the record roll over to the meeting after the cancelled one;
 a cancel that comes while the record is saved waits, then hands the rolled items on. Before,
 neither waited for the other and the items (and the case) were left on a cancelled meeting,
-never on an agenda again. PostgreSQL only, as test_record_close_race: SQLite's BEGIN
-IMMEDIATE serialises writers anyway.
+never on an agenda again. A move of the next meeting past the one after it, committed first,
+makes the record roll over to the meeting that is now the next. PostgreSQL only, as
+test_record_close_race: SQLite's BEGIN IMMEDIATE serialises writers anyway.
 
 The world is test_record_close_race's: the meeting of 26 November over, the next planned
 meeting 3 December's, the one after it 10 December's.
@@ -44,6 +45,17 @@ def cancel_payload(bot: Bot, meeting: int) -> dict[str, Any]:
         user="U1",
         private_metadata=json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting}),
         view_id="VCANCEL",
+    )
+
+
+def move_payload(bot: Bot, meeting: int, day: str) -> dict[str, Any]:
+    """The move modal as U1 saves it: ``day`` (ISO), the same time."""
+    return bot.driver.view_submission_payload(
+        "meeting_move",
+        {"day": {"day": {"type": "datepicker", "selected_date": day}}},
+        user="U1",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": meeting}),
+        view_id="VMOVE",
     )
 
 
@@ -114,3 +126,31 @@ def test_a_cancel_of_the_next_meeting_as_a_meeting_is_recorded_hands_on_the_roll
     assert (cancelled.status, cancelled.json()) == (200, None)
     assert status_of(bot, meeting) is MeetingStatus.HELD
     assert_rolled_past_the_cancelled(bot, case, cancelled=following, after=after, before=before)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_record_after_the_next_meeting_is_moved_rolls_over_to_the_new_next(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """3 December's meeting is moved to 11 December (after 10 December's), saved, not yet
+    committed, when the record comes: the record waits for its row, then rolls over to the
+    meeting that is now the next, 10 December's (before, onto the moved one, a day later)."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    after = next_meeting(bot, following)
+    before = on_agenda(bot, after)
+    moved, recorded, waited = race(
+        bot,
+        monkeypatch,
+        first=(meeting_service, "move_meeting", move_payload(bot, following, "2026-12-11")),
+        second=record_payload(bot, meeting, []),
+    )
+    assert (moved.status, moved.json()) == (200, None)
+    assert (recorded.status, recorded.json()) == (200, None)
+    assert waited, "the record did not wait for the move"
+    assert status_of(bot, following) is MeetingStatus.PLANNED
+    assert on_agenda(bot, following) == []
+    rolled = [(c, t) for c, t, r in on_agenda(bot, after) if r]
+    assert sorted(rolled, key=str) == sorted([(case, None), (None, OTHER)], key=str)
+    assert len(on_agenda(bot, after)) == len(before) + 2
+    assert case_of(bot, case).meeting_id == after
