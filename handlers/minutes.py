@@ -170,12 +170,21 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             if next_form.shown:
                 following = next_view
         if following is None:
+            # Cases put on the agenda while the modal was open (collected now, after the
+            # order was saved: idempotent) had no page: say so.
+            agenda_service.collect(session, deps.clock, meeting, access.forum)
+            known = {s.item_id for s in saved.slots}
+            added = sum(
+                1
+                for s in slot_service.slots_for(session, meeting, access.forum)
+                if s.item_id not in known
+            )
             outgoing.tell(
                 session,
                 deps.clock,
                 team_id=context.team_id,
                 user_id=context.user_id or "",
-                text=ui.slots_saved_text(t),
+                text=ui.slots_saved_text(t, added=added),
             )
     if following is not None:
         ack(response_action="update", view=following)
