@@ -170,12 +170,21 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             if next_form.shown:
                 following = next_view
         if following is None:
+            # Cases put on the agenda while the modal was open (collected now, after the
+            # order was saved: idempotent) had no page: say so.
+            agenda_service.collect(session, deps.clock, meeting, access.forum)
+            known = {s.item_id for s in saved.slots}
+            added = sum(
+                1
+                for s in slot_service.slots_for(session, meeting, access.forum)
+                if s.item_id not in known
+            )
             outgoing.tell(
                 session,
                 deps.clock,
                 team_id=context.team_id,
                 user_id=context.user_id or "",
-                text=ui.slots_saved_text(t),
+                text=ui.slots_saved_text(t, added=added),
             )
     if following is not None:
         ack(response_action="update", view=following)
@@ -339,20 +348,21 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             follow_ups=tuple(meta.follow_ups or ()),
         )
         tally = earlier.plus(recorded)
+        # The next page's banner and the last page's note count every page so far.
+        if earlier != minutes_service.Tally():  # pages before this one saved some
+            total = minutes_service.summarize(
+                session, access=access, meeting_id=meeting.id, tally=tally
+            )
+            saved = ui.minutes_saved_text(
+                t,
+                references=total.references,
+                actions=total.actions,
+                follow_ups=total.follow_ups,
+            )
         if next_form.cases:
             zone = forum_service.forum_schedule(access.forum).zone
             following = _minutes_view(t, access, next_form, zone=zone, saved=saved, tally=tally)
         else:
-            if earlier != minutes_service.Tally():  # pages before this one saved some
-                total = minutes_service.summarize(
-                    session, access=access, meeting_id=meeting.id, tally=tally
-                )
-                saved = ui.minutes_saved_text(
-                    t,
-                    references=total.references,
-                    actions=total.actions,
-                    follow_ups=total.follow_ups,
-                )
             # The last page: the channel's notice (once a meeting, every page's cases) and
             # the coordinator's note of every page (once for this submission as typed,
             # however often it comes; the page saved again with its fields retyped, after

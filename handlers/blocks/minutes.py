@@ -212,8 +212,18 @@ def slots_modal(
     )
 
 
-def slots_saved_text(t: Translator) -> str:
-    return t("Saved. The agenda and the morning messages show the new slots.")
+def slots_saved_text(t: Translator, *, added: int = 0) -> str:
+    """The note after the slots are saved; ``added``: cases put on the agenda while the
+    modal was open, which no page showed."""
+    text = t("Saved. The agenda and the morning messages show the new slots.")
+    if added:
+        text += " " + t.ngettext(
+            "{n} case was added while you were planning; open Time slots again to give it a time.",
+            "{n} cases were added while you were planning; open Time slots again to give "
+            "them times.",
+            added,
+        )
+    return text
 
 
 # --- Inför mötet ------------------------------------------------------------------------------

@@ -406,3 +406,28 @@ def test_a_follow_up_shown_again_unchanged_for_a_closed_case_is_no_change(bot: B
         assert entry.follow_up_on.isoformat() == "2026-12-03"
         status = s.scalar(select(Case.status).where(Case.id == one[0]))
     assert status == CaseStatus.CLOSED
+
+
+def test_the_next_pages_banner_counts_every_page_so_far(bot: Bot) -> None:
+    """Three pages: the banner on page 3 counts the cases and actions of pages 1 and 2 (the
+    tally the modal carries), not page 2's alone."""
+    meeting, _references = meeting_with_cases(bot, 25, until="ended")
+    first = minutes.minutes_modal(bot, meeting)
+    one = page_cases(first)
+    acted = one[0]
+    second = submit_page(
+        bot,
+        first,
+        {case: decision_for(case) for case in one},
+        fields={
+            (f"action:{acted}", "value"): plain_value("Boka samtal med vårdnadshavarna"),
+            (f"owner:{acted}", "value"): users_value("U2"),
+            (f"due:{acted}", "value"): date_value("2026-12-10"),
+        },
+    ).json()["view"]
+    assert "Protokollet sparat för 12 ärenden. 1 ny insats" in all_text(second)
+    two = page_cases(second)
+    assert len(two) == 12
+    third = submit_page(bot, second, {case: decision_for(case) for case in two}).json()["view"]
+    assert len(page_cases(third)) == 1
+    assert "Protokollet sparat för 24 ärenden. 1 ny insats" in all_text(third), all_text(third)

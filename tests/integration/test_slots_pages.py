@@ -22,7 +22,13 @@ from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import dms_to, local, text_of, tick
 from tests.support.blockkit import all_text
-from tests.support.minutes_world import FAILED, OUTAGE, assert_fits, meeting_with_cases
+from tests.support.minutes_world import (
+    FAILED,
+    OUTAGE,
+    assert_fits,
+    meeting_with_cases,
+    raise_a_case,
+)
 from tests.support.slack_driver import number_value, select_value, state_values
 from tests.support.wait import eventually
 
@@ -253,3 +259,34 @@ def test_the_last_page_closes_without_building_a_next_one(
     assert done.status == 200 and not done.json()
     assert builds == []
     eventually(lambda: [c for c in dms_to(bot, "U1") if "Sparat" in text_of(c)])
+
+
+def _saved_notes(bot: Bot) -> list[str]:
+    return [text_of(c) for c in dms_to(bot, "U1") if "Sparat" in text_of(c)]
+
+
+def test_cases_added_while_the_slots_were_set_are_named_in_the_note(bot: Bot) -> None:
+    """Two cases raised for the meeting while page 2 (the last) is open: saving it closes
+    the modal, and the note says two cases came and how to give them times."""
+    meeting, _references = meeting_with_cases(bot, 13, until="preview")
+    first = minutes.open_slots(bot, meeting)
+    second = submit_page(bot, first).json()["view"]
+    raise_a_case(bot)
+    raise_a_case(bot)
+    done = submit_page(bot, second)
+    assert done.status == 200 and not done.json()
+    notes = eventually(lambda: _saved_notes(bot))
+    assert "2 ärenden kom till medan du planerade" in notes[-1], notes
+    assert "Tidsluckor" in notes[-1]
+
+
+def test_the_note_names_no_added_cases_when_none_came(bot: Bot) -> None:
+    meeting, _references = meeting_with_cases(bot, 13, until="preview")
+    first = minutes.open_slots(bot, meeting)
+    second = submit_page(bot, first).json()["view"]
+    assert submit_page(bot, second).status == 200
+    notes = eventually(lambda: _saved_notes(bot))
+    assert (
+        '"text": "Sparat. Dagordningen och morgonens meddelanden visar de nya tiderna."'
+        in (notes[-1])
+    ), notes
