@@ -28,7 +28,7 @@ from domain.clock import Clock
 from domain.errors import NotCoordinator
 from domain.i18n import N_
 from domain.inventory import INVENTORY, Export, member_tables
-from storage.models import AuditAction, Base
+from storage.models import AuditAction, Base, Member
 
 WITHHELD = "[undantaget: uppgift om annan person / withheld: about someone else]"
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -167,8 +167,6 @@ def subject_access(
 
 def _agency_in(session: Session, forum_id: int, slack_user_id: str) -> int | None:
     """The agency of the active member ``slack_user_id`` in the forum (None if not one)."""
-    from storage.models import Member
-
     return session.scalar(
         select(Member.agency_id).where(
             Member.forum_id == forum_id,

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from domain import disclosure, scheduling
@@ -22,6 +23,38 @@ from storage.models import (
     Role,
 )
 
+# --- consents with an end date ---------------------------------------------------------------
+
+
+def _dated_consents(
+    session: Session, *bounds: ColumnElement[bool]
+) -> Iterator[tuple[Consent, Case, Forum, dt.date]]:
+    """The consents in force (given by someone, not withdrawn) whose end date is within
+    ``bounds``, each its case's newest (an older one was superseded), with the case, its
+    forum and the end date, by id."""
+    rows = session.execute(
+        select(Consent, Case, Forum)
+        .join(Case, Consent.case_id == Case.id)
+        .join(Forum, Case.forum_id == Forum.id)
+        .where(
+            Consent.expires_on.is_not(None),
+            Consent.withdrawn_at.is_(None),
+            Consent.given_by != ConsentGiver.NONE,
+            *bounds,
+        )
+        .order_by(Consent.id)
+    ).all()
+    for consent, case, forum in rows:
+        if consent.expires_on is not None and case.consents[-1].id == consent.id:
+            yield consent, case, forum, consent.expires_on
+
+
+def _forum_midnight(forum: Forum, day: dt.date) -> dt.datetime:
+    """The start of ``day`` in the forum's time zone, in UTC."""
+    zone = forum_schedule(forum).zone
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+
+
 # --- consent expiry reminders ---------------------------------------------------------------
 
 REMIND_DAYS_BEFORE = 7
@@ -32,29 +65,14 @@ def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) ->
     forum's coordinators and the member who raised the case. Returns how many were claimed.
     The message names the reference and the date only."""
     horizon = clock.now().date() + dt.timedelta(days=REMIND_DAYS_BEFORE + 1)
-    rows = session.execute(
-        select(Consent, Case, Forum)
-        .join(Case, Consent.case_id == Case.id)
-        .join(Forum, Case.forum_id == Forum.id)
-        .where(
-            Consent.expires_on.is_not(None),
-            Consent.expires_on <= horizon,
-            Consent.withdrawn_at.is_(None),
-            Consent.given_by != ConsentGiver.NONE,
-            Case.status != CaseStatus.CLOSED,
-        )
-        .order_by(Consent.id)
-    ).all()
     claimed = 0
-    for consent, case, forum in rows:
+    for consent, case, forum, expires in _dated_consents(
+        session, Consent.expires_on <= horizon, Case.status != CaseStatus.CLOSED
+    ):
         today = local_today(forum, clock)
-        expires = consent.expires_on
-        if expires is None or not today <= expires <= today + dt.timedelta(REMIND_DAYS_BEFORE):
+        if not today <= expires <= today + dt.timedelta(REMIND_DAYS_BEFORE):
             continue
-        if case.consents[-1].id != consent.id:
-            continue  # superseded by a newer consent
-        zone = forum_schedule(forum).zone
-        occurrence = dt.datetime.combine(expires, dt.time(0), tzinfo=zone).astimezone(dt.UTC)
+        occurrence = _forum_midnight(forum, expires)
         effect = scheduling.claim(
             session,
             clock,
@@ -109,29 +127,16 @@ def expired_consent_readers(
     shows the case (Inför mötet) until it is published anew. Consents that expired more
     than EXPIRED_CATCH_UP ago are left: their Homes have been opened since."""
     today_utc = clock.now().date()
-    rows = session.execute(
-        select(Consent, Case, Forum)
-        .join(Case, Consent.case_id == Case.id)
-        .join(Forum, Case.forum_id == Forum.id)
-        .where(
-            Consent.expires_on.is_not(None),
-            Consent.expires_on <= today_utc,
-            Consent.expires_on >= today_utc - EXPIRED_CATCH_UP,
-            Consent.withdrawn_at.is_(None),
-            Consent.given_by != ConsentGiver.NONE,
-        )
-        .order_by(Consent.id)
-    ).all()
     lost: dict[str, list[str]] = {}
-    for consent, case, forum in rows:
+    for consent, case, forum, expires in _dated_consents(
+        session,
+        Consent.expires_on <= today_utc,
+        Consent.expires_on >= today_utc - EXPIRED_CATCH_UP,
+    ):
         today = local_today(forum, clock)
-        expires = consent.expires_on
-        if expires is None or expires >= today or case.consents[-1].id != consent.id:
-            continue  # still holds (the forum's day), or superseded by a newer consent
-        zone = forum_schedule(forum).zone
-        occurrence = dt.datetime.combine(
-            expires + dt.timedelta(days=1), dt.time(0), tzinfo=zone
-        ).astimezone(dt.UTC)
+        if expires >= today:
+            continue  # still holds (the forum's day)
+        occurrence = _forum_midnight(forum, expires + dt.timedelta(days=1))
         effect = scheduling.claim(
             session,
             clock,
