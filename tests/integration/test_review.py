@@ -66,22 +66,7 @@ def forum(bot: Bot) -> dict[str, int]:
                     updated_at=dt.datetime(2026, 2, 1 + n, 10, tzinfo=dt.UTC),
                 )
             )
-        for _n in range(6):
-            s.add(
-                Action(
-                    forum_id=ids["forum"],
-                    description="Kartläggning",
-                    owning_agency_id=ids["Elevhälsa"],
-                    owner=ELEVHALSA,
-                    due_on=dt.date(2026, 3, 10),
-                    status=ActionStatus.DONE,
-                    effect=Effect.PARTLY,
-                    completed_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
-                    created_by=ADMIN,
-                    created_at=dt.datetime(2026, 2, 20, tzinfo=dt.UTC),
-                    updated_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
-                )
-            )
+        s.add_all(_done_action(ids, "Kartläggning", Effect.PARTLY) for _n in range(6))
         s.add(
             Deviation(
                 forum_id=ids["forum"],
@@ -145,6 +130,23 @@ def last_reply(bot: Bot, count: int) -> str:
     return json.dumps(reply.args, ensure_ascii=False)
 
 
+def _done_action(ids: dict[str, int], description: str, effect: Effect) -> Action:
+    """An action of Elevhälsa's done on 5 March 2026 with ``effect``."""
+    return Action(
+        forum_id=ids["forum"],
+        description=description,
+        owning_agency_id=ids["Elevhälsa"],
+        owner=ELEVHALSA,
+        due_on=dt.date(2026, 3, 10),
+        status=ActionStatus.DONE,
+        effect=effect,
+        completed_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+        created_by=ADMIN,
+        created_at=dt.datetime(2026, 2, 20, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
+    )
+
+
 def test_the_review_comes_as_pdf_and_xlsx_with_a_channel_summary(
     bot: Bot, forum: dict[str, int]
 ) -> None:
@@ -182,22 +184,7 @@ def test_a_hidden_action_effect_cannot_be_worked_out_from_the_actions_done(
     (hidden): "yes" would be 8 − 6 − 0 = 2. The effects are a breakdown of the actions done,
     so the next smallest cell is hidden too (secondary suppression), as for the outcomes."""
     with transaction(bot.sessions) as s:
-        for _n in range(2):
-            s.add(
-                Action(
-                    forum_id=forum["forum"],
-                    description="Uppföljning",
-                    owning_agency_id=forum["Elevhälsa"],
-                    owner=ELEVHALSA,
-                    due_on=dt.date(2026, 3, 10),
-                    status=ActionStatus.DONE,
-                    effect=Effect.YES,
-                    completed_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
-                    created_by=ADMIN,
-                    created_at=dt.datetime(2026, 2, 20, tzinfo=dt.UTC),
-                    updated_at=dt.datetime(2026, 3, 5, tzinfo=dt.UTC),
-                )
-            )
+        s.add_all(_done_action(forum, "Uppföljning", Effect.YES) for _n in range(2))
     bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
     assert "direktmeddelande" in last_reply(bot, 1)
     bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
