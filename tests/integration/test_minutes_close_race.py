@@ -16,9 +16,6 @@ Elevhälsa owns the action).
 from __future__ import annotations
 
 import json
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -30,14 +27,12 @@ from storage.models import Action, Case, CaseEvent, CaseStatus, MinuteEntry
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.integration.test_minutes_replays import ACTION, action_dms, minuted_meeting
-from tests.support.concurrency import lock_waits
+from tests.support.concurrency import race
 from tests.support.slack_driver import (
-    Response,
     checkbox_values,
     plain_value,
     radio_value,
 )
-from tests.support.wait import eventually
 
 FOLLOW_UP = "2026-12-03"  # the next Thursday's meeting
 
@@ -71,61 +66,6 @@ def minutes_payload(bot: Bot, meeting: int, case: int, follow_up: str | None) ->
         due="2026-12-10",
         follow_up=follow_up,
     )
-
-
-@contextmanager
-def held(
-    monkeypatch: pytest.MonkeyPatch, module: Any, name: str
-) -> Iterator[tuple[threading.Event, threading.Event]]:
-    """``module.name`` (the domain function a listener calls) holds its caller's
-    transaction open once it has returned, the first time: ``(done, release)``."""
-    done, release = threading.Event(), threading.Event()
-    original: Callable[..., Any] = getattr(module, name)
-
-    def holding(*args: Any, **kwargs: Any) -> Any:
-        result = original(*args, **kwargs)
-        if not done.is_set():
-            done.set()
-            release.wait(20)
-        return result
-
-    monkeypatch.setattr(module, name, holding)
-    try:
-        yield done, release
-    finally:
-        release.set()
-
-
-def race(
-    bot: Bot,
-    monkeypatch: pytest.MonkeyPatch,
-    *,
-    first: tuple[Any, str, dict[str, Any]],
-    second: dict[str, Any],
-) -> tuple[Response, Response, bool]:
-    """Send ``first`` (its domain function held after it ran), then ``second`` while it is
-    held; release it once ``second`` waits for a lock (or is done). The answers, and whether
-    ``second`` was still waiting when ``first`` was let go."""
-    module, name, payload = first
-    answers: dict[str, Response] = {}
-
-    def send(key: str, body: dict[str, Any]) -> None:
-        answers[key] = bot.driver.send_payload(body)
-
-    with held(monkeypatch, module, name) as (done, release):
-        one = threading.Thread(target=send, args=("first", payload))
-        one.start()
-        assert done.wait(20)
-        with lock_waits(bot.runtime.engine) as waits:
-            two = threading.Thread(target=send, args=("second", second))
-            two.start()
-            # Waiting for the first's locks, or (the bug) not held up at all.
-            eventually(lambda: waits.waiting() or not two.is_alive(), timeout=20)
-            waited = two.is_alive()
-        release.set()
-        one.join(30)
-        two.join(30)
-    return answers["first"], answers["second"], waited
 
 
 def count(bot: Bot, model: Any) -> int:

@@ -25,7 +25,6 @@ from domain import agenda as agenda_service
 from domain import meetings as meeting_service
 from storage.models import Meeting, MeetingStatus
 from tests.conftest import Bot
-from tests.integration.test_minutes_close_race import race
 from tests.integration.test_record_close_race import (
     OTHER,
     case_of,
@@ -34,6 +33,7 @@ from tests.integration.test_record_close_race import (
     record_payload,
     with_case,
 )
+from tests.support.concurrency import race
 from tests.support.slack_driver import plain_value
 
 

@@ -32,8 +32,9 @@ from domain import cases as case_service
 from storage.models import AgendaItem, Case, CaseEvent, CaseStatus, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
-from tests.integration.test_minutes_close_race import close_payload, race
+from tests.integration.test_minutes_close_race import close_payload
 from tests.support.agenda_flow import local, tick
+from tests.support.concurrency import race
 from tests.support.slack_driver import (
     checkbox_values,
     multi_select_values,
