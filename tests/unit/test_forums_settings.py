@@ -42,7 +42,6 @@ from tests.support.forum_domain import (
     COORD,
     MEMBER,
     OTHER_CHANNEL,
-    OTHER_TEAM,
     PNR,
     STRANGER,
     TEAM,
@@ -293,48 +292,6 @@ def test_audit_event_commits_or_rolls_back_with_the_change(
     assert (stored.actor, stored.action, stored.object_ref) == (ADMIN, AuditAction.EXPORT, "FOS")
     assert (stored.team_id, stored.forum_id, stored.detail) == (TEAM, None, {"format": "csv"})
     assert stored.at == clock.now()
-
-
-# --- forums_of_user -----------------------------------------------------------------------
-
-
-def test_forums_of_user_lists_active_memberships_by_name(
-    sessions: Sessions, clock: AdjustableClock
-) -> None:
-    ids = {
-        "SSPF": create(sessions, clock, channel="C1", name="SSPF", code="SSPF", actor=ADMIN),
-        "FOSSAM": create(sessions, clock, channel="C2", name="FOSSAM", code="FOS", actor=ADMIN),
-        "OSF": create(sessions, clock, channel="C3", name="OSF", code="OSF", actor=COORD),
-        "Barnforum": create(
-            sessions, clock, channel="C4", name="Barnforum", code="BF", actor=COORD
-        ),
-        "Annat team": create(
-            sessions, clock, team=OTHER_TEAM, channel="C1", name="Annat team", actor=ADMIN
-        ),
-    }
-    with transaction(sessions) as s:
-        for name in ("OSF", "Barnforum"):
-            forum = load_forum(s, ids[name])
-            fs.add_members(
-                s,
-                clock,
-                forum=forum,
-                actor=COORD,
-                slack_user_ids=[ADMIN],
-                agency_id=fs.active_agencies(forum)[0].id,
-                role=Role.MEMBER,
-            )
-    with transaction(sessions) as s:
-        assert fs.member_left_channel(s, clock, team_id=TEAM, channel_id="C4", slack_user_id=ADMIN)
-
-    with sessions() as s:
-        mine = fs.forums_of_user(s, team_id=TEAM, slack_user_id=ADMIN)
-        assert [f.name for f in mine] == ["FOSSAM", "OSF", "SSPF"]
-        theirs = fs.forums_of_user(s, team_id=TEAM, slack_user_id=COORD)
-        assert [f.name for f in theirs] == ["Barnforum", "OSF"]
-        assert fs.forums_of_user(s, team_id=TEAM, slack_user_id=STRANGER) == []
-        other = fs.forums_of_user(s, team_id=OTHER_TEAM, slack_user_id=ADMIN)
-        assert [f.id for f in other] == [ids["Annat team"]]
 
 
 def test_changing_only_the_time_keeps_an_every_other_week_forum_on_its_weeks(
