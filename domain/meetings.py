@@ -83,6 +83,10 @@ def plan(
             planned.append(PlannedMeeting(start, start, MeetingStatus.PLANNED, None))
             continue
         moved = _move_off(day, calendar, taken)
+        if moved is not None and (
+            dt.datetime.combine(moved, schedule.start, tzinfo=schedule.zone) <= after
+        ):
+            moved = None  # the working day before has passed: no meeting in the past
         if moved is None:
             planned.append(PlannedMeeting(start, start, MeetingStatus.CANCELLED, day))
         else:

@@ -12,11 +12,12 @@ from sqlalchemy import select
 
 from storage.models import Meeting, MeetingStatus
 from tests.conftest import Bot
-from tests.integration.test_forum_flow import blocks_of, forum_values
+from tests.integration.test_forum_flow import blocks_of, calendar_values, forum_values
 from tests.support.agenda_flow import (
     CHANNEL,
     STHLM,
     channel_posts,
+    dms_to,
     local,
     raise_a_case,
     setup_forum,
@@ -100,3 +101,30 @@ def test_a_schedule_edited_before_the_agenda_time_moves_todays_meeting(bot: Bot)
     posts = channel_posts(bot)
     assert len(posts) == 1
     assert "torsdag 26 november 14:00–16:00" in text_of(posts[0])
+
+
+def test_holidays_moved_earlier_on_the_day_before_do_not_plan_a_meeting_in_the_past(
+    bot: Bot,
+) -> None:
+    """Ascension Day 2027 is Thursday 6 May. Switched to "the working day before" on the
+    Wednesday afternoon, the meeting cannot be held on Wednesday 13:00 any more: it stays
+    cancelled for the holiday (no meeting in the past, no 'agenda missed' message)."""
+    bot.clock.set(local(2027, 5, 5, 7, 0))
+    setup_forum(bot)
+    bot.clock.set(local(2027, 5, 5, 14, 0))
+    values = {**forum_values(own=None), **calendar_values("earlier", [], "08:00")}
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=json.dumps({"locale": "sv", "channel_id": CHANNEL, "forum_id": 1}),
+        blocks=blocks_of(values),
+    )
+    assert response.json() is None, response.body
+    for minute in (1, 5, 60):
+        tick(bot, local(2027, 5, 5, 14, 0) + dt.timedelta(minutes=minute))
+    assert dms_to(bot, "U1") == []
+    with bot.sessions() as s:
+        first = s.scalars(select(Meeting).order_by(Meeting.starts_at)).first()
+        assert first is not None
+        assert (first.status, first.holiday) == (MeetingStatus.CANCELLED, dt.date(2027, 5, 6))
