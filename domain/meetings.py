@@ -37,11 +37,16 @@ from storage.models import (
     AuditAction,
     Case,
     CaseStatus,
+    EffectStatus,
     Forum,
     Meeting,
     MeetingStatus,
     RatingRound,
+    ScheduledEffect,
 )
+
+# The scheduled effect that posts a meeting's agenda (domain.agenda.AGENDA).
+AGENDA_EFFECT = "agenda"
 
 # Meeting rows exist this far ahead; the scheduler extends them when less than SYNC_AHEAD
 # remains, so forums are re-planned a few times a month, not every minute.
@@ -78,6 +83,10 @@ def plan(
             planned.append(PlannedMeeting(start, start, MeetingStatus.PLANNED, None))
             continue
         moved = _move_off(day, calendar, taken)
+        if moved is not None and (
+            dt.datetime.combine(moved, schedule.start, tzinfo=schedule.zone) <= after
+        ):
+            moved = None  # the working day before has passed: no meeting in the past
         if moved is None:
             planned.append(PlannedMeeting(start, start, MeetingStatus.CANCELLED, day))
         else:
@@ -120,8 +129,10 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
     """Bring the forum's future meeting rows in line with its schedule and calendar.
 
     Meetings that already started, that a coordinator changed by hand or whose agenda was
-    posted are left alone. A future meeting the schedule no longer has is removed (its
-    other-business items move to the next meeting); one with a rating round is cancelled.
+    posted are left alone, and no second meeting is planned on their day (a schedule edited
+    on a meeting day changes the meetings from the next one on: no second agenda that day).
+    A future meeting the schedule no longer has is removed (its other-business items move to
+    the next meeting); one with a rating round is cancelled.
     """
     now = clock.now()
     # One planner per forum at a time: the row lock makes a concurrent sync wait and then
@@ -137,10 +148,12 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
             select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence >= now)
         )
     }
+    posted = _agendas_posted(session, forum.id, list(existing))
+    kept_days = _kept_days(session, forum, now, posted, schedule.zone)
     minutes = dt.timedelta(minutes=forum.meeting_minutes)
     orphans: list[Meeting] = []
     for occurrence, meeting in existing.items():
-        if meeting.changed_by or meeting.agenda_channel_ts or meeting.starts_at <= now:
+        if meeting.changed_by or occurrence in posted or meeting.starts_at <= now:
             continue
         planned = wanted.get(occurrence)
         if planned is None:
@@ -152,7 +165,7 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
         meeting.holiday = planned.holiday
         meeting.agenda_due_at = agenda_due(planned.starts_at, calendar, schedule.zone)
     for occurrence, planned in wanted.items():
-        if occurrence in existing:
+        if occurrence in existing or planned.starts_at.date() in kept_days:
             continue
         starts = planned.starts_at.astimezone(dt.UTC)
         session.add(
@@ -173,6 +186,57 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
         _retire(session, forum, meeting, now)
     forum.meetings_until = horizon
     session.flush()
+
+
+def _agendas_posted(
+    session: Session, forum_id: int, occurrences: list[dt.datetime]
+) -> set[dt.datetime]:
+    """The occurrences (of ``occurrences``) whose agenda is posted (its effect done)."""
+    if not occurrences:
+        return set()
+    return {
+        _utc(o)
+        for o in session.scalars(
+            select(ScheduledEffect.occurrence).where(
+                ScheduledEffect.forum_id == forum_id,
+                ScheduledEffect.kind == AGENDA_EFFECT,
+                ScheduledEffect.subject == "",
+                ScheduledEffect.occurrence.in_(occurrences),
+                ScheduledEffect.status == EffectStatus.DONE,
+            )
+        )
+    }
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def _kept_days(
+    session: Session,
+    forum: Forum,
+    now: dt.datetime,
+    posted: set[dt.datetime],
+    zone: dt.tzinfo,
+) -> set[dt.date]:
+    """Local days a meeting the planner leaves alone already holds (one that has started
+    since yesterday, was moved or cancelled by hand, or has its agenda posted): a changed
+    schedule plans no second meeting on such a day (a forum meets at most once a day)."""
+    days: set[dt.date] = set()
+    for meeting in session.scalars(
+        select(Meeting).where(
+            Meeting.forum_id == forum.id, Meeting.starts_at > now - dt.timedelta(days=1)
+        )
+    ):
+        started = meeting.starts_at <= now
+        if not (started or meeting.changed_by or _utc(meeting.occurrence) in posted):
+            continue
+        if started and meeting.status != MeetingStatus.PLANNED:
+            continue  # a past cancelled meeting holds no day
+        days.add(meeting.starts_at.astimezone(zone).date())
+        if meeting.changed_by:  # moved or cancelled by hand: its own day stays decided too
+            days.add(meeting.occurrence.astimezone(zone).date())
+    return days
 
 
 def _carry_over(session: Session, forum: Forum, meeting: Meeting) -> None:

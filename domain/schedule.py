@@ -109,6 +109,16 @@ def validate_schedule(
     rule = normalize_rrule(rule_text)
     if not rule:
         raise InvalidInput(N_("Write a schedule rule, e.g. FREQ=WEEKLY;BYDAY=TH."), field="rrule")
+    if "=" not in rule:
+        # Words ("varannan torsdag", "torsdagar 13-15") typed where only a rule goes.
+        raise InvalidInput(
+            N_(
+                "This field takes a rule in RRULE form only, e.g. FREQ=WEEKLY;INTERVAL=2;"
+                "BYDAY=TH for every other Thursday. Or leave it empty and choose the "
+                "weekdays and how often above."
+            ),
+            field="rrule",
+        )
     if "DTSTART" in rule:
         raise InvalidInput(
             N_("Leave out DTSTART: the start time is set in its own field."), field="rrule"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from domain import meetings
 from domain import slots as slot_service
 from domain.errors import DomainError
 from domain.i18n import N_, Locale
@@ -19,7 +20,7 @@ from storage.models import (
     MeetingStatus,
 )
 
-AGENDA = "agenda"
+AGENDA = meetings.AGENDA_EFFECT
 PREVIEW = "agenda_preview"
 MISSED = "agenda_missed"
 # Later than this after the agenda time, the post says it is late.

@@ -342,15 +342,26 @@ def report_failed_posts(session: Session, clock: Clock, *, limit: int = 100) -> 
             continue
         t = Translator(normalize_locale(forum.language))
         reason = str(error or "")[:80]
-        text = t(
-            "The agenda for {forum}'s meeting {when} could not be posted in <#{channel}> "
-            "({reason}). Invite me to the channel (/invite @Samverkan); then "
-            "/samverkan dagordning shows the agenda.",
-            forum=forum.name,
-            when=t.day_time(meeting.starts_at, zoneinfo.ZoneInfo(forum.timezone)),
-            channel=forum.channel_id,
-            reason=reason or "?",
-        )
+        when = t.day_time(meeting.starts_at, zoneinfo.ZoneInfo(forum.timezone))
+        if reason == "is_archived":  # no one can invite the bot to an archived channel
+            text = t(
+                "The agenda for {forum}'s meeting {when} could not be posted: <#{channel}> "
+                "is archived. Unarchive the channel to get the forum's agendas and reminders "
+                "there again; /samverkan dagordning shows the agenda meanwhile.",
+                forum=forum.name,
+                when=when,
+                channel=forum.channel_id,
+            )
+        else:
+            text = t(
+                "The agenda for {forum}'s meeting {when} could not be posted in <#{channel}> "
+                "({reason}). Invite me to the channel (/invite @Samverkan); then "
+                "/samverkan dagordning shows the agenda.",
+                forum=forum.name,
+                when=when,
+                channel=forum.channel_id,
+                reason=reason or "?",
+            )
         for user in coordinators(session, forum.id):
             scheduling.enqueue(
                 session,

@@ -263,3 +263,16 @@ def test_when_the_bot_was_removed_from_the_channel_the_coordinator_is_told_once(
     assert "not_in_channel" in told[0].args["text"] and "/invite" in told[0].args["text"]
     tick(bot, local(2026, 11, 26, 8, 2))
     assert len(dms_to(bot, "U1")) == 1
+
+
+def test_when_the_channel_was_archived_the_coordinator_is_told_to_unarchive_it(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=200, error="is_archived")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    for minute in (1, 2, 30):
+        tick(bot, local(2026, 11, 26, 8, minute))
+    told = dms_to(bot, "U1")
+    assert len(told) == 1
+    text = told[0].args["text"]
+    assert "<#C0001> är arkiverad" in text and "Återställ kanalen" in text
+    assert "/invite" not in text  # no one can invite the bot to an archived channel

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from storage.models import Forum
@@ -104,3 +105,29 @@ def test_an_rrule_under_advanced_wins_and_without_words_it_is_shown_as_it_is(
     assert by_id["rrule.0"]["element"]["initial_value"] == "FREQ=MONTHLY;BYMONTHDAY=15"
     assert "initial_options" not in by_id["sched_days.0"]["element"]
     bot.slack.assert_no_violations()
+
+
+@pytest.mark.parametrize(
+    ("locale", "typed", "expected"),
+    [
+        ("sv", "varannan torsdag", "Här går bara en regel i RRULE-form"),
+        ("sv", "torsdagar 13-15", "välj veckodagar och hur ofta ovanför"),
+        ("en", "every other thursday", "choose the weekdays and how often above"),
+        ("sv", "FREQ=WEEKLY;BYDAY=TO", "ingen giltig schemaregel"),  # a typo in a rule
+    ],
+)
+def test_words_typed_where_the_rule_goes_point_to_the_choices(
+    bot: Bot, locale: str, typed: str, expected: str
+) -> None:
+    values = schedule_values(["TH"], "every_other", rrule=typed)
+    response = bot.driver.view_submission(
+        "forum_create",
+        values,
+        user="U1",
+        private_metadata=json.dumps({"locale": locale, "channel_id": CHANNEL}),
+        blocks=blocks_of(values),
+    )
+    errors = response.json()["errors"]
+    assert expected in errors["rrule.0"], errors
+    with bot.sessions() as session:
+        assert session.scalar(select(Forum)) is None

@@ -61,9 +61,12 @@ def test_a_holiday_meeting_moves_to_the_next_working_day_in_its_direction(
 
 def test_easter_monday_moves_past_the_weekend_and_good_friday() -> None:
     calendar = ForumCalendar(holiday_policy=HolidayPolicy.EARLIER)
-    planned = days(MONDAYS, calendar, dt.date(2027, 3, 27), dt.date(2027, 3, 30))
+    planned = days(MONDAYS, calendar, dt.date(2027, 3, 23), dt.date(2027, 3, 30))
     # Easter Monday 29 March 2027; Good Friday 26 March; the working day before is Thursday.
     assert planned == [(dt.date(2027, 3, 25), MeetingStatus.PLANNED)]
+    # Planned from the Saturday on, that Thursday has passed: no meeting in the past.
+    planned = days(MONDAYS, calendar, dt.date(2027, 3, 27), dt.date(2027, 3, 30))
+    assert planned == [(dt.date(2027, 3, 29), MeetingStatus.CANCELLED)]
 
 
 def test_de_facto_days_off_are_the_forums_choice() -> None:

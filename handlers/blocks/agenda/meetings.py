@@ -68,11 +68,13 @@ def meetings_message(
             text += "\n" + " · ".join(notes)
         accessory = None
         if is_coordinator and status == MeetingStatus.CANCELLED:
-            accessory = {
-                "type": "overflow",
-                "action_id": ACTION_MEETING_MENU,
-                "options": [option(t("Mask the cancel reason"), f"redact_note:{mid}")],
-            }
+            # A cancelled meeting can still be held on another day (a holiday's meeting the
+            # forum meets anyway, e.g. the Wednesday before); only a coordinator's cancel
+            # has a reason to mask (a holiday's has none).
+            cancelled = [option(t("Move this meeting"), f"move:{mid}")]
+            if changed:
+                cancelled.append(option(t("Mask the cancel reason"), f"redact_note:{mid}"))
+            accessory = {"type": "overflow", "action_id": ACTION_MEETING_MENU, "options": cancelled}
         if is_coordinator and status == MeetingStatus.PLANNED:
             accessory = {
                 "type": "overflow",
