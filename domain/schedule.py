@@ -100,11 +100,14 @@ def validate_schedule(
     now: dt.datetime,
     *,
     anchor: dt.date | None = None,
+    first: dt.date | None = None,
 ) -> Schedule:
     """Check a schedule a coordinator typed; raise :class:`InvalidInput` on the right field.
 
     A new rule is anchored on today's date (local): "every other Thursday" then counts from
-    the first Thursday from now on.
+    the first Thursday from now on. ``first`` is the first meeting the coordinator chose
+    (its own field): the rule is anchored there instead (no meeting before it; an every-
+    other-week forum meets in its weeks); it must be one of the rule's days, within a year.
     """
     rule = normalize_rrule(rule_text)
     if not rule:
@@ -160,6 +163,9 @@ def validate_schedule(
     )
     if _statically_impossible(parsed):
         raise never
+    if first is not None:
+        anchor = _chosen_first(rule, start, first, local_now.date())
+        parsed = _build(rule, start, anchor)
     try:
         if anchor is None:
             # A new rule starts on its first matching day from now (RFC 5545: DTSTART is the
@@ -175,6 +181,30 @@ def validate_schedule(
     except ValueError:
         raise invalid from None
     return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone, anchor)
+
+
+FIRST_WITHIN = dt.timedelta(days=366)
+
+
+def _chosen_first(rule: str, start: dt.time, first: dt.date, today: dt.date) -> dt.date:
+    """``first`` as the rule's anchor, if a meeting of the rule falls on it."""
+    if abs(first - today) > FIRST_WITHIN:
+        raise InvalidInput(N_("Choose a date within a year from today."), field="first_meeting")
+    at = dt.datetime.combine(first, start)
+    try:
+        every = _build(rule, start, first).replace(interval=1, count=None, until=None)
+        hit = _first_within(every, at, at + dt.timedelta(days=1))
+    except (ValueError, TypeError, KeyError):
+        hit = None  # the rule's own error comes from the checks after this
+    if hit is None or hit.date() != first:
+        raise InvalidInput(
+            N_(
+                "The forum does not meet on that day by this schedule. Choose the date of "
+                "one of its meetings."
+            ),
+            field="first_meeting",
+        )
+    return first
 
 
 def occurrences(schedule: Schedule, after: dt.datetime, until: dt.datetime) -> list[dt.datetime]:

@@ -97,6 +97,7 @@ def forum_draft(values: Values, *, template: str | None = None) -> ForumDraft:
         extra_days_off=selected_many(values, "days_off") if _has(values, "days_off") else None,
         agenda_time=time_value(values, "agenda_time"),
         agenda_days_before=id_value(selected(values, "agenda_days")),
+        first_meeting=date_value(values, "first_meeting"),
     )
 
 

@@ -135,7 +135,7 @@ def _check_draft(
         errors["start"] = InvalidInput(N_("Choose when the meeting starts."), field="start")
     if draft.end is None:
         errors["end"] = InvalidInput(N_("Choose when the meeting ends."), field="end")
-    if forum is not None and _same_schedule(forum, draft):
+    if forum is not None and draft.first_meeting is None and _same_schedule(forum, draft):
         schedule = forum_schedule(forum)  # unchanged: already checked when it was set
     elif draft.start is not None and draft.end is not None:
         try:
@@ -146,6 +146,7 @@ def _check_draft(
                 timezone,
                 clock.now(),
                 anchor=_kept_anchor(forum, draft),
+                first=draft.first_meeting,
             )
         except InvalidInput as exc:
             errors.setdefault(exc.field or "rrule", exc)

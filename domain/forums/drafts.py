@@ -155,6 +155,8 @@ class ForumDraft:
     extra_days_off: list[str] | None = None
     agenda_time: dt.time | None = None
     agenda_days_before: int | None = None
+    # The date of one meeting (the schedule's anchor: which weeks "every other week" takes).
+    first_meeting: dt.date | None = None
 
 
 def draft_from_template(key: str | None) -> ForumDraft:

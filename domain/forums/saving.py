@@ -477,8 +477,10 @@ def save_forum_settings(
     else:  # the write lock was taken at BEGIN: the row read is the row written
         statement = _UPDATE_FORUM
         values["settings"] = {**(forum.settings or {}), **calendar}
-        if not _same_schedule(forum, draft) or any(
-            (forum.settings or {}).get(k) != v for k, v in calendar.items()
+        if (
+            not _same_schedule(forum, draft)
+            or schedule.anchor != forum.schedule_anchor  # a first meeting chosen
+            or any((forum.settings or {}).get(k) != v for k, v in calendar.items())
         ):
             values["meetings_until"] = None  # meetings are re-planned at the next read or tick
         if update is not None:

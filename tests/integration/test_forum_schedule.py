@@ -4,16 +4,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import zoneinfo
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
-from storage.models import Forum
+from domain import meetings
+from storage.db import transaction
+from storage.models import Forum, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.integration.test_forum_flow import CHANNEL, blocks_of, forum_values, meta
-from tests.support.slack_driver import multi_select_values, plain_value, select_value
+from tests.support.slack_driver import (
+    date_value,
+    multi_select_values,
+    plain_value,
+    select_value,
+)
+
+STOCKHOLM = zoneinfo.ZoneInfo("Europe/Stockholm")
 
 
 def schedule_values(
@@ -129,5 +140,76 @@ def test_words_typed_where_the_rule_goes_point_to_the_choices(
     )
     errors = response.json()["errors"]
     assert expected in errors["rrule.0"], errors
+    with bot.sessions() as session:
+        assert session.scalar(select(Forum)) is None
+
+
+# --- the first meeting: which weeks "every other week" takes ---------------------------------
+
+
+def _planned_days(bot: Bot) -> list[dt.date]:
+    """The forum's planned meetings' days (Stockholm), after the planner's pass."""
+    with transaction(bot.sessions) as session:
+        meetings.sync_due_forums(session, bot.clock)
+    with bot.sessions() as session:
+        forum = the_forum(bot)
+        starts = session.scalars(
+            select(Meeting.starts_at)
+            .where(Meeting.forum_id == forum.id, Meeting.status == MeetingStatus.PLANNED)
+            .order_by(Meeting.starts_at)
+        ).all()
+    return [s.astimezone(STOCKHOLM).date() for s in starts]
+
+
+def _thursdays_from_now(bot: Bot) -> list[dt.date]:
+    # Weeks without a public holiday (the default calendar cancels julafton's meeting).
+    bot.clock.set(dt.datetime(2027, 2, 1, 9, 0, tzinfo=dt.UTC))
+    today = bot.clock.now().astimezone(STOCKHOLM).date()
+    coming = today + dt.timedelta(days=(3 - today.weekday()) % 7 or 7)
+    return [coming + dt.timedelta(weeks=n) for n in range(6)]
+
+
+def with_first(values: dict[str, Any], first: dt.date | str | None) -> dict[str, Any]:
+    values["first_meeting.0"] = {"value": date_value(first)}
+    return values
+
+
+def test_the_first_meeting_sets_the_weeks_of_an_every_other_week_forum(bot: Bot) -> None:
+    thursdays = _thursdays_from_now(bot)
+    # Without a first meeting the rule counts from the coming Thursday …
+    assert submit(bot, with_first(schedule_values(["TH"], "every_other"), None)).json() is None
+    assert _planned_days(bot)[:3] == thursdays[0:6:2][:3]
+    # … and the coordinator moves the forum to its own weeks by the date of its first meeting.
+    bot.driver.command("forum", user="U1")
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert any(b.get("block_id") == "first_meeting.0" for b in view["blocks"])
+    values = with_first(schedule_values(["TH"], "every_other"), thursdays[1])
+    response = bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    assert response.json() is None, response.body
+    assert the_forum(bot).schedule_anchor == thursdays[1]
+    # Every planned meeting is in the chosen weeks: the other weeks' meetings are gone.
+    assert _planned_days(bot)[:3] == [thursdays[1], thursdays[3], thursdays[5]]
+
+
+@pytest.mark.parametrize(
+    ("offset", "expected"),
+    [
+        (dt.timedelta(days=-1), "inte på den dagen"),  # a Wednesday for a Thursday forum
+        (dt.timedelta(weeks=60), "inom ett år"),
+    ],
+)
+def test_a_first_meeting_off_the_schedule_gets_a_field_error(
+    bot: Bot, offset: dt.timedelta, expected: str
+) -> None:
+    first = _thursdays_from_now(bot)[1] + offset
+    body = submit(bot, with_first(schedule_values(["TH"], "every_other"), first)).json()
+    assert body["response_action"] == "errors"
+    assert expected in body["errors"]["first_meeting.0"]
     with bot.sessions() as session:
         assert session.scalar(select(Forum)) is None

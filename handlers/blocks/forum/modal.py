@@ -154,6 +154,16 @@ def schedule_blocks(t: Translator, draft: ForumDraft, bid: Callable[[str], str])
             optional=True,
             hint=t("Only for “Certain weeks of the month”, e.g. the first and the third."),
         ),
+        input_block(
+            bid("first_meeting"),
+            t("First meeting"),
+            {"type": "datepicker", "action_id": "value"},
+            optional=True,
+            hint=t(
+                "Meetings are planned from this date on; for every other week it decides "
+                "which weeks. Empty: from the next meeting day."
+            ),
+        ),
     ]
     for name, label, value in (
         ("start", t("Meeting starts"), draft.start),
