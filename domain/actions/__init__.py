@@ -69,6 +69,8 @@ from domain.actions.changes import (
     hand_over,
     postpone_action,
     record_follow_up,
+    require_changeable,
+    require_follow_up,
     snooze,
     upcoming_meetings,
 )
@@ -158,6 +160,8 @@ __all__ = [
     "record_follow_up",
     "release_orphaned_actions",
     "reminder_days_before",
+    "require_changeable",
+    "require_follow_up",
     "rows_for",
     "rows_for_user",
     "send_reminders",

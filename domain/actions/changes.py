@@ -242,6 +242,27 @@ def _require_open(action: Action) -> None:
         raise InvalidInput(N_("This action is already done."))
 
 
+def require_changeable(session: Session, access: Access, action_id: int) -> Action:
+    """The open action this member may change (more time, hand over), or the refusal its
+    change would get: asked before its modal opens, so no one types a reason for nothing."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    return action
+
+
+def require_follow_up(session: Session, access: Access, action_id: int) -> Action:
+    """The done action whose effect this member may record, or the refusal (asked before
+    the follow-up modal opens as when it is saved)."""
+    action = _load(session, action_id, forum_id=access.forum.id)
+    if not may_follow_up(action, access):
+        raise NotCoordinator(
+            N_("Only the owner or a coordinator can record whether the action had effect.")
+        )
+    if action.status is not ActionStatus.DONE:
+        raise InvalidInput(N_("Mark the action as done before following up its effect."))
+    return action
+
+
 def complete_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> Action:
     """Klar: the action is done; it waits for the follow-up of effect at the next meeting."""
     action = _changeable(session, access, action_id)
@@ -376,13 +397,7 @@ def record_follow_up(
     comment: str,
 ) -> Action:
     """Did the action have the desired effect: ja / delvis / nej, with a comment."""
-    action = _load(session, action_id, forum_id=access.forum.id)
-    if not may_follow_up(action, access):
-        raise NotCoordinator(
-            N_("Only the owner or a coordinator can record whether the action had effect.")
-        )
-    if action.status is not ActionStatus.DONE:
-        raise InvalidInput(N_("Mark the action as done before following up its effect."))
+    action = require_follow_up(session, access, action_id)
     errors: dict[str, DomainError] = {}
     _privacy(errors, {"comment": comment}, local_today(access.forum, clock))
     if effect is None:

@@ -239,6 +239,11 @@ def open_change(
                 action_id=action_id,
                 surface="action_detail" if verb == "history" else "action_card",
             )
+            # Refused now as the change would be when saved (not the member's, done already).
+            if verb in ("more_time", "hand_over"):
+                action_service.require_changeable(session, access, action_id)
+            elif verb == "follow_up":
+                action_service.require_follow_up(session, access, action_id)
             row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
             meta = meta.model_copy(
                 update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}

@@ -267,6 +267,53 @@ def test_only_the_owner_their_agency_or_a_coordinator_may_change(
     assert [h[:2] for h in history(bot, action.id)][-1] == ("done", ELEVHALSA2)
 
 
+def test_a_change_one_may_not_make_is_refused_before_its_modal_opens(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """More time, hand over and follow-up are refused when the modal would open (as they
+    would be when it is saved): the forum's list offers them on every row, the agenda
+    offers follow-up to everyone, and a modal opened for nothing had them type a reason
+    or a comment only to be told no. The detail view shows the follow-up button only to
+    whoever may record it."""
+    submit_action(bot, forum)  # owned by ELEVHALSA in Elevhälsa
+    action = the_action(bot)
+    opened = 0
+
+    def pick(user: str, verb: str) -> dict[str, Any]:
+        nonlocal opened
+        bot.driver.block_action(
+            "action_row_menu",
+            user=user,
+            block_id=f"action.{action.id}@0:forum:all",
+            selected_option={
+                "text": {"type": "plain_text", "text": verb},
+                "value": f"{verb}:{action.id}",
+            },
+            extra_action={"type": "overflow"},
+        )
+        opened += 1
+        view: dict[str, Any] = bot.slack.wait_for("views.open", count=opened)[-1].args["view"]
+        return view
+
+    for verb in ("more_time", "hand_over"):
+        refused = pick(SOCIAL, verb)  # another agency
+        assert refused.get("callback_id") not in ("action_postpone", "action_handover")
+        assert "Bara ägaren, en medlem i den ägande verksamheten" in text_of(refused)
+    assert pick(ELEVHALSA2, "more_time")["callback_id"] == "action_postpone"
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url")
+    done = pick(ELEVHALSA2, "hand_over")
+    assert done.get("callback_id") != "action_handover"
+    assert "Insatsen är redan klar." in text_of(done)
+    refused = pick(ELEVHALSA2, "follow_up")  # the agency, not the owner
+    assert refused.get("callback_id") != "action_follow_up"
+    assert "Bara ägaren eller en samordnare" in text_of(refused)
+    assert pick(ELEVHALSA, "follow_up")["callback_id"] == "action_follow_up"
+    assert "action_follow_up_open" not in text_of(pick(ELEVHALSA2, "history"))
+    assert "action_follow_up_open" in text_of(pick(ELEVHALSA, "history"))
+    bot.slack.assert_no_violations()
+
+
 def test_more_time_asks_for_a_new_date_and_a_reason(bot: Bot, forum: dict[str, int]) -> None:
     submit_action(bot, forum)
     action = the_action(bot)

@@ -353,7 +353,9 @@ def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool
 
 
 def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today: dt.date) -> Block:
-    blocks = _detail_card(t, view.row, today, buttons=view.may_change)
+    # Done and awaiting its follow-up: the button is for whoever may record the effect.
+    buttons = view.may_follow_up if view.row.awaiting_follow_up else view.may_change
+    blocks = _detail_card(t, view.row, today, buttons=buttons)
     fixes: list[Block] = []
     if view.may_edit:
         fixes.append(edit_button(t, Field.ACTION_DESCRIPTION, view.row.id))
