@@ -53,6 +53,7 @@ from storage.models import (
     ActionStatus,
     AuditAction,
     Case,
+    CaseStatus,
     Effect,
     Forum,
     Meeting,
@@ -144,6 +145,13 @@ def _check(
         )
         if case is None:
             errors["case"] = no_such_case(reference, field="case")
+        elif case.status is CaseStatus.CLOSED:
+            # As the minutes refuse it: new work goes on a case that is open (a closed one
+            # waits for retention, and no agenda follows it up).
+            errors["case"] = InvalidInput(
+                N_("That case is closed: open it again first, or leave the case reference out."),
+                field="case",
+            )
     if draft.area_id is not None and draft.area_id not in {a.id for a in active_areas(forum)}:
         errors["area"] = InvalidInput(N_("Choose one of the forum's areas."), field="area")
     if draft.meeting_id is not None:

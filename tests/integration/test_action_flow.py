@@ -695,3 +695,50 @@ def test_a_case_view_lists_linked_actions_and_adds_one(bot: Bot, forum: dict[str
     with bot.sessions() as session:
         assert session.get(Case, case_id) is not None
     bot.slack.assert_no_violations()
+
+
+def test_a_closed_case_gets_no_new_action(bot: Bot, forum: dict[str, int]) -> None:
+    """As the minutes refuse it: an action typed for a closed case is told on its case
+    field (nothing stored), and the closed case's modal offers no "Add an action"."""
+    from domain.cases import CaseDraft, change_status, raise_case
+    from storage.models import CaseStatus, ConsentGiver, SipStatus
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary="Oro för frånvaro",
+                concerns=["school_absence"],
+                age_band="13-15",
+                agency_ids=[forum["Elevhälsa"]],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[forum["Elevhälsa"]],
+                consent_given_on=TODAY,
+                consent_expires_on=None,
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        change_status(
+            s,
+            bot.clock,
+            access=access,
+            case_id=case.id,
+            to=CaseStatus.CLOSED,
+            outcome="Klart",
+            effect=Effect.YES,
+        )
+        reference, case_id = case.reference, case.id
+    body = submit_action(bot, forum, case=reference).json()
+    assert body["response_action"] == "errors" and list(body["errors"]) == ["case"]
+    assert "Ärendet är avslutat" in body["errors"]["case"]
+    assert count(bot, Action) == 0
+    bot.driver.block_action("case_open", user=ELEVHALSA, value=str(case_id), channel=CHANNEL)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert "Kopplade insatser" in text_of(view)
+    assert "action_new_for_case" not in text_of(view)
+    bot.slack.assert_no_violations()

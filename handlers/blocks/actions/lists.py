@@ -169,9 +169,16 @@ def add_to_home(view: Block, blocks: list[Block]) -> Block:
 
 
 def case_actions_blocks(
-    t: Translator, rows: Sequence[ActionRow], *, reference: str, today: dt.date, details: bool
+    t: Translator,
+    rows: Sequence[ActionRow],
+    *,
+    reference: str,
+    today: dt.date,
+    details: bool,
+    closed: bool = False,
 ) -> list[Block]:
-    """Linked actions in a case's modal (descriptions only with access to the details)."""
+    """Linked actions in a case's modal (descriptions only with access to the details);
+    a closed case offers no new one (the action modal refuses it)."""
     label = t("Linked actions")
     blocks: list[Block] = [divider()]
     if not rows:
@@ -184,12 +191,13 @@ def case_actions_blocks(
         )
         if len(rows) > 10:
             blocks.append(context(t("…and {n} more.", n=len(rows) - 10)))
-    blocks.append(
-        actions(
-            button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
-            block_id="case_add_action",
+    if not closed:
+        blocks.append(
+            actions(
+                button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
+                block_id="case_add_action",
+            )
         )
-    )
     return blocks
 
 
