@@ -283,6 +283,32 @@ def complete_action(session: Session, clock: Clock, *, access: Access, action_id
     return action
 
 
+def reopen_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> Action:
+    """Öppna igen: an action marked done by mistake (or too soon) is open again, with its
+    reminders, until its effect is followed up; after that a new action goes on from it."""
+    action = _changeable(session, access, action_id)
+    if action.status is ActionStatus.OPEN:
+        raise InvalidInput(N_("This action is open already."))
+    if action.status is not ActionStatus.DONE or action.effect is not None:
+        raise InvalidInput(
+            N_("Its effect has been followed up already: create a new action to go on.")
+        )
+    done_at = action.completed_at
+    action.status = ActionStatus.OPEN
+    action.completed_at = None
+    plan_reminder(action, access.forum, clock)
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="reopened",
+        detail={"done_at": done_at.isoformat() if done_at else None},
+    )
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"status": "open"})
+    return action
+
+
 def postpone_action(
     session: Session,
     clock: Clock,

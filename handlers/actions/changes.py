@@ -168,6 +168,9 @@ def quick(
                 "<@{user}> marked it done. Its effect is followed up at the next meeting.",
                 user=user_id,
             )
+        elif verb == "reopen":
+            action_service.reopen_action(session, deps.clock, access=access, action_id=action_id)
+            note = t("<@{user}> opened it again: it is open until marked done.", user=user_id)
         else:
             until = action_service.snooze(
                 session,
@@ -184,6 +187,7 @@ QUICK_VERBS = {
     ui.ACTION_DONE: "done",
     ui.ACTION_SNOOZE_HOUR: "snooze_hour",
     ui.ACTION_SNOOZE_MORNING: "snooze_morning",
+    ui.ACTION_REOPEN: "reopen",
 }
 
 
@@ -304,7 +308,7 @@ def row_menu(
         return
     verb, action_id = parsed
     meta = origin_of(body, card=False)
-    if verb == "done":
+    if verb in ("done", "reopen"):
         t = deps.translator(client, context.team_id, context.user_id or "")
         quick(deps, body, context, client, respond, t, verb=verb, action_id=action_id, meta=meta)
     else:

@@ -742,3 +742,71 @@ def test_a_closed_case_gets_no_new_action(bot: Bot, forum: dict[str, int]) -> No
     assert "Kopplade insatser" in text_of(view)
     assert "action_new_for_case" not in text_of(view)
     bot.slack.assert_no_violations()
+
+
+def test_an_action_marked_done_by_mistake_is_opened_again(bot: Bot, forum: dict[str, int]) -> None:
+    """'Klar' pressed by mistake (or too soon) is undone with 'Öppna igen' on the card or
+    in the list's row menu, until the effect is followed up: the action is open again with
+    its reminders, counted as not done, and the history says who opened it. Someone who may
+    not change it, an open action and a followed-up one are refused."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    assert action.remind_at is not None
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    card = bot.slack.wait_for("response_url")[-1].args
+    assert "action_reopen" in text_of(card) and "action_follow_up_open" in text_of(card)
+    assert the_action(bot).remind_at is None
+    press(bot, "action_reopen", SOCIAL, str(action.id))  # another agency
+    refused = text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    assert "Bara ägaren, en medlem i den ägande verksamheten" in refused
+    assert the_action(bot).status is ActionStatus.DONE
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))
+    reopened = bot.slack.wait_for("response_url", count=3)[-1].args
+    assert reopened.get("replace_original") is True
+    assert "action_done" in text_of(reopened) and "öppnade den igen" in text_of(reopened)
+    again = the_action(bot)
+    assert again.status is ActionStatus.OPEN and again.completed_at is None
+    assert again.remind_at is not None
+    assert [h[:2] for h in history(bot, action.id)][-2:] == [
+        ("done", ELEVHALSA),
+        ("reopened", ELEVHALSA),
+    ]
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))  # open already
+    assert "Insatsen är redan öppen." in text_of(
+        bot.slack.wait_for("response_url", count=4)[-1].args
+    )
+    # From the forum's list: done by a colleague, opened again from the row menu.
+    press(bot, "action_done", ELEVHALSA2, str(action.id))
+    bot.slack.wait_for("response_url", count=5)
+    bot.driver.command("insatser forum klara", user=ELEVHALSA2)
+    listed = text_of(bot.slack.wait_for("response_url", count=6)[-1].args)
+    assert f"reopen:{action.id}" in listed
+    bot.driver.block_action(
+        "action_row_menu",
+        user=ELEVHALSA2,
+        block_id=f"action.{action.id}@0:forum:done",
+        selected_option={
+            "text": {"type": "plain_text", "text": "Öppna igen"},
+            "value": f"reopen:{action.id}",
+        },
+        extra_action={"type": "overflow"},
+    )
+    bot.slack.wait_for("response_url", count=7)
+    assert the_action(bot).status is ActionStatus.OPEN
+    # Once the effect is followed up, it stays done.
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url", count=8)
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ELEVHALSA)
+        from domain import actions as action_service
+
+        action_service.record_follow_up(
+            s, bot.clock, access=access, action_id=action.id, effect=Effect.PARTLY, comment=""
+        )
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))
+    assert "Effekten är redan uppföljd" in text_of(
+        bot.slack.wait_for("response_url", count=9)[-1].args
+    )
+    assert the_action(bot).status is ActionStatus.DONE
+    bot.slack.assert_no_violations()

@@ -53,6 +53,8 @@ def _row_menu(t: Translator, row: ActionRow) -> Block:
         ]
     if row.status is ActionStatus.DONE:
         options.append(option(t("Follow up effect"), f"follow_up:{row.id}"))
+    if row.awaiting_follow_up:
+        options.append(option(t("Open again"), f"reopen:{row.id}"))
     options.append(option(t("History"), f"history:{row.id}"))
     if len(options) < 2:
         options.append(option(t("History"), f"history:{row.id}"))
