@@ -152,6 +152,7 @@ def quick(
 ) -> None:
     """Done or snooze, then the change shown where it was made (errors: the caller's)."""
     team_id, user_id = context.team_id or "", context.user_id or ""
+    agendas = False
     with database_errors(), transaction(deps.sessions) as session:
         access, _ = at_the_door(
             session,
@@ -180,7 +181,12 @@ def quick(
                 until="hour" if verb == "snooze_hour" else "morning",
             )
             note = t("I'll remind you again {when}.", when=t.day_time(until, tz))
+        if verb in ("done", "reopen"):
+            # A posted agenda that lists it shows it done (or open again), not overdue.
+            agendas = republish_agendas(deps, session, access, action_id)
     refresh(deps, client, respond, body, context, t, meta, action_id=action_id, note=note)
+    if agendas:
+        deliver_now(deps, client)
 
 
 QUICK_VERBS = {
@@ -352,6 +358,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                     due_on=forms.date_value(values, "due_on"),
                     reason=forms.text(values, "reason"),
                 )
+                republish_agendas(deps, session, access, action.id)  # its new due date
             elif verb == "hand_over":
                 action_service.hand_over(
                     session,
@@ -374,6 +381,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                         ui.handed_over_dm(owner_t, row, forum_today(access, deps), by=user_id),
                         action_service.event_key("action_handed_over", session, action.id),
                     )
+                    republish_agendas(deps, session, access, action.id)  # its new owner
             else:
                 action_service.record_follow_up(
                     session,
