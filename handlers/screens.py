@@ -32,7 +32,7 @@ from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.metadata import ViewMeta
 from storage.db import transaction
-from storage.models import Forum, Meeting
+from storage.models import CaseStatus, Forum, Meeting
 
 log = logging.getLogger(__name__)
 
@@ -87,10 +87,11 @@ def case_view_blocks(
     case_id: int,
     reference: str,
     details: bool,
+    closed: bool = False,
 ) -> list[Block]:
     rows = action_service.actions_for_case(session, deps.clock, access=access, case_id=case_id)
     return ui.case_actions_blocks(
-        t, rows, reference=reference, today=_today(access, deps), details=details
+        t, rows, reference=reference, today=_today(access, deps), details=details, closed=closed
     )
 
 
@@ -277,6 +278,7 @@ def detail_view(
             case_id=case_id,
             reference=view.reference,
             details=view.details,
+            closed=view.status is CaseStatus.CLOSED,
         )
     case_meta = meta.model_copy(update={"case_id": case_id})
     modal = case_ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())

@@ -53,6 +53,7 @@ from storage.models import (
     ActionStatus,
     AuditAction,
     Case,
+    CaseStatus,
     Effect,
     Forum,
     Meeting,
@@ -144,6 +145,13 @@ def _check(
         )
         if case is None:
             errors["case"] = no_such_case(reference, field="case")
+        elif case.status is CaseStatus.CLOSED:
+            # As the minutes refuse it: new work goes on a case that is open (a closed one
+            # waits for retention, and no agenda follows it up).
+            errors["case"] = InvalidInput(
+                N_("That case is closed: open it again first, or leave the case reference out."),
+                field="case",
+            )
     if draft.area_id is not None and draft.area_id not in {a.id for a in active_areas(forum)}:
         errors["area"] = InvalidInput(N_("Choose one of the forum's areas."), field="area")
     if draft.meeting_id is not None:
@@ -242,6 +250,27 @@ def _require_open(action: Action) -> None:
         raise InvalidInput(N_("This action is already done."))
 
 
+def require_changeable(session: Session, access: Access, action_id: int) -> Action:
+    """The open action this member may change (more time, hand over), or the refusal its
+    change would get: asked before its modal opens, so no one types a reason for nothing."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    return action
+
+
+def require_follow_up(session: Session, access: Access, action_id: int) -> Action:
+    """The done action whose effect this member may record, or the refusal (asked before
+    the follow-up modal opens as when it is saved)."""
+    action = _load(session, action_id, forum_id=access.forum.id)
+    if not may_follow_up(action, access):
+        raise NotCoordinator(
+            N_("Only the owner or a coordinator can record whether the action had effect.")
+        )
+    if action.status is not ActionStatus.DONE:
+        raise InvalidInput(N_("Mark the action as done before following up its effect."))
+    return action
+
+
 def complete_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> Action:
     """Klar: the action is done; it waits for the follow-up of effect at the next meeting."""
     action = _changeable(session, access, action_id)
@@ -251,6 +280,32 @@ def complete_action(session: Session, clock: Clock, *, access: Access, action_id
     action.remind_at = action.snoozed_until = None
     _history(session, clock, action, actor=access.member.slack_user_id, kind="done")
     _audit(session, clock, access, AuditAction.UPDATE, action.id, {"status": "done"})
+    return action
+
+
+def reopen_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> Action:
+    """Öppna igen: an action marked done by mistake (or too soon) is open again, with its
+    reminders, until its effect is followed up; after that a new action goes on from it."""
+    action = _changeable(session, access, action_id)
+    if action.status is ActionStatus.OPEN:
+        raise InvalidInput(N_("This action is open already."))
+    if action.status is not ActionStatus.DONE or action.effect is not None:
+        raise InvalidInput(
+            N_("Its effect has been followed up already: create a new action to go on.")
+        )
+    done_at = action.completed_at
+    action.status = ActionStatus.OPEN
+    action.completed_at = None
+    plan_reminder(action, access.forum, clock)
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="reopened",
+        detail={"done_at": done_at.isoformat() if done_at else None},
+    )
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"status": "open"})
     return action
 
 
@@ -376,13 +431,7 @@ def record_follow_up(
     comment: str,
 ) -> Action:
     """Did the action have the desired effect: ja / delvis / nej, with a comment."""
-    action = _load(session, action_id, forum_id=access.forum.id)
-    if not may_follow_up(action, access):
-        raise NotCoordinator(
-            N_("Only the owner or a coordinator can record whether the action had effect.")
-        )
-    if action.status is not ActionStatus.DONE:
-        raise InvalidInput(N_("Mark the action as done before following up its effect."))
+    action = require_follow_up(session, access, action_id)
     errors: dict[str, DomainError] = {}
     _privacy(errors, {"comment": comment}, local_today(access.forum, clock))
     if effect is None:

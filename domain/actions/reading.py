@@ -131,11 +131,19 @@ def _key_condition(flt: Filter, key: tuple[str, int], *, forward: bool) -> Any:
     column is used on both databases."""
     column, descending = _ORDER[flt]
     raw, key_id = key
-    value: Any = (
-        dt.datetime.fromisoformat(raw)
-        if column is Action.completed_at
-        else dt.date.fromisoformat(raw)
-    )
+    value: Any
+    if column is Action.completed_at:
+        moment = dt.datetime.fromisoformat(raw)
+        # Our keys are UTC instants: one without a zone (or out of range once in UTC) is
+        # an odd button value, read as none, not left for the column type to refuse.
+        if moment.tzinfo is None:
+            raise ValueError("a page key's instant has no time zone")
+        try:
+            value = moment.astimezone(dt.UTC)
+        except OverflowError:
+            raise ValueError("a page key's instant is out of range") from None
+    else:
+        value = dt.date.fromisoformat(raw)
     later = forward != descending  # the rows we want sort after the key in ascending terms
     if later:
         return and_(column >= value, or_(column > value, Action.id > key_id))

@@ -152,6 +152,7 @@ def quick(
 ) -> None:
     """Done or snooze, then the change shown where it was made (errors: the caller's)."""
     team_id, user_id = context.team_id or "", context.user_id or ""
+    agendas = False
     with database_errors(), transaction(deps.sessions) as session:
         access, _ = at_the_door(
             session,
@@ -168,6 +169,9 @@ def quick(
                 "<@{user}> marked it done. Its effect is followed up at the next meeting.",
                 user=user_id,
             )
+        elif verb == "reopen":
+            action_service.reopen_action(session, deps.clock, access=access, action_id=action_id)
+            note = t("<@{user}> opened it again: it is open until marked done.", user=user_id)
         else:
             until = action_service.snooze(
                 session,
@@ -177,13 +181,19 @@ def quick(
                 until="hour" if verb == "snooze_hour" else "morning",
             )
             note = t("I'll remind you again {when}.", when=t.day_time(until, tz))
+        if verb in ("done", "reopen"):
+            # A posted agenda that lists it shows it done (or open again), not overdue.
+            agendas = republish_agendas(deps, session, access, action_id)
     refresh(deps, client, respond, body, context, t, meta, action_id=action_id, note=note)
+    if agendas:
+        deliver_now(deps, client)
 
 
 QUICK_VERBS = {
     ui.ACTION_DONE: "done",
     ui.ACTION_SNOOZE_HOUR: "snooze_hour",
     ui.ACTION_SNOOZE_MORNING: "snooze_morning",
+    ui.ACTION_REOPEN: "reopen",
 }
 
 
@@ -239,6 +249,11 @@ def open_change(
                 action_id=action_id,
                 surface="action_detail" if verb == "history" else "action_card",
             )
+            # Refused now as the change would be when saved (not the member's, done already).
+            if verb in ("more_time", "hand_over"):
+                action_service.require_changeable(session, access, action_id)
+            elif verb == "follow_up":
+                action_service.require_follow_up(session, access, action_id)
             row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
             meta = meta.model_copy(
                 update={"locale": t.locale, "forum_id": access.forum.id, "action_id": action_id}
@@ -299,7 +314,7 @@ def row_menu(
         return
     verb, action_id = parsed
     meta = origin_of(body, card=False)
-    if verb == "done":
+    if verb in ("done", "reopen"):
         t = deps.translator(client, context.team_id, context.user_id or "")
         quick(deps, body, context, client, respond, t, verb=verb, action_id=action_id, meta=meta)
     else:
@@ -343,6 +358,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                     due_on=forms.date_value(values, "due_on"),
                     reason=forms.text(values, "reason"),
                 )
+                republish_agendas(deps, session, access, action.id)  # its new due date
             elif verb == "hand_over":
                 action_service.hand_over(
                     session,
@@ -365,6 +381,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                         ui.handed_over_dm(owner_t, row, forum_today(access, deps), by=user_id),
                         action_service.event_key("action_handed_over", session, action.id),
                     )
+                    republish_agendas(deps, session, access, action.id)  # its new owner
             else:
                 action_service.record_follow_up(
                     session,

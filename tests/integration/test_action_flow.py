@@ -267,6 +267,53 @@ def test_only_the_owner_their_agency_or_a_coordinator_may_change(
     assert [h[:2] for h in history(bot, action.id)][-1] == ("done", ELEVHALSA2)
 
 
+def test_a_change_one_may_not_make_is_refused_before_its_modal_opens(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """More time, hand over and follow-up are refused when the modal would open (as they
+    would be when it is saved): the forum's list offers them on every row, the agenda
+    offers follow-up to everyone, and a modal opened for nothing had them type a reason
+    or a comment only to be told no. The detail view shows the follow-up button only to
+    whoever may record it."""
+    submit_action(bot, forum)  # owned by ELEVHALSA in Elevhälsa
+    action = the_action(bot)
+    opened = 0
+
+    def pick(user: str, verb: str) -> dict[str, Any]:
+        nonlocal opened
+        bot.driver.block_action(
+            "action_row_menu",
+            user=user,
+            block_id=f"action.{action.id}@0:forum:all",
+            selected_option={
+                "text": {"type": "plain_text", "text": verb},
+                "value": f"{verb}:{action.id}",
+            },
+            extra_action={"type": "overflow"},
+        )
+        opened += 1
+        view: dict[str, Any] = bot.slack.wait_for("views.open", count=opened)[-1].args["view"]
+        return view
+
+    for verb in ("more_time", "hand_over"):
+        refused = pick(SOCIAL, verb)  # another agency
+        assert refused.get("callback_id") not in ("action_postpone", "action_handover")
+        assert "Bara ägaren, en medlem i den ägande verksamheten" in text_of(refused)
+    assert pick(ELEVHALSA2, "more_time")["callback_id"] == "action_postpone"
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url")
+    done = pick(ELEVHALSA2, "hand_over")
+    assert done.get("callback_id") != "action_handover"
+    assert "Insatsen är redan klar." in text_of(done)
+    refused = pick(ELEVHALSA2, "follow_up")  # the agency, not the owner
+    assert refused.get("callback_id") != "action_follow_up"
+    assert "Bara ägaren eller en samordnare" in text_of(refused)
+    assert pick(ELEVHALSA, "follow_up")["callback_id"] == "action_follow_up"
+    assert "action_follow_up_open" not in text_of(pick(ELEVHALSA2, "history"))
+    assert "action_follow_up_open" in text_of(pick(ELEVHALSA, "history"))
+    bot.slack.assert_no_violations()
+
+
 def test_more_time_asks_for_a_new_date_and_a_reason(bot: Bot, forum: dict[str, int]) -> None:
     submit_action(bot, forum)
     action = the_action(bot)
@@ -647,4 +694,119 @@ def test_a_case_view_lists_linked_actions_and_adds_one(bot: Bot, forum: dict[str
     assert case_block["element"]["initial_value"] == reference
     with bot.sessions() as session:
         assert session.get(Case, case_id) is not None
+    bot.slack.assert_no_violations()
+
+
+def test_a_closed_case_gets_no_new_action(bot: Bot, forum: dict[str, int]) -> None:
+    """As the minutes refuse it: an action typed for a closed case is told on its case
+    field (nothing stored), and the closed case's modal offers no "Add an action"."""
+    from domain.cases import CaseDraft, change_status, raise_case
+    from storage.models import CaseStatus, ConsentGiver, SipStatus
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        case, _ = raise_case(
+            s,
+            bot.clock,
+            access=access,
+            draft=CaseDraft(
+                summary="Oro för frånvaro",
+                concerns=["school_absence"],
+                age_band="13-15",
+                agency_ids=[forum["Elevhälsa"]],
+                consent_giver=ConsentGiver.GUARDIANS,
+                consent_agency_ids=[forum["Elevhälsa"]],
+                consent_given_on=TODAY,
+                consent_expires_on=None,
+                sip=SipStatus.NOT_RELEVANT,
+                meeting=None,
+            ),
+        )
+        change_status(
+            s,
+            bot.clock,
+            access=access,
+            case_id=case.id,
+            to=CaseStatus.CLOSED,
+            outcome="Klart",
+            effect=Effect.YES,
+        )
+        reference, case_id = case.reference, case.id
+    body = submit_action(bot, forum, case=reference).json()
+    assert body["response_action"] == "errors" and list(body["errors"]) == ["case"]
+    assert "Ärendet är avslutat" in body["errors"]["case"]
+    assert count(bot, Action) == 0
+    bot.driver.block_action("case_open", user=ELEVHALSA, value=str(case_id), channel=CHANNEL)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert "Kopplade insatser" in text_of(view)
+    assert "action_new_for_case" not in text_of(view)
+    bot.slack.assert_no_violations()
+
+
+def test_an_action_marked_done_by_mistake_is_opened_again(bot: Bot, forum: dict[str, int]) -> None:
+    """'Klar' pressed by mistake (or too soon) is undone with 'Öppna igen' on the card or
+    in the list's row menu, until the effect is followed up: the action is open again with
+    its reminders, counted as not done, and the history says who opened it. Someone who may
+    not change it, an open action and a followed-up one are refused."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    assert action.remind_at is not None
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    card = bot.slack.wait_for("response_url")[-1].args
+    assert "action_reopen" in text_of(card) and "action_follow_up_open" in text_of(card)
+    assert the_action(bot).remind_at is None
+    press(bot, "action_reopen", SOCIAL, str(action.id))  # another agency
+    refused = text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    assert "Bara ägaren, en medlem i den ägande verksamheten" in refused
+    assert the_action(bot).status is ActionStatus.DONE
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))
+    reopened = bot.slack.wait_for("response_url", count=3)[-1].args
+    assert reopened.get("replace_original") is True
+    assert "action_done" in text_of(reopened) and "öppnade den igen" in text_of(reopened)
+    again = the_action(bot)
+    assert again.status is ActionStatus.OPEN and again.completed_at is None
+    assert again.remind_at is not None
+    assert [h[:2] for h in history(bot, action.id)][-2:] == [
+        ("done", ELEVHALSA),
+        ("reopened", ELEVHALSA),
+    ]
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))  # open already
+    assert "Insatsen är redan öppen." in text_of(
+        bot.slack.wait_for("response_url", count=4)[-1].args
+    )
+    # From the forum's list: done by a colleague, opened again from the row menu.
+    press(bot, "action_done", ELEVHALSA2, str(action.id))
+    bot.slack.wait_for("response_url", count=5)
+    bot.driver.command("insatser forum klara", user=ELEVHALSA2)
+    listed = text_of(bot.slack.wait_for("response_url", count=6)[-1].args)
+    assert f"reopen:{action.id}" in listed
+    bot.driver.block_action(
+        "action_row_menu",
+        user=ELEVHALSA2,
+        block_id=f"action.{action.id}@0:forum:done",
+        selected_option={
+            "text": {"type": "plain_text", "text": "Öppna igen"},
+            "value": f"reopen:{action.id}",
+        },
+        extra_action={"type": "overflow"},
+    )
+    bot.slack.wait_for("response_url", count=7)
+    assert the_action(bot).status is ActionStatus.OPEN
+    # Once the effect is followed up, it stays done.
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url", count=8)
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ELEVHALSA)
+        from domain import actions as action_service
+
+        action_service.record_follow_up(
+            s, bot.clock, access=access, action_id=action.id, effect=Effect.PARTLY, comment=""
+        )
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))
+    assert "Effekten är redan uppföljd" in text_of(
+        bot.slack.wait_for("response_url", count=9)[-1].args
+    )
+    assert the_action(bot).status is ActionStatus.DONE
     bot.slack.assert_no_violations()

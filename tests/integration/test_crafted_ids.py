@@ -66,6 +66,30 @@ def test_a_crafted_page_key_gives_the_first_page(
     assert f'"text": "{header}"' in shown, shown
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "1:forum:done:a5~2026-11-20T10:00:00",  # an instant without a zone
+        "1:forum:done:a5~2026-11-20",  # a day where the instant of completion goes
+        "1:forum:follow_up:b5~0001-01-01T00:00:00+14:00",  # before year 1 in UTC
+        "1:forum:done:a5~9999-12-31T23:59:59-14:00",  # after year 9999 in UTC
+    ],
+)
+def test_a_crafted_instant_in_the_action_lists_page_key_gives_the_first_page(
+    bot: Bot, value: str
+) -> None:
+    """The done lists page on the instant of completion: a key's instant without a zone,
+    or one that leaves the calendar in UTC, is an odd value like any other (the first
+    page), not 'something went wrong' from the column refusing it."""
+    world = build_world(bot)
+    r = reader_for(bot, world, COORD)
+    before = bot.slack.count("response_url")
+    r.driver.block_action("action_list_page_next", user=r.user, value=value, channel=r.channel)
+    shown = _reply(bot, before)
+    assert OUTAGE not in shown and FAILED not in shown, shown
+    assert '"text": "Insatser"' in shown, shown
+
+
 @pytest.mark.parametrize("crafted", CRAFTED)
 def test_a_crafted_case_in_a_status_button_is_no_such_case(bot: Bot, crafted: str) -> None:
     """The case modal's status buttons carry "<case id>:<status>"."""

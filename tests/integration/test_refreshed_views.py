@@ -45,6 +45,7 @@ from tests.support.agenda_flow import (
     tick,
 )
 from tests.support.slack_driver import (
+    date_value,
     multi_users_values,
     plain_value,
     radio_value,
@@ -272,6 +273,56 @@ def test_a_posted_agenda_shows_the_effect_once_it_is_recorded(bot: Bot) -> None:
     assert "action_follow_up_open" not in body
     with bot.sessions() as s:
         assert s.get(Action, action_id).effect is Effect.YES  # type: ignore[union-attr]
+
+
+def test_a_posted_agenda_follows_an_action_marked_done_opened_again_or_moved(bot: Bot) -> None:
+    """The posted agenda lists an action by its owner, due date and state: marking it done
+    (or opening it again), a new due date and a new owner are shown in place, as a recorded
+    effect is, not left 'overdue' in the channel for the meeting to read."""
+    forum = actions_flow.make_forum(bot)
+    action_id = add(bot, forum, "Samtal med klassen", dt.date(2026, 11, 20))
+    run_due_work(bot.runtime)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    (agenda,) = [
+        c for c in bot.slack.calls_to("chat.postMessage", ok=True) if c.args["channel"] == CHANNEL
+    ]
+    assert "försenad sedan fredag 20 november" in text_of(agenda.args)
+
+    def agenda_update(count: int) -> str:
+        updated = bot.slack.wait_for("chat.update", count=count)[-1]
+        assert updated.args["ts"] == agenda.response["ts"]
+        return text_of(updated.args)
+
+    actions_flow.press(bot, "action_done", actions_flow.ELEVHALSA, str(action_id))
+    done = agenda_update(1)
+    assert "klar – fick den önskad effekt?" in done and "försenad" not in done
+    actions_flow.press(bot, "action_reopen", actions_flow.ELEVHALSA, str(action_id))
+    assert "försenad sedan fredag 20 november" in agenda_update(2)
+    meta = json.dumps({"locale": "sv", "forum_id": forum["forum"], "action_id": action_id})
+    values = {
+        "due_on": {"value": date_value(dt.date(2026, 12, 10))},
+        "reason": {"value": plain_value("Väntar på skolans schema")},
+    }
+    response = bot.driver.view_submission(
+        "action_postpone",
+        values,
+        user=actions_flow.ELEVHALSA,
+        private_metadata=meta,
+        blocks=actions_flow.blocks_of(values),
+    )
+    assert response.json() is None
+    moved = agenda_update(3)
+    assert "10 december" in moved and "försenad" not in moved
+    values = {"owner": {"value": users_value(actions_flow.ELEVHALSA2)}}
+    response = bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=actions_flow.ELEVHALSA,
+        private_metadata=meta,
+        blocks=actions_flow.blocks_of(values),
+    )
+    assert response.json() is None
+    assert f"<@{actions_flow.ELEVHALSA2}>" in agenda_update(4)
 
 
 def test_app_home_is_published_anew_when_what_a_member_may_see_shrinks(bot: Bot) -> None:

@@ -17,6 +17,7 @@ from handlers.blocks.actions.ids import (
     ACTION_FOLLOW_UP,
     ACTION_HAND_OVER,
     ACTION_MORE_TIME,
+    ACTION_REOPEN,
     ACTION_SNOOZE_HOUR,
     ACTION_SNOOZE_MORNING,
 )
@@ -123,9 +124,18 @@ def row_text(t: Translator, row: ActionRow, today: dt.date, *, forum: bool = Fal
 # --- cards, DMs and reminders -----------------------------------------------------------------
 
 
-def action_buttons(t: Translator, row: ActionRow, *, snooze: bool = False) -> list[Block]:
+def action_buttons(
+    t: Translator,
+    row: ActionRow,
+    *,
+    snooze: bool = False,
+    change: bool = True,
+    follow_up: bool = True,
+) -> list[Block]:
+    """The buttons of an action's card: ``change`` and ``follow_up`` say whether the reader
+    may change it (done, more time, hand over, open again) and record its effect."""
     value = str(row.id)
-    if row.status is ActionStatus.OPEN:
+    if row.status is ActionStatus.OPEN and change:
         buttons = [
             button(t("Done"), ACTION_DONE, value=value, style="primary"),
             button(t("Need more time"), ACTION_MORE_TIME, value=value),
@@ -138,7 +148,10 @@ def action_buttons(t: Translator, row: ActionRow, *, snooze: bool = False) -> li
             )
         return buttons
     if row.awaiting_follow_up:
-        return [follow_up_button(t, row.id)]
+        done = [follow_up_button(t, row.id)] if follow_up else []
+        if change:
+            done.append(button(t("Open again"), ACTION_REOPEN, value=value))
+        return done
     return []
 
 

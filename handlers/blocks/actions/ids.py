@@ -29,11 +29,12 @@ ACTION_MORE_TIME = "action_more_time"
 ACTION_HAND_OVER = "action_hand_over"
 ACTION_SNOOZE_HOUR = "action_snooze_hour"
 ACTION_SNOOZE_MORNING = "action_snooze_morning"
+ACTION_REOPEN = "action_reopen"  # done, effect not yet followed up: open again
 ACTION_FOLLOW_UP = "action_follow_up_open"  # the agenda's follow-up button uses it too
 ACTION_HISTORY = "action_history"
 # One overflow menu per list row; option value "<verb>:<action id>".
 ACTION_ROW_MENU = "action_row_menu"
-ROW_VERBS = ("done", "more_time", "hand_over", "follow_up", "history")
+ROW_VERBS = ("done", "more_time", "hand_over", "follow_up", "reopen", "history")
 # The list's filter (value "<scope>:<filter>") and previous/next ("<page>:<scope>:<filter>").
 ACTION_LIST_FILTER = "action_list_filter"
 ACTION_LIST_PREV = "action_list_page_prev"

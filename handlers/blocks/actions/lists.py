@@ -53,6 +53,8 @@ def _row_menu(t: Translator, row: ActionRow) -> Block:
         ]
     if row.status is ActionStatus.DONE:
         options.append(option(t("Follow up effect"), f"follow_up:{row.id}"))
+    if row.awaiting_follow_up:
+        options.append(option(t("Open again"), f"reopen:{row.id}"))
     options.append(option(t("History"), f"history:{row.id}"))
     if len(options) < 2:
         options.append(option(t("History"), f"history:{row.id}"))
@@ -169,9 +171,16 @@ def add_to_home(view: Block, blocks: list[Block]) -> Block:
 
 
 def case_actions_blocks(
-    t: Translator, rows: Sequence[ActionRow], *, reference: str, today: dt.date, details: bool
+    t: Translator,
+    rows: Sequence[ActionRow],
+    *,
+    reference: str,
+    today: dt.date,
+    details: bool,
+    closed: bool = False,
 ) -> list[Block]:
-    """Linked actions in a case's modal (descriptions only with access to the details)."""
+    """Linked actions in a case's modal (descriptions only with access to the details);
+    a closed case offers no new one (the action modal refuses it)."""
     label = t("Linked actions")
     blocks: list[Block] = [divider()]
     if not rows:
@@ -184,12 +193,13 @@ def case_actions_blocks(
         )
         if len(rows) > 10:
             blocks.append(context(t("…and {n} more.", n=len(rows) - 10)))
-    blocks.append(
-        actions(
-            button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
-            block_id="case_add_action",
+    if not closed:
+        blocks.append(
+            actions(
+                button(t("Add an action"), ACTION_NEW_FOR_CASE, value=reference[:32]),
+                block_id="case_add_action",
+            )
         )
-    )
     return blocks
 
 

@@ -313,6 +313,8 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         effect = str(d.get("effect"))
         label = effect_label(t, Effect(effect)) if effect in Effect._value2member_map_ else "–"
         what = t("followed up the effect: {effect}", effect=label)
+    elif entry.kind == "reopened":
+        what = t("opened it again")
     elif entry.kind == "snoozed":
         what = t("snoozed the reminder")
     else:
@@ -330,7 +332,9 @@ def _iso_day(t: Translator, value: Any) -> str:
         return "–"
 
 
-def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool) -> list[Block]:
+def _detail_card(
+    t: Translator, row: ActionRow, today: dt.date, *, change: bool, follow_up: bool
+) -> list[Block]:
     """The action in full (the detail modal): the whole description, then the facts."""
     title = f"*#{row.id}*\n{description_text(t, row, None)}"
     blocks = text_sections([title])
@@ -346,14 +350,15 @@ def _detail_card(t: Translator, row: ActionRow, today: dt.date, *, buttons: bool
         label = t("Hoped-for effect")
         lines.append(f"*{label}:* {escape(row.hoped_effect)}")
     blocks.extend(text_sections(lines))
-    elements = action_buttons(t, row) if buttons else []
+    elements = action_buttons(t, row, change=change, follow_up=follow_up)
     if elements:
         blocks.append(actions(*elements, block_id=f"action_buttons.{row.id}"))
     return blocks
 
 
 def action_detail_modal(t: Translator, view: ActionView, *, tz: dt.tzinfo, today: dt.date) -> Block:
-    blocks = _detail_card(t, view.row, today, buttons=view.may_change)
+    # Done and awaiting its follow-up: that button is for whoever may record the effect.
+    blocks = _detail_card(t, view.row, today, change=view.may_change, follow_up=view.may_follow_up)
     fixes: list[Block] = []
     if view.may_edit:
         fixes.append(edit_button(t, Field.ACTION_DESCRIPTION, view.row.id))
