@@ -7,10 +7,12 @@ import datetime as dt
 import json
 
 import pytest
+from sqlalchemy import select
 
 from bot.scheduler import run_due_work
-from storage.models import RatingRoundStatus
+from storage.models import RatingRound, RatingRoundStatus
 from tests.conftest import Bot
+from tests.support.blockkit import all_text
 from tests.support.rating_flow import (
     ADMIN,
     DEADLINE,
@@ -19,6 +21,8 @@ from tests.support.rating_flow import (
     channel_posts,
     dms,
     make_forum,
+    polis_rates,
+    table_rows,
     the_round,
 )
 
@@ -119,3 +123,40 @@ def test_a_meeting_moved_later_gives_more_time_and_an_extension_moves_along(
     moved = the_round(bot)
     assert moved.original_deadline_at == dt.datetime(2026, 11, 27, 11, 0, tzinfo=dt.UTC)
     assert moved.deadline_at == dt.datetime(2026, 11, 28, 11, 0, tzinfo=dt.UTC)
+
+
+def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # the round for 26 November
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+
+    # The round for 3 December opens, Polis answers, and then the meeting is cancelled.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 5, "Hemse": 1, "Droger": 1})
+    with bot.sessions() as s:
+        cancelled = s.scalars(select(RatingRound).order_by(RatingRound.id.desc())).first()
+        assert cancelled is not None
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user=ADMIN,
+        private_metadata=_meta(forum, cancelled.meeting_id),
+    )
+    bot.slack.wait_for("chat.postMessage", count=6)
+
+    # The round for 10 December: its trend is against 26 November's picture.
+    bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 1, "Droger": 2})
+    bot.clock.set(dt.datetime(2026, 12, 9, 11, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    picture = channel_posts(bot)[-1].args
+    assert "torsdag 10 december" in all_text(picture)
+    areas = [row[0] for row in table_rows(picture)[1:]]
+    assert {"Gråbo ↑", "Hemse ↓", "Droger →"} <= set(areas)
