@@ -37,6 +37,7 @@ from storage.models import (
     AuditAction,
     Forum,
     Meeting,
+    MeetingStatus,
     Rating,
     RatingObservation,
     RatingRound,
@@ -106,7 +107,11 @@ def overview(session: Session, clock: Clock, *, access: Access) -> Overview:
     latest_closed = session.scalar(
         select(RatingRound)
         .join(Meeting, RatingRound.meeting_id == Meeting.id)
-        .where(RatingRound.forum_id == forum.id, RatingRound.status == RatingRoundStatus.CLOSED)
+        .where(
+            RatingRound.forum_id == forum.id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            Meeting.status != MeetingStatus.CANCELLED,  # closed without a picture
+        )
         .order_by(Meeting.starts_at.desc())
         .limit(1)
     )

@@ -19,6 +19,7 @@ from tests.support.rating_flow import (
     FRITID,
     button_value,
     channel_posts,
+    command_reply,
     dms,
     make_forum,
     polis_rates,
@@ -148,6 +149,9 @@ def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round
         private_metadata=_meta(forum, cancelled.meeting_id),
     )
     bot.slack.wait_for("chat.postMessage", count=6)
+    # The latest picture in the status is still 26 November's, not the cancelled meeting's.
+    status = command_reply(bot, "lägesbild", ADMIN)
+    assert "26 november" in status and "3 december" not in status
 
     # The round for 10 December: its trend is against 26 November's picture.
     bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
