@@ -152,6 +152,11 @@ def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round
     # The latest picture in the status is still 26 November's, not the cancelled meeting's.
     status = command_reply(bot, "lägesbild", ADMIN)
     assert "26 november" in status and "3 december" not in status
+    # … and so is the latest round the export gives.
+    bot.slack.reset()
+    command_reply(bot, "lägesbild export", ADMIN)
+    csv_text = list(bot.slack.uploads.values())[1].decode("utf-8-sig")
+    assert "2026-11-26" in csv_text and "2026-12-03" not in csv_text
 
     # The round for 10 December: its trend is against 26 November's picture.
     bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
