@@ -10,11 +10,15 @@ import pytest
 from sqlalchemy import select
 
 from bot.scheduler import run_due_work
-from storage.models import RatingRound, RatingRoundStatus
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Forum, Meeting, RatingRound, RatingRoundStatus
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
+from tests.support.forums import forum_draft
 from tests.support.rating_flow import (
     ADMIN,
+    AREAS,
     DEADLINE,
     FRITID,
     button_value,
@@ -169,3 +173,36 @@ def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round
     assert "torsdag 10 december" in all_text(picture)
     areas = [row[0] for row in table_rows(picture)[1:]]
     assert {"Gråbo ↑", "Hemse ↓", "Droger →"} <= set(areas)
+
+
+def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # the round for Thursday 26 November
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=AREAS,
+            rrule="FREQ=WEEKLY;BYDAY=FR",
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    run_due_work(bot.runtime)  # re-planned: the forum meets on Fridays now
+    with bot.sessions() as s:
+        rounds = {
+            s.get(Meeting, r.meeting_id).starts_at.date(): r.status  # type: ignore[union-attr]
+            for r in s.scalars(select(RatingRound))
+        }
+    assert rounds[dt.date(2026, 11, 26)] is RatingRoundStatus.CLOSED
+    assert rounds[dt.date(2026, 11, 27)] is RatingRoundStatus.OPEN
+    bot.clock.set(DEADLINE - dt.timedelta(hours=2))
+    run_due_work(bot.runtime)
+    texts = [c.args["text"] for c in dms(bot, FRITID)]
+    assert not any(t.startswith("Påminnelse: lägesbild inför OSF torsdag 26") for t in texts)
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    assert not any("OSF torsdag 26 november" in c.args["text"] for c in channel_posts(bot))
