@@ -159,11 +159,14 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
         if planned is None:
             orphans.append(meeting)
             continue
+        before = (meeting.starts_at, meeting.status)
         meeting.starts_at = planned.starts_at.astimezone(dt.UTC)
         meeting.ends_at = meeting.starts_at + minutes
         meeting.status = planned.status
         meeting.holiday = planned.holiday
         meeting.agenda_due_at = agenda_due(planned.starts_at, calendar, schedule.zone)
+        if (meeting.starts_at, meeting.status) != before:
+            _round_follows(session, clock, meeting)
     for occurrence, planned in wanted.items():
         if occurrence in existing or planned.starts_at.date() in kept_days:
             continue
@@ -183,7 +186,7 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
         )
     session.flush()
     for meeting in orphans:
-        _retire(session, forum, meeting, now)
+        _retire(session, clock, forum, meeting, now)
     forum.meetings_until = horizon
     session.flush()
 
@@ -253,12 +256,22 @@ def _carry_over(session: Session, forum: Forum, meeting: Meeting) -> None:
         case.meeting_id = following.id
 
 
-def _retire(session: Session, forum: Forum, meeting: Meeting, now: dt.datetime) -> None:
+def _round_follows(session: Session, clock: Clock, meeting: Meeting) -> None:
+    """An open rating round of a cancelled or moved meeting follows it (domain.ratings)."""
+    from domain.ratings import follow_meeting  # ratings reads the calendar from here
+
+    follow_meeting(session, clock, meeting)
+
+
+def _retire(
+    session: Session, clock: Clock, forum: Forum, meeting: Meeting, now: dt.datetime
+) -> None:
     has_round = session.scalar(select(exists().where(RatingRound.meeting_id == meeting.id)))
     _carry_over(session, forum, meeting)
     if has_round:
         meeting.status = MeetingStatus.CANCELLED
         meeting.note = "schedule_changed"
+        _round_follows(session, clock, meeting)
     else:
         session.flush()
         session.execute(delete(Meeting).where(Meeting.id == meeting.id))
@@ -441,6 +454,7 @@ def cancel_meeting(
     meeting.changed_by = access.member.slack_user_id
     meeting.note = reason or None
     _carry_over(session, forum, meeting)
+    _round_follows(session, clock, meeting)
     audit.record_by(
         session,
         clock,
@@ -503,6 +517,7 @@ def move_meeting(
     meeting.status = MeetingStatus.PLANNED
     meeting.changed_by = access.member.slack_user_id
     meeting.agenda_due_at = agenda_due(new_start, calendar_of(forum), zone)
+    _round_follows(session, clock, meeting)
     audit.record_by(
         session,
         clock,

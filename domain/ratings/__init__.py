@@ -38,7 +38,7 @@ from domain.ratings.answering import (
     set_away,
     submit_ratings,
 )
-from domain.ratings.closing import OnClosed, close_due_round, close_due_rounds
+from domain.ratings.closing import OnClosed, close_due_round, close_due_rounds, follow_meeting
 from domain.ratings.export import (
     EXPORT_HEADERS,
     SUMMARY_HEADERS,
@@ -177,6 +177,7 @@ __all__ = [
     "export_rounds",
     "extend",
     "find_open_round",
+    "follow_meeting",
     "highest_in_words",
     "highest_of",
     "level_label",

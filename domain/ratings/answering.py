@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from domain import audit, privacy
 from domain.access import Access
@@ -39,6 +39,7 @@ from storage.models import (
     AuditAction,
     Forum,
     Meeting,
+    MeetingStatus,
     Member,
     Rating,
     RatingObservation,
@@ -116,9 +117,24 @@ def _load_round(
     return rating_round
 
 
+class MeetingCancelled(RoundClosed):
+    msgid = N_(
+        "Thank you! The meeting this rating round was for is cancelled, so the round is "
+        "closed and there is no situation picture for it."
+    )
+
+
 def _require_open(rating_round: RatingRound, forum: Forum, clock: Clock) -> None:
     if rating_round.status is RatingRoundStatus.OPEN and rating_round.deadline_at > clock.now():
         return
+    session = object_session(rating_round)
+    meeting = (
+        session.get(Meeting, rating_round.meeting_id)
+        if session is not None and rating_round.status is RatingRoundStatus.CLOSED
+        else None
+    )
+    if meeting is not None and meeting.status is MeetingStatus.CANCELLED:
+        raise MeetingCancelled()  # its round closed with it (closing.follow_meeting)
     closed = rating_round.closed_at or rating_round.deadline_at
     t = _forum_t(forum)
     raise RoundClosed(closed=t.day_time(closed, _zone(forum)))

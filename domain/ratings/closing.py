@@ -18,10 +18,14 @@ from domain.ratings.picture import Picture, build_picture
 from domain.ratings.settings import (
     _forum_t,
     _zone,
+    rating_settings,
+    round_times,
 )
 from storage.db import reading
 from storage.models import (
     Forum,
+    Meeting,
+    MeetingStatus,
     RatingRound,
     RatingRoundStatus,
     ScheduledEffect,
@@ -203,3 +207,38 @@ def _close(
     if on_closed is not None:
         on_closed(session, rating_round.meeting_id)
     return True
+
+
+def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
+    """The open round of a meeting that was cancelled or moved follows it (called in the
+    transaction that changes the meeting). Cancelled: the round closes at once, without a
+    picture in the channel (no reminders for a meeting that will not happen, no "lägesbild
+    inför" a cancelled meeting; the answers given are kept). Moved: the deadline is the
+    forum's deadline for the new time, so the picture is ready before the meeting (and a
+    later meeting gives more time); a coordinator's extension moves along, still at least an
+    hour before the meeting."""
+    rating_round = session.scalar(
+        select(RatingRound)
+        .where(
+            RatingRound.meeting_id == meeting.id,
+            RatingRound.status == RatingRoundStatus.OPEN,
+        )
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    if rating_round is None:
+        return
+    if meeting.status is MeetingStatus.CANCELLED:
+        rating_round.status = RatingRoundStatus.CLOSED
+        rating_round.closed_at = clock.now()
+        rating_round.closed_early = True
+        return
+    forum = session.get(Forum, rating_round.forum_id)
+    assert forum is not None
+    _, deadline = round_times(forum, meeting, rating_settings(forum))
+    if rating_round.original_deadline_at is not None:
+        extra = rating_round.deadline_at - rating_round.original_deadline_at
+        rating_round.original_deadline_at = deadline
+        latest = meeting.starts_at - dt.timedelta(hours=1)
+        deadline = max(deadline, min(deadline + extra, latest))
+    rating_round.deadline_at = deadline

@@ -22,6 +22,7 @@ from domain.ratings.settings import EXPORT_MAX_ROUNDS, _forum_t, _zone, level_la
 from storage.models import (
     AuditAction,
     Meeting,
+    MeetingStatus,
     RatingRound,
     RatingRoundStatus,
 )
@@ -95,7 +96,8 @@ def export_rounds(
             )
         rounds = session.scalars(query.order_by(Meeting.starts_at).limit(EXPORT_MAX_ROUNDS)).all()
     else:
-        rounds = session.scalars(query.order_by(Meeting.starts_at.desc()).limit(1)).all()
+        latest = query.where(Meeting.status != MeetingStatus.CANCELLED)  # the status's latest
+        rounds = session.scalars(latest.order_by(Meeting.starts_at.desc()).limit(1)).all()
     if not rounds:
         raise InvalidInput(N_("There is no closed rating round to export yet."))
     t = t or _forum_t(forum)

@@ -99,7 +99,8 @@ def wants_picture(
             select(Meeting.id)
             .where(
                 Meeting.forum_id == forum.id,
-                Meeting.status == MeetingStatus.PLANNED,
+                # A meeting recorded as held is still the one before; a cancelled one is not.
+                Meeting.status != MeetingStatus.CANCELLED,
                 Meeting.starts_at < meeting.starts_at,
             )
             .order_by(Meeting.starts_at.desc())

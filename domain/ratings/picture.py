@@ -19,6 +19,7 @@ from storage.models import (
     Area,
     Forum,
     Meeting,
+    MeetingStatus,
     Member,
     Rating,
     RatingRound,
@@ -95,7 +96,9 @@ def _trend(now: float | None, before: float | None) -> Trend | None:
 
 
 def picture_for_meeting(session: Session, meeting: Meeting) -> Picture | None:
-    """The situation picture of a meeting's closed round, or None (for the agenda).
+    """The situation picture of a meeting's closed round, or None (for the agenda). The
+    trend leaves out the rounds of cancelled meetings (closed without a picture, often with
+    few answers: domain.ratings.closing.follow_meeting), as build_picture does.
 
     One query finds the meeting's round with the earlier closed rounds of its trend, and
     the forum and meeting come from the session (the agenda has them loaded): every agenda
@@ -107,6 +110,7 @@ def picture_for_meeting(session: Session, meeting: Meeting) -> Picture | None:
             RatingRound.forum_id == meeting.forum_id,
             RatingRound.status == RatingRoundStatus.CLOSED,
             Meeting.starts_at <= meeting.starts_at,
+            (Meeting.status != MeetingStatus.CANCELLED) | (Meeting.id == meeting.id),
         )
         .order_by(desc(Meeting.starts_at), desc(RatingRound.id))
         .limit(HISTORY_ROUNDS + 1)
@@ -133,6 +137,7 @@ def build_picture(session: Session, rating_round: RatingRound) -> Picture:
             RatingRound.forum_id == rating_round.forum_id,
             RatingRound.status == RatingRoundStatus.CLOSED,
             Meeting.starts_at < meeting.starts_at,
+            Meeting.status != MeetingStatus.CANCELLED,  # its round closed without a picture
         )
         .order_by(desc(Meeting.starts_at))
         .limit(HISTORY_ROUNDS)

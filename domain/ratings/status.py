@@ -14,21 +14,30 @@ from domain import audit, disclosure, meetings
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
+    DomainError,
     InvalidInput,
     NotCoordinator,
 )
 from domain.i18n import N_
-from domain.ratings.answering import _load_round, _require_open
+from domain.ratings.answering import RoundClosed, _load_round, _require_open
 from domain.ratings.closing import OnClosed, _close
 from domain.ratings.jobs import Renderers
 from domain.ratings.picture import Picture, build_picture
-from domain.ratings.settings import AgencyStatus, Cadence, agency_states, rating_settings
+from domain.ratings.settings import (
+    AgencyStatus,
+    Cadence,
+    _forum_t,
+    _zone,
+    agency_states,
+    rating_settings,
+)
 from storage.models import (
     Agency,
     Area,
     AuditAction,
     Forum,
     Meeting,
+    MeetingStatus,
     Rating,
     RatingObservation,
     RatingRound,
@@ -98,7 +107,11 @@ def overview(session: Session, clock: Clock, *, access: Access) -> Overview:
     latest_closed = session.scalar(
         select(RatingRound)
         .join(Meeting, RatingRound.meeting_id == Meeting.id)
-        .where(RatingRound.forum_id == forum.id, RatingRound.status == RatingRoundStatus.CLOSED)
+        .where(
+            RatingRound.forum_id == forum.id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            Meeting.status != MeetingStatus.CANCELLED,  # closed without a picture
+        )
         .order_by(Meeting.starts_at.desc())
         .limit(1)
     )
@@ -126,6 +139,21 @@ def _audit_round(
     )
 
 
+class RoundAlreadyClosed(DomainError):
+    msgid = N_("The rating round is already closed ({closed}).")
+
+
+def _require_open_for_coordinator(rating_round: RatingRound, forum: Forum, clock: Clock) -> None:
+    """:func:`_require_open`, told as what it is to a coordinator closing or extending the
+    round (a second click, a status shown before the deadline), not as a late answer's
+    "your answer could not be included"."""
+    try:
+        _require_open(rating_round, forum, clock)
+    except RoundClosed:
+        closed = rating_round.closed_at or rating_round.deadline_at
+        raise RoundAlreadyClosed(closed=_forum_t(forum).day_time(closed, _zone(forum))) from None
+
+
 def close_early(
     session: Session,
     clock: Clock,
@@ -139,7 +167,7 @@ def close_early(
     if not access.is_coordinator:
         raise NotCoordinator()
     rating_round = _load_round(session, access.forum, round_id, lock=True)
-    _require_open(rating_round, access.forum, clock)
+    _require_open_for_coordinator(rating_round, access.forum, clock)
     _close(session, clock, rating_round.id, renderers, early=True, on_closed=on_closed)
     _audit_round(session, clock, access, rating_round, closed_early=True)
 
@@ -153,7 +181,7 @@ def extend(
     if not 1 <= days <= 7:
         raise InvalidInput(N_("Extend by 1–7 days."))
     rating_round = _load_round(session, access.forum, round_id, lock=True)
-    _require_open(rating_round, access.forum, clock)
+    _require_open_for_coordinator(rating_round, access.forum, clock)
     meeting = session.get(Meeting, rating_round.meeting_id)
     assert meeting is not None
     new_deadline = rating_round.deadline_at + dt.timedelta(days=days)

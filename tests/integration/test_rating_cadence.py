@@ -118,6 +118,55 @@ def test_every_other_meeting_has_a_situation_picture(bot: Bot, forum: dict[str, 
     assert opened == [1, 1, 2, 2]
 
 
+def test_every_other_meeting_counts_the_meetings_that_were_recorded(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A meeting recorded as held is still the meeting before: the picture stays at every
+    other meeting (26 November, 10 December), not at every one."""
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        created.settings = {"situation_picture": "every_other"}
+    opened = []
+    for held, opening in (
+        (None, dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)),  # for 26 November
+        (dt.date(2026, 11, 26), dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC)),  # 3 Dec: no
+        (dt.date(2026, 12, 3), dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC)),  # 10 December
+        (dt.date(2026, 12, 10), dt.datetime(2026, 12, 11, 7, 1, tzinfo=dt.UTC)),  # 17 Dec: no
+    ):
+        if held is not None:
+            bot.clock.set(dt.datetime.combine(held, dt.time(15, 30), tzinfo=dt.UTC))
+            _record(bot, forum, meeting_ids(bot)[held])
+        bot.clock.set(opening)
+        run_due_work(bot.runtime)
+        with bot.sessions() as s:
+            opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
+    assert opened == [1, 1, 2, 2]
+
+
+def _record(bot: Bot, forum: dict[str, int], meeting_id: int) -> None:
+    """The coordinator records the meeting as held (the meeting's record modal)."""
+    from storage.models import Meeting, MeetingStatus
+
+    meta = json.dumps({"locale": "sv", "forum_id": forum["forum"], "meeting_id": meeting_id})
+    bot.driver.view_submission(
+        "meeting_record",
+        {
+            "attended": {
+                "attended": {
+                    "type": "multi_static_select",
+                    "selected_options": [{"value": str(forum["Polis"])}],
+                }
+            }
+        },
+        user=ADMIN,
+        private_metadata=meta,
+    )
+    with bot.sessions() as s:
+        meeting = s.get(Meeting, meeting_id)
+        assert meeting is not None and meeting.status is MeetingStatus.HELD
+
+
 def test_a_jump_of_two_levels_since_last_time_alerts_the_coordinators(
     bot: Bot, forum: dict[str, int]
 ) -> None:

@@ -259,3 +259,31 @@ def test_after_downtime_the_round_catches_up_with_one_reminder_and_closes(
     run_due_work(bot.runtime)
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert len(channel_posts(bot)) == 1
+
+
+def test_a_second_click_on_close_or_a_stale_extend_tells_the_coordinator_it_is_closed(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A double click on "Stäng nu" (or "Förläng" under an old status) is not told that
+    "your answer could not be included", which is what a late rating is told."""
+    run_due_work(bot.runtime)
+    rating_round = the_round(bot)
+    for count in (1, 2):
+        bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))
+        bot.slack.wait_for("response_url", count=count)
+    bot.driver.block_action(
+        "rating_extend",
+        user=ADMIN,
+        selected_option={
+            "value": f"{rating_round.id}:1",
+            "text": {"type": "plain_text", "text": "1"},
+        },
+    )
+    replies = bot.slack.wait_for("response_url", count=3)
+    for reply in replies[1:]:
+        text = all_text(reply.args) + str(reply.args.get("text"))
+        assert "ditt svar" not in text
+        assert "Bedömningsomgången är redan stängd" in text
+    assert the_round(bot).deadline_at == DEADLINE
+    run_due_work(bot.runtime)
+    assert len(channel_posts(bot)) == 1

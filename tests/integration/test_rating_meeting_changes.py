@@ -1,0 +1,210 @@
+"""A rating round whose meeting is cancelled or moved while the round is open, through the
+real app: the round follows its meeting (domain.ratings.follow_meeting)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Forum, Meeting, RatingRound, RatingRoundStatus
+from tests.conftest import Bot
+from tests.support.blockkit import all_text
+from tests.support.forums import forum_draft
+from tests.support.rating_flow import (
+    ADMIN,
+    AREAS,
+    DEADLINE,
+    FRITID,
+    button_value,
+    channel_posts,
+    command_reply,
+    dms,
+    make_forum,
+    polis_rates,
+    table_rows,
+    the_round,
+)
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+def _meta(forum: dict[str, int], meeting_id: int) -> str:
+    return json.dumps({"locale": "sv", "forum_id": forum["forum"], "meeting_id": meeting_id})
+
+
+def test_a_cancelled_meetings_round_sends_no_reminders_and_posts_no_picture(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    invite = dms(bot, FRITID)[0]
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    bot.slack.wait_for("chat.postMessage", count=5)  # four invitations and the notice
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+
+    # No "Påminnelse: lägesbild inför OSF torsdag 26 november" for a meeting that will not
+    # happen, and no picture "inför" it in the channel at the deadline.
+    bot.clock.set(DEADLINE - dt.timedelta(hours=2))
+    run_due_work(bot.runtime)
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    assert len(dms(bot, FRITID)) == 1
+    posts = [c.args["text"] for c in channel_posts(bot)]
+    assert len(posts) == 1 and "ställs in" in posts[0]
+
+    # The invitation's button says the round is closed.
+    bot.driver.block_action("rating_open", user=FRITID, value=button_value(invite), channel="DU3")
+    reply = bot.slack.wait_for("response_url")[-1]
+    told = json.dumps(reply.args, ensure_ascii=False)
+    assert "Mötet som bedömningsomgången gällde är inställt" in told
+    assert "Ta gärna upp det på mötet" not in told
+    bot.slack.assert_no_violations()
+
+
+def test_a_moved_meetings_round_gets_the_deadline_of_the_new_time(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    assert opened.deadline_at == DEADLINE  # Wednesday 12:00, for Thursday 13:00
+    # Moved to Tuesday 10:00: the picture must be ready before it, so the deadline is the
+    # day before at 12:00 (Monday 23 November 12:00 in Stockholm).
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-24"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "10:00"}},
+        },
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    bot.slack.wait_for("chat.postMessage", count=5)
+    monday_noon = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC)
+    assert the_round(bot).deadline_at == monday_noon
+    bot.clock.set(monday_noon + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert any(c.args["text"].startswith("Lägesbild OSF") for c in channel_posts(bot))
+
+
+def test_a_meeting_moved_later_gives_more_time_and_an_extension_moves_along(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    round_id = opened.id
+    bot.driver.block_action(
+        "rating_extend",
+        user=ADMIN,
+        selected_option={"value": f"{round_id}:1", "text": {"type": "plain_text", "text": "1"}},
+    )
+    bot.slack.wait_for("response_url")
+    extended = the_round(bot)
+    assert extended.deadline_at == DEADLINE + dt.timedelta(days=1)  # Thursday 12:00
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-30"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "13:00"}},
+        },
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    bot.slack.wait_for("chat.postMessage", count=5)
+    # Monday 30 November: the deadline is Friday 27 November 12:00, and the day's extension
+    # moves along (Saturday 28 November 12:00), still before the meeting.
+    moved = the_round(bot)
+    assert moved.original_deadline_at == dt.datetime(2026, 11, 27, 11, 0, tzinfo=dt.UTC)
+    assert moved.deadline_at == dt.datetime(2026, 11, 28, 11, 0, tzinfo=dt.UTC)
+
+
+def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # the round for 26 November
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+
+    # The round for 3 December opens, Polis answers, and then the meeting is cancelled.
+    bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 5, "Hemse": 1, "Droger": 1})
+    with bot.sessions() as s:
+        cancelled = s.scalars(select(RatingRound).order_by(RatingRound.id.desc())).first()
+        assert cancelled is not None
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user=ADMIN,
+        private_metadata=_meta(forum, cancelled.meeting_id),
+    )
+    bot.slack.wait_for("chat.postMessage", count=6)
+    # The latest picture in the status is still 26 November's, not the cancelled meeting's.
+    status = command_reply(bot, "lägesbild", ADMIN)
+    assert "26 november" in status and "3 december" not in status
+    # … and so is the latest round the export gives.
+    bot.slack.reset()
+    command_reply(bot, "lägesbild export", ADMIN)
+    csv_text = list(bot.slack.uploads.values())[1].decode("utf-8-sig")
+    assert "2026-11-26" in csv_text and "2026-12-03" not in csv_text
+
+    # The round for 10 December: its trend is against 26 November's picture.
+    bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 1, "Droger": 2})
+    bot.clock.set(dt.datetime(2026, 12, 9, 11, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    picture = channel_posts(bot)[-1].args
+    assert "torsdag 10 december" in all_text(picture)
+    areas = [row[0] for row in table_rows(picture)[1:]]
+    assert {"Gråbo ↑", "Hemse ↓", "Droger →"} <= set(areas)
+
+
+def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    run_due_work(bot.runtime)  # the round for Thursday 26 November
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=AREAS,
+            rrule="FREQ=WEEKLY;BYDAY=FR",
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    run_due_work(bot.runtime)  # re-planned: the forum meets on Fridays now
+    with bot.sessions() as s:
+        rounds = {
+            s.get(Meeting, r.meeting_id).starts_at.date(): r.status  # type: ignore[union-attr]
+            for r in s.scalars(select(RatingRound))
+        }
+    assert rounds[dt.date(2026, 11, 26)] is RatingRoundStatus.CLOSED
+    assert rounds[dt.date(2026, 11, 27)] is RatingRoundStatus.OPEN
+    bot.clock.set(DEADLINE - dt.timedelta(hours=2))
+    run_due_work(bot.runtime)
+    texts = [c.args["text"] for c in dms(bot, FRITID)]
+    assert not any(t.startswith("Påminnelse: lägesbild inför OSF torsdag 26") for t in texts)
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    assert not any("OSF torsdag 26 november" in c.args["text"] for c in channel_posts(bot))
