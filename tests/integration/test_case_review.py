@@ -1,0 +1,125 @@
+"""Cases and consent reviewed end to end, as every agency and as an attacker: a police and a
+youth-centre member raise cases like anyone; consent reminders reach only present members."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Case, Consent, Role
+from tests.conftest import Bot
+from tests.support.forums import forum_draft
+from tests.support.slack_driver import multi_select_values, plain_value, radio_value
+
+CHANNEL = "C0001"
+ADMIN, POLICE, YOUTH, SCHOOL = "U1", "U2", "U3", "U4"
+AGENCIES = ["Socialtjänst/IFO", "Polis", "Fritidsgård", "Grundskola"]
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    """A forum whose admin is of Socialtjänst/IFO, with a police, a youth-centre and a school
+    member: nothing assumes who raises a case."""
+    draft = forum_draft(agencies=AGENCIES, own_agency="Socialtjänst/IFO")
+    with transaction(bot.sessions) as s:
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor=ADMIN, draft=draft
+        )
+        agencies = {a.name: a.id for a in created.agencies}
+        for user, agency in ((POLICE, "Polis"), (YOUTH, "Fritidsgård"), (SCHOOL, "Grundskola")):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=created,
+                actor=ADMIN,
+                slack_user_ids=[user],
+                agency_id=agencies[agency],
+                role=Role.MEMBER,
+            )
+        return {"forum": created.id, **agencies}
+
+
+def meta(forum: dict[str, int]) -> str:
+    return json.dumps({"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"]})
+
+
+def values(
+    forum: dict[str, int],
+    *,
+    summary: str = "Oro för att den unga dras in i en kriminell grupp",
+    needed: tuple[str, ...] = ("Socialtjänst/IFO",),
+    consent: str = "both",
+    covers: tuple[str, ...] = ("Socialtjänst/IFO",),
+    expires: str | None = None,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        "summary": {"value": plain_value(summary)},
+        "concerns": {"value": multi_select_values(["crime_networks"])},
+        "age_band": {"value": radio_value("13-15")},
+        "agencies": {"value": multi_select_values([str(forum[a]) for a in needed])},
+        "consent": {"value": radio_value(consent)},
+        "consent_agencies": {"value": multi_select_values([str(forum[a]) for a in covers])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": expires}},
+        "sip": {"value": radio_value("not_relevant")},
+    }
+
+
+def submit(bot: Bot, forum: dict[str, int], user: str, view_id: str, **kw: Any) -> Any:
+    state = values(forum, **kw)
+    return bot.driver.view_submission(
+        "case_new",
+        state,
+        user=user,
+        private_metadata=meta(forum),
+        view_id=view_id,
+        blocks=[{"type": "input", "block_id": b} for b in state],
+    )
+
+
+@pytest.mark.parametrize(("user", "agency"), [(POLICE, "Polis"), (YOUTH, "Fritidsgård")])
+def test_a_police_or_youth_centre_member_raises_a_case_like_anyone(
+    bot: Bot, forum: dict[str, int], user: str, agency: str
+) -> None:
+    bot.driver.command("ärende", user=user)
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    chosen = next(b for b in view["blocks"] if b.get("block_id") == "agencies")
+    assert [o["value"] for o in chosen["element"]["initial_options"]] == [str(forum[agency])]
+    assert submit(bot, forum, user, "V1").json() is None
+    with bot.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.reference == "FOS-2026-001"
+        assert case.raising_agency_id == forum[agency]
+        assert {a.name for a in case.agencies} == {agency, "Socialtjänst/IFO"}
+    posts = bot.slack.wait_for("chat.postMessage", count=2)
+    announced = json.dumps(posts[0].args, ensure_ascii=False)
+    assert "FOS-2026-001" in announced and agency in announced
+    assert posts[1].args["channel"] == ADMIN  # Socialtjänst must attend: told by DM
+    bot.slack.assert_no_violations()
+
+
+def test_a_consent_reminder_never_goes_to_a_raiser_who_left_the_forum(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The raiser left the channel: the consent's expiry (the reference, the date) is told to
+    the coordinators only, not to someone who is no longer a member."""
+    expires = (bot.clock.now().date() + dt.timedelta(days=5)).isoformat()
+    assert submit(bot, forum, POLICE, "V1", expires=expires).json() is None
+    bot.wait_idle()
+    bot.driver.event({"type": "member_left_channel", "user": POLICE, "channel": CHANNEL})
+    bot.wait_idle()
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    reminders = [
+        c for c in bot.slack.calls_to("chat.postMessage") if "Samtycket" in c.args.get("text", "")
+    ]
+    assert [c.args["channel"] for c in reminders] == [ADMIN]  # not the police member
+    with bot.sessions() as s:
+        assert s.scalars(select(Consent)).one().expires_on is not None
