@@ -123,3 +123,45 @@ def test_a_consent_reminder_never_goes_to_a_raiser_who_left_the_forum(
     assert [c.args["channel"] for c in reminders] == [ADMIN]  # not the police member
     with bot.sessions() as s:
         assert s.scalars(select(Consent)).one().expires_on is not None
+
+
+def test_consent_not_given_keeps_no_agencies_or_dates_picked_before(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A member picks the consent's agencies and dates, then chooses "Not given": the case is
+    an anonymous consultation, and the consent register does not list agencies and dates of
+    a consent nobody gave."""
+    response = submit(
+        bot, forum, SCHOOL, "V1", consent="none", covers=("Polis",), expires="2027-06-30"
+    )
+    assert response.json() is None
+    with bot.sessions() as s:
+        consent = s.scalars(select(Consent)).one()
+        assert (consent.agencies, consent.given_on, consent.expires_on) == ([], None, None)
+    bot.driver.command("samtycke FOS-2026-001", user=ADMIN)
+    register = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "FOS-2026-001" in register
+    assert "Polis" not in register and "2027" not in register
+
+
+def test_a_crafted_consent_naming_an_agency_twice_raises_one_case(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The consent's agencies as a crafted payload sends them: one agency twice. The case is
+    raised with the consent covering it once, never a database error."""
+    state = values(forum, covers=("Polis",))
+    twice = str(forum["Polis"])
+    state["consent_agencies"] = {"value": multi_select_values([twice, twice])}
+    response = bot.driver.view_submission(
+        "case_new",
+        state,
+        user=YOUTH,
+        private_metadata=meta(forum),
+        view_id="V1",
+        blocks=[{"type": "input", "block_id": b} for b in state],
+    )
+    assert response.status == 200 and response.json() is None
+    with bot.sessions() as s:
+        consent = s.scalars(select(Consent)).one()
+        assert [a.name for a in consent.agencies] == ["Polis"]
+    bot.slack.assert_no_violations()
