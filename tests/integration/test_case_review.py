@@ -13,7 +13,7 @@ from sqlalchemy import select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Case, Consent, Role
+from storage.models import AuditAction, AuditEvent, Case, Consent, Role
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
 from tests.support.slack_driver import multi_select_values, plain_value, radio_value
@@ -165,3 +165,135 @@ def test_a_crafted_consent_naming_an_agency_twice_raises_one_case(
         consent = s.scalars(select(Consent)).one()
         assert [a.name for a in consent.agencies] == ["Polis"]
     bot.slack.assert_no_violations()
+
+
+# --- consent given or renewed after the case was raised ---------------------------------------
+
+
+def open_case(bot: Bot, user: str) -> dict[str, Any]:
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    before = bot.slack.count("views.open")
+    bot.driver.block_action("case_open", user=user, value=str(case_id), channel=CHANNEL)
+    view: dict[str, Any] = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    return view
+
+
+def record_consent(
+    bot: Bot, forum: dict[str, int], user: str, covers: tuple[str, ...], *, giver: str = "both"
+) -> Any:
+    """The raiser's or a coordinator's "Record consent" in the case modal, then the pushed
+    consent modal submitted."""
+    view = {**open_case(bot, user), "id": "V0001"}
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == "case_record_consent")
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_record_consent", user=user, value=button["value"], view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed["callback_id"] == "case_consent"
+    state = {
+        "consent": {"value": radio_value(giver)},
+        "consent_agencies": {"value": multi_select_values([str(forum[a]) for a in covers])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": "2027-06-30"}},
+    }
+    return bot.driver.view_submission(
+        "case_consent",
+        state,
+        user=user,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+
+
+def test_a_consultation_gets_consent_later_and_the_agencies_it_covers_see_the_details(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """FOSSAM: a case first discussed as an anonymous consultation; the family consents
+    afterwards. The raising agency records that consent in the case modal: from then on the
+    agencies it names see the details (each read audited), the others still do not."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    assert summary not in json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    response = record_consent(bot, forum, SCHOOL, ("Polis",))
+    assert response.status == 200 and response.json() is None
+    refreshed = bot.slack.wait_for("views.update")[-1]
+    assert refreshed.args["view_id"] == "V0001"
+    assert "Polis" in json.dumps(refreshed.args["view"], ensure_ascii=False)
+    assert summary in json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert summary not in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    with bot.sessions() as s:
+        consents = s.scalars(select(Consent).order_by(Consent.id)).all()
+        assert [c.given_by.value for c in consents] == ["none", "both"]
+        assert [a.name for a in consents[-1].agencies] == ["Polis"]
+        assert consents[-1].expires_on == dt.date(2027, 6, 30)
+        police_reads = s.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.actor == POLICE, AuditEvent.action == AuditAction.READ)
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [(d or {}).get("details") for d in police_reads] == [False, True]
+        recorded = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "consent", AuditEvent.action == AuditAction.UPDATE
+            )
+        ).one()
+        assert recorded.actor == SCHOOL and recorded.object_ref == "FOS-2026-001"
+    messages = json.dumps(
+        [c.args for c in bot.slack.calls_to("chat.postMessage")], ensure_ascii=False
+    )
+    assert summary not in messages  # in the modals of those who may see it, nowhere else
+    bot.slack.assert_no_violations()
+
+
+def test_a_renewed_consent_that_leaves_an_agency_out_hides_the_details_from_it(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Renewing before the end date: the new consent replaces the old one, so an agency it
+    no longer names sees an anonymous consultation (and its App Home is published anew)."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    covers = ("Socialtjänst/IFO", "Fritidsgård")
+    assert submit(bot, forum, POLICE, "V1", covers=covers, expires="2026-12-10").json() is None
+    assert summary in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert record_consent(bot, forum, POLICE, ("Socialtjänst/IFO",)).json() is None
+    bot.slack.wait_for("views.update")
+    assert summary not in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert summary in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    assert YOUTH in {c.args["user_id"] for c in bot.slack.wait_for("views.publish")}
+
+
+def test_only_the_raising_agency_or_a_coordinator_records_consent_and_never_none(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    # Another agency's member has no button; a crafted click and submission are refused.
+    view = open_case(bot, POLICE)
+    assert "case_record_consent" not in json.dumps(view)
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    state = {
+        "consent": {"value": radio_value("guardians")},
+        "consent_agencies": {"value": multi_select_values([str(forum["Polis"])])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": None}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": None}},
+    }
+    blocks = [{"type": "input", "block_id": b} for b in state]
+    refused = bot.driver.view_submission(
+        "case_consent", state, user=POLICE, private_metadata=private, blocks=blocks
+    ).json()
+    assert refused["response_action"] == "update"
+    assert "samordnare" in json.dumps(refused, ensure_ascii=False)
+    # "Not given" and an agency of no forum are refused on their fields.
+    state["consent"] = {"value": radio_value("none")}
+    state["consent_agencies"] = {"value": multi_select_values(["999999"])}
+    errors = bot.driver.view_submission(
+        "case_consent", state, user=SCHOOL, private_metadata=private, blocks=blocks
+    ).json()
+    assert errors["response_action"] == "errors"
+    assert set(errors["errors"]) == {"consent", "consent_agencies"}
+    with bot.sessions() as s:
+        assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from handlers.blocks.cases.detail import case_detail_modal
 from handlers.blocks.cases.ids import (
+    ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_OPEN,
     ACTION_CASE_RELEASE,
@@ -29,10 +30,12 @@ from handlers.blocks.cases.ids import (
     ACTION_LIST_STATUS,
     CASE_FIELDS,
     CB_CASE_CLOSE,
+    CB_CASE_CONSENT,
     CB_CASE_DETAIL,
     CB_CASE_NEW,
     CB_DEVIATION,
     CLOSE_FIELDS,
+    CONSENT_FIELDS,
     DEVIATION_FIELDS,
     FILTER_ALL,
     HISTORY_SHOWN,
@@ -62,11 +65,13 @@ from handlers.blocks.cases.messages import case_announcement, case_dm_text, case
 from handlers.blocks.cases.modals import (
     case_modal,
     close_case_modal,
+    consent_modal,
     deviation_dm_text,
     deviation_modal,
 )
 
 __all__ = [
+    "ACTION_CASE_CONSENT",
     "ACTION_CASE_HOLD",
     "ACTION_CASE_OPEN",
     "ACTION_CASE_RELEASE",
@@ -81,10 +86,12 @@ __all__ = [
     "ACTION_LIST_STATUS",
     "CASE_FIELDS",
     "CB_CASE_CLOSE",
+    "CB_CASE_CONSENT",
     "CB_CASE_DETAIL",
     "CB_CASE_NEW",
     "CB_DEVIATION",
     "CLOSE_FIELDS",
+    "CONSENT_FIELDS",
     "DEVIATION_FIELDS",
     "FILTER_ALL",
     "HISTORY_SHOWN",
@@ -101,6 +108,7 @@ __all__ = [
     "close_case_modal",
     "concern_labels",
     "consent_label",
+    "consent_modal",
     "deviation_dm_text",
     "deviation_kind_label",
     "deviation_modal",
