@@ -8,15 +8,20 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import AuditAction, AuditEvent, Case, Consent, Role
+from storage.models import AuditAction, AuditEvent, Case, Consent, Role, case_criteria_met
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
-from tests.support.slack_driver import multi_select_values, plain_value, radio_value
+from tests.support.slack_driver import (
+    checkbox_values,
+    multi_select_values,
+    plain_value,
+    radio_value,
+)
 
 CHANNEL = "C0001"
 ADMIN, POLICE, YOUTH, SCHOOL = "U1", "U2", "U3", "U4"
@@ -297,3 +302,52 @@ def test_only_the_raising_agency_or_a_coordinator_records_consent_and_never_none
     assert set(errors["errors"]) == {"consent", "consent_agencies"}
     with bot.sessions() as s:
         assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]
+
+
+def test_a_criterion_taken_off_the_list_while_the_modal_was_open_never_stops_the_case(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Criteria help instead of hinder: the coordinator replaces the list while a member has
+    the case modal open with one of the old criteria ticked. The case is raised (the tick
+    counted for the criterion it was); another forum's criterion is still refused."""
+
+    def set_criteria(lines: str, version: int) -> None:
+        state = {f"criteria.{version}": {"value": plain_value(lines)}}
+        private = json.dumps(
+            {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "version": version}
+        )
+        assert (
+            bot.driver.view_submission(
+                "case_criteria",
+                state,
+                user=ADMIN,
+                private_metadata=private,
+                blocks=[{"type": "input", "block_id": b} for b in ["template", *state]],
+            ).json()
+            is None
+        )
+
+    set_criteria("Oro i skolan och på fritiden", 0)
+    bot.driver.command("ärende", user=YOUTH)
+    modal = bot.slack.wait_for("views.open")[-1].args["view"]
+    block = next(b for b in modal["blocks"] if b.get("block_id") == "criteria")
+    old = block["element"]["options"][0]["value"]
+    set_criteria("Ung person i riskzon", 1)  # the old criterion is no longer offered
+
+    def raise_with(ticked: list[str], view_id: str) -> Any:
+        state = values(forum)
+        state["criteria"] = {"value": checkbox_values(ticked)}
+        return bot.driver.view_submission(
+            "case_new",
+            state,
+            user=YOUTH,
+            private_metadata=meta(forum),
+            view_id=view_id,
+            blocks=[{"type": "input", "block_id": b} for b in state],
+        ).json()
+
+    assert raise_with([old], "V1") is None
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(case_criteria_met)) == 1
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+    assert raise_with(["999999"], "V2")["response_action"] == "errors"
