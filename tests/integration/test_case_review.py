@@ -351,3 +351,16 @@ def test_a_criterion_taken_off_the_list_while_the_modal_was_open_never_stops_the
         assert s.scalar(select(func.count()).select_from(case_criteria_met)) == 1
         assert s.scalar(select(func.count()).select_from(Case)) == 1
     assert raise_with(["999999"], "V2")["response_action"] == "errors"
+
+
+def test_the_case_modal_says_that_a_consent_has_expired(bot: Bot, forum: dict[str, int]) -> None:
+    """After its last day the raising agency reads that the consent has expired (not only a
+    date that passed), and the agencies it covered see an anonymous consultation."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    assert submit(bot, forum, POLICE, "V1", expires="2026-11-30").json() is None
+    shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert "gäller till måndag 30 november 2026" in shown and "upphörde" not in shown
+    bot.clock.set(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+    shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert "*upphörde* måndag 30 november 2026" in shown and "gäller till" not in shown
+    assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
