@@ -403,6 +403,89 @@ def refresh_after_consent(
         client.views_update(view_id=parent, view=updated)
 
 
+@listener("push", needs=("modal",))
+def push_agencies(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Change which agencies take part, from the case modal: the agencies modal on top."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
+        names = set(row.agencies)
+        agencies = [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]
+    pushed = ui.agencies_modal(
+        t,
+        reference=row.reference,
+        agencies=agencies,
+        chosen=[i for i, name in agencies if name in names],
+        private_metadata=view.get("private_metadata", ""),
+    )
+    client.views_push(trigger_id=body["trigger_id"], view=pushed)
+
+
+@listener("modal_or_notice")
+def submit_agencies(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Save the agencies and queue the DMs to the members of those added, in one
+    transaction."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    values = view["state"]["values"]
+    team_id = context.team_id or ""
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, team_id, context.user_id or "")
+        case_id = meta.case_id or 0
+        added = case_service.change_agencies(
+            session,
+            deps.clock,
+            access=access,
+            case_id=case_id,
+            agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
+        )
+        if added:
+            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+            tz = forum_service.forum_schedule(access.forum).zone
+            told = case_service.members_to_notify(session, case_id, added)
+            people = [u for u in told if u != access.member.slack_user_id]
+            for member, member_t in outgoing.translators(deps, client, team_id, people).items():
+                text = ui.case_dm_text(
+                    member_t, reference=row.reference, meeting_start=row.meeting_start, tz=tz
+                )
+                outgoing.tell(session, deps.clock, team_id=team_id, user_id=member, text=text)
+    ack()  # back to the case modal, which the lazy listener refreshes
+
+
+@listener("log")
+def refresh_after_agencies(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """Once saved: the DMs go out, and the case modal beneath shows the agencies."""
+    outgoing.deliver_now(deps, client)
+    view = body["view"]
+    parent = view.get("previous_view_id")
+    if not parent:
+        return
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    try:
+        updated = detail_view(
+            deps, t, meta, context.team_id or "", context.user_id or "", meta.case_id or 0
+        )
+    except DomainError as exc:
+        updated = notice_modal(t, failure_text(t, exc))
+    client.views_update(view_id=parent, view=updated)
+
+
 @listener("modal")
 def submit_deviation(
     ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
@@ -448,4 +531,6 @@ def register(app: App) -> None:
     app.action(ui.ACTION_CASE_WITHDRAW)(ack=ack_only, lazy=[withdraw])
     app.action(ui.ACTION_CASE_CONSENT)(ack=ack_only, lazy=[push_consent])
     app.view(ui.CB_CASE_CONSENT)(ack=submit_consent, lazy=[refresh_after_consent])
+    app.action(ui.ACTION_CASE_AGENCIES)(ack=ack_only, lazy=[push_agencies])
+    app.view(ui.CB_CASE_AGENCIES)(ack=submit_agencies, lazy=[refresh_after_agencies])
     app.view(ui.CB_DEVIATION)(ack=submit_deviation, lazy=[deliver])

@@ -27,6 +27,7 @@ from domain.cases.base import (
     Scope,
 )
 from domain.cases.changing import (
+    change_agencies,
     change_status,
     members_to_notify,
     readers_lost_to_new_consent,
@@ -70,6 +71,7 @@ __all__ = [
     "access_for_case",
     "agencies_without_details",
     "case_row",
+    "change_agencies",
     "change_status",
     "expired_consent_readers",
     "find_case_by_reference",

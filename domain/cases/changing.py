@@ -229,6 +229,48 @@ def record_consent(
     return case
 
 
+def change_agencies(
+    session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
+) -> list[int]:
+    """Which agencies must attend, changed after the case was raised (the raising agency
+    always does): the raising agency or a coordinator, while the case is open. Returns the
+    agencies added, whose members are told."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can change which agencies take part.")
+        )
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidInput(N_("The case is closed. Reopen it to change which agencies take part."))
+    by_id = {a.id: a for a in active_agencies(access.forum)}
+    chosen = list(dict.fromkeys(agency_ids))
+    if any(a not in by_id for a in chosen):
+        raise InputErrors(
+            {"agencies": InvalidInput(N_("Choose agencies of this forum."), field="agencies")}
+        )
+    before = [a.id for a in case.agencies]
+    wanted = [case.raising_agency_id, *(a for a in chosen if a != case.raising_agency_id)]
+    if set(wanted) == set(before):
+        return []
+    case.agencies = [case.raising_agency, *(by_id[a] for a in wanted[1:])]
+    now = clock.now()
+    case.updated_at = now
+    session.add(
+        CaseEvent(case_id=case.id, at=now, actor=access.member.slack_user_id, kind="agencies")
+    )
+    _audit(
+        session,
+        clock,
+        access,
+        AuditAction.UPDATE,
+        "case",
+        case.reference,
+        {"agencies": len(wanted)},
+    )
+    session.flush()
+    return [a for a in wanted if a not in before]
+
+
 def readers_lost_to_new_consent(session: Session, clock: Clock, case_id: int) -> list[str]:
     """After :func:`record_consent`: the members whose agency the previous consent covered
     and who may no longer see the case's details (their App Home still shows them)."""
@@ -251,12 +293,16 @@ def readers_lost_to_new_consent(session: Session, clock: Clock, case_id: int) ->
     )
 
 
-def members_to_notify(session: Session, case_id: int) -> list[str]:
-    """Slack users of the agencies that must attend (not the one who raised it)."""
+def members_to_notify(
+    session: Session, case_id: int, agency_ids: Sequence[int] | None = None
+) -> list[str]:
+    """Slack users of the agencies that must attend (not the one who raised it); of
+    ``agency_ids`` only, when given (agencies added later)."""
     case = session.get(Case, case_id, options=[selectinload(Case.agencies)])
     if case is None:
         return []
-    agency_ids = [a.id for a in case.agencies]
+    if agency_ids is None:
+        agency_ids = [a.id for a in case.agencies]
     return list(
         session.scalars(
             select(Member.slack_user_id)

@@ -364,3 +364,88 @@ def test_the_case_modal_says_that_a_consent_has_expired(bot: Bot, forum: dict[st
     shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
     assert "*upphörde* måndag 30 november 2026" in shown and "gäller till" not in shown
     assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+
+
+# --- the agencies that must attend, after the case was raised -----------------------------------
+
+
+def test_an_agency_found_to_be_needed_later_is_added_and_told(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """FOSSAM: "see who needs to take part in each case". After the first discussion the
+    school finds that the youth centre must attend too: the raising agency adds it in the
+    case modal, its members get the DM (reference and date only), and the change is in the
+    case's history for every member (agencies are no detail)."""
+    assert submit(bot, forum, SCHOOL, "V1", needed=("Socialtjänst/IFO",)).json() is None
+    bot.wait_idle()
+    bot.slack.reset()
+    view = {**open_case(bot, SCHOOL), "id": "V0001"}
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == "case_change_agencies")
+    bot.driver.block_action("case_change_agencies", user=SCHOOL, value=button["value"], view=view)
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    assert pushed["callback_id"] == "case_agencies"
+    chosen = next(b for b in pushed["blocks"] if b.get("block_id") == "agencies")
+    initial = {o["value"] for o in chosen["element"]["initial_options"]}
+    assert initial == {str(forum["Grundskola"]), str(forum["Socialtjänst/IFO"])}
+    state = {
+        "agencies": {
+            "value": multi_select_values(
+                [str(forum["Socialtjänst/IFO"]), str(forum["Fritidsgård"])]
+            )
+        }
+    }
+    response = bot.driver.view_submission(
+        "case_agencies",
+        state,
+        user=SCHOOL,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+    assert response.status == 200 and response.json() is None
+    with bot.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert [a.name for a in case.agencies] == ["Socialtjänst/IFO", "Fritidsgård", "Grundskola"]
+    dm = next(c for c in bot.slack.wait_for("chat.postMessage") if c.args["channel"] == YOUTH)
+    assert "FOS-2026-001 tas upp" in dm.args["text"]
+    assert [c.args["channel"] for c in bot.slack.calls_to("chat.postMessage")] == [YOUTH]
+    refreshed = bot.slack.wait_for("views.update")[-1]
+    assert refreshed.args["view_id"] == "V0001"
+    # The youth centre is not covered by the consent: it sees the change, not the details.
+    seen = json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert "ändrade vilka verksamheter som deltar" in seen
+    assert "Oro för att den unga" not in seen
+
+
+def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    assert submit(bot, forum, SCHOOL, "V1").json() is None
+    assert "case_change_agencies" not in json.dumps(open_case(bot, POLICE))
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    state = {"agencies": {"value": multi_select_values([str(forum["Polis"])])}}
+    blocks = [{"type": "input", "block_id": "agencies"}]
+    refused = bot.driver.view_submission(
+        "case_agencies", state, user=POLICE, private_metadata=private, blocks=blocks
+    ).json()
+    assert refused["response_action"] == "update"
+    # An agency of no forum is refused on the field; the raising agency always stays.
+    state = {"agencies": {"value": multi_select_values(["999999"])}}
+    errors = bot.driver.view_submission(
+        "case_agencies", state, user=ADMIN, private_metadata=private, blocks=blocks
+    ).json()
+    assert errors["response_action"] == "errors" and list(errors["errors"]) == ["agencies"]
+    state = {"agencies": {"value": multi_select_values([])}}
+    assert (
+        bot.driver.view_submission(
+            "case_agencies", state, user=ADMIN, private_metadata=private, blocks=blocks
+        ).json()
+        is None
+    )
+    with bot.sessions() as s:
+        assert [a.name for a in s.scalars(select(Case)).one().agencies] == ["Grundskola"]

@@ -63,7 +63,8 @@ def _case_state(bot: Bot, world: World) -> tuple[Any, ...]:
         consents = s.scalars(
             select(Consent).where(Consent.case_id == world.case).order_by(Consent.id)
         ).all()
-        return case.status, case.outcome, consents[0].withdrawn_at, len(consents)
+        agencies = len(case.agencies)
+        return case.status, case.outcome, consents[0].withdrawn_at, len(consents), agencies
 
 
 def _modal(r: Reader, case_id: int) -> dict[str, Any]:
@@ -159,6 +160,29 @@ def consent_submitted(bot: Bot, r: Reader, case_id: int) -> str:
     return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
 
 
+def agencies_button(bot: Bot, r: Reader, case_id: int) -> str:
+    """ "Change agencies": it pushes the agencies modal (with the case's reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_change_agencies", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def agencies_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    """The agencies modal submitted, naming no agency (the raising agency alone)."""
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "case_agencies",
+        {"agencies": {"value": multi_select_values([])}},
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
 CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
     "status button": status_discussed,
     "close button": status_closed,
@@ -166,6 +190,8 @@ CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
     "withdraw consent": withdraw,
     "record consent button": consent_button,
     "record consent submission": consent_submitted,
+    "change agencies button": agencies_button,
+    "change agencies submission": agencies_submitted,
 }
 
 
@@ -196,7 +222,7 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
     # The raising agency goes through the same door as before, and nothing is refused.
     mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, RAISER), world.case)
-    status, outcome, withdrawn, consents = _case_state(bot, world)
+    status, outcome, withdrawn, consents, agencies = _case_state(bot, world)
     assert {
         "status button": status is CaseStatus.DISCUSSED,
         "close button": '"callback_id": "case_close"' in shown and world.reference in shown,
@@ -205,6 +231,9 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         "record consent button": '"callback_id": "case_consent"' in shown
         and world.reference in shown,
         "record consent submission": consents == 2,
+        "change agencies button": '"callback_id": "case_agencies"' in shown
+        and world.reference in shown,
+        "change agencies submission": agencies == 1,
     }[door], shown
     assert not refusals_since(bot, mark)
 

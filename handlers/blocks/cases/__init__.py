@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from handlers.blocks.cases.detail import case_detail_modal
 from handlers.blocks.cases.ids import (
+    ACTION_CASE_AGENCIES,
     ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_OPEN,
@@ -29,6 +30,7 @@ from handlers.blocks.cases.ids import (
     ACTION_LIST_PREV,
     ACTION_LIST_STATUS,
     CASE_FIELDS,
+    CB_CASE_AGENCIES,
     CB_CASE_CLOSE,
     CB_CASE_CONSENT,
     CB_CASE_DETAIL,
@@ -63,6 +65,7 @@ from handlers.blocks.cases.labels import (
 )
 from handlers.blocks.cases.messages import case_announcement, case_dm_text, case_list_message
 from handlers.blocks.cases.modals import (
+    agencies_modal,
     case_modal,
     close_case_modal,
     consent_modal,
@@ -71,6 +74,7 @@ from handlers.blocks.cases.modals import (
 )
 
 __all__ = [
+    "ACTION_CASE_AGENCIES",
     "ACTION_CASE_CONSENT",
     "ACTION_CASE_HOLD",
     "ACTION_CASE_OPEN",
@@ -85,6 +89,7 @@ __all__ = [
     "ACTION_LIST_PREV",
     "ACTION_LIST_STATUS",
     "CASE_FIELDS",
+    "CB_CASE_AGENCIES",
     "CB_CASE_CLOSE",
     "CB_CASE_CONSENT",
     "CB_CASE_DETAIL",
@@ -100,6 +105,7 @@ __all__ = [
     "SIP_STARTED_VALUE",
     "PageRequest",
     "age_band_label",
+    "agencies_modal",
     "case_announcement",
     "case_detail_modal",
     "case_dm_text",

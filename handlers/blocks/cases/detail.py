@@ -14,6 +14,7 @@ from domain.i18n import Translator
 from domain.legal_grounds import GROUNDS
 from handlers.blocks.cases.ids import (
     _STATUS_VALUES,
+    ACTION_CASE_AGENCIES,
     ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_RELEASE,
@@ -106,6 +107,8 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("reopened the case ({status})", status=_status_name(t, entry.to_status))
     elif entry.kind == "consent_withdrawn":
         what = t("recorded that consent was withdrawn")
+    elif entry.kind == "agencies":
+        what = t("changed which agencies take part")
     elif entry.kind == "consent_recorded":
         what = t("recorded a new consent")
     else:
@@ -250,6 +253,7 @@ def case_detail_modal(
         if view.status is not CaseStatus.CLOSED:
             # Consent given after the case was raised, or renewed before it expires.
             buttons.append(button(t("Record consent"), ACTION_CASE_CONSENT, value=str(view.id)))
+            buttons.append(button(t("Change agencies"), ACTION_CASE_AGENCIES, value=str(view.id)))
         if view.details and _consent_active(view.consent):
             buttons.append(_withdraw_button(t, view.id))
     if view.may_hold:

@@ -15,6 +15,7 @@ from domain.cases import (
 )
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
+    CB_CASE_AGENCIES,
     CB_CASE_CLOSE,
     CB_CASE_CONSENT,
     CB_CASE_NEW,
@@ -241,6 +242,43 @@ def consent_modal(
         callback_id=CB_CASE_CONSENT,
         title=t("Record consent"),
         submit=t("Record"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def agencies_modal(
+    t: Translator,
+    *,
+    reference: str,
+    agencies: Sequence[tuple[int, str]],
+    chosen: Sequence[int],
+    private_metadata: str,
+) -> Block:
+    """Which agencies must attend the case, changed after it was raised (the raising agency
+    always does). Agencies added are told by DM."""
+    options = _agency_options(agencies)
+    element = _select("multi_static_select", t("Choose agencies"), list(options))
+    initial = [o for o in options if o["value"] in {str(a) for a in chosen}]
+    if initial:
+        element["initial_options"] = initial
+    blocks: list[Block] = [
+        section(
+            t("Agencies that need to take part in *{reference}*.", reference=escape(reference))
+        ),
+        input_block(
+            "agencies",
+            t("Agencies that need to take part"),
+            element,
+            optional=True,
+            hint=t("The raising agency always takes part. Agencies you add are told by DM."),
+        ),
+    ]
+    return modal(
+        callback_id=CB_CASE_AGENCIES,
+        title=t("Agencies"),
+        submit=t("Save"),
         close=t("Cancel"),
         blocks=blocks,
         private_metadata=private_metadata,
