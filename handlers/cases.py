@@ -457,9 +457,12 @@ def submit_agencies(
             tz = forum_service.forum_schedule(access.forum).zone
             told = case_service.members_to_notify(session, case_id, added)
             people = [u for u in told if u != access.member.slack_user_id]
+            # A meeting that has been (the case was discussed there) is no date to come to.
+            start = row.meeting_start
+            coming = start if start is not None and start > deps.clock.now() else None
             for member, member_t in outgoing.translators(deps, client, team_id, people).items():
                 text = ui.case_dm_text(
-                    member_t, reference=row.reference, meeting_start=row.meeting_start, tz=tz
+                    member_t, reference=row.reference, meeting_start=coming, tz=tz
                 )
                 outgoing.tell(session, deps.clock, team_id=team_id, user_id=member, text=text)
     ack()  # back to the case modal, which the lazy listener refreshes

@@ -416,6 +416,26 @@ def test_an_agency_found_to_be_needed_later_is_added_and_told(
     seen = json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
     assert "ändrade vilka verksamheter som deltar" in seen
     assert "Oro för att den unga" not in seen
+    # After the meeting (26 November) the police is added: its DM names no past date.
+    bot.clock.set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))
+    bot.slack.reset()
+    state["agencies"]["value"] = multi_select_values(
+        [str(forum[a]) for a in ("Socialtjänst/IFO", "Fritidsgård", "Polis")]
+    )
+    assert (
+        bot.driver.view_submission(
+            "case_agencies",
+            state,
+            user=SCHOOL,
+            private_metadata=pushed["private_metadata"],
+            blocks=pushed["blocks"],
+        ).json()
+        is None
+    )
+    told = bot.slack.wait_for("chat.postMessage")
+    assert [(c.args["channel"], c.args["text"]) for c in told] == [
+        (POLICE, "FOS-2026-001 har lyfts; er verksamhet behöver delta.")
+    ]
 
 
 def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
