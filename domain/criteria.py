@@ -197,10 +197,12 @@ def set_criteria(session: Session, clock: Clock, *, access: Access, raw: str) ->
 
 
 def record_met(session: Session, *, forum_id: int, case_id: int, ids: Sequence[int]) -> None:
-    """The criteria the raising member ticked (optional; unknown ids are refused)."""
+    """The criteria the raising member ticked (optional; ids of no criterion of the forum are
+    refused). One the coordinator took off the list while the modal was open still counts:
+    the member judged the case by it, and an optional checklist never stops a case."""
     if not ids:
         return
-    known = {c.id for c in active_criteria(session, forum_id)}
+    known = set(session.scalars(select(CaseCriterion.id).where(CaseCriterion.forum_id == forum_id)))
     chosen = list(dict.fromkeys(ids))
     if any(i not in known for i in chosen):
         raise InputErrors(

@@ -333,6 +333,162 @@ def withdraw(
     client.views_update(view_id=view["id"], view=updated)
 
 
+@listener("push", needs=("modal",))
+def push_consent(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Record consent from the case modal: the consent modal on top."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    # A transaction, not a read: a refusal at the door is written to the audit log.
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
+        agencies = [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]
+    pushed = ui.consent_modal(
+        t,
+        reference=row.reference,
+        agencies=agencies,
+        private_metadata=view.get("private_metadata", ""),
+    )
+    client.views_push(trigger_id=body["trigger_id"], view=pushed)
+
+
+@listener("modal_or_notice")
+def submit_consent(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    draft = forms.case_draft(view["state"]["values"])
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        case_service.record_consent(
+            session,
+            deps.clock,
+            access=access,
+            case_id=meta.case_id or 0,
+            giver=draft.consent_giver,
+            agency_ids=draft.consent_agency_ids,
+            given_on=draft.consent_given_on,
+            expires_on=draft.consent_expires_on,
+        )
+    ack()  # back to the case modal, which the lazy listener refreshes
+
+
+@listener("log")
+def refresh_after_consent(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """Once the consent is recorded: the case modal beneath shows it, and members whose
+    agency the new consent leaves out get an App Home without the case's details."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), reading(deps.sessions) as session:
+        lost = case_service.readers_lost_to_new_consent(session, deps.clock, meta.case_id or 0)
+    refresh_lost_readers(deps, client, team_id, frozenset(lost), frozenset())
+    parent = view.get("previous_view_id")
+    if parent:
+        t = Translator(meta.locale)
+        try:
+            updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
+        except DomainError as exc:
+            updated = notice_modal(t, failure_text(t, exc))
+        client.views_update(view_id=parent, view=updated)
+
+
+@listener("push", needs=("modal",))
+def push_agencies(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Change which agencies take part, from the case modal: the agencies modal on top."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
+        names = set(row.agencies)
+        agencies = [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]
+    pushed = ui.agencies_modal(
+        t,
+        reference=row.reference,
+        agencies=agencies,
+        chosen=[i for i, name in agencies if name in names],
+        private_metadata=view.get("private_metadata", ""),
+    )
+    client.views_push(trigger_id=body["trigger_id"], view=pushed)
+
+
+@listener("modal_or_notice")
+def submit_agencies(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Save the agencies and queue the DMs to the members of those added, in one
+    transaction."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    values = view["state"]["values"]
+    team_id = context.team_id or ""
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, team_id, context.user_id or "")
+        case_id = meta.case_id or 0
+        added = case_service.change_agencies(
+            session,
+            deps.clock,
+            access=access,
+            case_id=case_id,
+            agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
+        )
+        if added:
+            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+            tz = forum_service.forum_schedule(access.forum).zone
+            told = case_service.members_to_notify(session, case_id, added)
+            people = [u for u in told if u != access.member.slack_user_id]
+            # A meeting that has been (the case was discussed there) is no date to come to.
+            start = row.meeting_start
+            coming = start if start is not None and start > deps.clock.now() else None
+            for member, member_t in outgoing.translators(deps, client, team_id, people).items():
+                text = ui.case_dm_text(
+                    member_t, reference=row.reference, meeting_start=coming, tz=tz
+                )
+                outgoing.tell(session, deps.clock, team_id=team_id, user_id=member, text=text)
+    ack()  # back to the case modal, which the lazy listener refreshes
+
+
+@listener("log")
+def refresh_after_agencies(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """Once saved: the DMs go out, and the case modal beneath shows the agencies."""
+    outgoing.deliver_now(deps, client)
+    view = body["view"]
+    parent = view.get("previous_view_id")
+    if not parent:
+        return
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    try:
+        updated = detail_view(
+            deps, t, meta, context.team_id or "", context.user_id or "", meta.case_id or 0
+        )
+    except DomainError as exc:
+        updated = notice_modal(t, failure_text(t, exc))
+    client.views_update(view_id=parent, view=updated)
+
+
 @listener("modal")
 def submit_deviation(
     ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
@@ -376,4 +532,8 @@ def register(app: App) -> None:
     app.action(ui.ACTION_CASE_STATUS_RE)(ack=ack_only, lazy=[change_status])
     app.view(ui.CB_CASE_CLOSE)(ack=submit_close, lazy=[refresh_after_close])
     app.action(ui.ACTION_CASE_WITHDRAW)(ack=ack_only, lazy=[withdraw])
+    app.action(ui.ACTION_CASE_CONSENT)(ack=ack_only, lazy=[push_consent])
+    app.view(ui.CB_CASE_CONSENT)(ack=submit_consent, lazy=[refresh_after_consent])
+    app.action(ui.ACTION_CASE_AGENCIES)(ack=ack_only, lazy=[push_agencies])
+    app.view(ui.CB_CASE_AGENCIES)(ack=submit_agencies, lazy=[refresh_after_agencies])
     app.view(ui.CB_DEVIATION)(ack=submit_deviation, lazy=[deliver])

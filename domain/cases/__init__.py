@@ -26,7 +26,14 @@ from domain.cases.base import (
     HistoryEntry,
     Scope,
 )
-from domain.cases.changing import change_status, members_to_notify, withdraw_consent
+from domain.cases.changing import (
+    change_agencies,
+    change_status,
+    members_to_notify,
+    readers_lost_to_new_consent,
+    record_consent,
+    withdraw_consent,
+)
 from domain.cases.consents import (
     REMIND_DAYS_BEFORE,
     expired_consent_readers,
@@ -64,6 +71,7 @@ __all__ = [
     "access_for_case",
     "agencies_without_details",
     "case_row",
+    "change_agencies",
     "change_status",
     "expired_consent_readers",
     "find_case_by_reference",
@@ -73,6 +81,8 @@ __all__ = [
     "members_to_notify",
     "raise_case",
     "read_case",
+    "readers_lost_to_new_consent",
+    "record_consent",
     "remind_expiring_consents",
     "report_deviation",
     "upcoming_meetings",

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from domain import feedback, privacy
+from domain import disclosure, feedback, privacy
 from domain.access import Access
 from domain.cases.base import OUTCOME_MAX, TRANSITIONS, _audit, _consent_active, _current_consent
 from domain.cases.reading import _load, may_change_status
@@ -17,13 +20,15 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.forums import local_today
+from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
 from storage.models import (
     AuditAction,
     Case,
     CaseEvent,
     CaseStatus,
+    Consent,
+    ConsentGiver,
     Effect,
     Member,
     SipStatus,
@@ -147,12 +152,157 @@ def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id:
     return case
 
 
-def members_to_notify(session: Session, case_id: int) -> list[str]:
-    """Slack users of the agencies that must attend (not the one who raised it)."""
+def record_consent(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    case_id: int,
+    giver: ConsentGiver | None,
+    agency_ids: Sequence[int],
+    given_on: dt.date | None,
+    expires_on: dt.date | None,
+) -> Case:
+    """A consent given after the case was raised (a consultation the family now consents
+    to) or renewed before it expires: it becomes the case's current consent, for exactly the
+    agencies it names (an agency it leaves out sees an anonymous consultation from now on).
+    The raising agency or a coordinator records it; every field error at once."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can record consent for the case.")
+        )
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidInput(N_("The case is closed. Reopen it to record a new consent."))
+    today = local_today(access.forum, clock)
+    errors: dict[str, DomainError] = {}
+    if giver is None or giver is ConsentGiver.NONE:
+        errors["consent"] = InvalidInput(N_("Say who gave the consent."), field="consent")
+    by_id = {a.id: a for a in active_agencies(access.forum)}
+    chosen = list(dict.fromkeys(agency_ids))
+    if not chosen:
+        errors["consent_agencies"] = InvalidInput(
+            N_("Choose the agencies the consent covers."), field="consent_agencies"
+        )
+    elif any(a not in by_id for a in chosen):
+        errors["consent_agencies"] = InvalidInput(
+            N_("Choose agencies of this forum."), field="consent_agencies"
+        )
+    if given_on and given_on > today:
+        errors["consent_given_on"] = InvalidInput(
+            N_("The consent cannot be given in the future."), field="consent_given_on"
+        )
+    if expires_on and expires_on < today:
+        errors["consent_expires_on"] = InvalidInput(
+            N_("This consent has already expired."), field="consent_expires_on"
+        )
+    if errors:
+        raise InputErrors(errors)
+    assert giver is not None
+    now = clock.now()
+    case.consents.append(
+        Consent(
+            given_by=giver,
+            given_on=given_on,
+            expires_on=expires_on,
+            recorded_by=access.member.slack_user_id,
+            recorded_at=now,
+            agencies=[by_id[a] for a in chosen],
+        )
+    )
+    case.updated_at = now
+    session.add(
+        CaseEvent(
+            case_id=case.id, at=now, actor=access.member.slack_user_id, kind="consent_recorded"
+        )
+    )
+    _audit(
+        session,
+        clock,
+        access,
+        AuditAction.UPDATE,
+        "consent",
+        case.reference,
+        {"recorded": True, "agencies": len(chosen)},
+    )
+    session.flush()
+    return case
+
+
+def change_agencies(
+    session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
+) -> list[int]:
+    """Which agencies must attend, changed after the case was raised (the raising agency
+    always does): the raising agency or a coordinator, while the case is open. Returns the
+    agencies added, whose members are told."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can change which agencies take part.")
+        )
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidInput(N_("The case is closed. Reopen it to change which agencies take part."))
+    by_id = {a.id: a for a in active_agencies(access.forum)}
+    chosen = list(dict.fromkeys(agency_ids))
+    if any(a not in by_id for a in chosen):
+        raise InputErrors(
+            {"agencies": InvalidInput(N_("Choose agencies of this forum."), field="agencies")}
+        )
+    before = [a.id for a in case.agencies]
+    wanted = [case.raising_agency_id, *(a for a in chosen if a != case.raising_agency_id)]
+    if set(wanted) == set(before):
+        return []
+    case.agencies = [case.raising_agency, *(by_id[a] for a in wanted[1:])]
+    now = clock.now()
+    case.updated_at = now
+    session.add(
+        CaseEvent(case_id=case.id, at=now, actor=access.member.slack_user_id, kind="agencies")
+    )
+    _audit(
+        session,
+        clock,
+        access,
+        AuditAction.UPDATE,
+        "case",
+        case.reference,
+        {"agencies": len(wanted)},
+    )
+    session.flush()
+    return [a for a in wanted if a not in before]
+
+
+def readers_lost_to_new_consent(session: Session, clock: Clock, case_id: int) -> list[str]:
+    """After :func:`record_consent`: the members whose agency the previous consent covered
+    and who may no longer see the case's details (their App Home still shows them)."""
+    case = session.get(Case, case_id)
+    if case is None or len(case.consents) < 2:
+        return []
+    covered = {a.id for a in case.consents[-2].agencies}
+    still = disclosure.case_readers(session, clock, case_id)
+    return list(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == case.forum_id,
+                Member.active.is_(True),
+                Member.agency_id.in_(covered),
+                Member.slack_user_id.not_in(still),
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+def members_to_notify(
+    session: Session, case_id: int, agency_ids: Sequence[int] | None = None
+) -> list[str]:
+    """Slack users of the agencies that must attend (not the one who raised it); of
+    ``agency_ids`` only, when given (agencies added later)."""
     case = session.get(Case, case_id, options=[selectinload(Case.agencies)])
     if case is None:
         return []
-    agency_ids = [a.id for a in case.agencies]
+    if agency_ids is None:
+        agency_ids = [a.id for a in case.agencies]
     return list(
         session.scalars(
             select(Member.slack_user_id)

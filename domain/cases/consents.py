@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from domain import disclosure, scheduling
@@ -92,14 +92,21 @@ def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) ->
             reference=case.reference,
             date=t.day(expires),
         )
-        coordinators = session.scalars(
-            select(Member.slack_user_id).where(
+        # The coordinators and the raiser, while they are members (someone who left the
+        # forum is told nothing of its cases).
+        told = session.scalars(
+            select(Member.slack_user_id)
+            .where(
                 Member.forum_id == forum.id,
                 Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+                or_(
+                    Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+                    Member.slack_user_id == case.raised_by,
+                ),
             )
+            .order_by(Member.id)
         ).all()
-        for user in dict.fromkeys([*coordinators, case.raised_by]):
+        for user in dict.fromkeys(told):
             scheduling.enqueue(
                 session,
                 clock,

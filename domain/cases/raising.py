@@ -189,14 +189,21 @@ def raise_case(
                 consents=[],
             )
             if draft.consent_giver is not None:
+                # "Not given" keeps none of what was picked before it was chosen (agencies,
+                # dates): the register would show them as a consent's.
+                given = draft.consent_giver is not ConsentGiver.NONE
                 case.consents.append(
                     Consent(
                         given_by=draft.consent_giver,
-                        given_on=draft.consent_given_on,
-                        expires_on=draft.consent_expires_on,
+                        given_on=draft.consent_given_on if given else None,
+                        expires_on=draft.consent_expires_on if given else None,
                         recorded_by=member.slack_user_id,
                         recorded_at=now,
-                        agencies=[by_id[a] for a in draft.consent_agency_ids if a in by_id],
+                        agencies=[
+                            by_id[a] for a in dict.fromkeys(draft.consent_agency_ids) if a in by_id
+                        ]
+                        if given
+                        else [],
                     )
                 )
             session.add(case)

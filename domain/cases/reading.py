@@ -226,7 +226,7 @@ def _view(
             HistoryEntry(e.at, e.actor, e.kind, e.from_status, e.to_status)
             for e in history
             # Consent events would tell an agency without consent that there was one.
-            if details or e.kind in ("created", "status", "reopened")
+            if details or e.kind in ("created", "status", "reopened", "agencies")
         ),
         may_change_status=allowed,
         next_statuses=TRANSITIONS[case.status] if allowed else (),

@@ -77,6 +77,8 @@ WRONG_SHAPES: list[tuple[str, str, str | None]] = [
     ("member_remove", "message", None),
     ("case_status_closed", "message", None),
     ("case_withdraw_consent", "message", None),
+    ("case_record_consent", "message", None),
+    ("case_change_agencies", "message", None),
     ("agenda_item_menu", "message", "up:1"),
     ("privacy_legal_ground_end", "message", None),
     ("case_legal_hold", "message", None),

@@ -17,6 +17,7 @@ from domain import forums as fs
 from domain.legal_grounds import GroundDraft, record_ground
 from storage.db import transaction
 from storage.models import (
+    Agency,
     Case,
     CaseStatus,
     Consent,
@@ -40,7 +41,13 @@ from tests.integration.test_disclosure_table import (
     reader_for,
 )
 from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
-from tests.support.slack_driver import date_value, plain_value, radio_value, select_value
+from tests.support.slack_driver import (
+    date_value,
+    multi_select_values,
+    plain_value,
+    radio_value,
+    select_value,
+)
 
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
@@ -53,8 +60,11 @@ def _case_state(bot: Bot, world: World) -> tuple[Any, ...]:
     with bot.sessions() as s:
         case = s.get(Case, world.case)
         assert case is not None
-        consent = s.scalars(select(Consent).where(Consent.case_id == world.case)).one()
-        return case.status, case.outcome, consent.withdrawn_at
+        consents = s.scalars(
+            select(Consent).where(Consent.case_id == world.case).order_by(Consent.id)
+        ).all()
+        agencies = len(case.agencies)
+        return case.status, case.outcome, consents[0].withdrawn_at, len(consents), agencies
 
 
 def _modal(r: Reader, case_id: int) -> dict[str, Any]:
@@ -122,11 +132,66 @@ def withdraw(bot: Bot, r: Reader, case_id: int) -> str:
     return _views(bot, since)
 
 
+def consent_button(bot: Bot, r: Reader, case_id: int) -> str:
+    """ "Record consent": it pushes the consent modal (with the case's reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_record_consent", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def consent_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    """The consent modal submitted, covering an agency of the reader's own forum."""
+    with bot.sessions() as s:
+        agency = s.scalars(select(Agency.id).where(Agency.forum_id == r.forum_id)).first()
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "case_consent",
+        {
+            "consent": {"value": radio_value("guardians")},
+            "consent_agencies": {"value": multi_select_values([str(agency)])},
+        },
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
+def agencies_button(bot: Bot, r: Reader, case_id: int) -> str:
+    """ "Change agencies": it pushes the agencies modal (with the case's reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_change_agencies", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def agencies_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    """The agencies modal submitted, naming no agency (the raising agency alone)."""
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "case_agencies",
+        {"agencies": {"value": multi_select_values([])}},
+        user=r.user,
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
 CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
     "status button": status_discussed,
     "close button": status_closed,
     "close submission": close_submitted,
     "withdraw consent": withdraw,
+    "record consent button": consent_button,
+    "record consent submission": consent_submitted,
+    "change agencies button": agencies_button,
+    "change agencies submission": agencies_submitted,
 }
 
 
@@ -157,12 +222,18 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
     # The raising agency goes through the same door as before, and nothing is refused.
     mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, RAISER), world.case)
-    status, outcome, withdrawn = _case_state(bot, world)
+    status, outcome, withdrawn, consents, agencies = _case_state(bot, world)
     assert {
         "status button": status is CaseStatus.DISCUSSED,
         "close button": '"callback_id": "case_close"' in shown and world.reference in shown,
         "close submission": status is CaseStatus.CLOSED and outcome == "Avslutat",
         "withdraw consent": withdrawn is not None,
+        "record consent button": '"callback_id": "case_consent"' in shown
+        and world.reference in shown,
+        "record consent submission": consents == 2,
+        "change agencies button": '"callback_id": "case_agencies"' in shown
+        and world.reference in shown,
+        "change agencies submission": agencies == 1,
     }[door], shown
     assert not refusals_since(bot, mark)
 

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from handlers.blocks.cases.detail import case_detail_modal
 from handlers.blocks.cases.ids import (
+    ACTION_CASE_AGENCIES,
+    ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_OPEN,
     ACTION_CASE_RELEASE,
@@ -28,11 +30,14 @@ from handlers.blocks.cases.ids import (
     ACTION_LIST_PREV,
     ACTION_LIST_STATUS,
     CASE_FIELDS,
+    CB_CASE_AGENCIES,
     CB_CASE_CLOSE,
+    CB_CASE_CONSENT,
     CB_CASE_DETAIL,
     CB_CASE_NEW,
     CB_DEVIATION,
     CLOSE_FIELDS,
+    CONSENT_FIELDS,
     DEVIATION_FIELDS,
     FILTER_ALL,
     HISTORY_SHOWN,
@@ -60,13 +65,17 @@ from handlers.blocks.cases.labels import (
 )
 from handlers.blocks.cases.messages import case_announcement, case_dm_text, case_list_message
 from handlers.blocks.cases.modals import (
+    agencies_modal,
     case_modal,
     close_case_modal,
+    consent_modal,
     deviation_dm_text,
     deviation_modal,
 )
 
 __all__ = [
+    "ACTION_CASE_AGENCIES",
+    "ACTION_CASE_CONSENT",
     "ACTION_CASE_HOLD",
     "ACTION_CASE_OPEN",
     "ACTION_CASE_RELEASE",
@@ -80,11 +89,14 @@ __all__ = [
     "ACTION_LIST_PREV",
     "ACTION_LIST_STATUS",
     "CASE_FIELDS",
+    "CB_CASE_AGENCIES",
     "CB_CASE_CLOSE",
+    "CB_CASE_CONSENT",
     "CB_CASE_DETAIL",
     "CB_CASE_NEW",
     "CB_DEVIATION",
     "CLOSE_FIELDS",
+    "CONSENT_FIELDS",
     "DEVIATION_FIELDS",
     "FILTER_ALL",
     "HISTORY_SHOWN",
@@ -93,6 +105,7 @@ __all__ = [
     "SIP_STARTED_VALUE",
     "PageRequest",
     "age_band_label",
+    "agencies_modal",
     "case_announcement",
     "case_detail_modal",
     "case_dm_text",
@@ -101,6 +114,7 @@ __all__ = [
     "close_case_modal",
     "concern_labels",
     "consent_label",
+    "consent_modal",
     "deviation_dm_text",
     "deviation_kind_label",
     "deviation_modal",

@@ -14,6 +14,8 @@ from domain.i18n import Translator
 from domain.legal_grounds import GROUNDS
 from handlers.blocks.cases.ids import (
     _STATUS_VALUES,
+    ACTION_CASE_AGENCIES,
+    ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_RELEASE,
     ACTION_CASE_WITHDRAW,
@@ -72,8 +74,10 @@ def _consent_text(t: Translator, consent: ConsentView | None, tz: dt.tzinfo) -> 
     ]
     if consent.given_on:
         parts.append(t("given {date}", date=t.day(consent.given_on)))
-    if consent.expires_on:
+    if consent.expires_on and (consent.active or consent.withdrawn_at):
         parts.append(t("expires {date}", date=t.day(consent.expires_on)))
+    elif consent.expires_on:  # its last day has passed: say so, not only the date
+        parts.append(t("*expired* {date}", date=t.day(consent.expires_on)))
     text = " · ".join(parts)
     if consent.withdrawn_at:
         withdrawn = t.day(_utc(consent.withdrawn_at).astimezone(tz).date())
@@ -103,6 +107,10 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("reopened the case ({status})", status=_status_name(t, entry.to_status))
     elif entry.kind == "consent_withdrawn":
         what = t("recorded that consent was withdrawn")
+    elif entry.kind == "agencies":
+        what = t("changed which agencies take part")
+    elif entry.kind == "consent_recorded":
+        what = t("recorded a new consent")
     else:
         what = escape(entry.kind)
     return f"{t.day_time(_utc(entry.at), tz)} · <@{escape(entry.actor)}> {what}"
@@ -242,6 +250,10 @@ def case_detail_modal(
                     value=status_value(view.id, target),
                 )
             )
+        if view.status is not CaseStatus.CLOSED:
+            # Consent given after the case was raised, or renewed before it expires.
+            buttons.append(button(t("Record consent"), ACTION_CASE_CONSENT, value=str(view.id)))
+            buttons.append(button(t("Change agencies"), ACTION_CASE_AGENCIES, value=str(view.id)))
         if view.details and _consent_active(view.consent):
             buttons.append(_withdraw_button(t, view.id))
     if view.may_hold:

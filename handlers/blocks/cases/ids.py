@@ -18,12 +18,16 @@ CB_CASE_NEW = "case_new"
 CB_CASE_CLOSE = "case_close"
 CB_CASE_DETAIL = "case_detail"
 CB_DEVIATION = "deviation_new"
+CB_CASE_AGENCIES = "case_agencies"  # the agencies that must attend, changed after raising
+CB_CASE_CONSENT = "case_consent"  # a consent given or renewed after the case was raised
 
 ACTION_CASE_OPEN = "case_open"  # button value: the case id
 # One button per target status, action_id "case_status_<status>", value "<case_id>:<status>".
 ACTION_CASE_STATUS = "case_status"
 ACTION_CASE_STATUS_RE = re.compile(r"^case_status_[a-z_]+$")
 ACTION_CASE_WITHDRAW = "case_withdraw_consent"  # button value: the case id
+ACTION_CASE_AGENCIES = "case_change_agencies"  # push the agencies modal; value: case id
+ACTION_CASE_CONSENT = "case_record_consent"  # push the consent modal; value: case id
 ACTION_CASE_HOLD = "case_legal_hold"  # coordinators: push the reason modal; value: case id
 ACTION_CASE_RELEASE = "case_legal_hold_release"  # coordinators: release; value: case id
 ACTION_LIST_FILTER = "case_list_filter"  # static_select of whose cases: "f:<scope>:<status>"
@@ -48,6 +52,12 @@ CASE_FIELDS: tuple[str, ...] = (
     "meeting",
 )
 CLOSE_FIELDS: tuple[str, ...] = ("outcome", "effect", "sip_started")
+CONSENT_FIELDS: tuple[str, ...] = (
+    "consent",
+    "consent_agencies",
+    "consent_given_on",
+    "consent_expires_on",
+)
 DEVIATION_FIELDS: tuple[str, ...] = ("agencies", "kind", "text", "case")
 SIP_STARTED_VALUE = "started"  # the one checkbox of the close modal
 HISTORY_SHOWN = 15

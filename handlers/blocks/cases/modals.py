@@ -15,7 +15,9 @@ from domain.cases import (
 )
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
+    CB_CASE_AGENCIES,
     CB_CASE_CLOSE,
+    CB_CASE_CONSENT,
     CB_CASE_NEW,
     CB_DEVIATION,
     MAX_OPTIONS,
@@ -128,49 +130,7 @@ def case_modal(
             )
         )
     blocks.append(divider())
-    consent_options = [
-        option(t("Guardian or guardians"), ConsentGiver.GUARDIANS.value),
-        option(t("The child or young person (judged by maturity)"), ConsentGiver.CHILD.value),
-        option(t("Both"), ConsentGiver.BOTH.value),
-        option(t("Not given"), ConsentGiver.NONE.value),
-    ]
-    blocks.append(
-        input_block(
-            "consent",
-            t("Consent given by"),
-            {"type": "radio_buttons", "action_id": "value", "options": consent_options},
-            hint=t("The form sets no age limit: judge whether the child is mature enough."),
-        )
-    )
-    blocks.append(
-        context(
-            t(
-                "Without consent the case is an anonymous consultation: only the concern and "
-                "the age band are shared with the other agencies."
-            )
-        )
-    )
-    blocks.append(
-        input_block(
-            "consent_agencies",
-            t("Agencies the consent covers"),
-            _select("multi_static_select", t("Choose agencies"), list(agency_options)),
-            optional=True,
-            hint=t("Required when consent was given."),
-        )
-    )
-    for block_id, label in (
-        ("consent_given_on", t("Consent given on")),
-        ("consent_expires_on", t("Consent expires on")),
-    ):
-        blocks.append(
-            input_block(
-                block_id,
-                label,
-                {"type": "datepicker", "action_id": "value"},
-                optional=True,
-            )
-        )
+    blocks.extend(_consent_blocks(t, agency_options, given=False))
     sip_options = [option(sip_label(t, s), s.value) for s in SipStatus]
     blocks.append(
         input_block(
@@ -201,6 +161,124 @@ def case_modal(
         callback_id=CB_CASE_NEW,
         title=t("New case"),
         submit=t("Raise case"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def _consent_blocks(t: Translator, agency_options: list[Block], *, given: bool) -> list[Block]:
+    """Who gave the consent, for which agencies, when and until when (block ids: the
+    :data:`CONSENT_FIELDS`). ``given``: a consent recorded after raising ("Not given" is no
+    consent to record, and the agencies are required)."""
+    consent_options = [
+        option(t("Guardian or guardians"), ConsentGiver.GUARDIANS.value),
+        option(t("The child or young person (judged by maturity)"), ConsentGiver.CHILD.value),
+        option(t("Both"), ConsentGiver.BOTH.value),
+    ]
+    if not given:
+        consent_options.append(option(t("Not given"), ConsentGiver.NONE.value))
+    blocks: list[Block] = [
+        input_block(
+            "consent",
+            t("Consent given by"),
+            {"type": "radio_buttons", "action_id": "value", "options": consent_options},
+            hint=t("The form sets no age limit: judge whether the child is mature enough."),
+        )
+    ]
+    if not given:
+        blocks.append(
+            context(
+                t(
+                    "Without consent the case is an anonymous consultation: only the concern "
+                    "and the age band are shared with the other agencies."
+                )
+            )
+        )
+    blocks.append(
+        input_block(
+            "consent_agencies",
+            t("Agencies the consent covers"),
+            _select("multi_static_select", t("Choose agencies"), list(agency_options)),
+            optional=not given,
+            hint=None if given else t("Required when consent was given."),
+        )
+    )
+    for block_id, label in (
+        ("consent_given_on", t("Consent given on")),
+        ("consent_expires_on", t("Consent expires on")),
+    ):
+        blocks.append(
+            input_block(
+                block_id,
+                label,
+                {"type": "datepicker", "action_id": "value"},
+                optional=True,
+            )
+        )
+    return blocks
+
+
+def consent_modal(
+    t: Translator,
+    *,
+    reference: str,
+    agencies: Sequence[tuple[int, str]],
+    private_metadata: str,
+) -> Block:
+    """Record a consent given after the case was raised, or a renewed one: it replaces the
+    current consent (an agency it leaves out sees an anonymous consultation)."""
+    blocks: list[Block] = [
+        section(t("New consent for *{reference}*.", reference=escape(reference))),
+        context(
+            t(
+                "It replaces the current consent: only the agencies you choose see the "
+                "details from now on."
+            )
+        ),
+        *_consent_blocks(t, _agency_options(agencies), given=True),
+    ]
+    return modal(
+        callback_id=CB_CASE_CONSENT,
+        title=t("Record consent"),
+        submit=t("Record"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def agencies_modal(
+    t: Translator,
+    *,
+    reference: str,
+    agencies: Sequence[tuple[int, str]],
+    chosen: Sequence[int],
+    private_metadata: str,
+) -> Block:
+    """Which agencies must attend the case, changed after it was raised (the raising agency
+    always does). Agencies added are told by DM."""
+    options = _agency_options(agencies)
+    element = _select("multi_static_select", t("Choose agencies"), list(options))
+    initial = [o for o in options if o["value"] in {str(a) for a in chosen}]
+    if initial:
+        element["initial_options"] = initial
+    blocks: list[Block] = [
+        section(
+            t("Agencies that need to take part in *{reference}*.", reference=escape(reference))
+        ),
+        input_block(
+            "agencies",
+            t("Agencies that need to take part"),
+            element,
+            optional=True,
+            hint=t("The raising agency always takes part. Agencies you add are told by DM."),
+        ),
+    ]
+    return modal(
+        callback_id=CB_CASE_AGENCIES,
+        title=t("Agencies"),
+        submit=t("Save"),
         close=t("Cancel"),
         blocks=blocks,
         private_metadata=private_metadata,

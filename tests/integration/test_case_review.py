@@ -1,0 +1,471 @@
+"""Cases and consent reviewed end to end, as every agency and as an attacker: a police and a
+youth-centre member raise cases like anyone; consent reminders reach only present members."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.scheduler import run_due_work
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import AuditAction, AuditEvent, Case, Consent, Role, case_criteria_met
+from tests.conftest import Bot
+from tests.support.forums import forum_draft
+from tests.support.slack_driver import (
+    checkbox_values,
+    multi_select_values,
+    plain_value,
+    radio_value,
+)
+
+CHANNEL = "C0001"
+ADMIN, POLICE, YOUTH, SCHOOL = "U1", "U2", "U3", "U4"
+AGENCIES = ["Socialtjänst/IFO", "Polis", "Fritidsgård", "Grundskola"]
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    """A forum whose admin is of Socialtjänst/IFO, with a police, a youth-centre and a school
+    member: nothing assumes who raises a case."""
+    draft = forum_draft(agencies=AGENCIES, own_agency="Socialtjänst/IFO")
+    with transaction(bot.sessions) as s:
+        created = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor=ADMIN, draft=draft
+        )
+        agencies = {a.name: a.id for a in created.agencies}
+        for user, agency in ((POLICE, "Polis"), (YOUTH, "Fritidsgård"), (SCHOOL, "Grundskola")):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=created,
+                actor=ADMIN,
+                slack_user_ids=[user],
+                agency_id=agencies[agency],
+                role=Role.MEMBER,
+            )
+        return {"forum": created.id, **agencies}
+
+
+def meta(forum: dict[str, int]) -> str:
+    return json.dumps({"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"]})
+
+
+def values(
+    forum: dict[str, int],
+    *,
+    summary: str = "Oro för att den unga dras in i en kriminell grupp",
+    needed: tuple[str, ...] = ("Socialtjänst/IFO",),
+    consent: str = "both",
+    covers: tuple[str, ...] = ("Socialtjänst/IFO",),
+    expires: str | None = None,
+) -> dict[str, dict[str, dict[str, Any]]]:
+    return {
+        "summary": {"value": plain_value(summary)},
+        "concerns": {"value": multi_select_values(["crime_networks"])},
+        "age_band": {"value": radio_value("13-15")},
+        "agencies": {"value": multi_select_values([str(forum[a]) for a in needed])},
+        "consent": {"value": radio_value(consent)},
+        "consent_agencies": {"value": multi_select_values([str(forum[a]) for a in covers])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": expires}},
+        "sip": {"value": radio_value("not_relevant")},
+    }
+
+
+def submit(bot: Bot, forum: dict[str, int], user: str, view_id: str, **kw: Any) -> Any:
+    state = values(forum, **kw)
+    return bot.driver.view_submission(
+        "case_new",
+        state,
+        user=user,
+        private_metadata=meta(forum),
+        view_id=view_id,
+        blocks=[{"type": "input", "block_id": b} for b in state],
+    )
+
+
+@pytest.mark.parametrize(("user", "agency"), [(POLICE, "Polis"), (YOUTH, "Fritidsgård")])
+def test_a_police_or_youth_centre_member_raises_a_case_like_anyone(
+    bot: Bot, forum: dict[str, int], user: str, agency: str
+) -> None:
+    bot.driver.command("ärende", user=user)
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    chosen = next(b for b in view["blocks"] if b.get("block_id") == "agencies")
+    assert [o["value"] for o in chosen["element"]["initial_options"]] == [str(forum[agency])]
+    assert submit(bot, forum, user, "V1").json() is None
+    with bot.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.reference == "FOS-2026-001"
+        assert case.raising_agency_id == forum[agency]
+        assert {a.name for a in case.agencies} == {agency, "Socialtjänst/IFO"}
+    posts = bot.slack.wait_for("chat.postMessage", count=2)
+    announced = json.dumps(posts[0].args, ensure_ascii=False)
+    assert "FOS-2026-001" in announced and agency in announced
+    assert posts[1].args["channel"] == ADMIN  # Socialtjänst must attend: told by DM
+    bot.slack.assert_no_violations()
+
+
+def test_a_consent_reminder_never_goes_to_a_raiser_who_left_the_forum(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The raiser left the channel: the consent's expiry (the reference, the date) is told to
+    the coordinators only, not to someone who is no longer a member."""
+    expires = (bot.clock.now().date() + dt.timedelta(days=5)).isoformat()
+    assert submit(bot, forum, POLICE, "V1", expires=expires).json() is None
+    bot.wait_idle()
+    bot.driver.event({"type": "member_left_channel", "user": POLICE, "channel": CHANNEL})
+    bot.wait_idle()
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    reminders = [
+        c for c in bot.slack.calls_to("chat.postMessage") if "Samtycket" in c.args.get("text", "")
+    ]
+    assert [c.args["channel"] for c in reminders] == [ADMIN]  # not the police member
+    with bot.sessions() as s:
+        assert s.scalars(select(Consent)).one().expires_on is not None
+
+
+def test_consent_not_given_keeps_no_agencies_or_dates_picked_before(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A member picks the consent's agencies and dates, then chooses "Not given": the case is
+    an anonymous consultation, and the consent register does not list agencies and dates of
+    a consent nobody gave."""
+    response = submit(
+        bot, forum, SCHOOL, "V1", consent="none", covers=("Polis",), expires="2027-06-30"
+    )
+    assert response.json() is None
+    with bot.sessions() as s:
+        consent = s.scalars(select(Consent)).one()
+        assert (consent.agencies, consent.given_on, consent.expires_on) == ([], None, None)
+    bot.driver.command("samtycke FOS-2026-001", user=ADMIN)
+    register = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "FOS-2026-001" in register
+    assert "Polis" not in register and "2027" not in register
+
+
+def test_a_crafted_consent_naming_an_agency_twice_raises_one_case(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The consent's agencies as a crafted payload sends them: one agency twice. The case is
+    raised with the consent covering it once, never a database error."""
+    state = values(forum, covers=("Polis",))
+    twice = str(forum["Polis"])
+    state["consent_agencies"] = {"value": multi_select_values([twice, twice])}
+    response = bot.driver.view_submission(
+        "case_new",
+        state,
+        user=YOUTH,
+        private_metadata=meta(forum),
+        view_id="V1",
+        blocks=[{"type": "input", "block_id": b} for b in state],
+    )
+    assert response.status == 200 and response.json() is None
+    with bot.sessions() as s:
+        consent = s.scalars(select(Consent)).one()
+        assert [a.name for a in consent.agencies] == ["Polis"]
+    bot.slack.assert_no_violations()
+
+
+# --- consent given or renewed after the case was raised ---------------------------------------
+
+
+def open_case(bot: Bot, user: str) -> dict[str, Any]:
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    before = bot.slack.count("views.open")
+    bot.driver.block_action("case_open", user=user, value=str(case_id), channel=CHANNEL)
+    view: dict[str, Any] = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    return view
+
+
+def record_consent(
+    bot: Bot, forum: dict[str, int], user: str, covers: tuple[str, ...], *, giver: str = "both"
+) -> Any:
+    """The raiser's or a coordinator's "Record consent" in the case modal, then the pushed
+    consent modal submitted."""
+    view = {**open_case(bot, user), "id": "V0001"}
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == "case_record_consent")
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_record_consent", user=user, value=button["value"], view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed["callback_id"] == "case_consent"
+    state = {
+        "consent": {"value": radio_value(giver)},
+        "consent_agencies": {"value": multi_select_values([str(forum[a]) for a in covers])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": "2027-06-30"}},
+    }
+    return bot.driver.view_submission(
+        "case_consent",
+        state,
+        user=user,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+
+
+def test_a_consultation_gets_consent_later_and_the_agencies_it_covers_see_the_details(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """FOSSAM: a case first discussed as an anonymous consultation; the family consents
+    afterwards. The raising agency records that consent in the case modal: from then on the
+    agencies it names see the details (each read audited), the others still do not."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    assert summary not in json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    response = record_consent(bot, forum, SCHOOL, ("Polis",))
+    assert response.status == 200 and response.json() is None
+    refreshed = bot.slack.wait_for("views.update")[-1]
+    assert refreshed.args["view_id"] == "V0001"
+    assert "Polis" in json.dumps(refreshed.args["view"], ensure_ascii=False)
+    assert summary in json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert summary not in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    with bot.sessions() as s:
+        consents = s.scalars(select(Consent).order_by(Consent.id)).all()
+        assert [c.given_by.value for c in consents] == ["none", "both"]
+        assert [a.name for a in consents[-1].agencies] == ["Polis"]
+        assert consents[-1].expires_on == dt.date(2027, 6, 30)
+        police_reads = s.scalars(
+            select(AuditEvent.detail)
+            .where(AuditEvent.actor == POLICE, AuditEvent.action == AuditAction.READ)
+            .order_by(AuditEvent.id)
+        ).all()
+        assert [(d or {}).get("details") for d in police_reads] == [False, True]
+        recorded = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "consent", AuditEvent.action == AuditAction.UPDATE
+            )
+        ).one()
+        assert recorded.actor == SCHOOL and recorded.object_ref == "FOS-2026-001"
+    messages = json.dumps(
+        [c.args for c in bot.slack.calls_to("chat.postMessage")], ensure_ascii=False
+    )
+    assert summary not in messages  # in the modals of those who may see it, nowhere else
+    bot.slack.assert_no_violations()
+
+
+def test_a_renewed_consent_that_leaves_an_agency_out_hides_the_details_from_it(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Renewing before the end date: the new consent replaces the old one, so an agency it
+    no longer names sees an anonymous consultation (and its App Home is published anew)."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    covers = ("Socialtjänst/IFO", "Fritidsgård")
+    assert submit(bot, forum, POLICE, "V1", covers=covers, expires="2026-12-10").json() is None
+    assert summary in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert record_consent(bot, forum, POLICE, ("Socialtjänst/IFO",)).json() is None
+    bot.slack.wait_for("views.update")
+    assert summary not in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert summary in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    assert YOUTH in {c.args["user_id"] for c in bot.slack.wait_for("views.publish")}
+
+
+def test_only_the_raising_agency_or_a_coordinator_records_consent_and_never_none(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    # Another agency's member has no button; a crafted click and submission are refused.
+    view = open_case(bot, POLICE)
+    assert "case_record_consent" not in json.dumps(view)
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    state = {
+        "consent": {"value": radio_value("guardians")},
+        "consent_agencies": {"value": multi_select_values([str(forum["Polis"])])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": None}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": None}},
+    }
+    blocks = [{"type": "input", "block_id": b} for b in state]
+    refused = bot.driver.view_submission(
+        "case_consent", state, user=POLICE, private_metadata=private, blocks=blocks
+    ).json()
+    assert refused["response_action"] == "update"
+    assert "samordnare" in json.dumps(refused, ensure_ascii=False)
+    # "Not given" and an agency of no forum are refused on their fields.
+    state["consent"] = {"value": radio_value("none")}
+    state["consent_agencies"] = {"value": multi_select_values(["999999"])}
+    errors = bot.driver.view_submission(
+        "case_consent", state, user=SCHOOL, private_metadata=private, blocks=blocks
+    ).json()
+    assert errors["response_action"] == "errors"
+    assert set(errors["errors"]) == {"consent", "consent_agencies"}
+    with bot.sessions() as s:
+        assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]
+
+
+def test_a_criterion_taken_off_the_list_while_the_modal_was_open_never_stops_the_case(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Criteria help instead of hinder: the coordinator replaces the list while a member has
+    the case modal open with one of the old criteria ticked. The case is raised (the tick
+    counted for the criterion it was); another forum's criterion is still refused."""
+
+    def set_criteria(lines: str, version: int) -> None:
+        state = {f"criteria.{version}": {"value": plain_value(lines)}}
+        private = json.dumps(
+            {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "version": version}
+        )
+        assert (
+            bot.driver.view_submission(
+                "case_criteria",
+                state,
+                user=ADMIN,
+                private_metadata=private,
+                blocks=[{"type": "input", "block_id": b} for b in ["template", *state]],
+            ).json()
+            is None
+        )
+
+    set_criteria("Oro i skolan och på fritiden", 0)
+    bot.driver.command("ärende", user=YOUTH)
+    modal = bot.slack.wait_for("views.open")[-1].args["view"]
+    block = next(b for b in modal["blocks"] if b.get("block_id") == "criteria")
+    old = block["element"]["options"][0]["value"]
+    set_criteria("Ung person i riskzon", 1)  # the old criterion is no longer offered
+
+    def raise_with(ticked: list[str], view_id: str) -> Any:
+        state = values(forum)
+        state["criteria"] = {"value": checkbox_values(ticked)}
+        return bot.driver.view_submission(
+            "case_new",
+            state,
+            user=YOUTH,
+            private_metadata=meta(forum),
+            view_id=view_id,
+            blocks=[{"type": "input", "block_id": b} for b in state],
+        ).json()
+
+    assert raise_with([old], "V1") is None
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(case_criteria_met)) == 1
+        assert s.scalar(select(func.count()).select_from(Case)) == 1
+    assert raise_with(["999999"], "V2")["response_action"] == "errors"
+
+
+def test_the_case_modal_says_that_a_consent_has_expired(bot: Bot, forum: dict[str, int]) -> None:
+    """After its last day the raising agency reads that the consent has expired (not only a
+    date that passed), and the agencies it covered see an anonymous consultation."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    assert submit(bot, forum, POLICE, "V1", expires="2026-11-30").json() is None
+    shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert "gäller till måndag 30 november 2026" in shown and "upphörde" not in shown
+    bot.clock.set(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
+    shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert "*upphörde* måndag 30 november 2026" in shown and "gäller till" not in shown
+    assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+
+
+# --- the agencies that must attend, after the case was raised -----------------------------------
+
+
+def test_an_agency_found_to_be_needed_later_is_added_and_told(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """FOSSAM: "see who needs to take part in each case". After the first discussion the
+    school finds that the youth centre must attend too: the raising agency adds it in the
+    case modal, its members get the DM (reference and date only), and the change is in the
+    case's history for every member (agencies are no detail)."""
+    assert submit(bot, forum, SCHOOL, "V1", needed=("Socialtjänst/IFO",)).json() is None
+    bot.wait_idle()
+    bot.slack.reset()
+    view = {**open_case(bot, SCHOOL), "id": "V0001"}
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == "case_change_agencies")
+    bot.driver.block_action("case_change_agencies", user=SCHOOL, value=button["value"], view=view)
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    assert pushed["callback_id"] == "case_agencies"
+    chosen = next(b for b in pushed["blocks"] if b.get("block_id") == "agencies")
+    initial = {o["value"] for o in chosen["element"]["initial_options"]}
+    assert initial == {str(forum["Grundskola"]), str(forum["Socialtjänst/IFO"])}
+    state = {
+        "agencies": {
+            "value": multi_select_values(
+                [str(forum["Socialtjänst/IFO"]), str(forum["Fritidsgård"])]
+            )
+        }
+    }
+    response = bot.driver.view_submission(
+        "case_agencies",
+        state,
+        user=SCHOOL,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+    assert response.status == 200 and response.json() is None
+    with bot.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert [a.name for a in case.agencies] == ["Socialtjänst/IFO", "Fritidsgård", "Grundskola"]
+    dm = next(c for c in bot.slack.wait_for("chat.postMessage") if c.args["channel"] == YOUTH)
+    assert "FOS-2026-001 tas upp" in dm.args["text"]
+    assert [c.args["channel"] for c in bot.slack.calls_to("chat.postMessage")] == [YOUTH]
+    refreshed = bot.slack.wait_for("views.update")[-1]
+    assert refreshed.args["view_id"] == "V0001"
+    # The youth centre is not covered by the consent: it sees the change, not the details.
+    seen = json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert "ändrade vilka verksamheter som deltar" in seen
+    assert "Oro för att den unga" not in seen
+    # After the meeting (26 November) the police is added: its DM names no past date.
+    bot.clock.set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))
+    bot.slack.reset()
+    state["agencies"]["value"] = multi_select_values(
+        [str(forum[a]) for a in ("Socialtjänst/IFO", "Fritidsgård", "Polis")]
+    )
+    assert (
+        bot.driver.view_submission(
+            "case_agencies",
+            state,
+            user=SCHOOL,
+            private_metadata=pushed["private_metadata"],
+            blocks=pushed["blocks"],
+        ).json()
+        is None
+    )
+    told = bot.slack.wait_for("chat.postMessage")
+    assert [(c.args["channel"], c.args["text"]) for c in told] == [
+        (POLICE, "FOS-2026-001 har lyfts; er verksamhet behöver delta.")
+    ]
+
+
+def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    assert submit(bot, forum, SCHOOL, "V1").json() is None
+    assert "case_change_agencies" not in json.dumps(open_case(bot, POLICE))
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    state = {"agencies": {"value": multi_select_values([str(forum["Polis"])])}}
+    blocks = [{"type": "input", "block_id": "agencies"}]
+    refused = bot.driver.view_submission(
+        "case_agencies", state, user=POLICE, private_metadata=private, blocks=blocks
+    ).json()
+    assert refused["response_action"] == "update"
+    # An agency of no forum is refused on the field; the raising agency always stays.
+    state = {"agencies": {"value": multi_select_values(["999999"])}}
+    errors = bot.driver.view_submission(
+        "case_agencies", state, user=ADMIN, private_metadata=private, blocks=blocks
+    ).json()
+    assert errors["response_action"] == "errors" and list(errors["errors"]) == ["agencies"]
+    state = {"agencies": {"value": multi_select_values([])}}
+    assert (
+        bot.driver.view_submission(
+            "case_agencies", state, user=ADMIN, private_metadata=private, blocks=blocks
+        ).json()
+        is None
+    )
+    with bot.sessions() as s:
+        assert [a.name for a in s.scalars(select(Case)).one().agencies] == ["Grundskola"]
