@@ -524,7 +524,7 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             meta.meeting_id or 0,
             coordinator=True,
         )
-        following = agenda_service.record_meeting(
+        record = agenda_service.record_meeting(
             session,
             deps.clock,
             access=access,
@@ -532,6 +532,11 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             attended_agency_ids=forms.id_values(forms.selected_many(values, "attended")),
             discussed_item_ids=discussed,
         )
+        following = record.following
+        if following is not None and record.next_agenda_changed:
+            # Items rolled onto the next agenda, or taken off it by a correction: its
+            # posted agenda, previews and morning DMs follow (each only once there is one).
+            publish_changes(deps, session, following, access.forum)
         note = ui.recorded_text(
             t,
             following.starts_at if following else None,
