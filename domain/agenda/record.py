@@ -70,7 +70,7 @@ def record_meeting(
     position = _next_position(session, following.id) if following else 0
     items = [i for i in _items(session, meeting.id) if not i.removed]
     locks.lock_cases(session, {i.case_id for i in items if i.case_id is not None})
-    there = _rolled_over(session, following.id) if following else _OnAgenda({}, {})
+    there = _rolled_over(session, meeting, following) if following else _OnAgenda({}, {})
     changed = False
     for item in items:
         item.discussed = item.id in discussed
@@ -86,7 +86,10 @@ def record_meeting(
         if case is not None:
             if case.status == CaseStatus.CLOSED:
                 continue
-            case.meeting_id = following.id
+            # Planned for the next meeting, unless it is on a meeting under way since
+            # (rolled there by an earlier save of this record): that one's record decides.
+            if there.placed(case.id) in (None, following.id):
+                case.meeting_id = following.id
         if item.kind == AgendaItemKind.ACTION:
             continue  # collected again for the next meeting while still due
         if there.has(item):
@@ -187,12 +190,16 @@ def _other(item: AgendaItem) -> _Other:
 
 @dataclass
 class _OnAgenda:
-    """The next meeting's agenda as a roll-over finds it: its case items (any item, a
-    removed one too, as :func:`collect` counts them: a case taken off is not put back) and
-    its rolled-over items without a case (each copy as often as it is there)."""
+    """The next meeting's agenda (and those of meetings under way since this one, see
+    :func:`_rolled_over`) as a roll-over finds it: its case items (any item, a removed one
+    too, as :func:`collect` counts them: a case taken off is not put back; the earliest
+    meeting's) and its rolled-over items without a case (each copy as often as it is
+    there)."""
 
     cases: dict[int, AgendaItem]
     others: dict[_Other, list[AgendaItem]]
+    # The next meeting: only a copy on it is taken back (:func:`_take_back`).
+    following_id: int | None = None
 
     def has(self, item: AgendaItem) -> bool:
         """Whether ``item`` is on it already (each copy found answers once: two like
@@ -205,30 +212,59 @@ class _OnAgenda:
             return True
         return False
 
+    def placed(self, case_id: int) -> int | None:
+        """The meeting whose agenda has the case (None: none of them)."""
+        found = self.cases.get(case_id)
+        return found.meeting_id if found is not None else None
+
     def take(self, item: AgendaItem) -> AgendaItem | None:
         """The copy of ``item`` a roll-over put there and no one has changed since (still
         rolled over, not taken off, not discussed), if any; each copy is found once."""
         if item.case_id is not None:
             copy = self.cases.get(item.case_id)
-            if copy is None or not copy.rolled_over or copy.removed or copy.discussed:
+            if copy is None or not self._untouched(copy):
                 return None
             return copy
         copies = self.others.get(_other(item)) or []
         for n, copy in enumerate(copies):
-            if not copy.removed and not copy.discussed:
+            if self._untouched(copy):
                 return copies.pop(n)
         return None
 
+    def _untouched(self, copy: AgendaItem) -> bool:
+        return (
+            copy.meeting_id == self.following_id
+            and copy.rolled_over
+            and not copy.removed
+            and not copy.discussed
+        )
 
-def _rolled_over(session: Session, meeting_id: int) -> _OnAgenda:
+
+def _rolled_over(session: Session, meeting: Meeting, following: Meeting) -> _OnAgenda:
+    """The agendas after ``meeting`` up to ``following``: the next meeting, and any that
+    started after this meeting and before now (this record saved again once the next
+    meeting was under way: what an earlier save rolled onto it is there, its own record
+    says what became of it, and it is not put on ``following`` as well)."""
+    between = list(
+        session.scalars(
+            select(Meeting.id)
+            .where(
+                Meeting.forum_id == meeting.forum_id,
+                Meeting.starts_at > meeting.starts_at,
+                Meeting.starts_at <= following.starts_at,
+            )
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
     cases: dict[int, AgendaItem] = {}
     others: dict[_Other, list[AgendaItem]] = {}
-    for item in _items(session, meeting_id):
-        if item.case_id is not None:
-            cases.setdefault(item.case_id, item)
-        elif item.rolled_over and item.action_id is None:
-            others.setdefault(_other(item), []).append(item)
-    return _OnAgenda(cases, others)
+    for meeting_id in dict.fromkeys([*between, following.id]):
+        for item in _items(session, meeting_id):
+            if item.case_id is not None:
+                cases.setdefault(item.case_id, item)
+            elif item.rolled_over and item.action_id is None:
+                others.setdefault(_other(item), []).append(item)
+    return _OnAgenda(cases, others, following.id)
 
 
 def items_for_record(session: Session, meeting: Meeting) -> list[tuple[int, str]]:

@@ -350,3 +350,26 @@ def test_a_correction_leaves_a_follow_up_case_on_the_next_agenda(bot: Bot) -> No
     assert (corrected.status, corrected.json()) == (200, None)
     assert [(c, r) for c, _, r in on_agenda(bot, following) if c == case] == [(case, False)]
     assert case_of(bot, case).status is CaseStatus.FOLLOW_UP
+
+
+def test_a_record_saved_again_once_the_next_meeting_started_rolls_nothing_over_twice(
+    bot: Bot,
+) -> None:
+    """The record saved again (attendance corrected, nothing discussed as before) once the
+    next meeting is under way: the items rolled onto it then are there (its own record
+    says what became of them); none goes onto the meeting after it as well (before, the
+    case and the other business were put on both, the case moved on past the meeting that
+    has them)."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    first = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (first.status, first.json()) == (200, None)
+    there = on_agenda(bot, following)
+    bot.clock.set(local(2026, 12, 3, 14, 0))
+    after_that = next_meeting(bot, following)
+    beyond = on_agenda(bot, after_that)
+    again = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (again.status, again.json()) == (200, None)
+    assert on_agenda(bot, following) == there
+    assert on_agenda(bot, after_that) == beyond
+    assert case_of(bot, case).meeting_id == following
