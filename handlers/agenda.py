@@ -343,19 +343,21 @@ def item_menu(body: dict[str, Any], client: WebClient, context: BoltContext, dep
 @listener("modal")
 def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
+    if meta.forum_id is None or meta.meeting_id is None:
+        # The modal always names both (_edit_view); without them (no metadata, or damaged)
+        # it cannot say which agenda it edits. Told on the field, the modal kept open with
+        # what was typed: not closed without a word, not the item put on the next meeting
+        # (maybe not the agenda the modal showed), not "no forum in this channel".
+        raise agenda_service.AgendaFormBroken()
     text = forms.text(view["state"]["values"], "text")
     if not text.strip():
         ack()
         return
     with database_errors(), transaction(deps.sessions) as session:
         # The edited meeting by its id: a refusal at the door is audited.
-        with (
-            meeting_door(session, deps, context, meta.meeting_id)
-            if meta.meeting_id is not None
-            else nullcontext()
-        ):
+        with meeting_door(session, deps, context, meta.meeting_id):
             forum = forum_service.get_forum(
-                session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+                session, forum_id=meta.forum_id, team_id=context.team_id or ""
             )
             access = forum_service.require_member(
                 session, forum=forum, slack_user_id=context.user_id or ""
@@ -524,7 +526,7 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             meta.meeting_id or 0,
             coordinator=True,
         )
-        following = agenda_service.record_meeting(
+        record = agenda_service.record_meeting(
             session,
             deps.clock,
             access=access,
@@ -532,6 +534,11 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             attended_agency_ids=forms.id_values(forms.selected_many(values, "attended")),
             discussed_item_ids=discussed,
         )
+        following = record.following
+        if following is not None and record.next_agenda_changed:
+            # Items rolled onto the next agenda, or taken off it by a correction: its
+            # posted agenda, previews and morning DMs follow (each only once there is one).
+            publish_changes(deps, session, following, access.forum)
         note = ui.recorded_text(
             t,
             following.starts_at if following else None,

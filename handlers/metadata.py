@@ -25,11 +25,10 @@ class ViewMeta(BaseModel):
     # The page of a modal shown page by page (the minutes), from 1. Kept as sent and read
     # by :meth:`page_number`, so a crafted page is told as such and the rest stays usable.
     page: int | str | None = None
-    # The pages of the minutes saved so far in this modal (domain.minutes.Tally): the cases
-    # minuted, the actions created, the cases planned for a follow-up.
-    minuted: list[Id] | None = None
-    actions: list[Id] | None = None
-    follow_ups: list[Id] | None = None
+    # The pages of the minutes saved so far in this modal (domain.minutes.Tally: the cases
+    # minuted, the actions created, the cases planned for a follow-up), packed by
+    # domain.minutes.pack_tally: a few hundred cases' ids written out did not fit.
+    tally: str | None = None
 
     def page_number(self) -> int | None:
         """The page (1 when none is given); None for a page no modal of ours carries: not

@@ -212,21 +212,18 @@ def _minutes_view(
     *,
     zone: dt.tzinfo,
     saved: str | None = None,
-    tally: minutes_service.Tally | None = None,
+    tally: str | None = None,
 ) -> Block:
+    """One page of the minutes; ``tally``: the pages saved so far, packed
+    (:func:`domain.minutes.pack_tally`)."""
     meta = ViewMeta(
         locale=t.locale, forum_id=access.forum.id, meeting_id=form.meeting.id, page=form.page
     )
     if tally is not None:
-        counted = meta.model_copy(
-            update={
-                "minuted": list(tally.cases) or None,
-                "actions": list(tally.actions) or None,
-                "follow_ups": list(tally.follow_ups) or None,
-            }
-        )
-        # A tally too long for the metadata (hundreds of cases) is left out: the last
-        # page's note then counts the pages from there on, rather than the page failing.
+        counted = meta.model_copy(update={"tally": tally})
+        # Packed, a tally of thousands of cases still fits; one that does not (tens of
+        # thousands) is left out rather than the page failing: the last page's note then
+        # counts the pages from there on.
         if len(counted.dump()) <= METADATA_MAX:
             meta = counted
     return ui.minutes_modal(
@@ -342,11 +339,7 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             follow_ups=[ref for ref, _m in recorded.follow_ups],
         )
         # Every page of this modal so far: the pages before carried in its metadata.
-        earlier = minutes_service.Tally(
-            cases=tuple(meta.minuted or ()),
-            actions=tuple(meta.actions or ()),
-            follow_ups=tuple(meta.follow_ups or ()),
-        )
+        earlier = minutes_service.unpack_tally(session, meeting, meta.tally)
         tally = earlier.plus(recorded)
         # The next page's banner and the last page's note count every page so far.
         if earlier != minutes_service.Tally():  # pages before this one saved some
@@ -361,7 +354,8 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             )
         if next_form.cases:
             zone = forum_service.forum_schedule(access.forum).zone
-            following = _minutes_view(t, access, next_form, zone=zone, saved=saved, tally=tally)
+            packed = minutes_service.pack_tally(session, meeting, tally)
+            following = _minutes_view(t, access, next_form, zone=zone, saved=saved, tally=packed)
         else:
             # The last page: the channel's notice (once a meeting, every page's cases) and
             # the coordinator's note of every page (once for this submission as typed,

@@ -237,6 +237,7 @@ def stop_sharing(
             slack_user_id=user_id,
             link_id=link_id,
             channel_id=channel_of(body),
+            notice=ui.link_ended_notice,
         )
     respond(
         replace_original=False,

@@ -48,6 +48,16 @@ class ItemNotFound(DomainError):
     msgid = N_("That agenda item no longer exists.")
 
 
+class AgendaFormBroken(DomainError):
+    """The agenda editor's modal came back without the forum and meeting it was opened
+    for (its metadata missing or damaged): nothing says which agenda to change."""
+
+    msgid = N_(
+        "This form no longer says which meeting's agenda it is. Copy what you wrote, close "
+        "it and open the agenda again with /samverkan dagordning."
+    )
+
+
 @dataclass(frozen=True)
 class AgendaLine:
     item_id: int

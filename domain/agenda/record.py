@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -36,9 +35,10 @@ def record_meeting(
     meeting_id: int,
     attended_agency_ids: Sequence[int],
     discussed_item_ids: Sequence[int],
-) -> Meeting | None:
+) -> Record:
     """Attendance and discussed items; what was not discussed rolls over to the next
-    meeting. Returns that next meeting (None if there is none planned).
+    meeting (:class:`Record`: that meeting, None if there is none planned, and whether its
+    agenda changed).
 
     The meeting's row is locked first, then the next planned meeting's row (a cancel of it
     at the same moment either comes first, and the items go to the one after, or waits and
@@ -47,7 +47,9 @@ def record_meeting(
     closed at the same moment is either read as closed (left as it is: not marked
     discussed, not rolled over) or closed after this record, which its close then reads.
     Recording a meeting again (the modal saved twice, a retry from Slack, a correction)
-    takes turns at the meeting's row and rolls each item over once (:func:`_rolled_over`)."""
+    takes turns at the meeting's row and rolls each item over once (:func:`_rolled_over`).
+    A correction that now says an item rolled over before was discussed takes its copy off
+    the next agenda again (:func:`_take_back`)."""
     _require_coordinator(access)
     forum = access.forum
     meeting = meetings.get_meeting(session, forum, meeting_id)
@@ -68,20 +70,26 @@ def record_meeting(
     position = _next_position(session, following.id) if following else 0
     items = [i for i in _items(session, meeting.id) if not i.removed]
     locks.lock_cases(session, {i.case_id for i in items if i.case_id is not None})
-    there = _rolled_over(session, following.id) if following else _OnAgenda(set(), Counter())
+    there = _rolled_over(session, meeting, following) if following else _OnAgenda({}, {})
+    changed = False
     for item in items:
         item.discussed = item.id in discussed
         case = session.get(Case, item.case_id) if item.case_id else None
         if item.discussed:
             if case is not None and case.status in (CaseStatus.NEW, CaseStatus.SCHEDULED):
                 case.status = CaseStatus.DISCUSSED
+            if following is not None:
+                changed |= _take_back(session, meeting, following, item, case, there)
             continue
         if following is None:
             continue
         if case is not None:
             if case.status == CaseStatus.CLOSED:
                 continue
-            case.meeting_id = following.id
+            # Planned for the next meeting, unless it is on a meeting under way since
+            # (rolled there by an earlier save of this record): that one's record decides.
+            if there.placed(case.id) in (None, following.id):
+                case.meeting_id = following.id
         if item.kind == AgendaItemKind.ACTION:
             continue  # collected again for the next meeting while still due
         if there.has(item):
@@ -101,6 +109,7 @@ def record_meeting(
             )
         )
         position += 1
+        changed = True
     audit.record_by(
         session,
         clock,
@@ -111,7 +120,62 @@ def record_meeting(
         detail={"attended": len(meeting.attendance), "discussed": len(discussed)},
     )
     session.flush()
-    return following
+    return Record(following=following, next_agenda_changed=changed)
+
+
+@dataclass(frozen=True)
+class Record:
+    """What recording a meeting did to the next one: ``following`` is the next planned
+    meeting (None: none is planned); ``next_agenda_changed`` whether items were rolled onto
+    its agenda or taken off it (its posted agenda and previews are then updated)."""
+
+    following: Meeting | None
+    next_agenda_changed: bool
+
+
+def _take_back(
+    session: Session,
+    meeting: Meeting,
+    following: Meeting,
+    item: AgendaItem,
+    case: Case | None,
+    there: _OnAgenda,
+) -> bool:
+    """``item`` is now recorded as discussed: its copy that an earlier record of this
+    meeting rolled onto the next agenda goes (the next agenda as it would be had the record
+    said so from the start), and its case goes back to this meeting. True if it did.
+
+    Only on ``following``, the next meeting that has not started: a copy on a meeting
+    under way or held stays, as that meeting's own record says what became of it. Only a
+    copy still as the roll-over left it: one a coordinator took off the next agenda is left
+    so (collect does not put a case taken off back). A case that comes back for a
+    follow-up is due on the next agenda anyway (:func:`collect` takes follow-ups not planned
+    for a later meeting): its item stays, no longer marked as rolled over. A coordinator's
+    slot for the copy goes with it: it was given to an item that seemed not dealt with."""
+    copy = there.take(item)
+    if copy is None:
+        return False
+    if case is not None and _due_there(session, case, following):
+        copy.rolled_over = False
+        return True
+    # Deleted, not marked removed: a later correction back to "not discussed" rolls it over
+    # again (a removed case item would keep it off, see _OnAgenda).
+    session.delete(copy)
+    if case is not None:
+        del there.cases[case.id]
+    if case is not None and case.status != CaseStatus.CLOSED and case.meeting_id == following.id:
+        case.meeting_id = meeting.id
+    return True
+
+
+def _due_there(session: Session, case: Case, following: Meeting) -> bool:
+    """Whether :func:`collect` would put ``case`` on ``following``'s agenda as a follow-up."""
+    if case.status != CaseStatus.FOLLOW_UP:
+        return False
+    if case.meeting_id is None or case.meeting_id == following.id:
+        return True
+    planned = session.get(Meeting, case.meeting_id)
+    return planned is not None and planned.starts_at < following.starts_at
 
 
 _Other = tuple[AgendaItemKind, str | None, str | None, tuple[int, ...] | None]
@@ -126,34 +190,81 @@ def _other(item: AgendaItem) -> _Other:
 
 @dataclass
 class _OnAgenda:
-    """The next meeting's agenda as a roll-over finds it: its cases (any item, a removed
-    one too, as :func:`collect` counts them: a case taken off is not put back) and its
-    rolled-over items without a case, each as often as it is there."""
+    """The next meeting's agenda (and those of meetings under way since this one, see
+    :func:`_rolled_over`) as a roll-over finds it: its case items (any item, a removed one
+    too, as :func:`collect` counts them: a case taken off is not put back; the earliest
+    meeting's) and its rolled-over items without a case (each copy as often as it is
+    there)."""
 
-    cases: set[int]
-    others: Counter[_Other]
+    cases: dict[int, AgendaItem]
+    others: dict[_Other, list[AgendaItem]]
+    # The next meeting: only a copy on it is taken back (:func:`_take_back`).
+    following_id: int | None = None
 
     def has(self, item: AgendaItem) -> bool:
         """Whether ``item`` is on it already (each copy found answers once: two like
         items of one meeting, both not discussed, both roll over)."""
         if item.case_id is not None:
             return item.case_id in self.cases
-        key = _other(item)
-        if self.others[key] > 0:
-            self.others[key] -= 1
+        copies = self.others.get(_other(item))
+        if copies:
+            copies.pop(0)
             return True
         return False
 
+    def placed(self, case_id: int) -> int | None:
+        """The meeting whose agenda has the case (None: none of them)."""
+        found = self.cases.get(case_id)
+        return found.meeting_id if found is not None else None
 
-def _rolled_over(session: Session, meeting_id: int) -> _OnAgenda:
-    cases: set[int] = set()
-    others: Counter[_Other] = Counter()
-    for item in _items(session, meeting_id):
+    def take(self, item: AgendaItem) -> AgendaItem | None:
+        """The copy of ``item`` a roll-over put there and no one has changed since (still
+        rolled over, not taken off, not discussed), if any; each copy is found once."""
         if item.case_id is not None:
-            cases.add(item.case_id)
-        elif item.rolled_over and item.action_id is None:
-            others[_other(item)] += 1
-    return _OnAgenda(cases, others)
+            copy = self.cases.get(item.case_id)
+            if copy is None or not self._untouched(copy):
+                return None
+            return copy
+        copies = self.others.get(_other(item)) or []
+        for n, copy in enumerate(copies):
+            if self._untouched(copy):
+                return copies.pop(n)
+        return None
+
+    def _untouched(self, copy: AgendaItem) -> bool:
+        return (
+            copy.meeting_id == self.following_id
+            and copy.rolled_over
+            and not copy.removed
+            and not copy.discussed
+        )
+
+
+def _rolled_over(session: Session, meeting: Meeting, following: Meeting) -> _OnAgenda:
+    """The agendas after ``meeting`` up to ``following``: the next meeting, and any that
+    started after this meeting and before now (this record saved again once the next
+    meeting was under way: what an earlier save rolled onto it is there, its own record
+    says what became of it, and it is not put on ``following`` as well)."""
+    between = list(
+        session.scalars(
+            select(Meeting.id)
+            .where(
+                Meeting.forum_id == meeting.forum_id,
+                Meeting.starts_at > meeting.starts_at,
+                Meeting.starts_at <= following.starts_at,
+            )
+            .order_by(Meeting.starts_at, Meeting.id)
+        )
+    )
+    cases: dict[int, AgendaItem] = {}
+    others: dict[_Other, list[AgendaItem]] = {}
+    for meeting_id in dict.fromkeys([*between, following.id]):
+        for item in _items(session, meeting_id):
+            if item.case_id is not None:
+                cases.setdefault(item.case_id, item)
+            elif item.rolled_over and item.action_id is None:
+                others.setdefault(_other(item), []).append(item)
+    return _OnAgenda(cases, others, following.id)
 
 
 def items_for_record(session: Session, meeting: Meeting) -> list[tuple[int, str]]:

@@ -64,6 +64,7 @@ from domain.minutes.record import (
     record_minutes,
     summarize,
 )
+from domain.minutes.tally import pack_tally, unpack_tally
 
 __all__ = [
     "CATCH_UP",
@@ -96,6 +97,7 @@ __all__ = [
     "minutes_form",
     "next_preparations",
     "owner_field",
+    "pack_tally",
     "page_key",
     "prepare",
     "record_minutes",
@@ -103,4 +105,5 @@ __all__ = [
     "send_meeting_dms",
     "send_minutes_prompts",
     "summarize",
+    "unpack_tally",
 ]

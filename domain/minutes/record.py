@@ -227,8 +227,9 @@ class Recorded:
 @dataclass(frozen=True)
 class Tally:
     """What the pages of one minutes form saved so far (ids, carried from page to page in
-    the modal's metadata): the cases minuted, the actions created and the cases planned for
-    a follow-up. :func:`summarize` reads them back for the last page's note."""
+    the modal's metadata, packed: :mod:`domain.minutes.tally`): the cases minuted, the
+    actions created and the cases planned for a follow-up. :func:`summarize` reads them
+    back for the last page's note."""
 
     cases: tuple[int, ...] = ()
     actions: tuple[int, ...] = ()
@@ -245,7 +246,8 @@ class Tally:
 @dataclass(frozen=True)
 class Summary:
     """Every page of one minutes form: the references minuted, how many actions were
-    created, the references back for follow-up (in the order the pages saved them)."""
+    created, the references back for follow-up (in the order the cases came onto the
+    agenda: the tally's, as it is packed)."""
 
     references: list[str]
     actions: int

@@ -109,6 +109,16 @@ def _plain_notice(t: Translator, text: str, link_id: int) -> dict[str, Any]:
     return {"text": text}
 
 
+EndedNotice = Callable[[Translator, str, bool], dict[str, Any]]
+"""The note to both channels that a followed forum ended a steering forum's following of
+it: (the channel's translator, the text, whether it is the steering forum's channel) →
+the message (``text`` and blocks: ``handlers.blocks.steering.link_ended_notice``)."""
+
+
+def _plain_ended(t: Translator, text: str, to_steering: bool) -> dict[str, Any]:
+    return {"text": text}
+
+
 def configure(
     session: Session,
     clock: Clock,
@@ -291,6 +301,7 @@ def end_link(
     slack_user_id: str,
     link_id: int,
     channel_id: str,
+    notice: EndedNotice = _plain_ended,
 ) -> EndedLink:
     """A coordinator (or admin) of the followed forum ends a steering forum's following
     of it: the link is removed (as when the steering forum drops the forum), audited in
@@ -298,7 +309,8 @@ def end_link(
     names only). Anyone else is refused: a member who is no coordinator as such; someone
     outside the followed forum, another workspace's user and a link of nothing alike
     (:class:`LinkNotFound`); so is a press in another channel than the followed forum's
-    (``channel_id``), where no button of this link is."""
+    (``channel_id``), where no button of this link is. ``notice`` renders the channels'
+    note."""
     # Locked (PostgreSQL): a second coordinator ending it at once waits, then finds no link.
     link = (
         session.scalar(select(ForumLink).where(ForumLink.id == link_id).with_for_update())
@@ -366,7 +378,10 @@ def end_link(
             clock,
             team_id=team_id,
             method="chat.postMessage",
-            payload={"channel": channel_forum.channel_id, "text": text},
+            payload={
+                "channel": channel_forum.channel_id,
+                **notice(t, text, channel_forum.id == steering.id),
+            },
             dedupe_key=(
                 f"steering_unlink:{steering.id}:{forum.id}:{channel_forum.id}:{now.isoformat()}"
             ),

@@ -192,6 +192,18 @@ def followed_notice(t: Translator, text: str, link_id: int) -> dict[str, Any]:
     )
 
 
+def link_ended_notice(t: Translator, text: str, to_steering: bool) -> dict[str, Any]:
+    """The note to both channels that a followed forum ended a steering forum's following
+    of it (``domain.steering.EndedNotice``): the text (forum names escaped in the blocks,
+    kept as the notification's fallback) and where to look now."""
+    where = (
+        t("This steering forum's roll-up and the forums it follows: /samverkan styrning.")
+        if to_steering
+        else t("The steering forums that still follow this forum: /samverkan styrning.")
+    )
+    return message(text, [section(escape(text)), context(where)])
+
+
 def followers_message(
     t: Translator, *, forum_name: str, followers: Sequence[tuple[int, str]]
 ) -> dict[str, Any]:

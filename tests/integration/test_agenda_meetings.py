@@ -11,6 +11,7 @@ import json
 import threading
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from bot.scheduler import run_due_work
@@ -34,7 +35,7 @@ from tests.support.agenda_flow import (
     text_of,
     tick,
 )
-from tests.support.slack_driver import input_blocks
+from tests.support.slack_driver import input_blocks, plain_value
 from tests.support.wait import eventually
 
 
@@ -351,3 +352,39 @@ def test_the_forum_summary_lists_planned_meetings_not_holidays(bot: Bot) -> None
     # Julafton and nyårsafton are days off by default: the next meeting is 7 January.
     assert "torsdag 7 januari" in summary
     assert "24 december" not in summary and "31 december" not in summary
+
+
+BROKEN_METADATA = {
+    "none": "",
+    "not JSON": "{not json",
+    "no meeting": json.dumps({"locale": "sv", "forum_id": 1}),
+    "no forum": json.dumps({"locale": "sv", "meeting_id": 1}),
+}
+
+
+@pytest.mark.parametrize("typed", ["Ny fråga", ""], ids=["typed", "blank"])
+@pytest.mark.parametrize("metadata", list(BROKEN_METADATA))
+def test_the_agenda_editor_without_its_metadata_says_so_and_changes_nothing(
+    bot: Bot, metadata: str, typed: str
+) -> None:
+    """The agenda editor's modal saved without the metadata it was opened with (none, not
+    JSON, no meeting or no forum: a crafted or damaged view): the modal stays open with a
+    note that says what to do, on the field (what was typed stays), and nothing is added.
+    Before, a blank one closed without a word, one with text was told the channel has no
+    forum, and one without its meeting added the item to the next meeting (not
+    necessarily the agenda the modal showed)."""
+    setup_forum(bot)
+    values = {"text": {"text": plain_value(typed) if typed else {"type": "plain_text_input"}}}
+    response = bot.driver.view_submission(
+        "agenda_edit",
+        values,
+        user="U1",
+        private_metadata=BROKEN_METADATA[metadata],
+        blocks=input_blocks(values),
+    )
+    answer = response.json()
+    assert answer["response_action"] == "errors", answer
+    assert "öppna dagordningen igen" in answer["errors"]["text"]
+    bot.wait_idle()
+    with bot.sessions() as s:
+        assert s.scalars(select(AgendaItem)).all() == []

@@ -8,19 +8,31 @@ as such. The world is test_minutes_flow's (FOSSAM, Thursdays 13–15, U1 coordin
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
+import zlib
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
+from domain import agenda as agenda_service
 from storage.db import transaction
-from storage.models import Action, Case, CaseStatus, Member, MinuteEntry, Role
+from storage.models import Action, Case, CaseStatus, Forum, Meeting, Member, MinuteEntry, Role
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
-from tests.support.agenda_flow import channel_posts, dms_to, text_of
+from tests.support.agenda_flow import channel_posts, dms_to, local, text_of
 from tests.support.blockkit import all_text
-from tests.support.minutes_world import FAILED, OUTAGE, assert_fits, meeting_with_cases
+from tests.support.minutes_world import (
+    FAILED,
+    OUTAGE,
+    assert_fits,
+    first_meeting,
+    meeting_with_cases,
+    raise_cases,
+    setup_forum,
+)
 from tests.support.slack_driver import (
     date_value,
     input_blocks,
@@ -29,6 +41,29 @@ from tests.support.slack_driver import (
     users_value,
 )
 from tests.support.wait import eventually
+
+
+def packed(
+    cases: bytes, follow_ups: bytes, actions: bytes, *, sizes: tuple[int, int, int] | None = None
+) -> str:
+    """A tally as the modal's metadata carries it (domain.minutes.tally): three bitsets
+    (a bit for each of the meeting's cases, minuted; planned for a follow-up; a bit for
+    each action its minutes created), their sizes first, compressed, base64, version 1."""
+    header = struct.pack(">3I", *(sizes or (len(cases), len(follow_ups), len(actions))))
+    raw = zlib.compress(header + cases + follow_ups + actions)
+    return "1" + base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def unpacked(tally: str) -> tuple[bytes, bytes, bytes]:
+    body = tally[1:]
+    raw = zlib.decompress(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+    sizes = struct.unpack_from(">3I", raw)
+    at = 12
+    parts = []
+    for size in sizes:
+        parts.append(raw[at : at + size])
+        at += size
+    return parts[0], parts[1], parts[2]
 
 
 def page_cases(view: dict[str, Any]) -> list[int]:
@@ -310,7 +345,9 @@ def test_the_last_pages_note_counts_every_page(bot: Bot) -> None:
     ).json()["view"]
     (last,) = page_cases(second)
     meta = json.loads(second["private_metadata"])
-    forged = {**meta, "minuted": [*meta["minuted"], last + 1000], "actions": [*meta["actions"], 7]}
+    # Every bit past this meeting's cases and its minutes' actions set: they name nothing.
+    cases, follow_ups, actions = unpacked(meta["tally"])
+    forged = {**meta, "tally": packed(cases + b"\xff" * 8, follow_ups, actions + b"\xfe" * 8)}
     done = submit_page(bot, second, {last: decision_for(last)}, private_metadata=json.dumps(forged))
     assert done.json() is None
     note = text_of(
@@ -362,24 +399,38 @@ def test_a_coordinator_who_may_not_read_a_closed_cases_decision_cannot_test_gues
     assert recorded(bot) == {case: secret}
 
 
-def test_a_crafted_tally_of_any_length_is_read_as_one(bot: Bot) -> None:
-    """Metadata Slack would never carry (it keeps 3000 characters), naming 70 000 cases
-    minuted, on the last page: the page is saved and the note counts what this meeting's
-    minutes saved, rather than the database refusing that many ids in one query (told as
-    "the database does not answer", the page not saved)."""
+CRAFTED_TALLIES = {
+    # 70 000 cases minuted and an action (metadata Slack would never carry: it keeps 3000
+    # characters); before the tally was packed, so many ids in one query failed the page.
+    "70 000 cases": packed(b"\xff" * 8750, b"", b"\xff"),
+    # 10 MB once inflated: read no further than any tally of ours could be.
+    "inflating": "1" + base64.urlsafe_b64encode(zlib.compress(b"\xff" * 10_000_000)).decode(),
+    "sizes that lie": packed(b"\xff", b"", b"", sizes=(10**9, 0, 0)),
+    "not base64": "1$$$%%%",
+    "another version": "2" + packed(b"\xff", b"", b"")[1:],
+}
+
+
+@pytest.mark.parametrize("crafted", list(CRAFTED_TALLIES))
+def test_a_crafted_tally_is_read_as_nothing_more_than_this_meeting_saved(
+    bot: Bot, crafted: str
+) -> None:
+    """A tally crafted on the last page (one page: nothing saved before it): the page is
+    saved and the note counts what this meeting's minutes saved, never more, whatever the
+    tally says, and without the database being asked about what it names."""
     meeting, _references = meeting_with_cases(bot, 1, until="ended")
     first = minutes.minutes_modal(bot, meeting)
     (case,) = page_cases(first)
     meta = json.loads(first["private_metadata"])
-    many = list(range(1, 70_001))
-    forged = json.dumps({**meta, "minuted": many, "actions": [1]})
+    forged = json.dumps({**meta, "tally": CRAFTED_TALLIES[crafted]})
     done = submit_page(bot, first, {case: decision_for(case)}, private_metadata=forged)
     assert done.json() is None, done.json()
     assert recorded(bot) == {case: decision_for(case)}
     note = text_of(
         eventually(lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)])[0]
     )
-    assert "Protokollet sparat för 1 ärende" in note, note
+    assert "Protokollet sparat för 1 ärende." in note, note
+    assert "insats" not in note, note
 
 
 def test_a_follow_up_shown_again_unchanged_for_a_closed_case_is_no_change(bot: Bot) -> None:
@@ -431,3 +482,41 @@ def test_the_next_pages_banner_counts_every_page_so_far(bot: Bot) -> None:
     third = submit_page(bot, second, {case: decision_for(case) for case in two}).json()["view"]
     assert len(page_cases(third)) == 1
     assert "Protokollet sparat för 24 ärenden. 1 ny insats" in all_text(third), all_text(third)
+
+
+def test_a_meeting_of_hundreds_of_cases_gets_every_page_counted(bot: Bot) -> None:
+    """400 cases (34 pages), each minuted with a follow-up: the ids of the cases minuted
+    and planned outgrow Slack's 3000 characters of metadata by the last pages. The tally
+    the modal carries still counts every page: the last page's note names all 400 cases
+    and every follow-up (before, the tally was dropped once too long, and the note counted
+    the pages from there on only)."""
+    count = 400
+    setup_forum(bot)
+    references = raise_cases(bot, count)
+    meeting = first_meeting(bot)
+    with transaction(bot.sessions) as s:  # the agenda as it was posted at 8:00 (not posted:
+        held = s.get(Meeting, meeting)  # 400 cases' agenda and DMs are not what is tested)
+        assert held is not None
+        agenda_service.collect(s, bot.clock, held, s.get_one(Forum, held.forum_id))
+    bot.clock.set(local(2026, 11, 26, 15, 0))  # the meeting has ended
+    view = minutes.minutes_modal(bot, meeting)
+    pages = 0
+    while True:
+        assert len(view["private_metadata"]) <= 3000
+        cases = page_cases(view)
+        follow_ups = {(f"follow_up:{case}", "value"): date_value("2026-12-03") for case in cases}
+        answer = submit_page(
+            bot, view, {case: decision_for(case) for case in cases}, fields=follow_ups
+        ).json()
+        pages += 1
+        if answer is None:
+            break
+        assert answer["response_action"] == "update", answer
+        view = answer["view"]
+    assert pages == 34
+    assert len(recorded(bot)) == count
+    note = text_of(
+        eventually(lambda: [c for c in dms_to(bot, "U1") if "Protokollet sparat" in text_of(c)])[0]
+    )
+    assert f"Protokollet sparat för {count} ärenden" in note, note[:300]
+    assert all(reference in note for reference in references)

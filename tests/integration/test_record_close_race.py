@@ -12,7 +12,9 @@ PostgreSQL only, as there: SQLite's BEGIN IMMEDIATE serialises writers anyway.
 The record modal saved twice (a double click, Slack's retry, a correction later) rolls
 each item over once: on both databases one after the other, and on PostgreSQL at once (a
 first record, and a correction sent twice at once that writes nothing to the meeting's row:
-only the row's lock orders the two copies).
+only the row's lock orders the two copies). A correction that says an item rolled over
+was discussed after all takes its copy off the next agenda (and its posted message), unless
+that meeting has started or the case is due there anyway as a follow-up.
 
 The world is test_minutes_flow's (FOSSAM, U1 coordinates, U2 raised the case) with one
 item of other business from U3, the meeting over (15:00 on 26 November); the next meeting
@@ -29,11 +31,12 @@ from sqlalchemy import select
 
 from domain import agenda as agenda_service
 from domain import cases as case_service
+from storage.db import transaction
 from storage.models import AgendaItem, Case, CaseEvent, CaseStatus, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.integration.test_minutes_close_race import close_payload
-from tests.support.agenda_flow import local, tick
+from tests.support.agenda_flow import channel_posts, local, text_of, tick
 from tests.support.concurrency import race
 from tests.support.slack_driver import (
     checkbox_values,
@@ -255,3 +258,118 @@ def test_a_corrected_record_sent_twice_at_once_rolls_the_item_over_once(
     assert (one.status, one.json()) == (two.status, two.json()) == (200, None)
     assert [(c, t) for c, t, r in on_agenda(bot, following) if r] == [(None, OTHER)]
     assert len(on_agenda(bot, following)) == len(before) + 1
+
+
+def test_a_correction_that_says_discussed_takes_the_rolled_copies_off_the_next_agenda(
+    bot: Bot,
+) -> None:
+    """The meeting recorded with nothing discussed (the case and the other business roll
+    over), then corrected: both were discussed after all. The copies rolled onto the next
+    agenda go (before, they stayed there: the next meeting got a case and an item already
+    dealt with), the case is back on its own meeting, marked discussed; the next agenda
+    is as it would have been had the first record said so."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    before = on_agenda(bot, following)
+    first = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (first.status, first.json()) == (200, None)
+    assert len(on_agenda(bot, following)) == len(before) + 2
+    discussed = [i.id for i in items(bot, meeting) if not i.removed]
+    corrected = bot.driver.send_payload(record_payload(bot, meeting, discussed))
+    assert (corrected.status, corrected.json()) == (200, None)
+    assert on_agenda(bot, following) == before
+    after = case_of(bot, case)
+    assert (after.status, after.meeting_id) == (CaseStatus.DISCUSSED, meeting)
+    # Corrected back again (not discussed after all): both roll over once more.
+    again = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (again.status, again.json()) == (200, None)
+    rolled = [(c, t) for c, t, r in on_agenda(bot, following) if r]
+    assert sorted(rolled, key=str) == sorted([(case, None), (None, OTHER)], key=str)
+    assert case_of(bot, case).meeting_id == following
+
+
+def test_a_correction_updates_the_next_meetings_posted_agenda(bot: Bot) -> None:
+    """The record corrected on the next meeting's day, after its agenda went out: the
+    posted agenda is updated in place without the case (and got it, updated, when the
+    first record rolled it over after the post)."""
+    meeting, case = with_case(bot)
+    reference = case_of(bot, case).reference
+    tick(bot, local(2026, 12, 3, 8, 0))  # the next agenda is posted, without the case
+    posted = [c for c in channel_posts(bot) if "3 december" in text_of(c)]
+    assert posted and reference not in json.dumps(posted[0].args, ensure_ascii=False)
+    bot.clock.set(local(2026, 12, 3, 9, 0))
+    first = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (first.status, first.json()) == (200, None)
+    bot.wait_idle()
+    rolled = bot.slack.calls_to("chat.update", ok=True)
+    assert rolled and reference in json.dumps(rolled[-1].args, ensure_ascii=False)
+    item = case_item(bot, meeting, case)
+    corrected = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (corrected.status, corrected.json()) == (200, None)
+    bot.wait_idle()
+    updates = bot.slack.calls_to("chat.update", ok=True)
+    assert len(updates) > len(rolled)
+    assert reference not in json.dumps(updates[-1].args, ensure_ascii=False)
+
+
+def test_a_correction_after_the_next_meeting_started_leaves_its_agenda(bot: Bot) -> None:
+    """The record corrected once the next meeting is under way: what was on its agenda is
+    its own record's to say (it may have been discussed there); the copy stays, and
+    nothing goes onto the meeting after it."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    first = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (first.status, first.json()) == (200, None)
+    there = on_agenda(bot, following)
+    bot.clock.set(local(2026, 12, 3, 14, 0))
+    after_that = next_meeting(bot, following)
+    beyond = on_agenda(bot, after_that)
+    discussed = [i.id for i in items(bot, meeting) if not i.removed]
+    corrected = bot.driver.send_payload(record_payload(bot, meeting, discussed))
+    assert (corrected.status, corrected.json()) == (200, None)
+    assert on_agenda(bot, following) == there
+    assert on_agenda(bot, after_that) == beyond
+    assert case_of(bot, case).status is CaseStatus.DISCUSSED
+
+
+def test_a_correction_leaves_a_follow_up_case_on_the_next_agenda(bot: Bot) -> None:
+    """A case that came back for a follow-up is due on the next agenda whether or not it
+    was discussed (collect takes follow-ups not planned for a later meeting): the
+    correction leaves its item there, no longer marked as rolled over."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    with transaction(bot.sessions) as s:
+        found = s.get(Case, case)
+        assert found is not None
+        found.status = CaseStatus.FOLLOW_UP
+    first = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (first.status, first.json()) == (200, None)
+    assert (case, None, True) in on_agenda(bot, following)
+    item = case_item(bot, meeting, case)
+    corrected = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (corrected.status, corrected.json()) == (200, None)
+    assert [(c, r) for c, _, r in on_agenda(bot, following) if c == case] == [(case, False)]
+    assert case_of(bot, case).status is CaseStatus.FOLLOW_UP
+
+
+def test_a_record_saved_again_once_the_next_meeting_started_rolls_nothing_over_twice(
+    bot: Bot,
+) -> None:
+    """The record saved again (attendance corrected, nothing discussed as before) once the
+    next meeting is under way: the items rolled onto it then are there (its own record
+    says what became of them); none goes onto the meeting after it as well (before, the
+    case and the other business were put on both, the case moved on past the meeting that
+    has them)."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    first = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (first.status, first.json()) == (200, None)
+    there = on_agenda(bot, following)
+    bot.clock.set(local(2026, 12, 3, 14, 0))
+    after_that = next_meeting(bot, following)
+    beyond = on_agenda(bot, after_that)
+    again = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (again.status, again.json()) == (200, None)
+    assert on_agenda(bot, following) == there
+    assert on_agenda(bot, after_that) == beyond
+    assert case_of(bot, case).meeting_id == following

@@ -360,6 +360,20 @@ def test_a_followed_forums_coordinator_stops_sharing_with_the_steering_group(
     )
     text = steering_told[-1].args["text"]
     assert "FOSSAM" in text and "Styrgrupp barns bästa" in text and "FOS-2026" not in text
+    # Block Kit like every other notice, the text kept as the fallback; each channel is
+    # told where to look now.
+    blocks = json.dumps(steering_told[-1].args.get("blocks"), ensure_ascii=False)
+    assert "FOSSAM" in blocks and "sammanställning" in blocks, blocks
+    fossam_told = eventually(
+        lambda: [
+            c
+            for c in bot.slack.calls_to("chat.postMessage")
+            if c.args["channel"] == "C0001" and "inte längre" in c.args["text"]
+        ]
+    )
+    assert "fortfarande följer det här forumet" in json.dumps(
+        fossam_told[-1].args.get("blocks"), ensure_ascii=False
+    )
     with bot.sessions() as s:
         logged = s.execute(
             select(AuditEvent.forum_id, AuditEvent.actor, AuditEvent.object_ref).where(

@@ -53,28 +53,39 @@ def setup_forum(bot: Bot) -> int:
 
 
 def raise_a_case(bot: Bot, *, concern: str = "school_absence", age: str = "6-12") -> str:
+    (reference,) = raise_cases(bot, 1, concern=concern, age=age)
+    return reference
+
+
+def raise_cases(
+    bot: Bot, n: int, *, concern: str = "school_absence", age: str = "6-12"
+) -> list[str]:
+    """``n`` cases raised by U2 for Grundskola, in one transaction (their references)."""
     with transaction(bot.sessions) as s:
         forum = fs.require_forum(s, team_id="T0001", channel_id=CHANNEL)
         access = fs.require_member(s, forum=forum, slack_user_id="U2")
         school = forum.agencies[0].id
-        case, _ = raise_case(
-            s,
-            bot.clock,
-            access=access,
-            draft=CaseDraft(
-                summary="Oro för frånvaron under hösten",
-                concerns=[concern],
-                age_band=age,
-                agency_ids=[school],
-                consent_giver=ConsentGiver.GUARDIANS,
-                consent_agency_ids=[school],
-                consent_given_on=bot.clock.now().date(),
-                consent_expires_on=None,
-                sip=SipStatus.NOT_RELEVANT,
-                meeting=None,
-            ),
-        )
-        return case.reference
+        references = []
+        for _ in range(n):
+            case, _created = raise_case(
+                s,
+                bot.clock,
+                access=access,
+                draft=CaseDraft(
+                    summary="Oro för frånvaron under hösten",
+                    concerns=[concern],
+                    age_band=age,
+                    agency_ids=[school],
+                    consent_giver=ConsentGiver.GUARDIANS,
+                    consent_agency_ids=[school],
+                    consent_given_on=bot.clock.now().date(),
+                    consent_expires_on=None,
+                    sip=SipStatus.NOT_RELEVANT,
+                    meeting=None,
+                ),
+            )
+            references.append(case.reference)
+        return references
 
 
 def first_meeting(bot: Bot) -> int:
