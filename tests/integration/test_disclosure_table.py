@@ -399,8 +399,10 @@ TABLE: dict[str, Row] = {
     "action_detail": Row(
         button("action_history", lambda w: str(w.action)), ACTION_TEXT, CASE_READERS
     ),
+    # The card's "more time" modal opens only for whom may change the action (the owning
+    # agency): a covered agency may read the text elsewhere but is refused before it.
     "action_card": Row(
-        button("action_more_time", lambda w: str(w.action)), ACTION_TEXT, CASE_READERS
+        button("action_more_time", lambda w: str(w.action)), ACTION_TEXT, sees(RAISER)
     ),
     "action_edit": Row(
         button("text_edit", lambda w: f"action.description:{w.action}", modal=True),
