@@ -246,6 +246,8 @@ def _changeable(session: Session, access: Access, action_id: int) -> Action:
 
 
 def _require_open(action: Action) -> None:
+    if action.status is ActionStatus.CANCELLED:
+        raise InvalidInput(N_("This action is cancelled."))
     if action.status is not ActionStatus.OPEN:
         raise InvalidInput(N_("This action is already done."))
 
@@ -289,6 +291,8 @@ def reopen_action(session: Session, clock: Clock, *, access: Access, action_id: 
     action = _changeable(session, access, action_id)
     if action.status is ActionStatus.OPEN:
         raise InvalidInput(N_("This action is open already."))
+    if action.status is ActionStatus.CANCELLED:
+        raise InvalidInput(N_("This action is cancelled."))
     if action.status is not ActionStatus.DONE or action.effect is not None:
         raise InvalidInput(
             N_("Its effect has been followed up already: create a new action to go on.")
@@ -309,6 +313,59 @@ def reopen_action(session: Session, clock: Clock, *, access: Access, action_id: 
     return action
 
 
+def _reason_errors(
+    errors: dict[str, DomainError], reason: str, today: dt.date, *, missing: str
+) -> None:
+    """A short reason is required, non-identifying and at most REASON_MAX characters."""
+    _privacy(errors, {"reason": reason}, today)
+    if not reason.strip():
+        errors.setdefault("reason", InvalidInput(missing, field="reason"))
+    elif len(reason.strip()) > REASON_MAX:
+        errors.setdefault(
+            "reason",
+            InvalidInput(
+                N_plural(
+                    "The reason can be at most {n} character.",
+                    "The reason can be at most {n} characters.",
+                ),
+                field="reason",
+                n=REASON_MAX,
+            ),
+        )
+
+
+def cancel_action(
+    session: Session, clock: Clock, *, access: Access, action_id: int, reason: str
+) -> Action:
+    """Avbryt insatsen: an open action no longer relevant ends with a short reason
+    (privacy-guarded), without counting as done: its reminders stop, it leaves the lists, the
+    agendas and the åtgärdsplan's open actions, and it ages out from now like a done one."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    errors: dict[str, DomainError] = {}
+    _reason_errors(
+        errors,
+        reason,
+        local_today(access.forum, clock),
+        missing=N_("Say briefly why the action is cancelled."),
+    )
+    if errors:
+        raise InputErrors(errors)
+    action.status = ActionStatus.CANCELLED
+    action.completed_at = clock.now()
+    action.remind_at = action.snoozed_until = None
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="cancelled",
+        note=reason.strip(),
+    )
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"status": "cancelled"})
+    return action
+
+
 def postpone_action(
     session: Session,
     clock: Clock,
@@ -323,23 +380,7 @@ def postpone_action(
     _require_open(action)
     today = local_today(access.forum, clock)
     errors: dict[str, DomainError] = {}
-    _privacy(errors, {"reason": reason}, today)
-    if not reason.strip():
-        errors.setdefault(
-            "reason", InvalidInput(N_("Say briefly why more time is needed."), field="reason")
-        )
-    elif len(reason.strip()) > REASON_MAX:
-        errors.setdefault(
-            "reason",
-            InvalidInput(
-                N_plural(
-                    "The reason can be at most {n} character.",
-                    "The reason can be at most {n} characters.",
-                ),
-                field="reason",
-                n=REASON_MAX,
-            ),
-        )
+    _reason_errors(errors, reason, today, missing=N_("Say briefly why more time is needed."))
     if due_on is None:
         errors["due_on"] = InvalidInput(N_("Choose a new due date."), field="due_on")
     elif due_on < today:

@@ -186,7 +186,7 @@ def test_creating_an_action_dms_the_owner_with_buttons_and_keeps_history(
         if b["type"] == "actions"
         for e in b["elements"]
     ]
-    assert buttons == ["action_done", "action_more_time", "action_hand_over"]
+    assert buttons == ["action_done", "action_more_time", "action_hand_over", "action_cancel_open"]
     assert DESCRIPTION in text_of(owner_dm.args)
     assert "torsdag 3 december 2026" in text_of(owner_dm.args)
     # The creator hears where it went; nothing is posted in the channel.
@@ -810,3 +810,164 @@ def test_an_action_marked_done_by_mistake_is_opened_again(bot: Bot, forum: dict[
     )
     assert the_action(bot).status is ActionStatus.DONE
     bot.slack.assert_no_violations()
+
+
+# --- cancelling -----------------------------------------------------------------------------
+
+
+def other_forums_action(bot: Bot, *, team_id: str, channel: str) -> int:
+    """An action in another forum (of this workspace or another one), owned by its admin."""
+    from domain import actions as action_service
+
+    draft = forum_draft(name=f"Forum {channel}", code=channel, areas=["Visby"])
+    with transaction(bot.sessions) as s:
+        other = fs.create_forum(
+            s, bot.clock, team_id=team_id, channel_id=channel, actor="U7", draft=draft
+        )
+        access = fs.require_member(s, forum=other, slack_user_id="U7")
+        action, _ = action_service.create_action(
+            s,
+            bot.clock,
+            access=access,
+            draft=action_service.ActionDraft(
+                description="Annat forums insats",
+                agency_id=access.member.agency_id,
+                owner="U7",
+                due_on=dt.date(2026, 12, 3),
+            ),
+        )
+        return action.id
+
+
+def cancel_values(reason: str) -> dict[str, Any]:
+    return {"reason": {"value": plain_value(reason)}}
+
+
+def test_an_action_no_longer_relevant_is_cancelled_with_a_reason(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """'Avbryt insatsen' (card, detail, list row) ends an open action that is no longer
+    relevant without counting it as done: a short non-identifying reason is required, its
+    reminders stop, the history and the audit log say who and why, it is left out of the
+    open and done lists and can be neither done nor opened again. Another agency's member
+    is refused before the modal opens; the owning agency's members may cancel it."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    assert action.remind_at is not None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    created = next(c for c in dms_to(bot, ELEVHALSA) if "action_done" in text_of(c.args))
+    assert "action_cancel_open" in text_of(created.args) and "Avbryt insatsen" in text_of(
+        created.args
+    )
+    press(bot, "action_cancel_open", SOCIAL, str(action.id))  # another agency
+    refused = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert refused.get("callback_id") != "action_cancel"
+    assert "Bara ägaren, en medlem i den ägande verksamheten" in text_of(refused)
+    press(bot, "action_cancel_open", ELEVHALSA2, str(action.id))  # the owning agency
+    view = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    assert view["callback_id"] == "action_cancel"
+
+    def submit(reason: str, user: str = ELEVHALSA2, private: str | None = None) -> Any:
+        values = cancel_values(reason)
+        return bot.driver.view_submission(
+            "action_cancel",
+            values,
+            user=user,
+            private_metadata=private or view["private_metadata"],
+            blocks=blocks_of(values),
+        )
+
+    assert "Skriv kort varför insatsen avbryts" in submit("  ").json()["errors"]["reason"]
+    assert set(submit("ring 070-123 45 67").json()["errors"]) == {"reason"}
+    assert the_action(bot).status is ActionStatus.OPEN
+    assert submit("Behovet löstes på annat sätt").json() is None
+    cancelled = the_action(bot)
+    assert cancelled.status is ActionStatus.CANCELLED
+    assert cancelled.remind_at is None and cancelled.snoozed_until is None
+    assert history(bot, action.id)[-1] == (
+        "cancelled",
+        ELEVHALSA2,
+        {},
+        "Behovet löstes på annat sätt",
+    )
+    with bot.sessions() as s:
+        audited = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "action", AuditEvent.object_ref == str(action.id)
+            )
+        ).all()
+    assert any((e.detail or {}).get("status") == "cancelled" for e in audited)
+    # The card in the owner's DM shows it cancelled, without buttons.
+    updated = bot.slack.wait_for("chat.update")[-1].args
+    assert "Inställd" in text_of(updated) or "avbröt" in text_of(updated)
+    # Not done, not open again, not cancelled twice; gone from the lists.
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    assert "Insatsen är avbruten." in text_of(bot.slack.wait_for("response_url")[-1].args)
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))
+    assert "Insatsen är avbruten." in text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    press(bot, "action_cancel_open", ELEVHALSA, str(action.id))
+    again = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
+    assert again.get("callback_id") != "action_cancel"
+    assert "Insatsen är avbruten." in text_of(again)
+    assert the_action(bot).status is ActionStatus.CANCELLED
+    bot.driver.command("insatser forum klara", user=ELEVHALSA)
+    assert f"#{action.id}*" not in text_of(bot.slack.wait_for("response_url", count=3)[-1].args)
+    bot.slack.assert_no_violations()
+
+
+def test_cancel_from_the_list_row_and_crafted_ids_of_other_forums(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The list's row menu offers 'Avbryt insatsen' on open actions. A cancel modal or
+    button naming another forum's action (this workspace's or another's) is told that the
+    action no longer exists, and that action stays open."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    bot.driver.command("insatser forum", user=ADMIN)
+    assert f"cancel:{action.id}" in text_of(bot.slack.wait_for("response_url")[-1].args)
+    bot.driver.block_action(
+        "action_row_menu",
+        user=ADMIN,  # a coordinator, of another agency
+        block_id=f"action.{action.id}@0:forum:open",
+        selected_option={
+            "text": {"type": "plain_text", "text": "Avbryt insatsen"},
+            "value": f"cancel:{action.id}",
+        },
+        extra_action={"type": "overflow"},
+    )
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "action_cancel"
+    private = json.loads(view["private_metadata"])
+    opened = 1
+    for team, channel in (("T0001", "C0002"), ("T0002", "C0003")):
+        theirs = other_forums_action(bot, team_id=team, channel=channel)
+        press(bot, "action_cancel_open", ADMIN, str(theirs))
+        opened += 1
+        told = bot.slack.wait_for("views.open", count=opened)[-1].args["view"]
+        assert told.get("callback_id") != "action_cancel"
+        assert "Insatsen finns inte längre." in text_of(told)
+        values = cancel_values("Inte längre aktuell")
+        body = bot.driver.view_submission(
+            "action_cancel",
+            values,
+            user=ADMIN,
+            private_metadata=json.dumps({**private, "action_id": theirs}),
+            blocks=blocks_of(values),
+        ).json()
+        assert "Insatsen finns inte längre." in text_of(body)
+        with bot.sessions() as s:
+            assert s.get(Action, theirs).status is ActionStatus.OPEN  # type: ignore[union-attr]
+    values = cancel_values("Inte längre aktuell")
+    assert (
+        bot.driver.view_submission(
+            "action_cancel",
+            values,
+            user=ADMIN,
+            private_metadata=view["private_metadata"],
+            blocks=blocks_of(values),
+        ).json()
+        is None
+    )
+    with bot.sessions() as s:
+        assert s.get(Action, action.id).status is ActionStatus.CANCELLED  # type: ignore[union-attr]
+    assert history(bot, action.id)[-1][:2] == ("cancelled", ADMIN)

@@ -29,6 +29,7 @@ from handlers.blocks.actions.cards import (
 )
 from handlers.blocks.actions.ids import (
     ACTION_NEW_FOR_AREA,
+    CB_ACTION_CANCEL,
     CB_ACTION_DETAIL,
     CB_ACTION_FOLLOW_UP,
     CB_ACTION_HANDOVER,
@@ -239,6 +240,27 @@ def postpone_modal(
     )
 
 
+def cancel_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
+    """Avbryt insatsen: the action is no longer relevant; a short reason is required."""
+    blocks = [
+        _summary(t, row),
+        input_block(
+            "reason",
+            t("Why is the action cancelled?"),
+            text_input("value", multiline=True, max_length=REASON_MAX),
+            hint=t("Short and non-identifying. A cancelled action is not counted as done."),
+        ),
+    ]
+    return modal(
+        callback_id=CB_ACTION_CANCEL,
+        title=t("Cancel the action"),
+        submit=t("Cancel the action"),
+        close=t("Back"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
 def handover_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
     blocks = [
         _summary(t, row),
@@ -315,6 +337,8 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("followed up the effect: {effect}", effect=label)
     elif entry.kind == "reopened":
         what = t("opened it again")
+    elif entry.kind == "cancelled":
+        what = t("cancelled the action")
     elif entry.kind == "snoozed":
         what = t("snoozed the reminder")
     else:
