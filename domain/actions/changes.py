@@ -418,14 +418,35 @@ def postpone_action(
 
 
 def hand_over(
-    session: Session, clock: Clock, *, access: Access, action_id: int, new_owner: str | None
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    action_id: int,
+    new_owner: str | None,
+    agency_id: int | None = None,
 ) -> Action:
-    """Lämna över: another active member of the owning agency becomes the owner."""
+    """Lämna över: another active member of the owning agency becomes the owner. A
+    coordinator may also move the action to another active agency of the forum (its own
+    agency removed, or its last member gone), with a member of that agency as the owner
+    (``agency_id``; None or the owning agency: a hand-over within it)."""
     action = _changeable(session, access, action_id)
     _require_open(action)
+    old_agency = action.owning_agency
+    moving = agency_id is not None and agency_id != action.owning_agency_id
+    if moving and not access.is_coordinator:
+        raise NotCoordinator(N_("Only a coordinator can move an action to another agency."))
+    agency = old_agency
+    if agency_id is not None:  # chosen in the modal: one of the forum's active agencies
+        found = next((a for a in active_agencies(access.forum) if a.id == agency_id), None)
+        if found is None:
+            raise InputErrors(
+                {"agency": InvalidInput(N_("Choose one of the forum's agencies."), field="agency")}
+            )
+        agency = found
     if not new_owner:
         raise InputErrors({"owner": InvalidInput(N_("Choose the new owner."), field="owner")})
-    if new_owner == action.owner:
+    if new_owner == action.owner and not moving:
         raise InputErrors(
             {
                 "owner": InvalidInput(
@@ -433,7 +454,7 @@ def hand_over(
                 )
             }
         )
-    if _agency_member(session, access.forum, action.owning_agency_id, new_owner) is None:
+    if _agency_member(session, access.forum, agency.id, new_owner) is None:
         raise InputErrors(
             {
                 "owner": InvalidInput(
@@ -442,12 +463,19 @@ def hand_over(
                         "person, or ask the coordinator to add them."
                     ),
                     field="owner",
-                    agency=action.owning_agency.name,
+                    agency=agency.name,
                 )
             }
         )
     old = action.owner
     action.owner = new_owner
+    detail: dict[str, object] = {"from": old, "to": new_owner}
+    changed: dict[str, object] = {"owner": new_owner}
+    if moving:
+        action.owning_agency_id = agency.id
+        action.owning_agency = agency
+        detail |= {"from_agency": old_agency.name, "to_agency": agency.name}
+        changed |= {"agency_id": agency.id, "was_agency_id": old_agency.id}
     if old is None or action.remind_at is None:
         plan_reminder(action, access.forum, clock)
     _history(
@@ -456,9 +484,9 @@ def hand_over(
         action,
         actor=access.member.slack_user_id,
         kind="handed_over",
-        detail={"from": old, "to": new_owner},
+        detail=detail,
     )
-    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"owner": new_owner})
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, changed)
     return action
 
 

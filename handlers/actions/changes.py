@@ -264,7 +264,12 @@ def open_change(
                     t, row, today=forum_today(access, deps), private_metadata=private
                 )
             elif verb == "hand_over":
-                view = ui.handover_modal(t, row, private_metadata=private)
+                choices = (
+                    [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]
+                    if access.is_coordinator
+                    else None
+                )
+                view = ui.handover_modal(t, row, private_metadata=private, agencies=choices)
             elif verb == "cancel":
                 view = ui.cancel_modal(t, row, private_metadata=private)
             elif verb == "follow_up":
@@ -370,6 +375,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                     access=access,
                     action_id=action.id,
                     new_owner=forms.selected(values, "owner"),
+                    agency_id=_chosen_agency(values),
                 )
                 if action.owner and action.owner != previous_owner:
                     # The new owner's view of it, not the one who handed it over.
@@ -413,6 +419,15 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
         ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
         return
     ack()
+
+
+def _chosen_agency(values: forms.Values) -> int | None:
+    """The agency picked in a coordinator's hand-over modal; None without that field (a
+    hand-over within the agency). Any crafted value is no agency (0): told on the field."""
+    raw = forms.selected(values, "agency")
+    if raw is None:
+        return None
+    return forms.id_value(raw) or 0
 
 
 def _change_note(t: Translator, verb: str, row: action_service.ActionRow, user_id: str) -> str:

@@ -971,3 +971,92 @@ def test_cancel_from_the_list_row_and_crafted_ids_of_other_forums(
     with bot.sessions() as s:
         assert s.get(Action, action.id).status is ActionStatus.CANCELLED  # type: ignore[union-attr]
     assert history(bot, action.id)[-1][:2] == ("cancelled", ADMIN)
+
+
+# --- moving to another agency ---------------------------------------------------------------
+
+
+def test_a_coordinator_moves_an_action_whose_agency_is_gone_to_another_agency(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Its agency removed from the forum (its members gone, the action without an owner), an
+    open action is moved by a coordinator to another active agency with one of its members
+    as the owner, from the hand-over modal: the new owner gets the usual DM, the history
+    and the audit log say so. A member (not a coordinator) cannot move one, even with a
+    crafted agency; a removed agency, another forum's agency or a crafted value is no
+    agency, told on the field."""
+    from storage.models import Agency, Member
+
+    submit_action(bot, forum)
+    action = the_action(bot)
+    press(bot, "action_hand_over", ELEVHALSA2, str(action.id))
+    member_view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert member_view["callback_id"] == "action_handover"
+    assert "agency" not in [b.get("block_id") for b in member_view["blocks"]]
+
+    def submit(private: str, user: str, agency: str | None, owner: str) -> Any:
+        values: dict[str, Any] = {"owner": {"value": users_value(owner)}}
+        if agency is not None:
+            values["agency"] = {"value": select_value(agency)}
+        return bot.driver.view_submission(
+            "action_handover",
+            values,
+            user=user,
+            private_metadata=private,
+            blocks=blocks_of(values),
+        )
+
+    crafted = submit(
+        member_view["private_metadata"], ELEVHALSA2, str(forum["Socialtjänst/IFO"]), SOCIAL
+    )
+    assert "Bara samordnare kan flytta en insats" in text_of(crafted.json())
+    assert the_action(bot).owning_agency_id == forum["Elevhälsa"]
+    # Elevhälsa leaves the forum; the action stays without an owner.
+    with transaction(bot.sessions) as s:
+        s.get(Agency, forum["Elevhälsa"]).active = False  # type: ignore[union-attr]
+        for m in s.scalars(select(Member).where(Member.agency_id == forum["Elevhälsa"])):
+            m.active = False
+        s.get(Action, action.id).owner = None  # type: ignore[union-attr]
+    theirs = other_forums_action(bot, team_id="T0001", channel="C0002")
+    with bot.sessions() as s:
+        other_agency = s.get(Action, theirs).owning_agency_id  # type: ignore[union-attr]
+    press(bot, "action_hand_over", ADMIN, str(action.id))
+    view = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    assert view["callback_id"] == "action_handover"
+    (agency_block,) = [b for b in view["blocks"] if b.get("block_id") == "agency"]
+    offered = [o["value"] for o in agency_block["element"]["options"]]
+    assert str(forum["Socialtjänst/IFO"]) in offered and str(forum["Elevhälsa"]) not in offered
+    private = view["private_metadata"]
+    for agency in (str(forum["Elevhälsa"]), str(other_agency), "abc"):
+        body = submit(private, ADMIN, agency, SOCIAL).json()
+        assert list(body["errors"]) == ["agency"], agency
+    body = submit(private, ADMIN, str(forum["Socialtjänst/IFO"]), ELEVHALSA).json()
+    assert list(body["errors"]) == ["owner"] and "Socialtjänst/IFO" in body["errors"]["owner"]
+    with bot.sessions() as s:
+        moved = s.get(Action, action.id)
+        assert moved is not None
+        assert moved.owning_agency_id == forum["Elevhälsa"] and moved.owner is None
+    assert submit(private, ADMIN, str(forum["Socialtjänst/IFO"]), SOCIAL).json() is None
+    with bot.sessions() as s:
+        moved = s.get(Action, action.id)
+        assert moved is not None
+        assert moved.owning_agency_id == forum["Socialtjänst/IFO"] and moved.owner == SOCIAL
+        assert moved.remind_at is not None
+        audited = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "action", AuditEvent.object_ref == str(action.id)
+            )
+        ).all()
+    assert any((e.detail or {}).get("agency_id") == forum["Socialtjänst/IFO"] for e in audited)
+    assert history(bot, action.id)[-1][:3] == (
+        "handed_over",
+        ADMIN,
+        {"from": None, "to": SOCIAL, "from_agency": "Elevhälsa", "to_agency": "Socialtjänst/IFO"},
+    )
+    bot.wait_idle()
+    dm = dms_to(bot, SOCIAL)[-1]
+    assert "action_done" in text_of(dm.args) and DESCRIPTION in text_of(dm.args)
+    press(bot, "action_history", SOCIAL, str(action.id))
+    detail = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
+    assert "flyttade den till Socialtjänst/IFO" in text_of(detail)
+    bot.slack.assert_no_violations()

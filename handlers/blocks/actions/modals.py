@@ -261,9 +261,33 @@ def cancel_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Blo
     )
 
 
-def handover_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
-    blocks = [
-        _summary(t, row),
+def handover_modal(
+    t: Translator,
+    row: ActionRow,
+    *,
+    private_metadata: str,
+    agencies: Sequence[tuple[int, str]] | None = None,
+) -> Block:
+    """Lämna över to a member of the owning agency; for a coordinator (``agencies``: the
+    forum's active agencies) also to another agency, e.g. when its own is gone."""
+    owner_hint = t("A member of {agency} in this forum.", agency=row.agency)
+    blocks = [_summary(t, row)]
+    if agencies is not None:
+        agency_options = [option(name, str(agency_id)) for agency_id, name in agencies]
+        agency_el = _select("static_select", t("Choose an agency"), agency_options)
+        own = [o for o in agency_options if o["value"] == str(row.agency_id)]
+        if own:
+            agency_el["initial_option"] = own[0]
+        blocks.append(
+            input_block(
+                "agency",
+                t("Owning agency"),
+                agency_el,
+                hint=t("A coordinator can move the action to another agency of the forum."),
+            )
+        )
+        owner_hint = t("A member of the chosen agency in this forum.")
+    blocks.append(
         input_block(
             "owner",
             t("New owner"),
@@ -272,9 +296,9 @@ def handover_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> B
                 "action_id": "value",
                 "placeholder": plain(t("Choose a person"), 150),
             },
-            hint=t("A member of {agency} in this forum.", agency=row.agency),
-        ),
-    ]
+            hint=owner_hint,
+        )
+    )
     return modal(
         callback_id=CB_ACTION_HANDOVER,
         title=t("Hand over"),
@@ -326,6 +350,12 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
             "moved the due date from {old} to {new}",
             old=_iso_day(t, d.get("from")),
             new=_iso_day(t, d.get("to")),
+        )
+    elif entry.kind == "handed_over" and d.get("to_agency"):
+        what = t(
+            "moved it to {agency} and handed it over to {user}",
+            agency=escape(str(d.get("to_agency"))),
+            user=_owner(t, d.get("to")),
         )
     elif entry.kind == "handed_over":
         what = t("handed it over to {user}", user=_owner(t, d.get("to")))
