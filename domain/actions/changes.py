@@ -476,7 +476,8 @@ def hand_over(
         action.owning_agency = agency
         detail |= {"from_agency": old_agency.name, "to_agency": agency.name}
         changed |= {"agency_id": agency.id, "was_agency_id": old_agency.id}
-    if old is None or action.remind_at is None:
+    if old is None or action.remind_at is None or action.snoozed_until is not None:
+        # The old owner's snooze is theirs: the new owner gets the planned reminder.
         plan_reminder(action, access.forum, clock)
     _history(
         session,

@@ -1060,3 +1060,30 @@ def test_a_coordinator_moves_an_action_whose_agency_is_gone_to_another_agency(
     detail = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
     assert "flyttade den till Socialtjänst/IFO" in text_of(detail)
     bot.slack.assert_no_violations()
+
+
+def test_a_hand_over_drops_the_old_owners_snooze(bot: Bot, forum: dict[str, int]) -> None:
+    """The owner snoozed the reminder (tomorrow morning, an hour); handed over, the new owner
+    gets the planned reminder, not the old owner's snoozed time."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    planned = action.remind_at
+    assert planned is not None
+    press(bot, "action_snooze_hour", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url")
+    snoozed = the_action(bot)
+    assert snoozed.snoozed_until is not None and snoozed.remind_at != planned
+    press(bot, "action_hand_over", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values = {"owner": {"value": users_value(ELEVHALSA2)}}
+    body = bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=ELEVHALSA,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    assert body.json() is None
+    handed = the_action(bot)
+    assert handed.owner == ELEVHALSA2
+    assert handed.snoozed_until is None and handed.remind_at == planned
