@@ -14,6 +14,7 @@ from domain.access import Access
 from domain.actions.base import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
+    DUE_YEARS_MAX,
     HOPED_EFFECT_MAX,
     REASON_MAX,
     SNOOZE_HOUR,
@@ -61,6 +62,33 @@ from storage.models import (
 )
 
 # --- creating -------------------------------------------------------------------------------
+
+
+def latest_due(today: dt.date) -> dt.date:
+    """The latest due date an action may have: two years from today (a later one is a typo,
+    2062 for 2026, and would keep the action out of every reminder and agenda for years)."""
+    try:
+        return today.replace(year=today.year + DUE_YEARS_MAX)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + DUE_YEARS_MAX, day=28)
+
+
+def check_due(
+    due_on: dt.date | None, today: dt.date, *, missing: str, field: str = "due_on"
+) -> InvalidInput | None:
+    """The one check of an action's due date (the action modal, more time, the minutes' due
+    field): given, not passed, and at most two years ahead."""
+    if due_on is None:
+        return InvalidInput(missing, field=field)
+    if due_on < today:
+        return InvalidInput(
+            N_("The due date has already passed. Choose today or a later day."), field=field
+        )
+    if due_on > latest_due(today):
+        return InvalidInput(
+            N_("The due date is more than two years ahead. Check the year."), field=field
+        )
+    return None
 
 
 def upcoming_meetings(session: Session, clock: Clock, forum: Forum) -> list[Meeting]:
@@ -129,12 +157,9 @@ def _check(
             field="owner",
             agency=agency.name,
         )
-    if draft.due_on is None:
-        errors["due_on"] = InvalidInput(N_("Choose a due date."), field="due_on")
-    elif draft.due_on < today:
-        errors["due_on"] = InvalidInput(
-            N_("The due date has already passed. Choose today or a later day."), field="due_on"
-        )
+    due_error = check_due(draft.due_on, today, missing=N_("Choose a due date."))
+    if due_error is not None:
+        errors["due_on"] = due_error
     case = None
     reference = (draft.case_reference or "").strip()
     if reference and "case" not in errors:
@@ -381,12 +406,9 @@ def postpone_action(
     today = local_today(access.forum, clock)
     errors: dict[str, DomainError] = {}
     _reason_errors(errors, reason, today, missing=N_("Say briefly why more time is needed."))
-    if due_on is None:
-        errors["due_on"] = InvalidInput(N_("Choose a new due date."), field="due_on")
-    elif due_on < today:
-        errors["due_on"] = InvalidInput(
-            N_("The due date has already passed. Choose today or a later day."), field="due_on"
-        )
+    due_error = check_due(due_on, today, missing=N_("Choose a new due date."))
+    if due_error is not None:
+        errors["due_on"] = due_error
     elif due_on == action.due_on:
         errors["due_on"] = InvalidInput(
             N_("That is the current due date. Choose another day."), field="due_on"

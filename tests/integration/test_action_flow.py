@@ -1087,3 +1087,43 @@ def test_a_hand_over_drops_the_old_owners_snooze(bot: Bot, forum: dict[str, int]
     handed = the_action(bot)
     assert handed.owner == ELEVHALSA2
     assert handed.snoozed_until is None and handed.remind_at == planned
+
+
+def test_a_due_date_more_than_two_years_ahead_is_refused_as_a_typo(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A due date in 2062 (for 2026) would keep the action from every reminder and agenda
+    for decades: the action modal and the more-time modal refuse a date more than two
+    years ahead on the field, and keep what was typed; two years ahead exactly is fine."""
+    body = submit_action(bot, forum, due=dt.date(2062, 12, 3)).json()
+    assert list(body["errors"]) == ["due_on"]
+    assert "mer än två år fram i tiden" in body["errors"]["due_on"]
+    assert count(bot, Action) == 0
+    body = submit_action(bot, forum, due=TODAY.replace(year=2028) + dt.timedelta(days=1)).json()
+    assert list(body["errors"]) == ["due_on"]
+    assert submit_action(bot, forum, due=TODAY.replace(year=2028)).json() is None
+    action = the_action(bot)
+    press(bot, "action_more_time", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values = {
+        "due_on": {"value": date_value(dt.date(2062, 1, 15))},
+        "reason": {"value": plain_value("Väntar på skolans schema")},
+    }
+    body = bot.driver.view_submission(
+        "action_postpone",
+        values,
+        user=ELEVHALSA,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    ).json()
+    assert list(body["errors"]) == ["due_on"] and "Kontrollera året" in body["errors"]["due_on"]
+    assert the_action(bot).due_on == dt.date(2028, 11, 23)
+    english = json.dumps({**json.loads(view["private_metadata"]), "locale": "en"})
+    body = bot.driver.view_submission(
+        "action_postpone",
+        values,
+        user=ELEVHALSA,
+        private_metadata=english,
+        blocks=blocks_of(values),
+    ).json()
+    assert "more than two years ahead" in body["errors"]["due_on"]
