@@ -45,7 +45,7 @@ def status_label(t: Translator, status: ActionStatus) -> str:
     return {
         ActionStatus.OPEN: t("Open (not done)"),
         ActionStatus.DONE: t("Done"),
-        ActionStatus.CANCELLED: t("Cancelled"),
+        ActionStatus.CANCELLED: t("Cancelled, not done"),
     }[status]
 
 
