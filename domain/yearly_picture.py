@@ -261,7 +261,7 @@ def document(
     status = {
         ActionStatus.OPEN: t("Open"),
         ActionStatus.DONE: t("Done"),
-        ActionStatus.CANCELLED: t("Cancelled"),
+        ActionStatus.CANCELLED: t("Cancelled, not done"),
     }
     effect = {"yes": t("Yes"), "partly": t("Partly"), "no": t("No")}
     plan_rows: list[tuple[str, ...]] = [

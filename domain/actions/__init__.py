@@ -64,6 +64,7 @@ from domain.actions.base import (
     reminder_days_before,
 )
 from domain.actions.changes import (
+    cancel_action,
     complete_action,
     create_action,
     hand_over,
@@ -139,6 +140,7 @@ __all__ = [
     "actions_for_case",
     "agenda_action_links",
     "agenda_due_actions",
+    "cancel_action",
     "complete_action",
     "coordinators",
     "create_action",

@@ -29,6 +29,8 @@ from storage.models import (
 DESCRIPTION_MAX = 1000
 HOPED_EFFECT_MAX = 500
 REASON_MAX = 300
+# A due date at most this many years ahead (a later one is a typo: 2062 for 2026).
+DUE_YEARS_MAX = 2
 COMMENT_MAX = 500
 AGENDA_TEXT_MAX = 150
 # At most this many actions on one agenda (the rest: "and N more", in the action list).

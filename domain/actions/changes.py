@@ -14,6 +14,7 @@ from domain.access import Access
 from domain.actions.base import (
     COMMENT_MAX,
     DESCRIPTION_MAX,
+    DUE_YEARS_MAX,
     HOPED_EFFECT_MAX,
     REASON_MAX,
     SNOOZE_HOUR,
@@ -61,6 +62,33 @@ from storage.models import (
 )
 
 # --- creating -------------------------------------------------------------------------------
+
+
+def latest_due(today: dt.date) -> dt.date:
+    """The latest due date an action may have: two years from today (a later one is a typo,
+    2062 for 2026, and would keep the action out of every reminder and agenda for years)."""
+    try:
+        return today.replace(year=today.year + DUE_YEARS_MAX)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + DUE_YEARS_MAX, day=28)
+
+
+def check_due(
+    due_on: dt.date | None, today: dt.date, *, missing: str, field: str = "due_on"
+) -> InvalidInput | None:
+    """The one check of an action's due date (the action modal, more time, the minutes' due
+    field): given, not passed, and at most two years ahead."""
+    if due_on is None:
+        return InvalidInput(missing, field=field)
+    if due_on < today:
+        return InvalidInput(
+            N_("The due date has already passed. Choose today or a later day."), field=field
+        )
+    if due_on > latest_due(today):
+        return InvalidInput(
+            N_("The due date is more than two years ahead. Check the year."), field=field
+        )
+    return None
 
 
 def upcoming_meetings(session: Session, clock: Clock, forum: Forum) -> list[Meeting]:
@@ -129,12 +157,9 @@ def _check(
             field="owner",
             agency=agency.name,
         )
-    if draft.due_on is None:
-        errors["due_on"] = InvalidInput(N_("Choose a due date."), field="due_on")
-    elif draft.due_on < today:
-        errors["due_on"] = InvalidInput(
-            N_("The due date has already passed. Choose today or a later day."), field="due_on"
-        )
+    due_error = check_due(draft.due_on, today, missing=N_("Choose a due date."))
+    if due_error is not None:
+        errors["due_on"] = due_error
     case = None
     reference = (draft.case_reference or "").strip()
     if reference and "case" not in errors:
@@ -246,6 +271,8 @@ def _changeable(session: Session, access: Access, action_id: int) -> Action:
 
 
 def _require_open(action: Action) -> None:
+    if action.status is ActionStatus.CANCELLED:
+        raise InvalidInput(N_("This action is cancelled."))
     if action.status is not ActionStatus.OPEN:
         raise InvalidInput(N_("This action is already done."))
 
@@ -289,6 +316,8 @@ def reopen_action(session: Session, clock: Clock, *, access: Access, action_id: 
     action = _changeable(session, access, action_id)
     if action.status is ActionStatus.OPEN:
         raise InvalidInput(N_("This action is open already."))
+    if action.status is ActionStatus.CANCELLED:
+        raise InvalidInput(N_("This action is cancelled."))
     if action.status is not ActionStatus.DONE or action.effect is not None:
         raise InvalidInput(
             N_("Its effect has been followed up already: create a new action to go on.")
@@ -309,6 +338,59 @@ def reopen_action(session: Session, clock: Clock, *, access: Access, action_id: 
     return action
 
 
+def _reason_errors(
+    errors: dict[str, DomainError], reason: str, today: dt.date, *, missing: str
+) -> None:
+    """A short reason is required, non-identifying and at most REASON_MAX characters."""
+    _privacy(errors, {"reason": reason}, today)
+    if not reason.strip():
+        errors.setdefault("reason", InvalidInput(missing, field="reason"))
+    elif len(reason.strip()) > REASON_MAX:
+        errors.setdefault(
+            "reason",
+            InvalidInput(
+                N_plural(
+                    "The reason can be at most {n} character.",
+                    "The reason can be at most {n} characters.",
+                ),
+                field="reason",
+                n=REASON_MAX,
+            ),
+        )
+
+
+def cancel_action(
+    session: Session, clock: Clock, *, access: Access, action_id: int, reason: str
+) -> Action:
+    """Avbryt insatsen: an open action no longer relevant ends with a short reason
+    (privacy-guarded), without counting as done: its reminders stop, it leaves the lists, the
+    agendas and the åtgärdsplan's open actions, and it ages out from now like a done one."""
+    action = _changeable(session, access, action_id)
+    _require_open(action)
+    errors: dict[str, DomainError] = {}
+    _reason_errors(
+        errors,
+        reason,
+        local_today(access.forum, clock),
+        missing=N_("Say briefly why the action is cancelled."),
+    )
+    if errors:
+        raise InputErrors(errors)
+    action.status = ActionStatus.CANCELLED
+    action.completed_at = clock.now()
+    action.remind_at = action.snoozed_until = None
+    _history(
+        session,
+        clock,
+        action,
+        actor=access.member.slack_user_id,
+        kind="cancelled",
+        note=reason.strip(),
+    )
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"status": "cancelled"})
+    return action
+
+
 def postpone_action(
     session: Session,
     clock: Clock,
@@ -323,29 +405,10 @@ def postpone_action(
     _require_open(action)
     today = local_today(access.forum, clock)
     errors: dict[str, DomainError] = {}
-    _privacy(errors, {"reason": reason}, today)
-    if not reason.strip():
-        errors.setdefault(
-            "reason", InvalidInput(N_("Say briefly why more time is needed."), field="reason")
-        )
-    elif len(reason.strip()) > REASON_MAX:
-        errors.setdefault(
-            "reason",
-            InvalidInput(
-                N_plural(
-                    "The reason can be at most {n} character.",
-                    "The reason can be at most {n} characters.",
-                ),
-                field="reason",
-                n=REASON_MAX,
-            ),
-        )
-    if due_on is None:
-        errors["due_on"] = InvalidInput(N_("Choose a new due date."), field="due_on")
-    elif due_on < today:
-        errors["due_on"] = InvalidInput(
-            N_("The due date has already passed. Choose today or a later day."), field="due_on"
-        )
+    _reason_errors(errors, reason, today, missing=N_("Say briefly why more time is needed."))
+    due_error = check_due(due_on, today, missing=N_("Choose a new due date."))
+    if due_error is not None:
+        errors["due_on"] = due_error
     elif due_on == action.due_on:
         errors["due_on"] = InvalidInput(
             N_("That is the current due date. Choose another day."), field="due_on"
@@ -377,14 +440,35 @@ def postpone_action(
 
 
 def hand_over(
-    session: Session, clock: Clock, *, access: Access, action_id: int, new_owner: str | None
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    action_id: int,
+    new_owner: str | None,
+    agency_id: int | None = None,
 ) -> Action:
-    """Lämna över: another active member of the owning agency becomes the owner."""
+    """Lämna över: another active member of the owning agency becomes the owner. A
+    coordinator may also move the action to another active agency of the forum (its own
+    agency removed, or its last member gone), with a member of that agency as the owner
+    (``agency_id``; None or the owning agency: a hand-over within it)."""
     action = _changeable(session, access, action_id)
     _require_open(action)
+    old_agency = action.owning_agency
+    moving = agency_id is not None and agency_id != action.owning_agency_id
+    if moving and not access.is_coordinator:
+        raise NotCoordinator(N_("Only a coordinator can move an action to another agency."))
+    agency = old_agency
+    if agency_id is not None:  # chosen in the modal: one of the forum's active agencies
+        found = next((a for a in active_agencies(access.forum) if a.id == agency_id), None)
+        if found is None:
+            raise InputErrors(
+                {"agency": InvalidInput(N_("Choose one of the forum's agencies."), field="agency")}
+            )
+        agency = found
     if not new_owner:
         raise InputErrors({"owner": InvalidInput(N_("Choose the new owner."), field="owner")})
-    if new_owner == action.owner:
+    if new_owner == action.owner and not moving:
         raise InputErrors(
             {
                 "owner": InvalidInput(
@@ -392,7 +476,7 @@ def hand_over(
                 )
             }
         )
-    if _agency_member(session, access.forum, action.owning_agency_id, new_owner) is None:
+    if _agency_member(session, access.forum, agency.id, new_owner) is None:
         raise InputErrors(
             {
                 "owner": InvalidInput(
@@ -401,13 +485,21 @@ def hand_over(
                         "person, or ask the coordinator to add them."
                     ),
                     field="owner",
-                    agency=action.owning_agency.name,
+                    agency=agency.name,
                 )
             }
         )
     old = action.owner
     action.owner = new_owner
-    if old is None or action.remind_at is None:
+    detail: dict[str, object] = {"from": old, "to": new_owner}
+    changed: dict[str, object] = {"owner": new_owner}
+    if moving:
+        action.owning_agency_id = agency.id
+        action.owning_agency = agency
+        detail |= {"from_agency": old_agency.name, "to_agency": agency.name}
+        changed |= {"agency_id": agency.id, "was_agency_id": old_agency.id}
+    if old is None or action.remind_at is None or action.snoozed_until is not None:
+        # The old owner's snooze is theirs: the new owner gets the planned reminder.
         plan_reminder(action, access.forum, clock)
     _history(
         session,
@@ -415,9 +507,9 @@ def hand_over(
         action,
         actor=access.member.slack_user_id,
         kind="handed_over",
-        detail={"from": old, "to": new_owner},
+        detail=detail,
     )
-    _audit(session, clock, access, AuditAction.UPDATE, action.id, {"owner": new_owner})
+    _audit(session, clock, access, AuditAction.UPDATE, action.id, changed)
     return action
 
 

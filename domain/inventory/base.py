@@ -46,8 +46,8 @@ RETENTION_SV: dict[Retention, str] = {
     ),
     Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att bedömningen gavs",
     Retention.ACTIONS: (
-        "`SAMVERKAN_RETENTION_ACTIONS_DAYS` efter avslut, eller efter sista ändring om den "
-        "aldrig avslutats"
+        "`SAMVERKAN_RETENTION_ACTIONS_DAYS` efter att den blev klar eller avbröts; en öppen "
+        "insats gallras inte"
     ),
     Retention.DEVIATIONS: "`SAMVERKAN_RETENTION_DEVIATIONS_DAYS` efter sista ändring",
     Retention.MEETINGS: (

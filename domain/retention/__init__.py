@@ -10,8 +10,8 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
 * ``consultations`` — cases that never had consent (anonymous consultations);
 * ``ratings``       — situation-picture answers (with their comments and what each agency
   saw right now), from when they were given;
-* ``actions``       — actions (with their history), from completion, or from their last change
-  when never completed;
+* ``actions``       — finished actions (done or cancelled, with their history), from their
+  completion; an open action never ages out;
 * ``deviations``    — deviation reports (with their text and follow-up), from their last
   change (reported, changed or followed up);
 * ``meetings``      — what was typed about a meeting (a cancel reason, minutes) and its

@@ -22,6 +22,7 @@ from domain.retention.policy import (
 )
 from storage.models import (
     Action,
+    ActionStatus,
     AgendaItem,
     Case,
     CaseEvent,
@@ -155,12 +156,17 @@ def _ratings(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.da
 
 def _actions(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
     cutoff = now - dt.timedelta(days=policy.actions)
-    # From completion; an action never completed, from its last change.
+    # Only finished actions (done or cancelled) age out, from their completion (or, without
+    # one, their last change): an open action untouched for years is still work to do.
     finished = func.coalesce(Action.completed_at, Action.updated_at)
     held_case = select(Case.id).where(Case.id == Action.case_id, Case.legal_hold.is_(True))
     rows = session.execute(
         select(Action.id, held_case.exists().label("held"))
-        .where(Action.forum_id == forum.id, finished < cutoff)
+        .where(
+            Action.forum_id == forum.id,
+            Action.status.in_((ActionStatus.DONE, ActionStatus.CANCELLED)),
+            finished < cutoff,
+        )
         .order_by(Action.id)
     ).all()
     return Due(

@@ -183,7 +183,7 @@ def _status_label(t: Translator, status: ActionStatus) -> str:
     return {
         ActionStatus.OPEN: t("Open"),
         ActionStatus.DONE: t("Done"),
-        ActionStatus.CANCELLED: t("Cancelled"),
+        ActionStatus.CANCELLED: t("Cancelled, not done"),
     }[status]
 
 

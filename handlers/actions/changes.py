@@ -32,7 +32,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import deliver_now, owner_translator
 from storage.db import transaction
-from storage.models import Action
+from storage.models import Action, ActionStatus
 
 log = logging.getLogger(__name__)
 
@@ -250,7 +250,7 @@ def open_change(
                 surface="action_detail" if verb == "history" else "action_card",
             )
             # Refused now as the change would be when saved (not the member's, done already).
-            if verb in ("more_time", "hand_over"):
+            if verb in ("more_time", "hand_over", "cancel"):
                 action_service.require_changeable(session, access, action_id)
             elif verb == "follow_up":
                 action_service.require_follow_up(session, access, action_id)
@@ -264,7 +264,14 @@ def open_change(
                     t, row, today=forum_today(access, deps), private_metadata=private
                 )
             elif verb == "hand_over":
-                view = ui.handover_modal(t, row, private_metadata=private)
+                choices = (
+                    [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]
+                    if access.is_coordinator
+                    else None
+                )
+                view = ui.handover_modal(t, row, private_metadata=private, agencies=choices)
+            elif verb == "cancel":
+                view = ui.cancel_modal(t, row, private_metadata=private)
             elif verb == "follow_up":
                 view = ui.follow_up_modal(t, row, private_metadata=private)
             else:
@@ -284,6 +291,7 @@ def open_change(
 CHANGE_VERBS = {
     ui.ACTION_MORE_TIME: "more_time",
     ui.ACTION_HAND_OVER: "hand_over",
+    ui.ACTION_CANCEL: "cancel",
     ui.ACTION_FOLLOW_UP: "follow_up",
     ui.ACTION_HISTORY: "history",
 }
@@ -325,13 +333,14 @@ def row_menu(
 CHANGE_CALLBACKS = {
     ui.CB_ACTION_POSTPONE: "more_time",
     ui.CB_ACTION_HANDOVER: "hand_over",
+    ui.CB_ACTION_CANCEL: "cancel",
     ui.CB_ACTION_FOLLOW_UP: "follow_up",
 }
 
 
 @listener("modal")
 def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    """More time, hand over or follow up; the new owner's DM and the agendas' updates are
+    """More time, hand over, cancel or follow up; the new owner's DM and the agendas' updates are
     queued with the change."""
     verb = CHANGE_CALLBACKS[view["callback_id"]]
     meta = ActionMeta.load(view.get("private_metadata"))
@@ -366,6 +375,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                     access=access,
                     action_id=action.id,
                     new_owner=forms.selected(values, "owner"),
+                    agency_id=_chosen_agency(values),
                 )
                 if action.owner and action.owner != previous_owner:
                     # The new owner's view of it, not the one who handed it over.
@@ -382,6 +392,16 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                         action_service.event_key("action_handed_over", session, action.id),
                     )
                     republish_agendas(deps, session, access, action.id)  # its new owner
+            elif verb == "cancel":
+                action_service.cancel_action(
+                    session,
+                    deps.clock,
+                    access=access,
+                    action_id=action.id,
+                    reason=forms.text(values, "reason"),
+                )
+                # A posted agenda (or preview) that lists it drops it.
+                republish_agendas(deps, session, access, action.id)
             else:
                 action_service.record_follow_up(
                     session,
@@ -401,11 +421,22 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     ack()
 
 
+def _chosen_agency(values: forms.Values) -> int | None:
+    """The agency picked in a coordinator's hand-over modal; None without that field (a
+    hand-over within the agency). Any crafted value is no agency (0): told on the field."""
+    raw = forms.selected(values, "agency")
+    if raw is None:
+        return None
+    return forms.id_value(raw) or 0
+
+
 def _change_note(t: Translator, verb: str, row: action_service.ActionRow, user_id: str) -> str:
     if verb == "more_time":
         return t("<@{user}> moved the due date to {date}.", user=user_id, date=t.day(row.due_on))
     if verb == "hand_over":
         return t("<@{user}> handed it over to <@{owner}>.", user=user_id, owner=row.owner or "")
+    if verb == "cancel":
+        return t("<@{user}> cancelled the action.", user=user_id)
     return t("<@{user}> followed up the effect.", user=user_id)
 
 
@@ -415,6 +446,8 @@ def _change_made(verb: str, row: action_service.ActionRow, values: forms.Values,
         return row.due_on == forms.date_value(values, "due_on")
     if verb == "hand_over":
         return row.owner == forms.selected(values, "owner")
+    if verb == "cancel":
+        return row.status is ActionStatus.CANCELLED
     return row.followed_up_by == user and row.effect == effect_of(forms.selected(values, "effect"))
 
 

@@ -186,7 +186,7 @@ def test_creating_an_action_dms_the_owner_with_buttons_and_keeps_history(
         if b["type"] == "actions"
         for e in b["elements"]
     ]
-    assert buttons == ["action_done", "action_more_time", "action_hand_over"]
+    assert buttons == ["action_done", "action_more_time", "action_hand_over", "action_cancel_open"]
     assert DESCRIPTION in text_of(owner_dm.args)
     assert "torsdag 3 december 2026" in text_of(owner_dm.args)
     # The creator hears where it went; nothing is posted in the channel.
@@ -810,3 +810,320 @@ def test_an_action_marked_done_by_mistake_is_opened_again(bot: Bot, forum: dict[
     )
     assert the_action(bot).status is ActionStatus.DONE
     bot.slack.assert_no_violations()
+
+
+# --- cancelling -----------------------------------------------------------------------------
+
+
+def other_forums_action(bot: Bot, *, team_id: str, channel: str) -> int:
+    """An action in another forum (of this workspace or another one), owned by its admin."""
+    from domain import actions as action_service
+
+    draft = forum_draft(name=f"Forum {channel}", code=channel, areas=["Visby"])
+    with transaction(bot.sessions) as s:
+        other = fs.create_forum(
+            s, bot.clock, team_id=team_id, channel_id=channel, actor="U7", draft=draft
+        )
+        access = fs.require_member(s, forum=other, slack_user_id="U7")
+        action, _ = action_service.create_action(
+            s,
+            bot.clock,
+            access=access,
+            draft=action_service.ActionDraft(
+                description="Annat forums insats",
+                agency_id=access.member.agency_id,
+                owner="U7",
+                due_on=dt.date(2026, 12, 3),
+            ),
+        )
+        return action.id
+
+
+def cancel_values(reason: str) -> dict[str, Any]:
+    return {"reason": {"value": plain_value(reason)}}
+
+
+def test_an_action_no_longer_relevant_is_cancelled_with_a_reason(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """'Avbryt insatsen' (card, detail, list row) ends an open action that is no longer
+    relevant without counting it as done: a short non-identifying reason is required, its
+    reminders stop, the history and the audit log say who and why, it is left out of the
+    open and done lists and can be neither done nor opened again. Another agency's member
+    is refused before the modal opens; the owning agency's members may cancel it."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    assert action.remind_at is not None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    created = next(c for c in dms_to(bot, ELEVHALSA) if "action_done" in text_of(c.args))
+    assert "action_cancel_open" in text_of(created.args) and "Avbryt insatsen" in text_of(
+        created.args
+    )
+    press(bot, "action_cancel_open", SOCIAL, str(action.id))  # another agency
+    refused = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert refused.get("callback_id") != "action_cancel"
+    assert "Bara ägaren, en medlem i den ägande verksamheten" in text_of(refused)
+    press(bot, "action_cancel_open", ELEVHALSA2, str(action.id))  # the owning agency
+    view = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    assert view["callback_id"] == "action_cancel"
+
+    def submit(reason: str, user: str = ELEVHALSA2, private: str | None = None) -> Any:
+        values = cancel_values(reason)
+        return bot.driver.view_submission(
+            "action_cancel",
+            values,
+            user=user,
+            private_metadata=private or view["private_metadata"],
+            blocks=blocks_of(values),
+        )
+
+    assert "Skriv kort varför insatsen avbryts" in submit("  ").json()["errors"]["reason"]
+    assert set(submit("ring 070-123 45 67").json()["errors"]) == {"reason"}
+    assert the_action(bot).status is ActionStatus.OPEN
+    assert submit("Behovet löstes på annat sätt").json() is None
+    cancelled = the_action(bot)
+    assert cancelled.status is ActionStatus.CANCELLED
+    assert cancelled.remind_at is None and cancelled.snoozed_until is None
+    assert history(bot, action.id)[-1] == (
+        "cancelled",
+        ELEVHALSA2,
+        {},
+        "Behovet löstes på annat sätt",
+    )
+    with bot.sessions() as s:
+        audited = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "action", AuditEvent.object_ref == str(action.id)
+            )
+        ).all()
+    assert any((e.detail or {}).get("status") == "cancelled" for e in audited)
+    # The card in the owner's DM shows it cancelled, without buttons.
+    updated = bot.slack.wait_for("chat.update")[-1].args
+    assert "Avbruten" in text_of(updated) and "action_done" not in text_of(updated)
+    # Not done, not open again, not cancelled twice; gone from the lists.
+    press(bot, "action_done", ELEVHALSA, str(action.id))
+    assert "Insatsen är avbruten." in text_of(bot.slack.wait_for("response_url")[-1].args)
+    press(bot, "action_reopen", ELEVHALSA, str(action.id))
+    assert "Insatsen är avbruten." in text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    press(bot, "action_cancel_open", ELEVHALSA, str(action.id))
+    again = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
+    assert again.get("callback_id") != "action_cancel"
+    assert "Insatsen är avbruten." in text_of(again)
+    assert the_action(bot).status is ActionStatus.CANCELLED
+    bot.driver.command("insatser forum klara", user=ELEVHALSA)
+    assert f"#{action.id}*" not in text_of(bot.slack.wait_for("response_url", count=3)[-1].args)
+    bot.slack.assert_no_violations()
+
+
+def test_cancel_from_the_list_row_and_crafted_ids_of_other_forums(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The list's row menu offers 'Avbryt insatsen' on open actions. A cancel modal or
+    button naming another forum's action (this workspace's or another's) is told that the
+    action no longer exists, and that action stays open."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    bot.driver.command("insatser forum", user=ADMIN)
+    assert f"cancel:{action.id}" in text_of(bot.slack.wait_for("response_url")[-1].args)
+    bot.driver.block_action(
+        "action_row_menu",
+        user=ADMIN,  # a coordinator, of another agency
+        block_id=f"action.{action.id}@0:forum:open",
+        selected_option={
+            "text": {"type": "plain_text", "text": "Avbryt insatsen"},
+            "value": f"cancel:{action.id}",
+        },
+        extra_action={"type": "overflow"},
+    )
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "action_cancel"
+    private = json.loads(view["private_metadata"])
+    opened = 1
+    for team, channel in (("T0001", "C0002"), ("T0002", "C0003")):
+        theirs = other_forums_action(bot, team_id=team, channel=channel)
+        press(bot, "action_cancel_open", ADMIN, str(theirs))
+        opened += 1
+        told = bot.slack.wait_for("views.open", count=opened)[-1].args["view"]
+        assert told.get("callback_id") != "action_cancel"
+        assert "Insatsen finns inte längre." in text_of(told)
+        values = cancel_values("Inte längre aktuell")
+        body = bot.driver.view_submission(
+            "action_cancel",
+            values,
+            user=ADMIN,
+            private_metadata=json.dumps({**private, "action_id": theirs}),
+            blocks=blocks_of(values),
+        ).json()
+        assert "Insatsen finns inte längre." in text_of(body)
+        with bot.sessions() as s:
+            assert s.get(Action, theirs).status is ActionStatus.OPEN  # type: ignore[union-attr]
+    values = cancel_values("Inte längre aktuell")
+    assert (
+        bot.driver.view_submission(
+            "action_cancel",
+            values,
+            user=ADMIN,
+            private_metadata=view["private_metadata"],
+            blocks=blocks_of(values),
+        ).json()
+        is None
+    )
+    with bot.sessions() as s:
+        assert s.get(Action, action.id).status is ActionStatus.CANCELLED  # type: ignore[union-attr]
+    assert history(bot, action.id)[-1][:2] == ("cancelled", ADMIN)
+
+
+# --- moving to another agency ---------------------------------------------------------------
+
+
+def test_a_coordinator_moves_an_action_whose_agency_is_gone_to_another_agency(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Its agency removed from the forum (its members gone, the action without an owner), an
+    open action is moved by a coordinator to another active agency with one of its members
+    as the owner, from the hand-over modal: the new owner gets the usual DM, the history
+    and the audit log say so. A member (not a coordinator) cannot move one, even with a
+    crafted agency; a removed agency, another forum's agency or a crafted value is no
+    agency, told on the field."""
+    from storage.models import Agency, Member
+
+    submit_action(bot, forum)
+    action = the_action(bot)
+    press(bot, "action_hand_over", ELEVHALSA2, str(action.id))
+    member_view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert member_view["callback_id"] == "action_handover"
+    assert "agency" not in [b.get("block_id") for b in member_view["blocks"]]
+
+    def submit(private: str, user: str, agency: str | None, owner: str) -> Any:
+        values: dict[str, Any] = {"owner": {"value": users_value(owner)}}
+        if agency is not None:
+            values["agency"] = {"value": select_value(agency)}
+        return bot.driver.view_submission(
+            "action_handover",
+            values,
+            user=user,
+            private_metadata=private,
+            blocks=blocks_of(values),
+        )
+
+    crafted = submit(
+        member_view["private_metadata"], ELEVHALSA2, str(forum["Socialtjänst/IFO"]), SOCIAL
+    )
+    assert "Bara samordnare kan flytta en insats" in text_of(crafted.json())
+    assert the_action(bot).owning_agency_id == forum["Elevhälsa"]
+    # Elevhälsa leaves the forum; the action stays without an owner.
+    with transaction(bot.sessions) as s:
+        s.get(Agency, forum["Elevhälsa"]).active = False  # type: ignore[union-attr]
+        for m in s.scalars(select(Member).where(Member.agency_id == forum["Elevhälsa"])):
+            m.active = False
+        s.get(Action, action.id).owner = None  # type: ignore[union-attr]
+    theirs = other_forums_action(bot, team_id="T0001", channel="C0002")
+    with bot.sessions() as s:
+        other_agency = s.get(Action, theirs).owning_agency_id  # type: ignore[union-attr]
+    press(bot, "action_hand_over", ADMIN, str(action.id))
+    view = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    assert view["callback_id"] == "action_handover"
+    (agency_block,) = [b for b in view["blocks"] if b.get("block_id") == "agency"]
+    offered = [o["value"] for o in agency_block["element"]["options"]]
+    assert str(forum["Socialtjänst/IFO"]) in offered and str(forum["Elevhälsa"]) not in offered
+    private = view["private_metadata"]
+    for agency in (str(forum["Elevhälsa"]), str(other_agency), "abc"):
+        body = submit(private, ADMIN, agency, SOCIAL).json()
+        assert list(body["errors"]) == ["agency"], agency
+    body = submit(private, ADMIN, str(forum["Socialtjänst/IFO"]), ELEVHALSA).json()
+    assert list(body["errors"]) == ["owner"] and "Socialtjänst/IFO" in body["errors"]["owner"]
+    with bot.sessions() as s:
+        moved = s.get(Action, action.id)
+        assert moved is not None
+        assert moved.owning_agency_id == forum["Elevhälsa"] and moved.owner is None
+    assert submit(private, ADMIN, str(forum["Socialtjänst/IFO"]), SOCIAL).json() is None
+    with bot.sessions() as s:
+        moved = s.get(Action, action.id)
+        assert moved is not None
+        assert moved.owning_agency_id == forum["Socialtjänst/IFO"] and moved.owner == SOCIAL
+        assert moved.remind_at is not None
+        audited = s.scalars(
+            select(AuditEvent).where(
+                AuditEvent.object_type == "action", AuditEvent.object_ref == str(action.id)
+            )
+        ).all()
+    assert any((e.detail or {}).get("agency_id") == forum["Socialtjänst/IFO"] for e in audited)
+    assert history(bot, action.id)[-1][:3] == (
+        "handed_over",
+        ADMIN,
+        {"from": None, "to": SOCIAL, "from_agency": "Elevhälsa", "to_agency": "Socialtjänst/IFO"},
+    )
+    bot.wait_idle()
+    dm = dms_to(bot, SOCIAL)[-1]
+    assert "action_done" in text_of(dm.args) and DESCRIPTION in text_of(dm.args)
+    press(bot, "action_history", SOCIAL, str(action.id))
+    detail = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
+    assert "flyttade den till Socialtjänst/IFO" in text_of(detail)
+    bot.slack.assert_no_violations()
+
+
+def test_a_hand_over_drops_the_old_owners_snooze(bot: Bot, forum: dict[str, int]) -> None:
+    """The owner snoozed the reminder (tomorrow morning, an hour); handed over, the new owner
+    gets the planned reminder, not the old owner's snoozed time."""
+    submit_action(bot, forum)
+    action = the_action(bot)
+    planned = action.remind_at
+    assert planned is not None
+    press(bot, "action_snooze_hour", ELEVHALSA, str(action.id))
+    bot.slack.wait_for("response_url")
+    snoozed = the_action(bot)
+    assert snoozed.snoozed_until is not None and snoozed.remind_at != planned
+    press(bot, "action_hand_over", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values = {"owner": {"value": users_value(ELEVHALSA2)}}
+    body = bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=ELEVHALSA,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    assert body.json() is None
+    handed = the_action(bot)
+    assert handed.owner == ELEVHALSA2
+    assert handed.snoozed_until is None and handed.remind_at == planned
+
+
+def test_a_due_date_more_than_two_years_ahead_is_refused_as_a_typo(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A due date in 2062 (for 2026) would keep the action from every reminder and agenda
+    for decades: the action modal and the more-time modal refuse a date more than two
+    years ahead on the field, and keep what was typed; two years ahead exactly is fine."""
+    body = submit_action(bot, forum, due=dt.date(2062, 12, 3)).json()
+    assert list(body["errors"]) == ["due_on"]
+    assert "mer än två år fram i tiden" in body["errors"]["due_on"]
+    assert count(bot, Action) == 0
+    body = submit_action(bot, forum, due=TODAY.replace(year=2028) + dt.timedelta(days=1)).json()
+    assert list(body["errors"]) == ["due_on"]
+    assert submit_action(bot, forum, due=TODAY.replace(year=2028)).json() is None
+    action = the_action(bot)
+    press(bot, "action_more_time", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values = {
+        "due_on": {"value": date_value(dt.date(2062, 1, 15))},
+        "reason": {"value": plain_value("Väntar på skolans schema")},
+    }
+    body = bot.driver.view_submission(
+        "action_postpone",
+        values,
+        user=ELEVHALSA,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    ).json()
+    assert list(body["errors"]) == ["due_on"] and "Kontrollera året" in body["errors"]["due_on"]
+    assert the_action(bot).due_on == dt.date(2028, 11, 23)
+    english = json.dumps({**json.loads(view["private_metadata"]), "locale": "en"})
+    body = bot.driver.view_submission(
+        "action_postpone",
+        values,
+        user=ELEVHALSA,
+        private_metadata=english,
+        blocks=blocks_of(values),
+    ).json()
+    assert "more than two years ahead" in body["errors"]["due_on"]

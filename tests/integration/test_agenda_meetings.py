@@ -388,3 +388,29 @@ def test_the_agenda_editor_without_its_metadata_says_so_and_changes_nothing(
     bot.wait_idle()
     with bot.sessions() as s:
         assert s.scalars(select(AgendaItem)).all() == []
+
+
+def test_a_cancelled_action_leaves_the_posted_agenda_and_the_next(bot: Bot) -> None:
+    """An action cancelled after the agenda listing it overdue was posted: the posted agenda
+    drops it (as done or reopened ones are updated), and the next agenda leaves it out."""
+    setup_forum(bot)
+    action_id = create_action(bot, due=dt.date(2026, 11, 25))
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert f"Insats #{action_id}" in text_of(channel_posts(bot)[-1])
+    bot.clock.set(local(2026, 11, 30, 10, 0))
+    bot.driver.block_action("action_cancel_open", user="U2", value=str(action_id), channel="D1")
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["callback_id"] == "action_cancel"
+    values = {"reason": {"value": {"type": "plain_text_input", "value": "Inte längre aktuell"}}}
+    reply = bot.driver.view_submission(
+        "action_cancel",
+        values,
+        user="U2",
+        private_metadata=view["private_metadata"],
+        blocks=input_blocks(values),
+    )
+    assert reply.json() is None
+    shown = bot.slack.wait_for("chat.update")[-1]
+    assert f"Insats #{action_id}" not in text_of(shown.args)
+    tick(bot, local(2026, 12, 3, 8, 0))
+    assert f"Insats #{action_id}" not in text_of(channel_posts(bot)[-1])

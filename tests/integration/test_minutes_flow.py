@@ -302,6 +302,13 @@ def test_minutes_carry_decisions_actions_and_follow_ups(bot: Bot) -> None:
     # An identifying detail in the decision: a field error, nothing stored.
     refused = submit_minutes(bot, meeting, case, view, decision="Ring 070-123 45 67")
     assert "telefonnummer" in refused.json()["errors"][f"decision:{case}"].lower()
+    # A typo in the year of the action's due date (2062 for 2026): on the due field.
+    far = submit_minutes(
+        bot, meeting, case, view, action="Boka samtal", owner="U2", due="2062-12-10"
+    )
+    assert "mer än två år fram" in far.json()["errors"][f"due:{case}"]
+    with bot.sessions() as s:
+        assert s.scalars(select(Action)).all() == []
     saved = submit_minutes(
         bot,
         meeting,

@@ -177,7 +177,7 @@ def test_an_action_minuted_for_another_owner_is_dmed_to_them_once(bot: Bot) -> N
     buttons = [
         e["action_id"] for b in dm.args["blocks"] if b["type"] == "actions" for e in b["elements"]
     ]
-    assert buttons == ["action_done", "action_more_time", "action_hand_over"]
+    assert buttons == ["action_done", "action_more_time", "action_hand_over", "action_cancel_open"]
     assert dm.args["text"] == f"New action #{action.id}: due Thursday 10 December 2026"
     assert "<@U1> gave you an action in FOSSAM." in text_of(dm)
     assert ACTION in text_of(dm)

@@ -151,6 +151,18 @@ def world(bot: Bot) -> World:
                 created_at=T0,
                 updated_at=T0,
             ),
+            "cancelled": Action(
+                forum_id=forum.id,
+                description="Avbruten insats",
+                owning_agency_id=elevhalsa,
+                owner=MEMBER,
+                due_on=T0.date(),
+                status=ActionStatus.CANCELLED,
+                created_by=ADMIN,
+                completed_at=T0,
+                created_at=T0,
+                updated_at=T0,
+            ),
             "open": Action(
                 forum_id=forum.id,
                 description="Pågående insats",
@@ -262,7 +274,8 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
     assert f"FOS closed_cases: 1 would go ({world.refs['closed']})" in out
     assert f"kept under legal hold: {world.refs['held']}" in out
     assert f"FOS consultations: 1 would go ({world.refs['consultation']})" in out
-    # The open action was never touched again: it goes with the finished one.
+    # The done and the cancelled action go; the open one, untouched for years, is still
+    # work to do (or to cancel), never aged out as if it were finished.
     assert "FOS ratings: 1 would go" in out and "FOS actions: 2 would go" in out
     # The case never closed goes only after its coordinators were told (a month later).
     assert f"never closed, coordinators are told a month before: {world.refs['open']}" in out
@@ -282,7 +295,8 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
         assert s.get(Rating, world.rating_id) is None
         assert s.get(Action, world.actions["done"]) is None
         assert s.get(Action, world.actions["held"]) is not None
-        assert s.get(Action, world.actions["open"]) is None  # untouched for three years
+        assert s.get(Action, world.actions["cancelled"]) is None
+        assert s.get(Action, world.actions["open"]) is not None  # open: not finished
         assert s.get(Deviation, world.deviations["old"]) is None
         assert s.get(Deviation, world.deviations["held"]) is not None
         assert s.get(Deviation, world.deviations["followed_up"]) is not None

@@ -28,6 +28,7 @@ from tests.support.surfaces import (
     World,
     _open_meeting,
     _submit_cancel,
+    _submit_cancel_action,
     _submit_close,
     _submit_deviation,
     _submit_follow_up,
@@ -119,14 +120,17 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
         lambda: world.driver.command(f"grund {open_consultation.reference}", user=ADMIN)
     )
     ok(_submit_ground(world, ground, mark("ground note")))
-    # Actions: changed, done and followed up; one never done; one of the held case.
+    # Actions: changed, done and followed up; one cancelled; one of the held case; one still
+    # open (an open action is work to do: it never ages out as if it were finished).
     action = new_action(world, mark("action description"), mark("hoped effect"))
     ok(_submit_postpone(world, {"action_id": action.id}, mark("new date reason")))
     world.reply_after(
         lambda: world.driver.block_action("action_done", user=ELEVHALSA, value=str(action.id))
     )
     ok(_submit_follow_up(world, {"action_id": action.id}, mark("follow-up comment")))
-    new_action(world, mark("open action"), mark("open hoped effect"))
+    cancelled = new_action(world, mark("cancelled action"), mark("cancelled hoped effect"))
+    ok(_submit_cancel_action(world, {"action_id": cancelled.id}, mark("action cancel reason")))
+    new_action(world, mark("open action", keep=True), mark("open hoped effect", keep=True))
     new_action(
         world,
         mark("held action", keep=True),

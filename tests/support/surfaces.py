@@ -365,6 +365,17 @@ def _submit_postpone(world: World, opened: Opened, text: str) -> Response:
     )
 
 
+def _submit_cancel_action(world: World, opened: Opened, text: str) -> Response:
+    values = {"reason": {"value": plain_value(text)}}
+    return _submit(
+        world,
+        "action_cancel",
+        values,
+        user=ELEVHALSA,
+        private_metadata=_action_meta(world, opened),
+    )
+
+
 def _submit_follow_up(world: World, opened: Opened, text: str) -> Response:
     values = {"effect": {"value": radio_value("partly")}, "comment": {"value": plain_value(text)}}
     return _submit(

@@ -31,6 +31,7 @@ from handlers.blocks.actions.cards import (
     status_label,
 )
 from handlers.blocks.actions.ids import (
+    ACTION_CANCEL,
     ACTION_DONE,
     ACTION_FIELDS,
     ACTION_FOLLOW_UP,
@@ -47,6 +48,7 @@ from handlers.blocks.actions.ids import (
     ACTION_ROW_MENU,
     ACTION_SNOOZE_HOUR,
     ACTION_SNOOZE_MORNING,
+    CB_ACTION_CANCEL,
     CB_ACTION_DETAIL,
     CB_ACTION_FOLLOW_UP,
     CB_ACTION_HANDOVER,
@@ -72,6 +74,7 @@ from handlers.blocks.actions.lists import (
 from handlers.blocks.actions.modals import (
     action_detail_modal,
     action_modal,
+    cancel_modal,
     follow_up_modal,
     handover_modal,
     new_for_area_block,
@@ -81,6 +84,7 @@ from handlers.blocks.actions.modals import (
 from handlers.blocks.common import notice_modal
 
 __all__ = [
+    "ACTION_CANCEL",
     "ACTION_DONE",
     "ACTION_FIELDS",
     "ACTION_FOLLOW_UP",
@@ -97,6 +101,7 @@ __all__ = [
     "ACTION_ROW_MENU",
     "ACTION_SNOOZE_HOUR",
     "ACTION_SNOOZE_MORNING",
+    "CB_ACTION_CANCEL",
     "CB_ACTION_DETAIL",
     "CB_ACTION_FOLLOW_UP",
     "CB_ACTION_HANDOVER",
@@ -114,6 +119,7 @@ __all__ = [
     "action_modal",
     "add_case_actions",
     "add_to_home",
+    "cancel_modal",
     "card_message",
     "case_actions_blocks",
     "created_dm",

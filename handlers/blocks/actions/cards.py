@@ -13,6 +13,7 @@ from domain.actions import (
 )
 from domain.i18n import Locale, Translator
 from handlers.blocks.actions.ids import (
+    ACTION_CANCEL,
     ACTION_DONE,
     ACTION_FOLLOW_UP,
     ACTION_HAND_OVER,
@@ -44,7 +45,7 @@ def status_label(t: Translator, status: ActionStatus) -> str:
     return {
         ActionStatus.OPEN: t("Open (not done)"),
         ActionStatus.DONE: t("Done"),
-        ActionStatus.CANCELLED: t("Cancelled"),
+        ActionStatus.CANCELLED: t("Cancelled, not done"),
     }[status]
 
 
@@ -140,6 +141,7 @@ def action_buttons(
             button(t("Done"), ACTION_DONE, value=value, style="primary"),
             button(t("Need more time"), ACTION_MORE_TIME, value=value),
             button(t("Hand over"), ACTION_HAND_OVER, value=value),
+            button(t("Cancel the action"), ACTION_CANCEL, value=value),
         ]
         if snooze:
             buttons.append(button(t("Remind me in 1 hour"), ACTION_SNOOZE_HOUR, value=value))

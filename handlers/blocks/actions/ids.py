@@ -20,6 +20,7 @@ from handlers.blocks.common import notice_modal as notice_modal
 CB_ACTION_NEW = "action_new"
 CB_ACTION_POSTPONE = "action_postpone"
 CB_ACTION_HANDOVER = "action_handover"
+CB_ACTION_CANCEL = "action_cancel"
 CB_ACTION_FOLLOW_UP = "action_follow_up"
 CB_ACTION_DETAIL = "action_detail"
 
@@ -27,6 +28,7 @@ CB_ACTION_DETAIL = "action_detail"
 ACTION_DONE = "action_done"
 ACTION_MORE_TIME = "action_more_time"
 ACTION_HAND_OVER = "action_hand_over"
+ACTION_CANCEL = "action_cancel_open"  # open, no longer relevant: cancel with a reason
 ACTION_SNOOZE_HOUR = "action_snooze_hour"
 ACTION_SNOOZE_MORNING = "action_snooze_morning"
 ACTION_REOPEN = "action_reopen"  # done, effect not yet followed up: open again
@@ -34,7 +36,7 @@ ACTION_FOLLOW_UP = "action_follow_up_open"  # the agenda's follow-up button uses
 ACTION_HISTORY = "action_history"
 # One overflow menu per list row; option value "<verb>:<action id>".
 ACTION_ROW_MENU = "action_row_menu"
-ROW_VERBS = ("done", "more_time", "hand_over", "follow_up", "reopen", "history")
+ROW_VERBS = ("done", "more_time", "hand_over", "cancel", "follow_up", "reopen", "history")
 # The list's filter (value "<scope>:<filter>") and previous/next ("<page>:<scope>:<filter>").
 ACTION_LIST_FILTER = "action_list_filter"
 ACTION_LIST_PREV = "action_list_page_prev"

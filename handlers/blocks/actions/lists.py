@@ -50,6 +50,7 @@ def _row_menu(t: Translator, row: ActionRow) -> Block:
             option(t("Done"), f"done:{row.id}"),
             option(t("Need more time"), f"more_time:{row.id}"),
             option(t("Hand over"), f"hand_over:{row.id}"),
+            option(t("Cancel the action"), f"cancel:{row.id}"),
         ]
     if row.status is ActionStatus.DONE:
         options.append(option(t("Follow up effect"), f"follow_up:{row.id}"))

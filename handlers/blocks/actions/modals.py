@@ -29,6 +29,7 @@ from handlers.blocks.actions.cards import (
 )
 from handlers.blocks.actions.ids import (
     ACTION_NEW_FOR_AREA,
+    CB_ACTION_CANCEL,
     CB_ACTION_DETAIL,
     CB_ACTION_FOLLOW_UP,
     CB_ACTION_HANDOVER,
@@ -239,9 +240,54 @@ def postpone_modal(
     )
 
 
-def handover_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
+def cancel_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> Block:
+    """Avbryt insatsen: the action is no longer relevant; a short reason is required."""
     blocks = [
         _summary(t, row),
+        input_block(
+            "reason",
+            t("Why is the action cancelled?"),
+            text_input("value", multiline=True, max_length=REASON_MAX),
+            hint=t("Short and non-identifying. A cancelled action is not counted as done."),
+        ),
+    ]
+    return modal(
+        callback_id=CB_ACTION_CANCEL,
+        title=t("Cancel the action"),
+        submit=t("Cancel the action"),
+        close=t("Back"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def handover_modal(
+    t: Translator,
+    row: ActionRow,
+    *,
+    private_metadata: str,
+    agencies: Sequence[tuple[int, str]] | None = None,
+) -> Block:
+    """Lämna över to a member of the owning agency; for a coordinator (``agencies``: the
+    forum's active agencies) also to another agency, e.g. when its own is gone."""
+    owner_hint = t("A member of {agency} in this forum.", agency=row.agency)
+    blocks = [_summary(t, row)]
+    if agencies is not None:
+        agency_options = [option(name, str(agency_id)) for agency_id, name in agencies]
+        agency_el = _select("static_select", t("Choose an agency"), agency_options)
+        own = [o for o in agency_options if o["value"] == str(row.agency_id)]
+        if own:
+            agency_el["initial_option"] = own[0]
+        blocks.append(
+            input_block(
+                "agency",
+                t("Owning agency"),
+                agency_el,
+                hint=t("A coordinator can move the action to another agency of the forum."),
+            )
+        )
+        owner_hint = t("A member of the chosen agency in this forum.")
+    blocks.append(
         input_block(
             "owner",
             t("New owner"),
@@ -250,9 +296,9 @@ def handover_modal(t: Translator, row: ActionRow, *, private_metadata: str) -> B
                 "action_id": "value",
                 "placeholder": plain(t("Choose a person"), 150),
             },
-            hint=t("A member of {agency} in this forum.", agency=row.agency),
-        ),
-    ]
+            hint=owner_hint,
+        )
+    )
     return modal(
         callback_id=CB_ACTION_HANDOVER,
         title=t("Hand over"),
@@ -305,6 +351,12 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
             old=_iso_day(t, d.get("from")),
             new=_iso_day(t, d.get("to")),
         )
+    elif entry.kind == "handed_over" and d.get("to_agency"):
+        what = t(
+            "moved it to {agency} and handed it over to {user}",
+            agency=escape(str(d.get("to_agency"))),
+            user=_owner(t, d.get("to")),
+        )
     elif entry.kind == "handed_over":
         what = t("handed it over to {user}", user=_owner(t, d.get("to")))
     elif entry.kind == "owner_left":
@@ -315,6 +367,8 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("followed up the effect: {effect}", effect=label)
     elif entry.kind == "reopened":
         what = t("opened it again")
+    elif entry.kind == "cancelled":
+        what = t("cancelled the action")
     elif entry.kind == "snoozed":
         what = t("snoozed the reminder")
     else:
