@@ -271,6 +271,66 @@ def change_agencies(
     return [a for a in wanted if a not in before]
 
 
+def _sip_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(N_("Only the raising agency or a coordinator can change the SIP."))
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidInput(N_("The case is closed. Reopen it to change the SIP."))
+    # The SIP is one of the case's details: a coordinator of an agency that may not see
+    # them (an anonymous consultation) neither reads nor sets it.
+    if not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed:
+        raise NotCoordinator(
+            N_("The SIP is one of the case's details, which your agency may not see.")
+        )
+    return case
+
+
+def sip_reference(session: Session, clock: Clock, *, access: Access, case_id: int) -> str:
+    """Before the SIP modal opens: whether this member may change the case's SIP (as
+    :func:`change_sip`, which asks again); the case's reference."""
+    return _sip_case(session, clock, access, case_id).reference
+
+
+def change_sip(
+    session: Session, clock: Clock, *, access: Access, case_id: int, sip: SipStatus | None
+) -> bool:
+    """Whether a SIP is needed or started, changed after raising (the raising agency or a
+    coordinator who may see the details, open cases). The raise's rule holds for the
+    consent as it stands now: a SIP, needed or started, needs an active consent. The
+    statistics and the reviews count the value as it is. Returns whether it changed."""
+    case = _sip_case(session, clock, access, case_id)
+    if sip is None:
+        raise InputErrors({"sip": InvalidInput(N_("Choose whether a SIP is needed."), field="sip")})
+    today = local_today(access.forum, clock)
+    if sip is not SipStatus.NOT_RELEVANT and not _consent_active(_current_consent(case), today):
+        raise InputErrors(
+            {
+                "sip": InvalidInput(
+                    N_("A SIP needs consent: this case has no active consent."), field="sip"
+                )
+            }
+        )
+    if sip is case.sip:
+        return False
+    now = clock.now()
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=access.member.slack_user_id,
+            kind="sip",
+            from_status=case.sip.value,
+            to_status=sip.value,
+        )
+    )
+    case.sip = sip
+    case.updated_at = now
+    _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"sip": sip.value})
+    session.flush()
+    return True
+
+
 def readers_lost_to_new_consent(session: Session, clock: Clock, case_id: int) -> list[str]:
     """After :func:`record_consent`: the members whose agency the previous consent covered
     and who may no longer see the case's details (their App Home still shows them)."""

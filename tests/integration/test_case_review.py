@@ -11,9 +11,19 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.scheduler import run_due_work
+from domain import disclosure, statistics
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import AuditAction, AuditEvent, Case, Consent, Role, case_criteria_met
+from storage.models import (
+    AuditAction,
+    AuditEvent,
+    Case,
+    Consent,
+    Forum,
+    Role,
+    SipStatus,
+    case_criteria_met,
+)
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
 from tests.support.slack_driver import (
@@ -469,3 +479,98 @@ def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
     )
     with bot.sessions() as s:
         assert [a.name for a in s.scalars(select(Case)).one().agencies] == ["Grundskola"]
+
+
+# --- the SIP, after the case was raised ----------------------------------------------------------
+
+
+def change_sip(bot: Bot, user: str, sip: str | None) -> Any:
+    """The raiser's or a coordinator's "Change SIP" in the case modal, then the pushed SIP
+    modal submitted."""
+    view = {**open_case(bot, user), "id": "V0001"}
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == "case_change_sip")
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_change_sip", user=user, value=button["value"], view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed["callback_id"] == "case_sip"
+    state = {"sip": {"value": radio_value(sip)}}
+    return bot.driver.view_submission(
+        "case_sip",
+        state,
+        user=user,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+
+
+def test_a_consultation_is_marked_as_needing_a_sip_once_consent_is_recorded(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Raised without consent, a case could only say 'SIP not relevant', for good. Once the
+    family consents, the raiser marks a SIP as needed, later as started; the history says
+    so (to those who see the details) and the statistics count the value as it is now."""
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    refused = change_sip(bot, SCHOOL, "needed").json()
+    assert refused["response_action"] == "errors" and list(refused["errors"]) == ["sip"]
+    assert "samtycke" in refused["errors"]["sip"]
+    assert record_consent(bot, forum, SCHOOL, ("Socialtjänst/IFO",)).json() is None
+    assert change_sip(bot, SCHOOL, "needed").json() is None
+    bot.slack.wait_for("views.update")
+    with bot.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.sip is SipStatus.NEEDED
+        audited = s.scalars(select(AuditEvent).where(AuditEvent.object_ref == case.reference)).all()
+        assert any(e.detail == {"sip": "needed"} for e in audited)
+    shown = json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    assert "ändrade SIP från Ej aktuellt till Behövs" in shown
+    # The police, not covered, sees neither the SIP nor its history line nor the button.
+    seen = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert "ändrade SIP" not in seen and "case_change_sip" not in seen
+    assert change_sip(bot, ADMIN, "started").json() is None  # a coordinator
+    with transaction(bot.sessions) as s:
+        forum_row = s.get(Forum, forum["forum"])
+        assert forum_row is not None
+        access = disclosure.access_of(s, forum_row, ADMIN)
+        assert access is not None
+        today = bot.clock.now().date()
+        period = statistics.Period(today - dt.timedelta(days=30), today)
+        figures = statistics.forum_statistics(s, bot.clock, access=access, period=period)
+        assert (figures.sip_started, figures.sip_needed) == (1, 0)
+    bot.slack.assert_no_violations()
+
+
+def test_only_the_raising_agency_or_a_coordinator_who_sees_the_details_changes_the_sip(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    assert submit(bot, forum, SCHOOL, "V1", covers=("Grundskola",)).json() is None
+    assert "case_change_sip" not in json.dumps(open_case(bot, POLICE))
+    # The coordinator's agency (Socialtjänst) is not covered: an anonymous consultation.
+    assert "case_change_sip" not in json.dumps(open_case(bot, ADMIN))
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    blocks = [{"type": "input", "block_id": "sip"}]
+    for user in (POLICE, ADMIN):
+        refused = bot.driver.view_submission(
+            "case_sip",
+            {"sip": {"value": radio_value("needed")}},
+            user=user,
+            private_metadata=private,
+            blocks=blocks,
+        ).json()
+        assert refused["response_action"] == "update", user
+    # A value of no SIP status is asked for again on its field.
+    errors = bot.driver.view_submission(
+        "case_sip",
+        {"sip": {"value": radio_value("maybe")}},
+        user=SCHOOL,
+        private_metadata=private,
+        blocks=blocks,
+    ).json()
+    assert errors["response_action"] == "errors" and list(errors["errors"]) == ["sip"]
+    with bot.sessions() as s:
+        assert s.scalars(select(Case)).one().sip is SipStatus.NOT_RELEVANT
