@@ -32,6 +32,7 @@ from domain import (
     scheduling,
     steering,
 )
+from domain.i18n import Locale
 from handlers import minutes, outgoing, screens
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
@@ -83,6 +84,11 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             screens.refresh_home(deps, runtime.client_for_team(team_id), team_id, users)
         return sum(len(users) for users in lost.values())
 
+    def member_locale(team_id: str, user: str) -> Locale:
+        """A DM's recipient's Slack language (cached; Swedish when Slack does not say)."""
+        locale: Locale = deps.user_locale(runtime.client_for_team(team_id), team_id, user)
+        return locale
+
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
         # Rounds close (the day before) before the agenda is built, so it has the picture.
@@ -126,7 +132,11 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         ("meeting DMs and minutes", lambda: minutes.run_due(deps.sessions, clock, replica=replica)),
         (
             "consents",
-            in_transaction(lambda s: cases.remind_expiring_consents(s, clock, replica=replica)),
+            in_transaction(
+                lambda s: cases.remind_expiring_consents(
+                    s, clock, replica=replica, locale_of=member_locale
+                )
+            ),
         ),
         ("expired consents", expired_consents),
         (

@@ -574,3 +574,43 @@ def test_only_the_raising_agency_or_a_coordinator_who_sees_the_details_changes_t
     assert errors["response_action"] == "errors" and list(errors["errors"]) == ["sip"]
     with bot.sessions() as s:
         assert s.scalars(select(Case)).one().sip is SipStatus.NOT_RELEVANT
+
+
+def test_a_consent_reminder_is_in_each_recipients_language_and_not_to_a_raiser_who_moved(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The expiry reminder goes to each person in their own Slack language (the admin's is
+    English, the forum's Swedish). A raiser who moved to another agency no longer represents
+    the raising agency (who may renew the consent and see the case's details follows the
+    agency): they are not reminded; the coordinators are."""
+    bot.slack.set_user(ADMIN, locale="en-US")
+    expires = (bot.clock.now().date() + dt.timedelta(days=5)).isoformat()
+    assert submit(bot, forum, SCHOOL, "V1", expires=expires).json() is None
+    assert submit(bot, forum, POLICE, "V2", expires=expires).json() is None
+    bot.wait_idle()
+    with transaction(bot.sessions) as s:
+        forum_row = s.get(Forum, forum["forum"])
+        assert forum_row is not None
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum_row,
+            actor=ADMIN,
+            slack_user_ids=[POLICE],
+            agency_id=forum["Fritidsgård"],
+            role=Role.MEMBER,
+            confirm_moves=True,
+        )
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    texts = [
+        (c.args["channel"], c.args.get("text", ""))
+        for c in bot.slack.calls_to("chat.postMessage")
+        if "FOS-2026-00" in c.args.get("text", "")
+    ]
+    assert sorted(u for u, _ in texts) == [ADMIN, ADMIN, SCHOOL]
+    for user, text in texts:
+        if user == ADMIN:
+            assert text.startswith("The consent for FOS-2026-00"), text
+        else:
+            assert text.startswith("Samtycket för FOS-2026-001"), text
