@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from domain import agenda as agenda_service
 from domain import cases as case_service
 from domain import disclosure
 from domain import forums as forum_service
@@ -445,6 +446,7 @@ def submit_agencies(
     ):
         access = _access(session, meta, team_id, context.user_id or "")
         case_id = meta.case_id or 0
+        before = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
         added = case_service.change_agencies(
             session,
             deps.clock,
@@ -452,8 +454,12 @@ def submit_agencies(
             case_id=case_id,
             agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
         )
+        row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+        if set(row.agencies) != set(before.agencies):
+            # A posted agenda (and the coordinators' previews) names the case's agencies.
+            for meeting in agenda_service.meetings_listing_case(session, deps.clock, case_id):
+                outgoing.publish_changes(deps, session, meeting, access.forum)
         if added:
-            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
             tz = forum_service.forum_schedule(access.forum).zone
             told = case_service.members_to_notify(session, case_id, added)
             people = [u for u in told if u != access.member.slack_user_id]
