@@ -188,7 +188,11 @@ def record_consent(
         errors["consent_agencies"] = InvalidInput(
             N_("Choose agencies of this forum."), field="consent_agencies"
         )
-    if given_on and given_on > today:
+    if given_on is None:
+        errors["consent_given_on"] = InvalidInput(
+            N_("Enter the day the consent was given."), field="consent_given_on"
+        )
+    elif given_on > today:
         errors["consent_given_on"] = InvalidInput(
             N_("The consent cannot be given in the future."), field="consent_given_on"
         )

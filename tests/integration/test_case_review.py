@@ -302,14 +302,14 @@ def test_only_the_raising_agency_or_a_coordinator_records_consent_and_never_none
     ).json()
     assert refused["response_action"] == "update"
     assert "samordnare" in json.dumps(refused, ensure_ascii=False)
-    # "Not given" and an agency of no forum are refused on their fields.
+    # "Not given", an agency of no forum and no day given are refused on their fields.
     state["consent"] = {"value": radio_value("none")}
     state["consent_agencies"] = {"value": multi_select_values(["999999"])}
     errors = bot.driver.view_submission(
         "case_consent", state, user=SCHOOL, private_metadata=private, blocks=blocks
     ).json()
     assert errors["response_action"] == "errors"
-    assert set(errors["errors"]) == {"consent", "consent_agencies"}
+    assert set(errors["errors"]) == {"consent", "consent_agencies", "consent_given_on"}
     with bot.sessions() as s:
         assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]
 
@@ -614,3 +614,63 @@ def test_a_consent_reminder_is_in_each_recipients_language_and_not_to_a_raiser_w
             assert text.startswith("The consent for FOS-2026-00"), text
         else:
             assert text.startswith("Samtycket för FOS-2026-001"), text
+
+
+# --- the day a consent was given --------------------------------------------------------------
+
+
+def test_a_consent_is_recorded_with_the_day_it_was_given_and_old_ones_without_still_read(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A consent register without dates shows no consent (GDPR art. 7.1): given consent
+    needs the day it was given, at raising and when recorded later; a field error in the
+    user's language, the rest of the form kept. A consent stored before without a day
+    still shows in the case modal and the register."""
+    state = values(forum)
+    state["consent_given_on"] = {"value": {"type": "datepicker", "selected_date": None}}
+    refused = bot.driver.view_submission(
+        "case_new",
+        state,
+        user=SCHOOL,
+        private_metadata=meta(forum),
+        view_id="V1",
+        blocks=[{"type": "input", "block_id": b} for b in state],
+    ).json()
+    assert refused["response_action"] == "errors"
+    assert refused["errors"] == {"consent_given_on": "Ange dagen då samtycket gavs."}
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+    # Not given: no day asked for.
+    assert submit(bot, forum, SCHOOL, "V2", consent="none", covers=()).json() is None
+    view = {**open_case(bot, SCHOOL), "id": "V0001"}
+    with bot.sessions() as s:
+        case_id = str(s.scalars(select(Case.id)).one())
+    bot.driver.block_action("case_record_consent", user=SCHOOL, value=case_id, view=view)
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    given_on = next(b for b in pushed["blocks"] if b.get("block_id") == "consent_given_on")
+    assert not given_on.get("optional")
+    state = {
+        "consent": {"value": radio_value("guardians")},
+        "consent_agencies": {"value": multi_select_values([str(forum["Polis"])])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": None}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": None}},
+    }
+    errors = bot.driver.view_submission(
+        "case_consent",
+        state,
+        user=SCHOOL,
+        private_metadata=pushed["private_metadata"],
+        blocks=pushed["blocks"],
+    ).json()
+    assert errors["response_action"] == "errors" and list(errors["errors"]) == ["consent_given_on"]
+    assert record_consent(bot, forum, SCHOOL, ("Polis",)).json() is None
+    # A consent stored before the day was required: still shown, without a day.
+    with transaction(bot.sessions) as s:
+        for consent in s.scalars(select(Consent)):
+            consent.given_on = None
+    shown = json.dumps(open_case(bot, SCHOOL), ensure_ascii=False)
+    assert "Oro för att den unga" in shown
+    bot.driver.command("samtycke FOS-2026-001", user=ADMIN)
+    register = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "FOS-2026-001" in register and "Polis" in register
+    bot.slack.assert_no_violations()

@@ -154,6 +154,7 @@ def consent_submitted(bot: Bot, r: Reader, case_id: int) -> str:
         {
             "consent": {"value": radio_value("guardians")},
             "consent_agencies": {"value": multi_select_values([str(agency)])},
+            "consent_given_on": {"value": date_value("2026-11-20")},
         },
         user=r.user,
         private_metadata=meta,

@@ -205,18 +205,25 @@ def _consent_blocks(t: Translator, agency_options: list[Block], *, given: bool) 
             hint=None if given else t("Required when consent was given."),
         )
     )
-    for block_id, label in (
-        ("consent_given_on", t("Consent given on")),
-        ("consent_expires_on", t("Consent expires on")),
-    ):
-        blocks.append(
-            input_block(
-                block_id,
-                label,
-                {"type": "datepicker", "action_id": "value"},
-                optional=True,
-            )
+    # The day the consent was given is part of the consent register (GDPR art. 7.1: the
+    # consent can be shown); when it ends is optional.
+    blocks.append(
+        input_block(
+            "consent_given_on",
+            t("Consent given on"),
+            {"type": "datepicker", "action_id": "value"},
+            optional=not given,
+            hint=None if given else t("Required when consent was given."),
         )
+    )
+    blocks.append(
+        input_block(
+            "consent_expires_on",
+            t("Consent expires on"),
+            {"type": "datepicker", "action_id": "value"},
+            optional=True,
+        )
+    )
     return blocks
 
 
