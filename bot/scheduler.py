@@ -84,10 +84,15 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             screens.refresh_home(deps, runtime.client_for_team(team_id), team_id, users)
         return sum(len(users) for users in lost.values())
 
-    def member_locale(team_id: str, user: str) -> Locale:
-        """A DM's recipient's Slack language (cached; Swedish when Slack does not say)."""
-        locale: Locale = deps.user_locale(runtime.client_for_team(team_id), team_id, user)
-        return locale
+    def member_locale(team_id: str, user: str) -> Locale | None:
+        """A DM's recipient's Slack language (cached; looked up within a second, as for
+        the DMs a listener sends, so Slack being slow never holds the job's transaction
+        long); None (the forum's language) when the workspace's client is not at hand."""
+        try:
+            client = runtime.client_for_team(team_id)
+        except Exception:  # no installation for the workspace: the forum's language
+            return None
+        return outgoing.translators(deps, client, team_id, [user])[user].locale
 
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
