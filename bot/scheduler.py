@@ -32,6 +32,7 @@ from domain import (
     scheduling,
     steering,
 )
+from domain.i18n import Locale
 from handlers import minutes, outgoing, screens
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
@@ -83,6 +84,16 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             screens.refresh_home(deps, runtime.client_for_team(team_id), team_id, users)
         return sum(len(users) for users in lost.values())
 
+    def member_locale(team_id: str, user: str) -> Locale | None:
+        """A DM's recipient's Slack language (cached; looked up within a second, as for
+        the DMs a listener sends, so Slack being slow never holds the job's transaction
+        long); None (the forum's language) when the workspace's client is not at hand."""
+        try:
+            client = runtime.client_for_team(team_id)
+        except Exception:  # no installation for the workspace: the forum's language
+            return None
+        return outgoing.translators(deps, client, team_id, [user])[user].locale
+
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
         # Rounds close (the day before) before the agenda is built, so it has the picture.
@@ -126,7 +137,11 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         ("meeting DMs and minutes", lambda: minutes.run_due(deps.sessions, clock, replica=replica)),
         (
             "consents",
-            in_transaction(lambda s: cases.remind_expiring_consents(s, clock, replica=replica)),
+            in_transaction(
+                lambda s: cases.remind_expiring_consents(
+                    s, clock, replica=replica, locale_of=member_locale
+                )
+            ),
         ),
         ("expired consents", expired_consents),
         (

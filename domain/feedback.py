@@ -103,13 +103,31 @@ class FamilyViewRecorded(DomainError):
 
 
 def case_closed(session: Session, clock: Clock, case: Case) -> int:
-    """One survey per agency that took part (raising agency included), due now. A case that
-    is reopened and closed again keeps the surveys it already has. Returns how many."""
+    """One survey per agency that took part (raising agency included), due now. Returns how
+    many were added.
+
+    A case that is reopened and closed again keeps the surveys it already has (an agency
+    answers once per case). While it was open nothing went out (:func:`send_due` sends only
+    for closed cases); the new close plans what is left as the first close did: a survey not
+    sent yet goes out now, one sent but not answered nor reminded gets its reminder
+    :data:`REMIND_AFTER_DAYS` after this close (not at once: the agency saw the survey
+    before the reopening, and the reminder's days count from the close it asks about)."""
     agency_ids = list(dict.fromkeys([case.raising_agency_id, *(a.id for a in case.agencies)]))
+    now = clock.now()
+    pending = session.scalars(
+        select(FeedbackSurvey).where(
+            FeedbackSurvey.case_id == case.id, FeedbackSurvey.answered_at.is_(None)
+        )
+    ).all()
+    forum = session.get(Forum, case.forum_id)
+    for survey in pending:
+        if survey.sent_at is None:
+            survey.due_at = now
+        elif survey.reminded_at is None and forum is not None:
+            survey.due_at = _reminder_at(forum, now)
     existing = set(
         session.scalars(select(FeedbackSurvey.agency_id).where(FeedbackSurvey.case_id == case.id))
     )
-    now = clock.now()
     added = 0
     for agency_id in agency_ids:
         if agency_id in existing:
@@ -182,6 +200,9 @@ def send_due(
             FeedbackSurvey.due_at.is_not(None),
             FeedbackSurvey.due_at <= now,
             FeedbackSurvey.answered_at.is_(None),
+            # A reopened case is not finished: its survey and reminder wait for the next
+            # close (:func:`case_closed` plans them again).
+            Case.status == CaseStatus.CLOSED,
         )
         .order_by(FeedbackSurvey.due_at, FeedbackSurvey.id)
         .limit(limit)

@@ -13,6 +13,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
+from domain import agenda as agenda_service
 from domain import cases as case_service
 from domain import disclosure
 from domain import forums as forum_service
@@ -32,7 +33,7 @@ from handlers.payload import ack_only
 from handlers.screens import case_access as _access
 from handlers.screens import case_door, detail_view, refresh_lost_readers
 from storage.db import reading, transaction
-from storage.models import CaseStatus, Effect, Role
+from storage.models import CaseStatus, Effect, Role, SipStatus
 
 log = logging.getLogger(__name__)
 
@@ -445,6 +446,7 @@ def submit_agencies(
     ):
         access = _access(session, meta, team_id, context.user_id or "")
         case_id = meta.case_id or 0
+        before = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
         added = case_service.change_agencies(
             session,
             deps.clock,
@@ -452,8 +454,12 @@ def submit_agencies(
             case_id=case_id,
             agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
         )
+        row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+        if set(row.agencies) != set(before.agencies):
+            # A posted agenda (and the coordinators' previews) names the case's agencies.
+            for meeting in agenda_service.meetings_listing_case(session, deps.clock, case_id):
+                outgoing.publish_changes(deps, session, meeting, access.forum)
         if added:
-            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
             tz = forum_service.forum_schedule(access.forum).zone
             told = case_service.members_to_notify(session, case_id, added)
             people = [u for u in told if u != access.member.slack_user_id]
@@ -474,6 +480,73 @@ def refresh_after_agencies(
 ) -> None:
     """Once saved: the DMs go out, and the case modal beneath shows the agencies."""
     outgoing.deliver_now(deps, client)
+    view = body["view"]
+    parent = view.get("previous_view_id")
+    if not parent:
+        return
+    meta = ViewMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    try:
+        updated = detail_view(
+            deps, t, meta, context.team_id or "", context.user_id or "", meta.case_id or 0
+        )
+    except DomainError as exc:
+        updated = notice_modal(t, failure_text(t, exc))
+    client.views_update(view_id=parent, view=updated)
+
+
+@listener("push", needs=("modal",))
+def push_sip(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Change the SIP from the case modal: the SIP modal on top."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        reference = case_service.sip_reference(
+            session, deps.clock, access=access, case_id=meta.case_id or 0
+        )
+    pushed = ui.sip_modal(t, reference=reference, private_metadata=view.get("private_metadata", ""))
+    client.views_push(trigger_id=body["trigger_id"], view=pushed)
+
+
+def _sip(value: str | None) -> SipStatus | None:
+    try:
+        return SipStatus(value) if value else None
+    except ValueError:
+        return None
+
+
+@listener("modal_or_notice")
+def submit_sip(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    meta = ViewMeta.load(view.get("private_metadata"))
+    values = view["state"]["values"]
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, meta.case_id or 0),
+    ):
+        access = _access(session, meta, context.team_id or "", context.user_id or "")
+        case_service.change_sip(
+            session,
+            deps.clock,
+            access=access,
+            case_id=meta.case_id or 0,
+            sip=_sip(forms.selected(values, "sip")),
+        )
+    ack()  # back to the case modal, which the lazy listener refreshes
+
+
+@listener("log")
+def refresh_after_sip(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """Once saved: the case modal beneath shows the SIP and its history line."""
     view = body["view"]
     parent = view.get("previous_view_id")
     if not parent:
@@ -536,4 +609,6 @@ def register(app: App) -> None:
     app.view(ui.CB_CASE_CONSENT)(ack=submit_consent, lazy=[refresh_after_consent])
     app.action(ui.ACTION_CASE_AGENCIES)(ack=ack_only, lazy=[push_agencies])
     app.view(ui.CB_CASE_AGENCIES)(ack=submit_agencies, lazy=[refresh_after_agencies])
+    app.action(ui.ACTION_CASE_SIP)(ack=ack_only, lazy=[push_sip])
+    app.view(ui.CB_CASE_SIP)(ack=submit_sip, lazy=[refresh_after_sip])
     app.view(ui.CB_DEVIATION)(ack=submit_deviation, lazy=[deliver])

@@ -41,6 +41,7 @@ from domain.agenda.posting import AgendaRun, due_meetings, post_due, report_fail
 from domain.agenda.publish import (
     agenda_posted,
     meetings_listing_action,
+    meetings_listing_case,
     publish_update,
     refresh_previews,
 )
@@ -70,6 +71,7 @@ __all__ = [
     "due_meetings",
     "items_for_record",
     "meetings_listing_action",
+    "meetings_listing_case",
     "move_item",
     "post_due",
     "publish_update",

@@ -186,3 +186,22 @@ def meetings_listing_action(session: Session, clock: Clock, action_id: int) -> l
             .order_by(Meeting.starts_at)
         )
     )
+
+
+def meetings_listing_case(session: Session, clock: Clock, case_id: int) -> list[Meeting]:
+    """Meetings not yet past by a week whose agenda lists this case (to update them when
+    the case's agencies change)."""
+    return list(
+        session.scalars(
+            select(Meeting)
+            .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
+            .where(
+                AgendaItem.case_id == case_id,
+                AgendaItem.removed.is_(False),
+                Meeting.status != MeetingStatus.CANCELLED,
+                Meeting.starts_at > clock.now() - dt.timedelta(days=7),
+            )
+            .order_by(Meeting.starts_at)
+            .distinct()
+        )
+    )

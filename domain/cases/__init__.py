@@ -28,10 +28,12 @@ from domain.cases.base import (
 )
 from domain.cases.changing import (
     change_agencies,
+    change_sip,
     change_status,
     members_to_notify,
     readers_lost_to_new_consent,
     record_consent,
+    sip_reference,
     withdraw_consent,
 )
 from domain.cases.consents import (
@@ -72,6 +74,7 @@ __all__ = [
     "agencies_without_details",
     "case_row",
     "change_agencies",
+    "change_sip",
     "change_status",
     "expired_consent_readers",
     "find_case_by_reference",
@@ -85,6 +88,7 @@ __all__ = [
     "record_consent",
     "remind_expiring_consents",
     "report_deviation",
+    "sip_reference",
     "upcoming_meetings",
     "withdraw_consent",
 ]

@@ -188,7 +188,11 @@ def record_consent(
         errors["consent_agencies"] = InvalidInput(
             N_("Choose agencies of this forum."), field="consent_agencies"
         )
-    if given_on and given_on > today:
+    if given_on is None:
+        errors["consent_given_on"] = InvalidInput(
+            N_("Enter the day the consent was given."), field="consent_given_on"
+        )
+    elif given_on > today:
         errors["consent_given_on"] = InvalidInput(
             N_("The consent cannot be given in the future."), field="consent_given_on"
         )
@@ -269,6 +273,66 @@ def change_agencies(
     )
     session.flush()
     return [a for a in wanted if a not in before]
+
+
+def _sip_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(N_("Only the raising agency or a coordinator can change the SIP."))
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidInput(N_("The case is closed. Reopen it to change the SIP."))
+    # The SIP is one of the case's details: a coordinator of an agency that may not see
+    # them (an anonymous consultation) neither reads nor sets it.
+    if not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed:
+        raise NotCoordinator(
+            N_("The SIP is one of the case's details, which your agency may not see.")
+        )
+    return case
+
+
+def sip_reference(session: Session, clock: Clock, *, access: Access, case_id: int) -> str:
+    """Before the SIP modal opens: whether this member may change the case's SIP (as
+    :func:`change_sip`, which asks again); the case's reference."""
+    return _sip_case(session, clock, access, case_id).reference
+
+
+def change_sip(
+    session: Session, clock: Clock, *, access: Access, case_id: int, sip: SipStatus | None
+) -> bool:
+    """Whether a SIP is needed or started, changed after raising (the raising agency or a
+    coordinator who may see the details, open cases). The raise's rule holds for the
+    consent as it stands now: a SIP, needed or started, needs an active consent. The
+    statistics and the reviews count the value as it is. Returns whether it changed."""
+    case = _sip_case(session, clock, access, case_id)
+    if sip is None:
+        raise InputErrors({"sip": InvalidInput(N_("Choose whether a SIP is needed."), field="sip")})
+    today = local_today(access.forum, clock)
+    if sip is not SipStatus.NOT_RELEVANT and not _consent_active(_current_consent(case), today):
+        raise InputErrors(
+            {
+                "sip": InvalidInput(
+                    N_("A SIP needs consent: this case has no active consent."), field="sip"
+                )
+            }
+        )
+    if sip is case.sip:
+        return False
+    now = clock.now()
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=access.member.slack_user_id,
+            kind="sip",
+            from_status=case.sip.value,
+            to_status=sip.value,
+        )
+    )
+    case.sip = sip
+    case.updated_at = now
+    _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"sip": sip.value})
+    session.flush()
+    return True
 
 
 def readers_lost_to_new_consent(session: Session, clock: Clock, case_id: int) -> list[str]:

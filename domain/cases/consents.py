@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from sqlalchemy import ColumnElement, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from domain import disclosure, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.forums import forum_schedule, local_today
-from domain.i18n import Translator, normalize_locale
+from domain.i18n import Locale, Translator, normalize_locale
 from storage.models import (
     Case,
     CaseStatus,
@@ -60,10 +60,19 @@ def _forum_midnight(forum: Forum, day: dt.date) -> dt.datetime:
 REMIND_DAYS_BEFORE = 7
 
 
-def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) -> int:
+def remind_expiring_consents(
+    session: Session,
+    clock: Clock,
+    *,
+    replica: str,
+    locale_of: Callable[[str, str], Locale | None] | None = None,
+) -> int:
     """Once per consent, when it expires within a week (forum-local days): queue a DM to the
-    forum's coordinators and the member who raised the case. Returns how many were claimed.
-    The message names the reference and the date only."""
+    forum's coordinators and the member who raised the case, while that member still
+    represents the raising agency (one who moved to another agency may neither renew the
+    consent nor see the case's details: the disclosure rule follows the agency). Returns how
+    many were claimed. The message names the reference and the date only, in each
+    recipient's language (``locale_of(team_id, user)``; the forum's when unknown)."""
     horizon = clock.now().date() + dt.timedelta(days=REMIND_DAYS_BEFORE + 1)
     claimed = 0
     for consent, case, forum, expires in _dated_consents(
@@ -85,15 +94,8 @@ def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) ->
         )
         if effect is None:
             continue
-        t = Translator(normalize_locale(forum.language))
-        text = t(
-            "The consent for {reference} expires on {date}. Renew it with the family, or the "
-            "case becomes an anonymous consultation.",
-            reference=case.reference,
-            date=t.day(expires),
-        )
         # The coordinators and the raiser, while they are members (someone who left the
-        # forum is told nothing of its cases).
+        # forum is told nothing of its cases) of the raising agency.
         told = session.scalars(
             select(Member.slack_user_id)
             .where(
@@ -101,12 +103,23 @@ def remind_expiring_consents(session: Session, clock: Clock, *, replica: str) ->
                 Member.active.is_(True),
                 or_(
                     Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-                    Member.slack_user_id == case.raised_by,
+                    and_(
+                        Member.slack_user_id == case.raised_by,
+                        Member.agency_id == case.raising_agency_id,
+                    ),
                 ),
             )
             .order_by(Member.id)
         ).all()
+        forum_locale = normalize_locale(forum.language)
         for user in dict.fromkeys(told):
+            t = Translator((locale_of(forum.team_id, user) if locale_of else None) or forum_locale)
+            text = t(
+                "The consent for {reference} expires on {date}. Renew it with the family, or "
+                "the case becomes an anonymous consultation.",
+                reference=case.reference,
+                date=t.day(expires),
+            )
             scheduling.enqueue(
                 session,
                 clock,

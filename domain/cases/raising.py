@@ -101,7 +101,11 @@ def _check(forum: Forum, draft: CaseDraft, clock: Clock, meetings: Sequence[dt.d
             errors["consent_agencies"] = InvalidInput(
                 N_("Choose the agencies the consent covers."), field="consent_agencies"
             )
-        if draft.consent_given_on and draft.consent_given_on > today:
+        if draft.consent_given_on is None:
+            errors["consent_given_on"] = InvalidInput(
+                N_("Enter the day the consent was given."), field="consent_given_on"
+            )
+        elif draft.consent_given_on > today:
             errors["consent_given_on"] = InvalidInput(
                 N_("The consent cannot be given in the future."), field="consent_given_on"
             )

@@ -11,12 +11,14 @@ cancelling, recording and reordering: test_agenda_meetings.py.
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 from sqlalchemy import func, select
 
 from storage.models import (
     AgendaItem,
+    Case,
 )
 from tests.conftest import Bot
 from tests.support.agenda_flow import (
@@ -29,6 +31,7 @@ from tests.support.agenda_flow import (
     text_of,
     tick,
 )
+from tests.support.slack_driver import multi_select_values
 
 
 def test_the_agenda_is_posted_once_at_eight_on_the_meeting_day(bot: Bot) -> None:
@@ -276,3 +279,37 @@ def test_when_the_channel_was_archived_the_coordinator_is_told_to_unarchive_it(b
     text = told[0].args["text"]
     assert "<#C0001> är arkiverad" in text and "Återställ kanalen" in text
     assert "/invite" not in text  # no one can invite the bot to an archived channel
+
+
+def test_a_posted_agenda_follows_a_change_of_the_cases_agencies(bot: Bot) -> None:
+    """The agenda names who must attend each case. 'Ändra verksamheter' after the agenda is
+    posted (and the coordinator's preview sent) updates both in place, as other changes to
+    the meeting do, instead of leaving the channel telling Grundskola to come."""
+    forum_id = setup_forum(bot)
+    raise_a_case(bot)  # by Elevhälsa; Grundskola must attend
+    tick(bot, local(2026, 11, 25, 8, 0))
+    (preview,) = dms_to(bot, "U1")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    (agenda,) = channel_posts(bot)
+    case_line = next(
+        b for b in agenda.args["blocks"] if "FOS-2026-001" in json.dumps(b, ensure_ascii=False)
+    )
+    assert "Grundskola" in text_of(case_line)
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    response = bot.driver.view_submission(
+        "case_agencies",
+        {"agencies": {"value": multi_select_values([])}},  # Elevhälsa alone
+        user="U2",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": forum_id, "case_id": case_id}),
+        blocks=[{"type": "input", "block_id": "agencies"}],
+    )
+    assert response.json() is None
+    bot.wait_idle()
+    updates = bot.slack.calls_to("chat.update")
+    (posted,) = [u for u in updates if u.args["ts"] == agenda.response["ts"]]
+    line = next(
+        b for b in posted.args["blocks"] if "FOS-2026-001" in json.dumps(b, ensure_ascii=False)
+    )
+    assert "Elevhälsa" in text_of(line) and "Grundskola" not in text_of(line)
+    assert [u for u in updates if u.args["ts"] == preview.response["ts"]]

@@ -11,9 +11,19 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.scheduler import run_due_work
+from domain import disclosure, statistics
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import AuditAction, AuditEvent, Case, Consent, Role, case_criteria_met
+from storage.models import (
+    AuditAction,
+    AuditEvent,
+    Case,
+    Consent,
+    Forum,
+    Role,
+    SipStatus,
+    case_criteria_met,
+)
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
 from tests.support.slack_driver import (
@@ -292,14 +302,14 @@ def test_only_the_raising_agency_or_a_coordinator_records_consent_and_never_none
     ).json()
     assert refused["response_action"] == "update"
     assert "samordnare" in json.dumps(refused, ensure_ascii=False)
-    # "Not given" and an agency of no forum are refused on their fields.
+    # "Not given", an agency of no forum and no day given are refused on their fields.
     state["consent"] = {"value": radio_value("none")}
     state["consent_agencies"] = {"value": multi_select_values(["999999"])}
     errors = bot.driver.view_submission(
         "case_consent", state, user=SCHOOL, private_metadata=private, blocks=blocks
     ).json()
     assert errors["response_action"] == "errors"
-    assert set(errors["errors"]) == {"consent", "consent_agencies"}
+    assert set(errors["errors"]) == {"consent", "consent_agencies", "consent_given_on"}
     with bot.sessions() as s:
         assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]
 
@@ -469,3 +479,198 @@ def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
     )
     with bot.sessions() as s:
         assert [a.name for a in s.scalars(select(Case)).one().agencies] == ["Grundskola"]
+
+
+# --- the SIP, after the case was raised ----------------------------------------------------------
+
+
+def change_sip(bot: Bot, user: str, sip: str | None) -> Any:
+    """The raiser's or a coordinator's "Change SIP" in the case modal, then the pushed SIP
+    modal submitted."""
+    view = {**open_case(bot, user), "id": "V0001"}
+    buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
+    button = next(e for e in buttons if e["action_id"] == "case_change_sip")
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_change_sip", user=user, value=button["value"], view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed["callback_id"] == "case_sip"
+    state = {"sip": {"value": radio_value(sip)}}
+    return bot.driver.view_submission(
+        "case_sip",
+        state,
+        user=user,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+
+
+def test_a_consultation_is_marked_as_needing_a_sip_once_consent_is_recorded(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Raised without consent, a case could only say 'SIP not relevant', for good. Once the
+    family consents, the raiser marks a SIP as needed, later as started; the history says
+    so (to those who see the details) and the statistics count the value as it is now."""
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    refused = change_sip(bot, SCHOOL, "needed").json()
+    assert refused["response_action"] == "errors" and list(refused["errors"]) == ["sip"]
+    assert "samtycke" in refused["errors"]["sip"]
+    assert record_consent(bot, forum, SCHOOL, ("Socialtjänst/IFO",)).json() is None
+    assert change_sip(bot, SCHOOL, "needed").json() is None
+    bot.slack.wait_for("views.update")
+    with bot.sessions() as s:
+        case = s.scalars(select(Case)).one()
+        assert case.sip is SipStatus.NEEDED
+        audited = s.scalars(select(AuditEvent).where(AuditEvent.object_ref == case.reference)).all()
+        assert any(e.detail == {"sip": "needed"} for e in audited)
+    shown = json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    assert "ändrade SIP från Ej aktuellt till Behövs" in shown
+    # The police, not covered, sees neither the SIP nor its history line nor the button.
+    seen = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
+    assert "ändrade SIP" not in seen and "case_change_sip" not in seen
+    assert change_sip(bot, ADMIN, "started").json() is None  # a coordinator
+    with transaction(bot.sessions) as s:
+        forum_row = s.get(Forum, forum["forum"])
+        assert forum_row is not None
+        access = disclosure.access_of(s, forum_row, ADMIN)
+        assert access is not None
+        today = bot.clock.now().date()
+        period = statistics.Period(today - dt.timedelta(days=30), today)
+        figures = statistics.forum_statistics(s, bot.clock, access=access, period=period)
+        assert (figures.sip_started, figures.sip_needed) == (1, 0)
+    bot.slack.assert_no_violations()
+
+
+def test_only_the_raising_agency_or_a_coordinator_who_sees_the_details_changes_the_sip(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    assert submit(bot, forum, SCHOOL, "V1", covers=("Grundskola",)).json() is None
+    assert "case_change_sip" not in json.dumps(open_case(bot, POLICE))
+    # The coordinator's agency (Socialtjänst) is not covered: an anonymous consultation.
+    assert "case_change_sip" not in json.dumps(open_case(bot, ADMIN))
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    blocks = [{"type": "input", "block_id": "sip"}]
+    for user in (POLICE, ADMIN):
+        refused = bot.driver.view_submission(
+            "case_sip",
+            {"sip": {"value": radio_value("needed")}},
+            user=user,
+            private_metadata=private,
+            blocks=blocks,
+        ).json()
+        assert refused["response_action"] == "update", user
+    # A value of no SIP status is asked for again on its field.
+    errors = bot.driver.view_submission(
+        "case_sip",
+        {"sip": {"value": radio_value("maybe")}},
+        user=SCHOOL,
+        private_metadata=private,
+        blocks=blocks,
+    ).json()
+    assert errors["response_action"] == "errors" and list(errors["errors"]) == ["sip"]
+    with bot.sessions() as s:
+        assert s.scalars(select(Case)).one().sip is SipStatus.NOT_RELEVANT
+
+
+def test_a_consent_reminder_is_in_each_recipients_language_and_not_to_a_raiser_who_moved(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The expiry reminder goes to each person in their own Slack language (the admin's is
+    English, the forum's Swedish). A raiser who moved to another agency no longer represents
+    the raising agency (who may renew the consent and see the case's details follows the
+    agency): they are not reminded; the coordinators are."""
+    bot.slack.set_user(ADMIN, locale="en-US")
+    expires = (bot.clock.now().date() + dt.timedelta(days=5)).isoformat()
+    assert submit(bot, forum, SCHOOL, "V1", expires=expires).json() is None
+    assert submit(bot, forum, POLICE, "V2", expires=expires).json() is None
+    bot.wait_idle()
+    with transaction(bot.sessions) as s:
+        forum_row = s.get(Forum, forum["forum"])
+        assert forum_row is not None
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum_row,
+            actor=ADMIN,
+            slack_user_ids=[POLICE],
+            agency_id=forum["Fritidsgård"],
+            role=Role.MEMBER,
+            confirm_moves=True,
+        )
+    bot.slack.reset()
+    run_due_work(bot.runtime)
+    texts = [
+        (c.args["channel"], c.args.get("text", ""))
+        for c in bot.slack.calls_to("chat.postMessage")
+        if "FOS-2026-00" in c.args.get("text", "")
+    ]
+    assert sorted(u for u, _ in texts) == [ADMIN, ADMIN, SCHOOL]
+    for user, text in texts:
+        if user == ADMIN:
+            assert text.startswith("The consent for FOS-2026-00"), text
+        else:
+            assert text.startswith("Samtycket för FOS-2026-001"), text
+
+
+# --- the day a consent was given --------------------------------------------------------------
+
+
+def test_a_consent_is_recorded_with_the_day_it_was_given_and_old_ones_without_still_read(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A consent register without dates shows no consent (GDPR art. 7.1): given consent
+    needs the day it was given, at raising and when recorded later; a field error in the
+    user's language, the rest of the form kept. A consent stored before without a day
+    still shows in the case modal and the register."""
+    state = values(forum)
+    state["consent_given_on"] = {"value": {"type": "datepicker", "selected_date": None}}
+    refused = bot.driver.view_submission(
+        "case_new",
+        state,
+        user=SCHOOL,
+        private_metadata=meta(forum),
+        view_id="V1",
+        blocks=[{"type": "input", "block_id": b} for b in state],
+    ).json()
+    assert refused["response_action"] == "errors"
+    assert refused["errors"] == {"consent_given_on": "Ange dagen då samtycket gavs."}
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Case)) == 0
+    # Not given: no day asked for.
+    assert submit(bot, forum, SCHOOL, "V2", consent="none", covers=()).json() is None
+    view = {**open_case(bot, SCHOOL), "id": "V0001"}
+    with bot.sessions() as s:
+        case_id = str(s.scalars(select(Case.id)).one())
+    bot.driver.block_action("case_record_consent", user=SCHOOL, value=case_id, view=view)
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    given_on = next(b for b in pushed["blocks"] if b.get("block_id") == "consent_given_on")
+    assert not given_on.get("optional")
+    state = {
+        "consent": {"value": radio_value("guardians")},
+        "consent_agencies": {"value": multi_select_values([str(forum["Polis"])])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": None}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": None}},
+    }
+    errors = bot.driver.view_submission(
+        "case_consent",
+        state,
+        user=SCHOOL,
+        private_metadata=pushed["private_metadata"],
+        blocks=pushed["blocks"],
+    ).json()
+    assert errors["response_action"] == "errors" and list(errors["errors"]) == ["consent_given_on"]
+    assert record_consent(bot, forum, SCHOOL, ("Polis",)).json() is None
+    # A consent stored before the day was required: still shown, without a day.
+    with transaction(bot.sessions) as s:
+        for consent in s.scalars(select(Consent)):
+            consent.given_on = None
+    shown = json.dumps(open_case(bot, SCHOOL), ensure_ascii=False)
+    assert "Oro för att den unga" in shown
+    bot.driver.command("samtycke FOS-2026-001", user=ADMIN)
+    register = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "FOS-2026-001" in register and "Polis" in register
+    bot.slack.assert_no_violations()

@@ -79,6 +79,7 @@ WRONG_SHAPES: list[tuple[str, str, str | None]] = [
     ("case_withdraw_consent", "message", None),
     ("case_record_consent", "message", None),
     ("case_change_agencies", "message", None),
+    ("case_change_sip", "message", None),
     ("agenda_item_menu", "message", "up:1"),
     ("privacy_legal_ground_end", "message", None),
     ("case_legal_hold", "message", None),

@@ -214,3 +214,51 @@ def test_results_per_period_for_members_and_comments_for_coordinators(
     bot.driver.command("återkoppling förra", user=ADMIN)
     bad = json.dumps(bot.slack.wait_for("response_url", count=4)[-1].args, ensure_ascii=False)
     assert "2026-01-01" in bad  # a clear example of a period
+
+
+def test_a_reopened_case_sends_no_reminder_until_it_is_closed_again(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Closed, then reopened (follow-up) before the reminder: while the case is open again no
+    survey nor reminder goes out (the case is not finished). Closed again, what is left
+    follows the new close as it followed the first: the reminder five days after it, once;
+    an agency never gets the survey itself twice."""
+    case_id = close_case(bot, forum)
+    eventually(lambda: dms_to(bot, SOCIAL, "Tre korta frågor"))
+    view = {"id": "V0001", "private_metadata": meta(forum, case_id=case_id)}
+    bot.driver.block_action(
+        "case_status_follow_up", user=ADMIN, value=f"{case_id}:follow_up", view=view
+    )
+    bot.wait_idle()
+    with bot.sessions() as session:
+        assert session.get(Case, case_id).status.value == "follow_up"  # type: ignore[union-attr]
+    bot.clock.set(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    assert dms_to(bot, SOCIAL, "Påminnelse") == []
+    # Closed again on 1 December: no new survey DM; the reminder on Monday the 7th (5 days
+    # on is a Sunday: the first working day after, 09:00), once.
+    bot.clock.set(dt.datetime(2026, 12, 1, 10, 0, tzinfo=dt.UTC))
+    close_again = bot.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"value": plain_value("Stöd via elevhälsan")},
+            "effect": {"value": radio_value("yes")},
+            "sip_started": {"value": checkbox_values([])},
+        },
+        user=ADMIN,
+        private_metadata=meta(forum, case_id=case_id),
+        view={"previous_view_id": "V0001"},
+    )
+    assert close_again.status == 200 and close_again.json() is None
+    bot.wait_idle()
+    run_due_work(bot.runtime)
+    assert len(dms_to(bot, SOCIAL, "Tre korta frågor")) == 1
+    assert dms_to(bot, SOCIAL, "Påminnelse") == []
+    bot.clock.set(dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert dms_to(bot, SOCIAL, "Påminnelse") == []
+    bot.clock.set(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1

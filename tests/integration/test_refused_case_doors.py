@@ -24,6 +24,7 @@ from storage.models import (
     FamilyView,
     FeedbackSurvey,
     LegalGround,
+    SipStatus,
 )
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
@@ -64,7 +65,8 @@ def _case_state(bot: Bot, world: World) -> tuple[Any, ...]:
             select(Consent).where(Consent.case_id == world.case).order_by(Consent.id)
         ).all()
         agencies = len(case.agencies)
-        return case.status, case.outcome, consents[0].withdrawn_at, len(consents), agencies
+        withdrawn = consents[0].withdrawn_at
+        return case.status, case.outcome, withdrawn, len(consents), agencies, case.sip
 
 
 def _modal(r: Reader, case_id: int) -> dict[str, Any]:
@@ -152,6 +154,7 @@ def consent_submitted(bot: Bot, r: Reader, case_id: int) -> str:
         {
             "consent": {"value": radio_value("guardians")},
             "consent_agencies": {"value": multi_select_values([str(agency)])},
+            "consent_given_on": {"value": date_value("2026-11-20")},
         },
         user=r.user,
         private_metadata=meta,
@@ -183,6 +186,26 @@ def agencies_submitted(bot: Bot, r: Reader, case_id: int) -> str:
     return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
 
 
+def sip_button(bot: Bot, r: Reader, case_id: int) -> str:
+    """ "Change SIP": it pushes the SIP modal (with the case's reference)."""
+    since = len(bot.slack.calls)
+    r.driver.block_action(
+        "case_change_sip", user=r.user, value=str(case_id), view=_modal(r, case_id)
+    )
+    bot.wait_idle()
+    return _views(bot, since)
+
+
+def sip_submitted(bot: Bot, r: Reader, case_id: int) -> str:
+    """The SIP modal submitted: a SIP is needed."""
+    meta = json.dumps({"locale": "sv", "forum_id": r.forum_id, "case_id": case_id})
+    response = r.driver.view_submission(
+        "case_sip", {"sip": {"value": radio_value("needed")}}, user=r.user, private_metadata=meta
+    )
+    bot.wait_idle()
+    return json.dumps(response.json(), ensure_ascii=False, sort_keys=True)
+
+
 CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
     "status button": status_discussed,
     "close button": status_closed,
@@ -192,6 +215,8 @@ CASE_DOORS: dict[str, Callable[[Bot, Reader, int], str]] = {
     "record consent submission": consent_submitted,
     "change agencies button": agencies_button,
     "change agencies submission": agencies_submitted,
+    "change SIP button": sip_button,
+    "change SIP submission": sip_submitted,
 }
 
 
@@ -222,7 +247,7 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
     # The raising agency goes through the same door as before, and nothing is refused.
     mark = last_id(bot)
     shown = send(bot, reader_for(bot, world, RAISER), world.case)
-    status, outcome, withdrawn, consents, agencies = _case_state(bot, world)
+    status, outcome, withdrawn, consents, agencies, sip = _case_state(bot, world)
     assert {
         "status button": status is CaseStatus.DISCUSSED,
         "close button": '"callback_id": "case_close"' in shown and world.reference in shown,
@@ -234,6 +259,8 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         "change agencies button": '"callback_id": "case_agencies"' in shown
         and world.reference in shown,
         "change agencies submission": agencies == 1,
+        "change SIP button": '"callback_id": "case_sip"' in shown and world.reference in shown,
+        "change SIP submission": sip is SipStatus.NEEDED,
     }[door], shown
     assert not refusals_since(bot, mark)
 

@@ -63,7 +63,7 @@ def _draft(agency: int, consent: bool) -> CaseDraft:
         agency_ids=[],
         consent_giver=ConsentGiver.GUARDIANS if consent else ConsentGiver.NONE,
         consent_agency_ids=[agency] if consent else [],
-        consent_given_on=None,
+        consent_given_on=T0.date() if consent else None,
         consent_expires_on=None,
         sip=SipStatus.NOT_RELEVANT,
         meeting=None,

@@ -20,6 +20,7 @@ from handlers.blocks.cases.ids import (
     ACTION_CASE_HOLD,
     ACTION_CASE_OPEN,
     ACTION_CASE_RELEASE,
+    ACTION_CASE_SIP,
     ACTION_CASE_STATUS,
     ACTION_CASE_STATUS_RE,
     ACTION_CASE_WITHDRAW,
@@ -35,6 +36,7 @@ from handlers.blocks.cases.ids import (
     CB_CASE_CONSENT,
     CB_CASE_DETAIL,
     CB_CASE_NEW,
+    CB_CASE_SIP,
     CB_DEVIATION,
     CLOSE_FIELDS,
     CONSENT_FIELDS,
@@ -71,6 +73,7 @@ from handlers.blocks.cases.modals import (
     consent_modal,
     deviation_dm_text,
     deviation_modal,
+    sip_modal,
 )
 
 __all__ = [
@@ -79,6 +82,7 @@ __all__ = [
     "ACTION_CASE_HOLD",
     "ACTION_CASE_OPEN",
     "ACTION_CASE_RELEASE",
+    "ACTION_CASE_SIP",
     "ACTION_CASE_STATUS",
     "ACTION_CASE_STATUS_RE",
     "ACTION_CASE_WITHDRAW",
@@ -94,6 +98,7 @@ __all__ = [
     "CB_CASE_CONSENT",
     "CB_CASE_DETAIL",
     "CB_CASE_NEW",
+    "CB_CASE_SIP",
     "CB_DEVIATION",
     "CLOSE_FIELDS",
     "CONSENT_FIELDS",
@@ -125,6 +130,7 @@ __all__ = [
     "parse_page_value",
     "parse_status_value",
     "sip_label",
+    "sip_modal",
     "status_action_id",
     "status_button_label",
     "status_label",

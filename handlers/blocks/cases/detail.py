@@ -18,6 +18,7 @@ from handlers.blocks.cases.ids import (
     ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_RELEASE,
+    ACTION_CASE_SIP,
     ACTION_CASE_WITHDRAW,
     CB_CASE_DETAIL,
     HISTORY_SHOWN,
@@ -49,7 +50,7 @@ from handlers.blocks.common import (
     section,
 )
 from handlers.blocks.corrections import edit_button
-from storage.models import CaseStatus, ConsentGiver
+from storage.models import CaseStatus, ConsentGiver, SipStatus
 
 # --- one case ---------------------------------------------------------------------------------
 
@@ -94,6 +95,12 @@ def _status_name(t: Translator, value: str | None) -> str:
     return escape(value or "–")
 
 
+def _sip_name(t: Translator, value: str | None) -> str:
+    if value is not None and value in {s.value for s in SipStatus}:
+        return sip_label(t, SipStatus(value))
+    return escape(value or "–")
+
+
 def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
     if entry.kind == "created":
         what = t("raised the case ({status})", status=_status_name(t, entry.to_status))
@@ -109,6 +116,12 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("recorded that consent was withdrawn")
     elif entry.kind == "agencies":
         what = t("changed which agencies take part")
+    elif entry.kind == "sip":
+        what = t(
+            "changed the SIP from {old} to {new}",
+            old=_sip_name(t, entry.from_status),
+            new=_sip_name(t, entry.to_status),
+        )
     elif entry.kind == "consent_recorded":
         what = t("recorded a new consent")
     else:
@@ -258,6 +271,9 @@ def case_detail_modal(
             buttons.append(_withdraw_button(t, view.id))
     if view.may_hold:
         buttons.append(_hold_button(t, view))
+    if view.may_edit and view.status is not CaseStatus.CLOSED:
+        # Whether a SIP is needed or started (a detail: only with the details).
+        buttons.append(button(t("Change SIP"), ACTION_CASE_SIP, value=str(view.id)))
     if view.may_edit:
         # Correct what was written (the raising agency or a coordinator, with the details).
         buttons.append(edit_button(t, Field.CASE_SUMMARY, view.id))

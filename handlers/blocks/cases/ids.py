@@ -19,6 +19,7 @@ CB_CASE_CLOSE = "case_close"
 CB_CASE_DETAIL = "case_detail"
 CB_DEVIATION = "deviation_new"
 CB_CASE_AGENCIES = "case_agencies"  # the agencies that must attend, changed after raising
+CB_CASE_SIP = "case_sip"  # whether a SIP is needed or started, changed after raising
 CB_CASE_CONSENT = "case_consent"  # a consent given or renewed after the case was raised
 
 ACTION_CASE_OPEN = "case_open"  # button value: the case id
@@ -27,6 +28,7 @@ ACTION_CASE_STATUS = "case_status"
 ACTION_CASE_STATUS_RE = re.compile(r"^case_status_[a-z_]+$")
 ACTION_CASE_WITHDRAW = "case_withdraw_consent"  # button value: the case id
 ACTION_CASE_AGENCIES = "case_change_agencies"  # push the agencies modal; value: case id
+ACTION_CASE_SIP = "case_change_sip"  # push the SIP modal; value: case id
 ACTION_CASE_CONSENT = "case_record_consent"  # push the consent modal; value: case id
 ACTION_CASE_HOLD = "case_legal_hold"  # coordinators: push the reason modal; value: case id
 ACTION_CASE_RELEASE = "case_legal_hold_release"  # coordinators: release; value: case id

@@ -19,6 +19,7 @@ from handlers.blocks.cases.ids import (
     CB_CASE_CLOSE,
     CB_CASE_CONSENT,
     CB_CASE_NEW,
+    CB_CASE_SIP,
     CB_DEVIATION,
     MAX_OPTIONS,
     SIP_STARTED_VALUE,
@@ -204,18 +205,25 @@ def _consent_blocks(t: Translator, agency_options: list[Block], *, given: bool) 
             hint=None if given else t("Required when consent was given."),
         )
     )
-    for block_id, label in (
-        ("consent_given_on", t("Consent given on")),
-        ("consent_expires_on", t("Consent expires on")),
-    ):
-        blocks.append(
-            input_block(
-                block_id,
-                label,
-                {"type": "datepicker", "action_id": "value"},
-                optional=True,
-            )
+    # The day the consent was given is part of the consent register (GDPR art. 7.1: the
+    # consent can be shown); when it ends is optional.
+    blocks.append(
+        input_block(
+            "consent_given_on",
+            t("Consent given on"),
+            {"type": "datepicker", "action_id": "value"},
+            optional=not given,
+            hint=None if given else t("Required when consent was given."),
         )
+    )
+    blocks.append(
+        input_block(
+            "consent_expires_on",
+            t("Consent expires on"),
+            {"type": "datepicker", "action_id": "value"},
+            optional=True,
+        )
+    )
     return blocks
 
 
@@ -278,6 +286,30 @@ def agencies_modal(
     return modal(
         callback_id=CB_CASE_AGENCIES,
         title=t("Agencies"),
+        submit=t("Save"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def sip_modal(t: Translator, *, reference: str, private_metadata: str) -> Block:
+    """Whether a SIP is needed or started, changed after the case was raised (a SIP needs
+    the case's consent as it stands now). The current value stays in the case modal
+    beneath: this modal shows no detail of the case."""
+    sip_options = [option(sip_label(t, s), s.value) for s in SipStatus]
+    blocks: list[Block] = [
+        section(t("The SIP of *{reference}*.", reference=escape(reference))),
+        input_block(
+            "sip",
+            t("SIP (coordinated individual plan)"),
+            {"type": "radio_buttons", "action_id": "value", "options": sip_options},
+            hint=t("A SIP needs consent."),
+        ),
+    ]
+    return modal(
+        callback_id=CB_CASE_SIP,
+        title=t("SIP"),
         submit=t("Save"),
         close=t("Cancel"),
         blocks=blocks,
