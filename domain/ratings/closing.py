@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from domain import scheduling
+from domain import locks, scheduling
 from domain.clock import Clock
 from domain.ratings.jobs import Renderers, Sessions
 from domain.ratings.picture import Picture, build_picture
@@ -159,6 +159,9 @@ def _close(
     if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
     the trend chart for the forum's channel."""
     now = clock.now()
+    # The meeting's row before the round's (domain.locks): on_closed updates the meeting's
+    # posted agenda, and a cancel or a move of the meeting locks it before the round.
+    locks.lock_round(session, round_id)
     condition = [RatingRound.id == round_id, RatingRound.status == RatingRoundStatus.OPEN]
     if not early:
         condition.append(RatingRound.deadline_at <= now)
