@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import AuditEvent, Forum, Rating, RatingRoundStatus, Role
+from storage.models import AuditEvent, Forum, Member, Rating, RatingRoundStatus, Role
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
 from tests.support.forums import forum_draft
@@ -120,6 +120,49 @@ def test_an_agency_added_while_the_round_is_open_gets_the_invitation_once(
     assert button_value(invite) == f"{rating_round.id}:{skola}"
     assert bot.slack.count("chat.postMessage") == 5  # the others are not invited again
     bot.slack.assert_no_violations()
+
+
+def test_an_agency_offered_again_while_the_round_is_open_gets_the_invitation_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Fritidsgård was taken off the forum's agencies (its member first) when the round
+    opened, so no invitation, and is offered again, its member back, while the round is
+    open: the member gets the invitation, once."""
+
+    def agencies(names: list[str]) -> None:
+        with transaction(bot.sessions) as s:
+            created = s.get(Forum, forum["forum"])
+            assert created is not None
+            draft = forum_draft(
+                name="OSF", code="OSF", agencies=names, own_agency=names[0], areas=AREAS
+            )
+            fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+
+    with transaction(bot.sessions) as s:  # an agency with members cannot be taken off
+        member = s.scalars(select(Member).where(Member.slack_user_id == FRITID)).one()
+        member.active = False
+    agencies(["Socialtjänst/IFO", "Polis"])
+    run_due_work(bot.runtime)
+    assert dms(bot, FRITID) == [] and bot.slack.count("chat.postMessage") == 3
+    bot.clock.advance(dt.timedelta(hours=1))
+    agencies(["Socialtjänst/IFO", "Polis", "Fritidsgård"])
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=created,
+            actor=ADMIN,
+            slack_user_ids=[FRITID],
+            agency_id=forum["Fritidsgård"],
+            role=Role.MEMBER,
+        )
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    (invite,) = dms(bot, FRITID)
+    assert button_value(invite) == f"{the_round(bot).id}:{forum['Fritidsgård']}"
+    assert bot.slack.count("chat.postMessage") == 4
 
 
 def test_one_answer_per_agency_the_latest_stands_and_the_history_is_kept(
