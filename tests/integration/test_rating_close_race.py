@@ -26,7 +26,10 @@ from sqlalchemy import select
 
 from bot.scheduler import run_due_work
 from domain import meetings as meeting_service
+from domain import ratings
 from domain.ratings import closing
+from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
+from handlers.outgoing import picture_ready
 from storage.models import Meeting, MeetingStatus, OutboxMessage, RatingRound, RatingRoundStatus
 from tests.conftest import Bot
 from tests.support.concurrency import held, lock_waits, race
@@ -208,3 +211,46 @@ def test_a_close_while_the_meeting_is_moved_waits_and_closes_the_moved_round(
     after = the_round(bot)
     assert after.status is RatingRoundStatus.CLOSED and after.closed_early
     assert _picture_queued(bot, rating_round.id)
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_close_at_the_deadline_while_the_meeting_is_cancelled_waits_and_closes_nothing(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deadline (Thursday 12:00) has passed, the meeting (13:00) is being cancelled when
+    the scheduler closes the round: the close waits for the meeting's row, then finds the
+    round closed with its cancelled meeting and posts no picture (before, it took the
+    round's row first: a deadlock)."""
+    rating_round = _open_round_with_posted_agenda(bot)
+    bot.clock.set(dt.datetime(2026, 11, 26, 11, 30, tzinfo=dt.UTC))
+    answers: dict[str, Any] = {}
+    with held(monkeypatch, meeting_service, "_carry_over") as (done, release):
+        payload = cancel_payload(bot, rating_round.meeting_id)
+        one = threading.Thread(
+            target=lambda: answers.update(first=bot.driver.send_payload(payload))
+        )
+        one.start()
+        assert done.wait(20)
+        with lock_waits(bot.runtime.engine) as waits:
+
+            def close() -> None:
+                answers["closed"] = ratings.close_due_round(
+                    bot.sessions,
+                    bot.clock,
+                    RATING_RENDERERS,
+                    rating_round.id,
+                    replica="r1",
+                    on_closed=lambda s, meeting_id: picture_ready(s, bot.clock, meeting_id),
+                )
+
+            two = threading.Thread(target=close)
+            two.start()
+            assert eventually(waits.waiting, timeout=20), "the close did not wait for the cancel"
+        release.set()
+        one.join(30)
+        two.join(30)
+    assert (answers["first"].status, answers["first"].json()) == (200, None)
+    assert answers["closed"] is False
+    assert _meeting(bot, rating_round.meeting_id).status is MeetingStatus.CANCELLED
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    assert not _picture_queued(bot, rating_round.id)
