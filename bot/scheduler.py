@@ -105,6 +105,11 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             ),
         ),
         (
+            # An agency added while a round is open gets its invitation (once).
+            "rating late invitations",
+            lambda: ratings.invite_late_agencies(deps.sessions, clock, RATING_RENDERERS),
+        ),
+        (
             "rating reminders",
             lambda: ratings.send_due_reminders(
                 deps.sessions, clock, RATING_RENDERERS, replica=replica

@@ -283,10 +283,23 @@ def to_xlsx(export: AccessExport) -> bytes:
     return xlsx_bytes(sheets)
 
 
+def _csv_cell(value: Any) -> Any:
+    """A decimal number with a decimal comma ("2,5"); everything else as :func:`_cell`."""
+    if isinstance(value, float | decimal.Decimal):
+        return str(value).replace(".", ",")
+    return _cell(value)
+
+
 def csv_bytes(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    """A CSV file for Excel as Swedish users have it: fields separated by ";" and decimal
+    numbers written with a decimal comma ("2,5", "1,0"), whatever the reader's language.
+    The two go together: ";" is the list separator exactly where the comma is the decimal
+    sign (Swedish Excel opens such a file by double-click), and there "2.5" is read as text
+    or a date (a median of 1.5 became "1 maj"). The same file for every reader; whole
+    numbers as they are; the xlsx export keeps real numbers for anything else."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([_cell(v) for v in row])
+        writer.writerow([_csv_cell(v) for v in row])
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")  # BOM: Excel reads it as UTF-8

@@ -20,6 +20,16 @@ writers of one meeting take turns there), then the row of the next planned meeti
 then the rows of the cases written for, by id (:func:`lock_cases`). Closing a case locks
 only that case's row; moving a meeting only its own.
 
+A rating round follows its meeting: cancelling or moving the meeting closes the round or
+moves its deadline (:func:`domain.ratings.follow_meeting`), after the meeting's row (and the
+next meeting's, for a cancel). Closing a round (at its deadline or early) brings the posted
+agenda of its meeting up to date, an update of the meeting's row. So a round's row comes
+after its meeting's too: closing locks the meeting first (:func:`lock_round`), and a cancel
+or a move at the same moment waits for the close (and finds the round closed) or the close
+waits for them (and finds the round closed with its cancelled meeting, or its deadline
+moved). Locked the other way round, each held the row the other waited for: a deadlock,
+one of the two refused.
+
 FOR NO KEY UPDATE, the lock an UPDATE of these rows takes anyway: rows that only refer to
 them (items, entries, actions, history: their foreign keys take FOR KEY SHARE) are not held
 up. FOR KEY SHARE would let the close through; FOR SHARE, upgraded by a later update of the
@@ -34,7 +44,7 @@ from collections.abc import Collection
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from storage.models import Case, Meeting
+from storage.models import Case, Meeting, RatingRound
 
 
 def lock_meeting(session: Session, meeting_id: int) -> Meeting | None:
@@ -62,3 +72,18 @@ def lock_cases(session: Session, case_ids: Collection[int]) -> None:
             .with_for_update(key_share=True)
             .execution_options(populate_existing=True)
         ).all()
+
+
+def lock_round(session: Session, round_id: int) -> RatingRound | None:
+    """Lock a rating round's row, its meeting's row first (the one order above), and read
+    both again as they are now."""
+    meeting_id = session.scalar(select(RatingRound.meeting_id).where(RatingRound.id == round_id))
+    if meeting_id is None:
+        return None
+    lock_meeting(session, meeting_id)
+    return session.scalars(
+        select(RatingRound)
+        .where(RatingRound.id == round_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()

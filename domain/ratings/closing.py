@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from domain import scheduling
+from domain import locks, scheduling
 from domain.clock import Clock
 from domain.ratings.jobs import Renderers, Sessions
 from domain.ratings.picture import Picture, build_picture
@@ -26,6 +26,7 @@ from storage.models import (
     Forum,
     Meeting,
     MeetingStatus,
+    OutboxMessage,
     RatingRound,
     RatingRoundStatus,
     ScheduledEffect,
@@ -159,6 +160,9 @@ def _close(
     if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
     the trend chart for the forum's channel."""
     now = clock.now()
+    # The meeting's row before the round's (domain.locks): on_closed updates the meeting's
+    # posted agenda, and a cancel or a move of the meeting locks it before the round.
+    locks.lock_round(session, round_id)
     condition = [RatingRound.id == round_id, RatingRound.status == RatingRoundStatus.OPEN]
     if not early:
         condition.append(RatingRound.deadline_at <= now)
@@ -216,18 +220,29 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
     inför" a cancelled meeting; the answers given are kept). Moved: the deadline is the
     forum's deadline for the new time, so the picture is ready before the meeting (and a
     later meeting gives more time); a coordinator's extension moves along, still at least an
-    hour before the meeting."""
+    hour before the meeting.
+
+    A cancelled meeting moved (taken up again, at its time or another): its round, closed by
+    the cancel without a picture, opens again with the deadline for the new time and the
+    answers given kept (the same meeting, so the same round: a meeting has one round). Its
+    members' invitations work again and the reminders follow; a deadline already past
+    closes it at the next pass with the picture of the answers given, before the meeting.
+    A round whose picture was posted (closed at its deadline or early, before the cancel)
+    stays closed."""
     rating_round = session.scalar(
         select(RatingRound)
-        .where(
-            RatingRound.meeting_id == meeting.id,
-            RatingRound.status == RatingRoundStatus.OPEN,
-        )
+        .where(RatingRound.meeting_id == meeting.id)
         .with_for_update()
         .execution_options(populate_existing=True)
     )
     if rating_round is None:
         return
+    if rating_round.status is not RatingRoundStatus.OPEN:
+        if meeting.status is MeetingStatus.CANCELLED or _picture_posted(session, rating_round):
+            return
+        rating_round.status = RatingRoundStatus.OPEN
+        rating_round.closed_at = None
+        rating_round.closed_early = False
     if meeting.status is MeetingStatus.CANCELLED:
         rating_round.status = RatingRoundStatus.CLOSED
         rating_round.closed_at = clock.now()
@@ -242,3 +257,12 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
         latest = meeting.starts_at - dt.timedelta(hours=1)
         deadline = max(deadline, min(deadline + extra, latest))
     rating_round.deadline_at = deadline
+
+
+def _picture_posted(session: Session, rating_round: RatingRound) -> bool:
+    """Whether the round's picture was queued for the channel (it closed at its deadline or
+    early, not with its cancelled meeting)."""
+    key = f"rating_picture:{rating_round.id}"
+    return (
+        session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == key)) is not None
+    )

@@ -41,6 +41,8 @@ from storage.models import (
     Forum,
     Meeting,
     MeetingStatus,
+    Member,
+    OutboxMessage,
     RatingRound,
     RatingRoundStatus,
     ScheduledEffect,
@@ -338,6 +340,80 @@ def _invite(
             )
             sent += 1
     return sent
+
+
+def _opened_keys(session: Session, round_id: int) -> set[int]:
+    """The agencies the round's invitation was queued for (its outbox keys)."""
+    prefix = f"rating_open:{round_id}:"
+    return {
+        int(key[len(prefix) :].split(":", 1)[0])
+        for key in session.scalars(
+            select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
+        )
+    }
+
+
+def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers) -> int:
+    """The round's invitation, once, to an agency that had none when the round opened: one
+    added to the forum (or reactivated) while the round is open, its members once it has
+    some. Before, it only got the later reminders (none in a forum without reminders).
+    Only rounds whose forum or members changed since the round opened are looked at; on
+    working days in the daytime, as the opening's. Returns how many agencies were invited."""
+    now = clock.now()
+    with reading(sessions) as session:  # finding what is due only reads
+        changed = (Forum.updated_at > RatingRound.opens_at) | exists().where(
+            Member.forum_id == RatingRound.forum_id, Member.updated_at > RatingRound.opens_at
+        )
+        due = [
+            rating_round.id
+            for rating_round, forum in session.execute(
+                select(RatingRound, Forum)
+                .join(Forum, RatingRound.forum_id == Forum.id)
+                .where(
+                    RatingRound.status == RatingRoundStatus.OPEN,
+                    RatingRound.deadline_at > now,
+                    changed,
+                )
+                .order_by(RatingRound.id)
+            )
+            if allowed(now, calendar_of(forum), _zone(forum))
+        ]
+    return _each(
+        sessions,
+        "inviting late agencies to rating round",
+        due,
+        lambda session, round_id: _invite_late(session, clock, renderers, round_id),
+    )
+
+
+def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id: int) -> bool:
+    row = session.execute(
+        select(RatingRound, Forum, Meeting)
+        .join(Forum, RatingRound.forum_id == Forum.id)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            RatingRound.id == round_id,
+            RatingRound.status == RatingRoundStatus.OPEN,
+            RatingRound.deadline_at > clock.now(),
+        )
+    ).first()
+    if row is None:
+        return False
+    rating_round, forum, meeting = row
+    invited = _opened_keys(session, round_id)
+    late = [
+        agency_id
+        for agency_id in session.scalars(
+            select(Agency.id).where(Agency.forum_id == forum.id, Agency.active.is_(True))
+        )
+        if agency_id not in invited
+    ]
+    if not late:
+        return False
+    return (
+        _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False, only=late)
+        > 0
+    )
 
 
 def send_due_reminders(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from domain import audit, disclosure, meetings
+from domain import audit, disclosure, locks, meetings
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
@@ -166,7 +166,9 @@ def close_early(
     """A coordinator closes the round now; the picture is posted as at the deadline."""
     if not access.is_coordinator:
         raise NotCoordinator()
-    rating_round = _load_round(session, access.forum, round_id, lock=True)
+    rating_round = _load_round(session, access.forum, round_id)
+    # Its meeting's row first, then the round's (domain.locks.lock_round): read again.
+    locks.lock_round(session, rating_round.id)
     _require_open_for_coordinator(rating_round, access.forum, clock)
     _close(session, clock, rating_round.id, renderers, early=True, on_closed=on_closed)
     _audit_round(session, clock, access, rating_round, closed_early=True)

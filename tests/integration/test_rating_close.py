@@ -5,6 +5,7 @@ once with two replicas and after downtime.
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import io
 import threading
@@ -206,6 +207,33 @@ def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[
     csv_text = data[1].decode("utf-8-sig")
     assert csv_text.splitlines()[0].startswith("Möte;Område;Verksamhet;Nivå;Nivåns namn;Högst")
     assert "Fritidsgård" in csv_text and "avvikande" in csv_text and ";Nej;" in csv_text
+
+
+def test_the_csv_export_writes_medians_with_a_decimal_comma_for_swedish_excel(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Fields separated by ";" and medians such as 2.5 written "2,5": Swedish Excel reads
+    "2.5" as text and "1.5" as a date (1 May). Whole numbers stay as they are."""
+    run_due_work(bot.runtime)
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 1})
+    polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 2}, user=FRITID)
+    bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
+    run_due_work(bot.runtime)
+    bot.slack.reset()
+    command_reply(bot, "lägesbild export", ADMIN)
+    data = list(bot.slack.uploads.values())
+    rows = list(csv.reader(io.StringIO(data[1].decode("utf-8-sig")), delimiter=";"))
+    header = rows[0]
+    cells = {(r[1], r[2]): dict(zip(header, r, strict=True)) for r in rows[1:]}
+    grabo = cells[("Gråbo", "Polis")]
+    assert (grabo["Nivå"], grabo["Högst"], grabo["Median"]) == ("2", "3", "2,5")
+    assert cells[("Droger", "Fritidsgård")]["Median"] == "1,5"
+    assert cells[("Hemse", "Polis")]["Median"] in ("3", "3,0")
+    assert grabo["Möte"] == "2026-11-26"
+    # The workbook keeps real numbers.
+    sheet = openpyxl.load_workbook(io.BytesIO(data[0]))["lagesbild"]
+    medians = {(r[1], r[2]): r[6] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert medians[("Gråbo", "Polis")] == 2.5
 
 
 # --- exactly once ------------------------------------------------------------------------------

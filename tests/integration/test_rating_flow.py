@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import AuditEvent, Forum, Rating, RatingRoundStatus
+from storage.models import AuditEvent, Forum, Member, Rating, RatingRoundStatus, Role
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
 from tests.support.forums import forum_draft
@@ -70,6 +70,99 @@ def test_the_round_opens_once_with_a_dm_per_representative_and_a_button(
     run_due_work(bot.runtime)
     assert bot.slack.count("chat.postMessage") == 4  # opened once, however often it runs
     bot.slack.assert_no_violations()
+
+
+def test_an_agency_added_while_the_round_is_open_gets_the_invitation_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Skola joins the forum (and gets a member) after the round opened, in a forum without
+    reminders: its member gets the round's invitation, once (before, nothing: only the
+    reminders went to it, and here there are none)."""
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        created.settings = {**created.settings, "rating_reminder_hours": []}
+    run_due_work(bot.runtime)
+    rating_round = the_round(bot)
+    assert bot.slack.count("chat.postMessage") == 4
+    bot.clock.advance(dt.timedelta(hours=1))
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård", "Skola"],
+            own_agency="Socialtjänst/IFO",
+            areas=AREAS,
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    run_due_work(bot.runtime)  # no members yet: nobody to invite
+    assert bot.slack.count("chat.postMessage") == 4
+    bot.clock.advance(dt.timedelta(minutes=5))
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        skola = next(a.id for a in created.agencies if a.name == "Skola")
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=created,
+            actor=ADMIN,
+            slack_user_ids=[OUTSIDER],
+            agency_id=skola,
+            role=Role.MEMBER,
+        )
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    (invite,) = dms(bot, OUTSIDER)
+    assert "Lägesbild inför OSF torsdag 26 november" in invite.args["text"]
+    assert button_value(invite) == f"{rating_round.id}:{skola}"
+    assert bot.slack.count("chat.postMessage") == 5  # the others are not invited again
+    bot.slack.assert_no_violations()
+
+
+def test_an_agency_offered_again_while_the_round_is_open_gets_the_invitation_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Fritidsgård was taken off the forum's agencies (its member first) when the round
+    opened, so no invitation, and is offered again, its member back, while the round is
+    open: the member gets the invitation, once."""
+
+    def agencies(names: list[str]) -> None:
+        with transaction(bot.sessions) as s:
+            created = s.get(Forum, forum["forum"])
+            assert created is not None
+            draft = forum_draft(
+                name="OSF", code="OSF", agencies=names, own_agency=names[0], areas=AREAS
+            )
+            fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+
+    with transaction(bot.sessions) as s:  # an agency with members cannot be taken off
+        member = s.scalars(select(Member).where(Member.slack_user_id == FRITID)).one()
+        member.active = False
+    agencies(["Socialtjänst/IFO", "Polis"])
+    run_due_work(bot.runtime)
+    assert dms(bot, FRITID) == [] and bot.slack.count("chat.postMessage") == 3
+    bot.clock.advance(dt.timedelta(hours=1))
+    agencies(["Socialtjänst/IFO", "Polis", "Fritidsgård"])
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=created,
+            actor=ADMIN,
+            slack_user_ids=[FRITID],
+            agency_id=forum["Fritidsgård"],
+            role=Role.MEMBER,
+        )
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    (invite,) = dms(bot, FRITID)
+    assert button_value(invite) == f"{the_round(bot).id}:{forum['Fritidsgård']}"
+    assert bot.slack.count("chat.postMessage") == 4
 
 
 def test_one_answer_per_agency_the_latest_stands_and_the_history_is_kept(

@@ -75,6 +75,75 @@ def test_a_cancelled_meetings_round_sends_no_reminders_and_posts_no_picture(
     bot.slack.assert_no_violations()
 
 
+def test_a_cancelled_meeting_moved_again_reopens_its_round_with_the_answers_given(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Thursday's meeting is cancelled (its round closes without a picture), then taken up
+    again by moving it to Friday 27 November: the round opens again with the deadline for
+    Friday (Thursday 12:00), Polis's answer is kept, Fritidsgård's invitation works again,
+    and at the deadline the picture is posted for Friday's meeting (before, the round stayed
+    closed: no picture for the meeting, and its early answers stood as if it had none)."""
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    invite = dms(bot, FRITID)[0]
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "13:00"}},
+        },
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    reopened = the_round(bot)
+    assert reopened.id == opened.id
+    assert reopened.status is RatingRoundStatus.OPEN and not reopened.closed_early
+    thursday_noon = dt.datetime(2026, 11, 26, 11, 0, tzinfo=dt.UTC)
+    assert reopened.deadline_at == thursday_noon
+    # Fritidsgård's invitation opens the rating modal again.
+    polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
+    assert button_value(invite) == f"{opened.id}:{forum['Fritidsgård']}"
+    bot.clock.set(thursday_noon + dt.timedelta(minutes=1))
+    run_due_work(bot.runtime)
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    picture = next(c.args for c in channel_posts(bot) if c.args["text"].startswith("Lägesbild OSF"))
+    assert "fredag 27 november" in all_text(picture)
+    rows = {row[0]: row for row in table_rows(picture)[1:]}
+    assert any(name.startswith("Hemse") for name in rows)
+    bot.slack.assert_no_violations()
+
+
+def test_a_meeting_cancelled_after_its_picture_and_moved_keeps_its_round_closed(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A round closed early (its picture posted) stays closed when its meeting is cancelled
+    and then moved: the picture was given."""
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    bot.driver.block_action("rating_close_early", user=ADMIN, value=str(opened.id))
+    bot.slack.wait_for("response_url")
+    for callback, values in (
+        ("meeting_cancel", {"reason": {"reason": {"type": "plain_text_input", "value": "X"}}}),
+        (
+            "meeting_move",
+            {"day": {"day": {"type": "datepicker", "selected_date": "2026-11-27"}}},
+        ),
+    ):
+        bot.driver.view_submission(
+            callback, values, user=ADMIN, private_metadata=_meta(forum, opened.meeting_id)
+        )
+    after = the_round(bot)
+    assert after.status is RatingRoundStatus.CLOSED and after.closed_early
+
+
 def test_a_moved_meetings_round_gets_the_deadline_of_the_new_time(
     bot: Bot, forum: dict[str, int]
 ) -> None:
