@@ -95,7 +95,7 @@ def open_deviation(
     value = str(body["actions"][0].get("value") or "")
     deviation_id = forms.id_value(value) or 0
     view = _view(deps, t, context, deviation_id)
-    if body.get("view") and (body["view"].get("type") == "modal"):
+    if (body.get("view") or {}).get("type") == "modal":  # over a modal; App Home opens one
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:
         client.views_open(trigger_id=body["trigger_id"], view=view)
