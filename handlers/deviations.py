@@ -127,7 +127,11 @@ def submit_follow_up(
                 outcome=forms.selected(values, "outcome"),
             )
         reporter = deviation.reported_by
-        if reporter and reporter != access.member.slack_user_id:
+        # Told while still a member of the forum (one who left hears nothing more of it).
+        still_here = reporter and forum_service.find_member(
+            session, forum=access.forum, slack_user_id=reporter
+        )
+        if still_here and reporter != access.member.slack_user_id:
             tz = forum_service.forum_schedule(access.forum).zone
             reported_on = deviation.created_at
             if reported_on.tzinfo is None:  # stored in UTC

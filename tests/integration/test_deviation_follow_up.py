@@ -13,7 +13,8 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage.models import Agency, AuditAction, AuditEvent, Deviation
+from storage.db import transaction
+from storage.models import Agency, AuditAction, AuditEvent, Deviation, Member
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
     COORD,
@@ -156,7 +157,7 @@ def test_a_coordinator_follows_a_deviation_up_and_the_reporter_is_told(bot: Bot)
     # which leaves the forum, under the small-number rule (1 reported: "fewer than 5").
     since = len(bot.slack.calls)
     coord.driver.command("statistik 2026", user=COORD, channel=coord.channel)
-    bot.wait_idle()
+    bot.wait_idle(60)  # the chart is drawn and sent as a picture
     stats = _shown(bot, since)
     assert "Uppföljda: 1 · ej uppföljda ännu: 0" in stats, stats
     since = len(bot.slack.calls)
@@ -250,3 +251,19 @@ def test_outsiders_crafted_ids_are_refused_like_nothing_and_audited(bot: Bot) ->
         object_ref=str(world.deviation),
         surface=SURFACE,
     )
+
+
+def test_a_reporter_who_left_the_forum_is_not_told(bot: Bot) -> None:
+    world = build_world(bot)
+    with transaction(bot.sessions) as s:
+        member = s.scalars(
+            select(Member).where(
+                Member.forum_id == world.forum, Member.slack_user_id == NOT_COVERED
+            )
+        ).one()
+        member.active = False
+    answer, _ = follow_up(bot, reader_for(bot, world, COORD), world.deviation)
+    assert answer["response_action"] == "update", answer
+    assert _stored(bot, world)[0] == NOTE
+    dms = [c.args for c in bot.slack.calls if c.method == "chat.postMessage"]
+    assert not [a for a in dms if a.get("channel") == NOT_COVERED], dms
