@@ -115,6 +115,12 @@ SURFACES: dict[str, Surface] = _surfaces(
     Surface("consent_register", Kind.CONSENT, Audit.EVERY, "Samtyckesregistret"),
     Surface("legal_grounds", Kind.LEGAL_GROUND, Audit.EVERY, "Rättslig grund (modal)"),
     Surface("deviation_edit", Kind.DEVIATION, Audit.EVERY, "Ändra/maskera avvikelsetext"),
+    Surface(
+        "deviation_follow_up",
+        Kind.DEVIATION,
+        Audit.EVERY,
+        "Avvikelsen och dess uppföljning (modal från DM och App Home)",
+    ),
     Surface("meeting_note_edit", Kind.MEETING_NOTE, Audit.EVERY, "Maskera inställt mötes skäl"),
     Surface("agenda_item_edit", Kind.AGENDA_ITEM, Audit.EVERY, "Maskera övrig fråga"),
     Surface(

@@ -61,6 +61,7 @@ class Statistics:
     effects: dict[str, int]  # yes / partly / no / none (done, not followed up)
     deviations: dict[str, int]  # kind → count
     deviations_total: int
+    deviations_followed_up: int = 0  # of deviations_total; the rest wait for a follow-up
 
 
 @dataclass(frozen=True)
@@ -187,15 +188,14 @@ def forum_statistics(
             Action.due_on <= period.end,
         )
     ).all()
-    deviations = Counter(
-        session.scalars(
-            select(Deviation.kind).where(
-                Deviation.forum_id == forum.id,
-                Deviation.created_at >= start,
-                Deviation.created_at < end,
-            )
-        ).all()
-    )
+    reported = session.execute(
+        select(Deviation.kind, Deviation.followed_up_at).where(
+            Deviation.forum_id == forum.id,
+            Deviation.created_at >= start,
+            Deviation.created_at < end,
+        )
+    ).all()
+    deviations = Counter(kind for kind, _ in reported)
     audit.record_by(
         session,
         clock,
@@ -223,6 +223,7 @@ def forum_statistics(
         effects={k: effects.get(k, 0) for k in ("yes", "partly", "no", "none")},
         deviations=dict(deviations.most_common()),
         deviations_total=sum(deviations.values()),
+        deviations_followed_up=sum(1 for _, at in reported if at is not None),
     )
 
 

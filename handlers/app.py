@@ -41,6 +41,7 @@ from handlers import (
     commands,
     corrections,
     criteria,
+    deviations,
     events,
     feedback,
     forum,
@@ -60,7 +61,7 @@ from handlers.payload import MALFORMED, Need, needs_problem, team_of
 log = logging.getLogger(__name__)
 
 # Modules whose listeners are module-level functions with a ``register(app)`` table.
-LISTENER_MODULES = (feedback, criteria, review, steering, minutes)
+LISTENER_MODULES = (feedback, criteria, review, steering, minutes, deviations)
 
 BOT_SCOPES = [
     "commands",

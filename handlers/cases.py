@@ -589,10 +589,14 @@ def submit_deviation(
         ]
         agencies = [a.name for a in deviation.agencies]
         for coordinator, t in outgoing.translators(deps, client, team_id, coordinators).items():
-            text = ui.deviation_dm_text(
-                t, forum_name=access.forum.name, kind=deviation.kind, agencies=agencies
+            dm = ui.deviation_dm(
+                t,
+                forum_name=access.forum.name,
+                kind=deviation.kind,
+                agencies=agencies,
+                deviation_id=deviation.id,
             )
-            outgoing.tell(session, deps.clock, team_id=team_id, user_id=coordinator, text=text)
+            outgoing.post(session, deps.clock, team_id=team_id, channel=coordinator, message=dm)
     ack()
 
 

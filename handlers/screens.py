@@ -107,6 +107,11 @@ def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str
                     session, deps.clock, team_id=team_id, user_id=user_id
                 )
                 mine += minutes_ui.home_blocks(t, preps)
+                # Coordinators: the deviations waiting for their follow-up.
+                waiting = case_service.open_deviations(
+                    session, team_id=team_id, slack_user_id=user_id
+                )
+                mine += case_ui.open_deviations_home(t, waiting)
         return add_to_home(forum_ui.home_view(t, summaries), mine)
     except Exception as exc:  # the user opened the tab: show why it is empty
         if not isinstance(exc, DomainError):

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from domain import privacy
+from domain import disclosure, privacy
 from domain.access import Access
 from domain.cases.base import DEVIATION_TEXT_MAX, _audit
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
+    ForumNotFound,
     IdentifyingDataRefused,
     InputErrors,
     InvalidInput,
+    NotAMember,
+    NotCoordinator,
 )
-from domain.forums import active_agencies, local_today
+from domain.forums import active_agencies, forum_schedule, local_today
 from domain.i18n import N_, N_plural
 from domain.references import no_such_case
 from storage.models import (
+    Agency,
     AuditAction,
     Case,
     Deviation,
     Forum,
+    Member,
+    Role,
 )
 
 # --- deviations -----------------------------------------------------------------------------
@@ -105,3 +113,242 @@ def report_deviation(
     session.flush()
     _audit(session, clock, access, AuditAction.CREATE, "deviation", str(deviation.id))
     return deviation
+
+
+# --- following a deviation up -----------------------------------------------------------------
+#
+# The forum's coordinators follow each deviation up (the BUS agreement: "följa upp
+# avvikelserapporter"): what was done or agreed (free text, guarded like every other), an
+# outcome, the date. The deviation's view (its text, its follow-up) follows the disclosure
+# rule for a deviation's text: coordinators and the reporting agency (surface
+# FOLLOW_UP_SURFACE, every look audited). Named by its id alone (a DM's button, App Home), a
+# deviation of another forum or workspace is told as one of no id (DeviationNotFound), and
+# the attempt is audited as what it is.
+
+FOLLOW_UP_SURFACE = "deviation_follow_up"
+FOLLOW_UP_NOTE_MAX = 1000  # the data inventory's limit for deviations.follow_up_note
+OPEN_SHOWN = 5  # open deviations listed per forum (the count says how many there are)
+FOLLOW_UP_OUTCOMES: dict[str, str] = {
+    "agreed": N_("The agencies agreed how to work from now on"),
+    "routine": N_("A routine was changed or clarified"),
+    "escalated": N_("Raised with the steering group"),
+    "no_measure": N_("No further measure needed"),
+}
+
+
+class DeviationNotFound(DomainError):
+    """No deviation of that id that this user can reach (none, another forum's, another
+    workspace's: the same answer)."""
+
+    msgid = N_("That deviation does not exist in this forum.")
+
+
+class NotInDeviationsForum(DeviationNotFound, NotAMember):
+    """Told as :class:`DeviationNotFound`, audited as the non-member's attempt it is."""
+
+    msgid = DeviationNotFound.msgid
+
+
+class DeviationOfAnotherWorkspace(DeviationNotFound, ForumNotFound):
+    """Told as :class:`DeviationNotFound`, audited as a request with no forum here."""
+
+    msgid = DeviationNotFound.msgid
+
+
+class DeviationHidden(DomainError):
+    msgid = N_("Only the forum's coordinators and the reporting agency can see this deviation.")
+
+
+@dataclass(frozen=True)
+class DeviationView:
+    id: int
+    forum_name: str
+    kind: str
+    agencies: list[str]
+    reporting_agency: str | None
+    text: str
+    case_reference: str | None
+    reported_at: dt.datetime
+    followed_up_at: dt.datetime | None
+    follow_up_note: str | None
+    follow_up_outcome: str | None
+    followed_up_by: str | None
+    may_follow_up: bool
+
+
+@dataclass(frozen=True)
+class OpenDeviation:
+    """A deviation waiting for its follow-up, as a list shows it: no text."""
+
+    id: int
+    kind: str
+    agencies: list[str]
+    reported_on: dt.date  # the forum's local day
+
+
+@dataclass(frozen=True)
+class OpenDeviations:
+    forum_name: str
+    total: int
+    shown: list[OpenDeviation]
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def access_for_deviation(
+    session: Session, *, team_id: str, deviation_id: int, slack_user_id: str
+) -> Access:
+    """The member's access to the forum of a deviation named by its id alone."""
+    deviation = session.get(Deviation, deviation_id) if deviation_id > 0 else None
+    if deviation is None:
+        raise DeviationNotFound()
+    forum = session.get(Forum, deviation.forum_id)
+    try:
+        return disclosure.reader(session, team_id=team_id, forum=forum, slack_user_id=slack_user_id)
+    except ForumNotFound:
+        raise DeviationOfAnotherWorkspace() from None
+    except NotAMember:
+        raise NotInDeviationsForum() from None
+
+
+def _load_deviation(session: Session, access: Access, deviation_id: int) -> Deviation:
+    deviation = session.scalar(
+        select(Deviation)
+        .options(selectinload(Deviation.agencies))
+        .where(Deviation.id == deviation_id, Deviation.forum_id == access.forum.id)
+    )
+    if deviation is None:
+        raise DeviationNotFound()
+    return deviation
+
+
+def read_deviation(
+    session: Session, clock: Clock, *, access: Access, deviation_id: int
+) -> DeviationView:
+    """The deviation with its follow-up, for a coordinator or the reporting agency (an
+    audited read; anyone else of the forum is refused, audited too)."""
+    deviation = _load_deviation(session, access, deviation_id)
+    decision = disclosure.disclose(
+        session, clock, access, deviation, surface_name=FOLLOW_UP_SURFACE
+    )
+    if not decision.allowed:
+        raise DeviationHidden()
+    reporting = (
+        session.get(Agency, deviation.reporting_agency_id)
+        if deviation.reporting_agency_id is not None
+        else None
+    )
+    case = session.get(Case, deviation.case_id) if deviation.case_id is not None else None
+    return DeviationView(
+        id=deviation.id,
+        forum_name=access.forum.name,
+        kind=deviation.kind,
+        agencies=[a.name for a in deviation.agencies],
+        reporting_agency=reporting.name if reporting is not None else None,
+        text=deviation.text,
+        case_reference=case.reference if case is not None else None,
+        reported_at=deviation.created_at,
+        followed_up_at=deviation.followed_up_at,
+        follow_up_note=deviation.follow_up_note,
+        follow_up_outcome=deviation.follow_up_outcome,
+        followed_up_by=deviation.followed_up_by,
+        may_follow_up=access.is_coordinator,
+    )
+
+
+def follow_up_deviation(
+    session: Session,
+    clock: Clock,
+    *,
+    access: Access,
+    deviation_id: int,
+    note: str,
+    outcome: str | None,
+) -> Deviation:
+    """Record (or correct) the follow-up: the forum's coordinators only. Audited."""
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    deviation = _load_deviation(session, access, deviation_id)
+    errors: dict[str, DomainError] = {}
+    note = note.strip()
+    if len(note) > FOLLOW_UP_NOTE_MAX:  # before the guard reads it
+        errors["note"] = InvalidInput(
+            N_plural(
+                "The follow-up can be at most {n} character.",
+                "The follow-up can be at most {n} characters.",
+            ),
+            field="note",
+            n=FOLLOW_UP_NOTE_MAX,
+        )
+    else:
+        today = local_today(access.forum, clock)
+        for fld, msgid in privacy.check_fields({"note": note}, today=today).items():
+            errors[fld] = IdentifyingDataRefused(msgid, field=fld)
+    if not note:
+        errors["note"] = InvalidInput(
+            N_("Write what was done or agreed, without names."), field="note"
+        )
+    if outcome not in FOLLOW_UP_OUTCOMES:
+        errors["outcome"] = InvalidInput(N_("Choose the outcome."), field="outcome")
+    if errors:
+        raise InputErrors(errors)
+    now = clock.now()
+    again = deviation.followed_up_at is not None
+    deviation.follow_up_note = note
+    deviation.follow_up_outcome = outcome
+    deviation.followed_up_at = now
+    deviation.followed_up_by = access.member.slack_user_id
+    deviation.updated_at = now
+    _audit(
+        session,
+        clock,
+        access,
+        AuditAction.UPDATE,
+        "deviation",
+        str(deviation.id),
+        {"follow_up": "corrected" if again else "recorded", "outcome": outcome},
+    )
+    return deviation
+
+
+def open_deviations(session: Session, *, team_id: str, slack_user_id: str) -> list[OpenDeviations]:
+    """The deviations waiting for a follow-up in each forum of the workspace where this user
+    is a coordinator (App Home): kind, agencies and date only, oldest first."""
+    forums = session.scalars(
+        select(Forum)
+        .join(Member, Member.forum_id == Forum.id)
+        .where(
+            Forum.team_id == team_id,
+            Member.slack_user_id == slack_user_id,
+            Member.active.is_(True),
+            Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+        )
+        .order_by(Forum.name)
+    ).all()
+    found: list[OpenDeviations] = []
+    for forum in forums:
+        waiting = (
+            select(Deviation)
+            .where(Deviation.forum_id == forum.id, Deviation.followed_up_at.is_(None))
+            .order_by(Deviation.created_at, Deviation.id)
+        )
+        total = session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+        if not total:
+            continue
+        rows = session.scalars(
+            waiting.options(selectinload(Deviation.agencies)).limit(OPEN_SHOWN)
+        ).all()
+        zone = forum_schedule(forum).zone
+        shown = [
+            OpenDeviation(
+                d.id,
+                d.kind,
+                [a.name for a in d.agencies],
+                _as_utc(d.created_at).astimezone(zone).date(),
+            )
+            for d in rows
+        ]
+        found.append(OpenDeviations(forum.name, total, shown))
+    return found

@@ -169,6 +169,8 @@ WORK: dict[str, Table] = {
             "case_id": K,
             "followed_up_at": L,
             "follow_up_note": F.limit(1000),
+            "follow_up_outcome": L,
+            "followed_up_by": M,
             "created_at": L,
             "updated_at": L,
         },

@@ -127,6 +127,8 @@ def add_sections(t: Translator, doc: Document, fig: ReviewFigures, *, level: int
             two,
             (
                 (t("Deviations reported"), fig.deviations_total.text(t)),
+                (t("Followed up"), fig.deviations_followed_up.text(t)),
+                (t("Not followed up yet"), fig.deviations_open.text(t)),
                 *_rows(t, fig.deviations, lambda k: t(DEVIATION_KINDS.get(k, k))),
             ),
             (3, 1),
@@ -210,6 +212,8 @@ def workbook(t: Translator, fig: ReviewFigures) -> bytes:
         [t("Done on time"), fig.actions_on_time.cell(t)],
         [t("Open and overdue at the end of the period"), fig.actions_overdue.cell(t)],
         [t("Deviations reported"), fig.deviations_total.cell(t)],
+        [t("Deviations followed up"), fig.deviations_followed_up.cell(t)],
+        [t("Deviations not followed up yet"), fig.deviations_open.cell(t)],
         [t("Surveys answered"), fig.surveys_answered.cell(t)],
         [t("Meetings held"), fig.meetings_held.cell(t)],
     ]

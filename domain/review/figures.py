@@ -102,6 +102,8 @@ class ReviewData:
     meetings_held: int
     attendance: dict[str, int]
     trends: tuple[AreaTrend, ...] = field(default=())
+    # Of the deviations reported in the period, those followed up by now (the rest are open).
+    deviations_followed_up: int = 0
 
 
 def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
@@ -157,15 +159,15 @@ def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
         )
         or 0
     )
-    deviations = Counter(
-        session.scalars(
-            select(Deviation.kind).where(
-                Deviation.forum_id == forum.id,
-                Deviation.created_at >= start,
-                Deviation.created_at < end,
-            )
-        ).all()
-    )
+    reported = session.execute(
+        select(Deviation.kind, Deviation.followed_up_at).where(
+            Deviation.forum_id == forum.id,
+            Deviation.created_at >= start,
+            Deviation.created_at < end,
+        )
+    ).all()
+    deviations = Counter(kind for kind, _ in reported)
+    followed_up = sum(1 for _, at in reported if at is not None)
     held = session.scalars(
         select(Meeting.attendance).where(
             Meeting.forum_id == forum.id,
@@ -203,6 +205,7 @@ def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
         meetings_held=len(held),
         attendance={name: attendance.get(name, 0) for name in agencies.values()},
         trends=area_trends(session, forum=forum, start=start, end=end),
+        deviations_followed_up=followed_up,
     )
 
 

@@ -47,6 +47,8 @@ class ReviewFigures:
     effects: dict[str, sn.Figure]
     deviations_total: sn.Figure
     deviations: dict[str, sn.Figure]
+    deviations_followed_up: sn.Figure  # of deviations_total; the rest are open
+    deviations_open: sn.Figure
     surveys_sent: sn.Figure
     surveys_answered: sn.Figure
     feedback_means: dict[str, float | None]
@@ -118,6 +120,23 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
     outcomes = cells(data.outcomes, data.cases_closed, were(lambda p: p.outcomes))
     effects = cells(data.effects, data.actions_done, were(lambda p: p.effects))
     deviations = cells(data.deviations, deviations_total, were(lambda p: p.deviations))
+    # Followed up and open: an exclusive breakdown of the deviations reported (neither may
+    # be worked out from the other and the total).
+    follow_up = cells(
+        {
+            "followed_up": data.deviations_followed_up,
+            "open": deviations_total - data.deviations_followed_up,
+        },
+        deviations_total,
+        {
+            k
+            for k, hid in (
+                ("followed_up", was(lambda p: p.deviations_followed_up)),
+                ("open", was(lambda p: p.deviations_open)),
+            )
+            if hid
+        },
+    )
     family = {
         k: cells(
             v,
@@ -165,9 +184,11 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
         actions_overdue=sn.count(data.actions_overdue),
         effects=effects.figures,
         deviations_total=sn.total(
-            deviations_total, deviations, hidden=was(lambda p: p.deviations_total)
+            deviations_total, deviations, follow_up, hidden=was(lambda p: p.deviations_total)
         ),
         deviations=deviations.figures,
+        deviations_followed_up=follow_up.figures["followed_up"],
+        deviations_open=follow_up.figures["open"],
         surveys_sent=sn.total(fb.surveys_sent, answered, hidden=was(lambda p: p.surveys_sent)),
         surveys_answered=surveys_answered,
         feedback_means={

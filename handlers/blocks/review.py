@@ -53,7 +53,12 @@ def summary_message(t: Translator, fig: ReviewFigures, *, automatic: bool) -> di
             done=fig.actions_done.text(t),
             pct=percent_text(t, fig.on_time_share),
         ),
-        t("*Deviations:* {n}", n=fig.deviations_total.text(t)),
+        t(
+            "*Deviations:* {n} · followed up: {done}, open: {open}",
+            n=fig.deviations_total.text(t),
+            done=fig.deviations_followed_up.text(t),
+            open=fig.deviations_open.text(t),
+        ),
         t.ngettext(
             "*Feedback:* {answered} survey answered",
             "*Feedback:* {answered} surveys answered",

@@ -108,7 +108,14 @@ def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
         "\n".join(f"• {deviation_name(t, k)}: {n}" for k, n in stats.deviations.items()) or "–"
     )
     deviations_label = t("Deviations")
-    blocks.append(section(f"*{deviations_label}: {stats.deviations_total}*\n{deviations}"))
+    follow_up = t(
+        "Followed up: {done} · not followed up yet: {open}",
+        done=stats.deviations_followed_up,
+        open=stats.deviations_total - stats.deviations_followed_up,
+    )
+    blocks.append(
+        section(f"*{deviations_label}: {stats.deviations_total}*\n{follow_up}\n{deviations}")
+    )
     blocks.append(context(t("The chart comes as a picture in your direct messages.")))
     return message(title, blocks)
 

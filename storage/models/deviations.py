@@ -46,3 +46,6 @@ class Deviation(TimestampMixin, Base):
     )
     followed_up_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     follow_up_note: Mapped[str | None] = mapped_column(Text)
+    # The follow-up's outcome (a key of domain.cases.FOLLOW_UP_OUTCOMES) and who recorded it.
+    follow_up_outcome: Mapped[str | None] = mapped_column(String(32))
+    followed_up_by: Mapped[str | None] = mapped_column(String(32))

@@ -472,6 +472,12 @@ def _deviation_edit(bot: Bot, w: World, r: Reader) -> Any:
     )
 
 
+def _deviation_follow_up(bot: Bot, w: World, r: Reader) -> Any:
+    return r.driver.block_action(
+        "deviation_open", user=r.user, value=str(w.deviation), channel="D0001"
+    )
+
+
 # surface: (how to look, who looks: a member of the forum the rule refuses there)
 REFUSED_LOOKS: dict[str, tuple[Callable[[Bot, World, Reader], Any], str]] = {
     "rating_comments": (_rating_comments, NOT_COVERED),
@@ -479,6 +485,7 @@ REFUSED_LOOKS: dict[str, tuple[Callable[[Bot, World, Reader], Any], str]] = {
     "case_edit": (_case_edit, NOT_COVERED),
     "consent_register": (_consents, NOT_COVERED),
     "deviation_edit": (_deviation_edit, COVERED),  # reported by another agency
+    "deviation_follow_up": (_deviation_follow_up, COVERED),  # likewise
 }
 
 

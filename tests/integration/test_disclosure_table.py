@@ -422,6 +422,9 @@ TABLE: dict[str, Row] = {
         DEVIATION,
         sees(NOT_COVERED, COORD),
     ),
+    "deviation_follow_up": Row(
+        button("deviation_open", lambda w: str(w.deviation)), DEVIATION, sees(NOT_COVERED, COORD)
+    ),
     "meeting_note_edit": Row(
         button("text_redact", lambda w: f"meeting.note:{w.meeting}", modal=True),
         CANCEL,

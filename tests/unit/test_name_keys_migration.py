@@ -140,4 +140,4 @@ def test_names_differing_only_in_case_stop_the_migration_and_change_nothing(
             )
     engine.dispose()
     migrate(empty_database)
-    assert _revision(empty_database) == "0017"
+    assert _revision(empty_database) >= "0017"  # and any later revision

@@ -221,3 +221,15 @@ def test_no_hidden_count_beside_the_cases_raised_is_determined(
         assert not found or residual, (name, counts, figures, fig.cases_total)
     if fig.sip_share is not None:
         assert not fig.sip_started.hidden and not fig.cases_total.hidden
+
+
+def test_deviations_followed_up_and_open_are_masked_against_those_reported() -> None:
+    """Of 12 deviations reported, 10 followed up and 2 open: "open: fewer than 5" beside
+    "12" and "10" gives the 2 back, so the followed-up figure is hidden too; 5 and 7 show."""
+    fig = masked(_data(deviations={"information": 6, "routine": 6}, deviations_followed_up=10))
+    assert fig.deviations_open.hidden and fig.deviations_followed_up.hidden
+    assert fig.deviations_total.value == 12
+    fig = masked(_data(deviations={"information": 6, "routine": 6}, deviations_followed_up=5))
+    assert (fig.deviations_followed_up.value, fig.deviations_open.value) == (5, 7)
+    fig = masked(_data(deviations={"information": 3}, deviations_followed_up=3))
+    assert fig.deviations_total.hidden and fig.deviations_followed_up.hidden

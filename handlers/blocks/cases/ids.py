@@ -18,6 +18,8 @@ CB_CASE_NEW = "case_new"
 CB_CASE_CLOSE = "case_close"
 CB_CASE_DETAIL = "case_detail"
 CB_DEVIATION = "deviation_new"
+CB_DEVIATION_FOLLOW_UP = "deviation_follow_up"  # the deviation's view; a coordinator submits
+ACTION_DEVIATION_OPEN = "deviation_open"  # button value: the deviation id
 CB_CASE_AGENCIES = "case_agencies"  # the agencies that must attend, changed after raising
 CB_CASE_SIP = "case_sip"  # whether a SIP is needed or started, changed after raising
 CB_CASE_CONSENT = "case_consent"  # a consent given or renewed after the case was raised
@@ -61,6 +63,7 @@ CONSENT_FIELDS: tuple[str, ...] = (
     "consent_expires_on",
 )
 DEVIATION_FIELDS: tuple[str, ...] = ("agencies", "kind", "text", "case")
+FOLLOW_UP_FIELDS: tuple[str, ...] = ("note", "outcome")
 SIP_STARTED_VALUE = "started"  # the one checkbox of the close modal
 HISTORY_SHOWN = 15
 FILTER_ALL = "all"

@@ -10,22 +10,29 @@ from domain.cases import (
     CONCERNS,
     DEVIATION_KINDS,
     DEVIATION_TEXT_MAX,
+    FOLLOW_UP_NOTE_MAX,
+    FOLLOW_UP_OUTCOMES,
     OUTCOME_MAX,
     SUMMARY_MAX,
+    DeviationView,
+    OpenDeviations,
 )
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
+    ACTION_DEVIATION_OPEN,
     CB_CASE_AGENCIES,
     CB_CASE_CLOSE,
     CB_CASE_CONSENT,
     CB_CASE_NEW,
     CB_CASE_SIP,
     CB_DEVIATION,
+    CB_DEVIATION_FOLLOW_UP,
     MAX_OPTIONS,
     SIP_STARTED_VALUE,
 )
 from handlers.blocks.cases.labels import (
     _agency_options,
+    _line,
     _names,
     _select,
     _utc,
@@ -36,10 +43,14 @@ from handlers.blocks.cases.labels import (
 )
 from handlers.blocks.common import (
     Block,
+    actions,
+    button,
     context,
     divider,
     escape,
+    header,
     input_block,
+    message,
     modal,
     option,
     plain,
@@ -426,3 +437,157 @@ def deviation_dm_text(t: Translator, *, forum_name: str, kind: str, agencies: Se
         kind=deviation_kind_label(t, kind),
         agencies=_names(agencies),
     )
+
+
+def deviation_dm(
+    t: Translator, *, forum_name: str, kind: str, agencies: Sequence[str], deviation_id: int
+) -> dict[str, object]:
+    """The coordinators' DM about a new deviation, with the button that opens it for its
+    follow-up (the text shows there, an audited read, never in the DM)."""
+    text = deviation_dm_text(t, forum_name=forum_name, kind=kind, agencies=agencies)
+    return message(
+        text,
+        [
+            section(text),
+            actions(
+                button(t("Follow up"), ACTION_DEVIATION_OPEN, value=str(deviation_id)),
+            ),
+        ],
+    )
+
+
+def outcome_label(t: Translator, outcome: str | None) -> str:
+    if outcome in FOLLOW_UP_OUTCOMES:
+        return t(FOLLOW_UP_OUTCOMES[outcome])
+    return escape(outcome or "–")
+
+
+def deviation_followed_up_dm(
+    t: Translator,
+    *,
+    forum_name: str,
+    kind: str,
+    reported_on: dt.date,
+    outcome: str,
+    deviation_id: int,
+) -> dict[str, object]:
+    """The reporter's DM: their deviation was followed up, and its outcome (what was done
+    shows in the deviation's view, behind the button)."""
+    text = t(
+        "The deviation you reported in {forum} on {date} ({kind}) has been followed up: {outcome}.",
+        forum=escape(forum_name),
+        date=t.day(reported_on),
+        kind=deviation_kind_label(t, kind),
+        outcome=outcome_label(t, outcome),
+    )
+    return message(
+        text,
+        [
+            section(text),
+            actions(
+                button(t("Show the follow-up"), ACTION_DEVIATION_OPEN, value=str(deviation_id)),
+            ),
+        ],
+    )
+
+
+def deviation_view_modal(
+    t: Translator, view: DeviationView, *, tz: dt.tzinfo, private_metadata: str
+) -> Block:
+    """The deviation and its follow-up. A coordinator records (or corrects) the follow-up
+    here: input block ids are the :data:`FOLLOW_UP_FIELDS`."""
+    reported = t.day(_utc(view.reported_at).astimezone(tz).date())
+    lines = [
+        _line(t("Forum"), escape(view.forum_name)),
+        _line(t("Kind"), deviation_kind_label(t, view.kind)),
+        _line(t("Reported"), reported),
+        _line(t("Reporting agency"), escape(view.reporting_agency or "–")),
+        _line(t("Agencies concerned"), _names(view.agencies)),
+    ]
+    if view.case_reference:
+        lines.append(_line(t("Case"), escape(view.case_reference)))
+    happened = t("What happened")
+    blocks: list[Block] = [
+        section("\n".join(lines)),
+        section(f"*{happened}*\n{escape(view.text)}"),
+        divider(),
+    ]
+    if view.followed_up_at is not None:
+        done = t.day(_utc(view.followed_up_at).astimezone(tz).date())
+        followed = [
+            _line(t("Followed up on"), done),
+            _line(t("Outcome"), outcome_label(t, view.follow_up_outcome)),
+        ]
+        if view.followed_up_by:
+            followed.append(_line(t("By"), f"<@{view.followed_up_by}>"))
+        blocks.append(section("\n".join(followed)))
+        done_label = t("What was done or agreed")
+        blocks.append(section(f"*{done_label}*\n{escape(view.follow_up_note or '–')}"))
+    else:
+        not_yet = t("Not followed up yet.")
+        blocks.append(section(f"*{not_yet}*"))
+    if not view.may_follow_up:
+        return modal(
+            callback_id=CB_DEVIATION_FOLLOW_UP,
+            title=t("Deviation"),
+            close=t("Close"),
+            blocks=blocks,
+            private_metadata=private_metadata,
+        )
+    options = [option(t(label), key) for key, label in FOLLOW_UP_OUTCOMES.items()]
+    outcome = _select("static_select", t("Choose an outcome"), options)
+    if view.follow_up_outcome in FOLLOW_UP_OUTCOMES:
+        outcome["initial_option"] = next(o for o in options if o["value"] == view.follow_up_outcome)
+    blocks += [
+        input_block(
+            "note",
+            t("What was done or agreed"),
+            text_input(
+                "value",
+                multiline=True,
+                max_length=FOLLOW_UP_NOTE_MAX,
+                initial=view.follow_up_note,
+            ),
+            hint=t(
+                "Non-identifying: no names, personal identity numbers, phone numbers, "
+                "e-mail or street addresses."
+            ),
+        ),
+        input_block("outcome", t("Outcome"), outcome),
+    ]
+    return modal(
+        callback_id=CB_DEVIATION_FOLLOW_UP,
+        title=t("Follow up deviation"),
+        submit=t("Save"),
+        close=t("Cancel"),
+        blocks=blocks,
+        private_metadata=private_metadata,
+    )
+
+
+def open_deviations_home(t: Translator, forums: Sequence[OpenDeviations]) -> list[Block]:
+    """App Home, for coordinators: the deviations waiting for a follow-up in each of their
+    forums (kind, agencies and date; the text shows in the deviation's view)."""
+    if not forums:
+        return []
+    blocks: list[Block] = [divider(), header(t("Deviations to follow up"))]
+    for forum in forums:
+        blocks.append(
+            section(
+                t.ngettext(
+                    "*{forum}*: {n} open",
+                    "*{forum}*: {n} open",
+                    forum.total,
+                    forum=escape(forum.forum_name),
+                )
+            )
+        )
+        for row in forum.shown:
+            day = t.day(row.reported_on)
+            blocks.append(
+                section(
+                    f"{deviation_kind_label(t, row.kind)} · {day} · {_names(row.agencies)}",
+                    accessory=button(t("Follow up"), ACTION_DEVIATION_OPEN, value=str(row.id)),
+                )
+            )
+    return blocks

@@ -34,7 +34,13 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         ("/samverkan forum", t("shows the forum's agencies, schedule and members")),
         (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
         (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
-        (t("/samverkan deviation"), t("reports that collaboration failed (for the coordinator)")),
+        (
+            t("/samverkan deviation"),
+            t(
+                "reports that collaboration failed; the coordinator follows it up "
+                "(App Home: Deviations to follow up) and you are told the outcome"
+            ),
+        ),
         (t("/samverkan action"), t("creates an action with an owner and a due date")),
         (
             t("/samverkan actions"),

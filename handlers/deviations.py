@@ -1,0 +1,176 @@
+"""Listeners for following a deviation (avvikelse) up. Parse → ack → domain → render.
+
+The coordinators' DM about a new deviation and App Home's "Avvikelser att följa upp" carry a
+button naming the deviation by its id alone; the view it opens (the text and the follow-up)
+follows the disclosure rule for a deviation's text (coordinators and the reporting agency,
+every look audited). A coordinator records the follow-up there; the reporter is told by DM
+(the outcome; what was done shows behind its button). An id of another forum or workspace
+is told as one of nothing, and the attempt is audited in the deviation's forum.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from contextlib import AbstractContextManager
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from slack_bolt import Ack, App, BoltContext
+from slack_sdk import WebClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain import cases as case_service
+from domain import disclosure
+from domain import forums as forum_service
+from domain.errors import NotCoordinator
+from domain.i18n import Locale, Translator
+from handlers import forms, outgoing
+from handlers.blocks import cases as ui
+from handlers.blocks.forum import notice_modal
+from handlers.deps import Deps
+from handlers.errors import database_errors
+from handlers.listener import listener
+from handlers.metadata import Id
+from handlers.payload import ack_only
+from handlers.screens import refresh_home
+from storage.db import reading, transaction
+from storage.models import Deviation
+
+log = logging.getLogger(__name__)
+
+
+class DeviationMeta(BaseModel):
+    locale: Locale = "sv"
+    deviation_id: Id = 0
+
+    @classmethod
+    def load(cls, raw: str | None) -> DeviationMeta:
+        try:
+            return cls.model_validate_json(raw or "{}")
+        except ValidationError:
+            return cls()
+
+
+def deviation_door(
+    session: Session, deps: Deps, context: BoltContext, deviation_id: int
+) -> AbstractContextManager[None]:
+    """A refusal at the deviation's door (another forum's, another workspace's, none; a
+    member who is no coordinator submitting a follow-up) is audited as an attempt at the
+    deviation's view, and told as before."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        surface_name=case_service.FOLLOW_UP_SURFACE,
+        deviation_id=deviation_id,
+        not_found=(case_service.DeviationNotFound, NotCoordinator),
+    )
+
+
+def _view(deps: Deps, t: Translator, context: BoltContext, deviation_id: int) -> dict[str, Any]:
+    with database_errors(), transaction(deps.sessions) as session:
+        with deviation_door(session, deps, context, deviation_id):
+            access = case_service.access_for_deviation(
+                session,
+                team_id=context.team_id or "",
+                deviation_id=deviation_id,
+                slack_user_id=context.user_id or "",
+            )
+            view = case_service.read_deviation(
+                session, deps.clock, access=access, deviation_id=deviation_id
+            )
+        tz = forum_service.forum_schedule(access.forum).zone
+    meta = DeviationMeta(locale=t.locale, deviation_id=deviation_id).model_dump_json()
+    return ui.deviation_view_modal(t, view, tz=tz, private_metadata=meta)
+
+
+@listener("notice")
+def open_deviation(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """The DM's or App Home's button: the deviation and its follow-up, in a modal."""
+    value = str(body["actions"][0].get("value") or "")
+    deviation_id = forms.id_value(value) or 0
+    view = _view(deps, t, context, deviation_id)
+    if (body.get("view") or {}).get("type") == "modal":  # over a modal; App Home opens one
+        client.views_push(trigger_id=body["trigger_id"], view=view)
+    else:
+        client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("modal_or_notice")
+def submit_follow_up(
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
+    """Record the follow-up and queue the reporter's DM, in the same transaction."""
+    meta = DeviationMeta.load(view.get("private_metadata"))
+    t = Translator(meta.locale)
+    values = view["state"]["values"]
+    team_id = context.team_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        with deviation_door(session, deps, context, meta.deviation_id):
+            access = case_service.access_for_deviation(
+                session,
+                team_id=team_id,
+                deviation_id=meta.deviation_id,
+                slack_user_id=context.user_id or "",
+            )
+            deviation: Deviation = case_service.follow_up_deviation(
+                session,
+                deps.clock,
+                access=access,
+                deviation_id=meta.deviation_id,
+                note=forms.text(values, "note"),
+                outcome=forms.selected(values, "outcome"),
+            )
+        reporter = deviation.reported_by
+        # Told while still a member of the forum (one who left hears nothing more of it).
+        still_here = reporter and forum_service.find_member(
+            session, forum=access.forum, slack_user_id=reporter
+        )
+        if still_here and reporter != access.member.slack_user_id:
+            tz = forum_service.forum_schedule(access.forum).zone
+            reported_on = deviation.created_at
+            if reported_on.tzinfo is None:  # stored in UTC
+                reported_on = reported_on.replace(tzinfo=dt.UTC)
+            for user, rt in outgoing.translators(deps, client, team_id, [reporter]).items():
+                outgoing.post(
+                    session,
+                    deps.clock,
+                    team_id=team_id,
+                    channel=user,
+                    message=ui.deviation_followed_up_dm(
+                        rt,
+                        forum_name=access.forum.name,
+                        kind=deviation.kind,
+                        reported_on=reported_on.astimezone(tz).date(),
+                        outcome=deviation.follow_up_outcome or "",
+                        deviation_id=deviation.id,
+                    ),
+                )
+    ack(response_action="update", view=notice_modal(t, t("The follow-up is saved.")))
+
+
+def deliver(view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """Send the reporter's DM now, and publish the coordinator's App Home anew when the
+    follow-up was saved (the deviation no longer waits there; a refused submission
+    changes nothing)."""
+    outgoing.deliver_now(deps, client)
+    meta = DeviationMeta.load(view.get("private_metadata"))
+    user = context.user_id or ""
+    with database_errors(), reading(deps.sessions) as session:
+        saved = session.scalar(
+            select(Deviation.id).where(
+                Deviation.id == meta.deviation_id, Deviation.followed_up_by == user
+            )
+        )
+    if saved is not None and user:
+        refresh_home(deps, client, context.team_id or "", [user])
+
+
+def register(app: App) -> None:
+    app.action(ui.ACTION_DEVIATION_OPEN)(ack=ack_only, lazy=[open_deviation])
+    app.view(ui.CB_DEVIATION_FOLLOW_UP)(ack=submit_follow_up, lazy=[deliver])
