@@ -217,13 +217,15 @@ def forum_modal(
     private_metadata: str,
     editing: bool,
     version: int = 0,
+    notice: str | None = None,
 ) -> Block:
-    """The forum set-up modal. ``version`` renews block ids so a template re-fills the fields."""
+    """The forum set-up modal. ``version`` renews block ids so a template re-fills the fields;
+    ``notice``: a line above the fields (the bot cannot post in the forum's channel)."""
 
     def bid(name: str) -> str:
         return f"{name}.{version}"
 
-    blocks: list[Block] = []
+    blocks: list[Block] = [section(notice)] if notice else []
     if not editing:
         template_options = [option(t(tpl.label), key) for key, tpl in TEMPLATES.items()]
         template_select: Block = {
