@@ -50,9 +50,10 @@ HOLIDAY_CHOICES = (
 )
 AGENDA_DAY_CHOICES = (
     (0, N_("On the meeting day")),
-    (1, N_("The day before")),
-    (2, N_("Two days before")),
-    (3, N_("Three days before")),
+    # Working days, as action reminders count: a weekend or a day off is skipped.
+    (1, N_("The working day before")),
+    (2, N_("Two working days before")),
+    (3, N_("Three working days before")),
 )
 
 
