@@ -30,7 +30,7 @@ from domain.calendar import (
 from domain.clock import Clock
 from domain.errors import DomainError, ForumNotFound, InvalidInput, NotAMember
 from domain.forums import forum_schedule, get_forum, require_coordinator, require_member
-from domain.i18n import N_, N_plural
+from domain.i18n import N_, Locale, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (
     AgendaItem,
@@ -474,6 +474,15 @@ def cancel_meeting(
     )
     session.flush()
     return meeting
+
+
+def off_day(forum: Forum, day: dt.date, locale: Locale) -> str | None:
+    """What ``day`` is when it is not a working day of the forum: the public holiday's or
+    the day off's name in ``locale``, "" for a weekend day; None on a working day. A move
+    there is allowed (a forum may choose to meet then), but said."""
+    if working_day(day, calendar_of(forum)):
+        return None
+    return holiday_name(day, locale) or ""
 
 
 def move_meeting(

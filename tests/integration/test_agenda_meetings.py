@@ -351,3 +351,33 @@ def test_the_forum_summary_lists_planned_meetings_not_holidays(bot: Bot) -> None
     # Julafton and nyårsafton are days off by default: the next meeting is 7 January.
     assert "torsdag 7 januari" in summary
     assert "24 december" not in summary and "31 december" not in summary
+
+
+def test_a_move_onto_a_holiday_or_a_weekend_is_done_and_says_so(bot: Bot) -> None:
+    setup_forum(bot)
+    first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+
+    def move(day: str) -> dict[str, Any]:
+        values = {
+            "day": {"day": {"type": "datepicker", "selected_date": day}},
+            "start": {"start": {"type": "timepicker", "selected_time": "10:00"}},
+        }
+        response = bot.driver.view_submission(
+            "meeting_move", values, user="U1", private_metadata=meta, blocks=input_blocks(values)
+        )
+        assert response.status == 200
+        return response.json() or {}
+
+    told = move("2026-12-25")  # Christmas Day, a Friday
+    assert told["response_action"] == "update"
+    text = json.dumps(told["view"], ensure_ascii=False)
+    assert "fredag 25 december" in text and "Juldagen" in text and "ledig dag" in text
+    told = move("2026-11-28")  # a Saturday
+    text = json.dumps(told["view"], ensure_ascii=False)
+    assert "lördag 28 november" in text and "helg" in text
+    assert move("2026-11-27") == {}  # a working day: the modal just closes
+    with bot.sessions() as s:
+        moved = s.get(Meeting, first)
+        assert moved is not None and moved.starts_at == local(2026, 11, 27, 10, 0)
+    bot.slack.assert_no_violations()
