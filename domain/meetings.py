@@ -30,7 +30,7 @@ from domain.calendar import (
 from domain.clock import Clock
 from domain.errors import DomainError, ForumNotFound, InvalidInput, NotAMember
 from domain.forums import forum_schedule, get_forum, require_coordinator, require_member
-from domain.i18n import N_, N_plural
+from domain.i18n import N_, Locale, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (
     AgendaItem,
@@ -109,11 +109,19 @@ def _move_off(day: dt.date, calendar: ForumCalendar, taken: set[dt.date]) -> dt.
 
 
 def agenda_due(starts_at: dt.datetime, calendar: ForumCalendar, zone: dt.tzinfo) -> dt.datetime:
-    """The forum's agenda time on the meeting's day (or N days before), in UTC.
+    """The forum's agenda time on the meeting's day (or N working days before), in UTC.
 
-    Combined in local wall time, so 08:00 stays 08:00 across daylight saving changes."""
+    Days before count working days, as action reminders do ("two days before" a Monday
+    meeting is Thursday, not Saturday; a day off is skipped): an agenda posted on a weekend
+    or a public holiday is read by no one until the working day after it, too late to add
+    to it. Combined in local wall time, so 08:00 stays 08:00 across daylight saving
+    changes."""
     local = starts_at.astimezone(zone)
-    day = local.date() - dt.timedelta(days=calendar.agenda_days_before)
+    day = local.date()
+    counted = 0
+    while counted < calendar.agenda_days_before:
+        day -= dt.timedelta(days=1)
+        counted += working_day(day, calendar)
     due = dt.datetime.combine(day, calendar.agenda_time, tzinfo=zone)
     # A meeting moved to before the agenda time still gets its agenda an hour before.
     if due >= local:
@@ -466,6 +474,15 @@ def cancel_meeting(
     )
     session.flush()
     return meeting
+
+
+def off_day(forum: Forum, day: dt.date, locale: Locale) -> str | None:
+    """What ``day`` is when it is not a working day of the forum: the public holiday's or
+    the day off's name in ``locale``, "" for a weekend day; None on a working day. A move
+    there is allowed (a forum may choose to meet then), but said."""
+    if working_day(day, calendar_of(forum)):
+        return None
+    return holiday_name(day, locale) or ""
 
 
 def move_meeting(

@@ -3,7 +3,7 @@
 A forum's schedule is an RFC 5545 RRULE (domain.schedule). People should not have to read
 or write one: the forum modal offers weekday(s), every / every other week / certain weeks of
 the month, and start and end times; wherever a schedule is shown it reads "varannan torsdag
-13:00–15:00" (sv) or "every other Thursday 1–3 pm" (en). A rule with no simple wording is
+13:00–15:00" (sv) or "every other Thursday 13:00–15:00" (en). A rule with no simple wording is
 shown as it is (the modal keeps it under "Advanced").
 """
 
@@ -164,24 +164,17 @@ def schedule_words(rule: str, t: Translator) -> str | None:
     return None
 
 
-def _clock_en(moment: dt.time) -> tuple[str, str]:
-    hour = moment.hour % 12 or 12
-    text = f"{hour}:{moment.minute:02d}" if moment.minute else str(hour)
-    return text, "am" if moment.hour < 12 else "pm"
-
-
 def time_range(start: dt.time, end: dt.time, locale: Locale) -> str:
-    """ "13:00–15:00" (sv); "1–3 pm", "9:30–11 am", "11 am–1 pm" (en)."""
-    if locale != "en":
-        return f"{start.strftime('%H:%M')}–{end.strftime('%H:%M')}"
-    (first, first_half), (last, last_half) = _clock_en(start), _clock_en(end)
-    if first_half == last_half:
-        return f"{first}–{last} {last_half}"
-    return f"{first} {first_half}–{last} {last_half}"
+    """ "13:00–15:00", in English too: the 24-hour clock of every other time the bot shows
+    (agenda headers, meeting lists, reminders: ``Translator.day_time``, Babel's ``HH:mm``),
+    so a schedule "1–3 pm" never sits beside a meeting "Thursday 26 November 13:00".
+    ``locale`` is kept for callers; both languages read the same."""
+    del locale
+    return f"{start.strftime('%H:%M')}–{end.strftime('%H:%M')}"
 
 
 def describe(rule: str, start: dt.time, end: dt.time, t: Translator) -> str:
     """A schedule as people read it: "varannan torsdag 13:00–15:00" / "every other Thursday
-    1–3 pm"; a rule without a simple wording is shown as it is, with the times."""
+    13:00–15:00"; a rule without a simple wording is shown as it is, with the times."""
     words = schedule_words(rule, t)
     return f"{words or rule} {time_range(start, end, t.locale)}"

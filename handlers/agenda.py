@@ -27,7 +27,7 @@ from domain.i18n import Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks import agenda as ui
 from handlers.blocks import ratings as rating_ui
-from handlers.blocks.common import Block, actions, button, message, section
+from handlers.blocks.common import Block, actions, button, message, notice_modal, section
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text
 from handlers.listener import listener
@@ -430,8 +430,12 @@ def meeting_menu(
 
 
 @listener("modal")
-def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    """Move the meeting; the channel's notice and the agenda's update are queued with it."""
+def submit_move(
+    ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Move the meeting; the channel's notice and the agenda's update are queued with it.
+    A move onto a public holiday, a day off or a weekend is done (the forum may mean it),
+    and the modal then says what that day is, to check that the members can come."""
     meta = ViewMeta.load(view.get("private_metadata"))
     values = view["state"]["values"]
     with database_errors(), transaction(deps.sessions) as session:
@@ -453,7 +457,26 @@ def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
         )
         _queue_change(session, deps, access.forum, old, meeting.starts_at, None)
         publish_changes(deps, session, meeting, access.forum)
-    ack()
+        zone = forum_service.forum_schedule(access.forum).zone
+        new_day = meeting.starts_at.astimezone(zone).date()
+        off = meeting_service.off_day(access.forum, new_day, t.locale)
+        when = t.day_time(meeting.starts_at, zone)
+    if off is None:
+        ack()
+        return
+    if off:
+        text = t(
+            "The meeting is moved to {when}. That day is {name}, a day off: check that the "
+            "members can come.",
+            when=when,
+            name=off,
+        )
+    else:
+        text = t(
+            "The meeting is moved to {when}, a weekend day: check that the members can come.",
+            when=when,
+        )
+    ack(response_action="update", view=notice_modal(t, text))
 
 
 @listener("modal")

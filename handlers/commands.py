@@ -12,6 +12,7 @@ from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
+from domain import scheduling
 from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Locale, Translator
 from handlers import actions as action_handlers
@@ -165,7 +166,10 @@ def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
         )
         name = forum.name if forum else None
         role = member.role.value if member else None
-    return ui.menu_message(t, forum_name=name, role=role)
+        refused = scheduling.channel_refused(forum) if forum and member else None
+    return ui.menu_message(
+        t, forum_name=name, role=role, channel_refused=refused, channel_id=req.channel_id
+    )
 
 
 @functools.cache

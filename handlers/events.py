@@ -9,6 +9,7 @@ from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
 
 from domain import forums as forum_service
+from domain import scheduling
 from domain.i18n import Translator
 from handlers.deps import Deps
 from handlers.errors import database_errors
@@ -68,9 +69,35 @@ def refresh_left_home(
         refresh_home(deps, client, team_id, [user_id])
 
 
-def member_joined() -> None:
-    # Joining the channel gives no access by itself: a coordinator adds members.
-    return None
+@needing("event_user", "event_channel")
+def member_joined(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    # Joining the channel gives no access by itself: a coordinator adds members. The bot
+    # itself invited back: its forum's agendas reach the channel again (what the forum's
+    # summary, settings, App Home and menu said about it goes).
+    if not context.bot_user_id or event["user"] != context.bot_user_id:
+        return
+    team_id = event.get("team") or context.team_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        scheduling.mark_reachable(session, team_id=team_id, channel_id=event["channel"])
+
+
+@needing("event_channel")
+def channel_unarchived(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """``channel_unarchive`` / ``group_unarchive``: posts reach the forum's channel again."""
+    with database_errors(), transaction(deps.sessions) as session:
+        scheduling.mark_reachable(
+            session, team_id=context.team_id or "", channel_id=event["channel"]
+        )
+
+
+@needing("event_channel")
+def channel_archived(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """``channel_archive`` / ``group_archive``: the forum's summary, settings, App Home and
+    menu say so before the next agenda is refused."""
+    with database_errors(), transaction(deps.sessions) as session:
+        scheduling.mark_archived(
+            session, deps.clock, team_id=context.team_id or "", channel_id=event["channel"]
+        )
 
 
 @listener("log", needs=("event_user",))
@@ -86,4 +113,8 @@ def home_opened(
 def register(app: App) -> None:
     app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
     app.event("member_joined_channel")(member_joined)
+    for unarchived in ("channel_unarchive", "group_unarchive"):
+        app.event(unarchived)(channel_unarchived)
+    for archived in ("channel_archive", "group_archive"):
+        app.event(archived)(channel_archived)
     app.event("app_home_opened")(ack=ack_only, lazy=[home_opened])

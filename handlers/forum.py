@@ -165,7 +165,14 @@ def open_forum(
             summary = summarize(session, deps, forum, user_id=req.user_id)
             return message(forum.name, ui.forum_summary_blocks(t, summary))
         meta = ViewMeta(locale=t.locale, channel_id=req.channel_id, forum_id=forum.id)
-        view = ui.forum_modal(t, draft_of(forum), private_metadata=meta.dump(), editing=True)
+        refused = scheduling.channel_refused(forum)
+        view = ui.forum_modal(
+            t,
+            draft_of(forum),
+            private_metadata=meta.dump(),
+            editing=True,
+            notice=ui.channel_refused_text(t, refused, forum.channel_id) if refused else None,
+        )
     client.views_open(trigger_id=req.trigger_id, view=view)
     return None
 

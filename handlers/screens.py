@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import cases as case_service
-from domain import corrections, disclosure
+from domain import corrections, disclosure, scheduling
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import minutes as minutes_service
@@ -64,6 +64,8 @@ def summarize(
         your_agency=you.agency.name if you else None,
         start=schedule.start,
         end=schedule.end,
+        # Only a member asking sees that the bot cannot post in the channel.
+        channel_refused=scheduling.channel_refused(forum) if you else None,
     )
 
 

@@ -148,8 +148,10 @@ def refresh_previews(
 ) -> int:
     """Bring the coordinators' preview DMs of this meeting up to date in place (chat.update
     through the outbox, after the preview and any earlier update): after a change to the
-    agenda, or when the rating round closes and the picture is there. Returns how many."""
-    if meeting.status != MeetingStatus.PLANNED:
+    agenda, or when the rating round closes and the picture is there; a cancelled meeting's
+    preview says so (as its posted agenda does), without the buttons to change it. Returns
+    how many."""
+    if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED):
         return 0
     sent = session.execute(
         select(OutboxMessage.dedupe_key).where(

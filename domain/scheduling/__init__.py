@@ -54,6 +54,12 @@ from domain.scheduling.outbox import (
     prune_outbox,
     upload_payload,
 )
+from domain.scheduling.reach import (
+    UNREACHABLE,
+    channel_refused,
+    mark_archived,
+    mark_reachable,
+)
 from domain.scheduling.updates import (
     UpdateOf,
     enqueue_dm_update,
@@ -76,6 +82,7 @@ __all__ = [
     "OUTBOX_KEEP",
     "RENDER",
     "RENDER_ARGS",
+    "UNREACHABLE",
     "UPLOAD_METHOD",
     "Claimable",
     "Delivery",
@@ -85,6 +92,7 @@ __all__ = [
     "RetryLater",
     "SlackGateway",
     "UpdateOf",
+    "channel_refused",
     "claim",
     "complete",
     "deliver",
@@ -96,6 +104,8 @@ __all__ = [
     "enqueue_files",
     "enqueue_update",
     "key_starts",
+    "mark_archived",
+    "mark_reachable",
     "prune_outbox",
     "settled_near",
     "touch_riding",

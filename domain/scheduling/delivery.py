@@ -42,6 +42,7 @@ from sqlalchemy.orm import Session
 from domain.clock import Clock
 from domain.scheduling.effects import LEASE
 from domain.scheduling.outbox import AFTER, FILL, RENDER, RENDER_ARGS, emptied
+from domain.scheduling.reach import note_delivery
 from storage.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -256,6 +257,7 @@ def _deliver_one(
                 return "failed"
             payload = {**rendered, **payload}
     outcome: dict[str, Any]
+    reached: tuple[str | None] | None = None  # (Slack's refusal or None) when it is known
     payload = with_key(message.method, payload, message.dedupe_key)
     try:
         ts = None
@@ -267,6 +269,7 @@ def _deliver_one(
             ts = gateway.call(message.team_id, message.method, payload)
         outcome = {"status": OutboxStatus.SENT, "sent_at": clock.now(), "result_ts": ts}
         kind = "sent"
+        reached = (None,)
     except RetryLater as exc:
         attempts = message.attempts + 1
         give_up = clock.now() - message.created_at > GIVE_UP_AFTER
@@ -288,6 +291,8 @@ def _deliver_one(
             )[:500],
         }
         kind = "failed"
+        if isinstance(exc, Refused):
+            reached = (exc.code,)
     if outcome["status"] is not OutboxStatus.PENDING:
         # Settled: the text is in Slack (or will never be); the outbox keeps none of it.
         outcome["payload"] = emptied(message.payload)
@@ -297,6 +302,20 @@ def _deliver_one(
             .where(OutboxMessage.id == message.id)
             .values(lease_until=None, **outcome)
         )
+    if reached is not None:  # a forum's channel the bot cannot post in, or can again
+        # After the settle, in a transaction of its own: a failure here (a lock on the
+        # forum's row) must not undo the settle, which would send the message again.
+        try:
+            with sessions() as session, session.begin():
+                note_delivery(
+                    session,
+                    clock,
+                    team_id=message.team_id,
+                    channel=str(payload.get("channel") or ""),
+                    error=reached[0],
+                )
+        except Exception as exc:  # the next post to the channel notes it again
+            log.warning("outbox: channel state not noted: %s", exc.__class__.__name__)
     return kind
 
 

@@ -414,3 +414,59 @@ def test_a_cancelled_action_leaves_the_posted_agenda_and_the_next(bot: Bot) -> N
     assert f"Insats #{action_id}" not in text_of(shown.args)
     tick(bot, local(2026, 12, 3, 8, 0))
     assert f"Insats #{action_id}" not in text_of(channel_posts(bot)[-1])
+
+
+def test_a_move_onto_a_holiday_or_a_weekend_is_done_and_says_so(bot: Bot) -> None:
+    setup_forum(bot)
+    first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+
+    def move(day: str) -> dict[str, Any]:
+        values = {
+            "day": {"day": {"type": "datepicker", "selected_date": day}},
+            "start": {"start": {"type": "timepicker", "selected_time": "10:00"}},
+        }
+        response = bot.driver.view_submission(
+            "meeting_move", values, user="U1", private_metadata=meta, blocks=input_blocks(values)
+        )
+        assert response.status == 200
+        return response.json() or {}
+
+    told = move("2026-12-25")  # Christmas Day, a Friday
+    assert told["response_action"] == "update"
+    text = json.dumps(told["view"], ensure_ascii=False)
+    assert "fredag 25 december" in text and "Juldagen" in text and "ledig dag" in text
+    told = move("2026-11-28")  # a Saturday
+    text = json.dumps(told["view"], ensure_ascii=False)
+    assert "lördag 28 november" in text and "helg" in text
+    assert move("2026-11-27") == {}  # a working day: the modal just closes
+    with bot.sessions() as s:
+        moved = s.get(Meeting, first)
+        assert moved is not None and moved.starts_at == local(2026, 11, 27, 10, 0)
+    bot.slack.assert_no_violations()
+
+
+def test_the_coordinators_preview_is_updated_when_the_meeting_is_cancelled(bot: Bot) -> None:
+    setup_forum(bot)
+    raise_a_case(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    (preview,) = dms_to(bot, "U1")
+    first = meeting_ids(bot)[0]
+    meta = json.dumps({"locale": "sv", "forum_id": 1, "meeting_id": first})
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": None}}},
+        user="U1",
+        private_metadata=meta,
+    )
+    bot.wait_idle()
+    tick(bot, bot.clock.now() + dt.timedelta(seconds=5))
+    updates = [
+        c
+        for c in bot.slack.calls_to("chat.update", ok=True)
+        if c.args.get("ts") == preview.response["ts"]
+    ]
+    assert len(updates) == 1
+    text = text_of(updates[0])
+    assert "är inställt" in text and "agenda_edit_open" not in text  # no buttons to change it
+    bot.slack.assert_no_violations()

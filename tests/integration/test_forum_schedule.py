@@ -82,7 +82,10 @@ def test_choices_become_the_schedule_and_it_reads_in_words(bot: Bot) -> None:
     assert chosen == "every_other"  # … shows the choices again
     bot.driver.app_home_opened(user="U1")
     home = bot.slack.wait_for("views.publish")[-1].args["view"]
-    assert "every other Thursday 1–3 pm" in json.dumps(home, ensure_ascii=False)
+    shown = json.dumps(home, ensure_ascii=False)
+    # One clock in English: the schedule as the next meetings, 24-hour (no "1–3 pm").
+    assert "every other Thursday 13:00–15:00" in shown and " pm" not in shown
+    assert "Thursday" in shown and " 13:00, " in shown
 
 
 def test_certain_weeks_of_the_month(bot: Bot) -> None:

@@ -28,6 +28,10 @@ REQUIRED_BOT_EVENTS = frozenset(
         "app_home_opened",
         "member_left_channel",
         "member_joined_channel",
+        "channel_archive",
+        "channel_unarchive",
+        "group_archive",
+        "group_unarchive",
         "app_uninstalled",
         "tokens_revoked",
     }

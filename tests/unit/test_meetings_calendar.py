@@ -119,6 +119,22 @@ def test_an_agenda_days_before_is_due_that_morning() -> None:
     assert due == dt.datetime(2027, 3, 31, 8, tzinfo=STHLM)
 
 
+def test_agenda_days_before_count_working_days_skipping_weekends_and_days_off() -> None:
+    one, two = ForumCalendar(agenda_days_before=1), ForumCalendar(agenda_days_before=2)
+    monday = dt.datetime(2027, 3, 8, 9, tzinfo=STHLM)
+    assert agenda_due(monday, one, STHLM) == dt.datetime(2027, 3, 5, 8, tzinfo=STHLM)  # Fri
+    assert agenda_due(monday, two, STHLM) == dt.datetime(2027, 3, 4, 8, tzinfo=STHLM)  # Thu
+    # Friday 7 May 2027, the day after Ascension Day: Wednesday.
+    friday = dt.datetime(2027, 5, 7, 13, tzinfo=STHLM)
+    assert agenda_due(friday, one, STHLM) == dt.datetime(2027, 5, 5, 8, tzinfo=STHLM)
+    # Monday 27 December 2027: Christmas Eve (Friday) is a day off the forum keeps (the
+    # default), so Thursday; a forum that works on Christmas Eve gets it then.
+    monday = dt.datetime(2027, 12, 27, 13, tzinfo=STHLM)
+    assert agenda_due(monday, one, STHLM) == dt.datetime(2027, 12, 23, 8, tzinfo=STHLM)
+    works = ForumCalendar(agenda_days_before=1, extra_days_off=frozenset())
+    assert agenda_due(monday, works, STHLM) == dt.datetime(2027, 12, 24, 8, tzinfo=STHLM)
+
+
 def test_calendar_choices_are_checked_on_their_fields() -> None:
     with pytest.raises(InvalidInput) as exc:
         check_calendar(

@@ -30,31 +30,31 @@ NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
             SchedulePick(("TH",)),
             "FREQ=WEEKLY;BYDAY=TH",
             "varje torsdag 13:00–15:00",
-            "every Thursday 1–3 pm",
+            "every Thursday 13:00–15:00",
         ),
         (
             SchedulePick(("TH",), "every_other"),
             "FREQ=WEEKLY;INTERVAL=2;BYDAY=TH",
             "varannan torsdag 13:00–15:00",
-            "every other Thursday 1–3 pm",
+            "every other Thursday 13:00–15:00",
         ),
         (
             SchedulePick(("TH", "MO"), "every"),
             "FREQ=WEEKLY;BYDAY=MO,TH",
             "varje måndag och torsdag 13:00–15:00",
-            "every Monday and Thursday 1–3 pm",
+            "every Monday and Thursday 13:00–15:00",
         ),
         (
             SchedulePick(("TH",), "monthly", (3, 1)),
             "FREQ=MONTHLY;BYDAY=1TH,3TH",
             "första och tredje torsdagen i månaden 13:00–15:00",
-            "the first and third Thursday of the month 1–3 pm",
+            "the first and third Thursday of the month 13:00–15:00",
         ),
         (
             SchedulePick(("FR",), "monthly", (-1,)),
             "FREQ=MONTHLY;BYDAY=-1FR",
             "sista fredagen i månaden 13:00–15:00",
-            "the last Friday of the month 1–3 pm",
+            "the last Friday of the month 13:00–15:00",
         ),
     ],
 )
@@ -113,14 +113,17 @@ def test_choices_that_do_not_make_a_rule() -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "english"),
+    ("start", "end", "shown"),
     [
-        (dt.time(13, 0), dt.time(15, 0), "1–3 pm"),
-        (dt.time(9, 30), dt.time(11, 0), "9:30–11 am"),
-        (dt.time(11, 0), dt.time(13, 0), "11 am–1 pm"),
-        (dt.time(8, 15), dt.time(12, 0), "8:15 am–12 pm"),
+        (dt.time(13, 0), dt.time(15, 0), "13:00–15:00"),
+        (dt.time(9, 30), dt.time(11, 0), "09:30–11:00"),
+        (dt.time(11, 0), dt.time(13, 0), "11:00–13:00"),
+        (dt.time(8, 15), dt.time(12, 0), "08:15–12:00"),
     ],
 )
-def test_times_read_as_people_say_them(start: dt.time, end: dt.time, english: str) -> None:
-    assert time_range(start, end, "en") == english
-    assert time_range(start, end, "sv") == f"{start:%H:%M}–{end:%H:%M}"
+def test_times_read_on_the_24_hour_clock_in_both_languages(
+    start: dt.time, end: dt.time, shown: str
+) -> None:
+    # English too: agenda headers and meeting lists show 13:00, so the schedule does.
+    assert time_range(start, end, "en") == shown
+    assert time_range(start, end, "sv") == shown

@@ -276,7 +276,20 @@ def agenda_messages(
 def agenda_preview(
     t: Translator, agenda: Agenda, *, picture_blocks: PictureBlocks | None = None
 ) -> dict[str, Any]:
-    """The coordinator's DM the day before: the agenda so far, and buttons to change it."""
+    """The coordinator's DM the day before: the agenda so far, and buttons to change it; a
+    cancelled meeting's (the preview refreshed after the cancel) says so, without them."""
+    if agenda.status == MeetingStatus.CANCELLED:
+        text = t(
+            ":no_entry: *{forum}*'s meeting {when} is cancelled: no agenda is posted in "
+            "<#{channel}>.",
+            forum=escape(agenda.forum_name),
+            when=_when(t, agenda),
+            channel=agenda.channel_id,
+        )
+        return message(
+            t("Preview: agenda for {forum} {when}", forum=agenda.forum_name, when=_when(t, agenda)),
+            [section(text)],
+        )
     lead = t(
         "Tomorrow's agenda for *{forum}* is posted in <#{channel}> at the agenda time. "
         "You can still add or reorder items.",

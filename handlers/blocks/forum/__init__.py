@@ -41,6 +41,7 @@ from handlers.blocks.forum.ids import (
     ROLE_VALUES,
     ForumSummary,
     MemberRow,
+    channel_refused_text,
     role_label,
 )
 from handlers.blocks.forum.members import confirm_move_modal, members_modal
@@ -89,6 +90,7 @@ __all__ = [
     "MemberRow",
     "MenuItem",
     "calendar_blocks",
+    "channel_refused_text",
     "confirm_move_modal",
     "forum_created_message",
     "forum_modal",

@@ -14,7 +14,12 @@ from handlers.blocks.common import (
     message,
     section,
 )
-from handlers.blocks.forum.ids import MAX_HOME_FORUMS, ForumSummary, role_label
+from handlers.blocks.forum.ids import (
+    MAX_HOME_FORUMS,
+    ForumSummary,
+    channel_refused_text,
+    role_label,
+)
 from handlers.blocks.forum.modal import schedule_text
 
 
@@ -36,6 +41,8 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
         f"*{labels['areas']}:* {escape(', '.join(summary.areas)) or '–'}",
         f"*{labels['members']}:* {summary.member_count}",
     ]
+    if summary.channel_refused:  # first, in the same section: no block more per forum
+        lines.insert(0, channel_refused_text(t, summary.channel_refused, summary.channel_id))
     blocks = [header(summary.name), section("\n".join(lines))]
     if summary.your_role and summary.your_agency:
         blocks.append(

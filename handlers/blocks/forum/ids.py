@@ -48,6 +48,25 @@ class ForumSummary:
     your_agency: str | None = None
     start: dt.time | None = None
     end: dt.time | None = None
+    # Slack's refusal of the last post to the forum's channel (not_in_channel, is_archived,
+    # channel_not_found), shown to the forum's members only; None when it is reachable.
+    channel_refused: str | None = None
+
+
+def channel_refused_text(t: Translator, code: str, channel_id: str) -> str:
+    """What a refused post to the forum's channel means, and what to do about it."""
+    if code == "is_archived":
+        return t(
+            ":warning: <#{channel}> is archived: agendas and reminders are not posted there. "
+            "Unarchive the channel; /samverkan dagordning shows the agenda meanwhile.",
+            channel=channel_id,
+        )
+    return t(
+        ":warning: I cannot post in <#{channel}> (I was removed from it, or it was "
+        "deleted): agendas and reminders do not reach it. Invite me to the channel "
+        "(/invite @Samverkan); /samverkan dagordning shows the agenda meanwhile.",
+        channel=channel_id,
+    )
 
 
 def role_label(t: Translator, role: str) -> str:

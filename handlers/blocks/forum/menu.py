@@ -14,7 +14,7 @@ from handlers.blocks.common import (
     section,
 )
 from handlers.blocks.forum.help import MenuItem
-from handlers.blocks.forum.ids import role_label
+from handlers.blocks.forum.ids import channel_refused_text, role_label
 
 MEMBERS = frozenset({"member", "coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "admin"})
@@ -63,10 +63,14 @@ def menu_message(
     forum_name: str | None,
     role: str | None = None,
     in_dm: bool = False,
+    channel_refused: str | None = None,
+    channel_id: str = "",
 ) -> dict[str, object]:
     """What this person may do here: ``role`` is their role in the channel's forum (member,
     coordinator, admin, reviewer), None when they are not a member; no ``forum_name`` when
-    the channel has no forum; ``in_dm`` in a direct message, which is never a forum."""
+    the channel has no forum; ``in_dm`` in a direct message, which is never a forum;
+    ``channel_refused``: Slack refused the last post to the forum's channel (``channel_id``),
+    said to the forum's members only."""
     if in_dm:
         intro = t("Run /samverkan in a forum's channel to see what you can do there.")
         place = "dm"
@@ -88,6 +92,8 @@ def menu_message(
         )
         place = role
     blocks: list[Block] = [header(t("Samverkan")), section(intro)]
+    if channel_refused and role is not None:
+        blocks.append(section(channel_refused_text(t, channel_refused, channel_id)))
     groups: dict[str, list[Block]] = {}
     for item in MENU:
         if item.roles and place not in item.roles:

@@ -50,9 +50,10 @@ HOLIDAY_CHOICES = (
 )
 AGENDA_DAY_CHOICES = (
     (0, N_("On the meeting day")),
-    (1, N_("The day before")),
-    (2, N_("Two days before")),
-    (3, N_("Three days before")),
+    # Working days, as action reminders count: a weekend or a day off is skipped.
+    (1, N_("The working day before")),
+    (2, N_("Two working days before")),
+    (3, N_("Three working days before")),
 )
 
 
@@ -217,13 +218,15 @@ def forum_modal(
     private_metadata: str,
     editing: bool,
     version: int = 0,
+    notice: str | None = None,
 ) -> Block:
-    """The forum set-up modal. ``version`` renews block ids so a template re-fills the fields."""
+    """The forum set-up modal. ``version`` renews block ids so a template re-fills the fields;
+    ``notice``: a line above the fields (the bot cannot post in the forum's channel)."""
 
     def bid(name: str) -> str:
         return f"{name}.{version}"
 
-    blocks: list[Block] = []
+    blocks: list[Block] = [section(notice)] if notice else []
     if not editing:
         template_options = [option(t(tpl.label), key) for key, tpl in TEMPLATES.items()]
         template_select: Block = {

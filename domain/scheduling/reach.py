@@ -1,0 +1,94 @@
+"""Whether the bot can post in a forum's channel, as the last post there showed.
+
+A post Slack refuses because the bot was removed from the channel (``not_in_channel``),
+the channel was archived (``is_archived``) or cannot be seen any more
+(``channel_not_found``: deleted, or a private channel the bot was removed from) will not go
+through on a retry either. The forum keeps that refusal (``settings["channel_refused"]``:
+the error and when it was seen) so the forum's summary, its settings, App Home and the menu
+can say that agendas and reminders do not reach the channel, and what to do. It is cleared
+when a later post there goes through, or when Slack says the bot was invited back or the
+channel was unarchived (handlers/events.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from domain.clock import Clock
+from storage.models import Forum
+
+REFUSED_KEY = "channel_refused"
+# Refusals a post to the channel meets until someone acts (invites the bot, unarchives).
+UNREACHABLE = frozenset({"not_in_channel", "is_archived", "channel_not_found"})
+
+
+def _is_channel(channel: str) -> bool:
+    """A conversation that can be a forum's channel: not a user's id (a DM's recipient) nor
+    a DM (``D…``). Saves the lookup for the many DMs the outbox sends."""
+    return bool(channel) and channel[0] not in "UWD"
+
+
+def channel_refused(forum: Forum) -> str | None:
+    """Slack's error for the last post to the forum's channel that was refused for good
+    (one of :data:`UNREACHABLE`); None when the channel is reachable as far as we know."""
+    state = (forum.settings or {}).get(REFUSED_KEY)
+    code = state.get("code") if isinstance(state, dict) else None
+    return code if code in UNREACHABLE else None
+
+
+def _set(forum: Forum, state: dict[str, Any] | None) -> None:
+    settings = {k: v for k, v in (forum.settings or {}).items() if k != REFUSED_KEY}
+    if state is not None:
+        settings[REFUSED_KEY] = state
+    forum.settings = settings  # a new dict: the JSON column sees the change
+
+
+def note_delivery(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    channel: str,
+    error: str | None,
+) -> None:
+    """After a call to ``channel`` was settled: ``error`` is Slack's refusal (None: it went
+    through). Records a refusal in :data:`UNREACHABLE` on the channel's forum and clears
+    the record when a post went through; anything else leaves it as it is."""
+    if not team_id or not _is_channel(channel):
+        return
+    if error is not None and error not in UNREACHABLE:
+        return
+    forum = session.scalar(
+        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel)
+    )
+    if forum is None:
+        return
+    if error is None:
+        if channel_refused(forum) is not None:
+            _set(forum, None)
+    elif channel_refused(forum) != error:
+        _set(forum, {"code": error, "since": clock.now().isoformat()})
+
+
+def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum | None:
+    """The bot was invited back to the channel, or it was unarchived: the refusal recorded
+    for its forum is cleared. Returns the forum when there was one to clear."""
+    forum = session.scalar(
+        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
+    )
+    if forum is None or channel_refused(forum) is None:
+        return None
+    _set(forum, None)
+    return forum
+
+
+def mark_archived(session: Session, clock: Clock, *, team_id: str, channel_id: str) -> None:
+    """Slack said the forum's channel was archived: posts there will be refused."""
+    forum = session.scalar(
+        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
+    )
+    if forum is not None and channel_refused(forum) != "is_archived":
+        _set(forum, {"code": "is_archived", "since": clock.now().isoformat()})

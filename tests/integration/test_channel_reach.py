@@ -1,0 +1,109 @@
+"""A forum whose channel the bot cannot post in says so where its members look.
+
+When Slack refuses a post to the forum's channel for good (the bot was removed, the channel
+archived or deleted), the coordinators get one DM per meeting (test_agenda_flow.py); the
+forum's summary, its settings modal, App Home and the menu also say so, with what to do,
+to the forum's members only, until a post goes through again or Slack says the bot was
+invited back or the channel unarchived.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.conftest import Bot
+from tests.support.agenda_flow import CHANNEL, channel_posts, local, setup_forum, tick
+from tests.support.slack_driver import BOT_USER_ID
+
+REMOVED = "Bjud in mig till kanalen"
+ARCHIVED = "är arkiverad: dagordningar och påminnelser postas inte där"
+
+
+def menu_text(bot: Bot, user: str) -> str:
+    before = bot.slack.count("response_url")
+    bot.driver.command("", user=user, channel=CHANNEL)
+    return json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+
+
+def home_text(bot: Bot, user: str) -> str:
+    before = bot.slack.count("views.publish")
+    bot.driver.app_home_opened(user=user)
+    calls = bot.slack.wait_for("views.publish", count=before + 1)
+    return json.dumps([c.args for c in calls if c.args["user_id"] == user][-1], ensure_ascii=False)
+
+
+def settings_text(bot: Bot, user: str) -> str:
+    before = bot.slack.count("views.open")
+    bot.driver.command("forum", user=user, channel=CHANNEL)
+    return json.dumps(
+        bot.slack.wait_for("views.open", count=before + 1)[-1].args, ensure_ascii=False
+    )
+
+
+def summary_text(bot: Bot, user: str) -> str:
+    before = bot.slack.count("response_url")
+    bot.driver.command("forum", user=user, channel=CHANNEL)
+    return json.dumps(
+        bot.slack.wait_for("response_url", count=before + 1)[-1].args, ensure_ascii=False
+    )
+
+
+def channel_event(bot: Bot, kind: str, **fields: Any) -> None:
+    response = bot.driver.event({"type": kind, "channel": CHANNEL, **fields})
+    assert response.status == 200
+
+
+def test_a_removed_bot_shows_in_the_menu_home_summary_and_settings_until_invited_back(
+    bot: Bot,
+) -> None:
+    setup_forum(bot)
+    assert REMOVED not in menu_text(bot, "U1")
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert channel_posts(bot) == []
+    for shown in (
+        menu_text(bot, "U1"),
+        menu_text(bot, "U2"),
+        home_text(bot, "U2"),
+        summary_text(bot, "U2"),  # a member: the summary
+        settings_text(bot, "U1"),  # a coordinator: the settings modal
+    ):
+        assert REMOVED in shown and "/invite @Samverkan" in shown and "<#C0001>" in shown
+    assert REMOVED not in menu_text(bot, "U9")  # not a member: not told
+    # Someone else joining the channel changes nothing; a crafted event of another
+    # channel neither.
+    channel_event(bot, "member_joined_channel", user="U7")
+    bot.driver.event({"type": "member_joined_channel", "user": BOT_USER_ID, "channel": "C0999"})
+    assert REMOVED in menu_text(bot, "U1")
+    channel_event(bot, "member_joined_channel", user=BOT_USER_ID)
+    assert REMOVED not in menu_text(bot, "U1")
+    assert REMOVED not in home_text(bot, "U2")
+    bot.slack.assert_no_violations()
+
+
+def test_a_post_that_goes_through_again_clears_it(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=200, error="channel_not_found")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert REMOVED in menu_text(bot, "U2")
+    tick(bot, local(2026, 12, 3, 8, 0))  # next week's agenda is posted
+    assert len(channel_posts(bot)) == 1
+    assert REMOVED not in menu_text(bot, "U2")
+
+
+def test_an_archived_channel_says_unarchive_it_until_it_is_unarchived(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=200, error="is_archived")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    shown = home_text(bot, "U1")
+    assert ARCHIVED in shown and "/invite" not in shown
+    channel_event(bot, "channel_unarchive", user="U1")
+    assert ARCHIVED not in home_text(bot, "U1")
+    # Slack's archive event says so before the next agenda is refused.
+    channel_event(bot, "channel_archive", user="U1")
+    assert ARCHIVED in menu_text(bot, "U2")
+    channel_event(bot, "group_unarchive")
+    assert ARCHIVED not in menu_text(bot, "U2")
