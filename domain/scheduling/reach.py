@@ -39,6 +39,17 @@ def channel_refused(forum: Forum) -> str | None:
     return code if code in UNREACHABLE else None
 
 
+def _locked(session: Session, team_id: str, channel_id: str) -> Forum | None:
+    """The channel's forum, its row locked: :func:`_set` writes the whole ``settings``
+    back, so a forum save committing in between (its calendar settings) must not be
+    overwritten with what was read before it (the lock waits for it, then reads it)."""
+    return session.scalar(
+        select(Forum)
+        .where(Forum.team_id == team_id, Forum.channel_id == channel_id)
+        .with_for_update()
+    )
+
+
 def _set(forum: Forum, state: dict[str, Any] | None) -> None:
     settings = {k: v for k, v in (forum.settings or {}).items() if k != REFUSED_KEY}
     if state is not None:
@@ -61,9 +72,7 @@ def note_delivery(
         return
     if error is not None and error not in UNREACHABLE:
         return
-    forum = session.scalar(
-        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel)
-    )
+    forum = _locked(session, team_id, channel)
     if forum is None:
         return
     if error is None:
@@ -76,9 +85,7 @@ def note_delivery(
 def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum | None:
     """The bot was invited back to the channel, or it was unarchived: the refusal recorded
     for its forum is cleared. Returns the forum when there was one to clear."""
-    forum = session.scalar(
-        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
-    )
+    forum = _locked(session, team_id, channel_id)
     if forum is None or channel_refused(forum) is None:
         return None
     _set(forum, None)
@@ -87,8 +94,6 @@ def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum 
 
 def mark_archived(session: Session, clock: Clock, *, team_id: str, channel_id: str) -> None:
     """Slack said the forum's channel was archived: posts there will be refused."""
-    forum = session.scalar(
-        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
-    )
+    forum = _locked(session, team_id, channel_id)
     if forum is not None and channel_refused(forum) != "is_archived":
         _set(forum, {"code": "is_archived", "since": clock.now().isoformat()})

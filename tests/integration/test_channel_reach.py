@@ -10,10 +10,17 @@ invited back or the channel unarchived.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
-from tests.conftest import Bot
+from sqlalchemy import select, text
+
+from domain.scheduling import reach
+from storage.db import transaction
+from storage.models import Forum
+from tests.conftest import Bot, postgresql_only
 from tests.support.agenda_flow import CHANNEL, channel_posts, local, setup_forum, tick
+from tests.support.concurrency import lock_waits
 from tests.support.slack_driver import BOT_USER_ID
 
 REMOVED = "Bjud in mig till kanalen"
@@ -107,3 +114,40 @@ def test_an_archived_channel_says_unarchive_it_until_it_is_unarchived(bot: Bot) 
     assert ARCHIVED in menu_text(bot, "U2")
     channel_event(bot, "group_unarchive")
     assert ARCHIVED not in menu_text(bot, "U2")
+
+
+@postgresql_only
+def test_a_refusal_noted_while_a_forum_save_commits_keeps_the_saved_settings(bot: Bot) -> None:
+    """The refusal is written into the forum's ``settings`` (the whole JSON value). A forum
+    save that holds the row when the delivery notes a refusal commits first; the note then
+    reads the saved settings and keeps them (before, it wrote back what it had read before
+    the save committed: the coordinator's calendar settings were lost)."""
+    setup_forum(bot)
+    engine = bot.runtime.engine
+    with engine.connect() as saving:
+        saving.execute(
+            text(
+                "UPDATE forums SET settings = coalesce(settings, '{}'::jsonb)"
+                ' || \'{"holiday_policy": "before"}\'::jsonb WHERE channel_id = :c'
+            ),
+            {"c": CHANNEL},
+        )  # the save's UPDATE holds the row, not committed yet
+        with lock_waits(engine) as waits:
+
+            def note() -> None:
+                with transaction(bot.sessions) as session:
+                    reach.note_delivery(
+                        session, bot.clock, team_id="T0001", channel=CHANNEL, error="is_archived"
+                    )
+
+            noting = threading.Thread(target=note)
+            noting.start()
+            waits.wait_for(noting)
+        saving.commit()
+    noting.join(timeout=10)
+    assert not noting.is_alive()
+    with bot.sessions() as session:
+        forum = session.scalar(select(Forum).where(Forum.channel_id == CHANNEL))
+        assert forum is not None
+        assert forum.settings.get("holiday_policy") == "before"
+        assert reach.channel_refused(forum) == "is_archived"
