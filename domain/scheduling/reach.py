@@ -34,7 +34,11 @@ def _is_channel(channel: str) -> bool:
 def channel_refused(forum: Forum) -> str | None:
     """Slack's error for the last post to the forum's channel that was refused for good
     (one of :data:`UNREACHABLE`); None when the channel is reachable as far as we know."""
-    state = (forum.settings or {}).get(REFUSED_KEY)
+    return _refused_in(forum.settings)
+
+
+def _refused_in(settings: dict[str, Any] | None) -> str | None:
+    state = (settings or {}).get(REFUSED_KEY)
     code = state.get("code") if isinstance(state, dict) else None
     return code if code in UNREACHABLE else None
 
@@ -71,6 +75,12 @@ def note_delivery(
     if not team_id or not _is_channel(channel):
         return
     if error is not None and error not in UNREACHABLE:
+        return
+    # Most posts change nothing: a plain read first, the row locked only for a change.
+    row = session.execute(
+        select(Forum.settings).where(Forum.team_id == team_id, Forum.channel_id == channel)
+    ).first()
+    if row is None or _refused_in(row.settings) == error:
         return
     forum = _locked(session, team_id, channel)
     if forum is None:
