@@ -420,6 +420,8 @@ def push_agencies(
         case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _access(session, meta, context.team_id or "", context.user_id or "")
+        # Refused now as the change would be when saved (not theirs, the case closed).
+        case_service.require_agencies_changeable(session, access=access, case_id=meta.case_id or 0)
         row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
         names = set(row.agencies)
         agencies = [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]

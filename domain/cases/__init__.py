@@ -34,6 +34,7 @@ from domain.cases.changing import (
     members_to_notify,
     readers_lost_to_new_consent,
     record_consent,
+    require_agencies_changeable,
     sip_reference,
     withdraw_consent,
 )
@@ -118,6 +119,7 @@ __all__ = [
     "record_consent",
     "remind_expiring_consents",
     "report_deviation",
+    "require_agencies_changeable",
     "sip_reference",
     "upcoming_meetings",
     "withdraw_consent",

@@ -251,12 +251,7 @@ def record_consent(
     return case
 
 
-def change_agencies(
-    session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
-) -> list[int]:
-    """Which agencies must attend, changed after the case was raised (the raising agency
-    always does): the raising agency or a coordinator, while the case is open. Returns the
-    agencies added, whose members are told."""
+def _agencies_case(session: Session, access: Access, case_id: int) -> Case:
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
         raise NotCoordinator(
@@ -264,6 +259,22 @@ def change_agencies(
         )
     if case.status is CaseStatus.CLOSED:
         raise InvalidInput(N_("The case is closed. Reopen it to change which agencies take part."))
+    return case
+
+
+def require_agencies_changeable(session: Session, *, access: Access, case_id: int) -> None:
+    """Before the agencies modal opens: refused as :func:`change_agencies` would refuse it
+    (not the member's to change, the case closed), so no one picks agencies for nothing."""
+    _agencies_case(session, access, case_id)
+
+
+def change_agencies(
+    session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
+) -> list[int]:
+    """Which agencies must attend, changed after the case was raised (the raising agency
+    always does): the raising agency or a coordinator, while the case is open. Returns the
+    agencies added, whose members are told."""
+    case = _agencies_case(session, access, case_id)
     by_id = {a.id: a for a in active_agencies(access.forum)}
     chosen = list(dict.fromkeys(agency_ids))
     if any(a not in by_id for a in chosen):

@@ -495,9 +495,18 @@ def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
     bot: Bot, forum: dict[str, int]
 ) -> None:
     assert submit(bot, forum, SCHOOL, "V1").json() is None
-    assert "case_change_agencies" not in json.dumps(open_case(bot, POLICE))
+    view = {**open_case(bot, POLICE), "id": "V0001"}
+    assert "case_change_agencies" not in json.dumps(view)
     with bot.sessions() as s:
         case_id = s.scalars(select(Case.id)).one()
+    # A crafted click gets no agencies modal to pick in for nothing: told at once.
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_change_agencies", user=POLICE, value=str(case_id), view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed.get("callback_id") != "case_agencies"
+    assert "Bara verksamheten som lyfte ärendet eller en samordnare kan ändra vilka" in (
+        json.dumps(pushed, ensure_ascii=False)
+    )
     private = json.dumps(
         {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
     )
