@@ -348,11 +348,14 @@ def push_consent(
         case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _access(session, meta, context.team_id or "", context.user_id or "")
-        row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
+        # Refused now as the consent would be when saved (not theirs to record).
+        reference = case_service.consent_reference(
+            session, deps.clock, access=access, case_id=meta.case_id or 0
+        )
         agencies = [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]
     pushed = ui.consent_modal(
         t,
-        reference=row.reference,
+        reference=reference,
         agencies=agencies,
         private_metadata=view.get("private_metadata", ""),
     )
@@ -417,6 +420,8 @@ def push_agencies(
         case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _access(session, meta, context.team_id or "", context.user_id or "")
+        # Refused now as the change would be when saved (not theirs, the case closed).
+        case_service.require_agencies_changeable(session, access=access, case_id=meta.case_id or 0)
         row = case_service.case_row(session, deps.clock, access=access, case_id=meta.case_id or 0)
         names = set(row.agencies)
         agencies = [(a.id, a.name) for a in forum_service.active_agencies(access.forum)]

@@ -22,12 +22,19 @@ from storage.db import reading, transaction
 log = logging.getLogger(__name__)
 
 
+def _workspace(event: dict[str, Any], context: BoltContext) -> str:
+    """The workspace whose forum an event may change: the request's own (the installation
+    Slack signed it for). The event body's ``team`` (the joining or leaving user's team,
+    which another workspace's event can name) only where the request names none."""
+    return context.team_id or str(event.get("team") or "")
+
+
 @needing("event_user", "event_channel")
 def member_left(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     # Idempotent: a retried event finds the member already inactive. No error path of its
     # own: a failure answers 500 (the app's error handler), so Slack retries the event.
     # No Slack call here, before the answer: :func:`refresh_left_home` publishes the Home.
-    team_id = event.get("team") or context.team_id or ""
+    team_id = _workspace(event, context)
     with database_errors(), transaction(deps.sessions) as session:
         left = forum_service.member_left_channel(
             session,
@@ -54,7 +61,7 @@ def refresh_left_home(
     the channel's forum, published anew without its cases and actions. Not before the
     answer: Slack waits 3 seconds for it (then retries the event, and turns off the events
     of an app that misses many), and a rate-limited views.publish waits its Retry-After."""
-    team_id = event.get("team") or context.team_id or ""
+    team_id = _workspace(event, context)
     user_id = str(event.get("user") or "")
     with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.forum_for_channel(
@@ -76,7 +83,7 @@ def member_joined(event: dict[str, Any], context: BoltContext, deps: Deps) -> No
     # summary, settings, App Home and menu said about it goes).
     if not context.bot_user_id or event["user"] != context.bot_user_id:
         return
-    team_id = event.get("team") or context.team_id or ""
+    team_id = _workspace(event, context)
     with database_errors(), transaction(deps.sessions) as session:
         scheduling.mark_reachable(session, team_id=team_id, channel_id=event["channel"])
 
@@ -86,7 +93,7 @@ def channel_unarchived(event: dict[str, Any], context: BoltContext, deps: Deps) 
     """``channel_unarchive`` / ``group_unarchive``: posts reach the forum's channel again."""
     with database_errors(), transaction(deps.sessions) as session:
         scheduling.mark_reachable(
-            session, team_id=context.team_id or "", channel_id=event["channel"]
+            session, team_id=_workspace(event, context), channel_id=event["channel"]
         )
 
 
@@ -96,7 +103,7 @@ def channel_archived(event: dict[str, Any], context: BoltContext, deps: Deps) ->
     menu say so before the next agenda is refused."""
     with database_errors(), transaction(deps.sessions) as session:
         scheduling.mark_archived(
-            session, deps.clock, team_id=context.team_id or "", channel_id=event["channel"]
+            session, deps.clock, team_id=_workspace(event, context), channel_id=event["channel"]
         )
 
 

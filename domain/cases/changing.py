@@ -152,6 +152,30 @@ def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id:
     return case
 
 
+def _consent_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise NotCoordinator(
+            N_("Only the raising agency or a coordinator can record consent for the case.")
+        )
+    if case.status is CaseStatus.CLOSED:
+        raise InvalidInput(N_("The case is closed. Reopen it to record a new consent."))
+    # The consent is one of the case's details, and it decides who sees them: a
+    # coordinator of an agency that may not see them (an anonymous consultation: no
+    # family known to ask) neither replaces it unseen nor names their own agency in one.
+    if not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed:
+        raise NotCoordinator(
+            N_("The consent is one of the case's details, which your agency may not see.")
+        )
+    return case
+
+
+def consent_reference(session: Session, clock: Clock, *, access: Access, case_id: int) -> str:
+    """Before the consent modal opens: whether this member may record consent for the case
+    (as :func:`record_consent`, which asks again); the case's reference."""
+    return _consent_case(session, clock, access, case_id).reference
+
+
 def record_consent(
     session: Session,
     clock: Clock,
@@ -167,13 +191,7 @@ def record_consent(
     to) or renewed before it expires: it becomes the case's current consent, for exactly the
     agencies it names (an agency it leaves out sees an anonymous consultation from now on).
     The raising agency or a coordinator records it; every field error at once."""
-    case = _load(session, access, case_id)
-    if not may_change_status(case, access):
-        raise NotCoordinator(
-            N_("Only the raising agency or a coordinator can record consent for the case.")
-        )
-    if case.status is CaseStatus.CLOSED:
-        raise InvalidInput(N_("The case is closed. Reopen it to record a new consent."))
+    case = _consent_case(session, clock, access, case_id)
     today = local_today(access.forum, clock)
     errors: dict[str, DomainError] = {}
     if giver is None or giver is ConsentGiver.NONE:
@@ -233,12 +251,7 @@ def record_consent(
     return case
 
 
-def change_agencies(
-    session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
-) -> list[int]:
-    """Which agencies must attend, changed after the case was raised (the raising agency
-    always does): the raising agency or a coordinator, while the case is open. Returns the
-    agencies added, whose members are told."""
+def _agencies_case(session: Session, access: Access, case_id: int) -> Case:
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
         raise NotCoordinator(
@@ -246,6 +259,22 @@ def change_agencies(
         )
     if case.status is CaseStatus.CLOSED:
         raise InvalidInput(N_("The case is closed. Reopen it to change which agencies take part."))
+    return case
+
+
+def require_agencies_changeable(session: Session, *, access: Access, case_id: int) -> None:
+    """Before the agencies modal opens: refused as :func:`change_agencies` would refuse it
+    (not the member's to change, the case closed), so no one picks agencies for nothing."""
+    _agencies_case(session, access, case_id)
+
+
+def change_agencies(
+    session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
+) -> list[int]:
+    """Which agencies must attend, changed after the case was raised (the raising agency
+    always does): the raising agency or a coordinator, while the case is open. Returns the
+    agencies added, whose members are told."""
+    case = _agencies_case(session, access, case_id)
     by_id = {a.id: a for a in active_agencies(access.forum)}
     chosen = list(dict.fromkeys(agency_ids))
     if any(a not in by_id for a in chosen):

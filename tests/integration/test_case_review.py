@@ -314,6 +314,49 @@ def test_only_the_raising_agency_or_a_coordinator_records_consent_and_never_none
         assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]
 
 
+def test_a_coordinator_who_may_not_see_the_details_records_no_consent_to_see_them(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The consent is one of the case's details and decides who sees them (as the SIP):
+    a coordinator of another agency, to whom the case is an anonymous consultation, has no
+    button, a crafted click gets no consent modal and a crafted submission naming their own
+    agency is refused: nothing stored, the details still hidden from them."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    assert submit(bot, forum, SCHOOL, "V1", consent="none", covers=()).json() is None
+    view = {**open_case(bot, ADMIN), "id": "V0001"}
+    assert summary not in json.dumps(view, ensure_ascii=False)
+    assert "case_record_consent" not in json.dumps(view)
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_record_consent", user=ADMIN, value=str(case_id), view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed.get("callback_id") != "case_consent"
+    assert "din verksamhet inte får se" in json.dumps(pushed, ensure_ascii=False)
+    private = json.dumps(
+        {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
+    )
+    state = {
+        "consent": {"value": radio_value("guardians")},
+        "consent_agencies": {"value": multi_select_values([str(forum["Socialtjänst/IFO"])])},
+        "consent_given_on": {"value": {"type": "datepicker", "selected_date": "2026-11-20"}},
+        "consent_expires_on": {"value": {"type": "datepicker", "selected_date": None}},
+    }
+    blocks = [{"type": "input", "block_id": b} for b in state]
+    refused = bot.driver.view_submission(
+        "case_consent", state, user=ADMIN, private_metadata=private, blocks=blocks
+    ).json()
+    assert refused["response_action"] == "update"
+    assert "din verksamhet inte får se" in json.dumps(refused, ensure_ascii=False)
+    with bot.sessions() as s:
+        assert [c.given_by.value for c in s.scalars(select(Consent))] == ["none"]
+    assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    # The raising agency still records it (and the coordinator's agency then sees them).
+    assert record_consent(bot, forum, SCHOOL, ("Socialtjänst/IFO",)).json() is None
+    bot.slack.wait_for("views.update")
+    assert summary in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+
+
 def test_a_criterion_taken_off_the_list_while_the_modal_was_open_never_stops_the_case(
     bot: Bot, forum: dict[str, int]
 ) -> None:
@@ -452,9 +495,18 @@ def test_only_the_raising_agency_or_a_coordinator_changes_the_agencies(
     bot: Bot, forum: dict[str, int]
 ) -> None:
     assert submit(bot, forum, SCHOOL, "V1").json() is None
-    assert "case_change_agencies" not in json.dumps(open_case(bot, POLICE))
+    view = {**open_case(bot, POLICE), "id": "V0001"}
+    assert "case_change_agencies" not in json.dumps(view)
     with bot.sessions() as s:
         case_id = s.scalars(select(Case.id)).one()
+    # A crafted click gets no agencies modal to pick in for nothing: told at once.
+    pushes = bot.slack.count("views.push")
+    bot.driver.block_action("case_change_agencies", user=POLICE, value=str(case_id), view=view)
+    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    assert pushed.get("callback_id") != "case_agencies"
+    assert "Bara verksamheten som lyfte ärendet eller en samordnare kan ändra vilka" in (
+        json.dumps(pushed, ensure_ascii=False)
+    )
     private = json.dumps(
         {"locale": "sv", "channel_id": CHANNEL, "forum_id": forum["forum"], "case_id": case_id}
     )

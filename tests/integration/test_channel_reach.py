@@ -17,11 +17,11 @@ from sqlalchemy import select, text
 
 from domain.scheduling import reach
 from storage.db import transaction
-from storage.models import Forum
-from tests.conftest import Bot, postgresql_only
+from storage.models import Forum, Member
+from tests.conftest import SIGNING_SECRET, Bot, postgresql_only
 from tests.support.agenda_flow import CHANNEL, channel_posts, local, setup_forum, tick
 from tests.support.concurrency import lock_waits
-from tests.support.slack_driver import BOT_USER_ID
+from tests.support.slack_driver import BOT_USER_ID, SlackDriver
 
 REMOVED = "Bjud in mig till kanalen"
 ARCHIVED = "är arkiverad: dagordningar och påminnelser postas inte där"
@@ -151,3 +151,45 @@ def test_a_refusal_noted_while_a_forum_save_commits_keeps_the_saved_settings(bot
         assert forum is not None
         assert forum.settings.get("holiday_policy") == "before"
         assert reach.channel_refused(forum) == "is_archived"
+
+
+def test_events_crafted_in_another_workspace_change_nothing_here(bot: Bot) -> None:
+    """Events sent from another workspace's installation (signed, so Slack's, but of
+    that workspace) with this forum's channel, and an event body claiming this workspace
+    (``team``): this forum's state is read and changed by the request's workspace alone.
+    The bot 'invited back' there, or the channel unarchived there, clears nothing here;
+    archived there, it marks nothing here; a member leaving there is still one here."""
+    setup_forum(bot)
+    with bot.sessions() as s:
+        forum_id = s.scalar(select(Forum.id).where(Forum.channel_id == CHANNEL))
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert REMOVED in menu_text(bot, "U1")
+    other = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+    for kind in ("member_joined_channel", "channel_unarchive", "group_unarchive"):
+        for claimed in ({}, {"team": "T0001"}):
+            response = other.event(
+                {"type": kind, "user": BOT_USER_ID, "channel": CHANNEL, **claimed}
+            )
+            assert response.status == 200
+            assert REMOVED in menu_text(bot, "U1"), (kind, claimed)
+    for kind in ("channel_archive", "group_archive"):
+        for claimed in ({}, {"team": "T0001"}):
+            assert other.event({"type": kind, "channel": CHANNEL, **claimed}).status == 200
+            shown = menu_text(bot, "U1")
+            assert REMOVED in shown and ARCHIVED not in shown, (kind, claimed)
+    # A member 'leaving' there, the event naming this workspace: still a member here.
+    for claimed in ({}, {"team": "T0001"}):
+        left = other.event(
+            {"type": "member_left_channel", "user": "U2", "channel": CHANNEL, **claimed}
+        )
+        assert left.status == 200
+        with bot.sessions() as s:
+            assert s.scalar(
+                select(Member.active).where(
+                    Member.slack_user_id == "U2", Member.forum_id == forum_id
+                )
+            ), claimed
+        assert REMOVED in menu_text(bot, "U2"), claimed

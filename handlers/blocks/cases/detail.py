@@ -264,8 +264,9 @@ def case_detail_modal(
                 )
             )
         if view.status is not CaseStatus.CLOSED:
-            # Consent given after the case was raised, or renewed before it expires.
-            buttons.append(button(t("Record consent"), ACTION_CASE_CONSENT, value=str(view.id)))
+            if view.details:  # the consent is a detail: recorded by who may see the details
+                # Consent given after the case was raised, or renewed before it expires.
+                buttons.append(button(t("Record consent"), ACTION_CASE_CONSENT, value=str(view.id)))
             buttons.append(button(t("Change agencies"), ACTION_CASE_AGENCIES, value=str(view.id)))
         if view.details and _consent_active(view.consent):
             buttons.append(_withdraw_button(t, view.id))
