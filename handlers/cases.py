@@ -395,7 +395,15 @@ def refresh_after_consent(
     meta = ViewMeta.load(view.get("private_metadata"))
     team_id, user_id = context.team_id or "", context.user_id or ""
     with database_errors(), reading(deps.sessions) as session:
-        lost = case_service.readers_lost_to_new_consent(session, deps.clock, meta.case_id or 0)
+        try:  # a refused submission (another forum's case) stored nothing: no one to tell
+            access = _access(session, meta, team_id, user_id)
+            case_service.consent_reference(
+                session, deps.clock, access=access, case_id=meta.case_id or 0
+            )
+        except DomainError:
+            lost = []
+        else:
+            lost = case_service.readers_lost_to_new_consent(session, deps.clock, meta.case_id or 0)
     refresh_lost_readers(deps, client, team_id, frozenset(lost), frozenset())
     parent = view.get("previous_view_id")
     if parent:

@@ -554,3 +554,18 @@ def test_the_survey_does_not_name_its_agency_to_an_outsider(bot: Bot) -> None:
             assert existing == missing
     shown = _survey_button(bot, reader_for(bot, world, NOT_COVERED), survey)
     assert f"Enkäten gäller {agency}" in shown, shown
+
+
+def test_a_refused_consent_submission_republishes_no_ones_home(bot: Bot) -> None:
+    """After a consent is stored, the members whose agency it leaves out get their App Home
+    published anew. A crafted consent submission from outside the forum, naming this
+    forum's case (which has had two consents), is refused and publishes nothing here."""
+    world = build_world(bot)
+    consent_submitted(bot, reader_for(bot, world, RAISER), world.case)  # a narrower one
+    assert _case_state(bot, world)[3] == 2
+    published = bot.slack.count("views.publish")
+    for who in (OTHER_FORUM, OTHER_WS):
+        consent_submitted(bot, reader_for(bot, world, who), world.case)
+    bot.wait_idle()
+    assert bot.slack.count("views.publish") == published
+    assert _case_state(bot, world)[3] == 2
