@@ -302,14 +302,7 @@ def refresh_after_close(
         )
     if not closed:
         return
-    parent = view.get("previous_view_id")
-    if parent:
-        t = Translator(meta.locale)
-        try:
-            updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
-        except DomainError as exc:
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=parent, view=updated)
+    _refresh_case_modal(deps, client, view, team_id, user_id)
     outgoing.surveys_now(deps, client)  # the agencies' survey DMs
 
 
@@ -405,14 +398,7 @@ def refresh_after_consent(
         else:
             lost = case_service.readers_lost_to_new_consent(session, deps.clock, meta.case_id or 0)
     refresh_lost_readers(deps, client, team_id, frozenset(lost), frozenset())
-    parent = view.get("previous_view_id")
-    if parent:
-        t = Translator(meta.locale)
-        try:
-            updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
-        except DomainError as exc:
-            updated = notice_modal(t, failure_text(t, exc))
-        client.views_update(view_id=parent, view=updated)
+    _refresh_case_modal(deps, client, view, team_id, user_id)
 
 
 @listener("push", needs=("modal",))
@@ -493,19 +479,7 @@ def refresh_after_agencies(
 ) -> None:
     """Once saved: the DMs go out, and the case modal beneath shows the agencies."""
     outgoing.deliver_now(deps, client)
-    view = body["view"]
-    parent = view.get("previous_view_id")
-    if not parent:
-        return
-    meta = ViewMeta.load(view.get("private_metadata"))
-    t = Translator(meta.locale)
-    try:
-        updated = detail_view(
-            deps, t, meta, context.team_id or "", context.user_id or "", meta.case_id or 0
-        )
-    except DomainError as exc:
-        updated = notice_modal(t, failure_text(t, exc))
-    client.views_update(view_id=parent, view=updated)
+    _refresh_case_modal(deps, client, body["view"], context.team_id or "", context.user_id or "")
 
 
 @listener("push", needs=("modal",))
@@ -560,16 +534,21 @@ def refresh_after_sip(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
     """Once saved: the case modal beneath shows the SIP and its history line."""
-    view = body["view"]
+    _refresh_case_modal(deps, client, body["view"], context.team_id or "", context.user_id or "")
+
+
+def _refresh_case_modal(
+    deps: Deps, client: WebClient, view: dict[str, Any], team_id: str, user_id: str
+) -> None:
+    """The case modal under a pushed modal (close, consent, agencies, SIP), shown anew once
+    that modal's save is done: as the reader may see it now, or why they may not."""
     parent = view.get("previous_view_id")
     if not parent:
         return
     meta = ViewMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     try:
-        updated = detail_view(
-            deps, t, meta, context.team_id or "", context.user_id or "", meta.case_id or 0
-        )
+        updated = detail_view(deps, t, meta, team_id, user_id, meta.case_id or 0)
     except DomainError as exc:
         updated = notice_modal(t, failure_text(t, exc))
     client.views_update(view_id=parent, view=updated)
