@@ -654,52 +654,9 @@ def test_a_refusal_from_an_app_home_row_is_told_in_a_notice(
 # --- from a case ----------------------------------------------------------------------------
 
 
-def test_a_case_view_lists_linked_actions_and_adds_one(bot: Bot, forum: dict[str, int]) -> None:
-    from domain.cases import CaseDraft, raise_case
-    from storage.models import ConsentGiver, SipStatus
-
-    with transaction(bot.sessions) as s:
-        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
-        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
-        case, _ = raise_case(
-            s,
-            bot.clock,
-            access=access,
-            draft=CaseDraft(
-                summary="Oro för frånvaro",
-                concerns=["school_absence"],
-                age_band="13-15",
-                agency_ids=[forum["Elevhälsa"]],
-                consent_giver=ConsentGiver.GUARDIANS,
-                consent_agency_ids=[forum["Elevhälsa"]],
-                consent_given_on=TODAY,
-                consent_expires_on=None,
-                sip=SipStatus.NOT_RELEVANT,
-                meeting=None,
-            ),
-        )
-        reference, case_id = case.reference, case.id
-    submit_action(bot, forum, case=reference.lower())
-    assert the_action(bot).case_id == case_id
-    bot.driver.block_action("case_open", user=ELEVHALSA, value=str(case_id), channel=CHANNEL)
-    view = bot.slack.wait_for("views.open")[-1].args["view"]
-    assert DESCRIPTION in text_of(view)
-    assert "action_new_for_case" in text_of(view)
-    bot.driver.block_action(
-        "action_new_for_case", user=ELEVHALSA, value=reference, view={**view, "id": "VCASE"}
-    )
-    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
-    assert pushed["callback_id"] == "action_new"
-    case_block = next(b for b in pushed["blocks"] if b.get("block_id") == "case")
-    assert case_block["element"]["initial_value"] == reference
-    with bot.sessions() as session:
-        assert session.get(Case, case_id) is not None
-    bot.slack.assert_no_violations()
-
-
-def test_a_closed_case_gets_no_new_action(bot: Bot, forum: dict[str, int]) -> None:
-    """As the minutes refuse it: an action typed for a closed case is told on its case
-    field (nothing stored), and the closed case's modal offers no "Add an action"."""
+def _elevhalsa_case(bot: Bot, forum: dict[str, int], *, closed: bool = False) -> tuple[str, int]:
+    """A case raised by the admin for Elevhälsa, with consent for it (closed if asked):
+    (its reference, its id)."""
     from domain.cases import CaseDraft, change_status, raise_case
     from storage.models import CaseStatus, ConsentGiver, SipStatus
 
@@ -723,16 +680,43 @@ def test_a_closed_case_gets_no_new_action(bot: Bot, forum: dict[str, int]) -> No
                 meeting=None,
             ),
         )
-        change_status(
-            s,
-            bot.clock,
-            access=access,
-            case_id=case.id,
-            to=CaseStatus.CLOSED,
-            outcome="Klart",
-            effect=Effect.YES,
-        )
-        reference, case_id = case.reference, case.id
+        if closed:
+            change_status(
+                s,
+                bot.clock,
+                access=access,
+                case_id=case.id,
+                to=CaseStatus.CLOSED,
+                outcome="Klart",
+                effect=Effect.YES,
+            )
+        return case.reference, case.id
+
+
+def test_a_case_view_lists_linked_actions_and_adds_one(bot: Bot, forum: dict[str, int]) -> None:
+    reference, case_id = _elevhalsa_case(bot, forum)
+    submit_action(bot, forum, case=reference.lower())
+    assert the_action(bot).case_id == case_id
+    bot.driver.block_action("case_open", user=ELEVHALSA, value=str(case_id), channel=CHANNEL)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert DESCRIPTION in text_of(view)
+    assert "action_new_for_case" in text_of(view)
+    bot.driver.block_action(
+        "action_new_for_case", user=ELEVHALSA, value=reference, view={**view, "id": "VCASE"}
+    )
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    assert pushed["callback_id"] == "action_new"
+    case_block = next(b for b in pushed["blocks"] if b.get("block_id") == "case")
+    assert case_block["element"]["initial_value"] == reference
+    with bot.sessions() as session:
+        assert session.get(Case, case_id) is not None
+    bot.slack.assert_no_violations()
+
+
+def test_a_closed_case_gets_no_new_action(bot: Bot, forum: dict[str, int]) -> None:
+    """As the minutes refuse it: an action typed for a closed case is told on its case
+    field (nothing stored), and the closed case's modal offers no "Add an action"."""
+    reference, case_id = _elevhalsa_case(bot, forum, closed=True)
     body = submit_action(bot, forum, case=reference).json()
     assert body["response_action"] == "errors" and list(body["errors"]) == ["case"]
     assert "Ärendet är avslutat" in body["errors"]["case"]
