@@ -152,22 +152,47 @@ def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id:
     return case
 
 
-def _consent_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:
+def _changeable_case(
+    session: Session,
+    access: Access,
+    case_id: int,
+    *,
+    not_theirs: str,
+    closed: str,
+    clock: Clock | None = None,
+    hidden: str | None = None,
+) -> Case:
+    """The open case this member may change from its modal (the raising agency or a
+    coordinator), or the refusal: ``not_theirs``, ``closed``, and, for a change of one of
+    the case's details (given ``clock`` and ``hidden``), ``hidden`` when the member's agency
+    may not see them."""
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
-        raise NotCoordinator(
-            N_("Only the raising agency or a coordinator can record consent for the case.")
-        )
+        raise NotCoordinator(not_theirs)
     if case.status is CaseStatus.CLOSED:
-        raise InvalidInput(N_("The case is closed. Reopen it to record a new consent."))
+        raise InvalidInput(closed)
+    if (
+        clock is not None
+        and hidden is not None
+        and not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed
+    ):
+        raise NotCoordinator(hidden)
+    return case
+
+
+def _consent_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:
     # The consent is one of the case's details, and it decides who sees them: a
     # coordinator of an agency that may not see them (an anonymous consultation: no
     # family known to ask) neither replaces it unseen nor names their own agency in one.
-    if not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed:
-        raise NotCoordinator(
-            N_("The consent is one of the case's details, which your agency may not see.")
-        )
-    return case
+    return _changeable_case(
+        session,
+        access,
+        case_id,
+        not_theirs=N_("Only the raising agency or a coordinator can record consent for the case."),
+        closed=N_("The case is closed. Reopen it to record a new consent."),
+        clock=clock,
+        hidden=N_("The consent is one of the case's details, which your agency may not see."),
+    )
 
 
 def consent_reference(session: Session, clock: Clock, *, access: Access, case_id: int) -> str:
@@ -252,14 +277,15 @@ def record_consent(
 
 
 def _agencies_case(session: Session, access: Access, case_id: int) -> Case:
-    case = _load(session, access, case_id)
-    if not may_change_status(case, access):
-        raise NotCoordinator(
-            N_("Only the raising agency or a coordinator can change which agencies take part.")
-        )
-    if case.status is CaseStatus.CLOSED:
-        raise InvalidInput(N_("The case is closed. Reopen it to change which agencies take part."))
-    return case
+    return _changeable_case(
+        session,
+        access,
+        case_id,
+        not_theirs=N_(
+            "Only the raising agency or a coordinator can change which agencies take part."
+        ),
+        closed=N_("The case is closed. Reopen it to change which agencies take part."),
+    )
 
 
 def require_agencies_changeable(session: Session, *, access: Access, case_id: int) -> None:
@@ -305,18 +331,17 @@ def change_agencies(
 
 
 def _sip_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:
-    case = _load(session, access, case_id)
-    if not may_change_status(case, access):
-        raise NotCoordinator(N_("Only the raising agency or a coordinator can change the SIP."))
-    if case.status is CaseStatus.CLOSED:
-        raise InvalidInput(N_("The case is closed. Reopen it to change the SIP."))
     # The SIP is one of the case's details: a coordinator of an agency that may not see
     # them (an anonymous consultation) neither reads nor sets it.
-    if not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed:
-        raise NotCoordinator(
-            N_("The SIP is one of the case's details, which your agency may not see.")
-        )
-    return case
+    return _changeable_case(
+        session,
+        access,
+        case_id,
+        not_theirs=N_("Only the raising agency or a coordinator can change the SIP."),
+        closed=N_("The case is closed. Reopen it to change the SIP."),
+        clock=clock,
+        hidden=N_("The SIP is one of the case's details, which your agency may not see."),
+    )
 
 
 def sip_reference(session: Session, clock: Clock, *, access: Access, case_id: int) -> str:
