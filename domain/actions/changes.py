@@ -300,8 +300,7 @@ def require_follow_up(session: Session, access: Access, action_id: int) -> Actio
 
 def complete_action(session: Session, clock: Clock, *, access: Access, action_id: int) -> Action:
     """Klar: the action is done; it waits for the follow-up of effect at the next meeting."""
-    action = _changeable(session, access, action_id)
-    _require_open(action)
+    action = require_changeable(session, access, action_id)
     action.status = ActionStatus.DONE
     action.completed_at = clock.now()
     action.remind_at = action.snoozed_until = None
@@ -365,8 +364,7 @@ def cancel_action(
     """Avbryt insatsen: an open action no longer relevant ends with a short reason
     (privacy-guarded), without counting as done: its reminders stop, it leaves the lists, the
     agendas and the åtgärdsplan's open actions, and it ages out from now like a done one."""
-    action = _changeable(session, access, action_id)
-    _require_open(action)
+    action = require_changeable(session, access, action_id)
     errors: dict[str, DomainError] = {}
     _reason_errors(
         errors,
@@ -401,8 +399,7 @@ def postpone_action(
     reason: str,
 ) -> Action:
     """Behöver mer tid: a new due date and the reason (privacy-guarded)."""
-    action = _changeable(session, access, action_id)
-    _require_open(action)
+    action = require_changeable(session, access, action_id)
     today = local_today(access.forum, clock)
     errors: dict[str, DomainError] = {}
     _reason_errors(errors, reason, today, missing=N_("Say briefly why more time is needed."))
@@ -452,8 +449,7 @@ def hand_over(
     coordinator may also move the action to another active agency of the forum (its own
     agency removed, or its last member gone), with a member of that agency as the owner
     (``agency_id``; None or the owning agency: a hand-over within it)."""
-    action = _changeable(session, access, action_id)
-    _require_open(action)
+    action = require_changeable(session, access, action_id)
     old_agency = action.owning_agency
     moving = agency_id is not None and agency_id != action.owning_agency_id
     if moving and not access.is_coordinator:
@@ -556,8 +552,7 @@ def snooze(
     session: Session, clock: Clock, *, access: Access, action_id: int, until: Snooze
 ) -> dt.datetime:
     """Put the reminder off for an hour, or until the next working morning (08:00)."""
-    action = _changeable(session, access, action_id)
-    _require_open(action)
+    action = require_changeable(session, access, action_id)
     forum = access.forum
     if until == "hour":
         at = clock.now() + SNOOZE_HOUR
