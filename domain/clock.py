@@ -8,6 +8,11 @@ import time
 from typing import Protocol
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored instant as an aware one: a naive value (as SQLite may give back) is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 class Clock(Protocol):
     def now(self) -> dt.datetime:
         """The current instant, timezone-aware (UTC)."""

@@ -38,7 +38,7 @@ from domain.audit.keys import (
 )
 from domain.audit.verification import _cut_message
 from domain.audit.writing import record
-from domain.clock import Clock
+from domain.clock import Clock, as_utc
 from storage.models import AuditAction
 
 log = logging.getLogger(__name__)
@@ -80,10 +80,6 @@ def _held(held: Sequence[HeldRef]) -> ColumnElement[bool]:
             for ref in held
         )
     )
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _due_chains(session: Session, cutoff: dt.datetime) -> list[str]:
@@ -176,7 +172,7 @@ def purge_before(
         seal_chain(session, chain, keys=signing, wait=True, limit=None)  # locks the head
         head = session.execute(select(_HEADS).where(_HEADS.c.chain == chain)).one()
         if not (
-            (head.start_at is not None and _aware(head.start_at) < cutoff)
+            (head.start_at is not None and as_utc(head.start_at) < cutoff)
             or head.kept_below_start > 0
         ):
             continue

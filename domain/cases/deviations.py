@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from domain import disclosure, privacy
 from domain.access import Access
 from domain.cases.base import DEVIATION_TEXT_MAX, _audit
-from domain.clock import Clock
+from domain.clock import Clock, as_utc
 from domain.errors import (
     DomainError,
     ForumNotFound,
@@ -193,10 +193,6 @@ class OpenDeviations:
     shown: list[OpenDeviation]
 
 
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def access_for_deviation(
     session: Session, *, team_id: str, deviation_id: int, slack_user_id: str
 ) -> Access:
@@ -346,7 +342,7 @@ def open_deviations(session: Session, *, team_id: str, slack_user_id: str) -> li
                 d.id,
                 d.kind,
                 [a.name for a in d.agencies],
-                _as_utc(d.created_at).astimezone(zone).date(),
+                as_utc(d.created_at).astimezone(zone).date(),
             )
             for d in rows
         ]

@@ -10,7 +10,7 @@ from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from domain import audit
-from domain.clock import Clock
+from domain.clock import Clock, as_utc
 from domain.retention.policy import (
     SCHEDULE_MARKER,
     WARN_AHEAD,
@@ -82,7 +82,7 @@ def _cases(
         DataClass.CONSULTATIONS: dt.timedelta(days=policy.consultations),
     }
     warned = {
-        (subject, _aware(occurrence)): _aware(done_at or occurrence)
+        (subject, as_utc(occurrence)): as_utc(done_at or occurrence)
         for subject, occurrence, done_at in session.execute(
             select(
                 ScheduledEffect.subject, ScheduledEffect.occurrence, ScheduledEffect.done_at
@@ -99,7 +99,7 @@ def _cases(
     notices: dict[DataClass, list[Notice]] = {c: [] for c in periods}
     for case_id, reference, hold, status, closed_at, updated_at, event_at, has_consent in rows:
         notes = [d for d in (closed_at, updated_at, event_at) if d is not None]
-        last = max(_aware(d) for d in notes)
+        last = max(as_utc(d) for d in notes)
         data_class = DataClass.CLOSED_CASES if has_consent else DataClass.CONSULTATIONS
         removal = (last + periods[data_class]).replace(microsecond=0)
         if status is CaseStatus.CLOSED:
@@ -137,10 +137,6 @@ def _cases(
         for c in (DataClass.CLOSED_CASES, DataClass.CONSULTATIONS)
     )
     return closed, consultations
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _ratings(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:
@@ -196,7 +192,7 @@ def _deviations(session: Session, forum: Forum, policy: RetentionPolicy, now: dt
     due: list[int] = []
     held: list[str] = []
     for deviation_id, created, updated, followed_up, is_held in rows:
-        last = max(_aware(d) for d in (created, updated, followed_up) if d is not None)
+        last = max(as_utc(d) for d in (created, updated, followed_up) if d is not None)
         if last >= cutoff:
             continue
         if is_held:

@@ -9,6 +9,7 @@ from domain.cases import (
     ConsentView,
     HistoryEntry,
 )
+from domain.clock import as_utc
 from domain.corrections import Field
 from domain.i18n import Translator
 from domain.legal_grounds import GROUNDS
@@ -29,7 +30,6 @@ from handlers.blocks.cases.labels import (
     _line,
     _meeting,
     _names,
-    _utc,
     age_band_label,
     concern_labels,
     consent_label,
@@ -81,7 +81,7 @@ def _consent_text(t: Translator, consent: ConsentView | None, tz: dt.tzinfo) -> 
         parts.append(t("*expired* {date}", date=t.day(consent.expires_on)))
     text = " · ".join(parts)
     if consent.withdrawn_at:
-        withdrawn = t.day(_utc(consent.withdrawn_at).astimezone(tz).date())
+        withdrawn = t.day(as_utc(consent.withdrawn_at).astimezone(tz).date())
         withdrawn_label = t("Withdrawn")
         text += f"\n*{withdrawn_label}* {withdrawn}: " + t(
             "the other agencies now see this case only as an anonymous consultation."
@@ -126,7 +126,7 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("recorded a new consent")
     else:
         what = escape(entry.kind)
-    return f"{t.day_time(_utc(entry.at), tz)} · <@{escape(entry.actor)}> {what}"
+    return f"{t.day_time(as_utc(entry.at), tz)} · <@{escape(entry.actor)}> {what}"
 
 
 def _withdraw_button(t: Translator, case_id: int) -> Block:

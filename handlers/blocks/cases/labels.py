@@ -10,6 +10,7 @@ from domain.cases import (
     CONCERNS,
     DEVIATION_KINDS,
 )
+from domain.clock import as_utc
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import MAX_OPTIONS
 from handlers.blocks.common import (
@@ -88,12 +89,8 @@ def _names(names: Iterable[str]) -> str:
     return escape(", ".join(names)) or "–"
 
 
-def _utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def _meeting(t: Translator, start: dt.datetime | None, tz: dt.tzinfo) -> str:
-    return t.day_time(_utc(start), tz) if start else t("No meeting set")
+    return t.day_time(as_utc(start), tz) if start else t("No meeting set")
 
 
 def _line(label: str, value: str) -> str:

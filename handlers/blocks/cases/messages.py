@@ -9,6 +9,7 @@ from domain.cases import (
     CasePage,
     Scope,
 )
+from domain.clock import as_utc
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
     ACTION_CASE_OPEN,
@@ -19,7 +20,7 @@ from handlers.blocks.cases.ids import (
     filter_value,
     page_value,
 )
-from handlers.blocks.cases.labels import _line, _meeting, _names, _utc, status_label
+from handlers.blocks.cases.labels import _line, _meeting, _names, status_label
 from handlers.blocks.common import (
     Block,
     actions,
@@ -70,7 +71,7 @@ def case_dm_text(
     return t(
         "{reference} will be discussed on {date}; your agency needs to take part.",
         reference=escape(reference),
-        date=t.day(_utc(meeting_start).astimezone(tz).date(), year=False),
+        date=t.day(as_utc(meeting_start).astimezone(tz).date(), year=False),
     )
 
 

@@ -17,6 +17,7 @@ from domain.cases import (
     DeviationView,
     OpenDeviations,
 )
+from domain.clock import as_utc
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
     ACTION_DEVIATION_OPEN,
@@ -35,7 +36,6 @@ from handlers.blocks.cases.labels import (
     _line,
     _names,
     _select,
-    _utc,
     age_band_label,
     deviation_kind_label,
     effect_label,
@@ -158,7 +158,7 @@ def case_modal(
         )
     )
     meeting_options = [
-        option(t.day_time(_utc(m), tz), _utc(m).astimezone(dt.UTC).isoformat())
+        option(t.day_time(as_utc(m), tz), as_utc(m).astimezone(dt.UTC).isoformat())
         for m in meetings[:MAX_OPTIONS]
     ]
     if meeting_options:
@@ -496,7 +496,7 @@ def deviation_view_modal(
 ) -> Block:
     """The deviation and its follow-up. A coordinator records (or corrects) the follow-up
     here: input block ids are the :data:`FOLLOW_UP_FIELDS`."""
-    reported = t.day(_utc(view.reported_at).astimezone(tz).date())
+    reported = t.day(as_utc(view.reported_at).astimezone(tz).date())
     lines = [
         _line(t("Forum"), escape(view.forum_name)),
         _line(t("Kind"), deviation_kind_label(t, view.kind)),
@@ -513,7 +513,7 @@ def deviation_view_modal(
         divider(),
     ]
     if view.followed_up_at is not None:
-        done = t.day(_utc(view.followed_up_at).astimezone(tz).date())
+        done = t.day(as_utc(view.followed_up_at).astimezone(tz).date())
         followed = [
             _line(t("Followed up on"), done),
             _line(t("Outcome"), outcome_label(t, view.follow_up_outcome)),
