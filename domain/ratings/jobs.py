@@ -99,20 +99,19 @@ def wants_picture(
     if settings.cadence is Cadence.CHOSEN:
         return meeting.has_situation_picture
     if settings.cadence is Cadence.EVERY_OTHER:
-        previous = session.scalar(
-            select(Meeting.id)
-            .where(
-                Meeting.forum_id == forum.id,
-                # A meeting recorded as held is still the one before; a cancelled one is not.
-                Meeting.status != MeetingStatus.CANCELLED,
-                Meeting.starts_at < meeting.starts_at,
-            )
-            .order_by(Meeting.starts_at.desc())
+        # A picture unless the meeting before had one. A cancelled meeting had none, whether
+        # it was to have one (the next meeting held takes it over) or not (the next meeting
+        # held is the one after a meeting without, as when the forum met): so no two
+        # meetings held in a row go without a picture. A meeting recorded as held counts.
+        previous = session.execute(
+            select(Meeting.id, Meeting.status)
+            .where(Meeting.forum_id == forum.id, Meeting.starts_at < meeting.starts_at)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
             .limit(1)
-        )
-        if previous is None:
+        ).first()
+        if previous is None or previous.status is MeetingStatus.CANCELLED:
             return True
-        return not session.scalar(select(exists().where(RatingRound.meeting_id == previous)))
+        return not session.scalar(select(exists().where(RatingRound.meeting_id == previous.id)))
     return False
 
 
