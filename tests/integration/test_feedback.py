@@ -293,6 +293,14 @@ def test_a_survey_of_a_reopened_case_is_answered_after_the_next_close(
     assert "FOS-2026-001 has been reopened" in told and "Thank you" not in told
     assert surveys(bot)[forum["Socialtjänst/IFO"]].answered_at is None
 
+    # A crafted id tells nobody outside the agency that the case was reopened: a member of
+    # another agency is told whose survey it is, someone outside the forum (or workspace)
+    # that there is no such survey.
+    for outsider, expected in ((ELEVHALSA, "Socialtjänst/IFO"), ("U9", "finns inte längre")):
+        crafted = json.dumps(answer(bot, social, outsider), ensure_ascii=False)
+        assert expected in crafted and "öppnats igen" not in crafted
+    assert surveys(bot)[forum["Socialtjänst/IFO"]].answered_at is None
+
     # The DM's button says the same, in Swedish, and opens no survey.
     before = bot.slack.count("views.open")
     bot.driver.block_action(
