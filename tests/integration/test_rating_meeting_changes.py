@@ -21,6 +21,7 @@ from tests.support.rating_flow import (
     AREAS,
     DEADLINE,
     FRITID,
+    OUTSIDER,
     POLIS,
     POLIS2,
     button_value,
@@ -170,8 +171,19 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     assert "Socialtjänst/IFO" in swedish["text"]
     english = dms(bot, FRITID)[-1].args
     assert "held after all" in english["text"] and "Friday" in english["text"]
-    # Its button opens the round's rating form for Fritidsgård.
-    assert button_value(dms(bot, FRITID)[-1]) == f"{opened.id}:{forum['Fritidsgård']}"
+    # Its button opens the round's rating form for Fritidsgård, and for no one else: the
+    # same value pressed by a Polis member or someone outside the forum opens no form.
+    reopened_value = button_value(dms(bot, FRITID)[-1])
+    assert reopened_value == f"{opened.id}:{forum['Fritidsgård']}"
+    forms = bot.slack.count("views.open")
+    for intruder, told in ((POLIS, "Du representerar inte Fritidsgård"), (OUTSIDER, "finns inte")):
+        before = bot.slack.count("response_url")
+        bot.driver.block_action(
+            "rating_open", user=intruder, value=reopened_value, channel=f"D{intruder}"
+        )
+        reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+        assert told in json.dumps(reply.args, ensure_ascii=False)
+    assert bot.slack.count("views.open") == forms
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
 
     # Cancelled and taken up once more: Socialtjänst (still one area) is told once more;
