@@ -177,11 +177,11 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     assert reopened_value == f"{opened.id}:{forum['Fritidsgård']}"
     forms = bot.slack.count("views.open")
     for intruder, told in ((POLIS, "Du representerar inte Fritidsgård"), (OUTSIDER, "finns inte")):
-        before = bot.slack.count("response_url")
+        replies = bot.slack.count("response_url")
         bot.driver.block_action(
             "rating_open", user=intruder, value=reopened_value, channel=f"D{intruder}"
         )
-        reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+        reply = bot.slack.wait_for("response_url", count=replies + 1)[-1]
         assert told in json.dumps(reply.args, ensure_ascii=False)
     assert bot.slack.count("views.open") == forms
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
