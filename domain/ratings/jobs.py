@@ -354,21 +354,22 @@ def _invite(
     return sent
 
 
-def _opened_keys(session: Session, round_id: int) -> set[int]:
-    """The agencies the round's invitation was queued for (its outbox keys)."""
+def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:
+    """The (agency, person) pairs the round's invitation was queued for (its outbox keys)."""
     prefix = f"rating_open:{round_id}:"
-    return {
-        int(key[len(prefix) :].split(":", 1)[0])
-        for key in session.scalars(
-            select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
-        )
-    }
+    pairs = set()
+    for key in session.scalars(
+        select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
+    ):
+        agency, _, user = key[len(prefix) :].partition(":")
+        pairs.add((int(agency), user))
+    return pairs
 
 
 def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers) -> int:
-    """The round's invitation, once, to an agency that had none when the round opened: one
-    added to the forum (or reactivated) while the round is open, its members once it has
-    some. Before, it only got the later reminders (none in a forum without reminders).
+    """The round's invitation, once, to an agency none of whose members has it: one added
+    to the forum (or taken off and offered again) while the round is open, its members once
+    it has some. Before, it only got the later reminders (none in a forum without reminders).
     Only rounds whose forum or members changed since the round opened are looked at; on
     working days in the daytime, as the opening's. Returns how many agencies were invited."""
     now = clock.now()
@@ -413,12 +414,17 @@ def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id:
         return False
     rating_round, forum, meeting = row
     invited = _opened_keys(session, round_id)
+    reps = representatives(session, forum)
+    # An agency none of whose members now was invited: one added, or one taken off and
+    # offered again with other members than the ones invited when the round opened. (A
+    # newcomer to an agency whose colleague has the invitation is not invited: the agency
+    # answers once, and its colleague can.)
     late = [
         agency_id
         for agency_id in session.scalars(
             select(Agency.id).where(Agency.forum_id == forum.id, Agency.active.is_(True))
         )
-        if agency_id not in invited
+        if not any((agency_id, m.slack_user_id) in invited for m in reps.get(agency_id, []))
     ]
     if not late:
         return False
