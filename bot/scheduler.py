@@ -110,6 +110,13 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             lambda: ratings.invite_late_agencies(deps.sessions, clock, RATING_RENDERERS),
         ),
         (
+            # A round opened again with its meeting: the invitation again, once.
+            "rating reopened invitations",
+            lambda: ratings.invite_reopened(
+                deps.sessions, clock, RATING_RENDERERS, replica=replica, locale_of=member_locale
+            ),
+        ),
+        (
             "rating reminders",
             lambda: ratings.send_due_reminders(
                 deps.sessions, clock, RATING_RENDERERS, replica=replica

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -93,6 +93,16 @@ class NotInSurveysForum(SurveyNotFound, NotAMember):
     answering otherwise, would tell an outsider which agency took part in a case of that
     forum, or that the survey exists), and audited as the non-member's attempt it is (a
     :class:`NotAMember`)."""
+
+
+class CaseReopened(DomainError):
+    """The survey asks about a closed case; one reopened since is not finished, and the
+    answer waits for its next close (as the survey's reminder does: :func:`send_due`)."""
+
+    msgid = N_(
+        "{reference} has been reopened, so the survey waits until the case is closed again. "
+        "Nothing is saved now: answer with the same button once the case is closed."
+    )
 
 
 class FamilyViewRecorded(DomainError):
@@ -269,7 +279,7 @@ class SurveyContext:
 def survey_for(session: Session, *, team_id: str, survey_id: int, user: str) -> SurveyContext:
     """The survey a member of its agency is about to answer (else a clear refusal)."""
     row = session.execute(
-        select(FeedbackSurvey, Case.reference, Agency.name, Forum.team_id)
+        select(FeedbackSurvey, Case.reference, Agency.name, Forum.team_id, Case.status)
         .join(Case, Case.id == FeedbackSurvey.case_id)
         .join(Agency, Agency.id == FeedbackSurvey.agency_id)
         .join(Forum, Forum.id == FeedbackSurvey.forum_id)
@@ -277,7 +287,7 @@ def survey_for(session: Session, *, team_id: str, survey_id: int, user: str) -> 
     ).first()
     if row is None or row[3] != team_id:
         raise SurveyNotFound()
-    survey, reference, agency, _team = row
+    survey, reference, agency, _team, status = row
     member = session.scalar(
         select(Member).where(
             Member.forum_id == survey.forum_id,
@@ -289,6 +299,8 @@ def survey_for(session: Session, *, team_id: str, survey_id: int, user: str) -> 
         raise NotInSurveysForum()
     if member.agency_id != survey.agency_id:
         raise NotYourSurvey(agency=agency)
+    if survey.answered_at is None and status is not CaseStatus.CLOSED:
+        raise CaseReopened(reference=reference)
     return SurveyContext(
         survey_id=survey.id,
         forum_id=survey.forum_id,
@@ -327,8 +339,9 @@ def answer_survey(
     scores: Mapping[str, int | None],
     comment: str | None,
 ) -> SurveyContext:
-    """Store the agency's answer, once. Nothing is stored when a field is wrong or the
-    agency has already answered."""
+    """Store the agency's answer, once. Nothing is stored when a field is wrong, the
+    agency has already answered, or the case was reopened (:class:`CaseReopened`: the
+    survey asks about a finished case; the same button works again after the next close)."""
     context = survey_for(session, team_id=team_id, survey_id=survey_id, user=user)
     forum = session.get(Forum, context.forum_id)
     assert forum is not None
@@ -346,7 +359,12 @@ def answer_survey(
     now = clock.now()
     stored = session.scalar(
         update(FeedbackSurvey)
-        .where(FeedbackSurvey.id == survey_id, FeedbackSurvey.answered_at.is_(None))
+        .where(
+            FeedbackSurvey.id == survey_id,
+            FeedbackSurvey.answered_at.is_(None),
+            # Still closed as the answer is stored (a reopening may commit meanwhile).
+            exists().where(Case.id == FeedbackSurvey.case_id, Case.status == CaseStatus.CLOSED),
+        )
         .values(
             answered_at=now,
             due_at=None,
@@ -357,7 +375,11 @@ def answer_survey(
         )
         .returning(FeedbackSurvey.id)
     )
-    if stored is None:  # another member of the agency answered a moment ago
+    if stored is None:  # another member answered, or the case was reopened, a moment ago
+        if session.scalar(select(Case.status).where(Case.id == context.case_id)) is not (
+            CaseStatus.CLOSED
+        ):
+            raise CaseReopened(reference=context.reference)
         raise AlreadyAnswered()
     member = session.scalar(
         select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == user)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from domain import locks, scheduling
 from domain.clock import Clock
-from domain.ratings.jobs import Renderers, Sessions
+from domain.ratings.jobs import Renderers, Sessions, plan_reopened_invites
 from domain.ratings.picture import Picture, build_picture
 from domain.ratings.settings import (
     _forum_t,
@@ -225,10 +225,11 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
     A cancelled meeting moved (taken up again, at its time or another): its round, closed by
     the cancel without a picture, opens again with the deadline for the new time and the
     answers given kept (the same meeting, so the same round: a meeting has one round). Its
-    members' invitations work again and the reminders follow; a deadline already past
-    closes it at the next pass with the picture of the answers given, before the meeting.
-    A round whose picture was posted (closed at its deadline or early, before the cancel)
-    stays closed."""
+    members' invitations work again, the agencies that have not answered every area get
+    the invitation again (once per reopening: jobs.invite_reopened) and the reminders
+    follow; a deadline already past closes it at the next pass with the picture of the
+    answers given, before the meeting. A round whose picture was posted (closed at its
+    deadline or early, before the cancel) stays closed."""
     rating_round = session.scalar(
         select(RatingRound)
         .where(RatingRound.meeting_id == meeting.id)
@@ -243,6 +244,7 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
         rating_round.status = RatingRoundStatus.OPEN
         rating_round.closed_at = None
         rating_round.closed_early = False
+        plan_reopened_invites(session, clock, rating_round)
     if meeting.status is MeetingStatus.CANCELLED:
         rating_round.status = RatingRoundStatus.CLOSED
         rating_round.closed_at = clock.now()

@@ -9,13 +9,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import String, cast, exists, select
+from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import Translator
+from domain.i18n import Locale, Translator
 from domain.meetings import calendar_of
 from domain.ratings.picture import Picture
 from domain.ratings.settings import (
@@ -65,6 +65,8 @@ class Invite:
     deadline_at: dt.datetime
     timezone: str
     reminder: bool = False
+    # The round opened again because its cancelled meeting was taken up again.
+    reopened: bool = False
 
 
 class Renderers(Protocol):
@@ -97,24 +99,25 @@ def wants_picture(
     if settings.cadence is Cadence.CHOSEN:
         return meeting.has_situation_picture
     if settings.cadence is Cadence.EVERY_OTHER:
-        previous = session.scalar(
-            select(Meeting.id)
-            .where(
-                Meeting.forum_id == forum.id,
-                # A meeting recorded as held is still the one before; a cancelled one is not.
-                Meeting.status != MeetingStatus.CANCELLED,
-                Meeting.starts_at < meeting.starts_at,
-            )
-            .order_by(Meeting.starts_at.desc())
+        # A picture unless the meeting before had one. A cancelled meeting had none, whether
+        # it was to have one (the next meeting held takes it over) or not (the next meeting
+        # held is the one after a meeting without, as when the forum met): so no two
+        # meetings held in a row go without a picture. A meeting recorded as held counts.
+        previous = session.execute(
+            select(Meeting.id, Meeting.status)
+            .where(Meeting.forum_id == forum.id, Meeting.starts_at < meeting.starts_at)
+            .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
             .limit(1)
-        )
-        if previous is None:
+        ).first()
+        if previous is None or previous.status is MeetingStatus.CANCELLED:
             return True
-        return not session.scalar(select(exists().where(RatingRound.meeting_id == previous)))
+        return not session.scalar(select(exists().where(RatingRound.meeting_id == previous.id)))
     return False
 
 
 Sessions = sessionmaker[Session]
+# A DM recipient's Slack language, ``locale_of(team_id, user)``; None when unknown.
+LocaleOf = Callable[[str, str], Locale | None]
 
 
 def _each(
@@ -305,7 +308,12 @@ def _invite(
     reminder: bool,
     only: Iterable[int] | None = None,
     key: str = "open",
+    reopened: bool = False,
+    locale_of: LocaleOf | None = None,
 ) -> int:
+    """Queue the round's DM to the representatives of the forum's active agencies (of
+    ``only`` when given), once per ``key``, agency and person. With ``locale_of`` each
+    person reads it in their own language (the forum's when unknown)."""
     t = _forum_t(forum)
     today = local_today(forum, clock)
     reps = representatives(session, forum)
@@ -327,36 +335,41 @@ def _invite(
             deadline_at=rating_round.deadline_at,
             timezone=forum.timezone,
             reminder=reminder,
+            reopened=reopened,
         )
-        payload = renderers.invite(t, invite)
+        payloads = {t.locale: renderers.invite(t, invite)}
         for user in recipients(reps.get(agency.id, []), today):
+            locale = (locale_of(forum.team_id, user) if locale_of else None) or t.locale
+            if locale not in payloads:
+                payloads[locale] = renderers.invite(Translator(locale), invite)
             scheduling.enqueue(
                 session,
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": user, **payload},
+                payload={"channel": user, **payloads[locale]},
                 dedupe_key=f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
             )
             sent += 1
     return sent
 
 
-def _opened_keys(session: Session, round_id: int) -> set[int]:
-    """The agencies the round's invitation was queued for (its outbox keys)."""
+def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:
+    """The (agency, person) pairs the round's invitation was queued for (its outbox keys)."""
     prefix = f"rating_open:{round_id}:"
-    return {
-        int(key[len(prefix) :].split(":", 1)[0])
-        for key in session.scalars(
-            select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
-        )
-    }
+    pairs = set()
+    for key in session.scalars(
+        select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
+    ):
+        agency, _, user = key[len(prefix) :].partition(":")
+        pairs.add((int(agency), user))
+    return pairs
 
 
 def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers) -> int:
-    """The round's invitation, once, to an agency that had none when the round opened: one
-    added to the forum (or reactivated) while the round is open, its members once it has
-    some. Before, it only got the later reminders (none in a forum without reminders).
+    """The round's invitation, once, to an agency none of whose members has it: one added
+    to the forum (or taken off and offered again) while the round is open, its members once
+    it has some. Before, it only got the later reminders (none in a forum without reminders).
     Only rounds whose forum or members changed since the round opened are looked at; on
     working days in the daytime, as the opening's. Returns how many agencies were invited."""
     now = clock.now()
@@ -401,12 +414,17 @@ def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id:
         return False
     rating_round, forum, meeting = row
     invited = _opened_keys(session, round_id)
+    reps = representatives(session, forum)
+    # An agency none of whose members now was invited: one added, or one taken off and
+    # offered again with other members than the ones invited when the round opened. (A
+    # newcomer to an agency whose colleague has the invitation is not invited: the agency
+    # answers once, and its colleague can.)
     late = [
         agency_id
         for agency_id in session.scalars(
             select(Agency.id).where(Agency.forum_id == forum.id, Agency.active.is_(True))
         )
-        if agency_id not in invited
+        if not any((agency_id, m.slack_user_id) in invited for m in reps.get(agency_id, []))
     ]
     if not late:
         return False
@@ -507,3 +525,151 @@ def _remind_one(
         scheduling.complete(session, clock, effect, late=now - moment > dt.timedelta(minutes=30))
         reminded = True
     return reminded
+
+
+REOPENED = "rating_reopen"
+
+
+def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRound) -> None:
+    """The round opened again (its cancelled meeting was taken up again: closing.
+    follow_meeting): its invitation goes out again, once, to the agencies that have not
+    answered every area, at the next pass on a working day in the daytime
+    (:func:`invite_reopened`). One pending effect per reopening; a reopening while the last
+    one's DMs are still waiting adds none (they go out with the new day and deadline)."""
+    mine = (
+        ScheduledEffect.forum_id == rating_round.forum_id,
+        ScheduledEffect.kind == REOPENED,
+        ScheduledEffect.subject == str(rating_round.id),
+    )
+    waiting = select(ScheduledEffect.id).where(
+        *mine, ScheduledEffect.status.in_((EffectStatus.PENDING, EffectStatus.CLAIMED))
+    )
+    if session.scalar(waiting.limit(1)) is not None:
+        return
+    now = clock.now()
+    last = session.scalar(select(func.max(ScheduledEffect.occurrence)).where(*mine))
+    # Each reopening its own row, even two within one instant (the key is the occurrence).
+    occurrence = now if last is None or last < now else last + dt.timedelta(seconds=1)
+    session.add(
+        ScheduledEffect(
+            forum_id=rating_round.forum_id,
+            kind=REOPENED,
+            subject=str(rating_round.id),
+            occurrence=occurrence,
+            due_at=now,
+            status=EffectStatus.PENDING,
+            late=False,
+        )
+    )
+    session.flush()
+
+
+def invite_reopened(
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
+) -> int:
+    """The invitation again to the agencies that have not answered every area of a round
+    that opened again (:func:`plan_reopened_invites`), each person in their own language
+    (``locale_of``), once per reopening: claimed, and keyed by the reopening. On working
+    days in the daytime, as the opening. A round closed again meanwhile (cancelled again,
+    or its deadline passed) sends nothing. Returns how many reopenings were sent."""
+    now = clock.now()
+    with reading(sessions) as session:  # finding what is due only reads
+        due = [
+            effect.id
+            for effect, forum in session.execute(
+                select(ScheduledEffect, Forum)
+                .join(Forum, ScheduledEffect.forum_id == Forum.id)
+                .where(
+                    ScheduledEffect.kind == REOPENED,
+                    ScheduledEffect.due_at <= now,
+                    (ScheduledEffect.status == EffectStatus.PENDING)
+                    | (
+                        (ScheduledEffect.status == EffectStatus.CLAIMED)
+                        & (ScheduledEffect.lease_until < now)
+                    ),
+                )
+                .order_by(ScheduledEffect.id)
+            )
+            if allowed(now, calendar_of(forum), _zone(forum))
+        ]
+    return _each(
+        sessions,
+        "inviting again to a reopened rating round, effect",
+        due,
+        lambda session, effect_id: _invite_reopened(
+            session, clock, renderers, effect_id, replica=replica, locale_of=locale_of
+        ),
+    )
+
+
+def _invite_reopened(
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    effect_id: int,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None,
+) -> bool:
+    now = clock.now()
+    planned = session.get(ScheduledEffect, effect_id)
+    if planned is None or planned.kind != REOPENED:
+        return False
+    effect = scheduling.claim(
+        session,
+        clock,
+        forum_id=planned.forum_id,
+        kind=REOPENED,
+        subject=planned.subject,
+        occurrence=planned.occurrence,
+        due_at=planned.due_at,
+        replica=replica,
+    )
+    if effect is None:
+        return False  # sent already, or another replica is sending it
+    row = session.execute(
+        select(RatingRound, Forum, Meeting)
+        .join(Forum, RatingRound.forum_id == Forum.id)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            RatingRound.id == int(effect.subject),
+            RatingRound.forum_id == effect.forum_id,
+            RatingRound.status == RatingRoundStatus.OPEN,
+            RatingRound.deadline_at > now,
+            Meeting.status == MeetingStatus.PLANNED,
+        )
+    ).first()
+    if row is None:
+        effect.status, effect.done_at = EffectStatus.SKIPPED, now
+        effect.note = "the round closed again before its invitation went out"
+        return False
+    rating_round, forum, meeting = row
+    if not allowed(now, calendar_of(forum), _zone(forum)):
+        effect.status = EffectStatus.PENDING  # not at night: the morning's pass sends it
+        effect.claimed_by = effect.claimed_at = effect.lease_until = None
+        return False
+    unanswered = [
+        s.agency_id
+        for s in agency_states(session, clock, forum, rating_round)
+        if s.state in ("missing", "partial")
+    ]
+    _invite(
+        session,
+        clock,
+        forum,
+        meeting,
+        rating_round,
+        renderers,
+        reminder=True,
+        reopened=True,
+        only=unanswered,
+        key=f"reopen:{effect.id}",
+        locale_of=locale_of,
+    )
+    scheduling.complete(session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1))
+    return True

@@ -262,3 +262,68 @@ def test_a_reopened_case_sends_no_reminder_until_it_is_closed_again(
     run_due_work(bot.runtime)
     run_due_work(bot.runtime)
     assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1
+
+
+def test_a_survey_of_a_reopened_case_is_answered_after_the_next_close(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The survey asks about a finished case. Reopened after its DM went out, the survey
+    waits: its button and a modal opened before the reopening both say so in the user's
+    language, and nothing is stored (before, the answer was stored while the case was open
+    again, about a collaboration that had not ended). Closed again, the same button works."""
+    case_id = close_case(bot, forum)
+    eventually(lambda: dms_to(bot, SOCIAL, "Tre korta frågor"))
+    social = surveys(bot)[forum["Socialtjänst/IFO"]].id
+    view = {"id": "V0001", "private_metadata": meta(forum, case_id=case_id)}
+    bot.driver.block_action(
+        "case_status_follow_up", user=ADMIN, value=f"{case_id}:follow_up", view=view
+    )
+    bot.wait_idle()
+
+    # The modal was opened before the reopening, in English: submitted now, it is refused.
+    refused = bot.driver.view_submission(
+        "feedback_survey",
+        survey_values(),
+        user=SOCIAL,
+        private_metadata=json.dumps({"locale": "en", "survey_id": social}),
+        blocks=[{"type": "input", "block_id": b} for b in survey_values()],
+    ).json()
+    told = json.dumps(refused, ensure_ascii=False)
+    assert refused["response_action"] == "update"
+    assert "FOS-2026-001 has been reopened" in told and "Thank you" not in told
+    assert surveys(bot)[forum["Socialtjänst/IFO"]].answered_at is None
+
+    # A crafted id tells nobody outside the agency that the case was reopened: a member of
+    # another agency is told whose survey it is, someone outside the forum (or workspace)
+    # that there is no such survey.
+    for outsider, expected in ((ELEVHALSA, "Socialtjänst/IFO"), ("U9", "finns inte längre")):
+        crafted = json.dumps(answer(bot, social, outsider), ensure_ascii=False)
+        assert expected in crafted and "öppnats igen" not in crafted
+    assert surveys(bot)[forum["Socialtjänst/IFO"]].answered_at is None
+
+    # The DM's button says the same, in Swedish, and opens no survey.
+    before = bot.slack.count("views.open")
+    bot.driver.block_action(
+        "feedback_survey_open", user=SOCIAL, value=str(social), channel=f"D{SOCIAL}"
+    )
+    notice = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    assert notice.get("callback_id") != "feedback_survey"
+    assert "FOS-2026-001 har öppnats igen" in json.dumps(notice, ensure_ascii=False)
+
+    # Closed again: the same survey is answered with the same button.
+    bot.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"value": plain_value("Stöd via elevhälsan")},
+            "effect": {"value": radio_value("yes")},
+            "sip_started": {"value": checkbox_values([])},
+        },
+        user=ADMIN,
+        private_metadata=meta(forum, case_id=case_id),
+        view={"previous_view_id": "V0001"},
+    )
+    bot.wait_idle()
+    done = answer(bot, social, SOCIAL)
+    assert "Tack" in json.dumps(done, ensure_ascii=False)
+    assert surveys(bot)[forum["Socialtjänst/IFO"]].helped == 4
+    bot.slack.assert_no_violations()

@@ -439,3 +439,54 @@ def test_an_agenda_time_after_the_meeting_start_is_refused_on_its_field(bot: Bot
     )
     errors = response.json()["errors"]
     assert "agenda_time.0" in errors and "13:00" in errors["agenda_time.0"]
+
+
+def _save_agencies(bot: Bot, agencies: tuple[str, ...]) -> Any:
+    before = bot.slack.count("views.open")
+    bot.driver.command("forum", user="U1")
+    view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+    values = forum_values(own=None, agencies=agencies)
+    return bot.driver.view_submission(
+        "forum_edit",
+        values,
+        user="U1",
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+
+
+def test_a_coordinator_takes_a_retired_agency_back_directly(bot: Bot) -> None:
+    """What a coordinator sees: an agency with members is not retired (the field says to
+    move or remove them first); without members it is, and choosing it again in the
+    settings takes it back at once, the same agency (its cases and history stay its own),
+    with no step before; its former member is added again like anyone."""
+    forum_id = create_forum(bot)
+    add_members(bot, forum_id, ["U2"], agency="Elevhälsa")
+    kept = ("Grundskola", "Socialtjänst/IFO")
+    refused = _save_agencies(bot, kept).json()
+    assert refused["response_action"] == "errors"
+    assert "Elevhälsa har fortfarande medlemmar. Flytta eller ta bort dem först." in str(
+        refused["errors"].values()
+    )
+    with bot.sessions() as session:
+        elevhalsa = session.scalar(select(Agency).where(Agency.name == "Elevhälsa"))
+        assert elevhalsa is not None and elevhalsa.active
+        member_id = session.scalar(select(Member.id).where(Member.slack_user_id == "U2"))
+    bot.driver.block_action(
+        "member_remove",
+        user="U1",
+        value=str(member_id),
+        view={"id": "V0001", "type": "modal", "private_metadata": meta(forum_id=forum_id)},
+    )
+    bot.wait_idle()
+    assert _save_agencies(bot, kept).json() is None
+
+    assert _save_agencies(bot, (*kept, "elevhälsa")).json() is None
+    with bot.sessions() as session:
+        again = session.scalars(select(Agency).where(Agency.forum_id == forum_id)).all()
+        assert [(a.id, a.active) for a in again if a.name == "Elevhälsa"] == [(elevhalsa.id, True)]
+    added = add_members(bot, forum_id, ["U2"], agency="Elevhälsa").json()
+    assert added["response_action"] == "update"
+    bot.driver.command("forum", user="U2")
+    assert "Elevhälsa" in last_reply_text(bot)
+    bot.slack.assert_no_violations()

@@ -144,6 +144,69 @@ def test_every_other_meeting_counts_the_meetings_that_were_recorded(
     assert opened == [1, 1, 2, 2]
 
 
+def _cancel(bot: Bot, forum: dict[str, int], meeting_id: int) -> None:
+    """The coordinator cancels the meeting (the meeting's cancel modal)."""
+    from storage.models import Meeting, MeetingStatus
+
+    meta = json.dumps({"locale": "sv", "forum_id": forum["forum"], "meeting_id": meeting_id})
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user=ADMIN,
+        private_metadata=meta,
+    )
+    with bot.sessions() as s:
+        meeting = s.get(Meeting, meeting_id)
+        assert meeting is not None and meeting.status is MeetingStatus.CANCELLED
+
+
+def test_every_other_meeting_after_a_cancelled_one_is_held_with_a_picture(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A cancelled meeting gives no situation picture, so it never counts as the meeting
+    that had one. 26 November has a picture and 3 December (the one without) is cancelled:
+    10 December has one, a fortnight after the last (before, it had none: the forum
+    went two held meetings and three weeks without a picture). A picture meeting
+    cancelled hands the picture to the next one held. (A meeting recorded as held counts
+    as before: the test above.)"""
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        created.settings = {"situation_picture": "every_other"}
+    run_due_work(bot.runtime)  # 26 November's round opens at once
+    meetings = meeting_ids(bot)
+    _cancel(bot, forum, meetings[dt.date(2026, 12, 3)])
+
+    def rounds() -> set[dt.date]:
+        from storage.models import Meeting
+
+        with bot.sessions() as s:
+            return {
+                starts.date()
+                for starts in s.scalars(
+                    select(Meeting.starts_at).join(
+                        RatingRound, RatingRound.meeting_id == Meeting.id
+                    )
+                )
+            }
+
+    for opening in (
+        dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC),  # 3 December: cancelled
+        dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC),  # 10 December: a picture
+    ):
+        bot.clock.set(opening)
+        run_due_work(bot.runtime)
+    assert rounds() == {dt.date(2026, 11, 26), dt.date(2026, 12, 10)}
+
+    # 10 December (a picture meeting) is cancelled after its round opened: 17 December,
+    # the next meeting held, has the picture.
+    bot.clock.set(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC))
+    _cancel(bot, forum, meetings[dt.date(2026, 12, 10)])
+    bot.clock.set(dt.datetime(2026, 12, 11, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    assert rounds() == {dt.date(2026, 11, 26), dt.date(2026, 12, 10), dt.date(2026, 12, 17)}
+
+
 def _record(bot: Bot, forum: dict[str, int], meeting_id: int) -> None:
     """The coordinator records the meeting as held (the meeting's record modal)."""
     from storage.models import Meeting, MeetingStatus

@@ -165,6 +165,62 @@ def test_an_agency_offered_again_while_the_round_is_open_gets_the_invitation_onc
     assert bot.slack.count("chat.postMessage") == 4
 
 
+def test_an_agency_taken_off_and_back_with_a_new_member_gets_the_invitation_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Fritidsgård was invited when the round opened; its member leaves, the agency is
+    taken off and offered again while the round is open, with a new member: the new member
+    gets the invitation, once (before, nobody at Fritidsgård had it: the agency counted as
+    invited). A newcomer to Polis, whose colleagues have it, is not invited."""
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        created.settings = {**created.settings, "rating_reminder_hours": []}
+    run_due_work(bot.runtime)
+    assert len(dms(bot, FRITID)) == 1
+
+    def agencies(names: list[str]) -> None:
+        with transaction(bot.sessions) as s:
+            created = s.get(Forum, forum["forum"])
+            assert created is not None
+            draft = forum_draft(
+                name="OSF", code="OSF", agencies=names, own_agency=names[0], areas=AREAS
+            )
+            fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+
+    def add(user: str, agency: str) -> None:
+        with transaction(bot.sessions) as s:
+            created = s.get(Forum, forum["forum"])
+            assert created is not None
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=created,
+                actor=ADMIN,
+                slack_user_ids=[user],
+                agency_id=forum[agency],
+                role=Role.MEMBER,
+            )
+
+    bot.clock.advance(dt.timedelta(hours=1))
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        member = s.scalars(select(Member).where(Member.slack_user_id == FRITID)).one()
+        fs.remove_member(s, bot.clock, forum=created, actor=ADMIN, member_id=member.id)
+    agencies(["Socialtjänst/IFO", "Polis"])
+    bot.clock.advance(dt.timedelta(minutes=5))
+    agencies(["Socialtjänst/IFO", "Polis", "Fritidsgård"])
+    add(OUTSIDER, "Fritidsgård")
+    add("U5", "Polis")
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    (invite,) = dms(bot, OUTSIDER)
+    assert button_value(invite) == f"{the_round(bot).id}:{forum['Fritidsgård']}"
+    assert dms(bot, "U5") == [] and len(dms(bot, FRITID)) == 1
+    bot.slack.assert_no_violations()
+
+
 def test_one_answer_per_agency_the_latest_stands_and_the_history_is_kept(
     bot: Bot, forum: dict[str, int]
 ) -> None:

@@ -21,6 +21,9 @@ from tests.support.rating_flow import (
     AREAS,
     DEADLINE,
     FRITID,
+    OUTSIDER,
+    POLIS,
+    POLIS2,
     button_value,
     channel_posts,
     command_reply,
@@ -119,6 +122,101 @@ def test_a_cancelled_meeting_moved_again_reopens_its_round_with_the_answers_give
     rows = {row[0]: row for row in table_rows(picture)[1:]}
     assert any(name.startswith("Hemse") for name in rows)
     bot.slack.assert_no_violations()
+
+
+def _cancel_and_take_up_again(bot: Bot, forum: dict[str, int], meeting_id: int, day: str) -> None:
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Studiedag"}}},
+        user=ADMIN,
+        private_metadata=_meta(forum, meeting_id),
+    )
+    assert the_round(bot).status is RatingRoundStatus.CLOSED
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": day}},
+            "start": {"start": {"type": "timepicker", "selected_time": "13:00"}},
+        },
+        user=ADMIN,
+        private_metadata=_meta(forum, meeting_id),
+    )
+    assert the_round(bot).status is RatingRoundStatus.OPEN
+
+
+def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_every_area(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Thursday's meeting is cancelled and then taken up again on Friday: the round opens
+    again and, at the next pass, the agencies that have not rated every area get the
+    invitation again (each person in their own Slack language), with the new day and
+    deadline; Polis, which rated everything, gets nothing. Once per reopening: a second
+    pass sends nothing more, a second cancel and take-up sends it once more (before, a
+    reopened round sent no DM at all: the agencies did not know it was open again)."""
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    polis_rates(bot, forum, {"Gråbo": 1}, user=ADMIN)  # Socialtjänst: one area of three
+    bot.slack.set_user(FRITID, locale="en-US")
+    before = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
+    assert before == {ADMIN: 1, POLIS: 1, POLIS2: 1, FRITID: 1}
+
+    _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-27")
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)  # a second pass (or replica) sends nothing more
+    after = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
+    assert after == {ADMIN: 2, POLIS: 1, POLIS2: 1, FRITID: 2}
+    swedish = dms(bot, ADMIN)[-1].args
+    assert "hålls ändå" in swedish["text"] and "fredag 27 november" in swedish["text"]
+    assert "Socialtjänst/IFO" in swedish["text"]
+    english = dms(bot, FRITID)[-1].args
+    assert "held after all" in english["text"] and "Friday" in english["text"]
+    # Its button opens the round's rating form for Fritidsgård, and for no one else: the
+    # same value pressed by a Polis member or someone outside the forum opens no form.
+    reopened_value = button_value(dms(bot, FRITID)[-1])
+    assert reopened_value == f"{opened.id}:{forum['Fritidsgård']}"
+    forms = bot.slack.count("views.open")
+    for intruder, told in ((POLIS, "Du representerar inte Fritidsgård"), (OUTSIDER, "finns inte")):
+        replies = bot.slack.count("response_url")
+        bot.driver.block_action(
+            "rating_open", user=intruder, value=reopened_value, channel=f"D{intruder}"
+        )
+        reply = bot.slack.wait_for("response_url", count=replies + 1)[-1]
+        assert told in json.dumps(reply.args, ensure_ascii=False)
+    assert bot.slack.count("views.open") == forms
+    polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
+
+    # Cancelled and taken up once more: Socialtjänst (still one area) is told once more;
+    # Fritidsgård, which has now rated every area, is not.
+    _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-26")
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    again = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
+    assert again == {ADMIN: 3, POLIS: 1, POLIS2: 1, FRITID: 2}
+    assert "torsdag 26 november" in dms(bot, ADMIN)[-1].args["text"]
+    bot.slack.assert_no_violations()
+
+
+def test_a_round_cancelled_again_before_the_pass_sends_no_second_invitation(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Taken up again in the evening and cancelled again before the morning: the round is
+    closed, so nobody is invited to a meeting that will not happen."""
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    bot.clock.set(dt.datetime(2026, 11, 23, 20, 30, tzinfo=dt.UTC))  # 21:30: no DMs at night
+    _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-27")
+    run_due_work(bot.runtime)
+    assert len(dms(bot, FRITID)) == 1
+    bot.driver.view_submission(
+        "meeting_cancel",
+        {"reason": {"reason": {"type": "plain_text_input", "value": "Ändå inte"}}},
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    bot.clock.set(dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC))  # Tuesday 09:00
+    run_due_work(bot.runtime)
+    assert len(dms(bot, FRITID)) == 1
 
 
 def test_a_meeting_cancelled_after_its_picture_and_moved_keeps_its_round_closed(

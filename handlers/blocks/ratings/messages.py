@@ -28,7 +28,17 @@ from handlers.blocks.ratings.picture import picture_message
 def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
     day = _day(t, invite.meeting_start, invite.timezone)
     deadline = _when(t, invite.deadline_at, invite.timezone)
-    if invite.reminder:
+    if invite.reopened:
+        text = t(
+            "The meeting of {forum} is held after all, {day}: the situation picture is open "
+            "again. {agency} has not rated every area yet: rate the situation for your agency "
+            "by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            deadline=deadline,
+        )
+    elif invite.reminder:
         text = t(
             "Reminder: situation picture before {forum} {day}. {agency} has not answered yet: "
             "rate the situation for your agency by {deadline}.",
