@@ -20,7 +20,7 @@ from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import minutes as minutes_service
 from domain.access import Access
-from domain.errors import DomainError
+from domain.errors import CaseChangeRefused, DomainError
 from domain.i18n import Translator
 from handlers.blocks import actions as ui
 from handlers.blocks import cases as case_ui
@@ -157,7 +157,9 @@ def case_door(
     (``not_found``: the surface's own error for an id of another forum or of nothing;
     ``case_id`` None: no such ground, recorded as ``?`` in the workspace's log): a refusal at
     the door (another forum's case, another workspace's, none) is audited as an attempt at
-    ``surface_name`` (the case's modal unless told), and told as before."""
+    ``surface_name`` (the case's modal unless told), and told as before. So is a change a
+    member of the forum may not make (:class:`CaseChangeRefused`: not the raising agency or
+    a coordinator, or a detail their agency may not see), naming the change."""
     return disclosure.refusals_audited(
         session,
         deps.clock,
@@ -165,7 +167,7 @@ def case_door(
         slack_user_id=context.user_id or "",
         case_id=case_id,
         surface_name=surface_name,
-        not_found=not_found,
+        not_found=(CaseChangeRefused, *not_found),
     )
 
 
