@@ -20,7 +20,7 @@ from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import minutes as minutes_service
 from domain.access import Access
-from domain.errors import CaseChangeRefused, DomainError
+from domain.errors import CaseChangeRefused, DomainError, NotCoordinator
 from domain.i18n import Translator
 from handlers.blocks import actions as ui
 from handlers.blocks import cases as case_ui
@@ -30,7 +30,7 @@ from handlers.blocks.actions import add_case_actions, add_to_home
 from handlers.blocks.common import Block
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
-from handlers.metadata import ViewMeta
+from handlers.metadata import DeviationMeta, ViewMeta
 from storage.db import transaction
 from storage.models import CaseStatus, Forum, Meeting
 
@@ -169,6 +169,47 @@ def case_door(
         surface_name=surface_name,
         not_found=(CaseChangeRefused, *not_found),
     )
+
+
+def deviation_door(
+    session: Session, deps: Deps, context: BoltContext, deviation_id: int
+) -> AbstractContextManager[None]:
+    """A refusal at the deviation's door (another forum's, another workspace's, none; a
+    member who is no coordinator submitting a follow-up) is audited as an attempt at the
+    deviation's view, and told as before."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        surface_name=case_service.FOLLOW_UP_SURFACE,
+        deviation_id=deviation_id,
+        not_found=(case_service.DeviationNotFound, NotCoordinator),
+    )
+
+
+def deviation_view(
+    deps: Deps, t: Translator, context: BoltContext, deviation_id: int
+) -> dict[str, Any]:
+    """A deviation and its follow-up (an audited read): opened from the DM or App Home, and
+    shown anew under a correction or masking of its text or note (handlers.corrections),
+    so the follow-up form beneath no longer carries the old text to be saved back."""
+    with database_errors(), transaction(deps.sessions) as session:
+        with deviation_door(session, deps, context, deviation_id):
+            access = case_service.access_for_deviation(
+                session,
+                team_id=context.team_id or "",
+                deviation_id=deviation_id,
+                slack_user_id=context.user_id or "",
+            )
+            view = case_service.read_deviation(
+                session, deps.clock, access=access, deviation_id=deviation_id
+            )
+        tz = forum_service.forum_schedule(access.forum).zone
+        meta = DeviationMeta(
+            locale=t.locale, deviation_id=deviation_id, forum_id=access.forum.id
+        ).model_dump_json()
+    return case_ui.deviation_view_modal(t, view, tz=tz, private_metadata=meta)
 
 
 def meeting_door(

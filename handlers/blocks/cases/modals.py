@@ -18,6 +18,7 @@ from domain.cases import (
     OpenDeviations,
 )
 from domain.clock import as_utc
+from domain.corrections import REDACTED, Field
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
     ACTION_DEVIATION_OPEN,
@@ -57,6 +58,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.corrections import redact_button
 from storage.models import ConsentGiver, Effect, SipStatus
 
 # --- raising a case -----------------------------------------------------------------------------
@@ -526,6 +528,17 @@ def deviation_view_modal(
     else:
         not_yet = t("Not followed up yet.")
         blocks.append(section(f"*{not_yet}*"))
+    # Masking (a coordinator): what happened, and what was done or agreed; a text already
+    # masked offers nothing more to mask.
+    masks: list[Block] = []
+    if view.may_redact and view.text and view.text != REDACTED:
+        masks.append(redact_button(t, Field.DEVIATION_TEXT, view.id, t("Mask what happened")))
+    if view.may_redact and view.follow_up_note and view.follow_up_note != REDACTED:
+        masks.append(
+            redact_button(t, Field.DEVIATION_NOTE, view.id, t("Mask what was done or agreed"))
+        )
+    if masks:
+        blocks.append(actions(*masks, block_id=f"deviation_fix.{view.id}"))
     if not view.may_follow_up:
         return modal(
             callback_id=CB_DEVIATION_FOLLOW_UP,
