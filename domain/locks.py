@@ -133,9 +133,10 @@ def update_forum_settings(
     return settings
 
 
-def _forget_locks(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None and not transaction.nested:
-        session.info.pop(_LOCKED_FORUMS, None)
+def _forget_locks(session: Session, _transaction: SessionTransaction) -> None:
+    # Any end, a savepoint's too: a lock taken inside a savepoint rolled back is released
+    # with it. Forgetting too often only costs a read again.
+    session.info.pop(_LOCKED_FORUMS, None)
 
 
 event.listen(Session, "after_transaction_end", _forget_locks)
