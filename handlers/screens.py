@@ -26,8 +26,9 @@ from handlers.blocks import actions as ui
 from handlers.blocks import cases as case_ui
 from handlers.blocks import forum as forum_ui
 from handlers.blocks import minutes as minutes_ui
-from handlers.blocks.actions import add_case_actions, add_to_home
+from handlers.blocks.actions import add_case_actions
 from handlers.blocks.common import Block
+from handlers.blocks.home import HomeParts, HomeSection
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.metadata import DeviationMeta, ViewMeta
@@ -69,15 +70,15 @@ def summarize(
     )
 
 
-def home_blocks(
+def home_actions(
     session: Session, deps: Deps, t: Translator, *, team_id: str, user_id: str
-) -> list[Block]:
+) -> HomeSection:
     rows, total = action_service.my_open_actions(
         session, deps.clock, team_id=team_id, slack_user_id=user_id
     )
     # Each action's "today" is its forum's (the forums may be in different time zones).
     days = action_service.forum_days(session, deps.clock, {row.forum_id for row in rows})
-    return ui.home_blocks(t, rows, total, days)
+    return ui.home_section(t, rows, total, days)
 
 
 def case_view_blocks(
@@ -98,23 +99,30 @@ def case_view_blocks(
 
 
 def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str, Any]:
-    """The App Home tab: the user's forums and "mina insatser" (their open actions)."""
+    """The App Home tab: the user's forums, "mina insatser" (their open actions), "Inför
+    mötet" and a coordinator's deviations to follow up, within Slack's 100 blocks
+    (handlers.blocks.home: what does not fit is told in a line per section)."""
     try:
         with database_errors(), transaction(deps.sessions) as session:
             forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
             summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
-            mine = home_blocks(session, deps, t, team_id=team_id, user_id=user_id) if forums else []
-            if forums:  # "Inför mötet": the next meeting of each forum, with cases
+            parts = HomeParts(forums=forum_ui.home_forums_section(t, summaries))
+            if forums:
+                # "Inför mötet": the next meeting of each forum, with cases.
                 preps = minutes_service.next_preparations(
                     session, deps.clock, team_id=team_id, user_id=user_id
                 )
-                mine += minutes_ui.home_blocks(t, preps)
                 # Coordinators: the deviations waiting for their follow-up.
                 waiting = case_service.open_deviations(
                     session, team_id=team_id, slack_user_id=user_id
                 )
-                mine += case_ui.open_deviations_home(t, waiting)
-        return add_to_home(forum_ui.home_view(t, summaries), mine)
+                parts = HomeParts(
+                    forums=parts.forums,
+                    actions=home_actions(session, deps, t, team_id=team_id, user_id=user_id),
+                    preparations=minutes_ui.home_section(t, preps),
+                    deviations=case_ui.open_deviations_section(t, waiting),
+                )
+        return forum_ui.home_tab(t, parts)
     except Exception as exc:  # the user opened the tab: show why it is empty
         if not isinstance(exc, DomainError):
             log.exception("App Home failed")

@@ -59,6 +59,7 @@ from handlers.blocks.common import (
     text_input,
 )
 from handlers.blocks.corrections import redact_button
+from handlers.blocks.home import HomeSection
 from storage.models import ConsentGiver, Effect, SipStatus
 
 # --- raising a case -----------------------------------------------------------------------------
@@ -578,14 +579,15 @@ def deviation_view_modal(
     )
 
 
-def open_deviations_home(t: Translator, forums: Sequence[OpenDeviations]) -> list[Block]:
+def open_deviations_section(t: Translator, forums: Sequence[OpenDeviations]) -> HomeSection:
     """App Home, for coordinators: the deviations waiting for a follow-up in each of their
-    forums (kind, agencies and date; the text shows in the deviation's view)."""
+    forums (kind, agencies and date; the text shows in the deviation's view), one entry per
+    forum."""
     if not forums:
-        return []
-    blocks: list[Block] = [divider(), header(t("Deviations to follow up"))]
+        return HomeSection()
+    entries: list[list[Block]] = []
     for forum in forums:
-        blocks.append(
+        entry = [
             section(
                 t.ngettext(
                     "*{forum}*: {n} open",
@@ -594,13 +596,28 @@ def open_deviations_home(t: Translator, forums: Sequence[OpenDeviations]) -> lis
                     forum=escape(forum.forum_name),
                 )
             )
-        )
+        ]
         for row in forum.shown:
             day = t.day(row.reported_on)
-            blocks.append(
+            entry.append(
                 section(
                     f"{deviation_kind_label(t, row.kind)} · {day} · {_names(row.agencies)}",
                     accessory=button(t("Follow up"), ACTION_DEVIATION_OPEN, value=str(row.id)),
                 )
             )
-    return blocks
+        entries.append(entry)
+
+    def more(n: int) -> Block:
+        return context(
+            t.ngettext(
+                "…and deviations to follow up in {n} more forum: the DM about each one has "
+                "its button.",
+                "…and deviations to follow up in {n} more forums: the DM about each one has "
+                "its button.",
+                n,
+            )
+        )
+
+    return HomeSection(
+        head=[divider(), header(t("Deviations to follow up"))], entries=entries, more=more
+    )
