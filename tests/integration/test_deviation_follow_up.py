@@ -310,6 +310,8 @@ def test_a_coordinator_masks_the_follow_up_note_from_the_deviations_view(bot: Bo
     assert NOTE in json.dumps(view, ensure_ascii=False)
     buttons = _buttons(view)
     assert buttons.get(MASK_NOTE) == f"deviation.follow_up_note:{world.deviation}", buttons
+    # What happened is masked the same way, from the same view.
+    assert buttons.get("text_redact.deviation.text") == f"deviation.text:{world.deviation}"
     # The button asks first, showing the note and what it will read as.
     since = len(bot.slack.calls)
     coord.driver.block_action(
