@@ -666,3 +666,39 @@ def test_a_refused_consent_submission_republishes_no_ones_home(bot: Bot) -> None
     bot.wait_idle()
     assert bot.slack.count("views.publish") == published
     assert _case_state(bot, world)[3] == 2
+
+
+@pytest.mark.parametrize(
+    ("door", "attempt"),
+    [
+        ("legal hold button", "legal_hold"),
+        ("legal hold submission", "legal_hold"),
+        ("release the hold", "legal_hold_release"),
+    ],
+)
+def test_a_member_who_is_no_coordinator_is_refused_the_legal_hold_and_audited(
+    bot: Bot, door: str, attempt: str
+) -> None:
+    """The legal hold is the coordinators': a member of the forum pressing its buttons (a
+    crafted button) is told so, nothing changes, and the attempt is audited once in the
+    forum's log, naming the change."""
+    world = build_world(bot)
+    send, _surface = COORDINATOR_DOORS[door]
+    before = _hold_and_grounds(bot, world)
+    mark = last_id(bot)
+    r = reader_for(bot, world, COVERED)
+    for _ in range(2):
+        shown = send(bot, r, world.case)
+        assert "Det kan bara forumets samordnare göra." in shown and SUMMARY not in shown, shown
+    assert _hold_and_grounds(bot, world) == before
+    detail = {"surface": "case_modal", "details": False, "refused": "not_coordinator"}
+    assert refusals_in(bot, mark, world.forum) == [
+        (
+            COVERED,
+            "case",
+            world.reference,
+            "T0001",
+            _agency_of(bot, world, COVERED),
+            {**detail, "attempt": attempt},
+        )
+    ]
