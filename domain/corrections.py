@@ -206,6 +206,9 @@ def _may_edit(access: Access, field: Field, obj: Any) -> bool:
             return obj.followed_up_by == user
         return obj.created_by == user
     if isinstance(obj, Deviation):
+        # The follow-up's note is its coordinator's writing, not the reporter's.
+        if field is Field.DEVIATION_NOTE:
+            return obj.followed_up_by == user
         return obj.reported_by == user
     if isinstance(obj, AgendaItem):
         return obj.added_by == user

@@ -45,7 +45,13 @@ from sqlalchemy.orm import Session, SessionTransaction, selectinload
 from domain import audit
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import CaseNotFound, ForumNotFound, NotAMember, NotCoordinator
+from domain.errors import (
+    CaseChangeRefused,
+    CaseNotFound,
+    ForumNotFound,
+    NotAMember,
+    NotCoordinator,
+)
 from domain.forums import find_member, local_today
 from domain.references import REFERENCE_SHAPE
 from storage.db import lock_until_transaction_end
@@ -444,6 +450,9 @@ _REFUSED_AS: tuple[tuple[type[Exception], str], ...] = (
     (CaseNotFound, "other_forum"),
     (NotCoordinator, "not_coordinator"),  # a member, where the door asks for the role
 )
+# Refusals of a member of the forum (their agency is recorded with the event); a
+# CaseChangeRefused names its own (not_theirs, details_hidden).
+_MEMBER_REASONS = frozenset({"not_coordinator", "not_theirs", "details_hidden"})
 # Surfaces that show references only, at whose doors a refusal is audited: they name a
 # meeting (its id), as a refusal at the minutes does.
 _REFUSED_AT_REFERENCES = frozenset({"agenda"})
@@ -504,6 +513,9 @@ def refusals_audited(
         yield
     except caught as error:
         reason = next((name for kind, name in _REFUSED_AS if isinstance(error, kind)), None)
+        attempt = None
+        if isinstance(error, CaseChangeRefused):  # a member, refused a change of the case
+            reason, attempt = error.reason, error.attempt
         record_refused(
             session,
             clock,
@@ -519,6 +531,7 @@ def refusals_audited(
             link_id=link_id,
             surface_name=surface_name,
             reason=reason or "other_forum",
+            attempt=attempt,
         )
         raise
 
@@ -591,11 +604,13 @@ def record_refused(
     meeting_id: int | None = None,
     agenda_item_id: int | None = None,
     link_id: int | None = None,
+    attempt: str | None = None,
 ) -> AuditEvent | None:
     """Audit one refused attempt at a case's details (or an action's, a rating round's
     comments, a deviation's text, a meeting's note, an agenda item's text), as the surface's
     reads are named (kept when the caller's transaction rolls back); None when it repeats
-    one just written, or the user's window (or day) is full."""
+    one just written, or the user's window (or day) is full. ``attempt``: the change of the
+    case a member was refused (:class:`CaseChangeRefused`)."""
     if not slack_user_id:
         return None
     object_type = _refused_object_type(surface_name, meeting_id, link_id)
@@ -622,13 +637,14 @@ def record_refused(
         object_ref=object_ref,
         surface_name=surface_name,
         reason=reason,
+        attempt=attempt,
     )
     if detail is None:
         return None
     # A member refused for the role has an agency in the forum (outsiders have none there).
     member = (
         find_member(session, forum=forum, slack_user_id=slack_user_id)
-        if forum is not None and reason == "not_coordinator"
+        if forum is not None and reason in _MEMBER_REASONS
         else None
     )
     written = audit.record(
@@ -657,6 +673,7 @@ def _refusal_detail(
     object_ref: str,
     surface_name: str,
     reason: str,
+    attempt: str | None = None,
 ) -> dict[str, Any] | None:
     """The detail of a refusal to write now (marked when it is the day's last), or None
     when the flood limits say not to write it. Decided under a lock on the user's refusals
@@ -682,7 +699,9 @@ def _refusal_detail(
     refused_today = [(at, ref, d) for at, ref, d in today if (d or {}).get("refused")]
     refusals = [(ref, d) for at, ref, d in refused_today if at >= now - REFUSAL_WINDOW]
     repeated = any(
-        ref == object_ref and (detail or {}).get("surface") == surface_name
+        ref == object_ref
+        and (detail or {}).get("surface") == surface_name
+        and (detail or {}).get("attempt") == attempt
         for ref, detail in refusals
     )
     if repeated or len(refusals) >= REFUSALS_PER_WINDOW:
@@ -694,6 +713,8 @@ def _refusal_detail(
         log.warning("a refused look was not audited: the day's limit of %d", REFUSALS_PER_DAY)
         return None
     detail: dict[str, Any] = {"surface": surface_name, "details": False, "refused": reason}
+    if attempt is not None:
+        detail["attempt"] = attempt
     if len(refused_today) >= REFUSALS_PER_DAY - 1:
         detail["limit"] = "day"  # the last one written today (see REFUSALS_PER_DAY)
     return detail
@@ -767,6 +788,7 @@ def _looks_after_transaction(session: Session, transaction: SessionTransaction) 
                         object_ref=look["object_ref"],
                         surface_name=look["detail"]["surface"],
                         reason=look["detail"]["refused"],
+                        attempt=look["detail"].get("attempt"),
                     )
                     if detail is None:
                         continue

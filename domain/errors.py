@@ -45,6 +45,20 @@ class NotCoordinator(DomainError):
     msgid = N_("Only the forum's coordinators can do that.")
 
 
+class CaseChangeRefused(NotCoordinator):
+    """A change from a case's modal (its status, closing it, consent, agencies, SIP, legal
+    hold) refused to a member of the forum: neither the raising agency nor a coordinator
+    (``reason`` ``not_theirs``), no coordinator where only they may (``not_coordinator``),
+    or a coordinator whose agency may not see the detail it changes (``details_hidden``).
+    Audited as a refusal at the case's door, ``attempt`` naming the change (a word of
+    ours, nothing of the case)."""
+
+    def __init__(self, msgid: str, *, attempt: str, reason: str = "not_theirs"):
+        super().__init__(msgid)
+        self.attempt = attempt
+        self.reason = reason
+
+
 class ForumNotFound(DomainError):
     msgid = N_(
         "There is no forum in this channel yet. "

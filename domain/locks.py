@@ -35,16 +35,26 @@ them (items, entries, actions, history: their foreign keys take FOR KEY SHARE) a
 up. FOR KEY SHARE would let the close through; FOR SHARE, upgraded by a later update of the
 same row, would let two writers deadlock. SQLite's BEGIN IMMEDIATE serialises writers
 already: there these locks are no-ops (SQLAlchemy leaves FOR UPDATE out).
+
+A forum's ``settings`` is one JSON value that several writers change a key of (the channel's
+reach, the slots' default length and meeting link, the situation picture, the review, the
+steering level; the forum's own save merges its calendar keys in SQL). Each reads the value,
+changes its key and writes the whole value back: two at once would each write back what
+they read, and the one committing last would undo the other's key. So every one of them
+goes through :func:`update_forum_settings`, which locks the forum's row and reads the value
+again first (:func:`lock_forum_settings`): the second waits for the first and changes its
+key in what the first committed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, inspect, select
+from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.models import Case, Meeting, RatingRound
+from storage.models import Case, Forum, Meeting, RatingRound
 
 
 def lock_meeting(session: Session, meeting_id: int) -> Meeting | None:
@@ -87,3 +97,46 @@ def lock_round(session: Session, round_id: int) -> RatingRound | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
+
+
+# The forums whose row this transaction has locked (and whose settings it has read since).
+_LOCKED_FORUMS = "samverkan_locked_forum_settings"
+
+
+def lock_forum_settings(session: Session, forum: Forum) -> dict[str, Any]:
+    """Lock the forum's row (FOR NO KEY UPDATE, the lock its UPDATE takes anyway) and read
+    its ``settings`` again as they stand (a writer that committed since this transaction
+    read them); a copy of them. Once per transaction: after that the row is this
+    transaction's, and what it holds in memory is what the row will be."""
+    locked: set[int] = session.info.setdefault(_LOCKED_FORUMS, set())
+    if forum.id not in locked:
+        if inspect(forum).attrs.settings.history.has_changes():
+            session.flush()  # a change made before the lock is not lost to the read below
+        session.refresh(forum, ["settings"], with_for_update={"key_share": True})
+        locked.add(forum.id)
+    return dict(forum.settings or {})
+
+
+def update_forum_settings(
+    session: Session, forum: Forum, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Change only these keys of the forum's settings (a key given None is removed) in the
+    value as the locked row holds it (:func:`lock_forum_settings`): a writer of another key
+    at the same moment keeps its key. Returns the settings now."""
+    settings = lock_forum_settings(session, forum)
+    for key, value in changes.items():
+        if value is None:
+            settings.pop(key, None)
+        else:
+            settings[key] = value
+    forum.settings = settings  # a new dict: the JSON column sees the change
+    return settings
+
+
+def _forget_locks(session: Session, _transaction: SessionTransaction) -> None:
+    # Any end, a savepoint's too: a lock taken inside a savepoint rolled back is released
+    # with it. Forgetting too often only costs a read again.
+    session.info.pop(_LOCKED_FORUMS, None)
+
+
+event.listen(Session, "after_transaction_end", _forget_locks)

@@ -32,6 +32,7 @@ from domain.clock import Clock
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
 from domain.forums import forum_schedule
 from domain.i18n import N_
+from domain.locks import lock_forum_settings, update_forum_settings
 from storage.models import (
     AgendaItem,
     AgendaItemKind,
@@ -335,16 +336,16 @@ def save_slots(
             seen[draft.place] = draft.item_id
     if errors:
         raise InputErrors(errors)
-    # The forum's settings are written whole below (when the link or the default length
-    # changes): then read them as the row stands, held until the commit (the lock their
-    # UPDATE takes anyway), so a settings save committed since the forum was read (its
-    # calendar, in the same JSON) is not overwritten with what was read before it.
+    # The forum's settings change below (when the link or the default length changes):
+    # then read them as the row stands, held until the commit (domain.locks), before the
+    # order as it stands is computed from them.
     read = dict(forum.settings or {})
     wanted = {k: v for k, v in read.items() if k not in ("slot_minutes", "meeting_link")}
     wanted |= {"slot_minutes": default} if default is not None else {}
     wanted |= {"meeting_link": link} if link is not None else {}
-    if wanted != read:
-        session.refresh(forum, ["settings"], with_for_update={"key_share": True})
+    changes = wanted != read
+    if changes:
+        lock_forum_settings(session, forum)
     cases = {
         c.id: c
         for c in session.scalars(
@@ -375,24 +376,16 @@ def save_slots(
         items[item_id].slot_position = place
     for draft in drafts:
         items[draft.item_id].slot_minutes = draft.minutes
-    settings = dict(forum.settings or {})
-    old_default = settings.get("slot_minutes")
-    if default is not None:
-        settings["slot_minutes"] = default
-    else:
-        settings.pop("slot_minutes", None)
-    forum.settings = settings
+    old_default = (forum.settings or {}).get("slot_minutes")
+    if changes:
+        update_forum_settings(session, forum, {"slot_minutes": default})
     planned = compute(meeting, forum, items.values(), cases)
     late = next((s for s in planned if s.ends_at > meeting.ends_at), None)
     if late is not None:
         for item_id, (position, minutes) in before.items():
             items[item_id].slot_position, items[item_id].slot_minutes = position, minutes
-        settings = dict(forum.settings or {})
-        if old_default is None:
-            settings.pop("slot_minutes", None)
-        else:
-            settings["slot_minutes"] = old_default
-        forum.settings = settings
+        if changes:
+            update_forum_settings(session, forum, {"slot_minutes": old_default})
         zone = forum_schedule(forum).zone
         # Told on the first late case of this page, else on this page's last case (the late
         # one is on another page), else on the default length.
@@ -423,12 +416,8 @@ def save_slots(
             positions = list(range(positions[0], positions[0] + len(positions)))
         for position, item in zip(positions, sorted(section, key=_order_key), strict=True):
             item.position = position
-    settings = dict(forum.settings or {})
-    if link is not None:
-        settings["meeting_link"] = link
-    else:
-        settings.pop("meeting_link", None)
-    forum.settings = settings
+    if changes:
+        update_forum_settings(session, forum, {"meeting_link": link})
     audit.record_by(
         session,
         clock,

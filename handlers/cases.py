@@ -240,11 +240,12 @@ def change_status(
             case_door(session, deps, context, case_id),
         ):
             access = _access(session, meta, team_id, user_id)
-            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
+            # Refused now as the closing would be when saved (not theirs to close).
+            reference = case_service.close_reference(session, access=access, case_id=case_id)
         client.views_push(
             trigger_id=body["trigger_id"],
             view=ui.close_case_modal(
-                t, reference=row.reference, private_metadata=view.get("private_metadata", "")
+                t, reference=reference, private_metadata=view.get("private_metadata", "")
             ),
         )
         return

@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import corrections
@@ -30,8 +31,9 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import Id
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
-from handlers.screens import text_door
-from storage.db import transaction
+from handlers.screens import deviation_view, text_door
+from storage.db import reading, transaction
+from storage.models import Deviation
 
 log = logging.getLogger(__name__)
 
@@ -149,8 +151,42 @@ def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> 
 
 
 @listener("log")
-def deliver(client: WebClient, deps: Deps) -> None:
+def deliver(body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
     outgoing.deliver_now(deps, client)
+    _show_deviation_anew(body, client, context, deps)
+
+
+def _show_deviation_anew(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """A deviation's text or note masked from its view: the view beneath is shown as it is
+    now, so its follow-up form no longer holds the old note (a save would write it back)."""
+    view = body.get("view") or {}
+    parent = view.get("previous_view_id")
+    meta = TextMeta.load(view.get("private_metadata"))
+    if not parent or view.get("callback_id") != ui.CB_TEXT_REDACT:
+        return
+    columns = {
+        corrections.Field.DEVIATION_TEXT.value: Deviation.text,
+        corrections.Field.DEVIATION_NOTE.value: Deviation.follow_up_note,
+    }
+    column = columns.get(meta.field)
+    if column is None:
+        return
+    with database_errors(), reading(deps.sessions) as session:
+        now = session.scalar(
+            select(column).where(
+                Deviation.id == meta.object_id, Deviation.forum_id == meta.forum_id
+            )
+        )
+    if now != corrections.REDACTED:  # refused, or not this forum's: nothing changed
+        return
+    t = Translator(meta.locale)
+    try:
+        updated = deviation_view(deps, t, context, meta.object_id)
+    except DomainError as exc:
+        updated = notice_modal(t, failure_text(t, exc))
+    client.views_update(view_id=parent, view=updated)
 
 
 def register(app: App) -> None:

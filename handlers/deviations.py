@@ -12,79 +12,28 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from contextlib import AbstractContextManager
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from domain import cases as case_service
-from domain import disclosure
 from domain import forums as forum_service
-from domain.errors import NotCoordinator
-from domain.i18n import Locale, Translator
+from domain.i18n import Translator
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
 from handlers.blocks.forum import notice_modal
 from handlers.deps import Deps
 from handlers.errors import database_errors
 from handlers.listener import listener
-from handlers.metadata import Id
+from handlers.metadata import DeviationMeta
 from handlers.payload import ack_only
-from handlers.screens import refresh_home
+from handlers.screens import deviation_door, deviation_view, refresh_home
 from storage.db import reading, transaction
 from storage.models import Deviation
 
 log = logging.getLogger(__name__)
-
-
-class DeviationMeta(BaseModel):
-    locale: Locale = "sv"
-    deviation_id: Id = 0
-
-    @classmethod
-    def load(cls, raw: str | None) -> DeviationMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
-
-
-def deviation_door(
-    session: Session, deps: Deps, context: BoltContext, deviation_id: int
-) -> AbstractContextManager[None]:
-    """A refusal at the deviation's door (another forum's, another workspace's, none; a
-    member who is no coordinator submitting a follow-up) is audited as an attempt at the
-    deviation's view, and told as before."""
-    return disclosure.refusals_audited(
-        session,
-        deps.clock,
-        team_id=context.team_id or "",
-        slack_user_id=context.user_id or "",
-        surface_name=case_service.FOLLOW_UP_SURFACE,
-        deviation_id=deviation_id,
-        not_found=(case_service.DeviationNotFound, NotCoordinator),
-    )
-
-
-def _view(deps: Deps, t: Translator, context: BoltContext, deviation_id: int) -> dict[str, Any]:
-    with database_errors(), transaction(deps.sessions) as session:
-        with deviation_door(session, deps, context, deviation_id):
-            access = case_service.access_for_deviation(
-                session,
-                team_id=context.team_id or "",
-                deviation_id=deviation_id,
-                slack_user_id=context.user_id or "",
-            )
-            view = case_service.read_deviation(
-                session, deps.clock, access=access, deviation_id=deviation_id
-            )
-        tz = forum_service.forum_schedule(access.forum).zone
-    meta = DeviationMeta(locale=t.locale, deviation_id=deviation_id).model_dump_json()
-    return ui.deviation_view_modal(t, view, tz=tz, private_metadata=meta)
 
 
 @listener("notice")
@@ -94,7 +43,7 @@ def open_deviation(
     """The DM's or App Home's button: the deviation and its follow-up, in a modal."""
     value = str(body["actions"][0].get("value") or "")
     deviation_id = forms.id_value(value) or 0
-    view = _view(deps, t, context, deviation_id)
+    view = deviation_view(deps, t, context, deviation_id)
     if (body.get("view") or {}).get("type") == "modal":  # over a modal; App Home opens one
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:

@@ -15,6 +15,22 @@ Id = Annotated[int, Field(ge=0, le=ID_MAX)]
 malformed metadata, instead of reaching the database driver."""
 
 
+class DeviationMeta(BaseModel):
+    """A deviation's view: its forum too, which the correct/mask buttons on it name their
+    forum by (handlers.corrections)."""
+
+    locale: Locale = "sv"
+    deviation_id: Id = 0
+    forum_id: Id = 0
+
+    @classmethod
+    def load(cls, raw: str | None) -> DeviationMeta:
+        try:
+            return cls.model_validate_json(raw or "{}")
+        except ValidationError:
+            return cls()
+
+
 class ViewMeta(BaseModel):
     locale: Locale = "sv"
     channel_id: str | None = None

@@ -433,8 +433,8 @@ def push_hold(
         case_door(session, deps, context, meta.case_id or 0),
     ):
         access = _view_access(session, meta, context.team_id or "", context.user_id or "")
-        if not access.is_coordinator:
-            raise NotCoordinator()
+        if not access.is_coordinator:  # refused, and audited, as the save would be
+            raise retention.not_coordinator("legal_hold")
         reference = case_service.case_row(
             session, deps.clock, access=access, case_id=meta.case_id or 0
         ).reference

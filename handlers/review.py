@@ -106,6 +106,7 @@ def submit_settings(ack: Ack, view: dict[str, Any], context: BoltContext, deps: 
         )
         forum_service.require_coordinator(session, forum=forum, slack_user_id=context.user_id or "")
         review_service.save_settings(
+            session,
             forum,
             review_service.ReviewSettings(
                 auto="auto" in forms.selected_many(values, "review_auto"),

@@ -20,17 +20,18 @@ from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import minutes as minutes_service
 from domain.access import Access
-from domain.errors import DomainError
+from domain.errors import CaseChangeRefused, DomainError, NotCoordinator
 from domain.i18n import Translator
 from handlers.blocks import actions as ui
 from handlers.blocks import cases as case_ui
 from handlers.blocks import forum as forum_ui
 from handlers.blocks import minutes as minutes_ui
-from handlers.blocks.actions import add_case_actions, add_to_home
+from handlers.blocks.actions import add_case_actions
 from handlers.blocks.common import Block
+from handlers.blocks.home import HomeParts, HomeSection
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
-from handlers.metadata import ViewMeta
+from handlers.metadata import DeviationMeta, ViewMeta
 from storage.db import transaction
 from storage.models import CaseStatus, Forum, Meeting
 
@@ -69,15 +70,15 @@ def summarize(
     )
 
 
-def home_blocks(
+def home_actions(
     session: Session, deps: Deps, t: Translator, *, team_id: str, user_id: str
-) -> list[Block]:
+) -> HomeSection:
     rows, total = action_service.my_open_actions(
         session, deps.clock, team_id=team_id, slack_user_id=user_id
     )
     # Each action's "today" is its forum's (the forums may be in different time zones).
     days = action_service.forum_days(session, deps.clock, {row.forum_id for row in rows})
-    return ui.home_blocks(t, rows, total, days)
+    return ui.home_section(t, rows, total, days)
 
 
 def case_view_blocks(
@@ -98,23 +99,30 @@ def case_view_blocks(
 
 
 def home_view(deps: Deps, t: Translator, team_id: str, user_id: str) -> dict[str, Any]:
-    """The App Home tab: the user's forums and "mina insatser" (their open actions)."""
+    """The App Home tab: the user's forums, "mina insatser" (their open actions), "Inför
+    mötet" and a coordinator's deviations to follow up, within Slack's 100 blocks
+    (handlers.blocks.home: what does not fit is told in a line per section)."""
     try:
         with database_errors(), transaction(deps.sessions) as session:
             forums = forum_service.forums_of_user(session, team_id=team_id, slack_user_id=user_id)
             summaries = [summarize(session, deps, f, user_id=user_id) for f in forums]
-            mine = home_blocks(session, deps, t, team_id=team_id, user_id=user_id) if forums else []
-            if forums:  # "Inför mötet": the next meeting of each forum, with cases
+            parts = HomeParts(forums=forum_ui.home_forums_section(t, summaries))
+            if forums:
+                # "Inför mötet": the next meeting of each forum, with cases.
                 preps = minutes_service.next_preparations(
                     session, deps.clock, team_id=team_id, user_id=user_id
                 )
-                mine += minutes_ui.home_blocks(t, preps)
                 # Coordinators: the deviations waiting for their follow-up.
                 waiting = case_service.open_deviations(
                     session, team_id=team_id, slack_user_id=user_id
                 )
-                mine += case_ui.open_deviations_home(t, waiting)
-        return add_to_home(forum_ui.home_view(t, summaries), mine)
+                parts = HomeParts(
+                    forums=parts.forums,
+                    actions=home_actions(session, deps, t, team_id=team_id, user_id=user_id),
+                    preparations=minutes_ui.home_section(t, preps),
+                    deviations=case_ui.open_deviations_section(t, waiting),
+                )
+        return forum_ui.home_tab(t, parts)
     except Exception as exc:  # the user opened the tab: show why it is empty
         if not isinstance(exc, DomainError):
             log.exception("App Home failed")
@@ -157,7 +165,9 @@ def case_door(
     (``not_found``: the surface's own error for an id of another forum or of nothing;
     ``case_id`` None: no such ground, recorded as ``?`` in the workspace's log): a refusal at
     the door (another forum's case, another workspace's, none) is audited as an attempt at
-    ``surface_name`` (the case's modal unless told), and told as before."""
+    ``surface_name`` (the case's modal unless told), and told as before. So is a change a
+    member of the forum may not make (:class:`CaseChangeRefused`: not the raising agency or
+    a coordinator, or a detail their agency may not see), naming the change."""
     return disclosure.refusals_audited(
         session,
         deps.clock,
@@ -165,8 +175,49 @@ def case_door(
         slack_user_id=context.user_id or "",
         case_id=case_id,
         surface_name=surface_name,
-        not_found=not_found,
+        not_found=(CaseChangeRefused, *not_found),
     )
+
+
+def deviation_door(
+    session: Session, deps: Deps, context: BoltContext, deviation_id: int
+) -> AbstractContextManager[None]:
+    """A refusal at the deviation's door (another forum's, another workspace's, none; a
+    member who is no coordinator submitting a follow-up) is audited as an attempt at the
+    deviation's view, and told as before."""
+    return disclosure.refusals_audited(
+        session,
+        deps.clock,
+        team_id=context.team_id or "",
+        slack_user_id=context.user_id or "",
+        surface_name=case_service.FOLLOW_UP_SURFACE,
+        deviation_id=deviation_id,
+        not_found=(case_service.DeviationNotFound, NotCoordinator),
+    )
+
+
+def deviation_view(
+    deps: Deps, t: Translator, context: BoltContext, deviation_id: int
+) -> dict[str, Any]:
+    """A deviation and its follow-up (an audited read): opened from the DM or App Home, and
+    shown anew under a correction or masking of its text or note (handlers.corrections),
+    so the follow-up form beneath no longer carries the old text to be saved back."""
+    with database_errors(), transaction(deps.sessions) as session:
+        with deviation_door(session, deps, context, deviation_id):
+            access = case_service.access_for_deviation(
+                session,
+                team_id=context.team_id or "",
+                deviation_id=deviation_id,
+                slack_user_id=context.user_id or "",
+            )
+            view = case_service.read_deviation(
+                session, deps.clock, access=access, deviation_id=deviation_id
+            )
+        tz = forum_service.forum_schedule(access.forum).zone
+        meta = DeviationMeta(
+            locale=t.locale, deviation_id=deviation_id, forum_id=access.forum.id
+        ).model_dump_json()
+    return case_ui.deviation_view_modal(t, view, tz=tz, private_metadata=meta)
 
 
 def meeting_door(

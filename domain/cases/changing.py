@@ -14,11 +14,11 @@ from domain.cases.base import OUTCOME_MAX, TRANSITIONS, _audit, _consent_active,
 from domain.cases.reading import _load, may_change_status
 from domain.clock import Clock
 from domain.errors import (
+    CaseChangeRefused,
     DomainError,
     IdentifyingDataRefused,
     InputErrors,
     InvalidInput,
-    NotCoordinator,
 )
 from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
@@ -35,6 +35,8 @@ from storage.models import (
 )
 
 # --- changing -------------------------------------------------------------------------------
+
+_STATUS_NOT_THEIRS = N_("Only the raising agency or a coordinator can change the case's status.")
 
 
 def change_status(
@@ -64,8 +66,8 @@ def change_status(
     ).all()
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
-        raise NotCoordinator(
-            N_("Only the raising agency or a coordinator can change the case's status.")
+        raise CaseChangeRefused(
+            _STATUS_NOT_THEIRS, attempt="close" if to is CaseStatus.CLOSED else "status"
         )
     if to not in TRANSITIONS[case.status]:
         raise InvalidInput(N_("The case cannot go from its current status to that one."))
@@ -128,12 +130,23 @@ def change_status(
     return case
 
 
+def close_reference(session: Session, *, access: Access, case_id: int) -> str:
+    """Before the close modal opens: refused as :func:`change_status` would refuse the
+    closing for who the member is (so no one fills in an outcome for nothing, and the
+    attempt is audited at the button as at the save); the case's reference."""
+    case = _load(session, access, case_id)
+    if not may_change_status(case, access):
+        raise CaseChangeRefused(_STATUS_NOT_THEIRS, attempt="close")
+    return case.reference
+
+
 def withdraw_consent(session: Session, clock: Clock, *, access: Access, case_id: int) -> Case:
     """From now on the case is an anonymous consultation for every other agency."""
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
-        raise NotCoordinator(
-            N_("Only the raising agency or a coordinator can record that consent was withdrawn.")
+        raise CaseChangeRefused(
+            N_("Only the raising agency or a coordinator can record that consent was withdrawn."),
+            attempt="consent_withdrawn",
         )
     consent = _current_consent(case)
     if consent is None or not _consent_active(consent, local_today(access.forum, clock)):
@@ -157,6 +170,7 @@ def _changeable_case(
     access: Access,
     case_id: int,
     *,
+    attempt: str,
     not_theirs: str,
     closed: str,
     clock: Clock | None = None,
@@ -165,10 +179,11 @@ def _changeable_case(
     """The open case this member may change from its modal (the raising agency or a
     coordinator), or the refusal: ``not_theirs``, ``closed``, and, for a change of one of
     the case's details (given ``clock`` and ``hidden``), ``hidden`` when the member's agency
-    may not see them."""
+    may not see them. A refusal for who the member is names ``attempt`` (the audit log's
+    word for the change)."""
     case = _load(session, access, case_id)
     if not may_change_status(case, access):
-        raise NotCoordinator(not_theirs)
+        raise CaseChangeRefused(not_theirs, attempt=attempt)
     if case.status is CaseStatus.CLOSED:
         raise InvalidInput(closed)
     if (
@@ -176,7 +191,7 @@ def _changeable_case(
         and hidden is not None
         and not disclosure.case_decision(access, case, local_today(access.forum, clock)).allowed
     ):
-        raise NotCoordinator(hidden)
+        raise CaseChangeRefused(hidden, attempt=attempt, reason="details_hidden")
     return case
 
 
@@ -188,6 +203,7 @@ def _consent_case(session: Session, clock: Clock, access: Access, case_id: int) 
         session,
         access,
         case_id,
+        attempt="consent",
         not_theirs=N_("Only the raising agency or a coordinator can record consent for the case."),
         closed=N_("The case is closed. Reopen it to record a new consent."),
         clock=clock,
@@ -281,6 +297,7 @@ def _agencies_case(session: Session, access: Access, case_id: int) -> Case:
         session,
         access,
         case_id,
+        attempt="agencies",
         not_theirs=N_(
             "Only the raising agency or a coordinator can change which agencies take part."
         ),
@@ -337,6 +354,7 @@ def _sip_case(session: Session, clock: Clock, access: Access, case_id: int) -> C
         session,
         access,
         case_id,
+        attempt="sip",
         not_theirs=N_("Only the raising agency or a coordinator can change the SIP."),
         closed=N_("The case is closed. Reopen it to change the SIP."),
         clock=clock,

@@ -174,6 +174,9 @@ class DeviationView:
     follow_up_outcome: str | None
     followed_up_by: str | None
     may_follow_up: bool
+    # Mask the text or the note (domain.corrections.redact's rule: a coordinator who may
+    # see it; this view is shown only to who may).
+    may_redact: bool = False
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,7 @@ def read_deviation(
         follow_up_outcome=deviation.follow_up_outcome,
         followed_up_by=deviation.followed_up_by,
         may_follow_up=access.is_coordinator,
+        may_redact=access.is_coordinator,
     )
 
 

@@ -26,6 +26,7 @@ from domain.forums import forum_zone
 from domain.forums import local_today as local_today  # ratings.local_today
 from domain.i18n import N_, Translator, normalize_locale
 from domain.ids import id_value, id_values
+from domain.locks import update_forum_settings
 from domain.meetings import ForumCalendar, calendar_of, working_day
 from storage.models import (
     Agency,
@@ -191,7 +192,7 @@ def save_settings(
     if not access.is_coordinator:
         raise NotCoordinator()
     forum = access.forum
-    forum.settings = {**(forum.settings or {}), **settings.as_settings()}
+    update_forum_settings(session, forum, settings.as_settings())
     forum.updated_at = clock.now()
     if settings.cadence is Cadence.CHOSEN:
         upcoming = meetings.upcoming(session, clock, forum, count=CHOOSABLE)

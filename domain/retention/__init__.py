@@ -48,6 +48,7 @@ from domain.retention.holds import (
     HoldRow,
     forum_overview,
     legal_holds,
+    not_coordinator,
     release_legal_hold,
     set_legal_hold,
 )
@@ -89,6 +90,7 @@ __all__ = [
     "forum_overview",
     "held_audit_refs",
     "legal_holds",
+    "not_coordinator",
     "plan",
     "plan_audit",
     "plan_forum",

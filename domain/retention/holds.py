@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from domain import audit, privacy
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import IdentifyingDataRefused, InvalidInput
+from domain.errors import CaseChangeRefused, IdentifyingDataRefused, InvalidInput, NotCoordinator
 from domain.i18n import N_, N_plural
 from domain.retention.due import plan_forum
 from domain.retention.policy import HOLD_REASON_MAX, Due, RetentionPolicy
@@ -35,14 +35,18 @@ def _case(session: Session, access: Access, reference: str) -> Case:
     return case
 
 
+def not_coordinator(attempt: str) -> CaseChangeRefused:
+    """A member who is no coordinator asking to set or release a legal hold: told as any
+    coordinators' door tells them, and audited at the case's door naming ``attempt``."""
+    return CaseChangeRefused(NotCoordinator.msgid, attempt=attempt, reason="not_coordinator")
+
+
 def set_legal_hold(
     session: Session, clock: Clock, *, access: Access, reference: str, reason: str
 ) -> Case:
     """A coordinator stops retention for one case, with a non-identifying reason."""
     if not access.is_coordinator:
-        from domain.errors import NotCoordinator
-
-        raise NotCoordinator()
+        raise not_coordinator("legal_hold")
     reason = " ".join(reason.split())
     today = clock.now().date()
     for _fld, msgid in privacy.check_fields({"reason": reason}, today=today).items():
@@ -73,9 +77,7 @@ def set_legal_hold(
 
 def release_legal_hold(session: Session, clock: Clock, *, access: Access, reference: str) -> Case:
     if not access.is_coordinator:
-        from domain.errors import NotCoordinator
-
-        raise NotCoordinator()
+        raise not_coordinator("legal_hold_release")
     case = _case(session, access, reference)
     if not case.legal_hold:
         raise InvalidInput(N_("{reference} is not under legal hold."), reference=case.reference)

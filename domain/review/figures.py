@@ -15,6 +15,7 @@ from domain.cases import AGE_BANDS
 from domain.errors import InvalidInput
 from domain.forums import forum_zone
 from domain.i18n import N_
+from domain.locks import update_forum_settings
 from domain.periods import bounds
 from domain.ratings import median_of
 from domain.statistics import Period, done_actions
@@ -59,13 +60,12 @@ def review_settings(forum: Forum) -> ReviewSettings:
     )
 
 
-def save_settings(forum: Forum, settings: ReviewSettings) -> None:
+def save_settings(session: Session, forum: Forum, settings: ReviewSettings) -> None:
     if not 1 <= settings.end_month <= 6:
         raise InvalidInput(N_("Choose when the review periods end."), field="review_end")
-    forum.settings = {
-        **(forum.settings or {}),
-        "review": {"auto": settings.auto, "end_month": settings.end_month},
-    }
+    update_forum_settings(
+        session, forum, {"review": {"auto": settings.auto, "end_month": settings.end_month}}
+    )
 
 
 # --- the exact figures ----------------------------------------------------------------------

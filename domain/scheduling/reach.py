@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain.clock import Clock
+from domain.locks import lock_forum_settings, update_forum_settings
 from storage.models import Forum
 
 REFUSED_KEY = "channel_refused"
@@ -44,21 +45,19 @@ def _refused_in(settings: dict[str, Any] | None) -> str | None:
 
 
 def _locked(session: Session, team_id: str, channel_id: str) -> Forum | None:
-    """The channel's forum, its row locked: :func:`_set` writes the whole ``settings``
-    back, so a forum save committing in between (its calendar settings) must not be
-    overwritten with what was read before it (the lock waits for it, then reads it)."""
-    return session.scalar(
-        select(Forum)
-        .where(Forum.team_id == team_id, Forum.channel_id == channel_id)
-        .with_for_update()
+    """The channel's forum, its row locked and its settings read as they stand (a forum
+    save committing in between, with its calendar settings, is waited for and read), so
+    what is decided from the refusal recorded is decided on the row :func:`_set` writes."""
+    forum = session.scalar(
+        select(Forum).where(Forum.team_id == team_id, Forum.channel_id == channel_id)
     )
+    if forum is not None:
+        lock_forum_settings(session, forum)
+    return forum
 
 
-def _set(forum: Forum, state: dict[str, Any] | None) -> None:
-    settings = {k: v for k, v in (forum.settings or {}).items() if k != REFUSED_KEY}
-    if state is not None:
-        settings[REFUSED_KEY] = state
-    forum.settings = settings  # a new dict: the JSON column sees the change
+def _set(session: Session, forum: Forum, state: dict[str, Any] | None) -> None:
+    update_forum_settings(session, forum, {REFUSED_KEY: state})  # None: cleared
 
 
 def note_delivery(
@@ -87,9 +86,9 @@ def note_delivery(
         return
     if error is None:
         if channel_refused(forum) is not None:
-            _set(forum, None)
+            _set(session, forum, None)
     elif channel_refused(forum) != error:
-        _set(forum, {"code": error, "since": clock.now().isoformat()})
+        _set(session, forum, {"code": error, "since": clock.now().isoformat()})
 
 
 def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum | None:
@@ -98,7 +97,7 @@ def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum 
     forum = _locked(session, team_id, channel_id)
     if forum is None or channel_refused(forum) is None:
         return None
-    _set(forum, None)
+    _set(session, forum, None)
     return forum
 
 
@@ -106,4 +105,4 @@ def mark_archived(session: Session, clock: Clock, *, team_id: str, channel_id: s
     """Slack said the forum's channel was archived: posts there will be refused."""
     forum = _locked(session, team_id, channel_id)
     if forum is not None and channel_refused(forum) != "is_archived":
-        _set(forum, {"code": "is_archived", "since": clock.now().isoformat()})
+        _set(session, forum, {"code": "is_archived", "since": clock.now().isoformat()})

@@ -25,6 +25,7 @@ from domain.errors import (
 )
 from domain.forums import find_member, forum_schedule, setting_text
 from domain.i18n import N_, Translator, normalize_locale
+from domain.locks import update_forum_settings
 from domain.statistics import Period
 from storage.models import (
     AuditAction,
@@ -200,12 +201,7 @@ def configure(
             break
     if errors:
         raise InputErrors(errors)
-    settings = dict(steering.settings or {})
-    if level is None:
-        settings.pop("steering_level", None)
-    else:
-        settings["steering_level"] = level
-    steering.settings = settings
+    update_forum_settings(session, steering, {"steering_level": level})  # None: removed
     now = clock.now()
     added = [f for f in wanted if f not in existing]
     removed = [f for f in existing if f not in wanted]

@@ -45,6 +45,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.home import HomeSection
 
 CB_SLOTS = "slots_save"
 CB_MINUTES = "minutes_save"
@@ -294,11 +295,26 @@ def morning_dm(prep: Preparation) -> dict[str, Any]:
     return message(fallback + "\n" + summary, blocks[:50])
 
 
-def home_blocks(t: Translator, preps: Sequence[Preparation]) -> list[Block]:
-    blocks: list[Block] = []
-    for prep in preps[:3]:
-        blocks += [divider(), *preparation_blocks(t, prep)]
-    return blocks
+HOME_PREPARATIONS = 3  # "Inför mötet" on App Home: the next meetings of this many forums
+
+
+def home_section(t: Translator, preps: Sequence[Preparation]) -> HomeSection:
+    """App Home's "Inför mötet": one entry per forum's next meeting with cases."""
+
+    def more(n: int) -> Block:
+        return context(
+            t.ngettext(
+                "…and the next meeting of {n} more forum: its agenda is in its channel.",
+                "…and the next meetings of {n} more forums: each agenda is in its channel.",
+                n,
+            )
+        )
+
+    return HomeSection(
+        entries=[[divider(), *preparation_blocks(t, p)] for p in preps[:HOME_PREPARATIONS]],
+        more=more,
+        left_out=max(0, len(preps) - HOME_PREPARATIONS),
+    )
 
 
 # --- the minutes ------------------------------------------------------------------------------

@@ -267,3 +267,120 @@ def test_a_reporter_who_left_the_forum_is_not_told(bot: Bot) -> None:
     assert _stored(bot, world)[0] == NOTE
     dms = [c.args for c in bot.slack.calls if c.method == "chat.postMessage"]
     assert not [a for a in dms if a.get("channel") == NOT_COVERED], dms
+
+
+# --- masking the follow-up's note ---------------------------------------------------------------
+
+MASK_NOTE = "text_redact.deviation.follow_up_note"
+REDACTED = "[maskerad]"
+
+
+def _opened(bot: Bot, since: int) -> dict[str, Any]:
+    """The last modal opened or pushed since call ``since``."""
+    views = [
+        c.args["view"] for c in bot.slack.calls[since:] if c.method in ("views.open", "views.push")
+    ]
+    assert views, bot.slack.calls[since:]
+    return dict(views[-1])
+
+
+def _buttons(view: dict[str, Any]) -> dict[str, str]:
+    """The view's buttons: action_id → value."""
+    return {
+        e["action_id"]: e.get("value", "")
+        for b in view.get("blocks", [])
+        if b.get("type") == "actions"
+        for e in b.get("elements", [])
+    }
+
+
+def test_a_coordinator_masks_the_follow_up_note_from_the_deviations_view(bot: Bot) -> None:
+    """Identifying text the guard cannot know (a name) slipped into what was done or agreed.
+    The coordinator's view of the deviation offers "Maskera" for it: they are asked first,
+    the note then reads [maskerad] for everyone (the reporter's view too), the view beneath
+    is shown anew (its form no longer holds the old note to be saved back), and the log
+    says that the note was masked and by whom, never what it said. The reporter, who did
+    not write the note, neither masks nor corrects it with a crafted button."""
+    world = build_world(bot)
+    coord = reader_for(bot, world, COORD)
+    follow_up(bot, coord, world.deviation)
+    since = len(bot.slack.calls)
+    open_button(bot, coord, world.deviation)
+    view = _opened(bot, since)
+    assert NOTE in json.dumps(view, ensure_ascii=False)
+    buttons = _buttons(view)
+    assert buttons.get(MASK_NOTE) == f"deviation.follow_up_note:{world.deviation}", buttons
+    # What happened is masked the same way, from the same view.
+    assert buttons.get("text_redact.deviation.text") == f"deviation.text:{world.deviation}"
+    # The button asks first, showing the note and what it will read as.
+    since = len(bot.slack.calls)
+    coord.driver.block_action(
+        MASK_NOTE,
+        user=COORD,
+        value=buttons[MASK_NOTE],
+        view={"id": "VDEV", "private_metadata": view["private_metadata"]},
+    )
+    bot.wait_idle()
+    ask = _opened(bot, since)
+    assert ask["callback_id"] == "text_redact_submit", ask
+    assert NOTE in json.dumps(ask, ensure_ascii=False)
+    mark = last_id(bot)
+    since = len(bot.slack.calls)
+    response = coord.driver.view_submission(
+        "text_redact_submit",
+        {},
+        user=COORD,
+        private_metadata=ask["private_metadata"],
+        view={"previous_view_id": "VDEV"},
+    )
+    bot.wait_idle()
+    assert "Maskerat." in json.dumps(response.json(), ensure_ascii=False)
+    assert _stored(bot, world)[0] == REDACTED
+    # The view beneath, shown anew: the note masked, no old text in its form.
+    beneath = [
+        c.args["view"]
+        for c in bot.slack.calls[since:]
+        if c.method == "views.update" and c.args.get("view_id") == "VDEV"
+    ]
+    assert beneath, bot.slack.calls[since:]
+    shown = json.dumps(beneath[-1], ensure_ascii=False)
+    assert REDACTED in shown and NOTE not in shown, shown
+    assert MASK_NOTE not in _buttons(beneath[-1])  # nothing more to mask there
+    with bot.sessions() as s:
+        events = s.scalars(select(AuditEvent).where(AuditEvent.id > mark)).all()
+    masked = [e for e in events if e.action is AuditAction.UPDATE]
+    assert [(e.actor, e.object_type, e.object_ref, e.detail) for e in masked] == [
+        (
+            COORD,
+            "deviation",
+            str(world.deviation),
+            {"field": "follow_up_note", "change": "redacted"},
+        )
+    ]
+    assert NOTE not in json.dumps([e.detail for e in events], ensure_ascii=False)
+    # The reporter sees it masked, and is offered no masking.
+    reporter = reader_for(bot, world, NOT_COVERED)
+    since = len(bot.slack.calls)
+    open_button(bot, reporter, world.deviation)
+    theirs = _opened(bot, since)
+    assert REDACTED in json.dumps(theirs, ensure_ascii=False)
+    assert not [a for a in _buttons(theirs) if a.startswith("text_")], theirs
+    # Crafted buttons of the reporter (the note is not theirs): refused, nothing opens.
+    with transaction(bot.sessions) as s:
+        d = s.get(Deviation, world.deviation)
+        assert d is not None
+        d.follow_up_note = NOTE  # written again, to see that nothing changes it
+    for action in (MASK_NOTE, "text_edit.deviation.follow_up_note"):
+        since = len(bot.slack.calls)
+        reporter.driver.block_action(
+            action,
+            user=NOT_COVERED,
+            value=f"deviation.follow_up_note:{world.deviation}",
+            view={"id": "VREP", "private_metadata": theirs["private_metadata"]},
+        )
+        bot.wait_idle()
+        pushed = [c.args["view"] for c in bot.slack.calls[since:] if c.method == "views.push"]
+        assert all(
+            v.get("callback_id") not in ("text_redact_submit", "text_edit_submit") for v in pushed
+        ), pushed
+    assert _stored(bot, world)[0] == NOTE

@@ -57,8 +57,8 @@ def make_forums(bot: Bot) -> dict[str, int]:
         off = s.get(Forum, made[f"forum{ORDINARY + 1}"])
         board = s.get(Forum, made[f"forum{ORDINARY + 2}"])
         assert march and off and board
-        review.save_settings(march, review.ReviewSettings(auto=True, end_month=3))
-        review.save_settings(off, review.ReviewSettings(auto=False, end_month=6))
+        review.save_settings(s, march, review.ReviewSettings(auto=True, end_month=3))
+        review.save_settings(s, off, review.ReviewSettings(auto=False, end_month=6))
         board.settings = {**board.settings, "steering_level": "styrgrupp"}
     return made
 

@@ -24,11 +24,13 @@ from storage.models import (
     FamilyView,
     FeedbackSurvey,
     LegalGround,
+    Member,
     SipStatus,
 )
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
     COORD,
+    COVERED,
     NON_MEMBER,
     NOT_COVERED,
     OTHER_FORUM,
@@ -263,6 +265,101 @@ def test_the_case_modals_changes_from_outside_the_forum_are_refused_and_audited(
         "change SIP submission": sip is SipStatus.NEEDED,
     }[door], shown
     assert not refusals_since(bot, mark)
+
+
+# --- members of the forum the change is not for ----------------------------------------------
+
+# What the audit log calls each change (the refusal's "attempt").
+ATTEMPTS = {
+    "status button": "status",
+    "close button": "close",
+    "close submission": "close",
+    "withdraw consent": "consent_withdrawn",
+    "record consent button": "consent",
+    "record consent submission": "consent",
+    "change agencies button": "agencies",
+    "change agencies submission": "agencies",
+    "change SIP button": "sip",
+    "change SIP submission": "sip",
+}
+NOT_THEIRS_SV = "Bara verksamheten som lyfte ärendet eller en samordnare kan"
+HIDDEN_SV = "hör till ärendets detaljer, som din verksamhet inte får se."
+
+
+def _agency_of(bot: Bot, world: World, user: str) -> int:
+    with bot.sessions() as s:
+        agency = s.scalar(
+            select(Member.agency_id).where(
+                Member.forum_id == world.forum, Member.slack_user_id == user
+            )
+        )
+        assert agency is not None
+        return agency
+
+
+@pytest.mark.parametrize("door", list(CASE_DOORS))
+def test_a_member_who_may_not_change_the_case_is_refused_and_the_attempt_audited(
+    bot: Bot, door: str
+) -> None:
+    """A member of the forum whose agency neither raised the case nor coordinates (a stale
+    modal, or a crafted button) presses each of the case modal's changes twice: told who may
+    make it, nothing changed, and the attempt written once to the forum's log as refused:
+    who, their agency, the case's reference and which change, nothing of the case's text."""
+    world = build_world(bot)
+    send = CASE_DOORS[door]
+    before = _case_state(bot, world)
+    mark = last_id(bot)
+    r = reader_for(bot, world, COVERED)
+    for _ in range(2):  # the second press is not written again
+        shown = send(bot, r, world.case)
+        assert NOT_THEIRS_SV in shown and SUMMARY not in shown, shown
+    assert _case_state(bot, world) == before
+    detail = {"surface": "case_modal", "details": False, "refused": "not_theirs"}
+    assert refusals_in(bot, mark, world.forum) == [
+        (
+            COVERED,
+            "case",
+            world.reference,
+            "T0001",
+            _agency_of(bot, world, COVERED),
+            {**detail, "attempt": ATTEMPTS[door]},
+        )
+    ]
+
+
+@pytest.mark.parametrize(
+    "door",
+    [
+        "record consent button",
+        "record consent submission",
+        "change SIP button",
+        "change SIP submission",
+    ],
+)
+def test_a_coordinator_refused_a_detail_their_agency_may_not_see_is_audited(
+    bot: Bot, door: str
+) -> None:
+    """The consent and the SIP are details of the case: a coordinator of an agency the
+    consent does not cover is told so, nothing changes, and the attempt is audited as
+    refused for the details hidden, naming the change."""
+    world = build_world(bot)
+    send = CASE_DOORS[door]
+    before = _case_state(bot, world)
+    mark = last_id(bot)
+    shown = send(bot, reader_for(bot, world, COORD), world.case)
+    assert HIDDEN_SV in shown and SUMMARY not in shown, shown
+    assert _case_state(bot, world) == before
+    detail = {"surface": "case_modal", "details": False, "refused": "details_hidden"}
+    assert refusals_in(bot, mark, world.forum) == [
+        (
+            COORD,
+            "case",
+            world.reference,
+            "T0001",
+            _agency_of(bot, world, COORD),
+            {**detail, "attempt": ATTEMPTS[door]},
+        )
+    ]
 
 
 # --- the coordinators' doors: legal hold (in the case modal) and a legal ground ----------------
@@ -569,3 +666,39 @@ def test_a_refused_consent_submission_republishes_no_ones_home(bot: Bot) -> None
     bot.wait_idle()
     assert bot.slack.count("views.publish") == published
     assert _case_state(bot, world)[3] == 2
+
+
+@pytest.mark.parametrize(
+    ("door", "attempt"),
+    [
+        ("legal hold button", "legal_hold"),
+        ("legal hold submission", "legal_hold"),
+        ("release the hold", "legal_hold_release"),
+    ],
+)
+def test_a_member_who_is_no_coordinator_is_refused_the_legal_hold_and_audited(
+    bot: Bot, door: str, attempt: str
+) -> None:
+    """The legal hold is the coordinators': a member of the forum pressing its buttons (a
+    crafted button) is told so, nothing changes, and the attempt is audited once in the
+    forum's log, naming the change."""
+    world = build_world(bot)
+    send, _surface = COORDINATOR_DOORS[door]
+    before = _hold_and_grounds(bot, world)
+    mark = last_id(bot)
+    r = reader_for(bot, world, COVERED)
+    for _ in range(2):
+        shown = send(bot, r, world.case)
+        assert "Det kan bara forumets samordnare göra." in shown and SUMMARY not in shown, shown
+    assert _hold_and_grounds(bot, world) == before
+    detail = {"surface": "case_modal", "details": False, "refused": "not_coordinator"}
+    assert refusals_in(bot, mark, world.forum) == [
+        (
+            COVERED,
+            "case",
+            world.reference,
+            "T0001",
+            _agency_of(bot, world, COVERED),
+            {**detail, "attempt": attempt},
+        )
+    ]

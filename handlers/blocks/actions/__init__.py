@@ -67,9 +67,8 @@ from handlers.blocks.actions.ids import (
 from handlers.blocks.actions.lists import (
     action_list_message,
     add_case_actions,
-    add_to_home,
     case_actions_blocks,
-    home_blocks,
+    home_section,
 )
 from handlers.blocks.actions.modals import (
     action_detail_modal,
@@ -118,7 +117,6 @@ __all__ = [
     "action_list_message",
     "action_modal",
     "add_case_actions",
-    "add_to_home",
     "cancel_modal",
     "card_message",
     "case_actions_blocks",
@@ -131,7 +129,7 @@ __all__ = [
     "handed_over_dm",
     "handover_modal",
     "hidden_text",
-    "home_blocks",
+    "home_section",
     "list_value",
     "new_for_area_block",
     "notice_modal",

@@ -38,6 +38,7 @@ from handlers.blocks.common import (
     section,
 )
 from handlers.blocks.common import notice_modal as notice_modal
+from handlers.blocks.home import HomeSection
 from storage.models import ActionStatus
 
 # --- lists ----------------------------------------------------------------------------------
@@ -125,30 +126,30 @@ def action_list_message(
     return message(title, blocks)
 
 
-def home_blocks(
+def home_section(
     t: Translator, rows: Sequence[ActionRow], total: int, days: Mapping[int, dt.date]
-) -> list[Block]:
-    """App Home's "mina insatser": the user's open actions with the same buttons; ``days``
-    is today in each forum's time zone (by forum id)."""
-    blocks: list[Block] = [divider(), header(t("My actions"))]
+) -> HomeSection:
+    """App Home's "mina insatser": the user's open actions with the same buttons, one entry
+    each (``total``: all of them); ``days`` is today in each forum's time zone (by forum
+    id)."""
+    head: list[Block] = [divider(), header(t("My actions"))]
     if not rows:
-        blocks.append(section(t("You have no open actions.")))
-        return blocks
-    for row in rows:
-        blocks.append(
+        return HomeSection(head=[*head, section(t("You have no open actions."))])
+    entries = [
+        [
             section(
                 row_text(t, row, _day_of(row, days), forum=True),
                 block_id=f"home_action.{row.id}",
                 accessory=_row_menu(t, row),
             )
-        )
-    if total > len(rows):
-        blocks.append(
-            context(
-                t("…and {n} more: /samverkan actions in the forum's channel.", n=total - len(rows))
-            )
-        )
-    return blocks
+        ]
+        for row in rows
+    ]
+
+    def more(n: int) -> Block:
+        return context(t("…and {n} more: /samverkan actions in the forum's channel.", n=n))
+
+    return HomeSection(head=head, entries=entries, more=more, left_out=total - len(rows))
 
 
 def _day_of(row: ActionRow, days: Mapping[int, dt.date]) -> dt.date:
@@ -156,16 +157,6 @@ def _day_of(row: ActionRow, days: Mapping[int, dt.date]) -> dt.date:
     if row.forum_id in days:
         return days[row.forum_id]
     return row.due_on + dt.timedelta(days=1) if row.overdue else row.due_on - dt.timedelta(days=1)
-
-
-def add_to_home(view: Block, blocks: list[Block]) -> Block:
-    """Put the actions section before the home tab's closing hint, within 100 blocks."""
-    existing = list(view.get("blocks", []))
-    tail = existing[-1:] if existing and existing[-1].get("type") == "context" else []
-    head = existing[: len(existing) - len(tail)]
-    room = 100 - len(head) - len(tail)
-    view["blocks"] = head + blocks[: max(room, 0)] + tail
-    return view
 
 
 # --- the case view's linked actions ---------------------------------------------------------------

@@ -79,7 +79,7 @@ from handlers.blocks.cases.modals import (
     deviation_followed_up_dm,
     deviation_modal,
     deviation_view_modal,
-    open_deviations_home,
+    open_deviations_section,
     outcome_label,
     sip_modal,
 )
@@ -139,7 +139,7 @@ __all__ = [
     "deviation_view_modal",
     "effect_label",
     "filter_value",
-    "open_deviations_home",
+    "open_deviations_section",
     "outcome_label",
     "page_value",
     "parse_filter_value",

@@ -18,6 +18,7 @@ from domain.cases import (
     OpenDeviations,
 )
 from domain.clock import as_utc
+from domain.corrections import REDACTED, Field
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
     ACTION_DEVIATION_OPEN,
@@ -57,6 +58,8 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
+from handlers.blocks.corrections import redact_button
+from handlers.blocks.home import HomeSection
 from storage.models import ConsentGiver, Effect, SipStatus
 
 # --- raising a case -----------------------------------------------------------------------------
@@ -526,6 +529,17 @@ def deviation_view_modal(
     else:
         not_yet = t("Not followed up yet.")
         blocks.append(section(f"*{not_yet}*"))
+    # Masking (a coordinator): what happened, and what was done or agreed; a text already
+    # masked offers nothing more to mask.
+    masks: list[Block] = []
+    if view.may_redact and view.text and view.text != REDACTED:
+        masks.append(redact_button(t, Field.DEVIATION_TEXT, view.id, t("Mask what happened")))
+    if view.may_redact and view.follow_up_note and view.follow_up_note != REDACTED:
+        masks.append(
+            redact_button(t, Field.DEVIATION_NOTE, view.id, t("Mask what was done or agreed"))
+        )
+    if masks:
+        blocks.append(actions(*masks, block_id=f"deviation_fix.{view.id}"))
     if not view.may_follow_up:
         return modal(
             callback_id=CB_DEVIATION_FOLLOW_UP,
@@ -565,14 +579,15 @@ def deviation_view_modal(
     )
 
 
-def open_deviations_home(t: Translator, forums: Sequence[OpenDeviations]) -> list[Block]:
+def open_deviations_section(t: Translator, forums: Sequence[OpenDeviations]) -> HomeSection:
     """App Home, for coordinators: the deviations waiting for a follow-up in each of their
-    forums (kind, agencies and date; the text shows in the deviation's view)."""
+    forums (kind, agencies and date; the text shows in the deviation's view), one entry per
+    forum."""
     if not forums:
-        return []
-    blocks: list[Block] = [divider(), header(t("Deviations to follow up"))]
+        return HomeSection()
+    entries: list[list[Block]] = []
     for forum in forums:
-        blocks.append(
+        entry = [
             section(
                 t.ngettext(
                     "*{forum}*: {n} open",
@@ -581,13 +596,28 @@ def open_deviations_home(t: Translator, forums: Sequence[OpenDeviations]) -> lis
                     forum=escape(forum.forum_name),
                 )
             )
-        )
+        ]
         for row in forum.shown:
             day = t.day(row.reported_on)
-            blocks.append(
+            entry.append(
                 section(
                     f"{deviation_kind_label(t, row.kind)} · {day} · {_names(row.agencies)}",
                     accessory=button(t("Follow up"), ACTION_DEVIATION_OPEN, value=str(row.id)),
                 )
             )
-    return blocks
+        entries.append(entry)
+
+    def more(n: int) -> Block:
+        return context(
+            t.ngettext(
+                "…and deviations to follow up in {n} more forum: the DM about each one has "
+                "its button.",
+                "…and deviations to follow up in {n} more forums: the DM about each one has "
+                "its button.",
+                n,
+            )
+        )
+
+    return HomeSection(
+        head=[divider(), header(t("Deviations to follow up"))], entries=entries, more=more
+    )

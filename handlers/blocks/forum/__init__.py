@@ -21,6 +21,8 @@ from handlers.blocks.forum.home import (
     forum_created_message,
     forum_summary_blocks,
     home_error_view,
+    home_forums_section,
+    home_tab,
     home_view,
 )
 from handlers.blocks.forum.ids import (
@@ -98,6 +100,8 @@ __all__ = [
     "help_blocks",
     "help_message",
     "home_error_view",
+    "home_forums_section",
+    "home_tab",
     "home_view",
     "members_modal",
     "menu_message",

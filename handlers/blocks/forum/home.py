@@ -21,6 +21,7 @@ from handlers.blocks.forum.ids import (
     role_label,
 )
 from handlers.blocks.forum.modal import schedule_text
+from handlers.blocks.home import HOME_BLOCKS_MAX, HomeParts, HomeSection
 
 
 def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
@@ -65,25 +66,51 @@ def forum_created_message(t: Translator, summary: ForumSummary) -> dict[str, obj
     return message(text, blocks)
 
 
-def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
-    blocks: list[Block] = [header(t("Samverkan"))]
+def home_forums_section(t: Translator, forums: Sequence[ForumSummary]) -> HomeSection:
+    """App Home's summaries of the user's forums, one entry each."""
     if not forums:
-        blocks.append(
-            section(
-                t(
-                    "You are not a member of any forum yet. A coordinator adds you, or create a "
-                    "forum with /samverkan forum new in the forum's channel."
+        return HomeSection(
+            head=[
+                section(
+                    t(
+                        "You are not a member of any forum yet. A coordinator adds you, or "
+                        "create a forum with /samverkan forum new in the forum's channel."
+                    )
                 )
+            ]
+        )
+    entries = [
+        [
+            divider(),
+            section(f"*{escape(summary.name)}* · <#{summary.channel_id}>"),
+            *forum_summary_blocks(t, summary)[1:],
+        ]
+        for summary in forums[:MAX_HOME_FORUMS]
+    ]
+
+    def more(n: int) -> Block:
+        return context(
+            t.ngettext(
+                "…and {n} more forum: its summary is in its channel (/samverkan forum).",
+                "…and {n} more forums: each one's summary is in its channel (/samverkan forum).",
+                n,
             )
         )
-    for summary in forums[:MAX_HOME_FORUMS]:
-        blocks.append(divider())
-        blocks.append(section(f"*{escape(summary.name)}* · <#{summary.channel_id}>"))
-        blocks.extend(forum_summary_blocks(t, summary)[1:])
-    if len(forums) > MAX_HOME_FORUMS:
-        blocks.append(context(t("…and {n} more.", n=len(forums) - MAX_HOME_FORUMS)))
-    blocks.append(context(t("Type /samverkan help to see what I can do.")))
-    return {"type": "home", "blocks": blocks[:100]}
+
+    return HomeSection(entries=entries, more=more, left_out=max(0, len(forums) - MAX_HOME_FORUMS))
+
+
+def home_tab(t: Translator, parts: HomeParts) -> Block:
+    """App Home: its title, the sections within Slack's 100 blocks, the closing hint."""
+    top = [header(t("Samverkan"))]
+    hint = [context(t("Type /samverkan help to see what I can do."))]
+    body = parts.fit(HOME_BLOCKS_MAX - len(top) - len(hint))
+    return {"type": "home", "blocks": [*top, *body, *hint][:HOME_BLOCKS_MAX]}
+
+
+def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
+    """App Home with the forums' summaries alone."""
+    return home_tab(t, HomeParts(forums=home_forums_section(t, forums)))
 
 
 def home_error_view(t: Translator, text: str) -> Block:

@@ -22,7 +22,7 @@ ACTION_OPEN_MEMBERS = "forum_open_members"
 ACTION_REMOVE_MEMBER = "member_remove"
 ROLE_VALUES = ("member", "coordinator", "admin", "reviewer")
 MAX_LISTED_MEMBERS = 60  # keeps the members modal under 100 blocks
-MAX_HOME_FORUMS = 20  # 4 blocks each keeps App Home under 100 blocks
+MAX_HOME_FORUMS = 20  # summaries at most; App Home shares its 100 blocks (handlers.blocks.home)
 
 
 @dataclass(frozen=True)
