@@ -145,8 +145,11 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
     """
     now = clock.now()
     # One planner per forum at a time: the row lock makes a concurrent sync wait and then
-    # see the rows the first one wrote (SQLite's BEGIN IMMEDIATE serialises anyway).
-    session.execute(select(Forum.id).where(Forum.id == forum.id).with_for_update())
+    # see the rows the first one wrote (SQLite's BEGIN IMMEDIATE serialises anyway). FOR NO
+    # KEY UPDATE, a settings save's own lock: rows that refer to the forum are still written
+    # meanwhile, so an agenda being posted (its meeting's row locked, which this re-plan
+    # waits for below) commits instead of waiting for this lock (a deadlock).
+    session.execute(select(Forum.id).where(Forum.id == forum.id).with_for_update(key_share=True))
     schedule = forum_schedule(forum)
     calendar = calendar_of(forum)
     horizon = now + HORIZON
@@ -157,6 +160,12 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
             select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence >= now)
         )
     }
+    # The rows this re-plan may move or remove, locked before it reads which agendas are
+    # out (domain.locks): an agenda being posted holds its meeting's row until it commits,
+    # and is then read here as posted, its meeting kept.
+    locks.lock_meetings(
+        session, [m.id for m in existing.values() if not m.changed_by and m.starts_at > now]
+    )
     posted = _agendas_posted(session, forum.id, list(existing))
     kept_days = _kept_days(session, forum, now, posted, schedule.zone)
     minutes = dt.timedelta(minutes=forum.meeting_minutes)
@@ -308,7 +317,7 @@ def ensure_synced(session: Session, clock: Clock, forum: Forum) -> None:
     latest = session.scalar(
         select(Forum.meetings_until)
         .where(Forum.id == forum.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # sync_meetings's own lock
         .execution_options(populate_existing=True)
     )
     if latest is not None and latest >= clock.now() + SYNC_AHEAD:
