@@ -37,8 +37,10 @@ def menu_text(bot: Bot, user: str) -> str:
 
 
 def home_text(bot: Bot, user: str) -> str:
+    bot.lazy.wait_idle()  # the Homes a change published first (they are not the answer)
     before = bot.slack.count("views.publish")
     bot.driver.app_home_opened(user=user)
+    bot.lazy.wait_idle()
     calls = bot.slack.wait_for("views.publish", count=before + 1)
     return json.dumps([c.args for c in calls if c.args["user_id"] == user][-1], ensure_ascii=False)
 
