@@ -20,6 +20,14 @@ writers of one meeting take turns there), then the row of the next planned meeti
 then the rows of the cases written for, by id (:func:`lock_cases`). Closing a case locks
 only that case's row; moving a meeting only its own.
 
+Posting a meeting's agenda (:func:`domain.agenda.posting.post_due`) claims its effect's row,
+then locks the meeting's row and reads it again: a schedule edit that removed or cancelled
+the meeting, or a cancel, committed first is read there and the agenda is not posted; one
+that comes later waits for the post to commit. A re-plan of the forum's meetings
+(:func:`domain.meetings.sync_meetings`: the forum's row, then the rows it may move or
+remove, soonest first) reads which agendas are out only after those locks, so it keeps the
+meeting whose agenda was posted while it waited.
+
 A rating round follows its meeting: cancelling or moving the meeting closes the round or
 moves its deadline (:func:`domain.ratings.follow_meeting`), after the meeting's row (and the
 next meeting's, for a cancel). Closing a round (at its deadline or early) brings the posted
@@ -67,6 +75,19 @@ def lock_meeting(session: Session, meeting_id: int) -> Meeting | None:
         .with_for_update(key_share=True)
         .execution_options(populate_existing=True)
     ).first()
+
+
+def lock_meetings(session: Session, meeting_ids: Collection[int]) -> None:
+    """Lock several meetings' rows, the soonest first (the one order above: a meeting's row
+    before a later one's), and read them again (a re-plan of the forum's schedule)."""
+    if meeting_ids:
+        session.execute(
+            select(Meeting)
+            .where(Meeting.id.in_(sorted(set(meeting_ids))))
+            .order_by(Meeting.starts_at, Meeting.id)
+            .with_for_update(key_share=True)
+            .execution_options(populate_existing=True)
+        ).all()
 
 
 def lock_cases(session: Session, case_ids: Collection[int]) -> None:

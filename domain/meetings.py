@@ -138,14 +138,18 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
 
     Meetings that already started, that a coordinator changed by hand or whose agenda was
     posted are left alone, and no second meeting is planned on their day (a schedule edited
-    on a meeting day changes the meetings from the next one on: no second agenda that day).
-    A future meeting the schedule no longer has is removed (its other-business items move to
-    the next meeting); one with a rating round is cancelled.
+    on a meeting day changes the meetings from the next one on: no second agenda that day;
+    nor, while an agenda of the old schedule is out, a new meeting whose agenda time has
+    passed). A future meeting the schedule no longer has is removed (its other-business
+    items move to the next meeting); one with a rating round is cancelled.
     """
     now = clock.now()
     # One planner per forum at a time: the row lock makes a concurrent sync wait and then
-    # see the rows the first one wrote (SQLite's BEGIN IMMEDIATE serialises anyway).
-    session.execute(select(Forum.id).where(Forum.id == forum.id).with_for_update())
+    # see the rows the first one wrote (SQLite's BEGIN IMMEDIATE serialises anyway). FOR NO
+    # KEY UPDATE, a settings save's own lock: rows that refer to the forum are still written
+    # meanwhile, so an agenda being posted (its meeting's row locked, which this re-plan
+    # waits for below) commits instead of waiting for this lock (a deadlock).
+    session.execute(select(Forum.id).where(Forum.id == forum.id).with_for_update(key_share=True))
     schedule = forum_schedule(forum)
     calendar = calendar_of(forum)
     horizon = now + HORIZON
@@ -156,6 +160,12 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
             select(Meeting).where(Meeting.forum_id == forum.id, Meeting.occurrence >= now)
         )
     }
+    # The rows this re-plan may move or remove, locked before it reads which agendas are
+    # out (domain.locks): an agenda being posted holds its meeting's row until it commits,
+    # and is then read here as posted, its meeting kept.
+    locks.lock_meetings(
+        session, [m.id for m in existing.values() if not m.changed_by and m.starts_at > now]
+    )
     posted = _agendas_posted(session, forum.id, list(existing))
     kept_days = _kept_days(session, forum, now, posted, schedule.zone)
     minutes = dt.timedelta(minutes=forum.meeting_minutes)
@@ -175,8 +185,23 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
         meeting.agenda_due_at = agenda_due(planned.starts_at, calendar, schedule.zone)
         if (meeting.starts_at, meeting.status) != before:
             _round_follows(session, clock, meeting)
+    # A meeting of the old schedule whose agenda is out stays (a posted agenda is not taken
+    # back), and it is the forum's meeting until then: a new one whose agenda time has
+    # passed would get its agenda at once, late: a second meeting that week ("two days
+    # before" a Thursday posts on Tuesday; switched to Wednesdays that Tuesday, Wednesday's
+    # agenda time was Monday). The new schedule starts with its meeting after that one.
+    covered = any(
+        occurrence in posted
+        and occurrence not in wanted
+        and meeting.status == MeetingStatus.PLANNED
+        and meeting.starts_at > now
+        for occurrence, meeting in existing.items()
+    )
     for occurrence, planned in wanted.items():
         if occurrence in existing or planned.starts_at.date() in kept_days:
+            continue
+        due = agenda_due(planned.starts_at, calendar, schedule.zone)
+        if covered and planned.status == MeetingStatus.PLANNED and due <= now:
             continue
         starts = planned.starts_at.astimezone(dt.UTC)
         session.add(
@@ -188,7 +213,7 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
                 status=planned.status,
                 holiday=planned.holiday,
                 has_situation_picture=False,
-                agenda_due_at=agenda_due(planned.starts_at, calendar, schedule.zone),
+                agenda_due_at=due,
                 agenda_version=0,
             )
         )
@@ -292,7 +317,7 @@ def ensure_synced(session: Session, clock: Clock, forum: Forum) -> None:
     latest = session.scalar(
         select(Forum.meetings_until)
         .where(Forum.id == forum.id)
-        .with_for_update()
+        .with_for_update(key_share=True)  # sync_meetings's own lock
         .execution_options(populate_existing=True)
     )
     if latest is not None and latest >= clock.now() + SYNC_AHEAD:

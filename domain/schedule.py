@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import re
 import threading
 import zoneinfo
 from dataclasses import dataclass
@@ -21,6 +22,9 @@ _ALLOWED_FREQ = {DAILY, WEEKLY, MONTHLY, YEARLY}
 # dateutil scans to year 9999 for rules that can never match. The check runs in its own
 # daemon thread with a deadline, so one such typo never delays anyone else's check.
 _CHECK_SECONDS = 1.0
+# RFC 5545's UNTIL: a DATE (20271231) or a DATE-TIME (20271231T150000, UTC with Z).
+# dateutil reads far more (UNTIL=2027 becomes a day of 2027 chosen from today's date).
+_UNTIL = re.compile(r"\d{8}(T\d{6}Z?)?")
 
 
 @dataclass(frozen=True)
@@ -131,6 +135,7 @@ def validate_schedule(
             N_("Set the meeting time in the start and end fields, not in the rule."),
             field="rrule",
         )
+    _check_until(rule)
     if start.hour == 2 or end.hour == 2:
         raise InvalidInput(
             N_(
@@ -181,6 +186,37 @@ def validate_schedule(
     except ValueError:
         raise invalid from None
     return Schedule(rule, start, int(minutes.total_seconds() // 60), timezone, anchor)
+
+
+def _check_until(rule: str) -> None:
+    """UNTIL in RFC 5545's form only, and never with COUNT (RFC 5545 forbids the two
+    together; dateutil takes both, and a bare year as a day of that year)."""
+    parts = {name: value for name, _, value in (part.partition("=") for part in rule.split(";"))}
+    if "UNTIL" not in parts:
+        return
+    if "COUNT" in parts:
+        raise InvalidInput(
+            N_(
+                "Use COUNT or UNTIL, not both: COUNT says how many meetings there are, "
+                "UNTIL the last day."
+            ),
+            field="rrule",
+        )
+    until = parts["UNTIL"]
+    try:  # the form, then a real day (not 20271332) and time (not T250000)
+        valid = bool(_UNTIL.fullmatch(until)) and bool(
+            dt.datetime.strptime(until[:15], "%Y%m%dT%H%M%S" if len(until) > 8 else "%Y%m%d")
+        )
+    except ValueError:
+        valid = False
+    if not valid:
+        raise InvalidInput(
+            N_(
+                "Write UNTIL as a date, YYYYMMDD, e.g. UNTIL=20271231 for meetings until "
+                "the end of 2027."
+            ),
+            field="rrule",
+        )
 
 
 FIRST_WITHIN = dt.timedelta(days=366)

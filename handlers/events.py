@@ -16,8 +16,9 @@ from handlers.errors import database_errors
 from handlers.listener import listener, needing
 from handlers.outgoing import queue_announcement_update
 from handlers.payload import ack_only
-from handlers.screens import home_view, refresh_home
+from handlers.screens import home_view, refresh_forum_homes, refresh_home
 from storage.db import reading, transaction
+from storage.models import Forum
 
 log = logging.getLogger(__name__)
 
@@ -85,16 +86,18 @@ def member_joined(event: dict[str, Any], context: BoltContext, deps: Deps) -> No
         return
     team_id = _workspace(event, context)
     with database_errors(), transaction(deps.sessions) as session:
-        scheduling.mark_reachable(session, team_id=team_id, channel_id=event["channel"])
+        forum = scheduling.mark_reachable(session, team_id=team_id, channel_id=event["channel"])
+        _reach_changed(context, forum)
 
 
 @needing("event_channel")
 def channel_unarchived(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     """``channel_unarchive`` / ``group_unarchive``: posts reach the forum's channel again."""
     with database_errors(), transaction(deps.sessions) as session:
-        scheduling.mark_reachable(
+        forum = scheduling.mark_reachable(
             session, team_id=_workspace(event, context), channel_id=event["channel"]
         )
+        _reach_changed(context, forum)
 
 
 @needing("event_channel")
@@ -102,9 +105,30 @@ def channel_archived(event: dict[str, Any], context: BoltContext, deps: Deps) ->
     """``channel_archive`` / ``group_archive``: the forum's summary, settings, App Home and
     menu say so before the next agenda is refused."""
     with database_errors(), transaction(deps.sessions) as session:
-        scheduling.mark_archived(
+        forum = scheduling.mark_archived(
             session, deps.clock, team_id=_workspace(event, context), channel_id=event["channel"]
         )
+        _reach_changed(context, forum)
+
+
+# The forum whose channel's reach the event changed, for :func:`refresh_reach_homes` (bolt
+# copies the context for a lazy listener after the ack function has returned).
+REACH_CHANGED = "samverkan_reach_changed"
+
+
+def _reach_changed(context: BoltContext, forum: Forum | None) -> None:
+    if forum is not None:
+        context[REACH_CHANGED] = forum.id
+
+
+@listener("log")
+def refresh_reach_homes(client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """After the answer, and only when the event changed whether the bot can post in the
+    forum's channel: its members' App Home, which says so, published anew (Slack keeps a
+    Home as last published). Not before the answer, as :func:`refresh_left_home`."""
+    forum_id = context.get(REACH_CHANGED)
+    if isinstance(forum_id, int):
+        refresh_forum_homes(deps, client, context.team_id or "", forum_id)
 
 
 @listener("log", needs=("event_user",))
@@ -119,9 +143,9 @@ def home_opened(
 
 def register(app: App) -> None:
     app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
-    app.event("member_joined_channel")(member_joined)
+    app.event("member_joined_channel")(ack=member_joined, lazy=[refresh_reach_homes])
     for unarchived in ("channel_unarchive", "group_unarchive"):
-        app.event(unarchived)(channel_unarchived)
+        app.event(unarchived)(ack=channel_unarchived, lazy=[refresh_reach_homes])
     for archived in ("channel_archive", "group_archive"):
-        app.event(archived)(channel_archived)
+        app.event(archived)(ack=channel_archived, lazy=[refresh_reach_homes])
     app.event("app_home_opened")(ack=ack_only, lazy=[home_opened])

@@ -49,7 +49,9 @@ class WebApiGateway:
     it does not exist creates it and kills this process at once (``SIGKILL``), before the
     outbox row is settled, as a crash in that window would. ``renderers``: what it renders
     when it is sent (``handlers.outgoing.renderers``). ``dms``: the users' DMs with the bot
-    (a DM queued by user id), shared with the listeners (``Deps.dms``)."""
+    (a DM queued by user id), shared with the listeners (``Deps.dms``). ``on_reach_changed``:
+    called with (workspace, forum id) when a post showed that the bot can no longer post in
+    a forum's channel, or can again (``domain.scheduling.ReachWatcher``)."""
 
     def __init__(
         self,
@@ -58,8 +60,10 @@ class WebApiGateway:
         crash_after_post: str | None = None,
         renderers: Mapping[str, Render] | None = None,
         dms: DmChannels | None = None,
+        on_reach_changed: Callable[[str, int], None] | None = None,
     ) -> None:
         self._client_for_team = client_for_team
+        self._on_reach_changed = on_reach_changed
         self._dms = dms if dms is not None else DmChannels()
         self._crash_after_post = crash_after_post
         self._renderers = dict(renderers or {})
@@ -74,6 +78,10 @@ class WebApiGateway:
     def render(self, session: Session, name: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
         found = self._renderers.get(name)
         return found(session, args) if found is not None else None
+
+    def reach_changed(self, team_id: str, forum_id: int) -> None:
+        if self._on_reach_changed is not None:
+            self._on_reach_changed(team_id, forum_id)
 
     def find_posted(self, team_id: str | None, channel: str, key: str) -> str | None:
         """Look for our message with this outbox key in the channel's recent history."""

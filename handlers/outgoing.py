@@ -38,7 +38,7 @@ from handlers.blocks import minutes as minutes_ui
 from handlers.blocks import ratings as rating_ui
 from handlers.deps import Deps
 from handlers.gateway import Render, WebApiGateway
-from handlers.screens import summarize
+from handlers.screens import refresh_forum_homes, summarize
 from storage.db import transaction
 from storage.models import Forum, Meeting
 
@@ -342,8 +342,20 @@ def renderers(deps: Deps) -> dict[str, Render]:
 def gateway(
     deps: Deps, client_for_team: Callable[[str | None], WebClient], **kwargs: Any
 ) -> WebApiGateway:
-    """The outbox's way to Slack, able to render what is rendered when it is sent."""
-    return WebApiGateway(client_for_team, renderers=renderers(deps), dms=deps.dms, **kwargs)
+    """The outbox's way to Slack, able to render what is rendered when it is sent. A post
+    that shows the bot can no longer post in a forum's channel, or can again, publishes its
+    members' App Home anew (it says so)."""
+
+    def reach_changed(team_id: str, forum_id: int) -> None:
+        refresh_forum_homes(deps, client_for_team(team_id), team_id, forum_id)
+
+    return WebApiGateway(
+        client_for_team,
+        renderers=renderers(deps),
+        dms=deps.dms,
+        on_reach_changed=reach_changed,
+        **kwargs,
+    )
 
 
 # --- rendering used by the scheduler too --------------------------------------------------

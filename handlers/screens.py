@@ -32,7 +32,7 @@ from handlers.blocks.home import HomeParts, HomeSection
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.metadata import DeviationMeta, ViewMeta
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import CaseStatus, Forum, Meeting
 
 log = logging.getLogger(__name__)
@@ -140,6 +140,19 @@ def refresh_home(deps: Deps, client: WebClient, team_id: str, user_ids: list[str
             client.views_publish(user_id=user_id, view=home_view(deps, t, team_id, user_id))
         except Exception as exc:  # the next app_home_opened publishes it anyway
             log.warning("App Home not refreshed: %s", exc.__class__.__name__)
+
+
+def refresh_forum_homes(deps: Deps, client: WebClient, team_id: str, forum_id: int) -> None:
+    """Publish anew the App Home of the forum's members (in this workspace only), after
+    what it shows of the forum changed: whether the bot can post in its channel."""
+    with database_errors(), reading(deps.sessions) as session:
+        forum = session.get(Forum, forum_id)
+        users = (
+            [m.slack_user_id for m in forum_service.active_members(session, forum)]
+            if forum is not None and forum.team_id == team_id
+            else []
+        )
+    refresh_home(deps, client, team_id, users)
 
 
 def refresh_lost_readers(

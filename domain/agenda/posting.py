@@ -14,7 +14,7 @@ from sqlalchemy import and_, exists, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
-from domain import scheduling
+from domain import locks, scheduling
 from domain.agenda.base import (
     AGENDA,
     CATCH_UP,
@@ -190,7 +190,32 @@ def _prepare_effects(session: Session, kind: str, meeting_ids: Sequence[int]) ->
 def _claim(
     session: Session, clock: Clock, meeting_id: int, kind: str, *, replica: str
 ) -> tuple[Meeting, Forum, ScheduledEffect] | None:
-    """The meeting's agenda (or preview, due a day earlier) for this replica, or None."""
+    """The meeting's agenda (or preview, due a day earlier) for this replica, or None. The
+    meeting's row is locked once the effect is claimed (domain.locks) and read again."""
+    claimed = _claim_effect(session, clock, meeting_id, kind, replica=replica)
+    if claimed is None:
+        return None
+    _meeting, forum, effect = claimed
+    # A schedule edit that removed the meeting or moved its agenda time later, committed
+    # since the due list was read, is read here: nothing to post now (the claim is given
+    # back). A cancel is read too (the caller skips it). An edit or a cancel that comes
+    # after this lock waits for the post, and then finds the agenda out.
+    meeting = locks.lock_meeting(session, meeting_id)
+    shift = dt.timedelta(days=1) if kind == PREVIEW else dt.timedelta()
+    if (
+        meeting is None
+        or meeting.agenda_due_at is None
+        or meeting.agenda_due_at - shift > clock.now()
+    ):
+        effect.status = EffectStatus.PENDING
+        effect.claimed_by = effect.claimed_at = effect.lease_until = None
+        return None
+    return meeting, forum, effect
+
+
+def _claim_effect(
+    session: Session, clock: Clock, meeting_id: int, kind: str, *, replica: str
+) -> tuple[Meeting, Forum, ScheduledEffect] | None:
     meeting = session.get(Meeting, meeting_id)
     if meeting is None or meeting.agenda_due_at is None:
         return None
@@ -299,6 +324,9 @@ def _preview_one(
     if claimed is None:
         return False
     meeting, forum, effect = claimed
+    if meeting.status != MeetingStatus.PLANNED:  # cancelled since the due list was read
+        effect.status = EffectStatus.SKIPPED
+        return False
     agenda = build(session, clock, meeting, forum, picture=picture)
     message = render(agenda)
     for user in coordinators(session, forum.id):

@@ -84,6 +84,16 @@ class PostFinder(Protocol):
         ...
 
 
+@runtime_checkable
+class ReachWatcher(Protocol):
+    """A gateway told when a forum's channel became unreachable for the bot, or reachable
+    again (:mod:`domain.scheduling.reach`), after that was committed."""
+
+    def reach_changed(self, team_id: str, forum_id: int) -> None:
+        """The forum's members' App Home shows the state: publish it anew."""
+        ...
+
+
 # The metadata event type our posts carry (with the outbox key in its payload).
 METADATA_EVENT = "samverkan_outbox"
 HISTORY_LOOKUP_LIMIT = 200
@@ -305,9 +315,10 @@ def _deliver_one(
     if reached is not None:  # a forum's channel the bot cannot post in, or can again
         # After the settle, in a transaction of its own: a failure here (a lock on the
         # forum's row) must not undo the settle, which would send the message again.
+        changed: int | None = None
         try:
             with sessions() as session, session.begin():
-                note_delivery(
+                changed = note_delivery(
                     session,
                     clock,
                     team_id=message.team_id,
@@ -316,6 +327,11 @@ def _deliver_one(
                 )
         except Exception as exc:  # the next post to the channel notes it again
             log.warning("outbox: channel state not noted: %s", exc.__class__.__name__)
+        if changed is not None and message.team_id and isinstance(gateway, ReachWatcher):
+            try:  # committed: the members' App Home shows the new state
+                gateway.reach_changed(message.team_id, changed)
+            except Exception as exc:  # best effort: the next app_home_opened shows it
+                log.warning("outbox: App Home not refreshed: %s", exc.__class__.__name__)
     return kind
 
 

@@ -7,7 +7,9 @@ through on a retry either. The forum keeps that refusal (``settings["channel_ref
 the error and when it was seen) so the forum's summary, its settings, App Home and the menu
 can say that agendas and reminders do not reach the channel, and what to do. It is cleared
 when a later post there goes through, or when Slack says the bot was invited back or the
-channel was unarchived (handlers/events.py).
+channel was unarchived (handlers/events.py). Each change tells its caller which forum
+changed, so the App Home of its members is published anew (the Home shows the state and
+Slack keeps a Home as last published): only on a change, not on every post.
 """
 
 from __future__ import annotations
@@ -67,28 +69,28 @@ def note_delivery(
     team_id: str | None,
     channel: str,
     error: str | None,
-) -> None:
+) -> int | None:
     """After a call to ``channel`` was settled: ``error`` is Slack's refusal (None: it went
     through). Records a refusal in :data:`UNREACHABLE` on the channel's forum and clears
-    the record when a post went through; anything else leaves it as it is."""
+    the record when a post went through; anything else leaves it as it is. Returns the
+    forum's id when its state changed (its members' App Home shows it), else None."""
     if not team_id or not _is_channel(channel):
-        return
+        return None
     if error is not None and error not in UNREACHABLE:
-        return
+        return None
     # Most posts change nothing: a plain read first, the row locked only for a change.
     row = session.execute(
         select(Forum.settings).where(Forum.team_id == team_id, Forum.channel_id == channel)
     ).first()
     if row is None or _refused_in(row.settings) == error:
-        return
+        return None
     forum = _locked(session, team_id, channel)
-    if forum is None:
-        return
-    if error is None:
-        if channel_refused(forum) is not None:
-            _set(session, forum, None)
-    elif channel_refused(forum) != error:
-        _set(session, forum, {"code": error, "since": clock.now().isoformat()})
+    if forum is None or channel_refused(forum) == error:
+        return None  # another post noted it meanwhile
+    _set(
+        session, forum, None if error is None else {"code": error, "since": clock.now().isoformat()}
+    )
+    return forum.id
 
 
 def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum | None:
@@ -101,8 +103,11 @@ def mark_reachable(session: Session, *, team_id: str, channel_id: str) -> Forum 
     return forum
 
 
-def mark_archived(session: Session, clock: Clock, *, team_id: str, channel_id: str) -> None:
-    """Slack said the forum's channel was archived: posts there will be refused."""
+def mark_archived(session: Session, clock: Clock, *, team_id: str, channel_id: str) -> Forum | None:
+    """Slack said the forum's channel was archived: posts there will be refused. Returns
+    the forum when that is news (it was not recorded as archived already)."""
     forum = _locked(session, team_id, channel_id)
-    if forum is not None and channel_refused(forum) != "is_archived":
-        _set(session, forum, {"code": "is_archived", "since": clock.now().isoformat()})
+    if forum is None or channel_refused(forum) == "is_archived":
+        return None
+    _set(session, forum, {"code": "is_archived", "since": clock.now().isoformat()})
+    return forum

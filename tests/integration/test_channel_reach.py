@@ -9,6 +9,7 @@ invited back or the channel unarchived.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from typing import Any
@@ -17,7 +18,7 @@ from sqlalchemy import select, text
 
 from domain.scheduling import reach
 from storage.db import transaction
-from storage.models import Forum, Member
+from storage.models import Forum, Member, OutboxMessage, OutboxStatus
 from tests.conftest import SIGNING_SECRET, Bot, postgresql_only
 from tests.support.agenda_flow import CHANNEL, channel_posts, local, setup_forum, tick
 from tests.support.concurrency import lock_waits
@@ -36,8 +37,10 @@ def menu_text(bot: Bot, user: str) -> str:
 
 
 def home_text(bot: Bot, user: str) -> str:
+    bot.lazy.wait_idle()  # the Homes a change published first (they are not the answer)
     before = bot.slack.count("views.publish")
     bot.driver.app_home_opened(user=user)
+    bot.lazy.wait_idle()
     calls = bot.slack.wait_for("views.publish", count=before + 1)
     return json.dumps([c.args for c in calls if c.args["user_id"] == user][-1], ensure_ascii=False)
 
@@ -193,3 +196,87 @@ def test_events_crafted_in_another_workspace_change_nothing_here(bot: Bot) -> No
                 )
             ), claimed
         assert REMOVED in menu_text(bot, "U2"), claimed
+
+
+# --- App Home published anew when the state changes -----------------------------------------
+
+
+def homes_since(bot: Bot, before: int) -> dict[str, str]:
+    """The App Homes published since the ``before``-th publish, by member (the last of each)."""
+    bot.lazy.wait_idle()
+    calls = bot.slack.calls_to("views.publish")[before:]
+    return {c.args["user_id"]: json.dumps(c.args, ensure_ascii=False) for c in calls}
+
+
+def settle(bot: Bot, at: dt.datetime) -> None:
+    """Passes until the outbox is empty (what the last pass queued is sent), so that the
+    next refusal the stub answers meets the channel's post, not a DM."""
+    for minute in (1, 2, 3):
+        tick(bot, at + dt.timedelta(minutes=minute))
+    with bot.sessions() as s:
+        assert not s.scalar(
+            select(OutboxMessage.id).where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
+
+
+def test_a_refused_post_and_one_that_goes_through_again_publish_the_members_homes(
+    bot: Bot,
+) -> None:
+    """Slack keeps a Home as last published: the members' Homes are published anew when a
+    post shows the bot was removed, and when one goes through again; not on every post."""
+    setup_forum(bot)
+    before = bot.slack.count("views.publish")
+    tick(bot, local(2026, 11, 26, 8, 0))  # posted: nothing changed
+    assert len(channel_posts(bot)) == 1
+    assert homes_since(bot, before) == {}
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 12, 3, 8, 0))
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"}, homes
+    assert all(REMOVED in home for home in homes.values())
+    settle(bot, local(2026, 12, 3, 8, 0))  # the coordinators' DMs about it
+    before = bot.slack.count("views.publish")
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 12, 10, 8, 0))  # refused again: as the Homes already say
+    assert homes_since(bot, before) == {}
+    settle(bot, local(2026, 12, 10, 8, 0))
+    tick(bot, local(2026, 12, 17, 8, 0))  # goes through again
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"}, homes
+    assert all(REMOVED not in home for home in homes.values())
+
+
+def test_archive_unarchive_and_the_bot_invited_back_publish_the_members_homes_once(
+    bot: Bot,
+) -> None:
+    setup_forum(bot)
+    before = bot.slack.count("views.publish")
+    channel_event(bot, "channel_archive", user="U1")
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"} and all(ARCHIVED in h for h in homes.values()), homes
+    before = bot.slack.count("views.publish")
+    channel_event(bot, "group_archive")  # the same state: the Homes already say so
+    channel_event(bot, "member_joined_channel", user="U7")  # not the bot
+    # Another channel, and this forum's channel in another workspace's events.
+    bot.driver.event({"type": "channel_unarchive", "channel": "C0999"})
+    other = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+    for kind in ("channel_unarchive", "member_joined_channel"):
+        for claimed in ({}, {"team": "T0001"}):
+            other.event({"type": kind, "user": BOT_USER_ID, "channel": CHANNEL, **claimed})
+    assert homes_since(bot, before) == {}
+    channel_event(bot, "channel_unarchive", user="U1")
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"} and all(ARCHIVED not in h for h in homes.values()), homes
+    before = bot.slack.count("views.publish")
+    channel_event(bot, "member_joined_channel", user=BOT_USER_ID)  # reachable already
+    assert homes_since(bot, before) == {}
+    settle(bot, local(2026, 11, 26, 7, 0))
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert REMOVED in menu_text(bot, "U1")
+    before = bot.slack.count("views.publish")
+    channel_event(bot, "member_joined_channel", user=BOT_USER_ID)  # invited back
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"} and all(REMOVED not in h for h in homes.values()), homes

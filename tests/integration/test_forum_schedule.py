@@ -147,6 +147,42 @@ def test_words_typed_where_the_rule_goes_point_to_the_choices(
         assert session.scalar(select(Forum)) is None
 
 
+@pytest.mark.parametrize(
+    ("locale", "typed", "expected"),
+    [
+        # dateutil read a bare year as a day of it (today's day and month of 2027).
+        ("sv", "FREQ=WEEKLY;BYDAY=TH;UNTIL=2027", "Skriv UNTIL som ett datum, ÅÅÅÅMMDD"),
+        ("en", "FREQ=WEEKLY;BYDAY=TH;UNTIL=2027-06-30", "Write UNTIL as a date, YYYYMMDD"),
+        ("sv", "FREQ=WEEKLY;BYDAY=TH;UNTIL=20271332", "Skriv UNTIL som ett datum"),
+        # RFC 5545 forbids COUNT with UNTIL; dateutil took both.
+        ("sv", "FREQ=WEEKLY;BYDAY=TH;COUNT=10;UNTIL=20271231", "COUNT eller UNTIL, inte båda"),
+        ("en", "FREQ=WEEKLY;UNTIL=20271231;COUNT=10;BYDAY=TH", "COUNT or UNTIL, not both"),
+    ],
+)
+def test_a_malformed_until_or_until_with_count_gets_a_field_error(
+    bot: Bot, locale: str, typed: str, expected: str
+) -> None:
+    values = schedule_values(["TH"], rrule=typed)
+    response = bot.driver.view_submission(
+        "forum_create",
+        values,
+        user="U1",
+        private_metadata=json.dumps({"locale": locale, "channel_id": CHANNEL}),
+        blocks=blocks_of(values),
+    )
+    errors = response.json()["errors"]
+    assert list(errors) == ["rrule.0"] and expected in errors["rrule.0"], errors
+    with bot.sessions() as session:
+        assert session.scalar(select(Forum)) is None
+
+
+def test_until_as_a_date_is_taken(bot: Bot) -> None:
+    bot.slack.set_channel(CHANNEL, is_member=True)
+    values = schedule_values(["TH"], rrule="FREQ=WEEKLY;BYDAY=TH;UNTIL=20270630T120000Z")
+    assert submit(bot, values).json() is None
+    assert the_forum(bot).schedule_rrule == "FREQ=WEEKLY;BYDAY=TH;UNTIL=20270630T120000Z"
+
+
 # --- the first meeting: which weeks "every other week" takes ---------------------------------
 
 

@@ -128,3 +128,30 @@ def test_holidays_moved_earlier_on_the_day_before_do_not_plan_a_meeting_in_the_p
         first = s.scalars(select(Meeting).order_by(Meeting.starts_at)).first()
         assert first is not None
         assert (first.status, first.holiday) == (MeetingStatus.CANCELLED, dt.date(2027, 5, 6))
+
+
+def test_another_weekday_after_an_agenda_days_before_plans_no_second_meeting_that_week(
+    bot: Bot,
+) -> None:
+    """Agendas go out two working days before: Thursday 3 December's on Tuesday 08:00. The
+    forum switches to Wednesdays that Tuesday. Thursday stays as its agenda says; Wednesday
+    2 December, whose agenda time (Monday) has passed, is not planned (before, it was, and
+    its agenda went out at once, late: two meetings that week). The new weekday starts the
+    week after."""
+    setup_forum(bot, agenda_days_before=2)
+    tick(bot, local(2026, 12, 1, 8, 0))
+    assert "torsdag 3 december" in text_of(channel_posts(bot)[0])
+    bot.clock.set(local(2026, 12, 1, 9, 0))
+    edit_schedule(bot, rrule="FREQ=WEEKLY;BYDAY=WE")
+    for minute in (1, 30, 120):
+        tick(bot, local(2026, 12, 1, 9, 0) + dt.timedelta(minutes=minute))
+    assert len(channel_posts(bot)) == 1, [text_of(p)[:120] for p in channel_posts(bot)]
+    assert planned(bot, 4) == [
+        local(2026, 11, 26, 13, 0),  # last week's
+        local(2026, 12, 3, 13, 0),  # as the posted agenda says
+        local(2026, 12, 9, 13, 0),
+        local(2026, 12, 16, 13, 0),
+    ]
+    tick(bot, local(2026, 12, 7, 8, 0))  # two working days before Wednesday 9 December
+    assert "onsdag 9 december" in text_of(channel_posts(bot)[-1])
+    assert len(channel_posts(bot)) == 2
