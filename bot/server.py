@@ -56,16 +56,25 @@ def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:
     return bool(mallopt(_M_ARENA_MAX, arenas))
 
 
+YOUNG_COLLECTION_AT = 10_000  # net allocations of tracked objects (Python's default: 700)
+
+
 def keep_out_of_collections() -> None:
     """Move what the worker has built so far (the imported modules, the app, its listeners,
-    the engine: ~190 000 objects that live as long as the process) out of the garbage
+    the engine: ~130 000 objects that live as long as the process) out of the garbage
     collector's reach. Python's full collection walks every tracked object, and a request
-    worker under load ran one every few hundred requests (~50 ms of CPU each, the GIL held).
-    A replica with one worker never froze them: its master does not import the app."""
+    worker under load ran one every few hundred requests (~60 ms of CPU each, the GIL held).
+    A replica with one worker never froze them: its master does not import the app.
+
+    And a young collection every :data:`YOUNG_COLLECTION_AT` allocations instead of 700: a
+    modal submission's parsed body alone is hundreds of containers, and with eight requests
+    in flight each young collection walked (and promoted to older generations) the live
+    objects of all of them, about one collection per three requests."""
     import gc
 
     gc.collect()
     gc.freeze()
+    gc.set_threshold(YOUNG_COLLECTION_AT, *gc.get_threshold()[1:])
 
 
 def _child_exit(server: Any, worker: Any) -> None:
