@@ -24,28 +24,28 @@ from slack_bolt.request import BoltRequest
 from slack_bolt.request.internals import build_normalized_headers, extract_content_type
 from slack_bolt.response import BoltResponse
 
+_PERCENT_AS_QP = bytes.maketrans(b"%", b"=")  # a translation is faster than a replace
+
 
 def unquote_form(text: str) -> str:
     """``urllib.parse.unquote_plus`` for form data, in C for the common case.
 
-    Fast only for what a form encoder sends: ASCII, no ``=`` and no line breaks. A
-    malformed escape (``%zz``, a ``%`` at the end) comes out of ``a2b_qp`` with an ``=``
-    that no ``%3D`` accounts for, or changed at the end: then urllib decodes it."""
+    Fast only for what a form encoder sends: ASCII, no ``=`` and no line breaks. Then
+    ``a2b_qp`` turns each well-formed escape (three characters) into one byte; anything
+    else (``%zz``, ``%%``, a ``%`` at the end) shrinks the text by less, and urllib decodes
+    it. One count and two lengths tell which: a 19 kB modal submission passes here before
+    every ack."""
     if "%" not in text and "+" not in text:
         return text
-    if (
-        not text.isascii()
-        or "=" in text
-        or "%%" in text
-        or "\n" in text
-        or "\r" in text
-        or "%" in text[-2:]
-    ):
+    if not text.isascii() or "=" in text or "\n" in text or "\r" in text or "%" in text[-2:]:
         return unquote_plus(text)
-    data = text.replace("+", "%20").replace("%", "=").encode("ascii")
-    decoded = binascii.a2b_qp(data)
-    if decoded.count(b"=") != text.count("%3D") + text.count("%3d"):
-        return unquote_plus(text)  # a malformed escape survived as "="
+    data = text.encode("ascii")
+    if b"+" in data:
+        data = data.replace(b"+", b"%20")
+    escapes = data.count(b"%")
+    decoded = binascii.a2b_qp(data.translate(_PERCENT_AS_QP))
+    if len(data) - len(decoded) != 2 * escapes:
+        return unquote_plus(text)  # a malformed escape
     return decoded.decode("utf-8", "replace")
 
 
