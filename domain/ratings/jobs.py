@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import Translator
+from domain.i18n import LocaleOf, Translator, recipient_translator
 from domain.meetings import calendar_of
 from domain.ratings.picture import Picture
 from domain.ratings.settings import (
     LOOKAHEAD,
     Cadence,
     RatingSettings,
-    _forum_t,
     _zone,
     agency_states,
     allowed,
@@ -193,11 +192,19 @@ def _unopened(now: dt.datetime) -> Any:
 MISSED = "rating_missed"
 
 
-def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str) -> int:
+def open_due_rounds(
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
+) -> int:
     """Open the rounds that are due (or were due while the bot was down, if their deadline
     is still ahead) and queue the DMs to every agency's representatives; tell the
-    coordinators once about a round whose deadline passed while the bot was down. One
-    transaction per meeting. Returns how many rounds opened."""
+    coordinators once about a round whose deadline passed while the bot was down. Each DM
+    in its recipient's language (``locale_of``; the forum's when unknown). One transaction
+    per meeting. Returns how many rounds opened."""
     with reading(sessions) as session:  # finding what is due only reads
         due = [
             meeting.id
@@ -213,13 +220,19 @@ def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, r
         "opening the rating round of meeting",
         due,
         lambda session, meeting_id: _open_one(
-            session, clock, renderers, meeting_id, replica=replica
+            session, clock, renderers, meeting_id, replica=replica, locale_of=locale_of
         ),
     )
 
 
 def _open_one(
-    session: Session, clock: Clock, renderers: Renderers, meeting_id: int, *, replica: str
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    meeting_id: int,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None,
 ) -> bool:
     now = clock.now()
     row = session.execute(_unopened(now).where(Meeting.id == meeting_id)).first()
@@ -243,7 +256,7 @@ def _open_one(
     if effect is None:
         return False
     if what == "missed":
-        _tell_missed(session, clock, forum, meeting, deadline_at, renderers)
+        _tell_missed(session, clock, forum, meeting, deadline_at, renderers, locale_of)
         effect.note = "the deadline passed while the bot was down"
         scheduling.complete(session, clock, effect, late=True)
         return False
@@ -258,7 +271,7 @@ def _open_one(
     session.add(rating_round)
     meeting.has_situation_picture = True
     session.flush()
-    _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False)
+    _invite(session, clock, forum, meeting, rating_round, renderers, locale_of, reminder=False)
     scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
     return True
 
@@ -280,18 +293,18 @@ def _tell_missed(
     meeting: Meeting,
     deadline_at: dt.datetime,
     renderers: Renderers,
+    locale_of: LocaleOf | None,
 ) -> None:
-    payload = renderers.missed(
-        _forum_t(forum), Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
-    )
-    scheduling.enqueue_dms(
-        session,
-        clock,
-        team_id=forum.team_id,
-        users=coordinators(session, forum.id),
-        payload=payload,
-        key=f"rating_missed:{meeting.id}",
-    )
+    missed = Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
+    for user in coordinators(session, forum.id):
+        scheduling.enqueue_dms(
+            session,
+            clock,
+            team_id=forum.team_id,
+            users=[user],
+            payload=renderers.missed(recipient_translator(locale_of, forum, user), missed),
+            key=f"rating_missed:{meeting.id}",
+        )
 
 
 def _invite(
@@ -301,12 +314,12 @@ def _invite(
     meeting: Meeting,
     rating_round: RatingRound,
     renderers: Renderers,
+    locale_of: LocaleOf | None,
     *,
     reminder: bool,
     only: Iterable[int] | None = None,
     key: str = "open",
 ) -> int:
-    t = _forum_t(forum)
     today = local_today(forum, clock)
     reps = representatives(session, forum)
     wanted = set(only) if only is not None else None
@@ -328,14 +341,14 @@ def _invite(
             timezone=forum.timezone,
             reminder=reminder,
         )
-        payload = renderers.invite(t, invite)
         for user in recipients(reps.get(agency.id, []), today):
+            t = recipient_translator(locale_of, forum, user)
             scheduling.enqueue(
                 session,
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": user, **payload},
+                payload={"channel": user, **renderers.invite(t, invite)},
                 dedupe_key=f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
             )
             sent += 1
@@ -353,7 +366,9 @@ def _opened_keys(session: Session, round_id: int) -> set[int]:
     }
 
 
-def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers) -> int:
+def invite_late_agencies(
+    sessions: Sessions, clock: Clock, renderers: Renderers, *, locale_of: LocaleOf | None = None
+) -> int:
     """The round's invitation, once, to an agency that had none when the round opened: one
     added to the forum (or reactivated) while the round is open, its members once it has
     some. Before, it only got the later reminders (none in a forum without reminders).
@@ -382,11 +397,17 @@ def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers)
         sessions,
         "inviting late agencies to rating round",
         due,
-        lambda session, round_id: _invite_late(session, clock, renderers, round_id),
+        lambda session, round_id: _invite_late(session, clock, renderers, round_id, locale_of),
     )
 
 
-def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id: int) -> bool:
+def _invite_late(
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    locale_of: LocaleOf | None,
+) -> bool:
     row = session.execute(
         select(RatingRound, Forum, Meeting)
         .join(Forum, RatingRound.forum_id == Forum.id)
@@ -410,14 +431,27 @@ def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id:
     ]
     if not late:
         return False
-    return (
-        _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False, only=late)
-        > 0
+    invited_now = _invite(
+        session,
+        clock,
+        forum,
+        meeting,
+        rating_round,
+        renderers,
+        locale_of,
+        reminder=False,
+        only=late,
     )
+    return invited_now > 0
 
 
 def send_due_reminders(
-    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """Remind the agencies that have not answered. After downtime only the latest due
     reminder goes out (the earlier ones are marked done, late); at night it waits. One
@@ -445,12 +479,20 @@ def send_due_reminders(
         sessions,
         "reminding about rating round",
         due,
-        lambda session, round_id: _remind_one(session, clock, renderers, round_id, replica=replica),
+        lambda session, round_id: _remind_one(
+            session, clock, renderers, round_id, replica=replica, locale_of=locale_of
+        ),
     )
 
 
 def _remind_one(
-    session: Session, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None,
 ) -> bool:
     now = clock.now()
     row = session.execute(
@@ -500,6 +542,7 @@ def _remind_one(
             meeting,
             rating_round,
             renderers,
+            locale_of,
             reminder=True,
             only=missing,
             key=f"remind:{int(moment.timestamp())}",
