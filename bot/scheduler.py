@@ -203,11 +203,15 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         ),
         (
             "annual reports",
-            lambda: steering.send_due_annual_reports(deps.sessions, clock, replica=replica),
+            lambda: steering.send_due_annual_reports(
+                deps.sessions, clock, replica=replica, locale_of=member_locale
+            ),
         ),
         (
             "half-year reviews",
-            lambda: review.send_due(deps.sessions, clock, ReviewPosts(), replica=replica),
+            lambda: review.send_due(
+                deps.sessions, clock, ReviewPosts(), replica=replica, locale_of=member_locale
+            ),
         ),
     ]
     settings = runtime.settings

@@ -440,7 +440,13 @@ def refresh_agenda(
         session, clock, meeting, forum, render_agenda, picture=rating_service.picture_for_meeting
     )
     previews = agenda_service.refresh_previews(
-        session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
+        session,
+        clock,
+        meeting,
+        forum,
+        render_preview,
+        picture=rating_service.picture_for_meeting,
+        locale_of=locale_of,
     )
     # The morning DMs already sent for the meeting (slots, link), updated in place too.
     previews += minutes_service.refresh_meeting_dms(

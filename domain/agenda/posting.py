@@ -27,7 +27,7 @@ from domain.agenda.base import (
     Render,
 )
 from domain.agenda.build import build
-from domain.agenda.publish import _enqueue_post, _preview_key
+from domain.agenda.publish import PreviewMessages, _enqueue_post, _preview_key
 from domain.clock import Clock
 from domain.forums import coordinators
 from domain.i18n import LocaleOf, Translator, recipient_translator
@@ -116,6 +116,7 @@ def post_due(
                     replica=replica,
                     render=render_preview,
                     picture=picture,
+                    locale_of=locale_of,
                 )
                 return "preview" if sent else None
             return _post_one(
@@ -302,20 +303,21 @@ def _preview_one(
     replica: str,
     render: Callable[[Agenda], dict[str, Any]],
     picture: PictureLoader | None,
+    locale_of: LocaleOf | None,
 ) -> bool:
     claimed = _claim(session, clock, meeting_id, PREVIEW, replica=replica)
     if claimed is None:
         return False
     meeting, forum, effect = claimed
     agenda = build(session, clock, meeting, forum, picture=picture)
-    message = render(agenda)
+    message_for = PreviewMessages(agenda, forum, render, locale_of)
     for user in coordinators(session, forum.id):
         scheduling.enqueue(
             session,
             clock,
             team_id=forum.team_id,
             method="chat.postMessage",
-            payload={"channel": user, **message},
+            payload={"channel": user, **message_for(user)},
             dedupe_key=_preview_key(meeting.id, user),
         )
     scheduling.complete(session, clock, effect)

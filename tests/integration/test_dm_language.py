@@ -6,16 +6,18 @@ does not say, the forum's language."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 from zoneinfo import ZoneInfo
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Action, Forum, Member, Role
+from storage.models import Action, Agency, Case, Forum, Member, Role
 from tests.conftest import Bot
 from tests.integration import test_action_flow as actions
 from tests.integration import test_case_flow as case_flow
@@ -23,7 +25,7 @@ from tests.integration import test_feedback as feedback
 from tests.integration import test_scheduled_work as scheduled_work
 from tests.support import agenda_flow, rating_flow
 from tests.support.forums import forum_draft
-from tests.support.slack_driver import users_value
+from tests.support.slack_driver import multi_select_values, users_value
 from tests.support.wait import eventually
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -304,3 +306,59 @@ def test_a_language_slack_does_not_name_falls_back_to_the_forums(bot: Bot) -> No
     (swedish,) = dms_to(bot, "U1")
     assert f"The consent for {reference} expires on" in german
     assert reference in swedish and "Samtycket" in swedish
+
+
+# --- the coordinators' agenda preview, sent and updated in place ------------------------------
+
+
+def test_the_agenda_preview_and_its_update_are_in_each_coordinators_language(bot: Bot) -> None:
+    forum_id = agenda_flow.setup_forum(bot)
+    with bot.sessions() as s:
+        school = s.scalars(
+            select(Agency.id).where(Agency.forum_id == forum_id, Agency.name == "Grundskola")
+        ).one()
+    add_people(bot, forum_id, school, Role.COORDINATOR, ["U5"])
+    agenda_flow.raise_a_case(bot)  # by Elevhälsa; Grundskola must attend
+    bot.slack.set_user("U1", locale="en-US")
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 25, 8, 0))
+    (english,) = agenda_flow.dms_to(bot, "U1")
+    (swedish,) = agenda_flow.dms_to(bot, "U5")
+    assert "Preview: agenda for FOSSAM Thursday 26 November" in english.args["text"]
+    assert "Förhandsvisning" in swedish.args["text"]
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    response = bot.driver.view_submission(
+        "case_agencies",
+        {"agencies": {"value": multi_select_values([])}},  # Elevhälsa alone
+        user="U2",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": forum_id, "case_id": case_id}),
+        blocks=[{"type": "input", "block_id": "agencies"}],
+    )
+    assert response.json() is None
+    bot.wait_idle()
+    updates = {u.args["ts"]: u.args["text"] for u in bot.slack.calls_to("chat.update")}
+    assert "Preview: agenda for FOSSAM" in updates[english.response["ts"]]
+    assert "Förhandsvisning" in updates[swedish.response["ts"]]
+
+
+# --- the half-year review sent by itself: the documents in each coordinator's language ---------
+
+
+def test_the_automatic_review_comes_in_each_coordinators_language(
+    bot: Bot, action_forum: dict[str, int]
+) -> None:
+    add_people(bot, action_forum["forum"], action_forum["Grundskola"], Role.COORDINATOR, ["U5"])
+    with transaction(bot.sessions) as s:
+        s.execute(update(Forum).values(created_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)))
+    bot.slack.set_user(actions.ADMIN, locale="en-US")
+    bot.clock.set(dt.datetime(2026, 7, 1, 6, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    sheets = []
+    for call in bot.slack.calls_to("files.completeUploadExternal"):
+        for item in call.args["files"]:
+            if str(item.get("title", "")).endswith(".xlsx"):
+                book = load_workbook(io.BytesIO(bot.slack.uploads[item["id"]]))
+                sheets.append({row[0].value for row in book.worksheets[0].iter_rows()})
+    assert len(sheets) == 2
+    assert sum("Cases raised" in sheet for sheet in sheets) == 1
+    assert sum("Ärenden som lyfts" in sheet for sheet in sheets) == 1
