@@ -362,3 +362,36 @@ def test_the_automatic_review_comes_in_each_coordinators_language(
     assert len(sheets) == 2
     assert sum("Cases raised" in sheet for sheet in sheets) == 1
     assert sum("Ärenden som lyfts" in sheet for sheet in sheets) == 1
+
+
+# --- the monthly log check and an agenda Slack refused ----------------------------------------
+
+
+def test_the_monthly_log_check_is_in_each_reviewers_language(
+    bot: Bot, action_forum: dict[str, int]
+) -> None:
+    add_people(bot, action_forum["forum"], action_forum["Grundskola"], Role.REVIEWER, ["U7", "U8"])
+    bot.slack.set_user("U7", locale="en-GB")
+    bot.clock.set(dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC))  # Tuesday 1 December
+    run_due_work(bot.runtime)
+    (english,) = dms_to(bot, "U7")
+    (swedish,) = dms_to(bot, "U8")
+    assert "Monthly log check for FOSSAM, November 2026" in english
+    assert "Monthly log check" not in swedish and "november 2026" in swedish
+
+
+def test_an_agenda_slack_refused_is_told_to_each_coordinator_in_their_language(bot: Bot) -> None:
+    forum_id = agenda_flow.setup_forum(bot)
+    with bot.sessions() as s:
+        school = s.scalars(
+            select(Agency.id).where(Agency.forum_id == forum_id, Agency.name == "Grundskola")
+        ).one()
+    add_people(bot, forum_id, school, Role.COORDINATOR, ["U5"])
+    bot.slack.set_user("U1", locale="en-US")
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 26, 8, 0))
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 26, 8, 1))
+    (english,) = dms_to(bot, "U1")
+    (swedish,) = dms_to(bot, "U5")
+    assert "Thursday 26 November 2026 13:00 could not be posted" in english
+    assert "torsdag 26 november 2026 13:00" in swedish and "could not" not in swedish
