@@ -395,3 +395,24 @@ def test_an_agenda_slack_refused_is_told_to_each_coordinator_in_their_language(b
     (swedish,) = dms_to(bot, "U5")
     assert "Thursday 26 November 2026 13:00 could not be posted" in english
     assert "torsdag 26 november 2026 13:00" in swedish and "could not" not in swedish
+
+
+# --- a DM a listener sends on someone else's action, when Slack names no language we have -----
+
+
+def test_a_case_dm_falls_back_to_the_forums_language_not_swedish(
+    bot: Bot, survey_forum: dict[str, int]
+) -> None:
+    """An English forum: a member whose Slack is German is told of the new case in the
+    forum's English; one whose Slack is Swedish in Swedish."""
+    with transaction(bot.sessions) as s:
+        s.execute(update(Forum).values(language="en"))
+    bot.slack.set_user(case_flow.ELEVHALSA, locale="de-DE")
+    bot.slack.set_user(case_flow.SOCIAL, locale="sv-SE")
+    response = case_flow.submit_case(bot, survey_forum)
+    assert response.json() is None, response.body
+    eventually(lambda: dms_to(bot, case_flow.ELEVHALSA) and dms_to(bot, case_flow.SOCIAL))
+    (german,) = dms_to(bot, case_flow.ELEVHALSA)
+    (swedish,) = dms_to(bot, case_flow.SOCIAL)
+    assert "your agency needs to take part" in german
+    assert "your agency needs to take part" not in swedish and "FOS-2026-001" in swedish
