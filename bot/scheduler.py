@@ -32,7 +32,6 @@ from domain import (
     scheduling,
     steering,
 )
-from domain.i18n import Locale
 from handlers import minutes, outgoing, screens
 from handlers.blocks.actions import ScheduledMessages
 from handlers.blocks.feedback import SurveyDMs
@@ -84,15 +83,11 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             screens.refresh_home(deps, runtime.client_for_team(team_id), team_id, users)
         return sum(len(users) for users in lost.values())
 
-    def member_locale(team_id: str, user: str) -> Locale | None:
-        """A DM's recipient's Slack language (cached; looked up within a second, as for
-        the DMs a listener sends, so Slack being slow never holds the job's transaction
-        long); None (the forum's language) when the workspace's client is not at hand."""
-        try:
-            client = runtime.client_for_team(team_id)
-        except Exception:  # no installation for the workspace: the forum's language
-            return None
-        return outgoing.translators(deps, client, team_id, [user])[user].locale
+    # Every DM a job sends is in its recipient's own language (their Slack locale, cached;
+    # looked up within a second, as for the DMs a listener sends, so Slack being slow never
+    # holds a job's transaction long), the forum's when unknown. Channel posts keep the
+    # forum's language.
+    member_locale = outgoing.locale_lookup(deps, runtime.client_for_team)
 
     jobs: list[tuple[str, Callable[[], object]]] = [
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
@@ -101,13 +96,15 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "rating rounds",
             lambda: ratings.open_due_rounds(
-                deps.sessions, clock, RATING_RENDERERS, replica=replica
+                deps.sessions, clock, RATING_RENDERERS, replica=replica, locale_of=member_locale
             ),
         ),
         (
             # An agency added while a round is open gets its invitation (once).
             "rating late invitations",
-            lambda: ratings.invite_late_agencies(deps.sessions, clock, RATING_RENDERERS),
+            lambda: ratings.invite_late_agencies(
+                deps.sessions, clock, RATING_RENDERERS, locale_of=member_locale
+            ),
         ),
         (
             # A round opened again with its meeting: the invitation again, once.
@@ -119,7 +116,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "rating reminders",
             lambda: ratings.send_due_reminders(
-                deps.sessions, clock, RATING_RENDERERS, replica=replica
+                deps.sessions, clock, RATING_RENDERERS, replica=replica, locale_of=member_locale
             ),
         ),
         (
@@ -130,7 +127,9 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
                 RATING_RENDERERS,
                 replica=replica,
                 # A preview sent while the round was open is refreshed with the picture.
-                on_closed=lambda s, meeting_id: picture_ready(s, clock, meeting_id),
+                on_closed=lambda s, meeting_id: picture_ready(
+                    s, clock, meeting_id, locale_of=member_locale
+                ),
             ),
         ),
         (
@@ -143,10 +142,17 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
                 render_preview=render_preview,
                 picture=ratings.picture_for_meeting,
                 workers=parallel,
+                locale_of=member_locale,
             ),
         ),
-        ("agenda failures", in_transaction(lambda s: agenda.report_failed_posts(s, clock))),
-        ("meeting DMs and minutes", lambda: minutes.run_due(deps.sessions, clock, replica=replica)),
+        (
+            "agenda failures",
+            in_transaction(lambda s: agenda.report_failed_posts(s, clock, locale_of=member_locale)),
+        ),
+        (
+            "meeting DMs and minutes",
+            lambda: minutes.run_due(deps.sessions, clock, replica=replica, locale_of=member_locale),
+        ),
         (
             "consents",
             in_transaction(
@@ -159,24 +165,42 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         (
             "retention",
             in_transaction(
-                lambda s: retention.run_daily(s, clock, deps.retention_policy, replica=replica)
+                lambda s: retention.run_daily(
+                    s, clock, deps.retention_policy, replica=replica, locale_of=member_locale
+                )
             ),
         ),
         (
             "log check",
-            in_transaction(lambda s: logreview.send_monthly_reports(s, clock, replica=replica)),
+            in_transaction(
+                lambda s: logreview.send_monthly_reports(
+                    s, clock, replica=replica, locale_of=member_locale
+                )
+            ),
         ),
         (
             "orphaned actions",
-            in_transaction(lambda s: actions.release_orphaned_actions(s, clock, messages)),
+            in_transaction(
+                lambda s: actions.release_orphaned_actions(
+                    s, clock, messages, locale_of=member_locale
+                )
+            ),
         ),
         (
             "action reminders",
-            in_transaction(lambda s: actions.send_reminders(s, clock, messages, replica=replica)),
+            in_transaction(
+                lambda s: actions.send_reminders(
+                    s, clock, messages, replica=replica, locale_of=member_locale
+                )
+            ),
         ),
         (
             "feedback surveys",
-            in_transaction(lambda s: feedback.send_due(s, clock, SurveyDMs(), replica=replica)),
+            in_transaction(
+                lambda s: feedback.send_due(
+                    s, clock, SurveyDMs(), replica=replica, locale_of=member_locale
+                )
+            ),
         ),
         (
             "steering agendas",
@@ -186,11 +210,15 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         ),
         (
             "annual reports",
-            lambda: steering.send_due_annual_reports(deps.sessions, clock, replica=replica),
+            lambda: steering.send_due_annual_reports(
+                deps.sessions, clock, replica=replica, locale_of=member_locale
+            ),
         ),
         (
             "half-year reviews",
-            lambda: review.send_due(deps.sessions, clock, ReviewPosts(), replica=replica),
+            lambda: review.send_due(
+                deps.sessions, clock, ReviewPosts(), replica=replica, locale_of=member_locale
+            ),
         ),
     ]
     settings = runtime.settings

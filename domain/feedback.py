@@ -38,7 +38,7 @@ from domain.errors import (
     comment_too_long,
 )
 from domain.forums import forum_schedule, local_today
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, LocaleOf, Translator, recipient_translator
 from storage.models import (
     Agency,
     AuditAction,
@@ -198,8 +198,10 @@ def send_due(
     *,
     replica: str,
     limit: int = 500,
+    locale_of: LocaleOf | None = None,
 ) -> int:
-    """Queue every due survey DM and reminder, each claimed once. Returns how many."""
+    """Queue every due survey DM and reminder, each claimed once, each in its recipient's
+    language (``locale_of``; the forum's when unknown). Returns how many."""
     now = clock.now()
     rows = session.execute(
         select(FeedbackSurvey, Case, Forum, Agency)
@@ -234,7 +236,6 @@ def send_due(
         )
         if effect is None:
             continue
-        t = Translator(normalize_locale(forum.language))
         invite = SurveyInvite(
             survey_id=survey.id,
             case_id=case.id,
@@ -244,16 +245,17 @@ def send_due(
             raising_agency=agency.id == case.raising_agency_id,
             reminder=reminder,
         )
-        payload = messages.invite(t, invite)
         kind = "reminder" if reminder else "survey"
-        scheduling.enqueue_dms(
-            session,
-            clock,
-            team_id=forum.team_id,
-            users=_representatives(session, forum.id, agency.id),
-            payload=payload,
-            key=f"feedback_{kind}:{survey.id}",
-        )
+        for user in _representatives(session, forum.id, agency.id):
+            t = recipient_translator(locale_of, forum, user)
+            scheduling.enqueue_dms(
+                session,
+                clock,
+                team_id=forum.team_id,
+                users=[user],
+                payload=messages.invite(t, invite),
+                key=f"feedback_{kind}:{survey.id}",
+            )
         if reminder:
             survey.reminded_at, survey.due_at = now, None
         else:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
@@ -25,12 +26,16 @@ DOMAIN = "samverkan"
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 
+def supported_locale(value: str | None) -> Locale | None:
+    """The supported locale a Slack user locale (``en-US``, ``sv-SE``) or a setting names;
+    None when it names none (missing, or a language we have no catalog for)."""
+    lang = (value or "").replace("_", "-").split("-", 1)[0].lower()
+    return "en" if lang == "en" else "sv" if lang == "sv" else None
+
+
 def normalize_locale(value: str | None, default: Locale = DEFAULT_LOCALE) -> Locale:
     """Map a Slack user locale (``en-US``, ``sv-SE``) or a setting to a supported locale."""
-    if not value:
-        return default
-    lang = value.replace("_", "-").split("-", 1)[0].lower()
-    return "en" if lang == "en" else "sv" if lang == "sv" else default
+    return supported_locale(value) or default
 
 
 @cache
@@ -90,6 +95,34 @@ def format_day_time(moment: dt.datetime, tz: dt.tzinfo, locale: Locale = DEFAULT
 
 def format_timestamp(moment: dt.datetime, tz: dt.tzinfo, locale: Locale = DEFAULT_LOCALE) -> str:
     return format_datetime(moment.astimezone(tz), "y-MM-dd HH:mm", locale=locale)
+
+
+LocaleOf = Callable[[str | None, str], Locale | None]
+"""A person's own language, ``locale_of(team_id, user_id)``: their Slack locale when known,
+None when not (the composition root looks it up; the domain only asks)."""
+
+
+class _Place(Protocol):
+    """Where a DM comes from: a forum (its workspace and language)."""
+
+    @property
+    def team_id(self) -> str: ...
+
+    @property
+    def language(self) -> str: ...
+
+
+def recipient_locale(locale_of: LocaleOf | None, forum: _Place, user: str) -> Locale:
+    """The language of a DM to ``user`` about ``forum``: the recipient's own when known,
+    else the forum's, else Swedish. Every DM the bot sends on a schedule or on someone
+    else's action asks this (a channel message is shared: it keeps the forum's)."""
+    own = locale_of(forum.team_id, user) if locale_of is not None else None
+    return own or normalize_locale(forum.language)
+
+
+def recipient_translator(locale_of: LocaleOf | None, forum: _Place, user: str) -> Translator:
+    """:func:`recipient_locale` as a translator (its dates follow the language too)."""
+    return Translator(recipient_locale(locale_of, forum, user))
 
 
 class Translator:

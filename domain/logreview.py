@@ -30,7 +30,7 @@ from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator, check_date
 from domain.forums import forum_schedule, log_reviewers
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, LocaleOf, Translator, recipient_translator
 from domain.ids import id_value
 from domain.references import REFERENCE_SHAPE
 from storage.models import (
@@ -448,9 +448,12 @@ def chain_anchor(session: Session, clock: Clock, team_id: str) -> str:
     return audit.anchor(session, clock, chain=chain).line
 
 
-def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int:
+def send_monthly_reports(
+    session: Session, clock: Clock, *, replica: str, locale_of: LocaleOf | None = None
+) -> int:
     """On the first working day of each month (forum-local; later if the bot was down):
-    one DM per reviewer with last month's summary, exactly once. Returns forums reported."""
+    one DM per reviewer with last month's summary, exactly once, in the reviewer's language
+    (``locale_of``; the forum's when unknown). Returns forums reported."""
     sent = 0
     # Forums whose report for this (forum-local) month is done are skipped in the query, so
     # a pass costs nothing per forum once the month's reports have gone out.
@@ -514,9 +517,9 @@ def send_monthly_reports(session: Session, clock: Clock, *, replica: str) -> int
         report = build_report(session, forum, LogFilter(start=first, end=last), limit=0)
         anchor = chain_anchor(session, clock, forum.team_id)
         reviewers = log_reviewers(session, forum)
-        t = Translator(normalize_locale(forum.language))
-        text = monthly_text(t, report, month=first, anchor=anchor)
         for user in reviewers:
+            t = recipient_translator(locale_of, forum, user)
+            text = monthly_text(t, report, month=first, anchor=anchor)
             scheduling.enqueue(
                 session,
                 clock,

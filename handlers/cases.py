@@ -162,7 +162,7 @@ def _queue_announcement(
     outgoing.post(
         session, deps.clock, team_id=team_id, channel=access.forum.channel_id, message=post, key=key
     )
-    for member, member_t in outgoing.translators(deps, client, team_id, recipients).items():
+    for member, member_t in outgoing.translators(deps, client, access.forum, recipients).items():
         text = ui.case_dm_text(
             member_t, reference=row.reference, meeting_start=row.meeting_start, tz=tz
         )
@@ -466,7 +466,9 @@ def submit_agencies(
             # A meeting that has been (the case was discussed there) is no date to come to.
             start = row.meeting_start
             coming = start if start is not None and start > deps.clock.now() else None
-            for member, member_t in outgoing.translators(deps, client, team_id, people).items():
+            for member, member_t in outgoing.translators(
+                deps, client, access.forum, people
+            ).items():
                 text = ui.case_dm_text(
                     member_t, reference=row.reference, meeting_start=coming, tz=tz
                 )
@@ -581,7 +583,9 @@ def submit_deviation(
             if m.role in (Role.COORDINATOR, Role.ADMIN)
         ]
         agencies = [a.name for a in deviation.agencies]
-        for coordinator, t in outgoing.translators(deps, client, team_id, coordinators).items():
+        for coordinator, t in outgoing.translators(
+            deps, client, access.forum, coordinators
+        ).items():
             dm = ui.deviation_dm(
                 t,
                 forum_name=access.forum.name,

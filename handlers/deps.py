@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain.clock import Clock
-from domain.i18n import Locale, Translator, normalize_locale
+from domain.i18n import Locale, Translator, supported_locale
 from domain.retention import RetentionPolicy
 from handlers.dm import DmChannels
 
@@ -40,7 +40,7 @@ class Deps:
     # The Web API client of each workspace (bot.wiring sets it): a listener's immediate
     # delivery sends every message it finds due with its own workspace's token.
     client_for_team: Callable[[str | None], Any] | None = None
-    _locales: dict[tuple[str, str], tuple[float, Locale]] = field(default_factory=dict)
+    _locales: dict[tuple[str, str], tuple[float, Locale | None]] = field(default_factory=dict)
     # Each user's DM with the bot, shared with the outbox's gateway (outgoing.gateway).
     dms: DmChannels = field(default_factory=DmChannels)
     _lock: Lock = field(default_factory=Lock)
@@ -49,27 +49,33 @@ class Deps:
         # Bolt deep-copies the request context for lazy listeners; the one Deps is shared.
         return self
 
-    def cached_locale(self, team_id: str | None, user_id: str) -> Locale | None:
-        """The user's locale if it was looked up recently, without calling Slack."""
+    def _remembered(self, team_id: str | None, user_id: str) -> tuple[bool, Locale | None]:
+        """(looked up recently, what was found: None when Slack did not say)."""
         with self._lock:
             hit = self._locales.get((team_id or "", user_id))
         if hit and self.monotonic() - hit[0] < self.locale_ttl_seconds:
-            return hit[1]
-        return None
+            return True, hit[1]
+        return False, None
 
-    def user_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale:
-        """The user's Slack locale (``users.info``), cached; Swedish when unknown."""
-        cached = self.cached_locale(team_id, user_id)
-        if cached is not None:
-            return cached
+    def cached_locale(self, team_id: str | None, user_id: str) -> Locale | None:
+        """The user's locale if it was looked up recently and known, without calling Slack."""
+        return self._remembered(team_id, user_id)[1]
+
+    def known_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale | None:
+        """The user's Slack locale (``users.info``), cached; None when Slack does not say
+        or names a language we have no catalog for (the caller picks the fallback: the
+        forum's for a DM, see :func:`domain.i18n.recipient_locale`)."""
+        looked_up, known = self._remembered(team_id, user_id)
+        if looked_up:
+            return known
         key, now = (team_id or "", user_id), self.monotonic()
-        locale = self.default_locale
+        locale: Locale | None = None
         stamp = now
         try:
             info = client.users_info(user=user_id, include_locale=True)
-            locale = normalize_locale(info.get("user", {}).get("locale"), self.default_locale)
+            locale = supported_locale(info.get("user", {}).get("locale"))
         except Exception:  # a missing locale must never block the answer
-            # Remember the fallback only for a minute, so one Slack hiccup does not give an
+            # Remember the failure only for a minute, so one Slack hiccup does not give an
             # English user Swedish for an hour.
             stamp = now - self.locale_ttl_seconds + 60
         with self._lock:
@@ -77,6 +83,10 @@ class Deps:
                 self._locales.clear()
             self._locales[key] = (stamp, locale)
         return locale
+
+    def user_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale:
+        """The user's Slack locale (``users.info``), cached; Swedish when unknown."""
+        return self.known_locale(client, team_id, user_id) or self.default_locale
 
     def translator(self, client: Any, team_id: str | None, user_id: str) -> Translator:
         return Translator(self.user_locale(client, team_id, user_id))

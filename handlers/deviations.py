@@ -85,7 +85,7 @@ def submit_follow_up(
             reported_on = deviation.created_at
             if reported_on.tzinfo is None:  # stored in UTC
                 reported_on = reported_on.replace(tzinfo=dt.UTC)
-            for user, rt in outgoing.translators(deps, client, team_id, [reporter]).items():
+            for user, rt in outgoing.translators(deps, client, access.forum, [reporter]).items():
                 outgoing.post(
                     session,
                     deps.clock,

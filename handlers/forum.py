@@ -391,6 +391,7 @@ def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
                 role=Role(meta.role) if meta.role in ui.ROLE_VALUES else Role.MEMBER,
                 bot_user_ids=[context.bot_user_id or ""],
                 confirm_moves=True,
+                locale_of=outgoing.dm_locales(deps),
             )
             # add_members holds the forum's row: wait for no deliverer
             queue_announcement_update(session, deps, forum, skip_locked=True)

@@ -23,7 +23,7 @@ from domain import ratings as rating_service
 from domain import slots as slot_service
 from domain.access import Access
 from domain.clock import Clock
-from domain.i18n import Translator
+from domain.i18n import LocaleOf, Translator
 from handlers import forms, outgoing
 from handlers.blocks import minutes as ui
 from handlers.blocks.common import Block
@@ -42,11 +42,14 @@ log = logging.getLogger(__name__)
 # --- used by the scheduler and other listeners ------------------------------------------------
 
 
-def run_due(sessions: Any, clock: Clock, *, replica: str) -> int:
-    """The morning DMs at the agenda time and the minutes prompts at the end time."""
-    sent = minutes_service.send_meeting_dms(sessions, clock, ui.morning_dm, replica=replica)
+def run_due(sessions: Any, clock: Clock, *, replica: str, locale_of: LocaleOf | None = None) -> int:
+    """The morning DMs at the agenda time and the minutes prompts at the end time, each in
+    its recipient's language (``locale_of``; the forum's when unknown)."""
+    sent = minutes_service.send_meeting_dms(
+        sessions, clock, ui.morning_dm, replica=replica, locale_of=locale_of
+    )
     return sent + minutes_service.send_minutes_prompts(
-        sessions, clock, ui.minutes_prompt, replica=replica
+        sessions, clock, ui.minutes_prompt, replica=replica, locale_of=locale_of
     )
 
 
@@ -149,7 +152,9 @@ def submit_slots(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
         )
         # The posted agenda, the previews and the morning DMs, updated in place; the
         # coordinator's note (or the next page) in the same transaction.
-        outgoing.refresh_agenda(session, deps.clock, meeting, access.forum)
+        outgoing.refresh_agenda(
+            session, deps.clock, meeting, access.forum, locale_of=outgoing.dm_locales(deps)
+        )
         page_items = [d.item_id for d in drafts]
         kept = [item for item in page_items if item not in saved.moved]
         after = kept or page_items
@@ -259,7 +264,9 @@ def open_minutes(
 
 
 @listener("modal")
-def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def submit_minutes(
+    ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
     """Save the page's minutes. A page with more after it answers with the next page (the
     modal updated in place); the last page closes and the coordinator gets the note."""
     meta = ViewMeta.load(view.get("private_metadata"))
@@ -319,6 +326,7 @@ def submit_minutes(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             outgoing.action_created(
                 session,
                 deps,
+                client,
                 access,
                 action_id,
                 team_id=context.team_id,

@@ -29,7 +29,7 @@ from domain.access import Access
 from domain.agenda import Agenda
 from domain.clock import Clock
 from domain.forums import local_today
-from domain.i18n import Translator, normalize_locale
+from domain.i18n import Locale, LocaleOf, Translator, normalize_locale, recipient_translator
 from handlers.blocks import actions as action_ui
 from handlers.blocks import agenda as agenda_ui
 from handlers.blocks import feedback as feedback_ui
@@ -87,14 +87,15 @@ def tell(
     return post(session, clock, team_id=team_id, channel=user_id, message={"text": text}, key=key)
 
 
-def owner_translator(deps: Deps, team_id: str | None, user_id: str, forum: Forum) -> Translator:
-    """The language of a DM queued inside a request: the user's Slack locale when known
-    (no Slack call before the ack), otherwise the forum's language."""
-    return Translator(deps.cached_locale(team_id, user_id) or normalize_locale(forum.language))
-
-
 def action_created(
-    session: Session, deps: Deps, access: Access, action_id: int, *, team_id: str | None, by: str
+    session: Session,
+    deps: Deps,
+    client: WebClient,
+    access: Access,
+    action_id: int,
+    *,
+    team_id: str | None,
+    by: str,
 ) -> None:
     """Queue the owner's DM about an action ``by`` just created (its card, with its
     buttons), in the owner's language, in the caller's transaction: an outage delays it,
@@ -105,7 +106,7 @@ def action_created(
     row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action_id)
     if not row.owner:
         return
-    owner_t = owner_translator(deps, team_id, row.owner, access.forum)
+    owner_t = recipient_t(deps, client, access.forum, row.owner)
     action_service.queue_dm(
         session,
         deps.clock,
@@ -168,18 +169,23 @@ def share_file(
     return dedupe_key
 
 
+def _route(deps: Deps, client: WebClient) -> Callable[[str | None], WebClient]:
+    """Each workspace's client (``client`` serves only a Deps built without the composition
+    root's clients)."""
+    by_team = deps.client_for_team
+    return by_team if by_team is not None else (lambda _team: client)
+
+
 def deliver_now(deps: Deps, client: WebClient) -> None:
     """Send what was just queued now (the scheduler would, within its interval). A failure
     leaves it queued; the scheduler retries. Everything due goes, other workspaces'
     messages too, so each with its own workspace's client: the request's client has the
     token of the workspace that asked (``client`` serves only a Deps built without the
     composition root's clients)."""
-    by_team = deps.client_for_team
-    route: Callable[[str | None], WebClient] = (
-        by_team if by_team is not None else (lambda _team: client)
-    )
     try:
-        scheduling.deliver(deps.sessions, deps.clock, gateway(deps, route), replica="listener")
+        scheduling.deliver(
+            deps.sessions, deps.clock, gateway(deps, _route(deps, client)), replica="listener"
+        )
     except Exception as exc:  # the outbox keeps it; the scheduler sends it later
         log.warning("immediate delivery failed, the scheduler retries: %s", exc)
 
@@ -188,33 +194,77 @@ _LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-local
 LOOKUP_SECONDS = 1.0
 
 
-def translators(
+def known_locales(
     deps: Deps,
     client: WebClient,
     team_id: str | None,
     users: Iterable[str],
     *,
     seconds: float = LOOKUP_SECONDS,
-) -> dict[str, Translator]:
-    """Each person's translator for the DMs an ack function queues: their Slack locales
-    looked up at once (cached), at most ``seconds`` in all; one not known by then gets
-    the default locale (Swedish), so the ack is never late."""
+) -> dict[str, Locale | None]:
+    """Each person's own language: their Slack locales looked up at once (cached), at most
+    ``seconds`` in all; None for one not known by then (late, failed, unsupported), so an
+    ack or a job's transaction is never held long by Slack."""
     wanted = list(dict.fromkeys(users))
-    found: dict[str, Translator] = {}
+    found: dict[str, Locale | None] = {}
     pending = {}
     for user in wanted:
         cached = deps.cached_locale(team_id, user)
         if cached is not None:
-            found[user] = Translator(cached)
+            found[user] = cached
         else:
-            pending[user] = _LOOKUPS.submit(deps.user_locale, client, team_id, user)
+            pending[user] = _LOOKUPS.submit(deps.known_locale, client, team_id, user)
     deadline = time.monotonic() + seconds
     for user, future in pending.items():
         try:
-            found[user] = Translator(future.result(timeout=max(0.0, deadline - time.monotonic())))
-        except Exception:  # late or failed: the default, never a late ack
-            found[user] = Translator(deps.default_locale)
+            found[user] = future.result(timeout=max(0.0, deadline - time.monotonic()))
+        except Exception:  # late or failed: the forum's, never a late ack
+            found[user] = None
     return found
+
+
+def translators(
+    deps: Deps,
+    client: WebClient,
+    forum: Forum,
+    users: Iterable[str],
+    *,
+    seconds: float = LOOKUP_SECONDS,
+) -> dict[str, Translator]:
+    """Each recipient's translator for the DMs a listener queues about ``forum`` on one
+    person's action: theirs (:func:`known_locales`), else the forum's, else Swedish."""
+    known = known_locales(deps, client, forum.team_id, users, seconds=seconds)
+    return {
+        user: recipient_translator(lambda _team, who: known[who], forum, user) for user in known
+    }
+
+
+def recipient_t(deps: Deps, client: WebClient, forum: Forum, user: str) -> Translator:
+    """One recipient's translator (:func:`translators`)."""
+    return translators(deps, client, forum, [user])[user]
+
+
+def locale_lookup(deps: Deps, client_for_team: Callable[[str | None], WebClient]) -> LocaleOf:
+    """The recipients' own languages for the domain's DMs (scheduled jobs, the surveys a
+    closed case starts): looked up with each workspace's client (:func:`known_locales`);
+    None (the forum's language) when the workspace has no client at hand."""
+
+    def locale_of(team_id: str | None, user: str) -> Locale | None:
+        try:
+            client = client_for_team(team_id)
+        except Exception:  # no installation for the workspace: the forum's language
+            return None
+        return known_locales(deps, client, team_id, [user])[user]
+
+    return locale_of
+
+
+def dm_locales(deps: Deps) -> LocaleOf:
+    """:func:`locale_lookup` with the composition root's clients; only what is cached when
+    the Deps has none (a test's bare Deps)."""
+    if deps.client_for_team is not None:
+        return locale_lookup(deps, deps.client_for_team)
+    return deps.cached_locale
 
 
 def surveys_now(deps: Deps, client: WebClient) -> None:
@@ -223,7 +273,11 @@ def surveys_now(deps: Deps, client: WebClient) -> None:
     try:
         with transaction(deps.sessions) as session:
             feedback_service.send_due(
-                session, deps.clock, feedback_ui.SurveyDMs(), replica="listener"
+                session,
+                deps.clock,
+                feedback_ui.SurveyDMs(),
+                replica="listener",
+                locale_of=locale_lookup(deps, _route(deps, client)),
             )
     except Exception as exc:  # the scheduler sends them at its next pass
         log.warning("feedback surveys not sent at once: %s", exc)
@@ -381,29 +435,45 @@ def render_preview(agenda: Agenda) -> dict[str, Any]:
 def publish_changes(deps: Deps, session: Session, meeting: Meeting, forum: Forum) -> bool:
     """Queue the update of a posted agenda and of the coordinators' preview DMs (each only
     once there is one). True when something is to be sent."""
-    return refresh_agenda(session, deps.clock, meeting, forum)
+    return refresh_agenda(session, deps.clock, meeting, forum, locale_of=dm_locales(deps))
 
 
-def refresh_agenda(session: Session, clock: Clock, meeting: Meeting, forum: Forum) -> bool:
-    """The posted agenda and the preview DMs of ``meeting``, updated in place."""
+def refresh_agenda(
+    session: Session,
+    clock: Clock,
+    meeting: Meeting,
+    forum: Forum,
+    *,
+    locale_of: LocaleOf | None = None,
+) -> bool:
+    """The posted agenda and the preview DMs of ``meeting``, updated in place (the morning
+    DMs in their recipients' languages, ``locale_of``)."""
     posted = agenda_service.publish_update(
         session, clock, meeting, forum, render_agenda, picture=rating_service.picture_for_meeting
     )
     previews = agenda_service.refresh_previews(
-        session, clock, meeting, forum, render_preview, picture=rating_service.picture_for_meeting
+        session,
+        clock,
+        meeting,
+        forum,
+        render_preview,
+        picture=rating_service.picture_for_meeting,
+        locale_of=locale_of,
     )
     # The morning DMs already sent for the meeting (slots, link), updated in place too.
     previews += minutes_service.refresh_meeting_dms(
-        session, clock, meeting, forum, minutes_ui.morning_dm
+        session, clock, meeting, forum, minutes_ui.morning_dm, locale_of=locale_of
     )
     return posted or previews > 0
 
 
-def picture_ready(session: Session, clock: Clock, meeting_id: int) -> None:
+def picture_ready(
+    session: Session, clock: Clock, meeting_id: int, *, locale_of: LocaleOf | None = None
+) -> None:
     """A rating round closed: the meeting's preview (sent while the round was open) and its
     agenda, if already posted, now show the picture (domain.ratings calls this in the
     transaction that closes the round)."""
     meeting = session.get(Meeting, meeting_id)
     forum = session.get(Forum, meeting.forum_id) if meeting else None
     if meeting is not None and forum is not None:
-        refresh_agenda(session, clock, meeting, forum)
+        refresh_agenda(session, clock, meeting, forum, locale_of=locale_of)

@@ -20,7 +20,7 @@ from domain.forums import (
     coordinators,
     local_today,
 )
-from domain.i18n import Locale, normalize_locale
+from domain.i18n import Locale, LocaleOf, recipient_locale
 from storage.models import (
     Action,
     ActionEvent,
@@ -78,11 +78,17 @@ def event_key(prefix: str, session: Session, action_id: int) -> str:
 
 
 def release_orphaned_actions(
-    session: Session, clock: Clock, messages: ActionMessages, *, limit: int = 500
+    session: Session,
+    clock: Clock,
+    messages: ActionMessages,
+    *,
+    limit: int = 500,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """Open actions whose owner is no longer an active member of the owning agency (left the
     channel, removed from the forum, moved to another agency) stay with the agency without
-    an owner, and the forum's coordinators are told once. Returns how many were released."""
+    an owner, and the forum's coordinators are told once, each in their language
+    (``locale_of``; the forum's when unknown). Returns how many were released."""
     still_member = exists().where(
         Member.forum_id == Action.forum_id,
         Member.slack_user_id == Action.owner,
@@ -125,7 +131,6 @@ def release_orphaned_actions(
         assert forum is not None
         session.flush()
         first = min(e.id for _, e in items)
-        locale = normalize_locale(forum.language)
         for coordinator in coordinators(session, forum_id):
             rows = rows_for_user(session, clock, forum, coordinator, [a for a, _ in items])
             _dm(
@@ -133,7 +138,9 @@ def release_orphaned_actions(
                 clock,
                 forum,
                 coordinator,
-                messages.released(locale, forum.name, rows),
+                messages.released(
+                    recipient_locale(locale_of, forum, coordinator), forum.name, rows
+                ),
                 f"action_released:{forum_id}:{first}:{coordinator}",
             )
         for action, _ in items:
@@ -152,9 +159,17 @@ def release_orphaned_actions(
 
 
 def send_reminders(
-    session: Session, clock: Clock, messages: ActionMessages, *, replica: str, limit: int = 500
+    session: Session,
+    clock: Clock,
+    messages: ActionMessages,
+    *,
+    replica: str,
+    limit: int = 500,
+    locale_of: LocaleOf | None = None,
 ) -> int:
-    """Claim and queue the reminders that are due. Returns how many were claimed."""
+    """Claim and queue the reminders that are due (and the overdue digests), each in its
+    owner's language (``locale_of``; the forum's when unknown). Returns how many were
+    claimed."""
     now = clock.now()
     due = (
         session.scalars(
@@ -205,18 +220,23 @@ def send_reminders(
                     clock,
                     forum,
                     action.owner,
-                    messages.reminder(normalize_locale(forum.language), row, today),
+                    messages.reminder(recipient_locale(locale_of, forum, action.owner), row, today),
                     f"{REMINDER_KIND}:{action.id}:{action.remind_at.isoformat()}",
                 )
             scheduling.complete(session, clock, effect, late=late)
         plan_reminder(action, forum, clock)  # done here or by the replica that claimed it
     for forum_id, owner in overdue_owners:
-        _send_digest(session, clock, messages, forums[forum_id], owner)
+        _send_digest(session, clock, messages, forums[forum_id], owner, locale_of)
     return claimed
 
 
 def _send_digest(
-    session: Session, clock: Clock, messages: ActionMessages, forum: Forum, owner: str
+    session: Session,
+    clock: Clock,
+    messages: ActionMessages,
+    forum: Forum,
+    owner: str,
+    locale_of: LocaleOf | None,
 ) -> None:
     """One DM a day per owner with all their overdue actions in the forum."""
     today = local_today(forum, clock)
@@ -246,6 +266,6 @@ def _send_digest(
         clock,
         forum,
         owner,
-        messages.digest(normalize_locale(forum.language), rows, total, today),
+        messages.digest(recipient_locale(locale_of, forum, owner), rows, total, today),
         f"action_digest:{forum.id}:{owner}:{today.isoformat()}",
     )

@@ -27,10 +27,10 @@ from domain.agenda.base import (
     Render,
 )
 from domain.agenda.build import build
-from domain.agenda.publish import _enqueue_post, _preview_key
+from domain.agenda.publish import PreviewMessages, _enqueue_post, _preview_key
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import Translator, normalize_locale
+from domain.i18n import LocaleOf, Translator, recipient_translator
 from storage.models import (
     EffectStatus,
     Forum,
@@ -96,6 +96,7 @@ def post_due(
     budget_seconds: float = 45.0,
     batch: int = 500,
     workers: int = 1,
+    locale_of: LocaleOf | None = None,
 ) -> AgendaRun:
     """Claim and post every due agenda, and every due preview; one transaction each.
 
@@ -115,10 +116,17 @@ def post_due(
                     replica=replica,
                     render=render_preview,
                     picture=picture,
+                    locale_of=locale_of,
                 )
                 return "preview" if sent else None
             return _post_one(
-                session, clock, meeting_id, replica=replica, render=render, picture=picture
+                session,
+                clock,
+                meeting_id,
+                replica=replica,
+                render=render,
+                picture=picture,
+                locale_of=locale_of,
             )
 
     pool = (
@@ -271,6 +279,7 @@ def _post_one(
     replica: str,
     render: Render,
     picture: PictureLoader | None,
+    locale_of: LocaleOf | None,
 ) -> str | None:
     claimed = _claim(session, clock, meeting_id, AGENDA, replica=replica)
     if claimed is None:
@@ -285,15 +294,15 @@ def _post_one(
         effect.status = EffectStatus.SKIPPED
         effect.done_at = now
         effect.note = "missed"
-        t = Translator(normalize_locale(forum.language))
         zone = zoneinfo.ZoneInfo(forum.timezone)
-        text = t(
-            "The agenda for {forum}'s meeting {when} was not posted: the bot was not running "
-            "at the agenda time, and the meeting has already started.",
-            forum=forum.name,
-            when=t.day_time(meeting.starts_at, zone),
-        )
         for user in coordinators(session, forum.id):
+            t = recipient_translator(locale_of, forum, user)
+            text = t(
+                "The agenda for {forum}'s meeting {when} was not posted: the bot was not "
+                "running at the agenda time, and the meeting has already started.",
+                forum=forum.name,
+                when=t.day_time(meeting.starts_at, zone),
+            )
             scheduling.enqueue(
                 session,
                 clock,
@@ -319,6 +328,7 @@ def _preview_one(
     replica: str,
     render: Callable[[Agenda], dict[str, Any]],
     picture: PictureLoader | None,
+    locale_of: LocaleOf | None,
 ) -> bool:
     claimed = _claim(session, clock, meeting_id, PREVIEW, replica=replica)
     if claimed is None:
@@ -328,14 +338,14 @@ def _preview_one(
         effect.status = EffectStatus.SKIPPED
         return False
     agenda = build(session, clock, meeting, forum, picture=picture)
-    message = render(agenda)
+    message_for = PreviewMessages(agenda, forum, render, locale_of)
     for user in coordinators(session, forum.id):
         scheduling.enqueue(
             session,
             clock,
             team_id=forum.team_id,
             method="chat.postMessage",
-            payload={"channel": user, **message},
+            payload={"channel": user, **message_for(user)},
             dedupe_key=_preview_key(meeting.id, user),
         )
     scheduling.complete(session, clock, effect)
@@ -345,9 +355,12 @@ def _preview_one(
 # --- posts Slack refused for good -------------------------------------------------------------
 
 
-def report_failed_posts(session: Session, clock: Clock, *, limit: int = 100) -> int:
+def report_failed_posts(
+    session: Session, clock: Clock, *, limit: int = 100, locale_of: LocaleOf | None = None
+) -> int:
     """Tell the coordinators, once, when an agenda could not be posted for a reason retrying
-    will not fix (the bot was removed from the channel, the channel was archived …)."""
+    will not fix (the bot was removed from the channel, the channel was archived …), each
+    in their language (``locale_of``; the forum's when unknown)."""
     failed = session.execute(
         select(OutboxMessage.dedupe_key, OutboxMessage.last_error)
         .where(
@@ -368,36 +381,38 @@ def report_failed_posts(session: Session, clock: Clock, *, limit: int = 100) -> 
         forum = session.get(Forum, meeting.forum_id) if meeting else None
         if meeting is None or forum is None:
             continue
-        t = Translator(normalize_locale(forum.language))
         reason = str(error or "")[:80]
-        when = t.day_time(meeting.starts_at, zoneinfo.ZoneInfo(forum.timezone))
-        if reason == "is_archived":  # no one can invite the bot to an archived channel
-            text = t(
-                "The agenda for {forum}'s meeting {when} could not be posted: <#{channel}> "
-                "is archived. Unarchive the channel to get the forum's agendas and reminders "
-                "there again; /samverkan dagordning shows the agenda meanwhile.",
-                forum=forum.name,
-                when=when,
-                channel=forum.channel_id,
-            )
-        else:
-            text = t(
-                "The agenda for {forum}'s meeting {when} could not be posted in <#{channel}> "
-                "({reason}). Invite me to the channel (/invite @Samverkan); then "
-                "/samverkan dagordning shows the agenda.",
-                forum=forum.name,
-                when=when,
-                channel=forum.channel_id,
-                reason=reason or "?",
-            )
         for user in coordinators(session, forum.id):
+            t = recipient_translator(locale_of, forum, user)
             scheduling.enqueue(
                 session,
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": user, "text": text},
+                payload={"channel": user, "text": _failed_text(t, forum, meeting, reason)},
                 dedupe_key=f"agenda_failed:{meeting.id}:{user}",
             )
             told += 1
     return told
+
+
+def _failed_text(t: Translator, forum: Forum, meeting: Meeting, reason: str) -> str:
+    when = t.day_time(meeting.starts_at, zoneinfo.ZoneInfo(forum.timezone))
+    if reason == "is_archived":  # no one can invite the bot to an archived channel
+        return t(
+            "The agenda for {forum}'s meeting {when} could not be posted: <#{channel}> "
+            "is archived. Unarchive the channel to get the forum's agendas and reminders "
+            "there again; /samverkan dagordning shows the agenda meanwhile.",
+            forum=forum.name,
+            when=when,
+            channel=forum.channel_id,
+        )
+    return t(
+        "The agenda for {forum}'s meeting {when} could not be posted in <#{channel}> "
+        "({reason}). Invite me to the channel (/invite @Samverkan); then "
+        "/samverkan dagordning shows the agenda.",
+        forum=forum.name,
+        when=when,
+        channel=forum.channel_id,
+        reason=reason or "?",
+    )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,7 @@ from domain import scheduling
 from domain.agenda.base import AGENDA, PREVIEW, Agenda, PictureLoader, Render
 from domain.agenda.build import build
 from domain.clock import Clock
+from domain.i18n import Locale, LocaleOf, recipient_locale
 from storage.models import (
     AgendaItem,
     EffectStatus,
@@ -137,6 +139,27 @@ def _preview_key(meeting_id: int, user: str) -> str:
     return f"{PREVIEW}:{meeting_id}:{user}"
 
 
+class PreviewMessages:
+    """A coordinator's preview of the agenda is their DM: in their language (the forum's
+    when unknown), rendered once per language."""
+
+    def __init__(
+        self,
+        agenda: Agenda,
+        forum: Forum,
+        render: Callable[[Agenda], dict[str, Any]],
+        locale_of: LocaleOf | None,
+    ) -> None:
+        self._agenda, self._forum, self._render, self._locale_of = agenda, forum, render, locale_of
+        self._rendered: dict[Locale, dict[str, Any]] = {}
+
+    def __call__(self, user: str) -> dict[str, Any]:
+        locale = recipient_locale(self._locale_of, self._forum, user)
+        if locale not in self._rendered:
+            self._rendered[locale] = self._render(dataclasses.replace(self._agenda, locale=locale))
+        return self._rendered[locale]
+
+
 def refresh_previews(
     session: Session,
     clock: Clock,
@@ -145,8 +168,10 @@ def refresh_previews(
     render: Callable[[Agenda], dict[str, Any]],
     *,
     picture: PictureLoader | None = None,
+    locale_of: LocaleOf | None = None,
 ) -> int:
-    """Bring the coordinators' preview DMs of this meeting up to date in place (chat.update
+    """Bring the coordinators' preview DMs of this meeting up to date in place (each in its
+    coordinator's language, ``locale_of``) (chat.update
     through the outbox, after the preview and any earlier update): after a change to the
     agenda, or when the rating round closes and the picture is there; a cancelled meeting's
     preview says so (as its posted agenda does), without the buttons to change it. Returns
@@ -162,11 +187,15 @@ def refresh_previews(
     if not sent:
         return 0
     agenda = build(session, clock, meeting, forum, picture=picture)
-    message = render(agenda)
+    message_for = PreviewMessages(agenda, forum, render, locale_of)
     refreshed = 0
     for (key,) in sent:
         scheduling.enqueue_dm_update(
-            session, clock, team_id=forum.team_id, key=key, message=message
+            session,
+            clock,
+            team_id=forum.team_id,
+            key=key,
+            message=message_for(key.rsplit(":", 1)[-1]),
         )
         refreshed += 1
     return refreshed

@@ -25,7 +25,7 @@ from domain.forums.lookups import (
     require_coordinator,
 )
 from domain.forums.saving import _ADDED_MEANWHILE, _flush_or_conflict
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, LocaleOf, recipient_translator
 from storage.models import Agency, AuditAction, Forum, Member, Role
 
 
@@ -69,13 +69,15 @@ def add_members(
     role: Role,
     bot_user_ids: Iterable[str] = (),
     confirm_moves: bool = False,
+    locale_of: LocaleOf | None = None,
 ) -> list[Member]:
     """Add (or re-activate) members for one agency. Coordinators only.
 
     Nobody changes agency silently: an active member of another agency is moved only with
     ``confirm_moves`` (else :class:`MoveNeedsConfirmation` names them), nobody changes their
     own agency (:class:`OwnAgencyChange`), and every agency change is audited and reported to
-    the forum's log reviewers by DM."""
+    the forum's log reviewers by DM (each in their language, ``locale_of``; the forum's when
+    unknown)."""
     access = require_coordinator(session, forum=forum, slack_user_id=actor)
     agency = _agency_to_join(session, forum, agency_id)
     if agency is None:
@@ -163,6 +165,7 @@ def add_members(
                 old=moved_from,
                 new=agency.name,
                 key=f"agency_change:{forum.id}:{event.id}",
+                locale_of=locale_of,
             )
     _flush_or_conflict(
         session,
@@ -206,19 +209,20 @@ def _report_agency_change(
     old: str,
     new: str,
     key: str,
+    locale_of: LocaleOf | None,
 ) -> None:
     """A DM to each log reviewer (queued with the change): the agency decides which case
     details someone sees, so reviewers hear of every change."""
-    t = Translator(normalize_locale(forum.language))
-    text = t(
-        "<@{user}> now represents {new} instead of {old} in {forum} (changed by <@{actor}>).",
-        user=user,
-        new=_mrkdwn(new),
-        old=_mrkdwn(old),
-        forum=_mrkdwn(forum.name),
-        actor=actor,
-    )
     for reviewer in log_reviewers(session, forum):
+        t = recipient_translator(locale_of, forum, reviewer)
+        text = t(
+            "<@{user}> now represents {new} instead of {old} in {forum} (changed by <@{actor}>).",
+            user=user,
+            new=_mrkdwn(new),
+            old=_mrkdwn(old),
+            forum=_mrkdwn(forum.name),
+            actor=actor,
+        )
         scheduling.enqueue(
             session,
             clock,

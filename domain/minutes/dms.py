@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +12,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from domain import disclosure, scheduling
 from domain.access import Access
 from domain.clock import Clock
+from domain.i18n import LocaleOf, recipient_locale
 from domain.minutes.base import CATCH_UP, MEETING_DM
 from domain.minutes.preparation import Preparation, prepare
 from storage.db import reading
@@ -32,6 +34,12 @@ RenderPreparation = Callable[[Preparation], dict[str, Any]]
 
 def _dm_key(meeting_id: int, user: str) -> str:
     return f"{MEETING_DM}:{meeting_id}:{user}"
+
+
+def _in_their_language(prep: Preparation, forum: Forum, locale_of: LocaleOf | None) -> Preparation:
+    """The morning DM in its recipient's language (the forum's when unknown), not the
+    forum's: it is theirs alone."""
+    return dataclasses.replace(prep, locale=recipient_locale(locale_of, forum, prep.user))
 
 
 def _members(session: Session, forum_id: int) -> list[Member]:
@@ -124,9 +132,15 @@ def each_claimed_meeting(
 
 
 def send_meeting_dms(
-    sessions: sessionmaker[Session], clock: Clock, render: RenderPreparation, *, replica: str
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    render: RenderPreparation,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
 ) -> int:
-    """At the agenda time of a meeting with cases: each member's morning DM, once."""
+    """At the agenda time of a meeting with cases: each member's morning DM, once, in their
+    language (``locale_of``; the forum's when unknown)."""
 
     def queue(session: Session, meeting: Meeting, forum: Forum) -> int:
         sent = 0
@@ -139,7 +153,10 @@ def send_meeting_dms(
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": member.slack_user_id, **render(prep)},
+                payload={
+                    "channel": member.slack_user_id,
+                    **render(_in_their_language(prep, forum, locale_of)),
+                },
                 dedupe_key=_dm_key(meeting.id, member.slack_user_id),
             )
             sent += 1
@@ -157,9 +174,16 @@ def send_meeting_dms(
 
 
 def refresh_meeting_dms(
-    session: Session, clock: Clock, meeting: Meeting, forum: Forum, render: RenderPreparation
+    session: Session,
+    clock: Clock,
+    meeting: Meeting,
+    forum: Forum,
+    render: RenderPreparation,
+    *,
+    locale_of: LocaleOf | None = None,
 ) -> int:
-    """After the slots or the meeting changed: the sent morning DMs, updated in place."""
+    """After the slots or the meeting changed: the sent morning DMs, updated in place (in
+    each recipient's language, as they were sent)."""
     if meeting.status != MeetingStatus.PLANNED:
         return 0
     sent = session.scalars(
@@ -179,7 +203,9 @@ def refresh_meeting_dms(
             clock,
             team_id=forum.team_id,
             key=key,
-            message=render(prepare(session, clock, access, meeting)),
+            message=render(
+                _in_their_language(prepare(session, clock, access, meeting), forum, locale_of)
+            ),
         )
         refreshed += 1
     return refreshed

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import Locale, normalize_locale
+from domain.i18n import Locale, LocaleOf, recipient_locale
 from domain.minutes.base import MINUTES_PROMPT
 from domain.minutes.dms import each_claimed_meeting
 from storage.models import Forum, Meeting
@@ -36,15 +36,17 @@ def send_minutes_prompts(
     render: Callable[[Prompt], dict[str, Any]],
     *,
     replica: str,
+    locale_of: LocaleOf | None = None,
 ) -> int:
-    """At a meeting's end time (with cases on its agenda): one prompt to each coordinator."""
+    """At a meeting's end time (with cases on its agenda): one prompt to each coordinator,
+    in their language (``locale_of``; the forum's when unknown)."""
 
     def queue(session: Session, meeting: Meeting, forum: Forum) -> int:
         users = coordinators(session, forum.id)
         for user in users:
             prompt = Prompt(
                 user=user,
-                locale=normalize_locale(forum.language),
+                locale=recipient_locale(locale_of, forum, user),
                 forum_name=forum.name,
                 meeting_id=meeting.id,
                 starts_at=meeting.starts_at,

@@ -15,14 +15,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import Locale, Translator
+from domain.i18n import LocaleOf, Translator, recipient_translator
 from domain.meetings import calendar_of
 from domain.ratings.picture import Picture
 from domain.ratings.settings import (
     LOOKAHEAD,
     Cadence,
     RatingSettings,
-    _forum_t,
     _zone,
     agency_states,
     allowed,
@@ -116,8 +115,6 @@ def wants_picture(
 
 
 Sessions = sessionmaker[Session]
-# A DM recipient's Slack language, ``locale_of(team_id, user)``; None when unknown.
-LocaleOf = Callable[[str, str], Locale | None]
 
 
 def _each(
@@ -196,11 +193,19 @@ def _unopened(now: dt.datetime) -> Any:
 MISSED = "rating_missed"
 
 
-def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str) -> int:
+def open_due_rounds(
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
+) -> int:
     """Open the rounds that are due (or were due while the bot was down, if their deadline
     is still ahead) and queue the DMs to every agency's representatives; tell the
-    coordinators once about a round whose deadline passed while the bot was down. One
-    transaction per meeting. Returns how many rounds opened."""
+    coordinators once about a round whose deadline passed while the bot was down. Each DM
+    in its recipient's language (``locale_of``; the forum's when unknown). One transaction
+    per meeting. Returns how many rounds opened."""
     with reading(sessions) as session:  # finding what is due only reads
         due = [
             meeting.id
@@ -216,13 +221,19 @@ def open_due_rounds(sessions: Sessions, clock: Clock, renderers: Renderers, *, r
         "opening the rating round of meeting",
         due,
         lambda session, meeting_id: _open_one(
-            session, clock, renderers, meeting_id, replica=replica
+            session, clock, renderers, meeting_id, replica=replica, locale_of=locale_of
         ),
     )
 
 
 def _open_one(
-    session: Session, clock: Clock, renderers: Renderers, meeting_id: int, *, replica: str
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    meeting_id: int,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None,
 ) -> bool:
     now = clock.now()
     row = session.execute(_unopened(now).where(Meeting.id == meeting_id)).first()
@@ -246,7 +257,7 @@ def _open_one(
     if effect is None:
         return False
     if what == "missed":
-        _tell_missed(session, clock, forum, meeting, deadline_at, renderers)
+        _tell_missed(session, clock, forum, meeting, deadline_at, renderers, locale_of)
         effect.note = "the deadline passed while the bot was down"
         scheduling.complete(session, clock, effect, late=True)
         return False
@@ -261,7 +272,7 @@ def _open_one(
     session.add(rating_round)
     meeting.has_situation_picture = True
     session.flush()
-    _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False)
+    _invite(session, clock, forum, meeting, rating_round, renderers, locale_of, reminder=False)
     scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
     return True
 
@@ -283,18 +294,18 @@ def _tell_missed(
     meeting: Meeting,
     deadline_at: dt.datetime,
     renderers: Renderers,
+    locale_of: LocaleOf | None,
 ) -> None:
-    payload = renderers.missed(
-        _forum_t(forum), Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
-    )
-    scheduling.enqueue_dms(
-        session,
-        clock,
-        team_id=forum.team_id,
-        users=coordinators(session, forum.id),
-        payload=payload,
-        key=f"rating_missed:{meeting.id}",
-    )
+    missed = Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
+    for user in coordinators(session, forum.id):
+        scheduling.enqueue_dms(
+            session,
+            clock,
+            team_id=forum.team_id,
+            users=[user],
+            payload=renderers.missed(recipient_translator(locale_of, forum, user), missed),
+            key=f"rating_missed:{meeting.id}",
+        )
 
 
 def _invite(
@@ -304,17 +315,16 @@ def _invite(
     meeting: Meeting,
     rating_round: RatingRound,
     renderers: Renderers,
+    locale_of: LocaleOf | None,
     *,
     reminder: bool,
     only: Iterable[int] | None = None,
     key: str = "open",
     reopened: bool = False,
-    locale_of: LocaleOf | None = None,
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
-    ``only`` when given), once per ``key``, agency and person. With ``locale_of`` each
-    person reads it in their own language (the forum's when unknown)."""
-    t = _forum_t(forum)
+    ``only`` when given), once per ``key``, agency and person, each in their own language
+    (:func:`domain.i18n.recipient_translator`)."""
     today = local_today(forum, clock)
     reps = representatives(session, forum)
     wanted = set(only) if only is not None else None
@@ -337,17 +347,14 @@ def _invite(
             reminder=reminder,
             reopened=reopened,
         )
-        payloads = {t.locale: renderers.invite(t, invite)}
         for user in recipients(reps.get(agency.id, []), today):
-            locale = (locale_of(forum.team_id, user) if locale_of else None) or t.locale
-            if locale not in payloads:
-                payloads[locale] = renderers.invite(Translator(locale), invite)
+            t = recipient_translator(locale_of, forum, user)
             scheduling.enqueue(
                 session,
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": user, **payloads[locale]},
+                payload={"channel": user, **renderers.invite(t, invite)},
                 dedupe_key=f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
             )
             sent += 1
@@ -366,7 +373,9 @@ def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:
     return pairs
 
 
-def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers) -> int:
+def invite_late_agencies(
+    sessions: Sessions, clock: Clock, renderers: Renderers, *, locale_of: LocaleOf | None = None
+) -> int:
     """The round's invitation, once, to an agency none of whose members has it: one added
     to the forum (or taken off and offered again) while the round is open, its members once
     it has some. Before, it only got the later reminders (none in a forum without reminders).
@@ -395,11 +404,17 @@ def invite_late_agencies(sessions: Sessions, clock: Clock, renderers: Renderers)
         sessions,
         "inviting late agencies to rating round",
         due,
-        lambda session, round_id: _invite_late(session, clock, renderers, round_id),
+        lambda session, round_id: _invite_late(session, clock, renderers, round_id, locale_of),
     )
 
 
-def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id: int) -> bool:
+def _invite_late(
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    locale_of: LocaleOf | None,
+) -> bool:
     row = session.execute(
         select(RatingRound, Forum, Meeting)
         .join(Forum, RatingRound.forum_id == Forum.id)
@@ -428,14 +443,27 @@ def _invite_late(session: Session, clock: Clock, renderers: Renderers, round_id:
     ]
     if not late:
         return False
-    return (
-        _invite(session, clock, forum, meeting, rating_round, renderers, reminder=False, only=late)
-        > 0
+    invited_now = _invite(
+        session,
+        clock,
+        forum,
+        meeting,
+        rating_round,
+        renderers,
+        locale_of,
+        reminder=False,
+        only=late,
     )
+    return invited_now > 0
 
 
 def send_due_reminders(
-    sessions: Sessions, clock: Clock, renderers: Renderers, *, replica: str
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """Remind the agencies that have not answered. After downtime only the latest due
     reminder goes out (the earlier ones are marked done, late); at night it waits. One
@@ -463,12 +491,20 @@ def send_due_reminders(
         sessions,
         "reminding about rating round",
         due,
-        lambda session, round_id: _remind_one(session, clock, renderers, round_id, replica=replica),
+        lambda session, round_id: _remind_one(
+            session, clock, renderers, round_id, replica=replica, locale_of=locale_of
+        ),
     )
 
 
 def _remind_one(
-    session: Session, clock: Clock, renderers: Renderers, round_id: int, *, replica: str
+    session: Session,
+    clock: Clock,
+    renderers: Renderers,
+    round_id: int,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None,
 ) -> bool:
     now = clock.now()
     row = session.execute(
@@ -518,6 +554,7 @@ def _remind_one(
             meeting,
             rating_round,
             renderers,
+            locale_of,
             reminder=True,
             only=missing,
             key=f"remind:{int(moment.timestamp())}",

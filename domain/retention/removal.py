@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain import audit, scheduling
 from domain.clock import Clock
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, LocaleOf, recipient_translator
 from domain.retention.due import _typed_items, held_audit_refs, plan_forum
 from domain.retention.policy import (
     JOB_KIND,
@@ -136,15 +136,17 @@ def apply_forum(
     forum: Forum,
     *,
     replica: str = SYSTEM_ACTOR,
+    locale_of: LocaleOf | None = None,
 ) -> Outcome:
     """Remove what is due in one forum, tell the coordinators about cases never closed
-    that will go, and record the counts in the audit log."""
+    that will go (each in their language, ``locale_of``; the forum's when unknown), and
+    record the counts in the audit log."""
     outcome = Outcome()
     warned = 0
     for due in plan_forum(session, clock, policy, forum):
         outcome.removed[due.data_class.value] = _remove(session, due)
         outcome.held[due.data_class.value] = len(due.held)
-        warned += _warn(session, clock, forum, due.to_warn, replica=replica)
+        warned += _warn(session, clock, forum, due.to_warn, replica=replica, locale_of=locale_of)
     outcome.warned = warned
     session.expire_all()
     detail: dict[str, Any] = {"removed": outcome.removed, "held": outcome.held}
@@ -165,7 +167,13 @@ def apply_forum(
 
 
 def _warn(
-    session: Session, clock: Clock, forum: Forum, notices: Sequence[Notice], *, replica: str
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    notices: Sequence[Notice],
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """A direct message to the forum's coordinators per case never closed that will go:
     exactly once per case and removal date (a claim row, and the outbox's dedupe key)."""
@@ -177,7 +185,6 @@ def _warn(
 
     coordinators = coordinators_of(session, forum.id)
     zone = forum_schedule(forum).zone
-    t = Translator(normalize_locale(forum.language))
     told = 0
     for notice in notices:
         effect = scheduling.claim(
@@ -193,19 +200,20 @@ def _warn(
         if effect is None:
             continue
         removal = max(notice.removal, clock.now() + WARN_AHEAD)
-        text = t(
-            N_(
-                "{reference} in {forum} has had no activity since {since}. Under the forum's "
-                "retention rules it will be removed on {day} at the earliest. To keep "
-                "it, update or close the case, or set a legal hold: /samverkan gallring stopp "
-                "{reference} followed by the reason."
-            ),
-            reference=notice.reference,
-            forum=forum.name,
-            since=t.day(notice.last_activity.astimezone(zone).date()),
-            day=t.day(removal.astimezone(zone).date()),
-        )
         for user in coordinators:
+            t = recipient_translator(locale_of, forum, user)
+            text = t(
+                N_(
+                    "{reference} in {forum} has had no activity since {since}. Under the "
+                    "forum's retention rules it will be removed on {day} at the earliest. To "
+                    "keep it, update or close the case, or set a legal hold: /samverkan "
+                    "gallring stopp {reference} followed by the reason."
+                ),
+                reference=notice.reference,
+                forum=forum.name,
+                since=t.day(notice.last_activity.astimezone(zone).date()),
+                day=t.day(removal.astimezone(zone).date()),
+            )
             key = f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}"
             queue_dm(session, clock, forum, user, {"text": text}, key)
         scheduling.complete(session, clock, effect)
@@ -232,7 +240,13 @@ def run_all(session: Session, clock: Clock, policy: RetentionPolicy) -> dict[str
 
 
 def run_daily(
-    session: Session, clock: Clock, policy: RetentionPolicy, *, replica: str, batch: int = 50
+    session: Session,
+    clock: Clock,
+    policy: RetentionPolicy,
+    *,
+    replica: str,
+    batch: int = 50,
+    locale_of: LocaleOf | None = None,
 ) -> dict[str, Outcome]:
     """The daily job: once per forum and (forum-local) day across replicas, then the audit
     log's prefix (safe to repeat: a second pass finds nothing older than the cut)."""
@@ -271,7 +285,9 @@ def run_daily(
         )
         if effect is None:
             continue
-        result[forum.code] = apply_forum(session, clock, policy, forum, replica=replica)
+        result[forum.code] = apply_forum(
+            session, clock, policy, forum, replica=replica, locale_of=locale_of
+        )
         scheduling.complete(session, clock, effect)
     removed = apply_audit(session, clock, policy)
     pruned = scheduling.prune_outbox(session, clock)

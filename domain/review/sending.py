@@ -15,7 +15,7 @@ from domain import scheduling
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
 from domain.forums import forum_zone, setting_text
-from domain.i18n import Translator, normalize_locale
+from domain.i18n import Locale, LocaleOf, Translator, normalize_locale, recipient_locale
 from domain.periods import last_ended_half
 from domain.review.documents import files
 from domain.review.figures import CATCH_UP, KIND, SEND_AT, review_settings
@@ -133,10 +133,12 @@ def send_due(
     messages: ReviewMessages,
     *,
     replica: str,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """Claim each due review (its own transaction), build it outside the claim, then queue
-    the files for the coordinators and the channel summary and mark it done. Returns how
-    many were sent."""
+    the files for the coordinators (each in their language, ``locale_of``; the forum's when
+    unknown) and the channel summary (the forum's) and mark it done. Returns how many were
+    sent."""
     with reading(sessions) as session:  # finding what is due only reads
         due = due_reviews(session, clock)
     sent = 0
@@ -160,7 +162,14 @@ def send_due(
             assert forum is not None
             t = Translator(normalize_locale(forum.language))
             figures = build(session, clock, forum=forum, period=item.period, actor="samverkan")
-        documents = files(t, figures)
+            languages = {
+                user: recipient_locale(locale_of, forum, user)
+                for user in action_service.coordinators(session, forum.id)
+            }
+        # Built once per language (outside any transaction): each coordinator reads theirs.
+        documents: dict[Locale, list[tuple[str, bytes]]] = {
+            locale: files(Translator(locale), figures) for locale in {*languages.values(), t.locale}
+        }
         with sessions() as session, session.begin():
             effect = session.get(ScheduledEffect, effect_id)
             forum = session.get(Forum, item.forum_id)
@@ -172,14 +181,15 @@ def send_due(
             ):
                 continue
             key = f"{KIND}:{forum.id}:{item.period.end.isoformat()}"
-            scheduling.enqueue_files(
-                session,
-                clock,
-                team_id=forum.team_id,
-                users=action_service.coordinators(session, forum.id),
-                files=documents,
-                key=key,
-            )
+            for user in action_service.coordinators(session, forum.id):
+                scheduling.enqueue_files(
+                    session,
+                    clock,
+                    team_id=forum.team_id,
+                    users=[user],
+                    files=documents[languages.get(user, t.locale)],
+                    key=key,
+                )
             scheduling.enqueue(
                 session,
                 clock,

@@ -18,7 +18,7 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.forums import forum_schedule
-from domain.i18n import N_, Translator, normalize_locale
+from domain.i18n import N_, LocaleOf, Translator, recipient_locale
 from domain.statistics import Period
 from domain.steering.activity_plan import Plan, PlanNode, _require_steering, plan
 from domain.steering.levels import LEVELS, ForumFigures, is_steering, rollup, steering_level
@@ -94,11 +94,18 @@ class _AnnualDue(NamedTuple):
     due_at: dt.datetime
 
 
-def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, replica: str) -> int:
+def send_due_annual_reports(
+    sessions: sessionmaker[Session],
+    clock: Clock,
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
+) -> int:
     """At year end, by itself: the annual report for the year just ended (PDF and docx) to
-    each steering forum's coordinators, on the first working day of January at 08:00; one
-    claim row per forum and year, files through the outbox. People are not named in it
-    (no Slack look-ups here): activities show their owning agency."""
+    each steering forum's coordinators, each in their language (``locale_of``; the forum's
+    when unknown), on the first working day of January at 08:00; one claim row per forum
+    and year, files through the outbox. People are not named in it (no Slack look-ups of
+    names here): activities show their owning agency."""
     from domain.calendar import calendar_from_settings, first_working_day
     from domain.documents import to_docx, to_pdf
 
@@ -135,19 +142,26 @@ def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, re
         steering_forum = session.get(Forum, item.forum_id)
         assert steering_forum is not None
         forum = steering_forum
-        t = Translator(normalize_locale(forum.language))
         plan_, figures = annual_data(
             session, forum=forum, year=item.year, today=dt.date(item.year, 12, 31)
         )
-        doc = annual_report_document(
-            t,
-            forum_name=forum.name,
-            level=steering_level(forum) or "styrgrupp",
-            year=item.year,
-            plan_=plan_,
-            figures=figures,
-            names=lambda _user: "",
-        )
+        languages = {
+            user: recipient_locale(locale_of, forum, user)
+            for user in action_service.coordinators(session, forum.id)
+        }
+        # One document per language the coordinators read.
+        docs = {
+            locale: annual_report_document(
+                Translator(locale),
+                forum_name=forum.name,
+                level=steering_level(forum) or "styrgrupp",
+                year=item.year,
+                plan_=plan_,
+                figures=figures,
+                names=lambda _user: "",
+            )
+            for locale in set(languages.values())
+        }
         audit.record(
             session,
             clock,
@@ -160,14 +174,19 @@ def send_due_annual_reports(sessions: sessionmaker[Session], clock: Clock, *, re
             detail={"year": item.year, "automatic": True},
         )
         stem = f"verksamhetsberattelse-{forum.code}-{item.year}"
-        scheduling.enqueue_files(
-            session,
-            clock,
-            team_id=forum.team_id,
-            users=action_service.coordinators(session, forum.id),
-            files=((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc))),
-            key=f"{ANNUAL_KIND}:{forum.id}:{item.year}",
-        )
+        rendered = {
+            locale: ((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc)))
+            for locale, doc in docs.items()
+        }
+        for user, locale in languages.items():
+            scheduling.enqueue_files(
+                session,
+                clock,
+                team_id=forum.team_id,
+                users=[user],
+                files=rendered[locale],
+                key=f"{ANNUAL_KIND}:{forum.id}:{item.year}",
+            )
         return True
 
     return scheduling.each_claimed(

@@ -30,7 +30,7 @@ from handlers.blocks import actions as ui
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.outgoing import deliver_now, owner_translator
+from handlers.outgoing import deliver_now, recipient_t
 from storage.db import transaction
 from storage.models import Action, ActionStatus
 
@@ -339,7 +339,9 @@ CHANGE_CALLBACKS = {
 
 
 @listener("modal")
-def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def submit_change(
+    ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
     """More time, hand over, cancel or follow up; the new owner's DM and the agendas' updates are
     queued with the change."""
     verb = CHANGE_CALLBACKS[view["callback_id"]]
@@ -382,7 +384,7 @@ def submit_change(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                     row = action_service.owner_row(
                         session, deps.clock, forum=access.forum, action_id=action.id
                     )
-                    owner_t = owner_translator(deps, team_id, action.owner, access.forum)
+                    owner_t = recipient_t(deps, client, access.forum, action.owner)
                     action_service.queue_dm(
                         session,
                         deps.clock,

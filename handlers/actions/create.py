@@ -27,7 +27,9 @@ from storage.models import Action
 
 
 @listener("modal")
-def submit_action(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+def submit_action(
+    ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
     """Create the action; the owner's DM (and, when someone else owns it, the creator's
     confirmation) are queued with it: an outage delays them, never loses them."""
     meta = ActionMeta.load(view.get("private_metadata"))
@@ -53,7 +55,9 @@ def submit_action(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             session, deps.clock, access=access, draft=draft, submission_key=view["id"]
         )
         if created and action.owner:
-            outgoing.action_created(session, deps, access, action.id, team_id=team_id, by=user_id)
+            outgoing.action_created(
+                session, deps, client, access, action.id, team_id=team_id, by=user_id
+            )
             if action.owner != user_id:
                 outgoing.tell(
                     session,

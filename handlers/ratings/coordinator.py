@@ -18,7 +18,7 @@ from handlers.blocks.common import section
 from handlers.deps import Deps
 from handlers.errors import database_errors
 from handlers.listener import listener, quick_translator
-from handlers.outgoing import picture_ready
+from handlers.outgoing import dm_locales, picture_ready
 from handlers.ratings.base import (
     RatingMeta,
     access_for_round,
@@ -48,7 +48,9 @@ def close_now(
             ui.RENDERERS,
             access=access,
             round_id=round_id or 0,
-            on_closed=lambda s, meeting_id: picture_ready(s, deps.clock, meeting_id),
+            on_closed=lambda s, meeting_id: picture_ready(
+                s, deps.clock, meeting_id, locale_of=dm_locales(deps)
+            ),
         )
     reply = overview(deps, t, req)
     reply["text"] = t("The round is closed: the picture is posted in the channel shortly.")

@@ -24,6 +24,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel, round_door
 from storage.db import reading, transaction
+from storage.models import Forum
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ def submit_rating(
             agency_id=meta.agency_id or None,
         )
         if saved.escalations:
-            _queue_escalations(session, deps, client, team_id, saved)
+            _queue_escalations(session, deps, client, access.forum, saved)
     next_page = meta.page + 1
     if next_page < ui.page_count(form):
         page_meta = meta.model_copy(update={"page": next_page})
@@ -163,14 +164,14 @@ def submit_rating(
 
 
 def _queue_escalations(
-    session: Session, deps: Deps, client: WebClient, team_id: str, saved: rating_service.Saved
+    session: Session, deps: Deps, client: WebClient, forum: Forum, saved: rating_service.Saved
 ) -> None:
-    for coordinator, t in outgoing.translators(deps, client, team_id, saved.coordinators).items():
+    for coordinator, t in outgoing.translators(deps, client, forum, saved.coordinators).items():
         for escalation in saved.escalations:
             outgoing.tell(
                 session,
                 deps.clock,
-                team_id=team_id,
+                team_id=forum.team_id,
                 user_id=coordinator,
                 text=ui.escalation_text(t, saved.forum_name, escalation),
             )

@@ -165,10 +165,8 @@ def test_an_action_minuted_for_another_owner_is_dmed_to_them_once(bot: Bot) -> N
     sends: its card with the buttons, in their language, from the outbox. The page
     replayed (a Slack retry, the same body twice) sends no second one. The coordinator's
     note counts the action and says the owner got it; the channel hears references only."""
+    bot.slack.set_user("U2", locale="en-US")  # from the start: the morning DM looks it up
     meeting, case = minuted_meeting(bot)
-    bot.slack.set_user("U2", locale="en-US")
-    bot.driver.command("help", user="U2")  # U2's locale is looked up (and cached)
-    bot.slack.wait_for("response_url")
     payload = with_action(bot, meeting, case)
     assert bot.driver.send_payload(payload).json() is None
     dm = eventually(lambda: action_dms(bot, "U2"))[0]

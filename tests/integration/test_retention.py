@@ -31,7 +31,9 @@ from storage.models import (
     ConsentGiver,
     Deviation,
     Effect,
+    Forum,
     Meeting,
+    Member,
     Rating,
     RatingRound,
     Role,
@@ -355,3 +357,41 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
     with bot.sessions() as s:
         runs = s.scalars(select(AuditEvent).where(AuditEvent.object_type == "retention")).all()
         assert len(runs) == 1
+
+
+def test_the_warning_before_a_never_closed_case_goes_is_in_each_coordinators_language(
+    bot: Bot, world: World
+) -> None:
+    """The DM a month before removal is each coordinator's own: English for one whose Slack
+    is English, Swedish for a Swedish one (the forum is Swedish)."""
+    with transaction(bot.sessions) as s:
+        forum = s.get(Forum, world.forum_id)
+        assert forum is not None
+        admin = s.scalars(
+            select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == ADMIN)
+        ).one()
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor=ADMIN,
+            slack_user_ids=["U5"],
+            agency_id=admin.agency_id,
+            role=Role.COORDINATOR,
+        )
+    bot.slack.set_user(ADMIN, locale="en-US")
+    bot.clock.set(FIVE_YEARS_LATER)
+    run_due_work(bot.runtime)
+    open_ref = world.refs["open"]
+
+    def warnings_to(user: str) -> list[str]:
+        return [
+            str(c.args.get("text", ""))
+            for c in bot.slack.calls_to("chat.postMessage")
+            if c.args.get("channel") == user and open_ref in str(c.args.get("text", ""))
+        ]
+
+    (english,) = warnings_to(ADMIN)
+    (swedish,) = warnings_to("U5")
+    assert "has had no activity since" in english and "November 2026" in english
+    assert "has had no activity" not in swedish and "november 2026" in swedish

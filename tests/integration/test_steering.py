@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Action, AuditEvent, Case, Forum, ForumLink, PlanItem, Role
+from storage.models import Action, AuditEvent, Case, Forum, ForumLink, Member, PlanItem, Role
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA
 from tests.integration.test_refused_rating_doors import _shown
@@ -616,6 +616,33 @@ def test_a_half_years_hidden_count_cannot_be_worked_out_from_the_annual_report(
     fossam = next(r for r in rows if r[0] == "FOSSAM")
     assert header[1] == "Ärenden som lyfts"
     assert fossam[1] == "färre än 5"
+
+
+def test_the_annual_report_comes_in_each_coordinators_language(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The report sent by itself is a DM: an English-speaking coordinator of the (Swedish)
+    steering group gets it in English, a Swedish one in Swedish."""
+    bot.slack.set_user(ADMIN, locale="en-US")
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    with transaction(bot.sessions) as s:
+        row = s.get(Forum, steering["steering"])
+        assert row is not None
+        row.created_at = dt.datetime(2026, 1, 2, tzinfo=dt.UTC)
+        chair = s.scalars(
+            select(Member).where(Member.forum_id == row.id, Member.slack_user_id == CHAIR)
+        ).one()
+        chair.role = Role.COORDINATOR
+    bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    headers = []
+    for call in bot.slack.calls_to("files.completeUploadExternal"):
+        for item in call.args["files"]:
+            if str(item.get("title", "")) == "verksamhetsberattelse-STY-2026.docx":
+                report = docx.Document(io.BytesIO(bot.slack.uploads[item["id"]]))
+                rows = [[c.text for c in r.cells] for table in report.tables for r in table.rows]
+                headers.append(next(r for r in rows if r[0] == "Forum")[1])
+    assert sorted(headers) == ["Cases raised", "Ärenden som lyfts"]
 
 
 @pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)

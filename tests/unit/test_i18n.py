@@ -7,6 +7,7 @@ import string
 import zoneinfo
 from collections.abc import Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from babel.messages.catalog import Catalog
@@ -20,6 +21,9 @@ from domain.i18n import (
     format_day,
     format_day_time,
     normalize_locale,
+    recipient_locale,
+    recipient_translator,
+    supported_locale,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -273,3 +277,21 @@ def test_every_translated_call_has_its_text_where_babel_reads_it() -> None:
                 if isinstance(node.func, ast.Name) and node.func.id == "ngettext":
                     unread.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert unread == [], "use t.ngettext(singular, plural, n): " + ", ".join(unread)
+
+
+def test_a_dm_is_in_its_recipients_language_else_the_forums_else_swedish() -> None:
+    english_forum = SimpleNamespace(team_id="T1", language="en")
+    odd_forum = SimpleNamespace(team_id="T1", language="de")
+    known = {"U1": "en", "U2": "sv"}
+
+    def locale_of(team_id: str | None, user: str) -> Locale | None:
+        assert team_id == "T1"  # asked about the forum's own workspace
+        return supported_locale(known.get(user))
+
+    assert recipient_locale(locale_of, english_forum, "U2") == "sv"
+    assert recipient_locale(locale_of, odd_forum, "U1") == "en"
+    assert recipient_locale(locale_of, english_forum, "U9") == "en"  # unknown: the forum's
+    assert recipient_locale(None, odd_forum, "U1") == "sv"  # neither: Swedish
+    t = recipient_translator(locale_of, odd_forum, "U1")
+    assert t.day(dt.date(2026, 12, 3), year=False) == "Thursday 3 December"
+    assert supported_locale("de-DE") is None and supported_locale("en_GB") == "en"
