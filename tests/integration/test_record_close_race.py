@@ -373,3 +373,53 @@ def test_a_record_saved_again_once_the_next_meeting_started_rolls_nothing_over_t
     assert on_agenda(bot, following) == there
     assert on_agenda(bot, after_that) == beyond
     assert case_of(bot, case).meeting_id == following
+
+
+def test_a_correction_to_not_discussed_puts_the_case_back_as_it_was(bot: Bot) -> None:
+    """The meeting recorded with the case discussed (marked discussed), then corrected: not
+    discussed after all. The case rolls over and is again what it was before the record
+    (before, it rolled over still marked discussed: the next meeting got a case that looked
+    dealt with). The correction saved again changes nothing more; saying discussed once more
+    marks it again."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    before = case_of(bot, case).status
+    assert before in (CaseStatus.NEW, CaseStatus.SCHEDULED)
+    item = case_item(bot, meeting, case)
+    first = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (first.status, first.json()) == (200, None)
+    assert case_of(bot, case).status is CaseStatus.DISCUSSED
+    for _replay in range(2):
+        corrected = bot.driver.send_payload(record_payload(bot, meeting, []))
+        assert (corrected.status, corrected.json()) == (200, None)
+        after = case_of(bot, case)
+        assert (after.status, after.meeting_id) == (before, following)
+        assert [(c, r) for c, _, r in on_agenda(bot, following) if c == case] == [(case, True)]
+    again = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (again.status, again.json()) == (200, None)
+    assert (case_of(bot, case).status, case_of(bot, case).meeting_id) == (
+        CaseStatus.DISCUSSED,
+        meeting,
+    )
+
+
+@pytest.mark.parametrize("since", [CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP])
+def test_a_correction_undoes_only_what_the_record_did_to_the_status(
+    bot: Bot, since: CaseStatus
+) -> None:
+    """A case the record did not mark (discussed already before it), or whose status was
+    changed after the record (planned for a follow-up): the correction to "not discussed"
+    leaves its status as it is, it was not the record's doing."""
+    meeting, case = with_case(bot)
+    item = case_item(bot, meeting, case)
+    if since is CaseStatus.DISCUSSED:
+        with transaction(bot.sessions) as s:
+            s.get_one(Case, case).status = CaseStatus.DISCUSSED
+    first = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (first.status, first.json()) == (200, None)
+    if since is CaseStatus.FOLLOW_UP:
+        with transaction(bot.sessions) as s:
+            s.get_one(Case, case).status = CaseStatus.FOLLOW_UP
+    corrected = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (corrected.status, corrected.json()) == (200, None)
+    assert case_of(bot, case).status is since
