@@ -30,9 +30,9 @@ from tests.support.minutes_world import (
     FAILED,
     OUTAGE,
     assert_fits,
+    copied_cases,
     first_meeting,
     meeting_with_cases,
-    raise_cases,
     setup_forum,
 )
 from tests.support.slack_driver import (
@@ -494,7 +494,7 @@ def test_a_meeting_of_hundreds_of_cases_gets_every_page_counted(bot: Bot) -> Non
     the pages from there on only)."""
     count = 400
     setup_forum(bot)
-    references = raise_cases(bot, count)
+    references = copied_cases(bot, count)
     meeting = first_meeting(bot)
     with transaction(bot.sessions) as s:  # the agenda as it was posted at 8:00 (not posted:
         held = s.get(Meeting, meeting)  # 400 cases' agenda and DMs are not what is tested)
