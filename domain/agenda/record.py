@@ -130,7 +130,8 @@ def _unmark(item: AgendaItem, case: Case | None) -> None:
     """``item`` is now recorded as not discussed: what an earlier record of it did to its
     case's status (marked it discussed) is undone, the case as it was before. Only while
     the case is still as that record left it: a status changed since (closed, planned for a
-    follow-up) is someone else's doing and stays."""
+    follow-up, set by hand: :func:`domain.cases.change_status` clears the mark) is someone
+    else's doing and stays."""
     before, item.discussed_from = item.discussed_from, None
     if before is None or case is None or case.status != CaseStatus.DISCUSSED:
         return

@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from domain import agenda as agenda_service
 from domain import cases as case_service
+from domain import forums as fs
 from storage.db import transaction
 from storage.models import AgendaItem, Case, CaseEvent, CaseStatus, Meeting, MeetingStatus
 from tests.conftest import Bot
@@ -403,23 +404,31 @@ def test_a_correction_to_not_discussed_puts_the_case_back_as_it_was(bot: Bot) ->
     )
 
 
-@pytest.mark.parametrize("since", [CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP])
-def test_a_correction_undoes_only_what_the_record_did_to_the_status(
-    bot: Bot, since: CaseStatus
-) -> None:
-    """A case the record did not mark (discussed already before it), or whose status was
-    changed after the record (planned for a follow-up): the correction to "not discussed"
-    leaves its status as it is, it was not the record's doing."""
+def set_status(bot: Bot, case: int, *steps: CaseStatus) -> None:
+    """U1 (a coordinator) moves the case along, step by step, as the case's buttons do."""
+    with transaction(bot.sessions) as s:
+        forum = s.get_one(Case, case).forum_id
+        access = fs.require_member(
+            s, forum=fs.get_forum(s, forum_id=forum, team_id="T0001"), slack_user_id="U1"
+        )
+        for to in steps:
+            case_service.change_status(s, bot.clock, access=access, case_id=case, to=to)
+
+
+@pytest.mark.parametrize("when", ["before", "since"])
+def test_a_correction_undoes_only_what_the_record_did_to_the_status(bot: Bot, when: str) -> None:
+    """A case marked discussed by hand before the record (the record changed nothing), or
+    whose status was changed by hand since (planned for a follow-up, then marked discussed
+    again): the correction to "not discussed" leaves it discussed, that was not the
+    record's doing."""
     meeting, case = with_case(bot)
     item = case_item(bot, meeting, case)
-    if since is CaseStatus.DISCUSSED:
-        with transaction(bot.sessions) as s:
-            s.get_one(Case, case).status = CaseStatus.DISCUSSED
+    if when == "before":
+        set_status(bot, case, CaseStatus.DISCUSSED)
     first = bot.driver.send_payload(record_payload(bot, meeting, [item]))
     assert (first.status, first.json()) == (200, None)
-    if since is CaseStatus.FOLLOW_UP:
-        with transaction(bot.sessions) as s:
-            s.get_one(Case, case).status = CaseStatus.FOLLOW_UP
+    if when == "since":
+        set_status(bot, case, CaseStatus.FOLLOW_UP, CaseStatus.DISCUSSED)
     corrected = bot.driver.send_payload(record_payload(bot, meeting, []))
     assert (corrected.status, corrected.json()) == (200, None)
-    assert case_of(bot, case).status is since
+    assert case_of(bot, case).status is CaseStatus.DISCUSSED
