@@ -186,7 +186,7 @@ def minutes_form(
     cases = disclosure.load_cases(
         session, [case_id for case_id, _ in shown[start : start + PAGE_CASES]]
     )
-    on_page = [cases[case_id] for case_id, _ in shown[start : start + PAGE_CASES]]
+    on_page = [cases[c] for c, _ in shown[start : start + PAGE_CASES] if c in cases]
     entries = {
         e.case_id: e
         for e in session.scalars(
