@@ -406,6 +406,9 @@ def cmd_gallra(settings: Settings, *, dry_run: bool) -> int:
                 if due.to_warn:
                     told = ", ".join(n.reference for n in due.to_warn)
                     line += f"; never closed, coordinators are told a month before: {told}"
+                if due.open_actions:
+                    late = ", ".join(f"#{a.action_id}" for a in due.open_actions)
+                    line += f"; open long past their end date, coordinators are told: {late}"
                 print(line)
             print("samverkan: dry run, nothing was removed")
             return 0

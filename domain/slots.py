@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from domain import audit, meetings, pages
 from domain.access import Access
@@ -34,6 +34,7 @@ from domain.forums import forum_schedule
 from domain.i18n import N_
 from domain.locks import lock_forum_settings, update_forum_settings
 from storage.models import (
+    Agency,
     AgendaItem,
     AgendaItemKind,
     AuditAction,
@@ -42,6 +43,7 @@ from storage.models import (
     Forum,
     Meeting,
     MeetingStatus,
+    case_agencies,
 )
 
 DEFAULT_SLOT_MINUTES = 15
@@ -124,11 +126,28 @@ def _order_key(item: AgendaItem) -> tuple[int, int, int, int]:
     return (place, section, item.position, item.id)
 
 
+@dataclass(frozen=True)
+class CaseFacts:
+    """What a slot reads of its case (:func:`slots_for` reads just these columns: a long
+    agenda's slots are computed on every page of its minutes and of its slots modal)."""
+
+    id: int
+    reference: str
+    status: CaseStatus
+    # The agencies needed: the raising agency first, then the case's, in their order.
+    agency_ids: tuple[int, ...]
+
+    @classmethod
+    def of(cls, case: Case) -> CaseFacts:
+        needed = tuple(dict.fromkeys([case.raising_agency_id, *(a.id for a in case.agencies)]))
+        return cls(case.id, case.reference, case.status, needed)
+
+
 def compute(
     meeting: Meeting,
     forum: Forum,
     items: Iterable[AgendaItem],
-    cases: Mapping[int, Case],
+    cases: Mapping[int, Case] | Mapping[int, CaseFacts],
 ) -> list[Slot]:
     """The slots of the agenda's open cases, in order, from the meeting's start."""
     names = {a.id: a.name for a in forum.agencies}
@@ -148,10 +167,11 @@ def compute(
     slots: list[Slot] = []
     start = meeting.starts_at
     for place, item in enumerate(chosen, start=1):
-        case = cases[item.case_id or 0]
+        found = cases[item.case_id or 0]
+        case = found if isinstance(found, CaseFacts) else CaseFacts.of(found)
         minutes = item.slot_minutes or default
         end = start + dt.timedelta(minutes=minutes)
-        needed = tuple(dict.fromkeys([case.raising_agency_id, *(a.id for a in case.agencies)]))
+        needed = case.agency_ids
         slots.append(
             Slot(
                 item_id=item.id,
@@ -186,10 +206,26 @@ def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
     the caller, e.g. through domain.agenda.build)."""
     items = case_items(session, meeting.id)
     ids = [i.case_id for i in items if i.case_id is not None]
+    # Columns, not the cases loaded whole with their agencies (see CaseFacts).
+    linked: dict[int, list[int]] = {}
+    for case_id, agency_id in session.execute(
+        select(case_agencies.c.case_id, case_agencies.c.agency_id)
+        .join(Agency, Agency.id == case_agencies.c.agency_id)
+        .where(case_agencies.c.case_id.in_(ids))
+        .order_by(case_agencies.c.case_id, Agency.position, Agency.id)
+    ):
+        linked.setdefault(case_id, []).append(agency_id)
     cases = {
-        c.id: c
-        for c in session.scalars(
-            select(Case).where(Case.id.in_(ids)).options(selectinload(Case.agencies))
+        case_id: CaseFacts(
+            case_id,
+            reference,
+            status,
+            tuple(dict.fromkeys([raising, *linked.get(case_id, ())])),
+        )
+        for case_id, reference, status, raising in session.execute(
+            select(Case.id, Case.reference, Case.status, Case.raising_agency_id).where(
+                Case.id.in_(ids)
+            )
         )
     }
     return compute(meeting, forum, items, cases)

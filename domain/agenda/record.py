@@ -77,10 +77,13 @@ def record_meeting(
         case = session.get(Case, item.case_id) if item.case_id else None
         if item.discussed:
             if case is not None and case.status in (CaseStatus.NEW, CaseStatus.SCHEDULED):
+                # Remembered on the item: a correction to "not discussed" puts it back.
+                item.discussed_from = case.status.value
                 case.status = CaseStatus.DISCUSSED
             if following is not None:
                 changed |= _take_back(session, meeting, following, item, case, there)
             continue
+        _unmark(item, case)
         if following is None:
             continue
         if case is not None:
@@ -121,6 +124,18 @@ def record_meeting(
     )
     session.flush()
     return Record(following=following, next_agenda_changed=changed)
+
+
+def _unmark(item: AgendaItem, case: Case | None) -> None:
+    """``item`` is now recorded as not discussed: what an earlier record of it did to its
+    case's status (marked it discussed) is undone, the case as it was before. Only while
+    the case is still as that record left it: a status changed since (closed, planned for a
+    follow-up, set by hand: :func:`domain.cases.change_status` clears the mark) is someone
+    else's doing and stays."""
+    before, item.discussed_from = item.discussed_from, None
+    if before is None or case is None or case.status != CaseStatus.DISCUSSED:
+        return
+    case.status = CaseStatus(before)
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from domain import disclosure, feedback, privacy
@@ -23,6 +23,7 @@ from domain.errors import (
 from domain.forums import active_agencies, local_today
 from domain.i18n import N_, N_plural
 from storage.models import (
+    AgendaItem,
     AuditAction,
     Case,
     CaseEvent,
@@ -124,6 +125,13 @@ def change_status(
     )
     case.status = to
     case.updated_at = now
+    # The status is someone's own choice from now on: a meeting's record corrected later to
+    # "not discussed" no longer sets back what it once marked (domain.agenda.record).
+    session.execute(
+        update(AgendaItem)
+        .where(AgendaItem.case_id == case.id, AgendaItem.discussed_from.is_not(None))
+        .values(discussed_from=None)
+    )
     if to is CaseStatus.CLOSED:
         feedback.case_closed(session, clock, case)  # the agencies' survey, sent by the scheduler
     _audit(session, clock, access, AuditAction.UPDATE, "case", case.reference, {"status": to.value})

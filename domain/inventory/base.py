@@ -47,7 +47,8 @@ RETENTION_SV: dict[Retention, str] = {
     Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att bedömningen gavs",
     Retention.ACTIONS: (
         "`SAMVERKAN_RETENTION_ACTIONS_DAYS` efter att den blev klar eller avbröts; en öppen "
-        "insats gallras inte"
+        "insats gallras inte (samordnarna får besked när den varit öppen och oförändrad lika "
+        "länge efter slutdatumet)"
     ),
     Retention.DEVIATIONS: "`SAMVERKAN_RETENTION_DEVIATIONS_DAYS` efter sista ändring",
     Retention.MEETINGS: (

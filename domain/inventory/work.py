@@ -35,6 +35,7 @@ WORK: dict[str, Table] = {
             "agency_ids": K,
             "rolled_over": L,
             "removed": L,
+            "discussed_from": L,
             "slot_position": L,
             "slot_minutes": L,
         },

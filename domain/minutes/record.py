@@ -170,16 +170,23 @@ def minutes_form(
     forum = access.forum
     slots = {s.case_id: s for s in slot_service.slots_for(session, meeting, forum)}
     ids = _case_ids(session, meeting.id)
-    cases = disclosure.load_cases(session, ids)
+    # The whole agenda's order from the cases' references and status only: the cases with
+    # what the rule reads are loaded for this page's (a page per save, so loading every
+    # case each time made a long agenda's minutes quadratic).
     shown = [
-        case
-        for case in (cases.get(case_id) for case_id in ids)
-        if case is not None and case.status != CaseStatus.CLOSED
+        (case_id, reference)
+        for case_id, reference, status in session.execute(
+            select(Case.id, Case.reference, Case.status).where(Case.id.in_(ids))
+        )
+        if status != CaseStatus.CLOSED
     ]
-    shown.sort(key=lambda c: (s.place if (s := slots.get(c.id)) else 10_000, c.reference))
+    shown.sort(key=lambda c: (s.place if (s := slots.get(c[0])) else 10_000, c[1]))
     total = len(shown)
-    start = pages.page_start(page, [case.id for case in shown], after)
-    on_page = shown[start : start + PAGE_CASES]
+    start = pages.page_start(page, [case_id for case_id, _ in shown], after)
+    cases = disclosure.load_cases(
+        session, [case_id for case_id, _ in shown[start : start + PAGE_CASES]]
+    )
+    on_page = [cases[c] for c, _ in shown[start : start + PAGE_CASES] if c in cases]
     entries = {
         e.case_id: e
         for e in session.scalars(
@@ -383,17 +390,20 @@ def record_minutes(
     today = local_today(forum, clock)
     known = set(_case_ids(session, meeting.id))
     locks.lock_cases(session, {d.case_id for d in drafts if d.case_id in known and _writes(d)})
-    cases = disclosure.load_cases(session, known)
+    # Only the page's cases (of this meeting's agenda), not the whole agenda's each page.
+    on_page = known.intersection(d.case_id for d in drafts)
+    cases = disclosure.load_cases(session, on_page)
     entries = {
         e.case_id: e
         for e in session.scalars(
             select(MinuteEntry)
-            .where(MinuteEntry.meeting_id == meeting.id)
+            .where(MinuteEntry.meeting_id == meeting.id, MinuteEntry.case_id.in_(on_page))
             .execution_options(populate_existing=True)
         )
     }
     errors: dict[str, DomainError] = {}
     plans: list[tuple[MinuteDraft, Case, str | None, Meeting | None, Member | None]] = []
+    targets: dict[dt.date, Meeting | None] = {}
     for draft in drafts:
         case = cases.get(draft.case_id)
         if case is None or draft.case_id not in known:
@@ -451,7 +461,12 @@ def record_minutes(
                     N_("Choose a day after this meeting."), field=follow_up_field(case.id)
                 )
             else:
-                target = _follow_up_meeting(session, forum, meeting, draft.follow_up_on)
+                # One query a day chosen, not one a case (a page mostly plans one day).
+                if draft.follow_up_on not in targets:
+                    targets[draft.follow_up_on] = _follow_up_meeting(
+                        session, forum, meeting, draft.follow_up_on
+                    )
+                target = targets[draft.follow_up_on]
                 if target is None:
                     errors[follow_up_field(case.id)] = InvalidInput(
                         N_("No meeting is planned on or after that day. Choose an earlier day."),

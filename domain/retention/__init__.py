@@ -11,7 +11,9 @@ the forum's settings (``{"retention": {"closed_cases": 1826, …}}``):
 * ``ratings``       — situation-picture answers (with their comments and what each agency
   saw right now), from when they were given;
 * ``actions``       — finished actions (done or cancelled, with their history), from their
-  completion; an open action never ages out;
+  completion; an open action never ages out, but once it has been past its end date and
+  unchanged for this period its coordinators are told (once; by number), so they can close
+  or cancel it;
 * ``deviations``    — deviation reports (with their text and follow-up), from their last
   change (reported, changed or followed up);
 * ``meetings``      — what was typed about a meeting (a cancel reason, minutes) and its
@@ -53,6 +55,7 @@ from domain.retention.holds import (
     set_legal_hold,
 )
 from domain.retention.policy import (
+    ACTION_WARNING_KIND,
     HOLD_REASON_MAX,
     JOB_KIND,
     SCHEDULE_MARKER,
@@ -62,6 +65,7 @@ from domain.retention.policy import (
     DataClass,
     Due,
     Notice,
+    OpenAction,
     Outcome,
     RetentionPolicy,
 )
@@ -73,6 +77,7 @@ from domain.retention.removal import (
 )
 
 __all__ = [
+    "ACTION_WARNING_KIND",
     "HOLD_REASON_MAX",
     "JOB_KIND",
     "SCHEDULE_MARKER",
@@ -83,6 +88,7 @@ __all__ = [
     "Due",
     "HoldRow",
     "Notice",
+    "OpenAction",
     "Outcome",
     "RetentionPolicy",
     "apply_audit",

@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 from domain import audit
 from domain.clock import Clock, as_utc
 from domain.retention.policy import (
+    ACTION_WARNING_KIND,
     SCHEDULE_MARKER,
     WARN_AHEAD,
     WARNING_KIND,
     DataClass,
     Due,
     Notice,
+    OpenAction,
     RetentionPolicy,
 )
 from storage.models import (
@@ -172,7 +174,53 @@ def _actions(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.da
         cutoff,
         tuple(i for i, held in rows if not held),
         held=tuple(f"action:{i}" for i, held in rows if held),
+        open_actions=_open_actions(session, forum, policy, now),
     )
+
+
+def _open_actions(
+    session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime
+) -> tuple[OpenAction, ...]:
+    """This forum's open actions past their end date and unchanged since for its
+    ``actions`` period (the same setting as the finished ones', as a case never closed
+    goes by its class's period); ``told`` those its coordinators were told of for that
+    stretch already."""
+    from domain.forums import forum_schedule
+
+    period = dt.timedelta(days=policy.actions)
+    zone = forum_schedule(forum).zone
+    # The end date's day is over at the next local midnight (a whole day early, at most,
+    # in SQL; the exact instant below).
+    latest_due = now.astimezone(zone).date() - period
+    rows = session.execute(
+        select(Action.id, Action.due_on, Action.updated_at)
+        .where(
+            Action.forum_id == forum.id,
+            Action.status == ActionStatus.OPEN,
+            Action.due_on < latest_due,
+        )
+        .order_by(Action.id)
+    ).all()
+    if not rows:
+        return ()
+    told = {
+        (subject, as_utc(occurrence))
+        for subject, occurrence in session.execute(
+            select(ScheduledEffect.subject, ScheduledEffect.occurrence).where(
+                ScheduledEffect.forum_id == forum.id,
+                ScheduledEffect.kind == ACTION_WARNING_KIND,
+                ScheduledEffect.status == EffectStatus.DONE,
+            )
+        )
+    }
+    found: list[OpenAction] = []
+    for action_id, due_on, updated_at in rows:
+        overdue = dt.datetime.combine(due_on + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+        last = max(as_utc(overdue), as_utc(updated_at)).astimezone(dt.UTC)
+        since = (last + period).replace(microsecond=0)
+        if since <= now:
+            found.append(OpenAction(action_id, due_on, since, (str(action_id), since) in told))
+    return tuple(found)
 
 
 def _deviations(session: Session, forum: Forum, policy: RetentionPolicy, now: dt.datetime) -> Due:

@@ -17,6 +17,9 @@ HOLD_REASON_MAX = 300
 # A case never closed goes no earlier than this long after its coordinators were told.
 WARN_AHEAD = dt.timedelta(days=30)
 WARNING_KIND = "retention_warning"
+# An open action is never removed (nor aged out): its coordinators are told, once, when it
+# has been past its end date and unchanged for the forum's ``actions`` period.
+ACTION_WARNING_KIND = "open_action_warning"
 # domain/meetings.py marks meetings a schedule change hid: a marker, not text anyone typed.
 SCHEDULE_MARKER = "schedule_changed"
 
@@ -71,6 +74,8 @@ class Due:
     references: tuple[str, ...] = ()  # case references, where the class is cases
     held: tuple[str, ...] = ()  # case references kept because of a legal hold
     to_warn: tuple[Notice, ...] = ()  # cases never closed: their coordinators are told first
+    # Open actions long past their end date: their coordinators are told, nothing goes.
+    open_actions: tuple[OpenAction, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,8 +88,23 @@ class Notice:
     removal: dt.datetime  # last activity + the period (whole seconds: a claim key)
 
 
+@dataclass(frozen=True)
+class OpenAction:
+    """An open action past its end date and unchanged since for the forum's ``actions``
+    period: forgotten, most likely. Its coordinators are told so they can close or cancel
+    it; it is never removed while open."""
+
+    action_id: int
+    due_on: dt.date
+    # The period was over then (past the end date and the last change; whole seconds: a
+    # claim key, so a change to the action starts a new period and a new message).
+    since: dt.datetime
+    told: bool = False  # its coordinators were told of this stretch already
+
+
 @dataclass
 class Outcome:
     removed: dict[str, int] = field(default_factory=dict)
     held: dict[str, int] = field(default_factory=dict)
     warned: int = 0  # cases never closed whose coordinators were told they will go
+    warned_actions: int = 0  # open actions long past their end date, coordinators told

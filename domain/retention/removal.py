@@ -15,6 +15,7 @@ from domain.clock import Clock
 from domain.i18n import N_, LocaleOf, recipient_translator
 from domain.retention.due import _typed_items, held_audit_refs, plan_forum
 from domain.retention.policy import (
+    ACTION_WARNING_KIND,
     JOB_KIND,
     SCHEDULE_MARKER,
     SYSTEM_ACTOR,
@@ -23,6 +24,7 @@ from domain.retention.policy import (
     DataClass,
     Due,
     Notice,
+    OpenAction,
     Outcome,
     RetentionPolicy,
 )
@@ -147,11 +149,16 @@ def apply_forum(
         outcome.removed[due.data_class.value] = _remove(session, due)
         outcome.held[due.data_class.value] = len(due.held)
         warned += _warn(session, clock, forum, due.to_warn, replica=replica, locale_of=locale_of)
+        outcome.warned_actions += _warn_actions(
+            session, clock, forum, due.open_actions, replica=replica, locale_of=locale_of
+        )
     outcome.warned = warned
     session.expire_all()
     detail: dict[str, Any] = {"removed": outcome.removed, "held": outcome.held}
     if warned:
         detail["warned"] = warned
+    if outcome.warned_actions:
+        detail["warned_actions"] = outcome.warned_actions
     audit.record(
         session,
         clock,
@@ -215,6 +222,61 @@ def _warn(
                 day=t.day(removal.astimezone(zone).date()),
             )
             key = f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}"
+            queue_dm(session, clock, forum, user, {"text": text}, key)
+        scheduling.complete(session, clock, effect)
+        told += 1
+    return told
+
+
+def _warn_actions(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    actions: Sequence[OpenAction],
+    *,
+    replica: str,
+    locale_of: LocaleOf | None = None,
+) -> int:
+    """A direct message to the forum's coordinators per open action long past its end date
+    (:class:`OpenAction`): exactly once per action and stretch (a claim row, and the
+    outbox's dedupe key). The action's number and dates only: what it says may be about
+    a case some coordinator may not read. Nothing is removed."""
+    if all(a.told for a in actions):
+        return 0
+    from domain.actions import coordinators as coordinators_of
+    from domain.actions import queue_dm
+
+    coordinators = coordinators_of(session, forum.id)
+    told = 0
+    for action in actions:
+        if action.told:
+            continue
+        effect = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind=ACTION_WARNING_KIND,
+            subject=str(action.action_id),
+            occurrence=action.since,
+            due_at=clock.now(),
+            replica=replica,
+        )
+        if effect is None:
+            continue
+        for user in coordinators:
+            t = recipient_translator(locale_of, forum, user)
+            text = t(
+                N_(
+                    "Action #{id} in {forum} is still open, though its end date was {due} and "
+                    "nothing about it has changed for a long time. Open actions are never "
+                    "removed: if it is no longer current, mark it done or cancel it "
+                    "(/samverkan actions in the forum's channel)."
+                ),
+                id=action.action_id,
+                forum=forum.name,
+                due=t.day(action.due_on),
+            )
+            key = f"{ACTION_WARNING_KIND}:{action.action_id}:{action.since:%Y%m%d%H%M%S}:{user}"
             queue_dm(session, clock, forum, user, {"text": text}, key)
         scheduling.complete(session, clock, effect)
         told += 1

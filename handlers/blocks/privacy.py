@@ -275,6 +275,11 @@ def retention_message(
                 "never closed: {n} (the coordinators are told a month before)",
                 n=len(due.to_warn),
             )
+        if due.open_actions:
+            line += " · " + t(
+                "open long past their end date: {n} (never removed; the coordinators are told)",
+                n=len(due.open_actions),
+            )
         lines.append("• " + line)
     blocks: list[Block] = [
         header(t("Retention – {forum}", forum=forum_name)),

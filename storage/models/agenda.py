@@ -45,6 +45,9 @@ class AgendaItem(Base):
     rolled_over: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Taken off the agenda by a coordinator (kept so it is not collected again).
     removed: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The case's status before this item's record marked it discussed (None: the record
+    # changed no status); a correction to "not discussed" puts it back.
+    discussed_from: Mapped[str | None] = mapped_column(String(32))
     # A case's time slot: its place in the meeting's order and its length in minutes (None:
     # after the previous case, the forum's default length; see domain/slots.py).
     slot_position: Mapped[int | None] = mapped_column(Integer)

@@ -12,10 +12,12 @@ import base64
 import json
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from domain import agenda as agenda_service
 from storage.db import transaction
@@ -28,9 +30,9 @@ from tests.support.minutes_world import (
     FAILED,
     OUTAGE,
     assert_fits,
+    copied_cases,
     first_meeting,
     meeting_with_cases,
-    raise_cases,
     setup_forum,
 )
 from tests.support.slack_driver import (
@@ -492,7 +494,7 @@ def test_a_meeting_of_hundreds_of_cases_gets_every_page_counted(bot: Bot) -> Non
     the pages from there on only)."""
     count = 400
     setup_forum(bot)
-    references = raise_cases(bot, count)
+    references = copied_cases(bot, count)
     meeting = first_meeting(bot)
     with transaction(bot.sessions) as s:  # the agenda as it was posted at 8:00 (not posted:
         held = s.get(Meeting, meeting)  # 400 cases' agenda and DMs are not what is tested)
@@ -520,3 +522,53 @@ def test_a_meeting_of_hundreds_of_cases_gets_every_page_counted(bot: Bot) -> Non
     )
     assert f"Protokollet sparat för {count} ärenden" in note, note[:300]
     assert all(reference in note for reference in references)
+
+
+@contextmanager
+def reads(bot: Bot) -> Iterator[tuple[list[int], list[str]]]:
+    """The Case rows the ORM loads (each load of a row into a session) and the statements
+    sent to the database meanwhile."""
+    cases: list[int] = []
+    statements: list[str] = []
+
+    def on_load(target: Case, _context: Any) -> None:
+        cases.append(target.id)
+
+    def on_execute(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    engine = bot.sessions.kw["bind"]
+    event.listen(Case, "load", on_load)
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        yield cases, statements
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+        event.remove(Case, "load", on_load)
+
+
+def test_a_page_of_a_long_agenda_reads_its_own_cases_not_every_case(bot: Bot) -> None:
+    """Saving a page (each case planned for a follow-up on one day) reads the cases of that
+    page and of the next one shown, and looks the follow-up's meeting up once: not every
+    case of the agenda, nor a meeting per case (before, each page loaded every case with
+    its consents and agencies, and looked a meeting up per case planned: a meeting of 400
+    cases took almost a second a page, and more the longer its agenda)."""
+    meeting, _references = meeting_with_cases(bot, 40, until="ended")
+    view = minutes.minutes_modal(bot, meeting)
+    cases = page_cases(view)
+    assert len(cases) == 12
+    follow_ups = {(f"follow_up:{case}", "value"): date_value("2026-12-03") for case in cases}
+    with reads(bot) as (loaded, statements):
+        answer = submit_page(
+            bot, view, {case: decision_for(case) for case in cases}, fields=follow_ups
+        ).json()
+    assert answer["response_action"] == "update", answer
+    shown = page_cases(answer["view"])
+    assert len(shown) == 12
+    assert set(loaded) <= set(cases) | set(shown), sorted(set(loaded) - set(cases) - set(shown))
+    # One lookup of the meeting on or after 3 December (it orders planned meetings by start).
+    looked_up = [s for s in statements if "ORDER BY meetings.starts_at" in s]
+    assert len(looked_up) == 1, looked_up
+    with bot.sessions() as s:
+        planned = {c.id: c.status for c in s.scalars(select(Case).where(Case.id.in_(cases)))}
+    assert planned == dict.fromkeys(cases, CaseStatus.FOLLOW_UP)

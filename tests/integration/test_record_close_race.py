@@ -31,6 +31,7 @@ from sqlalchemy import select
 
 from domain import agenda as agenda_service
 from domain import cases as case_service
+from domain import forums as fs
 from storage.db import transaction
 from storage.models import AgendaItem, Case, CaseEvent, CaseStatus, Meeting, MeetingStatus
 from tests.conftest import Bot
@@ -373,3 +374,61 @@ def test_a_record_saved_again_once_the_next_meeting_started_rolls_nothing_over_t
     assert on_agenda(bot, following) == there
     assert on_agenda(bot, after_that) == beyond
     assert case_of(bot, case).meeting_id == following
+
+
+def test_a_correction_to_not_discussed_puts_the_case_back_as_it_was(bot: Bot) -> None:
+    """The meeting recorded with the case discussed (marked discussed), then corrected: not
+    discussed after all. The case rolls over and is again what it was before the record
+    (before, it rolled over still marked discussed: the next meeting got a case that looked
+    dealt with). The correction saved again changes nothing more; saying discussed once more
+    marks it again."""
+    meeting, case = with_case(bot)
+    following = next_meeting(bot, meeting)
+    before = case_of(bot, case).status
+    assert before in (CaseStatus.NEW, CaseStatus.SCHEDULED)
+    item = case_item(bot, meeting, case)
+    first = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (first.status, first.json()) == (200, None)
+    assert case_of(bot, case).status is CaseStatus.DISCUSSED
+    for _replay in range(2):
+        corrected = bot.driver.send_payload(record_payload(bot, meeting, []))
+        assert (corrected.status, corrected.json()) == (200, None)
+        after = case_of(bot, case)
+        assert (after.status, after.meeting_id) == (before, following)
+        assert [(c, r) for c, _, r in on_agenda(bot, following) if c == case] == [(case, True)]
+    again = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (again.status, again.json()) == (200, None)
+    assert (case_of(bot, case).status, case_of(bot, case).meeting_id) == (
+        CaseStatus.DISCUSSED,
+        meeting,
+    )
+
+
+def set_status(bot: Bot, case: int, *steps: CaseStatus) -> None:
+    """U1 (a coordinator) moves the case along, step by step, as the case's buttons do."""
+    with transaction(bot.sessions) as s:
+        forum = s.get_one(Case, case).forum_id
+        access = fs.require_member(
+            s, forum=fs.get_forum(s, forum_id=forum, team_id="T0001"), slack_user_id="U1"
+        )
+        for to in steps:
+            case_service.change_status(s, bot.clock, access=access, case_id=case, to=to)
+
+
+@pytest.mark.parametrize("when", ["before", "since"])
+def test_a_correction_undoes_only_what_the_record_did_to_the_status(bot: Bot, when: str) -> None:
+    """A case marked discussed by hand before the record (the record changed nothing), or
+    whose status was changed by hand since (planned for a follow-up, then marked discussed
+    again): the correction to "not discussed" leaves it discussed, that was not the
+    record's doing."""
+    meeting, case = with_case(bot)
+    item = case_item(bot, meeting, case)
+    if when == "before":
+        set_status(bot, case, CaseStatus.DISCUSSED)
+    first = bot.driver.send_payload(record_payload(bot, meeting, [item]))
+    assert (first.status, first.json()) == (200, None)
+    if when == "since":
+        set_status(bot, case, CaseStatus.FOLLOW_UP, CaseStatus.DISCUSSED)
+    corrected = bot.driver.send_payload(record_payload(bot, meeting, []))
+    assert (corrected.status, corrected.json()) == (200, None)
+    assert case_of(bot, case).status is CaseStatus.DISCUSSED

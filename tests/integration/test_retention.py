@@ -279,6 +279,7 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
     # The done and the cancelled action go; the open one, untouched for years, is still
     # work to do (or to cancel), never aged out as if it were finished.
     assert "FOS ratings: 1 would go" in out and "FOS actions: 2 would go" in out
+    assert f"open long past their end date, coordinators are told: #{world.actions['open']}" in out
     # The case never closed goes only after its coordinators were told (a month later).
     assert f"never closed, coordinators are told a month before: {world.refs['open']}" in out
     assert "FOS deviations: 1 would go" in out
@@ -324,6 +325,8 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
                 "meetings": 0,
             },
             "warned": 1,  # the case never closed: its coordinators are told first
+            # The open action, past its end date for years: told of, not removed.
+            "warned_actions": 1,
         }
         # The log's own events from five years ago went as a prefix; the rest verifies.
         cut = s.scalars(select(AuditEvent).where(AuditEvent.object_type == "audit_events")).one()

@@ -17,7 +17,16 @@ from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
 from sandbox.webapi import validate_view
 from storage.db import transaction
-from storage.models import ConsentGiver, Meeting, Role, SipStatus
+from storage.models import (
+    Case,
+    CaseCounter,
+    CaseEvent,
+    Consent,
+    ConsentGiver,
+    Meeting,
+    Role,
+    SipStatus,
+)
 from tests.conftest import Bot
 from tests.support.agenda_flow import CHANNEL, local, tick
 from tests.support.forums import forum_draft
@@ -86,6 +95,65 @@ def raise_cases(
             )
             references.append(case.reference)
         return references
+
+
+def copied_cases(bot: Bot, n: int) -> list[str]:
+    """``n`` cases as :func:`raise_cases` raises them (their references): the first raised,
+    the others copies of it (its agencies, consent, status, meeting and history entry, a
+    reference of their own, the forum's counter past them), stored in one go. Raising
+    hundreds one by one took most of a long-agenda test's time (each takes a number, a
+    savepoint and an audit entry), for a world the test does not look at."""
+    (first,) = raise_cases(bot, 1)
+    with transaction(bot.sessions) as s:
+        case = s.scalars(select(Case).where(Case.reference == first)).one()
+        (consent,) = case.consents
+        (created,) = s.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id))
+        prefix = first.rsplit("-", 1)[0]
+        copies = [
+            Case(
+                forum_id=case.forum_id,
+                reference=f"{prefix}-{sequence:03d}",
+                year=case.year,
+                sequence=sequence,
+                raised_by=case.raised_by,
+                raising_agency_id=case.raising_agency_id,
+                summary=case.summary,
+                concerns=list(case.concerns),
+                age_band=case.age_band,
+                status=case.status,
+                sip=case.sip,
+                meeting_id=case.meeting_id,
+                created_at=case.created_at,
+                updated_at=case.updated_at,
+                agencies=list(case.agencies),
+                consents=[
+                    Consent(
+                        given_by=consent.given_by,
+                        given_on=consent.given_on,
+                        expires_on=consent.expires_on,
+                        recorded_by=consent.recorded_by,
+                        recorded_at=consent.recorded_at,
+                        agencies=list(consent.agencies),
+                    )
+                ],
+            )
+            for sequence in range(case.sequence + 1, case.sequence + n)
+        ]
+        s.add_all(copies)
+        s.flush()
+        s.add_all(
+            CaseEvent(
+                case_id=copy.id,
+                at=created.at,
+                actor=created.actor,
+                kind=created.kind,
+                to_status=created.to_status,
+            )
+            for copy in copies
+        )
+        counter = s.get_one(CaseCounter, (case.forum_id, case.year))
+        counter.last = case.sequence + n - 1
+        return [first, *(c.reference for c in copies)]
 
 
 def first_meeting(bot: Bot) -> int:
