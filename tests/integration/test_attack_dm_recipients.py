@@ -1,0 +1,54 @@
+"""Attack review of the DMs the bot sends on a schedule or on someone else's action, through
+the real app: a DM, or an update in place of one sent earlier, reaches only someone who may
+have it now. A coordinator removed from the forum, or no longer a coordinator, hears no more
+of the forum's agenda from the preview DM they were once sent."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import select, update
+
+from storage.db import transaction
+from storage.models import Agency, Case, Member, Role
+from tests.conftest import Bot
+from tests.integration.test_dm_language import add_people
+from tests.support import agenda_flow
+from tests.support.slack_driver import multi_select_values
+
+
+@pytest.mark.parametrize("change", ["removed", "demoted"])
+def test_a_former_coordinators_preview_is_no_longer_updated(bot: Bot, change: str) -> None:
+    forum_id = agenda_flow.setup_forum(bot)
+    with bot.sessions() as s:
+        school = s.scalars(
+            select(Agency.id).where(Agency.forum_id == forum_id, Agency.name == "Grundskola")
+        ).one()
+    add_people(bot, forum_id, school, Role.COORDINATOR, ["U5"])
+    agenda_flow.raise_a_case(bot)
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 25, 8, 0))
+    (kept,) = agenda_flow.dms_to(bot, "U1")
+    (former,) = agenda_flow.dms_to(bot, "U5")
+    assert "Förhandsvisning" in former.args["text"]
+    # U5 leaves the forum (or stays as a member only) before the agenda changes.
+    with transaction(bot.sessions) as s:
+        changed = update(Member).where(Member.slack_user_id == "U5")
+        if change == "removed":
+            s.execute(changed.values(active=False))
+        else:
+            s.execute(changed.values(role=Role.MEMBER))
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    response = bot.driver.view_submission(
+        "case_agencies",
+        {"agencies": {"value": multi_select_values([])}},
+        user="U2",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": forum_id, "case_id": case_id}),
+        blocks=[{"type": "input", "block_id": "agencies"}],
+    )
+    assert response.json() is None
+    bot.wait_idle()
+    updated = {u.args["ts"] for u in bot.slack.calls_to("chat.update")}
+    assert kept.response["ts"] in updated  # the coordinator's preview follows the agenda
+    assert former.response["ts"] not in updated  # the former coordinator's does not
