@@ -5,15 +5,20 @@ of the forum's agenda from the preview DM they were once sent."""
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import time
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy import select, update
 
+from bot.scheduler import run_due_work
 from storage.db import transaction
-from storage.models import Agency, Case, Member, Role
+from storage.models import Agency, Case, Forum, Member, Role
 from tests.conftest import Bot
+from tests.integration import test_action_flow as actions
 from tests.integration.test_dm_language import add_people
 from tests.support import agenda_flow
 from tests.support.slack_driver import multi_select_values
@@ -92,3 +97,35 @@ def test_an_agenda_change_answers_in_time_when_slack_is_slow_to_name_languages(b
     bot.wait_idle()
     updated = {u.args["ts"] for u in bot.slack.calls_to("chat.update")}
     assert len(updated) == 1 + len(others)  # every coordinator's preview follows the change
+
+
+@pytest.mark.parametrize("crafted", ["../../etc", "en\n", "x" * 20_000, "sv-SE\u0000../"])
+def test_a_crafted_slack_locale_gives_the_forums_language_and_the_usual_file_names(
+    bot: Bot, crafted: str
+) -> None:
+    """Whatever users.info says a coordinator's locale is, the half-year review they get by
+    themselves is a document in a language we have (the forum's when it names none), with
+    the file names everyone gets: the locale never reaches a name, a path or a template."""
+    forum = actions.make_forum(bot)
+    add_people(bot, forum["forum"], forum["Grundskola"], Role.COORDINATOR, ["U5"])
+    with transaction(bot.sessions) as s:
+        s.execute(update(Forum).values(created_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)))
+    bot.slack.set_user(actions.ADMIN, locale=crafted)
+    bot.slack.set_user("U5", locale="en-US")
+    bot.clock.set(dt.datetime(2026, 7, 1, 6, 1, tzinfo=dt.UTC))
+    run_due_work(bot.runtime)
+    titles: list[str] = []
+    sheets = []
+    for call in bot.slack.calls_to("files.completeUploadExternal"):
+        for item in call.args["files"]:
+            titles.append(str(item.get("title", "")))
+            if titles[-1].endswith(".xlsx"):
+                book = load_workbook(io.BytesIO(bot.slack.uploads[item["id"]]))
+                sheets.append({row[0].value for row in book.worksheets[0].iter_rows()})
+    # Two coordinators, the same files each: the crafted one in the forum's language.
+    assert len(sheets) == 2
+    assert sum("Cases raised" in sheet for sheet in sheets) == 1
+    assert sum("Ärenden som lyfts" in sheet for sheet in sheets) == 1
+    assert len(titles) % 2 == 0 and len(set(titles)) == len(titles) // 2
+    assert all("/" not in n and "\n" not in n and "\x00" not in n for n in titles)
+    bot.slack.assert_no_violations()
