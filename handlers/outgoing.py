@@ -244,26 +244,43 @@ def recipient_t(deps: Deps, client: WebClient, forum: Forum, user: str) -> Trans
     return translators(deps, client, forum, [user])[user]
 
 
-def locale_lookup(deps: Deps, client_for_team: Callable[[str | None], WebClient]) -> LocaleOf:
+def locale_lookup(
+    deps: Deps,
+    client_for_team: Callable[[str | None], WebClient],
+    *,
+    budget: float | None = None,
+) -> LocaleOf:
     """The recipients' own languages for the domain's DMs (scheduled jobs, the surveys a
     closed case starts): looked up with each workspace's client (:func:`known_locales`);
-    None (the forum's language) when the workspace has no client at hand."""
+    None (the forum's language) when the workspace has no client at hand. With ``budget``
+    (seconds) the lookups share it, from the first one: a request that updates many
+    people's DMs asks Slack one person after another, so without it a slow Slack held the
+    answer a second per person. A person not known in time gets the forum's language; the
+    lookup goes on and is kept for the next time."""
+    deadline: float | None = None
 
     def locale_of(team_id: str | None, user: str) -> Locale | None:
+        nonlocal deadline
         try:
             client = client_for_team(team_id)
         except Exception:  # no installation for the workspace: the forum's language
             return None
-        return known_locales(deps, client, team_id, [user])[user]
+        seconds = LOOKUP_SECONDS
+        if budget is not None:
+            if deadline is None:
+                deadline = time.monotonic() + budget
+            seconds = max(0.0, deadline - time.monotonic())
+        return known_locales(deps, client, team_id, [user], seconds=seconds)[user]
 
     return locale_of
 
 
 def dm_locales(deps: Deps) -> LocaleOf:
-    """:func:`locale_lookup` with the composition root's clients; only what is cached when
-    the Deps has none (a test's bare Deps)."""
+    """:func:`locale_lookup` with the composition root's clients, for a request: every
+    lookup within one second in all, so the answer is never late (Slack gives up after
+    three); only what is cached when the Deps has none (a test's bare Deps)."""
     if deps.client_for_team is not None:
-        return locale_lookup(deps, deps.client_for_team)
+        return locale_lookup(deps, deps.client_for_team, budget=LOOKUP_SECONDS)
     return deps.cached_locale
 
 

@@ -14,6 +14,7 @@ from domain import scheduling
 from domain.agenda.base import AGENDA, PREVIEW, Agenda, PictureLoader, Render
 from domain.agenda.build import build
 from domain.clock import Clock
+from domain.forums import coordinators
 from domain.i18n import Locale, LocaleOf, recipient_locale
 from storage.models import (
     AgendaItem,
@@ -174,8 +175,8 @@ def refresh_previews(
     coordinator's language, ``locale_of``) (chat.update
     through the outbox, after the preview and any earlier update): after a change to the
     agenda, or when the rating round closes and the picture is there; a cancelled meeting's
-    preview says so (as its posted agenda does), without the buttons to change it. Returns
-    how many."""
+    preview says so (as its posted agenda does), without the buttons to change it. Only the
+    forum's coordinators' now. Returns how many."""
     if meeting.status not in (MeetingStatus.PLANNED, MeetingStatus.CANCELLED):
         return 0
     sent = session.execute(
@@ -186,10 +187,16 @@ def refresh_previews(
     ).all()
     if not sent:
         return 0
+    # Only a coordinator's still: one removed from the forum, or a member only now, keeps
+    # the preview as it was and hears no more of the agenda from it.
+    current = set(coordinators(session, forum.id))
+    keys = [key for (key,) in sent if key.rsplit(":", 1)[-1] in current]
+    if not keys:
+        return 0
     agenda = build(session, clock, meeting, forum, picture=picture)
     message_for = PreviewMessages(agenda, forum, render, locale_of)
     refreshed = 0
-    for (key,) in sent:
+    for key in keys:
         scheduling.enqueue_dm_update(
             session,
             clock,
