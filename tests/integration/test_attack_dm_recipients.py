@@ -93,7 +93,8 @@ def test_an_agenda_change_answers_in_time_when_slack_is_slow_to_name_languages(b
     )
     answered = time.monotonic() - started
     assert response.json() is None
-    assert answered < 2.5, f"the change was answered after {answered:.1f} s"
+    # Slack gives up after 3 s; before the fix it took 5 s and more.
+    assert answered < 3.0, f"the change was answered after {answered:.1f} s"
     bot.wait_idle()
     updated = {u.args["ts"] for u in bot.slack.calls_to("chat.update")}
     assert len(updated) == 1 + len(others)  # every coordinator's preview follows the change
