@@ -628,6 +628,16 @@ def record_refused(
     )
     forum = session.get(Forum, forum_id) if forum_id is not None else None
     team = forum.team_id if forum is not None else team_id
+    # A member refused for the role has an agency in the forum (outsiders have none there).
+    member = (
+        find_member(session, forum=forum, slack_user_id=slack_user_id)
+        if forum is not None and reason in _MEMBER_REASONS
+        else None
+    )
+    if reason in _MEMBER_REASONS and member is None:
+        # Refused for the role in their own forum, yet what they named is another forum's
+        # (a crafted id): an outsider there, not one of its members trying.
+        reason, attempt = "other_forum", None
     detail = _refusal_detail(
         session,
         clock.now(),
@@ -641,12 +651,6 @@ def record_refused(
     )
     if detail is None:
         return None
-    # A member refused for the role has an agency in the forum (outsiders have none there).
-    member = (
-        find_member(session, forum=forum, slack_user_id=slack_user_id)
-        if forum is not None and reason in _MEMBER_REASONS
-        else None
-    )
     written = audit.record(
         session,
         clock,

@@ -12,6 +12,7 @@ parsed body and the raw one (its signature check reads the raw body).
 from __future__ import annotations
 
 import binascii
+import copy
 import json
 import re
 from typing import Any
@@ -174,13 +175,27 @@ class ParsedRequest(BoltRequest):
         """A copy for lazy listeners (bolt would decode the raw body again, slowly), its
         body stripped as the original's was (``handlers.app.clean_body``)."""
         headers = build_normalized_headers(self.headers)
-        return ParsedRequest(
+        return _LazyCopy(
             raw_body=self.raw_body,
             query=self.query,
             headers=self.headers,
             context=self.context.to_copyable(),
             body=parse_body(self.raw_body, extract_content_type(headers)),
         )
+
+
+class _LazyCopy(ParsedRequest):
+    """:meth:`ParsedRequest.to_copyable`'s copy, its body parsed anew, which bolt's deep copy
+    of it (one per lazy listener) leaves as it is: copying it again cost as much as the
+    parse, and a crafted document some hundreds of levels deep, which parses, ended there in
+    a RecursionError (two frames a level), its traceback logged after the answer."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _LazyCopy:
+        copied = copy.copy(self)
+        for name, value in vars(self).items():
+            if name != "body":
+                setattr(copied, name, copy.deepcopy(value, memo))
+        return copied
 
 
 class SlackHandler(SlackRequestHandler):

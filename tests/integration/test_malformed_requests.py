@@ -169,3 +169,26 @@ def test_an_unsigned_malformed_request_gets_401(bot: Bot) -> None:
 def test_a_well_formed_request_still_works(bot: Bot) -> None:
     assert bot.driver.block_action("menu_help", user="U1").status == 200
     bot.slack.wait_for("response_url")
+
+
+@pytest.mark.parametrize("depth", [600, 900, 980])
+def test_a_payload_nested_hundreds_of_levels_deep_leaves_no_traceback(
+    bot: Bot,
+    depth: int,
+    caplog: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    """Slack's payloads nest a dozen levels. A crafted button press carrying a list nested
+    600 to 980 levels deep (still within what Python's JSON parser reads) was answered, then
+    bolt's copy of the request for the lazy listener (or its parse further down the stack)
+    ended in a RecursionError, a traceback of thousands of lines logged per request. Now it
+    is either refused at the door with 400 or handled as any button press, with no error."""
+    caplog.set_level(logging.DEBUG)
+    action = _action(response_url=bot.driver.new_response_url(), message={"ts": "1.1"})
+    deep = "[" * depth + '"a\\u0001b"' + "]" * depth  # an escape: the strip walks it too
+    answer = _form(bot, "payload=" + quote(json.dumps(action)[:-1] + f', "x": {deep}}}'))
+    bot.wait_idle()
+    output = caplog.text + "".join(capfd.readouterr())
+    assert answer.status in (200, 400), answer.body
+    assert "Traceback" not in output and "RecursionError" not in output, output[-2000:]
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]

@@ -23,8 +23,10 @@ from storage.models import (
     Consent,
     FamilyView,
     FeedbackSurvey,
+    Forum,
     LegalGround,
     Member,
+    Role,
     SipStatus,
 )
 from tests.conftest import Bot
@@ -702,3 +704,42 @@ def test_a_member_who_is_no_coordinator_is_refused_the_legal_hold_and_audited(
             {**detail, "attempt": attempt},
         )
     ]
+
+
+@pytest.mark.parametrize("door", ["legal hold button", "legal hold submission", "release the hold"])
+def test_a_plain_member_of_another_forum_at_the_legal_hold_is_audited_as_an_outsider(
+    bot: Bot, door: str
+) -> None:
+    """A member (no coordinator) of another forum presses the legal hold of this forum's
+    case from their own forum's modal (a crafted button). They are told what any member who
+    is no coordinator is told, nothing changes, and this forum's log says an outsider was
+    refused (other_forum, no agency), as for another forum's admin: not "not_coordinator",
+    which reads as one of this forum's members trying. Before, the hold button wrote that."""
+    world = build_world(bot)
+    outsider = "UP"
+    with transaction(bot.sessions) as s:
+        other = s.get(Forum, world.other_forum)
+        assert other is not None
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=other,
+            actor=OTHER_FORUM,
+            slack_user_ids=[outsider],
+            agency_id=other.agencies[0].id,
+            role=Role.MEMBER,
+        )
+    send, _surface = COORDINATOR_DOORS[door]
+    before = _hold_and_grounds(bot, world)
+    mark = last_id(bot)
+    r = Reader(outsider, bot.driver, "C0002", world.other_forum)
+    shown = send(bot, r, world.case)
+    assert world.reference not in shown and SUMMARY not in shown, shown
+    assert shown == send(bot, r, NO_CASE), "the answer tells that the case exists"
+    assert _hold_and_grounds(bot, world) == before
+    assert refusals_in(bot, mark, world.forum) == refused_once_each(
+        [(outsider, "other_forum")],
+        object_type="case",
+        object_ref=world.reference,
+        surface="case_modal",
+    )

@@ -499,6 +499,38 @@ def test_a_coordinator_removed_while_their_save_is_checked_changes_nothing(
 
 
 @postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.REVIEWER])
+def test_a_coordinator_demoted_while_their_save_is_checked_changes_nothing(
+    sessions: Sessions,
+    clock: AdjustableClock,
+    setup: Setup,
+    monkeypatch: pytest.MonkeyPatch,
+    role: Role,
+) -> None:
+    """As above, but C stays an active member with another role (a member, a log reviewer):
+    the role itself is checked again at the write (two comparisons, no longer IN), so the
+    save is refused and the forum keeps its name."""
+    with (
+        save_paused_after(
+            "_check_draft",
+            monkeypatch,
+            sessions,
+            clock,
+            setup,
+            actor=COORD,
+            draft=make_draft(name="FOSSAM D"),
+        ) as outcome,
+        transaction(sessions) as s,
+    ):
+        forum = load_forum(s, setup.forum_id)
+        member = next(m for m in fs.active_members(s, forum) if m.slack_user_id == COORD)
+        member.role = role
+    assert isinstance(outcome["save"], NotCoordinator), outcome["save"]
+    with transaction(sessions) as s:
+        assert load_forum(s, setup.forum_id).name != "FOSSAM D"
+
+
+@postgresql_only  # SQLite's writers queue whole (BEGIN IMMEDIATE): no save reads mid-race
 def test_an_agency_given_a_member_while_a_save_removing_it_is_checked_stays(
     sessions: Sessions, clock: AdjustableClock, setup: Setup, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -54,6 +54,25 @@ def test_malformed_escapes_fall_back_to_urllib() -> None:
         assert unquote_form(odd) == unquote_plus(odd)
 
 
+def test_every_escape_of_two_ascii_characters_decodes_as_urllib_decodes_it() -> None:
+    """The fast path tells a malformed escape only by how much ``a2b_qp`` shrank the text:
+    every ``%`` followed by any two ASCII characters (a soft line break, ``%%``, ``%=``,
+    a tab, a space...), alone, between text, beside good escapes and twice, is decoded as
+    urllib decodes it."""
+    ascii_chars = [chr(i) for i in range(128)]
+    for x in ascii_chars:
+        for y in ascii_chars:
+            for raw in (
+                f"%{x}{y}",
+                f"a%{x}{y}b",
+                f"%41%{x}{y}%42",
+                f"{x}{y}%41",
+                f"%{x}%{y}41",
+                f"%{x}{y}+%{x}{y}zz",
+            ):
+                assert unquote_form(raw) == unquote_plus(raw), repr(raw)
+
+
 def _bolt_body(raw: str, content_type: str | None) -> dict[str, object]:
     """bolt's own parse of a request body (slack_bolt.request.internals), with its reading of
     the Content-Type header (the part before ``;``)."""
