@@ -21,7 +21,7 @@ from storage.models import (
 )
 
 AGENDA = meetings.AGENDA_EFFECT
-PREVIEW = "agenda_preview"
+PREVIEW = meetings.PREVIEW_EFFECT
 MISSED = "agenda_missed"
 # Later than this after the agenda time, the post says it is late.
 GRACE = dt.timedelta(minutes=5)
