@@ -48,6 +48,14 @@ class ItemNotFound(DomainError):
     msgid = N_("That agenda item no longer exists.")
 
 
+class ItemRemoved(DomainError):
+    """An item of the member's own forum taken off the agenda since their view was drawn
+    (a stale button of the agenda editor): told as :class:`ItemNotFound`, but no refusal
+    is audited (that door audits ItemNotFound: an item of another forum, or of none)."""
+
+    msgid = ItemNotFound.msgid
+
+
 class AgendaFormBroken(DomainError):
     """The agenda editor's modal came back without the forum and meeting it was opened
     for (its metadata missing or damaged): nothing says which agenda to change."""
