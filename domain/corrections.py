@@ -117,6 +117,14 @@ class TextNotFound(InvalidInput):
 NOT_FOUND = TextNotFound()
 
 
+class TextGone(DomainError):
+    """The text of the member's own forum that is gone since their view was drawn (an
+    agenda item taken off the agenda: a stale button): told as :class:`TextNotFound`, but
+    no refusal is audited (the door audits TextNotFound: another forum's text, or none)."""
+
+    msgid = TextNotFound.msgid
+
+
 @dataclass(frozen=True)
 class Editable:
     """A text as the edit/mask modal shows it."""
@@ -155,6 +163,8 @@ def _load(session: Session, access: Access, field: Field, object_id: int) -> tup
         meeting = session.get(Meeting, obj.meeting_id) if obj else None
         forum_id = meeting.forum_id if meeting else None
         if obj is not None and obj.removed:
+            if forum_id == access.forum.id:
+                raise TextGone()
             obj = None
     elif table == "rating":
         obj = session.get(Rating, object_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.orm import Session
 
 from domain import audit, locks, privacy
@@ -45,8 +45,10 @@ from storage.models import (
     ScheduledEffect,
 )
 
-# The scheduled effect that posts a meeting's agenda (domain.agenda.AGENDA).
+# The scheduled effects that post a meeting's agenda (domain.agenda.AGENDA) and send its
+# coordinators' preview a day earlier (domain.agenda.PREVIEW).
 AGENDA_EFFECT = "agenda"
+PREVIEW_EFFECT = "agenda_preview"
 
 # Meeting rows exist this far ahead; the scheduler extends them when less than SYNC_AHEAD
 # remains, so forums are re-planned a few times a month, not every minute.
@@ -185,6 +187,7 @@ def sync_meetings(session: Session, clock: Clock, forum: Forum) -> None:
         meeting.agenda_due_at = agenda_due(planned.starts_at, calendar, schedule.zone)
         if (meeting.starts_at, meeting.status) != before:
             _round_follows(session, clock, meeting)
+            _posts_follow(session, meeting)
     # A meeting of the old schedule whose agenda is out stays (a posted agenda is not taken
     # back), and it is the forum's meeting until then: a new one whose agenda time has
     # passed would get its agenda at once, late: a second meeting that week ("two days
@@ -294,6 +297,35 @@ def _round_follows(session: Session, clock: Clock, meeting: Meeting) -> None:
     from domain.ratings import follow_meeting  # ratings reads the calendar from here
 
     follow_meeting(session, clock, meeting)
+
+
+def _posts_follow(session: Session, meeting: Meeting) -> None:
+    """A meeting planned again (moved after a cancel, or back in the schedule) whose agenda
+    or preview was skipped because it was cancelled just as they were due: they are due
+    again, at their time for the meeting as it now stands (at once if that has passed and
+    they are still of use: domain.agenda.due_meetings). The same effect rows, so each still
+    goes out once; one skipped as too late (``note``: missed) stays skipped."""
+    if meeting.status is not MeetingStatus.PLANNED:
+        return
+    session.execute(
+        update(ScheduledEffect)
+        .where(
+            ScheduledEffect.forum_id == meeting.forum_id,
+            ScheduledEffect.kind.in_((AGENDA_EFFECT, PREVIEW_EFFECT)),
+            ScheduledEffect.subject == "",
+            ScheduledEffect.occurrence == meeting.occurrence,
+            ScheduledEffect.status == EffectStatus.SKIPPED,
+            ScheduledEffect.note.is_(None),
+        )
+        .values(
+            status=EffectStatus.PENDING,
+            claimed_by=None,
+            claimed_at=None,
+            lease_until=None,
+            done_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _retire(
@@ -560,6 +592,7 @@ def move_meeting(
     meeting.changed_by = access.member.slack_user_id
     meeting.agenda_due_at = agenda_due(new_start, calendar_of(forum), zone)
     _round_follows(session, clock, meeting)
+    _posts_follow(session, meeting)
     audit.record_by(
         session,
         clock,

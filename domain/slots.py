@@ -205,8 +205,13 @@ def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
     """The meeting's slots as they stand (the agenda's automatic items collected first by
     the caller, e.g. through domain.agenda.build)."""
     items = case_items(session, meeting.id)
+    return compute(meeting, forum, items, case_facts(session, items))
+
+
+def case_facts(session: Session, items: Iterable[AgendaItem]) -> dict[int, CaseFacts]:
+    """What the slots read of the items' cases, in two queries whatever their number (the
+    cases loaded whole would load their agencies one case at a time)."""
     ids = [i.case_id for i in items if i.case_id is not None]
-    # Columns, not the cases loaded whole with their agencies (see CaseFacts).
     linked: dict[int, list[int]] = {}
     for case_id, agency_id in session.execute(
         select(case_agencies.c.case_id, case_agencies.c.agency_id)
@@ -215,7 +220,7 @@ def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
         .order_by(case_agencies.c.case_id, Agency.position, Agency.id)
     ):
         linked.setdefault(case_id, []).append(agency_id)
-    cases = {
+    return {
         case_id: CaseFacts(
             case_id,
             reference,
@@ -228,7 +233,6 @@ def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
             )
         )
     }
-    return compute(meeting, forum, items, cases)
 
 
 # --- a coordinator sets them ------------------------------------------------------------------
@@ -382,12 +386,7 @@ def save_slots(
     changes = wanted != read
     if changes:
         lock_forum_settings(session, forum)
-    cases = {
-        c.id: c
-        for c in session.scalars(
-            select(Case).where(Case.id.in_([i.case_id for i in items.values()]))
-        )
-    }
+    cases = case_facts(session, items.values())
     # The order as it stands; the cases given another place move there, the rest keep their
     # order in the places left (a case closed meanwhile: the last place is the last left).
     current = compute(meeting, forum, items.values(), cases)

@@ -24,6 +24,7 @@ from domain import export as export_service
 from domain import forums as forum_service
 from domain.access import Access
 from domain.errors import (
+    CaseChangeRefused,
     DomainError,
     InvalidInput,
     NotCoordinator,
@@ -235,40 +236,12 @@ def retention_command(
     deps: Deps, t: Translator, req: CommandRequest, rest: list[str]
 ) -> dict[str, Any]:
     sub = rest[0].casefold() if rest else ""
+    if sub in HOLD or sub in RELEASE:
+        return _legal_hold_command(deps, t, req, rest)
     with database_errors(), transaction(deps.sessions) as session:
         access = _access(deps, session, req)
         if not access.is_coordinator:
             raise NotCoordinator()
-        if sub in HOLD or sub in RELEASE:
-            if len(rest) < 2:
-                raise InvalidInput(
-                    N_("Write the case reference too, e.g. /samverkan gallring stopp FOS-2026-017.")
-                )
-            reference = rest[1]
-            if sub in HOLD:
-                case = retention.set_legal_hold(
-                    session,
-                    deps.clock,
-                    access=access,
-                    reference=reference,
-                    reason=slack_text.after(req.text, 3),
-                )
-                return text_message(
-                    t(
-                        "{reference} is under legal hold: retention keeps it until the hold is "
-                        "released.",
-                        reference=case.reference,
-                    )
-                )
-            case = retention.release_legal_hold(
-                session, deps.clock, access=access, reference=reference
-            )
-            return text_message(
-                t(
-                    "The legal hold on {reference} is released: retention applies again.",
-                    reference=case.reference,
-                )
-            )
         if sub:
             raise InvalidInput(
                 N_("Use /samverkan gallring, … gallring stopp REF reason, or … gallring släpp REF.")
@@ -278,6 +251,55 @@ def retention_command(
         tz = forum_service.forum_schedule(access.forum).zone
         name = access.forum.name
     return ui.retention_message(t, forum_name=name, policy=policy, dues=dues, holds=holds, tz=tz)
+
+
+def _legal_hold_command(
+    deps: Deps, t: Translator, req: CommandRequest, rest: list[str]
+) -> dict[str, Any]:
+    """``gallring stopp REF reason`` / ``gallring släpp REF``: a refusal (no coordinator, a
+    case of another forum) is audited at the case's door as the case modal's hold buttons'
+    are, and told in the user's language."""
+    if len(rest) < 2:
+        raise InvalidInput(
+            N_("Write the case reference too, e.g. /samverkan gallring stopp FOS-2026-017.")
+        )
+    sub, reference = rest[0].casefold(), rest[1]
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=req.team_id,
+            slack_user_id=req.user_id,
+            reference=reference,
+            surface_name="case_modal",
+            not_found=(CaseChangeRefused,),
+        ),
+    ):
+        access = _access(deps, session, req)
+        if sub in HOLD:  # each refuses a member who is no coordinator, naming the change
+            case = retention.set_legal_hold(
+                session,
+                deps.clock,
+                access=access,
+                reference=reference,
+                reason=slack_text.after(req.text, 3),
+            )
+            return text_message(
+                t(
+                    "{reference} is under legal hold: retention keeps it until the hold is "
+                    "released.",
+                    reference=case.reference,
+                )
+            )
+        case = retention.release_legal_hold(session, deps.clock, access=access, reference=reference)
+        return text_message(
+            t(
+                "The legal hold on {reference} is released: retention applies again.",
+                reference=case.reference,
+            )
+        )
 
 
 # --- access-request export ------------------------------------------------------------------

@@ -21,7 +21,7 @@ from storage.models import (
 )
 
 AGENDA = meetings.AGENDA_EFFECT
-PREVIEW = "agenda_preview"
+PREVIEW = meetings.PREVIEW_EFFECT
 MISSED = "agenda_missed"
 # Later than this after the agenda time, the post says it is late.
 GRACE = dt.timedelta(minutes=5)
@@ -46,6 +46,14 @@ class NoUpcomingMeeting(DomainError):
 
 class ItemNotFound(DomainError):
     msgid = N_("That agenda item no longer exists.")
+
+
+class ItemRemoved(DomainError):
+    """An item of the member's own forum taken off the agenda since their view was drawn
+    (a stale button of the agenda editor): told as :class:`ItemNotFound`, but no refusal
+    is audited (that door audits ItemNotFound: an item of another forum, or of none)."""
+
+    msgid = ItemNotFound.msgid
 
 
 class AgendaFormBroken(DomainError):

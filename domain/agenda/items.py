@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from domain import actions as action_service
 from domain import audit, meetings, privacy
 from domain.access import Access
-from domain.agenda.base import ITEM_TEXT_MAX, ItemNotFound, NoUpcomingMeeting
+from domain.agenda.base import ITEM_TEXT_MAX, ItemNotFound, ItemRemoved, NoUpcomingMeeting
 from domain.clock import Clock
 from domain.errors import InvalidInput
 from domain.i18n import N_, N_plural
@@ -197,8 +197,10 @@ def add_item(
 def _item(session: Session, forum: Forum, item_id: int) -> tuple[AgendaItem, Meeting]:
     item = session.get(AgendaItem, item_id)
     meeting = session.get(Meeting, item.meeting_id) if item else None
-    if item is None or meeting is None or meeting.forum_id != forum.id or item.removed:
+    if item is None or meeting is None or meeting.forum_id != forum.id:
         raise ItemNotFound()
+    if item.removed:  # the forum's own, removed since the editor was drawn
+        raise ItemRemoved()
     return item, meeting
 
 

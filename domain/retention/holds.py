@@ -12,7 +12,13 @@ from sqlalchemy.orm import Session
 from domain import audit, privacy
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import CaseChangeRefused, IdentifyingDataRefused, InvalidInput, NotCoordinator
+from domain.errors import (
+    CaseChangeRefused,
+    CaseNotFound,
+    IdentifyingDataRefused,
+    InvalidInput,
+    NotCoordinator,
+)
 from domain.i18n import N_, N_plural
 from domain.retention.due import plan_forum
 from domain.retention.policy import HOLD_REASON_MAX, Due, RetentionPolicy
@@ -30,8 +36,8 @@ def _case(session: Session, access: Access, reference: str) -> Case:
     from domain.references import no_such_case
 
     case = find_case_by_reference(session, access.forum, reference)
-    if case is None:
-        raise no_such_case(reference)
+    if case is None:  # another forum's reference typed is audited at the case's door
+        raise no_such_case(reference, error=CaseNotFound)
     return case
 
 

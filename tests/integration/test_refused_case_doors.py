@@ -743,3 +743,81 @@ def test_a_plain_member_of_another_forum_at_the_legal_hold_is_audited_as_an_outs
         object_ref=world.reference,
         surface="case_modal",
     )
+
+
+def _typed(bot: Bot, r: Reader, text: str) -> str:
+    """``/samverkan text`` typed by the reader in their channel; the answer they read."""
+    before = bot.slack.count("response_url")
+    r.driver.command(text, user=r.user, channel=r.channel)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+    return json.dumps(reply.args, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    ("words", "attempt"),
+    [
+        ("gallring stopp {ref} Begäran från IVO", "legal_hold"),
+        ("gallring släpp {ref}", "legal_hold_release"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("locale", "answer"),
+    [
+        ("sv-SE", "Det kan bara forumets samordnare göra."),
+        ("en-US", "Only the forum's coordinators"),
+    ],
+)
+def test_a_member_who_is_no_coordinator_typing_the_legal_hold_is_refused_and_audited(
+    bot: Bot, words: str, attempt: str, locale: str, answer: str
+) -> None:
+    """The legal hold typed as a command (``/samverkan gallring stopp REF reason``, ``…
+    släpp REF``) by a member who is no coordinator: told so in their own language, nothing
+    changes, and the attempt is audited once in the forum's log as the hold's buttons are."""
+    world = build_world(bot)
+    if words.startswith("gallring släpp"):
+        with transaction(bot.sessions) as s:  # something to release
+            case = s.get(Case, world.case)
+            assert case is not None
+            case.legal_hold, case.legal_hold_reason = True, "Begäran från IVO"
+    before = _hold_and_grounds(bot, world)
+    mark = last_id(bot)
+    r = reader_for(bot, world, COVERED)
+    bot.slack.set_user(COVERED, locale=locale)
+    for _ in range(2):
+        shown = _typed(bot, r, words.format(ref=world.reference))
+        assert answer in shown and SUMMARY not in shown, shown
+    assert _hold_and_grounds(bot, world) == before
+    detail = {"surface": "case_modal", "details": False, "refused": "not_coordinator"}
+    assert refusals_in(bot, mark, world.forum) == [
+        (
+            COVERED,
+            "case",
+            world.reference,
+            "T0001",
+            _agency_of(bot, world, COVERED),
+            {**detail, "attempt": attempt},
+        )
+    ]
+
+
+def test_the_legal_hold_typed_for_another_forums_case_is_refused_and_audited(bot: Bot) -> None:
+    """A coordinator of another forum typing this forum's case reference into the hold
+    command: the same answer as for a reference of nothing, and audited in this forum's
+    log."""
+    world = build_world(bot)
+    before = _hold_and_grounds(bot, world)
+    mark = last_id(bot)
+    r = reader_for(bot, world, OTHER_FORUM)
+    shown = _typed(bot, r, f"gallring stopp {world.reference} Begäran från IVO")
+    assert "Det finns inget ärende" in shown and SUMMARY not in shown, shown
+    nothing = _typed(bot, r, "gallring stopp FOS-1999-999 Begäran från IVO")
+    strip = "_path"  # the response URL each answer goes to
+    assert {k: v for k, v in json.loads(shown).items() if k != strip} == {
+        k: v
+        for k, v in json.loads(nothing.replace("FOS-1999-999", world.reference)).items()
+        if k != strip
+    }, "the answer tells that the case exists"
+    assert _hold_and_grounds(bot, world) == before
+    assert [e[:3] for e in refusals_in(bot, mark, world.forum)] == [
+        (OTHER_FORUM, "case", world.reference)
+    ]

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from storage.db import transaction
 from storage.models import AgendaItem, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
@@ -555,3 +556,37 @@ def test_the_minutes_of_another_forums_meeting_are_refused_and_audited(bot: Bot,
     if door == "button":
         assert '"callback_id": "minutes_save"' in shown, shown
     assert not refusals_since(bot, mark)
+
+
+# --- a stale press: the forum's own, on an item removed since their view was drawn ---------------
+
+ITEM_DOORS = [door for door in TEXT_DOORS if door.startswith("agenda item:")]
+
+
+@pytest.mark.parametrize("door", ITEM_DOORS)
+def test_a_stale_press_on_a_removed_agenda_item_is_told_kindly_and_not_audited_as_refused(
+    bot: Bot, door: str
+) -> None:
+    """The agenda item was taken off the agenda after the editor (or the correction modal)
+    was drawn: the forum's own coordinator (or the member who wrote it) pressing its old
+    buttons is told it is gone, nothing changes, and the forum's log gets no refusal (before,
+    each press was audited as a refused attempt from another forum, cluttering the log
+    reviewers read). Outsiders naming the same item are still refused and audited."""
+    world = build_world(bot)
+    send, _field, insider = TEXT_DOORS[door]
+    with transaction(bot.sessions) as s:  # removed meanwhile, by another coordinator
+        item = s.get(AgendaItem, world.item)
+        assert item is not None
+        item.removed = True
+    before = _texts(bot, world)
+    mark = last_id(bot)
+    gone = GONE.get(door, NO_TEXT_SV)
+    for _ in range(2):
+        shown = send(bot, reader_for(bot, world, insider), world.item)
+        assert gone in shown and ITEM not in shown, shown
+    assert _texts(bot, world) == before
+    assert refusals_since(bot, mark) == []
+    for who in (OTHER_FORUM, OTHER_WS):
+        shown = send(bot, reader_for(bot, world, who), world.item)
+        assert gone in shown and ITEM not in shown, shown
+    assert [e[0] for e in refusals_in(bot, mark, world.forum)] == [OTHER_FORUM, OTHER_WS]

@@ -10,6 +10,7 @@ is test_minutes_flow's (FOSSAM, U1 coordinates, U2 Elevhälsa raises the cases f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
@@ -17,17 +18,22 @@ import pytest
 from sqlalchemy import select
 
 from domain import agenda as agenda_service
-from storage.models import AgendaItem, Forum
+from storage.db import transaction
+from storage.models import AgendaItem, Forum, Meeting
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
+from tests.integration.test_minutes_pages import reads
 from tests.support.agenda_flow import dms_to, local, text_of, tick
 from tests.support.blockkit import all_text
 from tests.support.minutes_world import (
     FAILED,
     OUTAGE,
     assert_fits,
+    copied_cases,
+    first_meeting,
     meeting_with_cases,
     raise_a_case,
+    setup_forum,
 )
 from tests.support.slack_driver import number_value, select_value, state_values
 from tests.support.wait import eventually
@@ -290,3 +296,30 @@ def test_the_note_names_no_added_cases_when_none_came(bot: Bot) -> None:
         '"text": "Sparat. Dagordningen och morgonens meddelanden visar de nya tiderna."'
         in (notes[-1])
     ), notes
+
+
+def test_saving_a_page_of_a_long_agendas_slots_reads_the_cases_agencies_at_once(
+    bot: Bot,
+) -> None:
+    """A meeting of 100 cases (a long afternoon): saving a page of its slots reads the
+    agencies of all its cases in one query, not one case at a time (before, each save loaded
+    every case and then each case's agencies on its own: 100 more statements, and more the
+    longer the agenda)."""
+    setup_forum(bot)
+    copied_cases(bot, 100)
+    meeting = first_meeting(bot)
+    with transaction(bot.sessions) as s:  # the agenda as collected; a meeting long enough
+        held = s.get_one(Meeting, meeting)  # for 100 slots of 5 minutes
+        held.ends_at = held.starts_at + dt.timedelta(hours=9)
+        agenda_service.collect(s, bot.clock, held, s.get_one(Forum, held.forum_id))
+    bot.clock.set(local(2026, 11, 25, 8, 0))
+    first = minutes.open_slots(bot, meeting)
+    assert "Ärende 1–12 av 100" in all_text(first)
+    with reads(bot) as (_loaded, statements):
+        body = submit_page(bot, first).json()
+    assert body["response_action"] == "update", body
+    assert "Ärende 13–24 av 100" in all_text(body["view"])
+    assert all(stored(bot)[item] == (place, 5) for item, place in page_slots(first).items())
+    agencies = [s for s in statements if "case_agencies" in s]
+    assert len(agencies) <= 2, agencies  # the save's order, and the next page's
+    assert len(statements) < 50, len(statements)
