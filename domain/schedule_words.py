@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from babel.dates import get_day_names
+from babel.dates import get_day_names, get_month_names
 from babel.lists import format_list
 
 from domain.i18n import N_, Locale, Translator
@@ -45,6 +45,12 @@ EVERY_NTH: dict[int, str] = {
 }
 # The weekday reads in its definite form here in Swedish ("torsdagen").
 MONTHLY = N_("the {weeks} {day} of the month")
+# A rule limited to some months (BYMONTH, as the steering group and 2+2 templates make):
+# a few months left out read "… utom i juli", a few months chosen "första tisdagen i
+# februari, maj och oktober".
+IN_MONTHS = N_("the {weeks} {day} of {months}")
+EXCEPT_MONTHS = N_("{schedule} except in {months}")
+EXCEPT_AT_MOST = 3
 RULE_KEYS = frozenset({"FREQ", "INTERVAL", "BYDAY", "WKST"})
 
 
@@ -139,9 +145,64 @@ def _day_names(locale: Locale) -> dict[str, str]:
     return {code: str(names[n]) for n, code in enumerate(WEEKDAYS)}
 
 
+def _split_months(rule: str) -> tuple[str, frozenset[int]] | None:
+    """The rule without its BYMONTH part, and the months that part names (empty: none);
+    None when the part does not name months 1–12."""
+    kept: list[str] = []
+    months: frozenset[int] = frozenset()
+    for piece in rule.strip().upper().removeprefix("RRULE:").split(";"):
+        key, eq, value = piece.partition("=")
+        if key != "BYMONTH" or not eq:
+            kept.append(piece)
+            continue
+        if months:
+            return None
+        numbers = [id_value(v) for v in value.split(",")]
+        if not numbers or any(n is None or not 1 <= n <= 12 for n in numbers):
+            return None
+        months = frozenset(n for n in numbers if n is not None)
+    return ";".join(kept), months
+
+
+def _months_words(rule: str, months: frozenset[int], t: Translator) -> str | None:
+    parsed = _parse(rule)
+    if parsed is None:
+        return None
+    names = get_month_names("wide", locale=t.locale)
+    if len(months) == 12:
+        return schedule_words(rule, t)
+    left_out = [n for n in range(1, 13) if n not in months]
+    days = _ordered({d for _, d in parsed.byday})
+    weeks = {w for w, _ in parsed.byday}
+    if parsed.freq in ("WEEKLY", "MONTHLY") and len(left_out) <= EXCEPT_AT_MOST:
+        words = schedule_words(rule, t)
+        if words is None:
+            return None
+        listed = format_list([str(names[n]) for n in left_out], locale=t.locale)
+        return t(EXCEPT_MONTHS, schedule=words, months=listed)
+    if (
+        parsed.freq in ("MONTHLY", "YEARLY")
+        and parsed.interval == 1
+        and len(days) == 1
+        and None not in weeks
+    ):
+        ordered = [w for w in WEEKS_OF_MONTH if w in weeks]
+        listed = format_list([t(ORDINALS[w]) for w in ordered], locale=t.locale)
+        chosen = format_list([str(names[n]) for n in sorted(months)], locale=t.locale)
+        return t(IN_MONTHS, weeks=listed, day=_day_names(t.locale)[days[0]], months=chosen)
+    return None
+
+
 def schedule_words(rule: str, t: Translator) -> str | None:
-    """The rule in words ("varannan torsdag", "första och tredje torsdagen i månaden"), or
-    None when it has no simple wording (then show the rule itself)."""
+    """The rule in words ("varannan torsdag", "första och tredje torsdagen i månaden",
+    "andra tisdagen i månaden utom i juli"), or None when it has no simple wording (then
+    show the rule itself)."""
+    split = _split_months(rule)
+    if split is None:
+        return None
+    rule, months = split
+    if months:
+        return _months_words(rule, months, t)
     parsed = _parse(rule)
     if parsed is None:
         return None

@@ -566,6 +566,7 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             t,
             following.starts_at if following else None,
             forum_service.forum_schedule(access.forum).zone,
+            not_discussed=record.not_discussed,
         )
         outgoing.tell(session, deps.clock, team_id=team_id, user_id=user_id, text=note)
     ack()

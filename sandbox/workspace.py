@@ -316,6 +316,9 @@ class Workspace:
             for stack in self._modals.values():
                 for i, current in enumerate(stack):
                     if current.get("id") == view_id:
+                        # An update keeps the view's place in the stack, and what is beneath.
+                        if current.get("previous_view_id") and not view.get("previous_view_id"):
+                            view = {**view, "previous_view_id": current["previous_view_id"]}
                         stack[i] = view
                         self._changed()
                         return True
@@ -413,6 +416,11 @@ class Workspace:
                 if method == "views.open":
                     self.open_modal(opener, view)
                 else:
+                    # As Slack does: a pushed view names the one beneath it, so the bot can
+                    # refresh that one (a case's modal lists the action just made from it).
+                    beneath = self.top_modal(opener)
+                    if beneath is not None and beneath.get("id"):
+                        view = {**view, "previous_view_id": beneath["id"]}
                     self.push_modal(opener, view)
         elif method == "views.update":
             view = call.response.get("view")

@@ -123,7 +123,8 @@ def record_meeting(
         detail={"attended": len(meeting.attendance), "discussed": len(discussed)},
     )
     session.flush()
-    return Record(following=following, next_agenda_changed=changed)
+    left = sum(1 for item in items if not item.discussed)
+    return Record(following=following, next_agenda_changed=changed, not_discussed=left)
 
 
 def _unmark(item: AgendaItem, case: Case | None) -> None:
@@ -142,10 +143,13 @@ def _unmark(item: AgendaItem, case: Case | None) -> None:
 class Record:
     """What recording a meeting did to the next one: ``following`` is the next planned
     meeting (None: none is planned); ``next_agenda_changed`` whether items were rolled onto
-    its agenda or taken off it (its posted agenda and previews are then updated)."""
+    its agenda or taken off it (its posted agenda and previews are then updated);
+    ``not_discussed`` how many of this meeting's items were left undiscussed."""
 
     following: Meeting | None
     next_agenda_changed: bool
+    # Items of this meeting recorded as not discussed (0: the coordinator is told all were).
+    not_discussed: int = 0
 
 
 def _take_back(

@@ -163,6 +163,41 @@ def test_recording_a_meeting_rolls_undiscussed_items_over(bot: Bot) -> None:
     assert discussed_ref not in next_agenda
 
 
+def test_a_meeting_with_every_item_discussed_is_not_said_to_carry_items_over(bot: Bot) -> None:
+    # The note said "Punkter som inte behandlades står på dagordningen för …" even when
+    # every item was ticked: the coordinator went looking for items that were not there.
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    first = meeting_ids(bot)[0]
+    with bot.sessions() as s:
+        item_ids = [
+            i.id for i in s.scalars(select(AgendaItem).where(AgendaItem.meeting_id == first))
+        ]
+    bot.clock.set(local(2026, 11, 26, 15, 30))
+    bot.driver.block_action("meeting_record_open", user="U1", value=str(first))
+    modal = bot.slack.wait_for("views.open")[0].args["view"]
+    assert reference in text_of_view(modal)
+    bot.driver.view_submission(
+        "meeting_record",
+        {
+            "discussed:0": {
+                "discussed": {
+                    "type": "checkboxes",
+                    "selected_options": [{"value": str(i)} for i in item_ids],
+                }
+            },
+        },
+        user="U1",
+        private_metadata=modal["private_metadata"],
+    )
+    told = eventually(
+        lambda: [c for c in dms_to(bot, "U1") if "Dagens möte" not in c.args["text"]]
+    )[-1]
+    assert "Alla punkter på dagordningen behandlades" in told.args["text"]
+    assert "inte behandlades" not in told.args["text"]
+
+
 def text_of_view(view: dict[str, Any]) -> str:
     return json.dumps(view, ensure_ascii=False)
 

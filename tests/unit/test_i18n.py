@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import string
 import zoneinfo
 from collections.abc import Sequence
@@ -295,3 +296,38 @@ def test_a_dm_is_in_its_recipients_language_else_the_forums_else_swedish() -> No
     t = recipient_translator(locale_of, odd_forum, "U1")
     assert t.day(dt.date(2026, 12, 3), year=False) == "Thursday 3 December"
     assert supported_locale("de-DE") is None and supported_locale("en_GB") == "en"
+
+
+# --- command words in the reader's language -----------------------------------------------------
+
+EN_PO = ROOT / "domain" / "locale" / "en" / "LC_MESSAGES" / "samverkan.po"
+# Subcommands and their arguments as the Swedish help names them; English text names the
+# English words (the bot understands both, but an English reader is told the English ones).
+SWEDISH_COMMAND_WORDS = {
+    "hjälp", "ny", "medlemmar", "inställningar", "ärende", "ärenden", "avvikelse", "möten",
+    "dagordning", "punkt", "insats", "insatser", "åtgärdsplan", "statistik", "logg",
+    "samtycke", "gallring", "registerutdrag", "grund", "stopp", "släpp", "borta", "tillbaka",
+    "lägesbild", "bedöm", "uppföljning", "återkoppling", "kriterier", "styrning",
+    "aktivitetsplan", "verksamhetsberättelse", "årsrapport",
+}  # fmt: skip
+COMMAND_WORDS = re.compile(r"/samverkan((?: [^\s`.,;:)]+){1,2})")
+
+
+def test_english_text_names_the_english_command_words(
+    extracted: dict[str | tuple[str, ...], list[str]],
+) -> None:
+    with EN_PO.open("rb") as fh:
+        english = read_po(fh, locale="en", domain="samverkan")
+    swedish_words = []
+    for msgid in extracted:
+        entry = english.get(msgid)
+        sources = (msgid,) if isinstance(msgid, str) else tuple(msgid)
+        shown = _translations(entry.string) if entry is not None else ("",)
+        for source, text in zip(sources, shown + shown[-1:] * len(sources), strict=False):
+            for words in COMMAND_WORDS.findall(text or source):
+                if SWEDISH_COMMAND_WORDS & set(words.split()):
+                    swedish_words.append(f"  {msgid!r}: /samverkan{words}")
+    assert not swedish_words, (
+        "English text that names a Swedish subcommand (give it an English msgstr in "
+        f"{EN_PO.relative_to(ROOT)}):\n" + "\n".join(sorted(swedish_words))
+    )

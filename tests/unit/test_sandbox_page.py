@@ -291,6 +291,26 @@ def test_messages_ephemerals_views_and_home_reach_the_right_person(fed) -> None:
     assert len(stub.calls) == 3  # max_calls keeps the latest only
 
 
+def test_a_pushed_view_names_the_view_beneath_it_as_in_slack(fed) -> None:
+    # The bot refreshes the view beneath (a case's modal lists the action just made from it)
+    # through previous_view_id: without it, the sandbox showed "Inga insatser ännu." there.
+    _stub, ws, client = fed
+    modal = {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Ärende"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "x"}}],
+    }
+    case = client.views_open(trigger_id=ws.new_trigger("U1"), view=modal)["view"]
+    pushed = client.views_push(trigger_id=ws.new_trigger("U1"), view=modal)["view"]
+    top = ws.top_modal("U1")
+    assert top is not None and top["id"] == pushed["id"]
+    assert top["previous_view_id"] == case["id"]
+    client.views_update(view_id=pushed["id"], view={**modal, "callback_id": "v2"})
+    top = ws.top_modal("U1")
+    assert top is not None and top["callback_id"] == "v2"
+    assert top["previous_view_id"] == case["id"]
+
+
 def test_response_urls_post_replace_and_refusals_are_shown(fed) -> None:
     _stub, ws, client = fed
     first = ws.post("C1", author=BOT_USER_ID, text="lista", ephemeral_for="U1")

@@ -7,6 +7,7 @@ import datetime as dt
 
 import pytest
 
+from domain.forums.drafts import TEMPLATES
 from domain.i18n import Translator
 from domain.schedule import validate_schedule
 from domain.schedule_words import (
@@ -93,7 +94,9 @@ def test_existing_rules_read_in_words(rule: str, swedish: str, english: str | No
     "rule",
     [
         "FREQ=MONTHLY;BYMONTHDAY=15",
-        "FREQ=YEARLY;BYMONTH=3;BYDAY=2TH",
+        "FREQ=YEARLY;BYMONTH=3,13;BYDAY=2TH",
+        "FREQ=WEEKLY;BYMONTH=1,2,3,4,5,6;BYDAY=TH",
+        "FREQ=MONTHLY;BYMONTH=1,2;BYMONTH=3;BYDAY=2TU",
         "FREQ=WEEKLY;BYDAY=TH;COUNT=10",
         "FREQ=WEEKLY;INTERVAL=6;BYDAY=TH",
         "FREQ=MONTHLY;BYDAY=1MO,3TH",
@@ -105,6 +108,46 @@ def test_a_rule_without_a_simple_wording_is_shown_as_it_is(rule: str) -> None:
     assert schedule_words(rule, SV) is None
     assert describe(rule, ONE, THREE, SV) == f"{rule} 13:00–15:00"
     assert pick_of(rule) is None
+
+
+@pytest.mark.parametrize(
+    ("rule", "swedish", "english"),
+    [
+        (
+            "FREQ=MONTHLY;BYMONTH=1,2,3,4,5,6,8,9,10,11,12;BYDAY=2TU",
+            "andra tisdagen i månaden utom i juli",
+            "the second Tuesday of the month except in July",
+        ),
+        (
+            "FREQ=YEARLY;BYMONTH=2,5,10;BYDAY=1TU",
+            "första tisdagen i februari, maj och oktober",
+            "the first Tuesday of February, May, and October",
+        ),
+        ("FREQ=YEARLY;BYMONTH=3;BYDAY=2TH", "andra torsdagen i mars", None),
+        (
+            "FREQ=WEEKLY;BYDAY=TH;BYMONTH=1,2,3,4,5,6,9,10,11,12",
+            "varje torsdag utom i juli och augusti",
+            None,
+        ),
+        ("FREQ=WEEKLY;BYDAY=TH;BYMONTH=1,2,3,4,5,6,7,8,9,10,11,12", "varje torsdag", None),
+    ],
+)
+def test_a_rule_for_some_months_reads_in_words(
+    rule: str, swedish: str, english: str | None
+) -> None:
+    assert schedule_words(rule, SV) == swedish
+    if english:
+        assert schedule_words(rule, EN) == english
+    assert pick_of(rule) is None  # the modal keeps it under "Avancerat"
+
+
+@pytest.mark.parametrize("key", sorted(TEMPLATES))
+def test_every_templates_schedule_reads_in_words(key: str) -> None:
+    # The steering group's and the 2+2 meeting's rules were shown as raw RRULEs wherever a
+    # schedule is shown (App Home, /samverkan forum, the channel's welcome).
+    rule = TEMPLATES[key].rrule
+    assert schedule_words(rule, SV), rule
+    assert schedule_words(rule, EN), rule
 
 
 def test_choices_that_do_not_make_a_rule() -> None:

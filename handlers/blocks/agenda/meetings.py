@@ -245,7 +245,13 @@ def record_modal(
     )
 
 
-def recorded_text(t: Translator, next_start: dt.datetime | None, tz: dt.tzinfo) -> str:
+def recorded_text(
+    t: Translator, next_start: dt.datetime | None, tz: dt.tzinfo, *, not_discussed: int
+) -> str:
+    """The coordinator's note after recording a meeting: where the undiscussed items went
+    (nothing about carrying items over when every item was discussed)."""
+    if not_discussed == 0:
+        return ":white_check_mark: " + t("Saved. Every item on the agenda was discussed.")
     if next_start is None:
         return ":white_check_mark: " + t(
             "Saved. There is no next meeting planned to carry items to."
