@@ -201,38 +201,43 @@ def case_items(session: Session, meeting_id: int) -> list[AgendaItem]:
     )
 
 
+def case_facts(session: Session, ids: Sequence[int]) -> dict[int, CaseFacts]:
+    """What the agenda and its slots read of these cases: columns in one statement (not the
+    cases loaded whole with their agencies: an agenda lists twenty or more of them)."""
+    if not ids:
+        return {}
+    linked = (
+        select(case_agencies.c.case_id, case_agencies.c.agency_id, Agency.position)
+        .join(Agency, Agency.id == case_agencies.c.agency_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Case.id, Case.reference, Case.status, Case.raising_agency_id, linked.c.agency_id)
+        .outerjoin(linked, linked.c.case_id == Case.id)
+        .where(Case.id.in_(ids))
+        .order_by(Case.id, linked.c.position, linked.c.agency_id)
+    ).all()
+    first: dict[int, tuple[str, CaseStatus]] = {}
+    needed: dict[int, list[int]] = {}
+    for case_id, reference, status, raising, agency_id in rows:
+        if case_id not in needed:
+            needed[case_id] = [raising]
+            first[case_id] = (reference, status)
+        if agency_id is not None:
+            needed[case_id].append(agency_id)
+    # The agencies needed: the raising agency first, then the case's, in their order.
+    return {
+        case_id: CaseFacts(case_id, *first[case_id], tuple(dict.fromkeys(needed[case_id])))
+        for case_id in needed
+    }
+
+
 def slots_for(session: Session, meeting: Meeting, forum: Forum) -> list[Slot]:
     """The meeting's slots as they stand (the agenda's automatic items collected first by
     the caller, e.g. through domain.agenda.build)."""
     items = case_items(session, meeting.id)
-    return compute(meeting, forum, items, case_facts(session, items))
-
-
-def case_facts(session: Session, items: Iterable[AgendaItem]) -> dict[int, CaseFacts]:
-    """What the slots read of the items' cases, in two queries whatever their number (the
-    cases loaded whole would load their agencies one case at a time)."""
-    ids = [i.case_id for i in items if i.case_id is not None]
-    linked: dict[int, list[int]] = {}
-    for case_id, agency_id in session.execute(
-        select(case_agencies.c.case_id, case_agencies.c.agency_id)
-        .join(Agency, Agency.id == case_agencies.c.agency_id)
-        .where(case_agencies.c.case_id.in_(ids))
-        .order_by(case_agencies.c.case_id, Agency.position, Agency.id)
-    ):
-        linked.setdefault(case_id, []).append(agency_id)
-    return {
-        case_id: CaseFacts(
-            case_id,
-            reference,
-            status,
-            tuple(dict.fromkeys([raising, *linked.get(case_id, ())])),
-        )
-        for case_id, reference, status, raising in session.execute(
-            select(Case.id, Case.reference, Case.status, Case.raising_agency_id).where(
-                Case.id.in_(ids)
-            )
-        )
-    }
+    cases = case_facts(session, [i.case_id for i in items if i.case_id is not None])
+    return compute(meeting, forum, items, cases)
 
 
 # --- a coordinator sets them ------------------------------------------------------------------
@@ -386,7 +391,7 @@ def save_slots(
     changes = wanted != read
     if changes:
         lock_forum_settings(session, forum)
-    cases = case_facts(session, items.values())
+    cases = case_facts(session, [i.case_id for i in items.values() if i.case_id is not None])
     # The order as it stands; the cases given another place move there, the rest keep their
     # order in the places left (a case closed meanwhile: the last place is the last left).
     current = compute(meeting, forum, items.values(), cases)

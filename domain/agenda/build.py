@@ -6,7 +6,7 @@ import zoneinfo
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import slots as slot_service
@@ -17,7 +17,6 @@ from domain.i18n import normalize_locale
 from storage.models import (
     Action,
     ActionStatus,
-    Case,
     CaseStatus,
     Forum,
     Meeting,
@@ -46,17 +45,8 @@ def build(
     agencies = {a.id: a.name for a in forum.agencies}
     case_ids = [i.case_id for i in items if i.case_id is not None]
     action_ids = [i.action_id for i in items if i.action_id is not None]
-    # The cases with their agencies in one statement (a join, not a second select).
-    cases = (
-        {
-            c.id: c
-            for c in session.scalars(
-                select(Case).where(Case.id.in_(case_ids)).options(joinedload(Case.agencies))
-            ).unique()
-        }
-        if case_ids
-        else {}
-    )
+    # The columns the lines and slots read, not the cases loaded whole with their agencies.
+    cases = slot_service.case_facts(session, case_ids)
     # Loaded with what actions_for_agenda lists about them: it takes these, not loads again.
     actions = (
         {
@@ -95,14 +85,15 @@ def build(
             case = cases.get(item.case_id)
             if case is None or case.status == CaseStatus.CLOSED:
                 continue
-            needed = [case.raising_agency_id, *(a.id for a in case.agencies)]
+            # The raising agency first (see CaseFacts), then the case's.
+            needed = case.agency_ids
             names = tuple(dict.fromkeys(agencies[a] for a in needed if a in agencies))
             lines.append(
                 AgendaLine(
                     **base,
                     agencies=names,
                     reference=case.reference,
-                    raising_agency=agencies.get(case.raising_agency_id),
+                    raising_agency=agencies.get(needed[0]),
                 )
             )
         elif item.action_id is not None:
