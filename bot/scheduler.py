@@ -84,9 +84,10 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
         return sum(len(users) for users in lost.values())
 
     # Every DM a job sends is in its recipient's own language (their Slack locale, cached;
-    # looked up within a second, as for the DMs a listener sends, so Slack being slow never
-    # holds a job's transaction long), the forum's when unknown. Channel posts keep the
-    # forum's language.
+    # looked up within a second, as for the DMs a listener sends; after one late answer a
+    # workspace's next lookups do not wait for a minute, so a hanging Slack holds a job's
+    # transaction about a second, not a second per recipient), the forum's when unknown.
+    # Channel posts keep the forum's language.
     member_locale = outgoing.locale_lookup(deps, runtime.client_for_team)
 
     jobs: list[tuple[str, Callable[[], object]]] = [

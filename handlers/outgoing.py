@@ -192,6 +192,9 @@ def deliver_now(deps: Deps, client: WebClient) -> None:
 
 _LOOKUPS = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-locale")
 LOOKUP_SECONDS = 1.0
+# After a lookup Slack did not answer in time, a job asks that workspace's next ones without
+# waiting for this long (the answers still land in the cache when they come).
+SLOW_SLACK_SECONDS = 60.0
 
 
 def known_locales(
@@ -258,6 +261,9 @@ def locale_lookup(
     answer a second per person. A person not known in time gets the forum's language; the
     lookup goes on and is kept for the next time."""
     deadline: float | None = None
+    # Workspaces whose Slack was late a moment ago: a job DMing 400 people of a workspace
+    # whose Slack hangs would otherwise hold its transaction (and its claims) 400 s.
+    late_until: dict[str, float] = {}
 
     def locale_of(team_id: str | None, user: str) -> Locale | None:
         nonlocal deadline
@@ -270,7 +276,13 @@ def locale_lookup(
             if deadline is None:
                 deadline = time.monotonic() + budget
             seconds = max(0.0, deadline - time.monotonic())
-        return known_locales(deps, client, team_id, [user], seconds=seconds)[user]
+        started = time.monotonic()
+        if late_until.get(team_id or "", 0.0) > started:
+            seconds = 0.0
+        known = known_locales(deps, client, team_id, [user], seconds=seconds)[user]
+        if seconds > 0 and known is None and time.monotonic() - started >= seconds:
+            late_until[team_id or ""] = time.monotonic() + SLOW_SLACK_SECONDS
+        return known
 
     return locale_of
 

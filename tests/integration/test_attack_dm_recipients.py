@@ -15,6 +15,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.scheduler import run_due_work
+from handlers import outgoing
 from storage.db import transaction
 from storage.models import Agency, Case, Forum, Member, Role
 from tests.conftest import Bot
@@ -22,6 +23,7 @@ from tests.integration import test_action_flow as actions
 from tests.integration.test_dm_language import add_people
 from tests.support import agenda_flow
 from tests.support.slack_driver import multi_select_values
+from tests.support.wait import eventually
 
 
 @pytest.mark.parametrize("change", ["removed", "demoted"])
@@ -132,3 +134,23 @@ def test_a_crafted_slack_locale_gives_the_forums_language_and_the_usual_file_nam
     assert len(titles) % 2 == 0 and len(set(titles)) == len(titles) // 2
     assert all("/" not in n and "\n" not in n and "\x00" not in n for n in titles)
     bot.slack.assert_no_violations()
+
+
+def test_a_job_waits_for_a_slow_slack_once_not_once_per_recipient(bot: Bot) -> None:
+    """A scheduled job names each DM's language as it queues it, inside its transaction.
+    When Slack hangs, the first lookup waits its second and the workspace's next ones do not
+    wait at all (the forum's language this time): ten recipients at a second each held the
+    job's transaction, and its claims, ten seconds and more (400 s for a forum of 400). The
+    answers still land in the cache when Slack gives them, for the next job."""
+    agenda_flow.setup_forum(bot)
+    bot.slack.set_user("U10", locale="en-US")
+    locale_of = outgoing.locale_lookup(bot.runtime.deps, bot.runtime.client_for_team)
+    bot.slack.delay_seconds = 1.5
+    started = time.monotonic()
+    found = [locale_of("T0001", f"U{n}") for n in range(10, 20)]
+    took = time.monotonic() - started
+    bot.slack.delay_seconds = 0
+    assert found == [None] * 10  # not known in time: the forum's language
+    assert took < 5.0, f"the job waited {took:.1f} s for Slack"
+    # The lookups went on: once Slack answered, the language is known without waiting.
+    assert eventually(lambda: locale_of("T0001", "U10"), timeout=30.0) == "en"
