@@ -542,11 +542,7 @@ def _remind_one(
             effect.note = "superseded by a later reminder"
             scheduling.complete(session, clock, effect, late=True)
             continue
-        missing = [
-            s.agency_id
-            for s in agency_states(session, clock, forum, rating_round)
-            if s.state in ("missing", "partial")
-        ]
+        missing = _unanswered(session, clock, forum, rating_round)
         _invite(
             session,
             clock,
@@ -599,6 +595,17 @@ def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRo
         )
     )
     session.flush()
+
+
+def _unanswered(
+    session: Session, clock: Clock, forum: Forum, rating_round: RatingRound
+) -> list[int]:
+    """The round's agencies that have not rated every area (none, or some)."""
+    return [
+        s.agency_id
+        for s in agency_states(session, clock, forum, rating_round)
+        if s.state in ("missing", "partial")
+    ]
 
 
 def invite_reopened(
@@ -690,11 +697,7 @@ def _invite_reopened(
         effect.status = EffectStatus.PENDING  # not at night: the morning's pass sends it
         effect.claimed_by = effect.claimed_at = effect.lease_until = None
         return False
-    unanswered = [
-        s.agency_id
-        for s in agency_states(session, clock, forum, rating_round)
-        if s.state in ("missing", "partial")
-    ]
+    unanswered = _unanswered(session, clock, forum, rating_round)
     _invite(
         session,
         clock,
