@@ -210,13 +210,19 @@ def _may_open(session: Session, now: dt.datetime) -> list[tuple[int, Forum]]:
     forums = {
         forum.id: forum
         for forum in session.scalars(
-            select(Forum).where(Forum.id.in_({forum_id for _m, forum_id, _s in rows}))
+            # A subquery, not the ids as parameters: no limit on the forums, no long
+            # statement for the driver to convert on every tick.
+            select(Forum).where(
+                Forum.id.in_(_unopened(now).with_only_columns(Meeting.forum_id).order_by(None))
+            )
         )
     }
     settings: dict[int, RatingSettings] = {}
     may: list[tuple[int, Forum]] = []
     for meeting_id, forum_id, starts_at in rows:
-        forum = forums[forum_id]
+        forum = forums.get(forum_id)
+        if forum is None:
+            continue  # deleted since the first statement: nothing of it opens
         try:
             chosen = settings.get(forum_id) or settings.setdefault(forum_id, rating_settings(forum))
             # The first two checks of _opening, which decides the rest with the meeting.
