@@ -31,6 +31,7 @@ from domain.ratings.settings import (
     reminder_times,
     representatives,
     round_times,
+    round_times_at,
 )
 from storage.db import reading
 from storage.models import (
@@ -193,6 +194,48 @@ def _unopened(now: dt.datetime) -> Any:
 MISSED = "rating_missed"
 
 
+def _may_open(session: Session, now: dt.datetime) -> list[tuple[int, Forum]]:
+    """The unopened meetings (in order) whose round has opened by ``now``, each with its
+    forum: only these can be due (:func:`_opening` says which are).
+
+    Every forum has a few planned meetings within the lookahead, and on almost every tick
+    none of their rounds opens: reading only the meetings' start times and each forum once,
+    and skipping the rounds that open later, keeps the tick from loading them all
+    (``bench.tick_cost``: this pass was three quarters of an idle tick's CPU)."""
+    rows = session.execute(
+        _unopened(now).with_only_columns(Meeting.id, Meeting.forum_id, Meeting.starts_at)
+    ).all()
+    if not rows:
+        return []
+    forums = {
+        forum.id: forum
+        for forum in session.scalars(
+            # A subquery, not the ids as parameters: no limit on the forums, no long
+            # statement for the driver to convert on every tick.
+            select(Forum).where(
+                Forum.id.in_(_unopened(now).with_only_columns(Meeting.forum_id).order_by(None))
+            )
+        )
+    }
+    settings: dict[int, RatingSettings] = {}
+    may: list[tuple[int, Forum]] = []
+    for meeting_id, forum_id, starts_at in rows:
+        forum = forums.get(forum_id)
+        if forum is None:
+            continue  # deleted since the first statement: nothing of it opens
+        try:
+            chosen = settings.get(forum_id) or settings.setdefault(forum_id, rating_settings(forum))
+            # The first two checks of _opening, which decides the rest with the meeting.
+            later = (
+                chosen.cadence is Cadence.NONE or now < round_times_at(forum, starts_at, chosen)[0]
+            )
+        except Exception:
+            later = False  # _opening meets it again and logs it, with the meeting, as before
+        if not later:
+            may.append((meeting_id, forum))
+    return may
+
+
 def open_due_rounds(
     sessions: Sessions,
     clock: Clock,
@@ -208,12 +251,20 @@ def open_due_rounds(
     per meeting. Returns how many rounds opened."""
     with reading(sessions) as session:  # finding what is due only reads
         due = [
-            meeting.id
-            for meeting, forum in session.execute(_unopened(clock.now()))
+            meeting_id
+            for meeting_id, forum in _may_open(session, clock.now())
             if _checked(
                 "checking the rating round of meeting",
-                meeting.id,
-                lambda: _opening(session, clock, meeting, forum) is not None,  # noqa: B023
+                meeting_id,
+                lambda: (
+                    _opening(
+                        session,
+                        clock,
+                        session.get_one(Meeting, meeting_id),  # noqa: B023
+                        forum,  # noqa: B023
+                    )
+                    is not None
+                ),
             )
         ]
     return _each(

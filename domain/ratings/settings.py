@@ -268,9 +268,16 @@ def round_times(
 
     The deadline is N days before at the chosen time, moved back to a working day; the round
     opens ``days_before`` days before the meeting at 08:00, also on a working day."""
+    return round_times_at(forum, meeting.starts_at, settings)
+
+
+def round_times_at(
+    forum: Forum, starts_at: dt.datetime, settings: RatingSettings
+) -> tuple[dt.datetime, dt.datetime]:
+    """:func:`round_times` of a meeting starting at ``starts_at`` (no meeting loaded)."""
     zone = _zone(forum)
     calendar = calendar_of(forum)
-    start = meeting.starts_at.astimezone(zone)
+    start = starts_at.astimezone(zone)
     day = start.date() - dt.timedelta(days=settings.deadline_days_before)
     for _ in range(10):
         if working_day(day, calendar) or day == start.date():

@@ -497,3 +497,55 @@ def test_coordinators_read_the_comments_of_a_round_and_each_look_is_logged(
     refused = bot.slack.wait_for("views.open", count=3)[-1].args["view"]
     assert "skadegörelse" not in json.dumps(refused, ensure_ascii=False)
     assert "samordnare" in json.dumps(refused, ensure_ascii=False)
+
+
+def test_each_forum_s_round_opens_at_its_own_time_however_many_are_checked_in_a_tick(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # The pass reads only the meetings' start times and skips the rounds that open later
+    # (bench.tick_cost): it must read each forum's own "days before", not a neighbour's.
+    with transaction(bot.sessions) as s:
+        # OSF opens two days before Thursday 26 November: Tuesday 24 November 08:00 in
+        # Stockholm; Två, checked after it in the same pass, five days before (overdue).
+        s.get_one(Forum, forum["forum"]).settings = {
+            "situation_picture": "every",
+            "rating_days_before": 2,
+        }
+        draft = forum_draft(
+            name="Två",
+            code="TVA",
+            agencies=["Socialtjänst/IFO", "Polis"],
+            own_agency="Socialtjänst/IFO",
+            areas=["Gråbo"],
+        )
+        two = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id="C0002", actor=ADMIN, draft=draft
+        )
+        two.settings = {"situation_picture": "every"}
+        two_id = two.id
+
+    def opened() -> dict[int, list[dt.date]]:
+        from storage.models import Meeting
+
+        with bot.sessions() as s:
+            rows = s.execute(
+                select(RatingRound.forum_id, Meeting.starts_at).join(
+                    Meeting, Meeting.id == RatingRound.meeting_id
+                )
+            ).all()
+        found: dict[int, list[dt.date]] = {}
+        for forum_id, starts_at in rows:
+            found.setdefault(forum_id, []).append(starts_at.date())
+        return found
+
+    thursday = dt.date(2026, 11, 26)
+    run_due_work(bot.runtime)  # Monday: Två's round opens, OSF's waits
+    assert opened() == {two_id: [thursday]}
+    assert "Lägesbild inför Två torsdag 26 november" in dms(bot, ADMIN)[-1].args["text"]
+    bot.clock.set(dt.datetime(2026, 11, 24, 6, 59, tzinfo=dt.UTC))  # Tuesday 07:59
+    run_due_work(bot.runtime)
+    assert opened() == {two_id: [thursday]}
+    bot.clock.set(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC))  # Tuesday 08:00
+    run_due_work(bot.runtime)
+    assert opened() == {two_id: [thursday], forum["forum"]: [thursday]}
+    assert "Lägesbild inför OSF torsdag 26 november" in dms(bot, POLIS)[-1].args["text"]
