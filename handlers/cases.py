@@ -164,7 +164,11 @@ def _queue_announcement(
     )
     for member, member_t in outgoing.translators(deps, client, access.forum, recipients).items():
         text = ui.case_dm_text(
-            member_t, reference=row.reference, meeting_start=row.meeting_start, tz=tz
+            member_t,
+            reference=row.reference,
+            forum_name=access.forum.name,
+            meeting_start=row.meeting_start,
+            tz=tz,
         )
         outgoing.tell(
             session, deps.clock, team_id=team_id, user_id=member, text=text, key=f"{key}:{member}"
@@ -470,7 +474,11 @@ def submit_agencies(
                 deps, client, access.forum, people
             ).items():
                 text = ui.case_dm_text(
-                    member_t, reference=row.reference, meeting_start=coming, tz=tz
+                    member_t,
+                    reference=row.reference,
+                    forum_name=access.forum.name,
+                    meeting_start=coming,
+                    tz=tz,
                 )
                 outgoing.tell(session, deps.clock, team_id=team_id, user_id=member, text=text)
     ack()  # back to the case modal, which the lazy listener refreshes

@@ -99,9 +99,11 @@ def members_view(
     version: int = 0,
 ) -> dict[str, Any]:
     access = forum_service.require_member(session, forum=forum, slack_user_id=actor)
+    members = forum_service.active_members(session, forum)
+    removable = forum_service.removable(access, members)
     rows = [
-        ui.MemberRow(m.id, m.slack_user_id, m.agency.name, m.role.value)
-        for m in forum_service.active_members(session, forum)
+        ui.MemberRow(m.id, m.slack_user_id, m.agency.name, m.role.value, m.id in removable)
+        for m in members
     ]
     meta = ViewMeta(
         locale=t.locale, channel_id=forum.channel_id, forum_id=forum.id, version=version

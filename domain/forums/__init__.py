@@ -51,6 +51,7 @@ from domain.forums.members import (
     OwnAgencyChange,
     add_members,
     member_left_channel,
+    removable,
     remove_member,
 )
 from domain.forums.saving import (
@@ -90,6 +91,7 @@ __all__ = [
     "log_reviewers",
     "member_left_channel",
     "members_with_role",
+    "removable",
     "remove_member",
     "require_coordinator",
     "require_forum",

@@ -247,6 +247,17 @@ def _ensure_other_admin(session: Session, forum: Forum, leaving: Member) -> None
         )
 
 
+def removable(access: Access, members: Sequence[Member]) -> set[int]:
+    """The ids of ``members`` (a forum's active ones) that ``access`` may remove: the
+    members list offers Remove on these only, as :func:`remove_member` refuses the rest
+    (anyone for a non-coordinator, an admin for a non-admin, the last admin)."""
+    if not access.is_coordinator:
+        return set()
+    admins = sum(1 for m in members if m.role is Role.ADMIN)
+    may_remove_admins = access.member.role is Role.ADMIN and admins > 1
+    return {m.id for m in members if m.role is not Role.ADMIN or may_remove_admins}
+
+
 def remove_member(
     session: Session, clock: Clock, *, forum: Forum, actor: str, member_id: int
 ) -> Member:

@@ -144,14 +144,14 @@ def trend_png(t: Translator, picture: Picture, *, max_areas: int = 40) -> bytes:
 
 def picture_images(t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
     """The heatmap and the trend chart: (name, title, alt text, PNG)."""
-    stamp = picture.meeting_start.astimezone(zoneinfo.ZoneInfo(picture.timezone)).strftime(
-        "%Y-%m-%d"
-    )
+    # The file's title, read in Slack's file list: the day as every message says it (the
+    # file's ASCII name keeps the ISO date, domain.ratings.closing).
+    day = t.day(picture.meeting_start.astimezone(zoneinfo.ZoneInfo(picture.timezone)).date())
     rounds = len(picture.history_dates) + 1
     return [
         (
             "heatmap",
-            t("Situation picture {forum} {date}", forum=picture.forum_name, date=stamp),
+            t("Situation picture {forum} {date}", forum=picture.forum_name, date=day),
             t(
                 "Heatmap of the situation picture: each agency's level per area, most "
                 "serious first. Highest level per area: {levels}.",

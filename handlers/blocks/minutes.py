@@ -247,8 +247,9 @@ def _prep_line(t: Translator, case: PrepCase, zone: dt.tzinfo) -> str:
     return line
 
 
-def preparation_blocks(t: Translator, prep: Preparation) -> list[Block]:
-    """ "Inför mötet": the member's own cases with details where allowed, then the rest."""
+def preparation_blocks(t: Translator, prep: Preparation, *, note: str | None = None) -> list[Block]:
+    """ "Inför mötet": the member's own cases with details where allowed, then the rest;
+    ``note`` (a line of the morning DM) right under the heading."""
     zone = prep.zone
     start = prep.starts_at.astimezone(zone)
     blocks: list[Block] = [
@@ -265,6 +266,8 @@ def preparation_blocks(t: Translator, prep: Preparation) -> list[Block]:
     ]
     if prep.link:
         blocks.append(context(meeting_link_text(t, prep.link)))
+    if note:
+        blocks.append(section(note))
     mine = prep.needed
     others = [c for c in prep.cases if not c.needed]
     for case in mine[:20]:
@@ -291,8 +294,10 @@ def morning_dm(prep: Preparation) -> dict[str, Any]:
     else:
         summary = t("Your agency is not needed for any case today.")
     fallback = t("Today's meeting in {forum}", forum=prep.forum_name)
-    blocks = [section(summary), divider(), *preparation_blocks(t, prep)]
-    return message(fallback + "\n" + summary, blocks[:50])
+    # The summary is the notification; the blocks name each needed case once, with its
+    # details (a summary block above them said each a second time).
+    note = None if needed else summary
+    return message(fallback + "\n" + summary, preparation_blocks(t, prep, note=note)[:50])
 
 
 HOME_PREPARATIONS = 3  # "Inför mötet" on App Home: the next meetings of this many forums

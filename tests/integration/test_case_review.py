@@ -487,7 +487,7 @@ def test_an_agency_found_to_be_needed_later_is_added_and_told(
     )
     told = bot.slack.wait_for("chat.postMessage")
     assert [(c.args["channel"], c.args["text"]) for c in told] == [
-        (POLICE, "FOS-2026-001 har lyfts; er verksamhet behöver delta.")
+        (POLICE, "FOSSAM: FOS-2026-001 har lyfts; er verksamhet behöver delta.")
     ]
 
 

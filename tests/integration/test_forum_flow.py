@@ -244,7 +244,13 @@ def test_non_members_are_politely_refused_and_see_no_data(bot: Bot) -> None:
 
 
 def add_members(
-    bot: Bot, forum_id: int, users: list[str], *, by: str = "U1", agency: str | None = None
+    bot: Bot,
+    forum_id: int,
+    users: list[str],
+    *,
+    by: str = "U1",
+    agency: str | None = None,
+    role: str = "member",
 ) -> Any:
     """Submit the members modal: ``users`` as members of ``agency`` (default the first)."""
     with bot.sessions() as session:
@@ -254,7 +260,7 @@ def add_members(
     values = {
         "users": {"value": multi_users_values(users)},
         "agency": {"value": select_value(str(agency_id))},
-        "role": {"value": radio_value("member")},
+        "role": {"value": radio_value(role)},
     }
     return bot.driver.view_submission(
         "forum_members",
@@ -277,6 +283,46 @@ def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> Non
     text = last_reply_text(bot)
     assert "Gråbo" in text and "Elevhälsa" in text
     assert bot.slack.count("views.open") == 0  # members see a summary, not the settings
+
+
+def _removable(view: dict[str, Any]) -> set[str]:
+    """Whose rows in the members modal offer Remove (their Slack ids)."""
+    return {
+        block["text"]["text"].split(">", 1)[0].removeprefix("<@")
+        for block in view["blocks"]
+        if str(block.get("block_id", "")).startswith("member.")
+        and (block.get("accessory") or {}).get("action_id") == "member_remove"
+    }
+
+
+def test_the_members_list_offers_remove_only_where_it_would_not_be_refused(bot: Bot) -> None:
+    """The last admin has no Remove (the forum needs an admin); with a second admin both
+    have it; a coordinator, who may not remove admins, sees it on no admin."""
+    forum_id = create_forum(bot)
+    alone = add_members(bot, forum_id, ["U2"]).json()["view"]
+    assert _removable(alone) == {"U2"}
+    two = add_members(bot, forum_id, ["U3"], role="admin").json()["view"]
+    assert _removable(two) == {"U1", "U2", "U3"}
+    add_members(bot, forum_id, ["U4"], role="coordinator")
+    bot.driver.command("forum medlemmar", user="U4")
+    seen = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert _removable(seen) == {"U2", "U4"}
+    # The refusal stays on the server: a crafted click on the last admin is still refused.
+    with bot.sessions() as session:
+        ids = {u: i for u, i in session.execute(select(Member.slack_user_id, Member.id))}
+    for user in ("U1", "U3"):  # U1 goes; then U3, now the last admin, is refused
+        bot.driver.block_action(
+            "member_remove",
+            user="U3",
+            value=str(ids[user]),
+            view={"id": "V0001", "type": "modal", "private_metadata": meta(forum_id=forum_id)},
+        )
+        bot.wait_idle()
+    with bot.sessions() as session:
+        admins = session.scalars(
+            select(Member.slack_user_id).where(Member.active.is_(True), Member.role == Role.ADMIN)
+        ).all()
+    assert admins == ["U3"]
 
 
 def test_members_cannot_change_the_forum(bot: Bot) -> None:

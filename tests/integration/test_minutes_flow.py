@@ -168,6 +168,24 @@ def test_slots_follow_the_order_and_reach_the_agenda_and_the_morning_dms(bot: Bo
     bot.slack.assert_no_violations()
 
 
+def test_the_morning_dm_says_each_line_once(bot: Bot) -> None:
+    """The member reads each needed case once, under "Inför mötet" with its details; one
+    whose agency is needed for none reads that once. The summary stays the notification."""
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    tick(bot, local(2026, 11, 26, 8, 0))
+    (needed,) = dms_to(bot, "U2")
+    shown = json.dumps(needed.args["blocks"], ensure_ascii=False)
+    assert shown.count(reference) == 1
+    assert shown.count("er verksamhet behövs") == 1
+    assert f"{reference} kl. 13:00–13:15 — er verksamhet behövs" in needed.args["text"]
+    (police,) = dms_to(bot, "U3")
+    shown = json.dumps(police.args["blocks"], ensure_ascii=False)
+    assert shown.count("Er verksamhet behövs inte för något ärende i dag") == 1
+    assert shown.index("Inför mötet") < shown.index("behövs inte")
+    assert shown.count(reference) == 1
+
+
 def test_moving_the_meeting_moves_the_slots_in_the_agenda_and_the_dms(bot: Bot) -> None:
     setup_forum(bot)
     reference = raise_a_case(bot)

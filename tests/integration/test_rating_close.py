@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
 import threading
 
 import openpyxl
@@ -118,6 +119,10 @@ def test_at_the_deadline_the_picture_is_posted_once_with_every_agency_and_area(
     assert len(uploads) == 2 and all(data.startswith(b"\x89PNG") for data in uploads.values())
     names = [c.args["filename"] for c in bot.slack.calls_to("files.getUploadURLExternal")]
     assert any("heatmap" in n for n in names) and any("trend" in n for n in names)
+    # The heatmap's title says the day as the messages do; its file name stays ASCII.
+    titles = json.dumps([c.args for c in completes], ensure_ascii=False)
+    assert "Lägesbild OSF torsdag 26 november 2026" in titles and "2026-11-26" not in titles
+    assert all(n.isascii() and "2026-11-26" in n for n in names)
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     bot.slack.assert_no_violations()
 

@@ -174,6 +174,39 @@ def test_help_lists_the_commands_in_the_users_language(
         assert f"`{command}`" in body
 
 
+@pytest.mark.parametrize(
+    ("locale", "members_title", "coordinators_title", "commands"),
+    [
+        (
+            "sv",
+            "För forumets medlemmar",
+            "För samordnare",
+            ["/samverkan uppföljning", "/samverkan verksamhetsberättelse", "/samverkan årsrapport"],
+        ),
+        (
+            "en",
+            "For members of the forum",
+            "For coordinators",
+            ["/samverkan review", "/samverkan annual-report", "/samverkan yearly-picture"],
+        ),
+    ],
+)
+def test_help_lists_coordinator_only_commands_under_coordinators(
+    locale: Locale, members_title: str, coordinators_title: str, commands: list[str]
+) -> None:
+    """A member who runs these is refused (NotCoordinator): the help says whose they are."""
+    sections = {
+        b["text"]["text"].split("\n", 1)[0]: b["text"]["text"]
+        for b in help_blocks(Translator(locale))
+        if b["type"] == "section"
+    }
+    members, coordinators = sections[f"*{members_title}*"], sections[f"*{coordinators_title}*"]
+    for command in commands:
+        assert f"`{command}`" not in members
+        assert f"`{command}`" in coordinators
+    assert "samordnare:" not in members and "coordinators:" not in members
+
+
 def test_help_warns_against_identifying_data(t: Translator) -> None:
     warning = help_blocks(t)[-1]
 

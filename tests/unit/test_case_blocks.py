@@ -213,30 +213,46 @@ def test_announcement_escapes_agency_names_and_handles_no_meeting(t: Translator)
 @pytest.mark.parametrize(
     ("locale", "expected"),
     [
-        ("sv", "torsdag 3 december"),
+        (
+            "sv",
+            "OSF Norr: FOS-2026-017 tas upp torsdag 3 december 13:00; er verksamhet behöver delta.",
+        ),
         (
             "en",
-            "FOS-2026-017 will be discussed on Thursday 3 December; your agency needs to "
-            "take part.",
+            "OSF Norr: FOS-2026-017 will be discussed on Thursday 3 December 13:00; your agency "
+            "needs to take part.",
         ),
     ],
 )
-def test_dm_text_names_reference_and_day_only(locale: Locale, expected: str) -> None:
+def test_dm_text_names_forum_reference_day_and_time(locale: Locale, expected: str) -> None:
+    """A member of several forums is told which forum, and when on the day to come."""
     view = case_view()
     text = case_dm_text(
-        Translator(locale), reference=view.reference, meeting_start=MEETING, tz=STOCKHOLM
+        Translator(locale),
+        reference=view.reference,
+        forum_name="OSF Norr",
+        meeting_start=MEETING,
+        tz=STOCKHOLM,
     )
 
-    assert expected in text
-    assert "FOS-2026-017" in text
-    assert "december 2026" not in text.lower()
+    assert text == expected
     assert SECRET not in text
 
 
-def test_dm_text_without_meeting(t: Translator) -> None:
-    text = case_dm_text(t, reference="FOS-2026-017", meeting_start=None, tz=STOCKHOLM)
+def test_dm_text_without_meeting_names_the_forum(t: Translator) -> None:
+    text = case_dm_text(
+        t, reference="FOS-2026-017", forum_name="OSF Norr", meeting_start=None, tz=STOCKHOLM
+    )
 
-    assert "FOS-2026-017" in text
+    assert text.startswith("OSF Norr: FOS-2026-017 ")
+
+
+def test_dm_text_escapes_the_forum_name(t: Translator) -> None:
+    text = case_dm_text(
+        t, reference="FOS-2026-017", forum_name=HOSTILE, meeting_start=MEETING, tz=STOCKHOLM
+    )
+
+    assert "<!channel>" not in text
 
 
 # --- the list ---------------------------------------------------------------------------------

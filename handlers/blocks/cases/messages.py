@@ -60,18 +60,29 @@ def case_announcement(
 
 
 def case_dm_text(
-    t: Translator, *, reference: str, meeting_start: dt.datetime | None, tz: dt.tzinfo
+    t: Translator,
+    *,
+    reference: str,
+    forum_name: str,
+    meeting_start: dt.datetime | None,
+    tz: dt.tzinfo,
 ) -> str:
-    """The DM to the agencies that must attend ("FOS-2026-017 tas upp torsdag 3 december …")."""
+    """The DM to the agencies that must attend ("OSF: FOS-2026-017 tas upp torsdag
+    3 december 13:00 …"): the forum, since a member of several cannot tell which otherwise,
+    and the meeting's day and time; the pseudonymised reference only."""
     if meeting_start is None:
         return t(
-            "{reference} has been raised; your agency needs to take part.",
+            "{forum}: {reference} has been raised; your agency needs to take part.",
+            forum=escape(forum_name),
             reference=escape(reference),
         )
+    local = as_utc(meeting_start).astimezone(tz)
     return t(
-        "{reference} will be discussed on {date}; your agency needs to take part.",
+        "{forum}: {reference} will be discussed on {date} {time}; your agency needs to take part.",
+        forum=escape(forum_name),
         reference=escape(reference),
-        date=t.day(as_utc(meeting_start).astimezone(tz).date(), year=False),
+        date=t.day(local.date(), year=False),
+        time=local.strftime("%H:%M"),
     )
 
 

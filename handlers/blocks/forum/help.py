@@ -46,10 +46,6 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("/samverkan actions"),
             t("lists actions: mine, my agency's or the forum's (open, overdue, done, follow-up)"),
         ),
-        (
-            t("/samverkan review"),
-            t("coordinators: the half-year review (PDF, xlsx) for a period; … settings"),
-        ),
         (t("/samverkan feedback"), t("results of the feedback after closed cases, per period")),
         (t("/samverkan criteria"), t("the forum's case criteria and how often they were met")),
         (
@@ -57,14 +53,6 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("in a steering forum: the figures of the forums it follows; … settings"),
         ),
         (t("/samverkan activity-plan"), t("the steering forum's annual activity plan")),
-        (
-            t("/samverkan annual-report"),
-            t("the steering forum's annual report for the board (PDF, docx)"),
-        ),
-        (
-            t("/samverkan yearly-picture"),
-            t("the municipality's lägesbild and åtgärdsplan (SFS 2023:196) as docx and PDF"),
-        ),
         (
             t("/samverkan situation"),
             t("the situation picture: who has rated, rate for your agency, the latest picture"),
@@ -91,6 +79,18 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         (t("/samverkan meetings"), t("moves, cancels and records meetings")),
         (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
+        (
+            t("/samverkan review"),
+            t("the half-year review (PDF, xlsx) for a period; … settings"),
+        ),
+        (
+            t("/samverkan annual-report"),
+            t("the steering forum's annual report for the board (PDF, docx)"),
+        ),
+        (
+            t("/samverkan yearly-picture"),
+            t("the municipality's lägesbild and åtgärdsplan (SFS 2023:196) as docx and PDF"),
+        ),
         (
             t("/samverkan ground FOS-2026-017"),
             t("records a legal ground other than consent for an agency"),

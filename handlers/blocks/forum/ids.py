@@ -31,6 +31,7 @@ class MemberRow:
     slack_user_id: str
     agency: str
     role: str
+    removable: bool = True  # offer Remove (only where the removal would not be refused)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ def members_modal(
         text = f"<@{row.slack_user_id}> · {escape(row.agency)} · {role_label(t, row.role)}"
         accessory = (
             button(t("Remove"), ACTION_REMOVE_MEMBER, value=str(row.member_id), style="danger")
-            if can_edit
+            if can_edit and row.removable
             else None
         )
         blocks.append(section(text, block_id=f"member.{row.member_id}", accessory=accessory))
