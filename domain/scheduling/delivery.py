@@ -39,7 +39,7 @@ from typing import Any, Protocol, runtime_checkable
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from domain.clock import Clock
+from domain.clock import Clock, as_utc
 from domain.scheduling.effects import LEASE
 from domain.scheduling.outbox import AFTER, FILL, RENDER, RENDER_ARGS, emptied
 from domain.scheduling.reach import note_delivery
@@ -52,6 +52,8 @@ log = logging.getLogger(__name__)
 GIVE_UP_AFTER = dt.timedelta(hours=24)
 MAX_PAUSE = dt.timedelta(minutes=5)
 DEPENDENCY_WAIT = dt.timedelta(seconds=2)
+# At most this many looks per delivery (:func:`deliver`): each after a round that sent.
+ROUNDS = 5
 
 
 class SlackGateway(Protocol):
@@ -147,6 +149,21 @@ def _resolve(
     return clean, None
 
 
+def _in_flight(session: Session, payload: dict[str, Any], now: dt.datetime) -> bool:
+    """Whether every message this one waits for that is not sent yet is being sent right now
+    (claimed, its lease running): then the deliverer sending it takes this one next
+    (:func:`deliver` looks again after what it sent), with no pause."""
+    keys = set((payload.get(FILL) or {}).values())
+    if payload.get(AFTER):
+        keys.add(str(payload[AFTER]))
+    waiting = session.execute(
+        select(OutboxMessage.lease_until).where(
+            OutboxMessage.dedupe_key.in_(keys), OutboxMessage.status == OutboxStatus.PENDING
+        )
+    ).all()
+    return bool(waiting) and all(lease is not None and as_utc(lease) > now for (lease,) in waiting)
+
+
 @dataclass(frozen=True)
 class Delivery:
     sent: int
@@ -165,6 +182,31 @@ def deliver(
 ) -> Delivery:
     """Send due outbox rows. Each row is claimed (conditional UPDATE with a lease) before it
     is sent, so two replicas never send the same message."""
+    kinds: list[str] = []
+    # Another look after a round that sent something: a message queued meanwhile that waits
+    # for one sent in that round (an update of a posted agenda whose previous update another
+    # request queued and this round sent) goes now, not at the scheduler's next pass.
+    for _round in range(ROUNDS):
+        sent_before = kinds.count("sent")
+        kinds += _deliver_round(
+            sessions, clock, gateway, replica=replica, limit=limit, workers=workers
+        )
+        if kinds.count("sent") == sent_before:
+            break
+    return Delivery(
+        sent=kinds.count("sent"), failed=kinds.count("failed"), retrying=kinds.count("retrying")
+    )
+
+
+def _deliver_round(
+    sessions: Callable[[], Session],
+    clock: Clock,
+    gateway: SlackGateway,
+    *,
+    replica: str,
+    limit: int,
+    workers: int,
+) -> list[str]:
     with sessions() as session, session.begin():
         now = clock.now()
         rows = session.execute(
@@ -191,9 +233,7 @@ def deliver(
     else:
         kinds = [_deliver_one(sessions, clock, gateway, mid, replica=replica) for mid in free]
     kinds += [_deliver_one(sessions, clock, gateway, mid, replica=replica) for mid in dependent]
-    return Delivery(
-        sent=kinds.count("sent"), failed=kinds.count("failed"), retrying=kinds.count("retrying")
-    )
+    return kinds
 
 
 def _deliver_one(
@@ -235,6 +275,8 @@ def _deliver_one(
                 message.last_error = "the message it depends on could not be sent"
                 message.payload = emptied(message.payload)
                 return "failed"
+            if _in_flight(session, message.payload, now):
+                return "waiting"  # its deliverer sends this one right after (deliver)
             message.not_before = now + DEPENDENCY_WAIT
             return "retrying"
         if message.payload.get(RENDER):

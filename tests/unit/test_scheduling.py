@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import NamedTuple
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 import pytest
 from sqlalchemy import delete, func, select, text, update
@@ -333,3 +334,65 @@ def test_two_dm_updates_at_once_both_go_out_in_order(
     assert rows["reminder:1:U1:u1"].payload["text"] == "first"
     assert rows["reminder:1:U1:u2"].payload["text"] == "second"
     assert rows["reminder:1:U1:u2"].payload[scheduling.AFTER] == "reminder:1:U1:u1"
+
+
+class _SlowSlack:
+    """Slack answering the post while another request queues its update and delivers: that
+    delivery finds the post being sent (claimed, not yet settled)."""
+
+    def __init__(self, sessions: sessionmaker[Session], clock: AdjustableClock) -> None:
+        self.sessions, self.clock = sessions, clock
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+
+    def call(self, team_id: str | None, method: str, payload: Mapping[str, Any]) -> str | None:
+        self.calls.append((method, dict(payload)))
+        if method == "chat.postMessage":
+            with transaction(self.sessions) as s:
+                scheduling.enqueue(
+                    s,
+                    self.clock,
+                    team_id="T",
+                    method="chat.update",
+                    payload={
+                        "channel": "C1",
+                        "text": "changed",
+                        scheduling.FILL: {"ts": "post"},
+                        scheduling.AFTER: "post",
+                    },
+                    dedupe_key="post:u1",
+                )
+            other = threading.Thread(
+                target=scheduling.deliver,
+                args=(self.sessions, self.clock, self),
+                kwargs={"replica": "b"},
+            )
+            other.start()
+            other.join()
+        return "1.0"
+
+
+def test_an_update_queued_while_its_post_is_being_sent_goes_right_after_it(
+    sessions: sessionmaker[Session], clock: AdjustableClock
+) -> None:
+    """A posted agenda's update queued by one request while another request's delivery is
+    sending the message it updates (claimed, Slack not yet answered) goes out right after
+    it, in that delivery. Before, the second delivery put it off two seconds and nothing
+    looked again until the scheduler's next pass: the channel showed the old agenda (and a
+    frozen test clock never sent it)."""
+    with transaction(sessions) as s:
+        scheduling.enqueue(
+            s,
+            clock,
+            team_id="T",
+            method="chat.postMessage",
+            payload={"channel": "C1", "text": "agenda"},
+            dedupe_key="post",
+        )
+    slack = _SlowSlack(sessions, clock)
+    scheduling.deliver(sessions, clock, slack, replica="a")
+    assert [method for method, _ in slack.calls] == ["chat.postMessage", "chat.update"]
+    assert slack.calls[1][1]["ts"] == "1.0"
+    assert {key: row.status for key, row in outbox(sessions).items()} == {
+        "post": OutboxStatus.SENT,
+        "post:u1": OutboxStatus.SENT,
+    }
