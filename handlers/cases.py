@@ -116,13 +116,6 @@ def open_deviation_modal(
 # --- listeners ------------------------------------------------------------------------------
 
 
-def _effect(value: str | None) -> Effect | None:
-    try:
-        return Effect(value) if value else None
-    except ValueError:
-        return None
-
-
 @listener("modal")
 def submit_case(
     ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
@@ -282,7 +275,7 @@ def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             case_id=meta.case_id or 0,
             to=CaseStatus.CLOSED,
             outcome=forms.text(values, "outcome"),
-            effect=_effect(effect),
+            effect=forms.choice(effect, Effect),
             sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
         )
     ack()  # back to the case modal, which the lazy listener refreshes
@@ -513,13 +506,6 @@ def push_sip(
     client.views_push(trigger_id=body["trigger_id"], view=pushed)
 
 
-def _sip(value: str | None) -> SipStatus | None:
-    try:
-        return SipStatus(value) if value else None
-    except ValueError:
-        return None
-
-
 @listener("modal_or_notice")
 def submit_sip(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     meta = ViewMeta.load(view.get("private_metadata"))
@@ -535,7 +521,7 @@ def submit_sip(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps)
             deps.clock,
             access=access,
             case_id=meta.case_id or 0,
-            sip=_sip(forms.selected(values, "sip")),
+            sip=forms.choice(forms.selected(values, "sip"), SipStatus),
         )
     ack()  # back to the case modal, which the lazy listener refreshes
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from enum import Enum
+from typing import Any, TypeVar
 
 from domain.blank import or_empty
 from domain.cases import CaseDraft
@@ -14,6 +15,8 @@ from domain.ids import id_value as id_value
 from domain.ids import id_values as id_values
 from domain.schedule_words import REPEATS, WEEKS_OF_MONTH, Repeat, SchedulePick, rrule_for
 from storage.models import ConsentGiver, SipStatus, name_key
+
+E = TypeVar("E", bound=Enum)
 
 Values = dict[str, dict[str, dict[str, Any]]]
 
@@ -161,9 +164,11 @@ def _ints(items: list[str]) -> list[int]:
     return id_values(items)
 
 
-def _consent_giver(value: str | None) -> ConsentGiver | None:
+def choice(value: str | None, kind: type[E]) -> E | None:
+    """A selected option's value as one of ``kind``; None when nothing was chosen or the
+    value is none of them (a crafted one)."""
     try:
-        return ConsentGiver(value) if value else None
+        return kind(value) if value else None
     except ValueError:
         return None
 
@@ -181,7 +186,7 @@ def case_draft(values: Values) -> CaseDraft:
         concerns=selected_many(values, "concerns"),
         age_band=selected(values, "age_band"),
         agency_ids=_ints(selected_many(values, "agencies")),
-        consent_giver=_consent_giver(consent),
+        consent_giver=choice(consent, ConsentGiver),
         consent_agency_ids=_ints(selected_many(values, "consent_agencies")),
         consent_given_on=date_value(values, "consent_given_on"),
         consent_expires_on=date_value(values, "consent_expires_on"),

@@ -20,7 +20,6 @@ from handlers import forms, outgoing
 from handlers.actions.commands import action_list
 from handlers.actions.meta import (
     ActionMeta,
-    effect_of,
     forum_today,
     origin_of,
     publish_home,
@@ -32,7 +31,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import deliver_now, recipient_t
 from storage.db import transaction
-from storage.models import Action, ActionStatus
+from storage.models import Action, ActionStatus, Effect
 
 log = logging.getLogger(__name__)
 
@@ -410,7 +409,7 @@ def submit_change(
                     deps.clock,
                     access=access,
                     action_id=action.id,
-                    effect=effect_of(forms.selected(values, "effect")),
+                    effect=forms.choice(forms.selected(values, "effect"), Effect),
                     comment=forms.text(values, "comment"),
                 )
                 # A posted agenda that asks for this effect now shows it.
@@ -450,7 +449,9 @@ def _change_made(verb: str, row: action_service.ActionRow, values: forms.Values,
         return row.owner == forms.selected(values, "owner")
     if verb == "cancel":
         return row.status is ActionStatus.CANCELLED
-    return row.followed_up_by == user and row.effect == effect_of(forms.selected(values, "effect"))
+    return row.followed_up_by == user and row.effect == forms.choice(
+        forms.selected(values, "effect"), Effect
+    )
 
 
 @listener("log")

@@ -24,7 +24,6 @@ from handlers.metadata import Id, ViewMeta
 from handlers.outgoing import publish_changes
 from handlers.payload import channel_of
 from handlers.screens import detail_view, home_view
-from storage.models import Effect
 
 log = logging.getLogger(__name__)
 
@@ -151,10 +150,3 @@ def origin_of(body: dict[str, Any], *, card: bool) -> ActionMeta:
     listed = ui.parse_row_block_id(block_id)
     state = ui.list_value(listed.scope, listed.filter, listed.page) if listed else None
     return ActionMeta(origin="list", list_state=state)
-
-
-def effect_of(value: str | None) -> Effect | None:
-    try:
-        return Effect(value) if value else None
-    except ValueError:
-        return None
