@@ -4,7 +4,7 @@ once per forum and day)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain import audit, scheduling
 from domain.clock import Clock
-from domain.i18n import N_, LocaleOf, recipient_translator
+from domain.i18n import N_, LocaleOf, Translator, recipient_translator
 from domain.retention.due import _typed_items, held_audit_refs, plan_forum
 from domain.retention.policy import (
     ACTION_WARNING_KIND,
@@ -187,29 +187,16 @@ def _warn(
     if not notices:
         return 0
     from domain.actions import coordinators as coordinators_of
-    from domain.actions import queue_dm
     from domain.forums import forum_schedule
 
     coordinators = coordinators_of(session, forum.id)
     zone = forum_schedule(forum).zone
     told = 0
     for notice in notices:
-        effect = scheduling.claim(
-            session,
-            clock,
-            forum_id=forum.id,
-            kind=WARNING_KIND,
-            subject=str(notice.case_id),
-            occurrence=notice.removal,
-            due_at=clock.now(),
-            replica=replica,
-        )
-        if effect is None:
-            continue
         removal = max(notice.removal, clock.now() + WARN_AHEAD)
-        for user in coordinators:
-            t = recipient_translator(locale_of, forum, user)
-            text = t(
+
+        def text(t: Translator, notice: Notice = notice, removal: dt.datetime = removal) -> str:
+            return t(
                 N_(
                     "{reference} in {forum} has had no activity since {since}. Under the "
                     "forum's retention rules it will be removed on {day} at the earliest. To "
@@ -221,10 +208,19 @@ def _warn(
                 since=t.day(notice.last_activity.astimezone(zone).date()),
                 day=t.day(removal.astimezone(zone).date()),
             )
-            key = f"{WARNING_KIND}:{notice.case_id}:{notice.removal:%Y%m%d%H%M%S}:{user}"
-            queue_dm(session, clock, forum, user, {"text": text}, key)
-        scheduling.complete(session, clock, effect)
-        told += 1
+
+        told += _tell_once(
+            session,
+            clock,
+            forum,
+            coordinators,
+            kind=WARNING_KIND,
+            subject=notice.case_id,
+            occurrence=notice.removal,
+            text=text,
+            replica=replica,
+            locale_of=locale_of,
+        )
     return told
 
 
@@ -244,28 +240,15 @@ def _warn_actions(
     if all(a.told for a in actions):
         return 0
     from domain.actions import coordinators as coordinators_of
-    from domain.actions import queue_dm
 
     coordinators = coordinators_of(session, forum.id)
     told = 0
     for action in actions:
         if action.told:
             continue
-        effect = scheduling.claim(
-            session,
-            clock,
-            forum_id=forum.id,
-            kind=ACTION_WARNING_KIND,
-            subject=str(action.action_id),
-            occurrence=action.since,
-            due_at=clock.now(),
-            replica=replica,
-        )
-        if effect is None:
-            continue
-        for user in coordinators:
-            t = recipient_translator(locale_of, forum, user)
-            text = t(
+
+        def text(t: Translator, action: OpenAction = action) -> str:
+            return t(
                 N_(
                     "Action #{id} in {forum} is still open, though its end date was {due} and "
                     "nothing about it has changed for a long time. Open actions are never "
@@ -276,11 +259,58 @@ def _warn_actions(
                 forum=forum.name,
                 due=t.day(action.due_on),
             )
-            key = f"{ACTION_WARNING_KIND}:{action.action_id}:{action.since:%Y%m%d%H%M%S}:{user}"
-            queue_dm(session, clock, forum, user, {"text": text}, key)
-        scheduling.complete(session, clock, effect)
-        told += 1
+
+        told += _tell_once(
+            session,
+            clock,
+            forum,
+            coordinators,
+            kind=ACTION_WARNING_KIND,
+            subject=action.action_id,
+            occurrence=action.since,
+            text=text,
+            replica=replica,
+            locale_of=locale_of,
+        )
     return told
+
+
+def _tell_once(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    coordinators: Sequence[str],
+    *,
+    kind: str,
+    subject: int,
+    occurrence: dt.datetime,
+    text: Callable[[Translator], str],
+    replica: str,
+    locale_of: LocaleOf | None,
+) -> int:
+    """One warning DM to each of the forum's coordinators, in their language, exactly once
+    per ``kind``, subject and occurrence (a claim row, and the outbox's dedupe key): 1 when
+    this call sent it, 0 when it was sent already or another replica is sending it."""
+    from domain.actions import queue_dm
+
+    effect = scheduling.claim(
+        session,
+        clock,
+        forum_id=forum.id,
+        kind=kind,
+        subject=str(subject),
+        occurrence=occurrence,
+        due_at=clock.now(),
+        replica=replica,
+    )
+    if effect is None:
+        return 0
+    for user in coordinators:
+        message = {"text": text(recipient_translator(locale_of, forum, user))}
+        key = f"{kind}:{subject}:{occurrence:%Y%m%d%H%M%S}:{user}"
+        queue_dm(session, clock, forum, user, message, key)
+    scheduling.complete(session, clock, effect)
+    return 1
 
 
 def apply_audit(session: Session, clock: Clock, policy: RetentionPolicy) -> int:
