@@ -373,7 +373,14 @@ def submit_consent(ack: Ack, view: dict[str, Any], context: BoltContext, deps: D
             given_on=draft.consent_given_on,
             expires_on=draft.consent_expires_on,
         )
+    context[CONSENT_RECORDED] = True  # committed (a refusal or error returned above)
     ack()  # back to the case modal, which the lazy listener refreshes
+
+
+# Set once :func:`submit_consent` has saved (bolt copies the context for the lazy listener
+# after the ack function returned). Asking the domain again afterwards is no test: the new
+# consent may leave out the recorder's own agency, who then may not record one any more.
+CONSENT_RECORDED = "samverkan_consent_recorded"
 
 
 @listener("log")
@@ -385,15 +392,9 @@ def refresh_after_consent(
     view = body["view"]
     meta = ViewMeta.load(view.get("private_metadata"))
     team_id, user_id = context.team_id or "", context.user_id or ""
-    with database_errors(), reading(deps.sessions) as session:
-        try:  # a refused submission (another forum's case) stored nothing: no one to tell
-            access = _access(session, meta, team_id, user_id)
-            case_service.consent_reference(
-                session, deps.clock, access=access, case_id=meta.case_id or 0
-            )
-        except DomainError:
-            lost = []
-        else:
+    lost: list[str] = []
+    if context.get(CONSENT_RECORDED):  # a refused submission stored nothing: no one to tell
+        with database_errors(), reading(deps.sessions) as session:
             lost = case_service.readers_lost_to_new_consent(session, deps.clock, meta.case_id or 0)
     refresh_lost_readers(deps, client, team_id, frozenset(lost), frozenset())
     _refresh_case_modal(deps, client, view, team_id, user_id)

@@ -726,3 +726,24 @@ def test_a_consent_is_recorded_with_the_day_it_was_given_and_old_ones_without_st
     register = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
     assert "FOS-2026-001" in register and "Polis" in register
     bot.slack.assert_no_violations()
+
+
+def test_a_coordinator_whose_own_agency_a_renewed_consent_leaves_out_still_republishes_homes(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A coordinator records a consent that leaves out their own agency and the youth
+    centre: saved, and both now see an anonymous consultation. The youth centre's App Home
+    is published anew without the details. Before, the refresh asked again whether the
+    coordinator may record consent, which they no longer may (their agency lost the
+    details), took the refusal for a refused save and republished no one's Home."""
+    summary = "Oro för att den unga dras in i en kriminell grupp"
+    covers = ("Socialtjänst/IFO", "Fritidsgård")
+    assert submit(bot, forum, POLICE, "V1", covers=covers, expires="2026-12-10").json() is None
+    assert summary in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    publishes = bot.slack.count("views.publish")
+    assert record_consent(bot, forum, ADMIN, ("Grundskola",)).json() is None
+    bot.slack.wait_for("views.update")
+    assert summary not in json.dumps(open_case(bot, YOUTH), ensure_ascii=False)
+    assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    published = bot.slack.wait_for("views.publish", count=publishes + 1)[publishes:]
+    assert YOUTH in {c.args["user_id"] for c in published}
