@@ -137,17 +137,12 @@ class CaseFacts:
     # The agencies needed: the raising agency first, then the case's, in their order.
     agency_ids: tuple[int, ...]
 
-    @classmethod
-    def of(cls, case: Case) -> CaseFacts:
-        needed = tuple(dict.fromkeys([case.raising_agency_id, *(a.id for a in case.agencies)]))
-        return cls(case.id, case.reference, case.status, needed)
-
 
 def compute(
     meeting: Meeting,
     forum: Forum,
     items: Iterable[AgendaItem],
-    cases: Mapping[int, Case] | Mapping[int, CaseFacts],
+    cases: Mapping[int, CaseFacts],
 ) -> list[Slot]:
     """The slots of the agenda's open cases, in order, from the meeting's start."""
     names = {a.id: a.name for a in forum.agencies}
@@ -167,8 +162,7 @@ def compute(
     slots: list[Slot] = []
     start = meeting.starts_at
     for place, item in enumerate(chosen, start=1):
-        found = cases[item.case_id or 0]
-        case = found if isinstance(found, CaseFacts) else CaseFacts.of(found)
+        case = cases[item.case_id or 0]
         minutes = item.slot_minutes or default
         end = start + dt.timedelta(minutes=minutes)
         needed = case.agency_ids
