@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.orm import Session
 
 from domain import scheduling
@@ -211,30 +211,22 @@ def refresh_previews(
 def meetings_listing_action(session: Session, clock: Clock, action_id: int) -> list[Meeting]:
     """Meetings not yet past by a week whose agenda lists this action (to update them when
     the action changes)."""
-    return list(
-        session.scalars(
-            select(Meeting)
-            .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
-            .where(
-                AgendaItem.action_id == action_id,
-                AgendaItem.removed.is_(False),
-                Meeting.status != MeetingStatus.CANCELLED,
-                Meeting.starts_at > clock.now() - dt.timedelta(days=7),
-            )
-            .order_by(Meeting.starts_at)
-        )
-    )
+    return _meetings_listing(session, clock, AgendaItem.action_id == action_id)
 
 
 def meetings_listing_case(session: Session, clock: Clock, case_id: int) -> list[Meeting]:
     """Meetings not yet past by a week whose agenda lists this case (to update them when
     the case's agencies change)."""
+    return _meetings_listing(session, clock, AgendaItem.case_id == case_id)
+
+
+def _meetings_listing(session: Session, clock: Clock, listed: ColumnElement[bool]) -> list[Meeting]:
     return list(
         session.scalars(
             select(Meeting)
             .join(AgendaItem, AgendaItem.meeting_id == Meeting.id)
             .where(
-                AgendaItem.case_id == case_id,
+                listed,
                 AgendaItem.removed.is_(False),
                 Meeting.status != MeetingStatus.CANCELLED,
                 Meeting.starts_at > clock.now() - dt.timedelta(days=7),
