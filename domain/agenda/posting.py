@@ -215,8 +215,7 @@ def _claim(
         or meeting.agenda_due_at is None
         or meeting.agenda_due_at - shift > clock.now()
     ):
-        effect.status = EffectStatus.PENDING
-        effect.claimed_by = effect.claimed_at = effect.lease_until = None
+        scheduling.release(effect)
         return None
     return meeting, forum, effect
 

@@ -745,8 +745,7 @@ def _invite_reopened(
         return False
     rating_round, forum, meeting = row
     if not allowed(now, calendar_of(forum), _zone(forum)):
-        effect.status = EffectStatus.PENDING  # not at night: the morning's pass sends it
-        effect.claimed_by = effect.claimed_at = effect.lease_until = None
+        scheduling.release(effect)  # not at night: the morning's pass sends it
         return False
     unanswered = _unanswered(session, clock, forum, rating_round)
     _invite(

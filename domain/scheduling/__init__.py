@@ -38,6 +38,7 @@ from domain.scheduling.effects import (
     claim,
     complete,
     each_claimed,
+    release,
     settled_near,
 )
 from domain.scheduling.outbox import (
@@ -109,6 +110,7 @@ __all__ = [
     "mark_archived",
     "mark_reachable",
     "prune_outbox",
+    "release",
     "settled_near",
     "touch_riding",
     "upload_payload",

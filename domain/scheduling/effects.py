@@ -97,6 +97,12 @@ def claim(
     return session.get(ScheduledEffect, claimed) if claimed is not None else None
 
 
+def release(effect: ScheduledEffect) -> None:
+    """Hand a claimed effect back, due as before: a later pass (or replica) claims it."""
+    effect.status = EffectStatus.PENDING
+    effect.claimed_by = effect.claimed_at = effect.lease_until = None
+
+
 def complete(
     session: Session, clock: Clock, effect: ScheduledEffect, *, late: bool = False
 ) -> None:
