@@ -10,7 +10,6 @@ is told as one of nothing, and the attempt is audited in the deviation's forum.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import select
 
 from domain import cases as case_service
 from domain import forums as forum_service
+from domain.clock import as_utc
 from domain.i18n import Translator
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
@@ -82,24 +82,22 @@ def submit_follow_up(
         )
         if still_here and reporter != access.member.slack_user_id:
             tz = forum_service.forum_schedule(access.forum).zone
-            reported_on = deviation.created_at
-            if reported_on.tzinfo is None:  # stored in UTC
-                reported_on = reported_on.replace(tzinfo=dt.UTC)
-            for user, rt in outgoing.translators(deps, client, access.forum, [reporter]).items():
-                outgoing.post(
-                    session,
-                    deps.clock,
-                    team_id=team_id,
-                    channel=user,
-                    message=ui.deviation_followed_up_dm(
-                        rt,
-                        forum_name=access.forum.name,
-                        kind=deviation.kind,
-                        reported_on=reported_on.astimezone(tz).date(),
-                        outcome=deviation.follow_up_outcome or "",
-                        deviation_id=deviation.id,
-                    ),
-                )
+            reported_on = as_utc(deviation.created_at)
+            rt = outgoing.recipient_t(deps, client, access.forum, reporter)
+            outgoing.post(
+                session,
+                deps.clock,
+                team_id=team_id,
+                channel=reporter,
+                message=ui.deviation_followed_up_dm(
+                    rt,
+                    forum_name=access.forum.name,
+                    kind=deviation.kind,
+                    reported_on=reported_on.astimezone(tz).date(),
+                    outcome=deviation.follow_up_outcome or "",
+                    deviation_id=deviation.id,
+                ),
+            )
     ack(response_action="update", view=notice_modal(t, t("The follow-up is saved.")))
 
 

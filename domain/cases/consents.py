@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -12,7 +12,7 @@ from domain import disclosure, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.forums import forum_schedule, local_today
-from domain.i18n import Locale, Translator, normalize_locale
+from domain.i18n import LocaleOf, recipient_translator
 from storage.models import (
     Case,
     CaseStatus,
@@ -65,7 +65,7 @@ def remind_expiring_consents(
     clock: Clock,
     *,
     replica: str,
-    locale_of: Callable[[str, str], Locale | None] | None = None,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """Once per consent, when it expires within a week (forum-local days): queue a DM to the
     forum's coordinators and the member who raised the case, while that member still
@@ -111,9 +111,8 @@ def remind_expiring_consents(
             )
             .order_by(Member.id)
         ).all()
-        forum_locale = normalize_locale(forum.language)
         for user in dict.fromkeys(told):
-            t = Translator((locale_of(forum.team_id, user) if locale_of else None) or forum_locale)
+            t = recipient_translator(locale_of, forum, user)
             text = t(
                 "The consent for {reference} expires on {date}. Renew it with the family, or "
                 "the case becomes an anonymous consultation.",
