@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import ColumnElement, String, cast, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from domain import scheduling
@@ -466,16 +466,7 @@ def _invite_late(
     round_id: int,
     locale_of: LocaleOf | None,
 ) -> bool:
-    row = session.execute(
-        select(RatingRound, Forum, Meeting)
-        .join(Forum, RatingRound.forum_id == Forum.id)
-        .join(Meeting, RatingRound.meeting_id == Meeting.id)
-        .where(
-            RatingRound.id == round_id,
-            RatingRound.status == RatingRoundStatus.OPEN,
-            RatingRound.deadline_at > clock.now(),
-        )
-    ).first()
+    row = _open_round(session, clock.now(), RatingRound.id == round_id)
     if row is None:
         return False
     rating_round, forum, meeting = row
@@ -558,16 +549,7 @@ def _remind_one(
     locale_of: LocaleOf | None,
 ) -> bool:
     now = clock.now()
-    row = session.execute(
-        select(RatingRound, Forum, Meeting)
-        .join(Forum, RatingRound.forum_id == Forum.id)
-        .join(Meeting, RatingRound.meeting_id == Meeting.id)
-        .where(
-            RatingRound.id == round_id,
-            RatingRound.status == RatingRoundStatus.OPEN,
-            RatingRound.deadline_at > now,
-        )
-    ).first()
+    row = _open_round(session, now, RatingRound.id == round_id)
     if row is None:
         return False
     rating_round, forum, meeting = row
@@ -646,6 +628,23 @@ def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRo
         )
     )
     session.flush()
+
+
+def _open_round(
+    session: Session, now: dt.datetime, *which: ColumnElement[bool]
+) -> tuple[RatingRound, Forum, Meeting] | None:
+    """The round (``which``), its forum and meeting, while it is open and its deadline ahead."""
+    row = session.execute(
+        select(RatingRound, Forum, Meeting)
+        .join(Forum, RatingRound.forum_id == Forum.id)
+        .join(Meeting, RatingRound.meeting_id == Meeting.id)
+        .where(
+            *which,
+            RatingRound.status == RatingRoundStatus.OPEN,
+            RatingRound.deadline_at > now,
+        )
+    ).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def _unanswered(
@@ -727,18 +726,13 @@ def _invite_reopened(
     )
     if effect is None:
         return False  # sent already, or another replica is sending it
-    row = session.execute(
-        select(RatingRound, Forum, Meeting)
-        .join(Forum, RatingRound.forum_id == Forum.id)
-        .join(Meeting, RatingRound.meeting_id == Meeting.id)
-        .where(
-            RatingRound.id == int(effect.subject),
-            RatingRound.forum_id == effect.forum_id,
-            RatingRound.status == RatingRoundStatus.OPEN,
-            RatingRound.deadline_at > now,
-            Meeting.status == MeetingStatus.PLANNED,
-        )
-    ).first()
+    row = _open_round(
+        session,
+        now,
+        RatingRound.id == int(effect.subject),
+        RatingRound.forum_id == effect.forum_id,
+        Meeting.status == MeetingStatus.PLANNED,
+    )
     if row is None:
         effect.status, effect.done_at = EffectStatus.SKIPPED, now
         effect.note = "the round closed again before its invitation went out"
