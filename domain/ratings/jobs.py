@@ -395,7 +395,7 @@ def _invite(
     today = local_today(forum, clock)
     reps = representatives(session, forum)
     wanted = set(only) if only is not None else None
-    sent = 0
+    calls: list[tuple[str, dict[str, Any]]] = []
     for agency in session.scalars(
         select(Agency)
         .where(Agency.forum_id == forum.id, Agency.active.is_(True))
@@ -416,16 +416,17 @@ def _invite(
         )
         for user in recipients(reps.get(agency.id, []), today):
             message = renders.to(locale_of, forum, user, renderers.invite, invite)
-            scheduling.enqueue(
-                session,
-                clock,
-                team_id=forum.team_id,
-                method="chat.postMessage",
-                payload={"channel": user, **message},
-                dedupe_key=f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
+            calls.append(
+                (
+                    f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
+                    {"channel": user, **message},
+                )
             )
-            sent += 1
-    return sent
+    # The round's DMs in one statement, not one each.
+    scheduling.enqueue_all(
+        session, clock, team_id=forum.team_id, method="chat.postMessage", calls=calls
+    )
+    return len(calls)
 
 
 def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:

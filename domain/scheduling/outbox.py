@@ -81,6 +81,38 @@ def enqueue(
     return queued is not None
 
 
+def enqueue_all(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    method: str,
+    calls: Sequence[tuple[str, dict[str, Any]]],
+) -> None:
+    """Queue many Slack calls, ``(dedupe_key, payload)`` each, in one statement: as
+    :func:`enqueue` for each in turn (a key queued already is skipped), without building
+    and sending an INSERT per call (a rating round's invitations, one per person)."""
+    if not calls:
+        return
+    now = clock.now()
+    session.execute(
+        _insert(session)(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+        [
+            {
+                "team_id": team_id,
+                "method": method,
+                "payload": payload,
+                "dedupe_key": key,
+                "status": OutboxStatus.PENDING,
+                "created_at": now,
+                "not_before": now,
+                "attempts": 0,
+            }
+            for key, payload in calls
+        ],
+    )
+
+
 def enqueue_dms(
     session: Session,
     clock: Clock,
