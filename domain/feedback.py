@@ -250,15 +250,13 @@ def send_due(
             reminder=reminder,
         )
         kind = "reminder" if reminder else "survey"
+        calls = []
         for user in _representatives(session, forum.id, agency.id):
-            scheduling.enqueue_dms(
-                session,
-                clock,
-                team_id=forum.team_id,
-                users=[user],
-                payload=renders.to(locale_of, forum, user, messages.invite, invite),
-                key=f"feedback_{kind}:{survey.id}",
-            )
+            message = renders.to(locale_of, forum, user, messages.invite, invite)
+            calls.append((f"feedback_{kind}:{survey.id}:{user}", {"channel": user, **message}))
+        scheduling.enqueue_all(
+            session, clock, team_id=forum.team_id, method="chat.postMessage", calls=calls
+        )
         if reminder:
             survey.reminded_at, survey.due_at = now, None
         else:

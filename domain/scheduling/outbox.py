@@ -122,16 +122,15 @@ def enqueue_dms(
     payload: dict[str, Any],
     key: str,
 ) -> None:
-    """Queue the same message as a DM to each user, once: the dedupe key is ``key:user``."""
-    for user in users:
-        enqueue(
-            session,
-            clock,
-            team_id=team_id,
-            method="chat.postMessage",
-            payload={"channel": user, **payload},
-            dedupe_key=f"{key}:{user}",
-        )
+    """Queue the same message as a DM to each user, once: the dedupe key is ``key:user``
+    (in one statement)."""
+    enqueue_all(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.postMessage",
+        calls=[(f"{key}:{user}", {"channel": user, **payload}) for user in users],
+    )
 
 
 def enqueue_files(
