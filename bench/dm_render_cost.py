@@ -3,16 +3,17 @@
     python -m bench.dm_render_cost --forums 200 --agencies 8 --members 3
 
 Seeds a fresh PostgreSQL database per run with ``--forums`` forums of ``--agencies``
-agencies of ``--members`` members each (a situation picture at every meeting, three areas),
-every ``--english``-th member reading English (their Slack locale), the rest the forum's
-Swedish. Then, as the due-work runner does, opens the rounds of Thursday's meetings (Monday
-10:00 in Stockholm: ``ratings.open_due_rounds``) and sends Wednesday's reminder to every
-agency (none answered: ``ratings.send_due_reminders``), with the runner's renderers. Each
-run is done twice per round, on databases of its own, without the per-language renderings
-(``Renders(cached=False)``: one rendering per recipient, as before) and with them,
-alternated, so "before" and "after" are measured in the same run. Prints per pass and mode
-the process CPU (``process_time``), the CPU spent in the renderer and its calls, and the DMs
-queued.
+agencies of ``--members`` members each (a situation picture at every meeting, three
+areas), about one member in ``--english`` reading English (their Slack locale: those whose
+id number it divides), the rest the forum's Swedish. Then, as the due-work runner does,
+opens the rounds of Thursday's meetings (Monday 10:00 in Stockholm:
+``ratings.open_due_rounds``) and sends Wednesday's reminder to every agency (none
+answered: ``ratings.send_due_reminders``), with the runner's renderers. Each round runs
+both ways, on databases of their own, alternated: without the per-language renderings
+(``Renders(cached=False)``: one rendering per recipient, as before) and with them, so
+"before" and "after" are measured in the same run. Prints per pass and mode the process
+CPU (``process_time``), the CPU spent in the renderer and its calls, and the DMs queued.
+To compare with an older build, run this file from an export of it with ``PYTHONPATH``.
 """
 
 from __future__ import annotations
