@@ -38,7 +38,7 @@ from domain.errors import (
     comment_too_long,
 )
 from domain.forums import forum_schedule, local_today
-from domain.i18n import N_, LocaleOf, Translator, recipient_translator
+from domain.i18n import N_, LocaleOf, Renders, Translator
 from storage.models import (
     Agency,
     AuditAction,
@@ -199,9 +199,13 @@ def send_due(
     replica: str,
     limit: int = 500,
     locale_of: LocaleOf | None = None,
+    renders: Renders | None = None,
 ) -> int:
     """Queue every due survey DM and reminder, each claimed once, each in its recipient's
-    language (``locale_of``; the forum's when unknown). Returns how many."""
+    language (``locale_of``; the forum's when unknown), rendered once per survey and
+    language (``renders``: it names the case's reference and the agency, not the person).
+    Returns how many."""
+    renders = renders or Renders()
     now = clock.now()
     rows = session.execute(
         select(FeedbackSurvey, Case, Forum, Agency)
@@ -246,16 +250,13 @@ def send_due(
             reminder=reminder,
         )
         kind = "reminder" if reminder else "survey"
+        calls = []
         for user in _representatives(session, forum.id, agency.id):
-            t = recipient_translator(locale_of, forum, user)
-            scheduling.enqueue_dms(
-                session,
-                clock,
-                team_id=forum.team_id,
-                users=[user],
-                payload=messages.invite(t, invite),
-                key=f"feedback_{kind}:{survey.id}",
-            )
+            message = renders.to(locale_of, forum, user, messages.invite, invite)
+            calls.append((f"feedback_{kind}:{survey.id}:{user}", {"channel": user, **message}))
+        scheduling.enqueue_all(
+            session, clock, team_id=forum.team_id, method="chat.postMessage", calls=calls
+        )
         if reminder:
             survey.reminded_at, survey.due_at = now, None
         else:

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Hashable
 from functools import cache, lru_cache
 from pathlib import Path
-from typing import Any, Literal, Protocol
+from typing import Any, Literal, Protocol, TypeVar
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
@@ -147,3 +148,53 @@ class Translator:
 
     def day_time(self, moment: dt.datetime, tz: dt.tzinfo) -> str:
         return format_day_time(moment, tz, self.locale)
+
+
+R = TypeVar("R")
+
+
+class Renders:
+    """The DMs of one job tick, each rendered once per language, not once per recipient.
+
+    ``renders(template, locale, *content)`` is ``template(Translator(locale), *content)``,
+    kept under ``(template, locale, content)``: the next recipient of the same content in
+    the same language gets the same payload. So ``template`` must be pure (what it returns
+    follows from the translator and ``content`` alone) and ``content`` hashable and
+    complete: every value the message shows or carries (the forum's name, the round, the
+    agency, a button's value …), so two forums' or two agencies' messages never share a
+    rendering. What differs per recipient (their name, their own cases) is part of the
+    content, which then is theirs alone, or is left out of the kept part. A closure made for
+    one forum may be the template (with no content): it is kept alive with its renderings,
+    so its key is never another's.
+
+    A payload is shared by the recipients it is kept for: never change it (the outbox
+    stores a copy of it as each recipient's row). ``cached=False`` renders every time, as
+    before (the benchmark's baseline). ``rendered`` counts the calls of each template per
+    language."""
+
+    def __init__(self, *, cached: bool = True) -> None:
+        self.cached = cached
+        self._kept: dict[tuple[Hashable, Locale, tuple[Hashable, ...]], Any] = {}
+        self.rendered: Counter[tuple[str, Locale]] = Counter()
+
+    def __call__(self, template: Callable[..., R], locale: Locale, *content: Hashable) -> R:
+        key = (template, locale, content)
+        if self.cached and key in self._kept:
+            kept: R = self._kept[key]
+            return kept
+        self.rendered[getattr(template, "__qualname__", repr(template)), locale] += 1
+        value = template(Translator(locale), *content)
+        if self.cached:
+            self._kept[key] = value
+        return value
+
+    def to(
+        self,
+        locale_of: LocaleOf | None,
+        forum: _Place,
+        user: str,
+        template: Callable[..., R],
+        *content: Hashable,
+    ) -> R:
+        """The rendering for ``user``, in their language (:func:`recipient_locale`)."""
+        return self(template, recipient_locale(locale_of, forum, user), *content)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import functools
 import re
 import zoneinfo
 from collections import Counter
@@ -30,7 +31,7 @@ from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput, NotCoordinator, check_date
 from domain.forums import forum_schedule, log_reviewers
-from domain.i18n import N_, LocaleOf, Translator, recipient_translator
+from domain.i18n import N_, LocaleOf, Renders, Translator
 from domain.ids import id_value
 from domain.references import REFERENCE_SHAPE
 from storage.models import (
@@ -453,7 +454,9 @@ def send_monthly_reports(
 ) -> int:
     """On the first working day of each month (forum-local; later if the bot was down):
     one DM per reviewer with last month's summary, exactly once, in the reviewer's language
-    (``locale_of``; the forum's when unknown). Returns forums reported."""
+    (``locale_of``; the forum's when unknown), rendered once per forum and language.
+    Returns forums reported."""
+    renders = Renders()
     sent = 0
     # Forums whose report for this (forum-local) month is done are skipped in the query, so
     # a pass costs nothing per forum once the month's reports have gone out.
@@ -517,9 +520,12 @@ def send_monthly_reports(
         report = build_report(session, forum, LogFilter(start=first, end=last), limit=0)
         anchor = chain_anchor(session, clock, forum.team_id)
         reviewers = log_reviewers(session, forum)
+
+        # This forum's report, rendered once per language its reviewers read (the
+        # template is made per forum: no other forum's report shares its renderings).
+        text_of = functools.partial(monthly_text, report=report, month=first, anchor=anchor)
         for user in reviewers:
-            t = recipient_translator(locale_of, forum, user)
-            text = monthly_text(t, report, month=first, anchor=anchor)
+            text = renders.to(locale_of, forum, user, text_of)
             scheduling.enqueue(
                 session,
                 clock,

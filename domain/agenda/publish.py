@@ -15,7 +15,7 @@ from domain.agenda.base import AGENDA, PREVIEW, Agenda, PictureLoader, Render
 from domain.agenda.build import build
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import Locale, LocaleOf, recipient_locale
+from domain.i18n import LocaleOf, Renders, Translator
 from storage.models import (
     AgendaItem,
     EffectStatus,
@@ -151,14 +151,18 @@ class PreviewMessages:
         render: Callable[[Agenda], dict[str, Any]],
         locale_of: LocaleOf | None,
     ) -> None:
-        self._agenda, self._forum, self._render, self._locale_of = agenda, forum, render, locale_of
-        self._rendered: dict[Locale, dict[str, Any]] = {}
+        self._forum, self._locale_of = forum, locale_of
+        self._renders = Renders()
+
+        # This meeting's agenda only: the template is this preview's own (Renders keeps it
+        # alive with its renderings, so no other agenda's preview shares them).
+        def preview(t: Translator) -> dict[str, Any]:
+            return render(dataclasses.replace(agenda, locale=t.locale))
+
+        self._preview = preview
 
     def __call__(self, user: str) -> dict[str, Any]:
-        locale = recipient_locale(self._locale_of, self._forum, user)
-        if locale not in self._rendered:
-            self._rendered[locale] = self._render(dataclasses.replace(self._agenda, locale=locale))
-        return self._rendered[locale]
+        return self._renders.to(self._locale_of, self._forum, user, self._preview)
 
 
 def refresh_previews(

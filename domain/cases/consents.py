@@ -12,7 +12,7 @@ from domain import disclosure, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.forums import forum_schedule, local_today
-from domain.i18n import LocaleOf, recipient_translator
+from domain.i18n import LocaleOf, Renders, Translator
 from storage.models import (
     Case,
     CaseStatus,
@@ -72,7 +72,9 @@ def remind_expiring_consents(
     represents the raising agency (one who moved to another agency may neither renew the
     consent nor see the case's details: the disclosure rule follows the agency). Returns how
     many were claimed. The message names the reference and the date only, in each
-    recipient's language (``locale_of(team_id, user)``; the forum's when unknown)."""
+    recipient's language (``locale_of(team_id, user)``; the forum's when unknown), rendered
+    once per consent and language."""
+    renders = Renders()
     horizon = clock.now().date() + dt.timedelta(days=REMIND_DAYS_BEFORE + 1)
     claimed = 0
     for consent, case, forum, expires in _dated_consents(
@@ -112,13 +114,7 @@ def remind_expiring_consents(
             .order_by(Member.id)
         ).all()
         for user in dict.fromkeys(told):
-            t = recipient_translator(locale_of, forum, user)
-            text = t(
-                "The consent for {reference} expires on {date}. Renew it with the family, or "
-                "the case becomes an anonymous consultation.",
-                reference=case.reference,
-                date=t.day(expires),
-            )
+            text = renders.to(locale_of, forum, user, _expiry_text, case.reference, expires)
             scheduling.enqueue(
                 session,
                 clock,
@@ -130,6 +126,15 @@ def remind_expiring_consents(
         scheduling.complete(session, clock, effect)
         claimed += 1
     return claimed
+
+
+def _expiry_text(t: Translator, reference: str, expires: dt.date) -> str:
+    return t(
+        "The consent for {reference} expires on {date}. Renew it with the family, or "
+        "the case becomes an anonymous consultation.",
+        reference=reference,
+        date=t.day(expires),
+    )
 
 
 # --- consents that expired: whose App Home showed the case ----------------------------------

@@ -143,24 +143,25 @@ def send_meeting_dms(
     language (``locale_of``; the forum's when unknown)."""
 
     def queue(session: Session, meeting: Meeting, forum: Forum) -> int:
-        sent = 0
+        calls: list[tuple[str, dict[str, Any]]] = []
         for member in _members(session, forum.id):
             prep = prepare(session, clock, Access(forum=forum, member=member), meeting)
             if not prep.cases:
                 break  # no cases: no DMs
-            scheduling.enqueue(
-                session,
-                clock,
-                team_id=forum.team_id,
-                method="chat.postMessage",
-                payload={
-                    "channel": member.slack_user_id,
-                    **render(_in_their_language(prep, forum, locale_of)),
-                },
-                dedupe_key=_dm_key(meeting.id, member.slack_user_id),
+            calls.append(
+                (
+                    _dm_key(meeting.id, member.slack_user_id),
+                    {
+                        "channel": member.slack_user_id,
+                        **render(_in_their_language(prep, forum, locale_of)),
+                    },
+                )
             )
-            sent += 1
-        return sent
+        # Each member's own (their cases), queued in one statement.
+        scheduling.enqueue_all(
+            session, clock, team_id=forum.team_id, method="chat.postMessage", calls=calls
+        )
+        return len(calls)
 
     return each_claimed_meeting(
         sessions,

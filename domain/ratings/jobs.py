@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from domain import scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
-from domain.i18n import LocaleOf, Translator, recipient_translator
+from domain.i18n import LocaleOf, Renders, Translator
 from domain.meetings import calendar_of
 from domain.ratings.picture import Picture
 from domain.ratings.settings import (
@@ -243,12 +243,15 @@ def open_due_rounds(
     *,
     replica: str,
     locale_of: LocaleOf | None = None,
+    renders: Renders | None = None,
 ) -> int:
     """Open the rounds that are due (or were due while the bot was down, if their deadline
     is still ahead) and queue the DMs to every agency's representatives; tell the
     coordinators once about a round whose deadline passed while the bot was down. Each DM
     in its recipient's language (``locale_of``; the forum's when unknown). One transaction
-    per meeting. Returns how many rounds opened."""
+    per meeting. Returns how many rounds opened. ``renders``: the tick's renderings (each
+    agency's invitation rendered once per language, not once per person)."""
+    renders = renders or Renders()
     with reading(sessions) as session:  # finding what is due only reads
         due = [
             meeting_id
@@ -272,7 +275,13 @@ def open_due_rounds(
         "opening the rating round of meeting",
         due,
         lambda session, meeting_id: _open_one(
-            session, clock, renderers, meeting_id, replica=replica, locale_of=locale_of
+            session,
+            clock,
+            renderers,
+            meeting_id,
+            replica=replica,
+            locale_of=locale_of,
+            renders=renders,
         ),
     )
 
@@ -285,6 +294,7 @@ def _open_one(
     *,
     replica: str,
     locale_of: LocaleOf | None,
+    renders: Renders,
 ) -> bool:
     now = clock.now()
     row = session.execute(_unopened(now).where(Meeting.id == meeting_id)).first()
@@ -308,7 +318,7 @@ def _open_one(
     if effect is None:
         return False
     if what == "missed":
-        _tell_missed(session, clock, forum, meeting, deadline_at, renderers, locale_of)
+        _tell_missed(session, clock, forum, meeting, deadline_at, renderers, locale_of, renders)
         effect.note = "the deadline passed while the bot was down"
         scheduling.complete(session, clock, effect, late=True)
         return False
@@ -323,7 +333,9 @@ def _open_one(
     session.add(rating_round)
     meeting.has_situation_picture = True
     session.flush()
-    _invite(session, clock, forum, meeting, rating_round, renderers, locale_of, reminder=False)
+    _invite(
+        session, clock, forum, meeting, rating_round, renderers, locale_of, renders, reminder=False
+    )
     scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
     return True
 
@@ -346,6 +358,7 @@ def _tell_missed(
     deadline_at: dt.datetime,
     renderers: Renderers,
     locale_of: LocaleOf | None,
+    renders: Renders,
 ) -> None:
     missed = Missed(forum.name, meeting.starts_at, deadline_at, forum.timezone)
     for user in coordinators(session, forum.id):
@@ -354,7 +367,7 @@ def _tell_missed(
             clock,
             team_id=forum.team_id,
             users=[user],
-            payload=renderers.missed(recipient_translator(locale_of, forum, user), missed),
+            payload=renders.to(locale_of, forum, user, renderers.missed, missed),
             key=f"rating_missed:{meeting.id}",
         )
 
@@ -367,6 +380,7 @@ def _invite(
     rating_round: RatingRound,
     renderers: Renderers,
     locale_of: LocaleOf | None,
+    renders: Renders,
     *,
     reminder: bool,
     only: Iterable[int] | None = None,
@@ -375,11 +389,13 @@ def _invite(
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
     ``only`` when given), once per ``key``, agency and person, each in their own language
-    (:func:`domain.i18n.recipient_translator`)."""
+    (:func:`domain.i18n.recipient_locale`): rendered once per agency and language
+    (``renders``; the invitation names the agency, the round and the forum, never the
+    person)."""
     today = local_today(forum, clock)
     reps = representatives(session, forum)
     wanted = set(only) if only is not None else None
-    sent = 0
+    calls: list[tuple[str, dict[str, Any]]] = []
     for agency in session.scalars(
         select(Agency)
         .where(Agency.forum_id == forum.id, Agency.active.is_(True))
@@ -399,17 +415,18 @@ def _invite(
             reopened=reopened,
         )
         for user in recipients(reps.get(agency.id, []), today):
-            t = recipient_translator(locale_of, forum, user)
-            scheduling.enqueue(
-                session,
-                clock,
-                team_id=forum.team_id,
-                method="chat.postMessage",
-                payload={"channel": user, **renderers.invite(t, invite)},
-                dedupe_key=f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
+            message = renders.to(locale_of, forum, user, renderers.invite, invite)
+            calls.append(
+                (
+                    f"rating_{key}:{rating_round.id}:{agency.id}:{user}",
+                    {"channel": user, **message},
+                )
             )
-            sent += 1
-    return sent
+    # The round's DMs in one statement, not one each.
+    scheduling.enqueue_all(
+        session, clock, team_id=forum.team_id, method="chat.postMessage", calls=calls
+    )
+    return len(calls)
 
 
 def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:
@@ -425,13 +442,19 @@ def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:
 
 
 def invite_late_agencies(
-    sessions: Sessions, clock: Clock, renderers: Renderers, *, locale_of: LocaleOf | None = None
+    sessions: Sessions,
+    clock: Clock,
+    renderers: Renderers,
+    *,
+    locale_of: LocaleOf | None = None,
+    renders: Renders | None = None,
 ) -> int:
     """The round's invitation, once, to an agency none of whose members has it: one added
     to the forum (or taken off and offered again) while the round is open, its members once
     it has some. Before, it only got the later reminders (none in a forum without reminders).
     Only rounds whose forum or members changed since the round opened are looked at; on
     working days in the daytime, as the opening's. Returns how many agencies were invited."""
+    renders = renders or Renders()
     now = clock.now()
     with reading(sessions) as session:  # finding what is due only reads
         changed = (Forum.updated_at > RatingRound.opens_at) | exists().where(
@@ -455,7 +478,9 @@ def invite_late_agencies(
         sessions,
         "inviting late agencies to rating round",
         due,
-        lambda session, round_id: _invite_late(session, clock, renderers, round_id, locale_of),
+        lambda session, round_id: _invite_late(
+            session, clock, renderers, round_id, locale_of, renders
+        ),
     )
 
 
@@ -465,6 +490,7 @@ def _invite_late(
     renderers: Renderers,
     round_id: int,
     locale_of: LocaleOf | None,
+    renders: Renders,
 ) -> bool:
     row = _open_round(session, clock.now(), RatingRound.id == round_id)
     if row is None:
@@ -493,6 +519,7 @@ def _invite_late(
         rating_round,
         renderers,
         locale_of,
+        renders,
         reminder=False,
         only=late,
     )
@@ -506,10 +533,12 @@ def send_due_reminders(
     *,
     replica: str,
     locale_of: LocaleOf | None = None,
+    renders: Renders | None = None,
 ) -> int:
     """Remind the agencies that have not answered. After downtime only the latest due
     reminder goes out (the earlier ones are marked done, late); at night it waits. One
-    transaction per round."""
+    transaction per round; each agency's reminder rendered once per language (``renders``)."""
+    renders = renders or Renders()
     now = clock.now()
     with reading(sessions) as session:  # finding what is due only reads
         due = [
@@ -534,7 +563,13 @@ def send_due_reminders(
         "reminding about rating round",
         due,
         lambda session, round_id: _remind_one(
-            session, clock, renderers, round_id, replica=replica, locale_of=locale_of
+            session,
+            clock,
+            renderers,
+            round_id,
+            replica=replica,
+            locale_of=locale_of,
+            renders=renders,
         ),
     )
 
@@ -547,6 +582,7 @@ def _remind_one(
     *,
     replica: str,
     locale_of: LocaleOf | None,
+    renders: Renders,
 ) -> bool:
     now = clock.now()
     row = _open_round(session, now, RatingRound.id == round_id)
@@ -584,6 +620,7 @@ def _remind_one(
             rating_round,
             renderers,
             locale_of,
+            renders,
             reminder=True,
             only=missing,
             key=f"remind:{int(moment.timestamp())}",
@@ -665,12 +702,14 @@ def invite_reopened(
     *,
     replica: str,
     locale_of: LocaleOf | None = None,
+    renders: Renders | None = None,
 ) -> int:
     """The invitation again to the agencies that have not answered every area of a round
     that opened again (:func:`plan_reopened_invites`), each person in their own language
     (``locale_of``), once per reopening: claimed, and keyed by the reopening. On working
     days in the daytime, as the opening. A round closed again meanwhile (cancelled again,
     or its deadline passed) sends nothing. Returns how many reopenings were sent."""
+    renders = renders or Renders()
     now = clock.now()
     with reading(sessions) as session:  # finding what is due only reads
         due = [
@@ -696,7 +735,13 @@ def invite_reopened(
         "inviting again to a reopened rating round, effect",
         due,
         lambda session, effect_id: _invite_reopened(
-            session, clock, renderers, effect_id, replica=replica, locale_of=locale_of
+            session,
+            clock,
+            renderers,
+            effect_id,
+            replica=replica,
+            locale_of=locale_of,
+            renders=renders,
         ),
     )
 
@@ -709,6 +754,7 @@ def _invite_reopened(
     *,
     replica: str,
     locale_of: LocaleOf | None,
+    renders: Renders,
 ) -> bool:
     now = clock.now()
     planned = session.get(ScheduledEffect, effect_id)
@@ -749,6 +795,7 @@ def _invite_reopened(
         meeting,
         rating_round,
         renderers,
+        renders=renders,
         reminder=True,
         reopened=True,
         only=unanswered,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from domain import audit, scheduling
 from domain.clock import Clock
-from domain.i18n import N_, LocaleOf, Translator, recipient_translator
+from domain.i18n import N_, LocaleOf, Renders, Translator
 from domain.retention.due import _typed_items, held_audit_refs, plan_forum
 from domain.retention.policy import (
     ACTION_WARNING_KIND,
@@ -305,8 +305,10 @@ def _tell_once(
     )
     if effect is None:
         return 0
+    # Rendered once per language (the text is this warning's alone: ``text`` is made for it).
+    renders = Renders()
     for user in coordinators:
-        message = {"text": text(recipient_translator(locale_of, forum, user))}
+        message = {"text": renders.to(locale_of, forum, user, text)}
         key = f"{kind}:{subject}:{occurrence:%Y%m%d%H%M%S}:{user}"
         queue_dm(session, clock, forum, user, message, key)
     scheduling.complete(session, clock, effect)

@@ -81,6 +81,38 @@ def enqueue(
     return queued is not None
 
 
+def enqueue_all(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    method: str,
+    calls: Sequence[tuple[str, dict[str, Any]]],
+) -> None:
+    """Queue many Slack calls, ``(dedupe_key, payload)`` each, in one statement: as
+    :func:`enqueue` for each in turn (a key queued already is skipped), without building
+    and sending an INSERT per call (a rating round's invitations, one per person)."""
+    if not calls:
+        return
+    now = clock.now()
+    session.execute(
+        _insert(session)(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"]),
+        [
+            {
+                "team_id": team_id,
+                "method": method,
+                "payload": payload,
+                "dedupe_key": key,
+                "status": OutboxStatus.PENDING,
+                "created_at": now,
+                "not_before": now,
+                "attempts": 0,
+            }
+            for key, payload in calls
+        ],
+    )
+
+
 def enqueue_dms(
     session: Session,
     clock: Clock,
@@ -90,16 +122,15 @@ def enqueue_dms(
     payload: dict[str, Any],
     key: str,
 ) -> None:
-    """Queue the same message as a DM to each user, once: the dedupe key is ``key:user``."""
-    for user in users:
-        enqueue(
-            session,
-            clock,
-            team_id=team_id,
-            method="chat.postMessage",
-            payload={"channel": user, **payload},
-            dedupe_key=f"{key}:{user}",
-        )
+    """Queue the same message as a DM to each user, once: the dedupe key is ``key:user``
+    (in one statement)."""
+    enqueue_all(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.postMessage",
+        calls=[(f"{key}:{user}", {"channel": user, **payload}) for user in users],
+    )
 
 
 def enqueue_files(
