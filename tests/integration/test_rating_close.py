@@ -13,7 +13,7 @@ import threading
 
 import openpyxl
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.scheduler import run_due_work
 from storage.models import RatingRound, RatingRoundStatus
@@ -320,3 +320,28 @@ def test_a_second_click_on_close_or_a_stale_extend_tells_the_coordinator_it_is_c
     assert the_round(bot).deadline_at == DEADLINE
     run_due_work(bot.runtime)
     assert len(channel_posts(bot)) == 1
+
+
+def test_closing_early_locks_the_round_once(bot: Bot, forum: dict[str, int]) -> None:
+    """The coordinator's close locks the round (its meeting's row first, then the round's)
+    once, before it checks the round is open, and closes it under that lock (before, the
+    close took both locks again: three statements more)."""
+    run_due_work(bot.runtime)
+    rating_round = the_round(bot)
+    statements: list[str] = []
+
+    def on_execute(*args: object) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    engine = bot.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))
+        bot.slack.wait_for("response_url", count=1)
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    closed = the_round(bot)
+    assert closed.status is RatingRoundStatus.CLOSED and closed.closed_early
+    # lock_round's first read: the round's meeting.
+    locking = [s for s in statements if s.startswith("SELECT rating_rounds.meeting_id FROM")]
+    assert len(locking) == 1, locking
