@@ -11,7 +11,6 @@ import json
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -27,7 +26,7 @@ from handlers.blocks.forum import notice_modal
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.metadata import Id
+from handlers.metadata import Id, Meta
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
 from handlers.screens import deviation_view, text_door
@@ -36,18 +35,11 @@ from storage.db import transaction
 log = logging.getLogger(__name__)
 
 
-class TextMeta(BaseModel):
+class TextMeta(Meta):
     locale: Locale = "sv"
     forum_id: Id = 0
     field: str = ""
     object_id: Id = 0
-
-    @classmethod
-    def load(cls, raw: str | None) -> TextMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 def _forum_id_of(body: dict[str, Any]) -> int | None:
