@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.scheduler import run_due_work
 from domain import disclosure, statistics
@@ -747,3 +747,55 @@ def test_a_coordinator_whose_own_agency_a_renewed_consent_leaves_out_still_repub
     assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
     published = bot.slack.wait_for("views.publish", count=publishes + 1)[publishes:]
     assert YOUTH in {c.args["user_id"] for c in published}
+
+
+def _case_loads(bot: Bot, submit_it: Any) -> list[str]:
+    """The case's loads (the case of this forum, by id: case_row's, the change's, the
+    refreshed modal's) while ``submit_it`` runs and what it started settles."""
+    statements: list[str] = []
+
+    def on_execute(*args: Any) -> None:
+        statements.append(" ".join(str(args[2]).split()))
+
+    engine = bot.sessions.kw["bind"]
+    event.listen(engine, "before_cursor_execute", on_execute)
+    try:
+        submit_it()
+        bot.wait_idle()
+    finally:
+        event.remove(engine, "before_cursor_execute", on_execute)
+    return [s for s in statements if s.startswith("SELECT cases.id") and "cases.forum_id = " in s]
+
+
+def test_saving_the_agencies_reads_the_case_once_after_the_change(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The change says whether the agencies changed and which were added: the save reads
+    the case for the DMs only when agencies were added, after the change (before, it read
+    the case before and after the change to compare, every save)."""
+    assert submit(bot, forum, SCHOOL, "V1", needed=("Socialtjänst/IFO",)).json() is None
+    bot.wait_idle()
+    view = {**open_case(bot, SCHOOL), "id": "V0001"}
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    bot.driver.block_action("case_change_agencies", user=SCHOOL, value=str(case_id), view=view)
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+
+    def save(*names: str) -> None:
+        state = {"agencies": {"value": multi_select_values([str(forum[a]) for a in names])}}
+        response = bot.driver.view_submission(
+            "case_agencies",
+            state,
+            user=SCHOOL,
+            private_metadata=pushed["private_metadata"],
+            view={"previous_view_id": "V0001"},
+            blocks=pushed["blocks"],
+        )
+        assert response.status == 200 and response.json() is None
+
+    added = _case_loads(bot, lambda: save("Socialtjänst/IFO", "Fritidsgård"))
+    removed = _case_loads(bot, lambda: save("Socialtjänst/IFO"))
+    # The change's own load and the refreshed case modal's, and case_row's for the DMs
+    # only when an agency was added.
+    assert len(added) == 3, added
+    assert len(removed) == 2, removed
