@@ -9,11 +9,9 @@ coordinator does not record a follow-up."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from storage.db import transaction
 from storage.models import Agency, AuditAction, AuditEvent, Deviation, Member
@@ -34,6 +32,7 @@ from tests.integration.test_disclosure_table import (
 from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
 from tests.support.personnummer import pnr
 from tests.support.slack_driver import multi_select_values, plain_value, select_value
+from tests.support.statements import statements
 
 NOTE = "Rutinen för kallelse förtydligades; skolan bjuds in i tid"
 NOTHING = 987_654
@@ -388,21 +387,6 @@ def test_a_coordinator_masks_the_follow_up_note_from_the_deviations_view(bot: Bo
     assert _stored(bot, world)[0] == NOTE
 
 
-@contextmanager
-def _statements(bot: Bot) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def on_execute(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    engine = bot.sessions.kw["bind"]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
-
-
 def test_what_runs_after_a_save_knows_it_saved_without_asking_the_database(bot: Bot) -> None:
     """After the follow-up is saved, App Home is published anew, and after the note is
     masked the deviation's view beneath is shown anew, each told by the submission that it
@@ -413,10 +397,10 @@ def test_what_runs_after_a_save_knows_it_saved_without_asking_the_database(bot: 
     since = len(bot.slack.calls)
     follow_up(bot, reader_for(bot, world, NOT_COVERED), world.deviation)  # refused
     assert not [c for c in bot.slack.calls[since:] if c.method == "views.publish"]
-    with _statements(bot) as statements:
+    with statements(bot.sessions) as sent:
         _answer, shown = follow_up(bot, coord, world.deviation)
     assert '"views.publish"' in shown and "Avvikelser att följa upp" not in shown, shown
-    asked = [s for s in statements if s.startswith("SELECT deviations.id FROM deviations")]
+    asked = [s for s in sent if s.startswith("SELECT deviations.id FROM deviations")]
     assert asked == [], asked
     since = len(bot.slack.calls)
     open_button(bot, coord, world.deviation)
@@ -430,7 +414,7 @@ def test_what_runs_after_a_save_knows_it_saved_without_asking_the_database(bot: 
     bot.wait_idle()
     ask = _opened(bot, since)
     since = len(bot.slack.calls)
-    with _statements(bot) as statements:
+    with statements(bot.sessions) as sent:
         coord.driver.view_submission(
             "text_redact_submit",
             {},
@@ -445,5 +429,5 @@ def test_what_runs_after_a_save_knows_it_saved_without_asking_the_database(bot: 
         if c.method == "views.update" and c.args.get("view_id") == "VDEV"
     ]
     assert beneath, bot.slack.calls[since:]
-    asked = [s for s in statements if s.startswith("SELECT deviations.follow_up_note FROM")]
+    asked = [s for s in sent if s.startswith("SELECT deviations.follow_up_note FROM")]
     assert asked == [], asked

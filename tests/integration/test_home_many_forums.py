@@ -10,14 +10,13 @@ import datetime as dt
 import json
 from typing import Any
 
-from sqlalchemy import event
-
 from domain import forums as fs
 from domain.actions import ActionDraft, create_action
 from domain.cases import report_deviation
 from storage.db import transaction
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
+from tests.support.statements import statements
 
 COORD = "UK"
 FORUMS = 30
@@ -125,19 +124,10 @@ def test_app_home_reads_every_forums_deviations_in_one_query(bot: Bot) -> None:
                 text=f"Protokollet kom sent {n}",
                 case_reference=None,
             )
-    statements: list[str] = []
-
-    def on_execute(*args: Any) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    engine = bot.sessions.kw["bind"]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements(bot.sessions) as sent:
         view = _home(bot, COORD)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
     shown = json.dumps(view, ensure_ascii=False)
     assert "*Forum 00*: 7 öppna" in shown and "*Forum 01*: 1 öppen" in shown, shown
     assert shown.count('"action_id": "deviation_open"') == 5 + 1 + 1
-    waiting = [s for s in statements if "deviations.followed_up_at IS NULL" in s]
+    waiting = [s for s in sent if "deviations.followed_up_at IS NULL" in s]
     assert len(waiting) == 1, waiting

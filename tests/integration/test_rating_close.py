@@ -13,7 +13,7 @@ import threading
 
 import openpyxl
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from bot.scheduler import run_due_work
 from storage.models import RatingRound, RatingRoundStatus
@@ -38,6 +38,7 @@ from tests.support.rating_flow import (
     table_rows,
     the_round,
 )
+from tests.support.statements import statements
 
 
 @pytest.fixture
@@ -328,20 +329,11 @@ def test_closing_early_locks_the_round_once(bot: Bot, forum: dict[str, int]) -> 
     close took both locks again: three statements more)."""
     run_due_work(bot.runtime)
     rating_round = the_round(bot)
-    statements: list[str] = []
-
-    def on_execute(*args: object) -> None:
-        statements.append(" ".join(str(args[2]).split()))
-
-    engine = bot.sessions.kw["bind"]
-    event.listen(engine, "before_cursor_execute", on_execute)
-    try:
+    with statements(bot.sessions) as sent:
         bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))
         bot.slack.wait_for("response_url", count=1)
-    finally:
-        event.remove(engine, "before_cursor_execute", on_execute)
     closed = the_round(bot)
     assert closed.status is RatingRoundStatus.CLOSED and closed.closed_early
     # lock_round's first read: the round's meeting.
-    locking = [s for s in statements if s.startswith("SELECT rating_rounds.meeting_id FROM")]
+    locking = [s for s in sent if s.startswith("SELECT rating_rounds.meeting_id FROM")]
     assert len(locking) == 1, locking
