@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 from collections import Counter
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -127,6 +127,17 @@ def recipient_locale(locale_of: LocaleOf | None, forum: _Place, user: str) -> Lo
 def recipient_translator(locale_of: LocaleOf | None, forum: _Place, user: str) -> Translator:
     """:func:`recipient_locale` as a translator (its dates follow the language too)."""
     return Translator(recipient_locale(locale_of, forum, user))
+
+
+_Made = TypeVar("_Made")
+
+
+def per_language(
+    locales: Iterable[Locale], make: Callable[[Translator], _Made]
+) -> dict[Locale, _Made]:
+    """``make`` once per language of ``locales`` (a document sent to many people, each in
+    their language: built once a language, not once a recipient)."""
+    return {locale: make(Translator(locale)) for locale in dict.fromkeys(locales)}
 
 
 class Translator:

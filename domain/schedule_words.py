@@ -225,12 +225,10 @@ def schedule_words(rule: str, t: Translator) -> str | None:
     return None
 
 
-def time_range(start: dt.time, end: dt.time, locale: Locale) -> str:
+def time_range(start: dt.time, end: dt.time) -> str:
     """ "13:00–15:00", in English too: the 24-hour clock of every other time the bot shows
     (agenda headers, meeting lists, reminders: ``Translator.day_time``, Babel's ``HH:mm``),
-    so a schedule "1–3 pm" never sits beside a meeting "Thursday 26 November 13:00".
-    ``locale`` is kept for callers; both languages read the same."""
-    del locale
+    so a schedule "1–3 pm" never sits beside a meeting "Thursday 26 November 13:00"."""
     return f"{start.strftime('%H:%M')}–{end.strftime('%H:%M')}"
 
 
@@ -238,4 +236,4 @@ def describe(rule: str, start: dt.time, end: dt.time, t: Translator) -> str:
     """A schedule as people read it: "varannan torsdag 13:00–15:00" / "every other Thursday
     13:00–15:00"; a rule without a simple wording is shown as it is, with the times."""
     words = schedule_words(rule, t)
-    return f"{words or rule} {time_range(start, end, t.locale)}"
+    return f"{words or rule} {time_range(start, end)}"

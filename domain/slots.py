@@ -143,10 +143,13 @@ def compute(
     forum: Forum,
     items: Iterable[AgendaItem],
     cases: Mapping[int, CaseFacts],
+    *,
+    default: int | None = None,
 ) -> list[Slot]:
-    """The slots of the agenda's open cases, in order, from the meeting's start."""
+    """The slots of the agenda's open cases, in order, from the meeting's start; a case
+    without its own length gets ``default`` (the forum's default length when None)."""
     names = {a.id: a.name for a in forum.agencies}
-    default = default_minutes(forum)
+    default = default or default_minutes(forum)
     chosen = sorted(
         (
             i
@@ -410,16 +413,14 @@ def save_slots(
         items[item_id].slot_position = place
     for draft in drafts:
         items[draft.item_id].slot_minutes = draft.minutes
-    old_default = (forum.settings or {}).get("slot_minutes")
-    if changes:
-        update_forum_settings(session, forum, {"slot_minutes": default})
-    planned = compute(meeting, forum, items.values(), cases)
+    # With the default length as the forum's settings will have it (written below, once).
+    planned = compute(
+        meeting, forum, items.values(), cases, default=default or DEFAULT_SLOT_MINUTES
+    )
     late = next((s for s in planned if s.ends_at > meeting.ends_at), None)
     if late is not None:
         for item_id, (position, minutes) in before.items():
             items[item_id].slot_position, items[item_id].slot_minutes = position, minutes
-        if changes:
-            update_forum_settings(session, forum, {"slot_minutes": old_default})
         zone = forum_schedule(forum).zone
         # Told on the first late case of this page, else on this page's last case (the late
         # one is on another page), else on the default length.
@@ -451,7 +452,7 @@ def save_slots(
         for position, item in zip(positions, sorted(section, key=_order_key), strict=True):
             item.position = position
     if changes:
-        update_forum_settings(session, forum, {"meeting_link": link})
+        update_forum_settings(session, forum, {"slot_minutes": default, "meeting_link": link})
     audit.record_by(
         session,
         clock,

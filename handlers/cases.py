@@ -444,22 +444,22 @@ def submit_agencies(
     ):
         access = _access(session, meta, team_id, context.user_id or "")
         case_id = meta.case_id or 0
-        before = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
-        added = case_service.change_agencies(
+        change = case_service.change_agencies(
             session,
             deps.clock,
             access=access,
             case_id=case_id,
             agency_ids=forms.id_values(forms.selected_many(values, "agencies")),
         )
-        row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
-        if set(row.agencies) != set(before.agencies):
+        if change.changed:
             # A posted agenda (and the coordinators' previews) names the case's agencies.
             for meeting in agenda_service.meetings_listing_case(session, deps.clock, case_id):
                 outgoing.publish_changes(deps, session, meeting, access.forum)
-        if added:
+        if change.added:
+            # The case as it is now, read once, for the DMs to the agencies added.
+            row = case_service.case_row(session, deps.clock, access=access, case_id=case_id)
             tz = forum_service.forum_schedule(access.forum).zone
-            told = case_service.members_to_notify(session, case_id, added)
+            told = case_service.members_to_notify(session, case_id, change.added)
             people = [u for u in told if u != access.member.slack_user_id]
             # A meeting that has been (the case was discussed there) is no date to come to.
             start = row.meeting_start

@@ -11,10 +11,8 @@ import json
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import corrections
@@ -28,28 +26,20 @@ from handlers.blocks.forum import notice_modal
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.metadata import Id
+from handlers.metadata import Id, Meta
 from handlers.outgoing import publish_changes
 from handlers.payload import ack_only
 from handlers.screens import deviation_view, text_door
-from storage.db import reading, transaction
-from storage.models import Deviation
+from storage.db import transaction
 
 log = logging.getLogger(__name__)
 
 
-class TextMeta(BaseModel):
+class TextMeta(Meta):
     locale: Locale = "sv"
     forum_id: Id = 0
     field: str = ""
     object_id: Id = 0
-
-    @classmethod
-    def load(cls, raw: str | None) -> TextMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 def _forum_id_of(body: dict[str, Any]) -> int | None:
@@ -142,12 +132,19 @@ def submit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps) -> 
     except DomainError as exc:
         ack(response_action="update", view=notice_modal(t, failure_text(t, exc)))
         return
+    context[SAVED] = True  # committed (a refusal or error returned above)
     done = (
         t("Masked. The old text is not kept anywhere.")
         if redact
         else t("Saved. The old text is not kept anywhere.")
     )
     ack(response_action="update", view=notice_modal(t, done))
+
+
+# Set once :func:`submit` has saved (bolt copies the context for the lazy listener after the
+# ack function returned), as handlers.cases.CONSENT_RECORDED: no read again to learn whether
+# it did.
+SAVED = "samverkan_text_saved"
 
 
 @listener("log")
@@ -166,20 +163,8 @@ def _show_deviation_anew(
     meta = TextMeta.load(view.get("private_metadata"))
     if not parent or view.get("callback_id") != ui.CB_TEXT_REDACT:
         return
-    columns = {
-        corrections.Field.DEVIATION_TEXT.value: Deviation.text,
-        corrections.Field.DEVIATION_NOTE.value: Deviation.follow_up_note,
-    }
-    column = columns.get(meta.field)
-    if column is None:
-        return
-    with database_errors(), reading(deps.sessions) as session:
-        now = session.scalar(
-            select(column).where(
-                Deviation.id == meta.object_id, Deviation.forum_id == meta.forum_id
-            )
-        )
-    if now != corrections.REDACTED:  # refused, or not this forum's: nothing changed
+    deviation = (corrections.Field.DEVIATION_TEXT.value, corrections.Field.DEVIATION_NOTE.value)
+    if meta.field not in deviation or not context.get(SAVED):  # refused: nothing changed
         return
     t = Translator(meta.locale)
     try:

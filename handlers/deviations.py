@@ -15,7 +15,6 @@ from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from domain import cases as case_service
 from domain import forums as forum_service
@@ -30,7 +29,7 @@ from handlers.listener import listener
 from handlers.metadata import DeviationMeta
 from handlers.payload import ack_only
 from handlers.screens import deviation_door, deviation_view, refresh_home
-from storage.db import reading, transaction
+from storage.db import transaction
 from storage.models import Deviation
 
 log = logging.getLogger(__name__)
@@ -98,7 +97,14 @@ def submit_follow_up(
                     deviation_id=deviation.id,
                 ),
             )
+    context[FOLLOW_UP_SAVED] = True  # committed (a refusal or error returned above)
     ack(response_action="update", view=notice_modal(t, t("The follow-up is saved.")))
+
+
+# Set once :func:`submit_follow_up` has saved (bolt copies the context for the lazy listener
+# after the ack function returned), as handlers.cases.CONSENT_RECORDED: no read again to
+# learn whether it did.
+FOLLOW_UP_SAVED = "samverkan_follow_up_saved"
 
 
 def deliver(view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
@@ -106,15 +112,8 @@ def deliver(view: dict[str, Any], client: WebClient, context: BoltContext, deps:
     follow-up was saved (the deviation no longer waits there; a refused submission
     changes nothing)."""
     outgoing.deliver_now(deps, client)
-    meta = DeviationMeta.load(view.get("private_metadata"))
     user = context.user_id or ""
-    with database_errors(), reading(deps.sessions) as session:
-        saved = session.scalar(
-            select(Deviation.id).where(
-                Deviation.id == meta.deviation_id, Deviation.followed_up_by == user
-            )
-        )
-    if saved is not None and user:
+    if context.get(FOLLOW_UP_SAVED) and user:
         refresh_home(deps, client, context.team_id or "", [user])
 
 

@@ -10,7 +10,6 @@ import logging
 from contextlib import AbstractContextManager
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -29,7 +28,7 @@ from handlers.blocks import feedback as ui
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.metadata import Id
+from handlers.metadata import Id, Meta
 from handlers.payload import ack_only
 from storage.db import reading, transaction
 
@@ -38,7 +37,7 @@ log = logging.getLogger(__name__)
 WORDS = {"återkoppling", "aterkoppling", "feedback", "utvärdering", "utvardering"}
 
 
-class FeedbackMeta(BaseModel):
+class FeedbackMeta(Meta):
     locale: Locale = "sv"
     survey_id: Id | None = None
     forum_id: Id | None = None
@@ -46,13 +45,6 @@ class FeedbackMeta(BaseModel):
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
-
-    @classmethod
-    def load(cls, raw: str | None) -> FeedbackMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 # --- /samverkan återkoppling ----------------------------------------------------------------

@@ -7,7 +7,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import Field
 from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -26,7 +26,7 @@ from handlers.blocks.common import message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text
 from handlers.listener import listener
-from handlers.metadata import Id, ViewMeta
+from handlers.metadata import Id, Meta, ViewMeta
 from handlers.outgoing import (
     announcement,
     announcement_key,
@@ -71,22 +71,15 @@ def draft_of(forum: Forum) -> ForumDraft:
     )
 
 
-class MoveMeta(BaseModel):
+class MoveMeta(Meta):
     """``private_metadata`` of the confirm-move modal: what the coordinator asked to add."""
 
     locale: Locale = "sv"
     forum_id: Id = 0
-    users: list[str] = []
+    users: list[str] = Field(default_factory=list)
     agency_id: Id = 0
     role: str = "member"
     version: int = 0
-
-    @classmethod
-    def load(cls, raw: str | None) -> MoveMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 def members_view(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Self
 
 from pydantic import BaseModel, Field, ValidationError
 
@@ -15,7 +15,19 @@ Id = Annotated[int, Field(ge=0, le=ID_MAX)]
 malformed metadata, instead of reaching the database driver."""
 
 
-class DeviationMeta(BaseModel):
+class Meta(BaseModel):
+    """A modal's private metadata: :meth:`load` reads it back, and metadata that is not ours
+    (malformed, crafted, out of range) reads as the defaults."""
+
+    @classmethod
+    def load(cls, raw: str | None) -> Self:
+        try:
+            return cls.model_validate_json(raw or "{}")
+        except ValidationError:
+            return cls()
+
+
+class DeviationMeta(Meta):
     """A deviation's view: its forum too, which the correct/mask buttons on it name their
     forum by (handlers.corrections)."""
 
@@ -23,15 +35,8 @@ class DeviationMeta(BaseModel):
     deviation_id: Id = 0
     forum_id: Id = 0
 
-    @classmethod
-    def load(cls, raw: str | None) -> DeviationMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
-
-class ViewMeta(BaseModel):
+class ViewMeta(Meta):
     locale: Locale = "sv"
     channel_id: str | None = None
     forum_id: Id | None = None
@@ -56,10 +61,3 @@ class ViewMeta(BaseModel):
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
-
-    @classmethod
-    def load(cls, raw: str | None) -> ViewMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()

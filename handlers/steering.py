@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from sqlalchemy import select
@@ -36,7 +35,7 @@ from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.metadata import Id
+from handlers.metadata import Id, Meta
 from handlers.outgoing import deliver_now
 from handlers.payload import ack_only, channel_of
 from handlers.screens import display_names
@@ -53,7 +52,7 @@ WORDS = STEERING | PLAN | ANNUAL | YEARLY
 SETTINGS = {"inställningar", "installningar", "settings"}
 
 
-class SteeringMeta(BaseModel):
+class SteeringMeta(Meta):
     locale: Locale = "sv"
     forum_id: Id | None = None
     channel_id: str | None = None
@@ -62,13 +61,6 @@ class SteeringMeta(BaseModel):
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
-
-    @classmethod
-    def load(cls, raw: str | None) -> SteeringMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 def _access(session: Session, req: CommandRequest) -> Access:

@@ -27,6 +27,7 @@ from domain.cases.base import (
     Scope,
 )
 from domain.cases.changing import (
+    AgenciesChanged,
     change_agencies,
     change_sip,
     change_status,
@@ -85,6 +86,7 @@ __all__ = [
     "REMIND_DAYS_BEFORE",
     "SUMMARY_MAX",
     "TRANSITIONS",
+    "AgenciesChanged",
     "CaseDraft",
     "CasePage",
     "CaseRow",

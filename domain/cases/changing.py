@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
@@ -319,12 +320,20 @@ def require_agencies_changeable(session: Session, *, access: Access, case_id: in
     _agencies_case(session, access, case_id)
 
 
+@dataclass(frozen=True)
+class AgenciesChanged:
+    """What :func:`change_agencies` did: whether the case's agencies changed at all (a
+    posted agenda names them), and the agencies added (their members are told)."""
+
+    changed: bool
+    added: list[int]
+
+
 def change_agencies(
     session: Session, clock: Clock, *, access: Access, case_id: int, agency_ids: Sequence[int]
-) -> list[int]:
+) -> AgenciesChanged:
     """Which agencies must attend, changed after the case was raised (the raising agency
-    always does): the raising agency or a coordinator, while the case is open. Returns the
-    agencies added, whose members are told."""
+    always does): the raising agency or a coordinator, while the case is open."""
     case = _agencies_case(session, access, case_id)
     by_id = {a.id: a for a in active_agencies(access.forum)}
     chosen = list(dict.fromkeys(agency_ids))
@@ -335,7 +344,7 @@ def change_agencies(
     before = [a.id for a in case.agencies]
     wanted = [case.raising_agency_id, *(a for a in chosen if a != case.raising_agency_id)]
     if set(wanted) == set(before):
-        return []
+        return AgenciesChanged(changed=False, added=[])
     case.agencies = [case.raising_agency, *(by_id[a] for a in wanted[1:])]
     now = clock.now()
     case.updated_at = now
@@ -352,7 +361,7 @@ def change_agencies(
         {"agencies": len(wanted)},
     )
     session.flush()
-    return [a for a in wanted if a not in before]
+    return AgenciesChanged(changed=True, added=[a for a in wanted if a not in before])
 
 
 def _sip_case(session: Session, clock: Clock, access: Access, case_id: int) -> Case:

@@ -327,19 +327,43 @@ def open_deviations(session: Session, *, team_id: str, slack_user_id: str) -> li
         )
         .order_by(Forum.name)
     ).all()
+    if not forums:
+        return []
+    # Every forum's waiting deviations in one query: each forum's first OPEN_SHOWN, oldest
+    # first, with how many wait there in all (not two queries a forum on every publish).
+    waiting = (
+        select(
+            Deviation.id.label("id"),
+            func.row_number()
+            .over(
+                partition_by=Deviation.forum_id,
+                order_by=(Deviation.created_at, Deviation.id),
+            )
+            .label("n"),
+            func.count().over(partition_by=Deviation.forum_id).label("total"),
+        )
+        .where(
+            Deviation.forum_id.in_([f.id for f in forums]),
+            Deviation.followed_up_at.is_(None),
+        )
+        .subquery()
+    )
+    rows = session.execute(
+        select(Deviation, waiting.c.total)
+        .join(waiting, waiting.c.id == Deviation.id)
+        .where(waiting.c.n <= OPEN_SHOWN)
+        .order_by(Deviation.created_at, Deviation.id)
+        .options(selectinload(Deviation.agencies))
+    ).all()
+    by_forum: dict[int, list[Deviation]] = {}
+    totals: dict[int, int] = {}
+    for deviation, total in rows:
+        by_forum.setdefault(deviation.forum_id, []).append(deviation)
+        totals[deviation.forum_id] = total
     found: list[OpenDeviations] = []
     for forum in forums:
-        waiting = (
-            select(Deviation)
-            .where(Deviation.forum_id == forum.id, Deviation.followed_up_at.is_(None))
-            .order_by(Deviation.created_at, Deviation.id)
-        )
-        total = session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
-        if not total:
+        if forum.id not in by_forum:
             continue
-        rows = session.scalars(
-            waiting.options(selectinload(Deviation.agencies)).limit(OPEN_SHOWN)
-        ).all()
         zone = forum_schedule(forum).zone
         shown = [
             OpenDeviation(
@@ -348,7 +372,7 @@ def open_deviations(session: Session, *, team_id: str, slack_user_id: str) -> li
                 [a.name for a in d.agencies],
                 as_utc(d.created_at).astimezone(zone).date(),
             )
-            for d in rows
+            for d in by_forum[forum.id]
         ]
-        found.append(OpenDeviations(forum.name, total, shown))
+        found.append(OpenDeviations(forum.name, totals[forum.id], shown))
     return found

@@ -20,7 +20,7 @@ from domain.errors import (
     NotAMember,
     NotCoordinator,
 )
-from domain.i18n import swedish_sort_key
+from domain.i18n import Locale, LocaleOf, recipient_locale, swedish_sort_key
 from domain.schedule import (
     Schedule,
 )
@@ -187,6 +187,16 @@ def members_with_role(session: Session, forum_id: int, roles: Iterable[Role]) ->
 def coordinators(session: Session, forum_id: int) -> list[str]:
     """The forum's coordinators and admins."""
     return members_with_role(session, forum_id, (Role.COORDINATOR, Role.ADMIN))
+
+
+def coordinator_locales(
+    session: Session, forum: Forum, locale_of: LocaleOf | None
+) -> dict[str, Locale]:
+    """The forum's coordinators and admins, each with the language of a DM to them (their
+    own when ``locale_of`` knows it, else the forum's: domain.i18n.recipient_locale)."""
+    return {
+        user: recipient_locale(locale_of, forum, user) for user in coordinators(session, forum.id)
+    }
 
 
 def log_reviewers(session: Session, forum: Forum) -> list[str]:

@@ -3,7 +3,7 @@ channel, and always keeping an admin."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Row, select
@@ -247,15 +247,31 @@ def _ensure_other_admin(session: Session, forum: Forum, leaving: Member) -> None
         )
 
 
+def _removal_refused(
+    access: Access, member: Member, admins: Callable[[], int]
+) -> DomainError | None:
+    """Why ``access`` may not remove ``member`` (an active member of its forum), or None:
+    the one rule of :func:`removable` and :func:`remove_member`. No one but a coordinator
+    removes anyone, only an admin removes an admin, and never the last admin (``admins``:
+    how many active admins the forum has, asked only when it matters)."""
+    if not access.is_coordinator:
+        return NotCoordinator()
+    if member.role is not Role.ADMIN:
+        return None
+    if access.member.role is not Role.ADMIN:
+        return NotCoordinator(N_("Only an admin of the forum can remove an admin."))
+    if admins() < 2:
+        return InvalidInput(
+            N_("A forum needs at least one admin. Make someone else admin first."), field="users"
+        )
+    return None
+
+
 def removable(access: Access, members: Sequence[Member]) -> set[int]:
     """The ids of ``members`` (a forum's active ones) that ``access`` may remove: the
-    members list offers Remove on these only, as :func:`remove_member` refuses the rest
-    (anyone for a non-coordinator, an admin for a non-admin, the last admin)."""
-    if not access.is_coordinator:
-        return set()
+    members list offers Remove on these only, as :func:`remove_member` refuses the rest."""
     admins = sum(1 for m in members if m.role is Role.ADMIN)
-    may_remove_admins = access.member.role is Role.ADMIN and admins > 1
-    return {m.id for m in members if m.role is not Role.ADMIN or may_remove_admins}
+    return {m.id for m in members if _removal_refused(access, m, lambda: admins) is None}
 
 
 def remove_member(
@@ -265,10 +281,13 @@ def remove_member(
     member = session.get(Member, member_id)
     if member is None or member.forum_id != forum.id or not member.active:
         raise InvalidInput(N_("That person is no longer a member of the forum."))
-    if member.role is Role.ADMIN:
-        if access.member.role is not Role.ADMIN:
-            raise NotCoordinator(N_("Only an admin of the forum can remove an admin."))
-        _ensure_other_admin(session, forum, member)
+    refused = _removal_refused(
+        access,
+        member,
+        lambda: sum(1 for m in active_members(session, forum) if m.role is Role.ADMIN),
+    )
+    if refused is not None:
+        raise refused
     member.active = False
     member.updated_at = clock.now()
     audit.record(

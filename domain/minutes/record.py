@@ -168,18 +168,14 @@ def minutes_form(
         raise MinutesPageGone()
     meeting = _meeting_for_minutes(session, clock, access, meeting_id)
     forum = access.forum
-    slots = {s.case_id: s for s in slot_service.slots_for(session, meeting, forum)}
-    ids = _case_ids(session, meeting.id)
-    # The whole agenda's order from the cases' references and status only: the cases with
+    # The agenda's items and its cases' facts read once, for the slots and for the order:
+    # the whole agenda's order from the cases' references and status only; the cases with
     # what the rule reads are loaded for this page's (a page per save, so loading every
     # case each time made a long agenda's minutes quadratic).
-    shown = [
-        (case_id, reference)
-        for case_id, reference, status in session.execute(
-            select(Case.id, Case.reference, Case.status).where(Case.id.in_(ids))
-        )
-        if status != CaseStatus.CLOSED
-    ]
+    items = slot_service.case_items(session, meeting.id)
+    facts = slot_service.case_facts(session, [i.case_id for i in items if i.case_id is not None])
+    slots = {s.case_id: s for s in slot_service.compute(meeting, forum, items, facts)}
+    shown = [(c.id, c.reference) for c in facts.values() if c.status != CaseStatus.CLOSED]
     shown.sort(key=lambda c: (s.place if (s := slots.get(c[0])) else 10_000, c[1]))
     total = len(shown)
     start = pages.page_start(page, [case_id for case_id, _ in shown], after)

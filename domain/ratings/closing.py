@@ -155,14 +155,17 @@ def _close(
     early: bool,
     drawn: _Drawn | None = None,
     on_closed: OnClosed | None = None,
+    locked: bool = False,
 ) -> bool:
     """Close one round (a conditional UPDATE: only one closer wins, and at the deadline only
     if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
-    the trend chart for the forum's channel."""
+    the trend chart for the forum's channel. ``locked``: the caller has locked the round
+    (domain.locks.lock_round) in this transaction already."""
     now = clock.now()
     # The meeting's row before the round's (domain.locks): on_closed updates the meeting's
     # posted agenda, and a cancel or a move of the meeting locks it before the round.
-    locks.lock_round(session, round_id)
+    if not locked:
+        locks.lock_round(session, round_id)
     condition = [RatingRound.id == round_id, RatingRound.status == RatingRoundStatus.OPEN]
     if not early:
         condition.append(RatingRound.deadline_at <= now)

@@ -170,7 +170,7 @@ def close_early(
     # Its meeting's row first, then the round's (domain.locks.lock_round): read again.
     locks.lock_round(session, rating_round.id)
     _require_open_for_coordinator(rating_round, access.forum, clock)
-    _close(session, clock, rating_round.id, renderers, early=True, on_closed=on_closed)
+    _close(session, clock, rating_round.id, renderers, early=True, on_closed=on_closed, locked=True)
     _audit_round(session, clock, access, rating_round, closed_early=True)
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol
 
 from sqlalchemy import and_, or_, select
@@ -14,8 +15,8 @@ from domain import actions as action_service
 from domain import scheduling
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
-from domain.forums import forum_zone, setting_text
-from domain.i18n import Locale, LocaleOf, Translator, normalize_locale, recipient_locale
+from domain.forums import coordinator_locales, forum_zone, setting_text
+from domain.i18n import LocaleOf, Translator, normalize_locale, per_language
 from domain.periods import last_ended_half
 from domain.review.documents import files
 from domain.review.figures import CATCH_UP, KIND, SEND_AT, review_settings
@@ -162,14 +163,9 @@ def send_due(
             assert forum is not None
             t = Translator(normalize_locale(forum.language))
             figures = build(session, clock, forum=forum, period=item.period, actor="samverkan")
-            languages = {
-                user: recipient_locale(locale_of, forum, user)
-                for user in action_service.coordinators(session, forum.id)
-            }
+            languages = coordinator_locales(session, forum, locale_of)
         # Built once per language (outside any transaction): each coordinator reads theirs.
-        documents: dict[Locale, list[tuple[str, bytes]]] = {
-            locale: files(Translator(locale), figures) for locale in {*languages.values(), t.locale}
-        }
+        documents = per_language([*languages.values(), t.locale], partial(files, fig=figures))
         with sessions() as session, session.begin():
             effect = session.get(ScheduledEffect, effect_id)
             forum = session.get(Forum, item.forum_id)

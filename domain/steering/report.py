@@ -10,15 +10,14 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain import actions as action_service
 from domain import audit, review, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
     InvalidInput,
 )
-from domain.forums import forum_schedule
-from domain.i18n import N_, LocaleOf, Translator, recipient_locale
+from domain.forums import coordinator_locales, forum_schedule
+from domain.i18n import N_, LocaleOf, Translator, per_language
 from domain.statistics import Period
 from domain.steering.activity_plan import Plan, PlanNode, _require_steering, plan
 from domain.steering.levels import LEVELS, ForumFigures, is_steering, rollup, steering_level
@@ -145,23 +144,7 @@ def send_due_annual_reports(
         plan_, figures = annual_data(
             session, forum=forum, year=item.year, today=dt.date(item.year, 12, 31)
         )
-        languages = {
-            user: recipient_locale(locale_of, forum, user)
-            for user in action_service.coordinators(session, forum.id)
-        }
-        # One document per language the coordinators read.
-        docs = {
-            locale: annual_report_document(
-                Translator(locale),
-                forum_name=forum.name,
-                level=steering_level(forum) or "styrgrupp",
-                year=item.year,
-                plan_=plan_,
-                figures=figures,
-                names=lambda _user: "",
-            )
-            for locale in set(languages.values())
-        }
+        languages = coordinator_locales(session, forum, locale_of)
         audit.record(
             session,
             clock,
@@ -174,10 +157,21 @@ def send_due_annual_reports(
             detail={"year": item.year, "automatic": True},
         )
         stem = f"verksamhetsberattelse-{forum.code}-{item.year}"
-        rendered = {
-            locale: ((f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc)))
-            for locale, doc in docs.items()
-        }
+
+        def rendered_in(t: Translator) -> tuple[tuple[str, bytes], ...]:
+            doc = annual_report_document(
+                t,
+                forum_name=forum.name,
+                level=steering_level(forum) or "styrgrupp",
+                year=item.year,
+                plan_=plan_,
+                figures=figures,
+                names=lambda _user: "",
+            )
+            return (f"{stem}.pdf", to_pdf(doc)), (f"{stem}.docx", to_docx(doc))
+
+        # One document per language the coordinators read.
+        rendered = per_language(languages.values(), rendered_in)
         for user, locale in languages.items():
             scheduling.enqueue_files(
                 session,

@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 from typing import Any, Literal
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
@@ -20,7 +19,7 @@ from domain.actions import Filter, Scope
 from domain.i18n import Locale, Translator
 from handlers.blocks import actions as ui
 from handlers.deps import Deps
-from handlers.metadata import Id, ViewMeta
+from handlers.metadata import Id, Meta, ViewMeta
 from handlers.outgoing import publish_changes
 from handlers.payload import channel_of
 from handlers.screens import detail_view, home_view
@@ -64,7 +63,7 @@ FILTER_WORDS: dict[str, Filter] = {
 Origin = Literal["card", "home", "list", "modal", "none"]
 
 
-class ActionMeta(BaseModel):
+class ActionMeta(Meta):
     """``private_metadata`` of the action modals: where the user came from, so the message,
     App Home or modal they came from is refreshed afterwards."""
 
@@ -82,13 +81,6 @@ class ActionMeta(BaseModel):
 
     def dump(self) -> str:
         return self.model_dump_json(exclude_none=True)
-
-    @classmethod
-    def load(cls, raw: str | None) -> ActionMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 def forum_today(access: Access, deps: Deps) -> dt.date:

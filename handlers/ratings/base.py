@@ -8,7 +8,6 @@ import re
 from contextlib import AbstractContextManager
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
 from slack_bolt import BoltContext
 from sqlalchemy.orm import Session
 
@@ -20,7 +19,7 @@ from domain.clock import Clock
 from domain.errors import ForumNotFound, NotAMember, NotCoordinator, check_date
 from domain.i18n import Locale
 from handlers.deps import CommandRequest
-from handlers.metadata import Id
+from handlers.metadata import Id, Meta
 from storage.models import RatingRound
 
 PICTURE = {"lägesbild", "lagesbild", "lägesbilden", "situation", "picture", "ratings"}
@@ -33,7 +32,7 @@ SETTINGS = {"inställningar", "installningar", "settings"}
 DMY_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")
 
 
-class RatingMeta(BaseModel):
+class RatingMeta(Meta):
     """``private_metadata`` of the rating modal."""
 
     locale: Locale = "sv"
@@ -44,13 +43,6 @@ class RatingMeta(BaseModel):
 
     def dump(self) -> str:
         return self.model_dump_json()
-
-    @classmethod
-    def load(cls, raw: str | None) -> RatingMeta:
-        try:
-            return cls.model_validate_json(raw or "{}")
-        except ValidationError:
-            return cls()
 
 
 def parse_day(text: str, today: dt.date) -> dt.date | None:

@@ -112,11 +112,12 @@ def away(
         absence = rating_service.set_away(
             session, deps.clock, access=access, until=until, stand_in=stand_in
         )
-        forum_name = access.forum.name
+        forum = access.forum
     if absence.until is None:
         return text_message(t("Welcome back: you get the situation picture's messages again."))
     if absence.stand_in:
-        stand_in_t = deps.translator(client, req.team_id, absence.stand_in)
+        # Theirs when Slack names it in time, else the forum's language (not Swedish).
+        stand_in_t = outgoing.recipient_t(deps, client, forum, absence.stand_in)
         outgoing.tell_now(
             deps,
             client,
@@ -129,7 +130,7 @@ def away(
                 user=f"<@{req.user_id}>",
                 day=stand_in_t.day(absence.until),
                 agency=absence.agency_name,
-                forum=forum_name,
+                forum=forum.name,
             ),
         )
         return text_message(

@@ -32,6 +32,7 @@ from tests.support.slack_driver import (
     plain_value,
     radio_value,
 )
+from tests.support.statements import statements
 
 CHANNEL = "C0001"
 ADMIN, POLICE, YOUTH, SCHOOL = "U1", "U2", "U3", "U4"
@@ -422,6 +423,24 @@ def test_the_case_modal_says_that_a_consent_has_expired(bot: Bot, forum: dict[st
 # --- the agencies that must attend, after the case was raised -----------------------------------
 
 
+def save_agencies(
+    bot: Bot, forum: dict[str, int], pushed: dict[str, Any], *names: str
+) -> dict[str, Any]:
+    """The school saves the agencies modal ``pushed`` (over the case modal V0001) with
+    ``names`` chosen; the state it sent."""
+    state = {"agencies": {"value": multi_select_values([str(forum[a]) for a in names])}}
+    response = bot.driver.view_submission(
+        "case_agencies",
+        state,
+        user=SCHOOL,
+        private_metadata=pushed["private_metadata"],
+        view={"previous_view_id": "V0001"},
+        blocks=pushed["blocks"],
+    )
+    assert response.status == 200 and response.json() is None
+    return state
+
+
 def test_an_agency_found_to_be_needed_later_is_added_and_told(
     bot: Bot, forum: dict[str, int]
 ) -> None:
@@ -441,22 +460,7 @@ def test_an_agency_found_to_be_needed_later_is_added_and_told(
     chosen = next(b for b in pushed["blocks"] if b.get("block_id") == "agencies")
     initial = {o["value"] for o in chosen["element"]["initial_options"]}
     assert initial == {str(forum["Grundskola"]), str(forum["Socialtjänst/IFO"])}
-    state = {
-        "agencies": {
-            "value": multi_select_values(
-                [str(forum["Socialtjänst/IFO"]), str(forum["Fritidsgård"])]
-            )
-        }
-    }
-    response = bot.driver.view_submission(
-        "case_agencies",
-        state,
-        user=SCHOOL,
-        private_metadata=pushed["private_metadata"],
-        view={"previous_view_id": "V0001"},
-        blocks=pushed["blocks"],
-    )
-    assert response.status == 200 and response.json() is None
+    state = save_agencies(bot, forum, pushed, "Socialtjänst/IFO", "Fritidsgård")
     with bot.sessions() as s:
         case = s.scalars(select(Case)).one()
         assert [a.name for a in case.agencies] == ["Socialtjänst/IFO", "Fritidsgård", "Grundskola"]
@@ -747,3 +751,35 @@ def test_a_coordinator_whose_own_agency_a_renewed_consent_leaves_out_still_repub
     assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
     published = bot.slack.wait_for("views.publish", count=publishes + 1)[publishes:]
     assert YOUTH in {c.args["user_id"] for c in published}
+
+
+def _case_loads(bot: Bot, submit_it: Any) -> list[str]:
+    """The case's loads (the case of this forum, by id: case_row's, the change's, the
+    refreshed modal's) while ``submit_it`` runs and what it started settles."""
+    with statements(bot.sessions) as sent:
+        submit_it()
+        bot.wait_idle()
+    return [s for s in sent if s.startswith("SELECT cases.id") and "cases.forum_id = " in s]
+
+
+def test_saving_the_agencies_reads_the_case_once_after_the_change(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The change says whether the agencies changed and which were added: the save reads
+    the case for the DMs only when agencies were added, after the change (before, it read
+    the case before and after the change to compare, every save)."""
+    assert submit(bot, forum, SCHOOL, "V1", needed=("Socialtjänst/IFO",)).json() is None
+    bot.wait_idle()
+    view = {**open_case(bot, SCHOOL), "id": "V0001"}
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    bot.driver.block_action("case_change_agencies", user=SCHOOL, value=str(case_id), view=view)
+    pushed = bot.slack.wait_for("views.push")[-1].args["view"]
+    added = _case_loads(
+        bot, lambda: save_agencies(bot, forum, pushed, "Socialtjänst/IFO", "Fritidsgård")
+    )
+    removed = _case_loads(bot, lambda: save_agencies(bot, forum, pushed, "Socialtjänst/IFO"))
+    # The change's own load and the refreshed case modal's, and case_row's for the DMs
+    # only when an agency was added.
+    assert len(added) == 3, added
+    assert len(removed) == 2, removed

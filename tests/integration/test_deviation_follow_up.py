@@ -32,6 +32,7 @@ from tests.integration.test_disclosure_table import (
 from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
 from tests.support.personnummer import pnr
 from tests.support.slack_driver import multi_select_values, plain_value, select_value
+from tests.support.statements import statements
 
 NOTE = "Rutinen för kallelse förtydligades; skolan bjuds in i tid"
 NOTHING = 987_654
@@ -384,3 +385,49 @@ def test_a_coordinator_masks_the_follow_up_note_from_the_deviations_view(bot: Bo
             v.get("callback_id") not in ("text_redact_submit", "text_edit_submit") for v in pushed
         ), pushed
     assert _stored(bot, world)[0] == NOTE
+
+
+def test_what_runs_after_a_save_knows_it_saved_without_asking_the_database(bot: Bot) -> None:
+    """After the follow-up is saved, App Home is published anew, and after the note is
+    masked the deviation's view beneath is shown anew, each told by the submission that it
+    saved (as the consent's refresh is), not by reading the deviation again to find out. A
+    refused follow-up publishes no App Home."""
+    world = build_world(bot)
+    coord = reader_for(bot, world, COORD)
+    since = len(bot.slack.calls)
+    follow_up(bot, reader_for(bot, world, NOT_COVERED), world.deviation)  # refused
+    assert not [c for c in bot.slack.calls[since:] if c.method == "views.publish"]
+    with statements(bot.sessions) as sent:
+        _answer, shown = follow_up(bot, coord, world.deviation)
+    assert '"views.publish"' in shown and "Avvikelser att följa upp" not in shown, shown
+    asked = [s for s in sent if s.startswith("SELECT deviations.id FROM deviations")]
+    assert asked == [], asked
+    since = len(bot.slack.calls)
+    open_button(bot, coord, world.deviation)
+    view = _opened(bot, since)
+    coord.driver.block_action(
+        MASK_NOTE,
+        user=COORD,
+        value=_buttons(view)[MASK_NOTE],
+        view={"id": "VDEV", "private_metadata": view["private_metadata"]},
+    )
+    bot.wait_idle()
+    ask = _opened(bot, since)
+    since = len(bot.slack.calls)
+    with statements(bot.sessions) as sent:
+        coord.driver.view_submission(
+            "text_redact_submit",
+            {},
+            user=COORD,
+            private_metadata=ask["private_metadata"],
+            view={"previous_view_id": "VDEV"},
+        )
+        bot.wait_idle()
+    beneath = [
+        c
+        for c in bot.slack.calls[since:]
+        if c.method == "views.update" and c.args.get("view_id") == "VDEV"
+    ]
+    assert beneath, bot.slack.calls[since:]
+    asked = [s for s in sent if s.startswith("SELECT deviations.follow_up_note FROM")]
+    assert asked == [], asked

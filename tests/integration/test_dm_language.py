@@ -416,3 +416,16 @@ def test_a_case_dm_falls_back_to_the_forums_language_not_swedish(
     (swedish,) = dms_to(bot, case_flow.SOCIAL)
     assert "your agency needs to take part" in german
     assert "your agency needs to take part" not in swedish and "FOS-2026-001" in swedish
+
+
+def test_a_stand_ins_dm_falls_back_to_the_forums_language_not_swedish(bot: Bot) -> None:
+    """An English forum: a member names a stand-in whose Slack is German (no catalog); the
+    stand-in is told in the forum's English, not in Swedish."""
+    rating_flow.make_forum(bot)
+    with transaction(bot.sessions) as s:
+        s.execute(update(Forum).values(language="en"))
+    bot.slack.set_user(rating_flow.POLIS2, locale="de-DE")
+    rating_flow.command_reply(bot, f"borta 2026-12-31 <@{rating_flow.POLIS2}>", rating_flow.POLIS)
+    (told,) = eventually(lambda: dms_to(bot, rating_flow.POLIS2))
+    assert "has named you stand-in for Polis" in told, told
+    assert "Thursday 31 December 2026" in told, told

@@ -16,6 +16,7 @@ from domain.cases import report_deviation
 from storage.db import transaction
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
+from tests.support.statements import statements
 
 COORD = "UK"
 FORUMS = 30
@@ -101,3 +102,32 @@ def test_a_coordinator_of_two_forums_sees_everything(bot: Bot) -> None:
     shown = json.dumps(view, ensure_ascii=False)
     assert shown.count('"action_id": "deviation_open"') == 2
     assert "…och" not in shown, shown
+
+
+def test_app_home_reads_every_forums_deviations_in_one_query(bot: Bot) -> None:
+    """The deviations waiting in all of the coordinator's forums are read in one query (and
+    their agencies in one more), not two queries a forum on every publish. Each forum still
+    shows its oldest five and counts them all."""
+    _world(bot, 3)
+    with transaction(bot.sessions) as s:  # six more in the first forum: seven in all
+        forum = fs.forum_for_channel(s, team_id="T0001", channel_id="C0001")
+        assert forum is not None
+        access = fs.require_member(s, forum=forum, slack_user_id=COORD)
+        for n in range(6):
+            bot.clock.advance(dt.timedelta(minutes=1))
+            report_deviation(
+                s,
+                bot.clock,
+                access=access,
+                agency_ids=[forum.agencies[0].id],
+                kind="information",
+                text=f"Protokollet kom sent {n}",
+                case_reference=None,
+            )
+    with statements(bot.sessions) as sent:
+        view = _home(bot, COORD)
+    shown = json.dumps(view, ensure_ascii=False)
+    assert "*Forum 00*: 7 öppna" in shown and "*Forum 01*: 1 öppen" in shown, shown
+    assert shown.count('"action_id": "deviation_open"') == 5 + 1 + 1
+    waiting = [s for s in sent if "deviations.followed_up_at IS NULL" in s]
+    assert len(waiting) == 1, waiting

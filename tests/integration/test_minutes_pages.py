@@ -572,3 +572,22 @@ def test_a_page_of_a_long_agenda_reads_its_own_cases_not_every_case(bot: Bot) ->
     with bot.sessions() as s:
         planned = {c.id: c.status for c in s.scalars(select(Case).where(Case.id.in_(cases)))}
     assert planned == dict.fromkeys(cases, CaseStatus.FOLLOW_UP)
+
+
+def test_a_page_saved_reads_the_agenda_and_its_cases_once_for_the_next_page(bot: Bot) -> None:
+    """The next page after a save reads the agenda's items and its cases' facts once, for
+    its slots and for its order together: the save reads the agenda's case ids once for
+    itself, the next page once more (before, the next page read both twice: once for the
+    slots, once for its own list)."""
+    meeting, _references = meeting_with_cases(bot, 30, until="ended")
+    view = minutes.minutes_modal(bot, meeting)
+    cases = page_cases(view)
+    with reads(bot) as (_loaded, statements):
+        answer = submit_page(bot, view, {case: decision_for(case) for case in cases}).json()
+    assert answer["response_action"] == "update", answer
+    flat = [" ".join(s.split()) for s in statements]
+    # The agenda's live items (the tally's own read also counts the removed ones).
+    agenda = [s for s in flat if "FROM agenda_items WHERE" in s and "removed" in s]
+    assert len(agenda) == 2, agenda
+    facts = [s for s in flat if s.startswith("SELECT cases.id, cases.reference, cases.status")]
+    assert len(facts) == 1, facts

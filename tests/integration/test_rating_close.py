@@ -38,6 +38,7 @@ from tests.support.rating_flow import (
     table_rows,
     the_round,
 )
+from tests.support.statements import statements
 
 
 @pytest.fixture
@@ -320,3 +321,19 @@ def test_a_second_click_on_close_or_a_stale_extend_tells_the_coordinator_it_is_c
     assert the_round(bot).deadline_at == DEADLINE
     run_due_work(bot.runtime)
     assert len(channel_posts(bot)) == 1
+
+
+def test_closing_early_locks_the_round_once(bot: Bot, forum: dict[str, int]) -> None:
+    """The coordinator's close locks the round (its meeting's row first, then the round's)
+    once, before it checks the round is open, and closes it under that lock (before, the
+    close took both locks again: three statements more)."""
+    run_due_work(bot.runtime)
+    rating_round = the_round(bot)
+    with statements(bot.sessions) as sent:
+        bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))
+        bot.slack.wait_for("response_url", count=1)
+    closed = the_round(bot)
+    assert closed.status is RatingRoundStatus.CLOSED and closed.closed_early
+    # lock_round's first read: the round's meeting.
+    locking = [s for s in sent if s.startswith("SELECT rating_rounds.meeting_id FROM")]
+    assert len(locking) == 1, locking

@@ -15,7 +15,7 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from domain import agenda as agenda_service
 from storage.db import transaction
@@ -323,3 +323,30 @@ def test_saving_a_page_of_a_long_agendas_slots_reads_the_cases_agencies_at_once(
     agencies = [s for s in statements if "case_agencies" in s]
     assert len(agencies) <= 2, agencies  # the save's order, and the next page's
     assert len(statements) < 50, len(statements)
+
+
+def test_saving_the_slots_writes_the_forums_settings_once(bot: Bot) -> None:
+    """A page saved with a new meeting link and default length changes the forum's settings
+    once, both keys together (before, they were written up to three times: the length to
+    try the slots, back again when they overflowed, then the link)."""
+    meeting, _references = meeting_with_cases(bot, 13, until="preview")
+    first = minutes.open_slots(bot, meeting)
+    writes: list[Any] = []
+
+    def on_set(_target: Forum, value: Any, *_args: Any) -> None:
+        writes.append(dict(value or {}))
+
+    event.listen(Forum.settings, "set", on_set)
+    try:
+        with reads(bot) as (_loaded, statements):
+            body = submit_page(bot, first, default=6).json()
+    finally:
+        event.remove(Forum.settings, "set", on_set)
+    assert body["response_action"] == "update", body
+    updates = [s for s in statements if s.startswith("UPDATE forums")]
+    assert len(writes) == 1, writes
+    assert writes[0]["slot_minutes"] == 6 and writes[0]["meeting_link"] == minutes.LINK
+    assert len(updates) == 1, updates
+    with bot.sessions() as s:
+        settings = s.scalars(select(Forum)).one().settings or {}
+    assert (settings["slot_minutes"], settings["meeting_link"]) == (6, minutes.LINK)

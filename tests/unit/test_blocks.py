@@ -42,11 +42,13 @@ from handlers.blocks.forum import (
     forum_summary_blocks,
     help_blocks,
     help_message,
-    home_view,
+    home_forums_section,
+    home_tab,
     members_modal,
     menu_message,
     unknown_command_message,
 )
+from handlers.blocks.home import HomeParts
 from sandbox.webapi import validate_message, validate_view
 from tests.support.blockkit import all_text, mrkdwn_texts
 
@@ -485,6 +487,11 @@ def test_forum_without_meetings_areas_or_agencies_shows_dashes() -> None:
     lines = msg["blocks"][1]["text"]["text"].splitlines()
     assert "*Nästa möten:* –" in lines
     assert sum(line.endswith(":* –") for line in lines) == 3
+
+
+def home_view(t: Translator, forums: list[ForumSummary]) -> dict[str, Any]:
+    """App Home with the forums' summaries alone, put together as handlers.screens does."""
+    return home_tab(t, HomeParts(forums=home_forums_section(t, forums)))
 
 
 def test_home_view_with_thirty_forums_stays_within_limits(t: Translator) -> None:

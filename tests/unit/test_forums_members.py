@@ -251,6 +251,34 @@ def test_a_forum_always_keeps_an_admin(
     assert len(events(sessions, after=setup.audit_mark)) == 4
 
 
+@pytest.mark.parametrize("admins", [1, 2])
+def test_the_members_list_offers_remove_where_remove_member_removes(
+    sessions: Sessions, clock: AdjustableClock, setup: Setup, admins: int
+) -> None:
+    """``removable`` (the members list's Remove buttons) and ``remove_member`` follow one
+    rule: for every actor and member, the button is offered exactly where removing works
+    (with one admin and with two)."""
+    if admins == 2:
+        soc = setup.agency["Socialtjänst/IFO"]
+        add_as(sessions, clock, setup, actor=ADMIN, users=["U20"], role=Role.ADMIN, agency_id=soc)
+    actors = [ADMIN, COORD, MEMBER]
+    for actor in actors:
+        with sessions() as s:
+            forum = load_forum(s, setup.forum_id)
+            members = fs.active_members(s, forum)
+            offered = fs.removable(fs.require_member(s, forum=forum, slack_user_id=actor), members)
+            for target in members:
+                try:
+                    fs.remove_member(s, clock, forum=forum, actor=actor, member_id=target.id)
+                    removed = True
+                except (NotCoordinator, InvalidInput):
+                    removed = False
+                finally:
+                    s.rollback()
+                    forum = load_forum(s, setup.forum_id)
+                assert (target.id in offered) == removed, (actor, target.slack_user_id)
+
+
 def test_coordinator_cannot_demote_the_last_admin(
     sessions: Sessions, clock: AdjustableClock, setup: Setup
 ) -> None:

@@ -22,6 +22,7 @@ from domain.i18n import (
     format_day,
     format_day_time,
     normalize_locale,
+    per_language,
     recipient_locale,
     recipient_translator,
     supported_locale,
@@ -331,3 +332,16 @@ def test_english_text_names_the_english_command_words(
         "English text that names a Swedish subcommand (give it an English msgstr in "
         f"{EN_PO.relative_to(ROOT)}):\n" + "\n".join(sorted(swedish_words))
     )
+
+
+def test_per_language_builds_once_a_language_not_once_a_recipient() -> None:
+    """Five recipients reading two languages: two documents built, one for each."""
+    built: list[str] = []
+
+    def make(t: Translator) -> str:
+        built.append(t.locale)
+        return t("Samverkan") + f" ({t.locale})"
+
+    documents = per_language(["sv", "en", "sv", "sv", "en"], make)
+    assert built == ["sv", "en"]
+    assert documents == {"sv": "Samverkan (sv)", "en": "Samverkan (en)"}

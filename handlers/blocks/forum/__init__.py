@@ -23,7 +23,6 @@ from handlers.blocks.forum.home import (
     home_error_view,
     home_forums_section,
     home_tab,
-    home_view,
 )
 from handlers.blocks.forum.ids import (
     ACTION_MENU_FORUM,
@@ -102,7 +101,6 @@ __all__ = [
     "home_error_view",
     "home_forums_section",
     "home_tab",
-    "home_view",
     "members_modal",
     "menu_message",
     "nearest_command",

@@ -108,10 +108,5 @@ def home_tab(t: Translator, parts: HomeParts) -> Block:
     return {"type": "home", "blocks": [*top, *body, *hint][:HOME_BLOCKS_MAX]}
 
 
-def home_view(t: Translator, forums: Sequence[ForumSummary]) -> Block:
-    """App Home with the forums' summaries alone."""
-    return home_tab(t, HomeParts(forums=home_forums_section(t, forums)))
-
-
 def home_error_view(t: Translator, text: str) -> Block:
     return {"type": "home", "blocks": [header(t("Samverkan")), section(text)]}

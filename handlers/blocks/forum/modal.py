@@ -207,7 +207,7 @@ def schedule_text(t: Translator, rrule: str, start: dt.time | None, end: dt.time
     words = schedule_words(rrule, t)
     shown = escape(words) if words else f"`{escape(rrule)}`"
     if start is not None and end is not None:
-        shown += " " + time_range(start, end, t.locale)
+        shown += " " + time_range(start, end)
     return shown
 
 
