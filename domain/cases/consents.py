@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -12,7 +13,7 @@ from domain import disclosure, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.forums import forum_schedule, local_today
-from domain.i18n import LocaleOf, recipient_translator
+from domain.i18n import LocaleOf, Translator, recipient_translator
 from storage.models import (
     Case,
     CaseStatus,
@@ -60,12 +61,18 @@ def _forum_midnight(forum: Forum, day: dt.date) -> dt.datetime:
 REMIND_DAYS_BEFORE = 7
 
 
+# The reminder's message from its text and the case's id (the composition root's: a button
+# that opens the case, handlers.blocks.cases.case_button_dm); plain text without one.
+CaseDM = Callable[[Translator, str, int], dict[str, Any]]
+
+
 def remind_expiring_consents(
     session: Session,
     clock: Clock,
     *,
     replica: str,
     locale_of: LocaleOf | None = None,
+    render: CaseDM | None = None,
 ) -> int:
     """Once per consent, when it expires within a week (forum-local days): queue a DM to the
     forum's coordinators and the member who raised the case, while that member still
@@ -124,7 +131,10 @@ def remind_expiring_consents(
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": user, "text": text},
+                payload={
+                    "channel": user,
+                    **(render(t, text, case.id) if render is not None else {"text": text}),
+                },
                 dedupe_key=f"consent_expiry:{consent.id}:{user}",
             )
         scheduling.complete(session, clock, effect)

@@ -71,6 +71,7 @@ from handlers.blocks.cases.labels import (
 )
 from handlers.blocks.cases.messages import (
     case_announcement,
+    case_button_dm,
     case_dm,
     case_dm_text,
     case_list_message,
@@ -130,6 +131,7 @@ __all__ = [
     "age_band_label",
     "agencies_modal",
     "case_announcement",
+    "case_button_dm",
     "case_detail_modal",
     "case_dm",
     "case_dm_text",

@@ -101,6 +101,12 @@ def case_dm(
     text = case_dm_text(
         t, reference=reference, forum_name=forum_name, meeting_start=meeting_start, tz=tz
     )
+    return case_button_dm(t, text, case_id)
+
+
+def case_button_dm(t: Translator, text: str, case_id: int) -> dict[str, object]:
+    """A DM about one case (its text names the reference only) with the button that opens
+    the case: the case DM, the consent's expiry reminder."""
     return message(
         text,
         [
