@@ -34,6 +34,7 @@ from domain import (
 )
 from handlers import minutes, outgoing, screens
 from handlers.blocks.actions import ScheduledMessages
+from handlers.blocks.cases import case_button_dm
 from handlers.blocks.feedback import SurveyDMs
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
 from handlers.blocks.review import ReviewPosts
@@ -158,7 +159,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             "consents",
             in_transaction(
                 lambda s: cases.remind_expiring_consents(
-                    s, clock, replica=replica, locale_of=member_locale
+                    s, clock, replica=replica, locale_of=member_locale, render=case_button_dm
                 )
             ),
         ),

@@ -29,12 +29,19 @@ from domain.calendar import (
 )
 from domain.clock import Clock
 from domain.errors import DomainError, ForumNotFound, InvalidInput, NotAMember
-from domain.forums import forum_schedule, get_forum, require_coordinator, require_member
+from domain.forums import (
+    find_member,
+    forum_schedule,
+    get_forum,
+    require_coordinator,
+    require_member,
+)
 from domain.i18n import N_, Locale, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (
     AgendaItem,
     AuditAction,
+    AuditEvent,
     Case,
     CaseStatus,
     EffectStatus,
@@ -340,6 +347,19 @@ def _retire(
     else:
         session.flush()
         session.execute(delete(Meeting).where(Meeting.id == meeting.id))
+        # Its tombstone: a button still naming it (a coordinator's view drawn before the
+        # schedule changed) is told kindly, not audited as a refusal (meeting_access).
+        audit.record(
+            session,
+            clock,
+            actor=SYSTEM_ACTOR,
+            action=AuditAction.DELETE,
+            object_type="meeting",
+            object_ref=str(meeting.id),
+            team_id=forum.team_id,
+            forum_id=forum.id,
+            detail={"removed": REMOVED_BY_SCHEDULE},
+        )
 
 
 def ensure_synced(session: Session, clock: Clock, forum: Forum) -> None:
@@ -438,9 +458,35 @@ def recent(session: Session, clock: Clock, forum: Forum, *, count: int = 4) -> l
 
 def get_meeting(session: Session, forum: Forum, meeting_id: int) -> Meeting:
     meeting = session.get(Meeting, meeting_id)
+    if meeting is None and removed_in(session, forum.team_id, meeting_id) == forum.id:
+        raise MeetingRemoved()
     if meeting is None or meeting.forum_id != forum.id:
         raise MeetingNotFound()
     return meeting
+
+
+# Who removed a meeting the schedule no longer has (the audit event's actor), and why.
+SYSTEM_ACTOR = "samverkan"
+REMOVED_BY_SCHEDULE = "schedule_changed"
+
+
+def removed_in(session: Session, team_id: str, meeting_id: int) -> int | None:
+    """The forum (of ``team_id``) whose schedule change removed the meeting of this id (its
+    tombstone in the audit log: :func:`_retire`), None for an id of nothing removed so."""
+    if meeting_id <= 0:
+        return None
+    return session.scalar(
+        select(AuditEvent.forum_id)
+        .where(
+            AuditEvent.object_type == "meeting",
+            AuditEvent.object_ref == str(meeting_id),
+            AuditEvent.action == AuditAction.DELETE,
+            AuditEvent.actor == SYSTEM_ACTOR,
+            AuditEvent.team_id == team_id,
+        )
+        .order_by(AuditEvent.id.desc())
+        .limit(1)
+    )
 
 
 CANCEL_REASON_MAX = 200  # the same as the data inventory's meetings.note
@@ -454,6 +500,16 @@ class NotInMeetingsForum(MeetingNotFound, NotAMember):
     """A meeting, named by its id alone, of a forum the user is not in: told as
     :class:`MeetingNotFound` (a different answer would tell them that a meeting of that id
     exists), and still a :class:`NotAMember` for whoever asks what it is."""
+
+
+class MeetingRemoved(DomainError):
+    """A meeting of the member's own forum that a schedule change removed since their view
+    was drawn (a stale button): told so, and no refusal is audited (the doors audit
+    MeetingNotFound: another forum's meeting, or none)."""
+
+    msgid = N_(
+        "That meeting was removed when the forum's schedule changed. Open /samverkan möten again."
+    )
 
 
 class MeetingOfAnotherWorkspace(MeetingNotFound, ForumNotFound):
@@ -471,6 +527,17 @@ def meeting_access(
     exists; a member who is no coordinator is told so (NotCoordinator)."""
     meeting = session.get(Meeting, meeting_id) if meeting_id > 0 else None
     if meeting is None:
+        # A stale press of the forum's own member on a meeting a schedule change removed:
+        # told so, not refused. Anyone else is told what an id of nothing tells them.
+        removed = removed_in(session, team_id, meeting_id)
+        forum_of = session.get(Forum, removed) if removed is not None else None
+        member = (
+            find_member(session, forum=forum_of, slack_user_id=user_id)
+            if forum_of is not None and forum_of.team_id == team_id
+            else None
+        )
+        if member is not None:
+            raise MeetingRemoved()
         raise MeetingNotFound()
     try:
         forum = get_forum(session, forum_id=meeting.forum_id, team_id=team_id)

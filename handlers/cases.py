@@ -156,15 +156,16 @@ def _queue_announcement(
         session, deps.clock, team_id=team_id, channel=access.forum.channel_id, message=post, key=key
     )
     for member, member_t in outgoing.translators(deps, client, access.forum, recipients).items():
-        text = ui.case_dm_text(
+        dm = ui.case_dm(
             member_t,
             reference=row.reference,
             forum_name=access.forum.name,
             meeting_start=row.meeting_start,
             tz=tz,
+            case_id=case_id,
         )
-        outgoing.tell(
-            session, deps.clock, team_id=team_id, user_id=member, text=text, key=f"{key}:{member}"
+        outgoing.post(
+            session, deps.clock, team_id=team_id, channel=member, message=dm, key=f"{key}:{member}"
         )
 
 
@@ -211,10 +212,25 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     t = quick_translator(context, deps)
     with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel or "")
-    # No forum here: the modal's lookup refuses it (ForumNotFound), and audits the attempt.
-    meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id if forum else None)
+    # No forum here: the modal's lookup refuses it (ForumNotFound), and audits the attempt
+    # (forum 0: None would ask the case's own forum, as the DM's button does).
+    meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id if forum else 0)
     case_id = forms.id_value(body["actions"][0].get("value")) or 0
     view = detail_view(deps, t, meta, team_id, user_id, case_id)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("notice")
+def open_case_from_dm(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """The case DM's button: the case's modal. A DM is no forum's channel, so the door asks
+    membership of the case's own forum (:func:`domain.cases.access_for_case`), through the
+    same audited read as the list's button; anyone outside it is told what an id of no case
+    tells them."""
+    case_id = forms.id_value(str(body["actions"][0].get("value") or "")) or 0
+    meta = ViewMeta(locale=t.locale)
+    view = detail_view(deps, t, meta, context.team_id or "", context.user_id or "", case_id)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -467,14 +483,15 @@ def submit_agencies(
             for member, member_t in outgoing.translators(
                 deps, client, access.forum, people
             ).items():
-                text = ui.case_dm_text(
+                dm = ui.case_dm(
                     member_t,
                     reference=row.reference,
                     forum_name=access.forum.name,
                     meeting_start=coming,
                     tz=tz,
+                    case_id=case_id,
                 )
-                outgoing.tell(session, deps.clock, team_id=team_id, user_id=member, text=text)
+                outgoing.post(session, deps.clock, team_id=team_id, channel=member, message=dm)
     ack()  # back to the case modal, which the lazy listener refreshes
 
 
@@ -598,6 +615,7 @@ def register(app: App) -> None:
     app.action(ui.ACTION_LIST_STATUS)(ack=ack_only, lazy=[change_list])
     app.action(ui.ACTION_LIST_PAGE_RE)(ack=ack_only, lazy=[change_list])
     app.action(ui.ACTION_CASE_OPEN)(ack=ack_only, lazy=[open_case])
+    app.action(ui.ACTION_CASE_OPEN_DM)(ack=ack_only, lazy=[open_case_from_dm])
     app.action(ui.ACTION_CASE_STATUS_RE)(ack=ack_only, lazy=[change_status])
     app.view(ui.CB_CASE_CLOSE)(ack=submit_close, lazy=[refresh_after_close])
     app.action(ui.ACTION_CASE_WITHDRAW)(ack=ack_only, lazy=[withdraw])

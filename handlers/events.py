@@ -7,6 +7,7 @@ from typing import Any
 
 from slack_bolt import App, BoltContext
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 
 from domain import forums as forum_service
 from domain import scheduling
@@ -77,17 +78,57 @@ def refresh_left_home(
         refresh_home(deps, client, team_id, [user_id])
 
 
+# The channel a "bot joined" event names, when its forum has a refusal recorded: for
+# :func:`confirm_invited_back` to ask Slack about (the event alone is a hint).
+INVITED_BACK = "samverkan_invited_back"
+
+
 @needing("event_user", "event_channel")
 def member_joined(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     # Joining the channel gives no access by itself: a coordinator adds members. The bot
-    # itself invited back: its forum's agendas reach the channel again (what the forum's
-    # summary, settings, App Home and menu said about it goes).
+    # itself invited back to a forum's channel that refused its posts: a hint, which
+    # :func:`confirm_invited_back` checks with Slack after the answer (no Slack call here).
     if not context.bot_user_id or event["user"] != context.bot_user_id:
         return
     team_id = _workspace(event, context)
+    with database_errors(), reading(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=team_id, channel_id=event["channel"]
+        )
+        refused = forum is not None and scheduling.channel_refused(forum) is not None
+    if refused:
+        context[INVITED_BACK] = event["channel"]
+
+
+def _bot_in_channel(client: WebClient, channel_id: str) -> bool:
+    """Slack's own word (``conversations.info``) that the bot is in the channel and it is
+    not archived; False when Slack cannot say (a private channel the bot is not in is
+    ``channel_not_found``; an outage or a rate limit: the next post that goes through
+    clears the refusal anyway)."""
+    try:
+        channel = client.conversations_info(channel=channel_id).get("channel") or {}
+    except SlackApiError as exc:
+        log.info("invited back? not confirmed: %s", exc.response.get("error"))
+        return False
+    return bool(channel.get("is_member")) and not channel.get("is_archived")
+
+
+@listener("log")
+def confirm_invited_back(
+    event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """After :func:`member_joined` has answered: a signed event saying the bot joined the
+    forum's channel (which a crafted one can say as well) clears the refusal recorded, and
+    publishes the members' App Homes anew, only once Slack confirms the bot is in it."""
+    channel = context.get(INVITED_BACK)
+    if not isinstance(channel, str) or not _bot_in_channel(client, channel):
+        return
+    team_id = _workspace(event, context)
     with database_errors(), transaction(deps.sessions) as session:
-        forum = scheduling.mark_reachable(session, team_id=team_id, channel_id=event["channel"])
-        _reach_changed(context, forum)
+        forum = scheduling.mark_reachable(session, team_id=team_id, channel_id=channel)
+        forum_id = forum.id if forum is not None else None
+    if forum_id is not None:
+        refresh_forum_homes(deps, client, context.team_id or "", forum_id)
 
 
 @needing("event_channel")
@@ -143,7 +184,7 @@ def home_opened(
 
 def register(app: App) -> None:
     app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
-    app.event("member_joined_channel")(ack=member_joined, lazy=[refresh_reach_homes])
+    app.event("member_joined_channel")(ack=member_joined, lazy=[confirm_invited_back])
     for unarchived in ("channel_unarchive", "group_unarchive"):
         app.event(unarchived)(ack=channel_unarchived, lazy=[refresh_reach_homes])
     for archived in ("channel_archive", "group_archive"):

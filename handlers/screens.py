@@ -328,7 +328,8 @@ def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) ->
 def detail_view(
     deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
 ) -> dict[str, Any]:
-    """The case modal for this member; showing it is an audited read."""
+    """The case modal for this member; showing it is an audited read. A ``meta`` naming
+    no forum (the case DM's button) asks membership of the case's own forum."""
     with database_errors(), transaction(deps.sessions) as session:
         with disclosure.refusals_audited(
             session,
@@ -338,7 +339,13 @@ def detail_view(
             case_id=case_id,
             surface_name="case_modal",
         ):
-            access = case_access(session, meta, team_id, user_id)
+            access = (
+                case_access(session, meta, team_id, user_id)
+                if meta.forum_id is not None
+                else case_service.access_for_case(
+                    session, team_id=team_id, case_id=case_id, slack_user_id=user_id
+                )
+            )
             view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
         tz = forum_service.forum_schedule(access.forum).zone
         linked = case_view_blocks(
@@ -351,7 +358,7 @@ def detail_view(
             details=view.details,
             closed=view.status is CaseStatus.CLOSED,
         )
-    case_meta = meta.model_copy(update={"case_id": case_id})
+    case_meta = meta.model_copy(update={"case_id": case_id, "forum_id": access.forum.id})
     modal = case_ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
     return add_case_actions(modal, linked)
 

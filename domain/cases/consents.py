@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
@@ -60,12 +61,18 @@ def _forum_midnight(forum: Forum, day: dt.date) -> dt.datetime:
 REMIND_DAYS_BEFORE = 7
 
 
+# The reminder's message from its text and the case's id (the composition root's: a button
+# that opens the case, handlers.blocks.cases.case_button_dm); plain text without one.
+CaseDM = Callable[[Translator, str, int], dict[str, Any]]
+
+
 def remind_expiring_consents(
     session: Session,
     clock: Clock,
     *,
     replica: str,
     locale_of: LocaleOf | None = None,
+    render: CaseDM | None = None,
 ) -> int:
     """Once per consent, when it expires within a week (forum-local days): queue a DM to the
     forum's coordinators and the member who raised the case, while that member still
@@ -114,18 +121,27 @@ def remind_expiring_consents(
             .order_by(Member.id)
         ).all()
         for user in dict.fromkeys(told):
-            text = renders.to(locale_of, forum, user, _expiry_text, case.reference, expires)
+            message = renders.to(
+                locale_of, forum, user, _expiry_message, case.reference, expires, case.id, render
+            )
             scheduling.enqueue(
                 session,
                 clock,
                 team_id=forum.team_id,
                 method="chat.postMessage",
-                payload={"channel": user, "text": text},
+                payload={"channel": user, **message},
                 dedupe_key=f"consent_expiry:{consent.id}:{user}",
             )
         scheduling.complete(session, clock, effect)
         claimed += 1
     return claimed
+
+
+def _expiry_message(
+    t: Translator, reference: str, expires: dt.date, case_id: int, render: CaseDM | None
+) -> dict[str, Any]:
+    text = _expiry_text(t, reference, expires)
+    return render(t, text, case_id) if render is not None else {"text": text}
 
 
 def _expiry_text(t: Translator, reference: str, expires: dt.date) -> str:

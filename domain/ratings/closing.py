@@ -229,7 +229,7 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
     the cancel without a picture, opens again with the deadline for the new time and the
     answers given kept (the same meeting, so the same round: a meeting has one round). Its
     members' invitations work again, the agencies that have not answered every area get
-    the invitation again (once per reopening: jobs.invite_reopened) and the reminders
+    the invitation again (once per agency and round: jobs.invite_reopened) and the reminders
     follow; a deadline already past closes it at the next pass with the picture of the
     answers given, before the meeting. A round whose picture was posted (closed at its
     deadline or early, before the cancel) stays closed."""

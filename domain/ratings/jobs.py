@@ -429,9 +429,10 @@ def _invite(
     return len(calls)
 
 
-def _opened_keys(session: Session, round_id: int) -> set[tuple[int, str]]:
-    """The (agency, person) pairs the round's invitation was queued for (its outbox keys)."""
-    prefix = f"rating_open:{round_id}:"
+def _opened_keys(session: Session, round_id: int, key: str = "open") -> set[tuple[int, str]]:
+    """The (agency, person) pairs the round's invitation was queued for (its outbox keys;
+    ``key`` :data:`REOPEN_KEY`: the invitation again, after the round opened again)."""
+    prefix = f"rating_{key}:{round_id}:"
     pairs = set()
     for key in session.scalars(
         select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
@@ -631,12 +632,15 @@ def _remind_one(
 
 
 REOPENED = "rating_reopen"
+# The invitation again's outbox keys: rating_reinvite:<round>:<agency>:<person> (before,
+# rating_reopen:<effect>:<round>:…, once per reopening; a new name, so none is misread).
+REOPEN_KEY = "reinvite"
 
 
 def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRound) -> None:
     """The round opened again (its cancelled meeting was taken up again: closing.
-    follow_meeting): its invitation goes out again, once, to the agencies that have not
-    answered every area, at the next pass on a working day in the daytime
+    follow_meeting): its invitation goes out again, once per agency and round, to the
+    agencies that have not answered every area, at the next pass on a working day in the daytime
     (:func:`invite_reopened`). One pending effect per reopening; a reopening while the last
     one's DMs are still waiting adds none (they go out with the new day and deadline)."""
     mine = (
@@ -706,7 +710,8 @@ def invite_reopened(
 ) -> int:
     """The invitation again to the agencies that have not answered every area of a round
     that opened again (:func:`plan_reopened_invites`), each person in their own language
-    (``locale_of``), once per reopening: claimed, and keyed by the reopening. On working
+    (``locale_of``), once per agency and round however often it opens again (each
+    reopening's effect claimed; the DMs keyed by round, agency and person). On working
     days in the daytime, as the opening. A round closed again meanwhile (cancelled again,
     or its deadline passed) sends nothing. Returns how many reopenings were sent."""
     renders = renders or Renders()
@@ -787,7 +792,10 @@ def _invite_reopened(
     if not allowed(now, calendar_of(forum), _zone(forum)):
         scheduling.release(effect)  # not at night: the morning's pass sends it
         return False
-    unanswered = _unanswered(session, clock, forum, rating_round)
+    # Once per agency and round: an agency told once that the round is open again is not
+    # told at each further cancel and take-up (the reminders follow as for any round).
+    told = {agency for agency, _ in _opened_keys(session, rating_round.id, REOPEN_KEY)}
+    unanswered = [a for a in _unanswered(session, clock, forum, rating_round) if a not in told]
     _invite(
         session,
         clock,
@@ -799,7 +807,7 @@ def _invite_reopened(
         reminder=True,
         reopened=True,
         only=unanswered,
-        key=f"reopen:{effect.id}",
+        key=REOPEN_KEY,
         locale_of=locale_of,
     )
     scheduling.complete(session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1))

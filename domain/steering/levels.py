@@ -29,6 +29,7 @@ from domain.locks import update_forum_settings
 from domain.statistics import Period
 from storage.models import (
     AuditAction,
+    AuditEvent,
     Forum,
     ForumLink,
     Meeting,
@@ -205,12 +206,13 @@ def configure(
     now = clock.now()
     added = [f for f in wanted if f not in existing]
     removed = [f for f in existing if f not in wanted]
+    ended: list[list[int]] = []
     if removed:
-        session.execute(
-            delete(ForumLink).where(
-                ForumLink.steering_forum_id == steering.id, ForumLink.forum_id.in_(removed)
-            )
-        )
+        mine = (ForumLink.steering_forum_id == steering.id, ForumLink.forum_id.in_(removed))
+        # Each ended link and its forum, in the log (:func:`link_ended_in`).
+        rows = session.execute(select(ForumLink.id, ForumLink.forum_id).where(*mine))
+        ended = [[link_id, forum_id] for link_id, forum_id in rows]
+        session.execute(delete(ForumLink).where(*mine))
     links = {
         forum_id: ForumLink(
             steering_forum_id=steering.id,
@@ -229,7 +231,7 @@ def configure(
         action=AuditAction.UPDATE,
         object_type="steering",
         object_ref=steering.code,
-        detail={"level": level, "follows": wanted},
+        detail={"level": level, "follows": wanted, **({"ended": ended} if ended else {})},
     )
     new = tuple(f for f in (session.get(Forum, i) for i in added) if f is not None)
     for forum in new:  # transparency: the operational forum is told who follows its figures
@@ -269,6 +271,50 @@ class NotInLinksForum(LinkNotFound, NotAMember):
 class LinkOfAnotherWorkspace(LinkNotFound, ForumNotFound):
     """A link of another workspace's forum: told as :class:`LinkNotFound`, and audited as a
     request with no forum here (a :class:`ForumNotFound`)."""
+
+
+class LinkEnded(DomainError):
+    """A link of the followed forum that has ended, pressed again by one of its members in
+    its channel (the button stays on the note there): told as :class:`LinkNotFound`, and
+    no refusal is audited (the door audits LinkNotFound: a link of another forum, or of
+    none)."""
+
+    msgid = LinkNotFound.msgid
+
+
+def link_ended_in(session: Session, team_id: str, link_id: int) -> int | None:
+    """The forum (of ``team_id``) whose following by a steering forum was the link of this
+    id, now ended (the log's steering events name it: :func:`end_link`, and the steering
+    forum's settings dropping the forum); None for an id of no ended link."""
+    if link_id <= 0:
+        return None
+    for forum_id, detail in session.execute(
+        select(AuditEvent.forum_id, AuditEvent.detail)
+        .where(AuditEvent.object_type == "steering", AuditEvent.team_id == team_id)
+        .order_by(AuditEvent.id.desc())
+    ):
+        detail = detail or {}
+        if detail.get("link") == link_id and detail.get("unfollowed") == forum_id:
+            return int(forum_id)
+        for ended, followed in detail.get("ended") or ():
+            if ended == link_id:
+                return int(followed)
+    return None
+
+
+def _stale_press(
+    session: Session, *, team_id: str, slack_user_id: str, link_id: int, channel_id: str
+) -> bool:
+    """The press names a link that ended of the forum whose channel it came from, by a
+    member of that forum: the note's old button, not a crafted id."""
+    followed = link_ended_in(session, team_id, link_id)
+    forum = session.get(Forum, followed) if followed is not None else None
+    return (
+        forum is not None
+        and forum.team_id == team_id
+        and forum.channel_id == channel_id
+        and find_member(session, forum=forum, slack_user_id=slack_user_id) is not None
+    )
 
 
 def followers(session: Session, forum: Forum) -> list[tuple[int, Forum]]:
@@ -313,9 +359,19 @@ def end_link(
         if link_id > 0
         else None
     )
+    forum = session.get(Forum, link.forum_id) if link is not None else None
+    if (forum is None or forum.channel_id != channel_id) and _stale_press(
+        session,
+        team_id=team_id,
+        slack_user_id=slack_user_id,
+        link_id=link_id,
+        channel_id=channel_id,
+    ):
+        # The note's button pressed again after the link ended (on SQLite a new link,
+        # another forum's, may have taken its id): told so, not refused.
+        raise LinkEnded()
     if link is None:
         raise LinkNotFound()
-    forum = session.get(Forum, link.forum_id)
     steering = session.get(Forum, link.steering_forum_id)
     if forum is None or steering is None:
         raise LinkNotFound()
@@ -358,7 +414,7 @@ def end_link(
         team_id=team_id,
         forum_id=forum.id,
         actor_agency_id=member.agency_id,
-        detail={"level": level, "unfollowed": forum.id},
+        detail={"level": level, "unfollowed": forum.id, "link": link_id},
     )
     now = clock.now()
     for channel_forum in (steering, forum):

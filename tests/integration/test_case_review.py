@@ -670,6 +670,32 @@ def test_a_consent_reminder_is_in_each_recipients_language_and_not_to_a_raiser_w
             assert text.startswith("The consent for FOS-2026-00"), text
         else:
             assert text.startswith("Samtycket för FOS-2026-001"), text
+    # Each reminder opens its case (the case's modal, where the consent is renewed), in the
+    # recipient's language; the button names the case by its id alone.
+    with bot.sessions() as s:
+        ids = {c.reference: str(c.id) for c in s.scalars(select(Case))}
+    reminders = [
+        c.args
+        for c in bot.slack.calls_to("chat.postMessage")
+        if "FOS-2026-00" in c.args.get("text", "")
+    ]
+    for dm in reminders:
+        (button,) = [
+            e for b in dm.get("blocks", []) if b["type"] == "actions" for e in b["elements"]
+        ]
+        reference = "FOS-2026-001" if "FOS-2026-001" in dm["text"] else "FOS-2026-002"
+        label = "Open the case" if dm["channel"] == ADMIN else "Öppna ärendet"
+        assert (button["text"]["text"], button["action_id"], button["value"]) == (
+            label,
+            "case_open_dm",
+            ids[reference],
+        )
+    opened = bot.slack.count("views.open")
+    bot.driver.block_action(
+        "case_open_dm", user=SCHOOL, value=ids["FOS-2026-001"], channel=f"D{SCHOOL}"
+    )
+    view = bot.slack.wait_for("views.open", count=opened + 1)[-1].args["view"]
+    assert view["callback_id"] == "case_detail" and "FOS-2026-001" in json.dumps(view)
 
 
 # --- the day a consent was given --------------------------------------------------------------

@@ -64,6 +64,7 @@ def summary_text(bot: Bot, user: str) -> str:
 def channel_event(bot: Bot, kind: str, **fields: Any) -> None:
     response = bot.driver.event({"type": kind, "channel": CHANNEL, **fields})
     assert response.status == 200
+    bot.lazy.wait_idle()  # what the event does after the answer (the bot invited back)
 
 
 def test_a_removed_bot_shows_in_the_menu_home_summary_and_settings_until_invited_back(
@@ -280,3 +281,32 @@ def test_archive_unarchive_and_the_bot_invited_back_publish_the_members_homes_on
     channel_event(bot, "member_joined_channel", user=BOT_USER_ID)  # invited back
     homes = homes_since(bot, before)
     assert set(homes) == {"U1", "U2"} and all(REMOVED not in h for h in homes.values()), homes
+
+
+def test_a_crafted_bot_joined_event_is_a_hint_that_slack_must_confirm(bot: Bot) -> None:
+    """A signed "the bot joined the channel" event for a forum whose channel refused its
+    posts, while Slack says the bot is not in it (a crafted event, or one Slack took back),
+    or cannot say (a private channel the bot is not in: ``channel_not_found``), clears
+    nothing and publishes no Home. Once Slack confirms the bot is in the channel, the same
+    event clears the refusal and publishes the members' Homes."""
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=200, error="not_in_channel")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert REMOVED in menu_text(bot, "U1")
+    bot.slack.set_channel(CHANNEL, is_member=False)
+    before = bot.slack.count("views.publish")
+    asked = bot.slack.count("conversations.info")
+    channel_event(bot, "member_joined_channel", user=BOT_USER_ID)
+    assert homes_since(bot, before) == {}
+    assert bot.slack.count("conversations.info") == asked + 1  # Slack was asked
+    assert REMOVED in menu_text(bot, "U1")
+    bot.slack.fail_next("conversations.info", status=200, error="channel_not_found")
+    channel_event(bot, "member_joined_channel", user=BOT_USER_ID)
+    assert homes_since(bot, before) == {}
+    assert REMOVED in menu_text(bot, "U1")
+    bot.slack.set_channel(CHANNEL, is_member=True)
+    channel_event(bot, "member_joined_channel", user=BOT_USER_ID)
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"} and all(REMOVED not in h for h in homes.values()), homes
+    assert REMOVED not in menu_text(bot, "U1")
+    bot.slack.assert_no_violations()

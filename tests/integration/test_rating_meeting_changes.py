@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Forum, Meeting, RatingRound, RatingRoundStatus
+from storage.models import Forum, Meeting, OutboxMessage, RatingRound, RatingRoundStatus
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
 from tests.support.forums import forum_draft
@@ -150,9 +150,10 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     """Thursday's meeting is cancelled and then taken up again on Friday: the round opens
     again and, at the next pass, the agencies that have not rated every area get the
     invitation again (each person in their own Slack language), with the new day and
-    deadline; Polis, which rated everything, gets nothing. Once per reopening: a second
-    pass sends nothing more, a second cancel and take-up sends it once more (before, a
-    reopened round sent no DM at all: the agencies did not know it was open again)."""
+    deadline; Polis, which rated everything, gets nothing. Once per agency and round: a
+    second pass sends nothing more, nor does a second cancel and take-up (before, a
+    reopened round sent no DM at all: the agencies did not know it was open again; then it
+    was sent at every take-up)."""
     # Set before the first invitation: the bot looks a recipient's language up once and
     # keeps it for a while.
     bot.slack.set_user(FRITID, locale="en-US")
@@ -188,14 +189,39 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     assert bot.slack.count("views.open") == forms
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
 
-    # Cancelled and taken up once more: Socialtjänst (still one area) is told once more;
-    # Fritidsgård, which has now rated every area, is not.
+    # Cancelled and taken up once more: Socialtjänst (still one area) was told already;
+    # Fritidsgård has now rated every area.
     _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-26")
     run_due_work(bot.runtime)
     run_due_work(bot.runtime)
     again = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
-    assert again == {ADMIN: 3, POLIS: 1, POLIS2: 1, FRITID: 2}
-    assert "torsdag 26 november" in dms(bot, ADMIN)[-1].args["text"]
+    assert again == {ADMIN: 2, POLIS: 1, POLIS2: 1, FRITID: 2}
+    bot.slack.assert_no_violations()
+
+
+def test_cancelling_and_taking_up_a_meeting_over_and_over_invites_each_agency_again_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A coordinator cancels the meeting and takes it up again five times, a pass after
+    each: the agencies that have not answered get the round's invitation again once, at the
+    first take-up, not once per take-up; Polis, which rated everything, not at all."""
+    run_due_work(bot.runtime)
+    opened = the_round(bot)
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    users = (ADMIN, POLIS, POLIS2, FRITID)
+    first = {user: len(dms(bot, user)) for user in users}
+    for day in ("2026-11-27", "2026-11-26", "2026-11-27", "2026-11-26", "2026-11-27"):
+        _cancel_and_take_up_again(bot, forum, opened.meeting_id, day)
+        run_due_work(bot.runtime)
+    after = {user: len(dms(bot, user)) - first[user] for user in users}
+    assert after == {ADMIN: 1, POLIS: 0, POLIS2: 0, FRITID: 1}, after
+    with bot.sessions() as s:
+        keys = s.scalars(
+            select(OutboxMessage.dedupe_key).where(
+                OutboxMessage.dedupe_key.like(f"rating_reinvite:{opened.id}:%")
+            )
+        ).all()
+    assert len(keys) == 2, keys
     bot.slack.assert_no_violations()
 
 

@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from domain.meetings import sync_meetings
 from storage.db import transaction
-from storage.models import AgendaItem, Meeting, MeetingStatus
+from storage.models import AgendaItem, Forum, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.integration.test_disclosure_table import (
     CANCEL,
@@ -590,3 +591,54 @@ def test_a_stale_press_on_a_removed_agenda_item_is_told_kindly_and_not_audited_a
         shown = send(bot, reader_for(bot, world, who), world.item)
         assert gone in shown and ITEM not in shown, shown
     assert [e[0] for e in refusals_in(bot, mark, world.forum)] == [OTHER_FORUM, OTHER_WS]
+
+
+# --- a stale press: the forum's own, on a meeting a schedule change removed ---------------------
+
+REMOVED_SV = "Mötet togs bort när forumets schema ändrades."
+
+
+def _remove_by_schedule(bot: Bot, world: World) -> int:
+    """The forum moves its meetings to Wednesdays: a Thursday meeting with neither a rating
+    round nor a posted agenda is removed (its row deleted). Returns the id of one removed."""
+    with transaction(bot.sessions) as s:
+        before = set(s.scalars(select(Meeting.id).where(Meeting.forum_id == world.forum)))
+        forum = s.get(Forum, world.forum)
+        assert forum is not None
+        forum.schedule_rrule = "FREQ=WEEKLY;BYDAY=WE"
+        sync_meetings(s, bot.clock, forum)
+    with bot.sessions() as s:
+        after = set(s.scalars(select(Meeting.id).where(Meeting.forum_id == world.forum)))
+    removed = sorted(before - after)
+    assert removed, "no meeting was removed"
+    return removed[0]
+
+
+STALE_MEETING_DOORS = [door for door, (_, held, _) in MEETING_DOORS.items() if not held]
+
+
+@pytest.mark.parametrize("door", STALE_MEETING_DOORS)
+def test_a_stale_press_on_a_meeting_a_schedule_change_removed_is_told_so_and_not_audited(
+    bot: Bot, door: str
+) -> None:
+    """A coordinator's (or member's) view drawn before the forum's schedule changed still
+    names a meeting the change removed: pressed by the forum's own, it is told the meeting
+    was removed with the schedule, nothing changes, and the forum's log gets no refusal
+    (before, each press was audited as a refused attempt at a meeting of nothing). The same
+    id named by outsiders is told as an id of nothing and audited as before."""
+    world = build_world(bot)
+    send, _held, insider = MEETING_DOORS[door]
+    gone = _remove_by_schedule(bot, world)
+    before = _meetings(bot, world)
+    mark = last_id(bot)
+    for _ in range(2):
+        shown = send(bot, reader_for(bot, world, insider), gone)
+        assert REMOVED_SV in shown and NOT_A_MEMBER_SV not in shown, shown
+    assert _meetings(bot, world) == before
+    assert refusals_since(bot, mark) == []
+    for who in (OTHER_FORUM, NON_MEMBER, OTHER_WS):
+        r = reader_for(bot, world, who)
+        shown = send(bot, r, gone)
+        assert NO_MEETING_SV in shown and REMOVED_SV not in shown, (who, shown)
+        assert shown == send(bot, r, NOTHING), f"{who}: the answer tells the meeting was removed"
+    assert {e.actor for e in refusals_since(bot, mark)} == {OTHER_FORUM, NON_MEMBER, OTHER_WS}

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
+from domain.disclosure import REFUSAL_WINDOW
 from storage.db import transaction
 from storage.models import Action, AuditEvent, Case, Forum, ForumLink, Member, PlanItem, Role
 from tests.conftest import SIGNING_SECRET, Bot
@@ -731,8 +732,58 @@ def test_a_stale_button_ends_no_other_forums_link(bot: Bot, steering: dict[str, 
         (follows,) = s.scalars(select(ForumLink.forum_id))
     assert follows == board_id
     bot.wait_idle()
+    mark = last_id(bot)
     since = len(bot.slack.calls)
     bot.driver.block_action(STOP, user=ADMIN, value=str(old), channel="C0001")
     bot.wait_idle()
     assert NO_LINK_SV in _shown(bot, since)
     assert links(bot) == 1
+    assert not refusals_since(bot, mark)  # FOSSAM's own old button: a stale press
+
+
+def test_a_stale_press_on_an_ended_link_is_told_so_and_not_audited(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """The note's button in FOSSAM's channel stays after the link ended (FOSSAM's admin
+    ended it; or the steering group dropped FOSSAM): pressed again there by FOSSAM's own
+    (its admin, a member who is no coordinator), each is told the link has ended, and the
+    log gets no refusal (before, each press was audited as a refused attempt at a link of
+    nothing). Outsiders naming the ended link (the steering group's chair in its channel
+    or in FOSSAM's, another workspace's user), and FOSSAM's admin pressing it in another
+    channel, are still refused and audited."""
+    other_ws = SlackDriver(
+        bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
+    )
+
+    def press(driver: SlackDriver, user: str, value: int, channel: str = "C0001") -> str:
+        since = len(bot.slack.calls)
+        driver.block_action(STOP, user=user, value=str(value), channel=channel)
+        bot.wait_idle()
+        return _shown(bot, since)
+
+    for ends in ("by FOSSAM", "by the steering group"):
+        assert settings(bot, steering, "styrgrupp", [steering["fossam"]]) is None
+        with bot.sessions() as s:
+            link = s.scalar(select(ForumLink.id))
+        assert link is not None
+        if ends == "by FOSSAM":
+            assert "följer inte längre FOSSAM" in press(bot.driver, ADMIN, link)
+        else:
+            assert settings(bot, steering, "styrgrupp", []) is None
+        assert links(bot) == 0
+        bot.wait_idle()
+        mark = last_id(bot)
+        for user in (ADMIN, ADMIN, ELEVHALSA):
+            assert NO_LINK_SV in press(bot.driver, user, link), (ends, user)
+        assert refusals_since(bot, mark) == [], ends
+        outsiders = [
+            (bot.driver, CHAIR, STEER_CHANNEL),
+            (bot.driver, CHAIR, "C0001"),
+            (other_ws, "U8", "C0OTHER"),
+            (bot.driver, ADMIN, STEER_CHANNEL),
+        ]
+        for driver, user, channel in outsiders:
+            assert NO_LINK_SV in press(driver, user, link, channel), (ends, user, channel)
+            bot.clock.set(bot.clock.now() + REFUSAL_WINDOW + dt.timedelta(seconds=1))
+        refused = [(e.actor, e.object_ref) for e in refusals_since(bot, mark)]
+        assert refused == [(who, str(link)) for who in (CHAIR, CHAIR, "U8", ADMIN)], refused

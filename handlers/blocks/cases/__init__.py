@@ -19,6 +19,7 @@ from handlers.blocks.cases.ids import (
     ACTION_CASE_CONSENT,
     ACTION_CASE_HOLD,
     ACTION_CASE_OPEN,
+    ACTION_CASE_OPEN_DM,
     ACTION_CASE_RELEASE,
     ACTION_CASE_SIP,
     ACTION_CASE_STATUS,
@@ -68,7 +69,13 @@ from handlers.blocks.cases.labels import (
     status_button_label,
     status_label,
 )
-from handlers.blocks.cases.messages import case_announcement, case_dm_text, case_list_message
+from handlers.blocks.cases.messages import (
+    case_announcement,
+    case_button_dm,
+    case_dm,
+    case_dm_text,
+    case_list_message,
+)
 from handlers.blocks.cases.modals import (
     agencies_modal,
     case_modal,
@@ -89,6 +96,7 @@ __all__ = [
     "ACTION_CASE_CONSENT",
     "ACTION_CASE_HOLD",
     "ACTION_CASE_OPEN",
+    "ACTION_CASE_OPEN_DM",
     "ACTION_CASE_RELEASE",
     "ACTION_CASE_SIP",
     "ACTION_CASE_STATUS",
@@ -123,7 +131,9 @@ __all__ = [
     "age_band_label",
     "agencies_modal",
     "case_announcement",
+    "case_button_dm",
     "case_detail_modal",
+    "case_dm",
     "case_dm_text",
     "case_list_message",
     "case_modal",

@@ -25,6 +25,9 @@ CB_CASE_SIP = "case_sip"  # whether a SIP is needed or started, changed after ra
 CB_CASE_CONSENT = "case_consent"  # a consent given or renewed after the case was raised
 
 ACTION_CASE_OPEN = "case_open"  # button value: the case id
+# The case DM's button (value: the case id): no channel of a forum comes with it, so the
+# case's own forum is the one its door asks membership of.
+ACTION_CASE_OPEN_DM = "case_open_dm"
 # One button per target status, action_id "case_status_<status>", value "<case_id>:<status>".
 ACTION_CASE_STATUS = "case_status"
 ACTION_CASE_STATUS_RE = re.compile(r"^case_status_[a-z_]+$")

@@ -13,6 +13,7 @@ from domain.clock import as_utc
 from domain.i18n import Translator
 from handlers.blocks.cases.ids import (
     ACTION_CASE_OPEN,
+    ACTION_CASE_OPEN_DM,
     ACTION_LIST_FILTER,
     ACTION_LIST_NEXT,
     ACTION_LIST_PREV,
@@ -83,6 +84,35 @@ def case_dm_text(
         reference=escape(reference),
         date=t.day(local.date(), year=False),
         time=local.strftime("%H:%M"),
+    )
+
+
+def case_dm(
+    t: Translator,
+    *,
+    reference: str,
+    forum_name: str,
+    meeting_start: dt.datetime | None,
+    tz: dt.tzinfo,
+    case_id: int,
+) -> dict[str, object]:
+    """:func:`case_dm_text` with the button that opens the case (its modal, an audited read
+    for the case's forum's members; the button names the case by its id, nothing else)."""
+    text = case_dm_text(
+        t, reference=reference, forum_name=forum_name, meeting_start=meeting_start, tz=tz
+    )
+    return case_button_dm(t, text, case_id)
+
+
+def case_button_dm(t: Translator, text: str, case_id: int) -> dict[str, object]:
+    """A DM about one case (its text names the reference only) with the button that opens
+    the case: the case DM, the consent's expiry reminder."""
+    return message(
+        text,
+        [
+            section(text),
+            actions(button(t("Open the case"), ACTION_CASE_OPEN_DM, value=str(case_id))),
+        ],
     )
 
 
