@@ -90,6 +90,12 @@ def member_joined(event: dict[str, Any], context: BoltContext, deps: Deps) -> No
     # :func:`confirm_invited_back` checks with Slack after the answer (no Slack call here).
     if not context.bot_user_id or event["user"] != context.bot_user_id:
         return
+    _note_refused_channel(event, context, deps)
+
+
+def _note_refused_channel(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """The event's channel, for :func:`confirm_invited_back`, when its forum has a refusal
+    recorded (a read only: the event alone, which a crafted one can say as well, is a hint)."""
     team_id = _workspace(event, context)
     with database_errors(), reading(deps.sessions) as session:
         forum = forum_service.forum_for_channel(
@@ -133,12 +139,9 @@ def confirm_invited_back(
 
 @needing("event_channel")
 def channel_unarchived(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    """``channel_unarchive`` / ``group_unarchive``: posts reach the forum's channel again."""
-    with database_errors(), transaction(deps.sessions) as session:
-        forum = scheduling.mark_reachable(
-            session, team_id=_workspace(event, context), channel_id=event["channel"]
-        )
-        _reach_changed(context, forum)
+    """``channel_unarchive`` / ``group_unarchive``: posts may reach the forum's channel
+    again, once Slack confirms it (:func:`confirm_invited_back`, after the answer)."""
+    _note_refused_channel(event, context, deps)
 
 
 @needing("event_channel")
@@ -186,7 +189,7 @@ def register(app: App) -> None:
     app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
     app.event("member_joined_channel")(ack=member_joined, lazy=[confirm_invited_back])
     for unarchived in ("channel_unarchive", "group_unarchive"):
-        app.event(unarchived)(ack=channel_unarchived, lazy=[refresh_reach_homes])
+        app.event(unarchived)(ack=channel_unarchived, lazy=[confirm_invited_back])
     for archived in ("channel_archive", "group_archive"):
         app.event(archived)(ack=channel_archived, lazy=[refresh_reach_homes])
     app.event("app_home_opened")(ack=ack_only, lazy=[home_opened])

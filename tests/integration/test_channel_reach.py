@@ -283,6 +283,27 @@ def test_archive_unarchive_and_the_bot_invited_back_publish_the_members_homes_on
     assert set(homes) == {"U1", "U2"} and all(REMOVED not in h for h in homes.values()), homes
 
 
+def test_a_crafted_unarchive_event_is_a_hint_that_slack_must_confirm(bot: Bot) -> None:
+    """A signed "channel unarchived" event while Slack still says the channel is archived
+    (a crafted event) keeps the forum's "archived" note and publishes no Home; once Slack
+    says the channel is open again, the same event clears it."""
+    setup_forum(bot)
+    bot.slack.fail_next("chat.postMessage", status=200, error="is_archived")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    assert ARCHIVED in menu_text(bot, "U1")
+    bot.slack.set_channel(CHANNEL, is_member=True, is_archived=True)
+    before = bot.slack.count("views.publish")
+    for kind in ("channel_unarchive", "group_unarchive"):
+        channel_event(bot, kind, user="U1")
+        assert homes_since(bot, before) == {}
+        assert ARCHIVED in menu_text(bot, "U1"), kind
+    bot.slack.set_channel(CHANNEL, is_archived=False)
+    channel_event(bot, "channel_unarchive", user="U1")
+    homes = homes_since(bot, before)
+    assert set(homes) == {"U1", "U2"} and all(ARCHIVED not in h for h in homes.values()), homes
+    assert ARCHIVED not in menu_text(bot, "U1")
+
+
 def test_a_crafted_bot_joined_event_is_a_hint_that_slack_must_confirm(bot: Bot) -> None:
     """A signed "the bot joined the channel" event for a forum whose channel refused its
     posts, while Slack says the bot is not in it (a crafted event, or one Slack took back),
