@@ -60,6 +60,17 @@ def stored(session: Session, team_id: str, users: Iterable[str]) -> dict[str, St
     return found
 
 
+def stored_in_workspace(session: Session, team_id: str) -> dict[str, Stored]:
+    """Every stored language of the workspace (one read): a job's tick reads them at once
+    instead of one person at a time (the table holds the people the bot saw lately)."""
+    rows = session.execute(
+        select(MemberLanguage.user_id, MemberLanguage.locale, MemberLanguage.looked_up_at).where(
+            MemberLanguage.team_id == team_id
+        )
+    )
+    return {user: Stored(supported_locale(locale), at) for user, locale, at in rows}
+
+
 def remember(
     sessions: sessionmaker[Session],
     clock: Clock,

@@ -105,16 +105,21 @@ class Deps:
             self._locales[(team_id or "", user_id)] = (self.monotonic(), locale)
             self._failed.pop((team_id or "", user_id), None)
 
-    def stored_locales(self, team_id: str | None, users: Iterable[str]) -> dict[str, Stored]:
-        """The languages the replicas stored (domain.languages), read in a short read-only
-        transaction of its own; the fresh ones are kept in this replica's cache. Nothing
-        when the database does not answer (the caller asks Slack or uses the forum's)."""
-        wanted = list(users)
-        if not team_id or not wanted:
+    def stored_locales(self, team_id: str | None, users: Iterable[str] | None) -> dict[str, Stored]:
+        """The languages the replicas stored (domain.languages) of ``users`` (None: all of
+        the workspace's), read in a short read-only transaction of its own; the fresh ones
+        are kept in this replica's cache. Nothing when the database does not answer (the
+        caller asks Slack or uses the forum's)."""
+        wanted = list(users) if users is not None else None
+        if not team_id or wanted == []:
             return {}
         try:
             with reading(self.sessions) as session:
-                found = languages.stored(session, team_id, wanted)
+                found = (
+                    languages.stored(session, team_id, wanted)
+                    if wanted is not None
+                    else languages.stored_in_workspace(session, team_id)
+                )
         except Exception as exc:  # a language is never worth a failed request or job
             log.warning("stored languages not read: %s", exc.__class__.__name__)
             return {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -325,26 +326,28 @@ def dm_locales(deps: Deps) -> LocaleOf:
 def job_locales(deps: Deps) -> LocaleOf:
     """The recipients' own languages for a scheduled job's DMs, without ever asking Slack
     (a job asks inside its transaction): this replica's cache, else the language a replica
-    stored (domain.languages; each person read once per job run, ``locale_of`` being made
-    once per tick). A person with no stored language, or one older than a day, is queued
+    stored (domain.languages; a workspace's rows read at once, the first time one of its
+    people is not in the cache, and kept for the tick: ``locale_of`` is made once per
+    tick). A person with no stored language, or one older than a day, is queued
     for the scheduler's "member languages" job (:func:`refresh_member_languages`); until
     then an unknown one gets the forum's language, a stale one the stored."""
-    seen: dict[tuple[str, str], Locale | None] = {}
+    read: dict[str, dict[str, languages.Stored]] = {}  # each workspace's rows, this tick
+    lock = threading.Lock()
 
     def locale_of(team_id: str | None, user: str) -> Locale | None:
         if not team_id:
             return None
-        key = (team_id, user)
-        if key in seen:
-            return seen[key]
         looked_up, known = deps.remembered(team_id, user)
         if looked_up:
             return known
-        row = deps.stored_locales(team_id, [user]).get(user)
+        with lock:  # the agendas' workers ask at once: the workspace is read once
+            rows = read.get(team_id)
+            if rows is None:
+                rows = read[team_id] = deps.stored_locales(team_id, None)
+        row = rows.get(user)
         if row is None or not row.fresh(deps.clock.now()):
             deps.queue_language(team_id, user)
-        seen[key] = row.locale if row is not None else None
-        return seen[key]
+        return row.locale if row is not None else None
 
     return locale_of
 
