@@ -208,3 +208,16 @@ def test_a_requests_lookup_is_stored_once_and_stamped_again_only_after_half_a_da
     assert languages.remember(bot.sessions, bot.clock, "T0001", {"U5": "en"}) == 1
     assert languages.remember(bot.sessions, bot.clock, "T0001", {"U5": "sv"}) == 1
     assert stored(bot) == {"U5": "sv"}
+
+
+def test_the_language_of_someone_no_longer_a_member_goes_after_a_day(bot: Bot) -> None:
+    """The refresh keeps the members' languages; a non-member's (someone who only used the
+    bot, or left) goes once it was not looked up for a day."""
+    scheduled_work.forum_with_case(bot, expires_in_days=30)
+    languages.remember(bot.sessions, bot.clock, "T0001", {"U1": "sv", "U2": "en", "U9": "en"})
+    bot.clock.advance(dt.timedelta(hours=20))
+    run_due_work(bot.runtime)
+    assert set(stored(bot)) == {"U1", "U2", "U9"}  # U9 seen within the day: kept
+    bot.clock.advance(dt.timedelta(hours=5))
+    run_due_work(bot.runtime)
+    assert stored(bot) == {"U1": "sv", "U2": "sv"}  # the members' refreshed (Slack: sv)
