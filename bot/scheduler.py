@@ -84,14 +84,19 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
             screens.refresh_home(deps, runtime.client_for_team(team_id), team_id, users)
         return sum(len(users) for users in lost.values())
 
-    # Every DM a job sends is in its recipient's own language (their Slack locale, cached;
-    # looked up within a second, as for the DMs a listener sends; after one late answer a
-    # workspace's next lookups do not wait for a minute, so a hanging Slack holds a job's
-    # transaction about a second, not a second per recipient), the forum's when unknown.
-    # Channel posts keep the forum's language.
-    member_locale = outgoing.locale_lookup(deps, runtime.client_for_team)
+    # Every DM a job sends is in its recipient's own language, read from this replica's
+    # cache or the languages the replicas stored, never from Slack (a job names it inside
+    # its transaction); the forum's when unknown. Channel posts keep the forum's language.
+    member_locale = outgoing.job_locales(deps)
 
     jobs: list[tuple[str, Callable[[], object]]] = [
+        # First, outside any transaction: the languages the jobs queued last tick and those
+        # of members with none stored (or a stale one) are asked of Slack, a few per
+        # workspace, so this tick's DMs have them.
+        (
+            "member languages",
+            lambda: outgoing.refresh_member_languages(deps, runtime.client_for_team),
+        ),
         ("meetings", in_transaction(lambda s: meetings.sync_due_forums(s, clock))),
         # Rounds close (the day before) before the agenda is built, so it has the picture.
         # One transaction per round inside (a failing forum does not hold up the others).

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from domain import languages
 from domain.clock import Clock
 from domain.i18n import Locale, Translator, supported_locale
+from domain.languages import Stored
 from domain.retention import RetentionPolicy
 from handlers.dm import DmChannels
+from storage.db import reading
+
+log = logging.getLogger(__name__)
+
+# Languages Slack gave are stored one short transaction at a time, after the lookup (a
+# request never waits for it, and on SQLite never for the write lock it may hold itself).
+_WRITES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samverkan-language-store")
+FAILED_LOOKUP_SECONDS = 60.0
+MAX_QUEUED_LANGUAGES = 10_000
 
 
 @dataclass(frozen=True)
@@ -41,16 +55,38 @@ class Deps:
     # delivery sends every message it finds due with its own workspace's token.
     client_for_team: Callable[[str | None], Any] | None = None
     _locales: dict[tuple[str, str], tuple[float, Locale | None]] = field(default_factory=dict)
+    # When Slack last failed to say a user's locale (not asked again for a minute).
+    _failed: dict[tuple[str, str], float] = field(default_factory=dict)
+    # People whose language a scheduled job found unknown or stale: the scheduler's "member
+    # languages" job asks Slack (handlers.outgoing.refresh_member_languages).
+    _language_queue: set[tuple[str, str]] = field(default_factory=set)
+    # When this replica last looked for members with no or a stale language (domain clock).
+    language_scan_at: dt.datetime | None = None
     # Each user's DM with the bot, shared with the outbox's gateway (outgoing.gateway).
     dms: DmChannels = field(default_factory=DmChannels)
     _lock: Lock = field(default_factory=Lock)
+
+    def queue_language(self, team_id: str | None, user_id: str) -> None:
+        """Have the scheduler's "member languages" job ask Slack for this user's language."""
+        if not team_id:
+            return
+        with self._lock:
+            if len(self._language_queue) < MAX_QUEUED_LANGUAGES:
+                self._language_queue.add((team_id, user_id))
+
+    def take_language_queue(self) -> list[tuple[str, str]]:
+        with self._lock:
+            queued = sorted(self._language_queue)
+            self._language_queue.clear()
+        return queued
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Deps:
         # Bolt deep-copies the request context for lazy listeners; the one Deps is shared.
         return self
 
-    def _remembered(self, team_id: str | None, user_id: str) -> tuple[bool, Locale | None]:
-        """(looked up recently, what was found: None when Slack did not say)."""
+    def remembered(self, team_id: str | None, user_id: str) -> tuple[bool, Locale | None]:
+        """(known recently in this replica, the language: None when Slack named none we
+        have), without asking Slack or the database."""
         with self._lock:
             hit = self._locales.get((team_id or "", user_id))
         if hit and self.monotonic() - hit[0] < self.locale_ttl_seconds:
@@ -59,30 +95,101 @@ class Deps:
 
     def cached_locale(self, team_id: str | None, user_id: str) -> Locale | None:
         """The user's locale if it was looked up recently and known, without calling Slack."""
-        return self._remembered(team_id, user_id)[1]
+        return self.remembered(team_id, user_id)[1]
 
-    def known_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale | None:
-        """The user's Slack locale (``users.info``), cached; None when Slack does not say
-        or names a language we have no catalog for (the caller picks the fallback: the
-        forum's for a DM, see :func:`domain.i18n.recipient_locale`)."""
-        looked_up, known = self._remembered(team_id, user_id)
-        if looked_up:
-            return known
-        key, now = (team_id or "", user_id), self.monotonic()
-        locale: Locale | None = None
-        stamp = now
-        try:
-            info = client.users_info(user=user_id, include_locale=True)
-            locale = supported_locale(info.get("user", {}).get("locale"))
-        except Exception:  # a missing locale must never block the answer
-            # Remember the failure only for a minute, so one Slack hiccup does not give an
-            # English user Swedish for an hour.
-            stamp = now - self.locale_ttl_seconds + 60
+    def remember_locale(self, team_id: str | None, user_id: str, locale: Locale | None) -> None:
+        """Keep a language this replica learned (from Slack or the database) for an hour."""
         with self._lock:
             if len(self._locales) > 10_000:
                 self._locales.clear()
-            self._locales[key] = (stamp, locale)
+            self._locales[(team_id or "", user_id)] = (self.monotonic(), locale)
+            self._failed.pop((team_id or "", user_id), None)
+
+    def stored_locales(self, team_id: str | None, users: Iterable[str] | None) -> dict[str, Stored]:
+        """The languages the replicas stored (domain.languages) of ``users`` (None: all of
+        the workspace's), read in a short read-only transaction of its own; the fresh ones
+        are kept in this replica's cache. Nothing when the database does not answer (the
+        caller asks Slack or uses the forum's)."""
+        wanted = list(users) if users is not None else None
+        if not team_id or wanted == []:
+            return {}
+        try:
+            with reading(self.sessions) as session:
+                found = (
+                    languages.stored(session, team_id, wanted)
+                    if wanted is not None
+                    else languages.stored_in_workspace(session, team_id)
+                )
+        except Exception as exc:  # a language is never worth a failed request or job
+            log.warning("stored languages not read: %s", exc.__class__.__name__)
+            return {}
+        now = self.clock.now()
+        for user, row in found.items():
+            if row.fresh(now):
+                self.remember_locale(team_id, user, row.locale)
+        return found
+
+    def learned(self, team_id: str | None, found: dict[str, Locale | None]) -> None:
+        """Languages Slack just gave (a lookup, the people check of the members modal): kept
+        in this replica's cache and stored for the others in the background, in a short
+        transaction of its own, never the request's (domain.languages.remember)."""
+        for user, locale in found.items():
+            self.remember_locale(team_id, user, locale)
+        if team_id and found:
+            _WRITES.submit(self._store, team_id, dict(found))
+
+    def _store(self, team_id: str, found: dict[str, Locale | None]) -> None:
+        try:
+            languages.remember(self.sessions, self.clock, team_id, found)
+        except Exception as exc:  # the next lookup or the scheduler's refresh stores it
+            log.warning("languages not stored: %s", exc.__class__.__name__)
+
+    def slack_locale(
+        self, client: Any, team_id: str | None, user_id: str, *, store: bool = True
+    ) -> Locale | None:
+        """Ask Slack (``users.info``) for the user's locale; raises when Slack does not
+        answer. What it says is kept (:meth:`learned`; only cached with ``store=False``,
+        for a caller that stores it itself)."""
+        info = client.users_info(user=user_id, include_locale=True)
+        locale = supported_locale(info.get("user", {}).get("locale"))
+        if store:
+            self.learned(team_id, {user_id: locale})
+        else:
+            self.remember_locale(team_id, user_id, locale)
         return locale
+
+    def failed_lately(self, team_id: str | None, user_id: str) -> bool:
+        """Slack failed to say this user's locale less than a minute ago."""
+        with self._lock:
+            at = self._failed.get((team_id or "", user_id))
+        return at is not None and self.monotonic() - at < FAILED_LOOKUP_SECONDS
+
+    def lookup_failed(self, team_id: str | None, user_id: str) -> None:
+        with self._lock:
+            if len(self._failed) > 10_000:
+                self._failed.clear()
+            self._failed[(team_id or "", user_id)] = self.monotonic()
+
+    def known_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale | None:
+        """The user's own language: cached, else stored by a replica within a day, else
+        their Slack locale (``users.info``); None when Slack does not say or names a
+        language we have no catalog for (the caller picks the fallback: the forum's for a
+        DM, see :func:`domain.i18n.recipient_locale`)."""
+        looked_up, known = self.remembered(team_id, user_id)
+        if looked_up:
+            return known
+        row = self.stored_locales(team_id, [user_id]).get(user_id)
+        if row is not None and row.fresh(self.clock.now()):
+            return row.locale
+        if self.failed_lately(team_id, user_id):
+            return row.locale if row is not None else None
+        try:
+            return self.slack_locale(client, team_id, user_id)
+        except Exception:  # a missing locale must never block the answer
+            # Remembered only for a minute, so one Slack hiccup does not give an English
+            # user Swedish for an hour.
+            self.lookup_failed(team_id, user_id)
+            return row.locale if row is not None else None
 
     def user_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale:
         """The user's Slack locale (``users.info``), cached; Swedish when unknown."""
@@ -100,3 +207,9 @@ class Deps:
         except Exception:  # unknown this time; asked again next time
             return None
         return channel if channel is not None and channel.startswith("D") else None
+
+
+def settle_stores(timeout: float = 10.0) -> None:
+    """Wait until the languages handed to :meth:`Deps.learned` so far are stored (one
+    writer: what was queued before this is done when it returns)."""
+    _WRITES.submit(lambda: None).result(timeout)

@@ -19,7 +19,7 @@ from domain import scheduling
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import N_, Locale, Translator
+from domain.i18n import N_, Locale, Translator, supported_locale
 from handlers import forms, outgoing
 from handlers.blocks import forum as ui
 from handlers.blocks.common import message
@@ -321,7 +321,9 @@ def submit_members(
     except ValueError:
         role = Role.MEMBER
     try:
-        check_people(client, users)
+        # Their languages, told by the same lookups, for the DMs the scheduler sends them:
+        # stored in the background, in a transaction of its own (no lookup later).
+        deps.learned(context.team_id, check_people(client, users))
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
                 session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
@@ -487,15 +489,19 @@ _user_checks = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-u
 
 
 def _look_up(client: WebClient, user_id: str) -> dict[str, Any]:
-    return dict(client.users_info(user=user_id).get("user") or {})
+    # With their locale: the same call tells their language, kept for their DMs.
+    return dict(client.users_info(user=user_id, include_locale=True).get("user") or {})
 
 
-def check_people(client: WebClient, user_ids: list[str]) -> None:
+def check_people(client: WebClient, user_ids: list[str]) -> dict[str, Locale | None]:
     """Refuse anyone who is not an active human in the workspace; runs before the ack, so
-    the lookups run in parallel, without retries, within a fixed time budget."""
+    the lookups run in parallel, without retries, within a fixed time budget. Returns each
+    person's language (their Slack locale, None when it names none we have), which the
+    same lookups tell."""
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
     futures = {u: _user_checks.submit(_look_up, quick, u) for u in user_ids}
     deadline = time.monotonic() + USER_CHECK_SECONDS
+    found: dict[str, Locale | None] = {}
     for user_id, future in futures.items():
         try:
             user = future.result(timeout=max(0.0, deadline - time.monotonic()))
@@ -508,3 +514,5 @@ def check_people(client: WebClient, user_ids: list[str]) -> None:
         if user.get("deleted") or user.get("is_bot") or user.get("id") == "USLACKBOT":
             name = user.get("real_name") or user.get("name") or user_id
             raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=name)
+        found[user_id] = supported_locale(user.get("locale"))
+    return found

@@ -9,7 +9,9 @@ the ack itself go to Slack directly (tests/unit/test_one_way_out.py holds the li
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
@@ -17,14 +19,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
 from domain import agenda as agenda_service
 from domain import feedback as feedback_service
+from domain import languages, scheduling
 from domain import minutes as minutes_service
 from domain import ratings as rating_service
-from domain import scheduling
 from domain.access import Access
 from domain.agenda import Agenda
 from domain.clock import Clock
@@ -205,25 +208,49 @@ def known_locales(
     *,
     seconds: float = LOOKUP_SECONDS,
 ) -> dict[str, Locale | None]:
-    """Each person's own language: their Slack locales looked up at once (cached), at most
-    ``seconds`` in all; None for one not known by then (late, failed, unsupported), so an
-    ack or a job's transaction is never held long by Slack."""
+    """Each person's own language: cached in this replica, else stored by any replica
+    within a day (one read for all of them), else their Slack locale, looked up at once,
+    at most ``seconds`` in all; a stored one older than a day when Slack does not say in
+    time, else None (late, failed, unsupported), so an ack is never held long by Slack.
+    What Slack says is stored for the other replicas, after the lookup and in a
+    transaction of its own."""
     wanted = list(dict.fromkeys(users))
     found: dict[str, Locale | None] = {}
-    pending = {}
+    missing: list[str] = []
     for user in wanted:
-        cached = deps.cached_locale(team_id, user)
-        if cached is not None:
-            found[user] = cached
+        looked_up, known = deps.remembered(team_id, user)
+        if looked_up:
+            found[user] = known
         else:
-            pending[user] = _LOOKUPS.submit(deps.known_locale, client, team_id, user)
+            missing.append(user)
+    stored = deps.stored_locales(team_id, missing)
+    now = deps.clock.now()
+    pending = {}
+    for user in missing:
+        row = stored.get(user)
+        if row is not None and row.fresh(now):
+            found[user] = row.locale
+        elif deps.failed_lately(team_id, user):
+            found[user] = row.locale if row is not None else None
+        else:
+            pending[user] = _LOOKUPS.submit(_ask, deps, client, team_id, user)
     deadline = time.monotonic() + seconds
     for user, future in pending.items():
         try:
             found[user] = future.result(timeout=max(0.0, deadline - time.monotonic()))
-        except Exception:  # late or failed: the forum's, never a late ack
-            found[user] = None
+        except Exception:  # late or failed: the stored or the forum's, never a late ack
+            row = stored.get(user)
+            found[user] = row.locale if row is not None else None
     return found
+
+
+def _ask(deps: Deps, client: WebClient, team_id: str | None, user: str) -> Locale | None:
+    """One Slack lookup in the pool; a failure is remembered for a minute."""
+    try:
+        return deps.slack_locale(client, team_id, user)
+    except Exception:
+        deps.lookup_failed(team_id, user)
+        raise
 
 
 def translators(
@@ -294,6 +321,100 @@ def dm_locales(deps: Deps) -> LocaleOf:
     if deps.client_for_team is not None:
         return locale_lookup(deps, deps.client_for_team, budget=LOOKUP_SECONDS)
     return deps.cached_locale
+
+
+def job_locales(deps: Deps) -> LocaleOf:
+    """The recipients' own languages for a scheduled job's DMs, without ever asking Slack
+    (a job asks inside its transaction): this replica's cache, else the language a replica
+    stored (domain.languages; a workspace's rows read at once, the first time one of its
+    people is not in the cache, and kept for the tick: ``locale_of`` is made once per
+    tick). A person with no stored language, or one older than a day, is queued
+    for the scheduler's "member languages" job (:func:`refresh_member_languages`); until
+    then an unknown one gets the forum's language, a stale one the stored."""
+    read: dict[str, dict[str, languages.Stored]] = {}  # each workspace's rows, this tick
+    lock = threading.Lock()
+
+    def locale_of(team_id: str | None, user: str) -> Locale | None:
+        if not team_id:
+            return None
+        looked_up, known = deps.remembered(team_id, user)
+        if looked_up:
+            return known
+        with lock:  # the agendas' workers ask at once: the workspace is read once
+            rows = read.get(team_id)
+            if rows is None:
+                rows = read[team_id] = deps.stored_locales(team_id, None)
+        row = rows.get(user)
+        if row is None or not row.fresh(deps.clock.now()):
+            deps.queue_language(team_id, user)
+        return row.locale if row is not None else None
+
+    return locale_of
+
+
+# At most this many users.info per workspace and tick from the "member languages" job
+# (Slack allows users.info about 100 a minute; this leaves the requests most of it).
+LANGUAGE_LOOKUPS_PER_WORKSPACE = 20
+# The job's Slack lookups stop after this many seconds in a tick (the rest waits a tick).
+LANGUAGE_REFRESH_SECONDS = 10.0
+# How often a replica looks for forum members with no or a stale language.
+LANGUAGE_SCAN_EVERY = dt.timedelta(minutes=5)
+# Slack's answer when it will never name this person's language: the forum's is stored.
+_NO_LANGUAGE = frozenset({"user_not_found", "user_not_visible"})
+
+
+def refresh_member_languages(
+    deps: Deps,
+    client_for_team: Callable[[str | None], WebClient],
+    *,
+    per_workspace: int = LANGUAGE_LOOKUPS_PER_WORKSPACE,
+    seconds: float = LANGUAGE_REFRESH_SECONDS,
+) -> int:
+    """The scheduler's "member languages" job: asks Slack the language of the people the
+    jobs queued (:func:`job_locales`) and, every few minutes, of the active forum members
+    with no stored language or one older than a day; at most ``per_workspace`` lookups a
+    workspace per tick, one at a time, never in a transaction. What Slack says is stored in
+    a short transaction per workspace. A workspace whose Slack is late or failing waits for
+    the next tick. Returns how many languages were learned."""
+    now = deps.clock.now()
+    wanted: dict[str, list[str]] = {}
+    for team_id, user in deps.take_language_queue():
+        wanted.setdefault(team_id, []).append(user)
+    if deps.language_scan_at is None or now - deps.language_scan_at >= LANGUAGE_SCAN_EVERY:
+        deps.language_scan_at = now
+        with transaction(deps.sessions) as session:
+            languages.forget_departed(session, now)
+            due = languages.due_for_refresh(session, now, per_team=per_workspace)
+        for team_id, users in due.items():
+            wanted.setdefault(team_id, []).extend(users)
+    deadline = time.monotonic() + seconds
+    learned = 0
+    for team_id, users in wanted.items():
+        users = list(dict.fromkeys(users))
+        try:
+            client = client_for_team(team_id)
+        except Exception:  # no installation for the workspace: nothing to ask
+            continue
+        found: dict[str, Locale | None] = {}
+        for n, user in enumerate(users):
+            remaining = deadline - time.monotonic()
+            if n >= per_workspace or remaining <= 0:
+                break
+            future = _LOOKUPS.submit(deps.slack_locale, client, team_id, user, store=False)
+            try:
+                found[user] = future.result(timeout=min(LOOKUP_SECONDS, remaining))
+            except SlackApiError as exc:
+                if exc.response.get("error") not in _NO_LANGUAGE:
+                    break  # rate-limited or failing: this workspace waits for the next tick
+                found[user] = None
+            except Exception:  # late or unreachable: the same
+                break
+        for user in users[len(found) :]:
+            deps.queue_language(team_id, user)
+        if found:
+            languages.remember(deps.sessions, deps.clock, team_id, found)
+            learned += len(found)
+    return learned
 
 
 def surveys_now(deps: Deps, client: WebClient) -> None:

@@ -28,6 +28,7 @@ from bot.settings import Settings, load_settings
 from bot.wiring import Runtime, build_runtime
 from domain import privacy_wall
 from domain.clock import AdjustableClock
+from handlers.deps import settle_stores
 from sandbox.webapi import SlackWebApiStub
 from sandbox.webapi.stub import shutdown_promptly
 from storage.db import create_db_engine, migrate, normalize_url, temporary_database
@@ -303,6 +304,7 @@ def bot(database_url: str, slack: SlackWebApiStub, clock: AdjustableClock) -> It
         # Lazy listeners still at work (what follows an ack) finish against this test's
         # database and stand-in, not the next test's (teardown no longer idles for them).
         runtime.app.listener_runner.listener_executor.shutdown(wait=True)
+        settle_stores()  # the languages they learned, stored before the database goes
         runtime.engine.dispose()
 
 

@@ -33,6 +33,7 @@ class Retention(enum.StrEnum):
     OUTBOX = "outbox"  # payload emptied as a message settles; row deleted after 90 days
     INSTALLATION = "installation"  # while the app is installed; deleted on uninstall
     OAUTH_STATE = "oauth_state"  # minutes: consumed (deleted) at the end of an install
+    LANGUAGE = "language"  # a person's language: refreshed daily while they are a member
 
 
 RETENTION_SV: dict[Retention, str] = {
@@ -62,6 +63,10 @@ RETENTION_SV: dict[Retention, str] = {
         "efter 90 dagar"
     ),
     Retention.INSTALLATION: "så länge appen är installerad; raderas vid avinstallation",
+    Retention.LANGUAGE: (
+        "förnyas dagligen så länge personen är aktiv medlem i ett forum; raderas när den "
+        "inte förnyats på en dag och personen inte längre är medlem"
+    ),
     Retention.OAUTH_STATE: (
         "giltig i minuter: raderas när installationen slutförs (en avbruten installations "
         "rad blir kvar, utan personuppgifter)"

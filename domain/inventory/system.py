@@ -173,4 +173,11 @@ SYSTEM: dict[str, Table] = {
         {"id": K, "state": S, "expire_at": T},
         retention=Retention.OAUTH_STATE,
     ),
+    "member_languages": Table(
+        DB,
+        "Varje persons språk i Slack (svenska eller engelska), för botens DM till dem",
+        "Each person's Slack language (Swedish or English), for the bot's DMs to them",
+        {"team_id": T, "user_id": M, "locale": O, "looked_up_at": T},
+        retention=Retention.LANGUAGE,
+    ),
 }

@@ -8,9 +8,9 @@ Parts: ``base`` (the one declarative ``Base``, column types, the timestamp mixin
 ``forums`` (forums, agencies, members, areas, meetings), ``cases`` (cases, consent, legal
 grounds), ``agenda`` (agenda items, minutes), ``ratings``, ``actions``, ``deviations``,
 ``system`` (audit, scheduled effects, outbox), ``steering`` (criteria, feedback, family
-view, plan), ``slack`` (OAuth stores). Every part is imported here, in the original order
-of the tables, so ``Base.metadata`` (and Alembic) sees every table, and every name is
-importable from ``storage.models``.
+view, plan), ``slack`` (OAuth stores), ``languages`` (each person's Slack language). Every
+part is imported here, in the original order of the tables, so ``Base.metadata`` (and
+Alembic) sees every table, and every name is importable from ``storage.models``.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ from storage.models.slack import (
     slack_oauth_states,
     slack_org_workspaces,
 )
+from storage.models.languages import MemberLanguage
 # isort: on
 
 __all__ = [
@@ -100,6 +101,7 @@ __all__ = [
     "Meeting",
     "MeetingStatus",
     "Member",
+    "MemberLanguage",
     "MinuteEntry",
     "OutboxMessage",
     "OutboxStatus",

@@ -16,6 +16,7 @@ from sqlalchemy import select, update
 
 from bot.scheduler import run_due_work
 from handlers import outgoing
+from handlers.deps import settle_stores
 from storage.db import transaction
 from storage.models import Agency, Case, Forum, Member, Role
 from tests.conftest import Bot
@@ -154,3 +155,9 @@ def test_a_job_waits_for_a_slow_slack_once_not_once_per_recipient(bot: Bot) -> N
     assert took < 5.0, f"the job waited {took:.1f} s for Slack"
     # The lookups went on: once Slack answered, the language is known without waiting.
     assert eventually(lambda: locale_of("T0001", "U10"), timeout=30.0) == "en"
+    # … and stored for the other replicas (each answer, before this test's database goes).
+    deps = bot.runtime.deps
+    eventually(
+        lambda: all(deps.remembered("T0001", f"U{n}")[0] for n in range(10, 20)), timeout=30.0
+    )
+    settle_stores()

@@ -21,6 +21,7 @@ from domain import forums as fs
 from domain import scheduling
 from domain.cases import CaseDraft, raise_case, read_case, report_deviation
 from domain.inventory import member_tables
+from handlers.deps import settle_stores
 from storage.db import transaction
 from storage.models import (
     Action,
@@ -37,6 +38,7 @@ from storage.models import (
     LegalGround,
     LegalGroundKind,
     Meeting,
+    MemberLanguage,
     MinuteEntry,
     PlanItem,
     Rating,
@@ -113,6 +115,7 @@ def reply_to(bot: Bot, text: str, user: str) -> str:
 
 def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
     """One row in each table that can refer to MEMBER (beyond what setup_forum made)."""
+    settle_stores()  # the languages the requests so far learned, stored before these rows
     with transaction(bot.sessions) as s:
         forum = fs.get_forum(s, forum_id=world["forum"], team_id="T0001")
         access = fs.require_member(s, forum=forum, slack_user_id=MEMBER)
@@ -265,6 +268,8 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
                 updated_at=now,
             )
         )
+        # Their Slack language, stored for the DMs the scheduler sends them.
+        s.merge(MemberLanguage(team_id="T0001", user_id=MEMBER, locale="en", looked_up_at=now))
 
 
 def test_the_export_covers_every_table_that_refers_to_a_member(

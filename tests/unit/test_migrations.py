@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 
-from storage.db import create_db_engine
+from storage.db import alembic_config, create_db_engine, migrate
 from storage.models import Base
 
 
@@ -48,6 +51,7 @@ def test_the_schema_has_every_core_table(database_url: str) -> None:
         "slack_installations",
         "slack_bots",
         "slack_oauth_states",
+        "member_languages",
     ):
         assert name in tables
 
@@ -63,3 +67,40 @@ def test_scheduled_effects_are_unique_per_forum_kind_subject_and_occurrence(
     assert any(
         sorted(u["column_names"]) == ["forum_id", "kind", "occurrence", "subject"] for u in uniques
     )
+
+
+def test_member_languages_come_with_0020_and_go_with_its_downgrade(empty_database: str) -> None:
+    """Migration 0020 adds the stored languages: one row per person of a workspace, a
+    language we have a catalog for (or none), when Slack said it; its downgrade removes
+    the table and nothing else."""
+    migrate(empty_database, "0019_agenda_discussed_from")
+    engine = create_db_engine(empty_database)
+    try:
+        before = set(inspect(engine).get_table_names())
+        assert "member_languages" not in before
+        migrate(empty_database, "0020_member_languages")
+        insert = text(
+            "INSERT INTO member_languages (team_id, user_id, locale, looked_up_at)"
+            " VALUES (:t, :u, :l, '2026-12-07 05:00:00')"
+        )
+        with engine.begin() as conn:
+            conn.execute(insert, {"t": "T1", "u": "U1", "l": "en"})
+            conn.execute(insert, {"t": "T1", "u": "U2", "l": None})  # Slack named another
+            conn.execute(insert, {"t": "T2", "u": "U1", "l": "sv"})  # another workspace's
+        for row in ({"t": "T1", "u": "U1", "l": "sv"}, {"t": "T1", "u": "U3", "l": "de"}):
+            with pytest.raises(IntegrityError), engine.begin() as conn:
+                conn.execute(insert, row)  # one row per person; sv or en only
+        with engine.connect() as conn:
+            rows = conn.execute(
+                text("SELECT team_id, user_id, locale FROM member_languages ORDER BY 1, 2")
+            ).all()
+        assert [tuple(r) for r in rows] == [
+            ("T1", "U1", "en"),
+            ("T1", "U2", None),
+            ("T2", "U1", "sv"),
+        ]
+        engine.dispose()
+        command.downgrade(alembic_config(empty_database), "0019_agenda_discussed_from")
+        assert set(inspect(engine).get_table_names()) == before
+    finally:
+        engine.dispose()
