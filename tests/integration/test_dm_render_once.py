@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from bot.scheduler import run_due_work
 from domain import forums as fs
+from domain import languages
 from domain.i18n import Locale, translations
 from storage.db import transaction
 from storage.models import Forum, RatingRound, Role
@@ -108,6 +109,8 @@ def test_a_rounds_invitations_and_reminders_are_rendered_once_per_agency_and_lan
     english = {ids[0] for ids in users.values()} | {users["Polis"][1]}
     for user in english:
         bot.slack.set_user(user, locale="en-US")
+    # The languages a scheduled job reads are the stored ones (domain.languages).
+    languages.remember(bot.sessions, bot.clock, "T0001", dict.fromkeys(english, "en"))
     lookups = Lookups(monkeypatch, BUTTON)
     run_due_work(bot.runtime)
     sent = invitations(bot)
@@ -122,7 +125,9 @@ def test_a_rounds_invitations_and_reminders_are_rendered_once_per_agency_and_lan
             assert "Situation picture" not in text and "torsdag 26 november" in text
     # The reminder too (nobody answered): once per agency and language.
     lookups.counts.clear()
-    bot.slack.reset()
+    bot.slack.reset()  # forgets its users: Slack still knows their languages
+    for user in english:
+        bot.slack.set_user(user, locale="en-US")
     bot.clock.set(rating_flow.DEADLINE - dt.timedelta(minutes=90))
     run_due_work(bot.runtime)
     reminded = invitations(bot)
