@@ -31,6 +31,7 @@ from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from sqlalchemy import Connection, Engine, Table, and_, delete, desc, select
 from sqlalchemy.exc import IntegrityError
 
+from storage.db import READ_ONLY
 from storage.models import (
     slack_bots,
     slack_installations,
@@ -109,6 +110,16 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         self.bots = slack_bots
         self._fernet = load_fernet(encryption_key)
 
+    @property
+    def _reader(self) -> Engine:
+        """The engine for lookups, read-only as :func:`storage.db.reading`'s: on SQLite a
+        deferred BEGIN, which in WAL mode never waits for the writer. A job or a listener
+        looks a workspace's token up (``client_for_team``, for the recipients' languages)
+        inside its own write transaction; the BEGIN IMMEDIATE any other connection takes
+        waited for that very transaction, the busy timeout (15 s) a lookup, and then
+        failed (the forum's language, not the person's)."""
+        return self.engine.execution_options(**{READ_ONLY: True}, postgresql_readonly=True)
+
     def create_tables(self) -> None:
         # No-op on purpose: Alembic migrations (storage.db.migrate) own these tables.
         return None
@@ -138,14 +149,27 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         team_id: str | None,
         is_enterprise_install: bool | None = False,
     ) -> Bot | None:
-        # The parent's query only filters on plaintext columns; the Bot it builds is ours.
-        bot = super().find_bot(
-            enterprise_id=enterprise_id,
-            team_id=team_id,
-            is_enterprise_install=is_enterprise_install,
+        # slack_sdk's query (the latest row of the installation with a bot token), read
+        # through the read-only engine; the tokens are decrypted here.
+        if is_enterprise_install or team_id is None:
+            team_id = None
+        c = self.bots.c
+        query = (
+            self.bots.select()
+            .where(
+                c.client_id == self.client_id,
+                c.enterprise_id == enterprise_id,
+                c.team_id == team_id,
+                c.bot_token.is_not(None),
+            )
+            .order_by(desc(c.installed_at))
+            .limit(1)
         )
-        if bot is None:
+        with self._reader.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        if row is None:
             return None
+        bot = self.build_bot_entity(row)
         where = _where(bot.enterprise_id, bot.team_id)
         bot.bot_token = self._decrypt_required(bot.bot_token, "slack_bots.bot_token", where)
         bot.bot_refresh_token = self._decrypt(
@@ -194,7 +218,7 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
         if bot is not None or team_id is None:
             return bot
         table, bots = slack_org_workspaces, self.bots.c
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             own_org = conn.scalar(
                 select(bots.enterprise_id)
                 .where(
@@ -325,7 +349,7 @@ class EncryptedInstallationStore(SQLAlchemyInstallationStore):
             .order_by(desc(c.installed_at))
             .limit(1)
         )
-        with self.engine.connect() as conn:
+        with self._reader.connect() as conn:
             row = conn.execute(query).mappings().first()
         if row is None:
             return None
