@@ -317,8 +317,16 @@ def text_door(
     )
 
 
-def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
+def case_access(
+    session: Session, meta: ViewMeta, team_id: str, user_id: str, *, by_channel: bool = False
+) -> Access:
+    """The member's access to the forum of ``meta``: its ``forum_id``, or with
+    ``by_channel`` the forum of its ``channel_id`` (ForumNotFound when there is none)."""
     # The forum alone: its agencies load when a path needs them (a case read does not).
+    if by_channel:
+        return forum_service.require_member_in_channel(
+            session, team_id=team_id, channel_id=meta.channel_id or "", slack_user_id=user_id
+        )
     forum = forum_service.get_forum(
         session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
     )
@@ -326,9 +334,18 @@ def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) ->
 
 
 def detail_view(
-    deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
+    deps: Deps,
+    t: Translator,
+    meta: ViewMeta,
+    team_id: str,
+    user_id: str,
+    case_id: int,
+    *,
+    by_channel: bool = False,
 ) -> dict[str, Any]:
-    """The case modal for this member; showing it is an audited read."""
+    """The case modal for this member; showing it is an audited read. ``by_channel``: the
+    forum is the one of ``meta.channel_id`` (a case opened from the channel's case list),
+    looked up in the read's own transaction; the modal's metadata names it."""
     with database_errors(), transaction(deps.sessions) as session:
         with disclosure.refusals_audited(
             session,
@@ -338,7 +355,7 @@ def detail_view(
             case_id=case_id,
             surface_name="case_modal",
         ):
-            access = case_access(session, meta, team_id, user_id)
+            access = case_access(session, meta, team_id, user_id, by_channel=by_channel)
             view = case_service.read_case(session, deps.clock, access=access, case_id=case_id)
         tz = forum_service.forum_schedule(access.forum).zone
         linked = case_view_blocks(
@@ -351,7 +368,7 @@ def detail_view(
             details=view.details,
             closed=view.status is CaseStatus.CLOSED,
         )
-    case_meta = meta.model_copy(update={"case_id": case_id})
+    case_meta = meta.model_copy(update={"case_id": case_id, "forum_id": access.forum.id})
     modal = case_ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
     return add_case_actions(modal, linked)
 
