@@ -62,6 +62,38 @@ def run_inline(executor: Executor) -> None:
     executor.submit = submit  # type: ignore[method-assign]
 
 
+def link_actions(runtime: Any, case_id: int, count: int) -> None:
+    """``count`` actions of the case, created through the domain by the bench's admin."""
+    import datetime as dt
+
+    from bench._scenarios import ADMIN
+    from domain import actions as action_service
+    from domain import forums as forum_service
+    from storage.db import transaction
+    from storage.models import Case
+
+    clock = runtime.clock
+    with transaction(runtime.deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session, team_id=TEAM, channel_id=CHANNEL, slack_user_id=ADMIN
+        )
+        case = session.get(Case, case_id)
+        assert case is not None
+        for n in range(count):
+            action_service.create_action(
+                session,
+                clock,
+                access=access,
+                draft=action_service.ActionDraft(
+                    description=f"Stödsamtal {n + 1} med elevhälsan",
+                    agency_id=access.member.agency_id,
+                    owner=ADMIN,
+                    due_on=clock.now().date() + dt.timedelta(days=10 + n),
+                    case_reference=case.reference,
+                ),
+            )
+
+
 def _cpu_ms(work: Callable[[], object]) -> float:
     began = time.thread_time()
     work()
@@ -74,6 +106,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=50, help="opens before measuring (50)")
     parser.add_argument("--profile", type=Path, help="write a cProfile of the opens here")
     parser.add_argument("--statements", action="store_true", help="print the last open's SQL")
+    parser.add_argument(
+        "--actions",
+        type=int,
+        default=0,
+        help="actions linked to the case (0: the ack_latency read scenario's bare case); "
+        "the modal lists them, the rule answers for each",
+    )
     add_postgres_url(parser)
     ns = parser.parse_args(argv)
 
@@ -106,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             status, answer = _post(runtime.web, forum_view_body(TEAM, forum, creating=True), signer)
             assert status.startswith("200") and not answer.strip(), (status, answer)
             case_id = raise_bench_case(url, TEAM, CHANNEL)
+            if ns.actions:
+                link_actions(runtime, case_id, ns.actions)
             from sqlalchemy import text
 
             with runtime.engine.connect() as conn:
@@ -157,7 +198,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return f"{label:<58}{median:>9.2f}{mean:>9.2f}{counted}"
 
     n = ns.opens
-    print(f"samverkan read cost: {n} case opens in-process, one at a time, PostgreSQL")
+    print(
+        f"samverkan read cost: {n} case opens in-process, one at a time, PostgreSQL; "
+        f"{ns.actions} action(s) linked to the case"
+    )
     print(f"{'CPU ms per request (request thread)':<58}{'median':>9}{'mean':>9}{'statements':>12}")
     print(row("case open (ack, audited read, modal built and opened)", opens, open_statements / n))
     print(row("bare app: the same button press, only acked", bares, 0))
