@@ -39,8 +39,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, event, select
+from sqlalchemy import and_, event, inspect, select
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
+from sqlalchemy.orm.util import identity_key
 
 from domain import audit
 from domain.access import Access
@@ -845,12 +846,32 @@ def export_detail(decisions: Iterable[Decision]) -> dict[str, Any]:
     return {"cases_disclosed": shown, "cases_hidden": len(hidden)}
 
 
+def _rule_loaded(session: Session, case_id: int) -> Case | None:
+    """The case when this session holds it with everything the rule reads already loaded
+    (the case modal's own case, for its actions): loading it again would run the same
+    statements and change nothing (loaded collections are not overwritten)."""
+    case = session.identity_map.get(identity_key(Case, case_id))
+    if not isinstance(case, Case):
+        return None
+    state = inspect(case)
+    if state.expired or {"forum_id", "raising_agency_id", "reference"} & state.unloaded:
+        return None
+    if {"consents", "legal_grounds"} & state.unloaded:
+        return None
+    if any("agencies" in inspect(c).unloaded or inspect(c).expired for c in case.consents):
+        return None
+    return case
+
+
 def load_cases(session: Session, case_ids: Iterable[int]) -> dict[int, Case]:
-    """Cases with what the rule reads (consents and their agencies, legal grounds)."""
+    """Cases with what the rule reads (consents and their agencies, legal grounds); those
+    the session already holds so are not read again."""
     ids = sorted(set(case_ids))
+    held = {i: c for i in ids if (c := _rule_loaded(session, i)) is not None}
+    ids = [i for i in ids if i not in held]
     if not ids:
-        return {}
-    return {
+        return held
+    return held | {
         c.id: c
         for c in session.scalars(
             select(Case)

@@ -210,13 +210,11 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
     team_id, user_id, channel = context.team_id or "", context.user_id or "", context.channel_id
     # The list this button came from already looked the user's locale up.
     t = quick_translator(context, deps)
-    with database_errors(), reading(deps.sessions) as session:
-        forum = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel or "")
-    # No forum here: the modal's lookup refuses it (ForumNotFound), and audits the attempt
-    # (forum 0: None would ask the case's own forum, as the DM's button does).
-    meta = ViewMeta(locale=t.locale, channel_id=channel, forum_id=forum.id if forum else 0)
+    # The channel's forum is looked up in the read's transaction; no forum here: the lookup
+    # refuses it (ForumNotFound), and audits the attempt.
+    meta = ViewMeta(locale=t.locale, channel_id=channel)
     case_id = forms.id_value(body["actions"][0].get("value")) or 0
-    view = detail_view(deps, t, meta, team_id, user_id, case_id)
+    view = detail_view(deps, t, meta, team_id, user_id, case_id, by_channel=True)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -317,8 +317,16 @@ def text_door(
     )
 
 
-def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) -> Access:
+def case_access(
+    session: Session, meta: ViewMeta, team_id: str, user_id: str, *, by_channel: bool = False
+) -> Access:
+    """The member's access to the forum of ``meta``: its ``forum_id``, or with
+    ``by_channel`` the forum of its ``channel_id`` (ForumNotFound when there is none)."""
     # The forum alone: its agencies load when a path needs them (a case read does not).
+    if by_channel:
+        return forum_service.require_member_in_channel(
+            session, team_id=team_id, channel_id=meta.channel_id or "", slack_user_id=user_id
+        )
     forum = forum_service.get_forum(
         session, forum_id=meta.forum_id or 0, team_id=team_id, with_lists=False
     )
@@ -326,10 +334,20 @@ def case_access(session: Session, meta: ViewMeta, team_id: str, user_id: str) ->
 
 
 def detail_view(
-    deps: Deps, t: Translator, meta: ViewMeta, team_id: str, user_id: str, case_id: int
+    deps: Deps,
+    t: Translator,
+    meta: ViewMeta,
+    team_id: str,
+    user_id: str,
+    case_id: int,
+    *,
+    by_channel: bool = False,
 ) -> dict[str, Any]:
-    """The case modal for this member; showing it is an audited read. A ``meta`` naming
-    no forum (the case DM's button) asks membership of the case's own forum."""
+    """The case modal for this member; showing it is an audited read. ``by_channel``: the
+    forum is the one of ``meta.channel_id`` (a case opened from the channel's case list),
+    looked up in the read's own transaction; the modal's metadata names it. Otherwise a
+    ``meta`` naming no forum (the case DM's button) asks membership of the case's own
+    forum."""
     with database_errors(), transaction(deps.sessions) as session:
         with disclosure.refusals_audited(
             session,
@@ -340,8 +358,8 @@ def detail_view(
             surface_name="case_modal",
         ):
             access = (
-                case_access(session, meta, team_id, user_id)
-                if meta.forum_id is not None
+                case_access(session, meta, team_id, user_id, by_channel=by_channel)
+                if by_channel or meta.forum_id is not None
                 else case_service.access_for_case(
                     session, team_id=team_id, case_id=case_id, slack_user_id=user_id
                 )

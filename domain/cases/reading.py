@@ -174,14 +174,25 @@ def access_for_case(session: Session, *, team_id: str, case_id: int, slack_user_
 
 
 def _load(session: Session, access: Access, case_id: int) -> Case:
-    case = session.scalar(
-        select(Case)
-        .options(
-            selectinload(Case.agencies),
-            selectinload(Case.consents).selectinload(Consent.agencies),
-            selectinload(Case.legal_grounds),
+    """The case of the reader's forum with what the rule and the case view read, in two
+    statements: the case joined with its raising agency, meeting, agencies and legal grounds
+    (one row per agency and ground: a handful), then its consents joined with their
+    agencies. Selectin loaders took a statement each (five, and the meeting and the raising
+    agency lazily after them: up to seven)."""
+    case = (
+        session.execute(
+            select(Case)
+            .options(
+                joinedload(Case.raising_agency),
+                joinedload(Case.meeting),
+                joinedload(Case.agencies),
+                joinedload(Case.legal_grounds),
+                selectinload(Case.consents).joinedload(Consent.agencies),
+            )
+            .where(Case.id == case_id, Case.forum_id == access.forum.id)
         )
-        .where(Case.id == case_id, Case.forum_id == access.forum.id)
+        .unique()
+        .scalar_one_or_none()
     )
     if case is None:
         raise CaseNotFound()
@@ -247,4 +258,11 @@ def read_case(session: Session, clock: Clock, *, access: Access, case_id: int) -
     same transaction), whether the details were shown or not."""
     case = _load(session, access, case_id)
     decision = disclosure.disclose(session, clock, access, case, surface_name="case_modal")
+    # Held for the rest of the session (the identity map holds objects weakly): the modal's
+    # list of the case's actions asks the rule about this case again, and finds what it
+    # reads loaded here (disclosure.load_cases), not four statements to load it anew.
+    session.info.setdefault(_READ, []).append(case)
     return _view(session, clock, case, access, decision)
+
+
+_READ = "samverkan_cases_read"

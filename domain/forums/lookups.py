@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Text, cast, select
+from sqlalchemy import Text, and_, cast, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -82,9 +82,28 @@ def require_member(session: Session, *, forum: Forum, slack_user_id: str) -> Acc
 def require_member_in_channel(
     session: Session, *, team_id: str, channel_id: str, slack_user_id: str
 ) -> Access:
-    """The forum of this channel, for one of its members (else ForumNotFound/NotAMember)."""
-    forum = require_forum(session, team_id=team_id, channel_id=channel_id)
-    return require_member(session, forum=forum, slack_user_id=slack_user_id)
+    """The forum of this channel, for one of its active members (else ForumNotFound /
+    NotAMember): what :func:`require_forum` then :func:`require_member` find, in one
+    statement (the forum, outer-joined with the member and their agency; both unique)."""
+    row = session.execute(
+        select(Forum, Member)
+        .outerjoin(
+            Member,
+            and_(
+                Member.forum_id == Forum.id,
+                Member.slack_user_id == slack_user_id,
+                Member.active.is_(True),
+            ),
+        )
+        .options(joinedload(Member.agency))
+        .where(Forum.team_id == team_id, Forum.channel_id == channel_id)
+    ).first()
+    if row is None:
+        raise ForumNotFound()
+    forum, member = row
+    if member is None:
+        raise NotAMember()
+    return Access(forum=forum, member=member)
 
 
 def require_coordinator(session: Session, *, forum: Forum, slack_user_id: str) -> Access:
