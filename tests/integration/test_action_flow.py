@@ -1185,6 +1185,30 @@ def test_no_one_is_told_it_is_no_longer_theirs_who_handed_it_over_or_left(
     bot.slack.assert_no_violations()
 
 
+def test_the_previous_owner_sees_no_details_of_a_case_their_agency_may_not_see(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The action is linked to a case whose consent covers Elevhälsa, not Socialtjänst:
+    moved from its Socialtjänst owner to Elevhälsa, the previous owner's DM names it by its
+    number (details hidden), as the action DMs do, while the new owner reads it."""
+    reference, _ = _elevhalsa_case(bot, forum)
+    body = submit_action(bot, forum, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL)
+    assert body.json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    assert (
+        hand_over_as(bot, ADMIN, action.id, ELEVHALSA, forum["Elevhälsa"], views=1).json() is None
+    )
+    bot.wait_idle()
+    (told,) = handed_away(bot)
+    assert told.args["channel"] == SOCIAL
+    text = text_of(told.args)
+    assert "detaljer dolda" in text and f"#{action.id}" in text
+    assert DESCRIPTION not in text and "Ökad närvaro" not in text
+    assert DESCRIPTION in text_of(dms_to(bot, ELEVHALSA)[-1].args)
+    bot.slack.assert_no_violations()
+
+
 def test_a_due_date_more_than_two_years_ahead_is_refused_as_a_typo(
     bot: Bot, forum: dict[str, int]
 ) -> None:
