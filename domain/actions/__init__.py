@@ -86,6 +86,7 @@ from domain.actions.jobs import (
 from domain.actions.reading import (
     action_row,
     actions_for_case,
+    former_owner_row,
     forum_days,
     list_actions,
     my_open_actions,
@@ -145,6 +146,7 @@ __all__ = [
     "coordinators",
     "create_action",
     "event_key",
+    "former_owner_row",
     "forum_days",
     "hand_over",
     "list_actions",

@@ -449,6 +449,7 @@ def hand_over(
     coordinator may also move the action to another active agency of the forum (its own
     agency removed, or its last member gone), with a member of that agency as the owner
     (``agency_id``; None or the owning agency: a hand-over within it)."""
+    # Product rule: any coordinator may move any open action, not only those cases above.
     action = require_changeable(session, access, action_id)
     old_agency = action.owning_agency
     moving = agency_id is not None and agency_id != action.owning_agency_id

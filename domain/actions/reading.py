@@ -252,6 +252,20 @@ def owner_row(session: Session, clock: Clock, *, forum: Forum, action_id: int) -
     return rows_for_user(session, clock, forum, action.owner or "", [action])[0]
 
 
+def former_owner_row(
+    session: Session, clock: Clock, *, forum: Forum, action_id: int, user: str
+) -> ActionRow | None:
+    """One action of ``forum`` as a DM to ``user``, who owned it until it was handed over,
+    shows it: its details only where the rule lets them see them (:func:`rows_for`, audited
+    as the owner's DM is). None when they are no longer an active member of the forum: a
+    former member is told nothing about the forum's actions."""
+    access = disclosure.access_of(session, forum, user)
+    if access is None:
+        return None
+    action = _load(session, action_id, forum_id=forum.id)
+    return rows_for(session, clock, access, [action], surface="action_dm")[0]
+
+
 def my_open_actions(
     session: Session, clock: Clock, *, team_id: str, slack_user_id: str, limit: int = HOME_MAX
 ) -> tuple[list[ActionRow], int]:

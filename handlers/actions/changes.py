@@ -29,7 +29,7 @@ from handlers.blocks import actions as ui
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
-from handlers.outgoing import deliver_now, recipient_t
+from handlers.outgoing import deliver_now
 from storage.db import transaction
 from storage.models import Action, ActionStatus, Effect
 
@@ -341,7 +341,7 @@ CHANGE_CALLBACKS = {
 def submit_change(
     ack: Ack, view: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
-    """More time, hand over, cancel or follow up; the new owner's DM and the agendas' updates are
+    """More time, hand over, cancel or follow up; the owners' DMs and the agendas' updates are
     queued with the change."""
     verb = CHANGE_CALLBACKS[view["callback_id"]]
     meta = ActionMeta.load(view.get("private_metadata"))
@@ -379,18 +379,8 @@ def submit_change(
                     agency_id=_chosen_agency(values),
                 )
                 if action.owner and action.owner != previous_owner:
-                    # The new owner's view of it, not the one who handed it over.
-                    row = action_service.owner_row(
-                        session, deps.clock, forum=access.forum, action_id=action.id
-                    )
-                    owner_t = recipient_t(deps, client, access.forum, action.owner)
-                    action_service.queue_dm(
-                        session,
-                        deps.clock,
-                        access.forum,
-                        action.owner,
-                        ui.handed_over_dm(owner_t, row, forum_today(access, deps), by=user_id),
-                        action_service.event_key("action_handed_over", session, action.id),
+                    _tell_the_owners(
+                        deps, client, session, access, action, previous_owner, by=user_id
                     )
                     republish_agendas(deps, session, access, action.id)  # its new owner
             elif verb == "cancel":
@@ -420,6 +410,52 @@ def submit_change(
         ack(response_action="update", view=ui.notice_modal(t, failure_text(t, exc)))
         return
     ack()
+
+
+def _tell_the_owners(
+    deps: Deps,
+    client: WebClient,
+    session: Session,
+    access: Access,
+    action: Action,
+    previous_owner: str | None,
+    *,
+    by: str,
+) -> None:
+    """Queue the hand-over's DMs (sent after the ack): the new owner's, and the previous
+    owner's that it is no longer theirs, unless they handed it over themselves or are no
+    longer a member of the forum. Each sees the action as the rule lets them, in their own
+    language (looked up together: one wait, not two, before the ack)."""
+    owner = action.owner
+    assert owner is not None
+    former = None
+    if previous_owner is not None and previous_owner not in (by, owner):
+        # None when they are no longer a member of the forum: told nothing.
+        former = action_service.former_owner_row(
+            session, deps.clock, forum=access.forum, action_id=action.id, user=previous_owner
+        )
+    told = [owner] if former is None or previous_owner is None else [owner, previous_owner]
+    langs = outgoing.translators(deps, client, access.forum, told)
+    today = forum_today(access, deps)
+    # The new owner's view of it, not the one who handed it over.
+    row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action.id)
+    action_service.queue_dm(
+        session,
+        deps.clock,
+        access.forum,
+        owner,
+        ui.handed_over_dm(langs[owner], row, today, by=by),
+        action_service.event_key("action_handed_over", session, action.id),
+    )
+    if former is not None and previous_owner is not None:
+        action_service.queue_dm(
+            session,
+            deps.clock,
+            access.forum,
+            previous_owner,
+            ui.handed_away_dm(langs[previous_owner], former, today, by=by),
+            action_service.event_key("action_handed_away", session, action.id),
+        )
 
 
 def _chosen_agency(values: forms.Values) -> int | None:
@@ -463,7 +499,7 @@ def after_change(body: dict[str, Any], client: WebClient, context: BoltContext, 
     meta = ActionMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     action_id, user_id = meta.action_id or 0, context.user_id or ""
-    deliver_now(deps, client)  # the new owner's DM, the agenda's update
+    deliver_now(deps, client)  # the owners' DMs, the agenda's update
     with database_errors(), transaction(deps.sessions) as session:
         access, _ = action_service.access_for_action(
             session, team_id=context.team_id or "", action_id=action_id, slack_user_id=user_id

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from domain import forums as fs
 from storage.db import transaction
@@ -19,6 +20,7 @@ from storage.models import (
     AuditEvent,
     Case,
     Effect,
+    Member,
     Role,
 )
 from tests.conftest import Bot
@@ -1071,6 +1073,140 @@ def test_a_hand_over_drops_the_old_owners_snooze(bot: Bot, forum: dict[str, int]
     handed = the_action(bot)
     assert handed.owner == ELEVHALSA2
     assert handed.snoozed_until is None and handed.remind_at == planned
+
+
+# --- the previous owner is told ---------------------------------------------------------------
+
+NO_LONGER = ("is no longer yours", "är inte längre din")
+
+
+def handed_away(bot: Bot) -> list[Any]:
+    """Every DM telling someone an action is no longer theirs, in either language."""
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if any(words in text_of(c.args) for words in NO_LONGER)
+    ]
+
+
+def hand_over_as(
+    bot: Bot, user: str, action_id: int, owner: str, agency: int | None = None, *, views: int
+) -> Any:
+    """``user`` opens the action's hand-over modal (the ``views``-th views.open) and gives
+    the action to ``owner`` (in ``agency``: a coordinator's move)."""
+    press(bot, "action_hand_over", user, str(action_id))
+    view = bot.slack.wait_for("views.open", count=views)[-1].args["view"]
+    assert view["callback_id"] == "action_handover"
+    values: dict[str, Any] = {"owner": {"value": users_value(owner)}}
+    if agency is not None:
+        values["agency"] = {"value": select_value(str(agency))}
+    return bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=user,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+
+
+def test_the_previous_owner_is_told_in_their_language_after_the_ack(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A coordinator moves an action to another agency: the member who owned it is told
+    once, in their own language, after the ack (as the new owner is), who moved it and to
+    whom, the action as they may see it and no buttons. Moved back, the Swedish-speaking
+    owner it was taken from is told in Swedish."""
+    bot.slack.set_user(ELEVHALSA, locale="en-GB")
+    bot.slack.set_user(SOCIAL, locale="sv-SE")
+    submit_action(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    answered = threading.Event()
+    seen_after_the_ack: list[bool] = []
+
+    def hold_the_old_owners_dm(call: Any) -> None:
+        if call.method == "chat.postMessage" and call.args.get("channel") == ELEVHALSA:
+            seen_after_the_ack.append(answered.wait(5))  # (within the driver's 10 s)
+
+    bot.slack.add_listener(hold_the_old_owners_dm)
+    response = hand_over_as(bot, ADMIN, action.id, SOCIAL, forum["Socialtjänst/IFO"], views=1)
+    assert response.json() is None
+    answered.set()
+    bot.wait_idle()
+    assert len(seen_after_the_ack) == 1, "the previous owner is told once"
+    assert seen_after_the_ack == [True], "the previous owner's DM was sent before the ack"
+    assert the_action(bot).owner == SOCIAL
+    (english,) = handed_away(bot)
+    assert english.args["channel"] == ELEVHALSA
+    text = text_of(english.args)
+    assert f"Action #{action.id} is no longer yours" in text
+    assert f"<@{ADMIN}> handed action #{action.id} over to <@{SOCIAL}> (Socialtjänst/IFO)" in text
+    assert "no longer its owner" in text and DESCRIPTION in text
+    assert "Thursday 3 December" in text  # the due date, in English too
+    assert "action_done" not in text and "action_hand_over" not in text  # no longer theirs
+    (new_owners,) = dms_to(bot, SOCIAL)
+    assert "lämnade över insats" in text_of(new_owners.args)
+
+    assert (
+        hand_over_as(bot, ADMIN, action.id, ELEVHALSA2, forum["Elevhälsa"], views=2).json() is None
+    )
+    bot.wait_idle()
+    english_again, swedish = handed_away(bot)
+    assert english_again is english and swedish.args["channel"] == SOCIAL
+    text = text_of(swedish.args)
+    assert f"Insats #{action.id} är inte längre din" in text
+    assert f"<@{ADMIN}> lämnade över insats #{action.id} till <@{ELEVHALSA2}> (Elevhälsa)" in text
+    assert "Du är inte längre dess ägare" in text and "torsdag 3 december" in text
+    assert len(dms_to(bot, ELEVHALSA)) == 2  # its creation, the move: nothing since
+    bot.slack.assert_no_violations()
+
+
+def test_no_one_is_told_it_is_no_longer_theirs_who_handed_it_over_or_left(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The owner hands their action over themselves: they are not told it is no longer
+    theirs (the new owner is told, as before). The owner left the forum: a coordinator's
+    hand-over tells the new owner only, never a former member."""
+    submit_action(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    assert hand_over_as(bot, ELEVHALSA, action.id, ELEVHALSA2, views=1).json() is None
+    bot.wait_idle()
+    assert the_action(bot).owner == ELEVHALSA2 and len(dms_to(bot, ELEVHALSA2)) == 1
+    assert handed_away(bot) == []
+    with transaction(bot.sessions) as s:  # ELEVHALSA2 leaves the forum, still the owner
+        s.execute(update(Member).where(Member.slack_user_id == ELEVHALSA2).values(active=False))
+    before = len(dms_to(bot, ELEVHALSA2))
+    assert hand_over_as(bot, ADMIN, action.id, ELEVHALSA, views=2).json() is None
+    bot.wait_idle()
+    assert the_action(bot).owner == ELEVHALSA
+    assert len(dms_to(bot, ELEVHALSA2)) == before and handed_away(bot) == []
+    assert any("lämnade över insats" in text_of(c.args) for c in dms_to(bot, ELEVHALSA))
+    bot.slack.assert_no_violations()
+
+
+def test_the_previous_owner_sees_no_details_of_a_case_their_agency_may_not_see(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The action is linked to a case whose consent covers Elevhälsa, not Socialtjänst:
+    moved from its Socialtjänst owner to Elevhälsa, the previous owner's DM names it by its
+    number (details hidden), as the action DMs do, while the new owner reads it."""
+    reference, _ = _elevhalsa_case(bot, forum)
+    body = submit_action(bot, forum, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL)
+    assert body.json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    assert (
+        hand_over_as(bot, ADMIN, action.id, ELEVHALSA, forum["Elevhälsa"], views=1).json() is None
+    )
+    bot.wait_idle()
+    (told,) = handed_away(bot)
+    assert told.args["channel"] == SOCIAL
+    text = text_of(told.args)
+    assert "detaljer dolda" in text and f"#{action.id}" in text
+    assert DESCRIPTION not in text and "Ökad närvaro" not in text
+    assert DESCRIPTION in text_of(dms_to(bot, ELEVHALSA)[-1].args)
+    bot.slack.assert_no_violations()
 
 
 def test_a_due_date_more_than_two_years_ahead_is_refused_as_a_typo(

@@ -204,6 +204,22 @@ def handed_over_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) ->
     )
 
 
+def handed_away_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
+    """To the member who owned the action until ``by`` handed it over (``row`` as they may
+    see it, its new agency and owner): told, with no buttons, as it is no longer theirs."""
+    intro = t(
+        "<@{user}> handed action #{id} over to <@{owner}> ({agency}). You are no longer its owner.",
+        user=escape(by),
+        id=row.id,
+        owner=escape(row.owner or ""),
+        agency=escape(row.agency),
+    )
+    return message(
+        t("Action #{id} is no longer yours", id=row.id),
+        [section(intro), section(row_text(t, row, today, forum=True), block_id=f"action.{row.id}")],
+    )
+
+
 def card_message(
     t: Translator, row: ActionRow, today: dt.date, *, note: str | None = None
 ) -> dict[str, Any]:
