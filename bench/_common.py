@@ -6,9 +6,16 @@ from __future__ import annotations
 import argparse
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, event
+
+if TYPE_CHECKING:
+    from bot.wiring import Runtime
+    from domain.clock import Clock
+    from sandbox.webapi import SlackWebApiStub
 
 DEFAULT_POSTGRES_URL = os.environ.get(
     "SAMVERKAN_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -18,6 +25,37 @@ DEFAULT_POSTGRES_URL = os.environ.get(
 def add_postgres_url(parser: argparse.ArgumentParser, help: str | None = None) -> None:
     """``--postgres-url``: the server where the bench creates (and drops) its database."""
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL, help=help)
+
+
+@contextmanager
+def bot_runtime(
+    postgres_url: str,
+    name: str,
+    *,
+    secret: str,
+    clock: Clock | None = None,
+    seed: Callable[[str], object] | None = None,
+) -> Iterator[tuple[Runtime, SlackWebApiStub, str]]:
+    """The real bot (``bot.wiring.build_runtime``, as the server builds it) on a new
+    database ``name`` of the server at ``postgres_url`` (migrated, then ``seed(url)``),
+    against a Web API stand-in: ``(runtime, slack, url)``; the database is dropped after."""
+    from bot.settings import load_settings
+    from bot.wiring import build_runtime
+    from domain.clock import SystemClock
+    from sandbox.webapi import SlackWebApiStub
+    from storage.db import migrate, temporary_database
+
+    with temporary_database(postgres_url, name) as url, SlackWebApiStub() as slack:
+        migrate(url)
+        if seed is not None:
+            seed(url)
+        settings = load_settings(
+            database_url=url,
+            slack_signing_secret=secret,
+            slack_bot_token="xoxb-bench",
+            slack_api_url=slack.base_url,
+        )
+        yield build_runtime(settings, clock=clock or SystemClock()), slack, url
 
 
 def statement_log(engine: Engine) -> list[str]:

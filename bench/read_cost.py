@@ -31,7 +31,7 @@ from concurrent.futures import Executor, Future
 from pathlib import Path
 from typing import Any
 
-from bench._common import add_postgres_url, statement_log
+from bench._common import add_postgres_url, bot_runtime, statement_log
 from bench._load import Signer
 from bench._scenarios import (
     BenchForum,
@@ -118,25 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from bench.bare_app import create_app
     from bot.server import keep_out_of_collections
-    from bot.settings import load_settings
-    from bot.wiring import build_runtime
-    from domain.clock import SystemClock
-    from sandbox.webapi import SlackWebApiStub
-    from storage.db import migrate, temporary_database
 
     signer = Signer(SECRET)
-    with (
-        temporary_database(ns.postgres_url, "samverkan_readcost") as url,
-        SlackWebApiStub() as slack,
+    with bot_runtime(ns.postgres_url, "samverkan_readcost", secret=SECRET) as (
+        runtime,
+        slack,
+        url,
     ):
-        migrate(url)
-        settings = load_settings(
-            database_url=url,
-            slack_signing_secret=SECRET,
-            slack_bot_token="xoxb-bench",
-            slack_api_url=slack.base_url,
-        )
-        runtime = build_runtime(settings, clock=SystemClock())
         run_inline(runtime.app.listener_runner.listener_executor)
         statements = statement_log(runtime.engine)
         bare = create_app(SECRET)

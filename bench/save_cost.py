@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from bench._common import add_postgres_url, statement_log
+from bench._common import add_postgres_url, bot_runtime, statement_log
 from bench._load import FORM, Signer
 from bench._scenarios import BenchForum, forum_view_body, view_scenario
 
@@ -80,27 +80,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     ns = parser.parse_args(argv)
 
     from bench.bare_app import create_app
-    from bot.settings import load_settings
-    from bot.wiring import build_runtime
     from domain import audit
-    from domain.clock import SystemClock
     from handlers import outgoing
-    from sandbox.webapi import SlackWebApiStub
-    from storage.db import migrate, temporary_database
 
     signer = Signer(SECRET)
-    with (
-        temporary_database(ns.postgres_url, "samverkan_savecost") as url,
-        SlackWebApiStub() as slack,
+    with bot_runtime(ns.postgres_url, "samverkan_savecost", secret=SECRET) as (
+        runtime,
+        slack,
+        _url,
     ):
-        migrate(url)
-        settings = load_settings(
-            database_url=url,
-            slack_signing_secret=SECRET,
-            slack_bot_token="xoxb-bench",
-            slack_api_url=slack.base_url,
-        )
-        runtime = build_runtime(settings, clock=SystemClock())
         statements = statement_log(runtime.engine)
         bare = create_app(SECRET)
         try:
@@ -114,7 +102,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 forum_id = conn.execute(text("SELECT id FROM forums")).scalar_one()
             forum = BenchForum("C1", "BNK", forum_id)
             scenario = view_scenario(TEAM, [forum])
-            keys = settings.audit_keyring()
+            keys = runtime.settings.audit_keyring()
 
             def seal() -> None:
                 audit.seal_pending(runtime.deps.sessions, keys=keys, wait=False, limit=100_000)

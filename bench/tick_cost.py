@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import event
 
 from bench._agenda_seed import AGENDA_TIME, seed
-from bench._common import add_postgres_url
+from bench._common import add_postgres_url, bot_runtime
 
 # (module, function) of every pass the runner calls, in its order; a name an older build
 # lacks is skipped.
@@ -98,11 +98,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import importlib
 
     from bot.scheduler import run_due_work
-    from bot.settings import load_settings
-    from bot.wiring import build_runtime
     from domain.clock import AdjustableClock
-    from sandbox.webapi import SlackWebApiStub
-    from storage.db import migrate, temporary_database
 
     meter = Meter()
     for module_name, function_name in PASSES:
@@ -111,21 +107,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             name = f"{module_name.rsplit('.', 1)[1]}.{function_name}"
             setattr(module, function_name, meter.wrap(name, getattr(module, function_name)))
 
-    with (
-        temporary_database(ns.postgres_url, "samverkan_bench_tick_cost") as url,
-        SlackWebApiStub() as slack,
-    ):
-        migrate(url)
-        seed(url, ns.forums, 20, ns.open_cases)
-        settings = load_settings(
-            database_url=url,
-            slack_signing_secret="bench-secret",
-            slack_bot_token="xoxb-bench",
-            slack_api_url=slack.base_url,
-        )
-        times = [dt.datetime.fromisoformat(at) for at in ns.at]
-        clock = AdjustableClock(times[0], frozen=True)
-        runtime = build_runtime(settings, clock=clock)
+    times = [dt.datetime.fromisoformat(at) for at in ns.at]
+    clock = AdjustableClock(times[0], frozen=True)
+    with bot_runtime(
+        ns.postgres_url,
+        "samverkan_bench_tick_cost",
+        secret="bench-secret",
+        clock=clock,
+        seed=lambda url: seed(url, ns.forums, 20, ns.open_cases),
+    ) as (runtime, _slack, _url):
         event.listen(runtime.engine, "before_cursor_execute", meter.on_statement)
         try:
             for at in times:
