@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from typing import Any
 
 from sqlalchemy import Engine, insert, select, text
 
@@ -24,6 +25,29 @@ LONG_ITEMS = 60  # an agenda with this many items takes two messages (a thread r
 AREAS = ("Centrum", "Skolan", "Nätet")
 
 
+def forum_row(
+    n: int, settings: dict[str, Any], *, created_by: str, created_at: dt.datetime
+) -> dict[str, Any]:
+    """Forum ``n`` of a bench's bulk insert: a Swedish forum meeting Thursdays at 13:00
+    in workspace T1, channel ``C{n:06d}``."""
+    return {
+        "team_id": "T1",
+        "channel_id": f"C{n:06d}",
+        "name": f"Forum {n}",
+        "code": f"F{n}",
+        "schedule_rrule": "FREQ=WEEKLY;BYDAY=TH",
+        "schedule_anchor": dt.date(2026, 11, 26),
+        "meeting_start": dt.time(13, 0),
+        "meeting_minutes": 120,
+        "timezone": "Europe/Stockholm",
+        "language": "sv",
+        "settings": settings,
+        "created_by": created_by,
+        "created_at": created_at,
+        "updated_at": created_at,
+    }
+
+
 def seed(url: str, forums: int, long_every: int, open_cases: int = 0) -> float:
     """Insert the forums in bulk, plan their meetings as the scheduler does; seconds taken."""
     started = time.perf_counter()
@@ -33,22 +57,12 @@ def seed(url: str, forums: int, long_every: int, open_cases: int = 0) -> float:
     with transaction(sessions) as s:
         for first in range(0, forums, 2000):
             rows = [
-                {
-                    "team_id": "T1",
-                    "channel_id": f"C{n:06d}",
-                    "name": f"Forum {n}",
-                    "code": f"F{n}",
-                    "schedule_rrule": "FREQ=WEEKLY;BYDAY=TH",
-                    "schedule_anchor": dt.date(2026, 11, 26),
-                    "meeting_start": dt.time(13, 0),
-                    "meeting_minutes": 120,
-                    "timezone": "Europe/Stockholm",
-                    "language": "sv",
-                    "settings": {"situation_picture": "none", **settings},
-                    "created_by": f"U{n:06d}",
-                    "created_at": SEEDED_AT,
-                    "updated_at": SEEDED_AT,
-                }
+                forum_row(
+                    n,
+                    {"situation_picture": "none", **settings},
+                    created_by=f"U{n:06d}",
+                    created_at=SEEDED_AT,
+                )
                 for n in range(first, min(first + 2000, forums))
             ]
             ids = list(s.scalars(insert(Forum).returning(Forum.id), rows))

@@ -27,6 +27,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from bench._agenda_seed import forum_row
 from bench._common import add_postgres_url
 from domain import meetings, ratings
 from domain.calendar import ForumCalendar
@@ -83,22 +84,9 @@ def seed(url: str, forums: int, agencies: int, members: int) -> None:
             s.scalars(
                 insert(Forum).returning(Forum.id),
                 [
-                    {
-                        "team_id": "T1",
-                        "channel_id": f"C{n:06d}",
-                        "name": f"Forum {n}",
-                        "code": f"F{n}",
-                        "schedule_rrule": "FREQ=WEEKLY;BYDAY=TH",
-                        "schedule_anchor": dt.date(2026, 11, 26),
-                        "meeting_start": dt.time(13, 0),
-                        "meeting_minutes": 120,
-                        "timezone": "Europe/Stockholm",
-                        "language": "sv",
-                        "settings": settings,
-                        "created_by": "U0",
-                        "created_at": OPENING - dt.timedelta(days=30),
-                        "updated_at": OPENING - dt.timedelta(days=30),
-                    }
+                    forum_row(
+                        n, settings, created_by="U0", created_at=OPENING - dt.timedelta(days=30)
+                    )
                     for n in range(forums)
                 ],
             )
