@@ -322,8 +322,10 @@ def submit_members(
         role = Role.MEMBER
     try:
         # Their languages, told by the same lookups, for the DMs the scheduler sends them:
-        # stored in the background, in a transaction of its own (no lookup later).
-        deps.learned(context.team_id, check_people(client, users))
+        # stored in the background, in a transaction of its own (no lookup later), once
+        # the coordinator's door let the change in (a crafted submission by anyone else
+        # stores nobody's language).
+        found = check_people(client, users)
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
                 session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
@@ -345,7 +347,9 @@ def submit_members(
             )
             # add_members holds the forum's row: wait for no deliverer
             queue_announcement_update(session, deps, forum, skip_locked=True)
+        deps.learned(context.team_id, found)
     except forum_service.MoveNeedsConfirmation as exc:
+        deps.learned(context.team_id, found)  # asked of a coordinator: the door let it in
         confirm = MoveMeta(
             locale=meta.locale,
             forum_id=meta.forum_id or 0,

@@ -221,3 +221,23 @@ def test_the_language_of_someone_no_longer_a_member_goes_after_a_day(bot: Bot) -
     bot.clock.advance(dt.timedelta(hours=5))
     run_due_work(bot.runtime)
     assert stored(bot) == {"U1": "sv", "U2": "sv"}  # the members' refreshed (Slack: sv)
+
+
+def test_a_crafted_members_submission_by_a_non_coordinator_stores_no_language(
+    bot: Bot,
+) -> None:
+    """Anyone may post the members modal's submission naming a forum: the people check runs
+    before the coordinator's door (it answers the form), but the languages it learned are
+    stored only once the door let the change in. U2 (a member, no coordinator) and U9 (no
+    member of anything) naming U7 and U8 are refused, and nobody's language is stored."""
+    forum_id = forum_flow.create_forum(bot)
+    forum_flow.add_members(bot, forum_id, ["U2"])
+    settle_stores()
+    before = stored(bot)
+    bot.slack.set_user("U7", locale="en-US")
+    for actor in ("U2", "U9"):
+        response = forum_flow.add_members(bot, forum_id, ["U7", "U8"], by=actor)
+        assert response.json()["response_action"] == "errors"
+    settle_stores()
+    assert stored(bot) == before
+    assert not {"U7", "U8"} & set(stored(bot))
