@@ -294,3 +294,23 @@ def test_the_survey_dms_use_the_stored_language_and_ask_slack_outside_the_transa
         eventually(lambda: feedback.dms_to(bot, case_flow.ELEVHALSA, "Three short questions"))
         eventually(lambda: feedback.dms_to(bot, case_flow.SOCIAL, "Tre korta frågor"))
     assert during_claims and not any(during_claims)
+
+
+def test_creating_a_forum_stores_the_language_its_command_already_knew(bot: Bot) -> None:
+    """The creator's language, looked up by the command that opened the modal, was since
+    forgotten in the database (no member of any forum for a day) though this replica still
+    knows it: creating the forum (the creator now a member) stores it again, with no
+    users.info of its own."""
+    bot.slack.set_user("U1", locale="en-US")
+    bot.driver.command("forum ny", user="U1")
+    assert bot.slack.wait_for("views.open")[0].args["view"]["title"]["text"] == "New forum"
+    settle_stores()
+    assert stored(bot) == {"U1": "en"}
+    bot.clock.advance(dt.timedelta(hours=25))
+    run_due_work(bot.runtime)  # the "member languages" job forgets a non-member's language
+    assert stored(bot) == {}
+    before = bot.slack.count("users.info")
+    forum_flow.create_forum(bot, "U1")
+    settle_stores()
+    assert stored(bot) == {"U1": "en"}
+    assert bot.slack.count("users.info") == before
