@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from sqlalchemy import exists, select, update
+from sqlalchemy import Select, exists, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -191,6 +191,35 @@ def _reminder_at(forum: Forum, sent: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, SEND_AT, tzinfo=zone).astimezone(dt.UTC)
 
 
+def _due(now: dt.datetime, limit: int) -> Select[FeedbackSurvey, Case, Forum, Agency]:
+    """The surveys and reminders due at ``now``, oldest first."""
+    return (
+        select(FeedbackSurvey, Case, Forum, Agency)
+        .join(Case, Case.id == FeedbackSurvey.case_id)
+        .join(Forum, Forum.id == FeedbackSurvey.forum_id)
+        .join(Agency, Agency.id == FeedbackSurvey.agency_id)
+        .where(
+            FeedbackSurvey.due_at.is_not(None),
+            FeedbackSurvey.due_at <= now,
+            FeedbackSurvey.answered_at.is_(None),
+            # A reopened case is not finished: its survey and reminder wait for the next
+            # close (:func:`case_closed` plans them again).
+            Case.status == CaseStatus.CLOSED,
+        )
+        .order_by(FeedbackSurvey.due_at, FeedbackSurvey.id)
+        .limit(limit)
+    )
+
+
+def due_recipients(session: Session, clock: Clock, *, limit: int = 500) -> dict[str, list[str]]:
+    """The people :func:`send_due` would DM now, by workspace (only reads): a request
+    learns their languages before the transaction that queues the DMs."""
+    found: dict[str, list[str]] = {}
+    for _survey, _case, forum, agency in session.execute(_due(clock.now(), limit)):
+        found.setdefault(forum.team_id, []).extend(_representatives(session, forum.id, agency.id))
+    return {team: list(dict.fromkeys(users)) for team, users in found.items()}
+
+
 def send_due(
     session: Session,
     clock: Clock,
@@ -207,22 +236,7 @@ def send_due(
     Returns how many."""
     renders = renders or Renders()
     now = clock.now()
-    rows = session.execute(
-        select(FeedbackSurvey, Case, Forum, Agency)
-        .join(Case, Case.id == FeedbackSurvey.case_id)
-        .join(Forum, Forum.id == FeedbackSurvey.forum_id)
-        .join(Agency, Agency.id == FeedbackSurvey.agency_id)
-        .where(
-            FeedbackSurvey.due_at.is_not(None),
-            FeedbackSurvey.due_at <= now,
-            FeedbackSurvey.answered_at.is_(None),
-            # A reopened case is not finished: its survey and reminder wait for the next
-            # close (:func:`case_closed` plans them again).
-            Case.status == CaseStatus.CLOSED,
-        )
-        .order_by(FeedbackSurvey.due_at, FeedbackSurvey.id)
-        .limit(limit)
-    ).all()
+    rows = session.execute(_due(now, limit)).all()
     queued = 0
     for survey, case, forum, agency in rows:
         reminder = survey.sent_at is not None

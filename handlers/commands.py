@@ -148,7 +148,7 @@ def route(
         # The text as typed (not case-folded): everything after the first word.
         text = slack_text.after(req.text, 1)
         return agenda_handlers.add_item(deps, client, t, req, text)
-    return ui.unknown_command_message(t, slack_text.plain(req.text).strip())
+    return ui.unknown_command_message(t, slack_text.shown(slack_text.plain(req.text)).strip())
 
 
 def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:

@@ -14,14 +14,20 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
 from domain.i18n import Locale, Translator
 from handlers.blocks.common import escape
+from handlers.slack_text import shown
 
 log = logging.getLogger(__name__)
 
 
 def error_text(t: Translator, exc: DomainError, *, mrkdwn: bool = False) -> str:
-    """The error in the user's language. With ``mrkdwn`` the values (names users typed) are
-    escaped, so a forum named ``<https://…|…>`` cannot become a link in a message."""
-    params = {k: escape(v) if mrkdwn and isinstance(v, str) else v for k, v in exc.params.items()}
+    """The error in the user's language. Its values (often what a user typed) lose their
+    bidi controls and zero-width characters (:func:`handlers.slack_text.shown`). With
+    ``mrkdwn`` they are escaped too, so a forum named ``<https://…|…>`` cannot become a
+    link in a message."""
+    params = {
+        k: (escape(shown(v)) if mrkdwn else shown(v)) if isinstance(v, str) else v
+        for k, v in exc.params.items()
+    }
     count = params.pop("n", None)
     if exc.plural is not None and isinstance(count, int):
         return t.ngettext(exc.msgid, exc.plural, count, **params)

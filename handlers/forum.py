@@ -232,7 +232,18 @@ def submit_create(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
             )
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
+    remember_creators_language(deps, context.team_id, context.user_id or "")
     ack()
+
+
+def remember_creators_language(deps: Deps, team_id: str | None, user_id: str) -> None:
+    """The creator is now a member: the language this request already knows of them (the
+    command that opened the modal looked it up) is stored for the jobs and the other
+    replicas, in the background, as the members modal stores what its check told; no
+    Slack call in the ack. Unknown here (that lookup failed): the next refresh asks."""
+    looked_up, locale = deps.remembered(team_id, user_id)
+    if looked_up and user_id:
+        deps.learned(team_id, {user_id: locale})
 
 
 @listener("dm")

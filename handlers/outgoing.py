@@ -42,7 +42,7 @@ from handlers.blocks import ratings as rating_ui
 from handlers.deps import Deps
 from handlers.gateway import Render, WebApiGateway
 from handlers.screens import refresh_forum_homes, summarize
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
@@ -280,10 +280,10 @@ def locale_lookup(
     *,
     budget: float | None = None,
 ) -> LocaleOf:
-    """The recipients' own languages for the domain's DMs (scheduled jobs, the surveys a
-    closed case starts): looked up with each workspace's client (:func:`known_locales`);
-    None (the forum's language) when the workspace has no client at hand. With ``budget``
-    (seconds) the lookups share it, from the first one: a request that updates many
+    """The recipients' own languages for the domain's DMs a request queues: looked up
+    with each workspace's client (:func:`known_locales`); None (the forum's language)
+    when the workspace has no client at hand. With ``budget`` (seconds) the lookups
+    share it, from the first one: a request that updates many
     people's DMs asks Slack one person after another, so without it a slow Slack held the
     answer a second per person. A person not known in time gets the forum's language; the
     lookup goes on and is kept for the next time."""
@@ -419,15 +419,29 @@ def refresh_member_languages(
 
 def surveys_now(deps: Deps, client: WebClient) -> None:
     """Queue the feedback surveys of a case just closed and send them (the scheduler would
-    within a minute). Claims make it safe next to the scheduler."""
+    within a minute). Claims make it safe next to the scheduler. The recipients' languages
+    are learned first, outside any transaction (cached, stored, else asked of Slack, at
+    most a second in all); the transaction that queues the DMs only reads them
+    (:func:`job_locales`), so a slow Slack never holds it."""
     try:
+        with reading(deps.sessions) as session:
+            recipients = feedback_service.due_recipients(session, deps.clock)
+        route = _route(deps, client)
+        deadline = time.monotonic() + LOOKUP_SECONDS
+        for team_id, users in recipients.items():
+            try:
+                team_client = route(team_id)
+            except Exception:  # no installation for the workspace: the stored or the forum's
+                continue
+            remaining = max(0.0, deadline - time.monotonic())
+            known_locales(deps, team_client, team_id, users, seconds=remaining)
         with transaction(deps.sessions) as session:
             feedback_service.send_due(
                 session,
                 deps.clock,
                 feedback_ui.SurveyDMs(),
                 replica="listener",
-                locale_of=locale_lookup(deps, _route(deps, client)),
+                locale_of=job_locales(deps),
             )
     except Exception as exc:  # the scheduler sends them at its next pass
         log.warning("feedback surveys not sent at once: %s", exc)

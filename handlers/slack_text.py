@@ -12,7 +12,9 @@ which names no one.)
 * :func:`plain` turns Slack's markup into the text the user saw (``@kim``, ``#forum``, the
   link's label) and undoes the entities: for free text that is stored (an agenda item, a
   legal-hold reason) or matched as a word;
-* :func:`args` gives a command's arguments as plain words, a person as ``<@U…>``.
+* :func:`args` gives a command's arguments as plain words, a person as ``<@U…>``;
+* :func:`shown` makes what a user typed safe to echo back (an unknown command, a word or a
+  day that could not be read): no bidi control or zero-width character in it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,20 @@ from domain.blank import or_empty
 _TOKEN = re.compile(r"<[^<>]*>|[^\s<]+|<")
 _MARKUP = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$|^@?([UW][A-Z0-9]{2,30})$")
+
+
+# Bidi embeddings/overrides (U+202A–U+202E), isolates (U+2066–U+2069), the LRM/RLM marks
+# (U+200E, U+200F), the Arabic letter mark (U+061C), and the zero-width characters
+# (U+200B–U+200D, U+2060 word joiner, U+FEFF): invisible, and a right-to-left override
+# typed in an argument would reverse the rest of the line it is echoed in.
+_HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]")
+
+
+def shown(text: str) -> str:
+    """What a user typed, to echo back in an answer: the bidi controls and zero-width
+    characters removed, the visible text kept. Every echo of a command's argument goes
+    through here (and every error's parameters, handlers.errors.error_text)."""
+    return _HIDDEN.sub("", text or "")
 
 
 def tokens(text: str) -> list[str]:

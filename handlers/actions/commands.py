@@ -16,7 +16,7 @@ from domain.actions import Filter, Scope
 from domain.errors import InvalidInput
 from domain.export import csv_bytes, xlsx_bytes
 from domain.i18n import N_, Translator
-from handlers import outgoing
+from handlers import outgoing, slack_text
 from handlers.actions.meta import (
     ACTION,
     ACTIONS,
@@ -133,7 +133,7 @@ def _list_words(rest: list[str]) -> tuple[Scope, Filter]:
                     "I don't know the filter {word}. Try: mina, verksamhet, forum and öppna, "
                     "försenade, klara, uppföljning."
                 ),
-                word=word[:30],
+                word=slack_text.shown(word)[:30],
             )
     return scope, flt
 

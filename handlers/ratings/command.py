@@ -103,7 +103,7 @@ def away(
             if until is None:
                 raise InvalidInput(
                     N_("I could not read {text} as a day. Write it like 2026-12-10."),
-                    text=words[0][:20],
+                    text=slack_text.shown(words[0])[:20],
                 )
             if len(words) > 1:
                 stand_in = slack_text.user_id(words[1])

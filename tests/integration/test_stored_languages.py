@@ -8,10 +8,13 @@ what Slack says and read what is stored."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.scheduler import run_due_work
 from bot.wiring import Runtime, build_runtime
@@ -19,12 +22,17 @@ from domain import forums as fs
 from domain import languages
 from handlers import outgoing
 from handlers.deps import Deps, settle_stores
+from sandbox.webapi.calls import Call
 from storage.db import transaction
 from storage.models import Forum, MemberLanguage, Role
 from tests.conftest import Bot, make_settings
+from tests.integration import test_case_flow as case_flow
+from tests.integration import test_dm_language as dm_language
+from tests.integration import test_feedback as feedback
 from tests.integration import test_forum_flow as forum_flow
 from tests.integration import test_scheduled_work as scheduled_work
 from tests.integration.test_dm_language import dms_to
+from tests.support.wait import eventually
 
 ENGLISH = "The consent for"  # the consent reminder, in English …
 SWEDISH = "Samtycket"  # … and in Swedish
@@ -241,3 +249,88 @@ def test_a_crafted_members_submission_by_a_non_coordinator_stores_no_language(
     settle_stores()
     assert stored(bot) == before
     assert not {"U7", "U8"} & set(stored(bot))
+
+
+# --- the feedback surveys a closed case starts -------------------------------------------------
+
+
+survey_forum = dm_language.survey_forum  # the fixture: admin, Elevhälsa, Socialtjänst
+
+
+@contextmanager
+def users_info_in_open_claims(bot: Bot) -> Iterator[list[bool]]:
+    """For every users.info Slack serves inside the block: whether a database transaction
+    that has claimed a scheduled effect (the surveys' claim) was open at that moment."""
+    open_claims: dict[Any, bool] = {}
+    lock = threading.Lock()
+    seen: list[bool] = []
+
+    def on_begin(conn: Any) -> None:
+        with lock:
+            open_claims[conn] = False
+
+    def on_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if "INSERT INTO scheduled_effects" in statement:
+            with lock:
+                open_claims[conn] = True
+
+    def on_end(conn: Any) -> None:
+        with lock:
+            open_claims.pop(conn, None)
+
+    def on_call(call: Call) -> None:
+        if call.method == "users.info":
+            with lock:
+                seen.append(any(open_claims.values()))
+
+    engine = bot.sessions.kw["bind"]
+    hooks = (
+        ("begin", on_begin),
+        ("before_cursor_execute", on_execute),
+        ("commit", on_end),
+        ("rollback", on_end),
+    )
+    for name, fn in hooks:
+        event.listen(engine, name, fn)
+    bot.slack.add_listener(on_call)
+    try:
+        yield seen
+    finally:
+        for name, fn in hooks:
+            event.remove(engine, name, fn)
+
+
+def test_the_survey_dms_use_the_stored_language_and_ask_slack_outside_the_transaction(
+    bot: Bot, survey_forum: dict[str, int]
+) -> None:
+    """Elevhälsa's member stored English, Socialtjänst's none, and Slack refuses users.info:
+    closing the case DMs the surveys at once, Elevhälsa's in English, Socialtjänst's in the
+    forum's Swedish; Slack is asked (for the unknown one) only while no transaction that
+    claimed a survey is open."""
+    languages.remember(bot.sessions, bot.clock, "T0001", {case_flow.ELEVHALSA: "en"})
+    slack_refuses_users_info(bot)
+    with users_info_in_open_claims(bot) as during_claims:
+        feedback.close_case(bot, survey_forum)
+        eventually(lambda: feedback.dms_to(bot, case_flow.ELEVHALSA, "Three short questions"))
+        eventually(lambda: feedback.dms_to(bot, case_flow.SOCIAL, "Tre korta frågor"))
+    assert during_claims and not any(during_claims)
+
+
+def test_creating_a_forum_stores_the_language_its_command_already_knew(bot: Bot) -> None:
+    """The creator's language, looked up by the command that opened the modal, was since
+    forgotten in the database (no member of any forum for a day) though this replica still
+    knows it: creating the forum (the creator now a member) stores it again, with no
+    users.info of its own."""
+    bot.slack.set_user("U1", locale="en-US")
+    bot.driver.command("forum ny", user="U1")
+    assert bot.slack.wait_for("views.open")[0].args["view"]["title"]["text"] == "New forum"
+    settle_stores()
+    assert stored(bot) == {"U1": "en"}
+    bot.clock.advance(dt.timedelta(hours=25))
+    run_due_work(bot.runtime)  # the "member languages" job forgets a non-member's language
+    assert stored(bot) == {}
+    before = bot.slack.count("users.info")
+    forum_flow.create_forum(bot, "U1")
+    settle_stores()
+    assert stored(bot) == {"U1": "en"}
+    assert bot.slack.count("users.info") == before
