@@ -29,16 +29,19 @@ _USER = re.compile(r"^<@([UW][A-Z0-9]{1,30})(?:\|[^<>]*)?>$|^@?([UW][A-Z0-9]{2,3
 
 
 # Bidi embeddings/overrides (U+202A–U+202E), isolates (U+2066–U+2069), the LRM/RLM marks
-# (U+200E, U+200F), the Arabic letter mark (U+061C), and the zero-width characters
-# (U+200B–U+200D, U+2060 word joiner, U+FEFF): invisible, and a right-to-left override
-# typed in an argument would reverse the rest of the line it is echoed in.
-_HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b-\u200d\u2060\ufeff]")
+# (U+200E, U+200F), the Arabic letter mark (U+061C), and the invisible zero-width space
+# (U+200B), word joiner (U+2060) and BOM (U+FEFF): a right-to-left override typed in an
+# argument would reverse the rest of the line it is echoed in. The zero-width (non-)joiners
+# U+200C/U+200D stay: they join an emoji sequence (a family, a flag) or Persian letters, and
+# reverse nothing.
+_HIDDEN = re.compile("[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c\u200b\u2060\ufeff]")
 
 
 def shown(text: str) -> str:
-    """What a user typed, to echo back in an answer: the bidi controls and zero-width
-    characters removed, the visible text kept. Every echo of a command's argument goes
-    through here (and every error's parameters, handlers.errors.error_text)."""
+    """What a user typed, to echo back in an answer: the bidi controls and invisible
+    zero-width characters removed, the visible text (and emoji sequences) kept. Every echo
+    of a command's argument goes through here (and every error's parameters,
+    handlers.errors.error_text)."""
     return _HIDDEN.sub("", text or "")
 
 
