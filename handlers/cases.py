@@ -220,12 +220,13 @@ def open_case(body: dict[str, Any], client: WebClient, context: BoltContext, dep
 
 @listener("notice")
 def open_case_from_dm(
-    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
 ) -> None:
     """The case DM's button: the case's modal. A DM is no forum's channel, so the door asks
     membership of the case's own forum (:func:`domain.cases.access_for_case`), through the
     same audited read as the list's button; anyone outside it is told what an id of no case
     tells them."""
+    t = quick_translator(context, deps)  # no Slack wait before views.open
     case_id = forms.id_value(str(body["actions"][0].get("value") or "")) or 0
     meta = ViewMeta(locale=t.locale)
     view = detail_view(deps, t, meta, context.team_id or "", context.user_id or "", case_id)

@@ -7,11 +7,15 @@ gets the case without its details, as from the list."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
-from storage.models import AuditEvent, Case
+from domain import languages
+from handlers.deps import settle_stores
+from storage.db import transaction
+from storage.models import AuditEvent, Case, MemberLanguage
 from tests.conftest import Bot
 from tests.integration.test_case_flow import ELEVHALSA, SOCIAL, SUMMARY, submit_case
 from tests.integration.test_case_flow import forum as forum
@@ -123,3 +127,37 @@ def test_a_crafted_dm_button_naming_a_case_outside_the_users_forums_is_refused_a
         object_ref=world.reference,
         surface="case_modal",
     )
+
+
+def test_the_dm_button_opens_the_case_in_the_stored_language_without_asking_slack(
+    bot: Bot,
+    forum: dict[str, int],
+) -> None:
+    """The views.open trigger lasts 3 s: the press asks Slack nothing before it, even for
+    a member whose language is known nowhere (Slack's users.info slow). One whose language
+    this replica has forgotten, but a replica stored, gets the modal in it (English)."""
+    submit_case(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=3)
+    bot.wait_idle()
+    settle_stores()
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    with transaction(bot.sessions) as s:
+        s.execute(delete(MemberLanguage))
+    languages.remember(bot.sessions, bot.clock, "T0001", {ELEVHALSA: "en"})
+    bot.runtime.deps.monotonic = lambda: time.monotonic() + 7200  # the cache has forgotten
+
+    def slow_users_info(call: Any) -> None:
+        if call.method == "users.info":
+            time.sleep(2.0)
+
+    bot.slack.add_listener(slow_users_info)
+    for user, locale in ((SOCIAL, "sv"), (ELEVHALSA, "en")):
+        since = len(bot.slack.calls)
+        view = _modal(
+            _press(bot, Reader(user, bot.driver, f"D{user}", forum["forum"]), str(case_id))
+        )
+        methods = [c.method for c in bot.slack.calls[since:]]
+        assert "users.info" not in methods[: methods.index("views.open")], (user, methods)
+        assert json.loads(view["private_metadata"])["locale"] == locale
+        assert "FOS-2026-001" in json.dumps(view, ensure_ascii=False)
