@@ -252,6 +252,17 @@ def owner_row(session: Session, clock: Clock, *, forum: Forum, action_id: int) -
     return rows_for_user(session, clock, forum, action.owner or "", [action])[0]
 
 
+def owner_in_workspace(session: Session, *, team_id: str, action_id: int) -> str | None:
+    """The owner of the workspace's action ``action_id`` (None: no owner, or no such action
+    in the workspace), for the hand-over to look the owners' languages up before its
+    transaction. Shown to nobody: the hand-over's door decides what happens."""
+    return session.scalar(
+        select(Action.owner)
+        .join(Forum, Forum.id == Action.forum_id)
+        .where(Action.id == action_id, Forum.team_id == team_id)
+    )
+
+
 def former_owner_row(
     session: Session, clock: Clock, *, forum: Forum, action_id: int, user: str
 ) -> ActionRow | None:

@@ -30,7 +30,7 @@ from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import deliver_now
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Action, ActionStatus, Effect
 
 log = logging.getLogger(__name__)
@@ -348,6 +348,8 @@ def submit_change(
     t = Translator(meta.locale)
     values = view["state"]["values"]
     team_id, user_id = context.team_id or "", context.user_id or ""
+    if verb == "hand_over":
+        _learn_the_owners_languages(deps, client, team_id, meta.action_id or 0, values)
     try:
         with database_errors(), transaction(deps.sessions) as session:
             access, action = at_the_door(
@@ -412,6 +414,18 @@ def submit_change(
     ack()
 
 
+def _learn_the_owners_languages(
+    deps: Deps, client: WebClient, team_id: str, action_id: int, values: dict[str, Any]
+) -> None:
+    """Before the hand-over's transaction: the new and the present owner's languages, looked
+    up (at most a second in all) and kept for :func:`_tell_the_owners`, which then asks no
+    Slack while the transaction holds the action's row (on SQLite the whole database)."""
+    with database_errors(), reading(deps.sessions) as session:
+        present = action_service.owner_in_workspace(session, team_id=team_id, action_id=action_id)
+    owners = [u for u in (forms.selected(values, "owner"), present) if u]
+    outgoing.known_locales(deps, client, team_id, owners)
+
+
 def _tell_the_owners(
     deps: Deps,
     client: WebClient,
@@ -425,7 +439,7 @@ def _tell_the_owners(
     """Queue the hand-over's DMs (sent after the ack): the new owner's, and the previous
     owner's that it is no longer theirs, unless they handed it over themselves or are no
     longer a member of the forum. Each sees the action as the rule lets them, in their own
-    language (looked up together: one wait, not two, before the ack)."""
+    language."""
     owner = action.owner
     assert owner is not None
     former = None
@@ -435,7 +449,8 @@ def _tell_the_owners(
             session, deps.clock, forum=access.forum, action_id=action.id, user=previous_owner
         )
     told = [owner] if former is None or previous_owner is None else [owner, previous_owner]
-    langs = outgoing.translators(deps, client, access.forum, told)
+    # Learned before the transaction (_learn_the_owners_languages): no Slack wait here.
+    langs = outgoing.translators(deps, client, access.forum, told, seconds=0)
     today = forum_today(access, deps)
     # The new owner's view of it, not the one who handed it over.
     row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action.id)

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import json
 import threading
+import time
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 
 from domain import forums as fs
+from handlers.deps import settle_stores
 from storage.db import transaction
 from storage.models import (
     Action,
@@ -21,6 +23,7 @@ from storage.models import (
     Case,
     Effect,
     Member,
+    MemberLanguage,
     Role,
 )
 from tests.conftest import Bot
@@ -33,6 +36,7 @@ from tests.support.slack_driver import (
     select_value,
     users_value,
 )
+from tests.support.statements import slack_calls_in_open_writes
 
 CHANNEL = "C0001"
 ADMIN, ELEVHALSA, ELEVHALSA2, SOCIAL, OUTSIDER = "U1", "U2", "U4", "U3", "U9"
@@ -1159,6 +1163,41 @@ def test_the_previous_owner_is_told_in_their_language_after_the_ack(
     assert "Du är inte längre dess ägare" in text and "torsdag 3 december" in text
     assert len(dms_to(bot, ELEVHALSA)) == 2  # its creation, the move: nothing since
     bot.slack.assert_no_violations()
+
+
+def test_a_hand_over_asks_slack_for_the_owners_languages_before_its_transaction(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Neither owner's language is known any more (this replica's cache has forgotten,
+    nothing stored) and Slack is slow: the hand-over looks both up before its transaction,
+    never while the transaction that moves the action is open (it would hold the action's
+    row, on SQLite the whole database, a second), and each is told in their language."""
+    bot.slack.set_user(ELEVHALSA, locale="en-GB")
+    bot.slack.set_user(SOCIAL, locale="sv-SE")
+    submit_action(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    bot.wait_idle()
+    settle_stores()
+    with transaction(bot.sessions) as s:
+        s.execute(delete(MemberLanguage))
+    bot.runtime.deps.monotonic = lambda: time.monotonic() + 7200  # the cache has forgotten
+    bot.slack.delay_seconds = 0.3
+    asked = bot.slack.count("users.info")
+    with slack_calls_in_open_writes(
+        bot.sessions, bot.slack, "users.info", "UPDATE actions"
+    ) as during_the_move:
+        response = hand_over_as(bot, ADMIN, action.id, SOCIAL, forum["Socialtjänst/IFO"], views=1)
+        assert response.json() is None
+        bot.wait_idle()
+    bot.slack.delay_seconds = 0
+    assert bot.slack.count("users.info") > asked  # Slack was asked, as the owners were unknown
+    assert during_the_move and not any(during_the_move), during_the_move
+    (english,) = handed_away(bot)
+    assert english.args["channel"] == ELEVHALSA
+    assert f"Action #{action.id} is no longer yours" in text_of(english.args)
+    (new_owners,) = dms_to(bot, SOCIAL)
+    assert "lämnade över insats" in text_of(new_owners.args)
 
 
 def test_no_one_is_told_it_is_no_longer_theirs_who_handed_it_over_or_left(

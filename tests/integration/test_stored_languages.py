@@ -8,13 +8,10 @@ what Slack says and read what is stored."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from bot.scheduler import run_due_work
 from bot.wiring import Runtime, build_runtime
@@ -22,7 +19,6 @@ from domain import forums as fs
 from domain import languages
 from handlers import outgoing
 from handlers.deps import Deps, settle_stores
-from sandbox.webapi.calls import Call
 from storage.db import transaction
 from storage.models import Forum, MemberLanguage, Role
 from tests.conftest import Bot, make_settings
@@ -32,6 +28,7 @@ from tests.integration import test_feedback as feedback
 from tests.integration import test_forum_flow as forum_flow
 from tests.integration import test_scheduled_work as scheduled_work
 from tests.integration.test_dm_language import dms_to
+from tests.support.statements import slack_calls_in_open_writes
 from tests.support.wait import eventually
 
 ENGLISH = "The consent for"  # the consent reminder, in English …
@@ -196,6 +193,7 @@ def test_adding_members_stores_the_languages_their_check_told(bot: Bot) -> None:
     before = bot.slack.count("users.info")
     response = forum_flow.add_members(bot, forum_id, ["U7", "U8"])
     assert response.json()["response_action"] == "update"
+    bot.wait_idle()  # what follows the answer too (a late lookup would count)
     assert bot.slack.count("users.info") - before == 2  # the check, nothing more
     settle_stores()
     assert {u: stored(bot).get(u) for u in ("U7", "U8")} == {"U7": "en", "U8": "sv"}
@@ -257,49 +255,6 @@ def test_a_crafted_members_submission_by_a_non_coordinator_stores_no_language(
 survey_forum = dm_language.survey_forum  # the fixture: admin, Elevhälsa, Socialtjänst
 
 
-@contextmanager
-def users_info_in_open_claims(bot: Bot) -> Iterator[list[bool]]:
-    """For every users.info Slack serves inside the block: whether a database transaction
-    that has claimed a scheduled effect (the surveys' claim) was open at that moment."""
-    open_claims: dict[Any, bool] = {}
-    lock = threading.Lock()
-    seen: list[bool] = []
-
-    def on_begin(conn: Any) -> None:
-        with lock:
-            open_claims[conn] = False
-
-    def on_execute(conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        if "INSERT INTO scheduled_effects" in statement:
-            with lock:
-                open_claims[conn] = True
-
-    def on_end(conn: Any) -> None:
-        with lock:
-            open_claims.pop(conn, None)
-
-    def on_call(call: Call) -> None:
-        if call.method == "users.info":
-            with lock:
-                seen.append(any(open_claims.values()))
-
-    engine = bot.sessions.kw["bind"]
-    hooks = (
-        ("begin", on_begin),
-        ("before_cursor_execute", on_execute),
-        ("commit", on_end),
-        ("rollback", on_end),
-    )
-    for name, fn in hooks:
-        event.listen(engine, name, fn)
-    bot.slack.add_listener(on_call)
-    try:
-        yield seen
-    finally:
-        for name, fn in hooks:
-            event.remove(engine, name, fn)
-
-
 def test_the_survey_dms_use_the_stored_language_and_ask_slack_outside_the_transaction(
     bot: Bot, survey_forum: dict[str, int]
 ) -> None:
@@ -309,7 +264,9 @@ def test_the_survey_dms_use_the_stored_language_and_ask_slack_outside_the_transa
     claimed a survey is open."""
     languages.remember(bot.sessions, bot.clock, "T0001", {case_flow.ELEVHALSA: "en"})
     slack_refuses_users_info(bot)
-    with users_info_in_open_claims(bot) as during_claims:
+    with slack_calls_in_open_writes(
+        bot.sessions, bot.slack, "users.info", "INSERT INTO scheduled_effects"
+    ) as during_claims:
         feedback.close_case(bot, survey_forum)
         eventually(lambda: feedback.dms_to(bot, case_flow.ELEVHALSA, "Three short questions"))
         eventually(lambda: feedback.dms_to(bot, case_flow.SOCIAL, "Tre korta frågor"))
@@ -331,6 +288,7 @@ def test_creating_a_forum_stores_the_language_its_command_already_knew(bot: Bot)
     assert stored(bot) == {}
     before = bot.slack.count("users.info")
     forum_flow.create_forum(bot, "U1")
+    bot.wait_idle()  # what follows the answer too (a late lookup would count)
     settle_stores()
     assert stored(bot) == {"U1": "en"}
     assert bot.slack.count("users.info") == before
