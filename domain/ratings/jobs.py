@@ -632,14 +632,21 @@ def _remind_one(
 
 
 REOPENED = "rating_reopen"
-# The invitation again's outbox keys: rating_reinvite:<round>:<agency>:<person> (before,
-# rating_reopen:<effect>:<round>:…, once per reopening; a new name, so none is misread).
+# The invitation again's outbox keys: rating_reinvite@<deadline>:<round>:<agency>:<person>
+# (before, rating_reopen:<effect>:<round>:…, once per reopening; a new name, so none is
+# misread).
 REOPEN_KEY = "reinvite"
+
+
+def _reopen_key(rating_round: RatingRound) -> str:
+    """The invitation again's key for the round's deadline now: once per agency, round and
+    deadline (a take-up on another day tells them the new one; the same again, nothing)."""
+    return f"{REOPEN_KEY}@{int(rating_round.deadline_at.timestamp())}"
 
 
 def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRound) -> None:
     """The round opened again (its cancelled meeting was taken up again: closing.
-    follow_meeting): its invitation goes out again, once per agency and round, to the
+    follow_meeting): its invitation goes out again, once per agency, round and deadline, to the
     agencies that have not answered every area, at the next pass on a working day in the daytime
     (:func:`invite_reopened`). One pending effect per reopening; a reopening while the last
     one's DMs are still waiting adds none (they go out with the new day and deadline)."""
@@ -792,9 +799,11 @@ def _invite_reopened(
     if not allowed(now, calendar_of(forum), _zone(forum)):
         scheduling.release(effect)  # not at night: the morning's pass sends it
         return False
-    # Once per agency and round: an agency told once that the round is open again is not
-    # told at each further cancel and take-up (the reminders follow as for any round).
-    told = {agency for agency, _ in _opened_keys(session, rating_round.id, REOPEN_KEY)}
+    # Once per agency, round and deadline: an agency told that the round is open again is
+    # not told at each further cancel and take-up to the same time (the reminders follow as
+    # for any round); taken up on another day, it is told the new day and deadline.
+    key = _reopen_key(rating_round)
+    told = {agency for agency, _ in _opened_keys(session, rating_round.id, key)}
     unanswered = [a for a in _unanswered(session, clock, forum, rating_round) if a not in told]
     _invite(
         session,
@@ -807,7 +816,7 @@ def _invite_reopened(
         reminder=True,
         reopened=True,
         only=unanswered,
-        key=REOPEN_KEY,
+        key=key,
         locale_of=locale_of,
     )
     scheduling.complete(session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1))

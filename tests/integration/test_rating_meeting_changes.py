@@ -189,13 +189,21 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     assert bot.slack.count("views.open") == forms
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
 
-    # Cancelled and taken up once more: Socialtjänst (still one area) was told already;
-    # Fritidsgård has now rated every area.
-    _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-26")
+    # Cancelled and taken up once more on Friday: Socialtjänst (still one area) was told
+    # of Friday already; Fritidsgård has now rated every area.
+    _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-27")
     run_due_work(bot.runtime)
     run_due_work(bot.runtime)
     again = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
     assert again == {ADMIN: 2, POLIS: 1, POLIS2: 1, FRITID: 2}
+    # Taken up on Thursday after all: Socialtjänst's last DM named Friday, so it is told
+    # the new day and deadline, once.
+    _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-26")
+    run_due_work(bot.runtime)
+    run_due_work(bot.runtime)
+    last = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
+    assert last == {ADMIN: 3, POLIS: 1, POLIS2: 1, FRITID: 2}
+    assert "torsdag 26 november" in dms(bot, ADMIN)[-1].args["text"]
     bot.slack.assert_no_violations()
 
 
@@ -203,8 +211,9 @@ def test_cancelling_and_taking_up_a_meeting_over_and_over_invites_each_agency_ag
     bot: Bot, forum: dict[str, int]
 ) -> None:
     """A coordinator cancels the meeting and takes it up again five times, a pass after
-    each: the agencies that have not answered get the round's invitation again once, at the
-    first take-up, not once per take-up; Polis, which rated everything, not at all."""
+    each, on Friday, Thursday, Friday, Thursday, Friday: the agencies that have not
+    answered get the round's invitation again once per day and deadline it names (twice),
+    not once per take-up; Polis, which rated everything, not at all."""
     run_due_work(bot.runtime)
     opened = the_round(bot)
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
@@ -214,14 +223,14 @@ def test_cancelling_and_taking_up_a_meeting_over_and_over_invites_each_agency_ag
         _cancel_and_take_up_again(bot, forum, opened.meeting_id, day)
         run_due_work(bot.runtime)
     after = {user: len(dms(bot, user)) - first[user] for user in users}
-    assert after == {ADMIN: 1, POLIS: 0, POLIS2: 0, FRITID: 1}, after
+    assert after == {ADMIN: 2, POLIS: 0, POLIS2: 0, FRITID: 2}, after
     with bot.sessions() as s:
         keys = s.scalars(
             select(OutboxMessage.dedupe_key).where(
-                OutboxMessage.dedupe_key.like(f"rating_reinvite:{opened.id}:%")
+                OutboxMessage.dedupe_key.like(f"rating_reinvite@%:{opened.id}:%")
             )
         ).all()
-    assert len(keys) == 2, keys
+    assert len(keys) == 4, keys
     bot.slack.assert_no_violations()
 
 
