@@ -35,6 +35,7 @@ from domain.i18n import N_, LocaleOf, Renders, Translator
 from domain.ids import id_value
 from domain.references import REFERENCE_SHAPE
 from storage.models import (
+    SYSTEM_ACTOR,
     Agency,
     AuditAction,
     AuditEvent,
@@ -537,7 +538,7 @@ def send_monthly_reports(
         audit.record(
             session,
             clock,
-            actor="samverkan",
+            actor=SYSTEM_ACTOR,
             action=AuditAction.EXPORT,
             object_type="audit_log",
             object_ref=forum.code,

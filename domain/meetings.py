@@ -39,6 +39,7 @@ from domain.forums import (
 from domain.i18n import N_, Locale, N_plural
 from domain.schedule import Schedule, occurrences
 from storage.models import (
+    SYSTEM_ACTOR,
     AgendaItem,
     AuditAction,
     AuditEvent,
@@ -465,8 +466,8 @@ def get_meeting(session: Session, forum: Forum, meeting_id: int) -> Meeting:
     return meeting
 
 
-# Who removed a meeting the schedule no longer has (the audit event's actor), and why.
-SYSTEM_ACTOR = "samverkan"
+# Why a meeting the schedule no longer has was removed (its audit event's actor is
+# SYSTEM_ACTOR).
 REMOVED_BY_SCHEDULE = "schedule_changed"
 
 

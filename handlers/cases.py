@@ -226,7 +226,7 @@ def open_case_from_dm(
     membership of the case's own forum (:func:`domain.cases.access_for_case`), through the
     same audited read as the list's button; anyone outside it is told what an id of no case
     tells them."""
-    t = quick_translator(context, deps)  # no Slack wait before views.open
+    t = quick_translator(context, deps, stored=True)  # no Slack wait before views.open
     case_id = forms.id_value(str(body["actions"][0].get("value") or "")) or 0
     meta = ViewMeta(locale=t.locale)
     view = detail_view(deps, t, meta, context.team_id or "", context.user_id or "", case_id)

@@ -108,13 +108,14 @@ def context_middleware(deps: Deps) -> Callable[..., Any]:
     return put_context
 
 
-def quick_translator(context: Any, deps: Deps) -> Translator:
+def quick_translator(context: Any, deps: Deps, *, stored: bool = False) -> Translator:
     """For a listener that opens a modal: no Slack call before views.open (its trigger
-    lasts 3 s), so the locale this replica knows, else the one a replica stored (one short
-    read), else the default; an error is told in the same one."""
+    lasts 3 s), so the locale this replica knows, else (``stored``: a press from a DM, which
+    no list of ours looked up before) the one a replica stored (one short read), else the
+    default; an error is told in the same one."""
     user_id = context.user_id or ""
     looked_up, known = deps.remembered(context.team_id, user_id)
-    if not looked_up and user_id:
+    if stored and not looked_up and user_id:
         row = deps.stored_locales(context.team_id, [user_id]).get(user_id)
         known = row.locale if row is not None else None
     t = Translator(known or deps.default_locale)

@@ -59,7 +59,6 @@ from domain.retention.policy import (
     HOLD_REASON_MAX,
     JOB_KIND,
     SCHEDULE_MARKER,
-    SYSTEM_ACTOR,
     WARN_AHEAD,
     WARNING_KIND,
     DataClass,
@@ -75,6 +74,7 @@ from domain.retention.removal import (
     run_all,
     run_daily,
 )
+from storage.models import SYSTEM_ACTOR
 
 __all__ = [
     "ACTION_WARNING_KIND",

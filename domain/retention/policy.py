@@ -11,7 +11,6 @@ from storage.models import (
     Forum,
 )
 
-SYSTEM_ACTOR = "samverkan"
 JOB_KIND = "gallring"
 HOLD_REASON_MAX = 300
 # A case never closed goes no earlier than this long after its coordinators were told.

@@ -18,7 +18,6 @@ from domain.retention.policy import (
     ACTION_WARNING_KIND,
     JOB_KIND,
     SCHEDULE_MARKER,
-    SYSTEM_ACTOR,
     WARN_AHEAD,
     WARNING_KIND,
     DataClass,
@@ -29,6 +28,7 @@ from domain.retention.policy import (
     RetentionPolicy,
 )
 from storage.models import (
+    SYSTEM_ACTOR,
     Action,
     ActionEvent,
     AgendaItem,

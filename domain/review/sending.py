@@ -24,6 +24,7 @@ from domain.review.masking import ReviewFigures, build
 from domain.statistics import Period
 from storage.db import reading
 from storage.models import (
+    SYSTEM_ACTOR,
     EffectStatus,
     Forum,
     ScheduledEffect,
@@ -162,7 +163,7 @@ def send_due(
             forum = session.get(Forum, item.forum_id)
             assert forum is not None
             t = Translator(normalize_locale(forum.language))
-            figures = build(session, clock, forum=forum, period=item.period, actor="samverkan")
+            figures = build(session, clock, forum=forum, period=item.period, actor=SYSTEM_ACTOR)
             languages = coordinator_locales(session, forum, locale_of)
         # Built once per language (outside any transaction): each coordinator reads theirs.
         documents = per_language([*languages.values(), t.locale], partial(files, fig=figures))

@@ -23,6 +23,7 @@ from domain.steering.activity_plan import Plan, PlanNode, _require_steering, pla
 from domain.steering.levels import LEVELS, ForumFigures, is_steering, rollup, steering_level
 from storage.db import reading
 from storage.models import (
+    SYSTEM_ACTOR,
     ActionStatus,
     AuditAction,
     Forum,
@@ -148,7 +149,7 @@ def send_due_annual_reports(
         audit.record(
             session,
             clock,
-            actor="samverkan",
+            actor=SYSTEM_ACTOR,
             action=AuditAction.EXPORT,
             object_type="annual_report",
             object_ref=forum.code,

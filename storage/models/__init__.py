@@ -48,7 +48,13 @@ from storage.models.agenda import AgendaItem, MinuteEntry
 from storage.models.ratings import RatingRound, Rating, RatingObservation
 from storage.models.actions import Action, ActionEvent
 from storage.models.deviations import deviation_agencies, Deviation
-from storage.models.system import AuditEvent, AuditChain, ScheduledEffect, OutboxMessage
+from storage.models.system import (
+    SYSTEM_ACTOR,
+    AuditEvent,
+    AuditChain,
+    ScheduledEffect,
+    OutboxMessage,
+)
 from storage.models.steering import (
     CaseCriterion,
     case_criteria_met,
@@ -69,6 +75,7 @@ from storage.models.languages import MemberLanguage
 
 __all__ = [
     "NAMING_CONVENTION",
+    "SYSTEM_ACTOR",
     "Action",
     "ActionEvent",
     "ActionStatus",

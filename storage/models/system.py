@@ -21,6 +21,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.models.base import Base, JSONType, UTCDateTime, _enum
 from storage.models.enums import AuditAction, EffectStatus, OutboxStatus
 
+# The actor of what the bot does by itself (a schedule change removing a meeting, retention,
+# the automatic reports): one name, which the audit log is searched by.
+SYSTEM_ACTOR = "samverkan"
+
 
 class AuditEvent(Base):
     """Who read or changed what, when. Written in the same transaction as the read/change.
