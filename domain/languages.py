@@ -4,8 +4,8 @@ The composition root learns a person's Slack locale (``users.info``) when a requ
 or when the scheduler's "member languages" job refreshes it, and writes it here in a short
 transaction of its own (:func:`remember`). A scheduled job reads it here and never asks
 Slack: a person with no row, or a row older than :data:`STALE_AFTER`, is refreshed by that
-job; until then one with no row gets the forum's language, one with a stale row the stored. The domain only reads and writes rows; asking Slack
-is the handlers' part.
+job; until then one with no row gets the forum's language, one with a stale row the
+stored. The domain only reads and writes rows; asking Slack is the handlers' part.
 """
 
 from __future__ import annotations
