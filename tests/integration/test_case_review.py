@@ -670,6 +670,8 @@ def test_a_consent_reminder_is_in_each_recipients_language_and_not_to_a_raiser_w
             assert text.startswith("The consent for FOS-2026-00"), text
         else:
             assert text.startswith("Samtycket för FOS-2026-001"), text
+            # Its last day is a day it holds (it ends after it), as the case's modal says.
+            assert "gäller till och med" in text and "upphör" not in text, text
     # Each reminder opens its case (the case's modal, where the consent is renewed), in the
     # recipient's language; the button names the case by its id alone.
     with bot.sessions() as s:
