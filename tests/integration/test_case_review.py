@@ -811,3 +811,17 @@ def test_saving_the_agencies_reads_the_case_once_after_the_change(
     # only when an agency was added.
     assert len(added) == 3, added
     assert len(removed) == 2, removed
+
+
+def test_the_expiring_consents_list_says_until_and_including_the_last_day(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """`/samverkan samtycke` without a reference lists the consents that run out within 30
+    days: a consent still holds on its last day, so the list says "gäller till och med",
+    as the reminder does, not "upphör" (which reads as if it no longer holds that day)."""
+    last_day = bot.clock.now().date() + dt.timedelta(days=10)
+    assert submit(bot, forum, SCHOOL, "V1", expires=last_day.isoformat()).json() is None
+    bot.driver.command("samtycke", user=ADMIN)
+    listed = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "*FOS-2026-001* · gäller till och med" in listed, listed
+    assert "(om 10 dagar)" in listed and "upphör" not in listed
