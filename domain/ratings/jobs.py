@@ -732,11 +732,7 @@ def invite_reopened(
                 .where(
                     ScheduledEffect.kind == REOPENED,
                     ScheduledEffect.due_at <= now,
-                    (ScheduledEffect.status == EffectStatus.PENDING)
-                    | (
-                        (ScheduledEffect.status == EffectStatus.CLAIMED)
-                        & (ScheduledEffect.lease_until < now)
-                    ),
+                    scheduling.open_to_claim(now),
                 )
                 .order_by(ScheduledEffect.id)
             )

@@ -38,6 +38,7 @@ from domain.scheduling.effects import (
     claim,
     complete,
     each_claimed,
+    open_to_claim,
     release,
     settled_near,
 )
@@ -111,6 +112,7 @@ __all__ = [
     "key_starts",
     "mark_archived",
     "mark_reachable",
+    "open_to_claim",
     "prune_outbox",
     "release",
     "settled_near",

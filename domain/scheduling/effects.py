@@ -78,13 +78,7 @@ def claim(
             ScheduledEffect.kind == kind,
             ScheduledEffect.subject == subject,
             ScheduledEffect.occurrence == occurrence,
-            or_(
-                ScheduledEffect.status == EffectStatus.PENDING,
-                and_(
-                    ScheduledEffect.status == EffectStatus.CLAIMED,
-                    ScheduledEffect.lease_until < now,
-                ),
-            ),
+            open_to_claim(now),
         )
         .values(
             status=EffectStatus.CLAIMED,
@@ -95,6 +89,15 @@ def claim(
         .returning(ScheduledEffect.id)
     )
     return session.get(ScheduledEffect, claimed) if claimed is not None else None
+
+
+def open_to_claim(now: dt.datetime) -> ColumnExpressionArgument[bool]:
+    """An effect a pass may claim at ``now``: pending, or claimed by a replica whose lease
+    ran out (it died or hung mid-way)."""
+    return or_(
+        ScheduledEffect.status == EffectStatus.PENDING,
+        and_(ScheduledEffect.status == EffectStatus.CLAIMED, ScheduledEffect.lease_until < now),
+    )
 
 
 def release(effect: ScheduledEffect) -> None:
