@@ -170,25 +170,57 @@ class Deps:
                 self._failed.clear()
             self._failed[(team_id or "", user_id)] = self.monotonic()
 
-    def known_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale | None:
-        """The user's own language: cached, else stored by a replica within a day, else
-        their Slack locale (``users.info``); None when Slack does not say or names a
-        language we have no catalog for (the caller picks the fallback: the forum's for a
-        DM, see :func:`domain.i18n.recipient_locale`)."""
-        looked_up, known = self.remembered(team_id, user_id)
-        if looked_up:
-            return known
-        row = self.stored_locales(team_id, [user_id]).get(user_id)
-        if row is not None and row.fresh(self.clock.now()):
-            return row.locale
-        if self.failed_lately(team_id, user_id):
-            return row.locale if row is not None else None
+    def locales_without_slack(
+        self, team_id: str | None, users: Iterable[str]
+    ) -> tuple[dict[str, Locale | None], dict[str, Stored], list[str]]:
+        """What is known of each user's language without asking Slack: ``(found, stored,
+        ask)``. ``found``: cached in this replica, else stored by a replica within a day
+        (one read for all), else, when Slack failed for them a moment ago, a stale stored
+        one or None. ``stored``: the rows read. ``ask``: who only Slack can tell."""
+        found: dict[str, Locale | None] = {}
+        missing: list[str] = []
+        for user in dict.fromkeys(users):
+            looked_up, known = self.remembered(team_id, user)
+            if looked_up:
+                found[user] = known
+            else:
+                missing.append(user)
+        stored = self.stored_locales(team_id, missing)
+        now = self.clock.now()
+        ask: list[str] = []
+        for user in missing:
+            row = stored.get(user)
+            if row is not None and row.fresh(now):
+                found[user] = row.locale
+            elif self.failed_lately(team_id, user):
+                found[user] = row.locale if row is not None else None
+            else:
+                ask.append(user)
+        return found, stored, ask
+
+    def ask_slack(
+        self, client: Any, team_id: str | None, user_id: str, *, store: bool = True
+    ) -> Locale | None:
+        """:meth:`slack_locale`, a failure remembered for a minute (so one Slack hiccup
+        does not give an English user Swedish for an hour); raises as it does."""
         try:
-            return self.slack_locale(client, team_id, user_id)
-        except Exception:  # a missing locale must never block the answer
-            # Remembered only for a minute, so one Slack hiccup does not give an English
-            # user Swedish for an hour.
+            return self.slack_locale(client, team_id, user_id, store=store)
+        except Exception:
             self.lookup_failed(team_id, user_id)
+            raise
+
+    def known_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale | None:
+        """The user's own language (:meth:`locales_without_slack`, else their Slack locale,
+        ``users.info``); None when Slack does not say or names a language we have no
+        catalog for (the caller picks the fallback: the forum's for a DM, see
+        :func:`domain.i18n.recipient_locale`)."""
+        found, stored, ask = self.locales_without_slack(team_id, [user_id])
+        if not ask:
+            return found[user_id]
+        try:
+            return self.ask_slack(client, team_id, user_id)
+        except Exception:  # a missing locale must never block the answer: the stale stored
+            row = stored.get(user_id)
             return row.locale if row is not None else None
 
     def user_locale(self, client: Any, team_id: str | None, user_id: str) -> Locale:

@@ -214,26 +214,8 @@ def known_locales(
     time, else None (late, failed, unsupported), so an ack is never held long by Slack.
     What Slack says is stored for the other replicas, after the lookup and in a
     transaction of its own."""
-    wanted = list(dict.fromkeys(users))
-    found: dict[str, Locale | None] = {}
-    missing: list[str] = []
-    for user in wanted:
-        looked_up, known = deps.remembered(team_id, user)
-        if looked_up:
-            found[user] = known
-        else:
-            missing.append(user)
-    stored = deps.stored_locales(team_id, missing)
-    now = deps.clock.now()
-    pending = {}
-    for user in missing:
-        row = stored.get(user)
-        if row is not None and row.fresh(now):
-            found[user] = row.locale
-        elif deps.failed_lately(team_id, user):
-            found[user] = row.locale if row is not None else None
-        else:
-            pending[user] = _LOOKUPS.submit(_ask, deps, client, team_id, user)
+    found, stored, ask = deps.locales_without_slack(team_id, users)
+    pending = {user: _LOOKUPS.submit(deps.ask_slack, client, team_id, user) for user in ask}
     deadline = time.monotonic() + seconds
     for user, future in pending.items():
         try:
@@ -242,15 +224,6 @@ def known_locales(
             row = stored.get(user)
             found[user] = row.locale if row is not None else None
     return found
-
-
-def _ask(deps: Deps, client: WebClient, team_id: str | None, user: str) -> Locale | None:
-    """One Slack lookup in the pool; a failure is remembered for a minute."""
-    try:
-        return deps.slack_locale(client, team_id, user)
-    except Exception:
-        deps.lookup_failed(team_id, user)
-        raise
 
 
 def translators(
