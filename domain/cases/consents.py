@@ -146,8 +146,8 @@ def _expiry_message(
 
 def _expiry_text(t: Translator, reference: str, expires: dt.date) -> str:
     return t(
-        "The consent for {reference} expires on {date}. Renew it with the family, or "
-        "the case becomes an anonymous consultation.",
+        "The consent for {reference} is valid until and including {date}. Renew it with the "
+        "family, or the case becomes an anonymous consultation.",
         reference=reference,
         date=t.day(expires),
     )

@@ -162,6 +162,17 @@ def log_review_message(
     return message(t("Audit log – {forum}", forum=report.forum_name), blocks)
 
 
+def _validity(t: Translator, given_on: dt.date | None, expires_on: dt.date | None) -> str:
+    """When a consent was given and how long it holds: through its last day (it still
+    holds that day), or until further notice."""
+    given = t.day(given_on) if given_on else "–"
+    if expires_on is None:
+        return t("Given {given} · valid until further notice", given=given)
+    return t(
+        "Given {given} · valid until and including {until}", given=given, until=t.day(expires_on)
+    )
+
+
 def consent_register_message(
     t: Translator, register: ConsentRegister, *, tz: dt.tzinfo
 ) -> dict[str, object]:
@@ -175,11 +186,7 @@ def consent_register_message(
             f"*{consent_label(t, entry.given_by)}*"
             + (" · " + t("current") if entry.current else ""),
             t("Agencies: {agencies}", agencies=escape(", ".join(entry.agencies)) or "–"),
-            t(
-                "Given {given} · valid until {until}",
-                given=t.day(entry.given_on) if entry.given_on else "–",
-                until=t.day(entry.expires_on) if entry.expires_on else t("further notice"),
-            ),
+            _validity(t, entry.given_on, entry.expires_on),
             t(
                 "Recorded by {user} on {date}",
                 user=_who(entry.recorded_by),
@@ -222,8 +229,8 @@ def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str
     else:
         lines = [
             t.ngettext(
-                "{reference} · expires {date} (in {n} day)",
-                "{reference} · expires {date} (in {n} days)",
+                "{reference} · valid until and including {date} (in {n} day)",
+                "{reference} · valid until and including {date} (in {n} days)",
                 r.days_left,
                 reference=f"*{escape(r.reference)}*",
                 date=t.day(r.expires_on),

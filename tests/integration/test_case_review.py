@@ -8,11 +8,12 @@ import json
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.scheduler import run_due_work
 from domain import disclosure, statistics
 from domain import forums as fs
+from domain.i18n import Translator
 from storage.db import transaction
 from storage.models import (
     AuditAction,
@@ -195,18 +196,28 @@ def open_case(bot: Bot, user: str) -> dict[str, Any]:
     return view
 
 
-def record_consent(
-    bot: Bot, forum: dict[str, int], user: str, covers: tuple[str, ...], *, giver: str = "both"
-) -> Any:
-    """The raiser's or a coordinator's "Record consent" in the case modal, then the pushed
-    consent modal submitted."""
+def _pushed_consent_modal(bot: Bot, user: str) -> dict[str, Any]:
+    """The consent modal pushed over the case modal by the case's "Record consent"."""
     view = {**open_case(bot, user), "id": "V0001"}
     buttons = [e for b in view["blocks"] if b["type"] == "actions" for e in b["elements"]]
     button = next(e for e in buttons if e["action_id"] == "case_record_consent")
     pushes = bot.slack.count("views.push")
     bot.driver.block_action("case_record_consent", user=user, value=button["value"], view=view)
-    pushed = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
+    pushed: dict[str, Any] = bot.slack.wait_for("views.push", count=pushes + 1)[-1].args["view"]
     assert pushed["callback_id"] == "case_consent"
+    return pushed
+
+
+def consent_modal(bot: Bot, user: str) -> str:
+    return json.dumps(_pushed_consent_modal(bot, user), ensure_ascii=False)
+
+
+def record_consent(
+    bot: Bot, forum: dict[str, int], user: str, covers: tuple[str, ...], *, giver: str = "both"
+) -> Any:
+    """The raiser's or a coordinator's "Record consent" in the case modal, then the pushed
+    consent modal submitted."""
+    pushed = _pushed_consent_modal(bot, user)
     state = {
         "consent": {"value": radio_value(giver)},
         "consent_agencies": {"value": multi_select_values([str(forum[a]) for a in covers])},
@@ -413,10 +424,11 @@ def test_the_case_modal_says_that_a_consent_has_expired(bot: Bot, forum: dict[st
     summary = "Oro för att den unga dras in i en kriminell grupp"
     assert submit(bot, forum, POLICE, "V1", expires="2026-11-30").json() is None
     shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
-    assert "gäller till måndag 30 november 2026" in shown and "upphörde" not in shown
+    assert "gäller till och med måndag 30 november 2026" in shown and "upphör" not in shown
     bot.clock.set(dt.datetime(2026, 12, 1, 9, 0, tzinfo=dt.UTC))
     shown = json.dumps(open_case(bot, POLICE), ensure_ascii=False)
-    assert "*upphörde* måndag 30 november 2026" in shown and "gäller till" not in shown
+    assert "*har upphört*, gällde till och med måndag 30 november 2026" in shown
+    assert "gäller till " not in shown
     assert summary not in json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
 
 
@@ -826,3 +838,49 @@ def test_the_expiring_consents_list_says_until_and_including_the_last_day(
     listed = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
     assert "*FOS-2026-001* · gäller till och med" in listed, listed
     assert "(om 10 dagar)" in listed and "upphör" not in listed
+
+
+def test_english_says_a_consent_is_valid_until_and_including_its_last_day_everywhere(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """In English too a consent's last day is a day it holds: the expiring list, the consent
+    register, the expiry reminder, the case's modal (before and after that day) and the
+    consent modal's date field say "valid until and including" it, never "expires" (read
+    as if it no longer held that day); a consent without a last day holds "until further
+    notice"."""
+    bot.slack.set_user(ADMIN, locale="en-US")
+    bot.slack.set_user(SCHOOL, locale="en-US")
+    last_day = bot.clock.now().date() + dt.timedelta(days=5)
+    until = f"valid until and including {Translator('en').day(last_day)}"
+    assert submit(bot, forum, SCHOOL, "V1", expires=last_day.isoformat()).json() is None
+    bot.wait_idle()
+
+    def answer(command: str) -> str:
+        answered = bot.slack.count("response_url")
+        bot.driver.command(command, user=ADMIN)
+        reply = bot.slack.wait_for("response_url", count=answered + 1)[-1].args
+        return json.dumps(reply, ensure_ascii=False)
+
+    listed = answer("samtycke")
+    assert f"*FOS-2026-001* · {until} (in 5 days)" in listed, listed
+    assert "expires" not in listed
+    register = answer("samtycke FOS-2026-001")
+    assert until in register and "expires" not in register, register
+    run_due_work(bot.runtime)
+    (reminder,) = [
+        c.args["text"]
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args["channel"] == ADMIN and "The consent for" in c.args.get("text", "")
+    ]
+    assert reminder.startswith(f"The consent for FOS-2026-001 is {until}."), reminder
+    modal = json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
+    assert until in modal and "expire" not in modal, modal
+    assert "Consent valid until and including" in consent_modal(bot, ADMIN)
+    bot.clock.set(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(9), dt.UTC))
+    # The raising agency still sees the case's details, among them the expired consent.
+    modal = json.dumps(open_case(bot, SCHOOL), ensure_ascii=False)
+    assert f"*expired*, was {until}" in modal, modal
+    with transaction(bot.sessions) as s:
+        s.execute(update(Consent).values(expires_on=None))
+    register = answer("samtycke FOS-2026-001")
+    assert "valid until further notice" in register, register

@@ -76,9 +76,11 @@ def _consent_text(t: Translator, consent: ConsentView | None, tz: dt.tzinfo) -> 
     if consent.given_on:
         parts.append(t("given {date}", date=t.day(consent.given_on)))
     if consent.expires_on and (consent.active or consent.withdrawn_at):
-        parts.append(t("expires {date}", date=t.day(consent.expires_on)))
+        parts.append(t("valid until and including {date}", date=t.day(consent.expires_on)))
     elif consent.expires_on:  # its last day has passed: say so, not only the date
-        parts.append(t("*expired* {date}", date=t.day(consent.expires_on)))
+        parts.append(
+            t("*expired*, was valid until and including {date}", date=t.day(consent.expires_on))
+        )
     text = " · ".join(parts)
     if consent.withdrawn_at:
         withdrawn = t.day(as_utc(consent.withdrawn_at).astimezone(tz).date())
