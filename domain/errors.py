@@ -84,6 +84,12 @@ class CaseNotFound(InvalidInput):
     msgid = N_("That case does not exist in this forum.")
 
 
+# What a case named by its id alone from a direct message (its "open the case" button: no
+# forum's channel) tells anyone it does not open for: removed (by retention), another
+# forum's, another workspace's, none. One answer for all, so it says nothing of which.
+CASE_NOT_FOUND_FROM_DM = N_("That case does not exist, or you do not have access to it.")
+
+
 class NotInCasesForum(CaseNotFound, NotAMember):
     """A case, named by its id alone (a DM's button, its modal), of a forum the user is not
     in: told as :class:`CaseNotFound` (a different answer would tell them that a case of that

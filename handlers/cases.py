@@ -20,7 +20,7 @@ from domain import forums as forum_service
 from domain.access import Access
 from domain.cases import Scope
 from domain.criteria import active_criteria
-from domain.errors import DomainError
+from domain.errors import CASE_NOT_FOUND_FROM_DM, CaseNotFound, DomainError
 from domain.i18n import Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
@@ -225,11 +225,15 @@ def open_case_from_dm(
     """The case DM's button: the case's modal. A DM is no forum's channel, so the door asks
     membership of the case's own forum (:func:`domain.cases.access_for_case`), through the
     same audited read as the list's button; anyone outside it is told what an id of no case
-    tells them."""
+    tells them, in words for a DM (no forum here): a case removed by retention, another
+    forum's or workspace's, or none at all, alike."""
     t = quick_translator(context, deps, stored=True)  # no Slack wait before views.open
     case_id = forms.id_value(str(body["actions"][0].get("value") or "")) or 0
     meta = ViewMeta(locale=t.locale)
-    view = detail_view(deps, t, meta, context.team_id or "", context.user_id or "", case_id)
+    try:
+        view = detail_view(deps, t, meta, context.team_id or "", context.user_id or "", case_id)
+    except CaseNotFound:  # audited at the door as what it is; told alike
+        raise CaseNotFound(CASE_NOT_FOUND_FROM_DM) from None
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 

@@ -6,18 +6,22 @@ gets the case without its details, as from the list."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
 
 from sqlalchemy import delete, select
 
+from bot.scheduler import run_due_work
 from domain import languages
+from domain.cases import change_status
+from domain.forums import require_member
 from handlers.deps import settle_stores
 from storage.db import transaction
-from storage.models import AuditEvent, Case, MemberLanguage
+from storage.models import AuditEvent, Case, CaseStatus, Effect, Forum, MemberLanguage
 from tests.conftest import Bot
-from tests.integration.test_case_flow import ELEVHALSA, SOCIAL, SUMMARY, submit_case
+from tests.integration.test_case_flow import ADMIN, ELEVHALSA, SOCIAL, SUMMARY, submit_case
 from tests.integration.test_case_flow import forum as forum
 from tests.integration.test_disclosure_table import (
     COVERED,
@@ -34,7 +38,10 @@ from tests.integration.test_disclosure_table import (
 from tests.integration.test_disclosure_table import SUMMARY as WORLD_SUMMARY
 from tests.support.audit_log import last_id, refusals_in, refusals_since, refused_once_each
 
-REFUSED_SV = "Det ärendet finns inte i det här forumet."
+# A DM is no forum's channel: "… i det här forumet" would read oddly there.
+REFUSED_SV = "Ärendet finns inte, eller så har du inte tillgång till det."
+REFUSED_EN = "That case does not exist, or you do not have access to it."
+IN_THIS_FORUM = "i det här forumet"
 NO_CASE = 987_654
 
 
@@ -117,7 +124,7 @@ def test_a_crafted_dm_button_naming_a_case_outside_the_users_forums_is_refused_a
         r = reader_for(bot, world, who)
         shown = _press(bot, r, str(world.case))
         text = json.dumps(shown, ensure_ascii=False)
-        assert REFUSED_SV in text, text
+        assert REFUSED_SV in text and IN_THIS_FORUM not in text, text
         assert WORLD_SUMMARY not in text and world.reference not in text
         assert all(_modal([a]).get("callback_id") != "case_detail" for a in shown if "view" in a)
         assert shown == _press(bot, r, str(NO_CASE)), "the answer tells that the case exists"
@@ -161,3 +168,37 @@ def test_the_dm_button_opens_the_case_in_the_stored_language_without_asking_slac
         assert "users.info" not in methods[: methods.index("views.open")], (user, methods)
         assert json.loads(view["private_metadata"])["locale"] == locale
         assert "FOS-2026-001" in json.dumps(view, ensure_ascii=False)
+
+
+def test_the_dm_button_of_a_case_removed_by_retention_says_so_in_words_for_a_dm(
+    bot: Bot,
+    forum: dict[str, int],
+) -> None:
+    """The case DM's button, pressed after retention removed the case: the member is told,
+    in their language, in words that read right in a DM (no "in this forum": a DM is no
+    forum's channel), exactly what an id of no case at all tells them (nothing more)."""
+    bot.slack.set_user(SOCIAL, locale="en-US")
+    submit_case(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=3)
+    bot.wait_idle()
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    with transaction(bot.sessions) as s:
+        forum_row = s.get(Forum, forum["forum"])
+        assert forum_row is not None
+        raiser = require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        change_status(
+            s, bot.clock, access=raiser, case_id=case_id, to=CaseStatus.CLOSED, effect=Effect.YES
+        )
+    bot.clock.set(bot.clock.now() + dt.timedelta(days=1827))  # five years on
+    run_due_work(bot.runtime)
+    with bot.sessions() as s:
+        assert s.get(Case, case_id) is None, "retention removed the case"
+    for user, refused in ((ELEVHALSA, REFUSED_SV), (SOCIAL, REFUSED_EN)):
+        r = Reader(user, bot.driver, f"D{user}", forum["forum"])
+        shown = _press(bot, r, str(case_id))
+        text = json.dumps(shown, ensure_ascii=False)
+        assert refused in text and IN_THIS_FORUM not in text and "in this forum" not in text, text
+        assert "FOS-2026-001" not in text and SUMMARY not in text
+        assert shown == _press(bot, r, str(NO_CASE)), "the same answer as for no case at all"
+    bot.slack.assert_no_violations()
