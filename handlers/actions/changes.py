@@ -360,7 +360,7 @@ def submit_change(
                 action_id=meta.action_id or 0,
                 surface="action_card",
             )
-            previous_owner = action.owner
+            previous_owner, previous_agency = action.owner, action.owning_agency_id
             if verb == "more_time":
                 action_service.postpone_action(
                     session,
@@ -385,6 +385,9 @@ def submit_change(
                         deps, client, session, access, action, previous_owner, by=user_id
                     )
                     republish_agendas(deps, session, access, action.id)  # its new owner
+                elif action.owning_agency_id != previous_agency:  # the owner kept, moved
+                    _tell_the_owner_it_moved(deps, client, session, access, action, by=user_id)
+                    republish_agendas(deps, session, access, action.id)  # its new agency
             elif verb == "cancel":
                 action_service.cancel_action(
                     session,
@@ -471,6 +474,28 @@ def _tell_the_owners(
             ui.handed_away_dm(langs[previous_owner], former, today, by=by),
             action_service.event_key("action_handed_away", session, action.id),
         )
+
+
+def _tell_the_owner_it_moved(
+    deps: Deps, client: WebClient, session: Session, access: Access, action: Action, *, by: str
+) -> None:
+    """Queue the DM (sent after the ack) to the owner whose action someone else moved to
+    another agency, keeping them as its owner: in their language (learned before the
+    transaction, :func:`_learn_the_owners_languages`), the action as they may see it now.
+    Nobody is told when the owner moved it themselves."""
+    owner = action.owner
+    if owner is None or owner == by:
+        return
+    langs = outgoing.translators(deps, client, access.forum, [owner], seconds=0)
+    row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action.id)
+    action_service.queue_dm(
+        session,
+        deps.clock,
+        access.forum,
+        owner,
+        ui.moved_dm(langs[owner], row, forum_today(access, deps), by=by),
+        action_service.event_key("action_moved", session, action.id),
+    )
 
 
 def _chosen_agency(values: forms.Values) -> int | None:

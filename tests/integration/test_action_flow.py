@@ -1248,6 +1248,102 @@ def test_the_previous_owner_sees_no_details_of_a_case_their_agency_may_not_see(
     bot.slack.assert_no_violations()
 
 
+MOVED = ("now belongs to", "tillhör nu")
+
+
+def moved_dms(bot: Bot) -> list[Any]:
+    """Every DM telling an owner their action moved to another agency, in either language."""
+    return [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if any(words in text_of(c.args) for words in MOVED)
+    ]
+
+
+def test_an_owner_kept_when_a_coordinator_moves_their_action_is_told_it_moved(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The owner moved to Socialtjänst; a coordinator moves their action there, keeping
+    them as its owner. They are told once, after the ack, in their own language (looked up
+    before the move's transaction, as a hand-over's are: neither this replica nor the
+    database knows it any more), which agency it now belongs to and who moved it, the
+    action as they may now see it (its case's consent covers Elevhälsa only: details
+    hidden) with its buttons (it is still theirs). Nobody is told it was handed over."""
+    bot.slack.set_user(ELEVHALSA, locale="en-GB")
+    reference, _ = _elevhalsa_case(bot, forum)
+    assert submit_action(bot, forum, case=reference).json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum_row,
+            actor=ADMIN,
+            slack_user_ids=[ELEVHALSA],
+            agency_id=forum["Socialtjänst/IFO"],
+            role=Role.MEMBER,
+            confirm_moves=True,
+        )
+    bot.wait_idle()
+    settle_stores()
+    with transaction(bot.sessions) as s:
+        s.execute(delete(MemberLanguage))
+    bot.runtime.deps.monotonic = lambda: time.monotonic() + 7200  # the cache has forgotten
+    bot.slack.delay_seconds = 0.3
+    before = len(dms_to(bot, ELEVHALSA))
+    with slack_calls_in_open_writes(
+        bot.sessions, bot.slack, "users.info", "UPDATE actions"
+    ) as during_the_move:
+        response = hand_over_as(
+            bot, ADMIN, action.id, ELEVHALSA, forum["Socialtjänst/IFO"], views=1
+        )
+        assert response.json() is None
+        bot.wait_idle()
+    bot.slack.delay_seconds = 0
+    assert during_the_move and not any(during_the_move), during_the_move
+    moved = the_action(bot)
+    assert (moved.owner, moved.owning_agency_id) == (ELEVHALSA, forum["Socialtjänst/IFO"])
+    (told,) = moved_dms(bot)
+    assert told.args["channel"] == ELEVHALSA
+    text = text_of(told.args)
+    assert f"Action #{action.id} now belongs to Socialtjänst/IFO" in text
+    assert f"<@{ADMIN}> moved action #{action.id} to Socialtjänst/IFO" in text
+    assert "still its owner" in text and "action_done" in text
+    assert "details hidden" in text and DESCRIPTION not in text and "Ökad närvaro" not in text
+    assert len(dms_to(bot, ELEVHALSA)) == before + 1
+    assert handed_away(bot) == []
+    bot.slack.assert_no_violations()
+
+
+def test_an_owner_who_moves_their_own_action_to_another_agency_is_not_told(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The owner, a coordinator now of Socialtjänst, moves their own action there, keeping
+    it: moved, and nobody is told (they did it themselves)."""
+    assert submit_action(bot, forum).json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    with transaction(bot.sessions) as s:
+        s.execute(
+            update(Member)
+            .where(Member.slack_user_id == ELEVHALSA)
+            .values(agency_id=forum["Socialtjänst/IFO"], role=Role.COORDINATOR)
+        )
+    before = len(bot.slack.calls_to("chat.postMessage"))
+    response = hand_over_as(
+        bot, ELEVHALSA, action.id, ELEVHALSA, forum["Socialtjänst/IFO"], views=1
+    )
+    assert response.json() is None
+    bot.wait_idle()
+    moved = the_action(bot)
+    assert (moved.owner, moved.owning_agency_id) == (ELEVHALSA, forum["Socialtjänst/IFO"])
+    assert history(bot, action.id)[-1][:2] == ("handed_over", ELEVHALSA)
+    assert len(bot.slack.calls_to("chat.postMessage")) == before and moved_dms(bot) == []
+    bot.slack.assert_no_violations()
+
+
 def test_a_due_date_more_than_two_years_ahead_is_refused_as_a_typo(
     bot: Bot, forum: dict[str, int]
 ) -> None:

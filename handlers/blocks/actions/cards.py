@@ -204,6 +204,21 @@ def handed_over_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) ->
     )
 
 
+def moved_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
+    """To the owner whose action ``by`` moved to another agency (``row`` as they may see it
+    now, its new agency): it is still theirs, with its buttons."""
+    intro = t(
+        "<@{user}> moved action #{id} to {agency}. You are still its owner.",
+        user=escape(by),
+        id=row.id,
+        agency=escape(row.agency),
+    )
+    return message(
+        t("Action #{id} now belongs to {agency}", id=row.id, agency=escape(row.agency)),
+        action_card(t, row, today, intro=intro),
+    )
+
+
 def handed_away_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
     """To the member who owned the action until ``by`` handed it over (``row`` as they may
     see it, its new agency and owner): told, with no buttons, as it is no longer theirs."""
