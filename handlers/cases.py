@@ -609,7 +609,18 @@ def submit_deviation(
                 deviation_id=deviation.id,
             )
             outgoing.post(session, deps.clock, team_id=team_id, channel=coordinator, message=dm)
-    ack()
+    # Said to the reporter: a form that only closed left them wondering whether it went.
+    t = Translator(meta.locale)
+    ack(
+        response_action="update",
+        view=notice_modal(
+            t,
+            t(
+                "Thank you: the deviation is reported. The forum's coordinators follow it up, "
+                "and you are told the outcome."
+            ),
+        ),
+    )
 
 
 def register(app: App) -> None:

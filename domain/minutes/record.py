@@ -25,6 +25,7 @@ from storage.models import (
     AgendaItem,
     AuditAction,
     Case,
+    CaseEvent,
     CaseStatus,
     Forum,
     Meeting,
@@ -509,6 +510,19 @@ def record_minutes(
         entry.recorded_by = access.member.slack_user_id
         entry.recorded_at = now
         if target is not None:
+            if case.status is not CaseStatus.FOLLOW_UP:
+                # In the case's history as any change of status (who, when, from what):
+                # else its readers saw "Uppföljning" with nothing saying how it got there.
+                session.add(
+                    CaseEvent(
+                        case_id=case.id,
+                        at=now,
+                        actor=access.member.slack_user_id,
+                        kind="status",
+                        from_status=case.status.value,
+                        to_status=CaseStatus.FOLLOW_UP.value,
+                    )
+                )
             case.status = CaseStatus.FOLLOW_UP
             case.meeting_id = target.id
             follow_ups.append((case.reference, target))

@@ -167,8 +167,9 @@ def test_statistics_summary_and_chart(bot: Bot, forum: dict[str, int]) -> None:
     bot.driver.command("statistik 2026", user=ELEVHALSA)
     summary = bot.slack.wait_for("response_url")[-1].args
     text = json.dumps(summary, ensure_ascii=False)
-    assert "3 klara, 2 av dem i tid (67 %)" in text
-    assert "1 öppna, 1 försenade" in text
+    # Labels first, so a count of 1 reads right in Swedish ("1 öppna, 1 försenade" did not).
+    assert "Klara: 3, varav i tid: 2 (67 %)." in text
+    assert "Öppna: 1, försenade: 1." in text
     assert "Ja: 1" in text and "Nej: 1" in text and "Inte uppföljd: 1" in text
     png = upload_named(bot, ".png", 1)
     assert png.startswith(b"\x89PNG")

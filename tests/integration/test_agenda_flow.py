@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import func, select
@@ -71,6 +72,27 @@ def test_the_coordinator_gets_a_preview_the_day_before_with_buttons(bot: Bot) ->
     assert dms_to(bot, "U2") == []  # members get the posted agenda, not the preview
     tick(bot, local(2026, 11, 25, 12, 0))
     assert len(dms_to(bot, "U1")) == 1
+
+
+def test_the_preview_is_numbered_as_the_posted_agenda_without_a_situation_picture(
+    bot: Bot,
+) -> None:
+    """A forum that rates nothing has no situation-picture section in its agenda: the preview
+    showed one anyway ("3. Lägesbild: Ingen lägesbild till detta möte."), so the preview's
+    "4. Insatser att följa upp" was "3." in the agenda posted the next morning."""
+    setup_forum(bot)
+    raise_a_case(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    (preview,) = dms_to(bot, "U1")
+    tick(bot, local(2026, 11, 26, 8, 0))
+    (posted,) = channel_posts(bot)
+
+    def titles(blocks: list[Any]) -> list[str]:
+        texts = [str(b["text"]["text"]) for b in blocks if b["type"] == "section"]
+        return [text for text in texts if text[:2] in {"*1", "*2", "*3", "*4", "*5"}]
+
+    assert "Lägesbild" not in text_of(preview)
+    assert titles(preview.args["blocks"]) == titles(posted.args["blocks"])
 
 
 def test_no_preview_when_the_bot_comes_back_just_before_the_agenda(bot: Bot) -> None:

@@ -307,7 +307,11 @@ def test_a_deviation_is_recorded_and_the_coordinator_told(bot: Bot, forum: dict[
     response = bot.driver.view_submission(
         "deviation_new", values, user=SOCIAL, private_metadata=meta(forum), blocks=blocks_of(values)
     )
-    assert response.status == 200 and response.json() is None
+    assert response.status == 200
+    # The reporter is told it went, in their language, not left with a form that just closed.
+    answer = response.json()
+    assert answer["response_action"] == "update", answer
+    assert "Avvikelsen är rapporterad" in json.dumps(answer["view"], ensure_ascii=False)
     assert count(bot, Deviation) == 1
     dm = bot.slack.wait_for("chat.postMessage")[0]
     assert dm.args["channel"] == ADMIN

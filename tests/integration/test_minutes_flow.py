@@ -21,6 +21,7 @@ from storage.models import (
     Action,
     AgendaItem,
     Case,
+    CaseEvent,
     CaseStatus,
     Forum,
     Meeting,
@@ -350,6 +351,14 @@ def test_minutes_carry_decisions_actions_and_follow_ups(bot: Bot) -> None:
     assert DECISION in json.dumps(again["blocks"], ensure_ascii=False)
     # Saved again: no second notice in the channel.
     submit_minutes(bot, meeting, case, view)
+    # The case's history says who planned the follow-up, once however often it is saved.
+    with bot.sessions() as s:
+        moves = s.scalars(
+            select(CaseEvent).where(CaseEvent.case_id == case, CaseEvent.kind == "status")
+        ).all()
+        assert [(e.actor, e.from_status, e.to_status) for e in moves] == [
+            ("U1", "scheduled", "follow_up")
+        ]
     tick(bot, local(2026, 11, 26, 16, 0))
     assert len([c for c in channel_posts(bot) if "Protokoll" in text_of(c)]) == 1
 

@@ -313,7 +313,11 @@ def agenda_preview(
         ),
         divider(),
     ]
-    body = agenda_blocks(t, agenda, picture_blocks=picture_blocks)
+    # Numbered as the posted agenda will be: no situation-picture section in a forum that
+    # rates nothing.
+    body = agenda_blocks(
+        t, agenda, picture_blocks=picture_blocks, show_picture_section=agenda.picture_expected
+    )
     room = MESSAGE_BLOCKS_MAX - len(intro)
     if len(body) > room:
         body = [*body[: room - 1], context(t("… and more: open “Edit the agenda” to see all."))]
