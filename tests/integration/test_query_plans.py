@@ -14,19 +14,27 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bench import seed
 from domain import actions as action_service
-from domain import agenda, ratings, scheduling
+from domain import agenda, audit, ratings, scheduling, steering
 from domain import cases as case_service
 from domain import forums as fs
 from domain.clock import AdjustableClock
+from domain.steering import levels
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
-from storage.models import CaseStatus, EffectStatus, Meeting, ScheduledEffect
+from storage.models import (
+    AuditAction,
+    CaseStatus,
+    EffectStatus,
+    ForumLink,
+    Meeting,
+    ScheduledEffect,
+)
 from tests.conftest import PG_URL
-from tests.support.plans import plans_of, seq_scans, unbounded_scans
+from tests.support.plans import analyzed_rows, capture, plans_of, seq_scans, unbounded_scans
 
 # Tables that grow with every forum's data; the small ones (forums, agencies, members …)
 # may be read whole while they are tiny, as the planner rightly prefers then.
@@ -272,3 +280,76 @@ def test_agenda_updates_find_their_earlier_messages_by_index(
 
     assert_indexed(url, engine, update, "agenda update, previews", big=BIG | {"outbox"})
     engine.dispose()
+
+
+# Steering events of one workspace's log before a link of it ends (every save of a steering
+# forum's settings writes one): reading them all for each press grew with the log.
+STEERING_EVENTS = 3_000
+
+
+def test_a_press_on_an_ended_link_reads_its_tombstone_by_index(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+) -> None:
+    """A press of an ended link's button (``levels.link_ended_in``) is answered by one
+    indexed read of the link's tombstone, whatever the size of the workspace's log: before,
+    every steering event of the workspace was read (and sorted) on each press, a crafted
+    id's too."""
+    url, engine, sessions, clock = runtime
+    board = seed.make_forum(sessions, clock, team_id="T9", channel_id="C9BOARD", code="BRD")
+    followed = seed.make_forum(sessions, clock, team_id="T9", channel_id="C9FOS", code="FOS")
+    with transaction(sessions) as s:
+        for _n in range(STEERING_EVENTS):
+            audit.record(
+                s,
+                clock,
+                actor="U1",
+                action=AuditAction.UPDATE,
+                object_type="steering",
+                object_ref="BRD",
+                team_id="T9",
+                forum_id=board.id,
+                detail={"level": "styrgrupp", "follows": []},
+            )
+    for follows in ([followed.id], []):  # the board follows the forum, then drops it
+        with transaction(sessions) as s:
+            access = fs.require_member_in_channel(
+                s, team_id="T9", channel_id="C9BOARD", slack_user_id="U1"
+            )
+            steering.configure(s, clock, access=access, level="styrgrupp", forum_ids=follows)
+            if follows:
+                link = s.scalar(select(ForumLink.id).where(ForumLink.forum_id == followed.id))
+    assert link is not None
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE audit_events"))
+
+    def lookup(link_id: int) -> object:
+        with sessions() as s:
+            return levels.link_ended_in(s, "T9", link_id)
+
+    assert lookup(link) == followed.id  # the answer: the forum whose link it was
+    assert lookup(link + 10_000) is None  # a crafted id: no ended link
+    big = BIG | set(_partitions(engine))
+    for link_id in (link, link + 10_000):
+        assert_indexed(url, engine, lambda i=link_id: lookup(i), f"link {link_id}", big=big)
+        with capture(engine) as found:
+            lookup(link_id)
+        reads = [c for c in found if "audit_events" in c.sql]
+        assert len(reads) == 1, [c.sql for c in found]
+        assert analyzed_rows(url, reads[0], "audit_events") <= 1, reads[0].sql
+    engine.dispose()
+
+
+def _partitions(engine: Engine) -> list[str]:
+    """The audit log's monthly partitions that hold events (an empty one is rightly read
+    whole: there is nothing in it; so is the DEFAULT one, for the odd event out of every
+    month's range, a few rows)."""
+    with engine.connect() as conn:
+        names = conn.scalars(
+            text("SELECT tablename FROM pg_tables WHERE schemaname = 'audit_partitions'")
+        ).all()
+        return [
+            name
+            for name in names
+            if name != "audit_events_default"
+            and conn.scalar(text(f"SELECT EXISTS (SELECT FROM audit_partitions.{name})"))
+        ]

@@ -86,6 +86,32 @@ def prepared_plan(conn: psycopg.Connection[Any], captured: Captured, *, runs: in
     return "\n".join(str(r[0]) for r in results[-1])
 
 
+_ACTUAL = re.compile(r"actual rows=(\d+(?:\.\d+)?) loops=(\d+)")
+
+
+def analyzed_rows(url: str, captured: Captured, table_prefix: str) -> int:
+    """How many rows the scans of tables named ``table_prefix…`` (a partitioned table's
+    partitions too) read for ``captured``, run once (``EXPLAIN ANALYZE``): the rows each
+    scan returned, times its loops, plus what a filter removed after reading them."""
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        sql = ClientCursor(conn).mogrify(captured.sql, captured.params)
+        plan = [str(r[0]) for r in conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) {sql}")]
+    read, scanning = 0, False
+    for line in plan:
+        match = _SCAN.search(line)
+        if match:
+            scanning = match.group(2).startswith(table_prefix)
+            actual = _ACTUAL.search(line)
+            if scanning and actual:
+                read += round(float(actual.group(1)) * int(actual.group(2)))
+        elif line.lstrip().startswith("->"):
+            scanning = False
+        elif scanning and "Rows Removed by Filter:" in line:
+            read += int(line.split(":")[1])
+    return read
+
+
 def seq_scans(plan: str) -> list[str]:
     """The tables a plan reads whole: ``Seq Scan on <table>`` lines."""
     return re.findall(r"Seq Scan on (\w+)", plan)
