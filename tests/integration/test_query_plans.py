@@ -19,13 +19,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bench import seed
 from domain import actions as action_service
-from domain import agenda, audit, ratings, scheduling, steering
+from domain import agenda, audit, meetings, ratings, scheduling, steering
 from domain import cases as case_service
 from domain import forums as fs
 from domain.clock import AdjustableClock
 from domain.steering import levels
 from storage.db import create_db_engine, migrate, session_factory, temporary_database, transaction
 from storage.models import (
+    SYSTEM_ACTOR,
     AuditAction,
     CaseStatus,
     EffectStatus,
@@ -336,6 +337,59 @@ def test_a_press_on_an_ended_link_reads_its_tombstone_by_index(
         reads = [c for c in found if "audit_events" in c.sql]
         assert len(reads) == 1, [c.sql for c in found]
         assert analyzed_rows(url, reads[0], "audit_events") <= 1, reads[0].sql
+    engine.dispose()
+
+
+def test_a_press_on_a_meeting_a_schedule_change_removed_reads_its_tombstone_by_index(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+) -> None:
+    """The meeting a schedule change removed is found by its tombstone
+    (``meetings.removed_in``) in one indexed read, whatever the size of the log: before,
+    ``ORDER BY id DESC LIMIT 1`` had PostgreSQL's generic plan walk every partition's
+    primary key backwards, filtering each event of the log it met."""
+    url, engine, sessions, clock = runtime
+    forum = seed.make_forum(sessions, clock, team_id="T8", channel_id="C8FOS", code="MTG")
+    removed = forum.next_meeting_id + 100_000  # an id no meeting has now
+    with transaction(sessions) as s:
+        for n in range(STEERING_EVENTS):
+            audit.record(
+                s,
+                clock,
+                actor="U1",
+                action=AuditAction.READ,
+                object_type="meeting",
+                object_ref=str(forum.next_meeting_id + n % 3),
+                team_id="T8",
+                forum_id=forum.id,
+            )
+        audit.record(  # as meetings._retire writes it
+            s,
+            clock,
+            actor=SYSTEM_ACTOR,
+            action=AuditAction.DELETE,
+            object_type="meeting",
+            object_ref=str(removed),
+            team_id="T8",
+            forum_id=forum.id,
+            detail={"removed": meetings.REMOVED_BY_SCHEDULE},
+        )
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE audit_events"))
+
+    def lookup(meeting_id: int) -> object:
+        with sessions() as s:
+            return meetings.removed_in(s, "T8", meeting_id)
+
+    assert lookup(removed) == forum.id
+    assert lookup(removed + 1) is None
+    big = BIG | set(_partitions(engine))
+    for meeting_id in (removed, removed + 1):
+        label = f"meeting {meeting_id}"
+        assert_indexed(url, engine, lambda i=meeting_id: lookup(i), label, big=big)
+        with capture(engine) as found:
+            lookup(meeting_id)
+        (read,) = [c for c in found if "audit_events" in c.sql]
+        assert analyzed_rows(url, read, "audit_events") <= 1, read.sql
     engine.dispose()
 
 
