@@ -107,6 +107,8 @@ def assert_indexed(
     every scan of a big table must also be bounded by an index condition; the big forum
     holds nearly all rows here, so walking the primary key with a filter is a fair plan
     for it (it finds its rows at once) and only a ``Seq Scan`` counts against it."""
+    if "audit_events" in big:  # a plan names the log's partitions, not the table
+        big = big | set(_partitions(engine))
     found = plans_of(url, engine, call, keep=selects)  # type: ignore[arg-type]
     assert found, f"{label}: no statements captured"
     for sql, plan in found:
@@ -329,9 +331,8 @@ def test_a_press_on_an_ended_link_reads_its_tombstone_by_index(
 
     assert lookup(link) == followed.id  # the answer: the forum whose link it was
     assert lookup(link + 10_000) is None  # a crafted id: no ended link
-    big = BIG | set(_partitions(engine))
     for link_id in (link, link + 10_000):
-        assert_indexed(url, engine, lambda i=link_id: lookup(i), f"link {link_id}", big=big)
+        assert_indexed(url, engine, lambda i=link_id: lookup(i), f"link {link_id}")
         with capture(engine) as found:
             lookup(link_id)
         reads = [c for c in found if "audit_events" in c.sql]
@@ -382,10 +383,9 @@ def test_a_press_on_a_meeting_a_schedule_change_removed_reads_its_tombstone_by_i
 
     assert lookup(removed) == forum.id
     assert lookup(removed + 1) is None
-    big = BIG | set(_partitions(engine))
     for meeting_id in (removed, removed + 1):
         label = f"meeting {meeting_id}"
-        assert_indexed(url, engine, lambda i=meeting_id: lookup(i), label, big=big)
+        assert_indexed(url, engine, lambda i=meeting_id: lookup(i), label)
         with capture(engine) as found:
             lookup(meeting_id)
         (read,) = [c for c in found if "audit_events" in c.sql]
