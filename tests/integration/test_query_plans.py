@@ -35,7 +35,14 @@ from storage.models import (
     ScheduledEffect,
 )
 from tests.conftest import PG_URL
-from tests.support.plans import analyzed_rows, capture, plans_of, seq_scans, unbounded_scans
+from tests.support.plans import (
+    analyzed_rows,
+    capture,
+    leading_columns,
+    plans_of,
+    seq_scans,
+    unbounded_scans,
+)
 
 # Tables that grow with every forum's data; the small ones (forums, agencies, members …)
 # may be read whole while they are tiny, as the planner rightly prefers then.
@@ -111,9 +118,10 @@ def assert_indexed(
         big = big | set(_partitions(engine))
     found = plans_of(url, engine, call, keep=selects)  # type: ignore[arg-type]
     assert found, f"{label}: no statements captured"
+    leading = leading_columns(url)
     for sql, plan in found:
         seq = [t for t in seq_scans(plan) if t in big]
-        whole = unbounded_scans(plan, big) if small else seq
+        whole = unbounded_scans(plan, big, leading) if small else seq
         assert not whole, f"{label}: {whole} unbounded:\n{' '.join(sql.split())}\n{plan}"
     return len(found)
 
@@ -247,6 +255,25 @@ def test_due_work_queries_read_indexes(
     assert_indexed(
         url, engine, due_work, label, small=False, big=BIG | {"outbox", "feedback_surveys"}
     )
+    engine.dispose()
+
+
+@pytest.mark.parametrize("channel", ["CSMALL", "CBIG"])
+def test_the_action_a_submission_created_is_found_by_index(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock], channel: str
+) -> None:
+    """After the ack of a new action, the case modal beneath is refreshed when the
+    submission created one: found by the forum and the submission's key (the index of the
+    pair), not by the key alone, which read every forum's actions."""
+    url, engine, sessions, _clock = runtime
+
+    def lookup() -> object:
+        with sessions() as s:
+            forum = fs.require_forum(s, team_id="T1", channel_id=channel)
+            return action_service.submitted(s, forum_id=forum.id, submission_key="V0NEW")
+
+    assert lookup() is None
+    assert_indexed(url, engine, lookup, f"submitted action {channel}")
     engine.dispose()
 
 

@@ -123,10 +123,18 @@ _SCAN = re.compile(
 )
 
 
-def unbounded_scans(plan: str, tables: set[str]) -> list[str]:
+_USING = re.compile(r" using (\S+) on ")
+
+
+def unbounded_scans(
+    plan: str, tables: set[str], leading: Callable[[str], str | None] | None = None
+) -> list[str]:
     """Scans of ``tables`` that no index condition bounds: a ``Seq Scan``, or an index
     walked whole with only a ``Filter`` (e.g. the primary key backwards, filtering on
-    ``forum_id``: it reads past every other forum's rows)."""
+    ``forum_id``: it reads past every other forum's rows). With ``leading`` (an index's
+    name → its first column), also an index whose condition leaves its first column free:
+    PostgreSQL shows a condition on a later column as an ``Index Cond`` too, and walks the
+    whole index to apply it (``(forum_id, submission_key)`` asked for the key alone)."""
     lines = plan.splitlines()
     found = []
     for n, line in enumerate(lines):
@@ -140,10 +148,27 @@ def unbounded_scans(plan: str, tables: set[str]) -> list[str]:
             if inner <= depth or following.lstrip().startswith("->"):
                 break
             details.append(following.strip())
-        bounded = any(d.startswith(("Index Cond:", "Recheck Cond:")) for d in details)
-        if match.group(1) == "Seq Scan" or not bounded:
+        conds = [d for d in details if d.startswith(("Index Cond:", "Recheck Cond:"))]
+        index = _USING.search(line)
+        first = leading(index.group(1)) if leading is not None and index else None
+        if first is not None and not any(re.search(rf"\b{first}\b", c) for c in conds):
+            conds = []  # the index's first column is free: the whole index is walked
+        if match.group(1) == "Seq Scan" or not conds:
             found.append(line.strip())
     return found
+
+
+def leading_columns(url: str) -> Callable[[str], str | None]:
+    """Each index's first column by the index's name (None for an expression)."""
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, a.attname FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+        ).fetchall()
+    columns = {str(name): (str(column) if column else None) for name, column in rows}
+    return columns.get
 
 
 def plans_of(
