@@ -277,6 +277,62 @@ def test_the_action_a_submission_created_is_found_by_index(
     engine.dispose()
 
 
+OTHER_ANNOUNCEMENTS = 3_000
+
+
+def test_the_announcement_update_finds_its_message_by_index(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+    seeded: tuple[str, seed.SeededForum, seed.SeededForum],
+) -> None:
+    """Every save of a forum's settings (and every member added) queues the update of its
+    channel announcement: the posted message and its latest update are looked up by key,
+    whatever the outbox holds of other forums' messages: before, ``_`` in the key
+    (``forum_created:7``) was a LIKE wildcard, so the lookup of its updates read every
+    forum's announcements and their updates."""
+    url, engine, sessions, clock = runtime
+    small = seeded[1]
+    key = f"forum_created:{small.id}"
+    with engine.begin() as conn:  # posted before every other forum's message in the outbox
+        conn.execute(
+            text(
+                "INSERT INTO outbox (id, team_id, method, payload, dedupe_key, status, "
+                "created_at, not_before, attempts) VALUES (0, 'T1', 'chat.postMessage', "
+                "'{}', :key, 'sent', now(), now(), 0) ON CONFLICT DO NOTHING"
+            ),
+            {"key": key},
+        )
+        # Other forums' announcements, each updated once.
+        conn.execute(
+            text(
+                "INSERT INTO outbox (team_id, method, payload, dedupe_key, status, created_at, "
+                "not_before, attempts) SELECT 'T1', 'chat.postMessage', '{}', k, 'sent', "
+                "now(), now(), 0 FROM generate_series(1, :n) g, LATERAL (VALUES "
+                "('forum_created:' || (900000 + g)), ('forum_created:' || (900000 + g) || :u1))"
+                " AS keys(k) ON CONFLICT DO NOTHING"
+            ),
+            {"n": OTHER_ANNOUNCEMENTS, "u1": ":u1"},
+        )
+        conn.execute(text("ANALYZE outbox"))
+
+    def save() -> object:
+        with sessions() as s, s.begin():
+            queued = scheduling.enqueue_update(
+                s, clock, team_id="T1", key=key, render="forum_created", args={"forum_id": 1}
+            )
+            s.rollback()
+            return queued
+
+    assert save()
+    assert_indexed(url, engine, save, "announcement update", big=BIG | {"outbox"})
+    with capture(engine) as found:
+        save()
+    (lookup,) = [c for c in found if "outbox" in c.sql and "LIKE" in c.sql.upper()]
+    # The posted message (twice: the lookup and the touch's check) and nothing of the other
+    # forums' announcements.
+    assert analyzed_rows(url, lookup, "outbox") <= 3, lookup.sql
+    engine.dispose()
+
+
 @pytest.mark.xfail(
     strict=True,
     reason="consents.expires_on has no index yet (a migration after 0021): every pass of the "
