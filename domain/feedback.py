@@ -191,14 +191,19 @@ def _reminder_at(forum: Forum, sent: dt.datetime) -> dt.datetime:
     return dt.datetime.combine(day, SEND_AT, tzinfo=zone).astimezone(dt.UTC)
 
 
-def _due(now: dt.datetime, limit: int) -> Select[FeedbackSurvey, Case, Forum, Agency]:
-    """The surveys and reminders due at ``now``, oldest first."""
+def _due(
+    now: dt.datetime, limit: int, case_id: int | None = None
+) -> Select[FeedbackSurvey, Case, Forum, Agency]:
+    """The surveys and reminders due at ``now``, oldest first; only the case's with
+    ``case_id`` (its surveys are found by the (case_id, agency_id) key's index)."""
+    bound = () if case_id is None else (FeedbackSurvey.case_id == case_id,)
     return (
         select(FeedbackSurvey, Case, Forum, Agency)
         .join(Case, Case.id == FeedbackSurvey.case_id)
         .join(Forum, Forum.id == FeedbackSurvey.forum_id)
         .join(Agency, Agency.id == FeedbackSurvey.agency_id)
         .where(
+            *bound,
             FeedbackSurvey.due_at.is_not(None),
             FeedbackSurvey.due_at <= now,
             FeedbackSurvey.answered_at.is_(None),
@@ -211,11 +216,14 @@ def _due(now: dt.datetime, limit: int) -> Select[FeedbackSurvey, Case, Forum, Ag
     )
 
 
-def due_recipients(session: Session, clock: Clock, *, limit: int = 500) -> dict[str, list[str]]:
+def due_recipients(
+    session: Session, clock: Clock, *, limit: int = 500, case_id: int | None = None
+) -> dict[str, list[str]]:
     """The people :func:`send_due` would DM now, by workspace (only reads): a request
-    learns their languages before the transaction that queues the DMs."""
+    learns their languages before the transaction that queues the DMs. ``case_id``: only
+    that case's surveys (:func:`send_due`)."""
     found: dict[str, list[str]] = {}
-    for _survey, _case, forum, agency in session.execute(_due(clock.now(), limit)):
+    for _survey, _case, forum, agency in session.execute(_due(clock.now(), limit, case_id)):
         found.setdefault(forum.team_id, []).extend(_representatives(session, forum.id, agency.id))
     return {team: list(dict.fromkeys(users)) for team, users in found.items()}
 
@@ -229,14 +237,17 @@ def send_due(
     limit: int = 500,
     locale_of: LocaleOf | None = None,
     renders: Renders | None = None,
+    case_id: int | None = None,
 ) -> int:
     """Queue every due survey DM and reminder, each claimed once, each in its recipient's
     language (``locale_of``; the forum's when unknown), rendered once per survey and
     language (``renders``: it names the case's reference and the agency, not the person).
-    Returns how many."""
+    ``case_id``: only that case's (a request that just closed it sends what the close made
+    due, at a cost that does not grow with other forums' due surveys; the scheduler sends
+    the rest). Returns how many."""
     renders = renders or Renders()
     now = clock.now()
-    rows = session.execute(_due(now, limit)).all()
+    rows = session.execute(_due(now, limit, case_id)).all()
     queued = 0
     for survey, case, forum, agency in rows:
         reminder = survey.sent_at is not None

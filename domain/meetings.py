@@ -476,18 +476,19 @@ def removed_in(session: Session, team_id: str, meeting_id: int) -> int | None:
     tombstone in the audit log: :func:`_retire`), None for an id of nothing removed so."""
     if meeting_id <= 0:
         return None
-    return session.scalar(
-        select(AuditEvent.forum_id)
-        .where(
+    # Its tombstones (one; on SQLite, which reuses ids, one per meeting that had the id),
+    # the latest wins: found by ix_audit_events_object. No ORDER BY … LIMIT: PostgreSQL's
+    # generic plan answered it by walking the log's primary key backwards.
+    tombstones = session.execute(
+        select(AuditEvent.id, AuditEvent.forum_id).where(
             AuditEvent.object_type == "meeting",
             AuditEvent.object_ref == str(meeting_id),
             AuditEvent.action == AuditAction.DELETE,
             AuditEvent.actor == SYSTEM_ACTOR,
             AuditEvent.team_id == team_id,
         )
-        .order_by(AuditEvent.id.desc())
-        .limit(1)
-    )
+    ).all()
+    return max(tombstones)[1] if tombstones else None
 
 
 CANCEL_REASON_MAX = 200  # the same as the data inventory's meetings.note

@@ -320,7 +320,7 @@ def refresh_after_close(
     if not closed:
         return
     _refresh_case_modal(deps, client, view, team_id, user_id)
-    outgoing.surveys_now(deps, client)  # the agencies' survey DMs
+    outgoing.surveys_now(deps, client, meta.case_id or 0)  # the agencies' survey DMs
 
 
 @listener("update", needs=("modal",))

@@ -390,15 +390,17 @@ def refresh_member_languages(
     return learned
 
 
-def surveys_now(deps: Deps, client: WebClient) -> None:
+def surveys_now(deps: Deps, client: WebClient, case_id: int) -> None:
     """Queue the feedback surveys of a case just closed and send them (the scheduler would
-    within a minute). Claims make it safe next to the scheduler. The recipients' languages
+    within a minute). Only that case's: what the close made due, so its cost does not grow
+    with other forums' (other workspaces') due surveys, which the scheduler sends. Claims
+    make it safe next to the scheduler. The recipients' languages
     are learned first, outside any transaction (cached, stored, else asked of Slack, at
     most a second in all); the transaction that queues the DMs only reads them
     (:func:`job_locales`), so a slow Slack never holds it."""
     try:
         with reading(deps.sessions) as session:
-            recipients = feedback_service.due_recipients(session, deps.clock)
+            recipients = feedback_service.due_recipients(session, deps.clock, case_id=case_id)
         route = _route(deps, client)
         deadline = time.monotonic() + LOOKUP_SECONDS
         for team_id, users in recipients.items():
@@ -415,6 +417,7 @@ def surveys_now(deps: Deps, client: WebClient) -> None:
                 feedback_ui.SurveyDMs(),
                 replica="listener",
                 locale_of=job_locales(deps),
+                case_id=case_id,
             )
     except Exception as exc:  # the scheduler sends them at its next pass
         log.warning("feedback surveys not sent at once: %s", exc)

@@ -74,6 +74,7 @@ from domain.actions.changes import (
     require_changeable,
     require_follow_up,
     snooze,
+    submitted,
     upcoming_meetings,
 )
 from domain.actions.jobs import (
@@ -174,5 +175,6 @@ __all__ = [
     "rows_for_user",
     "send_reminders",
     "snooze",
+    "submitted",
     "upcoming_meetings",
 ]

@@ -192,6 +192,16 @@ def _check(
     return case, errors
 
 
+def submitted(session: Session, *, forum_id: int, submission_key: str) -> int | None:
+    """The action the modal submission ``submission_key`` created in the forum, if any:
+    one read of the (forum, submission key) index, whatever other forums hold."""
+    return session.scalar(
+        select(Action.id).where(
+            Action.forum_id == forum_id, Action.submission_key == submission_key
+        )
+    )
+
+
 def create_action(
     session: Session,
     clock: Clock,

@@ -82,10 +82,17 @@ def remind_expiring_consents(
     recipient's language (``locale_of(team_id, user)``; the forum's when unknown), rendered
     once per consent and language."""
     renders = Renders()
-    horizon = clock.now().date() + dt.timedelta(days=REMIND_DAYS_BEFORE + 1)
+    # Forum-local days are within a day of UTC's: from yesterday's (UTC) end dates, never
+    # the consents that expired before (every pass read each one that ever expired on a
+    # case still open, of every forum, to skip it).
+    today_utc = clock.now().date()
+    horizon = today_utc + dt.timedelta(days=REMIND_DAYS_BEFORE + 1)
     claimed = 0
     for consent, case, forum, expires in _dated_consents(
-        session, Consent.expires_on <= horizon, Case.status != CaseStatus.CLOSED
+        session,
+        Consent.expires_on <= horizon,
+        Consent.expires_on >= today_utc - dt.timedelta(days=1),
+        Case.status != CaseStatus.CLOSED,
     ):
         today = local_today(forum, clock)
         if not today <= expires <= today + dt.timedelta(REMIND_DAYS_BEFORE):

@@ -18,6 +18,18 @@ from storage.models import OutboxMessage, OutboxStatus
 _CONTENDED = 5
 
 
+_ESCAPE = "\\"
+
+
+def updates_of(key: str) -> str:
+    """The LIKE pattern of the updates of the message posted under ``key`` (``key:u…``),
+    its wildcards escaped: ``_`` in ``forum_created:7`` left PostgreSQL only ``forum`` as
+    the pattern's fixed beginning, so the lookup read every forum's announcements and
+    their updates (ix_outbox_dedupe_key_pattern's range for ``forum``)."""
+    escaped = key.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%")
+    return escaped.replace("_", _ESCAPE + "_") + ":u%"
+
+
 def _update_lookup() -> Any:
     """The posted message (``key``) and its latest update (the newest outbox row after it
     whose key starts with ``prefix``) in one round trip. The update is found by walking the
@@ -38,7 +50,7 @@ def _update_lookup() -> Any:
             > select(OutboxMessage.id)
             .where(OutboxMessage.dedupe_key == bindparam("key"))
             .scalar_subquery(),
-            OutboxMessage.dedupe_key.like(bindparam("prefix")),
+            OutboxMessage.dedupe_key.like(bindparam("prefix"), escape=_ESCAPE),
         )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
@@ -80,7 +92,7 @@ def _latest_and_touch(*, key: str, prefix: str, skip_locked: bool) -> tuple[Any,
         .where(
             outbox.c.id
             > select(outbox.c.id).where(outbox.c.dedupe_key == bindparam(key)).scalar_subquery(),
-            outbox.c.dedupe_key.like(bindparam(prefix)),
+            outbox.c.dedupe_key.like(bindparam(prefix), escape=_ESCAPE),
         )
         .order_by(outbox.c.id.desc())
         .limit(1)
@@ -151,7 +163,7 @@ class UpdateOf:
 
     def parameters(self) -> dict[str, str]:
         """The parameters of :func:`touch_riding`'s CTE."""
-        return {"update_key": self.key, "update_prefix": f"{self.key}:u%"}
+        return {"update_key": self.key, "update_prefix": updates_of(self.key)}
 
 
 def touch_riding() -> tuple[Any, Any]:
@@ -196,7 +208,7 @@ def enqueue_update(
         lookup = _LOOKUP_AND_TOUCH_FREE if skip_locked else _LOOKUP_AND_TOUCH
     else:
         lookup = _UPDATE_LOOKUP
-    params = {"key": key, "prefix": f"{key}:u%"}
+    params = {"key": key, "prefix": updates_of(key)}
     for _ in range(_CONTENDED):
         posted = latest = None
         for row in session.execute(lookup, params):

@@ -233,6 +233,16 @@ def configure(
         object_ref=steering.code,
         detail={"level": level, "follows": wanted, **({"ended": ended} if ended else {})},
     )
+    for link_id, forum_id in ended:
+        _tombstone(
+            session,
+            clock,
+            actor=access.member.slack_user_id,
+            team_id=steering.team_id,
+            steering_id=steering.id,
+            link_id=link_id,
+            forum_id=forum_id,
+        )
     new = tuple(f for f in (session.get(Forum, i) for i in added) if f is not None)
     for forum in new:  # transparency: the operational forum is told who follows its figures
         t = Translator(normalize_locale(forum.language))
@@ -282,24 +292,58 @@ class LinkEnded(DomainError):
     msgid = LinkNotFound.msgid
 
 
+# The audit event that an ended link leaves (its tombstone), in the followed forum's log:
+# a press of its button is answered by one indexed read of it (ix_audit_events_object),
+# as a meeting a schedule change removed is (``domain.meetings.removed_in``). Refusals at
+# the link's door are events of the same type and reference, read events.
+LINK_OBJECT = "forum_link"
+
+
+def _tombstone(
+    session: Session,
+    clock: Clock,
+    *,
+    actor: str,
+    team_id: str,
+    steering_id: int,
+    link_id: int,
+    forum_id: int,
+    actor_agency_id: int | None = None,
+) -> None:
+    audit.record(
+        session,
+        clock,
+        actor=actor,
+        action=AuditAction.DELETE,
+        object_type=LINK_OBJECT,
+        object_ref=str(link_id),
+        team_id=team_id,
+        forum_id=forum_id,
+        actor_agency_id=actor_agency_id,
+        detail={"steering_forum": steering_id},
+    )
+
+
 def link_ended_in(session: Session, team_id: str, link_id: int) -> int | None:
     """The forum (of ``team_id``) whose following by a steering forum was the link of this
-    id, now ended (the log's steering events name it: :func:`end_link`, and the steering
-    forum's settings dropping the forum); None for an id of no ended link."""
+    id, now ended (its tombstone in the log: :func:`end_link`, and the steering forum's
+    settings dropping the forum, :func:`configure`); None for an id of no ended link. One
+    indexed read, whatever the size of the workspace's log (before, every steering event
+    of the workspace was read)."""
     if link_id <= 0:
         return None
-    for forum_id, detail in session.execute(
-        select(AuditEvent.forum_id, AuditEvent.detail)
-        .where(AuditEvent.object_type == "steering", AuditEvent.team_id == team_id)
-        .order_by(AuditEvent.id.desc())
-    ):
-        detail = detail or {}
-        if detail.get("link") == link_id and detail.get("unfollowed") == forum_id:
-            return int(forum_id)
-        for ended, followed in detail.get("ended") or ():
-            if ended == link_id:
-                return int(followed)
-    return None
+    # Every tombstone of the id (one; on SQLite, which reuses ids, one per link that had
+    # it), the latest wins: no ORDER BY … LIMIT, which PostgreSQL's generic plan answered
+    # by walking the log's primary key backwards.
+    tombstones = session.execute(
+        select(AuditEvent.id, AuditEvent.forum_id).where(
+            AuditEvent.object_type == LINK_OBJECT,
+            AuditEvent.object_ref == str(link_id),
+            AuditEvent.action == AuditAction.DELETE,
+            AuditEvent.team_id == team_id,
+        )
+    ).all()
+    return max(tombstones)[1] if tombstones else None
 
 
 def _stale_press(
@@ -415,6 +459,16 @@ def end_link(
         forum_id=forum.id,
         actor_agency_id=member.agency_id,
         detail={"level": level, "unfollowed": forum.id, "link": link_id},
+    )
+    _tombstone(
+        session,
+        clock,
+        actor=slack_user_id,
+        team_id=team_id,
+        steering_id=steering.id,
+        link_id=link_id,
+        forum_id=forum.id,
+        actor_agency_id=member.agency_id,
     )
     now = clock.now()
     for channel_forum in (steering, forum):

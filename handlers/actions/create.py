@@ -6,7 +6,6 @@ from typing import Any
 
 from slack_bolt import Ack, BoltContext
 from slack_sdk import WebClient
-from sqlalchemy import select
 
 from domain import actions as action_service
 from domain import forums as forum_service
@@ -21,7 +20,6 @@ from handlers.listener import listener, quick_translator
 from handlers.metadata import ViewMeta
 from handlers.outgoing import deliver_now
 from storage.db import reading, transaction
-from storage.models import Action
 
 # -- creating ------------------------------------------------------------------------------
 
@@ -79,9 +77,10 @@ def after_create(body: dict[str, Any], client: WebClient, context: BoltContext, 
     """Send what the ack queued; a case's modal beneath lists the new action (read from the
     database: a refused submission created none)."""
     deliver_now(deps, client)
+    meta = ActionMeta.load(body["view"].get("private_metadata"))
     with database_errors(), reading(deps.sessions) as session:
-        created = session.scalar(
-            select(Action.id).where(Action.submission_key == body["view"]["id"])
+        created = action_service.submitted(
+            session, forum_id=meta.forum_id or 0, submission_key=body["view"]["id"]
         )
     if created is not None:
         refresh_case_modal(deps, body, context, client)

@@ -14,7 +14,15 @@ from sqlalchemy import select
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Case, FamilyView, FeedbackSurvey, Role
+from storage.models import (
+    Case,
+    CaseStatus,
+    FamilyView,
+    FeedbackSurvey,
+    Role,
+    ScheduledEffect,
+    SipStatus,
+)
 from tests.conftest import Bot
 from tests.integration.test_case_flow import (
     ADMIN,
@@ -26,6 +34,7 @@ from tests.integration.test_case_flow import (
 from tests.support.forums import forum_draft
 from tests.support.personnummer import pnr
 from tests.support.slack_driver import checkbox_values, plain_value, radio_value
+from tests.support.statements import statements
 from tests.support.wait import eventually
 
 
@@ -54,7 +63,7 @@ def forum(bot: Bot) -> dict[str, int]:
 def close_case(bot: Bot, forum: dict[str, int]) -> int:
     submit_case(bot, forum)
     with bot.sessions() as session:
-        case_id = session.scalars(select(Case.id)).one()
+        case_id = session.scalars(select(Case.id).where(Case.forum_id == forum["forum"])).one()
     response = bot.driver.view_submission(
         "case_close",
         {
@@ -327,3 +336,100 @@ def test_a_survey_of_a_reopened_case_is_answered_after_the_next_close(
     assert "Tack" in json.dumps(done, ensure_ascii=False)
     assert surveys(bot)[forum["Socialtjänst/IFO"]].helped == 4
     bot.slack.assert_no_violations()
+
+
+OTHER_WORKSPACE_USERS = ("U81", "U82", "U83")
+
+
+def due_in_another_workspace(bot: Bot) -> list[int]:
+    """A forum of another workspace with a closed case whose three agencies' surveys are
+    due now (the scheduler has not sent them yet): their ids."""
+    draft = forum_draft(
+        name="Annan kommun", code="ANN", agencies=["Grundskola", "Elevhälsa", "Polis"]
+    )
+    with transaction(bot.sessions) as s:
+        other = fs.create_forum(
+            s, bot.clock, team_id="T0002", channel_id="C0OTHER", actor="U80", draft=draft
+        )
+        agencies = [a.id for a in other.agencies]
+        for user, agency in zip(OTHER_WORKSPACE_USERS, agencies, strict=True):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=other,
+                actor="U80",
+                slack_user_ids=[user],
+                agency_id=agency,
+                role=Role.MEMBER,
+            )
+        now = bot.clock.now()
+        case = Case(
+            forum_id=other.id,
+            reference="ANN-2026-001",
+            year=2026,
+            sequence=1,
+            raised_by="U81",
+            raising_agency_id=agencies[0],
+            summary="Sammanfattning som aldrig syns",
+            concerns=["school_absence"],
+            age_band="13-15",
+            status=CaseStatus.CLOSED,
+            sip=SipStatus.NOT_RELEVANT,
+            closed_at=now,
+            created_at=now,
+            updated_at=now,
+        )
+        s.add(case)
+        s.flush()
+        rows = [
+            FeedbackSurvey(forum_id=other.id, case_id=case.id, agency_id=agency, due_at=now)
+            for agency in agencies
+        ]
+        s.add_all(rows)
+        s.flush()
+        return [row.id for row in rows]
+
+
+def representatives_read(sent: list[str]) -> int:
+    """How many times a survey's recipients (an agency's members in a forum) were read."""
+    return sum(
+        1
+        for sql in sent
+        if sql.startswith("SELECT members.slack_user_id FROM members")
+        and "members.agency_id" in sql
+        and "members.role !=" in sql
+    )
+
+
+def test_a_close_sends_its_own_surveys_and_leaves_other_workspaces_to_the_scheduler(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Closing a case sends that case's surveys at once, after the ack; another workspace's
+    surveys due at the same moment are not the close's to send (before, the close read and
+    sent up to 500 due surveys of every workspace, one read of recipients per survey, so
+    its cost grew with every other forum's backlog): the scheduler sends them, once."""
+    others = due_in_another_workspace(bot)
+    with statements(bot.sessions) as sent:
+        close_case(bot, forum)
+        for user in (ADMIN, ELEVHALSA, SOCIAL):
+            eventually(lambda u=user: dms_to(bot, u, "Tre korta frågor"))  # type: ignore[misc]
+        bot.wait_idle()
+    # The recipients of the case's three surveys, read once to learn their languages and
+    # once to queue the DMs: none of the other workspace's.
+    assert representatives_read(sent) == 2 * 3
+    for user in OTHER_WORKSPACE_USERS:
+        assert dms_to(bot, user, "Tre korta frågor") == []
+    with bot.sessions() as session:
+        claimed = session.scalars(
+            select(ScheduledEffect.subject).where(ScheduledEffect.kind == "feedback_survey")
+        ).all()
+        assert not set(claimed) & {str(i) for i in others}
+        assert all(
+            s.sent_at is None
+            for s in session.scalars(select(FeedbackSurvey).where(FeedbackSurvey.id.in_(others)))
+        )
+    run_due_work(bot.runtime)
+    for user in OTHER_WORKSPACE_USERS:
+        assert len(dms_to(bot, user, "Tre korta frågor")) == 1, user
+    for user in (ADMIN, ELEVHALSA, SOCIAL):
+        assert len(dms_to(bot, user, "Tre korta frågor")) == 1, user

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.scheduler import run_due_work
 from domain import agenda, scheduling
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case, remind_expiring_consents
 from storage.db import transaction
-from storage.models import ConsentGiver, OutboxMessage, OutboxStatus, Role, SipStatus
+from storage.models import Consent, ConsentGiver, OutboxMessage, OutboxStatus, Role, SipStatus
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
 
@@ -84,6 +85,29 @@ def test_a_consent_far_from_expiry_is_not_reminded_yet(bot: Bot) -> None:
     assert consent_dms(bot) == 0
     bot.clock.advance(dt.timedelta(days=24))
     run_due_work(bot.runtime)
+    assert consent_dms(bot) == 2
+
+
+def test_the_pass_reads_no_consent_that_expired_before(bot: Bot) -> None:
+    """Every pass of every replica looks for consents about to expire: one that expired
+    weeks ago on a case still open (an anonymous consultation now) is not read again (before,
+    each one that ever expired was loaded, its case's consents too, on every pass)."""
+    forum_with_case(bot, expires_in_days=5)
+    run_due_work(bot.runtime)
+    assert consent_dms(bot) == 2
+    bot.clock.advance(dt.timedelta(days=30))
+    loaded: list[int] = []
+
+    def on_load(target: Consent, _context: Any) -> None:
+        loaded.append(target.id)
+
+    event.listen(Consent, "load", on_load)
+    try:
+        with transaction(bot.sessions) as s:
+            assert remind_expiring_consents(s, bot.clock, replica="r1") == 0
+    finally:
+        event.remove(Consent, "load", on_load)
+    assert loaded == []
     assert consent_dms(bot) == 2
 
 

@@ -86,6 +86,32 @@ def prepared_plan(conn: psycopg.Connection[Any], captured: Captured, *, runs: in
     return "\n".join(str(r[0]) for r in results[-1])
 
 
+_ACTUAL = re.compile(r"actual rows=(\d+(?:\.\d+)?) loops=(\d+)")
+
+
+def analyzed_rows(url: str, captured: Captured, table_prefix: str) -> int:
+    """How many rows the scans of tables named ``table_prefix…`` (a partitioned table's
+    partitions too) read for ``captured``, run once (``EXPLAIN ANALYZE``): the rows each
+    scan returned, times its loops, plus what a filter removed after reading them."""
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        sql = ClientCursor(conn).mogrify(captured.sql, captured.params)
+        plan = [str(r[0]) for r in conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) {sql}")]
+    read, scanning = 0, False
+    for line in plan:
+        match = _SCAN.search(line)
+        if match:
+            scanning = match.group(2).startswith(table_prefix)
+            actual = _ACTUAL.search(line)
+            if scanning and actual:
+                read += round(float(actual.group(1)) * int(actual.group(2)))
+        elif line.lstrip().startswith("->"):
+            scanning = False
+        elif scanning and "Rows Removed by Filter:" in line:
+            read += int(line.split(":")[1])
+    return read
+
+
 def seq_scans(plan: str) -> list[str]:
     """The tables a plan reads whole: ``Seq Scan on <table>`` lines."""
     return re.findall(r"Seq Scan on (\w+)", plan)
@@ -97,10 +123,18 @@ _SCAN = re.compile(
 )
 
 
-def unbounded_scans(plan: str, tables: set[str]) -> list[str]:
+_USING = re.compile(r" using (\S+) on ")
+
+
+def unbounded_scans(
+    plan: str, tables: set[str], leading: Callable[[str], str | None] | None = None
+) -> list[str]:
     """Scans of ``tables`` that no index condition bounds: a ``Seq Scan``, or an index
     walked whole with only a ``Filter`` (e.g. the primary key backwards, filtering on
-    ``forum_id``: it reads past every other forum's rows)."""
+    ``forum_id``: it reads past every other forum's rows). With ``leading`` (an index's
+    name → its first column), also an index whose condition leaves its first column free:
+    PostgreSQL shows a condition on a later column as an ``Index Cond`` too, and walks the
+    whole index to apply it (``(forum_id, submission_key)`` asked for the key alone)."""
     lines = plan.splitlines()
     found = []
     for n, line in enumerate(lines):
@@ -114,10 +148,27 @@ def unbounded_scans(plan: str, tables: set[str]) -> list[str]:
             if inner <= depth or following.lstrip().startswith("->"):
                 break
             details.append(following.strip())
-        bounded = any(d.startswith(("Index Cond:", "Recheck Cond:")) for d in details)
-        if match.group(1) == "Seq Scan" or not bounded:
+        conds = [d for d in details if d.startswith(("Index Cond:", "Recheck Cond:"))]
+        index = _USING.search(line)
+        first = leading(index.group(1)) if leading is not None and index else None
+        if first is not None and not any(re.search(rf"\b{first}\b", c) for c in conds):
+            conds = []  # the index's first column is free: the whole index is walked
+        if match.group(1) == "Seq Scan" or not conds:
             found.append(line.strip())
     return found
+
+
+def leading_columns(url: str) -> Callable[[str], str | None]:
+    """Each index's first column by the index's name (None for an expression)."""
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        rows = conn.execute(
+            "SELECT c.relname, a.attname FROM pg_index i "
+            "JOIN pg_class c ON c.oid = i.indexrelid "
+            "LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]"
+        ).fetchall()
+    columns = {str(name): (str(column) if column else None) for name, column in rows}
+    return columns.get
 
 
 def plans_of(
