@@ -19,7 +19,7 @@ from domain.i18n import Locale, Translator, supported_locale
 from domain.languages import Stored
 from domain.retention import RetentionPolicy
 from handlers.dm import DmChannels
-from storage.db import reading
+from storage.db import held_session, reading
 
 log = logging.getLogger(__name__)
 
@@ -107,19 +107,31 @@ class Deps:
 
     def stored_locales(self, team_id: str | None, users: Iterable[str] | None) -> dict[str, Stored]:
         """The languages the replicas stored (domain.languages) of ``users`` (None: all of
-        the workspace's), read in a short read-only transaction of its own; the fresh ones
-        are kept in this replica's cache. Nothing when the database does not answer (the
-        caller asks Slack or uses the forum's)."""
+        the workspace's); the fresh ones are kept in this replica's cache. Read on the
+        transaction this thread holds, if any (a request's or a job's: never a second
+        pooled connection, see :func:`storage.db.held_session`), in a savepoint so that a
+        failed read leaves it usable; else in a short read-only transaction of its own.
+        Nothing when the database does not answer (the caller asks Slack or uses the
+        forum's)."""
         wanted = list(users) if users is not None else None
         if not team_id or wanted == []:
             return {}
+
+        def read(session: Session) -> dict[str, Stored]:
+            if wanted is not None:
+                return languages.stored(session, team_id, wanted)
+            return languages.stored_in_workspace(session, team_id)
+
         try:
-            with reading(self.sessions) as session:
-                found = (
-                    languages.stored(session, team_id, wanted)
-                    if wanted is not None
-                    else languages.stored_in_workspace(session, team_id)
-                )
+            caller = held_session(self.sessions)
+            if caller is not None:
+                # Neither flushed (the caller's pending changes are its own business) nor
+                # able to abort the caller's transaction (PostgreSQL after a failed statement).
+                with caller.no_autoflush, caller.connection().begin_nested():
+                    found = read(caller)
+            else:
+                with reading(self.sessions) as session:
+                    found = read(session)
         except Exception as exc:  # a language is never worth a failed request or job
             log.warning("stored languages not read: %s", exc.__class__.__name__)
             return {}

@@ -334,6 +334,57 @@ LANGUAGE_REFRESH_SECONDS = 10.0
 LANGUAGE_SCAN_EVERY = dt.timedelta(minutes=5)
 # Slack's answer when it will never name this person's language: the forum's is stored.
 _NO_LANGUAGE = frozenset({"user_not_found", "user_not_visible"})
+# Slack's errors about the token, the app, the workspace, the request every lookup makes, or
+# Slack itself: the workspace's lookups wait for the next tick. Any other error is about the
+# person asked (that person is skipped, the others asked). ``account_inactive`` is about the
+# bot's token (a deleted workspace or user of the token; a deactivated member is answered,
+# ``deleted``).
+_WORKSPACE_ERRORS = frozenset(
+    {
+        "ratelimited",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "account_inactive",
+        "missing_scope",
+        "no_permission",
+        "not_allowed_token_type",
+        "access_denied",
+        "ekm_access_denied",
+        "enterprise_is_restricted",
+        "org_login_required",
+        "team_access_not_granted",
+        "two_factor_setup_required",
+        "team_added_to_org",
+        "accesslimited",
+        "fatal_error",
+        "internal_error",
+        "service_unavailable",
+        "request_timeout",
+        "deprecated_endpoint",
+        "method_deprecated",
+        "invalid_arguments",
+        "invalid_arg_name",
+        "invalid_array_arg",
+        "invalid_charset",
+        "invalid_form_data",
+        "invalid_post_type",
+        "missing_post_type",
+    }
+)
+
+
+def _error_about_the_person(exc: SlackApiError) -> str | None:
+    """The error, when Slack's answer is about the person asked, not the workspace as a
+    whole (:data:`_WORKSPACE_ERRORS`, a rate limit, a server error, no error named)."""
+    response = exc.response
+    data = getattr(response, "data", None)
+    error = data.get("error") if isinstance(data, dict) else None
+    status = getattr(response, "status_code", 200)
+    if not isinstance(error, str) or not error or status == 429 or status >= 500:
+        return None
+    return None if error in _WORKSPACE_ERRORS else error
 
 
 def refresh_member_languages(
@@ -346,9 +397,13 @@ def refresh_member_languages(
     """The scheduler's "member languages" job: asks Slack the language of the people the
     jobs queued (:func:`job_locales`) and, every few minutes, of the active forum members
     with no stored language or one older than a day; at most ``per_workspace`` lookups a
-    workspace per tick, one at a time, never in a transaction. What Slack says is stored in
-    a short transaction per workspace. A workspace whose Slack is late or failing waits for
-    the next tick. Returns how many languages were learned."""
+    workspace per tick, one at a time, never in a transaction. Every replica runs it: the
+    people it is about to ask are claimed first (:func:`domain.languages.claim_asks`), so
+    two replicas never ask about the same person at once; one another holds is left to it.
+    What Slack says is stored in a short transaction per workspace. A person Slack answers
+    with an error about them is skipped (not asked again for an hour; never named: the
+    forum's language is stored); a workspace whose Slack is late or failing as a whole
+    waits for the next tick. Returns how many languages were learned."""
     now = deps.clock.now()
     wanted: dict[str, list[str]] = {}
     for team_id, user in deps.take_language_queue():
@@ -357,6 +412,7 @@ def refresh_member_languages(
         deps.language_scan_at = now
         with transaction(deps.sessions) as session:
             languages.forget_departed(session, now)
+            languages.forget_asks(session, now)
             due = languages.due_for_refresh(session, now, per_team=per_workspace)
         for team_id, users in due.items():
             wanted.setdefault(team_id, []).extend(users)
@@ -364,30 +420,56 @@ def refresh_member_languages(
     learned = 0
     for team_id, users in wanted.items():
         users = list(dict.fromkeys(users))
+        if time.monotonic() >= deadline:  # out of time: the next tick
+            for user in users:
+                deps.queue_language(team_id, user)
+            continue
         try:
             client = client_for_team(team_id)
         except Exception:  # no installation for the workspace: nothing to ask
             continue
-        found: dict[str, Locale | None] = {}
-        for n, user in enumerate(users):
-            remaining = deadline - time.monotonic()
-            if n >= per_workspace or remaining <= 0:
-                break
-            future = _LOOKUPS.submit(deps.slack_locale, client, team_id, user, store=False)
-            try:
-                found[user] = future.result(timeout=min(LOOKUP_SECONDS, remaining))
-            except SlackApiError as exc:
-                if exc.response.get("error") not in _NO_LANGUAGE:
-                    break  # rate-limited or failing: this workspace waits for the next tick
-                found[user] = None
-            except Exception:  # late or unreachable: the same
-                break
-        for user in users[len(found) :]:
+        for user in users[per_workspace:]:  # the next tick's
+            deps.queue_language(team_id, user)
+        asking = languages.claim_asks(deps.sessions, deps.clock, team_id, users[:per_workspace])
+        found, not_told, asked = _ask_languages(deps, client, team_id, asking, deadline)
+        unasked = asking[asked:]
+        for user in unasked:
             deps.queue_language(team_id, user)
         if found:
             languages.remember(deps.sessions, deps.clock, team_id, found)
             learned += len(found)
+        languages.hold_asks(deps.sessions, deps.clock, team_id, released=unasked, not_told=not_told)
     return learned
+
+
+def _ask_languages(
+    deps: Deps, client: WebClient, team_id: str, users: list[str], deadline: float
+) -> tuple[dict[str, Locale | None], list[str], int]:
+    """Ask Slack each person's language, one at a time, until ``deadline`` (monotonic) or an
+    answer about the workspace as a whole: ``(found, not_told, asked)``, ``not_told`` the
+    people Slack answered with another error about them, ``asked`` how many of ``users``
+    were asked and answered (the rest wait: the one the workspace's failure stopped at too)."""
+    found: dict[str, Locale | None] = {}
+    not_told: list[str] = []
+    for n, user in enumerate(users):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return found, not_told, n
+        future = _LOOKUPS.submit(deps.slack_locale, client, team_id, user, store=False)
+        try:
+            found[user] = future.result(timeout=min(LOOKUP_SECONDS, remaining))
+        except SlackApiError as exc:
+            error = _error_about_the_person(exc)
+            if error is None:
+                return found, not_told, n  # rate-limited or failing: the next tick
+            if error in _NO_LANGUAGE:
+                found[user] = None
+            else:
+                log.info("users.info refused a member's language: %s", error)
+                not_told.append(user)
+        except Exception:  # late or unreachable: the next tick
+            return found, not_told, n
+    return found, not_told, len(users)
 
 
 def surveys_now(deps: Deps, client: WebClient, case_id: int) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import select
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import InvalidatePoolError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from sqlalchemy.pool import StaticPool
 
 if TYPE_CHECKING:
@@ -177,7 +178,51 @@ def ping_when_idle(engine: Engine) -> None:
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+    factory = sessionmaker(bind=engine, expire_on_commit=False)
+    event.listen(factory, "after_begin", _held_from)
+    event.listen(factory, "after_transaction_end", _held_until)
+    return factory
+
+
+# --- the transaction a thread holds a connection for ------------------------------------------
+
+_HOLDING = threading.local()
+
+
+def _held() -> list[Session]:
+    """The sessions (of :func:`session_factory`'s factories) whose transaction holds a pooled
+    connection in this thread, innermost last."""
+    held: list[Session] | None = getattr(_HOLDING, "sessions", None)
+    if held is None:
+        held = _HOLDING.sessions = []
+    return held
+
+
+def _held_from(session: Session, transaction: SessionTransaction, _connection: Any) -> None:
+    # The session's transaction has just taken its connection (its first statement).
+    held = _held()
+    if transaction.parent is None and not any(s is session for s in held):
+        held[:] = [s for s in held if s.in_transaction()]  # one ended in another thread
+        held.append(session)
+
+
+def _held_until(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        held = _held()
+        held[:] = [s for s in held if s is not session]
+
+
+def held_session(factory: sessionmaker[Session]) -> Session | None:
+    """The session whose transaction this thread holds a connection of ``factory``'s
+    database for (the innermost), if any: a read the caller's work needs on the way (a
+    recipient's stored language) goes on it instead of taking a second pooled connection,
+    which every caller holding one could wait for at once (the pool's 5 s, then an error).
+    Only sessions of :func:`session_factory`'s factories are known."""
+    pool = factory.kw["bind"].pool
+    for session in reversed(_held()):
+        if session.in_transaction() and getattr(session.get_bind(), "pool", None) is pool:
+            return session
+    return None
 
 
 @contextmanager

@@ -44,6 +44,8 @@ class SlackEmulation:
         self.strict_triggers = strict_triggers
         self._cond = threading.Condition()
         self._users: dict[str, dict[str, Any]] = {}
+        # users.info's error for a user it will not tell about (``refuse_user``).
+        self._refused_users: dict[str, str] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._members: dict[str, list[str]] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -91,6 +93,7 @@ class SlackEmulation:
         """Forget the configured users/channels/views, files, history and counters (under
         ``_cond``)."""
         self._users.clear()
+        self._refused_users.clear()
         self._channels.clear()
         self._members.clear()
         self._views.clear()
@@ -415,6 +418,10 @@ class SlackEmulation:
             )
         if str(user_id)[:1] not in ("U", "W"):
             return self._api_error("user_not_found")
+        with self._cond:
+            refused = self._refused_users.get(str(user_id))
+        if refused is not None:
+            return self._api_error(refused)
         include_locale = truthy(args.get("include_locale", False))
         return {"ok": True, "user": self._user(str(user_id), include_locale=include_locale)}
 

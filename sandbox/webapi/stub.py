@@ -191,6 +191,12 @@ class SlackWebApiStub(SlackEmulation):
             current.update({k: v for k, v in given.items() if v is not None})
             current.update(extra)
 
+    def refuse_user(self, user_id: str, error: str) -> None:
+        """Answer ``users.info`` about ``user_id`` with ``error`` from now on (an ordinary API
+        error such as ``user_not_visible``; the other users are answered as before)."""
+        with self._cond:
+            self._refused_users[user_id] = error
+
     def set_channel(self, channel: str, **fields: Any) -> None:
         """Override fields of the ``conversations.info`` channel object (``name``, ...)."""
         with self._cond:

@@ -8,9 +8,10 @@ Parts: ``base`` (the one declarative ``Base``, column types, the timestamp mixin
 ``forums`` (forums, agencies, members, areas, meetings), ``cases`` (cases, consent, legal
 grounds), ``agenda`` (agenda items, minutes), ``ratings``, ``actions``, ``deviations``,
 ``system`` (audit, scheduled effects, outbox), ``steering`` (criteria, feedback, family
-view, plan), ``slack`` (OAuth stores), ``languages`` (each person's Slack language). Every
-part is imported here, in the original order of the tables, so ``Base.metadata`` (and
-Alembic) sees every table, and every name is importable from ``storage.models``.
+view, plan), ``slack`` (OAuth stores), ``languages`` (each person's Slack language, and
+when to ask Slack about it again). Every part is imported here, in the original order of
+the tables, so ``Base.metadata`` (and Alembic) sees every table, and every name is
+importable from ``storage.models``.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ from storage.models.slack import (
     slack_oauth_states,
     slack_org_workspaces,
 )
-from storage.models.languages import MemberLanguage
+from storage.models.languages import MemberLanguage, MemberLanguageAsk
 # isort: on
 
 __all__ = [
@@ -109,6 +110,7 @@ __all__ = [
     "MeetingStatus",
     "Member",
     "MemberLanguage",
+    "MemberLanguageAsk",
     "MinuteEntry",
     "OutboxMessage",
     "OutboxStatus",

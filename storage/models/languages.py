@@ -26,3 +26,17 @@ class MemberLanguage(Base):
     user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
     locale: Mapped[str | None] = mapped_column(String(8))
     looked_up_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class MemberLanguageAsk(Base):
+    """When the scheduler's "member languages" refresh may ask Slack about a person's
+    language again (UTC), whichever replica's: the replica asking holds them a moment
+    (another replica's refresh at the same time asks about someone else), and a person
+    Slack answers with an error about them (not about the workspace) is left for a while.
+    A row is written by the refresh's claim; none means the person may be asked."""
+
+    __tablename__ = "member_language_asks"
+
+    team_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    next_ask_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), nullable=False)

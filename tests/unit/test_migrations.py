@@ -52,6 +52,7 @@ def test_the_schema_has_every_core_table(database_url: str) -> None:
         "slack_bots",
         "slack_oauth_states",
         "member_languages",
+        "member_language_asks",
     ):
         assert name in tables
 
@@ -102,5 +103,46 @@ def test_member_languages_come_with_0020_and_go_with_its_downgrade(empty_databas
         engine.dispose()
         command.downgrade(alembic_config(empty_database), "0019_agenda_discussed_from")
         assert set(inspect(engine).get_table_names()) == before
+    finally:
+        engine.dispose()
+
+
+def test_member_language_asks_come_with_0021_and_go_with_its_downgrade(
+    empty_database: str,
+) -> None:
+    """Migration 0021 adds when the member-languages refresh may ask Slack about a person
+    again: one row per person of a workspace; its downgrade removes the table and nothing
+    else (the stored languages stay)."""
+    migrate(empty_database, "0020_member_languages")
+    engine = create_db_engine(empty_database)
+    try:
+        before = set(inspect(engine).get_table_names())
+        assert "member_language_asks" not in before
+        migrate(empty_database, "0021_member_language_asks")
+        insert = text(
+            "INSERT INTO member_language_asks (team_id, user_id, next_ask_at)"
+            " VALUES (:t, :u, '2026-12-07 05:00:00')"
+        )
+        with engine.begin() as conn:
+            conn.execute(insert, {"t": "T1", "u": "U1"})
+            conn.execute(insert, {"t": "T2", "u": "U1"})  # another workspace's
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(insert, {"t": "T1", "u": "U1"})  # one row per person
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(
+                text("INSERT INTO member_language_asks (team_id, user_id) VALUES ('T1', 'U2')")
+            )  # when, always
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO member_languages (team_id, user_id, locale, looked_up_at)"
+                    " VALUES ('T1', 'U1', 'en', '2026-12-07 05:00:00')"
+                )
+            )
+        engine.dispose()
+        command.downgrade(alembic_config(empty_database), "0020_member_languages")
+        assert set(inspect(engine).get_table_names()) == before
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM member_languages")).scalar() == 1
     finally:
         engine.dispose()
