@@ -103,9 +103,12 @@ def test_serve_runs_a_one_worker_replica_with_OO_unless_the_operator_says_otherw
         socket_mode=False,
     )
     monkeypatch.delenv("PYTHONOPTIMIZE", raising=False)
-    assert "-OO" in master_argv(plan)
-    monkeypatch.setenv("PYTHONOPTIMIZE", "0")  # docstrings and asserts kept
-    assert "-OO" not in master_argv(plan)
+    argv = master_argv(plan)
+    assert "-OO" in argv
+    assert argv[argv.index("no_debug_ranges") - 1] == "-X"  # no column tables either
+    monkeypatch.setenv("PYTHONOPTIMIZE", "0")  # docstrings, asserts and columns kept
+    argv = master_argv(plan)
+    assert "-OO" not in argv and "no_debug_ranges" not in argv
 
 
 # A request worker as gunicorn makes it: Server.load in the forked process.
