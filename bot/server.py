@@ -306,8 +306,11 @@ def serve(settings: Settings) -> None:
         # scheduler (APScheduler, its executors): only the due-work runner imports it.
         import gc
 
+        # (bot.web and handlers.app too: bot.wiring imports them only where the app is built.)
         import bot.runner
+        import bot.web
         import bot.wiring  # noqa: F401
+        import handlers.app  # noqa: F401
 
         # Move what the imports made out of the collector's reach: a collection in a worker
         # would otherwise write to every object's header and so copy the master's pages.

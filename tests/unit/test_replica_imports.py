@@ -158,7 +158,7 @@ HEAVY = (
 
 # What each process of a one-worker replica holds once it idles: the request worker as
 # gunicorn makes it (Server.load in the forked process), and the due-work runner after its
-# first pass (bot.runner.run_runner_process: the runtime, the scheduler and the sealer).
+# first pass (bot.runner.run_runner_process: its runtime, the scheduler and the sealer).
 IDLE_WORKER = """
 import json, sys
 from bot.server import Plan, Server
@@ -171,11 +171,9 @@ print(json.dumps({"modules": sorted(sys.modules), "locales": sorted(localedata._
 
 IDLE_RUNNER = """
 import json, sys, threading
-from bot.runner import start_due_work
-from bot.settings import load_settings
-from bot.wiring import build_runtime
+from bot.runner import runner_runtime, start_due_work
 passed = threading.Event()
-running = start_due_work(build_runtime(load_settings()), after_tick=lambda _: passed.set())
+running = start_due_work(runner_runtime(None), after_tick=lambda _: passed.set())
 assert passed.wait(60), "no pass of the due work within a minute"
 running.stop(wait=True)
 from babel import localedata
@@ -211,6 +209,9 @@ def test_no_heavy_module_is_imported_by_an_idle_replica(role: str, tmp_path: Pat
     assert "sqlalchemy" in found["modules"] and "slack_bolt" in found["modules"]
     if role == "runner":
         assert "apscheduler" in found["modules"]
+        # No bolt app in the runner, so none of the listener modules only requests need.
+        assert "handlers.app" not in found["modules"]
+        assert "handlers.commands" not in found["modules"]
     assert heavy_in(found["modules"]) == []
     if role == "worker":  # the scheduler is the runner's alone
         assert "apscheduler" not in found["modules"]
