@@ -5,19 +5,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from slack_bolt import App
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot import logs
 from bot.settings import Settings, SettingsError
-from bot.web import WebApp
 from domain import audit, privacy_wall
 from domain.clock import AdjustableClock, Clock, SystemClock
-from handlers.app import SlackConfig, build_app, client_factory
+from handlers.clients import SlackConfig, client_factory
 from handlers.deps import Deps
 from storage.db import create_db_engine, session_factory
+
+if TYPE_CHECKING:
+    # Imported where the bolt app is built (build_runtime): the due-work runner builds none,
+    # and the listener modules handlers.app imports are ~1.3 MB it does not need.
+    from slack_bolt import App
+
+    from bot.web import WebApp
 
 
 @dataclass
@@ -28,6 +34,18 @@ class Runtime:
     deps: Deps
     app: App
     web: WebApp
+    client_for_team: Callable[[str | None], WebClient]
+
+
+@dataclass
+class DueWorkRuntime:
+    """What the due-work runner's scheduler and sealer use (:mod:`bot.runner`): a
+    :class:`Runtime` without the bolt app and the web app (no requests come to it)."""
+
+    settings: Settings
+    engine: Engine
+    clock: Clock
+    deps: Deps
     client_for_team: Callable[[str | None], WebClient]
 
 
@@ -55,9 +73,11 @@ def use_audit_keys(settings: Settings) -> None:
         )
 
 
-def build_runtime(
-    settings: Settings, *, signing_secret: str | None = None, clock: Clock | None = None
-) -> Runtime:
+def _parts(
+    settings: Settings, *, signing_secret: str | None, clock: Clock | None
+) -> tuple[Engine, Clock, Deps, SlackConfig, Callable[[str | None], WebClient]]:
+    """The engine, the clock, the dependencies (with the Web API clients) and the Slack
+    configuration: what the request worker and the due-work runner build alike."""
     logs.configure(settings.log_level)
     problem = settings.test_clock_problem()
     if problem:
@@ -98,6 +118,28 @@ def build_runtime(
     )
     client_for_team = client_factory(config)
     deps.client_for_team = client_for_team
+    return engine, clock, deps, config, client_for_team
+
+
+def build_due_work_runtime(settings: Settings) -> DueWorkRuntime:
+    """The due-work runner's runtime: as :func:`build_runtime`'s, without the bolt app."""
+    engine, clock, deps, _config, client_for_team = _parts(
+        settings, signing_secret=None, clock=None
+    )
+    logs.quiet_libraries()
+    return DueWorkRuntime(settings, engine, clock, deps, client_for_team)
+
+
+def build_runtime(
+    settings: Settings, *, signing_secret: str | None = None, clock: Clock | None = None
+) -> Runtime:
+    from bot.web import WebApp
+    from handlers.app import build_app
+
+    engine, clock, deps, config, client_for_team = _parts(
+        settings, signing_secret=signing_secret, clock=clock
+    )
+    secret = config.signing_secret
     app = build_app(config, deps)
     logs.quiet_libraries()  # bolt made loggers with the root's level
     # The route exists only with the flag, whatever clock a caller injected.

@@ -107,7 +107,7 @@ def test_a_replica_runs_one_request_worker_by_default_and_shows_its_runners_metr
         if sys.platform == "linux":  # the small master of a one-worker replica, with -OO
             (worker,) = re.findall(r"Booting worker with pid: (\d+)", replica.output.text())
             master = Path(f"/proc/{replica.proc.pid}/cmdline").read_text().split("\0")
-            assert "bot.master" in master and "-OO" in master
+            assert "bot.master" in master and "-OO" in master and "no_debug_ranges" in master
             # The worker (forked by it) runs without docstrings either.
             assert "-OO" in Path(f"/proc/{worker}/cmdline").read_text().split("\0")
     finally:

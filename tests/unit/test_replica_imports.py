@@ -103,9 +103,12 @@ def test_serve_runs_a_one_worker_replica_with_OO_unless_the_operator_says_otherw
         socket_mode=False,
     )
     monkeypatch.delenv("PYTHONOPTIMIZE", raising=False)
-    assert "-OO" in master_argv(plan)
-    monkeypatch.setenv("PYTHONOPTIMIZE", "0")  # docstrings and asserts kept
-    assert "-OO" not in master_argv(plan)
+    argv = master_argv(plan)
+    assert "-OO" in argv
+    assert argv[argv.index("no_debug_ranges") - 1] == "-X"  # no column tables either
+    monkeypatch.setenv("PYTHONOPTIMIZE", "0")  # docstrings, asserts and columns kept
+    argv = master_argv(plan)
+    assert "-OO" not in argv and "no_debug_ranges" not in argv
 
 
 # A request worker as gunicorn makes it: Server.load in the forked process.
@@ -130,3 +133,87 @@ def test_a_request_worker_keeps_its_start_up_objects_out_of_collections(tmp_path
     assert found["collected"] < found["frozen"] / 10, found
     # And its young collections rarer than Python's default (every 700 allocations).
     assert found["young_at"] >= 10_000, found
+
+
+# Libraries only some passes or requests need (charts, documents, OAuth's cryptography, the
+# year's days off, migrations) and libraries no replica needs at all (the tests' own). Each
+# would be held by every replica for good if an import at boot brought it in.
+HEAVY = (
+    "matplotlib",
+    "numpy",
+    "PIL",
+    "openpyxl",
+    "fpdf",
+    "reportlab",
+    "docx",
+    "cryptography",
+    "holidays",
+    "phonenumbers",
+    "alembic",
+    "mako",
+    "hypothesis",
+    "pytest",
+    "faker",
+)
+
+# What each process of a one-worker replica holds once it idles: the request worker as
+# gunicorn makes it (Server.load in the forked process), and the due-work runner after its
+# first pass (bot.runner.run_runner_process: its runtime, the scheduler and the sealer).
+IDLE_WORKER = """
+import json, sys
+from bot.server import Plan, Server
+plan = Plan(bind="127.0.0.1:0", workers=1, threads=2, log_level="INFO", apart=True,
+            sealer=True, socket_mode=False)
+Server(plan).load()
+from babel import localedata
+print(json.dumps({"modules": sorted(sys.modules), "locales": sorted(localedata._cache)}))
+"""
+
+IDLE_RUNNER = """
+import json, sys, threading
+from bot.runner import runner_runtime, start_due_work
+passed = threading.Event()
+running = start_due_work(runner_runtime(None), after_tick=lambda _: passed.set())
+assert passed.wait(60), "no pass of the due work within a minute"
+running.stop(wait=True)
+from babel import localedata
+print(json.dumps({"modules": sorted(sys.modules), "locales": sorted(localedata._cache)}))
+"""
+
+
+def heavy_in(modules: list[str]) -> list[str]:
+    return sorted({m for m in modules if m.split(".")[0] in HEAVY})
+
+
+@pytest.mark.parametrize("role", ["worker", "runner"])
+def test_no_heavy_module_is_imported_by_an_idle_replica(role: str, tmp_path: Path) -> None:
+    """A guard against an import at boot that silently brings a heavy library back into
+    every replica (issue 18): each such library is imported where it is used."""
+    migrated = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "migrate"],
+        env={
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "SAMVERKAN_"))},
+            "PYTHONPATH": str(ROOT),
+            "SAMVERKAN_DATABASE_URL": f"sqlite:///{tmp_path / 'idle.db'}",
+        },
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert migrated.returncode == 0, migrated.stderr
+    code = IDLE_WORKER if role == "worker" else IDLE_RUNNER
+    (line,) = run(code, tmp_path, SAMVERKAN_SCHEDULER_INTERVAL="0.2")
+    found = json.loads(line)
+    assert "sqlalchemy" in found["modules"] and "slack_bolt" in found["modules"]
+    if role == "runner":
+        assert "apscheduler" in found["modules"]
+        # No bolt app in the runner, so none of the listener modules only requests need.
+        assert "handlers.app" not in found["modules"]
+        assert "handlers.commands" not in found["modules"]
+    assert heavy_in(found["modules"]) == []
+    if role == "worker":  # the scheduler is the runner's alone
+        assert "apscheduler" not in found["modules"]
+    # Babel's locale data: Swedish and English only (and their root), never every locale.
+    assert {name.split("_")[0] for name in found["locales"]} <= {"root", "sv", "en"}
