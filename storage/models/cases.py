@@ -134,7 +134,9 @@ class Consent(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     given_by: Mapped[ConsentGiver] = mapped_column(_enum(ConsentGiver))
     given_on: Mapped[dt.date | None] = mapped_column(Date())
-    expires_on: Mapped[dt.date | None] = mapped_column(Date())
+    # Indexed: the consent jobs of every pass find the consents ending in a few days
+    # (migration 0022).
+    expires_on: Mapped[dt.date | None] = mapped_column(Date(), index=True)
     recorded_by: Mapped[str] = mapped_column(String(32))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

@@ -333,11 +333,6 @@ def test_the_announcement_update_finds_its_message_by_index(
     engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="consents.expires_on has no index yet (a migration after 0021): every pass of the "
-    "consent jobs reads the consents of every forum",
-)
 def test_the_consent_passes_read_an_index(
     runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
 ) -> None:

@@ -146,3 +146,26 @@ def test_member_language_asks_come_with_0021_and_go_with_its_downgrade(
             assert conn.execute(text("SELECT count(*) FROM member_languages")).scalar() == 1
     finally:
         engine.dispose()
+
+
+def test_the_consent_expiry_index_comes_with_0022_and_goes_with_its_downgrade(
+    empty_database: str,
+) -> None:
+    """Migration 0022 indexes consents' last day (the consent jobs of every pass read a
+    window of it); its downgrade drops the index and nothing else."""
+    migrate(empty_database, "0021_member_language_asks")
+    engine = create_db_engine(empty_database)
+    try:
+
+        def indexes() -> set[str]:
+            return {str(ix["name"]) for ix in inspect(engine).get_indexes("consents")}
+
+        before = indexes()
+        assert "ix_consents_expires_on" not in before
+        migrate(empty_database, "0022_consent_expiry_index")
+        assert indexes() == before | {"ix_consents_expires_on"}
+        engine.dispose()
+        command.downgrade(alembic_config(empty_database), "0021_member_language_asks")
+        assert indexes() == before
+    finally:
+        engine.dispose()
