@@ -13,6 +13,7 @@ from typing import Any
 from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
+from handlers.deps import settle_stores
 from sandbox.webapi import Call
 from storage.db import transaction
 from storage.models import (
@@ -78,6 +79,14 @@ def raise_a_case(bot: Bot, *, user: str = "U2", summary: str = "Oro fÃ¶r skolfrÃ
 
 
 def tick(bot: Bot, at: dt.datetime) -> None:
+    """The scheduler's pass at ``at``, once what the requests so far started has finished
+    (their lazy listeners, the languages they learned stored), as it has when the clock
+    really moves on to the next minute or day. A request's lazy listener still at work
+    delivers everything due (``outgoing.deliver_now``): at the moved clock it claimed what
+    the pass queued (an agenda, a morning DM) and sent it after the pass had returned, so a
+    message was missing where the test looked for it."""
+    bot.wait_idle()
+    settle_stores()
     bot.clock.set(at)
     run_due_work(bot.runtime)
 
