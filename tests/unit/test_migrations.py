@@ -169,3 +169,33 @@ def test_the_consent_expiry_index_comes_with_0022_and_goes_with_its_downgrade(
         assert indexes() == before
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
+def test_0022_rebuilds_an_index_a_failed_concurrent_build_left_invalid(
+    empty_database: str,
+) -> None:
+    """An operator's ``CREATE INDEX CONCURRENTLY ix_consents_expires_on`` that failed or was
+    cancelled leaves an INVALID index of that name, which PostgreSQL never uses: 0022 drops
+    and builds it (taking it as made would leave every pass reading every consent)."""
+    migrate(empty_database, "0021_member_language_asks")
+    engine = create_db_engine(empty_database)
+    valid = text(
+        "SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass('ix_consents_expires_on')"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("CREATE INDEX ix_consents_expires_on ON consents (expires_on)"))
+            # What a failed CONCURRENTLY build leaves (the test's role is a superuser).
+            conn.execute(
+                text(
+                    "UPDATE pg_index SET indisvalid = false"
+                    " WHERE indexrelid = to_regclass('ix_consents_expires_on')"
+                )
+            )
+        engine.dispose()
+        migrate(empty_database, "0022_consent_expiry_index")
+        with engine.connect() as conn:
+            assert conn.execute(valid).scalar() is True
+    finally:
+        engine.dispose()

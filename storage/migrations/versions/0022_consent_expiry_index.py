@@ -10,7 +10,9 @@ without an index PostgreSQL read every forum's consents on each pass. With
 
 On a large PostgreSQL database an operator may create it first with ``CREATE INDEX
 CONCURRENTLY`` under the same name (then this migration finds it and only records itself):
-plain ``CREATE INDEX`` blocks writes to the table while it builds.
+plain ``CREATE INDEX`` blocks writes to the table while it builds. A ``CONCURRENTLY`` build
+that failed or was cancelled leaves an INVALID index of that name, which PostgreSQL never
+uses: this migration drops it and builds the index.
 """
 
 from collections.abc import Sequence
@@ -27,7 +29,16 @@ NAME = "ix_consents_expires_on"
 
 
 def upgrade() -> None:
-    existing = {ix["name"] for ix in sa.inspect(op.get_bind()).get_indexes("consents")}
+    bind = op.get_bind()
+    existing = {ix["name"] for ix in sa.inspect(bind).get_indexes("consents")}
+    if NAME in existing and bind.dialect.name == "postgresql":
+        valid = bind.execute(
+            sa.text("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:name)"),
+            {"name": NAME},
+        ).scalar()
+        if valid is False:  # what a failed CREATE INDEX CONCURRENTLY left
+            op.drop_index(NAME, table_name="consents")
+            existing.discard(NAME)
     if NAME not in existing:
         op.create_index(NAME, "consents", ["expires_on"])
 
