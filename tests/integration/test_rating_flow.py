@@ -310,10 +310,17 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     assert "Du representerar inte Polis" in json.dumps(reply.args, ensure_ascii=False)
 
     # Someone outside the round's forum is told what a round of nothing tells them ("only
-    # members" would tell them that the round exists; test_refused_rating_doors).
+    # members" would tell them that the round exists; test_refused_rating_doors), in words
+    # for the DM the button is in ("… in this forum" read oddly there).
     bot.driver.block_action("rating_open", user=OUTSIDER, value=value, channel="DU9")
     reply = bot.slack.wait_for("response_url", count=2)[-1]
-    assert "Den bedömningsomgången finns inte" in json.dumps(reply.args, ensure_ascii=False)
+    told = reply.args["text"]
+    assert "Bedömningsomgången finns inte, eller så har du inte tillgång till den." in told
+    assert "forumet" not in told
+    nothing = "987654:" + value.partition(":")[2]
+    bot.driver.block_action("rating_open", user=OUTSIDER, value=nothing, channel="DU9")
+    reply = bot.slack.wait_for("response_url", count=3)[-1]
+    assert reply.args["text"] == told  # as a round of nothing: nothing tells it exists
 
     # A modal opened before the deadline and sent after it gets a polite note.
     view = open_modal(bot, POLIS, value)
@@ -324,7 +331,7 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     assert "Tack" in note and "stängdes" in note
     assert current_levels(bot) == {}
     bot.driver.block_action("rating_open", user=POLIS, value=value, channel="DU2")
-    reply = bot.slack.wait_for("response_url", count=3)[-1]
+    reply = bot.slack.wait_for("response_url", count=4)[-1]
     assert "stängdes" in json.dumps(reply.args, ensure_ascii=False)
     assert bot.slack.count("views.open") == 1
 
