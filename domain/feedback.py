@@ -30,6 +30,8 @@ from domain.access import Access
 from domain.calendar import calendar_from_settings, first_working_day
 from domain.clock import Clock
 from domain.errors import (
+    CASE_NOT_FOUND_FROM_DM,
+    CaseNotFound,
     DomainError,
     IdentifyingDataRefused,
     InputErrors,
@@ -430,7 +432,7 @@ def family_view_case(session: Session, *, access: Access, case_id: int) -> Case:
     """The closed case whose family's view a member of the raising agency records."""
     case = session.get(Case, case_id)
     if case is None or case.forum_id != access.forum.id:
-        raise InvalidInput(N_("That case does not exist in this forum."))
+        raise CaseNotFound(CASE_NOT_FOUND_FROM_DM)  # asked from the survey's DM
     if case.raising_agency_id != access.member.agency_id:
         raise InvalidInput(N_("Only the agency that raised the case records the family's view."))
     if case.status is not CaseStatus.CLOSED:

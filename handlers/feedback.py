@@ -20,7 +20,7 @@ from domain import feedback as feedback_service
 from domain import forums as forum_service
 from domain import statistics as stats_service
 from domain.access import Access
-from domain.errors import DomainError, InputErrors
+from domain.errors import CASE_NOT_FOUND_FROM_DM, CaseNotFound, DomainError, InputErrors
 from domain.i18n import Locale, Translator
 from domain.periods import bounds
 from handlers import forms
@@ -186,20 +186,24 @@ def submit_survey(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
 
 def _case_access(session: Session, deps: Deps, context: BoltContext, case_id: int) -> Access:
     """A member's access to the case's forum. Anyone outside it (a case of a forum the user
-    is not in, of another workspace, none) is told "no such case" alike, and the refusal is
-    audited as an attempt at the case's feedback."""
+    is not in, of another workspace, removed, none) is told "no such case" alike, in words
+    for the survey's DM (no forum there), and the refusal is audited as an attempt at the
+    case's feedback, as what it is."""
     team_id, user = context.team_id or "", context.user_id or ""
-    with disclosure.refusals_audited(
-        session,
-        deps.clock,
-        team_id=team_id,
-        slack_user_id=user,
-        case_id=case_id,
-        surface_name="case_feedback",
-    ):
-        return case_service.access_for_case(
-            session, team_id=team_id, case_id=case_id, slack_user_id=user
-        )
+    try:
+        with disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=team_id,
+            slack_user_id=user,
+            case_id=case_id,
+            surface_name="case_feedback",
+        ):
+            return case_service.access_for_case(
+                session, team_id=team_id, case_id=case_id, slack_user_id=user
+            )
+    except CaseNotFound:  # audited at the door as what it is; told alike
+        raise CaseNotFound(CASE_NOT_FOUND_FROM_DM) from None
 
 
 @listener("open")

@@ -137,10 +137,12 @@ FOLLOW_UP_OUTCOMES: dict[str, str] = {
 
 
 class DeviationNotFound(DomainError):
-    """No deviation of that id that this user can reach (none, another forum's, another
-    workspace's: the same answer)."""
+    """No deviation of that id that this user can reach (none, removed, another forum's,
+    another workspace's: the same answer). A deviation is only ever named by its id from a
+    DM, App Home or the modal they open, never in a forum's channel, so the words are for a
+    DM ("… in this forum" read oddly there)."""
 
-    msgid = N_("That deviation does not exist in this forum.")
+    msgid = N_("That deviation does not exist, or you do not have access to it.")
 
 
 class NotInDeviationsForum(DeviationNotFound, NotAMember):

@@ -10,9 +10,12 @@ Every free-text field a user types passes through here before anything is stored
   ``phonenumbers``;
 * e-mail addresses, also disguised (``namn(at)skola.se``, ``namn @ skola.se``,
   ``namn [at] skola [dot] se``, ``namn snabel-a skola punkt se``, ``namn@skola``);
-* a street address (a street name with a common Swedish suffix, also abbreviated, like
-  ``Storg.`` or ``Kvarnv.``, and a house number) together with a Swedish postcode in the same
-  text. A street alone or a postcode alone is allowed.
+* a street address: a street name with a common Swedish suffix and a house number
+  (``Storgatan 12``, ``Kvarnvägen 3B, lgh 1102``, ``Gamla vägen 3``), read strictly so that
+  ``vägen framåt``, ``på gatan 3 gånger``, ``skolvägen 5 min`` or ``Handlingsplan 2`` pass
+  (see :mod:`domain.privacy.addresses`); with a Swedish postcode in the same text also
+  abbreviated (``Storg. 12, 411 05``). A street name without a house number, or a postcode
+  alone, is allowed.
 
 Before scanning, the text is normalised, so disguises do not hide a number:
 

@@ -26,8 +26,8 @@ MSGIDS: Final[Mapping[str, str]] = {
         "non-identifying text instead."
     ),
     "address": N_(
-        "This looks like a street address with a postcode: please remove it and use the case "
-        "reference and non-identifying text instead."
+        "This looks like a street address: please remove it and use the case reference and "
+        "non-identifying text instead."
     ),
 }
 

@@ -62,6 +62,12 @@ class RoundNotFound(DomainError):
     msgid = N_("That rating round does not exist in this forum.")
 
 
+# What the rating invitation's button, pressed in a DM (no forum's channel), tells anyone it
+# does not open a round for: removed, another forum's or workspace's, none. One answer for
+# all, so it says nothing of which.
+ROUND_NOT_FOUND_FROM_DM = N_("That rating round does not exist, or you do not have access to it.")
+
+
 class NotInRoundsForum(RoundNotFound, NotAMember):
     """A round, named by its id alone (the DM's rating button, the rating modal, the
     comments button), of a forum the user is not in: told as :class:`RoundNotFound` (a

@@ -17,6 +17,7 @@ from domain.errors import (
     InvalidInput,
 )
 from domain.i18n import N_, Translator
+from domain.ratings.answering import ROUND_NOT_FOUND_FROM_DM
 from handlers import forms, outgoing
 from handlers.blocks import ratings as ui
 from handlers.deps import CommandRequest, Deps
@@ -88,6 +89,11 @@ def _answers(values: forms.Values, meta: RatingMeta) -> list[rating_service.Answ
     return answers
 
 
+def _in_dm(body: dict[str, Any], context: BoltContext) -> bool:
+    channel = context.channel_id or str((body.get("channel") or {}).get("id") or "")
+    return channel.startswith("D")
+
+
 @listener("log")
 def open_rating(
     body: dict[str, Any], client: WebClient, respond: Respond, context: BoltContext, deps: Deps
@@ -103,6 +109,10 @@ def open_rating(
     except Exception as exc:  # from a message: an ephemeral reply; from a DM: a DM
         if not isinstance(exc, DomainError):
             log.exception("opening the rating modal failed")
+        if isinstance(exc, rating_service.RoundNotFound) and _in_dm(body, context):
+            # The invitation's button in a DM (no forum here): removed, another forum's or
+            # workspace's, none, alike; audited at the door as what it is.
+            exc = rating_service.RoundNotFound(ROUND_NOT_FOUND_FROM_DM)
         text = failure_text(t, exc)
         if body.get("response_url"):
             respond(replace_original=False, response_type="ephemeral", text=text)

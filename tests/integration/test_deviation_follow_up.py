@@ -36,7 +36,8 @@ from tests.support.statements import statements
 
 NOTE = "Rutinen för kallelse förtydligades; skolan bjuds in i tid"
 NOTHING = 987_654
-NO_DEVIATION_SV = "Den avvikelsen finns inte i det här forumet."
+# Named by its id from a DM or App Home, never in a forum's channel: words for a DM.
+NO_DEVIATION_SV = "Avvikelsen finns inte, eller så har du inte tillgång till den."
 SURFACE = "deviation_follow_up"
 
 

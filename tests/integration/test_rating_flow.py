@@ -270,6 +270,37 @@ def test_a_level_must_be_chosen_and_an_identifying_comment_is_refused_keeping_th
     assert current_levels(bot) == {}
 
 
+def test_a_street_address_in_a_comment_is_refused_in_the_user_s_language_keeping_the_input(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """ "Oro kring Storgatan 12" was accepted: a street and house number, no postcode. Now the
+    comment's field says what it found (the kind, not the text) in the rater's language; the
+    modal stays open with what was typed (an "errors" answer), nothing is stored. The street's
+    name alone passes."""
+    bot.slack.set_user(POLIS2, locale="en-US")  # before the invitation looks the language up
+    run_due_work(bot.runtime)
+    levels = {forum[a]: 2 for a in AREAS}
+    comment_field = f"comment_{forum['Gråbo']}"
+    view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
+    refused = rate(bot, view, POLIS, levels, {forum["Gråbo"]: "Oro kring Storgatan 12"})
+    assert refused.json()["response_action"] == "errors"
+    assert refused.json()["errors"] == {
+        comment_field: "Det här ser ut som en gatuadress: ta bort den och använd "
+        "ärendereferensen och avidentifierad text i stället."
+    }
+    english_view = open_modal(bot, POLIS2, button_value(dms(bot, POLIS2)[0]))
+    in_english = rate(bot, english_view, POLIS2, levels, {forum["Gråbo"]: "bor på Kvarnvägen 3B"})
+    assert in_english.json()["errors"] == {
+        comment_field: "This looks like a street address: please remove it and use the case "
+        "reference and non-identifying text instead."
+    }
+    assert current_levels(bot) == {}
+    accepted = rate(bot, view, POLIS, levels, {forum["Gråbo"]: "Oro kring Storgatan"})
+    assert accepted.json()["response_action"] == "update"
+    assert len(current_levels(bot)) == len(AREAS)
+    assert "Storgatan 12" not in json.dumps([c.args for c in bot.slack.calls], ensure_ascii=False)
+
+
 def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict[str, int]) -> None:
     run_due_work(bot.runtime)
     value = button_value(dms(bot, POLIS)[0])
@@ -279,10 +310,17 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     assert "Du representerar inte Polis" in json.dumps(reply.args, ensure_ascii=False)
 
     # Someone outside the round's forum is told what a round of nothing tells them ("only
-    # members" would tell them that the round exists; test_refused_rating_doors).
+    # members" would tell them that the round exists; test_refused_rating_doors), in words
+    # for the DM the button is in ("… in this forum" read oddly there).
     bot.driver.block_action("rating_open", user=OUTSIDER, value=value, channel="DU9")
     reply = bot.slack.wait_for("response_url", count=2)[-1]
-    assert "Den bedömningsomgången finns inte" in json.dumps(reply.args, ensure_ascii=False)
+    told = reply.args["text"]
+    assert "Bedömningsomgången finns inte, eller så har du inte tillgång till den." in told
+    assert "forumet" not in told
+    nothing = "987654:" + value.partition(":")[2]
+    bot.driver.block_action("rating_open", user=OUTSIDER, value=nothing, channel="DU9")
+    reply = bot.slack.wait_for("response_url", count=3)[-1]
+    assert reply.args["text"] == told  # as a round of nothing: nothing tells it exists
 
     # A modal opened before the deadline and sent after it gets a polite note.
     view = open_modal(bot, POLIS, value)
@@ -293,7 +331,7 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     assert "Tack" in note and "stängdes" in note
     assert current_levels(bot) == {}
     bot.driver.block_action("rating_open", user=POLIS, value=value, channel="DU2")
-    reply = bot.slack.wait_for("response_url", count=3)[-1]
+    reply = bot.slack.wait_for("response_url", count=4)[-1]
     assert "stängdes" in json.dumps(reply.args, ensure_ascii=False)
     assert bot.slack.count("views.open") == 1
 

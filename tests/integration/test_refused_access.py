@@ -47,6 +47,8 @@ from tests.support.wait import eventually
 
 CHILD_PNR = pnr("170110", "238")
 REFUSED_SV = "Det ärendet finns inte i det här forumet."
+# The family's view is asked for from the survey's DM: no forum there.
+REFUSED_DM_SV = "Ärendet finns inte, eller så har du inte tillgång till det."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
 
 
@@ -528,7 +530,7 @@ def test_another_forums_family_view_is_refused_and_audited(bot: Bot, who: str, r
     case id) asked for by another forum's admin or another workspace's user: refused as an
     id of no case is (test_refused_case_doors), and audited as an attempt at the case's
     feedback, in its forum, as what it is."""
-    answer = REFUSED_SV
+    answer = REFUSED_DM_SV
     world = build_world(bot)
     r = reader_for(bot, world, who)
     mark = last_id(bot)
@@ -568,7 +570,7 @@ def test_a_family_view_of_no_case_is_told_as_before_and_audited_without_a_forum(
     since = len(bot.slack.calls)
     r.driver.block_action("feedback_family_open", user=r.user, value="987654", channel="DUB")
     bot.wait_idle()
-    assert REFUSED_SV in _shown(bot, since)
+    assert REFUSED_DM_SV in _shown(bot, since)
     (event,) = refusals(events_since(bot, mark))
     assert (event.object_ref, event.forum_id) == ("#987654", None)
 

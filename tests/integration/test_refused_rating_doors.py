@@ -45,6 +45,8 @@ from tests.support.audit_log import last_id, refusals_in, refusals_since, refuse
 from tests.support.slack_driver import plain_value, select_value
 
 NO_ROUND_SV = "Den bedömningsomgången finns inte i det här forumet."
+# The rating invitation's button is pressed in a DM: no forum there (test_rating_flow).
+NO_ROUND_DM_SV = "Bedömningsomgången finns inte, eller så har du inte tillgång till den."
 NO_TEXT_SV = "Den texten finns inte längre i det här forumet."
 NOT_A_MEMBER_SV = "Det kan bara forumets medlemmar göra."
 OBSERVATION = "Hemlig iakttagelse om torget"
@@ -214,6 +216,8 @@ def test_a_rounds_comment_doors_from_outside_the_forum_are_refused_and_audited(
         r = reader_for(bot, world, who)
         shown = send(bot, world, r, world.round)
         expected = NO_TEXT_SV if masking and who != NON_MEMBER else NO_ROUND_SV
+        if door == "rating button":
+            expected = NO_ROUND_DM_SV
         if masking and who == NON_MEMBER:
             expected = NOT_A_MEMBER_SV
         assert expected in shown, shown

@@ -159,15 +159,18 @@ CASES: list[tuple[str, str | None, str]] = [
     # --- negatives: amounts, counts, ranges -------------------------------------------------
     ("Bidrag 12 500 kr per månad", None, ""),
     ("Budget 1 200 000 kronor för 2020-2023", None, ""),
-    ("Storgatan 12 kostade 35000 kr", None, ""),
+    ("Ombyggnaden på Storgatan kostade 35000 kr", None, ""),
     ("45 % av eleverna, 17 ärenden totalt", None, ""),
     ("Handlingsplan 2 beslutades för 12345 elever", None, ""),
-    # --- negatives: plain Swedish text, place names, postcode or street alone -----------------
+    # --- a street and house number alone is an address too ------------------------------------
+    ("Oro kring Storgatan 12", "address", "Storgatan 12"),
+    ("Fritidsgården på Storgatan 12 har öppet på kvällarna", "address", "Storgatan 12"),
+    # --- negatives: plain Swedish text, place names, postcode or street name alone --------------
     ("Oro för skolfrånvaro i Gråbo", None, ""),
     ("Familjen har flyttat till Hemse och behöver stöd från socialtjänsten.", None, ""),
     ("Möte på skolan i Gråbo, 443 40", None, ""),
     ("Postnummer 623 50", None, ""),
-    ("Fritidsgården på Storgatan 12 har öppet på kvällarna", None, ""),
+    ("Fritidsgården på Storgatan har öppet på kvällarna", None, ""),
     ("Samling vid torget 3 gånger i veckan", None, ""),
     ("\ufeffOro för skolfrånvaro\u200b i Gråbo… ”Vi ses” ½ dag", None, ""),
     ("\u200b\u200d\ufeff", None, ""),
