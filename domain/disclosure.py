@@ -136,7 +136,7 @@ SURFACES: dict[str, Surface] = _surfaces(
         Audit.DISCLOSED,
         "Inför mötet (App Home och morgonens DM): oro, åldersgrupp, senast överenskommet",
     ),
-    Surface("minutes", Kind.CASE, Audit.DISCLOSED, "Protokollför: tidigare beslut per ärende"),
+    Surface("minutes", Kind.CASE, Audit.DISCLOSED, "Skriv protokollet: tidigare beslut per ärende"),
     # Shows the case's reference only (and, in the survey, the agency asked); listed here so
     # an attempt at it from outside the case's forum is audited like one at the case's modal.
     Surface(

@@ -523,6 +523,7 @@ def open_record(
             agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
             attended=[int(a) for a in meeting.attendance or []],
             items=agenda_service.items_for_record(session, meeting),
+            ticked=agenda_service.discussed_for_record(session, meeting),
             private_metadata=meta.dump(),
         )
     client.views_open(trigger_id=body["trigger_id"], view=view)

@@ -1,4 +1,4 @@
-"""Listeners for case slots (the preview's *Time slots*), the minutes (*Protokollför*) and
+"""Listeners for case slots (the preview's *Time slots*), the minutes (*Skriv protokollet*) and
 "Inför mötet" in App Home; the scheduler's morning DMs and minutes prompts.
 
 Module-level listeners (handlers/listener.py gives them ``deps``, ``t`` and the one error
@@ -319,6 +319,10 @@ def submit_minutes(
             notify=False,
             submission=submission,
         )
+        if recorded.next_agenda is not None:
+            # Cases minuted here came off the next agenda (carried over before the minutes
+            # said they were discussed): its posted agenda and previews follow.
+            outgoing.publish_changes(deps, session, recorded.next_agenda, access.forum)
         # Each new action's owner gets the DM the action modal sends (in this transaction:
         # an outage delays it, never loses it); a replayed page created none, so it queues
         # nothing. The recorder's confirmation is the page's note, which counts them.

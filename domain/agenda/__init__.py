@@ -46,7 +46,12 @@ from domain.agenda.publish import (
     publish_update,
     refresh_previews,
 )
-from domain.agenda.record import items_for_record, record_meeting
+from domain.agenda.record import (
+    discussed_for_record,
+    items_for_record,
+    mark_minuted,
+    record_meeting,
+)
 
 __all__ = [
     "AGENDA",
@@ -70,8 +75,10 @@ __all__ = [
     "agenda_posted",
     "build",
     "collect",
+    "discussed_for_record",
     "due_meetings",
     "items_for_record",
+    "mark_minuted",
     "meetings_listing_action",
     "meetings_listing_case",
     "move_item",

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import and_, exists, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm import Session, aliased
 
 from domain import actions as action_service
 from domain import audit, meetings, privacy
@@ -25,6 +26,7 @@ from storage.models import (
     Forum,
     Meeting,
     MeetingStatus,
+    MinuteEntry,
 )
 
 # --- collecting items -------------------------------------------------------------------------
@@ -58,9 +60,13 @@ def collect(
             on_agenda_actions.add(action_id)
         position = max(position, at + 1)
     # New cases for this meeting, and new cases raised without a meeting (none was planned);
+    # cases planned for a meeting that is over and did not discuss them (:func:`_left_behind`);
     # cases marked for follow-up that are not yet on a later meeting's agenda. One statement
     # (bounded by the forum and the status), split by status here.
     fresh = (CaseStatus.NEW, CaseStatus.SCHEDULED)
+    planned_here = or_(Case.meeting_id == meeting.id, Case.meeting_id.is_(None))
+    if meeting.starts_at > now:
+        planned_here = or_(planned_here, _left_behind(forum, meeting, now))
     found = session.execute(
         select(Case.id, Case.meeting_id, Case.status)
         .where(
@@ -68,7 +74,7 @@ def collect(
             or_(
                 and_(
                     Case.status.in_(fresh),
-                    or_(Case.meeting_id == meeting.id, Case.meeting_id.is_(None)),
+                    planned_here,
                     Case.created_at <= now,
                 ),
                 and_(
@@ -93,17 +99,29 @@ def collect(
     # thousands of agendas; the ORM's unit of work per item was most of a build's CPU).
     items: list[dict[str, Any]] = []
     unplanned: list[int] = []
+    # (case, the meeting that passed it by): carried over to this one.
+    carried: list[tuple[int, int]] = []
     for kind, cases in (
         (AgendaItemKind.NEW_CASE, new_cases),
         (AgendaItemKind.FOLLOW_UP, follow_ups),
     ):
         for case_id, case_meeting in cases:
+            left = kind == AgendaItemKind.NEW_CASE and case_meeting not in (None, meeting.id)
+            if left and case_meeting is not None:
+                # Planned here from now on, on the agenda or not (taken off it by hand).
+                carried.append((case_id, case_meeting))
             if case_id in on_agenda_cases:
                 continue
             if case_meeting is None:
                 unplanned.append(case_id)
             items.append(
-                {"kind": kind, "case_id": case_id, "action_id": None, "position": position}
+                {
+                    "kind": kind,
+                    "case_id": case_id,
+                    "action_id": None,
+                    "position": position,
+                    "rolled_over": left,
+                }
             )
             on_agenda_cases.add(case_id)
             position += 1
@@ -111,6 +129,14 @@ def collect(
         session.execute(
             update(Case)
             .where(Case.id.in_(unplanned), Case.meeting_id.is_(None))
+            .values(meeting_id=meeting.id)
+        )
+    for case_id, before in carried:
+        # Only while still planned for the meeting that passed (a record or a close that
+        # came first decides, see domain.agenda.record).
+        session.execute(
+            update(Case)
+            .where(Case.id == case_id, Case.meeting_id == before, Case.status.in_(fresh))
             .values(meeting_id=meeting.id)
         )
     day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
@@ -126,6 +152,7 @@ def collect(
                 "case_id": None,
                 "action_id": action_id,
                 "position": position,
+                "rolled_over": False,
             }
         )
         position += 1
@@ -137,6 +164,43 @@ def collect(
             [{**common, **item} for item in items],
         )
     return due
+
+
+def _left_behind(forum: Forum, meeting: Meeting, now: dt.datetime) -> ColumnElement[bool]:
+    """A new or planned case whose meeting is over without discussing it: the meeting
+    (this forum's, before ``meeting``) has ended or was cancelled, and neither its record
+    (the item ticked as discussed) nor its minutes (an entry for the case) say it was
+    dealt with. It is carried to the next meeting's agenda whichever way the meeting was
+    recorded, or if it was never recorded at all: a case never silently drops off the
+    agendas (a record that says so rolls it over itself, :func:`domain.agenda.record_meeting`;
+    this is for the minutes, and for a meeting nobody recorded). Only onto the next
+    meeting (no planned meeting starts between now and ``meeting``): a later one's agenda
+    built early does not take the case past it."""
+    sooner = aliased(Meeting)
+    return and_(
+        ~exists().where(
+            sooner.forum_id == forum.id,
+            sooner.status == MeetingStatus.PLANNED,
+            sooner.starts_at > now,
+            sooner.starts_at < meeting.starts_at,
+        ),
+        exists().where(
+            Meeting.id == Case.meeting_id,
+            Meeting.forum_id == forum.id,
+            Meeting.id != meeting.id,
+            Meeting.starts_at < meeting.starts_at,
+            or_(Meeting.ends_at <= now, Meeting.status == MeetingStatus.CANCELLED),
+        ),
+        ~exists().where(
+            AgendaItem.meeting_id == Case.meeting_id,
+            AgendaItem.case_id == Case.id,
+            AgendaItem.discussed.is_(True),
+        ),
+        ~exists().where(
+            MinuteEntry.meeting_id == Case.meeting_id,
+            MinuteEntry.case_id == Case.id,
+        ),
+    )
 
 
 def add_item(

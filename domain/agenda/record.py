@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from domain import audit, locks, meetings
@@ -19,9 +20,11 @@ from storage.models import (
     AgendaItemKind,
     AuditAction,
     Case,
+    CaseEvent,
     CaseStatus,
     Meeting,
     MeetingStatus,
+    MinuteEntry,
 )
 
 # --- after the meeting ------------------------------------------------------------------------
@@ -72,18 +75,17 @@ def record_meeting(
     locks.lock_cases(session, {i.case_id for i in items if i.case_id is not None})
     there = _rolled_over(session, meeting, following) if following else _OnAgenda({}, {})
     changed = False
+    actor, now = access.member.slack_user_id, clock.now()
     for item in items:
         item.discussed = item.id in discussed
         case = session.get(Case, item.case_id) if item.case_id else None
         if item.discussed:
-            if case is not None and case.status in (CaseStatus.NEW, CaseStatus.SCHEDULED):
-                # Remembered on the item: a correction to "not discussed" puts it back.
-                item.discussed_from = case.status.value
-                case.status = CaseStatus.DISCUSSED
+            if case is not None:
+                _mark(session, item, case, actor=actor, now=now)
             if following is not None:
                 changed |= _take_back(session, meeting, following, item, case, there)
             continue
-        _unmark(item, case)
+        _unmark(session, item, case, actor=actor, now=now)
         if following is None:
             continue
         if case is not None:
@@ -127,16 +129,109 @@ def record_meeting(
     return Record(following=following, next_agenda_changed=changed, not_discussed=left)
 
 
-def _unmark(item: AgendaItem, case: Case | None) -> None:
+def _mark(session: Session, item: AgendaItem, case: Case, *, actor: str, now: dt.datetime) -> None:
+    """``item`` is recorded as discussed: a new or planned case is now discussed. Remembered
+    on the item (a correction to "not discussed" puts it back, :func:`_unmark`) and in the
+    case's history as any change of status (who, when, from what), once: a case discussed
+    already (an earlier save of the record, or the minutes) is left as it is."""
+    if case.status not in (CaseStatus.NEW, CaseStatus.SCHEDULED):
+        return
+    item.discussed_from = case.status.value
+    _status_event(session, case, CaseStatus.DISCUSSED, actor=actor, now=now)
+    case.status = CaseStatus.DISCUSSED
+
+
+def _unmark(
+    session: Session, item: AgendaItem, case: Case | None, *, actor: str, now: dt.datetime
+) -> None:
     """``item`` is now recorded as not discussed: what an earlier record of it did to its
-    case's status (marked it discussed) is undone, the case as it was before. Only while
-    the case is still as that record left it: a status changed since (closed, planned for a
-    follow-up, set by hand: :func:`domain.cases.change_status` clears the mark) is someone
-    else's doing and stays."""
+    case's status (marked it discussed) is undone, the case as it was before (in its
+    history too). Only while the case is still as that record left it: a status changed
+    since (closed, planned for a follow-up, set by hand: :func:`domain.cases.change_status`
+    clears the mark) is someone else's doing and stays."""
     before, item.discussed_from = item.discussed_from, None
     if before is None or case is None or case.status != CaseStatus.DISCUSSED:
         return
+    _status_event(session, case, CaseStatus(before), actor=actor, now=now)
     case.status = CaseStatus(before)
+
+
+def _status_event(
+    session: Session, case: Case, to: CaseStatus, *, actor: str, now: dt.datetime
+) -> None:
+    session.add(
+        CaseEvent(
+            case_id=case.id,
+            at=now,
+            actor=actor,
+            kind="status",
+            from_status=case.status.value,
+            to_status=to.value,
+        )
+    )
+
+
+def mark_minuted(
+    session: Session,
+    clock: Clock,
+    *,
+    meeting: Meeting,
+    cases: Sequence[Case],
+    actor: str,
+) -> Meeting | None:
+    """The minutes of ``meeting`` say ``cases`` were dealt with (a decision, an action or
+    a follow-up written for them): their items are marked discussed as the meeting's record
+    marks them (:func:`_mark`: the case's status and history; the record modal then shows
+    them ticked), and a copy that went onto the next agenda meanwhile (collected before the
+    minutes were written: a case not discussed is carried over, :func:`domain.agenda.collect`)
+    comes off it again (:func:`_take_back`). The next meeting if its agenda changed.
+
+    The caller holds the meeting's row, then the cases' (:mod:`domain.locks`). Items are
+    changed by statement, not loaded (a page of the minutes is saved per click; its reads
+    are counted, see test_minutes_pages)."""
+    if not cases:
+        return None
+    now = clock.now()
+    fresh = (CaseStatus.NEW, CaseStatus.SCHEDULED)
+    # Carried to a later meeting's agenda since (collect): that copy comes off again.
+    carried = [c for c in cases if c.status in fresh and c.meeting_id not in (None, meeting.id)]
+    live = (
+        AgendaItem.meeting_id == meeting.id,
+        AgendaItem.removed.is_(False),
+    )
+    for status in fresh:
+        marked = [c for c in cases if c.status is status]
+        if marked:
+            session.execute(
+                update(AgendaItem)
+                .where(*live, AgendaItem.case_id.in_([c.id for c in marked]))
+                .values(discussed_from=status.value),
+                execution_options={"synchronize_session": False},
+            )
+        for case in marked:
+            _status_event(session, case, CaseStatus.DISCUSSED, actor=actor, now=now)
+            case.status = CaseStatus.DISCUSSED
+    session.execute(
+        update(AgendaItem)
+        .where(*live, AgendaItem.case_id.in_([c.id for c in cases]))
+        .values(discussed=True),
+        execution_options={"synchronize_session": False},
+    )
+    changed: Meeting | None = None
+    for case in carried:
+        following = session.get(Meeting, case.meeting_id)
+        if (
+            following is None
+            or following.status != MeetingStatus.PLANNED
+            or following.starts_at <= now
+        ):
+            continue  # under way or held: its own record says what became of the case
+        there = _rolled_over(session, meeting, following)
+        for item in _items(session, meeting.id):
+            mine = item.case_id == case.id and not item.removed
+            if mine and _take_back(session, meeting, following, item, case, there):
+                changed = following
+    return changed
 
 
 @dataclass(frozen=True)
@@ -300,3 +395,18 @@ def items_for_record(session: Session, meeting: Meeting) -> list[tuple[int, str]
         else:
             rows.append((item.id, (item.text or "")[:60]))
     return rows
+
+
+def discussed_for_record(session: Session, meeting: Meeting) -> set[int]:
+    """The items the record modal shows ticked: recorded as discussed (by an earlier save
+    of the record, or by the minutes), or a case the meeting's minutes have an entry for
+    (minutes written before the minutes marked items). Saving the modal as shown keeps
+    them discussed, instead of undoing what the minutes said."""
+    minuted = set(
+        session.scalars(select(MinuteEntry.case_id).where(MinuteEntry.meeting_id == meeting.id))
+    )
+    return {
+        item.id
+        for item in _items(session, meeting.id)
+        if not item.removed and (item.discussed or item.case_id in minuted)
+    }

@@ -8,7 +8,7 @@
   meeting has cases: "GOT-2026-005 kl. 13:40–13:55 — er verksamhet behövs" with the meeting
   link. Keyed per meeting and member in the outbox (sent once); a change of the slots or of
   the meeting updates the sent DMs in place (chat.update, once per change).
-* **The minutes** (*Protokollför*): at the meeting's end time each coordinator gets one DM
+* **The minutes** (*Skriv protokollet*): at the meeting's end time each coordinator gets one DM
   prompt. Per case the minutes hold the decision or agreed next step (guarded free text, a
   case detail: shown per the rule, surface ``minutes``), new actions with owner and due date
   (domain.actions) and the next follow-up date: the case then comes back on the agenda of

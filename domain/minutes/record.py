@@ -12,6 +12,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
+from domain import agenda as agenda_service
 from domain import audit, disclosure, locks, meetings, pages, privacy, scheduling
 from domain import slots as slot_service
 from domain.access import Access
@@ -226,6 +227,9 @@ class Recorded:
     # The actions of ``actions`` this save created (not found from an earlier save of the
     # same page): their owners are told, once.
     new_actions: list[int] = field(default_factory=list)
+    # The next meeting, when this save took cases it minuted off its agenda (carried over
+    # there before the minutes said they were discussed): its posted agenda follows.
+    next_agenda: Meeting | None = None
 
 
 @dataclass(frozen=True)
@@ -494,12 +498,14 @@ def record_minutes(
     references: list[str] = []
     minuted_cases: list[int] = []
     follow_up_cases: list[int] = []
+    dealt_with: list[Case] = []
     for draft, case, decision, target, owner in plans:
         wants_action = bool(draft.action_text.strip() or draft.action_owner or draft.action_due)
         if not (decision or target or wants_action):
             continue
         references.append(case.reference)
         minuted_cases.append(case.id)
+        dealt_with.append(case)
         entry = entries.get(case.id)
         if entry is None:
             entry = MinuteEntry(meeting_id=meeting.id, case_id=case.id)
@@ -560,6 +566,11 @@ def record_minutes(
                     errors.setdefault(where.get(name, action_field(case.id)), error)
     if errors:
         raise InputErrors(errors)  # the caller's transaction keeps nothing
+    # Minuted: discussed at this meeting, as its record would say (the case's status and
+    # history, its item ticked); not carried over to the next meeting.
+    next_agenda = agenda_service.mark_minuted(
+        session, clock, meeting=meeting, cases=dealt_with, actor=access.member.slack_user_id
+    )
     session.flush()
     audit.record_by(
         session,
@@ -584,6 +595,7 @@ def record_minutes(
         cases=minuted_cases,
         follow_up_cases=follow_up_cases,
         new_actions=new_actions,
+        next_agenda=next_agenda,
     )
 
 

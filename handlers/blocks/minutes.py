@@ -328,7 +328,7 @@ def home_section(t: Translator, preps: Sequence[Preparation]) -> HomeSection:
 def minutes_prompt(prompt: Prompt) -> dict[str, Any]:
     t = Translator(prompt.locale)
     text = t(
-        "The meeting of {forum} {when} has ended. Record the minutes: what was decided per "
+        "The meeting of {forum} {when} has ended. Write the minutes: what was decided per "
         "case, new actions and the next follow-up.",
         forum=escape(prompt.forum_name),
         when=t.day_time(prompt.starts_at, _zone(prompt.timezone)),
@@ -339,7 +339,7 @@ def minutes_prompt(prompt: Prompt) -> dict[str, Any]:
             section(text),
             actions(
                 button(
-                    t("Record minutes"),
+                    t("Write the minutes"),
                     ACTION_MINUTES_OPEN,
                     value=str(prompt.meeting_id),
                     style="primary",
@@ -433,7 +433,7 @@ def minutes_modal(
         )
     view = modal(
         callback_id=CB_MINUTES,
-        title=t("Record minutes"),
+        title=t("Minutes per case"),
         blocks=blocks,
         submit=_page_submit(t, page) if cases else None,
         close=t("Cancel"),

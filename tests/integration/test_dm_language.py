@@ -273,7 +273,7 @@ def test_the_minutes_prompt_is_in_the_coordinators_language(bot: Bot) -> None:
     agenda_flow.tick(bot, agenda_flow.local(2026, 11, 26, 8, 0))
     agenda_flow.tick(bot, agenda_flow.local(2026, 11, 26, 15, 5))
     (prompt,) = [m for m in dms_to(bot, "U1") if "minutes_open" in m]
-    assert "has ended. Record the minutes" in prompt and "Thursday 26 November" in prompt
+    assert "has ended. Write the minutes" in prompt and "Thursday 26 November" in prompt
 
 
 # --- rating rounds: the invitation and the reminder -------------------------------------------

@@ -142,5 +142,9 @@ def test_a_case_closed_as_its_minutes_are_saved_is_closed_after_them(
             .where(CaseEvent.case_id == case, CaseEvent.to_status == CaseStatus.CLOSED.value)
             .order_by(CaseEvent.id)
         ).one()
-    # Read after the minutes' commit: from the follow-up they planned, if any.
-    assert event.from_status == (CaseStatus.FOLLOW_UP.value if follow_up else was.value)
+    # Read after the minutes' commit: as they left it, discussed (minuted), or the
+    # follow-up they planned.
+    assert was is CaseStatus.SCHEDULED
+    assert event.from_status == (
+        CaseStatus.FOLLOW_UP.value if follow_up else CaseStatus.DISCUSSED.value
+    )

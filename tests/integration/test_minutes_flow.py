@@ -313,7 +313,7 @@ def test_minutes_carry_decisions_actions_and_follow_ups(bot: Bot) -> None:
         tick(bot, local(2026, 11, 26, 15, minute))
     prompts = [c for c in dms_to(bot, "U1") if "minutes_open" in text_of(c)]
     assert len(prompts) == 1
-    assert "Protokollför" in text_of(prompts[0])
+    assert "Skriv protokollet" in text_of(prompts[0])
     assert not any("minutes_open" in text_of(c) for c in dms_to(bot, "U2"))
 
     view = minutes_modal(bot, meeting)

@@ -441,8 +441,8 @@ def walk_through_slots_and_minutes(page) -> None:
     # (Meetings the clock jumped over have their own prompts: this meeting's.)
     prompt = page.locator("#messages .msg", has_text=f"Mötet i FOSSAM {day.group(1)}")
     expect(prompt).to_be_visible(timeout=AFTER_JUMP)
-    prompt.get_by_role("button", name="Protokollför").click()
-    expect(page.locator("#modal-title")).to_have_text("Protokollför")
+    prompt.get_by_role("button", name="Skriv protokollet").click()
+    expect(page.locator("#modal-title")).to_have_text("Protokoll per ärende")
     expect(page.locator("#modal-body")).to_contain_text(reference)
     _field(page, "Beslut eller överenskommet nästa steg").first.locator("textarea").fill(
         "Skolan och elevhälsan gör en gemensam närvaroplan"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 from domain.i18n import Translator
@@ -96,7 +96,9 @@ def meetings_message(
             blocks.append(
                 section(
                     label,
-                    accessory=button(t("Record attendance"), ACTION_MEETING_RECORD, value=str(mid)),
+                    accessory=button(
+                        t("Attendance and items"), ACTION_MEETING_RECORD, value=str(mid)
+                    ),
                 )
             )
     return message(t("Meetings: {forum}", forum=forum_name), blocks)
@@ -197,8 +199,10 @@ def record_modal(
     attended: Sequence[int] | None,
     items: Sequence[tuple[int, str]],
     private_metadata: str,
+    ticked: Collection[int] = (),
 ) -> Block:
-    """Attendance (agencies) and discussed items; what is left unticked rolls over."""
+    """Attendance (agencies) and discussed items; what is left unticked rolls over.
+    ``ticked``: the items shown ticked (discussed already, by the record or the minutes)."""
     blocks: list[Block] = [context(t.day_time(start, tz))]
     agency_options = [option(name, str(aid)) for aid, name in agencies[:100]]
     element: Block = {
@@ -213,21 +217,25 @@ def record_modal(
     blocks.append(input_block("attended", t("Agencies present"), element, optional=True))
     for n in range(0, min(len(items), 90 * CHECKBOXES_MAX), CHECKBOXES_MAX):
         chunk = items[n : n + CHECKBOXES_MAX]
+        boxes: Block = {
+            "type": "checkboxes",
+            "action_id": "discussed",
+            "options": [
+                {
+                    "text": {"type": "mrkdwn", "text": escape(clip(label, 150))},
+                    "value": str(iid),
+                }
+                for iid, label in chunk
+            ],
+        }
+        pre = [o for o, (iid, _label) in zip(boxes["options"], chunk, strict=True) if iid in ticked]
+        if pre:
+            boxes["initial_options"] = pre
         blocks.append(
             input_block(
                 f"discussed:{n // CHECKBOXES_MAX}",
                 t("Discussed") if n == 0 else t("Discussed (continued)"),
-                {
-                    "type": "checkboxes",
-                    "action_id": "discussed",
-                    "options": [
-                        {
-                            "text": {"type": "mrkdwn", "text": escape(clip(label, 150))},
-                            "value": str(iid),
-                        }
-                        for iid, label in chunk
-                    ],
-                },
+                boxes,
                 optional=True,
             )
         )
@@ -235,9 +243,17 @@ def record_modal(
         blocks.append(context(t("The agenda had no items.")))
     else:
         blocks.append(context(t("Items left unticked are carried over to the next meeting.")))
+        blocks.append(
+            context(
+                t(
+                    "Decisions, actions and follow-ups per case go in the minutes "
+                    "(Write the minutes, in the message after the meeting)."
+                )
+            )
+        )
     return modal(
         callback_id=CB_MEETING_RECORD,
-        title=t("Record meeting"),
+        title=t("Attendance and items"),
         blocks=blocks,
         submit=t("Save"),
         close=t("Cancel"),
