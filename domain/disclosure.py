@@ -235,20 +235,27 @@ def ground_for(case: Case, agency_id: int) -> LegalGround | None:
     )
 
 
+def agency_decision(case: Case, agency_id: int, today: dt.date) -> Decision:
+    """The case rule for an agency: its raising agency, an agency its current consent
+    covers, or one with a legal ground that has not ended. What :func:`case_decision` asks
+    for a reader's agency, and what an action's owning agency must pass (its owner reads
+    the action through it: domain.actions refuses an owner the case would hide it from)."""
+    ref = case.reference
+    if agency_id == case.raising_agency_id:
+        return Decision(True, "raising_agency", case_reference=ref)
+    if consent_covers(case, agency_id, today):
+        return Decision(True, "consent", case_reference=ref)
+    ground = ground_for(case, agency_id)
+    if ground is not None:
+        return Decision(True, "legal_ground", ground.ground, case_reference=ref)
+    return Decision(False, "refused", case_reference=ref)
+
+
 def case_decision(access: Access, case: Case, today: dt.date) -> Decision:
     """Raising agency, consent or legal ground, for an active member of the case's forum."""
     if not _present(access, case.forum_id):
         return REFUSED
-    agency = access.member.agency_id
-    ref = case.reference
-    if agency == case.raising_agency_id:
-        return Decision(True, "raising_agency", case_reference=ref)
-    if consent_covers(case, agency, today):
-        return Decision(True, "consent", case_reference=ref)
-    ground = ground_for(case, agency)
-    if ground is not None:
-        return Decision(True, "legal_ground", ground.ground, case_reference=ref)
-    return Decision(False, "refused", case_reference=ref)
+    return agency_decision(case, access.member.agency_id, today)
 
 
 def case_readers(session: Session, clock: Clock, case_id: int) -> frozenset[str]:

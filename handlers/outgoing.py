@@ -43,7 +43,7 @@ from handlers.deps import Deps
 from handlers.gateway import Render, WebApiGateway
 from handlers.screens import refresh_forum_homes, summarize
 from storage.db import reading, transaction
-from storage.models import Forum, Meeting
+from storage.models import Action, Forum, Meeting
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +103,11 @@ def action_created(
     """Queue the owner's DM about an action ``by`` just created (its card, with its
     buttons), in the owner's language, in the caller's transaction: an outage delays it,
     never loses it. Once an action (its dedupe key), however it was created: the action
-    modal or the minutes."""
+    modal or the minutes. Nobody is told of an action they gave themselves (the
+    hand-over's rule, :func:`domain.actions.told`)."""
+    action = session.get(Action, action_id)  # just created: in the session, no query
+    if action is None or not action_service.told(action.owner, by=by):
+        return
     # The owner's view of it, not the creator's: a case their agency may not see shows
     # the action by its number only.
     row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action_id)

@@ -89,6 +89,7 @@ from domain.actions.reading import (
     actions_for_case,
     former_owner_row,
     forum_days,
+    latest_change,
     list_actions,
     my_open_actions,
     owner_in_workspace,
@@ -102,6 +103,8 @@ from domain.actions.rights import (
     may_change,
     may_edit,
     may_follow_up,
+    owner_may_read,
+    told,
 )
 from domain.forums import coordinators
 
@@ -151,6 +154,7 @@ __all__ = [
     "former_owner_row",
     "forum_days",
     "hand_over",
+    "latest_change",
     "list_actions",
     "may_change",
     "may_edit",
@@ -159,6 +163,7 @@ __all__ = [
     "my_open_actions",
     "next_reminder_day",
     "owner_in_workspace",
+    "owner_may_read",
     "owner_row",
     "page_key",
     "plan_reminder",
@@ -176,5 +181,6 @@ __all__ = [
     "send_reminders",
     "snooze",
     "submitted",
+    "told",
     "upcoming_meetings",
 ]

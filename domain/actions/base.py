@@ -106,6 +106,10 @@ class ActionRow:
     # False: the action is linked to a case whose details this reader may not see
     # (domain.disclosure); description, hoped-for effect and comments are blank.
     details: bool = True
+    # Hidden because the reader's agency may not see its case (neither raising it, nor
+    # covered by its consent, nor with a legal ground): what the case's own modal tells that
+    # reader, so the row may say why. False for anyone else it is hidden from (no member).
+    hidden_by_consent: bool = False
 
     @property
     def awaiting_follow_up(self) -> bool:

@@ -33,6 +33,7 @@ from domain.actions.rights import (
     _privacy,
     may_change,
     may_follow_up,
+    owner_may_read,
 )
 from domain.clock import Clock
 from domain.errors import (
@@ -177,6 +178,12 @@ def _check(
                 N_("That case is closed: open it again first, or leave the case reference out."),
                 field="case",
             )
+    if case is not None and agency is not None:
+        # Its owner must be able to read it: an agency the case is hidden from may not own
+        # it (told on the agency: the minutes show it on their owner field).
+        refused = owner_may_read(access, case, agency, today, field="agency")
+        if refused is not None:
+            errors.setdefault("agency", refused)
     if draft.area_id is not None and draft.area_id not in {a.id for a in active_areas(forum)}:
         errors["area"] = InvalidInput(N_("Choose one of the forum's areas."), field="area")
     if draft.meeting_id is not None:
@@ -473,6 +480,17 @@ def hand_over(
                 {"agency": InvalidInput(N_("Choose one of the forum's agencies."), field="agency")}
             )
         agency = found
+    # Whoever owns it must be able to read it: not an agency its case is hidden from (on the
+    # agency a coordinator chooses; on the owner for a hand-over within the agency).
+    refused = owner_may_read(
+        access,
+        action.case,
+        agency,
+        local_today(access.forum, clock),
+        field="agency" if agency_id is not None else "owner",
+    )
+    if refused is not None:
+        raise InputErrors({refused.field or "owner": refused})
     if not new_owner:
         raise InputErrors({"owner": InvalidInput(N_("Choose the new owner."), field="owner")})
     if new_owner == action.owner and not moving:

@@ -69,6 +69,11 @@ def _row(
         hoped_effect=action.hoped_effect if shown else None,
         completed_at=action.completed_at,
         details=shown,
+        # Refused by the case rule itself (an active member of the forum): REFUSED, the
+        # answer for someone no longer a member, names no case.
+        hidden_by_consent=not shown
+        and decision is not None
+        and decision.case_reference is not None,
     )
 
 
@@ -241,6 +246,22 @@ def action_row(
     """One action for this member (cards, the change modals)."""
     action = _load(session, action_id, forum_id=access.forum.id)
     return rows_for(session, clock, access, [action], surface=surface)[0]
+
+
+def latest_change(session: Session, *, access: Access, action_id: int) -> HistoryEntry | None:
+    """The latest entry of the forum's action's history, without its note (which can carry
+    case details): what a card showing a change just made says happened (a hand-over, or a
+    move to another agency with its owner kept). None without one."""
+    event = session.scalar(
+        select(ActionEvent)
+        .join(Action, Action.id == ActionEvent.action_id)
+        .where(ActionEvent.action_id == action_id, Action.forum_id == access.forum.id)
+        .order_by(ActionEvent.id.desc())
+        .limit(1)
+    )
+    if event is None:
+        return None
+    return HistoryEntry(event.at, event.actor, event.kind, dict(event.detail or {}), None)
 
 
 def owner_row(session: Session, clock: Clock, *, forum: Forum, action_id: int) -> ActionRow:

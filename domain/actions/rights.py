@@ -8,22 +8,27 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, joinedload
 
-from domain import audit, privacy
+from domain import audit, disclosure, privacy
 from domain.access import Access
 from domain.actions.base import ActionNotFound, NotInActionsForum
 from domain.clock import Clock
 from domain.errors import (
     DomainError,
     IdentifyingDataRefused,
+    InvalidInput,
     NotAMember,
 )
 from domain.forums import (
+    active_agencies,
     require_member,
 )
+from domain.i18n import N_
 from storage.models import (
     Action,
     ActionEvent,
+    Agency,
     AuditAction,
+    Case,
     Forum,
     Member,
 )
@@ -49,6 +54,61 @@ def may_follow_up(action: Action, access: Access) -> bool:
     if access.is_coordinator or action.owner == access.member.slack_user_id:
         return True
     return action.owner is None and access.member.agency_id == action.owning_agency_id
+
+
+def told(user: str | None, *, by: str) -> bool:
+    """Whether ``user`` (an action's owner, new or former) gets a DM about what ``by`` did
+    to the action: not when they did it themselves (an action they gave themselves, handed
+    over from or to themselves, moved themselves), nor when there is nobody."""
+    return bool(user) and user != by
+
+
+def owner_may_read(
+    access: Access, case: Case | None, agency: Agency, today: dt.date, *, field: str
+) -> InvalidInput | None:
+    """None when the owner of an action of ``case`` in ``agency`` could read it; else the
+    refusal for whoever assigns it (on ``field``). The action's details are the case's
+    (domain.disclosure): an agency the case rule does not let see the case would get an
+    action it can only see as "details hidden", so it may not own it. Access is never
+    widened for it. Which agencies may own it instead is named to whoever may know who sees
+    the case (a coordinator, who also reads its consent register, or a reader of its
+    details); anyone else is told only about the agency they chose."""
+    if case is None or disclosure.agency_decision(case, agency.id, today).allowed:
+        return None
+    if field == "owner":  # a hand-over within the agency: only a coordinator moves it
+        return InvalidInput(
+            N_(
+                "The case's consent does not cover {agency}, so its owner could not read this "
+                "action. Ask a coordinator to move it to an agency that may see the case."
+            ),
+            field=field,
+            agency=agency.name,
+        )
+    if access.is_coordinator or disclosure.case_decision(access, case, today).allowed:
+        allowed = [
+            a.name
+            for a in active_agencies(access.forum)
+            if disclosure.agency_decision(case, a.id, today).allowed
+        ]
+        if allowed:
+            return InvalidInput(
+                N_(
+                    "The case's consent does not cover {agency}, so its owner could not read "
+                    "this action. Choose an agency that may see case {reference}: {agencies}."
+                ),
+                field=field,
+                agency=agency.name,
+                reference=case.reference,
+                agencies=", ".join(allowed),
+            )
+    return InvalidInput(
+        N_(
+            "The case's consent does not cover {agency}, so its owner could not read this "
+            "action. Choose another agency, or ask a coordinator."
+        ),
+        field=field,
+        agency=agency.name,
+    )
 
 
 def _load(session: Session, action_id: int, *, forum_id: int | None = None) -> Action:

@@ -47,11 +47,7 @@ def agencies_without_details(case: Case, today: dt.date) -> tuple[str, ...]:
     consent (active) nor a recorded legal ground covers them. The raising agency always may
     (the disclosure rule's case decision, for each agency)."""
     return tuple(
-        a.name
-        for a in case.agencies
-        if a.id != case.raising_agency_id
-        and not disclosure.consent_covers(case, a.id, today)
-        and disclosure.ground_for(case, a.id) is None
+        a.name for a in case.agencies if not disclosure.agency_decision(case, a.id, today).allowed
     )
 
 

@@ -440,31 +440,40 @@ def _tell_the_owners(
     by: str,
 ) -> None:
     """Queue the hand-over's DMs (sent after the ack): the new owner's, and the previous
-    owner's that it is no longer theirs, unless they handed it over themselves or are no
-    longer a member of the forum. Each sees the action as the rule lets them, in their own
-    language."""
+    owner's that it is no longer theirs, unless they did it themselves
+    (:func:`domain.actions.told`: handed it over, or took it over) or the previous owner is
+    no longer a member of the forum. Each sees the action as the rule lets them, in their
+    own language."""
     owner = action.owner
     assert owner is not None
     former = None
-    if previous_owner is not None and previous_owner not in (by, owner):
+    if (
+        previous_owner is not None
+        and previous_owner != owner
+        and action_service.told(previous_owner, by=by)
+    ):
         # None when they are no longer a member of the forum: told nothing.
         former = action_service.former_owner_row(
             session, deps.clock, forum=access.forum, action_id=action.id, user=previous_owner
         )
-    told = [owner] if former is None or previous_owner is None else [owner, previous_owner]
+    new_owner_told = action_service.told(owner, by=by)
+    told = [owner] if new_owner_told else []
+    if former is not None and previous_owner is not None:
+        told.append(previous_owner)
     # Learned before the transaction (_learn_the_owners_languages): no Slack wait here.
     langs = outgoing.translators(deps, client, access.forum, told, seconds=0)
     today = forum_today(access, deps)
-    # The new owner's view of it, not the one who handed it over.
-    row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action.id)
-    action_service.queue_dm(
-        session,
-        deps.clock,
-        access.forum,
-        owner,
-        ui.handed_over_dm(langs[owner], row, today, by=by),
-        action_service.event_key("action_handed_over", session, action.id),
-    )
+    if new_owner_told:
+        # The new owner's view of it, not the one who handed it over.
+        row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action.id)
+        action_service.queue_dm(
+            session,
+            deps.clock,
+            access.forum,
+            owner,
+            ui.handed_over_dm(langs[owner], row, today, by=by),
+            action_service.event_key("action_handed_over", session, action.id),
+        )
     if former is not None and previous_owner is not None:
         action_service.queue_dm(
             session,
@@ -484,7 +493,7 @@ def _tell_the_owner_it_moved(
     transaction, :func:`_learn_the_owners_languages`), the action as they may see it now.
     Nobody is told when the owner moved it themselves."""
     owner = action.owner
-    if owner is None or owner == by:
+    if owner is None or not action_service.told(owner, by=by):
         return
     langs = outgoing.translators(deps, client, access.forum, [owner], seconds=0)
     row = action_service.owner_row(session, deps.clock, forum=access.forum, action_id=action.id)
@@ -507,9 +516,32 @@ def _chosen_agency(values: forms.Values) -> int | None:
     return forms.id_value(raw) or 0
 
 
-def _change_note(t: Translator, verb: str, row: action_service.ActionRow, user_id: str) -> str:
+def _owner_kept(last: action_service.HistoryEntry | None) -> bool:
+    """Whether the hand-over just made moved the action to another agency, its owner kept."""
+    return (
+        last is not None
+        and last.kind == "handed_over"
+        and bool(last.detail.get("to_agency"))
+        and last.detail.get("from") == last.detail.get("to")
+    )
+
+
+def _change_note(
+    t: Translator,
+    verb: str,
+    row: action_service.ActionRow,
+    user_id: str,
+    last: action_service.HistoryEntry | None = None,
+) -> str:
     if verb == "more_time":
         return t("<@{user}> moved the due date to {date}.", user=user_id, date=t.day(row.due_on))
+    if verb == "hand_over" and _owner_kept(last):
+        return t(
+            "<@{user}> moved it to {agency}. <@{owner}> is still its owner.",
+            user=user_id,
+            agency=row.agency,
+            owner=row.owner or "",
+        )
     if verb == "hand_over":
         return t("<@{user}> handed it over to <@{owner}>.", user=user_id, owner=row.owner or "")
     if verb == "cancel":
@@ -517,12 +549,30 @@ def _change_note(t: Translator, verb: str, row: action_service.ActionRow, user_i
     return t("<@{user}> followed up the effect.", user=user_id)
 
 
-def _change_made(verb: str, row: action_service.ActionRow, values: forms.Values, user: str) -> bool:
+def _change_made(
+    verb: str,
+    row: action_service.ActionRow,
+    values: forms.Values,
+    user: str,
+    last: action_service.HistoryEntry | None = None,
+) -> bool:
     """Whether the submitted change is what the action now shows (a refused one is not)."""
     if verb == "more_time":
         return row.due_on == forms.date_value(values, "due_on")
     if verb == "hand_over":
-        return row.owner == forms.selected(values, "owner")
+        # The owner asked for is the owner now, in the agency asked for, and the latest
+        # change is this hand-over: a refused one (to its owner already, or an agency its
+        # case is hidden from) changed nothing, so it shows nothing.
+        owner = forms.selected(values, "owner")
+        agency = _chosen_agency(values)
+        return (
+            row.owner == owner
+            and (agency is None or agency == row.agency_id)
+            and last is not None
+            and last.kind == "handed_over"
+            and last.actor == user
+            and last.detail.get("to") == owner
+        )
     if verb == "cancel":
         return row.status is ActionStatus.CANCELLED
     return row.followed_up_by == user and row.effect == forms.choice(
@@ -545,9 +595,14 @@ def after_change(body: dict[str, Any], client: WebClient, context: BoltContext, 
             session, team_id=context.team_id or "", action_id=action_id, slack_user_id=user_id
         )
         row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
-    if not _change_made(verb, row, view["state"]["values"], user_id):
+        last = (
+            action_service.latest_change(session, access=access, action_id=action_id)
+            if verb == "hand_over"
+            else None
+        )
+    if not _change_made(verb, row, view["state"]["values"], user_id, last):
         return
-    note = _change_note(t, verb, row, user_id)
+    note = _change_note(t, verb, row, user_id, last)
     try:
         if meta.origin == "modal" and view.get("previous_view_id"):
             parent = {**body, "view": {"id": view["previous_view_id"], "type": "modal"}}

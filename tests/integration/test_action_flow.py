@@ -660,9 +660,15 @@ def test_a_refusal_from_an_app_home_row_is_told_in_a_notice(
 # --- from a case ----------------------------------------------------------------------------
 
 
-def _elevhalsa_case(bot: Bot, forum: dict[str, int], *, closed: bool = False) -> tuple[str, int]:
-    """A case raised by the admin for Elevhälsa, with consent for it (closed if asked):
-    (its reference, its id)."""
+def _elevhalsa_case(
+    bot: Bot,
+    forum: dict[str, int],
+    *,
+    closed: bool = False,
+    consent: tuple[str, ...] = ("Elevhälsa",),
+) -> tuple[str, int]:
+    """A case raised by the admin (Grundskola) for Elevhälsa, with consent for it (or for
+    the agencies ``consent`` names; closed if asked): (its reference, its id)."""
     from domain.cases import CaseDraft, change_status, raise_case
     from storage.models import CaseStatus, ConsentGiver, SipStatus
 
@@ -679,7 +685,7 @@ def _elevhalsa_case(bot: Bot, forum: dict[str, int], *, closed: bool = False) ->
                 age_band="13-15",
                 agency_ids=[forum["Elevhälsa"]],
                 consent_giver=ConsentGiver.GUARDIANS,
-                consent_agency_ids=[forum["Elevhälsa"]],
+                consent_agency_ids=[forum[name] for name in consent],
                 consent_given_on=TODAY,
                 consent_expires_on=None,
                 sip=SipStatus.NOT_RELEVANT,
@@ -697,6 +703,31 @@ def _elevhalsa_case(bot: Bot, forum: dict[str, int], *, closed: bool = False) ->
                 effect=Effect.YES,
             )
         return case.reference, case.id
+
+
+def _narrow_consent(bot: Bot, case_id: int, agency_id: int) -> None:
+    """The admin records a new consent for the case that covers ``agency_id`` only (the
+    family narrowed it): an agency it leaves out sees the case as a consultation from now."""
+    from domain.cases import record_consent
+    from storage.models import ConsentGiver
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum_of(bot, case_id), team_id="T0001")
+        record_consent(
+            s,
+            bot.clock,
+            access=fs.require_member(s, forum=forum_row, slack_user_id=ADMIN),
+            case_id=case_id,
+            giver=ConsentGiver.GUARDIANS,
+            agency_ids=[agency_id],
+            given_on=TODAY,
+            expires_on=None,
+        )
+
+
+def forum_of(bot: Bot, case_id: int) -> int:
+    with bot.sessions() as s:
+        return int(s.scalar(select(Case.forum_id).where(Case.id == case_id)) or 0)
 
 
 def test_a_case_view_lists_linked_actions_and_adds_one(bot: Bot, forum: dict[str, int]) -> None:
@@ -1227,14 +1258,16 @@ def test_no_one_is_told_it_is_no_longer_theirs_who_handed_it_over_or_left(
 def test_the_previous_owner_sees_no_details_of_a_case_their_agency_may_not_see(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    """The action is linked to a case whose consent covers Elevhälsa, not Socialtjänst:
-    moved from its Socialtjänst owner to Elevhälsa, the previous owner's DM names it by its
-    number (details hidden), as the action DMs do, while the new owner reads it."""
-    reference, _ = _elevhalsa_case(bot, forum)
+    """The action is linked to a case whose consent covered Socialtjänst when its
+    Socialtjänst owner got it, and covers Elevhälsa only now: moved from that owner to
+    Elevhälsa, the previous owner's DM names it by its number (details hidden, and why), as
+    the action DMs do, while the new owner reads it."""
+    reference, case_id = _elevhalsa_case(bot, forum, consent=("Elevhälsa", "Socialtjänst/IFO"))
     body = submit_action(bot, forum, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL)
     assert body.json() is None
     bot.slack.wait_for("chat.postMessage", count=2)
     action = the_action(bot)
+    _narrow_consent(bot, case_id, forum["Elevhälsa"])
     assert (
         hand_over_as(bot, ADMIN, action.id, ELEVHALSA, forum["Elevhälsa"], views=1).json() is None
     )
@@ -1242,7 +1275,8 @@ def test_the_previous_owner_sees_no_details_of_a_case_their_agency_may_not_see(
     (told,) = handed_away(bot)
     assert told.args["channel"] == SOCIAL
     text = text_of(told.args)
-    assert "detaljer dolda" in text and f"#{action.id}" in text
+    assert "detaljer dolda: ärendets samtycke omfattar inte din verksamhet" in text
+    assert f"#{action.id}" in text
     assert DESCRIPTION not in text and "Ökad närvaro" not in text
     assert DESCRIPTION in text_of(dms_to(bot, ELEVHALSA)[-1].args)
     bot.slack.assert_no_violations()
@@ -1267,10 +1301,10 @@ def test_an_owner_kept_when_a_coordinator_moves_their_action_is_told_it_moved(
     them as its owner. They are told once, after the ack, in their own language (looked up
     before the move's transaction, as a hand-over's are: neither this replica nor the
     database knows it any more), which agency it now belongs to and who moved it, the
-    action as they may now see it (its case's consent covers Elevhälsa only: details
-    hidden) with its buttons (it is still theirs). Nobody is told it was handed over."""
+    action as they may now see it (its case's consent covers both agencies) with its
+    buttons (it is still theirs). Nobody is told it was handed over."""
     bot.slack.set_user(ELEVHALSA, locale="en-GB")
-    reference, _ = _elevhalsa_case(bot, forum)
+    reference, _ = _elevhalsa_case(bot, forum, consent=("Elevhälsa", "Socialtjänst/IFO"))
     assert submit_action(bot, forum, case=reference).json() is None
     bot.slack.wait_for("chat.postMessage", count=2)
     action = the_action(bot)
@@ -1311,7 +1345,7 @@ def test_an_owner_kept_when_a_coordinator_moves_their_action_is_told_it_moved(
     assert f"Action #{action.id} now belongs to Socialtjänst/IFO" in text
     assert f"<@{ADMIN}> moved action #{action.id} to Socialtjänst/IFO" in text
     assert "still its owner" in text and "action_done" in text
-    assert "details hidden" in text and DESCRIPTION not in text and "Ökad närvaro" not in text
+    assert DESCRIPTION in text and "details hidden" not in text
     assert len(dms_to(bot, ELEVHALSA)) == before + 1
     assert handed_away(bot) == []
     bot.slack.assert_no_violations()
@@ -1341,6 +1375,187 @@ def test_an_owner_who_moves_their_own_action_to_another_agency_is_not_told(
     assert (moved.owner, moved.owning_agency_id) == (ELEVHALSA, forum["Socialtjänst/IFO"])
     assert history(bot, action.id)[-1][:2] == ("handed_over", ELEVHALSA)
     assert len(bot.slack.calls_to("chat.postMessage")) == before and moved_dms(bot) == []
+    bot.slack.assert_no_violations()
+
+
+# --- an owner must be able to read their action ----------------------------------------------
+
+NOT_COVERED = "Ärendets samtycke omfattar inte Socialtjänst/IFO"
+
+
+def test_an_action_is_not_given_to_an_agency_its_case_is_hidden_from(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The case's consent covers Elevhälsa (Grundskola raised it). The coordinator gives
+    its action to Socialtjänst: refused on the agency, naming the agencies that may see
+    the case, since Socialtjänst's owner would get an action it can see only as "details
+    hidden". Nothing is stored and nobody is told. A member of Socialtjänst, who may not
+    see the case, is told only about the agency they chose: not who may see it. Given to
+    Elevhälsa, it is created."""
+    reference, _ = _elevhalsa_case(bot, forum)
+    body = submit_action(bot, forum, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL)
+    errors = body.json()["errors"]
+    assert list(errors) == ["agency"]
+    assert errors["agency"].startswith(NOT_COVERED)
+    assert (
+        f"Välj en verksamhet som får se ärende {reference}: Grundskola, Elevhälsa."
+        in (errors["agency"])
+    )
+    body = submit_action(
+        bot, forum, user=SOCIAL, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL
+    )
+    errors = body.json()["errors"]
+    assert list(errors) == ["agency"] and errors["agency"].startswith(NOT_COVERED)
+    assert "Elevhälsa" not in errors["agency"] and "Grundskola" not in errors["agency"]
+    bot.wait_idle()
+    assert count(bot, Action) == 0 and dms_to(bot, SOCIAL) == []
+    assert submit_action(bot, forum, case=reference).json() is None
+    assert the_action(bot).owning_agency_id == forum["Elevhälsa"]
+    bot.slack.assert_no_violations()
+
+
+def test_an_action_is_not_handed_over_or_moved_to_an_agency_its_case_is_hidden_from(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """An Elevhälsa action of a case only Elevhälsa (and Grundskola, which raised it) may
+    see: a coordinator moving it to Socialtjänst is refused on the agency, naming who may
+    see the case; nothing changes and nobody is told. Once the consent is withdrawn
+    (Elevhälsa may no longer see it either), its owner cannot hand it over within
+    Elevhälsa: refused on the owner, asking for a coordinator to move it."""
+    reference, case_id = _elevhalsa_case(bot, forum)
+    assert submit_action(bot, forum, case=reference).json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    posts = bot.slack.count("chat.postMessage")
+    body = hand_over_as(bot, ADMIN, action.id, SOCIAL, forum["Socialtjänst/IFO"], views=1)
+    errors = body.json()["errors"]
+    assert list(errors) == ["agency"] and errors["agency"].startswith(NOT_COVERED)
+    assert f"ärende {reference}: Grundskola, Elevhälsa." in errors["agency"]
+    from domain.cases import withdraw_consent
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        withdraw_consent(
+            s,
+            bot.clock,
+            access=fs.require_member(s, forum=forum_row, slack_user_id=ADMIN),
+            case_id=case_id,
+        )
+    body = hand_over_as(bot, ELEVHALSA, action.id, ELEVHALSA2, views=2)
+    errors = body.json()["errors"]
+    assert list(errors) == ["owner"]
+    assert errors["owner"] == (
+        "Ärendets samtycke omfattar inte Elevhälsa, så ägaren skulle inte kunna läsa "
+        "insatsen. Be en samordnare flytta den till en verksamhet som får se ärendet."
+    )
+    bot.wait_idle()
+    unchanged = the_action(bot)
+    assert (unchanged.owner, unchanged.owning_agency_id) == (ELEVHALSA, forum["Elevhälsa"])
+    assert [h[0] for h in history(bot, action.id)] == ["created"]
+    assert bot.slack.count("chat.postMessage") == posts
+    bot.slack.assert_no_violations()
+
+
+def test_an_owner_whose_agency_the_case_no_longer_covers_is_told_why_details_are_hidden(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Socialtjänst got the action while the consent covered it; the consent now covers
+    Elevhälsa only. The owner's list and App Home still name it by number with its text
+    hidden, and say why (what the case's own modal tells them), not just "details
+    hidden"; a reader who may see the case reads it."""
+    reference, case_id = _elevhalsa_case(bot, forum, consent=("Elevhälsa", "Socialtjänst/IFO"))
+    body = submit_action(bot, forum, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL)
+    assert body.json() is None
+    action = the_action(bot)
+    _narrow_consent(bot, case_id, forum["Elevhälsa"])
+    why = "detaljer dolda: ärendets samtycke omfattar inte din verksamhet"
+    bot.driver.command("insatser", user=SOCIAL)
+    listed = text_of(bot.slack.wait_for("response_url")[-1].args)
+    assert f"#{action.id}" in listed and why in listed and DESCRIPTION not in listed
+    bot.driver.app_home_opened(user=SOCIAL)
+    home = text_of(bot.slack.wait_for("views.publish")[-1].args["view"])
+    assert f"#{action.id}" in home and why in home and DESCRIPTION not in home
+    bot.driver.command("insatser forum", user=ELEVHALSA)
+    shown = text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
+    assert DESCRIPTION in shown and "detaljer dolda" not in shown
+    bot.slack.assert_no_violations()
+
+
+# --- who is told of an action ----------------------------------------------------------------
+
+GAVE = ("gave you an action", "gav dig en insats")
+
+
+def test_an_action_you_give_yourself_is_not_dmed_to_you(bot: Bot, forum: dict[str, int]) -> None:
+    """The admin gives themselves an action: nobody is told "<@you> gave you an action"
+    (as nobody is told of a hand-over they made themselves). Taking over an action
+    (a coordinator handing it to themselves) tells the previous owner, not the taker."""
+    body = submit_action(bot, forum, agency="Grundskola", owner=ADMIN)
+    assert body.json() is None
+    bot.wait_idle()
+    mine = the_action(bot)
+    assert mine.owner == ADMIN
+    assert [c for c in dms_to(bot, ADMIN) if any(g in text_of(c.args) for g in GAVE)] == []
+    assert submit_action(bot, forum, view_id="VA2").json() is None  # for Elevhälsa
+    bot.wait_idle()
+    action = the_action(bot)
+    assert any(any(g in text_of(c.args) for g in GAVE) for c in dms_to(bot, ELEVHALSA))
+    assert hand_over_as(bot, ADMIN, action.id, ADMIN, forum["Grundskola"], views=1).json() is None
+    bot.wait_idle()
+    assert the_action(bot).owner == ADMIN
+    assert [c for c in dms_to(bot, ADMIN) if "lämnade över insats" in text_of(c.args)] == []
+    (told,) = handed_away(bot)
+    assert told.args["channel"] == ELEVHALSA
+    bot.slack.assert_no_violations()
+
+
+def test_the_card_of_an_action_moved_with_its_owner_kept_says_it_moved(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The owner, a coordinator now of Socialtjänst, moves their action there from its card
+    in their DM, keeping it: the card, updated in place, says it moved to Socialtjänst and
+    who still owns it, not that it was "handed over" to its own owner; the history says the
+    same."""
+    assert submit_action(bot, forum).json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    channel, ts = card_in_dm(bot, ELEVHALSA)
+    with transaction(bot.sessions) as s:
+        s.execute(
+            update(Member)
+            .where(Member.slack_user_id == ELEVHALSA)
+            .values(agency_id=forum["Socialtjänst/IFO"], role=Role.COORDINATOR)
+        )
+    bot.driver.block_action(
+        "action_hand_over",
+        user=ELEVHALSA,
+        value=str(action.id),
+        channel=channel,
+        message={"ts": ts},
+    )
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    values: dict[str, Any] = {
+        "owner": {"value": users_value(ELEVHALSA)},
+        "agency": {"value": select_value(str(forum["Socialtjänst/IFO"]))},
+    }
+    body = bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=ELEVHALSA,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    assert body.json() is None
+    updated = bot.slack.wait_for("chat.update")[-1].args
+    assert (updated["channel"], updated["ts"]) == (channel, ts)
+    text = text_of(updated)
+    assert f"<@{ELEVHALSA}> flyttade den till Socialtjänst/IFO." in text
+    assert f"<@{ELEVHALSA}> äger den fortfarande." in text
+    assert "lämnade över" not in text
+    before = bot.slack.count("views.open")
+    press(bot, "action_history", ELEVHALSA, str(action.id))
+    detail = text_of(bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"])
+    assert "flyttade den till Socialtjänst/IFO" in detail and "lämnade över" not in detail
     bot.slack.assert_no_violations()
 
 

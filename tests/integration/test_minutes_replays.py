@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 
 from domain import minutes as minutes_service
 from sandbox.webapi import Call
-from storage.models import Action, MinuteEntry, OutboxMessage
+from storage.models import Action, Case, MinuteEntry, OutboxMessage
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.support.agenda_flow import channel_posts, dms_to, local, text_of, tick
@@ -203,23 +203,60 @@ def test_an_action_minuted_for_another_owner_is_dmed_to_them_once(bot: Bot) -> N
     bot.slack.assert_no_violations()
 
 
-def test_an_action_minuted_for_an_owner_who_may_not_see_the_case_is_dmed_without_its_text(
+def test_an_action_is_not_minuted_for_an_owner_whose_agency_may_not_see_the_case(
     bot: Bot,
 ) -> None:
     """U3 (Polis) is a member, but the case's consent covers Grundskola only (Elevhälsa
     raised it) and Polis has no legal ground: its details, the text of its actions among
-    them, are not U3's to see. The coordinator (who sees them) minutes an action for U3:
-    U3's DM names the action by number, as the reminders and U3's App Home do, without its
-    text. The DM was built with the recorder's view of the action: it carried the text."""
+    them, are not U3's to see, so U3 could not do an action of it. The coordinator (who
+    sees the case) minutes an action for U3: refused on the owner field, naming the
+    agencies that may see the case (as the action modal refuses it); nothing is stored and
+    U3 is told nothing. Given to U2 (Elevhälsa), it is saved."""
     meeting, case = minuted_meeting(bot)
     view = minutes.minutes_modal(bot, meeting)
     payload = minutes.minutes_submission(
         bot, meeting, case, view, action=ACTION, owner="U3", due="2026-12-10"
     )
-    assert bot.driver.send_payload(payload).json() is None
-    dm = eventually(lambda: action_dms(bot, "U3"))[0]
+    body = bot.driver.send_payload(payload).json()
+    assert body["response_action"] == "errors" and list(body["errors"]) == [f"owner:{case}"]
+    error = body["errors"][f"owner:{case}"]
+    assert error.startswith("Ärendets samtycke omfattar inte Polis")
     with bot.sessions() as s:
-        action = s.scalars(select(Action)).one()
-    assert action.owner == "U3"
-    assert f"#{action.id}" in text_of(dm)
-    assert ACTION not in text_of(dm), text_of(dm)
+        reference = s.scalar(select(Case.reference).where(Case.id == case))
+    assert f"får se ärende {reference}: Grundskola, Elevhälsa." in error
+    bot.wait_idle()
+    assert count(bot, Action) == 0 and count(bot, MinuteEntry) == 0
+    assert action_dms(bot, "U3") == []
+    assert (
+        minutes.submit_minutes(
+            bot, meeting, case, view, action=ACTION, owner="U2", due="2026-12-10"
+        ).json()
+        is None
+    )
+    with bot.sessions() as s:
+        assert s.scalars(select(Action.owner)).one() == "U2"
+    bot.slack.assert_no_violations()
+
+
+def test_an_action_the_coordinator_minutes_for_themselves_is_not_dmed_to_them(
+    bot: Bot,
+) -> None:
+    """The coordinator (Grundskola, which the consent covers) minutes an action for
+    themselves: created, and nobody is told "<@you> gave you an action" (the action modal's
+    rule, and the hand-over's); the page's note counts it."""
+    meeting, case = minuted_meeting(bot)
+    view = minutes.minutes_modal(bot, meeting)
+    assert (
+        minutes.submit_minutes(
+            bot, meeting, case, view, action=ACTION, owner="U1", due="2026-12-10"
+        ).json()
+        is None
+    )
+    notes = eventually(lambda: saved_notes(bot))
+    assert "1 ny insats" in notes[-1]
+    bot.wait_idle()
+    with bot.sessions() as s:
+        assert s.scalars(select(Action.owner)).one() == "U1"
+    assert action_dms(bot, "U1") == []
+    assert not any("gav dig en insats" in text_of(c) for c in dms_to(bot, "U1"))
+    bot.slack.assert_no_violations()

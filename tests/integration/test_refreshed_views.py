@@ -543,37 +543,73 @@ def test_leaving_the_channel_is_answered_before_the_home_is_published(bot: Bot) 
     assert table.MINUTE not in home and table.ACTION_TEXT not in home
 
 
-def test_an_action_made_someones_by_one_who_sees_its_case_is_dmed_as_they_may_see_it(
+def test_an_action_is_dmed_to_each_owner_as_they_may_see_it(
     bot: Bot,
 ) -> None:
     """The case's consent covers Socialtjänst only (Grundskola raised it): Elevhälsa may
-    not see its details, its actions' text among them. The admin (Grundskola, who sees
-    them) gives ELEVHALSA an action in it with the action modal, then hands it over to
-    ELEVHALSA2: each DM names the action by its number and case, without its text, as
-    their reminders and App Home do. Both DMs were built with the admin's view of it."""
+    not see its details, its actions' text among them, so the admin (Grundskola, who sees
+    them) cannot give ELEVHALSA an action in it (she could not read it): refused on the
+    agency, nobody told. Given to SOCIAL, SOCIAL's DM has its text. Consent for Elevhälsa
+    too, it goes to ELEVHALSA, and back to SOCIAL once the consent covers Socialtjänst only
+    again: ELEVHALSA's DM that it is no longer hers names it by its number and case,
+    without its text, and says why. Each DM is built with its recipient's view of it,
+    never the admin's."""
     forum = actions_flow.make_forum(bot)
     case_id = _case(bot, forum, consent_for=["Socialtjänst/IFO"], attend=["Elevhälsa"])
     with bot.sessions() as s:
         case = s.get(Case, case_id)
         assert case is not None
         reference = case.reference
-    assert actions_flow.submit_action(bot, forum, case=reference, agency="Elevhälsa").json() is None
+    refused = actions_flow.submit_action(bot, forum, case=reference, agency="Elevhälsa").json()
+    assert list(refused["errors"]) == ["agency"]
+    assert "Grundskola, Socialtjänst/IFO" in refused["errors"]["agency"]
+    body = actions_flow.submit_action(
+        bot, forum, case=reference, agency="Socialtjänst/IFO", owner=actions_flow.SOCIAL
+    )
+    assert body.json() is None
     action = actions_flow.the_action(bot)
-    created = eventually(lambda: dms_to(bot, actions_flow.ELEVHALSA))[-1]
-    assert f"#{action.id}" in text_of(created)
-    assert actions_flow.DESCRIPTION not in text_of(created), text_of(created)
-    assert "Ökad närvaro" not in text_of(created)
-    actions_flow.press(bot, "action_hand_over", actions_flow.ADMIN, str(action.id))
-    view = bot.slack.wait_for("views.open")[-1].args["view"]
-    values = {"owner": {"value": users_value(actions_flow.ELEVHALSA2)}}
-    answer = bot.driver.view_submission(
-        "action_handover",
-        values,
-        user=actions_flow.ADMIN,
-        private_metadata=view["private_metadata"],
-        blocks=actions_flow.blocks_of(values),
+    created = eventually(lambda: dms_to(bot, actions_flow.SOCIAL))[-1]
+    assert f"#{action.id}" in text_of(created) and actions_flow.DESCRIPTION in text_of(created)
+    assert dms_to(bot, actions_flow.ELEVHALSA) == []
+    _add_consent(bot, case_id, forum, ["Elevhälsa", "Socialtjänst/IFO"])
+    _hand_over(bot, action.id, actions_flow.ELEVHALSA, forum["Elevhälsa"], views=1)
+    eventually(lambda: dms_to(bot, actions_flow.ELEVHALSA))
+    _add_consent(bot, case_id, forum, ["Socialtjänst/IFO"])
+    _hand_over(bot, action.id, actions_flow.SOCIAL, forum["Socialtjänst/IFO"], views=2)
+    handed = eventually(
+        lambda: [c for c in dms_to(bot, actions_flow.ELEVHALSA) if "inte längre din" in text_of(c)]
+    )[-1]
+    assert f"#{action.id}" in text_of(handed) and reference in text_of(handed)
+    assert actions_flow.DESCRIPTION not in text_of(handed), text_of(handed)
+    assert "ärendets samtycke omfattar inte din verksamhet" in text_of(handed)
+    back = eventually(
+        lambda: [c for c in dms_to(bot, actions_flow.SOCIAL) if "lämnade över" in text_of(c)]
+    )[-1]
+    assert actions_flow.DESCRIPTION in text_of(back)
+    bot.slack.assert_no_violations()
+
+
+def _add_consent(bot: Bot, case_id: int, forum: dict[str, int], agencies: list[str]) -> None:
+    """The admin records a new consent for the case, covering ``agencies``."""
+    from domain.cases import record_consent
+
+    with transaction(bot.sessions) as s:
+        row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        record_consent(
+            s,
+            bot.clock,
+            access=fs.require_member(s, forum=row, slack_user_id=actions_flow.ADMIN),
+            case_id=case_id,
+            giver=ConsentGiver.GUARDIANS,
+            agency_ids=[forum[a] for a in agencies],
+            given_on=dt.date(2026, 11, 23),
+            expires_on=None,
+        )
+
+
+def _hand_over(bot: Bot, action_id: int, owner: str, agency: int, *, views: int) -> None:
+    """The admin moves the action to ``agency``, ``owner`` its owner (accepted)."""
+    answer = actions_flow.hand_over_as(
+        bot, actions_flow.ADMIN, action_id, owner, agency, views=views
     )
     assert answer.json() is None
-    handed = eventually(lambda: dms_to(bot, actions_flow.ELEVHALSA2))[-1]
-    assert f"#{action.id}" in text_of(handed)
-    assert actions_flow.DESCRIPTION not in text_of(handed), text_of(handed)

@@ -93,15 +93,19 @@ def _status(t: Translator, row: ActionRow) -> str:
     return status_label(t, row.status)
 
 
-def hidden_text(t: Translator) -> str:
+def hidden_text(t: Translator, *, by_consent: bool = False) -> str:
     """What a reader sees instead of the text of an action linked to a case whose details
-    the disclosure rule does not let them see."""
+    the disclosure rule does not let them see; ``by_consent``: with why, when it is their
+    agency the case is hidden from (what the case's own modal tells them too), so an owner
+    given such an action knows why they cannot read it."""
+    if by_consent:
+        return "_" + t("details hidden: the case's consent does not cover your agency") + "_"
     return "_" + t("details hidden") + "_"
 
 
 def description_text(t: Translator, row: ActionRow, limit: int | None = 500) -> str:
     if not row.details:
-        return hidden_text(t)
+        return hidden_text(t, by_consent=row.hidden_by_consent)
     return escape(clip(row.description, limit) if limit else row.description)
 
 

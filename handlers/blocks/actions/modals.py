@@ -351,6 +351,8 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
             old=_iso_day(t, d.get("from")),
             new=_iso_day(t, d.get("to")),
         )
+    elif entry.kind == "handed_over" and d.get("to_agency") and d.get("from") == d.get("to"):
+        what = t("moved it to {agency}", agency=escape(str(d.get("to_agency"))))  # owner kept
     elif entry.kind == "handed_over" and d.get("to_agency"):
         what = t(
             "moved it to {agency} and handed it over to {user}",
