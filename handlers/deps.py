@@ -117,21 +117,16 @@ class Deps:
         if not team_id or wanted == []:
             return {}
 
-        def read(session: Session) -> dict[str, Stored]:
-            if wanted is not None:
-                return languages.stored(session, team_id, wanted)
-            return languages.stored_in_workspace(session, team_id)
-
         try:
             caller = held_session(self.sessions)
             if caller is not None:
                 # Neither flushed (the caller's pending changes are its own business) nor
                 # able to abort the caller's transaction (PostgreSQL after a failed statement).
                 with caller.no_autoflush, caller.connection().begin_nested():
-                    found = read(caller)
+                    found = _read_stored(caller, team_id, wanted)
             else:
                 with reading(self.sessions) as session:
-                    found = read(session)
+                    found = _read_stored(session, team_id, wanted)
         except Exception as exc:  # a language is never worth a failed request or job
             log.warning("stored languages not read: %s", exc.__class__.__name__)
             return {}
@@ -257,3 +252,10 @@ def settle_stores(timeout: float = 10.0) -> None:
     """Wait until the languages handed to :meth:`Deps.learned` so far are stored (one
     writer: what was queued before this is done when it returns)."""
     _WRITES.submit(lambda: None).result(timeout)
+
+
+def _read_stored(session: Session, team_id: str, wanted: list[str] | None) -> dict[str, Stored]:
+    """The stored languages of ``wanted`` (None: all of the workspace's)."""
+    if wanted is not None:
+        return languages.stored(session, team_id, wanted)
+    return languages.stored_in_workspace(session, team_id)

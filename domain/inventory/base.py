@@ -34,6 +34,7 @@ class Retention(enum.StrEnum):
     INSTALLATION = "installation"  # while the app is installed; deleted on uninstall
     OAUTH_STATE = "oauth_state"  # minutes: consumed (deleted) at the end of an install
     LANGUAGE = "language"  # a person's language: refreshed daily while they are a member
+    LANGUAGE_ASK = "language_ask"  # when the refresh may ask Slack again: gone a day after
 
 
 RETENTION_SV: dict[Retention, str] = {
@@ -66,6 +67,9 @@ RETENTION_SV: dict[Retention, str] = {
     Retention.LANGUAGE: (
         "förnyas dagligen så länge personen är aktiv medlem i ett forum; raderas när den "
         "inte förnyats på en dag och personen inte längre är medlem"
+    ),
+    Retention.LANGUAGE_ASK: (
+        "teknisk (Slack-id och en tid): raderas ett dygn efter att tiden passerat"
     ),
     Retention.OAUTH_STATE: (
         "giltig i minuter: raderas när installationen slutförs (en avbruten installations "

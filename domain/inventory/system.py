@@ -180,4 +180,13 @@ SYSTEM: dict[str, Table] = {
         {"team_id": T, "user_id": M, "locale": O, "looked_up_at": T},
         retention=Retention.LANGUAGE,
     ),
+    "member_language_asks": Table(
+        DB,
+        "När botens språkuppdatering får fråga Slack om en person igen (flera repliker "
+        "frågar då inte om samma person)",
+        "When the bot's language refresh may ask Slack about a person again (so several "
+        "replicas do not ask about the same person)",
+        {"team_id": T, "user_id": M, "next_ask_at": T},
+        retention=Retention.LANGUAGE_ASK,
+    ),
 }

@@ -50,8 +50,13 @@ def test_no_listener_is_defined_inside_a_function() -> None:
                     and isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
                 ]
                 nested += [f"{path.name}: {node.name} defines {name}" for name in inner]
-    # The listener decorator itself wraps functions; that is the one place allowed.
-    nested = [n for n in nested if not n.startswith(("listener.py", "app.py", "outgoing.py"))]
+    # The listener decorator itself wraps functions; that is the one place allowed (and the
+    # per-workspace Web API client factory, moved out of app.py, which no listener reaches).
+    nested = [
+        n
+        for n in nested
+        if not n.startswith(("listener.py", "app.py", "outgoing.py", "clients.py"))
+    ]
     assert not nested, "\n".join(nested)
 
 
