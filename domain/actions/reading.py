@@ -273,14 +273,26 @@ def owner_row(session: Session, clock: Clock, *, forum: Forum, action_id: int) -
     return rows_for_user(session, clock, forum, action.owner or "", [action])[0]
 
 
-def owner_in_workspace(session: Session, *, team_id: str, action_id: int) -> str | None:
-    """The owner of the workspace's action ``action_id`` (None: no owner, or no such action
-    in the workspace), for the hand-over to look the owners' languages up before its
-    transaction. Shown to nobody: the hand-over's door decides what happens."""
+def owner_in_workspace(
+    session: Session, *, team_id: str, action_id: int, asked_by: str
+) -> str | None:
+    """The owner of the workspace's action ``action_id`` (None: no owner, no such action in
+    the workspace, or ``asked_by`` is not an active member of its forum), for the hand-over
+    to look the owners' languages up before its transaction. Shown to nobody: the
+    hand-over's door decides what happens. Bound to the forum's members, so that the time a
+    crafted id of another forum takes (a Slack look-up, or none) tells an outsider nothing
+    about whether that action exists and has an owner."""
     return session.scalar(
         select(Action.owner)
         .join(Forum, Forum.id == Action.forum_id)
+        .join(
+            Member,
+            (Member.forum_id == Action.forum_id)
+            & (Member.slack_user_id == asked_by)
+            & Member.active.is_(True),
+        )
         .where(Action.id == action_id, Forum.team_id == team_id)
+        .limit(1)
     )
 
 

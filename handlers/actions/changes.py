@@ -349,7 +349,7 @@ def submit_change(
     values = view["state"]["values"]
     team_id, user_id = context.team_id or "", context.user_id or ""
     if verb == "hand_over":
-        _learn_the_owners_languages(deps, client, team_id, meta.action_id or 0, values)
+        _learn_the_owners_languages(deps, client, team_id, user_id, meta.action_id or 0, values)
     try:
         with database_errors(), transaction(deps.sessions) as session:
             access, action = at_the_door(
@@ -418,13 +418,20 @@ def submit_change(
 
 
 def _learn_the_owners_languages(
-    deps: Deps, client: WebClient, team_id: str, action_id: int, values: dict[str, Any]
+    deps: Deps,
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    action_id: int,
+    values: dict[str, Any],
 ) -> None:
     """Before the hand-over's transaction: the new and the present owner's languages, looked
     up (at most a second in all) and kept for :func:`_tell_the_owners`, which then asks no
     Slack while the transaction holds the action's row (on SQLite the whole database)."""
     with database_errors(), reading(deps.sessions) as session:
-        present = action_service.owner_in_workspace(session, team_id=team_id, action_id=action_id)
+        present = action_service.owner_in_workspace(
+            session, team_id=team_id, action_id=action_id, asked_by=user_id
+        )
     owners = [u for u in (forms.selected(values, "owner"), present) if u]
     outgoing.known_locales(deps, client, team_id, owners)
 

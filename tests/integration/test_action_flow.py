@@ -1231,6 +1231,39 @@ def test_a_hand_over_asks_slack_for_the_owners_languages_before_its_transaction(
     assert "lämnade över insats" in text_of(new_owners.args)
 
 
+def test_an_outsiders_crafted_hand_over_asks_slack_about_no_owner(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Someone outside the forum submits a hand-over with its action's id (the form's
+    metadata copied from a coordinator's): the look-up before the transaction asks Slack
+    about no owner (the time it takes would tell an outsider that another forum's action
+    exists and whose it is), and the door refuses as before: nothing changes."""
+    submit_action(bot, forum)
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    assert action.owner == ELEVHALSA
+    bot.wait_idle()
+    settle_stores()
+    with transaction(bot.sessions) as s:
+        s.execute(delete(MemberLanguage))
+    bot.runtime.deps.monotonic = lambda: time.monotonic() + 7200  # the cache has forgotten
+    press(bot, "action_hand_over", ADMIN, str(action.id))
+    view = bot.slack.wait_for("views.open", count=1)[-1].args["view"]
+    asked = len(bot.slack.calls_to("users.info"))
+    values: dict[str, Any] = {"owner": {"value": users_value(OUTSIDER)}}
+    bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=OUTSIDER,
+        private_metadata=view["private_metadata"],
+        blocks=blocks_of(values),
+    )
+    bot.wait_idle()
+    looked_up = [c.args.get("user") for c in bot.slack.calls_to("users.info")[asked:]]
+    assert ELEVHALSA not in looked_up, looked_up
+    assert the_action(bot).owner == ELEVHALSA
+
+
 def test_no_one_is_told_it_is_no_longer_theirs_who_handed_it_over_or_left(
     bot: Bot, forum: dict[str, int]
 ) -> None:
