@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import actions as action_service
 from domain import forums as fs
 from storage.db import transaction
@@ -143,8 +142,8 @@ def test_the_owners_dm_survives_a_slack_outage(bot: Bot, forum: dict[str, int]) 
     assert not [c for c in dms_to(bot, ELEVHALSA) if c.ok]
 
     bot.clock.advance(dt.timedelta(minutes=2))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     delivered = [c for c in dms_to(bot, ELEVHALSA) if c.ok]
     assert len(delivered) == 1
     assert "action_done" in text_of(delivered[0].args)
@@ -177,8 +176,8 @@ def test_the_new_owners_dm_after_a_hand_over_survives_a_slack_outage(
     wait_until_tried(bot, "action_handed_over:")
 
     bot.clock.advance(dt.timedelta(minutes=2))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     delivered = [c for c in dms_to(bot, ELEVHALSA2) if c.ok]
     assert len(delivered) == 1
     assert "lämnade över" in text_of(delivered[0].args)

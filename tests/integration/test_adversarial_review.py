@@ -521,7 +521,6 @@ def test_a_purged_cases_actions_do_not_become_forum_text(bot: Bot) -> None:
     without a case is forum text for every member: so its text about the case goes with the
     case, and a member of an agency the consent never covered is not shown it afterwards, in
     the list, App Home or the action plan."""
-    from bot.scheduler import run_due_work
     from storage.db import transaction
     from storage.models import Action, ActionEvent, Case, Forum
 
@@ -534,7 +533,7 @@ def test_a_purged_cases_actions_do_not_become_forum_text(bot: Bot) -> None:
     answer = close_case(bot, world, raiser, _ids(bot, world))
     assert '"errors"' not in answer.body, answer.body
     bot.clock.set(bot.clock.now() + dt.timedelta(days=60))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         assert s.get(Case, world.case) is None, "the closed case is past its period"
         action = s.get(Action, world.action)

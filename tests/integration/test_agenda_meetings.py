@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import (
@@ -209,7 +208,7 @@ def test_two_replicas_ticking_at_once_post_each_agenda_once(bot: Bot) -> None:
 
     def replica() -> None:
         barrier.wait()
-        run_due_work(bot.runtime)
+        bot.run_due_work()
 
     threads = [threading.Thread(target=replica) for _ in range(3)]
     for thread in threads:

@@ -17,7 +17,7 @@ import threading
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import replica_id, run_due_work
+from bot.scheduler import replica_id, run_due_work  # noqa: TID251 (concurrent passes, on purpose)
 from domain import agenda, meetings, ratings
 from domain.agenda import posting
 from handlers.outgoing import render_agenda, render_preview

@@ -14,7 +14,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.scheduler import run_due_work
 from handlers import outgoing
 from handlers.deps import settle_stores
 from storage.db import transaction
@@ -119,7 +118,7 @@ def test_a_crafted_slack_locale_gives_the_forums_language_and_the_usual_file_nam
     bot.slack.set_user(actions.ADMIN, locale=crafted)
     bot.slack.set_user("U5", locale="en-US")
     bot.clock.set(dt.datetime(2026, 7, 1, 6, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     titles: list[str] = []
     sheets = []
     for call in bot.slack.calls_to("files.completeUploadExternal"):

@@ -10,7 +10,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from storage.models import Case
 from tests.integration.test_oauth_install import two_workspaces  # noqa: F401 (a fixture)
 from tests.support import agenda_flow
@@ -32,7 +31,7 @@ def test_a_job_and_a_request_find_the_workspaces_token_while_they_write(
     agenda_flow.raise_a_case(bot)
     bot.clock.set(agenda_flow.local(2026, 11, 25, 8, 0))
     started = time.monotonic()
-    run_due_work(bot.runtime)  # the coordinator's preview of Thursday's agenda
+    bot.run_due_work()  # the coordinator's preview of Thursday's agenda
     took = time.monotonic() - started
     (preview,) = agenda_flow.dms_to(bot, "U1")
     assert "Preview: agenda for FOSSAM" in preview.args["text"], preview.args["text"]

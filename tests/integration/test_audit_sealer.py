@@ -21,7 +21,6 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.cli import main
-from bot.scheduler import run_due_work
 from bot.sealer import ROUND_SPACING, Sealer, start_sealer
 from domain import audit
 from sandbox.webapi import SlackWebApiStub
@@ -161,7 +160,7 @@ def test_the_monthly_log_check_sends_the_signed_head_that_verify_accepts(
 ) -> None:
     setup_forum(bot)
     bot.clock.set(dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC))  # Tuesday 1 December
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (dm,) = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER]
     assert "Loggens signerade huvud" in dm.args["text"]
     found = re.search(r"`(sva1:[^`]+)`", dm.args["text"])

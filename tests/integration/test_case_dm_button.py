@@ -13,7 +13,6 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
-from bot.scheduler import run_due_work
 from domain import languages
 from domain.cases import change_status
 from domain.forums import require_member
@@ -191,7 +190,7 @@ def test_the_dm_button_of_a_case_removed_by_retention_says_so_in_words_for_a_dm(
             s, bot.clock, access=raiser, case_id=case_id, to=CaseStatus.CLOSED, effect=Effect.YES
         )
     bot.clock.set(bot.clock.now() + dt.timedelta(days=1827))  # five years on
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         assert s.get(Case, case_id) is None, "retention removed the case"
     for user, refused in ((ELEVHALSA, REFUSED_SV), (SOCIAL, REFUSED_EN)):

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.scheduler import run_due_work
 from domain import disclosure, statistics
 from domain import forums as fs
 from domain.i18n import Translator
@@ -133,7 +132,7 @@ def test_a_consent_reminder_never_goes_to_a_raiser_who_left_the_forum(
     bot.driver.event({"type": "member_left_channel", "user": POLICE, "channel": CHANNEL})
     bot.wait_idle()
     bot.slack.reset()
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     reminders = [
         c for c in bot.slack.calls_to("chat.postMessage") if "Samtycket" in c.args.get("text", "")
     ]
@@ -671,7 +670,7 @@ def test_a_consent_reminder_is_in_each_recipients_language_and_not_to_a_raiser_w
         )
     bot.slack.reset()  # forgets its users: Slack still knows the admin's language
     bot.slack.set_user(ADMIN, locale="en-US")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     texts = [
         (c.args["channel"], c.args.get("text", ""))
         for c in bot.slack.calls_to("chat.postMessage")
@@ -866,7 +865,7 @@ def test_english_says_a_consent_is_valid_until_and_including_its_last_day_everyw
     assert "expires" not in listed
     register = answer("samtycke FOS-2026-001")
     assert until in register and "expires" not in register, register
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (reminder,) = [
         c.args["text"]
         for c in bot.slack.calls_to("chat.postMessage")

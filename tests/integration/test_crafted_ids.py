@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from bot.scheduler import run_due_work
 from tests.conftest import Bot
 from tests.integration import test_minutes_flow as minutes
 from tests.integration.test_case_flow import SOCIAL, blocks_of, meta
@@ -153,7 +152,7 @@ def test_a_crafted_agency_option_in_a_form_is_no_agency(
 def test_a_crafted_round_in_a_rating_button_is_no_such_round(bot: Bot, crafted: str) -> None:
     """The rating DM's button carries "<round id>:<agency id>"."""
     forum = make_forum(bot)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     agency = button_value(dms(bot, POLIS)[0]).partition(":")[2]
     before = bot.slack.count("response_url")
     bot.driver.block_action("rating_open", user=POLIS, value=f"{crafted}:{agency}", channel="C0001")
@@ -166,7 +165,7 @@ def test_a_crafted_area_block_in_the_rating_modal_is_left_out(bot: Bot, crafted:
     """The rating modal's blocks are named after the areas ("level_<area id>"): a crafted
     one names no area and is left out; the real answers are saved."""
     forum = make_forum(bot)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
     values: dict[str, Any] = {f"level_{forum[a]}": {"value": select_value("2")} for a in AREAS}
     values[f"level_{crafted}"] = {"value": select_value("4")}

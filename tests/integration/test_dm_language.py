@@ -14,7 +14,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select, update
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import Action, Agency, Case, Forum, Member, Role
@@ -190,7 +189,7 @@ def test_the_coordinators_hear_of_a_released_action_in_their_language(
         )
     bot.slack.reset()
     bot.slack.set_user(actions.ADMIN, locale="en-US")  # (a reset forgets it)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (english,) = dms_to(bot, actions.ADMIN)
     (swedish,) = dms_to(bot, "U5")
     assert "no longer has an owner" in english
@@ -282,7 +281,7 @@ def test_the_minutes_prompt_is_in_the_coordinators_language(bot: Bot) -> None:
 def test_rating_invitations_and_reminders_are_in_each_recipients_language(bot: Bot) -> None:
     rating_flow.make_forum(bot)
     bot.slack.set_user(rating_flow.POLIS, locale="en-US")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (english,) = dms_to(bot, rating_flow.POLIS)
     (swedish,) = dms_to(bot, rating_flow.POLIS2)
     assert "Situation picture before OSF Thursday 26 November" in english
@@ -290,7 +289,7 @@ def test_rating_invitations_and_reminders_are_in_each_recipients_language(bot: B
     bot.slack.reset()
     bot.slack.set_user(rating_flow.POLIS, locale="en-US")  # (a reset forgets it)
     bot.clock.set(rating_flow.DEADLINE - dt.timedelta(minutes=90))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (reminder_en,) = dms_to(bot, rating_flow.POLIS)
     (reminder_sv,) = dms_to(bot, rating_flow.POLIS2)
     assert reminder_en.count("Reminder: situation picture") == 2  # text and block
@@ -308,7 +307,7 @@ def test_a_language_slack_does_not_name_falls_back_to_the_forums(bot: Bot) -> No
         s.execute(update(Forum).values(language="en"))
     bot.slack.set_user("U2", locale="de-DE")
     bot.slack.set_user("U1", locale="sv-SE")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (german,) = dms_to(bot, "U2")
     (swedish,) = dms_to(bot, "U1")
     assert f"The consent for {reference} is valid until and including" in german
@@ -359,7 +358,7 @@ def test_the_automatic_review_comes_in_each_coordinators_language(
         s.execute(update(Forum).values(created_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC)))
     bot.slack.set_user(actions.ADMIN, locale="en-US")
     bot.clock.set(dt.datetime(2026, 7, 1, 6, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     sheets = []
     for call in bot.slack.calls_to("files.completeUploadExternal"):
         for item in call.args["files"]:
@@ -380,7 +379,7 @@ def test_the_monthly_log_check_is_in_each_reviewers_language(
     add_people(bot, action_forum["forum"], action_forum["Grundskola"], Role.REVIEWER, ["U7", "U8"])
     bot.slack.set_user("U7", locale="en-GB")
     bot.clock.set(dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC))  # Tuesday 1 December
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (english,) = dms_to(bot, "U7")
     (swedish,) = dms_to(bot, "U8")
     assert "Monthly log check for FOSSAM, November 2026" in english

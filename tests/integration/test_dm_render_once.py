@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain import languages
 from domain.i18n import Locale, translations
@@ -112,7 +111,7 @@ def test_a_rounds_invitations_and_reminders_are_rendered_once_per_agency_and_lan
     # The languages a scheduled job reads are the stored ones (domain.languages).
     languages.remember(bot.sessions, bot.clock, "T0001", dict.fromkeys(english, "en"))
     lookups = Lookups(monkeypatch, BUTTON)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     sent = invitations(bot)
     assert len(sent) == 20  # 4 agencies × 5 members
     # Once per agency and language: 4 English, 4 Swedish, not 5 and 15.
@@ -129,7 +128,7 @@ def test_a_rounds_invitations_and_reminders_are_rendered_once_per_agency_and_lan
     for user in english:
         bot.slack.set_user(user, locale="en-US")
     bot.clock.set(rating_flow.DEADLINE - dt.timedelta(minutes=90))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     reminded = invitations(bot)
     assert len(reminded) == 20
     assert lookups.counts == {"en": 4, "sv": 4}
@@ -145,7 +144,7 @@ def test_two_forums_invitations_never_share_a_rendering(bot: Bot) -> None:
     second = make_forum(bot, 2, members=2)
     bot.slack.set_user(first["Polis"][0], locale="en-US")
     bot.slack.set_user(second["Polis"][1], locale="en-US")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     sent = invitations(bot)
     with bot.sessions() as s:
         rounds = {r.forum_id: r.id for r in s.scalars(select(RatingRound))}

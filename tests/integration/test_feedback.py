@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import (
@@ -159,12 +158,12 @@ def test_closing_a_case_sends_one_survey_per_agency_answered_once(
     # Five days later (a working day, 09:00) the agencies that have not answered are reminded
     # once; Elevhälsa is not.
     bot.clock.set(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1
     assert dms_to(bot, ELEVHALSA, "Påminnelse") == []
     bot.clock.set(dt.datetime(2026, 12, 10, 9, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1
     assert case_id
 
@@ -242,8 +241,8 @@ def test_a_reopened_case_sends_no_reminder_until_it_is_closed_again(
     with bot.sessions() as session:
         assert session.get(Case, case_id).status.value == "follow_up"  # type: ignore[union-attr]
     bot.clock.set(dt.datetime(2026, 11, 30, 9, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     assert dms_to(bot, SOCIAL, "Påminnelse") == []
     # Closed again on 1 December: no new survey DM; the reminder on Monday the 7th (5 days
     # on is a Sunday: the first working day after, 09:00), once.
@@ -261,15 +260,15 @@ def test_a_reopened_case_sends_no_reminder_until_it_is_closed_again(
     )
     assert close_again.status == 200 and close_again.json() is None
     bot.wait_idle()
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(dms_to(bot, SOCIAL, "Tre korta frågor")) == 1
     assert dms_to(bot, SOCIAL, "Påminnelse") == []
     bot.clock.set(dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert dms_to(bot, SOCIAL, "Påminnelse") == []
     bot.clock.set(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     assert len(dms_to(bot, SOCIAL, "Påminnelse")) == 1
 
 
@@ -428,7 +427,7 @@ def test_a_close_sends_its_own_surveys_and_leaves_other_workspaces_to_the_schedu
             s.sent_at is None
             for s in session.scalars(select(FeedbackSurvey).where(FeedbackSurvey.id.in_(others)))
         )
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     for user in OTHER_WORKSPACE_USERS:
         assert len(dms_to(bot, user, "Tre korta frågor")) == 1, user
     for user in (ADMIN, ELEVHALSA, SOCIAL):

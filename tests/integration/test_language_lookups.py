@@ -12,7 +12,6 @@ from collections import Counter
 import pytest
 from sqlalchemy import select, update
 
-from bot.scheduler import run_due_work
 from bot.wiring import Runtime
 from domain import languages
 from handlers import outgoing
@@ -45,7 +44,7 @@ def test_a_jobs_language_lookup_reads_on_the_jobs_own_connection(bot: Bot) -> No
     scheduled_work.forum_with_case(bot, expires_in_days=5)
     languages.remember(bot.sessions, bot.clock, "T0001", {"U1": "sv", "U2": "en"})
     with second_connection_reads(bot.sessions, LANGUAGE_READ) as reads:
-        run_due_work(bot.runtime)
+        bot.run_due_work()
     (english,) = dms_to(bot, "U2")
     assert "The consent for" in english
     assert reads and not any(reads), reads

@@ -23,7 +23,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.scheduler import run_due_work
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import BOT_TOKEN, DEFAULT_NOW, SIGNING_SECRET, Bot
 from tests.support.processes import LISTENING, ROOT, stop, wait_healthy
@@ -85,9 +84,7 @@ def test_database_errors_on_every_write_surface_log_nothing_typed(
     bot: Bot, caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    world = build_world(
-        World(bot.driver, bot.slack, bot.sessions, tick=lambda: run_due_work(bot.runtime))
-    )
+    world = build_world(World(bot.driver, bot.slack, bot.sessions, tick=lambda: bot.run_due_work()))
     typed = drive_every_surface(world, bot.sessions, bot.wait_idle)
     out, err = capfd.readouterr()
     output = caplog.text + out + err

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import (
@@ -68,7 +67,7 @@ def another_forums_meeting(bot: Bot) -> tuple[int, int]:
             ),
         )
         other_id = other.id
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         theirs = s.scalars(
             select(Meeting.id).where(Meeting.forum_id == other_id).order_by(Meeting.starts_at)

@@ -180,7 +180,6 @@ def test_a_request_of_one_workspace_never_sends_another_workspaces_messages_with
     """A message of workspace T0002 waits in the outbox (Slack was away, say) when a request
     of T0001 sends what it queued at once: T0002's message goes with T0002's token, or is
     left to the scheduler, never with the token of the workspace that asked."""
-    from bot.scheduler import run_due_work
     from handlers import outgoing
     from storage.db import transaction
     from tests.integration.test_forum_flow import create_forum
@@ -196,7 +195,7 @@ def test_a_request_of_one_workspace_never_sends_another_workspaces_messages_with
         )
     create_forum(bot)  # in T0001; its announcement is sent at once, after the ack
     bot.wait_idle()
-    run_due_work(bot.runtime)  # whatever the request left goes with the scheduler
+    bot.run_due_work()  # whatever the request left goes with the scheduler
     to_t0001 = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0001"]
     assert to_t0001 and {c.token for c in to_t0001} == {"xoxb-T0001-own"}
     to_t0002 = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == "C0002"]
@@ -241,7 +240,6 @@ def test_an_org_wide_install_sends_its_workspaces_messages_with_the_organisation
     With an org-wide install the token is stored under the organisation: the workspace's
     first request records its organisation, so the announcement the request queued and what
     the scheduler sends later go with the organisation's token (before, with none)."""
-    from bot.scheduler import run_due_work
     from handlers import outgoing
     from storage.db import transaction
     from tests.integration.test_forum_flow import create_forum
@@ -253,7 +251,7 @@ def test_an_org_wide_install_sends_its_workspaces_messages_with_the_organisation
         outgoing.post(
             s, bot.clock, team_id="T0003", channel="C0001", message={"text": "Dagordning"}
         )
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     posts = bot.slack.calls_to("chat.postMessage")
     assert len(posts) >= 2, "the announcement or the scheduled post was not sent"
     assert {c.token for c in posts} == {"xoxb-E0001-org"}

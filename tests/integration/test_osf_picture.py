@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import actions as action_service
 from domain import forums as fs
 from storage.db import transaction
@@ -90,7 +89,7 @@ def overview(bot: Bot, user: str) -> dict[str, Any]:
 def test_the_form_asks_what_the_agency_sees_and_refuses_identifying_text(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
     (block,) = [b for b in view["blocks"] if b.get("block_id") == "observation"]
     assert block["label"]["text"] == "Vad ser ni just nu?"
@@ -116,12 +115,12 @@ def test_the_form_asks_what_the_agency_sees_and_refuses_identifying_text(
 def test_coordinators_read_what_agencies_see_beside_their_levels_and_each_look_is_logged(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     seen = "Fler unga samlas vid stationen på kvällarna"
     agency_rates(bot, POLIS, {forum["Gråbo"]: 4, forum["Hemse"]: 1, forum["Droger"]: 2}, seen=seen)
     agency_rates(bot, FRITID, {forum["Gråbo"]: 2, forum["Hemse"]: 1, forum["Droger"]: 1})
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     # Never in the channel: the picture and its images carry areas and levels only.
     channel = json.dumps(
         [c.args for c in bot.slack.calls if c.args.get("channel") == "C0001"], ensure_ascii=False
@@ -161,18 +160,18 @@ def test_coordinators_read_what_agencies_see_beside_their_levels_and_each_look_i
 def _two_rounds(bot: Bot, forum: dict[str, int]) -> None:
     """Round 1: Gråbo (1, 1, 4) → highest kritiskt, median normalt. Round 2: (3, 3, 3) →
     highest oroande (better), median oroande (worse)."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     agency_rates(bot, ADMIN, {forum["Gråbo"]: 1, forum["Hemse"]: 2, forum["Droger"]: 1})
     agency_rates(bot, POLIS, {forum["Gråbo"]: 4, forum["Hemse"]: 2, forum["Droger"]: 1})
     agency_rates(bot, FRITID, {forum["Gråbo"]: 1, forum["Hemse"]: 2, forum["Droger"]: 1})
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.set(DEADLINE + WEEK - dt.timedelta(days=2))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     for user in (ADMIN, POLIS, FRITID):
         agency_rates(bot, user, {forum["Gråbo"]: 3, forum["Hemse"]: 2, forum["Droger"]: 1})
     bot.clock.set(DEADLINE + WEEK + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
 
 
 def posted_pictures(bot: Bot) -> list[dict[str, Any]]:

@@ -16,7 +16,6 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from bot.cli import main
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain import scheduling
 from domain.cases import CaseDraft, raise_case, read_case, report_deviation
@@ -400,22 +399,22 @@ def test_the_monthly_log_check_reaches_each_reviewer_once_on_the_first_working_d
 ) -> None:
     setup_forum(bot)
     bot.clock.set(dt.datetime(2026, 12, 1, 7, 0, tzinfo=dt.UTC))  # Tuesday 1 December
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER]
     assert len(dms) == 1
     assert "november 2026" in dms[0].args["text"]
     assert SUMMARY not in dms[0].args["text"]
     # January 2027: the 1st is a holiday, then a weekend; Monday the 4th is the day.
     bot.clock.set(dt.datetime(2027, 1, 3, 9, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert (
         len([c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER])
         == 1
     )
     bot.clock.set(dt.datetime(2027, 1, 4, 7, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     dms = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == REVIEWER]
     assert len(dms) == 2 and "december 2026" in dms[1].args["text"]
 
@@ -460,7 +459,7 @@ def test_three_replicas_at_once_send_the_monthly_check_and_run_retention_once(bo
 
     def replica() -> None:
         barrier.wait()
-        run_due_work(bot.runtime)
+        bot.run_due_work()
 
     threads = [threading.Thread(target=replica) for _ in range(3)]
     for thread in threads:

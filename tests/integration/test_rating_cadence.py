@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain import ratings
 from handlers.blocks.ratings import RENDERERS as RATING_RENDERERS
@@ -87,15 +86,15 @@ def test_a_coordinator_chooses_the_meetings_with_a_situation_picture(
         blocks=view["blocks"],
     )
     assert response.status == 200 and response.json() is None
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot) is None  # 26 November was not chosen
     bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).meeting_id == third
     # No reminders were chosen: none go out.
     bot.slack.reset()
     bot.clock.set(dt.datetime(2026, 12, 2, 9, 30, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert rating_messages(bot) == []
 
 
@@ -112,7 +111,7 @@ def test_every_other_meeting_has_a_situation_picture(bot: Bot, forum: dict[str, 
         dt.datetime(2026, 12, 11, 7, 1, tzinfo=dt.UTC),  # 17 December: not this one
     ):
         bot.clock.set(opening)
-        run_due_work(bot.runtime)
+        bot.run_due_work()
         with bot.sessions() as s:
             opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
     assert opened == [1, 1, 2, 2]
@@ -138,7 +137,7 @@ def test_every_other_meeting_counts_the_meetings_that_were_recorded(
             bot.clock.set(dt.datetime.combine(held, dt.time(15, 30), tzinfo=dt.UTC))
             _record(bot, forum, meeting_ids(bot)[held])
         bot.clock.set(opening)
-        run_due_work(bot.runtime)
+        bot.run_due_work()
         with bot.sessions() as s:
             opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
     assert opened == [1, 1, 2, 2]
@@ -173,7 +172,7 @@ def test_every_other_meeting_after_a_cancelled_one_is_held_with_a_picture(
         created = s.get(Forum, forum["forum"])
         assert created is not None
         created.settings = {"situation_picture": "every_other"}
-    run_due_work(bot.runtime)  # 26 November's round opens at once
+    bot.run_due_work()  # 26 November's round opens at once
     meetings = meeting_ids(bot)
     _cancel(bot, forum, meetings[dt.date(2026, 12, 3)])
 
@@ -195,7 +194,7 @@ def test_every_other_meeting_after_a_cancelled_one_is_held_with_a_picture(
         dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC),  # 10 December: a picture
     ):
         bot.clock.set(opening)
-        run_due_work(bot.runtime)
+        bot.run_due_work()
     assert rounds() == {dt.date(2026, 11, 26), dt.date(2026, 12, 10)}
 
     # 10 December (a picture meeting) is cancelled after its round opened: 17 December,
@@ -203,7 +202,7 @@ def test_every_other_meeting_after_a_cancelled_one_is_held_with_a_picture(
     bot.clock.set(dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC))
     _cancel(bot, forum, meetings[dt.date(2026, 12, 10)])
     bot.clock.set(dt.datetime(2026, 12, 11, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert rounds() == {dt.date(2026, 11, 26), dt.date(2026, 12, 10), dt.date(2026, 12, 17)}
 
 
@@ -233,12 +232,12 @@ def _record(bot: Bot, forum: dict[str, int], meeting_id: int) -> None:
 def test_a_jump_of_two_levels_since_last_time_alerts_the_coordinators(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     value = f"{the_round_latest(bot)}:{forum['Polis']}"
     view = open_modal(bot, POLIS, value)
@@ -259,12 +258,12 @@ def the_round_latest(bot: Bot) -> int:
 def test_the_agenda_shows_the_situation_picture_of_the_closed_round(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)  # the round for Thursday 26 November opens
+    bot.run_due_work()  # the round for Thursday 26 November opens
     polis_rates(bot, forum, {"Gråbo": 4, "Hemse": 1, "Droger": 2})
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)  # closes; the picture is posted in the channel
+    bot.run_due_work()  # closes; the picture is posted in the channel
     bot.clock.set(dt.datetime(2026, 11, 26, 7, 0, tzinfo=dt.UTC))  # 08:00 in Stockholm
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (agenda,) = [p for p in channel_posts(bot) if p.args["text"].startswith("Dagordning")]
     text = json.dumps(agenda.args["blocks"], ensure_ascii=False)
     assert "3. Lägesbild" in text
@@ -279,18 +278,18 @@ def test_the_agenda_shows_the_situation_picture_of_the_closed_round(
 def test_the_previous_rating_is_the_agencys_latest_even_when_it_skipped_a_round(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)  # round 1, for Thursday 26 November
+    bot.run_due_work()  # round 1, for Thursday 26 November
     polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 2, "Droger": 1})
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     # Round 2 (3 December) opens and closes without an answer from Polis.
     bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.set(dt.datetime(2026, 12, 2, 11, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     # Round 3 (10 December): the modal shows Polis's round-1 levels as "last time".
     bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         assert s.scalar(select(func.count()).select_from(RatingRound)) == 3
     bot.slack.reset()
@@ -328,7 +327,7 @@ def test_a_forum_whose_close_fails_does_not_stop_another_forums_round_from_closi
     bot: Bot, forum: dict[str, int]
 ) -> None:
     other = second_forum(bot)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         rounds = {r.forum_id: r.id for r in s.scalars(select(RatingRound))}
     assert set(rounds) == {forum["forum"], other}
@@ -338,7 +337,7 @@ def test_a_forum_whose_close_fails_does_not_stop_another_forums_round_from_closi
         assert broken is not None
         broken.timezone = "Europe/Atlantis"
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         status = {r.forum_id: r.status for r in s.scalars(select(RatingRound))}
     assert status == {forum["forum"]: RatingRoundStatus.OPEN, other: RatingRoundStatus.CLOSED}
@@ -350,7 +349,7 @@ def test_a_forum_whose_close_fails_does_not_stop_another_forums_round_from_closi
         broken = s.get(Forum, forum["forum"])
         assert broken is not None
         broken.timezone = "Europe/Stockholm"
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert len(channel_posts(bot)) == 1
     assert bot.slack.count("files.completeUploadExternal") == 4
@@ -359,7 +358,7 @@ def test_a_forum_whose_close_fails_does_not_stop_another_forums_round_from_closi
 def test_an_extension_keeps_the_round_open_even_if_a_closer_saw_the_old_deadline(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     rating_round = the_round(bot)
     bot.driver.block_action(
         "rating_extend",
@@ -378,12 +377,12 @@ def test_an_extension_keeps_the_round_open_even_if_a_closer_saw_the_old_deadline
         bot.sessions, bot.clock, RATING_RENDERERS, rating_round.id, replica="stale"
     )
     assert closed is False
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.OPEN
     assert picture_posts(bot) == []
     # At the new deadline it closes (the agenda, posted on the meeting day, is not counted).
     bot.clock.set(DEADLINE + dt.timedelta(days=1, minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert len(picture_posts(bot)) == 1
 
@@ -403,12 +402,12 @@ def test_a_round_due_while_the_bot_was_down_opens_on_the_next_working_morning(
         dt.datetime(2026, 11, 30, 5, 59, tzinfo=dt.UTC),  # Monday 06:59 in Stockholm
     ):
         bot.clock.set(moment)
-        run_due_work(bot.runtime)
+        bot.run_due_work()
         assert the_round(bot) is None
         assert rating_messages(bot) == []
     # … they go out on Monday at 07:00.
     bot.clock.set(dt.datetime(2026, 11, 30, 6, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.OPEN
     assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
     assert "torsdag 3 december" in dms(bot, POLIS)[0].args["text"]
@@ -419,7 +418,7 @@ def test_a_round_whose_deadline_passed_while_the_bot_was_down_is_reported_once(
 ) -> None:
     # Down from Monday morning until Wednesday afternoon, after the 12:00 deadline.
     bot.clock.set(DEADLINE + dt.timedelta(hours=2))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot) is None
     notes = missed_notes(bot)
     assert [c.args["channel"] for c in notes] == [ADMIN]  # the coordinators only
@@ -428,13 +427,13 @@ def test_a_round_whose_deadline_passed_while_the_bot_was_down_is_reported_once(
     assert "onsdag 25 november 2026 12:00" in text
     assert invitations(bot) == []
     # Exactly once, however often it runs (and with two replicas: the claim row).
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.set(DEADLINE + dt.timedelta(hours=20))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(missed_notes(bot)) == 1
     # The next round opens as usual.
     bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.OPEN
     assert len(missed_notes(bot)) == 1
     assert {c.args["channel"] for c in invitations(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
@@ -461,7 +460,7 @@ def test_coordinators_read_the_comments_of_a_round_and_each_look_is_logged(
 ) -> None:
     from storage.models import AuditEvent
 
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     value = button_value(dms(bot, POLIS)[0])
     view = open_modal(bot, POLIS, value)
     rate(
@@ -472,7 +471,7 @@ def test_coordinators_read_the_comments_of_a_round_and_each_look_is_logged(
         {forum["Gråbo"]: "Fler anmälningar om skadegörelse vid stationen"},
     )
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.driver.command("lägesbild", user=ADMIN)
     overview = bot.slack.wait_for("response_url")[-1]
     (button,) = [
@@ -539,13 +538,13 @@ def test_each_forum_s_round_opens_at_its_own_time_however_many_are_checked_in_a_
         return found
 
     thursday = dt.date(2026, 11, 26)
-    run_due_work(bot.runtime)  # Monday: Två's round opens, OSF's waits
+    bot.run_due_work()  # Monday: Två's round opens, OSF's waits
     assert opened() == {two_id: [thursday]}
     assert "Lägesbild inför Två torsdag 26 november" in dms(bot, ADMIN)[-1].args["text"]
     bot.clock.set(dt.datetime(2026, 11, 24, 6, 59, tzinfo=dt.UTC))  # Tuesday 07:59
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert opened() == {two_id: [thursday]}
     bot.clock.set(dt.datetime(2026, 11, 24, 7, 0, tzinfo=dt.UTC))  # Tuesday 08:00
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert opened() == {two_id: [thursday], forum["forum"]: [thursday]}
     assert "Lägesbild inför OSF torsdag 26 november" in dms(bot, POLIS)[-1].args["text"]

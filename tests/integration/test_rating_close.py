@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from bot.scheduler import run_due_work
+from bot.scheduler import run_due_work  # noqa: TID251 (concurrent passes, on purpose)
 from storage.models import RatingRound, RatingRoundStatus
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
@@ -52,7 +52,7 @@ def forum(bot: Bot) -> dict[str, int]:
 def test_the_coordinator_sees_who_answered_and_can_extend_and_close_early(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
     status = command_reply(bot, "lägesbild", ADMIN)
     assert "✅ Polis – svarade" in status
@@ -83,7 +83,7 @@ def test_the_coordinator_sees_who_answered_and_can_extend_and_close_early(
     bot.slack.wait_for("response_url", count=5)
     closed = the_round(bot)
     assert closed.status is RatingRoundStatus.CLOSED and closed.closed_early
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(channel_posts(bot)) == 1
     bot.slack.assert_no_violations()
 
@@ -91,14 +91,14 @@ def test_the_coordinator_sees_who_answered_and_can_extend_and_close_early(
 def test_at_the_deadline_the_picture_is_posted_once_with_every_agency_and_area(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 4, "Hemse": 1, "Droger": 2})
     view = open_modal(bot, ADMIN, button_value(dms(bot, ADMIN)[0]))
     rate(bot, view, ADMIN, {forum["Gråbo"]: 2, forum["Hemse"]: 1, forum["Droger"]: 2})
     bot.slack.reset()
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     posts = channel_posts(bot)
     assert len(posts) == 1
     text = all_text(posts[0].args)
@@ -131,31 +131,31 @@ def test_at_the_deadline_the_picture_is_posted_once_with_every_agency_and_area(
 def test_the_next_round_shows_the_trend_and_the_previous_rating(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     # The round for Thursday 3 December opens on Friday 27 November 08:00.
     bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
     bot.slack.reset()
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     second = dms(bot, POLIS)[0]
     assert "torsdag 3 december" in second.args["text"]
     view = open_modal(bot, POLIS, button_value(second))
     assert "Förra gången: 🟨 avvikande" in all_text(view)
     rate(bot, view, POLIS, {forum["Gråbo"]: 3, forum["Hemse"]: 1, forum["Droger"]: 2})
     bot.clock.set(dt.datetime(2026, 12, 2, 11, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     areas = [row[0] for row in table_rows(channel_posts(bot)[-1].args)[1:]]
     assert {"Gråbo ↑", "Hemse ↓", "Droger →"} <= set(areas)
 
 
 def test_a_coordinator_exports_a_round_and_a_period_by_dm(bot: Bot, forum: dict[str, int]) -> None:
     assert "ingen stängd" in command_reply(bot, "lägesbild export", ADMIN)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     assert "samordnare" in command_reply(bot, "lägesbild export", POLIS)
     reply = command_reply(bot, "lägesbild export 2026-11-01 2026-11-30", ADMIN)
@@ -220,11 +220,11 @@ def test_the_csv_export_writes_medians_with_a_decimal_comma_for_swedish_excel(
 ) -> None:
     """Fields separated by ";" and medians such as 2.5 written "2,5": Swedish Excel reads
     "2.5" as text and "1.5" as a date (1 May). Whole numbers stay as they are."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 1})
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 2}, user=FRITID)
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     command_reply(bot, "lägesbild export", ADMIN)
     data = list(bot.slack.uploads.values())
@@ -249,13 +249,14 @@ def test_two_replicas_open_remind_and_close_each_round_once(
     bot: Bot, forum: dict[str, int]
 ) -> None:
     def both_at_once() -> None:
+        bot.settle()  # the two passes run at once, on purpose: each calls run_due_work itself
         barrier = threading.Barrier(2)
         errors: list[BaseException] = []
 
         def replica() -> None:
             try:
                 barrier.wait()
-                run_due_work(bot.runtime)
+                run_due_work(bot.runtime)  # two passes at once, on purpose
             except BaseException as exc:  # pragma: no cover - reported below
                 errors.append(exc)
 
@@ -282,15 +283,15 @@ def test_two_replicas_open_remind_and_close_each_round_once(
 def test_after_downtime_the_round_catches_up_with_one_reminder_and_closes(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     # Down from Monday morning until Wednesday 10:30: both reminders were due; one goes out.
     bot.clock.set(DEADLINE - dt.timedelta(minutes=90))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(rating_messages(bot)) == 4
     # Down again over the deadline: the round closes when the bot is back.
     bot.clock.set(DEADLINE + dt.timedelta(hours=5))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert len(channel_posts(bot)) == 1
 
@@ -300,7 +301,7 @@ def test_a_second_click_on_close_or_a_stale_extend_tells_the_coordinator_it_is_c
 ) -> None:
     """A double click on "Stäng nu" (or "Förläng" under an old status) is not told that
     "your answer could not be included", which is what a late rating is told."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     rating_round = the_round(bot)
     for count in (1, 2):
         bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))
@@ -319,7 +320,7 @@ def test_a_second_click_on_close_or_a_stale_extend_tells_the_coordinator_it_is_c
         assert "ditt svar" not in text
         assert "Bedömningsomgången är redan stängd" in text
     assert the_round(bot).deadline_at == DEADLINE
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(channel_posts(bot)) == 1
 
 
@@ -327,7 +328,7 @@ def test_closing_early_locks_the_round_once(bot: Bot, forum: dict[str, int]) -> 
     """The coordinator's close locks the round (its meeting's row first, then the round's)
     once, before it checks the round is open, and closes it under that lock (before, the
     close took both locks again: three statements more)."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     rating_round = the_round(bot)
     with statements(bot.sessions) as sent:
         bot.driver.block_action("rating_close_early", user=ADMIN, value=str(rating_round.id))

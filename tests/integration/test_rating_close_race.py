@@ -24,7 +24,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import meetings as meeting_service
 from domain import ratings
 from domain.ratings import closing
@@ -43,7 +42,7 @@ AGENDA_POSTED = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)
 
 def _open_round_with_posted_agenda(bot: Bot) -> RatingRound:
     make_forum(bot)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     bot.driver.block_action(
         "rating_extend",
@@ -52,7 +51,7 @@ def _open_round_with_posted_agenda(bot: Bot) -> RatingRound:
     )
     bot.slack.wait_for("response_url")
     bot.clock.set(AGENDA_POSTED)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with bot.sessions() as s:
         assert s.scalar(
             select(OutboxMessage.id).where(

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import AuditEvent, Forum, Member, Rating, RatingRoundStatus, Role
@@ -57,7 +56,7 @@ def forum(bot: Bot) -> dict[str, int]:
 def test_the_round_opens_once_with_a_dm_per_representative_and_a_button(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     rating_round = the_round(bot)
     assert rating_round.status is RatingRoundStatus.OPEN
     assert rating_round.deadline_at == DEADLINE
@@ -67,7 +66,7 @@ def test_the_round_opens_once_with_a_dm_per_representative_and_a_button(
     assert "Lägesbild inför OSF torsdag 26 november" in text
     assert "bedöm läget för er verksamhet senast onsdag 25 november 2026 12:00" in text
     assert button_value(dms(bot, POLIS)[0]) == f"{rating_round.id}:{forum['Polis']}"
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert bot.slack.count("chat.postMessage") == 4  # opened once, however often it runs
     bot.slack.assert_no_violations()
 
@@ -82,7 +81,7 @@ def test_an_agency_added_while_the_round_is_open_gets_the_invitation_once(
         created = s.get(Forum, forum["forum"])
         assert created is not None
         created.settings = {**created.settings, "rating_reminder_hours": []}
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     rating_round = the_round(bot)
     assert bot.slack.count("chat.postMessage") == 4
     bot.clock.advance(dt.timedelta(hours=1))
@@ -97,7 +96,7 @@ def test_an_agency_added_while_the_round_is_open_gets_the_invitation_once(
             areas=AREAS,
         )
         fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
-    run_due_work(bot.runtime)  # no members yet: nobody to invite
+    bot.run_due_work()  # no members yet: nobody to invite
     assert bot.slack.count("chat.postMessage") == 4
     bot.clock.advance(dt.timedelta(minutes=5))
     with transaction(bot.sessions) as s:
@@ -113,8 +112,8 @@ def test_an_agency_added_while_the_round_is_open_gets_the_invitation_once(
             agency_id=skola,
             role=Role.MEMBER,
         )
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     (invite,) = dms(bot, OUTSIDER)
     assert "Lägesbild inför OSF torsdag 26 november" in invite.args["text"]
     assert button_value(invite) == f"{rating_round.id}:{skola}"
@@ -142,7 +141,7 @@ def test_an_agency_offered_again_while_the_round_is_open_gets_the_invitation_onc
         member = s.scalars(select(Member).where(Member.slack_user_id == FRITID)).one()
         member.active = False
     agencies(["Socialtjänst/IFO", "Polis"])
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert dms(bot, FRITID) == [] and bot.slack.count("chat.postMessage") == 3
     bot.clock.advance(dt.timedelta(hours=1))
     agencies(["Socialtjänst/IFO", "Polis", "Fritidsgård"])
@@ -158,8 +157,8 @@ def test_an_agency_offered_again_while_the_round_is_open_gets_the_invitation_onc
             agency_id=forum["Fritidsgård"],
             role=Role.MEMBER,
         )
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     (invite,) = dms(bot, FRITID)
     assert button_value(invite) == f"{the_round(bot).id}:{forum['Fritidsgård']}"
     assert bot.slack.count("chat.postMessage") == 4
@@ -176,7 +175,7 @@ def test_an_agency_taken_off_and_back_with_a_new_member_gets_the_invitation_once
         created = s.get(Forum, forum["forum"])
         assert created is not None
         created.settings = {**created.settings, "rating_reminder_hours": []}
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(dms(bot, FRITID)) == 1
 
     def agencies(names: list[str]) -> None:
@@ -213,8 +212,8 @@ def test_an_agency_taken_off_and_back_with_a_new_member_gets_the_invitation_once
     agencies(["Socialtjänst/IFO", "Polis", "Fritidsgård"])
     add(OUTSIDER, "Fritidsgård")
     add("U5", "Polis")
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     (invite,) = dms(bot, OUTSIDER)
     assert button_value(invite) == f"{the_round(bot).id}:{forum['Fritidsgård']}"
     assert dms(bot, "U5") == [] and len(dms(bot, FRITID)) == 1
@@ -224,7 +223,7 @@ def test_an_agency_taken_off_and_back_with_a_new_member_gets_the_invitation_once
 def test_one_answer_per_agency_the_latest_stands_and_the_history_is_kept(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
     ids = [b.get("block_id") for b in view["blocks"]]
     assert {f"level_{forum[a]}" for a in AREAS} <= set(ids)
@@ -254,7 +253,7 @@ def test_one_answer_per_agency_the_latest_stands_and_the_history_is_kept(
 def test_a_level_must_be_chosen_and_an_identifying_comment_is_refused_keeping_the_input(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
     response = rate(
         bot,
@@ -302,7 +301,7 @@ def test_a_street_address_in_a_comment_is_refused_in_the_user_s_language_keeping
 
 
 def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict[str, int]) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     value = button_value(dms(bot, POLIS)[0])
 
     bot.driver.block_action("rating_open", user=FRITID, value=value, channel="DU3")
@@ -325,7 +324,7 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     # A modal opened before the deadline and sent after it gets a polite note.
     view = open_modal(bot, POLIS, value)
     bot.clock.set(DEADLINE + dt.timedelta(minutes=5))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     response = rate(bot, view, POLIS, {forum[a]: 1 for a in AREAS})
     note = all_text(response.json()["view"])
     assert "Tack" in note and "stängdes" in note
@@ -347,7 +346,7 @@ def test_forty_areas_fit_the_modal_in_pages(bot: Bot, forum: dict[str, int]) -> 
             areas=[f"Område {n}" for n in range(1, 41)],
         )
         fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     value = button_value(dms(bot, POLIS)[0])
     view = open_modal(bot, POLIS, value)
     assert len(view["blocks"]) <= 100
@@ -379,33 +378,33 @@ def test_forty_areas_fit_the_modal_in_pages(bot: Bot, forum: dict[str, int]) -> 
 def test_reminders_go_only_to_agencies_that_have_not_answered(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
     bot.slack.reset()
     bot.clock.set(STOCKHOLM_NOON_MONDAY + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     reminded = {c.args["channel"] for c in rating_messages(bot)}
     assert reminded == {ADMIN, FRITID}
     assert "Påminnelse" in dms(bot, FRITID)[0].args["text"]
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(rating_messages(bot)) == 2
     # The second reminder (two hours before the deadline), again only to those missing.
     bot.clock.set(DEADLINE - dt.timedelta(hours=2) + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, FRITID}
     assert len(rating_messages(bot)) == 4
 
 
 def test_a_reminder_due_at_night_waits_for_the_morning(bot: Bot, forum: dict[str, int]) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     # The bot was down from before Monday noon until 23:00: no reminder at night …
     bot.clock.set(dt.datetime(2026, 11, 23, 22, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert bot.slack.count("chat.postMessage") == 0
     # … it goes out at 07:00.
     bot.clock.set(dt.datetime(2026, 11, 24, 6, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert {c.args["channel"] for c in bot.slack.calls_to("chat.postMessage")} == {
         ADMIN,
         POLIS,
@@ -417,7 +416,7 @@ def test_a_reminder_due_at_night_waits_for_the_morning(bot: Bot, forum: dict[str
 def test_a_critical_rating_or_a_two_level_jump_alerts_the_coordinators_at_once(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     value = button_value(dms_after_open(bot, forum))
     view = open_modal(bot, POLIS, value)
@@ -459,7 +458,7 @@ def test_an_agency_whose_representatives_are_away_is_shown_as_away_and_not_remin
     stand_in_dm = dms(bot, POLIS2)[0].args["text"]
     assert "ersättare" in stand_in_dm and "Polis" in stand_in_dm
     bot.slack.reset()
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert {c.args["channel"] for c in bot.slack.calls_to("chat.postMessage")} == {ADMIN, POLIS2}
     status = command_reply(bot, "lägesbild", ADMIN)
     assert "🏖 Fritidsgård – borta" in status

@@ -9,7 +9,6 @@ import json
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import Forum, Meeting, OutboxMessage, RatingRound, RatingRoundStatus
@@ -47,7 +46,7 @@ def _meta(forum: dict[str, int], meeting_id: int) -> str:
 def test_a_cancelled_meetings_round_sends_no_reminders_and_posts_no_picture(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     invite = dms(bot, FRITID)[0]
     bot.driver.view_submission(
@@ -62,9 +61,9 @@ def test_a_cancelled_meetings_round_sends_no_reminders_and_posts_no_picture(
     # No "Påminnelse: lägesbild inför OSF torsdag 26 november" for a meeting that will not
     # happen, and no picture "inför" it in the channel at the deadline.
     bot.clock.set(DEADLINE - dt.timedelta(hours=2))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(dms(bot, FRITID)) == 1
     posts = [c.args["text"] for c in channel_posts(bot)]
     assert len(posts) == 1 and "ställs in" in posts[0]
@@ -86,7 +85,7 @@ def test_a_cancelled_meeting_moved_again_reopens_its_round_with_the_answers_give
     Friday (Thursday 12:00), Polis's answer is kept, Fritidsgård's invitation works again,
     and at the deadline the picture is posted for Friday's meeting (before, the round stayed
     closed: no picture for the meeting, and its early answers stood as if it had none)."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     invite = dms(bot, FRITID)[0]
@@ -115,7 +114,7 @@ def test_a_cancelled_meeting_moved_again_reopens_its_round_with_the_answers_give
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 3, "Droger": 1}, user=FRITID)
     assert button_value(invite) == f"{opened.id}:{forum['Fritidsgård']}"
     bot.clock.set(thursday_noon + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     picture = next(c.args for c in channel_posts(bot) if c.args["text"].startswith("Lägesbild OSF"))
     assert "fredag 27 november" in all_text(picture)
@@ -157,7 +156,7 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     # Set before the first invitation: the bot looks a recipient's language up once and
     # keeps it for a while.
     bot.slack.set_user(FRITID, locale="en-US")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     polis_rates(bot, forum, {"Gråbo": 1}, user=ADMIN)  # Socialtjänst: one area of three
@@ -165,8 +164,8 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     assert before == {ADMIN: 1, POLIS: 1, POLIS2: 1, FRITID: 1}
 
     _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-27")
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)  # a second pass (or replica) sends nothing more
+    bot.run_due_work()
+    bot.run_due_work()  # a second pass (or replica) sends nothing more
     after = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
     assert after == {ADMIN: 2, POLIS: 1, POLIS2: 1, FRITID: 2}
     swedish = dms(bot, ADMIN)[-1].args
@@ -192,15 +191,15 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     # Cancelled and taken up once more on Friday: Socialtjänst (still one area) was told
     # of Friday already; Fritidsgård has now rated every area.
     _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-27")
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     again = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
     assert again == {ADMIN: 2, POLIS: 1, POLIS2: 1, FRITID: 2}
     # Taken up on Thursday after all: Socialtjänst's last DM named Friday, so it is told
     # the new day and deadline, once.
     _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-26")
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     last = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
     assert last == {ADMIN: 3, POLIS: 1, POLIS2: 1, FRITID: 2}
     assert "torsdag 26 november" in dms(bot, ADMIN)[-1].args["text"]
@@ -214,14 +213,14 @@ def test_cancelling_and_taking_up_a_meeting_over_and_over_invites_each_agency_ag
     each, on Friday, Thursday, Friday, Thursday, Friday: the agencies that have not
     answered get the round's invitation again once per day and deadline it names (twice),
     not once per take-up; Polis, which rated everything, not at all."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     users = (ADMIN, POLIS, POLIS2, FRITID)
     first = {user: len(dms(bot, user)) for user in users}
     for day in ("2026-11-27", "2026-11-26", "2026-11-27", "2026-11-26", "2026-11-27"):
         _cancel_and_take_up_again(bot, forum, opened.meeting_id, day)
-        run_due_work(bot.runtime)
+        bot.run_due_work()
     after = {user: len(dms(bot, user)) - first[user] for user in users}
     assert after == {ADMIN: 2, POLIS: 0, POLIS2: 0, FRITID: 2}, after
     with bot.sessions() as s:
@@ -239,11 +238,11 @@ def test_a_round_cancelled_again_before_the_pass_sends_no_second_invitation(
 ) -> None:
     """Taken up again in the evening and cancelled again before the morning: the round is
     closed, so nobody is invited to a meeting that will not happen."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     bot.clock.set(dt.datetime(2026, 11, 23, 20, 30, tzinfo=dt.UTC))  # 21:30: no DMs at night
     _cancel_and_take_up_again(bot, forum, opened.meeting_id, "2026-11-27")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(dms(bot, FRITID)) == 1
     bot.driver.view_submission(
         "meeting_cancel",
@@ -252,7 +251,7 @@ def test_a_round_cancelled_again_before_the_pass_sends_no_second_invitation(
         private_metadata=_meta(forum, opened.meeting_id),
     )
     bot.clock.set(dt.datetime(2026, 11, 24, 8, 0, tzinfo=dt.UTC))  # Tuesday 09:00
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(dms(bot, FRITID)) == 1
 
 
@@ -261,7 +260,7 @@ def test_a_meeting_cancelled_after_its_picture_and_moved_keeps_its_round_closed(
 ) -> None:
     """A round closed early (its picture posted) stays closed when its meeting is cancelled
     and then moved: the picture was given."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     bot.driver.block_action("rating_close_early", user=ADMIN, value=str(opened.id))
     bot.slack.wait_for("response_url")
@@ -282,7 +281,7 @@ def test_a_meeting_cancelled_after_its_picture_and_moved_keeps_its_round_closed(
 def test_a_moved_meetings_round_gets_the_deadline_of_the_new_time(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     assert opened.deadline_at == DEADLINE  # Wednesday 12:00, for Thursday 13:00
     # Moved to Tuesday 10:00: the picture must be ready before it, so the deadline is the
@@ -300,7 +299,7 @@ def test_a_moved_meetings_round_gets_the_deadline_of_the_new_time(
     monday_noon = dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC)
     assert the_round(bot).deadline_at == monday_noon
     bot.clock.set(monday_noon + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert any(c.args["text"].startswith("Lägesbild OSF") for c in channel_posts(bot))
 
@@ -308,7 +307,7 @@ def test_a_moved_meetings_round_gets_the_deadline_of_the_new_time(
 def test_a_meeting_moved_later_gives_more_time_and_an_extension_moves_along(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     opened = the_round(bot)
     round_id = opened.id
     bot.driver.block_action(
@@ -339,15 +338,15 @@ def test_a_meeting_moved_later_gives_more_time_and_an_extension_moves_along(
 def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)  # the round for 26 November
+    bot.run_due_work()  # the round for 26 November
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     bot.clock.set(DEADLINE + dt.timedelta(seconds=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
 
     # The round for 3 December opens, Polis answers, and then the meeting is cancelled.
     bot.clock.set(dt.datetime(2026, 11, 27, 7, 1, tzinfo=dt.UTC))
     bot.slack.reset()
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 5, "Hemse": 1, "Droger": 1})
     with bot.sessions() as s:
         cancelled = s.scalars(select(RatingRound).order_by(RatingRound.id.desc())).first()
@@ -371,10 +370,10 @@ def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round
     # The round for 10 December: its trend is against 26 November's picture.
     bot.clock.set(dt.datetime(2026, 12, 4, 7, 1, tzinfo=dt.UTC))
     bot.slack.reset()
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 3, "Hemse": 1, "Droger": 2})
     bot.clock.set(dt.datetime(2026, 12, 9, 11, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     picture = channel_posts(bot)[-1].args
     assert "torsdag 10 december" in all_text(picture)
     areas = [row[0] for row in table_rows(picture)[1:]]
@@ -384,7 +383,7 @@ def test_the_trend_compares_with_the_last_picture_not_a_cancelled_meetings_round
 def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
     bot: Bot, forum: dict[str, int]
 ) -> None:
-    run_due_work(bot.runtime)  # the round for Thursday 26 November
+    bot.run_due_work()  # the round for Thursday 26 November
     with transaction(bot.sessions) as s:
         created = s.get(Forum, forum["forum"])
         assert created is not None
@@ -397,7 +396,7 @@ def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
             rrule="FREQ=WEEKLY;BYDAY=FR",
         )
         fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
-    run_due_work(bot.runtime)  # re-planned: the forum meets on Fridays now
+    bot.run_due_work()  # re-planned: the forum meets on Fridays now
     with bot.sessions() as s:
         rounds = {
             s.get(Meeting, r.meeting_id).starts_at.date(): r.status  # type: ignore[union-attr]
@@ -406,9 +405,9 @@ def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
     assert rounds[dt.date(2026, 11, 26)] is RatingRoundStatus.CLOSED
     assert rounds[dt.date(2026, 11, 27)] is RatingRoundStatus.OPEN
     bot.clock.set(DEADLINE - dt.timedelta(hours=2))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     texts = [c.args["text"] for c in dms(bot, FRITID)]
     assert not any(t.startswith("Påminnelse: lägesbild inför OSF torsdag 26") for t in texts)
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert not any("OSF torsdag 26 november" in c.args["text"] for c in channel_posts(bot))

@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from handlers.outgoing import announcement_key
 from sandbox.webapi import Call
 from storage.db import transaction
@@ -96,7 +95,7 @@ def test_the_forum_announcement_keeps_its_member_count_current(bot: Bot, created
     # The second update goes out after the first is marked sent; the listener's thread may
     # still be committing that when the event is answered, so wait for it, then tick once.
     _wait_until_sent(bot, announcement_key(created) + ":u1")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     update = bot.slack.wait_for("chat.update", count=2)[-1]
     assert update.args["ts"] == announcement.response["ts"]
     assert _members_line(update).startswith("*Medlemmar:* 2")
@@ -129,7 +128,7 @@ def test_the_announcement_follows_each_rename_also_after_old_updates_were_remove
         _rename(bot, created, name)
 
         def sent() -> list[Call]:
-            run_due_work(bot.runtime)  # the update is queued after the ack, sent by a pass
+            bot.run_due_work()  # the update is queued after the ack, sent by a pass
             calls = bot.slack.calls_to("chat.update")
             assert len(calls) >= updates
             return calls
@@ -155,11 +154,11 @@ def test_saves_in_a_row_update_the_announcement_once_with_the_last_state(
     from tests.integration.test_forum_flow import blocks_of, forum_values, meta
 
     announcement = bot.slack.wait_for("chat.postMessage")[0]
-    run_due_work(bot.runtime)  # nothing else waiting
+    bot.run_due_work()  # nothing else waiting
     before = len(bot.slack.calls_to("chat.update"))
     for name in ("Forum Ett", "Forum Två", "Forum Tre"):
         _rename(bot, created, name)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     updates = bot.slack.calls_to("chat.update")[before:]
     # One update, not three, and it shows the forum as it is when it is sent.
     assert len(updates) == 1
@@ -174,7 +173,7 @@ def test_saves_in_a_row_update_the_announcement_once_with_the_last_state(
         private_metadata=meta(forum_id=created),
         blocks=blocks_of(values),
     )
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     updates = bot.slack.calls_to("chat.update")[before:]
     assert len(updates) == 2 and "Forum Fyra" in text_of(updates[1].args)
     posts = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
@@ -207,14 +206,14 @@ def test_an_update_slack_refused_does_not_silence_the_announcement_for_good(
     next change is still shown. Each update is rendered when it is sent, so it need not
     wait for the refused one (which would make it, and every later one, fail too)."""
     bot.slack.wait_for("chat.postMessage")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     before = len(bot.slack.calls_to("chat.update"))
     bot.slack.fail_next("chat.update", 200, error="cant_update_message")
     _rename(bot, created, "Forum Ett")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert _updates_shown(bot, before) == []  # refused
     _rename(bot, created, "Forum Två")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     shown = _updates_shown(bot, before)
     assert len(shown) == 1 and "Forum Två" in shown[0]
 
@@ -230,7 +229,7 @@ def test_an_update_whose_rendering_met_a_database_error_is_sent_at_a_later_pass(
     from handlers import outgoing
 
     bot.slack.wait_for("chat.postMessage")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     real = outgoing.announcement
     failures = [OperationalError("SELECT", {}, Exception("deadlock detected"))]
 
@@ -242,16 +241,16 @@ def test_an_update_whose_rendering_met_a_database_error_is_sent_at_a_later_pass(
     monkeypatch.setattr(outgoing, "announcement", once_failing)
     before = len(bot.slack.calls_to("chat.update"))
     _rename(bot, created, "Forum Ett")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert not failures, "the rendering was not tried"
     assert _updates_shown(bot, before) == []
     bot.clock.set(bot.clock.now() + dt.timedelta(minutes=6))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     shown = _updates_shown(bot, before)
     assert len(shown) == 1 and "Forum Ett" in shown[0]
     # And the next change still reaches the announcement.
     _rename(bot, created, "Forum Två")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     shown = _updates_shown(bot, before)
     assert len(shown) == 2 and "Forum Två" in shown[1]
 
@@ -274,7 +273,7 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
     from handlers.outgoing import queue_announcement_update
 
     bot.slack.wait_for("chat.postMessage")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     with transaction(bot.sessions) as s:
         forum = s.get(Forum, created)
         assert forum is not None
@@ -332,7 +331,7 @@ def test_a_save_while_a_deliverer_renders_the_announcement_does_not_deadlock(
     assert delivered and delivered[0].sent == 2
     assert answers and answers[0].json() is None, answers[0].body  # saved
     monkeypatch.setattr(outgoing, "announcement", real)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     shown = [text_of(c.args) for c in bot.slack.calls_to("chat.update") if not c.error]
     assert "Forum Ett" in shown[-1]
 
@@ -351,7 +350,7 @@ def test_a_save_being_checked_holds_up_no_other_save_of_the_forum(
     from domain.forums.checking import _check_draft as real
 
     bot.slack.wait_for("chat.postMessage")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     before = len(bot.slack.calls_to("chat.update"))
     checking, go = threading.Event(), threading.Event()
 
@@ -378,7 +377,7 @@ def test_a_save_being_checked_holds_up_no_other_save_of_the_forum(
     with bot.sessions() as s:
         forum = s.get(Forum, created)
         assert forum is not None and forum.name == "Forum Sist"
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     shown = _updates_shown(bot, before)
     assert len(shown) == 1 and "Forum Sist" in shown[0]
 
@@ -393,7 +392,7 @@ def test_a_save_naming_another_workspaces_forum_changes_and_queues_nothing(
     from tests.support.slack_driver import SlackDriver
 
     bot.slack.wait_for("chat.postMessage")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     elsewhere = SlackDriver(
         bot.url, SIGNING_SECRET, team_id="T0002", response_url_base=bot.slack.response_url_base
     )
@@ -424,17 +423,17 @@ def test_a_save_does_not_hurry_an_update_slack_asked_to_wait_for(bot: Bot, creat
     save meanwhile folds into that update (it shows the state when it goes), but does not
     make the bot call Slack again before the pause is over."""
     bot.slack.wait_for("chat.postMessage")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     before = len(bot.slack.calls_to("chat.update"))
     bot.slack.fail_next("chat.update", 429, retry_after=1, times=4)  # slack_sdk retries 3
     _rename(bot, created, "Forum Ett")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     tried = len(bot.slack.calls_to("chat.update"))
     assert tried > before and _updates_shown(bot, before) == []  # rate-limited: waits
     _rename(bot, created, "Forum Två")
-    run_due_work(bot.runtime)  # the test clock has not moved: the pause is not over
+    bot.run_due_work()  # the test clock has not moved: the pause is not over
     assert len(bot.slack.calls_to("chat.update")) == tried, "called again within the pause"
     bot.clock.set(bot.clock.now() + dt.timedelta(minutes=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     shown = _updates_shown(bot, before)
     assert len(shown) == 1 and "Forum Två" in shown[0]

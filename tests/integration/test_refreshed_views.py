@@ -17,7 +17,6 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
 from handlers.blocks import forum as forum_ui
@@ -62,7 +61,7 @@ def test_a_preview_sent_while_the_round_is_open_says_so_and_is_refreshed_when_it
     bot: Bot,
 ) -> None:
     forum = ratings_flow.make_forum(bot)
-    run_due_work(bot.runtime)  # Monday: the round for Thursday opens
+    bot.run_due_work()  # Monday: the round for Thursday opens
     ratings_flow.polis_rates(bot, forum, {"Gråbo": 4, "Hemse": 1, "Droger": 2})
     # The preview goes the day before the agenda (Wednesday 08:00); the round closes at 12:00.
     tick(bot, local(2026, 11, 25, 8, 1))
@@ -246,7 +245,7 @@ def test_a_posted_agenda_shows_the_effect_once_it_is_recorded(bot: Bot) -> None:
         status=ActionStatus.DONE,
         completed=dt.datetime(2026, 11, 20, 10, tzinfo=dt.UTC),
     )
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     tick(bot, local(2026, 11, 26, 8, 0))
     (agenda,) = [
         c for c in bot.slack.calls_to("chat.postMessage", ok=True) if c.args["channel"] == CHANNEL
@@ -281,7 +280,7 @@ def test_a_posted_agenda_follows_an_action_marked_done_opened_again_or_moved(bot
     effect is, not left 'overdue' in the channel for the meeting to read."""
     forum = actions_flow.make_forum(bot)
     action_id = add(bot, forum, "Samtal med klassen", dt.date(2026, 11, 20))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     tick(bot, local(2026, 11, 26, 8, 0))
     (agenda,) = [
         c for c in bot.slack.calls_to("chat.postMessage", ok=True) if c.args["channel"] == CHANNEL
@@ -463,11 +462,11 @@ def test_app_home_is_published_anew_when_a_consent_expires(bot: Bot) -> None:
         ]
 
     before = len(published())
-    run_due_work(bot.runtime)  # still its last day: nothing
+    bot.run_due_work()  # still its last day: nothing
     assert len(published()) == before
     bot.clock.advance(dt.timedelta(days=1))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)  # once
+    bot.run_due_work()
+    bot.run_due_work()  # once
     home = published()[before:]
     assert len(home) == 1
     assert "Inför mötet" in home[0] and world.reference in home[0]

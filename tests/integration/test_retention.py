@@ -14,7 +14,6 @@ import pytest
 from sqlalchemy import select
 
 from bot.cli import main
-from bot.scheduler import run_due_work
 from domain import audit
 from domain import forums as fs
 from domain.cases import CaseDraft, change_status, raise_case
@@ -291,7 +290,7 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
     monkeypatch.delenv("SAMVERKAN_RETENTION_DEVIATIONS_DAYS")
     assert references(bot) == everything
 
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     kept = {world.refs[k] for k in ("held", "open", "recent")}
     assert references(bot) == kept
     with bot.sessions() as s:
@@ -350,7 +349,7 @@ def test_retention_removes_exactly_what_is_due_and_nothing_under_legal_hold(
 
     def replica() -> None:
         barrier.wait()
-        run_due_work(bot.runtime)
+        bot.run_due_work()
 
     threads = [threading.Thread(target=replica) for _ in range(2)]
     for thread in threads:
@@ -384,7 +383,7 @@ def test_the_warning_before_a_never_closed_case_goes_is_in_each_coordinators_lan
         )
     bot.slack.set_user(ADMIN, locale="en-US")
     bot.clock.set(FIVE_YEARS_LATER)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     open_ref = world.refs["open"]
 
     def warnings_to(user: str) -> list[str]:

@@ -19,7 +19,6 @@ from typing import Any
 from sqlalchemy import inspect, select, text
 from sqlalchemy.engine import make_url
 
-from bot.scheduler import run_due_work
 from storage.models import OutboxMessage, OutboxStatus
 from tests.conftest import DEFAULT_NOW, Bot
 from tests.support.surfaces import (
@@ -86,9 +85,7 @@ def warnings_to(bot: Bot, user: str, reference: str) -> list[Any]:
 def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
     bot: Bot, database_url: str
 ) -> None:
-    world = build_world(
-        World(bot.driver, bot.slack, bot.sessions, tick=lambda: run_due_work(bot.runtime))
-    )
+    world = build_world(World(bot.driver, bot.slack, bot.sessions, tick=lambda: bot.run_due_work()))
     typed: dict[str, str] = {}
     held: set[str] = set()
 
@@ -150,7 +147,7 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
         )
     )
     assert kept.reference in reply
-    run_due_work(bot.runtime)  # everything queued is delivered
+    bot.run_due_work()  # everything queued is delivered
     with bot.sessions() as s:
         delivered = s.scalars(
             select(OutboxMessage).where(OutboxMessage.status == OutboxStatus.SENT)
@@ -175,8 +172,8 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
     # Years later: closed cases, ratings, actions, deviations and meetings' texts go; the
     # cases never closed are first announced to the coordinators.
     bot.clock.set(YEARS_LATER)
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     for case in (open_case, open_consultation):
         assert len(warnings_to(bot, ADMIN, case.reference)) == 1
     assert not warnings_to(bot, ADMIN, kept.reference)  # held: nothing to warn about
@@ -185,9 +182,9 @@ def test_retention_years_ahead_leaves_no_free_text_but_the_held_case(
     assert typed["closed summary"] not in dump
 
     bot.clock.set(YEARS_LATER + dt.timedelta(days=31))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.set(YEARS_LATER + dt.timedelta(days=122))  # and the outbox's rows age out
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     for case in (open_case, open_consultation):
         assert len(warnings_to(bot, ADMIN, case.reference)) == 1  # exactly once
 

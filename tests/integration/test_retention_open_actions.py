@@ -12,7 +12,6 @@ import json
 
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from storage.db import transaction
 from storage.models import Action, ActionStatus, Forum
@@ -87,11 +86,11 @@ def test_the_coordinators_are_told_of_their_forums_forgotten_open_actions_once(
     ids = make_world(bot)
     # The day before the period is over: nothing yet.
     bot.clock.set(T0 + PERIOD - dt.timedelta(days=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert told(bot, "U1") == [] and told(bot, "U5") == []
 
     bot.clock.set(T0 + PERIOD + dt.timedelta(days=3))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (fossam,) = told(bot, "U1")
     assert f"Insats #{ids['forgotten']} i FOSSAM" in fossam
     assert "avbryt" in fossam
@@ -115,7 +114,7 @@ def test_the_coordinators_are_told_of_their_forums_forgotten_open_actions_once(
     # Once: the next days' runs tell nothing more; the open actions are all still there.
     for days in (4, 40):
         bot.clock.set(T0 + PERIOD + dt.timedelta(days=days))
-        run_due_work(bot.runtime)
+        bot.run_due_work()
     assert len(told(bot, "U1")) == 1 and len(told(bot, "U5")) == 1
     with bot.sessions() as s:
         still = set(s.scalars(select(Action.id).where(Action.status == ActionStatus.OPEN)))
@@ -123,6 +122,6 @@ def test_the_coordinators_are_told_of_their_forums_forgotten_open_actions_once(
 
     # The action changed a year later is told of a year later.
     bot.clock.set(T0 + PERIOD + dt.timedelta(days=366))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     texts = told(bot, "U1")
     assert len(texts) == 2 and f"Insats #{ids['changed']} i FOSSAM" in texts[1]

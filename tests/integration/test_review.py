@@ -14,7 +14,6 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from storage.db import transaction
 from storage.models import (
     Action,
@@ -288,11 +287,11 @@ def test_the_forum_sends_it_by_itself_once_after_the_half_year(
 ) -> None:
     # 1 July 2026 is a Wednesday: 08:00 Stockholm (06:00 UTC) the review is due.
     bot.clock.set(dt.datetime(2026, 7, 1, 5, 59, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert bot.slack.count("files.completeUploadExternal") == 0
     bot.clock.set(dt.datetime(2026, 7, 1, 6, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     # The forum's admin is its only coordinator: one PDF and one xlsx, in a DM.
     assert len(uploads(bot, ".pdf")) == 1 and len(uploads(bot, ".xlsx")) == 1
     done = bot.slack.calls_to("files.completeUploadExternal")
@@ -316,7 +315,7 @@ def test_the_forum_sends_it_by_itself_once_after_the_half_year(
     )
     assert response.json() is None
     bot.clock.set(dt.datetime(2027, 1, 4, 8, 0, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(uploads(bot, ".pdf")) == 1
     with bot.sessions() as session:
         row = session.scalars(select(Forum)).one()

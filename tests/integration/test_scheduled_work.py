@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 from sqlalchemy import event, select
 
-from bot.scheduler import run_due_work
 from domain import agenda, scheduling
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case, remind_expiring_consents
@@ -67,24 +66,24 @@ def consent_dms(bot: Bot) -> int:
 
 def test_an_expiring_consent_reminds_the_coordinator_and_the_raiser_once(bot: Bot) -> None:
     reference = forum_with_case(bot, expires_in_days=5)
-    delivery = run_due_work(bot.runtime)
+    delivery = bot.run_due_work()
     assert delivery.sent == 2
     dms = bot.slack.calls_to("chat.postMessage")
     assert {d.args["channel"] for d in dms} == {"U1", "U2"}
     assert all(reference in d.args["text"] and "Samtycket" in d.args["text"] for d in dms)
     assert all("Oro för frånvaro" not in d.args["text"] for d in dms)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.clock.advance(dt.timedelta(days=1))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert consent_dms(bot) == 2  # once, however often it runs
 
 
 def test_a_consent_far_from_expiry_is_not_reminded_yet(bot: Bot) -> None:
     forum_with_case(bot, expires_in_days=30)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert consent_dms(bot) == 0
     bot.clock.advance(dt.timedelta(days=24))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert consent_dms(bot) == 2
 
 
@@ -93,7 +92,7 @@ def test_the_pass_reads_no_consent_that_expired_before(bot: Bot) -> None:
     weeks ago on a case still open (an anonymous consultation now) is not read again (before,
     each one that ever expired was loaded, its case's consents too, on every pass)."""
     forum_with_case(bot, expires_in_days=5)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert consent_dms(bot) == 2
     bot.clock.advance(dt.timedelta(days=30))
     loaded: list[int] = []
@@ -114,13 +113,13 @@ def test_the_pass_reads_no_consent_that_expired_before(bot: Bot) -> None:
 def test_a_slack_outage_delays_a_reminder_but_never_loses_or_doubles_it(bot: Bot) -> None:
     forum_with_case(bot, expires_in_days=3)
     bot.slack.fail_next("chat.postMessage", status=503, times=50)
-    first = run_due_work(bot.runtime)
+    first = bot.run_due_work()
     assert first.sent == 0 and first.retrying == 2
     bot.slack.reset()
-    run_due_work(bot.runtime)  # not yet: it waits before trying again
+    bot.run_due_work()  # not yet: it waits before trying again
     assert consent_dms(bot) == 0
     bot.clock.advance(dt.timedelta(minutes=5))
-    assert run_due_work(bot.runtime).sent == 2
+    assert bot.run_due_work().sent == 2
     with bot.sessions() as s:
         assert {m.status for m in s.scalars(select(OutboxMessage))} == {OutboxStatus.SENT}
 
@@ -133,7 +132,7 @@ def test_two_replicas_delivering_at_once_send_each_message_once(bot: Bot) -> Non
 
     def replica() -> None:
         barrier.wait()
-        run_due_work(bot.runtime)
+        bot.run_due_work()
 
     threads = [threading.Thread(target=replica) for _ in range(2)]
     for thread in threads:
@@ -170,7 +169,7 @@ def test_messages_go_out_while_the_agendas_are_still_being_built(
         return agenda.AgendaRun()
 
     monkeypatch.setattr(agenda, "post_due", slow_build)
-    delivery = run_due_work(bot.runtime)
+    delivery = bot.run_due_work()
     assert seen_during_build == [during]
     assert delivery.sent >= 1
     assert sum(is_ours(c.args) for c in bot.slack.calls_to("chat.postMessage")) == 1

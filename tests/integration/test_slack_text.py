@@ -11,7 +11,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from storage.models import AgendaItem, Case, Forum, Meeting, MeetingStatus
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
@@ -37,7 +36,7 @@ AREA = "<!everyone> Torget"
 
 
 def world_of(bot: Bot) -> World:
-    return World(bot.driver, bot.slack, bot.sessions, tick=lambda: run_due_work(bot.runtime))
+    return World(bot.driver, bot.slack, bot.sessions, tick=lambda: bot.run_due_work())
 
 
 def reply_to(bot: Bot, text: str, user: str = ADMIN, **kw: Any) -> str:
@@ -91,9 +90,9 @@ def test_names_users_typed_never_ping_anyone_in_any_message(bot: Bot) -> None:
             {"locale": "sv", "forum_id": world.forum_id, "meeting_id": first.id}
         ),
     )
-    run_due_work(bot.runtime)  # the rating round opens: DMs name the forum and agency
+    bot.run_due_work()  # the rating round opens: DMs name the forum and agency
     bot.clock.set(dt.datetime(2026, 12, 3, 7, 0, tzinfo=dt.UTC))  # Thursday 08:00
-    run_due_work(bot.runtime)  # the agenda, with the item and the area
+    bot.run_due_work()  # the agenda, with the item and the area
     for command in ("", "ärenden", "möten", "dagordning", "lägesbild", "gallring"):
         reply_to(bot, command)
     bot.driver.app_home_opened(user=ADMIN)

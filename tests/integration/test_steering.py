@@ -16,7 +16,6 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.disclosure import REFUSAL_WINDOW
 from storage.db import transaction
@@ -487,8 +486,8 @@ def test_the_activity_plan_its_agenda_part_and_the_reports(
     # The steering group's meeting (2nd Tuesday, 8 December): the agenda, and the steering
     # part in its thread: the roll-up, the activity due and the goal to follow up.
     bot.clock.set(dt.datetime(2026, 12, 8, 7, 30, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     posts = [
         c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == STEER_CHANNEL
     ]
@@ -562,11 +561,11 @@ def test_the_annual_report_goes_to_the_coordinators_by_itself_at_year_end(
 
     # New Year's Day is a holiday and 2–3 January 2027 a weekend: Monday 4 January, 08:00.
     bot.clock.set(dt.datetime(2027, 1, 4, 6, 59, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert reports() == []
     bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     assert sorted(reports()) == [
         "verksamhetsberattelse-STY-2026.docx",
         "verksamhetsberattelse-STY-2026.pdf",
@@ -604,8 +603,8 @@ def test_a_half_years_hidden_count_cannot_be_worked_out_from_the_annual_report(
                 )
             )
     bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
+    bot.run_due_work()
     (report,) = [
         docx.Document(io.BytesIO(bot.slack.uploads[item["id"]]))
         for call in bot.slack.calls_to("files.completeUploadExternal")
@@ -635,7 +634,7 @@ def test_the_annual_report_comes_in_each_coordinators_language(
         ).one()
         chair.role = Role.COORDINATOR
     bot.clock.set(dt.datetime(2027, 1, 4, 7, 1, tzinfo=dt.UTC))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     headers = []
     for call in bot.slack.calls_to("files.completeUploadExternal"):
         for item in call.args["files"]:

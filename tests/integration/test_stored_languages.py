@@ -13,7 +13,6 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from bot.wiring import Runtime, build_runtime
 from domain import forums as fs
 from domain import languages
@@ -65,7 +64,7 @@ def test_a_scheduled_dm_uses_the_stored_language_and_never_asks_slack(bot: Bot) 
     reference = scheduled_work.forum_with_case(bot, expires_in_days=5)
     languages.remember(bot.sessions, bot.clock, "T0001", {"U1": "sv", "U2": "en"})
     slack_refuses_users_info(bot)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (english,) = dms_to(bot, "U2")
     (swedish,) = dms_to(bot, "U1")
     assert f"{ENGLISH} {reference}" in english
@@ -87,7 +86,7 @@ def test_a_scheduled_dm_waits_for_no_hanging_slack(bot: Bot) -> None:
         bot.slack.set_user(user, locale="en-US")
     bot.slack.delay_seconds = 2.0
     try:
-        run_due_work(bot.runtime)
+        bot.run_due_work()
     finally:
         bot.slack.delay_seconds = 0
     reminders = [m for m in dms_to(bot, "U1") + dms_to(bot, "U2") if "consent" in m]
@@ -104,13 +103,13 @@ def test_the_member_languages_job_fills_the_table_and_a_later_dm_is_in_english(
     members and stores what it says; a day's later DM is in English without asking."""
     reference = scheduled_work.forum_with_case(bot, expires_in_days=8)  # not due yet
     bot.slack.set_user("U2", locale="en-US")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert stored(bot) == {"U1": "sv", "U2": "en"}
     assert not dms_to(bot, "U2")
     bot.slack.reset()
     slack_refuses_users_info(bot)
     bot.clock.advance(dt.timedelta(hours=22))  # the reminder is due; the rows still fresh
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     (english,) = dms_to(bot, "U2")
     assert f"{ENGLISH} {reference}" in english
     assert bot.slack.count("users.info") == 0
@@ -123,12 +122,12 @@ def test_a_second_replica_uses_the_stored_language_without_asking_slack(
     request lookups know it too, neither asking Slack."""
     reference = scheduled_work.forum_with_case(bot, expires_in_days=8)
     bot.slack.set_user("U2", locale="en-US")
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert stored(bot)["U2"] == "en"
     bot.slack.reset()
     slack_refuses_users_info(bot)
     bot.clock.advance(dt.timedelta(hours=22))
-    run_due_work(replica)
+    bot.run_due_work(replica)
     (english,) = dms_to(bot, "U2")
     assert f"{ENGLISH} {reference}" in english
     # A request on a third replica (its own cache, empty): one read, no users.info.
@@ -145,15 +144,15 @@ def test_a_language_changed_in_slack_is_picked_up_once_the_stored_one_is_stale(
     """U2 was stored Swedish and switches Slack to English: within a day the jobs keep the
     stored language (no lookup), after a day the refresh asks again and the DM is English."""
     reference = scheduled_work.forum_with_case(bot, expires_in_days=10)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert stored(bot)["U2"] == "sv"
     bot.slack.reset()
     bot.slack.set_user("U2", locale="en-GB")
     bot.clock.advance(dt.timedelta(hours=12))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert bot.slack.count("users.info") == 0 and stored(bot)["U2"] == "sv"
     bot.clock.advance(dt.timedelta(days=2, hours=12))  # three days on: the reminder is due
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert stored(bot)["U2"] == "en"
     # The consent reminder (and the meeting's morning DM, that day too) in English.
     (consent,) = [m for m in dms_to(bot, "U2") if "consent" in m or SWEDISH in m]
@@ -166,11 +165,11 @@ def test_the_refresh_asks_at_most_a_few_members_a_workspace_per_tick(bot: Bot) -
     scheduled_work.forum_with_case(bot, expires_in_days=30)
     people = [f"U{n}" for n in range(100, 130)]
     add_members(bot, people)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     first = bot.slack.count("users.info")
     assert first == outgoing.LANGUAGE_LOOKUPS_PER_WORKSPACE
     bot.clock.advance(outgoing.LANGUAGE_SCAN_EVERY)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert len(stored(bot)) == 2 + len(people)  # U1, U2 and the thirty
     assert bot.slack.count("users.info") == 2 + len(people)
 
@@ -226,10 +225,10 @@ def test_the_language_of_someone_no_longer_a_member_goes_after_a_day(bot: Bot) -
     scheduled_work.forum_with_case(bot, expires_in_days=30)
     languages.remember(bot.sessions, bot.clock, "T0001", {"U1": "sv", "U2": "en", "U9": "en"})
     bot.clock.advance(dt.timedelta(hours=20))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert set(stored(bot)) == {"U1", "U2", "U9"}  # U9 seen within the day: kept
     bot.clock.advance(dt.timedelta(hours=5))
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert stored(bot) == {"U1": "sv", "U2": "sv"}  # the members' refreshed (Slack: sv)
 
 
@@ -288,7 +287,7 @@ def test_creating_a_forum_stores_the_language_its_command_already_knew(bot: Bot)
     settle_stores()
     assert stored(bot) == {"U1": "en"}
     bot.clock.advance(dt.timedelta(hours=25))
-    run_due_work(bot.runtime)  # the "member languages" job forgets a non-member's language
+    bot.run_due_work()  # the "member languages" job forgets a non-member's language
     assert stored(bot) == {}
     before = bot.slack.count("users.info")
     forum_flow.create_forum(bot, "U1")

@@ -10,10 +10,8 @@ import json
 import zoneinfo
 from typing import Any
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
-from handlers.deps import settle_stores
 from sandbox.webapi import Call
 from storage.db import transaction
 from storage.models import (
@@ -49,7 +47,7 @@ def setup_forum(bot: Bot, **settings: Any) -> int:
             role=Role.MEMBER,
         )
         forum_id = forum.id
-    run_due_work(bot.runtime)  # the bot is running when the forum is created
+    bot.run_due_work()  # the bot is running when the forum is created
     return forum_id
 
 
@@ -85,10 +83,9 @@ def tick(bot: Bot, at: dt.datetime) -> None:
     delivers everything due (``outgoing.deliver_now``): at the moved clock it claimed what
     the pass queued (an agenda, a morning DM) and sent it after the pass had returned, so a
     message was missing where the test looked for it."""
-    bot.wait_idle()
-    settle_stores()
+    bot.settle()
     bot.clock.set(at)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
 
 
 def channel_posts(bot: Bot) -> list[Call]:

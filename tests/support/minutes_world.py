@@ -12,7 +12,6 @@ from typing import Any, Literal
 
 from sqlalchemy import select
 
-from bot.scheduler import run_due_work
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case
 from sandbox.webapi import validate_view
@@ -57,7 +56,7 @@ def setup_forum(bot: Bot) -> int:
                 role=Role.MEMBER,
             )
         forum_id = forum.id
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     return forum_id
 
 
