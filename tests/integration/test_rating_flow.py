@@ -277,7 +277,7 @@ def test_a_street_address_in_a_comment_is_refused_in_the_user_s_language_keeping
     modal stays open with what was typed (an "errors" answer), nothing is stored. The street's
     name alone passes."""
     bot.slack.set_user(POLIS2, locale="en-US")  # before the invitation looks the language up
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     levels = {forum[a]: 2 for a in AREAS}
     comment_field = f"comment_{forum['Gråbo']}"
     view = open_modal(bot, POLIS, button_value(dms(bot, POLIS)[0]))
