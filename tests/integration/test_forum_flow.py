@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from storage.db import transaction
 from storage.models import Agency, AuditEvent, Forum, Member, Role
 from tests.conftest import Bot
 from tests.support.slack_driver import (
@@ -283,6 +284,51 @@ def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> Non
     text = last_reply_text(bot)
     assert "Gråbo" in text and "Elevhälsa" in text
     assert bot.slack.count("views.open") == 0  # members see a summary, not the settings
+
+
+def welcomes(bot: Bot, user: str) -> list[str]:
+    """The welcome DMs ``user`` got (after the work the requests started has settled)."""
+    bot.wait_idle()
+    return [
+        str(c.args.get("text", ""))
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user
+        and str(c.args.get("text", "")).startswith(("Välkommen till", "Welcome to"))
+    ]
+
+
+def test_people_added_are_welcomed_once_in_their_language(bot: Bot) -> None:
+    """Someone added in the members modal gets a DM in their language: the forum, their
+    agency, what they will be asked to do, where to get help. Not someone already a member,
+    not the coordinator adding themselves; the rating line only in a forum with a
+    situation picture."""
+    forum_id = create_forum(bot)  # U1, Grundskola's coordinator
+    bot.slack.set_user("U2", locale="en-US")
+    for users in (["U3"], ["U3", "U5"]):
+        added = add_members(bot, forum_id, users, agency="Elevhälsa")
+        assert added.json()["response_action"] == "update"
+    # (As admins: the forum's only admin adding themselves as a plain member is refused.)
+    added = add_members(bot, forum_id, ["U1", "U2", "U4"], agency="Grundskola", role="admin")
+    assert added.json()["response_action"] == "update"
+    (swedish,) = welcomes(bot, "U4")
+    assert swedish.startswith("Välkommen till *FOSSAM*! <@U1> har lagt till dig")
+    assert "*Grundskola*" in swedish and "<#C0001>" in swedish
+    assert "dagordning" in swedish and "insatser" in swedish.lower()
+    assert "`/samverkan hjälp`" in swedish
+    assert "Bedöma läget" not in swedish  # this forum has no situation picture
+    (english,) = welcomes(bot, "U2")
+    assert english.startswith("Welcome to *FOSSAM*! <@U1> added you as a member for *Grundskola*")
+    assert "`/samverkan help`" in english
+    assert len(welcomes(bot, "U3")) == 1  # added again: already a member
+    assert len(welcomes(bot, "U5")) == 1
+    assert welcomes(bot, "U1") == []  # the coordinator adding themselves
+    with transaction(bot.sessions) as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        forum.settings = {**(forum.settings or {}), "situation_picture": "every"}
+    add_members(bot, forum_id, ["U6"], agency="Elevhälsa")
+    (rating,) = welcomes(bot, "U6")
+    assert "• Bedöma läget för Elevhälsa inför mötena" in rating
 
 
 def _removable(view: dict[str, Any]) -> set[str]:
