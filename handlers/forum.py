@@ -24,7 +24,7 @@ from domain.forums import ForumDraft
 from domain.i18n import N_, Locale, LocaleOf, Translator, recipient_translator, supported_locale
 from handlers import forms, outgoing
 from handlers.blocks import forum as ui
-from handlers.blocks.common import message
+from handlers.blocks.common import escape, message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text
 from handlers.listener import listener
@@ -325,7 +325,10 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
             )
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
-    ack()
+    # Saved: the modal says so (a modal that just closed left the coordinator guessing).
+    t = Translator(meta.locale)
+    saved = t("Saved. The settings of {forum} are updated.", forum=escape(draft.name))
+    ack(response_action="update", view=ui.notice_modal(t, saved))
 
 
 @listener("dm", needs=("modal",))

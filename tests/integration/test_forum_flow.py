@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from storage.db import transaction
 from storage.models import Agency, AuditEvent, Forum, Member, Role
 from tests.conftest import Bot
+from tests.support.forums import settings_saved
 from tests.support.slack_driver import (
     multi_select_values,
     multi_users_values,
@@ -447,7 +448,12 @@ def test_coordinator_changes_the_forum_settings(bot: Bot) -> None:
         private_metadata=view["private_metadata"],
         blocks=blocks_of(values),
     )
-    assert response.json() is None
+    # Saved: the modal says so (it used to close with no word).
+    body = response.json()
+    assert body["response_action"] == "update"
+    assert "Sparat. Inställningarna för FOSSAM Norr är uppdaterade." in json.dumps(
+        body["view"]["blocks"], ensure_ascii=False
+    )
     with bot.sessions() as session:
         forum = session.get(Forum, forum_id)
         assert forum is not None
@@ -502,7 +508,7 @@ def test_the_forum_modal_sets_holidays_days_off_and_the_agenda_time(bot: Bot) ->
         private_metadata=view["private_metadata"],
         blocks=blocks_of(values),
     )
-    assert response.json() is None
+    assert settings_saved(response)
     with bot.sessions() as session:
         forum = session.get(Forum, forum_id)
         assert forum is not None
@@ -571,9 +577,9 @@ def test_a_coordinator_takes_a_retired_agency_back_directly(bot: Bot) -> None:
         view={"id": "V0001", "type": "modal", "private_metadata": meta(forum_id=forum_id)},
     )
     bot.wait_idle()
-    assert _save_agencies(bot, kept).json() is None
+    assert settings_saved(_save_agencies(bot, kept))
 
-    assert _save_agencies(bot, (*kept, "elevhälsa")).json() is None
+    assert settings_saved(_save_agencies(bot, (*kept, "elevhälsa")))
     with bot.sessions() as session:
         again = session.scalars(select(Agency).where(Agency.forum_id == forum_id)).all()
         assert [(a.id, a.active) for a in again if a.name == "Elevhälsa"] == [(elevhalsa.id, True)]
