@@ -588,3 +588,15 @@ def test_a_coordinator_takes_a_retired_agency_back_directly(bot: Bot) -> None:
     bot.driver.command("forum", user="U2")
     assert "Elevhälsa" in last_reply_text(bot)
     bot.slack.assert_no_violations()
+
+
+def test_the_case_reference_fields_suggest_the_forums_own_code_and_year(bot: Bot) -> None:
+    """In forum TE the action and deviation forms suggest "TE-2026-001", not another
+    forum's "FOS-2026-017"."""
+    create_forum(bot, name="Trygg Ekeby", code="TE")
+    for command in ("insats", "avvikelse"):
+        before = bot.slack.count("views.open")
+        bot.driver.command(command, user="U1")
+        view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+        (case,) = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("case")]
+        assert case["element"]["placeholder"]["text"] == "TE-2026-001", command
