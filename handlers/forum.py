@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -122,20 +123,29 @@ def welcome(
     language, queued with the change (sent after the ack, once it is committed)."""
     cadence = rating_service.rating_settings(forum).cadence
     rates = cadence is not rating_service.Cadence.NONE
+    return partial(_welcome_one, session, deps, forum, actor, locale_of, rates)
 
-    def joined(user: str, agency: str) -> None:
-        t = recipient_translator(locale_of, forum, user)
-        text = ui.welcome_text(
-            t,
-            forum=forum.name,
-            agency=agency,
-            channel_id=forum.channel_id,
-            added_by=actor,
-            rates=rates,
-        )
-        outgoing.tell(session, deps.clock, team_id=forum.team_id, user_id=user, text=text)
 
-    return joined
+def _welcome_one(
+    session: Session,
+    deps: Deps,
+    forum: Forum,
+    actor: str,
+    locale_of: LocaleOf,
+    rates: bool,
+    user: str,
+    agency: str,
+) -> None:
+    t = recipient_translator(locale_of, forum, user)
+    text = ui.welcome_text(
+        t,
+        forum=forum.name,
+        agency=agency,
+        channel_id=forum.channel_id,
+        added_by=actor,
+        rates=rates,
+    )
+    outgoing.tell(session, deps.clock, team_id=forum.team_id, user_id=user, text=text)
 
 
 # --- the channel announcement, kept current ------------------------------------------------
