@@ -96,6 +96,20 @@ def plain_ack(status: int, body: bytes) -> str | None:
     return None
 
 
+def saved_notice(status: int, body: bytes) -> str | None:
+    """A settings save's answer: 200, the modal updated to say it was saved (a refusal is
+    ``response_action: errors``)."""
+    if status != 200:
+        return f"HTTP {status}: {body[:160]!r}"
+    try:
+        answer = json.loads(body.decode("utf-8", "replace") or "null")
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or answer.get("response_action") != "update":
+        return f"not the saved notice: {body[:240].decode('utf-8', 'replace')}"
+    return None
+
+
 class HelpAnswers:
     """Checks help acks: the bot answers in the ack itself once it knows the user's locale,
     otherwise with a plain ack and a reply through ``response_url`` (counted here)."""

@@ -15,7 +15,16 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from bench._load import EVENTS_PATH, FORM, LOOPBACK, HelpAnswers, Scenario, Signer, plain_ack
+from bench._load import (
+    EVENTS_PATH,
+    FORM,
+    LOOPBACK,
+    HelpAnswers,
+    Scenario,
+    Signer,
+    plain_ack,
+    saved_notice,
+)
 from bench._servers import SetupError, db_scalar
 
 ADMIN = "U1"
@@ -243,7 +252,10 @@ def view_scenario(team_id: str, forums: Sequence[BenchForum], *, name: str = "vi
 
     where = "one forum" if len(forums) == 1 else f"{len(forums)} forums"
     return Scenario(
-        name, f"forum_edit submission on {where} (validate, write forum + audit, ack)", body
+        name,
+        f"forum_edit submission on {where} (validate, write forum + audit, ack)",
+        body,
+        check=saved_notice,
     )
 
 

@@ -24,6 +24,7 @@ from domain.errors import CASE_NOT_FOUND_FROM_DM, CaseNotFound, DomainError
 from domain.i18n import Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
+from handlers.blocks.common import reference_example
 from handlers.blocks.forum import notice_modal
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -109,6 +110,9 @@ def open_deviation_modal(
             agencies=[(a.id, a.name) for a in forum_service.active_agencies(forum)],
             private_metadata=meta.dump(),
             case_reference=case_reference,
+            reference_placeholder=reference_example(
+                forum.code, forum_service.local_today(forum, deps.clock).year
+            ),
         )
     client.views_open(trigger_id=req.trigger_id, view=view)
 

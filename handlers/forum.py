@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any
 
 from pydantic import Field
@@ -15,14 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import forums as forum_service
+from domain import ratings as rating_service
 from domain import scheduling
 from domain.calendar import calendar_from_settings
 from domain.errors import DomainError, ForumExists, InvalidInput
 from domain.forums import ForumDraft
-from domain.i18n import N_, Locale, Translator, supported_locale
+from domain.i18n import N_, Locale, LocaleOf, Translator, recipient_translator, supported_locale
 from handlers import forms, outgoing
 from handlers.blocks import forum as ui
-from handlers.blocks.common import message
+from handlers.blocks.common import escape, message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, error_text, failure_text
 from handlers.listener import listener
@@ -111,6 +114,38 @@ def members_view(
         notice=notice,
         version=version,
     )
+
+
+def welcome(
+    session: Session, deps: Deps, forum: Forum, *, actor: str, locale_of: LocaleOf
+) -> Callable[[str, str], None]:
+    """``add_members``' ``joined``: a welcome DM to each person who joins, in their
+    language, queued with the change (sent after the ack, once it is committed)."""
+    cadence = rating_service.rating_settings(forum).cadence
+    rates = cadence is not rating_service.Cadence.NONE
+    return partial(_welcome_one, session, deps, forum, actor, locale_of, rates)
+
+
+def _welcome_one(
+    session: Session,
+    deps: Deps,
+    forum: Forum,
+    actor: str,
+    locale_of: LocaleOf,
+    rates: bool,
+    user: str,
+    agency: str,
+) -> None:
+    t = recipient_translator(locale_of, forum, user)
+    text = ui.welcome_text(
+        t,
+        forum=forum.name,
+        agency=agency,
+        channel_id=forum.channel_id,
+        added_by=actor,
+        rates=rates,
+    )
+    outgoing.tell(session, deps.clock, team_id=forum.team_id, user_id=user, text=text)
 
 
 # --- the channel announcement, kept current ------------------------------------------------
@@ -300,7 +335,10 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
             )
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
-    ack()
+    # Saved: the modal says so (a modal that just closed left the coordinator guessing).
+    t = Translator(meta.locale)
+    saved = t("Saved. The settings of {forum} are updated.", forum=escape(draft.name))
+    ack(response_action="update", view=ui.notice_modal(t, saved))
 
 
 @listener("dm", needs=("modal",))
@@ -350,6 +388,10 @@ def submit_members(
                 agency_id=agency_id,
                 role=role,
                 bot_user_ids=[context.bot_user_id or ""],
+                # In the language the people check told (after the coordinator's door).
+                joined=welcome(
+                    session, deps, forum, actor=user_id, locale_of=lambda _, u: found.get(u)
+                ),
             )
             notice = t.ngettext("Added {n} member.", "Added {n} members.", len(users))
             # A new version: the people picker and the choices start empty again.
@@ -389,21 +431,24 @@ def submit_move(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
     meta = MoveMeta.load(view.get("private_metadata"))
     t = Translator(meta.locale)
     try:
+        locale_of = outgoing.dm_locales(deps)
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
                 session, forum_id=meta.forum_id, team_id=context.team_id or ""
             )
+            actor = context.user_id or ""
             forum_service.add_members(
                 session,
                 deps.clock,
                 forum=forum,
-                actor=context.user_id or "",
+                actor=actor,
                 slack_user_ids=meta.users,
                 agency_id=meta.agency_id,
                 role=Role(meta.role) if meta.role in ui.ROLE_VALUES else Role.MEMBER,
                 bot_user_ids=[context.bot_user_id or ""],
                 confirm_moves=True,
-                locale_of=outgoing.dm_locales(deps),
+                locale_of=locale_of,
+                joined=welcome(session, deps, forum, actor=actor, locale_of=locale_of),
             )
             # add_members holds the forum's row: wait for no deliverer
             queue_announcement_update(session, deps, forum, skip_locked=True)

@@ -70,6 +70,7 @@ def add_members(
     bot_user_ids: Iterable[str] = (),
     confirm_moves: bool = False,
     locale_of: LocaleOf | None = None,
+    joined: Callable[[str, str], None] | None = None,
 ) -> list[Member]:
     """Add (or re-activate) members for one agency. Coordinators only.
 
@@ -77,7 +78,8 @@ def add_members(
     ``confirm_moves`` (else :class:`MoveNeedsConfirmation` names them), nobody changes their
     own agency (:class:`OwnAgencyChange`), and every agency change is audited and reported to
     the forum's log reviewers by DM (each in their language, ``locale_of``; the forum's when
-    unknown)."""
+    unknown). ``joined(user, agency name)`` is called for each person who was not an active
+    member before (never the actor), in this transaction: the caller's welcome."""
     access = require_coordinator(session, forum=forum, slack_user_id=actor)
     agency = _agency_to_join(session, forum, agency_id)
     if agency is None:
@@ -113,6 +115,7 @@ def add_members(
     for user in users:
         member = existing.get(user)
         is_new = member is None
+        joins = (member is None or not member.active) and user != actor
         moved_from: str | None = None
         if member is None:
             member = Member(
@@ -167,6 +170,8 @@ def add_members(
                 key=f"agency_change:{forum.id}:{event.id}",
                 locale_of=locale_of,
             )
+        if joins and joined is not None:
+            joined(user, agency.name)
     _flush_or_conflict(
         session,
         {

@@ -68,6 +68,7 @@ def _modal_for(
         case_reference=case_reference,
         private_metadata=meta.dump(),
         area_id=area_id,
+        forum_code=forum.code,
     )
 
 

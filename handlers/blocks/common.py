@@ -190,6 +190,12 @@ def safe_payload(payload: Any) -> Any:
     return out
 
 
+def reference_example(code: str, year: int) -> str:
+    """A case reference as the forum's own would look (its code, this year), for a field's
+    placeholder: "TE-2026-001" in forum TE, not another forum's."""
+    return f"{code}-{year}-001"
+
+
 def notice_modal(t: Translator, text: str, *, callback_id: str = "notice") -> Block:
     """A modal that only says what happened (e.g. after you removed yourself, or why not)."""
     return modal(

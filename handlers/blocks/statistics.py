@@ -114,9 +114,13 @@ def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
         done=stats.deviations_followed_up,
         open=stats.deviations_total - stats.deviations_followed_up,
     )
-    blocks.append(
-        section(f"*{deviations_label}: {stats.deviations_total}*\n{follow_up}\n{deviations}")
-    )
+    if stats.deviations_total or stats.deviations:
+        blocks.append(
+            section(f"*{deviations_label}: {stats.deviations_total}*\n{follow_up}\n{deviations}")
+        )
+    else:  # not a lone "–"
+        none = t("No deviations.")
+        blocks.append(section(f"*{deviations_label}*\n{none}"))
     blocks.append(context(t("The chart comes as a picture in your direct messages.")))
     return message(title, blocks)
 

@@ -177,14 +177,14 @@ def _queue_escalations(
     session: Session, deps: Deps, client: WebClient, forum: Forum, saved: rating_service.Saved
 ) -> None:
     for coordinator, t in outgoing.translators(deps, client, forum, saved.coordinators).items():
-        for escalation in saved.escalations:
-            outgoing.tell(
-                session,
-                deps.clock,
-                team_id=forum.team_id,
-                user_id=coordinator,
-                text=ui.escalation_text(t, saved.forum_name, escalation),
-            )
+        # One DM per coordinator for the whole submission, however many areas it escalates.
+        outgoing.tell(
+            session,
+            deps.clock,
+            team_id=forum.team_id,
+            user_id=coordinator,
+            text=ui.escalations_text(t, saved.forum_name, saved.escalations),
+        )
 
 
 @listener("log")

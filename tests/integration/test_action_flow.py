@@ -556,6 +556,7 @@ def test_lists_filter_and_page(bot: Bot, forum: dict[str, int]) -> None:
     bot.driver.command("insatser", user=ELEVHALSA)  # default: mine, open
     mine = text_of(bot.slack.wait_for("response_url")[-1].args)
     assert "Insats nr 01" in mine and "Insats nr 02" not in mine
+    assert "Sida" not in mine  # one page: no paging text
     bot.driver.command("insatser forum försenade", user=ELEVHALSA)
     overdue = text_of(bot.slack.wait_for("response_url", count=2)[-1].args)
     assert "Insats nr 00" in overdue and "Insats nr 02" in overdue
@@ -587,6 +588,7 @@ def test_lists_filter_and_page(bot: Bot, forum: dict[str, int]) -> None:
     bot.driver.block_action("action_list_page_next", user=ELEVHALSA, value=next_value)
     second = text_of(bot.slack.wait_for("response_url", count=4)[-1].args)
     assert [f"Insats nr {n}" in second for n in (10, 11, 12)] == [True] * 3
+    assert "Sida 2" in second  # paged: the page is named
     assert "Insats nr 09" not in second and "Insats nr 99" not in second
     bot.driver.command("insatser verksamhet", user=SOCIAL)
     agency = text_of(bot.slack.wait_for("response_url", count=5)[-1].args)

@@ -171,6 +171,8 @@ def test_statistics_summary_and_chart(bot: Bot, forum: dict[str, int]) -> None:
     assert "Klara: 3, varav i tid: 2 (67 %)." in text
     assert "Öppna: 1, försenade: 1." in text
     assert "Ja: 1" in text and "Nej: 1" in text and "Inte uppföljd: 1" in text
+    # No deviations: said in words, not a lone "–".
+    assert "*Avvikelser*\\nInga avvikelser." in text and "Avvikelser: 0" not in text
     png = upload_named(bot, ".png", 1)
     assert png.startswith(b"\x89PNG")
     bot.slack.assert_no_violations()

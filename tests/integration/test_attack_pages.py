@@ -24,7 +24,7 @@ from tests.integration import test_forum_flow as ff
 from tests.integration import test_minutes_flow as minutes
 from tests.integration import test_minutes_pages as mpages
 from tests.support.agenda_flow import channel_posts, local, text_of
-from tests.support.forums import forum_draft
+from tests.support.forums import forum_draft, settings_saved
 from tests.support.minutes_world import meeting_with_cases
 from tests.support.slack_driver import (
     StateValues,
@@ -106,7 +106,7 @@ def test_a_blank_or_padded_agency_crafted_into_the_forum_settings_is_no_agency(b
         private_metadata=view["private_metadata"],
         blocks=ff.blocks_of(values),
     )
-    assert response.json() is None, response.body
+    assert settings_saved(response), response.body
     with bot.sessions() as s:
         names = sorted(a.name for a in s.scalars(select(Agency)))
     assert names == ["Elevhälsa", "Grundskola", "Socialtjänst/IFO"], names

@@ -195,6 +195,7 @@ def test_the_list_shows_logistics_only_and_reads_nothing(bot: Bot, forum: dict[s
     text = json.dumps(reply.args, ensure_ascii=False)
     assert "FOS-2026-001" in text
     assert SUMMARY not in text
+    assert "Sida" not in text  # one page: no paging text
     assert count(bot, AuditEvent) == audits  # a list is not a read of details
     bot.slack.assert_no_violations()
 

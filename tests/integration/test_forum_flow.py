@@ -8,8 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from storage.db import transaction
 from storage.models import Agency, AuditEvent, Forum, Member, Role
 from tests.conftest import Bot
+from tests.support.forums import settings_saved
 from tests.support.slack_driver import (
     multi_select_values,
     multi_users_values,
@@ -285,6 +287,51 @@ def test_coordinator_adds_members_and_a_member_sees_the_summary(bot: Bot) -> Non
     assert bot.slack.count("views.open") == 0  # members see a summary, not the settings
 
 
+def welcomes(bot: Bot, user: str) -> list[str]:
+    """The welcome DMs ``user`` got (after the work the requests started has settled)."""
+    bot.wait_idle()
+    return [
+        str(c.args.get("text", ""))
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user
+        and str(c.args.get("text", "")).startswith(("Välkommen till", "Welcome to"))
+    ]
+
+
+def test_people_added_are_welcomed_once_in_their_language(bot: Bot) -> None:
+    """Someone added in the members modal gets a DM in their language: the forum, their
+    agency, what they will be asked to do, where to get help. Not someone already a member,
+    not the coordinator adding themselves; the rating line only in a forum with a
+    situation picture."""
+    forum_id = create_forum(bot)  # U1, Grundskola's coordinator
+    bot.slack.set_user("U2", locale="en-US")
+    for users in (["U3"], ["U3", "U5"]):
+        added = add_members(bot, forum_id, users, agency="Elevhälsa")
+        assert added.json()["response_action"] == "update"
+    # (As admins: the forum's only admin adding themselves as a plain member is refused.)
+    added = add_members(bot, forum_id, ["U1", "U2", "U4"], agency="Grundskola", role="admin")
+    assert added.json()["response_action"] == "update"
+    (swedish,) = welcomes(bot, "U4")
+    assert swedish.startswith("Välkommen till *FOSSAM*! <@U1> har lagt till dig")
+    assert "*Grundskola*" in swedish and "<#C0001>" in swedish
+    assert "dagordning" in swedish and "insatser" in swedish.lower()
+    assert "`/samverkan hjälp`" in swedish
+    assert "Bedöma läget" not in swedish  # this forum has no situation picture
+    (english,) = welcomes(bot, "U2")
+    assert english.startswith("Welcome to *FOSSAM*! <@U1> added you as a member for *Grundskola*")
+    assert "`/samverkan help`" in english
+    assert len(welcomes(bot, "U3")) == 1  # added again: already a member
+    assert len(welcomes(bot, "U5")) == 1
+    assert welcomes(bot, "U1") == []  # the coordinator adding themselves
+    with transaction(bot.sessions) as session:
+        forum = session.get(Forum, forum_id)
+        assert forum is not None
+        forum.settings = {**(forum.settings or {}), "situation_picture": "every"}
+    add_members(bot, forum_id, ["U6"], agency="Elevhälsa")
+    (rating,) = welcomes(bot, "U6")
+    assert "• Bedöma läget för Elevhälsa inför mötena" in rating
+
+
 def _removable(view: dict[str, Any]) -> set[str]:
     """Whose rows in the members modal offer Remove (their Slack ids)."""
     return {
@@ -401,7 +448,12 @@ def test_coordinator_changes_the_forum_settings(bot: Bot) -> None:
         private_metadata=view["private_metadata"],
         blocks=blocks_of(values),
     )
-    assert response.json() is None
+    # Saved: the modal says so (it used to close with no word).
+    body = response.json()
+    assert body["response_action"] == "update"
+    assert "Sparat. Inställningarna för FOSSAM Norr är uppdaterade." in json.dumps(
+        body["view"]["blocks"], ensure_ascii=False
+    )
     with bot.sessions() as session:
         forum = session.get(Forum, forum_id)
         assert forum is not None
@@ -456,7 +508,7 @@ def test_the_forum_modal_sets_holidays_days_off_and_the_agenda_time(bot: Bot) ->
         private_metadata=view["private_metadata"],
         blocks=blocks_of(values),
     )
-    assert response.json() is None
+    assert settings_saved(response)
     with bot.sessions() as session:
         forum = session.get(Forum, forum_id)
         assert forum is not None
@@ -525,9 +577,9 @@ def test_a_coordinator_takes_a_retired_agency_back_directly(bot: Bot) -> None:
         view={"id": "V0001", "type": "modal", "private_metadata": meta(forum_id=forum_id)},
     )
     bot.wait_idle()
-    assert _save_agencies(bot, kept).json() is None
+    assert settings_saved(_save_agencies(bot, kept))
 
-    assert _save_agencies(bot, (*kept, "elevhälsa")).json() is None
+    assert settings_saved(_save_agencies(bot, (*kept, "elevhälsa")))
     with bot.sessions() as session:
         again = session.scalars(select(Agency).where(Agency.forum_id == forum_id)).all()
         assert [(a.id, a.active) for a in again if a.name == "Elevhälsa"] == [(elevhalsa.id, True)]
@@ -536,3 +588,15 @@ def test_a_coordinator_takes_a_retired_agency_back_directly(bot: Bot) -> None:
     bot.driver.command("forum", user="U2")
     assert "Elevhälsa" in last_reply_text(bot)
     bot.slack.assert_no_violations()
+
+
+def test_the_case_reference_fields_suggest_the_forums_own_code_and_year(bot: Bot) -> None:
+    """In forum TE the action and deviation forms suggest "TE-2026-001", not another
+    forum's "FOS-2026-017"."""
+    create_forum(bot, name="Trygg Ekeby", code="TE")
+    for command in ("insats", "avvikelse"):
+        before = bot.slack.count("views.open")
+        bot.driver.command(command, user="U1")
+        view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
+        (case,) = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("case")]
+        assert case["element"]["placeholder"]["text"] == "TE-2026-001", command

@@ -146,6 +146,20 @@ def test_a_two_step_add_moves_nobody_and_a_move_is_confirmed_and_reported(bot: B
 
     assert len(told()) == 2  # Anna and Erik moved
     assert any(ANNA in text and "i stället för Grundskola" in text for text in told())
+    # Welcomed once, when they joined: Lejla on the confirmed move, not Anna and Erik again.
+    bot.wait_idle()
+
+    def welcomed(user: str) -> int:
+        return sum(
+            1
+            for c in bot.slack.calls_to("chat.postMessage")
+            if c.args.get("channel") == user and c.args.get("text", "").startswith("Välkommen")
+        )
+
+    assert (welcomed(ANNA), welcomed(ERIK), welcomed(LEJLA)) == (1, 1, 1)
+    assert "*Öppna insatser/familjestöd*" in str(
+        [c.args for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == LEJLA]
+    )
 
 
 def test_nobody_changes_their_own_agency(bot: Bot) -> None:

@@ -59,6 +59,8 @@ def test_the_menu_shows_what_each_person_may_do_here(bot: Bot) -> None:
     assert member[:3] == ["Lyft ett ärende", "Ärenden", "Rapportera avvikelse"]
     assert "Mina insatser" in member and "Lägesbild" in member
     assert "Medlemmar" not in member and "Loggen" not in member
+    # The action plan shows a member what the forum's action list does (the same rule).
+    assert "Åtgärdsplan" in member
     coordinator = buttons(menu(bot, COORDINATOR))
     assert {"Foruminställningar", "Medlemmar", "Åtgärdsplan", "Loggen"} <= set(coordinator)
     assert "Lyft ett ärende" in coordinator
@@ -110,3 +112,11 @@ def test_the_help_is_grouped_by_role(bot: Bot) -> None:
         "*För administratörer*",
         "*Dataskydd*",
     ]
+    # Listed where members can run it: it shows them what `/samverkan insatser forum` does.
+    sections = {
+        b["text"]["text"].split("\n", 1)[0]: b["text"]["text"]
+        for b in reply["blocks"]
+        if b["type"] == "section"
+    }
+    assert "/samverkan åtgärdsplan" in sections["*För forumets medlemmar*"]
+    assert "/samverkan åtgärdsplan" not in sections["*För samordnare*"]

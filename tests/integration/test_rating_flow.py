@@ -436,6 +436,26 @@ def test_a_critical_rating_or_a_two_level_jump_alerts_the_coordinators_at_once(
     assert len(dms(bot, ADMIN)) == 1  # Hemse and Droger are not escalations
 
 
+def test_one_submission_escalating_several_areas_sends_each_coordinator_one_dm(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Three areas rated kritiskt/allvarligt in one submission: one DM to the coordinator
+    listing the three with their levels (before, one DM per area)."""
+    run_due_work(bot.runtime)
+    bot.slack.reset()
+    view = open_modal(bot, POLIS, button_value(dms_after_open(bot, forum)))
+    rate(bot, view, POLIS, {forum["Gråbo"]: 4, forum["Hemse"]: 5, forum["Droger"]: 4})
+    bot.slack.wait_for("chat.postMessage")
+    bot.wait_idle()
+    (alert,) = dms(bot, ADMIN)
+    assert alert.args["text"] == (
+        "Lägesbild OSF: Polis bedömer 3 områden så här:\n"
+        "• *Gråbo*: kritiskt\n"
+        "• *Hemse*: allvarligt\n"
+        "• *Droger*: kritiskt"
+    )
+
+
 def dms_after_open(bot: Bot, forum: dict[str, int]) -> Any:
     rating_round = the_round(bot)
     return _Call(f"{rating_round.id}:{forum['Polis']}")

@@ -22,3 +22,13 @@ def forum_draft(**changes: Any) -> ForumDraft:
     }
     values.update(changes)
     return ForumDraft(**values)
+
+
+def settings_saved(response: Any) -> bool:
+    """The forum settings modal was saved: it says so, a notice in place of the form."""
+    body = response.json()
+    return (
+        bool(body)
+        and body.get("response_action") == "update"
+        and (body["view"]["callback_id"] == "notice" and "Sparat" in str(body["view"]["blocks"]))
+    )

@@ -116,13 +116,9 @@ def action_list_message(
         nav.append(button(t("Next"), ACTION_LIST_NEXT, value=following))
     if nav:
         blocks.append(actions(*nav, block_id="action_list_page"))
-    blocks.append(
-        context(
-            t("Page {n}", n=page.page + 1)
-            + " · "
-            + t("New action: {command}", command=t("/samverkan action"))
-        )
-    )
+    new = t("New action: {command}", command=t("/samverkan action"))
+    paged = page.page > 0 or page.has_more  # one page only: no "Page 1"
+    blocks.append(context(t("Page {n}", n=page.page + 1) + " · " + new if paged else new))
     return message(title, blocks)
 
 

@@ -52,6 +52,7 @@ from handlers.blocks.common import (
     modal,
     option,
     plain,
+    reference_example,
     section,
     text_input,
     text_sections,
@@ -88,6 +89,7 @@ def action_modal(
     case_reference: str | None,
     private_metadata: str,
     area_id: int | None = None,
+    forum_code: str = "",
 ) -> Block:
     """The "new action" modal. Input block ids are the :data:`ACTION_FIELDS`; every
     element's action_id is ``value``."""
@@ -131,7 +133,12 @@ def action_modal(
         input_block(
             "case",
             t("Case reference"),
-            text_input("value", initial=case_reference, max_length=32, placeholder="FOS-2026-017"),
+            text_input(
+                "value",
+                initial=case_reference,
+                max_length=32,
+                placeholder=reference_example(forum_code, today.year) if forum_code else None,
+            ),
             optional=True,
         ),
     ]

@@ -199,6 +199,6 @@ def case_list_message(
         nav.append(button(t("Next"), ACTION_LIST_NEXT, value=following))
     if nav:
         blocks.append(actions(*nav, block_id="case_list_page"))
-    if page.rows or page.page > 0:
+    if page.page > 0 or page.has_more:  # one page only: no "Page 1"
         blocks.append(context(t("Page {n}", n=page.page + 1)))
     return message(t("Cases"), blocks)

@@ -382,6 +382,7 @@ def deviation_modal(
     agencies: Sequence[tuple[int, str]],
     private_metadata: str,
     case_reference: str | None = None,
+    reference_placeholder: str | None = None,
 ) -> Block:
     """Report that collaboration failed: which agencies, what kind, non-identifying text and
     an optional case reference. Input block ids are the :data:`DEVIATION_FIELDS`."""
@@ -418,7 +419,12 @@ def deviation_modal(
         input_block(
             "case",
             t("Case reference"),
-            text_input("value", initial=case_reference, max_length=32, placeholder="FOS-2026-017"),
+            text_input(
+                "value",
+                initial=case_reference,
+                max_length=32,
+                placeholder=reference_placeholder,
+            ),
             optional=True,
         ),
     ]

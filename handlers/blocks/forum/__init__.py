@@ -45,7 +45,7 @@ from handlers.blocks.forum.ids import (
     channel_refused_text,
     role_label,
 )
-from handlers.blocks.forum.members import confirm_move_modal, members_modal
+from handlers.blocks.forum.members import confirm_move_modal, members_modal, welcome_text
 from handlers.blocks.forum.menu import (
     COORDINATORS,
     MEMBERS,
@@ -110,4 +110,5 @@ __all__ = [
     "schedule_text",
     "text_message",
     "unknown_command_message",
+    "welcome_text",
 ]

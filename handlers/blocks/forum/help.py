@@ -46,6 +46,7 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("/samverkan actions"),
             t("lists actions: mine, my agency's or the forum's (open, overdue, done, follow-up)"),
         ),
+        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
         (t("/samverkan feedback"), t("results of the feedback after closed cases, per period")),
         (t("/samverkan criteria"), t("the forum's case criteria and how often they were met")),
         (
@@ -77,7 +78,6 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("the situation picture's rounds as xlsx and CSV, for the municipality"),
         ),
         (t("/samverkan meetings"), t("moves, cancels and records meetings")),
-        (t("/samverkan action-plan"), t("sends the action plan for a period (xlsx and CSV)")),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
         (
             t("/samverkan review"),

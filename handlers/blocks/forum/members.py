@@ -138,3 +138,50 @@ def confirm_move_modal(
         blocks=blocks,
         private_metadata=private_metadata,
     )
+
+
+def welcome_text(
+    t: Translator,
+    *,
+    forum: str,
+    agency: str,
+    channel_id: str,
+    added_by: str,
+    rates: bool,
+) -> str:
+    """The DM to someone just added to a forum: which forum and agency, what they will be
+    asked to do there, and where to get help. ``rates``: the forum has a situation picture."""
+    lines = [
+        t(
+            "Welcome to *{forum}*! <@{user}> added you as a member for *{agency}*.",
+            forum=escape(forum),
+            user=escape(added_by),
+            agency=escape(agency),
+        ),
+        t("What you will do here:"),
+    ]
+    if rates:
+        lines.append(
+            "• "
+            + t(
+                "Rate the situation for {agency} before meetings, in a short form sent to "
+                "you here.",
+                agency=escape(agency),
+            )
+        )
+    lines.append(
+        "• "
+        + t(
+            "See the agenda, which I post in <#{channel}> before each meeting.",
+            channel=escape(channel_id),
+        )
+    )
+    lines.append(
+        "• "
+        + t(
+            "Follow up the actions you or your agency take on: they come to you here, with "
+            "buttons to update them."
+        )
+    )
+    lines.append(t("Questions? Type `/samverkan help`."))
+    return "\n".join(lines)

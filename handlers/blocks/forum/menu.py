@@ -26,6 +26,8 @@ MENU: tuple[MenuItem, ...] = (
     MenuItem("deviation", N_("Report a deviation"), "avvikelse", CASES_GROUP, MEMBERS),
     MenuItem("action", N_("New action"), "insats", ACTIONS_GROUP, MEMBERS),
     MenuItem("actions", N_("My actions"), "insatser", ACTIONS_GROUP, MEMBERS),
+    # Any member's: it shows what the forum's action list shows them (the same rule).
+    MenuItem("plan", N_("Action plan"), "åtgärdsplan", ACTIONS_GROUP, MEMBERS),
     MenuItem("agenda", N_("Agenda"), "dagordning", MEETINGS_GROUP, MEMBERS),
     MenuItem("meetings", N_("Meetings"), "möten", MEETINGS_GROUP, MEMBERS),
     MenuItem("picture", N_("Situation picture"), "lägesbild", MEETINGS_GROUP, MEMBERS),
@@ -39,7 +41,6 @@ MENU: tuple[MenuItem, ...] = (
         COORDINATE_GROUP,
         COORDINATORS,
     ),
-    MenuItem("plan", N_("Action plan"), "åtgärdsplan", COORDINATE_GROUP, COORDINATORS),
     MenuItem("statistics", N_("Statistics"), "statistik", COORDINATE_GROUP, COORDINATORS),
     # A steering forum's roll-up; in a forum a steering forum follows, who follows it and
     # the button that ends it.

@@ -51,6 +51,7 @@ from handlers.blocks.ratings.messages import (
 )
 from handlers.blocks.ratings.modal import (
     escalation_text,
+    escalations_text,
     page_count,
     page_rows,
     rating_modal,
@@ -100,6 +101,7 @@ __all__ = [
     "SlackRenderers",
     "comments_modal",
     "escalation_text",
+    "escalations_text",
     "invite_message",
     "invite_value",
     "legend",

@@ -151,6 +151,32 @@ def saved_modal(t: Translator, *, agency: str, complete: bool, deadline: str) ->
     )
 
 
+def escalations_text(t: Translator, forum: str, escalations: Sequence[Escalation]) -> str:
+    """One DM for all the escalations of one submission: the single line as before for one
+    area, else one line naming the agency and one per area with its level."""
+    if len(escalations) == 1:
+        return escalation_text(t, forum, escalations[0])
+    lines = [
+        t.ngettext(
+            "Situation picture {forum}: {agency} rates {n} area as follows:",
+            "Situation picture {forum}: {agency} rates {n} areas as follows:",
+            len(escalations),
+            forum=escape(forum),
+            agency=escape(escalations[0].agency),
+        )
+    ]
+    for escalation in escalations:
+        level = level_label(t, escalation.level)
+        if escalation.previous is not None and escalation.level < 4:
+            level = t(
+                "{level} (up from {previous})",
+                level=level,
+                previous=level_label(t, escalation.previous),
+            )
+        lines.append(f"• *{escape(escalation.area)}*: {level}")
+    return "\n".join(lines)
+
+
 def escalation_text(t: Translator, forum: str, escalation: Escalation) -> str:
     """Area, agency and level only (nothing else), for the coordinators' DM."""
     if escalation.previous is not None and escalation.level < 4:
