@@ -441,7 +441,7 @@ def test_one_submission_escalating_several_areas_sends_each_coordinator_one_dm(
 ) -> None:
     """Three areas rated kritiskt/allvarligt in one submission: one DM to the coordinator
     listing the three with their levels (before, one DM per area)."""
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     bot.slack.reset()
     view = open_modal(bot, POLIS, button_value(dms_after_open(bot, forum)))
     rate(bot, view, POLIS, {forum["Gråbo"]: 4, forum["Hemse"]: 5, forum["Droger"]: 4})
