@@ -429,6 +429,7 @@ def test_the_consent_register_is_an_audited_read_for_the_raising_agency_and_coor
     ref = world["reference"]
     text = reply_to(bot, f"samtycke {ref.lower()}", MEMBER)
     assert ref in text and "Elevhälsa" in text
+    assert "Lämnat " in text and "Givet" not in text  # consent is "lämnat", as elsewhere
     assert SUMMARY not in text
     refused = reply_to(bot, f"samtycke {ref}", OTHER)
     assert "Elevhälsa" not in refused

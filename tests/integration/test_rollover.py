@@ -142,6 +142,7 @@ def test_a_case_the_minutes_leave_out_is_on_the_next_agenda(bot: Bot) -> None:
     # The record modal shows the minuted case ticked (saving it as shown keeps it so).
     view = record_modal(bot, meeting)
     assert view["title"]["text"] == "Närvaro och behandlat"
+    assert "knappen *Skriv protokollet* i meddelandet efter mötet" in str(view["blocks"])
     assert ticked(view) == {item_of(bot, meeting, minuted)}
     record(bot, meeting, sorted(ticked(view)))
     assert case_row(bot, minuted).status == CaseStatus.DISCUSSED

@@ -246,8 +246,8 @@ def record_modal(
         blocks.append(
             context(
                 t(
-                    "Decisions, actions and follow-ups per case go in the minutes "
-                    "(Write the minutes, in the message after the meeting)."
+                    "Decisions, actions and follow-ups per case go in the minutes: the "
+                    "*Write the minutes* button in the message after the meeting."
                 )
             )
         )
