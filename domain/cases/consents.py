@@ -153,7 +153,7 @@ def _expiry_message(
 
 def _expiry_text(t: Translator, reference: str, expires: dt.date) -> str:
     return t(
-        "The consent for {reference} is valid until and including {date}. Renew it with the "
+        "The consent for {reference} is valid up to and including {date}. Renew it with the "
         "family, or the case becomes an anonymous consultation.",
         reference=reference,
         date=t.day(expires),

@@ -169,7 +169,7 @@ def _validity(t: Translator, given_on: dt.date | None, expires_on: dt.date | Non
     if expires_on is None:
         return t("Given {given} · valid until further notice", given=given)
     return t(
-        "Given {given} · valid until and including {until}", given=given, until=t.day(expires_on)
+        "Given {given} · valid up to and including {until}", given=given, until=t.day(expires_on)
     )
 
 
@@ -229,8 +229,8 @@ def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str
     else:
         lines = [
             t.ngettext(
-                "{reference} · valid until and including {date} (in {n} day)",
-                "{reference} · valid until and including {date} (in {n} days)",
+                "{reference} · valid up to and including {date} (in {n} day)",
+                "{reference} · valid up to and including {date} (in {n} days)",
                 r.days_left,
                 reference=f"*{escape(r.reference)}*",
                 date=t.day(r.expires_on),

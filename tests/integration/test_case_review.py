@@ -844,13 +844,13 @@ def test_english_says_a_consent_is_valid_until_and_including_its_last_day_everyw
 ) -> None:
     """In English too a consent's last day is a day it holds: the expiring list, the consent
     register, the expiry reminder, the case's modal (before and after that day) and the
-    consent modal's date field say "valid until and including" it, never "expires" (read
+    consent modal's date field say "valid up to and including" it, never "expires" (read
     as if it no longer held that day); a consent without a last day holds "until further
     notice"."""
     bot.slack.set_user(ADMIN, locale="en-US")
     bot.slack.set_user(SCHOOL, locale="en-US")
     last_day = bot.clock.now().date() + dt.timedelta(days=5)
-    until = f"valid until and including {Translator('en').day(last_day)}"
+    until = f"valid up to and including {Translator('en').day(last_day)}"
     assert submit(bot, forum, SCHOOL, "V1", expires=last_day.isoformat()).json() is None
     bot.wait_idle()
 
@@ -874,7 +874,7 @@ def test_english_says_a_consent_is_valid_until_and_including_its_last_day_everyw
     assert reminder.startswith(f"The consent for FOS-2026-001 is {until}."), reminder
     modal = json.dumps(open_case(bot, ADMIN), ensure_ascii=False)
     assert until in modal and "expire" not in modal, modal
-    assert "Consent valid until and including" in consent_modal(bot, ADMIN)
+    assert "Consent valid up to and including" in consent_modal(bot, ADMIN)
     bot.clock.set(dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(9), dt.UTC))
     # The raising agency still sees the case's details, among them the expired consent.
     modal = json.dumps(open_case(bot, SCHOOL), ensure_ascii=False)

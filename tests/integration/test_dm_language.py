@@ -310,7 +310,7 @@ def test_a_language_slack_does_not_name_falls_back_to_the_forums(bot: Bot) -> No
     bot.run_due_work()
     (german,) = dms_to(bot, "U2")
     (swedish,) = dms_to(bot, "U1")
-    assert f"The consent for {reference} is valid until and including" in german
+    assert f"The consent for {reference} is valid up to and including" in german
     assert reference in swedish and "Samtycket" in swedish
 
 

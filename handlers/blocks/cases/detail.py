@@ -76,10 +76,10 @@ def _consent_text(t: Translator, consent: ConsentView | None, tz: dt.tzinfo) -> 
     if consent.given_on:
         parts.append(t("given {date}", date=t.day(consent.given_on)))
     if consent.expires_on and (consent.active or consent.withdrawn_at):
-        parts.append(t("valid until and including {date}", date=t.day(consent.expires_on)))
+        parts.append(t("valid up to and including {date}", date=t.day(consent.expires_on)))
     elif consent.expires_on:  # its last day has passed: say so, not only the date
         parts.append(
-            t("*expired*, was valid until and including {date}", date=t.day(consent.expires_on))
+            t("*expired*, was valid up to and including {date}", date=t.day(consent.expires_on))
         )
     text = " · ".join(parts)
     if consent.withdrawn_at:

@@ -233,7 +233,7 @@ def _consent_blocks(t: Translator, agency_options: list[Block], *, given: bool) 
     blocks.append(
         input_block(
             "consent_expires_on",
-            t("Consent valid until and including"),
+            t("Consent valid up to and including"),
             {"type": "datepicker", "action_id": "value"},
             optional=True,
         )
