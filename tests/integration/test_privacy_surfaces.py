@@ -38,6 +38,7 @@ from storage.models import (
     LegalGroundKind,
     Meeting,
     MemberLanguage,
+    MemberLanguageAsk,
     MinuteEntry,
     PlanItem,
     Rating,
@@ -269,6 +270,8 @@ def populate_every_member_table(bot: Bot, world: dict[str, Any]) -> None:
         )
         # Their Slack language, stored for the DMs the scheduler sends them.
         s.merge(MemberLanguage(team_id="T0001", user_id=MEMBER, locale="en", looked_up_at=now))
+        # When the language refresh may ask Slack about them again.
+        s.merge(MemberLanguageAsk(team_id="T0001", user_id=MEMBER, next_ask_at=now))
 
 
 def test_the_export_covers_every_table_that_refers_to_a_member(
