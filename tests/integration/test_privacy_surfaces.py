@@ -406,6 +406,9 @@ def test_the_monthly_log_check_reaches_each_reviewer_once_on_the_first_working_d
     assert len(dms) == 1
     assert "november 2026" in dms[0].args["text"]
     assert SUMMARY not in dms[0].args["text"]
+    # The command it suggests answers only in the forum's channel (refused in this DM):
+    # the DM says where to type it.
+    assert "/samverkan logg 2026-11 i <#C0001>" in dms[0].args["text"]
     # January 2027: the 1st is a holiday, then a weekend; Monday the 4th is the day.
     bot.clock.set(dt.datetime(2027, 1, 3, 9, 0, tzinfo=dt.UTC))
     run_due_work(bot.runtime)
