@@ -110,3 +110,18 @@ def test_the_help_is_grouped_by_role(bot: Bot) -> None:
         "*För administratörer*",
         "*Dataskydd*",
     ]
+
+
+def test_an_english_member_is_told_their_role_in_english_with_its_article(bot: Bot) -> None:
+    """The menu and App Home say "You take part as a member" ("as member" read wrong), and
+    Swedish keeps "Du deltar som medlem"."""
+    setup(bot)
+    bot.slack.set_user(MEMBER, locale="en-GB")
+    text = json.dumps(menu(bot, MEMBER)["blocks"], ensure_ascii=False)
+    assert "You take part as a member." in text, text
+    bot.driver.app_home_opened(user=MEMBER)
+    bot.wait_idle()
+    home = json.dumps(bot.slack.home_view(MEMBER), ensure_ascii=False)
+    assert "You take part as a member for Elevhälsa." in home, home
+    coordinator = json.dumps(menu(bot, COORDINATOR)["blocks"], ensure_ascii=False)
+    assert "Du deltar som administratör." in coordinator, coordinator
