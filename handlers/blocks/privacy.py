@@ -52,7 +52,9 @@ def action_label(t: Translator, action: AuditAction) -> str:
 
 
 def _stamp(t: Translator, moment: dt.datetime, tz: dt.tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    """A moment as people read dates here ("måndag 23 november 2026 10:00"), in the
+    forum's time zone: the register's given day beside it reads so too."""
+    return t.day_time(moment, tz)
 
 
 def _who(actor: str) -> str:

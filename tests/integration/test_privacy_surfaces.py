@@ -444,6 +444,9 @@ def test_the_consent_register_is_an_audited_read_for_the_raising_agency_and_coor
         (MEMBER, {"surface": "consent_register", "details": True, "basis": "raising_agency"}),
         (OTHER, {"surface": "consent_register", "details": False}),
     ]
+    # Its dates read as dates do elsewhere, the recording's as its given day ("2026-11-23
+    # 10:00" sat beside "Givet måndag 23 november 2026").
+    assert "Registrerat av <@U2> måndag 23 november 2026 10:00" in text, text
     expiring = reply_to(bot, "samtycke", ADMIN)
     assert ref in expiring
     assert "samordnare" in reply_to(bot, "samtycke", MEMBER)
