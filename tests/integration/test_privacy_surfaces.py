@@ -351,6 +351,8 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     assert world["reference"] in text and OTHER in text
     assert SUMMARY not in text
     assert ":warning:" in text
+    # What was read, in the reviewer's words ("läste · case FOS-…" before).
+    assert f"läste · ärende {world['reference']}" in text, text
     message = json.loads(text)
     assert MEMBER not in json.dumps(message["blocks"][3:], ensure_ascii=False)
 
