@@ -125,3 +125,16 @@ def test_an_english_member_is_told_their_role_in_english_with_its_article(bot: B
     assert "You take part as a member for Elevhälsa." in home, home
     coordinator = json.dumps(menu(bot, COORDINATOR)["blocks"], ensure_ascii=False)
     assert "Du deltar som administratör." in coordinator, coordinator
+
+
+def test_the_help_tells_a_reviewer_what_they_may_do_and_an_absent_member_how_to_return(
+    bot: Bot,
+) -> None:
+    """A granskare may take a register extract (the bot lets them) and gets the monthly
+    log check; the help said the extract was for coordinators only, and never said how to
+    end an absence early."""
+    bot.driver.command("hjälp", user=MEMBER)
+    text = json.dumps(bot.slack.wait_for("response_url")[-1].args["blocks"], ensure_ascii=False)
+    assert "samordnare och granskare får allt som lagras om en medlem" in text, text
+    assert "granskare får också en sammanfattning varje månad" in text, text
+    assert "/samverkan tillbaka om du kommer tillbaka tidigare" in text, text
