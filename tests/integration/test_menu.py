@@ -138,3 +138,13 @@ def test_the_help_tells_a_reviewer_what_they_may_do_and_an_absent_member_how_to_
     assert "samordnare och granskare får allt som lagras om en medlem" in text, text
     assert "granskare får också en sammanfattning varje månad" in text, text
     assert "/samverkan tillbaka om du kommer tillbaka tidigare" in text, text
+
+
+def test_the_members_modal_says_what_a_reviewer_is(bot: Bot) -> None:
+    """An admin choosing a role is told what each one does, the granskare too (it said
+    nothing about them)."""
+    setup(bot)
+    bot.driver.command("forum medlemmar", user=COORDINATOR)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    text = json.dumps(view, ensure_ascii=False)
+    assert "granskare går igenom loggen varje månad och ser inga ärendedetaljer" in text, text
