@@ -398,8 +398,12 @@ def previous_month(day: dt.date) -> tuple[dt.date, dt.date]:
     return last.replace(day=1), last
 
 
-def monthly_text(t: Translator, report: LogReport, *, month: dt.date, anchor: str) -> str:
-    """The DM to a reviewer: counts and flags (people and kinds), never case details."""
+def monthly_text(
+    t: Translator, report: LogReport, *, month: dt.date, anchor: str, channel_id: str
+) -> str:
+    """The DM to a reviewer: counts and flags (people and kinds), never case details. It
+    names the forum's channel: the command it suggests answers only there (typed in this
+    DM it would be refused)."""
     month_name = format_date(month, "LLLL y", locale=t.locale)
     lines = [
         t(
@@ -420,7 +424,13 @@ def monthly_text(t: Translator, report: LogReport, *, month: dt.date, anchor: st
             lines.append(f"• <@{flag.actor}>: {flag_label(t, flag.kind)} ×{flag.count}")
     else:
         lines.append(t("No unusual reads were flagged."))
-    lines.append(t("Review the details with {command}.", command=f"/samverkan logg {month:%Y-%m}"))
+    lines.append(
+        t(
+            "Review the details with {command} in {channel}.",
+            command=f"/samverkan logg {month:%Y-%m}",
+            channel=f"<#{channel_id}>",
+        )
+    )
     lines.append(
         t(
             "The audit log's signed head (keep this line: it shows later that nothing before"
@@ -524,7 +534,13 @@ def send_monthly_reports(
 
         # This forum's report, rendered once per language its reviewers read (the
         # template is made per forum: no other forum's report shares its renderings).
-        text_of = functools.partial(monthly_text, report=report, month=first, anchor=anchor)
+        text_of = functools.partial(
+            monthly_text,
+            report=report,
+            month=first,
+            anchor=anchor,
+            channel_id=forum.channel_id,
+        )
         for user in reviewers:
             text = renders.to(locale_of, forum, user, text_of)
             scheduling.enqueue(

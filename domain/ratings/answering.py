@@ -481,6 +481,10 @@ class Absence:
     until: dt.date | None
     stand_in: str | None
     agency_name: str
+    # Before this change: whether they were away, and the stand-in then (told when that
+    # stand-in no longer stands in; they would go on thinking they did).
+    was_away: bool = False
+    stand_in_before: str | None = None
 
 
 def set_away(
@@ -519,6 +523,12 @@ def set_away(
             raise InvalidInput(N_("Name someone else as your stand-in."))
         if _away(stand_in_member, today):
             raise InvalidInput(N_("Your stand-in is away too. Name someone else."))
+    was_away = _away(member, today)
+    before = (
+        session.get(Member, member.stand_in_member_id)
+        if was_away and member.stand_in_member_id is not None
+        else None
+    )
     member.away_until = until
     member.stand_in_member_id = stand_in_member.id if stand_in_member else None
     member.updated_at = clock.now()
@@ -535,5 +545,9 @@ def set_away(
         },
     )
     return Absence(
-        until, stand_in_member.slack_user_id if stand_in_member else None, member.agency.name
+        until,
+        stand_in_member.slack_user_id if stand_in_member else None,
+        member.agency.name,
+        was_away=was_away,
+        stand_in_before=before.slack_user_id if before is not None and before.active else None,
     )

@@ -51,8 +51,43 @@ def action_label(t: Translator, action: AuditAction) -> str:
     }[action]
 
 
+def object_label(t: Translator, object_type: str) -> str:
+    """What an audit event is about, in the reader's words ("ärende", not "case"); a kind
+    not named here shows as stored."""
+    labels = {
+        "case": t("case"),
+        "consent": t("consent"),
+        "member": t("member"),
+        "forum": t("forum"),
+        "meeting": t("meeting"),
+        "action": t("action"),
+        "rating_round": t("rating round"),
+        "rating": t("rating"),
+        "audit_log": t("audit log"),
+        "absence": t("absence"),
+        "agenda_item": t("agenda item"),
+        "legal_ground": t("legal ground"),
+        "retention": t("retention"),
+        "statistics": t("statistics"),
+        "feedback": t("feedback"),
+        "family_view": t("family's view"),
+        "case_criteria": t("case criteria"),
+        "deviation": t("deviation"),
+        "steering": t("steering"),
+        "forum_link": t("steering link"),
+        "plan_item": t("activity plan item"),
+        "action_plan": t("action plan"),
+        "half_year_review": t("half-year review"),
+        "annual_report": t("annual report"),
+        "yearly_picture": t("yearly picture"),
+    }
+    return labels.get(object_type, object_type)
+
+
 def _stamp(t: Translator, moment: dt.datetime, tz: dt.tzinfo) -> str:
-    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    """A moment as people read dates here ("måndag 23 november 2026 10:00"), in the
+    forum's time zone: the register's given day beside it reads so too."""
+    return t.day_time(moment, tz)
 
 
 def _who(actor: str) -> str:
@@ -130,7 +165,7 @@ def log_review_message(
             f"{_stamp(t, row.at, tz)} · {_who(row.actor)}"
             + (f" ({escape(row.agency)})" if row.agency else "")
             + f" · {refused if row.refused else action_label(t, row.action)}"
-            + f" · {escape(row.object_type)} "
+            + f" · {escape(object_label(t, row.object_type))} "
             + f"{escape(row.object_ref)}"
         )
         if row.flags:

@@ -9,6 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from domain.i18n import Translator
+from domain.ratings.settings import LEVELS as RATING_LEVELS
+from domain.ratings.settings import level_label
 from domain.small_numbers import percent_text
 from domain.statistics import Period
 from domain.steering import LEVELS, RESULTS, ForumFigures, Plan, PlanNode, Supplement
@@ -125,7 +127,14 @@ def _areas_line(t: Translator, item: ForumFigures) -> str | None:
     if not worst:
         return None
     worst.sort(reverse=True)
-    shown = ", ".join(f"{escape(name)} {value:g}" for value, name in worst[:4])
+    # The level's name where it is one ("Hemse (avvikande)"): a bare "Hemse 2" left the
+    # steering group to guess the scale.
+    shown = ", ".join(
+        f"{escape(name)} ({level_label(t, int(value))})"
+        if float(value).is_integer() and int(value) in RATING_LEVELS
+        else f"{escape(name)} {value:g}"
+        for value, name in worst[:4]
+    )
     return t("Highest rated areas at the latest meeting: {areas}", areas=shown)
 
 

@@ -113,7 +113,25 @@ def away(
             session, deps.clock, access=access, until=until, stand_in=stand_in
         )
         forum = access.forum
+    if absence.stand_in_before and absence.stand_in_before != absence.stand_in:
+        # The stand-in named before no longer stands in: told, or they would go on
+        # thinking they did.
+        before_t = outgoing.recipient_t(deps, client, forum, absence.stand_in_before)
+        outgoing.tell_now(
+            deps,
+            client,
+            req.team_id,
+            absence.stand_in_before,
+            before_t(
+                N_("{user} no longer needs you as stand-in for {agency} in {forum}."),
+                user=f"<@{req.user_id}>",
+                agency=absence.agency_name,
+                forum=forum.name,
+            ),
+        )
     if absence.until is None:
+        if not absence.was_away:
+            return text_message(t("You were not marked as away: nothing changed."))
         return text_message(t("Welcome back: you get the situation picture's messages again."))
     if absence.stand_in:
         # Theirs when Slack names it in time, else the forum's language (not Swedish).

@@ -120,3 +120,41 @@ def test_the_help_is_grouped_by_role(bot: Bot) -> None:
     }
     assert "/samverkan åtgärdsplan" in sections["*För forumets medlemmar*"]
     assert "/samverkan åtgärdsplan" not in sections["*För samordnare*"]
+
+
+def test_an_english_member_is_told_their_role_in_english_with_its_article(bot: Bot) -> None:
+    """The menu and App Home say "You take part as a member" ("as member" read wrong), and
+    Swedish keeps "Du deltar som medlem"."""
+    setup(bot)
+    bot.slack.set_user(MEMBER, locale="en-GB")
+    text = json.dumps(menu(bot, MEMBER)["blocks"], ensure_ascii=False)
+    assert "You take part as a member." in text, text
+    bot.driver.app_home_opened(user=MEMBER)
+    bot.wait_idle()
+    home = json.dumps(bot.slack.home_view(MEMBER), ensure_ascii=False)
+    assert "You take part as a member for Elevhälsa." in home, home
+    coordinator = json.dumps(menu(bot, COORDINATOR)["blocks"], ensure_ascii=False)
+    assert "Du deltar som administratör." in coordinator, coordinator
+
+
+def test_the_help_tells_a_reviewer_what_they_may_do_and_an_absent_member_how_to_return(
+    bot: Bot,
+) -> None:
+    """A granskare may take a register extract (the bot lets them) and gets the monthly
+    log check; the help said the extract was for coordinators only, and never said how to
+    end an absence early."""
+    bot.driver.command("hjälp", user=MEMBER)
+    text = json.dumps(bot.slack.wait_for("response_url")[-1].args["blocks"], ensure_ascii=False)
+    assert "samordnare och granskare får allt som lagras om en medlem" in text, text
+    assert "granskare får också en sammanfattning varje månad" in text, text
+    assert "/samverkan tillbaka om du kommer tillbaka tidigare" in text, text
+
+
+def test_the_members_modal_says_what_a_reviewer_is(bot: Bot) -> None:
+    """An admin choosing a role is told what each one does, the granskare too (it said
+    nothing about them)."""
+    setup(bot)
+    bot.driver.command("forum medlemmar", user=COORDINATOR)
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    text = json.dumps(view, ensure_ascii=False)
+    assert "granskare går igenom loggen varje månad och ser inga ärendedetaljer" in text, text

@@ -353,6 +353,8 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     assert world["reference"] in text and OTHER in text
     assert SUMMARY not in text
     assert ":warning:" in text
+    # What was read, in the reviewer's words ("läste · case FOS-…" before).
+    assert f"läste · ärende {world['reference']}" in text, text
     message = json.loads(text)
     assert MEMBER not in json.dumps(message["blocks"][3:], ensure_ascii=False)
 
@@ -408,6 +410,9 @@ def test_the_monthly_log_check_reaches_each_reviewer_once_on_the_first_working_d
     assert len(dms) == 1
     assert "november 2026" in dms[0].args["text"]
     assert SUMMARY not in dms[0].args["text"]
+    # The command it suggests answers only in the forum's channel (refused in this DM):
+    # the DM says where to type it.
+    assert "/samverkan logg 2026-11 i <#C0001>" in dms[0].args["text"]
     # January 2027: the 1st is a holiday, then a weekend; Monday the 4th is the day.
     bot.clock.set(dt.datetime(2027, 1, 3, 9, 0, tzinfo=dt.UTC))
     bot.run_due_work()
@@ -444,6 +449,9 @@ def test_the_consent_register_is_an_audited_read_for_the_raising_agency_and_coor
         (MEMBER, {"surface": "consent_register", "details": True, "basis": "raising_agency"}),
         (OTHER, {"surface": "consent_register", "details": False}),
     ]
+    # Its dates read as dates do elsewhere, the recording's as its given day ("2026-11-23
+    # 10:00" sat beside "Givet måndag 23 november 2026").
+    assert "Registrerat av <@U2> måndag 23 november 2026 10:00" in text, text
     expiring = reply_to(bot, "samtycke", ADMIN)
     assert ref in expiring
     assert "samordnare" in reply_to(bot, "samtycke", MEMBER)

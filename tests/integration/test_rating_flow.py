@@ -497,3 +497,23 @@ def test_away_refusals_are_clear(bot: Bot, forum: dict[str, int]) -> None:
     assert "Socialtjänst" not in command_reply(bot, "borta 2026-12-10 <@U3>", POLIS)
     assert "från din verksamhet (Polis)" in command_reply(bot, "borta 2026-12-10 <@U3>", POLIS)
     assert "från och med i dag" in command_reply(bot, "borta 2026-01-10", POLIS)
+
+
+def test_the_stand_in_is_told_when_no_longer_needed_and_back_when_not_away_says_so(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A stand-in heard they stood in, and never that it ended (the member came back early
+    or named someone else); 'tillbaka' from one who was not away welcomed them back."""
+    command_reply(bot, "borta 2026-12-31 <@U4>", POLIS)
+    assert len(dms(bot, POLIS2)) == 1
+    command_reply(bot, "borta 2026-12-20", POLIS)  # no stand-in now
+    told = dms(bot, POLIS2)
+    assert len(told) == 2, told
+    assert "behöver dig inte längre som ersättare för Polis" in told[-1].args["text"]
+    command_reply(bot, "borta 2026-12-31 <@U4>", POLIS)
+    assert "Välkommen tillbaka" in command_reply(bot, "tillbaka", POLIS)
+    told = dms(bot, POLIS2)
+    assert len(told) == 4 and "inte längre som ersättare" in told[-1].args["text"], told
+    again = command_reply(bot, "tillbaka", POLIS)
+    assert "inte markerad som borta" in again and "Välkommen" not in again
+    assert len(dms(bot, POLIS2)) == 4

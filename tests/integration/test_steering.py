@@ -170,6 +170,9 @@ def test_links_stay_in_the_workspace_and_the_group_sees_figures_only(
     bot.driver.command("styrning", user=CHAIR, channel=STEER_CHANNEL)
     text = reply(bot, 1)
     assert "FOSSAM" in text and "7 ärenden lyfta" in text and "färre än 5" in text
+    # The areas' levels by name, in the glossary's words ("Högst skattade områden …
+    # Hemse 2" before).
+    assert "Högst bedömda områden vid senaste mötet: Hemse (avvikande)" in text, text
     assert "FOS-2026" not in text and "Sammanfattning" not in text
     # The chair is not in FOSSAM: its cases stay closed to them.
     bot.driver.command("ärenden", user=CHAIR, channel="C0001")

@@ -60,7 +60,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         ),
         (
             t("/samverkan away 2026-12-10 @stand-in"),
-            t("you are away until that day (a stand-in from your agency is optional)"),
+            t(
+                "you are away until that day (a stand-in from your agency is optional); "
+                "/samverkan back when you return sooner"
+            ),
         ),
         (t("/samverkan meetings"), t("the next meetings")),
         (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
@@ -102,7 +105,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
     privacy = [
         (
             t("/samverkan log"),
-            t("audit log: who read or changed what (coordinators and reviewers; filters, CSV)"),
+            t(
+                "audit log: who read or changed what (coordinators and reviewers; filters, "
+                "CSV); reviewers also get a monthly summary by DM"
+            ),
         ),
         (
             t("/samverkan consent FOS-2026-017"),
@@ -114,7 +120,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         ),
         (
             t("/samverkan access-export @person"),
-            t("coordinators get everything stored about a member (GDPR art. 15) by DM"),
+            t(
+                "coordinators and reviewers get everything stored about a member "
+                "(GDPR art. 15) by DM"
+            ),
         ),
     ]
     return [

@@ -18,7 +18,7 @@ from handlers.blocks.forum.ids import (
     MAX_HOME_FORUMS,
     ForumSummary,
     channel_refused_text,
-    role_label,
+    role_as,
 )
 from handlers.blocks.forum.modal import schedule_text
 from handlers.blocks.home import HOME_BLOCKS_MAX, HomeParts, HomeSection
@@ -50,7 +50,7 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
             context(
                 t(
                     "You take part as {role} for {agency}.",
-                    role=role_label(t, summary.your_role),
+                    role=role_as(t, summary.your_role),
                     agency=escape(summary.your_agency),
                 )
             )

@@ -77,3 +77,14 @@ def role_label(t: Translator, role: str) -> str:
         "admin": t("admin"),
         "reviewer": t("reviewer (log check)"),
     }.get(role, role)
+
+
+def role_as(t: Translator, role: str) -> str:
+    """The role after "You take part as …": English needs the article ("as a member"),
+    Swedish has none ("som medlem")."""
+    return {
+        "member": t("a member"),
+        "coordinator": t("a coordinator"),
+        "admin": t("an admin"),
+        "reviewer": t("a reviewer (log check)"),
+    }.get(role, role)

@@ -93,7 +93,8 @@ def members_modal(
                 "initial_option": role_options[0],
             },
             hint=t(
-                "Coordinators run the meetings and change the forum; admins also manage admins."
+                "Coordinators run the meetings and change the forum; admins also manage "
+                "admins; reviewers check the audit log each month and see no case details."
             ),
         )
     )

@@ -14,7 +14,7 @@ from handlers.blocks.common import (
     section,
 )
 from handlers.blocks.forum.help import MenuItem
-from handlers.blocks.forum.ids import channel_refused_text, role_label
+from handlers.blocks.forum.ids import channel_refused_text, role_as
 
 MEMBERS = frozenset({"member", "coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "admin"})
@@ -89,7 +89,7 @@ def menu_message(
         intro = t(
             "Forum in this channel: *{name}*. You take part as {role}.",
             name=escape(forum_name),
-            role=role_label(t, role),
+            role=role_as(t, role),
         )
         place = role
     blocks: list[Block] = [header(t("Samverkan")), section(intro)]
