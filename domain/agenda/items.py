@@ -131,14 +131,21 @@ def collect(
             .where(Case.id.in_(unplanned), Case.meeting_id.is_(None))
             .values(meeting_id=meeting.id)
         )
+    decided: set[int] = set()
     for case_id, before in carried:
         # Only while still planned for the meeting that passed (a record or a close that
-        # came first decides, see domain.agenda.record).
-        session.execute(
+        # came first decides, see domain.agenda.record). A transaction that held the case's
+        # row meanwhile (the minutes, the record, a close: read above as left behind, then
+        # dealt with) leaves it unmatched: then it is not carried onto this agenda either.
+        moved = session.execute(
             update(Case)
             .where(Case.id == case_id, Case.meeting_id == before, Case.status.in_(fresh))
             .values(meeting_id=meeting.id)
         )
+        if moved.rowcount == 0:  # type: ignore[attr-defined]
+            decided.add(case_id)
+    if decided:
+        items = [i for i in items if i["case_id"] not in decided]
     day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
     # Open and due by the meeting day, or done without a follow-up of effect: the same
     # capped list the agenda shows details for (the rest is "and N more").
