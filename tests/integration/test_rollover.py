@@ -24,6 +24,7 @@ from tests.support.agenda_flow import channel_posts, local, text_of, tick
 from tests.support.concurrency import lock_waits
 from tests.support.minutes_world import first_meeting, raise_a_case, setup_forum
 from tests.support.slack_driver import checkbox_values, multi_select_values
+from tests.support.statements import statements
 
 
 def meeting_on(bot: Bot, day: int) -> int:
@@ -261,3 +262,21 @@ def test_a_case_decided_while_the_next_agenda_is_collected_is_not_carried_there(
         CaseStatus.DISCUSSED,
         meeting,
     )
+
+
+def test_the_cases_carried_over_are_planned_by_one_statement(bot: Bot) -> None:
+    """However many cases a meeting left behind, the next agenda's build plans them for it
+    in one statement (it was one a case; a Thursday builds thousands of agendas)."""
+    _, first, second = two_cases_on_the_first_meeting(bot)
+    bot.clock.set(local(2026, 11, 30, 9, 0))
+    following = meeting_on(bot, 3)
+    with statements(bot.sessions) as sent, bot.sessions.begin() as s:
+        meeting_row = s.get(Meeting, following)
+        assert meeting_row is not None
+        forum = s.get(Forum, meeting_row.forum_id)
+        assert forum is not None
+        agenda_service.collect(s, bot.clock, meeting_row, forum)
+    assert len([q for q in sent if q.startswith("UPDATE cases")]) == 1
+    for case in (first, second):
+        assert case_row(bot, case).meeting_id == following
+        item_of(bot, following, case)
