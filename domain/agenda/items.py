@@ -131,14 +131,28 @@ def collect(
             .where(Case.id.in_(unplanned), Case.meeting_id.is_(None))
             .values(meeting_id=meeting.id)
         )
-    for case_id, before in carried:
+    decided: set[int] = set()
+    if carried:
         # Only while still planned for the meeting that passed (a record or a close that
-        # came first decides, see domain.agenda.record).
-        session.execute(
-            update(Case)
-            .where(Case.id == case_id, Case.meeting_id == before, Case.status.in_(fresh))
-            .values(meeting_id=meeting.id)
+        # came first decides, see domain.agenda.record). A transaction that held the case's
+        # row meanwhile (the minutes, the record, a close: read above as left behind, then
+        # dealt with) leaves it unmatched: then it is not carried onto this agenda either.
+        # One statement however many are carried (a Thursday builds thousands of agendas).
+        moved = set(
+            session.scalars(
+                update(Case)
+                .where(
+                    Case.id.in_([case_id for case_id, _ in carried]),
+                    Case.meeting_id.in_(sorted({before for _, before in carried})),
+                    Case.status.in_(fresh),
+                )
+                .values(meeting_id=meeting.id)
+                .returning(Case.id)
+            )
         )
+        decided = {case_id for case_id, _ in carried} - moved
+    if decided:
+        items = [i for i in items if i["case_id"] not in decided]
     day = meeting.starts_at.astimezone(zoneinfo.ZoneInfo(forum.timezone)).date()
     # Open and due by the meeting day, or done without a follow-up of effect: the same
     # capped list the agenda shows details for (the rest is "and N more").

@@ -95,8 +95,10 @@ _STREET_SUFFIXES: Final = (
 # Abbreviated street words, written with a dot: "Storg.", "Storgat.", "Kvarnv.", "Kvarnvg.".
 _STREET_ABBREVIATIONS: Final = ("g.", "gt.", "gat.", "v.", "vg.", "vä.", "gr.", "pl.", "all.")
 # A house number ("12", "3B", "3 b") after a space (or a dot); the word before is checked.
+# A run of spaces is read from its first space only (the word before must end where the run
+# starts): started at each of its spaces, a long run after a postcode took quadratic time.
 _HOUSE_NUMBER_RE: Final = re.compile(
-    r"(?:[ .] *[0-9]{1,4}|[0-9](?<=[a-zåäé][0-9])[0-9]{0,3})(?:[ ]?[A-Za-z](?!\w))?(?![0-9])"
+    r"(?:(?<! )[ .] *[0-9]{1,4}|[0-9](?<=[a-zåäé][0-9])[0-9]{0,3})(?:[ ]?[A-Za-z](?!\w))?(?![0-9])"
 )
 _STREET_WORD_RE: Final = re.compile(r"(?<![\w-])[^\W\d_][\w-]*\.?\Z")
 

@@ -10,16 +10,21 @@ planned for it.
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
 
-from sqlalchemy import select
+import pytest
+from sqlalchemy import select, update
 
-from storage.models import AgendaItem, Case, CaseEvent, CaseStatus, Meeting
+from domain import agenda as agenda_service
+from storage.models import AgendaItem, Case, CaseEvent, CaseStatus, Forum, Meeting
 from tests.conftest import Bot
 from tests.integration.test_minutes_flow import case_id, minutes_submission
 from tests.support.agenda_flow import channel_posts, local, text_of, tick
+from tests.support.concurrency import lock_waits
 from tests.support.minutes_world import first_meeting, raise_a_case, setup_forum
 from tests.support.slack_driver import checkbox_values, multi_select_values
+from tests.support.statements import statements
 
 
 def meeting_on(bot: Bot, day: int) -> int:
@@ -207,3 +212,72 @@ def test_the_record_puts_its_status_changes_in_the_cases_history(bot: Bot) -> No
         ("U1", "scheduled", "discussed"),
         ("U1", "discussed", "scheduled"),
     ]
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_case_decided_while_the_next_agenda_is_collected_is_not_carried_there(
+    bot: Bot,
+) -> None:
+    """The next agenda is collected (it read the first meeting's case as left behind) while
+    another transaction (the minutes, the record, a close) holds the case's row and says it
+    was dealt with. The collect's update of the case waits for it, then finds the case no
+    longer left behind: its item must not go onto the next agenda either (it did, as
+    'flyttad', for a case discussed and still planned for the first meeting). PostgreSQL
+    only: SQLite's writers take turns as whole transactions, so the read cannot be stale."""
+    meeting, decided, left = two_cases_on_the_first_meeting(bot)
+    bot.clock.set(local(2026, 11, 30, 9, 0))
+    following = meeting_on(bot, 3)
+    minutes_tx = bot.sessions()
+    minutes_tx.execute(select(Case.id).where(Case.id == decided).with_for_update())
+    minutes_tx.execute(update(Case).where(Case.id == decided).values(status=CaseStatus.DISCUSSED))
+    failures: list[BaseException] = []
+
+    def build() -> None:
+        try:
+            with bot.sessions.begin() as s:
+                meeting_row = s.get(Meeting, following)
+                assert meeting_row is not None
+                forum = s.get(Forum, meeting_row.forum_id)
+                assert forum is not None
+                agenda_service.collect(s, bot.clock, meeting_row, forum)
+        except BaseException as exc:
+            failures.append(exc)
+
+    with lock_waits(bot.runtime.engine) as waits:
+        thread = threading.Thread(target=build)
+        thread.start()
+        try:
+            waits.wait_for(thread)
+        finally:
+            minutes_tx.commit()
+            minutes_tx.close()
+        thread.join(10)
+    assert not failures, failures
+    with bot.sessions() as s:
+        on_next = set(
+            s.scalars(select(AgendaItem.case_id).where(AgendaItem.meeting_id == following))
+        )
+    assert left in on_next
+    assert decided not in on_next
+    assert (case_row(bot, decided).status, case_row(bot, decided).meeting_id) == (
+        CaseStatus.DISCUSSED,
+        meeting,
+    )
+
+
+def test_the_cases_carried_over_are_planned_by_one_statement(bot: Bot) -> None:
+    """However many cases a meeting left behind, the next agenda's build plans them for it
+    in one statement (it was one a case; a Thursday builds thousands of agendas)."""
+    _, first, second = two_cases_on_the_first_meeting(bot)
+    bot.clock.set(local(2026, 11, 30, 9, 0))
+    following = meeting_on(bot, 3)
+    with statements(bot.sessions) as sent, bot.sessions.begin() as s:
+        meeting_row = s.get(Meeting, following)
+        assert meeting_row is not None
+        forum = s.get(Forum, meeting_row.forum_id)
+        assert forum is not None
+        agenda_service.collect(s, bot.clock, meeting_row, forum)
+    assert len([q for q in sent if q.startswith("UPDATE cases")]) == 1
+    for case in (first, second):
+        assert case_row(bot, case).meeting_id == following
+        item_of(bot, following, case)
