@@ -51,6 +51,7 @@ from domain.agenda.record import (
     items_for_record,
     mark_minuted,
     record_meeting,
+    status_changed,
 )
 
 __all__ = [
@@ -88,4 +89,5 @@ __all__ = [
     "refresh_previews",
     "remove_item",
     "report_failed_posts",
+    "status_changed",
 ]

@@ -137,7 +137,7 @@ def _mark(session: Session, item: AgendaItem, case: Case, *, actor: str, now: dt
     if case.status not in (CaseStatus.NEW, CaseStatus.SCHEDULED):
         return
     item.discussed_from = case.status.value
-    _status_event(session, case, CaseStatus.DISCUSSED, actor=actor, now=now)
+    status_changed(session, case, CaseStatus.DISCUSSED, actor=actor, now=now)
     case.status = CaseStatus.DISCUSSED
 
 
@@ -152,13 +152,16 @@ def _unmark(
     before, item.discussed_from = item.discussed_from, None
     if before is None or case is None or case.status != CaseStatus.DISCUSSED:
         return
-    _status_event(session, case, CaseStatus(before), actor=actor, now=now)
+    status_changed(session, case, CaseStatus(before), actor=actor, now=now)
     case.status = CaseStatus(before)
 
 
-def _status_event(
+def status_changed(
     session: Session, case: Case, to: CaseStatus, *, actor: str, now: dt.datetime
 ) -> None:
+    """A line in ``case``'s history (who, when, from what to ``to``) for a status a
+    meeting's record or minutes set: its readers otherwise saw a status with nothing
+    saying how it got there. The caller sets the status."""
     session.add(
         CaseEvent(
             case_id=case.id,
@@ -209,7 +212,7 @@ def mark_minuted(
                 execution_options={"synchronize_session": False},
             )
         for case in marked:
-            _status_event(session, case, CaseStatus.DISCUSSED, actor=actor, now=now)
+            status_changed(session, case, CaseStatus.DISCUSSED, actor=actor, now=now)
             case.status = CaseStatus.DISCUSSED
     session.execute(
         update(AgendaItem)

@@ -26,7 +26,6 @@ from storage.models import (
     AgendaItem,
     AuditAction,
     Case,
-    CaseEvent,
     CaseStatus,
     Forum,
     Meeting,
@@ -517,17 +516,12 @@ def record_minutes(
         entry.recorded_at = now
         if target is not None:
             if case.status is not CaseStatus.FOLLOW_UP:
-                # In the case's history as any change of status (who, when, from what):
-                # else its readers saw "Uppföljning" with nothing saying how it got there.
-                session.add(
-                    CaseEvent(
-                        case_id=case.id,
-                        at=now,
-                        actor=access.member.slack_user_id,
-                        kind="status",
-                        from_status=case.status.value,
-                        to_status=CaseStatus.FOLLOW_UP.value,
-                    )
+                agenda_service.status_changed(
+                    session,
+                    case,
+                    CaseStatus.FOLLOW_UP,
+                    actor=access.member.slack_user_id,
+                    now=now,
                 )
             case.status = CaseStatus.FOLLOW_UP
             case.meeting_id = target.id

@@ -1117,13 +1117,18 @@ def test_a_hand_over_drops_the_old_owners_snooze(bot: Bot, forum: dict[str, int]
 NO_LONGER = ("is no longer yours", "är inte längre din")
 
 
-def handed_away(bot: Bot) -> list[Any]:
-    """Every DM telling someone an action is no longer theirs, in either language."""
+def dms_saying(bot: Bot, phrases: tuple[str, ...]) -> list[Any]:
+    """Every message that says one of ``phrases`` (one wording per language)."""
     return [
         c
         for c in bot.slack.calls_to("chat.postMessage")
-        if any(words in text_of(c.args) for words in NO_LONGER)
+        if any(words in text_of(c.args) for words in phrases)
     ]
+
+
+def handed_away(bot: Bot) -> list[Any]:
+    """Every DM telling someone an action is no longer theirs, in either language."""
+    return dms_saying(bot, NO_LONGER)
 
 
 def hand_over_as(
@@ -1322,11 +1327,7 @@ MOVED = ("now belongs to", "tillhör nu")
 
 def moved_dms(bot: Bot) -> list[Any]:
     """Every DM telling an owner their action moved to another agency, in either language."""
-    return [
-        c
-        for c in bot.slack.calls_to("chat.postMessage")
-        if any(words in text_of(c.args) for words in MOVED)
-    ]
+    return dms_saying(bot, MOVED)
 
 
 def test_an_owner_kept_when_a_coordinator_moves_their_action_is_told_it_moved(
