@@ -11,6 +11,7 @@ with only a filter). PostgreSQL only: SQLite has no generic plans and its planne
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 import pytest
@@ -255,6 +256,46 @@ def test_due_work_queries_read_indexes(
     assert_indexed(
         url, engine, due_work, label, small=False, big=BIG | {"outbox", "feedback_surveys"}
     )
+    engine.dispose()
+
+
+# Agenda posts Slack refused for good, weeks ago (the outbox keeps every forum's 90 days).
+OLD_FAILED_POSTS = 3_000
+
+
+def test_the_failed_posts_pass_reads_only_recent_failures(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+) -> None:
+    """Every pass looks for agenda posts that failed in the last two weeks: the failures
+    are found by the range of the (status, not_before) index, not by reading every failure
+    the outbox keeps of every forum (before, only ``status`` bounded the scan, and each
+    older failure was read and filtered on every pass of every replica)."""
+    url, engine, sessions, clock = runtime
+    weeks_ago = clock.now() - dt.timedelta(days=30)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO outbox (team_id, method, payload, dedupe_key, status, created_at, "
+                "not_before, attempts, last_error) SELECT 'T1', 'chat.postMessage', '{}', "
+                "'agenda:' || (800000 + g) || :post, 'failed', :at, :at, 1, 'not_in_channel' "
+                "FROM generate_series(1, :n) g ON CONFLICT DO NOTHING"
+            ),
+            {"n": OLD_FAILED_POSTS, "at": weeks_ago, "post": ":p0"},
+        )
+        conn.execute(text("ANALYZE outbox"))
+
+    def report() -> object:
+        with sessions() as s, s.begin():
+            told = agenda.report_failed_posts(s, clock)
+            s.rollback()
+            return told
+
+    assert report() == 0  # those failures are past the catch-up
+    assert_indexed(url, engine, report, "failed posts", big=BIG | {"outbox"})
+    with capture(engine) as found:
+        report()
+    (read,) = [c for c in found if "outbox" in c.sql and "LIKE" in c.sql.upper()]
+    assert analyzed_rows(url, read, "outbox") <= 10, read.sql
     engine.dispose()
 
 
