@@ -110,14 +110,16 @@ def assert_indexed(
     *,
     small: bool = True,
     big: set[str] = BIG,
+    generic: bool = False,
 ) -> int:
     """No statement of ``call`` reads a big table whole. For the small forum (``small``)
     every scan of a big table must also be bounded by an index condition; the big forum
     holds nearly all rows here, so walking the primary key with a filter is a fair plan
-    for it (it finds its rows at once) and only a ``Seq Scan`` counts against it."""
+    for it (it finds its rows at once) and only a ``Seq Scan`` counts against it.
+    ``generic``: the generic plans (``force_generic_plan``), whatever PostgreSQL chooses."""
     if "audit_events" in big:  # a plan names the log's partitions, not the table
         big = big | set(_partitions(engine))
-    found = plans_of(url, engine, call, keep=selects)  # type: ignore[arg-type]
+    found = plans_of(url, engine, call, keep=selects, generic=generic)  # type: ignore[arg-type]
     assert found, f"{label}: no statements captured"
     leading = leading_columns(url)
     for sql, plan in found:
@@ -367,10 +369,13 @@ def test_the_announcement_update_finds_its_message_by_index(
     assert_indexed(url, engine, save, "announcement update", big=BIG | {"outbox"})
     with capture(engine) as found:
         save()
-    (lookup,) = [c for c in found if "outbox" in c.sql and "LIKE" in c.sql.upper()]
+    (lookup,) = [c for c in found if "prefix" in c.params]
     # The posted message (twice: the lookup and the touch's check) and nothing of the other
-    # forums' announcements.
+    # forums' announcements; also under the generic plan a statement prepared after five
+    # runs may get, which does not know the key: before, ``LIKE $1`` bounded no index scan
+    # there, and the walk back from the newest row read every message queued after this one.
     assert analyzed_rows(url, lookup, "outbox") <= 3, lookup.sql
+    assert analyzed_rows(url, lookup, "outbox", generic=True) <= 3, lookup.sql
     engine.dispose()
 
 
