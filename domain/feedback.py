@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -171,19 +171,29 @@ class SurveyMessages(Protocol):
     def invite(self, t: Translator, invite: SurveyInvite) -> dict[str, object]: ...
 
 
-def _representatives(session: Session, forum_id: int, agency_id: int) -> list[str]:
-    return list(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum_id,
-                Member.agency_id == agency_id,
-                Member.active.is_(True),
-                Member.role != Role.REVIEWER,
-            )
-            .order_by(Member.id)
+def _representatives(
+    session: Session, pairs: Iterable[tuple[int, int]]
+) -> dict[tuple[int, int], list[str]]:
+    """The active non-reviewer members of each (forum, agency) in ``pairs``, in one read
+    (a pass with many due surveys reads them once, not once per survey)."""
+    wanted = set(pairs)
+    found: dict[tuple[int, int], list[str]] = {pair: [] for pair in wanted}
+    if not wanted:
+        return found
+    rows = session.execute(
+        select(Member.forum_id, Member.agency_id, Member.slack_user_id)
+        .where(
+            Member.forum_id.in_({forum for forum, _agency in wanted}),
+            Member.agency_id.in_({agency for _forum, agency in wanted}),
+            Member.active.is_(True),
+            Member.role != Role.REVIEWER,
         )
+        .order_by(Member.id)
     )
+    for forum_id, agency_id, user in rows:
+        if (forum_id, agency_id) in found:  # not another forum's pair of the two lists
+            found[forum_id, agency_id].append(user)
+    return found
 
 
 def _reminder_at(forum: Forum, sent: dt.datetime) -> dt.datetime:
@@ -225,8 +235,10 @@ def due_recipients(
     learns their languages before the transaction that queues the DMs. ``case_id``: only
     that case's surveys (:func:`send_due`)."""
     found: dict[str, list[str]] = {}
-    for _survey, _case, forum, agency in session.execute(_due(clock.now(), limit, case_id)):
-        found.setdefault(forum.team_id, []).extend(_representatives(session, forum.id, agency.id))
+    rows = session.execute(_due(clock.now(), limit, case_id)).all()
+    recipients = _representatives(session, ((f.id, a.id) for _s, _c, f, a in rows))
+    for _survey, _case, forum, agency in rows:
+        found.setdefault(forum.team_id, []).extend(recipients[forum.id, agency.id])
     return {team: list(dict.fromkeys(users)) for team, users in found.items()}
 
 
@@ -250,6 +262,7 @@ def send_due(
     renders = renders or Renders()
     now = clock.now()
     rows = session.execute(_due(now, limit, case_id)).all()
+    recipients = _representatives(session, ((f.id, a.id) for _s, _c, f, a in rows))
     queued = 0
     for survey, case, forum, agency in rows:
         reminder = survey.sent_at is not None
@@ -278,7 +291,7 @@ def send_due(
         )
         kind = "reminder" if reminder else "survey"
         calls = []
-        for user in _representatives(session, forum.id, agency.id):
+        for user in recipients[forum.id, agency.id]:
             message = renders.to(locale_of, forum, user, messages.invite, invite)
             calls.append((f"feedback_{kind}:{survey.id}:{user}", {"channel": user, **message}))
         scheduling.enqueue_all(

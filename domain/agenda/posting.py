@@ -354,20 +354,30 @@ def _preview_one(
 # --- posts Slack refused for good -------------------------------------------------------------
 
 
+_CLOCK_MARGIN = dt.timedelta(hours=1)
+
+
 def report_failed_posts(
     session: Session, clock: Clock, *, limit: int = 100, locale_of: LocaleOf | None = None
 ) -> int:
     """Tell the coordinators, once, when an agenda could not be posted for a reason retrying
     will not fix (the bot was removed from the channel, the channel was archived …), each
     in their language (``locale_of``; the forum's when unknown)."""
+    since = clock.now() - CATCH_UP
     failed = session.execute(
         select(OutboxMessage.dedupe_key, OutboxMessage.last_error)
         .where(
             OutboxMessage.status == OutboxStatus.FAILED,
+            # The range of the (status, not_before) index: a row's send time starts at its
+            # creation and only moves later, so the failures of the last CATCH_UP are read,
+            # not every failure the outbox keeps (90 days of every forum's). An hour's
+            # margin for a replica whose clock is behind.
+            OutboxMessage.not_before > since - _CLOCK_MARGIN,
+            OutboxMessage.created_at > since,
             OutboxMessage.dedupe_key.like("agenda:%:p0"),
-            OutboxMessage.created_at > clock.now() - CATCH_UP,
         )
-        .order_by(OutboxMessage.id)
+        # In the index's order: ORDER BY id had the plan walk the primary key instead.
+        .order_by(OutboxMessage.not_before, OutboxMessage.id)
         .limit(limit)
     ).all()
     told = 0

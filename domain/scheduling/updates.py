@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, literal, select, union_all, update
+from sqlalchemy import String, Table, and_, bindparam, literal, select, union_all, update
 from sqlalchemy.orm import Session
 
 from domain.clock import Clock
@@ -18,19 +18,31 @@ from storage.models import OutboxMessage, OutboxStatus
 _CONTENDED = 5
 
 
-_ESCAPE = "\\"
+def updates_of(key: str) -> tuple[str, str]:
+    """The range of keys of the updates of the message posted under ``key`` (``key:u…``):
+    from ``key:u`` up to, not including, ``key:v``; the keys compare byte by byte (see
+    :func:`~domain.scheduling.outbox.key_starts`), so the range holds exactly those keys.
+    A range, not ``LIKE 'key:u%'``: a LIKE with a parameter is served by no index under
+    PostgreSQL's generic plan (the one a statement prepared after five runs may get, which
+    does not know the pattern), so the lookup read every forum's messages and updates;
+    and ``_`` in ``forum_created:7`` was a wildcard."""
+    prefix = f"{key}:u"
+    return prefix, prefix[:-1] + chr(ord(prefix[-1]) + 1)
 
 
-def updates_of(key: str) -> str:
-    """The LIKE pattern of the updates of the message posted under ``key`` (``key:u…``),
-    its wildcards escaped: ``_`` in ``forum_created:7`` left PostgreSQL only ``forum`` as
-    the pattern's fixed beginning, so the lookup read every forum's announcements and
-    their updates (ix_outbox_dedupe_key_pattern's range for ``forum``)."""
-    escaped = key.replace(_ESCAPE, _ESCAPE * 2).replace("%", _ESCAPE + "%")
-    return escaped.replace("_", _ESCAPE + "_") + ":u%"
+def _in_range(column: Any, lower: str, upper: str, *, postgresql: bool) -> Any:
+    """``column`` within the parameters ``lower`` (included) and ``upper`` (excluded),
+    compared byte by byte: PostgreSQL's pattern operators (ix_outbox_dedupe_key_pattern,
+    varchar_pattern_ops, serves them also under a generic plan); SQLite compares bytewise."""
+    if postgresql:
+        return and_(
+            column.op("~>=~")(bindparam(lower, type_=String)),
+            column.op("~<~")(bindparam(upper, type_=String)),
+        )
+    return and_(column >= bindparam(lower, type_=String), column < bindparam(upper, type_=String))
 
 
-def _update_lookup() -> Any:
+def _update_lookup() -> Any:  # SQLite's (PostgreSQL's: _LOOKUP_AND_TOUCH)
     """The posted message (``key``) and its latest update (the newest outbox row after it
     whose key starts with ``prefix``) in one round trip. The update is found by walking the
     primary key back from the end, not by scanning the whole outbox as a LIKE would; by its
@@ -50,7 +62,7 @@ def _update_lookup() -> Any:
             > select(OutboxMessage.id)
             .where(OutboxMessage.dedupe_key == bindparam("key"))
             .scalar_subquery(),
-            OutboxMessage.dedupe_key.like(bindparam("prefix"), escape=_ESCAPE),
+            _in_range(OutboxMessage.dedupe_key, "prefix", "prefix_upper", postgresql=False),
         )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
@@ -92,9 +104,12 @@ def _latest_and_touch(*, key: str, prefix: str, skip_locked: bool) -> tuple[Any,
         .where(
             outbox.c.id
             > select(outbox.c.id).where(outbox.c.dedupe_key == bindparam(key)).scalar_subquery(),
-            outbox.c.dedupe_key.like(bindparam(prefix), escape=_ESCAPE),
+            _in_range(outbox.c.dedupe_key, prefix, f"{prefix}_upper", postgresql=True),
         )
-        .order_by(outbox.c.id.desc())
+        # ``id + 0``: not the primary key's order, so no plan walks the primary key back
+        # from the newest row (a generic plan did: it guesses the range holds many rows and
+        # read every message queued after this one); the range's few rows are sorted.
+        .order_by((outbox.c.id + 0).desc())
         .limit(1)
         .cte("latest")
     )
@@ -163,12 +178,14 @@ class UpdateOf:
 
     def parameters(self) -> dict[str, str]:
         """The parameters of :func:`touch_riding`'s CTE."""
-        return {"update_key": self.key, "update_prefix": updates_of(self.key)}
+        lower, upper = updates_of(self.key)
+        return {"update_key": self.key, "update_prefix": lower, "update_prefix_upper": upper}
 
 
 def touch_riding() -> tuple[Any, Any]:
     """PostgreSQL: the touch of :func:`enqueue_update` as a CTE another statement carries
-    (its parameters ``update_key`` and ``update_prefix``: :meth:`UpdateOf.parameters`), and
+    (its parameters ``update_key``, ``update_prefix`` and ``update_prefix_upper``:
+    :meth:`UpdateOf.parameters`), and
     the boolean to return from that statement: whether it touched. A row another
     transaction holds counts as taken (``SKIP LOCKED``), so the statement never waits for
     a deliverer, whatever locks it took before; when it did not touch, queue the update
@@ -208,7 +225,8 @@ def enqueue_update(
         lookup = _LOOKUP_AND_TOUCH_FREE if skip_locked else _LOOKUP_AND_TOUCH
     else:
         lookup = _UPDATE_LOOKUP
-    params = {"key": key, "prefix": updates_of(key)}
+    lower, upper = updates_of(key)
+    params = {"key": key, "prefix": lower, "prefix_upper": upper}
     for _ in range(_CONTENDED):
         posted = latest = None
         for row in session.execute(lookup, params):

@@ -17,9 +17,10 @@ from storage.db import transaction
 from storage.models import Consent, ConsentGiver, OutboxMessage, OutboxStatus, Role, SipStatus
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
+from tests.support.statements import statements
 
 
-def forum_with_case(bot: Bot, *, expires_in_days: int) -> str:
+def forum_with_case(bot: Bot, *, expires_in_days: int, cases: int = 1) -> str:
     draft = forum_draft()
     with transaction(bot.sessions) as s:
         forum = fs.create_forum(
@@ -37,23 +38,24 @@ def forum_with_case(bot: Bot, *, expires_in_days: int) -> str:
         )
         access = fs.require_member(s, forum=forum, slack_user_id="U2")
         today = bot.clock.now().date()
-        case, _ = raise_case(
-            s,
-            bot.clock,
-            access=access,
-            draft=CaseDraft(
-                summary="Oro för frånvaro",
-                concerns=["school_absence"],
-                age_band="6-12",
-                agency_ids=[],
-                consent_giver=ConsentGiver.GUARDIANS,
-                consent_agency_ids=[elevhalsa],
-                consent_given_on=today,
-                consent_expires_on=today + dt.timedelta(days=expires_in_days),
-                sip=SipStatus.NOT_RELEVANT,
-                meeting=None,
-            ),
-        )
+        for _n in range(cases):
+            case, _ = raise_case(
+                s,
+                bot.clock,
+                access=access,
+                draft=CaseDraft(
+                    summary="Oro för frånvaro",
+                    concerns=["school_absence"],
+                    age_band="6-12",
+                    agency_ids=[],
+                    consent_giver=ConsentGiver.GUARDIANS,
+                    consent_agency_ids=[elevhalsa],
+                    consent_given_on=today,
+                    consent_expires_on=today + dt.timedelta(days=expires_in_days),
+                    sip=SipStatus.NOT_RELEVANT,
+                    meeting=None,
+                ),
+            )
         return case.reference
 
 
@@ -108,6 +110,20 @@ def test_the_pass_reads_no_consent_that_expired_before(bot: Bot) -> None:
         event.remove(Consent, "load", on_load)
     assert loaded == []
     assert consent_dms(bot) == 2
+
+
+def test_the_pass_reads_the_expiring_consents_in_one_statement(bot: Bot) -> None:
+    """The consents about to expire are found, each its case's newest, in one statement
+    whatever their number (before, each case's consents were loaded one case at a time,
+    on every pass of every replica, also when each reminder had been sent)."""
+    forum_with_case(bot, expires_in_days=5, cases=4)
+    run_due_work(bot.runtime)
+    assert consent_dms(bot) == 4 * 2
+    with statements(bot.sessions) as sent, transaction(bot.sessions) as s:
+        assert remind_expiring_consents(s, bot.clock, replica="r1") == 0  # all sent
+    reads = [sql for sql in sent if "FROM consents" in sql]
+    assert len(reads) == 1, reads
+    assert consent_dms(bot) == 4 * 2
 
 
 def test_a_slack_outage_delays_a_reminder_but_never_loses_or_doubles_it(bot: Bot) -> None:

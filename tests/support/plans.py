@@ -46,11 +46,21 @@ def capture(engine: Engine) -> Iterator[list[Captured]]:
         event.remove(engine, "before_cursor_execute", before)
 
 
-def prepared_plan(conn: psycopg.Connection[Any], captured: Captured, *, runs: int = 6) -> str:
+def prepared_plan(
+    conn: psycopg.Connection[Any],
+    captured: Captured,
+    *,
+    runs: int = 6,
+    generic: bool = False,
+    analyze: bool = False,
+) -> str:
     """The plan PostgreSQL uses for ``captured`` after ``runs`` executions of it as a
     prepared statement (text format, one line per node). ``conn`` is an autocommit
     connection with client-side binding; the statement is prepared anew, so each one starts
-    with no plan history, as on a new connection."""
+    with no plan history, as on a new connection. ``generic``: the generic plan, whatever
+    PostgreSQL would choose (``plan_cache_mode = force_generic_plan``: the plan that does
+    not know the parameters, which a prepared statement may get). ``analyze``: run it
+    (``EXPLAIN (ANALYZE, TIMING OFF)``), for the rows it read."""
     names: list[str] = []
 
     def number(match: re.Match[str]) -> str:
@@ -67,12 +77,15 @@ def prepared_plan(conn: psycopg.Connection[Any], captured: Captured, *, runs: in
     # One round trip: the runs and the EXPLAIN of a statement prepared anew (the last one's
     # dropped first), in this order; the simple query protocol runs them one after the
     # other as separate round trips would, and every result is read.
+    mode = "force_generic_plan" if generic else "auto"
+    explain = "EXPLAIN (ANALYZE, TIMING OFF)" if analyze else "EXPLAIN"
     script = ";\n".join(
         [
+            f"SET plan_cache_mode = {mode}",
             "DEALLOCATE ALL",
             f"PREPARE samverkan_q AS {body}",
             *[execute] * runs,
-            f"EXPLAIN {execute}",
+            f"{explain} {execute}",
         ]
     )
     results: list[list[tuple[Any, ...]] | None] = []
@@ -82,21 +95,25 @@ def prepared_plan(conn: psycopg.Connection[Any], captured: Captured, *, runs: in
             results.append(cursor.fetchall() if cursor.description else None)
             if not cursor.nextset():
                 break
-    assert len(results) == runs + 3 and results[-1], results
+    assert len(results) == runs + 4 and results[-1], results
     return "\n".join(str(r[0]) for r in results[-1])
 
 
 _ACTUAL = re.compile(r"actual rows=(\d+(?:\.\d+)?) loops=(\d+)")
 
 
-def analyzed_rows(url: str, captured: Captured, table_prefix: str) -> int:
+def analyzed_rows(url: str, captured: Captured, table_prefix: str, *, generic: bool = False) -> int:
     """How many rows the scans of tables named ``table_prefix…`` (a partitioned table's
     partitions too) read for ``captured``, run once (``EXPLAIN ANALYZE``): the rows each
-    scan returned, times its loops, plus what a filter removed after reading them."""
+    scan returned, times its loops, plus what a filter removed after reading them.
+    ``generic``: run as a prepared statement under its generic plan (:func:`prepared_plan`)."""
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
-        sql = ClientCursor(conn).mogrify(captured.sql, captured.params)
-        plan = [str(r[0]) for r in conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) {sql}")]
+        if generic:
+            plan = prepared_plan(conn, captured, generic=True, analyze=True).splitlines()
+        else:
+            sql = ClientCursor(conn).mogrify(captured.sql, captured.params)
+            plan = [str(r[0]) for r in conn.execute(f"EXPLAIN (ANALYZE, TIMING OFF) {sql}")]
     read, scanning = 0, False
     for line in plan:
         match = _SCAN.search(line)
@@ -172,7 +189,12 @@ def leading_columns(url: str) -> Callable[[str], str | None]:
 
 
 def plans_of(
-    url: str, engine: Engine, call: Callable[[], object], *, keep: Callable[[str], bool]
+    url: str,
+    engine: Engine,
+    call: Callable[[], object],
+    *,
+    keep: Callable[[str], bool],
+    generic: bool = False,
 ) -> list[tuple[str, str]]:
     """(statement, plan after six prepared runs) of the statements ``call`` sends that
     ``keep`` selects. One connection explains them all (a call may send a thousand
@@ -181,4 +203,4 @@ def plans_of(
         call()
     conninfo = url.replace("postgresql+psycopg://", "postgresql://")
     with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
-        return [(c.sql, prepared_plan(conn, c)) for c in found if keep(c.sql)]
+        return [(c.sql, prepared_plan(conn, c, generic=generic)) for c in found if keep(c.sql)]
