@@ -117,7 +117,7 @@ def test_the_pass_reads_the_expiring_consents_in_one_statement(bot: Bot) -> None
     whatever their number (before, each case's consents were loaded one case at a time,
     on every pass of every replica, also when each reminder had been sent)."""
     forum_with_case(bot, expires_in_days=5, cases=4)
-    run_due_work(bot.runtime)
+    bot.run_due_work()
     assert consent_dms(bot) == 4 * 2
     with statements(bot.sessions) as sent, transaction(bot.sessions) as s:
         assert remind_expiring_consents(s, bot.clock, replica="r1") == 0  # all sent
