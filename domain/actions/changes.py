@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from domain import meetings
+from domain import disclosure, meetings
 from domain.access import Access
 from domain.actions.base import (
     COMMENT_MAX,
@@ -178,6 +178,36 @@ def _check(
                 N_("That case is closed: open it again first, or leave the case reference out."),
                 field="case",
             )
+    if (
+        case is not None
+        and not access.is_coordinator
+        and not disclosure.case_decision(access, case, today).allowed
+    ):
+        # A member who may not read the case (the case view's decision) may not link work
+        # to it: whether an agency may own it would tell them who its consent covers (one
+        # refusal for every agency, on the case), audited as a refused look at the case.
+        disclosure.record_refused(
+            session,
+            clock,
+            team_id=forum.team_id,
+            slack_user_id=access.member.slack_user_id,
+            surface_name="case_modal",
+            case_id=case.id,
+            reason="details_hidden",
+            attempt="action",
+        )
+        errors.setdefault(
+            "case",
+            InvalidInput(
+                N_(
+                    "You may not see case {reference}, so an action cannot be linked to it. Leave "
+                    "the case reference out, or ask a coordinator."
+                ),
+                field="case",
+                reference=case.reference,
+            ),
+        )
+        case = None
     if case is not None and agency is not None:
         # Its owner must be able to read it: an agency the case is hidden from may not own
         # it (told on the agency: the minutes show it on their owner field).

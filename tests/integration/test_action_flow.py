@@ -1417,6 +1417,10 @@ def test_an_owner_who_moves_their_own_action_to_another_agency_is_not_told(
 # --- an owner must be able to read their action ----------------------------------------------
 
 NOT_COVERED = "Ärendets samtycke omfattar inte Socialtjänst/IFO"
+HIDDEN_CASE = (
+    "Du får inte se ärende {}, så en insats kan inte kopplas till det. Lämna "
+    "ärendereferensen tom, eller be en samordnare."
+)
 
 
 def test_an_action_is_not_given_to_an_agency_its_case_is_hidden_from(
@@ -1441,12 +1445,52 @@ def test_an_action_is_not_given_to_an_agency_its_case_is_hidden_from(
         bot, forum, user=SOCIAL, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL
     )
     errors = body.json()["errors"]
-    assert list(errors) == ["agency"] and errors["agency"].startswith(NOT_COVERED)
-    assert "Elevhälsa" not in errors["agency"] and "Grundskola" not in errors["agency"]
+    assert list(errors) == ["case"] and errors["case"] == HIDDEN_CASE.format(reference)
     bot.wait_idle()
     assert count(bot, Action) == 0 and dms_to(bot, SOCIAL) == []
     assert submit_action(bot, forum, case=reference).json() is None
     assert the_action(bot).owning_agency_id == forum["Elevhälsa"]
+    bot.slack.assert_no_violations()
+
+
+def test_a_member_who_may_not_see_the_case_cannot_learn_whom_its_consent_covers(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The consent covers Elevhälsa, not Socialtjänst. A member of Socialtjänst, who may not
+    see the case, submits the form with its reference and each agency in turn (the
+    description left out, so nothing is saved): the same answer for both, on the case, and
+    each attempt audited as a refused look at the case. The coordinator is still told which
+    agencies may see it; a member of Elevhälsa, who reads the case, too."""
+    reference, _ = _elevhalsa_case(bot, forum)
+    answers = [
+        submit_action(
+            bot, forum, user=SOCIAL, description="", case=reference, agency=agency, owner=owner
+        ).json()["errors"]
+        for agency, owner in (("Elevhälsa", ELEVHALSA), ("Socialtjänst/IFO", SOCIAL))
+    ]
+    assert answers[0] == answers[1]
+    assert set(answers[0]) == {"description", "case"}
+    assert answers[0]["case"] == HIDDEN_CASE.format(reference)
+    for user in (ADMIN, ELEVHALSA):
+        errors = submit_action(
+            bot, forum, user=user, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL
+        ).json()["errors"]
+        assert list(errors) == ["agency"] and errors["agency"].startswith(NOT_COVERED)
+        assert f"ärende {reference}: Grundskola, Elevhälsa." in errors["agency"]
+    bot.wait_idle()
+    assert count(bot, Action) == 0
+    with bot.sessions() as s:
+        refused = [
+            e.detail or {}
+            for e in s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.actor == SOCIAL, AuditEvent.object_ref == reference
+                )
+            )
+        ]
+    assert refused and all(
+        d.get("refused") == "details_hidden" and d.get("attempt") == "action" for d in refused
+    )
     bot.slack.assert_no_violations()
 
 
