@@ -47,8 +47,20 @@ DEVIATION = {"avvikelse", "deviation"}
 MEETINGS = {"möten", "moten", "möte", "mote", "meetings", "meeting"}
 AGENDA = {"dagordning", "agenda"}
 ITEM = {"punkt", "item", "övrigt", "ovrigt"}
+LEAVE = {"lämna", "lamna", "leave"}
 KNOWN_WORDS = (
-    HELP | FORUM | NEW | MEMBERS | SETTINGS | CASE | CASES | DEVIATION | MEETINGS | AGENDA | ITEM
+    HELP
+    | FORUM
+    | NEW
+    | MEMBERS
+    | SETTINGS
+    | CASE
+    | CASES
+    | DEVIATION
+    | MEETINGS
+    | AGENDA
+    | ITEM
+    | LEAVE
 ) | (privacy_handlers.WORDS | rating_handlers.WORDS | action_handlers.WORDS)
 
 
@@ -95,6 +107,15 @@ def route(
         return ui.help_message(t)
     if word == "":
         return menu(deps, t, req)
+    if word in LEAVE:
+        # No command leaves a forum: leaving its channel does (or a coordinator removes you).
+        return ui.text_message(
+            t(
+                "To leave a forum, leave its channel (in Slack: the channel's name, then Leave "
+                "channel): you are then no longer a member. A coordinator of the forum can "
+                "also remove you."
+            )
+        )
     if word in FORUM or word in MEMBERS:
         sub = rest[0] if rest else ""
         if word in MEMBERS or sub in MEMBERS:

@@ -600,3 +600,40 @@ def test_the_case_reference_fields_suggest_the_forums_own_code_and_year(bot: Bot
         view = bot.slack.wait_for("views.open", count=before + 1)[-1].args["view"]
         (case,) = [b for b in view["blocks"] if str(b.get("block_id", "")).startswith("case")]
         assert case["element"]["placeholder"]["text"] == "TE-2026-001", command
+
+
+def test_leave_tells_how_to_leave_and_app_home_then_reads_right(bot: Bot) -> None:
+    """`/samverkan lämna` (and `leave`) said "Jag känner inte till kommandot": it now tells
+    how (leave the channel, or a coordinator removes you), in the user's language; the help
+    lists it among the members' commands; App Home after leaving drops the odd "än"."""
+    forum_id = create_forum(bot)
+
+    def answer(command: str, user: str) -> str:
+        before = bot.slack.count("response_url")
+        bot.driver.command(command, user=user)
+        reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+        return json.dumps(reply, ensure_ascii=False)
+
+    text = answer("lämna", "U1")
+    assert "lämna dess kanal" in text and "En samordnare i forumet kan också" in text, text
+    assert "känner inte till" not in text
+    bot.slack.set_user("U2", locale="en-GB")
+    text = answer("leave", "U2")
+    assert "To leave a forum, leave its channel" in text, text
+    help_text = answer("hjälp", "U7")  # locale not yet known: answered after the ack
+    members = help_text.split("För forumets medlemmar", 1)[1].split("För samordnare", 1)[0]
+    assert "/samverkan lämna" in members, members
+    bot.driver.event(
+        {"type": "member_left_channel", "user": "U1", "channel": CHANNEL, "team": "T0001"}
+    )
+
+    def left() -> bool:
+        with bot.sessions() as session:
+            member = session.scalar(select(Member).where(Member.forum_id == forum_id))
+            return member is not None and member.active is False
+
+    eventually(left)
+    bot.driver.app_home_opened(user="U1")
+    bot.wait_idle()
+    home = json.dumps(bot.slack.home_view("U1"), ensure_ascii=False)
+    assert "Du är inte medlem i något forum just nu." in home, home

@@ -68,6 +68,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         (t("/samverkan meetings"), t("the next meetings")),
         (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
         (t("/samverkan item …"), t("adds other business to the next meeting's agenda")),
+        (
+            t("/samverkan leave"),
+            t("how to leave the forum: leave its channel (or a coordinator removes you)"),
+        ),
     ]
     coordinators = [
         ("/samverkan forum", t("changes the forum's settings")),
@@ -205,6 +209,8 @@ KNOWN_COMMANDS: tuple[str, ...] = (
     "retention",
     "registerutdrag",
     "access-export",
+    "lämna",
+    "leave",
 )
 
 

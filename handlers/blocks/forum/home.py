@@ -73,7 +73,7 @@ def home_forums_section(t: Translator, forums: Sequence[ForumSummary]) -> HomeSe
             head=[
                 section(
                     t(
-                        "You are not a member of any forum yet. A coordinator adds you, or "
+                        "You are not a member of any forum right now. A coordinator adds you, or "
                         "create a forum with /samverkan forum new in the forum's channel."
                     )
                 )
