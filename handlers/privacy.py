@@ -35,6 +35,7 @@ from domain.retention import RetentionPolicy
 from handlers import forms, outgoing, slack_text
 from handlers.blocks import cases as case_ui
 from handlers.blocks import privacy as ui
+from handlers.blocks.common import reference_example
 from handlers.blocks.forum import notice_modal, text_message
 from handlers.deps import CommandRequest, Deps
 from handlers.errors import database_errors, failure_text
@@ -96,7 +97,17 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
         report = logreview.review(session, deps.clock, access=access, filt=filt)
         tz = forum_service.forum_schedule(access.forum).zone
         agency = next((a.name for a in agencies if a.id == filt.agency_id), None)
-    return ui.log_review_message(t, report, filt=filt, agency_name=agency, tz=tz)
+        today = forum_service.local_today(access.forum, deps.clock)
+        reference = reference_example(access.forum.code, today.year)
+    return ui.log_review_message(
+        t,
+        report,
+        filt=filt,
+        agency_name=agency,
+        tz=tz,
+        reference=reference,
+        period=f"{today.year}-{today.month:02d}",
+    )
 
 
 def _export_log(
@@ -250,7 +261,11 @@ def retention_command(
         holds = retention.legal_holds(session, access.forum)
         tz = forum_service.forum_schedule(access.forum).zone
         name = access.forum.name
-    return ui.retention_message(t, forum_name=name, policy=policy, dues=dues, holds=holds, tz=tz)
+        year = forum_service.local_today(access.forum, deps.clock).year
+        reference = reference_example(access.forum.code, year)
+    return ui.retention_message(
+        t, forum_name=name, policy=policy, dues=dues, holds=holds, tz=tz, reference=reference
+    )
 
 
 def _legal_hold_command(

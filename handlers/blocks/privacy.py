@@ -120,13 +120,21 @@ def log_review_message(
     filt: LogFilter,
     agency_name: str | None,
     tz: dt.tzinfo,
+    reference: str,
+    period: str,
 ) -> dict[str, object]:
+    """``reference`` and ``period``: examples as this forum's would look (its code, this
+    year: "TE-2026-001", "2026-11"), not another forum's."""
     blocks: list[Block] = [
         header(t("Audit log – {forum}", forum=report.forum_name)),
         context(
             t("Filter: {filter}", filter=filter_text(t, filt, agency_name))
             + " · "
-            + t("Filter with /samverkan logg @person, an agency, FOS-2026-017 or 2026-11.")
+            + t(
+                "Filter with /samverkan logg @person, an agency, {reference} or {period}.",
+                reference=reference,
+                period=period,
+            )
         ),
         section(
             t(
@@ -298,7 +306,9 @@ def retention_message(
     dues: Sequence[Due],
     holds: Sequence[HoldRow],
     tz: dt.tzinfo,
+    reference: str,
 ) -> dict[str, object]:
+    """``reference``: an example as this forum's would look (its code, this year)."""
     lines = []
     for due in dues:
         label = class_label(t, due.data_class)
@@ -339,8 +349,9 @@ def retention_message(
         context(
             t(
                 "Due data is removed by the daily retention job. Stop it for a case with "
-                "/samverkan gallring stopp FOS-2026-017 followed by the reason; release it with "
-                "/samverkan gallring släpp FOS-2026-017."
+                "/samverkan gallring stopp {reference} followed by the reason; release it with "
+                "/samverkan gallring släpp {reference}.",
+                reference=reference,
             )
         )
     )

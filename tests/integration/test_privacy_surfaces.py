@@ -486,3 +486,24 @@ def test_three_replicas_at_once_send_the_monthly_check_and_run_retention_once(bo
         ).all()
     assert sorted(r.kind for r in runs) == ["gallring", "log_check"]
     assert {r.status for r in runs} == {EffectStatus.DONE}
+
+
+def test_the_privacy_examples_use_the_forums_own_code_and_year(bot: Bot) -> None:
+    """In forum TE the log's filter hint and the retention's legal-hold hint give
+    "TE-2026-001", not another forum's "FOS-2026-017"."""
+    with transaction(bot.sessions) as s:
+        fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id=CHANNEL,
+            actor=ADMIN,
+            draft=forum_draft(name="Trygg Ekeby", code="TE"),
+        )
+    year = bot.clock.now().year
+    log = reply_to(bot, "logg", ADMIN)
+    assert "Trygg Ekeby" in log and f"TE-{year}-001 eller {year}-" in log, log
+    kept = reply_to(bot, "gallring", ADMIN)
+    assert f"/samverkan gallring stopp TE-{year}-001" in kept, kept
+    assert f"/samverkan gallring släpp TE-{year}-001" in kept, kept
+    assert "FOS-" not in log + kept
