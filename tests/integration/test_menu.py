@@ -158,3 +158,34 @@ def test_the_members_modal_says_what_a_reviewer_is(bot: Bot) -> None:
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     text = json.dumps(view, ensure_ascii=False)
     assert "granskare går igenom loggen varje månad och ser inga ärendedetaljer" in text, text
+
+
+def test_a_reviewers_menu_puts_the_log_under_a_reviewers_heading(bot: Bot) -> None:
+    """A granskare's "Loggen" sat under *Samordna*; it is under *Granska*, and a
+    coordinator's stays under *Samordna*."""
+    setup(bot)
+    reviewer = "U4"
+    with transaction(bot.sessions) as s:
+        forum = fs.forum_for_channel(s, team_id="T0001", channel_id="C0001")
+        assert forum is not None
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor=COORDINATOR,
+            slack_user_ids=[reviewer],
+            agency_id=forum.agencies[0].id,
+            role=Role.REVIEWER,
+        )
+
+    def headings(message: dict[str, Any]) -> list[str]:
+        return [
+            b["elements"][0]["text"]
+            for b in message["blocks"]
+            if b["type"] == "context" and b["elements"][0]["text"].startswith("*")
+        ]
+
+    shown = menu(bot, reviewer)
+    assert "Loggen" in buttons(shown)
+    assert headings(shown) == ["*Granska*"], headings(shown)
+    assert "*Samordna*" in headings(menu(bot, COORDINATOR))

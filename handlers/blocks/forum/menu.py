@@ -20,6 +20,7 @@ MEMBERS = frozenset({"member", "coordinator", "admin"})
 COORDINATORS = frozenset({"coordinator", "admin"})
 CASES_GROUP, ACTIONS_GROUP = N_("Cases"), N_("Actions")
 MEETINGS_GROUP, COORDINATE_GROUP = N_("Meetings and the situation picture"), N_("Coordinate")
+REVIEW_GROUP = N_("Review")  # a granskare's heading: they review, they do not coordinate
 MENU: tuple[MenuItem, ...] = (
     MenuItem("case", N_("Raise a case"), "ärende", CASES_GROUP, MEMBERS),
     MenuItem("cases", N_("Cases"), "ärenden", CASES_GROUP, MEMBERS),
@@ -45,13 +46,8 @@ MENU: tuple[MenuItem, ...] = (
     # A steering forum's roll-up; in a forum a steering forum follows, who follows it and
     # the button that ends it.
     MenuItem("steering", N_("Steering"), "styrning", COORDINATE_GROUP, COORDINATORS),
-    MenuItem(
-        "log",
-        N_("Audit log"),
-        "logg",
-        COORDINATE_GROUP,
-        frozenset({"coordinator", "admin", "reviewer"}),
-    ),
+    MenuItem("log", N_("Audit log"), "logg", COORDINATE_GROUP, COORDINATORS),
+    MenuItem("review_log", N_("Audit log"), "logg", REVIEW_GROUP, frozenset({"reviewer"})),
     MenuItem("forum_new", N_("Create forum"), "forum ny", "", frozenset({"none"})),
     MenuItem("help", N_("Help"), "hjälp", "", frozenset()),
 )
