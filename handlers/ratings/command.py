@@ -143,7 +143,8 @@ def away(
             absence.stand_in,
             stand_in_t(
                 N_(
-                    "{user} is away until {day} and has named you stand-in for {agency} in {forum}."
+                    "{user} is away until {day} and has named you as stand-in for {agency} "
+                    "in {forum}."
                 ),
                 user=f"<@{req.user_id}>",
                 day=stand_in_t.day(absence.until),

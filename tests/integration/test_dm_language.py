@@ -433,5 +433,5 @@ def test_a_stand_ins_dm_falls_back_to_the_forums_language_not_swedish(bot: Bot) 
     bot.slack.set_user(rating_flow.POLIS2, locale="de-DE")
     rating_flow.command_reply(bot, f"borta 2026-12-31 <@{rating_flow.POLIS2}>", rating_flow.POLIS)
     (told,) = eventually(lambda: dms_to(bot, rating_flow.POLIS2))
-    assert "has named you stand-in for Polis" in told, told
+    assert "has named you as stand-in for Polis" in told, told
     assert "Thursday 31 December 2026" in told, told
