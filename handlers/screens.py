@@ -67,6 +67,13 @@ def summarize(
         end=schedule.end,
         # Only a member asking sees that the bot cannot post in the channel.
         channel_refused=scheduling.channel_refused(forum) if you else None,
+        your_away_until=(
+            you.away_until
+            if you
+            and you.away_until
+            and you.away_until >= forum_service.local_today(forum, deps.clock)
+            else None
+        ),
     )
 
 

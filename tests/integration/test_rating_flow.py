@@ -517,3 +517,18 @@ def test_the_stand_in_is_told_when_no_longer_needed_and_back_when_not_away_says_
     again = command_reply(bot, "tillbaka", POLIS)
     assert "inte markerad som borta" in again and "Välkommen" not in again
     assert len(dms(bot, POLIS2)) == 4
+
+
+def test_the_forum_summary_says_you_are_marked_away(bot: Bot, forum: dict[str, int]) -> None:
+    """`/samverkan forum` did not show that you are away: it says so, with the day, in your
+    language, and no longer once you are back."""
+    assert "borta till och med" not in command_reply(bot, "forum", FRITID)
+    command_reply(bot, "borta 2026-12-31", FRITID)
+    reply = command_reply(bot, "forum", FRITID)
+    assert "Du är markerad som borta till och med torsdag 31 december." in reply, reply
+    bot.slack.set_user(POLIS, locale="en-GB")
+    command_reply(bot, "borta 2026-12-10", POLIS)
+    reply = command_reply(bot, "forum", POLIS)
+    assert "You are marked as away until and including Thursday 10 December." in reply, reply
+    command_reply(bot, "tillbaka", FRITID)
+    assert "borta till och med" not in command_reply(bot, "forum", FRITID)

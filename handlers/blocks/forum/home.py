@@ -55,6 +55,15 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
                 )
             )
         )
+    if summary.your_away_until:
+        blocks.append(
+            context(
+                t(
+                    "You are marked as away until and including {day}.",
+                    day=t.day(summary.your_away_until, year=False),
+                )
+            )
+        )
     return blocks
 
 

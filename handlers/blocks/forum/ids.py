@@ -52,6 +52,8 @@ class ForumSummary:
     # Slack's refusal of the last post to the forum's channel (not_in_channel, is_archived,
     # channel_not_found), shown to the forum's members only; None when it is reachable.
     channel_refused: str | None = None
+    # The asking member's last day away (/samverkan borta), while it is today or later.
+    your_away_until: dt.date | None = None
 
 
 def channel_refused_text(t: Translator, code: str, channel_id: str) -> str:
