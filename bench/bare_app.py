@@ -2,7 +2,8 @@
 
 Same bolt version, same signing secret check, same WSGI adapter and the same gunicorn set-up as
 ``samverkan serve`` (gthread workers, threads per worker, keep-alive), but the listeners for
-``/samverkan`` and the ``forum_edit`` view do nothing except ``ack()``. The difference between
+``/samverkan`` and the ``forum_edit`` view do nothing except ``ack()`` (the view's with a
+saved notice, as the bot answers a save). The difference between
 this app and the bot is what the bot's own code costs on the way to the ack.
 
 Run it as ``gunicorn bench.bare_app:app`` (secret from ``BENCH_SIGNING_SECRET``, Web API
@@ -43,6 +44,23 @@ VIEW_CALLBACK_ID = "forum_edit"
 CASE_OPEN_ACTION = "case_open"
 
 
+# The bot's saved notice has the same shape: a title, a close button and one line of text.
+SAVED_NOTICE: dict[str, Any] = {
+    "type": "modal",
+    "title": {"type": "plain_text", "text": "Forumets inställningar"},
+    "close": {"type": "plain_text", "text": "Stäng"},
+    "blocks": [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": "Sparat. Inställningarna för forumet är uppdaterade.",
+            },
+        }
+    ],
+}
+
+
 def build_bolt_app(signing_secret: str, slack_api_url: str | None = None) -> App:
     """``slack_api_url``: where bolt's one ``auth.test`` goes (the bot does the same once per
     worker); without it, a fixed authorization result is used and nothing leaves the process.
@@ -78,7 +96,8 @@ def build_bolt_app(signing_secret: str, slack_api_url: str | None = None) -> App
 
     @bolt.view(VIEW_CALLBACK_ID)
     def ack_view(ack: Ack) -> None:
-        ack()
+        # As the bot's save answers: the modal updated to say it was saved.
+        ack(response_action="update", view=SAVED_NOTICE)
 
     @bolt.action(CASE_OPEN_ACTION)
     def ack_action(ack: Ack) -> None:
