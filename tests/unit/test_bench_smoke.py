@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import parse_qs
 
-from bench._load import Signer, percentile, plain_ack
+from bench._load import Signer, percentile, plain_ack, saved_notice
 from bench._scenarios import BenchForum, help_scenario, view_scenario
 from bench.bare_app import create_app
 
@@ -66,9 +66,12 @@ def test_bare_app_acks_signed_requests_and_refuses_bad_signatures() -> None:
     signer = Signer(SECRET)
     help_body = help_scenario("T1", "http://127.0.0.1:9/response/").body(1)
     view_body = view_scenario("T1", [BenchForum("C1", "BNK", forum_id=1)]).body(1)
-    for body in (help_body, view_body):
-        headers = signer.headers(body, "application/x-www-form-urlencoded")
-        assert _post(app, body, headers) == ("200 OK", b"")
+    headers = signer.headers(help_body, "application/x-www-form-urlencoded")
+    assert _post(app, help_body, headers) == ("200 OK", b"")
+    # A save is answered as the bot answers it: the modal updated to a saved notice.
+    headers = signer.headers(view_body, "application/x-www-form-urlencoded")
+    status, answer = _post(app, view_body, headers)
+    assert status == "200 OK" and saved_notice(200, answer) is None, answer
     forged = Signer("another-secret").headers(help_body, "application/x-www-form-urlencoded")
     assert _post(app, help_body, forged)[0].startswith("401")
 
