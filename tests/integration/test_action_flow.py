@@ -1139,6 +1139,14 @@ def hand_over_as(
     press(bot, "action_hand_over", user, str(action_id))
     view = bot.slack.wait_for("views.open", count=views)[-1].args["view"]
     assert view["callback_id"] == "action_handover"
+    return submit_hand_over(bot, user, view, owner, agency)
+
+
+def submit_hand_over(
+    bot: Bot, user: str, view: dict[str, Any], owner: str, agency: int | None = None
+) -> Any:
+    """``user`` submits the hand-over modal ``view`` (its metadata as opened), giving the
+    action to ``owner`` (in ``agency``: a coordinator's move)."""
     values: dict[str, Any] = {"owner": {"value": users_value(owner)}}
     if agency is not None:
         values["agency"] = {"value": select_value(str(agency))}
@@ -1257,14 +1265,7 @@ def test_an_outsiders_crafted_hand_over_asks_slack_about_no_owner(
     press(bot, "action_hand_over", ADMIN, str(action.id))
     view = bot.slack.wait_for("views.open", count=1)[-1].args["view"]
     asked = len(bot.slack.calls_to("users.info"))
-    values: dict[str, Any] = {"owner": {"value": users_value(OUTSIDER)}}
-    bot.driver.view_submission(
-        "action_handover",
-        values,
-        user=OUTSIDER,
-        private_metadata=view["private_metadata"],
-        blocks=blocks_of(values),
-    )
+    submit_hand_over(bot, OUTSIDER, view, OUTSIDER)
     bot.wait_idle()
     looked_up = [c.args.get("user") for c in bot.slack.calls_to("users.info")[asked:]]
     assert ELEVHALSA not in looked_up, looked_up
@@ -1614,17 +1615,7 @@ def test_the_card_of_an_action_moved_with_its_owner_kept_says_it_moved(
         message={"ts": ts},
     )
     view = bot.slack.wait_for("views.open")[-1].args["view"]
-    values: dict[str, Any] = {
-        "owner": {"value": users_value(ELEVHALSA)},
-        "agency": {"value": select_value(str(forum["Socialtjänst/IFO"]))},
-    }
-    body = bot.driver.view_submission(
-        "action_handover",
-        values,
-        user=ELEVHALSA,
-        private_metadata=view["private_metadata"],
-        blocks=blocks_of(values),
-    )
+    body = submit_hand_over(bot, ELEVHALSA, view, ELEVHALSA, forum["Socialtjänst/IFO"])
     assert body.json() is None
     updated = bot.slack.wait_for("chat.update")[-1].args
     assert (updated["channel"], updated["ts"]) == (channel, ts)

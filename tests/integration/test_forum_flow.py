@@ -419,8 +419,8 @@ def test_a_failure_after_the_ack_is_told_to_the_user(bot: Bot) -> None:
     assert "expired_trigger_id" in text and "Försök igen" in text
 
 
-def test_a_member_who_leaves_the_channel_loses_access(bot: Bot) -> None:
-    forum_id = create_forum(bot)
+def leave_the_channel(bot: Bot, forum_id: int) -> None:
+    """U1 leaves the forum's channel; waits until their membership has ended."""
     bot.driver.event(
         {"type": "member_left_channel", "user": "U1", "channel": CHANNEL, "team": "T0001"}
     )
@@ -431,6 +431,11 @@ def test_a_member_who_leaves_the_channel_loses_access(bot: Bot) -> None:
             return member is not None and member.active is False
 
     eventually(left)
+
+
+def test_a_member_who_leaves_the_channel_loses_access(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    leave_the_channel(bot, forum_id)
     bot.driver.command("forum", user="U1")
     assert "medlemmar" in last_reply_text(bot).lower()
 
@@ -623,16 +628,7 @@ def test_leave_tells_how_to_leave_and_app_home_then_reads_right(bot: Bot) -> Non
     help_text = answer("hjälp", "U7")  # locale not yet known: answered after the ack
     members = help_text.split("För forumets medlemmar", 1)[1].split("För samordnare", 1)[0]
     assert "/samverkan lämna" in members, members
-    bot.driver.event(
-        {"type": "member_left_channel", "user": "U1", "channel": CHANNEL, "team": "T0001"}
-    )
-
-    def left() -> bool:
-        with bot.sessions() as session:
-            member = session.scalar(select(Member).where(Member.forum_id == forum_id))
-            return member is not None and member.active is False
-
-    eventually(left)
+    leave_the_channel(bot, forum_id)
     bot.driver.app_home_opened(user="U1")
     bot.wait_idle()
     home = json.dumps(bot.slack.home_view("U1"), ensure_ascii=False)
