@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, literal, select
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session
 
@@ -32,12 +32,13 @@ from domain.clock import Clock
 from domain.forums import coordinators
 from domain.i18n import LocaleOf, Translator, recipient_translator
 from storage.models import (
+    FAILED_AGENDA_KEYS,
+    FAILED_AGENDA_STATUS,
     EffectStatus,
     Forum,
     Meeting,
     MeetingStatus,
     OutboxMessage,
-    OutboxStatus,
     ScheduledEffect,
 )
 
@@ -367,14 +368,17 @@ def report_failed_posts(
     failed = session.execute(
         select(OutboxMessage.dedupe_key, OutboxMessage.last_error)
         .where(
-            OutboxMessage.status == OutboxStatus.FAILED,
-            # The range of the (status, not_before) index: a row's send time starts at its
-            # creation and only moves later, so the failures of the last CATCH_UP are read,
-            # not every failure the outbox keeps (90 days of every forum's). An hour's
-            # margin for a replica whose clock is behind.
+            # The partial index of failed agenda posts (ix_outbox_failed_agenda_posts): its
+            # predicate in literal values, as a generic plan cannot prove it from parameters.
+            # Only those are read, not every message of every forum that failed.
+            OutboxMessage.status == literal(FAILED_AGENDA_STATUS, literal_execute=True),
+            OutboxMessage.dedupe_key.like(literal(FAILED_AGENDA_KEYS, literal_execute=True)),
+            # Its range: a row's send time starts at its creation and only moves later, so
+            # the failures of the last CATCH_UP are read, not every failure the outbox keeps
+            # (90 days of every forum's). An hour's margin for a replica whose clock is
+            # behind.
             OutboxMessage.not_before > since - _CLOCK_MARGIN,
             OutboxMessage.created_at > since,
-            OutboxMessage.dedupe_key.like("agenda:%:p0"),
         )
         # In the index's order: ORDER BY id had the plan walk the primary key instead.
         .order_by(OutboxMessage.not_before, OutboxMessage.id)

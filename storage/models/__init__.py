@@ -51,6 +51,8 @@ from storage.models.actions import Action, ActionEvent
 from storage.models.deviations import deviation_agencies, Deviation
 from storage.models.system import (
     SYSTEM_ACTOR,
+    FAILED_AGENDA_KEYS,
+    FAILED_AGENDA_STATUS,
     AuditEvent,
     AuditChain,
     ScheduledEffect,
@@ -75,6 +77,8 @@ from storage.models.languages import MemberLanguage, MemberLanguageAsk
 # isort: on
 
 __all__ = [
+    "FAILED_AGENDA_KEYS",
+    "FAILED_AGENDA_STATUS",
     "NAMING_CONVENTION",
     "SYSTEM_ACTOR",
     "Action",

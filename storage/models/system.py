@@ -134,6 +134,16 @@ class ScheduledEffect(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+# Which outbox rows are failed agenda posts (ix_outbox_failed_agenda_posts): the status
+# and the key of an agenda's first post (``agenda:<meeting>:p0``).
+FAILED_AGENDA_STATUS = OutboxStatus.FAILED.value
+FAILED_AGENDA_KEYS = "agenda:%:p0"
+# (The colon escaped: ``:p0`` in a text() clause would be a bind parameter.)
+FAILED_AGENDA_POSTS = (
+    f"status = '{FAILED_AGENDA_STATUS}' AND dedupe_key LIKE '{FAILED_AGENDA_KEYS}'"
+).replace(":", "\\:")
+
+
 class OutboxMessage(Base):
     """A Slack Web API call waiting to be delivered (with retries), exactly once per key."""
 
@@ -147,6 +157,15 @@ class OutboxMessage(Base):
             "ix_outbox_dedupe_key_pattern",
             "dedupe_key",
             postgresql_ops={"dedupe_key": "varchar_pattern_ops"},
+        ),
+        # The failed agenda posts, for the pass that tells coordinators (migration 0023;
+        # domain.agenda.posting.report_failed_posts names the predicate in literal values).
+        Index(
+            "ix_outbox_failed_agenda_posts",
+            "not_before",
+            "id",
+            postgresql_where=text(FAILED_AGENDA_POSTS),
+            sqlite_where=text(FAILED_AGENDA_POSTS),
         ),
     )
 

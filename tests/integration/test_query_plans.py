@@ -301,6 +301,48 @@ def test_the_failed_posts_pass_reads_only_recent_failures(
     engine.dispose()
 
 
+# Other messages Slack refused for good within the catch-up window (DMs to people who left
+# the workspace, updates of deleted messages …): every forum's, far more than agenda posts.
+RECENT_OTHER_FAILURES = 10_000
+
+
+def test_the_failed_posts_pass_reads_only_failed_agenda_posts(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+) -> None:
+    """The failures of the last two weeks are read from an index of failed agenda posts
+    only (ix_outbox_failed_agenda_posts), not from every message of every forum that failed
+    within them (before, the (status, not_before) range held them all and the key's LIKE
+    filtered them out on every pass of every replica), also under a generic plan."""
+    url, engine, sessions, clock = runtime
+    days_ago = clock.now() - dt.timedelta(days=2)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO outbox (team_id, method, payload, dedupe_key, status, created_at, "
+                "not_before, attempts, last_error) SELECT 'T1', 'chat.postMessage', '{}', "
+                "'dm:' || (700000 + g) || :dm, 'failed', :at, :at, 1, 'user_not_found' "
+                "FROM generate_series(1, :n) g ON CONFLICT DO NOTHING"
+            ),
+            {"n": RECENT_OTHER_FAILURES, "at": days_ago, "dm": ":U1"},
+        )
+        conn.execute(text("ANALYZE outbox"))
+
+    def report() -> object:
+        with sessions() as s, s.begin():
+            told = agenda.report_failed_posts(s, clock)
+            s.rollback()
+            return told
+
+    assert report() == 0  # none of them is an agenda post
+    assert_indexed(url, engine, report, "failed posts", big=BIG | {"outbox"})
+    with capture(engine) as found:
+        report()
+    (read,) = [c for c in found if "outbox" in c.sql and "LIKE" in c.sql.upper()]
+    assert analyzed_rows(url, read, "outbox") <= 10, read.sql
+    assert analyzed_rows(url, read, "outbox", generic=True) <= 10, read.sql
+    engine.dispose()
+
+
 @pytest.mark.parametrize("channel", ["CSMALL", "CBIG"])
 def test_the_action_a_submission_created_is_found_by_index(
     runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock], channel: str

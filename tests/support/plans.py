@@ -69,7 +69,9 @@ def prepared_plan(
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    body = _PARAM.sub(number, captured.sql)
+    # The script runs with no parameters, so psycopg leaves a literal's ``%%`` (the driver's
+    # escape of ``%``, e.g. in a LIKE pattern rendered inline) as it is: undone here.
+    body = _PARAM.sub(number, captured.sql).replace("%%", "%")
     values = [captured.params[n] for n in names]
     args = ", ".join(["%s"] * len(names))
     execute = f"EXECUTE samverkan_q({args})" if names else "EXECUTE samverkan_q"

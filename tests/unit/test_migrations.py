@@ -199,3 +199,58 @@ def test_0022_rebuilds_an_index_a_failed_concurrent_build_left_invalid(
             assert conn.execute(valid).scalar() is True
     finally:
         engine.dispose()
+
+
+def test_the_failed_agenda_posts_index_comes_with_0023_and_goes_with_its_downgrade(
+    empty_database: str,
+) -> None:
+    """Migration 0023 indexes the outbox's failed agenda posts (the failed-posts pass of
+    every pass reads them, not every failed message); its downgrade drops the index only."""
+    migrate(empty_database, "0022_consent_expiry_index")
+    engine = create_db_engine(empty_database)
+    try:
+
+        def indexes() -> set[str]:
+            return {str(ix["name"]) for ix in inspect(engine).get_indexes("outbox")}
+
+        before = indexes()
+        assert "ix_outbox_failed_agenda_posts" not in before
+        migrate(empty_database, "0023_failed_agenda_posts_index")
+        assert indexes() == before | {"ix_outbox_failed_agenda_posts"}
+        engine.dispose()
+        command.downgrade(alembic_config(empty_database), "0022_consent_expiry_index")
+        assert indexes() == before
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("empty_database", ["postgresql"], indirect=True)
+def test_0023_rebuilds_an_index_a_failed_concurrent_build_left_invalid(
+    empty_database: str,
+) -> None:
+    """An operator's ``CREATE INDEX CONCURRENTLY ix_outbox_failed_agenda_posts`` that failed
+    leaves an INVALID index, which PostgreSQL never uses: 0023 drops and builds it."""
+    migrate(empty_database, "0022_consent_expiry_index")
+    engine = create_db_engine(empty_database)
+    valid = text(
+        "SELECT indisvalid FROM pg_index"
+        " WHERE indexrelid = to_regclass('ix_outbox_failed_agenda_posts')"
+    )
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text("CREATE INDEX ix_outbox_failed_agenda_posts ON outbox (not_before, id)")
+            )
+            # What a failed CONCURRENTLY build leaves (the test's role is a superuser).
+            conn.execute(
+                text(
+                    "UPDATE pg_index SET indisvalid = false"
+                    " WHERE indexrelid = to_regclass('ix_outbox_failed_agenda_posts')"
+                )
+            )
+        engine.dispose()
+        migrate(empty_database, "0023_failed_agenda_posts_index")
+        with engine.connect() as conn:
+            assert conn.execute(valid).scalar() is True
+    finally:
+        engine.dispose()
