@@ -393,11 +393,14 @@ def disclose(
     action: AuditAction = AuditAction.READ,
     forum_id: int | None = None,
     shown: Mapping[str, int] | None = None,
+    keep: bool = False,
 ) -> Decision:
     """Decide for one object on a named surface and audit the disclosure (once, here).
     ``forum_id`` is the forum of an AgendaItem (its meeting's). ``shown`` counts what the
     surface shows when it may (e.g. ``{"observations": 2}``); the event carries it only when
-    the details were disclosed."""
+    the details were disclosed. ``keep``: a granted look that an error answers (what it
+    disclosed is in the error's text) is kept, as a refused one is, when the error rolls
+    the caller's transaction back."""
     spec = surface(surface_name)
     _check_kind(spec, obj)
     today = local_today(access.forum, clock)
@@ -414,7 +417,7 @@ def disclose(
             object_ref=_object_ref(obj),
             detail=_detail(spec, decision) | (dict(shown or {}) if decision.allowed else {}),
         )
-        if not decision.allowed:
+        if keep or not decision.allowed:
             _keep_refused(session, written)
     return decision
 

@@ -211,7 +211,7 @@ def _check(
     if case is not None and agency is not None:
         # Its owner must be able to read it: an agency the case is hidden from may not own
         # it (told on the agency: the minutes show it on their owner field).
-        refused = owner_may_read(access, case, agency, today, field="agency")
+        refused = owner_may_read(session, clock, access, case, agency, today, field="agency")
         if refused is not None:
             errors.setdefault("agency", refused)
     if draft.area_id is not None and draft.area_id not in {a.id for a in active_areas(forum)}:
@@ -513,6 +513,8 @@ def hand_over(
     # Whoever owns it must be able to read it: not an agency its case is hidden from (on the
     # agency a coordinator chooses; on the owner for a hand-over within the agency).
     refused = owner_may_read(
+        session,
+        clock,
         access,
         action.case,
         agency,

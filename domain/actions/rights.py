@@ -64,7 +64,14 @@ def told(user: str | None, *, by: str) -> bool:
 
 
 def owner_may_read(
-    access: Access, case: Case | None, agency: Agency, today: dt.date, *, field: str
+    session: Session,
+    clock: Clock,
+    access: Access,
+    case: Case | None,
+    agency: Agency,
+    today: dt.date,
+    *,
+    field: str,
 ) -> InvalidInput | None:
     """None when the owner of an action of ``case`` in ``agency`` could read it; else the
     refusal for whoever assigns it (on ``field``). The action's details are the case's
@@ -72,7 +79,9 @@ def owner_may_read(
     action it can only see as "details hidden", so it may not own it. Access is never
     widened for it. Which agencies may own it instead is named to whoever may know who sees
     the case (a coordinator, who also reads its consent register, or a reader of its
-    details); anyone else is told only about the agency they chose."""
+    details); anyone else is told only about the agency they chose. Naming them to one who
+    may read the consent register is audited as a read of it (kept when the refusal rolls
+    the caller's transaction back)."""
     if case is None or disclosure.agency_decision(case, agency.id, today).allowed:
         return None
     if field == "owner":  # a hand-over within the agency: only a coordinator moves it
@@ -91,6 +100,10 @@ def owner_may_read(
             if disclosure.agency_decision(case, a.id, today).allowed
         ]
         if allowed:
+            if disclosure.decide(access, case, today, kind=disclosure.Kind.CONSENT).allowed:
+                disclosure.disclose(
+                    session, clock, access, case, surface_name="consent_register", keep=True
+                )
             return InvalidInput(
                 N_(
                     "The case's consent does not cover {agency}, so its owner could not read "

@@ -1495,6 +1495,41 @@ def test_a_member_who_may_not_see_the_case_cannot_learn_whom_its_consent_covers(
     bot.slack.assert_no_violations()
 
 
+def consent_reads(bot: Bot, user: str, reference: str) -> list[dict[str, Any]]:
+    with bot.sessions() as s:
+        return [
+            e.detail or {}
+            for e in s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.actor == user,
+                    AuditEvent.object_type == "consent",
+                    AuditEvent.object_ref == reference,
+                )
+            )
+        ]
+
+
+def test_a_coordinator_told_which_agencies_may_see_the_case_reads_its_consent_register(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The coordinator gives the case's action to Socialtjänst, which its consent does not
+    cover: the refusal names the agencies that may see the case, which is what the consent
+    register tells. That is audited as a read of the register (as opening it is), and the
+    event stays although the refusal keeps nothing else of the submission."""
+    reference, _ = _elevhalsa_case(bot, forum)
+    assert consent_reads(bot, ADMIN, reference) == []
+    errors = submit_action(
+        bot, forum, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL
+    ).json()["errors"]
+    assert f"ärende {reference}: Grundskola, Elevhälsa." in errors["agency"]
+    bot.wait_idle()
+    assert count(bot, Action) == 0
+    (read,) = consent_reads(bot, ADMIN, reference)
+    assert read["surface"] == "consent_register" and read["details"] is True
+    assert read["basis"] == "coordinator"
+    bot.slack.assert_no_violations()
+
+
 def test_an_action_is_not_handed_over_or_moved_to_an_agency_its_case_is_hidden_from(
     bot: Bot, forum: dict[str, int]
 ) -> None:
