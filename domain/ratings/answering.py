@@ -269,6 +269,7 @@ class Escalation:
     agency: str
     level: int
     previous: int | None
+    area_id: int = 0
 
 
 @dataclass(frozen=True)
@@ -402,6 +403,7 @@ def submit_ratings(
                     agency=agency.name,
                     level=answer.level,
                     previous=before,
+                    area_id=answer.area_id,
                 )
             )
     session.flush()
@@ -425,22 +427,70 @@ def submit_ratings(
             object_ref=str(rating_round.id),
             detail={"areas": len(changed), "observation": observed},
         )
-    coordinators = session.scalars(
-        select(Member.slack_user_id)
-        .where(
-            Member.forum_id == forum.id,
-            Member.active.is_(True),
-            Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-        )
-        .order_by(Member.id)
-    ).all()
     return Saved(
         forum_name=forum.name,
         agency_name=agency.name,
         changed=len(changed),
         complete=(answered or 0) >= len(areas),
         escalations=tuple(escalations),
-        coordinators=tuple(coordinators) if escalations else (),
+        coordinators=_coordinators(session, forum) if escalations else (),
+    )
+
+
+def _coordinators(session: Session, forum: Forum) -> tuple[str, ...]:
+    return tuple(
+        session.scalars(
+            select(Member.slack_user_id)
+            .where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+            )
+            .order_by(Member.id)
+        ).all()
+    )
+
+
+@dataclass(frozen=True)
+class Escalated:
+    """The escalations of one submission round (the pages of one rating form), named, and
+    the coordinators to tell: one DM each for the whole round."""
+
+    forum_name: str
+    escalations: tuple[Escalation, ...]
+    coordinators: tuple[str, ...]
+
+
+def escalated(
+    session: Session,
+    *,
+    access: Access,
+    agency_id: int | None,
+    pending: Sequence[tuple[int, int, int | None]],
+) -> Escalated:
+    """The escalations ``pending`` (area id, level, level before) that the pages of one
+    form saved, with their areas' and agency's names (an area gone since is left out)."""
+    forum = access.forum
+    agency = _require_agency(access, agency_id)
+    names = {
+        row.id: row.name
+        for row in session.execute(
+            select(Area.id, Area.name).where(
+                Area.forum_id == forum.id, Area.id.in_([p[0] for p in pending])
+            )
+        )
+    }
+    escalations = tuple(
+        Escalation(
+            area=names[area_id], agency=agency.name, level=level, previous=before, area_id=area_id
+        )
+        for area_id, level, before in pending
+        if area_id in names
+    )
+    return Escalated(
+        forum_name=forum.name,
+        escalations=escalations,
+        coordinators=_coordinators(session, forum) if escalations else (),
     )
 
 

@@ -37,7 +37,13 @@ from handlers.ratings.coordinator import (
     settings_button,
     submit_settings,
 )
-from handlers.ratings.modal import deliver, open_rating, open_rating_from_channel, submit_rating
+from handlers.ratings.modal import (
+    close_rating,
+    deliver,
+    open_rating,
+    open_rating_from_channel,
+    submit_rating,
+)
 
 __all__ = [
     "AWAY",
@@ -71,6 +77,7 @@ __all__ = [
 def register(app: App) -> None:
     app.action(ui.ACTION_RATE)(ack=ack_only, lazy=[open_rating])
     app.view(ui.CB_RATE)(ack=submit_rating, lazy=[deliver])
+    app.view_closed(ui.CB_RATE)(ack=ack_only, lazy=[close_rating])
     app.action(ui.ACTION_CLOSE)(ack=ack_only, lazy=[close_now])
     app.action(ui.ACTION_EXTEND)(ack=ack_only, lazy=[extend])
     for action_id in (ui.ACTION_EXPORT_XLSX, ui.ACTION_EXPORT_CSV):

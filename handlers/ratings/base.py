@@ -40,6 +40,9 @@ class RatingMeta(Meta):
     round_id: Id = 0
     agency_id: Id = 0
     page: int = 0
+    # The escalations the pages before saved, not told yet (one DM for the whole form):
+    # "area:level:before" each ("before" empty when none), comma separated.
+    escalated: str = ""
 
     def dump(self) -> str:
         return self.model_dump_json()

@@ -12,6 +12,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import ratings as rating_service
+from domain.access import Access
 from domain.errors import (
     DomainError,
     InvalidInput,
@@ -25,7 +26,6 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.ratings.base import RatingMeta, access_for_round, access_in_channel, round_door
 from storage.db import reading, transaction
-from storage.models import Forum
 
 log = logging.getLogger(__name__)
 
@@ -154,15 +154,21 @@ def submit_rating(
             round_id=meta.round_id,
             agency_id=meta.agency_id or None,
         )
-        if saved.escalations:
-            _queue_escalations(session, deps, client, access.forum, saved)
-    next_page = meta.page + 1
-    if next_page < ui.page_count(form):
-        page_meta = meta.model_copy(update={"page": next_page})
-        ack(
-            response_action="update",
-            view=ui.rating_modal(t, form, page=next_page, private_metadata=page_meta.dump()),
-        )
+        # One DM for the whole form, however many pages escalate: the pages before the
+        # last carry theirs on (told when the last page is saved, or the form is closed).
+        pending = _pending(meta.escalated) | {
+            e.area_id: (e.level, e.previous) for e in saved.escalations
+        }
+        next_page = meta.page + 1
+        last = next_page >= ui.page_count(form)
+        if last and pending:
+            _queue_escalations(session, deps, client, access, meta, view, pending)
+    if not last:
+        page_meta = meta.model_copy(update={"page": next_page, "escalated": _pack(pending)})
+        following = ui.rating_modal(t, form, page=next_page, private_metadata=page_meta.dump())
+        if pending:  # closed before the last page is saved: told then (close_rating)
+            following["notify_on_close"] = True
+        ack(response_action="update", view=following)
         return
     deadline = t.day_time(form.deadline_at, zoneinfo.ZoneInfo(form.timezone))
     ack(
@@ -173,18 +179,73 @@ def submit_rating(
     )
 
 
+Pending = dict[int, tuple[int, int | None]]  # area id: (level, level before)
+
+
+def _pending(packed: str) -> Pending:
+    pending: Pending = {}
+    for item in filter(None, packed.split(",")):
+        area, _, rest = item.partition(":")
+        level, _, before = rest.partition(":")
+        if area.isdigit() and level.isdigit() and (before == "" or before.isdigit()):
+            pending[int(area)] = (int(level), int(before) if before else None)
+    return pending
+
+
+def _pack(pending: Pending) -> str:
+    return ",".join(
+        f"{area}:{level}:{'' if before is None else before}"
+        for area, (level, before) in pending.items()
+    )
+
+
 def _queue_escalations(
-    session: Session, deps: Deps, client: WebClient, forum: Forum, saved: rating_service.Saved
+    session: Session,
+    deps: Deps,
+    client: WebClient,
+    access: Access,
+    meta: RatingMeta,
+    view: dict[str, Any],
+    pending: Pending,
 ) -> None:
-    for coordinator, t in outgoing.translators(deps, client, forum, saved.coordinators).items():
-        # One DM per coordinator for the whole submission, however many areas it escalates.
+    forum = access.forum
+    found = rating_service.escalated(
+        session,
+        access=access,
+        agency_id=meta.agency_id or None,
+        pending=[(area, level, before) for area, (level, before) in pending.items()],
+    )
+    if not found.escalations:
+        return
+    # Once a form (the modal's id): its last page saved again, or closed after it, tells
+    # nobody twice.
+    key = f"rating_escalations:{forum.team_id}:{view.get('id') or ''}"
+    for coordinator, t in outgoing.translators(deps, client, forum, found.coordinators).items():
+        # One DM per coordinator for the whole form, however many areas and pages escalate.
         outgoing.tell(
             session,
             deps.clock,
             team_id=forum.team_id,
             user_id=coordinator,
-            text=ui.escalations_text(t, saved.forum_name, saved.escalations),
+            text=ui.escalations_text(t, found.forum_name, found.escalations),
+            key=f"{key}:{coordinator}" if view.get("id") else None,
         )
+
+
+@listener("log")
+def close_rating(client: WebClient, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """The form closed before its last page was saved (``notify_on_close``): the
+    escalations its saved pages carry are told now rather than never."""
+    meta = RatingMeta.load(view.get("private_metadata"))
+    pending = _pending(meta.escalated)
+    if not pending:
+        return
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    with database_errors(), transaction(deps.sessions) as session:
+        with round_door(session, deps.clock, team_id, user_id, meta.round_id or None):
+            access = access_for_round(session, team_id, user_id, meta.round_id)
+        _queue_escalations(session, deps, client, access, meta, view, pending)
+    outgoing.deliver_now(deps, client)
 
 
 @listener("log")

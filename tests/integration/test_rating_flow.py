@@ -456,6 +456,79 @@ def test_one_submission_escalating_several_areas_sends_each_coordinator_one_dm(
     )
 
 
+def twenty_areas(bot: Bot, forum: dict[str, int]) -> dict[str, Any]:
+    """The forum rates 20 areas (two pages of the form); the round opens; Polis's form."""
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            areas=[f"Område {n}" for n in range(1, 21)],
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    bot.run_due_work()
+    bot.slack.reset()
+    return open_modal(bot, POLIS, f"{the_round(bot).id}:{forum['Polis']}")
+
+
+def rate_page(bot: Bot, view: dict[str, Any], critical: int) -> dict[str, Any]:
+    """Polis answers the page: normalt everywhere, kritiskt for its ``critical``-th area."""
+    areas = [
+        int(b["block_id"].removeprefix("level_"))
+        for b in view["blocks"]
+        if b.get("block_id", "").startswith("level_")
+    ]
+    levels = {area: 4 if n == critical else 1 for n, area in enumerate(areas)}
+    response = rate(bot, view, POLIS, levels).json()
+    assert response["response_action"] == "update"
+    return response["view"]  # type: ignore[no-any-return]
+
+
+def test_a_form_of_two_pages_escalating_on_each_sends_each_coordinator_one_dm(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rates an area kritiskt on each page of a two-page form: the coordinator gets
+    one DM when the form is saved, listing both (before, one DM a page)."""
+    page = rate_page(bot, twenty_areas(bot, forum), critical=0)
+    assert page["callback_id"] == "rating_submit" and page.get("notify_on_close") is True
+    bot.wait_idle()
+    assert dms(bot, ADMIN) == []  # told with the rest of the form
+    saved = rate_page(bot, page, critical=1)
+    assert saved["callback_id"] != "rating_submit" and not saved.get("notify_on_close")
+    bot.slack.wait_for("chat.postMessage")
+    bot.wait_idle()
+    (alert,) = dms(bot, ADMIN)
+    assert alert.args["text"] == (
+        "Lägesbild OSF: Polis bedömer 2 områden så här:\n"
+        "• *Område 1*: kritiskt\n"
+        "• *Område 17*: kritiskt"
+    )
+    # The last page saved again (Slack gave up on the answer): nobody is told twice.
+    rate_page(bot, page, critical=1)
+    bot.run_due_work()
+    assert len(dms(bot, ADMIN)) == 1
+    bot.slack.assert_no_violations()
+
+
+def test_a_form_closed_before_its_last_page_tells_what_its_saved_pages_escalated(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rates an area kritiskt on the first page and closes the form on the second:
+    the coordinator is told then, once."""
+    page = rate_page(bot, twenty_areas(bot, forum), critical=2)
+    bot.driver.view_closed("rating_submit", user=POLIS, private_metadata=page["private_metadata"])
+    bot.slack.wait_for("chat.postMessage")
+    bot.wait_idle()
+    (alert,) = dms(bot, ADMIN)
+    assert "Område 3" in alert.args["text"] and "kritiskt" in alert.args["text"]
+    bot.driver.view_closed("rating_submit", user=POLIS, private_metadata=page["private_metadata"])
+    bot.run_due_work()
+    assert len(dms(bot, ADMIN)) == 1
+    bot.slack.assert_no_violations()
+
+
 def dms_after_open(bot: Bot, forum: dict[str, int]) -> Any:
     rating_round = the_round(bot)
     return _Call(f"{rating_round.id}:{forum['Polis']}")
