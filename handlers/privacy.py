@@ -67,6 +67,12 @@ def _access(deps: Deps, session: Any, req: CommandRequest) -> Access:
     )
 
 
+def _reference_example(deps: Deps, access: Access) -> str:
+    """A case reference as the forum's own look (its code, this year): "TE-2026-001"."""
+    year = forum_service.local_today(access.forum, deps.clock).year
+    return reference_example(access.forum.code, year)
+
+
 def route(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest
 ) -> dict[str, Any] | None:
@@ -93,12 +99,15 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
         access = _access(deps, session, req)
         logreview.require_reviewer(access)
         agencies = list(access.forum.agencies)
-        filt = logreview.parse_filter(rest, agencies)
+        today = forum_service.local_today(access.forum, deps.clock)
+        reference = reference_example(access.forum.code, today.year)
+        period = f"{today.year}-{today.month:02d}"
+        filt = logreview.parse_filter(
+            rest, agencies, reference_example=reference, period_example=period
+        )
         report = logreview.review(session, deps.clock, access=access, filt=filt)
         tz = forum_service.forum_schedule(access.forum).zone
         agency = next((a.name for a in agencies if a.id == filt.agency_id), None)
-        today = forum_service.local_today(access.forum, deps.clock)
-        reference = reference_example(access.forum.code, today.year)
     return ui.log_review_message(
         t,
         report,
@@ -106,7 +115,7 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
         agency_name=agency,
         tz=tz,
         reference=reference,
-        period=f"{today.year}-{today.month:02d}",
+        period=period,
     )
 
 
@@ -174,7 +183,7 @@ def consents(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) ->
         if not rest:
             access = _access(deps, session, req)
             rows = consent_register.expiring_consents(session, deps.clock, access=access)
-            return ui.expiring_message(t, rows)
+            return ui.expiring_message(t, rows, reference=_reference_example(deps, access))
         with _refusals_audited(deps, session, req, rest[0], "consent_register"):
             access = _access(deps, session, req)
             register = consent_register.consent_register(
@@ -215,7 +224,13 @@ def open_ground_modal(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest, rest: list[str]
 ) -> None:
     if len(rest) != 1:
-        raise InvalidInput(N_("Write the case reference, e.g. /samverkan grund FOS-2026-017."))
+        # The example is as this forum's own references look (its code, this year).
+        with database_errors(), reading(deps.sessions) as session:
+            reference = _reference_example(deps, _access(deps, session, req))
+        raise InvalidInput(
+            N_("Write the case reference, e.g. /samverkan grund {reference}."),
+            reference=reference,
+        )
     with (
         database_errors(),
         transaction(deps.sessions) as session,
@@ -275,8 +290,16 @@ def _legal_hold_command(
     case of another forum) is audited at the case's door as the case modal's hold buttons'
     are, and told in the user's language."""
     if len(rest) < 2:
+        with database_errors(), reading(deps.sessions) as session:
+            reference = _reference_example(deps, _access(deps, session, req))
         raise InvalidInput(
-            N_("Write the case reference too, e.g. /samverkan gallring stopp FOS-2026-017.")
+            N_(
+                "Write the case reference too, e.g. /samverkan gallring stopp {reference} "
+                "followed by the reason."
+            )
+            if rest[0].casefold() in HOLD
+            else N_("Write the case reference too, e.g. /samverkan gallring släpp {reference}."),
+            reference=reference,
         )
     sub, reference = rest[0].casefold(), rest[1]
     with (

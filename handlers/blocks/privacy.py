@@ -265,7 +265,10 @@ def consent_register_message(
     return message(t("Consent register – {reference}", reference=register.reference), blocks)
 
 
-def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str, object]:
+def expiring_message(
+    t: Translator, rows: Sequence[ExpiringConsent], *, reference: str
+) -> dict[str, object]:
+    """``reference``: an example as this forum's would look (its code, this year)."""
     blocks: list[Block] = [header(t("Consents expiring within 30 days"))]
     if not rows:
         blocks.append(section(t("No consent expires within 30 days.")))
@@ -282,7 +285,14 @@ def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str
         ]
         for i in range(0, len(lines), 20):
             blocks.append(section("\n".join(lines[i : i + 20])))
-    blocks.append(context(t("See one case's consents with /samverkan samtycke FOS-2026-017.")))
+    blocks.append(
+        context(
+            t(
+                "See one case's consents with /samverkan samtycke {reference}.",
+                reference=reference,
+            )
+        )
+    )
     return message(t("Consents expiring within 30 days"), blocks)
 
 

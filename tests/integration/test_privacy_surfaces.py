@@ -394,7 +394,7 @@ def test_the_log_filter_reads_a_reference_in_ascii_digits_and_asks_again_for_oth
     # written with 0-9): not an empty log for a case "never read", but a friendly question.
     arabic = reference.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     text = reply_to(bot, f"logg {arabic}", REVIEWER)
-    assert f"Jag förstod inte {arabic}" in text and "ärendereferens (FOS-2026-017)" in text
+    assert f"Jag förstod inte {arabic}" in text and "ärendereferens (FOS-2026-001)" in text
     assert "Händelser" not in text and "Traceback" not in text
     bot.slack.assert_no_violations()
 
@@ -507,3 +507,38 @@ def test_the_privacy_examples_use_the_forums_own_code_and_year(bot: Bot) -> None
     assert f"/samverkan gallring stopp TE-{year}-001" in kept, kept
     assert f"/samverkan gallring släpp TE-{year}-001" in kept, kept
     assert "FOS-" not in log + kept
+
+
+def test_the_hints_and_errors_about_a_missing_reference_use_the_forums_own_code_and_year(
+    bot: Bot,
+) -> None:
+    """In forum TE, in 2026: /samverkan grund without a reference, gallring stopp/släpp
+    without one, the expiring consents' hint and the log filter's question give
+    "TE-2026-001" (and this month), not another forum's "FOS-2026-017"; släpp is told
+    släpp, not stopp."""
+    with transaction(bot.sessions) as s:
+        fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id=CHANNEL,
+            actor=ADMIN,
+            draft=forum_draft(name="Trygg Ekeby", code="TE"),
+        )
+    year = bot.clock.now().year
+    own = f"TE-{year}-001"
+    ground = reply_to(bot, "grund", ADMIN)
+    assert f"/samverkan grund {own}" in ground, ground
+    hold = reply_to(bot, "gallring stopp", ADMIN)
+    assert f"/samverkan gallring stopp {own} följt av skälet" in hold, hold
+    release = reply_to(bot, "gallring släpp", ADMIN)
+    assert f"/samverkan gallring släpp {own}" in release and "stopp" not in release, release
+    expiring = reply_to(bot, "samtycke", ADMIN)
+    assert f"/samverkan samtycke {own}" in expiring, expiring
+    month = bot.clock.now().strftime("%Y-%m")
+    asked = reply_to(bot, "logg Kommunstyrelsen", ADMIN)
+    assert f"ärendereferens ({own})" in asked and f"({month} eller {month}-01.." in asked, asked
+    assert "FOS-" not in ground + hold + release + expiring + asked
+    for text in (ground, hold, release, expiring, asked):
+        assert "Traceback" not in text
+    bot.slack.assert_no_violations()
