@@ -31,6 +31,7 @@ from domain.errors import (
 )
 from domain.forums import local_today
 from domain.i18n import N_, Translator
+from domain.logreview import flag_label
 from domain.retention import RetentionPolicy
 from handlers import forms, outgoing, slack_text
 from handlers.blocks import cases as case_ui
@@ -42,7 +43,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from handlers.screens import case_door, detail_view, refresh_lost_readers
+from handlers.screens import case_door, detail_view, display_names, refresh_lost_readers
 from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -142,16 +143,31 @@ def _export_log(
         )
         tz = forum_service.forum_schedule(access.forum).zone
         code = access.forum.code
-    headers = ["time", "actor", "agency", "action", "object_type", "object_ref", "flags"]
+    # For the person who asked, in their language as the review reads ("läste · ärende"),
+    # with names beside the Slack ids. Tooling reads the signed machine format instead:
+    # `samverkan audit export` (JSON lines), see docs/privacy/audit-log.md.
+    names = display_names(client, {r.actor for r in report.rows if r.actor[:1] in ("U", "W")})
+    refused = t("refused access")
+    headers = [
+        t("Time ({zone})", zone=str(tz)),
+        t("Name"),
+        t("Slack id"),
+        t("Agency"),
+        t("Event"),
+        t("Applies to"),
+        t("Reference"),
+        t("Flags"),
+    ]
     rows = [
         [
             r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            names.get(r.actor, ui.actor_label(t, r.actor)),
             r.actor,
             r.agency,
-            "refused" if r.refused else r.action.value,
-            r.object_type,
+            refused if r.refused else ui.action_label(t, r.action),
+            ui.object_label(t, r.object_type),
             r.object_ref,
-            ",".join(r.flags),
+            ", ".join(flag_label(t, f) for f in r.flags),
         ]
         for r in report.rows
     ]
@@ -159,7 +175,7 @@ def _export_log(
     if fmt == "csv":
         data = export_service.csv_bytes(headers, rows)
     else:
-        data = export_service.xlsx_bytes([("logg", headers, rows)])
+        data = export_service.xlsx_bytes([(t("Audit log"), headers, rows)])
     outgoing.send_file(
         deps,
         client,

@@ -29,7 +29,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
-from storage.models import AuditAction, LegalGroundKind
+from storage.models import SYSTEM_ACTOR, AuditAction, LegalGroundKind
 
 ACTION_LOG_EXPORT_CSV = "privacy_log_export_csv"  # value: LogFilter.encode()
 ACTION_LOG_EXPORT_XLSX = "privacy_log_export_xlsx"
@@ -82,6 +82,14 @@ def object_label(t: Translator, object_type: str) -> str:
         "yearly_picture": t("yearly picture"),
     }
     return labels.get(object_type, object_type)
+
+
+def actor_label(t: Translator, actor: str) -> str:
+    """Who did it when it was no person: the bot's own jobs, the operators' command line."""
+    return {
+        SYSTEM_ACTOR: t("Samverkan (scheduled work)"),
+        "cli": t("command line (operations)"),
+    }.get(actor, actor)
 
 
 def _stamp(t: Translator, moment: dt.datetime, tz: dt.tzinfo) -> str:
@@ -170,7 +178,7 @@ def log_review_message(
     refused = t("was refused access to")
     for row in report.rows:
         line = (
-            f"{_stamp(t, row.at, tz)} · {_who(row.actor)}"
+            f"{_stamp(t, row.at, tz)} · {_who(actor_label(t, row.actor))}"
             + (f" ({escape(row.agency)})" if row.agency else "")
             + f" · {refused if row.refused else action_label(t, row.action)}"
             + f" · {escape(object_label(t, row.object_type))} "

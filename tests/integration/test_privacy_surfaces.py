@@ -361,8 +361,11 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     refused = reply_to(bot, "logg Kommunstyrelsen", ADMIN)
     assert "Kommunstyrelsen" in refused
 
+    # The exports read as the review does, in the reviewer's language, with names beside
+    # the Slack ids: a Swedish reviewer opens them in Excel.
+    bot.slack.set_user(OTHER, real_name="Kim Socialsekreterare")
     buttons = next(b for b in message["blocks"] if b.get("block_id") == "privacy_log_export")
-    csv_button = buttons["elements"][0]
+    csv_button, xlsx_button = buttons["elements"]
     bot.driver.block_action(
         csv_button["action_id"], user=REVIEWER, value=csv_button["value"], channel=CHANNEL
     )
@@ -370,9 +373,26 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     assert done.args["channel_id"] == f"D{REVIEWER}"
     (data,) = bot.slack.uploads.values()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "time" and len(rows) == 6
-    assert all(r[1] == OTHER and r[5] == world["reference"] for r in rows[1:])
-    assert {"night", "outside_agency"} <= set(rows[1][6].split(","))
+    headers = ["Tid (Europe/Stockholm)", "Namn", "Slack-id", "Verksamhet", "Händelse"]
+    headers += ["Gäller", "Referens", "Flaggor"]
+    assert rows[0] == headers and len(rows) == 6, rows[0]
+    seen = ["Kim Socialsekreterare", OTHER, "Socialtjänst/IFO", "läste", "ärende"]
+    assert all(r[1:7] == [*seen, world["reference"]] for r in rows[1:]), rows
+    assert rows[1][0] == "2026-11-23 23:30:00"  # the forum's time, as the review shows it
+    flags = rows[1][7].split(", ")
+    assert {"läste nattetid", "många läsningar av andra verksamheters ärenden"} <= set(flags)
+    bot.driver.block_action(
+        xlsx_button["action_id"], user=REVIEWER, value=xlsx_button["value"], channel=CHANNEL
+    )
+    bot.slack.wait_for("files.completeUploadExternal", count=2)
+    (book,) = [v for v in bot.slack.uploads.values() if v != data]
+    sheet = load_workbook(io.BytesIO(book))["Loggen"]
+    table = [[c or "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert table[0] == headers and table[1:] == rows[1:]
+    text = data.decode("utf-8-sig") + json.dumps(table, ensure_ascii=False)
+    for machine in ("read", "case", "night", "outside_agency", "object_type"):
+        assert machine not in text.replace("Socialsekreterare", ""), machine
+    assert SUMMARY not in text
     with bot.sessions() as s:
         kinds = s.scalars(
             select(AuditEvent.action).where(AuditEvent.object_type == "audit_log")
