@@ -5,6 +5,7 @@ people, agencies and dates only; no case summary, outcome or comment."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from domain.consent_register import ConsentRegister, ExpiringConsent
@@ -102,6 +103,13 @@ def _who(actor: str) -> str:
     return f"<@{escape(actor)}>" if actor[:1] in ("U", "W") else escape(actor)
 
 
+def _object_ref(object_type: str, ref: str) -> str:
+    """What an event names: a member as Slack shows them (their name), not their bare id."""
+    if object_type == "member" and re.fullmatch(r"[UW][A-Z0-9]+", ref):
+        return f"<@{ref}>"
+    return escape(ref)
+
+
 def filter_text(t: Translator, filt: LogFilter, agency: str | None) -> str:
     parts = []
     if filt.user:
@@ -182,7 +190,7 @@ def log_review_message(
             + (f" ({escape(row.agency)})" if row.agency else "")
             + f" · {refused if row.refused else action_label(t, row.action)}"
             + f" · {escape(object_label(t, row.object_type))} "
-            + f"{escape(row.object_ref)}"
+            + _object_ref(row.object_type, row.object_ref)
         )
         if row.flags:
             line += " · :warning: " + ", ".join(flag_label(t, f) for f in row.flags)
@@ -273,6 +281,25 @@ def consent_register_message(
     return message(t("Consent register – {reference}", reference=register.reference), blocks)
 
 
+def _expiring_line(t: Translator, row: ExpiringConsent) -> str:
+    """One consent about to run out; on its last day "today is the last day", not "in 0
+    days"."""
+    reference = f"*{escape(row.reference)}*"
+    if row.days_left <= 0:
+        return t(
+            "{reference} · valid up to and including {date} (today is the last day)",
+            reference=reference,
+            date=t.day(row.expires_on),
+        )
+    return t.ngettext(
+        "{reference} · valid up to and including {date} (in {n} day)",
+        "{reference} · valid up to and including {date} (in {n} days)",
+        row.days_left,
+        reference=reference,
+        date=t.day(row.expires_on),
+    )
+
+
 def expiring_message(
     t: Translator, rows: Sequence[ExpiringConsent], *, reference: str
 ) -> dict[str, object]:
@@ -281,16 +308,7 @@ def expiring_message(
     if not rows:
         blocks.append(section(t("No consent expires within 30 days.")))
     else:
-        lines = [
-            t.ngettext(
-                "{reference} · valid up to and including {date} (in {n} day)",
-                "{reference} · valid up to and including {date} (in {n} days)",
-                r.days_left,
-                reference=f"*{escape(r.reference)}*",
-                date=t.day(r.expires_on),
-            )
-            for r in rows
-        ]
+        lines = [_expiring_line(t, r) for r in rows]
         for i in range(0, len(lines), 20):
             blocks.append(section("\n".join(lines[i : i + 20])))
     blocks.append(

@@ -562,3 +562,22 @@ def test_the_hints_and_errors_about_a_missing_reference_use_the_forums_own_code_
     for text in (ground, hold, release, expiring, asked):
         assert "Traceback" not in text
     bot.slack.assert_no_violations()
+
+
+def test_a_consent_on_its_last_day_is_listed_as_today_and_the_log_names_exported_members(
+    bot: Bot,
+) -> None:
+    """On a consent's last day the coordinators' list says so ("i dag är sista dagen"), not
+    "om 0 dagar"; the day before it still counts ("om 1 dag"). A register extract in the
+    log names the member as Slack shows people (<@U2>), not a bare "U2"."""
+    world = setup_forum(bot)  # the consent holds 20 days from 23 November
+    bot.clock.set(bot.clock.now() + dt.timedelta(days=19))
+    assert "(om 1 dag)" in reply_to(bot, "samtycke", ADMIN)
+    bot.clock.set(bot.clock.now() + dt.timedelta(days=1))
+    listed = reply_to(bot, "samtycke", ADMIN)
+    assert f"*{world['reference']}* · gäller till och med söndag 13 december 2026" in listed
+    assert "(i dag är sista dagen)" in listed and "om 0 dagar" not in listed, listed
+    reply_to(bot, f"registerutdrag <@{MEMBER}>", REVIEWER)
+    log = reply_to(bot, "logg", REVIEWER)
+    assert f"exporterade · medlem <@{MEMBER}>" in log, log
+    bot.slack.assert_no_violations()
