@@ -331,6 +331,23 @@ def test_a_coordinator_gets_the_export_by_direct_message(bot: Bot) -> None:
     document = json.loads(next(u for u in uploads if u.startswith(b"{")).decode("utf-8"))
     assert document["subject"] == MEMBER and document["tables"]["cases"]
     assert SUMMARY not in json.dumps(document, ensure_ascii=False)
+    # The workbook as the member it is handed to reads it: its first sheet says what each
+    # sheet (a table) holds in Swedish, how many rows, and that the times are UTC.
+    book = load_workbook(io.BytesIO(next(u for u in uploads if u[:2] == b"PK")))
+    about: dict[Any, Any] = {
+        r[0]: r[1] for r in book["Om utdraget"].iter_rows(min_row=2, values_only=True)
+    }
+    assert about["Registrerad (Slack-id)"] == MEMBER
+    assert about["Skapat (UTC)"] == "2026-11-23T09:00:00+00:00"
+    assert "UTC" in about["Tider"] and "svensk tid" in about["Tider"]
+    assert about["cases"] == (
+        "Ärenden (pseudonymiserade): sammanfattning, oro, åldersgrupp, status, utfall – 1 rad"
+    ), about
+    assert SUMMARY not in json.dumps(
+        [list(r) for sheet in book for r in sheet.iter_rows(values_only=True)],
+        ensure_ascii=False,
+        default=str,
+    )
     bot.slack.assert_no_violations()
 
 
