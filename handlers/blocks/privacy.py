@@ -262,6 +262,8 @@ def consent_register_message(
             )
         elif entry.current:
             lines.append(t("Active") if entry.active else t("Not active (expired)"))
+        else:  # a renewal replaced it: it holds no more, whatever its end date said
+            lines.append(t("Replaced by a later consent"))
         blocks.append(section("\n".join(lines)))
     if register.grounds:
         title = t("Other legal grounds")
