@@ -214,6 +214,21 @@ ABOUT = (
 )
 
 
+TIMES = (
+    "Alla tider anges i UTC, som i databasen: svensk tid är en timme senare, sommartid två "
+    "(2026-11-23T09:00:00+00:00 är kl. 10.00 svensk tid). / All times are in UTC."
+)
+SHEETS = (
+    "Varje blad nedan är en tabell i Samverkans databas med de rader som gäller den "
+    "registrerade; kolumnerna har databasens namn och beskrivs i datainventeringen. / Each "
+    "sheet is one table of the bot's database; the data inventory describes its columns."
+)
+
+
+def _rows(n: int) -> str:
+    return "1 rad" if n == 1 else f"{n} rader"
+
+
 def to_json(export: AccessExport) -> bytes:
     document = {
         "subject": export.subject,
@@ -269,9 +284,14 @@ def to_xlsx(export: AccessExport) -> bytes:
             ["Fält", "Värde"],
             [
                 ("Registrerad (Slack-id)", export.subject),
-                ("Skapat", plain(export.generated_at)),
+                ("Skapat (UTC)", plain(export.generated_at)),
                 ("Om", ABOUT),
-                *((f"Rader i {name}", len(rows)) for name, rows in export.tables.items()),
+                ("Tider", TIMES),
+                ("Blad", SHEETS),
+                *(
+                    (name, f"{INVENTORY[name].purpose_sv} – {_rows(len(rows))}")
+                    for name, rows in export.tables.items()
+                ),
             ],
         )
     ]

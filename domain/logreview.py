@@ -117,9 +117,17 @@ class LogFilter:
             return cls()
 
 
-def parse_filter(words: list[str], agencies: list[Agency]) -> LogFilter:
+def parse_filter(
+    words: list[str],
+    agencies: list[Agency],
+    *,
+    reference_example: str,
+    period_example: str,
+) -> LogFilter:
     """``@user``/``U123``, a case reference, ``2026-11`` (a month), ``2026-11-01``,
-    ``2026-11-01..2026-11-30``, and the rest as an agency name (e.g. ``Polis``).
+    ``2026-11-01..2026-11-30``, and the rest as an agency name (e.g. ``Polis``). A word it
+    does not understand is asked about with examples as the forum's own would look
+    (``reference_example``: its code, this year; ``period_example``: this month).
 
     A reference is read in the shape the forms make it (:data:`REFERENCE_SHAPE`, digits 0-9,
     any case): one with other digits names no case in the log, so it is asked about again
@@ -151,15 +159,27 @@ def parse_filter(words: list[str], agencies: list[Agency]) -> LogFilter:
             raise InvalidInput(
                 N_(
                     "I did not understand {text}. Filter with a person (@name), an agency, "
-                    "a case reference (FOS-2026-017) or a period (2026-11 or "
-                    "2026-11-01..2026-11-30)."
+                    "a case reference ({reference}) or a period ({period} or "
+                    "{first}..{last})."
                 ),
                 text=" ".join(rest)[:60],
+                reference=reference_example,
+                period=period_example,
+                first=f"{period_example}-01",
+                last=f"{period_example}-{_last_day(period_example):02d}",
             )
         agency_id = found[0].id
     if start and end and end < start:
         raise InvalidInput(N_("The period ends before it starts."))
     return LogFilter(user=user, agency_id=agency_id, reference=reference, start=start, end=end)
+
+
+def _last_day(month: str) -> int:
+    """The last day of ``month`` ("2026-11" → 30); 30 for a month it cannot read."""
+    found = MONTH_RE.match(month)
+    if found is None or not 1 <= int(found.group(2)) <= 12:
+        return 30
+    return calendar.monthrange(int(found.group(1)), int(found.group(2)))[1]
 
 
 def _check_day(day: dt.date) -> dt.date:

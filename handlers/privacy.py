@@ -31,6 +31,7 @@ from domain.errors import (
 )
 from domain.forums import local_today
 from domain.i18n import N_, Translator
+from domain.logreview import flag_label
 from domain.retention import RetentionPolicy
 from handlers import forms, outgoing, slack_text
 from handlers.blocks import cases as case_ui
@@ -42,7 +43,7 @@ from handlers.errors import database_errors, failure_text
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from handlers.screens import case_door, detail_view, refresh_lost_readers
+from handlers.screens import case_door, detail_view, display_names, refresh_lost_readers
 from storage.db import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,12 @@ def _access(deps: Deps, session: Any, req: CommandRequest) -> Access:
     return forum_service.require_member_in_channel(
         session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
     )
+
+
+def _reference_example(deps: Deps, access: Access) -> str:
+    """A case reference as the forum's own look (its code, this year): "TE-2026-001"."""
+    year = forum_service.local_today(access.forum, deps.clock).year
+    return reference_example(access.forum.code, year)
 
 
 def route(
@@ -93,12 +100,15 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
         access = _access(deps, session, req)
         logreview.require_reviewer(access)
         agencies = list(access.forum.agencies)
-        filt = logreview.parse_filter(rest, agencies)
+        today = forum_service.local_today(access.forum, deps.clock)
+        reference = reference_example(access.forum.code, today.year)
+        period = f"{today.year}-{today.month:02d}"
+        filt = logreview.parse_filter(
+            rest, agencies, reference_example=reference, period_example=period
+        )
         report = logreview.review(session, deps.clock, access=access, filt=filt)
         tz = forum_service.forum_schedule(access.forum).zone
         agency = next((a.name for a in agencies if a.id == filt.agency_id), None)
-        today = forum_service.local_today(access.forum, deps.clock)
-        reference = reference_example(access.forum.code, today.year)
     return ui.log_review_message(
         t,
         report,
@@ -106,7 +116,7 @@ def log_review(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) 
         agency_name=agency,
         tz=tz,
         reference=reference,
-        period=f"{today.year}-{today.month:02d}",
+        period=period,
     )
 
 
@@ -133,16 +143,31 @@ def _export_log(
         )
         tz = forum_service.forum_schedule(access.forum).zone
         code = access.forum.code
-    headers = ["time", "actor", "agency", "action", "object_type", "object_ref", "flags"]
+    # For the person who asked, in their language as the review reads ("läste · ärende"),
+    # with names beside the Slack ids. Tooling reads the signed machine format instead:
+    # `samverkan audit export` (JSON lines), see docs/privacy/audit-log.md.
+    names = display_names(client, {r.actor for r in report.rows if r.actor[:1] in ("U", "W")})
+    refused = t("refused access")
+    headers = [
+        t("Time ({zone})", zone=str(tz)),
+        t("Name"),
+        t("Slack id"),
+        t("Agency"),
+        t("Event"),
+        t("Applies to"),
+        t("Reference"),
+        t("Flags"),
+    ]
     rows = [
         [
             r.at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            names.get(r.actor, ui.actor_label(t, r.actor)),
             r.actor,
             r.agency,
-            "refused" if r.refused else r.action.value,
-            r.object_type,
+            refused if r.refused else ui.action_label(t, r.action),
+            ui.object_label(t, r.object_type),
             r.object_ref,
-            ",".join(r.flags),
+            ", ".join(flag_label(t, f) for f in r.flags),
         ]
         for r in report.rows
     ]
@@ -150,7 +175,7 @@ def _export_log(
     if fmt == "csv":
         data = export_service.csv_bytes(headers, rows)
     else:
-        data = export_service.xlsx_bytes([("logg", headers, rows)])
+        data = export_service.xlsx_bytes([(t("Audit log"), headers, rows)])
     outgoing.send_file(
         deps,
         client,
@@ -174,7 +199,7 @@ def consents(deps: Deps, t: Translator, req: CommandRequest, rest: list[str]) ->
         if not rest:
             access = _access(deps, session, req)
             rows = consent_register.expiring_consents(session, deps.clock, access=access)
-            return ui.expiring_message(t, rows)
+            return ui.expiring_message(t, rows, reference=_reference_example(deps, access))
         with _refusals_audited(deps, session, req, rest[0], "consent_register"):
             access = _access(deps, session, req)
             register = consent_register.consent_register(
@@ -215,7 +240,13 @@ def open_ground_modal(
     deps: Deps, client: WebClient, t: Translator, req: CommandRequest, rest: list[str]
 ) -> None:
     if len(rest) != 1:
-        raise InvalidInput(N_("Write the case reference, e.g. /samverkan grund FOS-2026-017."))
+        # The example is as this forum's own references look (its code, this year).
+        with database_errors(), reading(deps.sessions) as session:
+            reference = _reference_example(deps, _access(deps, session, req))
+        raise InvalidInput(
+            N_("Write the case reference, e.g. /samverkan grund {reference}."),
+            reference=reference,
+        )
     with (
         database_errors(),
         transaction(deps.sessions) as session,
@@ -275,8 +306,16 @@ def _legal_hold_command(
     case of another forum) is audited at the case's door as the case modal's hold buttons'
     are, and told in the user's language."""
     if len(rest) < 2:
+        with database_errors(), reading(deps.sessions) as session:
+            reference = _reference_example(deps, _access(deps, session, req))
         raise InvalidInput(
-            N_("Write the case reference too, e.g. /samverkan gallring stopp FOS-2026-017.")
+            N_(
+                "Write the case reference too, e.g. /samverkan gallring stopp {reference} "
+                "followed by the reason."
+            )
+            if rest[0].casefold() in HOLD
+            else N_("Write the case reference too, e.g. /samverkan gallring släpp {reference}."),
+            reference=reference,
         )
     sub, reference = rest[0].casefold(), rest[1]
     with (

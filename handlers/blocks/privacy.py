@@ -5,6 +5,7 @@ people, agencies and dates only; no case summary, outcome or comment."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 
 from domain.consent_register import ConsentRegister, ExpiringConsent
@@ -29,7 +30,7 @@ from handlers.blocks.common import (
     section,
     text_input,
 )
-from storage.models import AuditAction, LegalGroundKind
+from storage.models import SYSTEM_ACTOR, AuditAction, LegalGroundKind
 
 ACTION_LOG_EXPORT_CSV = "privacy_log_export_csv"  # value: LogFilter.encode()
 ACTION_LOG_EXPORT_XLSX = "privacy_log_export_xlsx"
@@ -84,6 +85,14 @@ def object_label(t: Translator, object_type: str) -> str:
     return labels.get(object_type, object_type)
 
 
+def actor_label(t: Translator, actor: str) -> str:
+    """Who did it when it was no person: the bot's own jobs, the operators' command line."""
+    return {
+        SYSTEM_ACTOR: t("Samverkan (scheduled work)"),
+        "cli": t("command line (operations)"),
+    }.get(actor, actor)
+
+
 def _stamp(t: Translator, moment: dt.datetime, tz: dt.tzinfo) -> str:
     """A moment as people read dates here ("måndag 23 november 2026 10:00"), in the
     forum's time zone: the register's given day beside it reads so too."""
@@ -92,6 +101,13 @@ def _stamp(t: Translator, moment: dt.datetime, tz: dt.tzinfo) -> str:
 
 def _who(actor: str) -> str:
     return f"<@{escape(actor)}>" if actor[:1] in ("U", "W") else escape(actor)
+
+
+def _object_ref(object_type: str, ref: str) -> str:
+    """What an event names: a member as Slack shows them (their name), not their bare id."""
+    if object_type == "member" and re.fullmatch(r"[UW][A-Z0-9]+", ref):
+        return f"<@{ref}>"
+    return escape(ref)
 
 
 def filter_text(t: Translator, filt: LogFilter, agency: str | None) -> str:
@@ -170,11 +186,11 @@ def log_review_message(
     refused = t("was refused access to")
     for row in report.rows:
         line = (
-            f"{_stamp(t, row.at, tz)} · {_who(row.actor)}"
+            f"{_stamp(t, row.at, tz)} · {_who(actor_label(t, row.actor))}"
             + (f" ({escape(row.agency)})" if row.agency else "")
             + f" · {refused if row.refused else action_label(t, row.action)}"
             + f" · {escape(object_label(t, row.object_type))} "
-            + f"{escape(row.object_ref)}"
+            + _object_ref(row.object_type, row.object_ref)
         )
         if row.flags:
             line += " · :warning: " + ", ".join(flag_label(t, f) for f in row.flags)
@@ -246,6 +262,8 @@ def consent_register_message(
             )
         elif entry.current:
             lines.append(t("Active") if entry.active else t("Not active (expired)"))
+        else:  # a renewal replaced it: it holds no more, whatever its end date said
+            lines.append(t("Replaced by a later consent"))
         blocks.append(section("\n".join(lines)))
     if register.grounds:
         title = t("Other legal grounds")
@@ -265,24 +283,44 @@ def consent_register_message(
     return message(t("Consent register – {reference}", reference=register.reference), blocks)
 
 
-def expiring_message(t: Translator, rows: Sequence[ExpiringConsent]) -> dict[str, object]:
+def _expiring_line(t: Translator, row: ExpiringConsent) -> str:
+    """One consent about to run out; on its last day "today is the last day", not "in 0
+    days"."""
+    reference = f"*{escape(row.reference)}*"
+    if row.days_left <= 0:
+        return t(
+            "{reference} · valid up to and including {date} (today is the last day)",
+            reference=reference,
+            date=t.day(row.expires_on),
+        )
+    return t.ngettext(
+        "{reference} · valid up to and including {date} (in {n} day)",
+        "{reference} · valid up to and including {date} (in {n} days)",
+        row.days_left,
+        reference=reference,
+        date=t.day(row.expires_on),
+    )
+
+
+def expiring_message(
+    t: Translator, rows: Sequence[ExpiringConsent], *, reference: str
+) -> dict[str, object]:
+    """``reference``: an example as this forum's would look (its code, this year)."""
     blocks: list[Block] = [header(t("Consents expiring within 30 days"))]
     if not rows:
         blocks.append(section(t("No consent expires within 30 days.")))
     else:
-        lines = [
-            t.ngettext(
-                "{reference} · valid up to and including {date} (in {n} day)",
-                "{reference} · valid up to and including {date} (in {n} days)",
-                r.days_left,
-                reference=f"*{escape(r.reference)}*",
-                date=t.day(r.expires_on),
-            )
-            for r in rows
-        ]
+        lines = [_expiring_line(t, r) for r in rows]
         for i in range(0, len(lines), 20):
             blocks.append(section("\n".join(lines[i : i + 20])))
-    blocks.append(context(t("See one case's consents with /samverkan samtycke FOS-2026-017.")))
+    blocks.append(
+        context(
+            t(
+                "See one case's consents with /samverkan samtycke {reference}.",
+                reference=reference,
+            )
+        )
+    )
     return message(t("Consents expiring within 30 days"), blocks)
 
 

@@ -883,3 +883,25 @@ def test_english_says_a_consent_is_valid_until_and_including_its_last_day_everyw
         s.execute(update(Consent).values(expires_on=None))
     register = answer("samtycke FOS-2026-001")
     assert "valid until further notice" in register, register
+
+
+def test_the_consent_register_says_a_consent_was_replaced_by_a_renewed_one(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Renewed with the family for fewer agencies: the register shows both consents, the
+    earlier one marked as replaced by the later (it listed Fritidsgård and holds until
+    10 December, which read as if it still held), the current one as active."""
+    covers = ("Socialtjänst/IFO", "Fritidsgård")
+    assert submit(bot, forum, POLICE, "V1", covers=covers, expires="2026-12-10").json() is None
+    assert record_consent(bot, forum, POLICE, ("Socialtjänst/IFO",)).json() is None
+    bot.slack.wait_for("views.update")
+    with bot.sessions() as s:
+        reference = s.scalars(select(Case.reference)).one()
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"samtycke {reference}", user=POLICE)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+    sections = [b["text"]["text"] for b in reply["blocks"] if b["type"] == "section"]
+    earlier, current = sections
+    assert "Fritidsgård" in earlier and "Ersatt av ett senare samtycke" in earlier, earlier
+    assert "aktuellt" not in earlier and "Gällande" not in earlier
+    assert "aktuellt" in current and "Gällande" in current and "Ersatt" not in current, current

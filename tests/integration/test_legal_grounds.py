@@ -101,7 +101,7 @@ def test_a_recorded_legal_ground_unlocks_the_details_for_that_agency_only_and_is
     # Only coordinators record grounds; a wrong reference gets a clear answer.
     assert "samordnare" in reply_to(bot, f"grund {ref}", MEMBER)
     assert "FOS-2099-999" in reply_to(bot, "grund FOS-2099-999", ADMIN)
-    assert "FOS-2026-017" in reply_to(bot, "grund", ADMIN)  # how to write it
+    assert "/samverkan grund FOS-2026-001" in reply_to(bot, "grund", ADMIN)  # how to write it
 
     modal = open_ground_modal(bot, ref.lower())
     text = dump(modal)

@@ -331,6 +331,23 @@ def test_a_coordinator_gets_the_export_by_direct_message(bot: Bot) -> None:
     document = json.loads(next(u for u in uploads if u.startswith(b"{")).decode("utf-8"))
     assert document["subject"] == MEMBER and document["tables"]["cases"]
     assert SUMMARY not in json.dumps(document, ensure_ascii=False)
+    # The workbook as the member it is handed to reads it: its first sheet says what each
+    # sheet (a table) holds in Swedish, how many rows, and that the times are UTC.
+    book = load_workbook(io.BytesIO(next(u for u in uploads if u[:2] == b"PK")))
+    about: dict[Any, Any] = {
+        r[0]: r[1] for r in book["Om utdraget"].iter_rows(min_row=2, values_only=True)
+    }
+    assert about["Registrerad (Slack-id)"] == MEMBER
+    assert about["Skapat (UTC)"] == "2026-11-23T09:00:00+00:00"
+    assert "UTC" in about["Tider"] and "svensk tid" in about["Tider"]
+    assert about["cases"] == (
+        "Ärenden (pseudonymiserade): sammanfattning, oro, åldersgrupp, status, utfall – 1 rad"
+    ), about
+    assert SUMMARY not in json.dumps(
+        [list(r) for sheet in book for r in sheet.iter_rows(values_only=True)],
+        ensure_ascii=False,
+        default=str,
+    )
     bot.slack.assert_no_violations()
 
 
@@ -361,8 +378,11 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     refused = reply_to(bot, "logg Kommunstyrelsen", ADMIN)
     assert "Kommunstyrelsen" in refused
 
+    # The exports read as the review does, in the reviewer's language, with names beside
+    # the Slack ids: a Swedish reviewer opens them in Excel.
+    bot.slack.set_user(OTHER, real_name="Kim Socialsekreterare")
     buttons = next(b for b in message["blocks"] if b.get("block_id") == "privacy_log_export")
-    csv_button = buttons["elements"][0]
+    csv_button, xlsx_button = buttons["elements"]
     bot.driver.block_action(
         csv_button["action_id"], user=REVIEWER, value=csv_button["value"], channel=CHANNEL
     )
@@ -370,9 +390,26 @@ def test_audit_review_filters_flags_and_exports_by_dm(bot: Bot) -> None:
     assert done.args["channel_id"] == f"D{REVIEWER}"
     (data,) = bot.slack.uploads.values()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert rows[0][0] == "time" and len(rows) == 6
-    assert all(r[1] == OTHER and r[5] == world["reference"] for r in rows[1:])
-    assert {"night", "outside_agency"} <= set(rows[1][6].split(","))
+    headers = ["Tid (Europe/Stockholm)", "Namn", "Slack-id", "Verksamhet", "Händelse"]
+    headers += ["Gäller", "Referens", "Flaggor"]
+    assert rows[0] == headers and len(rows) == 6, rows[0]
+    seen = ["Kim Socialsekreterare", OTHER, "Socialtjänst/IFO", "läste", "ärende"]
+    assert all(r[1:7] == [*seen, world["reference"]] for r in rows[1:]), rows
+    assert rows[1][0] == "2026-11-23 23:30:00"  # the forum's time, as the review shows it
+    flags = rows[1][7].split(", ")
+    assert {"läste nattetid", "många läsningar av andra verksamheters ärenden"} <= set(flags)
+    bot.driver.block_action(
+        xlsx_button["action_id"], user=REVIEWER, value=xlsx_button["value"], channel=CHANNEL
+    )
+    bot.slack.wait_for("files.completeUploadExternal", count=2)
+    (book,) = [v for v in bot.slack.uploads.values() if v != data]
+    sheet = load_workbook(io.BytesIO(book))["Loggen"]
+    table = [[c or "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert table[0] == headers and table[1:] == rows[1:]
+    text = data.decode("utf-8-sig") + json.dumps(table, ensure_ascii=False)
+    for machine in ("read", "case", "night", "outside_agency", "object_type"):
+        assert machine not in text.replace("Socialsekreterare", ""), machine
+    assert SUMMARY not in text
     with bot.sessions() as s:
         kinds = s.scalars(
             select(AuditEvent.action).where(AuditEvent.object_type == "audit_log")
@@ -394,7 +431,7 @@ def test_the_log_filter_reads_a_reference_in_ascii_digits_and_asks_again_for_oth
     # written with 0-9): not an empty log for a case "never read", but a friendly question.
     arabic = reference.translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
     text = reply_to(bot, f"logg {arabic}", REVIEWER)
-    assert f"Jag förstod inte {arabic}" in text and "ärendereferens (FOS-2026-017)" in text
+    assert f"Jag förstod inte {arabic}" in text and "ärendereferens (FOS-2026-001)" in text
     assert "Händelser" not in text and "Traceback" not in text
     bot.slack.assert_no_violations()
 
@@ -507,3 +544,57 @@ def test_the_privacy_examples_use_the_forums_own_code_and_year(bot: Bot) -> None
     assert f"/samverkan gallring stopp TE-{year}-001" in kept, kept
     assert f"/samverkan gallring släpp TE-{year}-001" in kept, kept
     assert "FOS-" not in log + kept
+
+
+def test_the_hints_and_errors_about_a_missing_reference_use_the_forums_own_code_and_year(
+    bot: Bot,
+) -> None:
+    """In forum TE, in 2026: /samverkan grund without a reference, gallring stopp/släpp
+    without one, the expiring consents' hint and the log filter's question give
+    "TE-2026-001" (and this month), not another forum's "FOS-2026-017"; släpp is told
+    släpp, not stopp."""
+    with transaction(bot.sessions) as s:
+        fs.create_forum(
+            s,
+            bot.clock,
+            team_id="T0001",
+            channel_id=CHANNEL,
+            actor=ADMIN,
+            draft=forum_draft(name="Trygg Ekeby", code="TE"),
+        )
+    year = bot.clock.now().year
+    own = f"TE-{year}-001"
+    ground = reply_to(bot, "grund", ADMIN)
+    assert f"/samverkan grund {own}" in ground, ground
+    hold = reply_to(bot, "gallring stopp", ADMIN)
+    assert f"/samverkan gallring stopp {own} följt av skälet" in hold, hold
+    release = reply_to(bot, "gallring släpp", ADMIN)
+    assert f"/samverkan gallring släpp {own}" in release and "stopp" not in release, release
+    expiring = reply_to(bot, "samtycke", ADMIN)
+    assert f"/samverkan samtycke {own}" in expiring, expiring
+    month = bot.clock.now().strftime("%Y-%m")
+    asked = reply_to(bot, "logg Kommunstyrelsen", ADMIN)
+    assert f"ärendereferens ({own})" in asked and f"({month} eller {month}-01.." in asked, asked
+    assert "FOS-" not in ground + hold + release + expiring + asked
+    for text in (ground, hold, release, expiring, asked):
+        assert "Traceback" not in text
+    bot.slack.assert_no_violations()
+
+
+def test_a_consent_on_its_last_day_is_listed_as_today_and_the_log_names_exported_members(
+    bot: Bot,
+) -> None:
+    """On a consent's last day the coordinators' list says so ("i dag är sista dagen"), not
+    "om 0 dagar"; the day before it still counts ("om 1 dag"). A register extract in the
+    log names the member as Slack shows people (<@U2>), not a bare "U2"."""
+    world = setup_forum(bot)  # the consent holds 20 days from 23 November
+    bot.clock.set(bot.clock.now() + dt.timedelta(days=19))
+    assert "(om 1 dag)" in reply_to(bot, "samtycke", ADMIN)
+    bot.clock.set(bot.clock.now() + dt.timedelta(days=1))
+    listed = reply_to(bot, "samtycke", ADMIN)
+    assert f"*{world['reference']}* · gäller till och med söndag 13 december 2026" in listed
+    assert "(i dag är sista dagen)" in listed and "om 0 dagar" not in listed, listed
+    reply_to(bot, f"registerutdrag <@{MEMBER}>", REVIEWER)
+    log = reply_to(bot, "logg", REVIEWER)
+    assert f"exporterade · medlem <@{MEMBER}>" in log, log
+    bot.slack.assert_no_violations()

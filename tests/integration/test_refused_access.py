@@ -176,7 +176,7 @@ def test_the_log_reviewer_sees_the_refusals(bot: Bot) -> None:
     bot.slack.wait_for("files.completeUploadExternal")
     (data,) = bot.slack.uploads.values()
     rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
-    assert [OTHER_FORUM, "refused", world.reference] in [[r[1], r[3], r[5]] for r in rows]
+    assert [OTHER_FORUM, "nekades åtkomst", world.reference] in [[r[2], r[4], r[6]] for r in rows]
 
 
 def test_correcting_another_forums_case_text_is_refused_and_audited(bot: Bot) -> None:
@@ -680,8 +680,8 @@ def test_a_days_refusals_are_capped_and_the_review_shows_the_limit(bot: Bot) -> 
     assert "dygnets gräns för loggade nekanden" in review
     assert f"{REFUSALS_PER_DAY} försök nekades" in review
     rows = _export_rows(bot)
-    limited = [row for row in rows if row[3] == "refused" and "refusal_limit" in row[6]]
-    assert [(row[1], row[5]) for row in limited] == [(OTHER_FORUM, world.reference)]
+    limited = [row for row in rows if row[4] == "nekades åtkomst" and "dygnets gräns" in row[7]]
+    assert [(row[2], row[6]) for row in limited] == [(OTHER_FORUM, world.reference)]
     # A day later the attempts are written again.
     bot.clock.advance(REFUSAL_DAY)
     assert REFUSED_SV in open_case(bot, r, world.case)
