@@ -151,3 +151,18 @@ def test_the_help_says_an_agencys_news_goes_under_other_business(bot: Bot) -> No
     bot.driver.command("hjälp", user=ADMIN)
     text = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
     assert "t.ex. nytt från er verksamhet som de andra behöver känna till" in text
+
+
+def test_a_members_forum_summary_says_who_represents_each_agency(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    # OSF (seed 001): "En yta för samverkan – snabb kontakt aktörer emellan"; FOSSAM (seed
+    # 000): "alla vet vad alla gör". A member saw only "Medlemmar: 2", not who to contact.
+    bot.driver.command("forum", user=ELEVHALSA)
+    text = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "*Vilka som företräder verksamheterna*" in text
+    assert f"• Grundskola: <@{ADMIN}>" in text
+    assert f"• Elevhälsa: <@{ELEVHALSA}>" in text
+    # An agency nobody represents (a vacant post, seed 004) says so.
+    assert "• Socialtjänst/IFO: ingen ännu" in text
+    bot.slack.assert_no_violations()
