@@ -15,6 +15,7 @@ from domain import forums as fs
 from storage.db import transaction
 from storage.models import AgendaItem, AgendaItemKind, Case, Meeting, MeetingStatus, Role
 from tests.conftest import Bot
+from tests.support import agenda_flow
 from tests.support.forums import forum_draft
 from tests.support.slack_driver import multi_select_values, plain_value, radio_value
 
@@ -166,3 +167,33 @@ def test_a_members_forum_summary_says_who_represents_each_agency(
     # An agency nobody represents (a vacant post, seed 004) says so.
     assert "• Socialtjänst/IFO: ingen ännu" in text
     bot.slack.assert_no_violations()
+
+
+def test_the_preview_warns_when_no_one_can_attend_for_an_agency_a_case_needs(bot: Bot) -> None:
+    # Samba (seed 004): "tjänsten som familjesociolog … vakant … vilket försvårat utveckling
+    # av samverkan". Elevhälsa's only member is away on the meeting day; the case she raised
+    # needs Elevhälsa and Grundskola. The coordinator (Grundskola) hears it the day before.
+    agenda_flow.setup_forum(bot)
+    agenda_flow.raise_a_case(bot)  # by U2 (Elevhälsa), for Grundskola too
+    bot.driver.command("borta 2026-11-26", user="U2")
+    bot.slack.wait_for("response_url")
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 25, 8, 0))
+    (preview,) = agenda_flow.dms_to(bot, ADMIN)
+    text = agenda_flow.text_of(preview)
+    # Only Elevhälsa: Grundskola's coordinator is there.
+    assert "Ingen kan vara med för Elevhälsa (ingen medlem i forumet" in text
+    # The channel's agenda never says it.
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 26, 8, 0))
+    (posted,) = agenda_flow.channel_posts(bot)
+    assert "Ingen kan vara med" not in agenda_flow.text_of(posted)
+    bot.slack.assert_no_violations()
+
+
+def test_the_preview_says_nothing_when_every_needed_agency_has_someone(bot: Bot) -> None:
+    agenda_flow.setup_forum(bot)
+    agenda_flow.raise_a_case(bot)
+    bot.driver.command("borta 2026-11-25", user="U2")  # back on the meeting day
+    bot.slack.wait_for("response_url")
+    agenda_flow.tick(bot, agenda_flow.local(2026, 11, 25, 8, 0))
+    (preview,) = agenda_flow.dms_to(bot, ADMIN)
+    assert "Ingen kan vara med" not in agenda_flow.text_of(preview)
