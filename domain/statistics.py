@@ -11,7 +11,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure
@@ -25,11 +25,14 @@ from storage.models import (
     Action,
     ActionStatus,
     Agency,
+    AgendaItem,
     AuditAction,
     Case,
     Deviation,
     Effect,
     Forum,
+    Meeting,
+    MeetingStatus,
     SipStatus,
 )
 
@@ -62,6 +65,10 @@ class Statistics:
     deviations: dict[str, int]  # kind → count
     deviations_total: int
     deviations_followed_up: int = 0  # of deviations_total; the rest wait for a follow-up
+    # Cases discussed at the forum's meetings in the period, each counted once, whenever it
+    # was raised: the children and families the forum met (seed 000: "FOSSAM har träffat 17
+    # barn/familjer"). cases_total counts the cases raised in the period.
+    cases_discussed: int = 0
 
 
 @dataclass(frozen=True)
@@ -196,6 +203,19 @@ def forum_statistics(
         )
     ).all()
     deviations = Counter(kind for kind, _ in reported)
+    discussed = session.scalar(
+        select(func.count(distinct(AgendaItem.case_id)))
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(
+            Meeting.forum_id == forum.id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+            AgendaItem.case_id.is_not(None),
+            AgendaItem.discussed.is_(True),
+            AgendaItem.removed.is_(False),
+        )
+    )
     audit.record_by(
         session,
         clock,
@@ -224,6 +244,7 @@ def forum_statistics(
         deviations=dict(deviations.most_common()),
         deviations_total=sum(deviations.values()),
         deviations_followed_up=sum(1 for _, at in reported if at is not None),
+        cases_discussed=int(discussed or 0),
     )
 
 

@@ -192,7 +192,9 @@ def open_forum(
         )
         forum = access.forum
         if not access.is_coordinator:
-            summary = summarize(session, deps, forum, user_id=req.user_id)
+            summary = summarize(
+                session, deps, forum, user_id=req.user_id, with_representatives=True
+            )
             return message(forum.name, ui.forum_summary_blocks(t, summary))
         meta = ViewMeta(locale=t.locale, channel_id=req.channel_id, forum_id=forum.id)
         refused = scheduling.channel_refused(forum)

@@ -33,7 +33,7 @@ from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.metadata import DeviationMeta, ViewMeta
 from storage.db import reading, transaction
-from storage.models import CaseStatus, Forum, Meeting
+from storage.models import CaseStatus, Forum, Meeting, Role
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +43,37 @@ def _today(access: Access, deps: Deps) -> dt.date:
 
 
 def summarize(
-    session: Session, deps: Deps, forum: Forum, *, user_id: str | None = None
+    session: Session,
+    deps: Deps,
+    forum: Forum,
+    *,
+    user_id: str | None = None,
+    with_representatives: bool = False,
 ) -> forum_ui.ForumSummary:
     schedule = forum_service.forum_schedule(forum)
     members = forum_service.active_members(session, forum)
     you = next((m for m in members if m.slack_user_id == user_id), None)
+    agencies = forum_service.active_agencies(forum)
+    representatives = (
+        [
+            (
+                agency.name,
+                [
+                    m.slack_user_id
+                    for m in members
+                    if m.agency_id == agency.id and m.role != Role.REVIEWER
+                ],
+            )
+            for agency in agencies
+        ]
+        if with_representatives
+        else []
+    )
     return forum_ui.ForumSummary(
         name=forum.name,
         code=forum.code,
         channel_id=forum.channel_id,
-        agencies=[a.name for a in forum_service.active_agencies(forum)],
+        agencies=[a.name for a in agencies],
         areas=[a.name for a in forum_service.active_areas(forum)],
         # Planned meetings: holidays, moves and cancellations applied.
         next_meetings=[
@@ -74,6 +95,7 @@ def summarize(
             and you.away_until >= forum_service.local_today(forum, deps.clock)
             else None
         ),
+        representatives=representatives,
     )
 
 

@@ -119,6 +119,10 @@ class Agenda:
     # The cases' time slots, in order (domain.slots), and the forum's meeting link.
     slots: tuple[slot_service.Slot, ...] = ()
     meeting_link: str | None = None
+    # Agencies a case on this agenda needs that no one can attend for: no member, or every
+    # member marked away on the meeting day (seed 004: a vacant post). Only in the
+    # coordinators' preview (build(..., cover=True)); empty otherwise.
+    uncovered: tuple[str, ...] = ()
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -17,12 +18,16 @@ from domain.i18n import normalize_locale
 from storage.models import (
     Action,
     ActionStatus,
+    Agency,
+    AgendaItemKind,
     CaseStatus,
     Forum,
     Meeting,
     MeetingStatus,
+    Member,
     RatingRound,
     RatingRoundStatus,
+    Role,
 )
 
 # --- building ---------------------------------------------------------------------------------
@@ -36,8 +41,10 @@ def build(
     *,
     late: bool = False,
     picture: PictureLoader | None = None,
+    cover: bool = False,
 ) -> Agenda:
-    """The agenda as it stands (after collecting automatic items)."""
+    """The agenda as it stands (after collecting automatic items). ``cover``: also the
+    agencies a case needs that no one can attend for (the coordinators' preview)."""
     due: action_service.DueActions | None = None
     if meeting.status == MeetingStatus.PLANNED and meeting.starts_at > clock.now():
         due = collect(session, clock, meeting, forum)
@@ -156,4 +163,33 @@ def build(
         more_actions=more_actions,
         slots=tuple(slot_service.compute(meeting, forum, items, cases)),
         meeting_link=slot_service.meeting_link(forum),
+        uncovered=_uncovered(session, forum, day, lines) if cover else (),
     )
+
+
+def _uncovered(
+    session: Session, forum: Forum, day: dt.date, lines: list[AgendaLine]
+) -> tuple[str, ...]:
+    """The agencies the agenda's cases need (in the agenda's order) that have no active
+    member who is not marked away on the meeting day (away_until is the last day away)."""
+    needed = dict.fromkeys(
+        agency
+        for line in lines
+        if line.kind in (AgendaItemKind.NEW_CASE, AgendaItemKind.FOLLOW_UP)
+        for agency in line.agencies
+    )
+    if not needed:
+        return ()
+    present = set(
+        session.scalars(
+            select(Agency.name)
+            .join(Member, Member.agency_id == Agency.id)
+            .where(
+                Member.forum_id == forum.id,
+                Member.active.is_(True),
+                Member.role != Role.REVIEWER,
+                or_(Member.away_until.is_(None), Member.away_until < day),
+            )
+        )
+    )
+    return tuple(a for a in needed if a not in present)

@@ -337,7 +337,7 @@ def _preview_one(
     if meeting.status != MeetingStatus.PLANNED:  # cancelled since the due list was read
         effect.status = EffectStatus.SKIPPED
         return False
-    agenda = build(session, clock, meeting, forum, picture=picture)
+    agenda = build(session, clock, meeting, forum, picture=picture, cover=True)
     message_for = PreviewMessages(agenda, forum, render, locale_of)
     for user in coordinators(session, forum.id):
         scheduling.enqueue(

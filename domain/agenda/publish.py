@@ -197,7 +197,7 @@ def refresh_previews(
     keys = [key for (key,) in sent if key.rsplit(":", 1)[-1] in current]
     if not keys:
         return 0
-    agenda = build(session, clock, meeting, forum, picture=picture)
+    agenda = build(session, clock, meeting, forum, picture=picture, cover=True)
     message_for = PreviewMessages(agenda, forum, render, locale_of)
     refreshed = 0
     for key in keys:

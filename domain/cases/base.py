@@ -27,6 +27,9 @@ CONCERNS: dict[str, str] = {
     "mental_health": N_("Mental ill-health"),
     "drugs_alcohol": N_("Drugs/alcohol"),
     "domestic_violence": N_("Violence in close relationships"),
+    # Seed 001 (OSF: "Sexuellt våld mot unga") and seed 002 (BUS: "hedersproblematik").
+    "sexual_violence": N_("Sexual violence"),
+    "honour": N_("Honour-related violence and oppression"),
     "online_exposure": N_("Exposure online"),
     "crime_networks": N_("Crime/networks"),
     "disability": N_("Disability"),

@@ -68,9 +68,12 @@ def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
     by_month = ", ".join(f"{m}: {n}" for m, n in stats.cases_by_month.items()) or "–"
     cases_label, month_label = t("Cases"), t("Per month")
     agency_label = t("Per raising agency")
+    # Raised in the period, and discussed at its meetings (whenever raised): the children
+    # and families the forum met, as the forums report it to their steering levels.
+    discussed = t("Cases discussed at the forum's meetings: {n}", n=stats.cases_discussed)
     blocks.append(
         section(
-            f"*{cases_label}: {stats.cases_total}*\n*{month_label}:* {by_month}\n"
+            f"*{cases_label}: {stats.cases_total}*\n{discussed}\n*{month_label}:* {by_month}\n"
             f"*{agency_label}:*\n{by_agency}"
         )
     )

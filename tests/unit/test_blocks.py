@@ -559,6 +559,26 @@ def test_forum_summary_escapes_user_text_in_blocks(t: Translator) -> None:
         assert any("A&amp;B" in text for text in mrkdwn_texts(payload))
 
 
+def test_the_representatives_fit_a_section_and_escape_agency_names(t: Translator) -> None:
+    # Forty agencies of twelve members each: more than a section's 3000 characters.
+    rows = [(f"{HOSTILE} {n}", [f"U{n:03d}{m:05d}" for m in range(12)]) for n in range(40)]
+    blocks = forum_summary_blocks(t, summary(representatives=rows))
+    assert validate_message({"blocks": blocks}) == []
+    listing = next(b for b in blocks if "<@U00000000>" in b.get("text", {}).get("text", ""))
+    text = listing["text"]["text"]
+    assert len(text) <= 3000
+    assert _raw_hostile([text]) == []
+    rest = 40 - text.count("\n• ")
+    assert 0 < rest < 40
+    assert text.endswith(
+        t.ngettext(
+            "… and {n} more agency: see the channel's members.",
+            "… and {n} more agencies: see the channel's members.",
+            rest,
+        )
+    )
+
+
 def test_forum_name_is_shown_as_typed_in_the_plain_text_header() -> None:
     blocks = forum_summary_blocks(Translator("sv"), summary(HOSTILE))
 

@@ -299,6 +299,12 @@ def agenda_preview(
     pending = _pending(t, agenda)
     if pending:
         lead += "\n" + pending + " " + t("This preview is updated then.")
+    if agenda.uncovered:
+        lead += "\n" + t(
+            ":warning: No one can attend for {agencies} (no member in the forum, or all "
+            "marked away that day), though a case on the agenda needs them.",
+            agencies=", ".join(escape(a) for a in agenda.uncovered),
+        )
     intro = [
         section(lead),
         actions(

@@ -67,7 +67,14 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         ),
         (t("/samverkan meetings"), t("the next meetings")),
         (t("/samverkan agenda"), t("the next meeting's agenda as it stands")),
-        (t("/samverkan item …"), t("adds other business to the next meeting's agenda")),
+        (
+            t("/samverkan item …"),
+            # Seed 002 (BUS): each agency informs of changes in its own work.
+            t(
+                "adds other business to the next meeting's agenda, e.g. news from your "
+                "agency that the others should know"
+            ),
+        ),
         (
             t("/samverkan leave"),
             t("how to leave the forum: leave its channel (or a coordinator removes you)"),

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from domain.i18n import Translator
 from handlers.blocks.common import (
+    SECTION_TEXT_MAX,
     Block,
     context,
     divider,
@@ -55,6 +56,8 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
                 )
             )
         )
+    if summary.representatives:
+        blocks.append(section(_representatives_text(t, summary.representatives)))
     if summary.your_away_until:
         blocks.append(
             context(
@@ -65,6 +68,34 @@ def forum_summary_blocks(t: Translator, summary: ForumSummary) -> list[Block]:
             )
         )
     return blocks
+
+
+# Room for the list of representatives, below a section's limit with the "… and n more" line.
+SECTION_TEXT_ROOM = SECTION_TEXT_MAX - 200
+
+
+def _representatives_text(t: Translator, rows: Sequence[tuple[str, Sequence[str]]]) -> str:
+    """Who represents each agency, as mentions (Slack shows each person's name), within a
+    section's 3000 characters: what does not fit is said as a count."""
+    title = "*" + t("Who represents each agency") + "*"
+    lines: list[str] = []
+    size = len(title)
+    for n, (agency, users) in enumerate(rows):
+        who = ", ".join(f"<@{u}>" for u in users) if users else t("no one yet")
+        line = f"• {escape(agency)}: {who}"
+        if size + len(line) + 1 > SECTION_TEXT_ROOM:
+            rest = len(rows) - n
+            lines.append(
+                t.ngettext(
+                    "… and {n} more agency: see the channel's members.",
+                    "… and {n} more agencies: see the channel's members.",
+                    rest,
+                )
+            )
+            break
+        lines.append(line)
+        size += len(line) + 1
+    return "\n".join([title, *lines])
 
 
 def forum_created_message(t: Translator, summary: ForumSummary) -> dict[str, object]:

@@ -54,6 +54,10 @@ class ForumSummary:
     channel_refused: str | None = None
     # The asking member's last day away (/samverkan borta), while it is today or later.
     your_away_until: dt.date | None = None
+    # Who represents each active agency (Slack user ids), for the members' own summary only
+    # (/samverkan forum): OSF's "snabb kontakt aktörer emellan", FOSSAM's "alla vet vad alla
+    # gör". Empty in the channel post and App Home.
+    representatives: Sequence[tuple[str, Sequence[str]]] = ()
 
 
 def channel_refused_text(t: Translator, code: str, channel_id: str) -> str:
