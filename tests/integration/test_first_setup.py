@@ -128,3 +128,22 @@ def test_an_english_creator_is_told_in_english_without_the_picture_step_when_no_
     assert "`/samverkan forum members`" in told and "situation" not in told
     assert "är" not in told
 
+
+def test_the_sandboxs_empty_channel_shows_how_to_start(bot: Bot) -> None:
+    """The sandbox invites the bot to #prova-själv as Slack would: an evaluator who opens
+    the empty channel first reads there how to set up a forum (before, it was empty)."""
+    from sandbox.demo import CHANNELS, PEOPLE, configure_stub, invite_to_empty_channels
+    from sandbox.surface import BotLink, Surface
+    from sandbox.workspace import Workspace
+    from tests.conftest import SIGNING_SECRET
+
+    configure_stub(bot.slack)
+    workspace = Workspace(PEOPLE, CHANNELS)
+    bot.slack.add_listener(workspace.observe)
+    surface = Surface(workspace, BotLink(bot.url, SIGNING_SECRET), timezone="Europe/Stockholm")
+    invite_to_empty_channels(surface, forums=[])
+    bot.settle()
+    nora = "U06NORA"
+    for channel in CHANNELS:
+        said = [m.text + all_text(m.blocks) for m in workspace.messages(nora, channel.id)]
+        assert len(said) == 1 and "`/samverkan forum ny`" in said[0], (channel.name, said)
