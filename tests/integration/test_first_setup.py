@@ -147,3 +147,43 @@ def test_the_sandboxs_empty_channel_shows_how_to_start(bot: Bot) -> None:
     for channel in CHANNELS:
         said = [m.text + all_text(m.blocks) for m in workspace.messages(nora, channel.id)]
         assert len(said) == 1 and "`/samverkan forum ny`" in said[0], (channel.name, said)
+
+
+def test_the_first_rounds_status_says_which_agency_no_one_was_asked_for(bot: Bot) -> None:
+    """A new forum's first round opens before every agency has a member: the coordinator
+    saw "Fritidsgård – inte svarat" and waited for an answer no one had been asked for."""
+    from domain import forums as fs
+    from storage.db import transaction
+    from storage.models import Role
+    from tests.support.forums import forum_draft
+
+    draft = forum_draft(
+        name="OSF",
+        code="OSF",
+        agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+        own_agency="Socialtjänst/IFO",
+        areas=["Gråbo", "Hemse"],
+    )
+    with transaction(bot.sessions) as s:
+        forum = fs.create_forum(
+            s, bot.clock, team_id="T0001", channel_id=CHANNEL, actor="U1", draft=draft
+        )
+        forum.settings = {"situation_picture": "every"}
+        polis = next(a.id for a in forum.agencies if a.name == "Polis")
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum,
+            actor="U1",
+            slack_user_ids=["U2"],
+            agency_id=polis,
+            role=Role.MEMBER,
+        )
+    bot.run_due_work()  # the round for Thursday's meeting opens
+    status = reply_text(bot, "lägesbild", "U1")
+    assert "Polis – inte svarat" in status
+    assert (
+        "Fritidsgård – ingen företräder den i forumet, så ingen har fått frågan: lägg till en "
+        "medlem för den med `/samverkan forum medlemmar`"
+    ) in status
+    assert "Socialtjänst/IFO – inte svarat" in status  # the coordinator's own: asked
