@@ -187,3 +187,29 @@ def test_the_first_rounds_status_says_which_agency_no_one_was_asked_for(bot: Bot
         "medlem för den med `/samverkan forum medlemmar`"
     ) in status
     assert "Socialtjänst/IFO – inte svarat" in status  # the coordinator's own: asked
+
+
+def test_a_schedule_whose_every_meeting_falls_on_a_holiday_is_refused_under_the_field(
+    bot: Bot,
+) -> None:
+    """Every meeting on a public holiday (here Första maj), which the forum cancels: the
+    forum was created with 'Nästa möten: –' and never met, and no one was told why."""
+    from storage.models import Forum
+    from tests.integration.test_forum_flow import blocks_of, count, forum_values
+    from tests.support.slack_driver import select_value
+
+    values = forum_values(rrule="FREQ=YEARLY;BYMONTH=5;BYMONTHDAY=1", areas="Gråbo")
+    meta = json.dumps({"locale": "sv", "channel_id": CHANNEL})
+    answer = bot.driver.view_submission(
+        "forum_create", values, user="U1", private_metadata=meta, blocks=blocks_of(values)
+    ).json()
+    assert answer["response_action"] == "errors"
+    assert "infaller på en helgdag eller ledig dag" in answer["errors"]["rrule.0"]
+    assert count(bot, Forum) == 0
+    # Moved to the working day before instead, it meets: saved.
+    values["holidays.0"] = {"value": select_value("earlier")}
+    response = bot.driver.view_submission(
+        "forum_create", values, user="U1", private_metadata=meta, blocks=blocks_of(values)
+    )
+    assert response.json() is None, response.body
+    assert count(bot, Forum) == 1
