@@ -62,7 +62,7 @@ class CaseChangeRefused(NotCoordinator):
 class ForumNotFound(DomainError):
     msgid = N_(
         "There is no forum in this channel yet. "
-        "A coordinator can create one with /samverkan forum ny."
+        "Create one with /samverkan forum new: whoever creates it becomes its admin."
     )
 
 

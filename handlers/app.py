@@ -34,6 +34,7 @@ from handlers import (
     events,
     feedback,
     forum,
+    install_pages,
     minutes,
     privacy,
     ratings,
@@ -272,6 +273,10 @@ def build_app(config: SlackConfig, deps: Deps) -> App:
             state_store=build_state_store(config.engine),
             install_path="/slack/install",
             redirect_uri_path="/slack/oauth_redirect",
+            # Straight on to Slack (bolt's page in between was English), and back to our
+            # page, which says what to do next.
+            install_page_rendering_enabled=False,
+            callback_options=install_pages.callback_options(deps.default_locale),
         )
     app = App(**kwargs)
     app._middleware_list[:] = [

@@ -12,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 from domain import forums as forum_service
 from domain import scheduling
 from domain.i18n import Translator
+from handlers import outgoing
+from handlers.blocks import forum as ui
 from handlers.deps import Deps
 from handlers.errors import database_errors
 from handlers.listener import listener, needing
@@ -90,7 +92,50 @@ def member_joined(event: dict[str, Any], context: BoltContext, deps: Deps) -> No
     # :func:`confirm_invited_back` checks with Slack after the answer (no Slack call here).
     if not context.bot_user_id or event["user"] != context.bot_user_id:
         return
+    _introduce_in_new_channel(event, context, deps)
     _note_refused_channel(event, context, deps)
+
+
+# The channel the bot was invited to when it has no forum: :func:`introduce` says hello
+# there after the answer, once Slack confirms the bot is in it.
+NEW_CHANNEL = "samverkan_new_channel"
+
+
+def _introduce_in_new_channel(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
+    """The bot invited to a channel with no forum yet (a read only; no Slack call before
+    the answer): noted for :func:`introduce`."""
+    team_id = _workspace(event, context)
+    with database_errors(), reading(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=team_id, channel_id=event["channel"]
+        )
+    if forum is None:
+        context[NEW_CHANNEL] = event["channel"]
+
+
+@listener("log")
+def introduce(event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps) -> None:
+    """After :func:`member_joined` has answered: in a channel it was just invited to that
+    has no forum, the bot says what it is and how to set up a forum there (the admin who
+    installed it was otherwise told nothing). Once per event (a retried event queues
+    nothing more), in the workspace's language, and only where Slack confirms the bot is."""
+    channel = context.get(NEW_CHANNEL)
+    if not isinstance(channel, str) or not _bot_in_channel(client, channel):
+        return
+    team_id = _workspace(event, context)
+    key = f"introduction:{team_id}:{channel}:{event.get('event_ts') or ''}"
+    with database_errors(), transaction(deps.sessions) as session:
+        if forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel):
+            return  # set up meanwhile: its announcement says it all
+        outgoing.post(
+            session,
+            deps.clock,
+            team_id=team_id,
+            channel=channel,
+            message=ui.introduction_message(Translator(deps.default_locale)),
+            key=key,
+        )
+    outgoing.deliver_now(deps, client)
 
 
 def _note_refused_channel(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
@@ -187,7 +232,7 @@ def home_opened(
 
 def register(app: App) -> None:
     app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
-    app.event("member_joined_channel")(ack=member_joined, lazy=[confirm_invited_back])
+    app.event("member_joined_channel")(ack=member_joined, lazy=[confirm_invited_back, introduce])
     for unarchived in ("channel_unarchive", "group_unarchive"):
         app.event(unarchived)(ack=channel_unarchived, lazy=[confirm_invited_back])
     for archived in ("channel_archive", "group_archive"):

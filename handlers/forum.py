@@ -267,10 +267,37 @@ def submit_create(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
                 payload=announcement(session, deps, forum),
                 dedupe_key=announcement_key(forum.id),
             )
+            tell_the_creator(session, deps, forum, actor=context.user_id or "", locale=meta.locale)
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
     remember_creators_language(deps, context.team_id, context.user_id or "")
     ack()
+
+
+def tell_the_creator(
+    session: Session, deps: Deps, forum: Forum, *, actor: str, locale: Locale
+) -> None:
+    """A DM to whoever set the forum up, in their language, queued with the forum (after
+    its announcement): they are its admin, and what to do next."""
+    creator = forum_service.find_member(session, forum=forum, slack_user_id=actor)
+    if creator is None:
+        return
+    text = ui.creator_text(
+        Translator(locale),
+        forum=forum.name,
+        agency=creator.agency.name,
+        channel_id=forum.channel_id,
+        has_areas=bool(forum.areas),
+        rates=rating_service.rating_settings(forum).cadence is not rating_service.Cadence.NONE,
+    )
+    outgoing.tell(
+        session,
+        deps.clock,
+        team_id=forum.team_id,
+        user_id=actor,
+        text=text,
+        key=f"created:{forum.id}",
+    )
 
 
 def remember_creators_language(deps: Deps, team_id: str | None, user_id: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 from sandbox.blockkit_html import INPUT_TYPES, initial_raw, option_value
 from sandbox.surface import Surface
-from sandbox.webapi import BOT_USER_ID, SlackWebApiStub
+from sandbox.webapi import BOT_USER_ID, TEAM_ID, SlackWebApiStub
 from sandbox.workspace import Channel, Person
 
 __all__ = ["CHANNELS", "FORUMS", "PEOPLE", "DemoForum", "SeedError", "configure_stub", "seed"]
@@ -327,6 +327,25 @@ def _field(view: Mapping[str, Any], name: str) -> dict[str, Any]:
     return dict(block["element"])
 
 
+def invite_to_empty_channels(surface: Surface, forums: Sequence[DemoForum]) -> None:
+    """The bot invited to the channels with no demo forum (#prova-själv), as Slack tells it
+    when someone types ``/invite @Samverkan``: the bot then says there how to set up a forum,
+    so an evaluator who opens the empty channel first reads how to start."""
+    with_forum = {forum.channel for forum in forums}
+    for channel in CHANNELS:
+        if channel.id not in with_forum:
+            surface.link.event(
+                {
+                    "type": "member_joined_channel",
+                    "user": BOT_USER_ID,
+                    "channel": channel.id,
+                    "channel_type": "C",
+                    "team": TEAM_ID,
+                    "inviter": PEOPLE[0].id,
+                }
+            )
+
+
 def seed(surface: Surface, forums: Sequence[DemoForum] = FORUMS) -> None:
     """Set up the demo forums through the bot, one after the other."""
     for forum in forums:
@@ -335,6 +354,7 @@ def seed(surface: Surface, forums: Sequence[DemoForum] = FORUMS) -> None:
         seed_criteria(surface)
         seed_steering(surface)
         seed_closed_case(surface)
+    invite_to_empty_channels(surface, forums)
     # Seeding typed commands as these people: clear their echoes and the set-up replies.
     for forum in forums:
         for message in surface.workspace.messages(forum.creator, forum.channel):

@@ -12,7 +12,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import privacy
-from domain.calendar import ForumCalendar, calendar_from_settings, check_calendar
+from domain.calendar import (
+    ForumCalendar,
+    HolidayPolicy,
+    calendar_from_settings,
+    check_calendar,
+    day_off,
+)
 from domain.clock import Clock
 from domain.errors import (
     CodeTaken,
@@ -26,8 +32,10 @@ from domain.forums.lookups import ForumFields, forum_schedule
 from domain.i18n import N_, N_plural
 from domain.schedule import (
     DEFAULT_START,
+    HORIZON,
     Schedule,
     normalize_rrule,
+    occurrences,
     validate_schedule,
 )
 from storage.models import Agency, Area, Forum, name_key
@@ -152,14 +160,33 @@ def _check_draft(
             errors.setdefault(exc.field or "rrule", exc)
 
     try:
-        draft_calendar(draft, forum)
+        calendar = draft_calendar(draft, forum)
     except InvalidInput as exc:
         errors.setdefault(exc.field or "holidays", exc)
+    else:
+        if schedule is not None and _every_meeting_cancelled(schedule, calendar, clock.now()):
+            errors.setdefault("rrule", InvalidInput(MSG_ALL_CANCELLED, field="rrule"))
 
     if errors:
         raise InputErrors(errors)
     assert schedule is not None
     return schedule
+
+
+MSG_ALL_CANCELLED = N_(
+    "Every meeting by this schedule in the next two years falls on a public holiday or a day "
+    "off, and those are cancelled: the forum would never meet. Choose other days, or move "
+    "such meetings to the working day before or after."
+)
+
+
+def _every_meeting_cancelled(schedule: Schedule, calendar: ForumCalendar, now: dt.datetime) -> bool:
+    """The schedule has meetings, but every one falls on a day off that cancels it (a
+    moved one always finds a working day within the week: ``meetings.plan``)."""
+    if calendar.holiday_policy is not HolidayPolicy.SKIP:
+        return False
+    starts = occurrences(schedule, now, now + HORIZON)
+    return bool(starts) and all(day_off(start.date(), calendar) for start in starts)
 
 
 def draft_calendar(draft: ForumDraft, forum: Forum | ForumFields | None) -> ForumCalendar:

@@ -361,6 +361,9 @@ class AgencyStatus:
     state: AgencyState
     rated: int
     answered_at: dt.datetime | None
+    unrepresented: bool = False
+    """No member represents the agency: no one was invited to answer for it (a new forum's
+    agency that no one was added for yet), which the coordinators need to know."""
 
 
 def agency_states(
@@ -404,5 +407,6 @@ def agency_states(
             state = "away"
         else:
             state = "missing"
-        result.append(AgencyStatus(agency.id, agency.name, state, n, at))
+        unrepresented = agency.active and not reps.get(agency.id)
+        result.append(AgencyStatus(agency.id, agency.name, state, n, at, unrepresented))
     return result

@@ -57,7 +57,7 @@ def test_english_refusals_name_the_english_commands(bot: Bot) -> None:
     bot.driver.command("cases", user="U2")  # no forum in this channel
     bot.driver.command("situation close", user="U2")
     replies = [_blocks_text(r.args) for r in bot.slack.wait_for("response_url", count=2)]
-    assert any("create one with /samverkan forum new." in r for r in replies), replies
+    assert any("Create one with /samverkan forum new:" in r for r in replies), replies
     assert any("… situation rate, … situation export [from] [to]" in r for r in replies), replies
 
 

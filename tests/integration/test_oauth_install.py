@@ -265,3 +265,46 @@ def test_an_org_wide_install_sends_its_workspaces_messages_with_the_organisation
             return not conn.execute(select(slack_org_workspaces.c.team_id)).all()
 
     eventually(forgotten)
+
+
+# --- the installer's pages: in the deployment's language, with the next step -------------------
+
+
+def test_the_installer_goes_straight_to_slack_and_back_to_a_page_with_the_next_step(
+    oauth_bot: tuple[str, object], slack: SlackWebApiStub
+) -> None:
+    """Bolt's own pages were English ("Slack App Installation", "Thank you!", "Oops,
+    Something Went Wrong!"), and the success page left for Slack at once: a new
+    municipality's admin was never told to invite the bot to the forum's channel."""
+    url, _runtime = oauth_bot
+    opener = urllib.request.build_opener(NoRedirect)
+    with pytest.raises(urllib.error.HTTPError) as redirected:
+        opener.open(url + "/slack/install", timeout=10)
+    assert redirected.value.code == 302  # no English page in between
+    location = redirected.value.headers["Location"]
+    cookie = redirected.value.headers.get("Set-Cookie", "")
+    assert "slack.com/oauth/v2/authorize" in location
+    state = re.search(r"state=([\w-]+)", location)
+    assert state
+
+    query = urllib.parse.urlencode({"code": "code-123", "state": state.group(1)})
+    request = urllib.request.Request(
+        f"{url}/slack/oauth_redirect?{query}", headers={"Cookie": cookie.split(";")[0]}
+    )
+    with urllib.request.urlopen(request, timeout=10) as done:
+        assert done.status == 200
+        page = done.read().decode()
+        assert "slack-app-oauth-state=deleted" in (done.headers.get("Set-Cookie") or "")
+    assert "<h1>Samverkan är installerat</h1>" in page
+    assert "<code>/invite @Samverkan</code>" in page
+    assert "http-equiv" not in page  # it stays, to be read
+    assert "slack://app?team=T0001" in page
+    assert "Thank you" not in page
+
+    # A refused or replayed redirect: told in Swedish, with a way to try again.
+    with pytest.raises(urllib.error.HTTPError) as failed:
+        urllib.request.urlopen(f"{url}/slack/oauth_redirect?{query}", timeout=10)
+    failure = failed.value.read().decode()
+    assert "Installationen blev inte klar" in failure
+    assert 'href="/slack/install"' in failure and "Försök igen" in failure
+    assert "Oops" not in failure

@@ -45,12 +45,18 @@ from handlers.blocks.forum.ids import (
     channel_refused_text,
     role_label,
 )
-from handlers.blocks.forum.members import confirm_move_modal, members_modal, welcome_text
+from handlers.blocks.forum.members import (
+    confirm_move_modal,
+    creator_text,
+    members_modal,
+    welcome_text,
+)
 from handlers.blocks.forum.menu import (
     COORDINATORS,
     MEMBERS,
     MENU,
     MENU_COMMANDS,
+    introduction_message,
     menu_message,
     text_message,
 )
@@ -93,6 +99,7 @@ __all__ = [
     "calendar_blocks",
     "channel_refused_text",
     "confirm_move_modal",
+    "creator_text",
     "forum_created_message",
     "forum_modal",
     "forum_summary_blocks",
@@ -101,6 +108,7 @@ __all__ = [
     "home_error_view",
     "home_forums_section",
     "home_tab",
+    "introduction_message",
     "members_modal",
     "menu_message",
     "nearest_command",

@@ -186,3 +186,36 @@ def welcome_text(
     )
     lines.append(t("Questions? Type `/samverkan help`."))
     return "\n".join(lines)
+
+
+def creator_text(
+    t: Translator, *, forum: str, agency: str, channel_id: str, has_areas: bool, rates: bool
+) -> str:
+    """The DM to whoever just set up a forum: what they are now, and the next steps they
+    would otherwise not be told (the channel's people are not members until added; areas
+    are rated only once the situation picture is switched on)."""
+    lines = [
+        t(
+            "*{forum}* is set up in <#{channel}>, and you are its admin for *{agency}*.",
+            forum=escape(forum),
+            channel=escape(channel_id),
+            agency=escape(agency),
+        ),
+        t("Next steps:"),
+        "• "
+        + t(
+            "Add the forum's members with `/samverkan forum members`: being in the channel "
+            "does not make anyone a member, and only members see cases and take part."
+        ),
+    ]
+    if has_areas and not rates:
+        lines.append(
+            "• "
+            + t(
+                "The agencies rate the areas you listed only once the situation picture is "
+                "switched on: `/samverkan situation settings`."
+            )
+        )
+    lines.append("• " + t("Change the forum's settings with `/samverkan forum`."))
+    lines.append(t("Questions? Type `/samverkan help`."))
+    return "\n".join(lines)

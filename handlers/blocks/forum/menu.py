@@ -109,3 +109,26 @@ def menu_message(
 
 def text_message(text: str) -> dict[str, object]:
     return message(text, [section(text)])
+
+
+def introduction_message(t: Translator) -> dict[str, object]:
+    """What the bot says in a channel it was just invited to that has no forum yet: what it
+    is, and how to start (a new workspace's admin invites it and is told nothing else)."""
+    text = "\n".join(
+        [
+            t(
+                "Hi! I am Samverkan. I help forums where agencies work together for children "
+                "and young people: cases with pseudonymised references, agendas, the "
+                "situation picture and actions."
+            ),
+            t(
+                "There is no forum in this channel yet. Type `/samverkan forum new` to set one "
+                "up (name, code, agencies, meeting schedule): whoever sets it up becomes its "
+                "admin and then adds its members."
+            ),
+            t("Type `/samverkan help` to see what I can do."),
+        ]
+    )
+    return message(
+        t("Samverkan is here. Type /samverkan forum new to set up a forum."), [section(text)]
+    )

@@ -54,6 +54,11 @@ def _state_line(t: Translator, status: AgencyStatus, tz: str) -> str:
         )
     if status.state == "away":
         return f"{STATE_EMOJI['away']} {name} – " + t("away")
+    if status.unrepresented:  # no one was asked: add a member for it
+        return f"{STATE_EMOJI['missing']} {name} – " + t(
+            "no one represents it in the forum, so no one was asked: add a member for it "
+            "with `/samverkan forum members`"
+        )
     return f"{STATE_EMOJI['missing']} {name} – " + t("not answered")
 
 
