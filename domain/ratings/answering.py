@@ -21,7 +21,7 @@ from domain.errors import (
     InvalidInput,
     NotAMember,
 )
-from domain.i18n import N_, N_plural
+from domain.i18n import N_, N_plural, When
 from domain.ratings.settings import (
     COMMENT_MAX,
     ESCALATE_AT,
@@ -29,7 +29,6 @@ from domain.ratings.settings import (
     LEVELS,
     OBSERVATION_MAX,
     _away,
-    _forum_t,
     _zone,
     local_today,
 )
@@ -142,8 +141,7 @@ def _require_open(rating_round: RatingRound, forum: Forum, clock: Clock) -> None
     if meeting is not None and meeting.status is MeetingStatus.CANCELLED:
         raise MeetingCancelled()  # its round closed with it (closing.follow_meeting)
     closed = rating_round.closed_at or rating_round.deadline_at
-    t = _forum_t(forum)
-    raise RoundClosed(closed=t.day_time(closed, _zone(forum)))
+    raise RoundClosed(closed=When(closed, _zone(forum)))  # in the reader's language
 
 
 def _require_agency(access: Access, agency_id: int | None) -> Agency:

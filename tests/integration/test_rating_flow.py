@@ -335,6 +335,29 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     assert bot.slack.count("views.open") == 1
 
 
+def test_a_late_answer_in_english_is_told_the_closing_time_in_english(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """An English-speaking member who answers after the deadline (the modal opened before
+    it, or the invitation's button after it) reads when the round closed in English, not
+    "closed on onsdag 25 november" (the forum's Swedish date inside an English sentence)."""
+    bot.slack.set_user(FRITID, locale="en-US")
+    bot.run_due_work()
+    value = button_value(dms(bot, FRITID)[0])
+    view = open_modal(bot, FRITID, value)
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=5))
+    bot.run_due_work()
+    response = rate(bot, view, FRITID, {forum[a]: 1 for a in AREAS})
+    note = all_text(response.json()["view"])
+    assert "closed on Wednesday 25 November 2026 12:05" in note, note
+    bot.driver.block_action("rating_open", user=FRITID, value=value, channel="DU3")
+    reply = bot.slack.wait_for("response_url")[-1]
+    told = json.dumps(reply.args, ensure_ascii=False)
+    assert "closed on Wednesday 25 November 2026 12:05" in told, told
+    assert "onsdag" not in told
+    assert current_levels(bot) == {}
+
+
 def test_forty_areas_fit_the_modal_in_pages(bot: Bot, forum: dict[str, int]) -> None:
     with transaction(bot.sessions) as s:
         created = s.get(Forum, forum["forum"])
