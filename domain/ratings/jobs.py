@@ -67,6 +67,8 @@ class Invite:
     reminder: bool = False
     # The round opened again because its cancelled meeting was taken up again.
     reopened: bool = False
+    # The round's meeting moved, and with it the round's deadline.
+    moved: bool = False
 
 
 class Renderers(Protocol):
@@ -386,6 +388,7 @@ def _invite(
     only: Iterable[int] | None = None,
     key: str = "open",
     reopened: bool = False,
+    moved: bool = False,
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
     ``only`` when given), once per ``key``, agency and person, each in their own language
@@ -413,6 +416,7 @@ def _invite(
             timezone=forum.timezone,
             reminder=reminder,
             reopened=reopened,
+            moved=moved,
         )
         for user in recipients(reps.get(agency.id, []), today):
             message = renders.to(locale_of, forum, user, renderers.invite, invite)
@@ -632,6 +636,11 @@ def _remind_one(
 
 
 REOPENED = "rating_reopen"
+# The meeting of an open round moved, and with it its deadline: the agencies that have not
+# answered every area are told the new day and deadline (as after a reopening, once per
+# agency, round and deadline; the same outbox keys, so one told either way is not told twice).
+MOVED = "rating_moved"
+_AGAIN = (REOPENED, MOVED)
 # The invitation again's outbox keys: rating_reinvite@<deadline>:<round>:<agency>:<person>
 # (before, rating_reopen:<effect>:<round>:…, once per reopening; a new name, so none is
 # misread).
@@ -644,15 +653,18 @@ def _reopen_key(rating_round: RatingRound) -> str:
     return f"{REOPEN_KEY}@{int(rating_round.deadline_at.timestamp())}"
 
 
-def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRound) -> None:
+def plan_reopened_invites(
+    session: Session, clock: Clock, rating_round: RatingRound, *, kind: str = REOPENED
+) -> None:
     """The round opened again (its cancelled meeting was taken up again: closing.
     follow_meeting): its invitation goes out again, once per agency, round and deadline, to the
     agencies that have not answered every area, at the next pass on a working day in the daytime
     (:func:`invite_reopened`). One pending effect per reopening; a reopening while the last
-    one's DMs are still waiting adds none (they go out with the new day and deadline)."""
+    one's DMs are still waiting adds none (they go out with the new day and deadline).
+    ``kind`` :data:`MOVED`: the round stayed open but its meeting moved, and its deadline."""
     mine = (
         ScheduledEffect.forum_id == rating_round.forum_id,
-        ScheduledEffect.kind == REOPENED,
+        ScheduledEffect.kind == kind,
         ScheduledEffect.subject == str(rating_round.id),
     )
     waiting = select(ScheduledEffect.id).where(
@@ -667,7 +679,7 @@ def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRo
     session.add(
         ScheduledEffect(
             forum_id=rating_round.forum_id,
-            kind=REOPENED,
+            kind=kind,
             subject=str(rating_round.id),
             occurrence=occurrence,
             due_at=now,
@@ -730,7 +742,7 @@ def invite_reopened(
                 select(ScheduledEffect, Forum)
                 .join(Forum, ScheduledEffect.forum_id == Forum.id)
                 .where(
-                    ScheduledEffect.kind == REOPENED,
+                    ScheduledEffect.kind.in_(_AGAIN),
                     ScheduledEffect.due_at <= now,
                     scheduling.open_to_claim(now),
                 )
@@ -766,13 +778,13 @@ def _invite_reopened(
 ) -> bool:
     now = clock.now()
     planned = session.get(ScheduledEffect, effect_id)
-    if planned is None or planned.kind != REOPENED:
+    if planned is None or planned.kind not in _AGAIN:
         return False
     effect = scheduling.claim(
         session,
         clock,
         forum_id=planned.forum_id,
-        kind=REOPENED,
+        kind=planned.kind,
         subject=planned.subject,
         occurrence=planned.occurrence,
         due_at=planned.due_at,
@@ -810,7 +822,8 @@ def _invite_reopened(
         renderers,
         renders=renders,
         reminder=True,
-        reopened=True,
+        reopened=effect.kind == REOPENED,
+        moved=effect.kind == MOVED,
         only=unanswered,
         key=key,
         locale_of=locale_of,

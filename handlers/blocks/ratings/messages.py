@@ -38,6 +38,16 @@ def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
             agency=invite.agency_name,
             deadline=deadline,
         )
+    elif invite.moved:
+        text = t(
+            "The meeting of {forum} has moved to {day}, so the situation picture has a new "
+            "deadline. {agency} has not rated every area yet: rate the situation for your "
+            "agency by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            deadline=deadline,
+        )
     elif invite.reminder:
         text = t(
             "Reminder: situation picture before {forum} {day}. {agency} has not answered yet: "
