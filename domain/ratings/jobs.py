@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -69,6 +69,9 @@ class Invite:
     reopened: bool = False
     # The round's meeting moved, and with it the round's deadline.
     moved: bool = False
+    # A reminder to an agency that rated some areas, not all: how many of how many.
+    rated: int = 0
+    areas: int = 0
 
 
 class Renderers(Protocol):
@@ -389,12 +392,14 @@ def _invite(
     key: str = "open",
     reopened: bool = False,
     moved: bool = False,
+    partly: Mapping[int, tuple[int, int]] | None = None,
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
     ``only`` when given), once per ``key``, agency and person, each in their own language
     (:func:`domain.i18n.recipient_locale`): rendered once per agency and language
     (``renders``; the invitation names the agency, the round and the forum, never the
-    person)."""
+    person). ``partly``: the agencies that rated some areas, with (rated, areas), which
+    the reminder says instead of "has not answered yet"."""
     today = local_today(forum, clock)
     reps = representatives(session, forum)
     wanted = set(only) if only is not None else None
@@ -406,6 +411,7 @@ def _invite(
     ):
         if wanted is not None and agency.id not in wanted:
             continue
+        rated, areas = (partly or {}).get(agency.id, (0, 0))
         invite = Invite(
             round_id=rating_round.id,
             agency_id=agency.id,
@@ -417,6 +423,8 @@ def _invite(
             reminder=reminder,
             reopened=reopened,
             moved=moved,
+            rated=rated,
+            areas=areas,
         )
         for user in recipients(reps.get(agency.id, []), today):
             message = renders.to(locale_of, forum, user, renderers.invite, invite)
@@ -616,7 +624,14 @@ def _remind_one(
             effect.note = "superseded by a later reminder"
             scheduling.complete(session, clock, effect, late=True)
             continue
-        missing = _unanswered(session, clock, forum, rating_round)
+        states = agency_states(session, clock, forum, rating_round)
+        missing = [s.agency_id for s in states if s.state in ("missing", "partial")]
+        areas = session.scalar(
+            select(func.count())
+            .select_from(Area)
+            .where(Area.forum_id == forum.id, Area.active.is_(True))
+        )
+        partly = {s.agency_id: (s.rated, areas or 0) for s in states if s.state == "partial"}
         _invite(
             session,
             clock,
@@ -628,6 +643,7 @@ def _remind_one(
             renders,
             reminder=True,
             only=missing,
+            partly=partly,
             key=f"remind:{int(moment.timestamp())}",
         )
         scheduling.complete(session, clock, effect, late=now - moment > dt.timedelta(minutes=30))

@@ -418,6 +418,43 @@ def test_reminders_go_only_to_agencies_that_have_not_answered(
     assert len(rating_messages(bot)) == 4
 
 
+def test_a_reminder_to_an_agency_that_rated_some_areas_says_how_many(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rated the three areas; then the coordinator adds a fourth. The reminder asks
+    Polis for the rest and says so ("har bedömt 3 av 4 områden"), not "Polis har inte svarat
+    än", which its members know to be wrong; an agency that rated nothing is still told it
+    has not answered (in English to an English-speaking member)."""
+    bot.slack.set_user(FRITID, locale="en-US")
+    bot.run_due_work()
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
+    bot.settle()
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=[*AREAS, "Centrum"],
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    bot.slack.reset()
+    bot.clock.set(STOCKHOLM_NOON_MONDAY + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
+    (polis,) = dms(bot, POLIS)
+    assert polis.args["text"] == (
+        "Påminnelse: lägesbild inför OSF torsdag 26 november. Polis har bedömt 3 av 4 "
+        "områden: bedöm resten för er verksamhet senast onsdag 25 november 2026 12:00."
+    )
+    (admin,) = dms(bot, ADMIN)
+    assert "Socialtjänst/IFO har inte svarat än" in admin.args["text"]
+    (english,) = dms(bot, FRITID)
+    assert "Fritidsgård has not answered yet" in english.args["text"]
+
+
 def test_a_reminder_due_at_night_waits_for_the_morning(bot: Bot, forum: dict[str, int]) -> None:
     bot.run_due_work()
     bot.slack.reset()

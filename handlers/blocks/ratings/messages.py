@@ -48,6 +48,19 @@ def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
             agency=invite.agency_name,
             deadline=deadline,
         )
+    elif invite.reminder and invite.rated:
+        text = t.ngettext(
+            "Reminder: situation picture before {forum} {day}. {agency} has rated {rated} "
+            "of {n} area: rate the rest for your agency by {deadline}.",
+            "Reminder: situation picture before {forum} {day}. {agency} has rated {rated} "
+            "of {n} areas: rate the rest for your agency by {deadline}.",
+            invite.areas,
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            rated=invite.rated,
+            deadline=deadline,
+        )
     elif invite.reminder:
         text = t(
             "Reminder: situation picture before {forum} {day}. {agency} has not answered yet: "
