@@ -389,8 +389,11 @@ def submit_ratings(
             )
         )
         old = current.get(answer.area_id)
-        if old is not None and old.level == answer.level:
-            continue  # only the comment changed: nothing new to alert about
+        if old is not None and answer.level <= old.level:
+            # Only the comment changed, or the agency lowered its answer (allvarligt to
+            # kritiskt): nothing new to alert about. An alert is for a worse situation;
+            # before, lowering a level still at kritiskt alerted the coordinators again.
+            continue
         before = previous.get(answer.area_id)
         jumped = before is not None and answer.level - before >= JUMP
         if answer.level >= ESCALATE_AT or jumped:

@@ -516,6 +516,28 @@ def test_one_submission_escalating_several_areas_sends_each_coordinator_one_dm(
     )
 
 
+def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rates Gråbo allvarligt (one alert), then corrects it to kritiskt, then to
+    oroande: the coordinators are alerted once, not told "Polis bedömer Gråbo som kritiskt"
+    as news when the situation got better. Raised again to allvarligt, it alerts again."""
+    bot.run_due_work()
+    bot.slack.reset()
+    value = button_value(dms_after_open(bot, forum))
+    for gråbo in (5, 4, 3, 5):
+        view = open_modal(bot, POLIS, value)
+        rate(bot, view, POLIS, {forum["Gråbo"]: gråbo, forum["Hemse"]: 1, forum["Droger"]: 1})
+        bot.settle()
+        bot.run_due_work()
+    alerts = [c.args["text"] for c in dms(bot, ADMIN)]
+    assert alerts == [
+        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
+        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
+    ]
+    assert current_levels(bot)[(forum["Polis"], forum["Gråbo"])] == 5
+
+
 def dms_after_open(bot: Bot, forum: dict[str, int]) -> Any:
     rating_round = the_round(bot)
     return _Call(f"{rating_round.id}:{forum['Polis']}")
