@@ -455,6 +455,40 @@ def test_a_reminder_to_an_agency_that_rated_some_areas_says_how_many(
     assert "Fritidsgård has not answered yet" in english.args["text"]
 
 
+def test_the_picture_tells_an_agency_that_rated_some_areas_from_one_that_rated_none(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rated the three areas before a fourth was added; the picture shows Polis's
+    levels, so it does not say "saknas Polis" (which its own table contradicts) but that
+    Polis answered 3 of 4 areas; Fritidsgård, which rated nothing, is missing."""
+    bot.run_due_work()
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 1, "Droger": 1})
+    bot.settle()
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=[*AREAS, "Centrum"],
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+        centrum = next(a.id for a in created.areas if a.name == "Centrum")
+    view = open_modal(bot, ADMIN, button_value(dms(bot, ADMIN)[0]))
+    rate(bot, view, ADMIN, {forum["Gråbo"]: 1, forum["Hemse"]: 1, forum["Droger"]: 1, centrum: 1})
+    bot.settle()
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    (picture,) = [c for c in rating_messages(bot) if c.args["channel"] == "C0001"]
+    summary = picture.args["blocks"][1]["text"]["text"]
+    assert summary == (
+        "1 av 3 verksamheter svarade. *Ofullständig:* saknas Fritidsgård. "
+        "Delvis besvarad: Polis (3 av 4 områden)."
+    )
+
+
 def test_a_reminder_due_at_night_waits_for_the_morning(bot: Bot, forum: dict[str, int]) -> None:
     bot.run_due_work()
     bot.slack.reset()
