@@ -129,18 +129,30 @@ class MeetingCancelled(RoundClosed):
     )
 
 
+class MeetingHeld(RoundClosed):
+    msgid = N_(
+        "This rating round closed on {closed}, and the meeting it was for has been held "
+        "({day}). The next round comes with an invitation of its own."
+    )
+
+
 def _require_open(rating_round: RatingRound, forum: Forum, clock: Clock) -> None:
     if rating_round.status is RatingRoundStatus.OPEN and rating_round.deadline_at > clock.now():
         return
     session = object_session(rating_round)
-    meeting = (
-        session.get(Meeting, rating_round.meeting_id)
-        if session is not None and rating_round.status is RatingRoundStatus.CLOSED
-        else None
-    )
-    if meeting is not None and meeting.status is MeetingStatus.CANCELLED:
+    meeting = session.get(Meeting, rating_round.meeting_id) if session is not None else None
+    if (
+        meeting is not None
+        and rating_round.status is RatingRoundStatus.CLOSED
+        and meeting.status is MeetingStatus.CANCELLED
+    ):
         raise MeetingCancelled()  # its round closed with it (closing.follow_meeting)
     closed = rating_round.closed_at or rating_round.deadline_at
+    if meeting is not None and meeting.starts_at <= clock.now():
+        # Not "raise it at the meeting": the meeting is over (an old invitation's button).
+        raise MeetingHeld(
+            closed=When(closed, _zone(forum)), day=When(meeting.starts_at, _zone(forum))
+        )
     raise RoundClosed(closed=When(closed, _zone(forum)))  # in the reader's language
 
 

@@ -358,6 +358,29 @@ def test_a_late_answer_in_english_is_told_the_closing_time_in_english(
     assert current_levels(bot) == {}
 
 
+def test_an_old_invitation_pressed_after_the_meeting_does_not_say_raise_it_at_the_meeting(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The invitation's button pressed after the meeting was held: the member is not told
+    "Ta gärna upp det på mötet" (the meeting is over) but that the meeting was held and the
+    next round comes with its own invitation."""
+    bot.run_due_work()
+    value = button_value(dms(bot, POLIS)[0])
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=5))
+    bot.run_due_work()
+    bot.clock.set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))  # Friday, after Thursday's
+    bot.driver.block_action("rating_open", user=POLIS, value=value, channel="DU2")
+    reply = bot.slack.wait_for("response_url")[-1]
+    told = json.dumps(reply.args, ensure_ascii=False)
+    assert "Ta gärna upp det på mötet" not in told
+    assert (
+        "Bedömningsomgången stängdes onsdag 25 november 2026 12:05, och mötet den gällde har "
+        "redan hållits (torsdag 26 november 2026 13:00). Nästa omgång kommer med en egen "
+        "inbjudan."
+    ) in told
+    assert bot.slack.count("views.open") == 0
+
+
 def test_forty_areas_fit_the_modal_in_pages(bot: Bot, forum: dict[str, int]) -> None:
     with transaction(bot.sessions) as s:
         created = s.get(Forum, forum["forum"])
