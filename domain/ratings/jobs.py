@@ -844,5 +844,23 @@ def _invite_reopened(
         key=key,
         locale_of=locale_of,
     )
+    # The reminders already due for the deadline it names are told by it: not a reminder
+    # too in the same pass (two DMs in a minute, saying the same).
+    for moment in reminder_times(forum, rating_round):
+        if moment > now:
+            continue
+        reminder = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind="rating_remind",
+            subject=str(rating_round.id),
+            occurrence=moment,
+            due_at=moment,
+            replica=replica,
+        )
+        if reminder is not None:
+            reminder.note = "superseded by the invitation again"
+            scheduling.complete(session, clock, reminder, late=True)
     scheduling.complete(session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1))
     return True

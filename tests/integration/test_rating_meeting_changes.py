@@ -368,6 +368,41 @@ def test_a_meeting_moved_earlier_tells_the_agencies_yet_to_answer_the_new_deadli
     bot.slack.assert_no_violations()
 
 
+def test_a_move_whose_new_deadline_has_a_reminder_due_sends_one_dm_not_two(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The round opened on Friday; on Monday the meeting moves from Thursday to Wednesday,
+    so the deadline is Tuesday 12:00 and its 48-hour reminder (Monday morning) is already
+    due. Fritidsgård gets the DM with the new day and deadline, not that and a reminder
+    saying the same in the same minute."""
+    bot.clock.set(dt.datetime(2026, 11, 20, 7, 1, tzinfo=dt.UTC))  # Friday 08:01
+    bot.run_due_work()
+    opened = the_round(bot)
+    assert len(dms(bot, FRITID)) == 1
+    bot.clock.set(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))  # Monday 10:00
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-25"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "13:00"}},
+        },
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    bot.settle()
+    bot.run_due_work()
+    bot.run_due_work()
+    texts = [c.args["text"] for c in dms(bot, FRITID)]
+    assert len(texts) == 2, texts
+    assert texts[1].startswith("Mötet i OSF flyttas till onsdag 25 november")
+    assert "senast tisdag 24 november 2026 12:00" in texts[1]
+    # The reminder two hours before the new deadline still comes.
+    bot.clock.set(dt.datetime(2026, 11, 24, 9, 1, tzinfo=dt.UTC))
+    bot.run_due_work()
+    texts = [c.args["text"] for c in dms(bot, FRITID)]
+    assert len(texts) == 3 and texts[2].startswith("Påminnelse: lägesbild inför OSF onsdag")
+
+
 def test_a_meeting_moved_later_gives_more_time_and_an_extension_moves_along(
     bot: Bot, forum: dict[str, int]
 ) -> None:
