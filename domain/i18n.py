@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, Literal, Protocol, TypeVar
@@ -99,6 +100,23 @@ def format_day_time(moment: dt.datetime, tz: dt.tzinfo, locale: Locale = DEFAULT
 
 def format_timestamp(moment: dt.datetime, tz: dt.tzinfo, locale: Locale = DEFAULT_LOCALE) -> str:
     return format_datetime(moment.astimezone(tz), "y-MM-dd HH:mm", locale=locale)
+
+
+@dataclass(frozen=True)
+class When:
+    """A moment for a message's text, formatted in the reader's language when the message
+    is (``torsdag 3 december 2026 13:00`` / ``Thursday 3 December 2026 13:00``, in ``tz``):
+    a :class:`domain.errors.DomainError`'s parameter, so a refusal told in English does not
+    carry the forum's Swedish date."""
+
+    moment: dt.datetime
+    tz: dt.tzinfo
+
+    def __str__(self) -> str:
+        return format_day_time(self.moment, self.tz)
+
+    def shown(self, locale: Locale) -> str:
+        return format_day_time(self.moment, self.tz, locale)
 
 
 LocaleOf = Callable[[str | None, str], Locale | None]

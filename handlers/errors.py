@@ -12,7 +12,7 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from domain.errors import DatabaseUnavailable, DomainError, InputErrors
-from domain.i18n import Locale, Translator
+from domain.i18n import Locale, Translator, When
 from handlers.blocks.common import escape
 from handlers.slack_text import shown
 
@@ -25,7 +25,11 @@ def error_text(t: Translator, exc: DomainError, *, mrkdwn: bool = False) -> str:
     ``mrkdwn`` they are escaped too, so a forum named ``<https://…|…>`` cannot become a
     link in a message."""
     params = {
-        k: (escape(shown(v)) if mrkdwn else shown(v)) if isinstance(v, str) else v
+        k: (escape(shown(v)) if mrkdwn else shown(v))
+        if isinstance(v, str)
+        else v.shown(t.locale)
+        if isinstance(v, When)
+        else v
         for k, v in exc.params.items()
     }
     count = params.pop("n", None)

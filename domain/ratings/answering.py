@@ -21,7 +21,7 @@ from domain.errors import (
     InvalidInput,
     NotAMember,
 )
-from domain.i18n import N_, N_plural
+from domain.i18n import N_, N_plural, When
 from domain.ratings.settings import (
     COMMENT_MAX,
     ESCALATE_AT,
@@ -29,7 +29,6 @@ from domain.ratings.settings import (
     LEVELS,
     OBSERVATION_MAX,
     _away,
-    _forum_t,
     _zone,
     local_today,
 )
@@ -130,20 +129,31 @@ class MeetingCancelled(RoundClosed):
     )
 
 
+class MeetingHeld(RoundClosed):
+    msgid = N_(
+        "This rating round closed on {closed}, and the meeting it was for has been held "
+        "({day}). The next round comes with an invitation of its own."
+    )
+
+
 def _require_open(rating_round: RatingRound, forum: Forum, clock: Clock) -> None:
     if rating_round.status is RatingRoundStatus.OPEN and rating_round.deadline_at > clock.now():
         return
     session = object_session(rating_round)
-    meeting = (
-        session.get(Meeting, rating_round.meeting_id)
-        if session is not None and rating_round.status is RatingRoundStatus.CLOSED
-        else None
-    )
-    if meeting is not None and meeting.status is MeetingStatus.CANCELLED:
+    meeting = session.get(Meeting, rating_round.meeting_id) if session is not None else None
+    if (
+        meeting is not None
+        and rating_round.status is RatingRoundStatus.CLOSED
+        and meeting.status is MeetingStatus.CANCELLED
+    ):
         raise MeetingCancelled()  # its round closed with it (closing.follow_meeting)
     closed = rating_round.closed_at or rating_round.deadline_at
-    t = _forum_t(forum)
-    raise RoundClosed(closed=t.day_time(closed, _zone(forum)))
+    if meeting is not None and meeting.starts_at <= clock.now():
+        # Not "raise it at the meeting": the meeting is over (an old invitation's button).
+        raise MeetingHeld(
+            closed=When(closed, _zone(forum)), day=When(meeting.starts_at, _zone(forum))
+        )
+    raise RoundClosed(closed=When(closed, _zone(forum)))  # in the reader's language
 
 
 def _require_agency(access: Access, agency_id: int | None) -> Agency:
@@ -392,8 +402,11 @@ def submit_ratings(
             )
         )
         old = current.get(answer.area_id)
-        if old is not None and old.level == answer.level:
-            continue  # only the comment changed: nothing new to alert about
+        if old is not None and answer.level <= old.level:
+            # Only the comment changed, or the agency lowered its answer (allvarligt to
+            # kritiskt): nothing new to alert about. An alert is for a worse situation;
+            # before, lowering a level still at kritiskt alerted the coordinators again.
+            continue
         before = previous.get(answer.area_id)
         jumped = before is not None and answer.level - before >= JUMP
         if answer.level >= ESCALATE_AT or jumped:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from domain import locks, scheduling
 from domain.clock import Clock
-from domain.ratings.jobs import Renderers, Sessions, plan_reopened_invites
+from domain.ratings.jobs import MOVED, Renderers, Sessions, plan_reopened_invites
 from domain.ratings.picture import Picture, build_picture
 from domain.ratings.settings import (
     _forum_t,
@@ -223,7 +223,8 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
     inför" a cancelled meeting; the answers given are kept). Moved: the deadline is the
     forum's deadline for the new time, so the picture is ready before the meeting (and a
     later meeting gives more time); a coordinator's extension moves along, still at least an
-    hour before the meeting.
+    hour before the meeting. When the deadline changes, the agencies that have not answered
+    every area are told the meeting's new day and the new deadline (jobs.invite_reopened).
 
     A cancelled meeting moved (taken up again, at its time or another): its round, closed by
     the cancel without a picture, opens again with the deadline for the new time and the
@@ -241,7 +242,8 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
     )
     if rating_round is None:
         return
-    if rating_round.status is not RatingRoundStatus.OPEN:
+    was_open = rating_round.status is RatingRoundStatus.OPEN
+    if not was_open:
         if meeting.status is MeetingStatus.CANCELLED or _picture_posted(session, rating_round):
             return
         rating_round.status = RatingRoundStatus.OPEN
@@ -261,6 +263,11 @@ def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:
         rating_round.original_deadline_at = deadline
         latest = meeting.starts_at - dt.timedelta(hours=1)
         deadline = max(deadline, min(deadline + extra, latest))
+    if was_open and deadline != rating_round.deadline_at:
+        # The invitation named the old deadline: the agencies that have not answered every
+        # area are told the new one (a meeting moved earlier could close the round before
+        # anyone knew; jobs.invite_reopened).
+        plan_reopened_invites(session, clock, rating_round, kind=MOVED)
     rating_round.deadline_at = deadline
 
 

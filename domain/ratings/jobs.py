@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
@@ -67,6 +67,11 @@ class Invite:
     reminder: bool = False
     # The round opened again because its cancelled meeting was taken up again.
     reopened: bool = False
+    # The round's meeting moved, and with it the round's deadline.
+    moved: bool = False
+    # A reminder to an agency that rated some areas, not all: how many of how many.
+    rated: int = 0
+    areas: int = 0
 
 
 class Renderers(Protocol):
@@ -386,12 +391,15 @@ def _invite(
     only: Iterable[int] | None = None,
     key: str = "open",
     reopened: bool = False,
+    moved: bool = False,
+    partly: Mapping[int, tuple[int, int]] | None = None,
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
     ``only`` when given), once per ``key``, agency and person, each in their own language
     (:func:`domain.i18n.recipient_locale`): rendered once per agency and language
     (``renders``; the invitation names the agency, the round and the forum, never the
-    person)."""
+    person). ``partly``: the agencies that rated some areas, with (rated, areas), which
+    the reminder says instead of "has not answered yet"."""
     today = local_today(forum, clock)
     reps = representatives(session, forum)
     wanted = set(only) if only is not None else None
@@ -403,6 +411,7 @@ def _invite(
     ):
         if wanted is not None and agency.id not in wanted:
             continue
+        rated, areas = (partly or {}).get(agency.id, (0, 0))
         invite = Invite(
             round_id=rating_round.id,
             agency_id=agency.id,
@@ -413,6 +422,9 @@ def _invite(
             timezone=forum.timezone,
             reminder=reminder,
             reopened=reopened,
+            moved=moved,
+            rated=rated,
+            areas=areas,
         )
         for user in recipients(reps.get(agency.id, []), today):
             message = renders.to(locale_of, forum, user, renderers.invite, invite)
@@ -612,7 +624,14 @@ def _remind_one(
             effect.note = "superseded by a later reminder"
             scheduling.complete(session, clock, effect, late=True)
             continue
-        missing = _unanswered(session, clock, forum, rating_round)
+        states = agency_states(session, clock, forum, rating_round)
+        missing = [s.agency_id for s in states if s.state in ("missing", "partial")]
+        areas = session.scalar(
+            select(func.count())
+            .select_from(Area)
+            .where(Area.forum_id == forum.id, Area.active.is_(True))
+        )
+        partly = {s.agency_id: (s.rated, areas or 0) for s in states if s.state == "partial"}
         _invite(
             session,
             clock,
@@ -624,6 +643,7 @@ def _remind_one(
             renders,
             reminder=True,
             only=missing,
+            partly=partly,
             key=f"remind:{int(moment.timestamp())}",
         )
         scheduling.complete(session, clock, effect, late=now - moment > dt.timedelta(minutes=30))
@@ -632,6 +652,11 @@ def _remind_one(
 
 
 REOPENED = "rating_reopen"
+# The meeting of an open round moved, and with it its deadline: the agencies that have not
+# answered every area are told the new day and deadline (as after a reopening, once per
+# agency, round and deadline; the same outbox keys, so one told either way is not told twice).
+MOVED = "rating_moved"
+_AGAIN = (REOPENED, MOVED)
 # The invitation again's outbox keys: rating_reinvite@<deadline>:<round>:<agency>:<person>
 # (before, rating_reopen:<effect>:<round>:…, once per reopening; a new name, so none is
 # misread).
@@ -644,15 +669,18 @@ def _reopen_key(rating_round: RatingRound) -> str:
     return f"{REOPEN_KEY}@{int(rating_round.deadline_at.timestamp())}"
 
 
-def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRound) -> None:
+def plan_reopened_invites(
+    session: Session, clock: Clock, rating_round: RatingRound, *, kind: str = REOPENED
+) -> None:
     """The round opened again (its cancelled meeting was taken up again: closing.
     follow_meeting): its invitation goes out again, once per agency, round and deadline, to the
     agencies that have not answered every area, at the next pass on a working day in the daytime
     (:func:`invite_reopened`). One pending effect per reopening; a reopening while the last
-    one's DMs are still waiting adds none (they go out with the new day and deadline)."""
+    one's DMs are still waiting adds none (they go out with the new day and deadline).
+    ``kind`` :data:`MOVED`: the round stayed open but its meeting moved, and its deadline."""
     mine = (
         ScheduledEffect.forum_id == rating_round.forum_id,
-        ScheduledEffect.kind == REOPENED,
+        ScheduledEffect.kind == kind,
         ScheduledEffect.subject == str(rating_round.id),
     )
     waiting = select(ScheduledEffect.id).where(
@@ -667,7 +695,7 @@ def plan_reopened_invites(session: Session, clock: Clock, rating_round: RatingRo
     session.add(
         ScheduledEffect(
             forum_id=rating_round.forum_id,
-            kind=REOPENED,
+            kind=kind,
             subject=str(rating_round.id),
             occurrence=occurrence,
             due_at=now,
@@ -730,7 +758,7 @@ def invite_reopened(
                 select(ScheduledEffect, Forum)
                 .join(Forum, ScheduledEffect.forum_id == Forum.id)
                 .where(
-                    ScheduledEffect.kind == REOPENED,
+                    ScheduledEffect.kind.in_(_AGAIN),
                     ScheduledEffect.due_at <= now,
                     scheduling.open_to_claim(now),
                 )
@@ -766,13 +794,13 @@ def _invite_reopened(
 ) -> bool:
     now = clock.now()
     planned = session.get(ScheduledEffect, effect_id)
-    if planned is None or planned.kind != REOPENED:
+    if planned is None or planned.kind not in _AGAIN:
         return False
     effect = scheduling.claim(
         session,
         clock,
         forum_id=planned.forum_id,
-        kind=REOPENED,
+        kind=planned.kind,
         subject=planned.subject,
         occurrence=planned.occurrence,
         due_at=planned.due_at,
@@ -810,10 +838,29 @@ def _invite_reopened(
         renderers,
         renders=renders,
         reminder=True,
-        reopened=True,
+        reopened=effect.kind == REOPENED,
+        moved=effect.kind == MOVED,
         only=unanswered,
         key=key,
         locale_of=locale_of,
     )
+    # The reminders already due for the deadline it names are told by it: not a reminder
+    # too in the same pass (two DMs in a minute, saying the same).
+    for moment in reminder_times(forum, rating_round):
+        if moment > now:
+            continue
+        reminder = scheduling.claim(
+            session,
+            clock,
+            forum_id=forum.id,
+            kind="rating_remind",
+            subject=str(rating_round.id),
+            occurrence=moment,
+            due_at=moment,
+            replica=replica,
+        )
+        if reminder is not None:
+            reminder.note = "superseded by the invitation again"
+            scheduling.complete(session, clock, reminder, late=True)
     scheduling.complete(session, clock, effect, late=now - effect.due_at > dt.timedelta(hours=1))
     return True

@@ -67,6 +67,9 @@ class Picture:
     missing: tuple[str, ...]  # agencies that did not answer (fully)
     away: tuple[str, ...]  # agencies whose representatives were all away
     history_dates: tuple[dt.datetime, ...] = field(default=())  # earlier meetings, oldest first
+    # Of ``missing``: the agencies that rated some areas, not all, with how many of how many
+    # (the picture shows their levels, so "missing" alone would contradict it).
+    partly: tuple[tuple[str, int, int], ...] = field(default=())
 
     @property
     def complete(self) -> bool:
@@ -223,10 +226,13 @@ def _build(
     rows.sort(key=lambda r: (-(r.highest or 0), -(r.median or 0), -r.count, r.name.casefold()))
     area_count = len([a for a in shown_areas if a.active])
     missing, away = [], []
+    partly: list[tuple[str, int, int]] = []
     for agency in shown_agencies:
         answered = sum(1 for area in shown_areas if area.active and (agency.id, area.id) in matrix)
         if area_count and answered >= area_count:
             continue
+        if answered:
+            partly.append((agency.name, answered, area_count))
         untils = away_until.get(agency.id, [])
         if not answered and untils and all(u is not None and u >= day for u in untils):
             away.append(agency.name)
@@ -247,6 +253,7 @@ def _build(
         missing=tuple(missing),
         away=tuple(away),
         history_dates=tuple(start for _, start in reversed(earlier)),
+        partly=tuple(partly),
     )
 
 

@@ -18,7 +18,7 @@ from domain.errors import (
     InvalidInput,
     NotCoordinator,
 )
-from domain.i18n import N_
+from domain.i18n import N_, When
 from domain.ratings.answering import RoundClosed, _load_round, _require_open
 from domain.ratings.closing import OnClosed, _close
 from domain.ratings.jobs import Renderers
@@ -26,7 +26,6 @@ from domain.ratings.picture import Picture, build_picture
 from domain.ratings.settings import (
     AgencyStatus,
     Cadence,
-    _forum_t,
     _zone,
     agency_states,
     rating_settings,
@@ -151,7 +150,7 @@ def _require_open_for_coordinator(rating_round: RatingRound, forum: Forum, clock
         _require_open(rating_round, forum, clock)
     except RoundClosed:
         closed = rating_round.closed_at or rating_round.deadline_at
-        raise RoundAlreadyClosed(closed=_forum_t(forum).day_time(closed, _zone(forum))) from None
+        raise RoundAlreadyClosed(closed=When(closed, _zone(forum))) from None
 
 
 def close_early(

@@ -335,6 +335,52 @@ def test_refusals_closed_round_non_member_and_other_agency(bot: Bot, forum: dict
     assert bot.slack.count("views.open") == 1
 
 
+def test_a_late_answer_in_english_is_told_the_closing_time_in_english(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """An English-speaking member who answers after the deadline (the modal opened before
+    it, or the invitation's button after it) reads when the round closed in English, not
+    "closed on onsdag 25 november" (the forum's Swedish date inside an English sentence)."""
+    bot.slack.set_user(FRITID, locale="en-US")
+    bot.run_due_work()
+    value = button_value(dms(bot, FRITID)[0])
+    view = open_modal(bot, FRITID, value)
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=5))
+    bot.run_due_work()
+    response = rate(bot, view, FRITID, {forum[a]: 1 for a in AREAS})
+    note = all_text(response.json()["view"])
+    assert "closed on Wednesday 25 November 2026 12:05" in note, note
+    bot.driver.block_action("rating_open", user=FRITID, value=value, channel="DU3")
+    reply = bot.slack.wait_for("response_url")[-1]
+    told = json.dumps(reply.args, ensure_ascii=False)
+    assert "closed on Wednesday 25 November 2026 12:05" in told, told
+    assert "onsdag" not in told
+    assert current_levels(bot) == {}
+
+
+def test_an_old_invitation_pressed_after_the_meeting_does_not_say_raise_it_at_the_meeting(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The invitation's button pressed after the meeting was held: the member is not told
+    "Ta gärna upp det på mötet" (the meeting is over) but that the meeting was held and the
+    next round comes with its own invitation."""
+    bot.run_due_work()
+    value = button_value(dms(bot, POLIS)[0])
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=5))
+    bot.run_due_work()
+    bot.clock.set(dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC))  # Friday, after Thursday's
+    bot.driver.block_action("rating_open", user=POLIS, value=value, channel="DU2")
+    reply = bot.slack.wait_for("response_url")[-1]
+    told = json.dumps(reply.args, ensure_ascii=False)
+    assert "Ta gärna upp det på mötet" not in told
+    assert (
+        "Bedömningsomgången stängdes onsdag 25 november 2026 12:05, och mötet den gällde har "
+        "redan hållits (torsdag 26 november 2026 13:00). Nästa omgång kommer med en egen "
+        "inbjudan."
+    ) in told
+    assert bot.slack.count("views.open") == 0
+
+
 def test_forty_areas_fit_the_modal_in_pages(bot: Bot, forum: dict[str, int]) -> None:
     with transaction(bot.sessions) as s:
         created = s.get(Forum, forum["forum"])
@@ -393,6 +439,77 @@ def test_reminders_go_only_to_agencies_that_have_not_answered(
     bot.run_due_work()
     assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, FRITID}
     assert len(rating_messages(bot)) == 4
+
+
+def test_a_reminder_to_an_agency_that_rated_some_areas_says_how_many(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rated the three areas; then the coordinator adds a fourth. The reminder asks
+    Polis for the rest and says so ("har bedömt 3 av 4 områden"), not "Polis har inte svarat
+    än", which its members know to be wrong; an agency that rated nothing is still told it
+    has not answered (in English to an English-speaking member)."""
+    bot.slack.set_user(FRITID, locale="en-US")
+    bot.run_due_work()
+    polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
+    bot.settle()
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=[*AREAS, "Centrum"],
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    bot.slack.reset()
+    bot.clock.set(STOCKHOLM_NOON_MONDAY + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    assert {c.args["channel"] for c in rating_messages(bot)} == {ADMIN, POLIS, POLIS2, FRITID}
+    (polis,) = dms(bot, POLIS)
+    assert polis.args["text"] == (
+        "Påminnelse: lägesbild inför OSF torsdag 26 november. Polis har bedömt 3 av 4 "
+        "områden: bedöm resten för er verksamhet senast onsdag 25 november 2026 12:00."
+    )
+    (admin,) = dms(bot, ADMIN)
+    assert "Socialtjänst/IFO har inte svarat än" in admin.args["text"]
+    (english,) = dms(bot, FRITID)
+    assert "Fritidsgård has not answered yet" in english.args["text"]
+
+
+def test_the_picture_tells_an_agency_that_rated_some_areas_from_one_that_rated_none(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rated the three areas before a fourth was added; the picture shows Polis's
+    levels, so it does not say "saknas Polis" (which its own table contradicts) but that
+    Polis answered 3 of 4 areas; Fritidsgård, which rated nothing, is missing."""
+    bot.run_due_work()
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 1, "Droger": 1})
+    bot.settle()
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=[*AREAS, "Centrum"],
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+        centrum = next(a.id for a in created.areas if a.name == "Centrum")
+    view = open_modal(bot, ADMIN, button_value(dms(bot, ADMIN)[0]))
+    rate(bot, view, ADMIN, {forum["Gråbo"]: 1, forum["Hemse"]: 1, forum["Droger"]: 1, centrum: 1})
+    bot.settle()
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    (picture,) = [c for c in rating_messages(bot) if c.args["channel"] == "C0001"]
+    summary = picture.args["blocks"][1]["text"]["text"]
+    assert summary == (
+        "1 av 3 verksamheter svarade. *Ofullständig:* saknas Fritidsgård. "
+        "Delvis besvarad: Polis (3 av 4 områden)."
+    )
 
 
 def test_a_reminder_due_at_night_waits_for_the_morning(bot: Bot, forum: dict[str, int]) -> None:
@@ -527,6 +644,28 @@ def test_a_form_closed_before_its_last_page_tells_what_its_saved_pages_escalated
     bot.run_due_work()
     assert len(dms(bot, ADMIN)) == 1
     bot.slack.assert_no_violations()
+
+
+def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rates Gråbo allvarligt (one alert), then corrects it to kritiskt, then to
+    oroande: the coordinators are alerted once, not told "Polis bedömer Gråbo som kritiskt"
+    as news when the situation got better. Raised again to allvarligt, it alerts again."""
+    bot.run_due_work()
+    bot.slack.reset()
+    value = button_value(dms_after_open(bot, forum))
+    for gråbo in (5, 4, 3, 5):
+        view = open_modal(bot, POLIS, value)
+        rate(bot, view, POLIS, {forum["Gråbo"]: gråbo, forum["Hemse"]: 1, forum["Droger"]: 1})
+        bot.settle()
+        bot.run_due_work()
+    alerts = [c.args["text"] for c in dms(bot, ADMIN)]
+    assert alerts == [
+        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
+        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
+    ]
+    assert current_levels(bot)[(forum["Polis"], forum["Gråbo"])] == 5
 
 
 def dms_after_open(bot: Bot, forum: dict[str, int]) -> Any:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -158,6 +159,10 @@ def test_a_reopened_round_invites_again_the_agencies_that_have_not_answered_ever
     bot.slack.set_user(FRITID, locale="en-US")
     bot.run_due_work()
     opened = the_round(bot)
+
+    def invitations(user: str) -> list[Any]:  # not the coordinator's agenda preview
+        return [c for c in dms(bot, user) if "rating_open" in json.dumps(c.args)]
+
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     polis_rates(bot, forum, {"Gråbo": 1}, user=ADMIN)  # Socialtjänst: one area of three
     before = {user: len(dms(bot, user)) for user in (ADMIN, POLIS, POLIS2, FRITID)}
@@ -302,6 +307,100 @@ def test_a_moved_meetings_round_gets_the_deadline_of_the_new_time(
     bot.run_due_work()
     assert the_round(bot).status is RatingRoundStatus.CLOSED
     assert any(c.args["text"].startswith("Lägesbild OSF") for c in channel_posts(bot))
+
+
+def test_a_meeting_moved_earlier_tells_the_agencies_yet_to_answer_the_new_deadline(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The invitations said "senast onsdag 25 november 12:00"; Thursday's meeting moves to
+    Tuesday 13:00, so the deadline is today, Monday, at 12:00. Before, nobody was told: the
+    round closed two hours later with nothing rated. Now the agencies that have not answered
+    every area are told the new day and deadline, once, each in their language (Polis, which
+    answered, is not); moved back to Thursday they are told the deadline again."""
+    bot.slack.set_user(FRITID, locale="en-US")
+    bot.run_due_work()
+    opened = the_round(bot)
+
+    def invitations(user: str) -> list[Any]:  # not the coordinator's agenda preview
+        return [c for c in dms(bot, user) if "rating_open" in json.dumps(c.args)]
+
+    polis_rates(bot, forum, dict.fromkeys(AREAS, 1))
+    bot.settle()
+
+    def move(day: str) -> None:
+        before = bot.slack.count("chat.postMessage")
+        bot.driver.view_submission(
+            "meeting_move",
+            {
+                "day": {"day": {"type": "datepicker", "selected_date": day}},
+                "start": {"start": {"type": "timepicker", "selected_time": "13:00"}},
+            },
+            user=ADMIN,
+            private_metadata=_meta(forum, opened.meeting_id),
+        )
+        bot.slack.wait_for("chat.postMessage", count=before + 1)  # the channel's notice
+        bot.settle()
+        bot.run_due_work()
+        bot.run_due_work()
+
+    move("2026-11-24")
+    assert the_round(bot).deadline_at == dt.datetime(2026, 11, 23, 11, 0, tzinfo=dt.UTC)
+    (_, told) = invitations(ADMIN)
+    assert told.args["text"] == (
+        "Mötet i OSF flyttas till tisdag 24 november, så lägesbilden har en ny svarstid. "
+        "Socialtjänst/IFO har inte bedömt alla områden än: bedöm läget för er verksamhet "
+        "senast måndag 23 november 2026 12:00."
+    )
+    assert button_value(told) == f"{opened.id}:{forum['Socialtjänst/IFO']}"
+    (_, english) = invitations(FRITID)
+    assert "has moved to Tuesday 24 November" in english.args["text"]
+    assert "by Monday 23 November 2026 12:00" in english.args["text"]
+    assert len(dms(bot, POLIS)) == 1 and len(dms(bot, POLIS2)) == 1  # Polis answered
+
+    move("2026-11-26")  # back to Thursday: the deadline is Wednesday 12:00 again
+    assert the_round(bot).deadline_at == DEADLINE
+    (*_, again) = invitations(ADMIN)
+    assert len(invitations(ADMIN)) == 3
+    assert "torsdag 26 november" in again.args["text"]
+    assert "senast onsdag 25 november 2026 12:00" in again.args["text"]
+    bot.run_due_work()
+    assert len(invitations(ADMIN)) == 3 and len(invitations(FRITID)) == 3
+    bot.slack.assert_no_violations()
+
+
+def test_a_move_whose_new_deadline_has_a_reminder_due_sends_one_dm_not_two(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The round opened on Friday; on Monday the meeting moves from Thursday to Wednesday,
+    so the deadline is Tuesday 12:00 and its 48-hour reminder (Monday morning) is already
+    due. Fritidsgård gets the DM with the new day and deadline, not that and a reminder
+    saying the same in the same minute."""
+    bot.clock.set(dt.datetime(2026, 11, 20, 7, 1, tzinfo=dt.UTC))  # Friday 08:01
+    bot.run_due_work()
+    opened = the_round(bot)
+    assert len(dms(bot, FRITID)) == 1
+    bot.clock.set(dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC))  # Monday 10:00
+    bot.driver.view_submission(
+        "meeting_move",
+        {
+            "day": {"day": {"type": "datepicker", "selected_date": "2026-11-25"}},
+            "start": {"start": {"type": "timepicker", "selected_time": "13:00"}},
+        },
+        user=ADMIN,
+        private_metadata=_meta(forum, opened.meeting_id),
+    )
+    bot.settle()
+    bot.run_due_work()
+    bot.run_due_work()
+    texts = [c.args["text"] for c in dms(bot, FRITID)]
+    assert len(texts) == 2, texts
+    assert texts[1].startswith("Mötet i OSF flyttas till onsdag 25 november")
+    assert "senast tisdag 24 november 2026 12:00" in texts[1]
+    # The reminder two hours before the new deadline still comes.
+    bot.clock.set(dt.datetime(2026, 11, 24, 9, 1, tzinfo=dt.UTC))
+    bot.run_due_work()
+    texts = [c.args["text"] for c in dms(bot, FRITID)]
+    assert len(texts) == 3 and texts[2].startswith("Påminnelse: lägesbild inför OSF onsdag")
 
 
 def test_a_meeting_moved_later_gives_more_time_and_an_extension_moves_along(

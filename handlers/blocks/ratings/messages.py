@@ -38,6 +38,29 @@ def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
             agency=invite.agency_name,
             deadline=deadline,
         )
+    elif invite.moved:
+        text = t(
+            "The meeting of {forum} has moved to {day}, so the situation picture has a new "
+            "deadline. {agency} has not rated every area yet: rate the situation for your "
+            "agency by {deadline}.",
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            deadline=deadline,
+        )
+    elif invite.reminder and invite.rated:
+        text = t.ngettext(
+            "Reminder: situation picture before {forum} {day}. {agency} has rated {rated} "
+            "of {n} area: rate the rest for your agency by {deadline}.",
+            "Reminder: situation picture before {forum} {day}. {agency} has rated {rated} "
+            "of {n} areas: rate the rest for your agency by {deadline}.",
+            invite.areas,
+            forum=invite.forum_name,
+            day=day,
+            agency=invite.agency_name,
+            rated=invite.rated,
+            deadline=deadline,
+        )
     elif invite.reminder:
         text = t(
             "Reminder: situation picture before {forum} {day}. {agency} has not answered yet: "

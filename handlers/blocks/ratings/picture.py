@@ -190,12 +190,30 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
             answered=answered,
         )
     ]
-    if picture.missing:
+    partly = {name for name, _, _ in picture.partly}
+    none = [a for a in picture.missing if a not in partly]
+    if none:
         summary.append(
             t(
                 "*Incomplete:* missing {agencies}.",
-                agencies=", ".join(escape(a) for a in picture.missing),
+                agencies=", ".join(escape(a) for a in none),
             )
+        )
+    if picture.partly:
+        # Their levels are in the picture: "missing" alone would contradict it.
+        partly_answered = [
+            t.ngettext(
+                "{agency} ({rated} of {n} area)",
+                "{agency} ({rated} of {n} areas)",
+                n,
+                agency=escape(name),
+                rated=rated,
+            )
+            for name, rated, n in picture.partly
+        ]
+        lead = t("*Incomplete:*") + " " if not none else ""
+        summary.append(
+            lead + t("Partly answered: {agencies}.", agencies=", ".join(partly_answered))
         )
     if picture.away:
         summary.append(t("Away: {agencies}.", agencies=", ".join(escape(a) for a in picture.away)))
