@@ -655,9 +655,10 @@ def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
     bot.run_due_work()
     bot.slack.reset()
     value = button_value(dms_after_open(bot, forum))
-    for gråbo in (5, 4, 3, 5):
+    for n, gråbo in enumerate((5, 4, 3, 5)):
         view = open_modal(bot, POLIS, value)
-        rate(bot, view, POLIS, {forum["Gråbo"]: gråbo, forum["Hemse"]: 1, forum["Droger"]: 1})
+        levels = {forum["Gråbo"]: gråbo, forum["Hemse"]: 1, forum["Droger"]: 1}
+        rate(bot, view, POLIS, levels, view_id=f"V{n}")  # a modal of its own each time
         bot.settle()
         bot.run_due_work()
     alerts = [c.args["text"] for c in dms(bot, ADMIN)]

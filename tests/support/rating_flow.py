@@ -97,7 +97,9 @@ def rate(
     user: str,
     levels: dict[int, int],
     comments: dict[int, str] | None = None,
+    view_id: str = "V0001",
 ) -> Any:
+    """Submit the rating form ``view`` (``view_id``: Slack gives each opened modal its own)."""
     comments = comments or {}
     values: dict[str, Any] = {}
     for block in view["blocks"]:
@@ -115,6 +117,7 @@ def rate(
         user=user,
         private_metadata=view["private_metadata"],
         blocks=view["blocks"],
+        view_id=view_id,
     )
 
 
