@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import exists, func, not_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure, scheduling
 from domain.actions.base import DIGEST_MAX, REMINDER_KIND, ActionRow, may_remind_now, plan_reminder
@@ -43,8 +43,16 @@ class ActionMessages(Protocol):
     ) -> dict[str, Any]: ...
 
     def released(
-        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
-    ) -> dict[str, Any]: ...
+        self,
+        locale: Locale,
+        forum_name: str,
+        rows: Sequence[ActionRow],
+        former: Mapping[int, tuple[str, str | None]],
+        today: dt.date,
+    ) -> dict[str, Any]:
+        """``former``: by action id, the owner it lost and the agency they now represent in
+        the forum (moved there), or None when they left the forum."""
+        ...
 
 
 def _dm(
@@ -88,7 +96,9 @@ def release_orphaned_actions(
     """Open actions whose owner is no longer an active member of the owning agency (left the
     channel, removed from the forum, moved to another agency) stay with the agency without
     an owner, and the forum's coordinators are told once, each in their language
-    (``locale_of``; the forum's when unknown). Returns how many were released."""
+    (``locale_of``; the forum's when unknown), which owner left and which moved to another
+    agency (a coordinator then hands the action over within its agency, or moves it to the
+    owner's new one). Returns how many were released."""
     still_member = exists().where(
         Member.forum_id == Action.forum_id,
         Member.slack_user_id == Action.owner,
@@ -102,6 +112,7 @@ def release_orphaned_actions(
         .limit(limit)
     ).all()
     released: dict[int, list[tuple[Action, ActionEvent]]] = defaultdict(list)
+    former: dict[int, tuple[str, str | None]] = {}
     for action_id, owner in candidates:
         owner = str(owner)
         # Conditional: another replica may have released it a moment ago.
@@ -117,14 +128,23 @@ def release_orphaned_actions(
             continue
         action = _load(session, action_id)
         session.refresh(action)
-        event = _history(
-            session,
-            clock,
-            action,
-            actor=owner,
-            kind="owner_left",
-            detail={"from": owner},
+        # Still in the forum, for another agency: moved, not gone (what they are told).
+        now_in = session.scalar(
+            select(Member)
+            .options(joinedload(Member.agency))
+            .where(
+                Member.forum_id == action.forum_id,
+                Member.slack_user_id == owner,
+                Member.active.is_(True),
+            )
         )
+        if now_in is not None and now_in.agency_id != action.owning_agency_id:
+            former[action.id] = (owner, now_in.agency.name)
+            kind, detail = "owner_moved", {"from": owner, "to_agency": now_in.agency.name}
+        else:
+            former[action.id] = (owner, None)
+            kind, detail = "owner_left", {"from": owner}
+        event = _history(session, clock, action, actor=owner, kind=kind, detail=detail)
         released[action.forum_id].append((action, event))
     for forum_id, items in released.items():
         forum = session.get(Forum, forum_id)
@@ -139,7 +159,11 @@ def release_orphaned_actions(
                 forum,
                 coordinator,
                 messages.released(
-                    recipient_locale(locale_of, forum, coordinator), forum.name, rows
+                    recipient_locale(locale_of, forum, coordinator),
+                    forum.name,
+                    rows,
+                    {a.id: former[a.id] for a, _ in items},
+                    local_today(forum, clock),
                 ),
                 f"action_released:{forum_id}:{first}:{coordinator}",
             )
@@ -153,7 +177,10 @@ def release_orphaned_actions(
                 object_ref=str(action.id),
                 team_id=forum.team_id,
                 forum_id=forum.id,
-                detail={"owner": None, "reason": "owner_left"},
+                detail={
+                    "owner": None,
+                    "reason": "owner_moved" if former[action.id][1] else "owner_left",
+                },
             )
     return sum(len(v) for v in released.values())
 

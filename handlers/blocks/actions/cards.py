@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.actions import (
@@ -276,20 +276,41 @@ def digest_message(
     return message(title, blocks)
 
 
-def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) -> dict[str, Any]:
-    """To the coordinators: the owner left; the actions stay with their agencies."""
+def released_message(
+    t: Translator,
+    forum_name: str,
+    rows: Sequence[ActionRow],
+    former: Mapping[int, tuple[str, str | None]] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """To the coordinators: the owner left the forum, or moved to another agency
+    (``former``: by action id, the owner and the agency they now represent, None when they
+    left); the actions stay with their agencies until someone takes them over."""
+    former = former or {}
     title = t.ngettext(
-        "{n} action in {forum} no longer has an owner: the owner left the forum.",
-        "{n} actions in {forum} no longer have an owner: the owner left the forum.",
+        "{n} action in {forum} no longer has an owner.",
+        "{n} actions in {forum} no longer have an owner.",
         len(rows),
         forum=escape(forum_name),
     )
-    today = dt.date.min
+    day = today or dt.date.min
     blocks: list[Block] = [section(f"*{title}*")]
     for row in rows[:20]:
+        owner, moved_to = former.get(row.id, ("", None))
+        who = f"<@{escape(owner)}>" if owner else t("Its owner")
+        if moved_to:
+            why = t(
+                "{user} now represents {agency} in the forum. Hand it over to someone in "
+                "{owning}, or move it to {agency}.",
+                user=who,
+                agency=escape(moved_to),
+                owning=escape(row.agency),
+            )
+        else:
+            why = t("{user} left the forum.", user=who)
         blocks.append(
             section(
-                row_text(t, row, today),
+                row_text(t, row, day) + "\n" + why,
                 accessory=button(t("Hand over"), ACTION_HAND_OVER, value=str(row.id)),
             )
         )
@@ -309,6 +330,11 @@ class ScheduledMessages:
         return digest_message(Translator(locale), rows, total, today)
 
     def released(
-        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
+        self,
+        locale: Locale,
+        forum_name: str,
+        rows: Sequence[ActionRow],
+        former: Mapping[int, tuple[str, str | None]],
+        today: dt.date,
     ) -> dict[str, Any]:
-        return released_message(Translator(locale), forum_name, rows)
+        return released_message(Translator(locale), forum_name, rows, former, today)

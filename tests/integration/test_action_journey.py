@@ -1,0 +1,103 @@
+"""Actions over their whole life, as a user meets them: an owner moved to another agency,
+an owner away with a stand-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import select
+
+from domain import forums as fs
+from storage.db import transaction
+from storage.models import Action, ActionEvent, Role
+from tests.conftest import Bot
+from tests.integration.test_action_flow import ADMIN, ELEVHALSA, ELEVHALSA2, make_forum
+from tests.integration.test_action_reminders import create
+from tests.support.slack_driver import select_value, users_value
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+def dms(bot: Bot, user: str) -> list[str]:
+    return [
+        json.dumps(c.args, ensure_ascii=False)
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user
+    ]
+
+
+def move(bot: Bot, forum: dict[str, int], user: str, agency: str) -> None:
+    """The coordinator adds ``user`` to ``agency``, confirming the move from their old one."""
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        fs.add_members(
+            s,
+            bot.clock,
+            forum=forum_row,
+            actor=ADMIN,
+            slack_user_ids=[user],
+            agency_id=forum[agency],
+            role=Role.MEMBER,
+            confirm_moves=True,
+        )
+
+
+def test_coordinators_are_told_an_owner_moved_to_another_agency_not_that_they_left(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A member moved to another agency keeps no action of their old one (its owner must be
+    of the owning agency): it stays with the old agency, and the coordinators are told who
+    moved where, so they hand it over or move it along, not that the owner left."""
+    moved = create(bot, forum, dt.date(2026, 11, 25))
+    stays = create(bot, forum, dt.date(2026, 11, 26), owner=ELEVHALSA2, n=1)
+    bot.slack.reset()
+    move(bot, forum, ELEVHALSA, "Socialtjänst/IFO")
+    bot.driver.event(
+        {"type": "member_left_channel", "user": ELEVHALSA2, "channel": "C0001", "team": "T0001"}
+    )
+    bot.run_due_work()
+    bot.settle()
+    with bot.sessions() as session:
+        action = session.get(Action, moved)
+        assert action is not None and action.owner is None
+        assert action.owning_agency_id == forum["Elevhälsa"]
+        kinds = {
+            e.action_id: (e.kind, e.detail)
+            for e in session.scalars(select(ActionEvent).order_by(ActionEvent.id))
+        }
+    assert kinds[moved] == ("owner_moved", {"from": ELEVHALSA, "to_agency": "Socialtjänst/IFO"})
+    assert kinds[stays] == ("owner_left", {"from": ELEVHALSA2})
+    (told,) = dms(bot, ADMIN)
+    assert "lämnat forumet." not in told.split("<@U4>")[0]  # the title names no reason
+    assert f"<@{ELEVHALSA}> företräder nu Socialtjänst/IFO i forumet" in told
+    assert f"<@{ELEVHALSA2}> har lämnat forumet." in told
+    assert "onsdag 25 november" in told
+    # The history says where the owner went.
+    bot.driver.block_action("action_history", user=ADMIN, value=str(moved), channel="DU1")
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert "flyttade till Socialtjänst/IFO" in json.dumps(view, ensure_ascii=False)
+    # The coordinator moves it along to the owner's new agency, its owner kept.
+    values = {
+        "agency": {"value": select_value(str(forum["Socialtjänst/IFO"]))},
+        "owner": {"value": users_value(ELEVHALSA)},
+    }
+    bot.driver.block_action("action_hand_over", user=ADMIN, value=str(moved), channel="DU1")
+    view = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
+    response = bot.driver.view_submission(
+        "action_handover",
+        values,
+        user=ADMIN,
+        private_metadata=view["private_metadata"],
+        blocks=[{"type": "input", "block_id": b} for b in values],
+    )
+    assert response.json() is None
+    with bot.sessions() as session:
+        action = session.get(Action, moved)
+        assert action is not None and action.owner == ELEVHALSA
+        assert action.owning_agency_id == forum["Socialtjänst/IFO"]
+        assert action.remind_at is not None
