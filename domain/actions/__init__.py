@@ -79,9 +79,11 @@ from domain.actions.changes import (
 )
 from domain.actions.jobs import (
     ActionMessages,
+    StandIn,
     event_key,
     queue_dm,
     release_orphaned_actions,
+    reminded,
     send_reminders,
 )
 from domain.actions.reading import (
@@ -140,6 +142,7 @@ __all__ = [
     "NotAllowed",
     "Scope",
     "Snooze",
+    "StandIn",
     "access_for_action",
     "action_row",
     "actions_for_agenda",
@@ -172,6 +175,7 @@ __all__ = [
     "read_action",
     "record_follow_up",
     "release_orphaned_actions",
+    "reminded",
     "reminder_days_before",
     "reopen_action",
     "require_changeable",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from sqlalchemy import exists, func, not_, select, update
@@ -33,13 +34,65 @@ from storage.models import (
 # --- scheduled work -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StandIn:
+    """A reminder goes to a stand-in: the owner it is for, away until and including ``until``."""
+
+    owner: str
+    until: dt.date
+
+
+def reminded(
+    session: Session, forum: Forum, owner: str, agency_id: int, today: dt.date
+) -> tuple[str, StandIn | None]:
+    """Who gets the reminders of ``owner``'s actions of agency ``agency_id`` today: the
+    owner, or, while they are marked away (``/samverkan borta``), the stand-in they named,
+    when that stand-in is an active member of the owning agency who is not away too. An
+    owner away without a stand-in still gets them (nobody else was named)."""
+    member = session.scalar(
+        select(Member).where(
+            Member.forum_id == forum.id,
+            Member.slack_user_id == owner,
+            Member.active.is_(True),
+        )
+    )
+    if (
+        member is None
+        or member.away_until is None
+        or member.away_until < today
+        or member.stand_in_member_id is None
+    ):
+        return owner, None
+    stand_in = session.get(Member, member.stand_in_member_id)
+    if (
+        stand_in is None
+        or not stand_in.active
+        or stand_in.forum_id != forum.id
+        or stand_in.agency_id != agency_id
+        or (stand_in.away_until is not None and stand_in.away_until >= today)
+    ):
+        return owner, None
+    return stand_in.slack_user_id, StandIn(owner, member.away_until)
+
+
 class ActionMessages(Protocol):
     """Renders the scheduled DMs (Block Kit lives in handlers; bot wires it in)."""
 
-    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]: ...
+    def reminder(
+        self,
+        locale: Locale,
+        row: ActionRow,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
+    ) -> dict[str, Any]: ...
 
     def digest(
-        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+        self,
+        locale: Locale,
+        rows: Sequence[ActionRow],
+        total: int,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
     ) -> dict[str, Any]: ...
 
     def released(
@@ -241,13 +294,16 @@ def send_reminders(
             if row.overdue and not snoozed:
                 overdue_owners[(forum.id, action.owner)] = True
             else:
-                row = rows_for_user(session, clock, forum, action.owner, [action])[0]
+                to, stand_in = reminded(
+                    session, forum, action.owner, action.owning_agency_id, today
+                )
+                row = rows_for_user(session, clock, forum, to, [action])[0]
                 _dm(
                     session,
                     clock,
                     forum,
-                    action.owner,
-                    messages.reminder(recipient_locale(locale_of, forum, action.owner), row, today),
+                    to,
+                    messages.reminder(recipient_locale(locale_of, forum, to), row, today, stand_in),
                     f"{REMINDER_KIND}:{action.id}:{action.remind_at.isoformat()}",
                 )
             scheduling.complete(session, clock, effect, late=late)
@@ -265,7 +321,8 @@ def _send_digest(
     owner: str,
     locale_of: LocaleOf | None,
 ) -> None:
-    """One DM a day per owner with all their overdue actions in the forum."""
+    """One DM a day per owner with all their overdue actions in the forum (to their
+    stand-in while they are away, :func:`reminded`)."""
     today = local_today(forum, clock)
     where = (
         Action.forum_id == forum.id,
@@ -285,14 +342,17 @@ def _send_digest(
         .all()
     )
     total = int(session.scalar(select(func.count()).select_from(Action).where(*where)) or 0)
-    rows = rows_for_user(session, clock, forum, owner, found)
-    if not rows:
+    if not found:
         return
+    # While the owner is away: their stand-in in the agency of the actions (of the first,
+    # the most overdue; an owner's actions are of the agency they represent).
+    to, stand_in = reminded(session, forum, owner, found[0].owning_agency_id, today)
+    rows = rows_for_user(session, clock, forum, to, found)
     _dm(
         session,
         clock,
         forum,
-        owner,
-        messages.digest(recipient_locale(locale_of, forum, owner), rows, total, today),
+        to,
+        messages.digest(recipient_locale(locale_of, forum, to), rows, total, today, stand_in),
         f"action_digest:{forum.id}:{owner}:{today.isoformat()}",
     )

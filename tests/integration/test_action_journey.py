@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from storage.db import transaction
 from storage.models import Action, ActionEvent, Role
 from tests.conftest import Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA, ELEVHALSA2, make_forum
-from tests.integration.test_action_reminders import create
+from tests.integration.test_action_reminders import at, create, reminders_to, run_at
 from tests.support.slack_driver import select_value, users_value
 
 
@@ -101,3 +102,58 @@ def test_coordinators_are_told_an_owner_moved_to_another_agency_not_that_they_le
         assert action is not None and action.owner == ELEVHALSA
         assert action.owning_agency_id == forum["Socialtjänst/IFO"]
         assert action.remind_at is not None
+
+
+def digests_to(bot: Bot, user: str) -> list[dict[str, Any]]:
+    """The overdue digests ``user`` got (a header first; other DMs may have no blocks)."""
+    return [
+        c.args
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == user
+        and (c.args.get("blocks") or [{}])[0].get("type") == "header"
+    ]
+
+
+def command(bot: Bot, text: str, user: str) -> str:
+    before = bot.slack.count("response_url")
+    bot.driver.command(text, user=user)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
+    return json.dumps(reply.args, ensure_ascii=False)
+
+
+def test_an_away_owners_reminders_go_to_their_stand_in_until_they_are_back(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """An owner marked away with a stand-in from their agency is not reminded on holiday:
+    the stand-in is, told whose action it is and until when, with the buttons that work for
+    them (a member of the owning agency); once the owner is back, the owner is again."""
+    action_id = create(bot, forum, dt.date(2026, 11, 25))
+    assert "ersättare" in command(bot, f"borta 2026-12-04 <@{ELEVHALSA2}>", ELEVHALSA)
+    bot.settle()
+    bot.slack.reset()
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 30))  # due today
+    assert reminders_to(bot, ELEVHALSA) == []
+    (reminder,) = reminders_to(bot, ELEVHALSA2)
+    text = json.dumps(reminder, ensure_ascii=False)
+    assert f"#{action_id}" in text
+    assert f"<@{ELEVHALSA}> är borta till och med fredag 4 december" in text
+    run_at(bot, at(dt.date(2026, 12, 2), 8, 30))  # a week overdue: the digest
+    assert digests_to(bot, ELEVHALSA) == []
+    (digest,) = digests_to(bot, ELEVHALSA2)
+    assert f"#{action_id}" in json.dumps(digest)
+    assert "ersättare" in json.dumps(digest, ensure_ascii=False)
+    assert "Du har" not in json.dumps(digest, ensure_ascii=False)
+    # The stand-in's snooze works (the owning agency's member may change it).
+    bot.driver.block_action(
+        "action_snooze_hour", user=ELEVHALSA2, value=str(action_id), channel=f"D{ELEVHALSA2}"
+    )
+    assert "action_snooze" not in json.dumps(bot.slack.wait_for("response_url")[-1].args)
+    # Back: the owner is reminded again (the snoozed reminder, then the weekly digest).
+    command(bot, "tillbaka", ELEVHALSA)
+    bot.settle()
+    run_at(bot, at(dt.date(2026, 12, 9), 8, 30))
+    assert len(reminders_to(bot, ELEVHALSA)) == 1
+    run_at(bot, at(dt.date(2026, 12, 16), 8, 30))
+    assert len(digests_to(bot, ELEVHALSA)) == 1
+    assert len(reminders_to(bot, ELEVHALSA2)) == 1 and len(digests_to(bot, ELEVHALSA2)) == 1
+    bot.slack.assert_no_violations()

@@ -10,6 +10,7 @@ from domain.actions import (
     ActionRow,
     Filter,
     Scope,
+    StandIn,
 )
 from domain.i18n import Locale, Translator
 from handlers.blocks.actions.ids import (
@@ -245,22 +246,51 @@ def card_message(
     return message(t("Action #{id}", id=row.id), action_card(t, row, today, note=note))
 
 
-def reminder_message(t: Translator, row: ActionRow, today: dt.date) -> dict[str, Any]:
+def stand_in_text(t: Translator, stand_in_for: StandIn) -> str:
+    """To a stand-in: whose reminder this is, and until when they stand in."""
+    return t(
+        "<@{user}> is away until and including {day} and has named you as stand-in, so "
+        "their action reminders come to you.",
+        user=escape(stand_in_for.owner),
+        day=t.day(stand_in_for.until),
+    )
+
+
+def reminder_message(
+    t: Translator, row: ActionRow, today: dt.date, stand_in_for: StandIn | None = None
+) -> dict[str, Any]:
     if row.due_on > today:
         intro = t("Reminder: action #{id} is due {date}.", id=row.id, date=t.day(row.due_on))
     elif row.due_on == today:
         intro = t("Reminder: action #{id} is due today.", id=row.id)
     else:
         intro = t("Reminder: action #{id} was due {date}.", id=row.id, date=t.day(row.due_on))
-    return message(intro, action_card(t, row, today, intro=f"*{intro}*", snooze=True))
+    shown = f"*{intro}*"
+    if stand_in_for is not None:
+        shown += "\n" + stand_in_text(t, stand_in_for)
+    return message(intro, action_card(t, row, today, intro=shown, snooze=True))
 
 
 def digest_message(
-    t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
+    t: Translator,
+    rows: Sequence[ActionRow],
+    total: int,
+    today: dt.date,
+    stand_in_for: StandIn | None = None,
 ) -> dict[str, Any]:
-    """One DM a day with all the owner's overdue actions (buttons on each)."""
-    title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
+    """One DM a day with all the owner's overdue actions (buttons on each); to their
+    stand-in while they are away (``stand_in_for``)."""
+    if stand_in_for is None:
+        title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
+    else:
+        title = t.ngettext(
+            "{n} overdue action of someone you stand in for.",
+            "{n} overdue actions of someone you stand in for.",
+            total,
+        )
     blocks: list[Block] = [header(title)]
+    if stand_in_for is not None:
+        blocks.append(section(stand_in_text(t, stand_in_for)))
     for row in rows:
         blocks.append(divider())
         blocks.extend(action_card(t, row, today))
@@ -321,13 +351,24 @@ def released_message(
 class ScheduledMessages:
     """The DMs the scheduler sends (domain.actions.ActionMessages)."""
 
-    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]:
-        return reminder_message(Translator(locale), row, today)
+    def reminder(
+        self,
+        locale: Locale,
+        row: ActionRow,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
+    ) -> dict[str, Any]:
+        return reminder_message(Translator(locale), row, today, stand_in_for)
 
     def digest(
-        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+        self,
+        locale: Locale,
+        rows: Sequence[ActionRow],
+        total: int,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
     ) -> dict[str, Any]:
-        return digest_message(Translator(locale), rows, total, today)
+        return digest_message(Translator(locale), rows, total, today, stand_in_for)
 
     def released(
         self,
