@@ -79,6 +79,7 @@ from domain.actions.changes import (
 )
 from domain.actions.jobs import (
     ActionMessages,
+    FormerOwner,
     StandIn,
     event_key,
     queue_dm,
@@ -138,6 +139,7 @@ __all__ = [
     "AreaRating",
     "DueActions",
     "Filter",
+    "FormerOwner",
     "HistoryEntry",
     "NotAllowed",
     "Scope",

@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import exists, func, not_, select, update
+from sqlalchemy import exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure, scheduling
@@ -29,6 +29,8 @@ from storage.models import (
     AuditAction,
     Forum,
     Member,
+    OutboxMessage,
+    OutboxStatus,
 )
 
 # --- scheduled work -------------------------------------------------------------------------
@@ -75,6 +77,26 @@ def reminded(
     return stand_in.slack_user_id, StandIn(owner, member.away_until)
 
 
+@dataclass(frozen=True)
+class FormerOwner:
+    """The owner an action was released from: ``moved_to`` the agency they now represent in
+    the forum (moved there), ``unreachable`` when Slack refuses their DMs (their account
+    deactivated or gone), else they left the forum."""
+
+    user: str
+    moved_to: str | None = None
+    unreachable: bool = False
+
+
+# Slack's answers to a DM whose recipient is gone for good (a deactivated or deleted
+# account). ``account_inactive`` is also what every call gets once the bot's own token is
+# dead: it counts only when another DM of the workspace went through after it.
+USER_GONE = frozenset({"user_not_found", "account_inactive"})
+# Reminders refused this long ago or less tell that the owner is gone (older rows: the
+# owner may have been given the action again since).
+UNREACHABLE_WITHIN = dt.timedelta(days=8)
+
+
 class ActionMessages(Protocol):
     """Renders the scheduled DMs (Block Kit lives in handlers; bot wires it in)."""
 
@@ -100,11 +122,10 @@ class ActionMessages(Protocol):
         locale: Locale,
         forum_name: str,
         rows: Sequence[ActionRow],
-        former: Mapping[int, tuple[str, str | None]],
+        former: Mapping[int, FormerOwner],
         today: dt.date,
     ) -> dict[str, Any]:
-        """``former``: by action id, the owner it lost and the agency they now represent in
-        the forum (moved there), or None when they left the forum."""
+        """``former``: by action id, the owner it lost and why."""
         ...
 
 
@@ -165,9 +186,13 @@ def release_orphaned_actions(
         .limit(limit)
     ).all()
     released: dict[int, list[tuple[Action, ActionEvent]]] = defaultdict(list)
-    former: dict[int, tuple[str, str | None]] = {}
-    for action_id, owner in candidates:
-        owner = str(owner)
+    former: dict[int, FormerOwner] = {}
+    gone = _unreachable_owners(session, clock, limit=limit)
+    listed = {action_id for action_id, _ in candidates}
+    every = [(i, str(o), False) for i, o in candidates] + [
+        (i, o, True) for i, o in gone if i not in listed
+    ]
+    for action_id, owner, unreachable in every:
         # Conditional: another replica may have released it a moment ago.
         taken = session.scalar(
             update(Action)
@@ -191,12 +216,16 @@ def release_orphaned_actions(
                 Member.active.is_(True),
             )
         )
-        if now_in is not None and now_in.agency_id != action.owning_agency_id:
-            former[action.id] = (owner, now_in.agency.name)
-            kind, detail = "owner_moved", {"from": owner, "to_agency": now_in.agency.name}
+        detail: dict[str, Any] = {"from": owner}
+        if unreachable:
+            former[action.id] = FormerOwner(owner, unreachable=True)
+            kind = "owner_unreachable"
+        elif now_in is not None and now_in.agency_id != action.owning_agency_id:
+            former[action.id] = FormerOwner(owner, moved_to=now_in.agency.name)
+            kind, detail["to_agency"] = "owner_moved", now_in.agency.name
         else:
-            former[action.id] = (owner, None)
-            kind, detail = "owner_left", {"from": owner}
+            former[action.id] = FormerOwner(owner)
+            kind = "owner_left"
         event = _history(session, clock, action, actor=owner, kind=kind, detail=detail)
         released[action.forum_id].append((action, event))
     for forum_id, items in released.items():
@@ -232,10 +261,77 @@ def release_orphaned_actions(
                 forum_id=forum.id,
                 detail={
                     "owner": None,
-                    "reason": "owner_moved" if former[action.id][1] else "owner_left",
+                    "reason": _reason(former[action.id]),
                 },
             )
     return sum(len(v) for v in released.values())
+
+
+def _reason(former: FormerOwner) -> str:
+    if former.unreachable:
+        return "owner_unreachable"
+    return "owner_moved" if former.moved_to else "owner_left"
+
+
+def _unreachable_owners(session: Session, clock: Clock, *, limit: int) -> list[tuple[int, str]]:
+    """Open actions (id, owner) whose owner's reminder or overdue digest Slack refused
+    lately because the account is gone (:data:`USER_GONE`), unless someone changed the
+    action since (given back, snoozed: then it is theirs to keep). Read from the outbox's
+    settled rows, which keep where a DM went and Slack's refusal."""
+    since = clock.now() - UNREACHABLE_WITHIN
+    refused = session.execute(
+        select(
+            OutboxMessage.team_id,
+            OutboxMessage.dedupe_key,
+            OutboxMessage.payload,
+            OutboxMessage.not_before,
+            OutboxMessage.last_error,
+        ).where(
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.not_before >= since,
+            OutboxMessage.method == "chat.postMessage",
+            OutboxMessage.last_error.in_(USER_GONE),
+            or_(
+                OutboxMessage.dedupe_key.like(f"{REMINDER_KIND}:%"),
+                OutboxMessage.dedupe_key.like("action_digest:%"),
+            ),
+        )
+    ).all()
+    found: dict[int, str] = {}
+    for team_id, key, payload, at, error in refused:
+        user = (payload or {}).get("channel")
+        parts = str(key).split(":")
+        if not isinstance(user, str) or not user or len(parts) < 3 or not parts[1].isdigit():
+            continue
+        if error == "account_inactive" and not session.scalar(
+            select(
+                exists().where(
+                    OutboxMessage.team_id == team_id,
+                    OutboxMessage.status == OutboxStatus.SENT,
+                    OutboxMessage.sent_at >= at,
+                )
+            )
+        ):
+            continue  # the bot's own token may be dead: nobody is released for it
+        if parts[0] == REMINDER_KIND:
+            forum_id = session.scalar(select(Action.forum_id).where(Action.id == int(parts[1])))
+        else:  # action_digest:{forum}:{owner}:{day}
+            forum_id = int(parts[1])
+        if forum_id is None:
+            continue
+        for action_id in session.scalars(
+            select(Action.id)
+            .where(
+                Action.forum_id == forum_id,
+                Action.owner == user,
+                Action.status == ActionStatus.OPEN,
+                Action.updated_at <= at,
+            )
+            .order_by(Action.id)
+            .limit(limit)
+        ):
+            found[action_id] = user
+    return sorted(found.items())
 
 
 def send_reminders(

@@ -157,3 +157,53 @@ def test_an_away_owners_reminders_go_to_their_stand_in_until_they_are_back(
     assert len(digests_to(bot, ELEVHALSA)) == 1
     assert len(reminders_to(bot, ELEVHALSA2)) == 1 and len(digests_to(bot, ELEVHALSA2)) == 1
     bot.slack.assert_no_violations()
+
+
+@pytest.mark.parametrize("error", ["user_not_found", "account_inactive"])
+def test_an_owner_whose_slack_account_is_gone_is_released_and_the_coordinators_told(
+    bot: Bot, forum: dict[str, int], error: str
+) -> None:
+    """The owner's account is deactivated (no one left the channel, so no event says so):
+    Slack refuses their reminder. Their open actions then stay with the agency without an
+    owner and the coordinators are told why, with a button to hand each over, instead of
+    reminders going nowhere every week while the action is forgotten."""
+    first = create(bot, forum, dt.date(2026, 11, 25))
+    second = create(bot, forum, dt.date(2026, 12, 10), n=1)
+    other = create(bot, forum, dt.date(2026, 11, 25), owner=ELEVHALSA2, n=2)
+    bot.slack.reset()
+    bot.slack.refuse_dm(ELEVHALSA, error)
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 30))  # the due day's reminders: one refused
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 31))
+    bot.settle()
+    with bot.sessions() as session:
+        owners = {a.id: a.owner for a in session.scalars(select(Action))}
+        last = {
+            e.action_id: e.kind
+            for e in session.scalars(select(ActionEvent).order_by(ActionEvent.id))
+        }
+    assert owners == {first: None, second: None, other: ELEVHALSA2}
+    assert last[first] == last[second] == "owner_unreachable"
+    (told,) = [m for m in dms(bot, ADMIN) if "saknar nu ägare" in m]
+    assert f"#{first}" in told and f"#{second}" in told and f"#{other}" not in told
+    assert f"Mina påminnelser når inte <@{ELEVHALSA}>" in told
+    assert "action_hand_over" in told
+    # Told once; no more reminders are tried for the released actions.
+    run_at(bot, at(dt.date(2026, 12, 2), 8, 30))
+    assert len([m for m in dms(bot, ADMIN) if "saknar nu ägare" in m]) == 1
+    tried = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ELEVHALSA]
+    assert len(tried) == 1  # the refused reminder, not tried again a week later
+
+
+def test_a_dead_bot_token_releases_no_one(bot: Bot, forum: dict[str, int]) -> None:
+    """``account_inactive`` on every DM is the bot's own token gone (the workspace left):
+    nobody's action is released for it."""
+    action_id = create(bot, forum, dt.date(2026, 11, 25))
+    other = create(bot, forum, dt.date(2026, 11, 25), owner=ELEVHALSA2, n=1)
+    bot.slack.reset()
+    for user in (ELEVHALSA, ELEVHALSA2, ADMIN):
+        bot.slack.refuse_dm(user, "account_inactive")
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 30))
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 31))
+    with bot.sessions() as session:
+        assert session.get(Action, action_id).owner == ELEVHALSA  # type: ignore[union-attr]
+        assert session.get(Action, other).owner == ELEVHALSA2  # type: ignore[union-attr]

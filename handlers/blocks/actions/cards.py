@@ -9,6 +9,7 @@ from typing import Any
 from domain.actions import (
     ActionRow,
     Filter,
+    FormerOwner,
     Scope,
     StandIn,
 )
@@ -310,12 +311,12 @@ def released_message(
     t: Translator,
     forum_name: str,
     rows: Sequence[ActionRow],
-    former: Mapping[int, tuple[str, str | None]] | None = None,
+    former: Mapping[int, FormerOwner] | None = None,
     today: dt.date | None = None,
 ) -> dict[str, Any]:
-    """To the coordinators: the owner left the forum, or moved to another agency
-    (``former``: by action id, the owner and the agency they now represent, None when they
-    left); the actions stay with their agencies until someone takes them over."""
+    """To the coordinators: the owner left the forum, moved to another agency, or cannot be
+    reached in Slack (``former``: by action id); the actions stay with their agencies until
+    someone takes them over."""
     former = former or {}
     title = t.ngettext(
         "{n} action in {forum} no longer has an owner.",
@@ -326,14 +327,21 @@ def released_message(
     day = today or dt.date.min
     blocks: list[Block] = [section(f"*{title}*")]
     for row in rows[:20]:
-        owner, moved_to = former.get(row.id, ("", None))
-        who = f"<@{escape(owner)}>" if owner else t("Its owner")
-        if moved_to:
+        gone = former.get(row.id)
+        who = f"<@{escape(gone.user)}>" if gone else t("Its owner")
+        if gone is not None and gone.unreachable:
+            why = t(
+                "My reminders do not reach {user}: Slack says the account is deactivated or "
+                "gone. Hand it over to someone in {owning}.",
+                user=who,
+                owning=escape(row.agency),
+            )
+        elif gone is not None and gone.moved_to:
             why = t(
                 "{user} now represents {agency} in the forum. Hand it over to someone in "
                 "{owning}, or move it to {agency}.",
                 user=who,
-                agency=escape(moved_to),
+                agency=escape(gone.moved_to),
                 owning=escape(row.agency),
             )
         else:
@@ -375,7 +383,7 @@ class ScheduledMessages:
         locale: Locale,
         forum_name: str,
         rows: Sequence[ActionRow],
-        former: Mapping[int, tuple[str, str | None]],
+        former: Mapping[int, FormerOwner],
         today: dt.date,
     ) -> dict[str, Any]:
         return released_message(Translator(locale), forum_name, rows, former, today)

@@ -370,6 +370,8 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("handed it over to {user}", user=_owner(t, d.get("to")))
     elif entry.kind == "owner_left":
         what = t("left the forum; the action stays with the agency")
+    elif entry.kind == "owner_unreachable":
+        what = t("could not be reached in Slack; the action stays with the agency")
     elif entry.kind == "owner_moved":
         what = t(
             "moved to {agency}; the action stays with its agency",
