@@ -14,7 +14,7 @@ from domain import forums as fs
 from storage.db import transaction
 from storage.models import Action, ActionEvent, Role
 from tests.conftest import Bot
-from tests.integration.test_action_flow import ADMIN, ELEVHALSA, ELEVHALSA2, make_forum
+from tests.integration.test_action_flow import ADMIN, ELEVHALSA, ELEVHALSA2, SOCIAL, make_forum
 from tests.integration.test_action_reminders import at, create, reminders_to, run_at
 from tests.support.slack_driver import select_value, users_value
 
@@ -207,3 +207,37 @@ def test_a_dead_bot_token_releases_no_one(bot: Bot, forum: dict[str, int]) -> No
     with bot.sessions() as session:
         assert session.get(Action, action_id).owner == ELEVHALSA  # type: ignore[union-attr]
         assert session.get(Action, other).owner == ELEVHALSA2  # type: ignore[union-attr]
+
+
+def list_rows(bot: Bot, user: str, words: str) -> dict[int, dict[str, Any]]:
+    """The accessory of each row of ``/samverkan insatser {words}`` as ``user`` sees it."""
+    before = bot.slack.count("response_url")
+    bot.driver.command(f"insatser {words}", user=user)
+    reply = bot.slack.wait_for("response_url", count=before + 1)[-1].args
+    return {
+        int(b["block_id"].split("@")[0].split(".")[1]): b["accessory"]
+        for b in reply["blocks"]
+        if b.get("block_id", "").startswith("action.") and "@" in b["block_id"]
+    }
+
+
+def test_a_list_offers_each_reader_only_the_changes_they_may_make(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The forum's list shows a member of another agency every action (as the disclosure
+    rule lets them), but offers them no Done, More time, Hand over or Cancel they would only
+    be refused: the history alone, as a button. The owning agency and a coordinator get the
+    menu."""
+    action_id = create(bot, forum, dt.date(2026, 12, 3))
+    social = list_rows(bot, SOCIAL, "forum")[action_id]
+    assert social["type"] == "button" and social["action_id"] == "action_history"
+    for user in (ELEVHALSA2, ADMIN):
+        menu = list_rows(bot, user, "forum")[action_id]
+        assert menu["type"] == "overflow"
+        values = [o["value"] for o in menu["options"]]
+        assert values[0] == f"done:{action_id}" and values[-1] == f"history:{action_id}"
+    # The history button opens the history.
+    bot.driver.block_action("action_history", user=SOCIAL, value=str(action_id), channel="C0001")
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    assert view["title"]["text"] == f"Insats #{action_id}"
+    bot.slack.assert_no_violations()

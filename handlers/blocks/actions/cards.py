@@ -185,7 +185,9 @@ def action_card(
         label = t("Hoped-for effect")
         text += f"\n*{label}:* {escape(clip(row.hoped_effect, 500))}"
     blocks.append(section(text, block_id=f"action.{row.id}"))
-    elements = action_buttons(t, row, snooze=snooze)
+    elements = action_buttons(
+        t, row, snooze=snooze, change=row.changeable, follow_up=row.followable
+    )
     if elements:
         blocks.append(actions(*elements, block_id=f"action_buttons.{row.id}"))
     if note:
