@@ -128,6 +128,13 @@ class ActionMessages(Protocol):
         """``former``: by action id, the owner it lost and why."""
         ...
 
+    def left_behind(
+        self, locale: Locale, rows: Sequence[ActionRow], moved_to: str, today: dt.date
+    ) -> dict[str, Any]:
+        """To a member moved to agency ``moved_to``: their actions of the old agency stay
+        there without them."""
+        ...
+
 
 def _dm(
     session: Session, clock: Clock, forum: Forum, user: str, payload: dict[str, Any], key: str
@@ -233,7 +240,29 @@ def release_orphaned_actions(
         assert forum is not None
         session.flush()
         first = min(e.id for _, e in items)
-        for coordinator in coordinators(session, forum_id):
+        told = coordinators(session, forum_id)
+        # A member moved to another agency is told which of their actions stayed behind
+        # (else they just vanish from their App Home); the coordinators among them know.
+        moved: dict[str, list[Action]] = defaultdict(list)
+        for action, _ in items:
+            was = former[action.id]
+            if was.moved_to and was.user not in told:
+                moved[was.user].append(action)
+        for user, theirs in moved.items():
+            _dm(
+                session,
+                clock,
+                forum,
+                user,
+                messages.left_behind(
+                    recipient_locale(locale_of, forum, user),
+                    rows_for_user(session, clock, forum, user, theirs),
+                    former[theirs[0].id].moved_to or "",
+                    local_today(forum, clock),
+                ),
+                f"action_left_behind:{forum_id}:{first}:{user}",
+            )
+        for coordinator in told:
             rows = rows_for_user(session, clock, forum, coordinator, [a for a, _ in items])
             _dm(
                 session,

@@ -78,6 +78,11 @@ def test_coordinators_are_told_an_owner_moved_to_another_agency_not_that_they_le
     assert f"<@{ELEVHALSA}> företräder nu Socialtjänst/IFO i forumet" in told
     assert f"<@{ELEVHALSA2}> har lämnat forumet." in told
     assert "onsdag 25 november" in told
+    # The owner moved is told which of their actions stayed behind (not those who left).
+    (behind,) = dms(bot, ELEVHALSA)
+    assert "Du företräder nu Socialtjänst/IFO" in behind and f"#{moved}" in behind
+    assert "action_done" not in behind
+    assert dms(bot, ELEVHALSA2) == []
     # The history says where the owner went.
     bot.driver.block_action("action_history", user=ADMIN, value=str(moved), channel="DU1")
     view = bot.slack.wait_for("views.open")[-1].args["view"]

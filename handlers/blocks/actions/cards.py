@@ -358,6 +358,23 @@ def released_message(
     return message(title, blocks)
 
 
+def left_behind_message(
+    t: Translator, rows: Sequence[ActionRow], moved_to: str, today: dt.date
+) -> dict[str, Any]:
+    """To a member moved to another agency: the actions of their old agency they owned
+    stay there, without them (no buttons: no longer theirs)."""
+    title = t.ngettext(
+        "You now represent {agency}, so {n} action you owned stays with your former agency.",
+        "You now represent {agency}, so {n} actions you owned stay with your former agency.",
+        len(rows),
+        agency=escape(moved_to),
+    )
+    blocks: list[Block] = [section(f"*{title}*")]
+    blocks.extend(section(row_text(t, row, today, forum=True)) for row in rows[:20])
+    blocks.append(context(t("The coordinators have been told and decide who takes them over.")))
+    return message(title, blocks)
+
+
 class ScheduledMessages:
     """The DMs the scheduler sends (domain.actions.ActionMessages)."""
 
@@ -389,3 +406,8 @@ class ScheduledMessages:
         today: dt.date,
     ) -> dict[str, Any]:
         return released_message(Translator(locale), forum_name, rows, former, today)
+
+    def left_behind(
+        self, locale: Locale, rows: Sequence[ActionRow], moved_to: str, today: dt.date
+    ) -> dict[str, Any]:
+        return left_behind_message(Translator(locale), rows, moved_to, today)
