@@ -133,8 +133,12 @@ def test_an_away_owners_reminders_go_to_their_stand_in_until_they_are_back(
     the stand-in is, told whose action it is and until when, with the buttons that work for
     them (a member of the owning agency); once the owner is back, the owner is again."""
     action_id = create(bot, forum, dt.date(2026, 11, 25))
-    assert "ersättare" in command(bot, f"borta 2026-12-04 <@{ELEVHALSA2}>", ELEVHALSA)
+    # Both are told where the reminders go meanwhile.
+    reply = command(bot, f"borta 2026-12-04 <@{ELEVHALSA2}>", ELEVHALSA)
+    assert "får dina påminnelser om insatser så länge" in reply
     bot.settle()
+    (named,) = dms(bot, ELEVHALSA2)
+    assert "Deras påminnelser om insatser kommer till dig så länge" in named
     bot.slack.reset()
     run_at(bot, at(dt.date(2026, 11, 25), 8, 30))  # due today
     assert reminders_to(bot, ELEVHALSA) == []
