@@ -250,3 +250,17 @@ def test_a_list_offers_each_reader_only_the_changes_they_may_make(
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     assert view["title"]["text"] == f"Insats #{action_id}"
     bot.slack.assert_no_violations()
+
+
+def test_the_agenda_calls_an_action_overdue_only_once_its_due_date_has_passed(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Monday's agenda for Thursday's meeting lists an action due Wednesday as due
+    Wednesday, as its owner's card says, not as "overdue since" a day still to come; one due
+    last Friday is overdue."""
+    create(bot, forum, dt.date(2026, 11, 25))
+    bot.slack.reset()
+    reply = command(bot, "agenda", ADMIN)
+    assert "Insats #1" in reply, reply
+    assert "försenad sedan onsdag 25 november" not in reply
+    assert "klar senast onsdag 25 november" in reply
