@@ -14,7 +14,14 @@ from domain import forums as fs
 from storage.db import transaction
 from storage.models import Action, ActionEvent, Role
 from tests.conftest import Bot
-from tests.integration.test_action_flow import ADMIN, ELEVHALSA, ELEVHALSA2, SOCIAL, make_forum
+from tests.integration.test_action_flow import (
+    ADMIN,
+    ELEVHALSA,
+    ELEVHALSA2,
+    SOCIAL,
+    make_forum,
+    postpone,
+)
 from tests.integration.test_action_reminders import at, create, reminders_to, run_at
 from tests.support.slack_driver import select_value, users_value
 
@@ -264,3 +271,56 @@ def test_the_agenda_calls_an_action_overdue_only_once_its_due_date_has_passed(
     assert "Insats #1" in reply, reply
     assert "försenad sedan onsdag 25 november" not in reply
     assert "klar senast onsdag 25 november" in reply
+
+
+def test_done_in_the_overdue_digest_keeps_the_other_actions_in_it(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The digest lists every overdue action with its buttons: marking one done changes that
+    one in place; the others stay in the message, with their buttons."""
+    first = create(bot, forum, dt.date(2026, 11, 25))
+    second = create(bot, forum, dt.date(2026, 11, 25), n=1)
+    bot.slack.reset()
+    run_at(bot, at(dt.date(2026, 12, 2), 8, 30))
+    (digest,) = digests_to(bot, ELEVHALSA)
+    bot.driver.block_action(
+        "action_done",
+        user=ELEVHALSA,
+        value=str(first),
+        block_id=f"action_buttons.{first}",
+        channel=f"D{ELEVHALSA}",
+        message={"ts": "1.0", "blocks": digest["blocks"], "text": digest["text"]},
+    )
+    replaced = bot.slack.wait_for("response_url")[-1].args
+    text = json.dumps(replaced, ensure_ascii=False)
+    assert replaced["replace_original"] is True
+    assert replaced["blocks"][0]["type"] == "header"  # still the digest
+    assert f"*#{second}*" in text and f"action_buttons.{second}" in text
+    block_ids = [b.get("block_id") for b in replaced["blocks"]]
+    assert f"action_buttons.{second}" in block_ids
+    first_buttons = next(
+        (b for b in replaced["blocks"] if b.get("block_id") == f"action_buttons.{first}"), None
+    )
+    assert first_buttons is None or "action_done" not in json.dumps(first_buttons)
+    assert "markerade den som klar" in text
+    # More time from the digest (a modal): the digest is not replaced by the one card.
+    posted = [
+        c for c in bot.slack.calls_to("chat.postMessage") if c.args.get("channel") == ELEVHALSA
+    ][-1]
+    where = (str(posted.response["channel"]), str(posted.response["ts"]))
+    bot.driver.block_action(
+        "action_more_time",
+        user=ELEVHALSA,
+        value=str(second),
+        block_id=f"action_buttons.{second}",
+        channel=where[0],
+        message={"ts": where[1], "blocks": digest["blocks"], "text": digest["text"]},
+    )
+    view = bot.slack.wait_for("views.open")[-1].args["view"]
+    private = json.loads(view["private_metadata"])
+    assert postpone(bot, ELEVHALSA, private, dt.date(2026, 12, 17)).json() is None
+    bot.settle()
+    with bot.sessions() as session:
+        assert session.get(Action, second).due_on == dt.date(2026, 12, 17)  # type: ignore[union-attr]
+    assert [c for c in bot.slack.calls_to("chat.update") if c.args.get("ts") == where[1]] == []
+    bot.slack.assert_no_violations()

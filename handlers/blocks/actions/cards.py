@@ -40,6 +40,8 @@ from handlers.blocks.common import (
 from handlers.blocks.common import notice_modal as notice_modal
 from storage.models import ActionStatus
 
+MESSAGE_BLOCKS_MAX = 50
+
 # --- labels ---------------------------------------------------------------------------------
 
 
@@ -193,6 +195,39 @@ def action_card(
     if note:
         blocks.append(context(note))
     return blocks
+
+
+def _card_id(block: Block) -> int | None:
+    """The action whose card starts at ``block`` (its section ``action.<id>``), if any."""
+    block_id = str(block.get("block_id") or "")
+    head, _, rest = block_id.partition(".")
+    return int(rest) if head == "action" and rest.isdigit() else None
+
+
+def cards_in(blocks: Sequence[Block]) -> set[int]:
+    """The actions whose cards a message (a digest, several cards) holds."""
+    return {i for i in map(_card_id, blocks) if i is not None}
+
+
+def replace_card(
+    blocks: Sequence[Block], action_id: int, card: Sequence[Block]
+) -> list[Block] | None:
+    """``blocks`` with the card of ``action_id`` (from its section to the next card or
+    divider) replaced by ``card``: a change made in a message holding several actions'
+    cards (the overdue digest) redraws that one and keeps the others. None when the message
+    holds no other card (the caller replaces the whole message)."""
+    if action_id not in cards_in(blocks) or len(cards_in(blocks)) < 2:
+        return None
+    start = next(i for i, b in enumerate(blocks) if _card_id(b) == action_id)
+    end = start + 1
+    while (
+        end < len(blocks) and blocks[end].get("type") != "divider" and _card_id(blocks[end]) is None
+    ):
+        end += 1
+    merged = [*blocks[:start], *card, *blocks[end:]]
+    if len(merged) > MESSAGE_BLOCKS_MAX:  # the note under the card goes first
+        merged = [*blocks[:start], *card[:-1], *blocks[end:]]
+    return merged if len(merged) <= MESSAGE_BLOCKS_MAX else None
 
 
 def created_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
