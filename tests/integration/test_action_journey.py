@@ -94,12 +94,25 @@ def test_coordinators_are_told_an_owner_moved_to_another_agency_not_that_they_le
     bot.driver.block_action("action_history", user=ADMIN, value=str(moved), channel="DU1")
     view = bot.slack.wait_for("views.open")[-1].args["view"]
     assert "flyttade till Socialtjänst/IFO" in json.dumps(view, ensure_ascii=False)
-    # The coordinator moves it along to the owner's new agency, its owner kept.
+    # The coordinator moves it along to the owner's new agency, its owner kept, from the
+    # note (which lists the other action too: it is not replaced by this one's card).
+    note = [
+        c
+        for c in bot.slack.calls_to("chat.postMessage")
+        if c.args.get("channel") == ADMIN and "saknar nu ägare" in c.args.get("text", "")
+    ][-1]
+    where = (str(note.response["channel"]), str(note.response["ts"]))
     values = {
         "agency": {"value": select_value(str(forum["Socialtjänst/IFO"]))},
         "owner": {"value": users_value(ELEVHALSA)},
     }
-    bot.driver.block_action("action_hand_over", user=ADMIN, value=str(moved), channel="DU1")
+    bot.driver.block_action(
+        "action_hand_over",
+        user=ADMIN,
+        value=str(moved),
+        channel=where[0],
+        message={"ts": where[1], "blocks": note.args["blocks"], "text": note.args["text"]},
+    )
     view = bot.slack.wait_for("views.open", count=2)[-1].args["view"]
     response = bot.driver.view_submission(
         "action_handover",
@@ -114,6 +127,8 @@ def test_coordinators_are_told_an_owner_moved_to_another_agency_not_that_they_le
         assert action is not None and action.owner == ELEVHALSA
         assert action.owning_agency_id == forum["Socialtjänst/IFO"]
         assert action.remind_at is not None
+    bot.settle()
+    assert [c for c in bot.slack.calls_to("chat.update") if c.args.get("ts") == where[1]] == []
 
 
 def digests_to(bot: Bot, user: str) -> list[dict[str, Any]]:

@@ -386,6 +386,8 @@ def released_message(
         blocks.append(
             section(
                 row_text(t, row, day) + "\n" + why,
+                # Its card's id: a hand-over from here does not replace the whole note.
+                block_id=f"action.{row.id}",
                 accessory=button(t("Hand over"), ACTION_HAND_OVER, value=str(row.id)),
             )
         )
