@@ -79,9 +79,12 @@ from domain.actions.changes import (
 )
 from domain.actions.jobs import (
     ActionMessages,
+    FormerOwner,
+    StandIn,
     event_key,
     queue_dm,
     release_orphaned_actions,
+    reminded,
     send_reminders,
 )
 from domain.actions.reading import (
@@ -136,10 +139,12 @@ __all__ = [
     "AreaRating",
     "DueActions",
     "Filter",
+    "FormerOwner",
     "HistoryEntry",
     "NotAllowed",
     "Scope",
     "Snooze",
+    "StandIn",
     "access_for_action",
     "action_row",
     "actions_for_agenda",
@@ -172,6 +177,7 @@ __all__ = [
     "read_action",
     "record_follow_up",
     "release_orphaned_actions",
+    "reminded",
     "reminder_days_before",
     "reopen_action",
     "require_changeable",

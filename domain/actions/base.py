@@ -110,6 +110,11 @@ class ActionRow:
     # covered by its consent, nor with a legal ground): what the case's own modal tells that
     # reader, so the row may say why. False for anyone else it is hidden from (no member).
     hidden_by_consent: bool = False
+    # Whether this reader may change it (done, more time, hand over, cancel, open again) and
+    # record its effect (domain.actions.may_change / may_follow_up): a list offers only
+    # what they may do. True where no reader is known (nothing is offered there anyway).
+    changeable: bool = True
+    followable: bool = True
 
     @property
     def awaiting_follow_up(self) -> bool:

@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import exists, func, not_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, not_, or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure, scheduling
 from domain.actions.base import DIGEST_MAX, REMINDER_KIND, ActionRow, may_remind_now, plan_reminder
@@ -28,23 +29,111 @@ from storage.models import (
     AuditAction,
     Forum,
     Member,
+    OutboxMessage,
+    OutboxStatus,
 )
 
 # --- scheduled work -------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class StandIn:
+    """A reminder goes to a stand-in: the owner it is for, away until and including ``until``."""
+
+    owner: str
+    until: dt.date
+
+
+def reminded(
+    session: Session, forum: Forum, owner: str, agency_id: int, today: dt.date
+) -> tuple[str, StandIn | None]:
+    """Who gets the reminders of ``owner``'s actions of agency ``agency_id`` today: the
+    owner, or, while they are marked away (``/samverkan borta``), the stand-in they named,
+    when that stand-in is an active member of the owning agency who is not away too. An
+    owner away without a stand-in still gets them (nobody else was named)."""
+    member = session.scalar(
+        select(Member).where(
+            Member.forum_id == forum.id,
+            Member.slack_user_id == owner,
+            Member.active.is_(True),
+        )
+    )
+    if (
+        member is None
+        or member.away_until is None
+        or member.away_until < today
+        or member.stand_in_member_id is None
+    ):
+        return owner, None
+    stand_in = session.get(Member, member.stand_in_member_id)
+    if (
+        stand_in is None
+        or not stand_in.active
+        or stand_in.forum_id != forum.id
+        or stand_in.agency_id != agency_id
+        or (stand_in.away_until is not None and stand_in.away_until >= today)
+    ):
+        return owner, None
+    return stand_in.slack_user_id, StandIn(owner, member.away_until)
+
+
+@dataclass(frozen=True)
+class FormerOwner:
+    """The owner an action was released from: ``moved_to`` the agency they now represent in
+    the forum (moved there), ``unreachable`` when Slack refuses their DMs (their account
+    deactivated or gone), else they left the forum."""
+
+    user: str
+    moved_to: str | None = None
+    unreachable: bool = False
+
+
+# Slack's answers to a DM whose recipient is gone for good (a deactivated or deleted
+# account). ``account_inactive`` is also what every call gets once the bot's own token is
+# dead: it counts only when another DM of the workspace went through after it.
+USER_GONE = frozenset({"user_not_found", "account_inactive"})
+# Reminders refused this long ago or less tell that the owner is gone (older rows: the
+# owner may have been given the action again since).
+UNREACHABLE_WITHIN = dt.timedelta(days=8)
+
+
 class ActionMessages(Protocol):
     """Renders the scheduled DMs (Block Kit lives in handlers; bot wires it in)."""
 
-    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]: ...
+    def reminder(
+        self,
+        locale: Locale,
+        row: ActionRow,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
+    ) -> dict[str, Any]: ...
 
     def digest(
-        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+        self,
+        locale: Locale,
+        rows: Sequence[ActionRow],
+        total: int,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
     ) -> dict[str, Any]: ...
 
     def released(
-        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
-    ) -> dict[str, Any]: ...
+        self,
+        locale: Locale,
+        forum_name: str,
+        rows: Sequence[ActionRow],
+        former: Mapping[int, FormerOwner],
+        today: dt.date,
+    ) -> dict[str, Any]:
+        """``former``: by action id, the owner it lost and why."""
+        ...
+
+    def left_behind(
+        self, locale: Locale, rows: Sequence[ActionRow], moved_to: str, today: dt.date
+    ) -> dict[str, Any]:
+        """To a member moved to agency ``moved_to``: their actions of the old agency stay
+        there without them."""
+        ...
 
 
 def _dm(
@@ -88,7 +177,9 @@ def release_orphaned_actions(
     """Open actions whose owner is no longer an active member of the owning agency (left the
     channel, removed from the forum, moved to another agency) stay with the agency without
     an owner, and the forum's coordinators are told once, each in their language
-    (``locale_of``; the forum's when unknown). Returns how many were released."""
+    (``locale_of``; the forum's when unknown), which owner left and which moved to another
+    agency (a coordinator then hands the action over within its agency, or moves it to the
+    owner's new one). Returns how many were released."""
     still_member = exists().where(
         Member.forum_id == Action.forum_id,
         Member.slack_user_id == Action.owner,
@@ -102,8 +193,13 @@ def release_orphaned_actions(
         .limit(limit)
     ).all()
     released: dict[int, list[tuple[Action, ActionEvent]]] = defaultdict(list)
-    for action_id, owner in candidates:
-        owner = str(owner)
+    former: dict[int, FormerOwner] = {}
+    gone = _unreachable_owners(session, clock, limit=limit)
+    listed = {action_id for action_id, _ in candidates}
+    every = [(i, str(o), False) for i, o in candidates] + [
+        (i, o, True) for i, o in gone if i not in listed
+    ]
+    for action_id, owner, unreachable in every:
         # Conditional: another replica may have released it a moment ago.
         taken = session.scalar(
             update(Action)
@@ -117,21 +213,56 @@ def release_orphaned_actions(
             continue
         action = _load(session, action_id)
         session.refresh(action)
-        event = _history(
-            session,
-            clock,
-            action,
-            actor=owner,
-            kind="owner_left",
-            detail={"from": owner},
+        # Still in the forum, for another agency: moved, not gone (what they are told).
+        now_in = session.scalar(
+            select(Member)
+            .options(joinedload(Member.agency))
+            .where(
+                Member.forum_id == action.forum_id,
+                Member.slack_user_id == owner,
+                Member.active.is_(True),
+            )
         )
+        detail: dict[str, Any] = {"from": owner}
+        if unreachable:
+            former[action.id] = FormerOwner(owner, unreachable=True)
+            kind = "owner_unreachable"
+        elif now_in is not None and now_in.agency_id != action.owning_agency_id:
+            former[action.id] = FormerOwner(owner, moved_to=now_in.agency.name)
+            kind, detail["to_agency"] = "owner_moved", now_in.agency.name
+        else:
+            former[action.id] = FormerOwner(owner)
+            kind = "owner_left"
+        event = _history(session, clock, action, actor=owner, kind=kind, detail=detail)
         released[action.forum_id].append((action, event))
     for forum_id, items in released.items():
         forum = session.get(Forum, forum_id)
         assert forum is not None
         session.flush()
         first = min(e.id for _, e in items)
-        for coordinator in coordinators(session, forum_id):
+        told = coordinators(session, forum_id)
+        # A member moved to another agency is told which of their actions stayed behind
+        # (else they just vanish from their App Home); the coordinators among them know.
+        moved: dict[str, list[Action]] = defaultdict(list)
+        for action, _ in items:
+            was = former[action.id]
+            if was.moved_to and was.user not in told:
+                moved[was.user].append(action)
+        for user, theirs in moved.items():
+            _dm(
+                session,
+                clock,
+                forum,
+                user,
+                messages.left_behind(
+                    recipient_locale(locale_of, forum, user),
+                    rows_for_user(session, clock, forum, user, theirs),
+                    former[theirs[0].id].moved_to or "",
+                    local_today(forum, clock),
+                ),
+                f"action_left_behind:{forum_id}:{first}:{user}",
+            )
+        for coordinator in told:
             rows = rows_for_user(session, clock, forum, coordinator, [a for a, _ in items])
             _dm(
                 session,
@@ -139,7 +270,11 @@ def release_orphaned_actions(
                 forum,
                 coordinator,
                 messages.released(
-                    recipient_locale(locale_of, forum, coordinator), forum.name, rows
+                    recipient_locale(locale_of, forum, coordinator),
+                    forum.name,
+                    rows,
+                    {a.id: former[a.id] for a, _ in items},
+                    local_today(forum, clock),
                 ),
                 f"action_released:{forum_id}:{first}:{coordinator}",
             )
@@ -153,9 +288,79 @@ def release_orphaned_actions(
                 object_ref=str(action.id),
                 team_id=forum.team_id,
                 forum_id=forum.id,
-                detail={"owner": None, "reason": "owner_left"},
+                detail={
+                    "owner": None,
+                    "reason": _reason(former[action.id]),
+                },
             )
     return sum(len(v) for v in released.values())
+
+
+def _reason(former: FormerOwner) -> str:
+    if former.unreachable:
+        return "owner_unreachable"
+    return "owner_moved" if former.moved_to else "owner_left"
+
+
+def _unreachable_owners(session: Session, clock: Clock, *, limit: int) -> list[tuple[int, str]]:
+    """Open actions (id, owner) whose owner's reminder or overdue digest Slack refused
+    lately because the account is gone (:data:`USER_GONE`), unless someone changed the
+    action since (given back, snoozed: then it is theirs to keep). Read from the outbox's
+    settled rows, which keep where a DM went and Slack's refusal."""
+    since = clock.now() - UNREACHABLE_WITHIN
+    refused = session.execute(
+        select(
+            OutboxMessage.team_id,
+            OutboxMessage.dedupe_key,
+            OutboxMessage.payload,
+            OutboxMessage.not_before,
+            OutboxMessage.last_error,
+        ).where(
+            OutboxMessage.status == OutboxStatus.FAILED,
+            OutboxMessage.not_before >= since,
+            OutboxMessage.method == "chat.postMessage",
+            OutboxMessage.last_error.in_(USER_GONE),
+            or_(
+                OutboxMessage.dedupe_key.like(f"{REMINDER_KIND}:%"),
+                OutboxMessage.dedupe_key.like("action_digest:%"),
+            ),
+        )
+    ).all()
+    found: dict[int, str] = {}
+    for team_id, key, payload, at, error in refused:
+        user = (payload or {}).get("channel")
+        parts = str(key).split(":")
+        if not isinstance(user, str) or not user or len(parts) < 3 or not parts[1].isdigit():
+            continue
+        if error == "account_inactive" and not session.scalar(
+            select(
+                exists().where(
+                    OutboxMessage.team_id == team_id,
+                    OutboxMessage.status == OutboxStatus.SENT,
+                    OutboxMessage.sent_at >= at,
+                )
+            )
+        ):
+            continue  # the bot's own token may be dead: nobody is released for it
+        if parts[0] == REMINDER_KIND:
+            forum_id = session.scalar(select(Action.forum_id).where(Action.id == int(parts[1])))
+        else:  # action_digest:{forum}:{owner}:{day}
+            forum_id = int(parts[1])
+        if forum_id is None:
+            continue
+        for action_id in session.scalars(
+            select(Action.id)
+            .where(
+                Action.forum_id == forum_id,
+                Action.owner == user,
+                Action.status == ActionStatus.OPEN,
+                Action.updated_at <= at,
+            )
+            .order_by(Action.id)
+            .limit(limit)
+        ):
+            found[action_id] = user
+    return sorted(found.items())
 
 
 def send_reminders(
@@ -214,13 +419,16 @@ def send_reminders(
             if row.overdue and not snoozed:
                 overdue_owners[(forum.id, action.owner)] = True
             else:
-                row = rows_for_user(session, clock, forum, action.owner, [action])[0]
+                to, stand_in = reminded(
+                    session, forum, action.owner, action.owning_agency_id, today
+                )
+                row = rows_for_user(session, clock, forum, to, [action])[0]
                 _dm(
                     session,
                     clock,
                     forum,
-                    action.owner,
-                    messages.reminder(recipient_locale(locale_of, forum, action.owner), row, today),
+                    to,
+                    messages.reminder(recipient_locale(locale_of, forum, to), row, today, stand_in),
                     f"{REMINDER_KIND}:{action.id}:{action.remind_at.isoformat()}",
                 )
             scheduling.complete(session, clock, effect, late=late)
@@ -238,7 +446,8 @@ def _send_digest(
     owner: str,
     locale_of: LocaleOf | None,
 ) -> None:
-    """One DM a day per owner with all their overdue actions in the forum."""
+    """One DM a day per owner with all their overdue actions in the forum (to their
+    stand-in while they are away, :func:`reminded`)."""
     today = local_today(forum, clock)
     where = (
         Action.forum_id == forum.id,
@@ -258,14 +467,17 @@ def _send_digest(
         .all()
     )
     total = int(session.scalar(select(func.count()).select_from(Action).where(*where)) or 0)
-    rows = rows_for_user(session, clock, forum, owner, found)
-    if not rows:
+    if not found:
         return
+    # While the owner is away: their stand-in in the agency of the actions (of the first,
+    # the most overdue; an owner's actions are of the agency they represent).
+    to, stand_in = reminded(session, forum, owner, found[0].owning_agency_id, today)
+    rows = rows_for_user(session, clock, forum, to, found)
     _dm(
         session,
         clock,
         forum,
-        owner,
-        messages.digest(recipient_locale(locale_of, forum, owner), rows, total, today),
+        to,
+        messages.digest(recipient_locale(locale_of, forum, to), rows, total, today, stand_in),
         f"action_digest:{forum.id}:{owner}:{today.isoformat()}",
     )

@@ -3,6 +3,7 @@ App Home's open actions and a case's actions."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -89,7 +90,14 @@ def rows_for(
     disclosure.load_cases(session, (a.case_id for a in actions if a.case_id is not None))
     decisions = disclosure.disclose_actions(session, clock, access, actions, surface_name=surface)
     today = local_today(access.forum, clock)
-    return [_row(a, access.forum, today, decisions[a.id]) for a in actions]
+    return [
+        dataclasses.replace(
+            _row(a, access.forum, today, decisions[a.id]),
+            changeable=may_change(a, access),
+            followable=may_follow_up(a, access),
+        )
+        for a in actions
+    ]
 
 
 def rows_for_user(

@@ -69,12 +69,13 @@ def build(
     )
     zone = zoneinfo.ZoneInfo(forum.timezone)
     day = meeting.starts_at.astimezone(zone).date()
+    today = clock.now().astimezone(zone).date()
     # Area and before/after ratings of the actions (the actions feature computes them).
     action_info = {}
     more_actions = 0
     if action_ids:
         listed = action_service.actions_for_agenda(
-            session, forum, meeting, clock.now().astimezone(zone).date(), listed=due, loaded=actions
+            session, forum, meeting, today, listed=due, loaded=actions
         )
         action_info = {a.id: a for a in (*listed.due, *listed.follow_up)}
         more_actions = listed.more
@@ -115,7 +116,10 @@ def build(
                     text=None,  # never in the channel: see handlers/blocks/agenda.py
                     owner=action.owner,
                     due_on=action.due_on,
-                    overdue=action.status == ActionStatus.OPEN and action.due_on < day,
+                    # Against today, as every other surface says it (the agenda is
+                    # built again when an action changes): an action due before the
+                    # meeting but not yet is "due …", not "overdue since" a day to come.
+                    overdue=action.status == ActionStatus.OPEN and action.due_on < today,
                     action_done=action.status == ActionStatus.DONE,
                     reference=info.case_reference if info else None,
                     area=info.area if info else None,

@@ -113,7 +113,14 @@ def refresh(
     if meta.origin == "modal":
         client.views_update(view_id=(body.get("view") or {}).get("id"), view=detail)
     elif meta.origin == "card" and respond is not None:
-        respond(replace_original=True, **ui.card_message(t, row, today, note=note))
+        card = ui.card_message(t, row, today, note=note)
+        # In a message of several cards (the overdue digest): this card only, the others kept.
+        shown = (body.get("message") or {}).get("blocks") or []
+        merged = ui.replace_card(shown, action_id, card["blocks"])
+        if merged is not None:
+            text = str((body.get("message") or {}).get("text") or card["text"])
+            card = {**card, "text": text, "blocks": merged}
+        respond(replace_original=True, **card)
     elif own_card:
         deliver_now(deps, client)  # the card's update, queued above
     elif meta.origin == "list" and meta.list_state and respond is not None:

@@ -134,10 +134,13 @@ def origin_of(body: dict[str, Any], *, card: bool) -> ActionMeta:
     block_id = str(((body.get("actions") or [{}])[0]).get("block_id", ""))
     # A button on the posted agenda: answer the user, never replace the agenda message.
     if card and not block_id.startswith("agenda:"):
+        # A message of several actions' cards (the overdue digest) is not replaced by the
+        # one card a change from a modal shows (the others would vanish from it): no ts.
+        several = len(ui.cards_in((body.get("message") or {}).get("blocks") or [])) > 1
         return ActionMeta(
             origin="card",
             message_channel=container.get("channel_id") or channel_of(body) or None,
-            message_ts=container.get("message_ts"),
+            message_ts=None if several else container.get("message_ts"),
         )
     listed = ui.parse_row_block_id(block_id)
     state = ui.list_value(listed.scope, listed.filter, listed.page) if listed else None

@@ -144,7 +144,7 @@ def away(
             stand_in_t(
                 N_(
                     "{user} is away until {day} and has named you as stand-in for {agency} "
-                    "in {forum}."
+                    "in {forum}. Their action reminders come to you meanwhile."
                 ),
                 user=f"<@{req.user_id}>",
                 day=stand_in_t.day(absence.until),
@@ -154,7 +154,8 @@ def away(
         )
         return text_message(
             t(
-                "You are away until {day}; {user} stands in for {agency}.",
+                "You are away until {day}; {user} stands in for {agency} and gets your "
+                "action reminders meanwhile.",
                 day=t.day(absence.until),
                 user=f"<@{absence.stand_in}>",
                 agency=absence.agency_name,

@@ -46,6 +46,8 @@ class SlackEmulation:
         self._users: dict[str, dict[str, Any]] = {}
         # users.info's error for a user it will not tell about (``refuse_user``).
         self._refused_users: dict[str, str] = {}
+        # chat.postMessage's error for a DM to a user whose account is gone (``refuse_dm``).
+        self._refused_dms: dict[str, str] = {}
         self._channels: dict[str, dict[str, Any]] = {}
         self._members: dict[str, list[str]] = {}
         self._views: dict[str, dict[str, Any]] = {}
@@ -94,6 +96,7 @@ class SlackEmulation:
         ``_cond``)."""
         self._users.clear()
         self._refused_users.clear()
+        self._refused_dms.clear()
         self._channels.clear()
         self._members.clear()
         self._views.clear()
@@ -211,6 +214,10 @@ class SlackEmulation:
         invalid = self._check_message(args, require_content=True)
         if invalid:
             return invalid
+        with self._cond:
+            refused = self._refused_dms.get(str(args["channel"]).removeprefix("D"))
+        if refused is not None:  # a DM to a deactivated or deleted account
+            return self._api_error(refused)
         ts = self._ts()
         channel = self._dm_channel(str(args["channel"]))
         message = self._message(args, ts)

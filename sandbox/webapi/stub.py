@@ -197,6 +197,12 @@ class SlackWebApiStub(SlackEmulation):
         with self._cond:
             self._refused_users[user_id] = error
 
+    def refuse_dm(self, user_id: str, error: str = "user_not_found") -> None:
+        """Answer ``chat.postMessage`` to ``user_id`` (or their DM) with ``error`` from now
+        on, as Slack answers a DM to a deactivated or deleted account."""
+        with self._cond:
+            self._refused_dms[user_id] = error
+
     def set_channel(self, channel: str, **fields: Any) -> None:
         """Override fields of the ``conversations.info`` channel object (``name``, ...)."""
         with self._cond:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.actions import (
     ActionRow,
     Filter,
+    FormerOwner,
     Scope,
+    StandIn,
 )
 from domain.i18n import Locale, Translator
 from handlers.blocks.actions.ids import (
@@ -37,6 +39,8 @@ from handlers.blocks.common import (
 )
 from handlers.blocks.common import notice_modal as notice_modal
 from storage.models import ActionStatus
+
+MESSAGE_BLOCKS_MAX = 50
 
 # --- labels ---------------------------------------------------------------------------------
 
@@ -183,12 +187,47 @@ def action_card(
         label = t("Hoped-for effect")
         text += f"\n*{label}:* {escape(clip(row.hoped_effect, 500))}"
     blocks.append(section(text, block_id=f"action.{row.id}"))
-    elements = action_buttons(t, row, snooze=snooze)
+    elements = action_buttons(
+        t, row, snooze=snooze, change=row.changeable, follow_up=row.followable
+    )
     if elements:
         blocks.append(actions(*elements, block_id=f"action_buttons.{row.id}"))
     if note:
         blocks.append(context(note))
     return blocks
+
+
+def _card_id(block: Block) -> int | None:
+    """The action whose card starts at ``block`` (its section ``action.<id>``), if any."""
+    block_id = str(block.get("block_id") or "")
+    head, _, rest = block_id.partition(".")
+    return int(rest) if head == "action" and rest.isdigit() else None
+
+
+def cards_in(blocks: Sequence[Block]) -> set[int]:
+    """The actions whose cards a message (a digest, several cards) holds."""
+    return {i for i in map(_card_id, blocks) if i is not None}
+
+
+def replace_card(
+    blocks: Sequence[Block], action_id: int, card: Sequence[Block]
+) -> list[Block] | None:
+    """``blocks`` with the card of ``action_id`` (from its section to the next card or
+    divider) replaced by ``card``: a change made in a message holding several actions'
+    cards (the overdue digest) redraws that one and keeps the others. None when the message
+    holds no other card (the caller replaces the whole message)."""
+    if action_id not in cards_in(blocks) or len(cards_in(blocks)) < 2:
+        return None
+    start = next(i for i, b in enumerate(blocks) if _card_id(b) == action_id)
+    end = start + 1
+    while (
+        end < len(blocks) and blocks[end].get("type") != "divider" and _card_id(blocks[end]) is None
+    ):
+        end += 1
+    merged = [*blocks[:start], *card, *blocks[end:]]
+    if len(merged) > MESSAGE_BLOCKS_MAX:  # the note under the card goes first
+        merged = [*blocks[:start], *card[:-1], *blocks[end:]]
+    return merged if len(merged) <= MESSAGE_BLOCKS_MAX else None
 
 
 def created_dm(t: Translator, row: ActionRow, today: dt.date, *, by: str) -> dict[str, Any]:
@@ -245,22 +284,51 @@ def card_message(
     return message(t("Action #{id}", id=row.id), action_card(t, row, today, note=note))
 
 
-def reminder_message(t: Translator, row: ActionRow, today: dt.date) -> dict[str, Any]:
+def stand_in_text(t: Translator, stand_in_for: StandIn) -> str:
+    """To a stand-in: whose reminder this is, and until when they stand in."""
+    return t(
+        "<@{user}> is away until and including {day} and has named you as stand-in, so "
+        "their action reminders come to you.",
+        user=escape(stand_in_for.owner),
+        day=t.day(stand_in_for.until),
+    )
+
+
+def reminder_message(
+    t: Translator, row: ActionRow, today: dt.date, stand_in_for: StandIn | None = None
+) -> dict[str, Any]:
     if row.due_on > today:
         intro = t("Reminder: action #{id} is due {date}.", id=row.id, date=t.day(row.due_on))
     elif row.due_on == today:
         intro = t("Reminder: action #{id} is due today.", id=row.id)
     else:
         intro = t("Reminder: action #{id} was due {date}.", id=row.id, date=t.day(row.due_on))
-    return message(intro, action_card(t, row, today, intro=f"*{intro}*", snooze=True))
+    shown = f"*{intro}*"
+    if stand_in_for is not None:
+        shown += "\n" + stand_in_text(t, stand_in_for)
+    return message(intro, action_card(t, row, today, intro=shown, snooze=True))
 
 
 def digest_message(
-    t: Translator, rows: Sequence[ActionRow], total: int, today: dt.date
+    t: Translator,
+    rows: Sequence[ActionRow],
+    total: int,
+    today: dt.date,
+    stand_in_for: StandIn | None = None,
 ) -> dict[str, Any]:
-    """One DM a day with all the owner's overdue actions (buttons on each)."""
-    title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
+    """One DM a day with all the owner's overdue actions (buttons on each); to their
+    stand-in while they are away (``stand_in_for``)."""
+    if stand_in_for is None:
+        title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
+    else:
+        title = t.ngettext(
+            "{n} overdue action of someone you stand in for.",
+            "{n} overdue actions of someone you stand in for.",
+            total,
+        )
     blocks: list[Block] = [header(title)]
+    if stand_in_for is not None:
+        blocks.append(section(stand_in_text(t, stand_in_for)))
     for row in rows:
         blocks.append(divider())
         blocks.extend(action_card(t, row, today))
@@ -276,20 +344,50 @@ def digest_message(
     return message(title, blocks)
 
 
-def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) -> dict[str, Any]:
-    """To the coordinators: the owner left; the actions stay with their agencies."""
+def released_message(
+    t: Translator,
+    forum_name: str,
+    rows: Sequence[ActionRow],
+    former: Mapping[int, FormerOwner] | None = None,
+    today: dt.date | None = None,
+) -> dict[str, Any]:
+    """To the coordinators: the owner left the forum, moved to another agency, or cannot be
+    reached in Slack (``former``: by action id); the actions stay with their agencies until
+    someone takes them over."""
+    former = former or {}
     title = t.ngettext(
-        "{n} action in {forum} no longer has an owner: the owner left the forum.",
-        "{n} actions in {forum} no longer have an owner: the owner left the forum.",
+        "{n} action in {forum} no longer has an owner.",
+        "{n} actions in {forum} no longer have an owner.",
         len(rows),
         forum=escape(forum_name),
     )
-    today = dt.date.min
+    day = today or dt.date.min
     blocks: list[Block] = [section(f"*{title}*")]
     for row in rows[:20]:
+        gone = former.get(row.id)
+        who = f"<@{escape(gone.user)}>" if gone else t("Its owner")
+        if gone is not None and gone.unreachable:
+            why = t(
+                "My reminders do not reach {user}: Slack says the account is deactivated or "
+                "gone. Hand it over to someone in {owning}.",
+                user=who,
+                owning=escape(row.agency),
+            )
+        elif gone is not None and gone.moved_to:
+            why = t(
+                "{user} now represents {agency} in the forum. Hand it over to someone in "
+                "{owning}, or move it to {agency}.",
+                user=who,
+                agency=escape(gone.moved_to),
+                owning=escape(row.agency),
+            )
+        else:
+            why = t("{user} left the forum.", user=who)
         blocks.append(
             section(
-                row_text(t, row, today),
+                row_text(t, row, day) + "\n" + why,
+                # Its card's id: a hand-over from here does not replace the whole note.
+                block_id=f"action.{row.id}",
                 accessory=button(t("Hand over"), ACTION_HAND_OVER, value=str(row.id)),
             )
         )
@@ -297,18 +395,56 @@ def released_message(t: Translator, forum_name: str, rows: Sequence[ActionRow]) 
     return message(title, blocks)
 
 
+def left_behind_message(
+    t: Translator, rows: Sequence[ActionRow], moved_to: str, today: dt.date
+) -> dict[str, Any]:
+    """To a member moved to another agency: the actions of their old agency they owned
+    stay there, without them (no buttons: no longer theirs)."""
+    title = t.ngettext(
+        "You now represent {agency}, so {n} action you owned stays with your former agency.",
+        "You now represent {agency}, so {n} actions you owned stay with your former agency.",
+        len(rows),
+        agency=escape(moved_to),
+    )
+    blocks: list[Block] = [section(f"*{title}*")]
+    blocks.extend(section(row_text(t, row, today, forum=True)) for row in rows[:20])
+    blocks.append(context(t("The coordinators have been told and decide who takes them over.")))
+    return message(title, blocks)
+
+
 class ScheduledMessages:
     """The DMs the scheduler sends (domain.actions.ActionMessages)."""
 
-    def reminder(self, locale: Locale, row: ActionRow, today: dt.date) -> dict[str, Any]:
-        return reminder_message(Translator(locale), row, today)
+    def reminder(
+        self,
+        locale: Locale,
+        row: ActionRow,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
+    ) -> dict[str, Any]:
+        return reminder_message(Translator(locale), row, today, stand_in_for)
 
     def digest(
-        self, locale: Locale, rows: Sequence[ActionRow], total: int, today: dt.date
+        self,
+        locale: Locale,
+        rows: Sequence[ActionRow],
+        total: int,
+        today: dt.date,
+        stand_in_for: StandIn | None = None,
     ) -> dict[str, Any]:
-        return digest_message(Translator(locale), rows, total, today)
+        return digest_message(Translator(locale), rows, total, today, stand_in_for)
 
     def released(
-        self, locale: Locale, forum_name: str, rows: Sequence[ActionRow]
+        self,
+        locale: Locale,
+        forum_name: str,
+        rows: Sequence[ActionRow],
+        former: Mapping[int, FormerOwner],
+        today: dt.date,
     ) -> dict[str, Any]:
-        return released_message(Translator(locale), forum_name, rows)
+        return released_message(Translator(locale), forum_name, rows, former, today)
+
+    def left_behind(
+        self, locale: Locale, rows: Sequence[ActionRow], moved_to: str, today: dt.date
+    ) -> dict[str, Any]:
+        return left_behind_message(Translator(locale), rows, moved_to, today)

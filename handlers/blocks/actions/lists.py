@@ -17,6 +17,7 @@ from domain.actions import (
 from domain.i18n import Translator
 from handlers.blocks.actions.cards import filter_label, row_text, scope_label
 from handlers.blocks.actions.ids import (
+    ACTION_HISTORY,
     ACTION_LIST_FILTER,
     ACTION_LIST_NEXT,
     ACTION_LIST_PREV,
@@ -45,21 +46,22 @@ from storage.models import ActionStatus
 
 
 def _row_menu(t: Translator, row: ActionRow) -> Block:
+    # Only what this reader may do (a member of another agency: the history).
     options: list[Block] = []
-    if row.status is ActionStatus.OPEN:
+    if row.status is ActionStatus.OPEN and row.changeable:
         options += [
             option(t("Done"), f"done:{row.id}"),
             option(t("Need more time"), f"more_time:{row.id}"),
             option(t("Hand over"), f"hand_over:{row.id}"),
             option(t("Cancel the action"), f"cancel:{row.id}"),
         ]
-    if row.status is ActionStatus.DONE:
+    if row.status is ActionStatus.DONE and row.followable:
         options.append(option(t("Follow up effect"), f"follow_up:{row.id}"))
-    if row.awaiting_follow_up:
+    if row.awaiting_follow_up and row.changeable:
         options.append(option(t("Open again"), f"reopen:{row.id}"))
+    if not options:  # the history alone: a button, not a menu of one (or of it twice)
+        return button(t("History"), ACTION_HISTORY, value=str(row.id))
     options.append(option(t("History"), f"history:{row.id}"))
-    if len(options) < 2:
-        options.append(option(t("History"), f"history:{row.id}"))
     return {"type": "overflow", "action_id": ACTION_ROW_MENU, "options": options[:5]}
 
 

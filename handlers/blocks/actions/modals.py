@@ -370,6 +370,13 @@ def _history_line(t: Translator, entry: HistoryEntry, tz: dt.tzinfo) -> str:
         what = t("handed it over to {user}", user=_owner(t, d.get("to")))
     elif entry.kind == "owner_left":
         what = t("left the forum; the action stays with the agency")
+    elif entry.kind == "owner_unreachable":
+        what = t("could not be reached in Slack; the action stays with the agency")
+    elif entry.kind == "owner_moved":
+        what = t(
+            "moved to {agency}; the action stays with its agency",
+            agency=escape(str(d.get("to_agency") or "–")),
+        )
     elif entry.kind == "follow_up":
         effect = str(d.get("effect"))
         label = effect_label(t, Effect(effect)) if effect in Effect._value2member_map_ else "–"
