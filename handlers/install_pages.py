@@ -40,8 +40,9 @@ def success_page(t: Translator, *, team_id: str | None, app_id: str | None) -> s
         [
             e(
                 t(
-                    "Next step: invite Samverkan to the channel where the forum meets: "
-                    "type {command} in that channel. I then say there how to set up the forum.",
+                    "Next step: invite Samverkan to the channel where the forum meets by "
+                    "typing {command} in that channel. I will then explain there how to set "
+                    "up the forum.",
                     command="/invite @Samverkan",
                 )
             ).replace("/invite @Samverkan", "<code>/invite @Samverkan</code>"),

@@ -93,7 +93,7 @@ def test_coordinators_are_told_an_owner_moved_to_another_agency_not_that_they_le
     # The history says where the owner went.
     bot.driver.block_action("action_history", user=ADMIN, value=str(moved), channel="DU1")
     view = bot.slack.wait_for("views.open")[-1].args["view"]
-    assert "flyttade till Socialtjänst/IFO" in json.dumps(view, ensure_ascii=False)
+    assert "bytte verksamhet till Socialtjänst/IFO" in json.dumps(view, ensure_ascii=False)
     # The coordinator moves it along to the owner's new agency, its owner kept, from the
     # note (which lists the other action too: it is not replaced by this one's card).
     note = [
@@ -160,7 +160,7 @@ def test_an_away_owners_reminders_go_to_their_stand_in_until_they_are_back(
     assert "får dina påminnelser om insatser så länge" in reply
     bot.settle()
     (named,) = dms(bot, ELEVHALSA2)
-    assert "Deras påminnelser om insatser kommer till dig så länge" in named
+    assert "Påminnelserna om hens insatser kommer till dig så länge" in named
     bot.slack.reset()
     run_at(bot, at(dt.date(2026, 11, 25), 8, 30))  # due today
     assert reminders_to(bot, ELEVHALSA) == []

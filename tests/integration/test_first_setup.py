@@ -83,7 +83,7 @@ def test_no_forum_yet_tells_anyone_they_may_set_it_up(bot: Bot) -> None:
     """Not "a coordinator can create one": a new channel has no coordinator, and whoever
     sets the forum up becomes its admin."""
     text = reply_text(bot, "ärenden", "U1")
-    assert "Skapa ett med /samverkan forum ny: den som skapar det blir dess administratör." in (
+    assert "Skapa ett med /samverkan forum ny: den som skapar det blir forumets administratör." in (
         text
     )
     assert "En samordnare kan skapa" not in text
@@ -97,7 +97,9 @@ def test_the_creator_is_told_to_add_members_and_to_switch_the_picture_on(bot: Bo
     bot.settle()
     bot.run_due_work()
     (told,) = dms(bot, "U1")
-    assert "*FOSSAM* är uppsatt i <#C0001>, och du är dess administratör för *Grundskola*." in told
+    assert (
+        "*FOSSAM* är skapat i <#C0001>, och du deltar som administratör för *Grundskola*." in told
+    )
     assert "`/samverkan forum medlemmar`: att vara med i kanalen gör ingen till medlem" in told
     assert "`/samverkan lägesbild inställningar`" in told  # areas, but no picture yet
     # The channel's announcement still comes first.
@@ -204,7 +206,9 @@ def test_a_schedule_whose_every_meeting_falls_on_a_holiday_is_refused_under_the_
         "forum_create", values, user="U1", private_metadata=meta, blocks=blocks_of(values)
     ).json()
     assert answer["response_action"] == "errors"
-    assert "infaller på en helgdag eller ledig dag" in answer["errors"]["rrule.0"]
+    assert (
+        "infaller på en helgdag eller ledig dag och ställs därför in" in answer["errors"]["rrule.0"]
+    )
     assert count(bot, Forum) == 0
     # Moved to the working day before instead, it meets: saved.
     values["holidays.0"] = {"value": select_value("earlier")}

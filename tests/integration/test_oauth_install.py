@@ -297,6 +297,7 @@ def test_the_installer_goes_straight_to_slack_and_back_to_a_page_with_the_next_s
         assert "slack-app-oauth-state=deleted" in (done.headers.get("Set-Cookie") or "")
     assert "<h1>Samverkan är installerat</h1>" in page
     assert "<code>/invite @Samverkan</code>" in page
+    assert "Där berättar jag sedan hur ni sätter upp forumet." in page
     assert "http-equiv" not in page  # it stays, to be read
     assert "slack://app?team=T0001" in page
     assert "Thank you" not in page

@@ -508,7 +508,7 @@ def test_the_picture_tells_an_agency_that_rated_some_areas_from_one_that_rated_n
     summary = picture.args["blocks"][1]["text"]["text"]
     assert summary == (
         "1 av 3 verksamheter svarade. *Ofullständig:* saknas Fritidsgård. "
-        "Delvis besvarad: Polis (3 av 4 områden)."
+        "Svarade delvis: Polis (3 av 4 områden)."
     )
 
 

@@ -572,8 +572,8 @@ def test_the_representatives_fit_a_section_and_escape_agency_names(t: Translator
     assert 0 < rest < 40
     assert text.endswith(
         t.ngettext(
-            "… and {n} more agency: see the channel's members.",
-            "… and {n} more agencies: see the channel's members.",
+            "… and {n} more agency.",
+            "… and {n} more agencies.",
             rest,
         )
     )

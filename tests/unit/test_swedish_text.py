@@ -13,11 +13,11 @@ import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
-from domain.actions import ActionRow
+from domain.actions import ActionRow, StandIn
 from domain.errors import InvalidInput
 from domain.i18n import N_plural, Translator
 from domain.ratings import AgencyStatus, RoundStatus
-from handlers.blocks.actions import digest_message
+from handlers.blocks.actions import digest_message, released_message
 from handlers.blocks.ratings import picture_blocks, settings_modal, status_blocks
 from handlers.errors import error_text
 from storage.models import ActionStatus, RatingRoundStatus
@@ -198,6 +198,39 @@ def test_counts_read_right_with_one_and_with_two(n: int, words: list[str]) -> No
     text += all_text(picture_blocks(SV, shown))
     today = dt.date(2026, 11, 23)
     text += all_text(digest_message(SV, _overdue(n, today), n, today))
+    for word in words:
+        assert word in text
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [
+        (
+            1,
+            [
+                "Någon du är ersättare för har 1 försenad insats.",
+                "Den ligger kvar hos sin verksamhet tills någon tar över den.",
+                "Ägaren har lämnat forumet.",
+            ],
+        ),
+        (
+            2,
+            [
+                "Någon du är ersättare för har 2 försenade insatser.",
+                "De ligger kvar hos sina verksamheter tills någon tar över dem.",
+            ],
+        ),
+    ],
+)
+def test_the_stand_ins_digest_and_the_coordinators_note_count_right_with_one_and_two(
+    n: int, words: list[str]
+) -> None:
+    # "3 försenade insatser för någon du är ersättare för" and "De ligger kvar …" under
+    # "1 insats … saknar nu ägare" before.
+    today = dt.date(2026, 11, 23)
+    away = StandIn(owner="U2", until=dt.date(2026, 12, 4))
+    text = all_text(digest_message(SV, _overdue(n, today), n, today, away))
+    text += all_text(released_message(SV, "FOSSAM", _overdue(n, today), today=today))
     for word in words:
         assert word in text
 

@@ -322,8 +322,8 @@ def digest_message(
         title = t.ngettext("You have {n} overdue action.", "You have {n} overdue actions.", total)
     else:
         title = t.ngettext(
-            "{n} overdue action of someone you stand in for.",
-            "{n} overdue actions of someone you stand in for.",
+            "Someone you stand in for has {n} overdue action.",
+            "Someone you stand in for has {n} overdue actions.",
             total,
         )
     blocks: list[Block] = [header(title)]
@@ -391,7 +391,12 @@ def released_message(
                 accessory=button(t("Hand over"), ACTION_HAND_OVER, value=str(row.id)),
             )
         )
-    blocks.append(context(t("They stay with their agencies until someone takes them over.")))
+    stay = t.ngettext(
+        "It stays with its agency until someone takes it over.",
+        "They stay with their agencies until someone takes them over.",
+        len(rows),
+    )
+    blocks.append(context(stay))
     return message(title, blocks)
 
 
@@ -408,7 +413,7 @@ def left_behind_message(
     )
     blocks: list[Block] = [section(f"*{title}*")]
     blocks.extend(section(row_text(t, row, today, forum=True)) for row in rows[:20])
-    blocks.append(context(t("The coordinators have been told and decide who takes them over.")))
+    blocks.append(context(t("The coordinators have been told and decide who takes over.")))
     return message(title, blocks)
 
 

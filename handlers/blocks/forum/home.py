@@ -87,8 +87,8 @@ def _representatives_text(t: Translator, rows: Sequence[tuple[str, Sequence[str]
             rest = len(rows) - n
             lines.append(
                 t.ngettext(
-                    "… and {n} more agency: see the channel's members.",
-                    "… and {n} more agencies: see the channel's members.",
+                    "… and {n} more agency.",
+                    "… and {n} more agencies.",
                     rest,
                 )
             )
