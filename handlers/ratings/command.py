@@ -143,8 +143,8 @@ def away(
             absence.stand_in,
             stand_in_t(
                 N_(
-                    "{user} is away until {day} and has named you as stand-in for {agency} "
-                    "in {forum}. Their action reminders come to you meanwhile."
+                    "{user} is away until and including {day} and has named you as stand-in "
+                    "for {agency} in {forum}. Their action reminders come to you meanwhile."
                 ),
                 user=f"<@{req.user_id}>",
                 day=stand_in_t.day(absence.until),
@@ -154,8 +154,8 @@ def away(
         )
         return text_message(
             t(
-                "You are away until {day}; {user} stands in for {agency} and gets your "
-                "action reminders meanwhile.",
+                "You are away until and including {day}; {user} stands in for {agency} and "
+                "gets your action reminders meanwhile.",
                 day=t.day(absence.until),
                 user=f"<@{absence.stand_in}>",
                 agency=absence.agency_name,
@@ -163,8 +163,8 @@ def away(
         )
     return text_message(
         t(
-            "You are away until {day}. If no one else from {agency} is here, your agency is "
-            "shown as away, not as missing.",
+            "You are away until and including {day}. If no one else from {agency} is here, "
+            "your agency is shown as away, not as missing.",
             day=t.day(absence.until),
             agency=absence.agency_name,
         )
