@@ -7,12 +7,14 @@ when it did not, nor repeat a true alert by closing forms under new view ids."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
 
 from tests.conftest import Bot
+from tests.integration.test_rating_flow import rate_page, twenty_areas
 from tests.support.rating_flow import (
     ADMIN,
     FRITID,
@@ -144,3 +146,18 @@ def test_another_agencys_or_forums_escalation_cannot_be_told(
     close(bot, forum, "999999:5:", agency="Fritidsgård", user=FRITID, view_id="VF2")
     close(bot, forum, f"{forum['Gråbo']}:5:", user=OUTSIDER, view_id="VF3")
     assert len(alerts(bot)) == before
+
+
+def test_an_escalation_is_not_told_after_the_meeting_it_was_for(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Page one of a two-page form escalates; the form is closed only after the meeting
+    started (or a close is replayed months later, when the outbox no longer holds the key
+    that says it was told): the meeting took the picture up, nobody is told."""
+    page = rate_page(bot, twenty_areas(bot, forum), critical=0)
+    bot.settle()
+    bot.clock.set(dt.datetime(2026, 11, 26, 12, 5, tzinfo=dt.UTC))  # Thursday 13:05
+    bot.driver.view_closed("rating_submit", user=POLIS, private_metadata=page["private_metadata"])
+    bot.settle()
+    bot.run_due_work()
+    assert alerts(bot) == []
