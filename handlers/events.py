@@ -103,13 +103,11 @@ NEW_CHANNEL = "samverkan_new_channel"
 
 def _introduce_in_new_channel(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     """The bot invited to a channel with no forum yet (a read only; no Slack call before
-    the answer): noted for :func:`introduce`."""
-    team_id = _workspace(event, context)
+    the answer): noted for :func:`introduce`. Not where another workspace's forum meets (a
+    channel shared with it): "no forum in this channel yet" would be wrong there."""
     with database_errors(), reading(deps.sessions) as session:
-        forum = forum_service.forum_for_channel(
-            session, team_id=team_id, channel_id=event["channel"]
-        )
-    if forum is None:
+        has_forum = forum_service.channel_has_forum(session, channel_id=event["channel"])
+    if not has_forum:
         context[NEW_CHANNEL] = event["channel"]
 
 
@@ -125,7 +123,7 @@ def introduce(event: dict[str, Any], client: WebClient, context: BoltContext, de
     team_id = _workspace(event, context)
     key = f"introduction:{team_id}:{channel}:{event.get('event_ts') or ''}"
     with database_errors(), transaction(deps.sessions) as session:
-        if forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel):
+        if forum_service.channel_has_forum(session, channel_id=channel):
             return  # set up meanwhile: its announcement says it all
         outgoing.post(
             session,

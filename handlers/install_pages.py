@@ -52,32 +52,63 @@ def success_page(t: Translator, *, team_id: str | None, app_id: str | None) -> s
     )
 
 
+# What a failed installation may say it was: bolt's own reasons and the errors Slack sends
+# back to the redirect. The redirect's ``error`` is anyone's to write in a link to our page
+# ("?error=Your account is locked, call …"): any other is shown as ``unknown_error``, never
+# as written.
+REASONS = frozenset(
+    {
+        "access_denied",
+        "invalid_browser",
+        "invalid_state",
+        "missing_code",
+        "invalid_code",
+        "storage_error",
+        "invalid_scope",
+        "invalid_team_for_non_distributed_app",
+        "unapproved_app",
+        "org_login_required",
+        "restricted_action",
+        "team_added_to_org",
+    }
+)
+
+
 def failure_page(t: Translator, *, reason: str, install_path: str) -> str:
     e = html.escape
     again = t("Try again")
+    shown = reason if reason in REASONS else "unknown_error"
     return _page(
         t,
         t("The installation was not completed"),
         [
-            e(t("Slack did not confirm the installation ({reason}).", reason=reason)),
+            e(t("Slack did not confirm the installation ({reason}).", reason=shown)),
             f'<a href="{e(install_path)}">{e(again)}</a>',
         ],
     )
 
 
-def callback_options(locale: Locale) -> CallbackOptions:
+class _Pages:
     """Bolt's callbacks with our pages: its own response's status and headers (the state
     cookie deleted), our page as the body."""
-    t = Translator(locale)
 
-    def success(args: SuccessArgs) -> BoltResponse:
+    def __init__(self, locale: Locale) -> None:
+        self.t = Translator(locale)
+
+    def success(self, args: SuccessArgs) -> BoltResponse:
         default = args.default.success(args)
-        page = success_page(t, team_id=args.installation.team_id, app_id=args.installation.app_id)
+        page = success_page(
+            self.t, team_id=args.installation.team_id, app_id=args.installation.app_id
+        )
         return BoltResponse(status=default.status, headers=default.headers, body=page)
 
-    def failure(args: FailureArgs) -> BoltResponse:
+    def failure(self, args: FailureArgs) -> BoltResponse:
         default = args.default.failure(args)
-        page = failure_page(t, reason=args.reason, install_path=args.settings.install_path)
+        page = failure_page(self.t, reason=args.reason, install_path=args.settings.install_path)
         return BoltResponse(status=default.status, headers=default.headers, body=page)
 
-    return CallbackOptions(success=success, failure=failure)
+
+def callback_options(locale: Locale) -> CallbackOptions:
+    """Bolt's callbacks with our pages (:class:`_Pages`)."""
+    pages = _Pages(locale)
+    return CallbackOptions(success=pages.success, failure=pages.failure)

@@ -90,6 +90,28 @@ def tell(
     return post(session, clock, team_id=team_id, channel=user_id, message={"text": text}, key=key)
 
 
+def tell_under(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    user_id: str,
+    text: str,
+    dedupe_key: str,
+) -> bool:
+    """Queue a direct message under the outbox key ``dedupe_key`` as it is (no prefix):
+    a key the domain reads back to know what it told (a rating round's escalations).
+    False when that key was queued already."""
+    return scheduling.enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.postMessage",
+        payload={"text": text, "channel": user_id},
+        dedupe_key=dedupe_key,
+    )
+
+
 def action_created(
     session: Session,
     deps: Deps,

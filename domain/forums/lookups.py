@@ -43,6 +43,15 @@ def forum_for_channel(session: Session, *, team_id: str, channel_id: str) -> For
     )
 
 
+def channel_has_forum(session: Session, *, channel_id: str) -> bool:
+    """Whether any workspace's forum meets in the channel. A channel's id is Slack's one
+    name for it in every workspace it is shared with (Slack Connect): a forum of one of them
+    is the channel's forum for the others too."""
+    return (
+        session.scalar(select(Forum.id).where(Forum.channel_id == channel_id).limit(1)) is not None
+    )
+
+
 def require_forum(session: Session, *, team_id: str, channel_id: str) -> Forum:
     forum = forum_for_channel(session, team_id=team_id, channel_id=channel_id)
     if forum is None:

@@ -4,13 +4,14 @@ answers (escalating high levels at once), and being away with a stand-in."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, object_session
 
-from domain import audit, privacy
+from domain import audit, privacy, scheduling
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import (
@@ -40,6 +41,7 @@ from storage.models import (
     Meeting,
     MeetingStatus,
     Member,
+    OutboxMessage,
     Rating,
     RatingObservation,
     RatingRound,
@@ -464,46 +466,101 @@ def _coordinators(session: Session, forum: Forum) -> tuple[str, ...]:
     )
 
 
+# The outbox key of the coordinators' DMs about an agency's escalations in a round:
+# ``rating_escalations:<round>:<agency>:<told>:<coordinator>``, ``told`` the agency's last
+# rating in the round when they were queued: a rating after it was not told yet.
+ESCALATION_KEY = "rating_escalations"
+
+
 @dataclass(frozen=True)
 class Escalated:
-    """The escalations of one submission round (the pages of one rating form), named, and
-    the coordinators to tell: one DM each for the whole round."""
+    """The escalations of one agency in one round not told yet (the pages of one form, or
+    another representative's answer since), named, the coordinators to tell, and the outbox
+    key to queue each DM under (``key:<coordinator>``): one DM each for them all."""
 
     forum_name: str
     escalations: tuple[Escalation, ...]
     coordinators: tuple[str, ...]
+    key: str = ""
 
 
 def escalated(
-    session: Session,
-    *,
-    access: Access,
-    agency_id: int | None,
-    pending: Sequence[tuple[int, int, int | None]],
+    session: Session, clock: Clock, *, access: Access, round_id: int, agency_id: int | None
 ) -> Escalated:
-    """The escalations ``pending`` (area id, level, level before) that the pages of one
-    form saved, with their areas' and agency's names (an area gone since is left out)."""
+    """The member's agency's escalations in the round that the coordinators have not been
+    told, as its stored ratings say them: an area whose current answer is one the agency
+    raised (its first, or higher than the one before it in the round) to kritiskt or
+    allvarligt, or two levels above its last round's, and not lowered since. Nothing of a
+    modal's metadata is taken on trust (a crafted close or page claims levels the agency
+    never gave); each escalation is told once, however many forms are closed or saved.
+    Nothing once the meeting has started (or is cancelled): it took the picture up."""
     forum = access.forum
+    rating_round = _load_round(session, forum, round_id, lock=True)  # one teller at a time
     agency = _require_agency(access, agency_id)
-    names = {
-        row.id: row.name
-        for row in session.execute(
-            select(Area.id, Area.name).where(
-                Area.forum_id == forum.id, Area.id.in_([p[0] for p in pending])
+    nothing = Escalated(forum_name=forum.name, escalations=(), coordinators=())
+    meeting = session.get(Meeting, rating_round.meeting_id)
+    if (
+        meeting is None
+        or meeting.status is MeetingStatus.CANCELLED
+        or meeting.starts_at <= clock.now()
+    ):
+        return nothing
+    prefix = f"{ESCALATION_KEY}:{rating_round.id}:{agency.id}:"
+    told = max(
+        (
+            int(marker)
+            for key in session.scalars(
+                select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
             )
-        )
-    }
-    escalations = tuple(
-        Escalation(
-            area=names[area_id], agency=agency.name, level=level, previous=before, area_id=area_id
-        )
-        for area_id, level, before in pending
-        if area_id in names
+            if (marker := key[len(prefix) :].partition(":")[0]).isdigit()
+        ),
+        default=0,
     )
+    areas = session.scalars(
+        select(Area).where(Area.forum_id == forum.id, Area.active.is_(True)).order_by(Area.position)
+    ).all()
+    history: dict[int, list[Rating]] = {}
+    for rating in session.scalars(
+        select(Rating)
+        .where(Rating.round_id == rating_round.id, Rating.agency_id == agency.id)
+        .order_by(Rating.id)
+    ):
+        history.setdefault(rating.area_id, []).append(rating)
+    last = max((r.id for rows in history.values() for r in rows), default=0)
+    if last <= told:
+        return nothing
+    previous = _previous_levels(session, rating_round, agency.id)
+    escalations = []
+    for area in areas:
+        rows = history.get(area.id, [])
+        if not rows or not rows[-1].is_current:
+            continue
+        raised = rows[0]
+        for before_it, rating in itertools.pairwise(rows):
+            if rating.level > before_it.level:
+                raised = rating
+        current = rows[-1]
+        if raised.id <= told or current.level != raised.level:
+            continue  # told already, or lowered since (no news)
+        before = previous.get(area.id)
+        jumped = before is not None and current.level - before >= JUMP
+        if current.level >= ESCALATE_AT or jumped:
+            escalations.append(
+                Escalation(
+                    area=area.name,
+                    agency=agency.name,
+                    level=current.level,
+                    previous=before,
+                    area_id=area.id,
+                )
+            )
+    if not escalations:
+        return nothing
     return Escalated(
         forum_name=forum.name,
-        escalations=escalations,
-        coordinators=_coordinators(session, forum) if escalations else (),
+        escalations=tuple(escalations),
+        coordinators=_coordinators(session, forum),
+        key=f"{prefix}{last}",
     )
 
 

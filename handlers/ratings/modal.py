@@ -155,14 +155,16 @@ def submit_rating(
             agency_id=meta.agency_id or None,
         )
         # One DM for the whole form, however many pages escalate: the pages before the
-        # last carry theirs on (told when the last page is saved, or the form is closed).
+        # last carry on that they escalated (told when the last page is saved, or the form
+        # is closed). What is told is what the agency's stored ratings say, never the
+        # metadata's levels (rating_service.escalated).
         pending = _pending(meta.escalated) | {
             e.area_id: (e.level, e.previous) for e in saved.escalations
         }
         next_page = meta.page + 1
         last = next_page >= ui.page_count(form)
         if last and pending:
-            _queue_escalations(session, deps, client, access, meta, view, pending)
+            _queue_escalations(session, deps, client, access, meta)
     if not last:
         page_meta = meta.model_copy(update={"page": next_page, "escalated": _pack(pending)})
         following = ui.rating_modal(t, form, page=next_page, private_metadata=page_meta.dump())
@@ -200,42 +202,30 @@ def _pack(pending: Pending) -> str:
 
 
 def _queue_escalations(
-    session: Session,
-    deps: Deps,
-    client: WebClient,
-    access: Access,
-    meta: RatingMeta,
-    view: dict[str, Any],
-    pending: Pending,
+    session: Session, deps: Deps, client: WebClient, access: Access, meta: RatingMeta
 ) -> None:
     forum = access.forum
     found = rating_service.escalated(
-        session,
-        access=access,
-        agency_id=meta.agency_id or None,
-        pending=[(area, level, before) for area, (level, before) in pending.items()],
+        session, deps.clock, access=access, round_id=meta.round_id, agency_id=meta.agency_id or None
     )
-    if not found.escalations:
-        return
-    # Once a form (the modal's id): its last page saved again, or closed after it, tells
-    # nobody twice.
-    key = f"rating_escalations:{forum.team_id}:{view.get('id') or ''}"
     for coordinator, t in outgoing.translators(deps, client, forum, found.coordinators).items():
-        # One DM per coordinator for the whole form, however many areas and pages escalate.
-        outgoing.tell(
+        # One DM per coordinator for the whole form, however many areas and pages escalate;
+        # its key records what was told, so each escalation is told once.
+        outgoing.tell_under(
             session,
             deps.clock,
             team_id=forum.team_id,
             user_id=coordinator,
             text=ui.escalations_text(t, found.forum_name, found.escalations),
-            key=f"{key}:{coordinator}" if view.get("id") else None,
+            dedupe_key=f"{found.key}:{coordinator}",
         )
 
 
 @listener("log")
 def close_rating(client: WebClient, view: dict[str, Any], context: BoltContext, deps: Deps) -> None:
     """The form closed before its last page was saved (``notify_on_close``): the
-    escalations its saved pages carry are told now rather than never."""
+    escalations its saved pages carry are told now rather than never (the metadata only
+    says there are some: what is told is what the stored ratings say, once)."""
     meta = RatingMeta.load(view.get("private_metadata"))
     pending = _pending(meta.escalated)
     if not pending:
@@ -244,7 +234,7 @@ def close_rating(client: WebClient, view: dict[str, Any], context: BoltContext, 
     with database_errors(), transaction(deps.sessions) as session:
         with round_door(session, deps.clock, team_id, user_id, meta.round_id or None):
             access = access_for_round(session, team_id, user_id, meta.round_id)
-        _queue_escalations(session, deps, client, access, meta, view, pending)
+        _queue_escalations(session, deps, client, access, meta)
     outgoing.deliver_now(deps, client)
 
 

@@ -1,0 +1,45 @@
+"""Attack review of the stand-in's action reminders (domain.actions.reminded), through the
+real app: a stand-in named while in the owner's agency and moved to another agency since,
+or gone from the forum, gets none of the owner's reminders (with the action's details);
+the owner does."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from sqlalchemy import update
+
+from storage.db import transaction
+from storage.models import Member
+from tests.conftest import Bot
+from tests.integration.test_action_flow import ELEVHALSA, ELEVHALSA2, make_forum
+from tests.integration.test_action_journey import command, digests_to, move
+from tests.integration.test_action_reminders import at, create, reminders_to, run_at
+
+
+@pytest.fixture
+def forum(bot: Bot) -> dict[str, int]:
+    return make_forum(bot)
+
+
+@pytest.mark.parametrize("change", ["moved", "removed"])
+def test_a_stand_in_no_longer_of_the_agency_gets_no_reminders(
+    bot: Bot, forum: dict[str, int], change: str
+) -> None:
+    action_id = create(bot, forum, dt.date(2026, 11, 25))
+    command(bot, f"borta 2026-12-04 <@{ELEVHALSA2}>", ELEVHALSA)
+    bot.settle()
+    if change == "moved":
+        move(bot, forum, ELEVHALSA2, "Socialtjänst/IFO")
+    else:
+        with transaction(bot.sessions) as s:
+            s.execute(update(Member).where(Member.slack_user_id == ELEVHALSA2).values(active=False))
+    bot.slack.reset()
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 30))
+    assert reminders_to(bot, ELEVHALSA2) == []
+    (reminder,) = reminders_to(bot, ELEVHALSA)
+    assert f"#{action_id}" in json.dumps(reminder)
+    run_at(bot, at(dt.date(2026, 12, 2), 8, 30))
+    assert digests_to(bot, ELEVHALSA2) == []
