@@ -211,6 +211,7 @@ def _queue_escalations(
     forum = access.forum
     found = rating_service.escalated(
         session,
+        deps.clock,
         access=access,
         agency_id=meta.agency_id or None,
         pending=[(area, level, before) for area, (level, before) in pending.items()],
