@@ -43,12 +43,15 @@ from storage.models import (
     MeetingStatus,
     Member,
     OutboxMessage,
+    Rating,
     RatingRound,
     RatingRoundStatus,
     ScheduledEffect,
 )
 
 log = logging.getLogger(__name__)
+
+SCHEDULE_CHANGED = "schedule_changed"  # the note of a meeting a schedule change retired
 
 # --- the renderers the caller passes in -------------------------------------------------------
 
@@ -72,6 +75,11 @@ class Invite:
     # A reminder to an agency that rated some areas, not all: how many of how many.
     rated: int = 0
     areas: int = 0
+    # The first round after a change of the forum's schedule retired an open round (its
+    # meeting left the schedule): that meeting's start, and whether this agency had
+    # answered it (its answers stay with the retired round; the invitation says why).
+    replaced: dt.datetime | None = None
+    answered_replaced: bool = False
 
 
 class Renderers(Protocol):
@@ -339,10 +347,63 @@ def _open_one(
     meeting.has_situation_picture = True
     session.flush()
     _invite(
-        session, clock, forum, meeting, rating_round, renderers, locale_of, renders, reminder=False
+        session,
+        clock,
+        forum,
+        meeting,
+        rating_round,
+        renderers,
+        locale_of,
+        renders,
+        reminder=False,
+        replaced=_replaced(session, rating_round),
     )
     scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
     return True
+
+
+def _replaced(session: Session, rating_round: RatingRound) -> tuple[dt.datetime, set[int]] | None:
+    """The open round a change of the forum's schedule retired (its meeting left the
+    schedule: domain.meetings) when ``rating_round`` is the first round opened since: that
+    meeting's start and the agencies that had answered it. Its answers stay with it (a
+    round is its meeting's); the new invitation says why the agencies are asked again."""
+    retired = session.execute(
+        select(RatingRound.id, RatingRound.closed_at, Meeting.starts_at)
+        .join(Meeting, Meeting.id == RatingRound.meeting_id)
+        .where(
+            RatingRound.forum_id == rating_round.forum_id,
+            RatingRound.id != rating_round.id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            RatingRound.closed_at.is_not(None),
+            Meeting.status == MeetingStatus.CANCELLED,
+            Meeting.note == SCHEDULE_CHANGED,
+        )
+        .order_by(RatingRound.closed_at.desc(), RatingRound.id.desc())
+        .limit(1)
+    ).first()
+    if retired is None:
+        return None
+    round_id, closed_at, starts_at = retired
+    opened_since = session.scalar(
+        select(
+            exists().where(
+                RatingRound.forum_id == rating_round.forum_id,
+                RatingRound.id != round_id,
+                RatingRound.id < rating_round.id,
+                RatingRound.opens_at >= closed_at,
+            )
+        )
+    )
+    if opened_since:
+        return None  # an earlier round after the change said it
+    answered = set(
+        session.scalars(
+            select(Rating.agency_id)
+            .where(Rating.round_id == round_id, Rating.is_current.is_(True))
+            .distinct()
+        )
+    )
+    return starts_at, answered
 
 
 @dataclass(frozen=True)
@@ -393,6 +454,7 @@ def _invite(
     reopened: bool = False,
     moved: bool = False,
     partly: Mapping[int, tuple[int, int]] | None = None,
+    replaced: tuple[dt.datetime, set[int]] | None = None,
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
     ``only`` when given), once per ``key``, agency and person, each in their own language
@@ -425,6 +487,8 @@ def _invite(
             moved=moved,
             rated=rated,
             areas=areas,
+            replaced=replaced[0] if replaced else None,
+            answered_replaced=replaced is not None and agency.id in replaced[1],
         )
         for user in recipients(reps.get(agency.id, []), today):
             message = renders.to(locale_of, forum, user, renderers.invite, invite)

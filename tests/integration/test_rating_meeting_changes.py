@@ -510,3 +510,40 @@ def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
     bot.run_due_work()
     assert not any("OSF torsdag 26 november" in c.args["text"] for c in channel_posts(bot))
+
+
+def test_after_a_schedule_change_the_new_invitation_says_why_the_agencies_are_asked_again(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis answered the round for Thursday 26 November; the forum moves to Fridays: the
+    new round's invitation says the schedule changed and that Polis's answers stay with the
+    old meeting (before, the same invitation as any, with no word about why)."""
+    bot.run_due_work()  # the round for Thursday 26 November
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=AREAS,
+            rrule="FREQ=WEEKLY;BYDAY=FR",
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    bot.slack.reset()
+    bot.run_due_work()  # re-planned: the round for Friday 27 November opens
+    (polis,) = [c.args["text"] for c in dms(bot, POLIS) if "rating_open" in json.dumps(c.args)]
+    assert "Schemat för OSF har ändrats" in polis
+    assert "inför torsdag 26 november har ersatts av en inför fredag 27 november" in polis
+    assert "Polis svarade inför torsdag 26 november; de svaren följer inte med" in polis
+    (fritid,) = [c.args["text"] for c in dms(bot, FRITID) if "rating_open" in json.dumps(c.args)]
+    assert "Schemat för OSF har ändrats" in fritid and "svarade inför" not in fritid
+    # The round after says nothing of it.
+    bot.clock.set(dt.datetime(2026, 11, 30, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    bot.run_due_work()
+    later = [c.args["text"] for c in dms(bot, FRITID) if "fredag 4 december" in c.args["text"]]
+    assert later and not any("Schemat" in text for text in later)
+    bot.slack.assert_no_violations()
