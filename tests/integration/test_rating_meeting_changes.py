@@ -29,6 +29,7 @@ from tests.support.rating_flow import (
     command_reply,
     dms,
     make_forum,
+    open_modal,
     polis_rates,
     table_rows,
     the_round,
@@ -512,12 +513,14 @@ def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
     assert not any("OSF torsdag 26 november" in c.args["text"] for c in channel_posts(bot))
 
 
-def test_after_a_schedule_change_the_new_invitation_says_why_the_agencies_are_asked_again(
+def test_after_a_schedule_change_the_answers_carry_over_and_the_invitation_says_why(
     bot: Bot, forum: dict[str, int]
 ) -> None:
     """Polis answered the round for Thursday 26 November; the forum moves to Fridays: the
-    new round's invitation says the schedule changed and that Polis's answers stay with the
-    old meeting (before, the same invitation as any, with no word about why)."""
+    new round takes Polis's answers over (as a meeting moved by hand keeps them), its
+    invitation says the schedule changed and the answers came along, Polis is not reminded
+    and the picture has its levels. Before, every agency was asked again from scratch with
+    the same invitation as any, with no word about why."""
     bot.run_due_work()  # the round for Thursday 26 November
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
     with transaction(bot.sessions) as s:
@@ -534,12 +537,38 @@ def test_after_a_schedule_change_the_new_invitation_says_why_the_agencies_are_as
         fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
     bot.slack.reset()
     bot.run_due_work()  # re-planned: the round for Friday 27 November opens
-    (polis,) = [c.args["text"] for c in dms(bot, POLIS) if "rating_open" in json.dumps(c.args)]
-    assert "Schemat för OSF har ändrats" in polis
-    assert "inför torsdag 26 november har ersatts av en inför fredag 27 november" in polis
-    assert "Polis svarade inför torsdag 26 november; de svaren följer inte med" in polis
+    (invitation,) = [c for c in dms(bot, POLIS) if "rating_open" in json.dumps(c.args)]
+    polis = invitation.args
+    assert "Schemat för OSF har ändrats" in polis["text"]
+    assert "inför torsdag 26 november har ersatts av en inför fredag 27 november" in polis["text"]
+    assert "Svaren som Polis gav inför torsdag 26 november följer med" in polis["text"]
     (fritid,) = [c.args["text"] for c in dms(bot, FRITID) if "rating_open" in json.dumps(c.args)]
-    assert "Schemat för OSF har ändrats" in fritid and "svarade inför" not in fritid
+    assert "Schemat för OSF har ändrats" in fritid and "följer med" not in fritid
+    # The form of the new round has Polis's answers.
+    view = open_modal(bot, POLIS, button_value(invitation))
+    assert "*OSF* fredag 27 november" in all_text(view)
+    chosen = {
+        b["block_id"]: b["element"].get("initial_option", {}).get("value")
+        for b in view["blocks"]
+        if b.get("block_id", "").startswith("level_")
+    }
+    assert chosen == {
+        f"level_{forum['Gråbo']}": "2",
+        f"level_{forum['Hemse']}": "3",
+        f"level_{forum['Droger']}": "2",
+    }
+    # Polis is not reminded; the picture has its levels.
+    bot.clock.set(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
+    bot.run_due_work()
+    reminded = [c.args["text"] for c in dms(bot, POLIS) if "Påminnelse" in c.args["text"]]
+    assert reminded == []
+    assert any("Påminnelse" in c.args["text"] for c in dms(bot, FRITID))
+    bot.clock.set(dt.datetime(2026, 11, 26, 11, 1, tzinfo=dt.UTC))
+    bot.run_due_work()
+    picture = [c.args for c in channel_posts(bot) if "fredag 27 november" in all_text(c.args)]
+    assert picture
+    rows = {row[0].split()[0]: row for row in table_rows(picture[-1])[1:]}
+    assert "🟧 oroande" in rows["Hemse"]
     # The round after says nothing of it.
     bot.clock.set(dt.datetime(2026, 11, 30, 7, 1, tzinfo=dt.UTC))
     bot.slack.reset()

@@ -70,13 +70,13 @@ def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
             agency=invite.agency_name,
             deadline=deadline,
         )
-    elif invite.replaced is not None and invite.answered_replaced:
+    elif invite.replaced is not None and invite.carried_over:
         # A schedule change retired the round {agency} had answered: say why it is asked
-        # again (before, the same invitation as any, with no word about it).
+        # again, and that its answers came along (before, the same invitation as any).
         text = t(
             "The schedule of {forum} changed, so the situation picture before {old_day} "
-            "was replaced by one before {day}. {agency} answered for {old_day}; those "
-            "answers do not carry over: rate the situation again by {deadline}.",
+            "was replaced by one before {day}. The answers {agency} gave for {old_day} are "
+            "carried over: check them and change what needs changing by {deadline}.",
             forum=invite.forum_name,
             old_day=_day(t, invite.replaced, invite.timezone),
             day=day,
