@@ -45,9 +45,11 @@ class AreaPicture:
     median: float | None
     count: int
     disagreement: bool
-    trend: Trend | None  # the highest level against the previous closed round's highest
+    # The highest level against the previous closed round's, of the agencies that answered
+    # the area both times (like with like; None when no agency did).
+    trend: Trend | None
     history: tuple[float | None, ...]  # medians of the earlier rounds, oldest first
-    median_trend: Trend | None = None  # the median against the previous round's median
+    median_trend: Trend | None = None  # the median against the previous round's, likewise
     history_highest: tuple[int | None, ...] = ()  # highest levels of the earlier rounds
 
 
@@ -173,7 +175,7 @@ def _build(
     # This round's ratings and the earlier rounds' in one query (those are counted here).
     ratings: list[tuple[int, int, int]] = []
     last_id = earlier_ids[0] if earlier_ids else None
-    last_time: dict[tuple[int, int], int] = {}  # the previous round's (agency, area): level
+    last_time: dict[int, dict[int, int]] = defaultdict(dict)  # the previous round's, by area
     history_counts: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for round_id, agency_id, area_id, level in session.execute(
         select(Rating.round_id, Rating.agency_id, Rating.area_id, Rating.level).where(
@@ -185,7 +187,7 @@ def _build(
         else:
             history_counts[(round_id, area_id)][level] += 1
             if round_id == last_id:
-                last_time[(agency_id, area_id)] = level
+                last_time[area_id][agency_id] = level
     members = session.execute(
         select(Member.agency_id, Member.away_until).where(
             Member.forum_id == forum.id,
@@ -224,7 +226,7 @@ def _build(
         now_by = {
             a.id: matrix[(a.id, area.id)] for a in shown_agencies if (a.id, area.id) in matrix
         }
-        before_by = {a: lvl for (a, ar), lvl in last_time.items() if ar == area.id}
+        before_by = last_time.get(area.id, {})
         both = sorted(now_by.keys() & before_by.keys())
         if now_by and before_by:
             gone |= before_by.keys() - now_by.keys()
