@@ -20,6 +20,7 @@ from domain.clock import Clock
 from domain.forums import (
     coordinators,
     local_today,
+    stand_in_for,
 )
 from domain.i18n import Locale, LocaleOf, recipient_locale
 from storage.models import (
@@ -58,21 +59,12 @@ def reminded(
             Member.active.is_(True),
         )
     )
-    if (
-        member is None
-        or member.away_until is None
-        or member.away_until < today
-        or member.stand_in_member_id is None
-    ):
-        return owner, None
-    stand_in = session.get(Member, member.stand_in_member_id)
-    if (
-        stand_in is None
-        or not stand_in.active
-        or stand_in.forum_id != forum.id
-        or stand_in.agency_id != agency_id
-        or (stand_in.away_until is not None and stand_in.away_until >= today)
-    ):
+    stand_in = (
+        stand_in_for(session, member, today, fits=lambda m: m.agency_id == agency_id)
+        if member is not None
+        else None
+    )
+    if member is None or stand_in is None or member.away_until is None:
         return owner, None
     return stand_in.slack_user_id, StandIn(owner, member.away_until)
 

@@ -37,6 +37,7 @@ from domain.forums.lookups import (
     forum_zone,
     forums_of_user,
     get_forum,
+    is_away,
     local_now,
     local_today,
     log_reviewers,
@@ -46,6 +47,7 @@ from domain.forums.lookups import (
     require_member,
     require_member_in_channel,
     setting_text,
+    stand_in_for,
 )
 from domain.forums.members import (
     Move,
@@ -90,6 +92,7 @@ __all__ = [
     "forum_zone",
     "forums_of_user",
     "get_forum",
+    "is_away",
     "local_now",
     "local_today",
     "log_reviewers",
@@ -104,5 +107,6 @@ __all__ = [
     "save_forum_settings",
     "setting_text",
     "split_lines",
+    "stand_in_for",
     "update_forum",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -230,3 +230,37 @@ def coordinator_locales(
 def log_reviewers(session: Session, forum: Forum) -> list[str]:
     """The forum's log reviewers (granskare: domain.logreview)."""
     return members_with_role(session, forum.id, (Role.REVIEWER,))
+
+
+# --- away and stand-in ------------------------------------------------------------------------
+
+
+def is_away(member: Member, day: dt.date) -> bool:
+    """Marked away (``/samverkan borta``) on ``day`` (the day they are back is inclusive)."""
+    return member.away_until is not None and member.away_until >= day
+
+
+def stand_in_for(
+    session: Session,
+    member: Member,
+    day: dt.date,
+    *,
+    fits: Callable[[Member], bool] = lambda _: True,
+) -> Member | None:
+    """While ``member`` is away on ``day``: the stand-in they named, when that stand-in is
+    still an active member of the same forum, not away too, and ``fits`` (the owning agency
+    for an action's reminders, a coordinator for a rating alert). None when ``member`` is
+    not away, named nobody, or the one named no longer fits: the caller decides then (the
+    action's owner still gets the reminder; an alert skips them)."""
+    if not is_away(member, day) or member.stand_in_member_id is None:
+        return None
+    stand_in = session.get(Member, member.stand_in_member_id)
+    if (
+        stand_in is None
+        or not stand_in.active
+        or stand_in.forum_id != member.forum_id
+        or is_away(stand_in, day)
+        or not fits(stand_in)
+    ):
+        return None
+    return stand_in

@@ -22,6 +22,7 @@ from domain.errors import (
     InvalidInput,
     NotAMember,
 )
+from domain.forums import is_away, stand_in_for
 from domain.i18n import N_, N_plural, When
 from domain.ratings.settings import (
     COMMENT_MAX,
@@ -448,22 +449,44 @@ def submit_ratings(
         changed=len(changed),
         complete=(answered or 0) >= len(areas),
         escalations=tuple(escalations),
-        coordinators=_coordinators(session, forum) if escalations else (),
+        coordinators=(
+            _alerted(session, forum, rater=access.member.slack_user_id, today=today)
+            if escalations
+            else ()
+        ),
     )
 
 
-def _coordinators(session: Session, forum: Forum) -> tuple[str, ...]:
-    return tuple(
-        session.scalars(
-            select(Member.slack_user_id)
-            .where(
-                Member.forum_id == forum.id,
-                Member.active.is_(True),
-                Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
-            )
-            .order_by(Member.id)
-        ).all()
-    )
+def _alerted(session: Session, forum: Forum, *, rater: str, today: dt.date) -> tuple[str, ...]:
+    """Who an alert (the escalation DM) goes to: the forum's coordinators and admins but the
+    one who gave the rating (a DM about their own rating told them nothing). One marked away
+    (``/samverkan borta``) gets it through the stand-in they named when that stand-in leads
+    the forum too (the same lookup as an action's reminders: domain.forums.stand_in_for),
+    else not; unless nobody would be told then: those away are told all the same."""
+    leads = session.scalars(
+        select(Member)
+        .where(
+            Member.forum_id == forum.id,
+            Member.active.is_(True),
+            Member.role.in_((Role.COORDINATOR, Role.ADMIN)),
+        )
+        .order_by(Member.id)
+    ).all()
+    lead_ids = {m.id for m in leads}
+    told: list[str] = []
+    away: list[str] = []
+    for lead in leads:
+        if lead.slack_user_id == rater:
+            continue
+        if not is_away(lead, today):
+            told.append(lead.slack_user_id)
+            continue
+        stand_in = stand_in_for(session, lead, today, fits=lambda m: m.id in lead_ids)
+        if stand_in is not None and stand_in.slack_user_id != rater:
+            told.append(stand_in.slack_user_id)
+        else:
+            away.append(lead.slack_user_id)
+    return tuple(dict.fromkeys(told or away))
 
 
 # The outbox key of the coordinators' DMs about an agency's escalations in a round:
@@ -559,7 +582,9 @@ def escalated(
     return Escalated(
         forum_name=forum.name,
         escalations=tuple(escalations),
-        coordinators=_coordinators(session, forum),
+        coordinators=_alerted(
+            session, forum, rater=access.member.slack_user_id, today=local_today(forum, clock)
+        ),
         key=f"{prefix}{last}",
     )
 

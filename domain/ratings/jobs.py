@@ -12,7 +12,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import ColumnElement, String, cast, exists, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from domain import scheduling
+from domain import audit, scheduling
 from domain.clock import Clock
 from domain.forums import coordinators
 from domain.i18n import LocaleOf, Renders, Translator
@@ -35,20 +35,26 @@ from domain.ratings.settings import (
 )
 from storage.db import reading
 from storage.models import (
+    SYSTEM_ACTOR,
     Agency,
     Area,
+    AuditAction,
     EffectStatus,
     Forum,
     Meeting,
     MeetingStatus,
     Member,
     OutboxMessage,
+    Rating,
+    RatingObservation,
     RatingRound,
     RatingRoundStatus,
     ScheduledEffect,
 )
 
 log = logging.getLogger(__name__)
+
+SCHEDULE_CHANGED = "schedule_changed"  # the note of a meeting a schedule change retired
 
 # --- the renderers the caller passes in -------------------------------------------------------
 
@@ -72,6 +78,11 @@ class Invite:
     # A reminder to an agency that rated some areas, not all: how many of how many.
     rated: int = 0
     areas: int = 0
+    # The first round after a change of the forum's schedule retired an open round (its
+    # meeting left the schedule): that meeting's start, and whether this agency's answers
+    # to it were carried over to this round (the invitation says why, and what to do).
+    replaced: dt.datetime | None = None
+    carried_over: bool = False
 
 
 class Renderers(Protocol):
@@ -339,10 +350,115 @@ def _open_one(
     meeting.has_situation_picture = True
     session.flush()
     _invite(
-        session, clock, forum, meeting, rating_round, renderers, locale_of, renders, reminder=False
+        session,
+        clock,
+        forum,
+        meeting,
+        rating_round,
+        renderers,
+        locale_of,
+        renders,
+        reminder=False,
+        replaced=_replaced(session, clock, forum, rating_round),
     )
     scheduling.complete(session, clock, effect, late=now - opens_at > dt.timedelta(hours=1))
     return True
+
+
+def _replaced(
+    session: Session, clock: Clock, forum: Forum, rating_round: RatingRound
+) -> tuple[dt.datetime, set[int]] | None:
+    """The open round a change of the forum's schedule retired (its meeting left the
+    schedule: domain.meetings), when ``rating_round`` is the first round opened since:
+    that meeting's start and the agencies whose answers are carried over to this round.
+
+    Carried over, as a meeting moved by hand keeps its round and the answers given
+    (closing.follow_meeting): the answers of the areas and agencies still active, each with
+    who gave it and when, and what each agency sees; the retired round keeps its own. An
+    agency that answered every area is then not reminded; the invitation says why the
+    round started again and that the answers were carried over, to check and change."""
+    retired = session.execute(
+        select(RatingRound.id, RatingRound.closed_at, Meeting.starts_at)
+        .join(Meeting, Meeting.id == RatingRound.meeting_id)
+        .where(
+            RatingRound.forum_id == rating_round.forum_id,
+            RatingRound.id != rating_round.id,
+            RatingRound.status == RatingRoundStatus.CLOSED,
+            RatingRound.closed_at.is_not(None),
+            Meeting.status == MeetingStatus.CANCELLED,
+            Meeting.note == SCHEDULE_CHANGED,
+        )
+        .order_by(RatingRound.closed_at.desc(), RatingRound.id.desc())
+        .limit(1)
+    ).first()
+    if retired is None:
+        return None
+    round_id, closed_at, starts_at = retired
+    opened_since = session.scalar(
+        select(
+            exists().where(
+                RatingRound.forum_id == rating_round.forum_id,
+                RatingRound.id != round_id,
+                RatingRound.id < rating_round.id,
+                RatingRound.opens_at >= closed_at,
+            )
+        )
+    )
+    if opened_since:
+        return None  # an earlier round after the change took them over
+    active_areas = select(Area.id).where(Area.forum_id == forum.id, Area.active.is_(True))
+    active_agencies = select(Agency.id).where(Agency.forum_id == forum.id, Agency.active.is_(True))
+    carried: set[int] = set()
+    for old in session.scalars(
+        select(Rating).where(
+            Rating.round_id == round_id,
+            Rating.is_current.is_(True),
+            Rating.area_id.in_(active_areas),
+            Rating.agency_id.in_(active_agencies),
+        )
+    ):
+        carried.add(old.agency_id)
+        session.add(
+            Rating(
+                round_id=rating_round.id,
+                agency_id=old.agency_id,
+                area_id=old.area_id,
+                level=old.level,
+                comment=old.comment,
+                rated_by=old.rated_by,
+                rated_at=old.rated_at,
+                is_current=True,
+            )
+        )
+    for seen in session.scalars(
+        select(RatingObservation).where(
+            RatingObservation.round_id == round_id,
+            RatingObservation.agency_id.in_(carried),
+        )
+    ):
+        session.add(
+            RatingObservation(
+                round_id=rating_round.id,
+                agency_id=seen.agency_id,
+                text=seen.text,
+                written_by=seen.written_by,
+                written_at=seen.written_at,
+            )
+        )
+    if carried:
+        audit.record(
+            session,
+            clock,
+            actor=SYSTEM_ACTOR,
+            action=AuditAction.CREATE,
+            object_type="rating",
+            object_ref=str(rating_round.id),
+            team_id=forum.team_id,
+            forum_id=forum.id,
+            detail={"carried_over_from": round_id, "agencies": len(carried)},
+        )
+        session.flush()
+    return starts_at, carried
 
 
 @dataclass(frozen=True)
@@ -393,6 +509,7 @@ def _invite(
     reopened: bool = False,
     moved: bool = False,
     partly: Mapping[int, tuple[int, int]] | None = None,
+    replaced: tuple[dt.datetime, set[int]] | None = None,
 ) -> int:
     """Queue the round's DM to the representatives of the forum's active agencies (of
     ``only`` when given), once per ``key``, agency and person, each in their own language
@@ -425,6 +542,8 @@ def _invite(
             moved=moved,
             rated=rated,
             areas=areas,
+            replaced=replaced[0] if replaced else None,
+            carried_over=replaced is not None and agency.id in replaced[1],
         )
         for user in recipients(reps.get(agency.id, []), today):
             message = renders.to(locale_of, forum, user, renderers.invite, invite)

@@ -45,9 +45,11 @@ class AreaPicture:
     median: float | None
     count: int
     disagreement: bool
-    trend: Trend | None  # the highest level against the previous closed round's highest
+    # The highest level against the previous closed round's, of the agencies that answered
+    # the area both times (like with like; None when no agency did).
+    trend: Trend | None
     history: tuple[float | None, ...]  # medians of the earlier rounds, oldest first
-    median_trend: Trend | None = None  # the median against the previous round's median
+    median_trend: Trend | None = None  # the median against the previous round's, likewise
     history_highest: tuple[int | None, ...] = ()  # highest levels of the earlier rounds
 
 
@@ -70,6 +72,11 @@ class Picture:
     # Of ``missing``: the agencies that rated some areas, not all, with how many of how many
     # (the picture shows their levels, so "missing" alone would contradict it).
     partly: tuple[tuple[str, int, int], ...] = field(default=())
+    # The arrows compare like with like: per area, only the agencies that answered it both
+    # this time and last time. Of those that answered an area only one of the two times:
+    # the agencies without an answer now, and those without one last time (for the note).
+    not_compared_now: tuple[str, ...] = field(default=())
+    not_compared_before: tuple[str, ...] = field(default=())
 
     @property
     def complete(self) -> bool:
@@ -167,6 +174,8 @@ def _build(
     earlier_ids = [r for r, _ in earlier]
     # This round's ratings and the earlier rounds' in one query (those are counted here).
     ratings: list[tuple[int, int, int]] = []
+    last_id = earlier_ids[0] if earlier_ids else None
+    last_time: dict[int, dict[int, int]] = defaultdict(dict)  # the previous round's, by area
     history_counts: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
     for round_id, agency_id, area_id, level in session.execute(
         select(Rating.round_id, Rating.agency_id, Rating.area_id, Rating.level).where(
@@ -177,6 +186,8 @@ def _build(
             ratings.append((agency_id, area_id, level))
         else:
             history_counts[(round_id, area_id)][level] += 1
+            if round_id == last_id:
+                last_time[area_id][agency_id] = level
     members = session.execute(
         select(Member.agency_id, Member.away_until).where(
             Member.forum_id == forum.id,
@@ -197,6 +208,8 @@ def _build(
 
     oldest_first = list(reversed(earlier_ids))
     rows = []
+    gone: set[int] = set()  # agencies that answered an area last time, not now
+    new: set[int] = set()  # agencies that answered an area now, not last time
     for area in shown_areas:
         levels = tuple(matrix.get((a.id, area.id)) for a in shown_agencies)
         given = [lvl for lvl in levels if lvl is not None]
@@ -208,6 +221,18 @@ def _build(
         earlier_counts = [history_counts.get((r, area.id), {}) for r in oldest_first]
         history = tuple(median_of(c) for c in earlier_counts)
         history_highest = tuple(highest_of(c) for c in earlier_counts)
+        # Like with like: the agencies that answered this area both times (Gråbo looked
+        # better only because the agency that said allvarligt did not answer this time).
+        now_by = {
+            a.id: matrix[(a.id, area.id)] for a in shown_agencies if (a.id, area.id) in matrix
+        }
+        before_by = last_time.get(area.id, {})
+        both = sorted(now_by.keys() & before_by.keys())
+        if now_by and before_by:
+            gone |= before_by.keys() - now_by.keys()
+            new |= now_by.keys() - before_by.keys()
+        now_same = [now_by[a] for a in both]
+        before_same = [before_by[a] for a in both]
         rows.append(
             AreaPicture(
                 area_id=area.id,
@@ -217,9 +242,13 @@ def _build(
                 median=median,
                 count=len(given),
                 disagreement=bool(given) and max(given) - min(given) >= DISAGREEMENT,
-                trend=_trend(highest, history_highest[-1] if history_highest else None),
+                trend=_trend(max(now_same), max(before_same)) if both else None,
                 history=history,
-                median_trend=_trend(median, history[-1] if history else None),
+                median_trend=(
+                    _trend(statistics.median(now_same), statistics.median(before_same))
+                    if both
+                    else None
+                ),
                 history_highest=history_highest,
             )
         )
@@ -254,6 +283,8 @@ def _build(
         away=tuple(away),
         history_dates=tuple(start for _, start in reversed(earlier)),
         partly=tuple(partly),
+        not_compared_now=tuple(a.name for a in agencies if a.id in gone),
+        not_compared_before=tuple(a.name for a in agencies if a.id in new),
     )
 
 

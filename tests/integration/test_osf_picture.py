@@ -26,6 +26,7 @@ from storage.models import (
 )
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
+from tests.support.forums import forum_draft
 from tests.support.rating_flow import (
     ADMIN,
     DEADLINE,
@@ -255,4 +256,72 @@ def test_the_posted_picture_is_a_native_table_and_chart_and_the_images_have_alt_
     assert all(len(str(u.get("alt_txt") or "")) > 20 for u in uploads)
     heatmap = next(u for u in uploads if "heatmap" in u["filename"])
     assert "Värmekarta över lägesbilden" in heatmap["alt_txt"]
+    bot.slack.assert_no_violations()
+
+
+def test_the_arrows_compare_only_the_agencies_that_answered_both_times(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Round 1: Polis says allvarligt in Gråbo, Fritidsgård does not answer. Round 2: Polis
+    does not answer, Fritidsgård says kritiskt in Hemse. Socialtjänst says the same both
+    times: compared like with like nothing changed (before, Gråbo showed ↓ "better" only
+    because Polis was missing, and Hemse ↑ only because Fritidsgård was new)."""
+    bot.run_due_work()
+    agency_rates(bot, ADMIN, {forum["Gråbo"]: 2, forum["Hemse"]: 2, forum["Droger"]: 1})
+    agency_rates(bot, POLIS, {forum["Gråbo"]: 5, forum["Hemse"]: 2, forum["Droger"]: 1})
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    bot.clock.set(DEADLINE + WEEK - dt.timedelta(days=2))
+    bot.run_due_work()
+    agency_rates(bot, ADMIN, {forum["Gråbo"]: 2, forum["Hemse"]: 2, forum["Droger"]: 1})
+    agency_rates(bot, FRITID, {forum["Gråbo"]: 2, forum["Hemse"]: 4, forum["Droger"]: 1})
+    bot.clock.set(DEADLINE + WEEK + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    latest = posted_pictures(bot)[-1]
+    (table,) = [b for b in latest["blocks"] if b["type"] == "table"]
+    rows = {row[0]["text"].split()[0]: [c["text"] for c in row] for row in table["rows"][1:]}
+    assert rows["Gråbo"][0] == "Gråbo →" and rows["Gråbo"][-1] == "2 →"
+    assert rows["Hemse"][0].startswith("Hemse →") and rows["Hemse"][-1].startswith("3 →")
+    text = all_text(latest)
+    assert "Pilarna jämför bara verksamheter som svarade båda gångerna." in text
+    assert "Svarade inte den här gången: Polis." in text
+    assert "Svarade inte förra gången: Fritidsgård." in text
+    bot.slack.assert_no_violations()
+
+
+def test_a_new_area_joins_the_trend_chart_and_the_others_keep_their_history(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Two rounds with three areas, then Skolan is added and two more rounds follow: the
+    chart keeps the three areas' four rounds (before, only the two rounds where every area
+    was rated were left), and Skolan has a chart of its own from its first round."""
+    levels = {forum["Gråbo"]: 2, forum["Hemse"]: 3, forum["Droger"]: 1}
+    for week in range(4):
+        bot.clock.set(DEADLINE + week * WEEK - dt.timedelta(days=2))
+        bot.run_due_work()
+        agency_rates(bot, ADMIN, levels)
+        bot.clock.set(DEADLINE + week * WEEK + dt.timedelta(minutes=1))
+        bot.run_due_work()
+        if week == 1:
+            with transaction(bot.sessions) as s:
+                created = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+                draft = forum_draft(
+                    name="OSF",
+                    code="OSF",
+                    agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+                    own_agency="Socialtjänst/IFO",
+                    areas=["Gråbo", "Hemse", "Droger", "Skolan"],
+                )
+                fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+                skolan = next(a.id for a in created.areas if a.name == "Skolan")
+            levels = {**levels, skolan: 4}
+    latest = posted_pictures(bot)[-1]
+    charts = [b for b in latest["blocks"] if b["type"] == "data_visualization"]
+    assert len(charts) == 2
+    older, newer = (c["chart"] for c in charts)
+    assert len(older["axis_config"]["categories"]) == 4
+    assert sorted(s["name"] for s in older["series"]) == ["Droger", "Gråbo", "Hemse"]
+    assert [s["name"] for s in newer["series"]] == ["Skolan"]
+    assert [p["value"] for p in newer["series"][0]["data"]] == [4, 4]
+    assert newer["axis_config"]["categories"] == older["axis_config"]["categories"][-2:]
     bot.slack.assert_no_violations()

@@ -228,7 +228,9 @@ def test_one_answer_per_agency_the_latest_stands_and_the_history_is_kept(
     ids = [b.get("block_id") for b in view["blocks"]]
     assert {f"level_{forum[a]}" for a in AREAS} <= set(ids)
     assert {f"comment_{forum[a]}" for a in AREAS} <= set(ids)
-    assert "Förra gången: inte bedömt" in all_text(view)
+    # The agency's first round: no "last time" (there was none), not "Förra gången: inte
+    # bedömt".
+    assert "Förra gången" not in all_text(view) and "inte bedömt" not in all_text(view)
     response = rate(bot, view, POLIS, {forum["Gråbo"]: 2, forum["Hemse"]: 1, forum["Droger"]: 3})
     assert response.json()["response_action"] == "update"
     assert "sparat" in all_text(response.json()["view"])
@@ -745,3 +747,52 @@ def test_the_forum_summary_says_you_are_marked_away(bot: Bot, forum: dict[str, i
     assert "You are marked as away until and including Thursday 10 December." in reply, reply
     command_reply(bot, "tillbaka", FRITID)
     assert "borta till och med" not in command_reply(bot, "forum", FRITID)
+
+
+def test_an_alert_skips_its_rater_and_coordinators_away_unless_nobody_else_is_told(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The coordinator who rated is not alerted about their own rating; a coordinator marked
+    away is not alerted (their stand-in is, when the stand-in leads the forum too: a plain
+    member is not), unless nobody else would be: then those away are told all the same."""
+    coordinator, helper = "U5", "U6"
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        for user, role in ((coordinator, Role.COORDINATOR), (helper, Role.MEMBER)):
+            fs.add_members(
+                s,
+                bot.clock,
+                forum=created,
+                actor=ADMIN,
+                slack_user_ids=[user],
+                agency_id=forum["Socialtjänst/IFO"],
+                role=role,
+            )
+    bot.run_due_work()
+    round_id = the_round(bot).id
+
+    def rates(user: str, agency: str, level: int, view_id: str) -> None:
+        view = open_modal(bot, user, f"{round_id}:{forum[agency]}")
+        levels = {forum["Gråbo"]: level, forum["Hemse"]: 1, forum["Droger"]: 1}
+        rate(bot, view, user, levels, view_id=view_id)
+        bot.run_due_work()
+
+    def alerted() -> dict[str, int]:
+        calls = bot.slack.calls_to("chat.postMessage")
+        return {
+            user: sum(
+                1 for c in calls if c.args.get("channel") == user and "bedömer" in c.args["text"]
+            )
+            for user in (ADMIN, coordinator, helper)
+        }
+
+    rates(ADMIN, "Socialtjänst/IFO", 4, "V1")  # the admin's own rating: the other is told
+    assert alerted() == {ADMIN: 0, coordinator: 1, helper: 0}
+    command_reply(bot, f"borta 2026-12-31 <@{helper}>", coordinator)
+    rates(POLIS, "Polis", 4, "V2")  # the coordinator away, their stand-in no coordinator
+    assert alerted() == {ADMIN: 1, coordinator: 1, helper: 0}
+    command_reply(bot, "borta 2026-12-31", ADMIN)
+    rates(FRITID, "Fritidsgård", 5, "V3")  # everyone away: told all the same
+    assert alerted() == {ADMIN: 2, coordinator: 2, helper: 0}
+    bot.slack.assert_no_violations()

@@ -29,6 +29,7 @@ from tests.support.rating_flow import (
     command_reply,
     dms,
     make_forum,
+    open_modal,
     polis_rates,
     table_rows,
     the_round,
@@ -510,3 +511,68 @@ def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
     bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
     bot.run_due_work()
     assert not any("OSF torsdag 26 november" in c.args["text"] for c in channel_posts(bot))
+
+
+def test_after_a_schedule_change_the_answers_carry_over_and_the_invitation_says_why(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis answered the round for Thursday 26 November; the forum moves to Fridays: the
+    new round takes Polis's answers over (as a meeting moved by hand keeps them), its
+    invitation says the schedule changed and the answers came along, Polis is not reminded
+    and the picture has its levels. Before, every agency was asked again from scratch with
+    the same invitation as any, with no word about why."""
+    bot.run_due_work()  # the round for Thursday 26 November
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        draft = forum_draft(
+            name="OSF",
+            code="OSF",
+            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+            own_agency="Socialtjänst/IFO",
+            areas=AREAS,
+            rrule="FREQ=WEEKLY;BYDAY=FR",
+        )
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    bot.slack.reset()
+    bot.run_due_work()  # re-planned: the round for Friday 27 November opens
+    (invitation,) = [c for c in dms(bot, POLIS) if "rating_open" in json.dumps(c.args)]
+    polis = invitation.args
+    assert "Schemat för OSF har ändrats" in polis["text"]
+    assert "inför torsdag 26 november har ersatts av en inför fredag 27 november" in polis["text"]
+    assert "Svaren som Polis gav inför torsdag 26 november följer med" in polis["text"]
+    (fritid,) = [c.args["text"] for c in dms(bot, FRITID) if "rating_open" in json.dumps(c.args)]
+    assert "Schemat för OSF har ändrats" in fritid and "följer med" not in fritid
+    # The form of the new round has Polis's answers.
+    view = open_modal(bot, POLIS, button_value(invitation))
+    assert "*OSF* fredag 27 november" in all_text(view)
+    chosen = {
+        b["block_id"]: b["element"].get("initial_option", {}).get("value")
+        for b in view["blocks"]
+        if b.get("block_id", "").startswith("level_")
+    }
+    assert chosen == {
+        f"level_{forum['Gråbo']}": "2",
+        f"level_{forum['Hemse']}": "3",
+        f"level_{forum['Droger']}": "2",
+    }
+    # Polis is not reminded; the picture has its levels.
+    bot.clock.set(dt.datetime(2026, 11, 26, 10, 0, tzinfo=dt.UTC))
+    bot.run_due_work()
+    reminded = [c.args["text"] for c in dms(bot, POLIS) if "Påminnelse" in c.args["text"]]
+    assert reminded == []
+    assert any("Påminnelse" in c.args["text"] for c in dms(bot, FRITID))
+    bot.clock.set(dt.datetime(2026, 11, 26, 11, 1, tzinfo=dt.UTC))
+    bot.run_due_work()
+    picture = [c.args for c in channel_posts(bot) if "fredag 27 november" in all_text(c.args)]
+    assert picture
+    rows = {row[0].split()[0]: row for row in table_rows(picture[-1])[1:]}
+    assert "🟧 oroande" in rows["Hemse"]
+    # The round after says nothing of it.
+    bot.clock.set(dt.datetime(2026, 11, 30, 7, 1, tzinfo=dt.UTC))
+    bot.slack.reset()
+    bot.run_due_work()
+    later = [c.args["text"] for c in dms(bot, FRITID) if "fredag 4 december" in c.args["text"]]
+    assert later and not any("Schemat" in text for text in later)
+    bot.slack.assert_no_violations()

@@ -21,6 +21,7 @@ from handlers.blocks.ratings import (
     picture_message,
     picture_table,
     trend_chart,
+    trend_charts,
 )
 from sandbox.blockkit_html import RenderContext, render_blocks
 from sandbox.webapi import validate_message, validate_view
@@ -233,3 +234,13 @@ def test_the_sandbox_draws_the_table_and_the_chart() -> None:
         "rows": [[{"type": "raw_text", "text": "<script>alert(1)</script>"}]],
     }
     assert "<script>" not in render_blocks([hostile], RenderContext())
+
+
+def test_a_new_area_gets_a_chart_of_its_own_and_the_others_keep_their_history() -> None:
+    shown = picture(areas=3, rounds=5)
+    newer = AreaPicture(**{**shown.areas[2].__dict__, "history_highest": (None, None, 2, 3)})
+    charts = trend_charts(SV, Picture(**{**shown.__dict__, "areas": (*shown.areas[:2], newer)}))
+    assert [len(c["chart"]["axis_config"]["categories"]) for c in charts] == [5, 3]
+    assert [s["name"] for s in charts[0]["chart"]["series"]] == ["Område 0", "Område 1"]
+    assert [p["value"] for p in charts[1]["chart"]["series"][0]["data"]] == [2, 3, 3]
+    assert validate_message({"channel": "C1", "text": "x", "blocks": charts}) == []

@@ -63,6 +63,7 @@ from handlers.blocks.ratings.picture import (
     picture_message,
     picture_table,
     trend_chart,
+    trend_charts,
 )
 from handlers.blocks.ratings.settings import (
     comments_modal,
@@ -120,4 +121,5 @@ __all__ = [
     "settings_modal",
     "status_blocks",
     "trend_chart",
+    "trend_charts",
 ]

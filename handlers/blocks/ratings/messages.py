@@ -70,6 +70,29 @@ def invite_message(t: Translator, invite: Invite) -> dict[str, Any]:
             agency=invite.agency_name,
             deadline=deadline,
         )
+    elif invite.replaced is not None and invite.carried_over:
+        # A schedule change retired the round {agency} had answered: say why it is asked
+        # again, and that its answers came along (before, the same invitation as any).
+        text = t(
+            "The schedule of {forum} changed, so the situation picture before {old_day} "
+            "was replaced by one before {day}. The answers {agency} gave for {old_day} are "
+            "carried over: check them and change what needs changing by {deadline}.",
+            forum=invite.forum_name,
+            old_day=_day(t, invite.replaced, invite.timezone),
+            day=day,
+            agency=invite.agency_name,
+            deadline=deadline,
+        )
+    elif invite.replaced is not None:
+        text = t(
+            "The schedule of {forum} changed, so the situation picture before {old_day} "
+            "was replaced by one before {day}: rate the situation for your agency by "
+            "{deadline}.",
+            forum=invite.forum_name,
+            old_day=_day(t, invite.replaced, invite.timezone),
+            day=day,
+            deadline=deadline,
+        )
     else:
         text = t(
             "Situation picture before {forum} {day}: rate the situation for your agency "

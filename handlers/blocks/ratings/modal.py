@@ -86,7 +86,13 @@ def rating_modal(t: Translator, form: RatingForm, *, page: int, private_metadata
                 f"level_{row.area_id}",
                 row.name,
                 select,
-                hint=t("Last time: {level}", level=level_text(t, row.previous)),
+                # Nothing when the agency never rated the area before (its first round,
+                # or a new area): "Last time: not rated" spoke of a time that never was.
+                hint=(
+                    t("Last time: {level}", level=level_text(t, row.previous))
+                    if row.previous is not None
+                    else None
+                ),
             )
         )
         blocks.append(

@@ -124,22 +124,74 @@ def _short_day(t: Translator, moment: dt.datetime, tz: str) -> str:
 
 
 def trend_chart(t: Translator, picture: Picture) -> Block | None:
-    """The trend as a native line chart: the highest level per area (the picture's measure)
-    over the rounds where every area was rated; None when it does not fit (at most six
-    areas, twenty rounds) or there are fewer than two such rounds. The PNG is the fallback."""
+    """The first of :func:`trend_charts` (the areas with the longest history), or None."""
+    charts = trend_charts(t, picture)
+    return charts[0] if charts else None
+
+
+def trend_charts(t: Translator, picture: Picture) -> list[Block]:
+    """The trend as native line charts: the highest level per area (the picture's measure).
+    Slack's line chart wants a value of every series at every category, so an area added
+    later cannot share a chart with the older areas' history: the areas rated since the
+    oldest round shown keep their history in one chart, and areas that joined since get a
+    chart of their own from their first round (once they have two). A round where an area
+    rated by then was left unrated is left out. None fits beyond six areas or with fewer
+    than two rounds; the PNG is the fallback."""
     areas = picture.areas
     if not areas or len(areas) > CHART_SERIES_MAX:
-        return None
+        return []
     dates = [*picture.history_dates, picture.meeting_start]
     values = [[*a.history_highest, a.highest] for a in areas]
     if any(len(v) != len(dates) for v in values):
-        return None
-    kept = [n for n in range(len(dates)) if all(v[n] is not None for v in values)]
-    kept = kept[-CHART_POINTS_MAX:]
-    if len(kept) < 2:
+        return []
+    first = [next((n for n, v in enumerate(row) if v is not None), None) for row in values]
+    charted = [i for i, start in enumerate(first) if start is not None]
+    kept = [
+        n
+        for n in range(len(dates))
+        if all(values[i][n] is not None for i in charted if (first[i] or 0) <= n)
+    ][-CHART_POINTS_MAX:]
+    if not kept:
+        return []
+    older = [i for i in charted if (first[i] or 0) <= kept[0]]
+    newer = [i for i in charted if (first[i] or 0) > kept[0]]
+    charts = [
+        _line_chart(
+            t,
+            picture,
+            dates,
+            [(areas[i], values[i]) for i in older],
+            kept,
+            t("Highest level per area"),
+        )
+    ]
+    if newer:
+        since = max(first[i] or 0 for i in newer)
+        charts.append(
+            _line_chart(
+                t,
+                picture,
+                dates,
+                [(areas[i], values[i]) for i in newer],
+                [n for n in kept if n >= since],
+                t("Highest level per area, new areas"),
+            )
+        )
+    return [c for c in charts if c is not None]
+
+
+def _line_chart(
+    t: Translator,
+    picture: Picture,
+    dates: list[dt.datetime],
+    rows: list[tuple[AreaPicture, list[int | None]]],
+    kept: list[int],
+    title: str,
+) -> Block | None:
+    if not rows or len(kept) < 2:
         return None
     labels = [_short_day(t, dates[n], picture.timezone) for n in kept]
-    names = [clip(a.name, CHART_LABEL_MAX) for a in areas]
+    names = [clip(area.name, CHART_LABEL_MAX) for area, _ in rows]
     if len(set(labels)) < len(labels) or len(set(names)) < len(names):
         return None
     series = [
@@ -149,11 +201,11 @@ def trend_chart(t: Translator, picture: Picture) -> Block | None:
                 {"label": label, "value": row[n]} for label, n in zip(labels, kept, strict=True)
             ],
         }
-        for name, row in zip(names, values, strict=True)
+        for name, (_, row) in zip(names, rows, strict=True)
     ]
     return {
         "type": "data_visualization",
-        "title": clip(t("Highest level per area"), CHART_TITLE_MAX),
+        "title": clip(title, CHART_TITLE_MAX),
         "chart": {
             "type": "line",
             "series": series,
@@ -221,12 +273,13 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
     table = picture_table(t, picture)
     if table is not None:
         blocks.append(table)
-        chart = trend_chart(t, picture)
-        if chart is not None:
-            blocks.append(chart)
+        blocks.extend(trend_charts(t, picture))
         note = legend(t)
         if any(a.disagreement for a in picture.areas):
             note += "  ·  " + t("⚠ agencies two or more levels apart.")
+        compared = comparison_note(t, picture)
+        if compared:
+            note += "  ·  " + compared
         blocks.append(context(note))
         return blocks
     groups: list[tuple[int | None, list[AreaPicture]]] = []
@@ -265,11 +318,38 @@ def picture_blocks(t: Translator, picture: Picture) -> list[dict[str, Any]]:
                 )
             )
         )
-    chart = trend_chart(t, picture)
-    if chart is not None and len(blocks) < PICTURE_BLOCKS_MAX - 1:
-        blocks.append(chart)
-    blocks.append(context(legend(t)))
+    for chart in trend_charts(t, picture):
+        if len(blocks) < PICTURE_BLOCKS_MAX - 1:
+            blocks.append(chart)
+    note = legend(t)
+    compared = comparison_note(t, picture)
+    if compared:
+        note += "  ·  " + compared
+    blocks.append(context(note))
     return blocks[:PICTURE_BLOCKS_MAX]
+
+
+def comparison_note(t: Translator, picture: Picture) -> str | None:
+    """When the agencies that answered changed since last time, say that the arrows compare
+    only the agencies that answered both times, and who is left out of the comparison."""
+    if not picture.not_compared_now and not picture.not_compared_before:
+        return None
+    parts = [t("The arrows compare only agencies that answered both times.")]
+    if picture.not_compared_now:
+        parts.append(
+            t(
+                "Not answered this time: {agencies}.",
+                agencies=", ".join(escape(clip(a, 60)) for a in picture.not_compared_now),
+            )
+        )
+    if picture.not_compared_before:
+        parts.append(
+            t(
+                "Not answered last time: {agencies}.",
+                agencies=", ".join(escape(clip(a, 60)) for a in picture.not_compared_before),
+            )
+        )
+    return " ".join(parts)
 
 
 def legend(t: Translator) -> str:
