@@ -18,6 +18,7 @@ from tests.integration.test_action_flow import (
     ADMIN,
     CHANNEL,
     DESCRIPTION,
+    ELEVHALSA,
     SOCIAL,
     TODAY,
     _elevhalsa_case,
@@ -142,4 +143,65 @@ def test_a_consent_in_force_that_leaves_the_agency_out_is_still_named(
     listed = text_of(bot.slack.wait_for("response_url")[-1].args)
     assert NOT_COVERED in listed and DESCRIPTION not in listed
     assert MODAL_NOT_COVERED in _socials_modal(bot, case_id)
+    bot.slack.assert_no_violations()
+
+
+def _ground_recorded(bot: Bot, forum: dict[str, int], case_id: int) -> int:
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        draft = GroundDraft(
+            agency_id=forum["Socialtjänst/IFO"], ground="necessary", decided_on=TODAY, note=""
+        )
+        return record_ground(s, bot.clock, access=access, case_id=case_id, draft=draft).id
+
+
+def _ground_ended(bot: Bot, forum: dict[str, int], ground_id: int) -> None:
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        end_ground(s, bot.clock, access=access, ground_id=ground_id)
+
+
+def _agency_error(bot: Bot, forum: dict[str, int], reference: str, user: str = ADMIN) -> str:
+    body = submit_action(
+        bot, forum, user=user, case=reference, agency="Socialtjänst/IFO", owner=SOCIAL
+    )
+    errors = body.json()["errors"]
+    assert list(errors) == ["agency"]
+    return str(errors["agency"])
+
+
+def test_giving_an_action_of_a_case_without_consent_says_there_is_none(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The consent was withdrawn: the coordinator is told the case has no valid consent,
+    not that its consent leaves Socialtjänst out."""
+    reference, case_id = _elevhalsa_case(bot, forum)
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        access = fs.require_member(s, forum=forum_row, slack_user_id=ADMIN)
+        withdraw_consent(s, bot.clock, access=access, case_id=case_id)
+    assert _agency_error(bot, forum, reference) == (
+        "Ärendet saknar gällande samtycke, så en ägare i Socialtjänst/IFO skulle inte kunna "
+        f"läsa insatsen. Välj en verksamhet som får se ärende {reference}: Grundskola."
+    )
+
+
+def test_giving_an_action_to_an_agency_whose_ground_ended_says_so_to_the_coordinator_only(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Socialtjänst's legal ground ended: the coordinator (who reads the consent register,
+    grounds and all) is told so; a member of Elevhälsa, who reads the case under its
+    consent but not its legal grounds, is told what the consent says (no word of a ground)."""
+    reference, case_id = _elevhalsa_case(bot, forum)
+    _ground_ended(bot, forum, _ground_recorded(bot, forum, case_id))
+    assert _agency_error(bot, forum, reference) == (
+        "Den rättsliga grunden för Socialtjänst/IFO har upphört, så ägaren skulle inte kunna "
+        f"läsa insatsen. Välj en verksamhet som får se ärende {reference}: Grundskola, "
+        "Elevhälsa."
+    )
+    told = _agency_error(bot, forum, reference, user=ELEVHALSA)
+    assert told.startswith("Ärendets samtycke omfattar inte Socialtjänst/IFO")
+    assert "rättsliga" not in told
     bot.slack.assert_no_violations()
