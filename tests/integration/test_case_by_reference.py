@@ -64,3 +64,8 @@ def test_a_reference_of_no_case_is_told_and_the_bare_command_still_raises_one(
     bot.run_due_work()
     assert bot.slack.count("views.open") == 1
     bot.slack.assert_no_violations()
+
+
+def test_the_help_tells_how_to_open_a_case_by_its_reference(bot: Bot) -> None:
+    bot.driver.command("hjälp", user=ELEVHALSA)
+    assert "/samverkan ärende FOS-2026-017" in dump(bot.slack.wait_for("response_url")[-1].args)
