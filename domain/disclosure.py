@@ -172,6 +172,18 @@ class UnknownSurface(LookupError):
     """A surface that is not in :data:`SURFACES` (a programming error, caught by tests)."""
 
 
+class Hidden(enum.StrEnum):
+    """Why the case rule hides a case's details from an agency (only the wording of what its
+    reader is told differs: each is a refusal alike)."""
+
+    # A consent is in force and leaves the agency out.
+    NOT_COVERED = "not_covered"
+    # No consent in force (none given, withdrawn or expired): an anonymous consultation.
+    NO_CONSENT = "no_consent"
+    # The agency saw the case under a legal ground that has ended, and no consent covers it.
+    GROUND_ENDED = "ground_ended"
+
+
 @dataclass(frozen=True)
 class Decision:
     allowed: bool
@@ -181,6 +193,9 @@ class Decision:
     legal_ground: LegalGroundKind | None = None
     # The case whose details this decision is about (None for forum text).
     case_reference: str | None = None
+    # Why the case rule refused an agency (:func:`agency_decision`), so a surface may tell
+    # its reader the true reason; None when allowed or when no case rule was asked.
+    hidden: Hidden | None = None
 
 
 REFUSED = Decision(False, "refused")
@@ -248,7 +263,20 @@ def agency_decision(case: Case, agency_id: int, today: dt.date) -> Decision:
     ground = ground_for(case, agency_id)
     if ground is not None:
         return Decision(True, "legal_ground", ground.ground, case_reference=ref)
-    return Decision(False, "refused", case_reference=ref)
+    return Decision(
+        False, "refused", case_reference=ref, hidden=hidden_reason(case, agency_id, today)
+    )
+
+
+def hidden_reason(case: Case, agency_id: int, today: dt.date) -> Hidden:
+    """Why :func:`agency_decision` refuses ``agency_id`` (asked only when it does): a legal
+    ground of its own that has ended, else a consent in force that leaves it out, else no
+    consent in force at all (none given, withdrawn or expired: an anonymous consultation)."""
+    if any(g.agency_id == agency_id and g.ended_at is not None for g in case.legal_grounds):
+        return Hidden.GROUND_ENDED
+    if consent_active(current_consent(case), today):
+        return Hidden.NOT_COVERED
+    return Hidden.NO_CONSENT
 
 
 def case_decision(access: Access, case: Case, today: dt.date) -> Decision:

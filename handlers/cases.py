@@ -22,6 +22,7 @@ from domain.cases import Scope
 from domain.criteria import active_criteria
 from domain.errors import CASE_NOT_FOUND_FROM_DM, CaseNotFound, DomainError
 from domain.i18n import Translator, normalize_locale
+from domain.references import no_such_case
 from handlers import forms, outgoing
 from handlers.blocks import cases as ui
 from handlers.blocks.common import reference_example
@@ -58,6 +59,26 @@ def open_case_modal(deps: Deps, client: WebClient, t: Translator, req: CommandRe
             private_metadata=meta.dump(),
             criteria=[(c.id, c.text, c.help) for c in active_criteria(session, forum.id)],
         )
+    client.views_open(trigger_id=req.trigger_id, view=view)
+
+
+def open_case_by_reference(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest, reference: str
+) -> None:
+    """`/samverkan ärende FOS-2026-017`: that case of the channel's forum, in the modal the
+    list's Open button shows (the same audited read: the disclosure rule decides what it
+    shows); a reference that names no case of the forum is told so, never a blank new
+    case."""
+    with database_errors(), reading(deps.sessions) as session:
+        access = forum_service.require_member_in_channel(
+            session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+        )
+        case = case_service.find_case_by_reference(session, access.forum, reference)
+        case_id = case.id if case is not None else None
+    if case_id is None:
+        raise no_such_case(reference)
+    meta = ViewMeta(locale=t.locale, channel_id=req.channel_id)
+    view = detail_view(deps, t, meta, req.team_id, req.user_id, case_id, by_channel=True)
     client.views_open(trigger_id=req.trigger_id, view=view)
 
 

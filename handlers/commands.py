@@ -15,6 +15,7 @@ from domain import forums as forum_service
 from domain import scheduling
 from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Locale, Translator
+from domain.references import REFERENCE_SHAPE
 from handlers import actions as action_handlers
 from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
@@ -131,10 +132,17 @@ def route(
             return forum_handlers.open_forum(deps, client, t, req)
     if word in CASE or (word in NEW and rest and rest[0] in CASE):
         _require_channel(req)
+        if word in CASE and rest and REFERENCE_SHAPE.match(rest[0].upper()):
+            # "/samverkan ärende FOS-2026-017": that case, not a blank new one.
+            case_handlers.open_case_by_reference(deps, client, t, req, rest[0].upper())
+            return None
         case_handlers.open_case_modal(deps, client, t, req)
         return None
     if word in CASES:
         _require_channel(req)
+        if rest and REFERENCE_SHAPE.match(rest[0].upper()):
+            case_handlers.open_case_by_reference(deps, client, t, req, rest[0].upper())
+            return None
         return case_handlers.case_list(
             deps, t, team_id=req.team_id, channel_id=req.channel_id, user_id=req.user_id
         )

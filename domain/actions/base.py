@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from domain import meetings
 from domain.clock import Clock
+from domain.disclosure import Hidden
 from domain.errors import (
     DomainError,
     NotAMember,
@@ -106,10 +107,11 @@ class ActionRow:
     # False: the action is linked to a case whose details this reader may not see
     # (domain.disclosure); description, hoped-for effect and comments are blank.
     details: bool = True
-    # Hidden because the reader's agency may not see its case (neither raising it, nor
-    # covered by its consent, nor with a legal ground): what the case's own modal tells that
-    # reader, so the row may say why. False for anyone else it is hidden from (no member).
-    hidden_by_consent: bool = False
+    # Why it is hidden, when the reader's agency may not see its case (neither raising it,
+    # nor covered by its consent, nor with a legal ground): what the case's own modal tells
+    # that reader, so the row may say why. None for anyone else it is hidden from (no
+    # member) and when it is shown.
+    hidden_why: Hidden | None = None
     # Whether this reader may change it (done, more time, hand over, cancel, open again) and
     # record its effect (domain.actions.may_change / may_follow_up): a list offers only
     # what they may do. True where no reader is known (nothing is offered there anyway).

@@ -70,11 +70,9 @@ def _row(
         hoped_effect=action.hoped_effect if shown else None,
         completed_at=action.completed_at,
         details=shown,
-        # Refused by the case rule itself (an active member of the forum): REFUSED, the
-        # answer for someone no longer a member, names no case.
-        hidden_by_consent=not shown
-        and decision is not None
-        and decision.case_reference is not None,
+        # Refused by the case rule itself (an active member of the forum), with why:
+        # REFUSED, the answer for someone no longer a member, names no case nor reason.
+        hidden_why=decision.hidden if not shown and decision is not None else None,
     )
 
 

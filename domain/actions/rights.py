@@ -82,16 +82,24 @@ def owner_may_read(
     details); anyone else is told only about the agency they chose. Naming them to one who
     may read the consent register is audited as a read of it (kept when the refusal rolls
     the caller's transaction back)."""
-    if case is None or disclosure.agency_decision(case, agency.id, today).allowed:
+    if case is None:
         return None
+    decision = disclosure.agency_decision(case, agency.id, today)
+    if decision.allowed:
+        return None
+    why = decision.hidden or disclosure.Hidden.NOT_COVERED
     if field == "owner":  # a hand-over within the agency: only a coordinator moves it
-        return InvalidInput(
-            N_(
-                "The case's consent does not cover {agency}, so its owner could not read this "
-                "action. Ask a coordinator to move it to an agency that may see the case."
-            ),
-            field=field,
-            agency=agency.name,
+        return InvalidInput(_OWNER_REFUSED[why], field=field, agency=agency.name)
+    if why is disclosure.Hidden.GROUND_ENDED and not (
+        disclosure.decide(access, case, today, kind=disclosure.Kind.CONSENT).allowed
+    ):
+        # Legal grounds are the consent register's (coordinators, the raising agency): anyone
+        # else is told what the consent alone says of that agency.
+        consent = disclosure.current_consent(case)
+        why = (
+            disclosure.Hidden.NOT_COVERED
+            if disclosure.consent_active(consent, today)
+            else disclosure.Hidden.NO_CONSENT
         )
     if access.is_coordinator or disclosure.case_decision(access, case, today).allowed:
         allowed = [
@@ -105,23 +113,60 @@ def owner_may_read(
                     session, clock, access, case, surface_name="consent_register", keep=True
                 )
             return InvalidInput(
-                N_(
-                    "The case's consent does not cover {agency}, so its owner could not read "
-                    "this action. Choose an agency that may see case {reference}: {agencies}."
-                ),
+                _CHOOSE_FROM[why],
                 field=field,
                 agency=agency.name,
                 reference=case.reference,
                 agencies=", ".join(allowed),
             )
-    return InvalidInput(
-        N_(
-            "The case's consent does not cover {agency}, so its owner could not read this "
-            "action. Choose another agency, or ask a coordinator."
-        ),
-        field=field,
-        agency=agency.name,
-    )
+    return InvalidInput(_CHOOSE_ANOTHER[why], field=field, agency=agency.name)
+
+
+# Why the owner could not read the action (disclosure.Hidden), in each refusal: the case's
+# consent leaves the agency out, the case has no valid consent, or the agency's legal ground
+# ended.
+_OWNER_REFUSED = {
+    disclosure.Hidden.NOT_COVERED: N_(
+        "The case's consent does not cover {agency}, so its owner could not read this "
+        "action. Ask a coordinator to move it to an agency that may see the case."
+    ),
+    disclosure.Hidden.NO_CONSENT: N_(
+        "The case has no valid consent, so an owner in {agency} could not read this "
+        "action. Ask a coordinator to move it to an agency that may see the case."
+    ),
+    disclosure.Hidden.GROUND_ENDED: N_(
+        "The legal ground for {agency} has ended, so its owner could not read this "
+        "action. Ask a coordinator to move it to an agency that may see the case."
+    ),
+}
+_CHOOSE_FROM = {
+    disclosure.Hidden.NOT_COVERED: N_(
+        "The case's consent does not cover {agency}, so its owner could not read "
+        "this action. Choose an agency that may see case {reference}: {agencies}."
+    ),
+    disclosure.Hidden.NO_CONSENT: N_(
+        "The case has no valid consent, so an owner in {agency} could not read this "
+        "action. Choose an agency that may see case {reference}: {agencies}."
+    ),
+    disclosure.Hidden.GROUND_ENDED: N_(
+        "The legal ground for {agency} has ended, so its owner could not read this "
+        "action. Choose an agency that may see case {reference}: {agencies}."
+    ),
+}
+_CHOOSE_ANOTHER = {
+    disclosure.Hidden.NOT_COVERED: N_(
+        "The case's consent does not cover {agency}, so its owner could not read this "
+        "action. Choose another agency, or ask a coordinator."
+    ),
+    disclosure.Hidden.NO_CONSENT: N_(
+        "The case has no valid consent, so an owner in {agency} could not read this "
+        "action. Choose another agency, or ask a coordinator."
+    ),
+    disclosure.Hidden.GROUND_ENDED: N_(
+        "The legal ground for {agency} has ended, so its owner could not read this "
+        "action. Choose another agency, or ask a coordinator."
+    ),
+}
 
 
 def _load(session: Session, action_id: int, *, forum_id: int | None = None) -> Action:

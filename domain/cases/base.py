@@ -158,6 +158,9 @@ class CaseView:
     # Agencies that must attend but are covered neither by the consent nor by a legal ground
     # (shown only to those who see the details, as a warning).
     not_covered: tuple[str, ...] = ()
+    # Why the details are hidden from this reader's agency (domain.disclosure.Hidden), so
+    # the modal tells the true reason; None when shown.
+    hidden: disclosure.Hidden | None = None
 
 
 def _audit(

@@ -246,6 +246,7 @@ def _view(
         may_edit=details and may_change_status(case, access),
         may_redact=details and access.is_coordinator,
         not_covered=agencies_without_details(case, today) if details else (),
+        hidden=decision.hidden,
     )
 
 

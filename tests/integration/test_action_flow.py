@@ -1560,8 +1560,8 @@ def test_an_action_is_not_handed_over_or_moved_to_an_agency_its_case_is_hidden_f
     body = hand_over_as(bot, ELEVHALSA, action.id, ELEVHALSA2, views=2)
     errors = body.json()["errors"]
     assert list(errors) == ["owner"]
-    assert errors["owner"] == (
-        "Ärendets samtycke omfattar inte Elevhälsa, så ägaren skulle inte kunna läsa "
+    assert errors["owner"] == (  # the true reason: no valid consent (not "does not cover")
+        "Ärendet saknar gällande samtycke, så en ägare i Elevhälsa skulle inte kunna läsa "
         "insatsen. Be en samordnare flytta den till en verksamhet som får se ärendet."
     )
     bot.wait_idle()

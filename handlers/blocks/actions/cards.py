@@ -13,6 +13,7 @@ from domain.actions import (
     Scope,
     StandIn,
 )
+from domain.disclosure import Hidden
 from domain.i18n import Locale, Translator
 from handlers.blocks.actions.ids import (
     ACTION_CANCEL,
@@ -97,19 +98,24 @@ def _status(t: Translator, row: ActionRow) -> str:
     return status_label(t, row.status)
 
 
-def hidden_text(t: Translator, *, by_consent: bool = False) -> str:
+def hidden_text(t: Translator, why: Hidden | None = None) -> str:
     """What a reader sees instead of the text of an action linked to a case whose details
-    the disclosure rule does not let them see; ``by_consent``: with why, when it is their
-    agency the case is hidden from (what the case's own modal tells them too), so an owner
+    the disclosure rule does not let them see; ``why``: when it is their agency the case is
+    hidden from, the true reason (what the case's own modal tells them too), so an owner
     given such an action knows why they cannot read it."""
-    if by_consent:
+    if why is Hidden.NOT_COVERED:
         return "_" + t("details hidden: the case's consent does not cover your agency") + "_"
+    if why is Hidden.NO_CONSENT:
+        why_text = t("details hidden: the case has no valid consent (anonymous consultation)")
+        return "_" + why_text + "_"
+    if why is Hidden.GROUND_ENDED:
+        return "_" + t("details hidden: the legal ground for your agency has ended") + "_"
     return "_" + t("details hidden") + "_"
 
 
 def description_text(t: Translator, row: ActionRow, limit: int | None = 500) -> str:
     if not row.details:
-        return hidden_text(t, by_consent=row.hidden_by_consent)
+        return hidden_text(t, row.hidden_why)
     return escape(clip(row.description, limit) if limit else row.description)
 
 

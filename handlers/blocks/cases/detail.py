@@ -11,6 +11,7 @@ from domain.cases import (
 )
 from domain.clock import as_utc
 from domain.corrections import Field
+from domain.disclosure import Hidden
 from domain.i18n import Translator
 from domain.legal_grounds import GROUNDS
 from handlers.blocks.cases.ids import (
@@ -192,6 +193,32 @@ def _not_covered_warning(t: Translator, view: CaseView) -> Block:
     return section(text, block_id="consent_warning")
 
 
+def _anonymous_text(t: Translator, why: Hidden | None) -> str:
+    """Why only the logistics are shown: the true reason the disclosure rule gave."""
+    if why is Hidden.NOT_COVERED:
+        return t(
+            "*Anonymous consultation.* The case's consent does not cover your agency, so only "
+            "the concerns and the age band are shared. Discuss the case without identifying "
+            "the child."
+        )
+    if why is Hidden.NO_CONSENT:
+        return t(
+            "*Anonymous consultation.* The case has no valid consent, so only the concerns "
+            "and the age band are shared. Discuss the case without identifying the child."
+        )
+    if why is Hidden.GROUND_ENDED:
+        return t(
+            "*Anonymous consultation.* The legal ground for your agency has ended and no "
+            "consent covers it, so only the concerns and the age band are shared. Discuss "
+            "the case without identifying the child."
+        )
+    return t(
+        "*Anonymous consultation.* There is no consent that covers your agency, so "
+        "only the concerns and the age band are shared. Discuss the case without "
+        "identifying the child."
+    )
+
+
 def case_detail_modal(
     t: Translator, view: CaseView, *, tz: dt.tzinfo, private_metadata: str
 ) -> Block:
@@ -226,15 +253,7 @@ def case_detail_modal(
         if view.not_covered and view.status is not CaseStatus.CLOSED:
             blocks.append(_not_covered_warning(t, view))
     else:
-        blocks.append(
-            section(
-                t(
-                    "*Anonymous consultation.* There is no consent that covers your agency, so "
-                    "only the concerns and the age band are shared. Discuss the case without "
-                    "identifying the child."
-                )
-            )
-        )
+        blocks.append(section(_anonymous_text(t, view.hidden)))
     if view.may_hold and view.legal_hold:
         blocks.append(
             context(t("Legal hold: {reason}", reason=escape(view.legal_hold_reason or "–")))

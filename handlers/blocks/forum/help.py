@@ -34,6 +34,7 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         ("/samverkan forum", t("shows the forum's agencies, schedule and members")),
         (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
         (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
+        (t("/samverkan case FOS-2026-017"), t("opens that case, as Open in the list does")),
         (
             t("/samverkan deviation"),
             t(
