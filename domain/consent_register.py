@@ -103,18 +103,26 @@ def consent_register(
 @dataclass(frozen=True)
 class ExpiringConsent:
     reference: str
-    expires_on: dt.date
-    days_left: int
+    expires_on: dt.date  # its last day (it holds through it)
+    days_left: int  # negative: it ran out that many days ago and was not renewed
+
+    @property
+    def lapsed(self) -> bool:
+        return self.days_left < 0
 
 
 def expiring_consents(
     session: Session, clock: Clock, *, access: Access, within_days: int = EXPIRING_DAYS
 ) -> list[ExpiringConsent]:
-    """Open cases whose current consent expires within ``within_days`` (coordinators)."""
+    """Open cases whose current consent expires within ``within_days`` (coordinators), and
+    those whose current consent ran out in the last ``within_days`` days and was not renewed
+    (no later consent, not withdrawn: ``lapsed``), so it does not drop off the list the day
+    after it ran out."""
     if not access.is_coordinator:
         raise NotCoordinator()
     today = local_today(access.forum, clock)
     horizon = today + dt.timedelta(days=within_days)
+    since = today - dt.timedelta(days=within_days)
     cases = session.scalars(
         select(Case)
         .options(selectinload(Case.consents))
@@ -126,9 +134,13 @@ def expiring_consents(
         if not case.consents:
             continue
         current = case.consents[-1]
-        if not _active(current, today) or current.expires_on is None:
+        if (
+            current.given_by is ConsentGiver.NONE
+            or current.withdrawn_at is not None
+            or current.expires_on is None
+        ):
             continue
-        if current.expires_on <= horizon:
+        if since <= current.expires_on <= horizon:
             rows.append(
                 ExpiringConsent(
                     case.reference, current.expires_on, (current.expires_on - today).days

@@ -153,6 +153,26 @@ def done_actions(
     return [effect for _, _, effect in done], on_time
 
 
+def cases_discussed(session: Session, forum_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    """The cases discussed at the forum's meetings that started in [start, end), each counted
+    once however often it was discussed and whenever it was raised; cancelled meetings and
+    items taken off the agenda are not counted."""
+    found = session.scalar(
+        select(func.count(distinct(AgendaItem.case_id)))
+        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+        .where(
+            Meeting.forum_id == forum_id,
+            Meeting.status != MeetingStatus.CANCELLED,
+            Meeting.starts_at >= start,
+            Meeting.starts_at < end,
+            AgendaItem.case_id.is_not(None),
+            AgendaItem.discussed.is_(True),
+            AgendaItem.removed.is_(False),
+        )
+    )
+    return int(found or 0)
+
+
 def forum_statistics(
     session: Session, clock: Clock, *, access: Access, period: Period
 ) -> Statistics:
@@ -203,19 +223,7 @@ def forum_statistics(
         )
     ).all()
     deviations = Counter(kind for kind, _ in reported)
-    discussed = session.scalar(
-        select(func.count(distinct(AgendaItem.case_id)))
-        .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-        .where(
-            Meeting.forum_id == forum.id,
-            Meeting.status != MeetingStatus.CANCELLED,
-            Meeting.starts_at >= start,
-            Meeting.starts_at < end,
-            AgendaItem.case_id.is_not(None),
-            AgendaItem.discussed.is_(True),
-            AgendaItem.removed.is_(False),
-        )
-    )
+    discussed = cases_discussed(session, forum.id, start, end)
     audit.record_by(
         session,
         clock,
@@ -244,7 +252,7 @@ def forum_statistics(
         deviations=dict(deviations.most_common()),
         deviations_total=sum(deviations.values()),
         deviations_followed_up=sum(1 for _, at in reported if at is not None),
-        cases_discussed=int(discussed or 0),
+        cases_discussed=discussed,
     )
 
 

@@ -13,12 +13,20 @@ from sqlalchemy import exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure, scheduling
-from domain.actions.base import DIGEST_MAX, REMINDER_KIND, ActionRow, may_remind_now, plan_reminder
+from domain.actions.base import (
+    DIGEST_MAX,
+    REMINDER_KIND,
+    ActionRow,
+    _at_morning,
+    may_remind_now,
+    plan_reminder,
+)
 from domain.actions.reading import _row, _with_links, rows_for_user
 from domain.actions.rights import _history, _load
 from domain.clock import Clock
 from domain.forums import (
     coordinators,
+    is_away,
     local_today,
     stand_in_for,
 )
@@ -51,7 +59,14 @@ def reminded(
     """Who gets the reminders of ``owner``'s actions of agency ``agency_id`` today: the
     owner, or, while they are marked away (``/samverkan borta``), the stand-in they named,
     when that stand-in is an active member of the owning agency who is not away too. An
-    owner away without a stand-in still gets them (nobody else was named)."""
+    owner away with no such stand-in gets them once back (:func:`_routed`'s last day away)."""
+    to, stand_in, _ = _routed(session, forum, owner, agency_id, today)
+    return to, stand_in
+
+
+def _routed(
+    session: Session, forum: Forum, owner: str, agency_id: int, today: dt.date
+) -> tuple[str, StandIn | None, dt.date | None]:
     member = session.scalar(
         select(Member).where(
             Member.forum_id == forum.id,
@@ -59,14 +74,50 @@ def reminded(
             Member.active.is_(True),
         )
     )
-    stand_in = (
-        stand_in_for(session, member, today, fits=lambda m: m.agency_id == agency_id)
-        if member is not None
-        else None
+    if member is None or not is_away(member, today):
+        return owner, None, None
+    assert member.away_until is not None  # is_away
+    stand_in = stand_in_for(session, member, today, fits=lambda m: m.agency_id == agency_id)
+    if stand_in is None:  # named nobody, or the one named cannot take them: held
+        return owner, None, member.away_until
+    return stand_in.slack_user_id, StandIn(owner, member.away_until), None
+
+
+def _hold(action: Action, forum: Forum, until: dt.date) -> None:
+    """The action's next reminder on the morning after its owner's last day away: then
+    it is sent (an overdue one in that day's digest, once), not while they are away."""
+    action.remind_at = _at_morning(until + dt.timedelta(days=1), forum)
+    action.snoozed_until = None
+
+
+def absence_changed(
+    session: Session,
+    clock: Clock,
+    *,
+    forum: Forum,
+    owner: str,
+    was_until: dt.date | None,
+    until: dt.date | None,
+) -> int:
+    """``owner`` changed when they are back (or came back early): the reminders held for
+    the old back day (:func:`_hold`) are due now, and the next pass sends them or holds
+    them for the new day. Returns how many."""
+    if was_until is None or was_until == until:
+        return 0
+    held_for = _at_morning(was_until + dt.timedelta(days=1), forum)
+    moved = session.execute(
+        update(Action)
+        .where(
+            Action.forum_id == forum.id,
+            Action.owner == owner,
+            Action.status == ActionStatus.OPEN,
+            Action.remind_at >= held_for - dt.timedelta(seconds=1),
+            Action.remind_at <= held_for + dt.timedelta(seconds=1),
+        )
+        .values(remind_at=clock.now())
+        .execution_options(synchronize_session=False)
     )
-    if member is None or stand_in is None or member.away_until is None:
-        return owner, None
-    return stand_in.slack_user_id, StandIn(owner, member.away_until)
+    return int(getattr(moved, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -385,6 +436,7 @@ def send_reminders(
     )
     forums: dict[int, Forum] = {}
     overdue_owners: dict[tuple[int, str], bool] = {}
+    routes: dict[tuple[int, str, int], tuple[str, StandIn | None, dt.date | None]] = {}
     claimed = 0
     for action in due:
         forum = forums.get(action.forum_id) or session.get(Forum, action.forum_id)
@@ -403,17 +455,20 @@ def send_reminders(
             due_at=action.remind_at,
             replica=replica,
         )
+        today = local_today(forum, clock)
+        key = (forum.id, action.owner, action.owning_agency_id)
+        if key not in routes:  # one read per owner and pass, however many actions are due
+            routes[key] = _routed(session, forum, action.owner, action.owning_agency_id, today)
+        to, stand_in, held = routes[key]
         if effect is not None:
             claimed += 1
-            today = local_today(forum, clock)
             row = _row(action, forum, today, disclosure.REFUSED)
             late = now - action.remind_at > dt.timedelta(hours=12)
-            if row.overdue and not snoozed:
+            if held is not None:
+                pass  # away without a stand-in: it waits until they are back (below)
+            elif row.overdue and not snoozed:
                 overdue_owners[(forum.id, action.owner)] = True
             else:
-                to, stand_in = reminded(
-                    session, forum, action.owner, action.owning_agency_id, today
-                )
                 row = rows_for_user(session, clock, forum, to, [action])[0]
                 _dm(
                     session,
@@ -424,7 +479,11 @@ def send_reminders(
                     f"{REMINDER_KIND}:{action.id}:{action.remind_at.isoformat()}",
                 )
             scheduling.complete(session, clock, effect, late=late)
-        plan_reminder(action, forum, clock)  # done here or by the replica that claimed it
+        # Done here or by the replica that claimed it (the same either way).
+        if held is not None:
+            _hold(action, forum, held)
+        else:
+            plan_reminder(action, forum, clock)
     for forum_id, owner in overdue_owners:
         _send_digest(session, clock, messages, forums[forum_id], owner, locale_of)
     return claimed

@@ -91,6 +91,7 @@ def add_sections(t: Translator, doc: Document, fig: ReviewFigures, *, level: int
             two,
             (
                 (t("Cases raised"), fig.cases_total.text(t)),
+                (t("Cases discussed at the forum's meetings"), fig.cases_discussed.text(t)),
                 (t("SIP started"), _with_share(t, fig.sip_started, fig.sip_share)),
                 (t("Cases closed"), fig.cases_closed.text(t)),
                 *(
@@ -205,6 +206,7 @@ def workbook(t: Translator, fig: ReviewFigures) -> bytes:
         [t("From"), fig.period.start.isoformat()],
         [t("To"), fig.period.end.isoformat()],
         [t("Cases raised"), fig.cases_total.cell(t)],
+        [t("Cases discussed at the forum's meetings"), fig.cases_discussed.cell(t)],
         [t("SIP started"), fig.sip_started.cell(t)],
         [t("Cases closed"), fig.cases_closed.cell(t)],
         [t("Actions started"), fig.actions_started.cell(t)],

@@ -18,7 +18,7 @@ from domain.i18n import N_
 from domain.locks import update_forum_settings
 from domain.periods import bounds
 from domain.ratings import median_of
-from domain.statistics import Period, done_actions
+from domain.statistics import Period, cases_discussed, done_actions
 from storage.models import (
     Action,
     ActionStatus,
@@ -104,6 +104,9 @@ class ReviewData:
     trends: tuple[AreaTrend, ...] = field(default=())
     # Of the deviations reported in the period, those followed up by now (the rest are open).
     deviations_followed_up: int = 0
+    # The cases discussed at the forum's meetings in the period, each once, whenever it was
+    # raised (domain.statistics.cases_discussed); cases_total counts those raised.
+    cases_discussed: int = 0
 
 
 def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
@@ -206,6 +209,7 @@ def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
         attendance={name: attendance.get(name, 0) for name in agencies.values()},
         trends=area_trends(session, forum=forum, start=start, end=end),
         deviations_followed_up=followed_up,
+        cases_discussed=cases_discussed(session, forum.id, start, end),
     )
 
 

@@ -59,6 +59,8 @@ class ReviewFigures:
     meetings_held: sn.Figure
     attendance: dict[str, sn.Figure]
     trends: tuple[AreaTrend, ...]
+    # The cases discussed at the forum's meetings (each once), beside the cases raised.
+    cases_discussed: sn.Figure
 
 
 def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewFigures:
@@ -206,6 +208,9 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
         ),
         attendance=attendance.figures,
         trends=data.trends,
+        # A count of its own, under the same rule (1–4 hidden); hidden where a half-year
+        # review of the period hid it, as the totals are.
+        cases_discussed=sn.total(data.cases_discussed, hidden=was(lambda p: p.cases_discussed)),
     )
 
 

@@ -261,6 +261,7 @@ def annual_report_document(
         (
             f.forum_name,
             f.figures.cases_total.text(t),
+            f.figures.cases_discussed.text(t),
             f.figures.cases_closed.text(t),
             f.figures.sip_started.text(t),
             f.figures.actions_done.text(t),
@@ -274,14 +275,15 @@ def annual_report_document(
             (
                 t("Forum"),
                 t("Cases raised"),
+                t("Cases discussed"),
                 t("Cases closed"),
                 t("SIP started"),
                 t("Actions done"),
                 t("Deviations reported"),
                 t("Surveys answered"),
             ),
-            summary or ((t("No linked forums"), "", "", "", "", "", ""),),
-            (3, 1, 1, 1, 1, 1, 1),
+            summary or ((t("No linked forums"), "", "", "", "", "", "", ""),),
+            (3, 1, 1, 1, 1, 1, 1, 1),
         )
     )
     for forum_figures in figures:

@@ -302,17 +302,35 @@ def _expiring_line(t: Translator, row: ExpiringConsent) -> str:
     )
 
 
+def _lapsed_line(t: Translator, row: ExpiringConsent) -> str:
+    """One consent that ran out and was not renewed: its last day, as the others say it."""
+    return t(
+        "{reference} · was valid up to and including {date}, not renewed",
+        reference=f"*{escape(row.reference)}*",
+        date=t.day(row.expires_on),
+    )
+
+
 def expiring_message(
     t: Translator, rows: Sequence[ExpiringConsent], *, reference: str
 ) -> dict[str, object]:
     """``reference``: an example as this forum's would look (its code, this year)."""
     blocks: list[Block] = [header(t("Consents expiring within 30 days"))]
-    if not rows:
+    expiring = [r for r in rows if not r.lapsed]
+    lapsed = [r for r in rows if r.lapsed]
+    if not expiring:
         blocks.append(section(t("No consent expires within 30 days.")))
     else:
-        lines = [_expiring_line(t, r) for r in rows]
+        lines = [_expiring_line(t, r) for r in expiring]
         for i in range(0, len(lines), 20):
             blocks.append(section("\n".join(lines[i : i + 20])))
+    if lapsed:
+        # Apart from those about to run out: these no longer hold, and the case is an
+        # anonymous consultation until the consent is renewed.
+        lines = [_lapsed_line(t, r) for r in lapsed]
+        title = "*" + t("Ran out in the last 30 days, not renewed") + "*"
+        for i in range(0, len(lines), 20):
+            blocks.append(section("\n".join(([title] if i == 0 else []) + lines[i : i + 20])))
     blocks.append(
         context(
             t(

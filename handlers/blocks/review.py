@@ -43,9 +43,10 @@ def summary_message(t: Translator, fig: ReviewFigures, *, automatic: bool) -> di
     answered = fig.surveys_answered.text(t)
     lines = [
         t(
-            "*Cases raised:* {n} · SIP started: {sip}",
+            "*Cases raised:* {n} · SIP started: {sip} · discussed at the meetings: {discussed}",
             n=fig.cases_total.text(t),
             sip=fig.sip_started.text(t),
+            discussed=fig.cases_discussed.text(t),
         ),
         t(
             "*Actions:* {started} started, {done} done, {pct} on time",

@@ -99,6 +99,7 @@ def _figures_line(t: Translator, item: ForumFigures) -> str:
     f = item.figures
     shown = {
         "cases": f.cases_total.text(t),
+        "discussed": f.cases_discussed.text(t),
         "closed": f.cases_closed.text(t),
         "sip": f.sip_started.text(t),
         "done": f.actions_done.text(t),
@@ -108,10 +109,12 @@ def _figures_line(t: Translator, item: ForumFigures) -> str:
         "fb": f.surveys_answered.text(t),
     }
     return t.ngettext(
-        "*{forum}*: {cases} case raised, {closed} closed, SIP started {sip} · actions: {done} "
-        "done ({pct} on time), {overdue} overdue · deviations {dev} · feedback answered {fb}",
-        "*{forum}*: {cases} cases raised, {closed} closed, SIP started {sip} · actions: {done} "
-        "done ({pct} on time), {overdue} overdue · deviations {dev} · feedback answered {fb}",
+        "*{forum}*: {cases} case raised, {closed} closed, SIP started {sip}, {discussed} "
+        "discussed at the meetings · actions: {done} done ({pct} on time), {overdue} overdue "
+        "· deviations {dev} · feedback answered {fb}",
+        "*{forum}*: {cases} cases raised, {closed} closed, SIP started {sip}, {discussed} "
+        "discussed at the meetings · actions: {done} done ({pct} on time), {overdue} overdue "
+        "· deviations {dev} · feedback answered {fb}",
         f.cases_total.plural_count,
         forum=escape(item.forum_name),
         **shown,

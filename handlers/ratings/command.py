@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from domain import actions as action_service
 from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.errors import (
@@ -109,10 +110,20 @@ def away(
                 stand_in = slack_text.user_id(words[1])
                 if stand_in is None:
                     raise InvalidInput(N_("Name your stand-in as @name."))
+        was_until = access.member.away_until
         absence = rating_service.set_away(
             session, deps.clock, access=access, until=until, stand_in=stand_in
         )
         forum = access.forum
+        # Reminders held for the day they were to be back follow the change.
+        action_service.absence_changed(
+            session,
+            deps.clock,
+            forum=forum,
+            owner=access.member.slack_user_id,
+            was_until=was_until,
+            until=absence.until,
+        )
     if absence.stand_in_before and absence.stand_in_before != absence.stand_in:
         # The stand-in named before no longer stands in: told, or they would go on
         # thinking they did.
@@ -168,6 +179,9 @@ def away(
             day=t.day(absence.until),
             agency=absence.agency_name,
         )
+        + " "
+        # No stand-in: the reminders of their actions are held (domain.actions.jobs).
+        + t("Your action reminders wait until you are back, and come to you then.")
     )
 
 

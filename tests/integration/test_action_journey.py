@@ -190,6 +190,49 @@ def test_an_away_owners_reminders_go_to_their_stand_in_until_they_are_back(
     bot.slack.assert_no_violations()
 
 
+def test_an_owner_away_without_a_stand_in_gets_the_reminders_once_back(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """An owner marked away with no stand-in was reminded on holiday all the same. Now the
+    reminders wait: none while they are away (the coordinators' list of overdue actions
+    still shows the action), and on their first working morning back one digest with the
+    actions that fell overdue meanwhile, once. The /samverkan borta reply says so."""
+    first = create(bot, forum, dt.date(2026, 11, 25))
+    second = create(bot, forum, dt.date(2026, 12, 3), n=1)
+    reply = command(bot, "borta 2026-12-04", ELEVHALSA)  # back Monday 7 December
+    assert "Dina påminnelser om insatser väntar tills du är tillbaka" in reply, reply
+    bot.slack.reset()
+    for day in (dt.date(2026, 11, 25), dt.date(2026, 11, 30), dt.date(2026, 12, 2)):
+        run_at(bot, at(day, 8, 30))  # due day, the reminders before the second's, a week
+    assert dms(bot, ELEVHALSA) == [] and dms(bot, ELEVHALSA2) == []
+    bot.driver.command("insatser forum försenade", user=ADMIN)
+    overdue = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert f"#{first}" in overdue, overdue
+    run_at(bot, at(dt.date(2026, 12, 5), 8, 30))  # Saturday: the reminders wait on
+    assert dms(bot, ELEVHALSA) == []
+    run_at(bot, at(dt.date(2026, 12, 7), 8, 30))
+    run_at(bot, at(dt.date(2026, 12, 7), 9, 30))
+    assert len(dms(bot, ELEVHALSA)) == 1  # one DM, once, on the first working day back
+    (digest,) = digests_to(bot, ELEVHALSA)
+    assert f"#{first}" in json.dumps(digest) and f"#{second}" in json.dumps(digest)
+    bot.slack.assert_no_violations()
+
+
+def test_an_owner_back_early_gets_the_held_reminders_then(bot: Bot, forum: dict[str, int]) -> None:
+    """Back before the day they said (/samverkan tillbaka): the held reminders come at the
+    next pass, not on the day they had named."""
+    action_id = create(bot, forum, dt.date(2026, 11, 25))
+    command(bot, "borta 2026-12-18", ELEVHALSA)
+    bot.slack.reset()
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 30))
+    assert dms(bot, ELEVHALSA) == []
+    run_at(bot, at(dt.date(2026, 11, 26), 10, 0))
+    command(bot, "tillbaka", ELEVHALSA)
+    run_at(bot, at(dt.date(2026, 11, 26), 10, 1))
+    (digest,) = digests_to(bot, ELEVHALSA)
+    assert f"#{action_id}" in json.dumps(digest)
+
+
 @pytest.mark.parametrize("error", ["user_not_found", "account_inactive"])
 def test_an_owner_whose_slack_account_is_gone_is_released_and_the_coordinators_told(
     bot: Bot, forum: dict[str, int], error: str

@@ -839,6 +839,31 @@ def test_the_expiring_consents_list_says_until_and_including_the_last_day(
     assert "(om 10 dagar)" in listed and "upphör" not in listed
 
 
+def test_the_expiring_consents_list_keeps_consents_that_ran_out_and_were_not_renewed(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A consent that ran out dropped off the coordinators' list the day after its last
+    day, just when the case turned into an anonymous consultation: the list now also shows
+    the consents that ran out in the last 30 days and were not renewed, under a heading of
+    their own, apart from those about to run out. Older ones are left out."""
+    today = bot.clock.now().date()
+    for view_id, days in (("V1", 5), ("V2", 15), ("V3", 60)):  # FOS-2026-001, -002, -003
+        last_day = (today + dt.timedelta(days=days)).isoformat()
+        assert submit(bot, forum, SCHOOL, view_id, expires=last_day).json() is None
+    bot.wait_idle()
+    bot.clock.set(dt.datetime.combine(today + dt.timedelta(days=40), dt.time(9), dt.UTC))
+    bot.driver.command("samtycke", user=ADMIN)
+    listed = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    lapsed_day = Translator("sv").day(today + dt.timedelta(days=15))
+    assert "*FOS-2026-003* · gäller till och med" in listed and "(om 20 dagar)" in listed
+    assert (
+        "*Gick ut de senaste 30 dagarna och har inte förnyats*\\n"
+        f"*FOS-2026-002* · gällde till och med {lapsed_day}, inte förnyat"
+    ) in listed, listed
+    assert "FOS-2026-001" not in listed  # ran out 35 days ago
+    assert listed.index("FOS-2026-003") < listed.index("FOS-2026-002")
+
+
 def test_english_says_a_consent_is_valid_until_and_including_its_last_day_everywhere(
     bot: Bot, forum: dict[str, int]
 ) -> None:

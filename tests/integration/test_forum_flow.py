@@ -332,6 +332,26 @@ def test_people_added_are_welcomed_once_in_their_language(bot: Bot) -> None:
     assert "• bedöma läget för Elevhälsa inför mötena" in rating
 
 
+def test_the_welcome_tells_someone_not_in_the_channel_to_join_it(bot: Bot) -> None:
+    """Someone added who is not in the forum's channel never sees the agenda there (in a
+    private channel they cannot even find it): the welcome names the channel and says to
+    join it, or, for a private one, to ask whoever added them or a coordinator for an
+    invitation. No Slack call before the answer to find out which: the DM says both."""
+    forum_id = create_forum(bot)
+    bot.slack.set_user("U3", locale="en-US")
+    add_members(bot, forum_id, ["U2", "U3"], agency="Elevhälsa")
+    (swedish,) = welcomes(bot, "U2")
+    assert (
+        "Är du inte med i <#C0001> än? Gå med i kanalen, annars ser du inte dagordningen. "
+        "Är den privat, be <@U1> eller en samordnare att bjuda in dig."
+    ) in swedish, swedish
+    (english,) = welcomes(bot, "U3")
+    assert (
+        "Not in <#C0001> yet? Join it, or you will not see the agenda. If it is a private "
+        "channel, ask <@U1> or a coordinator to invite you."
+    ) in english, english
+
+
 def _removable(view: dict[str, Any]) -> set[str]:
     """Whose rows in the members modal offer Remove (their Slack ids)."""
     return {

@@ -18,6 +18,8 @@ from storage.db import transaction
 from storage.models import (
     Action,
     ActionStatus,
+    AgendaItem,
+    AgendaItemKind,
     Case,
     CaseStatus,
     Deviation,
@@ -174,6 +176,61 @@ def test_the_review_comes_as_pdf_and_xlsx_with_a_channel_summary(
     summary_text = json.dumps(posted[-1].args, ensure_ascii=False)
     assert "Halvårsuppföljning" in summary_text and "färre än 5" in summary_text
     assert "Sammanfattning som aldrig syns" not in summary_text
+
+
+def discuss(bot: Bot, forum: dict[str, int], sequences: list[list[int]]) -> None:
+    """FOSSAM's cases discussed at its meetings in 2026: one held meeting per list of case
+    sequences (each discussed there), a week apart from 2 March; and one cancelled meeting
+    where case 7 was marked discussed, which counts for nothing."""
+    with transaction(bot.sessions) as s:
+        found = s.execute(select(Case.sequence, Case.id).where(Case.forum_id == forum["forum"]))
+        ids = {seq: case_id for seq, case_id in found}
+        start = dt.datetime(2026, 3, 2, 12, tzinfo=dt.UTC)
+        held = [(seqs, MeetingStatus.HELD) for seqs in sequences]
+        for n, (seqs, status) in enumerate([*held, ([7], MeetingStatus.CANCELLED)]):
+            starts = start + dt.timedelta(days=7 * n)
+            meeting = Meeting(
+                forum_id=forum["forum"],
+                occurrence=starts,
+                starts_at=starts,
+                ends_at=starts + dt.timedelta(hours=2),
+                status=status,
+            )
+            s.add(meeting)
+            s.flush()
+            s.add_all(
+                AgendaItem(
+                    meeting_id=meeting.id,
+                    kind=AgendaItemKind.FOLLOW_UP,
+                    case_id=ids[seq],
+                    position=i + 1,
+                    added_at=starts,
+                    discussed=True,
+                )
+                for i, seq in enumerate(seqs)
+            )
+
+
+def test_the_review_counts_the_cases_discussed_and_hides_a_small_count(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The review counted only the cases raised; it now says how many cases the forum's
+    meetings discussed (each once, cancelled meetings not counted), under the small-number
+    rule of its other counts: case 1 discussed twice and case 2 once is 2, "färre än 5"."""
+    discuss(bot, forum, [[1, 2], [1]])
+    bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
+    assert "direktmeddelande" in last_reply(bot, 1)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    summary = {row[0].value: row[1].value for row in book.worksheets[0].iter_rows()}
+    assert summary["Ärenden som behandlats på forumets möten"] == "färre än 5"
+    (pdf,) = uploads(bot, ".pdf")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Ärenden som behandlats på forumets möten" in text
+    posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
+    summary_text = json.dumps(posted[-1].args, ensure_ascii=False)
+    assert "behandlade på mötena: färre än 5" in summary_text, summary_text
 
 
 def test_a_hidden_action_effect_cannot_be_worked_out_from_the_actions_done(

@@ -23,7 +23,10 @@ from storage.models import Action, AuditEvent, Case, Forum, ForumLink, Member, P
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA
 from tests.integration.test_refused_rating_doors import _shown
-from tests.integration.test_review import forum  # noqa: F401  (fixture: FOSSAM with data)
+from tests.integration.test_review import (
+    discuss,
+    forum,  # noqa: F401  (fixture: FOSSAM with data)
+)
 from tests.support.audit_log import last_id, refusals_in, refusals_since
 from tests.support.forums import forum_draft
 from tests.support.slack_driver import (
@@ -177,6 +180,19 @@ def test_links_stay_in_the_workspace_and_the_group_sees_figures_only(
     # The chair is not in FOSSAM: its cases stay closed to them.
     bot.driver.command("ärenden", user=CHAIR, channel="C0001")
     assert "medlemmar" in reply(bot, 2)
+
+
+def test_the_roll_up_says_how_many_cases_the_forums_meetings_discussed(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """Beside the cases raised, the roll-up counts the cases FOSSAM's meetings discussed:
+    six cases, case 1 at two meetings (once), case 7 only at a cancelled meeting (not
+    counted)."""
+    discuss(bot, {"forum": steering["fossam"]}, [[1, 2, 3], [1, 4], [5, 6]])
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    bot.driver.command("styrning", user=CHAIR, channel=STEER_CHANNEL)
+    text = reply(bot, 1)
+    assert "7 ärenden lyfta" in text and "6 behandlade på mötena" in text, text
 
 
 def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(

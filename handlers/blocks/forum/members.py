@@ -184,6 +184,16 @@ def welcome_text(
             "buttons to update them."
         )
     )
+    # No Slack call tells us before the answer whether they are in the channel (or whether
+    # it is private): the DM says what to do in either case.
+    lines.append(
+        t(
+            "Not in <#{channel}> yet? Join it, or you will not see the agenda. If it is a "
+            "private channel, ask <@{user}> or a coordinator to invite you.",
+            channel=escape(channel_id),
+            user=escape(added_by),
+        )
+    )
     lines.append(t("Questions? Type `/samverkan help`."))
     return "\n".join(lines)
 
