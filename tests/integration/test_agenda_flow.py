@@ -335,3 +335,27 @@ def test_a_posted_agenda_follows_a_change_of_the_cases_agencies(bot: Bot) -> Non
     )
     assert "Elevhälsa" in text_of(line) and "Grundskola" not in text_of(line)
     assert [u for u in updates if u.args["ts"] == preview.response["ts"]]
+
+
+def test_the_preview_refreshed_after_posting_no_longer_says_the_agenda_is_still_to_come(
+    bot: Bot,
+) -> None:
+    """The coordinator's preview DM is updated by a change after the agenda went out: it
+    said "tomorrow's agenda is posted at the agenda time" on the meeting day, about an
+    agenda already in the channel."""
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    preview = [c for c in dms_to(bot, "U1") if "Förhandsvisning" in c.args["text"]]
+    assert len(preview) == 1 and "Morgondagens dagordning" in text_of(preview[0])
+    tick(bot, local(2026, 11, 26, 8, 0))
+    bot.driver.command("punkt Nya rutiner för skolskjuts", user="U2")
+    tick(bot, local(2026, 11, 26, 8, 5))
+    updates = [
+        c
+        for c in bot.slack.calls_to("chat.update", ok=True)
+        if "Förhandsvisning" in c.args["text"] and "Nya rutiner" in text_of(c)
+    ]
+    assert len(updates) == 1
+    said = text_of(updates[0])
+    assert "Morgondagens" not in said and "vid dagordningens tid" not in said
+    assert "är postad i <#C0001>" in said and "torsdag 26 november 13:00–15:00" in said
