@@ -8,9 +8,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from storage.models import Meeting, MeetingStatus, ScheduledEffect
+from storage.db import transaction
+from storage.models import Forum, Meeting, MeetingStatus, RatingRound, ScheduledEffect
 from tests.conftest import Bot
 from tests.integration.test_schedule_edits import edit_schedule, planned
 from tests.support.agenda_flow import (
@@ -20,6 +21,7 @@ from tests.support.agenda_flow import (
     text_of,
     tick,
 )
+from tests.support.rating_flow import ADMIN, dms, make_forum
 from tests.support.slack_driver import input_blocks
 
 META = json.dumps({"locale": "sv", "forum_id": 1})
@@ -116,3 +118,37 @@ def test_an_extra_meeting_is_refused_kindly_where_it_cannot_be(bot: Bot) -> None
         assert not s.scalars(select(Meeting).where(Meeting.extra)).all()
         first = s.scalars(select(Meeting).order_by(Meeting.starts_at).limit(1)).one()
         assert first.status is MeetingStatus.PLANNED and not first.extra
+
+
+def test_an_extra_meeting_has_no_rating_round_of_its_own_nor_shifts_every_other(
+    bot: Bot,
+) -> None:
+    """A forum that rates before every meeting: an extra one added for tomorrow is not
+    told to its coordinators as a round missed, and gets none; with "every other" the
+    regular meetings keep their alternation."""
+    forum = make_forum(bot)["forum"]
+    bot.run_due_work()  # Monday 23 November: the round for Thursday 26 opens
+    add_extra(bot, "2026-11-24", "10:00")
+    tick(bot, local(2026, 11, 23, 10, 5))
+    tick(bot, local(2026, 11, 24, 8, 0))
+    with bot.sessions() as s:
+        rounds = s.scalars(select(RatingRound.meeting_id)).all()
+        extra = s.scalars(select(Meeting.id).where(Meeting.extra)).one()
+    assert len(rounds) == 1 and extra not in rounds
+    assert not [c for c in dms(bot, ADMIN) if "rating_missed" in text_of(c)]
+    assert not [c for c in dms(bot, ADMIN) if "kunde inte genomföras" in text_of(c)]
+
+    with transaction(bot.sessions) as s:
+        found = s.get(Forum, forum)
+        assert found is not None
+        found.settings = {"situation_picture": "every_other"}
+    add_extra(bot, "2026-12-01", "10:00")  # Tuesday between 26 November and 3 December
+    opened = []
+    for opening in (
+        local(2026, 11, 27, 8, 1),  # 3 December: not this one (26 November had one)
+        local(2026, 12, 4, 8, 1),  # 10 December
+    ):
+        tick(bot, opening)
+        with bot.sessions() as s:
+            opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
+    assert opened == [1, 2]
