@@ -23,6 +23,7 @@ from storage.models import (
 )
 from tests.conftest import Bot
 from tests.support.agenda_flow import (
+    CHANNEL,
     STHLM,
     channel_posts,
     dms_to,
@@ -32,7 +33,12 @@ from tests.support.agenda_flow import (
     text_of,
     tick,
 )
-from tests.support.slack_driver import multi_select_values
+from tests.support.slack_driver import (
+    checkbox_values,
+    multi_select_values,
+    plain_value,
+    radio_value,
+)
 
 
 def test_the_agenda_is_posted_once_at_eight_on_the_meeting_day(bot: Bot) -> None:
@@ -359,3 +365,36 @@ def test_the_preview_refreshed_after_posting_no_longer_says_the_agenda_is_still_
     said = text_of(updates[0])
     assert "Morgondagens" not in said and "vid dagordningens tid" not in said
     assert "är postad i <#C0001>" in said and "torsdag 26 november 13:00–15:00" in said
+
+
+def test_a_case_closed_after_the_agenda_is_posted_leaves_the_posted_agenda(bot: Bot) -> None:
+    """The raising agency closes its case on the meeting morning (the family moved): the
+    posted agenda, the coordinators' preview and the morning DMs no longer list it (they
+    did, and the agencies came for a case that was not to be discussed)."""
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posted = channel_posts(bot)[0]
+    assert reference in text_of(posted)
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    response = bot.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"value": plain_value("Familjen har flyttat")},
+            "effect": {"value": radio_value("no")},
+            "sip_started": {"value": checkbox_values([])},
+        },
+        user="U2",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": 1, "case_id": case_id}),
+        view={"previous_view_id": "V0001"},
+    )
+    assert response.status == 200
+    tick(bot, local(2026, 11, 26, 8, 5))
+    updates = bot.slack.calls_to("chat.update", ok=True)
+    agenda = [u for u in updates if u.args["ts"] == posted.response["ts"]]
+    assert len(agenda) == 1 and reference not in text_of(agenda[0])
+    assert "Inga nya ärenden" in text_of(agenda[0])
+    assert not [u for u in updates if u.args["channel"] != CHANNEL and reference in text_of(u)]
+    assert len(channel_posts(bot)) == 1
