@@ -152,3 +152,10 @@ def test_an_extra_meeting_has_no_rating_round_of_its_own_nor_shifts_every_other(
         with bot.sessions() as s:
             opened.append(s.scalar(select(func.count()).select_from(RatingRound)))
     assert opened == [1, 2]
+
+
+def test_the_coordinators_help_says_where_an_extra_meeting_is_added(bot: Bot) -> None:
+    setup_forum(bot)
+    response = bot.driver.command("hjälp", user="U1")  # the locale is known: in the ack
+    said = response.body or text_of(bot.slack.wait_for("response_url")[0])
+    assert "lägger till ett extra möte" in json.dumps(json.loads(said), ensure_ascii=False)
