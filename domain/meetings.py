@@ -28,7 +28,7 @@ from domain.calendar import (
     working_day,
 )
 from domain.clock import Clock
-from domain.errors import DomainError, ForumNotFound, InvalidInput, NotAMember
+from domain.errors import DomainError, ForumNotFound, InvalidInput, NotAMember, NotCoordinator
 from domain.forums import (
     find_member,
     forum_schedule,
@@ -625,35 +625,9 @@ def move_meeting(
     meeting = get_meeting(session, forum, meeting_id)
     locks.lock_meeting(session, meeting.id)  # a record choosing it as its next waits
     _require_future(meeting, clock)
-    schedule = forum_schedule(forum)
-    zone = schedule.zone
+    zone = forum_schedule(forum).zone
     current = meeting.starts_at.astimezone(zone)
-    if day is None:
-        raise InvalidInput(N_("Choose the new day."), field="day")
-    start = start or current.time()
-    if start.hour == 2:
-        raise InvalidInput(
-            N_(
-                "Times between 02:00 and 02:59 are skipped or repeated when daylight saving "
-                "time changes. Choose another time."
-            ),
-            field="start",
-        )
-    new_start = dt.datetime.combine(day, start, tzinfo=zone)
-    if new_start.astimezone(dt.UTC) <= clock.now():
-        raise InvalidInput(N_("Choose a day and time in the future."), field="day")
-    clash = session.scalar(
-        select(Meeting.id).where(
-            Meeting.forum_id == forum.id,
-            Meeting.id != meeting.id,
-            Meeting.status == MeetingStatus.PLANNED,
-            Meeting.starts_at >= dt.datetime.combine(day, dt.time(0), tzinfo=zone),
-            Meeting.starts_at
-            < dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone),
-        )
-    )
-    if clash is not None:
-        raise InvalidInput(N_("The forum already meets that day."), field="day")
+    new_start = _checked_start(session, clock, forum, day, start or current.time(), meeting.id)
     length = meeting.ends_at - meeting.starts_at
     meeting.starts_at = new_start.astimezone(dt.UTC)
     meeting.ends_at = meeting.starts_at + length
@@ -672,6 +646,117 @@ def move_meeting(
         detail={"moved_to": meeting.starts_at.isoformat()},
     )
     session.flush()
+    return meeting
+
+
+def _checked_start(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    day: dt.date | None,
+    start: dt.time | None,
+    moving: int | None,
+) -> dt.datetime:
+    """The start (forum zone) a meeting is moved to or added at: a day and a time in the
+    future, not in the daylight saving hour, on a day the forum does not already meet
+    (``moving``: the meeting being moved, which does not clash with itself)."""
+    zone = forum_schedule(forum).zone
+    if day is None:
+        raise InvalidInput(N_("Choose the new day."), field="day")
+    if start is None:
+        raise InvalidInput(N_("Choose the start time."), field="start")
+    if start.hour == 2:
+        raise InvalidInput(
+            N_(
+                "Times between 02:00 and 02:59 are skipped or repeated when daylight saving "
+                "time changes. Choose another time."
+            ),
+            field="start",
+        )
+    new_start = dt.datetime.combine(day, start, tzinfo=zone)
+    if new_start.astimezone(dt.UTC) <= clock.now():
+        raise InvalidInput(N_("Choose a day and time in the future."), field="day")
+    query = select(Meeting.id).where(
+        Meeting.forum_id == forum.id,
+        Meeting.status == MeetingStatus.PLANNED,
+        Meeting.starts_at >= dt.datetime.combine(day, dt.time(0), tzinfo=zone),
+        Meeting.starts_at
+        < dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=zone),
+    )
+    if moving is not None:
+        query = query.where(Meeting.id != moving)
+    if session.scalar(query.limit(1)) is not None:
+        raise InvalidInput(N_("The forum already meets that day."), field="day")
+    return new_start
+
+
+# An extra meeting is planned at most this far ahead: the schedule's own meetings exist that
+# far (HORIZON), so one on a day the forum meets anyway is seen and refused.
+EXTRA_AHEAD_DAYS = 90
+
+
+def add_extra_meeting(
+    session: Session, clock: Clock, *, access: Access, day: dt.date | None, start: dt.time | None
+) -> Meeting:
+    """A one-off meeting outside the schedule (an urgent situation between meetings), of the
+    forum's usual length. It is the forum's next meeting when it comes first: items and cases
+    added for the next meeting go on its agenda, posted like any other (at the agenda time
+    before it, or at the next pass when that has passed: not marked late). Schedule syncs
+    leave it alone (``changed_by``) and plan no second meeting on its day (_kept_days)."""
+    if not access.is_coordinator:
+        raise NotCoordinator()
+    forum = access.forum
+    # Its own forum's planner waits: the clash below sees every scheduled meeting.
+    session.execute(select(Forum.id).where(Forum.id == forum.id).with_for_update(key_share=True))
+    ensure_synced(session, clock, forum)
+    if day is not None and day > clock.now().date() + dt.timedelta(days=EXTRA_AHEAD_DAYS):
+        raise InvalidInput(
+            N_plural(
+                "An extra meeting can be added at most {n} day ahead.",
+                "An extra meeting can be added at most {n} days ahead.",
+            ),
+            field="day",
+            n=EXTRA_AHEAD_DAYS,
+        )
+    new_start = _checked_start(session, clock, forum, day, start, None)
+    starts = new_start.astimezone(dt.UTC)
+    # Its key: its start with a second no schedule occurrence has (a schedule starts on the
+    # minute), and one no meeting or scheduled effect of the forum has had, so it is never
+    # taken for a schedule occurrence nor for an agenda already posted or skipped.
+    occurrence = starts.replace(second=1, microsecond=0)
+    while session.scalar(
+        select(
+            exists().where(Meeting.forum_id == forum.id, Meeting.occurrence == occurrence)
+            | exists().where(
+                ScheduledEffect.forum_id == forum.id, ScheduledEffect.occurrence == occurrence
+            )
+        )
+    ):
+        occurrence += dt.timedelta(seconds=1)
+    due = max(agenda_due(new_start, calendar_of(forum), new_start.tzinfo or dt.UTC), clock.now())
+    meeting = Meeting(
+        forum_id=forum.id,
+        occurrence=occurrence,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=forum.meeting_minutes),
+        status=MeetingStatus.PLANNED,
+        has_situation_picture=False,
+        agenda_due_at=due,
+        agenda_version=0,
+        changed_by=access.member.slack_user_id,
+        extra=True,
+    )
+    session.add(meeting)
+    session.flush()
+    audit.record_by(
+        session,
+        clock,
+        access,
+        action=AuditAction.CREATE,
+        object_type="meeting",
+        object_ref=str(meeting.id),
+        detail={"extra": starts.isoformat()},
+    )
     return meeting
 
 

@@ -38,7 +38,7 @@ from handlers.outgoing import (
 )
 from handlers.payload import ack_only
 from handlers.screens import meeting_access, meeting_door, text_door
-from storage.db import transaction
+from storage.db import reading, transaction
 from storage.models import Forum, Meeting
 
 log = logging.getLogger(__name__)
@@ -74,6 +74,8 @@ def meetings_list(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, A
             recent=[(m.id, m.starts_at, m.status) for m in recent],
             tz=zone,
             is_coordinator=access.is_coordinator,
+            forum_id=forum.id,
+            extra={m.id for m in upcoming if m.extra},
         )
 
 
@@ -573,6 +575,77 @@ def submit_record(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     ack()
 
 
+@listener("dm")
+def open_extra(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """The coordinator's form for an extra meeting (from the meetings list)."""
+    forum_id = forms.id_value(body["actions"][0].get("value")) or 0
+    with database_errors(), reading(deps.sessions) as session:
+        forum = forum_service.get_forum(session, forum_id=forum_id, team_id=context.team_id or "")
+        forum_service.require_coordinator(session, forum=forum, slack_user_id=context.user_id or "")
+        schedule = forum_service.forum_schedule(forum)
+        tomorrow = deps.clock.now().astimezone(schedule.zone).date() + dt.timedelta(days=1)
+        meta = ViewMeta(locale=t.locale, forum_id=forum.id).dump()
+        view = ui.extra_modal(t, day=tomorrow, start=schedule.start, private_metadata=meta)
+    client.views_open(trigger_id=body["trigger_id"], view=view)
+
+
+@listener("modal")
+def submit_extra(
+    ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """Add the extra meeting; the channel's notice is queued with it. The modal then says
+    when its agenda goes out (and what the day is, when it is not a working day)."""
+    meta = ViewMeta.load(view.get("private_metadata"))
+    values = view["state"]["values"]
+    with database_errors(), transaction(deps.sessions) as session:
+        forum = forum_service.get_forum(
+            session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+        )
+        access = forum_service.require_coordinator(
+            session, forum=forum, slack_user_id=context.user_id or ""
+        )
+        meeting = meeting_service.add_extra_meeting(
+            session,
+            deps.clock,
+            access=access,
+            day=forms.date_value(values, "day"),
+            start=forms.time_value(values, "start"),
+        )
+        zone = forum_service.forum_schedule(forum).zone
+        channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
+        post = ui.extra_meeting_message(
+            channel_t, forum_name=forum.name, start=meeting.starts_at, tz=zone
+        )
+        outgoing.post(
+            session, deps.clock, team_id=forum.team_id, channel=forum.channel_id, message=post
+        )
+        when = t.day_time(meeting.starts_at, zone)
+        assert meeting.agenda_due_at is not None  # an extra meeting's is set
+        if meeting.agenda_due_at <= deps.clock.now():
+            text = t(
+                "Added: an extra meeting {when}. The channel is told, and its agenda is "
+                "posted now.",
+                when=when,
+            )
+        else:
+            text = t(
+                "Added: an extra meeting {when}. The channel is told, and its agenda is "
+                "posted {agenda}.",
+                when=when,
+                agenda=t.day_time(meeting.agenda_due_at, zone),
+            )
+        off = meeting_service.off_day(forum, meeting.starts_at.astimezone(zone).date(), t.locale)
+        if off:
+            text += " " + t(
+                "That day is {name}, a day off: check that the members can come.", name=off
+            )
+        elif off is not None:
+            text += " " + t("That day is a weekend day: check that the members can come.")
+    ack(response_action="update", view=notice_modal(t, text))
+
+
 def register(app: App) -> None:
     app.action(ui.ACTION_AGENDA_EDIT)(ack=ack_only, lazy=[open_edit])
     app.action(ui.ACTION_ITEM_ADD)(ack=ack_only, lazy=[open_add])
@@ -584,3 +657,5 @@ def register(app: App) -> None:
     app.view(ui.CB_MEETING_CANCEL)(ack=submit_cancel, lazy=[deliver])
     app.action(ui.ACTION_MEETING_RECORD)(ack=ack_only, lazy=[open_record])
     app.view(ui.CB_MEETING_RECORD)(ack=submit_record, lazy=[deliver])
+    app.action(ui.ACTION_MEETING_EXTRA)(ack=ack_only, lazy=[open_extra])
+    app.view(ui.CB_MEETING_EXTRA)(ack=submit_extra, lazy=[deliver])

@@ -35,7 +35,7 @@ from handlers.payload import ack_only
 from handlers.screens import case_access as _access
 from handlers.screens import case_door, detail_view, refresh_lost_readers
 from storage.db import reading, transaction
-from storage.models import CaseStatus, Effect, Role, SipStatus
+from storage.models import CaseStatus, Effect, Forum, Role, SipStatus
 
 log = logging.getLogger(__name__)
 
@@ -297,8 +297,10 @@ def change_status(
     ):
         access = _access(session, meta, team_id, user_id)
         case_service.change_status(session, deps.clock, access=access, case_id=case_id, to=target)
+        _agendas_follow(session, deps, access.forum, case_id)
     updated = detail_view(deps, t, meta, team_id, user_id, case_id)
     client.views_update(view_id=view["id"], view=updated)
+    outgoing.deliver_now(deps, client)
 
 
 @listener("modal_or_notice")
@@ -322,7 +324,19 @@ def submit_close(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Dep
             effect=forms.choice(effect, Effect),
             sip_started=ui.SIP_STARTED_VALUE in forms.selected_many(values, "sip_started"),
         )
+        _agendas_follow(session, deps, access.forum, meta.case_id or 0)
     ack()  # back to the case modal, which the lazy listener refreshes
+
+
+def _agendas_follow(session: Session, deps: Deps, forum: Forum, case_id: int) -> None:
+    """A case closed (withdrawn before its meeting) or opened again: the posted agenda of a
+    meeting to come that lists it, the coordinators' previews and the morning DMs follow
+    (a closed case is no longer on them). A meeting that has started keeps its agenda as
+    it was held."""
+    now = deps.clock.now()
+    for meeting in agenda_service.meetings_listing_case(session, deps.clock, case_id):
+        if meeting.starts_at > now:
+            outgoing.publish_changes(deps, session, meeting, forum)
 
 
 @listener("log")
@@ -346,6 +360,7 @@ def refresh_after_close(
         return
     _refresh_case_modal(deps, client, view, team_id, user_id)
     outgoing.surveys_now(deps, client, meta.case_id or 0)  # the agencies' survey DMs
+    outgoing.deliver_now(deps, client)  # the agendas that listed it
 
 
 @listener("update", needs=("modal",))

@@ -123,6 +123,8 @@ class Agenda:
     # member marked away on the meeting day (seed 004: a vacant post). Only in the
     # coordinators' preview (build(..., cover=True)); empty otherwise.
     uncovered: tuple[str, ...] = ()
+    # The agenda is out in the channel (a preview refreshed after it was posted says so).
+    posted: bool = False
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:

@@ -198,6 +198,8 @@ def refresh_previews(
     if not keys:
         return 0
     agenda = build(session, clock, meeting, forum, picture=picture, cover=True)
+    if agenda_posted(session, meeting):
+        agenda = dataclasses.replace(agenda, posted=True)
     message_for = PreviewMessages(agenda, forum, render, locale_of)
     refreshed = 0
     for key in keys:

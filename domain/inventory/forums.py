@@ -115,6 +115,7 @@ FORUMS: dict[str, Table] = {
             "agenda_version": T,
             "holiday": L,
             "changed_by": M,
+            "extra": L,
         },
         forum_link="forum_id",
         retention=Retention.MEETINGS,

@@ -110,10 +110,15 @@ class Renderers(Protocol):
 def wants_picture(
     session: Session, forum: Forum, meeting: Meeting, settings: RatingSettings
 ) -> bool:
-    if settings.cadence is Cadence.EVERY:
-        return True
     if settings.cadence is Cadence.CHOSEN:
         return meeting.has_situation_picture
+    if meeting.extra:
+        # An extra meeting (an urgent situation between the scheduled ones) has no round of
+        # its own unless a coordinator chose it: one added for tomorrow would be told as a
+        # round missed, and it does not count in "every other" either.
+        return False
+    if settings.cadence is Cadence.EVERY:
+        return True
     if settings.cadence is Cadence.EVERY_OTHER:
         # A picture unless the meeting before had one. A cancelled meeting had none, whether
         # it was to have one (the next meeting held takes it over) or not (the next meeting
@@ -121,7 +126,11 @@ def wants_picture(
         # meetings held in a row go without a picture. A meeting recorded as held counts.
         previous = session.execute(
             select(Meeting.id, Meeting.status)
-            .where(Meeting.forum_id == forum.id, Meeting.starts_at < meeting.starts_at)
+            .where(
+                Meeting.forum_id == forum.id,
+                Meeting.starts_at < meeting.starts_at,
+                Meeting.extra.is_(False),
+            )
             .order_by(Meeting.starts_at.desc(), Meeting.id.desc())
             .limit(1)
         ).first()

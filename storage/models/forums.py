@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine.default import DefaultExecutionContext
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
@@ -204,3 +205,6 @@ class Meeting(Base):
     holiday: Mapped[dt.date | None] = mapped_column(Date())
     # A coordinator moved or cancelled it by hand: schedule syncs leave it alone.
     changed_by: Mapped[str | None] = mapped_column(String(32))
+    # A one-off meeting a coordinator added (not from the schedule; changed_by says who):
+    # its occurrence is its own first start, which no schedule occurrence is.
+    extra: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

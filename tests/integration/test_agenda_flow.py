@@ -23,6 +23,7 @@ from storage.models import (
 )
 from tests.conftest import Bot
 from tests.support.agenda_flow import (
+    CHANNEL,
     STHLM,
     channel_posts,
     dms_to,
@@ -32,7 +33,12 @@ from tests.support.agenda_flow import (
     text_of,
     tick,
 )
-from tests.support.slack_driver import multi_select_values
+from tests.support.slack_driver import (
+    checkbox_values,
+    multi_select_values,
+    plain_value,
+    radio_value,
+)
 
 
 def test_the_agenda_is_posted_once_at_eight_on_the_meeting_day(bot: Bot) -> None:
@@ -335,3 +341,60 @@ def test_a_posted_agenda_follows_a_change_of_the_cases_agencies(bot: Bot) -> Non
     )
     assert "Elevhälsa" in text_of(line) and "Grundskola" not in text_of(line)
     assert [u for u in updates if u.args["ts"] == preview.response["ts"]]
+
+
+def test_the_preview_refreshed_after_posting_no_longer_says_the_agenda_is_still_to_come(
+    bot: Bot,
+) -> None:
+    """The coordinator's preview DM is updated by a change after the agenda went out: it
+    said "tomorrow's agenda is posted at the agenda time" on the meeting day, about an
+    agenda already in the channel."""
+    setup_forum(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    preview = [c for c in dms_to(bot, "U1") if "Förhandsvisning" in c.args["text"]]
+    assert len(preview) == 1 and "Morgondagens dagordning" in text_of(preview[0])
+    tick(bot, local(2026, 11, 26, 8, 0))
+    bot.driver.command("punkt Nya rutiner för skolskjuts", user="U2")
+    tick(bot, local(2026, 11, 26, 8, 5))
+    updates = [
+        c
+        for c in bot.slack.calls_to("chat.update", ok=True)
+        if "Förhandsvisning" in c.args["text"] and "Nya rutiner" in text_of(c)
+    ]
+    assert len(updates) == 1
+    said = text_of(updates[0])
+    assert "Morgondagens" not in said and "vid dagordningens tid" not in said
+    assert "är postad i <#C0001>" in said and "torsdag 26 november 13:00–15:00" in said
+
+
+def test_a_case_closed_after_the_agenda_is_posted_leaves_the_posted_agenda(bot: Bot) -> None:
+    """The raising agency closes its case on the meeting morning (the family moved): the
+    posted agenda, the coordinators' preview and the morning DMs no longer list it (they
+    did, and the agencies came for a case that was not to be discussed)."""
+    setup_forum(bot)
+    reference = raise_a_case(bot)
+    tick(bot, local(2026, 11, 25, 8, 0))
+    tick(bot, local(2026, 11, 26, 8, 0))
+    posted = channel_posts(bot)[0]
+    assert reference in text_of(posted)
+    with bot.sessions() as s:
+        case_id = s.scalars(select(Case.id)).one()
+    response = bot.driver.view_submission(
+        "case_close",
+        {
+            "outcome": {"value": plain_value("Familjen har flyttat")},
+            "effect": {"value": radio_value("no")},
+            "sip_started": {"value": checkbox_values([])},
+        },
+        user="U2",
+        private_metadata=json.dumps({"locale": "sv", "forum_id": 1, "case_id": case_id}),
+        view={"previous_view_id": "V0001"},
+    )
+    assert response.status == 200
+    tick(bot, local(2026, 11, 26, 8, 5))
+    updates = bot.slack.calls_to("chat.update", ok=True)
+    agenda = [u for u in updates if u.args["ts"] == posted.response["ts"]]
+    assert len(agenda) == 1 and reference not in text_of(agenda[0])
+    assert "Inga nya ärenden" in text_of(agenda[0])
+    assert not [u for u in updates if u.args["channel"] != CHANNEL and reference in text_of(u)]
+    assert len(channel_posts(bot)) == 1

@@ -9,9 +9,11 @@ from typing import Any
 from domain.i18n import Translator
 from domain.meetings import CANCEL_REASON_MAX
 from handlers.blocks.agenda.ids import (
+    ACTION_MEETING_EXTRA,
     ACTION_MEETING_MENU,
     ACTION_MEETING_RECORD,
     CB_MEETING_CANCEL,
+    CB_MEETING_EXTRA,
     CB_MEETING_MOVE,
     CB_MEETING_RECORD,
     CHECKBOXES_MAX,
@@ -19,6 +21,7 @@ from handlers.blocks.agenda.ids import (
 from handlers.blocks.agenda.modals import _meeting_label
 from handlers.blocks.common import (
     Block,
+    actions,
     button,
     clip,
     context,
@@ -44,10 +47,13 @@ def meetings_message(
     recent: Sequence[tuple[int, dt.datetime, MeetingStatus]],
     tz: dt.tzinfo,
     is_coordinator: bool,
+    forum_id: int = 0,
+    extra: Collection[int] = (),
 ) -> dict[str, Any]:
-    """``/samverkan möten``: the next meetings (with move/cancel for coordinators) and
-    recent ones (to record attendance). ``upcoming`` rows are (id, start, status,
-    holiday name, changed by hand)."""
+    """``/samverkan möten``: the next meetings (with move/cancel for coordinators, and a
+    button to add an extra meeting) and recent ones (to record attendance). ``upcoming``
+    rows are (id, start, status, holiday name, changed by hand); ``extra``: the ids of
+    extra meetings among them."""
     blocks: list[Block] = [header(t("Meetings: {forum}", forum=forum_name))]
     if not upcoming:
         blocks.append(context(t("No meetings are planned. Check the forum's schedule.")))
@@ -62,7 +68,9 @@ def meetings_message(
                 if status == MeetingStatus.PLANNED
                 else holiday
             )
-        if changed and status == MeetingStatus.PLANNED:
+        if mid in extra:
+            notes.append(t("extra meeting"))
+        elif changed and status == MeetingStatus.PLANNED:
             notes.append(t("moved by a coordinator"))
         if notes:
             text += "\n" + " · ".join(notes)
@@ -86,6 +94,10 @@ def meetings_message(
                 ],
             }
         blocks.append(section(text, block_id=f"meeting:{mid}", accessory=accessory))
+    if is_coordinator:
+        blocks.append(
+            actions(button(t("Add an extra meeting"), ACTION_MEETING_EXTRA, value=str(forum_id)))
+        )
     if recent and is_coordinator:
         blocks.append(divider())
         blocks.append(section("*" + t("Recent meetings") + "*"))
@@ -134,6 +146,53 @@ def move_modal(t: Translator, *, start: dt.datetime, tz: dt.tzinfo, private_meta
         close=t("Cancel"),
         private_metadata=private_metadata,
     )
+
+
+def extra_modal(t: Translator, *, day: dt.date, start: dt.time, private_metadata: str) -> Block:
+    """A one-off meeting between the scheduled ones (an urgent situation)."""
+    return modal(
+        callback_id=CB_MEETING_EXTRA,
+        title=t("Extra meeting"),
+        blocks=[
+            section(
+                t(
+                    "An extra meeting between the scheduled ones, for example for an urgent "
+                    "situation. It gets an agenda like any other meeting, and the channel is "
+                    "told."
+                )
+            ),
+            input_block(
+                "day",
+                t("Day"),
+                {"type": "datepicker", "action_id": "day", "initial_date": day.isoformat()},
+            ),
+            input_block(
+                "start",
+                t("Start time"),
+                {
+                    "type": "timepicker",
+                    "action_id": "start",
+                    "initial_time": start.strftime("%H:%M"),
+                },
+            ),
+        ],
+        submit=t("Add"),
+        close=t("Cancel"),
+        private_metadata=private_metadata,
+    )
+
+
+def extra_meeting_message(
+    t: Translator, *, forum_name: str, start: dt.datetime, tz: dt.tzinfo
+) -> dict[str, Any]:
+    """The channel's notice of an extra meeting."""
+    text = t(
+        ":calendar: {forum} has an extra meeting {when}. Add items to its agenda with "
+        "`/samverkan item`.",
+        forum=escape(forum_name),
+        when=t.day_time(start, tz),
+    )
+    return message(text, [section(text)])
 
 
 def cancel_modal(

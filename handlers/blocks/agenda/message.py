@@ -290,12 +290,22 @@ def agenda_preview(
             t("Preview: agenda for {forum} {when}", forum=agenda.forum_name, when=_when(t, agenda)),
             [section(text)],
         )
-    lead = t(
-        "Tomorrow's agenda for *{forum}* is posted in <#{channel}> at the agenda time. "
-        "You can still add or reorder items.",
-        forum=escape(agenda.forum_name),
-        channel=agenda.channel_id,
-    )
+    if agenda.posted:
+        # Refreshed after the agenda went out: not "tomorrow's", and not still to come.
+        lead = t(
+            "The agenda for *{forum}* {when} is posted in <#{channel}>. You can still add "
+            "or reorder items: the posted agenda is updated.",
+            forum=escape(agenda.forum_name),
+            when=_when(t, agenda),
+            channel=agenda.channel_id,
+        )
+    else:
+        lead = t(
+            "Tomorrow's agenda for *{forum}* is posted in <#{channel}> at the agenda time. "
+            "You can still add or reorder items.",
+            forum=escape(agenda.forum_name),
+            channel=agenda.channel_id,
+        )
     pending = _pending(t, agenda)
     if pending:
         lead += "\n" + pending + " " + t("This preview is updated then.")

@@ -92,7 +92,7 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("/samverkan situation export"),
             t("the situation picture's rounds as xlsx and CSV, for the municipality"),
         ),
-        (t("/samverkan meetings"), t("moves, cancels and records meetings")),
+        (t("/samverkan meetings"), t("adds an extra meeting; moves, cancels and records meetings")),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
         (
             t("/samverkan review"),
