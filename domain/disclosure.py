@@ -31,6 +31,7 @@ test_disclosure_table.py), so a new surface cannot ship without being listed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import enum
 import logging
@@ -182,6 +183,12 @@ class Hidden(enum.StrEnum):
     NO_CONSENT = "no_consent"
     # The agency saw the case under a legal ground that has ended, and no consent covers it.
     GROUND_ENDED = "ground_ended"
+    # Refused, and which of the three is not this reader's to know: the consent and the legal
+    # grounds are the consent register's (coordinators, the raising agency), and one who
+    # reads neither it nor the case's details is told only that no consent covers the agency
+    # (true of all three), as before the reasons were told: no oracle of whether a consent
+    # exists and leaves them out, was withdrawn, or a legal ground existed.
+    UNSAID = "unsaid"
 
 
 @dataclass(frozen=True)
@@ -283,7 +290,27 @@ def case_decision(access: Access, case: Case, today: dt.date) -> Decision:
     """Raising agency, consent or legal ground, for an active member of the case's forum."""
     if not _present(access, case.forum_id):
         return REFUSED
-    return agency_decision(case, access.member.agency_id, today)
+    decision = agency_decision(case, access.member.agency_id, today)
+    if decision.allowed or access.is_coordinator:
+        return decision
+    # Refused a reader who may not read the consent register: the reason is not theirs.
+    return dataclasses.replace(decision, hidden=Hidden.UNSAID)
+
+
+def told_reason(access: Access, case: Case, today: dt.date, why: Hidden) -> Hidden:
+    """What ``access`` may be told of why the case rule hides ``case`` from an agency
+    (``why``, :func:`hidden_reason`): all of it to who reads the consent register; an ended
+    legal ground is the register's alone, so one who reads the case's details (and its
+    consent with them) is told what the consent says of that agency; anyone else only that
+    no consent covers it (:attr:`Hidden.UNSAID`)."""
+    if decide(access, case, today, kind=Kind.CONSENT).allowed:
+        return why
+    if not case_decision(access, case, today).allowed:
+        return Hidden.UNSAID
+    if why is Hidden.GROUND_ENDED:
+        consent = current_consent(case)
+        return Hidden.NOT_COVERED if consent_active(consent, today) else Hidden.NO_CONSENT
+    return why
 
 
 def case_readers(session: Session, clock: Clock, case_id: int) -> frozenset[str]:

@@ -68,15 +68,27 @@ def open_case_by_reference(
     """`/samverkan ärende FOS-2026-017`: that case of the channel's forum, in the modal the
     list's Open button shows (the same audited read: the disclosure rule decides what it
     shows); a reference that names no case of the forum is told so, never a blank new
-    case."""
-    with database_errors(), reading(deps.sessions) as session:
+    case. A refusal at the door (not a member here, no such case in this forum: another
+    forum's reference) is audited as the typed reference, as ``grund``/``samtycke`` are."""
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        disclosure.refusals_audited(
+            session,
+            deps.clock,
+            team_id=req.team_id,
+            slack_user_id=req.user_id,
+            reference=reference,
+            surface_name="case_modal",
+        ),
+    ):
         access = forum_service.require_member_in_channel(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         )
         case = case_service.find_case_by_reference(session, access.forum, reference)
-        case_id = case.id if case is not None else None
-    if case_id is None:
-        raise no_such_case(reference)
+        if case is None:
+            raise no_such_case(reference, error=CaseNotFound)
+        case_id = case.id
     meta = ViewMeta(locale=t.locale, channel_id=req.channel_id)
     view = detail_view(deps, t, meta, req.team_id, req.user_id, case_id, by_channel=True)
     client.views_open(trigger_id=req.trigger_id, view=view)

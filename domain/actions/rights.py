@@ -87,20 +87,14 @@ def owner_may_read(
     decision = disclosure.agency_decision(case, agency.id, today)
     if decision.allowed:
         return None
-    why = decision.hidden or disclosure.Hidden.NOT_COVERED
+    # The consent and legal grounds are the consent register's: who reads neither it nor
+    # the case's details is told only that no consent covers the agency; an ended ground is
+    # named to the register's readers alone (disclosure.told_reason).
+    why = disclosure.told_reason(
+        access, case, today, decision.hidden or disclosure.Hidden.NOT_COVERED
+    )
     if field == "owner":  # a hand-over within the agency: only a coordinator moves it
         return InvalidInput(_OWNER_REFUSED[why], field=field, agency=agency.name)
-    if why is disclosure.Hidden.GROUND_ENDED and not (
-        disclosure.decide(access, case, today, kind=disclosure.Kind.CONSENT).allowed
-    ):
-        # Legal grounds are the consent register's (coordinators, the raising agency): anyone
-        # else is told what the consent alone says of that agency.
-        consent = disclosure.current_consent(case)
-        why = (
-            disclosure.Hidden.NOT_COVERED
-            if disclosure.consent_active(consent, today)
-            else disclosure.Hidden.NO_CONSENT
-        )
     if access.is_coordinator or disclosure.case_decision(access, case, today).allowed:
         allowed = [
             a.name
@@ -138,6 +132,10 @@ _OWNER_REFUSED = {
         "The legal ground for {agency} has ended, so its owner could not read this "
         "action. Ask a coordinator to move it to an agency that may see the case."
     ),
+    disclosure.Hidden.UNSAID: N_(
+        "No consent covers {agency}, so its owner could not read this action. Ask a "
+        "coordinator to move it to an agency that may see the case."
+    ),
 }
 _CHOOSE_FROM = {
     disclosure.Hidden.NOT_COVERED: N_(
@@ -152,6 +150,10 @@ _CHOOSE_FROM = {
         "The legal ground for {agency} has ended, so its owner could not read this "
         "action. Choose an agency that may see case {reference}: {agencies}."
     ),
+    disclosure.Hidden.UNSAID: N_(
+        "No consent covers {agency}, so its owner could not read this action. Choose an "
+        "agency that may see case {reference}: {agencies}."
+    ),
 }
 _CHOOSE_ANOTHER = {
     disclosure.Hidden.NOT_COVERED: N_(
@@ -165,6 +167,10 @@ _CHOOSE_ANOTHER = {
     disclosure.Hidden.GROUND_ENDED: N_(
         "The legal ground for {agency} has ended, so its owner could not read this "
         "action. Choose another agency, or ask a coordinator."
+    ),
+    disclosure.Hidden.UNSAID: N_(
+        "No consent covers {agency}, so its owner could not read this action. Choose "
+        "another agency, or ask a coordinator."
     ),
 }
 

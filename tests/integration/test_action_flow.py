@@ -1316,7 +1316,8 @@ def test_the_previous_owner_sees_no_details_of_a_case_their_agency_may_not_see(
     (told,) = handed_away(bot)
     assert told.args["channel"] == SOCIAL
     text = text_of(told.args)
-    assert "detaljer dolda: ärendets samtycke omfattar inte din verksamhet" in text
+    # Why, as far as a reader of neither the consent register nor the case may know it.
+    assert "detaljer dolda: inget samtycke omfattar din verksamhet" in text
     assert f"#{action.id}" in text
     assert DESCRIPTION not in text and "Ökad närvaro" not in text
     assert DESCRIPTION in text_of(dms_to(bot, ELEVHALSA)[-1].args)
@@ -1560,9 +1561,9 @@ def test_an_action_is_not_handed_over_or_moved_to_an_agency_its_case_is_hidden_f
     body = hand_over_as(bot, ELEVHALSA, action.id, ELEVHALSA2, views=2)
     errors = body.json()["errors"]
     assert list(errors) == ["owner"]
-    assert errors["owner"] == (  # the true reason: no valid consent (not "does not cover")
-        "Ärendet saknar gällande samtycke, så en ägare i Elevhälsa skulle inte kunna läsa "
-        "insatsen. Be en samordnare flytta den till en verksamhet som får se ärendet."
+    assert errors["owner"] == (  # no word of the consent: the register is not theirs
+        "Inget samtycke omfattar Elevhälsa, så ägaren skulle inte kunna läsa insatsen. "
+        "Be en samordnare flytta den till en verksamhet som får se ärendet."
     )
     bot.wait_idle()
     unchanged = the_action(bot)
@@ -1584,7 +1585,9 @@ def test_an_owner_whose_agency_the_case_no_longer_covers_is_told_why_details_are
     assert body.json() is None
     action = the_action(bot)
     _narrow_consent(bot, case_id, forum["Elevhälsa"])
-    why = "detaljer dolda: ärendets samtycke omfattar inte din verksamhet"
+    # Why, as far as a reader of neither the consent register nor the case may know it
+    # (tests/integration/test_attack_hidden_reasons.py).
+    why = "detaljer dolda: inget samtycke omfattar din verksamhet"
     bot.driver.command("insatser", user=SOCIAL)
     listed = text_of(bot.slack.wait_for("response_url")[-1].args)
     assert f"#{action.id}" in listed and why in listed and DESCRIPTION not in listed

@@ -8,11 +8,13 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from sqlalchemy import select
 
 from domain import forums as fs
 from domain.cases import withdraw_consent
 from domain.legal_grounds import GroundDraft, end_ground, record_ground
 from storage.db import transaction
+from storage.models import Member, Role
 from tests.conftest import Bot
 from tests.integration.test_action_flow import (
     ADMIN,
@@ -42,6 +44,15 @@ def forum(bot: Bot) -> dict[str, int]:
     return make_forum(bot)
 
 
+def _social_coordinator(bot: Bot) -> None:
+    """Socialtjänst's member leads the forum: a reader of the consent register, told the
+    true reason (one who is not is told only that no consent covers their agency:
+    tests/integration/test_attack_hidden_reasons.py)."""
+    with transaction(bot.sessions) as s:
+        member = s.scalars(select(Member).where(Member.slack_user_id == SOCIAL)).one()
+        member.role = Role.COORDINATOR
+
+
 def _socials_modal(bot: Bot, case_id: int) -> str:
     before = bot.slack.count("views.open")
     bot.driver.block_action("case_open", user=SOCIAL, value=str(case_id), channel=CHANNEL)
@@ -64,6 +75,7 @@ def _social_action(bot: Bot, forum: dict[str, int], reference: str) -> int:
 def test_an_owner_is_told_the_consent_was_withdrawn_not_that_it_leaves_them_out(
     bot: Bot, forum: dict[str, int]
 ) -> None:
+    _social_coordinator(bot)
     reference, case_id = _elevhalsa_case(bot, forum, consent=("Elevhälsa", "Socialtjänst/IFO"))
     action_id = _social_action(bot, forum, reference)
     with transaction(bot.sessions) as s:
@@ -82,6 +94,7 @@ def test_an_owner_is_told_the_consent_was_withdrawn_not_that_it_leaves_them_out(
 
 
 def test_an_owner_is_told_the_consent_expired(bot: Bot, forum: dict[str, int]) -> None:
+    _social_coordinator(bot)
     reference, case_id = _elevhalsa_case(bot, forum, consent=("Elevhälsa", "Socialtjänst/IFO"))
     action_id = _social_action(bot, forum, reference)
     from storage.models import Case
@@ -100,6 +113,7 @@ def test_an_owner_is_told_their_agencys_legal_ground_ended(bot: Bot, forum: dict
     """The consent covers Elevhälsa only; Socialtjänst saw the case under a legal ground,
     owned an action of it, and the ground ended: it is told so, not that the consent leaves
     it out (the consent never covered it; the ground was why it read the case)."""
+    _social_coordinator(bot)
     reference, case_id = _elevhalsa_case(bot, forum)
     with transaction(bot.sessions) as s:
         forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
@@ -136,6 +150,7 @@ def test_a_consent_in_force_that_leaves_the_agency_out_is_still_named(
 ) -> None:
     """Another agency's member lists the forum's actions: an action of a case whose consent
     covers Elevhälsa only is hidden from Socialtjänst because of that consent."""
+    _social_coordinator(bot)
     reference, case_id = _elevhalsa_case(bot, forum)
     body = submit_action(bot, forum, case=reference)
     assert body.json() is None

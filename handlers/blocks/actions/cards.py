@@ -110,6 +110,8 @@ def hidden_text(t: Translator, why: Hidden | None = None) -> str:
         return "_" + why_text + "_"
     if why is Hidden.GROUND_ENDED:
         return "_" + t("details hidden: the legal ground for your agency has ended") + "_"
+    if why is Hidden.UNSAID:  # the reason is the consent register's, not this reader's
+        return "_" + t("details hidden: no consent covers your agency") + "_"
     return "_" + t("details hidden") + "_"
 
 
