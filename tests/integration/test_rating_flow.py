@@ -41,6 +41,7 @@ from tests.support.rating_flow import (
     polis_rates,
     rate,
     rating_messages,
+    save_forum,
     the_round,
 )
 
@@ -454,17 +455,7 @@ def test_a_reminder_to_an_agency_that_rated_some_areas_says_how_many(
     bot.run_due_work()
     polis_rates(bot, forum, {"Gråbo": 1, "Hemse": 1, "Droger": 1})
     bot.settle()
-    with transaction(bot.sessions) as s:
-        created = s.get(Forum, forum["forum"])
-        assert created is not None
-        draft = forum_draft(
-            name="OSF",
-            code="OSF",
-            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
-            own_agency="Socialtjänst/IFO",
-            areas=[*AREAS, "Centrum"],
-        )
-        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    save_forum(bot, forum, areas=[*AREAS, "Centrum"])
     bot.slack.reset()
     bot.clock.set(STOCKHOLM_NOON_MONDAY + dt.timedelta(minutes=1))
     bot.run_due_work()

@@ -10,12 +10,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from domain import forums as fs
-from storage.db import transaction
-from storage.models import Forum, Meeting, OutboxMessage, RatingRound, RatingRoundStatus
+from storage.models import Meeting, OutboxMessage, RatingRound, RatingRoundStatus
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
-from tests.support.forums import forum_draft
 from tests.support.rating_flow import (
     ADMIN,
     AREAS,
@@ -31,6 +28,7 @@ from tests.support.rating_flow import (
     make_forum,
     open_modal,
     polis_rates,
+    save_forum,
     table_rows,
     the_round,
 )
@@ -484,18 +482,7 @@ def test_a_schedule_change_retires_the_meeting_and_its_round_sends_no_reminders(
     bot: Bot, forum: dict[str, int]
 ) -> None:
     bot.run_due_work()  # the round for Thursday 26 November
-    with transaction(bot.sessions) as s:
-        created = s.get(Forum, forum["forum"])
-        assert created is not None
-        draft = forum_draft(
-            name="OSF",
-            code="OSF",
-            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
-            own_agency="Socialtjänst/IFO",
-            areas=AREAS,
-            rrule="FREQ=WEEKLY;BYDAY=FR",
-        )
-        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    save_forum(bot, forum, rrule="FREQ=WEEKLY;BYDAY=FR")
     bot.run_due_work()  # re-planned: the forum meets on Fridays now
     with bot.sessions() as s:
         rounds = {
@@ -523,18 +510,7 @@ def test_after_a_schedule_change_the_answers_carry_over_and_the_invitation_says_
     the same invitation as any, with no word about why."""
     bot.run_due_work()  # the round for Thursday 26 November
     polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
-    with transaction(bot.sessions) as s:
-        created = s.get(Forum, forum["forum"])
-        assert created is not None
-        draft = forum_draft(
-            name="OSF",
-            code="OSF",
-            agencies=["Socialtjänst/IFO", "Polis", "Fritidsgård"],
-            own_agency="Socialtjänst/IFO",
-            areas=AREAS,
-            rrule="FREQ=WEEKLY;BYDAY=FR",
-        )
-        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=draft)
+    save_forum(bot, forum, rrule="FREQ=WEEKLY;BYDAY=FR")
     bot.slack.reset()
     bot.run_due_work()  # re-planned: the round for Friday 27 November opens
     (invitation,) = [c for c in dms(bot, POLIS) if "rating_open" in json.dumps(c.args)]

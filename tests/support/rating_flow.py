@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from domain import forums as fs
 from storage.db import transaction
-from storage.models import Rating, RatingRound, Role
+from storage.models import Forum, Rating, RatingRound, Role
 from tests.conftest import Bot
 from tests.support.blockkit import all_text
 from tests.support.forums import forum_draft
@@ -134,6 +134,23 @@ def command_reply(bot: Bot, text: str, user: str) -> str:
     bot.driver.command(text, user=user)
     reply = bot.slack.wait_for("response_url", count=before + 1)[-1]
     return all_text(reply.args) + " " + str(reply.args.get("text", ""))
+
+
+def save_forum(bot: Bot, forum: dict[str, int], **changes: Any) -> None:
+    """The admin saves the OSF forum's settings as :func:`make_forum` made them, with
+    ``changes`` (``areas``, ``agencies``, ``rrule`` …) to the form's fields."""
+    fields: dict[str, Any] = {
+        "name": "OSF",
+        "code": "OSF",
+        "agencies": ["Socialtjänst/IFO", "Polis", "Fritidsgård"],
+        "own_agency": "Socialtjänst/IFO",
+        "areas": AREAS,
+        **changes,
+    }
+    with transaction(bot.sessions) as s:
+        created = s.get(Forum, forum["forum"])
+        assert created is not None
+        fs.update_forum(s, bot.clock, forum=created, actor=ADMIN, draft=forum_draft(**fields))
 
 
 def polis_rates(bot: Bot, forum: dict[str, int], levels: dict[str, int], user: str = POLIS) -> Any:
