@@ -22,8 +22,8 @@ from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
 from domain.access import Access
-from domain.errors import DomainError
-from domain.i18n import Translator, normalize_locale
+from domain.errors import DomainError, InvalidInput, NotCoordinator
+from domain.i18n import N_, Translator, normalize_locale
 from handlers import forms, outgoing
 from handlers.blocks import agenda as ui
 from handlers.blocks import ratings as rating_ui
@@ -613,37 +613,110 @@ def submit_extra(
             day=forms.date_value(values, "day"),
             start=forms.time_value(values, "start"),
         )
-        zone = forum_service.forum_schedule(forum).zone
-        channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
-        post = ui.extra_meeting_message(
-            channel_t, forum_name=forum.name, start=meeting.starts_at, tz=zone
-        )
-        outgoing.post(
-            session, deps.clock, team_id=forum.team_id, channel=forum.channel_id, message=post
-        )
-        when = t.day_time(meeting.starts_at, zone)
-        assert meeting.agenda_due_at is not None  # an extra meeting's is set
-        if meeting.agenda_due_at <= deps.clock.now():
-            text = t(
-                "Added: an extra meeting {when}. The channel is told, and its agenda is "
-                "posted now.",
-                when=when,
-            )
-        else:
-            text = t(
-                "Added: an extra meeting {when}. The channel is told, and its agenda is "
-                "posted {agenda}.",
-                when=when,
-                agenda=t.day_time(meeting.agenda_due_at, zone),
-            )
-        off = meeting_service.off_day(forum, meeting.starts_at.astimezone(zone).date(), t.locale)
-        if off:
-            text += " " + t(
-                "That day is {name}, a day off: check that the members can come.", name=off
-            )
-        elif off is not None:
-            text += " " + t("That day is a weekend day: check that the members can come.")
+        text = _extra_added(session, deps, t, forum, meeting)
     ack(response_action="update", view=notice_modal(t, text))
+
+
+def _extra_added(
+    session: Session, deps: Deps, t: Translator, forum: Forum, meeting: Meeting
+) -> str:
+    """Queue the channel's notice of the extra meeting just added; what its coordinator is
+    told (when its agenda goes out, and what the day is when it is not a working day)."""
+    zone = forum_service.forum_schedule(forum).zone
+    channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
+    post = ui.extra_meeting_message(
+        channel_t, forum_name=forum.name, start=meeting.starts_at, tz=zone
+    )
+    outgoing.post(
+        session, deps.clock, team_id=forum.team_id, channel=forum.channel_id, message=post
+    )
+    when = t.day_time(meeting.starts_at, zone)
+    assert meeting.agenda_due_at is not None  # an extra meeting's is set
+    if meeting.agenda_due_at <= deps.clock.now():
+        text = t(
+            "Added: an extra meeting {when}. The channel is told, and its agenda is posted now.",
+            when=when,
+        )
+    else:
+        text = t(
+            "Added: an extra meeting {when}. The channel is told, and its agenda is "
+            "posted {agenda}.",
+            when=when,
+            agenda=t.day_time(meeting.agenda_due_at, zone),
+        )
+    off = meeting_service.off_day(forum, meeting.starts_at.astimezone(zone).date(), t.locale)
+    if off:
+        text += " " + t("That day is {name}, a day off: check that the members can come.", name=off)
+    elif off is not None:
+        text += " " + t("That day is a weekend day: check that the members can come.")
+    return text
+
+
+EXTRA_FORMAT = N_(
+    "Write the day and the start time of the extra meeting: /samverkan meetings extra "
+    "2026-12-10 13:00 (the day also as 10/12). Without them, a form opens."
+)
+
+
+def extra_command(
+    deps: Deps, client: WebClient, t: Translator, req: CommandRequest, words: list[str]
+) -> dict[str, Any] | None:
+    """``/samverkan möten extra <day> <time>``: the modal's extra meeting, typed (the same
+    domain function and checks). Without a time (or without anything) the modal opens,
+    with the day typed; what cannot be read, or cannot be added, is told with what was
+    typed."""
+    typed = " ".join(words)
+    try:
+        with database_errors(), transaction(deps.sessions) as session:
+            access = forum_service.require_member_in_channel(
+                session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
+            )
+            if not access.is_coordinator:
+                raise NotCoordinator()
+            forum = access.forum
+            schedule = forum_service.forum_schedule(forum)
+            today = deps.clock.now().astimezone(schedule.zone).date()
+            if len(words) > 2:
+                raise InvalidInput(EXTRA_FORMAT)
+            day = forms.parse_day(words[0], today) if words else None
+            if words and day is None:
+                raise InvalidInput(
+                    N_("I could not read {text} as a day. Write it like 2026-12-10."),
+                    text=words[0][:20],
+                )
+            start = forms.parse_time(words[1]) if len(words) > 1 else None
+            if len(words) > 1 and start is None:
+                raise InvalidInput(
+                    N_("I could not read {text} as a time. Write it like 13:00."),
+                    text=words[1][:20],
+                )
+            if day is None or start is None:
+                meta = ViewMeta(locale=t.locale, forum_id=forum.id).dump()
+                view = ui.extra_modal(
+                    t,
+                    day=day or today + dt.timedelta(days=1),
+                    start=schedule.start,
+                    private_metadata=meta,
+                )
+                text = None
+            else:
+                meeting = meeting_service.add_extra_meeting(
+                    session, deps.clock, access=access, day=day, start=start
+                )
+                text = _extra_added(session, deps, t, forum, meeting)
+    except (InvalidInput, NotCoordinator) as exc:
+        if not typed:
+            raise
+        raise InvalidInput(
+            N_("Extra meeting {typed}: {reason}"),
+            typed=typed[:40],
+            reason=error_text(t, exc),
+        ) from None
+    if text is None:
+        client.views_open(trigger_id=req.trigger_id, view=view)
+        return None
+    deliver_now(deps, client)  # the channel's notice
+    return message(text, [section(text)])
 
 
 def register(app: App) -> None:

@@ -46,6 +46,7 @@ CASE = {"ärende", "arende", "case"}
 CASES = {"ärenden", "arenden", "cases"}
 DEVIATION = {"avvikelse", "deviation"}
 MEETINGS = {"möten", "moten", "möte", "mote", "meetings", "meeting"}
+EXTRA = {"extra", "extramöte", "extramote"}
 AGENDA = {"dagordning", "agenda"}
 ITEM = {"punkt", "item", "övrigt", "ovrigt"}
 LEAVE = {"lämna", "lamna", "leave"}
@@ -168,6 +169,10 @@ def route(
         return None
     if word in MEETINGS:
         _require_channel(req)
+        if rest and rest[0] in EXTRA:
+            # "/samverkan möten extra 2026-12-10 13:00": the day and time as typed.
+            words = slack_text.after(req.text, 2).split()
+            return agenda_handlers.extra_command(deps, client, t, req, words)
         return agenda_handlers.meetings_list(deps, t, req)
     if word in AGENDA:
         _require_channel(req)

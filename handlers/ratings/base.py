@@ -3,8 +3,6 @@ as members write them, and who may act (from the channel, or from a round)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -16,9 +14,10 @@ from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.access import Access
 from domain.clock import Clock
-from domain.errors import ForumNotFound, NotAMember, NotCoordinator, check_date
+from domain.errors import ForumNotFound, NotAMember, NotCoordinator
 from domain.i18n import Locale
 from handlers.deps import CommandRequest
+from handlers.forms import parse_day as parse_day
 from handlers.metadata import Id, Meta
 from storage.models import RatingRound
 
@@ -29,7 +28,6 @@ WORDS = PICTURE | AWAY | BACK
 RATE = {"bedöm", "bedom", "bedömning", "rate", "svara", "answer"}
 EXPORT = {"export", "exportera"}
 SETTINGS = {"inställningar", "installningar", "settings"}
-DMY_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")
 
 
 class RatingMeta(Meta):
@@ -46,32 +44,6 @@ class RatingMeta(Meta):
 
     def dump(self) -> str:
         return self.model_dump_json()
-
-
-def parse_day(text: str, today: dt.date) -> dt.date | None:
-    """``2026-12-10``, ``10/12`` or ``10.12.2026`` (day first); a day-month without a year
-    is the next such day from today. A day outside the years any date here may have (year
-    1, 9999) is refused (``domain.errors.check_date``)."""
-    return check_date(_day(text, today))
-
-
-def _day(text: str, today: dt.date) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = DMY_RE.match(text)
-    if match is None:
-        return None
-    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-    try:
-        if year:
-            full = int(year) + (2000 if len(year) == 2 else 0)
-            return dt.date(full, month, day)
-        candidate = dt.date(today.year, month, day)
-        return candidate if candidate >= today else dt.date(today.year + 1, month, day)
-    except ValueError:
-        return None
 
 
 def access_in_channel(session: Session, req: CommandRequest) -> Access:

@@ -93,6 +93,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("the situation picture's rounds as xlsx and CSV, for the municipality"),
         ),
         (t("/samverkan meetings"), t("adds an extra meeting; moves, cancels and records meetings")),
+        (
+            t("/samverkan meetings extra 2026-12-10 13:00"),
+            t("adds an extra meeting that day and time (without them: a form)"),
+        ),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
         (
             t("/samverkan review"),
@@ -203,6 +207,8 @@ KNOWN_COMMANDS: tuple[str, ...] = (
     "back",
     "möten",
     "meetings",
+    "möten extra",
+    "meetings extra",
     "dagordning",
     "agenda",
     "punkt",
