@@ -65,22 +65,125 @@ _SURNAME_ENDINGS: Final = (
 # Words for a child or a family member (and the pronouns for one), as the word before
 # "heter"; a word ending in one of the family stems counts too ("styvpappan", "lillebror").
 _PERSON_WORDS: Final = frozenset(
-    """
-    han hon hen he she
-    pojke pojken pojkar kille killen grabb grabben flicka flickan tjej tjejen
-    barn barnet barnen elev eleven ungdom ungdomen tonåring tonåringen person personen
-    pappa pappan mamma mamman far fadern mor modern förälder föräldern föräldrar
-    vårdnadshavare vårdnadshavaren bror brodern brorsan syster systern syskon syskonet
-    son sonen dotter dottern kusin kusinen faster moster farbror morbror mormor morfar
-    farmor farfar kompis kompisen kamrat kamraten pojkvän pojkvännen flickvän flickvännen
-    partner partnern sambo sambon
-    boy girl child kid pupil student teenager youth person father mother dad mum mom
-    parent guardian brother sister son daughter cousin aunt uncle friend boyfriend
-    girlfriend partner stepfather stepmother
-    """.split()
+    [
+        "han",
+        "hon",
+        "hen",
+        "he",
+        "she",
+        "pojke",
+        "pojken",
+        "pojkar",
+        "kille",
+        "killen",
+        "grabb",
+        "grabben",
+        "flicka",
+        "flickan",
+        "tjej",
+        "tjejen",
+        "barn",
+        "barnet",
+        "barnen",
+        "elev",
+        "eleven",
+        "ungdom",
+        "ungdomen",
+        "tonåring",
+        "tonåringen",
+        "person",
+        "personen",
+        "pappa",
+        "pappan",
+        "mamma",
+        "mamman",
+        "far",
+        "fadern",
+        "mor",
+        "modern",
+        "förälder",
+        "föräldern",
+        "föräldrar",
+        "vårdnadshavare",
+        "vårdnadshavaren",
+        "bror",
+        "brodern",
+        "brorsan",
+        "syster",
+        "systern",
+        "syskon",
+        "syskonet",
+        "son",
+        "sonen",
+        "dotter",
+        "dottern",
+        "kusin",
+        "kusinen",
+        "faster",
+        "moster",
+        "farbror",
+        "morbror",
+        "mormor",
+        "morfar",
+        "farmor",
+        "farfar",
+        "kompis",
+        "kompisen",
+        "kamrat",
+        "kamraten",
+        "pojkvän",
+        "pojkvännen",
+        "flickvän",
+        "flickvännen",
+        "partner",
+        "partnern",
+        "sambo",
+        "sambon",
+        "boy",
+        "girl",
+        "child",
+        "kid",
+        "pupil",
+        "student",
+        "teenager",
+        "youth",
+        "person",
+        "father",
+        "mother",
+        "dad",
+        "mum",
+        "mom",
+        "parent",
+        "guardian",
+        "brother",
+        "sister",
+        "son",
+        "daughter",
+        "cousin",
+        "aunt",
+        "uncle",
+        "friend",
+        "boyfriend",
+        "girlfriend",
+        "partner",
+        "stepfather",
+        "stepmother",
+    ]
 )
-_FAMILY_STEMS: Final = ("pappa", "pappan", "mamma", "mamman", "bror", "brodern", "syster")
-_FAMILY_STEMS += ("systern", "father", "mother", "brother", "sister")
+_FAMILY_STEMS: Final = (
+    "pappa",
+    "pappan",
+    "mamma",
+    "mamman",
+    "bror",
+    "brodern",
+    "syster",
+    "systern",
+    "father",
+    "mother",
+    "brother",
+    "sister",
+)
 # Possessives before "namn" / "name".
 _POSSESSIVES: Final = frozenset({"hans", "hennes", "hens", "his", "her", "their"})
 
@@ -106,7 +209,21 @@ _NAME_IS_RE: Final = re.compile(
 _WORD_BEFORE_RE: Final = re.compile(r"([^\W\d_]+(?:'s)?)[^\w]*\Z")
 # Place-name words that open a two-word place ("Norra Strand"), never a first name.
 _PLACE_WORDS: Final = frozenset(
-    "norra södra västra östra stora lilla gamla nya sankt s:t övre nedre inre yttre".split()
+    [
+        "norra",
+        "södra",
+        "västra",
+        "östra",
+        "stora",
+        "lilla",
+        "gamla",
+        "nya",
+        "sankt",
+        "övre",
+        "nedre",
+        "inre",
+        "yttre",
+    ]
 )
 _SURNAME_TRIGGERS: Final = frozenset({"heter", "hette", "named", "called"})
 
