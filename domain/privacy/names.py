@@ -206,7 +206,7 @@ _NAME_IS_RE: Final = re.compile(
     r"(?<!\w)(?:namn|namnet|name)\s*(?:[:=]\s*|(?:är|is|was|var)\s+)" rf"(?P<name>{_NAME})",
     re.IGNORECASE,
 )
-_WORD_BEFORE_RE: Final = re.compile(r"([^\W\d_]+(?:'s)?)[^\w]*\Z")
+_WORD_RE: Final = re.compile(r"[^\W\d_]+(?:'s)?")
 # Place-name words that open a two-word place ("Norra Strand"), never a first name.
 _PLACE_WORDS: Final = frozenset(
     [
@@ -229,16 +229,10 @@ _SURNAME_TRIGGERS: Final = frozenset({"heter", "hette", "named", "called"})
 
 
 def _words_before(text: str, end: int, count: int = 3) -> list[str]:
-    """Up to ``count`` words before ``end``, nearest first, lowercase."""
-    words: list[str] = []
-    pos = end
-    while len(words) < count:
-        m = _WORD_BEFORE_RE.search(text, max(0, pos - 40), pos)
-        if m is None:
-            break
-        words.append(m.group(1).lower())
-        pos = m.start()
-    return words
+    """Up to ``count`` words in the 60 characters before ``end``, nearest first, lowercase
+    (a bounded window: a text of many triggers is still read in linear time)."""
+    words = _WORD_RE.findall(text, max(0, end - 60), end)
+    return [w.lower() for w in words[: -count - 1 : -1]]
 
 
 def _subject(text: str, end: int) -> str | None:
