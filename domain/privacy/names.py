@@ -259,6 +259,22 @@ def _looks_like_surname(word: str | None) -> bool:
     return word is not None and _is_name(word) and word.lower().endswith(_SURNAME_ENDINGS)
 
 
+_PASSIVE: Final = frozenset({"is", "was", "are", "were", "been", "be"})
+
+
+def _about_a_person(text: str, start: int, trigger: str) -> bool:
+    """Whether the trigger at ``start`` speaks of a child or a family member. English
+    "called"/"named" only as a name, not as a verb: passive ("her brother is called Sam") or
+    after "a"/"an" ("a boy named Ali"); "She called Anna" and "Mum called Social Services"
+    tell who phoned whom."""
+    if trigger not in ("called", "named"):
+        return _is_person_word(_subject(text, start))
+    words = _words_before(text, start, 4)
+    if words and words[0] in _PASSIVE:
+        return _is_person_word(next((w for w in words[1:] if w not in _LINKS), None))
+    return len(words) >= 2 and words[1] in ("a", "an") and _is_person_word(words[0])
+
+
 def _find_names(text: str) -> list[Finding]:
     lowered = text.lower()
     if not any(
@@ -274,7 +290,7 @@ def _find_names(text: str) -> list[Finding]:
             continue
         surname = m.group("surname")
         end = m.end() if surname and _is_name(surname) else m.end("name")
-        if _is_person_word(_subject(text, m.start())) or (
+        if _about_a_person(text, m.start(), m.group(0).split()[0].lower()) or (
             m.group(0).split()[0].lower() in _SURNAME_TRIGGERS
             and m.group("name").lower() not in _PLACE_WORDS
             and _looks_like_surname(surname)
