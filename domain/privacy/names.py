@@ -225,6 +225,54 @@ _PLACE_WORDS: Final = frozenset(
         "yttre",
     ]
 )
+# Capitalised words after a trigger that are no person's name: English days and months ("Dad
+# was called Monday"), agencies and roles ("was called Police", "kallas Rektor"). The guard
+# cannot see a forum's own agency names (it has no forum), so these are the common ones.
+_NOT_NAMES: Final = frozenset(
+    [
+        "monday",
+        "tuesday",
+        "wednesday",
+        "thursday",
+        "friday",
+        "saturday",
+        "sunday",
+        "today",
+        "yesterday",
+        "tomorrow",
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "police",
+        "school",
+        "social",
+        "services",
+        "mentor",
+        "teacher",
+        "principal",
+        "counsellor",
+        "counselor",
+        "nurse",
+        "polisen",
+        "skolan",
+        "socialtjänsten",
+        "elevhälsan",
+        "rektor",
+        "mentor",
+        "kurator",
+        "skolsköterskan",
+        "bup",
+    ]
+)
 _SURNAME_TRIGGERS: Final = frozenset({"heter", "hette", "named", "called"})
 
 
@@ -283,10 +331,10 @@ def _find_names(text: str) -> list[Finding]:
         return []
     found: list[Finding] = []
     for m in _LABEL_RE.finditer(text):
-        if _is_name(m.group("name")):
+        if _is_name(m.group("name")) and m.group("name").lower() not in _NOT_NAMES:
             found.append(Finding("name", m.start(), m.end(), MSGIDS["name"]))
     for m in _VERB_RE.finditer(text):
-        if not _is_name(m.group("name")):
+        if not _is_name(m.group("name")) or m.group("name").lower() in _NOT_NAMES:
             continue
         surname = m.group("surname")
         end = m.end() if surname and _is_name(surname) else m.end("name")
@@ -297,7 +345,7 @@ def _find_names(text: str) -> list[Finding]:
         ):
             found.append(Finding("name", m.start(), end, MSGIDS["name"]))
     for m in _NAME_IS_RE.finditer(text):
-        if not _is_name(m.group("name")):
+        if not _is_name(m.group("name")) or m.group("name").lower() in _NOT_NAMES:
             continue
         before = _subject(text, m.start())
         if before is not None and (
