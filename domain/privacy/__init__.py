@@ -15,7 +15,13 @@ Every free-text field a user types passes through here before anything is stored
   ``vägen framåt``, ``på gatan 3 gånger``, ``skolvägen 5 min`` or ``Handlingsplan 2`` pass
   (see :mod:`domain.privacy.addresses`); with a Swedish postcode in the same text also
   abbreviated (``Storg. 12, 411 05``). A street name without a house number, or a postcode
-  alone, is allowed.
+  alone, is allowed;
+* a person's name where the text says outright that a name follows: ``förnamn``,
+  ``efternamn``, ``vid namn``, ``first name`` …; ``heter``/``kallas``/``named`` after a word
+  for a child or a family member (``Pappa heter Anders``, ``en kille som heter Ali``);
+  ``namn är``/``name is`` after such a word's possessive; ``heter`` before a first name and a
+  surname (``heter Anders Svensson``). The next word must be capitalised then lowercase; a
+  school, project or place that ``heter`` something passes (see :mod:`domain.privacy.names`).
 
 Before scanning, the text is normalised, so disguises do not hide a number:
 
@@ -55,7 +61,8 @@ never depend on Slack or storage.
 
 Parts: ``findings`` (what is reported), ``normalise`` (disguises undone, spans mapped back),
 ``numbers`` (digit chains, personnummer and samordningsnummer, phone numbers),
-``addresses`` (e-mail and street addresses), ``guard`` (the public API below).
+``addresses`` (e-mail and street addresses), ``names`` (person names), ``guard`` (the public
+API below).
 """
 
 from __future__ import annotations

@@ -29,6 +29,10 @@ MSGIDS: Final[Mapping[str, str]] = {
         "This looks like a street address: please remove it and use the case reference and "
         "non-identifying text instead."
     ),
+    "name": N_(
+        "This looks like a person's name: please remove it and use the case reference and "
+        "non-identifying text instead."
+    ),
 }
 
 
@@ -36,7 +40,7 @@ MSGIDS: Final[Mapping[str, str]] = {
 class Finding:
     """One piece of identifying data found in a text."""
 
-    kind: str  # "personnummer" | "samordningsnummer" | "phone" | "email" | "address"
+    kind: str  # "personnummer" | "samordningsnummer" | "phone" | "email" | "address" | "name"
     start: int  # span in the text: text[start:end]
     end: int
     msgid: str  # English sentence, N_()-marked, translated by the caller

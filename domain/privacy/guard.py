@@ -9,6 +9,7 @@ from typing import Final
 from domain.errors import IdentifyingDataRefused
 from domain.privacy.addresses import _Claimed, _find_addresses, _find_emails
 from domain.privacy.findings import Finding
+from domain.privacy.names import _find_names
 from domain.privacy.normalise import _RTL_RE, _digits_for_lookalikes, _normalise, _shown, _View
 from domain.privacy.numbers import _chains, _find_personnummer, _find_phones
 
@@ -33,6 +34,7 @@ def _scan(view: _View, today: date, *, rtl: bool) -> list[Finding]:
     found += _find_phones(scanned)
     found += _find_emails(text)
     found += _find_addresses(scanned, found)
+    found += _find_names(text)
     result: list[Finding] = []
     for f in found:
         start, end = view.back(f.start, f.end)

@@ -232,6 +232,18 @@ def test_identifying_data_in_an_item_is_refused_and_kept_in_the_modal(bot: Bot) 
         assert s.scalar(select(func.count()).select_from(AgendaItem)) == 0
 
 
+def test_a_person_name_in_an_item_is_refused_and_kept_in_the_modal(bot: Bot) -> None:
+    setup_forum(bot)
+    bot.driver.command("punkt Eleven heter Ali och mår dåligt", user="U2")
+    view = bot.slack.wait_for("views.open")[0].args["view"]
+    assert view["blocks"][0]["element"]["initial_value"] == "Eleven heter Ali och mår dåligt"
+    reply = bot.slack.wait_for("response_url")[0]
+    assert "en persons namn" in reply.args["text"], reply.args["text"]
+    assert "ärendereferensen" in reply.args["text"]
+    with bot.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(AgendaItem)) == 0
+
+
 @pytest.mark.parametrize(
     "typed",
     [

@@ -159,6 +159,31 @@ def test_identifying_data_in_the_summary_is_refused_on_the_field(
     assert bot.slack.count("chat.postMessage") == 0
 
 
+def test_a_person_name_in_the_summary_is_refused_with_the_text_kept(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """ "Pappa heter Anders Svensson" passed the guard (names were not read at all): now the
+    field error says why and asks for the case reference; the modal stays open as typed
+    (an "errors" answer, no replaced view), nothing is stored or posted."""
+    response = submit_case(bot, forum, summary="Oro i hemmet. Pappa heter Anders Svensson.")
+    body = response.json()
+    assert body == {
+        "response_action": "errors",
+        "errors": {
+            "summary": "Det här ser ut som en persons namn: ta bort det och använd "
+            "ärendereferensen och avidentifierad text i stället."
+        },
+    }
+    bot.run_due_work()
+    assert count(bot, Case) == 0
+    assert bot.slack.count("chat.postMessage") == 0
+    assert "Svensson" not in all_calls_text(bot)
+    # A school's name is no person's: the same summary with the school passes.
+    passed = submit_case(bot, forum, summary="Skolan heter Gråboskolan", view_id="V101")
+    assert passed.status == 200 and passed.json() is None
+    assert count(bot, Case) == 1
+
+
 def test_a_submission_delivered_twice_creates_one_case(bot: Bot, forum: dict[str, int]) -> None:
     assert submit_case(bot, forum, view_id="V7").status == 200
     assert submit_case(bot, forum, view_id="V7").status == 200

@@ -220,7 +220,7 @@ def test_finding_is_frozen() -> None:
 
 
 def test_msgids_are_distinct_friendly_sentences() -> None:
-    assert set(MSGIDS) == {"personnummer", "samordningsnummer", "phone", "email", "address"}
+    assert set(MSGIDS) == {"personnummer", "samordningsnummer", "phone", "email", "address", "name"}
     assert len(set(MSGIDS.values())) == len(MSGIDS)
     for msgid in MSGIDS.values():
         assert msgid.startswith("This looks like ")
