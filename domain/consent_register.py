@@ -117,7 +117,9 @@ def expiring_consents(
     """Open cases whose current consent expires within ``within_days`` (coordinators), and
     those whose current consent ran out in the last ``within_days`` days and was not renewed
     (no later consent, not withdrawn: ``lapsed``), so it does not drop off the list the day
-    after it ran out."""
+    after it ran out. Each case listed is audited as a read of its consent register (its
+    reference and its consent's last day are what the register tells), as the action lists
+    audit each action whose case details they show."""
     if not access.is_coordinator:
         raise NotCoordinator()
     today = local_today(access.forum, clock)
@@ -141,6 +143,7 @@ def expiring_consents(
         ):
             continue
         if since <= current.expires_on <= horizon:
+            disclosure.disclose(session, clock, access, case, surface_name="consent_register")
             rows.append(
                 ExpiringConsent(
                     case.reference, current.expires_on, (current.expires_on - today).days

@@ -313,6 +313,30 @@ def told_reason(access: Access, case: Case, today: dt.date, why: Hidden) -> Hidd
     return why
 
 
+_TOLD = "samverkan_register_told"
+
+
+def audit_told_reason(
+    session: Session, clock: Clock, access: Access, case: Case, decision: Decision
+) -> None:
+    """A surface that tells its reader the true reason ``case`` is hidden from their agency
+    (``decision.hidden``, not :attr:`Hidden.UNSAID`: only a reader of the consent register,
+    a coordinator, is told it) tells them what the case's consent register says: audited as
+    a read of it, once per case and reader in a transaction (the case's modal and its list
+    of actions tell the same)."""
+    if decision.allowed or decision.hidden in (None, Hidden.UNSAID):
+        return
+    transaction = session.get_transaction()
+    held: tuple[SessionTransaction | None, set[tuple[int, int]]] | None = session.info.get(_TOLD)
+    if held is None or held[0] is not transaction:
+        held = session.info[_TOLD] = (transaction, set())
+    key = (access.member.id, case.id)
+    if key in held[1]:
+        return
+    held[1].add(key)
+    disclose(session, clock, access, case, surface_name="consent_register")
+
+
 def case_readers(session: Session, clock: Clock, case_id: int) -> frozenset[str]:
     """The Slack users who may see the case's details now (:func:`case_decision`): the
     active members of its forum whose agency raised it, is covered by its current consent
@@ -881,7 +905,9 @@ def disclose_actions(
     surface_name: str,
 ) -> dict[int, Decision]:
     """The rule for each action of a list (lists, App Home, DMs, exports): one audit event per
-    action whose case details are shown (one export event for an export surface)."""
+    action whose case details are shown (one export event for an export surface), and a
+    read of the consent register of each case whose hidden action tells its reader the true
+    reason (:func:`audit_told_reason`)."""
     spec = surface(surface_name)
     if spec.kind is not Kind.ACTION:
         raise UnknownSurface(f"{spec.name} does not list actions")
@@ -891,6 +917,8 @@ def disclose_actions(
         return decisions
     for a in actions:
         decision = decisions[a.id]
+        if a.case is not None:  # a refusal telling its true reason (a coordinator's agency)
+            audit_told_reason(session, clock, access, a.case, decision)
         if decision.allowed and decision.case_reference:
             audit.record_by(
                 session,

@@ -79,9 +79,10 @@ def owner_may_read(
     action it can only see as "details hidden", so it may not own it. Access is never
     widened for it. Which agencies may own it instead is named to whoever may know who sees
     the case (a coordinator, who also reads its consent register, or a reader of its
-    details); anyone else is told only about the agency they chose. Naming them to one who
-    may read the consent register is audited as a read of it (kept when the refusal rolls
-    the caller's transaction back)."""
+    details); anyone else is told only about the agency they chose. A refusal told to one
+    who may read the consent register (the true reason, and which agencies may see the case)
+    is audited as a read of it (kept when the refusal rolls the caller's transaction
+    back)."""
     if case is None:
         return None
     decision = disclosure.agency_decision(case, agency.id, today)
@@ -93,6 +94,12 @@ def owner_may_read(
     why = disclosure.told_reason(
         access, case, today, decision.hidden or disclosure.Hidden.NOT_COVERED
     )
+    if disclosure.decide(access, case, today, kind=disclosure.Kind.CONSENT).allowed:
+        # Each refusal below tells a reader of the consent register what it says (why the
+        # agency is left out; which agencies may see the case): a read of the register.
+        disclosure.disclose(
+            session, clock, access, case, surface_name="consent_register", keep=True
+        )
     if field == "owner":  # a hand-over within the agency: only a coordinator moves it
         return InvalidInput(_OWNER_REFUSED[why], field=field, agency=agency.name)
     if access.is_coordinator or disclosure.case_decision(access, case, today).allowed:
@@ -102,10 +109,6 @@ def owner_may_read(
             if disclosure.agency_decision(case, a.id, today).allowed
         ]
         if allowed:
-            if disclosure.decide(access, case, today, kind=disclosure.Kind.CONSENT).allowed:
-                disclosure.disclose(
-                    session, clock, access, case, surface_name="consent_register", keep=True
-                )
             return InvalidInput(
                 _CHOOSE_FROM[why],
                 field=field,

@@ -255,6 +255,8 @@ def read_case(session: Session, clock: Clock, *, access: Access, case_id: int) -
     same transaction), whether the details were shown or not."""
     case = _load(session, access, case_id)
     decision = disclosure.disclose(session, clock, access, case, surface_name="case_modal")
+    # Hidden from a coordinator's agency: the modal tells them why (the register's facts).
+    disclosure.audit_told_reason(session, clock, access, case, decision)
     # Held for the rest of the session (the identity map holds objects weakly): the modal's
     # list of the case's actions asks the rule about this case again, and finds what it
     # reads loaded here (disclosure.load_cases), not four statements to load it anew.

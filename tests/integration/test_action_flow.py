@@ -1573,6 +1573,47 @@ def test_an_action_is_not_handed_over_or_moved_to_an_agency_its_case_is_hidden_f
     bot.slack.assert_no_violations()
 
 
+def test_a_coordinator_refused_a_hand_over_for_the_true_reason_reads_the_consent_register(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The consent was withdrawn; Elevhälsa's member, a coordinator now, hands its action
+    over within Elevhälsa: refused on the owner with the true reason (the case has no valid
+    consent), which is the consent register's. That is audited as a read of the register,
+    kept although the refusal rolls the hand-over back (before, only a refusal naming the
+    agencies that may see the case was)."""
+    reference, case_id = _elevhalsa_case(bot, forum)
+    assert submit_action(bot, forum, case=reference).json() is None
+    bot.slack.wait_for("chat.postMessage", count=2)
+    action = the_action(bot)
+    from domain.cases import withdraw_consent
+
+    with transaction(bot.sessions) as s:
+        forum_row = fs.get_forum(s, forum_id=forum["forum"], team_id="T0001")
+        withdraw_consent(
+            s,
+            bot.clock,
+            access=fs.require_member(s, forum=forum_row, slack_user_id=ADMIN),
+            case_id=case_id,
+        )
+        s.execute(
+            update(Member).where(Member.slack_user_id == ELEVHALSA).values(role=Role.COORDINATOR)
+        )
+    press(bot, "action_hand_over", ELEVHALSA, str(action.id))
+    view = bot.slack.wait_for("views.open", count=1)[-1].args["view"]
+    bot.wait_idle()
+    before = len(consent_reads(bot, ELEVHALSA, reference))
+    errors = submit_hand_over(bot, ELEVHALSA, view, ELEVHALSA2).json()["errors"]
+    assert errors["owner"].startswith("Ärendet saknar gällande samtycke, så en ägare i Elevhälsa")
+    bot.wait_idle()
+    assert the_action(bot).owner == ELEVHALSA
+    reads = consent_reads(bot, ELEVHALSA, reference)
+    # The refusal's (kept), and the card's that the check after the change reads (the
+    # action as its reader may see it, with the reason its text is hidden).
+    assert len(reads) == before + 2, reads
+    assert reads[-1]["surface"] == "consent_register" and reads[-1]["basis"] == "coordinator"
+    bot.slack.assert_no_violations()
+
+
 def test_an_owner_whose_agency_the_case_no_longer_covers_is_told_why_details_are_hidden(
     bot: Bot, forum: dict[str, int]
 ) -> None:

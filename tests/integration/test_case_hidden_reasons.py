@@ -14,7 +14,7 @@ from domain import forums as fs
 from domain.cases import withdraw_consent
 from domain.legal_grounds import GroundDraft, end_ground, record_ground
 from storage.db import transaction
-from storage.models import Member, Role
+from storage.models import AuditAction, AuditEvent, Member, Role
 from tests.conftest import Bot
 from tests.integration.test_action_flow import (
     ADMIN,
@@ -219,4 +219,57 @@ def test_giving_an_action_to_an_agency_whose_ground_ended_says_so_to_the_coordin
     told = _agency_error(bot, forum, reference, user=ELEVHALSA)
     assert told.startswith("Ärendets samtycke omfattar inte Socialtjänst/IFO")
     assert "rättsliga" not in told
+    bot.slack.assert_no_violations()
+
+
+def _register_reads(bot: Bot, user: str) -> list[dict[str, object]]:
+    with bot.sessions() as s:
+        return [
+            {"ref": e.object_ref, "forum": e.forum_id, **(e.detail or {})}
+            for e in s.scalars(
+                select(AuditEvent)
+                .where(
+                    AuditEvent.actor == user,
+                    AuditEvent.object_type == "consent",
+                    AuditEvent.action == AuditAction.READ,
+                )
+                .order_by(AuditEvent.id)
+            )
+        ]
+
+
+def test_a_coordinator_told_why_a_case_is_hidden_from_their_agency_reads_its_consent_register(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """A coordinator of Socialtjänst, which the case's consent leaves out, is told so in the
+    case's modal and on its action in a list: that is what the case's consent register
+    says, so each look is audited as a read of the register (one per look, although the
+    modal and its list of actions both tell it), in the forum, with the coordinator's
+    basis; a member who is told only that no consent covers their agency reads nothing of
+    it."""
+    _social_coordinator(bot)
+    reference, case_id = _elevhalsa_case(bot, forum)
+    assert submit_action(bot, forum, case=reference).json() is None
+    bot.run_due_work()
+    assert _register_reads(bot, SOCIAL) == []
+    assert MODAL_NOT_COVERED in _socials_modal(bot, case_id)
+    bot.run_due_work()
+    read = {
+        "ref": reference,
+        "forum": forum["forum"],
+        "surface": "consent_register",
+        "details": True,
+        "basis": "coordinator",
+    }
+    assert _register_reads(bot, SOCIAL) == [read]
+    bot.driver.command("insatser forum", user=SOCIAL)
+    assert NOT_COVERED in text_of(bot.slack.wait_for("response_url")[-1].args)
+    bot.run_due_work()
+    assert _register_reads(bot, SOCIAL) == [read, read]
+    with transaction(bot.sessions) as s:  # a member, told only that no consent covers them
+        member = s.scalars(select(Member).where(Member.slack_user_id == SOCIAL)).one()
+        member.role = Role.MEMBER
+    assert "Anonym konsultation" in _socials_modal(bot, case_id)
+    bot.run_due_work()
+    assert _register_reads(bot, SOCIAL) == [read, read]
     bot.slack.assert_no_violations()

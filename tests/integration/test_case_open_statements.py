@@ -162,8 +162,13 @@ def test_a_case_open_runs_the_pinned_statements_for_every_member(bot: Bot, grown
             (read,) = [e for e in written if e.object_type == "case"]
             # The case's action, when the rule shows its details, is audited too (one INSERT).
             actions_read = [e for e in written if e.object_type == "action"]
-            assert len(written) == 1 + len(actions_read)
-            expected = OPEN_STATEMENTS + len(actions_read) + (1 if sqlite else 0)
+            # A coordinator told why the case is hidden from their agency reads its consent
+            # register (one INSERT): once, although its action's card tells it too.
+            register_read = [e for e in written if e.object_type == "consent"]
+            assert len(written) == 1 + len(actions_read) + len(register_read)
+            expected = (
+                OPEN_STATEMENTS + len(actions_read) + len(register_read) + (1 if sqlite else 0)
+            )
             if len(seen) != expected:
                 pytest.fail(f"{user}: {len(seen)} statements\n" + "\n".join(seen), pytrace=False)
             assert (read.action, read.object_ref, read.actor) == (
@@ -174,6 +179,17 @@ def test_a_case_open_runs_the_pinned_statements_for_every_member(bot: Bot, grown
             assert read.detail is not None and read.detail["surface"] == "case_modal"
             assert read.detail["details"] == (SUMMARY in shown)
             assert len(actions_read) == (1 if read.detail["details"] else 0)
+            told = user == COORD and not read.detail["details"]
+            assert [(e.object_ref, e.detail) for e in register_read] == (
+                [
+                    (
+                        world.reference,
+                        {"surface": "consent_register", "details": True, "basis": "coordinator"},
+                    )
+                ]
+                if told
+                else []
+            )
             shown_to[user] = SUMMARY in shown
     # The rule's answers, unchanged: the raiser and the consent's agency see the details, the
     # agency whose ground ended does not.

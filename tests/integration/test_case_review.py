@@ -930,3 +930,44 @@ def test_the_consent_register_says_a_consent_was_replaced_by_a_renewed_one(
     assert "Fritidsgård" in earlier and "Ersatt av ett senare samtycke" in earlier, earlier
     assert "aktuellt" not in earlier and "Gällande" not in earlier
     assert "aktuellt" in current and "Gällande" in current and "Ersatt" not in current, current
+
+
+def test_the_expiring_consents_list_is_audited_as_reads_of_the_consent_register(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The list names cases and the last day of their consent, which is what each case's
+    consent register tells: every case listed (about to run out, or ran out and not renewed)
+    is audited as a read of its register, by the coordinator, in the forum, as opening the
+    register is. A case not listed is not."""
+    today = bot.clock.now().date()
+    for view_id, days in (("V1", 5), ("V2", 15), ("V3", 60)):  # FOS-2026-001, -002, -003
+        last_day = (today + dt.timedelta(days=days)).isoformat()
+        assert submit(bot, forum, SCHOOL, view_id, expires=last_day).json() is None
+    bot.wait_idle()
+    bot.clock.set(dt.datetime.combine(today + dt.timedelta(days=40), dt.time(9), dt.UTC))
+
+    def register_reads() -> list[tuple[str, int | None, str, dict[str, Any]]]:
+        with bot.sessions() as s:
+            return [
+                (e.object_ref, e.forum_id, e.actor, e.detail or {})
+                for e in s.scalars(
+                    select(AuditEvent)
+                    .where(
+                        AuditEvent.object_type == "consent",
+                        AuditEvent.action == AuditAction.READ,
+                    )
+                    .order_by(AuditEvent.id)
+                )
+            ]
+
+    assert register_reads() == []
+    bot.driver.command("samtycke", user=ADMIN)
+    listed = json.dumps(bot.slack.wait_for("response_url")[-1].args, ensure_ascii=False)
+    assert "FOS-2026-002" in listed and "FOS-2026-003" in listed
+    bot.run_due_work()
+    reads = register_reads()
+    assert sorted(ref for ref, *_ in reads) == ["FOS-2026-002", "FOS-2026-003"], reads
+    for _, forum_id, actor, detail in reads:
+        assert (forum_id, actor) == (forum["forum"], ADMIN)
+        assert detail == {"surface": "consent_register", "details": True, "basis": "coordinator"}
+    bot.slack.assert_no_violations()
