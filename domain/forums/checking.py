@@ -164,7 +164,16 @@ def _check_draft(
     except InvalidInput as exc:
         errors.setdefault(exc.field or "holidays", exc)
     else:
-        if schedule is not None and _every_meeting_cancelled(schedule, calendar, clock.now()):
+        unchanged = (
+            forum is not None
+            and _same_schedule(forum, draft)
+            and calendar == calendar_from_settings(forum.settings)
+        )  # what the forum already meets by was checked when it was saved
+        if (
+            schedule is not None
+            and not unchanged
+            and _every_meeting_cancelled(schedule, calendar, clock.now())
+        ):
             errors.setdefault("rrule", InvalidInput(MSG_ALL_CANCELLED, field="rrule"))
 
     if errors:
@@ -185,8 +194,17 @@ def _every_meeting_cancelled(schedule: Schedule, calendar: ForumCalendar, now: d
     moved one always finds a working day within the week: ``meetings.plan``)."""
     if calendar.holiday_policy is not HolidayPolicy.SKIP:
         return False
-    starts = occurrences(schedule, now, now + HORIZON)
-    return bool(starts) and all(day_off(start.date(), calendar) for start in starts)
+    # Window by window, stopping at the first meeting that is held: every forum save asks,
+    # and two years of a weekly schedule at once cost the save ~1.5 ms (bench.save_cost).
+    end, window = now + HORIZON, dt.timedelta(days=62)
+    start, found = now, False
+    while start < end:
+        starts = occurrences(schedule, start, min(start + window, end))
+        if any(not day_off(meeting.date(), calendar) for meeting in starts):
+            return False
+        found = found or bool(starts)
+        start += window
+    return found
 
 
 def draft_calendar(draft: ForumDraft, forum: Forum | ForumFields | None) -> ForumCalendar:

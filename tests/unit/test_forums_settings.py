@@ -779,3 +779,35 @@ def test_a_name_typed_in_another_unicode_form_is_the_same_agency(
     with pytest.raises(IntegrityError), transaction(sessions) as s:
         s.add(Area(forum_id=setup.forum_id, name="Skolgården"))  # the NFD one is stored
         s.flush()
+
+
+def test_an_edit_to_a_schedule_that_never_meets_is_refused_and_a_later_meeting_suffices(
+    sessions: Sessions, clock: AdjustableClock
+) -> None:
+    """An existing forum moved to meet only on public holidays (1 January and 1 May), which
+    it cancels, is refused under the schedule field, as a new one is; a schedule whose first
+    months fall on holidays but that meets later (1 September too) is saved: the check looks
+    past its first window."""
+    forum_id = create(sessions, clock)
+    with transaction(sessions) as s:
+        forum = load_forum(s, forum_id)
+        with pytest.raises(InputErrors) as exc:
+            fs.update_forum(
+                s,
+                clock,
+                forum=forum,
+                actor=ADMIN,
+                draft=make_draft(rrule="FREQ=YEARLY;BYMONTH=1,5;BYMONTHDAY=1"),
+            )
+    assert set(exc.value.errors) == {"rrule"}
+    with transaction(sessions) as s:
+        forum = load_forum(s, forum_id)
+        fs.update_forum(
+            s,
+            clock,
+            forum=forum,
+            actor=ADMIN,
+            draft=make_draft(rrule="FREQ=YEARLY;BYMONTH=1,5,9;BYMONTHDAY=1"),
+        )
+    with sessions() as s:
+        assert "BYMONTH=1,5,9" in fs.forum_schedule(load_forum(s, forum_id)).rrule
