@@ -249,11 +249,18 @@ def _sheet_name(name: str, used: set[str]) -> str:
     return candidate
 
 
+# What a spreadsheet reads as the start of a formula: = + - @ (and their full-width forms,
+# which Excel reads as the same in an East Asian input mode), also after whitespace, which
+# spreadsheets skip before a formula (a tab, a carriage return or a newline first: OWASP's
+# CSV injection list). A name someone chose in Slack is in the log's export.
+_FORMULA_START = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")
+
+
 def _cell(value: Any) -> Any:
     value = plain(value)
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+    if isinstance(value, str) and value.lstrip()[:1] in _FORMULA_START:
         return "'" + value  # never a formula in a spreadsheet someone opens
     return value
 
