@@ -222,9 +222,15 @@ def help_reference(deps: Deps, team_id: str, channel_id: str) -> str:
         return EXAMPLE_REFERENCE
     known, code = deps.cached_forum_code(team_id, channel_id)
     if not known:
-        with database_errors(), reading(deps.sessions) as session:
-            forum = forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel_id)
-            code = (forum.code, forum.timezone) if forum is not None else None
+        try:
+            with reading(deps.sessions) as session:
+                forum = forum_service.forum_for_channel(
+                    session, team_id=team_id, channel_id=channel_id
+                )
+                code = (forum.code, forum.timezone) if forum is not None else None
+        except Exception:  # the help never fails for its example: the general one then
+            log.warning("help: the channel's forum could not be read", exc_info=True)
+            return EXAMPLE_REFERENCE
         deps.remember_forum_code(team_id, channel_id, code)
     return _example_reference(deps, code)
 
