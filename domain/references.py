@@ -8,6 +8,8 @@ from domain import privacy
 from domain.errors import InvalidInput
 from domain.i18n import N_
 
+# The reference the help shows where no forum's own can be (a DM, a channel with no forum).
+EXAMPLE_REFERENCE = "FOS-2026-017"
 # A case reference as the forms make them (FOS-2026-017), upper case.
 REFERENCE_SHAPE = re.compile(r"^[A-ZÅÄÖ][A-ZÅÄÖ0-9]{1,5}-[0-9]{4}-[0-9]{1,6}$")
 # What "no case X" may repeat of what was typed: a reference in that shape, with fewer
@@ -33,3 +35,9 @@ def no_such_case(
             N_("There is no case {reference} in this forum."), field=field, reference=shown
         )
     return error(N_("There is no case with that reference in this forum."), field=field)
+
+
+def example_reference(code: str, year: int) -> str:
+    """A reference as the forum's cases get them (``domain.cases.raising``): its code, the
+    year, a number ("SOL-2027-017"), for the help's examples."""
+    return f"{code}-{year}-017"

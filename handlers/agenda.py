@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from domain import agenda as agenda_service
-from domain import corrections, privacy
+from domain import corrections, day_words, privacy
 from domain import forums as forum_service
 from domain import meetings as meeting_service
 from domain import ratings as rating_service
@@ -654,8 +654,30 @@ def _extra_added(
 
 EXTRA_FORMAT = N_(
     "Write the day and the start time of the extra meeting: /samverkan meetings extra "
-    "2026-12-10 13:00 (the day also as 10/12). Without them, a form opens."
+    "2026-12-10 13:00 (the day also as 10/12, 10 December, Thursday or tomorrow). Without "
+    "them, a form opens."
 )
+
+
+def _extra_day_and_time(words: list[str], today: dt.date) -> tuple[dt.date | None, dt.time | None]:
+    """The day (as many words as name one: "nästa torsdag", "den 10 december") and the
+    start time after it, as typed; what is not understood is refused with what was typed."""
+    if not words:
+        return None, None
+    day, used = day_words.take_day(words, today)
+    rest = words[used:]
+    if day is None:
+        # What was typed for the day: all of it but a last word that is a time.
+        typed = words[:-1] if len(words) > 1 and forms.parse_time(words[-1]) else words
+        raise InvalidInput(day_words.MSG_NOT_A_DAY, text=" ".join(typed)[:40])
+    if len(rest) > 1:
+        raise InvalidInput(EXTRA_FORMAT)
+    start = forms.parse_time(rest[0]) if rest else None
+    if rest and start is None:
+        raise InvalidInput(
+            N_("I could not read {text} as a time. Write it like 13:00."), text=rest[0][:20]
+        )
+    return day, start
 
 
 def extra_command(
@@ -676,20 +698,7 @@ def extra_command(
             forum = access.forum
             schedule = forum_service.forum_schedule(forum)
             today = deps.clock.now().astimezone(schedule.zone).date()
-            if len(words) > 2:
-                raise InvalidInput(EXTRA_FORMAT)
-            day = forms.parse_day(words[0], today) if words else None
-            if words and day is None:
-                raise InvalidInput(
-                    N_("I could not read {text} as a day. Write it like 2026-12-10."),
-                    text=words[0][:20],
-                )
-            start = forms.parse_time(words[1]) if len(words) > 1 else None
-            if len(words) > 1 and start is None:
-                raise InvalidInput(
-                    N_("I could not read {text} as a time. Write it like 13:00."),
-                    text=words[1][:20],
-                )
+            day, start = _extra_day_and_time(words, today)
             if day is None or start is None:
                 meta = ViewMeta(locale=t.locale, forum_id=forum.id).dump()
                 view = ui.extra_modal(

@@ -6,6 +6,7 @@ import functools
 import logging
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_bolt.middleware import Middleware
@@ -15,7 +16,7 @@ from domain import forums as forum_service
 from domain import scheduling
 from domain.errors import DomainError, InvalidInput
 from domain.i18n import N_, Locale, Translator
-from domain.references import REFERENCE_SHAPE
+from domain.references import EXAMPLE_REFERENCE, REFERENCE_SHAPE, example_reference
 from handlers import actions as action_handlers
 from handlers import agenda as agenda_handlers
 from handlers import cases as case_handlers
@@ -106,7 +107,7 @@ def route(
     """Do what the command asks; return an ephemeral message, or None when a modal opened."""
     word, rest = parse(req.text)
     if word in HELP:
-        return ui.help_message(t)
+        return ui.help_message(t, help_reference(deps, req.team_id, req.channel_id))
     if word == "":
         return menu(deps, t, req)
     if word in LEAVE:
@@ -206,29 +207,69 @@ def menu(deps: Deps, t: Translator, req: CommandRequest) -> dict[str, Any]:
     )
 
 
-@functools.cache
-def _help_body(locale: Locale) -> str:
+def _example_reference(deps: Deps, code: tuple[str, str] | None) -> str:
+    if code is None:
+        return EXAMPLE_REFERENCE
+    forum_code, timezone = code
+    return example_reference(forum_code, deps.clock.now().astimezone(ZoneInfo(timezone)).year)
+
+
+def help_reference(deps: Deps, team_id: str, channel_id: str) -> str:
+    """The help's example case reference: the forum's own format (its code, this year in
+    its time zone) in a forum's channel, else the general example. The channel's forum is
+    read once and kept for a while (:meth:`Deps.cached_forum_code`)."""
+    if not channel_id or channel_id.startswith("D"):
+        return EXAMPLE_REFERENCE
+    known, code = deps.cached_forum_code(team_id, channel_id)
+    if not known:
+        try:
+            with reading(deps.sessions) as session:
+                forum = forum_service.forum_for_channel(
+                    session, team_id=team_id, channel_id=channel_id
+                )
+                code = (forum.code, forum.timezone) if forum is not None else None
+        except Exception:  # the help never fails for its example: the general one then
+            log.warning("help: the channel's forum could not be read", exc_info=True)
+            return EXAMPLE_REFERENCE
+        deps.remember_forum_code(team_id, channel_id, code)
+    return _example_reference(deps, code)
+
+
+@functools.lru_cache(maxsize=256)
+def _help_body(locale: Locale, reference: str = EXAMPLE_REFERENCE) -> str:
     """The ack's JSON body for the help, as bolt's ``ack(response_type="ephemeral", …)``
-    would send it: the same for everyone with this locale, so built once per process."""
-    message: dict[str, Any] = ui.help_message(Translator(locale))
+    would send it: the same for everyone with this locale in forums of this code (this
+    year), so built once per process for each."""
+    message: dict[str, Any] = ui.help_message(Translator(locale), reference)
     ack = Ack()  # type: ignore[no-untyped-call]
     ack(response_type="ephemeral", **message)
     assert ack.response is not None
     return ack.response.body
 
 
-def _quick_locale(deps: Deps, body: dict[str, Any]) -> Locale | None:
-    """The locale of a help that needs neither the database nor Slack: the subcommand is
-    help and the user's locale is already known (cached)."""
+def _quick_help(deps: Deps, body: dict[str, Any]) -> tuple[Locale, str] | None:
+    """The locale and example reference of a help that needs neither the database nor
+    Slack: the subcommand is help, the user's locale is already known (cached), and so is
+    the channel's forum (or that it has none, or it is a DM)."""
     word, _rest = parse(body.get("text", ""))
     if word not in HELP:
         return None
-    return deps.cached_locale(body.get("team_id"), body["user_id"])
+    locale = deps.cached_locale(body.get("team_id"), body["user_id"])
+    if locale is None:
+        return None
+    channel_id = str(body.get("channel_id") or "")
+    if not channel_id or channel_id.startswith("D"):
+        return locale, EXAMPLE_REFERENCE
+    known, code = deps.cached_forum_code(body.get("team_id"), channel_id)
+    if not known:
+        return None
+    return locale, _example_reference(deps, code)
 
 
 class QuickHelp(Middleware):
-    """``/samverkan hjälp`` from a user whose locale is known, answered right here in the ack
-    with the help serialised once per locale: no listener matching, no ack object, no JSON
+    """``/samverkan hjälp`` from a user whose locale is known, in a channel whose forum (or
+    none) was read lately, answered right here in the ack with the help serialised once per
+    locale and example reference: no listener matching, no ack object, no JSON
     encoding and no lazy listener (bolt would copy the request and start a thread for it).
     Installed after the context middleware (it reads ``deps``); anything else goes on."""
 
@@ -237,9 +278,9 @@ class QuickHelp(Middleware):
     ) -> BoltResponse:
         body = req.body
         if body.get("command") == COMMAND and "user_id" in body:
-            locale = _quick_locale(req.context["deps"], body)
-            if locale is not None:
-                return BoltResponse(status=200, body=_help_body(locale))
+            quick = _quick_help(req.context["deps"], body)
+            if quick is not None:
+                return BoltResponse(status=200, body=_help_body(*quick))
         return next()
 
 

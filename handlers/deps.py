@@ -28,6 +28,9 @@ log = logging.getLogger(__name__)
 _WRITES = ThreadPoolExecutor(max_workers=1, thread_name_prefix="samverkan-language-store")
 FAILED_LOOKUP_SECONDS = 60.0
 MAX_QUEUED_LANGUAGES = 10_000
+# How long a replica trusts what it read of a channel's forum code (the help's example
+# reference): a forum set up, or its code changed, in another replica shows within this.
+FORUM_CODE_TTL_SECONDS = 600.0
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,36 @@ class Deps:
     language_scan_at: dt.datetime | None = None
     # Each user's DM with the bot, shared with the outbox's gateway (outgoing.gateway).
     dms: DmChannels = field(default_factory=DmChannels)
+    # (team, channel) → (when read, the forum's code and time zone, or None: no forum), for
+    # the help's example reference without the database (handlers.commands.QuickHelp).
+    _forum_codes: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = field(
+        default_factory=dict
+    )
     _lock: Lock = field(default_factory=Lock)
+
+    def cached_forum_code(
+        self, team_id: str | None, channel_id: str
+    ) -> tuple[bool, tuple[str, str] | None]:
+        """(read recently in this replica, the channel's forum's (code, time zone): None
+        when it has no forum), without the database."""
+        with self._lock:
+            hit = self._forum_codes.get((team_id or "", channel_id))
+        if hit and self.monotonic() - hit[0] < FORUM_CODE_TTL_SECONDS:
+            return True, hit[1]
+        return False, None
+
+    def remember_forum_code(
+        self, team_id: str | None, channel_id: str, code: tuple[str, str] | None
+    ) -> None:
+        with self._lock:
+            if len(self._forum_codes) > 10_000:
+                self._forum_codes.clear()
+            self._forum_codes[(team_id or "", channel_id)] = (self.monotonic(), code)
+
+    def forget_forum_codes(self) -> None:
+        """A forum set up or changed in this replica: its channel's code is read anew."""
+        with self._lock:
+            self._forum_codes.clear()
 
     def queue_language(self, team_id: str | None, user_id: str) -> None:
         """Have the scheduler's "member languages" job ask Slack for this user's language."""

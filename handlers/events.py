@@ -39,6 +39,10 @@ def member_left(event: dict[str, Any], context: BoltContext, deps: Deps) -> None
     # own: a failure answers 500 (the app's error handler), so Slack retries the event.
     # No Slack call here, before the answer: :func:`refresh_left_home` publishes the Home.
     team_id = _workspace(event, context)
+    if context.bot_user_id and event["user"] == context.bot_user_id:
+        # The bot itself removed: :func:`forget_introduction` checks with Slack after the
+        # answer, so a hello may be said again when it is invited back.
+        context[BOT_LEFT] = event["channel"]
     with database_errors(), transaction(deps.sessions) as session:
         left = forum_service.member_left_channel(
             session,
@@ -80,6 +84,31 @@ def refresh_left_home(
         refresh_home(deps, client, team_id, [user_id])
 
 
+# The channel the bot was removed from, for :func:`forget_introduction` to ask Slack about.
+BOT_LEFT = "samverkan_bot_left"
+
+
+def _introduction_key(team_id: str, channel: str) -> str:
+    """The outbox key of the bot's hello in a channel: one per channel (not per event: a
+    repeated or crafted "bot joined" event with a new ``event_ts`` says nothing again),
+    freed by :func:`forget_introduction` when the bot has truly left the channel."""
+    return f"introduction:{team_id}:{channel}"
+
+
+@listener("log")
+def forget_introduction(
+    event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """After :func:`member_left` has answered: the bot removed from a channel (Slack
+    confirms it is no longer in it) may say hello there again when it is invited back."""
+    channel = context.get(BOT_LEFT)
+    if not isinstance(channel, str) or not _bot_out_of_channel(client, channel):
+        return
+    key = outgoing.post_key(_introduction_key(_workspace(event, context), channel))
+    with database_errors(), transaction(deps.sessions) as session:
+        scheduling.retire(session, key)
+
+
 # The channel a "bot joined" event names, when its forum has a refusal recorded: for
 # :func:`confirm_invited_back` to ask Slack about (the event alone is a hint).
 INVITED_BACK = "samverkan_invited_back"
@@ -116,12 +145,13 @@ def introduce(event: dict[str, Any], client: WebClient, context: BoltContext, de
     """After :func:`member_joined` has answered: in a channel it was just invited to that
     has no forum, the bot says what it is and how to set up a forum there (the admin who
     installed it was otherwise told nothing). Once per event (a retried event queues
-    nothing more), in the workspace's language, and only where Slack confirms the bot is."""
+    nothing more), in the workspace's language, and only where Slack confirms the bot is.
+    Once per channel: again only after the bot truly left it (:func:`forget_introduction`)."""
     channel = context.get(NEW_CHANNEL)
     if not isinstance(channel, str) or not _bot_in_channel(client, channel):
         return
     team_id = _workspace(event, context)
-    key = f"introduction:{team_id}:{channel}:{event.get('event_ts') or ''}"
+    key = _introduction_key(team_id, channel)
     with database_errors(), transaction(deps.sessions) as session:
         if forum_service.channel_has_forum(session, channel_id=channel):
             return  # set up meanwhile: its announcement says it all
@@ -160,6 +190,17 @@ def _bot_in_channel(client: WebClient, channel_id: str) -> bool:
         log.info("invited back? not confirmed: %s", exc.response.get("error"))
         return False
     return bool(channel.get("is_member")) and not channel.get("is_archived")
+
+
+def _bot_out_of_channel(client: WebClient, channel_id: str) -> bool:
+    """Slack's own word that the bot is not in the channel (``conversations.info`` says it
+    is no member, or a private channel is ``channel_not_found`` to it); False when Slack
+    cannot say."""
+    try:
+        channel = client.conversations_info(channel=channel_id).get("channel") or {}
+    except SlackApiError as exc:
+        return bool(exc.response.get("error") == "channel_not_found")
+    return not channel.get("is_member")
 
 
 @listener("log")
@@ -229,7 +270,7 @@ def home_opened(
 
 
 def register(app: App) -> None:
-    app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home])
+    app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home, forget_introduction])
     app.event("member_joined_channel")(ack=member_joined, lazy=[confirm_invited_back, introduce])
     for unarchived in ("channel_unarchive", "group_unarchive"):
         app.event(unarchived)(ack=channel_unarchived, lazy=[confirm_invited_back])

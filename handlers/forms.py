@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from domain.blank import or_empty
 from domain.cases import CaseDraft
+from domain.day_words import parse_day as parse_day
 from domain.errors import DomainError, InputErrors, InvalidInput, check_date
 from domain.forums import ForumDraft, split_lines
 from domain.i18n import N_
@@ -56,35 +57,7 @@ def selected_many(values: Values, field: str) -> list[str]:
 MSG_BAD_TIME = N_("Choose a time as hh:mm (00:00–23:59).")
 
 
-DMY_RE = re.compile(r"^(\d{1,2})[/.](\d{1,2})(?:[/.](\d{2,4}))?$")
 HM_RE = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?$")
-
-
-def parse_day(text: str, today: dt.date) -> dt.date | None:
-    """A day as typed after a command (``/samverkan borta``, ``/samverkan möten extra``):
-    ``2026-12-10``, ``10/12`` or ``10.12.2026`` (day first); a day-month without a year
-    is the next such day from today. A day outside the years any date here may have (year
-    1, 9999) is refused (``domain.errors.check_date``)."""
-    return check_date(_day(text, today))
-
-
-def _day(text: str, today: dt.date) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        pass
-    match = DMY_RE.match(text)
-    if match is None:
-        return None
-    day, month, year = int(match.group(1)), int(match.group(2)), match.group(3)
-    try:
-        if year:
-            full = int(year) + (2000 if len(year) == 2 else 0)
-            return dt.date(full, month, day)
-        candidate = dt.date(today.year, month, day)
-        return candidate if candidate >= today else dt.date(today.year + 1, month, day)
-    except ValueError:
-        return None
 
 
 def parse_time(text: str) -> dt.time | None:

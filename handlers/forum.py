@@ -271,6 +271,7 @@ def submit_create(ack: Ack, view: dict[str, Any], context: BoltContext, deps: De
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
     remember_creators_language(deps, context.team_id, context.user_id or "")
+    deps.forget_forum_codes()  # the help's example reference in its channel
     ack()
 
 
@@ -364,6 +365,7 @@ def submit_edit(ack: Ack, view: dict[str, Any], context: BoltContext, deps: Deps
             )
     except DomainError as exc:
         raise forms.schedule_errors(exc, view["state"]["values"]) from None
+    deps.forget_forum_codes()  # the code may have changed: the help's example reference
     # Saved: the modal says so (a modal that just closed left the coordinator guessing).
     t = Translator(meta.locale)
     saved = t("Saved. The settings of {forum} are updated.", forum=escape(draft.name))

@@ -54,6 +54,11 @@ def _key(kind: str, key: str | None) -> str:
     return f"{kind}:{key}" if key else f"{kind}:{uuid.uuid4().hex}"
 
 
+def post_key(key: str) -> str:
+    """The outbox key :func:`post` queues a message with a natural ``key`` under."""
+    return _key("post", key)
+
+
 def post(
     session: Session,
     clock: Clock,

@@ -56,6 +56,7 @@ from domain.scheduling.outbox import (
     enqueue_files,
     key_starts,
     prune_outbox,
+    retire,
     upload_payload,
 )
 from domain.scheduling.reach import (
@@ -115,6 +116,7 @@ __all__ = [
     "open_to_claim",
     "prune_outbox",
     "release",
+    "retire",
     "settled_near",
     "touch_riding",
     "upload_payload",

@@ -10,7 +10,7 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import and_, delete
+from sqlalchemy import and_, delete, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -188,3 +188,19 @@ def prune_outbox(session: Session, clock: Clock) -> int:
         )
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def retire(session: Session, dedupe_key: str) -> bool:
+    """Free ``dedupe_key`` for one more message: the row queued under it (if any) keeps its
+    place under ``<key>:retired:<id>``, so what it was is still known and the same key may
+    be queued once again (the bot's hello in a channel it left and was invited back to).
+    False when nothing was queued under the key."""
+    row_id = session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == dedupe_key))
+    if row_id is None:
+        return False
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == row_id)
+        .values(dedupe_key=f"{dedupe_key}:retired:{row_id}")
+    )
+    return True

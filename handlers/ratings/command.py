@@ -4,11 +4,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from typing import Any
 
 from slack_sdk import WebClient
 
 from domain import actions as action_service
+from domain import day_words
 from domain import forums as forum_service
 from domain import ratings as rating_service
 from domain.errors import (
@@ -31,7 +33,6 @@ from handlers.ratings.base import (
     SETTINGS,
     RatingMeta,
     access_in_channel,
-    parse_day,
 )
 from handlers.ratings.modal import open_rating_from_channel
 from storage.db import transaction
@@ -100,14 +101,16 @@ def away(
         stand_in: str | None = None
         if not back:
             today = rating_service.local_today(access.forum, deps.clock)
-            until = parse_day(words[0], today)
+            until, used = day_words.take_day(words, today)
             if until is None:
+                # What was typed for the day: the words before a named stand-in.
+                typed = list(itertools.takewhile(lambda w: slack_text.user_id(w) is None, words))
                 raise InvalidInput(
-                    N_("I could not read {text} as a day. Write it like 2026-12-10."),
-                    text=slack_text.shown(words[0])[:20],
+                    day_words.MSG_NOT_A_DAY,
+                    text=slack_text.shown(" ".join(typed or words[:1]))[:40],
                 )
-            if len(words) > 1:
-                stand_in = slack_text.user_id(words[1])
+            if len(words) > used:
+                stand_in = slack_text.user_id(words[used])
                 if stand_in is None:
                     raise InvalidInput(N_("Name your stand-in as @name."))
         was_until = access.member.away_until
@@ -193,7 +196,12 @@ def export(
         if not access.is_coordinator:
             raise NotCoordinator()
         today = rating_service.local_today(access.forum, deps.clock)
-        days = [parse_day(w, today) for w in rest[:2]]
+        days: list[dt.date | None] = []
+        words = list(rest)
+        while words and len(days) < 2:  # "2026-01-01 2026-06-30", "1 jan 2026 30 jun 2026"
+            day, used = day_words.take_day(words, today)
+            days.append(day)
+            words = words[used:] if day is not None else []
         if any(d is None for d in days):
             raise InvalidInput(N_("Write the period as two days, e.g. 2026-01-01 2026-06-30."))
         start = days[0] if days else None

@@ -36,7 +36,9 @@ class Forum(TimestampMixin, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     team_id: Mapped[str] = mapped_column(String(32))
-    channel_id: Mapped[str] = mapped_column(String(32))
+    # Indexed alone too: the bot's hello asks whether any workspace's forum meets in a
+    # channel (domain.forums.channel_has_forum), by channel only (migration 0025).
+    channel_id: Mapped[str] = mapped_column(String(32), index=True)
     name: Mapped[str] = mapped_column(String(80))
     code: Mapped[str] = mapped_column(String(8))
     template: Mapped[str | None] = mapped_column(String(32))

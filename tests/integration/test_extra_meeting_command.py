@@ -59,9 +59,13 @@ def test_the_english_command_adds_it_and_answers_in_english(bot: Bot) -> None:
     refused = reply(bot, "meetings extra 2026-11-26 10:00")  # a Thursday: it meets
     assert "Extra meeting 2026-11-26 10:00" in refused
     assert "already meets that day" in refused
-    unread = reply(bot, "meetings extra tomorrow 10:00")
-    assert "tomorrow" in unread and "2026-12-10" in unread
+    unread = reply(bot, "meetings extra next week 10:00")
+    assert "next week" in unread and "2026-12-10" in unread and "Thursday or tomorrow" in unread
     assert len(extras(bot)) == 1
+    # The day in words, in English (Monday 23 November today).
+    assert "Wednesday 25 November 2026 10:00" in reply(bot, "meetings extra next wednesday 10")
+    assert "Wednesday 9 December 2026 10:00" in reply(bot, "meetings extra December 9 10:00")
+    assert len(extras(bot)) == 3
 
 
 def test_the_typed_extra_meeting_is_refused_as_the_form_refuses_it(bot: Bot) -> None:
@@ -106,3 +110,24 @@ def test_without_a_time_the_form_opens_filled_in(bot: Bot) -> None:
     # A member who is no coordinator gets no form.
     assert "samordnare" in reply(bot, "möten extra", user="U2")
     assert bot.slack.count("views.open") == 2
+
+
+def test_the_day_is_read_as_people_write_it(bot: Bot) -> None:
+    """The day in words, as people type it: a weekday (the next one after today, in the
+    forum's time zone), "i morgon", a day of a month ("10 dec", "den 9 december"); what is
+    still not understood is told with what was typed and the forms that work."""
+    setup_forum(bot)  # Monday 23 November 2026
+    assert "onsdag 25 november 2026 09:00" in reply(bot, "möten extra nästa onsdag 09:00")
+    assert "fredag 27 november 2026 10:00" in reply(bot, "möten extra på fredag 10")
+    assert "tisdag 24 november 2026 09:00" in reply(bot, "möten extra i morgon 9")
+    assert "onsdag 9 december 2026 13:00" in reply(bot, "möten extra den 9 december 13:00")
+    assert "måndag 30 november 2026 13:00" in reply(bot, "möten extra måndag 13:00")
+    assert len(extras(bot)) == 5
+    # A day of a month without a time: the form opens on it.
+    bot.driver.command("möten extra 10 dec", user="U1")
+    assert "2026-12-10" in json.dumps(bot.slack.wait_for("views.open")[0].args["view"])
+    said = reply(bot, "möten extra nästa vecka 13:00")
+    assert "nästa vecka" in said and "10 december, torsdag eller i morgon" in said
+    said = reply(bot, "möten extra 30 februari 13:00")
+    assert "30 februari" in said and "2026-12-10" in said
+    assert len(extras(bot)) == 5

@@ -79,6 +79,44 @@ def test_the_bot_invited_to_a_channel_without_a_forum_says_how_to_set_one_up(bot
     bot.slack.assert_no_violations()
 
 
+def hellos(bot: Bot, channel: str = CHANNEL) -> list[str]:
+    return [p for p in channel_posts(bot, channel) if "Hej! Jag är Samverkan." in p]
+
+
+def remove_the_bot(bot: Bot, channel: str = CHANNEL) -> None:
+    event = {"type": "member_left_channel", "user": BOT_USER_ID, "channel": channel}
+    assert bot.driver.event(event).status == 200
+    bot.settle()
+
+
+def test_the_bot_says_hello_once_per_channel_until_it_truly_left(bot: Bot) -> None:
+    """The hello is once per channel, not once per event: an event saying the bot joined
+    again, with an event_ts of its own (a crafted one, or Slack's second word), says
+    nothing more. Only once Slack confirms the bot left the channel may it say hello again
+    when it is invited back; a "bot left" event while Slack says it is still there changes
+    nothing."""
+    invite_the_bot(bot, event_ts="1700000000.000100")
+    bot.run_due_work()
+    assert len(hellos(bot)) == 1
+    invite_the_bot(bot, event_ts="1700000900.000100")  # a new event, not a retry
+    bot.run_due_work()  # the work the event started has finished
+    assert len(hellos(bot)) == 1
+    # "The bot left" while Slack says it is still in the channel: nothing is forgotten.
+    remove_the_bot(bot)
+    invite_the_bot(bot, event_ts="1700001800.000100")
+    bot.run_due_work()
+    assert len(hellos(bot)) == 1
+    # Truly removed (Slack says so), then invited back: hello again, once.
+    bot.slack.set_channel(CHANNEL, is_member=False)
+    remove_the_bot(bot)
+    bot.slack.set_channel(CHANNEL, is_member=True)
+    invite_the_bot(bot, event_ts="1700002700.000100")
+    invite_the_bot(bot, event_ts="1700002800.000100")
+    bot.run_due_work()
+    assert len(hellos(bot)) == 2
+    bot.slack.assert_no_violations()
+
+
 def test_no_forum_yet_tells_anyone_they_may_set_it_up(bot: Bot) -> None:
     """Not "a coordinator can create one": a new channel has no coordinator, and whoever
     sets the forum up becomes its admin."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import time
 from typing import Any
@@ -112,4 +113,31 @@ def test_a_help_answered_from_the_cache_still_needs_a_valid_signature_and_its_wo
     assert elsewhere.command("hjälp", user="U1").body == ""  # a bare ack: not from the cache
     bot.wait_idle()
     assert bot.slack.count("users.info") == 2  # looked up again for the other workspace
+    assert bot.slack.count("response_url") == 2
+
+
+def test_the_help_in_a_forums_channel_shows_the_forums_own_case_references(bot: Bot) -> None:
+    """The help's example case reference is the forum's own (its code, this year in its
+    time zone) where the help is asked in its channel, in the ack once the channel's forum
+    was read (kept per forum code, year and language); the general example where there is
+    no forum or in a DM. A forum set up in the channel shows at the next help."""
+    from tests.integration.test_forum_flow import create_forum
+
+    bot.driver.command("hjälp", user="U1")  # no forum here yet
+    assert "/samverkan ärende FOS-2026-017" in _blocks_text(
+        bot.slack.wait_for("response_url")[0].args
+    )
+    create_forum(bot, code="SOL")
+    bot.settle()
+    bot.driver.command("hjälp", user="U1")
+    text = _blocks_text(bot.slack.wait_for("response_url", count=2)[-1].args)
+    assert "/samverkan ärende SOL-2026-017" in text and "FOS-2026-017" not in text
+    quick = _blocks_text(bot.driver.command("hjälp", user="U1").json())  # in the ack
+    assert "/samverkan ärende SOL-2026-017" in quick and "/samverkan grund SOL-2026-017" in quick
+    bot.clock.set(dt.datetime(2026, 12, 31, 23, 30, tzinfo=dt.UTC))  # 00:30 in Stockholm
+    quick = _blocks_text(bot.driver.command("hjälp", user="U1").json())
+    assert "/samverkan ärende SOL-2027-017" in quick
+    in_dm = bot.driver.command("hjälp", user="U1", channel="D0001", channel_name="directmessage")
+    assert "/samverkan ärende FOS-2026-017" in _blocks_text(in_dm.json())
+    bot.wait_idle()
     assert bot.slack.count("response_url") == 2

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+import psycopg
 import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
@@ -41,6 +42,7 @@ from tests.support.plans import (
     capture,
     leading_columns,
     plans_of,
+    prepared_plan,
     seq_scans,
     unbounded_scans,
 )
@@ -614,3 +616,30 @@ def _partitions(engine: Engine) -> list[str]:
             if name != "audit_events_default"
             and conn.scalar(text(f"SELECT EXISTS (SELECT FROM audit_partitions.{name})"))
         ]
+
+
+def test_the_hello_check_finds_a_channels_forum_by_index(
+    runtime: tuple[str, Engine, sessionmaker[Session], AdjustableClock],
+) -> None:
+    """The bot invited to a channel says hello only where no workspace's forum meets: the
+    forums are asked for by channel alone, which the (team_id, channel_id) key does not
+    serve. With the planner kept off whole-table reads (the forums here are few, so it would
+    rightly read them whole), the check is one probe of ``ix_forums_channel_id`` (migration
+    0025); before, only a Seq Scan or a walk of the whole (team_id, channel_id) index was
+    left."""
+    url, engine, sessions, _clock = runtime
+
+    def check() -> bool:
+        with sessions() as s:
+            return fs.channel_has_forum(s, channel_id="CSMALL")
+
+    with capture(engine) as found:
+        assert check()
+    (read,) = [c for c in found if selects(c.sql)]
+    conninfo = url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(conninfo, autocommit=True, cursor_factory=psycopg.ClientCursor) as conn:
+        conn.execute("SET enable_seqscan = off")
+        plan = prepared_plan(conn, read)
+    assert not unbounded_scans(plan, {"forums"}, leading_columns(url)), plan
+    assert "ix_forums_channel_id" in plan, plan
+    engine.dispose()

@@ -254,3 +254,26 @@ def test_0023_rebuilds_an_index_a_failed_concurrent_build_left_invalid(
             assert conn.execute(valid).scalar() is True
     finally:
         engine.dispose()
+
+
+def test_the_forums_channel_index_comes_with_0025_and_goes_with_its_downgrade(
+    empty_database: str,
+) -> None:
+    """Migration 0025 indexes forums by channel alone (the bot's hello asks whether any
+    workspace's forum meets in a channel); its downgrade drops the index only."""
+    migrate(empty_database, "0024_extra_meetings")
+    engine = create_db_engine(empty_database)
+    try:
+
+        def indexes() -> set[str]:
+            return {str(ix["name"]) for ix in inspect(engine).get_indexes("forums")}
+
+        before = indexes()
+        assert "ix_forums_channel_id" not in before
+        migrate(empty_database, "0025_forums_channel_index")
+        assert indexes() == before | {"ix_forums_channel_id"}
+        engine.dispose()
+        command.downgrade(alembic_config(empty_database), "0024_extra_meetings")
+        assert indexes() == before
+    finally:
+        engine.dispose()

@@ -6,6 +6,7 @@ import difflib
 from dataclasses import dataclass
 
 from domain.i18n import Translator
+from domain.references import EXAMPLE_REFERENCE
 from handlers.blocks.common import (
     Block,
     button,
@@ -20,8 +21,9 @@ from handlers.blocks.forum.ids import ACTION_MENU_RUN
 HelpLine = tuple[str, str]
 
 
-def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
-    """What the bot can do, grouped by who may do it."""
+def _help_groups(t: Translator, reference: str) -> list[tuple[str, list[HelpLine]]]:
+    """What the bot can do, grouped by who may do it; ``reference``: the example case
+    reference (the forum's own format where the help is asked in its channel)."""
     everyone = [
         ("/samverkan", t("opens a menu of what you may do in this channel")),
         (t("/samverkan help"), t("shows this help")),
@@ -34,7 +36,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
         ("/samverkan forum", t("shows the forum's agencies, schedule and members")),
         (t("/samverkan case"), t("raises a case for your agency (pseudonymised, with consent)")),
         (t("/samverkan cases"), t("lists the forum's cases; open one to see its details")),
-        (t("/samverkan case FOS-2026-017"), t("opens that case, as Open in the list does")),
+        (
+            t("/samverkan case {reference}", reference=reference),
+            t("opens that case, as Open in the list does"),
+        ),
         (
             t("/samverkan deviation"),
             t(
@@ -111,7 +116,7 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             t("the municipality's lägesbild and åtgärdsplan (SFS 2023:196) as docx and PDF"),
         ),
         (
-            t("/samverkan ground FOS-2026-017"),
+            t("/samverkan ground {reference}", reference=reference),
             t("records a legal ground other than consent for an agency"),
         ),
     ]
@@ -127,7 +132,7 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
             ),
         ),
         (
-            t("/samverkan consent FOS-2026-017"),
+            t("/samverkan consent {reference}", reference=reference),
             t("a case's consent register; without a reference: consents about to expire"),
         ),
         (
@@ -151,10 +156,10 @@ def _help_groups(t: Translator) -> list[tuple[str, list[HelpLine]]]:
     ]
 
 
-def help_blocks(t: Translator) -> list[Block]:
+def help_blocks(t: Translator, reference: str = EXAMPLE_REFERENCE) -> list[Block]:
     """The help, grouped by role: everyone, members, coordinators, admins, data protection."""
     blocks: list[Block] = [header(t("Samverkan – what I can do"))]
-    for title, lines in _help_groups(t):
+    for title, lines in _help_groups(t, reference):
         body = "\n".join(f"• `{cmd}` – {desc}" for cmd, desc in lines)
         blocks.append(section(f"*{title}*\n{body}"))
     blocks.append(
@@ -168,8 +173,8 @@ def help_blocks(t: Translator) -> list[Block]:
     return blocks
 
 
-def help_message(t: Translator) -> dict[str, object]:
-    return message(t("Samverkan – what I can do"), help_blocks(t))
+def help_message(t: Translator, reference: str = EXAMPLE_REFERENCE) -> dict[str, object]:
+    return message(t("Samverkan – what I can do"), help_blocks(t, reference))
 
 
 # Commands a user may mean: the first words (Swedish and English) and common two-word ones.
