@@ -19,6 +19,13 @@ with 429, and the ack latency of ``/samverkan hjälp`` commands sent during the 
 the same commands sent before it (the baseline, in the same run). Checks that every forum got
 exactly one agenda post.
 
+Then, unless ``--no-floor``, the machine floor (:mod:`bench._floor`): with the replicas and
+the database gone, the same posts (the bodies the stand-in answered) sent again to a fresh
+stand-in by as many posters as the replicas have delivery threads, through the bot's
+client, nothing else. Printed beside the bound and the bot's time, with "bot / floor" (what
+the bot's own work costs) and "floor / bound" (whether the target is reachable on this
+machine at all).
+
 Exit codes: 0 done; 1 an agenda missing or doubled, or a command not acknowledged; 2 set-up.
 """
 
@@ -41,6 +48,7 @@ from sqlalchemy import text
 
 from bench._agenda_seed import AGENDA_TIME, seed
 from bench._common import add_postgres_url
+from bench._floor import Floor, machine_floor
 from bench._load import Commands, Signer, summary
 from bench._scenarios import help_scenario
 from bench._servers import Process, SetupError, base_env
@@ -121,6 +129,38 @@ def set_clock(port: int, instant: dt.datetime) -> None:
         assert response.status == 200
 
 
+def report_floor(floor: Floor, elapsed: float, bound: float, processes: int) -> None:
+    """The machine floor beside the bound and the bot's time, and what it says of the target."""
+    from bot.scheduler import PARALLEL
+
+    print(
+        f"machine floor (the same {floor.posts} posts, no bot, no database: a fresh stand-in "
+        f"and {processes} × {PARALLEL} posters through the bot's WebClient): "
+        f"{floor.seconds:.1f} s; answered 429 and retried: {floor.limited}"
+        + (f"; NOT accepted: {floor.errors}" if floor.errors else "")
+    )
+    per_floor = f"{elapsed / floor.seconds:.1f}x" if floor.seconds > 0 else "–"
+    per_bound = f"{floor.seconds / bound:.1f}x" if bound else "–"
+    print(
+        f"posts {floor.posts}; floor {floor.seconds:.1f} s; bound {bound:.0f} s; "
+        f"bot {elapsed:.1f} s; bot / floor = {per_floor}; floor / bound = {per_bound}"
+    )
+    if bound:
+        allowed = BOUND_TARGET * bound
+        if floor.seconds > allowed:
+            print(
+                f"the target ({BOUND_TARGET}x the bound, {allowed:.1f} s) is OUT OF REACH on "
+                f"this machine: no bot gets these posts accepted here in less than "
+                f"{floor.seconds:.1f} s"
+            )
+        else:
+            print(
+                f"the target ({BOUND_TARGET}x the bound, {allowed:.1f} s) is reachable in "
+                f"principle here (floor {floor.seconds:.1f} s); the bot takes "
+                f"{elapsed / allowed:.1f}x what it allows"
+            )
+
+
 def burst(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.agenda_burst")
     parser.add_argument("--forums", type=int, default=10_000)
@@ -147,21 +187,31 @@ def burst(argv: Sequence[str] | None = None) -> int:
         default=0.0,
         help="after the agendas, wait until no DM has come for this many seconds (0: not)",
     )
+    parser.add_argument(
+        "--no-floor",
+        dest="floor",
+        action="store_false",
+        help="skip the machine floor (the same posts sent again with no bot and no database)",
+    )
     add_postgres_url(parser)
     ns = parser.parse_args(argv)
+    floor: Floor | None = None
     with contextlib.ExitStack() as stack:
-        url = stack.enter_context(temporary_database(ns.postgres_url, "samverkan_bench_agenda"))
+        # The floor's files outlive the burst's processes and database (closed in ``run``).
+        floor_dir = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="samverkan-floor-"))
+        )
+        run = stack.enter_context(contextlib.ExitStack())
+        url = run.enter_context(temporary_database(ns.postgres_url, "samverkan_bench_agenda"))
         migrate(url)
         seconds = seed(url, ns.forums, ns.long_every, ns.open_cases)
         print(f"seeded {ns.forums} forums and planned their meetings in {seconds:.1f} s")
-        workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="samverkan-burst-")))
+        workdir = Path(run.enter_context(tempfile.TemporaryDirectory(prefix="samverkan-burst-")))
         stub_argv = [sys.executable, "-m", "bench.slack_stub", "--channel-post-interval", "1.0"]
         stub = Process("slack-stub", stub_argv, base_env(workdir), workdir, stdio=True)
-        stack.callback(stub.stop)
+        run.callback(stub.stop)
         urls = json.loads(stub.read_line(timeout=30))
-        ports = stack.enter_context(
-            replicas(workdir, url, urls["base_url"], ns.replicas, ns.threads)
-        )
+        ports = run.enter_context(replicas(workdir, url, urls["base_url"], ns.replicas, ns.threads))
         signer = Signer(SECRET)
 
         def commands() -> Commands:
@@ -205,6 +255,21 @@ def burst(argv: Sequence[str] | None = None) -> int:
         expected = agenda_rows(url)[0]
         during.stop()
         counts = stub.ask("counts")
+        payloads = floor_dir / "posts.jsonl"
+        if ns.floor:
+            stub.ask(f"payloads {payloads}", timeout=120)
+        run.close()  # the replicas, the stand-in and the database: gone before the floor
+        if ns.floor:
+            from bot.scheduler import PARALLEL  # the runner's delivery threads
+
+            floor = machine_floor(
+                payloads,
+                processes=ns.replicas,
+                threads=PARALLEL,
+                workdir=floor_dir,
+                token=TOKEN,
+                timeout=ns.timeout,
+            )
     elapsed = last - began
     limited = counts.get("chat.postMessage", {}).get("failed", 0)
     per_channel = max(channels.values()) if channels else 0
@@ -226,6 +291,8 @@ def burst(argv: Sequence[str] | None = None) -> int:
             f"{verdict}  time / rate-limit bound = {elapsed:.1f} / {bound:.0f} s = {ratio:.1f}x "
             f"<= {BOUND_TARGET}x (issue 18's target; reported, not fatal)"
         )
+    if floor is not None:
+        report_floor(floor, elapsed, bound, ns.replicas)
     # What else the burst asked of Slack: the DMs' language lookups (users.info, Tier 4:
     # ~100 a minute), the DMs and previews (chat.postMessage to a user), their updates.
     calls = ", ".join(

@@ -8,7 +8,9 @@ but it does not distort the client's clock.
 
 Protocol on stdin/stdout, one line each: on start it prints
 ``{"base_url": ..., "response_url_base": ...}``; ``counts`` prints
-``{"<method>": {"ok": n, "failed": m}, ...}``; ``quit`` (or end of input) stops it.
+``{"<method>": {"ok": n, "failed": m}, ...}``; ``payloads <file>`` writes the successful
+channel posts to ``<file>``, one JSON line each, ``[channel, at, ts, args]`` (the body as
+the client sent it), and prints ``{"written": n}``; ``quit`` (or end of input) stops it.
 ``--delay-ms`` delays every answer, as a real Slack is some tens of milliseconds away.
 """
 
@@ -28,6 +30,20 @@ def _counts(stub: SlackWebApiStub) -> dict[str, dict[str, int]]:
         entry = counts.setdefault(call.method, {"ok": 0, "failed": 0})
         entry["ok" if call.ok else "failed"] += 1
     return counts
+
+
+def _write_payloads(stub: SlackWebApiStub, path: str) -> int:
+    """The successful posts to channels (not DMs), in the order they were answered."""
+    written = 0
+    with open(path, "w", encoding="utf-8") as out:
+        for call in stub.calls_to("chat.postMessage", ok=True):
+            channel = str(call.args.get("channel"))
+            if not channel.startswith("C"):
+                continue
+            ts = (call.response or {}).get("ts")
+            out.write(json.dumps([channel, call.at, ts, call.args], ensure_ascii=False) + "\n")
+            written += 1
+    return written
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +76,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                     for c in stub.calls_to("chat.postMessage", ok=True)
                 ]
                 print(json.dumps(posts), flush=True)
+            elif command.startswith("payloads "):
+                written = _write_payloads(stub, command.removeprefix("payloads ").strip())
+                print(json.dumps({"written": written}), flush=True)
             elif command == "quit":
                 break
             else:
