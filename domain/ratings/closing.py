@@ -253,7 +253,12 @@ def _tell_untold_escalations(
     last_by: dict[int, str] = {}
     for agency_id, rated_by in session.execute(
         select(Rating.agency_id, Rating.rated_by)
-        .where(Rating.round_id == rating_round.id)
+        .where(
+            Rating.round_id == rating_round.id,
+            # Rated in this round: answers carried over from a round a schedule change
+            # retired (told there) are not news unless the agency answered since.
+            Rating.rated_at >= rating_round.opens_at,
+        )
         .order_by(Rating.id)
     ):
         last_by[agency_id] = rated_by

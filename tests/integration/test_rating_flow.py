@@ -665,7 +665,8 @@ def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
 ) -> None:
     """Polis rates Gråbo allvarligt (one alert), then corrects it to kritiskt, then to
     oroande: the coordinators are alerted once, not told "Polis bedömer Gråbo som kritiskt"
-    as news when the situation got better. Raised again to allvarligt, it alerts again."""
+    as news when the situation got better. Raised again to allvarligt, it does not alert
+    again: one alert per area, agency and level in a round."""
     bot.run_due_work()
     bot.slack.reset()
     value = button_value(dms_after_open(bot, forum))
@@ -676,10 +677,7 @@ def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
         bot.settle()
         bot.run_due_work()
     alerts = [c.args["text"] for c in dms(bot, ADMIN)]
-    assert alerts == [
-        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
-        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
-    ]
+    assert alerts == ["Lägesbild OSF: Polis bedömer Gråbo som allvarligt."]
     assert current_levels(bot)[(forum["Polis"], forum["Gråbo"])] == 5
 
 
