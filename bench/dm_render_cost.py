@@ -71,6 +71,11 @@ class TimedRenderers:
     def missed(self, t: Translator, missed: ratings.Missed) -> dict[str, Any]:
         return RENDERERS.missed(t, missed)
 
+    def escalations(
+        self, t: Translator, forum_name: str, escalations: tuple[ratings.Escalation, ...]
+    ) -> dict[str, Any]:
+        return RENDERERS.escalations(t, forum_name, escalations)
+
     def images(self, t: Translator, picture: ratings.Picture) -> list[tuple[str, str, str, bytes]]:
         return RENDERERS.images(t, picture)
 

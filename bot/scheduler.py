@@ -137,6 +137,7 @@ def run_due_work(runtime: Any) -> scheduling.Delivery:
                 on_closed=lambda s, meeting_id: picture_ready(
                     s, clock, meeting_id, locale_of=member_locale
                 ),
+                locale_of=member_locale,
             ),
         ),
         (

@@ -221,15 +221,10 @@ def document(
         for area in picture.trends:
             values = [v for _, v in area.points if v is not None]
             highest = max(values) if values else None
-            first, last = (values[0], values[-1]) if values else (None, None)
-            if first is None or last is None:
-                trend = "–"
-            elif last > first:
-                trend = t("↑ worse")
-            elif last < first:
-                trend = t("↓ better")
-            else:
-                trend = t("→ same")
+            last = values[-1] if values else None
+            # Like with like (as the half-year review): an agency that stopped answering
+            # does not make the area look better.
+            trend = review.trend_label(t, area)
             rows.append((area.name, _level(t, last), _level(t, highest), trend))
         rows_t: tuple[tuple[str, ...], ...] = tuple(rows)
         doc.add(
@@ -239,6 +234,9 @@ def document(
                 (3, 2, 2, 1),
             )
         )
+        note = review.trend_note(t, picture.trends)
+        if note:
+            doc.add(Paragraph(note, italic=True))
     doc.add(
         Blank(
             t("2. Other information that matters"),

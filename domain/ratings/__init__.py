@@ -64,9 +64,11 @@ from domain.ratings.jobs import (
 )
 from domain.ratings.picture import (
     AreaPicture,
+    Comparison,
     Picture,
     Trend,
     build_picture,
+    compare_like_with_like,
     highest_in_words,
     highest_of,
     median_of,
@@ -150,6 +152,7 @@ __all__ = [
     "Answer",
     "AreaPicture",
     "Cadence",
+    "Comparison",
     "Escalated",
     "Escalation",
     "ExportData",
@@ -182,6 +185,7 @@ __all__ = [
     "close_due_round",
     "close_due_rounds",
     "close_early",
+    "compare_like_with_like",
     "escalated",
     "export_rounds",
     "extend",

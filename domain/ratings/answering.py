@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -520,6 +520,23 @@ def escalated(
     forum = access.forum
     rating_round = _load_round(session, forum, round_id, lock=True)  # one teller at a time
     agency = _require_agency(access, agency_id)
+    return untold_escalations(
+        session, clock, forum, rating_round, agency, rater=access.member.slack_user_id
+    )
+
+
+def untold_escalations(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    rating_round: RatingRound,
+    agency: Agency,
+    *,
+    rater: str,
+) -> Escalated:
+    """The agency's escalations in the (locked) round not told yet (see escalated), the
+    coordinators to tell but ``rater`` and the outbox key: for a closed form, and for the
+    round closing at its deadline (a form whose close Slack never sent)."""
     nothing = Escalated(forum_name=forum.name, escalations=(), coordinators=())
     meeting = session.get(Meeting, rating_round.meeting_id)
     if (
@@ -529,16 +546,16 @@ def escalated(
     ):
         return nothing
     prefix = f"{ESCALATION_KEY}:{rating_round.id}:{agency.id}:"
-    told = max(
-        (
+    markers = sorted(
+        {
             int(marker)
             for key in session.scalars(
                 select(OutboxMessage.dedupe_key).where(scheduling.key_starts(session, prefix))
             )
             if (marker := key[len(prefix) :].partition(":")[0]).isdigit()
-        ),
-        default=0,
+        }
     )
+    told = markers[-1] if markers else 0
     areas = session.scalars(
         select(Area).where(Area.forum_id == forum.id, Area.active.is_(True)).order_by(Area.position)
     ).all()
@@ -553,10 +570,53 @@ def escalated(
     if last <= told:
         return nothing
     previous = _previous_levels(session, rating_round, agency.id)
-    escalations = []
+    # One alert per area and level in the round: what each earlier DM told, replayed from
+    # the ratings up to its key's marker (raised, lowered and raised again is told once).
+    already: set[tuple[int, int]] = set()
+    before_it = 0
+    for told_at in markers:
+        already |= _news(areas, history, previous, upto=told_at, told=before_it, already=already)
+        before_it = told_at
+    news = _news(areas, history, previous, upto=last, told=told, already=already)
+    escalations = [
+        Escalation(
+            area=area.name,
+            agency=agency.name,
+            level=level,
+            previous=previous.get(area.id),
+            area_id=area.id,
+        )
+        for area in areas
+        for area_id, level in sorted(news)
+        if area_id == area.id
+    ]
+    if not escalations:
+        return nothing
+    return Escalated(
+        forum_name=forum.name,
+        escalations=tuple(escalations),
+        coordinators=_alerted(session, forum, rater=rater, today=local_today(forum, clock)),
+        key=f"{prefix}{last}",
+    )
+
+
+def _news(
+    areas: Sequence[Area],
+    history: Mapping[int, list[Rating]],
+    previous: Mapping[int, int],
+    *,
+    upto: int,
+    told: int,
+    already: set[tuple[int, int]],
+) -> set[tuple[int, int]]:
+    """The (area, level) escalations the agency's ratings up to id ``upto`` hold that were
+    not told at ``told`` (the last rating then told) nor in ``already``: an area whose
+    answer then was one the agency raised (its first, or higher than the one before it)
+    to kritiskt or allvarligt, or two levels above its last round's, and not lowered since."""
+    news: set[tuple[int, int]] = set()
     for area in areas:
-        rows = history.get(area.id, [])
-        if not rows or not rows[-1].is_current:
+        rows = [r for r in history.get(area.id, []) if r.id <= upto]
+        if not rows or (rows[-1] is history[area.id][-1] and not rows[-1].is_current):
             continue
         raised = rows[0]
         for before_it, rating in itertools.pairwise(rows):
@@ -565,28 +625,13 @@ def escalated(
         current = rows[-1]
         if raised.id <= told or current.level != raised.level:
             continue  # told already, or lowered since (no news)
+        if (area.id, current.level) in already:
+            continue  # this level of this area was told in the round already
         before = previous.get(area.id)
         jumped = before is not None and current.level - before >= JUMP
         if current.level >= ESCALATE_AT or jumped:
-            escalations.append(
-                Escalation(
-                    area=area.name,
-                    agency=agency.name,
-                    level=current.level,
-                    previous=before,
-                    area_id=area.id,
-                )
-            )
-    if not escalations:
-        return nothing
-    return Escalated(
-        forum_name=forum.name,
-        escalations=tuple(escalations),
-        coordinators=_alerted(
-            session, forum, rater=access.member.slack_user_id, today=local_today(forum, clock)
-        ),
-        key=f"{prefix}{last}",
-    )
+            news.add((area.id, current.level))
+    return news
 
 
 OBSERVATION_FIELD = "observation"

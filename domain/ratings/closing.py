@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 
 from domain import locks, scheduling
 from domain.clock import Clock
+from domain.i18n import LocaleOf, Renders
+from domain.ratings.answering import untold_escalations
 from domain.ratings.jobs import MOVED, Renderers, Sessions, plan_reopened_invites
 from domain.ratings.picture import Picture, build_picture
 from domain.ratings.settings import (
@@ -23,10 +25,12 @@ from domain.ratings.settings import (
 )
 from storage.db import reading
 from storage.models import (
+    Agency,
     Forum,
     Meeting,
     MeetingStatus,
     OutboxMessage,
+    Rating,
     RatingRound,
     RatingRoundStatus,
     ScheduledEffect,
@@ -46,6 +50,7 @@ def close_due_rounds(
     *,
     replica: str,
     on_closed: OnClosed | None = None,
+    locale_of: LocaleOf | None = None,
 ) -> int:
     """Close the open rounds whose deadline passed and post their picture (once), each
     round on its own (see close_due_round)."""
@@ -64,7 +69,13 @@ def close_due_rounds(
     for round_id in due:
         try:
             if close_due_round(
-                sessions, clock, renderers, round_id, replica=replica, on_closed=on_closed
+                sessions,
+                clock,
+                renderers,
+                round_id,
+                replica=replica,
+                on_closed=on_closed,
+                locale_of=locale_of,
             ):
                 closed += 1
         except Exception:
@@ -86,6 +97,7 @@ def close_due_round(
     *,
     replica: str,
     on_closed: OnClosed | None = None,
+    locale_of: LocaleOf | None = None,
 ) -> bool:
     """Close one round at its deadline, in three steps so no lock is held while drawing:
     claim it (checking, under the row lock, that the deadline has passed: an extension
@@ -120,7 +132,14 @@ def close_due_round(
         effect = session.get(ScheduledEffect, effect_id)
         assert effect is not None
         closed = _close(
-            session, clock, round_id, renderers, early=False, drawn=drawn, on_closed=on_closed
+            session,
+            clock,
+            round_id,
+            renderers,
+            early=False,
+            drawn=drawn,
+            on_closed=on_closed,
+            locale_of=locale_of,
         )
         if not closed:
             effect.note = "not closed: the deadline was extended or the round closed early"
@@ -156,6 +175,7 @@ def _close(
     drawn: _Drawn | None = None,
     on_closed: OnClosed | None = None,
     locked: bool = False,
+    locale_of: LocaleOf | None = None,
 ) -> bool:
     """Close one round (a conditional UPDATE: only one closer wins, and at the deadline only
     if the deadline has not been extended meanwhile) and queue the picture, the heatmap and
@@ -211,9 +231,62 @@ def _close(
             ),
             dedupe_key=f"rating_{name}:{round_id}",
         )
+    _tell_untold_escalations(session, clock, forum, rating_round, renderers, locale_of)
     if on_closed is not None:
         on_closed(session, rating_round.meeting_id)
     return True
+
+
+def _tell_untold_escalations(
+    session: Session,
+    clock: Clock,
+    forum: Forum,
+    rating_round: RatingRound,
+    renderers: Renderers,
+    locale_of: LocaleOf | None,
+) -> None:
+    """At the latest when the round closes, the coordinators are told the escalations the
+    agencies' stored ratings hold and no DM told yet (a form of several pages whose close
+    Slack never sent, its last page never saved): the form's own path
+    (answering.untold_escalations) and its outbox keys, so none is told twice."""
+    renders = Renders()
+    last_by: dict[int, str] = {}
+    for agency_id, rated_by in session.execute(
+        select(Rating.agency_id, Rating.rated_by)
+        .where(
+            Rating.round_id == rating_round.id,
+            # Rated in this round: answers carried over from a round a schedule change
+            # retired (told there) are not news unless the agency answered since.
+            Rating.rated_at >= rating_round.opens_at,
+        )
+        .order_by(Rating.id)
+    ):
+        last_by[agency_id] = rated_by
+    if not last_by:
+        return
+    for agency in session.scalars(
+        select(Agency).where(Agency.id.in_(list(last_by))).order_by(Agency.position, Agency.id)
+    ):
+        found = untold_escalations(
+            session, clock, forum, rating_round, agency, rater=last_by[agency.id]
+        )
+        for coordinator in found.coordinators:
+            payload = renders.to(
+                locale_of,
+                forum,
+                coordinator,
+                renderers.escalations,
+                found.forum_name,
+                found.escalations,
+            )
+            scheduling.enqueue(
+                session,
+                clock,
+                team_id=forum.team_id,
+                method="chat.postMessage",
+                payload={**payload, "channel": coordinator},
+                dedupe_key=f"{found.key}:{coordinator}",
+            )
 
 
 def follow_meeting(session: Session, clock: Clock, meeting: Meeting) -> None:

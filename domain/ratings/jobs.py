@@ -17,6 +17,7 @@ from domain.clock import Clock
 from domain.forums import coordinators
 from domain.i18n import LocaleOf, Renders, Translator
 from domain.meetings import calendar_of
+from domain.ratings.answering import Escalation
 from domain.ratings.picture import Picture
 from domain.ratings.settings import (
     LOOKAHEAD,
@@ -55,6 +56,9 @@ from storage.models import (
 log = logging.getLogger(__name__)
 
 SCHEDULE_CHANGED = "schedule_changed"  # the note of a meeting a schedule change retired
+# A retired round's answers carry over only to a meeting at most this far from its own: two
+# weeks is a fortnightly forum's gap, beyond it the answers describe another situation.
+CARRY_OVER_WITHIN = dt.timedelta(days=14)
 
 # --- the renderers the caller passes in -------------------------------------------------------
 
@@ -96,6 +100,13 @@ class Renderers(Protocol):
 
     def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
         """The DM telling a coordinator that a round could not be opened in time."""
+        ...
+
+    def escalations(
+        self, t: Translator, forum_name: str, escalations: tuple[Escalation, ...]
+    ) -> dict[str, Any]:
+        """The DM telling a coordinator of an agency's escalations (as a form tells them),
+        for those the round closing finds untold."""
         ...
 
     def images(self, t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
@@ -385,7 +396,9 @@ def _replaced(
     (closing.follow_meeting): the answers of the areas and agencies still active, each with
     who gave it and when, and what each agency sees; the retired round keeps its own. An
     agency that answered every area is then not reminded; the invitation says why the
-    round started again and that the answers were carried over, to check and change."""
+    round started again and that the answers were carried over, to check and change. Only
+    when this round's meeting is within CARRY_OVER_WITHIN of the retired one's: else no
+    answers are carried over and every agency is asked afresh."""
     retired = session.execute(
         select(RatingRound.id, RatingRound.closed_at, Meeting.starts_at)
         .join(Meeting, Meeting.id == RatingRound.meeting_id)
@@ -415,6 +428,10 @@ def _replaced(
     )
     if opened_since:
         return None  # an earlier round after the change took them over
+    meeting = session.get(Meeting, rating_round.meeting_id)
+    assert meeting is not None
+    if abs(meeting.starts_at - starts_at) > CARRY_OVER_WITHIN:
+        return starts_at, set()  # too far off: the agencies are asked afresh
     active_areas = select(Area.id).where(Area.forum_id == forum.id, Area.active.is_(True))
     active_agencies = select(Agency.id).where(Agency.forum_id == forum.id, Agency.active.is_(True))
     carried: set[int] = set()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -103,6 +104,42 @@ def _trend(now: float | None, before: float | None) -> Trend | None:
     if now is None or before is None:
         return None
     return "up" if now > before else "down" if now < before else "same"
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Two rounds' answers to one area compared like with like: only the agencies that
+    answered it both times count (an area looked better only because the agency that said
+    allvarligt did not answer the second time). ``gone``: agencies that answered the first
+    time, not the second; ``new``: the second time, not the first (empty when either time
+    had no answer: nothing is compared then)."""
+
+    highest: Trend | None
+    median: Trend | None
+    gone: frozenset[int]
+    new: frozenset[int]
+
+
+def compare_like_with_like(before_by: Mapping[int, int], now_by: Mapping[int, int]) -> Comparison:
+    """The trend of an area from ``before_by`` to ``now_by`` (each ``{agency id: level}``),
+    of the agencies that answered both times: the situation picture's arrows, and the
+    half-year review's and the yearly picture's trend from the first to the last meeting."""
+    both = sorted(now_by.keys() & before_by.keys())
+    gone: frozenset[int] = frozenset()
+    new: frozenset[int] = frozenset()
+    if now_by and before_by:
+        gone = frozenset(before_by.keys() - now_by.keys())
+        new = frozenset(now_by.keys() - before_by.keys())
+    if not both:
+        return Comparison(None, None, gone, new)
+    now_same = [now_by[a] for a in both]
+    before_same = [before_by[a] for a in both]
+    return Comparison(
+        highest=_trend(max(now_same), max(before_same)),
+        median=_trend(statistics.median(now_same), statistics.median(before_same)),
+        gone=gone,
+        new=new,
+    )
 
 
 def picture_for_meeting(session: Session, meeting: Meeting) -> Picture | None:
@@ -226,13 +263,9 @@ def _build(
         now_by = {
             a.id: matrix[(a.id, area.id)] for a in shown_agencies if (a.id, area.id) in matrix
         }
-        before_by = last_time.get(area.id, {})
-        both = sorted(now_by.keys() & before_by.keys())
-        if now_by and before_by:
-            gone |= before_by.keys() - now_by.keys()
-            new |= now_by.keys() - before_by.keys()
-        now_same = [now_by[a] for a in both]
-        before_same = [before_by[a] for a in both]
+        compared = compare_like_with_like(last_time.get(area.id, {}), now_by)
+        gone |= compared.gone
+        new |= compared.new
         rows.append(
             AreaPicture(
                 area_id=area.id,
@@ -242,13 +275,9 @@ def _build(
                 median=median,
                 count=len(given),
                 disagreement=bool(given) and max(given) - min(given) >= DISAGREEMENT,
-                trend=_trend(max(now_same), max(before_same)) if both else None,
+                trend=compared.highest,
                 history=history,
-                median_trend=(
-                    _trend(statistics.median(now_same), statistics.median(before_same))
-                    if both
-                    else None
-                ),
+                median_trend=compared.median,
                 history_highest=history_highest,
             )
         )

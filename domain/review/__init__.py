@@ -24,6 +24,8 @@ from domain.review.documents import (
     document,
     files,
     level_names,
+    trend_label,
+    trend_note,
     workbook,
 )
 from domain.review.figures import (
@@ -36,6 +38,7 @@ from domain.review.figures import (
     ReviewSettings,
     area_trends,
     collect,
+    not_compared,
     review_settings,
     save_settings,
 )
@@ -73,8 +76,11 @@ __all__ = [
     "level_names",
     "masked",
     "masked_period",
+    "not_compared",
     "review_settings",
     "save_settings",
     "send_due",
+    "trend_label",
+    "trend_note",
     "workbook",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from domain import feedback
@@ -11,7 +11,7 @@ from domain.cases import CONCERNS, DEVIATION_KINDS
 from domain.documents import Document, Heading, Paragraph, Picture, Table
 from domain.i18n import Translator
 from domain.ratings import LEVELS, level_label
-from domain.review.figures import AreaTrend
+from domain.review.figures import AreaTrend, not_compared
 from domain.review.masking import ReviewFigures
 
 # --- documents ------------------------------------------------------------------------------
@@ -66,6 +66,9 @@ def add_sections(t: Translator, doc: Document, fig: ReviewFigures, *, level: int
                 (3, 1, 1, 1),
             )
         )
+        note = trend_note(t, fig.trends)
+        if note:
+            doc.add(Paragraph(note, italic=True))
     else:
         doc.add(Paragraph(t("No situation picture was rated in the period."), italic=True))
     doc.add(Heading(t("Actions"), level))
@@ -183,10 +186,38 @@ def _with_share(t: Translator, figure: sn.Figure, pct: float | None) -> str:
 def _trend_row(t: Translator, area: AreaTrend) -> tuple[str, ...]:
     values = [v for _, v in area.points if v is not None]
     first, last = (values[0], values[-1]) if values else (None, None)
-    trend = "–"
-    if first is not None and last is not None:
-        trend = t("↑ worse") if last > first else t("↓ better") if last < first else t("→ same")
-    return (area.name, _level(first), _level(last), trend)
+    return (area.name, _level(first), _level(last), trend_label(t, area))
+
+
+def trend_label(t: Translator, area: AreaTrend) -> str:
+    """An area's trend over the period in words, like with like (AreaTrend.trend): an
+    agency that stopped answering does not make the area look better."""
+    return {
+        "up": t("↑ worse"),
+        "down": t("↓ better"),
+        "same": t("→ same"),
+        None: "–",
+    }[area.trend]
+
+
+def trend_note(t: Translator, trends: Sequence[AreaTrend]) -> str | None:
+    """When the agencies that answered an area changed between its first and last meeting
+    of the period: that the trend compares only those that answered both times, and who is
+    left out (as the situation picture's note under its arrows)."""
+    last, first = not_compared(trends)
+    if not last and not first:
+        return None
+    parts = [
+        t(
+            "The trend compares an area's first and last meeting in the period, of the "
+            "agencies that answered both times."
+        )
+    ]
+    if last:
+        parts.append(t("Not answered at the last meeting: {agencies}.", agencies=", ".join(last)))
+    if first:
+        parts.append(t("Not answered at the first meeting: {agencies}.", agencies=", ".join(first)))
+    return " ".join(parts)
 
 
 def _level(value: float | None) -> str:
@@ -220,9 +251,15 @@ def workbook(t: Translator, fig: ReviewFigures) -> bytes:
         [t("Meetings held"), fig.meetings_held.cell(t)],
     ]
     effect = lambda k: _effect_label(t, k)  # noqa: E731
-    trend_rows = [
+    trend_rows: list[list[Any]] = [
         [a.name, d.isoformat(), v if v is not None else ""] for a in fig.trends for d, v in a.points
     ]
+    # First, last and the trend per area (like with like), with the note of who is left
+    # out of the comparison, as in the PDF.
+    period_rows: list[list[Any]] = [list(_trend_row(t, a)) for a in fig.trends]
+    note = trend_note(t, fig.trends)
+    if note:
+        period_rows.append([note, "", "", ""])
     return xlsx_bytes(
         [
             (t("Summary"), [what, number], summary),
@@ -259,6 +296,11 @@ def workbook(t: Translator, fig: ReviewFigures) -> bytes:
                 cells(fig.attendance, lambda k: k),
             ),
             (t("Trend"), [t("Area"), t("Meeting"), t("Median level")], trend_rows),
+            (
+                t("Trend over the period"),
+                [t("Area"), t("First"), t("Last"), t("Trend")],
+                period_rows,
+            ),
         ]
     )
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -17,7 +18,7 @@ from domain.forums import forum_zone
 from domain.i18n import N_
 from domain.locks import update_forum_settings
 from domain.periods import bounds
-from domain.ratings import median_of
+from domain.ratings import Trend, compare_like_with_like, median_of
 from domain.statistics import Period, cases_discussed, done_actions
 from storage.models import (
     Action,
@@ -75,6 +76,22 @@ def save_settings(session: Session, forum: Forum, settings: ReviewSettings) -> N
 class AreaTrend:
     name: str
     points: tuple[tuple[dt.date, float | None], ...]  # (meeting day, median level)
+    # The median from the area's first rated meeting in the period to its last, of the
+    # agencies that answered it both times (like with like, as the situation picture's
+    # arrows: domain.ratings.compare_like_with_like); None when no agency did or there was
+    # one meeting. Of the agencies that answered only one of the two times: those without
+    # an answer the last time, and those without one the first time (for the note).
+    trend: Trend | None = None
+    not_compared_last: tuple[str, ...] = ()
+    not_compared_first: tuple[str, ...] = ()
+
+
+def not_compared(trends: Sequence[AreaTrend]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Of all areas: the agencies left out of the trend for not answering at the last
+    meeting, and those for not answering at the first (each once, in the areas' order)."""
+    last = tuple(dict.fromkeys(a for t in trends for a in t.not_compared_last))
+    first = tuple(dict.fromkeys(a for t in trends for a in t.not_compared_first))
+    return last, first
 
 
 @dataclass(frozen=True)
@@ -232,19 +249,46 @@ def area_trends(
     if not rounds:
         return ()
     day = {rid: starts.astimezone(zone).date() for rid, starts in rounds}
-    counts: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)
-    for round_id, area_id, level, n in session.execute(
-        select(Rating.round_id, Rating.area_id, Rating.level, func.count())
-        .where(Rating.round_id.in_(list(day)), Rating.is_current.is_(True))
-        .group_by(Rating.round_id, Rating.area_id, Rating.level)
+    counts: dict[tuple[int, int], dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    given: dict[tuple[int, int], dict[int, int]] = defaultdict(dict)  # agency: level
+    for round_id, agency_id, area_id, level in session.execute(
+        select(Rating.round_id, Rating.agency_id, Rating.area_id, Rating.level).where(
+            Rating.round_id.in_(list(day)), Rating.is_current.is_(True)
+        )
     ):
-        counts[(round_id, area_id)][level] = n
+        counts[(round_id, area_id)][level] += 1
+        given[(round_id, area_id)][agency_id] = level
     areas = session.scalars(
         select(Area).where(Area.forum_id == forum.id).order_by(Area.position, Area.id)
     ).all()
+    names = {
+        agency_id: name
+        for agency_id, name in session.execute(
+            select(Agency.id, Agency.name).where(Agency.forum_id == forum.id)
+        )
+    }
     trends = []
     for area in areas:
         points = tuple((day[r], median_of(counts.get((r, area.id), {}))) for r, _ in rounds)
-        if any(value is not None for _, value in points):
-            trends.append(AreaTrend(area.name, points))
+        rated = [r for r, _ in rounds if given.get((r, area.id))]
+        if not rated:
+            continue
+        compared = (
+            compare_like_with_like(given[(rated[0], area.id)], given[(rated[-1], area.id)])
+            if len(rated) > 1
+            else None
+        )
+        trends.append(
+            AreaTrend(
+                area.name,
+                points,
+                trend=compared.median if compared else None,
+                not_compared_last=_named(names, compared.gone if compared else ()),
+                not_compared_first=_named(names, compared.new if compared else ()),
+            )
+        )
     return tuple(trends)
+
+
+def _named(names: dict[int, str], agency_ids: Iterable[int]) -> tuple[str, ...]:
+    return tuple(sorted((names.get(a, "?") for a in agency_ids), key=str.casefold))

@@ -161,3 +161,19 @@ def test_an_escalation_is_not_told_after_the_meeting_it_was_for(
     bot.settle()
     bot.run_due_work()
     assert alerts(bot) == []
+
+
+def test_raising_lowering_and_raising_again_alerts_each_level_of_an_area_once(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rates Gråbo kritiskt (alerted), allvarligt (alerted), kritiskt (lowered: not)
+    and allvarligt again, each in a form of its own: the coordinators read of allvarligt
+    once. Before, every raise back to allvarligt alerted them anew."""
+    for n, level in enumerate((4, 5, 4, 5, 4, 5)):
+        rate(bot, polis_form(bot, forum), POLIS, levels(forum, level), view_id=f"VUPDOWN{n}")
+        bot.settle()
+        bot.run_due_work()
+    assert alerts(bot) == [
+        "Lägesbild OSF: Polis bedömer Gråbo som kritiskt.",
+        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
+    ]

@@ -639,12 +639,34 @@ def test_a_form_closed_before_its_last_page_tells_what_its_saved_pages_escalated
     bot.slack.assert_no_violations()
 
 
+def test_a_form_whose_close_never_came_tells_its_saved_pages_escalations_at_the_deadline(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis rates an area kritiskt on the first page of a two-page form; Slack never sends
+    the form's close and the last page is never saved: the coordinator is told when the
+    round closes at its deadline, once (a late close of the form tells nothing more).
+    Before, never."""
+    page = rate_page(bot, twenty_areas(bot, forum), critical=2)
+    bot.wait_idle()
+    assert dms(bot, ADMIN) == []
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    (alert,) = [c for c in dms(bot, ADMIN) if "Område 3" in c.args["text"]]
+    assert alert.args["text"] == "Lägesbild OSF: Polis bedömer Område 3 som kritiskt."
+    bot.driver.view_closed("rating_submit", user=POLIS, private_metadata=page["private_metadata"])
+    bot.settle()
+    bot.run_due_work()
+    assert len([c for c in dms(bot, ADMIN) if "Område 3" in c.args["text"]]) == 1
+    bot.slack.assert_no_violations()
+
+
 def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
     bot: Bot, forum: dict[str, int]
 ) -> None:
     """Polis rates Gråbo allvarligt (one alert), then corrects it to kritiskt, then to
     oroande: the coordinators are alerted once, not told "Polis bedömer Gråbo som kritiskt"
-    as news when the situation got better. Raised again to allvarligt, it alerts again."""
+    as news when the situation got better. Raised again to allvarligt, it does not alert
+    again: one alert per area, agency and level in a round."""
     bot.run_due_work()
     bot.slack.reset()
     value = button_value(dms_after_open(bot, forum))
@@ -655,10 +677,7 @@ def test_an_agency_lowering_its_answer_does_not_alert_the_coordinators_again(
         bot.settle()
         bot.run_due_work()
     alerts = [c.args["text"] for c in dms(bot, ADMIN)]
-    assert alerts == [
-        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
-        "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
-    ]
+    assert alerts == ["Lägesbild OSF: Polis bedömer Gråbo som allvarligt."]
     assert current_levels(bot)[(forum["Polis"], forum["Gråbo"])] == 5
 
 

@@ -552,3 +552,31 @@ def test_after_a_schedule_change_the_answers_carry_over_and_the_invitation_says_
     later = [c.args["text"] for c in dms(bot, FRITID) if "fredag 4 december" in c.args["text"]]
     assert later and not any("Schemat" in text for text in later)
     bot.slack.assert_no_violations()
+
+
+def test_after_a_schedule_change_to_a_meeting_weeks_away_the_agencies_are_asked_afresh(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Polis answered the round for Thursday 26 November; the forum now meets on the 18th
+    of each month: Friday 18 December is three weeks off, so Polis's answers of November
+    are not carried over (they described another situation) and its invitation does not
+    say they were. Before, they carried over however far off the next meeting was."""
+    bot.run_due_work()  # the round for Thursday 26 November
+    polis_rates(bot, forum, {"Gråbo": 2, "Hemse": 3, "Droger": 2})
+    save_forum(bot, forum, rrule="FREQ=MONTHLY;BYMONTHDAY=18")
+    bot.slack.reset()
+    bot.run_due_work()
+    bot.clock.set(dt.datetime(2026, 12, 14, 7, 1, tzinfo=dt.UTC))
+    bot.run_due_work()  # the round for Friday 18 December opens
+    (invitation,) = [c for c in dms(bot, POLIS) if "rating_open" in json.dumps(c.args)]
+    text = invitation.args["text"]
+    assert "Schemat för OSF har ändrats" in text and "18 december" in text
+    assert "följer med" not in text
+    view = open_modal(bot, POLIS, button_value(invitation))
+    chosen = [
+        b["element"].get("initial_option")
+        for b in view["blocks"]
+        if b.get("block_id", "").startswith("level_")
+    ]
+    assert chosen and not any(chosen)
+    bot.slack.assert_no_violations()

@@ -377,3 +377,61 @@ def test_the_forum_sends_it_by_itself_once_after_the_half_year(
     with bot.sessions() as session:
         row = session.scalars(select(Forum)).one()
         assert row.settings["review"] == {"auto": False, "end_month": 6}
+
+
+def test_the_trend_compares_like_with_like_and_names_the_agency_that_stopped_answering(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """Centrum: in March Grundskola says oroande (2) and Skola allvarligt (5); in May only
+    Grundskola answers, oroande still. Over all answers the median fell from 3.5 to 2 and
+    the review said "förbättrat"; compared like with like (Grundskola both times) it is
+    unchanged, and the note names Skola as left out, in the PDF and the workbook."""
+    from domain import forums as fs
+    from tests.support.forums import forum_draft
+
+    with transaction(bot.sessions) as s:
+        row = s.get(Forum, forum["forum"])
+        assert row is not None
+        draft = forum_draft(
+            agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO", "Skola"],
+            areas=["Hemse", "Centrum"],
+        )
+        fs.update_forum(s, bot.clock, forum=row, actor=ADMIN, draft=draft)
+        s.flush()
+        skola = next(a.id for a in row.agencies if a.name == "Skola")
+        centrum = next(a.id for a in row.areas if a.name == "Centrum")
+        rounds = s.execute(
+            select(RatingRound.id, Meeting.starts_at)
+            .join(Meeting, Meeting.id == RatingRound.meeting_id)
+            .order_by(Meeting.starts_at)
+        ).all()
+        march, may = rounds[0], rounds[-1]
+        for (round_id, start), agency, level in (
+            (march, forum["Grundskola"], 2),
+            (march, skola, 5),
+            (may, forum["Grundskola"], 2),
+        ):
+            s.add(
+                Rating(
+                    round_id=round_id,
+                    agency_id=agency,
+                    area_id=centrum,
+                    level=level,
+                    rated_by=ADMIN,
+                    rated_at=start,
+                    is_current=True,
+                )
+            )
+    bot.driver.command("uppföljning 2026-01-01 2026-06-30", user=ADMIN)
+    bot.slack.wait_for("files.completeUploadExternal", count=2, timeout=30)
+    (pdf,) = uploads(bot, ".pdf")
+    text = " ".join(
+        " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
+    )
+    assert "Centrum 3.5 2 → oförändrat" in text
+    assert "Svarade inte vid det sista mötet: Skola." in text
+    (xlsx,) = uploads(bot, ".xlsx")
+    book = load_workbook(io.BytesIO(xlsx))
+    rows = [[c.value for c in row] for row in book["Trend över perioden"].iter_rows()]
+    assert ["Centrum", "3.5", "2", "→ oförändrat"] in rows
+    assert any("Svarade inte vid det sista mötet: Skola." in str(r[0]) for r in rows)

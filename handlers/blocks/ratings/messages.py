@@ -7,6 +7,7 @@ from typing import Any
 
 from domain.i18n import Translator
 from domain.ratings import (
+    Escalation,
     Invite,
     Missed,
     Picture,
@@ -20,6 +21,7 @@ from handlers.blocks.common import (
     section,
 )
 from handlers.blocks.ratings.base import ACTION_RATE, _day, _when, invite_value
+from handlers.blocks.ratings.modal import escalations_text
 from handlers.blocks.ratings.picture import picture_message
 
 # --- the DM asking an agency to rate -----------------------------------------------------------
@@ -144,6 +146,11 @@ class SlackRenderers:
 
     def missed(self, t: Translator, missed: Missed) -> dict[str, Any]:
         return missed_message(t, missed)
+
+    def escalations(
+        self, t: Translator, forum_name: str, escalations: tuple[Escalation, ...]
+    ) -> dict[str, Any]:
+        return {"text": escalations_text(t, forum_name, escalations)}
 
     def images(self, t: Translator, picture: Picture) -> list[tuple[str, str, str, bytes]]:
         # matplotlib is loaded only here, when a picture is drawn (an idle replica never).
