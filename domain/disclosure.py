@@ -185,9 +185,10 @@ class Hidden(enum.StrEnum):
     GROUND_ENDED = "ground_ended"
     # Refused, and which of the three is not this reader's to know: the consent and the legal
     # grounds are the consent register's (coordinators, the raising agency), and one who
-    # reads neither it nor the case's details is told only that no consent covers the agency
-    # (true of all three), as before the reasons were told: no oracle of whether a consent
-    # exists and leaves them out, was withdrawn, or a legal ground existed.
+    # does not read it (a reader of the case's details neither: :func:`told_reason`) is told
+    # only that no consent covers the agency (true of all three), as before the reasons were
+    # told: no oracle of whether a consent exists and leaves them out, was withdrawn, or a
+    # legal ground existed.
     UNSAID = "unsaid"
 
 
@@ -299,18 +300,16 @@ def case_decision(access: Access, case: Case, today: dt.date) -> Decision:
 
 def told_reason(access: Access, case: Case, today: dt.date, why: Hidden) -> Hidden:
     """What ``access`` may be told of why the case rule hides ``case`` from an agency
-    (``why``, :func:`hidden_reason`): all of it to who reads the consent register; an ended
-    legal ground is the register's alone, so one who reads the case's details (and its
-    consent with them) is told what the consent says of that agency; anyone else only that
-    no consent covers it (:attr:`Hidden.UNSAID`)."""
+    (``why``, :func:`hidden_reason`): all of it to who reads the consent register (a
+    coordinator, the raising agency: the telling is audited as a read of it); anyone else
+    only that no consent covers it (:attr:`Hidden.UNSAID`, true of every reason). A member
+    who reads the case's details through a consent or a legal ground reads the consent in
+    the case's modal (audited there), not the register: which agencies may see the case
+    (legal grounds among them) and why one may not are the register's, and telling them
+    elsewhere would be a read of it nobody logs."""
     if decide(access, case, today, kind=Kind.CONSENT).allowed:
         return why
-    if not case_decision(access, case, today).allowed:
-        return Hidden.UNSAID
-    if why is Hidden.GROUND_ENDED:
-        consent = current_consent(case)
-        return Hidden.NOT_COVERED if consent_active(consent, today) else Hidden.NO_CONSENT
-    return why
+    return Hidden.UNSAID
 
 
 _TOLD = "samverkan_register_told"

@@ -178,6 +178,13 @@ class ActionMessages(Protocol):
         there without them."""
         ...
 
+    def stand_in_gone(
+        self, locale: Locale, forum_name: str, owner: str, stand_in: str, until: dt.date
+    ) -> dict[str, Any]:
+        """To the coordinators: Slack refuses the DMs of ``stand_in``, who stood in for
+        ``owner`` (away until and including ``until``): the owner's reminders wait for them."""
+        ...
+
 
 def _dm(
     session: Session, clock: Clock, forum: Forum, user: str, payload: dict[str, Any], key: str
@@ -222,7 +229,9 @@ def release_orphaned_actions(
     an owner, and the forum's coordinators are told once, each in their language
     (``locale_of``; the forum's when unknown), which owner left and which moved to another
     agency (a coordinator then hands the action over within its agency, or moves it to the
-    owner's new one). Returns how many were released."""
+    owner's new one). An away owner's stand-in whose Slack account is gone stands in no
+    more: the owner's reminders are held until they are back, and the coordinators told
+    once (:func:`_stand_ins_gone`). Returns how many were released."""
     still_member = exists().where(
         Member.forum_id == Action.forum_id,
         Member.slack_user_id == Action.owner,
@@ -237,7 +246,10 @@ def release_orphaned_actions(
     ).all()
     released: dict[int, list[tuple[Action, ActionEvent]]] = defaultdict(list)
     former: dict[int, FormerOwner] = {}
-    gone = _unreachable_owners(session, clock, limit=limit)
+    refused = _refused_recipients(session, clock)
+    # An away owner's stand-in who is gone: the owner's reminders wait for the owner.
+    _stand_ins_gone(session, clock, messages, refused, locale_of)
+    gone = _unreachable_owners(session, refused, limit=limit)
     listed = {action_id for action_id, _ in candidates}
     every = [(i, str(o), False) for i, o in candidates] + [
         (i, o, True) for i, o in gone if i not in listed
@@ -345,11 +357,23 @@ def _reason(former: FormerOwner) -> str:
     return "owner_moved" if former.moved_to else "owner_left"
 
 
-def _unreachable_owners(session: Session, clock: Clock, *, limit: int) -> list[tuple[int, str]]:
-    """Open actions (id, owner) whose owner's reminder or overdue digest Slack refused
-    lately because the account is gone (:data:`USER_GONE`), unless someone changed the
-    action since (given back, snoozed: then it is theirs to keep). Read from the outbox's
-    settled rows, which keep where a DM went and Slack's refusal."""
+@dataclass(frozen=True)
+class _Refused:
+    """A reminder or overdue digest Slack refused because its recipient's account is gone
+    (:data:`USER_GONE`): to ``user``, in forum ``forum_id``, at ``at``; ``action_id`` the
+    reminder's action (None for a digest)."""
+
+    forum_id: int
+    user: str
+    at: dt.datetime
+    action_id: int | None
+
+
+def _refused_recipients(session: Session, clock: Clock) -> list[_Refused]:
+    """The reminders and overdue digests Slack refused lately because the account is gone,
+    read from the outbox's settled rows, which keep where a DM went and Slack's refusal
+    (``account_inactive`` only when another DM of the workspace went through after it: else
+    the bot's own token may be dead, and nobody is gone for it)."""
     since = clock.now() - UNREACHABLE_WITHIN
     refused = session.execute(
         select(
@@ -369,7 +393,7 @@ def _unreachable_owners(session: Session, clock: Clock, *, limit: int) -> list[t
             ),
         )
     ).all()
-    found: dict[int, str] = {}
+    found: list[_Refused] = []
     for team_id, key, payload, at, error in refused:
         user = (payload or {}).get("channel")
         parts = str(key).split(":")
@@ -385,25 +409,137 @@ def _unreachable_owners(session: Session, clock: Clock, *, limit: int) -> list[t
             )
         ):
             continue  # the bot's own token may be dead: nobody is released for it
+        action_id: int | None = None
         if parts[0] == REMINDER_KIND:
-            forum_id = session.scalar(select(Action.forum_id).where(Action.id == int(parts[1])))
+            action_id = int(parts[1])
+            forum_id = session.scalar(select(Action.forum_id).where(Action.id == action_id))
         else:  # action_digest:{forum}:{owner}:{day}
             forum_id = int(parts[1])
         if forum_id is None:
             continue
+        found.append(_Refused(forum_id, user, at, action_id))
+    return found
+
+
+def _unreachable_owners(
+    session: Session, refused: Sequence[_Refused], *, limit: int
+) -> list[tuple[int, str]]:
+    """Open actions (id, owner) whose owner's reminder or overdue digest Slack refused
+    lately because the account is gone (:func:`_refused_recipients`), unless someone changed
+    the action since (given back, snoozed: then it is theirs to keep)."""
+    found: dict[int, str] = {}
+    for r in refused:
         for action_id in session.scalars(
             select(Action.id)
             .where(
-                Action.forum_id == forum_id,
-                Action.owner == user,
+                Action.forum_id == r.forum_id,
+                Action.owner == r.user,
                 Action.status == ActionStatus.OPEN,
-                Action.updated_at <= at,
+                Action.updated_at <= r.at,
             )
             .order_by(Action.id)
             .limit(limit)
         ):
-            found[action_id] = user
+            found[action_id] = r.user
     return sorted(found.items())
+
+
+def _stand_ins_gone(
+    session: Session,
+    clock: Clock,
+    messages: ActionMessages,
+    refused: Sequence[_Refused],
+    locale_of: LocaleOf | None,
+) -> int:
+    """An away owner's stand-in whose account is gone (a reminder or digest to them refused,
+    :func:`_refused_recipients`) gets none of the owner's reminders any more: the owner
+    stands in for by nobody, so their reminders are held until they are back, as when they
+    named no usable stand-in (:func:`_routed`); those the refused DMs carried are held too.
+    The forum's coordinators are told once (the stand-in cleared by one conditional update,
+    whichever replica takes it), and the log says why. Not when the owner named them again
+    after the refusal (then it is theirs to try). Returns how many owners."""
+    cleared = 0
+    for r in refused:
+        forum = session.get(Forum, r.forum_id)
+        if forum is None:
+            continue
+        today = local_today(forum, clock)
+        stand_in = session.scalar(
+            select(Member).where(Member.forum_id == forum.id, Member.slack_user_id == r.user)
+        )
+        if stand_in is None:
+            continue
+        owners = session.scalars(
+            select(Member)
+            .where(
+                Member.forum_id == forum.id,
+                Member.stand_in_member_id == stand_in.id,
+                Member.active.is_(True),
+                Member.away_until >= today,
+                Member.updated_at <= r.at,
+            )
+            .order_by(Member.id)
+        ).all()
+        for owner in owners:
+            # Conditional: another replica may have cleared it a moment ago.
+            taken = session.scalar(
+                update(Member)
+                .where(Member.id == owner.id, Member.stand_in_member_id == stand_in.id)
+                .values(stand_in_member_id=None, updated_at=clock.now())
+                .returning(Member.id)
+            )
+            if taken is None:
+                continue
+            session.refresh(owner)
+            until = owner.away_until
+            assert until is not None  # away (above)
+            carried = {x.action_id for x in refused if x.user == r.user and x.action_id}
+            for action in session.scalars(
+                select(Action).where(
+                    Action.forum_id == forum.id,
+                    Action.owner == owner.slack_user_id,
+                    Action.status == ActionStatus.OPEN,
+                    Action.remind_at.is_not(None),
+                )
+            ):
+                held_at = _at_morning(until + dt.timedelta(days=1), forum)
+                overdue = action.due_on is not None and action.due_on < today
+                assert action.remind_at is not None
+                if action.id in carried or overdue or action.remind_at < held_at:
+                    _hold(action, forum, until)
+            audit.record(
+                session,
+                clock,
+                actor="system",
+                action=AuditAction.UPDATE,
+                object_type="absence",
+                object_ref=owner.slack_user_id,
+                team_id=forum.team_id,
+                forum_id=forum.id,
+                detail={
+                    "away_until": until.isoformat(),
+                    "stand_in": None,
+                    "reason": "stand_in_unreachable",
+                },
+            )
+            for coordinator in coordinators(session, forum.id):
+                _dm(
+                    session,
+                    clock,
+                    forum,
+                    coordinator,
+                    messages.stand_in_gone(
+                        recipient_locale(locale_of, forum, coordinator),
+                        forum.name,
+                        owner.slack_user_id,
+                        stand_in.slack_user_id,
+                        until,
+                    ),
+                    f"stand_in_unreachable:{owner.id}:{stand_in.id}:{r.at.isoformat()}"
+                    f":{coordinator}",
+                )
+            cleared += 1
+    return cleared
 
 
 def send_reminders(

@@ -77,24 +77,22 @@ def owner_may_read(
     refusal for whoever assigns it (on ``field``). The action's details are the case's
     (domain.disclosure): an agency the case rule does not let see the case would get an
     action it can only see as "details hidden", so it may not own it. Access is never
-    widened for it. Which agencies may own it instead is named to whoever may know who sees
-    the case (a coordinator, who also reads its consent register, or a reader of its
-    details); anyone else is told only about the agency they chose. A refusal told to one
-    who may read the consent register (the true reason, and which agencies may see the case)
-    is audited as a read of it (kept when the refusal rolls the caller's transaction
-    back)."""
+    widened for it. Why the agency is left out, and which agencies may own it instead, are
+    what the case's consent register says (who may see the case: its consent, its legal
+    grounds): told to a reader of the register (a coordinator, the raising agency), audited
+    as a read of it (kept when the refusal rolls the caller's transaction back); anyone
+    else, a reader of the case's details too, is told only that no consent covers the
+    agency they chose (disclosure.told_reason)."""
     if case is None:
         return None
     decision = disclosure.agency_decision(case, agency.id, today)
     if decision.allowed:
         return None
-    # The consent and legal grounds are the consent register's: who reads neither it nor
-    # the case's details is told only that no consent covers the agency; an ended ground is
-    # named to the register's readers alone (disclosure.told_reason).
     why = disclosure.told_reason(
         access, case, today, decision.hidden or disclosure.Hidden.NOT_COVERED
     )
-    if disclosure.decide(access, case, today, kind=disclosure.Kind.CONSENT).allowed:
+    register = why is not disclosure.Hidden.UNSAID
+    if register:
         # Each refusal below tells a reader of the consent register what it says (why the
         # agency is left out; which agencies may see the case): a read of the register.
         disclosure.disclose(
@@ -102,7 +100,7 @@ def owner_may_read(
         )
     if field == "owner":  # a hand-over within the agency: only a coordinator moves it
         return InvalidInput(_OWNER_REFUSED[why], field=field, agency=agency.name)
-    if access.is_coordinator or disclosure.case_decision(access, case, today).allowed:
+    if register:
         allowed = [
             a.name
             for a in active_agencies(access.forum)

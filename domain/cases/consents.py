@@ -86,7 +86,8 @@ def remind_expiring_consents(
     consent nor see the case's details: the disclosure rule follows the agency). Returns how
     many were claimed. The message names the reference and the date only, in each
     recipient's language (``locale_of(team_id, user)``; the forum's when unknown), rendered
-    once per consent and language."""
+    once per consent and language. Each DM is audited as a read of the case's consent
+    register by its recipient, in the transaction that queues it."""
     renders = Renders()
     # Forum-local days are within a day of UTC's: from yesterday's (UTC) end dates, never
     # the consents that expired before (every pass read each one that ever expired on a
@@ -119,7 +120,7 @@ def remind_expiring_consents(
         # The coordinators and the raiser, while they are members (someone who left the
         # forum is told nothing of its cases) of the raising agency.
         told = session.scalars(
-            select(Member.slack_user_id)
+            select(Member)
             .where(
                 Member.forum_id == forum.id,
                 Member.active.is_(True),
@@ -133,7 +134,13 @@ def remind_expiring_consents(
             )
             .order_by(Member.id)
         ).all()
-        for user in dict.fromkeys(told):
+        for member in told:
+            user = member.slack_user_id
+            # The DM tells what the case's consent register says (its reference and its
+            # consent's last day): audited as a read of it by each recipient, as the
+            # coordinators' list of expiring consents is, with the DM it is queued with.
+            reader = Access(forum=forum, member=member)
+            disclosure.disclose(session, clock, reader, case, surface_name="consent_register")
             message = renders.to(
                 locale_of, forum, user, _expiry_message, case.reference, expires, case.id, render
             )

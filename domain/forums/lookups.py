@@ -260,6 +260,9 @@ def stand_in_for(
         or not stand_in.active
         or stand_in.forum_id != member.forum_id
         or is_away(stand_in, day)
+        # A granskare owns no actions and leads nothing: never anyone's stand-in (refused
+        # when named; one stored before that, or made granskare since, is skipped).
+        or stand_in.role is Role.REVIEWER
         or not fits(stand_in)
     ):
         return None

@@ -711,6 +711,17 @@ def set_away(
             )
         if stand_in_member.id == member.id:
             raise InvalidInput(N_("Name someone else as your stand-in."))
+        if stand_in_member.role is Role.REVIEWER:
+            # A granskare reviews the log: they own no actions, so they cannot take an
+            # owner's reminders (domain.forums.stand_in_for skips one stored before).
+            raise InvalidInput(
+                N_(
+                    "A log reviewer does not own actions, so they cannot stand in for you. "
+                    "Name someone else from {agency}."
+                ),
+                field="stand_in",
+                agency=member.agency.name,
+            )
         if _away(stand_in_member, today):
             raise InvalidInput(N_("Your stand-in is away too. Name someone else."))
     was_away = _away(member, today)

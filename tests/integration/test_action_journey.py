@@ -21,6 +21,7 @@ from tests.integration.test_action_flow import (
     SOCIAL,
     make_forum,
     postpone,
+    submit_action,
 )
 from tests.integration.test_action_reminders import at, create, reminders_to, run_at
 from tests.support.slack_driver import select_value, users_value
@@ -266,6 +267,54 @@ def test_an_owner_whose_slack_account_is_gone_is_released_and_the_coordinators_t
     assert len([m for m in dms(bot, ADMIN) if "saknar nu ägare" in m]) == 1
     tried = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ELEVHALSA]
     assert len(tried) == 1  # the refused reminder, not tried again a week later
+
+
+@pytest.mark.parametrize("error", ["user_not_found", "account_inactive"])
+def test_an_away_owners_stand_in_whose_account_is_gone_gets_no_more_reminders(
+    bot: Bot, forum: dict[str, int], error: str
+) -> None:
+    """The owner is away with a stand-in whose Slack account is then deactivated: Slack
+    refuses the reminder sent to the stand-in. Before, every later reminder went on to
+    them until the owner was back. Now, as when no usable stand-in was named, the owner's
+    reminders wait for the owner (who keeps the action), the coordinators are told once,
+    and the owner gets them on the first working morning back."""
+    action_id = create(bot, forum, dt.date(2026, 11, 25))
+    # Another agency's reminder goes through the same morning (``account_inactive`` counts
+    # only then: otherwise it may be the bot's own token that is dead).
+    assert (
+        submit_action(
+            bot,
+            forum,
+            agency="Socialtjänst/IFO",
+            owner=SOCIAL,
+            due=dt.date(2026, 11, 25),
+            view_id="VS1",
+        ).json()
+        is None
+    )
+    command(bot, f"borta 2026-12-04 <@{ELEVHALSA2}>", ELEVHALSA)
+    bot.settle()
+    bot.slack.reset()
+    bot.slack.refuse_dm(ELEVHALSA2, error)
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 30))  # the due day's reminder: refused
+    run_at(bot, at(dt.date(2026, 11, 25), 8, 31))
+    bot.settle()
+    with bot.sessions() as session:
+        assert session.get(Action, action_id).owner == ELEVHALSA  # type: ignore[union-attr]
+    told = [m for m in dms(bot, ADMIN) if "ersättare för" in m]
+    assert len(told) == 1, told
+    assert f"Mina påminnelser når inte <@{ELEVHALSA2}>, ersättare för <@{ELEVHALSA}>" in told[0]
+    assert "väntar tills hen är tillbaka" in told[0]
+    run_at(bot, at(dt.date(2026, 11, 26), 8, 30))
+    run_at(bot, at(dt.date(2026, 12, 2), 8, 30))  # a week overdue: the digest day
+    run_at(bot, at(dt.date(2026, 12, 2), 8, 31))
+    tried = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ELEVHALSA2]
+    assert len(tried) == 1  # the refused reminder, nothing after it
+    assert dms(bot, ELEVHALSA) == []  # held while the owner is away
+    assert len([m for m in dms(bot, ADMIN) if "ersättare för" in m]) == 1  # told once
+    run_at(bot, at(dt.date(2026, 12, 7), 8, 30))  # back on Monday
+    back = reminders_to(bot, ELEVHALSA) + digests_to(bot, ELEVHALSA)
+    assert back and all(f"#{action_id}" in json.dumps(m) for m in back)
 
 
 def test_a_dead_bot_token_releases_no_one(bot: Bot, forum: dict[str, int]) -> None:

@@ -208,7 +208,8 @@ def test_giving_an_action_to_an_agency_whose_ground_ended_says_so_to_the_coordin
 ) -> None:
     """Socialtjänst's legal ground ended: the coordinator (who reads the consent register,
     grounds and all) is told so; a member of Elevhälsa, who reads the case under its
-    consent but not its legal grounds, is told what the consent says (no word of a ground)."""
+    consent but not its consent register, is told only that no consent covers it (no word
+    of a ground)."""
     reference, case_id = _elevhalsa_case(bot, forum)
     _ground_ended(bot, forum, _ground_recorded(bot, forum, case_id))
     assert _agency_error(bot, forum, reference) == (
@@ -217,8 +218,42 @@ def test_giving_an_action_to_an_agency_whose_ground_ended_says_so_to_the_coordin
         "Elevhälsa."
     )
     told = _agency_error(bot, forum, reference, user=ELEVHALSA)
-    assert told.startswith("Ärendets samtycke omfattar inte Socialtjänst/IFO")
-    assert "rättsliga" not in told
+    assert told == UNSAID_CHOOSE_ANOTHER
+    bot.slack.assert_no_violations()
+
+
+UNSAID_CHOOSE_ANOTHER = (
+    "Inget samtycke omfattar Socialtjänst/IFO, så ägaren skulle inte kunna läsa insatsen. "
+    "Välj en annan verksamhet, eller fråga en samordnare."
+)
+
+
+@pytest.mark.parametrize("ground", ["none", "ended"])
+def test_a_reader_of_the_case_but_not_its_register_is_not_told_who_may_see_it(
+    bot: Bot, forum: dict[str, int], ground: str
+) -> None:
+    """A member of Elevhälsa reads the case under its consent, but not its consent
+    register (coordinators, the raising agency). Giving its action to Socialtjänst, they
+    were told which agencies may see the case (the consent's, and those with a legal
+    ground: the register's alone) and why Socialtjänst may not, and no read of the register
+    was logged. Now they are told only that no consent covers Socialtjänst, the same
+    whatever the register holds (a legal ground of Socialtjänst's that ended, or none), and
+    nothing is logged as read; the coordinator is still told it all, audited as a read of
+    the register. (Another forum's member, whose crafted submission names this case, is
+    told the case is not theirs to see: test_action_flow.)"""
+    reference, case_id = _elevhalsa_case(bot, forum)
+    if ground == "ended":
+        _ground_ended(bot, forum, _ground_recorded(bot, forum, case_id))
+    before = _register_reads(bot, ELEVHALSA)
+    told = _agency_error(bot, forum, reference, user=ELEVHALSA)
+    assert told == UNSAID_CHOOSE_ANOTHER
+    assert "Grundskola" not in told and reference not in told
+    bot.wait_idle()
+    assert _register_reads(bot, ELEVHALSA) == before
+    coordinators = len(_register_reads(bot, ADMIN))
+    assert f"ärende {reference}: Grundskola, Elevhälsa." in _agency_error(bot, forum, reference)
+    bot.wait_idle()
+    assert len(_register_reads(bot, ADMIN)) == coordinators + 1
     bot.slack.assert_no_violations()
 
 

@@ -14,7 +14,17 @@ from domain import agenda, scheduling
 from domain import forums as fs
 from domain.cases import CaseDraft, raise_case, remind_expiring_consents
 from storage.db import transaction
-from storage.models import Consent, ConsentGiver, OutboxMessage, OutboxStatus, Role, SipStatus
+from storage.models import (
+    AuditAction,
+    AuditEvent,
+    Consent,
+    ConsentGiver,
+    Forum,
+    OutboxMessage,
+    OutboxStatus,
+    Role,
+    SipStatus,
+)
 from tests.conftest import Bot
 from tests.support.forums import forum_draft
 from tests.support.statements import statements
@@ -78,6 +88,43 @@ def test_an_expiring_consent_reminds_the_coordinator_and_the_raiser_once(bot: Bo
     bot.clock.advance(dt.timedelta(days=1))
     bot.run_due_work()
     assert consent_dms(bot) == 2  # once, however often it runs
+
+
+def test_each_expiry_reminder_is_audited_as_a_read_of_the_consent_register(bot: Bot) -> None:
+    """The reminder names the case and its consent's last day, which is what the case's
+    consent register tells: each recipient (the coordinator, the raiser) is audited reading
+    it, once per DM, in the forum, as the coordinators' list of expiring consents is; the
+    next passes (no DM) add nothing. Before, the DM told it and the log said nothing."""
+    reference = forum_with_case(bot, expires_in_days=5)
+    assert bot.run_due_work().sent == 2
+    bot.run_due_work()
+    bot.clock.advance(dt.timedelta(days=1))
+    bot.run_due_work()
+    assert consent_dms(bot) == 2
+    with bot.sessions() as s:
+        forum_id = s.scalars(select(Forum.id)).one()
+        reads = [
+            (e.actor, e.object_ref, e.forum_id, e.detail)
+            for e in s.scalars(
+                select(AuditEvent)
+                .where(AuditEvent.object_type == "consent", AuditEvent.action == AuditAction.READ)
+                .order_by(AuditEvent.id)
+            )
+        ]
+    assert sorted(reads, key=lambda r: r[0]) == [
+        (
+            "U1",
+            reference,
+            forum_id,
+            {"surface": "consent_register", "details": True, "basis": "coordinator"},
+        ),
+        (
+            "U2",
+            reference,
+            forum_id,
+            {"surface": "consent_register", "details": True, "basis": "raising_agency"},
+        ),
+    ]
 
 
 def test_a_consent_far_from_expiry_is_not_reminded_yet(bot: Bot) -> None:

@@ -425,6 +425,27 @@ def left_behind_message(
     return message(title, blocks)
 
 
+def stand_in_gone_message(
+    t: Translator, forum_name: str, owner: str, stand_in: str, until: dt.date
+) -> dict[str, Any]:
+    """To the coordinators: the stand-in an away owner named cannot be reached in Slack, so
+    the owner's reminders wait until they are back (nobody else gets them)."""
+    title = t(
+        "My reminders do not reach {stand_in}, stand-in for {owner} in {forum}: Slack says "
+        "the account is deactivated or gone.",
+        stand_in=f"<@{escape(stand_in)}>",
+        owner=f"<@{escape(owner)}>",
+        forum=escape(forum_name),
+    )
+    held = t(
+        "{owner} is away until and including {day}: their action reminders wait until they "
+        "are back, and come to them then. Hand an action over if it cannot wait.",
+        owner=f"<@{escape(owner)}>",
+        day=t.day(until),
+    )
+    return message(title, [section(title), section(held)])
+
+
 class ScheduledMessages:
     """The DMs the scheduler sends (domain.actions.ActionMessages)."""
 
@@ -461,3 +482,8 @@ class ScheduledMessages:
         self, locale: Locale, rows: Sequence[ActionRow], moved_to: str, today: dt.date
     ) -> dict[str, Any]:
         return left_behind_message(Translator(locale), rows, moved_to, today)
+
+    def stand_in_gone(
+        self, locale: Locale, forum_name: str, owner: str, stand_in: str, until: dt.date
+    ) -> dict[str, Any]:
+        return stand_in_gone_message(Translator(locale), forum_name, owner, stand_in, until)
