@@ -248,10 +248,12 @@ def start_sandbox(
     settings: dict[str, str] | None = None,
     *,
     own_group: bool = False,
-    timeout: float = 90.0,
+    timeout: float = 240.0,
 ) -> RunningSandbox:
     """``samverkan sandbox`` on a free port; returns once its /healthz answers (its demo
-    forums are set up). Otherwise it is stopped and the test fails with why: the last
+    forums are set up; ``timeout`` is longer than the sandbox's own wait for its bot,
+    ``sandbox.server.START_SECONDS``, which a busy machine needed more than 60 s of).
+    Otherwise it is stopped and the test fails with why: the last
     /healthz answer, its exit code and the end of its output (and its bot's)."""
     import pytest
 
