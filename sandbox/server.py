@@ -29,7 +29,10 @@ from sandbox.workspace import Workspace
 
 __all__ = ["BotSpec", "Sandbox", "free_port"]
 
-START_SECONDS = 60.0
+START_SECONDS = 180.0
+"""How long the bot may take to answer /healthz. Its start (an interpreter, the app's
+imports, gunicorn, the migrations of a fresh database) took over 60 s on a busy two-core
+machine, and the sandbox then stopped with nothing said in the terminal."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,12 @@ class Sandbox:
         while not self.surface.link.healthy():
             if bot.poll() is not None or time.monotonic() > deadline:
                 ws.set_status("Boten startade inte: se terminalen.")
+                why = (
+                    f"the bot ended (exit code {bot.returncode})"
+                    if bot.poll() is not None
+                    else f"the bot did not answer within {START_SECONDS:.0f} s"
+                )
+                print(f"samverkan sandbox: {why}; stopping", file=sys.stderr, flush=True)
                 self._stop(1)
                 return
             time.sleep(0.2)

@@ -32,7 +32,7 @@ from typing import Any
 import pytest
 
 from tests.support.personnummer import pnr
-from tests.support.processes import ROOT, free_port, start_samverkan, stop
+from tests.support.processes import ROOT, start_sandbox, stop
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -52,31 +52,14 @@ def sandbox_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         if REQUIRED:
             pytest.fail(message)
         pytest.skip(message)
-    port = free_port()
     cwd = tmp_path_factory.mktemp("sandbox")
     # Due work every quarter second (the sandbox's default is 2 s): a clock jump shows
     # within a moment, not after up to two seconds per jump.
-    proc = start_samverkan(
-        "sandbox", {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SCHEDULER_INTERVAL": "0.25"}, cwd
-    )
-    url = f"http://127.0.0.1:{port}"
+    sandbox = start_sandbox(cwd, {"SAMVERKAN_SCHEDULER_INTERVAL": "0.25"})
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                stop(proc)
-                out = proc.stdout.read() if proc.stdout else ""
-                pytest.fail(f"samverkan sandbox did not get ready:\n{out[-4000:]}")
-            time.sleep(0.2)
-        yield url
+        yield sandbox.url
     finally:
-        stop(proc)
+        stop(sandbox.proc)
 
 
 @pytest.fixture(scope="module")

@@ -4,35 +4,27 @@ nothing typed in the sandbox outlives the session."""
 from __future__ import annotations
 
 import os
-import re
 import signal
+import socket
 import time
 from pathlib import Path
 
 import pytest
 
 from sandbox.demo import PEOPLE
-from tests.support.processes import free_port, start_samverkan, stop, wait_healthy
+from tests.support.processes import start_sandbox, stop
 
 pytestmark = pytest.mark.slow
 
 
 def test_the_temporary_database_is_removed_when_the_sandbox_stops(tmp_path: Path) -> None:
-    port = free_port()
-    proc = start_samverkan(
-        "sandbox", {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"}, tmp_path
-    )
+    sandbox = start_sandbox(tmp_path)
+    workdir = sandbox.workdir
     try:
-        assert proc.stdout is not None
-        first = proc.stdout.readline()
-        found = re.search(r"database in (\S+)", first)
-        assert found, first
-        workdir = Path(found.group(1))
-        assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
         assert (workdir / "sandbox.db").exists()
     finally:
-        stop(proc)
-    rest = proc.stdout.read() if proc.stdout else ""
+        stop(sandbox.proc)
+    rest = sandbox.rest()
     assert not workdir.exists(), rest[-2000:]
     assert f"removed {workdir}" in rest
 
@@ -42,19 +34,9 @@ def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path, to: str) -> None:
     """Ctrl-C is how a visitor stops the sandbox: a short line, no traceback, nothing left,
     exit code 0. A terminal sends it to the whole foreground process group; the bot the
     sandbox started must not end on it by itself (its exit raced the sandbox's stop)."""
-    port = free_port()
-    proc = start_samverkan(
-        "sandbox",
-        {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"},
-        tmp_path,
-        own_group=True,
-    )
+    sandbox = start_sandbox(tmp_path, own_group=True)
+    proc, workdir = sandbox.proc, sandbox.workdir
     try:
-        assert proc.stdout is not None
-        found = re.search(r"database in (\S+)", proc.stdout.readline())
-        assert found
-        workdir = Path(found.group(1))
-        assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
         if to == "terminal":
             os.killpg(proc.pid, signal.SIGINT)
         else:
@@ -62,7 +44,7 @@ def test_ctrl_c_stops_the_sandbox_cleanly(tmp_path: Path, to: str) -> None:
         assert proc.wait(timeout=30) == 0
     finally:
         stop(proc)
-    rest = proc.stdout.read() if proc.stdout else ""
+    rest = sandbox.rest()
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest, rest[-2000:]
     assert "stopped" in rest
     assert not workdir.exists()
@@ -76,19 +58,9 @@ def test_a_second_ctrl_c_while_stopping_stops_it_quietly(
     shuts down, or while the bot is being stopped): it still ends with the short line, no
     traceback, and nothing left behind. Before, uvicorn printed the traceback of its
     cancelled lifespan task."""
-    port = free_port()
-    proc = start_samverkan(
-        "sandbox",
-        {"SAMVERKAN_PORT": str(port), "SAMVERKAN_SANDBOX_BROWSER": "0"},
-        tmp_path,
-        own_group=True,
-    )
+    sandbox = start_sandbox(tmp_path, own_group=True)
+    proc, workdir = sandbox.proc, sandbox.workdir
     try:
-        assert proc.stdout is not None
-        found = re.search(r"database in (\S+)", proc.stdout.readline())
-        assert found
-        workdir = Path(found.group(1))
-        assert wait_healthy(f"http://127.0.0.1:{port}", timeout=90)
         os.killpg(proc.pid, signal.SIGINT)
         time.sleep(again_after)
         os.killpg(proc.pid, signal.SIGINT)
@@ -98,7 +70,7 @@ def test_a_second_ctrl_c_while_stopping_stops_it_quietly(
         assert proc.wait(timeout=30) in (0, 130)
     finally:
         stop(proc)
-    rest = proc.stdout.read() if proc.stdout else ""
+    rest = sandbox.rest()
     assert "Traceback" not in rest and "KeyboardInterrupt" not in rest, rest[-2000:]
     assert "stopped" in rest
     assert not workdir.exists()
@@ -107,3 +79,21 @@ def test_a_second_ctrl_c_while_stopping_stops_it_quietly(
 def test_one_demo_person_has_slack_in_english() -> None:
     english = [p for p in PEOPLE if p.locale.startswith("en")]
     assert len(english) == 1 and all(p.locale.startswith("sv") for p in PEOPLE if p not in english)
+
+
+def test_a_sandbox_that_stops_before_it_is_ready_fails_the_test_at_once_saying_why(
+    tmp_path: Path,
+) -> None:
+    """A sandbox that ends before it answers /healthz (here: its port is taken, as by another
+    test's process) fails the test as soon as it ends, with its exit code and its output.
+    Before, the test polled /healthz for 90 s and said only that it did not answer."""
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        port = taken.getsockname()[1]
+        started = time.monotonic()
+        with pytest.raises(pytest.fail.Exception) as failed:
+            start_sandbox(tmp_path, {"SAMVERKAN_PORT": str(port)})
+    assert time.monotonic() - started < 45
+    message = str(failed.value)
+    assert "exit code 2" in message, message
+    assert f"port {port} is in use" in message, message

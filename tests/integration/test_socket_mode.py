@@ -13,7 +13,7 @@ from websockets.sync.server import ServerConnection, serve
 
 from sandbox.webapi import SlackWebApiStub
 from tests.conftest import BOT_TOKEN
-from tests.support.processes import start_samverkan, stop
+from tests.support.processes import drain, ended, start_samverkan, stop
 
 
 @pytest.mark.slow
@@ -65,8 +65,12 @@ def test_socket_mode_acks_and_answers_a_command(
             "SAMVERKAN_HOST": "127.0.0.1",
         }
         proc = start_samverkan("serve", settings, tmp_path)
+        output = drain(proc)
         try:
-            ack = acks.get(timeout=30)
+            try:
+                ack = acks.get(timeout=30)
+            except queue.Empty:
+                pytest.fail(f"samverkan serve did not ack the envelope{ended(proc, output)}")
             assert ack["envelope_id"] == "env-1"
             reply = slack.wait_for("response_url", timeout=15)[0]
             assert "Samverkan – vad jag kan göra" in json.dumps(reply.args, ensure_ascii=False)

@@ -16,6 +16,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,21 @@ class Output:
         with self.changed:
             return "".join(self.lines)
 
+    def tail(self, chars: int = 4000) -> str:
+        return self.text()[-chars:]
+
+    def closed(self, *, timeout: float) -> bool:
+        """Wait until the process (and every child that shares its output) closed its
+        output; False when it did not within ``timeout``."""
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not (self.lines and self.lines[-1] == ""):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self.changed.wait(left)
+            return True
+
     def count(self, needle: str) -> int:
         with self.changed:
             return sum(needle in line for line in self.lines)
@@ -65,6 +81,9 @@ class Output:
 
 
 def drain(proc: subprocess.Popen[str]) -> Output:
+    """Read ``proc``'s output in a thread from now on: a child whose pipe nobody reads blocks
+    on its next write once the pipe's buffer (64 KiB) is full, and a server then stops
+    answering (the sandbox's bot writes its log to the same pipe)."""
     output = Output()
 
     def read() -> None:
@@ -119,10 +138,12 @@ def serve_together(
     served: list[Served] = []
     for proc, output in zip(procs, outputs, strict=True):
         found = output.wait_for(LISTENING, timeout=timeout)
-        if found is None or not wait_healthy(f"http://127.0.0.1:{found.group(1)}", timeout=timeout):
+        if found is None or not wait_healthy(
+            f"http://127.0.0.1:{found.group(1)}", timeout=timeout, unless_ended=proc
+        ):
             for each in procs:
                 stop(each)
-            pytest.fail(f"samverkan serve did not come up:\n{output.text()}")
+            pytest.fail(f"samverkan serve did not come up{ended(proc, output)}")
         served.append(Served(proc, int(found.group(1)), output))
     return served
 
@@ -158,17 +179,105 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.wait(timeout=5)
 
 
-def wait_healthy(url: str, *, timeout: float = 60.0) -> bool:
-    """Poll ``<url>/healthz`` until it answers 200; False when it did not within ``timeout``."""
+def wait_healthy(
+    url: str, *, timeout: float = 60.0, unless_ended: subprocess.Popen[str] | None = None
+) -> bool:
+    """Poll ``<url>/healthz`` until it answers 200; False when it did not within ``timeout``,
+    or as soon as the process ``unless_ended`` has ended (it will never answer then)."""
+    return health(url, timeout=timeout, unless_ended=unless_ended) is None
+
+
+def health(
+    url: str, *, timeout: float, unless_ended: subprocess.Popen[str] | None = None
+) -> str | None:
+    """None once ``<url>/healthz`` answers 200; otherwise its last answer (status and body, or
+    the connection error), after ``timeout`` or once ``unless_ended`` has ended."""
     deadline = time.monotonic() + timeout
+    last = "no answer yet"
     while time.monotonic() < deadline:
         try:
             with urllib.request.urlopen(url + "/healthz", timeout=2) as response:
                 if response.status == 200:
-                    return True
-        except OSError:
-            time.sleep(0.05)
-    return False
+                    return None
+                last = f"{response.status} {response.read()[:200]!r}"
+        except urllib.error.HTTPError as err:
+            with err:
+                last = f"{err.code} {err.read()[:200]!r}"
+        except OSError as exc:
+            last = repr(exc)
+        if unless_ended is not None and unless_ended.poll() is not None:
+            return f"{last}; the process ended"
+        time.sleep(0.1)
+    return f"{last}; still not healthy after {timeout:.0f} s"
+
+
+def ended(proc: subprocess.Popen[str], output: Output) -> str:
+    """What a failure says about a process: its exit code and the end of its output
+    (stdout and stderr, with its children's)."""
+    code = proc.poll()
+    state = "still running" if code is None else f"exit code {code}"
+    output.closed(timeout=5)
+    return f" ({state}); the end of its output:\n{output.tail()}"
+
+
+@dataclass
+class RunningSandbox:
+    """A running ``samverkan sandbox`` whose demo forums are set up."""
+
+    proc: subprocess.Popen[str]
+    port: int
+    workdir: Path
+    """Where it keeps its temporary database."""
+    output: Output
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def rest(self, *, timeout: float = 20.0) -> str:
+        """All it wrote, once it has ended and closed its output."""
+        self.output.closed(timeout=timeout)
+        return self.output.text()
+
+
+DATABASE_IN = re.compile(r"database in (\S+)")
+
+
+def start_sandbox(
+    cwd: Path,
+    settings: dict[str, str] | None = None,
+    *,
+    own_group: bool = False,
+    timeout: float = 240.0,
+) -> RunningSandbox:
+    """``samverkan sandbox`` on a free port; returns once its /healthz answers (its demo
+    forums are set up; ``timeout`` is longer than the sandbox's own wait for its bot,
+    ``sandbox.server.START_SECONDS``, which a busy machine needed more than 60 s of).
+    Otherwise it is stopped and the test fails with why: the last
+    /healthz answer, its exit code and the end of its output (and its bot's)."""
+    import pytest
+
+    settings = {"SAMVERKAN_PORT": str(free_port()), **(settings or {})}
+    port = int(settings["SAMVERKAN_PORT"])
+    proc = start_samverkan(
+        "sandbox",
+        {"SAMVERKAN_SANDBOX_BROWSER": "0", **settings},
+        cwd,
+        own_group=own_group,
+    )
+    output = drain(proc)
+    found = output.wait_for(DATABASE_IN, timeout=timeout)
+    problem = (
+        "it never said where its database is"
+        if found is None
+        else health(f"http://127.0.0.1:{port}", timeout=timeout, unless_ended=proc)
+    )
+    if found is None or problem is not None:
+        stop(proc)
+        pytest.fail(
+            f"samverkan sandbox on port {port} was not ready: {problem}{ended(proc, output)}"
+        )
+    return RunningSandbox(proc, port, Path(found.group(1)), output)
 
 
 def set_clock(url: str, instant: dt.datetime) -> None:
