@@ -23,7 +23,7 @@ from domain.errors import check_date
 from domain.i18n import N_
 
 MSG_NOT_A_DAY = N_(
-    "I could not read {text} as a day. Write it like 2026-12-10, 10/12, 10 December, "
+    "I could not read “{text}” as a day. Write it like 2026-12-10, 10/12, 10 December, "
     "Thursday or tomorrow."
 )
 

@@ -675,7 +675,7 @@ def _extra_day_and_time(words: list[str], today: dt.date) -> tuple[dt.date | Non
     start = forms.parse_time(rest[0]) if rest else None
     if rest and start is None:
         raise InvalidInput(
-            N_("I could not read {text} as a time. Write it like 13:00."), text=rest[0][:20]
+            N_("I could not read “{text}” as a time. Write it like 13:00."), text=rest[0][:20]
         )
     return day, start
 

@@ -209,8 +209,8 @@ def trend_note(t: Translator, trends: Sequence[AreaTrend]) -> str | None:
         return None
     parts = [
         t(
-            "The trend compares an area's first and last meeting in the period, of the "
-            "agencies that answered both times."
+            "The trend compares each area's first and last meeting in the period, counting "
+            "only the agencies that answered both times."
         )
     ]
     if last:

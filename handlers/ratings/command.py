@@ -90,7 +90,8 @@ def away(
         raise InvalidInput(
             N_(
                 "Write the last day you are away, and your stand-in if you have one: "
-                "/samverkan borta 2026-12-10 @name. Back earlier: /samverkan tillbaka."
+                "/samverkan away 2026-12-10 @name (the day also as 10/12, 10 December, "
+                "Thursday or tomorrow). Back earlier: /samverkan back."
             )
         )
     if words and words[0].casefold() in {"slut", "klar", "nej", "off", "none"}:

@@ -68,7 +68,7 @@ def test_a_granskare_of_the_agency_cannot_be_named_stand_in(
     reply = command(bot, f"borta 2026-12-04 <@{ELEVHALSA2}>", ELEVHALSA)
     assert (
         "En granskare äger inga insatser och kan därför inte vara din ersättare. "
-        "Välj någon annan från Elevhälsa."
+        "Ange någon annan från Elevhälsa."
     ) in reply, reply
     bot.settle()
     with bot.sessions() as s:

@@ -26,6 +26,8 @@ def test_help_is_acked_at_once_and_answered_in_swedish(bot: Bot) -> None:
     text = _blocks_text(reply.args)
     assert "Samverkan – vad jag kan göra" in text
     assert "/samverkan forum ny" in text
+    # The extra meeting's day may be typed in words: the help says how.
+    assert "(dagen också som 10 december, torsdag eller i morgon)" in text, text
     assert reply.args["response_type"] == "ephemeral"
     bot.slack.assert_no_violations()
 
@@ -49,6 +51,7 @@ def test_help_in_english_for_an_english_slack_user(bot: Bot) -> None:
     text = _blocks_text(bot.slack.wait_for("response_url")[0].args)
     assert "Samverkan – what I can do" in text
     assert "/samverkan forum new" in text
+    assert "(the day also as 10 December, Thursday or tomorrow)" in text, text
 
 
 def test_english_refusals_name_the_english_commands(bot: Bot) -> None:

@@ -717,8 +717,11 @@ def test_an_agency_whose_representatives_are_away_is_shown_as_away_and_not_remin
 
 
 def test_away_refusals_are_clear(bot: Bot, forum: dict[str, int]) -> None:
-    assert "2026-12-10" in command_reply(bot, "borta", POLIS)
-    assert "kunde inte läsa" in command_reply(bot, "borta imorgon", POLIS)
+    usage = command_reply(bot, "borta", POLIS)
+    assert "/samverkan borta 2026-12-10 @namn (dagen också som 10/12, 10 december" in usage
+    assert "Jag kunde inte tolka ”nästa vecka” som en dag" in command_reply(
+        bot, "borta nästa vecka", POLIS
+    )
     assert "Socialtjänst" not in command_reply(bot, "borta 2026-12-10 <@U3>", POLIS)
     assert "från din verksamhet (Polis)" in command_reply(bot, "borta 2026-12-10 <@U3>", POLIS)
     assert "från och med i dag" in command_reply(bot, "borta 2026-01-10", POLIS)

@@ -429,9 +429,10 @@ def test_the_trend_compares_like_with_like_and_names_the_agency_that_stopped_ans
         " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
     assert "Centrum 3.5 2 → oförändrat" in text
-    assert "Svarade inte vid det sista mötet: Skola." in text
+    assert "Trenden jämför varje områdes första och sista möte under perioden" in text
+    assert "Svarade inte vid sista mötet: Skola." in text
     (xlsx,) = uploads(bot, ".xlsx")
     book = load_workbook(io.BytesIO(xlsx))
     rows = [[c.value for c in row] for row in book["Trend över perioden"].iter_rows()]
     assert ["Centrum", "3.5", "2", "→ oförändrat"] in rows
-    assert any("Svarade inte vid det sista mötet: Skola." in str(r[0]) for r in rows)
+    assert any("Svarade inte vid sista mötet: Skola." in str(r[0]) for r in rows)

@@ -100,7 +100,10 @@ def _help_groups(t: Translator, reference: str) -> list[tuple[str, list[HelpLine
         (t("/samverkan meetings"), t("adds an extra meeting; moves, cancels and records meetings")),
         (
             t("/samverkan meetings extra 2026-12-10 13:00"),
-            t("adds an extra meeting that day and time (without them: a form)"),
+            t(
+                "adds an extra meeting that day and time (the day also as 10 December, "
+                "Thursday or tomorrow); without them, a form opens"
+            ),
         ),
         (t("/samverkan statistics"), t("statistics for steering groups, with a chart")),
         (
