@@ -19,6 +19,7 @@ from typing import Any, Literal, Protocol, TypeVar
 from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
 Locale = Literal["sv", "en"]
@@ -177,6 +178,10 @@ class Translator:
 
     def day_time(self, moment: dt.datetime, tz: dt.tzinfo) -> str:
         return format_day_time(moment, tz, self.locale)
+
+    def number(self, value: float) -> str:
+        """A number as the reader writes it: "3,5" in Swedish, "3.5" in English."""
+        return format_decimal(value, locale=self.locale)
 
 
 R = TypeVar("R")

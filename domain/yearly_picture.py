@@ -157,7 +157,7 @@ def collect(session: Session, clock: Clock, *, access: Access, year: int) -> lis
 def _level(t: Translator, value: float | None) -> str:
     if value is None:
         return "–"
-    return f"{value:g} {level_label(t, round(value))}"
+    return f"{t.number(value)} {level_label(t, round(value))}"
 
 
 def document(

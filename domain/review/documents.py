@@ -184,9 +184,12 @@ def _with_share(t: Translator, figure: sn.Figure, pct: float | None) -> str:
 
 
 def _trend_row(t: Translator, area: AreaTrend) -> tuple[str, ...]:
-    values = [v for _, v in area.points if v is not None]
-    first, last = (values[0], values[-1]) if values else (None, None)
-    return (area.name, _level(first), _level(last), trend_label(t, area))
+    if area.trend is not None:  # the medians the trend compares, like with like
+        first, last = area.compared_first, area.compared_last
+    else:
+        values = [v for _, v in area.points if v is not None]
+        first, last = (values[0], values[-1]) if values else (None, None)
+    return (area.name, _level(t, first), _level(t, last), trend_label(t, area))
 
 
 def trend_label(t: Translator, area: AreaTrend) -> str:
@@ -220,8 +223,8 @@ def trend_note(t: Translator, trends: Sequence[AreaTrend]) -> str | None:
     return " ".join(parts)
 
 
-def _level(value: float | None) -> str:
-    return "–" if value is None else f"{value:g}"
+def _level(t: Translator, value: float | None) -> str:
+    return "–" if value is None else t.number(value)
 
 
 def workbook(t: Translator, fig: ReviewFigures) -> bytes:

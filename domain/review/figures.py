@@ -4,6 +4,7 @@ forum as they are)."""
 from __future__ import annotations
 
 import datetime as dt
+import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +85,10 @@ class AreaTrend:
     trend: Trend | None = None
     not_compared_last: tuple[str, ...] = ()
     not_compared_first: tuple[str, ...] = ()
+    # The first and last medians the trend compares (the same agencies both times), shown
+    # beside it so a row never reads "3.5 → 2, unchanged"; None where ``trend`` is None.
+    compared_first: float | None = None
+    compared_last: float | None = None
 
 
 def not_compared(trends: Sequence[AreaTrend]) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -273,11 +278,9 @@ def area_trends(
         rated = [r for r, _ in rounds if given.get((r, area.id))]
         if not rated:
             continue
-        compared = (
-            compare_like_with_like(given[(rated[0], area.id)], given[(rated[-1], area.id)])
-            if len(rated) > 1
-            else None
-        )
+        before_by, now_by = given[(rated[0], area.id)], given[(rated[-1], area.id)]
+        compared = compare_like_with_like(before_by, now_by) if len(rated) > 1 else None
+        both = sorted(before_by.keys() & now_by.keys()) if compared else []
         trends.append(
             AreaTrend(
                 area.name,
@@ -285,6 +288,8 @@ def area_trends(
                 trend=compared.median if compared else None,
                 not_compared_last=_named(names, compared.gone if compared else ()),
                 not_compared_first=_named(names, compared.new if compared else ()),
+                compared_first=statistics.median(before_by[a] for a in both) if both else None,
+                compared_last=statistics.median(now_by[a] for a in both) if both else None,
             )
         )
     return tuple(trends)

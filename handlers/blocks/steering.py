@@ -135,7 +135,7 @@ def _areas_line(t: Translator, item: ForumFigures) -> str | None:
     shown = ", ".join(
         f"{escape(name)} ({level_label(t, int(value))})"
         if float(value).is_integer() and int(value) in RATING_LEVELS
-        else f"{escape(name)} {value:g}"
+        else f"{escape(name)} {t.number(value)}"
         for value, name in worst[:4]
     )
     return t("Highest rated areas at the latest meeting: {areas}", areas=shown)

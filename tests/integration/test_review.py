@@ -385,7 +385,9 @@ def test_the_trend_compares_like_with_like_and_names_the_agency_that_stopped_ans
     """Centrum: in March Grundskola says oroande (2) and Skola allvarligt (5); in May only
     Grundskola answers, oroande still. Over all answers the median fell from 3.5 to 2 and
     the review said "förbättrat"; compared like with like (Grundskola both times) it is
-    unchanged, and the note names Skola as left out, in the PDF and the workbook."""
+    unchanged, its columns show the medians compared (2 and 2, not "3.5 2 → oförändrat"),
+    and the note names Skola as left out, in the PDF and the workbook. Norr, answered by
+    both both times (2 and 5, then 3 and 5), reads "3,5 4" in Swedish numbers."""
     from domain import forums as fs
     from tests.support.forums import forum_draft
 
@@ -394,7 +396,7 @@ def test_the_trend_compares_like_with_like_and_names_the_agency_that_stopped_ans
         assert row is not None
         draft = forum_draft(
             agencies=["Grundskola", "Elevhälsa", "Socialtjänst/IFO", "Skola"],
-            areas=["Hemse", "Centrum"],
+            areas=["Hemse", "Centrum", "Norr"],
         )
         fs.update_forum(s, bot.clock, forum=row, actor=ADMIN, draft=draft)
         s.flush()
@@ -406,16 +408,27 @@ def test_the_trend_compares_like_with_like_and_names_the_agency_that_stopped_ans
             .order_by(Meeting.starts_at)
         ).all()
         march, may = rounds[0], rounds[-1]
+        ratings: list[tuple[int, dt.datetime, int, int, int]] = []
         for (round_id, start), agency, level in (
             (march, forum["Grundskola"], 2),
             (march, skola, 5),
             (may, forum["Grundskola"], 2),
         ):
+            ratings.append((round_id, start, agency, centrum, level))
+        norr = next(a.id for a in row.areas if a.name == "Norr")
+        for (round_id, start), agency, level in (
+            (march, forum["Grundskola"], 2),
+            (march, skola, 5),
+            (may, forum["Grundskola"], 3),
+            (may, skola, 5),
+        ):
+            ratings.append((round_id, start, agency, norr, level))
+        for round_id, start, agency, area, level in ratings:
             s.add(
                 Rating(
                     round_id=round_id,
                     agency_id=agency,
-                    area_id=centrum,
+                    area_id=area,
                     level=level,
                     rated_by=ADMIN,
                     rated_at=start,
@@ -428,11 +441,13 @@ def test_the_trend_compares_like_with_like_and_names_the_agency_that_stopped_ans
     text = " ".join(
         " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages).split()
     )
-    assert "Centrum 3.5 2 → oförändrat" in text
+    assert "Centrum 2 2 → oförändrat" in text
+    assert "Norr 3,5 4 ↑ försämrat" in text
     assert "Trenden jämför varje områdes första och sista möte under perioden" in text
     assert "Svarade inte vid sista mötet: Skola." in text
     (xlsx,) = uploads(bot, ".xlsx")
     book = load_workbook(io.BytesIO(xlsx))
     rows = [[c.value for c in row] for row in book["Trend över perioden"].iter_rows()]
-    assert ["Centrum", "3.5", "2", "→ oförändrat"] in rows
+    assert ["Centrum", "2", "2", "→ oförändrat"] in rows
+    assert ["Norr", "3,5", "4", "↑ försämrat"] in rows
     assert any("Svarade inte vid sista mötet: Skola." in str(r[0]) for r in rows)
