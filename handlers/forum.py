@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -584,11 +585,21 @@ def _look_up(client: WebClient, user_id: str) -> dict[str, Any]:
     return dict(client.users_info(user=user_id, include_locale=True).get("user") or {})
 
 
+# The shape of a Slack user id (U… or W…, capitals and digits).
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")
+
+
 def check_people(client: WebClient, user_ids: list[str]) -> dict[str, Locale | None]:
     """Refuse anyone who is not an active human in the workspace; runs before the ack, so
     the lookups run in parallel, without retries, within a fixed time budget. Returns each
     person's language (their Slack locale, None when it names none we have), which the
     same lookups tell."""
+    for user_id in user_ids:
+        if not _SLACK_USER_ID.fullmatch(user_id):
+            # No one's id (empty, or not the shape of one, as only a crafted form sends):
+            # told as not found rather than "Slack could not check", which asks to retry
+            # what can never go through.
+            raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id[:30] or "–")
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
     futures = {u: _user_checks.submit(_look_up, quick, u) for u in user_ids}
     deadline = time.monotonic() + USER_CHECK_SECONDS
@@ -597,7 +608,7 @@ def check_people(client: WebClient, user_ids: list[str]) -> dict[str, Locale | N
         try:
             user = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except SlackApiError as exc:
-            if exc.response.get("error") == "user_not_found":
+            if exc.response.get("error") in ("user_not_found", "invalid_arguments"):
                 raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id) from None
             raise InvalidInput(MSG_CHECK_FAILED, field="users") from None
         except Exception:  # timeout or network: we could not check, the user may retry

@@ -60,3 +60,12 @@ def test_a_crafted_leave_of_someone_still_in_the_channel_ends_no_membership(bot:
         "U2": (True, Role.ADMIN),  # the forum keeps an admin
     }
 
+
+def test_an_empty_or_malformed_person_in_the_members_form_is_not_found(bot: Bot) -> None:
+    forum_id = create_forum(bot)
+    for crafted in ("", "x", "U1\n", "<@U2>", "C0001"):
+        errors = add_members(bot, forum_id, [crafted]).json()["errors"]["users"]
+        assert "är ingen person" in errors, (crafted, errors)
+        assert "försök igen" not in errors.lower(), crafted
+    with bot.sessions() as s:
+        assert s.scalars(select(Member.slack_user_id)).all() == ["U1"]
