@@ -6,7 +6,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -405,7 +405,16 @@ def submit_members(
         # Their languages, told by the same lookups, for the DMs the scheduler sends them:
         # stored in the background, in a transaction of its own (no lookup later), once
         # the coordinator's door let the change in (a crafted submission by anyone else
-        # stores nobody's language).
+        # stores nobody's language). The door is read first: a crafted submission naming
+        # thousands of people by someone who is no coordinator asks Slack about nobody.
+        with database_errors(), reading(deps.sessions) as session:
+            forum_service.require_coordinator(
+                session,
+                forum=forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+                ),
+                slack_user_id=user_id,
+            )
         found = check_people(client, users)
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
@@ -601,7 +610,15 @@ def check_people(client: WebClient, user_ids: list[str]) -> dict[str, Locale | N
             # what can never go through.
             raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id[:30] or "–")
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
-    futures = {u: _user_checks.submit(_look_up, quick, u) for u in user_ids}
+    futures = {u: _user_checks.submit(_look_up, quick, u) for u in dict.fromkeys(user_ids)}
+    try:
+        return _checked(futures)
+    finally:  # refused or out of time: the lookups not begun are not made
+        for future in futures.values():
+            future.cancel()
+
+
+def _checked(futures: dict[str, Future[dict[str, Any]]]) -> dict[str, Locale | None]:
     deadline = time.monotonic() + USER_CHECK_SECONDS
     found: dict[str, Locale | None] = {}
     for user_id, future in futures.items():
