@@ -107,8 +107,10 @@ def _day(text: str, today: dt.date) -> dt.date | None:
     except ValueError:
         pass
     words = text.casefold().replace(",", " ").split()
-    while words and words[0] in _LEADING:
-        words = words[1:]
+    skip = 0
+    while skip < len(words) and words[skip] in _LEADING:
+        skip += 1
+    words = words[skip:]
     if not words:
         return None
     phrase = " ".join(words)
@@ -117,9 +119,11 @@ def _day(text: str, today: dt.date) -> dt.date | None:
     weekday = _weekdays().get(_plain(words[0]))
     if weekday is not None:
         if len(words) == 1:
-            ahead = (weekday - today.weekday()) % 7 or 7
-            return today + dt.timedelta(days=ahead)
-        # "torsdag 10 december", "thursday, december 10": the date, if it is that weekday.
+            return today + dt.timedelta(days=(weekday - today.weekday()) % 7 or 7)
+        # "torsdag 10 december", "thursday, december 10": the date, if it is that weekday
+        # (one weekday only: "torsdag torsdag …" names none, and recurses no deeper).
+        if _weekdays().get(_plain(words[1])) is not None:
+            return None
         day = _day(" ".join(words[1:]), today)
         return day if day is not None and day.weekday() == weekday else None
     if len(words) == 1:
@@ -158,10 +162,17 @@ def _in_words(words: list[str], today: dt.date) -> dt.date | None:
 
 def _date(year: int | None, month: int, day: int, today: dt.date) -> dt.date | None:
     """That day of that year; without a year the next such day from today."""
-    try:
-        if year is not None:
+    if year is not None:
+        try:
             return dt.date(year, month, day)
-        candidate = dt.date(today.year, month, day)
-        return candidate if candidate >= today else dt.date(today.year + 1, month, day)
-    except ValueError:
-        return None
+        except ValueError:
+            return None
+    # The next year that has the day (29 February: up to 8 years on, 2096 → 2104).
+    for ahead in range(9):
+        try:
+            candidate = dt.date(today.year + ahead, month, day)
+        except ValueError:
+            continue
+        if candidate >= today:
+            return candidate
+    return None

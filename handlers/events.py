@@ -35,53 +35,82 @@ def _workspace(event: dict[str, Any], context: BoltContext) -> str:
 
 @needing("event_user", "event_channel")
 def member_left(event: dict[str, Any], context: BoltContext, deps: Deps) -> None:
-    # Idempotent: a retried event finds the member already inactive. No error path of its
-    # own: a failure answers 500 (the app's error handler), so Slack retries the event.
-    # No Slack call here, before the answer: :func:`refresh_left_home` publishes the Home.
+    # A read only: the event alone (which a crafted one can say as well, naming anyone) is a
+    # hint. :func:`confirm_left`, after the answer, ends the membership once Slack confirms
+    # the user is no longer in the channel. No Slack call here, before the answer: Slack
+    # waits 3 seconds for it (then retries the event).
     team_id = _workspace(event, context)
     if context.bot_user_id and event["user"] == context.bot_user_id:
         # The bot itself removed: :func:`forget_introduction` checks with Slack after the
         # answer, so a hello may be said again when it is invited back.
         context[BOT_LEFT] = event["channel"]
+        return
+    with database_errors(), reading(deps.sessions) as session:
+        forum = forum_service.forum_for_channel(
+            session, team_id=team_id, channel_id=event["channel"]
+        )
+        member = (
+            forum_service.find_member(session, forum=forum, slack_user_id=event["user"])
+            if forum is not None
+            else None
+        )
+    if member is not None:
+        context[MEMBER_LEFT] = (event["channel"], event["user"])
+
+
+# The channel and user a "member left" event names, when the user is an active member of
+# the channel's forum: for :func:`confirm_left` to ask Slack about.
+MEMBER_LEFT = "samverkan_member_left"
+
+
+@listener("log")
+def confirm_left(
+    event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
+) -> None:
+    """After :func:`member_left` has answered: a member Slack confirms is no longer in the
+    forum's channel loses access (the announcement's member count follows), and their App
+    Home is published anew without the forum's cases and actions. A crafted event naming
+    someone still in the channel changes nothing. Not before the answer: Slack waits 3
+    seconds for it, and a rate-limited views.publish waits its Retry-After."""
+    hint = context.get(MEMBER_LEFT)
+    if not isinstance(hint, tuple) or len(hint) != 2:
+        return
+    channel, user_id = hint
+    if not _user_out_of_channel(client, channel, user_id):
+        return
+    team_id = _workspace(event, context)
     with database_errors(), transaction(deps.sessions) as session:
         left = forum_service.member_left_channel(
-            session,
-            deps.clock,
-            team_id=team_id,
-            channel_id=event["channel"],
-            slack_user_id=event["user"],
+            session, deps.clock, team_id=team_id, channel_id=channel, slack_user_id=user_id
         )
         forum = (
-            forum_service.forum_for_channel(session, team_id=team_id, channel_id=event["channel"])
+            forum_service.forum_for_channel(session, team_id=team_id, channel_id=channel)
             if left
             else None
         )
         if forum is not None:
             # The announcement's member count; the scheduler sends it with the outbox.
             queue_announcement_update(session, deps, forum)
-
-
-@listener("log")
-def refresh_left_home(
-    event: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps
-) -> None:
-    """After :func:`member_left` has answered: the App Home of who is no longer a member of
-    the channel's forum, published anew without its cases and actions. Not before the
-    answer: Slack waits 3 seconds for it (then retries the event, and turns off the events
-    of an app that misses many), and a rate-limited views.publish waits its Retry-After."""
-    team_id = _workspace(event, context)
-    user_id = str(event.get("user") or "")
-    with database_errors(), reading(deps.sessions) as session:
-        forum = forum_service.forum_for_channel(
-            session, team_id=team_id, channel_id=str(event.get("channel") or "")
-        )
-        gone = (
-            forum is not None
-            and bool(user_id)
-            and forum_service.find_member(session, forum=forum, slack_user_id=user_id) is None
-        )
-    if gone:  # their App Home no longer shows the forum's cases and actions
+    if left:  # their App Home no longer shows the forum's cases and actions
         refresh_home(deps, client, team_id, [user_id])
+
+
+def _user_out_of_channel(client: WebClient, channel_id: str, user_id: str) -> bool:
+    """Slack's own word (``conversations.members``, every page) that ``user_id`` is not in
+    the channel; False when Slack cannot say (an outage, a rate limit: the member keeps
+    access until a leave Slack confirms)."""
+    cursor = ""
+    try:
+        while True:
+            page = client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+            if user_id in (page.get("members") or []):
+                return False
+            cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+            if not cursor:
+                return True
+    except SlackApiError as exc:
+        log.info("left the channel? not confirmed: %s", exc.response.get("error"))
+        return False
 
 
 # The channel the bot was removed from, for :func:`forget_introduction` to ask Slack about.
@@ -253,7 +282,7 @@ def _reach_changed(context: BoltContext, forum: Forum | None) -> None:
 def refresh_reach_homes(client: WebClient, context: BoltContext, deps: Deps) -> None:
     """After the answer, and only when the event changed whether the bot can post in the
     forum's channel: its members' App Home, which says so, published anew (Slack keeps a
-    Home as last published). Not before the answer, as :func:`refresh_left_home`."""
+    Home as last published). Not before the answer, as :func:`confirm_left`."""
     forum_id = context.get(REACH_CHANGED)
     if isinstance(forum_id, int):
         refresh_forum_homes(deps, client, context.team_id or "", forum_id)
@@ -270,7 +299,7 @@ def home_opened(
 
 
 def register(app: App) -> None:
-    app.event("member_left_channel")(ack=member_left, lazy=[refresh_left_home, forget_introduction])
+    app.event("member_left_channel")(ack=member_left, lazy=[confirm_left, forget_introduction])
     app.event("member_joined_channel")(ack=member_joined, lazy=[confirm_invited_back, introduce])
     for unarchived in ("channel_unarchive", "group_unarchive"):
         app.event(unarchived)(ack=channel_unarchived, lazy=[confirm_invited_back])

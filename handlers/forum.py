@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
 from typing import Any
 
@@ -404,7 +405,16 @@ def submit_members(
         # Their languages, told by the same lookups, for the DMs the scheduler sends them:
         # stored in the background, in a transaction of its own (no lookup later), once
         # the coordinator's door let the change in (a crafted submission by anyone else
-        # stores nobody's language).
+        # stores nobody's language). The door is read first: a crafted submission naming
+        # thousands of people by someone who is no coordinator asks Slack about nobody.
+        with database_errors(), reading(deps.sessions) as session:
+            forum_service.require_coordinator(
+                session,
+                forum=forum_service.get_forum(
+                    session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
+                ),
+                slack_user_id=user_id,
+            )
         found = check_people(client, users)
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
@@ -584,20 +594,38 @@ def _look_up(client: WebClient, user_id: str) -> dict[str, Any]:
     return dict(client.users_info(user=user_id, include_locale=True).get("user") or {})
 
 
+# The shape of a Slack user id (U… or W…, capitals and digits).
+_SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")
+
+
 def check_people(client: WebClient, user_ids: list[str]) -> dict[str, Locale | None]:
     """Refuse anyone who is not an active human in the workspace; runs before the ack, so
     the lookups run in parallel, without retries, within a fixed time budget. Returns each
     person's language (their Slack locale, None when it names none we have), which the
     same lookups tell."""
+    for user_id in user_ids:
+        if not _SLACK_USER_ID.fullmatch(user_id):
+            # No one's id (empty, or not the shape of one, as only a crafted form sends):
+            # told as not found rather than "Slack could not check", which asks to retry
+            # what can never go through.
+            raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id[:30] or "–")
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
-    futures = {u: _user_checks.submit(_look_up, quick, u) for u in user_ids}
+    futures = {u: _user_checks.submit(_look_up, quick, u) for u in dict.fromkeys(user_ids)}
+    try:
+        return _checked(futures)
+    finally:  # refused or out of time: the lookups not begun are not made
+        for future in futures.values():
+            future.cancel()
+
+
+def _checked(futures: dict[str, Future[dict[str, Any]]]) -> dict[str, Locale | None]:
     deadline = time.monotonic() + USER_CHECK_SECONDS
     found: dict[str, Locale | None] = {}
     for user_id, future in futures.items():
         try:
             user = future.result(timeout=max(0.0, deadline - time.monotonic()))
         except SlackApiError as exc:
-            if exc.response.get("error") == "user_not_found":
+            if exc.response.get("error") in ("user_not_found", "invalid_arguments"):
                 raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id) from None
             raise InvalidInput(MSG_CHECK_FAILED, field="users") from None
         except Exception:  # timeout or network: we could not check, the user may retry

@@ -17,6 +17,7 @@ from tests.conftest import Bot
 from tests.integration.test_rating_flow import rate_page, twenty_areas
 from tests.support.rating_flow import (
     ADMIN,
+    DEADLINE,
     FRITID,
     OUTSIDER,
     POLIS,
@@ -177,3 +178,33 @@ def test_raising_lowering_and_raising_again_alerts_each_level_of_an_area_once(
         "Lägesbild OSF: Polis bedömer Gråbo som kritiskt.",
         "Lägesbild OSF: Polis bedömer Gråbo som allvarligt.",
     ]
+
+
+def test_the_deadlines_untold_escalations_reach_the_forums_coordinators_only(
+    bot: Bot,
+) -> None:
+    """A two-page form whose close never came: Polis's saved first page holds a kritiskt.
+    Fritidsgård closing Polis's page (its private_metadata, crafted) tells no one. At the
+    deadline the escalation is told to the forum's coordinator only: not to the rater, the
+    agency's other member, another agency's member or someone in no forum; once."""
+    made = make_forum(bot)
+    page = rate_page(bot, twenty_areas(bot, made), critical=2)
+    bot.settle()
+    bot.driver.view_closed("rating_submit", user=FRITID, private_metadata=page["private_metadata"])
+    bot.settle()
+    bot.run_due_work()
+    assert [c for c in dms(bot, ADMIN) if "Område 3" in c.args["text"]] == []
+    bot.clock.set(DEADLINE + dt.timedelta(minutes=1))
+    bot.run_due_work()
+    bot.run_due_work()
+    told = {
+        user: [c.args["text"] for c in dms(bot, user) if "Område 3" in c.args.get("text", "")]
+        for user in (ADMIN, POLIS, POLIS2, FRITID, OUTSIDER)
+    }
+    assert told == {
+        ADMIN: ["Lägesbild OSF: Polis bedömer Område 3 som kritiskt."],
+        POLIS: [],
+        POLIS2: [],
+        FRITID: [],
+        OUTSIDER: [],
+    }

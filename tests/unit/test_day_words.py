@@ -80,3 +80,41 @@ def test_the_day_takes_as_many_words_as_name_one() -> None:
     assert take_day(["i", "morgon", "9"], MONDAY) == (dt.date(2026, 11, 24), 2)
     assert take_day(["2026-12-10", "<@U1>"], MONDAY) == (dt.date(2026, 12, 10), 1)
     assert take_day(["nästa", "vecka", "13:00"], MONDAY) == (None, 0)
+
+
+@pytest.mark.parametrize(
+    ("typed", "today", "day"),
+    [
+        # 29 February typed without a year is the next one, also from a year that has none
+        # (it was refused as no day at all).
+        ("29 februari", dt.date(2027, 3, 1), dt.date(2028, 2, 29)),
+        ("29/2", dt.date(2027, 1, 10), dt.date(2028, 2, 29)),
+        ("feb 29th", dt.date(2028, 3, 1), dt.date(2032, 2, 29)),
+        ("29 feb", dt.date(2028, 2, 29), dt.date(2028, 2, 29)),
+        ("29 feb", dt.date(2096, 3, 1), dt.date(2104, 2, 29)),  # 2100 is no leap year
+    ],
+)
+def test_the_29th_of_february_is_the_next_one(typed: str, today: dt.date, day: dt.date) -> None:
+    assert parse_day(typed, today) == day
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "31 februari",
+        "29 feb 2027",
+        "31/4",
+        "31 dec 10000",
+        "0 dec",
+        "torsdag torsdag",
+        "torsdag " * 5000,
+        "på " * 20_000 + "torsdag x",
+        "1" * 100_000,
+        "10/" + "1" * 100_000,
+        "den " + "10 " * 50_000,
+    ],
+)
+def test_what_names_no_day_is_none_however_long(typed: str) -> None:
+    assert parse_day(typed, MONDAY) is None
+    day, used = take_day(typed.split(), MONDAY)  # the first words only: none, or a day
+    assert (day is None) == (used == 0)
