@@ -23,6 +23,7 @@ from domain.i18n import N_
 from domain.ids import year_value
 from storage.models import (
     Action,
+    ActionEvent,
     ActionStatus,
     Agency,
     AgendaItem,
@@ -37,6 +38,12 @@ from storage.models import (
 )
 
 MAX_PERIOD_DAYS = 3 * 366
+
+# What "on time" means wherever actions done are counted (statistics, reviews, reports).
+ON_TIME_MEANS = N_(
+    "On time: done by the due date agreed when the action was decided. After a new due "
+    "date: done later than that, but by a new due date it got when more time was needed."
+)
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,7 @@ class Statistics:
     sip_started: int
     sip_needed: int
     actions_done: int
-    actions_on_time: int
+    actions_on_time: int  # by the due date first agreed (DoneActions)
     actions_open: int
     actions_overdue: int
     effects: dict[str, int]  # yes / partly / no / none (done, not followed up)
@@ -69,6 +76,8 @@ class Statistics:
     # was raised: the children and families the forum met (seed 000: "FOSSAM har träffat 17
     # barn/familjer"). cases_total counts the cases raised in the period.
     cases_discussed: int = 0
+    # Done late for the first agreed due date, but by a new one it got when postponed.
+    actions_after_new_date: int = 0
 
 
 @dataclass(frozen=True)
@@ -134,23 +143,70 @@ def _bounds(forum: Forum, period: Period) -> tuple[dt.datetime, dt.datetime]:
     return start, end
 
 
+def first_due_dates(session: Session, action_ids: Sequence[int]) -> dict[int, dt.date]:
+    """The due date first agreed for each of ``action_ids`` that was postponed: the date the
+    first postponement moved it from (its history). An action never postponed has kept its
+    first date (``Action.due_on``) and is not in the result."""
+    first: dict[int, dt.date] = {}
+    for chunk in range(0, len(action_ids), 500):
+        for action_id, detail in session.execute(
+            select(ActionEvent.action_id, ActionEvent.detail)
+            .where(
+                ActionEvent.action_id.in_(action_ids[chunk : chunk + 500]),
+                ActionEvent.kind == "postponed",
+            )
+            .order_by(ActionEvent.action_id, ActionEvent.at, ActionEvent.id)
+        ):
+            if action_id in first:
+                continue
+            try:
+                first[action_id] = dt.date.fromisoformat(str((detail or {})["from"]))
+            except (KeyError, ValueError):
+                continue
+    return first
+
+
+@dataclass(frozen=True)
+class DoneActions:
+    """The forum's actions completed in a period, judged against the due date agreed when
+    each was decided (the usual follow-up question: done by the date agreed at the meeting?)."""
+
+    effects: list[Effect | None]  # one per action done
+    on_time: int  # done on or before the first agreed due date
+    after_new_date: int  # done late for that date, but by a later due date it was given
+
+    @property
+    def done(self) -> int:
+        return len(self.effects)
+
+
 def done_actions(
     session: Session, forum_id: int, start: dt.datetime, end: dt.datetime, zone: dt.tzinfo
-) -> tuple[list[Effect | None], int]:
-    """The effects of the forum's actions completed in [start, end), and how many of those were
-    completed on or before their due date (the forum's local day)."""
+) -> DoneActions:
+    """The forum's actions completed in [start, end) (the forum's local day): how many on or
+    before their first agreed due date, and how many only by a new due date they got when
+    postponed (neither: done after every due date)."""
     done = session.execute(
-        select(Action.completed_at, Action.due_on, Action.effect).where(
+        select(Action.id, Action.completed_at, Action.due_on, Action.effect).where(
             Action.forum_id == forum_id,
             Action.status == ActionStatus.DONE,
             Action.completed_at >= start,
             Action.completed_at < end,
         )
     ).all()
-    on_time = sum(
-        1 for completed, due, _ in done if completed and completed.astimezone(zone).date() <= due
+    first = first_due_dates(session, [action_id for action_id, *_ in done])
+    on_time = after_new_date = 0
+    for action_id, completed, due, _ in done:
+        if completed is None:
+            continue
+        day = completed.astimezone(zone).date()
+        if day <= first.get(action_id, due):
+            on_time += 1
+        elif day <= due:
+            after_new_date += 1
+    return DoneActions(
+        effects=[effect for *_, effect in done], on_time=on_time, after_new_date=after_new_date
     )
-    return [effect for _, _, effect in done], on_time
 
 
 def cases_discussed(session: Session, forum_id: int, start: dt.datetime, end: dt.datetime) -> int:
@@ -203,9 +259,9 @@ def forum_statistics(
         concerns.update(case_concerns or [])
         sip_started += int(sip is SipStatus.STARTED)
         sip_needed += int(sip is SipStatus.NEEDED)
-    done, on_time = done_actions(session, forum.id, start, end, zone)
+    finished = done_actions(session, forum.id, start, end, zone)
     effects: Counter[str] = Counter(
-        effect.value if effect is not None else "none" for effect in done
+        effect.value if effect is not None else "none" for effect in finished.effects
     )
     today = clock.now().astimezone(zone).date()
     open_due = session.scalars(
@@ -244,8 +300,9 @@ def forum_statistics(
         concerns=dict(concerns.most_common()),
         sip_started=sip_started,
         sip_needed=sip_needed,
-        actions_done=len(done),
-        actions_on_time=on_time,
+        actions_done=finished.done,
+        actions_on_time=finished.on_time,
+        actions_after_new_date=finished.after_new_date,
         actions_open=len(open_due),
         actions_overdue=sum(1 for due in open_due if due < today),
         effects={k: effects.get(k, 0) for k in ("yes", "partly", "no", "none")},

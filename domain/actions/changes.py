@@ -26,7 +26,6 @@ from domain.actions.base import (
     plan_reminder,
 )
 from domain.actions.rights import (
-    _agency_member,
     _audit,
     _history,
     _load,
@@ -34,6 +33,7 @@ from domain.actions.rights import (
     may_change,
     may_follow_up,
     owner_may_read,
+    owner_refused,
 )
 from domain.clock import Clock
 from domain.errors import (
@@ -149,15 +149,8 @@ def _check(
         )
     if not draft.owner:
         errors["owner"] = InvalidInput(N_("Choose who owns the action."), field="owner")
-    elif agency is not None and _agency_member(session, forum, agency.id, draft.owner) is None:
-        errors["owner"] = InvalidInput(
-            N_(
-                "The owner must be a member of {agency} in this forum. Choose another person, "
-                "or ask the coordinator to add them."
-            ),
-            field="owner",
-            agency=agency.name,
-        )
+    elif agency is not None and (refused := owner_refused(session, forum, agency, draft.owner)):
+        errors["owner"] = refused
     due_error = check_due(draft.due_on, today, missing=N_("Choose a due date."))
     if due_error is not None:
         errors["due_on"] = due_error
@@ -533,19 +526,9 @@ def hand_over(
                 )
             }
         )
-    if _agency_member(session, access.forum, agency.id, new_owner) is None:
-        raise InputErrors(
-            {
-                "owner": InvalidInput(
-                    N_(
-                        "The owner must be a member of {agency} in this forum. Choose another "
-                        "person, or ask the coordinator to add them."
-                    ),
-                    field="owner",
-                    agency=agency.name,
-                )
-            }
-        )
+    not_theirs = owner_refused(session, access.forum, agency, new_owner)
+    if not_theirs is not None:
+        raise InputErrors({"owner": not_theirs})
     old = action.owner
     action.owner = new_owner
     detail: dict[str, object] = {"from": old, "to": new_owner}

@@ -185,6 +185,14 @@ class ActionMessages(Protocol):
         ``owner`` (away until and including ``until``): the owner's reminders wait for them."""
         ...
 
+    def stand_in_unreachable(
+        self, locale: Locale, forum_name: str, stand_in: str, until: dt.date
+    ) -> dict[str, Any]:
+        """To the away owner (read when back): ``stand_in``, whom they named, cannot be
+        reached in Slack, so their reminders wait for them (away until and including
+        ``until``)."""
+        ...
+
 
 def _dm(
     session: Session, clock: Clock, forum: Forum, user: str, payload: dict[str, Any], key: str
@@ -522,7 +530,24 @@ def _stand_ins_gone(
                     "reason": "stand_in_unreachable",
                 },
             )
+            # The owner is told once too (read when back, in their language): nobody got
+            # their reminders after this, and they come to them when they are back.
+            _dm(
+                session,
+                clock,
+                forum,
+                owner.slack_user_id,
+                messages.stand_in_unreachable(
+                    recipient_locale(locale_of, forum, owner.slack_user_id),
+                    forum.name,
+                    stand_in.slack_user_id,
+                    until,
+                ),
+                f"stand_in_unreachable:{owner.id}:{stand_in.id}:{r.at.isoformat()}:owner",
+            )
             for coordinator in coordinators(session, forum.id):
+                if coordinator == owner.slack_user_id:
+                    continue  # told above, as the owner
                 _dm(
                     session,
                     clock,

@@ -31,6 +31,7 @@ from storage.models import (
     Case,
     Forum,
     Member,
+    Role,
 )
 
 # --- access ---------------------------------------------------------------------------------
@@ -252,6 +253,33 @@ def _agency_member(session: Session, forum: Forum, agency_id: int, user: str) ->
             Member.active.is_(True),
         )
     )
+
+
+def owner_refused(session: Session, forum: Forum, agency: Agency, user: str) -> InvalidInput | None:
+    """Why ``user`` may not own an action of ``agency`` (None: they may).
+
+    An owner is an active member of the owning agency who does the work: not the
+    *granskare*, who reads the logs and owns nothing (the owner picker leaves them out; this
+    is the wall for a crafted submission, on every path that sets an owner)."""
+    member = _agency_member(session, forum, agency.id, user)
+    if member is None:
+        return InvalidInput(
+            N_(
+                "The owner must be a member of {agency} in this forum. Choose another person, "
+                "or ask the coordinator to add them."
+            ),
+            field="owner",
+            agency=agency.name,
+        )
+    if member.role is Role.REVIEWER:
+        return InvalidInput(
+            N_(
+                "The log reviewer (granskare) checks the logs and cannot own actions. "
+                "Choose another person."
+            ),
+            field="owner",
+        )
+    return None
 
 
 def _privacy(errors: dict[str, DomainError], texts: dict[str, str | None], today: dt.date) -> None:

@@ -13,6 +13,7 @@ from domain.i18n import Translator
 from domain.ratings import LEVELS, level_label
 from domain.review.figures import AreaTrend, not_compared
 from domain.review.masking import ReviewFigures
+from domain.statistics import ON_TIME_MEANS
 
 # --- documents ------------------------------------------------------------------------------
 
@@ -79,6 +80,7 @@ def add_sections(t: Translator, doc: Document, fig: ReviewFigures, *, level: int
                 (t("Started"), fig.actions_started.text(t)),
                 (t("Done"), fig.actions_done.text(t)),
                 (t("Done on time"), _with_share(t, fig.actions_on_time, fig.on_time_share)),
+                (t("Done after a new due date"), fig.actions_after_new_date.text(t)),
                 (t("Open and overdue at the end of the period"), fig.actions_overdue.text(t)),
                 *(
                     (t("Effect: {effect}", effect=_effect_label(t, k)), f.text(t))
@@ -88,6 +90,7 @@ def add_sections(t: Translator, doc: Document, fig: ReviewFigures, *, level: int
             (3, 1),
         )
     )
+    doc.add(Paragraph(t(ON_TIME_MEANS), italic=True))
     doc.add(Heading(t("Cases"), level))
     doc.add(
         Table(
@@ -246,6 +249,7 @@ def workbook(t: Translator, fig: ReviewFigures) -> bytes:
         [t("Actions started"), fig.actions_started.cell(t)],
         [t("Actions done"), fig.actions_done.cell(t)],
         [t("Done on time"), fig.actions_on_time.cell(t)],
+        [t("Done after a new due date"), fig.actions_after_new_date.cell(t)],
         [t("Open and overdue at the end of the period"), fig.actions_overdue.cell(t)],
         [t("Deviations reported"), fig.deviations_total.cell(t)],
         [t("Deviations followed up"), fig.deviations_followed_up.cell(t)],

@@ -129,6 +129,9 @@ class ReviewData:
     # The cases discussed at the forum's meetings in the period, each once, whenever it was
     # raised (domain.statistics.cases_discussed); cases_total counts those raised.
     cases_discussed: int = 0
+    # Of actions_done: late for the due date first agreed, but by a new one it got
+    # (actions_on_time counts those done by the first; domain.statistics.DoneActions).
+    actions_after_new_date: int = 0
 
 
 def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
@@ -172,8 +175,8 @@ def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
         )
         or 0
     )
-    done, on_time = done_actions(session, forum.id, start, end, zone)
-    effects = Counter(effect.value for effect in done if effect is not None)
+    finished = done_actions(session, forum.id, start, end, zone)
+    effects = Counter(effect.value for effect in finished.effects if effect is not None)
     overdue = int(
         session.scalar(
             select(func.count()).where(
@@ -220,8 +223,9 @@ def collect(session: Session, *, forum: Forum, period: Period) -> ReviewData:
         cases_closed=len(closed),
         outcomes={k: outcomes.get(k, 0) for k in EFFECTS},
         actions_started=started,
-        actions_done=len(done),
-        actions_on_time=on_time,
+        actions_done=finished.done,
+        actions_on_time=finished.on_time,
+        actions_after_new_date=finished.after_new_date,
         actions_overdue=overdue,
         effects={k: effects.get(k, 0) for k in EFFECTS},
         deviations=dict(deviations.most_common()),

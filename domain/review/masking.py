@@ -41,8 +41,9 @@ class ReviewFigures:
     outcomes: dict[str, sn.Figure]
     actions_started: sn.Figure
     actions_done: sn.Figure
-    actions_on_time: sn.Figure
+    actions_on_time: sn.Figure  # by the due date first agreed
     on_time_share: float | None
+    actions_after_new_date: sn.Figure  # late for the first date, by a new one it got
     actions_overdue: sn.Figure
     effects: dict[str, sn.Figure]
     deviations_total: sn.Figure
@@ -98,10 +99,19 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
         data.cases_total,
         {"sip"} if was(lambda p: p.sip_started) else set(),
     )
+    # On time, after a new due date and (the rest) late: an exclusive breakdown of the
+    # actions done, none to be worked out from the others and the total.
     on_time = cells(
-        {"on_time": data.actions_on_time},
+        {"on_time": data.actions_on_time, "after_new_date": data.actions_after_new_date},
         data.actions_done,
-        {"on_time"} if was(lambda p: p.actions_on_time) else set(),
+        {
+            k
+            for k, hid in (
+                ("on_time", was(lambda p: p.actions_on_time)),
+                ("after_new_date", was(lambda p: p.actions_after_new_date)),
+            )
+            if hid
+        },
     )
     answered = cells(
         {"answered": fb.surveys_answered},
@@ -183,6 +193,7 @@ def masked(data: ReviewData, published: Sequence[ReviewFigures] = ()) -> ReviewF
         on_time_share=sn.share(
             data.actions_on_time, data.actions_done, on_time.figures["on_time"], actions_done
         ),
+        actions_after_new_date=on_time.figures["after_new_date"],
         actions_overdue=sn.count(data.actions_overdue),
         effects=effects.figures,
         deviations_total=sn.total(

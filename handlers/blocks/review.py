@@ -49,10 +49,12 @@ def summary_message(t: Translator, fig: ReviewFigures, *, automatic: bool) -> di
             discussed=fig.cases_discussed.text(t),
         ),
         t(
-            "*Actions:* {started} started, {done} done, {pct} on time",
+            "*Actions:* {started} started, {done} done, {pct} on time (by the first agreed "
+            "due date), {later} after a new due date",
             started=fig.actions_started.text(t),
             done=fig.actions_done.text(t),
             pct=percent_text(t, fig.on_time_share),
+            later=fig.actions_after_new_date.text(t),
         ),
         t(
             "*Deviations:* {n} · followed up: {done}, open: {open}",

@@ -9,7 +9,7 @@ from typing import Any
 
 from domain.cases import CONCERNS, DEVIATION_KINDS
 from domain.i18n import Translator
-from domain.statistics import Statistics
+from domain.statistics import ON_TIME_MEANS, Statistics
 from handlers.blocks.common import Block, context, escape, header, message, section
 
 
@@ -27,6 +27,7 @@ def chart_labels(t: Translator, stats: Statistics) -> dict[str, str]:
         "concerns": t("Concerns"),
         "actions": t("Actions"),
         "on_time": t("Done on time"),
+        "after_new_date": t("Done after a new due date"),
         "late": t("Done late"),
         "overdue": t("Overdue"),
         "effect": t("Effect"),
@@ -48,8 +49,8 @@ def statistics_alt_text(t: Translator, stats: Statistics) -> str:
     """The statistics image in words, for screen readers: counts only."""
     return t(
         "Four charts for {forum}, {start} – {end}: cases per month and raising agency "
-        "({cases} in all), the most common concerns, actions done on time, late and overdue, "
-        "and whether they had the desired effect.",
+        "({cases} in all), the most common concerns, actions done on time, after a new due "
+        "date, late and overdue, and whether they had the desired effect.",
         forum=stats.forum_name,
         start=t.day(stats.start),
         end=t.day(stats.end),
@@ -100,14 +101,18 @@ def statistics_message(t: Translator, stats: Statistics) -> dict[str, Any]:
     actions_label, effect_label_ = t("Actions"), t("Effect")
     on_time = t(
         # Labels before the numbers: right in Swedish for 1 too ("1 klara", "1 öppna" was not).
-        "Done: {done}, of them on time: {on_time} ({share}). Open: {open}, overdue: {overdue}.",
+        "Done: {done}, of them on time: {on_time} ({share}), done after a new due date: "
+        "{later}. Open: {open}, overdue: {overdue}.",
         done=stats.actions_done,
         on_time=stats.actions_on_time,
         share=_share(stats.actions_on_time, stats.actions_done),
+        later=stats.actions_after_new_date,
         open=stats.actions_open,
         overdue=stats.actions_overdue,
     )
+    on_time_means = t(ON_TIME_MEANS)
     blocks.append(section(f"*{actions_label}*\n{on_time}\n*{effect_label_}:* {effects}"))
+    blocks.append(context(on_time_means))
     deviations = (
         "\n".join(f"• {deviation_name(t, k)}: {n}" for k, n in stats.deviations.items()) or "–"
     )
@@ -159,13 +164,14 @@ def chart_png(stats: Statistics, labels: dict[str, str]) -> bytes:
     ax.tick_params(axis="y", labelsize=7)
     ax = axes[1][0]
     ax.bar(
-        [labels["on_time"], labels["late"], labels["overdue"]],
+        [labels["on_time"], labels["after_new_date"], labels["late"], labels["overdue"]],
         [
             stats.actions_on_time,
-            stats.actions_done - stats.actions_on_time,
+            stats.actions_after_new_date,
+            stats.actions_done - stats.actions_on_time - stats.actions_after_new_date,
             stats.actions_overdue,
         ],
-        color=["#2e7d32", "#f9a825", "#c62828"],
+        color=["#2e7d32", "#7cb342", "#f9a825", "#c62828"],
     )
     ax.set_title(labels["actions"])
     ax = axes[1][1]

@@ -277,7 +277,8 @@ def test_an_away_owners_stand_in_whose_account_is_gone_gets_no_more_reminders(
     refuses the reminder sent to the stand-in. Before, every later reminder went on to
     them until the owner was back. Now, as when no usable stand-in was named, the owner's
     reminders wait for the owner (who keeps the action), the coordinators are told once,
-    and the owner gets them on the first working morning back."""
+    and the owner gets them on the first working morning back. The owner is told once too,
+    in their language (a DM to read when back), that their stand-in could not be reached."""
     action_id = create(bot, forum, dt.date(2026, 11, 25))
     # Another agency's reminder goes through the same morning (``account_inactive`` counts
     # only then: otherwise it may be the bot's own token that is dead).
@@ -296,6 +297,7 @@ def test_an_away_owners_stand_in_whose_account_is_gone_gets_no_more_reminders(
     bot.settle()
     bot.slack.reset()
     bot.slack.refuse_dm(ELEVHALSA2, error)
+    bot.slack.set_user(ELEVHALSA, locale="en-US")  # (the reset forgot it)
     run_at(bot, at(dt.date(2026, 11, 25), 8, 30))  # the due day's reminder: refused
     run_at(bot, at(dt.date(2026, 11, 25), 8, 31))
     bot.settle()
@@ -310,7 +312,13 @@ def test_an_away_owners_stand_in_whose_account_is_gone_gets_no_more_reminders(
     run_at(bot, at(dt.date(2026, 12, 2), 8, 31))
     tried = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == ELEVHALSA2]
     assert len(tried) == 1  # the refused reminder, nothing after it
-    assert dms(bot, ELEVHALSA) == []  # held while the owner is away
+    # Held while the owner is away; they are told once, in English, why.
+    owner_told = dms(bot, ELEVHALSA)
+    assert len(owner_told) == 1, owner_told
+    assert f"My reminders do not reach <@{ELEVHALSA2}>, your stand-in" in owner_told[0]
+    assert "wait until you are back" in owner_told[0]
+    assert "Friday 4 December 2026" in owner_told[0]
+    assert not reminders_to(bot, ELEVHALSA) and not digests_to(bot, ELEVHALSA)
     assert len([m for m in dms(bot, ADMIN) if "ersättare för" in m]) == 1  # told once
     run_at(bot, at(dt.date(2026, 12, 7), 8, 30))  # back on Monday
     back = reminders_to(bot, ELEVHALSA) + digests_to(bot, ELEVHALSA)

@@ -33,8 +33,13 @@ from tests.integration.test_action_flow import (
     ELEVHALSA,
     OUTSIDER,
     SOCIAL,
+    blocks_of,
     make_forum,
+    press,
+    submit_action,
+    the_action,
 )
+from tests.support.slack_driver import date_value, plain_value
 
 NOW = dt.datetime(2026, 11, 23, 9, 0, tzinfo=dt.UTC)
 
@@ -168,7 +173,7 @@ def test_statistics_summary_and_chart(bot: Bot, forum: dict[str, int]) -> None:
     summary = bot.slack.wait_for("response_url")[-1].args
     text = json.dumps(summary, ensure_ascii=False)
     # Labels first, so a count of 1 reads right in Swedish ("1 öppna, 1 försenade" did not).
-    assert "Klara: 3, varav i tid: 2 (67 %)." in text
+    assert "Klara: 3, varav i tid: 2 (67 %), klara efter ny sista dag: 0." in text
     assert "Öppna: 1, försenade: 1." in text
     assert "Ja: 1" in text and "Nej: 1" in text and "Inte uppföljd: 1" in text
     # No deviations: said in words, not a lone "–".
@@ -331,3 +336,41 @@ def test_the_users_dm_is_asked_of_slack_once_for_every_file_sent_there(
     uploads = bot.slack.calls_to("files.completeUploadExternal")
     assert [c.args["channel_id"] for c in uploads] == [f"D{SOCIAL}"] * 4
     bot.slack.assert_no_violations()
+
+
+def test_done_on_time_is_judged_against_the_due_date_first_agreed(
+    bot: Bot, forum: dict[str, int]
+) -> None:
+    """The forum's follow-up question is whether an action was done by the date agreed
+    when it was decided. One action is postponed three times and done by the third date:
+    not on time (before, it counted as on time against its latest date), but told apart
+    as done after a new due date. Another is done by its first date: on time."""
+    assert submit_action(bot, forum, due=dt.date(2026, 12, 3), view_id="VP1").json() is None
+    postponed = the_action(bot).id
+    for n, due in enumerate((dt.date(2026, 12, 10), dt.date(2026, 12, 17), dt.date(2026, 12, 22))):
+        press(bot, "action_more_time", ELEVHALSA, str(postponed))
+        view = bot.slack.wait_for("views.open", count=n + 1)[-1].args["view"]
+        values = {
+            "due_on": {"value": date_value(due)},
+            "reason": {"value": plain_value("Väntar på skolans schema")},
+        }
+        body = bot.driver.view_submission(
+            "action_postpone",
+            values,
+            user=ELEVHALSA,
+            private_metadata=view["private_metadata"],
+            blocks=blocks_of(values),
+        )
+        assert body.json() is None
+    assert submit_action(bot, forum, due=dt.date(2026, 12, 18), view_id="VP2").json() is None
+    kept = the_action(bot).id
+    bot.clock.set(dt.datetime(2026, 12, 16, 9, 0, tzinfo=dt.UTC))
+    for n, action_id in enumerate((postponed, kept)):
+        press(bot, "action_done", ELEVHALSA, str(action_id))
+        bot.slack.wait_for("response_url", count=n + 1)
+    with bot.sessions() as s:
+        for action_id in (postponed, kept):
+            assert s.get(Action, action_id).status is ActionStatus.DONE  # type: ignore[union-attr]
+    bot.driver.command("statistik 2026", user=ELEVHALSA)
+    text = json.dumps(bot.slack.wait_for("response_url", count=3)[-1].args, ensure_ascii=False)
+    assert "Klara: 2, varav i tid: 1 (50 %), klara efter ny sista dag: 1." in text

@@ -171,10 +171,14 @@ def test_the_review_comes_as_pdf_and_xlsx_with_a_channel_summary(
     assert summary["Ärenden som lyfts"] == 7
     assert summary["Avslutade ärenden"] == "färre än 5"
     assert summary["Insatser klara"] == 6
+    # On time is judged against the due date first agreed; done only by a new one apart.
+    assert summary["Klara i tid"] == 6 and summary["Klara efter ny sista dag"] == 0
+    assert "Klara efter ny sista dag" in text
 
     posted = [c for c in bot.slack.calls_to("chat.postMessage") if c.args["channel"] == CHANNEL]
     summary_text = json.dumps(posted[-1].args, ensure_ascii=False)
     assert "Halvårsuppföljning" in summary_text and "färre än 5" in summary_text
+    assert "i tid (till den först beslutade sista dagen), 0 efter ny sista dag" in summary_text
     assert "Sammanfattning som aldrig syns" not in summary_text
 
 

@@ -115,6 +115,32 @@ def test_what_is_left_of_a_part_is_not_worked_out() -> None:
     assert fig.surveys_sent.value == 10 and fig.surveys_answered.hidden
 
 
+def test_done_after_a_new_due_date_is_masked_as_a_part_of_the_actions_done() -> None:
+    """12 actions done: 7 by the first agreed due date, 3 only by a new one, 2 late for
+    every date. The 3 is fewer than 5 and hidden like any count of 1–4; 20 done with 10 on
+    time and 5 after a new date (5 late) are shown."""
+    fig = masked(
+        _data(
+            actions_done=12,
+            actions_on_time=7,
+            actions_after_new_date=3,
+            effects={"yes": 6, "partly": 6, "no": 0},
+        )
+    )
+    assert fig.actions_done.value == 12
+    assert fig.actions_after_new_date.hidden
+    shown = masked(
+        _data(
+            actions_done=20,
+            actions_on_time=10,
+            actions_after_new_date=5,
+            effects={"yes": 10, "partly": 10, "no": 0},
+        )
+    )
+    assert shown.actions_after_new_date == sn.Figure(5)
+    assert shown.actions_on_time == sn.Figure(10)
+
+
 def test_a_total_is_hidden_everywhere_it_is_printed_when_its_cells_give_it_away() -> None:
     """Five agencies with one case each beside "5 cases raised": every agency is 1 even with
     all hidden. The cases raised are hidden, in the criteria table too, and so is the SIP

@@ -446,6 +446,25 @@ def stand_in_gone_message(
     return message(title, [section(title), section(held)])
 
 
+def stand_in_unreachable_message(
+    t: Translator, forum_name: str, stand_in: str, until: dt.date
+) -> dict[str, Any]:
+    """To the away owner (read when back): the stand-in they named cannot be reached in
+    Slack, so nobody got their reminders; they wait for the owner."""
+    title = t(
+        "My reminders do not reach {stand_in}, your stand-in in {forum}: Slack says the "
+        "account is deactivated or gone.",
+        stand_in=f"<@{escape(stand_in)}>",
+        forum=escape(forum_name),
+    )
+    held = t(
+        "You are away until and including {day}: your action reminders wait until you are "
+        "back, and come to you then. The coordinators have been told.",
+        day=t.day(until),
+    )
+    return message(title, [section(title), section(held)])
+
+
 class ScheduledMessages:
     """The DMs the scheduler sends (domain.actions.ActionMessages)."""
 
@@ -487,3 +506,8 @@ class ScheduledMessages:
         self, locale: Locale, forum_name: str, owner: str, stand_in: str, until: dt.date
     ) -> dict[str, Any]:
         return stand_in_gone_message(Translator(locale), forum_name, owner, stand_in, until)
+
+    def stand_in_unreachable(
+        self, locale: Locale, forum_name: str, stand_in: str, until: dt.date
+    ) -> dict[str, Any]:
+        return stand_in_unreachable_message(Translator(locale), forum_name, stand_in, until)
