@@ -104,16 +104,20 @@ def _figures_line(t: Translator, item: ForumFigures) -> str:
         "sip": f.sip_started.text(t),
         "done": f.actions_done.text(t),
         "pct": percent_text(t, f.on_time_share),
+        # Of those done, late for the first agreed due date but by a new one (the review's).
+        "later": f.actions_after_new_date.text(t),
         "overdue": f.actions_overdue.text(t),
         "dev": f.deviations_total.text(t),
         "fb": f.surveys_answered.text(t),
     }
     return t.ngettext(
         "*{forum}*: {cases} case raised, {closed} closed, SIP started {sip}, {discussed} "
-        "discussed at the meetings · actions: {done} done ({pct} on time), {overdue} overdue "
+        "discussed at the meetings · actions: {done} done ({pct} on time, {later} after a "
+        "new due date), {overdue} overdue "
         "· deviations {dev} · feedback answered {fb}",
         "*{forum}*: {cases} cases raised, {closed} closed, SIP started {sip}, {discussed} "
-        "discussed at the meetings · actions: {done} done ({pct} on time), {overdue} overdue "
+        "discussed at the meetings · actions: {done} done ({pct} on time, {later} after a "
+        "new due date), {overdue} overdue "
         "· deviations {dev} · feedback answered {fb}",
         f.cases_total.plural_count,
         forum=escape(item.forum_name),

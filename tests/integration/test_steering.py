@@ -19,7 +19,17 @@ from sqlalchemy import func, select
 from domain import forums as fs
 from domain.disclosure import REFUSAL_WINDOW
 from storage.db import transaction
-from storage.models import Action, AuditEvent, Case, Forum, ForumLink, Member, PlanItem, Role
+from storage.models import (
+    Action,
+    ActionEvent,
+    AuditEvent,
+    Case,
+    Forum,
+    ForumLink,
+    Member,
+    PlanItem,
+    Role,
+)
 from tests.conftest import SIGNING_SECRET, Bot
 from tests.integration.test_action_flow import ADMIN, ELEVHALSA
 from tests.integration.test_refused_rating_doors import _shown
@@ -193,6 +203,34 @@ def test_the_roll_up_says_how_many_cases_the_forums_meetings_discussed(
     bot.driver.command("styrning", user=CHAIR, channel=STEER_CHANNEL)
     text = reply(bot, 1)
     assert "7 ärenden lyfta" in text and "6 behandlade på mötena" in text, text
+
+
+def test_the_roll_up_counts_actions_done_after_a_new_due_date_as_the_review_does(
+    bot: Bot, steering: dict[str, int]
+) -> None:
+    """Two of FOSSAM's six actions done were postponed and done late for their first due
+    date but by the new one: the roll-up tells them apart as the review does, and hides
+    the count under 5 ("fewer than 5"), as it does the on time share (4 of 6 on time)."""
+    with transaction(bot.sessions) as s:
+        done = s.scalars(
+            select(Action)
+            .where(Action.forum_id == steering["fossam"], Action.completed_at.is_not(None))
+            .order_by(Action.id)
+        ).all()
+        for action in done[:2]:
+            s.add(
+                ActionEvent(
+                    action_id=action.id,
+                    at=dt.datetime(2026, 2, 25, tzinfo=dt.UTC),
+                    actor=ELEVHALSA,
+                    kind="postponed",
+                    detail={"from": "2026-03-01", "to": action.due_on.isoformat()},
+                )
+            )
+    settings(bot, steering, "styrgrupp", [steering["fossam"]])
+    bot.driver.command("styrning", user=CHAIR, channel=STEER_CHANNEL)
+    text = reply(bot, 1)
+    assert "insatser: 6 klara (– i tid, färre än 5 efter ny sista dag)" in text, text
 
 
 def test_only_a_forums_own_coordinator_lets_a_steering_forum_follow_it(
