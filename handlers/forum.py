@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from pydantic import Field
 from slack_bolt import Ack, App, BoltContext
@@ -408,14 +409,13 @@ def submit_members(
         # stores nobody's language). The door is read first: a crafted submission naming
         # thousands of people by someone who is no coordinator asks Slack about nobody.
         with database_errors(), reading(deps.sessions) as session:
-            forum_service.require_coordinator(
-                session,
-                forum=forum_service.get_forum(
-                    session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
-                ),
-                slack_user_id=user_id,
+            door = forum_service.get_forum(
+                session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
             )
-        found = check_people(client, users)
+            forum_service.require_coordinator(session, forum=door, slack_user_id=user_id)
+            channel_id = door.channel_id
+        checked = check_people(client, users, channel_id=channel_id)
+        found = checked.languages
         with database_errors(), transaction(deps.sessions) as session:
             forum = forum_service.get_forum(
                 session, forum_id=meta.forum_id or 0, team_id=context.team_id or ""
@@ -434,7 +434,19 @@ def submit_members(
                     session, deps, forum, actor=user_id, locale_of=lambda _, u: found.get(u)
                 ),
             )
-            notice = t.ngettext("Added {n} member.", "Added {n} members.", len(users))
+            in_channel = checked.in_channel
+            notice = ui.added_notice(
+                t,
+                added=len(users),
+                channel_id=forum.channel_id,
+                outside=None
+                if in_channel is None
+                else [
+                    u
+                    for u in dict.fromkeys(users)
+                    if u not in in_channel and u != context.bot_user_id
+                ],
+            )
             # A new version: the people picker and the choices start empty again.
             updated = members_view(
                 session, t, forum, actor=user_id, notice=notice, version=meta.version + 1
@@ -598,28 +610,69 @@ def _look_up(client: WebClient, user_id: str) -> dict[str, Any]:
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,30}")
 
 
-def check_people(client: WebClient, user_ids: list[str]) -> dict[str, Locale | None]:
+class Checked(NamedTuple):
+    """What the people check told: each person's language, and who is in the forum's
+    channel (None when Slack could not tell within the budget)."""
+
+    languages: dict[str, Locale | None]
+    in_channel: frozenset[str] | None
+
+
+def check_people(client: WebClient, user_ids: list[str], channel_id: str = "") -> Checked:
     """Refuse anyone who is not an active human in the workspace; runs before the ack, so
     the lookups run in parallel, without retries, within a fixed time budget. Returns each
     person's language (their Slack locale, None when it names none we have), which the
-    same lookups tell."""
+    same lookups tell, and who is in ``channel_id`` (one ``conversations.members``, page
+    by page, alongside the lookups and within the same budget; None when it failed or ran
+    out of time: the notice then names no one)."""
     for user_id in user_ids:
         if not _SLACK_USER_ID.fullmatch(user_id):
             # No one's id (empty, or not the shape of one, as only a crafted form sends):
             # told as not found rather than "Slack could not check", which asks to retry
             # what can never go through.
             raise InvalidInput(MSG_UNKNOWN_USER, field="users", user=user_id[:30] or "–")
+    deadline = time.monotonic() + USER_CHECK_SECONDS
     quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
+    stop = threading.Event()
+    # Submitted first: it starts at once, not behind the people's lookups.
+    channel = _user_checks.submit(_channel_members, quick, channel_id, stop) if channel_id else None
     futures = {u: _user_checks.submit(_look_up, quick, u) for u in dict.fromkeys(user_ids)}
     try:
-        return _checked(futures)
+        languages = _checked(futures, deadline)
+        return Checked(languages, _members_by(channel, deadline))
     finally:  # refused or out of time: the lookups not begun are not made
+        stop.set()  # nor the channel's next page
         for future in futures.values():
             future.cancel()
+        if channel is not None:
+            channel.cancel()
 
 
-def _checked(futures: dict[str, Future[dict[str, Any]]]) -> dict[str, Locale | None]:
-    deadline = time.monotonic() + USER_CHECK_SECONDS
+def _channel_members(client: WebClient, channel_id: str, stop: threading.Event) -> frozenset[str]:
+    members: set[str] = set()
+    cursor = ""
+    while not stop.is_set():
+        page = client.conversations_members(channel=channel_id, limit=1000, cursor=cursor)
+        members.update(str(u) for u in page.get("members") or [])
+        cursor = str((page.get("response_metadata") or {}).get("next_cursor") or "")
+        if not cursor:
+            return frozenset(members)
+    raise TimeoutError("out of time before the channel's last page")
+
+
+def _members_by(future: Future[frozenset[str]] | None, deadline: float) -> frozenset[str] | None:
+    if future is None:
+        return None
+    try:
+        return future.result(timeout=max(0.0, deadline - time.monotonic()))
+    except Exception as exc:  # failed or out of time: the notice names no one
+        log.info("channel members not told in time: %r", exc)
+        return None
+
+
+def _checked(
+    futures: dict[str, Future[dict[str, Any]]], deadline: float
+) -> dict[str, Locale | None]:
     found: dict[str, Locale | None] = {}
     for user_id, future in futures.items():
         try:

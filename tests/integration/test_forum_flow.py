@@ -408,6 +408,30 @@ def test_an_unknown_or_deleted_user_is_refused_on_the_field(bot: Bot) -> None:
     assert "Test U5 är ingen person" in response.json()["errors"]["users"]
 
 
+def _notice(view: dict[str, Any]) -> str:
+    """The line above the members in the members modal (after an add)."""
+    block = next(b for b in view["blocks"] if b["type"] == "context")
+    return str(block["elements"][0]["text"])
+
+
+def test_the_members_notice_names_who_is_not_in_the_channel(bot: Bot) -> None:
+    """Of two people added, one is not in the forum's channel (so would not see the agenda):
+    the notice in the modal names exactly that one, for the coordinator to invite. When
+    Slack cannot say who is in the channel, the notice only counts, and the add goes on."""
+    forum_id = create_forum(bot)
+    bot.slack.set_channel_members(CHANNEL, ["U1", "U2", "U9"])
+    notice = _notice(add_members(bot, forum_id, ["U2", "U3"]).json()["view"])
+    assert notice == (
+        "2 medlemmar tillagda. Inte med i <#C0001>: <@U3>. Bjud in dem till kanalen, "
+        "annars ser de inte dagordningen."
+    ), notice
+    bot.slack.fail_next("conversations.members", status=500)
+    notice = _notice(add_members(bot, forum_id, ["U4"]).json()["view"])
+    assert notice == "1 medlem tillagd.", notice
+    with bot.sessions() as session:
+        assert session.scalar(select(Member).where(Member.slack_user_id == "U4")) is not None
+
+
 def test_when_slack_cannot_check_people_the_user_is_asked_to_retry(bot: Bot) -> None:
     forum_id = create_forum(bot)
     bot.slack.fail_next("users.info", status=500, times=5)

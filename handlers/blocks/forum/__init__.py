@@ -46,6 +46,7 @@ from handlers.blocks.forum.ids import (
     role_label,
 )
 from handlers.blocks.forum.members import (
+    added_notice,
     confirm_move_modal,
     creator_text,
     members_modal,
@@ -96,6 +97,7 @@ __all__ = [
     "HelpLine",
     "MemberRow",
     "MenuItem",
+    "added_notice",
     "calendar_blocks",
     "channel_refused_text",
     "confirm_move_modal",

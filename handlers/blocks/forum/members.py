@@ -26,6 +26,35 @@ from handlers.blocks.forum.ids import (
     role_label,
 )
 
+# The people named in the notice as not in the channel (the rest are counted).
+MAX_NAMED_OUTSIDE = 20
+
+
+def added_notice(
+    t: Translator, *, added: int, channel_id: str, outside: Sequence[str] | None
+) -> str:
+    """The line above the members after an add. ``outside``: who of those added Slack says
+    is not in the forum's channel (they would not see the agenda there), named so the
+    coordinator knows whom to invite; None when Slack could not tell in time (the notice
+    then only counts)."""
+    text = t.ngettext("Added {n} member.", "Added {n} members.", added)
+    if not outside:
+        return text
+    names = ", ".join(f"<@{escape(u)}>" for u in outside[:MAX_NAMED_OUTSIDE])
+    if len(outside) > MAX_NAMED_OUTSIDE:
+        names += " " + t("…and {n} more.", n=len(outside) - MAX_NAMED_OUTSIDE)
+    return " ".join(
+        (
+            text,
+            t(
+                "Not in <#{channel}>: {names}. Invite them to the channel, or they will not "
+                "see the agenda.",
+                channel=escape(channel_id),
+                names=names,
+            ),
+        )
+    )
+
 
 def members_modal(
     t: Translator,
