@@ -4,8 +4,9 @@
 Everything that leaves a forum — the half-year review (PDF, xlsx, channel summary), a
 steering forum's roll-up of its linked forums, the annual report and the municipality's
 yearly picture — takes its figures through :func:`count` / :func:`breakdown` /
-:func:`total` and prints them with :meth:`Figure.text`. Inside the forum (a member's own
-``/samverkan statistik``) exact counts stay.
+:func:`total` and prints them with :meth:`Figure.text`; so does a member's own
+``/samverkan statistik`` (domain.statistics.masked_statistics): any member may run it for
+any period, while a case's details are only for the agencies that may see that case.
 
 * 0 is shown as 0 (nothing to hide) and 5 or more as the number.
 * A breakdown (cases per agency, per concern …) printed beside its total must not let a

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 
 from domain import audit, disclosure
+from domain import small_numbers as sn
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import InvalidInput
@@ -389,3 +391,111 @@ def action_plan(
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class StatisticsFigures:
+    """`/samverkan statistik` after the small-number rule (domain.small_numbers), as the
+    review and the report print theirs: any member of the forum may run it, for any period,
+    while a case's details (its concerns, SIP, outcome) are only for the agencies that may
+    see that case (domain.disclosure); the case list shows every member each case's
+    raising agency, so a short period's exact counts would tell the details of a case."""
+
+    forum_name: str
+    start: dt.date
+    end: dt.date
+    cases_total: sn.Figure
+    cases_discussed: sn.Figure
+    cases_by_month: dict[str, sn.Figure]
+    cases_by_agency: dict[str, sn.Figure]
+    cases_by_month_agency: dict[tuple[str, str], sn.Figure]  # empty: drawn by month only
+    concerns: dict[str, sn.Figure]
+    sip_started: sn.Figure
+    sip_needed: sn.Figure
+    sip_share: float | None
+    actions_done: sn.Figure
+    actions_on_time: sn.Figure
+    on_time_share: float | None
+    actions_after_new_date: sn.Figure
+    actions_late: sn.Figure  # done after every due date (the rest of those done)
+    actions_open: sn.Figure
+    actions_overdue: sn.Figure
+    effects: dict[str, sn.Figure]
+    deviations: dict[str, sn.Figure]
+    deviations_total: sn.Figure
+    deviations_followed_up: sn.Figure
+    deviations_open: sn.Figure
+
+
+def _cells(counts: Mapping[Any, int], total: int, *, multi: bool = False) -> sn.Table:
+    return sn.Table(counts, sn.breakdown(counts, total=total, multi=multi), multi)
+
+
+def _grid(cells: Mapping[tuple[str, str], int]) -> dict[tuple[str, str], sn.Figure]:
+    """The month × agency cells of the chart, beside both the months' and the agencies'
+    totals (printed in the message): all of them when none is 1–4, else none (the chart
+    then draws the months alone). Hiding some cells of a table with totals both ways is
+    not safe (one column's shown cells give a hidden one back, and then its row's)."""
+    if any(sn.hides(n) for n in cells.values()):
+        return {}
+    return {c: sn.count(n) for c, n in cells.items()}
+
+
+def masked_statistics(stats: Statistics) -> StatisticsFigures:
+    """The statistics after the small-number rule, each breakdown masked against the total
+    printed beside it (as domain.review.masking does)."""
+    total = stats.cases_total
+    months = _cells(stats.cases_by_month, total)
+    agencies = _cells(stats.cases_by_agency, total)
+    concerns = _cells(stats.concerns, total, multi=True)
+    sip = _cells({"started": stats.sip_started, "needed": stats.sip_needed}, total)
+    cases_total = sn.total(total, months, agencies, concerns, sip)
+    done = stats.actions_done
+    late = done - stats.actions_on_time - stats.actions_after_new_date
+    timing = _cells(
+        {
+            "on_time": stats.actions_on_time,
+            "after_new_date": stats.actions_after_new_date,
+            "late": late,
+        },
+        done,
+    )
+    effects = _cells(stats.effects, done)
+    actions_done = sn.total(done, timing, effects)
+    overdue = _cells({"overdue": stats.actions_overdue}, stats.actions_open)
+    kinds = _cells(stats.deviations, stats.deviations_total)
+    followed = _cells(
+        {
+            "followed": stats.deviations_followed_up,
+            "open": stats.deviations_total - stats.deviations_followed_up,
+        },
+        stats.deviations_total,
+    )
+    return StatisticsFigures(
+        forum_name=stats.forum_name,
+        start=stats.start,
+        end=stats.end,
+        cases_total=cases_total,
+        cases_discussed=sn.count(stats.cases_discussed),
+        cases_by_month=months.figures,
+        cases_by_agency=agencies.figures,
+        cases_by_month_agency=_grid(stats.cases_by_month_agency),
+        concerns=concerns.figures,
+        sip_started=sip.figures["started"],
+        sip_needed=sip.figures["needed"],
+        sip_share=sn.share(stats.sip_started, total, sip.figures["started"], cases_total),
+        actions_done=actions_done,
+        actions_on_time=timing.figures["on_time"],
+        on_time_share=sn.share(
+            stats.actions_on_time, done, timing.figures["on_time"], actions_done
+        ),
+        actions_after_new_date=timing.figures["after_new_date"],
+        actions_late=timing.figures["late"],
+        actions_open=sn.total(stats.actions_open, overdue),
+        actions_overdue=overdue.figures["overdue"],
+        effects=effects.figures,
+        deviations=kinds.figures,
+        deviations_total=sn.total(stats.deviations_total, kinds, followed),
+        deviations_followed_up=followed.figures["followed"],
+        deviations_open=followed.figures["open"],
+    )

@@ -273,7 +273,9 @@ def statistics(
             session, team_id=req.team_id, channel_id=req.channel_id, slack_user_id=req.user_id
         )
         period = stats_service.parse_period(words, forum_today(access, deps))
-        stats = stats_service.forum_statistics(session, deps.clock, access=access, period=period)
+        stats = stats_service.masked_statistics(
+            stats_service.forum_statistics(session, deps.clock, access=access, period=period)
+        )
         code = access.forum.code
     png = stats_ui.statistics_png(t, stats)
     outgoing.send_file(

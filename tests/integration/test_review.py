@@ -148,6 +148,21 @@ def _done_action(ids: dict[str, int], description: str, effect: Effect) -> Actio
     )
 
 
+def test_statistics_hide_counts_under_5_as_the_review_does(bot: Bot, forum: dict[str, int]) -> None:
+    """Any member may run `/samverkan statistik`, for any period, while a case's details are
+    only for the agencies that may see it: the counts under 5 read "färre än 5", as in the
+    review, with the same note. FOSSAM's 6 cases of Elevhälsa and 1 of Socialtjänst/IFO
+    both hide (the 6 too, or 7 − 6 gives the 1 back); the 7 cases and the 6 actions done,
+    all on time, are shown; SIP started in 5 of 7 hides too (the 2 without would show)."""
+    bot.driver.command("statistik 2026", user=ADMIN)
+    text = last_reply(bot, 1)
+    assert "*Ärenden: 7*" in text, text
+    assert "• Elevhälsa: färre än 5" in text and "• Socialtjänst/IFO: färre än 5" in text, text
+    assert "SIP startad i färre än 5 av 7 ärenden (–); behövs i 0." in text, text
+    assert "Klara: 6, varav i tid: 6 (100 %), klara efter ny sista dag: 0." in text, text
+    assert "Antal under 5 visas som ”färre än 5”." in text, text
+
+
 def test_the_review_comes_as_pdf_and_xlsx_with_a_channel_summary(
     bot: Bot, forum: dict[str, int]
 ) -> None:
