@@ -216,6 +216,9 @@ async function loop() {
     try {
       const response = await fetch(`/ui/state?${params}`, { signal: controller.signal });
       const state = await response.json();
+      // A click may have moved to another conversation or person while this answer was
+      // on its way (refresh() aborts it): drawing it would take the page back there.
+      if (controller.signal.aborted) continue;
       S.version = state.version;
       render(state);
     } catch (error) {
