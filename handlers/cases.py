@@ -396,6 +396,53 @@ def withdraw(
     client.views_update(view_id=view["id"], view=updated)
 
 
+@listener("update", needs=("modal",))
+def delete_case(
+    body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
+) -> None:
+    """ "Delete the case (raised by mistake)" in the case modal, after Slack's confirm: the
+    member who raised it or a coordinator (anyone else refused and audited at the door;
+    a case something was built on refused with a text saying to close it instead). The
+    agenda of a meeting to come that listed it is updated as when a case is closed, the
+    channel's announcement of the case says it was removed, the App Home of those who saw
+    it is published anew, and the modal says it is deleted."""
+    view = body["view"]
+    meta = ViewMeta.load(view.get("private_metadata"))
+    team_id, user_id = context.team_id or "", context.user_id or ""
+    case_id = meta.case_id or 0
+    with (
+        database_errors(),
+        transaction(deps.sessions) as session,
+        case_door(session, deps, context, case_id),
+    ):
+        access = _access(session, meta, team_id, user_id)
+        readers = disclosure.case_readers(session, deps.clock, case_id)
+        now = deps.clock.now()
+        meetings = [
+            m
+            for m in agenda_service.meetings_listing_case(session, deps.clock, case_id)
+            if m.starts_at > now
+        ]
+        reference = case_service.delete_by_mistake(
+            session, deps.clock, access=access, case_id=case_id
+        )
+        forum = access.forum
+        for meeting in meetings:  # not on them any more: the cascade took its items
+            outgoing.publish_changes(deps, session, meeting, forum)
+        channel_t = Translator(normalize_locale(forum.language, deps.default_locale))
+        outgoing.update_posted(
+            session,
+            deps.clock,
+            team_id=team_id,
+            channel=forum.channel_id,
+            key=f"case:{case_id}",
+            message=ui.case_announcement_removed(channel_t, reference=reference),
+        )
+    client.views_update(view_id=view["id"], view=ui.case_deleted_modal(t, reference))
+    refresh_lost_readers(deps, client, team_id, readers, frozenset())  # their Home listed it
+    outgoing.deliver_now(deps, client)
+
+
 @listener("push", needs=("modal",))
 def push_consent(
     body: dict[str, Any], client: WebClient, context: BoltContext, deps: Deps, t: Translator
@@ -685,6 +732,7 @@ def register(app: App) -> None:
     app.action(ui.ACTION_CASE_STATUS_RE)(ack=ack_only, lazy=[change_status])
     app.view(ui.CB_CASE_CLOSE)(ack=submit_close, lazy=[refresh_after_close])
     app.action(ui.ACTION_CASE_WITHDRAW)(ack=ack_only, lazy=[withdraw])
+    app.action(ui.ACTION_CASE_DELETE)(ack=ack_only, lazy=[delete_case])
     app.action(ui.ACTION_CASE_CONSENT)(ack=ack_only, lazy=[push_consent])
     app.view(ui.CB_CASE_CONSENT)(ack=submit_consent, lazy=[refresh_after_consent])
     app.action(ui.ACTION_CASE_AGENCIES)(ack=ack_only, lazy=[push_agencies])

@@ -20,6 +20,7 @@ from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from domain import actions as action_service
@@ -43,7 +44,7 @@ from handlers.deps import Deps
 from handlers.gateway import Render, WebApiGateway
 from handlers.screens import refresh_forum_homes, summarize
 from storage.db import reading, transaction
-from storage.models import Action, Forum, Meeting
+from storage.models import Action, Forum, Meeting, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +81,36 @@ def post(
         dedupe_key=dedupe_key,
     )
     return dedupe_key
+
+
+def update_posted(
+    session: Session,
+    clock: Clock,
+    *,
+    team_id: str | None,
+    channel: str,
+    key: str,
+    message: dict[str, Any],
+) -> bool:
+    """Queue ``chat.update`` of the message :func:`post` queued under the natural ``key``,
+    once it is sent (its ts filled in then): a case's channel announcement when the case is
+    deleted. False when none was queued (or retention pruned it): nothing to update."""
+    posted = post_key(key)
+    if session.scalar(select(OutboxMessage.id).where(OutboxMessage.dedupe_key == posted)) is None:
+        return False
+    return scheduling.enqueue(
+        session,
+        clock,
+        team_id=team_id,
+        method="chat.update",
+        payload={
+            **message,
+            "channel": channel,
+            scheduling.FILL: {"ts": posted},
+            scheduling.AFTER: posted,
+        },
+        dedupe_key=_key("update", key),
+    )
 
 
 def tell(

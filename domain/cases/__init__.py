@@ -3,7 +3,8 @@ audited, and deviation reports. Every agency raises cases on equal terms.
 
 Parts: ``base`` (limits, shapes, audit), ``raising`` (meetings a case can go to, raising a
 case), ``reading`` (lists and one case), ``changing`` (status, consent withdrawal, who is
-told), ``deviations`` (reported deviations), ``consents`` (consent expiry reminders). Every
+told), ``deviations`` (reported deviations), ``removing`` (deleting a case raised by
+mistake), ``consents`` (consent expiry reminders). Every
 public name is importable from here: ``from domain import cases; cases.X``.
 """
 
@@ -69,8 +70,10 @@ from domain.cases.reading import (
     case_row,
     list_cases,
     may_change_status,
+    may_delete,
     read_case,
 )
+from domain.cases.removing import MISTAKE_REASON, delete_by_mistake
 
 __all__ = [
     "AGE_BANDS",
@@ -81,6 +84,7 @@ __all__ = [
     "FOLLOW_UP_OUTCOMES",
     "FOLLOW_UP_SURFACE",
     "MEETING_CHOICES",
+    "MISTAKE_REASON",
     "OUTCOME_MAX",
     "PAGE_SIZE",
     "REMIND_DAYS_BEFORE",
@@ -108,11 +112,13 @@ __all__ = [
     "change_status",
     "close_reference",
     "consent_reference",
+    "delete_by_mistake",
     "expired_consent_readers",
     "find_case_by_reference",
     "follow_up_deviation",
     "list_cases",
     "may_change_status",
+    "may_delete",
     "meeting_for",
     "members_to_notify",
     "open_deviations",

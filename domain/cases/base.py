@@ -155,6 +155,9 @@ class CaseView:
     # The raising agency or a coordinator corrects the summary/outcome (with the details).
     may_edit: bool = False
     may_redact: bool = False
+    # The member who raised it or a coordinator deletes a case raised by mistake (refused
+    # with a reason once something was built on it: domain.cases.removing).
+    may_delete: bool = False
     # Agencies that must attend but are covered neither by the consent nor by a legal ground
     # (shown only to those who see the details, as a warning).
     not_covered: tuple[str, ...] = ()

@@ -55,6 +55,12 @@ def may_change_status(case: Case, access: Access) -> bool:
     return access.is_coordinator or access.member.agency_id == case.raising_agency_id
 
 
+def may_delete(case: Case, access: Access) -> bool:
+    """Whether this member may delete the case as raised by mistake (if nothing was built
+    on it, :mod:`domain.cases.removing`): the member who raised it or a coordinator."""
+    return access.is_coordinator or case.raised_by == access.member.slack_user_id
+
+
 def list_cases(
     session: Session,
     clock: Clock,
@@ -245,6 +251,7 @@ def _view(
         legal_hold_reason=case.legal_hold_reason if access.is_coordinator else None,
         may_edit=details and may_change_status(case, access),
         may_redact=details and access.is_coordinator,
+        may_delete=may_delete(case, access),
         not_covered=agencies_without_details(case, today) if details else (),
         hidden=decision.hidden,
     )

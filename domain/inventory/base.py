@@ -44,7 +44,9 @@ RETENTION_SV: dict[Retention, str] = {
     Retention.CASE: (
         "med ärendet: `SAMVERKAN_RETENTION_CLOSED_CASES_DAYS` (samtycke) eller "
         "`…_CONSULTATIONS_DAYS` efter sista anteckning, även ärenden som aldrig avslutats "
-        "(samordnarna varnas en månad innan)"
+        "(samordnarna varnas en månad innan); ett ärende registrerat av misstag raderas "
+        "direkt av den som lyfte det eller en samordnare, så länge inget byggts på det "
+        "(loggen behåller bara referensen och skälet)"
     ),
     Retention.RATINGS: "`SAMVERKAN_RETENTION_RATINGS_DAYS` efter att bedömningen gavs",
     Retention.ACTIONS: (

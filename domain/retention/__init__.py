@@ -71,6 +71,7 @@ from domain.retention.policy import (
 from domain.retention.removal import (
     apply_audit,
     apply_forum,
+    erase_cases,
     run_all,
     run_daily,
 )
@@ -93,6 +94,7 @@ __all__ = [
     "RetentionPolicy",
     "apply_audit",
     "apply_forum",
+    "erase_cases",
     "forum_overview",
     "held_audit_refs",
     "legal_holds",

@@ -131,6 +131,26 @@ def _remove(session: Session, due: Due) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
+def erase_cases(
+    session: Session, clock: Clock, *, forum_id: int, forum_code: str, ids: Sequence[int]
+) -> int:
+    """Erase these cases of one forum now, exactly as gallring erases the cases that are
+    due (a case registered by mistake, :func:`domain.cases.delete_by_mistake`): their
+    history, consents, agencies and agenda items go with them (the database cascades), their
+    actions' texts are masked. A case under a legal hold is kept. Nothing is audited here:
+    the caller records why."""
+    due = Due(
+        forum_id=forum_id,
+        forum_code=forum_code,
+        data_class=DataClass.CLOSED_CASES,
+        cutoff=clock.now(),
+        ids=tuple(ids),
+    )
+    removed = _remove(session, due)
+    session.expire_all()
+    return removed
+
+
 def apply_forum(
     session: Session,
     clock: Clock,

@@ -77,6 +77,7 @@ WRONG_SHAPES: list[tuple[str, str, str | None]] = [
     ("member_remove", "message", None),
     ("case_status_closed", "message", None),
     ("case_withdraw_consent", "message", None),
+    ("case_delete_mistake", "message", None),
     ("case_record_consent", "message", None),
     ("case_change_agencies", "message", None),
     ("case_change_sip", "message", None),

@@ -6,6 +6,7 @@ where they do not belong (a consultation, a deviation's DM).
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import pytest
 
@@ -18,6 +19,7 @@ from domain.cases import (
 )
 from domain.i18n import Translator
 from handlers.blocks.cases import (
+    ACTION_CASE_DELETE,
     ACTION_CASE_STATUS_RE,
     ACTION_CASE_WITHDRAW,
     CB_CASE_CLOSE,
@@ -174,6 +176,28 @@ def test_withdraw_consent_button_needs_active_consent_and_permission(t: Translat
     none = dataclasses.replace(active.consent, given_by=ConsentGiver.NONE)
     assert ACTION_CASE_WITHDRAW not in action_ids(case_view(consent=none))
     assert action_ids(case_view(may_change_status=False, next_statuses=())) == []
+
+
+def test_the_delete_button_asks_first_and_shows_only_for_a_case_not_yet_discussed(
+    t: Translator,
+) -> None:
+    """The raiser or a coordinator (``may_delete``) of a new or scheduled case without a
+    legal hold gets "Delete the case (raised by mistake)" with Slack's confirm dialog."""
+
+    def deletes(**changes: object) -> list[dict[str, Any]]:
+        view = case_detail_modal(t, case_view(**changes), tz=STOCKHOLM, private_metadata="")
+        assert validate_view(view) == []
+        return [e for e in elements(view) if e["action_id"] == ACTION_CASE_DELETE]
+
+    [button] = deletes(may_delete=True)
+    assert button["style"] == "danger" and button["value"] == "42"
+    assert {"title", "text", "confirm", "deny"} <= set(button["confirm"])
+    assert "FOS-2026-017" in button["confirm"]["title"]["text"]
+    assert deletes(may_delete=True, status=CaseStatus.NEW)
+    assert deletes() == []
+    assert deletes(may_delete=True, legal_hold=True) == []
+    for status in (CaseStatus.DISCUSSED, CaseStatus.FOLLOW_UP, CaseStatus.CLOSED):
+        assert deletes(may_delete=True, status=status, next_statuses=TRANSITIONS[status]) == []
 
 
 def test_withdrawn_consent_is_shown(t: Translator) -> None:

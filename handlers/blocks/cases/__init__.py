@@ -13,10 +13,11 @@ importable from here.
 
 from __future__ import annotations
 
-from handlers.blocks.cases.detail import case_detail_modal
+from handlers.blocks.cases.detail import case_deleted_modal, case_detail_modal
 from handlers.blocks.cases.ids import (
     ACTION_CASE_AGENCIES,
     ACTION_CASE_CONSENT,
+    ACTION_CASE_DELETE,
     ACTION_CASE_HOLD,
     ACTION_CASE_OPEN,
     ACTION_CASE_OPEN_DM,
@@ -71,6 +72,7 @@ from handlers.blocks.cases.labels import (
 )
 from handlers.blocks.cases.messages import (
     case_announcement,
+    case_announcement_removed,
     case_button_dm,
     case_dm,
     case_dm_text,
@@ -94,6 +96,7 @@ from handlers.blocks.cases.modals import (
 __all__ = [
     "ACTION_CASE_AGENCIES",
     "ACTION_CASE_CONSENT",
+    "ACTION_CASE_DELETE",
     "ACTION_CASE_HOLD",
     "ACTION_CASE_OPEN",
     "ACTION_CASE_OPEN_DM",
@@ -131,7 +134,9 @@ __all__ = [
     "age_band_label",
     "agencies_modal",
     "case_announcement",
+    "case_announcement_removed",
     "case_button_dm",
+    "case_deleted_modal",
     "case_detail_modal",
     "case_dm",
     "case_dm_text",

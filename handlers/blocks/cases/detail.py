@@ -18,6 +18,7 @@ from handlers.blocks.cases.ids import (
     _STATUS_VALUES,
     ACTION_CASE_AGENCIES,
     ACTION_CASE_CONSENT,
+    ACTION_CASE_DELETE,
     ACTION_CASE_HOLD,
     ACTION_CASE_RELEASE,
     ACTION_CASE_SIP,
@@ -150,6 +151,50 @@ def _withdraw_button(t: Translator, case_id: int) -> Block:
         "style": "danger",
     }
     return element
+
+
+def _delete_button(t: Translator, view: CaseView) -> Block:
+    """The raiser or a coordinator deletes a case raised by mistake, after Slack's confirm
+    dialog (refused with a reason, at the click, once something was built on it)."""
+    element = button(
+        t("Delete the case (raised by mistake)"),
+        ACTION_CASE_DELETE,
+        value=str(view.id),
+        style="danger",
+    )
+    element["confirm"] = {
+        "title": plain(t("Delete {reference}?", reference=view.reference), 100),
+        "text": plain(
+            t(
+                "For a case raised by mistake (wrong forum, wrong child, a duplicate): it is "
+                "erased at once with its consent and agencies, and taken off the agenda. "
+                "Only the deletion is logged. This cannot be undone."
+            ),
+            300,
+        ),
+        "confirm": plain(t("Delete"), 30),
+        "deny": plain(t("Cancel"), 30),
+        "style": "danger",
+    }
+    return element
+
+
+def case_deleted_modal(t: Translator, reference: str) -> Block:
+    """What the case modal shows once its case was deleted as raised by mistake."""
+    return modal(
+        callback_id=CB_CASE_DETAIL,
+        title=reference,
+        close=t("Close"),
+        blocks=[
+            section(
+                t(
+                    "{reference} is deleted (raised by mistake). Only the deletion is kept in "
+                    "the audit log.",
+                    reference=escape(reference),
+                )
+            )
+        ],
+    )
 
 
 def _hold_button(t: Translator, view: CaseView) -> Block:
@@ -301,6 +346,12 @@ def case_detail_modal(
         buttons.append(edit_button(t, Field.CASE_SUMMARY, view.id))
         if view.outcome:
             buttons.append(edit_button(t, Field.CASE_OUTCOME, view.id, t("Edit the outcome")))
+    if (
+        view.may_delete
+        and not view.legal_hold
+        and view.status in (CaseStatus.NEW, CaseStatus.SCHEDULED)
+    ):
+        buttons.append(_delete_button(t, view))
     if buttons:
         blocks.append(actions(*buttons[:25], block_id="case_actions"))
     return modal(

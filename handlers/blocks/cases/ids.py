@@ -37,6 +37,9 @@ ACTION_CASE_SIP = "case_change_sip"  # push the SIP modal; value: case id
 ACTION_CASE_CONSENT = "case_record_consent"  # push the consent modal; value: case id
 ACTION_CASE_HOLD = "case_legal_hold"  # coordinators: push the reason modal; value: case id
 ACTION_CASE_RELEASE = "case_legal_hold_release"  # coordinators: release; value: case id
+# The raiser or a coordinator deletes a case raised by mistake (a confirm dialog first);
+# value: case id (the modal's metadata names the case the handler deletes).
+ACTION_CASE_DELETE = "case_delete_mistake"
 ACTION_LIST_FILTER = "case_list_filter"  # static_select of whose cases: "f:<scope>:<status>"
 ACTION_LIST_STATUS = "case_list_status"  # static_select of the status: "f:<scope>:<status>"
 # Previous/next page buttons; value "<page>:<scope>:<status or empty>".

@@ -60,6 +60,13 @@ def case_announcement(
     return message(title, blocks)
 
 
+def case_announcement_removed(t: Translator, *, reference: str) -> dict[str, object]:
+    """The channel message about a new case once that case was deleted as raised by
+    mistake: the reference alone, as the announcement had it."""
+    text = t("{reference} was removed (raised by mistake).", reference=escape(reference))
+    return message(text, [section(text)])
+
+
 def case_dm_text(
     t: Translator,
     *,
