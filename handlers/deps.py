@@ -72,7 +72,23 @@ class Deps:
     _forum_codes: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = field(
         default_factory=dict
     )
+    # (team, user) → (when Slack said it, their name), for the owner pickers
+    # (handlers.screens.member_names); kept as long as a language.
+    _names: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
     _lock: Lock = field(default_factory=Lock)
+
+    def cached_names(self, team_id: str | None, users: Iterable[str]) -> dict[str, str]:
+        """The names of ``users`` this replica learned within the hour (the others left out)."""
+        now = self.monotonic()
+        with self._lock:
+            hits = {u: self._names.get((team_id or "", u)) for u in users}
+        return {u: h[1] for u, h in hits.items() if h and now - h[0] < self.locale_ttl_seconds}
+
+    def remember_name(self, team_id: str | None, user_id: str, name: str) -> None:
+        with self._lock:
+            if len(self._names) > 10_000:
+                self._names.clear()
+            self._names[(team_id or "", user_id)] = (self.monotonic(), name)
 
     def cached_forum_code(
         self, team_id: str | None, channel_id: str

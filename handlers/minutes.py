@@ -32,7 +32,7 @@ from handlers.errors import database_errors
 from handlers.listener import listener
 from handlers.metadata import ViewMeta
 from handlers.payload import ack_only
-from handlers.screens import meeting_access
+from handlers.screens import meeting_access, member_names
 from storage.db import transaction
 from storage.models import Meeting
 
@@ -218,9 +218,11 @@ def _minutes_view(
     zone: dt.tzinfo,
     saved: str | None = None,
     tally: str | None = None,
+    names: dict[str, str] | None = None,
 ) -> Block:
     """One page of the minutes; ``tally``: the pages saved so far, packed
-    (:func:`domain.minutes.pack_tally`)."""
+    (:func:`domain.minutes.pack_tally`); ``names``: of the owners offered
+    (:func:`owner_names`)."""
     meta = ViewMeta(
         locale=t.locale, forum_id=access.forum.id, meeting_id=form.meeting.id, page=form.page
     )
@@ -239,7 +241,16 @@ def _minutes_view(
         page=form,
         private_metadata=meta.dump(),
         saved=saved,
+        names=names,
     )
+
+
+def owner_names(
+    deps: Deps, client: WebClient, team_id: str | None, form: minutes_service.MinutesPage
+) -> dict[str, str]:
+    """What Slack calls the owners the page offers (after the transaction)."""
+    users = [o.slack_user_id for c in form.cases for o in c.owners or ()]
+    return member_names(deps, client, team_id, users) if users else {}
 
 
 @listener("dm")
@@ -259,7 +270,8 @@ def open_minutes(
             session, deps.clock, access=access, meeting_id=meeting.id
         )
         zone = forum_service.forum_schedule(access.forum).zone
-        view = _minutes_view(t, access, form, zone=zone)
+    names = owner_names(deps, client, context.team_id, form)
+    view = _minutes_view(t, access, form, zone=zone, names=names)
     client.views_open(trigger_id=body["trigger_id"], view=view)
 
 
@@ -298,7 +310,7 @@ def submit_minutes(
     # The page as submitted (the modal's id and hash): the same submission again creates
     # no second action (domain.minutes.action_key).
     submission = f"{view.get('id') or ''}:{view.get('hash') or ''}"
-    following: Block | None = None
+    following: tuple[minutes_service.MinutesPage, dt.tzinfo, str, str] | None = None
     with database_errors(), transaction(deps.sessions) as session:
         access, meeting = meeting_access(
             session,
@@ -367,7 +379,7 @@ def submit_minutes(
         if next_form.cases:
             zone = forum_service.forum_schedule(access.forum).zone
             packed = minutes_service.pack_tally(session, meeting, tally)
-            following = _minutes_view(t, access, next_form, zone=zone, saved=saved, tally=packed)
+            following = (next_form, zone, saved, packed)
         else:
             # The last page: the channel's notice (once a meeting, every page's cases) and
             # the coordinator's note of every page (once for this submission as typed,
@@ -384,7 +396,15 @@ def submit_minutes(
                 key=f"saved:{minutes_service.page_key(meeting.id, typed)}",
             )
     if following is not None:
-        ack(response_action="update", view=following)
+        # The next page's owners named after the transaction (Slack is never asked in one).
+        next_form, next_zone, saved, packed = following
+        names = owner_names(deps, client, context.team_id, next_form)
+        ack(
+            response_action="update",
+            view=_minutes_view(
+                t, access, next_form, zone=next_zone, saved=saved, tally=packed, names=names
+            ),
+        )
     else:
         ack()
 

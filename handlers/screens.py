@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -408,6 +411,48 @@ def detail_view(
     case_meta = meta.model_copy(update={"case_id": case_id, "forum_id": access.forum.id})
     modal = case_ui.case_detail_modal(t, view, tz=tz, private_metadata=case_meta.dump())
     return add_case_actions(modal, linked)
+
+
+# How long opening a modal waits for Slack to name the people its owner pickers offer.
+NAME_LOOKUP_SECONDS = 1.0
+_name_lookups = ThreadPoolExecutor(max_workers=8, thread_name_prefix="samverkan-names")
+
+
+def _name_of(client: WebClient, user: str) -> str:
+    info = client.users_info(user=user).get("user") or {}
+    return str(info.get("real_name") or info.get("name") or "")
+
+
+def member_names(
+    deps: Deps, client: WebClient, team_id: str | None, users: Iterable[str]
+) -> dict[str, str]:
+    """The names of ``users`` for an owner picker's options (plain text, which shows no
+    mention): known in this replica, else asked of Slack in parallel, within
+    :data:`NAME_LOOKUP_SECONDS` (a modal's trigger is valid for 3 s), without retries.
+    Whoever Slack did not name in time is left out (the picker is then the people picker).
+    Never asked inside a transaction."""
+    wanted = list(dict.fromkeys(users))
+    names = deps.cached_names(team_id, wanted)
+    missing = [u for u in wanted if u not in names]
+    if not missing:
+        return names
+    quick = WebClient(token=client.token, base_url=client.base_url, timeout=2)
+    deadline = time.monotonic() + NAME_LOOKUP_SECONDS
+    futures = {u: _name_lookups.submit(_name_of, quick, u) for u in missing}
+    try:
+        for user, future in futures.items():
+            try:
+                name = future.result(timeout=max(0.0, deadline - time.monotonic()))
+            except Exception as exc:  # out of time or refused: the people picker instead
+                log.info("no name for an owner picker: %r", exc)
+                continue
+            if name:
+                names[user] = name
+                deps.remember_name(team_id, user, name)
+    finally:
+        for future in futures.values():
+            future.cancel()
+    return names
 
 
 def display_names(client: WebClient, users: set[str]) -> dict[str, str]:

@@ -103,10 +103,13 @@ from domain.actions.reading import (
     rows_for_user,
 )
 from domain.actions.rights import (
+    OWNER_CHOICES_MAX,
+    OwnerChoice,
     access_for_action,
     may_change,
     may_edit,
     may_follow_up,
+    owner_choices,
     owner_may_read,
     told,
 )
@@ -121,6 +124,7 @@ __all__ = [
     "FILTERS",
     "HOME_MAX",
     "HOPED_EFFECT_MAX",
+    "OWNER_CHOICES_MAX",
     "PAGE_SIZE",
     "QUIET_FROM",
     "REASON_MAX",
@@ -143,6 +147,7 @@ __all__ = [
     "FormerOwner",
     "HistoryEntry",
     "NotAllowed",
+    "OwnerChoice",
     "Scope",
     "Snooze",
     "StandIn",
@@ -169,6 +174,7 @@ __all__ = [
     "may_remind_now",
     "my_open_actions",
     "next_reminder_day",
+    "owner_choices",
     "owner_in_workspace",
     "owner_may_read",
     "owner_row",

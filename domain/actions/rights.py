@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -20,6 +22,7 @@ from domain.errors import (
 )
 from domain.forums import (
     active_agencies,
+    active_members,
     require_member,
 )
 from domain.i18n import N_
@@ -255,6 +258,60 @@ def _agency_member(session: Session, forum: Forum, agency_id: int, user: str) ->
     )
 
 
+# The most owners a picker offers (a Slack select holds 100 options); more: the people picker.
+OWNER_CHOICES_MAX = 100
+
+
+@dataclass(frozen=True)
+class OwnerChoice:
+    """Someone who may own an action: their Slack user id and their agency's name."""
+
+    slack_user_id: str
+    agency: str
+
+
+def may_own(member: Member) -> bool:
+    """The member side of :func:`owner_refused`: an active member who does the work (not
+    the granskare)."""
+    return member.active and member.role is not Role.REVIEWER
+
+
+def owner_choices(
+    session: Session,
+    forum: Forum,
+    today: dt.date,
+    *,
+    case: Case | None = None,
+    agency_id: int | None = None,
+    leave_out: str | None = None,
+    members: Sequence[Member] | None = None,
+) -> list[OwnerChoice] | None:
+    """Who may own an action of ``case`` (None: an action without a case) in ``agency_id``
+    (None: any active agency of the forum): the members :func:`owner_refused` lets own
+    it, of the agencies :func:`owner_may_read` lets own it (disclosure.agency_decision,
+    the case rule), ``leave_out`` not among them (the owner already). What a picker
+    offers; the save still refuses anyone else on its own. None when more than
+    :data:`OWNER_CHOICES_MAX` may (the picker is then the workspace's people).
+    ``members``: the forum's active members, read once for many cases
+    (domain.forums.active_members)."""
+    agencies = {
+        a.id: a
+        for a in active_agencies(forum)
+        if (agency_id is None or a.id == agency_id)
+        and (case is None or disclosure.agency_decision(case, a.id, today).allowed)
+    }
+    if not agencies:
+        return []
+    if members is None:
+        members = active_members(session, forum)
+    choices = [
+        OwnerChoice(m.slack_user_id, agencies[m.agency_id].name)
+        for m in members
+        if m.agency_id in agencies and may_own(m) and m.slack_user_id != leave_out
+    ]
+    return choices if len(choices) <= OWNER_CHOICES_MAX else None
+
+
 def owner_refused(session: Session, forum: Forum, agency: Agency, user: str) -> InvalidInput | None:
     """Why ``user`` may not own an action of ``agency`` (None: they may).
 
@@ -271,7 +328,7 @@ def owner_refused(session: Session, forum: Forum, agency: Agency, user: str) -> 
             field="owner",
             agency=agency.name,
         )
-    if member.role is Role.REVIEWER:
+    if not may_own(member):  # active (found so): the granskare
         return InvalidInput(
             N_(
                 "The log reviewer (granskare) checks the logs and cannot own actions. "

@@ -18,7 +18,7 @@ from domain import slots as slot_service
 from domain.access import Access
 from domain.clock import Clock
 from domain.errors import DomainError, InputErrors, InvalidInput, NotCoordinator
-from domain.forums import find_member, forum_schedule, local_today
+from domain.forums import active_members, find_member, forum_schedule, local_today
 from domain.i18n import N_, N_plural, Translator, normalize_locale
 from domain.minutes.base import DECISION_MAX, MINUTES_SURFACE, PAGE_CASES
 from storage.models import (
@@ -49,6 +49,9 @@ class MinuteCase:
     # What was recorded before, when the rule lets this coordinator see it.
     decision: str | None = None
     follow_up_on: dt.date | None = None
+    # Who may own a new action of the case (domain.actions.owner_choices); None: more than
+    # a picker offers.
+    owners: list[action_service.OwnerChoice] | None = None
 
 
 @dataclass(frozen=True)
@@ -194,7 +197,13 @@ def minutes_form(
         )
     }
     rows = []
+    today = local_today(forum, clock)
+    members = active_members(session, forum) if on_page else []
     for case in on_page:
+        # The owners offered follow the case rule, so they tell which agencies may see the
+        # case (its consent register): a read of it, audited, as owner_may_read's telling is.
+        disclosure.disclose(session, clock, access, case, surface_name="consent_register")
+        owners = action_service.owner_choices(session, forum, today, case=case, members=members)
         entry = entries.get(case.id)
         decision = None
         if entry is not None and entry.decision:
@@ -207,6 +216,7 @@ def minutes_form(
                 slot=slots.get(case.id),
                 decision=decision,
                 follow_up_on=entry.follow_up_on if entry else None,
+                owners=owners,
             )
         )
     return MinutesPage(meeting=meeting, cases=rows, page=page, start=start, total=total)

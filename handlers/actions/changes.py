@@ -26,10 +26,12 @@ from handlers.actions.meta import (
     republish_agendas,
 )
 from handlers.blocks import actions as ui
+from handlers.blocks.common import Block
 from handlers.deps import Deps
 from handlers.errors import database_errors, failure_text
 from handlers.listener import listener, quick_translator
 from handlers.outgoing import deliver_now
+from handlers.screens import member_names
 from storage.db import reading, transaction
 from storage.models import Action, ActionStatus, Effect
 
@@ -245,6 +247,9 @@ def open_change(
     meta: ActionMeta,
 ) -> None:
     team_id, user_id = context.team_id or "", context.user_id or ""
+    # The hand-over's modal, drawn once its owners are named (after the transaction).
+    handover: tuple[Any, str, Any, list[action_service.OwnerChoice] | None] | None = None
+    view: Block = {}
     try:
         with database_errors(), transaction(deps.sessions) as session:
             access, _ = at_the_door(
@@ -257,7 +262,7 @@ def open_change(
             )
             # Refused now as the change would be when saved (not the member's, done already).
             if verb in ("more_time", "hand_over", "cancel"):
-                action_service.require_changeable(session, access, action_id)
+                changing = action_service.require_changeable(session, access, action_id)
             elif verb == "follow_up":
                 action_service.require_follow_up(session, access, action_id)
             row = action_service.action_row(session, deps.clock, access=access, action_id=action_id)
@@ -275,7 +280,21 @@ def open_change(
                     if access.is_coordinator
                     else None
                 )
-                view = ui.handover_modal(t, row, private_metadata=private, agencies=choices)
+                # Within the agency (a coordinator chooses the agency in the modal): its
+                # members who may own the action, the owner left out.
+                owners = (
+                    action_service.owner_choices(
+                        session,
+                        access.forum,
+                        forum_today(access, deps),
+                        case=changing.case,
+                        agency_id=changing.owning_agency_id,
+                        leave_out=changing.owner,
+                    )
+                    if choices is None
+                    else None
+                )
+                handover = (row, private, choices, owners)
             elif verb == "cancel":
                 view = ui.cancel_modal(t, row, private_metadata=private)
             elif verb == "follow_up":
@@ -287,7 +306,14 @@ def open_change(
                 tz = forum_service.forum_schedule(access.forum).zone
                 view = ui.action_detail_modal(t, detail, tz=tz, today=forum_today(access, deps))
     except DomainError as exc:  # told in a modal, opened where the others would be
-        view = ui.notice_modal(t, failure_text(t, exc))
+        view, handover = ui.notice_modal(t, failure_text(t, exc)), None
+    if handover is not None:
+        row, private, choices, owners = handover
+        users = [o.slack_user_id for o in owners or ()]
+        names = member_names(deps, client, team_id, users) if users else {}
+        view = ui.handover_modal(
+            t, row, private_metadata=private, agencies=choices, owners=owners, names=names
+        )
     if meta.origin == "modal":
         client.views_push(trigger_id=body["trigger_id"], view=view)
     else:

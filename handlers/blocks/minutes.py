@@ -7,7 +7,7 @@ The channel never sees more than references, times and agency names; the details
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain import slots as slot_service
@@ -28,6 +28,7 @@ from domain.minutes import (
     owner_field,
 )
 from domain.pages import CasesPage
+from handlers.blocks.actions import owner_element
 from handlers.blocks.agenda import ACTION_SLOTS_OPEN, meeting_link_text, slot_time
 from handlers.blocks.cases import age_band_label
 from handlers.blocks.common import (
@@ -364,9 +365,13 @@ def minutes_modal(
     page: MinutesPage,
     private_metadata: str,
     saved: str | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Block:
     """One page of the minutes: its cases, which of the meeting's they are, and (``saved``)
-    what the page before saved. A page with more after it submits as "Save and show next"."""
+    what the page before saved. A page with more after it submits as "Save and show next".
+    Each case's owner picker offers who may own its action (``names``: what Slack calls
+    them; :func:`handlers.blocks.actions.owner_element`)."""
+    names = names or {}
     cases: Sequence[MinuteCase] = page.cases
     blocks: list[Block] = [
         header(t("Minutes: {forum} {when}", forum=forum_name, when=t.day_time(starts_at, zone))),
@@ -407,7 +412,7 @@ def minutes_modal(
             input_block(
                 owner_field(case.case_id),
                 t("Owner of the action"),
-                {"type": "users_select", "action_id": "value"},
+                owner_element(t, case.owners, names),
                 optional=True,
             )
         )

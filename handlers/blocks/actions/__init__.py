@@ -81,6 +81,7 @@ from handlers.blocks.actions.modals import (
     follow_up_modal,
     handover_modal,
     new_for_area_block,
+    owner_element,
     postpone_modal,
     with_new_action_for_area,
 )
@@ -140,6 +141,7 @@ __all__ = [
     "moved_dm",
     "new_for_area_block",
     "notice_modal",
+    "owner_element",
     "parse_list_value",
     "parse_row_block_id",
     "parse_row_value",

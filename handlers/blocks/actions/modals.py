@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.actions import (
@@ -16,9 +16,10 @@ from domain.actions import (
     ActionRow,
     ActionView,
     HistoryEntry,
+    OwnerChoice,
 )
 from domain.corrections import Field
-from domain.i18n import Translator
+from domain.i18n import Translator, swedish_sort_key
 from handlers.blocks.actions.cards import (
     _due,
     _owner,
@@ -76,6 +77,40 @@ def _select(kind: str, placeholder: str, options: list[Block]) -> Block:
     }
 
 
+def owner_element(
+    t: Translator,
+    choices: Sequence[OwnerChoice] | None,
+    names: Mapping[str, str],
+    *,
+    initial: str | None = None,
+) -> Block:
+    """The owner picker: exactly those who may own the action (``choices``,
+    domain.actions.owner_choices), "name – agency" in Swedish order, when there are some,
+    no more than a select holds, and Slack named each (``names``); else the workspace's
+    people picker (the save refuses whoever may not own it, as it always does).
+    ``initial``: the owner preset."""
+    placeholder = plain(t("Choose a person"), 150)
+    if choices and len(choices) <= MAX_OPTIONS and all(c.slack_user_id in names for c in choices):
+        options = sorted(
+            (option(f"{names[c.slack_user_id]} – {c.agency}", c.slack_user_id) for c in choices),
+            key=lambda o: swedish_sort_key(o["text"]["text"]),
+        )
+        picker: Block = {
+            "type": "static_select",
+            "action_id": "value",
+            "placeholder": placeholder,
+            "options": options,
+        }
+        preset = [o for o in options if o["value"] == initial]
+        if preset:
+            picker["initial_option"] = preset[0]
+        return picker
+    people: Block = {"type": "users_select", "action_id": "value", "placeholder": placeholder}
+    if initial:
+        people["initial_user"] = initial
+    return people
+
+
 def action_modal(
     t: Translator,
     *,
@@ -98,13 +133,8 @@ def action_modal(
     own = [o for o in agency_options if o["value"] == str(own_agency_id)]
     if own:
         agency_el["initial_option"] = own[0]
-    owner_el: Block = {
-        "type": "users_select",
-        "action_id": "value",
-        "placeholder": plain(t("Choose a person"), 150),
-    }
-    if owner:
-        owner_el["initial_user"] = owner
+    # The agency (and the case) are chosen in this modal: the workspace's people.
+    owner_el = owner_element(t, None, {}, initial=owner)
     blocks: list[Block] = [
         context(
             t(
@@ -274,9 +304,13 @@ def handover_modal(
     *,
     private_metadata: str,
     agencies: Sequence[tuple[int, str]] | None = None,
+    owners: Sequence[OwnerChoice] | None = None,
+    names: Mapping[str, str] | None = None,
 ) -> Block:
     """Lämna över to a member of the owning agency; for a coordinator (``agencies``: the
-    forum's active agencies) also to another agency, e.g. when its own is gone."""
+    forum's active agencies) also to another agency, e.g. when its own is gone. ``owners``
+    (with their ``names``): who may take it over, offered when the agency is not chosen
+    in the modal (:func:`owner_element`)."""
     owner_hint = t("A member of {agency} in this forum.", agency=row.agency)
     blocks = [_summary(t, row)]
     if agencies is not None:
@@ -298,11 +332,7 @@ def handover_modal(
         input_block(
             "owner",
             t("New owner"),
-            {
-                "type": "users_select",
-                "action_id": "value",
-                "placeholder": plain(t("Choose a person"), 150),
-            },
+            owner_element(t, owners if agencies is None else None, names or {}),
             hint=owner_hint,
         )
     )
