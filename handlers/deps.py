@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from threading import Lock
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -31,6 +31,32 @@ MAX_QUEUED_LANGUAGES = 10_000
 # How long a replica trusts what it read of a channel's forum code (the help's example
 # reference): a forum set up, or its code changed, in another replica shows within this.
 FORUM_CODE_TTL_SECONDS = 600.0
+MAX_KEPT = 10_000  # per kind of what a replica keeps: past it, that kind is dropped whole
+
+_V = TypeVar("_V")
+
+
+class _Recent(Generic[_V]):
+    """(team, key) → what this replica learned and when (a user's language or name, a
+    channel's forum code); read back only within a time to live. Not locked: Deps holds its
+    lock around every use."""
+
+    def __init__(self) -> None:
+        self._kept: dict[tuple[str, str], tuple[float, _V]] = {}
+
+    def get(self, team_id: str | None, key: str, now: float, ttl: float) -> tuple[bool, _V | None]:
+        hit = self._kept.get((team_id or "", key))
+        if hit and now - hit[0] < ttl:
+            return True, hit[1]
+        return False, None
+
+    def put(self, team_id: str | None, key: str, now: float, value: _V) -> None:
+        if len(self._kept) > MAX_KEPT:
+            self._kept.clear()
+        self._kept[(team_id or "", key)] = (now, value)
+
+    def clear(self) -> None:
+        self._kept.clear()
 
 
 @dataclass(frozen=True)
@@ -57,7 +83,7 @@ class Deps:
     # The Web API client of each workspace (bot.wiring sets it): a listener's immediate
     # delivery sends every message it finds due with its own workspace's token.
     client_for_team: Callable[[str | None], Any] | None = None
-    _locales: dict[tuple[str, str], tuple[float, Locale | None]] = field(default_factory=dict)
+    _locales: _Recent[Locale | None] = field(default_factory=_Recent)
     # When Slack last failed to say a user's locale (not asked again for a minute).
     _failed: dict[tuple[str, str], float] = field(default_factory=dict)
     # People whose language a scheduled job found unknown or stale: the scheduler's "member
@@ -69,26 +95,22 @@ class Deps:
     dms: DmChannels = field(default_factory=DmChannels)
     # (team, channel) → (when read, the forum's code and time zone, or None: no forum), for
     # the help's example reference without the database (handlers.commands.QuickHelp).
-    _forum_codes: dict[tuple[str, str], tuple[float, tuple[str, str] | None]] = field(
-        default_factory=dict
-    )
+    _forum_codes: _Recent[tuple[str, str] | None] = field(default_factory=_Recent)
     # (team, user) → (when Slack said it, their name), for the owner pickers
     # (handlers.screens.member_names); kept as long as a language.
-    _names: dict[tuple[str, str], tuple[float, str]] = field(default_factory=dict)
+    _names: _Recent[str] = field(default_factory=_Recent)
     _lock: Lock = field(default_factory=Lock)
 
     def cached_names(self, team_id: str | None, users: Iterable[str]) -> dict[str, str]:
         """The names of ``users`` this replica learned within the hour (the others left out)."""
-        now = self.monotonic()
+        now, ttl = self.monotonic(), self.locale_ttl_seconds
         with self._lock:
-            hits = {u: self._names.get((team_id or "", u)) for u in users}
-        return {u: h[1] for u, h in hits.items() if h and now - h[0] < self.locale_ttl_seconds}
+            hits = {u: self._names.get(team_id, u, now, ttl) for u in users}
+        return {u: name for u, (known, name) in hits.items() if known and name is not None}
 
     def remember_name(self, team_id: str | None, user_id: str, name: str) -> None:
         with self._lock:
-            if len(self._names) > 10_000:
-                self._names.clear()
-            self._names[(team_id or "", user_id)] = (self.monotonic(), name)
+            self._names.put(team_id, user_id, self.monotonic(), name)
 
     def cached_forum_code(
         self, team_id: str | None, channel_id: str
@@ -96,18 +118,15 @@ class Deps:
         """(read recently in this replica, the channel's forum's (code, time zone): None
         when it has no forum), without the database."""
         with self._lock:
-            hit = self._forum_codes.get((team_id or "", channel_id))
-        if hit and self.monotonic() - hit[0] < FORUM_CODE_TTL_SECONDS:
-            return True, hit[1]
-        return False, None
+            return self._forum_codes.get(
+                team_id, channel_id, self.monotonic(), FORUM_CODE_TTL_SECONDS
+            )
 
     def remember_forum_code(
         self, team_id: str | None, channel_id: str, code: tuple[str, str] | None
     ) -> None:
         with self._lock:
-            if len(self._forum_codes) > 10_000:
-                self._forum_codes.clear()
-            self._forum_codes[(team_id or "", channel_id)] = (self.monotonic(), code)
+            self._forum_codes.put(team_id, channel_id, self.monotonic(), code)
 
     def forget_forum_codes(self) -> None:
         """A forum set up or changed in this replica: its channel's code is read anew."""
@@ -136,10 +155,7 @@ class Deps:
         """(known recently in this replica, the language: None when Slack named none we
         have), without asking Slack or the database."""
         with self._lock:
-            hit = self._locales.get((team_id or "", user_id))
-        if hit and self.monotonic() - hit[0] < self.locale_ttl_seconds:
-            return True, hit[1]
-        return False, None
+            return self._locales.get(team_id, user_id, self.monotonic(), self.locale_ttl_seconds)
 
     def cached_locale(self, team_id: str | None, user_id: str) -> Locale | None:
         """The user's locale if it was looked up recently and known, without calling Slack."""
@@ -148,9 +164,7 @@ class Deps:
     def remember_locale(self, team_id: str | None, user_id: str, locale: Locale | None) -> None:
         """Keep a language this replica learned (from Slack or the database) for an hour."""
         with self._lock:
-            if len(self._locales) > 10_000:
-                self._locales.clear()
-            self._locales[(team_id or "", user_id)] = (self.monotonic(), locale)
+            self._locales.put(team_id, user_id, self.monotonic(), locale)
             self._failed.pop((team_id or "", user_id), None)
 
     def stored_locales(self, team_id: str | None, users: Iterable[str] | None) -> dict[str, Stored]:
